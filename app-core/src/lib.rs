@@ -1,0 +1,26 @@
+//! The domain model of the work-safety inspection system and its rules.
+//!
+//! Architecture invariant: this crate knows nothing about SQLite, Tauri, HTTP, files or the
+//! clock. Values go in, values (or errors that say why) come out; "now", "today" and any
+//! randomness are arguments. It compiles to `wasm32-unknown-unknown` so the tablet UI, the
+//! sync server and the console all run the same rules.
+
+pub mod access;
+pub mod checklist;
+pub mod docnumber;
+pub mod document;
+pub mod draw;
+pub mod enterprise;
+pub mod figures;
+pub mod geo;
+pub mod hazard;
+pub mod ids;
+pub mod inspection;
+pub mod kind;
+pub mod legal;
+pub mod plan;
+pub mod settings;
+pub mod signing;
+pub mod unit;
+pub mod user;
+pub mod uscc;
