@@ -1,1 +1,867 @@
-//! (being written)
+//! The Automerge document of one inspection, and the merge of concurrent offline edits.
+//!
+//! Each inspection is one Automerge document. The mapping is written by hand so that every
+//! part merges the way an inspector expects:
+//!
+//! | part                                    | Automerge shape            | concurrent edits            |
+//! |-----------------------------------------|----------------------------|-----------------------------|
+//! | `results` (one entry per checklist item, created with the document) | map of maps | different items: both kept |
+//! | an item's `answer`                      | string register            | one wins deterministically; the conflict is listed by [`InspectionDoc::conflicts`] |
+//! | an item's / hazard's notes and texts    | Text                       | characters merged           |
+//! | photos (item, hazard, re-inspection)    | map keyed by SHA-256       | both kept                   |
+//! | `hazards`                               | map keyed by hazard id     | both kept                   |
+//! | a hazard's `stage`, the record `status` | string register            | conflict listed; invariants re-checked on the merged state |
+//! | value objects (arrival proof, on-site person, review, signatures, signed versions, documents) | JSON string register | atomic: never a mix of two edits |
+//!
+//! Every edit goes through [`Inspection::apply`] first (the rules), then only the fields that
+//! changed are written, so concurrent edits of different fields never overwrite each other.
+//! Each change's message records who made it on which device and which command it was: the
+//! raw material of the audit trail.
+
+use crate::checklist::ChecklistTemplate;
+use crate::evidence::{PhotoRef, Sha256Hex};
+use crate::geo::{Day, Timestamp};
+use crate::hazard::{Hazard, HazardStage};
+use crate::ids::{DeviceId, HazardId, ItemCode, UserId};
+use crate::inspection::{
+    Answer, Command, Context, Inspection, InspectionStatus, ItemResult, RecordError,
+};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The version of the document layout this build writes and reads.
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("not a valid Automerge document: {0}")]
+    Automerge(#[from] AutomergeError),
+    #[error("field {0} is missing")]
+    Missing(String),
+    #[error("field {path} should be {expected}")]
+    Type { path: String, expected: &'static str },
+    #[error("field {path}: {message}")]
+    Value { path: String, message: String },
+    #[error("document schema version {0} is not supported (this build reads {SCHEMA_VERSION})")]
+    Schema(u64),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// Who made a change, as recorded in the change's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeNote {
+    pub by: UserId,
+    pub device: DeviceId,
+    /// The command's name ([`Command::name`]), or `create` / `merge`.
+    pub command: String,
+}
+
+/// One entry of a document's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEntry {
+    pub hash: String,
+    pub actor: String,
+    /// Seconds since the Unix epoch, as the writing device's clock said.
+    pub time: i64,
+    pub note: Option<ChangeNote>,
+}
+
+/// A place where concurrent edits disagreed. Automerge picks a winner deterministically (the
+/// same on every replica); the conflict stays listed until someone writes the field again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "conflict", rename_all = "snake_case")]
+pub enum Conflict {
+    /// The same checklist item answered differently.
+    Answer {
+        item: ItemCode,
+        values: Vec<Answer>,
+        chosen: Answer,
+    },
+    Status {
+        values: Vec<InspectionStatus>,
+        chosen: InspectionStatus,
+    },
+    HazardStage {
+        hazard: HazardId,
+        values: Vec<HazardStage>,
+        chosen: HazardStage,
+    },
+    /// Another field written concurrently with different values (e.g. two on-site persons).
+    Field { path: String, values: Vec<String> },
+    /// The merged state breaks a rule that each replica kept on its own.
+    Invalid { reason: String },
+}
+
+/// An inspection's Automerge document with its current state read out.
+#[derive(Debug)]
+pub struct InspectionDoc {
+    doc: AutoCommit,
+    state: Inspection,
+}
+
+/// A stable Automerge actor for a device: the first 16 bytes of SHA-256 of its id.
+pub fn actor_for(device: &DeviceId) -> ActorId {
+    let digest = Sha256::digest(device.as_str().as_bytes());
+    ActorId::from(&digest[..16])
+}
+
+fn commit(doc: &mut AutoCommit, note: &ChangeNote, now: Timestamp) {
+    let message = serde_json::to_string(note).expect("notes serialise");
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message)
+            .with_time(now.0.div_euclid(1000)),
+    );
+}
+
+impl InspectionDoc {
+    /// A new document holding `record`, with an entry for every item of its template so that
+    /// first answers given on two tablets land in the same item, not in two rival ones.
+    pub fn create(
+        record: &Inspection,
+        template: &ChecklistTemplate,
+        device: &DeviceId,
+        now: Timestamp,
+    ) -> Result<Self, DocError> {
+        let mut doc = AutoCommit::new().with_actor(actor_for(device));
+        let mut state = record.clone();
+        state.results.retain(|_, r| !r.is_empty());
+        write_record(&mut doc, None, &state)?;
+        let results = map_at(&doc, &ROOT, "results")?;
+        for item in template.items() {
+            let entry = entry_map(&mut doc, &results, item.code.as_str())?;
+            if doc.get(&entry, "note")?.is_none() {
+                doc.put_object(&entry, "note", ObjType::Text)?;
+            }
+            entry_map(&mut doc, &entry, "photos")?;
+        }
+        let note = ChangeNote {
+            by: record.created_by.clone(),
+            device: device.clone(),
+            command: "create".into(),
+        };
+        commit(&mut doc, &note, now);
+        Ok(Self { doc, state })
+    }
+
+    /// Loads a saved document (from storage or the network) and checks that it reads as a
+    /// record; malformed bytes or shapes are an error, never a partial record.
+    pub fn load(bytes: &[u8], device: &DeviceId) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes)?.with_actor(actor_for(device));
+        Self::from_automerge(doc)
+    }
+
+    pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
+        let state = read_record(&doc)?;
+        Ok(Self { doc, state })
+    }
+
+    pub fn record(&self) -> &Inspection {
+        &self.state
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The underlying document, for the sync protocol.
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Checks the command against the rules and, if allowed, writes what it changed as one
+    /// Automerge change. On error nothing is written.
+    pub fn apply(
+        &mut self,
+        command: &Command,
+        cx: &Context<'_>,
+        device: &DeviceId,
+    ) -> Result<(), DocError> {
+        let mut next = self.state.clone();
+        next.apply(command, cx)?;
+        write_record(&mut self.doc, Some(&self.state), &next)?;
+        let note = ChangeNote {
+            by: cx.actor.id.clone(),
+            device: device.clone(),
+            command: command.name().into(),
+        };
+        commit(&mut self.doc, &note, cx.now);
+        self.state = next;
+        Ok(())
+    }
+
+    /// Merges another replica's changes into this one and re-reads the state.
+    pub fn merge(&mut self, other: &mut InspectionDoc) -> Result<(), DocError> {
+        self.doc.merge(&mut other.doc)?;
+        self.state = read_record(&self.doc)?;
+        Ok(())
+    }
+
+    /// Applies raw changes received over the network, then re-reads the state. If the result
+    /// does not read as a record, the document is left as it was.
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        let mut candidate = self.doc.fork();
+        candidate.load_incremental(bytes)?;
+        let state = read_record(&candidate)?;
+        self.doc.load_incremental(bytes)?;
+        self.state = state;
+        Ok(())
+    }
+
+    /// The record exactly as it was at `heads` (e.g. a signed version), whatever came later.
+    pub fn record_at(&mut self, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
+        let past = self.doc.fork_at(heads)?;
+        read_record(&past)
+    }
+
+    /// Every change, oldest first, with who made it on which device.
+    pub fn history(&mut self) -> Vec<ChangeEntry> {
+        self.doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| ChangeEntry {
+                hash: c.hash().to_string(),
+                actor: c.actor_id().to_hex_string(),
+                time: c.timestamp(),
+                note: c.message().and_then(|m| serde_json::from_str(m).ok()),
+            })
+            .collect()
+    }
+
+    /// The changes made after `heads` (e.g. after a signed version): the amendments.
+    pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<ChangeEntry> {
+        self.doc
+            .get_changes(heads)
+            .iter()
+            .map(|c| ChangeEntry {
+                hash: c.hash().to_string(),
+                actor: c.actor_id().to_hex_string(),
+                time: c.timestamp(),
+                note: c.message().and_then(|m| serde_json::from_str(m).ok()),
+            })
+            .collect()
+    }
+
+    /// Where concurrent edits disagreed, and which rules the merged state breaks.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        let doc = &self.doc;
+        let mut out = Vec::new();
+        let status: Vec<InspectionStatus> = distinct_strs(doc, &ROOT, "status")
+            .iter()
+            .filter_map(|s| InspectionStatus::parse(s))
+            .collect();
+        if status.len() > 1 {
+            out.push(Conflict::Status {
+                values: status,
+                chosen: self.state.status,
+            });
+        }
+        if let Ok(results) = map_at(doc, &ROOT, "results") {
+            for code in doc.keys(&results).collect::<Vec<_>>() {
+                let Ok(item) = map_at(doc, &results, &code) else { continue };
+                let values: Vec<Answer> = distinct_strs(doc, &item, "answer")
+                    .iter()
+                    .filter_map(|s| Answer::parse(s))
+                    .collect();
+                let item = ItemCode::new(code);
+                let chosen = self.state.results.get(&item).and_then(|r| r.answer);
+                if let (true, Some(chosen)) = (values.len() > 1, chosen) {
+                    out.push(Conflict::Answer { item, values, chosen });
+                }
+            }
+        }
+        if let Ok(hazards) = map_at(doc, &ROOT, "hazards") {
+            for id in doc.keys(&hazards).collect::<Vec<_>>() {
+                let Ok(h) = map_at(doc, &hazards, &id) else { continue };
+                let values: Vec<HazardStage> = distinct_strs(doc, &h, "stage")
+                    .iter()
+                    .filter_map(|s| HazardStage::parse(s))
+                    .collect();
+                let hazard = HazardId::new(id);
+                if let (true, Some(current)) = (values.len() > 1, self.state.hazards.get(&hazard)) {
+                    out.push(Conflict::HazardStage {
+                        chosen: current.stage,
+                        hazard,
+                        values,
+                    });
+                }
+            }
+        }
+        for key in ["arrival", "attestations", "onsite_person", "review", "places"] {
+            let values = distinct_strs(doc, &ROOT, key);
+            if values.len() > 1 {
+                out.push(Conflict::Field {
+                    path: key.into(),
+                    values,
+                });
+            }
+        }
+        if let Ok(signatures) = map_at(doc, &ROOT, "signatures") {
+            for key in doc.keys(&signatures).collect::<Vec<_>>() {
+                let values = distinct_strs(doc, &signatures, &key);
+                if values.len() > 1 {
+                    out.push(Conflict::Field {
+                        path: format!("signatures/{key}"),
+                        values,
+                    });
+                }
+            }
+        }
+        out.extend(
+            self.state
+                .violations()
+                .into_iter()
+                .map(|reason| Conflict::Invalid { reason }),
+        );
+        out
+    }
+}
+
+impl ItemResult {
+    /// An item nobody has touched (or whose every part was cleared).
+    pub fn is_empty(&self) -> bool {
+        self.answer.is_none() && self.note.is_empty() && self.photos.is_empty()
+    }
+}
+
+/// The distinct string values a key holds on all sides of a conflict, sorted.
+fn distinct_strs(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
+    let mut values: Vec<String> = doc
+        .get_all(obj, key)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, _)| match v {
+            Value::Scalar(s) => s.as_str().map(str::to_owned),
+            Value::Object(_) => None,
+        })
+        .collect();
+    values.sort();
+    values.dedup();
+    values
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing: only what differs between `before` and `after` (everything when `before` is None).
+
+fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        Some(_) => Err(DocError::Type {
+            path: key.into(),
+            expected: "a map",
+        }),
+        None => Err(DocError::Missing(key.into())),
+    }
+}
+
+/// The map at `key`, created if absent.
+fn entry_map(doc: &mut AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
+    match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Ok(doc.put_object(obj, key, ObjType::Map)?),
+    }
+}
+
+fn put_scalar(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: Option<ScalarValue>,
+) -> Result<(), DocError> {
+    match value {
+        Some(v) => doc.put(obj, key, v)?,
+        None => {
+            if doc.get(obj, key)?.is_some() {
+                doc.delete(obj, key)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `after` at `key` if it differs from `before`; `encode` returning None deletes.
+fn sync_field<T: PartialEq>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    before: Option<&T>,
+    after: &T,
+    encode: impl Fn(&T) -> Option<ScalarValue>,
+) -> Result<(), DocError> {
+    if before != Some(after) {
+        put_scalar(doc, obj, key, encode(after))?;
+    }
+    Ok(())
+}
+
+fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
+    Some(ScalarValue::Str(
+        serde_json::to_string(v).expect("model types serialise").into(),
+    ))
+}
+
+fn opt_json<T: Serialize>(v: &Option<T>) -> Option<ScalarValue> {
+    v.as_ref().and_then(json_scalar)
+}
+
+fn str_scalar(s: &str) -> Option<ScalarValue> {
+    Some(ScalarValue::Str(s.into()))
+}
+
+fn day_scalar(d: &Option<Day>) -> Option<ScalarValue> {
+    d.map(|d| ScalarValue::Str(d.to_string().into()))
+}
+
+fn ts_scalar(t: &Option<Timestamp>) -> Option<ScalarValue> {
+    t.map(|t| ScalarValue::Int(t.0))
+}
+
+/// A serde enum's string form, e.g. `Unannounced` → `"unannounced"`.
+fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
+    match serde_json::to_value(v).expect("enums serialise") {
+        serde_json::Value::String(s) => str_scalar(&s),
+        other => json_scalar(&other),
+    }
+}
+
+fn sync_text(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    before: Option<&String>,
+    after: &str,
+) -> Result<(), DocError> {
+    if before.map(String::as_str) == Some(after) {
+        return Ok(());
+    }
+    let text = match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Text), id)) => id,
+        _ => doc.put_object(obj, key, ObjType::Text)?,
+    };
+    doc.update_text(&text, after)?;
+    Ok(())
+}
+
+/// Brings the map at `key` from `before` to `after`: removed keys deleted, added or changed
+/// entries written by `write` (which gets the entry's previous value, if any).
+fn sync_map<K: Ord + AsRef<str>, V: PartialEq>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    before: Option<&BTreeMap<K, V>>,
+    after: &BTreeMap<K, V>,
+    mut write: impl FnMut(&mut AutoCommit, &ObjId, &str, Option<&V>, &V) -> Result<(), DocError>,
+) -> Result<(), DocError> {
+    if before == Some(after) {
+        return Ok(());
+    }
+    let map = entry_map(doc, obj, key)?;
+    if let Some(before) = before {
+        for k in before.keys().filter(|k| !after.contains_key(*k)) {
+            doc.delete(&map, k.as_ref())?;
+        }
+    }
+    for (k, v) in after {
+        let old = before.and_then(|b| b.get(k));
+        if old != Some(v) {
+            write(doc, &map, k.as_ref(), old, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_json_entry<V: Serialize>(
+    doc: &mut AutoCommit,
+    map: &ObjId,
+    key: &str,
+    _old: Option<&V>,
+    v: &V,
+) -> Result<(), DocError> {
+    put_scalar(doc, map, key, json_scalar(v))
+}
+
+impl AsRef<str> for Sha256Hex {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+fn write_record(doc: &mut AutoCommit, before: Option<&Inspection>, after: &Inspection) -> Result<(), DocError> {
+    let root = ROOT;
+    if before.is_none() {
+        doc.put(&root, "schema", ScalarValue::Uint(SCHEMA_VERSION))?;
+    }
+    let b = before;
+    sync_field(doc, &root, "id", b.map(|r| &r.id), &after.id, |v| str_scalar(v.as_str()))?;
+    sync_field(doc, &root, "kind", b.map(|r| &r.kind), &after.kind, enum_scalar)?;
+    sync_field(doc, &root, "unit", b.map(|r| &r.unit), &after.unit, |v| str_scalar(v.as_str()))?;
+    sync_field(doc, &root, "enterprise", b.map(|r| &r.enterprise), &after.enterprise, json_scalar)?;
+    sync_field(doc, &root, "template", b.map(|r| &r.template), &after.template, json_scalar)?;
+    sync_field(doc, &root, "plan", b.map(|r| &r.plan), &after.plan, |p| {
+        p.as_ref().and_then(|p| str_scalar(p.as_str()))
+    })?;
+    sync_field(doc, &root, "created_at", b.map(|r| &r.created_at), &after.created_at, |t| {
+        Some(ScalarValue::Int(t.0))
+    })?;
+    sync_field(doc, &root, "created_by", b.map(|r| &r.created_by), &after.created_by, |v| {
+        str_scalar(v.as_str())
+    })?;
+    sync_map(doc, &root, "inspectors", b.map(|r| &r.inspectors), &after.inspectors, write_json_entry)?;
+    sync_field(doc, &root, "arrival", b.map(|r| &r.arrival), &after.arrival, opt_json)?;
+    sync_field(doc, &root, "attestations", b.map(|r| &r.attestations), &after.attestations, json_scalar)?;
+    sync_text(doc, &root, "places", b.map(|r| &r.places), &after.places)?;
+    sync_text(doc, &root, "summary", b.map(|r| &r.summary), &after.summary)?;
+    sync_results(doc, b.map(|r| &r.results), &after.results)?;
+    sync_map(doc, &root, "hazards", b.map(|r| &r.hazards), &after.hazards, write_hazard)?;
+    sync_field(doc, &root, "onsite_person", b.map(|r| &r.onsite_person), &after.onsite_person, opt_json)?;
+    sync_map(doc, &root, "signatures", b.map(|r| &r.signatures), &after.signatures, write_json_entry)?;
+    sync_field(doc, &root, "status", b.map(|r| &r.status), &after.status, |s| str_scalar(s.as_str()))?;
+    sync_field(doc, &root, "started_at", b.map(|r| &r.started_at), &after.started_at, ts_scalar)?;
+    sync_field(doc, &root, "completed_at", b.map(|r| &r.completed_at), &after.completed_at, ts_scalar)?;
+    sync_field(doc, &root, "review", b.map(|r| &r.review), &after.review, opt_json)?;
+    sync_map(doc, &root, "signed_versions", b.map(|r| &r.signed_versions), &after.signed_versions, write_json_entry)?;
+    sync_map(doc, &root, "documents", b.map(|r| &r.documents), &after.documents, write_json_entry)?;
+    Ok(())
+}
+
+/// Results are never deleted from the document: an item's map was created with the document
+/// and must stay the one every replica writes into. An item cleared back to empty is written
+/// as empty fields instead.
+fn sync_results(
+    doc: &mut AutoCommit,
+    before: Option<&BTreeMap<ItemCode, ItemResult>>,
+    after: &BTreeMap<ItemCode, ItemResult>,
+) -> Result<(), DocError> {
+    if before == Some(after) {
+        return Ok(());
+    }
+    let results = entry_map(doc, &ROOT, "results")?;
+    let empty = ItemResult::default();
+    if let Some(before) = before {
+        for (code, old) in before.iter().filter(|(k, _)| !after.contains_key(*k)) {
+            write_result(doc, &results, code.as_str(), Some(old), &empty)?;
+        }
+    }
+    for (code, new) in after {
+        let old = before.and_then(|b| b.get(code));
+        if old != Some(new) {
+            write_result(doc, &results, code.as_str(), old.or(Some(&empty)), new)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_result(
+    doc: &mut AutoCommit,
+    results: &ObjId,
+    code: &str,
+    before: Option<&ItemResult>,
+    after: &ItemResult,
+) -> Result<(), DocError> {
+    let item = entry_map(doc, results, code)?;
+    sync_field(doc, &item, "answer", before.map(|r| &r.answer), &after.answer, |a| {
+        a.and_then(|a| str_scalar(a.as_str()))
+    })?;
+    sync_text(doc, &item, "note", before.map(|r| &r.note), &after.note)?;
+    sync_map(doc, &item, "photos", before.map(|r| &r.photos), &after.photos, write_json_entry)?;
+    Ok(())
+}
+
+fn write_hazard(
+    doc: &mut AutoCommit,
+    hazards: &ObjId,
+    id: &str,
+    before: Option<&Hazard>,
+    after: &Hazard,
+) -> Result<(), DocError> {
+    let h = entry_map(doc, hazards, id)?;
+    let b = before;
+    sync_field(doc, &h, "item", b.map(|x| &x.item), &after.item, |i| {
+        i.as_ref().and_then(|i| str_scalar(i.as_str()))
+    })?;
+    sync_field(doc, &h, "level", b.map(|x| &x.level), &after.level, enum_scalar)?;
+    sync_text(doc, &h, "description", b.map(|x| &x.description), &after.description)?;
+    sync_text(doc, &h, "place", b.map(|x| &x.place), &after.place)?;
+    sync_field(doc, &h, "basis", b.map(|x| &x.basis), &after.basis, json_scalar)?;
+    sync_map(doc, &h, "photos", b.map(|x| &x.photos), &after.photos, write_json_entry)?;
+    sync_text(doc, &h, "measures", b.map(|x| &x.measures), &after.measures)?;
+    sync_field(doc, &h, "deadline", b.map(|x| &x.deadline), &after.deadline, day_scalar)?;
+    sync_field(doc, &h, "stage", b.map(|x| &x.stage), &after.stage, |s| str_scalar(s.as_str()))?;
+    sync_field(doc, &h, "supervision", b.map(|x| &x.supervision), &after.supervision, opt_json)?;
+    sync_field(doc, &h, "registered_on", b.map(|x| &x.registered_on), &after.registered_on, |d| {
+        day_scalar(&Some(*d))
+    })?;
+    sync_field(doc, &h, "reported_on", b.map(|x| &x.reported_on), &after.reported_on, day_scalar)?;
+    sync_map(doc, &h, "reinspections", b.map(|x| &x.reinspections), &after.reinspections, write_json_entry)?;
+    sync_field(doc, &h, "closed_on", b.map(|x| &x.closed_on), &after.closed_on, day_scalar)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: every field checked; a malformed document is an error naming the field.
+
+struct Reader<'a> {
+    doc: &'a AutoCommit,
+}
+
+impl Reader<'_> {
+    fn scalar(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<ScalarValue>, DocError> {
+        match self.doc.get(obj, key)? {
+            None => Ok(None),
+            Some((Value::Scalar(s), _)) => Ok(Some(s.into_owned())),
+            Some((Value::Object(_), _)) => Err(DocError::Type {
+                path: format!("{path}{key}"),
+                expected: "a scalar",
+            }),
+        }
+    }
+
+    fn opt_str(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<String>, DocError> {
+        match self.scalar(obj, key, path)? {
+            None => Ok(None),
+            Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+            Some(_) => Err(DocError::Type {
+                path: format!("{path}{key}"),
+                expected: "a string",
+            }),
+        }
+    }
+
+    fn str(&self, obj: &ObjId, key: &str, path: &str) -> Result<String, DocError> {
+        self.opt_str(obj, key, path)?
+            .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
+    }
+
+    fn opt_int(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<i64>, DocError> {
+        match self.scalar(obj, key, path)? {
+            None => Ok(None),
+            Some(ScalarValue::Int(i)) => Ok(Some(i)),
+            Some(_) => Err(DocError::Type {
+                path: format!("{path}{key}"),
+                expected: "an integer",
+            }),
+        }
+    }
+
+    fn parse<T: DeserializeOwned>(raw: &str, path: String) -> Result<T, DocError> {
+        serde_json::from_str(raw).map_err(|e| DocError::Value {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    fn opt_json<T: DeserializeOwned>(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<T>, DocError> {
+        self.opt_str(obj, key, path)?
+            .map(|raw| Self::parse(&raw, format!("{path}{key}")))
+            .transpose()
+    }
+
+    fn json<T: DeserializeOwned>(&self, obj: &ObjId, key: &str, path: &str) -> Result<T, DocError> {
+        self.opt_json(obj, key, path)?
+            .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
+    }
+
+    /// A serde enum stored as its string form.
+    fn enum_str<T: DeserializeOwned>(&self, obj: &ObjId, key: &str, path: &str) -> Result<T, DocError> {
+        let s = self.str(obj, key, path)?;
+        serde_json::from_value(serde_json::Value::String(s)).map_err(|e| DocError::Value {
+            path: format!("{path}{key}"),
+            message: e.to_string(),
+        })
+    }
+
+    fn opt_day(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<Day>, DocError> {
+        self.opt_str(obj, key, path)?
+            .map(|s| {
+                Day::parse(&s).map_err(|e| DocError::Value {
+                    path: format!("{path}{key}"),
+                    message: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    fn text(&self, obj: &ObjId, key: &str, path: &str) -> Result<String, DocError> {
+        match self.doc.get(obj, key)? {
+            None => Ok(String::new()),
+            Some((Value::Object(ObjType::Text), id)) => Ok(self.doc.text(&id)?),
+            Some(_) => Err(DocError::Type {
+                path: format!("{path}{key}"),
+                expected: "text",
+            }),
+        }
+    }
+
+    fn map(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<ObjId>, DocError> {
+        match self.doc.get(obj, key)? {
+            None => Ok(None),
+            Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            Some(_) => Err(DocError::Type {
+                path: format!("{path}{key}"),
+                expected: "a map",
+            }),
+        }
+    }
+
+    /// A map whose entries are JSON-encoded values.
+    fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
+        &self,
+        obj: &ObjId,
+        key: &str,
+        path: &str,
+    ) -> Result<BTreeMap<K, V>, DocError> {
+        let Some(map) = self.map(obj, key, path)? else {
+            return Ok(BTreeMap::new());
+        };
+        let inner = format!("{path}{key}/");
+        self.doc
+            .keys(&map)
+            .map(|k| {
+                let v = self.json(&map, &k, &inner)?;
+                Ok((K::from(k), v))
+            })
+            .collect()
+    }
+}
+
+
+/// Keys of photo maps are digests; a key that is not one is a malformed document.
+fn photo_map(r: &Reader<'_>, obj: &ObjId, key: &str, path: &str) -> Result<BTreeMap<Sha256Hex, PhotoRef>, DocError> {
+    let raw: BTreeMap<String, PhotoRef> = r.json_map(obj, key, path)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let digest = Sha256Hex::parse(&k).map_err(|e| DocError::Value {
+                path: format!("{path}{key}/{k}"),
+                message: e.to_string(),
+            })?;
+            if digest != v.sha256 {
+                return Err(DocError::Value {
+                    path: format!("{path}{key}/{k}"),
+                    message: "key and photo digest differ".into(),
+                });
+            }
+            Ok((digest, v))
+        })
+        .collect()
+}
+
+fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
+    let r = Reader { doc };
+    let root = ROOT;
+    match r.scalar(&root, "schema", "")? {
+        Some(ScalarValue::Uint(SCHEMA_VERSION)) => {}
+        Some(ScalarValue::Uint(other)) => return Err(DocError::Schema(other)),
+        Some(_) => {
+            return Err(DocError::Type {
+                path: "schema".into(),
+                expected: "an unsigned integer",
+            });
+        }
+        None => return Err(DocError::Missing("schema".into())),
+    }
+    let status_raw = r.str(&root, "status", "")?;
+    let status = InspectionStatus::parse(&status_raw).ok_or_else(|| DocError::Value {
+        path: "status".into(),
+        message: format!("unknown status {status_raw:?}"),
+    })?;
+    let mut results = BTreeMap::new();
+    if let Some(map) = r.map(&root, "results", "")? {
+        for code in doc.keys(&map) {
+            let path = format!("results/{code}/");
+            let item = r
+                .map(&map, &code, "results/")?
+                .ok_or_else(|| DocError::Missing(path.clone()))?;
+            let answer = r
+                .opt_str(&item, "answer", &path)?
+                .map(|a| {
+                    Answer::parse(&a).ok_or_else(|| DocError::Value {
+                        path: format!("{path}answer"),
+                        message: format!("unknown answer {a:?}"),
+                    })
+                })
+                .transpose()?;
+            let result = ItemResult {
+                answer,
+                note: r.text(&item, "note", &path)?,
+                photos: photo_map(&r, &item, "photos", &path)?,
+            };
+            if !result.is_empty() {
+                results.insert(ItemCode::new(code), result);
+            }
+        }
+    }
+    let mut hazards = BTreeMap::new();
+    if let Some(map) = r.map(&root, "hazards", "")? {
+        for id in doc.keys(&map) {
+            let path = format!("hazards/{id}/");
+            let h = r
+                .map(&map, &id, "hazards/")?
+                .ok_or_else(|| DocError::Missing(path.clone()))?;
+            let stage_raw = r.str(&h, "stage", &path)?;
+            let hazard = Hazard {
+                id: HazardId::new(id.clone()),
+                item: r.opt_str(&h, "item", &path)?.map(ItemCode::new),
+                level: r.enum_str(&h, "level", &path)?,
+                description: r.text(&h, "description", &path)?,
+                place: r.text(&h, "place", &path)?,
+                basis: r.json(&h, "basis", &path)?,
+                photos: photo_map(&r, &h, "photos", &path)?,
+                measures: r.text(&h, "measures", &path)?,
+                deadline: r.opt_day(&h, "deadline", &path)?,
+                stage: HazardStage::parse(&stage_raw).ok_or_else(|| DocError::Value {
+                    path: format!("{path}stage"),
+                    message: format!("unknown stage {stage_raw:?}"),
+                })?,
+                supervision: r.opt_json(&h, "supervision", &path)?,
+                registered_on: r
+                    .opt_day(&h, "registered_on", &path)?
+                    .ok_or_else(|| DocError::Missing(format!("{path}registered_on")))?,
+                reported_on: r.opt_day(&h, "reported_on", &path)?,
+                reinspections: r.json_map(&h, "reinspections", &path)?,
+                closed_on: r.opt_day(&h, "closed_on", &path)?,
+            };
+            hazards.insert(hazard.id.clone(), hazard);
+        }
+    }
+    Ok(Inspection {
+        id: r.str(&root, "id", "")?.as_str().into(),
+        kind: r.enum_str(&root, "kind", "")?,
+        unit: r.str(&root, "unit", "")?.as_str().into(),
+        enterprise: r.json(&root, "enterprise", "")?,
+        template: r.json(&root, "template", "")?,
+        plan: r.opt_str(&root, "plan", "")?.map(|p| p.as_str().into()),
+        created_at: Timestamp(
+            r.opt_int(&root, "created_at", "")?
+                .ok_or_else(|| DocError::Missing("created_at".into()))?,
+        ),
+        created_by: r.str(&root, "created_by", "")?.as_str().into(),
+        inspectors: r.json_map(&root, "inspectors", "")?,
+        arrival: r.opt_json(&root, "arrival", "")?,
+        attestations: r.json(&root, "attestations", "")?,
+        places: r.text(&root, "places", "")?,
+        summary: r.text(&root, "summary", "")?,
+        results,
+        hazards,
+        onsite_person: r.opt_json(&root, "onsite_person", "")?,
+        signatures: r.json_map(&root, "signatures", "")?,
+        status,
+        started_at: r.opt_int(&root, "started_at", "")?.map(Timestamp),
+        completed_at: r.opt_int(&root, "completed_at", "")?.map(Timestamp),
+        review: r.opt_json(&root, "review", "")?,
+        signed_versions: r.json_map(&root, "signed_versions", "")?,
+        documents: r.json_map(&root, "documents", "")?,
+    })
+}
+
+#[cfg(test)]
+#[path = "document_tests.rs"]
+mod tests;

@@ -27,8 +27,8 @@ impl Timestamp {
     }
 
     /// The calendar date in Asia/Shanghai: what a deadline or a period is compared with.
-    pub fn shanghai_date(self) -> Date {
-        self.to_shanghai().date()
+    pub fn shanghai_date(self) -> Day {
+        Day(self.to_shanghai().date())
     }
 
     /// `2026-11-23 14:05` in Asia/Shanghai.
@@ -79,6 +79,53 @@ impl Position {
     }
 }
 
+/// A calendar day in Asia/Shanghai (deadlines, periods). Serialised as ISO `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(pub Date);
+
+impl Day {
+    pub fn parse(s: &str) -> Result<Self, time::error::Parse> {
+        iso_date::parse(s).map(Day)
+    }
+
+    /// `Day::ymd(2026, 11, 23)`; panics on an impossible date, so use it for literals only.
+    pub fn ymd(year: i32, month: u8, day: u8) -> Self {
+        let month = time::Month::try_from(month).expect("month 1-12");
+        Day(Date::from_calendar_date(year, month, day).expect("valid calendar date"))
+    }
+
+    pub fn plus_days(self, days: i64) -> Self {
+        Day(self.0 + time::Duration::days(days))
+    }
+
+    pub fn is_weekend(self) -> bool {
+        matches!(self.0.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
+    }
+
+    pub fn year(self) -> i32 {
+        self.0.year()
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&iso_date::format(self.0))
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Day::parse(&s).map_err(|e| serde::de::Error::custom(format!("date {s:?}: {e}")))
+    }
+}
+
 /// Dates travel as ISO 8601 `YYYY-MM-DD` strings.
 pub mod iso_date {
     use time::Date;
@@ -105,8 +152,10 @@ mod tests {
         // 2026-11-23T15:59:59Z is 23:59:59 in Shanghai; one second later it is the 24th.
         let before = Timestamp(1_795_449_599_000);
         let after = Timestamp(1_795_449_600_000);
-        assert_eq!(iso_date::format(before.shanghai_date()), "2026-11-23");
-        assert_eq!(iso_date::format(after.shanghai_date()), "2026-11-24");
+        assert_eq!(before.shanghai_date().to_string(), "2026-11-23");
+        assert_eq!(after.shanghai_date(), Day::ymd(2026, 11, 24));
+        assert_eq!(Day::parse("2026-11-24").unwrap(), after.shanghai_date());
+        assert!(Day::ymd(2026, 11, 22).is_weekend());
         assert_eq!(after.display_shanghai(), "2026-11-24 00:00");
     }
 

@@ -1,1 +1,487 @@
-//! (being written)
+//! Hazards (隐患) and their closed loop:
+//!
+//! ```text
+//! 登记 Registered → 责令整改 Ordered (deadline) → 整改完成 Rectified (reported by the enterprise)
+//!   → 复查 re-inspection: passed → Reinspected → 销号 Closed
+//!                          failed → Ordered again with a new deadline (or escalated)
+//! ```
+//!
+//! A hazard is overdue (逾期) when its deadline has passed without a passed re-inspection.
+//! A major hazard (重大隐患) must be listed for supervision (挂牌督办) before rectification is
+//! ordered, and stays listed until it is closed.
+
+use crate::evidence::PhotoRef;
+use crate::evidence::Sha256Hex;
+use crate::geo::Day;
+use crate::ids::{HazardId, ItemCode, UserId};
+use crate::legal::LegalBasis;
+use crate::settings::UnitSettings;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardLevel {
+    /// 一般隐患
+    General,
+    /// 重大隐患
+    Major,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardStage {
+    /// 登记
+    Registered,
+    /// 责令整改
+    Ordered,
+    /// 整改完成 (reported by the enterprise, awaiting 复查)
+    Rectified,
+    /// 复查通过
+    Reinspected,
+    /// 销号
+    Closed,
+}
+
+impl HazardStage {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            HazardStage::Registered => "登记",
+            HazardStage::Ordered => "责令整改",
+            HazardStage::Rectified => "整改完成",
+            HazardStage::Reinspected => "复查通过",
+            HazardStage::Closed => "销号",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HazardStage::Registered => "registered",
+            HazardStage::Ordered => "ordered",
+            HazardStage::Rectified => "rectified",
+            HazardStage::Reinspected => "reinspected",
+            HazardStage::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            HazardStage::Registered,
+            HazardStage::Ordered,
+            HazardStage::Rectified,
+            HazardStage::Reinspected,
+            HazardStage::Closed,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    /// Whether the hazard still needs work (the deadline matters).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            HazardStage::Registered | HazardStage::Ordered | HazardStage::Rectified
+        )
+    }
+}
+
+/// 挂牌督办: a major hazard listed for supervision by a named level, with a named person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supervision {
+    /// The supervising level, e.g. 县级 / 市级.
+    pub level: String,
+    pub responsible: String,
+    pub listed_on: Day,
+}
+
+/// One 复查 (re-inspection) of a hazard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reinspection {
+    pub on: Day,
+    pub by: UserId,
+    pub passed: bool,
+    pub note: String,
+    pub photos: BTreeMap<Sha256Hex, PhotoRef>,
+    /// For a failed re-inspection: the new deadline rectification is ordered to.
+    pub new_deadline: Option<Day>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hazard {
+    pub id: HazardId,
+    /// The checklist item whose failure this hazard records, if any.
+    pub item: Option<ItemCode>,
+    pub level: HazardLevel,
+    pub description: String,
+    pub place: String,
+    pub basis: Vec<LegalBasis>,
+    pub photos: BTreeMap<Sha256Hex, PhotoRef>,
+    /// Required rectification measures (整改措施).
+    pub measures: String,
+    pub deadline: Option<Day>,
+    pub stage: HazardStage,
+    pub supervision: Option<Supervision>,
+    pub registered_on: Day,
+    pub reported_on: Option<Day>,
+    /// Re-inspections keyed by an id chosen by the recording device, so that re-inspections
+    /// recorded on two tablets are both kept.
+    pub reinspections: BTreeMap<String, Reinspection>,
+    pub closed_on: Option<Day>,
+}
+
+/// A step in the hazard's life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum HazardAction {
+    /// 责令限期整改: order rectification by a deadline with measures.
+    Order { deadline: Day, measures: String },
+    /// 挂牌督办 (or escalation to a higher level).
+    ListForSupervision(Supervision),
+    /// 整改完成: the enterprise reports completion.
+    ReportRectified { on: Day },
+    /// 复查.
+    Reinspect { id: String, reinspection: Reinspection },
+    /// 销号.
+    Close { on: Day },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HazardError {
+    #[error("hazard {id}: cannot {action} at stage {stage:?}; allowed from {allowed}")]
+    WrongStage {
+        id: HazardId,
+        action: &'static str,
+        stage: HazardStage,
+        allowed: &'static str,
+    },
+    #[error(
+        "hazard {0}: a major hazard (重大隐患) must be listed for supervision (挂牌督办) before rectification is ordered"
+    )]
+    MajorNeedsSupervision(HazardId),
+    #[error("hazard {id}: deadline {deadline} is before the hazard was registered on {registered}")]
+    DeadlineBeforeRegistration {
+        id: HazardId,
+        deadline: Day,
+        registered: Day,
+    },
+    #[error("hazard {0}: a failed re-inspection must set a new deadline")]
+    FailedWithoutNewDeadline(HazardId),
+    #[error("hazard {0}: re-inspection {1} is already recorded")]
+    DuplicateReinspection(HazardId, String),
+    #[error("hazard {0}: measures must not be empty")]
+    NoMeasures(HazardId),
+    #[error("hazard {0}: description must not be empty")]
+    NoDescription(HazardId),
+    #[error("hazard {0}: at least one legal basis is required")]
+    NoBasis(HazardId),
+}
+
+impl Hazard {
+    /// Checks a newly registered hazard.
+    pub fn validate_new(&self) -> Result<(), HazardError> {
+        if self.description.trim().is_empty() {
+            return Err(HazardError::NoDescription(self.id.clone()));
+        }
+        if self.basis.is_empty() {
+            return Err(HazardError::NoBasis(self.id.clone()));
+        }
+        if self.stage != HazardStage::Registered {
+            return Err(self.wrong_stage("register", "a new hazard"));
+        }
+        Ok(())
+    }
+
+    fn wrong_stage(&self, action: &'static str, allowed: &'static str) -> HazardError {
+        HazardError::WrongStage {
+            id: self.id.clone(),
+            action,
+            stage: self.stage,
+            allowed,
+        }
+    }
+
+    /// Applies one step of the lifecycle, or says why it is not allowed now.
+    pub fn apply(&mut self, action: &HazardAction) -> Result<(), HazardError> {
+        match action {
+            HazardAction::Order { deadline, measures } => {
+                if self.stage != HazardStage::Registered {
+                    return Err(self.wrong_stage("order rectification", "registered"));
+                }
+                if self.level == HazardLevel::Major && self.supervision.is_none() {
+                    return Err(HazardError::MajorNeedsSupervision(self.id.clone()));
+                }
+                if measures.trim().is_empty() {
+                    return Err(HazardError::NoMeasures(self.id.clone()));
+                }
+                if *deadline < self.registered_on {
+                    return Err(HazardError::DeadlineBeforeRegistration {
+                        id: self.id.clone(),
+                        deadline: *deadline,
+                        registered: self.registered_on,
+                    });
+                }
+                self.deadline = Some(*deadline);
+                self.measures = measures.clone();
+                self.stage = HazardStage::Ordered;
+            }
+            HazardAction::ListForSupervision(s) => {
+                if !self.stage.is_open() {
+                    return Err(self.wrong_stage("list for supervision", "an open stage"));
+                }
+                self.supervision = Some(s.clone());
+            }
+            HazardAction::ReportRectified { on } => {
+                if self.stage != HazardStage::Ordered {
+                    return Err(self.wrong_stage("report rectification", "ordered"));
+                }
+                self.reported_on = Some(*on);
+                self.stage = HazardStage::Rectified;
+            }
+            HazardAction::Reinspect { id, reinspection } => {
+                if self.stage != HazardStage::Rectified {
+                    return Err(self.wrong_stage("re-inspect", "rectified"));
+                }
+                if self.reinspections.contains_key(id) {
+                    return Err(HazardError::DuplicateReinspection(
+                        self.id.clone(),
+                        id.clone(),
+                    ));
+                }
+                if reinspection.passed {
+                    self.stage = HazardStage::Reinspected;
+                } else {
+                    let deadline = reinspection
+                        .new_deadline
+                        .ok_or_else(|| HazardError::FailedWithoutNewDeadline(self.id.clone()))?;
+                    self.deadline = Some(deadline);
+                    self.stage = HazardStage::Ordered;
+                }
+                self.reinspections.insert(id.clone(), reinspection.clone());
+            }
+            HazardAction::Close { on } => {
+                if self.stage != HazardStage::Reinspected {
+                    return Err(self.wrong_stage("close (销号)", "a passed re-inspection"));
+                }
+                self.closed_on = Some(*on);
+                self.stage = HazardStage::Closed;
+            }
+        }
+        Ok(())
+    }
+
+    /// 逾期: the deadline has passed (strictly before `today`) without a passed re-inspection.
+    pub fn is_overdue(&self, today: Day) -> bool {
+        self.stage.is_open() && self.deadline.is_some_and(|d| d < today)
+    }
+
+    /// When the re-inspection is due, once the enterprise has reported completion.
+    pub fn reinspection_due(&self, settings: &UnitSettings) -> Option<Day> {
+        match (self.stage, self.reported_on) {
+            (HazardStage::Rectified, Some(reported)) => Some(settings.reinspection_due(reported)),
+            _ => None,
+        }
+    }
+
+    pub fn reinspection_overdue(&self, today: Day, settings: &UnitSettings) -> bool {
+        self.reinspection_due(settings).is_some_and(|d| d < today)
+    }
+
+    /// 挂牌督办 is required for every major hazard that is not closed.
+    pub fn missing_required_supervision(&self) -> bool {
+        self.level == HazardLevel::Major
+            && self.stage != HazardStage::Registered
+            && self.supervision.is_none()
+    }
+
+    /// Invariants that must hold whatever path led here (used after a merge of concurrent
+    /// edits, where each replica's steps were valid but their combination may not be).
+    pub fn violations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.missing_required_supervision() {
+            out.push(format!(
+                "hazard {}: major hazard at stage {:?} is not listed for supervision (挂牌督办)",
+                self.id, self.stage
+            ));
+        }
+        let passed = self.reinspections.values().any(|r| r.passed);
+        if matches!(
+            self.stage,
+            HazardStage::Reinspected | HazardStage::Closed
+        ) && !passed
+        {
+            out.push(format!(
+                "hazard {}: stage {:?} without a passed re-inspection",
+                self.id, self.stage
+            ));
+        }
+        if self.stage != HazardStage::Registered && self.deadline.is_none() {
+            out.push(format!(
+                "hazard {}: stage {:?} without a deadline",
+                self.id, self.stage
+            ));
+        }
+        if self.stage == HazardStage::Closed && self.closed_on.is_none() {
+            out.push(format!("hazard {}: closed without a date", self.id));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn hazard(id: &str, level: HazardLevel) -> Hazard {
+        Hazard {
+            id: HazardId::from(id),
+            item: Some(ItemCode::from("GM-ZD-01")),
+            level,
+            description: "粉尘爆炸危险场所未按规定设置泄爆装置".into(),
+            place: "抛光车间".into(),
+            basis: vec![LegalBasis::new("工贸企业重大事故隐患判定标准", "第十二条第（二）项")],
+            photos: BTreeMap::new(),
+            measures: String::new(),
+            deadline: None,
+            stage: HazardStage::Registered,
+            supervision: None,
+            registered_on: Day::ymd(2026, 11, 23),
+            reported_on: None,
+            reinspections: BTreeMap::new(),
+            closed_on: None,
+        }
+    }
+
+    fn reinspection(passed: bool, new_deadline: Option<Day>) -> Reinspection {
+        Reinspection {
+            on: Day::ymd(2026, 12, 10),
+            by: UserId::from("u1"),
+            passed,
+            note: String::new(),
+            photos: BTreeMap::new(),
+            new_deadline,
+        }
+    }
+
+    fn order(d: Day) -> HazardAction {
+        HazardAction::Order {
+            deadline: d,
+            measures: "加装泄爆片".into(),
+        }
+    }
+
+    #[test]
+    fn general_hazard_walks_the_whole_loop() {
+        let mut h = hazard("h1", HazardLevel::General);
+        h.validate_new().unwrap();
+        h.apply(&order(Day::ymd(2026, 12, 5))).unwrap();
+        assert_eq!(h.stage, HazardStage::Ordered);
+        h.apply(&HazardAction::ReportRectified {
+            on: Day::ymd(2026, 12, 1),
+        })
+        .unwrap();
+        h.apply(&HazardAction::Reinspect {
+            id: "r1".into(),
+            reinspection: reinspection(true, None),
+        })
+        .unwrap();
+        assert_eq!(h.stage, HazardStage::Reinspected);
+        h.apply(&HazardAction::Close {
+            on: Day::ymd(2026, 12, 10),
+        })
+        .unwrap();
+        assert_eq!(h.stage, HazardStage::Closed);
+        assert!(h.violations().is_empty(), "{:?}", h.violations());
+        assert!(!h.is_overdue(Day::ymd(2027, 1, 1)), "closed is never overdue");
+    }
+
+    #[test]
+    fn failed_reinspection_orders_again_with_a_new_deadline() {
+        let mut h = hazard("h1", HazardLevel::General);
+        h.apply(&order(Day::ymd(2026, 12, 5))).unwrap();
+        h.apply(&HazardAction::ReportRectified {
+            on: Day::ymd(2026, 12, 1),
+        })
+        .unwrap();
+        let err = h
+            .apply(&HazardAction::Reinspect {
+                id: "r1".into(),
+                reinspection: reinspection(false, None),
+            })
+            .unwrap_err();
+        assert_eq!(err, HazardError::FailedWithoutNewDeadline(h.id.clone()));
+        assert_eq!(h.stage, HazardStage::Rectified, "a refused step changes nothing");
+        h.apply(&HazardAction::Reinspect {
+            id: "r1".into(),
+            reinspection: reinspection(false, Some(Day::ymd(2026, 12, 20))),
+        })
+        .unwrap();
+        assert_eq!(h.stage, HazardStage::Ordered);
+        assert_eq!(h.deadline, Some(Day::ymd(2026, 12, 20)));
+        assert!(!h.is_overdue(Day::ymd(2026, 12, 20)));
+        assert!(h.is_overdue(Day::ymd(2026, 12, 21)));
+    }
+
+    #[test]
+    fn wrong_stage_steps_are_refused_with_the_reason() {
+        let mut h = hazard("h1", HazardLevel::General);
+        let err = h
+            .apply(&HazardAction::Close {
+                on: Day::ymd(2026, 12, 1),
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("passed re-inspection"), "{err}");
+        assert!(matches!(
+            h.apply(&HazardAction::ReportRectified {
+                on: Day::ymd(2026, 12, 1)
+            }),
+            Err(HazardError::WrongStage { .. })
+        ));
+        assert!(matches!(
+            h.apply(&order(Day::ymd(2026, 11, 1))),
+            Err(HazardError::DeadlineBeforeRegistration { .. })
+        ));
+    }
+
+    #[test]
+    fn major_hazard_requires_supervision_before_ordering() {
+        let mut h = hazard("h1", HazardLevel::Major);
+        assert_eq!(
+            h.apply(&order(Day::ymd(2027, 2, 1))).unwrap_err(),
+            HazardError::MajorNeedsSupervision(h.id.clone())
+        );
+        h.apply(&HazardAction::ListForSupervision(Supervision {
+            level: "县级".into(),
+            responsible: "张局长".into(),
+            listed_on: Day::ymd(2026, 11, 23),
+        }))
+        .unwrap();
+        h.apply(&order(Day::ymd(2027, 2, 1))).unwrap();
+        assert!(h.violations().is_empty());
+        // A merged state that lost the listing is reported, not silently accepted.
+        h.supervision = None;
+        assert_eq!(h.violations().len(), 1);
+    }
+
+    #[test]
+    fn overdue_is_computed_from_the_given_date() {
+        let mut h = hazard("h1", HazardLevel::General);
+        assert!(!h.is_overdue(Day::ymd(2030, 1, 1)), "no deadline yet");
+        h.apply(&order(Day::ymd(2026, 12, 5))).unwrap();
+        assert!(!h.is_overdue(Day::ymd(2026, 12, 5)), "due today is not overdue");
+        assert!(h.is_overdue(Day::ymd(2026, 12, 6)));
+        h.apply(&HazardAction::ReportRectified {
+            on: Day::ymd(2026, 12, 4),
+        })
+        .unwrap();
+        assert!(
+            h.is_overdue(Day::ymd(2026, 12, 6)),
+            "reported but not re-inspected is still open"
+        );
+        let mut settings = UnitSettings::default();
+        settings.reinspection_days = 2;
+        settings.reinspection_count = crate::settings::DayCount::Calendar;
+        assert_eq!(h.reinspection_due(&settings), Some(Day::ymd(2026, 12, 6)));
+        assert!(!h.reinspection_overdue(Day::ymd(2026, 12, 6), &settings));
+        assert!(h.reinspection_overdue(Day::ymd(2026, 12, 7), &settings));
+    }
+}

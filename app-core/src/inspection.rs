@@ -1,1 +1,829 @@
-//! (being written)
+//! The inspection record (one case) and its rules.
+//!
+//! Every edit is a [`Command`]; [`Inspection::apply`] checks it against the rules (status,
+//! role, checklist, lifecycle) and either applies it or returns an error that says why. The
+//! Automerge document ([`crate::document`]) runs the same function, so the tablet, the server
+//! and the console enforce one set of rules.
+//!
+//! Status moves, the whole table (anything else is refused):
+//!
+//! | from       | to        | who        | requires                                              |
+//! |------------|-----------|------------|-------------------------------------------------------|
+//! | draft      | on_site   | inspector  | ≥ 2 inspectors; 四不两直: arrival proof + attestations |
+//! | on_site    | completed | inspector  | every item answered, on-site person, all signatures   |
+//! | completed  | submitted | inspector  | a signed version recorded                             |
+//! | submitted  | approved  | supervisor |                                                       |
+//! | submitted  | returned  | supervisor | a comment                                             |
+//! | returned   | submitted | inspector  | a signed version recorded after the return            |
+
+use crate::checklist::{ChecklistTemplate, TemplateRef};
+use crate::docnumber::IssuedDocument;
+use crate::evidence::{PhotoRef, Sha256Hex};
+use crate::geo::{Position, Timestamp};
+use crate::hazard::{Hazard, HazardAction, HazardError};
+use crate::ids::{EnterpriseId, HazardId, InspectionId, ItemCode, PlanId, UnitId, UserId};
+use crate::kind::InspectionKind;
+use crate::signing::SignedVersion;
+use crate::user::{CertificateNo, Role, User};
+use crate::uscc::Uscc;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionStatus {
+    /// 草稿
+    Draft,
+    /// 现场检查中
+    OnSite,
+    /// 已完成 (signed on site)
+    Completed,
+    /// 已提交 (awaiting review)
+    Submitted,
+    /// 已审核通过
+    Approved,
+    /// 已退回
+    Returned,
+}
+
+impl InspectionStatus {
+    pub const ALL: [InspectionStatus; 6] = [
+        InspectionStatus::Draft,
+        InspectionStatus::OnSite,
+        InspectionStatus::Completed,
+        InspectionStatus::Submitted,
+        InspectionStatus::Approved,
+        InspectionStatus::Returned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InspectionStatus::Draft => "draft",
+            InspectionStatus::OnSite => "on_site",
+            InspectionStatus::Completed => "completed",
+            InspectionStatus::Submitted => "submitted",
+            InspectionStatus::Approved => "approved",
+            InspectionStatus::Returned => "returned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            InspectionStatus::Draft => "草稿",
+            InspectionStatus::OnSite => "现场检查中",
+            InspectionStatus::Completed => "已完成",
+            InspectionStatus::Submitted => "已提交",
+            InspectionStatus::Approved => "已审核",
+            InspectionStatus::Returned => "已退回",
+        }
+    }
+
+    /// Whether the record's content (answers, notes, photos, hazards, people) may change.
+    /// After signing, changes are still possible in `completed` and `returned` and show as
+    /// amendments against the signed version; under review and after approval they are not.
+    pub fn allows_content_edits(self) -> bool {
+        !matches!(
+            self,
+            InspectionStatus::Submitted | InspectionStatus::Approved
+        )
+    }
+
+    /// Whether the visit has taken place (counted in figures).
+    pub fn visit_done(self) -> bool {
+        !matches!(self, InspectionStatus::Draft | InspectionStatus::OnSite)
+    }
+}
+
+/// Who may make a status move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mover {
+    Inspector,
+    Supervisor,
+}
+
+/// The table of allowed status moves: the one place it is written down.
+pub fn allowed_move(from: InspectionStatus, to: InspectionStatus) -> Option<Mover> {
+    use InspectionStatus::*;
+    match (from, to) {
+        (Draft, OnSite) | (OnSite, Completed) | (Completed, Submitted) | (Returned, Submitted) => {
+            Some(Mover::Inspector)
+        }
+        (Submitted, Approved) | (Submitted, Returned) => Some(Mover::Supervisor),
+        _ => None,
+    }
+}
+
+/// An inspector on the visit, with the certificate they showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectorRef {
+    pub user: UserId,
+    pub name: String,
+    pub certificate: CertificateNo,
+}
+
+/// The enterprise as it was when the inspection started (documents must show that, even if
+/// the reference data changes later).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnterpriseSnapshot {
+    pub id: EnterpriseId,
+    pub name: String,
+    pub uscc: Uscc,
+    pub address: String,
+    pub legal_representative: String,
+    pub phone: String,
+}
+
+/// Proof that a 四不两直 visit was unannounced: when and where the inspectors arrived, and a
+/// photo taken at the entrance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArrivalProof {
+    pub at: Timestamp,
+    pub position: Position,
+    pub entrance_photo: Sha256Hex,
+}
+
+/// The inspectors' statement for a 四不两直 visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Attestations {
+    /// 未提前通知
+    pub no_notice_given: bool,
+    /// 未接受陪同和接待
+    pub no_escort_accepted: bool,
+}
+
+/// The answer to a checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    /// 符合
+    Complies,
+    /// 不符合
+    Fails,
+    /// 不适用
+    NotApplicable,
+}
+
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Complies => "complies",
+            Answer::Fails => "fails",
+            Answer::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Answer::Complies, Answer::Fails, Answer::NotApplicable]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Answer::Complies => "符合",
+            Answer::Fails => "不符合",
+            Answer::NotApplicable => "不适用",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub answer: Option<Answer>,
+    pub note: String,
+    pub photos: BTreeMap<Sha256Hex, PhotoRef>,
+}
+
+/// The enterprise's person in charge on site (现场负责人).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnsitePerson {
+    pub name: String,
+    pub position: String,
+    pub phone: String,
+}
+
+/// Who signs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "signer", content = "user", rename_all = "snake_case")]
+pub enum Signer {
+    Inspector(UserId),
+    /// The enterprise's person in charge on site.
+    Enterprise,
+}
+
+impl Signer {
+    /// The key of the signature in the record: one signature per signer.
+    pub fn key(&self) -> String {
+        match self {
+            Signer::Inspector(u) => format!("inspector:{u}"),
+            Signer::Enterprise => "enterprise".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SignOutcome {
+    /// The handwritten signature, captured as an image blob.
+    Signed { image: Sha256Hex },
+    /// 拒绝签字: recorded with a witness (见证人), as 《安全生产法》第六十八条 requires.
+    Refused { witness: String, note: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub signer: Signer,
+    pub name: String,
+    pub outcome: SignOutcome,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approved,
+    Returned,
+}
+
+/// A supervisor's decision on a submitted record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub by: UserId,
+    pub at: Timestamp,
+    pub decision: ReviewDecision,
+    pub comment: String,
+}
+
+/// One inspection record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub id: InspectionId,
+    pub kind: InspectionKind,
+    pub unit: UnitId,
+    pub enterprise: EnterpriseSnapshot,
+    /// The checklist template and version this record was made with.
+    pub template: TemplateRef,
+    pub plan: Option<PlanId>,
+    pub created_at: Timestamp,
+    pub created_by: UserId,
+    pub inspectors: BTreeMap<UserId, InspectorRef>,
+    pub arrival: Option<ArrivalProof>,
+    pub attestations: Attestations,
+    /// 检查场所: the places inspected.
+    pub places: String,
+    /// 检查情况: what was found, in the inspectors' words.
+    pub summary: String,
+    pub results: BTreeMap<ItemCode, ItemResult>,
+    pub hazards: BTreeMap<HazardId, Hazard>,
+    pub onsite_person: Option<OnsitePerson>,
+    /// Keyed by [`Signer::key`].
+    pub signatures: BTreeMap<String, Signature>,
+    pub status: InspectionStatus,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub review: Option<Review>,
+    pub signed_versions: BTreeMap<String, SignedVersion>,
+    /// Issued documents keyed by their number.
+    pub documents: BTreeMap<String, IssuedDocument>,
+}
+
+/// One edit of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    AddInspector(InspectorRef),
+    RemoveInspector { user: UserId },
+    SetArrival(ArrivalProof),
+    SetAttestations(Attestations),
+    SetPlaces { text: String },
+    SetSummary { text: String },
+    Answer { item: ItemCode, answer: Option<Answer> },
+    SetNote { item: ItemCode, text: String },
+    AddItemPhoto { item: ItemCode, photo: PhotoRef },
+    RegisterHazard(Hazard),
+    AddHazardPhoto { hazard: HazardId, photo: PhotoRef },
+    SetHazardText { hazard: HazardId, description: String, place: String },
+    Hazard { hazard: HazardId, action: HazardAction },
+    SetOnsitePerson(OnsitePerson),
+    Sign(Signature),
+    Transition { to: InspectionStatus, comment: String },
+    RecordSignedVersion { id: String, version: SignedVersion },
+    IssueDocument(IssuedDocument),
+}
+
+impl Command {
+    /// A short name for logs and the audit trail.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::AddInspector(_) => "add_inspector",
+            Command::RemoveInspector { .. } => "remove_inspector",
+            Command::SetArrival(_) => "set_arrival",
+            Command::SetAttestations(_) => "set_attestations",
+            Command::SetPlaces { .. } => "set_places",
+            Command::SetSummary { .. } => "set_summary",
+            Command::Answer { .. } => "answer",
+            Command::SetNote { .. } => "set_note",
+            Command::AddItemPhoto { .. } => "add_item_photo",
+            Command::RegisterHazard(_) => "register_hazard",
+            Command::AddHazardPhoto { .. } => "add_hazard_photo",
+            Command::SetHazardText { .. } => "set_hazard_text",
+            Command::Hazard { .. } => "hazard_action",
+            Command::SetOnsitePerson(_) => "set_onsite_person",
+            Command::Sign(_) => "sign",
+            Command::Transition { .. } => "transition",
+            Command::RecordSignedVersion { .. } => "record_signed_version",
+            Command::IssueDocument(_) => "issue_document",
+        }
+    }
+
+    /// Whether the command changes what was inspected and found (frozen under review).
+    fn is_content_edit(&self) -> bool {
+        !matches!(
+            self,
+            Command::Transition { .. }
+                | Command::Hazard { .. }
+                | Command::RecordSignedVersion { .. }
+                | Command::IssueDocument(_)
+        )
+    }
+}
+
+/// What a command is checked against besides the record itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub actor: &'a User,
+    pub now: Timestamp,
+    /// The template the record was made with (its `reference()` equals `record.template`).
+    pub template: &'a ChecklistTemplate,
+}
+
+/// A requirement that a status move found unmet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "unmet", content = "detail", rename_all = "snake_case")]
+pub enum Unmet {
+    FewerThanTwoInspectors(usize),
+    NoArrivalProof,
+    NoNoticeNotAttested,
+    NoEscortNotAttested,
+    UnansweredItems(Vec<ItemCode>),
+    NoOnsitePerson,
+    MissingSignature(String),
+    RefusalWithoutWitness,
+    NoSignedVersion,
+    NoReturnComment,
+    ActorNotOnRecord(UserId),
+}
+
+impl fmt::Display for Unmet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unmet::FewerThanTwoInspectors(n) => write!(
+                f,
+                "at least two inspectors with certificates are required (行政处罚法 第四十二条), found {n}"
+            ),
+            Unmet::NoArrivalProof => write!(
+                f,
+                "an unannounced (四不两直) visit needs the arrival proof: time, position and entrance photo"
+            ),
+            Unmet::NoNoticeNotAttested => write!(f, "the inspectors have not attested that no notice was given"),
+            Unmet::NoEscortNotAttested => write!(f, "the inspectors have not attested that no escort was accepted"),
+            Unmet::UnansweredItems(items) => {
+                let shown: Vec<&str> = items.iter().take(5).map(ItemCode::as_str).collect();
+                write!(f, "{} checklist item(s) unanswered: {}", items.len(), shown.join(", "))?;
+                if items.len() > 5 {
+                    write!(f, ", …")?;
+                }
+                Ok(())
+            }
+            Unmet::NoOnsitePerson => write!(f, "the enterprise's person in charge on site is not recorded"),
+            Unmet::MissingSignature(who) => write!(f, "signature missing: {who}"),
+            Unmet::RefusalWithoutWitness => write!(f, "a refusal to sign must name a witness"),
+            Unmet::NoSignedVersion => write!(f, "the record must be signed (a signed version recorded) first"),
+            Unmet::NoReturnComment => write!(f, "returning a record needs a comment for the inspectors"),
+            Unmet::ActorNotOnRecord(u) => write!(f, "user {u} is not one of this record's inspectors"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("cannot move a record from {from:?} to {to:?}: that move does not exist")]
+    NoSuchMove {
+        from: InspectionStatus,
+        to: InspectionStatus,
+    },
+    #[error("cannot move a record from {from:?} to {to:?}: only a {needed:?} may do that")]
+    WrongRole {
+        from: InspectionStatus,
+        to: InspectionStatus,
+        needed: Mover,
+    },
+    #[error("cannot move a record from {from:?} to {to:?}: {}", join(.unmet))]
+    Unmet {
+        from: InspectionStatus,
+        to: InspectionStatus,
+        unmet: Vec<Unmet>,
+    },
+    #[error("the record is {0:?}: its content cannot change now")]
+    Frozen(InspectionStatus),
+    #[error("only inspectors edit a record's content")]
+    NotAnInspector,
+    #[error("item {item} is not in checklist {template} version {version}")]
+    UnknownItem {
+        item: ItemCode,
+        template: String,
+        version: u32,
+    },
+    #[error("the context's template {given:?} is not the record's {record:?}")]
+    TemplateMismatch {
+        given: TemplateRef,
+        record: TemplateRef,
+    },
+    #[error("no hazard {0} in this record")]
+    UnknownHazard(HazardId),
+    #[error("hazard {0} is already registered")]
+    DuplicateHazard(HazardId),
+    #[error(transparent)]
+    Hazard(#[from] HazardError),
+    #[error("inspector signature for {0}, who is not on this record")]
+    SignerNotOnRecord(UserId),
+    #[error("only the enterprise may refuse to sign; inspectors sign")]
+    InspectorCannotRefuse,
+    #[error("a refusal to sign must name a witness")]
+    RefusalWithoutWitness,
+    #[error("a record is made by inspectors; {0} is a supervisor or admin")]
+    InspectorRole(UserId),
+    #[error("signed version {0} is already recorded")]
+    DuplicateSignedVersion(String),
+    #[error("document number {0} is already used in this record")]
+    DuplicateDocument(String),
+    #[error("not allowed while the record is {0:?}")]
+    NotInStatus(InspectionStatus),
+}
+
+fn join(unmet: &[Unmet]) -> String {
+    unmet
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Inspection {
+    /// A new draft. The ids, the time and the creator come from the caller.
+    pub fn new_draft(
+        id: InspectionId,
+        kind: InspectionKind,
+        unit: UnitId,
+        enterprise: EnterpriseSnapshot,
+        template: TemplateRef,
+        created_by: UserId,
+        created_at: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            kind,
+            unit,
+            enterprise,
+            template,
+            plan: None,
+            created_at,
+            created_by,
+            inspectors: BTreeMap::new(),
+            arrival: None,
+            attestations: Attestations::default(),
+            places: String::new(),
+            summary: String::new(),
+            results: BTreeMap::new(),
+            hazards: BTreeMap::new(),
+            onsite_person: None,
+            signatures: BTreeMap::new(),
+            status: InspectionStatus::Draft,
+            started_at: None,
+            completed_at: None,
+            review: None,
+            signed_versions: BTreeMap::new(),
+            documents: BTreeMap::new(),
+        }
+    }
+
+    /// Checks a command and applies it, or leaves the record unchanged and says why not.
+    pub fn apply(&mut self, command: &Command, cx: &Context<'_>) -> Result<(), RecordError> {
+        if cx.template.reference() != self.template {
+            return Err(RecordError::TemplateMismatch {
+                given: cx.template.reference(),
+                record: self.template.clone(),
+            });
+        }
+        if command.is_content_edit() {
+            if !self.status.allows_content_edits() {
+                return Err(RecordError::Frozen(self.status));
+            }
+            if !cx.actor.is_inspector() {
+                return Err(RecordError::NotAnInspector);
+            }
+        }
+        let mut next = self.clone();
+        next.apply_unchecked(command, cx)?;
+        // An item with no answer, note or photo is the same as an untouched one.
+        next.results.retain(|_, r| !r.is_empty());
+        *self = next;
+        Ok(())
+    }
+
+    fn item_known(&self, item: &ItemCode, cx: &Context<'_>) -> Result<(), RecordError> {
+        match cx.template.item(item) {
+            Some(_) => Ok(()),
+            None => Err(RecordError::UnknownItem {
+                item: item.clone(),
+                template: self.template.id.clone(),
+                version: self.template.version,
+            }),
+        }
+    }
+
+    fn hazard_mut(&mut self, id: &HazardId) -> Result<&mut Hazard, RecordError> {
+        self.hazards
+            .get_mut(id)
+            .ok_or_else(|| RecordError::UnknownHazard(id.clone()))
+    }
+
+    fn apply_unchecked(&mut self, command: &Command, cx: &Context<'_>) -> Result<(), RecordError> {
+        match command {
+            Command::AddInspector(i) => {
+                self.inspectors.insert(i.user.clone(), i.clone());
+            }
+            Command::RemoveInspector { user } => {
+                self.inspectors.remove(user);
+            }
+            Command::SetArrival(a) => self.arrival = Some(a.clone()),
+            Command::SetAttestations(a) => self.attestations = *a,
+            Command::SetPlaces { text } => self.places = text.clone(),
+            Command::SetSummary { text } => self.summary = text.clone(),
+            Command::Answer { item, answer } => {
+                self.item_known(item, cx)?;
+                self.results.entry(item.clone()).or_default().answer = *answer;
+            }
+            Command::SetNote { item, text } => {
+                self.item_known(item, cx)?;
+                self.results.entry(item.clone()).or_default().note = text.clone();
+            }
+            Command::AddItemPhoto { item, photo } => {
+                self.item_known(item, cx)?;
+                self.results
+                    .entry(item.clone())
+                    .or_default()
+                    .photos
+                    .insert(photo.sha256.clone(), photo.clone());
+            }
+            Command::RegisterHazard(h) => {
+                if self.hazards.contains_key(&h.id) {
+                    return Err(RecordError::DuplicateHazard(h.id.clone()));
+                }
+                if let Some(item) = &h.item {
+                    self.item_known(item, cx)?;
+                }
+                h.validate_new()?;
+                self.hazards.insert(h.id.clone(), h.clone());
+            }
+            Command::AddHazardPhoto { hazard, photo } => {
+                self.hazard_mut(hazard)?
+                    .photos
+                    .insert(photo.sha256.clone(), photo.clone());
+            }
+            Command::SetHazardText {
+                hazard,
+                description,
+                place,
+            } => {
+                let h = self.hazard_mut(hazard)?;
+                h.description = description.clone();
+                h.place = place.clone();
+            }
+            Command::Hazard { hazard, action } => {
+                if self.status == InspectionStatus::Draft {
+                    return Err(RecordError::NotInStatus(self.status));
+                }
+                if !cx.actor.is_inspector() {
+                    return Err(RecordError::NotAnInspector);
+                }
+                self.hazard_mut(hazard)?.apply(action)?;
+            }
+            Command::SetOnsitePerson(p) => self.onsite_person = Some(p.clone()),
+            Command::Sign(s) => {
+                match (&s.signer, &s.outcome) {
+                    (Signer::Inspector(u), _) if !self.inspectors.contains_key(u) => {
+                        return Err(RecordError::SignerNotOnRecord(u.clone()));
+                    }
+                    (Signer::Inspector(_), SignOutcome::Refused { .. }) => {
+                        return Err(RecordError::InspectorCannotRefuse);
+                    }
+                    (Signer::Enterprise, SignOutcome::Refused { witness, .. })
+                        if witness.trim().is_empty() =>
+                    {
+                        return Err(RecordError::RefusalWithoutWitness);
+                    }
+                    _ => {}
+                }
+                self.signatures.insert(s.signer.key(), s.clone());
+            }
+            Command::Transition { to, comment } => self.transition(*to, comment, cx)?,
+            Command::RecordSignedVersion { id, version } => {
+                if !matches!(
+                    self.status,
+                    InspectionStatus::OnSite | InspectionStatus::Completed | InspectionStatus::Returned
+                ) {
+                    return Err(RecordError::NotInStatus(self.status));
+                }
+                if self.signed_versions.contains_key(id) {
+                    return Err(RecordError::DuplicateSignedVersion(id.clone()));
+                }
+                self.signed_versions.insert(id.clone(), version.clone());
+            }
+            Command::IssueDocument(d) => {
+                if !cx.actor.is_inspector() {
+                    return Err(RecordError::NotAnInspector);
+                }
+                if self.documents.contains_key(&d.number) {
+                    return Err(RecordError::DuplicateDocument(d.number.clone()));
+                }
+                self.documents.insert(d.number.clone(), d.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The requirements for moving to `to` that are not met now (empty: the move may happen).
+    pub fn unmet_for(&self, to: InspectionStatus, actor: &User, template: &ChecklistTemplate, comment: &str) -> Vec<Unmet> {
+        let mut unmet = Vec::new();
+        let on_record = |unmet: &mut Vec<Unmet>| {
+            if !self.inspectors.contains_key(&actor.id) {
+                unmet.push(Unmet::ActorNotOnRecord(actor.id.clone()));
+            }
+        };
+        match to {
+            InspectionStatus::OnSite => {
+                on_record(&mut unmet);
+                unmet.extend(self.inspector_requirements());
+                if self.kind == InspectionKind::Unannounced {
+                    if self.arrival.is_none() {
+                        unmet.push(Unmet::NoArrivalProof);
+                    }
+                    if !self.attestations.no_notice_given {
+                        unmet.push(Unmet::NoNoticeNotAttested);
+                    }
+                    if !self.attestations.no_escort_accepted {
+                        unmet.push(Unmet::NoEscortNotAttested);
+                    }
+                }
+            }
+            InspectionStatus::Completed => {
+                on_record(&mut unmet);
+                unmet.extend(self.inspector_requirements());
+                let unanswered: Vec<ItemCode> = template
+                    .items()
+                    .filter(|i| self.results.get(&i.code).and_then(|r| r.answer).is_none())
+                    .map(|i| i.code.clone())
+                    .collect();
+                if !unanswered.is_empty() {
+                    unmet.push(Unmet::UnansweredItems(unanswered));
+                }
+                if self.onsite_person.is_none() {
+                    unmet.push(Unmet::NoOnsitePerson);
+                }
+                unmet.extend(self.signature_requirements());
+            }
+            InspectionStatus::Submitted => {
+                on_record(&mut unmet);
+                let returned_at = self.review.as_ref().map(|r| r.at);
+                let signed_after_return = self
+                    .signed_versions
+                    .values()
+                    .any(|v| returned_at.is_none_or(|t| v.at >= t));
+                if !signed_after_return {
+                    unmet.push(Unmet::NoSignedVersion);
+                }
+            }
+            InspectionStatus::Returned if comment.trim().is_empty() => {
+                unmet.push(Unmet::NoReturnComment);
+            }
+            _ => {}
+        }
+        unmet
+    }
+
+    fn inspector_requirements(&self) -> Vec<Unmet> {
+        if self.inspectors.len() < 2 {
+            vec![Unmet::FewerThanTwoInspectors(self.inspectors.len())]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn signature_requirements(&self) -> Vec<Unmet> {
+        let mut unmet = Vec::new();
+        for i in self.inspectors.values() {
+            if !self.signatures.contains_key(&Signer::Inspector(i.user.clone()).key()) {
+                unmet.push(Unmet::MissingSignature(format!("inspector {}", i.name)));
+            }
+        }
+        match self.signatures.get(&Signer::Enterprise.key()) {
+            None => unmet.push(Unmet::MissingSignature(
+                "the enterprise's person in charge (or a recorded refusal)".into(),
+            )),
+            Some(Signature {
+                outcome: SignOutcome::Refused { witness, .. },
+                ..
+            }) if witness.trim().is_empty() => unmet.push(Unmet::RefusalWithoutWitness),
+            Some(_) => {}
+        }
+        unmet
+    }
+
+    fn transition(&mut self, to: InspectionStatus, comment: &str, cx: &Context<'_>) -> Result<(), RecordError> {
+        let from = self.status;
+        let needed = allowed_move(from, to).ok_or(RecordError::NoSuchMove { from, to })?;
+        let role_ok = match needed {
+            Mover::Inspector => cx.actor.is_inspector(),
+            Mover::Supervisor => matches!(cx.actor.role, Role::Supervisor),
+        };
+        if !role_ok {
+            return Err(RecordError::WrongRole { from, to, needed });
+        }
+        let unmet = self.unmet_for(to, cx.actor, cx.template, comment);
+        if !unmet.is_empty() {
+            return Err(RecordError::Unmet { from, to, unmet });
+        }
+        match to {
+            InspectionStatus::OnSite => self.started_at = Some(cx.now),
+            InspectionStatus::Completed => self.completed_at = Some(cx.now),
+            InspectionStatus::Approved | InspectionStatus::Returned => {
+                self.review = Some(Review {
+                    by: cx.actor.id.clone(),
+                    at: cx.now,
+                    decision: if to == InspectionStatus::Approved {
+                        ReviewDecision::Approved
+                    } else {
+                        ReviewDecision::Returned
+                    },
+                    comment: comment.to_owned(),
+                });
+            }
+            _ => {}
+        }
+        self.status = to;
+        Ok(())
+    }
+
+    /// At least two inspectors, each with a certificate (the type guarantees a valid number).
+    pub fn validate_inspectors(&self) -> Result<(), Unmet> {
+        match self.inspector_requirements().pop() {
+            Some(u) => Err(u),
+            None => Ok(()),
+        }
+    }
+
+    /// Invariants that must hold in any reachable state. Each replica only makes valid moves,
+    /// but concurrent moves merged together may combine into a state no single replica made;
+    /// this lists what is wrong with such a state so it is surfaced, never silently accepted.
+    pub fn violations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.status != InspectionStatus::Draft && self.inspectors.len() < 2 {
+            out.push(format!(
+                "status {:?} with {} inspector(s); at least two are required",
+                self.status,
+                self.inspectors.len()
+            ));
+        }
+        if self.status.visit_done() {
+            for u in self.signature_requirements() {
+                out.push(format!("status {:?} but {u}", self.status));
+            }
+        }
+        match (&self.status, &self.review) {
+            (InspectionStatus::Approved, Some(r)) if r.decision != ReviewDecision::Approved => {
+                out.push("status approved but the latest review returned the record".into())
+            }
+            (InspectionStatus::Returned, Some(r)) if r.decision != ReviewDecision::Returned => {
+                out.push("status returned but the latest review approved the record".into())
+            }
+            (InspectionStatus::Approved | InspectionStatus::Returned, None) => {
+                out.push(format!("status {:?} without a review", self.status))
+            }
+            _ => {}
+        }
+        for h in self.hazards.values() {
+            out.extend(h.violations());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "inspection_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ pub mod docnumber;
 pub mod document;
 pub mod draw;
 pub mod enterprise;
+pub mod evidence;
 pub mod figures;
 pub mod geo;
 pub mod hazard;
@@ -21,6 +22,8 @@ pub mod legal;
 pub mod plan;
 pub mod settings;
 pub mod signing;
+#[cfg(test)]
+mod test_support;
 pub mod unit;
 pub mod user;
 pub mod uscc;
