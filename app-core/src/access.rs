@@ -112,8 +112,8 @@ mod tests {
     use crate::enterprise::{Industry, RiskColour, SupervisionGrade};
     use crate::kind::InspectionKind;
     use crate::unit::tests::nanjing;
-    use crate::user::CertificateNo;
     use crate::uscc::Uscc;
+    use crate::user::CertificateNo;
 
     fn user(id: &str, unit: &str, role: Role) -> User {
         User {
@@ -177,7 +177,12 @@ mod tests {
         for (u, read, write, review) in cases {
             assert_eq!(can_read_record(&u, &rec, &units), read, "read {}", u.id);
             assert_eq!(can_write_record(&u, &rec, &units), write, "write {}", u.id);
-            assert_eq!(can_review_record(&u, &rec, &units), review, "review {}", u.id);
+            assert_eq!(
+                can_review_record(&u, &rec, &units),
+                review,
+                "review {}",
+                u.id
+            );
         }
     }
 
@@ -203,14 +208,34 @@ mod tests {
             !can_read_plan(&inspector("c", "xw"), &sealed, &units),
             "a colleague of the same unit who is not assigned must not see a sealed plan"
         );
-        assert!(can_read_plan(&user("s1", "xw", Role::Supervisor), &sealed, &units));
-        assert!(can_read_plan(&user("s2", "nj", Role::Supervisor), &sealed, &units));
-        assert!(!can_read_plan(&user("s3", "qh", Role::Supervisor), &sealed, &units));
-        assert!(!can_read_plan(&user("ad", "nj", Role::Admin), &sealed, &units));
+        assert!(can_read_plan(
+            &user("s1", "xw", Role::Supervisor),
+            &sealed,
+            &units
+        ));
+        assert!(can_read_plan(
+            &user("s2", "nj", Role::Supervisor),
+            &sealed,
+            &units
+        ));
+        assert!(!can_read_plan(
+            &user("s3", "qh", Role::Supervisor),
+            &sealed,
+            &units
+        ));
+        assert!(!can_read_plan(
+            &user("ad", "nj", Role::Admin),
+            &sealed,
+            &units
+        ));
         let open = plan("xw", &["a", "b"], false);
         assert!(can_read_plan(&inspector("c", "xw"), &open, &units));
         assert!(!can_read_plan(&inspector("d", "qh"), &open, &units));
-        assert!(can_write_plan(&user("s1", "xw", Role::Supervisor), &open, &units));
+        assert!(can_write_plan(
+            &user("s1", "xw", Role::Supervisor),
+            &open,
+            &units
+        ));
         assert!(!can_write_plan(&inspector("a", "xw"), &open, &units));
     }
 
@@ -236,9 +261,26 @@ mod tests {
         assert!(can_read_enterprise(&inspector("a", "xw"), &e, &units, &[]));
         assert!(!can_read_enterprise(&inspector("d", "qh"), &e, &units, &[]));
         let assigned = plan("qh", &["d"], true);
-        assert!(can_read_enterprise(&inspector("d", "qh"), &e, &units, &[assigned]));
-        assert!(can_manage_reference(&user("ad", "nj", Role::Admin), &UnitId::from("xw"), &units));
-        assert!(!can_manage_reference(&user("ad", "qh", Role::Admin), &UnitId::from("xw"), &units));
-        assert!(!can_manage_reference(&user("s", "nj", Role::Supervisor), &UnitId::from("xw"), &units));
+        assert!(can_read_enterprise(
+            &inspector("d", "qh"),
+            &e,
+            &units,
+            &[assigned]
+        ));
+        assert!(can_manage_reference(
+            &user("ad", "nj", Role::Admin),
+            &UnitId::from("xw"),
+            &units
+        ));
+        assert!(!can_manage_reference(
+            &user("ad", "qh", Role::Admin),
+            &UnitId::from("xw"),
+            &units
+        ));
+        assert!(!can_manage_reference(
+            &user("s", "nj", Role::Supervisor),
+            &UnitId::from("xw"),
+            &units
+        ));
     }
 }

@@ -146,7 +146,12 @@ impl Allocator {
     }
 
     /// Reserves the next `size` numbers of `series` for `device`.
-    pub fn reserve(&mut self, series: Series, device: DeviceId, size: u32) -> Result<Block, NumberError> {
+    pub fn reserve(
+        &mut self,
+        series: Series,
+        device: DeviceId,
+        size: u32,
+    ) -> Result<Block, NumberError> {
         if size == 0 {
             return Err(NumberError::ZeroSize);
         }
@@ -202,7 +207,9 @@ impl DevicePool {
             });
         }
         let overlaps = self.blocks.iter().any(|h| {
-            h.block.series == block.series && h.block.first <= block.last && block.first <= h.block.last
+            h.block.series == block.series
+                && h.block.first <= block.last
+                && block.first <= h.block.last
         });
         if overlaps {
             // Receiving the same block twice (a replayed sync answer) is harmless; anything
@@ -287,15 +294,22 @@ mod tests {
         let (a, b) = (DeviceId::from("tablet-a"), DeviceId::from("tablet-b"));
         let mut pool_a = DevicePool::new(a.clone());
         let mut pool_b = DevicePool::new(b.clone());
-        pool_a.add_block(server.reserve(s.clone(), a.clone(), 3).unwrap()).unwrap();
-        pool_b.add_block(server.reserve(s.clone(), b.clone(), 3).unwrap()).unwrap();
+        pool_a
+            .add_block(server.reserve(s.clone(), a.clone(), 3).unwrap())
+            .unwrap();
+        pool_b
+            .add_block(server.reserve(s.clone(), b.clone(), 3).unwrap())
+            .unwrap();
         let mut seen = BTreeSet::new();
         for _ in 0..3 {
             assert!(seen.insert(pool_a.issue(&s).unwrap()));
             assert!(seen.insert(pool_b.issue(&s).unwrap()));
         }
         assert_eq!(seen.len(), 6);
-        assert!(matches!(pool_a.issue(&s), Err(NumberError::Exhausted { .. })));
+        assert!(matches!(
+            pool_a.issue(&s),
+            Err(NumberError::Exhausted { .. })
+        ));
         // Another year or kind is another series, starting at 1.
         let other = series(DocumentKind::InspectionRecord, 2027);
         let block = server.reserve(other.clone(), a.clone(), 2).unwrap();
@@ -309,7 +323,11 @@ mod tests {
         let s = series(DocumentKind::RectificationOrder, 2026);
         let mut server = Allocator::default();
         let blocks: Vec<Block> = (0..3)
-            .map(|i| server.reserve(s.clone(), DeviceId::new(format!("t{i}")), 5).unwrap())
+            .map(|i| {
+                server
+                    .reserve(s.clone(), DeviceId::new(format!("t{i}")), 5)
+                    .unwrap()
+            })
             .collect();
         let mut restarted = Allocator::from_blocks(&blocks);
         let next = restarted.reserve(s, DeviceId::from("t9"), 5).unwrap();
@@ -335,14 +353,20 @@ mod tests {
             last: 15,
             ..block.clone()
         };
-        assert!(matches!(pool.add_block(overlapping), Err(NumberError::Overlap { .. })));
+        assert!(matches!(
+            pool.add_block(overlapping),
+            Err(NumberError::Overlap { .. })
+        ));
         let foreign = Block {
             device: DeviceId::from("b"),
             first: 11,
             last: 20,
             ..block
         };
-        assert!(matches!(pool.add_block(foreign), Err(NumberError::ForeignBlock { .. })));
+        assert!(matches!(
+            pool.add_block(foreign),
+            Err(NumberError::ForeignBlock { .. })
+        ));
     }
 
     #[test]
@@ -351,7 +375,8 @@ mod tests {
         let a = DeviceId::from("a");
         let mut server = Allocator::default();
         let mut pool = DevicePool::new(a.clone());
-        pool.add_block(server.reserve(s.clone(), a, 4).unwrap()).unwrap();
+        pool.add_block(server.reserve(s.clone(), a, 4).unwrap())
+            .unwrap();
         let first = pool.issue(&s).unwrap();
         let saved = serde_json::to_string(&pool).unwrap();
         let mut reloaded: DevicePool = serde_json::from_str(&saved).unwrap();

@@ -27,7 +27,10 @@ use crate::inspection::{
     Answer, Command, Context, Inspection, InspectionStatus, ItemResult, RecordError,
 };
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{
+    ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue,
+    Value,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -43,7 +46,10 @@ pub enum DocError {
     #[error("field {0} is missing")]
     Missing(String),
     #[error("field {path} should be {expected}")]
-    Type { path: String, expected: &'static str },
+    Type {
+        path: String,
+        expected: &'static str,
+    },
     #[error("field {path}: {message}")]
     Value { path: String, message: String },
     #[error("document schema version {0} is not supported (this build reads {SCHEMA_VERSION})")]
@@ -267,7 +273,9 @@ impl InspectionDoc {
         }
         if let Ok(results) = map_at(doc, &ROOT, "results") {
             for code in doc.keys(&results).collect::<Vec<_>>() {
-                let Ok(item) = map_at(doc, &results, &code) else { continue };
+                let Ok(item) = map_at(doc, &results, &code) else {
+                    continue;
+                };
                 let values: Vec<Answer> = distinct_strs(doc, &item, "answer")
                     .iter()
                     .filter_map(|s| Answer::parse(s))
@@ -275,13 +283,19 @@ impl InspectionDoc {
                 let item = ItemCode::new(code);
                 let chosen = self.state.results.get(&item).and_then(|r| r.answer);
                 if let (true, Some(chosen)) = (values.len() > 1, chosen) {
-                    out.push(Conflict::Answer { item, values, chosen });
+                    out.push(Conflict::Answer {
+                        item,
+                        values,
+                        chosen,
+                    });
                 }
             }
         }
         if let Ok(hazards) = map_at(doc, &ROOT, "hazards") {
             for id in doc.keys(&hazards).collect::<Vec<_>>() {
-                let Ok(h) = map_at(doc, &hazards, &id) else { continue };
+                let Ok(h) = map_at(doc, &hazards, &id) else {
+                    continue;
+                };
                 let values: Vec<HazardStage> = distinct_strs(doc, &h, "stage")
                     .iter()
                     .filter_map(|s| HazardStage::parse(s))
@@ -296,7 +310,13 @@ impl InspectionDoc {
                 }
             }
         }
-        for key in ["arrival", "attestations", "onsite_person", "review", "places"] {
+        for key in [
+            "arrival",
+            "attestations",
+            "onsite_person",
+            "review",
+            "places",
+        ] {
             let values = distinct_strs(doc, &ROOT, key);
             if values.len() > 1 {
                 out.push(Conflict::Field {
@@ -405,7 +425,9 @@ fn sync_field<T: PartialEq>(
 
 fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     Some(ScalarValue::Str(
-        serde_json::to_string(v).expect("model types serialise").into(),
+        serde_json::to_string(v)
+            .expect("model types serialise")
+            .into(),
     ))
 }
 
@@ -495,41 +517,164 @@ impl AsRef<str> for Sha256Hex {
     }
 }
 
-fn write_record(doc: &mut AutoCommit, before: Option<&Inspection>, after: &Inspection) -> Result<(), DocError> {
+fn write_record(
+    doc: &mut AutoCommit,
+    before: Option<&Inspection>,
+    after: &Inspection,
+) -> Result<(), DocError> {
     let root = ROOT;
     if before.is_none() {
         doc.put(&root, "schema", ScalarValue::Uint(SCHEMA_VERSION))?;
     }
     let b = before;
-    sync_field(doc, &root, "id", b.map(|r| &r.id), &after.id, |v| str_scalar(v.as_str()))?;
-    sync_field(doc, &root, "kind", b.map(|r| &r.kind), &after.kind, enum_scalar)?;
-    sync_field(doc, &root, "unit", b.map(|r| &r.unit), &after.unit, |v| str_scalar(v.as_str()))?;
-    sync_field(doc, &root, "enterprise", b.map(|r| &r.enterprise), &after.enterprise, json_scalar)?;
-    sync_field(doc, &root, "template", b.map(|r| &r.template), &after.template, json_scalar)?;
+    sync_field(doc, &root, "id", b.map(|r| &r.id), &after.id, |v| {
+        str_scalar(v.as_str())
+    })?;
+    sync_field(
+        doc,
+        &root,
+        "kind",
+        b.map(|r| &r.kind),
+        &after.kind,
+        enum_scalar,
+    )?;
+    sync_field(doc, &root, "unit", b.map(|r| &r.unit), &after.unit, |v| {
+        str_scalar(v.as_str())
+    })?;
+    sync_field(
+        doc,
+        &root,
+        "enterprise",
+        b.map(|r| &r.enterprise),
+        &after.enterprise,
+        json_scalar,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "template",
+        b.map(|r| &r.template),
+        &after.template,
+        json_scalar,
+    )?;
     sync_field(doc, &root, "plan", b.map(|r| &r.plan), &after.plan, |p| {
         p.as_ref().and_then(|p| str_scalar(p.as_str()))
     })?;
-    sync_field(doc, &root, "created_at", b.map(|r| &r.created_at), &after.created_at, |t| {
-        Some(ScalarValue::Int(t.0))
-    })?;
-    sync_field(doc, &root, "created_by", b.map(|r| &r.created_by), &after.created_by, |v| {
-        str_scalar(v.as_str())
-    })?;
-    sync_map(doc, &root, "inspectors", b.map(|r| &r.inspectors), &after.inspectors, write_json_entry)?;
-    sync_field(doc, &root, "arrival", b.map(|r| &r.arrival), &after.arrival, opt_json)?;
-    sync_field(doc, &root, "attestations", b.map(|r| &r.attestations), &after.attestations, json_scalar)?;
+    sync_field(
+        doc,
+        &root,
+        "created_at",
+        b.map(|r| &r.created_at),
+        &after.created_at,
+        |t| Some(ScalarValue::Int(t.0)),
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "created_by",
+        b.map(|r| &r.created_by),
+        &after.created_by,
+        |v| str_scalar(v.as_str()),
+    )?;
+    sync_map(
+        doc,
+        &root,
+        "inspectors",
+        b.map(|r| &r.inspectors),
+        &after.inspectors,
+        write_json_entry,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "arrival",
+        b.map(|r| &r.arrival),
+        &after.arrival,
+        opt_json,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "attestations",
+        b.map(|r| &r.attestations),
+        &after.attestations,
+        json_scalar,
+    )?;
     sync_text(doc, &root, "places", b.map(|r| &r.places), &after.places)?;
     sync_text(doc, &root, "summary", b.map(|r| &r.summary), &after.summary)?;
     sync_results(doc, b.map(|r| &r.results), &after.results)?;
-    sync_map(doc, &root, "hazards", b.map(|r| &r.hazards), &after.hazards, write_hazard)?;
-    sync_field(doc, &root, "onsite_person", b.map(|r| &r.onsite_person), &after.onsite_person, opt_json)?;
-    sync_map(doc, &root, "signatures", b.map(|r| &r.signatures), &after.signatures, write_json_entry)?;
-    sync_field(doc, &root, "status", b.map(|r| &r.status), &after.status, |s| str_scalar(s.as_str()))?;
-    sync_field(doc, &root, "started_at", b.map(|r| &r.started_at), &after.started_at, ts_scalar)?;
-    sync_field(doc, &root, "completed_at", b.map(|r| &r.completed_at), &after.completed_at, ts_scalar)?;
-    sync_field(doc, &root, "review", b.map(|r| &r.review), &after.review, opt_json)?;
-    sync_map(doc, &root, "signed_versions", b.map(|r| &r.signed_versions), &after.signed_versions, write_json_entry)?;
-    sync_map(doc, &root, "documents", b.map(|r| &r.documents), &after.documents, write_json_entry)?;
+    sync_map(
+        doc,
+        &root,
+        "hazards",
+        b.map(|r| &r.hazards),
+        &after.hazards,
+        write_hazard,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "onsite_person",
+        b.map(|r| &r.onsite_person),
+        &after.onsite_person,
+        opt_json,
+    )?;
+    sync_map(
+        doc,
+        &root,
+        "signatures",
+        b.map(|r| &r.signatures),
+        &after.signatures,
+        write_json_entry,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "status",
+        b.map(|r| &r.status),
+        &after.status,
+        |s| str_scalar(s.as_str()),
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "started_at",
+        b.map(|r| &r.started_at),
+        &after.started_at,
+        ts_scalar,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "completed_at",
+        b.map(|r| &r.completed_at),
+        &after.completed_at,
+        ts_scalar,
+    )?;
+    sync_field(
+        doc,
+        &root,
+        "review",
+        b.map(|r| &r.review),
+        &after.review,
+        opt_json,
+    )?;
+    sync_map(
+        doc,
+        &root,
+        "signed_versions",
+        b.map(|r| &r.signed_versions),
+        &after.signed_versions,
+        write_json_entry,
+    )?;
+    sync_map(
+        doc,
+        &root,
+        "documents",
+        b.map(|r| &r.documents),
+        &after.documents,
+        write_json_entry,
+    )?;
     Ok(())
 }
 
@@ -568,11 +713,23 @@ fn write_result(
     after: &ItemResult,
 ) -> Result<(), DocError> {
     let item = entry_map(doc, results, code)?;
-    sync_field(doc, &item, "answer", before.map(|r| &r.answer), &after.answer, |a| {
-        a.and_then(|a| str_scalar(a.as_str()))
-    })?;
+    sync_field(
+        doc,
+        &item,
+        "answer",
+        before.map(|r| &r.answer),
+        &after.answer,
+        |a| a.and_then(|a| str_scalar(a.as_str())),
+    )?;
     sync_text(doc, &item, "note", before.map(|r| &r.note), &after.note)?;
-    sync_map(doc, &item, "photos", before.map(|r| &r.photos), &after.photos, write_json_entry)?;
+    sync_map(
+        doc,
+        &item,
+        "photos",
+        before.map(|r| &r.photos),
+        &after.photos,
+        write_json_entry,
+    )?;
     Ok(())
 }
 
@@ -588,21 +745,90 @@ fn write_hazard(
     sync_field(doc, &h, "item", b.map(|x| &x.item), &after.item, |i| {
         i.as_ref().and_then(|i| str_scalar(i.as_str()))
     })?;
-    sync_field(doc, &h, "level", b.map(|x| &x.level), &after.level, enum_scalar)?;
-    sync_text(doc, &h, "description", b.map(|x| &x.description), &after.description)?;
+    sync_field(
+        doc,
+        &h,
+        "level",
+        b.map(|x| &x.level),
+        &after.level,
+        enum_scalar,
+    )?;
+    sync_text(
+        doc,
+        &h,
+        "description",
+        b.map(|x| &x.description),
+        &after.description,
+    )?;
     sync_text(doc, &h, "place", b.map(|x| &x.place), &after.place)?;
-    sync_field(doc, &h, "basis", b.map(|x| &x.basis), &after.basis, json_scalar)?;
-    sync_map(doc, &h, "photos", b.map(|x| &x.photos), &after.photos, write_json_entry)?;
+    sync_field(
+        doc,
+        &h,
+        "basis",
+        b.map(|x| &x.basis),
+        &after.basis,
+        json_scalar,
+    )?;
+    sync_map(
+        doc,
+        &h,
+        "photos",
+        b.map(|x| &x.photos),
+        &after.photos,
+        write_json_entry,
+    )?;
     sync_text(doc, &h, "measures", b.map(|x| &x.measures), &after.measures)?;
-    sync_field(doc, &h, "deadline", b.map(|x| &x.deadline), &after.deadline, day_scalar)?;
-    sync_field(doc, &h, "stage", b.map(|x| &x.stage), &after.stage, |s| str_scalar(s.as_str()))?;
-    sync_field(doc, &h, "supervision", b.map(|x| &x.supervision), &after.supervision, opt_json)?;
-    sync_field(doc, &h, "registered_on", b.map(|x| &x.registered_on), &after.registered_on, |d| {
-        day_scalar(&Some(*d))
+    sync_field(
+        doc,
+        &h,
+        "deadline",
+        b.map(|x| &x.deadline),
+        &after.deadline,
+        day_scalar,
+    )?;
+    sync_field(doc, &h, "stage", b.map(|x| &x.stage), &after.stage, |s| {
+        str_scalar(s.as_str())
     })?;
-    sync_field(doc, &h, "reported_on", b.map(|x| &x.reported_on), &after.reported_on, day_scalar)?;
-    sync_map(doc, &h, "reinspections", b.map(|x| &x.reinspections), &after.reinspections, write_json_entry)?;
-    sync_field(doc, &h, "closed_on", b.map(|x| &x.closed_on), &after.closed_on, day_scalar)?;
+    sync_field(
+        doc,
+        &h,
+        "supervision",
+        b.map(|x| &x.supervision),
+        &after.supervision,
+        opt_json,
+    )?;
+    sync_field(
+        doc,
+        &h,
+        "registered_on",
+        b.map(|x| &x.registered_on),
+        &after.registered_on,
+        |d| day_scalar(&Some(*d)),
+    )?;
+    sync_field(
+        doc,
+        &h,
+        "reported_on",
+        b.map(|x| &x.reported_on),
+        &after.reported_on,
+        day_scalar,
+    )?;
+    sync_map(
+        doc,
+        &h,
+        "reinspections",
+        b.map(|x| &x.reinspections),
+        &after.reinspections,
+        write_json_entry,
+    )?;
+    sync_field(
+        doc,
+        &h,
+        "closed_on",
+        b.map(|x| &x.closed_on),
+        &after.closed_on,
+        day_scalar,
+    )?;
     Ok(())
 }
 
@@ -659,7 +885,12 @@ impl Reader<'_> {
         })
     }
 
-    fn opt_json<T: DeserializeOwned>(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<T>, DocError> {
+    fn opt_json<T: DeserializeOwned>(
+        &self,
+        obj: &ObjId,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<T>, DocError> {
         self.opt_str(obj, key, path)?
             .map(|raw| Self::parse(&raw, format!("{path}{key}")))
             .transpose()
@@ -671,7 +902,12 @@ impl Reader<'_> {
     }
 
     /// A serde enum stored as its string form.
-    fn enum_str<T: DeserializeOwned>(&self, obj: &ObjId, key: &str, path: &str) -> Result<T, DocError> {
+    fn enum_str<T: DeserializeOwned>(
+        &self,
+        obj: &ObjId,
+        key: &str,
+        path: &str,
+    ) -> Result<T, DocError> {
         let s = self.str(obj, key, path)?;
         serde_json::from_value(serde_json::Value::String(s)).map_err(|e| DocError::Value {
             path: format!("{path}{key}"),
@@ -733,9 +969,13 @@ impl Reader<'_> {
     }
 }
 
-
 /// Keys of photo maps are digests; a key that is not one is a malformed document.
-fn photo_map(r: &Reader<'_>, obj: &ObjId, key: &str, path: &str) -> Result<BTreeMap<Sha256Hex, PhotoRef>, DocError> {
+fn photo_map(
+    r: &Reader<'_>,
+    obj: &ObjId,
+    key: &str,
+    path: &str,
+) -> Result<BTreeMap<Sha256Hex, PhotoRef>, DocError> {
     let raw: BTreeMap<String, PhotoRef> = r.json_map(obj, key, path)?;
     raw.into_iter()
         .map(|(k, v)| {

@@ -27,7 +27,10 @@ fn fork(doc: &mut InspectionDoc, dev: &str) -> InspectionDoc {
     InspectionDoc::load(&doc.save(), &device(dev)).unwrap()
 }
 
-fn merged_both_ways(a: &mut InspectionDoc, b: &mut InspectionDoc) -> (InspectionDoc, InspectionDoc) {
+fn merged_both_ways(
+    a: &mut InspectionDoc,
+    b: &mut InspectionDoc,
+) -> (InspectionDoc, InspectionDoc) {
     let mut ab = fork(a, "x");
     ab.merge(b).unwrap();
     let mut ba = fork(b, "y");
@@ -53,11 +56,37 @@ fn record_round_trips_through_the_document_and_its_bytes() {
         &mut doc,
         "tab-a",
         &[
-            (w.clone(), Command::SetNote { item: "T-03".into(), text: "抛光车间无泄爆口".into() }),
-            (w.clone(), Command::AddItemPhoto { item: "T-03".into(), photo: photo("p1", &w) }),
-            (w.clone(), Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::Major))),
-            (w.clone(), Command::AddHazardPhoto { hazard: "h1".into(), photo: photo("p2", &w) }),
-            (w.clone(), Command::SetPlaces { text: "抛光车间、仓库".into() }),
+            (
+                w.clone(),
+                Command::SetNote {
+                    item: "T-03".into(),
+                    text: "抛光车间无泄爆口".into(),
+                },
+            ),
+            (
+                w.clone(),
+                Command::AddItemPhoto {
+                    item: "T-03".into(),
+                    photo: photo("p1", &w),
+                },
+            ),
+            (
+                w.clone(),
+                Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::Major)),
+            ),
+            (
+                w.clone(),
+                Command::AddHazardPhoto {
+                    hazard: "h1".into(),
+                    photo: photo("p2", &w),
+                },
+            ),
+            (
+                w.clone(),
+                Command::SetPlaces {
+                    text: "抛光车间、仓库".into(),
+                },
+            ),
         ],
         40,
     );
@@ -73,7 +102,14 @@ fn record_round_trips_through_the_document_and_its_bytes() {
     let history = loaded.history();
     assert_eq!(history.len(), 1 + on_site_script().len() + 5);
     let last = history.last().unwrap().note.clone().unwrap();
-    assert_eq!((last.by.as_str(), last.device.as_str(), last.command.as_str()), ("wang", "tab-a", "set_places"));
+    assert_eq!(
+        (
+            last.by.as_str(),
+            last.device.as_str(),
+            last.command.as_str()
+        ),
+        ("wang", "tab-a", "set_places")
+    );
 }
 
 #[test]
@@ -82,7 +118,11 @@ fn a_refused_command_writes_nothing() {
     let before = doc.heads();
     let t = template();
     let err = doc
-        .apply(&answer("NOPE", Answer::Fails), &cx(&wang(), &t, 1), &device("tab-a"))
+        .apply(
+            &answer("NOPE", Answer::Fails),
+            &cx(&wang(), &t, 1),
+            &device("tab-a"),
+        )
         .unwrap_err();
     assert!(matches!(err, DocError::Record(_)));
     assert_eq!(doc.heads(), before);
@@ -93,8 +133,18 @@ fn different_items_answered_on_two_tablets_are_both_kept() {
     let mut a = new_doc(InspectionKind::Routine);
     run(&mut a, "tab-a", &on_site_script()[..2], 1);
     let mut b = fork(&mut a, "tab-b");
-    run(&mut a, "tab-a", &[(wang(), answer("T-01", Answer::Complies))], 10);
-    run(&mut b, "tab-b", &[(li(), answer("T-02", Answer::Fails))], 10);
+    run(
+        &mut a,
+        "tab-a",
+        &[(wang(), answer("T-01", Answer::Complies))],
+        10,
+    );
+    run(
+        &mut b,
+        "tab-b",
+        &[(li(), answer("T-02", Answer::Fails))],
+        10,
+    );
     let (ab, _) = merged_both_ways(&mut a, &mut b);
     assert_eq!(ab.record().results["T-01"].answer, Some(Answer::Complies));
     assert_eq!(ab.record().results["T-02"].answer, Some(Answer::Fails));
@@ -105,8 +155,18 @@ fn different_items_answered_on_two_tablets_are_both_kept() {
 fn same_item_answered_differently_is_flagged_as_conflict() {
     let mut a = new_doc(InspectionKind::Routine);
     let mut b = fork(&mut a, "tab-b");
-    run(&mut a, "tab-a", &[(wang(), answer("T-01", Answer::Complies))], 10);
-    run(&mut b, "tab-b", &[(li(), answer("T-01", Answer::Fails))], 10);
+    run(
+        &mut a,
+        "tab-a",
+        &[(wang(), answer("T-01", Answer::Complies))],
+        10,
+    );
+    run(
+        &mut b,
+        "tab-b",
+        &[(li(), answer("T-01", Answer::Fails))],
+        10,
+    );
     let (ab, _) = merged_both_ways(&mut a, &mut b);
     let chosen = ab.record().results["T-01"].answer.unwrap();
     assert_eq!(
@@ -119,13 +179,28 @@ fn same_item_answered_differently_is_flagged_as_conflict() {
     );
     // Answering again (after looking at the conflict) resolves it.
     let mut resolved = ab;
-    run(&mut resolved, "tab-a", &[(wang(), answer("T-01", Answer::Fails))], 20);
+    run(
+        &mut resolved,
+        "tab-a",
+        &[(wang(), answer("T-01", Answer::Fails))],
+        20,
+    );
     assert!(resolved.conflicts().is_empty());
     // The same answer given on both sides is no conflict.
     let mut c = new_doc(InspectionKind::Routine);
     let mut d = fork(&mut c, "tab-d");
-    run(&mut c, "tab-c", &[(wang(), answer("T-02", Answer::Complies))], 10);
-    run(&mut d, "tab-d", &[(li(), answer("T-02", Answer::Complies))], 10);
+    run(
+        &mut c,
+        "tab-c",
+        &[(wang(), answer("T-02", Answer::Complies))],
+        10,
+    );
+    run(
+        &mut d,
+        "tab-d",
+        &[(li(), answer("T-02", Answer::Complies))],
+        10,
+    );
     let (cd, _) = merged_both_ways(&mut c, &mut d);
     assert!(cd.conflicts().is_empty());
 }
@@ -135,9 +210,42 @@ fn photos_added_on_both_tablets_are_both_kept() {
     let mut a = new_doc(InspectionKind::Routine);
     let mut b = fork(&mut a, "tab-b");
     let (w, l) = (wang(), li());
-    run(&mut a, "tab-a", &[(w.clone(), Command::AddItemPhoto { item: "T-03".into(), photo: photo("a1", &w) })], 10);
-    run(&mut b, "tab-b", &[(l.clone(), Command::AddItemPhoto { item: "T-03".into(), photo: photo("b1", &l) })], 10);
-    run(&mut b, "tab-b", &[(l.clone(), Command::AddItemPhoto { item: "T-03".into(), photo: photo("b2", &l) })], 11);
+    run(
+        &mut a,
+        "tab-a",
+        &[(
+            w.clone(),
+            Command::AddItemPhoto {
+                item: "T-03".into(),
+                photo: photo("a1", &w),
+            },
+        )],
+        10,
+    );
+    run(
+        &mut b,
+        "tab-b",
+        &[(
+            l.clone(),
+            Command::AddItemPhoto {
+                item: "T-03".into(),
+                photo: photo("b1", &l),
+            },
+        )],
+        10,
+    );
+    run(
+        &mut b,
+        "tab-b",
+        &[(
+            l.clone(),
+            Command::AddItemPhoto {
+                item: "T-03".into(),
+                photo: photo("b2", &l),
+            },
+        )],
+        11,
+    );
     let (ab, _) = merged_both_ways(&mut a, &mut b);
     let photos = &ab.record().results["T-03"].photos;
     assert_eq!(photos.len(), 3);
@@ -149,12 +257,48 @@ fn photos_added_on_both_tablets_are_both_kept() {
 #[test]
 fn note_edited_on_both_tablets_is_merged() {
     let mut a = new_doc(InspectionKind::Routine);
-    run(&mut a, "tab-a", &[(wang(), Command::SetNote { item: "T-01".into(), text: "责任制已建立。".into() })], 1);
+    run(
+        &mut a,
+        "tab-a",
+        &[(
+            wang(),
+            Command::SetNote {
+                item: "T-01".into(),
+                text: "责任制已建立。".into(),
+            },
+        )],
+        1,
+    );
     let mut b = fork(&mut a, "tab-b");
-    run(&mut a, "tab-a", &[(wang(), Command::SetNote { item: "T-01".into(), text: "车间A：责任制已建立。".into() })], 10);
-    run(&mut b, "tab-b", &[(li(), Command::SetNote { item: "T-01".into(), text: "责任制已建立。未见考核记录。".into() })], 10);
+    run(
+        &mut a,
+        "tab-a",
+        &[(
+            wang(),
+            Command::SetNote {
+                item: "T-01".into(),
+                text: "车间A：责任制已建立。".into(),
+            },
+        )],
+        10,
+    );
+    run(
+        &mut b,
+        "tab-b",
+        &[(
+            li(),
+            Command::SetNote {
+                item: "T-01".into(),
+                text: "责任制已建立。未见考核记录。".into(),
+            },
+        )],
+        10,
+    );
     let (ab, _) = merged_both_ways(&mut a, &mut b);
-    assert_eq!(ab.record().results["T-01"].note, "车间A：责任制已建立。未见考核记录。");
+    assert_eq!(
+        ab.record().results["T-01"].note,
+        "车间A：责任制已建立。未见考核记录。"
+    );
     assert!(ab.conflicts().is_empty());
 }
 
@@ -163,8 +307,30 @@ fn first_notes_written_on_two_tablets_are_both_kept() {
     // The note's text object exists from creation, so even first edits merge.
     let mut a = new_doc(InspectionKind::Routine);
     let mut b = fork(&mut a, "tab-b");
-    run(&mut a, "tab-a", &[(wang(), Command::SetNote { item: "T-02".into(), text: "甲".into() })], 10);
-    run(&mut b, "tab-b", &[(li(), Command::SetNote { item: "T-02".into(), text: "乙".into() })], 10);
+    run(
+        &mut a,
+        "tab-a",
+        &[(
+            wang(),
+            Command::SetNote {
+                item: "T-02".into(),
+                text: "甲".into(),
+            },
+        )],
+        10,
+    );
+    run(
+        &mut b,
+        "tab-b",
+        &[(
+            li(),
+            Command::SetNote {
+                item: "T-02".into(),
+                text: "乙".into(),
+            },
+        )],
+        10,
+    );
     let (ab, _) = merged_both_ways(&mut a, &mut b);
     let note = &ab.record().results["T-02"].note;
     assert!(note.contains('甲') && note.contains('乙'), "{note}");
@@ -176,14 +342,20 @@ fn submitted_doc() -> InspectionDoc {
     let w = wang();
     let t = template();
     doc.apply(
-        &Command::Transition { to: InspectionStatus::Completed, comment: String::new() },
+        &Command::Transition {
+            to: InspectionStatus::Completed,
+            comment: String::new(),
+        },
         &cx(&w, &t, 50),
         &device("tab-a"),
     )
     .unwrap();
     doc.sign("v1", &cx(&w, &t, 51), &device("tab-a")).unwrap();
     doc.apply(
-        &Command::Transition { to: InspectionStatus::Submitted, comment: String::new() },
+        &Command::Transition {
+            to: InspectionStatus::Submitted,
+            comment: String::new(),
+        },
         &cx(&w, &t, 52),
         &device("tab-a"),
     )
@@ -198,17 +370,43 @@ fn concurrent_approve_and_return_are_surfaced_never_silently_mixed() {
     let s = supervisor();
     let mut s2 = supervisor();
     s2.id = "qian".into();
-    run(&mut a, "console-1", &[(s.clone(), Command::Transition { to: InspectionStatus::Approved, comment: String::new() })], 60);
-    run(&mut b, "console-2", &[(s2, Command::Transition { to: InspectionStatus::Returned, comment: "照片不清".into() })], 60);
+    run(
+        &mut a,
+        "console-1",
+        &[(
+            s.clone(),
+            Command::Transition {
+                to: InspectionStatus::Approved,
+                comment: String::new(),
+            },
+        )],
+        60,
+    );
+    run(
+        &mut b,
+        "console-2",
+        &[(
+            s2,
+            Command::Transition {
+                to: InspectionStatus::Returned,
+                comment: "照片不清".into(),
+            },
+        )],
+        60,
+    );
     let (ab, _) = merged_both_ways(&mut a, &mut b);
     let conflicts = ab.conflicts();
     assert!(
-        conflicts.iter().any(|c| matches!(c, Conflict::Status { values, .. }
+        conflicts
+            .iter()
+            .any(|c| matches!(c, Conflict::Status { values, .. }
             if values == &vec![InspectionStatus::Approved, InspectionStatus::Returned])),
         "{conflicts:?}"
     );
     assert!(
-        conflicts.iter().any(|c| matches!(c, Conflict::Field { path, .. } if path == "review")),
+        conflicts
+            .iter()
+            .any(|c| matches!(c, Conflict::Field { path, .. } if path == "review")),
         "{conflicts:?}"
     );
     // The review is one whole decision, never the decision of one and the comment of the other.
@@ -228,16 +426,36 @@ fn concurrent_hazard_transitions_are_surfaced_and_invalid_merges_reported() {
         &mut a,
         "tab-a",
         &[
-            (w.clone(), Command::Transition { to: InspectionStatus::OnSite, comment: String::new() }),
-            (w.clone(), Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::General))),
+            (
+                w.clone(),
+                Command::Transition {
+                    to: InspectionStatus::OnSite,
+                    comment: String::new(),
+                },
+            ),
+            (
+                w.clone(),
+                Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::General)),
+            ),
             (
                 w.clone(),
                 Command::Hazard {
                     hazard: "h1".into(),
-                    action: HazardAction::Order { deadline: Day::ymd(2026, 12, 31), measures: "整改".into() },
+                    action: HazardAction::Order {
+                        deadline: Day::ymd(2026, 12, 31),
+                        measures: "整改".into(),
+                    },
                 },
             ),
-            (w.clone(), Command::Hazard { hazard: "h1".into(), action: HazardAction::ReportRectified { on: Day::ymd(2026, 12, 20) } }),
+            (
+                w.clone(),
+                Command::Hazard {
+                    hazard: "h1".into(),
+                    action: HazardAction::ReportRectified {
+                        on: Day::ymd(2026, 12, 20),
+                    },
+                },
+            ),
         ],
         5,
     );
@@ -278,8 +496,17 @@ fn a_major_hazard_that_lost_its_supervision_in_a_merge_is_reported_invalid() {
         &mut a,
         "tab-a",
         &[
-            (w.clone(), Command::Transition { to: InspectionStatus::OnSite, comment: String::new() }),
-            (w.clone(), Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::Major))),
+            (
+                w.clone(),
+                Command::Transition {
+                    to: InspectionStatus::OnSite,
+                    comment: String::new(),
+                },
+            ),
+            (
+                w.clone(),
+                Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::Major)),
+            ),
             (
                 w.clone(),
                 Command::Hazard {
@@ -295,7 +522,10 @@ fn a_major_hazard_that_lost_its_supervision_in_a_merge_is_reported_invalid() {
                 w.clone(),
                 Command::Hazard {
                     hazard: "h1".into(),
-                    action: HazardAction::Order { deadline: Day::ymd(2027, 2, 1), measures: "停产整改".into() },
+                    action: HazardAction::Order {
+                        deadline: Day::ymd(2027, 2, 1),
+                        measures: "停产整改".into(),
+                    },
                 },
             ),
         ],
@@ -310,7 +540,10 @@ fn a_major_hazard_that_lost_its_supervision_in_a_merge_is_reported_invalid() {
     a.doc.commit();
     let reread = InspectionDoc::from_automerge(a.doc.fork()).unwrap();
     assert!(
-        reread.conflicts().iter().any(|c| matches!(c, Conflict::Invalid { reason } if reason.contains("挂牌督办"))),
+        reread
+            .conflicts()
+            .iter()
+            .any(|c| matches!(c, Conflict::Invalid { reason } if reason.contains("挂牌督办"))),
         "{:?}",
         reread.conflicts()
     );
@@ -322,34 +555,62 @@ fn signed_version_is_rematerialised_exactly_and_later_edits_are_amendments() {
     run(&mut doc, "tab-a", &on_site_script(), 1);
     let (w, t) = (wang(), template());
     doc.apply(
-        &Command::Transition { to: InspectionStatus::Completed, comment: String::new() },
+        &Command::Transition {
+            to: InspectionStatus::Completed,
+            comment: String::new(),
+        },
         &cx(&w, &t, 50),
         &device("tab-a"),
     )
     .unwrap();
     let signed_state = doc.record().clone();
     let version = doc.sign("v1", &cx(&w, &t, 51), &device("tab-a")).unwrap();
-    assert_eq!(version.content_hash, crate::signing::content_hash(&signed_state));
-    assert!(doc.amendments("v1").unwrap().is_empty(), "nothing changed since signing");
+    assert_eq!(
+        version.content_hash,
+        crate::signing::content_hash(&signed_state)
+    );
+    assert!(
+        doc.amendments("v1").unwrap().is_empty(),
+        "nothing changed since signing"
+    );
     run(
         &mut doc,
         "tab-b",
-        &[(li(), Command::SetNote { item: "T-03".into(), text: "补充：泄爆口被封堵".into() })],
+        &[(
+            li(),
+            Command::SetNote {
+                item: "T-03".into(),
+                text: "补充：泄爆口被封堵".into(),
+            },
+        )],
         60,
     );
     let signed = doc.signed_record("v1").unwrap();
-    assert_eq!(signed.results, signed_state.results, "the signed text is what was signed");
+    assert_eq!(
+        signed.results, signed_state.results,
+        "the signed text is what was signed"
+    );
     assert_eq!(crate::signing::content_hash(&signed), version.content_hash);
     let amendments = doc.amendments("v1").unwrap();
     assert_eq!(amendments.fields.len(), 1, "{:?}", amendments.fields);
     assert_eq!(amendments.fields[0].path, "/results/T-03/note");
-    assert_eq!(amendments.fields[0].now, Some(serde_json::json!("补充：泄爆口被封堵")));
+    assert_eq!(
+        amendments.fields[0].now,
+        Some(serde_json::json!("补充：泄爆口被封堵"))
+    );
     let commands: Vec<_> = amendments
         .changes
         .iter()
-        .map(|c| c.note.as_ref().map(|n| (n.command.clone(), n.device.to_string())))
+        .map(|c| {
+            c.note
+                .as_ref()
+                .map(|n| (n.command.clone(), n.device.to_string()))
+        })
         .collect();
-    assert!(commands.contains(&Some(("set_note".into(), "tab-b".into()))), "{commands:?}");
+    assert!(
+        commands.contains(&Some(("set_note".into(), "tab-b".into()))),
+        "{commands:?}"
+    );
     // The signed version survives a save/load round trip (heads are stable change hashes).
     let mut reloaded = fork(&mut doc, "server");
     assert_eq!(reloaded.signed_record("v1").unwrap(), signed);
@@ -366,7 +627,10 @@ fn a_forged_signed_version_hash_is_detected() {
         .unwrap();
     doc.doc.commit();
     let mut doc = InspectionDoc::from_automerge(doc.doc.fork()).unwrap();
-    assert!(matches!(doc.signed_record("v1"), Err(crate::signing::SignError::HashMismatch { .. })));
+    assert!(matches!(
+        doc.signed_record("v1"),
+        Err(crate::signing::SignError::HashMismatch { .. })
+    ));
 }
 
 #[test]
@@ -383,7 +647,10 @@ fn malformed_documents_are_rejected_with_the_field_named() {
     // A future schema.
     let mut doc = new_doc(InspectionKind::Routine);
     doc.doc.put(&ROOT, "schema", ScalarValue::Uint(99)).unwrap();
-    assert!(matches!(InspectionDoc::load(&doc.save(), &device("x")), Err(DocError::Schema(99))));
+    assert!(matches!(
+        InspectionDoc::load(&doc.save(), &device("x")),
+        Err(DocError::Schema(99))
+    ));
     // A wrong value deep inside.
     let mut doc = new_doc(InspectionKind::Routine);
     let results = map_at(&doc.doc, &ROOT, "results").unwrap();

@@ -44,7 +44,8 @@ impl Share {
     /// Whether `count / of ≥ min_num / min_den`, compared exactly. With no routine checks at
     /// all there is nothing to fall short of.
     pub fn meets_rule(&self) -> bool {
-        u64::from(self.count) * u64::from(self.min_den) >= u64::from(self.of) * u64::from(self.min_num)
+        u64::from(self.count) * u64::from(self.min_den)
+            >= u64::from(self.of) * u64::from(self.min_num)
     }
 
     pub fn percent(&self) -> Option<f64> {
@@ -208,7 +209,10 @@ mod tests {
             min_num: n,
             min_den: d,
         };
-        assert!(share(1, 5, 1, 5).meets_rule(), "exactly one fifth meets the rule");
+        assert!(
+            share(1, 5, 1, 5).meets_rule(),
+            "exactly one fifth meets the rule"
+        );
         assert!(!share(1, 6, 1, 5).meets_rule());
         assert!(share(1, 3, 1, 3).meets_rule());
         assert!(!share(33, 100, 1, 3).meets_rule(), "33% is below one third");
@@ -253,13 +257,22 @@ mod tests {
         assert_eq!(f.by_kind[&Unannounced], 1);
         assert_eq!(f.by_kind[&Routine], 3);
         assert_eq!(f.by_kind[&Complaint], 1);
-        assert_eq!(f.routine_checks, 5, "complaints and re-inspections are not routine checks");
+        assert_eq!(
+            f.routine_checks, 5,
+            "complaints and re-inspections are not routine checks"
+        );
         assert_eq!((f.unannounced.count, f.unannounced.of), (1, 5));
         assert!(f.unannounced.meets_rule());
         assert_eq!((f.random_draw.count, f.random_draw.of), (1, 5));
         assert!(!f.random_draw.meets_rule(), "1/5 < 1/3");
         assert_eq!(
-            (f.hazards_open, f.hazards_overdue, f.hazards_major_open, f.hazards_major_unsupervised, f.hazards_closed),
+            (
+                f.hazards_open,
+                f.hazards_overdue,
+                f.hazards_major_open,
+                f.hazards_major_unsupervised,
+                f.hazards_closed
+            ),
             (1, 1, 1, 1, 1)
         );
         // The city sees the county's figures plus its sibling's.

@@ -99,7 +99,10 @@ impl Day {
     }
 
     pub fn is_weekend(self) -> bool {
-        matches!(self.0.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
+        matches!(
+            self.0.weekday(),
+            time::Weekday::Saturday | time::Weekday::Sunday
+        )
     }
 
     pub fn year(self) -> i32 {

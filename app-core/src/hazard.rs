@@ -140,7 +140,10 @@ pub enum HazardAction {
     /// 整改完成: the enterprise reports completion.
     ReportRectified { on: Day },
     /// 复查.
-    Reinspect { id: String, reinspection: Reinspection },
+    Reinspect {
+        id: String,
+        reinspection: Reinspection,
+    },
     /// 销号.
     Close { on: Day },
 }
@@ -304,11 +307,7 @@ impl Hazard {
             ));
         }
         let passed = self.reinspections.values().any(|r| r.passed);
-        if matches!(
-            self.stage,
-            HazardStage::Reinspected | HazardStage::Closed
-        ) && !passed
-        {
+        if matches!(self.stage, HazardStage::Reinspected | HazardStage::Closed) && !passed {
             out.push(format!(
                 "hazard {}: stage {:?} without a passed re-inspection",
                 self.id, self.stage
@@ -338,7 +337,10 @@ pub(crate) mod tests {
             level,
             description: "粉尘爆炸危险场所未按规定设置泄爆装置".into(),
             place: "抛光车间".into(),
-            basis: vec![LegalBasis::new("工贸企业重大事故隐患判定标准", "第十二条第（二）项")],
+            basis: vec![LegalBasis::new(
+                "工贸企业重大事故隐患判定标准",
+                "第十二条第（二）项",
+            )],
             photos: BTreeMap::new(),
             measures: String::new(),
             deadline: None,
@@ -391,7 +393,10 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(h.stage, HazardStage::Closed);
         assert!(h.violations().is_empty(), "{:?}", h.violations());
-        assert!(!h.is_overdue(Day::ymd(2027, 1, 1)), "closed is never overdue");
+        assert!(
+            !h.is_overdue(Day::ymd(2027, 1, 1)),
+            "closed is never overdue"
+        );
     }
 
     #[test]
@@ -409,7 +414,11 @@ pub(crate) mod tests {
             })
             .unwrap_err();
         assert_eq!(err, HazardError::FailedWithoutNewDeadline(h.id.clone()));
-        assert_eq!(h.stage, HazardStage::Rectified, "a refused step changes nothing");
+        assert_eq!(
+            h.stage,
+            HazardStage::Rectified,
+            "a refused step changes nothing"
+        );
         h.apply(&HazardAction::Reinspect {
             id: "r1".into(),
             reinspection: reinspection(false, Some(Day::ymd(2026, 12, 20))),
@@ -467,7 +476,10 @@ pub(crate) mod tests {
         let mut h = hazard("h1", HazardLevel::General);
         assert!(!h.is_overdue(Day::ymd(2030, 1, 1)), "no deadline yet");
         h.apply(&order(Day::ymd(2026, 12, 5))).unwrap();
-        assert!(!h.is_overdue(Day::ymd(2026, 12, 5)), "due today is not overdue");
+        assert!(
+            !h.is_overdue(Day::ymd(2026, 12, 5)),
+            "due today is not overdue"
+        );
         assert!(h.is_overdue(Day::ymd(2026, 12, 6)));
         h.apply(&HazardAction::ReportRectified {
             on: Day::ymd(2026, 12, 4),

@@ -10,7 +10,7 @@
 //! | from       | to        | who        | requires                                              |
 //! |------------|-----------|------------|-------------------------------------------------------|
 //! | draft      | on_site   | inspector  | ≥ 2 inspectors; 四不两直: arrival proof + attestations |
-//! | on_site    | completed | inspector  | every item answered, on-site person, all signatures   |
+//! | on_site    | completed | inspector  | every applicable item answered, on-site person, all signatures |
 //! | completed  | submitted | inspector  | a signed version recorded                             |
 //! | submitted  | approved  | supervisor |                                                       |
 //! | submitted  | returned  | supervisor | a comment                                             |
@@ -18,14 +18,15 @@
 
 use crate::checklist::{ChecklistTemplate, TemplateRef};
 use crate::docnumber::IssuedDocument;
+use crate::enterprise::Industry;
 use crate::evidence::{PhotoRef, Sha256Hex};
 use crate::geo::{Position, Timestamp};
 use crate::hazard::{Hazard, HazardAction, HazardError};
 use crate::ids::{EnterpriseId, HazardId, InspectionId, ItemCode, PlanId, UnitId, UserId};
 use crate::kind::InspectionKind;
 use crate::signing::SignedVersion;
-use crate::user::{CertificateNo, Role, User};
 use crate::uscc::Uscc;
+use crate::user::{CertificateNo, Role, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -136,6 +137,9 @@ pub struct EnterpriseSnapshot {
     pub address: String,
     pub legal_representative: String,
     pub phone: String,
+    /// Decides which of the template's categories apply (e.g. only the 冶金 articles for a
+    /// steel works).
+    pub industry: Industry,
 }
 
 /// Proof that a 四不两直 visit was unannounced: when and where the inspectors arrived, and a
@@ -297,22 +301,53 @@ pub struct Inspection {
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     AddInspector(InspectorRef),
-    RemoveInspector { user: UserId },
+    RemoveInspector {
+        user: UserId,
+    },
     SetArrival(ArrivalProof),
     SetAttestations(Attestations),
-    SetPlaces { text: String },
-    SetSummary { text: String },
-    Answer { item: ItemCode, answer: Option<Answer> },
-    SetNote { item: ItemCode, text: String },
-    AddItemPhoto { item: ItemCode, photo: PhotoRef },
+    SetPlaces {
+        text: String,
+    },
+    SetSummary {
+        text: String,
+    },
+    Answer {
+        item: ItemCode,
+        answer: Option<Answer>,
+    },
+    SetNote {
+        item: ItemCode,
+        text: String,
+    },
+    AddItemPhoto {
+        item: ItemCode,
+        photo: PhotoRef,
+    },
     RegisterHazard(Hazard),
-    AddHazardPhoto { hazard: HazardId, photo: PhotoRef },
-    SetHazardText { hazard: HazardId, description: String, place: String },
-    Hazard { hazard: HazardId, action: HazardAction },
+    AddHazardPhoto {
+        hazard: HazardId,
+        photo: PhotoRef,
+    },
+    SetHazardText {
+        hazard: HazardId,
+        description: String,
+        place: String,
+    },
+    Hazard {
+        hazard: HazardId,
+        action: HazardAction,
+    },
     SetOnsitePerson(OnsitePerson),
     Sign(Signature),
-    Transition { to: InspectionStatus, comment: String },
-    RecordSignedVersion { id: String, version: SignedVersion },
+    Transition {
+        to: InspectionStatus,
+        comment: String,
+    },
+    RecordSignedVersion {
+        id: String,
+        version: SignedVersion,
+    },
     IssueDocument(IssuedDocument),
 }
 
@@ -390,22 +425,43 @@ impl fmt::Display for Unmet {
                 f,
                 "an unannounced (四不两直) visit needs the arrival proof: time, position and entrance photo"
             ),
-            Unmet::NoNoticeNotAttested => write!(f, "the inspectors have not attested that no notice was given"),
-            Unmet::NoEscortNotAttested => write!(f, "the inspectors have not attested that no escort was accepted"),
+            Unmet::NoNoticeNotAttested => write!(
+                f,
+                "the inspectors have not attested that no notice was given"
+            ),
+            Unmet::NoEscortNotAttested => write!(
+                f,
+                "the inspectors have not attested that no escort was accepted"
+            ),
             Unmet::UnansweredItems(items) => {
                 let shown: Vec<&str> = items.iter().take(5).map(ItemCode::as_str).collect();
-                write!(f, "{} checklist item(s) unanswered: {}", items.len(), shown.join(", "))?;
+                write!(
+                    f,
+                    "{} checklist item(s) unanswered: {}",
+                    items.len(),
+                    shown.join(", ")
+                )?;
                 if items.len() > 5 {
                     write!(f, ", …")?;
                 }
                 Ok(())
             }
-            Unmet::NoOnsitePerson => write!(f, "the enterprise's person in charge on site is not recorded"),
+            Unmet::NoOnsitePerson => write!(
+                f,
+                "the enterprise's person in charge on site is not recorded"
+            ),
             Unmet::MissingSignature(who) => write!(f, "signature missing: {who}"),
             Unmet::RefusalWithoutWitness => write!(f, "a refusal to sign must name a witness"),
-            Unmet::NoSignedVersion => write!(f, "the record must be signed (a signed version recorded) first"),
-            Unmet::NoReturnComment => write!(f, "returning a record needs a comment for the inspectors"),
-            Unmet::ActorNotOnRecord(u) => write!(f, "user {u} is not one of this record's inspectors"),
+            Unmet::NoSignedVersion => write!(
+                f,
+                "the record must be signed (a signed version recorded) first"
+            ),
+            Unmet::NoReturnComment => {
+                write!(f, "returning a record needs a comment for the inspectors")
+            }
+            Unmet::ActorNotOnRecord(u) => {
+                write!(f, "user {u} is not one of this record's inspectors")
+            }
         }
     }
 }
@@ -636,7 +692,9 @@ impl Inspection {
             Command::RecordSignedVersion { id, version } => {
                 if !matches!(
                     self.status,
-                    InspectionStatus::OnSite | InspectionStatus::Completed | InspectionStatus::Returned
+                    InspectionStatus::OnSite
+                        | InspectionStatus::Completed
+                        | InspectionStatus::Returned
                 ) {
                     return Err(RecordError::NotInStatus(self.status));
                 }
@@ -659,7 +717,13 @@ impl Inspection {
     }
 
     /// The requirements for moving to `to` that are not met now (empty: the move may happen).
-    pub fn unmet_for(&self, to: InspectionStatus, actor: &User, template: &ChecklistTemplate, comment: &str) -> Vec<Unmet> {
+    pub fn unmet_for(
+        &self,
+        to: InspectionStatus,
+        actor: &User,
+        template: &ChecklistTemplate,
+        comment: &str,
+    ) -> Vec<Unmet> {
         let mut unmet = Vec::new();
         let on_record = |unmet: &mut Vec<Unmet>| {
             if !self.inspectors.contains_key(&actor.id) {
@@ -686,7 +750,7 @@ impl Inspection {
                 on_record(&mut unmet);
                 unmet.extend(self.inspector_requirements());
                 let unanswered: Vec<ItemCode> = template
-                    .items()
+                    .items_for(self.enterprise.industry)
                     .filter(|i| self.results.get(&i.code).and_then(|r| r.answer).is_none())
                     .map(|i| i.code.clone())
                     .collect();
@@ -728,7 +792,10 @@ impl Inspection {
     fn signature_requirements(&self) -> Vec<Unmet> {
         let mut unmet = Vec::new();
         for i in self.inspectors.values() {
-            if !self.signatures.contains_key(&Signer::Inspector(i.user.clone()).key()) {
+            if !self
+                .signatures
+                .contains_key(&Signer::Inspector(i.user.clone()).key())
+            {
                 unmet.push(Unmet::MissingSignature(format!("inspector {}", i.name)));
             }
         }
@@ -745,7 +812,12 @@ impl Inspection {
         unmet
     }
 
-    fn transition(&mut self, to: InspectionStatus, comment: &str, cx: &Context<'_>) -> Result<(), RecordError> {
+    fn transition(
+        &mut self,
+        to: InspectionStatus,
+        comment: &str,
+        cx: &Context<'_>,
+    ) -> Result<(), RecordError> {
         let from = self.status;
         let needed = allowed_move(from, to).ok_or(RecordError::NoSuchMove { from, to })?;
         let role_ok = match needed {

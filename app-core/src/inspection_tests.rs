@@ -37,8 +37,13 @@ fn going_on_site_needs_two_inspectors_with_certificates() {
     let w = wang();
     r.apply(&Command::AddInspector(test_support_ref(&w)), &cx(&w, &t, 0))
         .unwrap();
-    assert_eq!(r.validate_inspectors(), Err(Unmet::FewerThanTwoInspectors(1)));
-    let err = r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 1)).unwrap_err();
+    assert_eq!(
+        r.validate_inspectors(),
+        Err(Unmet::FewerThanTwoInspectors(1))
+    );
+    let err = r
+        .apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 1))
+        .unwrap_err();
     assert_eq!(
         err,
         RecordError::Unmet {
@@ -48,11 +53,19 @@ fn going_on_site_needs_two_inspectors_with_certificates() {
         }
     );
     assert!(err.to_string().contains("at least two inspectors"), "{err}");
-    assert_eq!(r.status, InspectionStatus::Draft, "a refused move changes nothing");
-    r.apply(&Command::AddInspector(test_support_ref(&li())), &cx(&w, &t, 2))
-        .unwrap();
+    assert_eq!(
+        r.status,
+        InspectionStatus::Draft,
+        "a refused move changes nothing"
+    );
+    r.apply(
+        &Command::AddInspector(test_support_ref(&li())),
+        &cx(&w, &t, 2),
+    )
+    .unwrap();
     assert!(r.validate_inspectors().is_ok());
-    r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 3)).unwrap();
+    r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 3))
+        .unwrap();
     assert_eq!(r.started_at, Some(Timestamp(T0.0 + 3 * 60_000)));
 }
 
@@ -79,13 +92,19 @@ fn unannounced_visit_needs_arrival_proof_and_both_attestations() {
             (w.clone(), Command::AddInspector(inspector_ref(&l))),
         ],
     );
-    let err = r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 5)).unwrap_err();
+    let err = r
+        .apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 5))
+        .unwrap_err();
     let RecordError::Unmet { unmet, .. } = err else {
         panic!("expected unmet requirements")
     };
     assert_eq!(
         unmet,
-        vec![Unmet::NoArrivalProof, Unmet::NoNoticeNotAttested, Unmet::NoEscortNotAttested]
+        vec![
+            Unmet::NoArrivalProof,
+            Unmet::NoNoticeNotAttested,
+            Unmet::NoEscortNotAttested
+        ]
     );
     r.apply(&arrival(), &cx(&w, &t, 6)).unwrap();
     r.apply(
@@ -96,10 +115,13 @@ fn unannounced_visit_needs_arrival_proof_and_both_attestations() {
         &cx(&w, &t, 7),
     )
     .unwrap();
-    let err = r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 8)).unwrap_err();
+    let err = r
+        .apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 8))
+        .unwrap_err();
     assert!(err.to_string().contains("no escort"), "{err}");
     r.apply(&attest(), &cx(&w, &t, 9)).unwrap();
-    r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 10)).unwrap();
+    r.apply(&to(InspectionStatus::OnSite, ""), &cx(&w, &t, 10))
+        .unwrap();
     // A routine visit needs no arrival proof.
     let mut routine = new_record(InspectionKind::Routine);
     run(
@@ -118,12 +140,17 @@ fn the_whole_workflow_from_draft_to_approval() {
     let (w, s) = (wang(), supervisor());
     let mut r = new_record(InspectionKind::Unannounced);
     run(&mut r, &on_site_script());
-    r.apply(&to(InspectionStatus::Completed, ""), &cx(&w, &t, 60)).unwrap();
-    let err = r.apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 61)).unwrap_err();
+    r.apply(&to(InspectionStatus::Completed, ""), &cx(&w, &t, 60))
+        .unwrap();
+    let err = r
+        .apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 61))
+        .unwrap_err();
     assert!(err.to_string().contains("signed"), "{err}");
     r.apply(&signed_version(62), &cx(&w, &t, 62)).unwrap();
-    r.apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 63)).unwrap();
-    r.apply(&to(InspectionStatus::Approved, "符合要求"), &cx(&s, &t, 90)).unwrap();
+    r.apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 63))
+        .unwrap();
+    r.apply(&to(InspectionStatus::Approved, "符合要求"), &cx(&s, &t, 90))
+        .unwrap();
     assert_eq!(r.status, InspectionStatus::Approved);
     let review = r.review.as_ref().unwrap();
     assert_eq!(review.decision, ReviewDecision::Approved);
@@ -164,7 +191,9 @@ fn completing_lists_everything_missing() {
             Unmet::UnansweredItems(vec!["T-02".into(), "T-03".into()]),
             Unmet::NoOnsitePerson,
             Unmet::MissingSignature("inspector 李娜".into()),
-            Unmet::MissingSignature("the enterprise's person in charge (or a recorded refusal)".into()),
+            Unmet::MissingSignature(
+                "the enterprise's person in charge (or a recorded refusal)".into()
+            ),
         ]
     );
 }
@@ -197,7 +226,10 @@ fn refusal_to_sign_needs_a_witness_and_only_the_enterprise_may_refuse() {
         Err(RecordError::RefusalWithoutWitness)
     );
     assert_eq!(
-        r.apply(&refusal(Signer::Inspector(l.id.clone()), "某人"), &cx(&w, &t, 1)),
+        r.apply(
+            &refusal(Signer::Inspector(l.id.clone()), "某人"),
+            &cx(&w, &t, 1)
+        ),
         Err(RecordError::InspectorCannotRefuse)
     );
     assert_eq!(
@@ -243,21 +275,36 @@ fn invalid_moves_say_why() {
             needed: Mover::Supervisor
         })
     );
-    let err = r.apply(&to(InspectionStatus::Returned, " "), &cx(&s, &t, 80)).unwrap_err();
+    let err = r
+        .apply(&to(InspectionStatus::Returned, " "), &cx(&s, &t, 80))
+        .unwrap_err();
     assert!(err.to_string().contains("needs a comment"), "{err}");
     // Under review the content is frozen.
     assert_eq!(
         r.apply(&Command::SetSummary { text: "x".into() }, &cx(&w, &t, 81)),
         Err(RecordError::Frozen(InspectionStatus::Submitted))
     );
-    r.apply(&to(InspectionStatus::Returned, "请补充现场照片"), &cx(&s, &t, 90)).unwrap();
+    r.apply(
+        &to(InspectionStatus::Returned, "请补充现场照片"),
+        &cx(&s, &t, 90),
+    )
+    .unwrap();
     assert_eq!(r.review.as_ref().unwrap().comment, "请补充现场照片");
     // Returned: edits allowed again (amendments), and resubmitting needs a new signature.
-    r.apply(&Command::SetSummary { text: "补充说明".into() }, &cx(&w, &t, 91)).unwrap();
-    let err = r.apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 92)).unwrap_err();
+    r.apply(
+        &Command::SetSummary {
+            text: "补充说明".into(),
+        },
+        &cx(&w, &t, 91),
+    )
+    .unwrap();
+    let err = r
+        .apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 92))
+        .unwrap_err();
     assert!(err.to_string().contains("signed"), "{err}");
     r.apply(&signed_version(93), &cx(&w, &t, 93)).unwrap();
-    r.apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 94)).unwrap();
+    r.apply(&to(InspectionStatus::Submitted, ""), &cx(&w, &t, 94))
+        .unwrap();
     // Every pair not in the table is refused.
     for from in InspectionStatus::ALL {
         for to_status in InspectionStatus::ALL {
@@ -265,7 +312,13 @@ fn invalid_moves_say_why() {
             probe.status = from;
             let res = probe.apply(&to(to_status, "意见"), &cx(&s, &t, 100));
             if allowed_move(from, to_status).is_none() {
-                assert_eq!(res, Err(RecordError::NoSuchMove { from, to: to_status }));
+                assert_eq!(
+                    res,
+                    Err(RecordError::NoSuchMove {
+                        from,
+                        to: to_status
+                    })
+                );
             }
         }
     }
@@ -276,7 +329,10 @@ fn supervisors_do_not_edit_content_and_unknown_items_are_refused() {
     let t = template();
     let mut r = new_record(InspectionKind::Routine);
     assert_eq!(
-        r.apply(&Command::SetSummary { text: "x".into() }, &cx(&supervisor(), &t, 1)),
+        r.apply(
+            &Command::SetSummary { text: "x".into() },
+            &cx(&supervisor(), &t, 1)
+        ),
         Err(RecordError::NotAnInspector)
     );
     let err = r
@@ -299,7 +355,8 @@ fn hazards_register_from_a_failed_item_and_follow_their_lifecycle_in_the_record(
     run(&mut r, &on_site_script()[..2]);
     run(&mut r, &[(w.clone(), to(InspectionStatus::OnSite, ""))]);
     let h = hazard("h1", "T-03", HazardLevel::Major);
-    r.apply(&Command::RegisterHazard(h.clone()), &cx(&w, &t, 10)).unwrap();
+    r.apply(&Command::RegisterHazard(h.clone()), &cx(&w, &t, 10))
+        .unwrap();
     assert_eq!(
         r.apply(&Command::RegisterHazard(h), &cx(&w, &t, 11)),
         Err(RecordError::DuplicateHazard("h1".into()))
@@ -318,7 +375,10 @@ fn hazards_register_from_a_failed_item_and_follow_their_lifecycle_in_the_record(
         .unwrap_err();
     assert!(err.to_string().contains("挂牌督办"), "{err}");
     let mut bad = hazard("h2", "NOPE", HazardLevel::General);
-    assert!(r.apply(&Command::RegisterHazard(bad.clone()), &cx(&w, &t, 13)).is_err());
+    assert!(
+        r.apply(&Command::RegisterHazard(bad.clone()), &cx(&w, &t, 13))
+            .is_err()
+    );
     bad.item = None;
     bad.basis.clear();
     assert!(matches!(

@@ -9,6 +9,8 @@ pub mod access;
 pub mod checklist;
 pub mod docnumber;
 pub mod document;
+#[cfg(test)]
+mod document_props;
 pub mod draw;
 pub mod enterprise;
 pub mod evidence;
@@ -25,5 +27,5 @@ pub mod signing;
 #[cfg(test)]
 mod test_support;
 pub mod unit;
-pub mod user;
 pub mod uscc;
+pub mod user;

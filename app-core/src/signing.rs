@@ -49,7 +49,13 @@ pub enum SignError {
 pub fn signed_content(record: &Inspection) -> Value {
     let mut v = serde_json::to_value(record).expect("records serialise");
     if let Value::Object(map) = &mut v {
-        for workflow in ["status", "completed_at", "review", "signed_versions", "documents"] {
+        for workflow in [
+            "status",
+            "completed_at",
+            "review",
+            "signed_versions",
+            "documents",
+        ] {
             map.remove(workflow);
         }
     }

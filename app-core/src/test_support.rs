@@ -12,8 +12,8 @@ use crate::inspection::{
 };
 use crate::kind::InspectionKind;
 use crate::legal::LegalBasis;
-use crate::user::{CertificateNo, Role, User};
 use crate::uscc::Uscc;
+use crate::user::{CertificateNo, Role, User};
 use std::collections::BTreeMap;
 
 pub const TEMPLATE: &str = r#"
@@ -109,6 +109,7 @@ pub fn new_record(kind: InspectionKind) -> Inspection {
             address: "南京市玄武区示例路1号".into(),
             legal_representative: "李明".into(),
             phone: "025-84000000".into(),
+            industry: crate::enterprise::Industry::Machinery,
         },
         t.reference(),
         wang().id,
@@ -211,7 +212,11 @@ pub fn on_site_script() -> Vec<(User, Command)> {
             },
         ),
     ];
-    for (code, answer) in [("T-01", Answer::Complies), ("T-02", Answer::NotApplicable), ("T-03", Answer::Fails)] {
+    for (code, answer) in [
+        ("T-01", Answer::Complies),
+        ("T-02", Answer::NotApplicable),
+        ("T-03", Answer::Fails),
+    ] {
         script.push((
             w.clone(),
             Command::Answer {

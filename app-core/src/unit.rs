@@ -286,11 +286,7 @@ pub(crate) mod tests {
         let city = DivisionCode::parse("320100").unwrap();
         assert_eq!(city.implied_level(), UnitLevel::City);
         assert!(DivisionCode::parse("320102").unwrap().is_within(&city));
-        assert!(
-            !DivisionCode::parse("320202")
-                .unwrap()
-                .is_within(&city)
-        );
+        assert!(!DivisionCode::parse("320202").unwrap().is_within(&city));
     }
 
     #[test]

@@ -1,0 +1,415 @@
+//! The checklist fixtures (`fixtures/checklists/*.toml`) and the template parser: the real
+//! templates parse and carry the major-hazard items of the published standards; malformed
+//! templates are rejected with an error that names the offending item.
+
+use app_core::checklist::{ChecklistError, ChecklistTemplate, TemplateLibrary, TemplateRef};
+use app_core::enterprise::Industry;
+use app_core::ids::ItemCode;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+const GONGMAO_STANDARD: &str = "工贸企业重大事故隐患判定标准";
+const WEIHUAPIN_STANDARD: &str = "化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）";
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/checklists")
+}
+
+fn read_fixture(name: &str) -> String {
+    let path = fixtures_dir().join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn load(name: &str) -> ChecklistTemplate {
+    ChecklistTemplate::parse_toml(&read_fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn gongmao() -> ChecklistTemplate {
+    load("gongmao.toml")
+}
+
+fn weihuapin() -> ChecklistTemplate {
+    load("weihuapin.toml")
+}
+
+/// Chinese numeral for 1..=99 as written in 项 numbers: 一 … 十 … 十九, 二十 …
+fn numeral(n: u32) -> String {
+    const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    assert!((1..100).contains(&n));
+    let (tens, ones) = (n / 10, n % 10);
+    let mut s = String::new();
+    if tens > 1 {
+        s.push_str(DIGITS[tens as usize]);
+    }
+    if tens >= 1 {
+        s.push('十');
+    }
+    s.push_str(DIGITS[ones as usize]);
+    s
+}
+
+#[test]
+fn every_toml_fixture_parses() {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            ChecklistTemplate::parse_toml(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["gongmao.toml", "weihuapin.toml"]);
+}
+
+#[test]
+fn fixtures_have_enough_items_each_with_a_basis_and_unique_codes() {
+    let templates = [gongmao(), weihuapin()];
+    let total: usize = templates.iter().map(|t| t.items().count()).sum();
+    assert!(total >= 60, "only {total} items");
+
+    let mut codes = BTreeSet::new();
+    for t in &templates {
+        for item in t.items() {
+            assert!(
+                codes.insert(item.code.clone()),
+                "duplicate code {}",
+                item.code
+            );
+            assert!(!item.text.trim().is_empty(), "{}", item.code);
+            assert!(!item.basis.is_empty(), "{} has no basis", item.code);
+            for basis in item.basis.iter().chain(&item.major_hazard) {
+                assert!(!basis.source.trim().is_empty(), "{}", item.code);
+                assert!(!basis.article.trim().is_empty(), "{}", item.code);
+                assert!(
+                    !basis.source.contains(['《', '》']),
+                    "{}: {}",
+                    item.code,
+                    basis.source
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn item_codes_carry_the_template_prefix() {
+    for (t, prefix) in [(gongmao(), "GM-"), (weihuapin(), "WH-")] {
+        for item in t.items() {
+            assert!(item.code.as_str().starts_with(prefix), "{}", item.code);
+        }
+    }
+}
+
+#[test]
+fn weihuapin_has_exactly_the_twenty_situations_of_the_2017_standard() {
+    let t = weihuapin();
+    assert_eq!(t.industries, [Industry::HazardousChemicals]);
+    let majors: Vec<_> = t.major_hazard_items().collect();
+    assert_eq!(majors.len(), 20);
+
+    let articles: BTreeSet<&str> = majors
+        .iter()
+        .map(|item| {
+            let major = item.major_hazard.as_ref().unwrap();
+            assert_eq!(major.source, WEIHUAPIN_STANDARD, "{}", item.code);
+            major.article.as_str()
+        })
+        .collect();
+    let expected: BTreeSet<String> = (1..=20)
+        .map(|n| format!("第（{}）项", numeral(n)))
+        .collect();
+    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+    assert_eq!(articles, expected);
+
+    // WH-ZD-NN is situation NN.
+    for n in 1..=20 {
+        let item = t.item(&ItemCode::new(format!("WH-ZD-{n:02}"))).unwrap();
+        assert_eq!(
+            item.major_hazard.as_ref().unwrap().article,
+            format!("第（{}）项", numeral(n))
+        );
+    }
+}
+
+#[test]
+fn gongmao_has_the_general_and_special_articles_of_the_2023_standard() {
+    let t = gongmao();
+    assert!(
+        Industry::ALL
+            .iter()
+            .filter(|i| i.is_industry_and_trade())
+            .all(|i| t.applies_to(*i))
+    );
+    assert!(!t.applies_to(Industry::HazardousChemicals));
+
+    let articles: BTreeSet<&str> = t
+        .major_hazard_items()
+        .map(|item| {
+            let major = item.major_hazard.as_ref().unwrap();
+            assert_eq!(major.source, GONGMAO_STANDARD, "{}", item.code);
+            major.article.as_str()
+        })
+        .collect();
+
+    // 第三条: every one of its three situations.
+    for n in 1..=3 {
+        let article = format!("第三条第（{}）项", numeral(n));
+        assert!(articles.contains(article.as_str()), "missing {article}");
+    }
+    // 粉尘涉爆 (第十一条, all ten), 液氨制冷 (第十二条), 有限空间 (第十三条).
+    for n in 1..=10 {
+        let article = format!("第十一条第（{}）项", numeral(n));
+        assert!(articles.contains(article.as_str()), "missing {article}");
+    }
+    for article in ["第十二条", "第十三条"] {
+        assert!(
+            articles.iter().any(|a| a.starts_with(article)),
+            "nothing from {article}"
+        );
+    }
+    // and something from the industry articles (冶金 第四条 … 烟草 第十条).
+    for article in ["第四条", "第五条", "第六条", "第七条", "第十条"] {
+        assert!(
+            articles.iter().any(|a| a.starts_with(article)),
+            "nothing from {article}"
+        );
+    }
+    // ordinary (non-major) checks too
+    assert!(t.items().filter(|i| !i.is_major_hazard()).count() >= 15);
+}
+
+#[test]
+fn industry_categories_only_reach_their_industry() {
+    let t = gongmao();
+    let has = |industry, code: &str| t.items_for(industry).any(|i| i.code.as_str() == code);
+    // 冶金 items reach a steel works, not a machinery plant; 通用 and 粉尘 items reach both.
+    assert!(has(Industry::Metallurgy, "GM-YJ-01"));
+    assert!(!has(Industry::Machinery, "GM-YJ-01"));
+    assert!(has(Industry::Machinery, "GM-JX-01"));
+    for industry in [
+        Industry::Metallurgy,
+        Industry::Machinery,
+        Industry::Commerce,
+    ] {
+        assert!(has(industry, "GM-ZD-01"));
+        assert!(has(industry, "GM-FC-01"));
+    }
+    assert_eq!(t.items_for(Industry::HazardousChemicals).count(), 0);
+}
+
+// ---- parse errors ----
+
+const VALID: &str = r#"
+id = "test"
+version = 1
+name = "测试检查表"
+industries = ["machinery"]
+published = "2026-11-23"
+
+[[category]]
+name = "通用"
+
+[[category.item]]
+code = "T-01"
+text = "建立全员安全生产责任制"
+basis = [{ source = "安全生产法", article = "第二十二条" }]
+
+[[category.item]]
+code = "T-02"
+text = "特种作业人员持证上岗"
+basis = [{ source = "安全生产法", article = "第三十条" }]
+major_hazard = { source = "工贸企业重大事故隐患判定标准", article = "第三条第（二）项" }
+"#;
+
+#[test]
+fn the_error_fixture_base_is_valid() {
+    let t = ChecklistTemplate::parse_toml(VALID).unwrap();
+    assert_eq!(t.items().count(), 2);
+}
+
+#[test]
+fn duplicate_code_is_rejected_naming_the_code() {
+    let text = VALID.replace("code = \"T-02\"", "code = \"T-01\"");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::DuplicateCode { code, .. } if code == "T-01"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("T-01"), "{err}");
+}
+
+#[test]
+fn item_without_basis_is_rejected_naming_the_code() {
+    for replacement in ["basis = []", ""] {
+        let text = VALID.replace(
+            "basis = [{ source = \"安全生产法\", article = \"第三十条\" }]",
+            replacement,
+        );
+        let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+        assert_eq!(
+            err,
+            ChecklistError::MissingBasis {
+                code: "T-02".into()
+            }
+        );
+        assert!(err.to_string().contains("T-02"), "{err}");
+    }
+}
+
+#[test]
+fn basis_with_an_empty_article_is_rejected_naming_the_code() {
+    let text = VALID.replace("article = \"第三十条\"", "article = \" \"");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::IncompleteBasis { code, field, .. } if code == "T-02" && field == "article"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("T-02"), "{err}");
+}
+
+#[test]
+fn unknown_industry_is_rejected_naming_the_value() {
+    let text = VALID.replace("[\"machinery\"]", "[\"machinery\", \"chemicals\"]");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::UnknownIndustry { value, .. } if value == "chemicals"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains("chemicals"), "{message}");
+    assert!(message.contains("hazardous_chemicals"), "{message}");
+}
+
+#[test]
+fn bad_toml_is_a_syntax_error_with_its_place() {
+    let text = VALID.replace("code = \"T-02\"", "code = \"T-02");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert!(matches!(err, ChecklistError::Toml(_)), "{err:?}");
+    // the message points at the line and quotes it, offending code included
+    let message = err.to_string();
+    assert!(message.contains("line 17"), "{message}");
+    assert!(message.contains("code = \"T-02"), "{message}");
+}
+
+#[test]
+fn missing_field_is_rejected_naming_the_item() {
+    let text = VALID.replace("text = \"特种作业人员持证上岗\"", "");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert_eq!(
+        err,
+        ChecklistError::MissingField {
+            location: "item `T-02`".into(),
+            field: "text".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "item `T-02`: missing or empty field `text`"
+    );
+
+    let text = VALID.replace("code = \"T-02\"", "");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert!(
+        err.to_string().contains("item #2 of category `通用`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_code_is_rejected() {
+    let text = VALID.replace("code = \"T-02\"", "code = \"t 02\"");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert_eq!(
+        err,
+        ChecklistError::MalformedCode {
+            code: "t 02".into()
+        }
+    );
+}
+
+#[test]
+fn version_zero_is_rejected() {
+    let text = VALID.replace("version = 1", "version = 0");
+    let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+    assert!(
+        matches!(err, ChecklistError::InvalidVersion { version: 0, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn template_without_items_is_rejected() {
+    let header = VALID.split("[[category]]").next().unwrap();
+    let err = ChecklistTemplate::parse_toml(header).unwrap_err();
+    assert_eq!(err, ChecklistError::EmptyTemplate { id: "test".into() });
+}
+
+// ---- the library ----
+
+fn with_version(template: &ChecklistTemplate, version: u32) -> ChecklistTemplate {
+    let mut t = template.clone();
+    t.version = version;
+    t
+}
+
+#[test]
+fn library_picks_the_newest_version_but_finds_old_ones_exactly() {
+    let v1 = gongmao();
+    let mut v2 = with_version(&v1, 2);
+    v2.published = "2027-03-01".into();
+    v2.categories[0].items[0].text.push_str("（修订）");
+    v2.validate().unwrap();
+
+    let library = TemplateLibrary::new(vec![v2.clone(), weihuapin(), v1.clone()]).unwrap();
+
+    let for_machinery = library.for_industry(Industry::Machinery);
+    assert_eq!(for_machinery.len(), 1);
+    assert_eq!(for_machinery[0].reference(), TemplateRef::new("gongmao", 2));
+
+    // a record made with v1 still finds v1, unchanged
+    let old = library.get(&TemplateRef::new("gongmao", 1)).unwrap();
+    assert_eq!(old, &v1);
+    assert!(library.get(&TemplateRef::new("gongmao", 3)).is_none());
+    assert_eq!(library.latest("gongmao").unwrap().version, 2);
+}
+
+#[test]
+fn library_matches_enterprises_to_their_templates() {
+    let library = TemplateLibrary::new(vec![gongmao(), weihuapin()]).unwrap();
+    let ids = |industry| {
+        library
+            .for_industry(industry)
+            .iter()
+            .map(|t| t.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(Industry::Machinery), ["gongmao"]);
+    assert_eq!(ids(Industry::Commerce), ["gongmao"]);
+    assert_eq!(ids(Industry::HazardousChemicals), ["weihuapin"]);
+    assert!(ids(Industry::NonCoalMine).is_empty());
+}
+
+#[test]
+fn a_newer_version_that_drops_an_industry_supersedes_the_old_one() {
+    let v1 = gongmao();
+    let mut v2 = with_version(&v1, 2);
+    v2.industries.retain(|i| *i != Industry::Commerce);
+    let library = TemplateLibrary::new(vec![v1, v2]).unwrap();
+    assert!(library.for_industry(Industry::Commerce).is_empty());
+    assert_eq!(library.for_industry(Industry::Machinery)[0].version, 2);
+}
+
+#[test]
+fn library_rejects_the_same_id_and_version_twice() {
+    let err = TemplateLibrary::new(vec![weihuapin(), gongmao(), weihuapin()]).unwrap_err();
+    assert_eq!(
+        err,
+        ChecklistError::DuplicateTemplate {
+            id: "weihuapin".into(),
+            version: 1
+        }
+    );
+}
