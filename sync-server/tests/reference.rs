@@ -1,0 +1,105 @@
+//! The server loads the shipped fixtures and serves them over real HTTP on loopback.
+
+use std::path::Path;
+use std::sync::Arc;
+use sync_server::{LoadError, ReferenceData, router};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn fixtures() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures"))
+}
+
+/// A minimal HTTP/1.1 GET over a real socket.
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        // Reassemble chunks.
+        let mut out = String::new();
+        let mut rest = body;
+        loop {
+            let (size, tail) = rest.split_once("\r\n").unwrap();
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            out.push_str(&tail[..size]);
+            rest = &tail[size + 2..];
+        }
+        out
+    } else {
+        body.to_owned()
+    };
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn serves_the_validated_demo_data_on_loopback() {
+    let data = ReferenceData::load(fixtures()).expect("shipped fixtures are valid");
+    assert_eq!(data.enterprises.len(), 8);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router(Arc::new(data))).await.unwrap();
+    });
+    let (status, health) = get(addr, "/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["templates"], 2);
+    let (status, templates) = get(addr, "/api/v1/reference/checklists").await;
+    assert_eq!(status, 200);
+    let items: usize = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["categories"].as_array().unwrap())
+        .map(|c| c["items"].as_array().unwrap().len())
+        .sum();
+    assert!(items >= 60, "{items} items");
+    let (status, _) = get(addr, "/no/such/path").await;
+    assert_eq!(status, 404);
+    server.abort();
+}
+
+#[test]
+fn an_enterprise_with_a_bad_uscc_stops_the_load_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("fixtures-bad-{}", std::process::id()));
+    let copy = |rel: &str| {
+        let to = dir.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures().join(rel), to).unwrap();
+    };
+    for rel in [
+        "demo/units.json",
+        "demo/users.json",
+        "checklists/gongmao.toml",
+    ] {
+        copy(rel);
+    }
+    let enterprises = std::fs::read_to_string(fixtures().join("demo/enterprises.json")).unwrap();
+    let mut list: serde_json::Value = serde_json::from_str(&enterprises).unwrap();
+    let uscc = list[0]["uscc"].as_str().unwrap().to_owned();
+    let last = if uscc.ends_with('0') { "1" } else { "0" };
+    list[0]["uscc"] = format!("{}{last}", &uscc[..17]).into();
+    std::fs::write(dir.join("demo/enterprises.json"), list.to_string()).unwrap();
+    let err = ReferenceData::load(&dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(err, LoadError::Invalid { .. }));
+    let message = err.to_string();
+    assert!(
+        message.contains("enterprises.json") && message.contains("check character"),
+        "{message}"
+    );
+}
