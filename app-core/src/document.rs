@@ -231,16 +231,7 @@ impl InspectionDoc {
 
     /// Every change, oldest first, with who made it on which device.
     pub fn history(&mut self) -> Vec<ChangeEntry> {
-        self.doc
-            .get_changes(&[])
-            .iter()
-            .map(|c| ChangeEntry {
-                hash: c.hash().to_string(),
-                actor: c.actor_id().to_hex_string(),
-                time: c.timestamp(),
-                note: c.message().and_then(|m| serde_json::from_str(m).ok()),
-            })
-            .collect()
+        self.changes_since(&[])
     }
 
     /// The changes made after `heads` (e.g. after a signed version): the amendments.

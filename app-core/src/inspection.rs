@@ -18,7 +18,7 @@
 
 use crate::checklist::{ChecklistTemplate, TemplateRef};
 use crate::docnumber::IssuedDocument;
-use crate::enterprise::Industry;
+use crate::enterprise::{Enterprise, Industry};
 use crate::evidence::{PhotoRef, Sha256Hex};
 use crate::geo::{Position, Timestamp};
 use crate::hazard::{Hazard, HazardAction, HazardError};
@@ -140,6 +140,20 @@ pub struct EnterpriseSnapshot {
     /// Decides which of the template's categories apply (e.g. only the 冶金 articles for a
     /// steel works).
     pub industry: Industry,
+}
+
+impl From<&Enterprise> for EnterpriseSnapshot {
+    fn from(e: &Enterprise) -> Self {
+        Self {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            uscc: e.uscc.clone(),
+            address: e.address.clone(),
+            legal_representative: e.legal_representative.clone(),
+            phone: e.phone.clone(),
+            industry: e.industry,
+        }
+    }
 }
 
 /// Proof that a 四不两直 visit was unannounced: when and where the inspectors arrived, and a
