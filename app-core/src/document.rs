@@ -215,6 +215,20 @@ impl InspectionDoc {
     /// Applies raw changes received over the network, then re-reads the state. If the result
     /// does not read as a record, the document is left as it was.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        // Automerge's own incremental load skips whatever it cannot parse; a sync peer must
+        // not get away with that, so the bytes are first parsed strictly on their own.
+        // (Changes whose dependencies are elsewhere parse fine and are reported as missing
+        // dependencies, which is expected of an incremental batch.)
+        if !bytes.is_empty() {
+            let strict = automerge::Automerge::load_with_options(
+                bytes,
+                automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
+            );
+            match strict {
+                Ok(_) | Err(AutomergeError::MissingDeps) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let mut candidate = self.doc.fork();
         candidate.load_incremental(bytes)?;
         let state = read_record(&candidate)?;

@@ -668,4 +668,28 @@ fn malformed_documents_are_rejected_with_the_field_named() {
     assert!(good.load_incremental(&bytes).is_err());
     assert_eq!(good.record(), &before);
     assert_eq!(good.doc.get_heads(), fork(&mut good, "z").heads());
+    // Garbage, and valid changes followed by garbage, are refused whole.
+    assert!(good.load_incremental(b"garbage").is_err());
+    let mut other = fork(&mut good, "other");
+    let base = other.heads();
+    run(
+        &mut other,
+        "other",
+        &[(wang(), Command::SetSummary { text: "新".into() })],
+        5,
+    );
+    let mut valid = other.doc.save_after(&base);
+    assert!(
+        good.load_incremental(&[valid.as_slice(), b"tail"].concat())
+            .is_err()
+    );
+    assert_eq!(good.record(), &before);
+    // The valid part alone is taken, and taking it again (a replayed sync) changes nothing.
+    good.load_incremental(&valid).unwrap();
+    assert_eq!(good.record().summary, "新");
+    let heads = good.heads();
+    good.load_incremental(&valid).unwrap();
+    assert_eq!(good.heads(), heads);
+    valid.clear();
+    good.load_incremental(&valid).unwrap();
 }

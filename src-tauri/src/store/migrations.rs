@@ -1,0 +1,206 @@
+//! Schema migrations, append-only: never edit a released one, add the next. The database's
+//! `user_version` says how many have run; opening an older database runs the rest, each in
+//! its own transaction together with the version bump.
+
+use super::{Result, StoreError};
+use rusqlite::Connection;
+
+/// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: documents, their index, reference data, settings.
+    "
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE docs (
+        id TEXT PRIMARY KEY,
+        snapshot BLOB NOT NULL,
+        change_count INTEGER NOT NULL DEFAULT 0,
+        next_seq INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE doc_changes (
+        doc_id TEXT NOT NULL REFERENCES docs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (doc_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE inspections (
+        id TEXT PRIMARY KEY REFERENCES docs(id) ON DELETE CASCADE,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        open_hazards INTEGER NOT NULL,
+        conflicts INTEGER NOT NULL
+    );
+    CREATE INDEX inspections_by_status ON inspections (status, updated_at DESC, id);
+    CREATE INDEX inspections_by_update ON inspections (updated_at DESC, id);
+    CREATE INDEX inspections_by_enterprise ON inspections (enterprise_id);
+    CREATE TABLE inspection_inspectors (
+        inspection_id TEXT NOT NULL REFERENCES inspections(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (inspection_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX inspectors_by_user ON inspection_inspectors (user_id);
+    CREATE TABLE hazards (
+        inspection_id TEXT NOT NULL REFERENCES inspections(id) ON DELETE CASCADE,
+        hazard_id TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        deadline TEXT,
+        reported_on TEXT,
+        PRIMARY KEY (inspection_id, hazard_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX hazards_open_by_deadline ON hazards (deadline)
+        WHERE stage IN ('registered', 'ordered', 'rectified');
+    CREATE TABLE reference (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        unit TEXT,
+        body TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+    ",
+    // 2: photo evidence metadata (the bytes live in the content-addressed blob folder).
+    "
+    CREATE TABLE photos (
+        sha256 TEXT PRIMARY KEY,
+        format TEXT NOT NULL,
+        byte_len INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        exif TEXT NOT NULL,
+        display_sha256 TEXT NOT NULL,
+        thumb_sha256 TEXT NOT NULL,
+        ingested_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE photo_links (
+        sha256 TEXT NOT NULL REFERENCES photos(sha256),
+        inspection_id TEXT NOT NULL REFERENCES inspections(id) ON DELETE CASCADE,
+        target TEXT NOT NULL,
+        PRIMARY KEY (sha256, inspection_id, target)
+    ) WITHOUT ROWID;
+    ",
+];
+
+pub(crate) fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Runs the migrations the database has not had yet.
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+    migrate_to(conn, current_version())
+}
+
+/// Runs migrations up to `target` (tests use this to make an old database).
+pub(crate) fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > current_version() {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: current_version(),
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(found as usize)
+    {
+        let version = i as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"
+        ))
+        .inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK");
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn an_older_database_is_upgraded_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tablet.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            migrate_to(&conn, 1).unwrap();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('device_id', 'tablet-old')",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO reference (kind, id, unit, body) VALUES ('unit', 'xw', NULL, '{}')",
+                [],
+            )
+            .unwrap();
+            let v: i64 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, 1);
+            let photos: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'photos'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(photos, 0, "version 1 has no photo table");
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), current_version());
+        assert_eq!(
+            store.device().as_str(),
+            "tablet-old",
+            "data kept across the upgrade"
+        );
+        let kept: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM reference", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
+        store
+            .connection()
+            .execute(
+                "INSERT INTO photos VALUES ('a', 'jpeg', 1, 1, 1, '{}', 'b', 'c', 0)",
+                [],
+            )
+            .unwrap();
+        drop(store);
+        // Opening again runs nothing twice.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), current_version());
+    }
+
+    #[test]
+    fn a_database_from_a_newer_app_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tablet.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 99,
+                supported: _
+            }
+        ));
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99);
+    }
+}

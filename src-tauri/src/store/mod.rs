@@ -1,0 +1,130 @@
+//! The tablet's local store: every inspection's Automerge document in SQLite, the index
+//! tables the list views read, and the reference data the server sends, so that a whole
+//! inspection can be done with no network at all.
+//!
+//! Durability: one write connection in WAL mode with `synchronous = FULL`. Every save is one
+//! SQLite transaction holding the new Automerge change *and* the index rows derived from the
+//! record, so the lists never disagree with the records, and a crash (or `kill -9`, or a
+//! flat battery) loses at most the save that was in flight — never a committed one. See
+//! docs/ARCHITECTURE.md for why FULL rather than NORMAL.
+
+mod migrations;
+mod records;
+mod reference;
+
+pub use records::{HazardRow, InspectionRow, ListFilter};
+pub use reference::ReferenceKind;
+
+use app_core::document::{DocError, InspectionDoc};
+use app_core::ids::{DeviceId, InspectionId};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    #[error("no inspection {0} in this store")]
+    NotFound(InspectionId),
+    #[error("inspection {0} already exists")]
+    Exists(InspectionId),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error(
+        "database schema version {found} is newer than this app understands ({supported}); update the app"
+    )]
+    SchemaTooNew { found: i64, supported: i64 },
+}
+
+impl StoreError {
+    /// Whether the error is a broken rule or bad input (show it to the user) rather than a
+    /// storage failure (retry or report).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Doc(DocError::Record(_)) | StoreError::NotFound(_) | StoreError::Exists(_)
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How many incremental changes a document may collect before it is compacted into a new
+/// snapshot (in the same transaction as the save that crosses the line).
+pub const COMPACT_AFTER: i64 = 64;
+
+/// Documents kept decoded in memory; beyond this the cache is cleared.
+const CACHE_LIMIT: usize = 32;
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    device: DeviceId,
+    cache: HashMap<InspectionId, InspectionDoc>,
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::init(Connection::open(path)?)
+    }
+
+    /// A store that lives in memory only (tests).
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        // WAL lets readers and the writer work at once and makes a commit one sequential
+        // append; FULL syncs the WAL on every commit so a committed save survives power loss.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::migrate(&conn)?;
+        let device = device_id(&conn)?;
+        Ok(Self {
+            conn,
+            device,
+            cache: HashMap::new(),
+        })
+    }
+
+    /// This tablet's device id (also its Automerge actor).
+    pub fn device(&self) -> &DeviceId {
+        &self.device
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// The raw connection, for benchmarks that measure bare SQLite beside the store.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// The device id is created once, at the first open, and kept in the database.
+fn device_id(conn: &Connection) -> Result<DeviceId> {
+    let existing: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(DeviceId::new(id));
+    }
+    let id = format!("tablet-{}", uuid::Uuid::new_v4());
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
+        [&id],
+    )?;
+    Ok(DeviceId::new(id))
+}

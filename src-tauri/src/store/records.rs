@@ -1,0 +1,364 @@
+//! Inspection records: the Automerge document (a compacted snapshot plus the incremental
+//! changes since) and the index rows derived from it, always written in one transaction.
+
+use super::{CACHE_LIMIT, COMPACT_AFTER, Result, Store, StoreError};
+use app_core::checklist::ChecklistTemplate;
+use app_core::document::{DocError, InspectionDoc};
+use app_core::geo::{Day, Timestamp};
+use app_core::ids::InspectionId;
+use app_core::inspection::{Command, Context, Inspection, InspectionStatus};
+use app_core::kind::InspectionKind;
+use app_core::signing::SignedVersion;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+/// One line of the inspection list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectionRow {
+    pub id: InspectionId,
+    pub kind: InspectionKind,
+    pub status: InspectionStatus,
+    pub enterprise_name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub open_hazards: u32,
+    pub conflicts: u32,
+}
+
+/// What the list shows: newest first, optionally one status or kind, one page at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFilter {
+    pub status: Option<InspectionStatus>,
+    pub kind: Option<InspectionKind>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// An open hazard and when it is due, for the home screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HazardRow {
+    pub inspection_id: InspectionId,
+    pub hazard_id: String,
+    pub level: String,
+    pub stage: String,
+    pub deadline: Option<String>,
+    pub reported_on: Option<String>,
+}
+
+fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v).expect("enums serialise") {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.clone())).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Rewrites the index rows of one record (inside the caller's transaction).
+fn write_index(tx: &Transaction<'_>, doc: &InspectionDoc, updated_at: Timestamp) -> Result<()> {
+    let r = doc.record();
+    let open_hazards = r.hazards.values().filter(|h| h.stage.is_open()).count() as i64;
+    let conflicts = doc.conflicts().len() as i64;
+    tx.execute(
+        "INSERT INTO inspections (id, unit, kind, status, enterprise_id, enterprise_name,
+             created_at, started_at, completed_at, updated_at, open_hazards, conflicts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (id) DO UPDATE SET unit = ?2, kind = ?3, status = ?4, enterprise_id = ?5,
+             enterprise_name = ?6, created_at = ?7, started_at = ?8, completed_at = ?9,
+             updated_at = ?10, open_hazards = ?11, conflicts = ?12",
+        params![
+            r.id.as_str(),
+            r.unit.as_str(),
+            enum_str(&r.kind),
+            r.status.as_str(),
+            r.enterprise.id.as_str(),
+            r.enterprise.name,
+            r.created_at.0,
+            r.started_at.map(|t| t.0),
+            r.completed_at.map(|t| t.0),
+            updated_at.0,
+            open_hazards,
+            conflicts,
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM inspection_inspectors WHERE inspection_id = ?1",
+        [r.id.as_str()],
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?1, ?2)",
+    )?;
+    for user in r.inspectors.keys() {
+        insert.execute([r.id.as_str(), user.as_str()])?;
+    }
+    tx.execute(
+        "DELETE FROM hazards WHERE inspection_id = ?1",
+        [r.id.as_str()],
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO hazards (inspection_id, hazard_id, level, stage, deadline, reported_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for h in r.hazards.values() {
+        insert.execute(params![
+            r.id.as_str(),
+            h.id.as_str(),
+            enum_str(&h.level),
+            h.stage.as_str(),
+            h.deadline.map(|d| d.to_string()),
+            h.reported_on.map(|d| d.to_string()),
+        ])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Stores a new record as a new document.
+    pub fn create_inspection(
+        &mut self,
+        record: &Inspection,
+        template: &ChecklistTemplate,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut doc = InspectionDoc::create(record, template, &self.device, now)?;
+        let tx = self.conn.transaction()?;
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM docs WHERE id = ?1",
+                [record.id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Err(StoreError::Exists(record.id.clone()));
+        }
+        tx.execute(
+            "INSERT INTO docs (id, snapshot) VALUES (?1, ?2)",
+            params![record.id.as_str(), doc.save()],
+        )?;
+        write_index(&tx, &doc, now)?;
+        tx.commit()?;
+        self.remember(record.id.clone(), doc);
+        Ok(())
+    }
+
+    fn remember(&mut self, id: InspectionId, doc: InspectionDoc) {
+        if self.cache.len() >= CACHE_LIMIT && !self.cache.contains_key(&id) {
+            self.cache.clear();
+        }
+        self.cache.insert(id, doc);
+    }
+
+    /// Reads a document from the database: the snapshot, then every change since.
+    fn load_doc(&self, id: &InspectionId) -> Result<InspectionDoc> {
+        let snapshot: Vec<u8> = self
+            .conn
+            .query_row(
+                "SELECT snapshot FROM docs WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        let mut doc = automerge::AutoCommit::load(&snapshot)
+            .map_err(|e| StoreError::Corrupt(format!("snapshot of {id}: {e}")))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+        let changes = stmt.query_map([id.as_str()], |r| r.get::<_, Vec<u8>>(0))?;
+        for change in changes {
+            doc.load_incremental(&change?)
+                .map_err(|e| StoreError::Corrupt(format!("change of {id}: {e}")))?;
+        }
+        let doc = doc.with_actor(app_core::document::actor_for(&self.device));
+        Ok(InspectionDoc::from_automerge(doc)?)
+    }
+
+    /// The document of `id`, from the cache or the database.
+    pub fn document(&mut self, id: &InspectionId) -> Result<&mut InspectionDoc> {
+        if !self.cache.contains_key(id) {
+            let doc = self.load_doc(id)?;
+            self.remember(id.clone(), doc);
+        }
+        Ok(self.cache.get_mut(id).expect("just inserted"))
+    }
+
+    /// The current state of a record.
+    pub fn inspection(&mut self, id: &InspectionId) -> Result<Inspection> {
+        Ok(self.document(id)?.record().clone())
+    }
+
+    /// Runs `edit` on the document and persists what it changed — the new Automerge change
+    /// and the index rows — in one transaction. If anything fails, the in-memory document is
+    /// dropped, so memory is never ahead of the disk.
+    fn persist_edit<T>(
+        &mut self,
+        id: &InspectionId,
+        now: Timestamp,
+        edit: impl FnOnce(&mut InspectionDoc) -> Result<T, DocError>,
+    ) -> Result<T> {
+        self.document(id)?;
+        let mut doc = self.cache.remove(id).expect("loaded above");
+        let before = doc.heads();
+        let value = match edit(&mut doc) {
+            Ok(v) => v,
+            Err(e) => {
+                // The rules refuse before anything is written, so such a document is still
+                // good to keep; after any other failure it is re-read from the database.
+                if matches!(e, DocError::Record(_)) {
+                    self.cache.insert(id.clone(), doc);
+                }
+                return Err(e.into());
+            }
+        };
+        let bytes = doc.automerge_mut().save_after(&before);
+        match self.write_change(id, &mut doc, &bytes, now) {
+            Ok(()) => {
+                self.cache.insert(id.clone(), doc);
+                Ok(value)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_change(
+        &mut self,
+        id: &InspectionId,
+        doc: &mut InspectionDoc,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let (count, seq): (i64, i64) = tx.query_row(
+            "UPDATE docs SET change_count = change_count + 1, next_seq = next_seq + 1
+             WHERE id = ?1 RETURNING change_count, next_seq - 1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if count > COMPACT_AFTER {
+            // Fold everything into a new snapshot, atomically with this save.
+            tx.execute(
+                "UPDATE docs SET snapshot = ?2, change_count = 0 WHERE id = ?1",
+                params![id.as_str(), doc.save()],
+            )?;
+            tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id.as_str()])?;
+        } else {
+            tx.prepare_cached("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES (?1, ?2, ?3)")?
+                .execute(params![id.as_str(), seq, bytes])?;
+        }
+        write_index(&tx, doc, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Applies one edit under the rules and saves it durably.
+    pub fn apply(&mut self, id: &InspectionId, command: &Command, cx: &Context<'_>) -> Result<()> {
+        let device = self.device.clone();
+        self.persist_edit(id, cx.now, |doc| doc.apply(command, cx, &device))
+    }
+
+    /// Records a signed version of the record's current state.
+    pub fn sign(
+        &mut self,
+        id: &InspectionId,
+        version: &str,
+        cx: &Context<'_>,
+    ) -> Result<SignedVersion> {
+        let device = self.device.clone();
+        self.persist_edit(id, cx.now, |doc| doc.sign(version, cx, &device))
+    }
+
+    /// Merges changes received from elsewhere (sync). Bytes that do not read as a valid
+    /// record are refused and nothing is stored.
+    pub fn apply_remote(&mut self, id: &InspectionId, bytes: &[u8], now: Timestamp) -> Result<()> {
+        self.persist_edit(id, now, |doc| doc.load_incremental(bytes))
+    }
+
+    /// Compacts a document now: one snapshot, no pending changes.
+    pub fn compact(&mut self, id: &InspectionId) -> Result<()> {
+        let snapshot = self.document(id)?.save();
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE docs SET snapshot = ?2, change_count = 0 WHERE id = ?1",
+            params![id.as_str(), snapshot],
+        )?;
+        tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id.as_str()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One page of the inspection list, newest first.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<InspectionRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, status, enterprise_name, created_at, updated_at, open_hazards, conflicts
+             FROM inspections
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2)
+             ORDER BY updated_at DESC, id
+             LIMIT ?3 OFFSET ?4",
+        )?;
+        let limit = if filter.limit == 0 { 50 } else { filter.limit };
+        let rows = stmt.query_map(
+            params![
+                filter.status.map(|s| s.as_str()),
+                filter.kind.map(|k| enum_str(&k)),
+                limit,
+                filter.offset
+            ],
+            |r| {
+                Ok(InspectionRow {
+                    id: InspectionId::new(r.get::<_, String>(0)?),
+                    kind: parse_enum(r.get(1)?)?,
+                    status: InspectionStatus::parse(&r.get::<_, String>(2)?).ok_or_else(|| {
+                        rusqlite::Error::InvalidColumnType(
+                            2,
+                            "status".into(),
+                            rusqlite::types::Type::Text,
+                        )
+                    })?,
+                    enterprise_name: r.get(3)?,
+                    created_at: Timestamp(r.get(4)?),
+                    updated_at: Timestamp(r.get(5)?),
+                    open_hazards: r.get(6)?,
+                    conflicts: r.get(7)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Open hazards with a deadline on or before `by` (or awaiting re-inspection), soonest first.
+    pub fn hazards_due(&self, by: Day) -> Result<Vec<HazardRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT inspection_id, hazard_id, level, stage, deadline, reported_on FROM hazards
+             WHERE stage IN ('registered', 'ordered', 'rectified')
+               AND (deadline <= ?1 OR stage = 'rectified')
+             ORDER BY deadline, inspection_id, hazard_id",
+        )?;
+        let rows = stmt.query_map([by.to_string()], |r| {
+            Ok(HazardRow {
+                inspection_id: InspectionId::new(r.get::<_, String>(0)?),
+                hazard_id: r.get(1)?,
+                level: r.get(2)?,
+                stage: r.get(3)?,
+                deadline: r.get(4)?,
+                reported_on: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Inspections of one inspector (drafts and records waiting to sync on the home screen).
+    pub fn inspections_of(&self, user: &app_core::ids::UserId) -> Result<Vec<InspectionId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT inspection_id FROM inspection_inspectors WHERE user_id = ?1 ORDER BY inspection_id",
+        )?;
+        let rows = stmt.query_map([user.as_str()], |r| {
+            Ok(InspectionId::new(r.get::<_, String>(0)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
