@@ -1,2 +1,5 @@
-//! The tablet: the local SQLite store, photo ingest, the sync client and the Tauri v2 shell.
-//! It is filled by the tablet-storage issue; until then it holds nothing.
+//! The tablet library: the local SQLite store and photo evidence, usable and testable
+//! without a window. The Tauri v2 shell (issue: the inspector's tablet app) will be a thin
+//! layer of commands over these functions.
+
+pub mod store;
