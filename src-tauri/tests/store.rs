@@ -293,14 +293,26 @@ fn compaction_folds_changes_into_a_snapshot_and_keeps_the_record() {
                 )
                 .unwrap();
         }
-        let pending: i64 = store
-            .connection()
-            .query_row("SELECT count(*) FROM doc_changes", [], |r| r.get(0))
+        let pending = |s: &Store| -> i64 {
+            s.connection()
+                .query_row("SELECT count(*) FROM doc_changes", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(pending(&store), 153, "every save is one stored change");
+        assert_eq!(store.compact_due().unwrap(), 1);
+        assert_eq!(pending(&store), 0);
+        assert_eq!(store.compact_due().unwrap(), 0, "nothing left to compact");
+        // More edits after compaction land as changes on top of the new snapshot.
+        store
+            .apply(
+                &id,
+                &Command::SetSummary {
+                    text: "压实后的修改".into(),
+                },
+                &cx(&w, &t, 500),
+            )
             .unwrap();
-        assert!(
-            pending <= tablet::store::COMPACT_AFTER,
-            "{pending} changes pending"
-        );
+        assert_eq!(pending(&store), 1);
         store.inspection(&id).unwrap()
     };
     let mut store = Store::open(&path).unwrap();

@@ -52,9 +52,13 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// How many incremental changes a document may collect before it is compacted into a new
-/// snapshot (in the same transaction as the save that crosses the line).
+/// How many incremental changes a document may collect before [`Store::compact_due`] (run
+/// when the app is idle) folds them into a new snapshot.
 pub const COMPACT_AFTER: i64 = 64;
+
+/// Past this many pending changes a save compacts inline, in its own transaction, so the
+/// change list stays bounded even if the app never idles.
+pub const COMPACT_HARD_LIMIT: i64 = 1024;
 
 /// Documents kept decoded in memory; beyond this the cache is cleared.
 const CACHE_LIMIT: usize = 32;

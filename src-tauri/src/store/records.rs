@@ -1,7 +1,7 @@
 //! Inspection records: the Automerge document (a compacted snapshot plus the incremental
 //! changes since) and the index rows derived from it, always written in one transaction.
 
-use super::{CACHE_LIMIT, COMPACT_AFTER, Result, Store, StoreError};
+use super::{CACHE_LIMIT, COMPACT_AFTER, COMPACT_HARD_LIMIT, Result, Store, StoreError};
 use app_core::checklist::ChecklistTemplate;
 use app_core::document::{DocError, InspectionDoc};
 use app_core::geo::{Day, Timestamp};
@@ -11,6 +11,19 @@ use app_core::kind::InspectionKind;
 use app_core::signing::SignedVersion;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
+
+/// The bytes of the changes an edit made. A local edit makes exactly one change, taken
+/// directly (cheap); anything else (a merge) falls back to everything after `before`.
+fn new_change_bytes(doc: &mut InspectionDoc, before: &[automerge::ChangeHash]) -> Vec<u8> {
+    let am = doc.automerge_mut();
+    if let Some(change) = am.get_last_local_change()
+        && change.deps() == before
+        && am.get_heads() == [change.hash()]
+    {
+        return change.raw_bytes().to_vec();
+    }
+    am.save_after(before)
+}
 
 /// One line of the inspection list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,7 +228,12 @@ impl Store {
                 return Err(e.into());
             }
         };
-        let bytes = doc.automerge_mut().save_after(&before);
+        if doc.heads() == before {
+            // Nothing new (e.g. a replayed sync batch): nothing to write.
+            self.cache.insert(id.clone(), doc);
+            return Ok(value);
+        }
+        let bytes = new_change_bytes(&mut doc, &before);
         match self.write_change(id, &mut doc, &bytes, now) {
             Ok(()) => {
                 self.cache.insert(id.clone(), doc);
@@ -223,6 +241,22 @@ impl Store {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Compacts every document whose pending changes have passed [`COMPACT_AFTER`]. The app
+    /// calls this when idle, so the folding never sits in an inspector's save.
+    pub fn compact_due(&mut self) -> Result<usize> {
+        let due: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id FROM docs WHERE change_count > ?1")?;
+            stmt.query_map([COMPACT_AFTER], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for id in &due {
+            self.compact(&InspectionId::new(id.clone()))?;
+        }
+        Ok(due.len())
     }
 
     fn write_change(
@@ -239,8 +273,9 @@ impl Store {
             [id.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        if count > COMPACT_AFTER {
-            // Fold everything into a new snapshot, atomically with this save.
+        if count > COMPACT_HARD_LIMIT {
+            // Nobody compacted while idle: fold everything into a new snapshot now,
+            // atomically with this save, so the change list stays bounded.
             tx.execute(
                 "UPDATE docs SET snapshot = ?2, change_count = 0 WHERE id = ?1",
                 params![id.as_str(), doc.save()],
