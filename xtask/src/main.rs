@@ -24,9 +24,10 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("run") => run(&args[1..]),
         Some("setup") => setup(),
+        Some("bench") => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  test    run every check (fmt, clippy, wasm build, tests)\n  setup   install what the others need (idempotent)"
+                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  setup   install what the others need (idempotent)"
             );
             std::process::exit(2)
         }
@@ -112,6 +113,12 @@ fn test() -> Result<()> {
     }
     eprintln!("\nall checks passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// Benchmarks of the tablet library, each printed beside its anchor from the same run.
+fn bench() -> Result<()> {
+    setup()?;
+    cmd("cargo", &["bench", "--locked", "-p", "inspection-tablet"])
 }
 
 fn run(extra: &[String]) -> Result<()> {
