@@ -29,3 +29,4 @@ mod test_support;
 pub mod unit;
 pub mod uscc;
 pub mod user;
+pub mod wire;

@@ -1,114 +1,24 @@
-//! The sync server. Today it loads the reference data (units, users, enterprises, checklist
-//! templates) from a fixtures folder, validates all of it with app-core's rules, and serves it
-//! read-only over HTTP. Storage, authentication, the sync protocol and the console come with
-//! their own issues; nothing here pretends to do those yet.
+//! The sync server: authentication and device registration, access by unit, the Automerge
+//! sync protocol, reference data for tablets. Storage is an embedded SQLite database in the
+//! data folder (see `db.rs`). Handlers are thin: the rules are app-core's.
 
-use app_core::checklist::{ChecklistTemplate, TemplateLibrary};
-use app_core::enterprise::Enterprise;
-use app_core::unit::{Unit, UnitTree};
-use app_core::user::User;
-use axum::extract::State;
-use axum::routing::get;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod reference;
+pub mod state;
+pub mod sync;
+
+pub use reference::{LoadError, ReferenceData};
+pub use state::AppState;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use std::path::Path;
-use std::sync::Arc;
 
-/// Why the reference data could not be loaded. Each message names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
-}
-
-/// Units, users, enterprises and templates, validated together.
-#[derive(Debug)]
-pub struct ReferenceData {
-    pub units: UnitTree,
-    pub users: Vec<User>,
-    pub enterprises: Vec<Enterprise>,
-    pub templates: TemplateLibrary,
-}
-
-fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-fn invalid(path: &Path, message: impl ToString) -> LoadError {
-    LoadError::Invalid {
-        path: path.display().to_string(),
-        message: message.to_string(),
-    }
-}
-
-fn json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
-    serde_json::from_str(&read(path)?).map_err(|e| invalid(path, e))
-}
-
-impl ReferenceData {
-    /// Loads `demo/units.json`, `demo/users.json`, `demo/enterprises.json` and every
-    /// `checklists/*.toml` below `fixtures`.
-    pub fn load(fixtures: &Path) -> Result<Self, LoadError> {
-        let units_path = fixtures.join("demo/units.json");
-        let units: Vec<Unit> = json(&units_path)?;
-        let units = UnitTree::new(units).map_err(|e| invalid(&units_path, e))?;
-        let users_path = fixtures.join("demo/users.json");
-        let users: Vec<User> = json(&users_path)?;
-        if let Some(u) = users.iter().find(|u| units.get(&u.unit).is_none()) {
-            return Err(invalid(
-                &users_path,
-                format!("user {} belongs to unknown unit {}", u.id, u.unit),
-            ));
-        }
-        let enterprises_path = fixtures.join("demo/enterprises.json");
-        let enterprises: Vec<Enterprise> = json(&enterprises_path)?;
-        for e in &enterprises {
-            if units.get(&e.unit).is_none() {
-                return Err(invalid(
-                    &enterprises_path,
-                    format!("enterprise {} lies in unknown unit {}", e.id, e.unit),
-                ));
-            }
-            if let Some(i) = &e.responsible_inspector
-                && !users.iter().any(|u| &u.id == i && u.is_inspector())
-            {
-                return Err(invalid(
-                    &enterprises_path,
-                    format!("enterprise {}: {i} is not an inspector", e.id),
-                ));
-            }
-        }
-        let dir = fixtures.join("checklists");
-        let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|source| LoadError::Read {
-                path: dir.display().to_string(),
-                source,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        let templates = paths
-            .iter()
-            .map(|p| ChecklistTemplate::parse_toml(&read(p)?).map_err(|e| invalid(p, e)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let templates = TemplateLibrary::new(templates).map_err(|e| invalid(&dir, e))?;
-        Ok(Self {
-            units,
-            users,
-            enterprises,
-            templates,
-        })
-    }
-}
+/// The largest request body accepted (a sync batch); larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Serialize)]
 struct Health {
@@ -119,7 +29,8 @@ struct Health {
     templates: usize,
 }
 
-async fn health(State(data): State<Arc<ReferenceData>>) -> Json<Health> {
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    let data = &state.reference;
     Json(Health {
         status: "ok",
         units: data.units.units().count(),
@@ -129,19 +40,29 @@ async fn health(State(data): State<Arc<ReferenceData>>) -> Json<Health> {
     })
 }
 
-async fn checklists(State(data): State<Arc<ReferenceData>>) -> Json<Vec<ChecklistTemplate>> {
-    Json(data.templates.templates().to_vec())
+async fn checklists(
+    State(state): State<AppState>,
+) -> Json<Vec<app_core::checklist::ChecklistTemplate>> {
+    Json(state.reference.templates.templates().to_vec())
 }
 
-async fn units(State(data): State<Arc<ReferenceData>>) -> Json<Vec<Unit>> {
-    Json(data.units.units().cloned().collect())
+async fn reference_bundle(
+    State(state): State<AppState>,
+    session: auth::Session,
+) -> Json<reference::ReferenceBundle> {
+    Json(state.reference.bundle_for(&session.user))
 }
 
-/// The HTTP API over the reference data.
-pub fn router(data: Arc<ReferenceData>) -> Router {
+/// Every route of the API.
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/devices", post(auth::register_device))
+        .route("/api/v1/reference", get(reference_bundle))
         .route("/api/v1/reference/checklists", get(checklists))
-        .route("/api/v1/reference/units", get(units))
-        .with_state(data)
+        .route("/api/v1/sync", post(sync::sync))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }

@@ -1,10 +1,16 @@
-//! `sync-server --fixtures DIR [--listen ADDR]`: loads and validates the reference data, then
-//! serves it until Ctrl-C or SIGTERM.
+//! `sync-server [--data DIR] [--fixtures DIR] [--listen ADDR] [--demo-password PW] [--port-file F]`: opens (or
+//! creates) the database in the data folder, loads and validates the reference data, creates
+//! demo accounts, then serves until Ctrl-C or SIGTERM.
 
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::sync::Arc;
-use sync_server::{ReferenceData, router};
+use sync_server::db::Db;
+use sync_server::state::system_clock;
+use sync_server::{AppState, ReferenceData, router};
+
+/// The password of every demo account created from `fixtures/demo/users.json`.
+const DEMO_PASSWORD: &str = "demo-2026";
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -14,27 +20,58 @@ async fn main() -> Result<()> {
         )
         .init();
     let mut fixtures = PathBuf::from("fixtures");
+    let mut data = PathBuf::from("data");
     let mut listen = String::from("127.0.0.1:8080");
+    let mut password = DEMO_PASSWORD.to_owned();
+    let mut port_file: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--fixtures" => fixtures = args.next().context("--fixtures needs a folder")?.into(),
+            "--data" => data = args.next().context("--data needs a folder")?.into(),
             "--listen" => listen = args.next().context("--listen needs an address")?,
-            other => bail!("unknown argument {other:?} (expected --fixtures DIR, --listen ADDR)"),
+            "--demo-password" => password = args.next().context("--demo-password needs a value")?,
+            // Writes the bound address to a file once listening (tests bind port 0).
+            "--port-file" => {
+                port_file = Some(args.next().context("--port-file needs a path")?.into())
+            }
+            other => bail!(
+                "unknown argument {other:?} (expected --data, --fixtures, --listen, --demo-password, --port-file)"
+            ),
         }
     }
-    let data = ReferenceData::load(&fixtures)
+    let reference = ReferenceData::load(&fixtures)
         .with_context(|| format!("loading reference data from {}", fixtures.display()))?;
+    std::fs::create_dir_all(data.join("blobs"))
+        .with_context(|| format!("creating {}", data.display()))?;
+    let db = Db::open(&data.join("server.db"))?;
+    let users = reference.users.clone();
+    let created = db
+        .call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
+        .await?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(
         address = %listener.local_addr()?,
-        enterprises = data.enterprises.len(),
-        templates = data.templates.templates().len(),
+        data = %data.display(),
+        accounts_created = created,
+        enterprises = reference.enterprises.len(),
         "sync-server listening"
     );
-    axum::serve(listener, router(Arc::new(data)))
+    if let Some(path) = &port_file {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, listener.local_addr()?.to_string())?;
+        std::fs::rename(&tmp, path)?;
+    }
+    let state = AppState {
+        db,
+        reference: Arc::new(reference),
+        blobs: data.join("blobs"),
+        token_ttl_secs: 30 * 24 * 3600,
+        clock: system_clock(),
+    };
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown())
         .await?;
     tracing::info!("sync-server stopped");
@@ -43,15 +80,10 @@ async fn main() -> Result<()> {
 
 async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

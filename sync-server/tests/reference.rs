@@ -2,7 +2,9 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use sync_server::{LoadError, ReferenceData, router};
+use sync_server::db::Db;
+use sync_server::state::system_clock;
+use sync_server::{AppState, LoadError, ReferenceData, router};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn fixtures() -> &'static Path {
@@ -49,10 +51,18 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, serde_json::Value)
 async fn serves_the_validated_demo_data_on_loopback() {
     let data = ReferenceData::load(fixtures()).expect("shipped fixtures are valid");
     assert_eq!(data.enterprises.len(), 8);
+    assert_eq!(data.plans.len(), 3);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router(Arc::new(data))).await.unwrap();
+        let state = AppState {
+            db: Db::open_in_memory().unwrap(),
+            reference: Arc::new(data),
+            blobs: std::env::temp_dir(),
+            token_ttl_secs: 3600,
+            clock: system_clock(),
+        };
+        axum::serve(listener, router(state)).await.unwrap();
     });
     let (status, health) = get(addr, "/health").await;
     assert_eq!(status, 200);
@@ -70,6 +80,9 @@ async fn serves_the_validated_demo_data_on_loopback() {
     assert!(items >= 60, "{items} items");
     let (status, _) = get(addr, "/no/such/path").await;
     assert_eq!(status, 404);
+    let (status, body) = get(addr, "/api/v1/reference").await;
+    assert_eq!(status, 401, "reference data needs a token");
+    assert_eq!(body["error"]["code"], "unauthorized");
     server.abort();
 }
 

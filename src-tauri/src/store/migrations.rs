@@ -84,6 +84,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sha256, inspection_id, target)
     ) WITHOUT ROWID;
     ",
+    // 3: sync state. `synced_heads` are the heads the server is known to hold (NULL: never
+    // pushed); `dirty` marks local changes the server lacks.
+    "
+    ALTER TABLE docs ADD COLUMN synced_heads TEXT;
+    ALTER TABLE docs ADD COLUMN dirty INTEGER NOT NULL DEFAULT 1;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

@@ -11,9 +11,11 @@
 mod migrations;
 mod records;
 mod reference;
+mod sync_state;
 
 pub use records::{HazardRow, InspectionRow, ListFilter};
 pub use reference::ReferenceKind;
+pub use sync_state::{Pending, PendingPush};
 
 use app_core::document::{DocError, InspectionDoc};
 use app_core::ids::{DeviceId, InspectionId};

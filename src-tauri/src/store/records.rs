@@ -12,6 +12,18 @@ use app_core::signing::SignedVersion;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
+/// Where an edit came from: this tablet, or the server at sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Local,
+    Remote,
+}
+
+pub(crate) fn heads_json(doc: &mut InspectionDoc) -> String {
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    serde_json::to_string(&heads).expect("strings serialise")
+}
+
 /// The bytes of the changes an edit made. A local edit makes exactly one change, taken
 /// directly (cheap); anything else (a merge) falls back to everything after `before`.
 fn new_change_bytes(doc: &mut InspectionDoc, before: &[automerge::ChangeHash]) -> Vec<u8> {
@@ -212,6 +224,7 @@ impl Store {
         &mut self,
         id: &InspectionId,
         now: Timestamp,
+        origin: Origin,
         edit: impl FnOnce(&mut InspectionDoc) -> Result<T, DocError>,
     ) -> Result<T> {
         self.document(id)?;
@@ -234,7 +247,7 @@ impl Store {
             return Ok(value);
         }
         let bytes = new_change_bytes(&mut doc, &before);
-        match self.write_change(id, &mut doc, &bytes, now) {
+        match self.write_change(id, &mut doc, &bytes, now, origin) {
             Ok(()) => {
                 self.cache.insert(id.clone(), doc);
                 Ok(value)
@@ -265,8 +278,22 @@ impl Store {
         doc: &mut InspectionDoc,
         bytes: &[u8],
         now: Timestamp,
+        origin: Origin,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        match origin {
+            // The server lacks this change until the next push.
+            Origin::Local => {
+                tx.execute("UPDATE docs SET dirty = 1 WHERE id = ?1", [id.as_str()])?;
+            }
+            // Pulled from the server: if nothing local is pending, the server holds it all.
+            Origin::Remote => {
+                tx.execute(
+                    "UPDATE docs SET synced_heads = ?2 WHERE id = ?1 AND dirty = 0",
+                    params![id.as_str(), heads_json(doc)],
+                )?;
+            }
+        }
         let (count, seq): (i64, i64) = tx.query_row(
             "UPDATE docs SET change_count = change_count + 1, next_seq = next_seq + 1
              WHERE id = ?1 RETURNING change_count, next_seq - 1",
@@ -293,7 +320,9 @@ impl Store {
     /// Applies one edit under the rules and saves it durably.
     pub fn apply(&mut self, id: &InspectionId, command: &Command, cx: &Context<'_>) -> Result<()> {
         let device = self.device.clone();
-        self.persist_edit(id, cx.now, |doc| doc.apply(command, cx, &device))
+        self.persist_edit(id, cx.now, Origin::Local, |doc| {
+            doc.apply(command, cx, &device)
+        })
     }
 
     /// Records a signed version of the record's current state.
@@ -304,13 +333,50 @@ impl Store {
         cx: &Context<'_>,
     ) -> Result<SignedVersion> {
         let device = self.device.clone();
-        self.persist_edit(id, cx.now, |doc| doc.sign(version, cx, &device))
+        self.persist_edit(id, cx.now, Origin::Local, |doc| {
+            doc.sign(version, cx, &device)
+        })
     }
 
     /// Merges changes received from elsewhere (sync). Bytes that do not read as a valid
     /// record are refused and nothing is stored.
     pub fn apply_remote(&mut self, id: &InspectionId, bytes: &[u8], now: Timestamp) -> Result<()> {
-        self.persist_edit(id, now, |doc| doc.load_incremental(bytes))
+        let exists: Option<i64> = self
+            .conn
+            .query_row("SELECT 1 FROM docs WHERE id = ?1", [id.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if exists.is_none() {
+            return self.create_from_remote(id, bytes, now);
+        }
+        self.persist_edit(id, now, Origin::Remote, |doc| doc.load_incremental(bytes))
+    }
+
+    /// A record first seen at sync (made on another tablet): stored as the server sent it,
+    /// already in sync.
+    fn create_from_remote(
+        &mut self,
+        id: &InspectionId,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut doc = InspectionDoc::load(bytes, &self.device)?;
+        if &doc.record().id != id {
+            return Err(StoreError::Corrupt(format!(
+                "document sent as {id} holds record {}",
+                doc.record().id
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO docs (id, snapshot, synced_heads, dirty) VALUES (?1, ?2, ?3, 0)",
+            params![id.as_str(), doc.save(), heads_json(&mut doc)],
+        )?;
+        write_index(&tx, &doc, now)?;
+        tx.commit()?;
+        self.remember(id.clone(), doc);
+        Ok(())
     }
 
     /// Compacts a document now: one snapshot, no pending changes.

@@ -1,0 +1,57 @@
+//! The sync protocol's messages, shared by the server and the tablet's client (version 1).
+//! They travel as CBOR (`application/cbor`); Automerge bytes are CBOR byte strings, so a
+//! document costs its own size plus a few bytes of framing. Unknown fields are refused.
+//!
+//! One round trip: the tablet sends its cursor (the highest server change sequence it has
+//! seen) and the changes the server lacks, for as many documents as it likes; the server
+//! stores them durably, then answers with its new cursor, what it accepted or refused, and
+//! the changes of documents the tablet may read that arrived after the tablet's cursor from
+//! other devices. When nothing changed on either side both messages are a few bytes,
+//! however many documents exist.
+
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    pub version: u32,
+    /// The highest server change sequence this device has received (0 at first).
+    pub cursor: u64,
+    pub push: Vec<DocChanges>,
+}
+
+/// Automerge changes of one document (a saved document, or concatenated change chunks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocChanges {
+    pub id: String,
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncResponse {
+    /// The cursor to send next time.
+    pub cursor: u64,
+    /// Documents whose pushed changes are now durably stored (or were already there).
+    pub accepted: Vec<String>,
+    /// Documents whose push was refused, with why; nothing of them was stored.
+    pub rejected: Vec<Rejection>,
+    /// Changes from other devices since the request's cursor, one entry per document.
+    pub pull: Vec<DocChanges>,
+    /// More changes are waiting: sync again at once with the new cursor.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    pub id: String,
+    /// A stable code to branch on: `forbidden`, `malformed`, `immutable_field`, `not_a_record`,
+    /// `review_by_supervisor_only`.
+    pub code: String,
+    pub message: String,
+}

@@ -1,0 +1,120 @@
+//! What the sync client needs from the store: the changes the server lacks, marking them
+//! pushed, the cursor, and counts for the progress indicator.
+
+use super::records::heads_json;
+use super::{Result, Store, StoreError};
+use app_core::ids::{InspectionId, UserId};
+use rusqlite::{OptionalExtension, params};
+
+/// Local changes of one record that the server does not hold yet.
+#[derive(Debug, Clone)]
+pub struct PendingPush {
+    pub id: InspectionId,
+    pub bytes: Vec<u8>,
+    /// The heads these bytes bring the server to.
+    pub heads: String,
+}
+
+/// Counts for the sync indicator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    pub records: u32,
+    pub bytes: u64,
+}
+
+impl Store {
+    /// Up to `limit` records with local changes, each with the bytes the server lacks: the
+    /// whole document if it was never pushed, else the changes after the last pushed heads.
+    pub fn pending_pushes(&mut self, limit: u32) -> Result<Vec<PendingPush>> {
+        let rows: Vec<(String, Option<String>)> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, synced_heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT ?1",
+            )?;
+            stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, synced) in rows {
+            let id = InspectionId::new(id);
+            let doc = self.document(&id)?;
+            let bytes = match synced {
+                None => doc.save(),
+                Some(raw) => {
+                    let heads: Vec<String> = serde_json::from_str(&raw)
+                        .map_err(|e| StoreError::Corrupt(format!("synced heads of {id}: {e}")))?;
+                    let heads: Vec<automerge::ChangeHash> =
+                        heads.iter().filter_map(|h| h.parse().ok()).collect();
+                    doc.automerge_mut().save_after(&heads)
+                }
+            };
+            let heads = heads_json(doc);
+            out.push(PendingPush { id, bytes, heads });
+        }
+        Ok(out)
+    }
+
+    /// Records that the server durably holds `push`. If the record changed again meanwhile it
+    /// stays marked for the next push.
+    pub fn mark_pushed(&mut self, push: &PendingPush) -> Result<()> {
+        let current = heads_json(self.document(&push.id)?);
+        self.conn.execute(
+            "UPDATE docs SET synced_heads = ?2, dirty = ?3 WHERE id = ?1",
+            params![
+                push.id.as_str(),
+                push.heads,
+                i64::from(current != push.heads)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The server cursor this tablet has reached for `user`.
+    pub fn sync_cursor(&self, user: &UserId) -> Result<u64> {
+        let raw: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [format!("cursor:{user}")],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(raw.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn set_sync_cursor(&self, user: &UserId, cursor: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![format!("cursor:{user}"), cursor.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Records waiting to be pushed, and their stored size (for the indicator).
+    pub fn pending(&self) -> Result<Pending> {
+        let (records, bytes): (u32, i64) = self.conn.query_row(
+            "SELECT count(*), COALESCE(SUM(length(snapshot)), 0) FROM docs WHERE dirty = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Pending {
+            records,
+            bytes: bytes as u64,
+        })
+    }
+
+    /// A value kept in the store's settings table (e.g. the device's signing key).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}

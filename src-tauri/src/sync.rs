@@ -1,0 +1,389 @@
+//! The tablet's sync client: signs in once online, registers the device's Ed25519 key,
+//! fetches reference data, and syncs records (push what the server lacks, pull what changed)
+//! in one round trip per batch. The store lock is never held during network I/O, so
+//! capture goes on while a sync runs.
+
+use crate::store::{Pending, Store, StoreError};
+use app_core::geo::Timestamp;
+use app_core::ids::{DeviceId, InspectionId, UserId};
+use app_core::user::User;
+use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
+use ed25519_dalek::{Signer, SigningKey};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("network: {0}")]
+    Network(#[from] reqwest::Error),
+    #[error("server answered {status}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("bad answer from the server: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Worth retrying later (network down, server restarting), as opposed to a refusal.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Network(_) => true,
+            SyncError::Server { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub pushed: u32,
+    pub accepted: u32,
+    pub rejected: Vec<Rejection>,
+    pub pulled: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub round_trips: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub user: User,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorInner,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorInner {
+    code: String,
+    message: String,
+}
+
+/// How many records one request pushes at most.
+const PUSH_BATCH: u32 = 200;
+
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    base: String,
+    http: reqwest::blocking::Client,
+    session: Option<Session>,
+}
+
+fn check(resp: reqwest::blocking::Response) -> Result<reqwest::blocking::Response, SyncError> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let (code, message) = match resp.json::<ErrorBody>() {
+        Ok(b) => (b.error.code, b.error.message),
+        Err(_) => ("unknown".into(), format!("HTTP {status}")),
+    };
+    Err(SyncError::Server {
+        status,
+        code,
+        message,
+    })
+}
+
+/// The device's signing key, created at first use and kept in the store.
+pub fn device_key(store: &Store) -> Result<SigningKey, StoreError> {
+    if let Some(hex) = store.meta("device_signing_key")? {
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect();
+        let secret: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("device signing key".into()))?;
+        return Ok(SigningKey::from_bytes(&secret));
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    store.set_meta("device_signing_key", &app_core::evidence::hex(&secret))?;
+    Ok(SigningKey::from_bytes(&secret))
+}
+
+impl SyncClient {
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into().trim_end_matches('/').to_owned(),
+            http: reqwest::blocking::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("HTTP client builds"),
+            session: None,
+        }
+    }
+
+    pub fn with_session(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    fn token(&self) -> Result<&str, SyncError> {
+        self.session
+            .as_ref()
+            .map(|s| s.token.as_str())
+            .ok_or(SyncError::NotSignedIn)
+    }
+
+    /// Signs in and registers this device's key under the user.
+    pub fn sign_in(
+        &mut self,
+        user: &str,
+        password: &str,
+        store: &Store,
+    ) -> Result<&Session, SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/login", self.base))
+            .json(&serde_json::json!({ "user": user, "password": password }))
+            .send()?;
+        let body: serde_json::Value = check(resp)?.json()?;
+        let token = body["token"]
+            .as_str()
+            .ok_or_else(|| SyncError::Protocol("no token".into()))?
+            .to_owned();
+        let user: User = serde_json::from_value(body["user"].clone())
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let key = device_key(store)?;
+        let device = store.device().as_str();
+        let signature =
+            key.sign(app_core_registration_message(device, user.id.as_str()).as_bytes());
+        check(
+            self.http
+                .post(format!("{}/api/v1/devices", self.base))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({
+                    "device_id": device,
+                    "public_key": app_core::evidence::hex(key.verifying_key().as_bytes()),
+                    "signature": app_core::evidence::hex(&signature.to_bytes()),
+                }))
+                .send()?,
+        )?;
+        self.session = Some(Session { token, user });
+        Ok(self.session.as_ref().expect("just set"))
+    }
+
+    /// Stores the reference data this user may see, for offline work.
+    pub fn fetch_reference(&self, store: &Mutex<Store>) -> Result<(), SyncError> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/reference", self.base))
+            .bearer_auth(self.token()?)
+            .send()?;
+        let bundle: ReferenceBundle = check(resp)?.json()?;
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        store.replace_reference(&bundle.units)?;
+        store.replace_reference(&bundle.users)?;
+        store.replace_reference(&bundle.enterprises)?;
+        store.replace_reference(&bundle.templates)?;
+        store.replace_reference(&bundle.plans)?;
+        Ok(())
+    }
+
+    /// One full sync: round trips until nothing is left to push and the server has nothing
+    /// more to send. The store is locked only between round trips.
+    pub fn sync(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
+        let user: UserId = self
+            .session
+            .as_ref()
+            .ok_or(SyncError::NotSignedIn)?
+            .user
+            .id
+            .clone();
+        let mut report = SyncReport::default();
+        loop {
+            let (pushes, cursor) = {
+                let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                (s.pending_pushes(PUSH_BATCH)?, s.sync_cursor(&user)?)
+            };
+            let request = SyncRequest {
+                version: PROTOCOL_VERSION,
+                cursor,
+                push: pushes
+                    .iter()
+                    .map(|p| DocChanges {
+                        id: p.id.to_string(),
+                        bytes: p.bytes.clone(),
+                    })
+                    .collect(),
+            };
+            let mut body = Vec::new();
+            ciborium::into_writer(&request, &mut body).expect("writing to a Vec cannot fail");
+            report.bytes_sent += body.len() as u64;
+            report.pushed += pushes.len() as u32;
+            let resp = self
+                .http
+                .post(format!("{}/api/v1/sync", self.base))
+                .bearer_auth(self.token()?)
+                .header(reqwest::header::CONTENT_TYPE, "application/cbor")
+                .body(body)
+                .send()?;
+            let bytes = check(resp)?.bytes()?;
+            report.bytes_received += bytes.len() as u64;
+            report.round_trips += 1;
+            let response: SyncResponse = ciborium::from_reader(&bytes[..])
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            {
+                let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                for p in pushes
+                    .iter()
+                    .filter(|p| response.accepted.contains(&p.id.to_string()))
+                {
+                    s.mark_pushed(p)?;
+                }
+                for d in &response.pull {
+                    s.apply_remote(&InspectionId::new(d.id.clone()), &d.bytes, now)?;
+                }
+                s.set_sync_cursor(&user, response.cursor)?;
+            }
+            report.accepted += response.accepted.len() as u32;
+            report.pulled += response.pull.len() as u32;
+            let refused_all = !response.rejected.is_empty() && response.accepted.is_empty();
+            report.rejected.extend(response.rejected);
+            let more_to_push = pushes.len() as u32 == PUSH_BATCH && !refused_all;
+            if !response.more && !more_to_push {
+                return Ok(report);
+            }
+        }
+    }
+}
+
+fn app_core_registration_message(device: &str, user: &str) -> String {
+    format!("register-device:{device}:{user}")
+}
+
+#[derive(Debug, Deserialize)]
+struct ReferenceBundle {
+    units: Vec<app_core::unit::Unit>,
+    users: Vec<User>,
+    enterprises: Vec<app_core::enterprise::Enterprise>,
+    templates: Vec<app_core::checklist::ChecklistTemplate>,
+    plans: Vec<app_core::plan::Plan>,
+}
+
+/// What the sync indicator shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncState {
+    #[default]
+    Idle,
+    Syncing,
+    /// The last attempt failed; the next is scheduled after a back-off.
+    Waiting {
+        error: String,
+        retry_in_secs: u64,
+    },
+    Done(SyncReport),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub pending: Pending,
+}
+
+/// Background syncing: tries every `interval`, backs off exponentially (up to `max_backoff`)
+/// while the network or server is down, and publishes its status for the UI.
+#[derive(Debug)]
+pub struct BackgroundSync {
+    pub status: Arc<Mutex<SyncStatus>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundSync {
+    pub fn start(
+        client: SyncClient,
+        store: Arc<Mutex<Store>>,
+        interval: Duration,
+        max_backoff: Duration,
+        clock: impl Fn() -> Timestamp + Send + 'static,
+    ) -> Self {
+        let status = Arc::new(Mutex::new(SyncStatus::default()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (status2, stop2) = (status.clone(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            let mut backoff = interval;
+            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                status2.lock().unwrap_or_else(|p| p.into_inner()).state = SyncState::Syncing;
+                let result = client.sync(&store, clock());
+                let pending = store
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .pending()
+                    .unwrap_or_default();
+                let wait = match result {
+                    Ok(report) => {
+                        backoff = interval;
+                        *status2.lock().unwrap_or_else(|p| p.into_inner()) = SyncStatus {
+                            state: SyncState::Done(report),
+                            pending,
+                        };
+                        interval
+                    }
+                    Err(e) => {
+                        backoff = (backoff * 2).min(max_backoff);
+                        *status2.lock().unwrap_or_else(|p| p.into_inner()) = SyncStatus {
+                            state: SyncState::Waiting {
+                                error: e.to_string(),
+                                retry_in_secs: backoff.as_secs(),
+                            },
+                            pending,
+                        };
+                        backoff
+                    }
+                };
+                let until = std::time::Instant::now() + wait;
+                while std::time::Instant::now() < until
+                    && !stop2.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        });
+        Self {
+            status,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for BackgroundSync {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The device id the server knows this tablet by.
+pub fn device_of(store: &Store) -> DeviceId {
+    store.device().clone()
+}

@@ -1,0 +1,298 @@
+//! Sign-in, device registration and tokens.
+//!
+//! - Passwords are stored as Argon2id hashes (PHC strings with their own salt).
+//! - A token is 32 random bytes, given to the client in hex; the server keeps only its
+//!   SHA-256, the user, the device it is bound to, an expiry and a revoked flag.
+//! - A tablet registers its Ed25519 public key, proving it holds the private key by signing
+//!   `register-device:<device id>:<user id>`. The key is kept for verifying case files signed
+//!   on that device. Syncing needs a token bound to a registered device.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use anyhow::anyhow;
+use app_core::ids::DeviceId;
+use app_core::user::User;
+use argon2::password_hash::SaltString;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| anyhow!("no randomness: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow!("{e}"))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow!("{e}"))?
+        .to_string())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness: {e}"))?;
+    Ok(app_core::evidence::hex(&bytes))
+}
+
+/// The signed-in user behind a request, and the device its token is bound to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub device: Option<DeviceId>,
+    token_hash: Vec<u8>,
+}
+
+impl Session {
+    /// The registered device, required for syncing.
+    pub fn device(&self) -> ApiResult<&DeviceId> {
+        self.device
+            .as_ref()
+            .ok_or_else(|| ApiError::forbidden("register this device before syncing"))
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or(ApiError::Unauthorized)?
+            .trim();
+        let hash = token_hash(token);
+        let now = state.now();
+        let found: Option<(String, Option<String>)> = state
+            .db
+            .call(move |conn| -> ApiResult<_> {
+                Ok(conn
+                    .query_row(
+                        "SELECT user_id, device_id FROM tokens
+                         WHERE token_hash = ?1 AND revoked = 0 AND expires_at > ?2",
+                        params![hash, now],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        let (user_id, device) = found.ok_or(ApiError::Unauthorized)?;
+        let user = state.user(&user_id).ok_or(ApiError::Unauthorized)?;
+        Ok(Session {
+            user,
+            device: device.map(DeviceId::new),
+            token_hash: token_hash(token),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: i64,
+    pub user: User,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let user = state.user(&req.user).ok_or(ApiError::BadCredentials)?;
+    let token = new_token()?;
+    let expires_at = state.now() + state.token_ttl_secs;
+    let (user_id, hash) = (user.id.to_string(), token_hash(&token));
+    state
+        .db
+        .call(move |conn| -> ApiResult<()> {
+            let stored: Option<String> = conn
+                .query_row("SELECT password_hash FROM accounts WHERE user_id = ?1", [&user_id], |r| r.get(0))
+                .optional()?;
+            // Verify on the blocking thread: Argon2 is deliberately slow.
+            if !stored.is_some_and(|h| verify_password(&req.password, &h)) {
+                return Err(ApiError::BadCredentials);
+            }
+            conn.execute(
+                "INSERT INTO tokens (token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, NULL, ?3)",
+                params![hash, user_id, expires_at],
+            )?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(user = %user.id, "signed in");
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        user,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterDevice {
+    pub device_id: String,
+    /// Ed25519 public key, 32 bytes in hex.
+    pub public_key: String,
+    /// Signature of `register-device:<device id>:<user id>`, 64 bytes in hex.
+    pub signature: String,
+}
+
+fn unhex<const N: usize>(s: &str, what: &'static str) -> ApiResult<[u8; N]> {
+    let bad = || ApiError::BadRequest("bad_key", format!("{what} must be {N} bytes in hex"));
+    if s.len() != N * 2 {
+        return Err(bad());
+    }
+    let mut out = [0u8; N];
+    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+        let text = std::str::from_utf8(chunk).map_err(|_| bad())?;
+        out[i] = u8::from_str_radix(text, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// The message a device signs to register.
+pub fn registration_message(device: &str, user: &str) -> String {
+    format!("register-device:{device}:{user}")
+}
+
+pub async fn register_device(
+    State(state): State<AppState>,
+    session: Session,
+    Json(req): Json<RegisterDevice>,
+) -> ApiResult<Json<serde_json::Value>> {
+    if req.device_id.trim().is_empty() || req.device_id.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "bad_device",
+            "device id must be 1–100 characters".into(),
+        ));
+    }
+    let key_bytes: [u8; 32] = unhex(&req.public_key, "public_key")?;
+    let sig_bytes: [u8; 64] = unhex(&req.signature, "signature")?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| ApiError::BadRequest("bad_key", "public_key is not an Ed25519 key".into()))?;
+    let signature = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+    key.verify_strict(
+        registration_message(&req.device_id, session.user.id.as_str()).as_bytes(),
+        &signature,
+    )
+    .map_err(|_| {
+        ApiError::BadRequest(
+            "bad_signature",
+            "the signature does not verify with public_key".into(),
+        )
+    })?;
+    let now = state.now();
+    let user = session.user.id.to_string();
+    let device = req.device_id.clone();
+    let token = session.token_hash.clone();
+    state
+        .db
+        .call(move |conn| -> ApiResult<()> {
+            let tx = conn.transaction()?;
+            let existing: Option<(String, Vec<u8>)> = tx
+                .query_row("SELECT user_id, public_key FROM devices WHERE id = ?1", [&device], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            match existing {
+                Some((owner, key)) if owner != user || key != key_bytes => {
+                    return Err(ApiError::Conflict(format!("device {device} is registered with another key or user")));
+                }
+                Some(_) => {}
+                None => {
+                    tx.execute(
+                        "INSERT INTO devices (id, user_id, public_key, registered_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![device, user, key_bytes.to_vec(), now],
+                    )?;
+                }
+            }
+            tx.execute("UPDATE tokens SET device_id = ?1 WHERE token_hash = ?2", params![device, token])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(user = %session.user.id, device = %req.device_id, "device registered");
+    Ok(Json(serde_json::json!({ "device_id": req.device_id })))
+}
+
+/// Revokes the token the request carries.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+) -> ApiResult<Json<serde_json::Value>> {
+    let hash = session.token_hash.clone();
+    state
+        .db
+        .call(move |conn| -> ApiResult<()> {
+            conn.execute(
+                "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
+                [hash],
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "revoked": true })))
+}
+
+/// The public key a device registered (for case-file verification).
+pub fn device_key(conn: &rusqlite::Connection, device: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT public_key FROM devices WHERE id = ?1",
+        [device],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Creates accounts with `password` for every known user who has none (demo data).
+pub fn seed_accounts(
+    conn: &rusqlite::Connection,
+    users: &[User],
+    password: &str,
+) -> anyhow::Result<usize> {
+    let mut created = 0;
+    for user in users {
+        let exists: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM accounts WHERE user_id = ?1",
+                [user.id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_none() {
+            conn.execute(
+                "INSERT INTO accounts (user_id, password_hash) VALUES (?1, ?2)",
+                params![user.id.as_str(), hash_password(password)?],
+            )?;
+            created += 1;
+        }
+    }
+    Ok(created)
+}

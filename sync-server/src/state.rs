@@ -1,0 +1,51 @@
+//! What every handler shares: the database, the reference data, the clock and settings.
+
+use crate::db::Db;
+use crate::reference::ReferenceData;
+use app_core::user::User;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Seconds since the Unix epoch; injectable so tests can move time (token expiry).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub reference: Arc<ReferenceData>,
+    /// Folder of content-addressed photo blobs.
+    pub blobs: PathBuf,
+    pub token_ttl_secs: i64,
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("blobs", &self.blobs)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    })
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    pub fn user(&self, id: &str) -> Option<User> {
+        self.reference
+            .users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .cloned()
+    }
+}

@@ -1,0 +1,474 @@
+//! The sync endpoint: `POST /api/v1/sync` with a CBOR [`SyncRequest`], answered with a CBOR
+//! [`SyncResponse`] (see `app_core::wire` for the protocol).
+//!
+//! Every change the server stores gets the next number of one global sequence (`changes.seq`),
+//! and a device's cursor is the highest number it has received. A sync therefore reads only
+//! the changes after the cursor — its cost grows with what changed, not with how many
+//! documents exist, and when nothing changed both messages are a few bytes. Changes are never
+//! sent back to the device they came from.
+//!
+//! A push is checked before anything of it is stored, each document on its own:
+//! - the user may write the record (app-core access rules, on the server's copy when it has
+//!   one; a new record on the record itself);
+//! - the bytes parse strictly as Automerge and the result still reads as a record;
+//! - the record's identity (id, unit, kind, enterprise, template, creator) is unchanged;
+//! - only a supervisor who may review it can make or change the review decision.
+//!
+//! Replaying a batch is harmless: changes the server already holds leave its heads unchanged
+//! and nothing is stored. The response is sent only after the transaction holding every
+//! accepted push has committed (WAL, synchronous = FULL).
+
+use crate::auth::Session;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use app_core::access::{RecordScope, can_read_record, can_review_record, can_write_record};
+use app_core::document::InspectionDoc;
+use app_core::ids::DeviceId;
+use app_core::inspection::Inspection;
+use app_core::user::{Role, User};
+use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::collections::BTreeMap;
+
+pub const CBOR: &str = "application/cbor";
+
+/// A pull answer stops growing past this many bytes of changes (the client asks again).
+pub const MAX_PULL_BYTES: usize = 8 * 1024 * 1024;
+
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    ciborium::from_reader(bytes)
+        .map_err(|e| ApiError::BadRequest("malformed", format!("not a valid sync message: {e}")))
+}
+
+pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing to a Vec cannot fail");
+    out
+}
+
+pub fn require_content_type(headers: &HeaderMap, expected: &'static str) -> ApiResult<()> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(expected))
+    }
+}
+
+pub async fn sync(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require_content_type(&headers, CBOR)?;
+    let request: SyncRequest = decode(&body)?;
+    if request.version != PROTOCOL_VERSION {
+        return Err(ApiError::BadRequest(
+            "version",
+            format!(
+                "protocol version {} is not supported (server speaks {PROTOCOL_VERSION})",
+                request.version
+            ),
+        ));
+    }
+    let device = session.device()?.clone();
+    let user = session.user.clone();
+    let reference = state.reference.clone();
+    let pushed = request.push.len();
+    let response = state
+        .db
+        .call(move |conn| process(conn, &reference, &user, &device, request))
+        .await?;
+    tracing::info!(
+        user = %session.user.id,
+        pushed,
+        accepted = response.accepted.len(),
+        rejected = response.rejected.len(),
+        pulled = response.pull.len(),
+        cursor = response.cursor,
+        "sync"
+    );
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, CBOR)],
+        encode(&response),
+    )
+        .into_response())
+}
+
+fn scope(record: &Inspection, reference: &crate::reference::ReferenceData) -> RecordScope {
+    let plan = record
+        .plan
+        .as_ref()
+        .and_then(|id| reference.plans.iter().find(|p| &p.id == id));
+    RecordScope::of(record, plan)
+}
+
+fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
+    Rejection {
+        id: id.to_owned(),
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn load_server_doc(
+    tx: &Transaction<'_>,
+    id: &str,
+    device: &DeviceId,
+) -> ApiResult<Option<InspectionDoc>> {
+    let snapshot: Option<Vec<u8>> = tx
+        .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    snapshot
+        .map(|s| {
+            InspectionDoc::load(&s, device)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id}: {e}")))
+        })
+        .transpose()
+}
+
+/// Checks and applies one document's push; on rejection nothing is written.
+fn apply_push(
+    tx: &Transaction<'_>,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    device: &DeviceId,
+    push: &DocChanges,
+) -> ApiResult<Result<(), Rejection>> {
+    let id = push.id.as_str();
+    let units = &reference.units;
+    // Existence must not leak: a document the user may not read is refused exactly like one
+    // the user may read but not write.
+    let denied = || {
+        reject(
+            id,
+            "forbidden",
+            "you may not change this record (or it does not exist)",
+        )
+    };
+    let server_doc = load_server_doc(tx, id, device)?;
+    let (mut doc, before, before_heads) = match server_doc {
+        Some(mut doc) => {
+            let record = doc.record().clone();
+            let s = scope(&record, reference);
+            if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
+                return Ok(Err(denied()));
+            }
+            if let Err(e) = doc.load_incremental(&push.bytes) {
+                return Ok(Err(reject(
+                    id,
+                    "malformed",
+                    format!("changes refused: {e}"),
+                )));
+            }
+            let heads = record_heads(tx, id)?;
+            (doc, Some(record), heads)
+        }
+        None => {
+            let doc = match InspectionDoc::load(&push.bytes, device) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    return Ok(Err(reject(
+                        id,
+                        "malformed",
+                        format!("not a record document: {e}"),
+                    )));
+                }
+            };
+            if doc.record().id.as_str() != id {
+                return Ok(Err(reject(
+                    id,
+                    "not_a_record",
+                    "the document's id differs from the pushed id",
+                )));
+            }
+            if !can_write_record(user, &scope(doc.record(), reference), units) {
+                return Ok(Err(denied()));
+            }
+            (doc, None, Vec::new())
+        }
+    };
+    let after = doc.record().clone();
+    if let Some(before) = &before {
+        if doc
+            .heads()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            == before_heads
+        {
+            return Ok(Ok(())); // a replay: the server already holds all of it
+        }
+        let identity = |r: &Inspection| {
+            (
+                r.id.clone(),
+                r.unit.clone(),
+                r.kind,
+                r.enterprise.id.clone(),
+                r.template.clone(),
+                r.created_by.clone(),
+                r.created_at,
+            )
+        };
+        if identity(before) != identity(&after) {
+            return Ok(Err(reject(
+                id,
+                "immutable_field",
+                "a record's id, unit, kind, enterprise, template and creator cannot change",
+            )));
+        }
+    }
+    let review_changed = before.as_ref().map(|b| &b.review) != Some(&after.review)
+        && (before.is_some() || after.review.is_some());
+    if review_changed
+        && !(matches!(user.role, Role::Supervisor)
+            && can_review_record(user, &scope(&after, reference), units))
+    {
+        return Ok(Err(reject(
+            id,
+            "review_by_supervisor_only",
+            "only a supervisor over this record may approve or return it",
+        )));
+    }
+    if before.is_some()
+        && !can_write_record(user, &scope(&after, reference), units)
+        && !review_changed
+    {
+        return Ok(Err(denied()));
+    }
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    let bytes = if before.is_some() {
+        let parsed: Vec<automerge::ChangeHash> =
+            before_heads.iter().filter_map(|h| h.parse().ok()).collect();
+        doc.automerge_mut().save_after(&parsed)
+    } else {
+        doc.save()
+    };
+    tx.execute(
+        "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET unit = ?2, plan = ?3, status = ?4, snapshot = ?5, heads = ?6",
+        params![
+            id,
+            after.unit.as_str(),
+            after.plan.as_ref().map(|p| p.to_string()),
+            after.status.as_str(),
+            doc.save(),
+            serde_json::to_string(&heads).expect("strings serialise"),
+        ],
+    )?;
+    tx.execute("DELETE FROM doc_inspectors WHERE doc_id = ?1", [id])?;
+    for u in after.inspectors.keys() {
+        tx.execute(
+            "INSERT INTO doc_inspectors (doc_id, user_id) VALUES (?1, ?2)",
+            params![id, u.as_str()],
+        )?;
+    }
+    for sha in photos_of(&after) {
+        tx.execute(
+            "INSERT OR IGNORE INTO doc_photos (doc_id, sha256) VALUES (?1, ?2)",
+            params![id, sha],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)",
+        params![id, device.as_str(), bytes],
+    )?;
+    Ok(Ok(()))
+}
+
+fn record_heads(tx: &Transaction<'_>, id: &str) -> ApiResult<Vec<String>> {
+    let raw: String = tx.query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
+    serde_json::from_str(&raw).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Every photo digest a record refers to (items, hazards, re-inspections, arrival,
+/// signatures).
+pub fn photos_of(record: &Inspection) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in record.results.values() {
+        out.extend(r.photos.keys().map(|k| k.to_string()));
+    }
+    for h in record.hazards.values() {
+        out.extend(h.photos.keys().map(|k| k.to_string()));
+        for r in h.reinspections.values() {
+            out.extend(r.photos.keys().map(|k| k.to_string()));
+        }
+    }
+    if let Some(a) = &record.arrival {
+        out.push(a.entrance_photo.to_string());
+    }
+    for s in record.signatures.values() {
+        if let app_core::inspection::SignOutcome::Signed { image } = &s.outcome {
+            out.push(image.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
+/// its parameters: the units the user oversees, and the user id.
+fn readable_units(user: &User, reference: &crate::reference::ReferenceData) -> Vec<String> {
+    match user.role {
+        Role::Inspector { .. } => vec![user.unit.to_string()],
+        Role::Supervisor => reference
+            .units
+            .subtree(&user.unit)
+            .map(|u| u.id.to_string())
+            .collect(),
+        Role::Admin => Vec::new(),
+    }
+}
+
+fn process(
+    conn: &mut Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    device: &DeviceId,
+    request: SyncRequest,
+) -> ApiResult<SyncResponse> {
+    let tx = conn.transaction()?;
+    let mut accepted = Vec::new();
+    let mut rejected = Vec::new();
+    for push in &request.push {
+        tx.execute_batch("SAVEPOINT push")?;
+        match apply_push(&tx, reference, user, device, push) {
+            Ok(Ok(())) => {
+                tx.execute_batch("RELEASE push")?;
+                accepted.push(push.id.clone());
+            }
+            Ok(Err(rejection)) => {
+                tx.execute_batch("ROLLBACK TO push; RELEASE push")?;
+                tracing::warn!(user = %user.id, doc = %rejection.id, code = %rejection.code, "push refused");
+                rejected.push(rejection);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    tx.commit()?;
+
+    // Pull: changes after the cursor, from other devices, of records the user may read.
+    let units = serde_json::to_string(&readable_units(user, reference)).expect("strings serialise");
+    let assigned_plans: Vec<String> = reference
+        .plans
+        .iter()
+        .filter(|p| p.assigned.contains(&user.id))
+        .map(|p| p.id.to_string())
+        .collect();
+    let plans = serde_json::to_string(&assigned_plans).expect("strings serialise");
+    let inspector = user.is_inspector();
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
+         WHERE c.seq > ?1 AND c.origin_device <> ?2
+           AND (d.unit IN (SELECT value FROM json_each(?3))
+                OR (?4 AND (d.plan IN (SELECT value FROM json_each(?5))
+                            OR EXISTS (SELECT 1 FROM doc_inspectors i WHERE i.doc_id = d.id AND i.user_id = ?6))))
+         ORDER BY c.seq",
+    )?;
+    let mut rows = stmt.query(params![
+        request.cursor as i64,
+        device.as_str(),
+        units,
+        inspector,
+        plans,
+        user.id.as_str()
+    ])?;
+    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut size = 0usize;
+    let mut last_seq = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        if size > 0 && size + bytes.len() > MAX_PULL_BYTES {
+            more = true;
+            break;
+        }
+        size += bytes.len();
+        last_seq = Some(seq);
+        let entry = grouped.entry(doc.clone()).or_insert_with(|| {
+            order.push(doc);
+            Vec::new()
+        });
+        entry.extend_from_slice(&bytes);
+    }
+    drop(rows);
+    drop(stmt);
+    let cursor = if more {
+        last_seq.unwrap_or(request.cursor as i64)
+    } else {
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get::<_, i64>(0)
+        })?
+    };
+    // Double-check every pulled record with the app-core rule the SQL mirrors.
+    let pull = order
+        .into_iter()
+        .filter_map(|id| {
+            let bytes = grouped.remove(&id)?;
+            Some(DocChanges { id, bytes })
+        })
+        .collect::<Vec<_>>();
+    let pull = verify_readable(conn, reference, user, pull)?;
+    Ok(SyncResponse {
+        cursor: cursor.max(request.cursor as i64) as u64,
+        accepted,
+        rejected,
+        pull,
+        more,
+    })
+}
+
+/// Keeps only documents the app-core access rule lets `user` read (the SQL filter is a fast
+/// path for the same rule; this makes sure they never disagree in the user's favour).
+fn verify_readable(
+    conn: &Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    pull: Vec<DocChanges>,
+) -> ApiResult<Vec<DocChanges>> {
+    let mut out = Vec::with_capacity(pull.len());
+    for d in pull {
+        let (unit, plan): (String, Option<String>) =
+            conn.query_row("SELECT unit, plan FROM docs WHERE id = ?1", [&d.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let mut stmt =
+            conn.prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?;
+        let inspectors = stmt
+            .query_map([&d.id], |r| r.get::<_, String>(0))?
+            .map(|r| r.map(app_core::ids::UserId::new))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let assigned = plan
+            .and_then(|p| reference.plans.iter().find(|x| x.id.as_str() == p))
+            .map(|p| p.assigned.clone())
+            .unwrap_or_default();
+        let s = RecordScope {
+            unit: app_core::ids::UnitId::new(unit),
+            inspectors,
+            assigned,
+        };
+        if can_read_record(user, &s, &reference.units) {
+            out.push(d);
+        } else {
+            tracing::error!(doc = %d.id, user = %user.id, "SQL read filter and access rule disagree");
+        }
+    }
+    Ok(out)
+}

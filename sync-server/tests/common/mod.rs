@@ -1,0 +1,213 @@
+//! A real server process on loopback, and real tablets (the tablet library with its own
+//! SQLite store) that talk to it.
+
+#![allow(dead_code)]
+
+use app_core::checklist::ChecklistTemplate;
+use app_core::geo::Timestamp;
+use app_core::ids::InspectionId;
+use app_core::inspection::{Command, Context, Inspection, InspectorRef};
+use app_core::kind::InspectionKind;
+use app_core::user::User;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tablet::store::Store;
+use tablet::sync::SyncClient;
+
+pub const PASSWORD: &str = "test-password";
+pub const T0: i64 = 1_795_420_800_000;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+#[derive(Debug)]
+pub struct TestServer {
+    child: Option<Child>,
+    pub data: PathBuf,
+    pub addr: String,
+}
+
+impl TestServer {
+    /// Starts the server binary on a free loopback port with its data in `data`.
+    pub fn start(data: &Path) -> Self {
+        let mut s = Self {
+            child: None,
+            data: data.to_owned(),
+            addr: String::new(),
+        };
+        s.launch("127.0.0.1:0");
+        s
+    }
+
+    fn launch(&mut self, listen: &str) {
+        let port_file = self.data.join("port");
+        let _ = std::fs::remove_file(&port_file);
+        let child = Process::new(env!("CARGO_BIN_EXE_sync-server"))
+            .args(["--data"])
+            .arg(&self.data)
+            .arg("--fixtures")
+            .arg(fixtures())
+            .args([
+                "--listen",
+                listen,
+                "--demo-password",
+                PASSWORD,
+                "--port-file",
+            ])
+            .arg(&port_file)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(addr) = std::fs::read_to_string(&port_file) {
+                self.addr = addr;
+                return;
+            }
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// Starts again on the same address with the same data.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let addr = self.addr.clone();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // The port may linger briefly after a kill.
+            if std::net::TcpListener::bind(&addr).is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "port {addr} stays busy");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.launch(&addr);
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A tablet: its own store, signed in as `user`, with the reference data fetched.
+pub struct Tablet {
+    pub store: Mutex<Store>,
+    pub client: SyncClient,
+    pub user: User,
+    _dir: tempfile::TempDir,
+}
+
+impl Tablet {
+    pub fn new(server: &TestServer, user: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("tablet.db")).unwrap();
+        let mut client = SyncClient::new(server.url());
+        let session = client.sign_in(user, PASSWORD, &store).unwrap().clone();
+        let store = Mutex::new(store);
+        client.fetch_reference(&store).unwrap();
+        Self {
+            store,
+            client,
+            user: session.user,
+            _dir: dir,
+        }
+    }
+
+    pub fn template(&self) -> ChecklistTemplate {
+        let all = self
+            .store
+            .lock()
+            .unwrap()
+            .reference::<ChecklistTemplate>()
+            .unwrap();
+        all.into_iter().find(|t| t.id == "gongmao").unwrap()
+    }
+
+    pub fn cx<'a>(&'a self, t: &'a ChecklistTemplate, minute: i64) -> Context<'a> {
+        Context {
+            actor: &self.user,
+            now: Timestamp(T0 + minute * 60_000),
+            template: t,
+        }
+    }
+
+    pub fn apply(&self, id: &str, command: Command, minute: i64) {
+        let t = self.template();
+        self.store
+            .lock()
+            .unwrap()
+            .apply(&InspectionId::from(id), &command, &self.cx(&t, minute))
+            .unwrap_or_else(|e| panic!("{} {}: {e}", self.user.id, command.name()));
+    }
+
+    pub fn record(&self, id: &str) -> Inspection {
+        self.store
+            .lock()
+            .unwrap()
+            .inspection(&InspectionId::from(id))
+            .unwrap()
+    }
+
+    pub fn sync(&self) -> tablet::sync::SyncReport {
+        self.client.sync(&self.store, Timestamp(T0)).unwrap()
+    }
+
+    /// A new draft of enterprise `e-001` with `self` and `colleague` as inspectors.
+    pub fn new_record(&self, id: &str, colleague: &User) {
+        let t = self.template();
+        let store = self.store.lock().unwrap();
+        let enterprise = store
+            .reference::<app_core::enterprise::Enterprise>()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.id.as_str() == "e-001")
+            .unwrap();
+        drop(store);
+        let record = Inspection::new_draft(
+            InspectionId::from(id),
+            InspectionKind::Unannounced,
+            enterprise.unit.clone(),
+            (&enterprise).into(),
+            t.reference(),
+            self.user.id.clone(),
+            Timestamp(T0),
+        );
+        self.store
+            .lock()
+            .unwrap()
+            .create_inspection(&record, &t, Timestamp(T0))
+            .unwrap();
+        for u in [&self.user, colleague] {
+            self.apply(
+                id,
+                Command::AddInspector(InspectorRef {
+                    user: u.id.clone(),
+                    name: u.name.clone(),
+                    certificate: u.certificate().unwrap().clone(),
+                }),
+                1,
+            );
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Real server process, real tablets, loopback only.
+
+mod common;
+
+use app_core::document::Conflict;
+use app_core::evidence::{PhotoRef, Sha256Hex};
+use app_core::geo::{Position, PositionSource, Timestamp};
+use app_core::ids::InspectionId;
+use app_core::inspection::{Answer, ArrivalProof, Attestations, Command, InspectionStatus};
+use common::{T0, Tablet, TestServer};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn photo(tag: &str, t: &Tablet) -> PhotoRef {
+    PhotoRef {
+        sha256: Sha256Hex::of(tag.as_bytes()),
+        added_at: Timestamp(T0),
+        added_by: t.user.id.clone(),
+    }
+}
+
+fn answer(item: &str, a: Answer) -> Command {
+    Command::Answer {
+        item: item.into(),
+        answer: Some(a),
+    }
+}
+
+/// Two tablets edit one inspection offline — different items, the same item, photos, notes,
+/// a status change — then sync in the given order. Returns the three views (tablet A, tablet
+/// B, and a supervisor's fresh tablet showing what the server holds).
+fn two_tablets_edit_offline(a_first: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let a = Tablet::new(&server, "u-wang");
+    let b = Tablet::new(&server, "u-li");
+    let id = "insp-shared";
+    a.new_record(id, &b.user);
+    let report = a.sync();
+    assert_eq!(
+        (report.accepted, report.rejected.len()),
+        (1, 0),
+        "{report:?}"
+    );
+    let report = b.sync();
+    assert_eq!(report.pulled, 1, "B receives the record");
+    let items: Vec<String> = a
+        .template()
+        .items()
+        .take(5)
+        .map(|i| i.code.to_string())
+        .collect();
+    // Offline on A.
+    a.apply(id, answer(&items[0], Answer::Complies), 10);
+    a.apply(id, answer(&items[2], Answer::Complies), 11);
+    a.apply(
+        id,
+        Command::SetNote {
+            item: items[3].as_str().into(),
+            text: "A：消防通道畅通。".into(),
+        },
+        12,
+    );
+    a.apply(
+        id,
+        Command::AddItemPhoto {
+            item: items[4].as_str().into(),
+            photo: photo("a-photo", &a),
+        },
+        13,
+    );
+    a.apply(
+        id,
+        Command::SetArrival(ArrivalProof {
+            at: Timestamp(T0),
+            position: Position::new(32.0935, 118.8056, PositionSource::Device).unwrap(),
+            entrance_photo: Sha256Hex::of(b"entrance"),
+        }),
+        14,
+    );
+    a.apply(
+        id,
+        Command::SetAttestations(Attestations {
+            no_notice_given: true,
+            no_escort_accepted: true,
+        }),
+        15,
+    );
+    a.apply(
+        id,
+        Command::Transition {
+            to: InspectionStatus::OnSite,
+            comment: String::new(),
+        },
+        16,
+    );
+    // Offline on B.
+    b.apply(id, answer(&items[1], Answer::Fails), 10);
+    b.apply(id, answer(&items[2], Answer::Fails), 11);
+    b.apply(
+        id,
+        Command::SetNote {
+            item: items[3].as_str().into(),
+            text: "B：有杂物堆放。".into(),
+        },
+        12,
+    );
+    b.apply(
+        id,
+        Command::AddItemPhoto {
+            item: items[4].as_str().into(),
+            photo: photo("b-photo", &b),
+        },
+        13,
+    );
+    // Sync in the given order, then once more each so both have everything.
+    let (first, second) = if a_first { (&a, &b) } else { (&b, &a) };
+    first.sync();
+    second.sync();
+    first.sync();
+    second.sync();
+    let supervisor = Tablet::new(&server, "u-zhao");
+    supervisor.sync();
+    let (ra, rb, rs) = (a.record(id), b.record(id), supervisor.record(id));
+    assert_eq!(ra, rb, "both tablets converge");
+    assert_eq!(ra, rs, "the server holds the same content");
+    assert_eq!(ra.results[items[0].as_str()].answer, Some(Answer::Complies));
+    assert_eq!(ra.results[items[1].as_str()].answer, Some(Answer::Fails));
+    let note = &ra.results[items[3].as_str()].note;
+    assert!(
+        note.contains("消防通道畅通") && note.contains("有杂物堆放"),
+        "notes merged: {note}"
+    );
+    assert_eq!(
+        ra.results[items[4].as_str()].photos.len(),
+        2,
+        "both photos kept"
+    );
+    assert_eq!(ra.status, InspectionStatus::OnSite);
+    // The conflict on the same item is visible on every replica.
+    let conflicts = |t: &Tablet| {
+        t.store
+            .lock()
+            .unwrap()
+            .document(&InspectionId::from(id))
+            .unwrap()
+            .conflicts()
+    };
+    for t in [&a, &b, &supervisor] {
+        let c = conflicts(t);
+        assert!(
+            c.iter()
+                .any(|c| matches!(c, Conflict::Answer { item, values, .. }
+                if item.as_str() == items[2] && values == &vec![Answer::Complies, Answer::Fails])),
+            "{}: {c:?}",
+            t.user.id
+        );
+    }
+    // The list row shows the conflict too.
+    let rows = b.store.lock().unwrap().list(&Default::default()).unwrap();
+    assert_eq!(rows[0].conflicts, 1);
+    // Nothing left to send: a quiet sync costs a few bytes.
+    let quiet = a.sync();
+    assert_eq!((quiet.pushed, quiet.pulled), (0, 0));
+    assert!(
+        quiet.bytes_sent < 64 && quiet.bytes_received < 64,
+        "{quiet:?}"
+    );
+}
+
+#[test]
+fn two_tablets_converge_when_a_syncs_first() {
+    two_tablets_edit_offline(true);
+}
+
+#[test]
+fn two_tablets_converge_when_b_syncs_first() {
+    two_tablets_edit_offline(false);
+}
+
+/// Tablets sync concurrently while the server is killed with SIGKILL at random moments, 20+
+/// times. Every change the server acknowledged is there afterwards, and nothing is doubled.
+#[test]
+fn acknowledged_changes_survive_server_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Mutex::new(TestServer::start(dir.path())));
+    let users = ["u-wang", "u-li", "u-zhang"];
+    let tablets: Vec<Arc<Tablet>> = {
+        let s = server.lock().unwrap();
+        users.iter().map(|u| Arc::new(Tablet::new(&s, u))).collect()
+    };
+    let colleague = tablets[1].user.clone();
+    for (i, t) in tablets.iter().enumerate() {
+        t.new_record(
+            &format!("kill-{i}"),
+            if i == 1 { &tablets[0].user } else { &colleague },
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked: Arc<Mutex<Vec<(usize, String)>>> = Arc::default();
+    let mut workers = Vec::new();
+    for (i, t) in tablets.iter().enumerate() {
+        let (t, stop, acked) = (t.clone(), stop.clone(), acked.clone());
+        workers.push(std::thread::spawn(move || {
+            let id = format!("kill-{i}");
+            let mut summary = String::new();
+            let mut written = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let marker = format!("[{i}:{n}]");
+                n += 1;
+                summary.push_str(&marker);
+                written.push(marker);
+                t.apply(
+                    &id,
+                    Command::SetSummary {
+                        text: summary.clone(),
+                    },
+                    n,
+                );
+                // Everything written before a successful sync is acknowledged by it.
+                let snapshot = written.clone();
+                if let Ok(report) = t.client.sync(&t.store, Timestamp(T0)) {
+                    assert!(report.rejected.is_empty(), "{report:?}");
+                    let mut a = acked.lock().unwrap();
+                    a.retain(|(w, _)| *w != i);
+                    a.extend(snapshot.into_iter().map(|m| (i, m)));
+                } else {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }));
+    }
+    let mut seed: u64 = 0x51ab_5eed;
+    for _ in 0..22 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(40 + (seed >> 33) % 200));
+        server.lock().unwrap().restart();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    // Final sync from every tablet, then a supervisor's fresh tablet reads what the server has.
+    for t in &tablets {
+        t.sync();
+    }
+    let s = server.lock().unwrap();
+    let supervisor = Tablet::new(&s, "u-zhao");
+    supervisor.sync();
+    let acked = acked.lock().unwrap();
+    assert!(
+        acked.len() > 20,
+        "too few acknowledged saves to mean anything: {}",
+        acked.len()
+    );
+    for (i, t) in tablets.iter().enumerate() {
+        let id = format!("kill-{i}");
+        let on_server = supervisor.record(&id);
+        let local = t.record(&id);
+        assert_eq!(
+            on_server.summary, local.summary,
+            "tablet {i} and server agree after resync"
+        );
+        let mut seen = BTreeSet::new();
+        for part in on_server.summary.split_inclusive(']') {
+            assert!(seen.insert(part.to_owned()), "marker {part} duplicated");
+        }
+        for (_, m) in acked.iter().filter(|(w, _)| *w == i) {
+            assert!(
+                on_server.summary.contains(m.as_str()),
+                "acknowledged {m} lost"
+            );
+        }
+    }
+    println!("{} acknowledged saves checked after 22 kills", acked.len());
+}
