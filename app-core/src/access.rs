@@ -66,6 +66,16 @@ pub fn can_write_record(user: &User, record: &RecordScope, _units: &UnitTree) ->
     }
 }
 
+/// Whether `user` may create a new record in `unit`: an inspector of that unit, or one
+/// assigned by a plan of that unit. Being listed on a record grants access to it, so the
+/// listing cannot be what allows creating it: otherwise anyone could open a record in any
+/// unit by naming themselves on it.
+pub fn can_create_record(user: &User, unit: &UnitId, plan: Option<&Plan>) -> bool {
+    user.is_inspector()
+        && (&user.unit == unit
+            || plan.is_some_and(|p| &p.unit == unit && p.assigned.contains(&user.id)))
+}
+
 /// Whether `user` may approve or return the record.
 pub fn can_review_record(user: &User, record: &RecordScope, units: &UnitTree) -> bool {
     matches!(user.role, Role::Supervisor) && oversees(user, &record.unit, units)
@@ -184,6 +194,28 @@ mod tests {
                 u.id
             );
         }
+    }
+
+    #[test]
+    fn records_are_created_only_in_ones_own_unit_or_through_an_assigned_plan() {
+        let xw = UnitId::from("xw");
+        assert!(can_create_record(&inspector("a", "xw"), &xw, None));
+        assert!(
+            !can_create_record(&inspector("d", "qh"), &xw, None),
+            "sideways"
+        );
+        assert!(
+            !can_create_record(&inspector("e", "nj"), &xw, None),
+            "not even from above"
+        );
+        let p = plan("xw", &["d"], true);
+        assert!(can_create_record(&inspector("d", "qh"), &xw, Some(&p)));
+        assert!(!can_create_record(&inspector("x", "qh"), &xw, Some(&p)));
+        assert!(!can_create_record(
+            &user("s1", "xw", Role::Supervisor),
+            &xw,
+            None
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!   `register-device:<device id>:<user id>`. The key is kept for verifying case files signed
 //!   on that device. Syncing needs a token bound to a registered device.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, JsonBody};
 use crate::state::AppState;
 use anyhow::anyhow;
 use app_core::ids::DeviceId;
@@ -123,7 +123,7 @@ pub struct LoginResponse {
 
 pub async fn login(
     State(state): State<AppState>,
-    Json(req): Json<LoginRequest>,
+    JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let user = state.user(&req.user).ok_or(ApiError::BadCredentials)?;
     let token = new_token()?;
@@ -185,7 +185,7 @@ pub fn registration_message(device: &str, user: &str) -> String {
 pub async fn register_device(
     State(state): State<AppState>,
     session: Session,
-    Json(req): Json<RegisterDevice>,
+    JsonBody(req): JsonBody<RegisterDevice>,
 ) -> ApiResult<Json<serde_json::Value>> {
     if req.device_id.trim().is_empty() || req.device_id.len() > 100 {
         return Err(ApiError::BadRequest(

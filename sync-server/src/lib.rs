@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod records;
 pub mod reference;
 pub mod state;
 pub mod sync;
@@ -63,6 +64,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reference", get(reference_bundle))
         .route("/api/v1/reference/checklists", get(checklists))
         .route("/api/v1/sync", post(sync::sync))
+        .route("/api/v1/records/{id}", get(records::record))
+        .route("/api/v1/plans/{id}", get(records::plan))
+        .route("/api/v1/enterprises/{id}", get(records::enterprise))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -21,7 +21,9 @@
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use app_core::access::{RecordScope, can_read_record, can_review_record, can_write_record};
+use app_core::access::{
+    RecordScope, can_create_record, can_read_record, can_review_record, can_write_record,
+};
 use app_core::document::InspectionDoc;
 use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
@@ -197,7 +199,12 @@ fn apply_push(
                     "the document's id differs from the pushed id",
                 )));
             }
-            if !can_write_record(user, &scope(doc.record(), reference), units) {
+            let record = doc.record();
+            let plan = record
+                .plan
+                .as_ref()
+                .and_then(|p| reference.plans.iter().find(|x| &x.id == p));
+            if !can_create_record(user, &record.unit, plan) {
                 return Ok(Err(denied()));
             }
             (doc, None, Vec::new())

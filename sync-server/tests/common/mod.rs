@@ -87,6 +87,23 @@ impl TestServer {
         }
     }
 
+    /// SIGTERM, then waits: the server should finish in-flight requests and exit cleanly.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        Process::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts again on the same address with the same data.
     pub fn restart(&mut self) {
         self.kill9();

@@ -1,0 +1,346 @@
+//! The full matrix of users (roles × units) × resources (records, sealed and open plans,
+//! enterprises) × actions (read, write by sync), against the real server process. Every
+//! forbidden read answers 404 exactly like a missing resource, every forbidden write is
+//! refused and changes nothing, and every cell agrees with app-core's rules.
+
+mod common;
+
+use app_core::access::{
+    RecordScope, can_read_enterprise, can_read_plan, can_read_record, can_write_record,
+};
+use app_core::document::InspectionDoc;
+use app_core::enterprise::Enterprise;
+use app_core::geo::Timestamp;
+use app_core::ids::{DeviceId, InspectionId, PlanId};
+use app_core::inspection::{Command, Inspection, InspectorRef};
+use app_core::kind::InspectionKind;
+use app_core::plan::Plan;
+use app_core::unit::{Unit, UnitTree};
+use app_core::user::User;
+use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use common::{T0, Tablet, TestServer, fixtures};
+
+fn load<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join(name)).unwrap()).unwrap()
+}
+
+fn create(t: &Tablet, id: &str, enterprise: &str, colleague: &User, plan: Option<&str>) {
+    let template = t.template();
+    let e = load::<Vec<Enterprise>>("demo/enterprises.json")
+        .into_iter()
+        .find(|x| x.id.as_str() == enterprise)
+        .unwrap();
+    let mut record = Inspection::new_draft(
+        InspectionId::from(id),
+        InspectionKind::Unannounced,
+        e.unit.clone(),
+        (&e).into(),
+        template.reference(),
+        t.user.id.clone(),
+        Timestamp(T0),
+    );
+    record.plan = plan.map(PlanId::from);
+    t.store
+        .lock()
+        .unwrap()
+        .create_inspection(&record, &template, Timestamp(T0))
+        .unwrap();
+    for u in [&t.user, colleague] {
+        t.apply(
+            id,
+            Command::AddInspector(InspectorRef {
+                user: u.id.clone(),
+                name: u.name.clone(),
+                certificate: u.certificate().unwrap().clone(),
+            }),
+            1,
+        );
+    }
+}
+
+struct Http {
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Http {
+    fn get(&self, token: &str, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    fn push(&self, token: &str, id: &str, bytes: Vec<u8>) -> SyncResponse {
+        let request = SyncRequest {
+            version: PROTOCOL_VERSION,
+            cursor: u64::MAX / 2,
+            push: vec![DocChanges {
+                id: id.into(),
+                bytes,
+            }],
+        };
+        let mut body = Vec::new();
+        ciborium::into_writer(&request, &mut body).unwrap();
+        let r = self
+            .http
+            .post(format!("{}/api/v1/sync", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/cbor")
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        ciborium::from_reader(&r.bytes().unwrap()[..]).unwrap()
+    }
+}
+
+#[test]
+fn every_cell_of_the_access_matrix_follows_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let http = Http {
+        base: server.url(),
+        http: reqwest::blocking::Client::new(),
+    };
+    let wang = Tablet::new(&server, "u-wang");
+    let chen = Tablet::new(&server, "u-chen");
+    let users: Vec<User> = load("demo/users.json");
+    let user = |id: &str| users.iter().find(|u| u.id.as_str() == id).unwrap().clone();
+    // Records: one of 玄武区 made under the sealed plan, one of 秦淮区.
+    create(
+        &wang,
+        "rec-xw",
+        "e-001",
+        &user("u-li"),
+        Some("plan-sbl-001"),
+    );
+    create(
+        &chen,
+        "rec-qh",
+        "e-005",
+        &user("u-liu"),
+        Some("plan-sbl-003"),
+    );
+    assert_eq!(wang.sync().accepted, 1);
+    assert_eq!(chen.sync().accepted, 1);
+    // A record made sideways (an inspector of 秦淮区 creating one in 玄武区) is refused.
+    create(&chen, "rec-sideways", "e-001", &user("u-liu"), None);
+    let report = chen.sync();
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].code, "forbidden");
+
+    let units = UnitTree::new(load::<Vec<Unit>>("demo/units.json")).unwrap();
+    let plans: Vec<Plan> = load("demo/plans.json");
+    let enterprises: Vec<Enterprise> = load("demo/enterprises.json");
+    let records = [
+        ("rec-xw", wang.record("rec-xw"), &wang),
+        ("rec-qh", chen.record("rec-qh"), &chen),
+    ];
+    let scope = |r: &Inspection| {
+        let plan = r
+            .plan
+            .as_ref()
+            .and_then(|p| plans.iter().find(|x| &x.id == p));
+        RecordScope::of(r, plan)
+    };
+    let (missing_status, missing_body) = http.get(
+        &wang.client.session().unwrap().token,
+        "/api/v1/records/no-such-record",
+    );
+    assert_eq!(missing_status, 404);
+
+    let everyone = [
+        "u-wang", "u-li", "u-zhang", "u-chen", "u-liu", "u-zhao", "u-sun", "u-zhou", "u-admin",
+    ];
+    let mut cells = 0;
+    for id in everyone {
+        let u = user(id);
+        let t = Tablet::new(&server, id);
+        let token = t.client.session().unwrap().token.clone();
+        for (rid, record, owner) in &records {
+            // Read.
+            let allowed = can_read_record(&u, &scope(record), &units);
+            let (status, body) = http.get(&token, &format!("/api/v1/records/{rid}"));
+            if allowed {
+                assert_eq!(status, 200, "{id} reads {rid}");
+            } else {
+                assert_eq!(
+                    (status, &body),
+                    (404, &missing_body),
+                    "{id} must not learn {rid} exists"
+                );
+            }
+            // Write: a change made by any tablet, pushed with this user's token.
+            let before = owner.record(rid);
+            let mut doc = InspectionDoc::load(
+                &owner
+                    .store
+                    .lock()
+                    .unwrap()
+                    .document(&InspectionId::from(*rid))
+                    .unwrap()
+                    .save(),
+                &DeviceId::from("forger"),
+            )
+            .unwrap();
+            let heads = doc.heads();
+            let template = owner.template();
+            doc.apply(
+                &Command::SetSummary {
+                    text: format!("{id} was here"),
+                },
+                &owner.cx(&template, 50),
+                &DeviceId::from("forger"),
+            )
+            .unwrap();
+            let bytes = doc.automerge_mut().save_after(&heads);
+            let response = http.push(&token, rid, bytes);
+            let may_write = can_write_record(&u, &scope(record), &units);
+            if may_write {
+                assert_eq!(
+                    response.accepted,
+                    vec![rid.to_string()],
+                    "{id} writes {rid}"
+                );
+            } else {
+                assert!(response.accepted.is_empty(), "{id} must not write {rid}");
+                assert_eq!(response.rejected[0].code, "forbidden");
+                owner.sync();
+                assert_eq!(
+                    owner.record(rid).summary,
+                    before.summary,
+                    "a refused write changed nothing"
+                );
+            }
+            owner.sync();
+            cells += 2;
+        }
+        for p in &plans {
+            let allowed = can_read_plan(&u, p, &units);
+            let (status, _) = http.get(&token, &format!("/api/v1/plans/{}", p.id));
+            assert_eq!(
+                status,
+                if allowed { 200 } else { 404 },
+                "{id} reads plan {}",
+                p.id
+            );
+            cells += 1;
+        }
+        let visible: Vec<Plan> = plans
+            .iter()
+            .filter(|p| can_read_plan(&u, p, &units))
+            .cloned()
+            .collect();
+        for e in &enterprises {
+            let allowed = can_read_enterprise(&u, e, &units, &visible);
+            let (status, _) = http.get(&token, &format!("/api/v1/enterprises/{}", e.id));
+            assert_eq!(
+                status,
+                if allowed { 200 } else { 404 },
+                "{id} reads enterprise {}",
+                e.id
+            );
+            cells += 1;
+        }
+        // The reference bundle a tablet receives holds exactly the plans the user may see.
+        let bundle: serde_json::Value =
+            serde_json::from_str(&http.get(&token, "/api/v1/reference").1).unwrap();
+        let got: Vec<&str> = bundle["plans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = visible.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(got, want, "{id}'s plans");
+    }
+    // Spot checks that pin the rules themselves, whatever app-core says.
+    let t = Tablet::new(&server, "u-zhang");
+    let token = t.client.session().unwrap().token.clone();
+    assert_eq!(
+        http.get(&token, "/api/v1/plans/plan-sbl-001").0,
+        404,
+        "sealed plan hidden from a colleague"
+    );
+    assert_eq!(http.get(&token, "/api/v1/plans/plan-rc-002").0, 200);
+    let sun = Tablet::new(&server, "u-sun");
+    let token = sun.client.session().unwrap().token.clone();
+    assert_eq!(
+        http.get(&token, "/api/v1/records/rec-xw").0,
+        404,
+        "no sideways reading"
+    );
+    let zhou = Tablet::new(&server, "u-zhou");
+    let token = zhou.client.session().unwrap().token.clone();
+    assert_eq!(
+        http.get(&token, "/api/v1/records/rec-qh").0,
+        200,
+        "the city sees its counties"
+    );
+    println!("{cells} cells checked");
+}
+
+#[test]
+fn tokens_are_required_and_revocable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let http = reqwest::blocking::Client::new();
+    let url = |p: &str| format!("{}{p}", server.url());
+    assert_eq!(
+        http.get(url("/api/v1/reference"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        http.get(url("/api/v1/reference"))
+            .bearer_auth("0".repeat(64))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let bad = http
+        .post(url("/api/v1/login"))
+        .json(&serde_json::json!({"user": "u-wang", "password": "wrong"}))
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 401);
+    let t = Tablet::new(&server, "u-wang");
+    let token = t.client.session().unwrap().token.clone();
+    assert_eq!(
+        http.get(url("/api/v1/reference"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        http.post(url("/api/v1/logout"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        http.get(url("/api/v1/reference"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        401,
+        "a revoked token is refused"
+    );
+}

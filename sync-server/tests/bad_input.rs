@@ -1,0 +1,213 @@
+//! Bad input gets a clear error and stores nothing; the server logs, reports health and
+//! shuts down gracefully.
+
+mod common;
+
+use app_core::document::InspectionDoc;
+use app_core::ids::{DeviceId, InspectionId};
+use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use automerge::ReadDoc;
+use automerge::transaction::Transactable;
+use common::{Tablet, TestServer};
+
+struct Client {
+    base: String,
+    token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Client {
+    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.bytes().unwrap().to_vec())
+    }
+
+    fn push(&self, docs: Vec<DocChanges>) -> SyncResponse {
+        let mut body = Vec::new();
+        ciborium::into_writer(
+            &SyncRequest {
+                version: PROTOCOL_VERSION,
+                cursor: 0,
+                push: docs,
+            },
+            &mut body,
+        )
+        .unwrap();
+        let (status, bytes) = self.post("/api/v1/sync", "application/cbor", body);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+        ciborium::from_reader(&bytes[..]).unwrap()
+    }
+}
+
+fn error_code(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    v["error"]["code"].as_str().unwrap_or("").to_owned()
+}
+
+#[test]
+fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    wang.new_record("rec-1", &li.user);
+    assert_eq!(wang.sync().accepted, 1);
+    let c = Client {
+        base: server.url(),
+        token: wang.client.session().unwrap().token.clone(),
+        http: reqwest::blocking::Client::new(),
+    };
+    let observer = Tablet::new(&server, "u-zhao");
+    observer.sync();
+    let baseline = observer.record("rec-1");
+    let nothing_new = |what: &str| {
+        let report = observer.sync();
+        assert_eq!(report.pulled, 0, "{what}: something was stored");
+        assert_eq!(observer.record("rec-1"), baseline, "{what}");
+    };
+
+    // Not CBOR, or CBOR of the wrong shape, or an unknown field.
+    let (status, body) = c.post(
+        "/api/v1/sync",
+        "application/cbor",
+        b"\xff\x00 not cbor".to_vec(),
+    );
+    assert_eq!((status, error_code(&body).as_str()), (400, "malformed"));
+    let mut unknown = Vec::new();
+    ciborium::into_writer(
+        &serde_json::json!({"version": 1, "cursor": 0, "push": [], "extra": true}),
+        &mut unknown,
+    )
+    .unwrap();
+    let (status, body) = c.post("/api/v1/sync", "application/cbor", unknown);
+    assert_eq!(status, 400);
+    assert!(
+        String::from_utf8_lossy(&body).contains("extra"),
+        "names the unknown field"
+    );
+    // Wrong content type.
+    let (status, body) = c.post("/api/v1/sync", "application/json", b"{}".to_vec());
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (415, "unsupported_media_type")
+    );
+    // Oversize body.
+    let (status, _) = c.post(
+        "/api/v1/sync",
+        "application/cbor",
+        vec![0u8; sync_server::MAX_BODY_BYTES + 1],
+    );
+    assert_eq!(status, 413);
+    // Unknown field in a JSON body.
+    let (status, body) = c.post(
+        "/api/v1/login",
+        "application/json",
+        br#"{"user":"u-wang","password":"x","admin":true}"#.to_vec(),
+    );
+    assert_eq!(status, 422);
+    assert!(error_code(&body) == "bad_body" && String::from_utf8_lossy(&body).contains("admin"));
+    nothing_new("framing errors");
+
+    // Malformed Automerge bytes, and a valid Automerge document that is not a record.
+    let r = c.push(vec![DocChanges {
+        id: "rec-1".into(),
+        bytes: b"garbage".to_vec(),
+    }]);
+    assert_eq!(r.rejected[0].code, "malformed");
+    let mut other = automerge::AutoCommit::new();
+    other.put(automerge::ROOT, "hello", "world").unwrap();
+    let r = c.push(vec![DocChanges {
+        id: "new-doc".into(),
+        bytes: other.save(),
+    }]);
+    assert_eq!(r.rejected[0].code, "malformed");
+    nothing_new("bad automerge");
+
+    // Valid changes that break the rules: moving a record to another unit, and an inspector
+    // approving a record by writing the status and review directly.
+    let saved = wang
+        .store
+        .lock()
+        .unwrap()
+        .document(&InspectionId::from("rec-1"))
+        .unwrap()
+        .save();
+    let forge = |edit: &dyn Fn(&mut automerge::AutoCommit)| {
+        let mut doc = InspectionDoc::load(&saved, &DeviceId::from("forger")).unwrap();
+        let heads = doc.heads();
+        edit(doc.automerge_mut());
+        doc.automerge_mut().commit();
+        doc.automerge_mut().save_after(&heads)
+    };
+    let moved = forge(&|d| {
+        d.put(automerge::ROOT, "unit", "qh").unwrap();
+    });
+    let r = c.push(vec![DocChanges {
+        id: "rec-1".into(),
+        bytes: moved,
+    }]);
+    assert_eq!(r.rejected[0].code, "immutable_field");
+    let approved = forge(&|d| {
+        d.put(automerge::ROOT, "status", "approved").unwrap();
+        d.put(
+            automerge::ROOT,
+            "review",
+            r#"{"by":"u-wang","at":0,"decision":"approved","comment":""}"#,
+        )
+        .unwrap();
+    });
+    let r = c.push(vec![DocChanges {
+        id: "rec-1".into(),
+        bytes: approved,
+    }]);
+    assert_eq!(r.rejected[0].code, "review_by_supervisor_only");
+    // One bad document in a batch does not stop the good ones.
+    let good = forge(&|d| {
+        let summary = match d.get(automerge::ROOT, "summary").unwrap() {
+            Some((_, id)) => id,
+            None => panic!("summary text exists"),
+        };
+        d.splice_text(&summary, 0, 0, "补充").unwrap();
+    });
+    let r = c.push(vec![
+        DocChanges {
+            id: "rec-1".into(),
+            bytes: b"garbage".to_vec(),
+        },
+        DocChanges {
+            id: "rec-1".into(),
+            bytes: good.clone(),
+        },
+    ]);
+    assert_eq!((r.accepted.len(), r.rejected.len()), (1, 1));
+    // Replaying the same batch changes nothing more.
+    let r = c.push(vec![DocChanges {
+        id: "rec-1".into(),
+        bytes: good,
+    }]);
+    assert_eq!(r.accepted, vec!["rec-1".to_string()]);
+    let report = observer.sync();
+    assert_eq!(report.pulled, 1);
+    assert_eq!(observer.record("rec-1").summary, "补充");
+    assert_eq!(observer.sync().pulled, 0, "the replay stored nothing");
+}
+
+#[test]
+fn health_answers_and_sigterm_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let health: serde_json::Value = reqwest::blocking::get(format!("{}/health", server.url()))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let status = server.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}
