@@ -3,3 +3,4 @@
 //! layer of commands over these functions.
 
 pub mod store;
+pub mod sync;
