@@ -2,5 +2,7 @@
 //! without a window. The Tauri v2 shell (issue: the inspector's tablet app) will be a thin
 //! layer of commands over these functions.
 
+pub mod blobs;
+pub mod photo;
 pub mod store;
 pub mod sync;
