@@ -1,7 +1,8 @@
-//! Crash safety: a writer process saves edits as fast as it can and is killed with SIGKILL at
-//! pseudo-random moments, many times. After each kill the store is reopened and must hold
-//! every save the writer had been told was committed, agree with its index, and pass SQLite's
-//! integrity check.
+//! Crash safety: a writer process ingests photos and saves edits as fast as it can and is
+//! killed with SIGKILL at pseudo-random moments, many times. After each kill the store is
+//! reopened and must hold every save and photo link the writer had been told was committed,
+//! agree with its index, and pass SQLite's integrity check; every stored original must still
+//! match its SHA-256, and every photo a record names must be in the blob store.
 //!
 //! This target has no libtest harness: run normally it is the test (it spawns itself as the
 //! writer, with `CRASH_WRITER_DB` set). It ends with the plain `N passed, N failed` line.
@@ -17,7 +18,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::Duration;
-use tablet::store::{ListFilter, Store};
+use tablet::blobs::BlobStore;
+use tablet::photo::{IngestLimits, ingest_file, ingest_reader};
+use tablet::store::{ListFilter, PhotoTarget, Store};
 
 const ROUNDS: u64 = 40;
 const T0: i64 = 1_795_420_800_000;
@@ -42,6 +45,24 @@ fn user(id: &str) -> User {
         .unwrap()
 }
 
+fn photos_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/photos")
+}
+
+/// A small PNG no other round makes (a fresh original each time).
+fn unique_png(round: u64, i: u64) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(48, 32, |x, y| {
+        image::Rgb([
+            (x as u64 * 5 + round) as u8,
+            (y as u64 * 7 + i) as u8,
+            (round * 31 + i) as u8,
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 fn marker(round: u64, i: u64) -> String {
     format!("[{round}:{i}]")
 }
@@ -50,6 +71,17 @@ fn marker(round: u64, i: u64) -> String {
 /// over. After each save returns, the marker is appended (and synced) to the ack log.
 fn writer(db: &Path, ack: &Path, round: u64) -> ! {
     let t = template();
+    let blobs = BlobStore::open(db.with_file_name("blobs")).unwrap();
+    let fixtures: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(photos_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+            .collect();
+        v.sort();
+        v
+    };
+    let item = t.items().next().unwrap().code.clone();
     let (w, l) = (user("u-wang"), user("u-li"));
     let mut store = Store::open(db).unwrap();
     let enterprise = &load::<Vec<Enterprise>>("demo/enterprises.json")[0];
@@ -86,6 +118,23 @@ fn writer(db: &Path, ack: &Path, round: u64) -> ! {
     log.sync_data().unwrap();
     let mut summary = String::new();
     for i in 0.. {
+        if i % 3 == 0 {
+            let photo = if i % 2 == 0 {
+                ingest_file(
+                    &blobs,
+                    &fixtures[(round + i) as usize % fixtures.len()],
+                    &IngestLimits::default(),
+                )
+            } else {
+                ingest_reader(&blobs, &unique_png(round, i)[..], &IngestLimits::default())
+            }
+            .unwrap();
+            store
+                .attach_photo(&id, &PhotoTarget::Item(item.clone()), &photo, &cx(i as i64))
+                .unwrap();
+            writeln!(log, "photo:{}", photo.sha256).unwrap();
+            log.sync_data().unwrap();
+        }
         summary.push_str(&marker(round, i));
         store
             .apply(
@@ -103,8 +152,15 @@ fn writer(db: &Path, ack: &Path, round: u64) -> ! {
 }
 
 /// Checks the store after a kill: every acknowledged save of every round so far is there.
-fn check(db: &Path, acks: &[Vec<String>]) -> Result<(), String> {
+fn check(db: &Path, acks: &[Vec<String>]) -> Result<usize, String> {
     let mut store = Store::open(db).map_err(|e| format!("reopen: {e}"))?;
+    let blobs = BlobStore::open(db.with_file_name("blobs")).map_err(|e| format!("blobs: {e}"))?;
+    let stored = blobs.list().map_err(|e| e.to_string())?;
+    for sha in &stored {
+        blobs
+            .verify(sha)
+            .map_err(|e| format!("stored original {sha} no longer matches: {e}"))?;
+    }
     let integrity: String = store
         .connection()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -131,6 +187,24 @@ fn check(db: &Path, acks: &[Vec<String>]) -> Result<(), String> {
                 return Err(format!("round {round}: acknowledged save {m} lost"));
             }
         }
+        let linked: Vec<String> = record
+            .results
+            .values()
+            .flat_map(|r| r.photos.keys().map(|k| k.to_string()))
+            .collect();
+        for m in acked.iter().filter_map(|m| m.strip_prefix("photo:")) {
+            if !linked.iter().any(|l| l == m) {
+                return Err(format!("round {round}: acknowledged photo {m} not linked"));
+            }
+        }
+        for sha in &linked {
+            let sha = app_core::evidence::Sha256Hex::parse(sha).unwrap();
+            if !blobs.contains(&sha) {
+                return Err(format!(
+                    "round {round}: record names photo {sha} but its original is missing"
+                ));
+            }
+        }
         let row = rows
             .iter()
             .find(|r| r.id == id)
@@ -140,7 +214,7 @@ fn check(db: &Path, acks: &[Vec<String>]) -> Result<(), String> {
             return Err(format!("round {round}: index or record inconsistent"));
         }
     }
-    Ok(())
+    Ok(stored.len())
 }
 
 fn main() {
@@ -158,6 +232,8 @@ fn main() {
     let mut acks: Vec<Vec<String>> = Vec::new();
     let mut seed: u64 = 0x5eed_1234;
     let mut saves = 0usize;
+    let mut photos = 0usize;
+    let mut blobs = 0usize;
     let mut failures = Vec::new();
     for round in 0..ROUNDS {
         let ack = dir.path().join(format!("ack-{round}.log"));
@@ -181,15 +257,19 @@ fn main() {
             .lines()
             .map(str::to_owned)
             .collect();
-        saves += acked.len().saturating_sub(1);
+        saves += acked.iter().filter(|m| m.starts_with('[')).count();
+        photos += acked.iter().filter(|m| m.starts_with("photo:")).count();
         acks.push(acked);
-        if let Err(e) = check(&db, &acks) {
-            failures.push(format!("after kill {round} at {wait_ms} ms: {e}"));
-            break;
+        match check(&db, &acks) {
+            Ok(n) => blobs = n,
+            Err(e) => {
+                failures.push(format!("after kill {round} at {wait_ms} ms: {e}"));
+                break;
+            }
         }
     }
     println!(
-        "crash test: {ROUNDS} kills, {saves} acknowledged saves, all present after each reopen"
+        "crash test: {ROUNDS} kills; {saves} acknowledged saves and {photos} acknowledged photo links present after each reopen; {blobs} stored blobs all match their SHA-256"
     );
     if failures.is_empty() {
         println!("1 passed, 0 failed");

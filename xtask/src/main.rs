@@ -115,9 +115,32 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// Benchmarks of the tablet library, each printed beside its anchor from the same run.
+/// Installs Debian packages that are missing (idempotent: installed ones are skipped, and
+/// `apt-get update` runs only when something must be installed).
+fn ensure_apt(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            !output("dpkg-query", &["-W", "-f=${Status}", p])
+                .unwrap_or_default()
+                .contains("install ok installed")
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    cmd("apt-get", &["update", "-q"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    cmd("apt-get", &args)
+}
+
+/// Benchmarks, each printed beside its anchor from the same run.
 fn bench() -> Result<()> {
     setup()?;
+    // Anchors: vipsthumbnail (photo ingest) and openssl (SHA-256).
+    ensure_apt(&["libvips-tools", "openssl"])?;
     cmd("cargo", &["bench", "--locked", "-p", "inspection-tablet"])
 }
 

@@ -9,10 +9,12 @@
 //! docs/ARCHITECTURE.md for why FULL rather than NORMAL.
 
 mod migrations;
+mod photos;
 mod records;
 mod reference;
 mod sync_state;
 
+pub use photos::PhotoTarget;
 pub use records::{HazardRow, InspectionRow, ListFilter};
 pub use reference::ReferenceKind;
 pub use sync_state::{Pending, PendingPush};

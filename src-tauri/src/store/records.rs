@@ -220,12 +220,13 @@ impl Store {
     /// Runs `edit` on the document and persists what it changed — the new Automerge change
     /// and the index rows — in one transaction. If anything fails, the in-memory document is
     /// dropped, so memory is never ahead of the disk.
-    fn persist_edit<T>(
+    pub(crate) fn persist_edit<T>(
         &mut self,
         id: &InspectionId,
         now: Timestamp,
         origin: Origin,
         edit: impl FnOnce(&mut InspectionDoc) -> Result<T, DocError>,
+        extra: &dyn Fn(&Transaction<'_>) -> Result<()>,
     ) -> Result<T> {
         self.document(id)?;
         let mut doc = self.cache.remove(id).expect("loaded above");
@@ -247,7 +248,7 @@ impl Store {
             return Ok(value);
         }
         let bytes = new_change_bytes(&mut doc, &before);
-        match self.write_change(id, &mut doc, &bytes, now, origin) {
+        match self.write_change(id, &mut doc, &bytes, now, origin, extra) {
             Ok(()) => {
                 self.cache.insert(id.clone(), doc);
                 Ok(value)
@@ -279,8 +280,10 @@ impl Store {
         bytes: &[u8],
         now: Timestamp,
         origin: Origin,
+        extra: &dyn Fn(&Transaction<'_>) -> Result<()>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        extra(&tx)?;
         match origin {
             // The server lacks this change until the next push.
             Origin::Local => {
@@ -320,9 +323,13 @@ impl Store {
     /// Applies one edit under the rules and saves it durably.
     pub fn apply(&mut self, id: &InspectionId, command: &Command, cx: &Context<'_>) -> Result<()> {
         let device = self.device.clone();
-        self.persist_edit(id, cx.now, Origin::Local, |doc| {
-            doc.apply(command, cx, &device)
-        })
+        self.persist_edit(
+            id,
+            cx.now,
+            Origin::Local,
+            |doc| doc.apply(command, cx, &device),
+            &|_| Ok(()),
+        )
     }
 
     /// Records a signed version of the record's current state.
@@ -333,9 +340,13 @@ impl Store {
         cx: &Context<'_>,
     ) -> Result<SignedVersion> {
         let device = self.device.clone();
-        self.persist_edit(id, cx.now, Origin::Local, |doc| {
-            doc.sign(version, cx, &device)
-        })
+        self.persist_edit(
+            id,
+            cx.now,
+            Origin::Local,
+            |doc| doc.sign(version, cx, &device),
+            &|_| Ok(()),
+        )
     }
 
     /// Merges changes received from elsewhere (sync). Bytes that do not read as a valid
@@ -350,7 +361,13 @@ impl Store {
         if exists.is_none() {
             return self.create_from_remote(id, bytes, now);
         }
-        self.persist_edit(id, now, Origin::Remote, |doc| doc.load_incremental(bytes))
+        self.persist_edit(
+            id,
+            now,
+            Origin::Remote,
+            |doc| doc.load_incremental(bytes),
+            &|_| Ok(()),
+        )
     }
 
     /// A record first seen at sync (made on another tablet): stored as the server sent it,
