@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tablet::store::Store;
 
 fn photo(tag: &str, t: &Tablet) -> PhotoRef {
     PhotoRef {
@@ -279,4 +280,79 @@ fn acknowledged_changes_survive_server_kill_9() {
         }
     }
     println!("{} acknowledged saves checked after 22 kills", acked.len());
+}
+
+/// The network (here: the server) goes away; the tablet keeps working, its background sync
+/// backs off and reports the failure, and when the server returns everything reaches it.
+#[test]
+fn background_sync_backs_off_while_offline_and_catches_up() {
+    use tablet::sync::{BackgroundSync, SyncState};
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(dir.path());
+    let a = Arc::new(Tablet::new(&server, "u-wang"));
+    let li = Tablet::new(&server, "u-li");
+    server.kill9();
+    // Offline: capture goes on.
+    a.new_record("offline-1", &li.user);
+    a.apply(
+        "offline-1",
+        Command::SetSummary {
+            text: "离线记录".into(),
+        },
+        5,
+    );
+    let store = Arc::new(Mutex::new(Store::open(&a.db_path()).unwrap()));
+    let bg = BackgroundSync::start(
+        a.client.clone(),
+        store.clone(),
+        Duration::from_millis(50),
+        Duration::from_millis(400),
+        || Timestamp(T0),
+    );
+    let wait_for = |pred: &dyn Fn(&tablet::sync::SyncStatus) -> bool, what: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = bg.status();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}: {s:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let waiting = wait_for(
+        &|s| matches!(&s.state, SyncState::Waiting { .. }),
+        "a failed attempt",
+    );
+    assert_eq!(
+        waiting.pending.records, 1,
+        "the record waits to be sent: {waiting:?}"
+    );
+    // Capture is never blocked by the sync loop.
+    store
+        .lock()
+        .unwrap()
+        .apply(
+            &InspectionId::from("offline-1"),
+            &Command::SetPlaces {
+                text: "一号车间".into(),
+            },
+            &a.cx(&a.template(), 6),
+        )
+        .unwrap();
+    server.restart();
+    let done = wait_for(
+        &|s| matches!(&s.state, SyncState::Done(r) if r.accepted >= 1) && s.pending.records == 0,
+        "the sync after the server returned",
+    );
+    assert_eq!(done.pending.records, 0);
+    drop(bg);
+    let supervisor = Tablet::new(&server, "u-zhao");
+    supervisor.sync();
+    let on_server = supervisor.record("offline-1");
+    assert_eq!(on_server.summary, "离线记录");
+    assert_eq!(on_server.places, "一号车间");
 }

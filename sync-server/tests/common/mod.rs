@@ -130,6 +130,7 @@ impl Drop for TestServer {
 /// A tablet: its own store, signed in as `user`, with the reference data fetched.
 pub struct Tablet {
     pub store: Mutex<Store>,
+    db: PathBuf,
     pub client: SyncClient,
     pub user: User,
     _dir: tempfile::TempDir,
@@ -145,10 +146,16 @@ impl Tablet {
         client.fetch_reference(&store).unwrap();
         Self {
             store,
+            db: dir.path().join("tablet.db"),
             client,
             user: session.user,
             _dir: dir,
         }
+    }
+
+    /// The tablet's database file (a second handle may open it, as the app's sync thread does).
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone()
     }
 
     pub fn template(&self) -> ChecklistTemplate {
