@@ -866,6 +866,30 @@ impl Inspection {
         Ok(())
     }
 
+    /// Every photo digest the record refers to: items, hazards, re-inspections, the arrival's
+    /// entrance photo and signature images (what must travel with it as blobs).
+    pub fn photo_digests(&self) -> std::collections::BTreeSet<Sha256Hex> {
+        let mut out = std::collections::BTreeSet::new();
+        for r in self.results.values() {
+            out.extend(r.photos.keys().cloned());
+        }
+        for h in self.hazards.values() {
+            out.extend(h.photos.keys().cloned());
+            for r in h.reinspections.values() {
+                out.extend(r.photos.keys().cloned());
+            }
+        }
+        if let Some(a) = &self.arrival {
+            out.insert(a.entrance_photo.clone());
+        }
+        for s in self.signatures.values() {
+            if let SignOutcome::Signed { image } = &s.outcome {
+                out.insert(image.clone());
+            }
+        }
+        out
+    }
+
     /// At least two inspectors, each with a certificate (the type guarantees a valid number).
     pub fn validate_inspectors(&self) -> Result<(), Unmet> {
         match self.inspector_requirements().pop() {

@@ -6,3 +6,4 @@ pub mod blobs;
 pub mod photo;
 pub mod store;
 pub mod sync;
+pub mod upload;

@@ -3,7 +3,9 @@
 //! in one round trip per batch. The store lock is never held during network I/O, so
 //! capture goes on while a sync runs.
 
+use crate::blobs::BlobStore;
 use crate::store::{Pending, Store, StoreError};
+use crate::upload::{BlobClient, UploadProgress, UploadReport};
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UserId};
 use app_core::user::User;
@@ -135,6 +137,11 @@ impl SyncClient {
 
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     fn token(&self) -> Result<&str, SyncError> {
@@ -297,7 +304,13 @@ pub enum SyncState {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SyncStatus {
     pub state: SyncState,
+    /// Records waiting to be pushed, and their size.
     pub pending: Pending,
+    /// Photo originals the server does not hold yet, and the running upload's progress.
+    pub photos_pending: u32,
+    pub upload: Option<UploadProgress>,
+    /// What the last photo upload run did.
+    pub last_upload: Option<UploadReport>,
 }
 
 /// Background syncing: tries every `interval`, backs off exponentially (up to `max_backoff`)
@@ -310,9 +323,12 @@ pub struct BackgroundSync {
 }
 
 impl BackgroundSync {
+    /// Starts the loop: sync records, then (if `blobs` is given) upload the photo originals
+    /// the server lacks, resuming interrupted uploads. Failures back off exponentially.
     pub fn start(
         client: SyncClient,
         store: Arc<Mutex<Store>>,
+        blobs: Option<BlobStore>,
         interval: Duration,
         max_backoff: Duration,
         clock: impl Fn() -> Timestamp + Send + 'static,
@@ -320,24 +336,53 @@ impl BackgroundSync {
         let status = Arc::new(Mutex::new(SyncStatus::default()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (status2, stop2) = (status.clone(), stop.clone());
+        let lock = |m: &Mutex<SyncStatus>| -> SyncStatus {
+            m.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        };
         let handle = std::thread::spawn(move || {
             let mut backoff = interval;
             while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
                 status2.lock().unwrap_or_else(|p| p.into_inner()).state = SyncState::Syncing;
-                let result = client.sync(&store, clock());
-                let pending = store
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .pending()
-                    .unwrap_or_default();
+                let result = client.sync(&store, clock()).and_then(|report| {
+                    let Some(blobs) = &blobs else {
+                        return Ok((report, None));
+                    };
+                    let token = client.token()?.to_owned();
+                    let uploads = BlobClient::new(client.base(), token)
+                        .upload_pending(&store, blobs, |p| {
+                            let mut st = status2.lock().unwrap_or_else(|e| e.into_inner());
+                            st.photos_pending = p.photos_pending;
+                            st.upload = Some(p);
+                        })
+                        .map_err(|e| SyncError::Protocol(format!("photo upload: {e}")))?;
+                    Ok((report, Some(uploads)))
+                });
+                let (pending, photos_pending) = {
+                    let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                    (
+                        s.pending().unwrap_or_default(),
+                        s.pending_uploads()
+                            .map(|v| v.len() as u32)
+                            .unwrap_or_default(),
+                    )
+                };
+                let previous = lock(&status2);
                 let wait = match result {
-                    Ok(report) => {
+                    Ok((report, uploads)) => {
+                        let photos_failed = uploads.as_ref().is_some_and(|u| !u.failed.is_empty());
                         backoff = interval;
                         *status2.lock().unwrap_or_else(|p| p.into_inner()) = SyncStatus {
                             state: SyncState::Done(report),
                             pending,
+                            photos_pending,
+                            upload: None,
+                            last_upload: uploads.or(previous.last_upload),
                         };
-                        interval
+                        if photos_failed {
+                            max_backoff.min(interval * 4)
+                        } else {
+                            interval
+                        }
                     }
                     Err(e) => {
                         backoff = (backoff * 2).min(max_backoff);
@@ -347,6 +392,9 @@ impl BackgroundSync {
                                 retry_in_secs: backoff.as_secs(),
                             },
                             pending,
+                            photos_pending,
+                            upload: None,
+                            last_upload: previous.last_upload,
                         };
                         backoff
                     }

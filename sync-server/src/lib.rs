@@ -3,6 +3,7 @@
 //! data folder (see `db.rs`). Handlers are thin: the rules are app-core's.
 
 pub mod auth;
+pub mod blobs;
 pub mod db;
 pub mod error;
 pub mod records;
@@ -64,6 +65,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reference", get(reference_bundle))
         .route("/api/v1/reference/checklists", get(checklists))
         .route("/api/v1/sync", post(sync::sync))
+        .route(
+            "/api/v1/blobs/{sha256}",
+            get(blobs::get_blob).put(blobs::put_blob),
+        )
+        .route("/api/v1/blobs/{sha256}/status", get(blobs::blob_status))
         .route("/api/v1/records/{id}", get(records::record))
         .route("/api/v1/plans/{id}", get(records::plan))
         .route("/api/v1/enterprises/{id}", get(records::enterprise))

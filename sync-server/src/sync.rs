@@ -285,10 +285,10 @@ fn apply_push(
             params![id, u.as_str()],
         )?;
     }
-    for sha in photos_of(&after) {
+    for sha in after.photo_digests() {
         tx.execute(
             "INSERT OR IGNORE INTO doc_photos (doc_id, sha256) VALUES (?1, ?2)",
-            params![id, sha],
+            params![id, sha.as_str()],
         )?;
     }
     tx.execute(
@@ -301,32 +301,6 @@ fn apply_push(
 fn record_heads(tx: &Transaction<'_>, id: &str) -> ApiResult<Vec<String>> {
     let raw: String = tx.query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
     serde_json::from_str(&raw).map_err(|e| ApiError::Internal(e.into()))
-}
-
-/// Every photo digest a record refers to (items, hazards, re-inspections, arrival,
-/// signatures).
-pub fn photos_of(record: &Inspection) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in record.results.values() {
-        out.extend(r.photos.keys().map(|k| k.to_string()));
-    }
-    for h in record.hazards.values() {
-        out.extend(h.photos.keys().map(|k| k.to_string()));
-        for r in h.reinspections.values() {
-            out.extend(r.photos.keys().map(|k| k.to_string()));
-        }
-    }
-    if let Some(a) = &record.arrival {
-        out.push(a.entrance_photo.to_string());
-    }
-    for s in record.signatures.values() {
-        if let app_core::inspection::SignOutcome::Signed { image } = &s.outcome {
-            out.push(image.to_string());
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with

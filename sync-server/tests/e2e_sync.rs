@@ -302,9 +302,30 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
         5,
     );
     let store = Arc::new(Mutex::new(Store::open(&a.db_path()).unwrap()));
+    // A photo linked while offline travels too, once the server is back.
+    let blobs = tablet::blobs::BlobStore::open(a.db_path().with_file_name("blobs")).unwrap();
+    let photo = tablet::photo::ingest_file(
+        &blobs,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/photos/gps-DSCN0012.jpg"),
+        &tablet::photo::IngestLimits::default(),
+    )
+    .unwrap();
+    let item = a.template().items().next().unwrap().code.clone();
+    store
+        .lock()
+        .unwrap()
+        .attach_photo(
+            &InspectionId::from("offline-1"),
+            &tablet::store::PhotoTarget::Item(item),
+            &photo,
+            &a.cx(&a.template(), 5),
+        )
+        .unwrap();
     let bg = BackgroundSync::start(
         a.client.clone(),
         store.clone(),
+        Some(blobs),
         Duration::from_millis(50),
         Duration::from_millis(400),
         || Timestamp(T0),
@@ -345,14 +366,38 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
         .unwrap();
     server.restart();
     let done = wait_for(
-        &|s| matches!(&s.state, SyncState::Done(r) if r.accepted >= 1) && s.pending.records == 0,
+        &|s| {
+            matches!(&s.state, SyncState::Done(r) if r.accepted >= 1)
+                && s.pending.records == 0
+                && s.photos_pending == 0
+        },
         "the sync after the server returned",
     );
     assert_eq!(done.pending.records, 0);
+    assert_eq!(
+        done.last_upload.as_ref().map(|u| u.uploaded),
+        Some(1),
+        "{done:?}"
+    );
     drop(bg);
     let supervisor = Tablet::new(&server, "u-zhao");
     supervisor.sync();
     let on_server = supervisor.record("offline-1");
     assert_eq!(on_server.summary, "离线记录");
     assert_eq!(on_server.places, "一号车间");
+    // The supervisor's tablet can fetch the original, byte for byte.
+    let theirs = tablet::blobs::BlobStore::open(dir.path().join("supervisor-blobs")).unwrap();
+    let client = tablet::upload::BlobClient::new(
+        server.url(),
+        supervisor.client.session().unwrap().token.clone(),
+    );
+    assert!(client.download(&photo.sha256, &theirs).unwrap());
+    assert_eq!(
+        theirs.get(&photo.sha256).unwrap(),
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/fixtures/photos/gps-DSCN0012.jpg")
+        )
+        .unwrap()
+    );
 }

@@ -90,6 +90,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE docs ADD COLUMN synced_heads TEXT;
     ALTER TABLE docs ADD COLUMN dirty INTEGER NOT NULL DEFAULT 1;
     ",
+    // 4: photo uploads. `blob_refs` caches which photo digests each record refers to; it is
+    // rebuilt for a record whenever its `next_seq` moves past `blob_ref_scans.seq`.
+    // `uploaded_blobs` lists digests the server is known to hold.
+    "
+    CREATE TABLE blob_refs (
+        inspection_id TEXT NOT NULL REFERENCES docs(id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (inspection_id, sha256)
+    ) WITHOUT ROWID;
+    CREATE INDEX blob_refs_by_sha ON blob_refs (sha256);
+    CREATE TABLE blob_ref_scans (
+        inspection_id TEXT PRIMARY KEY REFERENCES docs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE uploaded_blobs (sha256 TEXT PRIMARY KEY) WITHOUT ROWID;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

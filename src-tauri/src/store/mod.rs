@@ -13,6 +13,7 @@ mod photos;
 mod records;
 mod reference;
 mod sync_state;
+mod uploads;
 
 pub use photos::PhotoTarget;
 pub use records::{HazardRow, InspectionRow, ListFilter};

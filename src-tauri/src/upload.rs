@@ -1,0 +1,546 @@
+//! Photo originals between the tablet and the server, as content-addressed blobs.
+//!
+//! **Upload.** The photos to send are the originals the records refer to
+//! ([`Store::pending_uploads`]) that are on this tablet and that the server is not yet known
+//! to hold. For each one the client first asks `GET /api/v1/blobs/{sha}/status`: if the
+//! server holds it, it is marked uploaded and nothing is sent; otherwise the client sends
+//! the bytes from the server's `received` on, in chunks (`PUT ...?offset=&total=`, 256 KiB by
+//! default), each acknowledged durably by the server before the next. A connection that
+//! breaks therefore costs at most the chunk in flight: after an error the client waits (with
+//! back-off), asks the status again and resumes where the server is — bytes the server
+//! confirmed are never sent again. A 409 answer carries the server's offset and is followed
+//! at once. Before sending, the local original is hashed again; a damaged original is
+//! reported, never sent, and never altered or deleted.
+//!
+//! **Download.** Photos of records made on other tablets are fetched with
+//! `GET /api/v1/blobs/{sha}`; the bytes are hashed before they are stored, and a mismatch
+//! stores nothing.
+//!
+//! The store lock is taken only to read the pending list and to mark a blob uploaded, never
+//! during network I/O, so capture goes on while photos travel.
+
+use crate::blobs::{BlobError, BlobStore, sha256_file};
+use crate::store::{Store, StoreError};
+use app_core::evidence::Sha256Hex;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Bytes per `PUT`: an interruption loses at most this much.
+pub const DEFAULT_CHUNK_BYTES: usize = 256 * 1024;
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("network: {0}")]
+    Network(#[from] reqwest::Error),
+    #[error("server answered {status} ({code}): {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("bad answer from the server: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error("could not read the original {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the server has no photo {0} that this user may read")]
+    NotFound(Sha256Hex),
+    #[error("photo {expected}: the bytes received hash to {found}; nothing was stored")]
+    Mismatch {
+        expected: Sha256Hex,
+        found: Sha256Hex,
+    },
+}
+
+impl TransferError {
+    /// Worth trying again (network down, server restarting, bytes damaged on the way), as
+    /// opposed to a refusal.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TransferError::Network(_) | TransferError::Mismatch { .. } => true,
+            TransferError::Server { status, .. } => {
+                *status >= 500 || matches!(*status, 408 | 409 | 422 | 429)
+            }
+            _ => false,
+        }
+    }
+
+    /// The sign-in is no longer valid: nothing else will work until the user signs in.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, TransferError::Server { status: 401, .. })
+    }
+}
+
+/// What the server says about one blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobStatus {
+    pub held: bool,
+    pub received: u64,
+}
+
+/// What the upload indicator shows; reported after every chunk and every photo.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadProgress {
+    /// Photos this run is uploading (on this tablet, not yet known to be on the server).
+    pub photos_total: u32,
+    pub photos_done: u32,
+    pub photos_pending: u32,
+    /// Size of those photos, and how much of it the server has confirmed (including bytes
+    /// it already had from an earlier, interrupted run).
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    /// Bytes of photo data this run put on the wire (chunks cut mid-way count whole).
+    pub bytes_sent: u64,
+    pub current: Option<Sha256Hex>,
+}
+
+/// One photo that could not be uploaded this run (it stays pending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadFailure {
+    pub sha256: Sha256Hex,
+    pub error: String,
+}
+
+/// What one upload run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadReport {
+    /// Photos whose upload this run completed.
+    pub uploaded: u32,
+    /// Photos the server already held: nothing was sent for them.
+    pub already_held: u32,
+    /// Photos the records refer to that are not on this tablet (made elsewhere).
+    pub not_on_tablet: u32,
+    pub failed: Vec<UploadFailure>,
+    /// Bytes of photo data put on the wire (chunks cut mid-way count whole).
+    pub bytes_sent: u64,
+    /// Bytes the server had from an earlier attempt and that were therefore not sent.
+    pub bytes_resumed: u64,
+    pub requests: u32,
+    /// Attempts started again after an error.
+    pub retries: u32,
+}
+
+/// What one download run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadReport {
+    pub downloaded: u32,
+    pub bytes_received: u64,
+    /// Referred to by a record, but the server has no copy (yet) this user may read.
+    pub not_available: u32,
+    pub failed: Vec<UploadFailure>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorInner,
+    received: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorInner {
+    code: String,
+    message: String,
+}
+
+/// A failed answer: the error, and the server's offset if it gave one (409).
+fn server_error(resp: reqwest::blocking::Response) -> (TransferError, Option<u64>) {
+    let status = resp.status().as_u16();
+    match resp.json::<ErrorBody>() {
+        Ok(b) => (
+            TransferError::Server {
+                status,
+                code: b.error.code,
+                message: b.error.message,
+            },
+            b.received,
+        ),
+        Err(_) => (
+            TransferError::Server {
+                status,
+                code: "unknown".into(),
+                message: format!("HTTP {status}"),
+            },
+            None,
+        ),
+    }
+}
+
+/// How one photo's upload ended.
+enum Outcome {
+    Sent,
+    AlreadyHeld,
+}
+
+/// Running totals of one upload run.
+struct Run<'a, F: FnMut(UploadProgress)> {
+    report: UploadReport,
+    progress: UploadProgress,
+    notify: &'a mut F,
+}
+
+impl<F: FnMut(UploadProgress)> Run<'_, F> {
+    fn sent(&mut self, n: u64) {
+        self.report.bytes_sent += n;
+        self.progress.bytes_sent += n;
+    }
+
+    fn notify(&mut self) {
+        (self.notify)(self.progress.clone());
+    }
+}
+
+/// The blob client: the server's address, the session token, and the transfer settings.
+#[derive(Debug, Clone)]
+pub struct BlobClient {
+    base: String,
+    token: String,
+    http: reqwest::blocking::Client,
+    chunk: usize,
+    attempts: u32,
+    backoff: Duration,
+    max_backoff: Duration,
+}
+
+impl BlobClient {
+    pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            base: base.into().trim_end_matches('/').to_owned(),
+            token: token.into(),
+            http: reqwest::blocking::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("HTTP client builds"),
+            chunk: DEFAULT_CHUNK_BYTES,
+            attempts: 5,
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+        }
+    }
+
+    /// Bytes per `PUT` (at least 1).
+    pub fn with_chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
+    }
+
+    /// How many attempts one photo gets per run, and the first wait between them (doubled
+    /// after each failure, up to `max_backoff`).
+    pub fn with_retries(mut self, attempts: u32, backoff: Duration, max_backoff: Duration) -> Self {
+        self.attempts = attempts.max(1);
+        self.backoff = backoff;
+        self.max_backoff = max_backoff.max(backoff);
+        self
+    }
+
+    fn url(&self, sha: &Sha256Hex) -> String {
+        format!("{}/api/v1/blobs/{sha}", self.base)
+    }
+
+    /// Whether the server holds `sha`, and how many bytes of an unfinished upload it has.
+    pub fn status(&self, sha: &Sha256Hex) -> Result<BlobStatus, TransferError> {
+        let resp = self
+            .http
+            .get(format!("{}/status", self.url(sha)))
+            .bearer_auth(&self.token)
+            .send()?;
+        if !resp.status().is_success() {
+            return Err(server_error(resp).0);
+        }
+        resp.json::<BlobStatus>()
+            .map_err(|e| TransferError::Protocol(format!("blob status: {e}")))
+    }
+
+    /// Uploads every pending original on this tablet that the server lacks. A photo that
+    /// fails after all its attempts is reported in [`UploadReport::failed`] and stays
+    /// pending; an invalid sign-in stops the run with an error.
+    pub fn upload_pending(
+        &self,
+        store: &Mutex<Store>,
+        blobs: &BlobStore,
+        mut progress: impl FnMut(UploadProgress),
+    ) -> Result<UploadReport, TransferError> {
+        let pending = store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pending_uploads()?;
+        let mut report = UploadReport::default();
+        let mut todo = Vec::new();
+        for sha in pending {
+            let path = blobs.path(&sha);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => todo.push((sha, path, m.len())),
+                _ => report.not_on_tablet += 1,
+            }
+        }
+        let mut run = Run {
+            progress: UploadProgress {
+                photos_total: todo.len() as u32,
+                photos_pending: todo.len() as u32,
+                bytes_total: todo.iter().map(|(_, _, n)| n).sum(),
+                ..UploadProgress::default()
+            },
+            report,
+            notify: &mut progress,
+        };
+        run.notify();
+        for (sha, path, size) in todo {
+            run.progress.current = Some(sha.clone());
+            let done_before = run.progress.bytes_done;
+            let mut wait = self.backoff;
+            let mut attempt = 1;
+            let outcome = loop {
+                match self.upload_one(&sha, &path, size, done_before, &mut run) {
+                    Ok(o) => break Ok(o),
+                    Err(e) if e.is_unauthorized() => return Err(e),
+                    Err(e) if e.is_transient() && attempt < self.attempts => {
+                        run.report.retries += 1;
+                        attempt += 1;
+                        std::thread::sleep(wait);
+                        wait = (wait * 2).min(self.max_backoff);
+                    }
+                    Err(e) => break Err(e),
+                }
+            };
+            match outcome {
+                Ok(o) => {
+                    match o {
+                        Outcome::Sent => run.report.uploaded += 1,
+                        Outcome::AlreadyHeld => run.report.already_held += 1,
+                    }
+                    store
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .mark_uploaded(&sha)?;
+                    run.progress.bytes_done = done_before + size;
+                }
+                Err(e) => {
+                    run.progress.bytes_done = done_before;
+                    run.report.failed.push(UploadFailure {
+                        sha256: sha.clone(),
+                        error: e.to_string(),
+                    });
+                }
+            }
+            run.progress.photos_done += 1;
+            run.progress.photos_pending -= 1;
+            run.progress.current = None;
+            run.notify();
+        }
+        Ok(run.report)
+    }
+
+    /// One attempt at one photo: ask where the server is, then send the rest.
+    fn upload_one<F: FnMut(UploadProgress)>(
+        &self,
+        sha: &Sha256Hex,
+        path: &std::path::Path,
+        size: u64,
+        base_done: u64,
+        run: &mut Run<'_, F>,
+    ) -> Result<Outcome, TransferError> {
+        run.report.requests += 1;
+        let status = self.status(sha)?;
+        if status.held {
+            return Ok(Outcome::AlreadyHeld);
+        }
+        if status.received > size {
+            return Err(TransferError::Protocol(format!(
+                "the server has {} bytes of {sha}, which has {size}",
+                status.received
+            )));
+        }
+        // The original must still be what its name says before it is sent as evidence.
+        let read_err = |source| TransferError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let (found, len) = sha256_file(path).map_err(read_err)?;
+        if &found != sha || len != size {
+            return Err(TransferError::Blob(BlobError::Mismatch {
+                expected: sha.clone(),
+                found,
+            }));
+        }
+        let mut file = File::open(path).map_err(read_err)?;
+        let mut confirmed = status.received;
+        run.report.bytes_resumed += confirmed;
+        run.progress.bytes_done = base_done + confirmed;
+        run.notify();
+        let mut stalls = 0;
+        let mut buf = vec![0u8; self.chunk];
+        loop {
+            let len = (size - confirmed).min(self.chunk as u64) as usize;
+            file.seek(SeekFrom::Start(confirmed)).map_err(read_err)?;
+            file.read_exact(&mut buf[..len]).map_err(read_err)?;
+            run.report.requests += 1;
+            run.sent(len as u64);
+            let resp = self
+                .http
+                .put(format!("{}?offset={confirmed}&total={size}", self.url(sha)))
+                .bearer_auth(&self.token)
+                .header(reqwest::header::CONTENT_TYPE, OCTET_STREAM)
+                .body(buf[..len].to_vec())
+                .send();
+            let resp = match resp {
+                Ok(r) => r,
+                Err(e) => {
+                    // Whatever part of this chunk arrived was discarded by the server.
+                    run.progress.bytes_done = base_done + confirmed;
+                    return Err(e.into());
+                }
+            };
+            if resp.status().is_success() {
+                let status: BlobStatus = resp
+                    .json()
+                    .map_err(|e| TransferError::Protocol(format!("blob chunk answer: {e}")))?;
+                if status.held {
+                    run.progress.bytes_done = base_done + size;
+                    run.notify();
+                    return Ok(Outcome::Sent);
+                }
+                if (status.received <= confirmed && len > 0) || status.received > size {
+                    return Err(TransferError::Protocol(format!(
+                        "the server confirmed {} bytes of {sha} after {confirmed} + {len}",
+                        status.received
+                    )));
+                }
+                confirmed = status.received;
+                stalls = 0;
+            } else {
+                let (err, received) = server_error(resp);
+                match (err, received) {
+                    // Someone (an earlier, cut request) moved the offset: follow the server.
+                    (TransferError::Server { status: 409, .. }, Some(received))
+                        if received <= size && stalls < 3 =>
+                    {
+                        confirmed = received;
+                        stalls += 1;
+                    }
+                    (err, _) => return Err(err),
+                }
+            }
+            run.progress.bytes_done = base_done + confirmed;
+            run.notify();
+        }
+    }
+
+    /// Fetches photo `sha` into `blobs`, checking its hash first. Returns whether it was
+    /// stored now (`false`: the tablet already had it, nothing was fetched).
+    pub fn download(&self, sha: &Sha256Hex, blobs: &BlobStore) -> Result<bool, TransferError> {
+        Ok(self.fetch(sha, blobs)?.is_some())
+    }
+
+    /// The bytes fetched, or `None` if the tablet already had the photo.
+    fn fetch(&self, sha: &Sha256Hex, blobs: &BlobStore) -> Result<Option<u64>, TransferError> {
+        if blobs.contains(sha) {
+            return Ok(None);
+        }
+        let resp = self
+            .http
+            .get(self.url(sha))
+            .bearer_auth(&self.token)
+            .send()?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(TransferError::NotFound(sha.clone()));
+        }
+        if !resp.status().is_success() {
+            return Err(server_error(resp).0);
+        }
+        let bytes = resp.bytes()?;
+        let found = Sha256Hex::of(&bytes);
+        if &found != sha {
+            return Err(TransferError::Mismatch {
+                expected: sha.clone(),
+                found,
+            });
+        }
+        blobs.put(&bytes)?;
+        Ok(Some(bytes.len() as u64))
+    }
+
+    /// Fetches every photo the records refer to that is not on this tablet (photos of
+    /// records made on other tablets). Photos the server does not have (yet) are counted in
+    /// [`DownloadReport::not_available`].
+    pub fn download_missing(
+        &self,
+        store: &Mutex<Store>,
+        blobs: &BlobStore,
+    ) -> Result<DownloadReport, TransferError> {
+        let wanted: Vec<Sha256Hex> = store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .referenced_photos()?
+            .into_iter()
+            .filter(|sha| !blobs.contains(sha))
+            .collect();
+        let mut report = DownloadReport::default();
+        for sha in wanted {
+            let mut wait = self.backoff;
+            let mut attempt = 1;
+            let result = loop {
+                match self.fetch(&sha, blobs) {
+                    Err(e) if e.is_unauthorized() => return Err(e),
+                    Err(e) if e.is_transient() && attempt < self.attempts => {
+                        attempt += 1;
+                        std::thread::sleep(wait);
+                        wait = (wait * 2).min(self.max_backoff);
+                    }
+                    other => break other,
+                }
+            };
+            match result {
+                Ok(n) => {
+                    report.downloaded += u32::from(n.is_some());
+                    report.bytes_received += n.unwrap_or(0);
+                    // The server holds it: never offer it for upload.
+                    store
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .mark_uploaded(&sha)?;
+                }
+                Err(TransferError::NotFound(_)) => report.not_available += 1,
+                Err(e) => report.failed.push(UploadFailure {
+                    sha256: sha,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Uploads every pending photo original (see [`BlobClient::upload_pending`]) with the
+/// default settings: 256 KiB chunks, 5 attempts per photo.
+pub fn upload_pending(
+    base: &str,
+    token: &str,
+    store: &Mutex<Store>,
+    blobs: &BlobStore,
+    progress: impl FnMut(UploadProgress),
+) -> Result<UploadReport, TransferError> {
+    BlobClient::new(base, token).upload_pending(store, blobs, progress)
+}
+
+/// Fetches photo `sha` into `blobs` after checking its hash (see [`BlobClient::download`]).
+pub fn download(
+    base: &str,
+    token: &str,
+    sha: &Sha256Hex,
+    blobs: &BlobStore,
+) -> Result<bool, TransferError> {
+    BlobClient::new(base, token).download(sha, blobs)
+}

@@ -1,0 +1,669 @@
+//! Photos as content-addressed blobs: real server process, real tablets, loopback only —
+//! upload and download, access, deduplication, hash mismatch, protocol errors, and an upload
+//! cut mid-way by a proxy and resumed without re-sending what the server had.
+
+mod common;
+
+use app_core::evidence::{PhotoRef, Sha256Hex};
+use app_core::geo::Timestamp;
+use app_core::inspection::Command;
+use common::{T0, Tablet, TestServer};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tablet::blobs::BlobStore;
+use tablet::upload::{BlobClient, TransferError, UploadProgress};
+
+fn photo_bytes(name: &str) -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/");
+    std::fs::read(Path::new(dir).join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn token(t: &Tablet) -> String {
+    t.client.session().unwrap().token.clone()
+}
+
+fn client(server: &TestServer, t: &Tablet) -> BlobClient {
+    BlobClient::new(server.url(), token(t)).with_retries(
+        5,
+        Duration::from_millis(50),
+        Duration::from_millis(500),
+    )
+}
+
+/// A tablet's own blob folder (the tablet keeps originals there).
+fn blob_store(dir: &tempfile::TempDir, name: &str) -> BlobStore {
+    BlobStore::open(dir.path().join(name)).unwrap()
+}
+
+/// Creates record `id` on `t` (with `colleague`) whose first item has photo `sha`, and
+/// syncs it to the server.
+fn record_with_photo(t: &Tablet, id: &str, colleague: &Tablet, sha: &Sha256Hex) {
+    t.new_record(id, &colleague.user);
+    let item = t.template().items().next().unwrap().code.clone();
+    t.apply(
+        id,
+        Command::AddItemPhoto {
+            item,
+            photo: PhotoRef {
+                sha256: sha.clone(),
+                added_at: Timestamp(T0),
+                added_by: t.user.id.clone(),
+            },
+        },
+        2,
+    );
+    let report = t.sync();
+    assert_eq!(report.accepted, 1, "{report:?}");
+}
+
+fn server_blob_path(server: &TestServer, sha: &Sha256Hex) -> PathBuf {
+    server
+        .data
+        .join("blobs")
+        .join(&sha.as_str()[..2])
+        .join(sha.as_str())
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn blob_rows(server: &TestServer, sha: &Sha256Hex) -> i64 {
+    let conn = rusqlite::Connection::open(server.data.join("server.db")).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM blobs WHERE sha256 = ?1",
+        [sha.as_str()],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Plain HTTP against the blob endpoints, for the answers a well-behaved client never gets.
+struct Raw {
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Raw {
+    fn new(server: &TestServer) -> Self {
+        Self {
+            base: server.url(),
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    fn put(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or_default())
+    }
+
+    fn get(&self, token: Option<&str>, path: &str) -> (u16, Vec<u8>) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().unwrap();
+        (resp.status().as_u16(), resp.bytes().unwrap().to_vec())
+    }
+}
+
+fn code(v: &serde_json::Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+#[test]
+fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let chen = Tablet::new(&server, "u-chen");
+    let original = photo_bytes("gps-DSCN0010.jpg");
+    let wang_blobs = blob_store(&dir, "wang-blobs");
+    let sha = wang_blobs.put(&original).unwrap().sha256;
+    assert_eq!(sha, Sha256Hex::of(&original));
+    record_with_photo(&wang, "rec-photo", &li, &sha);
+
+    let mut seen: Vec<UploadProgress> = Vec::new();
+    let report = client(&server, &wang)
+        .upload_pending(&wang.store, &wang_blobs, |p| seen.push(p))
+        .unwrap();
+    assert_eq!((report.uploaded, report.already_held), (1, 0), "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(report.bytes_sent, original.len() as u64);
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.photos_done, last.photos_pending, last.bytes_done),
+        (1, 0, original.len() as u64),
+        "{last:?}"
+    );
+    assert_eq!(last.bytes_total, original.len() as u64);
+    assert_eq!(
+        std::fs::read(server_blob_path(&server, &sha)).unwrap(),
+        original,
+        "the server keeps the original byte for byte"
+    );
+    assert_eq!(blob_rows(&server, &sha), 1);
+    assert!(wang.store.lock().unwrap().is_uploaded(&sha).unwrap());
+    assert!(
+        files_under(&server.data.join("blobs/partial")).is_empty(),
+        "no partial upload left"
+    );
+    // The local original is untouched.
+    assert_eq!(wang_blobs.get(&sha).unwrap(), original);
+
+    // A colleague of the same unit receives the record, then the photo.
+    assert_eq!(li.sync().pulled, 1);
+    let li_blobs = blob_store(&dir, "li-blobs");
+    let fetched = client(&server, &li)
+        .download_missing(&li.store, &li_blobs)
+        .unwrap();
+    assert_eq!(
+        (fetched.downloaded, fetched.bytes_received),
+        (1, original.len() as u64),
+        "{fetched:?}"
+    );
+    assert_eq!(li_blobs.get(&sha).unwrap(), original, "byte-identical");
+    assert!(
+        !client(&server, &li).download(&sha, &li_blobs).unwrap(),
+        "already there: nothing fetched"
+    );
+    // Received photos are never offered for upload.
+    let again = client(&server, &li)
+        .upload_pending(&li.store, &li_blobs, |_| {})
+        .unwrap();
+    assert_eq!((again.uploaded, again.bytes_sent), (0, 0), "{again:?}");
+
+    // The unit's supervisor may see it too.
+    let zhao = Tablet::new(&server, "u-zhao");
+    let zhao_blobs = blob_store(&dir, "zhao-blobs");
+    assert!(client(&server, &zhao).download(&sha, &zhao_blobs).unwrap());
+
+    // A sibling county's inspector gets 404, exactly like for a blob that does not exist.
+    let chen_blobs = blob_store(&dir, "chen-blobs");
+    let err = client(&server, &chen)
+        .download(&sha, &chen_blobs)
+        .unwrap_err();
+    assert!(matches!(err, TransferError::NotFound(_)), "{err}");
+    assert!(!chen_blobs.contains(&sha));
+    let raw = Raw::new(&server);
+    let (status, denied) = raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{sha}"));
+    let nowhere = Sha256Hex::of(b"never uploaded");
+    let (status2, missing) = raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{nowhere}"));
+    assert_eq!((status, status2), (404, 404));
+    assert_eq!(denied, missing, "a refusal reads exactly like absence");
+    // ... and so does a sibling county's supervisor.
+    let sun = Tablet::new(&server, "u-sun");
+    let (status, _) = raw.get(Some(&token(&sun)), &format!("/api/v1/blobs/{sha}"));
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_photo_the_server_holds_is_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let original = photo_bytes("Canon_40D.jpg");
+    let wang_blobs = blob_store(&dir, "wang-blobs");
+    let sha = wang_blobs.put(&original).unwrap().sha256;
+    record_with_photo(&wang, "rec-a", &li, &sha);
+    let first = client(&server, &wang)
+        .upload_pending(&wang.store, &wang_blobs, |_| {})
+        .unwrap();
+    assert_eq!(
+        (first.uploaded, first.bytes_sent),
+        (1, original.len() as u64)
+    );
+
+    // The same tablet again: nothing pending, nothing sent, not even a status request.
+    let second = client(&server, &wang)
+        .upload_pending(&wang.store, &wang_blobs, |_| {})
+        .unwrap();
+    assert_eq!(
+        (
+            second.uploaded,
+            second.already_held,
+            second.bytes_sent,
+            second.requests
+        ),
+        (0, 0, 0, 0),
+        "{second:?}"
+    );
+
+    // Another tablet took the same photo (the same bytes) into its own record: the server
+    // says it holds it, and not a byte is sent.
+    let li_blobs = blob_store(&dir, "li-blobs");
+    li_blobs.put(&original).unwrap();
+    record_with_photo(&li, "rec-b", &wang, &sha);
+    let mut seen = Vec::new();
+    let third = client(&server, &li)
+        .upload_pending(&li.store, &li_blobs, |p| seen.push(p))
+        .unwrap();
+    assert_eq!(
+        (third.uploaded, third.already_held, third.bytes_sent),
+        (0, 1, 0),
+        "{third:?}"
+    );
+    assert_eq!(seen.last().unwrap().bytes_sent, 0);
+    assert!(li.store.lock().unwrap().is_uploaded(&sha).unwrap());
+    assert_eq!(blob_rows(&server, &sha), 1);
+    // A raw PUT of a held blob is answered at once, whatever the body.
+    let (status, body) = Raw::new(&server).put(
+        Some(&token(&li)),
+        &format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len()),
+        "application/octet-stream",
+        b"ignored".to_vec(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["held"], true);
+}
+
+#[test]
+fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let raw = Raw::new(&server);
+    let claimed = Sha256Hex::of(&photo_bytes("Nikon_D70.jpg"));
+    let other = photo_bytes("Canon_40D.jpg");
+    let (half, rest) = other.split_at(other.len() / 2);
+    let total = other.len();
+    // Two chunks: the first is accepted (nothing can be checked yet), the last completes the
+    // upload and fails the check.
+    let (status, body) = raw.put(
+        Some(&token(&wang)),
+        &format!("/api/v1/blobs/{claimed}?offset=0&total={total}"),
+        "application/octet-stream",
+        half.to_vec(),
+    );
+    assert_eq!(
+        (status, body["received"].as_u64()),
+        (200, Some(half.len() as u64))
+    );
+    let (status, body) = raw.put(
+        Some(&token(&wang)),
+        &format!(
+            "/api/v1/blobs/{claimed}?offset={}&total={total}",
+            half.len()
+        ),
+        "application/octet-stream",
+        rest.to_vec(),
+    );
+    assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
+    assert!(
+        files_under(&server.data.join("blobs")).is_empty(),
+        "nothing under blobs/: {:?}",
+        files_under(&server.data.join("blobs"))
+    );
+    assert_eq!(blob_rows(&server, &claimed), 0);
+    let status = client(&server, &wang).status(&claimed).unwrap();
+    assert_eq!((status.held, status.received), (false, 0));
+    // A single-chunk mismatch too.
+    let (status, body) = raw.put(
+        Some(&token(&wang)),
+        &format!("/api/v1/blobs/{claimed}?offset=0&total=5"),
+        "application/octet-stream",
+        b"fake!".to_vec(),
+    );
+    assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
+    assert!(files_under(&server.data.join("blobs")).is_empty());
+    assert_eq!(blob_rows(&server, &claimed), 0);
+}
+
+#[test]
+fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let raw = Raw::new(&server);
+    let t = token(&wang);
+    let data = photo_bytes("Nikon_D70.jpg");
+    let sha = Sha256Hex::of(&data);
+    let total = data.len();
+    let put = |offset: usize, body: &[u8]| {
+        raw.put(
+            Some(&t),
+            &format!("/api/v1/blobs/{sha}?offset={offset}&total={total}"),
+            "application/octet-stream",
+            body.to_vec(),
+        )
+    };
+    let (status, body) = put(0, &data[..1000]);
+    assert_eq!(
+        (status, body["received"].as_u64()),
+        (200, Some(1000)),
+        "{body}"
+    );
+    // 409: the chunk again (a replay), or a gap; the answer says where to resume.
+    for offset in [0, 500, 2000] {
+        let (status, body) = put(offset, &data[offset..offset + 100]);
+        assert_eq!((status, code(&body)), (409, "offset_mismatch"), "{body}");
+        assert_eq!(body["received"].as_u64(), Some(1000));
+    }
+    let status = client(&server, &wang).status(&sha).unwrap();
+    assert_eq!(
+        (status.held, status.received),
+        (false, 1000),
+        "409s store nothing"
+    );
+    // 415: not application/octet-stream.
+    let (status, body) = raw.put(
+        Some(&t),
+        &format!("/api/v1/blobs/{sha}?offset=1000&total={total}"),
+        "image/jpeg",
+        data[1000..].to_vec(),
+    );
+    assert_eq!(
+        (status, code(&body)),
+        (415, "unsupported_media_type"),
+        "{body}"
+    );
+    // 400: digests that are not 64 lower-case hex characters.
+    for bad in [
+        sha.as_str().to_uppercase(),
+        sha.as_str()[..63].to_owned(),
+        format!("{}g", &sha.as_str()[..63]),
+        "..%2F..%2Fserver.db".to_owned(),
+    ] {
+        let (status, body) = raw.put(
+            Some(&t),
+            &format!("/api/v1/blobs/{bad}?offset=0&total=10"),
+            "application/octet-stream",
+            vec![0; 10],
+        );
+        assert_eq!((status, code(&body)), (400, "bad_digest"), "{bad}: {body}");
+        assert_eq!(
+            raw.get(Some(&t), &format!("/api/v1/blobs/{bad}/status")).0,
+            400
+        );
+        assert_eq!(raw.get(Some(&t), &format!("/api/v1/blobs/{bad}")).0, 400);
+    }
+    // 400: offset or total missing, or past the total.
+    for query in ["", "?offset=1000", "?total=10", "?offset=x&total=10"] {
+        let (status, body) = raw.put(
+            Some(&t),
+            &format!("/api/v1/blobs/{sha}{query}"),
+            "application/octet-stream",
+            vec![0; 10],
+        );
+        assert_eq!((status, code(&body)), (400, "bad_range"), "{query}: {body}");
+    }
+    let (status, body) = put(1000, &data[1000..]);
+    assert_eq!(status, 201, "the rest completes the upload: {body}");
+    let other = Sha256Hex::of(b"x");
+    let (status, body) = raw.put(
+        Some(&t),
+        &format!("/api/v1/blobs/{other}?offset=0&total=4"),
+        "application/octet-stream",
+        b"12345".to_vec(),
+    );
+    assert_eq!((status, code(&body)), (400, "bad_range"), "{body}");
+    // 413: more than the server accepts.
+    let (status, body) = raw.put(
+        Some(&t),
+        &format!(
+            "/api/v1/blobs/{other}?offset=0&total={}",
+            64 * 1024 * 1024 + 1
+        ),
+        "application/octet-stream",
+        vec![0; 10],
+    );
+    assert_eq!((status, code(&body)), (413, "too_large"), "{body}");
+    // 413: one request announcing more than a chunk may carry is refused from its headers,
+    // before any of the body is read.
+    let big = 8 * 1024 * 1024 + 1;
+    let mut conn = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        conn,
+        "PUT /api/v1/blobs/{other}?offset=0&total={big} HTTP/1.1\r\nHost: {}\r\n\
+         Authorization: Bearer {t}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {big}\r\nConnection: close\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 413") && answer.contains("too_large"),
+        "{answer}"
+    );
+    // 401: no token, or a wrong one, on every endpoint.
+    for tok in [None, Some("0000")] {
+        let (status, body) = raw.put(
+            tok,
+            &format!("/api/v1/blobs/{other}?offset=0&total=1"),
+            "application/octet-stream",
+            b"x".to_vec(),
+        );
+        assert_eq!((status, code(&body)), (401, "unauthorized"), "{body}");
+        assert_eq!(raw.get(tok, &format!("/api/v1/blobs/{sha}/status")).0, 401);
+        assert_eq!(raw.get(tok, &format!("/api/v1/blobs/{sha}")).0, 401);
+    }
+    // The uploader may read what it uploaded even before any record refers to it.
+    let (status, bytes) = raw.get(Some(&t), &format!("/api/v1/blobs/{sha}"));
+    assert_eq!((status, bytes), (200, data));
+    assert!(files_under(&server.data.join("blobs/partial")).is_empty());
+}
+
+/// A TCP proxy on loopback that forwards both ways and, on its first connection only, cuts
+/// the client→server stream after `cut_after` bytes (closing both sides). It counts the
+/// client→server bytes of every connection.
+struct CutProxy {
+    addr: String,
+    up: Arc<Mutex<Vec<u64>>>,
+}
+
+impl CutProxy {
+    fn start(target: String, cut_after: u64) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let up: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let counters = up.clone();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let n = accepted.fetch_add(1, Ordering::SeqCst);
+                counters.lock().unwrap().push(0);
+                let limit = if n == 0 { cut_after } else { u64::MAX };
+                let (counters, target) = (counters.clone(), target.clone());
+                std::thread::spawn(move || relay(client, &target, n, limit, &counters));
+            }
+        });
+        Self { addr, up }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn up_bytes(&self) -> Vec<u64> {
+        self.up.lock().unwrap().clone()
+    }
+}
+
+fn relay(mut client: TcpStream, target: &str, n: usize, limit: u64, counters: &Mutex<Vec<u64>>) {
+    let Ok(mut server) = TcpStream::connect(target) else {
+        return;
+    };
+    let (mut server_read, mut client_write) =
+        (server.try_clone().unwrap(), client.try_clone().unwrap());
+    let down = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut server_read, &mut client_write);
+        let _ = client_write.shutdown(Shutdown::Write);
+    });
+    let mut forwarded = 0u64;
+    let mut buf = [0u8; 8192];
+    loop {
+        let read = match client.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                let _ = server.shutdown(Shutdown::Write);
+                break;
+            }
+            Ok(k) => k,
+        };
+        let allowed = (limit - forwarded).min(read as u64) as usize;
+        if server.write_all(&buf[..allowed]).is_err() {
+            break;
+        }
+        forwarded += allowed as u64;
+        counters.lock().unwrap()[n] = forwarded;
+        if forwarded == limit {
+            // The cable is pulled: both directions die mid-request.
+            let _ = server.shutdown(Shutdown::Both);
+            let _ = client.shutdown(Shutdown::Both);
+            break;
+        }
+    }
+    let _ = down.join();
+}
+
+#[test]
+fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let original = photo_bytes("gps-DSCN0010.jpg");
+    let size = original.len() as u64;
+    const CHUNK: u64 = 32 * 1024;
+    assert!(size > 4 * CHUNK, "the photo spans at least five chunks");
+    let wang_blobs = blob_store(&dir, "wang-blobs");
+    let sha = wang_blobs.put(&original).unwrap().sha256;
+    record_with_photo(&wang, "rec-cut", &li, &sha);
+
+    // The first connection carries the status request and the first chunks (HTTP headers
+    // are a few hundred bytes each): cutting at 2.5 chunks + 1 KiB lands inside chunk 3.
+    let cut_after = 2 * CHUNK + CHUNK / 2 + 1024;
+    let proxy = CutProxy::start(server.addr.clone(), cut_after);
+    let uploader = BlobClient::new(proxy.url(), token(&wang))
+        .with_chunk_size(CHUNK as usize)
+        .with_retries(5, Duration::from_millis(50), Duration::from_millis(500));
+    let mut seen: Vec<UploadProgress> = Vec::new();
+    let report = uploader
+        .upload_pending(&wang.store, &wang_blobs, |p| seen.push(p))
+        .unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert!(report.retries >= 1, "the cut forced a retry: {report:?}");
+    // After the cut the server had exactly the two acknowledged chunks, and the client went
+    // on from there.
+    assert_eq!(report.bytes_resumed, 2 * CHUNK, "{report:?}");
+    assert!(
+        report.bytes_sent > size && report.bytes_sent <= size + CHUNK,
+        "only the interrupted chunk is sent twice: {report:?}"
+    );
+
+    let up = proxy.up_bytes();
+    println!("cut upload: {report:?}; client→server bytes per connection: {up:?}");
+    assert!(up.len() >= 2, "the client reconnected: {up:?}");
+    assert_eq!(up[0], cut_after, "the first connection was cut: {up:?}");
+    // Everything after the cut: the three remaining chunks and a few requests' headers —
+    // not the two chunks the server had confirmed.
+    let after: u64 = up[1..].iter().sum();
+    let remaining = size - 2 * CHUNK;
+    assert!(
+        after >= remaining && after < remaining + 4096,
+        "bytes sent after the cut: {after}, remaining body {remaining}: {up:?}"
+    );
+    // In all, the server received the file plus at most the interrupted chunk (plus headers).
+    let total: u64 = up.iter().sum();
+    assert!(total < size + CHUNK + 8192, "{total} for {size}: {up:?}");
+
+    assert_eq!(
+        std::fs::read(server_blob_path(&server, &sha)).unwrap(),
+        original,
+        "the stored blob is the original"
+    );
+    assert_eq!(blob_rows(&server, &sha), 1);
+    assert!(files_under(&server.data.join("blobs/partial")).is_empty());
+    assert!(wang.store.lock().unwrap().is_uploaded(&sha).unwrap());
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.photos_pending, last.bytes_done),
+        (0, size),
+        "{last:?}"
+    );
+    // Progress only moved forward in confirmed bytes, except to drop the cut chunk.
+    assert!(seen.iter().all(|p| p.bytes_done <= size));
+
+    // And a colleague receives it intact.
+    li.sync();
+    let li_blobs = blob_store(&dir, "li-blobs");
+    assert!(client(&server, &li).download(&sha, &li_blobs).unwrap());
+    assert_eq!(li_blobs.get(&sha).unwrap(), original);
+}
+
+#[test]
+fn acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let original = photo_bytes("orientation-portrait_1.jpg");
+    let wang_blobs = blob_store(&dir, "wang-blobs");
+    let sha = wang_blobs.put(&original).unwrap().sha256;
+    record_with_photo(&wang, "rec-kill", &li, &sha);
+    let first = 50_000;
+    let (status, body) = Raw::new(&server).put(
+        Some(&token(&wang)),
+        &format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len()),
+        "application/octet-stream",
+        original[..first].to_vec(),
+    );
+    assert_eq!(status, 200, "{body}");
+    server.restart();
+    let status = client(&server, &wang).status(&sha).unwrap();
+    assert_eq!(
+        (status.held, status.received),
+        (false, first as u64),
+        "an acknowledged chunk survives SIGKILL"
+    );
+    let report = client(&server, &wang)
+        .upload_pending(&wang.store, &wang_blobs, |_| {})
+        .unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+    assert_eq!(report.bytes_resumed, first as u64);
+    assert_eq!(report.bytes_sent, (original.len() - first) as u64);
+    assert_eq!(
+        std::fs::read(server_blob_path(&server, &sha)).unwrap(),
+        original
+    );
+    server.restart();
+    let status = client(&server, &wang).status(&sha).unwrap();
+    assert_eq!(
+        (status.held, status.received),
+        (true, original.len() as u64)
+    );
+}
