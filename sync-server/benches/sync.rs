@@ -1,22 +1,33 @@
 //! The sync benchmark: 10 and 100 simulated tablets sync 10,000 realistic inspection documents
 //! to the server, each size measured beside the JavaScript reference
-//! `@automerge/automerge-repo-sync-server` in the same run, with the same documents.
+//! `@automerge/automerge-repo-sync-server` (npm, in `bench/js`) in the same run, with the same
+//! Automerge bytes.
 //!
-//! Run with `cargo bench -p sync-server --bench sync` (needs `node` and `npm`; `bench/js`
-//! is installed with `npm ci` on first use). Environment knobs:
-//! `SYNC_BENCH_SIZES=10,100` (tablet counts, multiples of 5), `SYNC_BENCH_DOCS=10000`,
-//! `SYNC_BENCH_PULL=1` (also run our server "as deployed", see below), `SYNC_BENCH_NO_REF=1`.
+//! Run with `cargo bench -p sync-server --bench sync` (needs `node` and `npm`; `bench/js` is
+//! installed with `npm ci` on first use; about 10 minutes on 2 cores, most of it the
+//! reference). Environment knobs:
+//! - `SYNC_BENCH_SIZES=10,100`: tablet counts (multiples of 5: five demo inspectors);
+//! - `SYNC_BENCH_DOCS=10000`: documents (generated once, cached in `target/sync-bench/`);
+//! - `SYNC_BENCH_REF_CAP_SECS=240`: the reference's sync phase stops after this long and its
+//!   rate is taken over the documents it synced by then (see below);
+//! - `SYNC_BENCH_REF_HEAP_MB=16384`: the reference server's V8 heap limit;
+//! - `SYNC_BENCH_NO_REF=1`: our server only; `SYNC_BENCH_PULL=1`: also run ours "as deployed".
 //!
 //! What is measured, for each server and tablet count:
 //! - **docs/s**: documents / wall time of the sync phase. The documents are generated before
-//!   timing (and cached in `target/sync-bench/`), stored on each tablet before timing; the
-//!   tablets then sync concurrently (one OS thread each, all released by one barrier).
+//!   timing and stored on each tablet before timing (document `i` on tablet `i % N`); the
+//!   tablets then sync concurrently (ours: one OS thread per tablet, all released by one
+//!   barrier; reference: one automerge-repo `Repo` and WebSocket per tablet in one Node
+//!   process). Both clients load each document from their storage inside the sync phase.
 //! - **wire bytes per document**: every byte of the TCP streams between the tablets and the
 //!   server during the sync phase (HTTP or WebSocket headers and framing included), counted by
 //!   a TCP proxy on 127.0.0.1 that both servers sit behind (so both pay the same extra hop);
 //!   "beyond its own size" subtracts the document's saved Automerge size.
-//! - **server peak memory**: `VmHWM` of the server process at the end of the run (a fresh
-//!   server per run).
+//! - **server peak memory**: `VmHWM` of the server process over the sync phase (reset through
+//!   `/proc/<pid>/clear_refs` when the phase starts, so our sign-ins' Argon2 memory before it is
+//!   reported separately), a fresh server per run.
+//! - CPU seconds of the server, of the clients, and of everything else on the machine during
+//!   the phase (the last should be near zero: otherwise the run was disturbed).
 //!
 //! What "synced" means:
 //! - ours: every tablet's `SyncClient::sync` returned, every document accepted. The server
@@ -27,13 +38,21 @@
 //!   document has a non-empty chunk in the server's NodeFS data folder (written with
 //!   `writeFile`, never fsync'd). A sample is re-loaded from that folder afterwards.
 //!
+//! The reference cannot finish this workload here: it keeps every document it has seen in
+//! memory (automerge-js, about 0.5 MB of WebAssembly memory per document of this kind), its
+//! rate falls as that grows, and near 7,000 documents the 4 GiB WebAssembly address space is
+//! exhausted and the server process dies (`RuntimeError: unreachable` in `__rg_oom`). So its
+//! phase is capped (`SYNC_BENCH_REF_CAP_SECS`) and its rate is taken over the documents it had
+//! synced by then, the early, faster part of the run: the ratio is a lower bound. If the
+//! server dies first, the rate is over the documents acknowledged and on disk before that.
+//!
 //! The workload is upload-only on both sides: automerge-repo clients hold only their own
 //! documents and its server shares nothing unasked. Our tablets also pull other devices'
 //! changes to records they may read; tablets of the same unit would therefore download each
 //! other's records. To keep the workload equal, each tablet's pull cursor starts past the end
 //! of the change log (the pull query still runs on every round trip, and returns nothing).
-//! `SYNC_BENCH_PULL=1` adds a run with real cursors, where the demo users' tablets also
-//! download their colleagues' records, to show that cost separately.
+//! `SYNC_BENCH_PULL=1` adds a run with real cursors (at the smallest tablet count), where the
+//! demo users' tablets also download their colleagues' records, to show that cost separately.
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::document::InspectionDoc;
@@ -613,6 +632,23 @@ fn cpu_seconds(pid: &str) -> f64 {
     (tick(11) + tick(12)) / clock_ticks()
 }
 
+/// CPU seconds the whole machine has been busy (`/proc/stat`, all cores).
+fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or_default();
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let busy = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .map(|&i| v.get(i).copied().unwrap_or(0.0))
+        .sum::<f64>();
+    busy / clock_ticks()
+}
+
 /// Peak resident memory (`VmHWM`) of a process, in bytes.
 fn peak_rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -642,6 +678,42 @@ fn reset_peak(pid: u32) -> u64 {
         println!("  (could not reset the peak RSS of {pid}: {e}; the peak includes the setup)");
     }
     before
+}
+
+/// Samples a process's `VmHWM` every 50 ms, so the peak is known even if the process dies.
+#[derive(Debug)]
+struct PeakWatch {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PeakWatch {
+    fn start(pid: u32) -> Self {
+        let peak = Arc::new(AtomicU64::new(peak_rss(pid)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, st) = (peak.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                p.fetch_max(peak_rss(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Self {
+            peak,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The highest `VmHWM` seen (read once more now, if the process still lives).
+    fn finish(mut self, pid: u32) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.peak.load(Ordering::Relaxed).max(peak_rss(pid))
+    }
 }
 
 /// A server process, stopped with SIGTERM (then SIGKILL) when dropped.
@@ -697,6 +769,11 @@ impl Drop for ServerProcess {
 #[derive(Debug, Clone, Default)]
 struct RunResult {
     docs: usize,
+    /// The reference stopped (time cap, or its server died) before syncing every document.
+    partial: bool,
+    /// The documents the counted wire bytes carried (all acknowledged ones; for a stopped
+    /// reference run this includes those acknowledged while the client wound down).
+    wire_docs: usize,
     seconds: f64,
     wire_up: u64,
     wire_down: u64,
@@ -706,6 +783,9 @@ struct RunResult {
     peak_life: u64,
     server_cpu: f64,
     client_cpu: f64,
+    /// CPU seconds the rest of the machine used during the sync phase (other processes):
+    /// anything much above zero means the figures were disturbed.
+    others_cpu: f64,
     connections: u64,
     /// Ours: CBOR bodies (SyncReport); reference: 0.
     body_bytes: u64,
@@ -720,7 +800,7 @@ impl RunResult {
     }
 
     fn wire_per_doc(&self) -> f64 {
-        (self.wire_up + self.wire_down) as f64 / self.docs as f64
+        (self.wire_up + self.wire_down) as f64 / self.wire_docs.max(1) as f64
     }
 }
 
@@ -779,6 +859,11 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
                                 .user
                                 .id
                                 .clone();
+                            // The store has no bulk import: a record created on this tablet
+                            // and never pushed is a `docs` row holding its snapshot, with
+                            // `dirty` at its default 1 and no synced heads, which is what
+                            // `create_inspection` writes (its index rows are not read by sync).
+                            // Written in one transaction, before timing.
                             let conn = store.connection();
                             conn.execute_batch("BEGIN").unwrap();
                             let mut count = 0;
@@ -822,19 +907,43 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
     let pid = server.pid().to_string();
     let self_pid = std::process::id().to_string();
     let (server_cpu0, client_cpu0) = (cpu_seconds(&pid), cpu_seconds(&self_pid));
+    let busy0 = machine_busy_seconds();
     let peak_setup = reset_peak(server.pid());
     let rss_start = rss_now(server.pid());
+    let watch = PeakWatch::start(server.pid());
     proxy.reset();
     let barrier = Barrier::new(n + 1);
-    let (seconds, reports) = std::thread::scope(|s| {
+    let (seconds, reports, failures) = std::thread::scope(|s| {
         let handles: Vec<_> = tablets
             .iter()
             .map(|t| {
                 let barrier = &barrier;
                 s.spawn(move || {
                     barrier.wait();
-                    let report = t.client.sync(&t.store, Timestamp(T0));
-                    (report, Instant::now())
+                    // As the app's BackgroundSync does, a transient failure (e.g. the 60 s
+                    // client timeout while queued behind other tablets) is retried; what was
+                    // acknowledged stays acknowledged, a replayed push is harmless.
+                    let mut total = tablet::sync::SyncReport::default();
+                    let mut failures = Vec::new();
+                    loop {
+                        match t.client.sync(&t.store, Timestamp(T0)) {
+                            Ok(r) => {
+                                total.pushed += r.pushed;
+                                total.accepted += r.accepted;
+                                total.rejected.extend(r.rejected);
+                                total.pulled += r.pulled;
+                                total.bytes_sent += r.bytes_sent;
+                                total.bytes_received += r.bytes_received;
+                                total.round_trips += r.round_trips;
+                                break;
+                            }
+                            Err(e) if e.is_transient() && failures.len() < 5 => {
+                                failures.push(e.to_string());
+                            }
+                            Err(e) => panic!("sync failed: {e} (after {failures:?})"),
+                        }
+                    }
+                    ((total, failures), Instant::now())
                 })
             })
             .collect();
@@ -842,19 +951,18 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
         let started = Instant::now();
         let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         let last = results.iter().map(|(_, at)| *at).max().unwrap();
-        let reports: Vec<_> = results
-            .into_iter()
-            .map(|(r, _)| r.expect("sync succeeds"))
-            .collect();
-        ((last - started).as_secs_f64(), reports)
+        let (reports, failures): (Vec<_>, Vec<_>) = results.into_iter().map(|(r, _)| r).unzip();
+        ((last - started).as_secs_f64(), reports, failures)
     });
+    let failures: Vec<String> = failures.into_iter().flatten().collect();
     let (up, down) = proxy.counts();
     let connections = proxy.connections.load(Ordering::SeqCst);
     let (server_cpu, client_cpu) = (
         cpu_seconds(&pid) - server_cpu0,
         cpu_seconds(&self_pid) - client_cpu0,
     );
-    let peak = peak_rss(server.pid());
+    let others_cpu = machine_busy_seconds() - busy0 - server_cpu - client_cpu;
+    let peak = watch.finish(server.pid());
 
     let accepted: u64 = reports.iter().map(|r| u64::from(r.accepted)).sum();
     let rejected: usize = reports.iter().map(|r| r.rejected.len()).sum();
@@ -890,6 +998,8 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
     let _ = std::fs::remove_dir_all(&data);
     RunResult {
         docs: docs.len(),
+        partial: false,
+        wire_docs: docs.len(),
         seconds,
         wire_up: up,
         wire_down: down,
@@ -898,6 +1008,7 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
         peak_life: peak.max(peak_setup),
         server_cpu,
         client_cpu,
+        others_cpu,
         connections,
         body_bytes: reports
             .iter()
@@ -906,10 +1017,27 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
         round_trips: reports.iter().map(|r| u64::from(r.round_trips)).sum(),
         pulled: reports.iter().map(|r| u64::from(r.pulled)).sum(),
         note: format!(
-            "setup (sign-in, storing documents) {:.1} s",
-            setup.as_secs_f64()
+            "setup before timing (sign-ins, storing the documents on the tablets) {:.1} s; {}",
+            setup.as_secs_f64(),
+            if failures.is_empty() {
+                "no sync failed".to_owned()
+            } else {
+                format!(
+                    "{} syncs failed and were retried: {:?}",
+                    failures.len(),
+                    failures
+                )
+            }
         ),
     }
+}
+
+/// How long the reference's sync phase may run before it stops and reports what it synced.
+fn ref_cap_secs() -> u64 {
+    std::env::var("SYNC_BENCH_REF_CAP_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(240)
 }
 
 fn js_dir() -> PathBuf {
@@ -962,25 +1090,33 @@ fn run_reference(
     let data = work.join(format!("ref-{n}"));
     std::fs::create_dir_all(&data).unwrap();
     let port_file = work.join(format!("ref-{n}.port"));
+    // A larger V8 heap than Node's default (about 4 GiB here): the reference keeps every
+    // document it has seen in memory, and 10,000 of these do not fit in the default heap.
+    let heap_mb = std::env::var("SYNC_BENCH_REF_HEAP_MB").unwrap_or_else(|_| "16384".into());
     let child = Process::new("node")
+        .arg(format!("--max-old-space-size={heap_mb}"))
         .arg(js_dir().join("server.mjs"))
         .env("PORT", "0")
         .env("DATA_DIR", &data)
         .env("BENCH_PORT_FILE", &port_file)
         .current_dir(work)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::from(
+            std::fs::File::create(work.join(format!("ref-{n}.server.log"))).unwrap(),
+        ))
         .spawn()
         .map_err(|e| format!("starting node: {e}"))?;
-    let server = ServerProcess::wait_for_port_file(child, &port_file, "reference server");
+    let mut server = ServerProcess::wait_for_port_file(child, &port_file, "reference server");
     let proxy = Proxy::start(server.addr);
     let result_file = work.join(format!("ref-{n}.json"));
     let _ = std::fs::remove_file(&result_file);
     let pid = server.pid().to_string();
     let self_pid = std::process::id().to_string();
     let (server_cpu0, proxy_cpu0) = (cpu_seconds(&pid), cpu_seconds(&self_pid));
+    let busy0 = machine_busy_seconds();
     let peak_setup = reset_peak(server.pid());
     let rss_start = rss_now(server.pid());
+    let watch = PeakWatch::start(server.pid());
     // The client loads and imports every document before it connects; the proxy counts from
     // its first connection, and the client times from the moment it starts connecting.
     let status = Process::new("node")
@@ -990,6 +1126,7 @@ fn run_reference(
         .arg(corpus_file)
         .arg(&data)
         .arg(&result_file)
+        .arg(ref_cap_secs().to_string())
         .current_dir(js_dir())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
@@ -999,11 +1136,34 @@ fn run_reference(
     let connections = proxy.connections.load(Ordering::SeqCst);
     let server_cpu = cpu_seconds(&pid) - server_cpu0;
     let proxy_cpu = cpu_seconds(&self_pid) - proxy_cpu0;
-    let peak = peak_rss(server.pid());
+    let busy = machine_busy_seconds() - busy0;
+    let peak = watch.finish(server.pid());
     let out: serde_json::Value = std::fs::read_to_string(&result_file)
         .ok()
         .and_then(|s| serde_json::from_str(&s).ok())
         .ok_or_else(|| format!("the node client wrote no result ({status})"))?;
+    // Did the server die during the run? Then say how, from its own output.
+    let lost = out.get("failure").is_some_and(|v| !v.is_null());
+    let mut exited = server.child.try_wait().ok().flatten();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while lost && exited.is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        exited = server.child.try_wait().ok().flatten();
+    }
+    let server_exit = exited.map(|status| {
+        let log =
+            std::fs::read_to_string(work.join(format!("ref-{n}.server.log"))).unwrap_or_default();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("Error") || l.contains("error") || l.contains("__rg_oom"))
+            .take(3)
+            .map(str::trim)
+            .collect();
+        format!(
+            "the reference server exited ({status}): {}",
+            lines.join(" | ")
+        )
+    });
     drop(proxy);
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
@@ -1015,9 +1175,15 @@ fn run_reference(
             .and_then(serde_json::Value::as_f64)
             .unwrap_or(0.0)
     };
-    assert_eq!(f("synced") as usize, docs.len(), "{out}");
+    let synced = f("synced") as usize;
+    let partial = out.get("partial").and_then(serde_json::Value::as_bool) == Some(true);
+    if !partial {
+        assert_eq!(synced, docs.len(), "{out}");
+    }
     Ok(RunResult {
-        docs: docs.len(),
+        docs: synced,
+        partial,
+        wire_docs: f("acked_at_exit") as usize,
         seconds: f("stored_ms") / 1000.0,
         wire_up: up,
         wire_down: down,
@@ -1026,16 +1192,48 @@ fn run_reference(
         peak_life: peak.max(peak_setup),
         server_cpu,
         client_cpu: f("client_cpu_ms") / 1000.0 + proxy_cpu,
+        // The node client also loads the corpus before its sync phase starts.
+        others_cpu: busy - server_cpu - proxy_cpu - f("client_total_cpu_ms") / 1000.0,
         connections,
         body_bytes: 0,
         round_trips: f("messages_received") as u64,
         pulled: 0,
         note: format!(
-            "all heads acknowledged after {:.2} s, on disk after {:.2} s; {} of {} sampled documents re-loaded from the server's folder with equal heads",
-            f("acked_ms") / 1000.0,
+            "{}{} {:.2} s, on disk after {:.2} s; {} of {} sampled documents re-loaded from the server's folder with equal heads; {} documents in flight per tablet; {} times a tablet's connection was dropped (the adapter reconnects); node client peak RSS {:.0} MiB",
+            if let Some(failure) = out.get("failure").and_then(|v| v.as_str()) {
+                format!(
+                    "FAILED: {failure}; {}; {synced} of {} documents were acknowledged and on disk (the rate is over those, up to the last acknowledgement; {} had been acknowledged); ",
+                    server_exit
+                        .as_deref()
+                        .unwrap_or("the server process is still running"),
+                    docs.len(),
+                    f("acked_at_exit"),
+                )
+            } else if partial {
+                format!(
+                    "STOPPED at the {} s cap with {synced} of {} documents synced (the rate is over those); ",
+                    ref_cap_secs(),
+                    docs.len()
+                )
+            } else {
+                String::new()
+            },
+            if partial && out.get("failure").is_some_and(|v| !v.is_null()) {
+                "last acknowledgement at"
+            } else {
+                "heads acknowledged after"
+            },
+            if out.get("failure").is_some_and(|v| !v.is_null()) {
+                f("last_ack_ms") / 1000.0
+            } else {
+                f("acked_ms") / 1000.0
+            },
             f("stored_ms") / 1000.0,
             f("verified"),
             f("sampled"),
+            f("window"),
+            f("disconnects"),
+            f("client_peak_rss_mb"),
         ),
     })
 }
@@ -1149,9 +1347,9 @@ fn profile_tablet_work(docs: &[Doc]) {
 
 fn describe(label: &str, r: &RunResult) {
     println!(
-        "{label}: {:.0} docs/s ({} documents in {:.2} s); wire {:.0} B/doc ({:.1} MiB up, {:.1} MiB down, {} connections{}); \
+        "{label}: {:.0} docs/s ({} documents in {:.2} s); wire {:.0} B/doc ({:.1} MiB up, {:.1} MiB down, {} new connections{}); \
          server peak RSS {:.1} MiB during the sync (RSS {:.1} MiB at its start, lifetime peak {:.1} MiB); \
-         CPU during the sync: server {:.1} s, {} {:.1} s",
+         CPU during the sync: server {:.1} s, {} {:.1} s, other processes on the machine {:.1} s",
         r.rate(),
         r.docs,
         r.seconds,
@@ -1179,6 +1377,7 @@ fn describe(label: &str, r: &RunResult) {
             "node client + proxy"
         },
         r.client_cpu,
+        r.others_cpu,
     );
     println!("  {}", r.note);
 }
@@ -1253,7 +1452,9 @@ fn main() {
         rows.push((n, ours, theirs));
     }
     if with_pull {
-        for &n in &sizes {
+        // Only at the smallest size: with real cursors every tablet downloads the records of
+        // its unit's other tablets, which grows with the square of the tablet count.
+        if let Some(&n) = sizes.iter().min() {
             let r = run_ours(&docs, n, false, work.path());
             println!(
                 "\nours as deployed ({n} tablets, real cursors: same-unit tablets also download \
@@ -1279,9 +1480,17 @@ fn main() {
             Ok(t) => {
                 let ratio = ours.rate() / t.rate();
                 println!(
-                    "| {n} | {:.0} | {:.0} | {:.2}× | {:.0} ({:+.0}) | {:.0} ({:+.0}) | {:.1} MiB | {:.1} MiB |",
+                    "| {n} | {:.0} | {:.0}{} | {:.2}× | {:.0} ({:+.0}) | {:.0} ({:+.0}) | {:.1} MiB | {:.1} MiB |",
                     ours.rate(),
                     t.rate(),
+                    if t.partial {
+                        format!(
+                            " (partial: over the {} of {count} docs it synced, see above)",
+                            t.docs
+                        )
+                    } else {
+                        String::new()
+                    },
                     ratio,
                     ours.wire_per_doc(),
                     beyond,

@@ -60,6 +60,83 @@ const MIGRATIONS: &[&str] = &[
         uploaded_by TEXT NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 2: the console's index of records and hazards (`index.rs`), plans made by draws and the
+    // draws' recorded inputs (`plans.rs`). Records stored before this migration are indexed
+    // by `index::backfill`, which runs while `console_backfill` holds a row.
+    "
+    CREATE TABLE console_records (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        plan TEXT,
+        inspectors TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        -- started_at, or created_at for a visit that never started: what lists sort by and
+        -- periods filter on (the figures' visit day).
+        visit_at INTEGER NOT NULL,
+        review_decision TEXT,
+        review_by TEXT,
+        review_at INTEGER,
+        review_comment TEXT,
+        hazards INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
+    CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
+    CREATE INDEX console_records_by_status ON console_records (status, visit_at);
+    CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
+    CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
+    CREATE TABLE console_hazards (
+        record_id TEXT NOT NULL,
+        hazard_id TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
+        deadline TEXT,
+        supervised INTEGER NOT NULL,
+        closed_on TEXT,
+        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
+        hazard TEXT NOT NULL,
+        PRIMARY KEY (record_id, hazard_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+    CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
+    CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
+    INSERT INTO console_backfill (pending) VALUES (1);
+    CREATE TABLE draws (
+        id TEXT PRIMARY KEY,
+        input_digest TEXT NOT NULL UNIQUE,
+        unit TEXT NOT NULL,
+        -- The canonical JSON of the draw input (app_core::draw::DrawInput::canonical_json).
+        input TEXT NOT NULL,
+        -- The DrawResult as JSON.
+        result TEXT NOT NULL,
+        due TEXT,
+        drawn_by TEXT NOT NULL,
+        drawn_at INTEGER NOT NULL
+    );
+    CREATE INDEX draws_by_unit ON draws (unit, drawn_at);
+    CREATE TABLE plans (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        -- The plan as JSON (app_core::plan::Plan).
+        plan TEXT NOT NULL,
+        draw_id TEXT REFERENCES draws(id),
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE plan_assignees (
+        plan_id TEXT NOT NULL REFERENCES plans(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, plan_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 #[derive(Debug, Clone)]

@@ -5,7 +5,9 @@
 pub mod auth;
 pub mod blobs;
 pub mod db;
+pub mod docstore;
 pub mod error;
+pub mod index;
 pub mod records;
 pub mod reference;
 pub mod state;

@@ -19,6 +19,7 @@
 //! accepted push has committed (WAL, synchronous = FULL).
 
 use crate::auth::Session;
+use crate::docstore;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use app_core::access::{
@@ -33,7 +34,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 
 pub const CBOR: &str = "application/cbor";
@@ -89,9 +90,31 @@ pub async fn sync(
     let user = session.user.clone();
     let reference = state.reference.clone();
     let pushed = request.push.len();
+    // 1. The server's copies of the pushed records (a short read under the database lock).
+    let ids: Vec<String> = request.push.iter().map(|p| p.id.clone()).collect();
+    let stored = state
+        .db
+        .call(move |conn| -> ApiResult<Vec<_>> {
+            ids.iter().map(|id| docstore::snapshot(conn, id)).collect()
+        })
+        .await?;
+    // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
+    let (r, u, d) = (reference.clone(), user.clone(), device.clone());
+    let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let checked = request
+            .push
+            .iter()
+            .zip(stored)
+            .map(|(push, stored)| check_push(&r, &u, &d, push, stored))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok((request, checked))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("sync check task failed: {e}")))??;
+    // 3. Write what was accepted and read the pull, in one transaction under the lock.
     let response = state
         .db
-        .call(move |conn| process(conn, &reference, &user, &device, request))
+        .call(move |conn| process(conn, &reference, &user, &device, request, checked))
         .await?;
     tracing::info!(
         user = %session.user.id,
@@ -126,181 +149,158 @@ fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
     }
 }
 
-fn load_server_doc(
-    tx: &Transaction<'_>,
-    id: &str,
-    device: &DeviceId,
-) -> ApiResult<Option<InspectionDoc>> {
-    let snapshot: Option<Vec<u8>> = tx
-        .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    snapshot
-        .map(|s| {
-            InspectionDoc::load(&s, device)
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id}: {e}")))
-        })
-        .transpose()
+/// The outcome of checking one pushed document against the server's copy.
+#[derive(Debug)]
+enum Checked {
+    /// Accepted: this version is to be written.
+    Write {
+        record: Box<Inspection>,
+        snapshot: Vec<u8>,
+        change: Vec<u8>,
+        heads: Vec<String>,
+        /// The heads of the server's copy the check was made against (None: a new record).
+        base: Option<Vec<String>>,
+    },
+    /// The server already holds all of it.
+    Replay,
+    Refused(Rejection),
 }
 
-/// Checks and applies one document's push; on rejection nothing is written.
-fn apply_push(
-    tx: &Transaction<'_>,
+/// Checks one document's push against the server's copy (`stored`: its snapshot and heads),
+/// and prepares what to write. Pure Automerge and rule work: no database access, so pushes of
+/// different requests are checked in parallel, outside the database lock.
+fn check_push(
     reference: &crate::reference::ReferenceData,
     user: &User,
     device: &DeviceId,
     push: &DocChanges,
-) -> ApiResult<Result<(), Rejection>> {
+    stored: Option<(Vec<u8>, Vec<String>)>,
+) -> ApiResult<Checked> {
     let id = push.id.as_str();
     let units = &reference.units;
     // Existence must not leak: a document the user may not read is refused exactly like one
     // the user may read but not write.
     let denied = || {
-        reject(
+        Checked::Refused(reject(
             id,
             "forbidden",
             "you may not change this record (or it does not exist)",
-        )
+        ))
     };
-    let server_doc = load_server_doc(tx, id, device)?;
-    let (mut doc, before, before_heads) = match server_doc {
-        Some(mut doc) => {
-            let record = doc.record().clone();
-            let s = scope(&record, reference);
-            if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
-                return Ok(Err(denied()));
-            }
-            if let Err(e) = doc.load_incremental(&push.bytes) {
-                return Ok(Err(reject(
+    let Some((snapshot, before_heads)) = stored else {
+        // A new record: the pushed bytes are the whole document.
+        let doc = match InspectionDoc::load(&push.bytes, device) {
+            Ok(doc) => doc,
+            Err(e) => {
+                return Ok(Checked::Refused(reject(
                     id,
                     "malformed",
-                    format!("changes refused: {e}"),
+                    format!("not a record document: {e}"),
                 )));
             }
-            let heads = record_heads(tx, id)?;
-            (doc, Some(record), heads)
-        }
-        None => {
-            let doc = match InspectionDoc::load(&push.bytes, device) {
-                Ok(doc) => doc,
-                Err(e) => {
-                    return Ok(Err(reject(
-                        id,
-                        "malformed",
-                        format!("not a record document: {e}"),
-                    )));
-                }
-            };
-            if doc.record().id.as_str() != id {
-                return Ok(Err(reject(
-                    id,
-                    "not_a_record",
-                    "the document's id differs from the pushed id",
-                )));
-            }
-            let record = doc.record();
-            let plan = record
-                .plan
-                .as_ref()
-                .and_then(|p| reference.plans.iter().find(|x| &x.id == p));
-            if !can_create_record(user, &record.unit, plan) {
-                return Ok(Err(denied()));
-            }
-            (doc, None, Vec::new())
-        }
-    };
-    let after = doc.record().clone();
-    if let Some(before) = &before {
-        if doc
-            .heads()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            == before_heads
-        {
-            return Ok(Ok(())); // a replay: the server already holds all of it
-        }
-        let identity = |r: &Inspection| {
-            (
-                r.id.clone(),
-                r.unit.clone(),
-                r.kind,
-                r.enterprise.id.clone(),
-                r.template.clone(),
-                r.created_by.clone(),
-                r.created_at,
-            )
         };
-        if identity(before) != identity(&after) {
-            return Ok(Err(reject(
+        let mut doc = doc;
+        let record = doc.record();
+        if record.id.as_str() != id {
+            return Ok(Checked::Refused(reject(
                 id,
-                "immutable_field",
-                "a record's id, unit, kind, enterprise, template and creator cannot change",
+                "not_a_record",
+                "the document's id differs from the pushed id",
             )));
         }
+        let plan = record
+            .plan
+            .as_ref()
+            .and_then(|p| reference.plans.iter().find(|x| &x.id == p));
+        if !can_create_record(user, &record.unit, plan) {
+            return Ok(denied());
+        }
+        if record.review.is_some()
+            && !(matches!(user.role, Role::Supervisor)
+                && can_review_record(user, &scope(record, reference), units))
+        {
+            return Ok(Checked::Refused(reject(
+                id,
+                "review_by_supervisor_only",
+                "only a supervisor over this record may approve or return it",
+            )));
+        }
+        let heads = doc.heads().iter().map(ToString::to_string).collect();
+        // The pushed bytes loaded strictly into exactly this document, so they are stored as
+        // they came: no second encoding.
+        return Ok(Checked::Write {
+            record: Box::new(doc.record().clone()),
+            snapshot: push.bytes.clone(),
+            change: push.bytes.clone(),
+            heads,
+            base: None,
+        });
+    };
+
+    let mut doc = InspectionDoc::load(&snapshot, device)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id}: {e}")))?;
+    let before = doc.record().clone();
+    let s = scope(&before, reference);
+    if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
+        return Ok(denied());
     }
-    let review_changed = before.as_ref().map(|b| &b.review) != Some(&after.review)
-        && (before.is_some() || after.review.is_some());
+    if let Err(e) = doc.load_incremental(&push.bytes) {
+        return Ok(Checked::Refused(reject(
+            id,
+            "malformed",
+            format!("changes refused: {e}"),
+        )));
+    }
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    if heads == before_heads {
+        return Ok(Checked::Replay);
+    }
+    let after = doc.record();
+    let identity = |r: &Inspection| {
+        (
+            r.id.clone(),
+            r.unit.clone(),
+            r.kind,
+            r.enterprise.id.clone(),
+            r.template.clone(),
+            r.created_by.clone(),
+            r.created_at,
+        )
+    };
+    if identity(&before) != identity(after) {
+        return Ok(Checked::Refused(reject(
+            id,
+            "immutable_field",
+            "a record's id, unit, kind, enterprise, template and creator cannot change",
+        )));
+    }
+    let review_changed = before.review != after.review;
     if review_changed
         && !(matches!(user.role, Role::Supervisor)
-            && can_review_record(user, &scope(&after, reference), units))
+            && can_review_record(user, &scope(after, reference), units))
     {
-        return Ok(Err(reject(
+        return Ok(Checked::Refused(reject(
             id,
             "review_by_supervisor_only",
             "only a supervisor over this record may approve or return it",
         )));
     }
-    if before.is_some()
-        && !can_write_record(user, &scope(&after, reference), units)
-        && !review_changed
-    {
-        return Ok(Err(denied()));
+    if !can_write_record(user, &scope(after, reference), units) && !review_changed {
+        return Ok(denied());
     }
-    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
-    let bytes = if before.is_some() {
-        let parsed: Vec<automerge::ChangeHash> =
-            before_heads.iter().filter_map(|h| h.parse().ok()).collect();
-        doc.automerge_mut().save_after(&parsed)
-    } else {
-        doc.save()
-    };
-    tx.execute(
-        "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET unit = ?2, plan = ?3, status = ?4, snapshot = ?5, heads = ?6",
-        params![
-            id,
-            after.unit.as_str(),
-            after.plan.as_ref().map(|p| p.to_string()),
-            after.status.as_str(),
-            doc.save(),
-            serde_json::to_string(&heads).expect("strings serialise"),
-        ],
-    )?;
-    tx.execute("DELETE FROM doc_inspectors WHERE doc_id = ?1", [id])?;
-    for u in after.inspectors.keys() {
-        tx.execute(
-            "INSERT INTO doc_inspectors (doc_id, user_id) VALUES (?1, ?2)",
-            params![id, u.as_str()],
-        )?;
-    }
-    for sha in after.photo_digests() {
-        tx.execute(
-            "INSERT OR IGNORE INTO doc_photos (doc_id, sha256) VALUES (?1, ?2)",
-            params![id, sha.as_str()],
-        )?;
-    }
-    tx.execute(
-        "INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)",
-        params![id, device.as_str(), bytes],
-    )?;
-    Ok(Ok(()))
-}
-
-fn record_heads(tx: &Transaction<'_>, id: &str) -> ApiResult<Vec<String>> {
-    let raw: String = tx.query_row("SELECT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
-    serde_json::from_str(&raw).map_err(|e| ApiError::Internal(e.into()))
+    let parsed: Vec<automerge::ChangeHash> = before_heads
+        .iter()
+        .map(|h| h.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))?;
+    let change = doc.automerge_mut().save_after(&parsed);
+    Ok(Checked::Write {
+        record: Box::new(doc.record().clone()),
+        snapshot: doc.save(),
+        change,
+        heads,
+        base: Some(before_heads),
+    })
 }
 
 /// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
@@ -323,23 +323,47 @@ fn process(
     user: &User,
     device: &DeviceId,
     request: SyncRequest,
+    checked: Vec<Checked>,
 ) -> ApiResult<SyncResponse> {
     let tx = conn.transaction()?;
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
-    for push in &request.push {
-        tx.execute_batch("SAVEPOINT push")?;
-        match apply_push(&tx, reference, user, device, push) {
-            Ok(Ok(())) => {
-                tx.execute_batch("RELEASE push")?;
+    for (push, mut outcome) in request.push.iter().zip(checked) {
+        // The check ran against the copy read before the lock was taken; if another sync
+        // changed the record since, check again against the current copy (now under the lock).
+        if let Checked::Write { base, .. } = &outcome
+            && docstore::heads(&tx, &push.id)?.as_ref() != base.as_ref()
+        {
+            let stored = docstore::snapshot(&tx, &push.id)?;
+            outcome = check_push(reference, user, device, push, stored)?;
+        }
+        match outcome {
+            Checked::Write {
+                record,
+                snapshot,
+                change,
+                heads,
+                base,
+            } => {
+                docstore::write(
+                    &tx,
+                    &docstore::DocWrite {
+                        id: &push.id,
+                        record: &record,
+                        snapshot: &snapshot,
+                        change: &change,
+                        heads: &heads,
+                        origin_device: device.as_str(),
+                        existed: base.is_some(),
+                    },
+                )?;
                 accepted.push(push.id.clone());
             }
-            Ok(Err(rejection)) => {
-                tx.execute_batch("ROLLBACK TO push; RELEASE push")?;
+            Checked::Replay => accepted.push(push.id.clone()),
+            Checked::Refused(rejection) => {
                 tracing::warn!(user = %user.id, doc = %rejection.id, code = %rejection.code, "push refused");
                 rejected.push(rejection);
             }
-            Err(e) => return Err(e),
         }
     }
     tx.commit()?;

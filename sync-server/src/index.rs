@@ -1,0 +1,128 @@
+//! The console's index of records and hazards: plain SQL rows derived from each stored record,
+//! rewritten whenever the record changes (in the transaction that stores it, see
+//! `docstore::write`), so lists, filters, the hazard ledger and the figures never have to open
+//! Automerge documents.
+//!
+//! - `console_records`: one row per record — unit, kind, status, enterprise, inspectors'
+//!   names, plan, times, the review decision and the number of hazards. `visit_at` (the start
+//!   of the on-site check, or the creation for a visit that never started) is what lists sort
+//!   by and periods filter on, the same instant the figures count by.
+//! - `console_hazards`: one row per hazard with its level, stage, dates and whether it is
+//!   listed for supervision (挂牌督办), plus the whole hazard as JSON so that the ledger judges
+//!   "overdue" with app-core's own rule rather than a copy of it in SQL.
+//! - Inspectors are filtered through `doc_inspectors`, which the store keeps anyway.
+
+use app_core::document::InspectionDoc;
+use app_core::ids::DeviceId;
+use app_core::inspection::{Inspection, ReviewDecision};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The instant a record's visit counts from (figures: the start of the on-site check, or the
+/// creation if it never started).
+pub fn visit_at(record: &Inspection) -> i64 {
+    record.started_at.unwrap_or(record.created_at).0
+}
+
+pub fn decision_str(d: ReviewDecision) -> &'static str {
+    match d {
+        ReviewDecision::Approved => "approved",
+        ReviewDecision::Returned => "returned",
+    }
+}
+
+/// Rewrites the index rows of `record` (called in the transaction that stores it).
+pub fn index_record(conn: &Connection, record: &Inspection) -> rusqlite::Result<()> {
+    let id = record.id.as_str();
+    let inspectors: Vec<&str> = record.inspectors.values().map(|i| i.name.as_str()).collect();
+    let kind = serde_json::to_value(record.kind).expect("kinds serialise");
+    let review = record.review.as_ref();
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO console_records (id, unit, kind, status, enterprise_id,
+            enterprise_name, plan, inspectors, created_at, started_at, completed_at, visit_at,
+            review_decision, review_by, review_at, review_comment, hazards)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )?
+    .execute(params![
+        id,
+        record.unit.as_str(),
+        kind.as_str().unwrap_or_default(),
+        record.status.as_str(),
+        record.enterprise.id.as_str(),
+        record.enterprise.name,
+        record.plan.as_ref().map(|p| p.as_str()),
+        inspectors.join("、"),
+        record.created_at.0,
+        record.started_at.map(|t| t.0),
+        record.completed_at.map(|t| t.0),
+        visit_at(record),
+        review.map(|r| decision_str(r.decision)),
+        review.map(|r| r.by.as_str()),
+        review.map(|r| r.at.0),
+        review.map(|r| r.comment.as_str()),
+        record.hazards.len() as i64,
+    ])?;
+    conn.prepare_cached("DELETE FROM console_hazards WHERE record_id = ?1")?
+        .execute([id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO console_hazards (record_id, hazard_id, unit, enterprise_id, enterprise_name,
+            level, stage, registered_on, deadline, supervised, closed_on, hazard)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for h in record.hazards.values() {
+        let level = serde_json::to_value(h.level).expect("levels serialise");
+        insert.execute(params![
+            id,
+            h.id.as_str(),
+            record.unit.as_str(),
+            record.enterprise.id.as_str(),
+            record.enterprise.name,
+            level.as_str().unwrap_or_default(),
+            h.stage.as_str(),
+            h.registered_on.to_string(),
+            h.deadline.map(|d| d.to_string()),
+            h.supervision.is_some(),
+            h.closed_on.map(|d| d.to_string()),
+            serde_json::to_string(h).expect("hazards serialise"),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Indexes the records stored before the index existed (the migration that created it leaves
+/// a row in `console_backfill`). Cheap when there is nothing to do: one primary-key lookup.
+/// A stored document that does not read as a record is logged and skipped, never deleted.
+pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
+    let pending: Option<i64> = conn
+        .query_row("SELECT pending FROM console_backfill LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if pending.is_none() {
+        return Ok(0);
+    }
+    let tx = conn.transaction()?;
+    let mut done = 0;
+    {
+        let mut stmt = tx.prepare(
+            "SELECT id, snapshot FROM docs WHERE id NOT IN (SELECT id FROM console_records)",
+        )?;
+        let mut rows = stmt.query([])?;
+        let device = DeviceId::from("server");
+        while let Some(row) = rows.next()? {
+            let (id, snapshot): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+            match InspectionDoc::load(&snapshot, &device) {
+                Ok(doc) => {
+                    index_record(&tx, doc.record())?;
+                    done += 1;
+                }
+                Err(e) => tracing::error!(doc = %id, error = %e, "cannot index stored record"),
+            }
+        }
+    }
+    tx.execute("DELETE FROM console_backfill", [])?;
+    tx.commit()?;
+    if done > 0 {
+        tracing::info!(records = done, "console index backfilled");
+    }
+    Ok(done)
+}
