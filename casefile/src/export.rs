@@ -1,0 +1,520 @@
+//! Export: one inspection, at one signed version, as a signed case file.
+//!
+//! The caller supplies the record's Automerge document (saved bytes), where the original
+//! photos are ([`PhotoSource`]), how the PDFs are made ([`DocumentRenderer`]), the signer and
+//! the device key. The archive is written in one pass; each original is checked against its
+//! SHA-256 while it is copied in, so a damaged original is reported, never bundled.
+
+use crate::archive::{ArchiveError, ZipWriter};
+use crate::index::{self, IndexFile};
+use crate::manifest::{
+    self, AMENDMENTS, DOCUMENTS_DIR, FileEntry, INDEX, MANIFEST, Manifest, PHOTOS_DIR,
+    RECORD_AUTOMERGE, RECORD_JSON, SIGNATURE, SignerIdentity, TRAIL,
+};
+use crate::trail;
+use app_core::document::{DocError, InspectionDoc};
+use app_core::evidence::Sha256Hex;
+use app_core::geo::Timestamp;
+use app_core::inspection::Inspection;
+use app_core::signing::SignError;
+use automerge::ChangeHash;
+use ed25519_dalek::{Signer, SigningKey};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+/// Where the original photos are read from.
+pub trait PhotoSource {
+    /// The original's size in bytes.
+    fn size(&self, sha: &Sha256Hex) -> io::Result<u64>;
+    /// A reader over the original's bytes.
+    fn open(&self, sha: &Sha256Hex) -> io::Result<Box<dyn Read + '_>>;
+}
+
+/// A content-addressed blob folder, `<root>/<first 2 hex>/<64 hex>`: the layout of both the
+/// tablet's blob store and the server's blob folder.
+#[derive(Debug, Clone)]
+pub struct BlobDir(pub PathBuf);
+
+impl BlobDir {
+    fn path(&self, sha: &Sha256Hex) -> PathBuf {
+        let hex = sha.as_str();
+        self.0.join(&hex[..2]).join(hex)
+    }
+}
+
+impl PhotoSource for BlobDir {
+    fn size(&self, sha: &Sha256Hex) -> io::Result<u64> {
+        Ok(std::fs::metadata(self.path(sha))?.len())
+    }
+
+    fn open(&self, sha: &Sha256Hex) -> io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(File::open(self.path(sha))?))
+    }
+}
+
+/// Photos held in memory, keyed by digest (for tests and small tools).
+impl PhotoSource for std::collections::BTreeMap<Sha256Hex, Vec<u8>> {
+    fn size(&self, sha: &Sha256Hex) -> io::Result<u64> {
+        self.get(sha)
+            .map(|b| b.len() as u64)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such photo"))
+    }
+
+    fn open(&self, sha: &Sha256Hex) -> io::Result<Box<dyn Read + '_>> {
+        self.get(sha)
+            .map(|b| Box::new(&b[..]) as Box<dyn Read + '_>)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such photo"))
+    }
+}
+
+/// A rendered enforcement document (a PDF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedDocument {
+    /// File name inside `documents/`, e.g. `inspection-record.pdf`.
+    pub file_name: String,
+    /// The document's Chinese title, for the index (e.g. 现场检查记录).
+    pub title_zh: String,
+    pub bytes: Vec<u8>,
+}
+
+pub type RenderError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Makes the documents of a signed record. Any closure
+/// `Fn(&Inspection) -> Result<Vec<RenderedDocument>, RenderError>` is one.
+pub trait DocumentRenderer {
+    fn render(&self, signed: &Inspection) -> Result<Vec<RenderedDocument>, RenderError>;
+}
+
+impl<F> DocumentRenderer for F
+where
+    F: Fn(&Inspection) -> Result<Vec<RenderedDocument>, RenderError>,
+{
+    fn render(&self, signed: &Inspection) -> Result<Vec<RenderedDocument>, RenderError> {
+        self(signed)
+    }
+}
+
+/// Everything an export needs.
+pub struct ExportInput<'a> {
+    /// The record's Automerge document, as saved (any later state: the signed version is
+    /// re-materialised from it).
+    pub document: &'a [u8],
+    /// Which signed version (`signed_versions` key); `None` takes the latest.
+    pub signed_version: Option<&'a str>,
+    pub photos: &'a dyn PhotoSource,
+    pub documents: &'a dyn DocumentRenderer,
+    pub signer: SignerIdentity,
+    /// The exporting device's key; its public half must be `signer.public_key`.
+    pub key: &'a SigningKey,
+    pub exported_at: Timestamp,
+}
+
+impl std::fmt::Debug for ExportInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportInput")
+            .field("document_len", &self.document.len())
+            .field("signed_version", &self.signed_version)
+            .field("signer", &self.signer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Progress of an export, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    /// The file being written.
+    pub current: String,
+}
+
+/// What an export produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Size of the case file.
+    pub bytes: u64,
+    /// Files in the case file, manifest and signature included.
+    pub files: usize,
+    pub photos: usize,
+    pub signed_version: String,
+    pub amended: bool,
+    /// SHA-256 of `manifest.json`.
+    pub manifest_sha256: Sha256Hex,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub trail_head: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("the record's document does not load: {0}")]
+    Document(#[from] DocError),
+    #[error("the record has no signed version: sign it before exporting a case file")]
+    NotSigned,
+    #[error(transparent)]
+    Signed(#[from] SignError),
+    #[error("the signer's public key {named} is not the key given to sign with ({actual})")]
+    KeyMismatch { named: String, actual: String },
+    #[error("original photo {sha} could not be read: {source}")]
+    PhotoUnreadable {
+        sha: Sha256Hex,
+        #[source]
+        source: io::Error,
+    },
+    #[error("original photo {expected} is damaged: its bytes hash to {found}; it was not bundled")]
+    PhotoCorrupt {
+        expected: Sha256Hex,
+        found: Sha256Hex,
+    },
+    #[error("original photo {sha} changed size while it was copied ({expected} → {found} bytes)")]
+    PhotoSizeChanged {
+        sha: Sha256Hex,
+        expected: u64,
+        found: u64,
+    },
+    #[error("the documents could not be rendered: {0}")]
+    Render(RenderError),
+    #[error("document file name {0:?} is not a plain file name")]
+    BadDocumentName(String),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("could not write the case file: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// The file extension of an original, from its first bytes.
+pub fn photo_extension(head: &[u8]) -> &'static str {
+    if head.starts_with(&[0xff, 0xd8, 0xff]) {
+        "jpg"
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "png"
+    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        "webp"
+    } else {
+        "bin"
+    }
+}
+
+/// The latest signed version's id (by time, then id).
+fn latest_version(record: &Inspection) -> Option<String> {
+    record
+        .signed_versions
+        .iter()
+        .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
+        .map(|(id, _)| id.clone())
+}
+
+struct Planned {
+    path: String,
+    /// Bytes, for files made in memory; `None` for photos (copied from the source).
+    bytes: Option<Vec<u8>>,
+    photo: Option<Sha256Hex>,
+    size: u64,
+    sha256: Sha256Hex,
+    describe_zh: String,
+    describe_en: String,
+}
+
+impl Planned {
+    fn made(path: String, bytes: Vec<u8>, zh: &str, en: &str) -> Self {
+        Self {
+            size: bytes.len() as u64,
+            sha256: Sha256Hex::of(&bytes),
+            path,
+            bytes: Some(bytes),
+            photo: None,
+            describe_zh: zh.to_owned(),
+            describe_en: en.to_owned(),
+        }
+    }
+}
+
+/// Writes the case file of one inspection to `out`. `progress` is called as files are
+/// written (at least once per file and per MiB).
+pub fn export(
+    input: &ExportInput<'_>,
+    out: impl Write,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ExportSummary, ExportError> {
+    let public_key = app_core::evidence::hex(input.key.verifying_key().as_bytes());
+    if public_key != input.signer.public_key {
+        return Err(ExportError::KeyMismatch {
+            named: input.signer.public_key.clone(),
+            actual: public_key,
+        });
+    }
+    let mut doc = InspectionDoc::load(input.document, &input.signer.device)?;
+    let version_id = match input.signed_version {
+        Some(id) => id.to_owned(),
+        None => latest_version(doc.record()).ok_or(ExportError::NotSigned)?,
+    };
+    let signed = doc.signed_record(&version_id)?;
+    let version = doc.record().signed_versions[&version_id].clone();
+    let heads: Vec<ChangeHash> = version
+        .heads
+        .iter()
+        .map(|h| h.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| SignError::BadHeads(version_id.clone()))?;
+    let amendments = doc.amendments(&version_id)?;
+    let amended = !amendments.is_empty();
+    let at_signing = doc
+        .automerge_mut()
+        .fork_at(&heads)
+        .map_err(DocError::from)?
+        .save();
+    let after: HashSet<String> = doc
+        .changes_since(&heads)
+        .into_iter()
+        .map(|c| c.hash)
+        .collect();
+    let trail = trail::build(&doc.history(), &|h| after.contains(h));
+    let trail_head = trail::head(&trail).to_owned();
+    let current = doc.record().clone();
+
+    let rendered = input
+        .documents
+        .render(&signed)
+        .map_err(ExportError::Render)?;
+
+    let mut plan = vec![
+        Planned::made(
+            RECORD_JSON.into(),
+            pretty(&signed),
+            "检查记录（已签署版本，JSON）",
+            "the record as signed (JSON)",
+        ),
+        Planned::made(
+            RECORD_AUTOMERGE.into(),
+            at_signing,
+            "检查记录的 Automerge 文档（签署时的版本）",
+            "the record's Automerge document at the signed heads",
+        ),
+        Planned::made(
+            TRAIL.into(),
+            pretty(&trail),
+            "审计轨迹（哈希链）",
+            "the audit trail (hash-chained)",
+        ),
+    ];
+    if amended {
+        plan.push(Planned::made(
+            AMENDMENTS.into(),
+            pretty(&amendments),
+            "签署后的修改",
+            "changes made after signing",
+        ));
+    }
+    for d in rendered {
+        if d.file_name.contains('/') {
+            return Err(ExportError::BadDocumentName(d.file_name));
+        }
+        let en = format!("enforcement document: {}", d.title_zh);
+        plan.push(Planned::made(
+            format!("{DOCUMENTS_DIR}{}", d.file_name),
+            d.bytes,
+            &format!("执法文书：{}", d.title_zh),
+            &en,
+        ));
+    }
+    let mut digests: BTreeSet<Sha256Hex> = signed.photo_digests();
+    digests.extend(current.photo_digests());
+    for sha in digests {
+        let unreadable = |source| ExportError::PhotoUnreadable {
+            sha: sha.clone(),
+            source,
+        };
+        let size = input.photos.size(&sha).map_err(unreadable)?;
+        let mut head = [0u8; 12];
+        let n = read_up_to(
+            &mut *input.photos.open(&sha).map_err(unreadable)?,
+            &mut head,
+        )
+        .map_err(unreadable)?;
+        let in_signed = signed.photo_digests().contains(&sha);
+        plan.push(Planned {
+            path: format!("{PHOTOS_DIR}{sha}.{}", photo_extension(&head[..n])),
+            bytes: None,
+            photo: Some(sha.clone()),
+            size,
+            sha256: sha,
+            describe_zh: if in_signed {
+                "原始照片（原样）".into()
+            } else {
+                "原始照片（签署后添加）".into()
+            },
+            describe_en: if in_signed {
+                "original photo, byte for byte".into()
+            } else {
+                "original photo, added after signing".into()
+            },
+        });
+    }
+
+    let index_files: Vec<IndexFile<'_>> = plan
+        .iter()
+        .map(|p| IndexFile {
+            path: &p.path,
+            size: p.size,
+            sha256: &p.sha256,
+            zh: &p.describe_zh,
+            en: &p.describe_en,
+        })
+        .collect();
+    let index_html = index::render(&index::IndexInput {
+        record: &signed,
+        version_id: &version_id,
+        version: &version,
+        amendments: &amendments,
+        signer: &input.signer,
+        fingerprint: &manifest::fingerprint(&input.key.verifying_key()),
+        exported_at: input.exported_at,
+        files: &index_files,
+        trail: &trail,
+    });
+    plan.insert(
+        0,
+        Planned::made(
+            INDEX.into(),
+            index_html.into_bytes(),
+            "目录（本文件）",
+            "this index",
+        ),
+    );
+
+    let total: u64 = plan.iter().map(|p| p.size).sum();
+    let mut done = 0u64;
+    let mut zip = ZipWriter::new(out);
+    let mut files = Vec::with_capacity(plan.len());
+    for p in &plan {
+        progress(Progress {
+            bytes_done: done,
+            bytes_total: total,
+            current: p.path.clone(),
+        });
+        let mut report = |n: u64| {
+            done += n;
+            progress(Progress {
+                bytes_done: done,
+                bytes_total: total,
+                current: p.path.clone(),
+            });
+        };
+        match (&p.bytes, &p.photo) {
+            (Some(bytes), _) => {
+                zip.add(&p.path, bytes, None, &mut report)?;
+            }
+            (None, Some(sha)) => {
+                let (bytes, crc) = read_photo(input.photos, sha, p.size)?;
+                zip.add(&p.path, &bytes, Some(crc), &mut report)?;
+            }
+            (None, None) => unreachable!("every planned file has bytes or is a photo"),
+        }
+        files.push(FileEntry {
+            path: p.path.clone(),
+            size: p.size,
+            sha256: p.sha256.clone(),
+        });
+    }
+    let manifest = Manifest {
+        format: manifest::FORMAT.into(),
+        inspection: signed.id.clone(),
+        signed_version: version_id.clone(),
+        heads: version.heads.clone(),
+        content_hash: version.content_hash.clone(),
+        amended,
+        exported_at: input.exported_at,
+        signer: input.signer.clone(),
+        trail_head: trail_head.clone(),
+        files,
+    };
+    let manifest_bytes = manifest.to_bytes();
+    let signature = input.key.sign(&manifest_bytes);
+    zip.add(MANIFEST, &manifest_bytes, None, &mut |_| {})?;
+    zip.add(SIGNATURE, &signature.to_bytes(), None, &mut |_| {})?;
+    let (_, bytes) = zip.finish()?;
+    progress(Progress {
+        bytes_done: total,
+        bytes_total: total,
+        current: String::new(),
+    });
+    Ok(ExportSummary {
+        bytes,
+        files: plan.len() + 2,
+        photos: plan.iter().filter(|p| p.photo.is_some()).count(),
+        signed_version: version_id,
+        amended,
+        manifest_sha256: Sha256Hex::of(&manifest_bytes),
+        public_key,
+        fingerprint: manifest::fingerprint(&input.key.verifying_key()),
+        trail_head,
+    })
+}
+
+fn pretty<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("values serialise");
+    bytes.push(b'\n');
+    bytes
+}
+
+fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Reads an original whole, hashing (SHA-256 and CRC-32) each chunk as it arrives, and
+/// checks it against its name.
+fn read_photo(
+    source: &dyn PhotoSource,
+    sha: &Sha256Hex,
+    size: u64,
+) -> Result<(Vec<u8>, u32), ExportError> {
+    let unreadable = |source| ExportError::PhotoUnreadable {
+        sha: sha.clone(),
+        source,
+    };
+    let mut reader = source.open(sha).map_err(unreadable)?;
+    let mut bytes = vec![0u8; size as usize];
+    let mut hasher = Sha256::new();
+    let mut crc = crc32fast::Hasher::new();
+    let mut filled = 0usize;
+    const CHUNK: usize = 1 << 20;
+    while filled < bytes.len() {
+        let end = (filled + CHUNK).min(bytes.len());
+        let n = read_up_to(&mut *reader, &mut bytes[filled..end]).map_err(unreadable)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&bytes[filled..filled + n]);
+        crc.update(&bytes[filled..filled + n]);
+        filled += n;
+    }
+    let mut probe = [0u8; 1];
+    let longer = read_up_to(&mut *reader, &mut probe).map_err(unreadable)? > 0;
+    if filled as u64 != size || longer {
+        return Err(ExportError::PhotoSizeChanged {
+            sha: sha.clone(),
+            expected: size,
+            found: filled as u64 + u64::from(longer),
+        });
+    }
+    let found = Sha256Hex::from_digest(&hasher.finalize());
+    if &found != sha {
+        return Err(ExportError::PhotoCorrupt {
+            expected: sha.clone(),
+            found,
+        });
+    }
+    Ok((bytes, crc.finalize()))
+}

@@ -1,0 +1,35 @@
+//! Signed electronic case files (电子案卷).
+//!
+//! A case file is one ZIP holding everything about one inspection at one signed version:
+//!
+//! | file | content |
+//! | --- | --- |
+//! | `index.html` | the human-readable index: the inspection, the signer, every file with its SHA-256, the audit trail |
+//! | `record.json` | the record as signed, readable JSON |
+//! | `record.automerge` | the record's Automerge document at the signed heads |
+//! | `audit-trail.json` | every change (who, when, on which device, which command), hash-chained |
+//! | `amendments.json` | only if the record changed after signing: what changed |
+//! | `documents/*.pdf` | the enforcement documents |
+//! | `photos/<sha256>.<ext>` | the original photos, byte for byte, named by their SHA-256 |
+//! | `manifest.json` | every file's size and SHA-256, the signer's identity and key, the trail's head |
+//! | `manifest.sig` | the Ed25519 signature (64 bytes) over `manifest.json`'s exact bytes |
+//!
+//! The archive has one canonical form ([`archive`]): the verifier re-derives every header
+//! byte, so no byte of the file can change unnoticed.
+//!
+//! The two calls a UI needs: [`export()`] (with progress) and [`verify()`] (a [`Report`] with
+//! per-check results and [`Report::render_zh_en`]).
+
+pub mod archive;
+pub mod export;
+pub mod index;
+pub mod manifest;
+pub mod trail;
+pub mod verify;
+
+pub use export::{
+    BlobDir, DocumentRenderer, ExportError, ExportInput, ExportSummary, PhotoSource, Progress,
+    RenderedDocument, export,
+};
+pub use manifest::{Manifest, SignerIdentity};
+pub use verify::{CheckKind, Report, Status, TrustedKey, VerifyOptions, verify};
