@@ -1,0 +1,189 @@
+//! Enforcement documents (执法文书) as A4 PDF, rendered from the *signed version* of an
+//! inspection record:
+//!
+//! - [`FormKind::InspectionRecord`]: 现场检查记录 (on-site inspection record);
+//! - [`FormKind::RectificationOrder`]: 责令限期整改指令书 (order to rectify within a deadline);
+//! - [`FormKind::ReinspectionOpinion`]: 整改复查意见书 (re-inspection opinion).
+//!
+//! The caller passes the record exactly as `app_core::signing` returns it for the signed heads
+//! (`InspectionDoc::signed_record`); this crate renders what it is given and nothing else, so
+//! later edits never reach a document that was signed.
+//!
+//! # What every page carries
+//!
+//! The document number (文号) comes from `record.documents`; a record without a number of the
+//! kind asked for is an error ([`FormError::MissingNumber`]), never an invented number. Every
+//! page has a footer with its page number and the record's **content hash**: the
+//! `app_core::signing::content_hash` of the record given, i.e. the same SHA-256 that the
+//! signed version (`SignedVersion::content_hash`) recorded at signing. Anyone holding the case
+//! file can match the printed hash against the signed version. Dates and times are shown in
+//! Asia/Shanghai (`app_core::geo`).
+//!
+//! # Fonts
+//!
+//! Text is set in an embedded, subset CJK font with a per-character fallback chain (see
+//! [`Fonts`]): WenQuanYi Micro Hei for most text, then HanaMinA (CJK Extension A, e.g. 㐀)
+//! and HanaMinB (Extension B and beyond, e.g. 𠀀 or 𪚥). Nothing depends on fonts installed on
+//! the reader's machine; each glyph carries its Unicode text (ToUnicode CMap) so copying and
+//! `pdftotext` give the right characters. A character no font covers is an error
+//! ([`FormError::UncoveredCharacter`]) rather than a blank box in a legal document.
+
+mod fonts;
+mod forms;
+mod layout;
+mod paint;
+mod zh;
+
+pub use fonts::{FONTS_ENV, FontSource, Fonts};
+
+use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::DocumentKind;
+use app_core::evidence::Sha256Hex;
+use app_core::inspection::Inspection;
+
+/// The documents this crate renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FormKind {
+    /// 现场检查记录
+    InspectionRecord,
+    /// 责令限期整改指令书
+    RectificationOrder,
+    /// 整改复查意见书
+    ReinspectionOpinion,
+}
+
+impl FormKind {
+    pub const ALL: [FormKind; 3] = [
+        FormKind::InspectionRecord,
+        FormKind::RectificationOrder,
+        FormKind::ReinspectionOpinion,
+    ];
+
+    /// The file name in a case file, e.g. `现场检查记录.pdf`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            FormKind::InspectionRecord => "现场检查记录.pdf",
+            FormKind::RectificationOrder => "责令限期整改指令书.pdf",
+            FormKind::ReinspectionOpinion => "整改复查意见书.pdf",
+        }
+    }
+
+    /// The title printed on the form.
+    pub fn title_zh(self) -> &'static str {
+        self.document_kind().title_zh()
+    }
+
+    /// The kind of document number (文号) the form carries.
+    pub fn document_kind(self) -> DocumentKind {
+        match self {
+            FormKind::InspectionRecord => DocumentKind::InspectionRecord,
+            FormKind::RectificationOrder => DocumentKind::RectificationOrder,
+            FormKind::ReinspectionOpinion => DocumentKind::ReinspectionOpinion,
+        }
+    }
+}
+
+/// Which forms a record has material for: the inspection record always; the order when some
+/// hazard has a rectification deadline; the opinion when some hazard has been re-inspected.
+pub fn forms_for(record: &Inspection) -> Vec<FormKind> {
+    let mut out = vec![FormKind::InspectionRecord];
+    if record.hazards.values().any(|h| h.deadline.is_some()) {
+        out.push(FormKind::RectificationOrder);
+    }
+    if record.hazards.values().any(|h| !h.reinspections.is_empty()) {
+        out.push(FormKind::ReinspectionOpinion);
+    }
+    out
+}
+
+/// What a form is rendered from.
+pub struct FormInput<'a> {
+    /// The signed version of the record (as `InspectionDoc::signed_record` returns it).
+    pub record: &'a Inspection,
+    /// The checklist template the record was made with, for item titles and legal bases.
+    /// Without it, failed items are listed by code with the inspector's note.
+    pub template: Option<&'a ChecklistTemplate>,
+    /// The issuing unit's full name, printed above the title and on the seal line.
+    pub unit_name: &'a str,
+    /// Signature image bytes (PNG or JPEG) by their SHA-256; the bytes are checked against it.
+    pub images: &'a dyn Fn(&Sha256Hex) -> Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for FormInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormInput")
+            .field("record", &self.record.id)
+            .field("template", &self.template.map(|t| t.reference()))
+            .field("unit_name", &self.unit_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a form could not be rendered. Messages are English and name the offending field.
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    #[error(
+        "the record has no {} number (文号) of kind {}; issue one before rendering the document",
+        .0.title_zh(),
+        .0.document_kind().code()
+    )]
+    MissingNumber(FormKind),
+    #[error("the record has nothing for {}: {reason}", .kind.title_zh())]
+    NothingToRender { kind: FormKind, reason: String },
+    #[error("the signature image of {signer} ({digest}) was not supplied")]
+    MissingSignatureImage { signer: String, digest: Sha256Hex },
+    #[error("the bytes supplied for the signature image of {signer} hash to {found}, not {digest}")]
+    SignatureImageMismatch {
+        signer: String,
+        digest: Sha256Hex,
+        found: Sha256Hex,
+    },
+    #[error("the signature image of {signer} ({digest}) is not a readable PNG or JPEG: {reason}")]
+    BadSignatureImage {
+        signer: String,
+        digest: Sha256Hex,
+        reason: String,
+    },
+    #[error("the template given is {given}, but the record was made with {record}")]
+    TemplateMismatch { given: String, record: String },
+    #[error("font {path}: {reason}")]
+    Font { path: String, reason: String },
+    #[error(
+        "no font in the chain covers {ch:?} (U+{:04X}) in {field}; add a font that does (see {FONTS_ENV})",
+        *.ch as u32
+    )]
+    UncoveredCharacter { ch: char, field: String },
+    #[error("writing the PDF failed: {0}")]
+    Pdf(String),
+}
+
+/// Renders one form as an A4 PDF with the process-wide font chain ([`Fonts::system`]).
+pub fn render(kind: FormKind, input: &FormInput<'_>) -> Result<Vec<u8>, FormError> {
+    render_with(kind, input, Fonts::system())
+}
+
+/// Renders one form with the given font chain (a tablet build passes its bundled fonts).
+pub fn render_with(
+    kind: FormKind,
+    input: &FormInput<'_>,
+    fonts: &Fonts,
+) -> Result<Vec<u8>, FormError> {
+    if let Some(t) = input.template
+        && t.reference() != input.record.template
+    {
+        return Err(FormError::TemplateMismatch {
+            given: t.reference().to_string(),
+            record: input.record.template.to_string(),
+        });
+    }
+    let number = forms::number_of(input.record, kind)?;
+    let mut doc = layout::Layout::new(fonts, kind.title_zh(), number.number.clone());
+    match kind {
+        FormKind::InspectionRecord => forms::record::build(&mut doc, input, &number)?,
+        FormKind::RectificationOrder => forms::order::build(&mut doc, input, &number)?,
+        FormKind::ReinspectionOpinion => forms::opinion::build(&mut doc, input, &number)?,
+    }
+    let hash = app_core::signing::content_hash(input.record);
+    let laid = doc.finish(&hash)?;
+    paint::to_pdf(&laid, fonts, kind.title_zh())
+}

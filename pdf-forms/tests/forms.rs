@@ -1,0 +1,355 @@
+//! The three forms from a realistic record (the real 工贸 checklist, signed through
+//! `app_core::signing`): every required field in `pdftotext`, the number, the legal bases of
+//! failed items, the deadlines, the hash footer; embedded subset fonts; A4; renders that are
+//! not blank and show the signature images.
+
+mod common;
+
+use app_core::evidence::Sha256Hex;
+use app_core::ids::ItemCode;
+use app_core::inspection::Inspection;
+use common::*;
+use pdf_forms::FormKind;
+use std::path::{Path, PathBuf};
+
+struct Rendered {
+    v1: Inspection,
+    v2: Inspection,
+    case: Case,
+}
+
+fn rendered() -> Rendered {
+    let mut case = on_site_case(&Names::default(), false);
+    let v1 = case.sign("v1");
+    reinspect(&mut case);
+    let v2 = case.sign("v2");
+    Rendered { v1, v2, case }
+}
+
+fn render_to(r: &Rendered, kind: FormKind, record: &Inspection, name: &str) -> PathBuf {
+    let images = r.case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    let pdf = render(kind, &r.case.input(record, &lookup));
+    write(name, &pdf)
+}
+
+fn assert_contains(haystack: &str, needle: &str, what: &str) {
+    assert!(
+        haystack.contains(needle),
+        "{what}: {needle:?} not found in the extracted text:\n{haystack}"
+    );
+}
+
+fn hash_footer(path: &Path, record: &Inspection) {
+    let layout = text_layout(path);
+    let hash = app_core::signing::content_hash(record);
+    let pages = poppler("pdfinfo", &[path.to_str().unwrap()]);
+    let n: usize = pages
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Every page carries the hash and its page number.
+    assert_eq!(
+        layout.matches(&format!("内容哈希 SHA-256：{hash}")).count(),
+        n,
+        "hash footer on each of {n} pages"
+    );
+    let joined = squash(&layout);
+    for i in 1..=n {
+        assert_contains(&joined, &format!("第{i}页共{n}页"), "page number");
+    }
+}
+
+#[test]
+fn inspection_record_shows_every_field_the_number_the_failed_items_and_the_hash() {
+    let r = rendered();
+    let path = render_to(&r, FormKind::InspectionRecord, &r.v1, "record.pdf");
+    let layout = text_layout(&path);
+    let joined = text_joined(&path);
+    let e = &r.v1.enterprise;
+    assert_contains(&layout, "现场检查记录", "title");
+    assert_contains(&layout, UNIT_NAME, "unit");
+    assert_contains(&layout, "（玄武）应急检记〔2026〕12号", "number");
+    for (label, value) in [
+        ("被检查单位", e.name.as_str()),
+        ("统一社会信用代码", e.uscc.as_str()),
+        ("地址", e.address.as_str()),
+        ("法定代表人（负责人）", e.legal_representative.as_str()),
+        ("联系电话", e.phone.as_str()),
+        ("现场负责人", "陈立新（安全生产管理部经理）"),
+        ("联系电话", "13905171234"),
+        ("检查场所", "抛光车间、喷涂车间、危化品仓库"),
+        // Asia/Shanghai: T0 is 00:00 UTC; started 3 minutes into the script of steps.
+        ("检查时间", "2026年11月23日08时"),
+        ("执法人员及执法证号", "王强（执法证号：32010220180012）"),
+        ("执法人员及执法证号", "李娜（执法证号：32010220190345）"),
+        ("记录人", "王强"),
+        ("检查类别", "四不两直"),
+    ] {
+        assert_contains(&joined, &squash(label), "label");
+        assert_contains(&joined, &squash(value), label);
+    }
+    assert_contains(&joined, &squash(SUMMARY), "检查情况");
+    assert_contains(&joined, "未提前通知、未接受陪同和接待", "attestations");
+    // Every failed item with its title and legal basis from the template.
+    let t = template();
+    for code in FAILED {
+        let item = t.item(&ItemCode::from(code)).unwrap();
+        assert_contains(&joined, &squash(&item.text), code);
+        for b in &item.basis {
+            assert_contains(&joined, &squash(&b.to_string()), code);
+        }
+        if let Some(m) = &item.major_hazard {
+            assert_contains(&joined, &squash(&format!("判定为重大事故隐患：{m}")), code);
+        }
+    }
+    for d in ["2026年12月8日前", "2026年11月30日前", "2027年1月22日前"] {
+        assert_contains(&joined, d, "deadline");
+    }
+    assert_contains(&joined, "区级挂牌督办", "major hazard listing");
+    for name in ["王强", "李娜", "陈立新"] {
+        assert_contains(&joined, name, "signatory");
+    }
+    hash_footer(&path, &r.v1);
+}
+
+#[test]
+fn rectification_order_lists_each_hazard_with_basis_measures_deadline_and_the_rights() {
+    let r = rendered();
+    let path = render_to(&r, FormKind::RectificationOrder, &r.v1, "order.pdf");
+    let layout = text_layout(&path);
+    let joined = text_joined(&path);
+    assert_contains(&layout, "（玄武）应急责改〔2026〕5号", "number");
+    assert_contains(&joined, &squash(&r.v1.enterprise.name), "enterprise");
+    for h in r.v1.hazards.values() {
+        assert_contains(&joined, &squash(&h.description), "problem");
+        assert_contains(&joined, &squash(&h.measures), "measures");
+        for b in &h.basis {
+            assert_contains(&joined, &squash(&b.to_string()), "basis");
+        }
+    }
+    // The major hazard also cites the clause that makes it one.
+    assert_contains(
+        &joined,
+        "《工贸企业重大事故隐患判定标准》第十一条第（三）项",
+        "major-hazard clause",
+    );
+    for d in ["2026年12月8日前", "2026年11月30日前", "2027年1月22日前"] {
+        assert_contains(&joined, d, "deadline");
+    }
+    assert_contains(
+        &joined,
+        "整改期间，你单位应当采取措施，确保安全生产",
+        "keep safe",
+    );
+    assert_contains(&joined, "60日内申请行政复议", "reconsideration");
+    assert_contains(&joined, "6个月内依法向人民法院提起行政诉讼", "litigation");
+    assert_contains(
+        &joined,
+        &squash(&format!("{UNIT_NAME}（印章）")),
+        "seal line",
+    );
+    hash_footer(&path, &r.v1);
+}
+
+#[test]
+fn reinspection_opinion_gives_rectified_or_not_per_problem_and_refers_to_the_order() {
+    let r = rendered();
+    let path = render_to(&r, FormKind::ReinspectionOpinion, &r.v2, "opinion.pdf");
+    let layout = text_layout(&path);
+    let joined = text_joined(&path);
+    assert_contains(&layout, "（玄武）应急复查〔2026〕3号", "number");
+    assert_contains(
+        &joined,
+        "（玄武）应急责改〔2026〕5号《责令限期整改指令书》",
+        "order",
+    );
+    assert_contains(&joined, "于2026年12月2日进行了复查", "date");
+    let h2 = &r.v2.hazards["h-2"];
+    let h3 = &r.v2.hazards["h-3"];
+    // One row per re-inspection, in hazard order: h-2 passed, h-3 failed.
+    let pos = |s: &str| {
+        joined
+            .find(&squash(s))
+            .unwrap_or_else(|| panic!("{s} missing"))
+    };
+    assert!(pos(&h2.description) < pos("已整改"));
+    assert!(pos("已整改") < pos(&h3.description));
+    assert!(pos(&h3.description) < pos("未整改"));
+    assert_contains(&joined, "责令于2026年12月31日前整改完毕", "new deadline");
+    assert_contains(&joined, "泄爆片已采购，尚未安装", "note");
+    assert_contains(&joined, "第2项问题未整改完毕", "next steps");
+    assert!(
+        !joined.contains(&squash(&r.v2.hazards["h-1"].description)),
+        "h-1 was not re-inspected"
+    );
+    assert_contains(&joined, "复查人员", "re-inspectors");
+    assert_contains(
+        &joined,
+        &squash(&format!("{UNIT_NAME}（印章）")),
+        "seal line",
+    );
+    assert_contains(&joined, "2026年12月2日", "issue date");
+    hash_footer(&path, &r.v2);
+}
+
+#[test]
+fn fonts_are_embedded_subsets_and_every_page_is_a4() {
+    let r = rendered();
+    for (kind, rec) in [
+        (FormKind::InspectionRecord, &r.v1),
+        (FormKind::RectificationOrder, &r.v1),
+        (FormKind::ReinspectionOpinion, &r.v2),
+    ] {
+        let path = render_to(&r, kind, rec, &format!("fonts-{kind:?}.pdf"));
+        let fonts = poppler("pdffonts", &[path.to_str().unwrap()]);
+        let rows: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!rows.is_empty(), "{kind:?}: no fonts");
+        for row in rows {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            // name, type (2 words), encoding, emb, sub, uni, object, generation
+            let n = cols.len();
+            assert_eq!(
+                &cols[n - 5..n - 2],
+                ["yes", "yes", "yes"],
+                "{kind:?}: {row}"
+            );
+            assert!(cols[0].contains('+'), "subset tag: {row}");
+        }
+        let info = poppler("pdfinfo", &["-f", "1", "-l", "99", path.to_str().unwrap()]);
+        let sizes: Vec<&str> = info
+            .lines()
+            .filter(|l| l.starts_with("Page") && l.contains("size:"))
+            .collect();
+        assert!(!sizes.is_empty());
+        for s in sizes {
+            assert!(s.contains("595.28 x 841.89 pts (A4)"), "{kind:?}: {s}");
+        }
+    }
+}
+
+/// A PPM (P6) render: width, height, RGB bytes.
+fn ppm(path: &Path, page: usize, dpi: u32) -> (usize, usize, Vec<u8>) {
+    let prefix = path.with_extension(format!("p{page}"));
+    let p = page.to_string();
+    poppler(
+        "pdftoppm",
+        &[
+            "-r",
+            &dpi.to_string(),
+            "-f",
+            &p,
+            "-l",
+            &p,
+            "-singlefile",
+            path.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(prefix.with_extension(format!("p{page}.ppm"))).unwrap();
+    // Header: "P6\n<w> <h>\n255\n".
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let (w, h) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (w, h, bytes[i + 1..].to_vec())
+}
+
+#[test]
+fn renders_are_not_blank_and_draw_the_signature_images() {
+    let r = rendered();
+    let screenshots = std::env::var_os("PDF_FORMS_UPDATE_SCREENSHOTS").is_some();
+    for (kind, rec, sign_page) in [
+        (FormKind::InspectionRecord, &r.v1, 2),
+        (FormKind::RectificationOrder, &r.v1, 1),
+        (FormKind::ReinspectionOpinion, &r.v2, 1),
+    ] {
+        let path = render_to(&r, kind, rec, &format!("render-{kind:?}.pdf"));
+        let (w, h, px) = ppm(&path, 1, 80);
+        // A4 at 80 dpi: 8.27 × 11.69 in.
+        assert!(
+            (660..=663).contains(&w) && (934..=937).contains(&h),
+            "{w}×{h}"
+        );
+        let dark = px.chunks(3).filter(|p| p.iter().all(|c| *c < 100)).count();
+        // Text and boxes: a few percent of the page is ink, far from blank.
+        assert!(
+            dark > w * h / 100,
+            "{kind:?}: page 1 looks blank ({dark} dark px)"
+        );
+        let (_, _, px) = ppm(&path, sign_page, 80);
+        // The signature PNGs are red scribbles; nothing else on a form is red.
+        let red = px
+            .chunks(3)
+            .filter(|p| p[0] > 150 && p[1] < 90 && p[2] < 90)
+            .count();
+        assert!(
+            red > 600,
+            "{kind:?}: signature images not drawn ({red} red px)"
+        );
+        if screenshots {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+            std::fs::create_dir_all(&dir).unwrap();
+            let name = format!("pdf-{}", kind.file_name().trim_end_matches(".pdf"));
+            poppler(
+                "pdftoppm",
+                &[
+                    "-r",
+                    "80",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    "-png",
+                    path.to_str().unwrap(),
+                    dir.join(name).to_str().unwrap(),
+                ],
+            );
+        }
+    }
+}
+
+#[test]
+fn a_refusal_to_sign_prints_拒绝签字_with_the_witness() {
+    let mut case = on_site_case(&Names::default(), true);
+    let v1 = case.sign("v1");
+    let images = case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    let pdf = render(FormKind::InspectionRecord, &case.input(&v1, &lookup));
+    let path = write("refused.pdf", &pdf);
+    let joined = text_joined(&path);
+    assert_contains(&joined, "拒绝签字。见证人：徐庄社区网格员刘洋", "refusal");
+    assert_contains(&joined, "称需请示总经理", "refusal note");
+}
+
+#[test]
+fn forms_for_follows_the_hazard_lifecycle() {
+    let mut case = on_site_case(&Names::default(), false);
+    let v1 = case.sign("v1");
+    assert_eq!(
+        pdf_forms::forms_for(&v1),
+        [FormKind::InspectionRecord, FormKind::RectificationOrder]
+    );
+    reinspect(&mut case);
+    let v2 = case.sign("v2");
+    assert_eq!(pdf_forms::forms_for(&v2), FormKind::ALL);
+    assert_eq!(
+        FormKind::RectificationOrder.file_name(),
+        "责令限期整改指令书.pdf"
+    );
+    assert_eq!(FormKind::ReinspectionOpinion.title_zh(), "整改复查意见书");
+}
