@@ -33,7 +33,11 @@ pub fn decision_str(d: ReviewDecision) -> &'static str {
 /// Rewrites the index rows of `record` (called in the transaction that stores it).
 pub fn index_record(conn: &Connection, record: &Inspection) -> rusqlite::Result<()> {
     let id = record.id.as_str();
-    let inspectors: Vec<&str> = record.inspectors.values().map(|i| i.name.as_str()).collect();
+    let inspectors: Vec<&str> = record
+        .inspectors
+        .values()
+        .map(|i| i.name.as_str())
+        .collect();
     let kind = serde_json::to_value(record.kind).expect("kinds serialise");
     let review = record.review.as_ref();
     conn.prepare_cached(

@@ -4,10 +4,12 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod console;
 pub mod db;
 pub mod docstore;
 pub mod error;
 pub mod index;
+pub mod plans;
 pub mod records;
 pub mod reference;
 pub mod state;
@@ -53,8 +55,16 @@ async fn checklists(
 async fn reference_bundle(
     State(state): State<AppState>,
     session: auth::Session,
-) -> Json<reference::ReferenceBundle> {
-    Json(state.reference.bundle_for(&session.user))
+) -> error::ApiResult<Json<reference::ReferenceBundle>> {
+    // The fixtures' plans and the plans sealed from draws in the console (`plans.rs`).
+    let reference = state.reference.clone();
+    let bundle = state
+        .db
+        .call(move |conn| -> error::ApiResult<_> {
+            Ok(plans::bundle_for(conn, &reference, &session.user)?)
+        })
+        .await?;
+    Ok(Json(bundle))
 }
 
 /// Every route of the API.
@@ -75,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/records/{id}", get(records::record))
         .route("/api/v1/plans/{id}", get(records::plan))
         .route("/api/v1/enterprises/{id}", get(records::enterprise))
+        .merge(console::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod console;
+
 use app_core::checklist::ChecklistTemplate;
 use app_core::geo::Timestamp;
 use app_core::ids::InspectionId;

@@ -1,0 +1,518 @@
+//! 双随机 draws: choose the pool (unit, industries, grades) and the roster, run the draw with a
+//! published seed (`app_core::draw::run_draw`), see the result and the seed, and seal it into
+//! plans assigned to the drawn inspectors. The input is recorded as canonical JSON with the
+//! result, so anyone can re-run a past draw — here, from the downloaded input with the Python
+//! reference implementation in `app_core::draw`, or by pasting an input — and get the same result.
+//! The same input always has the same digest and therefore the same draw and plan ids:
+//! sealing it again shows the recorded draw instead of making new plans.
+
+use super::form::{FormData, encode};
+use super::layout::{page, when_secs};
+use super::{Console, ConsoleError, ConsoleResult, readable_units};
+use crate::plans::{self, DrawRecord};
+use crate::state::AppState;
+use app_core::access::can_write_plan;
+use app_core::draw::{
+    ALGORITHM, Conflict, DrawInput, DrawResult, PoolFilter, inspector_roster, run_draw,
+};
+use app_core::enterprise::{Industry, SupervisionGrade};
+use app_core::ids::{EnterpriseId, UnitId, UserId};
+use app_core::plan::Plan;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+const GRADES: [SupervisionGrade; 4] = [
+    SupervisionGrade::A,
+    SupervisionGrade::B,
+    SupervisionGrade::C,
+    SupervisionGrade::D,
+];
+
+fn name_of(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn enterprise_name(state: &AppState, id: &EnterpriseId) -> String {
+    state
+        .reference
+        .enterprises
+        .iter()
+        .find(|e| &e.id == id)
+        .map(|e| e.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn user_name(state: &AppState, id: &UserId) -> String {
+    state
+        .user(id.as_str())
+        .map(|u| u.name)
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Whether `cx.user` oversees `unit` (a supervisor of it or above).
+fn oversees(cx: &Console, state: &AppState, unit: &UnitId) -> bool {
+    readable_units(cx, state).iter().any(|u| &u.id == unit)
+}
+
+/// The inspectors a draw of this user may put on its roster.
+fn eligible_roster(cx: &Console, state: &AppState) -> Vec<UserId> {
+    inspector_roster(
+        &state.reference.users,
+        &state.reference.units,
+        &cx.user.unit,
+    )
+}
+
+pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
+    let units: Vec<String> = readable_units(&cx, &state)
+        .iter()
+        .map(|u| u.id.to_string())
+        .collect();
+    let ids = units.clone();
+    let draws = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> { Ok(plans::draws_of(conn, &ids)?) })
+        .await?;
+    let roster = eligible_roster(&cx, &state);
+    let readable = readable_units(&cx, &state);
+    let body = html! {
+        section {
+            h2 { (cx.t("新的抽查", "New draw")) }
+            @if readable.is_empty() {
+                p.muted { (cx.t("仅审核人可以抽查。", "Only supervisors run draws.")) }
+            } @else {
+            form #draw-form method="post" action="/console/draws/run" {
+                input type="hidden" name="csrf" value=(cx.csrf);
+                fieldset {
+                    legend { (cx.t("抽查对象库（企业）", "Pool (enterprises)")) }
+                    label { (cx.t("辖区", "Territory")) " "
+                        select name="unit" { @for u in &readable { option value=(u.id) { (u.name) } } }
+                    }
+                    p { (cx.t("行业（不选即全部）", "Industries (none ticked: all)")) ": "
+                        @for i in Industry::ALL { label { input type="checkbox" name="industry" value=(name_of(&i)); (i.label_zh()) } " " }
+                    }
+                    p { (cx.t("监管等级（不选即全部）", "Supervision grades (none ticked: all)")) ": "
+                        @for g in GRADES { label { input type="checkbox" name="grade" value=(name_of(&g)); (name_of(&g)) } " " }
+                    }
+                    p.muted { (cx.t("失信黑名单企业不排除。", "Blacklisted enterprises are not excluded.")) }
+                }
+                fieldset {
+                    legend { (cx.t("执法人员名录", "Inspector roster")) }
+                    @for u in &roster { label { input type="checkbox" name="roster" value=(u) checked; (user_name(&state, u)) " (" (u) ")" } " " }
+                }
+                label { (cx.t("回避（每行：执法人员ID 企业ID）", "Conflicts of interest (one per line: inspector id, enterprise id)"))
+                    textarea name="conflicts" {} }
+                label { (cx.t("抽取企业数", "Enterprises to draw")) " " input type="number" name="targets" min="1" value="1"; }
+                label { (cx.t("每家执法人员数", "Inspectors per enterprise")) " " input type="number" name="per_target" min="2" value="2"; }
+                label { (cx.t("公开的随机种子", "Published seed")) " " input type="text" name="seed" required; }
+                label { (cx.t("检查期限", "Visit by")) " " input type="date" name="due"; }
+                button type="submit" { (cx.t("抽取", "Run the draw")) }
+            }
+            }
+        }
+        section {
+            h2 { (cx.t("已记录的抽查", "Recorded draws")) }
+            table #draws {
+                thead { tr { th { (cx.t("编号", "Draw")) } th { (cx.t("辖区", "Territory")) } th { (cx.t("种子", "Seed")) } th { (cx.t("抽取", "Drawn")) } th { (cx.t("时间", "When")) } th { (cx.t("人员", "By")) } } }
+                @for d in &draws {
+                    tr {
+                        td { a href={ "/console/draws/" (encode(&d.id)) } { (d.id) } }
+                        td { (super::unit_name(&state, d.result.unit.as_str())) }
+                        td.mono { (d.input.seed) }
+                        td { (d.result.assignments.len()) }
+                        td { (when_secs(d.drawn_at)) }
+                        td { (user_name(&state, &d.drawn_by)) }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (cx.t("按输入复核抽查", "Re-run a draw from its input")) }
+            form method="post" action="/console/draws/verify" {
+                input type="hidden" name="csrf" value=(cx.csrf);
+                label { (cx.t("抽查输入（JSON）", "Draw input (JSON)")) textarea name="input" {} }
+                button type="submit" { (cx.t("复核", "Re-run")) }
+            }
+        }
+    };
+    Ok(page(&cx, "draws", cx.t("双随机抽查", "Random draws"), body))
+}
+
+/// The draw input described by the form, checked against what the user may use.
+fn input_from_form(cx: &Console, state: &AppState, form: &FormData) -> ConsoleResult<DrawInput> {
+    let bad = |m: &str| ConsoleError::BadRequest(m.to_owned());
+    let unit = UnitId::new(
+        form.get("unit")
+            .ok_or_else(|| bad("choose a territory · 请选择辖区"))?,
+    );
+    if !oversees(cx, state, &unit) {
+        return Err(ConsoleError::NotFound);
+    }
+    let parse_list = |key: &str| -> ConsoleResult<Option<Vec<serde_json::Value>>> {
+        let values = form.all(key);
+        Ok((!values.is_empty())
+            .then(|| values.into_iter().map(serde_json::Value::String).collect()))
+    };
+    let industries: Option<Vec<Industry>> = parse_list("industry")?
+        .map(|v| serde_json::from_value(serde_json::Value::Array(v)))
+        .transpose()
+        .map_err(|e| bad(&format!("industry: {e}")))?;
+    let grades: Option<Vec<SupervisionGrade>> = parse_list("grade")?
+        .map(|v| serde_json::from_value(serde_json::Value::Array(v)))
+        .transpose()
+        .map_err(|e| bad(&format!("grade: {e}")))?;
+    let filter = PoolFilter {
+        unit,
+        industries,
+        grades,
+    };
+    let pool = filter.select(&state.reference.enterprises, &state.reference.units);
+    let conflicts = form
+        .raw("conflicts")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let parts: Vec<&str> = l
+                .split([' ', ',', '\t', '，'])
+                .filter(|p| !p.is_empty())
+                .collect();
+            match parts.as_slice() {
+                [u, e] => Ok(Conflict::new(*u, *e)),
+                _ => Err(bad(&format!(
+                    "conflict line {l:?}: expected an inspector id and an enterprise id"
+                ))),
+            }
+        })
+        .collect::<ConsoleResult<Vec<_>>>()?;
+    let number = |key: &str, default: u32| -> ConsoleResult<u32> {
+        match form.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| bad(&format!("{key} must be a whole number"))),
+        }
+    };
+    Ok(DrawInput {
+        filter,
+        pool,
+        roster: form.all("roster").into_iter().map(UserId::new).collect(),
+        conflicts,
+        targets: number("targets", 1)?,
+        inspectors_per_target: number("per_target", 2)?,
+        // The seed is used byte for byte, as published.
+        seed: form.raw("seed").to_owned(),
+    })
+}
+
+/// Checks that a (possibly edited) input only uses what the user may draw from: a territory
+/// they oversee, the enterprises its filter selects, inspectors of their subtree.
+fn check_input(cx: &Console, state: &AppState, input: &DrawInput) -> ConsoleResult<()> {
+    if !oversees(cx, state, &input.filter.unit) {
+        return Err(ConsoleError::NotFound);
+    }
+    let canonical = input.canonical();
+    let pool = input
+        .filter
+        .select(&state.reference.enterprises, &state.reference.units);
+    if canonical.pool != pool {
+        return Err(ConsoleError::BadRequest(
+            "the pool differs from what the filter selects now · 抽查对象库与筛选条件不一致".into(),
+        ));
+    }
+    let allowed = eligible_roster(cx, state);
+    if let Some(u) = canonical.roster.iter().find(|u| !allowed.contains(u)) {
+        return Err(ConsoleError::BadRequest(format!(
+            "{u} is not an inspector of your units · 不是本辖区执法人员"
+        )));
+    }
+    Ok(())
+}
+
+fn result_table(state: &AppState, cx: &Console, result: &DrawResult, plans: &[Plan]) -> Markup {
+    html! {
+        table #draw-result {
+            thead { tr { th { "#" } th { (cx.t("企业", "Enterprise")) } th { (cx.t("执法人员", "Inspectors")) } th { (cx.t("检查计划", "Plan")) } } }
+            tbody {
+                @for (i, a) in result.assignments.iter().enumerate() {
+                    tr data-enterprise=(a.enterprise) data-inspectors=(a.inspectors.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(",")) {
+                        td { (i + 1) }
+                        td { (enterprise_name(state, &a.enterprise)) " (" (a.enterprise) ")" }
+                        td { @for u in &a.inspectors { (user_name(state, u)) " (" (u) ") " } }
+                        td.mono.plan-id { @if let Some(p) = plans.get(i) { (p.id) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn draw_facts(cx: &Console, result: &DrawResult) -> Markup {
+    html! {
+        table {
+            tr { th { (cx.t("随机种子", "Seed")) } td.mono #seed { (result.seed) } }
+            tr { th { (cx.t("输入摘要 SHA-256", "Input digest (SHA-256)")) } td.mono #digest { (result.input_digest) } }
+            tr { th { (cx.t("算法", "Algorithm")) } td.mono { (result.algorithm) } }
+            tr { th { (cx.t("抽查编号", "Draw id")) } td.mono #draw-id { (result.draw_id()) } }
+        }
+    }
+}
+
+fn refused(cx: &Console, message: String) -> Response {
+    let body = html! {
+        p.error role="alert" { (cx.t("无法抽取：", "The draw cannot be made: ")) (message) }
+        p { a href="/console/draws" { (cx.t("返回", "Back")) } }
+    };
+    let mut resp = page(cx, "draws", cx.t("抽查未完成", "Draw refused"), body).into_response();
+    *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    resp
+}
+
+/// `POST /console/draws/run`: runs the draw and shows it, not yet sealed.
+pub async fn run(
+    State(state): State<AppState>,
+    cx: Console,
+    body: Bytes,
+) -> ConsoleResult<Response> {
+    let form = FormData::parse_bytes(&body);
+    cx.check_csrf(&form)?;
+    let input = input_from_form(&cx, &state, &form)?;
+    let result = match run_draw(&input) {
+        Ok(r) => r,
+        Err(e) => return Ok(refused(&cx, e.to_string())),
+    };
+    let due = form.get("due").map(str::to_owned);
+    let digest = result.input_digest.clone();
+    let existing = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> { Ok(plans::draw_by_digest(conn, &digest)?) })
+        .await?;
+    let planned = result.plans(due.as_deref());
+    let body = html! {
+        (draw_facts(&cx, &result))
+        (result_table(&state, &cx, &result, &planned))
+        @if let Some(d) = &existing {
+            p #already-sealed { (cx.t("同一输入的抽查已记录并生成计划：", "A draw with this very input is already recorded and sealed: "))
+                a href={ "/console/draws/" (encode(&d.id)) } { (d.id) } }
+        } @else {
+            form #seal-form method="post" action="/console/draws/seal" {
+                input type="hidden" name="csrf" value=(cx.csrf);
+                input type="hidden" name="input" value=(input.canonical_json());
+                @if let Some(d) = &due { input type="hidden" name="due" value=(d); }
+                button type="submit" { (cx.t("确认并生成密封检查计划", "Seal: create the plans for the drawn inspectors")) }
+            }
+        }
+    };
+    Ok(page(
+        &cx,
+        "draws",
+        cx.t("抽查结果（未密封）", "Draw result (not sealed yet)"),
+        body,
+    )
+    .into_response())
+}
+
+/// `POST /console/draws/seal`: re-runs the draw from its input and records it with its plans.
+pub async fn seal(
+    State(state): State<AppState>,
+    cx: Console,
+    body: Bytes,
+) -> ConsoleResult<Response> {
+    let form = FormData::parse_bytes(&body);
+    cx.check_csrf(&form)?;
+    let input: DrawInput = serde_json::from_str(form.raw("input"))
+        .map_err(|e| ConsoleError::BadRequest(format!("draw input: {e}")))?;
+    check_input(&cx, &state, &input)?;
+    let result = match run_draw(&input) {
+        Ok(r) => r,
+        Err(e) => return Ok(refused(&cx, e.to_string())),
+    };
+    let due = form.get("due").map(str::to_owned);
+    let plans = result.plans(due.as_deref());
+    if let Some(p) = plans
+        .iter()
+        .find(|p| !can_write_plan(&cx.user, p, &state.reference.units))
+    {
+        tracing::warn!(user = %cx.user.id, plan = %p.id, "draw plan outside the user's units");
+        return Err(ConsoleError::NotFound);
+    }
+    let record = DrawRecord {
+        id: result.draw_id(),
+        input: input.canonical(),
+        result,
+        due,
+        drawn_by: cx.user.id.clone(),
+        drawn_at: state.now(),
+    };
+    let id = record.id.clone();
+    state
+        .db
+        .call(move |conn| -> ConsoleResult<()> {
+            let tx = conn.transaction()?;
+            if plans::draw_by_digest(&tx, &record.result.input_digest)?.is_none() {
+                plans::insert_draw(&tx, &record, &plans)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(user = %cx.user.id, draw = %id, "draw sealed");
+    Ok(Redirect::to(&format!("/console/draws/{}", encode(&id))).into_response())
+}
+
+async fn load_visible(
+    state: &AppState,
+    cx: &Console,
+    id: String,
+) -> ConsoleResult<(DrawRecord, Vec<Plan>)> {
+    let (record, plans) = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> {
+            let record = plans::draw(conn, &id)?.ok_or(ConsoleError::NotFound)?;
+            let plans = plans::plans_of_draw(conn, &id)?;
+            Ok((record, plans))
+        })
+        .await?;
+    if !oversees(cx, state, &record.result.unit) {
+        return Err(ConsoleError::NotFound);
+    }
+    Ok((record, plans))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+) -> ConsoleResult<Html<String>> {
+    let (d, plans) = load_visible(&state, &cx, id).await?;
+    let input = &d.input;
+    let body = html! {
+        (draw_facts(&cx, &d.result))
+        table {
+            tr { th { (cx.t("辖区", "Territory")) } td { (super::unit_name(&state, input.filter.unit.as_str())) } }
+            tr { th { (cx.t("行业", "Industries")) } td { @match &input.filter.industries { Some(l) => { @for i in l { (i.label_zh()) " " } }, None => { (cx.t("全部", "all")) } } } }
+            tr { th { (cx.t("监管等级", "Grades")) } td { @match &input.filter.grades { Some(l) => { @for g in l { (name_of(g)) " " } }, None => { (cx.t("全部", "all")) } } } }
+            tr { th { (cx.t("对象库", "Pool")) } td { @for e in &input.pool { (enterprise_name(&state, e)) "; " } } }
+            tr { th { (cx.t("执法人员名录", "Roster")) } td { @for u in &input.roster { (user_name(&state, u)) "; " } } }
+            tr { th { (cx.t("回避", "Conflicts")) } td { @for c in &input.conflicts { (c.inspector) "–" (c.enterprise) "; " } } }
+            tr { th { (cx.t("抽取数 / 每家人数", "Targets / per target")) } td { (input.targets) " / " (input.inspectors_per_target) } }
+            tr { th { (cx.t("检查期限", "Visit by")) } td { (d.due.clone().unwrap_or_default()) } }
+            tr { th { (cx.t("抽取人 / 时间", "Drawn by / at")) } td { (user_name(&state, &d.drawn_by)) " · " (when_secs(d.drawn_at)) } }
+        }
+        h2 { (cx.t("结果与密封检查计划", "Result and sealed plans")) }
+        (result_table(&state, &cx, &d.result, &plans))
+        p {
+            a #rerun href={ "/console/draws/" (encode(&d.id)) "/rerun" } { (cx.t("按记录的输入重新抽取并比对", "Re-run from the recorded input and compare")) }
+            " · "
+            a href={ "/console/draws/" (encode(&d.id)) "/input.json" } { (cx.t("下载抽查输入（JSON，可用文档中的 Python 程序复核）", "Download the input (JSON; re-run it with the documented Python program)")) }
+        }
+    };
+    Ok(page(
+        &cx,
+        "draws",
+        &format!("{} {}", cx.t("抽查", "Draw"), d.id),
+        body,
+    ))
+}
+
+pub async fn input_json(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+) -> ConsoleResult<Response> {
+    let (d, _) = load_visible(&state, &cx, id).await?;
+    let mut resp = (StatusCode::OK, d.input.canonical_json()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    Ok(resp)
+}
+
+fn comparison(
+    state: &AppState,
+    cx: &Console,
+    input: &DrawInput,
+    recorded: Option<&DrawRecord>,
+    plans: &[Plan],
+) -> Markup {
+    match run_draw(input) {
+        Err(e) => {
+            html! { p.bad { (cx.t("无法抽取：", "The draw cannot be made: ")) (e.to_string()) } }
+        }
+        Ok(again) => {
+            let same = recorded.map(|r| r.result == again);
+            html! {
+                (draw_facts(cx, &again))
+                @match same {
+                    Some(true) => p #rerun-verdict.good data-same="true" { (cx.t("重新抽取的结果与记录完全一致。", "The re-run gives exactly the recorded result.")) },
+                    Some(false) => p #rerun-verdict.bad data-same="false" { (cx.t("重新抽取的结果与记录不一致！", "The re-run DIFFERS from the recorded result!")) },
+                    None => p #rerun-verdict.muted { (cx.t("没有以此输入记录的抽查。", "No recorded draw has this input.")) },
+                }
+                (result_table(state, cx, &again, plans))
+                p.muted { (cx.t("算法", "Algorithm")) ": " (ALGORITHM) }
+            }
+        }
+    }
+}
+
+pub async fn rerun(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+) -> ConsoleResult<Html<String>> {
+    let (d, plans) = load_visible(&state, &cx, id).await?;
+    let body = html! {
+        (comparison(&state, &cx, &d.input, Some(&d), &plans))
+        p { a href={ "/console/draws/" (encode(&d.id)) } { (cx.t("返回抽查", "Back to the draw")) } }
+    };
+    Ok(page(
+        &cx,
+        "draws",
+        cx.t("复核抽查", "Re-run of a draw"),
+        body,
+    ))
+}
+
+/// `POST /console/draws/verify`: runs a pasted input and compares with the recorded draw of the
+/// same input, if there is one the user may see.
+pub async fn verify(
+    State(state): State<AppState>,
+    cx: Console,
+    body: Bytes,
+) -> ConsoleResult<Html<String>> {
+    let form = FormData::parse_bytes(&body);
+    cx.check_csrf(&form)?;
+    let input: DrawInput = serde_json::from_str(form.raw("input"))
+        .map_err(|e| ConsoleError::BadRequest(format!("draw input: {e}")))?;
+    let digest = input.digest();
+    let found = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> {
+            Ok(match plans::draw_by_digest(conn, &digest)? {
+                Some(d) => {
+                    let p = plans::plans_of_draw(conn, &d.id)?;
+                    Some((d, p))
+                }
+                None => None,
+            })
+        })
+        .await?
+        .filter(|(d, _)| oversees(&cx, &state, &d.result.unit));
+    let (recorded, plans) = match &found {
+        Some((d, p)) => (Some(d), p.as_slice()),
+        None => (None, &[][..]),
+    };
+    let body = comparison(&state, &cx, &input, recorded, plans);
+    Ok(page(
+        &cx,
+        "draws",
+        cx.t("复核抽查", "Re-run of a draw"),
+        body,
+    ))
+}

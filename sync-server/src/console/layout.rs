@@ -1,0 +1,127 @@
+//! The page shell: head, stylesheet, navigation, language switch and sign-out.
+
+use super::form::encode;
+use super::session::Console;
+use app_core::geo::Timestamp;
+use axum::response::Html;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+const STYLE: &str = r#"
+:root { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif; color: #1d2733; }
+body { margin: 0; background: #f4f6f8; }
+header.top { background: #1f4e79; color: #fff; padding: .5rem 1rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+header.top a { color: #fff; text-decoration: none; padding: .25rem .5rem; border-radius: 3px; }
+header.top a.active, header.top a:hover { background: rgba(255,255,255,.2); }
+header.top .who { margin-left: auto; font-size: .9rem; }
+header.top form { display: inline; }
+main { padding: 1rem; max-width: 1400px; margin: 0 auto; }
+main.narrow { max-width: 28rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 6px; }
+main.narrow label { display: block; margin: .75rem 0; }
+main.narrow input { display: block; width: 100%; padding: .4rem; box-sizing: border-box; }
+table { border-collapse: collapse; width: 100%; background: #fff; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #d5dbe1; padding: .35rem .5rem; text-align: left; vertical-align: top; font-size: .92rem; }
+th { background: #e8edf2; }
+section { background: #fff; padding: .75rem 1rem; margin: 0 0 1rem; border-radius: 6px; }
+form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; background: #fff; padding: .75rem; border-radius: 6px; }
+form.filters label { display: flex; flex-direction: column; font-size: .85rem; }
+.badge { display: inline-block; padding: 0 .4rem; border-radius: 3px; background: #e8edf2; font-size: .85rem; }
+.bad, .overdue { color: #b00020; font-weight: bold; }
+.good { color: #1b7f3b; font-weight: bold; }
+.error { color: #b00020; }
+.muted { color: #667; font-size: .85rem; }
+.mono { font-family: ui-monospace, monospace; font-size: .85rem; word-break: break-all; }
+img.full { max-width: 100%; height: auto; border: 1px solid #ccc; }
+img.thumb { max-width: 160px; max-height: 120px; border: 1px solid #ccc; }
+nav.paging { margin: .5rem 0; display: flex; gap: 1rem; }
+textarea { width: 100%; min-height: 4rem; }
+"#;
+
+/// A page without navigation (sign-in, errors).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// A console page with navigation; `active` names the section (`records`, `hazards`, …).
+pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<String> {
+    let nav = [
+        (
+            "records",
+            "/console/records",
+            cx.t("检查记录", "Inspections"),
+        ),
+        (
+            "hazards",
+            "/console/hazards",
+            cx.t("隐患台账", "Hazard ledger"),
+        ),
+        ("figures", "/console/figures", cx.t("统计", "Figures")),
+        (
+            "draws",
+            "/console/draws",
+            cx.t("双随机抽查", "Random draws"),
+        ),
+        (
+            "publication",
+            "/console/publication",
+            cx.t("一公开", "Publication"),
+        ),
+    ];
+    let back = encode(&cx.path);
+    let other = match cx.lang {
+        super::Lang::Zh => ("en", "English"),
+        super::Lang::En => ("zh", "中文"),
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(cx.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (cx.t("审核控制台", "Console")) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header.top {
+                    strong { (cx.t("审核控制台", "Supervisors' console")) }
+                    @for (key, href, label) in nav {
+                        a href=(href) class=[(key == active).then_some("active")] { (label) }
+                    }
+                    span.who {
+                        (cx.user.name) " (" (cx.user.id) ") · "
+                        a href={ "/console/lang/" (other.0) "?back=" (back) } { (other.1) }
+                        form method="post" action="/console/logout" {
+                            input type="hidden" name="csrf" value=(cx.csrf);
+                            button type="submit" { (cx.t("退出", "Sign out")) }
+                        }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    };
+    Html(markup.into_string())
+}
+
+/// An instant in Asia/Shanghai, `2026-11-23 14:05`.
+pub fn when(t: Timestamp) -> String {
+    t.display_shanghai()
+}
+
+/// Seconds since the epoch in Asia/Shanghai.
+pub fn when_secs(secs: i64) -> String {
+    Timestamp(secs.saturating_mul(1000)).display_shanghai()
+}

@@ -1,0 +1,239 @@
+//! A photo at full size with its capture time, position, camera and SHA-256, and whether the
+//! stored original still hashes to its name (re-computed on every view). A photo is visible to
+//! whoever may read a record that refers to it; to everyone else it answers 404.
+
+use super::exif::{self, PhotoFacts};
+use super::form::encode;
+use super::layout::{page, when};
+use super::query;
+use super::{Console, ConsoleError, ConsoleResult};
+use crate::docstore;
+use crate::state::AppState;
+use app_core::access::can_read_record;
+use app_core::evidence::{PhotoRef, Sha256Hex};
+use app_core::geo::Timestamp;
+use app_core::ids::UserId;
+use app_core::inspection::{Inspection, SignOutcome};
+use app_core::user::User;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::html;
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+fn blob_path(root: &std::path::Path, sha: &Sha256Hex) -> PathBuf {
+    root.join(&sha.as_str()[..2]).join(sha.as_str())
+}
+
+/// The records referring to `sha` that `user` may read.
+fn readable_records(
+    conn: &Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    sha: &str,
+) -> ConsoleResult<Vec<String>> {
+    let ids = conn
+        .prepare_cached("SELECT doc_id FROM doc_photos WHERE sha256 = ?1 ORDER BY doc_id")?
+        .query_map([sha], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(scope) = query::scope(conn, reference, &id)?
+            && can_read_record(user, &scope, &reference.units)
+        {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Where a record uses the photo: (what, linked at, linked by).
+fn uses(record: &Inspection, sha: &Sha256Hex) -> Vec<(String, Timestamp, UserId)> {
+    let mut out = Vec::new();
+    let mut push = |what: String, p: &PhotoRef| out.push((what, p.added_at, p.added_by.clone()));
+    for (item, r) in &record.results {
+        if let Some(p) = r.photos.get(sha) {
+            push(format!("检查项 item {item}"), p);
+        }
+    }
+    for h in record.hazards.values() {
+        if let Some(p) = h.photos.get(sha) {
+            push(format!("隐患 hazard {}", h.description), p);
+        }
+        for (rid, ri) in &h.reinspections {
+            if let Some(p) = ri.photos.get(sha) {
+                push(format!("复查 re-inspection {rid}"), p);
+            }
+        }
+    }
+    if let Some(a) = &record.arrival
+        && &a.entrance_photo == sha
+    {
+        out.push((
+            "四不两直入口照片 entrance photo".into(),
+            a.at,
+            record.created_by.clone(),
+        ));
+    }
+    for s in record.signatures.values() {
+        if let SignOutcome::Signed { image } = &s.outcome
+            && image == sha
+        {
+            out.push((
+                format!("签名 signature {}", s.name),
+                s.at,
+                record.created_by.clone(),
+            ));
+        }
+    }
+    out
+}
+
+/// The result of re-hashing the stored original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HashCheck {
+    Matches,
+    Differs(String),
+    NotUploaded,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(raw): Path<String>,
+) -> ConsoleResult<Html<String>> {
+    let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
+    let wanted = cx.query.get("record").map(str::to_owned);
+    let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
+    let (records, record, size) = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> {
+            let records = readable_records(conn, &reference, &user, &key)?;
+            let Some(first) = records.first() else {
+                return Err(ConsoleError::NotFound);
+            };
+            let chosen = wanted
+                .filter(|w| records.contains(w))
+                .unwrap_or_else(|| first.clone());
+            let record = docstore::load(conn, &chosen)?
+                .map(|s| s.doc.record().clone())
+                .ok_or(ConsoleError::NotFound)?;
+            let size: Option<i64> = conn
+                .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
+                .query_row([&key], |r| r.get(0))
+                .ok();
+            Ok((records, record, size))
+        })
+        .await?;
+    let path = blob_path(&state.blobs, &sha);
+    let expected = sha.clone();
+    let held = size.is_some();
+    let (check, facts) = tokio::task::spawn_blocking(move || -> (HashCheck, PhotoFacts) {
+        if !held {
+            return (HashCheck::NotUploaded, PhotoFacts::default());
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let found = Sha256Hex::from_digest(&Sha256::digest(&bytes));
+                let check = if found == expected {
+                    HashCheck::Matches
+                } else {
+                    HashCheck::Differs(found.to_string())
+                };
+                (check, exif::read(&bytes))
+            }
+            Err(_) => (HashCheck::Differs("—".into()), PhotoFacts::default()),
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("hash task: {e}"))?;
+    let uses = uses(&record, &sha);
+    let body = html! {
+        section #photo {
+            table {
+                tr { th { "SHA-256" } td.mono #sha256 { (sha) } }
+                tr { th { (cx.t("原件校验", "Original check")) } td #hash-check data-check=(match &check { HashCheck::Matches => "match", HashCheck::Differs(_) => "mismatch", HashCheck::NotUploaded => "missing" }) {
+                    @match &check {
+                        HashCheck::Matches => span.good { (cx.t("一致：存储的原件与 SHA-256 相符", "Matches: the stored original hashes to its SHA-256")) },
+                        HashCheck::Differs(found) => span.bad { (cx.t("不一致：存储的原件已被改动或损坏，计算值 ", "MISMATCH: the stored original was altered or damaged; it hashes to ")) span.mono { (found) } },
+                        HashCheck::NotUploaded => span.muted { (cx.t("原件尚未从平板上传", "The original has not been uploaded from the tablet yet")) },
+                    }
+                } }
+                @if let Some(s) = size { tr { th { (cx.t("大小", "Size")) } td { (s) " bytes" } } }
+                tr { th { (cx.t("拍摄时间（相机）", "Captured (camera clock)")) } td #taken-at { (facts.taken_at.clone().unwrap_or_else(|| "—".into())) } }
+                tr { th { (cx.t("拍摄位置", "Position")) } td #position {
+                    @if let Some((lat, lon)) = facts.gps { (format!("{lat:.6}, {lon:.6}")) @if let Some(a) = facts.altitude_m { " · " (format!("{a:.0}")) " m" } }
+                    @else { "—" }
+                } }
+                tr { th { (cx.t("相机", "Camera")) } td #camera { (facts.camera.clone().unwrap_or_else(|| "—".into())) } }
+                tr { th { (cx.t("所属记录", "Record")) } td {
+                    @for id in &records { a href={ "/console/records/" (encode(id)) } { (id) } " " }
+                } }
+                @for (what, at, by) in &uses {
+                    tr { th { (cx.t("用途", "Used as")) } td { (what) " · " (cx.t("平板记录于", "linked on the tablet at")) " " (when(*at)) " · " (by) } }
+                }
+            }
+            @if held {
+                a href={ "/console/photos/" (sha) "/original" } {
+                    img.full #original src={ "/console/photos/" (sha) "/original" } alt=(sha);
+                }
+            }
+        }
+    };
+    Ok(page(&cx, "records", cx.t("照片", "Photo"), body))
+}
+
+fn content_type(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// The original's bytes, unchanged.
+pub async fn original(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(raw): Path<String>,
+) -> ConsoleResult<Response> {
+    let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
+    let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
+    let held = state
+        .db
+        .call(move |conn| -> ConsoleResult<bool> {
+            if readable_records(conn, &reference, &user, &key)?.is_empty() {
+                return Err(ConsoleError::NotFound);
+            }
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
+                .exists([&key])?)
+        })
+        .await?;
+    if !held {
+        return Err(ConsoleError::NotFound);
+    }
+    let path = blob_path(&state.blobs, &sha);
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(|e| anyhow::anyhow!("read task: {e}"))?
+        .map_err(|_| ConsoleError::NotFound)?;
+    let mut resp = (StatusCode::OK, bytes.clone()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&bytes)),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    Ok(resp)
+}

@@ -1,0 +1,341 @@
+//! Queries over the console's index (`index.rs`): the filtered, keyset-paged record list, the
+//! hazard ledger, the facts the figures are computed from, and the scope of a record for the
+//! access rules. Plain functions over a connection, so tests and benchmarks call them directly.
+
+use crate::reference::ReferenceData;
+use app_core::access::RecordScope;
+use app_core::figures::{HazardFacts, RecordFacts};
+use app_core::geo::{Day, SHANGHAI, Timestamp};
+use app_core::hazard::Hazard;
+use app_core::ids::{UnitId, UserId};
+use app_core::inspection::InspectionStatus;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+
+/// The first instant (UTC ms) of `day` in Asia/Shanghai.
+pub fn day_start_ms(day: Day) -> i64 {
+    let t = day.0.midnight().assume_offset(SHANGHAI);
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Filters of the record list. `units` is the set of units searched (a subtree the user may
+/// read); the others are optional.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub units: Vec<String>,
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub enterprise: Option<String>,
+    pub inspector: Option<String>,
+}
+
+/// Where a page starts: after this (visit_at, id), in descending order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub visit_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (t, id) = s.split_once('~')?;
+        Some(Self {
+            visit_at: t.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+
+    pub fn to_param(&self) -> String {
+        format!("{}~{}", self.visit_at, self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: String,
+    pub unit: String,
+    pub kind: String,
+    pub status: String,
+    pub enterprise_id: String,
+    pub enterprise_name: String,
+    pub inspectors: String,
+    pub visit_at: i64,
+    pub review_decision: Option<String>,
+    pub review_comment: Option<String>,
+    pub hazards: i64,
+}
+
+fn where_clause(f: &RecordFilter) -> (String, Vec<Value>) {
+    let mut clauses = vec!["r.unit IN (SELECT value FROM json_each(?))".to_owned()];
+    let mut params = vec![Value::Text(
+        serde_json::to_string(&f.units).expect("strings serialise"),
+    )];
+    if let Some(d) = f.from {
+        clauses.push("r.visit_at >= ?".into());
+        params.push(Value::Integer(day_start_ms(d)));
+    }
+    if let Some(d) = f.to {
+        clauses.push("r.visit_at < ?".into());
+        params.push(Value::Integer(day_start_ms(d.plus_days(1))));
+    }
+    for (column, value) in [
+        ("r.kind", &f.kind),
+        ("r.status", &f.status),
+        ("r.enterprise_id", &f.enterprise),
+    ] {
+        if let Some(v) = value {
+            clauses.push(format!("{column} = ?"));
+            params.push(Value::Text(v.clone()));
+        }
+    }
+    if let Some(u) = &f.inspector {
+        clauses.push("r.id IN (SELECT doc_id FROM doc_inspectors WHERE user_id = ?)".into());
+        params.push(Value::Text(u.clone()));
+    }
+    (clauses.join(" AND "), params)
+}
+
+/// One page of records, newest visit first, and the cursor of the next page if there is one.
+pub fn list_records(
+    conn: &Connection,
+    f: &RecordFilter,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> rusqlite::Result<(Vec<RecordRow>, Option<Cursor>)> {
+    let (mut clause, mut params) = where_clause(f);
+    if let Some(c) = after {
+        clause.push_str(" AND (r.visit_at, r.id) < (?, ?)");
+        params.push(Value::Integer(c.visit_at));
+        params.push(Value::Text(c.id.clone()));
+    }
+    params.push(Value::Integer(limit as i64 + 1));
+    let sql = format!(
+        "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name, r.inspectors,
+                r.visit_at, r.review_decision, r.review_comment, r.hazards
+         FROM console_records r WHERE {clause}
+         ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt
+        .query_map(params_from_iter(params), |r| {
+            Ok(RecordRow {
+                id: r.get(0)?,
+                unit: r.get(1)?,
+                kind: r.get(2)?,
+                status: r.get(3)?,
+                enterprise_id: r.get(4)?,
+                enterprise_name: r.get(5)?,
+                inspectors: r.get(6)?,
+                visit_at: r.get(7)?,
+                review_decision: r.get(8)?,
+                review_comment: r.get(9)?,
+                hazards: r.get(10)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| Cursor {
+            visit_at: r.visit_at,
+            id: r.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// How many records match the filter.
+pub fn count_records(conn: &Connection, f: &RecordFilter) -> rusqlite::Result<i64> {
+    let (clause, params) = where_clause(f);
+    conn.prepare_cached(&format!(
+        "SELECT count(*) FROM console_records r WHERE {clause}"
+    ))?
+    .query_row(params_from_iter(params), |r| r.get(0))
+}
+
+/// What the access rules need of stored record `id`: its unit, inspectors and plan's
+/// assignees (from `docs`, `doc_inspectors` and the plans). `None` if it is not stored.
+pub fn scope(
+    conn: &Connection,
+    reference: &ReferenceData,
+    id: &str,
+) -> rusqlite::Result<Option<RecordScope>> {
+    let row: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT unit, plan FROM docs WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((unit, plan)) = row else {
+        return Ok(None);
+    };
+    let inspectors = conn
+        .prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?
+        .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let assigned = match plan {
+        Some(p) => crate::plans::find(conn, reference, &p)?
+            .map(|p| p.assigned)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Ok(Some(RecordScope {
+        unit: UnitId::new(unit),
+        inspectors,
+        assigned,
+    }))
+}
+
+/// Filters of the hazard ledger.
+#[derive(Debug, Clone, Default)]
+pub struct HazardFilter {
+    pub units: Vec<String>,
+    /// Registered on or after / on or before.
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub level: Option<String>,
+    pub stage: Option<String>,
+    pub enterprise: Option<String>,
+    /// Only overdue hazards as of `today`.
+    pub overdue: bool,
+    /// Only hazards listed for supervision (挂牌督办).
+    pub supervised: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HazardRow {
+    pub record_id: String,
+    pub unit: String,
+    pub enterprise_id: String,
+    pub enterprise_name: String,
+    pub hazard: Hazard,
+}
+
+/// Hazards matching the filter, by registration date (newest first), then record and id.
+pub fn list_hazards(
+    conn: &Connection,
+    f: &HazardFilter,
+    today: Day,
+) -> rusqlite::Result<Vec<HazardRow>> {
+    let mut clauses = vec!["h.unit IN (SELECT value FROM json_each(?))".to_owned()];
+    let mut params = vec![Value::Text(
+        serde_json::to_string(&f.units).expect("strings serialise"),
+    )];
+    if let Some(d) = f.from {
+        clauses.push("h.registered_on >= ?".into());
+        params.push(Value::Text(d.to_string()));
+    }
+    if let Some(d) = f.to {
+        clauses.push("h.registered_on <= ?".into());
+        params.push(Value::Text(d.to_string()));
+    }
+    for (column, value) in [
+        ("h.level", &f.level),
+        ("h.stage", &f.stage),
+        ("h.enterprise_id", &f.enterprise),
+    ] {
+        if let Some(v) = value {
+            clauses.push(format!("{column} = ?"));
+            params.push(Value::Text(v.clone()));
+        }
+    }
+    if f.overdue {
+        // A fast pre-filter; app-core's `Hazard::is_overdue` decides below.
+        clauses.push("h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < ?".into());
+        params.push(Value::Text(today.to_string()));
+    }
+    if f.supervised {
+        clauses.push("h.supervised = 1".into());
+    }
+    let sql = format!(
+        "SELECT h.record_id, h.unit, h.enterprise_id, h.enterprise_name, h.hazard
+         FROM console_hazards h WHERE {}
+         ORDER BY h.registered_on DESC, h.record_id, h.hazard_id",
+        clauses.join(" AND ")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(params), |r| {
+            let json: String = r.get(4)?;
+            let hazard: Hazard = serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    4,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?;
+            Ok(HazardRow {
+                record_id: r.get(0)?,
+                unit: r.get(1)?,
+                enterprise_id: r.get(2)?,
+                enterprise_name: r.get(3)?,
+                hazard,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| !f.overdue || r.hazard.is_overdue(today))
+        .collect())
+}
+
+/// The facts app-core's figures are computed from: the records of `units` whose visit lies in
+/// The facts app-core's figures are computed from: the records of `units` whose visit lies in
+/// the period, with their hazards (overdue judged as of `today`). One query over the index.
+pub fn record_facts(
+    conn: &Connection,
+    units: &[String],
+    from: Day,
+    to: Day,
+    today: Day,
+) -> rusqlite::Result<Vec<RecordFacts>> {
+    let units_json = serde_json::to_string(units).expect("strings serialise");
+    let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, r.unit, r.kind, r.status, r.visit_at, h.hazard
+         FROM console_records r LEFT JOIN console_hazards h ON h.record_id = r.id
+         WHERE r.unit IN (SELECT value FROM json_each(?1)) AND r.visit_at >= ?2 AND r.visit_at < ?3
+         ORDER BY r.id",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![units_json, start, end])?;
+    let mut out: Vec<RecordFacts> = Vec::new();
+    let mut last_id = String::new();
+    // Whether the current record was readable (unknown kinds or statuses are skipped whole).
+    let mut current = false;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        if id != last_id {
+            last_id = id;
+            current = false;
+            let kind: String = r.get(2)?;
+            let status: String = r.get(3)?;
+            let (Some(kind), Some(status)) = (
+                super::i18n::kind_from_str(&kind),
+                InspectionStatus::parse(&status),
+            ) else {
+                continue;
+            };
+            out.push(RecordFacts {
+                unit: UnitId::new(r.get::<_, String>(1)?),
+                kind,
+                status,
+                visit_day: Timestamp(r.get(4)?).shanghai_date(),
+                hazards: Vec::new(),
+            });
+            current = true;
+        }
+        let hazard: Option<String> = r.get(5)?;
+        if let (true, Some(json), Some(f)) = (current, hazard, out.last_mut())
+            && let Ok(h) = serde_json::from_str::<Hazard>(&json)
+        {
+            f.hazards.push(HazardFacts {
+                level: h.level,
+                stage: h.stage,
+                overdue: h.is_overdue(today),
+                supervised: h.supervision.is_some(),
+            });
+        }
+    }
+    Ok(out)
+}

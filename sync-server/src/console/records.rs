@@ -1,0 +1,572 @@
+//! The inspection list (filters, keyset paging), one record in full, and the review decision.
+
+use super::form::{FormData, encode};
+use super::i18n::{Lang, kind_from_str, kind_str};
+use super::layout::{page, when};
+use super::query::{self, Cursor, RecordFilter};
+use super::{Console, ConsoleError, ConsoleResult, day_param, searched_units, unit_name};
+use crate::docstore::{self, SERVER_DEVICE};
+use crate::state::AppState;
+use app_core::access::{can_read_record, can_review_record};
+use app_core::document::{ChangeEntry, Conflict};
+use app_core::evidence::PhotoRef;
+use app_core::geo::Timestamp;
+use app_core::ids::DeviceId;
+use app_core::inspection::{
+    Command, Context, Inspection, InspectionStatus, ReviewDecision, SignOutcome, Signer,
+};
+use app_core::kind::InspectionKind;
+use app_core::signing::Amendments;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use std::collections::BTreeSet;
+
+/// Records per page.
+pub const PAGE_SIZE: usize = 50;
+
+pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
+    let (units, chosen_unit) = searched_units(&cx, &state);
+    let filter = RecordFilter {
+        units,
+        from: day_param(&cx, "from"),
+        to: day_param(&cx, "to"),
+        kind: cx.query.get("kind").map(str::to_owned),
+        status: cx.query.get("status").map(str::to_owned),
+        enterprise: cx.query.get("enterprise").map(str::to_owned),
+        inspector: cx.query.get("inspector").map(str::to_owned),
+    };
+    let after = cx.query.get("after").and_then(Cursor::parse);
+    let f = filter.clone();
+    let (rows, next, total) = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> {
+            let (rows, next) = query::list_records(conn, &f, after.as_ref(), PAGE_SIZE)?;
+            let total = query::count_records(conn, &f)?;
+            Ok((rows, next, total))
+        })
+        .await?;
+    let lang = cx.lang;
+    let readable = super::readable_units(&cx, &state);
+    let subtree: BTreeSet<&str> = readable.iter().map(|u| u.id.as_str()).collect();
+    let enterprises: Vec<_> = state
+        .reference
+        .enterprises
+        .iter()
+        .filter(|e| subtree.contains(e.unit.as_str()))
+        .collect();
+    let inspectors: Vec<_> = state
+        .reference
+        .users
+        .iter()
+        .filter(|u| u.is_inspector() && subtree.contains(u.unit.as_str()))
+        .collect();
+    let keep = cx.query.query_without(&["after", "lang"]);
+    let selected = |key: &str, value: &str| cx.query.get(key) == Some(value);
+    let body = html! {
+        @if readable.is_empty() {
+            p.muted { (cx.t("管理员维护基础数据，不查阅执法记录。", "Admins maintain reference data and do not read enforcement records.")) }
+        }
+        form.filters method="get" action="/console/records" {
+            label { (cx.t("单位", "Unit"))
+                select name="unit" {
+                    option value="" { (cx.t("全部", "All")) }
+                    @for u in &readable {
+                        option value=(u.id) selected[chosen_unit.as_deref() == Some(u.id.as_str())] { (u.name) }
+                    }
+                }
+            }
+            label { (cx.t("检查日期自", "Visit from")) input type="date" name="from" value=[cx.query.get("from")]; }
+            label { (cx.t("至", "to")) input type="date" name="to" value=[cx.query.get("to")]; }
+            label { (cx.t("检查类型", "Kind"))
+                select name="kind" {
+                    option value="" { (cx.t("全部", "All")) }
+                    @for k in InspectionKind::ALL {
+                        @let v = kind_str(k);
+                        option value=(v) selected[selected("kind", &v)] { (lang.kind(k)) }
+                    }
+                }
+            }
+            label { (cx.t("状态", "Status"))
+                select name="status" {
+                    option value="" { (cx.t("全部", "All")) }
+                    @for s in InspectionStatus::ALL {
+                        option value=(s.as_str()) selected[selected("status", s.as_str())] { (lang.status(s)) }
+                    }
+                }
+            }
+            label { (cx.t("企业", "Enterprise"))
+                select name="enterprise" {
+                    option value="" { (cx.t("全部", "All")) }
+                    @for e in &enterprises {
+                        option value=(e.id) selected[selected("enterprise", e.id.as_str())] { (e.name) }
+                    }
+                }
+            }
+            label { (cx.t("执法人员", "Inspector"))
+                select name="inspector" {
+                    option value="" { (cx.t("全部", "All")) }
+                    @for u in &inspectors {
+                        option value=(u.id) selected[selected("inspector", u.id.as_str())] { (u.name) }
+                    }
+                }
+            }
+            button type="submit" { (cx.t("筛选", "Filter")) }
+        }
+        p.muted #total { (cx.t("共", "Total: ")) span #total-count { (total) } (cx.t(" 条记录", " records")) }
+        table #records {
+            thead { tr {
+                th { (cx.t("检查时间", "Visit")) }
+                th { (cx.t("企业", "Enterprise")) }
+                th { (cx.t("类型", "Kind")) }
+                th { (cx.t("状态", "Status")) }
+                th { (cx.t("执法人员", "Inspectors")) }
+                th { (cx.t("单位", "Unit")) }
+                th { (cx.t("隐患", "Hazards")) }
+                th { (cx.t("审核意见", "Review")) }
+            } }
+            tbody {
+                @for r in &rows {
+                    tr data-record=(r.id) {
+                        td { a href={ "/console/records/" (encode(&r.id)) } { (when(Timestamp(r.visit_at))) } }
+                        td { a href={ "/console/records/" (encode(&r.id)) } { (r.enterprise_name) } }
+                        td { (kind_from_str(&r.kind).map(|k| lang.kind(k)).unwrap_or(&r.kind)) }
+                        td { (InspectionStatus::parse(&r.status).map(|s| lang.status(s)).unwrap_or(&r.status)) }
+                        td { (r.inspectors) }
+                        td { (unit_name(&state, &r.unit)) }
+                        td { (r.hazards) }
+                        td { @if let Some(c) = &r.review_comment { (c) } }
+                    }
+                }
+            }
+        }
+        nav.paging {
+            @if cx.query.get("after").is_some() {
+                a href={ "/console/records?" (keep) } { (cx.t("« 第一页", "« First page")) }
+            }
+            @if let Some(n) = &next {
+                a #next-page href={ "/console/records?" (keep) @if !keep.is_empty() { "&" } "after=" (encode(&n.to_param())) } { (cx.t("下一页 »", "Next page »")) }
+            }
+        }
+    };
+    Ok(page(&cx, "records", cx.t("检查记录", "Inspections"), body))
+}
+
+/// Everything the record page shows, read under the database lock.
+struct RecordView {
+    record: Inspection,
+    conflicts: Vec<Conflict>,
+    history: Vec<ChangeEntry>,
+    /// Per signed version: the verified amendments, or why verification failed.
+    versions: Vec<(String, Result<Amendments, String>)>,
+    /// Photos whose original the server holds.
+    held: BTreeSet<String>,
+    can_review: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+) -> ConsoleResult<Html<String>> {
+    let reference = state.reference.clone();
+    let user = cx.user.clone();
+    let view = state
+        .db
+        .call(move |conn| -> ConsoleResult<RecordView> {
+            let scope = query::scope(conn, &reference, &id)?.ok_or(ConsoleError::NotFound)?;
+            if !can_read_record(&user, &scope, &reference.units) {
+                return Err(ConsoleError::NotFound);
+            }
+            let mut stored = docstore::load(conn, &id)?.ok_or(ConsoleError::NotFound)?;
+            let doc = &mut stored.doc;
+            let record = doc.record().clone();
+            let ids: Vec<String> = record.signed_versions.keys().cloned().collect();
+            let versions = ids
+                .into_iter()
+                .map(|v| {
+                    let a = doc.amendments(&v).map_err(|e| e.to_string());
+                    (v, a)
+                })
+                .collect();
+            let mut held = BTreeSet::new();
+            let mut stmt = conn.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
+            for sha in record.photo_digests() {
+                if stmt.exists([sha.as_str()])? {
+                    held.insert(sha.to_string());
+                }
+            }
+            Ok(RecordView {
+                conflicts: doc.conflicts(),
+                history: doc.history(),
+                versions,
+                held,
+                can_review: can_review_record(&user, &scope, &reference.units),
+                record,
+            })
+        })
+        .await?;
+    Ok(render_record(&state, &cx, &view))
+}
+
+fn photo_links(rid: &str, photos: &[&PhotoRef], held: &BTreeSet<String>, lang: Lang) -> Markup {
+    html! {
+        @for p in photos {
+            a.photo href={ "/console/photos/" (p.sha256) "?record=" (encode(rid)) } title=(p.sha256) {
+                @if held.contains(p.sha256.as_str()) {
+                    img.thumb src={ "/console/photos/" (p.sha256) "/original" } alt=(p.sha256) loading="lazy";
+                } @else {
+                    span.badge { (lang.t("照片未上传", "photo not uploaded")) " " (p.sha256.as_str()[..12]) "…" }
+                }
+            }
+            " "
+        }
+    }
+}
+
+fn conflict_text(c: &Conflict, lang: Lang) -> String {
+    match c {
+        Conflict::Answer {
+            item,
+            values,
+            chosen,
+        } => format!(
+            "{} {item}: {} → {}",
+            lang.t("检查项答案冲突", "Answer conflict on"),
+            values
+                .iter()
+                .map(|a| lang.answer(Some(*a)))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            lang.answer(Some(*chosen))
+        ),
+        Conflict::Status { values, chosen } => format!(
+            "{}: {} → {}",
+            lang.t("状态冲突", "Status conflict"),
+            values
+                .iter()
+                .map(|s| lang.status(*s))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            lang.status(*chosen)
+        ),
+        Conflict::HazardStage {
+            hazard,
+            values,
+            chosen,
+        } => format!(
+            "{} {hazard}: {} → {}",
+            lang.t("隐患阶段冲突", "Hazard stage conflict on"),
+            values
+                .iter()
+                .map(|s| lang.stage(*s))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            lang.stage(*chosen)
+        ),
+        Conflict::Field { path, values } => format!(
+            "{} {path}: {}",
+            lang.t("字段冲突", "Field conflict on"),
+            values.join(" / ")
+        ),
+        Conflict::Invalid { reason } => format!(
+            "{}: {reason}",
+            lang.t("合并后违反规则", "Merged state breaks a rule")
+        ),
+    }
+}
+
+fn change_row(c: &ChangeEntry, cx: &Console) -> Markup {
+    html! {
+        tr {
+            td { (super::layout::when_secs(c.time)) }
+            @if let Some(n) = &c.note {
+                td { (n.by) } td { (n.device) } td { (n.command) }
+            } @else {
+                td colspan="3" { (cx.t("（无说明）", "(no note)")) }
+            }
+            td.mono { (c.hash.get(..12).unwrap_or(&c.hash)) }
+        }
+    }
+}
+
+fn render_record(state: &AppState, cx: &Console, v: &RecordView) -> Html<String> {
+    let r = &v.record;
+    let lang = cx.lang;
+    let rid = r.id.as_str();
+    let template = state.reference.templates.get(&r.template);
+    let today = super::today(state);
+    let body = html! {
+        section #summary {
+            table {
+                tr { th { (cx.t("记录编号", "Record")) } td.mono { (rid) } }
+                tr { th { (cx.t("企业", "Enterprise")) } td { (r.enterprise.name) " · " (r.enterprise.uscc.as_str()) " · " (r.enterprise.address) } }
+                tr { th { (cx.t("检查类型", "Kind")) } td { (lang.kind(r.kind)) } }
+                tr { th { (cx.t("状态", "Status")) } td #status data-status=(r.status.as_str()) { (lang.status(r.status)) } }
+                tr { th { (cx.t("单位", "Unit")) } td { (unit_name(state, r.unit.as_str())) } }
+                tr { th { (cx.t("检查计划", "Plan")) } td { @if let Some(p) = &r.plan { (p) } @else { "—" } } }
+                tr { th { (cx.t("检查表", "Checklist")) } td { (template.map(|t| t.name.clone()).unwrap_or_default()) " (" (r.template) ")" } }
+                tr { th { (cx.t("创建", "Created")) } td { (when(r.created_at)) " · " (r.created_by) } }
+                tr { th { (cx.t("现场检查开始", "On site from")) } td { @if let Some(t) = r.started_at { (when(t)) } } }
+                tr { th { (cx.t("完成", "Completed")) } td { @if let Some(t) = r.completed_at { (when(t)) } } }
+                tr { th { (cx.t("执法人员", "Inspectors")) } td {
+                    @for i in r.inspectors.values() { (i.name) " (" (cx.t("执法证号", "certificate")) " " (i.certificate.as_str()) ") " }
+                } }
+                tr { th { (cx.t("现场负责人", "Person in charge on site")) } td {
+                    @if let Some(p) = &r.onsite_person { (p.name) " · " (p.position) " · " (p.phone) }
+                } }
+                tr { th { (cx.t("检查场所", "Places")) } td { (r.places) } }
+                tr { th { (cx.t("检查情况", "Findings")) } td { (r.summary) } }
+            }
+        }
+        @if r.kind == InspectionKind::Unannounced || r.arrival.is_some() {
+            section #arrival {
+                h2 { (cx.t("四不两直 到达证明", "Arrival proof (unannounced visit)")) }
+                @if let Some(a) = &r.arrival {
+                    p { (cx.t("到达时间", "Arrived at")) ": " (when(a.at)) " · "
+                        (cx.t("位置", "Position")) ": " (format!("{:.6}, {:.6}", a.position.lat, a.position.lon))
+                        " (" (match a.position.source { app_core::geo::PositionSource::Device => lang.t("设备定位", "device"), app_core::geo::PositionSource::Manual => lang.t("手工输入", "typed in") }) ")" }
+                    p { (cx.t("入口照片", "Entrance photo")) ": " (photo_links(rid, &[&PhotoRef { sha256: a.entrance_photo.clone(), added_at: a.at, added_by: r.created_by.clone() }], &v.held, lang)) }
+                } @else {
+                    p.bad { (cx.t("无到达证明", "No arrival proof")) }
+                }
+                p { (cx.t("未提前通知", "No notice given")) ": " (lang.yes_no(r.attestations.no_notice_given)) " · "
+                    (cx.t("未接受陪同和接待", "No escort accepted")) ": " (lang.yes_no(r.attestations.no_escort_accepted)) }
+            }
+        }
+        section #conflicts {
+            h2 { (cx.t("合并冲突", "Merge conflicts")) }
+            @if v.conflicts.is_empty() {
+                p.good { (cx.t("无冲突", "None")) }
+            } @else {
+                ul { @for c in &v.conflicts { li.bad { (conflict_text(c, lang)) } } }
+            }
+        }
+        section #checklist {
+            h2 { (cx.t("检查项", "Checklist")) }
+            @if let Some(t) = template {
+                @for cat in t.categories_for(r.enterprise.industry) {
+                    h3 { (cat.name) }
+                    table {
+                        thead { tr {
+                            th { (cx.t("编号", "Code")) } th { (cx.t("检查内容", "Requirement")) }
+                            th { (cx.t("依据", "Legal basis")) } th { (cx.t("结果", "Result")) }
+                            th { (cx.t("说明", "Note")) } th { (cx.t("照片", "Photos")) }
+                        } }
+                        tbody {
+                            @for item in &cat.items {
+                                @let res = r.results.get(&item.code);
+                                @let answer = res.and_then(|x| x.answer);
+                                tr data-item=(item.code) {
+                                    td.mono { (item.code) }
+                                    td { (item.text) @if item.is_major_hazard() { " " span.badge.bad { (cx.t("重大隐患项", "major-hazard item")) } } }
+                                    td { @for b in &item.basis { (b.to_string()) br; } }
+                                    td class=[(answer == Some(app_core::inspection::Answer::Fails)).then_some("bad")] { (lang.answer(answer)) }
+                                    td { @if let Some(x) = res { (x.note) } }
+                                    td { @if let Some(x) = res { (photo_links(rid, &x.photos.values().collect::<Vec<_>>(), &v.held, lang)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            } @else {
+                p.error { (cx.t("未找到该记录使用的检查表版本。", "The checklist version of this record is unknown.")) }
+            }
+        }
+        section #hazards {
+            h2 { (cx.t("隐患", "Hazards")) }
+            @if r.hazards.is_empty() { p.muted { (cx.t("未登记隐患", "No hazards registered")) } }
+            @for h in r.hazards.values() {
+                table data-hazard=(h.id) {
+                    tr { th { (cx.t("隐患", "Hazard")) } td { (h.description) " · " (h.place) } }
+                    tr { th { (cx.t("级别", "Level")) } td { (lang.level(h.level)) } }
+                    tr { th { (cx.t("依据", "Legal basis")) } td { @for b in &h.basis { (b.to_string()) " " } } }
+                    tr { th { (cx.t("整改措施", "Measures")) } td { (h.measures) } }
+                    tr { th { (cx.t("阶段", "Stage")) } td { (lang.stage(h.stage)) } }
+                    tr { th { (cx.t("登记日期", "Registered")) } td { (h.registered_on) } }
+                    tr { th { (cx.t("整改期限", "Deadline")) } td {
+                        @if let Some(d) = h.deadline { (d) } @else { "—" }
+                        @if h.is_overdue(today) { " " span.overdue { (cx.t("逾期", "overdue")) } }
+                    } }
+                    tr { th { (cx.t("挂牌督办", "Listed for supervision")) } td {
+                        @if let Some(s) = &h.supervision { (s.level) " · " (s.responsible) " · " (s.listed_on) }
+                        @else if h.missing_required_supervision() { span.bad { (cx.t("重大隐患未挂牌督办", "major hazard not listed")) } }
+                        @else { "—" }
+                    } }
+                    tr { th { (cx.t("复查", "Re-inspections")) } td {
+                        @for (rid2, ri) in &h.reinspections {
+                            div data-reinspection=(rid2) {
+                                (ri.on) " · " (ri.by) " · "
+                                @if ri.passed { span.good { (cx.t("通过", "passed")) } } @else { span.bad { (cx.t("未通过", "failed")) } }
+                                @if let Some(d) = ri.new_deadline { " · " (cx.t("新期限", "new deadline")) " " (d) }
+                                " " (ri.note)
+                            }
+                        }
+                    } }
+                    tr { th { (cx.t("销号日期", "Closed on")) } td { @if let Some(d) = h.closed_on { (d) } } }
+                    tr { th { (cx.t("照片", "Photos")) } td { (photo_links(rid, &h.photos.values().collect::<Vec<_>>(), &v.held, lang)) } }
+                }
+            }
+        }
+        section #signatures {
+            h2 { (cx.t("签名", "Signatures")) }
+            table {
+                @for s in r.signatures.values() {
+                    tr {
+                        td { @match &s.signer { Signer::Inspector(u) => { (cx.t("执法人员", "Inspector")) " " (u) }, Signer::Enterprise => { (cx.t("企业现场负责人", "Enterprise")) } } }
+                        td { (s.name) }
+                        td { @match &s.outcome {
+                            SignOutcome::Signed { image } => { (cx.t("已签字", "Signed")) " " (photo_links(rid, &[&PhotoRef { sha256: image.clone(), added_at: s.at, added_by: r.created_by.clone() }], &v.held, lang)) },
+                            SignOutcome::Refused { witness, note } => { span.bad { (cx.t("拒绝签字", "Refused to sign")) } " · " (cx.t("见证人", "witness")) ": " (witness) " · " (note) },
+                        } }
+                        td { (when(s.at)) }
+                    }
+                }
+            }
+        }
+        section #versions {
+            h2 { (cx.t("签署版本与签署后的修改", "Signed versions and amendments after signing")) }
+            @if v.versions.is_empty() { p.muted { (cx.t("尚无签署版本", "No signed version yet")) } }
+            @for (vid, result) in &v.versions {
+                @let sv = &r.signed_versions[vid];
+                h3 { (vid) " · " (when(sv.at)) " · " (sv.by) }
+                p.mono { "SHA-256 " (sv.content_hash) }
+                @match result {
+                    Ok(a) => {
+                        p.good { (cx.t("签署内容校验一致", "Signed content verifies")) }
+                        @if a.is_empty() {
+                            p { (cx.t("签署后无修改", "No amendments since signing")) }
+                        } @else {
+                            table.amendments {
+                                thead { tr { th { (cx.t("字段", "Field")) } th { (cx.t("签署时", "As signed")) } th { (cx.t("现在", "Now")) } } }
+                                @for f in &a.fields {
+                                    tr { td.mono { (f.path) } td { (f.signed.as_ref().map(|x| x.to_string()).unwrap_or_default()) } td { (f.now.as_ref().map(|x| x.to_string()).unwrap_or_default()) } }
+                                }
+                            }
+                            table { @for c in &a.changes { (change_row(c, cx)) } }
+                        }
+                    },
+                    Err(e) => { p.bad { (cx.t("签署版本校验失败", "Signed version does not verify")) ": " (e) } },
+                }
+            }
+        }
+        section #review {
+            h2 { (cx.t("审核", "Review")) }
+            @if let Some(rv) = &r.review {
+                p #review-decision data-decision=(crate::index::decision_str(rv.decision)) {
+                    @match rv.decision { ReviewDecision::Approved => span.good { (cx.t("审核通过", "Approved")) }, ReviewDecision::Returned => span.bad { (cx.t("已退回", "Returned")) } }
+                    " · " (rv.by) " · " (when(rv.at))
+                }
+                @if !rv.comment.is_empty() { blockquote #review-comment { (rv.comment) } }
+            }
+            @if v.can_review && r.status == InspectionStatus::Submitted {
+                form #review-form method="post" action={ "/console/records/" (encode(rid)) "/review" } {
+                    input type="hidden" name="csrf" value=(cx.csrf);
+                    label { (cx.t("审核意见（退回时必填）", "Comment (required to return)")) textarea name="comment" {} }
+                    button type="submit" name="decision" value="approve" { (cx.t("审核通过", "Approve")) }
+                    " "
+                    button type="submit" name="decision" value="return" { (cx.t("退回", "Return")) }
+                }
+            } @else if r.status != InspectionStatus::Submitted {
+                p.muted { (cx.t("仅已提交的记录可以审核。", "Only submitted records can be reviewed.")) }
+            }
+        }
+        // The lead adds the case-file export (casefile crate) here.
+        section #casefile-export {
+            h2 { (cx.t("电子案卷", "Case file")) }
+            p.muted { (cx.t("电子案卷导出即将提供。", "Case-file export is coming.")) }
+        }
+        section #history {
+            h2 { (cx.t("修改历史", "Change history")) }
+            table {
+                thead { tr { th { (cx.t("时间", "Time")) } th { (cx.t("人员", "By")) } th { (cx.t("设备", "Device")) } th { (cx.t("操作", "Command")) } th { "hash" } } }
+                @for c in &v.history { (change_row(c, cx)) }
+            }
+        }
+    };
+    page(
+        cx,
+        "records",
+        &format!("{} · {}", r.enterprise.name, lang.kind(r.kind)),
+        body,
+    )
+}
+
+/// `POST /console/records/{id}/review`: approve, or return with a comment. The decision is a
+/// `Command::Transition` applied by app-core's rules to the stored document and stored as a
+/// change from the server, which tablets pull at their next sync.
+pub async fn review(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ConsoleResult<Response> {
+    let form = FormData::parse_bytes(&body);
+    cx.check_csrf(&form)?;
+    let to = match form.get("decision") {
+        Some("approve") => InspectionStatus::Approved,
+        Some("return") => InspectionStatus::Returned,
+        _ => {
+            return Err(ConsoleError::BadRequest(
+                "decision must be approve or return · 请选择通过或退回".into(),
+            ));
+        }
+    };
+    let comment = form.get("comment").unwrap_or_default().to_owned();
+    let reference = state.reference.clone();
+    let user = cx.user.clone();
+    let now = Timestamp(state.now().saturating_mul(1000));
+    let rid = id.clone();
+    let outcome = state
+        .db
+        .call(move |conn| -> ConsoleResult<Result<(), String>> {
+            let tx = conn.transaction()?;
+            let scope = query::scope(&tx, &reference, &rid)?.ok_or(ConsoleError::NotFound)?;
+            if !can_read_record(&user, &scope, &reference.units) {
+                return Err(ConsoleError::NotFound);
+            }
+            if !can_review_record(&user, &scope, &reference.units) {
+                return Ok(Err("you may not review this record".into()));
+            }
+            let mut stored = docstore::load(&tx, &rid)?.ok_or(ConsoleError::NotFound)?;
+            let template = reference
+                .templates
+                .get(&stored.doc.record().template)
+                .ok_or_else(|| anyhow::anyhow!("record {rid}: unknown checklist template"))?
+                .clone();
+            let cmd = Command::Transition { to, comment };
+            let context = Context {
+                actor: &user,
+                now,
+                template: &template,
+            };
+            if let Err(e) = stored
+                .doc
+                .apply(&cmd, &context, &DeviceId::from(SERVER_DEVICE))
+            {
+                return Ok(Err(e.to_string()));
+            }
+            docstore::store_update(&tx, &rid, &mut stored.doc, &stored.heads, SERVER_DEVICE)?;
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+        .await?;
+    match outcome {
+        Ok(()) => {
+            tracing::info!(user = %cx.user.id, record = %id, decision = ?to, "record reviewed");
+            Ok(Redirect::to(&format!("/console/records/{}", encode(&id))).into_response())
+        }
+        Err(reason) => {
+            let body = html! {
+                p.error role="alert" { (cx.t("无法执行审核：", "The decision was refused: ")) (reason) }
+                p { a href={ "/console/records/" (encode(&id)) } { (cx.t("返回记录", "Back to the record")) } }
+            };
+            let mut resp =
+                page(&cx, "records", cx.t("审核未完成", "Review refused"), body).into_response();
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Helpers for the console's tests: a tablet record walked to "submitted" with a real photo
+//! uploaded, and a small cookie-keeping HTTP client for the console's pages.
+
+use super::{T0, Tablet, TestServer};
+use app_core::evidence::{PhotoRef, Sha256Hex};
+use app_core::geo::{Day, Position, PositionSource, Timestamp};
+use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage};
+use app_core::ids::{HazardId, InspectionId};
+use app_core::inspection::{
+    Answer, ArrivalProof, Attestations, Command, InspectionStatus, OnsitePerson, SignOutcome,
+    Signature, Signer,
+};
+use app_core::legal::LegalBasis;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+pub fn photo_bytes(name: &str) -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/");
+    std::fs::read(Path::new(dir).join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn transition(to: InspectionStatus) -> Command {
+    Command::Transition {
+        to,
+        comment: String::new(),
+    }
+}
+
+/// Takes a new 四不两直 record of enterprise e-001 on `t` (with `colleague`) through the visit:
+/// arrival proof with `photo` as the entrance photo, every item answered (the first fails,
+/// with `photo` attached and a general hazard ordered), signatures, a signed version, and
+/// submission. Then syncs it and uploads the photo's original from `blobs`.
+pub fn submitted_record(
+    server: &TestServer,
+    t: &Tablet,
+    colleague: &Tablet,
+    id: &str,
+    blobs: &tablet::blobs::BlobStore,
+    photo: &Sha256Hex,
+) {
+    t.new_record(id, &colleague.user);
+    let template = t.template();
+    let photo_ref = PhotoRef {
+        sha256: photo.clone(),
+        added_at: Timestamp(T0 + 3 * 60_000),
+        added_by: t.user.id.clone(),
+    };
+    t.apply(
+        id,
+        Command::SetArrival(ArrivalProof {
+            at: Timestamp(T0 + 2 * 60_000),
+            position: Position::new(32.0935, 118.8056, PositionSource::Device).unwrap(),
+            entrance_photo: photo.clone(),
+        }),
+        2,
+    );
+    t.apply(
+        id,
+        Command::SetAttestations(Attestations {
+            no_notice_given: true,
+            no_escort_accepted: true,
+        }),
+        2,
+    );
+    t.apply(id, transition(InspectionStatus::OnSite), 3);
+    let record = t.record(id);
+    let items: Vec<_> = template
+        .items_for(record.enterprise.industry)
+        .map(|i| i.code.clone())
+        .collect();
+    for (n, item) in items.iter().enumerate() {
+        let answer = if n == 0 {
+            Answer::Fails
+        } else {
+            Answer::Complies
+        };
+        t.apply(
+            id,
+            Command::Answer {
+                item: item.clone(),
+                answer: Some(answer),
+            },
+            4,
+        );
+    }
+    t.apply(
+        id,
+        Command::AddItemPhoto {
+            item: items[0].clone(),
+            photo: photo_ref,
+        },
+        5,
+    );
+    t.apply(
+        id,
+        Command::SetNote {
+            item: items[0].clone(),
+            text: "<b>消防通道堵塞</b> & 未整改".into(),
+        },
+        5,
+    );
+    let hazard = HazardId::from(format!("{id}-h1"));
+    t.apply(
+        id,
+        Command::RegisterHazard(Hazard {
+            id: hazard.clone(),
+            item: Some(items[0].clone()),
+            level: HazardLevel::General,
+            description: "消防通道堵塞".into(),
+            place: "一号车间".into(),
+            basis: vec![LegalBasis::new("安全生产法", "第四十二条")],
+            photos: BTreeMap::new(),
+            measures: String::new(),
+            deadline: None,
+            stage: HazardStage::Registered,
+            supervision: None,
+            registered_on: Day::ymd(2026, 11, 23),
+            reported_on: None,
+            reinspections: BTreeMap::new(),
+            closed_on: None,
+        }),
+        6,
+    );
+    t.apply(
+        id,
+        Command::Hazard {
+            hazard,
+            action: HazardAction::Order {
+                deadline: Day::ymd(2026, 11, 25),
+                measures: "立即清理通道".into(),
+            },
+        },
+        6,
+    );
+    t.apply(
+        id,
+        Command::SetOnsitePerson(OnsitePerson {
+            name: "李明".into(),
+            position: "安全主管".into(),
+            phone: "13800000000".into(),
+        }),
+        7,
+    );
+    for u in [&t.user, &colleague.user] {
+        t.apply(
+            id,
+            Command::Sign(Signature {
+                signer: Signer::Inspector(u.id.clone()),
+                name: u.name.clone(),
+                outcome: SignOutcome::Signed {
+                    image: photo.clone(),
+                },
+                at: Timestamp(T0 + 8 * 60_000),
+            }),
+            8,
+        );
+    }
+    t.apply(
+        id,
+        Command::Sign(Signature {
+            signer: Signer::Enterprise,
+            name: "李明".into(),
+            outcome: SignOutcome::Refused {
+                witness: "社区网格员 刘洋".into(),
+                note: "拒绝签字".into(),
+            },
+            at: Timestamp(T0 + 8 * 60_000),
+        }),
+        8,
+    );
+    t.apply(id, transition(InspectionStatus::Completed), 9);
+    {
+        let cx = t.cx(&template, 10);
+        t.store
+            .lock()
+            .unwrap()
+            .sign(&InspectionId::from(id), "v1", &cx)
+            .unwrap();
+    }
+    t.apply(id, transition(InspectionStatus::Submitted), 11);
+    let report = t.sync();
+    assert_eq!(report.accepted, 1, "{report:?}");
+    let token = t.client.session().unwrap().token.clone();
+    let uploaded = tablet::upload::BlobClient::new(server.url(), token)
+        .with_retries(5, Duration::from_millis(50), Duration::from_millis(500))
+        .upload_pending(&t.store, blobs, |_| {})
+        .unwrap();
+    assert!(uploaded.failed.is_empty(), "{uploaded:?}");
+}
+
+/// A browser-like HTTP client for the console: keeps the session cookie, never follows
+/// redirects (tests look at them).
+pub struct ConsoleClient {
+    base: String,
+    http: reqwest::blocking::Client,
+    cookie: Option<String>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl ConsoleClient {
+    pub fn new(server: &TestServer) -> Self {
+        Self {
+            base: server.url(),
+            http: reqwest::blocking::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    fn page(resp: reqwest::blocking::Response) -> Page {
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp.bytes().unwrap().to_vec();
+        Page {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            location,
+            content_type,
+            bytes,
+        }
+    }
+
+    /// Signs in through the login form; returns the answer (a redirect on success).
+    pub fn sign_in(&mut self, user: &str, password: &str) -> Page {
+        let resp = self
+            .http
+            .post(format!("{}/console/login", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("user={user}&password={password}"))
+            .send()
+            .unwrap();
+        if let Some(c) = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("console_session="))
+        {
+            self.cookie = Some(c.split(';').next().unwrap().to_owned());
+        }
+        Self::page(resp)
+    }
+
+    pub fn get(&self, path: &str) -> Page {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        Self::page(req.send().unwrap())
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> Page {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        Self::page(req.send().unwrap())
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's sign-out form.
+    pub fn csrf(&self) -> String {
+        let body = self.get("/console/records").body;
+        let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        body[at..at + 64].to_owned()
+    }
+}
