@@ -303,7 +303,11 @@ fn renders_are_not_blank_and_draw_the_signature_images() {
         if screenshots {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
             std::fs::create_dir_all(&dir).unwrap();
-            let name = format!("pdf-{}", kind.file_name().trim_end_matches(".pdf"));
+            let name = match kind {
+                FormKind::InspectionRecord => "pdf-inspection-record",
+                FormKind::RectificationOrder => "pdf-rectification-order",
+                FormKind::ReinspectionOpinion => "pdf-reinspection-opinion",
+            };
             poppler(
                 "pdftoppm",
                 &[
@@ -352,4 +356,65 @@ fn forms_for_follows_the_hazard_lifecycle() {
         "责令限期整改指令书.pdf"
     );
     assert_eq!(FormKind::ReinspectionOpinion.title_zh(), "整改复查意见书");
+}
+
+#[test]
+fn long_text_wraps_inside_its_box_and_continues_on_following_pages() {
+    let mut case = on_site_case(&Names::default(), false);
+    let sentences: Vec<String> = (1..=90)
+        .map(|n| format!("第{n}段：抛光车间东侧第{n}号工位除尘管道积尘较厚，未见清扫记录，已当场要求企业安排清理并建立台账。"))
+        .collect();
+    // One unbroken Latin token longer than the line must be cut, not overflow.
+    let long_token = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".repeat(3);
+    let text = format!("{}{long_token}", sentences.concat());
+    case.apply("wang", app_core::inspection::Command::SetSummary { text });
+    let v1 = case.sign("v1");
+    let images = case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    let pdf = render(FormKind::InspectionRecord, &case.input(&v1, &lookup));
+    let path = write("long.pdf", &pdf);
+    let info = poppler("pdfinfo", &[path.to_str().unwrap()]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 3, "{pages} pages");
+    let joined = text_joined(&path);
+    // The cell's text with the page furniture between its parts taken out.
+    let raw = poppler("pdftotext", &["-raw", path.to_str().unwrap(), "-"]);
+    let body: String = squash(
+        &raw.lines()
+            .map(|l| l.trim_start_matches('\u{c}'))
+            .filter(|l| {
+                !(l.starts_with("第 ")
+                    || l.starts_with("内容哈希")
+                    || l.starts_with("现场检查记录（续）")
+                    || l.starts_with("检查情况（续）"))
+            })
+            .collect::<String>(),
+    );
+    for s in &sentences {
+        assert!(body.contains(s.as_str()), "{s} lost");
+    }
+    assert!(joined.contains("检查情况（续）"), "continued label");
+    assert!(joined.contains("现场检查记录（续）"), "continuation header");
+    assert!(joined.contains(&long_token[..40]));
+    // No word extends past the right margin (56 pt) on any page.
+    let bbox = poppler("pdftotext", &["-bbox", path.to_str().unwrap(), "-"]);
+    let mut words = 0;
+    for line in bbox.lines().filter(|l| l.contains("<word")) {
+        let x_max: f32 = line
+            .split("xMax=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(x_max <= 595.28 - 56.0 + 0.5, "overflows the box: {line}");
+        words += 1;
+    }
+    assert!(words > 100);
 }

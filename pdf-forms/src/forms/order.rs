@@ -42,7 +42,7 @@ pub(crate) fn build(
         2.0,
     )?;
     doc.space(4.0);
-    let widths = [0.06, 0.31, 0.24, 0.22, 0.17];
+    let widths = [0.075, 0.295, 0.24, 0.22, 0.17];
     let header = ["序号", "存在的问题", "依据", "整改措施", "整改期限"];
     doc.row(
         &widths
