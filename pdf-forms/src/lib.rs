@@ -19,6 +19,17 @@
 //! file can match the printed hash against the signed version. Dates and times are shown in
 //! Asia/Shanghai (`app_core::geo`).
 //!
+//! Rendering is deterministic: the same input gives the same bytes (no dates or random ids
+//! in the file), so a case file can be re-derived and compared.
+//!
+//! Choices where the record leaves room: a record with several documents of one kind (a new
+//! order after a failed re-inspection) prints the latest number; the opinion refers to the
+//! first order issued. The inspection time runs from `started_at` to `completed_at` (or to
+//! the last signature when the version was signed before completion); the recorder (记录人)
+//! is the record's creator. Signatures are those in the version given (app-core keeps one per
+//! signer), so an opinion shows the signatures captured up to the version it is rendered
+//! from.
+//!
 //! # Fonts
 //!
 //! Text is set in an embedded, subset CJK font with a per-character fallback chain (see

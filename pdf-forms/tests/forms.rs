@@ -418,3 +418,37 @@ fn long_text_wraps_inside_its_box_and_continues_on_following_pages() {
     }
     assert!(words > 100);
 }
+
+#[test]
+fn a_jpeg_signature_image_is_drawn_as_well_as_a_png() {
+    // A real camera JPEG stands in for a signature captured as JPEG.
+    let jpeg = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/photos/Canon_40D.jpg"
+    ))
+    .unwrap();
+    let mut case = on_site_case(&Names::default(), false);
+    let digest = Sha256Hex::of(&jpeg);
+    case.images.insert(digest.clone(), jpeg);
+    let at = case.now();
+    let li = case.li.clone();
+    case.apply(
+        "li",
+        app_core::inspection::Command::Sign(app_core::inspection::Signature {
+            signer: app_core::inspection::Signer::Inspector(li.id.clone()),
+            name: li.name.clone(),
+            outcome: app_core::inspection::SignOutcome::Signed { image: digest },
+            at,
+        }),
+    );
+    let v1 = case.sign("v1");
+    let images = case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    let pdf = render(FormKind::RectificationOrder, &case.input(&v1, &lookup));
+    let path = write("jpeg-signature.pdf", &pdf);
+    let list = poppler("pdfimages", &["-list", path.to_str().unwrap()]);
+    assert!(
+        list.lines().any(|l| l.contains(" jpeg ")),
+        "the JPEG is embedded as DCT:\n{list}"
+    );
+}

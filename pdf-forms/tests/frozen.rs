@@ -68,3 +68,16 @@ fn the_signed_version_renders_the_signed_text_after_later_edits() {
     assert!(joined.contains("赵替身"));
     assert!(!joined.contains(signed_hash.as_str()));
 }
+
+#[test]
+fn the_same_signed_version_renders_to_identical_bytes() {
+    let mut case = on_site_case(&Names::default(), false);
+    let v1 = case.sign("v1");
+    let images = case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    for kind in [FormKind::InspectionRecord, FormKind::RectificationOrder] {
+        let a = render(kind, &case.input(&v1, &lookup));
+        let b = render(kind, &case.input(&v1, &lookup));
+        assert!(a == b, "{kind:?}: two renders differ");
+    }
+}
