@@ -107,6 +107,11 @@ pub fn key(seed: u8) -> SigningKey {
 /// (the enterprise refuses, with a witness), completed and signed as version `v1`. With
 /// `amend`, it is signed on site and the summary is changed afterwards.
 pub fn fixture(photo_names: &[&str], amend: bool) -> Fixture {
+    fixture_with(photo_names.iter().map(|n| photo_bytes(n)).collect(), amend)
+}
+
+/// [`fixture`] with the photos' bytes given.
+pub fn fixture_with(photo_list: Vec<Vec<u8>>, amend: bool) -> Fixture {
     let t = template();
     let (w, l) = (wang(), li());
     let dev = device();
@@ -161,8 +166,7 @@ pub fn fixture(photo_names: &[&str], amend: bool) -> Fixture {
             },
         );
     }
-    for (i, name) in photo_names.iter().enumerate() {
-        let bytes = photo_bytes(name);
+    for (i, bytes) in photo_list.into_iter().enumerate() {
         let sha = Sha256Hex::of(&bytes);
         photos.insert(sha.clone(), bytes);
         let item = if i % 2 == 0 { "T-02" } else { "T-01" };
