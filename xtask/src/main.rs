@@ -16,6 +16,16 @@ use std::time::Instant;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
+/// Debian packages the test suite needs (installed idempotently by `cargo xtask test`):
+/// PDF checks (`pdftotext`, `pdftoppm`), the CJK fonts the documents embed, and the browser
+/// the console's end-to-end tests drive.
+const TEST_APT: &[&str] = &[
+    "poppler-utils",
+    "fonts-wqy-microhei",
+    "fonts-hanazono",
+    "chromium",
+];
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
@@ -79,6 +89,7 @@ fn setup() -> Result<()> {
 
 fn test() -> Result<()> {
     setup()?;
+    ensure_apt(TEST_APT)?;
     let started = Instant::now();
     let steps: [(&str, &[&str]); 4] = [
         ("formatting", &["fmt", "--all", "--check"]),
