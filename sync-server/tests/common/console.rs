@@ -10,6 +10,7 @@ use app_core::inspection::{
     Answer, ArrivalProof, Attestations, Command, InspectionStatus, OnsitePerson, SignOutcome,
     Signature, Signer,
 };
+use app_core::kind::InspectionKind;
 use app_core::legal::LegalBasis;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +40,66 @@ pub fn submitted_record(
     blobs: &tablet::blobs::BlobStore,
     photo: &Sha256Hex,
 ) {
-    t.new_record(id, &colleague.user);
+    submitted_record_of_kind(
+        server,
+        t,
+        colleague,
+        id,
+        blobs,
+        photo,
+        InspectionKind::Unannounced,
+    )
+}
+
+/// [`submitted_record`] of any kind.
+pub fn submitted_record_of_kind(
+    server: &TestServer,
+    t: &Tablet,
+    colleague: &Tablet,
+    id: &str,
+    blobs: &tablet::blobs::BlobStore,
+    photo: &Sha256Hex,
+    kind: InspectionKind,
+) {
+    if kind == InspectionKind::Unannounced {
+        t.new_record(id, &colleague.user);
+    } else {
+        let template = t.template();
+        let enterprise = t
+            .store
+            .lock()
+            .unwrap()
+            .reference::<app_core::enterprise::Enterprise>()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.id.as_str() == "e-002")
+            .unwrap();
+        let record = app_core::inspection::Inspection::new_draft(
+            InspectionId::from(id),
+            kind,
+            enterprise.unit.clone(),
+            (&enterprise).into(),
+            template.reference(),
+            t.user.id.clone(),
+            Timestamp(T0),
+        );
+        t.store
+            .lock()
+            .unwrap()
+            .create_inspection(&record, &template, Timestamp(T0))
+            .unwrap();
+        for u in [&t.user, &colleague.user] {
+            t.apply(
+                id,
+                Command::AddInspector(app_core::inspection::InspectorRef {
+                    user: u.id.clone(),
+                    name: u.name.clone(),
+                    certificate: u.certificate().unwrap().clone(),
+                }),
+                1,
+            );
+        }
+    }
     let template = t.template();
     let photo_ref = PhotoRef {
         sha256: photo.clone(),
