@@ -131,7 +131,7 @@ fn filtered_pages_over_10000_records_are_exact_and_fast() {
         sync_server::index::index_record(&tx, r).unwrap();
     }
     tx.commit().unwrap();
-    conn.execute("DELETE FROM console_backfill", []).unwrap();
+    conn.execute("DELETE FROM console_backfill", []).unwrap(); // nothing to backfill here
 
     let xw: Vec<String> = ["xw", "xw-xjk", "xw-hpm"].map(String::from).to_vec();
     let brute = |f: &dyn Fn(&Inspection) -> bool| -> Vec<String> {
@@ -254,4 +254,78 @@ fn filtered_pages_over_10000_records_are_exact_and_fast() {
         query::record_facts(&conn, &xw, Day::ymd(2026, 1, 1), today, today).unwrap()
     });
     assert!(facts.len() > 1000);
+}
+
+#[test]
+fn records_stored_before_the_index_existed_are_backfilled_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    drop(sync_server::db::Db::open(&path).unwrap());
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    let reference = reference();
+    let template = &reference.templates.templates()[0];
+    let record = &records(&reference)[3];
+    let mut draft = Inspection::new_draft(
+        record.id.clone(),
+        record.kind,
+        record.unit.clone(),
+        record.enterprise.clone(),
+        template.reference(),
+        record.created_by.clone(),
+        record.created_at,
+    );
+    draft.plan = None;
+    let mut doc = app_core::document::InspectionDoc::create(
+        &draft,
+        template,
+        &app_core::ids::DeviceId::from("tablet-1"),
+        record.created_at,
+    )
+    .unwrap();
+    // As a server before the console stored it: a `docs` row and no index rows.
+    conn.execute(
+        "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES (?1, ?2, NULL, 'draft', ?3, '[]')",
+        rusqlite::params![draft.id.as_str(), draft.unit.as_str(), doc.save()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES ('broken', 'xw', NULL, 'draft', x'00', '[]')",
+        [],
+    )
+    .unwrap();
+    let listed = |conn: &rusqlite::Connection| {
+        query::list_records(
+            conn,
+            &RecordFilter {
+                units: vec![draft.unit.to_string()],
+                ..RecordFilter::default()
+            },
+            None,
+            50,
+        )
+        .unwrap()
+        .0
+    };
+    assert!(listed(&conn).is_empty());
+    assert_eq!(
+        sync_server::index::backfill(&mut conn).unwrap(),
+        1,
+        "the broken row is skipped"
+    );
+    let rows = listed(&conn);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].id, draft.id.as_str());
+    assert_eq!(rows[0].enterprise_name, draft.enterprise.name);
+    let kept: i64 = conn
+        .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        kept, 2,
+        "a document that does not read is kept, never deleted"
+    );
+    assert_eq!(
+        sync_server::index::backfill(&mut conn).unwrap(),
+        0,
+        "runs once"
+    );
 }
