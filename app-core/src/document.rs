@@ -239,8 +239,7 @@ impl InspectionDoc {
 
     /// The record exactly as it was at `heads` (e.g. a signed version), whatever came later.
     pub fn record_at(&mut self, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
-        let past = self.doc.fork_at(heads)?;
-        read_record(&past)
+        read_hydrated(self.doc.hydrate(ROOT, Some(heads))?)
     }
 
     /// Every change, oldest first, with who made it on which device.
@@ -840,26 +839,39 @@ fn write_hazard(
 // ---------------------------------------------------------------------------------------------
 // Reading: every field checked; a malformed document is an error naming the field.
 
-struct Reader<'a> {
-    doc: &'a AutoCommit,
-}
+/// Reads fields out of a hydrated map (the whole document materialised in one pass, which
+/// is much cheaper than looking each key up in the op set).
+struct Reader;
 
-impl Reader<'_> {
-    fn scalar(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<ScalarValue>, DocError> {
-        match self.doc.get(obj, key)? {
+type HMap = automerge::hydrate::Map;
+type HValue = automerge::hydrate::Value;
+
+impl Reader {
+    fn scalar<'m>(
+        &self,
+        obj: &'m HMap,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<&'m ScalarValue>, DocError> {
+        match obj.get(key) {
             None => Ok(None),
-            Some((Value::Scalar(s), _)) => Ok(Some(s.into_owned())),
-            Some((Value::Object(_), _)) => Err(DocError::Type {
+            Some(HValue::Scalar(s)) => Ok(Some(s)),
+            Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "a scalar",
             }),
         }
     }
 
-    fn opt_str(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<String>, DocError> {
+    fn opt_str<'m>(
+        &self,
+        obj: &'m HMap,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<&'m str>, DocError> {
         match self.scalar(obj, key, path)? {
             None => Ok(None),
-            Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+            Some(ScalarValue::Str(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "a string",
@@ -867,15 +879,15 @@ impl Reader<'_> {
         }
     }
 
-    fn str(&self, obj: &ObjId, key: &str, path: &str) -> Result<String, DocError> {
+    fn str<'m>(&self, obj: &'m HMap, key: &str, path: &str) -> Result<&'m str, DocError> {
         self.opt_str(obj, key, path)?
             .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
     }
 
-    fn opt_int(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<i64>, DocError> {
+    fn opt_int(&self, obj: &HMap, key: &str, path: &str) -> Result<Option<i64>, DocError> {
         match self.scalar(obj, key, path)? {
             None => Ok(None),
-            Some(ScalarValue::Int(i)) => Ok(Some(i)),
+            Some(ScalarValue::Int(i)) => Ok(Some(*i)),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "an integer",
@@ -892,16 +904,16 @@ impl Reader<'_> {
 
     fn opt_json<T: DeserializeOwned>(
         &self,
-        obj: &ObjId,
+        obj: &HMap,
         key: &str,
         path: &str,
     ) -> Result<Option<T>, DocError> {
         self.opt_str(obj, key, path)?
-            .map(|raw| Self::parse(&raw, format!("{path}{key}")))
+            .map(|raw| Self::parse(raw, format!("{path}{key}")))
             .transpose()
     }
 
-    fn json<T: DeserializeOwned>(&self, obj: &ObjId, key: &str, path: &str) -> Result<T, DocError> {
+    fn json<T: DeserializeOwned>(&self, obj: &HMap, key: &str, path: &str) -> Result<T, DocError> {
         self.opt_json(obj, key, path)?
             .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
     }
@@ -909,21 +921,23 @@ impl Reader<'_> {
     /// A serde enum stored as its string form.
     fn enum_str<T: DeserializeOwned>(
         &self,
-        obj: &ObjId,
+        obj: &HMap,
         key: &str,
         path: &str,
     ) -> Result<T, DocError> {
         let s = self.str(obj, key, path)?;
-        serde_json::from_value(serde_json::Value::String(s)).map_err(|e| DocError::Value {
-            path: format!("{path}{key}"),
-            message: e.to_string(),
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|e| {
+            DocError::Value {
+                path: format!("{path}{key}"),
+                message: e.to_string(),
+            }
         })
     }
 
-    fn opt_day(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<Day>, DocError> {
+    fn opt_day(&self, obj: &HMap, key: &str, path: &str) -> Result<Option<Day>, DocError> {
         self.opt_str(obj, key, path)?
             .map(|s| {
-                Day::parse(&s).map_err(|e| DocError::Value {
+                Day::parse(s).map_err(|e| DocError::Value {
                     path: format!("{path}{key}"),
                     message: e.to_string(),
                 })
@@ -931,10 +945,10 @@ impl Reader<'_> {
             .transpose()
     }
 
-    fn text(&self, obj: &ObjId, key: &str, path: &str) -> Result<String, DocError> {
-        match self.doc.get(obj, key)? {
+    fn text(&self, obj: &HMap, key: &str, path: &str) -> Result<String, DocError> {
+        match obj.get(key) {
             None => Ok(String::new()),
-            Some((Value::Object(ObjType::Text), id)) => Ok(self.doc.text(&id)?),
+            Some(HValue::Text(t)) => Ok(String::from(t)),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "text",
@@ -942,10 +956,10 @@ impl Reader<'_> {
         }
     }
 
-    fn map(&self, obj: &ObjId, key: &str, path: &str) -> Result<Option<ObjId>, DocError> {
-        match self.doc.get(obj, key)? {
+    fn map<'m>(&self, obj: &'m HMap, key: &str, path: &str) -> Result<Option<&'m HMap>, DocError> {
+        match obj.get(key) {
             None => Ok(None),
-            Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            Some(HValue::Map(m)) => Ok(Some(m)),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "a map",
@@ -956,7 +970,7 @@ impl Reader<'_> {
     /// A map whose entries are JSON-encoded values.
     fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
         &self,
-        obj: &ObjId,
+        obj: &HMap,
         key: &str,
         path: &str,
     ) -> Result<BTreeMap<K, V>, DocError> {
@@ -964,11 +978,10 @@ impl Reader<'_> {
             return Ok(BTreeMap::new());
         };
         let inner = format!("{path}{key}/");
-        self.doc
-            .keys(&map)
-            .map(|k| {
-                let v = self.json(&map, &k, &inner)?;
-                Ok((K::from(k), v))
+        map.iter()
+            .map(|(k, _)| {
+                let v = self.json(map, k, &inner)?;
+                Ok((K::from(k.clone()), v))
             })
             .collect()
     }
@@ -976,8 +989,8 @@ impl Reader<'_> {
 
 /// Keys of photo maps are digests; a key that is not one is a malformed document.
 fn photo_map(
-    r: &Reader<'_>,
-    obj: &ObjId,
+    r: &Reader,
+    obj: &HMap,
     key: &str,
     path: &str,
 ) -> Result<BTreeMap<Sha256Hex, PhotoRef>, DocError> {
@@ -1000,11 +1013,21 @@ fn photo_map(
 }
 
 fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
-    let r = Reader { doc };
-    let root = ROOT;
-    match r.scalar(&root, "schema", "")? {
+    read_hydrated(doc.hydrate(ROOT, None)?)
+}
+
+fn read_hydrated(root: HValue) -> Result<Inspection, DocError> {
+    let HValue::Map(root) = root else {
+        return Err(DocError::Type {
+            path: String::new(),
+            expected: "a map",
+        });
+    };
+    let r = Reader;
+    let root = &root;
+    match r.scalar(root, "schema", "")? {
         Some(ScalarValue::Uint(SCHEMA_VERSION)) => {}
-        Some(ScalarValue::Uint(other)) => return Err(DocError::Schema(other)),
+        Some(ScalarValue::Uint(other)) => return Err(DocError::Schema(*other)),
         Some(_) => {
             return Err(DocError::Type {
                 path: "schema".into(),
@@ -1013,22 +1036,22 @@ fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
         }
         None => return Err(DocError::Missing("schema".into())),
     }
-    let status_raw = r.str(&root, "status", "")?;
-    let status = InspectionStatus::parse(&status_raw).ok_or_else(|| DocError::Value {
+    let status_raw = r.str(root, "status", "")?;
+    let status = InspectionStatus::parse(status_raw).ok_or_else(|| DocError::Value {
         path: "status".into(),
         message: format!("unknown status {status_raw:?}"),
     })?;
     let mut results = BTreeMap::new();
-    if let Some(map) = r.map(&root, "results", "")? {
-        for code in doc.keys(&map) {
+    if let Some(map) = r.map(root, "results", "")? {
+        for code in map.keys() {
             let path = format!("results/{code}/");
             let item = r
-                .map(&map, &code, "results/")?
+                .map(map, code, "results/")?
                 .ok_or_else(|| DocError::Missing(path.clone()))?;
             let answer = r
-                .opt_str(&item, "answer", &path)?
+                .opt_str(item, "answer", &path)?
                 .map(|a| {
-                    Answer::parse(&a).ok_or_else(|| DocError::Value {
+                    Answer::parse(a).ok_or_else(|| DocError::Value {
                         path: format!("{path}answer"),
                         message: format!("unknown answer {a:?}"),
                     })
@@ -1036,74 +1059,74 @@ fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
                 .transpose()?;
             let result = ItemResult {
                 answer,
-                note: r.text(&item, "note", &path)?,
-                photos: photo_map(&r, &item, "photos", &path)?,
+                note: r.text(item, "note", &path)?,
+                photos: photo_map(&r, item, "photos", &path)?,
             };
             if !result.is_empty() {
-                results.insert(ItemCode::new(code), result);
+                results.insert(ItemCode::new(code.clone()), result);
             }
         }
     }
     let mut hazards = BTreeMap::new();
-    if let Some(map) = r.map(&root, "hazards", "")? {
-        for id in doc.keys(&map) {
+    if let Some(map) = r.map(root, "hazards", "")? {
+        for id in map.keys() {
             let path = format!("hazards/{id}/");
             let h = r
-                .map(&map, &id, "hazards/")?
+                .map(map, id, "hazards/")?
                 .ok_or_else(|| DocError::Missing(path.clone()))?;
-            let stage_raw = r.str(&h, "stage", &path)?;
+            let stage_raw = r.str(h, "stage", &path)?;
             let hazard = Hazard {
                 id: HazardId::new(id.clone()),
-                item: r.opt_str(&h, "item", &path)?.map(ItemCode::new),
-                level: r.enum_str(&h, "level", &path)?,
-                description: r.text(&h, "description", &path)?,
-                place: r.text(&h, "place", &path)?,
-                basis: r.json(&h, "basis", &path)?,
-                photos: photo_map(&r, &h, "photos", &path)?,
-                measures: r.text(&h, "measures", &path)?,
-                deadline: r.opt_day(&h, "deadline", &path)?,
-                stage: HazardStage::parse(&stage_raw).ok_or_else(|| DocError::Value {
+                item: r.opt_str(h, "item", &path)?.map(ItemCode::new),
+                level: r.enum_str(h, "level", &path)?,
+                description: r.text(h, "description", &path)?,
+                place: r.text(h, "place", &path)?,
+                basis: r.json(h, "basis", &path)?,
+                photos: photo_map(&r, h, "photos", &path)?,
+                measures: r.text(h, "measures", &path)?,
+                deadline: r.opt_day(h, "deadline", &path)?,
+                stage: HazardStage::parse(stage_raw).ok_or_else(|| DocError::Value {
                     path: format!("{path}stage"),
                     message: format!("unknown stage {stage_raw:?}"),
                 })?,
-                supervision: r.opt_json(&h, "supervision", &path)?,
+                supervision: r.opt_json(h, "supervision", &path)?,
                 registered_on: r
-                    .opt_day(&h, "registered_on", &path)?
+                    .opt_day(h, "registered_on", &path)?
                     .ok_or_else(|| DocError::Missing(format!("{path}registered_on")))?,
-                reported_on: r.opt_day(&h, "reported_on", &path)?,
-                reinspections: r.json_map(&h, "reinspections", &path)?,
-                closed_on: r.opt_day(&h, "closed_on", &path)?,
+                reported_on: r.opt_day(h, "reported_on", &path)?,
+                reinspections: r.json_map(h, "reinspections", &path)?,
+                closed_on: r.opt_day(h, "closed_on", &path)?,
             };
             hazards.insert(hazard.id.clone(), hazard);
         }
     }
     Ok(Inspection {
-        id: r.str(&root, "id", "")?.as_str().into(),
-        kind: r.enum_str(&root, "kind", "")?,
-        unit: r.str(&root, "unit", "")?.as_str().into(),
-        enterprise: r.json(&root, "enterprise", "")?,
-        template: r.json(&root, "template", "")?,
-        plan: r.opt_str(&root, "plan", "")?.map(|p| p.as_str().into()),
+        id: r.str(root, "id", "")?.into(),
+        kind: r.enum_str(root, "kind", "")?,
+        unit: r.str(root, "unit", "")?.into(),
+        enterprise: r.json(root, "enterprise", "")?,
+        template: r.json(root, "template", "")?,
+        plan: r.opt_str(root, "plan", "")?.map(|p| p.into()),
         created_at: Timestamp(
-            r.opt_int(&root, "created_at", "")?
+            r.opt_int(root, "created_at", "")?
                 .ok_or_else(|| DocError::Missing("created_at".into()))?,
         ),
-        created_by: r.str(&root, "created_by", "")?.as_str().into(),
-        inspectors: r.json_map(&root, "inspectors", "")?,
-        arrival: r.opt_json(&root, "arrival", "")?,
-        attestations: r.json(&root, "attestations", "")?,
-        places: r.text(&root, "places", "")?,
-        summary: r.text(&root, "summary", "")?,
+        created_by: r.str(root, "created_by", "")?.into(),
+        inspectors: r.json_map(root, "inspectors", "")?,
+        arrival: r.opt_json(root, "arrival", "")?,
+        attestations: r.json(root, "attestations", "")?,
+        places: r.text(root, "places", "")?,
+        summary: r.text(root, "summary", "")?,
         results,
         hazards,
-        onsite_person: r.opt_json(&root, "onsite_person", "")?,
-        signatures: r.json_map(&root, "signatures", "")?,
+        onsite_person: r.opt_json(root, "onsite_person", "")?,
+        signatures: r.json_map(root, "signatures", "")?,
         status,
-        started_at: r.opt_int(&root, "started_at", "")?.map(Timestamp),
-        completed_at: r.opt_int(&root, "completed_at", "")?.map(Timestamp),
-        review: r.opt_json(&root, "review", "")?,
-        signed_versions: r.json_map(&root, "signed_versions", "")?,
-        documents: r.json_map(&root, "documents", "")?,
+        started_at: r.opt_int(root, "started_at", "")?.map(Timestamp),
+        completed_at: r.opt_int(root, "completed_at", "")?.map(Timestamp),
+        review: r.opt_json(root, "review", "")?,
+        signed_versions: r.json_map(root, "signed_versions", "")?,
+        documents: r.json_map(root, "documents", "")?,
     })
 }
 
