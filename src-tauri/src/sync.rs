@@ -251,12 +251,13 @@ impl SyncClient {
                 .map_err(|e| SyncError::Protocol(e.to_string()))?;
             {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-                for p in pushes
+                let accepted: std::collections::HashSet<&str> =
+                    response.accepted.iter().map(String::as_str).collect();
+                let done: Vec<_> = pushes
                     .iter()
-                    .filter(|p| response.accepted.contains(&p.id.to_string()))
-                {
-                    s.mark_pushed(p)?;
-                }
+                    .filter(|p| accepted.contains(p.id.as_str()))
+                    .collect();
+                s.mark_all_pushed(&done)?;
                 for d in &response.pull {
                     s.apply_remote(&InspectionId::new(d.id.clone()), &d.bytes, now)?;
                 }

@@ -542,10 +542,12 @@ fn may_read_blob(
             .query_map([&doc], |r| r.get::<_, String>(0))?
             .map(|r| r.map(UserId::new))
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let assigned = plan
-            .and_then(|p| reference.plans.iter().find(|x| x.id.as_str() == p))
-            .map(|p| p.assigned.clone())
-            .unwrap_or_default();
+        let assigned = match plan {
+            Some(p) => crate::plans::find(conn, reference, &p)?
+                .map(|p| p.assigned)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         let scope = RecordScope {
             unit: UnitId::new(unit),
             inspectors,

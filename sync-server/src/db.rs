@@ -174,6 +174,13 @@ impl Db {
         })
     }
 
+    /// Runs `f` with the connection on the current thread (for code already on a blocking
+    /// thread; hold it briefly).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
     /// Runs `f` with the connection on a blocking thread.
     pub async fn call<T, E>(
         &self,

@@ -5,14 +5,12 @@ use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use app_core::access::{RecordScope, can_read_enterprise, can_read_plan, can_read_record};
-use app_core::document::{Conflict, InspectionDoc};
+use app_core::document::Conflict;
 use app_core::enterprise::Enterprise;
-use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
 use app_core::plan::Plan;
 use axum::Json;
 use axum::extract::{Path, State};
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -26,27 +24,25 @@ pub async fn record(
     session: Session,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RecordView>> {
-    let snapshot: Option<Vec<u8>> = state
+    let reference = state.reference.clone();
+    let found = state
         .db
         .call(move |conn| -> ApiResult<_> {
-            Ok(conn
-                .query_row("SELECT snapshot FROM docs WHERE id = ?1", [&id], |r| {
-                    r.get(0)
-                })
-                .optional()?)
+            let Some(stored) = crate::docstore::load(conn, &id)? else {
+                return Ok(None);
+            };
+            let plan = match &stored.doc.record().plan {
+                Some(p) => crate::plans::find(conn, &reference, p.as_str())?,
+                None => None,
+            };
+            Ok(Some((stored.doc, plan)))
         })
         .await?;
-    let snapshot = snapshot.ok_or(ApiError::NotFound)?;
-    let doc = InspectionDoc::load(&snapshot, &DeviceId::from("server"))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored record: {e}")))?;
+    let (doc, plan) = found.ok_or(ApiError::NotFound)?;
     let record = doc.record();
-    let plan = record
-        .plan
-        .as_ref()
-        .and_then(|p| state.reference.plans.iter().find(|x| &x.id == p));
     if !can_read_record(
         &session.user,
-        &RecordScope::of(record, plan),
+        &RecordScope::of(record, plan.as_ref()),
         &state.reference.units,
     ) {
         return Err(ApiError::NotFound);
@@ -62,12 +58,12 @@ pub async fn plan(
     session: Session,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Plan>> {
-    state
-        .reference
-        .plans
-        .iter()
-        .find(|p| p.id.as_str() == id && can_read_plan(&session.user, p, &state.reference.units))
-        .cloned()
+    let reference = state.reference.clone();
+    let plan = state
+        .db
+        .call(move |conn| -> ApiResult<_> { Ok(crate::plans::find(conn, &reference, &id)?) })
+        .await?;
+    plan.filter(|p| can_read_plan(&session.user, p, &state.reference.units))
         .map(Json)
         .ok_or(ApiError::NotFound)
 }
@@ -77,13 +73,14 @@ pub async fn enterprise(
     session: Session,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Enterprise>> {
+    let (reference, user) = (state.reference.clone(), session.user.clone());
+    let visible_plans = state
+        .db
+        .call(move |conn| -> ApiResult<_> {
+            Ok(crate::plans::visible_to(conn, &reference, &user)?)
+        })
+        .await?;
     let data = &state.reference;
-    let visible_plans: Vec<Plan> = data
-        .plans
-        .iter()
-        .filter(|p| can_read_plan(&session.user, p, &data.units))
-        .cloned()
-        .collect();
     data.enterprises
         .iter()
         .find(|e| {

@@ -21,6 +21,7 @@
 use crate::auth::Session;
 use crate::docstore;
 use crate::error::{ApiError, ApiResult};
+use crate::plans;
 use crate::state::AppState;
 use app_core::access::{
     RecordScope, can_create_record, can_read_record, can_review_record, can_write_record,
@@ -28,6 +29,7 @@ use app_core::access::{
 use app_core::document::InspectionDoc;
 use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
+use app_core::plan::Plan;
 use app_core::user::{Role, User};
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
 use axum::body::Bytes;
@@ -99,13 +101,28 @@ pub async fn sync(
         })
         .await?;
     // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
-    let (r, u, d) = (reference.clone(), user.clone(), device.clone());
+    let (r, u, d, db) = (
+        reference.clone(),
+        user.clone(),
+        device.clone(),
+        state.db.clone(),
+    );
     let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        // Plans are looked up as records name them (a brief lock each, remembered).
+        let mut known: std::collections::HashMap<String, Option<Plan>> = Default::default();
+        let mut lookup = |id: &str| -> ApiResult<Option<Plan>> {
+            if let Some(p) = known.get(id) {
+                return Ok(p.clone());
+            }
+            let p = db.with_conn(|conn| plans::find(conn, &r, id))?;
+            known.insert(id.to_owned(), p.clone());
+            Ok(p)
+        };
         let checked = request
             .push
             .iter()
             .zip(stored)
-            .map(|(push, stored)| check_push(&r, &u, &d, push, stored))
+            .map(|(push, stored)| check_push(&r, &mut lookup, &u, &d, push, stored))
             .collect::<ApiResult<Vec<_>>>()?;
         Ok((request, checked))
     })
@@ -133,12 +150,15 @@ pub async fn sync(
         .into_response())
 }
 
-fn scope(record: &Inspection, reference: &crate::reference::ReferenceData) -> RecordScope {
-    let plan = record
-        .plan
-        .as_ref()
-        .and_then(|id| reference.plans.iter().find(|p| &p.id == id));
-    RecordScope::of(record, plan)
+/// Looks plans up by id (fixture plans and the console's sealed plans in the database).
+type PlanLookup<'a> = dyn FnMut(&str) -> ApiResult<Option<Plan>> + 'a;
+
+fn scope(record: &Inspection, plans: &mut PlanLookup<'_>) -> ApiResult<RecordScope> {
+    let plan = match &record.plan {
+        Some(id) => plans(id.as_str())?,
+        None => None,
+    };
+    Ok(RecordScope::of(record, plan.as_ref()))
 }
 
 fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
@@ -171,6 +191,7 @@ enum Checked {
 /// different requests are checked in parallel, outside the database lock.
 fn check_push(
     reference: &crate::reference::ReferenceData,
+    plans: &mut PlanLookup<'_>,
     user: &User,
     device: &DeviceId,
     push: &DocChanges,
@@ -208,16 +229,16 @@ fn check_push(
                 "the document's id differs from the pushed id",
             )));
         }
-        let plan = record
-            .plan
-            .as_ref()
-            .and_then(|p| reference.plans.iter().find(|x| &x.id == p));
-        if !can_create_record(user, &record.unit, plan) {
+        let plan = match &record.plan {
+            Some(p) => plans(p.as_str())?,
+            None => None,
+        };
+        if !can_create_record(user, &record.unit, plan.as_ref()) {
             return Ok(denied());
         }
         if record.review.is_some()
             && !(matches!(user.role, Role::Supervisor)
-                && can_review_record(user, &scope(record, reference), units))
+                && can_review_record(user, &scope(record, plans)?, units))
         {
             return Ok(Checked::Refused(reject(
                 id,
@@ -240,7 +261,7 @@ fn check_push(
     let mut doc = InspectionDoc::load(&snapshot, device)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id}: {e}")))?;
     let before = doc.record().clone();
-    let s = scope(&before, reference);
+    let s = scope(&before, plans)?;
     if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
         return Ok(denied());
     }
@@ -277,7 +298,7 @@ fn check_push(
     let review_changed = before.review != after.review;
     if review_changed
         && !(matches!(user.role, Role::Supervisor)
-            && can_review_record(user, &scope(after, reference), units))
+            && can_review_record(user, &scope(after, plans)?, units))
     {
         return Ok(Checked::Refused(reject(
             id,
@@ -285,7 +306,7 @@ fn check_push(
             "only a supervisor over this record may approve or return it",
         )));
     }
-    if !can_write_record(user, &scope(after, reference), units) && !review_changed {
+    if !can_write_record(user, &scope(after, plans)?, units) && !review_changed {
         return Ok(denied());
     }
     let parsed: Vec<automerge::ChangeHash> = before_heads
@@ -335,7 +356,9 @@ fn process(
             && docstore::heads(&tx, &push.id)?.as_ref() != base.as_ref()
         {
             let stored = docstore::snapshot(&tx, &push.id)?;
-            outcome = check_push(reference, user, device, push, stored)?;
+            let mut lookup =
+                |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(&tx, reference, id)?) };
+            outcome = check_push(reference, &mut lookup, user, device, push, stored)?;
         }
         match outcome {
             Checked::Write {
@@ -370,10 +393,8 @@ fn process(
 
     // Pull: changes after the cursor, from other devices, of records the user may read.
     let units = serde_json::to_string(&readable_units(user, reference)).expect("strings serialise");
-    let assigned_plans: Vec<String> = reference
-        .plans
-        .iter()
-        .filter(|p| p.assigned.contains(&user.id))
+    let assigned_plans: Vec<String> = plans::assigned_to(conn, reference, &user.id)?
+        .into_iter()
         .map(|p| p.id.to_string())
         .collect();
     let plans = serde_json::to_string(&assigned_plans).expect("strings serialise");
@@ -460,10 +481,12 @@ fn verify_readable(
             .query_map([&d.id], |r| r.get::<_, String>(0))?
             .map(|r| r.map(app_core::ids::UserId::new))
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let assigned = plan
-            .and_then(|p| reference.plans.iter().find(|x| x.id.as_str() == p))
-            .map(|p| p.assigned.clone())
-            .unwrap_or_default();
+        let assigned = match plan {
+            Some(p) => plans::find(conn, reference, &p)?
+                .map(|p| p.assigned)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         let s = RecordScope {
             unit: app_core::ids::UnitId::new(unit),
             inspectors,

@@ -106,6 +106,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE TABLE uploaded_blobs (sha256 TEXT PRIMARY KEY) WITHOUT ROWID;
     ",
+    // 5: the document's current heads, kept with every write, so a sync can push a record
+    // and mark it pushed without opening its document (NULL: unknown, open the document).
+    "
+    ALTER TABLE docs ADD COLUMN heads TEXT;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

@@ -162,8 +162,8 @@ impl Store {
             return Err(StoreError::Exists(record.id.clone()));
         }
         tx.execute(
-            "INSERT INTO docs (id, snapshot) VALUES (?1, ?2)",
-            params![record.id.as_str(), doc.save()],
+            "INSERT INTO docs (id, snapshot, heads) VALUES (?1, ?2, ?3)",
+            params![record.id.as_str(), doc.save(), heads_json(&mut doc)],
         )?;
         write_index(&tx, &doc, now)?;
         tx.commit()?;
@@ -298,9 +298,9 @@ impl Store {
             }
         }
         let (count, seq): (i64, i64) = tx.query_row(
-            "UPDATE docs SET change_count = change_count + 1, next_seq = next_seq + 1
+            "UPDATE docs SET change_count = change_count + 1, next_seq = next_seq + 1, heads = ?2
              WHERE id = ?1 RETURNING change_count, next_seq - 1",
-            [id.as_str()],
+            params![id.as_str(), heads_json(doc)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         if count > COMPACT_HARD_LIMIT {
@@ -385,10 +385,12 @@ impl Store {
                 doc.record().id
             )));
         }
+        let heads = heads_json(&mut doc);
         let tx = self.conn.transaction()?;
+        // The bytes loaded strictly into exactly this document: stored as they came.
         tx.execute(
-            "INSERT INTO docs (id, snapshot, synced_heads, dirty) VALUES (?1, ?2, ?3, 0)",
-            params![id.as_str(), doc.save(), heads_json(&mut doc)],
+            "INSERT INTO docs (id, snapshot, synced_heads, dirty, heads) VALUES (?1, ?2, ?3, 0, ?3)",
+            params![id.as_str(), bytes, heads],
         )?;
         write_index(&tx, &doc, now)?;
         tx.commit()?;

@@ -25,17 +25,29 @@ pub struct Pending {
 impl Store {
     /// Up to `limit` records with local changes, each with the bytes the server lacks: the
     /// whole document if it was never pushed, else the changes after the last pushed heads.
+    ///
+    /// A record never pushed is sent as stored — its snapshot followed by its pending changes,
+    /// which Automerge loads as one document — without opening it, so a tablet with a backlog
+    /// of finished inspections syncs at the speed of reading them from SQLite.
     pub fn pending_pushes(&mut self, limit: u32) -> Result<Vec<PendingPush>> {
-        let rows: Vec<(String, Option<String>)> = {
+        let rows: Vec<(String, Option<String>, Option<String>)> = {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT id, synced_heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT ?1",
+                "SELECT id, synced_heads, heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT ?1",
             )?;
-            stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::with_capacity(rows.len());
-        for (id, synced) in rows {
+        for (id, synced, heads) in rows {
             let id = InspectionId::new(id);
+            if let (None, Some(heads)) = (&synced, heads) {
+                out.push(PendingPush {
+                    bytes: self.stored_bytes(&id)?,
+                    id,
+                    heads,
+                });
+                continue;
+            }
             let doc = self.document(&id)?;
             let bytes = match synced {
                 None => doc.save(),
@@ -53,18 +65,58 @@ impl Store {
         Ok(out)
     }
 
+    /// A record's stored bytes: the snapshot, then each pending change in order.
+    fn stored_bytes(&self, id: &InspectionId) -> Result<Vec<u8>> {
+        let mut bytes: Vec<u8> = self
+            .conn
+            .prepare_cached("SELECT snapshot FROM docs WHERE id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([id.as_str()])?;
+        while let Some(row) = rows.next()? {
+            bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+        }
+        Ok(bytes)
+    }
+
     /// Records that the server durably holds `push`. If the record changed again meanwhile it
     /// stays marked for the next push.
     pub fn mark_pushed(&mut self, push: &PendingPush) -> Result<()> {
-        let current = heads_json(self.document(&push.id)?);
-        self.conn.execute(
-            "UPDATE docs SET synced_heads = ?2, dirty = ?3 WHERE id = ?1",
-            params![
-                push.id.as_str(),
-                push.heads,
-                i64::from(current != push.heads)
-            ],
-        )?;
+        self.mark_all_pushed(&[push])
+    }
+
+    /// [`Store::mark_pushed`] for many records, in one transaction.
+    pub fn mark_all_pushed(&mut self, pushes: &[&PendingPush]) -> Result<()> {
+        // Records whose heads are not kept (written before the column existed) are compared
+        // by opening their document.
+        let mut current = Vec::with_capacity(pushes.len());
+        for push in pushes {
+            let known: Option<String> = self
+                .conn
+                .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
+                .query_row([push.id.as_str()], |r| r.get(0))
+                .optional()?
+                .flatten();
+            current.push(match known {
+                Some(h) => h,
+                None => heads_json(self.document(&push.id)?),
+            });
+        }
+        let tx = self.conn.transaction()?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE docs SET synced_heads = ?2, dirty = ?3 WHERE id = ?1")?;
+            for (push, current) in pushes.iter().zip(current) {
+                update.execute(params![
+                    push.id.as_str(),
+                    push.heads,
+                    i64::from(current != push.heads)
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
