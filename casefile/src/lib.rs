@@ -24,6 +24,7 @@ pub mod archive;
 pub mod export;
 pub mod index;
 pub mod manifest;
+pub mod pdf;
 pub mod trail;
 pub mod verify;
 
@@ -32,4 +33,5 @@ pub use export::{
     RenderedDocument, export,
 };
 pub use manifest::{Manifest, SignerIdentity};
+pub use pdf::PdfForms;
 pub use verify::{CheckKind, Report, Status, TrustedKey, VerifyOptions, verify};

@@ -397,3 +397,64 @@ fn the_system_unzip_accepts_a_case_file() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("No errors detected"), "{text}");
 }
+
+#[test]
+fn openssl_alone_verifies_the_signature_and_the_hashes() {
+    let Ok(probe) = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+    else {
+        eprintln!("openssl not installed; the signature is checked by our own verifier");
+        return;
+    };
+    assert!(probe.status.success());
+    let f = fixture(SMALL, false);
+    let files = entries(&export(&f));
+    let dir = tempfile::tempdir().unwrap();
+    let n = files.len();
+    std::fs::write(dir.path().join("manifest.json"), &files[n - 2].1).unwrap();
+    std::fs::write(dir.path().join("manifest.sig"), &files[n - 1].1).unwrap();
+    // SubjectPublicKeyInfo of an Ed25519 key: a fixed 12-byte prefix, then the 32 bytes.
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    der.extend_from_slice(f.key.verifying_key().as_bytes());
+    std::fs::write(dir.path().join("key.der"), &der).unwrap();
+    let verify = |manifest: &str| {
+        std::process::Command::new("openssl")
+            .current_dir(dir.path())
+            .args([
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "key.der",
+                "-keyform",
+                "DER",
+                "-rawin",
+                "-in",
+                manifest,
+                "-sigfile",
+                "manifest.sig",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = verify("manifest.json");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut changed = files[n - 2].1.clone();
+    changed[20] ^= 1;
+    std::fs::write(dir.path().join("changed.json"), changed).unwrap();
+    assert!(!verify("changed.json").status.success());
+    // And each file's SHA-256 in the manifest is what sha256sum would print.
+    let manifest: casefile::Manifest = serde_json::from_slice(&files[n - 2].1).unwrap();
+    for (entry, (name, data)) in manifest.files.iter().zip(&files) {
+        assert_eq!(&entry.path, name);
+        assert_eq!(entry.sha256, app_core::evidence::Sha256Hex::of(data));
+    }
+}
