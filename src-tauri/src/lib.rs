@@ -3,6 +3,7 @@
 //! layer of commands over these functions.
 
 pub mod blobs;
+pub mod casefile;
 pub mod photo;
 pub mod store;
 pub mod sync;
