@@ -323,11 +323,14 @@ pub fn read<R: Read + Seek>(
             "{len} bytes is shorter than the smallest ZIP"
         )));
     }
-    let mut input = io::BufReader::with_capacity(CHUNK, input);
+    // Buffers no larger than the file: a small case file is checked without touching
+    // megabytes of memory.
+    let chunk = (len as usize).min(CHUNK);
+    let mut input = io::BufReader::with_capacity(chunk, input);
     let mut contents = Contents::default();
     let mut names = HashSet::new();
     let mut offset: u64 = 0;
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; chunk];
     loop {
         let mut sig = [0u8; 4];
         if len - offset < 4 {
@@ -431,7 +434,7 @@ pub fn read<R: Read + Seek>(
         let mut crc = crc32fast::Hasher::new();
         let mut left = size;
         while left > 0 {
-            let n = left.min(CHUNK as u64) as usize;
+            let n = left.min(chunk as u64) as usize;
             input.read_exact(&mut buf[..n])?;
             sha.update(&buf[..n]);
             crc.update(&buf[..n]);
