@@ -2,13 +2,19 @@
 //! Automerge snapshot and its heads), every change that reached the server in `changes` (the
 //! global sequence tablets pull by), and the rows derived from the record (`doc_inspectors`,
 //! `doc_photos`, the console's index). Everything that writes a record goes through
-//! [`write`], in the caller's transaction, so these never disagree.
+//! [`RecordStore::write`], in the caller's transaction, so these never disagree.
+//!
+//! The sync protocol and the console reach record storage only through [`RecordStore`],
+//! implemented here for SQLite (`rusqlite::Connection`, and so for a transaction). A
+//! province-wide deployment would implement it for a PostgreSQL transaction: the trait holds
+//! no state of its own, and nothing about records is kept in the server process, so several
+//! server instances can share one database (see docs/ARCHITECTURE.md).
 
 use crate::error::{ApiError, ApiResult};
 use app_core::document::InspectionDoc;
 use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// The device name the server writes its own changes under (e.g. a supervisor's decision
 /// made in the console).
@@ -21,43 +27,66 @@ pub struct StoredDoc {
     pub heads: Vec<String>,
 }
 
-/// The stored snapshot and heads of a record, without opening the document.
-pub fn snapshot(conn: &Connection, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
-    let row: Option<(Vec<u8>, String)> = conn
-        .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    row.map(|(snapshot, heads)| Ok((snapshot, parse_heads(&heads)?)))
-        .transpose()
+/// One page of the change log for a device (see [`RecordStore::changes_after`]).
+#[derive(Debug, Default)]
+pub struct ChangePage {
+    /// `(seq, record id, change bytes)`, oldest first.
+    pub changes: Vec<(i64, String, Vec<u8>)>,
+    /// The page stopped at the byte limit; more follow.
+    pub more: bool,
 }
 
-/// The heads the server holds for a record, if it has it.
-pub fn heads(conn: &Connection, id: &str) -> ApiResult<Option<Vec<String>>> {
-    let raw: Option<String> = conn
-        .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    raw.map(|h| parse_heads(&h)).transpose()
+/// Which records a device may pull (the SQL mirror of `app_core::access::can_read_record`).
+#[derive(Debug)]
+pub struct PullFilter<'a> {
+    pub cursor: i64,
+    /// Changes from this device are not sent back to it.
+    pub device: &'a str,
+    /// Records of these units.
+    pub units: &'a [String],
+    /// For inspectors: also records of these plans, and records naming this user.
+    pub inspector: Option<(&'a [String], &'a str)>,
+    /// Stop adding changes past this many bytes (at least one is always returned).
+    pub max_bytes: usize,
 }
 
-fn parse_heads(raw: &str) -> ApiResult<Vec<String>> {
-    serde_json::from_str(raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads: {e}")))
+/// Record storage: documents, their change log and the rows derived from them.
+pub trait RecordStore {
+    /// The stored snapshot and heads of a record, without opening the document.
+    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>>;
+    /// The heads the server holds for a record, if it has it.
+    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>>;
+    /// Writes a record version and everything derived from it (inside a transaction).
+    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()>;
+    /// The change log after `filter.cursor` that the filter lets through, paged by bytes.
+    fn changes_after(&self, filter: &PullFilter<'_>) -> ApiResult<ChangePage>;
+    /// The newest change number (0 when there is none).
+    fn latest_seq(&self) -> ApiResult<i64>;
 }
 
-/// Opens the stored record `id`, writing as `device`.
-pub fn load(conn: &Connection, id: &str) -> ApiResult<Option<StoredDoc>> {
-    load_as(conn, id, &DeviceId::from(SERVER_DEVICE))
+/// Opens the stored record `id`; changes made to it are attributed to the server.
+pub fn load(store: &(impl RecordStore + ?Sized), id: &str) -> ApiResult<Option<StoredDoc>> {
+    load_as(store, id, &DeviceId::from(SERVER_DEVICE))
 }
 
 /// Opens the stored record `id`; changes made to it are attributed to `device`.
-pub fn load_as(conn: &Connection, id: &str, device: &DeviceId) -> ApiResult<Option<StoredDoc>> {
-    snapshot(conn, id)?
+pub fn load_as(
+    store: &(impl RecordStore + ?Sized),
+    id: &str,
+    device: &DeviceId,
+) -> ApiResult<Option<StoredDoc>> {
+    store
+        .snapshot(id)?
         .map(|(bytes, heads)| {
             let doc = InspectionDoc::load(&bytes, device)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored record {id}: {e}")))?;
             Ok(StoredDoc { doc, heads })
         })
         .transpose()
+}
+
+fn parse_heads(raw: &str) -> ApiResult<Vec<String>> {
+    serde_json::from_str(raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads: {e}")))
 }
 
 /// One version of a record, ready to be written.
@@ -78,50 +107,134 @@ pub struct DocWrite<'a> {
     pub existed: bool,
 }
 
-/// Writes a record version and everything derived from it, in the caller's transaction.
-pub fn write(tx: &Transaction<'_>, w: &DocWrite<'_>) -> ApiResult<()> {
-    let r = w.record;
-    tx.prepare_cached(
-        "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET unit = ?2, plan = ?3, status = ?4, snapshot = ?5, heads = ?6",
-    )?
-    .execute(params![
-        w.id,
-        r.unit.as_str(),
-        r.plan.as_ref().map(|p| p.as_str()),
-        r.status.as_str(),
-        w.snapshot,
-        serde_json::to_string(w.heads).expect("strings serialise"),
-    ])?;
-    if w.existed {
-        tx.prepare_cached("DELETE FROM doc_inspectors WHERE doc_id = ?1")?
-            .execute([w.id])?;
+impl RecordStore for Connection {
+    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
+        let row: Option<(Vec<u8>, String)> = self
+            .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(snapshot, heads)| Ok((snapshot, parse_heads(&heads)?)))
+            .transpose()
     }
-    {
-        let mut insert =
-            tx.prepare_cached("INSERT INTO doc_inspectors (doc_id, user_id) VALUES (?1, ?2)")?;
-        for u in r.inspectors.keys() {
-            insert.execute(params![w.id, u.as_str()])?;
+
+    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
+        let raw: Option<String> = self
+            .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        raw.map(|h| parse_heads(&h)).transpose()
+    }
+
+    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()> {
+        let tx = self;
+        let r = w.record;
+        tx.prepare_cached(
+            "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET unit = ?2, plan = ?3, status = ?4, snapshot = ?5, heads = ?6",
+        )?
+        .execute(params![
+            w.id,
+            r.unit.as_str(),
+            r.plan.as_ref().map(|p| p.as_str()),
+            r.status.as_str(),
+            w.snapshot,
+            serde_json::to_string(w.heads).expect("strings serialise"),
+        ])?;
+        if w.existed {
+            tx.prepare_cached("DELETE FROM doc_inspectors WHERE doc_id = ?1")?
+                .execute([w.id])?;
         }
-    }
-    {
-        let mut insert =
-            tx.prepare_cached("INSERT OR IGNORE INTO doc_photos (doc_id, sha256) VALUES (?1, ?2)")?;
-        for sha in r.photo_digests() {
-            insert.execute(params![w.id, sha.as_str()])?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO doc_inspectors (doc_id, user_id) VALUES (?1, ?2)")?;
+            for u in r.inspectors.keys() {
+                insert.execute(params![w.id, u.as_str()])?;
+            }
         }
-    }
-    tx.prepare_cached("INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)")?
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO doc_photos (doc_id, sha256) VALUES (?1, ?2)",
+            )?;
+            for sha in r.photo_digests() {
+                insert.execute(params![w.id, sha.as_str()])?;
+            }
+        }
+        tx.prepare_cached(
+            "INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)",
+        )?
         .execute(params![w.id, w.origin_device, w.change])?;
-    crate::index::index_record(tx, r)?;
-    Ok(())
+        crate::index::index_record(tx, r)?;
+        Ok(())
+    }
+
+    fn changes_after(&self, f: &PullFilter<'_>) -> ApiResult<ChangePage> {
+        let units = serde_json::to_string(f.units).expect("strings serialise");
+        let (plans, user) = f.inspector.unwrap_or((&[], ""));
+        let plans = serde_json::to_string(plans).expect("strings serialise");
+        let mut stmt = self.prepare_cached(
+            "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
+             WHERE c.seq > ?1 AND c.origin_device <> ?2
+               AND (d.unit IN (SELECT value FROM json_each(?3))
+                    OR (?4 AND (d.plan IN (SELECT value FROM json_each(?5))
+                                OR EXISTS (SELECT 1 FROM doc_inspectors i
+                                           WHERE i.doc_id = d.id AND i.user_id = ?6))))
+             ORDER BY c.seq",
+        )?;
+        let mut rows = stmt.query(params![
+            f.cursor,
+            f.device,
+            units,
+            f.inspector.is_some(),
+            plans,
+            user
+        ])?;
+        let mut page = ChangePage::default();
+        let mut size = 0usize;
+        while let Some(row) = rows.next()? {
+            let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            if size > 0 && size + bytes.len() > f.max_bytes {
+                page.more = true;
+                break;
+            }
+            size += bytes.len();
+            page.changes.push((seq, doc, bytes));
+        }
+        Ok(page)
+    }
+
+    fn latest_seq(&self) -> ApiResult<i64> {
+        Ok(
+            self.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+}
+
+/// A transaction is a connection for storage purposes.
+impl RecordStore for rusqlite::Transaction<'_> {
+    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
+        (**self).snapshot(id)
+    }
+    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
+        (**self).heads(id)
+    }
+    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()> {
+        (**self).write(w)
+    }
+    fn changes_after(&self, filter: &PullFilter<'_>) -> ApiResult<ChangePage> {
+        (**self).changes_after(filter)
+    }
+    fn latest_seq(&self) -> ApiResult<i64> {
+        (**self).latest_seq()
+    }
 }
 
 /// Stores what `doc` gained since `before_heads` as a change from `origin_device` (tablets
 /// pull it at their next sync), with the new snapshot and derived rows. Nothing is written if
 /// the document holds nothing new.
 pub fn store_update(
-    tx: &Transaction<'_>,
+    tx: &(impl RecordStore + ?Sized),
     id: &str,
     doc: &mut InspectionDoc,
     before_heads: &[String],
@@ -139,16 +252,13 @@ pub fn store_update(
     let change = doc.automerge_mut().save_after(&before);
     let snapshot = doc.save();
     let record = doc.record().clone();
-    write(
-        tx,
-        &DocWrite {
-            id,
-            record: &record,
-            snapshot: &snapshot,
-            change: &change,
-            heads: &heads,
-            origin_device,
-            existed: true,
-        },
-    )
+    tx.write(&DocWrite {
+        id,
+        record: &record,
+        snapshot: &snapshot,
+        change: &change,
+        heads: &heads,
+        origin_device,
+        existed: true,
+    })
 }

@@ -19,7 +19,7 @@
 //! accepted push has committed (WAL, synchronous = FULL).
 
 use crate::auth::Session;
-use crate::docstore;
+use crate::docstore::{self, RecordStore};
 use crate::error::{ApiError, ApiResult};
 use crate::plans;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 pub const CBOR: &str = "application/cbor";
@@ -96,9 +96,7 @@ pub async fn sync(
     let ids: Vec<String> = request.push.iter().map(|p| p.id.clone()).collect();
     let stored = state
         .db
-        .call(move |conn| -> ApiResult<Vec<_>> {
-            ids.iter().map(|id| docstore::snapshot(conn, id)).collect()
-        })
+        .call(move |conn| -> ApiResult<Vec<_>> { ids.iter().map(|id| conn.snapshot(id)).collect() })
         .await?;
     // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
     let (r, u, d, db) = (
@@ -353,9 +351,9 @@ fn process(
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).
         if let Checked::Write { base, .. } = &outcome
-            && docstore::heads(&tx, &push.id)?.as_ref() != base.as_ref()
+            && tx.heads(&push.id)?.as_ref() != base.as_ref()
         {
-            let stored = docstore::snapshot(&tx, &push.id)?;
+            let stored = tx.snapshot(&push.id)?;
             let mut lookup =
                 |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(&tx, reference, id)?) };
             outcome = check_push(reference, &mut lookup, user, device, push, stored)?;
@@ -368,18 +366,15 @@ fn process(
                 heads,
                 base,
             } => {
-                docstore::write(
-                    &tx,
-                    &docstore::DocWrite {
-                        id: &push.id,
-                        record: &record,
-                        snapshot: &snapshot,
-                        change: &change,
-                        heads: &heads,
-                        origin_device: device.as_str(),
-                        existed: base.is_some(),
-                    },
-                )?;
+                tx.write(&docstore::DocWrite {
+                    id: &push.id,
+                    record: &record,
+                    snapshot: &snapshot,
+                    change: &change,
+                    heads: &heads,
+                    origin_device: device.as_str(),
+                    existed: base.is_some(),
+                })?;
                 accepted.push(push.id.clone());
             }
             Checked::Replay => accepted.push(push.id.clone()),
@@ -392,56 +387,34 @@ fn process(
     tx.commit()?;
 
     // Pull: changes after the cursor, from other devices, of records the user may read.
-    let units = serde_json::to_string(&readable_units(user, reference)).expect("strings serialise");
+    let units = readable_units(user, reference);
     let assigned_plans: Vec<String> = plans::assigned_to(conn, reference, &user.id)?
         .into_iter()
         .map(|p| p.id.to_string())
         .collect();
-    let plans = serde_json::to_string(&assigned_plans).expect("strings serialise");
     let inspector = user.is_inspector();
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
-         WHERE c.seq > ?1 AND c.origin_device <> ?2
-           AND (d.unit IN (SELECT value FROM json_each(?3))
-                OR (?4 AND (d.plan IN (SELECT value FROM json_each(?5))
-                            OR EXISTS (SELECT 1 FROM doc_inspectors i WHERE i.doc_id = d.id AND i.user_id = ?6))))
-         ORDER BY c.seq",
-    )?;
-    let mut rows = stmt.query(params![
-        request.cursor as i64,
-        device.as_str(),
-        units,
-        inspector,
-        plans,
-        user.id.as_str()
-    ])?;
+    let page = conn.changes_after(&docstore::PullFilter {
+        cursor: request.cursor as i64,
+        device: device.as_str(),
+        units: &units,
+        inspector: inspector.then_some((&assigned_plans[..], user.id.as_str())),
+        max_bytes: MAX_PULL_BYTES,
+    })?;
+    let more = page.more;
+    let last_seq = page.changes.last().map(|c| c.0);
     let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
-    let mut size = 0usize;
-    let mut last_seq = None;
-    let mut more = false;
-    while let Some(row) = rows.next()? {
-        let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        if size > 0 && size + bytes.len() > MAX_PULL_BYTES {
-            more = true;
-            break;
-        }
-        size += bytes.len();
-        last_seq = Some(seq);
+    for (_, doc, bytes) in page.changes {
         let entry = grouped.entry(doc.clone()).or_insert_with(|| {
             order.push(doc);
             Vec::new()
         });
         entry.extend_from_slice(&bytes);
     }
-    drop(rows);
-    drop(stmt);
     let cursor = if more {
         last_seq.unwrap_or(request.cursor as i64)
     } else {
-        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-            r.get::<_, i64>(0)
-        })?
+        conn.latest_seq()?
     };
     // Double-check every pulled record with the app-core rule the SQL mirrors.
     let pull = order
