@@ -799,6 +799,8 @@ impl Drop for ServerProcess {
 
 #[derive(Debug, Clone, Default)]
 struct RunResult {
+    /// The two small syncs over the whole corpus (ours, first size only).
+    small: Option<SmallSyncs>,
     docs: usize,
     /// The reference stopped (time cap, or its server died) before syncing every document.
     partial: bool,
@@ -841,7 +843,7 @@ fn mib(b: u64) -> f64 {
 
 /// Our server: the release binary with a fresh data folder, `n` tablets (own store, own
 /// device key, signed in as one of the five demo inspectors), `docs[i]` on tablet `i % n`.
-fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
+fn run_ours(docs: &[Doc], n: usize, push_only: bool, small_syncs: bool, work: &Path) -> RunResult {
     let data = work.join(format!(
         "ours-{n}-{}",
         if push_only { "push" } else { "pull" }
@@ -1025,11 +1027,16 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
         "the server's database holds every document"
     );
     drop(db);
+    let small = small_syncs.then(|| {
+        let t = &tablets[0];
+        measure_small_syncs(&t.client, &t.store, &proxy, &data.join("server.db"))
+    });
     drop(proxy);
     drop(server);
     drop(tablets);
     let _ = std::fs::remove_dir_all(&data);
     RunResult {
+        small,
         docs: docs.len(),
         partial: false,
         wire_docs: docs.len(),
@@ -1062,6 +1069,144 @@ fn run_ours(docs: &[Doc], n: usize, push_only: bool, work: &Path) -> RunResult {
                 )
             }
         ),
+    }
+}
+
+/// After the whole corpus is on the server, tablet 0 (with its real cursor: it has seen every
+/// change) makes a sync where nothing changed, then changes one checklist answer in one of its
+/// records and syncs that. Wire bytes are everything the proxy carried (HTTP included).
+#[derive(Debug, Clone, Default)]
+struct SmallSyncs {
+    corpus_docs: i64,
+    quiet_bytes: u64,
+    quiet_ms: f64,
+    /// The encoded size of the one Automerge change the edit made.
+    change_size: usize,
+    change_bytes: u64,
+    change_ms: f64,
+}
+
+fn measure_small_syncs(
+    client: &SyncClient,
+    store: &Mutex<Store>,
+    proxy: &Proxy,
+    server_db: &Path,
+) -> SmallSyncs {
+    let corpus = Corpus::new();
+    let me = corpus.user(USERS[0]).clone();
+    let colleague = corpus.user(COLLEAGUES[0]).clone();
+    let template = &corpus.template;
+    let db = rusqlite::Connection::open_with_flags(
+        server_db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let (latest, corpus_docs): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM changes), (SELECT count(*) FROM docs)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(db);
+    let now = Timestamp(T0 + 86_400_000);
+    let id = InspectionId::new("00000000-0000-4000-8000-00000000b001");
+    let item = template.items().next().unwrap().code.clone();
+    {
+        let mut s = store.lock().unwrap();
+        // The tablet has seen every change so far.
+        s.set_sync_cursor(&me.id, latest as u64).unwrap();
+        // An inspection in progress on this tablet, already synced once.
+        let ent = corpus
+            .enterprises
+            .iter()
+            .find(|e| e.unit == me.unit)
+            .unwrap();
+        let record = Inspection::new_draft(
+            id.clone(),
+            InspectionKind::Routine,
+            ent.unit.clone(),
+            ent.into(),
+            template.reference(),
+            me.id.clone(),
+            now,
+        );
+        s.create_inspection(&record, template, now).unwrap();
+        let cx = Context {
+            actor: &me,
+            now,
+            template,
+        };
+        for u in [&me, &colleague] {
+            s.apply(
+                &id,
+                &Command::AddInspector(InspectorRef {
+                    user: u.id.clone(),
+                    name: u.name.clone(),
+                    certificate: u.certificate().unwrap().clone(),
+                }),
+                &cx,
+            )
+            .unwrap();
+        }
+        s.apply(
+            &id,
+            &Command::Answer {
+                item: item.clone(),
+                answer: Some(Answer::Complies),
+            },
+            &cx,
+        )
+        .unwrap();
+    }
+    client.sync(store, now).unwrap();
+
+    // 1. Nothing changed.
+    proxy.reset();
+    let t = Instant::now();
+    let r = client.sync(store, now).unwrap();
+    let quiet_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (up, down) = proxy.counts();
+    assert_eq!((r.pushed, r.pulled), (0, 0), "a quiet sync moves nothing");
+
+    // 2. One checklist answer changed in one document.
+    let change_size = {
+        let mut s = store.lock().unwrap();
+        let cx = Context {
+            actor: &me,
+            now: Timestamp(now.0 + 60_000),
+            template,
+        };
+        s.apply(
+            &id,
+            &Command::Answer {
+                item: item.clone(),
+                answer: Some(Answer::Fails),
+            },
+            &cx,
+        )
+        .unwrap();
+        let pending = s.pending_pushes(10).unwrap();
+        assert_eq!(pending.len(), 1);
+        pending[0].bytes.len()
+    };
+    proxy.reset();
+    let t = Instant::now();
+    let r = client.sync(store, now).unwrap();
+    let change_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (cup, cdown) = proxy.counts();
+    assert_eq!(
+        (r.pushed, r.accepted),
+        (1, 1),
+        "the change is pushed and accepted"
+    );
+    SmallSyncs {
+        corpus_docs,
+        quiet_bytes: up + down,
+        quiet_ms,
+        change_size,
+        change_bytes: cup + cdown,
+        change_ms,
     }
 }
 
@@ -1473,7 +1618,7 @@ fn main() {
     let mut rows: Vec<(usize, RunResult, Result<RunResult, String>)> = Vec::new();
     for &n in &sizes {
         println!("\n— {n} tablets —");
-        let ours = run_ours(&docs, n, true, work.path());
+        let ours = run_ours(&docs, n, true, n == sizes[0], work.path());
         describe("ours", &ours);
         let theirs = match &reference {
             Ok(()) => run_reference(&corpus_file, &docs, n, work.path()),
@@ -1489,7 +1634,7 @@ fn main() {
         // Only at the smallest size: with real cursors every tablet downloads the records of
         // its unit's other tablets, which grows with the square of the tablet count.
         if let Some(&n) = sizes.iter().min() {
-            let r = run_ours(&docs, n, false, work.path());
+            let r = run_ours(&docs, n, false, false, work.path());
             println!(
                 "\nours as deployed ({n} tablets, real cursors: same-unit tablets also download \
                  each other's records): {:.0} docs/s ({:.2} s), {} records pulled, wire {:.0} B per pushed doc, peak RSS {:.1} MiB",
@@ -1555,6 +1700,33 @@ fn main() {
                 ));
             }
         }
+    }
+    if let Some(small) = rows.first().and_then(|(_, ours, _)| ours.small.clone()) {
+        let limit = 2 * small.change_size as u64 + 200;
+        println!(
+            "\nover the {}-document corpus (ours, HTTP headers included):\n\
+             - a sync where nothing changed: {} B on the wire, {:.1} ms (goal ≤ 1 KiB: {})\n\
+             - one checklist answer changed in one document: {} B on the wire for a change \
+             of {} B, {:.1} ms (goal ≤ 2 × {} + 200 = {} B: {})",
+            small.corpus_docs,
+            small.quiet_bytes,
+            small.quiet_ms,
+            if small.quiet_bytes <= 1024 {
+                "met"
+            } else {
+                "NOT met"
+            },
+            small.change_bytes,
+            small.change_size,
+            small.change_ms,
+            small.change_size,
+            limit,
+            if small.change_bytes <= limit {
+                "met"
+            } else {
+                "NOT met"
+            },
+        );
     }
     println!("goals:");
     for g in goals {

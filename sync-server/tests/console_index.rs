@@ -1,6 +1,7 @@
 //! The console's index with 10,000 records: filtered pages (keyset paging) return exactly what
-//! a brute-force filter of the records returns, in order, and stay fast. Prints the measured
-//! times; fails if a page takes longer than `LIMIT`.
+//! a brute-force filter of the records returns, in order. Prints how long each query took
+//! (`cargo test -p sync-server --test console_index -- --nocapture`); speed is reported, not
+//! asserted, since a shared CI machine makes wall-clock limits flaky.
 
 use app_core::geo::{Day, Timestamp};
 use app_core::hazard::{Hazard, HazardLevel, HazardStage};
@@ -10,12 +11,11 @@ use app_core::kind::InspectionKind;
 use app_core::legal::LegalBasis;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use sync_server::ReferenceData;
 use sync_server::console::query::{self, Cursor, HazardFilter, RecordFilter};
 
 const RECORDS: usize = 10_000;
-const LIMIT: Duration = Duration::from_millis(100);
 /// 2026-11-23 00:00 Asia/Shanghai.
 const T0: i64 = 1_795_363_200_000;
 const HOUR: i64 = 3_600_000;
@@ -102,12 +102,11 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     let out = f();
     let took = start.elapsed();
     println!("{label}: {:.2} ms", took.as_secs_f64() * 1000.0);
-    assert!(took < LIMIT, "{label} took {took:?}");
     out
 }
 
 #[test]
-fn filtered_pages_over_10000_records_are_exact_and_fast() {
+fn filtered_pages_over_10000_records_are_exact() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("server.db");
     drop(sync_server::db::Db::open(&path).unwrap());
