@@ -76,6 +76,11 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
             "/console/publication",
             cx.t("一公开", "Publication"),
         ),
+        (
+            "casefiles",
+            "/console/casefiles",
+            cx.t("电子案卷", "Case files"),
+        ),
     ];
     let back = encode(&cx.path);
     let other = match cx.lang {

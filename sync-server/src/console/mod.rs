@@ -11,6 +11,7 @@
 //! missing one. Simplified Chinese first; `?lang=en` (remembered in a cookie) switches to
 //! English. Times are shown in Asia/Shanghai.
 
+mod casefile;
 mod draws;
 mod exif;
 mod export;
@@ -69,6 +70,14 @@ pub fn routes() -> Router<AppState> {
         .route("/console/draws/{id}/rerun", get(draws::rerun))
         .route("/console/publication", get(publication::page))
         .route("/console/publication.csv", get(publication::csv))
+        .route("/console/records/{id}/casefile", post(casefile::start))
+        .route("/console/casefiles", get(casefile::about))
+        .route("/console/casefiles/verify", post(casefile::verify))
+        .route("/console/casefiles/jobs/{job}", get(casefile::job_page))
+        .route(
+            "/console/casefiles/jobs/{job}/download",
+            get(casefile::download),
+        )
 }
 
 /// Why a console request failed. Rendered as a page in both languages (the error may come

@@ -164,6 +164,8 @@ struct RecordView {
     /// Photos whose original the server holds.
     held: BTreeSet<String>,
     can_review: bool,
+    /// The record's latest case-file exports.
+    exports: Vec<super::casefile::Job>,
 }
 
 pub async fn show(
@@ -173,6 +175,7 @@ pub async fn show(
 ) -> ConsoleResult<Html<String>> {
     let reference = state.reference.clone();
     let user = cx.user.clone();
+    let now = state.now();
     let view = state
         .db
         .call(move |conn| -> ConsoleResult<RecordView> {
@@ -198,7 +201,9 @@ pub async fn show(
                     held.insert(sha.to_string());
                 }
             }
+            let exports = super::casefile::recent_jobs(conn, &id, now)?;
             Ok(RecordView {
+                exports,
                 conflicts: doc.conflicts(),
                 history: doc.history(),
                 versions,
@@ -473,11 +478,7 @@ fn render_record(state: &AppState, cx: &Console, v: &RecordView) -> Html<String>
                 p.muted { (cx.t("仅已提交的记录可以审核。", "Only submitted records can be reviewed.")) }
             }
         }
-        // The lead adds the case-file export (casefile crate) here.
-        section #casefile-export {
-            h2 { (cx.t("电子案卷", "Case file")) }
-            p.muted { (cx.t("电子案卷导出即将提供。", "Case-file export is coming.")) }
-        }
+        (super::casefile::export_section(cx, r, &v.exports))
         section #history {
             h2 { (cx.t("修改历史", "Change history")) }
             table {

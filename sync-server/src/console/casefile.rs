@@ -1,0 +1,969 @@
+//! Case files (电子案卷) in the console: export a signed record as a signed case file, and
+//! verify a case file someone sends in.
+//!
+//! **Export.** The console's case files are signed with the server's own Ed25519 key (one
+//! row in `server_key`, made on first use, so every instance on the same database signs
+//! alike), naming the exporting supervisor as the signer. An export runs on a blocking
+//! thread; its progress lives in `casefile_exports` (any instance can show it) and the file
+//! is written under the data folder's `exports/` with a temporary name, renamed only when
+//! complete, so nothing half-written is ever offered. Access is the record page's: whoever
+//! may not read the record gets the same 404 as for a missing one.
+//!
+//! **Verify.** An uploaded case file is streamed to a temporary file under the data folder
+//! (capped at [`MAX_UPLOAD_BYTES`]), checked by `casefile::verify` against this server's key
+//! and every registered device key, and deleted. Nothing in it is extracted.
+
+use super::form::{FormData, encode};
+use super::layout::{page, when_secs};
+use super::{Console, ConsoleError, ConsoleResult, query, unit_name};
+use crate::docstore::{self, SERVER_DEVICE};
+use crate::state::AppState;
+use app_core::access::can_read_record;
+use app_core::geo::Timestamp;
+use app_core::ids::DeviceId;
+use app_core::inspection::Inspection;
+use app_core::user::User;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use casefile::{
+    BlobDir, CheckKind, ExportError, ExportInput, PdfForms, Progress, Report, SignerIdentity,
+    Status, TrustedKey, VerifyOptions,
+};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use maud::{Markup, PreEscaped, html};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path as FsPath, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// The largest case file the verify page accepts (the format itself stops at 4 GiB).
+pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
+
+/// A running export not updated for this long died with its server instance.
+const STALLED_SECS: i64 = 120;
+
+/// How often a running export writes its progress (and at every new file).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+// ---------------------------------------------------------------------------------------
+// The server's signing key
+
+fn read_key(conn: &Connection) -> rusqlite::Result<Option<SigningKey>> {
+    let secret: Option<Vec<u8>> = conn
+        .query_row("SELECT secret FROM server_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(secret
+        .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
+        .map(|s| SigningKey::from_bytes(&s)))
+}
+
+/// The server's case-file signing key: read from the database, or made (from the operating
+/// system's randomness) and stored on first use. Two instances racing to make it end up with
+/// the same one (the first insert wins; both read it back).
+pub fn server_key(conn: &Connection, now: i64) -> anyhow::Result<SigningKey> {
+    if let Some(k) = read_key(conn)? {
+        return Ok(k);
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    conn.execute(
+        "INSERT OR IGNORE INTO server_key (id, secret, created_at) VALUES (1, ?1, ?2)",
+        params![secret.to_vec(), now],
+    )?;
+    read_key(conn)?.ok_or_else(|| anyhow::anyhow!("the server key was not stored"))
+}
+
+fn fingerprint(key: &VerifyingKey) -> String {
+    casefile::manifest::fingerprint(key)
+}
+
+fn key_hex(key: &VerifyingKey) -> String {
+    app_core::evidence::hex(key.as_bytes())
+}
+
+// ---------------------------------------------------------------------------------------
+// Export jobs
+
+/// One export, as stored in `casefile_exports`.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub record_id: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub state: JobState,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub current: String,
+    pub signed_version: Option<String>,
+    pub size: Option<u64>,
+    pub manifest_sha256: Option<String>,
+    pub error_zh: Option<String>,
+    pub error_en: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    Done,
+    Failed,
+    /// Still marked running, but its worker stopped updating it (its instance died).
+    Stalled,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Stalled => "stalled",
+        }
+    }
+}
+
+const JOB_COLUMNS: &str = "id, record_id, requested_by, requested_at, state, bytes_done, \
+     bytes_total, current, updated_at, signed_version, size, manifest_sha256, error_zh, error_en";
+
+fn job_from_row(r: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<Job> {
+    let state: String = r.get(4)?;
+    let updated_at: i64 = r.get(8)?;
+    let state = match state.as_str() {
+        "done" => JobState::Done,
+        "failed" => JobState::Failed,
+        _ if now - updated_at > STALLED_SECS => JobState::Stalled,
+        _ => JobState::Running,
+    };
+    Ok(Job {
+        id: r.get(0)?,
+        record_id: r.get(1)?,
+        requested_by: r.get(2)?,
+        requested_at: r.get(3)?,
+        state,
+        bytes_done: r.get::<_, i64>(5)?.max(0) as u64,
+        bytes_total: r.get::<_, i64>(6)?.max(0) as u64,
+        current: r.get(7)?,
+        signed_version: r.get(9)?,
+        size: r.get::<_, Option<i64>>(10)?.map(|s| s.max(0) as u64),
+        manifest_sha256: r.get(11)?,
+        error_zh: r.get(12)?,
+        error_en: r.get(13)?,
+    })
+}
+
+fn load_job(conn: &Connection, id: &str, now: i64) -> rusqlite::Result<Option<Job>> {
+    conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM casefile_exports WHERE id = ?1"
+    ))?
+    .query_row([id], |r| job_from_row(r, now))
+    .optional()
+}
+
+/// The latest exports of a record (for the record page), newest first.
+pub fn recent_jobs(conn: &Connection, record: &str, now: i64) -> rusqlite::Result<Vec<Job>> {
+    conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM casefile_exports WHERE record_id = ?1
+         ORDER BY requested_at DESC, id DESC LIMIT 5"
+    ))?
+    .query_map([record], |r| job_from_row(r, now))?
+    .collect()
+}
+
+fn data_dir(state: &AppState) -> PathBuf {
+    state
+        .blobs
+        .parent()
+        .map(FsPath::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn exports_dir(state: &AppState) -> PathBuf {
+    data_dir(state).join("exports")
+}
+
+/// A job id is 32 hex digits; anything else is not a job (and never reaches a path).
+fn job_id_ok(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn job_file(state: &AppState, id: &str) -> PathBuf {
+    exports_dir(state).join(format!("{id}.zip"))
+}
+
+fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut b = vec![0u8; bytes];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(app_core::evidence::hex(&b))
+}
+
+/// The export's failure in Chinese and English.
+fn export_failure(e: &ExportError) -> (String, String) {
+    let zh = match e {
+        ExportError::NotSigned => {
+            "该记录尚无签署版本，不能导出电子案卷。请先在平板上完成签名并生成签署版本。".to_owned()
+        }
+        ExportError::PhotoUnreadable { sha, .. } => format!(
+            "原始照片 {sha} 在服务器上缺失或无法读取（可能尚未从平板上传）。导出已中止，未生成电子案卷。"
+        ),
+        ExportError::PhotoCorrupt { expected, found } => format!(
+            "原始照片 {expected} 已损坏：服务器上存储的内容的 SHA-256 为 {found}，与原件不符。导出已中止，未生成电子案卷。"
+        ),
+        ExportError::PhotoSizeChanged { sha, .. } => {
+            format!("原始照片 {sha} 在导出过程中大小发生变化。导出已中止，未生成电子案卷。")
+        }
+        ExportError::Render(why) => {
+            format!("执法文书（PDF）无法生成：{why}。导出已中止，未生成电子案卷。")
+        }
+        _ => "电子案卷导出失败，未生成文件。".to_owned(),
+    };
+    (zh, e.to_string())
+}
+
+#[derive(Debug)]
+enum JobError {
+    Export(Box<ExportError>),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for JobError {
+    fn from(e: anyhow::Error) -> Self {
+        JobError::Other(e)
+    }
+}
+
+impl From<ExportError> for JobError {
+    fn from(e: ExportError) -> Self {
+        JobError::Export(Box::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for JobError {
+    fn from(e: rusqlite::Error) -> Self {
+        JobError::Other(e.into())
+    }
+}
+
+impl From<std::io::Error> for JobError {
+    fn from(e: std::io::Error) -> Self {
+        JobError::Other(e.into())
+    }
+}
+
+/// Runs export job `job` to the end (on a blocking thread) and records the outcome.
+fn run_job(state: &AppState, job: &str, record_id: &str, user: &User) {
+    let final_path = job_file(state, job);
+    let temp_path = exports_dir(state).join(format!("{job}.zip.partial"));
+    let outcome = write_case_file(state, job, record_id, user, &temp_path, &final_path);
+    let now = state.now();
+    let stored = state.db.with_conn(|conn| match &outcome {
+        Ok(summary) => conn.execute(
+            "UPDATE casefile_exports SET state = 'done', bytes_done = bytes_total, current = '',
+             updated_at = ?2, signed_version = ?3, size = ?4, manifest_sha256 = ?5 WHERE id = ?1",
+            params![
+                job,
+                now,
+                summary.signed_version,
+                summary.bytes as i64,
+                summary.manifest_sha256.as_str()
+            ],
+        ),
+        Err(e) => {
+            let (zh, en) = match e {
+                JobError::Export(e) => export_failure(e),
+                JobError::Other(e) => (
+                    "电子案卷导出失败（服务器内部错误），未生成文件。".to_owned(),
+                    format!("{e:#}"),
+                ),
+            };
+            conn.execute(
+                "UPDATE casefile_exports SET state = 'failed', current = '', updated_at = ?2,
+                 error_zh = ?3, error_en = ?4 WHERE id = ?1",
+                params![job, now, zh, en],
+            )
+        }
+    });
+    match (&outcome, stored) {
+        (_, Err(e)) => tracing::error!(job, error = %e, "could not record the export's outcome"),
+        (Ok(s), Ok(_)) => {
+            tracing::info!(job, record = record_id, user = %user.id, bytes = s.bytes, "case file exported")
+        }
+        (Err(e), Ok(_)) => {
+            tracing::warn!(job, record = record_id, error = ?e, "case file export failed")
+        }
+    }
+}
+
+fn write_case_file(
+    state: &AppState,
+    job: &str,
+    record_id: &str,
+    user: &User,
+    temp_path: &FsPath,
+    final_path: &FsPath,
+) -> Result<casefile::ExportSummary, JobError> {
+    let now = state.now();
+    let (document, record, key) = state.db.with_conn(|conn| -> Result<_, JobError> {
+        let mut stored = docstore::load(&*conn, record_id)
+            .map_err(|e| anyhow::anyhow!("loading {record_id}: {e}"))?
+            .ok_or_else(|| anyhow::anyhow!("record {record_id} is gone"))?;
+        let record = stored.doc.record().clone();
+        Ok((stored.doc.save(), record, server_key(conn, now)?))
+    })?;
+    let photos = BlobDir(state.blobs.clone());
+    let record_unit = unit_name(state, record.unit.as_str());
+    let documents = PdfForms {
+        template: state.reference.templates.get(&record.template),
+        unit_name: &record_unit,
+        images: &photos,
+    };
+    let signer = SignerIdentity::new(
+        user,
+        &unit_name(state, user.unit.as_str()),
+        &DeviceId::from(SERVER_DEVICE),
+        &key.verifying_key(),
+    );
+    let input = ExportInput {
+        document: &document,
+        signed_version: None,
+        photos: &photos,
+        documents: &documents,
+        signer,
+        key: &key,
+        exported_at: Timestamp(now.saturating_mul(1000)),
+    };
+    fs::create_dir_all(exports_dir(state))?;
+    let result = (|| -> Result<casefile::ExportSummary, JobError> {
+        let file = File::create(temp_path)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut last = Instant::now();
+        let mut last_file = String::new();
+        let mut progress = |p: Progress| {
+            if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
+                return;
+            }
+            last = Instant::now();
+            last_file.clone_from(&p.current);
+            let updated = state.db.with_conn(|conn| {
+                conn.execute(
+                    "UPDATE casefile_exports SET bytes_done = ?2, bytes_total = ?3, current = ?4,
+                     updated_at = ?5 WHERE id = ?1 AND state = 'running'",
+                    params![
+                        job,
+                        p.bytes_done as i64,
+                        p.bytes_total as i64,
+                        p.current,
+                        state.now()
+                    ],
+                )
+            });
+            if let Err(e) = updated {
+                tracing::warn!(job, error = %e, "could not store export progress");
+            }
+        };
+        let summary = casefile::export(&input, &mut out, &mut progress)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(temp_path, final_path)?;
+        Ok(summary)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(temp_path);
+    }
+    result
+}
+
+/// Reads the record's scope and refuses (404) a user who may not read it.
+fn check_readable(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    record: &str,
+) -> ConsoleResult<()> {
+    let scope = query::scope(conn, &state.reference, record)?.ok_or(ConsoleError::NotFound)?;
+    if can_read_record(user, &scope, &state.reference.units) {
+        Ok(())
+    } else {
+        Err(ConsoleError::NotFound)
+    }
+}
+
+const NOT_SIGNED_ZH: &str =
+    "该记录尚无签署版本，不能导出电子案卷。请先在平板上完成签名并生成签署版本。";
+const NOT_SIGNED_EN: &str = "This record has no signed version, so no case file can be exported. Sign it on the tablet first.";
+
+/// `POST /console/records/{id}/casefile`: starts an export of the record's latest signed
+/// version and goes to its progress page.
+pub async fn start(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ConsoleResult<Response> {
+    cx.check_csrf(&FormData::parse_bytes(&body))?;
+    let job = random_hex(16)?;
+    let now = state.now();
+    let (st, user, rid, jid) = (state.clone(), cx.user.clone(), id.clone(), job.clone());
+    let signed = state
+        .db
+        .call(move |conn| -> ConsoleResult<bool> {
+            check_readable(conn, &st, &user, &rid)?;
+            let stored = docstore::load(&*conn, &rid)?.ok_or(ConsoleError::NotFound)?;
+            if stored.doc.record().signed_versions.is_empty() {
+                return Ok(false);
+            }
+            conn.execute(
+                "INSERT INTO casefile_exports (id, record_id, requested_by, requested_at, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'running', ?4)",
+                params![jid, rid, user.id.as_str(), now],
+            )?;
+            Ok(true)
+        })
+        .await?;
+    if !signed {
+        let body = html! {
+            p.error #casefile-error role="alert" { (NOT_SIGNED_ZH) }
+            p.muted lang="en" { (NOT_SIGNED_EN) }
+            p { a href={ "/console/records/" (encode(&id)) } { (cx.t("返回记录", "Back to the record")) } }
+        };
+        let mut resp = page(
+            &cx,
+            "records",
+            cx.t("无法导出电子案卷", "No case file"),
+            body,
+        )
+        .into_response();
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(resp);
+    }
+    tracing::info!(job, record = %id, user = %cx.user.id, "case file export started");
+    let (st, user, jid) = (state.clone(), cx.user.clone(), job.clone());
+    // Not awaited: the export runs on while the browser follows its progress page.
+    drop(tokio::task::spawn_blocking(move || {
+        run_job(&st, &jid, &id, &user)
+    }));
+    Ok(Redirect::to(&format!("/console/casefiles/jobs/{job}")).into_response())
+}
+
+/// The job, if it exists and the user may read its record (404 otherwise).
+async fn readable_job(state: &AppState, cx: &Console, id: &str) -> ConsoleResult<Job> {
+    if !job_id_ok(id) {
+        return Err(ConsoleError::NotFound);
+    }
+    let (st, user, jid, now) = (state.clone(), cx.user.clone(), id.to_owned(), state.now());
+    state
+        .db
+        .call(move |conn| -> ConsoleResult<Job> {
+            let job = load_job(conn, &jid, now)?.ok_or(ConsoleError::NotFound)?;
+            check_readable(conn, &st, &user, &job.record_id)?;
+            Ok(job)
+        })
+        .await
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// `GET /console/casefiles/jobs/{job}`: the export's progress (refreshing itself while it
+/// runs), then the download or the reason it failed.
+pub async fn job_page(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+) -> ConsoleResult<Html<String>> {
+    let job = readable_job(&state, &cx, &id).await?;
+    let key = state
+        .db
+        .call({
+            let now = state.now();
+            move |conn| server_key(conn, now)
+        })
+        .await?
+        .verifying_key();
+    let rid = encode(&job.record_id);
+    let percent = (job.bytes_done * 100)
+        .checked_div(job.bytes_total)
+        .unwrap_or(0)
+        .min(100);
+    let body = html! {
+        @if job.state == JobState::Running {
+            meta http-equiv="refresh" content="1";
+        }
+        section #casefile-job data-state=(job.state.as_str()) {
+            table {
+                tr { th { (cx.t("检查记录", "Record")) } td.mono { a href={ "/console/records/" (rid) } { (job.record_id) } } }
+                tr { th { (cx.t("导出人", "Exported by")) } td { (job.requested_by) " · " (when_secs(job.requested_at)) } }
+            }
+            @match job.state {
+                JobState::Running => {
+                    p { (cx.t("正在导出……", "Exporting…")) }
+                    progress #casefile-progress value=(job.bytes_done) max=(job.bytes_total.max(1)) { (percent) "%" }
+                    p #casefile-bytes { (percent) "% · " (human_bytes(job.bytes_done)) " / " (human_bytes(job.bytes_total)) }
+                    @if !job.current.is_empty() {
+                        p { (cx.t("当前文件", "Current file")) ": " span.mono #casefile-current { (job.current) } }
+                    }
+                    p.muted { (cx.t("本页每秒自动刷新。", "This page refreshes every second.")) }
+                }
+                JobState::Done => {
+                    p.good { (cx.t("导出完成。", "The case file is ready.")) }
+                    p { a #casefile-download href={ "/console/casefiles/jobs/" (job.id) "/download" } {
+                        (cx.t("下载电子案卷", "Download the case file")) " (" (human_bytes(job.size.unwrap_or(0))) ")"
+                    } }
+                    table {
+                        tr { th { (cx.t("签署版本", "Signed version")) } td.mono { (job.signed_version.clone().unwrap_or_default()) } }
+                        tr { th { (cx.t("清单 SHA-256", "Manifest SHA-256")) } td.mono { (job.manifest_sha256.clone().unwrap_or_default()) } }
+                        tr { th { (cx.t("签名公钥（本服务器）", "Signing key (this server)")) } td.mono #casefile-key { (key_hex(&key)) } }
+                        tr { th { (cx.t("公钥指纹", "Key fingerprint")) } td.mono { (fingerprint(&key)) } }
+                    }
+                    p.muted { (cx.t("收件人可离线核验：", "The recipient verifies it offline: ")) code { "casefile verify case.zip --expect-key " (key_hex(&key)) } }
+                }
+                JobState::Failed => {
+                    p.error #casefile-error role="alert" { (job.error_zh.clone().unwrap_or_default()) }
+                    p.muted lang="en" { (job.error_en.clone().unwrap_or_default()) }
+                }
+                JobState::Stalled => {
+                    p.error #casefile-error role="alert" { (cx.t("导出中断（服务器在导出过程中停止），未生成文件。请重新导出。", "The export was interrupted (its server stopped); no file was made. Export again.")) }
+                }
+            }
+        }
+    };
+    Ok(page(
+        &cx,
+        "casefiles",
+        cx.t("电子案卷导出", "Case file export"),
+        body,
+    ))
+}
+
+/// A file name made of safe characters only.
+fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `GET /console/casefiles/jobs/{job}/download`: the finished case file.
+pub async fn download(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+) -> ConsoleResult<Response> {
+    let job = readable_job(&state, &cx, &id).await?;
+    if job.state != JobState::Done {
+        return Err(ConsoleError::NotFound);
+    }
+    let path = job_file(&state, &job.id);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ConsoleError::NotFound)?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .len();
+    let name = format!(
+        "casefile-{}-{}.zip",
+        safe_name(&job.record_id),
+        safe_name(job.signed_version.as_deref().unwrap_or(""))
+    );
+    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16))
+        .into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(resp)
+}
+
+/// The `#casefile-export` section of the record page.
+pub fn export_section(cx: &Console, record: &Inspection, jobs: &[Job]) -> Markup {
+    let rid = encode(record.id.as_str());
+    html! {
+        section #casefile-export {
+            h2 { (cx.t("电子案卷", "Case file")) }
+            @if record.signed_versions.is_empty() {
+                p.muted #casefile-unsigned { (NOT_SIGNED_ZH) @if cx.lang == super::Lang::En { br; (NOT_SIGNED_EN) } }
+            } @else {
+                p { (cx.t("导出最新签署版本的电子案卷（执法文书 PDF、原始照片、记录、审计轨迹），由本服务器的密钥签名。",
+                          "Export the latest signed version as a case file (documents as PDF, original photos, the record, the audit trail), signed with this server's key.")) }
+                form #casefile-export-form method="post" action={ "/console/records/" (rid) "/casefile" } {
+                    input type="hidden" name="csrf" value=(cx.csrf);
+                    button type="submit" { (cx.t("导出电子案卷", "Export case file")) }
+                }
+            }
+            @if !jobs.is_empty() {
+                table #casefile-jobs {
+                    thead { tr { th { (cx.t("导出时间", "Requested")) } th { (cx.t("导出人", "By")) } th { (cx.t("状态", "State")) } } }
+                    @for j in jobs {
+                        tr {
+                            td { a href={ "/console/casefiles/jobs/" (j.id) } { (when_secs(j.requested_at)) } }
+                            td { (j.requested_by) }
+                            td { @match j.state {
+                                JobState::Running => { (cx.t("导出中", "running")) }
+                                JobState::Done => span.good { (cx.t("已完成", "ready")) },
+                                JobState::Failed => span.bad { (cx.t("失败", "failed")) },
+                                JobState::Stalled => span.bad { (cx.t("中断", "interrupted")) },
+                            } }
+                        }
+                    }
+                }
+            }
+            p.muted { a href="/console/casefiles" { (cx.t("关于电子案卷与核验", "About case files and verification")) } }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// About case files, and verification
+
+const VERIFY_SCRIPT: &str = r#"
+document.getElementById('verify-form').addEventListener('submit', function (e) {
+  e.preventDefault();
+  var input = document.getElementById('verify-file');
+  var file = input.files && input.files[0];
+  if (!file) { return; }
+  var status = document.getElementById('verify-status');
+  status.textContent = status.getAttribute('data-busy');
+  fetch(this.action, { method: 'POST', body: file, credentials: 'same-origin',
+                       headers: { 'content-type': 'application/zip' } })
+    .then(function (r) { return r.text(); })
+    .then(function (html) { document.open(); document.write(html); document.close(); })
+    .catch(function (err) { status.textContent = String(err); });
+});
+"#;
+
+/// `GET /console/casefiles`: this server's signing key (for recipients to compare) and the
+/// verify form.
+pub async fn about(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
+    let now = state.now();
+    let key = state
+        .db
+        .call(move |conn| server_key(conn, now))
+        .await?
+        .verifying_key();
+    let body = html! {
+        section #server-key-section {
+            h2 { (cx.t("本服务器的签名公钥", "This server's signing key")) }
+            p { (cx.t("控制台导出的电子案卷由本服务器的 Ed25519 密钥签名，清单中写明导出的审核人。收件人应通过可信渠道（电话、公文）核对下面的公钥或指纹，再用核验程序检查：",
+                      "Case files exported from the console are signed with this server's Ed25519 key, naming the exporting supervisor. Recipients should compare the key or its fingerprint below through a channel they trust (phone, official letter), then run the verifier:")) }
+            table {
+                tr { th { (cx.t("公钥", "Public key")) } td.mono #server-key { (key_hex(&key)) } }
+                tr { th { (cx.t("指纹", "Fingerprint")) } td.mono #server-fingerprint { (fingerprint(&key)) } }
+            }
+            p { code { "casefile verify case.zip --expect-key " (key_hex(&key)) } }
+            p.muted { (cx.t("平板导出的电子案卷由平板的设备密钥签名；设备密钥在平板首次登录时登记到本服务器，下面的核验会据此识别。",
+                            "Case files exported on a tablet are signed with the tablet's device key, registered with this server at its first sign-in; the check below recognises them.")) }
+        }
+        section #verify-section {
+            h2 { (cx.t("核验电子案卷", "Verify a case file")) }
+            p { (cx.t("选择收到的电子案卷（ZIP）。文件只用于核验，核验后即删除，不解压任何内容。",
+                      "Choose a case file (ZIP). It is only checked, then deleted; nothing in it is extracted.")) }
+            p.muted { (cx.t("最大", "Largest accepted: ")) " " (human_bytes(MAX_UPLOAD_BYTES)) }
+            form #verify-form method="post" action={ "/console/casefiles/verify?csrf=" (cx.csrf) } {
+                input #verify-file type="file" accept=".zip,application/zip" required;
+                button type="submit" { (cx.t("核验", "Verify")) }
+                " "
+                span #verify-status data-busy=(cx.t("正在上传并核验……", "Uploading and checking…")) {}
+            }
+            script { (PreEscaped(VERIFY_SCRIPT)) }
+        }
+    };
+    Ok(page(&cx, "casefiles", cx.t("电子案卷", "Case files"), body))
+}
+
+/// Deletes the uploaded file however the request ends.
+struct TempUpload(PathBuf);
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn upload_refused(cx: &Console, status: StatusCode, zh: &str, en: &str) -> Response {
+    let body = html! {
+        p.error #verify-error role="alert" { (zh) }
+        p.muted lang="en" { (en) }
+        p { a href="/console/casefiles" { (cx.t("返回", "Back")) } }
+    };
+    let mut resp = page(
+        cx,
+        "casefiles",
+        cx.t("核验电子案卷", "Verify a case file"),
+        body,
+    )
+    .into_response();
+    *resp.status_mut() = status;
+    resp
+}
+
+/// Whose key signed: this server's, a registered device's, or an unknown one.
+#[derive(Debug)]
+enum KeyOwner {
+    Server,
+    Device { device: String, user: String },
+    Unknown,
+}
+
+/// `POST /console/casefiles/verify?csrf=…` with the case file as the raw body: the
+/// bilingual report.
+pub async fn verify(
+    State(state): State<AppState>,
+    cx: Console,
+    headers: HeaderMap,
+    body: Body,
+) -> ConsoleResult<Response> {
+    cx.check_csrf(&cx.query)?;
+    let too_large_zh = format!("文件过大：最大 {}。", human_bytes(MAX_UPLOAD_BYTES));
+    let too_large_en = format!("The file is too large: at most {} bytes.", MAX_UPLOAD_BYTES);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_UPLOAD_BYTES) {
+        return Ok(upload_refused(
+            &cx,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &too_large_zh,
+            &too_large_en,
+        ));
+    }
+    let dir = data_dir(&state).join("uploads");
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let temp = TempUpload(dir.join(format!("{}.zip.upload", random_hex(16)?)));
+    let mut file = tokio::fs::File::create(&temp.0)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+    let mut body = body;
+    let mut received: u64 = 0;
+    while let Some(frame) =
+        std::future::poll_fn(|c| std::pin::Pin::new(&mut body).poll_frame(c)).await
+    {
+        let frame = frame
+            .map_err(|e| ConsoleError::BadRequest(format!("上传中断 · upload interrupted: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        received += data.len() as u64;
+        if received > MAX_UPLOAD_BYTES {
+            return Ok(upload_refused(
+                &cx,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &too_large_zh,
+                &too_large_en,
+            ));
+        }
+        file.write_all(&data)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+    drop(file);
+    if received == 0 {
+        return Ok(upload_refused(
+            &cx,
+            StatusCode::BAD_REQUEST,
+            "请选择要核验的电子案卷文件（需要浏览器启用 JavaScript）。",
+            "Choose a case file to verify (the page needs JavaScript).",
+        ));
+    }
+    let now = state.now();
+    let (server, devices) = state
+        .db
+        .call(move |conn| -> anyhow::Result<_> {
+            let server = server_key(conn, now)?.verifying_key();
+            let devices = conn
+                .prepare("SELECT id, user_id, public_key FROM devices ORDER BY id")?
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((server, devices))
+        })
+        .await?;
+    let devices: Vec<(String, String, VerifyingKey)> = devices
+        .into_iter()
+        .filter_map(|(d, u, k)| {
+            let k: [u8; 32] = k.try_into().ok()?;
+            Some((d, u, VerifyingKey::from_bytes(&k).ok()?))
+        })
+        .collect();
+    let mut trusted = vec![TrustedKey {
+        key: server,
+        label: "本服务器 this server".into(),
+    }];
+    trusted.extend(devices.iter().map(|(d, u, k)| TrustedKey {
+        key: *k,
+        label: format!("设备 device {d}（{u}）"),
+    }));
+    let path = temp.0.clone();
+    let report = tokio::task::spawn_blocking(move || -> std::io::Result<Report> {
+        let file = File::open(&path)?;
+        Ok(casefile::verify(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            &VerifyOptions {
+                trusted_keys: trusted,
+            },
+        ))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("verify task: {e}"))?
+    .map_err(|e| anyhow::anyhow!("reading the upload: {e}"))?;
+    drop(temp);
+    let owner = report.signed_by.map(|k| {
+        if k == server {
+            KeyOwner::Server
+        } else if let Some((d, u, _)) = devices.iter().find(|(_, _, dk)| *dk == k) {
+            KeyOwner::Device {
+                device: d.clone(),
+                user: u.clone(),
+            }
+        } else {
+            KeyOwner::Unknown
+        }
+    });
+    tracing::info!(user = %cx.user.id, bytes = received, holds = report.holds(), "case file verified in the console");
+    Ok(render_report(&state, &cx, &report, owner.as_ref(), received).into_response())
+}
+
+fn status_cell(cx: &Console, s: Status) -> Markup {
+    match s {
+        Status::Pass => html! { span.good { (cx.t("通过", "PASS")) } },
+        Status::Fail => html! { span.bad { (cx.t("失败", "FAIL")) } },
+        Status::NotChecked => html! { span.muted { (cx.t("未检查", "NOT CHECKED")) } },
+    }
+}
+
+fn status_str(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::NotChecked => "not-checked",
+    }
+}
+
+fn check_key(k: CheckKind) -> &'static str {
+    match k {
+        CheckKind::Container => "container",
+        CheckKind::Manifest => "manifest",
+        CheckKind::Signature => "signature",
+        CheckKind::Files => "files",
+        CheckKind::Trail => "trail",
+        CheckKind::Record => "record",
+        CheckKind::Signer => "signer",
+    }
+}
+
+fn render_report(
+    state: &AppState,
+    cx: &Console,
+    report: &Report,
+    owner: Option<&KeyOwner>,
+    size: u64,
+) -> Html<String> {
+    let holds = report.holds();
+    let body = html! {
+        section #verify-report data-holds=(holds) {
+            @if holds {
+                p.good #verify-result { "结论：全部检查通过。" br; span lang="en" { "Result: every check holds." } }
+            } @else {
+                p.bad #verify-result { "结论：核验未通过。" br; span lang="en" { "Result: verification FAILED." } }
+            }
+            p.muted { (cx.t("文件大小", "File size")) ": " (human_bytes(size)) }
+            h2 { (cx.t("签名密钥", "Signing key")) }
+            @if let Some(k) = report.signed_by {
+                table {
+                    tr { th { (cx.t("公钥", "Public key")) } td.mono #signed-by { (key_hex(&k)) } }
+                    tr { th { (cx.t("指纹", "Fingerprint")) } td.mono { (fingerprint(&k)) } }
+                    tr { th { (cx.t("归属", "Whose")) } td #key-owner data-owner=(match owner { Some(KeyOwner::Server) => "server", Some(KeyOwner::Device { .. }) => "device", _ => "unknown" }) {
+                        @match owner {
+                            Some(KeyOwner::Server) => span.good { "本服务器的密钥（由本控制台导出）" br; span lang="en" { "This server's key (exported from this console)" } },
+                            Some(KeyOwner::Device { device, user }) => span.good {
+                                "已登记的平板设备 " span.mono { (device) } "，用户 " (user) " " (state.user(user).map(|u| u.name).unwrap_or_default())
+                                br; span lang="en" { "A registered tablet: device " (device) ", user " (user) }
+                            },
+                            _ => span.bad { "未登记的密钥：无法确认是谁签署的。" br; span lang="en" { "Not a key this server knows: who signed it cannot be confirmed." } },
+                        }
+                    } }
+                }
+            } @else {
+                p.bad #signed-by-none { "签名不成立，无法确认签名密钥。" br; span lang="en" { "The signature does not hold; no signing key is confirmed." } }
+            }
+            @if let Some(m) = &report.manifest {
+                h2 { (cx.t("清单所述", "What the manifest says")) }
+                table {
+                    tr { th { (cx.t("检查记录", "Inspection")) } td.mono { (m.inspection) } }
+                    tr { th { (cx.t("签署版本", "Signed version")) } td.mono { (m.signed_version) } }
+                    tr { th { (cx.t("导出时间", "Exported at")) } td { (m.exported_at.display_shanghai()) } }
+                    tr { th { (cx.t("签名人", "Signer")) } td { (m.signer.name) "（" (m.signer.role_zh()) " " (m.signer.role) "，" (m.signer.user) "）· " (m.signer.unit_name) " · " (cx.t("设备", "device")) " " (m.signer.device) } }
+                    @if m.amended {
+                        tr { th { (cx.t("注意", "Note")) } td.bad { "签署后记录被修改过，见 amendments.json。" span lang="en" { " The record was amended after signing (see amendments.json)." } } }
+                    }
+                }
+            }
+            h2 { (cx.t("各项检查", "Checks")) }
+            table #verify-checks {
+                thead { tr { th { (cx.t("检查", "Check")) } th { (cx.t("结果", "Result")) } th { (cx.t("说明", "Details")) } } }
+                @for c in &report.checks {
+                    tr data-check=(check_key(c.kind)) data-status=(status_str(c.status)) {
+                        td { (c.kind.title_zh()) br; span.muted lang="en" { (c.kind.title_en()) } }
+                        td { (status_cell(cx, c.status)) }
+                        td { @for m in &c.messages { div { (m.zh) br; span.muted lang="en" { (m.en) } } } }
+                    }
+                }
+            }
+            details {
+                summary { (cx.t("文本报告（中文 / English）", "Text report (Chinese / English)")) }
+                pre #verify-text { (report.render_zh_en()) }
+            }
+            p { a href="/console/casefiles" { (cx.t("核验另一个文件", "Verify another file")) } }
+        }
+    };
+    page(
+        cx,
+        "casefiles",
+        cx.t("核验结果", "Verification report"),
+        body,
+    )
+}

@@ -1,0 +1,599 @@
+//! Case files (电子案卷) in the console, against the real server binary and real tablets: a
+//! supervisor exports a signed record (following the progress page to the download), the
+//! file verifies with `casefile::verify` and with the real `casefile` binary given the key
+//! the console shows, the console's verify page reports a flipped byte and recognises a
+//! tablet's export by its registered device key; a sibling county's supervisor gets 404, an
+//! unsigned record is refused with a clear message, and a damaged original fails the export
+//! without leaving a file.
+
+mod common;
+
+use app_core::docnumber::{DocumentKind, IssuedDocument};
+use app_core::evidence::PhotoRef;
+use app_core::evidence::Sha256Hex;
+use app_core::geo::Timestamp;
+use app_core::ids::InspectionId;
+use app_core::ids::ItemCode;
+use app_core::inspection::{
+    Answer, Command, Inspection, InspectionStatus, InspectorRef, OnsitePerson, SignOutcome,
+    Signature, Signer,
+};
+use app_core::kind::InspectionKind;
+use app_core::user::User;
+use casefile::{TrustedKey, VerifyOptions};
+use common::console::{ConsoleClient, Page, photo_bytes};
+use common::{PASSWORD, T0, Tablet, TestServer};
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+const RECORD: &str = "rec-cf-1";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    server: TestServer,
+    wang: Tablet,
+    wang_blobs: tablet::blobs::BlobStore,
+    li: User,
+    /// The originals in the record: two item photos and two signature images.
+    originals: Vec<Vec<u8>>,
+}
+
+fn put(blobs: &tablet::blobs::BlobStore, name: &str, originals: &mut Vec<Vec<u8>>) -> Sha256Hex {
+    let bytes = photo_bytes(name);
+    let sha = blobs.put(&bytes).unwrap().sha256;
+    originals.push(bytes);
+    sha
+}
+
+/// A routine inspection of enterprise e-001 (玄武) on wang's tablet: two items failed with a
+/// camera photo each, both inspectors' handwritten signatures (JPEG originals), the
+/// enterprise's refusal with a witness, the inspection record's number issued, signed as
+/// `v1`; synced, and every original uploaded.
+fn signed_record(
+    server: &TestServer,
+    t: &Tablet,
+    colleague: &User,
+    id: &str,
+    blobs: &tablet::blobs::BlobStore,
+) -> Vec<Vec<u8>> {
+    let template = t.template();
+    let enterprise = t
+        .store
+        .lock()
+        .unwrap()
+        .reference::<app_core::enterprise::Enterprise>()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id.as_str() == "e-001")
+        .unwrap();
+    let record = Inspection::new_draft(
+        InspectionId::from(id),
+        InspectionKind::Routine,
+        enterprise.unit.clone(),
+        (&enterprise).into(),
+        template.reference(),
+        t.user.id.clone(),
+        Timestamp(T0),
+    );
+    t.store
+        .lock()
+        .unwrap()
+        .create_inspection(&record, &template, Timestamp(T0))
+        .unwrap();
+    for u in [&t.user, colleague] {
+        t.apply(
+            id,
+            Command::AddInspector(InspectorRef {
+                user: u.id.clone(),
+                name: u.name.clone(),
+                certificate: u.certificate().unwrap().clone(),
+            }),
+            1,
+        );
+    }
+    t.apply(
+        id,
+        Command::Transition {
+            to: InspectionStatus::OnSite,
+            comment: String::new(),
+        },
+        2,
+    );
+    let mut originals = Vec::new();
+    let items: Vec<ItemCode> = template
+        .items_for(enterprise.industry)
+        .take(2)
+        .map(|i| i.code.clone())
+        .collect();
+    for (item, name) in items
+        .iter()
+        .zip(["gps-DSCN0010.jpg", "orientation-landscape_6.jpg"])
+    {
+        t.apply(
+            id,
+            Command::Answer {
+                item: item.clone(),
+                answer: Some(Answer::Fails),
+            },
+            3,
+        );
+        let sha = put(blobs, name, &mut originals);
+        t.apply(
+            id,
+            Command::AddItemPhoto {
+                item: item.clone(),
+                photo: PhotoRef {
+                    sha256: sha,
+                    added_at: Timestamp(T0 + 4 * 60_000),
+                    added_by: t.user.id.clone(),
+                },
+            },
+            4,
+        );
+    }
+    t.apply(
+        id,
+        Command::SetOnsitePerson(OnsitePerson {
+            name: "陈经理".into(),
+            position: "安全主管".into(),
+            phone: "13800000000".into(),
+        }),
+        5,
+    );
+    for (u, name) in [(&t.user, "Canon_40D.jpg"), (colleague, "Nikon_D70.jpg")] {
+        let image = put(blobs, name, &mut originals);
+        t.apply(
+            id,
+            Command::Sign(Signature {
+                signer: Signer::Inspector(u.id.clone()),
+                name: u.name.clone(),
+                outcome: SignOutcome::Signed { image },
+                at: Timestamp(T0 + 6 * 60_000),
+            }),
+            6,
+        );
+    }
+    t.apply(
+        id,
+        Command::Sign(Signature {
+            signer: Signer::Enterprise,
+            name: "陈经理".into(),
+            outcome: SignOutcome::Refused {
+                witness: "社区网格员 刘洋".into(),
+                note: "拒绝签字".into(),
+            },
+            at: Timestamp(T0 + 6 * 60_000),
+        }),
+        6,
+    );
+    let device = t.store.lock().unwrap().device().clone();
+    t.apply(
+        id,
+        Command::IssueDocument(IssuedDocument {
+            kind: DocumentKind::InspectionRecord,
+            number: "（玄武）应急检记〔2026〕1号".into(),
+            seq: 1,
+            year: 2026,
+            at: Timestamp(T0 + 7 * 60_000),
+            by: t.user.id.clone(),
+            device,
+        }),
+        7,
+    );
+    {
+        let cx = t.cx(&template, 8);
+        t.store
+            .lock()
+            .unwrap()
+            .sign(&InspectionId::from(id), "v1", &cx)
+            .unwrap();
+    }
+    let report = t.sync();
+    assert_eq!(report.accepted, 1, "{report:?}");
+    let token = t.client.session().unwrap().token.clone();
+    let uploaded = tablet::upload::BlobClient::new(server.url(), token)
+        .with_retries(5, Duration::from_millis(50), Duration::from_millis(500))
+        .upload_pending(&t.store, blobs, |_| {})
+        .unwrap();
+    assert!(uploaded.failed.is_empty(), "{uploaded:?}");
+    originals
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li").user;
+    let wang_blobs = tablet::blobs::BlobStore::open(dir.path().join("wang-blobs")).unwrap();
+    let originals = signed_record(&server, &wang, &li, RECORD, &wang_blobs);
+    Fixture {
+        dir,
+        server,
+        wang,
+        wang_blobs,
+        li,
+        originals,
+    }
+}
+
+fn signed_in(server: &TestServer, user: &str) -> ConsoleClient {
+    let mut c = ConsoleClient::new(server);
+    let p = c.sign_in(user, PASSWORD);
+    assert_eq!(p.status, 303, "{user}: {}", p.body);
+    c
+}
+
+/// The text of the element with `id` (up to its first tag).
+fn text_of<'a>(body: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {body}"));
+    let start = at + body[at..].find('>').unwrap() + 1;
+    let end = start + body[start..].find('<').unwrap();
+    &body[start..end]
+}
+
+/// Starts an export of `record` and returns the answer (a redirect to the job on success).
+fn start_export(c: &ConsoleClient, record: &str) -> Page {
+    c.post(
+        &format!("/console/records/{record}/casefile"),
+        &format!("csrf={}", c.csrf()),
+    )
+}
+
+/// Follows the job's progress page until it is no longer running; returns the last page and
+/// every state seen.
+fn follow(c: &ConsoleClient, job: &str) -> (Page, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut states = Vec::new();
+    loop {
+        let p = c.get(job);
+        assert_eq!(p.status, 200, "{}", p.body);
+        let at = p.body.find("data-state=\"").expect("a job state") + 12;
+        let state = p.body[at..at + p.body[at..].find('"').unwrap()].to_owned();
+        if state == "running" {
+            // The page refreshes itself while the export runs and shows bytes done/total.
+            assert!(p.body.contains(r#"http-equiv="refresh" content="1""#));
+            assert!(p.body.contains("id=\"casefile-bytes\""), "{}", p.body);
+        }
+        states.push(state.clone());
+        if state != "running" {
+            return (p, states);
+        }
+        assert!(Instant::now() < deadline, "the export did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The `casefile` command-line verifier, built from this workspace into the same target
+/// folder as this test.
+fn casefile_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned();
+    let target_dir = profile_dir.parent().unwrap();
+    let status = Process::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "casefile", "--bin", "casefile"])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the casefile binary");
+    profile_dir.join("casefile")
+}
+
+/// A second console session that uploads raw bodies to the verify page, as the page's
+/// script does.
+struct Uploader {
+    base: String,
+    http: reqwest::blocking::Client,
+    cookie: String,
+}
+
+impl Uploader {
+    fn new(server: &TestServer, user: &str) -> Self {
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let resp = http
+            .post(format!("{}/console/login", server.url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("user={user}&password={PASSWORD}"))
+            .send()
+            .unwrap();
+        let cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("console_session="))
+            .expect("a session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        Self {
+            base: server.url(),
+            http,
+            cookie,
+        }
+    }
+
+    fn post(&self, path: &str, bytes: Vec<u8>) -> (u16, String) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/zip")
+            .body(bytes)
+            .send()
+            .unwrap();
+        (resp.status().as_u16(), resp.text().unwrap())
+    }
+
+    /// Uploads `bytes` to the verify form's address (with its CSRF token).
+    fn verify(&self, bytes: Vec<u8>) -> (u16, String) {
+        let about = self
+            .http
+            .get(format!("{}/console/casefiles", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let at = about.find("/console/casefiles/verify?csrf=").unwrap();
+        let action = about[at..at + about[at..].find('"').unwrap()].to_owned();
+        self.post(&action, bytes)
+    }
+}
+
+#[test]
+fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console() {
+    let f = fixture();
+    let zhao = signed_in(&f.server, "u-zhao");
+
+    // The record page offers the export.
+    let record = zhao.get(&format!("/console/records/{RECORD}"));
+    assert!(record.body.contains("id=\"casefile-export-form\""));
+    // The key the console shows recipients.
+    let about = zhao.get("/console/casefiles");
+    assert_eq!(about.status, 200);
+    let key_hex = text_of(&about.body, "server-key").to_owned();
+    let fingerprint = text_of(&about.body, "server-fingerprint").to_owned();
+    let key = casefile::manifest::parse_public_key(&key_hex).expect("a public key");
+    assert_eq!(fingerprint, casefile::manifest::fingerprint(&key));
+
+    let started = start_export(&zhao, RECORD);
+    assert_eq!(started.status, 303, "{}", started.body);
+    let job = started.location.unwrap();
+    assert!(job.starts_with("/console/casefiles/jobs/"), "{job}");
+    let (done, states) = follow(&zhao, &job);
+    assert_eq!(states.last().unwrap(), "done", "{}", done.body);
+    // The finished page names the key it was signed with.
+    assert_eq!(text_of(&done.body, "casefile-key"), key_hex);
+    let at = done.body.find("id=\"casefile-download\" href=\"").unwrap() + 29;
+    let href = &done.body[at..at + done.body[at..].find('"').unwrap()];
+    let download = zhao.get(href);
+    assert_eq!(download.status, 200);
+    assert_eq!(download.content_type, "application/zip");
+    let zip = download.bytes.clone();
+    assert!(zip.starts_with(b"PK\x03\x04"));
+    // The record page lists the export for everyone who may read the record.
+    let record = zhao.get(&format!("/console/records/{RECORD}"));
+    assert!(record.body.contains(&job), "the record page links the job");
+
+    // Offline, with the library: every check holds against the key the console showed.
+    let options = VerifyOptions {
+        trusted_keys: vec![TrustedKey {
+            key,
+            label: "server".into(),
+        }],
+    };
+    let report = casefile::verify(std::io::Cursor::new(&zip), &options);
+    assert!(report.holds(), "{}", report.render_zh_en());
+    let manifest = report.manifest.as_ref().unwrap();
+    assert_eq!(manifest.inspection.as_str(), RECORD);
+    assert_eq!(manifest.signed_version, "v1");
+    assert_eq!(manifest.signer.user.as_str(), "u-zhao");
+    assert_eq!(manifest.signer.role, "supervisor");
+    assert_eq!(manifest.signer.device.as_str(), "server");
+    assert_eq!(manifest.signer.public_key, key_hex);
+    let files = casefile::archive::read_all(std::io::Cursor::new(&zip)).unwrap();
+    for original in &f.originals {
+        let name = format!("photos/{}.jpg", Sha256Hex::of(original));
+        let (_, inside) = files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("{name} is in the case file"));
+        assert_eq!(inside, original, "{name} is the original, byte for byte");
+    }
+    let original = &f.originals[0];
+    let sha = Sha256Hex::of(original);
+    assert!(
+        files
+            .iter()
+            .any(|(n, b)| n.starts_with("documents/") && b.starts_with(b"%PDF-"))
+    );
+
+    // Offline, with the real command-line verifier given the key shown on the page: exit 0.
+    let case = f.dir.path().join("case.zip");
+    fs::write(&case, &zip).unwrap();
+    let bin = casefile_binary();
+    let out = Process::new(&bin)
+        .arg("verify")
+        .arg(&case)
+        .args(["--expect-key", &key_hex])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("全部检查通过") && stdout.contains("every check holds"));
+
+    // In the console: the file holds and was signed by this server's key.
+    let up = Uploader::new(&f.server, "u-zhao");
+    let (status, page) = up.verify(zip.clone());
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"data-holds="true""#), "{page}");
+    assert!(page.contains(r#"data-owner="server""#));
+    assert_eq!(text_of(&page, "signed-by"), key_hex);
+    for kind in [
+        "container",
+        "manifest",
+        "signature",
+        "files",
+        "trail",
+        "record",
+        "signer",
+    ] {
+        assert!(
+            page.contains(&format!(r#"data-check="{kind}" data-status="pass""#)),
+            "{kind}: {page}"
+        );
+    }
+    // One flipped byte inside the photo: the console reports the failure.
+    let mut flipped = zip.clone();
+    let inside = find(&zip, &original[1000..1032]).expect("the photo's bytes are stored") + 16;
+    flipped[inside] ^= 0x01;
+    assert!(!casefile::verify(std::io::Cursor::new(&flipped), &options).holds());
+    let (status, page) = up.verify(flipped);
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"data-holds="false""#), "{page}");
+    assert!(page.contains("核验未通过"));
+    assert!(
+        page.contains(r#"data-check="files" data-status="fail""#)
+            || page.contains(r#"data-check="container" data-status="fail""#),
+        "{page}"
+    );
+    // Nothing from the uploads is kept.
+    let uploads = f.server.data.join("uploads");
+    assert_eq!(fs::read_dir(&uploads).unwrap().count(), 0);
+
+    // A tablet's own export is recognised by the device key it registered.
+    let tablet_case = f.dir.path().join("tablet-case.zip");
+    {
+        let mut store = f.wang.store.lock().unwrap();
+        tablet::casefile::export_file(
+            &mut store,
+            &f.wang_blobs,
+            &tablet::casefile::ExportRequest {
+                id: &InspectionId::from(RECORD),
+                version: None,
+                user: &f.wang.user,
+                unit_name: "南京市玄武区应急管理局",
+                now: Timestamp(T0 + 86_400_000),
+            },
+            &tablet_case,
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let (_, page) = up.verify(fs::read(&tablet_case).unwrap());
+    assert!(page.contains(r#"data-holds="true""#), "{page}");
+    assert!(page.contains(r#"data-owner="device""#), "{page}");
+    let device = f.wang.store.lock().unwrap().device().to_string();
+    assert!(page.contains(&device), "names the tablet {device}: {page}");
+
+    // A damaged original on the server fails the next export with a clear message and
+    // leaves no file behind.
+    let blob = f
+        .server
+        .data
+        .join("blobs")
+        .join(&sha.as_str()[..2])
+        .join(sha.as_str());
+    let mut bytes = fs::read(&blob).unwrap();
+    bytes[5000] ^= 0x20;
+    fs::write(&blob, bytes).unwrap();
+    let started = start_export(&zhao, RECORD);
+    assert_eq!(started.status, 303);
+    let failed_job = started.location.unwrap();
+    let (failed, states) = follow(&zhao, &failed_job);
+    assert_eq!(states.last().unwrap(), "failed", "{}", failed.body);
+    let message = text_of(&failed.body, "casefile-error");
+    assert!(message.contains("已损坏"), "{message}");
+    assert!(message.contains(sha.as_str()), "{message}");
+    assert_eq!(
+        zhao.get(&format!("{failed_job}/download")).status,
+        404,
+        "nothing is offered for a failed export"
+    );
+    let exports: Vec<String> = fs::read_dir(f.server.data.join("exports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        exports.len(),
+        1,
+        "only the first, complete export: {exports:?}"
+    );
+    assert!(exports[0].ends_with(".zip"));
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[test]
+fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
+    let f = fixture();
+    let zhao = signed_in(&f.server, "u-zhao");
+    let sun = signed_in(&f.server, "u-sun");
+
+    let started = start_export(&zhao, RECORD);
+    assert_eq!(started.status, 303);
+    let job = started.location.unwrap();
+    let (done, _) = follow(&zhao, &job);
+    assert!(done.body.contains("id=\"casefile-download\""));
+
+    // The sibling county's supervisor: the same 404 as for a record that does not exist,
+    // for the export, the job and its download.
+    let missing = sun.get("/console/records/no-such-record");
+    assert_eq!(missing.status, 404);
+    for p in [
+        start_export(&sun, RECORD),
+        start_export(&sun, "no-such-record"),
+        sun.get(&job),
+        sun.get(&format!("{job}/download")),
+        sun.get("/console/casefiles/jobs/00000000000000000000000000000000"),
+    ] {
+        assert_eq!(p.status, 404);
+        assert_eq!(p.body, missing.body);
+    }
+
+    // A record without a signed version: the record page says so, and the export is refused.
+    f.wang.new_record("rec-cf-draft", &f.li);
+    assert_eq!(f.wang.sync().accepted, 1);
+    let page = zhao.get("/console/records/rec-cf-draft");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("id=\"casefile-export-form\""));
+    assert!(
+        text_of(&page.body, "casefile-unsigned").contains("尚无签署版本"),
+        "{}",
+        page.body
+    );
+    let refused = start_export(&zhao, "rec-cf-draft");
+    assert_eq!(refused.status, 422);
+    assert!(text_of(&refused.body, "casefile-error").contains("尚无签署版本"));
+
+    // Uploads need the session's CSRF token, and an empty upload is refused clearly.
+    let up = Uploader::new(&f.server, "u-zhao");
+    let (status, _) = up.post("/console/casefiles/verify?csrf=nope", b"PK".to_vec());
+    assert_eq!(status, 403);
+    let (status, empty) = up.verify(Vec::new());
+    assert_eq!(status, 400);
+    assert!(text_of(&empty, "verify-error").contains("请选择"));
+    // Not a case file at all: a report that says so, nothing kept.
+    let (status, junk) = up.verify(b"not a zip at all".to_vec());
+    assert_eq!(status, 200);
+    assert!(junk.contains(r#"data-holds="false""#));
+    assert!(junk.contains(r#"data-check="container" data-status="fail""#));
+    assert!(junk.contains("id=\"signed-by-none\""));
+    assert_eq!(
+        fs::read_dir(f.server.data.join("uploads")).unwrap().count(),
+        0
+    );
+}
