@@ -592,6 +592,12 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
     assert!(junk.contains(r#"data-holds="false""#));
     assert!(junk.contains(r#"data-check="container" data-status="fail""#));
     assert!(junk.contains("id=\"signed-by-none\""));
+    // Larger than the API's body limit (a case file with many photos): still checked, not 413.
+    let mut big = vec![0u8; sync_server::MAX_BODY_BYTES + (8 << 20)];
+    big[..4].copy_from_slice(b"PK\x03\x04");
+    let (status, big) = up.verify(big);
+    assert_eq!(status, 200, "{big}");
+    assert!(big.contains(r#"data-check="container" data-status="fail""#));
     assert_eq!(
         fs::read_dir(f.server.data.join("uploads")).unwrap().count(),
         0
