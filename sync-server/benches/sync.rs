@@ -441,7 +441,7 @@ fn with_heads(docs: &mut [Doc]) {
         for part in docs.chunks_mut(chunk) {
             s.spawn(move || {
                 for d in part {
-                    let doc = automerge::AutoCommit::load(&d.bytes).unwrap();
+                    let mut doc = automerge::AutoCommit::load(&d.bytes).unwrap();
                     let heads: Vec<String> =
                         doc.get_heads().iter().map(ToString::to_string).collect();
                     d.heads = serde_json::to_string(&heads).unwrap();
@@ -1359,6 +1359,7 @@ fn run_reference(
         assert_eq!(synced, docs.len(), "{out}");
     }
     Ok(RunResult {
+        small: None,
         docs: synced,
         partial,
         wire_docs: f("acked_at_exit") as usize,
