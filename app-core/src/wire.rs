@@ -7,18 +7,22 @@
 //! stores them durably, then answers with its new cursor, what it accepted or refused, and
 //! the changes of documents the tablet may read that arrived after the tablet's cursor from
 //! other devices. When nothing changed on either side both messages are a few bytes,
-//! however many documents exist.
+//! however many documents exist. Field names on the wire are one letter (`v`, `c`, `p`, …):
+//! a one-answer edit is a couple of hundred bytes, so every byte of framing shows.
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {
+    #[serde(rename = "v")]
     pub version: u32,
     /// The highest server change sequence this device has received (0 at first).
+    #[serde(rename = "c")]
     pub cursor: u64,
+    #[serde(rename = "p")]
     pub push: Vec<DocChanges>,
 }
 
@@ -26,8 +30,9 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocChanges {
+    #[serde(rename = "i")]
     pub id: String,
-    #[serde(with = "serde_bytes")]
+    #[serde(rename = "b", with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
@@ -35,14 +40,20 @@ pub struct DocChanges {
 #[serde(deny_unknown_fields)]
 pub struct SyncResponse {
     /// The cursor to send next time.
+    #[serde(rename = "c")]
     pub cursor: u64,
-    /// Documents whose pushed changes are now durably stored (or were already there).
-    pub accepted: Vec<String>,
+    /// The positions in the request's `push` of the documents whose pushed changes are now
+    /// durably stored (or were already there).
+    #[serde(rename = "a")]
+    pub accepted: Vec<u32>,
     /// Documents whose push was refused, with why; nothing of them was stored.
+    #[serde(rename = "r")]
     pub rejected: Vec<Rejection>,
     /// Changes from other devices since the request's cursor, one entry per document.
+    #[serde(rename = "l")]
     pub pull: Vec<DocChanges>,
     /// More changes are waiting: sync again at once with the new cursor.
+    #[serde(rename = "m")]
     pub more: bool,
 }
 

@@ -251,11 +251,10 @@ impl SyncClient {
                 .map_err(|e| SyncError::Protocol(e.to_string()))?;
             {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-                let accepted: std::collections::HashSet<&str> =
-                    response.accepted.iter().map(String::as_str).collect();
-                let done: Vec<_> = pushes
+                let done: Vec<_> = response
+                    .accepted
                     .iter()
-                    .filter(|p| accepted.contains(p.id.as_str()))
+                    .filter_map(|&i| pushes.get(i as usize))
                     .collect();
                 s.mark_all_pushed(&done)?;
                 for d in &response.pull {

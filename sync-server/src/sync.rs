@@ -347,7 +347,7 @@ fn process(
     let tx = conn.transaction()?;
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
-    for (push, mut outcome) in request.push.iter().zip(checked) {
+    for (index, (push, mut outcome)) in request.push.iter().zip(checked).enumerate() {
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).
         if let Checked::Write { base, .. } = &outcome
@@ -375,9 +375,9 @@ fn process(
                     origin_device: device.as_str(),
                     existed: base.is_some(),
                 })?;
-                accepted.push(push.id.clone());
+                accepted.push(index as u32);
             }
-            Checked::Replay => accepted.push(push.id.clone()),
+            Checked::Replay => accepted.push(index as u32),
             Checked::Refused(rejection) => {
                 tracing::warn!(user = %user.id, doc = %rejection.id, code = %rejection.code, "push refused");
                 rejected.push(rejection);
