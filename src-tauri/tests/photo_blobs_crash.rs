@@ -53,6 +53,21 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Blobs under their final names (not temporary files of unfinished writes).
+fn whole_blobs(root: &std::path::Path) -> usize {
+    if !root.exists() {
+        return 0;
+    }
+    files_under(root)
+        .iter()
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".incoming-"))
+        })
+        .count()
+}
+
 #[test]
 fn killed_writers_leave_only_whole_blobs() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,8 +88,13 @@ fn killed_writers_leave_only_whole_blobs() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // 20–170 ms: long enough to store a few blobs, and to be cut off mid-write.
-        std::thread::sleep(Duration::from_millis(20 + (kill * 37) % 150));
+        // Wait until the writer has stored a new blob (however slow the machine is), then a
+        // further 0–60 ms so the kill also lands in the middle of writes.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while whole_blobs(&root) <= stored && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis((kill * 37) % 61));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
