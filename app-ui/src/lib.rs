@@ -1,3 +1,20 @@
-//! The front end shared by the inspector's tablet app and the supervisors' console (Yew,
-//! compiled to wasm). It is filled by the inspector-app issue; until then it holds nothing,
-//! and no screen exists.
+//! The inspector's tablet app (Yew, compiled to wasm32, shown in the Tauri v2 shell
+//! `src-tauri/app`). Every screen talks to the tablet library through one Tauri command
+//! (`api`, see `tablet::app::App::call`) and two raw-bytes commands (`photo`, `signature`).
+//!
+//! Simplified Chinese first, English switchable ([`Lang`]). Nothing typed is lost: each tap
+//! is a store command, notes are saved while typing (debounced) and on blur, forms not yet
+//! committed are saved as drafts, and the open screen is remembered across restarts.
+
+pub mod bridge;
+pub mod i18n;
+pub mod screens;
+pub mod types;
+
+use wasm_bindgen::prelude::*;
+
+/// Mounts the app (called by the generated JS module when it loads).
+#[wasm_bindgen(start)]
+pub fn start() {
+    yew::Renderer::<screens::App>::new().render();
+}

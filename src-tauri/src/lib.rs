@@ -2,6 +2,8 @@
 //! without a window. The Tauri v2 shell (issue: the inspector's tablet app) will be a thin
 //! layer of commands over these functions.
 
+pub mod app;
+pub mod app_drafts;
 pub mod blobs;
 pub mod casefile;
 pub mod photo;

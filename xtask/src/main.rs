@@ -4,7 +4,11 @@
 //!   server serving the demo reference data from `fixtures/` (storage, sync, the console and
 //!   the tablet app join as their issues land).
 //! - `cargo xtask test` — installs what the checks need, then runs every check: formatting,
-//!   clippy with warnings as errors, the wasm32 build of app-core, and the whole test suite.
+//!   clippy with warnings as errors, the wasm32 build of app-core, and the whole test suite,
+//!   then the tablet app's end-to-end tests (the real app under Xvfb, driven through
+//!   tauri-driver and WebKitWebDriver).
+//! - `cargo xtask app` — builds the tablet app and starts it against a local sync server
+//!   with the demo data (needs a display; see the README for a headless machine).
 //!
 //! Every install step checks first and does nothing when the thing is already there, so both
 //! commands may be run any number of times.
@@ -24,7 +28,31 @@ const TEST_APT: &[&str] = &[
     "fonts-wqy-microhei",
     "fonts-hanazono",
     "chromium",
+    // The tablet app (Tauri v2 on WebKitGTK) and its end-to-end tests.
+    "libwebkit2gtk-4.1-dev",
+    "build-essential",
+    "libxdo-dev",
+    "libssl-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
 ];
+
+/// What `cargo xtask app` needs to build and show the app.
+const APP_APT: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "build-essential",
+    "libxdo-dev",
+    "libssl-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "fonts-wqy-microhei",
+];
+
+/// tauri-driver (the WebDriver bridge for Tauri apps); 2.x, not the 3.0 alpha.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,10 +62,12 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("run") => run(&args[1..]),
         Some("setup") => setup(),
+        Some("ui") => ui(),
+        Some("app") => app(&args[1..]),
         Some("bench") => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  setup   install what the others need (idempotent)"
+                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  app     start the tablet app against a local server with demo data\n  ui      build the tablet app's Yew bundle into app-ui/dist\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  setup   install what the others need (idempotent)"
             );
             std::process::exit(2)
         }
@@ -90,8 +120,12 @@ fn setup() -> Result<()> {
 fn test() -> Result<()> {
     setup()?;
     ensure_apt(TEST_APT)?;
+    ensure_tools()?;
     let started = Instant::now();
-    let steps: [(&str, &[&str]); 4] = [
+    // The app shell embeds the Yew bundle at compile time: build it before clippy and tests.
+    eprintln!("\n==> the tablet app's Yew bundle");
+    ui()?;
+    let steps: [(&str, &[&str]); 7] = [
         ("formatting", &["fmt", "--all", "--check"]),
         (
             "clippy",
@@ -116,13 +150,199 @@ fn test() -> Result<()> {
                 WASM_TARGET,
             ],
         ),
+        (
+            "clippy of the app's end-to-end tests",
+            &[
+                "clippy",
+                "-p",
+                "inspection-app",
+                "--all-targets",
+                "--features",
+                "e2e",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
         ("tests", &["test", "--workspace", "--locked"]),
+        (
+            "the sync server binary for the app's end-to-end tests",
+            &["build", "--locked", "-p", "sync-server", "--bins"],
+        ),
+        (
+            "the tablet app end to end (Xvfb, tauri-driver, WebKitWebDriver)",
+            &[
+                "test",
+                "--locked",
+                "-p",
+                "inspection-app",
+                "--features",
+                "e2e",
+                "--",
+                "--test-threads=1",
+            ],
+        ),
     ];
     for (name, args) in steps {
         eprintln!("\n==> {name}");
         cmd("cargo", args)?;
     }
     eprintln!("\nall checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string("Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return Ok(v.trim_matches('"').to_owned());
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+fn installed_version(program: &str) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace().nth(1).map(str::to_owned)
+}
+
+/// Installs wasm-bindgen-cli (the Cargo.lock version; not `--locked`: its own lock file
+/// names a crate version the registry lacks) and tauri-driver, when missing.
+fn ensure_tools() -> Result<()> {
+    let wanted = locked_wasm_bindgen()?;
+    if installed_version("wasm-bindgen").as_deref() != Some(wanted.as_str()) {
+        cmd(
+            "cargo",
+            &[
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &wanted,
+                "--force",
+            ],
+        )?;
+    }
+    if installed_version("tauri-driver").is_none() {
+        cmd(
+            "cargo",
+            &[
+                "install",
+                "tauri-driver",
+                "--locked",
+                "--version",
+                TAURI_DRIVER_VERSION,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Builds the Yew front end for wasm32 (release, `opt-level = "s"`) and writes the bundle
+/// the app shell embeds: `app-ui/dist/{index.html, style.css, app_ui.js, app_ui_bg.wasm}`.
+fn ui() -> Result<()> {
+    setup()?;
+    ensure_tools()?;
+    cmd(
+        "cargo",
+        &[
+            "build",
+            "--locked",
+            "-p",
+            "app-ui",
+            "--lib",
+            "--release",
+            "--target",
+            WASM_TARGET,
+        ],
+    )?;
+    let target_dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let wasm = Path::new(&target_dir)
+        .join(WASM_TARGET)
+        .join("release/app_ui.wasm");
+    let dist = Path::new("app-ui/dist");
+    std::fs::create_dir_all(dist)?;
+    cmd(
+        "wasm-bindgen",
+        &[
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-dir",
+            "app-ui/dist",
+            wasm.to_str().context("target path is not UTF-8")?,
+        ],
+    )?;
+    for file in ["index.html", "style.css"] {
+        let from = Path::new("app-ui/static").join(file);
+        let to = dist.join(file);
+        // Rewrite only when changed, so the shell is not rebuilt for nothing.
+        let new = std::fs::read(&from)?;
+        if std::fs::read(&to).ok().as_deref() != Some(&new[..]) {
+            std::fs::write(&to, new)?;
+        }
+    }
+    Ok(())
+}
+
+/// Starts the sync server with the demo data and the tablet app against it.
+fn app(extra: &[String]) -> Result<()> {
+    setup()?;
+    ensure_apt(APP_APT)?;
+    ui()?;
+    cmd(
+        "cargo",
+        &[
+            "build",
+            "--locked",
+            "-p",
+            "sync-server",
+            "-p",
+            "inspection-app",
+        ],
+    )?;
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!(
+            "no display: the app needs one. On a headless machine run `xvfb-run -s '-screen 0 1280x800x24' cargo xtask app` \
+             (nothing is visible, but the app runs), or `cargo xtask test`, whose end-to-end tests drive the app \
+             under Xvfb and save screenshots in docs/screenshots/app-*.png"
+        );
+    }
+    let target_dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let bin = |name: &str| Path::new(&target_dir).join("debug").join(name);
+    std::fs::create_dir_all("data")?;
+    let mut server = Command::new(bin("sync-server"))
+        .args([
+            "--data",
+            "data",
+            "--fixtures",
+            "fixtures",
+            "--listen",
+            "127.0.0.1:8080",
+        ])
+        .spawn()
+        .context("could not start the sync server")?;
+    eprintln!("sync server on http://127.0.0.1:8080 (sign in as u-wang / demo-2026)");
+    let mut app = Command::new(bin("inspection-app"));
+    app.env("INSPECTION_SERVER", "http://127.0.0.1:8080")
+        .env("INSPECTION_DATA", "data/tablet");
+    for a in extra {
+        app.arg(a);
+    }
+    let status = app.status().context("could not start the app");
+    let _ = server.kill();
+    let _ = server.wait();
+    let status = status?;
+    if !status.success() {
+        bail!("the app exited with {status}");
+    }
     Ok(())
 }
 

@@ -1,0 +1,120 @@
+//! Calls into the Tauri shell (`window.__TAURI__.core.invoke`, `withGlobalTauri`), the
+//! file and canvas bytes, and the device position.
+
+use crate::types::AppError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+export async function invoke_json(cmd, args) {
+  if (!window.__TAURI__) { throw JSON.stringify({zh: "未在平板应用中运行", en: "not running inside the tablet app", field: null}); }
+  try {
+    const r = await window.__TAURI__.core.invoke(cmd, JSON.parse(args));
+    return JSON.stringify(r === undefined ? null : r);
+  } catch (e) { throw (typeof e === "string") ? JSON.stringify({zh: e, en: e, field: null}) : JSON.stringify(e); }
+}
+export async function invoke_raw(cmd, bytes, header) {
+  try {
+    const r = await window.__TAURI__.core.invoke(cmd, bytes, { headers: { "x-args": header } });
+    return JSON.stringify(r === undefined ? null : r);
+  } catch (e) { throw (typeof e === "string") ? JSON.stringify({zh: e, en: e, field: null}) : JSON.stringify(e); }
+}
+export async function file_bytes(file) { return new Uint8Array(await file.arrayBuffer()); }
+export function canvas_png(canvas) {
+  return new Promise((resolve, reject) => canvas.toBlob(b => b ? b.arrayBuffer().then(a => resolve(new Uint8Array(a))) : reject("no image"), "image/png"));
+}
+export function device_position(timeout) {
+  return new Promise((resolve, reject) => {
+    if (!navigator.geolocation) { reject("unavailable"); return; }
+    navigator.geolocation.getCurrentPosition(
+      p => resolve([p.coords.latitude, p.coords.longitude]),
+      e => reject(String(e && (e.message || e.code))),
+      { timeout, enableHighAccuracy: true, maximumAge: 60000 });
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn invoke_json(cmd: &str, args: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn invoke_raw(
+        cmd: &str,
+        bytes: js_sys::Uint8Array,
+        header: &str,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn file_bytes(file: &web_sys::File) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn canvas_png(canvas: &web_sys::HtmlCanvasElement) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn device_position(timeout: u32) -> Result<JsValue, JsValue>;
+}
+
+fn error_of(e: JsValue) -> AppError {
+    let text = e.as_string().unwrap_or_else(|| format!("{e:?}"));
+    serde_json::from_str(&text).unwrap_or_else(|_| AppError::plain(&text))
+}
+
+fn parse<T: DeserializeOwned>(v: JsValue) -> Result<T, AppError> {
+    let text = v.as_string().unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| AppError::plain(&format!("bad answer: {e}")))
+}
+
+/// `App::call(method, args)` in the tablet library.
+pub async fn api<T: DeserializeOwned>(method: &str, args: Value) -> Result<T, AppError> {
+    let body = serde_json::json!({ "method": method, "args": args }).to_string();
+    parse(invoke_json("api", &body).await.map_err(error_of)?)
+}
+
+/// Like [`api`] for calls whose answer is not needed.
+pub async fn api_unit(method: &str, args: Value) -> Result<(), AppError> {
+    api::<Value>(method, args).await.map(|_| ())
+}
+
+/// Sends a photo file's bytes to be ingested (and linked, per `args`).
+pub async fn send_photo<A: Serialize, T: DeserializeOwned>(
+    file: &web_sys::File,
+    args: &A,
+) -> Result<T, AppError> {
+    let bytes: js_sys::Uint8Array = file_bytes(file).await.map_err(error_of)?.into();
+    let header = serde_json::to_string(args).expect("args serialise");
+    parse(
+        invoke_raw("photo", bytes, &header)
+            .await
+            .map_err(error_of)?,
+    )
+}
+
+/// Exports the signature pad as PNG and stores it; returns its SHA-256.
+pub async fn send_signature(canvas: &web_sys::HtmlCanvasElement) -> Result<String, AppError> {
+    let bytes: js_sys::Uint8Array = canvas_png(canvas).await.map_err(error_of)?.into();
+    parse(
+        invoke_raw("signature", bytes, "{}")
+            .await
+            .map_err(error_of)?,
+    )
+}
+
+/// The device's position, if it has a location service that answers in time.
+pub async fn position(timeout_ms: u32) -> Option<(f64, f64)> {
+    let v = device_position(timeout_ms).await.ok()?;
+    let arr: js_sys::Array = v.into();
+    Some((arr.get(0).as_f64()?, arr.get(1).as_f64()?))
+}
+
+/// Milliseconds since the epoch, from the device clock.
+pub fn now_ms() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+}

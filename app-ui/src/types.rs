@@ -1,0 +1,200 @@
+//! What the tablet library answers (mirrors of `tablet::app` views; the record, template,
+//! plans and people are app-core's own types).
+
+use app_core::checklist::ChecklistTemplate;
+use app_core::enterprise::Enterprise;
+use app_core::inspection::Inspection;
+use app_core::plan::Plan;
+use app_core::user::User;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// An error as the library reports it: Chinese, English, and the field it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub zh: String,
+    pub en: String,
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn plain(text: &str) -> Self {
+        Self {
+            zh: text.to_owned(),
+            en: text.to_owned(),
+            field: None,
+        }
+    }
+
+    pub fn local(zh: &str, en: &str, field: &str) -> Self {
+        Self {
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+            field: Some(field.to_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Status {
+    pub user: Option<User>,
+    pub server: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PlanView {
+    pub plan: Plan,
+    pub enterprise: Option<Enterprise>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct InspectionRow {
+    pub id: String,
+    pub kind: app_core::kind::InspectionKind,
+    pub status: app_core::inspection::InspectionStatus,
+    pub enterprise_name: String,
+    pub updated_at: i64,
+    pub open_hazards: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReturnedView {
+    pub id: String,
+    pub enterprise_name: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HazardRow {
+    pub inspection_id: String,
+    pub hazard_id: String,
+    pub level: String,
+    pub stage: String,
+    pub deadline: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HazardDue {
+    pub row: HazardRow,
+    pub enterprise_name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Home {
+    pub user: User,
+    pub plans: Vec<PlanView>,
+    pub records: Vec<InspectionRow>,
+    pub returned: Vec<ReturnedView>,
+    pub hazards: Vec<HazardDue>,
+    pub sync: SyncStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct Pending {
+    pub records: u32,
+    pub bytes: u64,
+}
+
+/// `tablet::sync::SyncStatus`; the state and reports stay JSON (shown, not computed on).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct SyncStatus {
+    pub state: Value,
+    pub pending: Pending,
+    pub photos_pending: u32,
+    pub upload: Option<Value>,
+    pub last_upload: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SignedView {
+    pub id: String,
+    pub at: i64,
+    pub content_hash: String,
+    pub verified: bool,
+    pub amendments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RecordView {
+    pub record: Inspection,
+    pub template: ChecklistTemplate,
+    pub signed: Vec<SignedView>,
+    pub thumbs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PhotoAnswer {
+    pub sha256: String,
+    pub thumb: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// What the sync indicator says, in both languages, and its style.
+pub fn sync_summary(s: &SyncStatus) -> (String, String, &'static str) {
+    let pending = s.pending.records;
+    let photos = s.photos_pending;
+    match &s.state {
+        Value::String(x) if x == "Syncing" => ("正在同步…".into(), "Syncing…".into(), "busy"),
+        Value::Object(m) if m.contains_key("Waiting") => (
+            format!("离线 · 待同步 {pending} 条记录、{photos} 张照片"),
+            format!("Offline · {pending} records, {photos} photos waiting"),
+            "wait",
+        ),
+        Value::Object(m) if m.contains_key("Done") && pending == 0 && photos == 0 => {
+            ("已同步".into(), "Synced".into(), "ok")
+        }
+        _ => (
+            format!("待同步 {pending} 条记录、{photos} 张照片"),
+            format!("{pending} records, {photos} photos waiting"),
+            "wait",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn status(state: Value, records: u32, photos: u32) -> SyncStatus {
+        SyncStatus {
+            state,
+            pending: Pending { records, bytes: 0 },
+            photos_pending: photos,
+            ..SyncStatus::default()
+        }
+    }
+
+    #[test]
+    fn the_sync_indicator_tells_offline_waiting_from_synced() {
+        let waiting = status(
+            json!({"Waiting": {"error": "network", "retry_in_secs": 4}}),
+            2,
+            3,
+        );
+        let (zh, en, class) = sync_summary(&waiting);
+        assert_eq!(zh, "离线 · 待同步 2 条记录、3 张照片");
+        assert_eq!(en, "Offline · 2 records, 3 photos waiting");
+        assert_eq!(class, "wait");
+        let done = status(json!({"Done": {"pushed": 1}}), 0, 0);
+        assert_eq!(sync_summary(&done).0, "已同步");
+        // Done but something new was recorded since: not "synced".
+        let done_dirty = status(json!({"Done": {"pushed": 1}}), 1, 0);
+        assert_eq!(sync_summary(&done_dirty).0, "待同步 1 条记录、0 张照片");
+        assert_eq!(sync_summary(&status(json!("Syncing"), 0, 0)).2, "busy");
+    }
+
+    #[test]
+    fn the_sync_status_of_the_library_parses() {
+        // The shape `tablet::sync::SyncStatus` serialises to.
+        let v = json!({"state": {"Waiting": {"error": "network: refused", "retry_in_secs": 2}},
+            "pending": {"records": 1, "bytes": 2048}, "photos_pending": 4, "upload": null,
+            "last_upload": null});
+        let s: SyncStatus = serde_json::from_value(v).unwrap();
+        assert_eq!(s.pending.records, 1);
+        assert_eq!(s.photos_pending, 4);
+    }
+}

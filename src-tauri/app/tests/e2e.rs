@@ -1,0 +1,797 @@
+//! End to end: the real app (this package's binary, with the Yew bundle embedded) under Xvfb,
+//! driven through tauri-driver and WebKitWebDriver, against the real sync server binary.
+//!
+//! One inspector's whole day, in order: sign in online; the network goes away; a sealed
+//! 四不两直 plan is started from the home screen; the arrival proof (position entered by
+//! hand, entrance photo, both attestations); the checklist, with a failed item, its note and
+//! photo — and the app is killed with SIGKILL mid-checklist, restarted, and everything typed
+//! is still there; a hazard from the failed item; the on-site person and three signatures
+//! drawn on the pads; complete and sign; submit. Then the network comes back: the record and
+//! both photos (and the signature images) reach the server; a supervisor returns the record
+//! with a comment and the app shows it; the hazard is re-inspected and closed (销号).
+//!
+//! Run by `cargo xtask test` (`cargo test -p inspection-app --features e2e`). Needs Xvfb,
+//! tauri-driver and WebKitWebDriver; the test starts them itself. Screenshots of the main
+//! screens are written to docs/screenshots/app-*.png.
+
+use app_core::geo::Timestamp;
+use app_core::inspection::{Command as RecordCommand, Context, InspectionStatus};
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tablet::blobs::BlobStore;
+use tablet::store::Store;
+use tablet::sync::SyncClient;
+use tablet::upload::BlobClient;
+
+const PASSWORD: &str = "demo-2026";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn photo(name: &str) -> PathBuf {
+    root().join("../shared/fixtures/photos").join(name)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process stopped with SIGTERM (then waited for) when dropped.
+struct Proc(Option<Child>, &'static str);
+
+impl Proc {
+    fn terminate(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            eprintln!("{} ignored SIGTERM; killing it", self.1);
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+struct Xvfb {
+    _proc: Proc,
+    display: String,
+}
+
+fn start_xvfb() -> Xvfb {
+    // A display number of our own: free if its lock file and socket are absent.
+    let n = (100..400)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        })
+        .expect("a free X display number");
+    let display = format!(":{n}");
+    let child = Command::new("Xvfb")
+        .args([&display, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts (apt install xvfb; `cargo xtask test` installs it)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+        assert!(Instant::now() < deadline, "Xvfb {display} did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Xvfb {
+        _proc: Proc(Some(child), "Xvfb"),
+        display,
+    }
+}
+
+/// The sync server binary (built by `cargo xtask test` beside this test's binary).
+struct Server {
+    proc: Proc,
+    data: PathBuf,
+    addr: String,
+}
+
+impl Server {
+    fn binary() -> PathBuf {
+        let bin = Path::new(env!("CARGO_BIN_EXE_inspection-app"))
+            .parent()
+            .unwrap()
+            .join("sync-server");
+        assert!(
+            bin.exists(),
+            "{} is missing: build it first (`cargo build -p sync-server`; `cargo xtask test` does)",
+            bin.display()
+        );
+        bin
+    }
+
+    fn start(data: &Path, listen: &str) -> Server {
+        let port_file = data.join("port");
+        let _ = std::fs::remove_file(&port_file);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let child = loop {
+            let mut child = Command::new(Self::binary())
+                .arg("--data")
+                .arg(data)
+                .arg("--fixtures")
+                .arg(root().join("fixtures"))
+                .args([
+                    "--listen",
+                    listen,
+                    "--demo-password",
+                    PASSWORD,
+                    "--port-file",
+                ])
+                .arg(&port_file)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("sync-server starts");
+            let started = Instant::now();
+            let mut exited = false;
+            while started.elapsed() < Duration::from_secs(10) {
+                if port_file.exists() {
+                    break;
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    exited = true; // the port may linger after a kill: try again
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !exited && port_file.exists() {
+                break child;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                Instant::now() < deadline,
+                "sync-server did not start on {listen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let addr = std::fs::read_to_string(&port_file).unwrap();
+        Server {
+            proc: Proc(Some(child), "sync-server"),
+            data: data.to_owned(),
+            addr,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The network goes away: the server is killed and nothing listens on its port.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.proc.0.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        let again = Server::start(&self.data.clone(), &self.addr.clone());
+        *self = again;
+    }
+}
+
+/// The app under tauri-driver, with its data folder and server URL.
+struct AppSession {
+    client: Client,
+    driver: Proc,
+}
+
+async fn open_app(x: &Xvfb, data: &Path, server: &str) -> AppSession {
+    let port = free_port();
+    let native = free_port();
+    let child = Command::new("tauri-driver")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("DISPLAY", &x.display)
+        .env("INSPECTION_DATA", data)
+        .env("INSPECTION_SERVER", server)
+        .env("INSPECTION_SYNC_INTERVAL_MS", "500")
+        .env("INSPECTION_SYNC_MAX_BACKOFF_MS", "1000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect(
+            "tauri-driver starts (cargo install tauri-driver --locked; `cargo xtask test` does)",
+        );
+    let driver = Proc(Some(child), "tauri-driver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": env!("CARGO_BIN_EXE_inspection-app") }),
+    );
+    // Without a working display the app panics and the session request never answers.
+    let client = tokio::time::timeout(
+        Duration::from_secs(90),
+        ClientBuilder::rustls()
+            .expect("TLS provider")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}")),
+    )
+    .await
+    .expect("WebDriver session within 90 s")
+    .expect("WebDriver session");
+    AppSession { client, driver }
+}
+
+impl AppSession {
+    async fn close(mut self) {
+        let _ = self.client.close().await;
+        self.driver.terminate();
+    }
+}
+
+async fn wait_for(c: &Client, css: &str) -> Element {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "{css} did not appear");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_text(c: &Client, css: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    let mut last = String::new();
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if t.contains(wanted) {
+                return t;
+            }
+            last = t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never said {wanted:?}; last: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn click(c: &Client, css: &str) {
+    wait_for(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let e = wait_for(c, css).await;
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css))
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0)
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
+    let dir = root().join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("app-{name}.png")), png).unwrap();
+}
+
+/// Draws a stroke across a signature pad with WebDriver pointer actions.
+async fn draw(c: &Client, css: &str, variant: f64) {
+    let pad = wait_for(c, css).await;
+    let mut mouse = MouseActions::new("pen".into()).then(PointerAction::MoveToElement {
+        element: pad.clone(),
+        duration: None,
+        x: 0.0,
+        y: 0.0,
+    });
+    mouse = mouse.then(PointerAction::MoveBy {
+        duration: None,
+        x: -150.0,
+        y: 10.0,
+    });
+    mouse = mouse.then(PointerAction::Down {
+        button: MOUSE_BUTTON_LEFT,
+    });
+    // Each signer's stroke differs (identical strokes would give identical images).
+    for (x, y) in [
+        (50.0, -40.0),
+        (60.0, 60.0),
+        (60.0, -55.0),
+        (60.0, 60.0),
+        (60.0, -35.0),
+    ] {
+        mouse = mouse.then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(60)),
+            x: x + variant * 5.0,
+            y: y * (1.0 - variant * 0.3),
+        });
+    }
+    mouse = mouse.then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    });
+    c.perform_actions(mouse).await.expect("draw on the pad");
+}
+
+/// The app process started for `data` (found by its environment), to kill it like a crash.
+fn app_pid(data: &Path) -> Option<i32> {
+    let wanted = format!("INSPECTION_DATA={}", data.display());
+    let bin = env!("CARGO_BIN_EXE_inspection-app");
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+        if exe != Path::new(bin) {
+            continue;
+        }
+        let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if env.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// A supervisor at the server: a tablet-library client signed in as `user`.
+struct Desk {
+    store: Mutex<Store>,
+    client: SyncClient,
+    user: app_core::user::User,
+    _dir: tempfile::TempDir,
+}
+
+impl Desk {
+    fn new(server: &str, user: &str) -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("desk.db")).unwrap();
+        let mut client = SyncClient::new(server);
+        let session = client.sign_in(user, PASSWORD, &store).unwrap().clone();
+        let store = Mutex::new(store);
+        client.fetch_reference(&store).unwrap();
+        client.sync(&store, Timestamp(0)).unwrap();
+        Desk {
+            store,
+            client,
+            user: session.user,
+            _dir: dir,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspected() {
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../app-ui/dist/app_ui_bg.wasm")
+            .exists(),
+        "the Yew bundle is missing: run `cargo xtask ui`"
+    );
+    let x = start_xvfb();
+    let tmp = tempfile::tempdir().unwrap();
+    let server_data = tmp.path().join("server");
+    let app_data = tmp.path().join("tablet");
+    std::fs::create_dir_all(&server_data).unwrap();
+    let mut server = Server::start(&server_data, "127.0.0.1:0");
+
+    // 1. Sign in once, online.
+    let app = open_app(&x, &app_data, &server.url()).await;
+    let c = &app.client;
+    assert_eq!(
+        wait_text(c, "#app-title", "安全生产执法检查").await,
+        "安全生产执法检查"
+    );
+    wait_for(c, "#sign-in").await;
+    type_into(c, "#user", "u-wang").await;
+    type_into(c, "#password", "wrong-password").await;
+    click(c, "#sign-in").await;
+    wait_text(c, "form .error", "用户名或密码不正确").await;
+    screenshot(c, "sign-in").await;
+    type_into(c, "#password", PASSWORD).await;
+    click(c, "#sign-in").await;
+    wait_text(c, "main h2", "王强").await;
+
+    // The network goes away for the whole inspection.
+    server.kill();
+    wait_text(c, "#sync-indicator", "离线").await;
+
+    // 2. Home: the sealed 四不两直 plan assigned to u-wang and u-li.
+    let plan = wait_text(c, "#plan-plan-sbl-001", "南京玄武精密机械有限公司").await;
+    assert!(
+        plan.contains("四不两直") && plan.contains("密封任务"),
+        "{plan}"
+    );
+    screenshot(c, "home").await;
+
+    // 3. Find the enterprise among the stored ones by address and by USCC.
+    click(c, "#new-inspection").await;
+    type_into(c, "#search", "红山路").await;
+    wait_text(c, "#search-results", "南京玄武精密机械有限公司").await;
+    type_into(c, "#search", "913201023AGYGLUY37").await;
+    wait_text(c, "#search-results", "南京玄武精密机械有限公司").await;
+    screenshot(c, "search").await;
+
+    // 4. Start from the plan: kind, enterprise and co-inspector come from it.
+    click(c, "#nav-home").await;
+    click(c, "#plan-plan-sbl-001 .start-plan").await;
+    wait_text(c, "#chosen", "南京玄武精密机械有限公司").await;
+    click(c, "#start").await;
+    wait_for(c, "#arrival").await;
+    // Nothing entered yet: the error says so next to the position.
+    click(c, "#arrive").await;
+    wait_text(c, "#arrival .error", "请填写到达位置").await;
+    type_into(c, "#lat", "32.0935").await;
+    type_into(c, "#lon", "118.8056").await;
+    wait_text(c, "#position-source", "手动录入").await;
+    click(c, "#arrive").await;
+    wait_text(c, "#arrival .error", "入口照片").await;
+    wait_for(c, "#entrance-photo")
+        .await
+        .send_keys(photo("gps-DSCN0010.jpg").to_str().unwrap())
+        .await
+        .unwrap();
+    wait_for(c, "#entrance-thumb").await;
+    click(c, "#att-notice").await;
+    click(c, "#att-escort").await;
+    screenshot(c, "arrival").await;
+    // Attestations are record commands: wait until the record has both before going on.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    click(c, "#arrive").await;
+    wait_for(c, "#checklist").await;
+    wait_text(c, "#record-status", "现场检查中").await;
+
+    // 5. The checklist: fail the first item with a note and a photo, comply with half of
+    //    the others, then the app is killed.
+    let items = c.find_all(Locator::Css("#checklist .item")).await.unwrap();
+    let n = items.len();
+    assert!(n > 10, "the checklist shows its items ({n})");
+    let first_id = items[0].attr("id").await.unwrap().unwrap();
+    let first = format!("#{first_id}");
+    let basis = wait_for(c, &format!("{first} .basis"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(basis.contains('《'), "legal basis visible: {basis}");
+    click(c, &format!("{first} .ans-fails")).await;
+    wait_for(c, &format!("{first} .ans-fails.on")).await;
+    type_into(c, &format!("{first} textarea.note"), "冲床防护罩缺失").await;
+    wait_for(c, &format!("{first} .item-photo"))
+        .await
+        .send_keys(photo("gps-DSCN0012.jpg").to_str().unwrap())
+        .await
+        .unwrap();
+    wait_for(c, &format!("{first} .item-thumb")).await;
+    let ids: Vec<String> = {
+        let mut v = Vec::new();
+        for e in &items {
+            v.push(e.attr("id").await.unwrap().unwrap());
+        }
+        v
+    };
+    let half = n / 2;
+    for id in &ids[1..half] {
+        click(c, &format!("#{id} .ans-complies")).await;
+        wait_for(c, &format!("#{id} .ans-complies.on")).await;
+    }
+    // The last one also gets a note, typed and left (saved while typing).
+    type_into(
+        c,
+        &format!("#{} textarea.note", ids[half - 1]),
+        "消防通道畅通",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    screenshot(c, "checklist").await;
+
+    // Crash: SIGKILL, no goodbye.
+    let pid = app_pid(&app_data).expect("the app's process");
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    app.close().await;
+
+    // Reopen: the app comes back on the record, with every answer, note and photo.
+    let app = open_app(&x, &app_data, &server.url()).await;
+    let c = &app.client;
+    wait_for(c, "#checklist").await;
+    wait_for(c, &format!("{first} .ans-fails.on")).await;
+    assert_eq!(
+        count(c, "#checklist .ans-complies.on").await,
+        half - 1,
+        "every answer survived the crash"
+    );
+    let note = wait_for(c, &format!("{first} textarea.note")).await;
+    assert_eq!(
+        note.prop("value").await.unwrap().as_deref(),
+        Some("冲床防护罩缺失")
+    );
+    let note = wait_for(c, &format!("#{} textarea.note", ids[half - 1])).await;
+    assert_eq!(
+        note.prop("value").await.unwrap().as_deref(),
+        Some("消防通道畅通")
+    );
+    wait_for(c, &format!("{first} .item-thumb")).await;
+
+    // The rest of the checklist.
+    for id in &ids[half..] {
+        click(c, &format!("#{id} .ans-complies")).await;
+        wait_for(c, &format!("#{id} .ans-complies.on")).await;
+    }
+    // A hazard prefilled from the failed item.
+    click(c, &format!("{first} .new-hazard")).await;
+    let description = wait_for(c, "#hz-description").await;
+    assert_eq!(
+        description.prop("value").await.unwrap().as_deref(),
+        Some("冲床防护罩缺失"),
+        "the hazard is prefilled from the item's note"
+    );
+    click(c, "#hz-submit").await;
+    wait_text(c, ".hazard-form .error", "整改措施").await;
+    type_into(c, "#hz-place", "一号冲压车间").await;
+    type_into(c, "#hz-measures", "立即停用冲床，加装防护罩后方可使用").await;
+    screenshot(c, "hazard").await;
+    click(c, "#hz-submit").await;
+    wait_text(c, &format!("{first} .ok"), "已登记隐患").await;
+    wait_text(c, "#hazards", "责令整改").await;
+
+    // 6. On-site person, signatures (two inspectors, the enterprise), complete and sign.
+    click(c, "#complete").await;
+    wait_text(c, "#signing .error", "现场负责人").await;
+    type_into(c, "#op-name", "赵建国").await;
+    type_into(c, "#op-position", "安全主管").await;
+    type_into(c, "#op-phone", "13905171234").await;
+    click(c, "#op-save").await;
+    wait_text(c, "#signing", "已保存").await;
+    for (i, pad) in ["inspector-u-wang", "inspector-u-li", "enterprise"]
+        .into_iter()
+        .enumerate()
+    {
+        click(c, &format!("#sign-{pad}")).await;
+        wait_text(c, &format!("#pad-{pad} .error"), "请先在框内签名").await;
+        draw(c, &format!("#pad-{pad} canvas"), i as f64).await;
+        click(c, &format!("#sign-{pad}")).await;
+        wait_for(c, &format!("#pad-{pad} .signed-mark")).await;
+    }
+    screenshot(c, "signing").await;
+    click(c, "#complete").await;
+    wait_text(c, "#signed", "签署内容已冻结并校验一致").await;
+    wait_text(c, "#signed", "签署后无修改").await;
+    wait_text(c, "#record-status", "已完成").await;
+    // A change after signing is an amendment, and the signed version stays as it was.
+    let place_note = format!("#{} textarea.note", ids[1]);
+    type_into(c, &place_note, "补充：灭火器在有效期内").await;
+    click(c, "#record-title").await; // blur: saved at once
+    wait_text(c, "#signed", "补正").await;
+    wait_text(c, "#signed", "签署内容已冻结并校验一致").await;
+    click(c, "#complete").await; // re-sign what is now there (v2)
+    wait_text(c, "#signed", "v2").await;
+    click(c, "#submit").await;
+    wait_text(c, "#record-status", "已提交").await;
+    let record_id = {
+        let mut store = Store::open(&app_data.join("tablet.db")).unwrap();
+        let rows = store
+            .list(&tablet::store::ListFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = store.inspection(&rows[0].id).unwrap();
+        assert_eq!(r.status, InspectionStatus::Submitted);
+        assert!(r.arrival.is_some());
+        assert_eq!(r.hazards.len(), 1);
+        rows[0].id.clone()
+    };
+    click(c, "#nav-home").await;
+    wait_text(c, "#waiting", "1 条记录").await;
+
+    // 8. The network comes back: the background sync sends the record and the photos.
+    server.restart();
+    wait_text(c, "#sync-indicator", "已同步").await;
+    click(c, "#sync-indicator").await;
+    wait_text(c, "#sync-state", "上次同步成功").await;
+    screenshot(c, "sync").await;
+
+    // At the server: the record as signed, with both photos and the signature images. The
+    // supervisor's side uses the blocking sync client: off the async runtime.
+    let (url, rid, blob_dir) = (
+        server.url(),
+        record_id.clone(),
+        tmp.path().join("desk-blobs"),
+    );
+    let entrance = std::fs::read(photo("gps-DSCN0010.jpg")).unwrap();
+    let comment = "隐患部位照片不清晰，请补拍后重新提交";
+    tokio::task::spawn_blocking(move || {
+        let desk = Desk::new(&url, "u-zhao");
+        let at_server = desk
+            .store
+            .lock()
+            .unwrap()
+            .inspection(&rid)
+            .expect("the record reached the server");
+        assert_eq!(at_server.status, InspectionStatus::Submitted);
+        assert_eq!(at_server.hazards.len(), 1);
+        assert_eq!(at_server.signatures.len(), 3);
+        assert_eq!(at_server.signed_versions.len(), 2);
+        let digests = at_server.photo_digests();
+        assert_eq!(
+            digests.len(),
+            2 + 3,
+            "2 photos and 3 signature images: {digests:?} {:?}",
+            at_server.signatures
+        );
+        let blobs = BlobStore::open(blob_dir).unwrap();
+        let token = desk.client.session().unwrap().token.clone();
+        let fetch = BlobClient::new(url.clone(), token);
+        for sha in &digests {
+            fetch.download(sha, &blobs).expect("the server holds it");
+            blobs.verify(sha).unwrap();
+        }
+        assert_eq!(
+            blobs
+                .get(&at_server.arrival.as_ref().unwrap().entrance_photo)
+                .unwrap(),
+            entrance,
+            "the entrance photo arrived byte for byte"
+        );
+        // The supervisor returns it with a comment.
+        let template = desk
+            .store
+            .lock()
+            .unwrap()
+            .template(&at_server.template)
+            .unwrap()
+            .unwrap();
+        let cx = Context {
+            actor: &desk.user,
+            now: Timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as i64,
+            ),
+            template: &template,
+        };
+        desk.store
+            .lock()
+            .unwrap()
+            .apply(
+                &rid,
+                &RecordCommand::Transition {
+                    to: InspectionStatus::Returned,
+                    comment: comment.into(),
+                },
+                &cx,
+            )
+            .unwrap();
+        let report = desk.client.sync(&desk.store, cx.now).unwrap();
+        assert_eq!(report.accepted, 1, "{report:?}");
+    })
+    .await
+    .unwrap();
+    click(c, "#nav-home").await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // The home screen reads once when shown: come back to it until the return arrives.
+        if let Ok(e) = c.find(Locator::Css("#returned-list")).await
+            && e.text().await.unwrap_or_default().contains(comment)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the returned record never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        click(c, "#nav-home").await;
+    }
+    screenshot(c, "returned").await;
+    click(c, "#returned-list .open").await;
+    wait_text(c, "#review-comment", comment).await;
+    wait_text(c, "#record-status", "已退回").await;
+
+    // 7. Re-inspection of the hazard: the enterprise reports it rectified; it passes with
+    //    a photo and is closed (销号).
+    click(c, "#hazards button").await;
+    click(c, "#report-rectified").await;
+    wait_text(c, "#hazard-stage", "整改完成").await;
+    click(c, "#ri-submit").await;
+    wait_text(c, "main .error", "请选择复查结论").await;
+    click(c, "#ri-pass").await;
+    type_into(c, "#ri-note", "防护罩已加装，试运行正常").await;
+    wait_for(c, "#ri-photo")
+        .await
+        .send_keys(photo("gps-DSCN0021.jpg").to_str().unwrap())
+        .await
+        .unwrap();
+    wait_for(c, ".ri-thumb").await;
+    screenshot(c, "reinspect").await;
+    click(c, "#ri-submit").await;
+    wait_text(c, "#hazard-stage", "销号").await;
+
+    // The closure reaches the server too.
+    wait_text(c, "#sync-indicator", "已同步").await;
+    let (url, rid) = (server.url(), record_id.clone());
+    tokio::task::spawn_blocking(move || {
+        let desk = Desk::new(&url, "u-zhao");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // The background sync sends the closure within a second or so.
+            desk.client.sync(&desk.store, Timestamp(0)).unwrap();
+            let r = desk.store.lock().unwrap().inspection(&rid).unwrap();
+            let h = r.hazards.values().next().unwrap().clone();
+            if h.stage == app_core::hazard::HazardStage::Closed {
+                assert_eq!(h.reinspections.len(), 1);
+                assert!(h.reinspections.values().next().unwrap().passed);
+                assert_eq!(
+                    r.photo_digests().len(),
+                    2 + 3 + 1,
+                    "and the re-inspection photo"
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the closure never reached the server"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    })
+    .await
+    .unwrap();
+
+    // English is one tap away.
+    click(c, "#lang").await;
+    wait_text(c, "#app-title", "Work-safety inspection").await;
+    click(c, "#lang").await;
+    wait_text(c, "#app-title", "安全生产执法检查").await;
+
+    app.close().await;
+    drop(server);
+}

@@ -1,0 +1,1010 @@
+//! What the tablet app's screens call: one service over the store, the blob store and the
+//! sync client. The Tauri shell (`src-tauri/app`) is a thin adapter that forwards
+//! `invoke("api", { method, args })` to [`App::call`] and raw photo/signature bytes to
+//! [`App::ingest_photo`] / [`App::ingest_signature`]; everything here is testable without a
+//! window.
+//!
+//! Nothing the inspector typed is lost: every tap is a store command (durable before the
+//! answer returns), notes are saved as they are typed, and forms not yet committed as a
+//! command are kept in the `app_drafts` table ([`App::draft_put`]).
+
+use crate::blobs::BlobStore;
+use crate::photo::{IngestLimits, prepare};
+use crate::store::{HazardRow, InspectionRow, ListFilter, PhotoTarget, Store, StoreError};
+use crate::sync::{BackgroundSync, Session, SyncClient, SyncError, SyncState, SyncStatus};
+use app_core::checklist::ChecklistTemplate;
+use app_core::document::DocError;
+use app_core::enterprise::Enterprise;
+use app_core::evidence::Sha256Hex;
+use app_core::geo::{Day, Timestamp};
+use app_core::hazard::HazardError;
+use app_core::ids::{EnterpriseId, HazardId, InspectionId, ItemCode, PlanId, UserId};
+use app_core::inspection::{
+    Command, Context, Inspection, InspectionStatus, InspectorRef, RecordError, Unmet,
+};
+use app_core::kind::InspectionKind;
+use app_core::plan::Plan;
+use app_core::user::User;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An error for the screen: Simplified Chinese first, English beside it, and the field it
+/// belongs to (so the UI shows it next to what caused it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{en}")]
+pub struct AppError {
+    pub zh: String,
+    pub en: String,
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            zh: zh.into(),
+            en: en.into(),
+            field: None,
+        }
+    }
+
+    pub fn at(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+}
+
+fn unmet_zh(u: &Unmet) -> String {
+    match u {
+        Unmet::FewerThanTwoInspectors(n) => {
+            format!("至少需要两名持证执法人员（《行政处罚法》第四十二条），现有 {n} 名")
+        }
+        Unmet::NoArrivalProof => "四不两直检查须先记录到达凭证：时间、位置和入口照片".into(),
+        Unmet::NoNoticeNotAttested => "执法人员尚未声明“未提前通知”".into(),
+        Unmet::NoEscortNotAttested => "执法人员尚未声明“未接受陪同和接待”".into(),
+        Unmet::UnansweredItems(items) => {
+            let shown: Vec<&str> = items.iter().take(5).map(ItemCode::as_str).collect();
+            format!(
+                "还有 {} 个检查项未作答：{}{}",
+                items.len(),
+                shown.join("、"),
+                if items.len() > 5 { "…" } else { "" }
+            )
+        }
+        Unmet::NoOnsitePerson => "尚未记录企业现场负责人".into(),
+        Unmet::MissingSignature(who) => format!("缺少签名：{}", who_zh(who)),
+        Unmet::RefusalWithoutWitness => "拒绝签字须记录见证人".into(),
+        Unmet::NoSignedVersion => "须先签署记录".into(),
+        Unmet::NoReturnComment => "退回须填写意见".into(),
+        Unmet::ActorNotOnRecord(u) => format!("{u} 不是本记录的执法人员"),
+    }
+}
+
+fn who_zh(who: &str) -> String {
+    if let Some(name) = who.strip_prefix("inspector ") {
+        format!("执法人员 {name}")
+    } else {
+        "企业现场负责人（或记录拒签）".into()
+    }
+}
+
+fn status_zh(s: InspectionStatus) -> &'static str {
+    s.label_zh()
+}
+
+fn record_zh(e: &RecordError) -> (String, Option<&'static str>) {
+    match e {
+        RecordError::Unmet { to, unmet, .. } => (
+            format!(
+                "无法进入“{}”：{}",
+                status_zh(*to),
+                unmet.iter().map(unmet_zh).collect::<Vec<_>>().join("；")
+            ),
+            None,
+        ),
+        RecordError::Frozen(s) => (
+            format!("记录处于“{}”状态，内容不能修改", status_zh(*s)),
+            None,
+        ),
+        RecordError::NotAnInspector => ("只有执法人员可以修改记录内容".into(), None),
+        RecordError::RefusalWithoutWitness => ("拒绝签字须记录见证人".into(), Some("witness")),
+        RecordError::InspectorCannotRefuse => ("执法人员不能拒签".into(), None),
+        RecordError::SignerNotOnRecord(u) => (format!("{u} 不是本记录的执法人员"), None),
+        RecordError::NotInStatus(s) => (
+            format!("记录处于“{}”状态，不能这样操作", status_zh(*s)),
+            None,
+        ),
+        RecordError::Hazard(h) => hazard_zh(h),
+        RecordError::DuplicateHazard(_) => ("该隐患已登记".into(), None),
+        RecordError::UnknownHazard(_) => ("记录中没有该隐患".into(), None),
+        RecordError::UnknownItem { item, .. } => (format!("检查表中没有检查项 {item}"), None),
+        other => (format!("操作不被允许：{other}"), None),
+    }
+}
+
+fn hazard_zh(e: &HazardError) -> (String, Option<&'static str>) {
+    match e {
+        HazardError::MajorNeedsSupervision(_) => (
+            "重大事故隐患须先挂牌督办，才能责令整改".into(),
+            Some("supervision"),
+        ),
+        HazardError::DeadlineBeforeRegistration { .. } => {
+            ("整改期限不能早于隐患登记日期".into(), Some("deadline"))
+        }
+        HazardError::FailedWithoutNewDeadline(_) => {
+            ("复查不通过须规定新的整改期限".into(), Some("deadline"))
+        }
+        HazardError::NoMeasures(_) => ("请填写整改措施".into(), Some("measures")),
+        HazardError::NoDescription(_) => ("请填写隐患描述".into(), Some("description")),
+        HazardError::NoBasis(_) => ("隐患须至少有一条法律依据".into(), Some("basis")),
+        HazardError::DuplicateReinspection(..) => ("该复查已记录".into(), None),
+        HazardError::WrongStage { stage, .. } => (
+            format!("隐患处于“{}”阶段，不能这样操作", stage.label_zh()),
+            None,
+        ),
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let en = e.to_string();
+        match &e {
+            StoreError::Doc(DocError::Record(r)) => {
+                let (zh, field) = record_zh(r);
+                let mut err = AppError::new(zh, en);
+                err.field = field.map(str::to_owned);
+                err
+            }
+            StoreError::NotFound(_) => AppError::new("本机没有这条记录", en),
+            _ => AppError::new(format!("本机存储出错：{en}"), en),
+        }
+    }
+}
+
+impl From<SyncError> for AppError {
+    fn from(e: SyncError) -> Self {
+        let en = e.to_string();
+        match &e {
+            SyncError::Network(_) => AppError::new("无法连接服务器，请检查网络", en),
+            SyncError::Server { status: 401, .. } => {
+                AppError::new("用户名或密码不正确", en).at("password")
+            }
+            SyncError::Server { message, .. } => {
+                AppError::new(format!("服务器拒绝：{message}"), en)
+            }
+            SyncError::NotSignedIn => AppError::new("尚未登录", en),
+            _ => AppError::new(format!("同步出错：{en}"), en),
+        }
+    }
+}
+
+fn bad_args(e: impl std::fmt::Display) -> AppError {
+    AppError::new(format!("请求参数有误：{e}"), format!("bad arguments: {e}"))
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Where the app keeps its data and which server it talks to.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub db: PathBuf,
+    pub blobs: PathBuf,
+    pub server: String,
+    /// How often the background sync runs, and its longest back-off while offline.
+    pub sync_interval: Duration,
+    pub sync_max_backoff: Duration,
+}
+
+impl AppConfig {
+    /// From the environment (`INSPECTION_DATA`, `INSPECTION_SERVER`,
+    /// `INSPECTION_SYNC_INTERVAL_MS`, `INSPECTION_SYNC_MAX_BACKOFF_MS`), with `default_data`
+    /// (the platform's app data folder) when no data folder is given.
+    pub fn from_env(default_data: PathBuf) -> Self {
+        let data = std::env::var_os("INSPECTION_DATA")
+            .map(PathBuf::from)
+            .unwrap_or(default_data);
+        let ms = |name: &str, default: u64| {
+            Duration::from_millis(
+                std::env::var(name)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(default),
+            )
+        };
+        Self {
+            db: data.join("tablet.db"),
+            blobs: data.join("blobs"),
+            server: std::env::var("INSPECTION_SERVER")
+                .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+            sync_interval: ms("INSPECTION_SYNC_INTERVAL_MS", 30_000),
+            sync_max_backoff: ms("INSPECTION_SYNC_MAX_BACKOFF_MS", 300_000),
+        }
+    }
+}
+
+/// Now, as the record's clock.
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    Timestamp(ms)
+}
+
+const SESSION_KEY: &str = "app_session";
+
+#[derive(Debug)]
+pub struct App {
+    config: AppConfig,
+    store: Arc<Mutex<Store>>,
+    blobs: BlobStore,
+    session: Mutex<Option<Session>>,
+    background: Mutex<Option<BackgroundSync>>,
+    /// The result of the last sync started from the sync screen.
+    manual: Mutex<Option<Value>>,
+}
+
+/// A plan on the home screen, with the enterprise's name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanView {
+    pub plan: Plan,
+    pub enterprise: Option<Enterprise>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReturnedView {
+    pub id: InspectionId,
+    pub enterprise_name: String,
+    pub comment: String,
+    pub by: UserId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HazardDue {
+    pub row: HazardRow,
+    pub enterprise_name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Home {
+    pub user: User,
+    pub plans: Vec<PlanView>,
+    pub records: Vec<InspectionRow>,
+    pub returned: Vec<ReturnedView>,
+    pub hazards: Vec<HazardDue>,
+    pub sync: SyncStatus,
+}
+
+/// A record with what its screens need: the template's applicable categories, the signed
+/// versions with their amendments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordView {
+    pub record: Inspection,
+    pub template: ChecklistTemplate,
+    pub signed: Vec<SignedView>,
+    /// Thumbnails (data URLs) of every photo the record links, by original SHA-256.
+    pub thumbs: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedView {
+    pub id: String,
+    pub at: Timestamp,
+    pub content_hash: String,
+    pub verified: bool,
+    /// Paths changed since signing (amendments).
+    pub amendments: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StartArgs {
+    kind: InspectionKind,
+    enterprise: EnterpriseId,
+    plan: Option<PlanId>,
+    co_inspector: Option<UserId>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CommandArgs {
+    id: InspectionId,
+    command: Command,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdArgs {
+    id: InspectionId,
+}
+
+/// Where an incoming photo goes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PhotoArgs {
+    pub id: InspectionId,
+    /// `item`, `hazard`, or `loose` (entrance photo, re-inspection photo: the command that
+    /// links it comes later).
+    pub target: String,
+    #[serde(default)]
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhotoAnswer {
+    pub sha256: Sha256Hex,
+    pub thumb: String,
+    /// Where the photo says it was taken (EXIF GPS), if it says.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+impl App {
+    /// Opens the store and blob folder; resumes the saved session (and its background sync)
+    /// if the inspector signed in before, so the app works offline from the first screen.
+    pub fn open(config: AppConfig) -> AppResult<Self> {
+        if let Some(parent) = config.db.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                AppError::new(
+                    format!("无法创建数据目录：{e}"),
+                    format!("cannot create data folder: {e}"),
+                )
+            })?;
+        }
+        let store = Store::open(&config.db)?;
+        crate::app_drafts::init(&store)?;
+        let blobs = BlobStore::open(&config.blobs).map_err(|e| {
+            AppError::new(
+                format!("无法打开照片目录：{e}"),
+                format!("cannot open photo folder: {e}"),
+            )
+        })?;
+        let session: Option<Session> = store
+            .meta(SESSION_KEY)?
+            .and_then(|s| serde_json::from_str(&s).ok());
+        let app = Self {
+            config,
+            store: Arc::new(Mutex::new(store)),
+            blobs,
+            session: Mutex::new(None),
+            background: Mutex::new(None),
+            manual: Mutex::new(None),
+        };
+        if let Some(session) = session {
+            app.start_session(session);
+        }
+        Ok(app)
+    }
+
+    fn start_session(&self, session: Session) {
+        let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
+        // The background uploader reads originals through its own handle on the same folder
+        // (opened when no photo is being written: at app start, or at sign-in).
+        let blobs = BlobStore::open(&self.config.blobs).ok();
+        let background = BackgroundSync::start(
+            client,
+            self.store.clone(),
+            blobs,
+            self.config.sync_interval,
+            self.config.sync_max_backoff,
+            now,
+        );
+        *self.background.lock().unwrap_or_else(|p| p.into_inner()) = Some(background);
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn user(&self) -> AppResult<User> {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.user.clone())
+            .ok_or_else(|| AppError::new("请先登录", "not signed in"))
+    }
+
+    /// Dispatches one call from the UI. `args` is the call's JSON object.
+    pub fn call(&self, method: &str, args: Value) -> AppResult<Value> {
+        fn parse<T: serde::de::DeserializeOwned>(v: Value) -> AppResult<T> {
+            serde_json::from_value(v).map_err(bad_args)
+        }
+        fn out<T: Serialize>(v: T) -> AppResult<Value> {
+            serde_json::to_value(v).map_err(bad_args)
+        }
+        let str_arg = |name: &str| args[name].as_str().unwrap_or_default().to_owned();
+        match method {
+            "status" => out(json!({
+                "user": self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|s| s.user.clone()),
+                "server": self.config.server,
+            })),
+            "sign_in" => out(self.sign_in(&str_arg("user"), &str_arg("password"))?),
+            "home" => out(self.home()?),
+            "search" => out(self.store().search_enterprises(&str_arg("query"), 50)?),
+            "colleagues" => out(self.colleagues()?),
+            "start" => out(self.start(parse(args)?)?),
+            "record" => out(self.record(&parse::<IdArgs>(args)?.id)?),
+            "command" => {
+                let a: CommandArgs = parse(args)?;
+                self.command(&a.id, &a.command)?;
+                out(self.record(&a.id)?)
+            }
+            "complete" => {
+                let id = parse::<IdArgs>(args)?.id;
+                self.complete(&id)?;
+                out(self.record(&id)?)
+            }
+            "thumb" => out(self.thumb(&str_arg("sha256"))?),
+            "draft_get" => out(crate::app_drafts::get(&self.store(), &str_arg("key"))?),
+            "draft_put" => {
+                crate::app_drafts::put(&self.store(), &str_arg("key"), &str_arg("value"))?;
+                out(true)
+            }
+            "draft_delete" => {
+                crate::app_drafts::delete(&self.store(), &str_arg("key"))?;
+                out(true)
+            }
+            "sync_status" => out(self.sync_status()),
+            "sync_now" => out(self.sync_now()?),
+            other => Err(AppError::new(
+                format!("未知操作：{other}"),
+                format!("unknown method {other}"),
+            )),
+        }
+    }
+
+    /// Signs in online, registers the device, fetches the reference data and keeps the
+    /// session, so that from now on the app works without a network.
+    pub fn sign_in(&self, user: &str, password: &str) -> AppResult<User> {
+        if user.trim().is_empty() {
+            return Err(AppError::new("请输入用户名", "user name is empty").at("user"));
+        }
+        if password.is_empty() {
+            return Err(AppError::new("请输入密码", "password is empty").at("password"));
+        }
+        let mut client = SyncClient::new(self.config.server.clone());
+        let session = {
+            let store = self.store();
+            client.sign_in(user.trim(), password, &store)?.clone()
+        };
+        client.fetch_reference(&self.store)?;
+        self.store().set_meta(
+            SESSION_KEY,
+            &serde_json::to_string(&session).map_err(bad_args)?,
+        )?;
+        // Replace any earlier background sync.
+        self.background
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let user = session.user.clone();
+        self.start_session(session);
+        Ok(user)
+    }
+
+    pub fn home(&self) -> AppResult<Home> {
+        let user = self.user()?;
+        let mut store = self.store();
+        let enterprises = store.reference::<Enterprise>()?;
+        let plans = store
+            .reference::<Plan>()?
+            .into_iter()
+            .filter(|p| p.assigned.contains(&user.id))
+            .map(|plan| PlanView {
+                enterprise: enterprises
+                    .iter()
+                    .find(|e| e.id == plan.enterprise)
+                    .cloned(),
+                plan,
+            })
+            .collect();
+        let mine = store.inspections_of(&user.id)?;
+        let records: Vec<InspectionRow> = store
+            .list(&ListFilter {
+                limit: 500,
+                ..ListFilter::default()
+            })?
+            .into_iter()
+            .filter(|r| mine.contains(&r.id))
+            .collect();
+        let mut returned = Vec::new();
+        for r in records
+            .iter()
+            .filter(|r| r.status == InspectionStatus::Returned)
+        {
+            let record = store.inspection(&r.id)?;
+            if let Some(review) = record.review {
+                returned.push(ReturnedView {
+                    id: r.id.clone(),
+                    enterprise_name: r.enterprise_name.clone(),
+                    comment: review.comment,
+                    by: review.by,
+                });
+            }
+        }
+        // Open hazards due within the coming month (and overdue ones).
+        let today = now().shanghai_date();
+        let mut hazards = Vec::new();
+        for row in store.hazards_due(today.plus_days(31))? {
+            if !mine.contains(&row.inspection_id) {
+                continue;
+            }
+            let record = store.inspection(&row.inspection_id)?;
+            let description = record
+                .hazards
+                .get(&HazardId::new(row.hazard_id.clone()))
+                .map(|h| h.description.clone())
+                .unwrap_or_default();
+            hazards.push(HazardDue {
+                enterprise_name: record.enterprise.name.clone(),
+                description,
+                row,
+            });
+        }
+        drop(store);
+        Ok(Home {
+            user,
+            plans,
+            records,
+            returned,
+            hazards,
+            sync: self.sync_status(),
+        })
+    }
+
+    /// Inspectors of the user's unit other than the user (the co-inspector picker).
+    pub fn colleagues(&self) -> AppResult<Vec<User>> {
+        let user = self.user()?;
+        Ok(self
+            .store()
+            .reference::<User>()?
+            .into_iter()
+            .filter(|u| u.is_inspector() && u.unit == user.unit && u.id != user.id)
+            .collect())
+    }
+
+    fn template_for(&self, store: &Store, e: &Enterprise) -> AppResult<ChecklistTemplate> {
+        let mut templates: Vec<ChecklistTemplate> = store
+            .reference::<ChecklistTemplate>()?
+            .into_iter()
+            .filter(|t| t.applies_to(e.industry))
+            .collect();
+        templates.sort_by_key(|t| std::cmp::Reverse(t.version));
+        templates.into_iter().next().ok_or_else(|| {
+            AppError::new(
+                format!(
+                    "本机没有适用于该企业行业（{}）的检查表",
+                    e.industry.label_zh()
+                ),
+                format!("no checklist template for industry {:?}", e.industry),
+            )
+        })
+    }
+
+    /// Creates a draft of the chosen kind for the chosen enterprise with the user and the
+    /// co-inspector on it.
+    fn start(&self, a: StartArgs) -> AppResult<InspectionId> {
+        let user = self.user()?;
+        let Some(co) = a.co_inspector else {
+            return Err(AppError::new(
+                "请选择同行执法人员（须两人以上）",
+                "choose the co-inspector",
+            )
+            .at("co_inspector"));
+        };
+        let mut store = self.store();
+        let enterprise = store
+            .reference::<Enterprise>()?
+            .into_iter()
+            .find(|e| e.id == a.enterprise)
+            .ok_or_else(|| AppError::new("请选择企业", "choose an enterprise").at("enterprise"))?;
+        let colleague = store
+            .reference::<User>()?
+            .into_iter()
+            .find(|u| u.id == co)
+            .ok_or_else(|| {
+                AppError::new("同行人员不存在", "unknown co-inspector").at("co_inspector")
+            })?;
+        let template = self.template_for(&store, &enterprise)?;
+        let t = now();
+        let id = InspectionId::new(format!("insp-{}", uuid::Uuid::new_v4()));
+        let mut record = Inspection::new_draft(
+            id.clone(),
+            a.kind,
+            enterprise.unit.clone(),
+            (&enterprise).into(),
+            template.reference(),
+            user.id.clone(),
+            t,
+        );
+        record.plan = a.plan;
+        store.create_inspection(&record, &template, t)?;
+        let cx = Context {
+            actor: &user,
+            now: t,
+            template: &template,
+        };
+        for u in [&user, &colleague] {
+            let certificate = u.certificate().cloned().ok_or_else(|| {
+                AppError::new(format!("{} 没有执法证", u.name), "no certificate").at("co_inspector")
+            })?;
+            store.apply(
+                &id,
+                &Command::AddInspector(InspectorRef {
+                    user: u.id.clone(),
+                    name: u.name.clone(),
+                    certificate,
+                }),
+                &cx,
+            )?;
+        }
+        // A routine visit goes on site at once; a 四不两直 one first records its arrival proof.
+        if a.kind != InspectionKind::Unannounced {
+            store.apply(
+                &id,
+                &Command::Transition {
+                    to: InspectionStatus::OnSite,
+                    comment: String::new(),
+                },
+                &cx,
+            )?;
+        }
+        Ok(id)
+    }
+
+    fn with_template<T>(
+        &self,
+        id: &InspectionId,
+        f: impl FnOnce(&mut Store, &ChecklistTemplate, &User) -> AppResult<T>,
+    ) -> AppResult<T> {
+        let user = self.user()?;
+        let mut store = self.store();
+        let record = store.inspection(id)?;
+        let template = store.template(&record.template)?.ok_or_else(|| {
+            AppError::new("本机缺少该记录的检查表", "template missing on this tablet")
+        })?;
+        f(&mut store, &template, &user)
+    }
+
+    /// Applies one command under the record's rules.
+    pub fn command(&self, id: &InspectionId, command: &Command) -> AppResult<()> {
+        self.with_template(id, |store, template, user| {
+            let cx = Context {
+                actor: user,
+                now: now(),
+                template,
+            };
+            store.apply(id, command, &cx)?;
+            Ok(())
+        })
+    }
+
+    /// Completes the visit (every requirement checked by the rules) and records the signed
+    /// version: from now on, what was signed is frozen and later edits are amendments.
+    pub fn complete(&self, id: &InspectionId) -> AppResult<()> {
+        self.with_template(id, |store, template, user| {
+            let cx = Context {
+                actor: user,
+                now: now(),
+                template,
+            };
+            let record = store.inspection(id)?;
+            if record.status == InspectionStatus::OnSite {
+                store.apply(
+                    id,
+                    &Command::Transition {
+                        to: InspectionStatus::Completed,
+                        comment: String::new(),
+                    },
+                    &cx,
+                )?;
+            }
+            let n = record.signed_versions.len() + 1;
+            store.sign(id, &format!("v{n}"), &cx)?;
+            Ok(())
+        })
+    }
+
+    pub fn record(&self, id: &InspectionId) -> AppResult<RecordView> {
+        let mut store = self.store();
+        let record = store.inspection(id)?;
+        let full = store.template(&record.template)?.ok_or_else(|| {
+            AppError::new("本机缺少该记录的检查表", "template missing on this tablet")
+        })?;
+        let mut template = full.clone();
+        let applicable: Vec<String> = full
+            .categories_for(record.enterprise.industry)
+            .map(|c| c.name.clone())
+            .collect();
+        template.categories.retain(|c| applicable.contains(&c.name));
+        let mut signed = Vec::new();
+        let doc = store.document(id)?;
+        for (vid, v) in &record.signed_versions {
+            let (verified, amendments) = match doc.amendments(vid) {
+                Ok(a) => (true, a.fields.into_iter().map(|f| f.path).collect()),
+                Err(_) => (false, Vec::new()),
+            };
+            signed.push(SignedView {
+                id: vid.clone(),
+                at: v.at,
+                content_hash: v.content_hash.to_string(),
+                verified,
+                amendments,
+            });
+        }
+        let mut shas: Vec<String> = Vec::new();
+        for r in record.results.values() {
+            shas.extend(r.photos.keys().map(ToString::to_string));
+        }
+        for h in record.hazards.values() {
+            shas.extend(h.photos.keys().map(ToString::to_string));
+            for ri in h.reinspections.values() {
+                shas.extend(ri.photos.keys().map(ToString::to_string));
+            }
+        }
+        if let Some(a) = &record.arrival {
+            shas.push(a.entrance_photo.to_string());
+        }
+        drop(store);
+        let mut thumbs = std::collections::BTreeMap::new();
+        for sha in shas {
+            if let Ok(t) = self.thumb(&sha) {
+                thumbs.insert(sha, t);
+            }
+        }
+        Ok(RecordView {
+            record,
+            template,
+            signed,
+            thumbs,
+        })
+    }
+
+    /// The thumbnail of an ingested photo as a data URL (the original if no copy is known,
+    /// e.g. a signature image).
+    pub fn thumb(&self, sha256: &str) -> AppResult<String> {
+        let sha = Sha256Hex::parse(sha256).map_err(bad_args)?;
+        let thumb: Option<String> = {
+            use rusqlite::OptionalExtension;
+            self.store()
+                .connection()
+                .query_row(
+                    "SELECT thumb_sha256 FROM photos WHERE sha256 = ?1",
+                    [sha.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(StoreError::from)?
+        };
+        let (blob, mime) = match thumb.and_then(|t| Sha256Hex::parse(&t).ok()) {
+            Some(t) => (t, "image/jpeg"),
+            None => (sha, "image/png"),
+        };
+        let bytes = self.blobs.get(&blob).map_err(|e| {
+            AppError::new(
+                format!("照片读取失败：{e}"),
+                format!("photo unreadable: {e}"),
+            )
+        })?;
+        Ok(format!("data:{mime};base64,{}", base64(&bytes)))
+    }
+
+    /// Ingests a photo (camera or file): the original kept byte for byte, then linked to
+    /// an item or a hazard of the record, or kept loose for a command that comes later
+    /// (entrance photo, re-inspection photo). A bad file is refused with nothing stored.
+    pub fn ingest_photo(&self, args: &PhotoArgs, bytes: &[u8]) -> AppResult<PhotoAnswer> {
+        let user = self.user()?;
+        let prepared = prepare(bytes, &IngestLimits::default()).map_err(|e| {
+            AppError::new(format!("照片无法使用：{e}"), format!("photo refused: {e}")).at("photo")
+        })?;
+        let info = prepared.commit(&self.blobs).map_err(|e| {
+            AppError::new(
+                format!("照片保存失败：{e}"),
+                format!("photo not stored: {e}"),
+            )
+            .at("photo")
+        })?;
+        let target = match args.target.as_str() {
+            "item" => Some(PhotoTarget::Item(ItemCode::new(args.key.clone()))),
+            "hazard" => Some(PhotoTarget::Hazard(HazardId::new(args.key.clone()))),
+            _ => None,
+        };
+        {
+            let mut store = self.store();
+            if let Some(target) = target {
+                let record = store.inspection(&args.id)?;
+                let template = store
+                    .template(&record.template)?
+                    .ok_or_else(|| AppError::new("本机缺少该记录的检查表", "template missing"))?;
+                let cx = Context {
+                    actor: &user,
+                    now: now(),
+                    template: &template,
+                };
+                store.attach_photo(&args.id, &target, &info, &cx)?;
+            } else {
+                crate::app_drafts::record_loose_photo(&store, &info)?;
+            }
+        }
+        let (lat, lon) = info
+            .exif
+            .gps
+            .as_ref()
+            .map(|g| (Some(g.lat), Some(g.lon)))
+            .unwrap_or((None, None));
+        Ok(PhotoAnswer {
+            thumb: self.thumb(info.sha256.as_str())?,
+            sha256: info.sha256,
+            lat,
+            lon,
+        })
+    }
+
+    /// Keeps a handwritten signature (a PNG exported from the signature pad) as a blob and
+    /// returns its SHA-256, which `SignOutcome::Signed { image }` names.
+    pub fn ingest_signature(&self, png: &[u8]) -> AppResult<Sha256Hex> {
+        const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+        if png.len() < 64 || !png.starts_with(PNG) {
+            return Err(
+                AppError::new("签名图像无效，请重新签名", "signature is not a PNG image")
+                    .at("signature"),
+            );
+        }
+        // A pad with no ink, or only a dot, is not a signature: the ink must span 20 px.
+        let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+            .map_err(|e| {
+                AppError::new(
+                    "签名图像无法读取，请重新签名",
+                    format!("signature PNG: {e}"),
+                )
+                .at("signature")
+            })?
+            .to_rgba8();
+        let (mut x0, mut x1, mut y0, mut y1) = (u32::MAX, 0, u32::MAX, 0);
+        for (x, y, p) in img.enumerate_pixels() {
+            if p.0[3] > 0 {
+                (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+            }
+        }
+        if x0 == u32::MAX || (x1 - x0 < 20 && y1 - y0 < 20) {
+            return Err(
+                AppError::new("签名为空，请在框内签名", "the signature is empty").at("signature"),
+            );
+        }
+        let stored = self.blobs.put(png).map_err(|e| {
+            AppError::new(
+                format!("签名保存失败：{e}"),
+                format!("signature not stored: {e}"),
+            )
+        })?;
+        Ok(stored.sha256)
+    }
+
+    pub fn sync_status(&self) -> SyncStatus {
+        let bg = self.background.lock().unwrap_or_else(|p| p.into_inner());
+        match bg.as_ref() {
+            Some(b) => b.status(),
+            None => SyncStatus {
+                pending: self.store().pending().unwrap_or_default(),
+                ..SyncStatus::default()
+            },
+        }
+    }
+
+    /// Syncs now (records, then photo originals, and the reference data), and says what
+    /// happened.
+    pub fn sync_now(&self) -> AppResult<Value> {
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| AppError::new("请先登录", "not signed in"))?;
+        let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
+        let report = client.sync(&self.store, now())?;
+        let uploads = crate::upload::BlobClient::new(client.base(), session.token.clone())
+            .upload_pending(&self.store, &self.blobs, |_| {})
+            .map_err(|e| {
+                AppError::new(
+                    format!("照片上传失败：{e}"),
+                    format!("photo upload failed: {e}"),
+                )
+            })?;
+        client.fetch_reference(&self.store)?;
+        let result = json!({ "report": report, "uploads": uploads, "at": now() });
+        *self.manual.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.clone());
+        Ok(result)
+    }
+
+    /// Whether the background sync's last attempt succeeded (for tests and logs).
+    pub fn last_sync_ok(&self) -> bool {
+        matches!(self.sync_status().state, SyncState::Done(_))
+    }
+
+    /// Today in Asia/Shanghai.
+    pub fn today() -> Day {
+        now().shanghai_date()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app_core::ids::UserId;
+
+    #[test]
+    fn refusals_by_the_rules_read_in_chinese_and_name_their_field() {
+        let unmet = StoreError::Doc(DocError::Record(RecordError::Unmet {
+            from: InspectionStatus::OnSite,
+            to: InspectionStatus::Completed,
+            unmet: vec![
+                Unmet::NoOnsitePerson,
+                Unmet::MissingSignature("inspector 李娜".into()),
+            ],
+        }));
+        let e = AppError::from(unmet);
+        assert_eq!(
+            e.zh,
+            "无法进入“已完成”：尚未记录企业现场负责人；缺少签名：执法人员 李娜"
+        );
+        assert!(
+            e.en.contains("on_site") || e.en.contains("OnSite"),
+            "{}",
+            e.en
+        );
+        let hazard = StoreError::Doc(DocError::Record(RecordError::Hazard(
+            HazardError::NoMeasures(HazardId::new("h1")),
+        )));
+        let e = AppError::from(hazard);
+        assert_eq!(e.zh, "请填写整改措施");
+        assert_eq!(e.field.as_deref(), Some("measures"));
+        let signer = StoreError::Doc(DocError::Record(RecordError::SignerNotOnRecord(
+            UserId::new("u-x"),
+        )));
+        assert_eq!(AppError::from(signer).zh, "u-x 不是本记录的执法人员");
+    }
+
+    #[test]
+    fn an_app_without_a_session_asks_to_sign_in_and_keeps_drafts() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AppConfig {
+            db: dir.path().join("tablet.db"),
+            blobs: dir.path().join("blobs"),
+            // Nothing listens here.
+            server: "http://127.0.0.1:9".into(),
+            sync_interval: Duration::from_millis(100),
+            sync_max_backoff: Duration::from_millis(200),
+        };
+        let app = App::open(config.clone()).unwrap();
+        assert_eq!(app.call("status", json!({})).unwrap()["user"], Value::Null);
+        assert_eq!(app.call("home", json!({})).unwrap_err().zh, "请先登录");
+        let err = app.sign_in("u-wang", "x").unwrap_err();
+        assert_eq!(err.zh, "无法连接服务器，请检查网络");
+        assert_eq!(
+            app.sign_in(" ", "x").unwrap_err().field.as_deref(),
+            Some("user")
+        );
+        app.call(
+            "draft_put",
+            json!({ "key": "hazard:r1:GM-01", "value": "{\"measures\":\"停用\"}" }),
+        )
+        .unwrap();
+        drop(app);
+        let app = App::open(config).unwrap();
+        assert_eq!(
+            app.call("draft_get", json!({ "key": "hazard:r1:GM-01" }))
+                .unwrap(),
+            json!("{\"measures\":\"停用\"}")
+        );
+        // A signature that is not a PNG is refused with nothing stored.
+        let e = app.ingest_signature(b"not a png").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("signature"));
+        assert!(app.blobs.list().unwrap().is_empty());
+    }
+}
