@@ -82,7 +82,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     assert_eq!((status, error_code(&body).as_str()), (400, "malformed"));
     let mut unknown = Vec::new();
     ciborium::into_writer(
-        &serde_json::json!({"version": 1, "cursor": 0, "push": [], "extra": true}),
+        &serde_json::json!({"v": app_core::wire::PROTOCOL_VERSION, "c": 0, "p": [], "extra": true}),
         &mut unknown,
     )
     .unwrap();
@@ -186,7 +186,11 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
             bytes: good.clone(),
         },
     ]);
-    assert_eq!(r.accepted, vec![1], "the second push (the good one) is accepted");
+    assert_eq!(
+        r.accepted,
+        vec![1],
+        "the second push (the good one) is accepted"
+    );
     assert_eq!(r.rejected.len(), 1);
     // Replaying the same batch changes nothing more.
     let r = c.push(vec![DocChanges {
