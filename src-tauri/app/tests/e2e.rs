@@ -219,6 +219,10 @@ async fn open_app(x: &Xvfb, data: &Path, server: &str) -> AppSession {
         ])
         .env("DISPLAY", &x.display)
         .env("INSPECTION_DATA", data)
+        // A webview cache of its own: a cache kept from an earlier build can serve a stale
+        // app_ui.js beside a new wasm, and the page then stays blank.
+        .env("XDG_CACHE_HOME", data.with_extension("cache"))
+        .env("XDG_DATA_HOME", data.with_extension("share"))
         .env("INSPECTION_SERVER", server)
         .env("INSPECTION_SYNC_INTERVAL_MS", "500")
         .env("INSPECTION_SYNC_MAX_BACKOFF_MS", "1000")
