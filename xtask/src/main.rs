@@ -370,9 +370,18 @@ fn ensure_apt(packages: &[&str]) -> Result<()> {
 /// Benchmarks, each printed beside its anchor from the same run.
 fn bench() -> Result<()> {
     setup()?;
-    // Anchors: vipsthumbnail (photo ingest) and openssl (SHA-256).
+    // Anchors: vipsthumbnail (photo ingest), openssl (SHA-256, the case-file floor) and the
+    // JavaScript automerge-repo sync server (npm; run by the sync bench itself).
     ensure_apt(&["libvips-tools", "openssl"])?;
-    cmd("cargo", &["bench", "--locked", "-p", "inspection-tablet"])
+    cmd("cargo", &["bench", "--locked", "-p", "inspection-tablet"])?;
+    cmd(
+        "cargo",
+        &["bench", "--locked", "-p", "casefile", "--bench", "export"],
+    )?;
+    cmd(
+        "cargo",
+        &["bench", "--locked", "-p", "sync-server", "--bench", "sync"],
+    )
 }
 
 fn run(extra: &[String]) -> Result<()> {
