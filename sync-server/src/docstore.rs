@@ -85,6 +85,15 @@ pub fn load_as(
         .transpose()
 }
 
+/// Stored heads (hex strings) as Automerge change hashes.
+pub fn change_hashes(id: &str, heads: &[String]) -> ApiResult<Vec<automerge::ChangeHash>> {
+    heads
+        .iter()
+        .map(|h| h.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))
+}
+
 fn parse_heads(raw: &str) -> ApiResult<Vec<String>> {
     serde_json::from_str(raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads: {e}")))
 }
@@ -244,12 +253,9 @@ pub fn store_update(
     if heads == before_heads {
         return Ok(());
     }
-    let before: Vec<automerge::ChangeHash> = before_heads
-        .iter()
-        .map(|h| h.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))?;
-    let change = doc.automerge_mut().save_after(&before);
+    let change = doc
+        .automerge_mut()
+        .save_after(&change_hashes(id, before_heads)?);
     let snapshot = doc.save();
     let record = doc.record().clone();
     tx.write(&DocWrite {

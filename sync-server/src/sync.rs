@@ -307,12 +307,9 @@ fn check_push(
     if !can_write_record(user, &scope(after, plans)?, units) && !review_changed {
         return Ok(denied());
     }
-    let parsed: Vec<automerge::ChangeHash> = before_heads
-        .iter()
-        .map(|h| h.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))?;
-    let change = doc.automerge_mut().save_after(&parsed);
+    let change = doc
+        .automerge_mut()
+        .save_after(&docstore::change_hashes(id, &before_heads)?);
     Ok(Checked::Write {
         record: Box::new(doc.record().clone()),
         snapshot: doc.save(),
