@@ -385,6 +385,10 @@ fn bench() -> Result<()> {
 }
 
 fn run(extra: &[String]) -> Result<()> {
+    // Where a display exists, the system includes the tablet app (server and console too).
+    if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        return app(extra);
+    }
     setup()?;
     let mut args = vec![
         "run",
