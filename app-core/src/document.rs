@@ -5,16 +5,24 @@
 //!
 //! | part                                    | Automerge shape            | concurrent edits            |
 //! |-----------------------------------------|----------------------------|-----------------------------|
-//! | `results` (one entry per checklist item, created with the document) | map of maps | different items: both kept |
+//! | `results`: one flat map, created with the document, keyed `{item}/answer`, `{item}/note`, `{item}/photo/{sha256}` | string registers | different items or fields: both kept |
 //! | an item's `answer`                      | string register            | one wins deterministically; the conflict is listed by [`InspectionDoc::conflicts`] |
-//! | an item's / hazard's notes and texts    | Text                       | characters merged           |
-//! | photos (item, hazard, re-inspection)    | map keyed by SHA-256       | both kept                   |
+//! | an item's note, a hazard's texts, places, summary | string register  | one wins deterministically; every side is listed by [`InspectionDoc::conflicts`], so no text is lost |
+//! | photos (items: keys of `results`; hazards: a map keyed by SHA-256) | JSON string per photo | both kept |
 //! | `hazards`                               | map keyed by hazard id     | both kept                   |
 //! | a hazard's `stage`, the record `status` | string register            | conflict listed; invariants re-checked on the merged state |
 //! | value objects (arrival proof, on-site person, review, signatures, signed versions, documents) | JSON string register | atomic: never a mix of two edits |
 //!
 //! Every edit goes through [`Inspection::apply`] first (the rules), then only the fields that
 //! changed are written, so concurrent edits of different fields never overwrite each other.
+//!
+//! The layout is kept lean on purpose (schema 2): the server parses every pushed document in
+//! full, and Automerge's cost is per operation. Free text is a string register rather than a
+//! character sequence (Text costs one operation per character: in a full checklist that was
+//! about 70 % of all operations), and results are one flat map rather than a map per item
+//! with a text and a photo map inside, created up front (three objects per item). Concurrent
+//! edits of the same text therefore conflict instead of interleaving characters; the conflict
+//! keeps both versions and is shown to the inspector and the supervisor.
 //! Each change's message records who made it on which device and which command it was: the
 //! raw material of the audit trail.
 
@@ -37,7 +45,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The version of the document layout this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
@@ -134,18 +142,22 @@ impl InspectionDoc {
         device: &DeviceId,
         now: Timestamp,
     ) -> Result<Self, DocError> {
+        if record.template != template.reference() {
+            return Err(DocError::Value {
+                path: "template".into(),
+                message: format!(
+                    "the record names checklist {:?}, the document was created with {:?}",
+                    record.template,
+                    template.reference()
+                ),
+            });
+        }
         let mut doc = AutoCommit::new().with_actor(actor_for(device));
         let mut state = record.clone();
         state.results.retain(|_, r| !r.is_empty());
+        // Every object a replica writes into exists from here on (`results`, the maps of
+        // inspectors, hazards, signatures…): two tablets never create the same object twice.
         write_record(&mut doc, None, &state)?;
-        let results = map_at(&doc, &ROOT, "results")?;
-        for item in template.items() {
-            let entry = entry_map(&mut doc, &results, item.code.as_str())?;
-            if doc.get(&entry, "note")?.is_none() {
-                doc.put_object(&entry, "note", ObjType::Text)?;
-            }
-            entry_map(&mut doc, &entry, "photos")?;
-        }
         let note = ChangeNote {
             by: record.created_by.clone(),
             device: device.clone(),
@@ -276,22 +288,33 @@ impl InspectionDoc {
             });
         }
         if let Ok(results) = map_at(doc, &ROOT, "results") {
-            for code in doc.keys(&results).collect::<Vec<_>>() {
-                let Ok(item) = map_at(doc, &results, &code) else {
-                    continue;
-                };
-                let values: Vec<Answer> = distinct_strs(doc, &item, "answer")
-                    .iter()
-                    .filter_map(|s| Answer::parse(s))
-                    .collect();
-                let item = ItemCode::new(code);
-                let chosen = self.state.results.get(&item).and_then(|r| r.answer);
-                if let (true, Some(chosen)) = (values.len() > 1, chosen) {
-                    out.push(Conflict::Answer {
-                        item,
-                        values,
-                        chosen,
-                    });
+            for key in doc.keys(&results).collect::<Vec<_>>() {
+                match ResultKey::parse(&key) {
+                    Some(ResultKey::Answer(code)) => {
+                        let values: Vec<Answer> = distinct_strs(doc, &results, &key)
+                            .iter()
+                            .filter_map(|s| Answer::parse(s))
+                            .collect();
+                        let item = ItemCode::new(code);
+                        let chosen = self.state.results.get(&item).and_then(|r| r.answer);
+                        if let (true, Some(chosen)) = (values.len() > 1, chosen) {
+                            out.push(Conflict::Answer {
+                                item,
+                                values,
+                                chosen,
+                            });
+                        }
+                    }
+                    Some(ResultKey::Note(_)) => {
+                        let values = distinct_strs(doc, &results, &key);
+                        if values.len() > 1 {
+                            out.push(Conflict::Field {
+                                path: format!("results/{key}"),
+                                values,
+                            });
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -304,6 +327,15 @@ impl InspectionDoc {
                     .iter()
                     .filter_map(|s| HazardStage::parse(s))
                     .collect();
+                for field in ["description", "place", "measures"] {
+                    let values = distinct_strs(doc, &h, field);
+                    if values.len() > 1 {
+                        out.push(Conflict::Field {
+                            path: format!("hazards/{id}/{field}"),
+                            values,
+                        });
+                    }
+                }
                 let hazard = HazardId::new(id);
                 if let (true, Some(current)) = (values.len() > 1, self.state.hazards.get(&hazard)) {
                     out.push(Conflict::HazardStage {
@@ -320,6 +352,7 @@ impl InspectionDoc {
             "onsite_person",
             "review",
             "places",
+            "summary",
         ] {
             let values = distinct_strs(doc, &ROOT, key);
             if values.len() > 1 {
@@ -459,6 +492,7 @@ fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     }
 }
 
+/// Free text: a string register (see the module documentation for why not Text).
 fn sync_text(
     doc: &mut AutoCommit,
     obj: &ObjId,
@@ -466,14 +500,9 @@ fn sync_text(
     before: Option<&String>,
     after: &str,
 ) -> Result<(), DocError> {
-    if before.map(String::as_str) == Some(after) {
-        return Ok(());
+    if before.map(String::as_str) != Some(after) {
+        doc.put(obj, key, after)?;
     }
-    let text = match doc.get(obj, key)? {
-        Some((Value::Object(ObjType::Text), id)) => id,
-        _ => doc.put_object(obj, key, ObjType::Text)?,
-    };
-    doc.update_text(&text, after)?;
     Ok(())
 }
 
@@ -682,9 +711,30 @@ fn write_record(
     Ok(())
 }
 
-/// Results are never deleted from the document: an item's map was created with the document
-/// and must stay the one every replica writes into. An item cleared back to empty is written
-/// as empty fields instead.
+/// A key of the flat `results` map.
+#[derive(Debug, PartialEq, Eq)]
+enum ResultKey<'k> {
+    Answer(&'k str),
+    Note(&'k str),
+    Photo(&'k str, &'k str),
+}
+
+impl<'k> ResultKey<'k> {
+    fn parse(key: &'k str) -> Option<Self> {
+        if let Some((code, digest)) = key.split_once("/photo/") {
+            return Some(Self::Photo(code, digest));
+        }
+        match key.rsplit_once('/')? {
+            (code, "answer") => Some(Self::Answer(code)),
+            (code, "note") => Some(Self::Note(code)),
+            _ => None,
+        }
+    }
+}
+
+/// Brings the flat `results` map from `before` to `after`: per item, its answer, its note and
+/// one key per photo. An emptied field is deleted; the map itself was created with the
+/// document and is never replaced.
 fn sync_results(
     doc: &mut AutoCommit,
     before: Option<&BTreeMap<ItemCode, ItemResult>>,
@@ -697,13 +747,13 @@ fn sync_results(
     let empty = ItemResult::default();
     if let Some(before) = before {
         for (code, old) in before.iter().filter(|(k, _)| !after.contains_key(*k)) {
-            write_result(doc, &results, code.as_str(), Some(old), &empty)?;
+            write_result(doc, &results, code.as_str(), old, &empty)?;
         }
     }
     for (code, new) in after {
-        let old = before.and_then(|b| b.get(code));
-        if old != Some(new) {
-            write_result(doc, &results, code.as_str(), old.or(Some(&empty)), new)?;
+        let old = before.and_then(|b| b.get(code)).unwrap_or(&empty);
+        if old != new {
+            write_result(doc, &results, code.as_str(), old, new)?;
         }
     }
     Ok(())
@@ -713,27 +763,36 @@ fn write_result(
     doc: &mut AutoCommit,
     results: &ObjId,
     code: &str,
-    before: Option<&ItemResult>,
+    before: &ItemResult,
     after: &ItemResult,
 ) -> Result<(), DocError> {
-    let item = entry_map(doc, results, code)?;
-    sync_field(
-        doc,
-        &item,
-        "answer",
-        before.map(|r| &r.answer),
-        &after.answer,
-        |a| a.and_then(|a| str_scalar(a.as_str())),
-    )?;
-    sync_text(doc, &item, "note", before.map(|r| &r.note), &after.note)?;
-    sync_map(
-        doc,
-        &item,
-        "photos",
-        before.map(|r| &r.photos),
-        &after.photos,
-        write_json_entry,
-    )?;
+    if before.answer != after.answer {
+        let value = after.answer.and_then(|a| str_scalar(a.as_str()));
+        put_scalar(doc, results, &format!("{code}/answer"), value)?;
+    }
+    if before.note != after.note {
+        let value = (!after.note.is_empty()).then(|| ScalarValue::Str(after.note.as_str().into()));
+        put_scalar(doc, results, &format!("{code}/note"), value)?;
+    }
+    if before.photos != after.photos {
+        for digest in before
+            .photos
+            .keys()
+            .filter(|k| !after.photos.contains_key(*k))
+        {
+            put_scalar(doc, results, &format!("{code}/photo/{digest}"), None)?;
+        }
+        for (digest, photo) in &after.photos {
+            if before.photos.get(digest) != Some(photo) {
+                put_scalar(
+                    doc,
+                    results,
+                    &format!("{code}/photo/{digest}"),
+                    json_scalar(photo),
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -948,10 +1007,10 @@ impl Reader {
     fn text(&self, obj: &HMap, key: &str, path: &str) -> Result<String, DocError> {
         match obj.get(key) {
             None => Ok(String::new()),
-            Some(HValue::Text(t)) => Ok(String::from(t)),
+            Some(HValue::Scalar(ScalarValue::Str(t))) => Ok(t.to_string()),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
-                expected: "text",
+                expected: "a string",
             }),
         }
     }
@@ -1041,31 +1100,39 @@ fn read_hydrated(root: HValue) -> Result<Inspection, DocError> {
         path: "status".into(),
         message: format!("unknown status {status_raw:?}"),
     })?;
-    let mut results = BTreeMap::new();
+    let mut results: BTreeMap<ItemCode, ItemResult> = BTreeMap::new();
     if let Some(map) = r.map(root, "results", "")? {
-        for code in map.keys() {
-            let path = format!("results/{code}/");
-            let item = r
-                .map(map, code, "results/")?
-                .ok_or_else(|| DocError::Missing(path.clone()))?;
-            let answer = r
-                .opt_str(item, "answer", &path)?
-                .map(|a| {
-                    Answer::parse(a).ok_or_else(|| DocError::Value {
-                        path: format!("{path}answer"),
-                        message: format!("unknown answer {a:?}"),
-                    })
-                })
-                .transpose()?;
-            let result = ItemResult {
-                answer,
-                note: r.text(item, "note", &path)?,
-                photos: photo_map(&r, item, "photos", &path)?,
+        for key in map.keys() {
+            let bad = |message: &str| DocError::Value {
+                path: format!("results/{key}"),
+                message: message.to_owned(),
             };
-            if !result.is_empty() {
-                results.insert(ItemCode::new(code.clone()), result);
+            match ResultKey::parse(key).ok_or_else(|| bad("not an answer, note or photo key"))? {
+                ResultKey::Answer(code) => {
+                    let a = r.str(map, key, "results/")?;
+                    let answer =
+                        Answer::parse(a).ok_or_else(|| bad(&format!("unknown answer {a:?}")))?;
+                    results.entry(ItemCode::new(code)).or_default().answer = Some(answer);
+                }
+                ResultKey::Note(code) => {
+                    let note = r.text(map, key, "results/")?;
+                    results.entry(ItemCode::new(code)).or_default().note = note;
+                }
+                ResultKey::Photo(code, digest) => {
+                    let digest = Sha256Hex::parse(digest).map_err(|e| bad(&e.to_string()))?;
+                    let photo: PhotoRef = r.json(map, key, "results/")?;
+                    if photo.sha256 != digest {
+                        return Err(bad("key and photo digest differ"));
+                    }
+                    results
+                        .entry(ItemCode::new(code))
+                        .or_default()
+                        .photos
+                        .insert(digest, photo);
+                }
             }
         }
+        results.retain(|_, result| !result.is_empty());
     }
     let mut hazards = BTreeMap::new();
     if let Some(map) = r.map(root, "hazards", "")? {

@@ -129,10 +129,12 @@ fn two_tablets_edit_offline(a_first: bool) {
     assert_eq!(ra, rs, "the server holds the same content");
     assert_eq!(ra.results[items[0].as_str()].answer, Some(Answer::Complies));
     assert_eq!(ra.results[items[1].as_str()].answer, Some(Answer::Fails));
+    // Notes are text registers: one version wins everywhere alike, both are kept and listed
+    // as a conflict (below).
     let note = &ra.results[items[3].as_str()].note;
     assert!(
-        note.contains("消防通道畅通") && note.contains("有杂物堆放"),
-        "notes merged: {note}"
+        note == "A：消防通道畅通。" || note == "B：有杂物堆放。",
+        "one whole note wins: {note}"
     );
     assert_eq!(
         ra.results[items[4].as_str()].photos.len(),
@@ -158,10 +160,18 @@ fn two_tablets_edit_offline(a_first: bool) {
             "{}: {c:?}",
             t.user.id
         );
+        let note_path = format!("results/{}/note", items[3]);
+        assert!(
+            c.iter().any(|c| matches!(c, Conflict::Field { path, values }
+                if *path == note_path
+                    && values == &vec!["A：消防通道畅通。".to_owned(), "B：有杂物堆放。".to_owned()])),
+            "{}: both notes kept: {c:?}",
+            t.user.id
+        );
     }
-    // The list row shows the conflict too.
+    // The list row shows the conflicts too (the answer and the note).
     let rows = b.store.lock().unwrap().list(&Default::default()).unwrap();
-    assert_eq!(rows[0].conflicts, 1);
+    assert_eq!(rows[0].conflicts, 2);
     // Nothing left to send: a quiet sync costs a few bytes.
     let quiet = a.sync();
     assert_eq!((quiet.pushed, quiet.pulled), (0, 0));
