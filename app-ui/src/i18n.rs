@@ -70,6 +70,20 @@ pub fn status_label(lang: Lang, s: app_core::inspection::InspectionStatus) -> &'
     }
 }
 
+/// The enforcement document a number (文号) belongs to.
+pub fn document_label(lang: Lang, k: app_core::docnumber::DocumentKind) -> &'static str {
+    use app_core::docnumber::DocumentKind::*;
+    match lang {
+        Lang::Zh => k.title_zh(),
+        Lang::En => match k {
+            InspectionRecord => "On-site inspection record",
+            RectificationOrder => "Rectification order",
+            ReinspectionOpinion => "Re-inspection opinion",
+            OnSiteMeasures => "On-site measures decision",
+        },
+    }
+}
+
 pub fn stage_label(lang: Lang, stage: &str) -> String {
     match (lang, app_core::hazard::HazardStage::parse(stage)) {
         (Lang::Zh, Some(s)) => s.label_zh().to_owned(),
@@ -93,5 +107,14 @@ mod tests {
             "四不两直"
         );
         assert_eq!(stage_label(lang, "ordered"), "责令整改");
+        use app_core::docnumber::DocumentKind;
+        assert_eq!(
+            document_label(lang, DocumentKind::InspectionRecord),
+            "现场检查记录"
+        );
+        assert_eq!(
+            document_label(Lang::En, DocumentKind::RectificationOrder),
+            "Rectification order"
+        );
     }
 }

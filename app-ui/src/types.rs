@@ -132,6 +132,55 @@ pub struct PhotoAnswer {
     pub lon: Option<f64>,
 }
 
+/// `tablet::app::ExportStatus`: a case-file (电子案卷) export as the record screen shows it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ExportStatus {
+    pub id: String,
+    pub signed_version: String,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub files_done: u32,
+    pub current: String,
+    pub path: String,
+    pub file_name: String,
+    pub fingerprint: String,
+    pub size: Option<u64>,
+    pub sha256: Option<String>,
+    pub files: Option<usize>,
+    pub photos: Option<usize>,
+    pub error: Option<AppError>,
+}
+
+impl ExportStatus {
+    pub fn running(&self) -> bool {
+        self.state == "running"
+    }
+
+    /// Whole percent done (0 before the size is known).
+    pub fn percent(&self) -> u64 {
+        (self.bytes_done.min(self.bytes_total) * 100)
+            .checked_div(self.bytes_total)
+            .unwrap_or(0)
+    }
+}
+
+/// A size for people: `812 KB`, `3.4 MB` (1 KB = 1024 bytes).
+pub fn human_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * KB;
+    if bytes >= MB {
+        format!("{:.1} MB", bytes as f64 / MB as f64)
+    } else if bytes >= KB {
+        format!("{} KB", bytes.div_ceil(KB))
+    } else {
+        format!("{bytes} B")
+    }
+}
+
 /// What the sync indicator says, in both languages, and its style.
 pub fn sync_summary(s: &SyncStatus) -> (String, String, &'static str) {
     let pending = s.pending.records;
@@ -185,6 +234,32 @@ mod tests {
         let done_dirty = status(json!({"Done": {"pushed": 1}}), 1, 0);
         assert_eq!(sync_summary(&done_dirty).0, "待同步 1 条记录、0 张照片");
         assert_eq!(sync_summary(&status(json!("Syncing"), 0, 0)).2, "busy");
+    }
+
+    #[test]
+    fn an_export_status_of_the_library_parses_and_reads_as_progress() {
+        // The shape `tablet::app::ExportStatus` serialises to.
+        let v = json!({"id": "insp-1", "signed_version": "v2", "state": "running",
+            "started_at": 1, "finished_at": null, "bytes_done": 300, "bytes_total": 1200,
+            "files_done": 4, "current": "documents/现场检查记录.pdf",
+            "path": "/data/exports/电子案卷_insp-1_v2_20261123-140509.zip",
+            "file_name": "电子案卷_insp-1_v2_20261123-140509.zip", "fingerprint": "ab12",
+            "size": null, "sha256": null, "files": null, "photos": null, "error": null});
+        let s: ExportStatus = serde_json::from_value(v).unwrap();
+        assert!(s.running());
+        assert_eq!(s.percent(), 25);
+        let failed = json!({"id": "insp-1", "signed_version": "v2", "state": "failed",
+            "started_at": 1, "finished_at": 2, "bytes_done": 0, "bytes_total": 0,
+            "files_done": 0, "current": "", "path": "p", "file_name": "f", "fingerprint": "ab12",
+            "size": null, "sha256": null, "files": null, "photos": null,
+            "error": {"zh": "原始照片已损坏", "en": "damaged", "field": "export"}});
+        let s: ExportStatus = serde_json::from_value(failed).unwrap();
+        assert!(!s.running());
+        assert_eq!(s.percent(), 0);
+        assert_eq!(s.error.unwrap().zh, "原始照片已损坏");
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(600_000), "586 KB");
+        assert_eq!(human_size(3_565_158), "3.4 MB");
     }
 
     #[test]

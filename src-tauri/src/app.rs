@@ -9,10 +9,12 @@
 //! command are kept in the `app_drafts` table ([`App::draft_put`]).
 
 use crate::blobs::BlobStore;
+use crate::casefile::{CaseFileError, ExportRequest, ExportSource};
 use crate::photo::{IngestLimits, prepare};
 use crate::store::{HazardRow, InspectionRow, ListFilter, PhotoTarget, Store, StoreError};
 use crate::sync::{BackgroundSync, Session, SyncClient, SyncError, SyncState, SyncStatus};
 use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::DocumentKind;
 use app_core::document::DocError;
 use app_core::enterprise::Enterprise;
 use app_core::evidence::Sha256Hex;
@@ -24,10 +26,13 @@ use app_core::inspection::{
 };
 use app_core::kind::InspectionKind;
 use app_core::plan::Plan;
+use app_core::unit::Unit;
 use app_core::user::User;
+use casefile::ExportError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -191,6 +196,8 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct AppConfig {
     pub db: PathBuf,
     pub blobs: PathBuf,
+    /// Where exported case files (电子案卷) are written.
+    pub exports: PathBuf,
     pub server: String,
     /// How often the background sync runs, and its longest back-off while offline.
     pub sync_interval: Duration,
@@ -216,6 +223,7 @@ impl AppConfig {
         Self {
             db: data.join("tablet.db"),
             blobs: data.join("blobs"),
+            exports: data.join("exports"),
             server: std::env::var("INSPECTION_SERVER")
                 .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
             sync_interval: ms("INSPECTION_SYNC_INTERVAL_MS", 30_000),
@@ -244,6 +252,12 @@ pub struct App {
     background: Mutex<Option<BackgroundSync>>,
     /// The result of the last sync started from the sync screen.
     manual: Mutex<Option<Value>>,
+    /// Case-file exports of this session, the latest per record (running ones updated by
+    /// their thread).
+    exports: Arc<Mutex<BTreeMap<InspectionId, ExportStatus>>>,
+    /// Tests: the next export waits at its first progress report until this receives.
+    #[cfg(test)]
+    export_gate: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
 }
 
 /// A plan on the home screen, with the enterprise's name.
@@ -338,6 +352,151 @@ pub struct PhotoAnswer {
     pub lon: Option<f64>,
 }
 
+/// Where a case-file export stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportState {
+    Running,
+    Done,
+    Failed,
+}
+
+/// A case-file export, as the record screen shows it (`export_status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportStatus {
+    pub id: InspectionId,
+    /// The signed version exported.
+    pub signed_version: String,
+    pub state: ExportState,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// Bytes of content written so far, of all (a progress bar's numbers).
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    /// Files begun so far, and the one being written.
+    pub files_done: u32,
+    pub current: String,
+    /// The case file's full path (it exists only once `state` is `done`) and its name.
+    pub path: String,
+    pub file_name: String,
+    /// Fingerprint of this device's signing key, which signs the manifest.
+    pub fingerprint: String,
+    /// When done: the file's size, SHA-256, how many files and original photos it holds.
+    pub size: Option<u64>,
+    pub sha256: Option<Sha256Hex>,
+    pub files: Option<usize>,
+    pub photos: Option<usize>,
+    /// When failed: why, in Chinese and English. No file is left behind.
+    pub error: Option<AppError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportArgs {
+    id: InspectionId,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// A file-name part that every file system accepts: no separators, reserved characters,
+/// control characters or white space.
+fn file_name_part(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || c.is_whitespace() || r#"/\:*?"<>|"#.contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// `电子案卷_<现场检查记录's number, or the record id>_<version>_<YYYYMMDD-HHMMSS in
+/// Asia/Shanghai>.zip`.
+pub fn export_file_name(record: &Inspection, version: &str, at: Timestamp) -> String {
+    let number = record
+        .documents
+        .values()
+        .filter(|d| d.kind == DocumentKind::InspectionRecord)
+        .min_by_key(|d| (d.at, d.seq))
+        .map(|d| d.number.clone());
+    let t = at.to_shanghai();
+    format!(
+        "电子案卷_{}_{}_{:04}{:02}{:02}-{:02}{:02}{:02}.zip",
+        file_name_part(&number.unwrap_or_else(|| record.id.to_string())),
+        file_name_part(version),
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// A failed export in Chinese (what happened and that no file was made) and English.
+fn export_error(e: &CaseFileError) -> AppError {
+    const NO_FILE: &str = "导出已中止，未生成电子案卷。";
+    let en = e.to_string();
+    let zh = match e {
+        CaseFileError::Store(s) => format!("本机存储出错：{s}。{NO_FILE}"),
+        CaseFileError::NoTemplate(t) => {
+            format!("本机缺少该记录的检查表（{t}），无法生成执法文书。{NO_FILE}")
+        }
+        CaseFileError::Io { source, .. } => {
+            format!("电子案卷无法写入：{source}（存储空间是否已满？）。{NO_FILE}")
+        }
+        CaseFileError::Export(e) => match &**e {
+            ExportError::NotSigned => {
+                "该记录尚无签署版本，不能导出电子案卷。请先完成检查并签署记录。".to_owned()
+            }
+            ExportError::Signed(_) | ExportError::Document(_) => {
+                format!("签署版本无法还原，记录可能已损坏。{NO_FILE}")
+            }
+            ExportError::PhotoUnreadable { sha, .. } => {
+                format!("原始照片 {sha} 在本机缺失或无法读取。{NO_FILE}")
+            }
+            ExportError::PhotoCorrupt { expected, found } => format!(
+                "原始照片 {expected} 已损坏：本机存储的内容的 SHA-256 为 {found}，与原件不符。{NO_FILE}"
+            ),
+            ExportError::PhotoSizeChanged { sha, .. } => {
+                format!("原始照片 {sha} 在导出过程中大小发生变化。{NO_FILE}")
+            }
+            ExportError::Render(why) => match why.downcast_ref::<pdf_forms::FormError>() {
+                Some(pdf_forms::FormError::MissingNumber(kind)) => format!(
+                    "记录中没有“{}”的文书编号（文号），无法生成该执法文书。{NO_FILE}",
+                    kind.title_zh()
+                ),
+                _ => format!("执法文书（PDF）无法生成：{why}。{NO_FILE}"),
+            },
+            ExportError::Archive(_) | ExportError::Write(_) => {
+                format!("电子案卷无法写入：{e}。{NO_FILE}")
+            }
+            _ => format!("电子案卷导出失败。{NO_FILE}"),
+        },
+    };
+    AppError::new(zh, en).at("export")
+}
+
+/// `dir/name`, or `dir/<stem>-2.zip`, `-3`, … if that name (or its temporary file) is taken.
+fn free_path(dir: &Path, name: &str) -> PathBuf {
+    let taken = |p: &Path| {
+        let mut partial = p.as_os_str().to_owned();
+        partial.push(".partial");
+        p.exists() || Path::new(&partial).exists()
+    };
+    let first = dir.join(name);
+    if !taken(&first) {
+        return first;
+    }
+    let stem = name.strip_suffix(".zip").unwrap_or(name);
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}.zip")))
+        .find(|p| !taken(p))
+        .expect("some suffix is free")
+}
+
 fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -373,7 +532,11 @@ impl App {
             session: Mutex::new(None),
             background: Mutex::new(None),
             manual: Mutex::new(None),
+            exports: Arc::default(),
+            #[cfg(test)]
+            export_gate: Mutex::new(None),
         };
+        app.remove_partial_exports();
         if let Some(session) = session {
             app.start_session(session);
         }
@@ -450,6 +613,11 @@ impl App {
                 crate::app_drafts::delete(&self.store(), &str_arg("key"))?;
                 out(true)
             }
+            "export_casefile" => {
+                let a: ExportArgs = parse(args)?;
+                out(self.export_casefile(&a.id, a.version.as_deref())?)
+            }
+            "export_status" => out(self.export_status(&parse::<IdArgs>(args)?.id)),
             "sync_status" => out(self.sync_status()),
             "sync_now" => out(self.sync_now()?),
             other => Err(AppError::new(
@@ -922,6 +1090,199 @@ impl App {
         Ok(result)
     }
 
+    /// Starts exporting the record's signed version (`version`, or the latest) as a case file
+    /// (电子案卷) on a thread of its own and answers at once with its status; poll
+    /// [`export_status`](Self::export_status). While the record's export runs, asking again
+    /// answers the running one. The store is locked only to read what the export needs; the
+    /// screens and the background sync keep working while it writes.
+    pub fn export_casefile(
+        &self,
+        id: &InspectionId,
+        version: Option<&str>,
+    ) -> AppResult<ExportStatus> {
+        let user = self.user()?;
+        // Held from the check to the start, so one record never has two exports running.
+        let mut jobs = self.exports.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(job) = jobs.get(id).filter(|j| j.state == ExportState::Running) {
+            return Ok(job.clone());
+        }
+        let (source, unit_name) = {
+            let mut store = self.store();
+            let source = ExportSource::gather(&mut store, id).map_err(|e| match e {
+                CaseFileError::Store(s) => AppError::from(s),
+                e => export_error(&e),
+            })?;
+            let unit_name = store
+                .reference::<Unit>()?
+                .into_iter()
+                .find(|u| u.id == user.unit)
+                .map_or_else(|| user.unit.to_string(), |u| u.name);
+            (source, unit_name)
+        };
+        let Some(version) = source.signed_version(version) else {
+            return Err(match version {
+                Some(v) => AppError::new(
+                    format!("该记录没有签署版本 {v}，无法导出"),
+                    format!("the record has no signed version {v}"),
+                ),
+                None => AppError::new(
+                    "该记录尚无签署版本，不能导出电子案卷。请先完成检查并签署记录。",
+                    "the record has no signed version: complete and sign it before exporting a case file",
+                ),
+            }
+            .at("export"));
+        };
+        std::fs::create_dir_all(&self.config.exports).map_err(|e| {
+            AppError::new(
+                format!("无法创建导出目录：{e}"),
+                format!("cannot create the exports folder: {e}"),
+            )
+            .at("export")
+        })?;
+        let started = now();
+        let path = free_path(
+            &self.config.exports,
+            &export_file_name(&source.record, &version, started),
+        );
+        let status = ExportStatus {
+            id: id.clone(),
+            signed_version: version.clone(),
+            state: ExportState::Running,
+            started_at: started,
+            finished_at: None,
+            bytes_done: 0,
+            bytes_total: 0,
+            files_done: 0,
+            current: String::new(),
+            path: path.display().to_string(),
+            file_name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            fingerprint: casefile::manifest::fingerprint(&source.key.verifying_key()),
+            size: None,
+            sha256: None,
+            files: None,
+            photos: None,
+            error: None,
+        };
+        let shared = self.exports.clone();
+        let blobs = self.blobs.root().to_path_buf();
+        let job = id.clone();
+        #[cfg(test)]
+        let gate = self
+            .export_gate
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let update = move |jobs: &Mutex<BTreeMap<InspectionId, ExportStatus>>,
+                           f: &mut dyn FnMut(&mut ExportStatus)| {
+            if let Some(s) = jobs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job) {
+                f(s);
+            }
+        };
+        let id_for_thread = id.clone();
+        jobs.insert(id.clone(), status.clone());
+        std::thread::Builder::new()
+            .name("casefile-export".into())
+            .spawn(move || {
+                let request = ExportRequest {
+                    id: &id_for_thread,
+                    version: Some(&version),
+                    user: &user,
+                    unit_name: &unit_name,
+                    now: started,
+                };
+                let (mut last, mut files) = (String::new(), 0u32);
+                #[cfg(test)]
+                let mut gate = gate;
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::casefile::write_file(&source, &blobs, &request, &path, &mut |p| {
+                        if !p.current.is_empty() && p.current != last {
+                            files += 1;
+                            last.clone_from(&p.current);
+                        }
+                        update(&shared, &mut |s| {
+                            s.bytes_done = p.bytes_done;
+                            s.bytes_total = p.bytes_total;
+                            s.files_done = files;
+                            s.current.clone_from(&p.current);
+                        });
+                        #[cfg(test)]
+                        if let Some(g) = gate.take() {
+                            let _ = g.recv();
+                        }
+                    })
+                }));
+                let finished = now();
+                update(&shared, &mut |s| {
+                    s.finished_at = Some(finished);
+                    s.current.clear();
+                    match &outcome {
+                        Ok(Ok(written)) => {
+                            s.state = ExportState::Done;
+                            s.bytes_done = s.bytes_total;
+                            s.size = Some(written.summary.bytes);
+                            s.sha256 = Some(written.sha256.clone());
+                            s.files = Some(written.summary.files);
+                            // With the manifest and its signature, written last.
+                            s.files_done = written.summary.files as u32;
+                            s.photos = Some(written.summary.photos);
+                        }
+                        Ok(Err(e)) => {
+                            s.state = ExportState::Failed;
+                            s.error = Some(export_error(e));
+                        }
+                        Err(_) => {
+                            s.state = ExportState::Failed;
+                            s.error = Some(
+                                AppError::new(
+                                    "导出意外中止（内部错误），未生成电子案卷。",
+                                    "the export stopped on an internal error; no case file was made",
+                                )
+                                .at("export"),
+                            );
+                        }
+                    }
+                });
+            })
+            .map_err(|e| {
+                jobs.remove(id);
+                AppError::new(
+                    format!("无法开始导出：{e}"),
+                    format!("could not start the export: {e}"),
+                )
+                .at("export")
+            })?;
+        Ok(status)
+    }
+
+    /// The record's latest export in this session (`None` if there was none).
+    pub fn export_status(&self, id: &InspectionId) -> Option<ExportStatus> {
+        self.exports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Removes `*.zip.partial` files a killed app left in the exports folder (an export
+    /// that did not finish leaves nothing).
+    fn remove_partial_exports(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.config.exports) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".zip.partial")
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Whether the background sync's last attempt succeeded (for tests and logs).
     pub fn last_sync_ok(&self) -> bool {
         matches!(self.sync_status().state, SyncState::Done(_))
@@ -936,7 +1297,489 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app_core::docnumber::IssuedDocument;
     use app_core::ids::UserId;
+    use app_core::inspection::{Answer, OnsitePerson, SignOutcome, Signature, Signer};
+    use casefile::{TrustedKey, VerifyOptions};
+    use std::fs;
+    use std::time::Instant;
+
+    const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos");
+    const NUMBER: &str = "（玄武）应急检记〔2026〕7号";
+
+    fn read_json<T: serde::de::DeserializeOwned>(path: &str) -> T {
+        serde_json::from_str(&fs::read_to_string(Path::new(ROOT).join(path)).unwrap()).unwrap()
+    }
+
+    fn photo(name: &str) -> Vec<u8> {
+        fs::read(Path::new(PHOTOS).join(name)).unwrap()
+    }
+
+    /// An app on a real store in a temporary folder, signed in as u-wang (the session as a
+    /// sign-in would have saved it; the server it names does not answer, so the background
+    /// sync keeps retrying while the tests run), with the demo reference data.
+    struct TestApp {
+        _dir: tempfile::TempDir,
+        config: AppConfig,
+        app: Arc<App>,
+    }
+
+    fn signed_in_app() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AppConfig {
+            db: dir.path().join("tablet.db"),
+            blobs: dir.path().join("blobs"),
+            exports: dir.path().join("exports"),
+            server: "http://127.0.0.1:9".into(),
+            sync_interval: Duration::from_millis(50),
+            sync_max_backoff: Duration::from_millis(100),
+        };
+        {
+            let mut store = Store::open(&config.db).unwrap();
+            let users: Vec<User> = read_json("fixtures/demo/users.json");
+            let units: Vec<Unit> = read_json("fixtures/demo/units.json");
+            let enterprises: Vec<Enterprise> = read_json("fixtures/demo/enterprises.json");
+            let templates: Vec<ChecklistTemplate> = ["gongmao", "weihuapin"]
+                .iter()
+                .map(|n| {
+                    let path = Path::new(ROOT).join(format!("fixtures/checklists/{n}.toml"));
+                    ChecklistTemplate::parse_toml(&fs::read_to_string(path).unwrap()).unwrap()
+                })
+                .collect();
+            store.replace_reference(&users).unwrap();
+            store.replace_reference(&units).unwrap();
+            store.replace_reference(&enterprises).unwrap();
+            store.replace_reference(&templates).unwrap();
+            let session = Session {
+                token: "t".into(),
+                user: users
+                    .into_iter()
+                    .find(|u| u.id.as_str() == "u-wang")
+                    .unwrap(),
+            };
+            store
+                .set_meta(SESSION_KEY, &serde_json::to_string(&session).unwrap())
+                .unwrap();
+        }
+        let app = Arc::new(App::open(config.clone()).unwrap());
+        TestApp {
+            _dir: dir,
+            config,
+            app,
+        }
+    }
+
+    /// A routine inspection made through the app's own methods: every item answered, the
+    /// first two failed with a camera photo each, the on-site person, both inspectors'
+    /// signatures (camera JPEGs as the signature images), the enterprise's refusal with a
+    /// witness; with `number`, the 现场检查记录's number is issued; then completed and
+    /// signed (v1). Returns the record and the fixture photos it holds.
+    fn inspected(app: &App, number: bool) -> (InspectionId, Vec<Vec<u8>>) {
+        let id = app
+            .start(StartArgs {
+                kind: InspectionKind::Routine,
+                enterprise: EnterpriseId::new("e-001"),
+                plan: None,
+                co_inspector: Some(UserId::new("u-li")),
+            })
+            .unwrap();
+        let view = app.record(&id).unwrap();
+        let items: Vec<ItemCode> = view
+            .template
+            .categories
+            .iter()
+            .flat_map(|c| c.items.iter().map(|i| i.code.clone()))
+            .collect();
+        assert!(items.len() > 2);
+        let mut originals = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            let answer = if n < 2 {
+                Answer::Fails
+            } else {
+                Answer::Complies
+            };
+            app.command(
+                &id,
+                &Command::Answer {
+                    item: item.clone(),
+                    answer: Some(answer),
+                },
+            )
+            .unwrap();
+        }
+        for (item, name) in items.iter().zip(["gps-DSCN0010.jpg", "gps-DSCN0012.jpg"]) {
+            let bytes = photo(name);
+            let args = PhotoArgs {
+                id: id.clone(),
+                target: "item".into(),
+                key: item.to_string(),
+            };
+            let answer = app.ingest_photo(&args, &bytes).unwrap();
+            assert_eq!(answer.sha256, Sha256Hex::of(&bytes));
+            originals.push(bytes);
+        }
+        app.command(
+            &id,
+            &Command::SetOnsitePerson(OnsitePerson {
+                name: "陈经理".into(),
+                position: "安全主管".into(),
+                phone: "13800000000".into(),
+            }),
+        )
+        .unwrap();
+        for (user, name, image) in [
+            ("u-wang", "王强", "Canon_40D.jpg"),
+            ("u-li", "李娜", "Nikon_D70.jpg"),
+        ] {
+            let bytes = photo(image);
+            let args = PhotoArgs {
+                id: id.clone(),
+                target: "loose".into(),
+                key: String::new(),
+            };
+            let image = app.ingest_photo(&args, &bytes).unwrap().sha256;
+            originals.push(bytes);
+            app.command(
+                &id,
+                &Command::Sign(Signature {
+                    signer: Signer::Inspector(UserId::new(user)),
+                    name: name.into(),
+                    outcome: SignOutcome::Signed { image },
+                    at: now(),
+                }),
+            )
+            .unwrap();
+        }
+        app.command(
+            &id,
+            &Command::Sign(Signature {
+                signer: Signer::Enterprise,
+                name: "陈经理".into(),
+                outcome: SignOutcome::Refused {
+                    witness: "社区网格员 刘洋".into(),
+                    note: "拒绝签字".into(),
+                },
+                at: now(),
+            }),
+        )
+        .unwrap();
+        if number {
+            let device = app.store().device().clone();
+            app.command(
+                &id,
+                &Command::IssueDocument(IssuedDocument {
+                    kind: DocumentKind::InspectionRecord,
+                    number: NUMBER.into(),
+                    seq: 7,
+                    year: 2026,
+                    at: now(),
+                    by: UserId::new("u-wang"),
+                    device,
+                }),
+            )
+            .unwrap();
+        }
+        app.complete(&id).unwrap();
+        (id, originals)
+    }
+
+    /// Polls `export_status` (through `call`, as the screen does) until the export ends.
+    fn wait_export(app: &App, id: &InspectionId) -> ExportStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let v = app
+                .call("export_status", json!({ "id": id.as_str() }))
+                .unwrap();
+            let s: ExportStatus = serde_json::from_value(v).unwrap();
+            if s.state != ExportState::Running {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "the export never ended: {s:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs `f` on another thread and fails (instead of hanging) if it does not answer in
+    /// time: a store lock held by the export would block it.
+    fn within<T: Send + 'static>(app: &Arc<App>, f: impl FnOnce(&App) -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let app = app.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(f(&app));
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("the store stayed locked during the export")
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_signed_record_exports_in_the_background_while_the_store_stays_usable() {
+        let t = signed_in_app();
+        let app = &t.app;
+        let (id, originals) = inspected(app, true);
+        // The export stops at its first progress report until the test lets it go on.
+        let (go, gate) = std::sync::mpsc::channel();
+        *app.export_gate.lock().unwrap() = Some(gate);
+        let started = app
+            .call("export_casefile", json!({ "id": id.as_str() }))
+            .unwrap();
+        let started: ExportStatus = serde_json::from_value(started).unwrap();
+        assert_eq!(started.state, ExportState::Running);
+        assert_eq!(started.signed_version, "v1");
+        assert!(
+            started
+                .file_name
+                .starts_with(&format!("电子案卷_{NUMBER}_v1_")),
+            "{}",
+            started.file_name
+        );
+        assert!(
+            started
+                .path
+                .starts_with(&t.config.exports.display().to_string())
+        );
+
+        // Running, stopped mid-way: the screens read and write the store meanwhile.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let running = loop {
+            let s = app.export_status(&id).unwrap();
+            if s.bytes_total > 0 {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "no progress reported");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(running.state, ExportState::Running);
+        assert_eq!(running.bytes_done, 0);
+        assert_eq!(running.files_done, 1);
+        let rid = id.clone();
+        let view = within(app, move |a| {
+            a.call("record", json!({ "id": rid.as_str() }))
+        });
+        assert!(view.is_ok(), "{view:?}");
+        let (rid, item) = (
+            id.clone(),
+            ItemCode::new(
+                view.unwrap()["template"]["categories"][0]["items"][2]["code"]
+                    .as_str()
+                    .unwrap(),
+            ),
+        );
+        let edited = within(app, move |a| {
+            a.command(
+                &rid,
+                &Command::SetNote {
+                    item,
+                    text: "导出期间补充的说明".into(),
+                },
+            )
+        });
+        assert!(edited.is_ok(), "{edited:?}");
+        // Asking again while it runs answers the running export; no second one starts.
+        let again: ExportStatus = serde_json::from_value(
+            within(app, {
+                let rid = id.clone();
+                move |a| a.call("export_casefile", json!({ "id": rid.as_str() }))
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(again.path, started.path);
+        assert_eq!(again.state, ExportState::Running);
+        go.send(()).unwrap();
+
+        let done = wait_export(app, &id);
+        assert_eq!(done.state, ExportState::Done, "{:?}", done.error);
+        assert_eq!(done.bytes_done, done.bytes_total);
+        assert!(done.files_done >= 6, "{}", done.files_done);
+        let path = PathBuf::from(&done.path);
+        let bytes = fs::read(&path).unwrap();
+        assert_eq!(done.size, Some(bytes.len() as u64));
+        assert_eq!(done.sha256, Some(Sha256Hex::of(&bytes)));
+        assert_eq!(done.photos, Some(originals.len()));
+        // Nothing else in the folder: no temporary file.
+        assert_eq!(files_in(&t.config.exports), vec![done.file_name.clone()]);
+
+        // The file verifies against this device's key and holds every original as taken.
+        let key = crate::sync::device_key(&app.store())
+            .unwrap()
+            .verifying_key();
+        assert_eq!(done.fingerprint, casefile::manifest::fingerprint(&key));
+        let options = VerifyOptions {
+            trusted_keys: vec![TrustedKey {
+                key,
+                label: "this tablet".into(),
+            }],
+        };
+        let report = casefile::verify(fs::File::open(&path).unwrap(), &options);
+        assert!(report.holds(), "{}", report.render_zh_en());
+        let manifest = report.manifest.unwrap();
+        assert_eq!(manifest.signed_version, "v1");
+        assert_eq!(manifest.signer.unit_name, "南京市玄武区应急管理局");
+        let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+        assert!(listed.contains(&"documents/现场检查记录.pdf"), "{listed:?}");
+        let files = casefile::archive::read_all(fs::File::open(&path).unwrap()).unwrap();
+        for original in &originals {
+            let name = format!("photos/{}.jpg", Sha256Hex::of(original));
+            assert!(listed.contains(&name.as_str()), "{name} not listed");
+            let (_, inside) = files.iter().find(|(n, _)| *n == name).unwrap();
+            assert_eq!(inside, original, "{name} not byte for byte");
+        }
+        // The status stays for the screen to show.
+        assert_eq!(app.export_status(&id), Some(done));
+    }
+
+    #[test]
+    fn a_damaged_or_missing_original_fails_the_export_in_chinese_and_leaves_no_file() {
+        let t = signed_in_app();
+        let app = &t.app;
+        let (id, originals) = inspected(app, true);
+        let blob = app.blobs.path(&Sha256Hex::of(&originals[1]));
+        let good = fs::read(&blob).unwrap();
+        let mut bad = good.clone();
+        bad[4000] ^= 0x01;
+        fs::write(&blob, &bad).unwrap();
+        app.export_casefile(&id, None).unwrap();
+        let failed = wait_export(app, &id);
+        assert_eq!(failed.state, ExportState::Failed);
+        let e = failed.error.unwrap();
+        assert!(
+            e.zh.contains("已损坏") && e.zh.contains("导出已中止，未生成电子案卷"),
+            "{}",
+            e.zh
+        );
+        assert!(e.zh.contains(Sha256Hex::of(&originals[1]).as_str()));
+        assert!(e.en.contains("damaged"), "{}", e.en);
+        assert_eq!(e.field.as_deref(), Some("export"));
+        assert_eq!(failed.size, None);
+        assert!(files_in(&t.config.exports).is_empty());
+
+        fs::remove_file(&blob).unwrap();
+        app.export_casefile(&id, None).unwrap();
+        let failed = wait_export(app, &id);
+        assert_eq!(failed.state, ExportState::Failed);
+        assert!(
+            failed.error.as_ref().unwrap().zh.contains("缺失或无法读取"),
+            "{:?}",
+            failed.error
+        );
+        assert!(files_in(&t.config.exports).is_empty());
+
+        // Put back as it was, the same record exports.
+        fs::write(&blob, &good).unwrap();
+        app.export_casefile(&id, None).unwrap();
+        assert_eq!(wait_export(app, &id).state, ExportState::Done);
+        assert_eq!(files_in(&t.config.exports).len(), 1);
+    }
+
+    #[test]
+    fn only_a_signed_record_with_its_document_number_exports() {
+        let t = signed_in_app();
+        let app = &t.app;
+        // Not signed yet: refused at once, nothing started.
+        let draft = app
+            .start(StartArgs {
+                kind: InspectionKind::Routine,
+                enterprise: EnterpriseId::new("e-001"),
+                plan: None,
+                co_inspector: Some(UserId::new("u-li")),
+            })
+            .unwrap();
+        let e = app
+            .call("export_casefile", json!({ "id": draft.as_str() }))
+            .unwrap_err();
+        assert!(e.zh.contains("该记录尚无签署版本"), "{}", e.zh);
+        assert_eq!(e.field.as_deref(), Some("export"));
+        assert_eq!(
+            app.call("export_status", json!({ "id": draft.as_str() }))
+                .unwrap(),
+            Value::Null
+        );
+        // A version it does not have.
+        let (id, _) = inspected(app, false);
+        let e = app
+            .call(
+                "export_casefile",
+                json!({ "id": id.as_str(), "version": "v9" }),
+            )
+            .unwrap_err();
+        assert!(e.zh.contains("没有签署版本 v9"), "{}", e.zh);
+        // Signed, but the 现场检查记录 has no number (文号): the document cannot be made,
+        // and the screen says which.
+        app.export_casefile(&id, Some("v1")).unwrap();
+        let failed = wait_export(app, &id);
+        assert_eq!(failed.state, ExportState::Failed);
+        let e = failed.error.unwrap();
+        assert!(
+            e.zh.contains("没有“现场检查记录”的文书编号（文号）"),
+            "{}",
+            e.zh
+        );
+        assert!(files_in(&t.config.exports).is_empty());
+        // A record the tablet does not hold.
+        let e = app
+            .export_casefile(&InspectionId::new("insp-nowhere"), None)
+            .unwrap_err();
+        assert_eq!(e.zh, "本机没有这条记录");
+    }
+
+    #[test]
+    fn export_file_names_are_readable_safe_and_in_shanghai_time() {
+        let mut record = Inspection::new_draft(
+            InspectionId::new("insp-1"),
+            InspectionKind::Routine,
+            app_core::ids::UnitId::new("xw"),
+            (&read_json::<Vec<Enterprise>>("fixtures/demo/enterprises.json")[0]).into(),
+            ChecklistTemplate::parse_toml(
+                &fs::read_to_string(Path::new(ROOT).join("fixtures/checklists/gongmao.toml"))
+                    .unwrap(),
+            )
+            .unwrap()
+            .reference(),
+            UserId::new("u-wang"),
+            Timestamp(0),
+        );
+        // 2026-11-23 06:05:09 UTC is 14:05:09 in Shanghai.
+        let at = Timestamp(1_795_413_909_000);
+        assert_eq!(
+            export_file_name(&record, "v2", at),
+            "电子案卷_insp-1_v2_20261123-140509.zip"
+        );
+        record.documents.insert(
+            "（玄武）应急检记〔2026〕3号".into(),
+            IssuedDocument {
+                kind: DocumentKind::InspectionRecord,
+                number: "（玄武）应急检记 〔2026〕/3号".into(),
+                seq: 3,
+                year: 2026,
+                at,
+                by: UserId::new("u-wang"),
+                device: app_core::ids::DeviceId::new("d-1"),
+            },
+        );
+        assert_eq!(
+            export_file_name(&record, "v2", at),
+            "电子案卷_（玄武）应急检记_〔2026〕_3号_v2_20261123-140509.zip"
+        );
+        // A name already taken gets a suffix.
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.zip"), b"").unwrap();
+        fs::write(dir.path().join("a-2.zip.partial"), b"").unwrap();
+        assert_eq!(free_path(dir.path(), "a.zip"), dir.path().join("a-3.zip"));
+        assert_eq!(free_path(dir.path(), "b.zip"), dir.path().join("b.zip"));
+    }
 
     #[test]
     fn refusals_by_the_rules_read_in_chinese_and_name_their_field() {
@@ -976,6 +1819,7 @@ mod tests {
         let config = AppConfig {
             db: dir.path().join("tablet.db"),
             blobs: dir.path().join("blobs"),
+            exports: dir.path().join("exports"),
             // Nothing listens here.
             server: "http://127.0.0.1:9".into(),
             sync_interval: Duration::from_millis(100),

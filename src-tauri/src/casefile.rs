@@ -2,17 +2,28 @@
 //! the original photos and signature images from the blob store, the enforcement documents
 //! rendered by `pdf-forms`, signed with this device's key (the one registered with the
 //! server). The file appears under its final name only when complete.
+//!
+//! An export runs in two steps so that the store is not held while it works: [`ExportSource::
+//! gather`] reads what the export needs (the record's saved document, its template, the
+//! device key) under the store's lock; [`write_to`] / [`write_file`] then render the PDFs,
+//! copy and re-hash the originals and write the archive with the store free for the screens
+//! and the background sync.
 
 use crate::blobs::BlobStore;
 use crate::store::{Store, StoreError};
+use app_core::checklist::ChecklistTemplate;
+use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
-use app_core::ids::InspectionId;
+use app_core::ids::{DeviceId, InspectionId};
+use app_core::inspection::Inspection;
 use app_core::user::User;
 use casefile::{
     BlobDir, ExportError, ExportInput, ExportSummary, PdfForms, Progress, SignerIdentity,
 };
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +61,67 @@ pub struct ExportRequest<'a> {
     pub now: Timestamp,
 }
 
+/// Everything an export reads from the store, copied out under the store's lock: the
+/// record's Automerge document as saved, the record as it reads now, its checklist template
+/// and this device's identity and signing key. The export itself needs only this and the
+/// blob folder.
+#[derive(Clone)]
+pub struct ExportSource {
+    pub document: Vec<u8>,
+    pub record: Inspection,
+    pub template: ChecklistTemplate,
+    pub device: DeviceId,
+    pub key: SigningKey,
+}
+
+impl std::fmt::Debug for ExportSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportSource")
+            .field("record", &self.record.id)
+            .field("document_len", &self.document.len())
+            .field("template", &self.template.reference())
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExportSource {
+    /// Reads what exporting record `id` needs. Cheap next to the export (no rendering, no
+    /// photo is read): call it under the store's lock and release the lock before writing.
+    pub fn gather(store: &mut Store, id: &InspectionId) -> Result<Self, CaseFileError> {
+        let key = crate::sync::device_key(store)?;
+        let record = store.inspection(id)?;
+        let template = store
+            .template(&record.template)?
+            .ok_or_else(|| CaseFileError::NoTemplate(record.template.to_string()))?;
+        let document = store.document(id)?.save();
+        Ok(Self {
+            document,
+            record,
+            template,
+            device: store.device().clone(),
+            key,
+        })
+    }
+
+    /// The signed version an export with `version` would take: that one if the record has
+    /// it, else (for `None`) the latest by time, then id — `casefile::export`'s choice.
+    pub fn signed_version(&self, version: Option<&str>) -> Option<String> {
+        let versions = &self.record.signed_versions;
+        match version {
+            Some(v) => versions.contains_key(v).then(|| v.to_owned()),
+            None => versions
+                .iter()
+                .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
+                .map(|(id, _)| id.clone()),
+        }
+    }
+}
+
 /// Writes the case file of the requested record and version to `out`, reporting progress.
+/// Reads the store only to [`ExportSource::gather`]; the export runs while `store` is
+/// borrowed (callers sharing the store should gather under their lock and call
+/// [`write_to`]).
 pub fn export_to(
     store: &mut Store,
     blobs: &BlobStore,
@@ -58,30 +129,37 @@ pub fn export_to(
     out: impl Write,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ExportSummary, CaseFileError> {
-    let key = crate::sync::device_key(store)?;
-    let record = store.inspection(request.id)?;
-    let template = store
-        .template(&record.template)?
-        .ok_or_else(|| CaseFileError::NoTemplate(record.template.to_string()))?;
-    let document = store.document(request.id)?.save();
-    let photos = BlobDir(blobs.root().to_path_buf());
+    let source = ExportSource::gather(store, request.id)?;
+    write_to(&source, blobs.root(), request, out, progress)
+}
+
+/// Writes the case file of `source` to `out`: the store is not needed, the originals and
+/// signature images are read from the blob folder at `blobs`.
+pub fn write_to(
+    source: &ExportSource,
+    blobs: &Path,
+    request: &ExportRequest<'_>,
+    out: impl Write,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ExportSummary, CaseFileError> {
+    let photos = BlobDir(blobs.to_path_buf());
     let documents = PdfForms {
-        template: Some(&template),
+        template: Some(&source.template),
         unit_name: request.unit_name,
         images: &photos,
     };
     let input = ExportInput {
-        document: &document,
+        document: &source.document,
         signed_version: request.version,
         photos: &photos,
         documents: &documents,
         signer: SignerIdentity::new(
             request.user,
             request.unit_name,
-            store.device(),
-            &key.verifying_key(),
+            &source.device,
+            &source.key.verifying_key(),
         ),
-        key: &key,
+        key: &source.key,
         exported_at: request.now,
     };
     Ok(casefile::export(&input, out, progress)?)
@@ -96,6 +174,57 @@ pub fn export_file(
     path: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ExportSummary, CaseFileError> {
+    let source = ExportSource::gather(store, request.id)?;
+    write_file(&source, blobs.root(), request, path, progress).map(|w| w.summary)
+}
+
+/// A case file written by [`write_file`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    pub summary: ExportSummary,
+    /// SHA-256 of the whole file, computed while it was written (to compare a copy with).
+    pub sha256: Sha256Hex,
+}
+
+/// Removes the temporary file unless the export got as far as renaming it: also when the
+/// export panics.
+struct TempFile<'a>(&'a Path, bool);
+
+impl Drop for TempFile<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            let _ = fs::remove_file(self.0);
+        }
+    }
+}
+
+/// Passes the bytes on and hashes them on the way.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// [`write_to`] a file at `path` (`<path>.partial` first; synced, renamed, the folder synced),
+/// so `path` never holds a partial case file and a failed export leaves no file behind.
+pub fn write_file(
+    source: &ExportSource,
+    blobs: &Path,
+    request: &ExportRequest<'_>,
+    path: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<WrittenFile, CaseFileError> {
     let io = |source| CaseFileError::Io {
         path: path.to_owned(),
         source,
@@ -104,17 +233,24 @@ pub fn export_file(
     temp.push(".partial");
     let temp = PathBuf::from(temp);
     let file = File::create(&temp).map_err(io)?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let written = export_to(store, blobs, request, &mut out, progress).and_then(|summary| {
-        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-        file.sync_all().map_err(io)?;
-        fs::rename(&temp, path).map_err(io)?;
-        Ok(summary)
-    });
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+    let mut guard = TempFile(&temp, false);
+    let mut out = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+    };
+    let summary = write_to(source, blobs, request, &mut out, progress)?;
+    let sha256 = Sha256Hex::from_digest(&out.hasher.finalize());
+    let file = out.inner.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    fs::rename(&temp, path).map_err(io)?;
+    guard.1 = true;
+    // The new name is durable once the folder is synced. Best effort: the file is complete
+    // under its name either way, so this is not reported as a failed export.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = File::open(dir).and_then(|d| d.sync_all());
     }
-    written
+    Ok(WrittenFile { summary, sha256 })
 }
 
 #[cfg(test)]

@@ -8,12 +8,18 @@
 //! is still there; a hazard from the failed item; the on-site person and three signatures
 //! drawn on the pads; complete and sign; submit. Then the network comes back: the record and
 //! both photos (and the signature images) reach the server; a supervisor returns the record
-//! with a comment and the app shows it; the hazard is re-inspected and closed (销号).
+//! with a comment and the app shows it; the hazard is re-inspected and closed (销号). Then
+//! the case file (电子案卷): refused while the record has no document number (文号); once the
+//! co-inspector's tablet has issued the numbers and the record is signed again, exported
+//! with its progress shown, and the file verified as a recipient would (`casefile::verify`
+//! against the tablet's key, the PDFs, every photo taken byte for byte).
 //!
 //! Run by `cargo xtask test` (`cargo test -p inspection-app --features e2e`). Needs Xvfb,
 //! tauri-driver and WebKitWebDriver; the test starts them itself. Screenshots of the main
 //! screens are written to docs/screenshots/app-*.png.
 
+use app_core::docnumber::{DocumentKind, IssuedDocument};
+use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::inspection::{Command as RecordCommand, Context, InspectionStatus};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
@@ -381,6 +387,19 @@ fn app_pid(data: &Path) -> Option<i32> {
     None
 }
 
+/// The files in the app's exports folder (case files, and any temporary file).
+fn exported_files(app_data: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(app_data.join("exports"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 /// A supervisor at the server: a tablet-library client signed in as `user`.
 struct Desk {
     store: Mutex<Store>,
@@ -615,6 +634,13 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     wait_text(c, "#signed", "签署内容已冻结并校验一致").await;
     click(c, "#complete").await; // re-sign what is now there (v2)
     wait_text(c, "#signed", "v2").await;
+    // A signed record offers its case file; without a document number (文号) the
+    // enforcement documents cannot be made, the export says so and leaves no file.
+    wait_text(c, "#export-numbers", "尚无文书编号").await;
+    click(c, "#export-casefile").await;
+    wait_text(c, "#export-error", "没有“现场检查记录”的文书编号（文号）").await;
+    wait_text(c, "#export-error", "未生成电子案卷").await;
+    assert_eq!(exported_files(&app_data), Vec::<String>::new());
     click(c, "#submit").await;
     wait_text(c, "#record-status", "已提交").await;
     let record_id = {
@@ -789,6 +815,179 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     })
     .await
     .unwrap();
+
+    // 9. The case file (电子案卷). The app cannot reserve document numbers yet (the server
+    //    hands out no number blocks at sync), so the co-inspector's tablet — the tablet
+    //    library, signed in as u-li — issues the three documents' numbers into the record
+    //    and syncs; the app pulls them, the inspector signs again (v3) and exports.
+    let (url, rid) = (server.url(), record_id.clone());
+    let numbers = tokio::task::spawn_blocking(move || {
+        let desk = Desk::new(&url, "u-li");
+        let record = desk.store.lock().unwrap().inspection(&rid).unwrap();
+        let hazard = record.hazards.values().next().unwrap();
+        assert!(hazard.deadline.is_some() && !hazard.reinspections.is_empty());
+        let template = desk
+            .store
+            .lock()
+            .unwrap()
+            .template(&record.template)
+            .unwrap()
+            .unwrap();
+        let now = Timestamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64,
+        );
+        let cx = Context {
+            actor: &desk.user,
+            now,
+            template: &template,
+        };
+        let device = desk.store.lock().unwrap().device().clone();
+        let mut numbers = Vec::new();
+        for (seq, kind) in [
+            DocumentKind::InspectionRecord,
+            DocumentKind::RectificationOrder,
+            DocumentKind::ReinspectionOpinion,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let seq = seq as u32 + 41;
+            let number = format!("（玄武）应急{}〔2026〕{seq}号", kind.code());
+            desk.store
+                .lock()
+                .unwrap()
+                .apply(
+                    &rid,
+                    &RecordCommand::IssueDocument(IssuedDocument {
+                        kind,
+                        number: number.clone(),
+                        seq,
+                        year: 2026,
+                        at: now,
+                        by: desk.user.id.clone(),
+                        device: device.clone(),
+                    }),
+                    &cx,
+                )
+                .unwrap();
+            numbers.push(number);
+        }
+        let report = desk.client.sync(&desk.store, now).unwrap();
+        assert_eq!(report.accepted, 1, "{report:?}");
+        numbers
+    })
+    .await
+    .unwrap();
+    // The record screen reads once when shown: come back to it until the numbers arrive.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        click(c, "#nav-home").await;
+        click(c, &format!("#ret-{record_id} .open")).await;
+        if wait_for(c, "#export-numbers")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains(&numbers[0])
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the document numbers never reached the app"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    click(c, "#complete").await;
+    wait_text(c, "#signed", "v3").await;
+    click(c, "#export-casefile").await;
+    wait_for(c, "#export-progress").await;
+    wait_for(c, "#export-done").await;
+    let progress = wait_text(c, "#export-progress", "100%").await;
+    let path = PathBuf::from(wait_for(c, "#export-path").await.text().await.unwrap());
+    let shown_sha = wait_for(c, "#export-sha256").await.text().await.unwrap();
+    let shown_size = wait_for(c, "#export-size").await.text().await.unwrap();
+    let shown_key = wait_for(c, "#export-fingerprint")
+        .await
+        .text()
+        .await
+        .unwrap();
+    wait_text(c, "#export-done", "v3").await;
+    c.execute(
+        "document.getElementById('export').scrollIntoView({block: 'start'})",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "export").await;
+    assert_eq!(path.parent(), Some(app_data.join("exports").as_path()));
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with(&format!("电子案卷_{}_v3_", numbers[0])),
+        "{name}"
+    );
+    assert_eq!(
+        exported_files(&app_data),
+        vec![name],
+        "one file, nothing partial"
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(shown_sha, Sha256Hex::of(&bytes).as_str());
+    assert!(
+        shown_size.contains(&format!("{} 字节", bytes.len())),
+        "{shown_size}"
+    );
+    assert!(progress.contains("个文件"), "{progress}");
+    // As a recipient checks it: against the key this tablet registered at sign-in.
+    let key = {
+        let store = Store::open(&app_data.join("tablet.db")).unwrap();
+        assert!(store.meta("device_signing_key").unwrap().is_some());
+        tablet::sync::device_key(&store).unwrap().verifying_key()
+    };
+    assert_eq!(shown_key, casefile::manifest::fingerprint(&key));
+    let report = casefile::verify(
+        std::io::Cursor::new(&bytes),
+        &casefile::VerifyOptions {
+            trusted_keys: vec![casefile::TrustedKey {
+                key,
+                label: "the inspector's tablet".into(),
+            }],
+        },
+    );
+    assert!(report.holds(), "{}", report.render_zh_en());
+    let manifest = report.manifest.unwrap();
+    assert_eq!(manifest.signed_version, "v3");
+    assert_eq!(manifest.inspection.as_str(), record_id.as_str());
+    let files = casefile::archive::read_all(std::io::Cursor::new(&bytes)).unwrap();
+    let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    for pdf in [
+        "documents/现场检查记录.pdf",
+        "documents/责令限期整改指令书.pdf",
+        "documents/整改复查意见书.pdf",
+    ] {
+        assert!(listed.contains(&pdf), "{pdf} missing: {listed:?}");
+        let (_, inside) = files.iter().find(|(n, _)| n == pdf).unwrap();
+        assert!(inside.starts_with(b"%PDF-"), "{pdf} is a PDF");
+    }
+    // Every photo taken in this test (entrance, checklist item, re-inspection), byte for
+    // byte, and the three signature images.
+    for taken in ["gps-DSCN0010.jpg", "gps-DSCN0012.jpg", "gps-DSCN0021.jpg"] {
+        let original = std::fs::read(photo(taken)).unwrap();
+        let inside = format!("photos/{}.jpg", Sha256Hex::of(&original));
+        let (_, held) = files
+            .iter()
+            .find(|(n, _)| *n == inside)
+            .unwrap_or_else(|| panic!("{taken} is not in the case file: {listed:?}"));
+        assert!(*held == original, "{taken} is not byte for byte");
+    }
+    assert_eq!(
+        listed.iter().filter(|p| p.starts_with("photos/")).count(),
+        3 + 3,
+        "{listed:?}"
+    );
 
     // English is one tap away.
     click(c, "#lang").await;
