@@ -183,6 +183,11 @@ impl InspectionDoc {
         &self.state
     }
 
+    /// The record, without the document.
+    pub fn into_record(self) -> Inspection {
+        self.state
+    }
+
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
     }

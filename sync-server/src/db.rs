@@ -177,7 +177,43 @@ pub struct Db {
 impl Db {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-        Self::init(conn)
+        let db = Self::init(conn)?;
+        db.start_checkpointer(path);
+        Ok(db)
+    }
+
+    /// Copies the write-ahead log into the database file on a thread of its own, with its own
+    /// connection, so that a sync's commit does not do it while holding the database lock
+    /// (SQLite's automatic checkpoint runs inside the commit that crosses the threshold). A
+    /// passive checkpoint never blocks readers or writers. The thread ends with the last
+    /// handle on the database. If it cannot run, the automatic checkpoint (at a high
+    /// threshold, see `init`) still keeps the log bounded.
+    fn start_checkpointer(&self, path: &Path) {
+        let alive = Arc::downgrade(&self.conn);
+        let path = path.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                let conn = match Connection::open(&path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "checkpoint thread: cannot open the database");
+                        return;
+                    }
+                };
+                while alive.strong_count() > 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    });
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the checkpoint thread");
+        }
     }
 
     pub fn open_in_memory() -> anyhow::Result<Self> {
@@ -187,6 +223,13 @@ impl Db {
     fn init(conn: Connection) -> anyhow::Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Pages in memory rather than read back through the kernel on every statement (the
+        // default cache is 2 MiB), and reads through a memory map.
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        // Checkpoints run on their own thread (`start_checkpointer`); the automatic one inside
+        // commits is only a backstop at 64 MiB of log.
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         anyhow::ensure!(
             found <= MIGRATIONS.len() as i64,

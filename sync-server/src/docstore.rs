@@ -105,7 +105,10 @@ pub struct DocWrite<'a> {
     /// The record as the new version reads.
     pub record: &'a Inspection,
     /// The whole document (the new snapshot).
-    pub snapshot: &'a [u8],
+    /// The whole document; `None` when it is the change itself (a record pushed whole for the
+    /// first time): its bytes are then stored once, in the change log, and `docs.snapshot`
+    /// stays empty until the record's first update.
+    pub snapshot: Option<&'a [u8]>,
     /// What the server did not hold before (the whole document for a new record): tablets
     /// pull exactly these bytes.
     pub change: &'a [u8],
@@ -122,8 +125,20 @@ impl RecordStore for Connection {
             .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        row.map(|(snapshot, heads)| Ok((snapshot, parse_heads(&heads)?)))
-            .transpose()
+        let Some((mut snapshot, heads)) = row else {
+            return Ok(None);
+        };
+        if snapshot.is_empty() {
+            // Never updated since it arrived: the document is its change log (one row, the
+            // bytes as pushed), see `DocWrite::snapshot`.
+            let mut stmt =
+                self.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
+            let mut rows = stmt.query([id])?;
+            while let Some(row) = rows.next()? {
+                snapshot.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
+            }
+        }
+        Ok(Some((snapshot, parse_heads(&heads)?)))
     }
 
     fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
@@ -146,7 +161,7 @@ impl RecordStore for Connection {
             r.unit.as_str(),
             r.plan.as_ref().map(|p| p.as_str()),
             r.status.as_str(),
-            w.snapshot,
+            w.snapshot.unwrap_or_default(),
             serde_json::to_string(w.heads).expect("strings serialise"),
         ])?;
         if w.existed {
@@ -172,7 +187,7 @@ impl RecordStore for Connection {
             "INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![w.id, w.origin_device, w.change])?;
-        crate::index::index_record(tx, r)?;
+        crate::index::index_record(tx, r, w.existed)?;
         Ok(())
     }
 
@@ -261,7 +276,7 @@ pub fn store_update(
     tx.write(&DocWrite {
         id,
         record: &record,
-        snapshot: &snapshot,
+        snapshot: Some(&snapshot),
         change: &change,
         heads: &heads,
         origin_device,

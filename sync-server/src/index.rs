@@ -31,7 +31,8 @@ pub fn decision_str(d: ReviewDecision) -> &'static str {
 }
 
 /// Rewrites the index rows of `record` (called in the transaction that stores it).
-pub fn index_record(conn: &Connection, record: &Inspection) -> rusqlite::Result<()> {
+/// `existed`: the record may already have rows (false only for a record stored just now).
+pub fn index_record(conn: &Connection, record: &Inspection, existed: bool) -> rusqlite::Result<()> {
     let id = record.id.as_str();
     let inspectors: Vec<&str> = record
         .inspectors
@@ -65,8 +66,10 @@ pub fn index_record(conn: &Connection, record: &Inspection) -> rusqlite::Result<
         review.map(|r| r.comment.as_str()),
         record.hazards.len() as i64,
     ])?;
-    conn.prepare_cached("DELETE FROM console_hazards WHERE record_id = ?1")?
-        .execute([id])?;
+    if existed {
+        conn.prepare_cached("DELETE FROM console_hazards WHERE record_id = ?1")?
+            .execute([id])?;
+    }
     let mut insert = conn.prepare_cached(
         "INSERT INTO console_hazards (record_id, hazard_id, unit, enterprise_id, enterprise_name,
             level, stage, registered_on, deadline, supervised, closed_on, hazard)
@@ -107,16 +110,22 @@ pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
     let tx = conn.transaction()?;
     let mut done = 0;
     {
-        let mut stmt = tx.prepare(
-            "SELECT id, snapshot FROM docs WHERE id NOT IN (SELECT id FROM console_records)",
-        )?;
-        let mut rows = stmt.query([])?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM docs WHERE id NOT IN (SELECT id FROM console_records)")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let device = DeviceId::from("server");
-        while let Some(row) = rows.next()? {
-            let (id, snapshot): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        for id in ids {
+            let snapshot = match crate::docstore::RecordStore::snapshot(&*tx, &id) {
+                Ok(s) => s.map(|(bytes, _)| bytes).unwrap_or_default(),
+                Err(e) => {
+                    tracing::error!(doc = %id, error = %e, "cannot read stored record");
+                    continue;
+                }
+            };
             match InspectionDoc::load(&snapshot, &device) {
                 Ok(doc) => {
-                    index_record(&tx, doc.record())?;
+                    index_record(&tx, doc.record(), true)?;
                     done += 1;
                 }
                 Err(e) => tracing::error!(doc = %id, error = %e, "cannot index stored record"),

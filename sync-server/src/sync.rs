@@ -173,7 +173,8 @@ enum Checked {
     /// Accepted: this version is to be written.
     Write {
         record: Box<Inspection>,
-        snapshot: Vec<u8>,
+        /// None: the change is the whole document (see `docstore::DocWrite::snapshot`).
+        snapshot: Option<Vec<u8>>,
         change: Vec<u8>,
         heads: Vec<String>,
         /// The heads of the server's copy the check was made against (None: a new record).
@@ -246,10 +247,10 @@ fn check_push(
         }
         let heads = doc.heads().iter().map(ToString::to_string).collect();
         // The pushed bytes loaded strictly into exactly this document, so they are stored as
-        // they came: no second encoding.
+        // they came, once: no second encoding, no second copy.
         return Ok(Checked::Write {
-            record: Box::new(doc.record().clone()),
-            snapshot: push.bytes.clone(),
+            record: Box::new(doc.into_record()),
+            snapshot: None,
             change: push.bytes.clone(),
             heads,
             base: None,
@@ -311,8 +312,8 @@ fn check_push(
         .automerge_mut()
         .save_after(&docstore::change_hashes(id, &before_heads)?);
     Ok(Checked::Write {
-        record: Box::new(doc.record().clone()),
-        snapshot: doc.save(),
+        snapshot: Some(doc.save()),
+        record: Box::new(doc.into_record()),
         change,
         heads,
         base: Some(before_heads),
@@ -366,7 +367,7 @@ fn process(
                 tx.write(&docstore::DocWrite {
                     id: &push.id,
                     record: &record,
-                    snapshot: &snapshot,
+                    snapshot: snapshot.as_deref(),
                     change: &change,
                     heads: &heads,
                     origin_device: device.as_str(),

@@ -127,7 +127,7 @@ fn filtered_pages_over_10000_records_are_exact() {
             )
             .unwrap();
         }
-        sync_server::index::index_record(&tx, r).unwrap();
+        sync_server::index::index_record(&tx, r, false).unwrap();
     }
     tx.commit().unwrap();
     conn.execute("DELETE FROM console_backfill", []).unwrap(); // nothing to backfill here
