@@ -12,12 +12,26 @@ use sync_server::{AppState, ReferenceData, router};
 /// The password of every demo account created from `fixtures/demo/users.json`.
 const DEMO_PASSWORD: &str = "demo-2026";
 
+/// `RUST_LOG`, or `info`. Automerge's own spans stay off unless `RUST_LOG` names automerge:
+/// at `info` every document load opens spans whose fields (the change graph, formatted with
+/// `Debug`) cost about a tenth of the server's CPU during a sync.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let spec = if spec.contains("automerge") {
+        spec
+    } else {
+        format!("{spec},automerge=warn")
+    };
+    tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("RUST_LOG={spec:?} is not a valid filter ({e}); logging at info");
+        tracing_subscriber::EnvFilter::new("info,automerge=warn")
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(log_filter())
         .init();
     let mut fixtures = PathBuf::from("fixtures");
     let mut data = PathBuf::from("data");

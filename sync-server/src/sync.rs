@@ -105,6 +105,12 @@ pub async fn sync(
         device.clone(),
         state.db.clone(),
     );
+    // As many checks at once as there are cores: more would only interleave them (each
+    // request's documents then compete for the caches) and hold more documents in memory.
+    let permit = check_slots()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("check slots closed: {e}")))?;
     let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         // Plans are looked up as records name them (a brief lock each, remembered).
         let mut known: std::collections::HashMap<String, Option<Plan>> = Default::default();
@@ -126,10 +132,25 @@ pub async fn sync(
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("sync check task failed: {e}")))??;
-    // 3. Write what was accepted and read the pull, in one transaction under the lock.
+    drop(permit);
+    // 3. Write what was accepted, in a transaction shared with other requests' writes (group
+    //    commit); answered only once that is durable.
+    let (r, u, d) = (reference.clone(), user.clone(), device.clone());
+    let (request, accepted, rejected) = state
+        .db
+        .write_grouped(move |conn| {
+            let (accepted, rejected) = write_pushes(conn, &r, &u, &d, &request, checked)?;
+            Ok::<_, ApiError>((request, accepted, rejected))
+        })
+        .await?;
+    // 4. The pull: what other devices wrote since the tablet's cursor.
     let response = state
         .db
-        .call(move |conn| process(conn, &reference, &user, &device, request, checked))
+        .call(move |conn| {
+            pull(
+                conn, &reference, &user, &device, &request, accepted, rejected,
+            )
+        })
         .await?;
     tracing::info!(
         user = %session.user.id,
@@ -146,6 +167,14 @@ pub async fn sync(
         encode(&response),
     )
         .into_response())
+}
+
+/// The limit on pushes checked at once (step 2 of [`sync`]): the number of cores.
+fn check_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
 }
 
 /// Looks plans up by id (fixture plans and the console's sealed plans in the database).
@@ -334,15 +363,16 @@ fn readable_units(user: &User, reference: &crate::reference::ReferenceData) -> V
     }
 }
 
-fn process(
-    conn: &mut Connection,
+/// Writes the accepted pushes (in the caller's transaction); returns the positions accepted
+/// and the refusals.
+fn write_pushes(
+    tx: &Connection,
     reference: &crate::reference::ReferenceData,
     user: &User,
     device: &DeviceId,
-    request: SyncRequest,
+    request: &SyncRequest,
     checked: Vec<Checked>,
-) -> ApiResult<SyncResponse> {
-    let tx = conn.transaction()?;
+) -> ApiResult<(Vec<u32>, Vec<Rejection>)> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for (index, (push, mut outcome)) in request.push.iter().zip(checked).enumerate() {
@@ -382,8 +412,20 @@ fn process(
             }
         }
     }
-    tx.commit()?;
+    Ok((accepted, rejected))
+}
 
+/// The answer to a sync: the pushes' outcome and the pull (changes of records the user may
+/// read, from other devices, after the request's cursor).
+fn pull(
+    conn: &Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    device: &DeviceId,
+    request: &SyncRequest,
+    accepted: Vec<u32>,
+    rejected: Vec<Rejection>,
+) -> ApiResult<SyncResponse> {
     // Pull: changes after the cursor, from other devices, of records the user may read.
     let units = readable_units(user, reference);
     let assigned_plans: Vec<String> = plans::assigned_to(conn, reference, &user.id)?
