@@ -383,7 +383,7 @@ fn write_pushes(
         {
             let stored = tx.snapshot(&push.id)?;
             let mut lookup =
-                |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(&tx, reference, id)?) };
+                |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(tx, reference, id)?) };
             outcome = check_push(reference, &mut lookup, user, device, push, stored)?;
         }
         match outcome {
