@@ -530,11 +530,13 @@ fn may_read_blob(
     }
     let docs: Vec<(String, String, Option<String>)> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.unit, d.plan FROM doc_photos p JOIN docs d ON d.id = p.doc_id
-             WHERE p.sha256 = ?1",
+            "SELECT d.id, d.unit, d.plan FROM photo_refs p JOIN docs d ON d.id = p.doc_id
+             WHERE p.sha_key = ?1 AND p.sha256 = ?2",
         )?;
-        stmt.query_map([sha], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?
+        stmt.query_map([crate::docstore::photo_key(sha), sha], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
     let mut stmt = conn.prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?;
     for (doc, unit, plan) in docs {

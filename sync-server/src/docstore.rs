@@ -1,7 +1,7 @@
 //! Where record documents live on the server: one row per record in `docs` (the latest
 //! Automerge snapshot and its heads), every change that reached the server in `changes` (the
 //! global sequence tablets pull by), and the rows derived from the record (`doc_inspectors`,
-//! `doc_photos`, the console's index). Everything that writes a record goes through
+//! `photo_refs`, the console's index). Everything that writes a record goes through
 //! [`RecordStore::write`], in the caller's transaction, so these never disagree.
 //!
 //! The sync protocol and the console reach record storage only through [`RecordStore`],
@@ -94,6 +94,11 @@ pub fn change_hashes(id: &str, heads: &[String]) -> ApiResult<Vec<automerge::Cha
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))
 }
 
+/// The indexed prefix of a photo digest in `photo_refs` (see migration 5 in `db.rs`).
+pub fn photo_key(sha256: &str) -> &str {
+    sha256.get(..16).unwrap_or(sha256)
+}
+
 fn parse_heads(raw: &str) -> ApiResult<Vec<String>> {
     serde_json::from_str(raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads: {e}")))
 }
@@ -176,11 +181,16 @@ impl RecordStore for Connection {
             }
         }
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO doc_photos (doc_id, sha256) VALUES (?1, ?2)",
-            )?;
+            // A record stored just now has no references yet; an update adds only new ones.
+            let mut insert = tx.prepare_cached(if w.existed {
+                "INSERT INTO photo_refs (sha_key, sha256, doc_id)
+                 SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM photo_refs
+                     WHERE sha_key = ?1 AND sha256 = ?2 AND doc_id = ?3)"
+            } else {
+                "INSERT INTO photo_refs (sha_key, sha256, doc_id) VALUES (?1, ?2, ?3)"
+            })?;
             for sha in r.photo_digests() {
-                insert.execute(params![w.id, sha.as_str()])?;
+                insert.execute(params![photo_key(sha.as_str()), sha.as_str(), w.id])?;
             }
         }
         tx.prepare_cached(

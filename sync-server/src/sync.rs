@@ -92,11 +92,11 @@ pub async fn sync(
     let user = session.user.clone();
     let reference = state.reference.clone();
     let pushed = request.push.len();
-    // 1. The server's copies of the pushed records (a short read under the database lock).
+    // 1. The server's copies of the pushed records (on the reading connection).
     let ids: Vec<String> = request.push.iter().map(|p| p.id.clone()).collect();
     let stored = state
         .db
-        .call(move |conn| -> ApiResult<Vec<_>> { ids.iter().map(|id| conn.snapshot(id)).collect() })
+        .read(move |conn| -> ApiResult<Vec<_>> { ids.iter().map(|id| conn.snapshot(id)).collect() })
         .await?;
     // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
     let (r, u, d, db) = (
@@ -118,7 +118,7 @@ pub async fn sync(
             if let Some(p) = known.get(id) {
                 return Ok(p.clone());
             }
-            let p = db.with_conn(|conn| plans::find(conn, &r, id))?;
+            let p = db.with_reader(|conn| plans::find(conn, &r, id))?;
             known.insert(id.to_owned(), p.clone());
             Ok(p)
         };
@@ -146,7 +146,7 @@ pub async fn sync(
     // 4. The pull: what other devices wrote since the tablet's cursor.
     let response = state
         .db
-        .call(move |conn| {
+        .read(move |conn| {
             pull(
                 conn, &reference, &user, &device, &request, accepted, rejected,
             )

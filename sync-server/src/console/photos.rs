@@ -35,8 +35,13 @@ fn readable_records(
     sha: &str,
 ) -> ConsoleResult<Vec<String>> {
     let ids = conn
-        .prepare_cached("SELECT doc_id FROM doc_photos WHERE sha256 = ?1 ORDER BY doc_id")?
-        .query_map([sha], |r| r.get::<_, String>(0))?
+        .prepare_cached(
+            "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
+             ORDER BY doc_id",
+        )?
+        .query_map([crate::docstore::photo_key(sha), sha], |r| {
+            r.get::<_, String>(0)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = Vec::new();
     for id in ids {
