@@ -256,7 +256,13 @@ impl InspectionDoc {
 
     /// The record exactly as it was at `heads` (e.g. a signed version), whatever came later.
     pub fn record_at(&mut self, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
-        read_hydrated(self.doc.hydrate(ROOT, Some(heads))?)
+        if let Some(unknown) = heads
+            .iter()
+            .find(|h| self.doc.get_change_by_hash(h).is_none())
+        {
+            return Err(AutomergeError::InvalidHash(*unknown).into());
+        }
+        read_map(&HMap::read(&self.doc, &ROOT, Some(heads)))
     }
 
     /// Every change, oldest first, with who made it on which device.
@@ -903,20 +909,68 @@ fn write_hazard(
 // ---------------------------------------------------------------------------------------------
 // Reading: every field checked; a malformed document is an error naming the field.
 
-/// Reads fields out of a hydrated map (the whole document materialised in one pass, which
-/// is much cheaper than looking each key up in the op set).
+/// Reads fields out of the document's maps, each read in one ordered pass (`map_range`):
+/// about three times cheaper than `hydrate` (no hash maps, no copies of strings) and much
+/// cheaper than looking each key up in the op set.
 struct Reader;
 
-type HMap = automerge::hydrate::Map;
-type HValue = automerge::hydrate::Value;
+/// One map of the document: its entries in key order, borrowing keys and strings from it.
+struct HMap<'a>(Vec<(std::borrow::Cow<'a, str>, HValue<'a>)>);
+
+enum HValue<'a> {
+    Scalar(ScalarRef<'a>),
+    Map(HMap<'a>),
+    /// A list or text: never valid in a record, reported as the wrong type.
+    Other,
+}
+
+type ScalarRef<'a> = automerge::ScalarValueRef<'a>;
+
+impl<'a> HMap<'a> {
+    /// Reads the map `obj` (at `heads`, or now), with its nested maps.
+    fn read(doc: &'a AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> HMap<'a> {
+        let items: Vec<automerge::iter::MapRangeItem<'a>> = match heads {
+            Some(h) => doc.map_range_at(obj, .., h).collect(),
+            None => doc.map_range(obj, ..).collect(),
+        };
+        let mut entries: Vec<_> = items
+            .into_iter()
+            .map(|item| {
+                let value = match item.value {
+                    automerge::ValueRef::Scalar(s) => HValue::Scalar(s),
+                    automerge::ValueRef::Object(ObjType::Map) => {
+                        HValue::Map(HMap::read(doc, &item.id(), heads))
+                    }
+                    automerge::ValueRef::Object(_) => HValue::Other,
+                };
+                (item.key, value)
+            })
+            .collect();
+        // `get` searches by key; keep that independent of Automerge's internal order (this is
+        // linear when the entries already come sorted).
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        HMap(entries)
+    }
+
+    fn get(&self, key: &str) -> Option<&HValue<'a>> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_ref())
+    }
+}
 
 impl Reader {
     fn scalar<'m>(
         &self,
-        obj: &'m HMap,
+        obj: &'m HMap<'_>,
         key: &str,
         path: &str,
-    ) -> Result<Option<&'m ScalarValue>, DocError> {
+    ) -> Result<Option<&'m ScalarRef<'m>>, DocError> {
         match obj.get(key) {
             None => Ok(None),
             Some(HValue::Scalar(s)) => Ok(Some(s)),
@@ -929,13 +983,13 @@ impl Reader {
 
     fn opt_str<'m>(
         &self,
-        obj: &'m HMap,
+        obj: &'m HMap<'_>,
         key: &str,
         path: &str,
     ) -> Result<Option<&'m str>, DocError> {
         match self.scalar(obj, key, path)? {
             None => Ok(None),
-            Some(ScalarValue::Str(s)) => Ok(Some(s.as_str())),
+            Some(ScalarRef::Str(s)) => Ok(Some(s.as_ref())),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "a string",
@@ -943,15 +997,15 @@ impl Reader {
         }
     }
 
-    fn str<'m>(&self, obj: &'m HMap, key: &str, path: &str) -> Result<&'m str, DocError> {
+    fn str<'m>(&self, obj: &'m HMap<'_>, key: &str, path: &str) -> Result<&'m str, DocError> {
         self.opt_str(obj, key, path)?
             .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
     }
 
-    fn opt_int(&self, obj: &HMap, key: &str, path: &str) -> Result<Option<i64>, DocError> {
+    fn opt_int(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<Option<i64>, DocError> {
         match self.scalar(obj, key, path)? {
             None => Ok(None),
-            Some(ScalarValue::Int(i)) => Ok(Some(*i)),
+            Some(ScalarRef::Int(i)) => Ok(Some(*i)),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "an integer",
@@ -968,7 +1022,7 @@ impl Reader {
 
     fn opt_json<T: DeserializeOwned>(
         &self,
-        obj: &HMap,
+        obj: &HMap<'_>,
         key: &str,
         path: &str,
     ) -> Result<Option<T>, DocError> {
@@ -977,7 +1031,12 @@ impl Reader {
             .transpose()
     }
 
-    fn json<T: DeserializeOwned>(&self, obj: &HMap, key: &str, path: &str) -> Result<T, DocError> {
+    fn json<T: DeserializeOwned>(
+        &self,
+        obj: &HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<T, DocError> {
         self.opt_json(obj, key, path)?
             .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
     }
@@ -985,7 +1044,7 @@ impl Reader {
     /// A serde enum stored as its string form.
     fn enum_str<T: DeserializeOwned>(
         &self,
-        obj: &HMap,
+        obj: &HMap<'_>,
         key: &str,
         path: &str,
     ) -> Result<T, DocError> {
@@ -998,7 +1057,7 @@ impl Reader {
         })
     }
 
-    fn opt_day(&self, obj: &HMap, key: &str, path: &str) -> Result<Option<Day>, DocError> {
+    fn opt_day(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<Option<Day>, DocError> {
         self.opt_str(obj, key, path)?
             .map(|s| {
                 Day::parse(s).map_err(|e| DocError::Value {
@@ -1009,10 +1068,10 @@ impl Reader {
             .transpose()
     }
 
-    fn text(&self, obj: &HMap, key: &str, path: &str) -> Result<String, DocError> {
+    fn text(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<String, DocError> {
         match obj.get(key) {
             None => Ok(String::new()),
-            Some(HValue::Scalar(ScalarValue::Str(t))) => Ok(t.to_string()),
+            Some(HValue::Scalar(ScalarRef::Str(t))) => Ok(t.to_string()),
             Some(_) => Err(DocError::Type {
                 path: format!("{path}{key}"),
                 expected: "a string",
@@ -1020,7 +1079,12 @@ impl Reader {
         }
     }
 
-    fn map<'m>(&self, obj: &'m HMap, key: &str, path: &str) -> Result<Option<&'m HMap>, DocError> {
+    fn map<'m>(
+        &self,
+        obj: &'m HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<&'m HMap<'m>>, DocError> {
         match obj.get(key) {
             None => Ok(None),
             Some(HValue::Map(m)) => Ok(Some(m)),
@@ -1034,7 +1098,7 @@ impl Reader {
     /// A map whose entries are JSON-encoded values.
     fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
         &self,
-        obj: &HMap,
+        obj: &HMap<'_>,
         key: &str,
         path: &str,
     ) -> Result<BTreeMap<K, V>, DocError> {
@@ -1042,10 +1106,10 @@ impl Reader {
             return Ok(BTreeMap::new());
         };
         let inner = format!("{path}{key}/");
-        map.iter()
-            .map(|(k, _)| {
+        map.keys()
+            .map(|k| {
                 let v = self.json(map, k, &inner)?;
-                Ok((K::from(k.clone()), v))
+                Ok((K::from(k.to_owned()), v))
             })
             .collect()
     }
@@ -1054,7 +1118,7 @@ impl Reader {
 /// Keys of photo maps are digests; a key that is not one is a malformed document.
 fn photo_map(
     r: &Reader,
-    obj: &HMap,
+    obj: &HMap<'_>,
     key: &str,
     path: &str,
 ) -> Result<BTreeMap<Sha256Hex, PhotoRef>, DocError> {
@@ -1077,21 +1141,14 @@ fn photo_map(
 }
 
 fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
-    read_hydrated(doc.hydrate(ROOT, None)?)
+    read_map(&HMap::read(doc, &ROOT, None))
 }
 
-fn read_hydrated(root: HValue) -> Result<Inspection, DocError> {
-    let HValue::Map(root) = root else {
-        return Err(DocError::Type {
-            path: String::new(),
-            expected: "a map",
-        });
-    };
+fn read_map(root: &HMap<'_>) -> Result<Inspection, DocError> {
     let r = Reader;
-    let root = &root;
     match r.scalar(root, "schema", "")? {
-        Some(ScalarValue::Uint(SCHEMA_VERSION)) => {}
-        Some(ScalarValue::Uint(other)) => return Err(DocError::Schema(*other)),
+        Some(ScalarRef::Uint(SCHEMA_VERSION)) => {}
+        Some(ScalarRef::Uint(other)) => return Err(DocError::Schema(*other)),
         Some(_) => {
             return Err(DocError::Type {
                 path: "schema".into(),
@@ -1148,7 +1205,7 @@ fn read_hydrated(root: HValue) -> Result<Inspection, DocError> {
                 .ok_or_else(|| DocError::Missing(path.clone()))?;
             let stage_raw = r.str(h, "stage", &path)?;
             let hazard = Hazard {
-                id: HazardId::new(id.clone()),
+                id: HazardId::new(id),
                 item: r.opt_str(h, "item", &path)?.map(ItemCode::new),
                 level: r.enum_str(h, "level", &path)?,
                 description: r.text(h, "description", &path)?,
