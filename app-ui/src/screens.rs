@@ -661,6 +661,17 @@ struct RecordProps {
     id: String,
 }
 
+/// `现场检查记录 （玄武）应急检记〔2026〕1号；责令限期整改指令书 …`, in the order the documents
+/// were issued.
+fn documents_line(l: Lang, r: &app_core::inspection::Inspection) -> String {
+    let mut docs: Vec<_> = r.documents.values().collect();
+    docs.sort_by_key(|d| (d.at, d.kind, d.year, d.seq));
+    docs.iter()
+        .map(|d| format!("{} {}", document_label(l, d.kind), d.number))
+        .collect::<Vec<_>>()
+        .join(l.t("；", "; "))
+}
+
 #[function_component]
 fn RecordScreen(props: &RecordProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
@@ -696,6 +707,14 @@ fn RecordScreen(props: &RecordProps) -> Html {
                 <span class="badge" id="record-status">{ status_label(l, r.status) }</span>
             </div>
             <div class="muted">{ format!("{} · {} · {}", r.enterprise.uscc, r.enterprise.address, r.inspectors.values().map(|i| i.name.clone()).collect::<Vec<_>>().join("、")) }</div>
+            <div id="record-numbers" class="muted">
+                { l.t("文号：", "Document numbers (文号): ") }
+                if r.documents.is_empty() {
+                    { l.t("签署时自动编号", "issued automatically at signing") }
+                } else {
+                    { documents_line(l, r) }
+                }
+            </div>
             if let Some(review) = &r.review {
                 <div id="review-comment" class={classes!("card", (r.status == InspectionStatus::Returned).then_some("returned"))}>
                     { format!("{}：{}", l.t("审核意见", "Supervisor's comment"), review.comment) }
@@ -1651,6 +1670,16 @@ fn Signing(props: &ViewProps) -> Html {
         .as_ref()
         .map(|p| p.name.clone())
         .unwrap_or_default();
+    let missing = props.view.numbers_missing();
+    let this_year = props.view.numbers.iter().map(|s| s.year).min();
+    let stock_of = |k: DocumentKind| {
+        props
+            .view
+            .numbers
+            .iter()
+            .find(|s| s.kind == k && Some(s.year) == this_year)
+            .map(|s| s.remaining)
+    };
     html! {
         <section id="signing">
             <h3>{ l.t("现场负责人与签名", "On-site person and signatures") }</h3>
@@ -1696,6 +1725,17 @@ fn Signing(props: &ViewProps) -> Html {
                     }
                 </div>
             </div>
+            if can_sign && !props.view.to_number.is_empty() {
+                <div id="numbers-at-signing" class={classes!("muted", (!missing.is_empty()).then_some("error"))}>
+                    { format!("{}{}", l.t("签署时将自动编文号：", "Signing issues the document numbers (文号) of: "),
+                        props.view.to_number.iter().map(|k| format!("{}{}", document_label(l, *k),
+                            stock_of(*k).map(|n| format!("{}{n}{}", l.t("（本机余 ", " ("), l.t(" 个）", " left)"))).unwrap_or_default()))
+                            .collect::<Vec<_>>().join(l.t("、", ", "))) }
+                    if !missing.is_empty() {
+                        <div>{ l.t("本机已无可用编号，请先联网同步再签署。", "No numbers left on this tablet: sync before signing.") }</div>
+                    }
+                </div>
+            }
             <div class="row" style="margin-top: 14px">
                 if can_sign {
                     <button id="complete" onclick={complete}>{ l.t("完成检查并签署记录", "Complete and sign the record") }</button>
@@ -2138,6 +2178,18 @@ fn SyncScreen(props: &SyncProps) -> Html {
     let result = use_state(|| None::<serde_json::Value>);
     let error = use_state(|| None::<AppError>);
     let busy = use_state(|| false);
+    // The document numbers (文号) held: read when shown and after each sync from here.
+    let numbers = use_state(|| None::<NumbersView>);
+    {
+        let numbers = numbers.clone();
+        use_effect_with((*result).clone(), move |_| {
+            spawn_local(async move {
+                if let Ok(n) = api::<NumbersView>("numbers", json!({})).await {
+                    numbers.set(Some(n));
+                }
+            });
+        });
+    }
     let now = {
         let (result, error, busy) = (result.clone(), error.clone(), busy.clone());
         Callback::from(move |_| {
@@ -2202,6 +2254,20 @@ fn SyncScreen(props: &SyncProps) -> Html {
                     <div class="muted">{ format!("{}：{} {}，{} {}", l.t("上次照片上传", "Last photo upload"), l.t("上传", "uploaded"), u["uploaded"], l.t("服务器已有", "already held"), u["already_held"]) }</div>
                 }
             </div>
+            if let Some(n) = &*numbers {
+                <div id="numbers-stock" class="card">
+                    <strong>{ l.t("本机可用文书编号（文号）", "Document numbers (文号) on this tablet") }</strong>
+                    { for n.stock.iter().map(|s| html! {
+                        <div class={classes!((s.remaining == 0).then_some("error"))}>
+                            { format!("{}〔{}〕：{} {}", document_label(l, s.kind), s.year, l.t("剩余", "left:"), s.remaining) }
+                        </div>
+                    }) }
+                    <div class="muted">{ l.t("不足时在同步后自动向服务器申请；离线时从本机编号中签发。", "Topped up from the server after a sync when low; issued offline from these.") }</div>
+                    if let Some(TopUpOutcome { error_zh: Some(zh), error_en, .. }) = &n.last_top_up {
+                        <div id="numbers-error" class="error">{ if l == Lang::Zh { zh.clone() } else { error_en.clone().unwrap_or_default() } }</div>
+                    }
+                </div>
+            }
             <button id="sync-now" onclick={now} disabled={*busy}>{ if *busy { l.t("同步中…", "Syncing…") } else { l.t("立即同步", "Sync now") } }</button>
             { error_view(l, &error) }
             if let Some(r) = &*result {

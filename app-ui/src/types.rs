@@ -2,6 +2,7 @@
 //! plans and people are app-core's own types).
 
 use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::DocumentKind;
 use app_core::enterprise::Enterprise;
 use app_core::inspection::Inspection;
 use app_core::plan::Plan;
@@ -122,6 +123,56 @@ pub struct RecordView {
     pub template: ChecklistTemplate,
     pub signed: Vec<SignedView>,
     pub thumbs: BTreeMap<String, String>,
+    /// The documents whose numbers (文号) the next signing issues.
+    #[serde(default)]
+    pub to_number: Vec<DocumentKind>,
+    /// How many numbers of each series the inspector needs this tablet holds.
+    #[serde(default)]
+    pub numbers: Vec<Stock>,
+}
+
+/// `tablet::numbers::Stock`: document numbers (文号) of one series held on this tablet.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Stock {
+    pub unit: String,
+    pub kind: DocumentKind,
+    pub year: i32,
+    pub remaining: u32,
+}
+
+/// `tablet::numbers::TopUpOutcome`: the last reservation of numbers from the server.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TopUpOutcome {
+    pub at: i64,
+    pub received: Vec<Value>,
+    pub error_zh: Option<String>,
+    pub error_en: Option<String>,
+}
+
+/// `tablet::app::NumbersView`: the sync screen's document-number stock.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NumbersView {
+    pub stock: Vec<Stock>,
+    pub last_top_up: Option<TopUpOutcome>,
+}
+
+impl RecordView {
+    /// The documents the next signing numbers for which this tablet holds no number (the
+    /// signing would ask to sync first).
+    pub fn numbers_missing(&self) -> Vec<DocumentKind> {
+        // The stock lists this year's series first (and next year's late in December).
+        let this_year = self.numbers.iter().map(|s| s.year).min();
+        self.to_number
+            .iter()
+            .copied()
+            .filter(|k| {
+                !self
+                    .numbers
+                    .iter()
+                    .any(|s| s.kind == *k && Some(s.year) == this_year && s.remaining > 0)
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -260,6 +311,69 @@ mod tests {
         assert_eq!(human_size(512), "512 B");
         assert_eq!(human_size(600_000), "586 KB");
         assert_eq!(human_size(3_565_158), "3.4 MB");
+    }
+
+    #[test]
+    fn a_record_view_says_which_numbers_the_signing_lacks() {
+        // The shape `tablet::app::RecordView` serialises to (record and template elided).
+        let stock = json!([
+            {"unit": "xw", "kind": "inspection_record", "year": 2026, "remaining": 3},
+            {"unit": "xw", "kind": "rectification_order", "year": 2026, "remaining": 0},
+            {"unit": "xw", "kind": "reinspection_opinion", "year": 2026, "remaining": 20},
+            {"unit": "xw", "kind": "rectification_order", "year": 2027, "remaining": 20}
+        ]);
+        let numbers: Vec<Stock> = serde_json::from_value(stock).unwrap();
+        let to_number: Vec<DocumentKind> =
+            serde_json::from_value(json!(["inspection_record", "rectification_order"])).unwrap();
+        let view = |to_number: Vec<DocumentKind>| RecordView {
+            record: sample_record(),
+            template: sample_template(),
+            signed: Vec::new(),
+            thumbs: BTreeMap::new(),
+            to_number,
+            numbers: numbers.clone(),
+        };
+        assert_eq!(
+            view(to_number).numbers_missing(),
+            vec![DocumentKind::RectificationOrder],
+            "next year's order numbers do not count this year"
+        );
+        assert!(view(Vec::new()).numbers_missing().is_empty());
+    }
+
+    fn sample_template() -> ChecklistTemplate {
+        ChecklistTemplate::parse_toml(
+            r#"
+id = "t"
+version = 1
+name = "测试"
+industries = ["machinery"]
+published = "2026-11-01"
+[[category]]
+name = "基础管理"
+[[category.item]]
+code = "T-01"
+text = "是否建立全员安全生产责任制"
+basis = [{ source = "安全生产法", article = "第二十二条" }]
+"#,
+        )
+        .unwrap()
+    }
+
+    fn sample_record() -> Inspection {
+        serde_json::from_value(json!({
+            "id": "r1", "kind": "routine", "unit": "xw",
+            "enterprise": {"id": "e-001", "name": "企业", "uscc": "913201023AGYGLUY37",
+                "address": "地址", "legal_representative": "张三", "phone": "1",
+                "industry": "machinery"},
+            "template": {"id": "t", "version": 1}, "plan": null, "created_at": 0,
+            "created_by": "u-wang", "inspectors": {}, "arrival": null,
+            "attestations": {"no_notice_given": false, "no_escort_accepted": false},
+            "places": "", "summary": "", "results": {}, "hazards": {}, "onsite_person": null,
+            "signatures": {}, "status": "on_site", "started_at": null, "completed_at": null,
+            "review": null, "signed_versions": {}, "documents": {}
+        }))
+        .unwrap()
     }
 
     #[test]

@@ -10,11 +10,12 @@
 
 use crate::blobs::BlobStore;
 use crate::casefile::{CaseFileError, ExportRequest, ExportSource};
+use crate::numbers::{Keeper, KeeperSetup, NumberClient, NumbersError, Stock, TopUpOutcome};
 use crate::photo::{IngestLimits, prepare};
 use crate::store::{HazardRow, InspectionRow, ListFilter, PhotoTarget, Store, StoreError};
 use crate::sync::{BackgroundSync, Session, SyncClient, SyncError, SyncState, SyncStatus};
 use app_core::checklist::ChecklistTemplate;
-use app_core::docnumber::DocumentKind;
+use app_core::docnumber::{DocumentKind, NumberError, Series};
 use app_core::document::DocError;
 use app_core::enterprise::Enterprise;
 use app_core::evidence::Sha256Hex;
@@ -163,6 +164,9 @@ impl From<StoreError> for AppError {
                 err
             }
             StoreError::NotFound(_) => AppError::new("本机没有这条记录", en),
+            StoreError::Number(_) => {
+                AppError::new(format!("本机文书编号（文号）出错：{en}"), en).at("numbers")
+            }
             _ => AppError::new(format!("本机存储出错：{en}"), en),
         }
     }
@@ -182,6 +186,61 @@ impl From<SyncError> for AppError {
             SyncError::NotSignedIn => AppError::new("尚未登录", en),
             _ => AppError::new(format!("同步出错：{en}"), en),
         }
+    }
+}
+
+impl From<NumbersError> for AppError {
+    fn from(e: NumbersError) -> Self {
+        AppError::new(crate::numbers::error_zh(&e), e.to_string()).at("numbers")
+    }
+}
+
+/// `现场检查记录（检记〔2026〕）`: a series as the inspector reads it.
+fn series_zh(s: &Series) -> String {
+    format!("{}（{}〔{}〕）", s.kind.title_zh(), s.kind.code(), s.year)
+}
+
+/// A signing found no number left in some series and could not reserve more: nothing was
+/// issued, signed or changed; the inspector syncs and signs again.
+fn no_numbers(missing: &[Series], top_up: Result<(), &NumbersError>) -> AppError {
+    let zh_list: Vec<String> = missing.iter().map(series_zh).collect();
+    let en_list: Vec<String> = missing
+        .iter()
+        .map(|s| format!("{} ({} {})", s.kind.title_zh(), s.kind.code(), s.year))
+        .collect();
+    let (why_zh, why_en) = match top_up {
+        Err(NumbersError::Network(_)) => (
+            "本机离线，无法向服务器申请编号".to_owned(),
+            "this tablet is offline".to_owned(),
+        ),
+        Err(e) => (crate::numbers::error_zh(e), e.to_string()),
+        Ok(()) => (
+            "服务器未分配该类编号".to_owned(),
+            "the server reserved none of them".to_owned(),
+        ),
+    };
+    AppError::new(
+        format!(
+            "本机没有可用的文书编号（文号）：{}。{why_zh}。请连接网络后同步（“同步”页面点“立即同步”），再完成签署；已填写和签名的内容都已保存，未作任何改动。",
+            zh_list.join("、")
+        ),
+        format!(
+            "No document numbers (文号) left on this tablet for {} ({why_en}). Connect and sync to reserve numbers, then sign again; everything entered and signed is kept, nothing was changed.",
+            en_list.join(", ")
+        ),
+    )
+    .at("numbers")
+}
+
+/// Why a signing did not happen: refused, or no number left in these series.
+enum SignStop {
+    Refused(AppError),
+    NoNumbers(Vec<Series>),
+}
+
+impl<E: Into<AppError>> From<E> for SignStop {
+    fn from(e: E) -> Self {
+        SignStop::Refused(e.into())
     }
 }
 
@@ -250,6 +309,9 @@ pub struct App {
     blobs: BlobStore,
     session: Mutex<Option<Session>>,
     background: Mutex<Option<BackgroundSync>>,
+    /// Tops the pool of document numbers up after background syncs (see `numbers.rs`).
+    keeper: Mutex<Option<Keeper>>,
+    numbers: Arc<crate::numbers::Shared>,
     /// The result of the last sync started from the sync screen.
     manual: Mutex<Option<Value>>,
     /// Case-file exports of this session, the latest per record (running ones updated by
@@ -301,6 +363,17 @@ pub struct RecordView {
     pub signed: Vec<SignedView>,
     /// Thumbnails (data URLs) of every photo the record links, by original SHA-256.
     pub thumbs: std::collections::BTreeMap<String, String>,
+    /// The documents whose numbers (文号) the next signing issues, and how many numbers of
+    /// each series the inspector needs this tablet holds.
+    pub to_number: Vec<DocumentKind>,
+    pub numbers: Vec<Stock>,
+}
+
+/// The tablet's document numbers (文号): the stock per series and the last top-up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NumbersView {
+    pub stock: Vec<Stock>,
+    pub last_top_up: Option<TopUpOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -531,6 +604,8 @@ impl App {
             blobs,
             session: Mutex::new(None),
             background: Mutex::new(None),
+            keeper: Mutex::new(None),
+            numbers: Arc::default(),
             manual: Mutex::new(None),
             exports: Arc::default(),
             #[cfg(test)]
@@ -545,7 +620,7 @@ impl App {
 
     fn start_session(&self, session: Session) {
         let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
-        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.clone());
         // The background uploader reads originals through its own handle on the same folder
         // (opened when no photo is being written: at app start, or at sign-in).
         let blobs = BlobStore::open(&self.config.blobs).ok();
@@ -557,7 +632,48 @@ impl App {
             self.config.sync_max_backoff,
             now,
         );
+        let keeper = Keeper::start(
+            KeeperSetup {
+                store: self.store.clone(),
+                client: NumberClient::new(&self.config.server, session.token.clone()),
+                user: session.user.clone(),
+                sync_status: background.status.clone(),
+                shared: self.numbers.clone(),
+                interval: self.config.sync_interval,
+                max_backoff: self.config.sync_max_backoff,
+            },
+            now,
+        );
         *self.background.lock().unwrap_or_else(|p| p.into_inner()) = Some(background);
+        *self.keeper.lock().unwrap_or_else(|p| p.into_inner()) = Some(keeper);
+    }
+
+    /// Reserves document numbers for the series that run low (see `numbers::top_up`); the
+    /// store's lock is not held while the server is asked.
+    fn top_up_numbers(&self, session: &Session) -> Result<crate::numbers::TopUp, NumbersError> {
+        self.numbers.top_up(
+            &self.store,
+            &NumberClient::new(&self.config.server, session.token.clone()),
+            &session.user,
+            now(),
+        )
+    }
+
+    fn session(&self) -> AppResult<Session> {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| AppError::new("请先登录", "not signed in"))
+    }
+
+    /// The stock of document numbers and the last top-up.
+    pub fn numbers(&self) -> AppResult<NumbersView> {
+        let user = self.user()?;
+        Ok(NumbersView {
+            stock: crate::numbers::stock(&self.store(), &user.unit, now())?,
+            last_top_up: self.numbers.last(),
+        })
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -620,6 +736,7 @@ impl App {
             "export_status" => out(self.export_status(&parse::<IdArgs>(args)?.id)),
             "sync_status" => out(self.sync_status()),
             "sync_now" => out(self.sync_now()?),
+            "numbers" => out(self.numbers()?),
             other => Err(AppError::new(
                 format!("未知操作：{other}"),
                 format!("unknown method {other}"),
@@ -647,10 +764,14 @@ impl App {
             &serde_json::to_string(&session).map_err(bad_args)?,
         )?;
         // Replace any earlier background sync.
+        self.keeper.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.background
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        // Document numbers for the work ahead, which may be offline. Sign-in stands even if
+        // this fails: the background keeps trying, and the sync screen shows why.
+        let _ = self.top_up_numbers(&session);
         let user = session.user.clone();
         self.start_session(session);
         Ok(user)
@@ -855,28 +976,115 @@ impl App {
 
     /// Completes the visit (every requirement checked by the rules) and records the signed
     /// version: from now on, what was signed is frozen and later edits are amendments.
+    ///
+    /// Just before signing, the numbers (文号) of the documents this signed version yields are
+    /// issued from this tablet's pool into the record (`numbers::documents_to_number`: the
+    /// 现场检查记录's at the first signing, the 责令限期整改指令书's once a hazard is ordered
+    /// to be rectified, the 整改复查意见书's once a hazard is re-inspected), so the signed
+    /// version carries them. Nothing is spent before the rules allow the signing. Each number
+    /// is one transaction with the record's change (`Store::issue_document`); if the app stops
+    /// after issuing and before signing, the next signing uses the numbers already issued.
+    /// With a series empty, the tablet asks the server for more once (fails fast offline);
+    /// still empty, the answer is an error in Chinese and English asking to sync, and nothing
+    /// has changed.
     pub fn complete(&self, id: &InspectionId) -> AppResult<()> {
-        self.with_template(id, |store, template, user| {
-            let cx = Context {
-                actor: user,
-                now: now(),
-                template,
-            };
-            let record = store.inspection(id)?;
-            if record.status == InspectionStatus::OnSite {
-                store.apply(
-                    id,
-                    &Command::Transition {
-                        to: InspectionStatus::Completed,
-                        comment: String::new(),
-                    },
-                    &cx,
-                )?;
+        let missing = match self.sign_with_numbers(id) {
+            Ok(()) => return Ok(()),
+            Err(SignStop::Refused(e)) => return Err(e),
+            Err(SignStop::NoNumbers(missing)) => missing,
+        };
+        let session = self.session()?;
+        let topped = self.top_up_numbers(&session).map(|_| ());
+        match self.sign_with_numbers(id) {
+            Ok(()) => Ok(()),
+            Err(SignStop::Refused(e)) => Err(e),
+            Err(SignStop::NoNumbers(_)) => Err(no_numbers(&missing, topped.as_ref().map(|_| ()))),
+        }
+    }
+
+    /// One attempt at [`complete`](Self::complete), under one hold of the store's lock.
+    fn sign_with_numbers(&self, id: &InspectionId) -> Result<(), SignStop> {
+        let user = self.user()?;
+        let mut store = self.store();
+        let record = store.inspection(id)?;
+        let template = store.template(&record.template)?.ok_or_else(|| {
+            AppError::new("本机缺少该记录的检查表", "template missing on this tablet")
+        })?;
+        let cx = Context {
+            actor: &user,
+            now: now(),
+            template: &template,
+        };
+        let refused = |e: RecordError| SignStop::from(StoreError::Doc(DocError::Record(e)));
+        // Whether the rules allow this signing at all, before any number is spent.
+        if !matches!(
+            record.status,
+            InspectionStatus::OnSite | InspectionStatus::Completed | InspectionStatus::Returned
+        ) {
+            return Err(refused(RecordError::NotInStatus(record.status)));
+        }
+        if record.status == InspectionStatus::OnSite {
+            let unmet = record.unmet_for(InspectionStatus::Completed, &user, &template, "");
+            if !unmet.is_empty() {
+                return Err(refused(RecordError::Unmet {
+                    from: InspectionStatus::OnSite,
+                    to: InspectionStatus::Completed,
+                    unmet,
+                }));
             }
-            let n = record.signed_versions.len() + 1;
-            store.sign(id, &format!("v{n}"), &cx)?;
-            Ok(())
-        })
+        }
+        let kinds = crate::numbers::documents_to_number(store.document(id)?);
+        if !kinds.is_empty() {
+            let unit = store
+                .reference::<Unit>()?
+                .into_iter()
+                .find(|u| u.id == user.unit)
+                .ok_or_else(|| {
+                    AppError::new(
+                        "本机缺少本单位的信息（单位简称），无法编文号，请先同步",
+                        format!("unit {} is not on this tablet; sync first", user.unit),
+                    )
+                    .at("numbers")
+                })?;
+            let year = cx.now.shanghai_date().year();
+            let pool = store.number_pool()?;
+            let missing: Vec<Series> = kinds
+                .iter()
+                .map(|&kind| Series {
+                    unit: user.unit.clone(),
+                    kind,
+                    year,
+                })
+                .filter(|s| pool.remaining(s) == 0)
+                .collect();
+            if !missing.is_empty() {
+                return Err(SignStop::NoNumbers(missing));
+            }
+            for kind in kinds {
+                match store.issue_document(id, kind, &unit.id, &unit.short_name, &cx) {
+                    Ok(_) => {}
+                    // Emptied since the check (not possible while the lock is held, but
+                    // never worth a wrong answer).
+                    Err(StoreError::Number(NumberError::Exhausted { unit, kind, year })) => {
+                        return Err(SignStop::NoNumbers(vec![Series { unit, kind, year }]));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if record.status == InspectionStatus::OnSite {
+            store.apply(
+                id,
+                &Command::Transition {
+                    to: InspectionStatus::Completed,
+                    comment: String::new(),
+                },
+                &cx,
+            )?;
+        }
+        let n = record.signed_versions.len() + 1;
+        store.sign(id, &format!("v{n}"), &cx)?;
+        Ok(())
     }
 
     pub fn record(&self, id: &InspectionId) -> AppResult<RecordView> {
@@ -919,6 +1127,11 @@ impl App {
         if let Some(a) = &record.arrival {
             shas.push(a.entrance_photo.to_string());
         }
+        let to_number = crate::numbers::documents_to_number(store.document(id)?);
+        let numbers = match self.user() {
+            Ok(user) => crate::numbers::stock(&store, &user.unit, now())?,
+            Err(_) => Vec::new(),
+        };
         drop(store);
         let mut thumbs = std::collections::BTreeMap::new();
         for sha in shas {
@@ -931,6 +1144,8 @@ impl App {
             template,
             signed,
             thumbs,
+            to_number,
+            numbers,
         })
     }
 
@@ -1068,12 +1283,7 @@ impl App {
     /// Syncs now (records, then photo originals, and the reference data), and says what
     /// happened.
     pub fn sync_now(&self) -> AppResult<Value> {
-        let session = self
-            .session
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| AppError::new("请先登录", "not signed in"))?;
+        let session = self.session()?;
         let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
         let report = client.sync(&self.store, now())?;
         let uploads = crate::upload::BlobClient::new(client.base(), session.token.clone())
@@ -1085,7 +1295,16 @@ impl App {
                 )
             })?;
         client.fetch_reference(&self.store)?;
-        let result = json!({ "report": report, "uploads": uploads, "at": now() });
+        // Document numbers for the series that run low. The sync itself stands either way; the
+        // screen shows the stock and any refusal.
+        let topped = self.top_up_numbers(&session);
+        let numbers = json!({
+            "received": topped.as_ref().map(|t| t.received.len()).unwrap_or_default(),
+            "error": topped.err().map(AppError::from),
+            "stock": crate::numbers::stock(&self.store(), &session.user.unit, now())?,
+        });
+        let result =
+            json!({ "report": report, "uploads": uploads, "numbers": numbers, "at": now() });
         *self.manual.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.clone());
         Ok(result)
     }
@@ -1295,6 +1514,10 @@ impl App {
 }
 
 #[cfg(test)]
+#[path = "app_numbers_tests.rs"]
+mod numbers_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use app_core::docnumber::IssuedDocument;
@@ -1306,26 +1529,26 @@ mod tests {
 
     const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos");
-    const NUMBER: &str = "（玄武）应急检记〔2026〕7号";
+    pub(super) const NUMBER: &str = "（玄武）应急检记〔2026〕7号";
 
     fn read_json<T: serde::de::DeserializeOwned>(path: &str) -> T {
         serde_json::from_str(&fs::read_to_string(Path::new(ROOT).join(path)).unwrap()).unwrap()
     }
 
-    fn photo(name: &str) -> Vec<u8> {
+    pub(super) fn photo(name: &str) -> Vec<u8> {
         fs::read(Path::new(PHOTOS).join(name)).unwrap()
     }
 
     /// An app on a real store in a temporary folder, signed in as u-wang (the session as a
     /// sign-in would have saved it; the server it names does not answer, so the background
     /// sync keeps retrying while the tests run), with the demo reference data.
-    struct TestApp {
-        _dir: tempfile::TempDir,
-        config: AppConfig,
-        app: Arc<App>,
+    pub(super) struct TestApp {
+        pub(super) _dir: tempfile::TempDir,
+        pub(super) config: AppConfig,
+        pub(super) app: Arc<App>,
     }
 
-    fn signed_in_app() -> TestApp {
+    pub(super) fn signed_in_app() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let config = AppConfig {
             db: dir.path().join("tablet.db"),
@@ -1373,9 +1596,34 @@ mod tests {
     /// A routine inspection made through the app's own methods: every item answered, the
     /// first two failed with a camera photo each, the on-site person, both inspectors'
     /// signatures (camera JPEGs as the signature images), the enterprise's refusal with a
-    /// witness; with `number`, the 现场检查记录's number is issued; then completed and
-    /// signed (v1). Returns the record and the fixture photos it holds.
-    fn inspected(app: &App, number: bool) -> (InspectionId, Vec<Vec<u8>>) {
+    /// witness; with `number`, the 现场检查记录's number [`NUMBER`] is issued by hand (as
+    /// another tablet could have); then completed and signed (v1), which issues the numbers
+    /// still missing from this tablet's pool. Returns the record and the fixture photos it
+    /// holds.
+    pub(super) fn inspected(app: &App, number: bool) -> (InspectionId, Vec<Vec<u8>>) {
+        let (id, originals) = filled(app);
+        if number {
+            let device = app.store().device().clone();
+            app.command(
+                &id,
+                &Command::IssueDocument(IssuedDocument {
+                    kind: DocumentKind::InspectionRecord,
+                    number: NUMBER.into(),
+                    seq: 7,
+                    year: 2026,
+                    at: now(),
+                    by: UserId::new("u-wang"),
+                    device,
+                }),
+            )
+            .unwrap();
+        }
+        app.complete(&id).unwrap();
+        (id, originals)
+    }
+
+    /// [`inspected`] up to the signing: everything the rules require to complete, not signed.
+    pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
         let id = app
             .start(StartArgs {
                 kind: InspectionKind::Routine,
@@ -1464,28 +1712,11 @@ mod tests {
             }),
         )
         .unwrap();
-        if number {
-            let device = app.store().device().clone();
-            app.command(
-                &id,
-                &Command::IssueDocument(IssuedDocument {
-                    kind: DocumentKind::InspectionRecord,
-                    number: NUMBER.into(),
-                    seq: 7,
-                    year: 2026,
-                    at: now(),
-                    by: UserId::new("u-wang"),
-                    device,
-                }),
-            )
-            .unwrap();
-        }
-        app.complete(&id).unwrap();
         (id, originals)
     }
 
     /// Polls `export_status` (through `call`, as the screen does) until the export ends.
-    fn wait_export(app: &App, id: &InspectionId) -> ExportStatus {
+    pub(super) fn wait_export(app: &App, id: &InspectionId) -> ExportStatus {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let v = app
@@ -1512,7 +1743,7 @@ mod tests {
             .expect("the store stayed locked during the export")
     }
 
-    fn files_in(dir: &Path) -> Vec<String> {
+    pub(super) fn files_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .map(|d| {
                 d.flatten()
@@ -1708,7 +1939,7 @@ mod tests {
             Value::Null
         );
         // A version it does not have.
-        let (id, _) = inspected(app, false);
+        let (id, _) = inspected(app, true);
         let e = app
             .call(
                 "export_casefile",
@@ -1716,8 +1947,33 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.zh.contains("没有签署版本 v9"), "{}", e.zh);
-        // Signed, but the 现场检查记录 has no number (文号): the document cannot be made,
-        // and the screen says which.
+        // Signed without a number (文号) for its 现场检查记录 — as an app before automatic
+        // numbering did, through the library — the document cannot be made, and the screen
+        // says which.
+        let (id, _) = filled(app);
+        {
+            let user = app.user().unwrap();
+            let mut store = app.store();
+            let record = store.inspection(&id).unwrap();
+            let template = store.template(&record.template).unwrap().unwrap();
+            let cx = Context {
+                actor: &user,
+                now: now(),
+                template: &template,
+            };
+            store
+                .apply(
+                    &id,
+                    &Command::Transition {
+                        to: InspectionStatus::Completed,
+                        comment: String::new(),
+                    },
+                    &cx,
+                )
+                .unwrap();
+            store.sign(&id, "v1", &cx).unwrap();
+            assert!(store.inspection(&id).unwrap().documents.is_empty());
+        }
         app.export_casefile(&id, Some("v1")).unwrap();
         let failed = wait_export(app, &id);
         assert_eq!(failed.state, ExportState::Failed);

@@ -6,6 +6,7 @@ pub mod app;
 pub mod app_drafts;
 pub mod blobs;
 pub mod casefile;
+pub mod numbers;
 pub mod photo;
 pub mod store;
 pub mod sync;

@@ -9,6 +9,7 @@ pub mod db;
 pub mod docstore;
 pub mod error;
 pub mod index;
+pub mod numbers;
 pub mod plans;
 pub mod records;
 pub mod reference;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reference", get(reference_bundle))
         .route("/api/v1/reference/checklists", get(checklists))
         .route("/api/v1/sync", post(sync::sync))
+        .route("/api/v1/numbers/reserve", post(numbers::reserve_blocks))
         .route(
             "/api/v1/blobs/{sha256}",
             get(blobs::get_blob).put(blobs::put_blob),

@@ -8,17 +8,18 @@
 //! is still there; a hazard from the failed item; the on-site person and three signatures
 //! drawn on the pads; complete and sign; submit. Then the network comes back: the record and
 //! both photos (and the signature images) reach the server; a supervisor returns the record
-//! with a comment and the app shows it; the hazard is re-inspected and closed (销号). Then
-//! the case file (电子案卷): refused while the record has no document number (文号); once the
-//! co-inspector's tablet has issued the numbers and the record is signed again, exported
-//! with its progress shown, and the file verified as a recipient would (`casefile::verify`
-//! against the tablet's key, the PDFs, every photo taken byte for byte).
+//! with a comment and the app shows it; the hazard is re-inspected and closed (销号), and the
+//! record signed again. Document numbers (文号): the app reserves blocks from the server at
+//! sign-in, and issues the 现场检查记录 and 责令限期整改指令书 numbers offline, from its own
+//! pool, at the first signing (into the signed version), the 整改复查意见书 number at the
+//! signing after the re-inspection. Then the case file (电子案卷), exported with its progress
+//! shown, and the file verified as a recipient would (`casefile::verify` against the tablet's
+//! key, the three PDFs carrying their numbers, every photo taken byte for byte).
 //!
 //! Run by `cargo xtask test` (`cargo test -p inspection-app --features e2e`). Needs Xvfb,
 //! tauri-driver and WebKitWebDriver; the test starts them itself. Screenshots of the main
 //! screens are written to docs/screenshots/app-*.png.
 
-use app_core::docnumber::{DocumentKind, IssuedDocument};
 use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::inspection::{Command as RecordCommand, Context, InspectionStatus};
@@ -400,6 +401,19 @@ fn exported_files(app_data: &Path) -> Vec<String> {
     names
 }
 
+/// The text of a PDF as `pdftotext -raw` extracts it.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-raw", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext runs (poppler-utils; `cargo xtask test` installs it)");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A supervisor at the server: a tablet-library client signed in as `user`.
 struct Desk {
     store: Mutex<Store>,
@@ -621,11 +635,35 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         click(c, &format!("#sign-{pad}")).await;
         wait_for(c, &format!("#pad-{pad} .signed-mark")).await;
     }
+    // Signing numbers the documents this record yields, from the numbers reserved at sign-in.
+    let year = Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .shanghai_date()
+    .year();
+    let numbers = [
+        format!("（玄武）应急检记〔{year}〕1号"),
+        format!("（玄武）应急责改〔{year}〕1号"),
+        format!("（玄武）应急复查〔{year}〕1号"),
+    ];
+    wait_text(c, "#record-numbers", "签署时自动编号").await;
+    let hint = wait_text(c, "#numbers-at-signing", "现场检查记录").await;
+    assert!(
+        hint.contains("责令限期整改指令书") && hint.contains("本机余 20 个"),
+        "{hint}"
+    );
     screenshot(c, "signing").await;
     click(c, "#complete").await;
     wait_text(c, "#signed", "签署内容已冻结并校验一致").await;
     wait_text(c, "#signed", "签署后无修改").await;
     wait_text(c, "#record-status", "已完成").await;
+    // Offline, from the tablet's own pool: both numbers in the record and its signed version.
+    let shown = wait_text(c, "#record-numbers", &numbers[0]).await;
+    assert!(shown.contains(&numbers[1]), "{shown}");
+    assert!(!shown.contains(&numbers[2]), "{shown}");
     // A change after signing is an amendment, and the signed version stays as it was.
     let place_note = format!("#{} textarea.note", ids[1]);
     type_into(c, &place_note, "补充：灭火器在有效期内").await;
@@ -634,12 +672,10 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     wait_text(c, "#signed", "签署内容已冻结并校验一致").await;
     click(c, "#complete").await; // re-sign what is now there (v2)
     wait_text(c, "#signed", "v2").await;
-    // A signed record offers its case file; without a document number (文号) the
-    // enforcement documents cannot be made, the export says so and leaves no file.
-    wait_text(c, "#export-numbers", "尚无文书编号").await;
-    click(c, "#export-casefile").await;
-    wait_text(c, "#export-error", "没有“现场检查记录”的文书编号（文号）").await;
-    wait_text(c, "#export-error", "未生成电子案卷").await;
+    // A signed record offers its case file, with its numbers; an amendment signed again is
+    // the same documents: no new number.
+    let shown = wait_text(c, "#export-numbers", &numbers[0]).await;
+    assert!(shown.contains(&numbers[1]), "{shown}");
     assert_eq!(exported_files(&app_data), Vec::<String>::new());
     click(c, "#submit").await;
     wait_text(c, "#record-status", "已提交").await;
@@ -656,6 +692,32 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         assert_eq!(r.status, InspectionStatus::Submitted);
         assert!(r.arrival.is_some());
         assert_eq!(r.hazards.len(), 1);
+        let held: Vec<&String> = r.documents.keys().collect();
+        assert_eq!(held.len(), 2, "{held:?}");
+        assert!(held.contains(&&numbers[0]) && held.contains(&&numbers[1]));
+        // In the first signed version, exactly as signed.
+        let v1 = store
+            .document(&rows[0].id)
+            .unwrap()
+            .signed_record("v1")
+            .unwrap();
+        assert_eq!(v1.documents, r.documents);
+        // Taken from the pool reserved at sign-in: one number of each used.
+        let device = store.device().clone();
+        let pool = store.number_pool().unwrap();
+        for (kind, left) in [
+            (app_core::docnumber::DocumentKind::InspectionRecord, 19),
+            (app_core::docnumber::DocumentKind::RectificationOrder, 19),
+            (app_core::docnumber::DocumentKind::ReinspectionOpinion, 20),
+        ] {
+            let series = app_core::docnumber::Series {
+                unit: "xw".into(),
+                kind,
+                year,
+            };
+            assert_eq!(pool.remaining(&series), left, "{kind:?}");
+        }
+        assert!(r.documents.values().all(|d| d.device == device));
         rows[0].id.clone()
     };
     click(c, "#nav-home").await;
@@ -816,93 +878,19 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     .await
     .unwrap();
 
-    // 9. The case file (电子案卷). The app cannot reserve document numbers yet (the server
-    //    hands out no number blocks at sync), so the co-inspector's tablet — the tablet
-    //    library, signed in as u-li — issues the three documents' numbers into the record
-    //    and syncs; the app pulls them, the inspector signs again (v3) and exports.
-    let (url, rid) = (server.url(), record_id.clone());
-    let numbers = tokio::task::spawn_blocking(move || {
-        let desk = Desk::new(&url, "u-li");
-        let record = desk.store.lock().unwrap().inspection(&rid).unwrap();
-        let hazard = record.hazards.values().next().unwrap();
-        assert!(hazard.deadline.is_some() && !hazard.reinspections.is_empty());
-        let template = desk
-            .store
-            .lock()
-            .unwrap()
-            .template(&record.template)
-            .unwrap()
-            .unwrap();
-        let now = Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis() as i64,
-        );
-        let cx = Context {
-            actor: &desk.user,
-            now,
-            template: &template,
-        };
-        let device = desk.store.lock().unwrap().device().clone();
-        let mut numbers = Vec::new();
-        for (seq, kind) in [
-            DocumentKind::InspectionRecord,
-            DocumentKind::RectificationOrder,
-            DocumentKind::ReinspectionOpinion,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let seq = seq as u32 + 41;
-            let number = format!("（玄武）应急{}〔2026〕{seq}号", kind.code());
-            desk.store
-                .lock()
-                .unwrap()
-                .apply(
-                    &rid,
-                    &RecordCommand::IssueDocument(IssuedDocument {
-                        kind,
-                        number: number.clone(),
-                        seq,
-                        year: 2026,
-                        at: now,
-                        by: desk.user.id.clone(),
-                        device: device.clone(),
-                    }),
-                    &cx,
-                )
-                .unwrap();
-            numbers.push(number);
-        }
-        let report = desk.client.sync(&desk.store, now).unwrap();
-        assert_eq!(report.accepted, 1, "{report:?}");
-        numbers
-    })
-    .await
-    .unwrap();
-    // The record screen reads once when shown: come back to it until the numbers arrive.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        click(c, "#nav-home").await;
-        click(c, &format!("#ret-{record_id} .open")).await;
-        if wait_for(c, "#export-numbers")
-            .await
-            .text()
-            .await
-            .unwrap_or_default()
-            .contains(&numbers[0])
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the document numbers never reached the app"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    // 9. Signed again after the re-inspection (v3): the 整改复查意见书 gets its number, from
+    //    the same pool. Then the case file (电子案卷).
+    click(c, "#nav-home").await;
+    click(c, &format!("#ret-{record_id} .open")).await;
+    let hint = wait_text(c, "#numbers-at-signing", "整改复查意见书").await;
+    assert!(!hint.contains("现场检查记录"), "{hint}");
     click(c, "#complete").await;
     wait_text(c, "#signed", "v3").await;
+    let shown = wait_text(c, "#record-numbers", &numbers[2]).await;
+    assert!(
+        shown.contains(&numbers[0]) && shown.contains(&numbers[1]),
+        "{shown}"
+    );
     click(c, "#export-casefile").await;
     wait_for(c, "#export-progress").await;
     wait_for(c, "#export-done").await;
@@ -963,15 +951,29 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     assert_eq!(manifest.inspection.as_str(), record_id.as_str());
     let files = casefile::archive::read_all(std::io::Cursor::new(&bytes)).unwrap();
     let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
-    for pdf in [
-        "documents/现场检查记录.pdf",
-        "documents/责令限期整改指令书.pdf",
-        "documents/整改复查意见书.pdf",
+    for (pdf, number) in [
+        ("documents/现场检查记录.pdf", &numbers[0]),
+        ("documents/责令限期整改指令书.pdf", &numbers[1]),
+        ("documents/整改复查意见书.pdf", &numbers[2]),
     ] {
         assert!(listed.contains(&pdf), "{pdf} missing: {listed:?}");
         let (_, inside) = files.iter().find(|(n, _)| n == pdf).unwrap();
         assert!(inside.starts_with(b"%PDF-"), "{pdf} is a PDF");
+        // The number as printed (poppler's pdftotext, as a reader would copy it).
+        let text = pdf_text(inside);
+        assert!(
+            text.contains(number.as_str()),
+            "{pdf} lacks {number}: {text}"
+        );
     }
+    // And in the record as signed (record.json): the three numbers, issued by this tablet.
+    let (_, json) = files.iter().find(|(n, _)| n == "record.json").unwrap();
+    let signed: app_core::inspection::Inspection = serde_json::from_slice(json).unwrap();
+    assert_eq!(signed.documents.keys().collect::<Vec<_>>(), {
+        let mut n: Vec<&String> = numbers.iter().collect();
+        n.sort();
+        n
+    });
     // Every photo taken in this test (entrance, checklist item, re-inspection), byte for
     // byte, and the three signature images.
     for taken in ["gps-DSCN0010.jpg", "gps-DSCN0012.jpg", "gps-DSCN0021.jpg"] {

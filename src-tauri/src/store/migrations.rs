@@ -111,6 +111,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE docs ADD COLUMN heads TEXT;
     ",
+    // 6: the device's pool of document-number blocks (文号) reserved by the server: app-core's
+    // `DevicePool` as JSON, one row per device id. Issuing a number rewrites it in the same
+    // transaction as the record's change that carries the number (`store/numbers.rs`).
+    "
+    CREATE TABLE number_pool (
+        device TEXT PRIMARY KEY,
+        pool TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

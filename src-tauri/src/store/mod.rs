@@ -9,6 +9,7 @@
 //! docs/ARCHITECTURE.md for why FULL rather than NORMAL.
 
 mod migrations;
+mod numbers;
 mod photos;
 mod records;
 mod reference;
@@ -20,6 +21,7 @@ pub use records::{HazardRow, InspectionRow, ListFilter};
 pub use reference::ReferenceKind;
 pub use sync_state::{Pending, PendingPush};
 
+use app_core::docnumber::NumberError;
 use app_core::document::{DocError, InspectionDoc};
 use app_core::ids::{DeviceId, InspectionId};
 use rusqlite::{Connection, OptionalExtension};
@@ -36,6 +38,10 @@ pub enum StoreError {
     NotFound(InspectionId),
     #[error("inspection {0} already exists")]
     Exists(InspectionId),
+    /// The device's pool of document numbers refused: none left in a series (sync to reserve
+    /// more), or a block from the server that is not this device's or overlaps one it holds.
+    #[error(transparent)]
+    Number(#[from] NumberError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error(

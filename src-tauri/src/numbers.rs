@@ -1,0 +1,443 @@
+//! Document numbers (文号) on the tablet: which documents a signing must number, reserving
+//! blocks of numbers from the server, and the stock the screens show.
+//!
+//! - The server reserves blocks per device (`POST /api/v1/numbers/reserve`, JSON, the same
+//!   device-bound token as sync); the tablet keeps them in its store (`Store::
+//!   add_number_blocks`) and issues from them offline (`Store::issue_document`), one
+//!   transaction per number together with the record's change.
+//! - [`top_up`] asks only for the series that run low (fewer than [`LOW_WATER`] left): the
+//!   three documents an inspector issues (现场检查记录, 责令限期整改指令书, 整改复查意见书) of
+//!   the inspector's own unit for the current year in Asia/Shanghai, and from 20 December also
+//!   for the next year, so a tablet that last synced before New Year still has numbers in
+//!   January. The app calls it at sign-in, after a sync, and when a signing finds a series
+//!   empty. It holds the store's lock only to read the pool and to store the blocks, never
+//!   during network I/O.
+//! - [`documents_to_number`] says which numbers a signing must issue so that the documents
+//!   the signed version yields carry them (see its documentation).
+
+use crate::store::{Store, StoreError};
+use app_core::docnumber::{Block, DocumentKind, Series};
+use app_core::document::InspectionDoc;
+use app_core::geo::Timestamp;
+use app_core::ids::{HazardId, UnitId};
+use app_core::inspection::Inspection;
+use app_core::user::User;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A series with fewer numbers than this left on the tablet is topped up (the server's
+/// blocks are 20 numbers).
+pub const LOW_WATER: u32 = 10;
+
+/// The documents an inspector issues from a record, in the order they are made.
+pub const KINDS: [DocumentKind; 3] = [
+    DocumentKind::InspectionRecord,
+    DocumentKind::RectificationOrder,
+    DocumentKind::ReinspectionOpinion,
+];
+
+/// The series an inspector of `unit` needs at `now`: the three kinds of the current year in
+/// Asia/Shanghai, and from 20 December the next year's as well.
+pub fn series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
+    let today = now.shanghai_date();
+    let mut years = vec![today.year()];
+    if u8::from(today.0.month()) == 12 && today.0.day() >= 20 {
+        years.push(today.year() + 1);
+    }
+    years
+        .into_iter()
+        .flat_map(|year| {
+            KINDS.into_iter().map(move |kind| Series {
+                unit: unit.clone(),
+                kind,
+                year,
+            })
+        })
+        .collect()
+}
+
+/// How many numbers of one series the tablet holds (for the screens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stock {
+    pub unit: UnitId,
+    pub kind: DocumentKind,
+    pub year: i32,
+    pub remaining: u32,
+}
+
+/// The stock of every series an inspector of `unit` needs at `now`.
+pub fn stock(store: &Store, unit: &UnitId, now: Timestamp) -> Result<Vec<Stock>, StoreError> {
+    let pool = store.number_pool()?;
+    Ok(series_needed(unit, now)
+        .into_iter()
+        .map(|s| Stock {
+            remaining: pool.remaining(&s),
+            unit: s.unit,
+            kind: s.kind,
+            year: s.year,
+        })
+        .collect())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NumbersError {
+    #[error("network: {0}")]
+    Network(#[from] reqwest::Error),
+    #[error("server answered {status}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("bad answer from the server: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Serialize)]
+struct SeriesAsked<'a> {
+    unit: &'a UnitId,
+    kind: DocumentKind,
+    year: i32,
+}
+
+#[derive(Debug, Serialize)]
+struct ReserveRequest<'a> {
+    series: Vec<SeriesAsked<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReserveResponse {
+    blocks: Vec<Block>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorInner,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorInner {
+    code: String,
+    message: String,
+}
+
+/// The server's number endpoint, with the session's token (bound to this device at sign-in).
+#[derive(Debug, Clone)]
+pub struct NumberClient {
+    base: String,
+    token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl NumberClient {
+    pub fn new(base: &str, token: impl Into<String>) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.into(),
+            http: reqwest::blocking::Client::builder()
+                // Asked for while an inspector waits (at signing): fail fast when offline.
+                .connect_timeout(Duration::from_secs(3))
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("HTTP client builds"),
+        }
+    }
+
+    /// Reserves one block of each series for this device.
+    pub fn reserve(&self, series: &[Series]) -> Result<Vec<Block>, NumbersError> {
+        let body = ReserveRequest {
+            series: series
+                .iter()
+                .map(|s| SeriesAsked {
+                    unit: &s.unit,
+                    kind: s.kind,
+                    year: s.year,
+                })
+                .collect(),
+        };
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/numbers/reserve", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()?;
+        if !resp.status().is_success() {
+            let status = resp.status().as_u16();
+            let (code, message) = match resp.json::<ErrorBody>() {
+                Ok(b) => (b.error.code, b.error.message),
+                Err(_) => ("unknown".into(), format!("HTTP {status}")),
+            };
+            return Err(NumbersError::Server {
+                status,
+                code,
+                message,
+            });
+        }
+        let answer: ReserveResponse = resp.json()?;
+        for b in &answer.blocks {
+            if !series.contains(&b.series) {
+                return Err(NumbersError::Protocol(format!(
+                    "a block of a series not asked for: {:?}",
+                    b.series
+                )));
+            }
+        }
+        Ok(answer.blocks)
+    }
+}
+
+/// What a top-up did: the series that ran low and the blocks received for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUp {
+    pub asked: Vec<Series>,
+    pub received: Vec<Block>,
+}
+
+/// Reserves a block for every series `user` needs that runs low (nothing when none does, or
+/// when the user is not an inspector). The store's lock is held only to read the pool and to
+/// store the blocks.
+pub fn top_up(
+    store: &Mutex<Store>,
+    client: &NumberClient,
+    user: &User,
+    now: Timestamp,
+) -> Result<TopUp, NumbersError> {
+    if !user.is_inspector() {
+        return Ok(TopUp::default());
+    }
+    let low: Vec<Series> = {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let pool = store.number_pool()?;
+        series_needed(&user.unit, now)
+            .into_iter()
+            .filter(|s| pool.remaining(s) < LOW_WATER)
+            .collect()
+    };
+    if low.is_empty() {
+        return Ok(TopUp::default());
+    }
+    let received = client.reserve(&low)?;
+    store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .add_number_blocks(&received)?;
+    Ok(TopUp {
+        asked: low,
+        received,
+    })
+}
+
+/// The latest number of `kind` in the record (the one `pdf-forms` prints).
+fn latest(record: &Inspection, kind: DocumentKind) -> Option<&str> {
+    record
+        .documents
+        .values()
+        .filter(|d| d.kind == kind)
+        .max_by_key(|d| (d.at, d.year, d.seq))
+        .map(|d| d.number.as_str())
+}
+
+/// What a document of `kind` says, as far as its identity goes: the order lists the hazards
+/// ordered to be rectified with their deadlines; the opinion, the re-inspections it reports.
+fn material(record: &Inspection, kind: DocumentKind) -> BTreeSet<(HazardId, String)> {
+    let mut out = BTreeSet::new();
+    for h in record.hazards.values() {
+        match kind {
+            DocumentKind::RectificationOrder => {
+                if let Some(d) = h.deadline {
+                    out.insert((h.id.clone(), d.to_string()));
+                }
+            }
+            DocumentKind::ReinspectionOpinion => {
+                out.extend(h.reinspections.keys().map(|r| (h.id.clone(), r.clone())));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The documents whose numbers the next signing must issue, so that every document the signed
+/// version yields (`pdf_forms::forms_for`) carries its own number:
+///
+/// - 现场检查记录: once; later signed versions are amendments of the same document.
+/// - 责令限期整改指令书 (when a hazard has a rectification deadline) and 整改复查意见书 (when a
+///   hazard was re-inspected): when the record has none yet, and again when what the document
+///   lists changed since the first signed version that carried its latest number — a new
+///   order after a failed re-inspection set a new deadline, or after another hazard was
+///   ordered; a new opinion after another re-inspection. A number issued but not yet in any
+///   signed version (the app stopped before signing) is used, not replaced.
+pub fn documents_to_number(doc: &mut InspectionDoc) -> Vec<DocumentKind> {
+    let record = doc.record().clone();
+    let mut versions: Vec<(&String, &app_core::signing::SignedVersion)> =
+        record.signed_versions.iter().collect();
+    versions.sort_by(|a, b| (a.1.at, a.0).cmp(&(b.1.at, b.0)));
+    let mut out = Vec::new();
+    for form in pdf_forms::forms_for(&record) {
+        let kind = form.document_kind();
+        let Some(number) = latest(&record, kind) else {
+            out.push(kind);
+            continue;
+        };
+        if kind == DocumentKind::InspectionRecord {
+            continue;
+        }
+        let first_signed = versions.iter().find_map(|(vid, _)| {
+            doc.signed_record(vid)
+                .ok()
+                .filter(|signed| signed.documents.contains_key(number))
+        });
+        if let Some(signed) = first_signed
+            && material(&signed, kind) != material(&record, kind)
+        {
+            out.push(kind);
+        }
+    }
+    out
+}
+
+/// The last top-up, for the sync screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUpOutcome {
+    pub at: Timestamp,
+    /// Blocks received (empty when nothing ran low).
+    pub received: Vec<Block>,
+    /// Why it failed, in Chinese and English.
+    pub error_zh: Option<String>,
+    pub error_en: Option<String>,
+}
+
+/// A failed top-up in Chinese.
+pub fn error_zh(e: &NumbersError) -> String {
+    match e {
+        NumbersError::Network(_) => "无法连接服务器，未能取得文书编号".into(),
+        NumbersError::Server { status: 401, .. } => "登录已失效，请重新登录后同步".into(),
+        NumbersError::Server {
+            status: 403,
+            message,
+            ..
+        } => format!("服务器拒绝分配文书编号：{message}"),
+        NumbersError::Server { message, .. } => format!("服务器未能分配文书编号：{message}"),
+        NumbersError::Protocol(m) => format!("服务器的回答无法识别：{m}"),
+        NumbersError::Store(e) => format!("本机存储出错，文书编号未保存：{e}"),
+    }
+}
+
+/// What the app's threads share about numbers: one top-up at a time, and the last outcome.
+#[derive(Debug, Default)]
+pub struct Shared {
+    running: Mutex<()>,
+    last: Mutex<Option<TopUpOutcome>>,
+}
+
+impl Shared {
+    /// [`top_up`], one at a time (a second caller waits, then finds the pool full and asks
+    /// the server nothing), remembering the outcome.
+    pub fn top_up(
+        &self,
+        store: &Mutex<Store>,
+        client: &NumberClient,
+        user: &User,
+        now: Timestamp,
+    ) -> Result<TopUp, NumbersError> {
+        let _one = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let result = top_up(store, client, user, now);
+        let outcome = TopUpOutcome {
+            at: now,
+            received: result
+                .as_ref()
+                .map(|t| t.received.clone())
+                .unwrap_or_default(),
+            error_zh: result.as_ref().err().map(error_zh),
+            error_en: result.as_ref().err().map(ToString::to_string),
+        };
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        result
+    }
+
+    pub fn last(&self) -> Option<TopUpOutcome> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Tops the pool up in the background while the app runs: every `interval`, when the
+/// background sync's last attempt succeeded (the server is reachable) and a series runs low;
+/// after a failure it waits longer each time, up to `max_backoff`. Stops when dropped.
+#[derive(Debug)]
+pub struct Keeper {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the [`Keeper`] works with.
+#[derive(Debug)]
+pub struct KeeperSetup {
+    pub store: std::sync::Arc<Mutex<Store>>,
+    pub client: NumberClient,
+    pub user: User,
+    /// The background sync's status: top-ups follow its successful syncs.
+    pub sync_status: std::sync::Arc<Mutex<crate::sync::SyncStatus>>,
+    pub shared: std::sync::Arc<Shared>,
+    pub interval: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Keeper {
+    pub fn start(setup: KeeperSetup, clock: impl Fn() -> Timestamp + Send + 'static) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("number-keeper".into())
+            .spawn(move || {
+                let s = setup;
+                let mut backoff = s.interval;
+                let mut wait = s.interval;
+                loop {
+                    let until = std::time::Instant::now() + wait;
+                    while std::time::Instant::now() < until {
+                        if stopped.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    let online = matches!(
+                        s.sync_status
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .state,
+                        crate::sync::SyncState::Done(_)
+                    );
+                    if !online {
+                        wait = s.interval;
+                        continue;
+                    }
+                    match s.shared.top_up(&s.store, &s.client, &s.user, clock()) {
+                        Ok(_) => {
+                            backoff = s.interval;
+                            wait = s.interval;
+                        }
+                        Err(_) => {
+                            backoff = (backoff * 2).min(s.max_backoff);
+                            wait = backoff;
+                        }
+                    }
+                }
+            })
+            .ok();
+        Self { stop, handle }
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
