@@ -1345,6 +1345,11 @@ fn HazardForm(props: &HazardFormProps) -> Html {
             ..HazardDraft::default()
         });
     }
+    if !(loaded && draft.started) {
+        // The saved draft is still loading (or the prefill above is being applied): showing
+        // empty fields now would invite typing that the prefill then overwrites.
+        return html! { <div class="hazard-form loading">{ l.t("正在载入…", "Loading…") }</div> };
+    }
     let field = |f: fn(&mut HazardDraft, String)| {
         let draft = draft.clone();
         Callback::from(move |e: InputEvent| {
