@@ -239,8 +239,7 @@ impl Db {
         let mut db = Self::init(conn)?;
         let reader = Connection::open(path)
             .with_context(|| format!("opening {} for reading", path.display()))?;
-        reader.pragma_update(None, "cache_size", -65_536)?;
-        reader.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        use_memory_for_pages(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
         db.reader = Arc::new(Mutex::new(reader));
         db.start_checkpointer(path);
@@ -288,10 +287,7 @@ impl Db {
     fn init(conn: Connection) -> anyhow::Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        // Pages in memory rather than read back through the kernel on every statement (the
-        // default cache is 2 MiB), and reads through a memory map.
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        use_memory_for_pages(&conn)?;
         // Checkpoints run on their own thread (`start_checkpointer`); the automatic one inside
         // commits is only a backstop at 64 MiB of log.
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
@@ -409,6 +405,14 @@ impl Db {
         .await
         .map_err(|e| E::from(anyhow::anyhow!("database task failed: {e}")))?
     }
+}
+
+/// Pages kept in memory rather than read back through the kernel on every statement (the
+/// default cache is 2 MiB), and reads through a memory map; for both of the server's
+/// connections.
+fn use_memory_for_pages(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "mmap_size", 1_i64 << 30)
 }
 
 /// The group-commit loop: takes every queued write, runs them in one transaction, commits,
