@@ -279,14 +279,29 @@ impl AppConfig {
                     .unwrap_or(default),
             )
         };
+        Self::in_folder(
+            &data,
+            std::env::var("INSPECTION_SERVER").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+            ms("INSPECTION_SYNC_INTERVAL_MS", 30_000),
+            ms("INSPECTION_SYNC_MAX_BACKOFF_MS", 300_000),
+        )
+    }
+
+    /// The app's files in `data` (the database, the photo blobs, the exported case files),
+    /// syncing with `server`.
+    pub fn in_folder(
+        data: &std::path::Path,
+        server: String,
+        sync_interval: Duration,
+        sync_max_backoff: Duration,
+    ) -> Self {
         Self {
             db: data.join("tablet.db"),
             blobs: data.join("blobs"),
             exports: data.join("exports"),
-            server: std::env::var("INSPECTION_SERVER")
-                .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
-            sync_interval: ms("INSPECTION_SYNC_INTERVAL_MS", 30_000),
-            sync_max_backoff: ms("INSPECTION_SYNC_MAX_BACKOFF_MS", 300_000),
+            server,
+            sync_interval,
+            sync_max_backoff,
         }
     }
 }
@@ -1550,14 +1565,12 @@ mod tests {
 
     pub(super) fn signed_in_app() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let config = AppConfig {
-            db: dir.path().join("tablet.db"),
-            blobs: dir.path().join("blobs"),
-            exports: dir.path().join("exports"),
-            server: "http://127.0.0.1:9".into(),
-            sync_interval: Duration::from_millis(50),
-            sync_max_backoff: Duration::from_millis(100),
-        };
+        let config = AppConfig::in_folder(
+            dir.path(),
+            "http://127.0.0.1:9".into(),
+            Duration::from_millis(50),
+            Duration::from_millis(100),
+        );
         {
             let mut store = Store::open(&config.db).unwrap();
             let users: Vec<User> = read_json("fixtures/demo/users.json");
@@ -2072,15 +2085,13 @@ mod tests {
     #[test]
     fn an_app_without_a_session_asks_to_sign_in_and_keeps_drafts() {
         let dir = tempfile::tempdir().unwrap();
-        let config = AppConfig {
-            db: dir.path().join("tablet.db"),
-            blobs: dir.path().join("blobs"),
-            exports: dir.path().join("exports"),
+        let config = AppConfig::in_folder(
+            dir.path(),
             // Nothing listens here.
-            server: "http://127.0.0.1:9".into(),
-            sync_interval: Duration::from_millis(100),
-            sync_max_backoff: Duration::from_millis(200),
-        };
+            "http://127.0.0.1:9".into(),
+            Duration::from_millis(100),
+            Duration::from_millis(200),
+        );
         let app = App::open(config.clone()).unwrap();
         assert_eq!(app.call("status", json!({})).unwrap()["user"], Value::Null);
         assert_eq!(app.call("home", json!({})).unwrap_err().zh, "请先登录");

@@ -426,14 +426,12 @@ fn the_app_takes_numbers_at_sign_in_issues_them_at_signing_and_tops_up_after_syn
         .reserve(&[series("xw", DocumentKind::InspectionRecord, year)])
         .unwrap();
     let data = dir.path().join("tablet");
-    let config = AppConfig {
-        db: data.join("tablet.db"),
-        blobs: data.join("blobs"),
-        exports: data.join("exports"),
-        server: server.url(),
-        sync_interval: Duration::from_millis(150),
-        sync_max_backoff: Duration::from_millis(600),
-    };
+    let config = AppConfig::in_folder(
+        &data,
+        server.url(),
+        Duration::from_millis(150),
+        Duration::from_millis(600),
+    );
     let app = App::open(config).unwrap();
     app.sign_in("u-wang", common::PASSWORD).unwrap();
     let stock = app.numbers().unwrap().stock;
