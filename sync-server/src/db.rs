@@ -326,7 +326,14 @@ impl Db {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
             let guard = reader.lock().unwrap_or_else(|p| p.into_inner());
-            f(&guard)
+            // One read transaction: every statement of `f` sees the same committed state.
+            // Without it a group commit could land between two statements (e.g. between the
+            // pull's page of changes and the cursor it answers with), and the tablet would
+            // skip changes it never received.
+            let snapshot = guard
+                .unchecked_transaction()
+                .map_err(|e| E::from(anyhow::anyhow!("starting a read: {e}")))?;
+            f(&snapshot)
         })
         .await
         .map_err(|e| E::from(anyhow::anyhow!("database read task failed: {e}")))?
