@@ -288,6 +288,11 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         use_memory_for_pages(&conn)?;
+        // Each request's write in a group commit runs in a savepoint (`commit_groups`), whose
+        // undo copies of the pages it touches go to a sub-journal: a temporary file by default,
+        // i.e. a write system call per page. Kept in memory instead (it lives only until the
+        // group commits, and is never needed after a crash: the WAL is the durable journal).
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoints run on their own thread (`start_checkpointer`); the automatic one inside
         // commits is only a backstop at 64 MiB of log.
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
