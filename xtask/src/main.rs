@@ -74,10 +74,24 @@ fn main() -> Result<()> {
     }
 }
 
+/// The workspace this run of `cargo xtask` belongs to, found at run time. Not the compile-time
+/// `env!("CARGO_MANIFEST_DIR")`: two clones sharing one `CARGO_TARGET_DIR` can run the same
+/// xtask binary (cargo may consider the other clone's build fresh), and it must act on the
+/// clone it was started in. `cargo run` sets `CARGO_MANIFEST_DIR` for the process; without
+/// it, the nearest directory above the current one whose Cargo.toml declares a workspace.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
+    if let Some(xtask) = std::env::var_os("CARGO_MANIFEST_DIR")
+        && let Some(root) = Path::new(&xtask).parent()
+    {
+        return root.to_path_buf();
+    }
+    let here = std::env::current_dir().expect("the current directory is readable");
+    here.ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .unwrap_or(&here)
         .to_path_buf()
 }
 
