@@ -135,13 +135,17 @@ pub async fn sync(
     drop(permit);
     // 3. Write what was accepted, in a transaction shared with other requests' writes (group
     //    commit); answered only once that is durable.
-    let (r, u, d) = (reference.clone(), user.clone(), device.clone());
-    let (request, accepted, rejected) = state
+    //    The write may run twice (see `db::commit_groups`), so it only borrows what it writes.
+    let request = std::sync::Arc::new(request);
+    let (r, u, d, req) = (
+        reference.clone(),
+        user.clone(),
+        device.clone(),
+        request.clone(),
+    );
+    let (accepted, rejected) = state
         .db
-        .write_grouped(move |conn| {
-            let (accepted, rejected) = write_pushes(conn, &r, &u, &d, &request, checked)?;
-            Ok::<_, ApiError>((request, accepted, rejected))
-        })
+        .write_grouped(move |conn| write_pushes(conn, &r, &u, &d, &req, &checked))
         .await?;
     // 4. The pull: what other devices wrote since the tablet's cursor.
     let response = state
@@ -371,21 +375,24 @@ fn write_pushes(
     user: &User,
     device: &DeviceId,
     request: &SyncRequest,
-    checked: Vec<Checked>,
+    checked: &[Checked],
 ) -> ApiResult<(Vec<u32>, Vec<Rejection>)> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
-    for (index, (push, mut outcome)) in request.push.iter().zip(checked).enumerate() {
+    for (index, (push, checked)) in request.push.iter().zip(checked).enumerate() {
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).
-        if let Checked::Write { base, .. } = &outcome
-            && tx.heads(&push.id)?.as_ref() != base.as_ref()
-        {
-            let stored = tx.snapshot(&push.id)?;
-            let mut lookup =
-                |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(tx, reference, id)?) };
-            outcome = check_push(reference, &mut lookup, user, device, push, stored)?;
-        }
+        let rechecked;
+        let outcome = match checked {
+            Checked::Write { base, .. } if tx.heads(&push.id)?.as_ref() != base.as_ref() => {
+                let stored = tx.snapshot(&push.id)?;
+                let mut lookup =
+                    |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(tx, reference, id)?) };
+                rechecked = check_push(reference, &mut lookup, user, device, push, stored)?;
+                &rechecked
+            }
+            other => other,
+        };
         match outcome {
             Checked::Write {
                 record,
@@ -396,10 +403,10 @@ fn write_pushes(
             } => {
                 tx.write(&docstore::DocWrite {
                     id: &push.id,
-                    record: &record,
+                    record,
                     snapshot: snapshot.as_deref(),
-                    change: &change,
-                    heads: &heads,
+                    change,
+                    heads,
                     origin_device: device.as_str(),
                     existed: base.is_some(),
                 })?;
@@ -408,7 +415,7 @@ fn write_pushes(
             Checked::Replay => accepted.push(index as u32),
             Checked::Refused(rejection) => {
                 tracing::warn!(user = %user.id, doc = %rejection.id, code = %rejection.code, "push refused");
-                rejected.push(rejection);
+                rejected.push(rejection.clone());
             }
         }
     }
