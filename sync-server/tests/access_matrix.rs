@@ -10,52 +10,27 @@ use app_core::access::{
 };
 use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
-use app_core::geo::Timestamp;
-use app_core::ids::{DeviceId, InspectionId, PlanId};
-use app_core::inspection::{Command, Inspection, InspectorRef};
+use app_core::ids::{DeviceId, InspectionId};
+use app_core::inspection::{Command, Inspection};
 use app_core::kind::InspectionKind;
 use app_core::plan::Plan;
 use app_core::unit::{Unit, UnitTree};
 use app_core::user::User;
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
-use common::{T0, Tablet, TestServer, fixtures};
+use common::{Tablet, TestServer, fixtures};
 
 fn load<T: serde::de::DeserializeOwned>(name: &str) -> T {
     serde_json::from_str(&std::fs::read_to_string(fixtures().join(name)).unwrap()).unwrap()
 }
 
 fn create(t: &Tablet, id: &str, enterprise: &str, colleague: &User, plan: Option<&str>) {
-    let template = t.template();
+    // From the fixtures, not the tablet's reference data: some records are made for
+    // enterprises the tablet's user may not see, to be refused by the server.
     let e = load::<Vec<Enterprise>>("demo/enterprises.json")
         .into_iter()
         .find(|x| x.id.as_str() == enterprise)
         .unwrap();
-    let mut record = Inspection::new_draft(
-        InspectionId::from(id),
-        InspectionKind::Unannounced,
-        e.unit.clone(),
-        (&e).into(),
-        template.reference(),
-        t.user.id.clone(),
-        Timestamp(T0),
-    );
-    record.plan = plan.map(PlanId::from);
-    t.store
-        .lock()
-        .unwrap()
-        .create_inspection(&record, &template, Timestamp(T0))
-        .unwrap();
-    for u in [&t.user, colleague] {
-        t.apply(
-            id,
-            Command::AddInspector(InspectorRef {
-                user: u.id.clone(),
-                name: u.name.clone(),
-                certificate: u.certificate().unwrap().clone(),
-            }),
-            1,
-        );
-    }
+    t.new_draft(id, &e, InspectionKind::Unannounced, plan, colleague);
 }
 
 struct Http {

@@ -15,8 +15,7 @@ use app_core::geo::Timestamp;
 use app_core::ids::InspectionId;
 use app_core::ids::ItemCode;
 use app_core::inspection::{
-    Answer, Command, Inspection, InspectionStatus, InspectorRef, OnsitePerson, SignOutcome,
-    Signature, Signer,
+    Answer, Command, InspectionStatus, OnsitePerson, SignOutcome, Signature, Signer,
 };
 use app_core::kind::InspectionKind;
 use app_core::user::User;
@@ -59,40 +58,8 @@ fn signed_record(
     blobs: &tablet::blobs::BlobStore,
 ) -> Vec<Vec<u8>> {
     let template = t.template();
-    let enterprise = t
-        .store
-        .lock()
-        .unwrap()
-        .reference::<app_core::enterprise::Enterprise>()
-        .unwrap()
-        .into_iter()
-        .find(|e| e.id.as_str() == "e-001")
-        .unwrap();
-    let record = Inspection::new_draft(
-        InspectionId::from(id),
-        InspectionKind::Routine,
-        enterprise.unit.clone(),
-        (&enterprise).into(),
-        template.reference(),
-        t.user.id.clone(),
-        Timestamp(T0),
-    );
-    t.store
-        .lock()
-        .unwrap()
-        .create_inspection(&record, &template, Timestamp(T0))
-        .unwrap();
-    for u in [&t.user, colleague] {
-        t.apply(
-            id,
-            Command::AddInspector(InspectorRef {
-                user: u.id.clone(),
-                name: u.name.clone(),
-                certificate: u.certificate().unwrap().clone(),
-            }),
-            1,
-        );
-    }
+    let enterprise = t.enterprise("e-001");
+    t.new_draft(id, &enterprise, InspectionKind::Routine, None, colleague);
     t.apply(
         id,
         Command::Transition {

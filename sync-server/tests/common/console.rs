@@ -64,41 +64,7 @@ pub fn submitted_record_of_kind(
     if kind == InspectionKind::Unannounced {
         t.new_record(id, &colleague.user);
     } else {
-        let template = t.template();
-        let enterprise = t
-            .store
-            .lock()
-            .unwrap()
-            .reference::<app_core::enterprise::Enterprise>()
-            .unwrap()
-            .into_iter()
-            .find(|e| e.id.as_str() == "e-002")
-            .unwrap();
-        let record = app_core::inspection::Inspection::new_draft(
-            InspectionId::from(id),
-            kind,
-            enterprise.unit.clone(),
-            (&enterprise).into(),
-            template.reference(),
-            t.user.id.clone(),
-            Timestamp(T0),
-        );
-        t.store
-            .lock()
-            .unwrap()
-            .create_inspection(&record, &template, Timestamp(T0))
-            .unwrap();
-        for u in [&t.user, &colleague.user] {
-            t.apply(
-                id,
-                Command::AddInspector(app_core::inspection::InspectorRef {
-                    user: u.id.clone(),
-                    name: u.name.clone(),
-                    certificate: u.certificate().unwrap().clone(),
-                }),
-                1,
-            );
-        }
+        t.new_draft(id, &t.enterprise("e-002"), kind, None, &colleague.user);
     }
     let template = t.template();
     let photo_ref = PhotoRef {

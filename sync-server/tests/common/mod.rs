@@ -201,24 +201,49 @@ impl Tablet {
 
     /// A new draft of enterprise `e-001` with `self` and `colleague` as inspectors.
     pub fn new_record(&self, id: &str, colleague: &User) {
-        let t = self.template();
-        let store = self.store.lock().unwrap();
-        let enterprise = store
+        let enterprise = self.enterprise("e-001");
+        self.new_draft(
+            id,
+            &enterprise,
+            InspectionKind::Unannounced,
+            None,
+            colleague,
+        );
+    }
+
+    /// Enterprise `id` as this tablet received it with the reference data.
+    pub fn enterprise(&self, id: &str) -> app_core::enterprise::Enterprise {
+        self.store
+            .lock()
+            .unwrap()
             .reference::<app_core::enterprise::Enterprise>()
             .unwrap()
             .into_iter()
-            .find(|e| e.id.as_str() == "e-001")
-            .unwrap();
-        drop(store);
-        let record = Inspection::new_draft(
+            .find(|e| e.id.as_str() == id)
+            .unwrap_or_else(|| panic!("enterprise {id} is in this tablet's reference data"))
+    }
+
+    /// A new draft of `enterprise` (optionally under `plan`) created on this tablet, with
+    /// `self` and `colleague` as its inspectors.
+    pub fn new_draft(
+        &self,
+        id: &str,
+        enterprise: &app_core::enterprise::Enterprise,
+        kind: InspectionKind,
+        plan: Option<&str>,
+        colleague: &User,
+    ) {
+        let t = self.template();
+        let mut record = Inspection::new_draft(
             InspectionId::from(id),
-            InspectionKind::Unannounced,
+            kind,
             enterprise.unit.clone(),
-            (&enterprise).into(),
+            enterprise.into(),
             t.reference(),
             self.user.id.clone(),
             Timestamp(T0),
         );
+        record.plan = plan.map(app_core::ids::PlanId::from);
         self.store
             .lock()
             .unwrap()
