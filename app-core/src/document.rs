@@ -67,16 +67,24 @@ pub enum DocError {
 }
 
 /// Who made a change, as recorded in the change's message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeNote {
     pub by: UserId,
     pub device: DeviceId,
-    /// The command's name ([`Command::name`]), or `create` / `merge`.
+    /// The command's name ([`Command::name`]), or `create`.
     pub command: String,
+    /// When the change was made, in milliseconds (the change's own time has only seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// The command itself, so that a receiver can replay it through [`Inspection::apply`] and
+    /// check that the change is exactly what the rules produce ([`crate::judge`]). `None` for
+    /// the change that creates the document (its content is the fresh record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Command>,
 }
 
 /// One entry of a document's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeEntry {
     pub hash: String,
     pub actor: String,
@@ -162,6 +170,8 @@ impl InspectionDoc {
             by: record.created_by.clone(),
             device: device.clone(),
             command: "create".into(),
+            at: Some(now),
+            op: None,
         };
         commit(&mut doc, &note, now);
         Ok(Self { doc, state })
@@ -216,6 +226,8 @@ impl InspectionDoc {
             by: cx.actor.id.clone(),
             device: device.clone(),
             command: command.name().into(),
+            at: Some(cx.now),
+            op: Some(command.clone()),
         };
         commit(&mut self.doc, &note, cx.now);
         self.state = next;
@@ -251,6 +263,28 @@ impl InspectionDoc {
         let state = read_record(&candidate)?;
         self.doc.load_incremental(bytes)?;
         self.state = state;
+        Ok(())
+    }
+
+    /// A copy of the document as it was at `heads` (for judging a change made there).
+    pub(crate) fn fork_at(&mut self, heads: &[ChangeHash]) -> Result<InspectionDoc, DocError> {
+        let actor = self.doc.get_actor().clone();
+        let doc = self.doc.fork_at(heads)?.with_actor(actor);
+        Self::from_automerge(doc)
+    }
+
+    /// Makes the following edits under `device`'s actor.
+    pub(crate) fn act_as(&mut self, device: &DeviceId) {
+        let actor = actor_for(device);
+        if *self.doc.get_actor() != actor {
+            self.doc.set_actor(actor);
+        }
+    }
+
+    /// Applies changes already judged (see [`crate::judge`]) and re-reads the state.
+    pub(crate) fn apply_changes(&mut self, changes: Vec<automerge::Change>) -> Result<(), DocError> {
+        self.doc.apply_changes(changes)?;
+        self.state = read_record(&self.doc)?;
         Ok(())
     }
 
@@ -1142,6 +1176,11 @@ fn photo_map(
 
 fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
     read_map(&HMap::read(doc, &ROOT, None))
+}
+
+/// The record as it was at `heads` (which must be in the document).
+pub(crate) fn read_record_at(doc: &AutoCommit, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
+    read_map(&HMap::read(doc, &ROOT, Some(heads)))
 }
 
 fn read_map(root: &HMap<'_>) -> Result<Inspection, DocError> {

@@ -18,6 +18,7 @@ pub mod figures;
 pub mod geo;
 pub mod hazard;
 pub mod ids;
+pub mod judge;
 pub mod inspection;
 pub mod kind;
 pub mod legal;

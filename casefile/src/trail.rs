@@ -140,6 +140,8 @@ mod tests {
                     by: "u-wang".into(),
                     device: "tab-1".into(),
                     command: "answer".into(),
+                    at: None,
+                    op: None,
                 }),
             })
             .collect()

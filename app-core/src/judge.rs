@@ -1,0 +1,746 @@
+//! The judgement of pushed changes: whoever receives a record's changes from a device (the
+//! sync server) accepts them only if each one is exactly what [`Inspection::apply`] produces
+//! for the command it claims, made by the authenticated user on the authenticated device, on
+//! the state its author saw.
+//!
+//! Every change a tablet writes carries, in its message ([`ChangeNote`]), who made it, on
+//! which device, when (milliseconds) and the command itself. The judge walks the pushed
+//! changes in causal order and, for each:
+//!
+//! 1. checks authorship: the change's Automerge actor is the pushing device's
+//!    ([`actor_for`]), the note names the authenticated user and device, and its time is
+//!    neither in the future (beyond [`MAX_CLOCK_SKEW_MS`]) nor before the device was
+//!    registered;
+//! 2. materialises the record as the author saw it (the change's dependencies: the current
+//!    state when they are the current heads, otherwise a fork at them);
+//! 3. checks the access rules for that state ([`access`]) and runs the command through
+//!    [`InspectionDoc::apply`] as the authenticated user, at the note's time, with the
+//!    record's template: the rules refuse, or the replay writes a change;
+//! 4. requires the replayed change's hash to equal the pushed change's hash. A hash covers
+//!    the actor, sequence number, operation counter, dependencies, time, message and every
+//!    operation, so equality means the pushed change is, byte for byte, the one an honest
+//!    tablet writes for that command: no extra field, no replaced object, no forged review.
+//!
+//! The change that creates a record is judged the same way: its content must be a fresh
+//! draft ([`Inspection::new_draft`], plus its plan), with an id that is a UUID, the
+//! creator's own unit or a plan assigned to them, an enterprise and template the reference
+//! data knows, and the creator's authority to create it ([`access::can_create_record`]).
+//! Finally every photo the changes add must be one the pusher has a right to
+//! ([`World::may_name_photo`]).
+//!
+//! Changes that were each legal when made may still merge into a state no single replica
+//! made (two concurrent status moves); that is not refused — [`Inspection::violations`]
+//! lists it, and whoever counts or publishes records must treat such a record as not clean.
+
+use crate::access::{self, RecordScope};
+use crate::checklist::{ChecklistTemplate, TemplateRef};
+use crate::document::{ChangeNote, DocError, InspectionDoc, actor_for, read_record_at};
+use crate::enterprise::Enterprise;
+use crate::evidence::Sha256Hex;
+use crate::geo::Timestamp;
+use crate::ids::{DeviceId, EnterpriseId, InspectionId, PlanId};
+use crate::inspection::{Command, Context, Inspection, InspectionStatus};
+use crate::kind::InspectionKind;
+use crate::plan::Plan;
+use crate::signing::content_hash;
+use crate::unit::UnitTree;
+use crate::user::User;
+use automerge::{AutoCommit, ChangeHash};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// How far ahead of the receiver's clock a change's time may be (tablet clocks drift).
+pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// The device name (and so the Automerge actor) under which the server itself writes, e.g.
+/// a supervisor's decision made in the console. No device may register it, and no pushed
+/// change may use its actor.
+pub const SERVER_DEVICE: &str = "server";
+
+/// Who pushed the changes: the authenticated user and device.
+#[derive(Debug, Clone, Copy)]
+pub struct Pusher<'a> {
+    pub user: &'a User,
+    pub device: &'a DeviceId,
+    /// When the device was registered: no change of it can be older.
+    pub registered_at: Timestamp,
+}
+
+/// What the judge needs to know about the world (the receiver's reference data and store).
+pub trait World {
+    /// The receiver's clock.
+    fn now(&self) -> Timestamp;
+    fn units(&self) -> &UnitTree;
+    fn template(&self, reference: &TemplateRef) -> Option<&ChecklistTemplate>;
+    fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise>;
+    fn plan(&mut self, id: &PlanId) -> Result<Option<Plan>, LookupError>;
+    /// Whether the pusher may name this photo in a record: the pushing device uploaded it,
+    /// or the pusher can already read a record that names it.
+    fn may_name_photo(&mut self, digest: &Sha256Hex) -> Result<bool, LookupError>;
+}
+
+/// A lookup in the receiver's store failed (not a judgement on the changes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("lookup failed: {0}")]
+pub struct LookupError(pub String);
+
+/// Why pushed changes were refused: the first refused change and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The refused change's hash (hex), when one change is to blame.
+    pub change: Option<String>,
+    pub code: RefusalCode,
+    /// In English, naming what is wrong.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalCode {
+    /// Not Automerge, not a record, or changes whose dependencies are missing.
+    Malformed,
+    /// The record id differs from the one pushed, or is not a UUID.
+    BadId,
+    /// The pusher may not create or change this record (or it does not exist for them).
+    Forbidden,
+    /// A change made by another device (or the server) that the receiver does not hold.
+    NotAuthor,
+    /// The change's note does not name the pusher, or lacks the command.
+    BadNote,
+    /// The change's time is in the future or before the device was registered.
+    Clock,
+    /// The rules refuse the command ([`Inspection::apply`]).
+    Rule,
+    /// The change is not what its command produces.
+    NotReproducible,
+    /// A new record's first change is not a fresh draft.
+    NotFresh,
+    /// The enterprise, template or plan of a new record is unknown or not the creator's.
+    Reference,
+    /// A signed version that does not describe the state it claims.
+    SignedVersion,
+    /// A photo the pusher has no right to name.
+    Photo,
+}
+
+impl RefusalCode {
+    /// The code sent to the client.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::Malformed => "malformed",
+            RefusalCode::BadId => "bad_id",
+            RefusalCode::Forbidden => "forbidden",
+            RefusalCode::NotAuthor => "not_author",
+            RefusalCode::BadNote => "bad_note",
+            RefusalCode::Clock => "clock",
+            RefusalCode::Rule => "rule",
+            RefusalCode::NotReproducible => "not_reproducible",
+            RefusalCode::NotFresh => "not_fresh",
+            RefusalCode::Reference => "reference",
+            RefusalCode::SignedVersion => "signed_version",
+            RefusalCode::Photo => "photo_not_yours",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.change {
+            Some(h) => write!(f, "{}: change {h}: {}", self.code.as_str(), self.message),
+            None => write!(f, "{}: {}", self.code.as_str(), self.message),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("refused: {0}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+}
+
+impl From<Refusal> for JudgeError {
+    fn from(r: Refusal) -> Self {
+        JudgeError::Refused(r)
+    }
+}
+
+/// The outcome of judging a push.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Every new change is accepted; `doc` is the document with them (its changes are
+    /// exactly the pushed ones, so the pushed bytes may be stored as they came).
+    Accepted {
+        doc: Box<InspectionDoc>,
+        /// How many changes were new to the receiver.
+        new_changes: usize,
+    },
+    /// The receiver already holds every pushed change.
+    Replay,
+}
+
+fn refuse(change: Option<&ChangeHash>, code: RefusalCode, message: impl Into<String>) -> Refusal {
+    Refusal {
+        change: change.map(ToString::to_string),
+        code,
+        message: message.into(),
+    }
+}
+
+/// Whether `id` is a record id a device may mint: a UUID in its canonical lowercase form,
+/// optionally prefixed `insp-`.
+pub fn valid_record_id(id: &InspectionId) -> bool {
+    let s = id.as_str();
+    let uuid = s.strip_prefix("insp-").unwrap_or(s);
+    uuid.len() == 36
+        && uuid.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
+}
+
+/// One pushed change's identity, as the judge needs it.
+struct Meta {
+    hash: ChangeHash,
+    actor: automerge::ActorId,
+    deps: Vec<ChangeHash>,
+    time: i64,
+    message: Option<String>,
+}
+
+fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
+    doc.get_changes_meta(have)
+        .into_iter()
+        .map(|m| Meta {
+            hash: m.hash,
+            actor: m.actor.into_owned(),
+            deps: m.deps,
+            time: m.timestamp,
+            message: m.message.map(|s| s.into_owned()),
+        })
+        .collect()
+}
+
+/// Judges the changes in `pushed` (Automerge bytes: a saved document or changes) against
+/// `stored`, the receiver's copy of the record (None: the record is new to it). On success
+/// the returned document holds the stored changes and the accepted ones.
+pub fn judge(
+    stored: Option<InspectionDoc>,
+    record_id: &str,
+    pushed: &[u8],
+    pusher: Pusher<'_>,
+    world: &mut dyn World,
+) -> Result<Verdict, JudgeError> {
+    match stored {
+        None => judge_new(record_id, pushed, pusher, world),
+        Some(doc) => judge_update(doc, pushed, pusher, world),
+    }
+}
+
+fn malformed(e: impl fmt::Display) -> Refusal {
+    refuse(None, RefusalCode::Malformed, e.to_string())
+}
+
+fn judge_new(
+    record_id: &str,
+    pushed: &[u8],
+    pusher: Pusher<'_>,
+    world: &mut dyn World,
+) -> Result<Verdict, JudgeError> {
+    let mut full = AutoCommit::load(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
+    if !full.get_missing_deps(&[]).is_empty() {
+        return Err(refuse(
+            None,
+            RefusalCode::Malformed,
+            "a new record must be pushed whole: some changes' dependencies are missing",
+        )
+        .into());
+    }
+    let changes = metas(&mut full, &[]);
+    let Some(first) = changes.first() else {
+        return Err(malformed("the document has no changes").into());
+    };
+    if !first.deps.is_empty() {
+        return Err(malformed("the first change has dependencies").into());
+    }
+    let initial = read_record_at(&full, &[first.hash])
+        .map_err(|e| refuse(Some(&first.hash), RefusalCode::Malformed, e.to_string()))?;
+    if initial.id.as_str() != record_id {
+        return Err(refuse(
+            Some(&first.hash),
+            RefusalCode::BadId,
+            "the document's id differs from the pushed id",
+        )
+        .into());
+    }
+    if !valid_record_id(&initial.id) {
+        return Err(refuse(
+            Some(&first.hash),
+            RefusalCode::BadId,
+            format!(
+                "record id {:?} is not a UUID (optionally prefixed insp-)",
+                initial.id.as_str()
+            ),
+        )
+        .into());
+    }
+    let note = check_author(first, pusher, world)?;
+    if note.command != "create" || note.op.is_some() {
+        return Err(refuse(
+            Some(&first.hash),
+            RefusalCode::BadNote,
+            "the first change of a record must be its creation",
+        )
+        .into());
+    }
+    let at = note.at.expect("check_author requires a time");
+    check_creation(&initial, at, &first.hash, pusher, world)?;
+    let template = world
+        .template(&initial.template)
+        .expect("check_creation found the template")
+        .clone();
+    let mut doc = InspectionDoc::create(&initial, &template, pusher.device, at)
+        .map_err(|e| refuse(Some(&first.hash), RefusalCode::NotFresh, e.to_string()))?;
+    if doc.heads() != [first.hash] {
+        return Err(refuse(
+            Some(&first.hash),
+            RefusalCode::NotReproducible,
+            "the creating change is not what creating this record writes",
+        )
+        .into());
+    }
+    let before = None;
+    let count = changes.len();
+    replay(
+        &mut doc,
+        &mut full,
+        &changes[1..],
+        &template,
+        pusher,
+        world,
+        before,
+    )?;
+    Ok(Verdict::Accepted {
+        doc: Box::new(doc),
+        new_changes: count,
+    })
+}
+
+fn judge_update(
+    mut doc: InspectionDoc,
+    pushed: &[u8],
+    pusher: Pusher<'_>,
+    world: &mut dyn World,
+) -> Result<Verdict, JudgeError> {
+    // Automerge's incremental load skips what it cannot parse; parse strictly first.
+    if !pushed.is_empty() {
+        match automerge::Automerge::load_with_options(
+            pushed,
+            automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
+        ) {
+            Ok(_) | Err(automerge::AutomergeError::MissingDeps) => {}
+            Err(e) => return Err(malformed(format!("not Automerge: {e}")).into()),
+        }
+    }
+    let held = doc.heads();
+    let mut candidate = doc.automerge_mut().fork();
+    candidate
+        .load_incremental(pushed)
+        .map_err(|e| malformed(format!("not Automerge: {e}")))?;
+    if !candidate.get_missing_deps(&[]).is_empty() {
+        return Err(malformed(
+            "some pushed changes depend on changes neither side sent (push the whole history)",
+        )
+        .into());
+    }
+    let changes = metas(&mut candidate, &held);
+    if changes.is_empty() {
+        return Ok(Verdict::Replay);
+    }
+    let before = doc.record().clone();
+    let template = world
+        .template(&before.template)
+        .ok_or_else(|| LookupError(format!("the stored record's template {:?}", before.template)))?
+        .clone();
+    let count = changes.len();
+    replay(
+        &mut doc,
+        &mut candidate,
+        &changes,
+        &template,
+        pusher,
+        world,
+        Some(&before),
+    )?;
+    Ok(Verdict::Accepted {
+        doc: Box::new(doc),
+        new_changes: count,
+    })
+}
+
+/// Checks a change's authorship and returns its note (which then has a time).
+fn check_author(
+    change: &Meta,
+    pusher: Pusher<'_>,
+    world: &dyn World,
+) -> Result<ChangeNote, Refusal> {
+    let hash = Some(&change.hash);
+    if change.actor == actor_for(&DeviceId::from(SERVER_DEVICE)) {
+        return Err(refuse(
+            hash,
+            RefusalCode::NotAuthor,
+            "a change under the server's actor can only be made by the server",
+        ));
+    }
+    if change.actor != actor_for(pusher.device) {
+        return Err(refuse(
+            hash,
+            RefusalCode::NotAuthor,
+            format!(
+                "the change was made by actor {}, not by this device ({}); a device pushes only its own changes",
+                change.actor,
+                pusher.device
+            ),
+        ));
+    }
+    let note: ChangeNote = change
+        .message
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .ok_or_else(|| {
+            refuse(
+                hash,
+                RefusalCode::BadNote,
+                "the change has no note saying who made it and with which command",
+            )
+        })?;
+    if note.by != pusher.user.id || note.device != *pusher.device {
+        return Err(refuse(
+            hash,
+            RefusalCode::BadNote,
+            format!(
+                "the change's note names user {} on device {}, but it was pushed by {} on {}",
+                note.by, note.device, pusher.user.id, pusher.device
+            ),
+        ));
+    }
+    let Some(at) = note.at else {
+        return Err(refuse(
+            hash,
+            RefusalCode::BadNote,
+            "the change's note has no time",
+        ));
+    };
+    if at.0 > world.now().0 + MAX_CLOCK_SKEW_MS {
+        return Err(refuse(
+            hash,
+            RefusalCode::Clock,
+            format!(
+                "the change is dated {} ms after the server's clock",
+                at.0 - world.now().0
+            ),
+        ));
+    }
+    if at.0 < pusher.registered_at.0 - MAX_CLOCK_SKEW_MS {
+        return Err(refuse(
+            hash,
+            RefusalCode::Clock,
+            "the change is dated before its device was registered",
+        ));
+    }
+    if change.time != at.0.div_euclid(1000) {
+        return Err(refuse(
+            hash,
+            RefusalCode::BadNote,
+            "the change's time and its note's time differ",
+        ));
+    }
+    Ok(note)
+}
+
+/// A new record's first state: a fresh draft the creator may make.
+fn check_creation(
+    initial: &Inspection,
+    at: Timestamp,
+    hash: &ChangeHash,
+    pusher: Pusher<'_>,
+    world: &mut dyn World,
+) -> Result<(), JudgeError> {
+    let bad = |code, message: String| JudgeError::Refused(refuse(Some(hash), code, message));
+    let mut fresh = Inspection::new_draft(
+        initial.id.clone(),
+        initial.kind,
+        initial.unit.clone(),
+        initial.enterprise.clone(),
+        initial.template.clone(),
+        pusher.user.id.clone(),
+        initial.created_at,
+    );
+    fresh.plan = initial.plan.clone();
+    if *initial != fresh {
+        return Err(bad(
+            RefusalCode::NotFresh,
+            format!(
+                "a record is created as an empty draft by the pushing user ({}); its first state has more",
+                pusher.user.id
+            ),
+        ));
+    }
+    if (initial.created_at.0 - at.0).abs() > MAX_CLOCK_SKEW_MS {
+        return Err(bad(
+            RefusalCode::NotFresh,
+            "the record's creation time is not the time of its first change".into(),
+        ));
+    }
+    if world.template(&initial.template).is_none() {
+        return Err(bad(
+            RefusalCode::Reference,
+            format!("unknown checklist template {:?}", initial.template),
+        ));
+    }
+    let Some(enterprise) = world.enterprise(&initial.enterprise.id) else {
+        return Err(bad(
+            RefusalCode::Reference,
+            format!("unknown enterprise {}", initial.enterprise.id),
+        ));
+    };
+    if enterprise.unit != initial.unit {
+        return Err(bad(
+            RefusalCode::Reference,
+            format!(
+                "the record's unit {} is not the enterprise's unit {}",
+                initial.unit, enterprise.unit
+            ),
+        ));
+    }
+    if enterprise.name != initial.enterprise.name || enterprise.uscc != initial.enterprise.uscc {
+        return Err(bad(
+            RefusalCode::Reference,
+            "the record's enterprise name or USCC differs from the reference data".into(),
+        ));
+    }
+    let plan = match &initial.plan {
+        None => None,
+        Some(id) => {
+            let Some(plan) = world.plan(id)? else {
+                return Err(bad(RefusalCode::Reference, format!("unknown plan {id}")));
+            };
+            if plan.unit != initial.unit
+                || plan.enterprise != initial.enterprise.id
+                || plan.kind != initial.kind
+                || !plan.assigned.contains(&pusher.user.id)
+            {
+                return Err(bad(
+                    RefusalCode::Reference,
+                    format!(
+                        "plan {id} is not for this unit, enterprise and kind, or is not assigned to {}",
+                        pusher.user.id
+                    ),
+                ));
+            }
+            Some(plan)
+        }
+    };
+    if initial.kind == InspectionKind::RandomDraw && plan.as_ref().is_none_or(|p| p.draw.is_none())
+    {
+        return Err(bad(
+            RefusalCode::Reference,
+            "a 双随机 (random_draw) record must come from a plan sealed from a draw".into(),
+        ));
+    }
+    if !access::can_create_record(pusher.user, &initial.unit, plan.as_ref()) {
+        return Err(bad(
+            RefusalCode::Forbidden,
+            format!(
+                "{} may not create a record in unit {}",
+                pusher.user.id, initial.unit
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Replays `changes` (causal order, all new to `doc`) onto `doc`, judging each.
+#[allow(clippy::too_many_arguments)]
+fn replay(
+    doc: &mut InspectionDoc,
+    source: &mut AutoCommit,
+    changes: &[Meta],
+    template: &ChecklistTemplate,
+    pusher: Pusher<'_>,
+    world: &mut dyn World,
+    before: Option<&Inspection>,
+) -> Result<(), JudgeError> {
+    let mut plan: Option<Option<Plan>> = None;
+    for change in changes {
+        let hash = Some(&change.hash);
+        let note = check_author(change, pusher, world)?;
+        let at = note.at.expect("check_author requires a time");
+        let Some(command) = note.op.as_ref() else {
+            return Err(refuse(
+                hash,
+                RefusalCode::BadNote,
+                "the change's note does not carry its command, so it cannot be checked",
+            )
+            .into());
+        };
+        if command.name() != note.command {
+            return Err(refuse(
+                hash,
+                RefusalCode::BadNote,
+                "the note's command name and command differ",
+            )
+            .into());
+        }
+        let linear = {
+            let mut heads = doc.heads();
+            heads.sort();
+            let mut deps = change.deps.clone();
+            deps.sort();
+            heads == deps
+        };
+        let mut forked;
+        let base: &mut InspectionDoc = if linear {
+            &mut *doc
+        } else {
+            forked = doc
+                .fork_at(&change.deps)
+                .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
+            &mut forked
+        };
+        // Access, on the state the author saw.
+        let record = base.record();
+        let plan = match &mut plan {
+            Some(p) => p.clone(),
+            None => {
+                let p = match &record.plan {
+                    Some(id) => world.plan(id)?,
+                    None => None,
+                };
+                plan = Some(p.clone());
+                p
+            }
+        };
+        let scope = RecordScope::of(record, plan.as_ref());
+        let review = matches!(
+            command,
+            Command::Transition {
+                to: InspectionStatus::Approved | InspectionStatus::Returned,
+                ..
+            }
+        );
+        let allowed = if review {
+            access::can_review_record(pusher.user, &scope, world.units())
+        } else {
+            access::can_write_record(pusher.user, &scope, world.units())
+        };
+        if !allowed {
+            return Err(refuse(
+                hash,
+                RefusalCode::Forbidden,
+                format!(
+                    "{} may not {} this record",
+                    pusher.user.id,
+                    if review { "review" } else { "change" }
+                ),
+            )
+            .into());
+        }
+        check_claims(base, command, pusher, at, hash)?;
+        base.act_as(pusher.device);
+        let cx = Context {
+            actor: pusher.user,
+            now: at,
+            template,
+        };
+        match base.apply(command, &cx, pusher.device) {
+            Ok(()) => {}
+            Err(DocError::Record(e)) => {
+                return Err(refuse(hash, RefusalCode::Rule, e.to_string()).into());
+            }
+            Err(e) => return Err(refuse(hash, RefusalCode::Malformed, e.to_string()).into()),
+        }
+        if base.heads() != [change.hash] {
+            return Err(refuse(
+                hash,
+                RefusalCode::NotReproducible,
+                format!(
+                    "the change is not what command {} writes on the state it was made on",
+                    note.command
+                ),
+            )
+            .into());
+        }
+        if !linear {
+            let raw = source
+                .get_change_by_hash(&change.hash)
+                .ok_or_else(|| malformed("a pushed change vanished"))?;
+            doc.apply_changes(vec![raw])
+                .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
+        }
+    }
+    // Photos: every one the changes added must be the pusher's to name.
+    let old: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
+    for digest in doc.record().photo_digests().difference(&old) {
+        if !world.may_name_photo(digest)? {
+            return Err(refuse(
+                None,
+                RefusalCode::Photo,
+                format!(
+                    "photo {digest} was not uploaded from this device and is not in a record you can read; upload it first"
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Values inside a command that claim something the rules cannot see: who added a photo,
+/// and what a signed version describes.
+fn check_claims(
+    base: &mut InspectionDoc,
+    command: &Command,
+    pusher: Pusher<'_>,
+    at: Timestamp,
+    hash: Option<&ChangeHash>,
+) -> Result<(), Refusal> {
+    let photo = match command {
+        Command::AddItemPhoto { photo, .. } | Command::AddHazardPhoto { photo, .. } => Some(photo),
+        _ => None,
+    };
+    if let Some(p) = photo
+        && p.added_by != pusher.user.id
+    {
+        return Err(refuse(
+            hash,
+            RefusalCode::BadNote,
+            format!(
+                "photo {} is claimed as added by {}, but {} added it",
+                p.sha256, p.added_by, pusher.user.id
+            ),
+        ));
+    }
+    if let Command::RecordSignedVersion { version, .. } = command {
+        let mut heads: Vec<String> = base.heads().iter().map(ToString::to_string).collect();
+        heads.sort();
+        let mut claimed = version.heads.clone();
+        claimed.sort();
+        if claimed != heads
+            || version.content_hash != content_hash(base.record())
+            || version.by != pusher.user.id
+            || version.at != at
+        {
+            return Err(refuse(
+                hash,
+                RefusalCode::SignedVersion,
+                "the signed version does not describe the state it was recorded on (heads, content hash, signer or time)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "judge_tests.rs"]
+pub(crate) mod tests;

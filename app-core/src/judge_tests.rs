@@ -1,0 +1,527 @@
+use super::*;
+use crate::enterprise::{Enterprise, RiskColour, SupervisionGrade};
+use crate::hazard::HazardLevel;
+use crate::inspection::Answer;
+use crate::test_support::*;
+use crate::unit::tests::nanjing;
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ROOT, ReadDoc};
+
+pub(crate) const ID: &str = "insp-0b6f3c1e-8d2a-4c55-9a1e-3f6b2d9c7e10";
+
+pub(crate) struct TestWorld {
+    pub units: UnitTree,
+    pub template: ChecklistTemplate,
+    pub enterprise: Enterprise,
+    pub plans: Vec<Plan>,
+    pub now: Timestamp,
+    /// Digests the pusher may name.
+    pub photos: BTreeSet<Sha256Hex>,
+    pub all_photos_allowed: bool,
+}
+
+impl TestWorld {
+    pub fn new() -> Self {
+        let r = record();
+        Self {
+            units: nanjing(),
+            template: template(),
+            enterprise: Enterprise {
+                id: r.enterprise.id.clone(),
+                name: r.enterprise.name.clone(),
+                uscc: r.enterprise.uscc.clone(),
+                address: r.enterprise.address.clone(),
+                legal_representative: r.enterprise.legal_representative.clone(),
+                phone: r.enterprise.phone.clone(),
+                industry: r.enterprise.industry,
+                risk: RiskColour::Blue,
+                grade: SupervisionGrade::D,
+                unit: "xw".into(),
+                grid_cell: String::new(),
+                responsible_inspector: None,
+                position: None,
+                blacklisted: false,
+            },
+            plans: Vec::new(),
+            now: Timestamp(T0.0 + 24 * 3_600_000),
+            photos: BTreeSet::new(),
+            all_photos_allowed: true,
+        }
+    }
+}
+
+impl World for TestWorld {
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+    fn units(&self) -> &UnitTree {
+        &self.units
+    }
+    fn template(&self, reference: &TemplateRef) -> Option<&ChecklistTemplate> {
+        (self.template.reference() == *reference).then_some(&self.template)
+    }
+    fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise> {
+        (self.enterprise.id == *id).then_some(&self.enterprise)
+    }
+    fn plan(&mut self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
+        Ok(self.plans.iter().find(|p| p.id == *id).cloned())
+    }
+    fn may_name_photo(&mut self, digest: &Sha256Hex) -> Result<bool, LookupError> {
+        Ok(self.all_photos_allowed || self.photos.contains(digest))
+    }
+}
+
+pub(crate) fn record() -> Inspection {
+    let mut r = new_record(InspectionKind::Unannounced);
+    r.id = ID.into();
+    r
+}
+
+pub(crate) fn dev(name: &str) -> DeviceId {
+    DeviceId::from(name)
+}
+
+pub(crate) fn pusher<'a>(user: &'a User, device: &'a DeviceId) -> Pusher<'a> {
+    Pusher {
+        user,
+        device,
+        registered_at: Timestamp(T0.0 - 3_600_000),
+    }
+}
+
+/// A tablet's document after the 四不两直 script up to on-site (wang on tab-a).
+fn tablet_doc(steps: usize) -> InspectionDoc {
+    let t = template();
+    let mut doc = InspectionDoc::create(&record(), &t, &dev("tab-a"), T0).unwrap();
+    for (i, (_, c)) in on_site_script().into_iter().take(steps).enumerate() {
+        doc.apply(&c, &cx(&wang(), &t, i as i64 + 1), &dev("tab-a"))
+            .unwrap();
+    }
+    doc
+}
+
+fn accept(stored: Option<InspectionDoc>, bytes: &[u8], user: &User, device: &str) -> InspectionDoc {
+    let d = dev(device);
+    match judge(stored, ID, bytes, pusher(user, &d), &mut TestWorld::new()) {
+        Ok(Verdict::Accepted { doc, .. }) => *doc,
+        other => panic!("expected acceptance, got {other:?}"),
+    }
+}
+
+fn refusal(
+    stored: Option<InspectionDoc>,
+    bytes: &[u8],
+    user: &User,
+    device: &str,
+    world: &mut TestWorld,
+) -> Refusal {
+    let d = dev(device);
+    match judge(stored, ID, bytes, pusher(user, &d), world) {
+        Err(JudgeError::Refused(r)) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn server_copy(doc: &mut InspectionDoc) -> InspectionDoc {
+    InspectionDoc::load(&doc.save(), &dev("server")).unwrap()
+}
+
+/// A raw change on top of `doc`, as a hostile client would write it.
+fn raw_change(
+    doc: &mut InspectionDoc,
+    device: &str,
+    note: &str,
+    time: i64,
+    edit: impl FnOnce(&mut AutoCommit),
+) -> Vec<u8> {
+    let am = doc.automerge_mut();
+    let before = am.get_heads();
+    am.set_actor(actor_for(&dev(device)));
+    edit(am);
+    am.commit_with(
+        CommitOptions::default()
+            .with_message(note.to_owned())
+            .with_time(time),
+    );
+    am.save_after(&before)
+}
+
+fn note(user: &str, device: &str, command: &str, at: i64, op: Option<&Command>) -> String {
+    serde_json::to_string(&ChangeNote {
+        by: user.into(),
+        device: device.into(),
+        command: command.into(),
+        at: Some(Timestamp(at)),
+        op: op.cloned(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_honest_new_record_is_accepted_and_is_the_same_document() {
+    let mut tablet = tablet_doc(9);
+    let mut accepted = accept(None, &tablet.save(), &wang(), "tab-a");
+    assert_eq!(accepted.heads(), tablet.heads());
+    assert_eq!(accepted.record(), tablet.record());
+}
+
+#[test]
+fn honest_updates_linear_and_concurrent_are_accepted() {
+    let t = template();
+    let mut tablet_a = tablet_doc(5);
+    let mut server = accept(None, &tablet_a.save(), &wang(), "tab-a");
+    // li's tablet had the record at the same point and answers an item meanwhile.
+    let mut tablet_b = InspectionDoc::load(&tablet_a.save(), &dev("tab-b")).unwrap();
+    let from = tablet_a.heads();
+    tablet_a
+        .apply(
+            &Command::Answer {
+                item: "T-01".into(),
+                answer: Some(Answer::Complies),
+            },
+            &cx(&wang(), &t, 10),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let push_a = tablet_a.automerge_mut().save_after(&from);
+    server = accept(Some(server), &push_a, &wang(), "tab-a");
+    tablet_b
+        .apply(
+            &Command::SetNote {
+                item: "T-02".into(),
+                text: "台账不全".into(),
+            },
+            &cx(&li(), &t, 11),
+            &dev("tab-b"),
+        )
+        .unwrap();
+    // tab-b's change depends on heads the server has moved past: judged on a fork.
+    let push_b = tablet_b.automerge_mut().save_after(&from);
+    let mut server = accept(Some(server), &push_b, &li(), "tab-b");
+    tablet_a.merge(&mut tablet_b).unwrap();
+    assert_eq!(server.heads(), tablet_a.heads());
+    assert_eq!(server.record(), tablet_a.record());
+    // Pushing the same again is a replay.
+    let d = dev("tab-b");
+    assert!(matches!(
+        judge(
+            Some(server),
+            ID,
+            &push_b,
+            pusher(&li(), &d),
+            &mut TestWorld::new()
+        ),
+        Ok(Verdict::Replay)
+    ));
+}
+
+#[test]
+fn raw_edits_the_rules_refuse_are_refused() {
+    let mut tablet = tablet_doc(5);
+    let server = || {
+        let mut t = tablet_doc(5);
+        server_copy(&mut t)
+    };
+    let at = T0.0 + 3_600_000;
+    // Status set to approved by an inspector, with a command note that claims an answer.
+    let answer = Command::Answer {
+        item: "T-01".into(),
+        answer: Some(Answer::Complies),
+    };
+    let bytes = raw_change(
+        &mut tablet,
+        "tab-a",
+        &note("wang", "tab-a", "answer", at, Some(&answer)),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "status", "approved").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
+    // The same through the command is a rule refusal.
+    let mut tablet = tablet_doc(5);
+    let approve = Command::Transition {
+        to: InspectionStatus::Approved,
+        comment: String::new(),
+    };
+    let bytes = raw_change(
+        &mut tablet,
+        "tab-a",
+        &note("wang", "tab-a", "transition", at, Some(&approve)),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "status", "approved").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(r.code, RefusalCode::Forbidden, "{r}");
+    // A change without a command in its note.
+    let mut tablet = tablet_doc(5);
+    let bytes = raw_change(
+        &mut tablet,
+        "tab-a",
+        &note("wang", "tab-a", "set_summary", at, None),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "summary", "改写").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(r.code, RefusalCode::BadNote, "{r}");
+    // An unknown top-level field alongside an honest summary edit.
+    let mut tablet = tablet_doc(5);
+    let summary = Command::SetSummary { text: "x".into() };
+    let bytes = raw_change(
+        &mut tablet,
+        "tab-a",
+        &note("wang", "tab-a", "set_summary", at, Some(&summary)),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "summary", "x").unwrap();
+            d.put(&ROOT, "extra", "smuggled").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
+}
+
+#[test]
+fn authorship_and_time_cannot_be_claimed() {
+    let at = T0.0 + 3_600_000;
+    let summary = Command::SetSummary { text: "x".into() };
+    let cases: [(&str, String, i64, RefusalCode); 5] = [
+        // made under another device's actor
+        (
+            "tab-b",
+            note("wang", "tab-a", "set_summary", at, Some(&summary)),
+            at,
+            RefusalCode::NotAuthor,
+        ),
+        // the server's actor
+        (
+            SERVER_DEVICE,
+            note("wang", "tab-a", "set_summary", at, Some(&summary)),
+            at,
+            RefusalCode::NotAuthor,
+        ),
+        // note names the city supervisor
+        (
+            "tab-a",
+            note("zhou", "server", "set_summary", at, Some(&summary)),
+            at,
+            RefusalCode::BadNote,
+        ),
+        // in the future
+        (
+            "tab-a",
+            note("wang", "tab-a", "set_summary", at + 86_400_000, Some(&summary)),
+            at + 86_400_000,
+            RefusalCode::Clock,
+        ),
+        // before the device was registered
+        (
+            "tab-a",
+            note("wang", "tab-a", "set_summary", T0.0 - 86_400_000, Some(&summary)),
+            T0.0 - 86_400_000,
+            RefusalCode::Clock,
+        ),
+    ];
+    for (actor, n, time, code) in cases {
+        let mut tablet = tablet_doc(5);
+        let server = server_copy(&mut tablet);
+        let bytes = raw_change(&mut tablet, actor, &n, time / 1000, |d| {
+            d.put(&ROOT, "summary", "x").unwrap();
+        });
+        let r = refusal(Some(server), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+        assert_eq!(r.code, code, "{r}");
+    }
+}
+
+#[test]
+fn a_frozen_record_cannot_be_edited_through_its_command_either() {
+    let t = template();
+    let mut tablet = tablet_doc(12);
+    tablet
+        .apply(
+            &Command::Transition {
+                to: InspectionStatus::Completed,
+                comment: String::new(),
+            },
+            &cx(&wang(), &t, 20),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    tablet.sign("v1", &cx(&wang(), &t, 21), &dev("tab-a")).unwrap();
+    tablet
+        .apply(
+            &Command::Transition {
+                to: InspectionStatus::Submitted,
+                comment: String::new(),
+            },
+            &cx(&wang(), &t, 22),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let mut server = accept(None, &tablet.save(), &wang(), "tab-a");
+    let heads = server.heads();
+    // A hostile app writes the edit as the tablet would, skipping the rules.
+    let cmd = Command::SetSummary {
+        text: "改写的检查情况".into(),
+    };
+    let at = T0.0 + 30 * 60_000;
+    let bytes = raw_change(
+        &mut tablet,
+        "tab-a",
+        &note("wang", "tab-a", "set_summary", at, Some(&cmd)),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "summary", "改写的检查情况").unwrap();
+        },
+    );
+    let r = refusal(Some(server), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(r.code, RefusalCode::Rule, "{r}");
+    assert!(r.message.contains("Submitted"), "{r}");
+    let _ = heads;
+}
+
+#[test]
+fn new_records_must_be_fresh_with_a_uuid_and_known_reference() {
+    let t = template();
+    // Created already completed: the first state is not a fresh draft.
+    let mut r = record();
+    r.status = InspectionStatus::Completed;
+    let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(e.code, RefusalCode::NotFresh, "{e}");
+    // A random draw without a drawn plan.
+    let mut r = record();
+    r.kind = InspectionKind::RandomDraw;
+    let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(e.code, RefusalCode::Reference, "{e}");
+    // A renamed enterprise.
+    let mut r = record();
+    r.enterprise.name = "别的公司".into();
+    let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(e.code, RefusalCode::Reference, "{e}");
+    // Another unit's plan.
+    let mut r = record();
+    r.plan = Some("plan-qh".into());
+    let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
+    let mut w = TestWorld::new();
+    w.plans.push(Plan {
+        id: "plan-qh".into(),
+        unit: "qh".into(),
+        kind: InspectionKind::Unannounced,
+        enterprise: "e9".into(),
+        assigned: vec!["qian".into()],
+        sealed: true,
+        draw: None,
+        due: None,
+    });
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut w);
+    assert_eq!(e.code, RefusalCode::Reference, "{e}");
+    // Created by someone else's name.
+    let mut doc = InspectionDoc::create(&record(), &t, &dev("tab-b"), T0).unwrap();
+    let e = refusal(None, &doc.save(), &li(), "tab-b", &mut TestWorld::new());
+    assert_eq!(e.code, RefusalCode::BadNote, "{e}");
+    // Ids that are not UUIDs.
+    for bad in ["", "insp-1", "insp-0B6F3C1E-8D2A-4C55-9A1E-3F6B2D9C7E10", "a\u{202e}b"] {
+        assert!(!valid_record_id(&bad.into()), "{bad:?}");
+    }
+    assert!(valid_record_id(&ID.into()));
+}
+
+#[test]
+fn photos_and_signed_versions_are_checked() {
+    let t = template();
+    let mut tablet = tablet_doc(5);
+    let server_bytes = tablet.save();
+    let from = tablet.heads();
+    tablet
+        .apply(
+            &Command::AddItemPhoto {
+                item: "T-01".into(),
+                photo: photo("someone-elses", &wang()),
+            },
+            &cx(&wang(), &t, 10),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let push = tablet.automerge_mut().save_after(&from);
+    let mut w = TestWorld::new();
+    w.all_photos_allowed = false;
+    let stored = InspectionDoc::load(&server_bytes, &dev("tab-a")).unwrap();
+    let e = refusal(Some(stored), &push, &wang(), "tab-a", &mut w);
+    assert_eq!(e.code, RefusalCode::Photo, "{e}");
+    w.photos.insert(digest("someone-elses"));
+    let stored = InspectionDoc::load(&server_bytes, &dev("tab-a")).unwrap();
+    let d = dev("tab-a");
+    assert!(matches!(
+        judge(Some(stored), ID, &push, pusher(&wang(), &d), &mut w),
+        Ok(Verdict::Accepted { .. })
+    ));
+    // A photo claimed as added by the other inspector.
+    let mut tablet = tablet_doc(5);
+    let stored = server_copy(&mut tablet);
+    let from = tablet.heads();
+    tablet
+        .apply(
+            &Command::AddItemPhoto {
+                item: "T-01".into(),
+                photo: photo("p", &li()),
+            },
+            &cx(&wang(), &t, 10),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let push = tablet.automerge_mut().save_after(&from);
+    let e = refusal(Some(stored), &push, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(e.code, RefusalCode::BadNote, "{e}");
+    // A signed version whose content hash is not the record's.
+    let mut tablet = tablet_doc(12);
+    let stored = server_copy(&mut tablet);
+    let from = tablet.heads();
+    let mut version = crate::signing::SignedVersion {
+        heads: tablet.heads().iter().map(ToString::to_string).collect(),
+        content_hash: content_hash(tablet.record()),
+        at: Timestamp(T0.0 + 30 * 60_000),
+        by: wang().id,
+    };
+    version.content_hash = digest("another state");
+    tablet
+        .apply(
+            &Command::RecordSignedVersion {
+                id: "v1".into(),
+                version,
+            },
+            &cx(&wang(), &t, 30),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let push = tablet.automerge_mut().save_after(&from);
+    let e = refusal(Some(stored), &push, &wang(), "tab-a", &mut TestWorld::new());
+    assert_eq!(e.code, RefusalCode::SignedVersion, "{e}");
+}
+
+#[test]
+fn a_hazard_registered_through_its_command_is_accepted() {
+    let t = template();
+    let mut tablet = tablet_doc(8);
+    let stored = server_copy(&mut tablet);
+    let from = tablet.heads();
+    tablet
+        .apply(
+            &Command::RegisterHazard(hazard("h-1", "T-03", HazardLevel::General)),
+            &cx(&wang(), &t, 30),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let push = tablet.automerge_mut().save_after(&from);
+    let mut doc = accept(Some(stored), &push, &wang(), "tab-a");
+    assert_eq!(doc.heads(), tablet.heads());
+    assert!(doc.record().hazards.contains_key(&crate::ids::HazardId::from("h-1")));
+    let _ = doc.automerge_mut().get(&ROOT, "status").unwrap();
+}
