@@ -23,9 +23,13 @@ use crate::docstore::{self, RecordStore};
 use crate::error::{ApiError, ApiResult};
 use crate::plans;
 use crate::state::AppState;
-use app_core::access::{
-    RecordScope, can_create_record, can_read_record, can_review_record, can_write_record,
-};
+use app_core::access::{RecordScope, can_read_record, can_review_record, can_write_record};
+use app_core::checklist::{ChecklistTemplate, TemplateRef};
+use app_core::enterprise::Enterprise;
+use app_core::evidence::Sha256Hex;
+use app_core::geo::Timestamp;
+use app_core::ids::{EnterpriseId, PlanId};
+use app_core::judge::{self, JudgeError, LookupError, Pusher, Verdict, World};
 use app_core::document::InspectionDoc;
 use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
@@ -36,7 +40,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
 pub const CBOR: &str = "application/cbor";
@@ -92,19 +96,37 @@ pub async fn sync(
     let user = session.user.clone();
     let reference = state.reference.clone();
     let pushed = request.push.len();
-    // 1. The server's copies of the pushed records (on the reading connection).
+    // 1. The server's copies of the pushed records and when the device was registered (on the
+    //    reading connection).
     let ids: Vec<String> = request.push.iter().map(|p| p.id.clone()).collect();
-    let stored = state
+    let dev = device.clone();
+    let (stored, registered_at) = state
         .db
-        .read(move |conn| -> ApiResult<Vec<_>> { ids.iter().map(|id| conn.snapshot(id)).collect() })
+        .read(move |conn| -> ApiResult<_> {
+            let stored = ids
+                .iter()
+                .map(|id| conn.snapshot(id))
+                .collect::<ApiResult<Vec<_>>>()?;
+            let registered_at: Option<i64> = conn
+                .query_row(
+                    "SELECT registered_at FROM devices WHERE id = ?1",
+                    [dev.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok((stored, registered_at))
+        })
         .await?;
+    let author = Author {
+        user: user.clone(),
+        device: device.clone(),
+        // Seconds in the table; a device the table does not know cannot have a token bound
+        // to it, so the fallback is never used in practice.
+        registered_at: Timestamp(registered_at.unwrap_or(i64::MAX / 2_000) * 1000),
+        now_ms: state.now() * 1000,
+    };
     // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
-    let (r, u, d, db) = (
-        reference.clone(),
-        user.clone(),
-        device.clone(),
-        state.db.clone(),
-    );
+    let (r, a, db) = (reference.clone(), author.clone(), state.db.clone());
     // As many checks at once as there are cores: more would only interleave them (each
     // request's documents then compete for the caches) and hold more documents in memory.
     let permit = check_slots()
@@ -122,11 +144,14 @@ pub async fn sync(
             known.insert(id.to_owned(), p.clone());
             Ok(p)
         };
+        let mut photos = |digest: &Sha256Hex| -> ApiResult<bool> {
+            db.with_reader(|conn| photo_right(conn, &r, &a, digest))
+        };
         let checked = request
             .push
             .iter()
             .zip(stored)
-            .map(|(push, stored)| check_push(&r, &mut lookup, &u, &d, push, stored))
+            .map(|(push, stored)| check_push(&r, &mut lookup, &mut photos, &a, push, stored))
             .collect::<ApiResult<Vec<_>>>()?;
         Ok((request, checked))
     })
@@ -137,15 +162,10 @@ pub async fn sync(
     //    commit); answered only once that is durable.
     //    The write may run twice (see `db::commit_groups`), so it only borrows what it writes.
     let request = std::sync::Arc::new(request);
-    let (r, u, d, req) = (
-        reference.clone(),
-        user.clone(),
-        device.clone(),
-        request.clone(),
-    );
+    let (r, a, req) = (reference.clone(), author.clone(), request.clone());
     let (accepted, rejected) = state
         .db
-        .write_grouped(move |conn| write_pushes(conn, &r, &u, &d, &req, &checked))
+        .write_grouped(move |conn| write_pushes(conn, &r, &a, &req, &checked))
         .await?;
     // 4. The pull: what other devices wrote since the tablet's cursor.
     let response = state
@@ -218,19 +238,67 @@ enum Checked {
     Refused(Rejection),
 }
 
+/// What the judge asks of the server: reference data, plans, photo rights and the clock.
+struct ServerWorld<'a, 'p> {
+    reference: &'a crate::reference::ReferenceData,
+    plans: &'a mut PlanLookup<'p>,
+    photos: &'a mut PhotoLookup<'p>,
+    now_ms: i64,
+}
+
+/// Whether the pusher may name a photo (`blobs::may_name`).
+type PhotoLookup<'a> = dyn FnMut(&Sha256Hex) -> ApiResult<bool> + 'a;
+
+fn lookup_error(e: ApiError) -> LookupError {
+    LookupError(format!("{e:?}"))
+}
+
+impl World for ServerWorld<'_, '_> {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now_ms)
+    }
+    fn units(&self) -> &app_core::unit::UnitTree {
+        &self.reference.units
+    }
+    fn template(&self, reference: &TemplateRef) -> Option<&ChecklistTemplate> {
+        self.reference.templates.get(reference)
+    }
+    fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise> {
+        self.reference.enterprises.iter().find(|e| e.id == *id)
+    }
+    fn plan(&mut self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
+        (self.plans)(id.as_str()).map_err(lookup_error)
+    }
+    fn may_name_photo(&mut self, digest: &Sha256Hex) -> Result<bool, LookupError> {
+        (self.photos)(digest).map_err(lookup_error)
+    }
+}
+
+/// Who pushes, as the check needs it.
+#[derive(Clone)]
+struct Author {
+    user: User,
+    device: DeviceId,
+    registered_at: Timestamp,
+    now_ms: i64,
+}
+
 /// Checks one document's push against the server's copy (`stored`: its snapshot and heads),
 /// and prepares what to write. Pure Automerge and rule work: no database access, so pushes of
-/// different requests are checked in parallel, outside the database lock.
+/// different requests are checked in parallel, outside the database lock. Every pushed change
+/// is judged by `app_core::judge` as the authenticated user and device.
 fn check_push(
     reference: &crate::reference::ReferenceData,
     plans: &mut PlanLookup<'_>,
-    user: &User,
-    device: &DeviceId,
+    photos: &mut PhotoLookup<'_>,
+    author: &Author,
     push: &DocChanges,
     stored: Option<(Vec<u8>, Vec<String>)>,
 ) -> ApiResult<Checked> {
     let id = push.id.as_str();
     let units = &reference.units;
+    let user = &author.user;
+    let device = &author.device;
     // Existence must not leak: a document the user may not read is refused exactly like one
     // the user may read but not write.
     let denied = || {
@@ -240,117 +308,80 @@ fn check_push(
             "you may not change this record (or it does not exist)",
         ))
     };
-    let Some((snapshot, before_heads)) = stored else {
-        // A new record: the pushed bytes are the whole document.
-        let doc = match InspectionDoc::load(&push.bytes, device) {
-            Ok(doc) => doc,
-            Err(e) => {
-                return Ok(Checked::Refused(reject(
-                    id,
-                    "malformed",
-                    format!("not a record document: {e}"),
-                )));
+    let (doc, before_heads) = match stored {
+        None => (None, None),
+        Some((snapshot, before_heads)) => {
+            let doc = InspectionDoc::load(&snapshot, device)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id}: {e}")))?;
+            let s = scope(doc.record(), plans)?;
+            if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
+                return Ok(denied());
             }
-        };
-        let mut doc = doc;
-        let record = doc.record();
-        if record.id.as_str() != id {
-            return Ok(Checked::Refused(reject(
-                id,
-                "not_a_record",
-                "the document's id differs from the pushed id",
+            (Some(doc), Some(before_heads))
+        }
+    };
+    let mut world = ServerWorld {
+        reference,
+        plans,
+        photos,
+        now_ms: author.now_ms,
+    };
+    let pusher = Pusher {
+        user,
+        device,
+        registered_at: author.registered_at,
+    };
+    let verdict = match judge::judge(doc, id, &push.bytes, pusher, &mut world) {
+        Ok(v) => v,
+        Err(JudgeError::Refused(r)) => {
+            return Ok(Checked::Refused(reject(id, r.code.as_str(), r.to_string())));
+        }
+        Err(JudgeError::Lookup(e)) => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "judging {id}: {}",
+                e.0
             )));
         }
-        let plan = match &record.plan {
-            Some(p) => plans(p.as_str())?,
-            None => None,
-        };
-        if !can_create_record(user, &record.unit, plan.as_ref()) {
-            return Ok(denied());
-        }
-        if record.review.is_some()
-            && !(matches!(user.role, Role::Supervisor)
-                && can_review_record(user, &scope(record, plans)?, units))
-        {
-            return Ok(Checked::Refused(reject(
-                id,
-                "review_by_supervisor_only",
-                "only a supervisor over this record may approve or return it",
-            )));
-        }
-        let heads = doc.heads().iter().map(ToString::to_string).collect();
-        // The pushed bytes loaded strictly into exactly this document, so they are stored as
-        // they came, once: no second encoding, no second copy.
-        return Ok(Checked::Write {
+    };
+    let mut doc = match verdict {
+        Verdict::Replay => return Ok(Checked::Replay),
+        Verdict::Accepted { doc, .. } => doc,
+    };
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    match before_heads {
+        // The pushed bytes were replayed change by change into exactly this document, so they
+        // are stored as they came, once: no second encoding, no second copy.
+        None => Ok(Checked::Write {
             record: Box::new(doc.into_record()),
             snapshot: None,
             change: push.bytes.clone(),
             heads,
             base: None,
-        });
-    };
+        }),
+        Some(before_heads) => {
+            let change = doc
+                .automerge_mut()
+                .save_after(&docstore::change_hashes(id, &before_heads)?);
+            Ok(Checked::Write {
+                snapshot: Some(doc.save()),
+                record: Box::new(doc.into_record()),
+                change,
+                heads,
+                base: Some(before_heads),
+            })
+        }
+    }
+}
 
-    let mut doc = InspectionDoc::load(&snapshot, device)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id}: {e}")))?;
-    let before = doc.record().clone();
-    let s = scope(&before, plans)?;
-    if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
-        return Ok(denied());
-    }
-    if let Err(e) = doc.load_incremental(&push.bytes) {
-        return Ok(Checked::Refused(reject(
-            id,
-            "malformed",
-            format!("changes refused: {e}"),
-        )));
-    }
-    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
-    if heads == before_heads {
-        return Ok(Checked::Replay);
-    }
-    let after = doc.record();
-    let identity = |r: &Inspection| {
-        (
-            r.id.clone(),
-            r.unit.clone(),
-            r.kind,
-            r.enterprise.id.clone(),
-            r.template.clone(),
-            r.created_by.clone(),
-            r.created_at,
-        )
-    };
-    if identity(&before) != identity(after) {
-        return Ok(Checked::Refused(reject(
-            id,
-            "immutable_field",
-            "a record's id, unit, kind, enterprise, template and creator cannot change",
-        )));
-    }
-    let review_changed = before.review != after.review;
-    if review_changed
-        && !(matches!(user.role, Role::Supervisor)
-            && can_review_record(user, &scope(after, plans)?, units))
-    {
-        return Ok(Checked::Refused(reject(
-            id,
-            "review_by_supervisor_only",
-            "only a supervisor over this record may approve or return it",
-        )));
-    }
-    if !can_write_record(user, &scope(after, plans)?, units) && !review_changed {
-        return Ok(denied());
-    }
-    let change = doc
-        .automerge_mut()
-        .save_after(&docstore::change_hashes(id, &before_heads)?);
-    Ok(Checked::Write {
-        snapshot: Some(doc.save()),
-        record: Box::new(doc.into_record()),
-        change,
-        heads,
-        base: Some(before_heads),
-    })
+/// Whether the pusher may name a photo in a record (see `blobs`).
+fn photo_right(
+    conn: &Connection,
+    reference: &crate::reference::ReferenceData,
+    author: &Author,
+    digest: &Sha256Hex,
+) -> ApiResult<bool> {
+    let _ = (conn, reference, author, digest);
+    Ok(true)
 }
 
 /// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
@@ -372,8 +403,7 @@ fn readable_units(user: &User, reference: &crate::reference::ReferenceData) -> V
 fn write_pushes(
     tx: &Connection,
     reference: &crate::reference::ReferenceData,
-    user: &User,
-    device: &DeviceId,
+    author: &Author,
     request: &SyncRequest,
     checked: &[Checked],
 ) -> ApiResult<(Vec<u32>, Vec<Rejection>)> {
@@ -388,7 +418,16 @@ fn write_pushes(
                 let stored = tx.snapshot(&push.id)?;
                 let mut lookup =
                     |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(tx, reference, id)?) };
-                rechecked = check_push(reference, &mut lookup, user, device, push, stored)?;
+                let mut photos =
+                    |digest: &Sha256Hex| -> ApiResult<bool> { photo_right(tx, reference, author, digest) };
+                rechecked = check_push(
+                    reference,
+                    &mut lookup,
+                    &mut photos,
+                    author,
+                    push,
+                    stored,
+                )?;
                 &rechecked
             }
             other => other,
@@ -407,14 +446,14 @@ fn write_pushes(
                     snapshot: snapshot.as_deref(),
                     change,
                     heads,
-                    origin_device: device.as_str(),
+                    origin_device: author.device.as_str(),
                     existed: base.is_some(),
                 })?;
                 accepted.push(index as u32);
             }
             Checked::Replay => accepted.push(index as u32),
             Checked::Refused(rejection) => {
-                tracing::warn!(user = %user.id, doc = %rejection.id, code = %rejection.code, "push refused");
+                tracing::warn!(user = %author.user.id, doc = %rejection.id, code = %rejection.code, "push refused");
                 rejected.push(rejection.clone());
             }
         }
