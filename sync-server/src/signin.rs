@@ -17,8 +17,9 @@
 //!
 //! Settings (environment, read once): `SYNC_SERVER_SIGNIN_THREADS` (verifying threads, default
 //! the number of cores, at most 8), `SYNC_SERVER_SIGNIN_QUEUE` (waiting verifications beyond
-//! those being verified, default 32), `SYNC_SERVER_SIGNIN_THROTTLE=off` (no lockouts: for load
-//! tests only).
+//! those being verified, default 32), `SYNC_SERVER_SIGNIN_LIMITS` (e.g.
+//! `account=5,address=20,window=900,lock=900`, seconds; any subset), and
+//! `SYNC_SERVER_SIGNIN_THROTTLE=off` (no lockouts: for load tests only).
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::PasswordHash;
@@ -65,10 +66,25 @@ pub fn limits() -> &'static Limits {
         if off {
             tracing::warn!("SYNC_SERVER_SIGNIN_THROTTLE=off: failed sign-ins are not limited");
         }
-        Limits {
+        let mut limits = Limits {
             enabled: !off,
             ..Limits::default()
+        };
+        if let Ok(spec) = std::env::var("SYNC_SERVER_SIGNIN_LIMITS") {
+            for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
+                let parsed = pair
+                    .split_once('=')
+                    .and_then(|(k, v)| Some((k.trim(), v.trim().parse::<i64>().ok()?)));
+                match parsed {
+                    Some(("account", n)) if n > 0 => limits.account_failures = n,
+                    Some(("address", n)) if n > 0 => limits.address_failures = n,
+                    Some(("window", n)) if n > 0 => limits.window_secs = n,
+                    Some(("lock", n)) if n > 0 => limits.lock_secs = n,
+                    _ => tracing::warn!(setting = %pair, "SYNC_SERVER_SIGNIN_LIMITS: ignored"),
+                }
+            }
         }
+        limits
     })
 }
 
