@@ -24,8 +24,8 @@
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
 use axum::extract::FromRequestParts;
+use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
 use axum::http::request::Parts;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::net::{IpAddr, SocketAddr};
@@ -101,7 +101,8 @@ fn verify_with(memory: &mut Vec<Block>, password: &[u8], phc: &str) -> bool {
     let Ok(hash) = PasswordHash::new(phc) else {
         return false;
     };
-    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(hash.algorithm), Params::try_from(&hash))
+    let (Ok(algorithm), Ok(params)) =
+        (Algorithm::try_from(hash.algorithm), Params::try_from(&hash))
     else {
         return false;
     };
@@ -298,10 +299,7 @@ fn address_key(ip: IpAddr) -> String {
             Some(v4) => format!("address:{v4}"),
             None => {
                 let s = v6.segments();
-                format!(
-                    "address:{:x}:{:x}:{:x}:{:x}::/64",
-                    s[0], s[1], s[2], s[3]
-                )
+                format!("address:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         },
     }

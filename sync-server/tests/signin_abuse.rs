@@ -43,12 +43,17 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("server starts");
+        let mut server = Self {
+            child: cmd.spawn().expect("server starts"),
+            addr: String::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(addr) = std::fs::read_to_string(&port_file) {
-                return Self { child, addr };
+                server.addr = addr;
+                return server;
             }
+            // On a panic here the server is killed by `Drop`.
             assert!(Instant::now() < deadline, "server did not start");
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -116,7 +121,11 @@ fn failed_sign_ins_lock_the_account_until_a_supervisor_of_its_unit_lifts_the_loc
         assert_eq!((status, code.as_str()), (401, "bad_credentials"));
     }
     let (status, code, headers, body) = api_login(&http, &base, "u-wang", "wrong");
-    assert_eq!((status, code.as_str()), (429, "too_many_attempts"), "{body}");
+    assert_eq!(
+        (status, code.as_str()),
+        (429, "too_many_attempts"),
+        "{body}"
+    );
     assert!(body.contains("too many failed sign-ins"), "{body}");
     let retry: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((800..=900).contains(&retry), "Retry-After {retry}");
@@ -180,7 +189,10 @@ fn failed_sign_ins_lock_the_account_until_a_supervisor_of_its_unit_lifts_the_loc
         "{}",
         page.body
     );
-    assert!(!page.body.contains("u-nobody"), "unknown names are not listed");
+    assert!(
+        !page.body.contains("u-nobody"),
+        "unknown names are not listed"
+    );
     assert_eq!(
         zhao.post("/console/lockouts", "csrf=forged&user=u-wang")
             .status,
@@ -190,7 +202,10 @@ fn failed_sign_ins_lock_the_account_until_a_supervisor_of_its_unit_lifts_the_loc
     let csrf = zhao.csrf();
     let p = zhao.post("/console/lockouts", &format!("csrf={csrf}&user=u-wang"));
     assert_eq!(p.status, 303);
-    assert_eq!(p.location.as_deref(), Some("/console/lockouts?lifted=u-wang"));
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/console/lockouts?lifted=u-wang")
+    );
     let page = zhao.get("/console/lockouts?lifted=u-wang");
     assert!(page.body.contains("已解除"), "{}", page.body);
     // Lifted: the right password works again, and the counter starts from zero.
@@ -391,7 +406,10 @@ fn the_console_sign_in_form_refuses_cross_site_posts() {
         .find(|v| v.starts_with("console_login="))
         .expect("a console_login cookie")
         .to_owned();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     let (cookie, field) = login_form_token(&http, &base);
     assert_eq!(cookie, format!("console_login={field}"));
     // Loading the page again keeps this browser's value (two tabs both work).
@@ -432,7 +450,10 @@ fn the_console_sign_in_form_refuses_cross_site_posts() {
         (None, creds.clone()),
         (Some(cookie.as_str()), creds.clone()),
         (None, with_field.clone()),
-        (Some(cookie.as_str()), format!("login_csrf={}&{creds}", "A".repeat(43))),
+        (
+            Some(cookie.as_str()),
+            format!("login_csrf={}&{creds}", "A".repeat(43)),
+        ),
     ] {
         let (status, session, text) = post(c, body, &[]);
         assert_eq!(status, 403, "{text}");

@@ -192,11 +192,7 @@ fn cross_site(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
     };
     let origin_host = origin_host.trim_end_matches('/');
     let forwarded = text("x-forwarded-host").map(|h| h.split(',').next().unwrap_or("").trim());
-    let ours = [
-        text("host"),
-        forwarded,
-        uri.authority().map(|a| a.as_str()),
-    ];
+    let ours = [text("host"), forwarded, uri.authority().map(|a| a.as_str())];
     !ours
         .into_iter()
         .flatten()
@@ -270,7 +266,8 @@ pub async fn login(
     let sent = form.raw("login_csrf");
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if !is_login_token(expected) || !same_bytes(sent.as_bytes(), expected.as_bytes()) {
-        let message = "登录表单已失效，请重新输入后登录。 · The sign-in form expired; please sign in again.";
+        let message =
+            "登录表单已失效，请重新输入后登录。 · The sign-in form expired; please sign in again.";
         return login_form(&headers, lang, StatusCode::FORBIDDEN, Some(message), &user);
     }
     let password = form.raw("password").to_owned();
@@ -282,7 +279,13 @@ pub async fn login(
         Ok(r) => r,
         Err(ApiError::BadCredentials) => {
             let message = lang.t("用户名或密码错误。", "Wrong user name or password.");
-            return login_form(&headers, lang, StatusCode::UNAUTHORIZED, Some(message), &user);
+            return login_form(
+                &headers,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                Some(message),
+                &user,
+            );
         }
         Err(ApiError::TooManyAttempts { retry_after }) => {
             let minutes = (retry_after + 59) / 60;
@@ -291,8 +294,13 @@ pub async fn login(
                  Too many failed sign-ins: locked for {minutes} more minute(s); try again later \
                  or ask a supervisor to lift the lock."
             );
-            let mut page =
-                login_form(&headers, lang, StatusCode::TOO_MANY_REQUESTS, Some(&message), &user)?;
+            let mut page = login_form(
+                &headers,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&message),
+                &user,
+            )?;
             if let Ok(v) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
                 page.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -300,7 +308,13 @@ pub async fn login(
         }
         Err(ApiError::Busy(_)) => {
             let message = "登录请求过多，请稍后几秒再试。 · Too many sign-ins are being checked right now; try again in a few seconds.";
-            return login_form(&headers, lang, StatusCode::SERVICE_UNAVAILABLE, Some(message), &user);
+            return login_form(
+                &headers,
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(message),
+                &user,
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -431,7 +445,11 @@ pub async fn lift_lockout(
     cx.check_csrf(&form)?;
     let target = form
         .get("user")
-        .and_then(|id| overseen_users(&cx, &state).into_iter().find(|u| u.id.as_str() == id))
+        .and_then(|id| {
+            overseen_users(&cx, &state)
+                .into_iter()
+                .find(|u| u.id.as_str() == id)
+        })
         .ok_or(ConsoleError::NotFound)?;
     let (id, by, now) = (target.id.to_string(), cx.user.id.to_string(), state.now());
     let lifted = state

@@ -250,7 +250,9 @@ pub fn post_login(
     http.post(format!("{base}/console/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", cookie)
-        .body(format!("login_csrf={field}&user={user}&password={password}"))
+        .body(format!(
+            "login_csrf={field}&user={user}&password={password}"
+        ))
         .send()
         .unwrap()
 }
