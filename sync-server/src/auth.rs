@@ -1,6 +1,7 @@
 //! Sign-in, device registration and tokens.
 //!
-//! - Passwords are stored as Argon2id hashes (PHC strings with their own salt).
+//! - Passwords are stored as Argon2id hashes (PHC strings with their own salt), checked on a
+//!   small pool of threads with failed sign-ins throttled in the database (`signin.rs`).
 //! - A token is 32 random bytes, given to the client in hex; the server keeps only its
 //!   SHA-256, the user, the device it is bound to, an expiry and a revoked flag.
 //! - A tablet registers its Ed25519 public key, proving it holds the private key by signing
@@ -8,18 +9,20 @@
 //!   on that device. Syncing needs a token bound to a registered device.
 
 use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::signin;
 use crate::state::AppState;
 use anyhow::anyhow;
 use app_core::ids::DeviceId;
 use app_core::user::User;
 use argon2::password_hash::SaltString;
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHasher};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
@@ -31,20 +34,12 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// 32 random bytes as unpadded base64url (43 characters: every request carries it).
-fn new_token() -> anyhow::Result<String> {
+pub(crate) fn new_token() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness: {e}"))?;
     Ok(base64url(&bytes))
@@ -137,24 +132,90 @@ pub struct LoginResponse {
     pub user: User,
 }
 
+/// `POST /api/v1/login`. The client address (for the per-address throttle) is known when the
+/// server is served with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub async fn login(
     State(state): State<AppState>,
+    signin::ClientAddress(address): signin::ClientAddress,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = state.user(&req.user).ok_or(ApiError::BadCredentials)?;
+    Ok(Json(sign_in(&state, address, req).await?))
+}
+
+/// Checks a user name and password and issues a token, within the limits of `signin.rs`:
+/// refused with 429 while the account or the address is locked, 503 when too many sign-ins
+/// are waiting to be checked. The database is read, released, the password is checked on the
+/// verifying pool, then the outcome is written.
+pub async fn sign_in(
+    state: &AppState,
+    address: Option<IpAddr>,
+    req: LoginRequest,
+) -> ApiResult<LoginResponse> {
+    let keys = signin::Keys::new(&req.user, address);
+    let user = state.user(&req.user);
+    let now = state.now();
+    let (user_id, lookup) = (req.user.clone(), keys.clone());
+    let (locked, stored) = state
+        .db
+        .read(move |conn| -> ApiResult<_> {
+            let locked = signin::locked_until(conn, &lookup, now)?;
+            let stored: Option<String> = conn
+                .query_row(
+                    "SELECT password_hash FROM accounts WHERE user_id = ?1",
+                    [&user_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok((locked, stored))
+        })
+        .await?;
+    if let Some(until) = locked {
+        return Err(ApiError::TooManyAttempts {
+            retry_after: until - now,
+        });
+    }
+    // An unknown user is checked against a dummy hash: the same time as a wrong password.
+    let stored = stored.filter(|_| user.is_some());
+    let ok = if req.password.len() > signin::MAX_PASSWORD_BYTES {
+        false
+    } else {
+        signin::pool()?.verify(req.password, stored).await?
+    };
+    let user = match user {
+        Some(u) if ok => u,
+        _ => {
+            let now = state.now();
+            let locked = state
+                .db
+                .write_grouped(move |conn| -> ApiResult<_> {
+                    signin::record_failure(conn, &keys, now)?;
+                    Ok(signin::locked_until(conn, &keys, now)?)
+                })
+                .await?;
+            tracing::info!(user = %req.user.chars().take(100).collect::<String>(), address = ?address, "sign-in failed");
+            return Err(match locked {
+                Some(until) => ApiError::TooManyAttempts {
+                    retry_after: until - now,
+                },
+                None => ApiError::BadCredentials,
+            });
+        }
+    };
     let token = new_token()?;
-    let expires_at = state.now() + state.token_ttl_secs;
+    let now = state.now();
+    let expires_at = now + state.token_ttl_secs;
     let (user_id, hash) = (user.id.to_string(), token_hash(&token));
     state
         .db
-        .call(move |conn| -> ApiResult<()> {
-            let stored: Option<String> = conn
-                .query_row("SELECT password_hash FROM accounts WHERE user_id = ?1", [&user_id], |r| r.get(0))
-                .optional()?;
-            // Verify on the blocking thread: Argon2 is deliberately slow.
-            if !stored.is_some_and(|h| verify_password(&req.password, &h)) {
-                return Err(ApiError::BadCredentials);
+        .write_grouped(move |conn| -> ApiResult<()> {
+            // Locked while the password was being checked (by parallel guesses): refused like
+            // a wrong one, so that a guess racing the lock learns nothing.
+            if let Some(until) = signin::locked_until(conn, &keys, now)? {
+                return Err(ApiError::TooManyAttempts {
+                    retry_after: until - now,
+                });
             }
+            signin::record_success(conn, &keys)?;
             conn.execute(
                 "INSERT INTO tokens (token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, NULL, ?3)",
                 params![hash, user_id, expires_at],
@@ -163,11 +224,11 @@ pub async fn login(
         })
         .await?;
     tracing::info!(user = %user.id, "signed in");
-    Ok(Json(LoginResponse {
+    Ok(LoginResponse {
         token,
         expires_at,
         user,
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -202,6 +202,22 @@ const MIGRATIONS: &[&str] = &[
         SELECT substr(sha256, 1, 16), sha256, doc_id FROM doc_photos ORDER BY doc_id;
     DROP TABLE doc_photos;
     ",
+    // 6: sign-in throttle (`signin.rs`): failed sign-ins per account name and per client
+    // address in the current window, and locks; kept here so that every instance on this
+    // database sees them. And who lifted which account's lock, when.
+    "
+    CREATE TABLE signin_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE signin_unlocks (
+        user_id TEXT NOT NULL,
+        lifted_by TEXT NOT NULL,
+        lifted_at INTEGER NOT NULL
+    );
+    ",
 ];
 
 #[derive(Clone)]

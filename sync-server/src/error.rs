@@ -27,6 +27,12 @@ pub enum ApiError {
     /// A request body the framework refused (bad JSON, unknown field, wrong type).
     #[error("{1}")]
     Body(StatusCode, String),
+    /// Too many failed sign-ins: the account or address is locked for `retry_after` seconds.
+    #[error("too many failed sign-ins; try again in {} minutes or ask a supervisor to lift the lock", (retry_after + 59) / 60)]
+    TooManyAttempts { retry_after: i64 },
+    /// The server is saturated (e.g. too many sign-ins waiting to be checked).
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -53,6 +59,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Body(status, _) => *status,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,6 +76,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Body(..) => "bad_body",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -94,7 +104,19 @@ impl IntoResponse for ApiError {
                 message: self.to_string(),
             },
         };
-        (self.status(), Json(body)).into_response()
+        let retry_after = match &self {
+            ApiError::TooManyAttempts { retry_after } => Some((*retry_after).max(1)),
+            ApiError::Busy(_) => Some(2),
+            _ => None,
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        response
     }
 }
 

@@ -13,6 +13,7 @@ pub mod numbers;
 pub mod plans;
 pub mod records;
 pub mod reference;
+pub mod signin;
 pub mod state;
 pub mod sync;
 

@@ -266,12 +266,7 @@ impl Uploader {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let resp = http
-            .post(format!("{}/console/login", server.url()))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("user={user}&password={PASSWORD}"))
-            .send()
-            .unwrap();
+        let resp = common::console::post_login(&http, &server.url(), user, PASSWORD);
         let cookie = resp
             .headers()
             .get_all("set-cookie")

@@ -51,6 +51,10 @@ pub fn routes() -> Router<AppState> {
             get(session::login_page).post(session::login),
         )
         .route("/console/logout", post(session::logout))
+        .route(
+            "/console/lockouts",
+            get(session::lockouts).post(session::lift_lockout),
+        )
         .route("/console/lang/{code}", get(session::set_lang))
         .route("/console/records", get(records::list))
         .route("/console/records/{id}", get(records::show))

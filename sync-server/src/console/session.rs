@@ -5,18 +5,23 @@
 //! the session token (SHA-256 of a fixed label and the token): other sites cannot compute it.
 //! Only supervisors and admins get a console session; an inspector who signs in is told so,
 //! and the token issued by the check is revoked at once.
+//!
+//! The sign-in form itself is protected against login CSRF (a pre-sign-in cookie matched by
+//! a hidden field, and cross-site `Origin`/`Sec-Fetch-Site` refused), and failed sign-ins are
+//! throttled (`signin.rs`); supervisors lift account locks at `/console/lockouts`.
 
 use super::form::FormData;
 use super::i18n::Lang;
 use super::{ConsoleError, ConsoleResult, layout};
-use crate::auth::{LoginRequest, login as api_login};
-use crate::error::{ApiError, JsonBody};
+use crate::auth::{LoginRequest, sign_in};
+use crate::error::ApiError;
+use crate::signin::{self, ClientAddress};
 use crate::state::AppState;
 use app_core::user::{Role, User};
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::html;
 use rusqlite::{OptionalExtension, params};
@@ -151,13 +156,76 @@ impl<S: Send + Sync> FromRequestParts<S> for PageLang {
     }
 }
 
-fn login_form(lang: Lang, error: Option<&str>, user: &str) -> Html<String> {
+/// The pre-sign-in cookie against login CSRF: a random value, also sent as the form's hidden
+/// `login_csrf` field; a sign-in is accepted only when both are present and equal. Another
+/// site can make a browser post the form but can neither read nor set this cookie
+/// (HttpOnly, SameSite=Strict), so it cannot sign the victim in to the attacker's account.
+const LOGIN_COOKIE: &str = "console_login";
+
+/// Whether `value` looks like a value this server issued (43 base64url characters).
+fn is_login_token(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the browser says the request comes from another site: `Sec-Fetch-Site` other than
+/// same-origin (or none: typed by the user), or an `Origin` whose host is not this server's.
+fn cross_site(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
+    }
+    let Some(origin) = text("origin") else {
+        return false;
+    };
+    let Some((_, origin_host)) = origin.split_once("://") else {
+        // "null" (a sandboxed or privacy-sensitive context) or garbage.
+        return true;
+    };
+    let origin_host = origin_host.trim_end_matches('/');
+    let forwarded = text("x-forwarded-host").map(|h| h.split(',').next().unwrap_or("").trim());
+    let ours = [text("host"), forwarded, uri.authority().map(|a| a.as_str())];
+    !ours
+        .into_iter()
+        .flatten()
+        .any(|h| h.eq_ignore_ascii_case(origin_host))
+}
+
+/// The login CSRF value of this browser, or a new one; and the cookie to set.
+fn login_token(headers: &HeaderMap) -> ConsoleResult<(String, HeaderValue)> {
+    let token = match cookie(headers, LOGIN_COOKIE).filter(|v| is_login_token(v)) {
+        Some(v) => v.to_owned(),
+        None => crate::auth::new_token()?,
+    };
+    let cookie = format!("{LOGIN_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict");
+    let header = HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((token, header))
+}
+
+/// The sign-in form (with `status`), setting the login CSRF cookie.
+fn login_form(
+    headers: &HeaderMap,
+    lang: Lang,
+    status: StatusCode,
+    error: Option<&str>,
+    user: &str,
+) -> ConsoleResult<Response> {
+    let (token, set_cookie) = login_token(headers)?;
     let t = |zh, en| lang.t(zh, en);
     let body = html! {
         main.narrow {
             h1 { (t("安全生产执法检查 · 审核控制台", "Work-safety inspections · Supervisors' console")) }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form method="post" action="/console/login" {
+                input type="hidden" name="login_csrf" value=(token);
                 label { (t("用户名", "User")) input name="user" value=(user) autocomplete="username" required; }
                 label { (t("密码", "Password")) input name="password" type="password" autocomplete="current-password" required; }
                 button type="submit" { (t("登录", "Sign in")) }
@@ -168,32 +236,85 @@ fn login_form(lang: Lang, error: Option<&str>, user: &str) -> Html<String> {
             }
         }
     };
-    Html(layout::bare(t("登录", "Sign in"), body).into_string())
+    let mut page = Html(layout::bare(t("登录", "Sign in"), body).into_string()).into_response();
+    *page.status_mut() = status;
+    page.headers_mut().append(header::SET_COOKIE, set_cookie);
+    page.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(page)
 }
 
-pub async fn login_page(PageLang(lang): PageLang) -> Html<String> {
-    login_form(lang, None, "")
+pub async fn login_page(PageLang(lang): PageLang, headers: HeaderMap) -> ConsoleResult<Response> {
+    login_form(&headers, lang, StatusCode::OK, None, "")
 }
 
 pub async fn login(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> ConsoleResult<Response> {
+    // Login CSRF: a cross-site post, or one without this browser's pre-sign-in value.
+    if cross_site(&headers, &uri) {
+        tracing::warn!("console sign-in refused: cross-site request");
+        return Err(ConsoleError::Csrf);
+    }
     let form = FormData::parse_bytes(&body);
     let user = form.get("user").unwrap_or_default().to_owned();
+    let sent = form.raw("login_csrf");
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if !is_login_token(expected) || !same_bytes(sent.as_bytes(), expected.as_bytes()) {
+        let message =
+            "登录表单已失效，请重新输入后登录。 · The sign-in form expired; please sign in again.";
+        return login_form(&headers, lang, StatusCode::FORBIDDEN, Some(message), &user);
+    }
     let password = form.raw("password").to_owned();
     let request = LoginRequest {
         user: user.clone(),
         password,
     };
-    let response = match api_login(State(state.clone()), JsonBody(request)).await {
-        Ok(axum::Json(r)) => r,
+    let response = match sign_in(&state, address, request).await {
+        Ok(r) => r,
         Err(ApiError::BadCredentials) => {
             let message = lang.t("用户名或密码错误。", "Wrong user name or password.");
-            let mut page = login_form(lang, Some(message), &user).into_response();
-            *page.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            return login_form(
+                &headers,
+                lang,
+                StatusCode::UNAUTHORIZED,
+                Some(message),
+                &user,
+            );
+        }
+        Err(ApiError::TooManyAttempts { retry_after }) => {
+            let minutes = (retry_after + 59) / 60;
+            let message = format!(
+                "登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试，或请审核人解除锁定。 · \
+                 Too many failed sign-ins: locked for {minutes} more minute(s); try again later \
+                 or ask a supervisor to lift the lock."
+            );
+            let mut page = login_form(
+                &headers,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&message),
+                &user,
+            )?;
+            if let Ok(v) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
+                page.headers_mut().insert(header::RETRY_AFTER, v);
+            }
             return Ok(page);
+        }
+        Err(ApiError::Busy(_)) => {
+            let message = "登录请求过多，请稍后几秒再试。 · Too many sign-ins are being checked right now; try again in a few seconds.";
+            return login_form(
+                &headers,
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(message),
+                &user,
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -221,7 +342,126 @@ pub async fn login(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("{e}"))?,
     );
+    // The pre-sign-in value has served its purpose.
+    out.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "console_login=; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
     Ok(out)
+}
+
+/// The accounts of the units `cx` oversees (a supervisor's subtree), by id.
+fn overseen_users(cx: &Console, state: &AppState) -> Vec<User> {
+    if !matches!(cx.user.role, Role::Supervisor) {
+        return Vec::new();
+    }
+    state
+        .reference
+        .users
+        .iter()
+        .filter(|u| state.reference.units.is_in_subtree(&u.unit, &cx.user.unit))
+        .cloned()
+        .collect()
+}
+
+/// `GET /console/lockouts`: the accounts of the supervisor's units that are locked after
+/// failed sign-ins (or have failures in the current window), each with a button lifting it.
+pub async fn lockouts(State(state): State<AppState>, cx: Console) -> ConsoleResult<Response> {
+    if !matches!(cx.user.role, Role::Supervisor) {
+        return Err(ConsoleError::NotFound);
+    }
+    let users = overseen_users(&cx, &state);
+    let ids: Vec<String> = users.iter().map(|u| u.id.to_string()).collect();
+    let now = state.now();
+    let rows = state
+        .db
+        .read(move |conn| -> ConsoleResult<_> { Ok(signin::accounts(conn, now, &ids)?) })
+        .await?;
+    let lifted = cx
+        .query
+        .get("lifted")
+        .and_then(|id| users.iter().find(|u| u.id.as_str() == id));
+    let name = |id: &str| {
+        users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let limits = signin::limits();
+    let body = html! {
+        p.muted {
+            "同一账户 " (limits.account_failures) " 次登录失败（" (limits.window_secs / 60)
+            " 分钟内）后锁定 " (limits.lock_secs / 60) " 分钟。 · An account is locked for "
+            (limits.lock_secs / 60) " minutes after " (limits.account_failures)
+            " failed sign-ins within " (limits.window_secs / 60) " minutes."
+        }
+        @if let Some(u) = lifted {
+            p.good role="status" { "已解除 " (u.name) "（" (u.id) "）的锁定。 · The lock of " (u.id) " was lifted." }
+        }
+        @if rows.is_empty() {
+            p { "没有被锁定的账户。 · No locked accounts." }
+        } @else {
+            table {
+                thead { tr {
+                    th { "用户 · User" } th { "失败次数 · Failures" } th { "锁定至 · Locked until" } th {}
+                } }
+                tbody {
+                    @for r in &rows {
+                        tr {
+                            td { (name(&r.user_id)) " (" (r.user_id) ")" }
+                            td { (r.failures) }
+                            td {
+                                @if r.locked_until > 0 { span.bad { (layout::when_secs(r.locked_until)) } }
+                                @else { "—" }
+                            }
+                            td {
+                                form method="post" action="/console/lockouts" {
+                                    input type="hidden" name="csrf" value=(cx.csrf);
+                                    input type="hidden" name="user" value=(r.user_id);
+                                    button type="submit" { "解除锁定 · Lift" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let title = cx.t("登录锁定", "Sign-in lockouts");
+    Ok(layout::page(&cx, "", title, body).into_response())
+}
+
+/// `POST /console/lockouts` (`user`, `csrf`): a supervisor lifts the sign-in lock of an
+/// account in a unit they oversee. Anyone else's answers 404.
+pub async fn lift_lockout(
+    State(state): State<AppState>,
+    cx: Console,
+    body: Bytes,
+) -> ConsoleResult<Response> {
+    let form = FormData::parse_bytes(&body);
+    cx.check_csrf(&form)?;
+    let target = form
+        .get("user")
+        .and_then(|id| {
+            overseen_users(&cx, &state)
+                .into_iter()
+                .find(|u| u.id.as_str() == id)
+        })
+        .ok_or(ConsoleError::NotFound)?;
+    let (id, by, now) = (target.id.to_string(), cx.user.id.to_string(), state.now());
+    let lifted = state
+        .db
+        .call(move |conn| -> ConsoleResult<_> { Ok(signin::lift(conn, &id, &by, now)?) })
+        .await?;
+    tracing::info!(user = %target.id, by = %cx.user.id, lifted, "sign-in lock lifted");
+    Ok(Redirect::to(&format!(
+        "/console/lockouts?lifted={}",
+        super::form::encode(target.id.as_str())
+    ))
+    .into_response())
 }
 
 pub async fn logout(

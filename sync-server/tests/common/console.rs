@@ -215,6 +215,48 @@ pub fn submitted_record_of_kind(
     assert!(uploaded.failed.is_empty(), "{uploaded:?}");
 }
 
+/// The sign-in form's pre-sign-in cookie (`console_login=…`) and hidden field value, as a
+/// browser gets them by loading `/console/login` (login CSRF protection).
+pub fn login_form_token(http: &reqwest::blocking::Client, base: &str) -> (String, String) {
+    let resp = http.get(format!("{base}/console/login")).send().unwrap();
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("console_login="))
+        .expect("the sign-in page sets console_login")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = resp.text().unwrap();
+    let at = body
+        .find("name=\"login_csrf\" value=\"")
+        .expect("a login_csrf field")
+        + "name=\"login_csrf\" value=\"".len();
+    let field = body[at..].split('"').next().unwrap().to_owned();
+    (cookie, field)
+}
+
+/// Posts the sign-in form as a browser does: loads the page first for its login CSRF value.
+pub fn post_login(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::blocking::Response {
+    let (cookie, field) = login_form_token(http, base);
+    http.post(format!("{base}/console/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookie)
+        .body(format!(
+            "login_csrf={field}&user={user}&password={password}"
+        ))
+        .send()
+        .unwrap()
+}
+
 /// A browser-like HTTP client for the console: keeps the session cookie, never follows
 /// redirects (tests look at them).
 pub struct ConsoleClient {
@@ -233,8 +275,13 @@ pub struct Page {
 
 impl ConsoleClient {
     pub fn new(server: &TestServer) -> Self {
+        Self::at(&server.url())
+    }
+
+    /// A client of the server at `base` (`http://host:port`).
+    pub fn at(base: &str) -> Self {
         Self {
-            base: server.url(),
+            base: base.to_owned(),
             http: reqwest::blocking::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -268,13 +315,7 @@ impl ConsoleClient {
 
     /// Signs in through the login form; returns the answer (a redirect on success).
     pub fn sign_in(&mut self, user: &str, password: &str) -> Page {
-        let resp = self
-            .http
-            .post(format!("{}/console/login", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("user={user}&password={password}"))
-            .send()
-            .unwrap();
+        let resp = post_login(&self.http, &self.base, user, password);
         if let Some(c) = resp
             .headers()
             .get_all("set-cookie")
