@@ -270,6 +270,16 @@ pub async fn register_device(
             "device id must be 1–100 characters".into(),
         ));
     }
+    if req.device_id == app_core::judge::SERVER_DEVICE
+        || req.device_id.chars().any(|c| c.is_control())
+    {
+        // The server writes under its own device name (console decisions); no tablet may
+        // register it and so push changes under the server's Automerge actor.
+        return Err(ApiError::BadRequest(
+            "bad_device",
+            "this device id is reserved or contains control characters".into(),
+        ));
+    }
     let key_bytes: [u8; 32] = unhex(&req.public_key, "public_key")?;
     let sig_bytes: [u8; 64] = unhex(&req.signature, "signature")?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 /// The device name the server writes its own changes under (e.g. a supervisor's decision
 /// made in the console).
-pub const SERVER_DEVICE: &str = "server";
+pub use app_core::judge::SERVER_DEVICE;
 
 /// A record as stored: the document and the heads the server holds.
 #[derive(Debug)]
