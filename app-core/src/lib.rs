@@ -18,8 +18,10 @@ pub mod figures;
 pub mod geo;
 pub mod hazard;
 pub mod ids;
-pub mod judge;
 pub mod inspection;
+pub mod judge;
+#[cfg(test)]
+mod judge_props;
 pub mod kind;
 pub mod legal;
 pub mod plan;
