@@ -349,8 +349,7 @@ proptest! {
             }
         }
         // Everyone pushes and pulls: all replicas converge on the receiver's document.
-        for d in 0..2 {
-            let tab = &mut tablets[d];
+        for (d, tab) in tablets.iter_mut().enumerate() {
             let bytes = tab.doc.automerge_mut().save_after(&server.heads());
             let current = InspectionDoc::load(&server.save(), &dev("receiver")).unwrap();
             match judge(Some(current), ID, &bytes, pusher(&tab.user, &tab.device), &mut world) {
