@@ -85,9 +85,7 @@ async fn main() -> Result<()> {
         token_ttl_secs: 30 * 24 * 3600,
         clock: system_clock(),
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    sync_server::serve(listener, router(state), shutdown()).await?;
     tracing::info!("sync-server stopped");
     Ok(())
 }
