@@ -63,7 +63,7 @@ async fn main() -> Result<()> {
     let created = db
         .call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
         .await?;
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let listener = sync_server::net::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(

@@ -87,6 +87,34 @@ pub fn open_files_limit() -> Option<u64> {
         .ok()
 }
 
+/// The accept queue asked of the kernel (Linux caps it at `net.core.somaxconn`). Tokio's
+/// `TcpListener::bind` asks for 128, which a burst of a few hundred connections overflows:
+/// the kernel then drops SYNs and clients retry only after a second.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` (`host:port`, the first address it resolves to) with [`LISTEN_BACKLOG`].
+pub async fn bind(addr: &str) -> io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{addr} resolves to no address"),
+        )
+    }))
+}
+
 /// Serves `router` on `listener` with [`ServeConfig::default`] until `shutdown` completes,
 /// then drains. Used by the binary and by anything that needs the real serving path.
 pub async fn serve(
