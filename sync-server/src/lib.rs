@@ -17,6 +17,7 @@ pub mod signin;
 pub mod state;
 pub mod sync;
 
+pub use net::serve;
 pub use reference::{LoadError, ReferenceData};
 pub use state::AppState;
 
@@ -88,7 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/records/{id}", get(records::record))
         .route("/api/v1/plans/{id}", get(records::plan))
         .route("/api/v1/enterprises/{id}", get(records::enterprise))
-        .merge(console::routes())
+        .merge(console::service())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
+
+// Serving connections (timeouts, the connection cap, client addresses): see `net.rs`.
+pub mod net;

@@ -63,7 +63,7 @@ async fn main() -> Result<()> {
     let created = db
         .call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
         .await?;
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let listener = sync_server::net::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(
@@ -85,9 +85,7 @@ async fn main() -> Result<()> {
         token_ttl_secs: 30 * 24 * 3600,
         clock: system_clock(),
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    sync_server::serve(listener, router(state), shutdown()).await?;
     tracing::info!("sync-server stopped");
     Ok(())
 }

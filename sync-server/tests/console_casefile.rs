@@ -285,19 +285,21 @@ impl Uploader {
         }
     }
 
-    fn post(&self, path: &str, bytes: Vec<u8>) -> (u16, String) {
-        let resp = self
+    fn post(&self, path: &str, csrf: Option<&str>, bytes: Vec<u8>) -> (u16, String) {
+        let mut req = self
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", &self.cookie)
-            .header("content-type", "application/zip")
-            .body(bytes)
-            .send()
-            .unwrap();
+            .header("content-type", "application/zip");
+        if let Some(csrf) = csrf {
+            req = req.header("x-csrf-token", csrf);
+        }
+        let resp = req.body(bytes).send().unwrap();
         (resp.status().as_u16(), resp.text().unwrap())
     }
 
-    /// Uploads `bytes` to the verify form's address (with its CSRF token).
+    /// Uploads `bytes` to the verify form's address with its CSRF token in the header the
+    /// form's script sends (the token is never in the URL).
     fn verify(&self, bytes: Vec<u8>) -> (u16, String) {
         let about = self
             .http
@@ -307,9 +309,14 @@ impl Uploader {
             .unwrap()
             .text()
             .unwrap();
-        let at = about.find("/console/casefiles/verify?csrf=").unwrap();
-        let action = about[at..at + about[at..].find('"').unwrap()].to_owned();
-        self.post(&action, bytes)
+        assert!(
+            !about.contains("verify?csrf="),
+            "no token in the form's URL"
+        );
+        assert!(about.contains(r#"action="/console/casefiles/verify""#));
+        let at = about.find(r#"data-csrf=""#).unwrap() + r#"data-csrf=""#.len();
+        let csrf = about[at..at + about[at..].find('"').unwrap()].to_owned();
+        self.post("/console/casefiles/verify", Some(&csrf), bytes)
     }
 }
 
@@ -543,7 +550,9 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
 
     // Uploads need the session's CSRF token, and an empty upload is refused clearly.
     let up = Uploader::new(&f.server, "u-zhao");
-    let (status, _) = up.post("/console/casefiles/verify?csrf=nope", b"PK".to_vec());
+    let (status, _) = up.post("/console/casefiles/verify", Some("nope"), b"PK".to_vec());
+    assert_eq!(status, 403);
+    let (status, _) = up.post("/console/casefiles/verify", None, b"PK".to_vec());
     assert_eq!(status, 403);
     let (status, empty) = up.verify(Vec::new());
     assert_eq!(status, 400);

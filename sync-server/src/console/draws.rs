@@ -23,6 +23,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use std::collections::BTreeSet;
 
 const GRADES: [SupervisionGrade; 4] = [
     SupervisionGrade::A,
@@ -38,14 +39,79 @@ fn name_of(value: &impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
-fn enterprise_name(state: &AppState, id: &EnterpriseId) -> String {
-    state
-        .reference
-        .enterprises
-        .iter()
-        .find(|e| &e.id == id)
-        .map(|e| e.name.clone())
-        .unwrap_or_else(|| id.to_string())
+/// The names the viewer may see: those of enterprises and inspectors of the units they
+/// oversee. A draw input can be pasted or edited to name anyone (the verify form re-runs any
+/// input), so every name shown on a draw page goes through here; others are shown by id only.
+struct Names<'a> {
+    state: &'a AppState,
+    units: BTreeSet<UnitId>,
+}
+
+impl<'a> Names<'a> {
+    fn new(cx: &Console, state: &'a AppState) -> Self {
+        Self {
+            state,
+            units: readable_units(cx, state)
+                .into_iter()
+                .map(|u| u.id)
+                .collect(),
+        }
+    }
+
+    fn enterprise(&self, id: &EnterpriseId) -> Option<String> {
+        self.state
+            .reference
+            .enterprises
+            .iter()
+            .find(|e| &e.id == id && self.units.contains(&e.unit))
+            .map(|e| e.name.clone())
+    }
+
+    fn inspector(&self, id: &UserId) -> Option<String> {
+        self.state
+            .user(id.as_str())
+            .filter(|u| self.units.contains(&u.unit))
+            .map(|u| u.name)
+    }
+
+    /// Whether every enterprise and inspector of `input` and `result` may be named.
+    fn all_visible(&self, input: &DrawInput, result: Option<&DrawResult>) -> bool {
+        let enterprises = input.pool.iter().chain(
+            result
+                .into_iter()
+                .flat_map(|r| r.assignments.iter().map(|a| &a.enterprise)),
+        );
+        let users = input.roster.iter().chain(
+            result
+                .into_iter()
+                .flat_map(|r| r.assignments.iter().flat_map(|a| a.inspectors.iter())),
+        );
+        self.units.contains(&input.filter.unit)
+            && enterprises
+                .into_iter()
+                .all(|e| self.enterprise(e).is_some())
+            && users.into_iter().all(|u| self.inspector(u).is_some())
+    }
+}
+
+/// An enterprise as the viewer may see it: its name and id, or only its id.
+fn enterprise_label(cx: &Console, names: &Names<'_>, id: &EnterpriseId) -> Markup {
+    html! {
+        @match names.enterprise(id) {
+            Some(n) => { (n) " (" (id) ")" },
+            None => { span.withheld { (id) " " span.muted { (cx.t("（非本辖区，不显示名称）", "(outside your units: name not shown)")) } } },
+        }
+    }
+}
+
+/// An inspector as the viewer may see them: name and id, or only the id.
+fn inspector_label(cx: &Console, names: &Names<'_>, id: &UserId) -> Markup {
+    html! {
+        @match names.inspector(id) {
+            Some(n) => { (n) " (" (id) ")" },
+            None => { span.withheld { (id) " " span.muted { (cx.t("（非本辖区，不显示姓名）", "(outside your units: name not shown)")) } } },
+        }
+    }
 }
 
 fn user_name(state: &AppState, id: &UserId) -> String {
@@ -146,10 +212,10 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
 
 /// The draw input described by the form, checked against what the user may use.
 fn input_from_form(cx: &Console, state: &AppState, form: &FormData) -> ConsoleResult<DrawInput> {
-    let bad = |m: &str| ConsoleError::BadRequest(m.to_owned());
+    let bad = |zh: String, en: String| ConsoleError::Invalid { zh, en };
     let unit = UnitId::new(
         form.get("unit")
-            .ok_or_else(|| bad("choose a territory · 请选择辖区"))?,
+            .ok_or_else(|| bad("请选择辖区。".into(), "Choose a territory.".into()))?,
     );
     if !oversees(cx, state, &unit) {
         return Err(ConsoleError::NotFound);
@@ -162,11 +228,11 @@ fn input_from_form(cx: &Console, state: &AppState, form: &FormData) -> ConsoleRe
     let industries: Option<Vec<Industry>> = parse_list("industry")?
         .map(|v| serde_json::from_value(serde_json::Value::Array(v)))
         .transpose()
-        .map_err(|e| bad(&format!("industry: {e}")))?;
+        .map_err(|e| bad(format!("行业参数无效：{e}"), format!("industry: {e}")))?;
     let grades: Option<Vec<SupervisionGrade>> = parse_list("grade")?
         .map(|v| serde_json::from_value(serde_json::Value::Array(v)))
         .transpose()
-        .map_err(|e| bad(&format!("grade: {e}")))?;
+        .map_err(|e| bad(format!("监管等级参数无效：{e}"), format!("grade: {e}")))?;
     let filter = PoolFilter {
         unit,
         industries,
@@ -184,18 +250,22 @@ fn input_from_form(cx: &Console, state: &AppState, form: &FormData) -> ConsoleRe
                 .collect();
             match parts.as_slice() {
                 [u, e] => Ok(Conflict::new(*u, *e)),
-                _ => Err(bad(&format!(
-                    "conflict line {l:?}: expected an inspector id and an enterprise id"
-                ))),
+                _ => Err(bad(
+                    format!("回避行 {l:?} 无效：应为执法人员ID和企业ID。"),
+                    format!("conflict line {l:?}: expected an inspector id and an enterprise id"),
+                )),
             }
         })
         .collect::<ConsoleResult<Vec<_>>>()?;
     let number = |key: &str, default: u32| -> ConsoleResult<u32> {
         match form.get(key) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| bad(&format!("{key} must be a whole number"))),
+            Some(v) => v.parse().map_err(|_| {
+                bad(
+                    format!("{key} 应为整数（0 至 {}）。", u32::MAX),
+                    format!("{key} must be a whole number (0 to {}).", u32::MAX),
+                )
+            }),
         }
     };
     Ok(DrawInput {
@@ -210,6 +280,14 @@ fn input_from_form(cx: &Console, state: &AppState, form: &FormData) -> ConsoleRe
     })
 }
 
+/// A draw input pasted or posted as JSON; 400 in both languages if it is not one.
+fn parse_input(json: &str) -> ConsoleResult<DrawInput> {
+    serde_json::from_str(json).map_err(|e| ConsoleError::Invalid {
+        zh: format!("抽查输入不是有效的 JSON：{e}"),
+        en: format!("The draw input is not valid JSON: {e}"),
+    })
+}
+
 /// Checks that a (possibly edited) input only uses what the user may draw from: a territory
 /// they oversee, the enterprises its filter selects, inspectors of their subtree.
 fn check_input(cx: &Console, state: &AppState, input: &DrawInput) -> ConsoleResult<()> {
@@ -221,20 +299,23 @@ fn check_input(cx: &Console, state: &AppState, input: &DrawInput) -> ConsoleResu
         .filter
         .select(&state.reference.enterprises, &state.reference.units);
     if canonical.pool != pool {
-        return Err(ConsoleError::BadRequest(
-            "the pool differs from what the filter selects now · 抽查对象库与筛选条件不一致".into(),
-        ));
+        return Err(ConsoleError::Invalid {
+            zh: "抽查对象库与筛选条件当前选出的企业不一致。".into(),
+            en: "The pool differs from what the filter selects now.".into(),
+        });
     }
     let allowed = eligible_roster(cx, state);
     if let Some(u) = canonical.roster.iter().find(|u| !allowed.contains(u)) {
-        return Err(ConsoleError::BadRequest(format!(
-            "{u} is not an inspector of your units · 不是本辖区执法人员"
-        )));
+        return Err(ConsoleError::Invalid {
+            zh: format!("{u} 不是本辖区执法人员。"),
+            en: format!("{u} is not an inspector of your units."),
+        });
     }
     Ok(())
 }
 
 fn result_table(state: &AppState, cx: &Console, result: &DrawResult, plans: &[Plan]) -> Markup {
+    let names = Names::new(cx, state);
     html! {
         table #draw-result {
             thead { tr { th { "#" } th { (cx.t("企业", "Enterprise")) } th { (cx.t("执法人员", "Inspectors")) } th { (cx.t("检查计划", "Plan")) } } }
@@ -242,8 +323,8 @@ fn result_table(state: &AppState, cx: &Console, result: &DrawResult, plans: &[Pl
                 @for (i, a) in result.assignments.iter().enumerate() {
                     tr data-enterprise=(a.enterprise) data-inspectors=(a.inspectors.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(",")) {
                         td { (i + 1) }
-                        td { (enterprise_name(state, &a.enterprise)) " (" (a.enterprise) ")" }
-                        td { @for u in &a.inspectors { (user_name(state, u)) " (" (u) ") " } }
+                        td { (enterprise_label(cx, &names, &a.enterprise)) }
+                        td { @for u in &a.inspectors { (inspector_label(cx, &names, u)) " " } }
                         td.mono.plan-id { @if let Some(p) = plans.get(i) { (p.id) } }
                     }
                 }
@@ -282,6 +363,7 @@ pub async fn run(
     let form = FormData::parse_bytes(&body);
     cx.check_csrf(&form)?;
     let input = input_from_form(&cx, &state, &form)?;
+    check_input(&cx, &state, &input)?;
     let result = match run_draw(&input) {
         Ok(r) => r,
         Err(e) => return Ok(refused(&cx, e.to_string())),
@@ -325,8 +407,7 @@ pub async fn seal(
 ) -> ConsoleResult<Response> {
     let form = FormData::parse_bytes(&body);
     cx.check_csrf(&form)?;
-    let input: DrawInput = serde_json::from_str(form.raw("input"))
-        .map_err(|e| ConsoleError::BadRequest(format!("draw input: {e}")))?;
+    let input = parse_input(form.raw("input"))?;
     check_input(&cx, &state, &input)?;
     let result = match run_draw(&input) {
         Ok(r) => r,
@@ -391,14 +472,15 @@ pub async fn show(
 ) -> ConsoleResult<Html<String>> {
     let (d, plans) = load_visible(&state, &cx, id).await?;
     let input = &d.input;
+    let names = Names::new(&cx, &state);
     let body = html! {
         (draw_facts(&cx, &d.result))
         table {
             tr { th { (cx.t("辖区", "Territory")) } td { (super::unit_name(&state, input.filter.unit.as_str())) } }
             tr { th { (cx.t("行业", "Industries")) } td { @match &input.filter.industries { Some(l) => { @for i in l { (i.label_zh()) " " } }, None => { (cx.t("全部", "all")) } } } }
             tr { th { (cx.t("监管等级", "Grades")) } td { @match &input.filter.grades { Some(l) => { @for g in l { (name_of(g)) " " } }, None => { (cx.t("全部", "all")) } } } }
-            tr { th { (cx.t("对象库", "Pool")) } td { @for e in &input.pool { (enterprise_name(&state, e)) "; " } } }
-            tr { th { (cx.t("执法人员名录", "Roster")) } td { @for u in &input.roster { (user_name(&state, u)) "; " } } }
+            tr { th { (cx.t("对象库", "Pool")) } td { @for e in &input.pool { (enterprise_label(&cx, &names, e)) "; " } } }
+            tr { th { (cx.t("执法人员名录", "Roster")) } td { @for u in &input.roster { (inspector_label(&cx, &names, u)) "; " } } }
             tr { th { (cx.t("回避", "Conflicts")) } td { @for c in &input.conflicts { (c.inspector) "–" (c.enterprise) "; " } } }
             tr { th { (cx.t("抽取数 / 每家人数", "Targets / per target")) } td { (input.targets) " / " (input.inspectors_per_target) } }
             tr { th { (cx.t("检查期限", "Visit by")) } td { (d.due.clone().unwrap_or_default()) } }
@@ -488,8 +570,7 @@ pub async fn verify(
 ) -> ConsoleResult<Html<String>> {
     let form = FormData::parse_bytes(&body);
     cx.check_csrf(&form)?;
-    let input: DrawInput = serde_json::from_str(form.raw("input"))
-        .map_err(|e| ConsoleError::BadRequest(format!("draw input: {e}")))?;
+    let input = parse_input(form.raw("input"))?;
     let digest = input.digest();
     let found = state
         .db
@@ -508,7 +589,18 @@ pub async fn verify(
         Some((d, p)) => (Some(d), p.as_slice()),
         None => (None, &[][..]),
     };
-    let body = comparison(&state, &cx, &input, recorded, plans);
+    let names = Names::new(&cx, &state);
+    let again = run_draw(&input).ok();
+    let withheld = !names.all_visible(&input, again.as_ref());
+    let body = html! {
+        @if withheld {
+            p #names-withheld.muted role="note" {
+                (cx.t("此抽查输入涉及您管辖范围以外的单位、企业或执法人员：复核照常进行，但只显示其编号，不显示名称。",
+                      "This draw input involves units, enterprises or inspectors outside the units you oversee: the re-run is done as usual, but they are shown by id only, without names."))
+            }
+        }
+        (comparison(&state, &cx, &input, recorded, plans))
+    };
     Ok(page(
         &cx,
         "draws",

@@ -4,7 +4,7 @@
 
 use super::layout::page as render_page;
 use super::query;
-use super::{Console, ConsoleResult, day_param, searched_units, today};
+use super::{Console, ConsoleResult, period_params, searched_units, today};
 use crate::state::AppState;
 use app_core::figures::{Period, Share, compute};
 use app_core::geo::Day;
@@ -29,8 +29,8 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
     let (units, chosen) = searched_units(&cx, &state);
     let today = today(&state);
     let year_start = Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today);
-    let from = day_param(&cx, "from").unwrap_or(year_start);
-    let to = day_param(&cx, "to").unwrap_or(today);
+    let (from, to) = period_params(&cx)?;
+    let (from, to) = (from.unwrap_or(year_start), to.unwrap_or(today));
     let root = chosen.clone().unwrap_or_else(|| cx.user.unit.to_string());
     let ids = units.clone();
     let facts = state

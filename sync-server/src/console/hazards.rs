@@ -7,7 +7,7 @@ use super::form::encode;
 use super::i18n::Lang;
 use super::layout::page;
 use super::query::{self, HazardFilter, HazardRow};
-use super::{Console, ConsoleResult, day_param, searched_units, today, unit_name};
+use super::{Console, ConsoleResult, period_params, searched_units, today, unit_name};
 use crate::state::AppState;
 use app_core::geo::Day;
 use app_core::hazard::{HazardLevel, HazardStage};
@@ -23,13 +23,14 @@ const STAGES: [HazardStage; 5] = [
     HazardStage::Closed,
 ];
 
-fn filter(cx: &Console, state: &AppState) -> (HazardFilter, Option<String>) {
+fn filter(cx: &Console, state: &AppState) -> ConsoleResult<(HazardFilter, Option<String>)> {
     let (units, chosen) = searched_units(cx, state);
-    (
+    let (from, to) = period_params(cx)?;
+    Ok((
         HazardFilter {
             units,
-            from: day_param(cx, "from"),
-            to: day_param(cx, "to"),
+            from,
+            to,
             level: cx.query.get("level").map(str::to_owned),
             stage: cx.query.get("stage").map(str::to_owned),
             enterprise: cx.query.get("enterprise").map(str::to_owned),
@@ -37,7 +38,7 @@ fn filter(cx: &Console, state: &AppState) -> (HazardFilter, Option<String>) {
             supervised: cx.query.get("supervised").is_some(),
         },
         chosen,
-    )
+    ))
 }
 
 async fn rows(state: &AppState, f: HazardFilter, today: Day) -> ConsoleResult<Vec<HazardRow>> {
@@ -138,7 +139,7 @@ fn table_rows(state: &AppState, rows: &[HazardRow], lang: Lang, today: Day) -> V
 }
 
 pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
-    let (f, chosen) = filter(&cx, &state);
+    let (f, chosen) = filter(&cx, &state)?;
     let today = today(&state);
     let rows = rows(&state, f, today).await?;
     let lang = cx.lang;
@@ -200,7 +201,7 @@ async fn export_rows(
     state: &AppState,
     cx: &Console,
 ) -> ConsoleResult<(&'static [&'static str], Vec<Vec<String>>)> {
-    let (f, _) = filter(cx, state);
+    let (f, _) = filter(cx, state)?;
     let today = today(state);
     let rows = rows(state, f, today).await?;
     let header: &'static [&'static str] = match cx.lang {

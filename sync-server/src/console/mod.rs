@@ -84,6 +84,15 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// The console as served: its routes and static assets, every response with the security
+/// headers (`layout::security_headers`).
+pub fn service() -> Router<AppState> {
+    routes()
+        .route(layout::STYLESHEET_PATH, get(layout::stylesheet))
+        .route(layout::VERIFY_SCRIPT_PATH, get(layout::verify_script))
+        .layer(axum::middleware::from_fn(layout::security_headers))
+}
+
 /// Why a console request failed. Rendered as a page in both languages (the error may come
 /// before the language is known).
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +108,10 @@ pub enum ConsoleError {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    /// A parameter the user sent is malformed or out of range: 400 with the message in
+    /// Chinese and in English.
+    #[error("{en}")]
+    Invalid { zh: String, en: String },
     /// The form's CSRF token is missing or wrong.
     #[error("the form expired; reload the page and try again")]
     Csrf,
@@ -141,6 +154,7 @@ impl IntoResponse for ConsoleError {
                 "No such page or record.".to_owned(),
             ),
             ConsoleError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), m.clone()),
+            ConsoleError::Invalid { zh, en } => (StatusCode::BAD_REQUEST, zh.clone(), en.clone()),
             ConsoleError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "表单已失效，请刷新页面后重试。".to_owned(),
@@ -223,9 +237,50 @@ pub fn today(state: &AppState) -> app_core::geo::Day {
     app_core::geo::Timestamp(state.now().saturating_mul(1000)).shanghai_date()
 }
 
-/// A `YYYY-MM-DD` query parameter.
-pub fn day_param(cx: &Console, key: &str) -> Option<app_core::geo::Day> {
-    cx.query
-        .get(key)
-        .and_then(|d| app_core::geo::Day::parse(d).ok())
+/// The earliest and latest dates a console query accepts. Wider than any inspection record,
+/// narrow enough that date arithmetic (the day after, midnight in Asia/Shanghai as
+/// milliseconds) cannot overflow.
+pub const FIRST_DAY: (i32, u8, u8) = (1900, 1, 1);
+pub const LAST_DAY: (i32, u8, u8) = (2999, 12, 31);
+
+/// A `YYYY-MM-DD` query parameter: `None` when absent or blank, 400 when it is not a date or
+/// lies outside [`FIRST_DAY`]..=[`LAST_DAY`].
+pub fn day_param(cx: &Console, key: &str) -> ConsoleResult<Option<app_core::geo::Day>> {
+    let Some(raw) = cx.query.get(key) else {
+        return Ok(None);
+    };
+    let shown: String = raw.chars().take(40).collect();
+    let (first, last) = (
+        app_core::geo::Day::ymd(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2),
+        app_core::geo::Day::ymd(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2),
+    );
+    match app_core::geo::Day::parse(raw) {
+        Ok(day) if (first..=last).contains(&day) => Ok(Some(day)),
+        Ok(_) => Err(ConsoleError::Invalid {
+            zh: format!("日期参数 {key}={shown:?} 超出范围：应在 {first} 至 {last} 之间。"),
+            en: format!(
+                "Date parameter {key}={shown:?} is out of range: it must lie between {first} and {last}."
+            ),
+        }),
+        Err(_) => Err(ConsoleError::Invalid {
+            zh: format!("日期参数 {key}={shown:?} 无效：应为 YYYY-MM-DD 格式的日期。"),
+            en: format!("Date parameter {key}={shown:?} is not a date: expected YYYY-MM-DD."),
+        }),
+    }
+}
+
+/// The `from` and `to` date parameters, `from` not after `to` when both are given.
+pub fn period_params(
+    cx: &Console,
+) -> ConsoleResult<(Option<app_core::geo::Day>, Option<app_core::geo::Day>)> {
+    let (from, to) = (day_param(cx, "from")?, day_param(cx, "to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ConsoleError::Invalid {
+            zh: format!("起始日期 {f} 晚于截止日期 {t}。"),
+            en: format!("The start date {f} is after the end date {t}."),
+        });
+    }
+    Ok((from, to))
 }

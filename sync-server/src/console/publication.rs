@@ -5,7 +5,7 @@ use super::export::{self, CSV};
 use super::i18n::Lang;
 use super::layout::{page as render_page, when};
 use super::query::{self, RecordFilter, RecordRow};
-use super::{Console, ConsoleResult, day_param, searched_units, today};
+use super::{Console, ConsoleResult, period_params, searched_units, today};
 use crate::state::AppState;
 use app_core::geo::{Day, Timestamp};
 use app_core::inspection::InspectionStatus;
@@ -17,9 +17,10 @@ use maud::html;
 async fn rows(state: &AppState, cx: &Console) -> ConsoleResult<(Vec<RecordRow>, Day, Day)> {
     let (units, _) = searched_units(cx, state);
     let today = today(state);
-    let from = day_param(cx, "from")
-        .unwrap_or_else(|| Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today));
-    let to = day_param(cx, "to").unwrap_or(today);
+    let (from, to) = period_params(cx)?;
+    let from =
+        from.unwrap_or_else(|| Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today));
+    let to = to.unwrap_or(today);
     let f = RecordFilter {
         units,
         from: Some(from),

@@ -4,7 +4,7 @@ use super::form::{FormData, encode};
 use super::i18n::{Lang, kind_from_str, kind_str};
 use super::layout::{page, when};
 use super::query::{self, Cursor, RecordFilter};
-use super::{Console, ConsoleError, ConsoleResult, day_param, searched_units, unit_name};
+use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units, unit_name};
 use crate::docstore::{self, SERVER_DEVICE};
 use crate::state::AppState;
 use app_core::access::{can_read_record, can_review_record};
@@ -29,16 +29,23 @@ pub const PAGE_SIZE: usize = 50;
 
 pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
     let (units, chosen_unit) = searched_units(&cx, &state);
+    let (from, to) = period_params(&cx)?;
     let filter = RecordFilter {
         units,
-        from: day_param(&cx, "from"),
-        to: day_param(&cx, "to"),
+        from,
+        to,
         kind: cx.query.get("kind").map(str::to_owned),
         status: cx.query.get("status").map(str::to_owned),
         enterprise: cx.query.get("enterprise").map(str::to_owned),
         inspector: cx.query.get("inspector").map(str::to_owned),
     };
-    let after = cx.query.get("after").and_then(Cursor::parse);
+    let after = match cx.query.get("after") {
+        None => None,
+        Some(a) => Some(Cursor::parse(a).ok_or_else(|| ConsoleError::Invalid {
+            zh: "分页参数 after 无效，请从第一页重新开始。".into(),
+            en: "The paging parameter after is not valid; start again from the first page.".into(),
+        })?),
+    };
     let f = filter.clone();
     let (rows, next, total) = state
         .db
