@@ -218,6 +218,16 @@ const MIGRATIONS: &[&str] = &[
         lifted_at INTEGER NOT NULL
     );
     ",
+    // 7: whether a record's merged state breaks a rule each replica kept on its own
+    // (`Inspection::violations`: e.g. two concurrent status moves). Such a record is listed,
+    // but not counted in the figures nor published. Every record is indexed again (the
+    // backfill at start) so that the column holds for records stored before it.
+    "
+    ALTER TABLE console_records ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM console_hazards;
+    DELETE FROM console_records;
+    INSERT INTO console_backfill (pending) VALUES (1);
+    ",
 ];
 
 #[derive(Clone)]

@@ -10,6 +10,9 @@
 //! - `console_hazards`: one row per hazard with its level, stage, dates and whether it is
 //!   listed for supervision (挂牌督办), plus the whole hazard as JSON so that the ledger judges
 //!   "overdue" with app-core's own rule rather than a copy of it in SQL.
+//! - `violations`: how many rules the record's merged state breaks
+//!   (`Inspection::violations`); a record with any is not counted in the figures nor
+//!   published, and its page lists them.
 //! - Inspectors are filtered through `doc_inspectors`, which the store keeps anyway.
 
 use app_core::document::InspectionDoc;
@@ -44,8 +47,8 @@ pub fn index_record(conn: &Connection, record: &Inspection, existed: bool) -> ru
     conn.prepare_cached(
         "INSERT OR REPLACE INTO console_records (id, unit, kind, status, enterprise_id,
             enterprise_name, plan, inspectors, created_at, started_at, completed_at, visit_at,
-            review_decision, review_by, review_at, review_comment, hazards)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            review_decision, review_by, review_at, review_comment, hazards, violations)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
         id,
@@ -65,6 +68,7 @@ pub fn index_record(conn: &Connection, record: &Inspection, existed: bool) -> ru
         review.map(|r| r.at.0),
         review.map(|r| r.comment.as_str()),
         record.hazards.len() as i64,
+        record.violations().len() as i64,
     ])?;
     if existed {
         conn.prepare_cached("DELETE FROM console_hazards WHERE record_id = ?1")?

@@ -38,6 +38,8 @@ async fn rows(state: &AppState, cx: &Console) -> ConsoleResult<(Vec<RecordRow>, 
     let rows = rows
         .into_iter()
         .filter(|r| InspectionStatus::parse(&r.status).is_some_and(|s| s.visit_done()))
+        // A record whose merged state breaks a rule is not published until it is resolved.
+        .filter(|r| r.violations == 0)
         .collect();
     Ok((rows, from, to))
 }

@@ -65,6 +65,8 @@ pub struct RecordRow {
     pub review_decision: Option<String>,
     pub review_comment: Option<String>,
     pub hazards: i64,
+    /// Rules the merged record breaks (`Inspection::violations`); 0 for a clean record.
+    pub violations: i64,
 }
 
 fn where_clause(f: &RecordFilter) -> (String, Vec<Value>) {
@@ -113,7 +115,7 @@ pub fn list_records(
     params.push(Value::Integer(limit as i64 + 1));
     let sql = format!(
         "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name, r.inspectors,
-                r.visit_at, r.review_decision, r.review_comment, r.hazards
+                r.visit_at, r.review_decision, r.review_comment, r.hazards, r.violations
          FROM console_records r WHERE {clause}
          ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
     );
@@ -132,6 +134,7 @@ pub fn list_records(
                 review_decision: r.get(8)?,
                 review_comment: r.get(9)?,
                 hazards: r.get(10)?,
+                violations: r.get(11)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -296,6 +299,7 @@ pub fn record_facts(
         "SELECT r.id, r.unit, r.kind, r.status, r.visit_at, h.hazard
          FROM console_records r LEFT JOIN console_hazards h ON h.record_id = r.id
          WHERE r.unit IN (SELECT value FROM json_each(?1)) AND r.visit_at >= ?2 AND r.visit_at < ?3
+           AND r.violations = 0
          ORDER BY r.id",
     )?;
     let mut rows = stmt.query(rusqlite::params![units_json, start, end])?;
