@@ -713,3 +713,134 @@ pub async fn get_blob(
     .await
     .unwrap_or_else(|e: BlobError| e.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::reference::ReferenceData;
+
+    fn reference() -> ReferenceData {
+        ReferenceData::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")).unwrap()
+    }
+
+    fn user(reference: &ReferenceData, id: &str) -> User {
+        reference
+            .users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .cloned()
+            .unwrap()
+    }
+
+    fn uploaded(conn: &Connection, sha: &Sha256Hex, device: &str, user: &str) {
+        conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, size, uploaded_by) VALUES (?1, 3, ?2)",
+            params![sha.as_str(), user],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
+             VALUES (?1, ?2, ?3, 0)",
+            params![sha.as_str(), device, user],
+        )
+        .unwrap();
+    }
+
+    /// A stored record of `unit` with `inspectors`, naming photo `sha`.
+    fn record_naming(conn: &Connection, id: &str, unit: &str, inspectors: &[&str], sha: &Sha256Hex) {
+        conn.execute(
+            "INSERT INTO docs (id, unit, plan, status, snapshot, heads)
+             VALUES (?1, ?2, NULL, 'draft', x'', '[]')",
+            params![id, unit],
+        )
+        .unwrap();
+        for u in inspectors {
+            conn.execute(
+                "INSERT INTO doc_inspectors (doc_id, user_id) VALUES (?1, ?2)",
+                params![id, u],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO photo_refs (sha_key, sha256, doc_id) VALUES (?1, ?2, ?3)",
+            params![crate::docstore::photo_key(sha.as_str()), sha.as_str(), id],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_device_may_name_what_it_uploaded_and_no_other_device_may() {
+        let reference = reference();
+        let (wang, chen) = (user(&reference, "u-wang"), user(&reference, "u-chen"));
+        let (tablet_w, tablet_w2, tablet_c) = (
+            DeviceId::new("tablet-wang"),
+            DeviceId::new("tablet-wang-2"),
+            DeviceId::new("tablet-chen"),
+        );
+        let sha = Sha256Hex::of(b"photo");
+        Db::open_in_memory().unwrap().with_conn(|conn| {
+            assert!(!may_name(conn, &reference, &wang, &tablet_w, &sha).unwrap());
+            uploaded(conn, &sha, tablet_w.as_str(), "u-wang");
+            assert!(may_name(conn, &reference, &wang, &tablet_w, &sha).unwrap());
+            // Another unit's inspector on his own device: knowing the digest is not enough.
+            assert!(!may_name(conn, &reference, &chen, &tablet_c, &sha).unwrap());
+            // Nor the same user on a device that did not upload it.
+            assert!(!may_name(conn, &reference, &wang, &tablet_w2, &sha).unwrap());
+            // Nor another unit's inspector using a device id that did upload another photo.
+            let other = Sha256Hex::of(b"other photo");
+            uploaded(conn, &other, tablet_c.as_str(), "u-chen");
+            assert!(!may_name(conn, &reference, &chen, &tablet_c, &sha).unwrap());
+        });
+    }
+
+    #[test]
+    fn a_user_may_name_a_photo_a_readable_record_names() {
+        let reference = reference();
+        let (wang, li, zhao, chen, sun) = (
+            user(&reference, "u-wang"),
+            user(&reference, "u-li"),
+            user(&reference, "u-zhao"),
+            user(&reference, "u-chen"),
+            user(&reference, "u-sun"),
+        );
+        let device = DeviceId::new("some-tablet");
+        let sha = Sha256Hex::of("photo of a 玄武 record".as_bytes());
+        Db::open_in_memory().unwrap().with_conn(|conn| {
+            uploaded(conn, &sha, "tablet-wang", "u-wang");
+            assert!(!may_name(conn, &reference, &li, &device, &sha).unwrap());
+            record_naming(conn, "rec-xw", "xw", &["u-wang", "u-li"], &sha);
+            // Colleagues of the unit and its supervisor may read the record: they may name it.
+            for u in [&wang, &li, &zhao] {
+                assert!(may_name(conn, &reference, u, &device, &sha).unwrap(), "{}", u.id);
+            }
+            // Another unit's inspector and supervisor may not.
+            for u in [&chen, &sun] {
+                assert!(!may_name(conn, &reference, u, &device, &sha).unwrap(), "{}", u.id);
+            }
+            // Unless they are listed on a record of that unit that names it.
+            record_naming(conn, "rec-xw-2", "xw", &["u-li", "u-chen"], &sha);
+            assert!(may_name(conn, &reference, &chen, &device, &sha).unwrap());
+            assert!(!may_name(conn, &reference, &sun, &device, &sha).unwrap());
+            // The blob need not be held: a record may name a photo not uploaded yet.
+            let later = Sha256Hex::of(b"not uploaded yet");
+            record_naming(conn, "rec-xw-3", "xw", &["u-wang"], &later);
+            assert!(may_name(conn, &reference, &li, &device, &later).unwrap());
+            assert!(!may_name(conn, &reference, &sun, &device, &later).unwrap());
+        });
+    }
+
+    #[test]
+    fn partial_uploads_are_kept_per_device_under_safe_names() {
+        let root = Path::new("/blobs");
+        let sha = Sha256Hex::of(b"x");
+        let a = partial_path(root, &DeviceId::new("../../etc"), &sha);
+        let b = partial_path(root, &DeviceId::new("tablet-2"), &sha);
+        assert_ne!(a, b);
+        for p in [&a, &b] {
+            assert!(p.starts_with("/blobs/partial"), "{}", p.display());
+            assert_eq!(p.components().count(), 5, "{}", p.display());
+            assert!(p.ends_with(sha.as_str()));
+        }
+    }
+}
