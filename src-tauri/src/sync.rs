@@ -2,6 +2,12 @@
 //! fetches reference data, and syncs records (push what the server lacks, pull what changed)
 //! in one round trip per batch. The store lock is never held during network I/O, so
 //! capture goes on while a sync runs.
+//!
+//! Photo originals travel before the records that name them ([`upload_then_sync`]): the
+//! server accepts a record naming a photo only from the device that uploaded it (or from a
+//! user who may already read a record naming it). A record the server refuses (for that or
+//! any other reason) is not marked pushed: it stays pending, is not offered again in the same
+//! sync (so it cannot hold back the records after it), and is pushed again by the next one.
 
 use crate::blobs::BlobStore;
 use crate::store::{Pending, Store, StoreError};
@@ -12,6 +18,7 @@ use app_core::user::User;
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -207,7 +214,9 @@ impl SyncClient {
     }
 
     /// One full sync: round trips until nothing is left to push and the server has nothing
-    /// more to send. The store is locked only between round trips.
+    /// more to send. The store is locked only between round trips. Records the server
+    /// refuses stay pending (see [`SyncReport::rejected`]) and are not offered again until
+    /// the next sync.
     pub fn sync(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
         let user: UserId = self
             .session
@@ -217,10 +226,16 @@ impl SyncClient {
             .id
             .clone();
         let mut report = SyncReport::default();
+        // Records refused in this sync: they stay pending, but are not pushed again before the
+        // next sync (a refused batch must not hide the records after it).
+        let mut refused: HashSet<String> = HashSet::new();
         loop {
             let (pushes, cursor) = {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-                (s.pending_pushes(PUSH_BATCH)?, s.sync_cursor(&user)?)
+                let mut pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
+                pushes.retain(|p| !refused.contains(p.id.as_str()));
+                pushes.truncate(PUSH_BATCH as usize);
+                (pushes, s.sync_cursor(&user)?)
             };
             let request = SyncRequest {
                 version: PROTOCOL_VERSION,
@@ -264,9 +279,11 @@ impl SyncClient {
             }
             report.accepted += response.accepted.len() as u32;
             report.pulled += response.pull.len() as u32;
-            let refused_all = !response.rejected.is_empty() && response.accepted.is_empty();
+            // Every round must settle something, or pushing again would send the same batch.
+            let settled = !response.accepted.is_empty() || !response.rejected.is_empty();
+            refused.extend(response.rejected.iter().map(|r| r.id.clone()));
             report.rejected.extend(response.rejected);
-            let more_to_push = pushes.len() as u32 == PUSH_BATCH && !refused_all;
+            let more_to_push = pushes.len() as u32 == PUSH_BATCH && settled;
             if !response.more && !more_to_push {
                 return Ok(report);
             }
@@ -285,6 +302,33 @@ struct ReferenceBundle {
     enterprises: Vec<app_core::enterprise::Enterprise>,
     templates: Vec<app_core::checklist::ChecklistTemplate>,
     plans: Vec<app_core::plan::Plan>,
+}
+
+/// One sync cycle: first the photo originals the server lacks (if `blobs` is given; resuming
+/// interrupted uploads, `progress` after every chunk), then the records. The records are
+/// synced even if the photo upload run failed: a record naming a photo the server refuses
+/// to accept yet stays pending and goes with a later cycle. A failed upload run is still
+/// reported as this cycle's error (after the records were synced), so it is retried with
+/// back-off. `clock` is read when the records are synced.
+pub fn upload_then_sync(
+    client: &SyncClient,
+    store: &Mutex<Store>,
+    blobs: Option<&BlobStore>,
+    clock: impl Fn() -> Timestamp,
+    progress: impl FnMut(UploadProgress),
+) -> Result<(SyncReport, Option<UploadReport>), SyncError> {
+    let uploads = match blobs {
+        Some(blobs) => {
+            let token = client.token()?.to_owned();
+            Some(BlobClient::new(client.base(), token).upload_pending(store, blobs, progress))
+        }
+        None => None,
+    };
+    let report = client.sync(store, clock())?;
+    let uploads = uploads
+        .transpose()
+        .map_err(|e| SyncError::Protocol(format!("photo upload: {e}")))?;
+    Ok((report, uploads))
 }
 
 /// What the sync indicator shows.
@@ -323,8 +367,9 @@ pub struct BackgroundSync {
 }
 
 impl BackgroundSync {
-    /// Starts the loop: sync records, then (if `blobs` is given) upload the photo originals
-    /// the server lacks, resuming interrupted uploads. Failures back off exponentially.
+    /// Starts the loop: upload (if `blobs` is given) the photo originals the server lacks,
+    /// resuming interrupted uploads, then sync the records (see [`upload_then_sync`]).
+    /// Failures back off exponentially.
     pub fn start(
         client: SyncClient,
         store: Arc<Mutex<Store>>,
@@ -343,19 +388,10 @@ impl BackgroundSync {
             let mut backoff = interval;
             while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
                 status2.lock().unwrap_or_else(|p| p.into_inner()).state = SyncState::Syncing;
-                let result = client.sync(&store, clock()).and_then(|report| {
-                    let Some(blobs) = &blobs else {
-                        return Ok((report, None));
-                    };
-                    let token = client.token()?.to_owned();
-                    let uploads = BlobClient::new(client.base(), token)
-                        .upload_pending(&store, blobs, |p| {
-                            let mut st = status2.lock().unwrap_or_else(|e| e.into_inner());
-                            st.photos_pending = p.photos_pending;
-                            st.upload = Some(p);
-                        })
-                        .map_err(|e| SyncError::Protocol(format!("photo upload: {e}")))?;
-                    Ok((report, Some(uploads)))
+                let result = upload_then_sync(&client, &store, blobs.as_ref(), &clock, |p| {
+                    let mut st = status2.lock().unwrap_or_else(|e| e.into_inner());
+                    st.photos_pending = p.photos_pending;
+                    st.upload = Some(p);
                 });
                 let (pending, photos_pending) = {
                     let mut s = store.lock().unwrap_or_else(|p| p.into_inner());

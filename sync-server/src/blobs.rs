@@ -748,7 +748,13 @@ mod tests {
     }
 
     /// A stored record of `unit` with `inspectors`, naming photo `sha`.
-    fn record_naming(conn: &Connection, id: &str, unit: &str, inspectors: &[&str], sha: &Sha256Hex) {
+    fn record_naming(
+        conn: &Connection,
+        id: &str,
+        unit: &str,
+        inspectors: &[&str],
+        sha: &Sha256Hex,
+    ) {
         conn.execute(
             "INSERT INTO docs (id, unit, plan, status, snapshot, heads)
              VALUES (?1, ?2, NULL, 'draft', x'', '[]')",
@@ -812,11 +818,19 @@ mod tests {
             record_naming(conn, "rec-xw", "xw", &["u-wang", "u-li"], &sha);
             // Colleagues of the unit and its supervisor may read the record: they may name it.
             for u in [&wang, &li, &zhao] {
-                assert!(may_name(conn, &reference, u, &device, &sha).unwrap(), "{}", u.id);
+                assert!(
+                    may_name(conn, &reference, u, &device, &sha).unwrap(),
+                    "{}",
+                    u.id
+                );
             }
             // Another unit's inspector and supervisor may not.
             for u in [&chen, &sun] {
-                assert!(!may_name(conn, &reference, u, &device, &sha).unwrap(), "{}", u.id);
+                assert!(
+                    !may_name(conn, &reference, u, &device, &sha).unwrap(),
+                    "{}",
+                    u.id
+                );
             }
             // Unless they are listed on a record of that unit that names it.
             record_naming(conn, "rec-xw-2", "xw", &["u-li", "u-chen"], &sha);
