@@ -377,7 +377,6 @@ enum Appended {
 /// Appends `body` at `offset` to `partial` and, if that completes the blob, verifies and
 /// installs it (`held`: the server holds it already; then the partial file is only
 /// verified and removed). Runs on a blocking thread under the digest's lock.
-#[allow(clippy::too_many_arguments)]
 fn append_chunk(
     root: &Path,
     sha: &Sha256Hex,
