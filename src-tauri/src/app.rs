@@ -1295,20 +1295,21 @@ impl App {
         }
     }
 
-    /// Syncs now (records, then photo originals, and the reference data), and says what
-    /// happened.
+    /// Syncs now (photo originals, then records — the server accepts a record naming a photo
+    /// only once its original is there — and the reference data), and says what happened.
+    /// Records are synced even if the photo upload failed; refused ones stay pending.
     pub fn sync_now(&self) -> AppResult<Value> {
         let session = self.session()?;
         let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
-        let report = client.sync(&self.store, now())?;
         let uploads = crate::upload::BlobClient::new(client.base(), session.token.clone())
-            .upload_pending(&self.store, &self.blobs, |_| {})
-            .map_err(|e| {
-                AppError::new(
-                    format!("照片上传失败：{e}"),
-                    format!("photo upload failed: {e}"),
-                )
-            })?;
+            .upload_pending(&self.store, &self.blobs, |_| {});
+        let report = client.sync(&self.store, now())?;
+        let uploads = uploads.map_err(|e| {
+            AppError::new(
+                format!("照片上传失败：{e}"),
+                format!("photo upload failed: {e}"),
+            )
+        })?;
         client.fetch_reference(&self.store)?;
         // Document numbers for the series that run low. The sync itself stands either way; the
         // screen shows the stock and any refusal.

@@ -2,6 +2,12 @@
 //! fetches reference data, and syncs records (push what the server lacks, pull what changed)
 //! in one round trip per batch. The store lock is never held during network I/O, so
 //! capture goes on while a sync runs.
+//!
+//! Photo originals travel before the records that name them ([`upload_then_sync`]): the
+//! server accepts a record naming a photo only from the device that uploaded it (or from a
+//! user who may already read a record naming it). A record the server refuses (for that or
+//! any other reason) is not marked pushed: it stays pending, is not offered again in the same
+//! sync (so it cannot hold back the records after it), and is pushed again by the next one.
 
 use crate::blobs::BlobStore;
 use crate::store::{Pending, Store, StoreError};
@@ -12,6 +18,7 @@ use app_core::user::User;
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -207,7 +214,9 @@ impl SyncClient {
     }
 
     /// One full sync: round trips until nothing is left to push and the server has nothing
-    /// more to send. The store is locked only between round trips.
+    /// more to send. The store is locked only between round trips. Records the server
+    /// refuses stay pending (see [`SyncReport::rejected`]) and are not offered again until
+    /// the next sync.
     pub fn sync(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
         let user: UserId = self
             .session
@@ -217,10 +226,16 @@ impl SyncClient {
             .id
             .clone();
         let mut report = SyncReport::default();
+        // Records refused in this sync: they stay pending, but are not pushed again before the
+        // next sync (a refused batch must not hide the records after it).
+        let mut refused: HashSet<String> = HashSet::new();
         loop {
             let (pushes, cursor) = {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-                (s.pending_pushes(PUSH_BATCH)?, s.sync_cursor(&user)?)
+                let mut pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
+                pushes.retain(|p| !refused.contains(p.id.as_str()));
+                pushes.truncate(PUSH_BATCH as usize);
+                (pushes, s.sync_cursor(&user)?)
             };
             let request = SyncRequest {
                 version: PROTOCOL_VERSION,
@@ -264,9 +279,11 @@ impl SyncClient {
             }
             report.accepted += response.accepted.len() as u32;
             report.pulled += response.pull.len() as u32;
-            let refused_all = !response.rejected.is_empty() && response.accepted.is_empty();
+            // Every round must settle something, or pushing again would send the same batch.
+            let settled = !response.accepted.is_empty() || !response.rejected.is_empty();
+            refused.extend(response.rejected.iter().map(|r| r.id.clone()));
             report.rejected.extend(response.rejected);
-            let more_to_push = pushes.len() as u32 == PUSH_BATCH && !refused_all;
+            let more_to_push = pushes.len() as u32 == PUSH_BATCH && settled;
             if !response.more && !more_to_push {
                 return Ok(report);
             }
@@ -285,6 +302,33 @@ struct ReferenceBundle {
     enterprises: Vec<app_core::enterprise::Enterprise>,
     templates: Vec<app_core::checklist::ChecklistTemplate>,
     plans: Vec<app_core::plan::Plan>,
+}
+
+/// One sync cycle: first the photo originals the server lacks (if `blobs` is given; resuming
+/// interrupted uploads, `progress` after every chunk), then the records. The records are
+/// synced even if the photo upload run failed: a record naming a photo the server refuses
+/// to accept yet stays pending and goes with a later cycle. A failed upload run is still
+/// reported as this cycle's error (after the records were synced), so it is retried with
+/// back-off. `clock` is read when the records are synced.
+pub fn upload_then_sync(
+    client: &SyncClient,
+    store: &Mutex<Store>,
+    blobs: Option<&BlobStore>,
+    clock: impl Fn() -> Timestamp,
+    progress: impl FnMut(UploadProgress),
+) -> Result<(SyncReport, Option<UploadReport>), SyncError> {
+    let uploads = match blobs {
+        Some(blobs) => {
+            let token = client.token()?.to_owned();
+            Some(BlobClient::new(client.base(), token).upload_pending(store, blobs, progress))
+        }
+        None => None,
+    };
+    let report = client.sync(store, clock())?;
+    let uploads = uploads
+        .transpose()
+        .map_err(|e| SyncError::Protocol(format!("photo upload: {e}")))?;
+    Ok((report, uploads))
 }
 
 /// What the sync indicator shows.
@@ -323,8 +367,9 @@ pub struct BackgroundSync {
 }
 
 impl BackgroundSync {
-    /// Starts the loop: sync records, then (if `blobs` is given) upload the photo originals
-    /// the server lacks, resuming interrupted uploads. Failures back off exponentially.
+    /// Starts the loop: upload (if `blobs` is given) the photo originals the server lacks,
+    /// resuming interrupted uploads, then sync the records (see [`upload_then_sync`]).
+    /// Failures back off exponentially.
     pub fn start(
         client: SyncClient,
         store: Arc<Mutex<Store>>,
@@ -343,19 +388,10 @@ impl BackgroundSync {
             let mut backoff = interval;
             while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
                 status2.lock().unwrap_or_else(|p| p.into_inner()).state = SyncState::Syncing;
-                let result = client.sync(&store, clock()).and_then(|report| {
-                    let Some(blobs) = &blobs else {
-                        return Ok((report, None));
-                    };
-                    let token = client.token()?.to_owned();
-                    let uploads = BlobClient::new(client.base(), token)
-                        .upload_pending(&store, blobs, |p| {
-                            let mut st = status2.lock().unwrap_or_else(|e| e.into_inner());
-                            st.photos_pending = p.photos_pending;
-                            st.upload = Some(p);
-                        })
-                        .map_err(|e| SyncError::Protocol(format!("photo upload: {e}")))?;
-                    Ok((report, Some(uploads)))
+                let result = upload_then_sync(&client, &store, blobs.as_ref(), &clock, |p| {
+                    let mut st = status2.lock().unwrap_or_else(|e| e.into_inner());
+                    st.photos_pending = p.photos_pending;
+                    st.upload = Some(p);
                 });
                 let (pending, photos_pending) = {
                     let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
@@ -434,4 +470,357 @@ impl Drop for BackgroundSync {
 /// The device id the server knows this tablet by.
 pub fn device_of(store: &Store) -> DeviceId {
     store.device().clone()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The cycle's order and the fate of refused records, against a scripted HTTP server on
+    //! loopback that logs every request.
+    use super::*;
+    use app_core::checklist::ChecklistTemplate;
+    use app_core::enterprise::Enterprise;
+    use app_core::evidence::{PhotoRef, Sha256Hex};
+    use app_core::inspection::{Command, Context, Inspection, InspectorRef};
+    use app_core::kind::InspectionKind;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const T0: i64 = 1_795_420_800_000;
+
+    fn fixture(path: &str) -> String {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fixtures")
+                .join(path),
+        )
+        .unwrap()
+    }
+
+    fn user(id: &str) -> User {
+        let users: Vec<User> = serde_json::from_str(&fixture("demo/users.json")).unwrap();
+        users.into_iter().find(|u| u.id.as_str() == id).unwrap()
+    }
+
+    /// What the scripted server does.
+    #[derive(Default)]
+    struct Script {
+        /// Refuse every pushed record (as the server does for a photo it lacks).
+        reject: AtomicBool,
+        /// Refuse the pushed records with these ids.
+        reject_ids: Mutex<HashSet<String>>,
+        /// Refuse every chunk of a photo with 403.
+        refuse_photos: AtomicBool,
+        /// "METHOD path" of every request, in order.
+        log: Mutex<Vec<String>>,
+    }
+
+    struct FakeServer {
+        url: String,
+        script: Arc<Script>,
+    }
+
+    impl FakeServer {
+        fn start() -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let script = Arc::new(Script::default());
+            let s = script.clone();
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    let Ok(conn) = conn else { break };
+                    let s = s.clone();
+                    std::thread::spawn(move || serve(conn, &s));
+                }
+            });
+            Self { url, script }
+        }
+
+        fn log(&self) -> Vec<String> {
+            self.script.log.lock().unwrap().clone()
+        }
+
+        fn clear(&self) {
+            self.script.log.lock().unwrap().clear();
+        }
+    }
+
+    /// Answers one request and closes the connection.
+    fn serve(conn: TcpStream, script: &Script) {
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (
+            parts.next().unwrap_or("").to_owned(),
+            parts.next().unwrap_or("").to_owned(),
+        );
+        let mut length = 0usize;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).unwrap();
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        script.log.lock().unwrap().push(format!(
+            "{method} {}",
+            path.rsplit('/').next().unwrap_or("")
+        ));
+        let json = |status: u16, v: serde_json::Value| {
+            (status, "application/json", serde_json::to_vec(&v).unwrap())
+        };
+        let (status, kind, answer) = match (method.as_str(), path) {
+            ("GET", p) if p.ends_with("/status") => {
+                json(200, serde_json::json!({ "held": false, "received": 0 }))
+            }
+            ("PUT", _) if script.refuse_photos.load(Ordering::SeqCst) => json(
+                403,
+                serde_json::json!({ "error": { "code": "forbidden", "message": "no" } }),
+            ),
+            ("PUT", _) => {
+                let num = |name: &str| -> u64 {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                };
+                let received = num("offset") + body.len() as u64;
+                let held = received == num("total");
+                json(
+                    if held { 201 } else { 200 },
+                    serde_json::json!({ "held": held, "received": received }),
+                )
+            }
+            ("POST", "/api/v1/sync") => {
+                let request: SyncRequest = ciborium::from_reader(&body[..]).unwrap();
+                let mut response = SyncResponse {
+                    cursor: request.cursor,
+                    accepted: Vec::new(),
+                    rejected: Vec::new(),
+                    pull: Vec::new(),
+                    more: false,
+                };
+                for (i, p) in request.push.iter().enumerate() {
+                    if script.reject.load(Ordering::SeqCst)
+                        || script.reject_ids.lock().unwrap().contains(&p.id)
+                    {
+                        response.rejected.push(Rejection {
+                            id: p.id.clone(),
+                            code: "photo_not_uploaded".into(),
+                            message: "upload the photo first".into(),
+                        });
+                    } else {
+                        response.accepted.push(i as u32);
+                    }
+                }
+                let mut out = Vec::new();
+                ciborium::into_writer(&response, &mut out).unwrap();
+                (200, "application/cbor", out)
+            }
+            _ => json(404, serde_json::json!({})),
+        };
+        let mut conn = conn;
+        let _ = write!(
+            conn,
+            "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            answer.len()
+        );
+        let _ = conn.write_all(&answer);
+    }
+
+    /// A tablet with record `r1` (by 王强 with 李娜) whose first item has a photo that is in
+    /// the tablet's blob folder.
+    fn tablet(dir: &tempfile::TempDir) -> (Mutex<Store>, BlobStore, Sha256Hex) {
+        let t = ChecklistTemplate::parse_toml(&fixture("checklists/gongmao.toml")).unwrap();
+        let enterprises: Vec<Enterprise> =
+            serde_json::from_str(&fixture("demo/enterprises.json")).unwrap();
+        let e = &enterprises[0];
+        let (w, l) = (user("u-wang"), user("u-li"));
+        let mut store = Store::open_in_memory().unwrap();
+        let id = InspectionId::from("r1");
+        let record = Inspection::new_draft(
+            id.clone(),
+            InspectionKind::Routine,
+            e.unit.clone(),
+            e.into(),
+            t.reference(),
+            w.id.clone(),
+            Timestamp(T0),
+        );
+        store.create_inspection(&record, &t, Timestamp(T0)).unwrap();
+        let cx = Context {
+            actor: &w,
+            now: Timestamp(T0),
+            template: &t,
+        };
+        for u in [&w, &l] {
+            let add = Command::AddInspector(InspectorRef {
+                user: u.id.clone(),
+                name: u.name.clone(),
+                certificate: u.certificate().unwrap().clone(),
+            });
+            store.apply(&id, &add, &cx).unwrap();
+        }
+        let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
+        let sha = blobs.put(b"the original photo").unwrap().sha256;
+        let item = t.items().next().unwrap().code.clone();
+        let photo = PhotoRef {
+            sha256: sha.clone(),
+            added_at: Timestamp(T0),
+            added_by: w.id.clone(),
+        };
+        store
+            .apply(&id, &Command::AddItemPhoto { item, photo }, &cx)
+            .unwrap();
+        (Mutex::new(store), blobs, sha)
+    }
+
+    fn client(server: &FakeServer) -> SyncClient {
+        SyncClient::new(server.url.clone()).with_session(Session {
+            token: "t".into(),
+            user: user("u-wang"),
+        })
+    }
+
+    fn pending_records(store: &Mutex<Store>) -> u32 {
+        store.lock().unwrap().pending().unwrap().records
+    }
+
+    #[test]
+    fn photos_are_uploaded_before_the_records_that_name_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = FakeServer::start();
+        let (store, blobs, sha) = tablet(&dir);
+        let (report, uploads) = upload_then_sync(
+            &client(&server),
+            &store,
+            Some(&blobs),
+            || Timestamp(T0),
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(uploads.unwrap().uploaded, 1);
+        assert_eq!((report.pushed, report.accepted), (1, 1), "{report:?}");
+        assert_eq!(
+            server.log(),
+            vec![
+                "GET status".to_owned(),
+                format!("PUT {sha}"),
+                "POST sync".to_owned()
+            ]
+        );
+        assert!(store.lock().unwrap().is_uploaded(&sha).unwrap());
+        assert_eq!(pending_records(&store), 0);
+    }
+
+    #[test]
+    fn a_refused_record_stays_pending_and_goes_with_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = FakeServer::start();
+        let (store, blobs, sha) = tablet(&dir);
+        let client = client(&server);
+        // The photo cannot be uploaded, and the server refuses the record naming it.
+        server.script.refuse_photos.store(true, Ordering::SeqCst);
+        server.script.reject.store(true, Ordering::SeqCst);
+        let failed =
+            upload_then_sync(&client, &store, Some(&blobs), || Timestamp(T0), |_| {}).unwrap();
+        let uploads = failed.1.unwrap();
+        assert_eq!(uploads.failed.len(), 1, "{uploads:?}");
+        assert_eq!(failed.0.rejected.len(), 1, "{:?}", failed.0);
+        assert_eq!(failed.0.rejected[0].id, "r1");
+        assert_eq!(failed.0.accepted, 0);
+        // The record was still offered (once: a refused record is not pushed again within the
+        // same sync), and it is still pending.
+        assert_eq!(
+            server
+                .log()
+                .iter()
+                .filter(|l| l.as_str() == "POST sync")
+                .count(),
+            1
+        );
+        assert_eq!(pending_records(&store), 1, "a refused record is kept");
+        assert!(!store.lock().unwrap().is_uploaded(&sha).unwrap());
+
+        // Later the photo goes through, then the record is accepted.
+        server.clear();
+        server.script.refuse_photos.store(false, Ordering::SeqCst);
+        server.script.reject.store(false, Ordering::SeqCst);
+        let (report, uploads) =
+            upload_then_sync(&client, &store, Some(&blobs), || Timestamp(T0), |_| {}).unwrap();
+        assert_eq!(uploads.unwrap().uploaded, 1);
+        assert_eq!((report.pushed, report.accepted), (1, 1), "{report:?}");
+        assert_eq!(server.log().last().map(String::as_str), Some("POST sync"));
+        assert_eq!(pending_records(&store), 0);
+    }
+
+    #[test]
+    fn refused_records_do_not_hold_back_the_others() {
+        let server = FakeServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _blobs, _sha) = tablet(&dir);
+        // A full batch of records the server refuses, sorted before one it accepts.
+        {
+            let t = ChecklistTemplate::parse_toml(&fixture("checklists/gongmao.toml")).unwrap();
+            let enterprises: Vec<Enterprise> =
+                serde_json::from_str(&fixture("demo/enterprises.json")).unwrap();
+            let e = &enterprises[0];
+            let mut s = store.lock().unwrap();
+            let mut refused = server.script.reject_ids.lock().unwrap();
+            for i in 0..PUSH_BATCH {
+                let id = format!("a{i:04}");
+                let record = Inspection::new_draft(
+                    InspectionId::new(id.clone()),
+                    InspectionKind::Routine,
+                    e.unit.clone(),
+                    e.into(),
+                    t.reference(),
+                    user("u-wang").id,
+                    Timestamp(T0),
+                );
+                s.create_inspection(&record, &t, Timestamp(T0)).unwrap();
+                refused.insert(id);
+            }
+        }
+        let client = client(&server);
+        let first = client.sync(&store, Timestamp(T0)).unwrap();
+        assert_eq!(
+            first.rejected.len() as u32,
+            PUSH_BATCH,
+            "{:?}",
+            first.accepted
+        );
+        assert_eq!(first.accepted, 1, "r1 went through after the refused batch");
+        assert_eq!(
+            first.pushed,
+            PUSH_BATCH + 1,
+            "nothing refused was pushed twice"
+        );
+        assert_eq!(first.round_trips, 2);
+        assert_eq!(
+            pending_records(&store),
+            PUSH_BATCH,
+            "the refused records are kept"
+        );
+        // Offered again by the next sync.
+        server.script.reject_ids.lock().unwrap().clear();
+        let second = client.sync(&store, Timestamp(T0)).unwrap();
+        assert_eq!(second.accepted, PUSH_BATCH, "{second:?}");
+        assert_eq!(pending_records(&store), 0);
+    }
 }

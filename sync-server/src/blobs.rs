@@ -1,18 +1,32 @@
 //! Photo originals as content-addressed blobs, uploaded in resumable chunks.
 //!
-//! - `PUT /api/v1/blobs/{sha256}?offset=N&total=T` (`application/octet-stream`) appends one
-//!   chunk to `<blobs>/partial/<sha256>`, but only if `N` is exactly the number of bytes
-//!   already received; otherwise 409 with `received`, so the client resumes from there. A
-//!   chunk is appended whole or not at all (a cut connection loses at most that chunk), and
-//!   is fsync'd before it is acknowledged. When `received == T` the whole file is hashed
-//!   again: if it is the named SHA-256 it is fsync'd, renamed atomically to
-//!   `<blobs>/<2 hex>/<64 hex>`, both folders are fsync'd and a row is committed in `blobs`;
-//!   only then is the upload acknowledged (201). Otherwise the partial file is deleted and
-//!   the answer is 422 `hash_mismatch`. A blob the server holds answers 200 at once.
-//! - `GET /api/v1/blobs/{sha256}/status` → `{ "held": bool, "received": n }`.
-//! - `GET /api/v1/blobs/{sha256}` → the bytes, for a user who may read a record referring
-//!   to the photo (app-core's `can_read_record`) or who uploaded it; 404 otherwise, exactly
-//!   like a blob that does not exist.
+//! **The right to a photo.** Knowing a photo's SHA-256 gives no right to it. A device has
+//! the right to blob `sha` if it uploaded it (it sent every byte and they hashed to `sha`;
+//! recorded in `blob_uploaders`), or if its user may read (app-core's `can_read_record`) a
+//! stored record that names the photo. A record may name a photo only with that right
+//! ([`may_name`], called by the sync's push check), and the status and download endpoints
+//! answer by the same rule: to anyone without it a held blob looks exactly like one the
+//! server does not have.
+//!
+//! - `PUT /api/v1/blobs/{sha256}?offset=N&total=T` (`application/octet-stream`, device-bound
+//!   token) appends one chunk to this device's partial upload
+//!   `<blobs>/partial/<device key>/<sha256>`, but only if `N` is exactly the number of bytes
+//!   it already received from this device; otherwise 409 with `received`, so the client
+//!   resumes from there. A chunk is appended whole or not at all (a cut connection loses at
+//!   most that chunk), and is fsync'd before it is acknowledged. When `received == T` the
+//!   whole file is hashed again: if it is the named SHA-256 it is fsync'd, renamed atomically
+//!   to `<blobs>/<2 hex>/<64 hex>` (or, if the server already holds the blob, deleted: the
+//!   stored file is never rewritten), both folders are fsync'd and the `blobs` row and the
+//!   device's `blob_uploaders` row are committed; only then is the upload acknowledged (201).
+//!   Otherwise the partial file is deleted and the answer is 422 `hash_mismatch`. A blob the
+//!   server holds answers 200 at once only to a device that already uploaded it; any other
+//!   device must send the bytes to prove it has them (the answers are those of a blob the
+//!   server lacks, so a `PUT` does not tell whether the server holds it either).
+//! - `GET /api/v1/blobs/{sha256}/status` → `{ "held": bool, "received": n }`: `held` only
+//!   for a device with the right to the blob; `received` counts this device's own partial
+//!   upload (never another device's progress).
+//! - `GET /api/v1/blobs/{sha256}` → the bytes, for a device with the right to the blob; 404
+//!   otherwise, exactly like a blob that does not exist.
 //!
 //! "Held" means a `blobs` row exists. The row is written only after the file and its folder
 //! are durable, so a row always has its file; a file without a row (a crash between the
@@ -28,7 +42,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use app_core::access::{RecordScope, can_read_record};
 use app_core::evidence::Sha256Hex;
-use app_core::ids::{UnitId, UserId};
+use app_core::ids::{DeviceId, UnitId, UserId};
 use app_core::user::User;
 use axum::Json;
 use axum::body::Body;
@@ -53,7 +67,7 @@ pub const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
 pub const OCTET_STREAM: &str = "application/octet-stream";
 
-/// Folder (under the blob root) of uploads in progress.
+/// Folder (under the blob root) of uploads in progress, one sub-folder per device.
 const PARTIAL: &str = "partial";
 
 /// Read size when hashing a completed upload.
@@ -62,9 +76,10 @@ const HASH_CHUNK: usize = 256 * 1024;
 /// What the status endpoint and every accepted `PUT` answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobStatus {
-    /// The server holds the whole, verified blob.
+    /// The server holds the whole, verified blob and this device has the right to it.
     pub held: bool,
-    /// Bytes received: the blob's size if held, else the length of the partial upload.
+    /// Bytes received: the blob's size if held, else the length of this device's partial
+    /// upload.
     pub received: u64,
 }
 
@@ -171,8 +186,13 @@ fn final_path(root: &Path, sha: &Sha256Hex) -> PathBuf {
     root.join(&hex[..2]).join(hex)
 }
 
-fn partial_path(root: &Path, sha: &Sha256Hex) -> PathBuf {
-    root.join(PARTIAL).join(sha.as_str())
+/// This device's partial upload of `sha`. Device ids are free text: the folder is named by
+/// (a prefix of) their SHA-256, so it is always a safe, fixed-length name.
+fn partial_path(root: &Path, device: &DeviceId, sha: &Sha256Hex) -> PathBuf {
+    let key = Sha256Hex::from_digest(&Sha256::digest(device.as_str().as_bytes()));
+    root.join(PARTIAL)
+        .join(&key.as_str()[..32])
+        .join(sha.as_str())
 }
 
 /// Striped locks for the file operations of one digest. They are taken only on blocking
@@ -219,18 +239,122 @@ fn partial_len(path: &Path) -> BlobResult<u64> {
 }
 
 fn held_size(conn: &Connection, sha: &str) -> rusqlite::Result<Option<u64>> {
-    conn.query_row("SELECT size FROM blobs WHERE sha256 = ?1", [sha], |r| {
-        r.get::<_, i64>(0)
-    })
-    .optional()
-    .map(|s| s.map(|s| s as u64))
+    conn.prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
+        .query_row([sha], |r| r.get::<_, i64>(0))
+        .optional()
+        .map(|s| s.map(|s| s as u64))
 }
 
-async fn held(state: &AppState, sha: &Sha256Hex) -> BlobResult<Option<u64>> {
-    let key = sha.as_str().to_owned();
+/// Whether `device` completed an upload of `sha` (one primary-key lookup).
+fn is_uploader(conn: &Connection, sha: &str, device: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM blob_uploaders WHERE sha256 = ?1 AND device_id = ?2")?
+        .exists([sha, device])
+}
+
+/// Whether `user` may read at least one stored record that names photo `sha`.
+fn named_by_readable_record(
+    conn: &Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    sha: &str,
+) -> rusqlite::Result<bool> {
+    let docs: Vec<(String, String, Option<String>)> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.unit, d.plan FROM photo_refs p JOIN docs d ON d.id = p.doc_id
+             WHERE p.sha_key = ?1 AND p.sha256 = ?2",
+        )?;
+        stmt.query_map([crate::docstore::photo_key(sha), sha], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    if docs.is_empty() {
+        return Ok(false);
+    }
+    let mut stmt = conn.prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?;
+    for (doc, unit, plan) in docs {
+        let inspectors = stmt
+            .query_map([&doc], |r| r.get::<_, String>(0))?
+            .map(|r| r.map(UserId::new))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let assigned = match plan {
+            Some(p) => crate::plans::find(conn, reference, &p)?
+                .map(|p| p.assigned)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let scope = RecordScope {
+            unit: UnitId::new(unit),
+            inspectors,
+            assigned,
+        };
+        if can_read_record(user, &scope, &reference.units) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether `user` on `device` has the right to blob `sha` (see the module docs): the device
+/// uploaded it, or the user may read a stored record that names it. Whether the server holds
+/// the blob is not asked. Without a device (a token not bound to one) only the second counts.
+fn has_right(
+    conn: &Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &User,
+    device: Option<&DeviceId>,
+    sha: &str,
+) -> rusqlite::Result<bool> {
+    if let Some(device) = device
+        && is_uploader(conn, sha, device.as_str())?
+    {
+        return Ok(true);
+    }
+    named_by_readable_record(conn, reference, user, sha)
+}
+
+/// Whether a record pushed by `user` from `device` may name photo `digest`: `device` is a
+/// recorded uploader of it (it sent the bytes, hash-checked), or `user` may read a stored
+/// record that names it. The blob need not be held (a colleague's record may name a photo
+/// its author has not uploaded yet). Indexed lookups only: one primary-key probe, then, only
+/// if that misses, the photo's references by their indexed key.
+pub fn may_name(
+    conn: &rusqlite::Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &app_core::user::User,
+    device: &app_core::ids::DeviceId,
+    digest: &app_core::evidence::Sha256Hex,
+) -> rusqlite::Result<bool> {
+    has_right(conn, reference, user, Some(device), digest.as_str())
+}
+
+/// What the server knows of `sha` for `session`: the blob's size if it is held and the
+/// session's device has the right to it, and whether that device already uploaded it.
+async fn held_for(
+    state: &AppState,
+    session: &Session,
+    sha: &Sha256Hex,
+) -> BlobResult<(Option<u64>, bool)> {
+    let (reference, user, device, key) = (
+        state.reference.clone(),
+        session.user.clone(),
+        session.device.clone(),
+        sha.as_str().to_owned(),
+    );
     state
         .db
-        .call(move |conn| -> BlobResult<_> { Ok(held_size(conn, &key)?) })
+        .call(move |conn| -> BlobResult<_> {
+            let Some(size) = held_size(conn, &key)? else {
+                return Ok((None, false));
+            };
+            if let Some(d) = &device
+                && is_uploader(conn, &key, d.as_str())?
+            {
+                return Ok((Some(size), true));
+            }
+            let readable = named_by_readable_record(conn, &reference, &user, &key)?;
+            Ok((readable.then_some(size), false))
+        })
         .await
 }
 
@@ -250,33 +374,37 @@ enum Appended {
     Complete,
 }
 
-/// Appends `body` at `offset` and, if that completes the blob, verifies and installs it.
-/// Runs on a blocking thread under the digest's lock.
+/// Appends `body` at `offset` to `partial` and, if that completes the blob, verifies and
+/// installs it (`held`: the server holds it already; then the partial file is only
+/// verified and removed). Runs on a blocking thread under the digest's lock.
 fn append_chunk(
     root: &Path,
     sha: &Sha256Hex,
+    partial: &Path,
+    held: bool,
     offset: u64,
     total: u64,
     body: &[u8],
 ) -> BlobResult<Appended> {
     let _guard = lock_for(sha);
-    let partial = partial_path(root, sha);
-    ensure_dir(partial.parent().unwrap_or(root))?;
-    let received = partial_len(&partial)?;
+    let partial_dir = partial.parent().unwrap_or(root);
+    ensure_dir(partial_dir.parent().unwrap_or(root))?;
+    ensure_dir(partial_dir)?;
+    let received = partial_len(partial)?;
     if received != offset {
         return Err(BlobError::Offset { offset, received });
     }
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&partial)
-        .map_err(|e| io_error("open", &partial, e))?;
+        .open(partial)
+        .map_err(|e| io_error("open", partial, e))?;
     if !body.is_empty() {
         let written = file.write_all(body).and_then(|()| file.sync_data());
         if let Err(e) = written {
             // Leave exactly the bytes acknowledged before: a torn append must not count.
             let _ = file.set_len(offset);
-            return Err(io_error("append to", &partial, e));
+            return Err(io_error("append to", partial, e));
         }
     }
     let received = offset + body.len() as u64;
@@ -284,13 +412,14 @@ fn append_chunk(
         return Ok(Appended::Partial(received));
     }
     drop(file);
-    install(root, sha, &partial)?;
+    install(root, sha, partial, held)?;
     Ok(Appended::Complete)
 }
 
-/// Verifies a complete partial file and renames it into place, durably. On a mismatch the
-/// partial file is deleted.
-fn install(root: &Path, sha: &Sha256Hex, partial: &Path) -> BlobResult<()> {
+/// Verifies a complete partial file and renames it into place, durably; if the server
+/// already holds the blob (`held`) the verified partial file is removed instead and the
+/// stored file is left as it is. On a mismatch the partial file is deleted.
+fn install(root: &Path, sha: &Sha256Hex, partial: &Path, held: bool) -> BlobResult<()> {
     let mut file = File::open(partial).map_err(|e| io_error("open", partial, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; HASH_CHUNK];
@@ -311,6 +440,12 @@ fn install(root: &Path, sha: &Sha256Hex, partial: &Path) -> BlobResult<()> {
             expected: sha.to_string(),
             found: found.to_string(),
         });
+    }
+    if held {
+        drop(file);
+        fs::remove_file(partial).map_err(|e| io_error("remove", partial, e))?;
+        sync_dir(partial_dir)?;
+        return Ok(());
     }
     file.sync_all().map_err(|e| io_error("sync", partial, e))?;
     drop(file);
@@ -389,8 +524,20 @@ async fn put_inner(
             return Err(beyond_total(offset, len, total));
         }
     }
-    if let Some(size) = held(&state, &sha).await? {
-        tracing::debug!(user = %session.user.id, sha256 = %sha, "blob already held");
+    let held = {
+        let key = sha.as_str().to_owned();
+        let device = device.clone();
+        state
+            .db
+            .call(move |conn| -> BlobResult<_> {
+                let size = held_size(conn, &key)?;
+                let uploader = size.is_some() && is_uploader(conn, &key, device.as_str())?;
+                Ok((size, uploader))
+            })
+            .await?
+    };
+    if let (Some(size), true) = held {
+        tracing::debug!(user = %session.user.id, device = %device, sha256 = %sha, "blob already uploaded by this device");
         return Ok(status_response(
             StatusCode::OK,
             BlobStatus {
@@ -399,9 +546,13 @@ async fn put_inner(
             },
         ));
     }
+    // Held or not, a device that has not uploaded the blob sends its bytes, into its own
+    // partial file, and answers look like those for a blob the server lacks.
+    let held = held.0.is_some();
+    let partial = partial_path(&state.blobs, &device, &sha);
     // Refuse a wrong offset before reading the body (it would be thrown away).
     let received = {
-        let path = partial_path(&state.blobs, &sha);
+        let path = partial.clone();
         blocking(move || partial_len(&path)).await?
     };
     if received != offset {
@@ -426,7 +577,7 @@ async fn put_inner(
     }
     let outcome = {
         let (root, sha) = (state.blobs.clone(), sha.clone());
-        blocking(move || append_chunk(&root, &sha, offset, total, &bytes)).await
+        blocking(move || append_chunk(&root, &sha, &partial, held, offset, total, &bytes)).await
     };
     match outcome {
         Ok(Appended::Partial(received)) => {
@@ -440,18 +591,26 @@ async fn put_inner(
             ))
         }
         Ok(Appended::Complete) => {
-            let (key, user) = (sha.to_string(), session.user.id.to_string());
+            let (key, user, at) = (sha.to_string(), session.user.id.to_string(), state.now());
+            let uploader = device.to_string();
             state
                 .db
                 .call(move |conn| -> BlobResult<()> {
-                    conn.execute(
+                    let tx = conn.transaction()?;
+                    tx.execute(
                         "INSERT OR IGNORE INTO blobs (sha256, size, uploaded_by) VALUES (?1, ?2, ?3)",
                         params![key, total as i64, user],
                     )?;
+                    tx.execute(
+                        "INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![key, uploader, user, at],
+                    )?;
+                    tx.commit()?;
                     Ok(())
                 })
                 .await?;
-            tracing::info!(user = %session.user.id, device = %device, sha256 = %sha, size = total, "blob stored");
+            tracing::info!(user = %session.user.id, device = %device, sha256 = %sha, size = total, already_held = held, "blob upload completed");
             Ok(status_response(
                 StatusCode::CREATED,
                 BlobStatus {
@@ -480,23 +639,28 @@ fn status_response(code: StatusCode, status: BlobStatus) -> Response {
     (code, Json(status)).into_response()
 }
 
-/// `GET /api/v1/blobs/{sha256}/status`: whether the server holds the blob, and how much of
-/// an unfinished upload it has.
+/// `GET /api/v1/blobs/{sha256}/status`: whether the server holds the blob for this device
+/// (see the module docs), and how much of this device's unfinished upload it has.
 pub async fn blob_status(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
     UrlPath(raw_sha): UrlPath<String>,
 ) -> Response {
     async {
         let sha = parse_sha(&raw_sha)?;
-        if let Some(size) = held(&state, &sha).await? {
+        if let (Some(size), _) = held_for(&state, &session, &sha).await? {
             return Ok(BlobStatus {
                 held: true,
                 received: size,
             });
         }
-        let path = partial_path(&state.blobs, &sha);
-        let received = blocking(move || partial_len(&path)).await?;
+        let received = match &session.device {
+            Some(device) => {
+                let path = partial_path(&state.blobs, device, &sha);
+                blocking(move || partial_len(&path)).await?
+            }
+            None => 0,
+        };
         Ok(BlobStatus {
             held: false,
             received,
@@ -505,61 +669,6 @@ pub async fn blob_status(
     .await
     .map(|s| Json(s).into_response())
     .unwrap_or_else(|e: BlobError| e.into_response())
-}
-
-/// Whether `user` may fetch blob `sha`: the server holds it, and the user uploaded it or may
-/// read at least one record that refers to it.
-fn may_read_blob(
-    conn: &Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &User,
-    sha: &str,
-) -> rusqlite::Result<bool> {
-    let uploader: Option<String> = conn
-        .query_row(
-            "SELECT uploaded_by FROM blobs WHERE sha256 = ?1",
-            [sha],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(uploader) = uploader else {
-        return Ok(false);
-    };
-    if uploader == user.id.as_str() {
-        return Ok(true);
-    }
-    let docs: Vec<(String, String, Option<String>)> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.unit, d.plan FROM photo_refs p JOIN docs d ON d.id = p.doc_id
-             WHERE p.sha_key = ?1 AND p.sha256 = ?2",
-        )?;
-        stmt.query_map([crate::docstore::photo_key(sha), sha], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?
-    };
-    let mut stmt = conn.prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?;
-    for (doc, unit, plan) in docs {
-        let inspectors = stmt
-            .query_map([&doc], |r| r.get::<_, String>(0))?
-            .map(|r| r.map(UserId::new))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let assigned = match plan {
-            Some(p) => crate::plans::find(conn, reference, &p)?
-                .map(|p| p.assigned)
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let scope = RecordScope {
-            unit: UnitId::new(unit),
-            inspectors,
-            assigned,
-        };
-        if can_read_record(user, &scope, &reference.units) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// `GET /api/v1/blobs/{sha256}`: the original's bytes, for users who may see it; 404 for
@@ -571,18 +680,8 @@ pub async fn get_blob(
 ) -> Response {
     async {
         let sha = parse_sha(&raw_sha)?;
-        let (reference, user, key) = (
-            state.reference.clone(),
-            session.user.clone(),
-            sha.to_string(),
-        );
-        let allowed = state
-            .db
-            .call(move |conn| -> BlobResult<bool> {
-                Ok(may_read_blob(conn, &reference, &user, &key)?)
-            })
-            .await?;
-        if !allowed {
+        let (allowed, _) = held_for(&state, &session, &sha).await?;
+        if allowed.is_none() {
             tracing::info!(user = %session.user.id, sha256 = %sha, "blob not found or not readable");
             return Err(BlobError::Api(ApiError::NotFound));
         }
@@ -612,4 +711,149 @@ pub async fn get_blob(
     }
     .await
     .unwrap_or_else(|e: BlobError| e.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::reference::ReferenceData;
+
+    fn reference() -> ReferenceData {
+        ReferenceData::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")).unwrap()
+    }
+
+    fn user(reference: &ReferenceData, id: &str) -> User {
+        reference
+            .users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .cloned()
+            .unwrap()
+    }
+
+    fn uploaded(conn: &Connection, sha: &Sha256Hex, device: &str, user: &str) {
+        conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, size, uploaded_by) VALUES (?1, 3, ?2)",
+            params![sha.as_str(), user],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
+             VALUES (?1, ?2, ?3, 0)",
+            params![sha.as_str(), device, user],
+        )
+        .unwrap();
+    }
+
+    /// A stored record of `unit` with `inspectors`, naming photo `sha`.
+    fn record_naming(
+        conn: &Connection,
+        id: &str,
+        unit: &str,
+        inspectors: &[&str],
+        sha: &Sha256Hex,
+    ) {
+        conn.execute(
+            "INSERT INTO docs (id, unit, plan, status, snapshot, heads)
+             VALUES (?1, ?2, NULL, 'draft', x'', '[]')",
+            params![id, unit],
+        )
+        .unwrap();
+        for u in inspectors {
+            conn.execute(
+                "INSERT INTO doc_inspectors (doc_id, user_id) VALUES (?1, ?2)",
+                params![id, u],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO photo_refs (sha_key, sha256, doc_id) VALUES (?1, ?2, ?3)",
+            params![crate::docstore::photo_key(sha.as_str()), sha.as_str(), id],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_device_may_name_what_it_uploaded_and_no_other_device_may() {
+        let reference = reference();
+        let (wang, chen) = (user(&reference, "u-wang"), user(&reference, "u-chen"));
+        let (tablet_w, tablet_w2, tablet_c) = (
+            DeviceId::new("tablet-wang"),
+            DeviceId::new("tablet-wang-2"),
+            DeviceId::new("tablet-chen"),
+        );
+        let sha = Sha256Hex::of(b"photo");
+        Db::open_in_memory().unwrap().with_conn(|conn| {
+            assert!(!may_name(conn, &reference, &wang, &tablet_w, &sha).unwrap());
+            uploaded(conn, &sha, tablet_w.as_str(), "u-wang");
+            assert!(may_name(conn, &reference, &wang, &tablet_w, &sha).unwrap());
+            // Another unit's inspector on his own device: knowing the digest is not enough.
+            assert!(!may_name(conn, &reference, &chen, &tablet_c, &sha).unwrap());
+            // Nor the same user on a device that did not upload it.
+            assert!(!may_name(conn, &reference, &wang, &tablet_w2, &sha).unwrap());
+            // Nor another unit's inspector using a device id that did upload another photo.
+            let other = Sha256Hex::of(b"other photo");
+            uploaded(conn, &other, tablet_c.as_str(), "u-chen");
+            assert!(!may_name(conn, &reference, &chen, &tablet_c, &sha).unwrap());
+        });
+    }
+
+    #[test]
+    fn a_user_may_name_a_photo_a_readable_record_names() {
+        let reference = reference();
+        let (wang, li, zhao, chen, sun) = (
+            user(&reference, "u-wang"),
+            user(&reference, "u-li"),
+            user(&reference, "u-zhao"),
+            user(&reference, "u-chen"),
+            user(&reference, "u-sun"),
+        );
+        let device = DeviceId::new("some-tablet");
+        let sha = Sha256Hex::of("photo of a 玄武 record".as_bytes());
+        Db::open_in_memory().unwrap().with_conn(|conn| {
+            uploaded(conn, &sha, "tablet-wang", "u-wang");
+            assert!(!may_name(conn, &reference, &li, &device, &sha).unwrap());
+            record_naming(conn, "rec-xw", "xw", &["u-wang", "u-li"], &sha);
+            // Colleagues of the unit and its supervisor may read the record: they may name it.
+            for u in [&wang, &li, &zhao] {
+                assert!(
+                    may_name(conn, &reference, u, &device, &sha).unwrap(),
+                    "{}",
+                    u.id
+                );
+            }
+            // Another unit's inspector and supervisor may not.
+            for u in [&chen, &sun] {
+                assert!(
+                    !may_name(conn, &reference, u, &device, &sha).unwrap(),
+                    "{}",
+                    u.id
+                );
+            }
+            // Unless they are listed on a record of that unit that names it.
+            record_naming(conn, "rec-xw-2", "xw", &["u-li", "u-chen"], &sha);
+            assert!(may_name(conn, &reference, &chen, &device, &sha).unwrap());
+            assert!(!may_name(conn, &reference, &sun, &device, &sha).unwrap());
+            // The blob need not be held: a record may name a photo not uploaded yet.
+            let later = Sha256Hex::of(b"not uploaded yet");
+            record_naming(conn, "rec-xw-3", "xw", &["u-wang"], &later);
+            assert!(may_name(conn, &reference, &li, &device, &later).unwrap());
+            assert!(!may_name(conn, &reference, &sun, &device, &later).unwrap());
+        });
+    }
+
+    #[test]
+    fn partial_uploads_are_kept_per_device_under_safe_names() {
+        let root = Path::new("/blobs");
+        let sha = Sha256Hex::of(b"x");
+        let a = partial_path(root, &DeviceId::new("../../etc"), &sha);
+        let b = partial_path(root, &DeviceId::new("tablet-2"), &sha);
+        assert_ne!(a, b);
+        for p in [&a, &b] {
+            assert!(p.starts_with("/blobs/partial"), "{}", p.display());
+            assert_eq!(p.components().count(), 5, "{}", p.display());
+            assert!(p.ends_with(sha.as_str()));
+        }
+    }
 }

@@ -228,6 +228,22 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM console_records;
     INSERT INTO console_backfill (pending) VALUES (1);
     ",
+    // 8: who uploaded each blob, per device (`blobs.rs`): a device may name a photo in a record
+    // it pushes if it uploaded it (sent every byte, hash-checked), or if its user may read a
+    // record that already names it; blob status and downloads follow the same rule. Blobs
+    // stored before were credited to a user only: every device of that user counts as one of
+    // their uploaders.
+    "
+    CREATE TABLE blob_uploaders (
+        sha256 TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL,
+        PRIMARY KEY (sha256, device_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
+        SELECT b.sha256, d.id, b.uploaded_by, 0 FROM blobs b JOIN devices d ON d.user_id = b.uploaded_by;
+    ",
 ];
 
 #[derive(Clone)]

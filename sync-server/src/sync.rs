@@ -370,15 +370,21 @@ fn check_push(
     }
 }
 
-/// Whether the pusher may name a photo in a record (see `blobs`).
+/// Whether the pusher may name a photo in a record: the device uploaded it, or the user can
+/// already read a record that names it (`blobs::may_name`).
 fn photo_right(
     conn: &Connection,
     reference: &crate::reference::ReferenceData,
     author: &Author,
     digest: &Sha256Hex,
 ) -> ApiResult<bool> {
-    let _ = (conn, reference, author, digest);
-    Ok(true)
+    Ok(crate::blobs::may_name(
+        conn,
+        reference,
+        &author.user,
+        &author.device,
+        digest,
+    )?)
 }
 
 /// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with

@@ -39,8 +39,8 @@ fn blob_store(dir: &tempfile::TempDir, name: &str) -> BlobStore {
     BlobStore::open(dir.path().join(name)).unwrap()
 }
 
-/// Creates record `id` on `t` (with `colleague`) whose first item has photo `sha`, and
-/// syncs it to the server.
+/// Creates record `id` on `t` (with `colleague`) whose first item has photo `sha`, on the
+/// tablet only: the photo is uploaded before the record is pushed (see [`push`]).
 fn record_with_photo(t: &Tablet, id: &str, colleague: &Tablet, sha: &Sha256Hex) {
     t.new_record(id, &colleague.user);
     let item = t.template().items().next().unwrap().code.clone();
@@ -56,8 +56,22 @@ fn record_with_photo(t: &Tablet, id: &str, colleague: &Tablet, sha: &Sha256Hex) 
         },
         2,
     );
+}
+
+/// Pushes `t`'s one pending record (after its photo was uploaded).
+fn push(t: &Tablet) {
     let report = t.sync();
     assert_eq!(report.accepted, 1, "{report:?}");
+}
+
+fn uploaders(server: &TestServer, sha: &Sha256Hex) -> i64 {
+    let conn = rusqlite::Connection::open(server.data.join("server.db")).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM blob_uploaders WHERE sha256 = ?1",
+        [sha.as_str()],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 fn server_blob_path(server: &TestServer, sha: &Sha256Hex) -> PathBuf {
@@ -181,6 +195,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
     );
     // The local original is untouched.
     assert_eq!(wang_blobs.get(&sha).unwrap(), original);
+    push(&wang);
 
     // A colleague of the same unit receives the record, then the photo.
     assert_eq!(li.sync().pulled, 1);
@@ -245,6 +260,7 @@ fn a_photo_the_server_holds_is_not_sent_again() {
         (first.uploaded, first.bytes_sent),
         (1, original.len() as u64)
     );
+    push(&wang);
 
     // The same tablet again: nothing pending, nothing sent, not even a status request.
     let second = client(&server, &wang)
@@ -261,8 +277,8 @@ fn a_photo_the_server_holds_is_not_sent_again() {
         "{second:?}"
     );
 
-    // Another tablet took the same photo (the same bytes) into its own record: the server
-    // says it holds it, and not a byte is sent.
+    // A colleague's tablet took the same photo (the same bytes) into its own record: he may
+    // read a record naming it, so the server says it holds it, and not a byte is sent.
     let li_blobs = blob_store(&dir, "li-blobs");
     li_blobs.put(&original).unwrap();
     record_with_photo(&li, "rec-b", &wang, &sha);
@@ -277,16 +293,35 @@ fn a_photo_the_server_holds_is_not_sent_again() {
     );
     assert_eq!(seen.last().unwrap().bytes_sent, 0);
     assert!(li.store.lock().unwrap().is_uploaded(&sha).unwrap());
+    push(&li);
     assert_eq!(blob_rows(&server, &sha), 1);
-    // A raw PUT of a held blob is answered at once, whatever the body.
-    let (status, body) = Raw::new(&server).put(
+    // A raw PUT of a held blob is answered at once only to the device that uploaded it...
+    let raw = Raw::new(&server);
+    let path = format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len());
+    let (status, body) = raw.put(
+        Some(&token(&wang)),
+        &path,
+        "application/octet-stream",
+        b"ignored".to_vec(),
+    );
+    assert_eq!(
+        (status, &body["held"]),
+        (200, &serde_json::json!(true)),
+        "{body}"
+    );
+    // ... any other device must send the bytes (here, the start of something else).
+    let (status, body) = raw.put(
         Some(&token(&li)),
-        &format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len()),
+        &path,
         "application/octet-stream",
         b"ignored".to_vec(),
     );
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["held"], true);
+    assert_eq!(
+        (&body["held"], body["received"].as_u64()),
+        (&serde_json::json!(false), Some(7))
+    );
+    assert_eq!(uploaders(&server, &sha), 1);
 }
 
 #[test]
@@ -619,6 +654,7 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes() {
     assert!(seen.iter().all(|p| p.bytes_done <= size));
 
     // And a colleague receives it intact.
+    push(&wang);
     li.sync();
     let li_blobs = blob_store(&dir, "li-blobs");
     assert!(client(&server, &li).download(&sha, &li_blobs).unwrap());
@@ -654,6 +690,7 @@ fn acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes() {
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(report.uploaded, 1, "{report:?}");
+    push(&wang);
     assert_eq!(report.bytes_resumed, first as u64);
     assert_eq!(report.bytes_sent, (original.len() - first) as u64);
     assert_eq!(
@@ -666,4 +703,161 @@ fn acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes() {
         (status.held, status.received),
         (true, original.len() as u64)
     );
+}
+
+/// `GET .../status` as JSON (status code, held, received).
+fn raw_status(raw: &Raw, t: &Tablet, sha: &Sha256Hex) -> (u16, bool, u64) {
+    let (code, body) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{sha}/status"));
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    (
+        code,
+        v["held"].as_bool().unwrap_or(false),
+        v["received"].as_u64().unwrap_or(u64::MAX),
+    )
+}
+
+#[test]
+fn a_photo_is_reached_by_right_not_by_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let raw = Raw::new(&server);
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    // 王强 on a second tablet of his own, and 陈静, an inspector of 秦淮.
+    let wang2 = Tablet::new(&server, "u-wang");
+    let chen = Tablet::new(&server, "u-chen");
+    let original = photo_bytes("Canon_40D.jpg");
+    let wang_blobs = blob_store(&dir, "wang-blobs");
+    let sha = wang_blobs.put(&original).unwrap().sha256;
+    record_with_photo(&wang, "rec-xw", &li, &sha);
+    let size = original.len() as u64;
+    let nowhere = Sha256Hex::of(b"never uploaded");
+
+    // Uploaded, not yet named by any stored record: only the uploading device sees it.
+    let report = client(&server, &wang)
+        .upload_pending(&wang.store, &wang_blobs, |_| {})
+        .unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+    assert_eq!(raw_status(&raw, &wang, &sha), (200, true, size));
+    for t in [&wang2, &li, &chen] {
+        assert_eq!(
+            raw_status(&raw, t, &sha),
+            (200, false, 0),
+            "{}: a device that did not upload it",
+            t.user.id
+        );
+        assert_eq!(
+            raw.get(Some(&token(t)), &format!("/api/v1/blobs/{sha}")).0,
+            404
+        );
+    }
+    assert_eq!(
+        raw.get(Some(&token(&wang)), &format!("/api/v1/blobs/{sha}"))
+            .1,
+        original
+    );
+
+    // Once a 玄武 record names it, 玄武's users see it; 秦淮's still get exactly the answers
+    // for a photo that does not exist.
+    push(&wang);
+    for t in [&wang2, &li] {
+        assert_eq!(
+            raw_status(&raw, t, &sha),
+            (200, true, size),
+            "{}",
+            t.user.id
+        );
+    }
+    let sun = Tablet::new(&server, "u-sun");
+    for t in [&chen, &sun] {
+        let (status, body) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{sha}/status"));
+        let (_, unknown) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{nowhere}/status"));
+        assert_eq!(status, 200);
+        assert_eq!(body, unknown, "{}: held looks like absent", t.user.id);
+        let (status, body) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{sha}"));
+        let (status2, missing) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{nowhere}"));
+        assert_eq!((status, status2), (404, 404));
+        assert_eq!(body, missing);
+    }
+
+    // Another device's upload in progress is not reported to anyone else.
+    let other = photo_bytes("Nikon_D70.jpg");
+    let other_sha = Sha256Hex::of(&other);
+    let put = |t: &Tablet, sha: &Sha256Hex, offset: usize, bytes: &[u8], total: usize| {
+        raw.put(
+            Some(&token(t)),
+            &format!("/api/v1/blobs/{sha}?offset={offset}&total={total}"),
+            "application/octet-stream",
+            bytes.to_vec(),
+        )
+    };
+    let (status, _) = put(&wang, &other_sha, 0, &other[..1000], other.len());
+    assert_eq!(status, 200);
+    assert_eq!(raw_status(&raw, &wang, &other_sha), (200, false, 1000));
+    for t in [&wang2, &li, &chen] {
+        assert_eq!(
+            raw_status(&raw, t, &other_sha),
+            (200, false, 0),
+            "{}",
+            t.user.id
+        );
+    }
+    // Each device resumes its own upload: another one starts from 0.
+    let (status, body) = put(&chen, &other_sha, 1000, &other[1000..2000], other.len());
+    assert_eq!((status, code(&body)), (409, "offset_mismatch"), "{body}");
+    assert_eq!(body["received"].as_u64(), Some(0));
+
+    // 秦淮's inspector cannot claim the 玄武 photo with a few bytes: a PUT of a held blob is
+    // an upload like any other, and wrong bytes are refused.
+    let (status, body) = put(&chen, &sha, 0, b"fake!", 5);
+    assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
+    assert_eq!(raw_status(&raw, &chen, &sha), (200, false, 0));
+    assert_eq!(uploaders(&server, &sha), 1);
+
+    // A device that has the bytes and sends them all becomes an uploader; the stored file is
+    // not written again.
+    let stored = server_blob_path(&server, &sha);
+    let before = std::fs::metadata(&stored).unwrap();
+    let (half, rest) = original.split_at(original.len() / 2);
+    let (status, body) = put(&chen, &sha, 0, half, original.len());
+    assert_eq!(
+        (status, body["held"].as_bool()),
+        (200, Some(false)),
+        "{body}"
+    );
+    let (status, body) = put(&chen, &sha, half.len(), rest, original.len());
+    assert_eq!(
+        (status, body["held"].as_bool()),
+        (201, Some(true)),
+        "{body}"
+    );
+    assert_eq!(raw_status(&raw, &chen, &sha), (200, true, size));
+    assert_eq!(
+        raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{sha}"))
+            .1,
+        original
+    );
+    assert_eq!(uploaders(&server, &sha), 2);
+    assert_eq!(blob_rows(&server, &sha), 1);
+    let after = std::fs::metadata(&stored).unwrap();
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            (before.ino(), before.mtime_nsec()),
+            (after.ino(), after.mtime_nsec()),
+            "the stored file is untouched"
+        );
+    }
+    assert_eq!(std::fs::read(&stored).unwrap(), original);
+    // ... and now a PUT from it is answered at once.
+    let (status, body) = put(&chen, &sha, 0, b"x", original.len());
+    assert_eq!(
+        (status, body["held"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    // Only chen's device: his supervisor still cannot reach the photo.
+    assert_eq!(raw_status(&raw, &sun, &sha), (200, false, 0));
+    // Nothing is left of chen's upload but wang's unfinished one of the other photo.
+    assert_eq!(files_under(&server.data.join("blobs/partial")).len(), 1);
 }
