@@ -7,12 +7,12 @@
 //! documents exist, and when nothing changed both messages are a few bytes. Changes are never
 //! sent back to the device they came from.
 //!
-//! A push is checked before anything of it is stored, each document on its own:
-//! - the user may write the record (app-core access rules, on the server's copy when it has
-//!   one; a new record on the record itself);
-//! - the bytes parse strictly as Automerge and the result still reads as a record;
-//! - the record's identity (id, unit, kind, enterprise, template, creator) is unchanged;
-//! - only a supervisor who may review it can make or change the review decision.
+//! A push is checked before anything of it is stored, each document on its own: a user who
+//! may neither write nor review an existing record is refused at once (`forbidden`, the same
+//! answer as for a record that does not exist); otherwise every pushed change the server does
+//! not hold is judged by `app_core::judge` as the authenticated user and device — its author,
+//! its time, its command replayed through the rules on the state its author saw, a new
+//! record's fresh creation, and the right to every photo it adds.
 //!
 //! Replaying a batch is harmless: changes the server already holds leave its heads unchanged
 //! and nothing is stored. The response is sent only after the transaction holding every
