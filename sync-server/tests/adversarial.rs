@@ -1564,16 +1564,12 @@ fn hostile_pushes_are_refused_and_change_nothing() {
             );
         }
     }
-    for (label, edit) in [
-        ("name", |e: &mut serde_json::Value| {
-            e["name"] = "改名后的公司".into();
-        } as fn(&mut serde_json::Value)),
-        ("USCC", |e: &mut serde_json::Value| {
-            e["uscc"] = "91320104L2PA2HH99E".into();
-        }),
+    for (label, key, value) in [
+        ("name", "name", "改名后的公司"),
+        ("USCC", "uscc", "91320104L2PA2HH99E"),
     ] {
         let mut snapshot = serde_json::to_value(&wang.record(&draft).enterprise).unwrap();
-        edit(&mut snapshot);
+        snapshot[key] = value.into();
         let bytes = wang.raw(
             &draft,
             &wd,
