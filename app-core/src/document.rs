@@ -282,7 +282,10 @@ impl InspectionDoc {
     }
 
     /// Applies changes already judged (see [`crate::judge`]) and re-reads the state.
-    pub(crate) fn apply_changes(&mut self, changes: Vec<automerge::Change>) -> Result<(), DocError> {
+    pub(crate) fn apply_changes(
+        &mut self,
+        changes: Vec<automerge::Change>,
+    ) -> Result<(), DocError> {
         self.doc.apply_changes(changes)?;
         self.state = read_record(&self.doc)?;
         Ok(())
@@ -1179,7 +1182,10 @@ fn read_record(doc: &AutoCommit) -> Result<Inspection, DocError> {
 }
 
 /// The record as it was at `heads` (which must be in the document).
-pub(crate) fn read_record_at(doc: &AutoCommit, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
+pub(crate) fn read_record_at(
+    doc: &AutoCommit,
+    heads: &[ChangeHash],
+) -> Result<Inspection, DocError> {
     read_map(&HMap::read(doc, &ROOT, Some(heads)))
 }
 

@@ -247,7 +247,8 @@ fn judge_new(
     pusher: Pusher<'_>,
     world: &mut dyn World,
 ) -> Result<Verdict, JudgeError> {
-    let mut full = AutoCommit::load(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
+    let mut full =
+        AutoCommit::load(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
     if !full.get_missing_deps(&[]).is_empty() {
         return Err(refuse(
             None,
@@ -360,7 +361,12 @@ fn judge_update(
     let before = doc.record().clone();
     let template = world
         .template(&before.template)
-        .ok_or_else(|| LookupError(format!("the stored record's template {:?}", before.template)))?
+        .ok_or_else(|| {
+            LookupError(format!(
+                "the stored record's template {:?}",
+                before.template
+            ))
+        })?
         .clone();
     let count = changes.len();
     replay(
@@ -398,8 +404,7 @@ fn check_author(
             RefusalCode::NotAuthor,
             format!(
                 "the change was made by actor {}, not by this device ({}); a device pushes only its own changes",
-                change.actor,
-                pusher.device
+                change.actor, pusher.device
             ),
         ));
     }

@@ -237,7 +237,13 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "status", "approved").unwrap();
         },
     );
-    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    let r = refusal(
+        Some(server()),
+        &bytes,
+        &wang(),
+        "tab-a",
+        &mut TestWorld::new(),
+    );
     assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
     // The same through the command is a rule refusal.
     let mut tablet = tablet_doc(5);
@@ -254,7 +260,13 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "status", "approved").unwrap();
         },
     );
-    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    let r = refusal(
+        Some(server()),
+        &bytes,
+        &wang(),
+        "tab-a",
+        &mut TestWorld::new(),
+    );
     assert_eq!(r.code, RefusalCode::Forbidden, "{r}");
     // A change without a command in its note.
     let mut tablet = tablet_doc(5);
@@ -267,7 +279,13 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "summary", "改写").unwrap();
         },
     );
-    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    let r = refusal(
+        Some(server()),
+        &bytes,
+        &wang(),
+        "tab-a",
+        &mut TestWorld::new(),
+    );
     assert_eq!(r.code, RefusalCode::BadNote, "{r}");
     // An unknown top-level field alongside an honest summary edit.
     let mut tablet = tablet_doc(5);
@@ -282,7 +300,13 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "extra", "smuggled").unwrap();
         },
     );
-    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    let r = refusal(
+        Some(server()),
+        &bytes,
+        &wang(),
+        "tab-a",
+        &mut TestWorld::new(),
+    );
     assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
 }
 
@@ -315,14 +339,26 @@ fn authorship_and_time_cannot_be_claimed() {
         // in the future
         (
             "tab-a",
-            note("wang", "tab-a", "set_summary", at + 86_400_000, Some(&summary)),
+            note(
+                "wang",
+                "tab-a",
+                "set_summary",
+                at + 86_400_000,
+                Some(&summary),
+            ),
             at + 86_400_000,
             RefusalCode::Clock,
         ),
         // before the device was registered
         (
             "tab-a",
-            note("wang", "tab-a", "set_summary", T0.0 - 86_400_000, Some(&summary)),
+            note(
+                "wang",
+                "tab-a",
+                "set_summary",
+                T0.0 - 86_400_000,
+                Some(&summary),
+            ),
             T0.0 - 86_400_000,
             RefusalCode::Clock,
         ),
@@ -333,7 +369,13 @@ fn authorship_and_time_cannot_be_claimed() {
         let bytes = raw_change(&mut tablet, actor, &n, time / 1000, |d| {
             d.put(&ROOT, "summary", "x").unwrap();
         });
-        let r = refusal(Some(server), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+        let r = refusal(
+            Some(server),
+            &bytes,
+            &wang(),
+            "tab-a",
+            &mut TestWorld::new(),
+        );
         assert_eq!(r.code, code, "{r}");
     }
 }
@@ -352,7 +394,9 @@ fn a_frozen_record_cannot_be_edited_through_its_command_either() {
             &dev("tab-a"),
         )
         .unwrap();
-    tablet.sign("v1", &cx(&wang(), &t, 21), &dev("tab-a")).unwrap();
+    tablet
+        .sign("v1", &cx(&wang(), &t, 21), &dev("tab-a"))
+        .unwrap();
     tablet
         .apply(
             &Command::Transition {
@@ -379,7 +423,13 @@ fn a_frozen_record_cannot_be_edited_through_its_command_either() {
             d.put(&ROOT, "summary", "改写的检查情况").unwrap();
         },
     );
-    let r = refusal(Some(server), &bytes, &wang(), "tab-a", &mut TestWorld::new());
+    let r = refusal(
+        Some(server),
+        &bytes,
+        &wang(),
+        "tab-a",
+        &mut TestWorld::new(),
+    );
     assert_eq!(r.code, RefusalCode::Rule, "{r}");
     assert!(r.message.contains("Submitted"), "{r}");
     let _ = heads;
@@ -428,7 +478,12 @@ fn new_records_must_be_fresh_with_a_uuid_and_known_reference() {
     let e = refusal(None, &doc.save(), &li(), "tab-b", &mut TestWorld::new());
     assert_eq!(e.code, RefusalCode::BadNote, "{e}");
     // Ids that are not UUIDs.
-    for bad in ["", "insp-1", "insp-0B6F3C1E-8D2A-4C55-9A1E-3F6B2D9C7E10", "a\u{202e}b"] {
+    for bad in [
+        "",
+        "insp-1",
+        "insp-0B6F3C1E-8D2A-4C55-9A1E-3F6B2D9C7E10",
+        "a\u{202e}b",
+    ] {
         assert!(!valid_record_id(&bad.into()), "{bad:?}");
     }
     assert!(valid_record_id(&ID.into()));
@@ -522,6 +577,10 @@ fn a_hazard_registered_through_its_command_is_accepted() {
     let push = tablet.automerge_mut().save_after(&from);
     let mut doc = accept(Some(stored), &push, &wang(), "tab-a");
     assert_eq!(doc.heads(), tablet.heads());
-    assert!(doc.record().hazards.contains_key(&crate::ids::HazardId::from("h-1")));
+    assert!(
+        doc.record()
+            .hazards
+            .contains_key(&crate::ids::HazardId::from("h-1"))
+    );
     let _ = doc.automerge_mut().get(&ROOT, "status").unwrap();
 }

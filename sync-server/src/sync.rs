@@ -25,14 +25,14 @@ use crate::plans;
 use crate::state::AppState;
 use app_core::access::{RecordScope, can_read_record, can_review_record, can_write_record};
 use app_core::checklist::{ChecklistTemplate, TemplateRef};
+use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
 use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
-use app_core::ids::{EnterpriseId, PlanId};
-use app_core::judge::{self, JudgeError, LookupError, Pusher, Verdict, World};
-use app_core::document::InspectionDoc;
 use app_core::ids::DeviceId;
+use app_core::ids::{EnterpriseId, PlanId};
 use app_core::inspection::Inspection;
+use app_core::judge::{self, JudgeError, LookupError, Pusher, Verdict, World};
 use app_core::plan::Plan;
 use app_core::user::{Role, User};
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
@@ -337,10 +337,7 @@ fn check_push(
             return Ok(Checked::Refused(reject(id, r.code.as_str(), r.to_string())));
         }
         Err(JudgeError::Lookup(e)) => {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "judging {id}: {}",
-                e.0
-            )));
+            return Err(ApiError::Internal(anyhow::anyhow!("judging {id}: {}", e.0)));
         }
     };
     let mut doc = match verdict {
@@ -418,16 +415,10 @@ fn write_pushes(
                 let stored = tx.snapshot(&push.id)?;
                 let mut lookup =
                     |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(tx, reference, id)?) };
-                let mut photos =
-                    |digest: &Sha256Hex| -> ApiResult<bool> { photo_right(tx, reference, author, digest) };
-                rechecked = check_push(
-                    reference,
-                    &mut lookup,
-                    &mut photos,
-                    author,
-                    push,
-                    stored,
-                )?;
+                let mut photos = |digest: &Sha256Hex| -> ApiResult<bool> {
+                    photo_right(tx, reference, author, digest)
+                };
+                rechecked = check_push(reference, &mut lookup, &mut photos, author, push, stored)?;
                 &rechecked
             }
             other => other,
