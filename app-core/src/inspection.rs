@@ -391,7 +391,7 @@ impl Command {
     }
 
     /// Whether the command changes what was inspected and found (frozen under review).
-    fn is_content_edit(&self) -> bool {
+    pub fn is_content_edit(&self) -> bool {
         !matches!(
             self,
             Command::Transition { .. }

@@ -28,8 +28,10 @@
 //! Finally every photo the changes add must be one the pusher has a right to
 //! ([`World::may_name_photo`]).
 //!
-//! Changes that were each legal when made may still merge into a state no single replica
-//! made (two concurrent status moves); that is not refused — [`Inspection::violations`]
+//! A content edit made on an earlier state is refused while the record is under review or
+//! approved (the freeze holds for the merged record, not only for the state its author saw).
+//! Other changes that were each legal when made may still merge into a state no single
+//! replica made (two concurrent status moves); that is not refused — [`Inspection::violations`]
 //! lists it, and whoever counts or publishes records must treat such a record as not clean.
 
 use crate::access::{self, RecordScope};
@@ -604,6 +606,20 @@ fn replay(
             deps.sort();
             heads == deps
         };
+        // A content edit made on an earlier state must not land in a record that is under
+        // review or approved now, whatever its author saw: the freeze holds for the merged
+        // record. (The edit stays on the tablet; it merges once the record is returned.)
+        let now_status = doc.record().status;
+        if !linear && command.is_content_edit() && !now_status.allows_content_edits() {
+            return Err(refuse(
+                hash,
+                RefusalCode::Rule,
+                format!(
+                    "the record is {now_status:?} now: an edit made on an earlier version of it cannot be merged until the record is returned"
+                ),
+            )
+            .into());
+        }
         let mut forked;
         let base: &mut InspectionDoc = if linear {
             &mut *doc

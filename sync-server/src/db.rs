@@ -226,7 +226,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE console_records ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
     DELETE FROM console_hazards;
     DELETE FROM console_records;
-    INSERT INTO console_backfill (pending) VALUES (1);
+    INSERT OR IGNORE INTO console_backfill (pending) VALUES (1);
     ",
     // 8: who uploaded each blob, per device (`blobs.rs`): a device may name a photo in a record
     // it pushes if it uploaded it (sent every byte, hash-checked), or if its user may read a

@@ -2302,7 +2302,6 @@ fn hostile_pushes_are_refused_and_change_nothing() {
 
 /// A 秦淮 inspector names, in his own record, a photo only a 玄武 record holds.
 #[test]
-#[ignore = "needs blobs::may_name"]
 fn naming_another_units_photo_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path());
@@ -2376,7 +2375,6 @@ fn naming_another_units_photo_is_refused() {
 /// dependencies are the heads from before submission (a "concurrent" edit, as an offline
 /// tablet would make it, but made on purpose long after the approval).
 #[test]
-#[ignore = "the server accepts it: a change on pre-submission heads edits an approved record"]
 fn an_edit_on_pre_submission_heads_cannot_change_an_approved_record() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path());
