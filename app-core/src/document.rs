@@ -221,7 +221,12 @@ impl InspectionDoc {
     ) -> Result<(), DocError> {
         let mut next = self.state.clone();
         next.apply(command, cx)?;
-        write_record(&mut self.doc, Some(&self.state), &next)?;
+        // Only the part the command changes is compared and written (the same operations a
+        // comparison of the whole record would write, without comparing the rest).
+        let part = Part::of(command);
+        let before = self.state.part(&part);
+        let after = next.part(&part);
+        write_part(&mut self.doc, &part, &before, &after)?;
         let note = ChangeNote {
             by: cx.actor.id.clone(),
             device: device.clone(),
@@ -457,6 +462,256 @@ fn distinct_strs(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Writing: only what differs between `before` and `after` (everything when `before` is None).
 
+/// Where the writer's operations go: the Automerge document itself, or the judge's recorder,
+/// which predicts the operations of an honest change without an op set (`crate::judge`).
+/// The writer reads only through `map_at_key` and `has`, so both see the same decisions.
+pub(crate) trait Sink {
+    type Obj: Clone;
+    fn root(&self) -> Self::Obj;
+    /// The map at `key`, if the key's current value is a map.
+    fn map_at_key(&mut self, obj: &Self::Obj, key: &str) -> Result<Option<Self::Obj>, DocError>;
+    /// Whether `key` holds a value.
+    fn has(&mut self, obj: &Self::Obj, key: &str) -> Result<bool, DocError>;
+    fn write(&mut self, obj: &Self::Obj, key: &str, value: ScalarValue) -> Result<(), DocError>;
+    fn make_map(&mut self, obj: &Self::Obj, key: &str) -> Result<Self::Obj, DocError>;
+    fn remove(&mut self, obj: &Self::Obj, key: &str) -> Result<(), DocError>;
+}
+
+impl Sink for AutoCommit {
+    type Obj = ObjId;
+    fn root(&self) -> ObjId {
+        ROOT
+    }
+    fn map_at_key(&mut self, obj: &ObjId, key: &str) -> Result<Option<ObjId>, DocError> {
+        match ReadDoc::get(self, obj, key)? {
+            Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+    fn has(&mut self, obj: &ObjId, key: &str) -> Result<bool, DocError> {
+        Ok(ReadDoc::get(self, obj, key)?.is_some())
+    }
+    fn write(&mut self, obj: &ObjId, key: &str, value: ScalarValue) -> Result<(), DocError> {
+        Transactable::put(self, obj, key, value)?;
+        Ok(())
+    }
+    fn make_map(&mut self, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
+        Ok(Transactable::put_object(self, obj, key, ObjType::Map)?)
+    }
+    fn remove(&mut self, obj: &ObjId, key: &str) -> Result<(), DocError> {
+        Transactable::delete(self, obj, key)?;
+        Ok(())
+    }
+}
+
+/// The part of a record one command changes (and so the only part written for it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Part {
+    /// Arrival, attestations, places, summary, on-site person, status and its times, review.
+    Root,
+    Inspector(UserId),
+    Result(ItemCode),
+    Hazard(HazardId),
+    Signature(String),
+    SignedVersion(String),
+    Document(String),
+}
+
+impl Part {
+    pub(crate) fn of(command: &Command) -> Part {
+        match command {
+            Command::AddInspector(i) => Part::Inspector(i.user.clone()),
+            Command::RemoveInspector { user } => Part::Inspector(user.clone()),
+            Command::SetArrival(_)
+            | Command::SetAttestations(_)
+            | Command::SetPlaces { .. }
+            | Command::SetSummary { .. }
+            | Command::SetOnsitePerson(_)
+            | Command::Transition { .. } => Part::Root,
+            Command::Answer { item, .. }
+            | Command::SetNote { item, .. }
+            | Command::AddItemPhoto { item, .. } => Part::Result(item.clone()),
+            Command::RegisterHazard(h) => Part::Hazard(h.id.clone()),
+            Command::AddHazardPhoto { hazard, .. }
+            | Command::SetHazardText { hazard, .. }
+            | Command::Hazard { hazard, .. } => Part::Hazard(hazard.clone()),
+            Command::Sign(s) => Part::Signature(s.signer.key()),
+            Command::RecordSignedVersion { id, .. } => Part::SignedVersion(id.clone()),
+            Command::IssueDocument(d) => Part::Document(d.number.clone()),
+        }
+    }
+}
+
+/// A copy of one part's value (what the writer compares before and after a command).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PartValue {
+    Root(Box<RootFields>),
+    Inspector(Option<crate::inspection::InspectorRef>),
+    Result(ItemResult),
+    Hazard(Option<Box<Hazard>>),
+    Signature(Option<crate::inspection::Signature>),
+    SignedVersion(Option<crate::signing::SignedVersion>),
+    Document(Option<crate::docnumber::IssuedDocument>),
+}
+
+/// The root fields commands change, in the order `write_record` writes them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RootFields {
+    arrival: Option<crate::inspection::ArrivalProof>,
+    attestations: crate::inspection::Attestations,
+    places: String,
+    summary: String,
+    onsite_person: Option<crate::inspection::OnsitePerson>,
+    status: InspectionStatus,
+    started_at: Option<Timestamp>,
+    completed_at: Option<Timestamp>,
+    review: Option<crate::inspection::Review>,
+}
+
+impl Inspection {
+    /// A copy of `part` as it is now.
+    pub(crate) fn part(&self, part: &Part) -> PartValue {
+        match part {
+            Part::Root => PartValue::Root(Box::new(RootFields {
+                arrival: self.arrival.clone(),
+                attestations: self.attestations,
+                places: self.places.clone(),
+                summary: self.summary.clone(),
+                onsite_person: self.onsite_person.clone(),
+                status: self.status,
+                started_at: self.started_at,
+                completed_at: self.completed_at,
+                review: self.review.clone(),
+            })),
+            Part::Inspector(u) => PartValue::Inspector(self.inspectors.get(u).cloned()),
+            Part::Result(code) => {
+                PartValue::Result(self.results.get(code).cloned().unwrap_or_default())
+            }
+            Part::Hazard(id) => PartValue::Hazard(self.hazards.get(id).cloned().map(Box::new)),
+            Part::Signature(k) => PartValue::Signature(self.signatures.get(k).cloned()),
+            Part::SignedVersion(id) => {
+                PartValue::SignedVersion(self.signed_versions.get(id).cloned())
+            }
+            Part::Document(n) => PartValue::Document(self.documents.get(n).cloned()),
+        }
+    }
+}
+
+/// One entry of a root map (inspectors, signatures…) from `before` to `after`, as `sync_map`
+/// writes it.
+fn sync_entry<S: Sink, V: PartialEq + Serialize>(
+    doc: &mut S,
+    map_key: &str,
+    key: &str,
+    before: Option<&V>,
+    after: Option<&V>,
+) -> Result<(), DocError> {
+    if before == after {
+        return Ok(());
+    }
+    let root = doc.root();
+    let map = entry_map(doc, &root, map_key)?;
+    match after {
+        None => doc.remove(&map, key),
+        Some(v) => put_scalar(doc, &map, key, json_scalar(v)),
+    }
+}
+
+/// Writes what one command changed: `part` from `before` to `after`. The operations are
+/// exactly those `write_record` writes for the whole record when only this part differs.
+pub(crate) fn write_part<S: Sink>(
+    doc: &mut S,
+    part: &Part,
+    before: &PartValue,
+    after: &PartValue,
+) -> Result<(), DocError> {
+    let root = doc.root();
+    match (part, before, after) {
+        (Part::Root, PartValue::Root(b), PartValue::Root(a)) => {
+            let (b, a) = (&**b, &**a);
+            sync_field(
+                doc,
+                &root,
+                "arrival",
+                Some(&b.arrival),
+                &a.arrival,
+                opt_json,
+            )?;
+            sync_field(
+                doc,
+                &root,
+                "attestations",
+                Some(&b.attestations),
+                &a.attestations,
+                json_scalar,
+            )?;
+            sync_text(doc, &root, "places", Some(&b.places), &a.places)?;
+            sync_text(doc, &root, "summary", Some(&b.summary), &a.summary)?;
+            sync_field(
+                doc,
+                &root,
+                "onsite_person",
+                Some(&b.onsite_person),
+                &a.onsite_person,
+                opt_json,
+            )?;
+            sync_field(doc, &root, "status", Some(&b.status), &a.status, |s| {
+                str_scalar(s.as_str())
+            })?;
+            sync_field(
+                doc,
+                &root,
+                "started_at",
+                Some(&b.started_at),
+                &a.started_at,
+                ts_scalar,
+            )?;
+            sync_field(
+                doc,
+                &root,
+                "completed_at",
+                Some(&b.completed_at),
+                &a.completed_at,
+                ts_scalar,
+            )?;
+            sync_field(doc, &root, "review", Some(&b.review), &a.review, opt_json)
+        }
+        (Part::Inspector(u), PartValue::Inspector(b), PartValue::Inspector(a)) => {
+            sync_entry(doc, "inspectors", u.as_str(), b.as_ref(), a.as_ref())
+        }
+        (Part::Result(code), PartValue::Result(b), PartValue::Result(a)) => {
+            if b == a {
+                return Ok(());
+            }
+            let results = entry_map(doc, &root, "results")?;
+            write_result(doc, &results, code.as_str(), b, a)
+        }
+        (Part::Hazard(id), PartValue::Hazard(b), PartValue::Hazard(a)) => {
+            if b == a {
+                return Ok(());
+            }
+            let hazards = entry_map(doc, &root, "hazards")?;
+            match a {
+                Some(a) => write_hazard(doc, &hazards, id.as_str(), b.as_deref(), a),
+                None => doc.remove(&hazards, id.as_str()),
+            }
+        }
+        (Part::Signature(k), PartValue::Signature(b), PartValue::Signature(a)) => {
+            sync_entry(doc, "signatures", k, b.as_ref(), a.as_ref())
+        }
+        (Part::SignedVersion(k), PartValue::SignedVersion(b), PartValue::SignedVersion(a)) => {
+            sync_entry(doc, "signed_versions", k, b.as_ref(), a.as_ref())
+        }
+        (Part::Document(k), PartValue::Document(b), PartValue::Document(a)) => {
+            sync_entry(doc, "documents", k, b.as_ref(), a.as_ref())
+        }
+        _ => Err(DocError::Value {
+            path: format!("{part:?}"),
+            message: "the values do not belong to this part".into(),
+        }),
+    }
+}
+
 fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
     match doc.get(obj, key)? {
         Some((Value::Object(ObjType::Map), id)) => Ok(id),
@@ -469,24 +724,24 @@ fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
 }
 
 /// The map at `key`, created if absent.
-fn entry_map(doc: &mut AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
-    match doc.get(obj, key)? {
-        Some((Value::Object(ObjType::Map), id)) => Ok(id),
-        _ => Ok(doc.put_object(obj, key, ObjType::Map)?),
+fn entry_map<S: Sink>(doc: &mut S, obj: &S::Obj, key: &str) -> Result<S::Obj, DocError> {
+    match doc.map_at_key(obj, key)? {
+        Some(id) => Ok(id),
+        None => doc.make_map(obj, key),
     }
 }
 
-fn put_scalar(
-    doc: &mut AutoCommit,
-    obj: &ObjId,
+fn put_scalar<S: Sink>(
+    doc: &mut S,
+    obj: &S::Obj,
     key: &str,
     value: Option<ScalarValue>,
 ) -> Result<(), DocError> {
     match value {
-        Some(v) => doc.put(obj, key, v)?,
+        Some(v) => doc.write(obj, key, v)?,
         None => {
-            if doc.get(obj, key)?.is_some() {
-                doc.delete(obj, key)?;
+            if doc.has(obj, key)? {
+                doc.remove(obj, key)?;
             }
         }
     }
@@ -494,9 +749,9 @@ fn put_scalar(
 }
 
 /// Writes `after` at `key` if it differs from `before`; `encode` returning None deletes.
-fn sync_field<T: PartialEq>(
-    doc: &mut AutoCommit,
-    obj: &ObjId,
+fn sync_field<S: Sink, T: PartialEq>(
+    doc: &mut S,
+    obj: &S::Obj,
     key: &str,
     before: Option<&T>,
     after: &T,
@@ -541,28 +796,28 @@ fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
 }
 
 /// Free text: a string register (see the module documentation for why not Text).
-fn sync_text(
-    doc: &mut AutoCommit,
-    obj: &ObjId,
+fn sync_text<S: Sink>(
+    doc: &mut S,
+    obj: &S::Obj,
     key: &str,
     before: Option<&String>,
     after: &str,
 ) -> Result<(), DocError> {
     if before.map(String::as_str) != Some(after) {
-        doc.put(obj, key, after)?;
+        doc.write(obj, key, ScalarValue::Str(after.into()))?;
     }
     Ok(())
 }
 
 /// Brings the map at `key` from `before` to `after`: removed keys deleted, added or changed
 /// entries written by `write` (which gets the entry's previous value, if any).
-fn sync_map<K: Ord + AsRef<str>, V: PartialEq>(
-    doc: &mut AutoCommit,
-    obj: &ObjId,
+fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
+    doc: &mut S,
+    obj: &S::Obj,
     key: &str,
     before: Option<&BTreeMap<K, V>>,
     after: &BTreeMap<K, V>,
-    mut write: impl FnMut(&mut AutoCommit, &ObjId, &str, Option<&V>, &V) -> Result<(), DocError>,
+    mut write: impl FnMut(&mut S, &S::Obj, &str, Option<&V>, &V) -> Result<(), DocError>,
 ) -> Result<(), DocError> {
     if before == Some(after) {
         return Ok(());
@@ -570,7 +825,7 @@ fn sync_map<K: Ord + AsRef<str>, V: PartialEq>(
     let map = entry_map(doc, obj, key)?;
     if let Some(before) = before {
         for k in before.keys().filter(|k| !after.contains_key(*k)) {
-            doc.delete(&map, k.as_ref())?;
+            doc.remove(&map, k.as_ref())?;
         }
     }
     for (k, v) in after {
@@ -582,9 +837,9 @@ fn sync_map<K: Ord + AsRef<str>, V: PartialEq>(
     Ok(())
 }
 
-fn write_json_entry<V: Serialize>(
-    doc: &mut AutoCommit,
-    map: &ObjId,
+fn write_json_entry<S: Sink, V: Serialize>(
+    doc: &mut S,
+    map: &S::Obj,
     key: &str,
     _old: Option<&V>,
     v: &V,
@@ -598,14 +853,14 @@ impl AsRef<str> for Sha256Hex {
     }
 }
 
-fn write_record(
-    doc: &mut AutoCommit,
+fn write_record<S: Sink>(
+    doc: &mut S,
     before: Option<&Inspection>,
     after: &Inspection,
 ) -> Result<(), DocError> {
-    let root = ROOT;
+    let root = doc.root();
     if before.is_none() {
-        doc.put(&root, "schema", ScalarValue::Uint(SCHEMA_VERSION))?;
+        doc.write(&root, "schema", ScalarValue::Uint(SCHEMA_VERSION))?;
     }
     let b = before;
     sync_field(doc, &root, "id", b.map(|r| &r.id), &after.id, |v| {
@@ -783,15 +1038,16 @@ impl<'k> ResultKey<'k> {
 /// Brings the flat `results` map from `before` to `after`: per item, its answer, its note and
 /// one key per photo. An emptied field is deleted; the map itself was created with the
 /// document and is never replaced.
-fn sync_results(
-    doc: &mut AutoCommit,
+fn sync_results<S: Sink>(
+    doc: &mut S,
     before: Option<&BTreeMap<ItemCode, ItemResult>>,
     after: &BTreeMap<ItemCode, ItemResult>,
 ) -> Result<(), DocError> {
     if before == Some(after) {
         return Ok(());
     }
-    let results = entry_map(doc, &ROOT, "results")?;
+    let root = doc.root();
+    let results = entry_map(doc, &root, "results")?;
     let empty = ItemResult::default();
     if let Some(before) = before {
         for (code, old) in before.iter().filter(|(k, _)| !after.contains_key(*k)) {
@@ -807,9 +1063,9 @@ fn sync_results(
     Ok(())
 }
 
-fn write_result(
-    doc: &mut AutoCommit,
-    results: &ObjId,
+fn write_result<S: Sink>(
+    doc: &mut S,
+    results: &S::Obj,
     code: &str,
     before: &ItemResult,
     after: &ItemResult,
@@ -844,9 +1100,9 @@ fn write_result(
     Ok(())
 }
 
-fn write_hazard(
-    doc: &mut AutoCommit,
-    hazards: &ObjId,
+fn write_hazard<S: Sink>(
+    doc: &mut S,
+    hazards: &S::Obj,
     id: &str,
     before: Option<&Hazard>,
     after: &Hazard,
