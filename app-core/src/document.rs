@@ -66,8 +66,10 @@ pub enum DocError {
     Record(#[from] RecordError),
 }
 
-/// Who made a change, as recorded in the change's message.
+/// Who made a change, as recorded in the change's message. Unknown fields are refused, so
+/// a note carries nothing but these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeNote {
     pub by: UserId,
     pub device: DeviceId,
@@ -269,6 +271,11 @@ impl InspectionDoc {
         self.doc.load_incremental(bytes)?;
         self.state = state;
         Ok(())
+    }
+
+    /// A document and the record it holds, already read or derived (the judge's fast path).
+    pub(crate) fn from_parts(doc: AutoCommit, state: Inspection) -> Self {
+        Self { doc, state }
     }
 
     /// A copy of the document as it was at `heads` (for judging a change made there).
@@ -853,7 +860,7 @@ impl AsRef<str> for Sha256Hex {
     }
 }
 
-fn write_record<S: Sink>(
+pub(crate) fn write_record<S: Sink>(
     doc: &mut S,
     before: Option<&Inspection>,
     after: &Inspection,

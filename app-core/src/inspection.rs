@@ -584,6 +584,19 @@ impl Inspection {
 
     /// Checks a command and applies it, or leaves the record unchanged and says why not.
     pub fn apply(&mut self, command: &Command, cx: &Context<'_>) -> Result<(), RecordError> {
+        let mut next = self.clone();
+        next.apply_in_place(command, cx)?;
+        *self = next;
+        Ok(())
+    }
+
+    /// [`Inspection::apply`] without the copy that keeps the record unchanged on error: on
+    /// error the record may be half changed and must be dropped (the judge does).
+    pub(crate) fn apply_in_place(
+        &mut self,
+        command: &Command,
+        cx: &Context<'_>,
+    ) -> Result<(), RecordError> {
         if cx.template.reference() != self.template {
             return Err(RecordError::TemplateMismatch {
                 given: cx.template.reference(),
@@ -598,11 +611,9 @@ impl Inspection {
                 return Err(RecordError::NotAnInspector);
             }
         }
-        let mut next = self.clone();
-        next.apply_unchecked(command, cx)?;
+        self.apply_unchecked(command, cx)?;
         // An item with no answer, note or photo is the same as an untouched one.
-        next.results.retain(|_, r| !r.is_empty());
-        *self = next;
+        self.results.retain(|_, r| !r.is_empty());
         Ok(())
     }
 

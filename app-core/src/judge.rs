@@ -36,7 +36,9 @@
 
 use crate::access::{self, RecordScope};
 use crate::checklist::{ChecklistTemplate, TemplateRef};
-use crate::document::{ChangeNote, DocError, InspectionDoc, actor_for, read_record_at};
+use crate::document::{
+    ChangeNote, DocError, InspectionDoc, Part, actor_for, read_record_at, write_part, write_record,
+};
 use crate::enterprise::Enterprise;
 use crate::evidence::Sha256Hex;
 use crate::geo::Timestamp;
@@ -48,6 +50,7 @@ use crate::signing::content_hash;
 use crate::unit::UnitTree;
 use crate::user::User;
 use automerge::{AutoCommit, ChangeHash};
+use recorder::Recorder;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -75,10 +78,10 @@ pub trait World {
     fn units(&self) -> &UnitTree;
     fn template(&self, reference: &TemplateRef) -> Option<&ChecklistTemplate>;
     fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise>;
-    fn plan(&mut self, id: &PlanId) -> Result<Option<Plan>, LookupError>;
+    fn plan(&self, id: &PlanId) -> Result<Option<Plan>, LookupError>;
     /// Whether the pusher may name this photo in a record: the pushing device uploaded it,
     /// or the pusher can already read a record that names it.
-    fn may_name_photo(&mut self, digest: &Sha256Hex) -> Result<bool, LookupError>;
+    fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError>;
 }
 
 /// A lookup in the receiver's store failed (not a judgement on the changes).
@@ -176,6 +179,10 @@ pub enum Verdict {
         doc: Box<InspectionDoc>,
         /// How many changes were new to the receiver.
         new_changes: usize,
+        /// Whether the changes were checked by replaying them into a document (the reference
+        /// path) rather than by predicting their operations (the fast path for a new record
+        /// pushed whole by its device).
+        replayed: bool,
     },
     /// The receiver already holds every pushed change.
     Replay,
@@ -210,6 +217,18 @@ struct Meta {
     message: Option<String>,
 }
 
+impl Meta {
+    fn of(c: &automerge::Change) -> Meta {
+        Meta {
+            hash: c.hash(),
+            actor: c.actor_id().clone(),
+            deps: c.deps().to_vec(),
+            time: c.timestamp(),
+            message: c.message().map(str::to_owned),
+        }
+    }
+}
+
 fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
     doc.get_changes_meta(have)
         .into_iter()
@@ -231,7 +250,7 @@ pub fn judge(
     record_id: &str,
     pushed: &[u8],
     pusher: Pusher<'_>,
-    world: &mut dyn World,
+    world: &dyn World,
 ) -> Result<Verdict, JudgeError> {
     match stored {
         None => judge_new(record_id, pushed, pusher, world),
@@ -247,7 +266,7 @@ fn judge_new(
     record_id: &str,
     pushed: &[u8],
     pusher: Pusher<'_>,
-    world: &mut dyn World,
+    world: &dyn World,
 ) -> Result<Verdict, JudgeError> {
     let mut full =
         AutoCommit::load(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
@@ -259,14 +278,56 @@ fn judge_new(
         )
         .into());
     }
-    let changes = metas(&mut full, &[]);
+    let raw = full.get_changes(&[]);
+    let changes: Vec<Meta> = raw.iter().map(Meta::of).collect();
     let Some(first) = changes.first() else {
         return Err(malformed("the document has no changes").into());
     };
     if !first.deps.is_empty() {
         return Err(malformed("the first change has dependencies").into());
     }
-    let initial = read_record_at(&full, &[first.hash])
+    let (initial, at, template) = creation(&full, first, record_id, pusher, world)?;
+    if let Some(verdict) = fast_new(&mut full, &raw, &changes, &initial, template, pusher, world)? {
+        return Ok(verdict);
+    }
+    let mut doc = InspectionDoc::create(&initial, template, pusher.device, at)
+        .map_err(|e| refuse(Some(&first.hash), RefusalCode::NotFresh, e.to_string()))?;
+    if doc.heads() != [first.hash] {
+        return Err(refuse(
+            Some(&first.hash),
+            RefusalCode::NotReproducible,
+            "the creating change is not what creating this record writes",
+        )
+        .into());
+    }
+    let before = None;
+    let count = changes.len();
+    replay(
+        &mut doc,
+        &mut full,
+        &changes[1..],
+        template,
+        pusher,
+        world,
+        before,
+    )?;
+    Ok(Verdict::Accepted {
+        doc: Box::new(doc),
+        new_changes: count,
+        replayed: true,
+    })
+}
+
+/// A new record's first change: its id, author and fresh content. Returns the record as
+/// created, the creation time and its template.
+fn creation<'w>(
+    full: &AutoCommit,
+    first: &Meta,
+    record_id: &str,
+    pusher: Pusher<'_>,
+    world: &'w dyn World,
+) -> Result<(Inspection, Timestamp, &'w ChecklistTemplate), JudgeError> {
+    let initial = read_record_at(full, &[first.hash])
         .map_err(|e| refuse(Some(&first.hash), RefusalCode::Malformed, e.to_string()))?;
     if initial.id.as_str() != record_id {
         return Err(refuse(
@@ -300,40 +361,15 @@ fn judge_new(
     check_creation(&initial, at, &first.hash, pusher, world)?;
     let template = world
         .template(&initial.template)
-        .expect("check_creation found the template")
-        .clone();
-    let mut doc = InspectionDoc::create(&initial, &template, pusher.device, at)
-        .map_err(|e| refuse(Some(&first.hash), RefusalCode::NotFresh, e.to_string()))?;
-    if doc.heads() != [first.hash] {
-        return Err(refuse(
-            Some(&first.hash),
-            RefusalCode::NotReproducible,
-            "the creating change is not what creating this record writes",
-        )
-        .into());
-    }
-    let before = None;
-    let count = changes.len();
-    replay(
-        &mut doc,
-        &mut full,
-        &changes[1..],
-        &template,
-        pusher,
-        world,
-        before,
-    )?;
-    Ok(Verdict::Accepted {
-        doc: Box::new(doc),
-        new_changes: count,
-    })
+        .expect("check_creation found the template");
+    Ok((initial, at, template))
 }
 
 fn judge_update(
     mut doc: InspectionDoc,
     pushed: &[u8],
     pusher: Pusher<'_>,
-    world: &mut dyn World,
+    world: &dyn World,
 ) -> Result<Verdict, JudgeError> {
     // Automerge's incremental load skips what it cannot parse; parse strictly first.
     if !pushed.is_empty() {
@@ -361,21 +397,18 @@ fn judge_update(
         return Ok(Verdict::Replay);
     }
     let before = doc.record().clone();
-    let template = world
-        .template(&before.template)
-        .ok_or_else(|| {
-            LookupError(format!(
-                "the stored record's template {:?}",
-                before.template
-            ))
-        })?
-        .clone();
+    let template = world.template(&before.template).ok_or_else(|| {
+        LookupError(format!(
+            "the stored record's template {:?}",
+            before.template
+        ))
+    })?;
     let count = changes.len();
     replay(
         &mut doc,
         &mut candidate,
         &changes,
-        &template,
+        template,
         pusher,
         world,
         Some(&before),
@@ -383,6 +416,7 @@ fn judge_update(
     Ok(Verdict::Accepted {
         doc: Box::new(doc),
         new_changes: count,
+        replayed: true,
     })
 }
 
@@ -471,7 +505,7 @@ fn check_creation(
     at: Timestamp,
     hash: &ChangeHash,
     pusher: Pusher<'_>,
-    world: &mut dyn World,
+    world: &dyn World,
 ) -> Result<(), JudgeError> {
     let bad = |code, message: String| JudgeError::Refused(refuse(Some(hash), code, message));
     let mut fresh = Inspection::new_draft(
@@ -575,7 +609,7 @@ fn replay(
     changes: &[Meta],
     template: &ChecklistTemplate,
     pusher: Pusher<'_>,
-    world: &mut dyn World,
+    world: &dyn World,
     before: Option<&Inspection>,
 ) -> Result<(), JudgeError> {
     let mut plan: Option<Option<Plan>> = None;
@@ -583,22 +617,7 @@ fn replay(
         let hash = Some(&change.hash);
         let note = check_author(change, pusher, world)?;
         let at = note.at.expect("check_author requires a time");
-        let Some(command) = note.op.as_ref() else {
-            return Err(refuse(
-                hash,
-                RefusalCode::BadNote,
-                "the change's note does not carry its command, so it cannot be checked",
-            )
-            .into());
-        };
-        if command.name() != note.command {
-            return Err(refuse(
-                hash,
-                RefusalCode::BadNote,
-                "the note's command name and command differ",
-            )
-            .into());
-        }
+        let command = &command_of(&note, hash)?;
         let linear = {
             let mut heads = doc.heads();
             heads.sort();
@@ -630,44 +649,9 @@ fn replay(
             &mut forked
         };
         // Access, on the state the author saw.
-        let record = base.record();
-        let plan = match &mut plan {
-            Some(p) => p.clone(),
-            None => {
-                let p = match &record.plan {
-                    Some(id) => world.plan(id)?,
-                    None => None,
-                };
-                plan = Some(p.clone());
-                p
-            }
-        };
-        let scope = RecordScope::of(record, plan.as_ref());
-        let review = matches!(
-            command,
-            Command::Transition {
-                to: InspectionStatus::Approved | InspectionStatus::Returned,
-                ..
-            }
-        );
-        let allowed = if review {
-            access::can_review_record(pusher.user, &scope, world.units())
-        } else {
-            access::can_write_record(pusher.user, &scope, world.units())
-        };
-        if !allowed {
-            return Err(refuse(
-                hash,
-                RefusalCode::Forbidden,
-                format!(
-                    "{} may not {} this record",
-                    pusher.user.id,
-                    if review { "review" } else { "change" }
-                ),
-            )
-            .into());
-        }
-        check_claims(base, command, pusher, at, hash)?;
+        check_access(base.record(), &mut plan, command, pusher, world, hash)?;
+        let heads = base.heads();
+        check_claims(&heads, base.record(), command, pusher, at, hash)?;
         base.act_as(pusher.device);
         let cx = Context {
             actor: pusher.user,
@@ -700,27 +684,14 @@ fn replay(
                 .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
         }
     }
-    // Photos: every one the changes added must be the pusher's to name.
-    let old: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
-    for digest in doc.record().photo_digests().difference(&old) {
-        if !world.may_name_photo(digest)? {
-            return Err(refuse(
-                None,
-                RefusalCode::Photo,
-                format!(
-                    "photo {digest} was not uploaded from this device and is not in a record you can read; upload it first"
-                ),
-            )
-            .into());
-        }
-    }
-    Ok(())
+    check_photos(before, doc.record(), world)
 }
 
 /// Values inside a command that claim something the rules cannot see: who added a photo,
-/// and what a signed version describes.
+/// and what a signed version describes (`heads`: the record's heads before the command).
 fn check_claims(
-    base: &mut InspectionDoc,
+    heads: &[ChangeHash],
+    record: &Inspection,
     command: &Command,
     pusher: Pusher<'_>,
     at: Timestamp,
@@ -743,12 +714,12 @@ fn check_claims(
         ));
     }
     if let Command::RecordSignedVersion { version, .. } = command {
-        let mut heads: Vec<String> = base.heads().iter().map(ToString::to_string).collect();
+        let mut heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
         heads.sort();
         let mut claimed = version.heads.clone();
         claimed.sort();
         if claimed != heads
-            || version.content_hash != content_hash(base.record())
+            || version.content_hash != content_hash(record)
             || version.by != pusher.user.id
             || version.at != at
         {
@@ -761,6 +732,178 @@ fn check_claims(
     }
     Ok(())
 }
+
+/// Every photo the changes added (from `before` to `after`) must be the pusher's to name.
+fn check_photos(
+    before: Option<&Inspection>,
+    after: &Inspection,
+    world: &dyn World,
+) -> Result<(), JudgeError> {
+    let old: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
+    for digest in after.photo_digests().difference(&old) {
+        if !world.may_name_photo(digest)? {
+            return Err(refuse(
+                None,
+                RefusalCode::Photo,
+                format!(
+                    "photo {digest} was not uploaded from this device and is not in a record you can read; upload it first"
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The note of a change with its command, or why it has none.
+fn command_of(note: &ChangeNote, hash: Option<&ChangeHash>) -> Result<Command, Refusal> {
+    let Some(command) = note.op.clone() else {
+        return Err(refuse(
+            hash,
+            RefusalCode::BadNote,
+            "the change's note does not carry its command, so it cannot be checked",
+        ));
+    };
+    if command.name() != note.command {
+        return Err(refuse(
+            hash,
+            RefusalCode::BadNote,
+            "the note's command name and command differ",
+        ));
+    }
+    Ok(command)
+}
+
+/// The access rule for `command` on `record` as the pusher: review for approve/return,
+/// write for everything else.
+fn check_access(
+    record: &Inspection,
+    plan: &mut Option<Option<Plan>>,
+    command: &Command,
+    pusher: Pusher<'_>,
+    world: &dyn World,
+    hash: Option<&ChangeHash>,
+) -> Result<(), JudgeError> {
+    let plan = match plan {
+        Some(p) => p.clone(),
+        None => {
+            let p = match &record.plan {
+                Some(id) => world.plan(id)?,
+                None => None,
+            };
+            *plan = Some(p.clone());
+            p
+        }
+    };
+    let scope = RecordScope::of(record, plan.as_ref());
+    let review = matches!(
+        command,
+        Command::Transition {
+            to: InspectionStatus::Approved | InspectionStatus::Returned,
+            ..
+        }
+    );
+    let allowed = if review {
+        access::can_review_record(pusher.user, &scope, world.units())
+    } else {
+        access::can_write_record(pusher.user, &scope, world.units())
+    };
+    if !allowed {
+        return Err(refuse(
+            hash,
+            RefusalCode::Forbidden,
+            format!(
+                "{} may not {} this record",
+                pusher.user.id,
+                if review { "review" } else { "change" }
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The fast path for a new record pushed whole by its one device (see `judge_recorder`):
+/// `Some` with the verdict when every change is exactly the predicted one, `None` when the
+/// history has another shape or a change differs from the prediction (the reference path
+/// then decides). Refusals that do not depend on the prediction (author, time, access,
+/// rules, claims) are final here as there.
+fn fast_new(
+    full: &mut AutoCommit,
+    changes: &[automerge::Change],
+    metas: &[Meta],
+    initial: &Inspection,
+    template: &ChecklistTemplate,
+    pusher: Pusher<'_>,
+    world: &dyn World,
+) -> Result<Option<Verdict>, JudgeError> {
+    let actor = actor_for(pusher.device);
+    if changes.len() != metas.len() {
+        return Ok(None);
+    }
+    for (i, (c, m)) in changes.iter().zip(metas).enumerate() {
+        let deps_ok = match i {
+            0 => c.deps().is_empty(),
+            _ => c.deps() == [metas[i - 1].hash],
+        };
+        if c.hash() != m.hash
+            || c.actor_id() != &actor
+            || c.seq() != i as u64 + 1
+            || !deps_ok
+            || !c.extra_bytes().is_empty()
+        {
+            return Ok(None);
+        }
+    }
+    let mut recorder = Recorder::new();
+    let mut state = initial.clone();
+    state.results.retain(|_, r| !r.is_empty());
+    write_record(&mut recorder, None, &state).map_err(|_| LookupError("recorder".into()))?;
+    if changes[0].start_op().get() != 1
+        || !recorder.matches(&changes[0].decode().operations, &actor)
+    {
+        return Ok(None);
+    }
+    let mut plan = None;
+    for (i, (change, meta)) in changes.iter().zip(metas).enumerate().skip(1) {
+        let hash = Some(&meta.hash);
+        let note = check_author(meta, pusher, world)?;
+        let at = note.at.expect("check_author requires a time");
+        let command = command_of(&note, hash)?;
+        check_access(&state, &mut plan, &command, pusher, world, hash)?;
+        check_claims(&[metas[i - 1].hash], &state, &command, pusher, at, hash)?;
+        if change.start_op().get() != recorder.next_op() {
+            return Ok(None);
+        }
+        let part = Part::of(&command);
+        let before = state.part(&part);
+        let cx = Context {
+            actor: pusher.user,
+            now: at,
+            template,
+        };
+        state
+            .apply_in_place(&command, &cx)
+            .map_err(|e| refuse(hash, RefusalCode::Rule, e.to_string()))?;
+        let after = state.part(&part);
+        if write_part(&mut recorder, &part, &before, &after).is_err()
+            || !recorder.matches(&change.decode().operations, &actor)
+        {
+            return Ok(None);
+        }
+    }
+    check_photos(None, &state, world)?;
+    let mut doc = std::mem::take(full);
+    doc.set_actor(actor);
+    Ok(Some(Verdict::Accepted {
+        doc: Box::new(InspectionDoc::from_parts(doc, state)),
+        new_changes: metas.len(),
+        replayed: false,
+    }))
+}
+
+#[path = "judge_recorder.rs"]
+mod recorder;
 
 #[cfg(test)]
 #[path = "judge_tests.rs"]

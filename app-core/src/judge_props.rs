@@ -260,9 +260,9 @@ proptest! {
             &dev("tab-a"),
         )
         .unwrap();
-        let mut world = TestWorld::new();
+        let world = TestWorld::new();
         let da = dev("tab-a");
-        let mut server = match judge(None, ID, &a.save(), pusher(&w, &da), &mut world) {
+        let mut server = match judge(None, ID, &a.save(), pusher(&w, &da), &world) {
             Ok(Verdict::Accepted { doc, .. }) => *doc,
             other => panic!("creation refused: {other:?}"),
         };
@@ -303,7 +303,7 @@ proptest! {
                     };
                     let p = pusher(&tab.user, &tab.device);
                     let current = InspectionDoc::load(&server.save(), &dev("receiver")).unwrap();
-                    match judge(Some(current), ID, &bytes, p, &mut world) {
+                    match judge(Some(current), ID, &bytes, p, &world) {
                         Ok(Verdict::Accepted { doc, .. }) => server = *doc,
                         Ok(Verdict::Replay) => {}
                         Err(e) => panic!("a legal push was refused: {e}"),
@@ -327,7 +327,7 @@ proptest! {
                     let before = server.heads();
                     let current = InspectionDoc::load(&server.save(), &dev("receiver")).unwrap();
                     let p = pusher(&tab.user, &tab.device);
-                    match judge(Some(current), ID, &bytes, p, &mut world) {
+                    match judge(Some(current), ID, &bytes, p, &world) {
                         Err(JudgeError::Refused(r)) => {
                             let expected = match attack {
                                 Attack::RawStatus | Attack::ExtraField => RefusalCode::NotReproducible,
@@ -352,7 +352,7 @@ proptest! {
         for (d, tab) in tablets.iter_mut().enumerate() {
             let bytes = tab.doc.automerge_mut().save_after(&server.heads());
             let current = InspectionDoc::load(&server.save(), &dev("receiver")).unwrap();
-            match judge(Some(current), ID, &bytes, pusher(&tab.user, &tab.device), &mut world) {
+            match judge(Some(current), ID, &bytes, pusher(&tab.user, &tab.device), &world) {
                 Ok(Verdict::Accepted { doc, .. }) => server = *doc,
                 Ok(Verdict::Replay) => {}
                 Err(e) => panic!("the final push of tablet {d} was refused: {e}"),

@@ -5,7 +5,7 @@ use crate::inspection::Answer;
 use crate::test_support::*;
 use crate::unit::tests::nanjing;
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ROOT, ReadDoc};
+use automerge::{ObjType, ROOT, ReadDoc};
 
 pub(crate) const ID: &str = "insp-0b6f3c1e-8d2a-4c55-9a1e-3f6b2d9c7e10";
 
@@ -63,10 +63,10 @@ impl World for TestWorld {
     fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise> {
         (self.enterprise.id == *id).then_some(&self.enterprise)
     }
-    fn plan(&mut self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
+    fn plan(&self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
         Ok(self.plans.iter().find(|p| p.id == *id).cloned())
     }
-    fn may_name_photo(&mut self, digest: &Sha256Hex) -> Result<bool, LookupError> {
+    fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError> {
         Ok(self.all_photos_allowed || self.photos.contains(digest))
     }
 }
@@ -102,7 +102,7 @@ fn tablet_doc(steps: usize) -> InspectionDoc {
 
 fn accept(stored: Option<InspectionDoc>, bytes: &[u8], user: &User, device: &str) -> InspectionDoc {
     let d = dev(device);
-    match judge(stored, ID, bytes, pusher(user, &d), &mut TestWorld::new()) {
+    match judge(stored, ID, bytes, pusher(user, &d), &TestWorld::new()) {
         Ok(Verdict::Accepted { doc, .. }) => *doc,
         other => panic!("expected acceptance, got {other:?}"),
     }
@@ -113,7 +113,7 @@ fn refusal(
     bytes: &[u8],
     user: &User,
     device: &str,
-    world: &mut TestWorld,
+    world: &TestWorld,
 ) -> Refusal {
     let d = dev(device);
     match judge(stored, ID, bytes, pusher(user, &d), world) {
@@ -159,10 +159,27 @@ fn note(user: &str, device: &str, command: &str, at: i64, op: Option<&Command>) 
 
 #[test]
 fn an_honest_new_record_is_accepted_and_is_the_same_document() {
-    let mut tablet = tablet_doc(9);
-    let mut accepted = accept(None, &tablet.save(), &wang(), "tab-a");
-    assert_eq!(accepted.heads(), tablet.heads());
-    assert_eq!(accepted.record(), tablet.record());
+    for steps in [0, 5, 9, 12] {
+        let mut tablet = tablet_doc(steps);
+        let d = dev("tab-a");
+        let Ok(Verdict::Accepted {
+            doc: mut accepted,
+            replayed,
+            ..
+        }) = judge(
+            None,
+            ID,
+            &tablet.save(),
+            pusher(&wang(), &d),
+            &TestWorld::new(),
+        )
+        else {
+            panic!("refused")
+        };
+        assert!(!replayed, "an honest new record takes the fast path");
+        assert_eq!(accepted.heads(), tablet.heads());
+        assert_eq!(accepted.record(), tablet.record());
+    }
 }
 
 #[test]
@@ -209,7 +226,7 @@ fn honest_updates_linear_and_concurrent_are_accepted() {
             ID,
             &push_b,
             pusher(&li(), &d),
-            &mut TestWorld::new()
+            &TestWorld::new()
         ),
         Ok(Verdict::Replay)
     ));
@@ -237,13 +254,7 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "status", "approved").unwrap();
         },
     );
-    let r = refusal(
-        Some(server()),
-        &bytes,
-        &wang(),
-        "tab-a",
-        &mut TestWorld::new(),
-    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
     // The same through the command is a rule refusal.
     let mut tablet = tablet_doc(5);
@@ -260,13 +271,7 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "status", "approved").unwrap();
         },
     );
-    let r = refusal(
-        Some(server()),
-        &bytes,
-        &wang(),
-        "tab-a",
-        &mut TestWorld::new(),
-    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::Forbidden, "{r}");
     // A change without a command in its note.
     let mut tablet = tablet_doc(5);
@@ -279,13 +284,7 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "summary", "改写").unwrap();
         },
     );
-    let r = refusal(
-        Some(server()),
-        &bytes,
-        &wang(),
-        "tab-a",
-        &mut TestWorld::new(),
-    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::BadNote, "{r}");
     // An unknown top-level field alongside an honest summary edit.
     let mut tablet = tablet_doc(5);
@@ -300,13 +299,7 @@ fn raw_edits_the_rules_refuse_are_refused() {
             d.put(&ROOT, "extra", "smuggled").unwrap();
         },
     );
-    let r = refusal(
-        Some(server()),
-        &bytes,
-        &wang(),
-        "tab-a",
-        &mut TestWorld::new(),
-    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
 }
 
@@ -369,13 +362,7 @@ fn authorship_and_time_cannot_be_claimed() {
         let bytes = raw_change(&mut tablet, actor, &n, time / 1000, |d| {
             d.put(&ROOT, "summary", "x").unwrap();
         });
-        let r = refusal(
-            Some(server),
-            &bytes,
-            &wang(),
-            "tab-a",
-            &mut TestWorld::new(),
-        );
+        let r = refusal(Some(server), &bytes, &wang(), "tab-a", &TestWorld::new());
         assert_eq!(r.code, code, "{r}");
     }
 }
@@ -423,13 +410,7 @@ fn a_frozen_record_cannot_be_edited_through_its_command_either() {
             d.put(&ROOT, "summary", "改写的检查情况").unwrap();
         },
     );
-    let r = refusal(
-        Some(server),
-        &bytes,
-        &wang(),
-        "tab-a",
-        &mut TestWorld::new(),
-    );
+    let r = refusal(Some(server), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::Rule, "{r}");
     assert!(r.message.contains("Submitted"), "{r}");
     let _ = heads;
@@ -442,19 +423,19 @@ fn new_records_must_be_fresh_with_a_uuid_and_known_reference() {
     let mut r = record();
     r.status = InspectionStatus::Completed;
     let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
-    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut TestWorld::new());
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &TestWorld::new());
     assert_eq!(e.code, RefusalCode::NotFresh, "{e}");
     // A random draw without a drawn plan.
     let mut r = record();
     r.kind = InspectionKind::RandomDraw;
     let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
-    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut TestWorld::new());
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &TestWorld::new());
     assert_eq!(e.code, RefusalCode::Reference, "{e}");
     // A renamed enterprise.
     let mut r = record();
     r.enterprise.name = "别的公司".into();
     let mut doc = InspectionDoc::create(&r, &t, &dev("tab-a"), T0).unwrap();
-    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut TestWorld::new());
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &TestWorld::new());
     assert_eq!(e.code, RefusalCode::Reference, "{e}");
     // Another unit's plan.
     let mut r = record();
@@ -471,11 +452,11 @@ fn new_records_must_be_fresh_with_a_uuid_and_known_reference() {
         draw: None,
         due: None,
     });
-    let e = refusal(None, &doc.save(), &wang(), "tab-a", &mut w);
+    let e = refusal(None, &doc.save(), &wang(), "tab-a", &w);
     assert_eq!(e.code, RefusalCode::Reference, "{e}");
     // Created by someone else's name.
     let mut doc = InspectionDoc::create(&record(), &t, &dev("tab-b"), T0).unwrap();
-    let e = refusal(None, &doc.save(), &li(), "tab-b", &mut TestWorld::new());
+    let e = refusal(None, &doc.save(), &li(), "tab-b", &TestWorld::new());
     assert_eq!(e.code, RefusalCode::BadNote, "{e}");
     // Ids that are not UUIDs.
     for bad in [
@@ -509,13 +490,13 @@ fn photos_and_signed_versions_are_checked() {
     let mut w = TestWorld::new();
     w.all_photos_allowed = false;
     let stored = InspectionDoc::load(&server_bytes, &dev("tab-a")).unwrap();
-    let e = refusal(Some(stored), &push, &wang(), "tab-a", &mut w);
+    let e = refusal(Some(stored), &push, &wang(), "tab-a", &w);
     assert_eq!(e.code, RefusalCode::Photo, "{e}");
     w.photos.insert(digest("someone-elses"));
     let stored = InspectionDoc::load(&server_bytes, &dev("tab-a")).unwrap();
     let d = dev("tab-a");
     assert!(matches!(
-        judge(Some(stored), ID, &push, pusher(&wang(), &d), &mut w),
+        judge(Some(stored), ID, &push, pusher(&wang(), &d), &w),
         Ok(Verdict::Accepted { .. })
     ));
     // A photo claimed as added by the other inspector.
@@ -533,7 +514,7 @@ fn photos_and_signed_versions_are_checked() {
         )
         .unwrap();
     let push = tablet.automerge_mut().save_after(&from);
-    let e = refusal(Some(stored), &push, &wang(), "tab-a", &mut TestWorld::new());
+    let e = refusal(Some(stored), &push, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(e.code, RefusalCode::BadNote, "{e}");
     // A signed version whose content hash is not the record's.
     let mut tablet = tablet_doc(12);
@@ -557,7 +538,7 @@ fn photos_and_signed_versions_are_checked() {
         )
         .unwrap();
     let push = tablet.automerge_mut().save_after(&from);
-    let e = refusal(Some(stored), &push, &wang(), "tab-a", &mut TestWorld::new());
+    let e = refusal(Some(stored), &push, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(e.code, RefusalCode::SignedVersion, "{e}");
 }
 
@@ -583,4 +564,52 @@ fn a_hazard_registered_through_its_command_is_accepted() {
             .contains_key(&crate::ids::HazardId::from("h-1"))
     );
     let _ = doc.automerge_mut().get(&ROOT, "status").unwrap();
+}
+
+#[test]
+fn a_new_record_with_a_forged_change_is_refused() {
+    let at = T0.0 + 3_600_000;
+    let answer = Command::Answer {
+        item: "T-01".into(),
+        answer: Some(Answer::Complies),
+    };
+    type Forge = Box<dyn Fn(&mut AutoCommit)>;
+    let forgeries: [(&str, Forge); 3] = [
+        (
+            "status",
+            Box::new(|d: &mut AutoCommit| {
+                d.put(&ROOT, "status", "approved").unwrap();
+            }),
+        ),
+        (
+            "extra field",
+            Box::new(|d: &mut AutoCommit| {
+                let results = match d.get(&ROOT, "results").unwrap() {
+                    Some((_, id)) => id,
+                    None => unreachable!(),
+                };
+                d.put(&results, "T-01/answer", "complies").unwrap();
+                d.put(&ROOT, "smuggled", "x").unwrap();
+            }),
+        ),
+        (
+            "replaced results map",
+            Box::new(|d: &mut AutoCommit| {
+                let results = d.put_object(&ROOT, "results", ObjType::Map).unwrap();
+                d.put(&results, "T-01/answer", "complies").unwrap();
+            }),
+        ),
+    ];
+    for (what, forge) in forgeries {
+        let mut tablet = tablet_doc(5);
+        raw_change(
+            &mut tablet,
+            "tab-a",
+            &note("wang", "tab-a", "answer", at, Some(&answer)),
+            at / 1000,
+            |d| forge(d),
+        );
+        let r = refusal(None, &tablet.save(), &wang(), "tab-a", &TestWorld::new());
+        assert_eq!(r.code, RefusalCode::NotReproducible, "{what}: {r}");
+    }
 }

@@ -241,8 +241,8 @@ enum Checked {
 /// What the judge asks of the server: reference data, plans, photo rights and the clock.
 struct ServerWorld<'a, 'p> {
     reference: &'a crate::reference::ReferenceData,
-    plans: &'a mut PlanLookup<'p>,
-    photos: &'a mut PhotoLookup<'p>,
+    plans: std::cell::RefCell<&'a mut PlanLookup<'p>>,
+    photos: std::cell::RefCell<&'a mut PhotoLookup<'p>>,
     now_ms: i64,
 }
 
@@ -266,11 +266,11 @@ impl World for ServerWorld<'_, '_> {
     fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise> {
         self.reference.enterprises.iter().find(|e| e.id == *id)
     }
-    fn plan(&mut self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
-        (self.plans)(id.as_str()).map_err(lookup_error)
+    fn plan(&self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
+        (self.plans.borrow_mut())(id.as_str()).map_err(lookup_error)
     }
-    fn may_name_photo(&mut self, digest: &Sha256Hex) -> Result<bool, LookupError> {
-        (self.photos)(digest).map_err(lookup_error)
+    fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError> {
+        (self.photos.borrow_mut())(digest).map_err(lookup_error)
     }
 }
 
@@ -320,10 +320,10 @@ fn check_push(
             (Some(doc), Some(before_heads))
         }
     };
-    let mut world = ServerWorld {
+    let world = ServerWorld {
         reference,
-        plans,
-        photos,
+        plans: std::cell::RefCell::new(plans),
+        photos: std::cell::RefCell::new(photos),
         now_ms: author.now_ms,
     };
     let pusher = Pusher {
@@ -331,7 +331,7 @@ fn check_push(
         device,
         registered_at: author.registered_at,
     };
-    let verdict = match judge::judge(doc, id, &push.bytes, pusher, &mut world) {
+    let verdict = match judge::judge(doc, id, &push.bytes, pusher, &world) {
         Ok(v) => v,
         Err(JudgeError::Refused(r)) => {
             return Ok(Checked::Refused(reject(id, r.code.as_str(), r.to_string())));
