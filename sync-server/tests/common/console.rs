@@ -1,9 +1,9 @@
 //! Helpers for the console's tests: a tablet record walked to "submitted" with a real photo
 //! uploaded, and a small cookie-keeping HTTP client for the console's pages.
 
-use super::{T0, Tablet, TestServer};
+use super::{Tablet, TestServer};
 use app_core::evidence::{PhotoRef, Sha256Hex};
-use app_core::geo::{Day, Position, PositionSource, Timestamp};
+use app_core::geo::{Day, Position, PositionSource};
 use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage};
 use app_core::ids::{HazardId, InspectionId};
 use app_core::inspection::{
@@ -69,13 +69,13 @@ pub fn submitted_record_of_kind(
     let template = t.template();
     let photo_ref = PhotoRef {
         sha256: photo.clone(),
-        added_at: Timestamp(T0 + 3 * 60_000),
+        added_at: t.at(3),
         added_by: t.user.id.clone(),
     };
     t.apply(
         id,
         Command::SetArrival(ArrivalProof {
-            at: Timestamp(T0 + 2 * 60_000),
+            at: t.at(2),
             position: Position::new(32.0935, 118.8056, PositionSource::Device).unwrap(),
             entrance_photo: photo.clone(),
         }),
@@ -177,7 +177,7 @@ pub fn submitted_record_of_kind(
                 outcome: SignOutcome::Signed {
                     image: photo.clone(),
                 },
-                at: Timestamp(T0 + 8 * 60_000),
+                at: t.at(8),
             }),
             8,
         );
@@ -191,7 +191,7 @@ pub fn submitted_record_of_kind(
                 witness: "社区网格员 刘洋".into(),
                 note: "拒绝签字".into(),
             },
-            at: Timestamp(T0 + 8 * 60_000),
+            at: t.at(8),
         }),
         8,
     );
