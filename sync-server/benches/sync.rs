@@ -509,7 +509,13 @@ fn read_corpus(path: &Path) -> Option<Vec<Doc>> {
 fn corpus(count: usize, dir: &Path) -> (Vec<Doc>, PathBuf) {
     let path = dir.join(format!("docs-{count}.bin"));
     let gen_ = Corpus::new();
-    let make = |i: usize| gen_.make(i, &Corpus::cached_device(i), T0 + (i as i64 % 2000) * 3_600_000);
+    let make = |i: usize| {
+        gen_.make(
+            i,
+            &Corpus::cached_device(i),
+            T0 + (i as i64 % 2000) * 3_600_000,
+        )
+    };
     let fresh_first = make(0);
     if let Some(mut docs) = read_corpus(&path)
         && docs.len() == count
@@ -1745,8 +1751,7 @@ fn main() {
     for &n in &sizes {
         println!("\n— {n} tablets —");
         let (ours, docs, corpus_file) = run_ours(count, n, true, n == sizes[0], work.path());
-        let run_mean =
-            docs.iter().map(|d| d.bytes.len()).sum::<usize>() as f64 / docs.len() as f64;
+        let run_mean = docs.iter().map(|d| d.bytes.len()).sum::<usize>() as f64 / docs.len() as f64;
         println!("this run's documents: saved Automerge size mean {run_mean:.0} B");
         describe("ours", &ours);
         let theirs = match &reference {

@@ -87,20 +87,8 @@ fn every_cell_of_the_access_matrix_follows_the_rules() {
     let user = |id: &str| users.iter().find(|u| u.id.as_str() == id).unwrap().clone();
     // Records: one of 玄武区 made under the sealed plan, one of 秦淮区.
     let (xw, qh) = (rid("rec-xw"), rid("rec-qh"));
-    create(
-        &wang,
-        &xw,
-        "e-001",
-        &user("u-li"),
-        Some("plan-sbl-001"),
-    );
-    create(
-        &chen,
-        &qh,
-        "e-005",
-        &user("u-liu"),
-        Some("plan-sbl-003"),
-    );
+    create(&wang, &xw, "e-001", &user("u-li"), Some("plan-sbl-001"));
+    create(&chen, &qh, "e-005", &user("u-liu"), Some("plan-sbl-003"));
     assert_eq!(wang.sync().accepted, 1);
     assert_eq!(chen.sync().accepted, 1);
     // A record made sideways (an inspector of 秦淮区 creating one in 玄武区) is refused.

@@ -68,9 +68,7 @@ fn ledger_figures_and_publication_reflect_synced_records() {
     assert!(xlsx.bytes.len() > 3000);
 
     // Publication: only the random-draw check.
-    let publication = zhao
-        .get(&format!("/console/publication?{this_year}"))
-        .body;
+    let publication = zhao.get(&format!("/console/publication?{this_year}")).body;
     assert!(publication.contains(r.as_str()) && !publication.contains(&format!("{u}<")));
     let csv = zhao.get(&format!("/console/publication.csv?{this_year}"));
     assert_eq!(csv.body.lines().count(), 2, "{}", csv.body);

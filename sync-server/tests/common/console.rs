@@ -116,7 +116,12 @@ pub fn drawn_plan(
     plans
         .into_iter()
         .find(|p| p.draw.is_some() && p.enterprise == enterprise.id)
-        .unwrap_or_else(|| panic!("{} received no drawn plan for {}", tablet.user.id, enterprise.id))
+        .unwrap_or_else(|| {
+            panic!(
+                "{} received no drawn plan for {}",
+                tablet.user.id, enterprise.id
+            )
+        })
 }
 
 /// [`submitted_record`] of any kind, of enterprise e-002 unless unannounced. A 双随机
