@@ -7,7 +7,10 @@
 //! installed with `npm ci` on first use; about 10 minutes on 2 cores, most of it the
 //! reference). Environment knobs:
 //! - `SYNC_BENCH_SIZES=10,100`: tablet counts (multiples of 5: five demo inspectors);
-//! - `SYNC_BENCH_DOCS=10000`: documents (generated once, cached in `target/sync-bench/`);
+//! - `SYNC_BENCH_DOCS=10000`: documents. The server takes a change only from the device that
+//!   wrote it, dated within its clock, so each run makes its documents anew for its tablets'
+//!   devices at the current time (before timing); the statistics and in-process profiles use
+//!   a copy generated once and cached in `target/sync-bench/`;
 //! - `SYNC_BENCH_REF_CAP_SECS=240`: the reference's sync phase stops after this long and its
 //!   rate is taken over the documents it synced by then (see below);
 //! - `SYNC_BENCH_REF_HEAP_MB=16384`: the reference server's V8 heap limit;
