@@ -10,14 +10,14 @@ use app_core::access::{
 };
 use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
-use app_core::ids::{DeviceId, InspectionId};
-use app_core::inspection::{Command, Inspection};
+use app_core::ids::InspectionId;
+use app_core::inspection::{Command, Context, Inspection};
 use app_core::kind::InspectionKind;
 use app_core::plan::Plan;
 use app_core::unit::{Unit, UnitTree};
 use app_core::user::User;
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
-use common::{Tablet, TestServer, fixtures};
+use common::{Tablet, TestServer, fixtures, rid};
 
 fn load<T: serde::de::DeserializeOwned>(name: &str) -> T {
     serde_json::from_str(&std::fs::read_to_string(fixtures().join(name)).unwrap()).unwrap()
@@ -86,24 +86,13 @@ fn every_cell_of_the_access_matrix_follows_the_rules() {
     let users: Vec<User> = load("demo/users.json");
     let user = |id: &str| users.iter().find(|u| u.id.as_str() == id).unwrap().clone();
     // Records: one of 玄武区 made under the sealed plan, one of 秦淮区.
-    create(
-        &wang,
-        "rec-xw",
-        "e-001",
-        &user("u-li"),
-        Some("plan-sbl-001"),
-    );
-    create(
-        &chen,
-        "rec-qh",
-        "e-005",
-        &user("u-liu"),
-        Some("plan-sbl-003"),
-    );
+    let (xw, qh) = (rid("rec-xw"), rid("rec-qh"));
+    create(&wang, &xw, "e-001", &user("u-li"), Some("plan-sbl-001"));
+    create(&chen, &qh, "e-005", &user("u-liu"), Some("plan-sbl-003"));
     assert_eq!(wang.sync().accepted, 1);
     assert_eq!(chen.sync().accepted, 1);
     // A record made sideways (an inspector of 秦淮区 creating one in 玄武区) is refused.
-    create(&chen, "rec-sideways", "e-001", &user("u-liu"), None);
+    create(&chen, &rid("rec-sideways"), "e-001", &user("u-liu"), None);
     let report = chen.sync();
     assert_eq!(report.rejected.len(), 1, "{report:?}");
     assert_eq!(report.rejected[0].code, "forbidden");
@@ -112,8 +101,8 @@ fn every_cell_of_the_access_matrix_follows_the_rules() {
     let plans: Vec<Plan> = load("demo/plans.json");
     let enterprises: Vec<Enterprise> = load("demo/enterprises.json");
     let records = [
-        ("rec-xw", wang.record("rec-xw"), &wang),
-        ("rec-qh", chen.record("rec-qh"), &chen),
+        (&xw, wang.record(&xw), &wang),
+        (&qh, chen.record(&qh), &chen),
     ];
     let scope = |r: &Inspection| {
         let plan = r
@@ -136,53 +125,66 @@ fn every_cell_of_the_access_matrix_follows_the_rules() {
         let u = user(id);
         let t = Tablet::new(&server, id);
         let token = t.client.session().unwrap().token.clone();
-        for (rid, record, owner) in &records {
+        for (rec, record, owner) in &records {
             // Read.
             let allowed = can_read_record(&u, &scope(record), &units);
-            let (status, body) = http.get(&token, &format!("/api/v1/records/{rid}"));
+            let (status, body) = http.get(&token, &format!("/api/v1/records/{rec}"));
             if allowed {
-                assert_eq!(status, 200, "{id} reads {rid}");
+                assert_eq!(status, 200, "{id} reads {rec}");
             } else {
                 assert_eq!(
                     (status, &body),
                     (404, &missing_body),
-                    "{id} must not learn {rid} exists"
+                    "{id} must not learn {rec} exists"
                 );
             }
-            // Write: a change made by any tablet, pushed with this user's token.
-            let before = owner.record(rid);
+            // Write: a change made by this user on their own tablet (to the record as its
+            // owner's tablet holds it), pushed with this user's token.
+            let before = owner.record(rec);
+            let device = t.store.lock().unwrap().device().clone();
             let mut doc = InspectionDoc::load(
                 &owner
                     .store
                     .lock()
                     .unwrap()
-                    .document(&InspectionId::from(*rid))
+                    .document(&InspectionId::from(rec.as_str()))
                     .unwrap()
                     .save(),
-                &DeviceId::from("forger"),
+                &device,
             )
             .unwrap();
             let heads = doc.heads();
             let template = owner.template();
+            // The tablet's own rules refuse a supervisor's or an admin's edit: a tampered
+            // tablet writes it anyway, as if its user were an inspector.
+            let mut author = t.user.clone();
+            if !author.is_inspector() {
+                author.role = user("u-wang").role;
+            }
+            let cx = Context {
+                actor: &author,
+                now: t.at(50),
+                template: &template,
+            };
             doc.apply(
                 &Command::SetSummary {
                     text: format!("{id} was here"),
                 },
-                &owner.cx(&template, 50),
-                &DeviceId::from("forger"),
+                &cx,
+                &device,
             )
             .unwrap();
             let bytes = doc.automerge_mut().save_after(&heads);
-            let response = http.push(&token, rid, bytes);
+            let response = http.push(&token, rec, bytes);
             let may_write = can_write_record(&u, &scope(record), &units);
             if may_write {
-                assert_eq!(response.accepted, vec![0], "{id} writes {rid}");
+                assert_eq!(response.accepted, vec![0], "{id} writes {rec}");
             } else {
-                assert!(response.accepted.is_empty(), "{id} must not write {rid}");
+                assert!(response.accepted.is_empty(), "{id} must not write {rec}");
                 assert_eq!(response.rejected[0].code, "forbidden");
                 owner.sync();
                 assert_eq!(
-                    owner.record(rid).summary,
+                    owner.record(rec).summary,
                     before.summary,
                     "a refused write changed nothing"
                 );
@@ -241,14 +243,14 @@ fn every_cell_of_the_access_matrix_follows_the_rules() {
     let sun = Tablet::new(&server, "u-sun");
     let token = sun.client.session().unwrap().token.clone();
     assert_eq!(
-        http.get(&token, "/api/v1/records/rec-xw").0,
+        http.get(&token, &format!("/api/v1/records/{xw}")).0,
         404,
         "no sideways reading"
     );
     let zhou = Tablet::new(&server, "u-zhou");
     let token = zhou.client.session().unwrap().token.clone();
     assert_eq!(
-        http.get(&token, "/api/v1/records/rec-qh").0,
+        http.get(&token, &format!("/api/v1/records/{qh}")).0,
         200,
         "the city sees its counties"
     );

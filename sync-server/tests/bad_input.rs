@@ -3,12 +3,13 @@
 
 mod common;
 
-use app_core::document::InspectionDoc;
-use app_core::ids::{DeviceId, InspectionId};
+use app_core::document::{ChangeNote, InspectionDoc};
+use app_core::ids::InspectionId;
+use app_core::inspection::{Command, InspectionStatus};
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 use automerge::ReadDoc;
-use automerge::transaction::Transactable;
-use common::{Tablet, TestServer};
+use automerge::transaction::{CommitOptions, Transactable};
+use common::{Tablet, TestServer, rid};
 
 struct Client {
     base: String,
@@ -57,7 +58,9 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     let server = TestServer::start(dir.path());
     let wang = Tablet::new(&server, "u-wang");
     let li = Tablet::new(&server, "u-li");
-    wang.new_record("rec-1", &li.user);
+    let rec = rid("rec-1");
+    let rec = rec.as_str();
+    wang.new_record(rec, &li.user);
     assert_eq!(wang.sync().accepted, 1);
     let c = Client {
         base: server.url(),
@@ -66,11 +69,11 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     };
     let observer = Tablet::new(&server, "u-zhao");
     observer.sync();
-    let baseline = observer.record("rec-1");
+    let baseline = observer.record(rec);
     let nothing_new = |what: &str| {
         let report = observer.sync();
         assert_eq!(report.pulled, 0, "{what}: something was stored");
-        assert_eq!(observer.record("rec-1"), baseline, "{what}");
+        assert_eq!(observer.record(rec), baseline, "{what}");
     };
 
     // Not CBOR, or CBOR of the wrong shape, or an unknown field.
@@ -117,69 +120,119 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
 
     // Malformed Automerge bytes, and a valid Automerge document that is not a record.
     let r = c.push(vec![DocChanges {
-        id: "rec-1".into(),
+        id: rec.into(),
         bytes: b"garbage".to_vec(),
     }]);
     assert_eq!(r.rejected[0].code, "malformed");
     let mut other = automerge::AutoCommit::new();
     other.put(automerge::ROOT, "hello", "world").unwrap();
     let r = c.push(vec![DocChanges {
-        id: "new-doc".into(),
+        id: rid("new-doc"),
         bytes: other.save(),
     }]);
     assert_eq!(r.rejected[0].code, "malformed");
     nothing_new("bad automerge");
 
-    // Valid changes that break the rules: moving a record to another unit, and an inspector
-    // approving a record by writing the status and review directly.
+    // Valid changes that break the rules, made on wang's own tablet and pushed with wang's
+    // token: moving a record to another unit, and an inspector approving a record by
+    // writing the status and review directly. The server replays each change's command as
+    // wang and requires exactly the change that command writes.
     let saved = wang
         .store
         .lock()
         .unwrap()
-        .document(&InspectionId::from("rec-1"))
+        .document(&InspectionId::from(rec))
         .unwrap()
         .save();
-    let forge = |edit: &dyn Fn(&mut automerge::AutoCommit)| {
-        let mut doc = InspectionDoc::load(&saved, &DeviceId::from("forger")).unwrap();
+    let device = wang.store.lock().unwrap().device().clone();
+    // `claim`: the command the change's note names (None: no note at all).
+    let forge = |claim: Option<Command>, edit: &dyn Fn(&mut automerge::AutoCommit)| {
+        let mut doc = InspectionDoc::load(&saved, &device).unwrap();
         let heads = doc.heads();
+        let at = wang.at(20);
         edit(doc.automerge_mut());
-        doc.automerge_mut().commit();
+        let mut options = CommitOptions::default().with_time(at.0.div_euclid(1000));
+        if let Some(command) = claim {
+            let note = ChangeNote {
+                by: wang.user.id.clone(),
+                device: device.clone(),
+                command: command.name().into(),
+                at: Some(at),
+                op: Some(command),
+            };
+            options = options.with_message(serde_json::to_string(&note).unwrap());
+        }
+        doc.automerge_mut().commit_with(options);
         doc.automerge_mut().save_after(&heads)
     };
-    let moved = forge(&|d| {
+    let move_unit = |d: &mut automerge::AutoCommit| {
         d.put(automerge::ROOT, "unit", "qh").unwrap();
-    });
+    };
     let r = c.push(vec![DocChanges {
-        id: "rec-1".into(),
-        bytes: moved,
+        id: rec.into(),
+        bytes: forge(None, &move_unit),
     }]);
-    assert_eq!(r.rejected[0].code, "immutable_field");
-    let approved = forge(&|d| {
-        d.put(automerge::ROOT, "status", "approved").unwrap();
-        d.put(
-            automerge::ROOT,
-            "review",
-            r#"{"by":"u-wang","at":0,"decision":"approved","comment":""}"#,
-        )
-        .unwrap();
-    });
+    assert_eq!(r.rejected[0].code, "bad_note", "{r:?}");
     let r = c.push(vec![DocChanges {
-        id: "rec-1".into(),
+        id: rec.into(),
+        bytes: forge(
+            Some(Command::SetSummary {
+                text: "已核实".into(),
+            }),
+            &move_unit,
+        ),
+    }]);
+    assert_eq!(r.rejected[0].code, "not_reproducible", "{r:?}");
+    let approved = forge(
+        Some(Command::Transition {
+            to: InspectionStatus::Approved,
+            comment: String::new(),
+        }),
+        &|d| {
+            d.put(automerge::ROOT, "status", "approved").unwrap();
+            d.put(
+                automerge::ROOT,
+                "review",
+                r#"{"by":"u-wang","at":0,"decision":"approved","comment":""}"#,
+            )
+            .unwrap();
+        },
+    );
+    let r = c.push(vec![DocChanges {
+        id: rec.into(),
         bytes: approved,
     }]);
-    assert_eq!(r.rejected[0].code, "review_by_supervisor_only");
+    assert_eq!(r.rejected[0].code, "forbidden", "{r:?}");
+    nothing_new("changes that break the rules");
+    // An honest edit, as wang's tablet writes it.
+    let good = {
+        let mut doc = InspectionDoc::load(&saved, &device).unwrap();
+        assert!(
+            doc.automerge_mut()
+                .get(automerge::ROOT, "summary")
+                .unwrap()
+                .is_some()
+        );
+        let heads = doc.heads();
+        let template = wang.template();
+        doc.apply(
+            &Command::SetSummary {
+                text: "补充".into(),
+            },
+            &wang.cx(&template, 20),
+            &device,
+        )
+        .unwrap();
+        doc.automerge_mut().save_after(&heads)
+    };
     // One bad document in a batch does not stop the good ones.
-    let good = forge(&|d| {
-        assert!(d.get(automerge::ROOT, "summary").unwrap().is_some());
-        d.put(automerge::ROOT, "summary", "补充").unwrap();
-    });
     let r = c.push(vec![
         DocChanges {
-            id: "rec-1".into(),
+            id: rec.into(),
             bytes: b"garbage".to_vec(),
         },
         DocChanges {
-            id: "rec-1".into(),
+            id: rec.into(),
             bytes: good.clone(),
         },
     ]);
@@ -191,13 +244,13 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     assert_eq!(r.rejected.len(), 1);
     // Replaying the same batch changes nothing more.
     let r = c.push(vec![DocChanges {
-        id: "rec-1".into(),
+        id: rec.into(),
         bytes: good,
     }]);
     assert_eq!(r.accepted, vec![0]);
     let report = observer.sync();
     assert_eq!(report.pulled, 1);
-    assert_eq!(observer.record("rec-1").summary, "补充");
+    assert_eq!(observer.record(rec).summary, "补充");
     assert_eq!(observer.sync().pulled, 0, "the replay stored nothing");
 }
 

@@ -8,16 +8,20 @@ mod common;
 use app_core::evidence::Sha256Hex;
 use app_core::inspection::{InspectionStatus, ReviewDecision};
 use common::console::{ConsoleClient, photo_bytes, submitted_record};
-use common::{PASSWORD, Tablet, TestServer};
+use common::{PASSWORD, Tablet, TestServer, rid};
 
 struct Fixture {
     _dir: tempfile::TempDir,
     server: TestServer,
     wang: Tablet,
     sha: Sha256Hex,
+    /// The record's id (see [`rid`]).
+    id: String,
 }
 
-fn fixture(id: &str) -> Fixture {
+fn fixture(name: &str) -> Fixture {
+    let id = rid(name);
+    let id = id.as_str();
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir.path().join("server"));
     let wang = Tablet::new(&server, "u-wang");
@@ -30,6 +34,7 @@ fn fixture(id: &str) -> Fixture {
         server,
         wang,
         sha,
+        id: id.to_owned(),
     }
 }
 
@@ -44,10 +49,12 @@ fn signed_in(server: &TestServer, user: &str) -> ConsoleClient {
 #[test]
 fn a_sibling_county_supervisor_gets_404_for_everything_of_another_county() {
     let f = fixture("rec-xw-1");
+    let id = f.id.as_str();
     let zhao = signed_in(&f.server, "u-zhao");
     let sun = signed_in(&f.server, "u-sun");
     let zhou = signed_in(&f.server, "u-zhou");
-    let record = "/console/records/rec-xw-1";
+    let record = format!("/console/records/{id}");
+    let record = record.as_str();
     let photo = format!("/console/photos/{}", f.sha);
     let original = format!("/console/photos/{}/original", f.sha);
 
@@ -56,7 +63,7 @@ fn a_sibling_county_supervisor_gets_404_for_everything_of_another_county() {
         let p = c.get(record);
         assert_eq!(p.status, 200);
         assert!(p.body.contains("南京玄武精密机械有限公司"));
-        assert!(c.get("/console/records").body.contains("rec-xw-1"));
+        assert!(c.get("/console/records").body.contains(id));
     }
     // The sibling county's supervisor: 404, the same page as for a record that does not exist.
     let missing = sun.get("/console/records/no-such-record");
@@ -69,24 +76,12 @@ fn a_sibling_county_supervisor_gets_404_for_everything_of_another_county() {
             "{path} must look exactly like a missing record"
         );
     }
-    assert!(!sun.get("/console/records").body.contains("rec-xw-1"));
+    assert!(!sun.get("/console/records").body.contains(id));
     // Even with the unit filter edited in the URL to the other county.
-    assert!(
-        !sun.get("/console/records?unit=xw")
-            .body
-            .contains("rec-xw-1")
-    );
-    assert!(
-        !sun.get("/console/hazards?unit=xw")
-            .body
-            .contains("rec-xw-1")
-    );
-    assert!(
-        !sun.get("/console/hazards.csv?unit=xw")
-            .body
-            .contains("rec-xw-1")
-    );
-    assert!(zhao.get("/console/hazards.csv").body.contains("rec-xw-1"));
+    assert!(!sun.get("/console/records?unit=xw").body.contains(id));
+    assert!(!sun.get("/console/hazards?unit=xw").body.contains(id));
+    assert!(!sun.get("/console/hazards.csv?unit=xw").body.contains(id));
+    assert!(zhao.get("/console/hazards.csv").body.contains(id));
     // A forged review with a valid CSRF token of the sibling's own session: 404, nothing stored.
     let csrf = sun.csrf();
     let p = sun.post(
@@ -100,6 +95,7 @@ fn a_sibling_county_supervisor_gets_404_for_everything_of_another_county() {
 #[test]
 fn inspectors_are_turned_away_and_forms_need_the_csrf_token() {
     let f = fixture("rec-xw-2");
+    let id = f.id.as_str();
     let mut inspector = ConsoleClient::new(&f.server);
     let p = inspector.sign_in("u-wang", PASSWORD);
     assert_eq!(p.status, 403);
@@ -128,28 +124,28 @@ fn inspectors_are_turned_away_and_forms_need_the_csrf_token() {
 
     let zhao = signed_in(&f.server, "u-zhao");
     let p = zhao.post(
-        "/console/records/rec-xw-2/review",
+        &format!("/console/records/{id}/review"),
         "decision=approve&comment=x",
     );
     assert_eq!(p.status, 403, "no CSRF token");
     let p = zhao.post(
-        "/console/records/rec-xw-2/review",
+        &format!("/console/records/{id}/review"),
         &format!("csrf={}&decision=approve", "0".repeat(64)),
     );
     assert_eq!(p.status, 403, "wrong CSRF token");
     assert!(
-        zhao.get("/console/records/rec-xw-2")
+        zhao.get(&format!("/console/records/{id}"))
             .body
             .contains("data-status=\"submitted\"")
     );
     // Returning needs a comment (app-core's rule): refused with the reason, nothing stored.
     let p = zhao.post(
-        "/console/records/rec-xw-2/review",
+        &format!("/console/records/{id}/review"),
         &format!("csrf={}&decision=return&comment=", zhao.csrf()),
     );
     assert_eq!(p.status, 422, "{}", p.body);
     assert!(
-        zhao.get("/console/records/rec-xw-2")
+        zhao.get(&format!("/console/records/{id}"))
             .body
             .contains("data-status=\"submitted\"")
     );
@@ -158,6 +154,7 @@ fn inspectors_are_turned_away_and_forms_need_the_csrf_token() {
 #[test]
 fn the_photo_page_rechecks_the_stored_original_and_user_text_is_escaped() {
     let f = fixture("rec-xw-3");
+    let id = f.id.as_str();
     let zhao = signed_in(&f.server, "u-zhao");
     let page = zhao.get(&format!("/console/photos/{}", f.sha));
     assert_eq!(page.status, 200);
@@ -177,7 +174,7 @@ fn the_photo_page_rechecks_the_stored_original_and_user_text_is_escaped() {
         "byte for byte"
     );
     // The note typed on the tablet is shown as text, never as markup.
-    let record = zhao.get("/console/records/rec-xw-3").body;
+    let record = zhao.get(&format!("/console/records/{id}")).body;
     assert!(record.contains("&lt;b&gt;消防通道堵塞&lt;/b&gt; &amp; 未整改"));
     assert!(!record.contains("<b>消防通道堵塞</b>"));
     // Someone alters the stored original: the page says so.
@@ -202,29 +199,30 @@ fn the_photo_page_rechecks_the_stored_original_and_user_text_is_escaped() {
 #[test]
 fn a_returned_record_reaches_the_tablet_at_its_next_sync() {
     let f = fixture("rec-xw-4");
+    let id = f.id.as_str();
     let zhao = signed_in(&f.server, "u-zhao");
     let p = zhao.post(
-        "/console/records/rec-xw-4/review",
+        &format!("/console/records/{id}/review"),
         &format!(
             "csrf={}&decision=return&comment=%E8%AF%B7%E8%A1%A5%E5%85%85%E7%85%A7%E7%89%87",
             zhao.csrf()
         ),
     );
     assert_eq!(p.status, 303, "{}", p.body);
-    let page = zhao.get("/console/records/rec-xw-4").body;
+    let page = zhao.get(&format!("/console/records/{id}")).body;
     assert!(page.contains("data-status=\"returned\""));
     assert!(page.contains("请补充照片"));
     assert!(
         zhao.get("/console/records?status=returned")
             .body
-            .contains("rec-xw-4"),
+            .contains(id),
         "the index follows the decision"
     );
-    let before = f.wang.record("rec-xw-4");
+    let before = f.wang.record(id);
     assert_eq!(before.status, InspectionStatus::Submitted);
     let report = f.wang.sync();
     assert_eq!(report.pulled, 1, "{report:?}");
-    let after = f.wang.record("rec-xw-4");
+    let after = f.wang.record(id);
     assert_eq!(after.status, InspectionStatus::Returned);
     let review = after.review.unwrap();
     assert_eq!(review.decision, ReviewDecision::Returned);

@@ -21,17 +21,20 @@ use app_core::kind::InspectionKind;
 use app_core::user::User;
 use casefile::{TrustedKey, VerifyOptions};
 use common::console::{ConsoleClient, Page, photo_bytes};
-use common::{PASSWORD, T0, Tablet, TestServer};
+use common::{PASSWORD, Tablet, TestServer, rid};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
+/// The signed record's readable name (its id: [`rid`]).
 const RECORD: &str = "rec-cf-1";
 
 struct Fixture {
     dir: tempfile::TempDir,
     server: TestServer,
+    /// The signed record's id.
+    id: String,
     wang: Tablet,
     wang_blobs: tablet::blobs::BlobStore,
     li: User,
@@ -93,7 +96,7 @@ fn signed_record(
                 item: item.clone(),
                 photo: PhotoRef {
                     sha256: sha,
-                    added_at: Timestamp(T0 + 4 * 60_000),
+                    added_at: t.at(4),
                     added_by: t.user.id.clone(),
                 },
             },
@@ -117,7 +120,7 @@ fn signed_record(
                 signer: Signer::Inspector(u.id.clone()),
                 name: u.name.clone(),
                 outcome: SignOutcome::Signed { image },
-                at: Timestamp(T0 + 6 * 60_000),
+                at: t.at(6),
             }),
             6,
         );
@@ -131,19 +134,20 @@ fn signed_record(
                 witness: "社区网格员 刘洋".into(),
                 note: "拒绝签字".into(),
             },
-            at: Timestamp(T0 + 6 * 60_000),
+            at: t.at(6),
         }),
         6,
     );
     let device = t.store.lock().unwrap().device().clone();
+    let year = t.at(7).shanghai_date().year();
     t.apply(
         id,
         Command::IssueDocument(IssuedDocument {
             kind: DocumentKind::InspectionRecord,
-            number: "（玄武）应急检记〔2026〕1号".into(),
+            number: format!("（玄武）应急检记〔{year}〕1号"),
             seq: 1,
-            year: 2026,
-            at: Timestamp(T0 + 7 * 60_000),
+            year,
+            at: t.at(7),
             by: t.user.id.clone(),
             device,
         }),
@@ -174,10 +178,12 @@ fn fixture() -> Fixture {
     let wang = Tablet::new(&server, "u-wang");
     let li = Tablet::new(&server, "u-li").user;
     let wang_blobs = tablet::blobs::BlobStore::open(dir.path().join("wang-blobs")).unwrap();
-    let originals = signed_record(&server, &wang, &li, RECORD, &wang_blobs);
+    let id = rid(RECORD);
+    let originals = signed_record(&server, &wang, &li, &id, &wang_blobs);
     Fixture {
         dir,
         server,
+        id,
         wang,
         wang_blobs,
         li,
@@ -326,7 +332,7 @@ fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console
     let zhao = signed_in(&f.server, "u-zhao");
 
     // The record page offers the export.
-    let record = zhao.get(&format!("/console/records/{RECORD}"));
+    let record = zhao.get(&format!("/console/records/{}", f.id));
     assert!(record.body.contains("id=\"casefile-export-form\""));
     // The key the console shows recipients.
     let about = zhao.get("/console/casefiles");
@@ -336,7 +342,7 @@ fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console
     let key = casefile::manifest::parse_public_key(&key_hex).expect("a public key");
     assert_eq!(fingerprint, casefile::manifest::fingerprint(&key));
 
-    let started = start_export(&zhao, RECORD);
+    let started = start_export(&zhao, &f.id);
     assert_eq!(started.status, 303, "{}", started.body);
     let job = started.location.unwrap();
     assert!(job.starts_with("/console/casefiles/jobs/"), "{job}");
@@ -352,7 +358,7 @@ fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console
     let zip = download.bytes.clone();
     assert!(zip.starts_with(b"PK\x03\x04"));
     // The record page lists the export for everyone who may read the record.
-    let record = zhao.get(&format!("/console/records/{RECORD}"));
+    let record = zhao.get(&format!("/console/records/{}", f.id));
     assert!(record.body.contains(&job), "the record page links the job");
 
     // Offline, with the library: every check holds against the key the console showed.
@@ -365,7 +371,7 @@ fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console
     let report = casefile::verify(std::io::Cursor::new(&zip), &options);
     assert!(report.holds(), "{}", report.render_zh_en());
     let manifest = report.manifest.as_ref().unwrap();
-    assert_eq!(manifest.inspection.as_str(), RECORD);
+    assert_eq!(manifest.inspection.as_str(), f.id);
     assert_eq!(manifest.signed_version, "v1");
     assert_eq!(manifest.signer.user.as_str(), "u-zhao");
     assert_eq!(manifest.signer.role, "supervisor");
@@ -449,11 +455,11 @@ fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console
             &mut store,
             &f.wang_blobs,
             &tablet::casefile::ExportRequest {
-                id: &InspectionId::from(RECORD),
+                id: &InspectionId::from(f.id.as_str()),
                 version: None,
                 user: &f.wang.user,
                 unit_name: "南京市玄武区应急管理局",
-                now: Timestamp(T0 + 86_400_000),
+                now: Timestamp(f.wang.at(0).0 + 86_400_000),
             },
             &tablet_case,
             &mut |_| {},
@@ -477,7 +483,7 @@ fn a_supervisor_exports_a_signed_record_that_verifies_offline_and_in_the_console
     let mut bytes = fs::read(&blob).unwrap();
     bytes[5000] ^= 0x20;
     fs::write(&blob, bytes).unwrap();
-    let started = start_export(&zhao, RECORD);
+    let started = start_export(&zhao, &f.id);
     assert_eq!(started.status, 303);
     let failed_job = started.location.unwrap();
     let (failed, states) = follow(&zhao, &failed_job);
@@ -512,7 +518,7 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
     let zhao = signed_in(&f.server, "u-zhao");
     let sun = signed_in(&f.server, "u-sun");
 
-    let started = start_export(&zhao, RECORD);
+    let started = start_export(&zhao, &f.id);
     assert_eq!(started.status, 303);
     let job = started.location.unwrap();
     let (done, _) = follow(&zhao, &job);
@@ -523,7 +529,7 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
     let missing = sun.get("/console/records/no-such-record");
     assert_eq!(missing.status, 404);
     for p in [
-        start_export(&sun, RECORD),
+        start_export(&sun, &f.id),
         start_export(&sun, "no-such-record"),
         sun.get(&job),
         sun.get(&format!("{job}/download")),
@@ -534,9 +540,10 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
     }
 
     // A record without a signed version: the record page says so, and the export is refused.
-    f.wang.new_record("rec-cf-draft", &f.li);
+    let draft = rid("rec-cf-draft");
+    f.wang.new_record(&draft, &f.li);
     assert_eq!(f.wang.sync().accepted, 1);
-    let page = zhao.get("/console/records/rec-cf-draft");
+    let page = zhao.get(&format!("/console/records/{draft}"));
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("id=\"casefile-export-form\""));
     assert!(
@@ -544,7 +551,7 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
         "{}",
         page.body
     );
-    let refused = start_export(&zhao, "rec-cf-draft");
+    let refused = start_export(&zhao, &draft);
     assert_eq!(refused.status, 422);
     assert!(text_of(&refused.body, "casefile-error").contains("尚无签署版本"));
 

@@ -11,7 +11,7 @@ mod common;
 use app_core::inspection::{InspectionStatus, ReviewDecision};
 use app_core::plan::Plan;
 use common::console::{photo_bytes, submitted_record};
-use common::{PASSWORD, Tablet, TestServer};
+use common::{PASSWORD, Tablet, TestServer, rid};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -42,14 +42,15 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     let li = Tablet::new(&server, "u-li");
     let blobs = tablet::blobs::BlobStore::open(dir.path().join("wang-blobs")).unwrap();
     let sha = blobs.put(&photo_bytes("gps-DSCN0010.jpg")).unwrap().sha256;
-    submitted_record(&server, &wang, &li, "rec-e2e-1", &blobs, &sha);
+    let id = rid("rec-e2e-1");
+    submitted_record(&server, &wang, &li, &id, &blobs, &sha);
 
     let out = dir.path().join("e2e.json");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
     let run = Command::new("node")
         .arg(e2e_dir().join("console.e2e.mjs"))
         .env("CONSOLE_URL", server.url())
-        .env("RECORD_ID", "rec-e2e-1")
+        .env("RECORD_ID", &id)
         .env("PHOTO_SHA", sha.as_str())
         .env("PASSWORD", PASSWORD)
         .env("SCREENSHOTS", &shots)
@@ -91,7 +92,7 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     // The tablet receives the decision at its next sync.
     let report = wang.sync();
     assert_eq!(report.pulled, 1, "{report:?}");
-    let record = wang.record("rec-e2e-1");
+    let record = wang.record(&id);
     assert_eq!(record.status, InspectionStatus::Returned);
     let review = record.review.expect("a review");
     assert_eq!(review.decision, ReviewDecision::Returned);

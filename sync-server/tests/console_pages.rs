@@ -4,8 +4,8 @@
 mod common;
 
 use app_core::kind::InspectionKind;
-use common::console::{ConsoleClient, photo_bytes, submitted_record_of_kind};
-use common::{PASSWORD, Tablet, TestServer};
+use common::console::{ConsoleClient, hazard_deadline, photo_bytes, submitted_record_of_kind};
+use common::{PASSWORD, Tablet, TestServer, rid};
 
 #[test]
 fn ledger_figures_and_publication_reflect_synced_records() {
@@ -15,19 +15,23 @@ fn ledger_figures_and_publication_reflect_synced_records() {
     let li = Tablet::new(&server, "u-li");
     let blobs = tablet::blobs::BlobStore::open(dir.path().join("blobs")).unwrap();
     let sha = blobs.put(&photo_bytes("gps-DSCN0012.jpg")).unwrap().sha256;
+    let (u, r, o) = (rid("rec-u"), rid("rec-r"), rid("rec-o"));
     for (id, kind) in [
-        ("rec-u", InspectionKind::Unannounced),
-        ("rec-r", InspectionKind::RandomDraw),
-        ("rec-o", InspectionKind::Routine),
+        (&u, InspectionKind::Unannounced),
+        (&r, InspectionKind::RandomDraw),
+        (&o, InspectionKind::Routine),
     ] {
         submitted_record_of_kind(&server, &wang, &li, id, &blobs, &sha, kind);
     }
+    // The records are made now: the pages are asked about this year.
+    let year = wang.at(0).shanghai_date().year();
+    let this_year = format!("from={year}-01-01&to={year}-12-31");
     let mut zhao = ConsoleClient::new(&server);
     assert_eq!(zhao.sign_in("u-zhao", PASSWORD).status, 303);
 
     // Figures: 3 routine checks, 1 unannounced (1/3 ≥ 1/5), 1 random draw (1/3 ≥ 1/3).
     let figures = zhao
-        .get("/console/figures?unit=xw&from=2026-01-01&to=2026-12-31")
+        .get(&format!("/console/figures?unit=xw&{this_year}"))
         .body;
     assert!(figures.contains(r#"<td id="routine">3</td>"#), "{figures}");
     assert!(
@@ -42,16 +46,16 @@ fn ledger_figures_and_publication_reflect_synced_records() {
     let mut sun = ConsoleClient::new(&server);
     assert_eq!(sun.sign_in("u-sun", PASSWORD).status, 303);
     let theirs = sun
-        .get("/console/figures?unit=xw&from=2026-01-01&to=2026-12-31")
+        .get(&format!("/console/figures?unit=xw&{this_year}"))
         .body;
     assert!(theirs.contains(r#"<td id="routine">0</td>"#));
 
     // Ledger: every hazard with its stage and deadline; filters; CSV and XLSX.
     let ledger = zhao.get("/console/hazards").body;
-    for id in ["rec-u-h1", "rec-r-h1", "rec-o-h1"] {
-        assert!(ledger.contains(&format!("data-hazard=\"{id}\"")), "{id}");
+    for id in [&u, &r, &o] {
+        assert!(ledger.contains(&format!("data-hazard=\"{id}-h1\"")), "{id}");
     }
-    assert!(ledger.contains("责令整改") && ledger.contains("2026-11-25"));
+    assert!(ledger.contains("责令整改") && ledger.contains(&hazard_deadline(&wang).to_string()));
     let closed = zhao.get("/console/hazards?stage=closed").body;
     assert!(!closed.contains("data-hazard="));
     let csv = zhao.get("/console/hazards.csv");
@@ -64,13 +68,11 @@ fn ledger_figures_and_publication_reflect_synced_records() {
     assert!(xlsx.bytes.len() > 3000);
 
     // Publication: only the random-draw check.
-    let publication = zhao
-        .get("/console/publication?from=2026-01-01&to=2026-12-31")
-        .body;
-    assert!(publication.contains("rec-r") && !publication.contains("rec-u<"));
-    let csv = zhao.get("/console/publication.csv?from=2026-01-01&to=2026-12-31");
+    let publication = zhao.get(&format!("/console/publication?{this_year}")).body;
+    assert!(publication.contains(r.as_str()) && !publication.contains(&format!("{u}<")));
+    let csv = zhao.get(&format!("/console/publication.csv?{this_year}"));
     assert_eq!(csv.body.lines().count(), 2, "{}", csv.body);
-    assert!(csv.body.contains("南京钟山铝业制品有限公司") && csv.body.contains("rec-r"));
+    assert!(csv.body.contains("南京钟山铝业制品有限公司") && csv.body.contains(r.as_str()));
     assert!(csv.body.contains("发现隐患 1 项"));
 
     // English on request, remembered by the language switch.

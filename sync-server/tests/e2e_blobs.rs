@@ -5,9 +5,8 @@
 mod common;
 
 use app_core::evidence::{PhotoRef, Sha256Hex};
-use app_core::geo::Timestamp;
 use app_core::inspection::Command;
-use common::{T0, Tablet, TestServer};
+use common::{Tablet, TestServer, rid};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -50,7 +49,7 @@ fn record_with_photo(t: &Tablet, id: &str, colleague: &Tablet, sha: &Sha256Hex) 
             item,
             photo: PhotoRef {
                 sha256: sha.clone(),
-                added_at: Timestamp(T0),
+                added_at: t.at(2),
                 added_by: t.user.id.clone(),
             },
         },
@@ -166,7 +165,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
     assert_eq!(sha, Sha256Hex::of(&original));
-    record_with_photo(&wang, "rec-photo", &li, &sha);
+    record_with_photo(&wang, &rid("rec-photo"), &li, &sha);
 
     let mut seen: Vec<UploadProgress> = Vec::new();
     let report = client(&server, &wang)
@@ -252,7 +251,7 @@ fn a_photo_the_server_holds_is_not_sent_again() {
     let original = photo_bytes("Canon_40D.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
-    record_with_photo(&wang, "rec-a", &li, &sha);
+    record_with_photo(&wang, &rid("rec-a"), &li, &sha);
     let first = client(&server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
@@ -281,7 +280,7 @@ fn a_photo_the_server_holds_is_not_sent_again() {
     // read a record naming it, so the server says it holds it, and not a byte is sent.
     let li_blobs = blob_store(&dir, "li-blobs");
     li_blobs.put(&original).unwrap();
-    record_with_photo(&li, "rec-b", &wang, &sha);
+    record_with_photo(&li, &rid("rec-b"), &wang, &sha);
     let mut seen = Vec::new();
     let third = client(&server, &li)
         .upload_pending(&li.store, &li_blobs, |p| seen.push(p))
@@ -596,7 +595,7 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes() {
     assert!(size > 4 * CHUNK, "the photo spans at least five chunks");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
-    record_with_photo(&wang, "rec-cut", &li, &sha);
+    record_with_photo(&wang, &rid("rec-cut"), &li, &sha);
 
     // The first connection carries the status request and the first chunks (HTTP headers
     // are a few hundred bytes each): cutting at 2.5 chunks + 1 KiB lands inside chunk 3.
@@ -670,7 +669,7 @@ fn acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes() {
     let original = photo_bytes("orientation-portrait_1.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
-    record_with_photo(&wang, "rec-kill", &li, &sha);
+    record_with_photo(&wang, &rid("rec-kill"), &li, &sha);
     let first = 50_000;
     let (status, body) = Raw::new(&server).put(
         Some(&token(&wang)),

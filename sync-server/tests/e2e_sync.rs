@@ -7,7 +7,7 @@ use app_core::evidence::{PhotoRef, Sha256Hex};
 use app_core::geo::{Position, PositionSource, Timestamp};
 use app_core::ids::InspectionId;
 use app_core::inspection::{Answer, ArrivalProof, Attestations, Command, InspectionStatus};
-use common::{T0, Tablet, TestServer};
+use common::{Tablet, TestServer, now_ms, rid};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,7 @@ use tablet::store::Store;
 fn photo(tag: &str, t: &Tablet) -> PhotoRef {
     PhotoRef {
         sha256: Sha256Hex::of(tag.as_bytes()),
-        added_at: Timestamp(T0),
+        added_at: t.at(13),
         added_by: t.user.id.clone(),
     }
 }
@@ -37,7 +37,8 @@ fn two_tablets_edit_offline(a_first: bool) {
     let server = TestServer::start(dir.path());
     let a = Tablet::new(&server, "u-wang");
     let b = Tablet::new(&server, "u-li");
-    let id = "insp-shared";
+    let id = rid("insp-shared");
+    let id = id.as_str();
     a.new_record(id, &b.user);
     let report = a.sync();
     assert_eq!(
@@ -75,7 +76,7 @@ fn two_tablets_edit_offline(a_first: bool) {
     a.apply(
         id,
         Command::SetArrival(ArrivalProof {
-            at: Timestamp(T0),
+            at: a.at(14),
             position: Position::new(32.0935, 118.8056, PositionSource::Device).unwrap(),
             entrance_photo: Sha256Hex::of(b"entrance"),
         }),
@@ -205,7 +206,7 @@ fn acknowledged_changes_survive_server_kill_9() {
     let colleague = tablets[1].user.clone();
     for (i, t) in tablets.iter().enumerate() {
         t.new_record(
-            &format!("kill-{i}"),
+            &rid(&format!("kill-{i}")),
             if i == 1 { &tablets[0].user } else { &colleague },
         );
     }
@@ -215,7 +216,7 @@ fn acknowledged_changes_survive_server_kill_9() {
     for (i, t) in tablets.iter().enumerate() {
         let (t, stop, acked) = (t.clone(), stop.clone(), acked.clone());
         workers.push(std::thread::spawn(move || {
-            let id = format!("kill-{i}");
+            let id = rid(&format!("kill-{i}"));
             let mut summary = String::new();
             let mut written = Vec::new();
             let mut n = 0;
@@ -224,16 +225,18 @@ fn acknowledged_changes_survive_server_kill_9() {
                 n += 1;
                 summary.push_str(&marker);
                 written.push(marker);
-                t.apply(
+                // Edits as fast as the loop goes, at the real time: more of them than a
+                // story's steps could hold within the server's clock.
+                t.apply_at(
                     &id,
                     Command::SetSummary {
                         text: summary.clone(),
                     },
-                    n,
+                    Timestamp(now_ms()),
                 );
                 // Everything written before a successful sync is acknowledged by it.
                 let snapshot = written.clone();
-                if let Ok(report) = t.client.sync(&t.store, Timestamp(T0)) {
+                if let Ok(report) = t.client.sync(&t.store, t.at(0)) {
                     assert!(report.rejected.is_empty(), "{report:?}");
                     let mut a = acked.lock().unwrap();
                     a.retain(|(w, _)| *w != i);
@@ -271,7 +274,7 @@ fn acknowledged_changes_survive_server_kill_9() {
         acked.len()
     );
     for (i, t) in tablets.iter().enumerate() {
-        let id = format!("kill-{i}");
+        let id = rid(&format!("kill-{i}"));
         let on_server = supervisor.record(&id);
         let local = t.record(&id);
         assert_eq!(
@@ -303,9 +306,11 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
     let li = Tablet::new(&server, "u-li");
     server.kill9();
     // Offline: capture goes on.
-    a.new_record("offline-1", &li.user);
+    let offline = rid("offline-1");
+    let offline = offline.as_str();
+    a.new_record(offline, &li.user);
     a.apply(
-        "offline-1",
+        offline,
         Command::SetSummary {
             text: "离线记录".into(),
         },
@@ -326,19 +331,20 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
         .lock()
         .unwrap()
         .attach_photo(
-            &InspectionId::from("offline-1"),
+            &InspectionId::from(offline),
             &tablet::store::PhotoTarget::Item(item),
             &photo,
             &a.cx(&a.template(), 5),
         )
         .unwrap();
+    let t0 = a.at(0);
     let bg = BackgroundSync::start(
         a.client.clone(),
         store.clone(),
         Some(blobs),
         Duration::from_millis(50),
         Duration::from_millis(400),
-        || Timestamp(T0),
+        move || t0,
     );
     let wait_for = |pred: &dyn Fn(&tablet::sync::SyncStatus) -> bool, what: &str| {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -367,7 +373,7 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
         .lock()
         .unwrap()
         .apply(
-            &InspectionId::from("offline-1"),
+            &InspectionId::from(offline),
             &Command::SetPlaces {
                 text: "一号车间".into(),
             },
@@ -392,7 +398,7 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
     drop(bg);
     let supervisor = Tablet::new(&server, "u-zhao");
     supervisor.sync();
-    let on_server = supervisor.record("offline-1");
+    let on_server = supervisor.record(offline);
     assert_eq!(on_server.summary, "离线记录");
     assert_eq!(on_server.places, "一号车间");
     // The supervisor's tablet can fetch the original, byte for byte.

@@ -1,9 +1,11 @@
 //! Helpers for the console's tests: a tablet record walked to "submitted" with a real photo
 //! uploaded, and a small cookie-keeping HTTP client for the console's pages.
 
-use super::{T0, Tablet, TestServer};
+use super::{PASSWORD, Tablet, TestServer};
+use app_core::draw::{DrawInput, PoolFilter};
+use app_core::enterprise::Enterprise;
 use app_core::evidence::{PhotoRef, Sha256Hex};
-use app_core::geo::{Day, Position, PositionSource, Timestamp};
+use app_core::geo::{Day, Position, PositionSource};
 use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage};
 use app_core::ids::{HazardId, InspectionId};
 use app_core::inspection::{
@@ -12,6 +14,8 @@ use app_core::inspection::{
 };
 use app_core::kind::InspectionKind;
 use app_core::legal::LegalBasis;
+use app_core::plan::Plan;
+use app_core::user::User;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -51,7 +55,78 @@ pub fn submitted_record(
     )
 }
 
-/// [`submitted_record`] of any kind.
+/// The deadline [`submitted_record`] orders its hazard rectified by: two days after the visit.
+pub fn hazard_deadline(t: &Tablet) -> Day {
+    t.at(6).shanghai_date().plus_days(2)
+}
+
+/// Percent-encodes every byte but the unreserved ones (a form field's value).
+pub fn form_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Seals a 双随机 draw in the console, as `supervisor` does with the draw page's seal button:
+/// every enterprise of `enterprise`'s unit, industry and grade is drawn, each with both
+/// inspectors of `roster`. Then `tablet` (one of them) fetches its reference data, as at
+/// sign-in, and the plan for `enterprise` it received is returned.
+pub fn drawn_plan(
+    server: &TestServer,
+    supervisor: &str,
+    enterprise: &Enterprise,
+    roster: [&User; 2],
+    tablet: &Tablet,
+) -> Plan {
+    let reference = sync_server::ReferenceData::load(&super::fixtures()).unwrap();
+    let filter = PoolFilter {
+        unit: enterprise.unit.clone(),
+        industries: Some(vec![enterprise.industry]),
+        grades: Some(vec![enterprise.grade]),
+    };
+    let pool = filter.select(&reference.enterprises, &reference.units);
+    let input = DrawInput {
+        targets: pool.len() as u32,
+        filter,
+        pool,
+        roster: roster.iter().map(|u| u.id.clone()).collect(),
+        conflicts: Vec::new(),
+        inspectors_per_target: 2,
+        seed: format!("{} 测试种子", enterprise.id),
+    };
+    let mut console = ConsoleClient::new(server);
+    assert_eq!(console.sign_in(supervisor, PASSWORD).status, 303);
+    let sealed = console.post(
+        "/console/draws/seal",
+        &format!(
+            "csrf={}&input={}",
+            console.csrf(),
+            form_value(&input.canonical_json())
+        ),
+    );
+    assert_eq!(sealed.status, 303, "{}", sealed.body);
+    tablet.client.fetch_reference(&tablet.store).unwrap();
+    let plans = tablet.store.lock().unwrap().reference::<Plan>().unwrap();
+    plans
+        .into_iter()
+        .find(|p| p.draw.is_some() && p.enterprise == enterprise.id)
+        .unwrap_or_else(|| {
+            panic!(
+                "{} received no drawn plan for {}",
+                tablet.user.id, enterprise.id
+            )
+        })
+}
+
+/// [`submitted_record`] of any kind, of enterprise e-002 unless unannounced. A 双随机
+/// (random_draw) record comes from a plan sealed from a draw: the unit's supervisor (u-zhao)
+/// seals one for e-002 with `t` and `colleague` first.
 pub fn submitted_record_of_kind(
     server: &TestServer,
     t: &Tablet,
@@ -64,18 +139,22 @@ pub fn submitted_record_of_kind(
     if kind == InspectionKind::Unannounced {
         t.new_record(id, &colleague.user);
     } else {
-        t.new_draft(id, &t.enterprise("e-002"), kind, None, &colleague.user);
+        let enterprise = t.enterprise("e-002");
+        let plan = (kind == InspectionKind::RandomDraw)
+            .then(|| drawn_plan(server, "u-zhao", &enterprise, [&t.user, &colleague.user], t));
+        let plan = plan.as_ref().map(|p| p.id.as_str());
+        t.new_draft(id, &enterprise, kind, plan, &colleague.user);
     }
     let template = t.template();
     let photo_ref = PhotoRef {
         sha256: photo.clone(),
-        added_at: Timestamp(T0 + 3 * 60_000),
+        added_at: t.at(3),
         added_by: t.user.id.clone(),
     };
     t.apply(
         id,
         Command::SetArrival(ArrivalProof {
-            at: Timestamp(T0 + 2 * 60_000),
+            at: t.at(2),
             position: Position::new(32.0935, 118.8056, PositionSource::Device).unwrap(),
             entrance_photo: photo.clone(),
         }),
@@ -127,6 +206,7 @@ pub fn submitted_record_of_kind(
         5,
     );
     let hazard = HazardId::from(format!("{id}-h1"));
+    let today = t.at(6).shanghai_date();
     t.apply(
         id,
         Command::RegisterHazard(Hazard {
@@ -141,7 +221,7 @@ pub fn submitted_record_of_kind(
             deadline: None,
             stage: HazardStage::Registered,
             supervision: None,
-            registered_on: Day::ymd(2026, 11, 23),
+            registered_on: today,
             reported_on: None,
             reinspections: BTreeMap::new(),
             closed_on: None,
@@ -153,7 +233,7 @@ pub fn submitted_record_of_kind(
         Command::Hazard {
             hazard,
             action: HazardAction::Order {
-                deadline: Day::ymd(2026, 11, 25),
+                deadline: hazard_deadline(t),
                 measures: "立即清理通道".into(),
             },
         },
@@ -177,7 +257,7 @@ pub fn submitted_record_of_kind(
                 outcome: SignOutcome::Signed {
                     image: photo.clone(),
                 },
-                at: Timestamp(T0 + 8 * 60_000),
+                at: t.at(8),
             }),
             8,
         );
@@ -191,7 +271,7 @@ pub fn submitted_record_of_kind(
                 witness: "社区网格员 刘洋".into(),
                 note: "拒绝签字".into(),
             },
-            at: Timestamp(T0 + 8 * 60_000),
+            at: t.at(8),
         }),
         8,
     );

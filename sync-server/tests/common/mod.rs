@@ -6,6 +6,7 @@
 pub mod console;
 
 use app_core::checklist::ChecklistTemplate;
+use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::ids::InspectionId;
 use app_core::inspection::{Command, Context, Inspection, InspectorRef};
@@ -19,7 +20,36 @@ use tablet::store::Store;
 use tablet::sync::SyncClient;
 
 pub const PASSWORD: &str = "test-password";
-pub const T0: i64 = 1_795_420_800_000;
+
+/// One step of a test's story (see [`Tablet::at`]): a second of real time. The server takes a
+/// change only if its time is at most five minutes after the server's clock and not before
+/// its device was registered, so a test's story must fit into real time: "minute 16 of the
+/// visit" is sixteen seconds after the server started.
+pub const STEP_MS: i64 = 1_000;
+
+/// The real clock, in milliseconds since the Unix epoch (what a tablet stamps its changes with).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The record id a tablet would mint, for a readable test name: `insp-` and a UUID (version
+/// 4, variant 8, lowercase) made of the SHA-256 of `name`, so the same name gives the same id
+/// in every test and run, and the server accepts it (`app_core::judge::valid_record_id`).
+pub fn rid(name: &str) -> String {
+    let digest = Sha256Hex::of(name.as_bytes());
+    let h = digest.as_str();
+    format!(
+        "insp-{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -30,6 +60,8 @@ pub struct TestServer {
     child: Option<Child>,
     pub data: PathBuf,
     pub addr: String,
+    /// When the server was started (ms): the start of the test's story (see [`Tablet::at`]).
+    pub t0: i64,
 }
 
 impl TestServer {
@@ -39,6 +71,7 @@ impl TestServer {
             child: None,
             data: data.to_owned(),
             addr: String::new(),
+            t0: now_ms(),
         };
         s.launch("127.0.0.1:0");
         s
@@ -135,6 +168,8 @@ pub struct Tablet {
     db: PathBuf,
     pub client: SyncClient,
     pub user: User,
+    /// The start of the test's story: the server's start (see [`Tablet::at`]).
+    pub t0: i64,
     _dir: tempfile::TempDir,
 }
 
@@ -151,6 +186,7 @@ impl Tablet {
             db: dir.path().join("tablet.db"),
             client,
             user: session.user,
+            t0: server.t0,
             _dir: dir,
         }
     }
@@ -170,20 +206,36 @@ impl Tablet {
         all.into_iter().find(|t| t.id == "gongmao").unwrap()
     }
 
-    pub fn cx<'a>(&'a self, t: &'a ChecklistTemplate, minute: i64) -> Context<'a> {
+    /// Step `step` of the test's story: [`STEP_MS`] per step after the server started. Every
+    /// tablet of a server shares the story's clock.
+    pub fn at(&self, step: i64) -> Timestamp {
+        Timestamp(self.t0 + step * STEP_MS)
+    }
+
+    pub fn cx<'a>(&'a self, t: &'a ChecklistTemplate, step: i64) -> Context<'a> {
+        self.cx_at(t, self.at(step))
+    }
+
+    pub fn cx_at<'a>(&'a self, t: &'a ChecklistTemplate, now: Timestamp) -> Context<'a> {
         Context {
             actor: &self.user,
-            now: Timestamp(T0 + minute * 60_000),
+            now,
             template: t,
         }
     }
 
-    pub fn apply(&self, id: &str, command: Command, minute: i64) {
+    /// Applies `command` at step `step` of the story (see [`Tablet::at`]).
+    pub fn apply(&self, id: &str, command: Command, step: i64) {
+        self.apply_at(id, command, self.at(step))
+    }
+
+    /// Applies `command` at time `now`.
+    pub fn apply_at(&self, id: &str, command: Command, now: Timestamp) {
         let t = self.template();
         self.store
             .lock()
             .unwrap()
-            .apply(&InspectionId::from(id), &command, &self.cx(&t, minute))
+            .apply(&InspectionId::from(id), &command, &self.cx_at(&t, now))
             .unwrap_or_else(|e| panic!("{} {}: {e}", self.user.id, command.name()));
     }
 
@@ -196,10 +248,11 @@ impl Tablet {
     }
 
     pub fn sync(&self) -> tablet::sync::SyncReport {
-        self.client.sync(&self.store, Timestamp(T0)).unwrap()
+        self.client.sync(&self.store, self.at(0)).unwrap()
     }
 
-    /// A new draft of enterprise `e-001` with `self` and `colleague` as inspectors.
+    /// A new draft of enterprise `e-001` with `self` and `colleague` as inspectors (`id`: see
+    /// [`rid`]).
     pub fn new_record(&self, id: &str, colleague: &User) {
         let enterprise = self.enterprise("e-001");
         self.new_draft(
@@ -241,13 +294,13 @@ impl Tablet {
             enterprise.into(),
             t.reference(),
             self.user.id.clone(),
-            Timestamp(T0),
+            self.at(0),
         );
         record.plan = plan.map(app_core::ids::PlanId::from);
         self.store
             .lock()
             .unwrap()
-            .create_inspection(&record, &t, Timestamp(T0))
+            .create_inspection(&record, &t, self.at(0))
             .unwrap();
         for u in [&self.user, colleague] {
             self.apply(
