@@ -613,3 +613,32 @@ fn a_new_record_with_a_forged_change_is_refused() {
         assert_eq!(r.code, RefusalCode::NotReproducible, "{what}: {r}");
     }
 }
+
+/// A position travels in the note as JSON; it must read back as the very f64 written, or
+/// the replayed change differs (serde_json's `float_roundtrip`).
+#[test]
+fn positions_survive_the_note() {
+    use crate::geo::{Position, PositionSource};
+    use crate::inspection::ArrivalProof;
+    let t = template();
+    for k in 0..200 {
+        let mut doc = InspectionDoc::create(&record(), &t, &dev("tab-a"), T0).unwrap();
+        let position = Position::new(
+            32.0935 + k as f64 * 1e-6,
+            118.8056 + k as f64 * 1e-6,
+            PositionSource::Device,
+        )
+        .unwrap();
+        doc.apply(
+            &Command::SetArrival(ArrivalProof {
+                at: T0,
+                position,
+                entrance_photo: digest("entrance"),
+            }),
+            &cx(&wang(), &t, 1),
+            &dev("tab-a"),
+        )
+        .unwrap();
+        accept(None, &doc.save(), &wang(), "tab-a");
+    }
+}
