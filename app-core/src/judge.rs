@@ -82,6 +82,16 @@ pub trait World {
     /// Whether the pusher may name this photo in a record: the pushing device uploaded it,
     /// or the pusher can already read a record that names it.
     fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError>;
+    /// The first of `digests` the pusher may not name, if any (one store lookup for all of
+    /// them where the store allows).
+    fn first_unnamable(&self, digests: &[&Sha256Hex]) -> Result<Option<Sha256Hex>, LookupError> {
+        for d in digests {
+            if !self.may_name_photo(d)? {
+                return Ok(Some((*d).clone()));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// A lookup in the receiver's store failed (not a judgement on the changes).
@@ -740,19 +750,19 @@ fn check_photos(
     world: &dyn World,
 ) -> Result<(), JudgeError> {
     let old: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
-    for digest in after.photo_digests().difference(&old) {
-        if !world.may_name_photo(digest)? {
-            return Err(refuse(
-                None,
-                RefusalCode::Photo,
-                format!(
-                    "photo {digest} was not uploaded from this device and is not in a record you can read; upload it first"
-                ),
-            )
-            .into());
-        }
+    let now = after.photo_digests();
+    let added: Vec<&Sha256Hex> = now.difference(&old).collect();
+    match world.first_unnamable(&added)? {
+        None => Ok(()),
+        Some(digest) => Err(refuse(
+            None,
+            RefusalCode::Photo,
+            format!(
+                "photo {digest} was not uploaded from this device and is not in a record you can read; upload it first"
+            ),
+        )
+        .into()),
     }
-    Ok(())
 }
 
 /// The note of a change with its command, or why it has none.

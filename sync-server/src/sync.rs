@@ -144,8 +144,8 @@ pub async fn sync(
             known.insert(id.to_owned(), p.clone());
             Ok(p)
         };
-        let mut photos = |digest: &Sha256Hex| -> ApiResult<bool> {
-            db.with_reader(|conn| photo_right(conn, &r, &a, digest))
+        let mut photos = |digests: &[&Sha256Hex]| -> ApiResult<Option<Sha256Hex>> {
+            db.with_reader(|conn| first_unnamable(conn, &r, &a, digests))
         };
         let checked = request
             .push
@@ -246,8 +246,8 @@ struct ServerWorld<'a, 'p> {
     now_ms: i64,
 }
 
-/// Whether the pusher may name a photo (`blobs::may_name`).
-type PhotoLookup<'a> = dyn FnMut(&Sha256Hex) -> ApiResult<bool> + 'a;
+/// The first of the photos the pusher may not name (`blobs::may_name`), if any.
+type PhotoLookup<'a> = dyn FnMut(&[&Sha256Hex]) -> ApiResult<Option<Sha256Hex>> + 'a;
 
 fn lookup_error(e: ApiError) -> LookupError {
     LookupError(format!("{e:?}"))
@@ -270,7 +270,10 @@ impl World for ServerWorld<'_, '_> {
         (self.plans.borrow_mut())(id.as_str()).map_err(lookup_error)
     }
     fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError> {
-        (self.photos.borrow_mut())(digest).map_err(lookup_error)
+        Ok(self.first_unnamable(&[digest])?.is_none())
+    }
+    fn first_unnamable(&self, digests: &[&Sha256Hex]) -> Result<Option<Sha256Hex>, LookupError> {
+        (self.photos.borrow_mut())(digests).map_err(lookup_error)
     }
 }
 
@@ -370,21 +373,21 @@ fn check_push(
     }
 }
 
-/// Whether the pusher may name a photo in a record: the device uploaded it, or the user can
-/// already read a record that names it (`blobs::may_name`).
-fn photo_right(
+/// The first photo the pusher may not name in a record, if any: each must be one the device
+/// uploaded, or in a record the user can already read (`blobs::may_name`). One hold of the
+/// connection for all of a record's photos.
+fn first_unnamable(
     conn: &Connection,
     reference: &crate::reference::ReferenceData,
     author: &Author,
-    digest: &Sha256Hex,
-) -> ApiResult<bool> {
-    Ok(crate::blobs::may_name(
-        conn,
-        reference,
-        &author.user,
-        &author.device,
-        digest,
-    )?)
+    digests: &[&Sha256Hex],
+) -> ApiResult<Option<Sha256Hex>> {
+    for digest in digests {
+        if !crate::blobs::may_name(conn, reference, &author.user, &author.device, digest)? {
+            return Ok(Some((*digest).clone()));
+        }
+    }
+    Ok(None)
 }
 
 /// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
@@ -421,8 +424,8 @@ fn write_pushes(
                 let stored = tx.snapshot(&push.id)?;
                 let mut lookup =
                     |id: &str| -> ApiResult<Option<Plan>> { Ok(plans::find(tx, reference, id)?) };
-                let mut photos = |digest: &Sha256Hex| -> ApiResult<bool> {
-                    photo_right(tx, reference, author, digest)
+                let mut photos = |digests: &[&Sha256Hex]| -> ApiResult<Option<Sha256Hex>> {
+                    first_unnamable(tx, reference, author, digests)
                 };
                 rechecked = check_push(reference, &mut lookup, &mut photos, author, push, stored)?;
                 &rechecked
