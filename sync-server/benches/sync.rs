@@ -713,7 +713,11 @@ fn seed_photo_uploads(
     let uploaders: i64 = db
         .query_row("SELECT count(*) FROM blob_uploaders", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(uploaders as usize, work.len(), "every photo's uploader recorded");
+    assert_eq!(
+        uploaders as usize,
+        work.len(),
+        "every photo's uploader recorded"
+    );
     work.len()
 }
 
