@@ -211,7 +211,11 @@ impl Corpus {
     /// references (items, hazards, arrival, signatures), one to three hazards with
     /// rectification orders, the on-site person, three signatures. One Automerge change per
     /// command, one command every [`STEP_MS`], as the tablet writes them.
-    fn make(&self, i: usize, device: &DeviceId, start: i64) -> (String, Vec<u8>) {
+    ///
+    /// Returns the record id, the saved document, and the photos it names: each photo's bytes
+    /// are its name (`{id}/{tag}`), so its digest is the SHA-256 of the name, and a tablet
+    /// can upload those bytes before pushing the document ([`seed_photo_uploads`]).
+    fn make(&self, i: usize, device: &DeviceId, start: i64) -> (String, Vec<u8>, Vec<String>) {
         let mut rng = Rng(i as u64 ^ 0x5EED);
         let me = self.user(USERS[i % 5]);
         let colleague = self.user(COLLEAGUES[i % 5]);
@@ -249,8 +253,15 @@ impl Corpus {
             doc.apply(&command, &cx, device)
                 .unwrap_or_else(|e| panic!("{}: {e}", command.name()));
         };
+        let photos = std::cell::RefCell::new(Vec::new());
+        let digest = |tag: &str| {
+            let name = format!("{id}/{tag}");
+            let sha = Sha256Hex::of(name.as_bytes());
+            photos.borrow_mut().push(name);
+            sha
+        };
         let photo = |tag: String, by: &UserId, at: i64| PhotoRef {
-            sha256: Sha256Hex::of(format!("{id}/{tag}").as_bytes()),
+            sha256: digest(&tag),
             added_at: Timestamp(at),
             added_by: by.clone(),
         };
@@ -274,7 +285,7 @@ impl Corpus {
                     PositionSource::Device,
                 )
                 .unwrap(),
-                entrance_photo: Sha256Hex::of(format!("{id}/entrance").as_bytes()),
+                entrance_photo: digest("entrance"),
             }),
         );
         run(
@@ -419,7 +430,7 @@ impl Corpus {
                     signer,
                     name,
                     outcome: SignOutcome::Signed {
-                        image: Sha256Hex::of(format!("{id}/signature-{k}").as_bytes()),
+                        image: digest(&format!("signature-{k}")),
                     },
                     at: Timestamp(signed_at),
                 }),
@@ -432,7 +443,8 @@ impl Corpus {
                 comment: String::new(),
             },
         );
-        (id, doc.save())
+        let bytes = doc.save();
+        (id, bytes, photos.into_inner())
     }
 }
 
@@ -440,6 +452,9 @@ impl Corpus {
 struct Doc {
     id: String,
     bytes: Vec<u8>,
+    /// The names of the photos it names, whose bytes are the name (see [`Corpus::make`]);
+    /// only for a run's documents, not cached.
+    photos: Vec<String>,
     /// The document's heads as the tablet store keeps them (a JSON list of hex hashes);
     /// computed when the corpus is loaded, not cached.
     heads: String,
@@ -502,6 +517,7 @@ fn read_corpus(path: &Path) -> Option<Vec<Doc>> {
         docs.push(Doc {
             id,
             bytes: take(n)?.to_vec(),
+            photos: Vec::new(),
             heads: String::new(),
         });
     }
@@ -540,12 +556,13 @@ fn corpus(count: usize, dir: &Path) -> (Vec<Doc>, PathBuf) {
                     (t..count)
                         .step_by(threads)
                         .map(|i| {
-                            let (id, bytes) = make(i);
+                            let (id, bytes, _) = make(i);
                             (
                                 i,
                                 Doc {
                                     id,
                                     bytes,
+                                    photos: Vec::new(),
                                     heads: String::new(),
                                 },
                             )
@@ -595,12 +612,13 @@ fn for_tablets(count: usize, devices: &[DeviceId], t0: i64) -> Vec<Doc> {
                         .step_by(threads)
                         .map(|i| {
                             let start = t0 + (i as i64 % 120) * 1_000;
-                            let (id, bytes) = g.make(i, &devices[i % n], start);
+                            let (id, bytes, photos) = g.make(i, &devices[i % n], start);
                             (
                                 i,
                                 Doc {
                                     id,
                                     bytes,
+                                    photos,
                                     heads: String::new(),
                                 },
                             )
@@ -620,16 +638,87 @@ fn for_tablets(count: usize, devices: &[DeviceId], t0: i64) -> Vec<Doc> {
     docs
 }
 
-/// Photos: the server is to accept a photo digest in a pushed record only if the pushing
-/// device uploaded that photo (a table of uploads per device, `blobs.rs`).
-///
-/// TODO(photo uploads): not done yet. Once that table exists, make every photo the
-/// documents name known as uploaded by the device of the tablet holding the document
-/// (`tablets[t]` holds `docs[i]` for `i % tablets.len() == t`), here, before the measured
-/// phase, so that the sync phase measures record sync only. Until then the server accepts
-/// every digest and this does nothing.
-fn seed_photo_uploads(server_data: &Path, url: &str, tablets: &[DeviceId], docs: &[Doc]) {
-    let _ = (server_data, url, tablets, docs);
+/// Concurrent HTTP clients [`seed_photo_uploads`] uploads with (`SYNC_BENCH_SEED_CLIENTS`).
+fn seed_clients() -> usize {
+    std::env::var("SYNC_BENCH_SEED_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+        .max(1)
+}
+
+/// Photos: the server accepts a photo digest in a pushed record only from a device that
+/// uploaded that photo (`blob_uploaders`, `blobs.rs`), as the tablet does before it syncs
+/// (`upload_then_sync`). So before the measured phase every photo the documents name is
+/// uploaded through the real blob API by the tablet that will push the document
+/// (`tablets[t]` holds `docs[i]` for `i % tablets.len() == t`; each entry is the device and
+/// its session token): one `PUT /api/v1/blobs/{sha}?offset=0&total=len` per photo, whose
+/// bytes are its name (see [`Corpus::make`]), hash-checked by the server. The sync phase then
+/// measures record sync only. Checked afterwards in the server's database (`server_data`).
+/// Returns the number of photos uploaded.
+fn seed_photo_uploads(
+    server_data: &Path,
+    url: &str,
+    tablets: &[(DeviceId, String)],
+    docs: &[Doc],
+) -> usize {
+    let n = tablets.len();
+    let work: Vec<(usize, &str)> = docs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| d.photos.iter().map(move |p| (i % n, p.as_str())))
+        .collect();
+    let next = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..seed_clients() {
+            let (work, next) = (&work, &next);
+            s.spawn(move || {
+                let http = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(120))
+                    .build()
+                    .unwrap();
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some(&(t, name)) = work.get(k) else {
+                        break;
+                    };
+                    let sha = Sha256Hex::of(name.as_bytes());
+                    let resp = http
+                        .put(format!(
+                            "{url}/api/v1/blobs/{sha}?offset=0&total={}",
+                            name.len()
+                        ))
+                        .bearer_auth(&tablets[t].1)
+                        .header("content-type", "application/octet-stream")
+                        .body(name.as_bytes().to_vec())
+                        .send()
+                        .unwrap_or_else(|e| panic!("photo upload {sha}: {e}"));
+                    let status = resp.status();
+                    let body: serde_json::Value = resp.json().unwrap_or_default();
+                    assert!(
+                        status.is_success() && body["held"] == true,
+                        "photo upload {sha} by {}: {status} {body}",
+                        tablets[t].0
+                    );
+                }
+            });
+        }
+    });
+    // Every (photo, device) pair is recorded as uploaded.
+    let db = rusqlite::Connection::open_with_flags(
+        server_data.join("server.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let uploaders: i64 = db
+        .query_row("SELECT count(*) FROM blob_uploaders", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        uploaders as usize,
+        work.len(),
+        "every photo's uploader recorded"
+    );
+    work.len()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1053,7 +1142,14 @@ fn run_ours(
     // The same bytes for the reference run of this size.
     let corpus_file = work.join(format!("docs-{n}.bin"));
     write_corpus(&corpus_file, &docs);
-    seed_photo_uploads(&data, &url, &devices, &docs);
+    let seeding = Instant::now();
+    let uploaders: Vec<(DeviceId, String)> = tablets
+        .iter()
+        .zip(&devices)
+        .map(|(t, d)| (d.clone(), t.client.session().unwrap().token.clone()))
+        .collect();
+    let photos = seed_photo_uploads(&data, &url, &uploaders, &docs);
+    let seeding = seeding.elapsed();
     let setup = setup.elapsed();
 
     // The sync phase.
@@ -1175,8 +1271,10 @@ fn run_ours(
         round_trips: reports.iter().map(|r| u64::from(r.round_trips)).sum(),
         pulled: reports.iter().map(|r| u64::from(r.pulled)).sum(),
         note: format!(
-            "setup before timing (sign-ins, making the documents on the tablets' devices ({:.1} s) and storing them) {:.1} s; {}",
+            "setup before timing (sign-ins, making the documents on the tablets' devices ({:.1} s), storing them, and uploading the {photos} photos they name through the blob API ({:.1} s, {} clients)) {:.1} s; {}",
             generated.as_secs_f64(),
+            seeding.as_secs_f64(),
+            seed_clients(),
             setup.as_secs_f64(),
             if failures.is_empty() {
                 "no sync failed".to_owned()

@@ -52,9 +52,8 @@ fn put(blobs: &tablet::blobs::BlobStore, name: &str, originals: &mut Vec<Vec<u8>
 /// A routine inspection of enterprise e-001 (玄武) on wang's tablet: two items failed with a
 /// camera photo each, both inspectors' handwritten signatures (JPEG originals), the
 /// enterprise's refusal with a witness, the inspection record's number issued, signed as
-/// `v1`; synced, and every original uploaded.
+/// `v1`; every original uploaded, then the record synced.
 fn signed_record(
-    server: &TestServer,
     t: &Tablet,
     colleague: &User,
     id: &str,
@@ -161,14 +160,9 @@ fn signed_record(
             .sign(&InspectionId::from(id), "v1", &cx)
             .unwrap();
     }
-    let report = t.sync();
+    // Every original first, then the record that names them (the tablet's sync cycle).
+    let report = t.upload_then_sync(blobs);
     assert_eq!(report.accepted, 1, "{report:?}");
-    let token = t.client.session().unwrap().token.clone();
-    let uploaded = tablet::upload::BlobClient::new(server.url(), token)
-        .with_retries(5, Duration::from_millis(50), Duration::from_millis(500))
-        .upload_pending(&t.store, blobs, |_| {})
-        .unwrap();
-    assert!(uploaded.failed.is_empty(), "{uploaded:?}");
     originals
 }
 
@@ -179,7 +173,7 @@ fn fixture() -> Fixture {
     let li = Tablet::new(&server, "u-li").user;
     let wang_blobs = tablet::blobs::BlobStore::open(dir.path().join("wang-blobs")).unwrap();
     let id = rid(RECORD);
-    let originals = signed_record(&server, &wang, &li, &id, &wang_blobs);
+    let originals = signed_record(&wang, &li, &id, &wang_blobs);
     Fixture {
         dir,
         server,

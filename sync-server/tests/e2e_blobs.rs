@@ -728,7 +728,7 @@ fn a_photo_is_reached_by_right_not_by_digest() {
     let original = photo_bytes("Canon_40D.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
-    record_with_photo(&wang, "rec-xw", &li, &sha);
+    record_with_photo(&wang, &rid("rec-xw"), &li, &sha);
     let size = original.len() as u64;
     let nowhere = Sha256Hex::of(b"never uploaded");
 

@@ -12,11 +12,16 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tablet::blobs::BlobStore;
 use tablet::store::Store;
 
-fn photo(tag: &str, t: &Tablet) -> PhotoRef {
+/// A photo of `t` with `tag` as its bytes, kept in `t`'s `blobs` (uploaded by
+/// [`Tablet::upload_then_sync`] before the record naming it is pushed).
+fn photo(tag: &str, t: &Tablet, blobs: &BlobStore) -> PhotoRef {
+    let sha256 = Tablet::photo(blobs, tag.as_bytes());
+    assert_eq!(sha256, Sha256Hex::of(tag.as_bytes()));
     PhotoRef {
-        sha256: Sha256Hex::of(tag.as_bytes()),
+        sha256,
         added_at: t.at(13),
         added_by: t.user.id.clone(),
     }
@@ -37,6 +42,10 @@ fn two_tablets_edit_offline(a_first: bool) {
     let server = TestServer::start(dir.path());
     let a = Tablet::new(&server, "u-wang");
     let b = Tablet::new(&server, "u-li");
+    // Each tablet's photo originals, uploaded before its records are pushed.
+    let photos = tempfile::tempdir().unwrap();
+    let a_blobs = BlobStore::open(photos.path().join("a")).unwrap();
+    let b_blobs = BlobStore::open(photos.path().join("b")).unwrap();
     let id = rid("insp-shared");
     let id = id.as_str();
     a.new_record(id, &b.user);
@@ -69,7 +78,7 @@ fn two_tablets_edit_offline(a_first: bool) {
         id,
         Command::AddItemPhoto {
             item: items[4].as_str().into(),
-            photo: photo("a-photo", &a),
+            photo: photo("a-photo", &a, &a_blobs),
         },
         13,
     );
@@ -78,7 +87,7 @@ fn two_tablets_edit_offline(a_first: bool) {
         Command::SetArrival(ArrivalProof {
             at: a.at(14),
             position: Position::new(32.0935, 118.8056, PositionSource::Device).unwrap(),
-            entrance_photo: Sha256Hex::of(b"entrance"),
+            entrance_photo: Tablet::photo(&a_blobs, b"entrance"),
         }),
         14,
     );
@@ -113,16 +122,20 @@ fn two_tablets_edit_offline(a_first: bool) {
         id,
         Command::AddItemPhoto {
             item: items[4].as_str().into(),
-            photo: photo("b-photo", &b),
+            photo: photo("b-photo", &b, &b_blobs),
         },
         13,
     );
     // Sync in the given order, then once more each so both have everything.
-    let (first, second) = if a_first { (&a, &b) } else { (&b, &a) };
-    first.sync();
-    second.sync();
-    first.sync();
-    second.sync();
+    let (first, second) = if a_first {
+        ((&a, &a_blobs), (&b, &b_blobs))
+    } else {
+        ((&b, &b_blobs), (&a, &a_blobs))
+    };
+    for (t, blobs) in [first, second, first, second] {
+        let report = t.upload_then_sync(blobs);
+        assert!(report.rejected.is_empty(), "{}: {report:?}", t.user.id);
+    }
     let supervisor = Tablet::new(&server, "u-zhao");
     supervisor.sync();
     let (ra, rb, rs) = (a.record(id), b.record(id), supervisor.record(id));

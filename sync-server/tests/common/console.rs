@@ -18,7 +18,6 @@ use app_core::plan::Plan;
 use app_core::user::User;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 pub fn photo_bytes(name: &str) -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/");
@@ -35,7 +34,8 @@ fn transition(to: InspectionStatus) -> Command {
 /// Takes a new 四不两直 record of enterprise e-001 on `t` (with `colleague`) through the visit:
 /// arrival proof with `photo` as the entrance photo, every item answered (the first fails,
 /// with `photo` attached and a general hazard ordered), signatures, a signed version, and
-/// submission. Then syncs it and uploads the photo's original from `blobs`.
+/// submission. Then uploads the photo's original from `blobs` and syncs the record, as the
+/// tablet's sync cycle does (the server accepts a photo only from a device that uploaded it).
 pub fn submitted_record(
     server: &TestServer,
     t: &Tablet,
@@ -285,14 +285,18 @@ pub fn submitted_record_of_kind(
             .unwrap();
     }
     t.apply(id, transition(InspectionStatus::Submitted), 11);
-    let report = t.sync();
+    let report = upload_then_sync(t, blobs);
     assert_eq!(report.accepted, 1, "{report:?}");
-    let token = t.client.session().unwrap().token.clone();
-    let uploaded = tablet::upload::BlobClient::new(server.url(), token)
-        .with_retries(5, Duration::from_millis(50), Duration::from_millis(500))
-        .upload_pending(&t.store, blobs, |_| {})
-        .unwrap();
-    assert!(uploaded.failed.is_empty(), "{uploaded:?}");
+}
+
+/// What the tablet's sync cycle does ([`Tablet::upload_then_sync`]): uploads the photo
+/// originals `t` holds in `blobs` that the server lacks, then syncs `t`'s records, which may
+/// then name them. Asserts every pushed record was accepted.
+pub fn upload_then_sync(t: &Tablet, blobs: &tablet::blobs::BlobStore) -> tablet::sync::SyncReport {
+    let report = t.upload_then_sync(blobs);
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(report.accepted, report.pushed, "{report:?}");
+    report
 }
 
 /// The sign-in form's pre-sign-in cookie (`console_login=…`) and hidden field value, as a

@@ -251,6 +251,30 @@ impl Tablet {
         self.client.sync(&self.store, self.at(0)).unwrap()
     }
 
+    /// The tablet's sync cycle (`tablet::sync::upload_then_sync`): first the photo originals
+    /// in `blobs` that the records name and the server lacks, then the records. The server
+    /// accepts a record naming a photo only from a device that uploaded it (or from a user
+    /// who may already read a record naming it). Asserts every upload succeeded.
+    pub fn upload_then_sync(&self, blobs: &tablet::blobs::BlobStore) -> tablet::sync::SyncReport {
+        let (report, uploads) = tablet::sync::upload_then_sync(
+            &self.client,
+            &self.store,
+            Some(blobs),
+            || self.at(0),
+            |_| {},
+        )
+        .unwrap();
+        let uploads = uploads.expect("blobs given");
+        assert!(uploads.failed.is_empty(), "{uploads:?}");
+        report
+    }
+
+    /// Keeps `bytes` as a photo original in `blobs` (as the camera screen does) and returns
+    /// its digest, for a record to name and [`Tablet::upload_then_sync`] to upload.
+    pub fn photo(blobs: &tablet::blobs::BlobStore, bytes: &[u8]) -> Sha256Hex {
+        blobs.put(bytes).unwrap().sha256
+    }
+
     /// A new draft of enterprise `e-001` with `self` and `colleague` as inspectors (`id`: see
     /// [`rid`]).
     pub fn new_record(&self, id: &str, colleague: &User) {
