@@ -471,8 +471,15 @@ fn the_console_sign_in_form_refuses_cross_site_posts() {
         assert_eq!(status, 403, "{headers:?}: {text}");
         assert!(!session);
     }
-    // The browser's own same-origin post signs in.
+    // The browser's own same-origin post signs in; also as Chromium sends it under
+    // `Referrer-Policy: no-referrer` (Origin null, Fetch Metadata same-origin).
     let origin = base.clone();
+    let (status, session, _) = post(
+        Some(&cookie),
+        with_field.clone(),
+        &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!((status, session), (303, true));
     let (status, session, _) = post(
         Some(&cookie),
         with_field,

@@ -178,10 +178,11 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// same-origin (or none: typed by the user), or an `Origin` whose host is not this server's.
 fn cross_site(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    // A browser that sends Fetch Metadata says where the request comes from; it is the
+    // authority then. (With `Referrer-Policy: no-referrer` Chromium sends `Origin: null` on a
+    // same-origin form POST, so Origin alone would refuse every real sign-in.)
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
     }
     let Some(origin) = text("origin") else {
         return false;
