@@ -328,6 +328,38 @@ pub fn may_name(
     has_right(conn, reference, user, Some(device), digest.as_str())
 }
 
+/// The first of `digests` a record pushed by `user` from `device` may not name (the rule of
+/// [`may_name`]), if any: one query finds which of them the device uploaded, and only the
+/// others are looked up among the records the user can read.
+pub fn first_unnamable(
+    conn: &rusqlite::Connection,
+    reference: &crate::reference::ReferenceData,
+    user: &app_core::user::User,
+    device: &app_core::ids::DeviceId,
+    digests: &[&app_core::evidence::Sha256Hex],
+) -> rusqlite::Result<Option<app_core::evidence::Sha256Hex>> {
+    if digests.is_empty() {
+        return Ok(None);
+    }
+    let list = serde_json::to_string(&digests.iter().map(|d| d.as_str()).collect::<Vec<_>>())
+        .expect("strings serialise");
+    let uploaded: std::collections::HashSet<String> = conn
+        .prepare_cached(
+            "SELECT sha256 FROM blob_uploaders
+             WHERE device_id = ?1 AND sha256 IN (SELECT value FROM json_each(?2))",
+        )?
+        .query_map(params![device.as_str(), list], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for d in digests {
+        if !uploaded.contains(d.as_str())
+            && !named_by_readable_record(conn, reference, user, d.as_str())?
+        {
+            return Ok(Some((*d).clone()));
+        }
+    }
+    Ok(None)
+}
+
 /// What the server knows of `sha` for `session`: the blob's size if it is held and the
 /// session's device has the right to it, and whether that device already uploaded it.
 async fn held_for(

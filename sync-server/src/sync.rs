@@ -382,12 +382,13 @@ fn first_unnamable(
     author: &Author,
     digests: &[&Sha256Hex],
 ) -> ApiResult<Option<Sha256Hex>> {
-    for digest in digests {
-        if !crate::blobs::may_name(conn, reference, &author.user, &author.device, digest)? {
-            return Ok(Some((*digest).clone()));
-        }
-    }
-    Ok(None)
+    Ok(crate::blobs::first_unnamable(
+        conn,
+        reference,
+        &author.user,
+        &author.device,
+        digests,
+    )?)
 }
 
 /// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
