@@ -40,9 +40,9 @@
 use crate::auth::Session;
 use crate::error::ApiError;
 use crate::state::AppState;
-use app_core::access::{RecordScope, can_read_record};
+use app_core::access::can_read_record;
 use app_core::evidence::Sha256Hex;
-use app_core::ids::{DeviceId, UnitId, UserId};
+use app_core::ids::DeviceId;
 use app_core::user::User;
 use axum::Json;
 use axum::body::Body;
@@ -258,37 +258,14 @@ fn named_by_readable_record(
     user: &User,
     sha: &str,
 ) -> rusqlite::Result<bool> {
-    let docs: Vec<(String, String, Option<String>)> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.unit, d.plan FROM photo_refs p JOIN docs d ON d.id = p.doc_id
-             WHERE p.sha_key = ?1 AND p.sha256 = ?2",
-        )?;
-        stmt.query_map([crate::docstore::photo_key(sha), sha], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?
-    };
-    if docs.is_empty() {
-        return Ok(false);
-    }
-    let mut stmt = conn.prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?;
-    for (doc, unit, plan) in docs {
-        let inspectors = stmt
-            .query_map([&doc], |r| r.get::<_, String>(0))?
-            .map(|r| r.map(UserId::new))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let assigned = match plan {
-            Some(p) => crate::plans::find(conn, reference, &p)?
-                .map(|p| p.assigned)
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let scope = RecordScope {
-            unit: UnitId::new(unit),
-            inspectors,
-            assigned,
-        };
-        if can_read_record(user, &scope, &reference.units) {
+    let docs: Vec<String> = conn
+        .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2")?
+        .query_map([crate::docstore::photo_key(sha), sha], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for doc in docs {
+        if let Some(scope) = crate::console::query::scope(conn, reference, &doc)?
+            && can_read_record(user, &scope, &reference.units)
+        {
             return Ok(true);
         }
     }

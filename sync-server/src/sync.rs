@@ -531,27 +531,9 @@ fn verify_readable(
 ) -> ApiResult<Vec<DocChanges>> {
     let mut out = Vec::with_capacity(pull.len());
     for d in pull {
-        let (unit, plan): (String, Option<String>) =
-            conn.query_row("SELECT unit, plan FROM docs WHERE id = ?1", [&d.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        let mut stmt =
-            conn.prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?;
-        let inspectors = stmt
-            .query_map([&d.id], |r| r.get::<_, String>(0))?
-            .map(|r| r.map(app_core::ids::UserId::new))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let assigned = match plan {
-            Some(p) => plans::find(conn, reference, &p)?
-                .map(|p| p.assigned)
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let s = RecordScope {
-            unit: app_core::ids::UnitId::new(unit),
-            inspectors,
-            assigned,
-        };
+        let s = crate::console::query::scope(conn, reference, &d.id)?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("pulled record {} is not stored", d.id))
+        })?;
         if can_read_record(user, &s, &reference.units) {
             out.push(d);
         } else {
