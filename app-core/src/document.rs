@@ -128,6 +128,23 @@ pub struct InspectionDoc {
     state: Inspection,
 }
 
+/// Automerge's own incremental load skips whatever it cannot parse; a sync peer must not get
+/// away with that, so incoming bytes are first parsed strictly on their own. (Changes whose
+/// dependencies are elsewhere parse fine and are reported as missing dependencies, which is
+/// expected of an incremental batch.)
+pub(crate) fn parse_strictly(bytes: &[u8]) -> Result<(), AutomergeError> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    match automerge::Automerge::load_with_options(
+        bytes,
+        automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
+    ) {
+        Ok(_) | Err(AutomergeError::MissingDeps) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A stable Automerge actor for a device: the first 16 bytes of SHA-256 of its id.
 pub fn actor_for(device: &DeviceId) -> ActorId {
     let digest = Sha256::digest(device.as_str().as_bytes());
@@ -251,20 +268,7 @@ impl InspectionDoc {
     /// Applies raw changes received over the network, then re-reads the state. If the result
     /// does not read as a record, the document is left as it was.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        // Automerge's own incremental load skips whatever it cannot parse; a sync peer must
-        // not get away with that, so the bytes are first parsed strictly on their own.
-        // (Changes whose dependencies are elsewhere parse fine and are reported as missing
-        // dependencies, which is expected of an incremental batch.)
-        if !bytes.is_empty() {
-            let strict = automerge::Automerge::load_with_options(
-                bytes,
-                automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
-            );
-            match strict {
-                Ok(_) | Err(AutomergeError::MissingDeps) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        parse_strictly(bytes)?;
         let mut candidate = self.doc.fork();
         candidate.load_incremental(bytes)?;
         let state = read_record(&candidate)?;

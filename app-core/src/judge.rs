@@ -37,7 +37,8 @@
 use crate::access::{self, RecordScope};
 use crate::checklist::{ChecklistTemplate, TemplateRef};
 use crate::document::{
-    ChangeNote, DocError, InspectionDoc, Part, actor_for, read_record_at, write_part, write_record,
+    ChangeNote, DocError, InspectionDoc, Part, actor_for, parse_strictly, read_record_at,
+    write_part, write_record,
 };
 use crate::enterprise::Enterprise;
 use crate::evidence::Sha256Hex;
@@ -381,16 +382,7 @@ fn judge_update(
     pusher: Pusher<'_>,
     world: &dyn World,
 ) -> Result<Verdict, JudgeError> {
-    // Automerge's incremental load skips what it cannot parse; parse strictly first.
-    if !pushed.is_empty() {
-        match automerge::Automerge::load_with_options(
-            pushed,
-            automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
-        ) {
-            Ok(_) | Err(automerge::AutomergeError::MissingDeps) => {}
-            Err(e) => return Err(malformed(format!("not Automerge: {e}")).into()),
-        }
-    }
+    parse_strictly(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
     let held = doc.heads();
     let mut candidate = doc.automerge_mut().fork();
     candidate
