@@ -10,4 +10,6 @@ pub mod numbers;
 pub mod photo;
 pub mod store;
 pub mod sync;
+#[cfg(test)]
+mod test_fixtures;
 pub mod upload;

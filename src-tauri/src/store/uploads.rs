@@ -115,23 +115,8 @@ mod tests {
     use app_core::inspection::{ArrivalProof, Command, Context, InspectorRef};
     use app_core::kind::InspectionKind;
     use app_core::user::User;
-    use std::path::Path;
 
-    const T0: i64 = 1_795_420_800_000;
-
-    fn fixture(path: &str) -> String {
-        std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../fixtures")
-                .join(path),
-        )
-        .unwrap()
-    }
-
-    fn user(id: &str) -> User {
-        let users: Vec<User> = serde_json::from_str(&fixture("demo/users.json")).unwrap();
-        users.into_iter().find(|u| u.id.as_str() == id).unwrap()
-    }
+    use crate::test_fixtures::{T0, fixture, user};
 
     fn photo(tag: &str, by: &User) -> PhotoRef {
         PhotoRef {
