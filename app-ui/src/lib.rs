@@ -1,5 +1,5 @@
 //! The inspector's tablet app (Yew, compiled to wasm32, shown in the Tauri v2 shell
-//! `src-tauri/app`). Every screen talks to the tablet library through one Tauri command
+//! `src-tauri/`). Every screen talks to the tablet library through one Tauri command
 //! (`api`, see `tablet::app::App::call`) and two raw-bytes commands (`photo`, `signature`).
 //!
 //! Simplified Chinese first, English switchable ([`Lang`]). Nothing typed is lost: each tap

@@ -65,9 +65,10 @@ fn main() -> Result<()> {
         Some("ui") => ui(),
         Some("app") => app(&args[1..]),
         Some("bench") => bench(),
+        Some("screenshots") => screenshots(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  app     start the tablet app against a local server with demo data\n  ui      build the tablet app's Yew bundle into app-ui/dist\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  setup   install what the others need (idempotent)"
+                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  app     start the tablet app against a local server with demo data\n  ui      build the tablet app's Yew bundle into app-ui/dist\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  screenshots  refresh the README's pictures in docs/screenshots (the end-to-end tests)\n  setup   install what the others need (idempotent)"
             );
             std::process::exit(2)
         }
@@ -206,6 +207,55 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// Runs the tests that take pictures (the console in Chromium, the app in WebKit, the PDF
+/// forms) with `SCREENSHOTS_DIR=docs/screenshots`: the README's pictures change only when asked
+/// (otherwise the tests write them under target/screenshots).
+fn screenshots() -> Result<()> {
+    setup()?;
+    ensure_apt(TEST_APT)?;
+    ensure_tools()?;
+    ui()?;
+    let dir = std::env::current_dir()?.join("docs/screenshots");
+    let with_dir = |args: &[&str]| -> Result<()> {
+        eprintln!(
+            "$ SCREENSHOTS_DIR={} cargo {}",
+            dir.display(),
+            args.join(" ")
+        );
+        let status = Command::new("cargo")
+            .args(args)
+            .env("SCREENSHOTS_DIR", &dir)
+            .status()
+            .context("could not start cargo")?;
+        if !status.success() {
+            bail!("`cargo {}` failed with {status}", args.join(" "));
+        }
+        Ok(())
+    };
+    with_dir(&["build", "--locked", "-p", "sync-server", "--bins"])?;
+    with_dir(&[
+        "test",
+        "--locked",
+        "-p",
+        "sync-server",
+        "--test",
+        "console_e2e",
+    ])?;
+    with_dir(&["test", "--locked", "-p", "pdf-forms", "--test", "forms"])?;
+    with_dir(&[
+        "test",
+        "--locked",
+        "-p",
+        "inspection-app",
+        "--features",
+        "e2e",
+        "--",
+        "--test-threads=1",
+    ])?;
+    eprintln!("pictures refreshed in {}", dir.display());
+    Ok(())
+}
+
 /// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
 fn locked_wasm_bindgen() -> Result<String> {
     let lock = std::fs::read_to_string("Cargo.lock")?;
@@ -326,7 +376,7 @@ fn app(extra: &[String]) -> Result<()> {
         bail!(
             "no display: the app needs one. On a headless machine run `xvfb-run -s '-screen 0 1280x800x24' cargo xtask app` \
              (nothing is visible, but the app runs), or `cargo xtask test`, whose end-to-end tests drive the app \
-             under Xvfb and save screenshots in docs/screenshots/app-*.png"
+             under Xvfb and save screenshots in target/screenshots/app-*.png"
         );
     }
     let target_dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());

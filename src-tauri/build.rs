@@ -2,7 +2,7 @@
 
 fn main() {
     let dist = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"))
-        .join("../../app-ui/dist/index.html");
+        .join("../app-ui/dist/index.html");
     println!("cargo:rerun-if-changed={}", dist.display());
     if !dist.exists() {
         panic!(

@@ -1,5 +1,5 @@
 //! What the tablet app's screens call: one service over the store, the blob store and the
-//! sync client. The Tauri shell (`src-tauri/app`) is a thin adapter that forwards
+//! sync client. The Tauri shell (`src-tauri/`) is a thin adapter that forwards
 //! `invoke("api", { method, args })` to [`App::call`] and raw photo/signature bytes to
 //! [`App::ingest_photo`] / [`App::ingest_signature`]; everything here is testable without a
 //! window.

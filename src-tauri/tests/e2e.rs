@@ -18,7 +18,8 @@
 //!
 //! Run by `cargo xtask test` (`cargo test -p inspection-app --features e2e`). Needs Xvfb,
 //! tauri-driver and WebKitWebDriver; the test starts them itself. Screenshots of the main
-//! screens are written to docs/screenshots/app-*.png.
+//! screens are written to target/screenshots/app-*.png (to `$SCREENSHOTS_DIR` when set:
+//! `cargo xtask screenshots` refreshes the README's pictures in docs/screenshots).
 
 use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
@@ -39,7 +40,7 @@ const PASSWORD: &str = "demo-2026";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn photo(name: &str) -> PathBuf {
@@ -326,7 +327,9 @@ async fn count(c: &Client, css: &str) -> usize {
 async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
-    let dir = root().join("docs/screenshots");
+    let dir = std::env::var_os("SCREENSHOTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/screenshots"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("app-{name}.png")), png).unwrap();
 }
@@ -444,7 +447,7 @@ impl Desk {
 async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspected() {
     assert!(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../app-ui/dist/app_ui_bg.wasm")
+            .join("../app-ui/dist/app_ui_bg.wasm")
             .exists(),
         "the Yew bundle is missing: run `cargo xtask ui`"
     );
