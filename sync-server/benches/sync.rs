@@ -819,6 +819,23 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// With `SYNC_BENCH_PERF=1`, `perf record` (DWARF call graphs) of the server over the sync
+/// phase, written to `out` (in `target/sync-bench/`; read with `perf report -i`).
+fn perf_record(pid: &str, out: &Path) -> Option<Child> {
+    if !std::env::var("SYNC_BENCH_PERF").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    let child = Process::new("perf")
+        .args(["record", "-F", "997", "--call-graph", "dwarf,16384", "-p", pid, "-o"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    Some(child)
+}
+
 /// User + system CPU seconds of a process so far (`/proc/<pid>/stat`).
 fn cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -1160,6 +1177,7 @@ fn run_ours(
     let peak_setup = reset_peak(server.pid());
     let rss_start = rss_now(server.pid());
     let watch = PeakWatch::start(server.pid());
+    let perf = perf_record(&pid, &repo_root().join("target/sync-bench").join(format!("perf-{n}.data")));
     proxy.reset();
     let barrier = Barrier::new(n + 1);
     let (seconds, reports, failures) = std::thread::scope(|s| {
@@ -1211,6 +1229,11 @@ fn run_ours(
         cpu_seconds(&self_pid) - client_cpu0,
     );
     let others_cpu = machine_busy_seconds() - busy0 - server_cpu - client_cpu;
+    if let Some(mut perf) = perf {
+        // SIGINT makes perf write its file and exit.
+        let _ = Process::new("kill").args(["-INT", &perf.id().to_string()]).status();
+        let _ = perf.wait();
+    }
     let peak = watch.finish(server.pid());
 
     let accepted: u64 = reports.iter().map(|r| u64::from(r.accepted)).sum();

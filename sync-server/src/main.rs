@@ -9,6 +9,9 @@ use sync_server::db::Db;
 use sync_server::state::system_clock;
 use sync_server::{AppState, ReferenceData, router};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The password of every demo account created from `fixtures/demo/users.json`.
 const DEMO_PASSWORD: &str = "demo-2026";
 
