@@ -438,6 +438,9 @@ pub struct PhotoAnswer {
     /// Where the photo says it was taken (EXIF GPS), if it says.
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// Set (in Chinese) when the photo is kept as evidence but cannot be displayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// Where a case-file export stands.
@@ -1199,11 +1202,15 @@ impl App {
     pub fn ingest_photo(&self, args: &PhotoArgs, bytes: &[u8]) -> AppResult<PhotoAnswer> {
         let user = self.user()?;
         let prepared = prepare(bytes, &IngestLimits::default()).map_err(|e| {
-            AppError::new(format!("照片无法使用：{e}"), format!("photo refused: {e}")).at("photo")
+            AppError::new(
+                format!("照片无法使用：{}", e.zh()),
+                format!("photo refused: {e}"),
+            )
+            .at("photo")
         })?;
         let info = prepared.commit(&self.blobs).map_err(|e| {
             AppError::new(
-                format!("照片保存失败：{e}"),
+                format!("照片保存失败：{}", e.zh()),
                 format!("photo not stored: {e}"),
             )
             .at("photo")
@@ -1241,6 +1248,7 @@ impl App {
             sha256: info.sha256,
             lat,
             lon,
+            warning: info.undisplayable.map(|u| u.zh),
         })
     }
 

@@ -540,19 +540,10 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-/// Each bad input: the error expected, checked against a store that already holds one
-/// blob (which must survive) and nothing else (which must stay so).
-#[test]
-fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
-    let (_dir, store) = new_store();
+/// Photos by their header whose data cannot be decoded to the end: `(what, bytes, the English
+/// reason expected)`.
+fn undecodable_inputs() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let jpeg = std::fs::read(fixture("gps-DSCN0010.jpg")).unwrap();
-    let half = &jpeg[..jpeg.len() / 2];
-    // A blob that exists before: the truncated bytes themselves. A failed ingest of the
-    // same bytes must not remove it.
-    let before = store.put(half).unwrap().sha256;
-    let files = files_under(store.root());
-    assert_eq!(files.len(), 1);
-
     let mut bad_crc = png(&gradient(40, 30));
     let idat = bad_crc.windows(4).position(|w| w == b"IDAT").unwrap();
     bad_crc[idat + 8] ^= 0x55;
@@ -574,6 +565,87 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
             .unwrap();
         whole[..whole.len() / 2].to_vec()
     };
+    vec![
+        (
+            "first half of a JPEG",
+            jpeg[..jpeg.len() / 2].to_vec(),
+            "the JPEG file is truncated",
+        ),
+        ("first half of a PNG", png_half, "the PNG file is truncated"),
+        (
+            "first half of a WebP",
+            webp_half,
+            "the WebP file is truncated",
+        ),
+        (
+            "JPEG start followed by garbage",
+            not_a_marker,
+            "the JPEG file is corrupt",
+        ),
+        (
+            "PNG with a damaged IDAT",
+            bad_crc,
+            "the PNG file is corrupt",
+        ),
+    ]
+}
+
+/// A photo by its header that cannot be decoded is evidence all the same: its original is
+/// kept byte for byte under its SHA-256, the placeholder stands in for its copies, and the
+/// result says why (in Chinese and English). Its EXIF is still read when the header is.
+#[test]
+fn undecodable_photos_are_kept_as_evidence_with_a_placeholder_and_a_warning() {
+    let (_dir, store) = new_store();
+    for (what, bytes, reason) in undecodable_inputs() {
+        for streamed in [false, true] {
+            let info = if streamed {
+                photo::ingest_reader(&store, &bytes[..], &IngestLimits::default())
+            } else {
+                ingest_bytes(&store, &bytes, &IngestLimits::default())
+            }
+            .unwrap_or_else(|e| panic!("{what}: refused: {e}"));
+            assert_eq!(info.sha256, Sha256Hex::of(&bytes), "{what}");
+            assert_eq!(store.get(&info.sha256).unwrap(), bytes, "{what}");
+            assert_eq!(info.thumb_sha256, photo::placeholder_sha256(), "{what}");
+            assert_eq!(info.display_sha256, photo::placeholder_sha256(), "{what}");
+            assert!(store.contains(&info.thumb_sha256), "{what}");
+            let why = info.undisplayable.as_ref().expect("marked undisplayable");
+            assert!(why.en.contains(reason), "{what}: {}", why.en);
+            assert!(
+                why.zh.starts_with("照片无法显示，原件已作为证据保存"),
+                "{what}: {}",
+                why.zh
+            );
+        }
+    }
+    // The placeholder is a real JPEG a screen can show.
+    let placeholder = store.get(&photo::placeholder_sha256()).unwrap();
+    let mut decoder = jpeg_decoder::Decoder::new(&placeholder[..]);
+    decoder.decode().unwrap();
+    let info = decoder.info().unwrap();
+    assert_eq!((info.width, info.height), (320, 240));
+    // A decodable photo is not marked.
+    let good = ingest_bytes(
+        &store,
+        &std::fs::read(fixture("Canon_40D.jpg")).unwrap(),
+        &IngestLimits::default(),
+    )
+    .unwrap();
+    assert!(good.undisplayable.is_none());
+    assert_ne!(good.thumb_sha256, photo::placeholder_sha256());
+}
+
+/// Each input that is not a photo at all, or over the limits: the error expected (in English
+/// and in Chinese), checked against a store that already holds one blob (which must survive)
+/// and nothing else (which must stay so).
+#[test]
+fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
+    let (_dir, store) = new_store();
+    let jpeg = std::fs::read(fixture("gps-DSCN0010.jpg")).unwrap();
+    let before = store.put(b"a blob stored before").unwrap().sha256;
+    let files = files_under(store.root());
+    assert_eq!(files.len(), 1);
+
     let heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic\x00\x00\x01\x00meta".to_vec();
     let tight = IngestLimits {
         max_pixels: 100_000,
@@ -586,85 +658,16 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
     let defaults = IngestLimits::default();
 
     type Check = fn(&PhotoError) -> bool;
-    let cases: Vec<(&str, Vec<u8>, &IngestLimits, Check, &str)> = vec![
+    /// What, the bytes, the limits, the error expected, its English and its Chinese text.
+    type Case<'a> = (&'a str, Vec<u8>, &'a IngestLimits, Check, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "zero bytes",
             vec![],
             &defaults,
             |e| matches!(e, PhotoError::Empty),
             "empty",
-        ),
-        (
-            "first half of a JPEG",
-            half.to_vec(),
-            &defaults,
-            |e| {
-                matches!(
-                    e,
-                    PhotoError::Truncated {
-                        format: PhotoFormat::Jpeg
-                    }
-                )
-            },
-            "the JPEG file is truncated",
-        ),
-        (
-            "first half of a PNG",
-            png_half,
-            &defaults,
-            |e| {
-                matches!(
-                    e,
-                    PhotoError::Truncated {
-                        format: PhotoFormat::Png
-                    }
-                )
-            },
-            "the PNG file is truncated",
-        ),
-        (
-            "first half of a WebP",
-            webp_half,
-            &defaults,
-            |e| {
-                matches!(
-                    e,
-                    PhotoError::Truncated {
-                        format: PhotoFormat::Webp
-                    }
-                )
-            },
-            "the WebP file is truncated",
-        ),
-        (
-            "JPEG start followed by garbage",
-            not_a_marker,
-            &defaults,
-            |e| {
-                matches!(
-                    e,
-                    PhotoError::Corrupt {
-                        format: PhotoFormat::Jpeg,
-                        ..
-                    }
-                )
-            },
-            "the JPEG file is corrupt",
-        ),
-        (
-            "PNG with a damaged IDAT",
-            bad_crc,
-            &defaults,
-            |e| {
-                matches!(
-                    e,
-                    PhotoError::Corrupt {
-                        format: PhotoFormat::Png,
-                        ..
-                    }
-                )
-            },
-            "the PNG file is corrupt",
+            "照片文件是空的",
         ),
         (
             "HEIC",
@@ -672,6 +675,7 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
             &defaults,
             |e| matches!(e, PhotoError::UnsupportedFormat { format } if format == "HEIC"),
             "unsupported photo format: HEIC",
+            "不支持的照片格式：HEIC",
         ),
         (
             "PNG header claiming 100000×100000",
@@ -688,6 +692,7 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
                 )
             },
             "decompression bomb",
+            "疑似恶意文件",
         ),
         (
             "640×480 over a 100000-pixel limit",
@@ -704,6 +709,7 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
                 )
             },
             "over the limit of 100000 pixels",
+            "超过 10 万像素的上限",
         ),
         (
             "160 kB over a 1000-byte limit",
@@ -711,12 +717,14 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
             &tiny_files,
             |e| matches!(e, PhotoError::TooLarge { max_bytes: 1000 }),
             "larger than the limit of 1000 bytes",
+            "照片文件超过",
         ),
     ];
-    for (what, bytes, limits, expected, message) in cases {
+    for (what, bytes, limits, expected, message, zh) in cases {
         let err = ingest_bytes(&store, &bytes, limits).expect_err(what);
         assert!(expected(&err), "{what}: got {err:?}");
         assert!(err.to_string().contains(message), "{what}: message {err}");
+        assert!(err.zh().contains(zh), "{what}: {}", err.zh());
         assert!(err.is_bad_input(), "{what}");
         assert_eq!(
             files_under(store.root()),
@@ -728,7 +736,7 @@ fn bad_inputs_get_specific_errors_and_leave_the_store_as_it_was() {
         assert!(expected(&err), "{what} streamed: got {err:?}");
         assert_eq!(files_under(store.root()), files, "{what} streamed");
     }
-    assert_eq!(store.get(&before).unwrap(), half);
+    assert_eq!(store.get(&before).unwrap(), b"a blob stored before");
 }
 
 #[test]

@@ -39,6 +39,26 @@ pub(crate) fn copies(decoded: RgbImage, orientation: Option<u8>) -> Result<Deriv
     })
 }
 
+/// The picture shown in place of a photo that cannot be decoded: a grey 320×240 JPEG with a
+/// dark cross (made once per process, always the same bytes).
+pub(crate) fn placeholder() -> &'static [u8] {
+    static PLACEHOLDER: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PLACEHOLDER.get_or_init(|| {
+        let (w, h) = (THUMB_MAX_SIDE, THUMB_MAX_SIDE * 3 / 4);
+        let image = RgbImage::from_fn(w, h, |x, y| {
+            // Two diagonals, 5 px wide.
+            let (x, y) = (i64::from(x) * i64::from(h), i64::from(y) * i64::from(w));
+            let near = |d: i64| d.abs() < 3 * i64::from(w.max(h));
+            if near(x - y) || near(x + y - i64::from(w) * i64::from(h)) {
+                image::Rgb([120, 120, 120])
+            } else {
+                image::Rgb([210, 210, 210])
+            }
+        });
+        encode_jpeg(&image, THUMB_QUALITY).expect("encoding a small fixed image cannot fail")
+    })
+}
+
 /// `image` scaled down so its long side is at most `max_side`; `None` if it already fits
 /// (images are never enlarged).
 fn shrunk(image: &RgbImage, max_side: u32) -> Result<Option<RgbImage>, PhotoError> {

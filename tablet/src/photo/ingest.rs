@@ -56,6 +56,20 @@ pub struct IngestedPhoto {
     pub display_sha256: Sha256Hex,
     /// The upright thumbnail (JPEG, long side at most `THUMB_MAX_SIDE`).
     pub thumb_sha256: Sha256Hex,
+    /// Set when the photo cannot be displayed (its header says JPEG, PNG or WebP, but its
+    /// data is truncated or corrupt): the original is still kept as evidence under its
+    /// SHA-256, and the display copy and thumbnail are the placeholder
+    /// ([`super::placeholder_sha256`]). Width and height are then 0 if the header could not
+    /// be read either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undisplayable: Option<Undisplayable>,
+}
+
+/// Why a kept photo cannot be displayed, for the warning the inspector sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undisplayable {
+    pub zh: String,
+    pub en: String,
 }
 
 impl IngestedPhoto {
@@ -172,15 +186,37 @@ fn prepare_bytes(
     }
     let format =
         format::sniff(&original).map_err(|format| PhotoError::UnsupportedFormat { format })?;
-    let (width, height) = dimensions(format, &original).map_err(|e| match e {
-        HeaderError::Truncated => PhotoError::Truncated { format },
-        HeaderError::Corrupt(reason) => PhotoError::Corrupt { format, reason },
-    })?;
-    check_size(width, height, original.len() as u64, limits)?;
     // EXIF is the camera's claim and never decides whether a photo is kept: a parser
     // failure, even a panic, only means "missing".
     let exif = catch_unwind(AssertUnwindSafe(|| read_exif(&original))).unwrap_or_default();
-    let decoded = decode::for_display(format, &original, width, height)?;
+    let header = dimensions(format, &original).map_err(|e| match e {
+        HeaderError::Truncated => PhotoError::Truncated { format },
+        HeaderError::Corrupt(reason) => PhotoError::Corrupt { format, reason },
+    });
+    let (width, height) = match header {
+        Ok(size) => size,
+        Err(e) if e.is_undecodable() => {
+            return Ok(undisplayable(original, sha256, format, (0, 0), exif, &e));
+        }
+        Err(e) => return Err(e),
+    };
+    check_size(width, height, original.len() as u64, limits)?;
+    let decoded = match decode::for_display(format, &original, width, height) {
+        Ok(decoded) => decoded,
+        // A photo by its header whose data the decoder cannot read to the end (a truncated
+        // transfer, a camera's unusual encoding): still evidence, kept with a placeholder.
+        Err(e) if e.is_undecodable() => {
+            return Ok(undisplayable(
+                original,
+                sha256,
+                format,
+                (width, height),
+                exif,
+                &e,
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     let derived = copies(decoded, exif.orientation)?;
     Ok(PreparedPhoto {
         info: IngestedPhoto {
@@ -192,11 +228,47 @@ fn prepare_bytes(
             exif,
             display_sha256: Sha256Hex::of(&derived.display),
             thumb_sha256: Sha256Hex::of(&derived.thumb),
+            undisplayable: None,
         },
         original,
         display: derived.display,
         thumb: derived.thumb,
     })
+}
+
+/// A photo kept as evidence although it cannot be decoded: the original as received, the
+/// placeholder as its display copy and thumbnail, and the reason.
+fn undisplayable(
+    original: Vec<u8>,
+    sha256: Sha256Hex,
+    format: PhotoFormat,
+    (width, height): (u32, u32),
+    exif: PhotoExif,
+    why: &PhotoError,
+) -> PreparedPhoto {
+    let placeholder = super::derive::placeholder();
+    let placeholder_sha = super::placeholder_sha256();
+    PreparedPhoto {
+        info: IngestedPhoto {
+            sha256,
+            format,
+            byte_len: original.len() as u64,
+            width,
+            height,
+            exif,
+            display_sha256: placeholder_sha.clone(),
+            thumb_sha256: placeholder_sha,
+            undisplayable: Some(Undisplayable {
+                zh: format!("照片无法显示，原件已作为证据保存：{}", why.zh()),
+                en: format!(
+                    "the photo cannot be displayed; its original is kept as evidence: {why}"
+                ),
+            }),
+        },
+        original,
+        display: placeholder.to_vec(),
+        thumb: placeholder.to_vec(),
+    }
 }
 
 fn check_size(

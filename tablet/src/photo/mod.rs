@@ -6,10 +6,16 @@
 //! is never re-encoded, stripped or rotated; its hash is computed while it is read, in the
 //! same single pass that keeps its bytes. Only the derived copies are turned upright.
 //!
+//! A file that is a photo by its header but whose data cannot be decoded (truncated or
+//! corrupt) is still evidence: its original is kept under its SHA-256 with the placeholder
+//! ([`placeholder_sha256`]) as display copy and thumbnail, and the ingest result says why it
+//! cannot be displayed ([`IngestedPhoto::undisplayable`]). Only what is not a photo at all, or
+//! is over the limits, is refused.
+//!
 //! Ingest happens in two steps. [`prepare`] reads, hashes, checks and decodes everything in
 //! memory and touches no store; only when all of that succeeded does
-//! [`PreparedPhoto::commit`] write the blobs, all or nothing. So a truncated, corrupt,
-//! unsupported, oversized or bomb-like file leaves nothing behind — no original either —
+//! [`PreparedPhoto::commit`] write the blobs, all or nothing. So an unsupported,
+//! oversized or bomb-like file leaves nothing behind — no original either —
 //! and a blob that existed before is never removed.
 
 mod decode;
@@ -25,8 +31,15 @@ pub use error::PhotoError;
 pub use exif::{CaptureTime, GpsPosition, PhotoExif};
 pub use format::PhotoFormat;
 pub use ingest::{
-    IngestLimits, IngestedPhoto, PreparedPhoto, ingest_file, ingest_reader, prepare, prepare_file,
+    IngestLimits, IngestedPhoto, PreparedPhoto, Undisplayable, ingest_file, ingest_reader, prepare,
+    prepare_file,
 };
+
+/// The SHA-256 of the placeholder picture that stands in for the display copy and thumbnail
+/// of a photo that cannot be decoded (a screen can tell such a photo by it).
+pub fn placeholder_sha256() -> app_core::evidence::Sha256Hex {
+    app_core::evidence::Sha256Hex::of(derive::placeholder())
+}
 
 /// The display copy's long side is at most this many pixels.
 pub const DISPLAY_MAX_SIDE: u32 = 1600;
