@@ -39,6 +39,25 @@ impl Sha256Hex {
     }
 }
 
+/// The layout of every content-addressed blob folder — the tablet's blob store, the server's
+/// blob folder, and the case-file export reading either: blob `sha` lives at
+/// `<root>/<first 2 hex>/<64 hex>` (256 shard folders, none holding more than a 256th of the
+/// blobs). The one definition of it.
+pub mod blob_layout {
+    use super::Sha256Hex;
+    use std::path::{Path, PathBuf};
+
+    /// The shard folder that holds `sha`.
+    pub fn shard(root: &Path, sha: &Sha256Hex) -> PathBuf {
+        root.join(&sha.as_str()[..2])
+    }
+
+    /// Where `sha` lives (whether or not it is there).
+    pub fn path(root: &Path, sha: &Sha256Hex) -> PathBuf {
+        shard(root, sha).join(sha.as_str())
+    }
+}
+
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

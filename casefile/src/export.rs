@@ -40,8 +40,7 @@ pub struct BlobDir(pub PathBuf);
 
 impl BlobDir {
     fn path(&self, sha: &Sha256Hex) -> PathBuf {
-        let hex = sha.as_str();
-        self.0.join(&hex[..2]).join(hex)
+        app_core::evidence::blob_layout::path(&self.0, sha)
     }
 }
 

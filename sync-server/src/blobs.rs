@@ -182,8 +182,7 @@ fn parse_sha(raw: &str) -> BlobResult<Sha256Hex> {
 }
 
 fn final_path(root: &Path, sha: &Sha256Hex) -> PathBuf {
-    let hex = sha.as_str();
-    root.join(&hex[..2]).join(hex)
+    app_core::evidence::blob_layout::path(root, sha)
 }
 
 /// This device's partial upload of `sha`. Device ids are free text: the folder is named by

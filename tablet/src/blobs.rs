@@ -10,7 +10,7 @@
 //! exactly which blobs a call created, and a caller that rolls back (photo ingest) never
 //! removes a blob that was there before it.
 
-use app_core::evidence::Sha256Hex;
+use app_core::evidence::{Sha256Hex, blob_layout};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -156,8 +156,7 @@ impl BlobStore {
 
     /// Where the blob `sha` lives (whether or not it is there).
     pub fn path(&self, sha: &Sha256Hex) -> PathBuf {
-        let hex = sha.as_str();
-        self.root.join(&hex[..2]).join(hex)
+        blob_layout::path(&self.root, sha)
     }
 
     pub fn contains(&self, sha: &Sha256Hex) -> bool {
@@ -335,7 +334,7 @@ impl BlobStore {
 
     /// The shard folder of `sha`, created (and made durable in the root) if new.
     fn shard_dir(&self, sha: &Sha256Hex) -> Result<PathBuf, BlobError> {
-        let shard = self.root.join(&sha.as_str()[..2]);
+        let shard = blob_layout::shard(&self.root, sha);
         if !shard.is_dir() {
             match fs::create_dir(&shard) {
                 Ok(()) => sync_dir(&self.root)?,

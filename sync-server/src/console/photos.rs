@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 fn blob_path(root: &std::path::Path, sha: &Sha256Hex) -> PathBuf {
-    root.join(&sha.as_str()[..2]).join(sha.as_str())
+    app_core::evidence::blob_layout::path(root, sha)
 }
 
 /// The records referring to `sha` that `user` may read.
