@@ -51,7 +51,7 @@ use crate::signing::content_hash;
 use crate::unit::UnitTree;
 use crate::user::User;
 use automerge::{AutoCommit, ChangeHash};
-use recorder::Recorder;
+use recorder::{Identity, Recorder};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -226,20 +226,14 @@ struct Meta {
     deps: Vec<ChangeHash>,
     time: i64,
     message: Option<String>,
+    seq: u64,
+    start_op: u64,
+    extra: Vec<u8>,
+    /// Whether the change names an author (tablets never do).
+    authored: bool,
 }
 
-impl Meta {
-    fn of(c: &automerge::Change) -> Meta {
-        Meta {
-            hash: c.hash(),
-            actor: c.actor_id().clone(),
-            deps: c.deps().to_vec(),
-            time: c.timestamp(),
-            message: c.message().map(str::to_owned),
-        }
-    }
-}
-
+/// The changes of `doc` after `have`, in causal order, without their operations.
 fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
     doc.get_changes_meta(have)
         .into_iter()
@@ -249,6 +243,10 @@ fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
             deps: m.deps,
             time: m.timestamp,
             message: m.message.map(|s| s.into_owned()),
+            seq: m.seq,
+            start_op: m.start_op,
+            extra: m.extra.into_owned(),
+            authored: m.author.is_some(),
         })
         .collect()
 }
@@ -289,8 +287,7 @@ fn judge_new(
         )
         .into());
     }
-    let raw = full.get_changes(&[]);
-    let changes: Vec<Meta> = raw.iter().map(Meta::of).collect();
+    let changes = metas(&mut full, &[]);
     let Some(first) = changes.first() else {
         return Err(malformed("the document has no changes").into());
     };
@@ -298,7 +295,7 @@ fn judge_new(
         return Err(malformed("the first change has dependencies").into());
     }
     let (initial, at, template) = creation(&full, first, record_id, pusher, world)?;
-    if let Some(verdict) = fast_new(&mut full, &raw, &changes, &initial, template, pusher, world)? {
+    if let Some(verdict) = fast_new(&mut full, &changes, &initial, template, pusher, world)? {
         return Ok(verdict);
     }
     let mut doc = InspectionDoc::create(&initial, template, pusher.device, at)
@@ -832,7 +829,6 @@ fn check_access(
 /// rules, claims) are final here as there.
 fn fast_new(
     full: &mut AutoCommit,
-    changes: &[automerge::Change],
     metas: &[Meta],
     initial: &Inspection,
     template: &ChecklistTemplate,
@@ -840,43 +836,52 @@ fn fast_new(
     world: &dyn World,
 ) -> Result<Option<Verdict>, JudgeError> {
     let actor = actor_for(pusher.device);
-    if changes.len() != metas.len() {
-        return Ok(None);
-    }
-    for (i, (c, m)) in changes.iter().zip(metas).enumerate() {
+    for (i, m) in metas.iter().enumerate() {
         let deps_ok = match i {
-            0 => c.deps().is_empty(),
-            _ => c.deps() == [metas[i - 1].hash],
+            0 => m.deps.is_empty(),
+            _ => m.deps == [metas[i - 1].hash],
         };
-        if c.hash() != m.hash
-            || c.actor_id() != &actor
-            || c.seq() != i as u64 + 1
+        if m.actor != actor
+            || m.seq != i as u64 + 1
             || !deps_ok
-            || !c.extra_bytes().is_empty()
+            || !m.extra.is_empty()
+            || m.authored
         {
             return Ok(None);
         }
     }
+    // The change an honest device writes for these operations, with the pushed change's
+    // identity: its hash equals the pushed change's only if the two are the same change.
+    let same = |recorder: &mut Recorder, m: &Meta| {
+        let Some(start_op) = std::num::NonZeroU64::new(m.start_op) else {
+            return false;
+        };
+        start_op.get() == recorder.pending_start()
+            && recorder.change_hash(Identity {
+                actor: actor.clone(),
+                seq: m.seq,
+                start_op,
+                time: m.time,
+                message: m.message.clone(),
+                deps: m.deps.clone(),
+                extra: Vec::new(),
+            }) == m.hash
+    };
     let mut recorder = Recorder::new();
     let mut state = initial.clone();
     state.results.retain(|_, r| !r.is_empty());
     write_record(&mut recorder, None, &state).map_err(|_| LookupError("recorder".into()))?;
-    if changes[0].start_op().get() != 1
-        || !recorder.matches(&changes[0].decode().operations, &actor)
-    {
+    if !same(&mut recorder, &metas[0]) {
         return Ok(None);
     }
     let mut plan = None;
-    for (i, (change, meta)) in changes.iter().zip(metas).enumerate().skip(1) {
+    for (i, meta) in metas.iter().enumerate().skip(1) {
         let hash = Some(&meta.hash);
         let note = check_author(meta, pusher, world)?;
         let at = note.at.expect("check_author requires a time");
         let command = command_of(&note, hash)?;
         check_access(&state, &mut plan, &command, pusher, world, hash)?;
         check_claims(&[metas[i - 1].hash], &state, &command, pusher, at, hash)?;
-        if change.start_op().get() != recorder.next_op() {
-            return Ok(None);
-        }
         let part = Part::of(&command);
         let before = state.part(&part);
         let cx = Context {
@@ -888,8 +893,7 @@ fn fast_new(
             .apply_in_place(&command, &cx)
             .map_err(|e| refuse(hash, RefusalCode::Rule, e.to_string()))?;
         let after = state.part(&part);
-        if write_part(&mut recorder, &part, &before, &after).is_err()
-            || !recorder.matches(&change.decode().operations, &actor)
+        if write_part(&mut recorder, &part, &before, &after).is_err() || !same(&mut recorder, meta)
         {
             return Ok(None);
         }

@@ -5,9 +5,11 @@
 //! into its columns one at a time. For a new record pushed whole by the device that wrote it
 //! (one actor, one linear history: the common case), the judge instead runs the same writer
 //! (`document::write_part`, `write_record`) against this recorder, which keeps only the
-//! visible operation at each key of each map, and compares the predicted operations with the
-//! pushed change's own (action, object, key, value, predecessors, in order). Operation ids
-//! are counters of the one actor: the change's `start_op` plus its position.
+//! visible operation at each key of each map, encodes the predicted operations as the change
+//! an honest device writes (with the pushed change's actor, sequence number, first operation,
+//! time, message and dependencies) and compares the hashes: equal hashes mean the pushed
+//! change is that change, byte for byte, without decoding the pushed one. Operation ids are
+//! counters of the one actor: the change's `start_op` plus its position.
 //!
 //! The recorder follows Automerge's map semantics for a history without conflicts: a put of
 //! the value a key already holds writes nothing, a delete of an absent key writes nothing,
@@ -15,9 +17,22 @@
 //! (a conflict, another actor) is not predicted: the judge then takes the reference path.
 
 use crate::document::{DocError, Sink};
-use automerge::legacy::{Key, ObjectId, Op, OpType};
-use automerge::{ActorId, ObjType, ScalarValue};
+use automerge::legacy::{Key, ObjectId, Op, OpId, OpType};
+use automerge::{ActorId, ChangeHash, ObjType, ScalarValue};
 use std::collections::HashMap;
+use std::num::NonZeroU64;
+
+/// Who wrote a change and where it sits: everything of it but its operations.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub actor: ActorId,
+    pub seq: u64,
+    pub start_op: NonZeroU64,
+    pub time: i64,
+    pub message: Option<String>,
+    pub deps: Vec<ChangeHash>,
+    pub extra: Vec<u8>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Val {
@@ -59,9 +74,10 @@ impl Recorder {
         }
     }
 
-    /// The counter the next change's operations must start at.
-    pub(crate) fn next_op(&self) -> u64 {
-        self.next
+    /// The counter of the first predicted operation not yet made into a change: the
+    /// change's `start_op`.
+    pub(crate) fn pending_start(&self) -> u64 {
+        self.next - self.ops.len() as u64
     }
 
     fn current(&self, obj: u64, key: &str) -> Option<&(u64, Val)> {
@@ -86,35 +102,41 @@ impl Recorder {
         id
     }
 
-    /// Whether `ops` (a pushed change's operations, by `actor`) are exactly the predicted
-    /// ones; the prediction is cleared for the next change either way.
-    pub(crate) fn matches(&mut self, ops: &[Op], actor: &ActorId) -> bool {
-        let expected = std::mem::take(&mut self.ops);
-        expected.len() == ops.len()
-            && expected.iter().zip(ops).all(|(e, op)| {
-                let obj = match &op.obj {
-                    ObjectId::Root => Some(0),
-                    ObjectId::Id(id) if id.1 == *actor => Some(id.0),
-                    ObjectId::Id(_) => None,
-                };
-                let key_ok = matches!(&op.key, Key::Map(k) if k.as_str() == e.key);
-                let action_ok = match (&op.action, &e.action) {
-                    (OpType::Put(v), Action::Put(w)) => v == w,
-                    (OpType::Make(ObjType::Map), Action::MakeMap) => true,
-                    (OpType::Delete, Action::Delete) => true,
-                    _ => false,
-                };
-                let pred: Vec<Option<u64>> = op
-                    .pred
-                    .iter()
-                    .map(|p| (p.1 == *actor).then_some(p.0))
-                    .collect();
-                let pred_ok = match e.pred {
-                    None => pred.is_empty(),
-                    Some(p) => pred == [Some(p)],
-                };
-                !op.insert && obj == Some(e.obj) && key_ok && action_ok && pred_ok
+    /// The hash of the change made of the predicted operations with `identity`; the
+    /// prediction is cleared for the next change.
+    pub(crate) fn change_hash(&mut self, identity: Identity) -> ChangeHash {
+        let actor = &identity.actor;
+        let id = |counter: u64| OpId(counter, actor.clone());
+        let operations = std::mem::take(&mut self.ops)
+            .into_iter()
+            .map(|e| Op {
+                action: match e.action {
+                    Action::Put(v) => OpType::Put(v),
+                    Action::MakeMap => OpType::Make(ObjType::Map),
+                    Action::Delete => OpType::Delete,
+                },
+                obj: match e.obj {
+                    0 => ObjectId::Root,
+                    counter => ObjectId::Id(id(counter)),
+                },
+                key: Key::Map(e.key.as_str().into()),
+                pred: e.pred.map(id).into_iter().collect(),
+                insert: false,
             })
+            .collect();
+        let e = automerge::ExpandedChange {
+            operations,
+            actor_id: identity.actor,
+            hash: None,
+            seq: identity.seq,
+            start_op: identity.start_op,
+            time: identity.time,
+            message: identity.message,
+            deps: identity.deps,
+            extra_bytes: identity.extra,
+            author: None,
+        };
+        automerge::Change::from(e).hash()
     }
 }
 
