@@ -24,6 +24,7 @@ pub mod judge;
 mod judge_props;
 pub mod kind;
 pub mod legal;
+pub mod messages;
 pub mod plan;
 pub mod settings;
 pub mod signing;
