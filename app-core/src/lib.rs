@@ -16,6 +16,8 @@ pub mod enterprise;
 pub mod evidence;
 pub mod figures;
 pub mod geo;
+#[cfg(test)]
+mod golden_tests;
 pub mod hazard;
 pub mod ids;
 pub mod inspection;
