@@ -1,7 +1,7 @@
 //! The screens: sign-in, home, start, record (arrival proof, checklist, hazards, signing,
 //! case-file export), hazard re-inspection, sync.
 
-use crate::bridge::{api, api_unit, now_ms, send_photo, send_signature};
+use crate::bridge::{call, now_ms, send_photo, send_signature};
 use crate::i18n::{Lang, document_label, kind_label, stage_label, status_label};
 use crate::types::*;
 use app_core::docnumber::DocumentKind;
@@ -9,7 +9,7 @@ use app_core::enterprise::Enterprise;
 use app_core::evidence::{PhotoRef, Sha256Hex};
 use app_core::geo::{Day, Position, PositionSource, Timestamp};
 use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage, Reinspection, Supervision};
-use app_core::ids::{HazardId, ItemCode};
+use app_core::ids::{HazardId, InspectionId, ItemCode, PlanId, UserId};
 use app_core::inspection::{
     Answer, ArrivalProof, Attestations, Command, InspectionStatus, OnsitePerson, SignOutcome,
     Signature, Signer,
@@ -17,10 +17,10 @@ use app_core::inspection::{
 use app_core::kind::InspectionKind;
 use app_core::user::User;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use serde_json::json;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use tablet_api as api;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -84,7 +84,7 @@ fn select_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
 
-fn error_view(lang: Lang, e: &Option<AppError>) -> Html {
+fn error_view(lang: Lang, e: &Option<ApiError>) -> Html {
     match e {
         Some(e) => html! { <div class="error" role="alert">{ lang.err(e) }</div> },
         None => html! {},
@@ -92,7 +92,7 @@ fn error_view(lang: Lang, e: &Option<AppError>) -> Html {
 }
 
 /// The error if it belongs to `field` (shown next to that field).
-fn field_error(lang: Lang, e: &Option<AppError>, field: &str) -> Html {
+fn field_error(lang: Lang, e: &Option<ApiError>, field: &str) -> Html {
     match e {
         Some(err) if err.field.as_deref() == Some(field) => error_view(lang, e),
         _ => html! {},
@@ -100,7 +100,7 @@ fn field_error(lang: Lang, e: &Option<AppError>, field: &str) -> Html {
 }
 
 /// The error unless it belongs to one of `fields` (shown next to the button).
-fn other_error(lang: Lang, e: &Option<AppError>, fields: &[&str]) -> Html {
+fn other_error(lang: Lang, e: &Option<ApiError>, fields: &[&str]) -> Html {
     match e {
         Some(err) if err.field.as_deref().is_some_and(|f| fields.contains(&f)) => html! {},
         _ => error_view(lang, e),
@@ -141,7 +141,10 @@ where
         use_effect_with(key.clone(), move |key| {
             let key = key.clone();
             spawn_local(async move {
-                if let Ok(Some(s)) = api::<Option<String>>("draft_get", json!({ "key": key })).await
+                if let Ok(Some(s)) = call(api::GetDraft {
+                    key: key.to_string(),
+                })
+                .await
                     && let Ok(v) = serde_json::from_str::<T>(&s)
                 {
                     state.set(v);
@@ -156,7 +159,11 @@ where
             if *loaded {
                 let body = serde_json::to_string(value).expect("drafts serialise");
                 spawn_local(async move {
-                    let _ = api_unit("draft_put", json!({ "key": key, "value": body })).await;
+                    let _ = call(api::PutDraft {
+                        key: key.to_string(),
+                        value: body.to_string(),
+                    })
+                    .await;
                 });
             }
         });
@@ -167,7 +174,10 @@ where
 
 fn drop_draft(key: String) {
     spawn_local(async move {
-        let _ = api_unit("draft_delete", json!({ "key": key })).await;
+        let _ = call(api::DeleteDraft {
+            key: key.to_string(),
+        })
+        .await;
     });
 }
 
@@ -176,10 +186,15 @@ fn send(
     id: String,
     command: Command,
     on_view: Callback<RecordView>,
-    err: UseStateHandle<Option<AppError>>,
+    err: UseStateHandle<Option<ApiError>>,
 ) {
     spawn_local(async move {
-        match api::<RecordView>("command", json!({ "id": id, "command": command })).await {
+        match call(api::ApplyCommand {
+            id: InspectionId::new(id.clone()),
+            command: command,
+        })
+        .await
+        {
             Ok(v) => {
                 err.set(None);
                 on_view.emit(v);
@@ -201,17 +216,21 @@ pub fn App() -> Html {
         let (route, user, lang) = (route.clone(), user.clone(), lang.clone());
         use_effect_with((), move |_| {
             spawn_local(async move {
-                if let Ok(Some(l)) =
-                    api::<Option<String>>("draft_get", json!({ "key": "ui:lang" })).await
+                if let Ok(Some(l)) = call(api::GetDraft {
+                    key: "ui:lang".to_string(),
+                })
+                .await
                     && l == "en"
                 {
                     lang.set(Lang::En);
                 }
-                match api::<Status>("status", json!({})).await {
-                    Ok(Status { user: Some(u), .. }) => {
+                match call(api::GetStatus {}).await {
+                    Ok(AppStatus { user: Some(u), .. }) => {
                         user.set(Some(u));
-                        let saved =
-                            api::<Option<String>>("draft_get", json!({ "key": "ui:route" })).await;
+                        let saved = call(api::GetDraft {
+                            key: "ui:route".to_string(),
+                        })
+                        .await;
                         route.set(Route::parse(&saved.ok().flatten().unwrap_or_default()));
                     }
                     _ => route.set(Route::SignIn),
@@ -227,7 +246,7 @@ pub fn App() -> Html {
                 let tick = move || {
                     let sync = sync.clone();
                     spawn_local(async move {
-                        if let Ok(s) = api::<SyncStatus>("sync_status", json!({})).await {
+                        if let Ok(s) = call(api::GetSyncStatus {}).await {
                             sync.set(s);
                         }
                     });
@@ -243,7 +262,11 @@ pub fn App() -> Html {
         Callback::from(move |r: Route| {
             let key = r.key();
             spawn_local(async move {
-                let _ = api_unit("draft_put", json!({ "key": "ui:route", "value": key })).await;
+                let _ = call(api::PutDraft {
+                    key: "ui:route".to_string(),
+                    value: key.to_string(),
+                })
+                .await;
             });
             route.set(r);
         })
@@ -267,10 +290,10 @@ pub fn App() -> Html {
             let next = lang.other();
             lang.set(next);
             spawn_local(async move {
-                let _ = api_unit(
-                    "draft_put",
-                    json!({ "key": "ui:lang", "value": next.code() }),
-                )
+                let _ = call(api::PutDraft {
+                    key: "ui:lang".to_string(),
+                    value: next.code().to_string(),
+                })
                 .await;
             });
         })
@@ -319,7 +342,7 @@ fn SignIn(props: &SignInProps) -> Html {
     let l = ctx.lang;
     let user = use_state(String::new);
     let password = use_state(String::new);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     let busy = use_state(|| false);
     let submit = {
         let (user, password, error, busy) =
@@ -336,7 +359,12 @@ fn SignIn(props: &SignInProps) -> Html {
             );
             busy.set(true);
             spawn_local(async move {
-                match api::<User>("sign_in", json!({ "user": u, "password": p })).await {
+                match call(api::SignIn {
+                    user: u.to_string(),
+                    password: p.to_string(),
+                })
+                .await
+                {
                     Ok(u) => done.emit(u),
                     Err(e) => error.set(Some(e)),
                 }
@@ -371,14 +399,14 @@ fn HomeScreen() -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
     let home = use_state(|| None::<Home>);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     {
         let (home, error) = (home.clone(), error.clone());
         use_effect_with((), move |_| {
             let load = move || {
                 let (home, error) = (home.clone(), error.clone());
                 spawn_local(async move {
-                    match api::<Home>("home", json!({})).await {
+                    match call(api::GetHome {}).await {
                         Ok(h) => {
                             if home.as_ref() != Some(&h) {
                                 home.set(Some(h));
@@ -431,7 +459,7 @@ fn HomeScreen() -> Html {
                     if r.open_hazards > 0 {
                         <span class="badge warn">{ format!("{} {}", l.t("隐患", "hazards"), r.open_hazards) }</span>
                     }
-                    <button class="open" onclick={go(Route::Record(r.id.clone()))}>{ l.t("打开", "Open") }</button>
+                    <button class="open" onclick={go(Route::Record(r.id.to_string()))}>{ l.t("打开", "Open") }</button>
                 </div>
             </div>
         }
@@ -471,7 +499,7 @@ fn HomeScreen() -> Html {
                         <div class="card returned" id={format!("ret-{}", r.id)}>
                             <strong>{ &r.enterprise_name }</strong>
                             <div class="comment">{ format!("{}：{}", l.t("审核意见", "Supervisor's comment"), r.comment) }</div>
-                            <button class="open" onclick={go(Route::Record(r.id.clone()))}>{ l.t("打开", "Open") }</button>
+                            <button class="open" onclick={go(Route::Record(r.id.to_string()))}>{ l.t("打开", "Open") }</button>
                         </div>
                     }) }
                 </section>
@@ -484,7 +512,7 @@ fn HomeScreen() -> Html {
                             <div class="row">
                                 <span class="badge">{ stage_label(l, &d.row.stage) }</span>
                                 if let Some(dl) = &d.row.deadline { <span class="muted">{ format!("{} {dl}", l.t("期限", "deadline")) }</span> }
-                                <button class="open" onclick={go(Route::Hazard(d.row.inspection_id.clone(), d.row.hazard_id.clone()))}>{ l.t("复查", "Re-inspect") }</button>
+                                <button class="open" onclick={go(Route::Hazard(d.row.inspection_id.to_string(), d.row.hazard_id.clone()))}>{ l.t("复查", "Re-inspect") }</button>
                             </div>
                         </div>
                     }) }
@@ -516,7 +544,7 @@ fn StartScreen(props: &StartProps) -> Html {
     let kind = use_state(|| InspectionKind::Unannounced);
     let colleagues = use_state(Vec::<User>::new);
     let co = use_state(|| None::<String>);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     {
         let (colleagues, chosen, kind, co) =
             (colleagues.clone(), chosen.clone(), kind.clone(), co.clone());
@@ -525,11 +553,11 @@ fn StartScreen(props: &StartProps) -> Html {
         use_effect_with(plan, move |plan| {
             let plan = plan.clone();
             spawn_local(async move {
-                if let Ok(c) = api::<Vec<User>>("colleagues", json!({})).await {
+                if let Ok(c) = call(api::GetColleagues {}).await {
                     colleagues.set(c);
                 }
                 if let Some(p) = plan
-                    && let Ok(h) = api::<Home>("home", json!({})).await
+                    && let Ok(h) = call(api::GetHome {}).await
                     && let Some(pv) = h.plans.into_iter().find(|x| x.plan.id.as_str() == p)
                 {
                     kind.set(pv.plan.kind);
@@ -552,7 +580,11 @@ fn StartScreen(props: &StartProps) -> Html {
             query.set(q.clone());
             let found = found.clone();
             spawn_local(async move {
-                if let Ok(list) = api::<Vec<Enterprise>>("search", json!({ "query": q })).await {
+                if let Ok(list) = call(api::SearchEnterprises {
+                    query: q.to_string(),
+                })
+                .await
+                {
                     found.set(list);
                 }
             });
@@ -569,19 +601,23 @@ fn StartScreen(props: &StartProps) -> Html {
         let plan = props.plan.clone();
         Callback::from(move |_| {
             let Some(e) = (*chosen).clone() else {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "请先选择企业",
                     "choose an enterprise first",
                     "enterprise",
                 )));
                 return;
             };
-            let args =
-                json!({ "kind": *kind, "enterprise": e.id, "plan": plan, "co_inspector": *co });
+            let request = api::StartInspection {
+                kind: *kind,
+                enterprise: e.id,
+                plan: plan.clone().map(PlanId::new),
+                co_inspector: (*co).clone().map(UserId::new),
+            };
             let (error, go) = (error.clone(), go.clone());
             spawn_local(async move {
-                match api::<String>("start", args).await {
-                    Ok(id) => go.emit(Route::Record(id)),
+                match call(request).await {
+                    Ok(id) => go.emit(Route::Record(id.to_string())),
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -591,9 +627,11 @@ fn StartScreen(props: &StartProps) -> Html {
         let kind = kind.clone();
         Callback::from(move |e: Event| {
             let v = select_value(&e);
-            if let Some(k) = InspectionKind::ALL
-                .into_iter()
-                .find(|k| json!(k).as_str() == Some(v.as_str()))
+            // The options' values are the kinds' places in `InspectionKind::ALL`.
+            if let Some(k) = v
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| InspectionKind::ALL.get(i).copied())
             {
                 kind.set(k);
             }
@@ -632,8 +670,8 @@ fn StartScreen(props: &StartProps) -> Html {
                     { field_error(l, &error, "enterprise") }
                     <label for="kind">{ l.t("检查类型", "Kind") }</label>
                     <select id="kind" onchange={set_kind}>
-                        { for InspectionKind::ALL.into_iter().map(|k| html! {
-                            <option value={json!(k).as_str().unwrap_or_default().to_owned()} selected={k == *kind}>{ kind_label(l, k) }</option>
+                        { for InspectionKind::ALL.into_iter().enumerate().map(|(i, k)| html! {
+                            <option value={i.to_string()} selected={k == *kind}>{ kind_label(l, k) }</option>
                         }) }
                     </select>
                     <label for="co">{ l.t("同行执法人员", "Co-inspector") }</label>
@@ -677,13 +715,17 @@ fn RecordScreen(props: &RecordProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
     let view = use_state(|| None::<RecordView>);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     {
         let (view, error) = (view.clone(), error.clone());
         use_effect_with(props.id.clone(), move |id| {
             let id = id.clone();
             spawn_local(async move {
-                match api::<RecordView>("record", json!({ "id": id })).await {
+                match call(api::GetRecord {
+                    id: InspectionId::new(id.clone()),
+                })
+                .await
+                {
                     Ok(v) => view.set(Some(v)),
                     Err(e) => error.set(Some(e)),
                 }
@@ -790,7 +832,7 @@ fn CaseFileExport(props: &ExportProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
     let status = use_state(|| None::<ExportStatus>);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     let starting = use_state(|| false);
     // An export started before the screen was left is shown again.
     {
@@ -798,8 +840,10 @@ fn CaseFileExport(props: &ExportProps) -> Html {
         use_effect_with(props.id.clone(), move |id| {
             let id = id.clone();
             spawn_local(async move {
-                if let Ok(s) =
-                    api::<Option<ExportStatus>>("export_status", json!({ "id": id })).await
+                if let Ok(s) = call(api::GetExportStatus {
+                    id: InspectionId::new(id.clone()),
+                })
+                .await
                 {
                     status.set(s);
                 }
@@ -814,8 +858,10 @@ fn CaseFileExport(props: &ExportProps) -> Html {
                 gloo_timers::callback::Interval::new(300, move || {
                     let (status, id) = (status.clone(), id.clone());
                     spawn_local(async move {
-                        if let Ok(Some(s)) =
-                            api::<Option<ExportStatus>>("export_status", json!({ "id": id })).await
+                        if let Ok(Some(s)) = call(api::GetExportStatus {
+                            id: InspectionId::new(id.clone()),
+                        })
+                        .await
                         {
                             status.set(Some(s));
                         }
@@ -837,7 +883,12 @@ fn CaseFileExport(props: &ExportProps) -> Html {
                 (status.clone(), error.clone(), starting.clone(), id.clone());
             starting.set(true);
             spawn_local(async move {
-                match api::<ExportStatus>("export_casefile", json!({ "id": id })).await {
+                match call(api::ExportCaseFile {
+                    id: InspectionId::new(id.clone()),
+                    version: None,
+                })
+                .await
+                {
                     Ok(s) => {
                         error.set(None);
                         status.set(Some(s));
@@ -852,7 +903,7 @@ fn CaseFileExport(props: &ExportProps) -> Html {
     let shown_error = (*error).clone().or_else(|| {
         status
             .as_ref()
-            .filter(|s| s.state == "failed")
+            .filter(|s| s.state == ExportState::Failed)
             .and_then(|s| s.error.clone())
     });
     let numbers = props
@@ -879,7 +930,7 @@ fn CaseFileExport(props: &ExportProps) -> Html {
             if let Some(e) = &shown_error {
                 <div id="export-error" class="error" role="alert">{ l.err(e) }</div>
             }
-            if let Some(s) = status.as_ref().filter(|s| s.state != "failed") {
+            if let Some(s) = status.as_ref().filter(|s| s.state != ExportState::Failed) {
                 <div id="export-progress" class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow={s.percent().to_string()}>
                     <div class="progress-bar"><div class="progress-fill" style={format!("width: {}%", s.percent())}></div></div>
                     <div class="progress-text">
@@ -888,12 +939,12 @@ fn CaseFileExport(props: &ExportProps) -> Html {
                         if !s.current.is_empty() { <span class="muted">{ format!(" · {}", s.current) }</span> }
                     </div>
                 </div>
-                if s.state == "done" {
+                if s.state == ExportState::Done {
                     <div id="export-done" class="card done">
                         <div class="ok">{ format!("{} {}", l.t("电子案卷已导出，签署版本", "Case file exported, signed version"), s.signed_version) }</div>
                         <div>{ l.t("文件：", "File: ") }<code id="export-path">{ &s.path }</code></div>
                         <div>{ l.t("大小：", "Size: ") }<span id="export-size">{ s.size.map(|b| format!("{}（{b} {}）", human_size(b), l.t("字节", "bytes"))).unwrap_or_default() }</span></div>
-                        <div>{ "SHA-256：" }<code id="export-sha256">{ s.sha256.clone().unwrap_or_default() }</code></div>
+                        <div>{ "SHA-256：" }<code id="export-sha256">{ s.sha256.as_ref().map(ToString::to_string).unwrap_or_default() }</code></div>
                         <div class="muted">{ l.t("签名密钥指纹：", "Signing key fingerprint: ") }<code id="export-fingerprint">{ &s.fingerprint }</code></div>
                         <div class="muted">{ format!("{} {} {}，{} {} {}", l.t("共", "holds"), s.files.unwrap_or_default(), l.t("个文件", "files"),
                             l.t("其中原始照片", "of them original photos:"), s.photos.unwrap_or_default(), l.t("张", "")) }</div>
@@ -928,7 +979,7 @@ fn Arrival(props: &ViewProps) -> Html {
     let r = &props.view.record;
     let id = r.id.to_string();
     let (draft, _) = use_draft::<ArrivalDraft>(format!("arrival:{id}"));
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     let unannounced = r.kind == InspectionKind::Unannounced;
     let locate = {
         let (draft, error) = (draft.clone(), error.clone());
@@ -942,7 +993,7 @@ fn Arrival(props: &ViewProps) -> Html {
                         from_device: true,
                         ..(*draft).clone()
                     }),
-                    None => error.set(Some(AppError::local(
+                    None => error.set(Some(input_error(
                         "本机无法定位，请手动输入经纬度（将标记为手动录入）",
                         "no position from this device: enter it by hand (marked as manual)",
                         "position",
@@ -980,12 +1031,15 @@ fn Arrival(props: &ViewProps) -> Html {
             };
             let (draft, error, id) = (draft.clone(), error.clone(), id.clone());
             spawn_local(async move {
-                let args = json!({ "id": id, "target": "loose" });
-                match send_photo::<_, PhotoAnswer>(&file, &args).await {
+                let args = PhotoArgs {
+                    id: InspectionId::new(id.clone()),
+                    link: PhotoLink::Loose,
+                };
+                match send_photo(&file, &args).await {
                     Ok(p) => {
                         error.set(None);
                         draft.set(ArrivalDraft {
-                            photo: Some(p.sha256),
+                            photo: Some(p.sha256.to_string()),
                             thumb: Some(p.thumb),
                             ..(*draft).clone()
                         });
@@ -1034,7 +1088,7 @@ fn Arrival(props: &ViewProps) -> Html {
                     let (Ok(lat), Ok(lon)) =
                         (d.lat.trim().parse::<f64>(), d.lon.trim().parse::<f64>())
                     else {
-                        error.set(Some(AppError::local(
+                        error.set(Some(input_error(
                             "请填写到达位置（纬度、经度为数字）",
                             "enter the arrival position (latitude and longitude as numbers)",
                             "position",
@@ -1047,7 +1101,7 @@ fn Arrival(props: &ViewProps) -> Html {
                         PositionSource::Manual
                     };
                     let Ok(position) = Position::new(lat, lon, source) else {
-                        error.set(Some(AppError::local(
+                        error.set(Some(input_error(
                             "位置超出范围：纬度 −90～90，经度 −180～180",
                             "position out of range: latitude −90..90, longitude −180..180",
                             "position",
@@ -1056,7 +1110,7 @@ fn Arrival(props: &ViewProps) -> Html {
                     };
                     let Some(photo) = d.photo.as_deref().and_then(|p| Sha256Hex::parse(p).ok())
                     else {
-                        error.set(Some(AppError::local(
+                        error.set(Some(input_error(
                             "请拍摄或选择企业入口照片",
                             "take or choose the entrance photo",
                             "photo",
@@ -1068,10 +1122,10 @@ fn Arrival(props: &ViewProps) -> Html {
                         position,
                         entrance_photo: photo,
                     };
-                    if let Err(e) = api::<RecordView>(
-                        "command",
-                        json!({ "id": id, "command": Command::SetArrival(proof) }),
-                    )
+                    if let Err(e) = call(api::ApplyCommand {
+                        id: InspectionId::new(id.clone()),
+                        command: Command::SetArrival(proof),
+                    })
                     .await
                     {
                         error.set(Some(e));
@@ -1082,7 +1136,11 @@ fn Arrival(props: &ViewProps) -> Html {
                     to: InspectionStatus::OnSite,
                     comment: String::new(),
                 };
-                match api::<RecordView>("command", json!({ "id": id, "command": go_on_site })).await
+                match call(api::ApplyCommand {
+                    id: InspectionId::new(id.clone()),
+                    command: go_on_site,
+                })
+                .await
                 {
                     Ok(v) => {
                         drop_draft(format!("arrival:{id}"));
@@ -1153,7 +1211,7 @@ fn ItemRow(props: &ItemProps) -> Html {
         .expect("item of the template");
     let result = r.results.get(&code).cloned().unwrap_or_default();
     let note = use_state(|| result.note.clone());
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     let show_hazard = use_state(|| false);
     let timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = use_mut_ref(|| None);
     let answer = |a: Answer| {
@@ -1236,9 +1294,16 @@ fn ItemRow(props: &ItemProps) -> Html {
             let (id, code, on_view, error) =
                 (id.clone(), code.clone(), on_view.clone(), error.clone());
             spawn_local(async move {
-                let args = json!({ "id": id, "target": "item", "key": code });
-                match send_photo::<_, PhotoAnswer>(&file, &args).await {
-                    Ok(_) => match api::<RecordView>("record", json!({ "id": id })).await {
+                let args = PhotoArgs {
+                    id: InspectionId::new(id.clone()),
+                    link: PhotoLink::Item(code.clone()),
+                };
+                match send_photo(&file, &args).await {
+                    Ok(_) => match call(api::GetRecord {
+                        id: InspectionId::new(id.clone()),
+                    })
+                    .await
+                    {
                         Ok(v) => {
                             error.set(None);
                             on_view.emit(v)
@@ -1322,7 +1387,7 @@ fn HazardForm(props: &HazardFormProps) -> Html {
     let item = props.view.template.item(&code).cloned().expect("item");
     let key = format!("hazard:{id}:{}", props.code);
     let (draft, loaded) = use_draft::<HazardDraft>(key.clone());
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     // Prefill once from the item.
     if loaded && !draft.started {
         let note = props
@@ -1383,7 +1448,7 @@ fn HazardForm(props: &HazardFormProps) -> Html {
         Callback::from(move |_| {
             let d = (*draft).clone();
             let Ok(deadline) = Day::parse(d.deadline.trim()) else {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "整改期限格式应为 年-月-日，例如 2026-12-31",
                     "the deadline must be a date, e.g. 2026-12-31",
                     "deadline",
@@ -1391,7 +1456,7 @@ fn HazardForm(props: &HazardFormProps) -> Html {
                 return;
             };
             if d.measures.trim().is_empty() {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "请填写整改措施",
                     "enter the rectification measures",
                     "measures",
@@ -1444,7 +1509,12 @@ fn HazardForm(props: &HazardFormProps) -> Html {
             spawn_local(async move {
                 let mut last = None;
                 for c in commands {
-                    match api::<RecordView>("command", json!({ "id": id, "command": c })).await {
+                    match call(api::ApplyCommand {
+                        id: InspectionId::new(id.clone()),
+                        command: c,
+                    })
+                    .await
+                    {
                         Ok(v) => last = Some(v),
                         Err(e) => {
                             error.set(Some(e));
@@ -1514,7 +1584,7 @@ fn Signing(props: &ViewProps) -> Html {
     let r = &props.view.record;
     let id = r.id.to_string();
     let (draft, loaded) = use_draft::<PersonDraft>(format!("person:{id}"));
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     if loaded
         && !draft.started
         && let Some(p) = &r.onsite_person
@@ -1546,7 +1616,7 @@ fn Signing(props: &ViewProps) -> Html {
         Callback::from(move |_| {
             let d = (*draft).clone();
             if d.name.trim().is_empty() {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "请填写现场负责人姓名",
                     "enter the on-site person's name",
                     "person",
@@ -1599,7 +1669,7 @@ fn Signing(props: &ViewProps) -> Html {
         Callback::from(move |_| {
             let d = (*draft).clone();
             if d.witness.trim().is_empty() {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "拒绝签字须填写见证人",
                     "a refusal to sign needs a witness",
                     "witness",
@@ -1627,7 +1697,11 @@ fn Signing(props: &ViewProps) -> Html {
         Callback::from(move |_| {
             let (id, on_view, error) = (id.clone(), on_view.clone(), error.clone());
             spawn_local(async move {
-                match api::<RecordView>("complete", json!({ "id": id })).await {
+                match call(api::CompleteRecord {
+                    id: InspectionId::new(id.clone()),
+                })
+                .await
+                {
                     Ok(v) => {
                         error.set(None);
                         drop_draft(format!("person:{id}"));
@@ -1755,7 +1829,7 @@ fn Signing(props: &ViewProps) -> Html {
                     <h3>{ l.t("已签署版本", "Signed versions") }</h3>
                     { for props.view.signed.iter().map(|s| html! {
                         <div class="signed-version">
-                            <strong>{ format!("{} · {}", s.id, Timestamp(s.at).display_shanghai()) }</strong>
+                            <strong>{ format!("{} · {}", s.id, s.at.display_shanghai()) }</strong>
                             <div class="muted">{ format!("SHA-256 {}", s.content_hash) }</div>
                             <div>{ if s.verified { l.t("签署内容已冻结并校验一致", "Signed content frozen and verified") } else { l.t("签署内容校验失败", "Signed content does not verify") } }</div>
                             if s.amendments.is_empty() {
@@ -1795,7 +1869,7 @@ fn SignPad(props: &PadProps) -> Html {
     let l = ctx.lang;
     let canvas = use_node_ref();
     let ink: Rc<RefCell<Ink>> = use_mut_ref(Ink::default);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     let point = |canvas: &HtmlCanvasElement, e: &PointerEvent| {
         let rect = canvas.get_bounding_client_rect();
         let sx = canvas.width() as f64 / rect.width().max(1.0);
@@ -1874,7 +1948,7 @@ fn SignPad(props: &PadProps) -> Html {
         );
         Callback::from(move |_| {
             if ink.borrow().strokes < 2 {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "请先在框内签名",
                     "sign in the box first",
                     "signature",
@@ -1889,7 +1963,7 @@ fn SignPad(props: &PadProps) -> Html {
                 match send_signature(&c).await {
                     Ok(sha) => {
                         error.set(None);
-                        done.emit(sha)
+                        done.emit(sha.to_string())
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -1935,7 +2009,7 @@ fn HazardScreen(props: &HazardProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
     let view = use_state(|| None::<RecordView>);
-    let error = use_state(|| None::<AppError>);
+    let error = use_state(|| None::<ApiError>);
     let (draft, _) =
         use_draft::<ReinspectDraft>(format!("reinspect:{}:{}", props.id, props.hazard));
     {
@@ -1943,7 +2017,11 @@ fn HazardScreen(props: &HazardProps) -> Html {
         use_effect_with(props.id.clone(), move |id| {
             let id = id.clone();
             spawn_local(async move {
-                match api::<RecordView>("record", json!({ "id": id })).await {
+                match call(api::GetRecord {
+                    id: InspectionId::new(id.clone()),
+                })
+                .await
+                {
                     Ok(v) => view.set(Some(v)),
                     Err(e) => error.set(Some(e)),
                 }
@@ -1986,12 +2064,18 @@ fn HazardScreen(props: &HazardProps) -> Html {
             input.set_value("");
             let (draft, error, id) = (draft.clone(), error.clone(), id.clone());
             spawn_local(async move {
-                match send_photo::<_, PhotoAnswer>(&file, &json!({ "id": id, "target": "loose" }))
-                    .await
+                match send_photo(
+                    &file,
+                    &PhotoArgs {
+                        id: InspectionId::new(id.clone()),
+                        link: PhotoLink::Loose,
+                    },
+                )
+                .await
                 {
                     Ok(p) => {
                         let mut d = (*draft).clone();
-                        d.photos.push((p.sha256, p.thumb));
+                        d.photos.push((p.sha256.to_string(), p.thumb));
                         draft.set(d);
                     }
                     Err(e) => error.set(Some(e)),
@@ -2038,7 +2122,7 @@ fn HazardScreen(props: &HazardProps) -> Html {
         Callback::from(move |_| {
             let d = (*draft).clone();
             let Some(passed) = d.passed else {
-                error.set(Some(AppError::local(
+                error.set(Some(input_error(
                     "请选择复查结论：通过或不通过",
                     "choose the outcome: pass or fail",
                     "outcome",
@@ -2051,7 +2135,7 @@ fn HazardScreen(props: &HazardProps) -> Html {
                 match Day::parse(d.new_deadline.trim()) {
                     Ok(day) => Some(day),
                     Err(_) => {
-                        error.set(Some(AppError::local(
+                        error.set(Some(input_error(
                             "复查不通过须填写新的整改期限（年-月-日）",
                             "a failed re-inspection needs a new deadline (YYYY-MM-DD)",
                             "deadline",
@@ -2100,7 +2184,12 @@ fn HazardScreen(props: &HazardProps) -> Html {
                 (error.clone(), id.clone(), on_view.clone(), draft.clone());
             spawn_local(async move {
                 for c in commands {
-                    match api::<RecordView>("command", json!({ "id": id, "command": c })).await {
+                    match call(api::ApplyCommand {
+                        id: InspectionId::new(id.clone()),
+                        command: c,
+                    })
+                    .await
+                    {
                         Ok(v) => on_view.emit(v),
                         Err(e) => {
                             error.set(Some(e));
@@ -2180,8 +2269,8 @@ struct SyncProps {
 fn SyncScreen(props: &SyncProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let result = use_state(|| None::<serde_json::Value>);
-    let error = use_state(|| None::<AppError>);
+    let result = use_state(|| None::<SyncOutcome>);
+    let error = use_state(|| None::<ApiError>);
     let busy = use_state(|| false);
     // The document numbers (文号) held: read when shown and after each sync from here.
     let numbers = use_state(|| None::<NumbersView>);
@@ -2189,7 +2278,7 @@ fn SyncScreen(props: &SyncProps) -> Html {
         let numbers = numbers.clone();
         use_effect_with((*result).clone(), move |_| {
             spawn_local(async move {
-                if let Ok(n) = api::<NumbersView>("numbers", json!({})).await {
+                if let Ok(n) = call(api::GetNumbers {}).await {
                     numbers.set(Some(n));
                 }
             });
@@ -2201,7 +2290,7 @@ fn SyncScreen(props: &SyncProps) -> Html {
             let (result, error, busy) = (result.clone(), error.clone(), busy.clone());
             busy.set(true);
             spawn_local(async move {
-                match api::<serde_json::Value>("sync_now", json!({})).await {
+                match call(api::SyncNow {}).await {
                     Ok(v) => {
                         error.set(None);
                         result.set(Some(v))
@@ -2215,37 +2304,38 @@ fn SyncScreen(props: &SyncProps) -> Html {
     let s = &props.status;
     let (zh, en, _) = sync_summary(s);
     let state_text = match &s.state {
-        serde_json::Value::Object(m) if m.contains_key("Waiting") => format!(
+        SyncState::Waiting {
+            error,
+            retry_in_secs,
+        } => format!(
             "{}：{}（{} {} {}）",
             l.t("上次同步失败", "Last attempt failed"),
-            m["Waiting"]["error"].as_str().unwrap_or_default(),
+            error,
             l.t("将在", "retry in"),
-            m["Waiting"]["retry_in_secs"],
+            retry_in_secs,
             l.t("秒后重试", "s")
         ),
-        serde_json::Value::Object(m) if m.contains_key("Done") => {
-            let d = &m["Done"];
-            format!(
-                "{}：{} {}，{} {}，{} {}",
-                l.t("上次同步成功", "Last sync succeeded"),
-                l.t("上传记录", "pushed"),
-                d["accepted"],
-                l.t("收到更新", "pulled"),
-                d["pulled"],
-                l.t("被拒绝", "rejected"),
-                d["rejected"].as_array().map(Vec::len).unwrap_or_default()
-            )
-        }
-        other => other.to_string(),
+        SyncState::Done(d) => format!(
+            "{}：{} {}，{} {}，{} {}",
+            l.t("上次同步成功", "Last sync succeeded"),
+            l.t("上传记录", "pushed"),
+            d.accepted,
+            l.t("收到更新", "pulled"),
+            d.pulled,
+            l.t("被拒绝", "rejected"),
+            d.rejected.len()
+        ),
+        SyncState::Syncing => l.t("正在同步…", "Syncing…").to_owned(),
+        SyncState::Idle => l.t("尚未同步", "Not synced yet").to_owned(),
     };
     let upload = s.upload.as_ref().map(|u| {
         format!(
             "{} {}/{} · {}/{} KB",
             l.t("照片上传中", "Uploading photos"),
-            u["photos_done"],
-            u["photos_total"],
-            u["bytes_done"].as_u64().unwrap_or_default() / 1024,
-            u["bytes_total"].as_u64().unwrap_or_default() / 1024
+            u.photos_done,
+            u.photos_total,
+            u.bytes_done / 1024,
+            u.bytes_total / 1024
         )
     });
     html! {
@@ -2256,7 +2346,7 @@ fn SyncScreen(props: &SyncProps) -> Html {
                 <div id="sync-state">{ state_text }</div>
                 if let Some(u) = upload { <div id="sync-upload">{ u }</div> }
                 if let Some(u) = &s.last_upload {
-                    <div class="muted">{ format!("{}：{} {}，{} {}", l.t("上次照片上传", "Last photo upload"), l.t("上传", "uploaded"), u["uploaded"], l.t("服务器已有", "already held"), u["already_held"]) }</div>
+                    <div class="muted">{ format!("{}：{} {}，{} {}", l.t("上次照片上传", "Last photo upload"), l.t("上传", "uploaded"), u.uploaded, l.t("服务器已有", "already held"), u.already_held) }</div>
                 }
             </div>
             if let Some(n) = &*numbers {
@@ -2276,7 +2366,7 @@ fn SyncScreen(props: &SyncProps) -> Html {
             <button id="sync-now" onclick={now} disabled={*busy}>{ if *busy { l.t("同步中…", "Syncing…") } else { l.t("立即同步", "Sync now") } }</button>
             { error_view(l, &error) }
             if let Some(r) = &*result {
-                <div id="sync-result" class="card ok">{ format!("{}：{} {}，{} {}，{} {}", l.t("同步完成", "Sync done"), l.t("上传记录", "pushed"), r["report"]["accepted"], l.t("收到更新", "pulled"), r["report"]["pulled"], l.t("上传照片", "photos uploaded"), r["uploads"]["uploaded"]) }</div>
+                <div id="sync-result" class="card ok">{ format!("{}：{} {}，{} {}，{} {}", l.t("同步完成", "Sync done"), l.t("上传记录", "pushed"), r.report.accepted, l.t("收到更新", "pulled"), r.report.pulled, l.t("上传照片", "photos uploaded"), r.uploads.uploaded) }</div>
             }
         </>
     }
@@ -2306,11 +2396,7 @@ mod tests {
 
     #[test]
     fn errors_show_next_to_their_field_or_else_by_the_button() {
-        let e = Some(AppError::local(
-            "请输入密码",
-            "password is empty",
-            "password",
-        ));
+        let e = Some(input_error("请输入密码", "password is empty", "password"));
         let shown = |h: Html| !matches!(h, Html::VList(ref l) if l.is_empty());
         assert!(shown(field_error(Lang::Zh, &e, "password")));
         assert!(!shown(field_error(Lang::Zh, &e, "user")));
