@@ -100,7 +100,7 @@ mod tests {
         let lang = Lang::default();
         assert_eq!(lang.t("首页", "Home"), "首页");
         assert_eq!(lang.other().t("首页", "Home"), "Home");
-        let e = ApiError::local("请输入密码", "password is empty", "password");
+        let e = crate::types::input_error("请输入密码", "password is empty", "password");
         assert_eq!(lang.err(&e), "请输入密码");
         assert_eq!(
             kind_label(lang, app_core::kind::InspectionKind::Unannounced),

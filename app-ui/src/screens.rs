@@ -191,7 +191,7 @@ fn send(
     spawn_local(async move {
         match call(api::ApplyCommand {
             id: InspectionId::new(id.clone()),
-            command: command,
+            command,
         })
         .await
         {

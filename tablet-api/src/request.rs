@@ -60,6 +60,9 @@ macro_rules! operations {
         )*
 
         /// One operation with its arguments: what the shell's `api` command receives.
+        // A request (and an answer) is made once per tap and moved once; boxing the large
+        // variants would cost more code than the bytes it saves.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum Request {
@@ -67,6 +70,7 @@ macro_rules! operations {
         }
 
         /// The answer to a [`Request`], in the variant of the same name.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum Answer {
