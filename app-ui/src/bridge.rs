@@ -1,13 +1,13 @@
 //! Calls into the Tauri shell (`window.__TAURI__.core.invoke`, `withGlobalTauri`), the
 //! file and canvas bytes, and the device position.
 //!
-//! Every screen call is a typed request of `tablet-api` ([`call`]): it travels as the
-//! serialised [`Request`] and comes back as the serialised [`Answer`], from which the
-//! request's own answer type is taken. No method names, no untyped JSON.
+//! Every screen call is a typed request of `tablet-api` (`backend::call`); over Tauri IPC it
+//! travels as the serialised [`Request`] and comes back as the serialised [`Answer`]
+//! ([`invoke_api`]). No method names, no untyped JSON.
 
 use app_core::evidence::Sha256Hex;
 use serde::de::DeserializeOwned;
-use tablet_api::{Answer, ApiError, Call, PhotoAnswer, PhotoArgs, Request};
+use tablet_api::{Answer, ApiError, PhotoAnswer, PhotoArgs, Request};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -73,14 +73,12 @@ struct ApiArgs {
     request: Request,
 }
 
-/// Sends one typed request to the tablet library (`App::handle`) and answers its type.
-pub async fn call<C: Call>(request: C) -> Result<C::Answer, ApiError> {
-    let body = serde_json::to_string(&ApiArgs {
-        request: request.into(),
-    })
-    .map_err(|e| ApiError::internal(&format!("request not serialisable: {e}")))?;
-    let answer: Answer = parse(invoke_json("api", &body).await.map_err(error_of)?)?;
-    C::answer(answer)
+/// Sends one request to the tablet library through the shell's `api` command
+/// (`App::handle`); the [`TauriIpc`](crate::backend::TauriIpc) backend.
+pub(crate) async fn invoke_api(request: Request) -> Result<Answer, ApiError> {
+    let body = serde_json::to_string(&ApiArgs { request })
+        .map_err(|e| ApiError::internal(&format!("request not serialisable: {e}")))?;
+    parse(invoke_json("api", &body).await.map_err(error_of)?)
 }
 
 /// Sends a photo file's bytes to be ingested (and linked, per `args`).

@@ -1,7 +1,8 @@
 //! The screens: sign-in, home, start, record (arrival proof, checklist, hazards, signing,
 //! case-file export), hazard re-inspection, sync.
 
-use crate::bridge::{call, now_ms, send_photo, send_signature};
+use crate::backend::call;
+use crate::bridge::{now_ms, send_photo, send_signature};
 use crate::i18n::{Lang, document_label, kind_label, stage_label, status_label};
 use crate::types::*;
 use app_core::docnumber::DocumentKind;
