@@ -129,8 +129,8 @@ pub(crate) fn SyncScreen(props: &SyncProps) -> Html {
 ///
 /// Kept out of line on purpose: inlined into `SyncScreen` (release, opt-level "s") the whole
 /// bundle stayed blank in WebKitGTK — the app never mounted, even though this screen is not
-/// shown at start. Like the `float_roundtrip`
-/// note in app-core's Cargo.toml, the cause was not found; the end-to-end test catches it.
+/// shown at start. Like the `float_roundtrip` note in app-core's Cargo.toml, the cause was
+/// not found; the end-to-end test catches it.
 #[inline(never)]
 pub(crate) fn state_text(l: Lang, state: &SyncState) -> String {
     match state {
