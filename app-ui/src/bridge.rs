@@ -1,25 +1,28 @@
 //! Calls into the Tauri shell (`window.__TAURI__.core.invoke`, `withGlobalTauri`), the
 //! file and canvas bytes, and the device position.
+//!
+//! Every screen call is a typed request of `tablet-api` (`backend::call`); over Tauri IPC it
+//! travels as the serialised [`Request`] and comes back as the serialised [`Answer`]
+//! ([`invoke_api`]). No method names, no untyped JSON.
 
-use crate::types::AppError;
-use serde::Serialize;
+use app_core::evidence::Sha256Hex;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use tablet_api::{Answer, ApiError, PhotoAnswer, PhotoArgs, Request};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 export async function invoke_json(cmd, args) {
-  if (!window.__TAURI__) { throw JSON.stringify({zh: "未在平板应用中运行", en: "not running inside the tablet app", field: null}); }
+  if (!window.__TAURI__) { throw JSON.stringify({code: "internal", zh: "未在平板应用中运行", en: "not running inside the tablet app", field: null}); }
   try {
     const r = await window.__TAURI__.core.invoke(cmd, JSON.parse(args));
     return JSON.stringify(r === undefined ? null : r);
-  } catch (e) { throw (typeof e === "string") ? JSON.stringify({zh: e, en: e, field: null}) : JSON.stringify(e); }
+  } catch (e) { throw (typeof e === "string") ? JSON.stringify({code: "internal", zh: e, en: e, field: null}) : JSON.stringify(e); }
 }
 export async function invoke_raw(cmd, bytes, header) {
   try {
     const r = await window.__TAURI__.core.invoke(cmd, bytes, { headers: { "x-args": header } });
     return JSON.stringify(r === undefined ? null : r);
-  } catch (e) { throw (typeof e === "string") ? JSON.stringify({zh: e, en: e, field: null}) : JSON.stringify(e); }
+  } catch (e) { throw (typeof e === "string") ? JSON.stringify({code: "internal", zh: e, en: e, field: null}) : JSON.stringify(e); }
 }
 export async function file_bytes(file) { return new Uint8Array(await file.arrayBuffer()); }
 export function canvas_png(canvas) {
@@ -52,43 +55,51 @@ extern "C" {
     async fn device_position(timeout: u32) -> Result<JsValue, JsValue>;
 }
 
-fn error_of(e: JsValue) -> AppError {
+/// An error thrown by the shell: an [`ApiError`] as JSON, or a bare message (a request the
+/// shell could not read, or no shell at all).
+fn error_of(e: JsValue) -> ApiError {
     let text = e.as_string().unwrap_or_else(|| format!("{e:?}"));
-    serde_json::from_str(&text).unwrap_or_else(|_| AppError::plain(&text))
+    serde_json::from_str(&text).unwrap_or_else(|_| ApiError::internal(&text))
 }
 
-fn parse<T: DeserializeOwned>(v: JsValue) -> Result<T, AppError> {
+fn parse<T: DeserializeOwned>(v: JsValue) -> Result<T, ApiError> {
     let text = v.as_string().unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| AppError::plain(&format!("bad answer: {e}")))
+    serde_json::from_str(&text).map_err(|e| ApiError::internal(&format!("bad answer: {e}")))
 }
 
-/// `App::call(method, args)` in the tablet library.
-pub async fn api<T: DeserializeOwned>(method: &str, args: Value) -> Result<T, AppError> {
-    let body = serde_json::json!({ "method": method, "args": args }).to_string();
+/// The shell's `api` command's arguments.
+#[derive(serde::Serialize)]
+struct ApiArgs {
+    request: Request,
+}
+
+/// Sends one request to the tablet library through the shell's `api` command
+/// (`App::handle`); the [`TauriIpc`](crate::backend::TauriIpc) backend.
+pub(crate) async fn invoke_api(request: Request) -> Result<Answer, ApiError> {
+    let body = serde_json::to_string(&ApiArgs { request })
+        .map_err(|e| ApiError::internal(&format!("request not serialisable: {e}")))?;
     parse(invoke_json("api", &body).await.map_err(error_of)?)
 }
 
-/// Like [`api`] for calls whose answer is not needed.
-pub async fn api_unit(method: &str, args: Value) -> Result<(), AppError> {
-    api::<Value>(method, args).await.map(|_| ())
-}
-
-/// Sends a photo file's bytes to be ingested (and linked, per `args`).
-pub async fn send_photo<A: Serialize, T: DeserializeOwned>(
-    file: &web_sys::File,
-    args: &A,
-) -> Result<T, AppError> {
+/// Sends a photo file's bytes to be ingested (and linked, per `args`). A photo kept as
+/// evidence that cannot be displayed is announced at once (every screen that takes photos
+/// comes through here).
+pub async fn send_photo(file: &web_sys::File, args: &PhotoArgs) -> Result<PhotoAnswer, ApiError> {
     let bytes: js_sys::Uint8Array = file_bytes(file).await.map_err(error_of)?.into();
     let header = serde_json::to_string(args).expect("args serialise");
-    parse(
+    let answer: PhotoAnswer = parse(
         invoke_raw("photo", bytes, &header)
             .await
             .map_err(error_of)?,
-    )
+    )?;
+    if let (Some(warning), Some(window)) = (&answer.warning, web_sys::window()) {
+        let _ = window.alert_with_message(warning);
+    }
+    Ok(answer)
 }
 
 /// Exports the signature pad as PNG and stores it; returns its SHA-256.
-pub async fn send_signature(canvas: &web_sys::HtmlCanvasElement) -> Result<String, AppError> {
+pub async fn send_signature(canvas: &web_sys::HtmlCanvasElement) -> Result<Sha256Hex, ApiError> {
     let bytes: js_sys::Uint8Array = canvas_png(canvas).await.map_err(error_of)?.into();
     parse(
         invoke_raw("signature", bytes, "{}")

@@ -1,6 +1,6 @@
 //! Simplified Chinese first, English switchable.
 
-use crate::types::AppError;
+use crate::types::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -18,7 +18,7 @@ impl Lang {
         }
     }
 
-    pub fn err(self, e: &AppError) -> String {
+    pub fn err(self, e: &ApiError) -> String {
         match self {
             Lang::Zh => e.zh.clone(),
             Lang::En => e.en.clone(),
@@ -100,7 +100,7 @@ mod tests {
         let lang = Lang::default();
         assert_eq!(lang.t("首页", "Home"), "首页");
         assert_eq!(lang.other().t("首页", "Home"), "Home");
-        let e = AppError::local("请输入密码", "password is empty", "password");
+        let e = crate::types::input_error("请输入密码", "password is empty", "password");
         assert_eq!(lang.err(&e), "请输入密码");
         assert_eq!(
             kind_label(lang, app_core::kind::InspectionKind::Unannounced),

@@ -37,18 +37,8 @@ fn new_change_bytes(doc: &mut InspectionDoc, before: &[automerge::ChangeHash]) -
     am.save_after(before)
 }
 
-/// One line of the inspection list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InspectionRow {
-    pub id: InspectionId,
-    pub kind: InspectionKind,
-    pub status: InspectionStatus,
-    pub enterprise_name: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub open_hazards: u32,
-    pub conflicts: u32,
-}
+/// The index rows the lists read are the screens' types (in `tablet-api`).
+pub use tablet_api::{HazardRow, InspectionRow};
 
 /// What the list shows: newest first, optionally one status or kind, one page at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,17 +47,6 @@ pub struct ListFilter {
     pub kind: Option<InspectionKind>,
     pub limit: u32,
     pub offset: u32,
-}
-
-/// An open hazard and when it is due, for the home screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HazardRow {
-    pub inspection_id: InspectionId,
-    pub hazard_id: String,
-    pub level: String,
-    pub stage: String,
-    pub deadline: Option<String>,
-    pub reported_on: Option<String>,
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {

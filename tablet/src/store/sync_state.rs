@@ -15,12 +15,8 @@ pub struct PendingPush {
     pub heads: String,
 }
 
-/// Counts for the sync indicator.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Pending {
-    pub records: u32,
-    pub bytes: u64,
-}
+/// Counts for the sync indicator (the screens' type, in `tablet-api`).
+pub use tablet_api::Pending;
 
 impl Store {
     /// Up to `limit` records with local changes, each with the bytes the server lacks: the

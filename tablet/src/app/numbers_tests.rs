@@ -5,13 +5,18 @@
 
 use super::tests::{TestApp, files_in, filled, inspected, signed_in_app, wait_export};
 use super::*;
-use app_core::docnumber::{Block, IssuedDocument};
+use app_core::docnumber::{Block, DocumentKind, IssuedDocument, Series};
 use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage, Reinspection};
 use app_core::ids::UnitId;
+use app_core::ids::{EnterpriseId, HazardId, UserId};
 use app_core::inspection::Answer;
+use app_core::inspection::{Command, Context, Inspection, InspectionStatus};
+use app_core::kind::InspectionKind;
 use casefile::{TrustedKey, VerifyOptions};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs;
+use tablet_api::{CompleteRecord, ExportState, GetNumbers, NumbersView, StartInspection};
 
 /// Blocks `first..=first+19` of every series u-wang needs now, for this tablet (what a
 /// reservation at sign-in or sync brings).
@@ -171,7 +176,7 @@ fn the_first_signing_issues_the_record_number_into_the_signed_version_and_it_exp
         "{:?}",
         before.numbers
     );
-    app.call("complete", json!({ "id": id.as_str() })).unwrap();
+    app.call(CompleteRecord { id: id.clone() }).unwrap();
 
     let record = app.store().inspection(&id).unwrap();
     assert_eq!(record.status, InspectionStatus::Completed);
@@ -331,9 +336,7 @@ fn offline_with_an_empty_pool_the_signing_asks_to_sync_and_changes_nothing() {
     // The server named in the session does not answer: this tablet is offline.
     let (id, _) = filled(&app);
     let before = app.store().inspection(&id).unwrap();
-    let e = app
-        .call("complete", json!({ "id": id.as_str() }))
-        .unwrap_err();
+    let e = app.call(CompleteRecord { id: id.clone() }).unwrap_err();
     assert!(
         e.zh.starts_with("本机没有可用的文书编号（文号）：现场检查记录（检记〔"),
         "{}",
@@ -442,7 +445,7 @@ fn a_signing_the_rules_refuse_spends_no_number() {
     let app = &t.app;
     stock_up(app, 1);
     let id = app
-        .start(StartArgs {
+        .start(StartInspection {
             kind: InspectionKind::Routine,
             enterprise: EnterpriseId::new("e-001"),
             plan: None,
@@ -462,8 +465,7 @@ fn a_signing_the_rules_refuse_spends_no_number() {
     );
     assert_eq!(remaining(app, DocumentKind::InspectionRecord), 20);
     // The screen's stock.
-    let numbers: NumbersView =
-        serde_json::from_value(app.call("numbers", json!({})).unwrap()).unwrap();
+    let numbers: NumbersView = app.call(GetNumbers {}).unwrap();
     assert_eq!(
         numbers.stock.len(),
         crate::numbers::series_needed(&UnitId::new("xw"), now()).len()

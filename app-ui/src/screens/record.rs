@@ -1,0 +1,122 @@
+//! The record screen (4–6): its header, sections and signed versions.
+
+use super::*;
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct RecordProps {
+    pub(crate) id: String,
+}
+
+/// `现场检查记录 （玄武）应急检记〔2026〕1号；责令限期整改指令书 …`, in the order the documents
+/// were issued.
+pub(crate) fn documents_line(l: Lang, r: &app_core::inspection::Inspection) -> String {
+    let mut docs: Vec<_> = r.documents.values().collect();
+    docs.sort_by_key(|d| (d.at, d.kind, d.year, d.seq));
+    docs.iter()
+        .map(|d| format!("{} {}", document_label(l, d.kind), d.number))
+        .collect::<Vec<_>>()
+        .join(l.t("；", "; "))
+}
+
+#[function_component]
+pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("ctx");
+    let l = ctx.lang;
+    let view = use_state(|| None::<RecordView>);
+    let error = use_state(|| None::<ApiError>);
+    {
+        let (view, error) = (view.clone(), error.clone());
+        use_effect_with(props.id.clone(), move |id| {
+            let id = id.clone();
+            spawn_local(async move {
+                match call(api::GetRecord {
+                    id: InspectionId::new(id.clone()),
+                })
+                .await
+                {
+                    Ok(v) => view.set(Some(v)),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        });
+    }
+    let on_view = {
+        let view = view.clone();
+        Callback::from(move |v: RecordView| view.set(Some(v)))
+    };
+    let Some(v) = &*view else {
+        return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
+    };
+    let r = &v.record;
+    let go = ctx.go.clone();
+    let header = html! {
+        <div class="card">
+            <div class="row">
+                <h2 style="flex: 1; border: none; margin: 0" id="record-title">{ &r.enterprise.name }</h2>
+                <span class="badge">{ kind_label(l, r.kind) }</span>
+                <span class="badge" id="record-status">{ status_label(l, r.status) }</span>
+            </div>
+            <div class="muted">{ format!("{} · {} · {}", r.enterprise.uscc, r.enterprise.address, r.inspectors.values().map(|i| i.name.clone()).collect::<Vec<_>>().join("、")) }</div>
+            <div id="record-numbers" class="muted">
+                { l.t("文号：", "Document numbers (文号): ") }
+                if r.documents.is_empty() {
+                    { l.t("签署时自动编号", "issued automatically at signing") }
+                } else {
+                    { documents_line(l, r) }
+                }
+            </div>
+            if let Some(review) = &r.review {
+                <div id="review-comment" class={classes!("card", (r.status == InspectionStatus::Returned).then_some("returned"))}>
+                    { format!("{}：{}", l.t("审核意见", "Supervisor's comment"), review.comment) }
+                </div>
+            }
+        </div>
+    };
+    if r.status == InspectionStatus::Draft {
+        return html! { <>{ header }<Arrival view={v.clone()} on_view={on_view} /></> };
+    }
+    let editable = r.status.allows_content_edits();
+    let hazards = html! {
+        <section id="hazards">
+            <h3>{ l.t("隐患", "Hazards") }</h3>
+            if r.hazards.is_empty() { <p class="muted">{ l.t("暂无", "None") }</p> }
+            { for r.hazards.values().map(|h| {
+                let open = { let go = go.clone(); let (rid, hid) = (r.id.to_string(), h.id.to_string()); Callback::from(move |_| go.emit(Route::Hazard(rid.clone(), hid.clone()))) };
+                html! {
+                    <div class="card hazard">
+                        <strong>{ match h.level { HazardLevel::Major => l.t("重大事故隐患", "Major hazard"), HazardLevel::General => l.t("一般隐患", "General hazard") } }</strong>
+                        { " · " }{ &h.description }
+                        <div class="row">
+                            <span class="badge">{ stage_label(l, h.stage.as_str()) }</span>
+                            if let Some(d) = h.deadline { <span class="muted">{ format!("{} {d}", l.t("整改期限", "deadline")) }</span> }
+                            <button class="secondary" onclick={open}>{ l.t("详情 / 复查", "Details / re-inspect") }</button>
+                        </div>
+                    </div>
+                }
+            }) }
+        </section>
+    };
+    html! {
+        <>
+            { header }
+            { error_view(l, &error) }
+            <section id="checklist">
+                <h3>{ format!("{} · {} v{}", l.t("检查表", "Checklist"), v.template.name, v.template.version) }</h3>
+                { for v.template.categories.iter().map(|c| html! {
+                    <div class="category">
+                        <h3>{ &c.name }</h3>
+                        { for c.items.iter().map(|item| html! {
+                            <ItemRow key={item.code.to_string()} code={item.code.to_string()} view={v.clone()} on_view={on_view.clone()} editable={editable} />
+                        }) }
+                    </div>
+                }) }
+            </section>
+            { hazards }
+            <Signing view={v.clone()} on_view={on_view.clone()} />
+            if let Some(latest) = v.signed.iter().max_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id))) {
+                <CaseFileExport id={r.id.to_string()} version={latest.id.clone()}
+                    documents={{ let mut d: Vec<_> = r.documents.values().map(|d| (d.kind, d.number.clone())).collect(); d.sort(); d }} />
+            }
+        </>
+    }
+}

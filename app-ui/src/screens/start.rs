@@ -1,0 +1,166 @@
+//! Finding an enterprise and starting an inspection (3, 4).
+
+use super::*;
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct StartProps {
+    pub(crate) plan: Option<String>,
+}
+
+#[function_component]
+pub(crate) fn StartScreen(props: &StartProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("ctx");
+    let l = ctx.lang;
+    let query = use_state(String::new);
+    let found = use_state(Vec::<Enterprise>::new);
+    let chosen = use_state(|| None::<Enterprise>);
+    let kind = use_state(|| InspectionKind::Unannounced);
+    let colleagues = use_state(Vec::<User>::new);
+    let co = use_state(|| None::<String>);
+    let error = use_state(|| None::<ApiError>);
+    {
+        let (colleagues, chosen, kind, co) =
+            (colleagues.clone(), chosen.clone(), kind.clone(), co.clone());
+        let plan = props.plan.clone();
+        let me = ctx.user.clone();
+        use_effect_with(plan, move |plan| {
+            let plan = plan.clone();
+            spawn_local(async move {
+                if let Ok(c) = call(api::GetColleagues {}).await {
+                    colleagues.set(c);
+                }
+                if let Some(p) = plan
+                    && let Ok(h) = call(api::GetHome {}).await
+                    && let Some(pv) = h.plans.into_iter().find(|x| x.plan.id.as_str() == p)
+                {
+                    kind.set(pv.plan.kind);
+                    chosen.set(pv.enterprise);
+                    let other = pv
+                        .plan
+                        .assigned
+                        .iter()
+                        .find(|u| me.as_ref().is_none_or(|m| &m.id != *u))
+                        .map(ToString::to_string);
+                    co.set(other);
+                }
+            });
+        });
+    }
+    let search = {
+        let (query, found) = (query.clone(), found.clone());
+        Callback::from(move |e: InputEvent| {
+            let q = input_value(&e);
+            query.set(q.clone());
+            let found = found.clone();
+            spawn_local(async move {
+                if let Ok(list) = call(api::SearchEnterprises {
+                    query: q.to_string(),
+                })
+                .await
+                {
+                    found.set(list);
+                }
+            });
+        })
+    };
+    let start = {
+        let (chosen, kind, co, error, go) = (
+            chosen.clone(),
+            kind.clone(),
+            co.clone(),
+            error.clone(),
+            ctx.go.clone(),
+        );
+        let plan = props.plan.clone();
+        Callback::from(move |_| {
+            let Some(e) = (*chosen).clone() else {
+                error.set(Some(input_error(
+                    "请先选择企业",
+                    "choose an enterprise first",
+                    "enterprise",
+                )));
+                return;
+            };
+            let request = api::StartInspection {
+                kind: *kind,
+                enterprise: e.id,
+                plan: plan.clone().map(PlanId::new),
+                co_inspector: (*co).clone().map(UserId::new),
+            };
+            let (error, go) = (error.clone(), go.clone());
+            spawn_local(async move {
+                match call(request).await {
+                    Ok(id) => go.emit(Route::Record(id.to_string())),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let set_kind = {
+        let kind = kind.clone();
+        Callback::from(move |e: Event| {
+            let v = select_value(&e);
+            // The options' values are the kinds' places in `InspectionKind::ALL`.
+            if let Some(k) = v
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| InspectionKind::ALL.get(i).copied())
+            {
+                kind.set(k);
+            }
+        })
+    };
+    let set_co = {
+        let co = co.clone();
+        Callback::from(move |e: Event| {
+            let v = select_value(&e);
+            co.set((!v.is_empty()).then_some(v));
+        })
+    };
+    html! {
+        <>
+            <h2>{ l.t("新建检查", "New inspection") }</h2>
+            <div class="grid2">
+                <div>
+                    <label for="search">{ l.t("查找企业（名称、统一社会信用代码或地址）", "Find an enterprise (name, USCC or address)") }</label>
+                    <input id="search" value={(*query).clone()} oninput={search} placeholder={l.t("例如：玄武 / 9132… / 红山路", "e.g. name, USCC, street")} />
+                    <div id="search-results">
+                        { for found.iter().map(|e| {
+                            let pick = { let chosen = chosen.clone(); let e2 = e.clone(); Callback::from(move |_| chosen.set(Some(e2.clone()))) };
+                            html! {
+                                <div class="card enterprise">
+                                    <strong>{ &e.name }</strong>
+                                    <div class="muted">{ format!("{} · {}", e.uscc, e.address) }</div>
+                                    <button id={format!("ent-{}", e.id)} class="secondary" onclick={pick}>{ l.t("选择", "Choose") }</button>
+                                </div>
+                            }
+                        }) }
+                    </div>
+                </div>
+                <div>
+                    <label>{ l.t("企业", "Enterprise") }</label>
+                    <div id="chosen" class="card">{ chosen.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| l.t("未选择", "none chosen").to_owned()) }</div>
+                    { field_error(l, &error, "enterprise") }
+                    <label for="kind">{ l.t("检查类型", "Kind") }</label>
+                    <select id="kind" onchange={set_kind}>
+                        { for InspectionKind::ALL.into_iter().enumerate().map(|(i, k)| html! {
+                            <option value={i.to_string()} selected={k == *kind}>{ kind_label(l, k) }</option>
+                        }) }
+                    </select>
+                    <label for="co">{ l.t("同行执法人员", "Co-inspector") }</label>
+                    <select id="co" onchange={set_co}>
+                        <option value="" selected={co.is_none()}>{ l.t("请选择", "Choose") }</option>
+                        { for colleagues.iter().map(|u| html! {
+                            <option value={u.id.to_string()} selected={co.as_deref() == Some(u.id.as_str())}>{ &u.name }</option>
+                        }) }
+                    </select>
+                    { field_error(l, &error, "co_inspector") }
+                    <div class="row" style="margin-top: 14px">
+                        <button id="start" onclick={start}>{ l.t("开始检查", "Start") }</button>
+                    </div>
+                    { other_error(l, &error, &["enterprise", "co_inspector"]) }
+                </div>
+            </div>
+        </>
+    }
+}

@@ -1,0 +1,32 @@
+//! The typed contract between the tablet app's screens (`app-ui`, wasm32), the tablet
+//! library (`tablet::app::App`) and the Tauri shell (`src-tauri`) that carries it.
+//!
+//! - [`Request`]: one variant per operation, with typed arguments; each argument struct
+//!   implements [`Call`], which names the type of its answer, so the screens match a
+//!   request to its answer at compile time.
+//! - [`Answer`]: what the shell returns; [`Serve`]: what the tablet implements, one method
+//!   per operation returning that operation's answer type.
+//! - The views the screens read ([`Home`], [`RecordView`], [`ExportStatus`], [`SyncStatus`],
+//!   …) and one error, [`ApiError`], with a stable [`ErrorCode`].
+//!
+//! No JSON values and no method names cross the boundary: both sides compile against these
+//! types. The crate depends only on app-core and serde, so it builds for
+//! `wasm32-unknown-unknown` with the screens.
+
+mod error;
+mod photo;
+mod request;
+mod sync;
+mod views;
+
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use photo::{ExportState, ExportStatus, PhotoAnswer, PhotoArgs, PhotoLink};
+pub use request::*;
+pub use sync::{
+    NumbersAfterSync, Pending, Rejected, SyncOutcome, SyncReport, SyncState, SyncStatus,
+    UploadFailure, UploadProgress, UploadReport,
+};
+pub use views::{
+    AppStatus, HazardDue, HazardRow, Home, InspectionRow, NumbersView, PlanView, RecordView,
+    ReturnedView, SignedView, Stock, TopUpOutcome,
+};

@@ -1,0 +1,148 @@
+//! Every operation the screens ask of the tablet: one struct per operation (its typed
+//! arguments) that names its answer's type through [`Call`], the [`Request`] enum the shell
+//! receives, the [`Answer`] enum it returns, and the [`Serve`] trait the tablet implements.
+//!
+//! All four are generated from one table by `operations!`, so a request, its answer type,
+//! its variant in both enums and the tablet's handler cannot disagree: the UI gets
+//! `C::Answer` for a `C`, and the tablet's handler for `C` must return exactly that type.
+
+use crate::error::{ApiError, ApiResult};
+use crate::photo::ExportStatus;
+use crate::sync::{SyncOutcome, SyncStatus};
+use crate::views::{AppStatus, Home, NumbersView, RecordView};
+use app_core::enterprise::Enterprise;
+use app_core::evidence::Sha256Hex;
+use app_core::ids::{EnterpriseId, InspectionId, PlanId, UserId};
+use app_core::inspection::Command;
+use app_core::kind::InspectionKind;
+use app_core::user::User;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A request with a typed answer: what the UI sends, and what it gets back.
+pub trait Call: Into<Request> {
+    type Answer: Serialize + DeserializeOwned;
+
+    /// This call's answer out of the shell's [`Answer`]; an answer to another call (which the
+    /// shell never sends) is an internal error.
+    fn answer(answer: Answer) -> ApiResult<Self::Answer>;
+}
+
+macro_rules! operations {
+    ($(
+        $(#[$doc:meta])*
+        $handler:ident: $name:ident { $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? } -> $answer:ty;
+    )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            pub struct $name { $( $(#[$fdoc])* pub $field: $ty, )* }
+
+            impl From<$name> for Request {
+                fn from(r: $name) -> Self {
+                    Request::$name(r)
+                }
+            }
+
+            impl Call for $name {
+                type Answer = $answer;
+
+                fn answer(answer: Answer) -> ApiResult<$answer> {
+                    match answer {
+                        Answer::$name(a) => Ok(a),
+                        #[allow(unreachable_patterns)]
+                        other => Err(ApiError::internal(&format!(
+                            "answer {} to request {}", other.name(), stringify!($name)
+                        ))),
+                    }
+                }
+            }
+        )*
+
+        /// One operation with its arguments: what the shell's `api` command receives.
+        // A request (and an answer) is made once per tap and moved once; boxing the large
+        // variants would cost more code than the bytes it saves.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Request {
+            $( $(#[$doc])* $name($name), )*
+        }
+
+        /// The answer to a [`Request`], in the variant of the same name.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Answer {
+            $( $name($answer), )*
+        }
+
+        impl Answer {
+            /// The operation this answers, for messages.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Answer::$name(_) => stringify!($name), )*
+                }
+            }
+        }
+
+        /// What serves the requests (the tablet's `App`): one method per operation, each
+        /// returning that operation's answer type.
+        pub trait Serve {
+            $( $(#[$doc])* fn $handler(&self, request: $name) -> ApiResult<$answer>; )*
+        }
+
+        impl Request {
+            /// Hands the request to its method of `server` and wraps the answer.
+            pub fn serve(self, server: &impl Serve) -> ApiResult<Answer> {
+                match self {
+                    $( Request::$name(r) => server.$handler(r).map(Answer::$name), )*
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    /// Who is signed in, and which server the tablet syncs with.
+    status: GetStatus {} -> AppStatus;
+    /// Signs in online, registers the device and fetches the reference data.
+    sign_in: SignIn { user: String, password: String } -> User;
+    /// The home screen.
+    home: GetHome {} -> Home;
+    /// Enterprises whose name, USCC or address matches (at most 50).
+    search: SearchEnterprises { query: String } -> Vec<Enterprise>;
+    /// Inspectors of the user's unit other than the user (the co-inspector picker).
+    colleagues: GetColleagues {} -> Vec<User>;
+    /// Creates a draft record with the user and the co-inspector on it.
+    start: StartInspection {
+        kind: InspectionKind,
+        enterprise: EnterpriseId,
+        plan: Option<PlanId>,
+        co_inspector: Option<UserId>,
+    } -> InspectionId;
+    /// A record with what its screens need.
+    record: GetRecord { id: InspectionId } -> RecordView;
+    /// Applies one command under the record's rules; answers the record as it is now.
+    command: ApplyCommand { id: InspectionId, command: Command } -> RecordView;
+    /// Completes and signs the record (issuing its document numbers); answers the record.
+    complete: CompleteRecord { id: InspectionId } -> RecordView;
+    /// An ingested photo's thumbnail as a data URL.
+    thumb: GetThumb { sha256: Sha256Hex } -> String;
+    /// The draft of a form not yet committed (or a screen setting), if one is saved.
+    draft_get: GetDraft { key: String } -> Option<String>;
+    /// Saves a draft; durable when answered.
+    draft_put: PutDraft { key: String, value: String } -> ();
+    /// Drops a draft (its form was committed).
+    draft_delete: DeleteDraft { key: String } -> ();
+    /// Starts exporting a signed version (`None`: the latest) as a case file (电子案卷).
+    export_casefile: ExportCaseFile { id: InspectionId, version: Option<String> } -> ExportStatus;
+    /// The record's latest export in this session, if any.
+    export_status: GetExportStatus { id: InspectionId } -> Option<ExportStatus>;
+    /// The sync indicator.
+    sync_status: GetSyncStatus {} -> SyncStatus;
+    /// Syncs photos, records, reference data and document numbers now.
+    sync_now: SyncNow {} -> SyncOutcome;
+    /// The stock of document numbers (文号) and the last top-up.
+    numbers: GetNumbers {} -> NumbersView;
+}

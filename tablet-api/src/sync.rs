@@ -1,0 +1,113 @@
+//! What the sync indicator and the sync screen read. These are the tablet's sync client's
+//! states as the screens see them, kept apart from the client's own types so that its HTTP
+//! side can change without changing the screens.
+
+use crate::error::ApiError;
+use crate::views::Stock;
+use app_core::evidence::Sha256Hex;
+use app_core::geo::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Records waiting to be pushed, and their size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub records: u32,
+    pub bytes: u64,
+}
+
+/// What the background sync is doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncState {
+    #[default]
+    Idle,
+    Syncing,
+    /// The last attempt failed; the next is scheduled after a back-off.
+    Waiting {
+        error: String,
+        retry_in_secs: u64,
+    },
+    Done(SyncReport),
+}
+
+/// What one sync of the records did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub pushed: u32,
+    pub accepted: u32,
+    pub rejected: Vec<Rejected>,
+    pub pulled: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub round_trips: u32,
+}
+
+/// A record the server refused at sync (it stays pending on the tablet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub id: String,
+    /// The server's stable code: `forbidden`, `malformed`, `immutable_field`, …
+    pub code: String,
+    pub message: String,
+}
+
+/// The sync indicator: the background sync's state, what waits, the photo upload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub pending: Pending,
+    /// Photo originals the server does not hold yet, and the running upload's progress.
+    pub photos_pending: u32,
+    pub upload: Option<UploadProgress>,
+    /// What the last photo upload run did.
+    pub last_upload: Option<UploadReport>,
+}
+
+/// A running photo upload's progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadProgress {
+    pub photos_total: u32,
+    pub photos_done: u32,
+    pub photos_pending: u32,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    pub bytes_sent: u64,
+    pub current: Option<Sha256Hex>,
+}
+
+/// One photo that could not be uploaded (it stays pending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadFailure {
+    pub sha256: Sha256Hex,
+    pub error: String,
+}
+
+/// What one photo upload run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadReport {
+    pub uploaded: u32,
+    pub already_held: u32,
+    pub not_on_tablet: u32,
+    pub failed: Vec<UploadFailure>,
+    pub bytes_sent: u64,
+    pub bytes_resumed: u64,
+    pub requests: u32,
+    pub retries: u32,
+}
+
+/// What a sync started from the sync screen did: records, photos, document numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncOutcome {
+    pub report: SyncReport,
+    pub uploads: UploadReport,
+    pub numbers: NumbersAfterSync,
+    pub at: Timestamp,
+}
+
+/// The document numbers (文号) after a sync: blocks received, why a reservation failed, the
+/// stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumbersAfterSync {
+    pub received: usize,
+    pub error: Option<ApiError>,
+    pub stock: Vec<Stock>,
+}

@@ -1,0 +1,153 @@
+//! What the home and record screens read.
+
+use crate::sync::SyncStatus;
+use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::{Block, DocumentKind};
+use app_core::enterprise::Enterprise;
+use app_core::geo::Timestamp;
+use app_core::ids::{InspectionId, UnitId, UserId};
+use app_core::inspection::{Inspection, InspectionStatus};
+use app_core::kind::InspectionKind;
+use app_core::plan::Plan;
+use app_core::user::User;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Who is signed in on this tablet (nobody before the first sign-in) and which server it
+/// syncs with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppStatus {
+    pub user: Option<User>,
+    pub server: String,
+}
+
+/// A plan on the home screen, with the enterprise's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub plan: Plan,
+    pub enterprise: Option<Enterprise>,
+}
+
+/// One line of the inspection list (the tablet store's index row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectionRow {
+    pub id: InspectionId,
+    pub kind: InspectionKind,
+    pub status: InspectionStatus,
+    pub enterprise_name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub open_hazards: u32,
+    pub conflicts: u32,
+}
+
+/// An open hazard and when it is due, for the home screen (the tablet store's index row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HazardRow {
+    pub inspection_id: InspectionId,
+    pub hazard_id: String,
+    pub level: String,
+    pub stage: String,
+    pub deadline: Option<String>,
+    pub reported_on: Option<String>,
+}
+
+/// A record a supervisor returned (退回), with who returned it and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnedView {
+    pub id: InspectionId,
+    pub enterprise_name: String,
+    pub comment: String,
+    pub by: UserId,
+}
+
+/// An open hazard due within the coming month (or overdue), with what the list shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HazardDue {
+    pub row: HazardRow,
+    pub enterprise_name: String,
+    pub description: String,
+}
+
+/// The home screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Home {
+    pub user: User,
+    pub plans: Vec<PlanView>,
+    pub records: Vec<InspectionRow>,
+    pub returned: Vec<ReturnedView>,
+    pub hazards: Vec<HazardDue>,
+    pub sync: SyncStatus,
+}
+
+/// A signed version of a record and what changed since (amendments).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedView {
+    pub id: String,
+    pub at: Timestamp,
+    pub content_hash: String,
+    pub verified: bool,
+    /// Paths changed since signing (amendments).
+    pub amendments: Vec<String>,
+}
+
+/// A record with what its screens need: the template's applicable categories, the signed
+/// versions with their amendments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordView {
+    pub record: Inspection,
+    pub template: ChecklistTemplate,
+    pub signed: Vec<SignedView>,
+    /// Thumbnails (data URLs) of every photo the record links, by original SHA-256.
+    pub thumbs: BTreeMap<String, String>,
+    /// The documents whose numbers (文号) the next signing issues, and how many numbers of
+    /// each series the inspector needs this tablet holds.
+    pub to_number: Vec<DocumentKind>,
+    pub numbers: Vec<Stock>,
+}
+
+impl RecordView {
+    /// The documents the next signing numbers for which this tablet holds no number (the
+    /// signing would ask to sync first).
+    pub fn numbers_missing(&self) -> Vec<DocumentKind> {
+        // The stock lists this year's series first (and next year's late in December).
+        let this_year = self.numbers.iter().map(|s| s.year).min();
+        self.to_number
+            .iter()
+            .copied()
+            .filter(|k| {
+                !self
+                    .numbers
+                    .iter()
+                    .any(|s| s.kind == *k && Some(s.year) == this_year && s.remaining > 0)
+            })
+            .collect()
+    }
+}
+
+/// How many document numbers (文号) of one series the tablet holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stock {
+    pub unit: UnitId,
+    pub kind: DocumentKind,
+    pub year: i32,
+    pub remaining: u32,
+}
+
+/// The last reservation of numbers from the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUpOutcome {
+    pub at: Timestamp,
+    /// Blocks received (empty when nothing ran low).
+    pub received: Vec<Block>,
+    /// Why it failed, in Chinese and English.
+    pub error_zh: Option<String>,
+    pub error_en: Option<String>,
+}
+
+/// The tablet's document numbers (文号): the stock per series and the last top-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumbersView {
+    pub stock: Vec<Stock>,
+    pub last_top_up: Option<TopUpOutcome>,
+}

@@ -1,0 +1,106 @@
+//! The typed requests of the screens, each handed to the method that serves it.
+
+use super::App;
+use app_core::enterprise::Enterprise;
+use app_core::ids::InspectionId;
+use app_core::user::User;
+use tablet_api::{
+    Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordView, Request,
+    Serve, SyncOutcome, SyncStatus,
+};
+use tablet_api::{
+    ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, GetColleagues, GetDraft,
+    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, GetThumb, PutDraft,
+    SearchEnterprises, SignIn, StartInspection, SyncNow,
+};
+
+impl App {
+    /// Serves one request from the screens (what the shell's `api` command forwards).
+    pub fn handle(&self, request: Request) -> ApiResult<Answer> {
+        request.serve(self)
+    }
+
+    /// Serves one typed request and answers its own type (tests, and any caller in Rust).
+    pub fn call<C: Call>(&self, request: C) -> ApiResult<C::Answer> {
+        C::answer(self.handle(request.into())?)
+    }
+}
+
+impl Serve for App {
+    fn status(&self, _: GetStatus) -> ApiResult<AppStatus> {
+        Ok(AppStatus {
+            user: self.user().ok(),
+            server: self.config.server.clone(),
+        })
+    }
+
+    fn sign_in(&self, r: SignIn) -> ApiResult<User> {
+        App::sign_in(self, &r.user, &r.password)
+    }
+
+    fn home(&self, _: GetHome) -> ApiResult<Home> {
+        App::home(self)
+    }
+
+    fn search(&self, r: SearchEnterprises) -> ApiResult<Vec<Enterprise>> {
+        Ok(self.store().search_enterprises(&r.query, 50)?)
+    }
+
+    fn colleagues(&self, _: GetColleagues) -> ApiResult<Vec<User>> {
+        App::colleagues(self)
+    }
+
+    fn start(&self, r: StartInspection) -> ApiResult<InspectionId> {
+        App::start(self, r)
+    }
+
+    fn record(&self, r: GetRecord) -> ApiResult<RecordView> {
+        App::record(self, &r.id)
+    }
+
+    fn command(&self, r: ApplyCommand) -> ApiResult<RecordView> {
+        App::command(self, &r.id, &r.command)?;
+        App::record(self, &r.id)
+    }
+
+    fn complete(&self, r: CompleteRecord) -> ApiResult<RecordView> {
+        App::complete(self, &r.id)?;
+        App::record(self, &r.id)
+    }
+
+    fn thumb(&self, r: GetThumb) -> ApiResult<String> {
+        App::thumb(self, r.sha256.as_str())
+    }
+
+    fn draft_get(&self, r: GetDraft) -> ApiResult<Option<String>> {
+        Ok(crate::app_drafts::get(&self.store(), &r.key)?)
+    }
+
+    fn draft_put(&self, r: PutDraft) -> ApiResult<()> {
+        Ok(crate::app_drafts::put(&self.store(), &r.key, &r.value)?)
+    }
+
+    fn draft_delete(&self, r: DeleteDraft) -> ApiResult<()> {
+        Ok(crate::app_drafts::delete(&self.store(), &r.key)?)
+    }
+
+    fn export_casefile(&self, r: ExportCaseFile) -> ApiResult<ExportStatus> {
+        App::export_casefile(self, &r.id, r.version.as_deref())
+    }
+
+    fn export_status(&self, r: GetExportStatus) -> ApiResult<Option<ExportStatus>> {
+        Ok(App::export_status(self, &r.id))
+    }
+
+    fn sync_status(&self, _: GetSyncStatus) -> ApiResult<SyncStatus> {
+        Ok(App::sync_status(self))
+    }
+
+    fn sync_now(&self, _: SyncNow) -> ApiResult<SyncOutcome> {
+        App::sync_now(self)
+    }
+
+    fn numbers(&self, _: GetNumbers) -> ApiResult<NumbersView> {
+        App::numbers(self)
+    }
+}

@@ -1,0 +1,602 @@
+//! The app service's tests, with the fixtures the number tests share.
+
+use super::*;
+use crate::store::{Store, StoreError};
+use crate::sync::Session;
+use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::{DocumentKind, IssuedDocument};
+use app_core::document::DocError;
+use app_core::enterprise::Enterprise;
+use app_core::evidence::Sha256Hex;
+use app_core::hazard::HazardError;
+use app_core::ids::UserId;
+use app_core::ids::{EnterpriseId, HazardId, ItemCode};
+use app_core::inspection::{Answer, OnsitePerson, SignOutcome, Signature, Signer};
+use app_core::inspection::{Command, Context, Inspection, InspectionStatus, RecordError, Unmet};
+use app_core::kind::InspectionKind;
+use app_core::unit::Unit;
+use casefile::{TrustedKey, VerifyOptions};
+use export::free_path;
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+use tablet_api::{
+    ExportCaseFile, ExportState, GetDraft, GetExportStatus, GetHome, GetRecord, GetStatus,
+    PhotoArgs, PhotoLink, PutDraft, StartInspection,
+};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos");
+pub(super) const NUMBER: &str = "（玄武）应急检记〔2026〕7号";
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    serde_json::from_str(&fs::read_to_string(Path::new(ROOT).join(path)).unwrap()).unwrap()
+}
+
+pub(super) fn photo(name: &str) -> Vec<u8> {
+    fs::read(Path::new(PHOTOS).join(name)).unwrap()
+}
+
+/// An app on a real store in a temporary folder, signed in as u-wang (the session as a
+/// sign-in would have saved it; the server it names does not answer, so the background
+/// sync keeps retrying while the tests run), with the demo reference data.
+pub(super) struct TestApp {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) config: AppConfig,
+    pub(super) app: Arc<App>,
+}
+
+pub(super) fn signed_in_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = AppConfig::in_folder(
+        dir.path(),
+        "http://127.0.0.1:9".into(),
+        Duration::from_millis(50),
+        Duration::from_millis(100),
+    );
+    {
+        let mut store = Store::open(&config.db).unwrap();
+        let users: Vec<User> = read_json("fixtures/demo/users.json");
+        let units: Vec<Unit> = read_json("fixtures/demo/units.json");
+        let enterprises: Vec<Enterprise> = read_json("fixtures/demo/enterprises.json");
+        let templates: Vec<ChecklistTemplate> = ["gongmao", "weihuapin"]
+            .iter()
+            .map(|n| {
+                let path = Path::new(ROOT).join(format!("fixtures/checklists/{n}.toml"));
+                ChecklistTemplate::parse_toml(&fs::read_to_string(path).unwrap()).unwrap()
+            })
+            .collect();
+        store.replace_reference(&users).unwrap();
+        store.replace_reference(&units).unwrap();
+        store.replace_reference(&enterprises).unwrap();
+        store.replace_reference(&templates).unwrap();
+        let session = Session {
+            token: "t".into(),
+            user: users
+                .into_iter()
+                .find(|u| u.id.as_str() == "u-wang")
+                .unwrap(),
+        };
+        store
+            .set_meta(SESSION_KEY, &serde_json::to_string(&session).unwrap())
+            .unwrap();
+    }
+    let app = Arc::new(App::open(config.clone()).unwrap());
+    TestApp {
+        _dir: dir,
+        config,
+        app,
+    }
+}
+
+/// A routine inspection made through the app's own methods: every item answered, the
+/// first two failed with a camera photo each, the on-site person, both inspectors'
+/// signatures (camera JPEGs as the signature images), the enterprise's refusal with a
+/// witness; with `number`, the 现场检查记录's number [`NUMBER`] is issued by hand (as
+/// another tablet could have); then completed and signed (v1), which issues the numbers
+/// still missing from this tablet's pool. Returns the record and the fixture photos it
+/// holds.
+pub(super) fn inspected(app: &App, number: bool) -> (InspectionId, Vec<Vec<u8>>) {
+    let (id, originals) = filled(app);
+    if number {
+        let device = app.store().device().clone();
+        app.command(
+            &id,
+            &Command::IssueDocument(IssuedDocument {
+                kind: DocumentKind::InspectionRecord,
+                number: NUMBER.into(),
+                seq: 7,
+                year: 2026,
+                at: now(),
+                by: UserId::new("u-wang"),
+                device,
+            }),
+        )
+        .unwrap();
+    }
+    app.complete(&id).unwrap();
+    (id, originals)
+}
+
+/// [`inspected`] up to the signing: everything the rules require to complete, not signed.
+pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
+    let id = app
+        .start(StartInspection {
+            kind: InspectionKind::Routine,
+            enterprise: EnterpriseId::new("e-001"),
+            plan: None,
+            co_inspector: Some(UserId::new("u-li")),
+        })
+        .unwrap();
+    let view = app.record(&id).unwrap();
+    let items: Vec<ItemCode> = view
+        .template
+        .categories
+        .iter()
+        .flat_map(|c| c.items.iter().map(|i| i.code.clone()))
+        .collect();
+    assert!(items.len() > 2);
+    let mut originals = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let answer = if n < 2 {
+            Answer::Fails
+        } else {
+            Answer::Complies
+        };
+        app.command(
+            &id,
+            &Command::Answer {
+                item: item.clone(),
+                answer: Some(answer),
+            },
+        )
+        .unwrap();
+    }
+    for (item, name) in items.iter().zip(["gps-DSCN0010.jpg", "gps-DSCN0012.jpg"]) {
+        let bytes = photo(name);
+        let args = PhotoArgs {
+            id: id.clone(),
+            link: PhotoLink::Item(item.clone()),
+        };
+        let answer = app.ingest_photo(&args, &bytes).unwrap();
+        assert_eq!(answer.sha256, Sha256Hex::of(&bytes));
+        originals.push(bytes);
+    }
+    app.command(
+        &id,
+        &Command::SetOnsitePerson(OnsitePerson {
+            name: "陈经理".into(),
+            position: "安全主管".into(),
+            phone: "13800000000".into(),
+        }),
+    )
+    .unwrap();
+    for (user, name, image) in [
+        ("u-wang", "王强", "Canon_40D.jpg"),
+        ("u-li", "李娜", "Nikon_D70.jpg"),
+    ] {
+        let bytes = photo(image);
+        let args = PhotoArgs {
+            id: id.clone(),
+            link: PhotoLink::Loose,
+        };
+        let image = app.ingest_photo(&args, &bytes).unwrap().sha256;
+        originals.push(bytes);
+        app.command(
+            &id,
+            &Command::Sign(Signature {
+                signer: Signer::Inspector(UserId::new(user)),
+                name: name.into(),
+                outcome: SignOutcome::Signed { image },
+                at: now(),
+            }),
+        )
+        .unwrap();
+    }
+    app.command(
+        &id,
+        &Command::Sign(Signature {
+            signer: Signer::Enterprise,
+            name: "陈经理".into(),
+            outcome: SignOutcome::Refused {
+                witness: "社区网格员 刘洋".into(),
+                note: "拒绝签字".into(),
+            },
+            at: now(),
+        }),
+    )
+    .unwrap();
+    (id, originals)
+}
+
+/// Polls `export_status` (through `call`, as the screen does) until the export ends.
+pub(super) fn wait_export(app: &App, id: &InspectionId) -> ExportStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = app
+            .call(GetExportStatus { id: id.clone() })
+            .unwrap()
+            .expect("an export was started");
+        if s.state != ExportState::Running {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "the export never ended: {s:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `f` on another thread and fails (instead of hanging) if it does not answer in
+/// time: a store lock held by the export would block it.
+fn within<T: Send + 'static>(app: &Arc<App>, f: impl FnOnce(&App) -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(f(&app));
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the store stayed locked during the export")
+}
+
+pub(super) fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_signed_record_exports_in_the_background_while_the_store_stays_usable() {
+    let t = signed_in_app();
+    let app = &t.app;
+    let (id, originals) = inspected(app, true);
+    // The export stops at its first progress report until the test lets it go on.
+    let (go, gate) = std::sync::mpsc::channel();
+    *app.export_gate.lock().unwrap() = Some(gate);
+    let started = app
+        .call(ExportCaseFile {
+            id: id.clone(),
+            version: None,
+        })
+        .unwrap();
+    assert_eq!(started.state, ExportState::Running);
+    assert_eq!(started.signed_version, "v1");
+    assert!(
+        started
+            .file_name
+            .starts_with(&format!("电子案卷_{NUMBER}_v1_")),
+        "{}",
+        started.file_name
+    );
+    assert!(
+        started
+            .path
+            .starts_with(&t.config.exports.display().to_string())
+    );
+
+    // Running, stopped mid-way: the screens read and write the store meanwhile.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let running = loop {
+        let s = app.export_status(&id).unwrap();
+        if s.bytes_total > 0 {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no progress reported");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(running.state, ExportState::Running);
+    assert_eq!(running.bytes_done, 0);
+    assert_eq!(running.files_done, 1);
+    let rid = id.clone();
+    let view = within(app, move |a| a.call(GetRecord { id: rid }));
+    assert!(view.is_ok(), "{view:?}");
+    let (rid, item) = (
+        id.clone(),
+        view.unwrap().template.categories[0].items[2].code.clone(),
+    );
+    let edited = within(app, move |a| {
+        a.command(
+            &rid,
+            &Command::SetNote {
+                item,
+                text: "导出期间补充的说明".into(),
+            },
+        )
+    });
+    assert!(edited.is_ok(), "{edited:?}");
+    // Asking again while it runs answers the running export; no second one starts.
+    let again = within(app, {
+        let rid = id.clone();
+        move |a| {
+            a.call(ExportCaseFile {
+                id: rid,
+                version: None,
+            })
+        }
+    })
+    .unwrap();
+    assert_eq!(again.path, started.path);
+    assert_eq!(again.state, ExportState::Running);
+    go.send(()).unwrap();
+
+    let done = wait_export(app, &id);
+    assert_eq!(done.state, ExportState::Done, "{:?}", done.error);
+    assert_eq!(done.bytes_done, done.bytes_total);
+    assert!(done.files_done >= 6, "{}", done.files_done);
+    let path = PathBuf::from(&done.path);
+    let bytes = fs::read(&path).unwrap();
+    assert_eq!(done.size, Some(bytes.len() as u64));
+    assert_eq!(done.sha256, Some(Sha256Hex::of(&bytes)));
+    assert_eq!(done.photos, Some(originals.len()));
+    // Nothing else in the folder: no temporary file.
+    assert_eq!(files_in(&t.config.exports), vec![done.file_name.clone()]);
+
+    // The file verifies against this device's key and holds every original as taken.
+    let key = crate::sync::device_key(&app.store())
+        .unwrap()
+        .verifying_key();
+    assert_eq!(done.fingerprint, casefile::manifest::fingerprint(&key));
+    let options = VerifyOptions {
+        trusted_keys: vec![TrustedKey {
+            key,
+            label: "this tablet".into(),
+        }],
+    };
+    let report = casefile::verify(fs::File::open(&path).unwrap(), &options);
+    assert!(report.holds(), "{}", report.render_zh_en());
+    let manifest = report.manifest.unwrap();
+    assert_eq!(manifest.signed_version, "v1");
+    assert_eq!(manifest.signer.unit_name, "南京市玄武区应急管理局");
+    let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    assert!(listed.contains(&"documents/现场检查记录.pdf"), "{listed:?}");
+    let files = casefile::archive::read_all(fs::File::open(&path).unwrap()).unwrap();
+    for original in &originals {
+        let name = format!("photos/{}.jpg", Sha256Hex::of(original));
+        assert!(listed.contains(&name.as_str()), "{name} not listed");
+        let (_, inside) = files.iter().find(|(n, _)| *n == name).unwrap();
+        assert_eq!(inside, original, "{name} not byte for byte");
+    }
+    // The status stays for the screen to show.
+    assert_eq!(app.export_status(&id), Some(done));
+}
+
+#[test]
+fn a_damaged_or_missing_original_fails_the_export_in_chinese_and_leaves_no_file() {
+    let t = signed_in_app();
+    let app = &t.app;
+    let (id, originals) = inspected(app, true);
+    let blob = app.blobs.path(&Sha256Hex::of(&originals[1]));
+    let good = fs::read(&blob).unwrap();
+    let mut bad = good.clone();
+    bad[4000] ^= 0x01;
+    fs::write(&blob, &bad).unwrap();
+    app.export_casefile(&id, None).unwrap();
+    let failed = wait_export(app, &id);
+    assert_eq!(failed.state, ExportState::Failed);
+    let e = failed.error.unwrap();
+    assert!(
+        e.zh.contains("已损坏") && e.zh.contains("导出已中止，未生成电子案卷"),
+        "{}",
+        e.zh
+    );
+    assert!(e.zh.contains(Sha256Hex::of(&originals[1]).as_str()));
+    assert!(e.en.contains("damaged"), "{}", e.en);
+    assert_eq!(e.field.as_deref(), Some("export"));
+    assert_eq!(failed.size, None);
+    assert!(files_in(&t.config.exports).is_empty());
+
+    fs::remove_file(&blob).unwrap();
+    app.export_casefile(&id, None).unwrap();
+    let failed = wait_export(app, &id);
+    assert_eq!(failed.state, ExportState::Failed);
+    assert!(
+        failed.error.as_ref().unwrap().zh.contains("缺失或无法读取"),
+        "{:?}",
+        failed.error
+    );
+    assert!(files_in(&t.config.exports).is_empty());
+
+    // Put back as it was, the same record exports.
+    fs::write(&blob, &good).unwrap();
+    app.export_casefile(&id, None).unwrap();
+    assert_eq!(wait_export(app, &id).state, ExportState::Done);
+    assert_eq!(files_in(&t.config.exports).len(), 1);
+}
+
+#[test]
+fn only_a_signed_record_with_its_document_number_exports() {
+    let t = signed_in_app();
+    let app = &t.app;
+    // Not signed yet: refused at once, nothing started.
+    let draft = app
+        .start(StartInspection {
+            kind: InspectionKind::Routine,
+            enterprise: EnterpriseId::new("e-001"),
+            plan: None,
+            co_inspector: Some(UserId::new("u-li")),
+        })
+        .unwrap();
+    let e = app
+        .call(ExportCaseFile {
+            id: draft.clone(),
+            version: None,
+        })
+        .unwrap_err();
+    assert!(e.zh.contains("该记录尚无签署版本"), "{}", e.zh);
+    assert_eq!(e.field.as_deref(), Some("export"));
+    assert_eq!(
+        app.call(GetExportStatus { id: draft.clone() }).unwrap(),
+        None
+    );
+    // A version it does not have.
+    let (id, _) = inspected(app, true);
+    let e = app
+        .call(ExportCaseFile {
+            id: id.clone(),
+            version: Some("v9".into()),
+        })
+        .unwrap_err();
+    assert!(e.zh.contains("没有签署版本 v9"), "{}", e.zh);
+    // Signed without a number (文号) for its 现场检查记录 — as an app before automatic
+    // numbering did, through the library — the document cannot be made, and the screen
+    // says which.
+    let (id, _) = filled(app);
+    {
+        let user = app.user().unwrap();
+        let mut store = app.store();
+        let record = store.inspection(&id).unwrap();
+        let template = store.template(&record.template).unwrap().unwrap();
+        let cx = Context {
+            actor: &user,
+            now: now(),
+            template: &template,
+        };
+        store
+            .apply(
+                &id,
+                &Command::Transition {
+                    to: InspectionStatus::Completed,
+                    comment: String::new(),
+                },
+                &cx,
+            )
+            .unwrap();
+        store.sign(&id, "v1", &cx).unwrap();
+        assert!(store.inspection(&id).unwrap().documents.is_empty());
+    }
+    app.export_casefile(&id, Some("v1")).unwrap();
+    let failed = wait_export(app, &id);
+    assert_eq!(failed.state, ExportState::Failed);
+    let e = failed.error.unwrap();
+    assert!(
+        e.zh.contains("没有“现场检查记录”的文书编号（文号）"),
+        "{}",
+        e.zh
+    );
+    assert!(files_in(&t.config.exports).is_empty());
+    // A record the tablet does not hold.
+    let e = app
+        .export_casefile(&InspectionId::new("insp-nowhere"), None)
+        .unwrap_err();
+    assert_eq!(e.zh, "本机没有这条记录");
+}
+
+#[test]
+fn export_file_names_are_readable_safe_and_in_shanghai_time() {
+    let mut record = Inspection::new_draft(
+        InspectionId::new("insp-1"),
+        InspectionKind::Routine,
+        app_core::ids::UnitId::new("xw"),
+        (&read_json::<Vec<Enterprise>>("fixtures/demo/enterprises.json")[0]).into(),
+        ChecklistTemplate::parse_toml(
+            &fs::read_to_string(Path::new(ROOT).join("fixtures/checklists/gongmao.toml")).unwrap(),
+        )
+        .unwrap()
+        .reference(),
+        UserId::new("u-wang"),
+        Timestamp(0),
+    );
+    // 2026-11-23 06:05:09 UTC is 14:05:09 in Shanghai.
+    let at = Timestamp(1_795_413_909_000);
+    assert_eq!(
+        export_file_name(&record, "v2", at),
+        "电子案卷_insp-1_v2_20261123-140509.zip"
+    );
+    record.documents.insert(
+        "（玄武）应急检记〔2026〕3号".into(),
+        IssuedDocument {
+            kind: DocumentKind::InspectionRecord,
+            number: "（玄武）应急检记 〔2026〕/3号".into(),
+            seq: 3,
+            year: 2026,
+            at,
+            by: UserId::new("u-wang"),
+            device: app_core::ids::DeviceId::new("d-1"),
+        },
+    );
+    assert_eq!(
+        export_file_name(&record, "v2", at),
+        "电子案卷_（玄武）应急检记_〔2026〕_3号_v2_20261123-140509.zip"
+    );
+    // A name already taken gets a suffix.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.zip"), b"").unwrap();
+    fs::write(dir.path().join("a-2.zip.partial"), b"").unwrap();
+    assert_eq!(free_path(dir.path(), "a.zip"), dir.path().join("a-3.zip"));
+    assert_eq!(free_path(dir.path(), "b.zip"), dir.path().join("b.zip"));
+}
+
+#[test]
+fn refusals_by_the_rules_read_in_chinese_and_name_their_field() {
+    let unmet = StoreError::Doc(DocError::Record(RecordError::Unmet {
+        from: InspectionStatus::OnSite,
+        to: InspectionStatus::Completed,
+        unmet: vec![
+            Unmet::NoOnsitePerson,
+            Unmet::MissingSignature("inspector 李娜".into()),
+        ],
+    }));
+    let e = ApiError::from(unmet);
+    assert_eq!(
+        e.zh,
+        "无法进入“已完成”：尚未记录企业现场负责人；缺少签名：执法人员 李娜"
+    );
+    assert!(
+        e.en.contains("on_site") || e.en.contains("OnSite"),
+        "{}",
+        e.en
+    );
+    let hazard = StoreError::Doc(DocError::Record(RecordError::Hazard(
+        HazardError::NoMeasures(HazardId::new("h1")),
+    )));
+    let e = ApiError::from(hazard);
+    assert_eq!(e.zh, "请填写整改措施");
+    assert_eq!(e.field.as_deref(), Some("measures"));
+    let signer = StoreError::Doc(DocError::Record(RecordError::SignerNotOnRecord(
+        UserId::new("u-x"),
+    )));
+    assert_eq!(ApiError::from(signer).zh, "u-x 不是本记录的执法人员");
+}
+
+#[test]
+fn an_app_without_a_session_asks_to_sign_in_and_keeps_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = AppConfig::in_folder(
+        dir.path(),
+        // Nothing listens here.
+        "http://127.0.0.1:9".into(),
+        Duration::from_millis(100),
+        Duration::from_millis(200),
+    );
+    let app = App::open(config.clone()).unwrap();
+    assert_eq!(app.call(GetStatus {}).unwrap().user, None);
+    assert_eq!(app.call(GetHome {}).unwrap_err().zh, "请先登录");
+    let err = app.sign_in("u-wang", "x").unwrap_err();
+    assert_eq!(err.zh, "无法连接服务器，请检查网络");
+    assert_eq!(
+        app.sign_in(" ", "x").unwrap_err().field.as_deref(),
+        Some("user")
+    );
+    app.call(PutDraft {
+        key: "hazard:r1:GM-01".into(),
+        value: "{\"measures\":\"停用\"}".into(),
+    })
+    .unwrap();
+    drop(app);
+    let app = App::open(config).unwrap();
+    assert_eq!(
+        app.call(GetDraft {
+            key: "hazard:r1:GM-01".into(),
+        })
+        .unwrap(),
+        Some("{\"measures\":\"停用\"}".to_owned())
+    );
+    // A signature that is not a PNG is refused with nothing stored.
+    let e = app.ingest_signature(b"not a png").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("signature"));
+    assert!(app.blobs.list().unwrap().is_empty());
+}
