@@ -467,13 +467,8 @@ fn the_app_takes_numbers_at_sign_in_issues_them_at_signing_and_tops_up_after_syn
         assert!(Instant::now() < deadline, "never topped up: {numbers:?}");
         if remaining(&app) >= LOW_WATER {
             let id = signed_record(&app);
-            let record: Value = app.call("record", json!({ "id": id.as_str() })).unwrap();
-            let numbers: Vec<String> = record["record"]["documents"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .cloned()
-                .collect();
+            let record = app.record(&id).unwrap();
+            let numbers: Vec<String> = record.record.documents.keys().cloned().collect();
             assert_eq!(numbers.len(), 1, "{numbers:?}");
             issued.push(numbers[0].clone());
         } else {
@@ -489,8 +484,8 @@ fn the_app_takes_numbers_at_sign_in_issues_them_at_signing_and_tops_up_after_syn
     assert_eq!(remaining(&app), LOW_WATER - 1 + BLOCK);
     // And a manual sync reports the stock.
     let result = app.sync_now().unwrap();
-    assert_eq!(result["numbers"]["error"], Value::Null, "{result}");
-    assert!(result["numbers"]["stock"].as_array().unwrap().len() >= 3);
+    assert_eq!(result.numbers.error, None, "{result:?}");
+    assert!(result.numbers.stock.len() >= 3);
     // The records with their numbers reached the server.
     let desk = Tablet::new(&server, "u-zhao");
     desk.sync();
@@ -516,15 +511,14 @@ fn the_app_takes_numbers_at_sign_in_issues_them_at_signing_and_tops_up_after_syn
 /// A routine record of e-001 with u-li, every applicable item answered, the on-site person
 /// and all signatures, completed and signed through the app.
 fn signed_record(app: &App) -> InspectionId {
-    let id: String = serde_json::from_value(
-        app.call(
-            "start",
-            json!({ "kind": "routine", "enterprise": "e-001", "co_inspector": "u-li" }),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let id = InspectionId::new(id);
+    let id = app
+        .call(tablet_api::StartInspection {
+            kind: app_core::kind::InspectionKind::Routine,
+            enterprise: "e-001".into(),
+            plan: None,
+            co_inspector: Some("u-li".into()),
+        })
+        .unwrap();
     let view = app.record(&id).unwrap();
     for item in view.template.items() {
         app.command(
