@@ -826,7 +826,16 @@ fn perf_record(pid: &str, out: &Path) -> Option<Child> {
         return None;
     }
     let child = Process::new("perf")
-        .args(["record", "-F", "997", "--call-graph", "dwarf,16384", "-p", pid, "-o"])
+        .args([
+            "record",
+            "-F",
+            "997",
+            "--call-graph",
+            "dwarf,16384",
+            "-p",
+            pid,
+            "-o",
+        ])
         .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -1177,7 +1186,12 @@ fn run_ours(
     let peak_setup = reset_peak(server.pid());
     let rss_start = rss_now(server.pid());
     let watch = PeakWatch::start(server.pid());
-    let perf = perf_record(&pid, &repo_root().join("target/sync-bench").join(format!("perf-{n}.data")));
+    let perf = perf_record(
+        &pid,
+        &repo_root()
+            .join("target/sync-bench")
+            .join(format!("perf-{n}.data")),
+    );
     proxy.reset();
     let barrier = Barrier::new(n + 1);
     let (seconds, reports, failures) = std::thread::scope(|s| {
@@ -1231,7 +1245,9 @@ fn run_ours(
     let others_cpu = machine_busy_seconds() - busy0 - server_cpu - client_cpu;
     if let Some(mut perf) = perf {
         // SIGINT makes perf write its file and exit.
-        let _ = Process::new("kill").args(["-INT", &perf.id().to_string()]).status();
+        let _ = Process::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
         let _ = perf.wait();
     }
     let peak = watch.finish(server.pid());

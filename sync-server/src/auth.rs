@@ -20,7 +20,6 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
@@ -118,19 +117,9 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub user: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expires_at: i64,
-    pub user: User,
-}
+/// Sign-in and device registration messages (declared with the other HTTP messages in
+/// app-core).
+pub use app_core::wire::http::{LoginRequest, LoginResponse, RegisterDevice, registration_message};
 
 /// `POST /api/v1/login`. The client address (for the per-address throttle) is known when the
 /// server is served with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -231,16 +220,6 @@ pub async fn sign_in(
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterDevice {
-    pub device_id: String,
-    /// Ed25519 public key, 32 bytes in hex.
-    pub public_key: String,
-    /// Signature of `register-device:<device id>:<user id>`, 64 bytes in hex.
-    pub signature: String,
-}
-
 fn unhex<const N: usize>(s: &str, what: &'static str) -> ApiResult<[u8; N]> {
     let bad = || ApiError::BadRequest("bad_key", format!("{what} must be {N} bytes in hex"));
     if s.len() != N * 2 {
@@ -252,11 +231,6 @@ fn unhex<const N: usize>(s: &str, what: &'static str) -> ApiResult<[u8; N]> {
         out[i] = u8::from_str_radix(text, 16).map_err(|_| bad())?;
     }
     Ok(out)
-}
-
-/// The message a device signs to register.
-pub fn registration_message(device: &str, user: &str) -> String {
-    format!("register-device:{device}:{user}")
 }
 
 pub async fn register_device(

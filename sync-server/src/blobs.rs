@@ -44,13 +44,13 @@ use app_core::access::can_read_record;
 use app_core::evidence::Sha256Hex;
 use app_core::ids::DeviceId;
 use app_core::user::User;
+use app_core::wire::http::ErrorBody;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -73,15 +73,9 @@ const PARTIAL: &str = "partial";
 /// Read size when hashing a completed upload.
 const HASH_CHUNK: usize = 256 * 1024;
 
-/// What the status endpoint and every accepted `PUT` answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlobStatus {
-    /// The server holds the whole, verified blob and this device has the right to it.
-    pub held: bool,
-    /// Bytes received: the blob's size if held, else the length of this device's partial
-    /// upload.
-    pub received: u64,
-}
+/// What the status endpoint and every accepted `PUT` answer (declared with the other HTTP
+/// messages in app-core).
+pub use app_core::wire::http::BlobStatus;
 
 /// Errors of the blob endpoints: the common API errors plus the ones that carry more.
 #[derive(Debug)]
@@ -126,19 +120,6 @@ fn io_error(action: &str, path: &Path, e: io::Error) -> BlobError {
     )))
 }
 
-#[derive(Serialize)]
-struct ErrorBody {
-    error: ErrorInner,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    received: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct ErrorInner {
-    code: &'static str,
-    message: String,
-}
-
 impl IntoResponse for BlobError {
     fn into_response(self) -> Response {
         let (status, code, message, received) = match self {
@@ -162,8 +143,8 @@ impl IntoResponse for BlobError {
             ),
         };
         let body = ErrorBody {
-            error: ErrorInner { code, message },
             received,
+            ..ErrorBody::new(code, message)
         };
         (status, Json(body)).into_response()
     }

@@ -1,10 +1,10 @@
 //! One error type for every endpoint. Clients get a status, a stable code and an English
 //! message; internal details go to the log only.
 
+use app_core::wire::http::ErrorBody;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -35,17 +35,6 @@ pub enum ApiError {
     Busy(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
-}
-
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: String,
 }
 
 impl ApiError {
@@ -98,12 +87,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(e) = &self {
             tracing::error!(error = %format!("{e:#}"), "internal error");
         }
-        let body = Body {
-            error: Inner {
-                code: self.code(),
-                message: self.to_string(),
-            },
-        };
+        let body = ErrorBody::new(self.code(), self.to_string());
         let retry_after = match &self {
             ApiError::TooManyAttempts { retry_after } => Some((*retry_after).max(1)),
             ApiError::Busy(_) => Some(2),

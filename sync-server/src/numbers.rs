@@ -28,11 +28,10 @@ use crate::error::{ApiError, ApiResult, JsonBody};
 use crate::state::AppState;
 use app_core::docnumber::{Allocator, Block, DocumentKind, Series};
 use app_core::geo::Timestamp;
-use app_core::ids::{DeviceId, UnitId};
+use app_core::ids::DeviceId;
 use axum::Json;
 use axum::extract::State;
 use rusqlite::{TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
 
 /// Numbers per block: enough for a few days of visits offline, small enough that an unused
 /// block leaves a short gap.
@@ -41,27 +40,8 @@ pub const BLOCK_SIZE: u32 = 20;
 /// Series one request may ask for (a tablet needs three kinds, for one or two years).
 pub const MAX_SERIES: usize = 8;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReserveRequest {
-    pub series: Vec<SeriesRequest>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeriesRequest {
-    pub unit: UnitId,
-    pub kind: DocumentKind,
-    /// The current year in Asia/Shanghai when absent.
-    #[serde(default)]
-    pub year: Option<i32>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReserveResponse {
-    pub block_size: u32,
-    pub blocks: Vec<Block>,
-}
+/// The request and answer (declared with the other HTTP messages in app-core).
+pub use app_core::wire::http::{ReserveRequest, ReserveResponse, SeriesRequest};
 
 fn kind_str(kind: DocumentKind) -> String {
     match serde_json::to_value(kind).expect("kinds serialise") {
