@@ -322,16 +322,6 @@ pub async fn logout(
     Ok(Json(serde_json::json!({ "revoked": true })))
 }
 
-/// The public key a device registered (for case-file verification).
-pub fn device_key(conn: &rusqlite::Connection, device: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.query_row(
-        "SELECT public_key FROM devices WHERE id = ?1",
-        [device],
-        |r| r.get(0),
-    )
-    .optional()
-}
-
 /// Creates accounts with `password` for every known user who has none (demo data).
 pub fn seed_accounts(
     conn: &rusqlite::Connection,

@@ -107,6 +107,12 @@ impl From<rusqlite::Error> for BlobError {
     }
 }
 
+impl From<crate::store::StoreError> for BlobError {
+    fn from(e: crate::store::StoreError) -> Self {
+        BlobError::Api(e.into())
+    }
+}
+
 impl From<anyhow::Error> for BlobError {
     fn from(e: anyhow::Error) -> Self {
         BlobError::Api(ApiError::Internal(e))
@@ -238,7 +244,7 @@ fn named_by_readable_record(
     reference: &crate::reference::ReferenceData,
     user: &User,
     sha: &str,
-) -> rusqlite::Result<bool> {
+) -> crate::store::StoreResult<bool> {
     let docs: Vec<String> = conn
         .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2")?
         .query_map([crate::docstore::photo_key(sha), sha], |r| r.get(0))?
@@ -262,7 +268,7 @@ fn has_right(
     user: &User,
     device: Option<&DeviceId>,
     sha: &str,
-) -> rusqlite::Result<bool> {
+) -> crate::store::StoreResult<bool> {
     if let Some(device) = device
         && is_uploader(conn, sha, device.as_str())?
     {
@@ -282,7 +288,7 @@ pub fn may_name(
     user: &app_core::user::User,
     device: &app_core::ids::DeviceId,
     digest: &app_core::evidence::Sha256Hex,
-) -> rusqlite::Result<bool> {
+) -> crate::store::StoreResult<bool> {
     has_right(conn, reference, user, Some(device), digest.as_str())
 }
 
@@ -295,7 +301,7 @@ pub fn first_unnamable(
     user: &app_core::user::User,
     device: &app_core::ids::DeviceId,
     digests: &[&app_core::evidence::Sha256Hex],
-) -> rusqlite::Result<Option<app_core::evidence::Sha256Hex>> {
+) -> crate::store::StoreResult<Option<app_core::evidence::Sha256Hex>> {
     if digests.is_empty() {
         return Ok(None);
     }

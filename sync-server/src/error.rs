@@ -125,3 +125,15 @@ where
         }
     }
 }
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<crate::service::sync::SyncError> for ApiError {
+    fn from(e: crate::service::sync::SyncError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}

@@ -6,15 +6,16 @@ pub mod auth;
 pub mod blobs;
 pub mod console;
 pub mod db;
-pub mod docstore;
 pub mod error;
 pub mod index;
 pub mod numbers;
 pub mod plans;
 pub mod records;
 pub mod reference;
+pub mod service;
 pub mod signin;
 pub mod state;
+pub mod store;
 pub mod sync;
 
 pub use net::serve;
@@ -69,6 +70,9 @@ async fn reference_bundle(
         .await?;
     Ok(Json(bundle))
 }
+
+/// The record store's module under its former name (record documents and their change log).
+pub use store::records as docstore;
 
 /// Every route of the API.
 pub fn router(state: AppState) -> Router {

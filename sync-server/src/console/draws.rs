@@ -9,8 +9,9 @@
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
 use super::{Console, ConsoleError, ConsoleResult, readable_units};
-use crate::plans::{self, DrawRecord};
+use crate::plans::DrawRecord;
 use crate::state::AppState;
+use crate::store::PlanStore;
 use app_core::access::can_write_plan;
 use app_core::draw::{
     ALGORITHM, Conflict, DrawInput, DrawResult, PoolFilter, inspector_roster, run_draw,
@@ -143,7 +144,7 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
     let ids = units.clone();
     let draws = state
         .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(plans::draws_of(conn, &ids)?) })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draws_of(&ids)?) })
         .await?;
     let roster = eligible_roster(&cx, &state);
     let readable = readable_units(&cx, &state);
@@ -372,7 +373,7 @@ pub async fn run(
     let digest = result.input_digest.clone();
     let existing = state
         .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(plans::draw_by_digest(conn, &digest)?) })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draw_by_digest(&digest)?) })
         .await?;
     let planned = result.plans(due.as_deref());
     let body = html! {
@@ -435,8 +436,8 @@ pub async fn seal(
         .db
         .call(move |conn| -> ConsoleResult<()> {
             let tx = conn.transaction()?;
-            if plans::draw_by_digest(&tx, &record.result.input_digest)?.is_none() {
-                plans::insert_draw(&tx, &record, &plans)?;
+            if tx.draw_by_digest(&record.result.input_digest)?.is_none() {
+                tx.insert_draw(&record, &plans)?;
             }
             tx.commit()?;
             Ok(())
@@ -454,8 +455,8 @@ async fn load_visible(
     let (record, plans) = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let record = plans::draw(conn, &id)?.ok_or(ConsoleError::NotFound)?;
-            let plans = plans::plans_of_draw(conn, &id)?;
+            let record = conn.draw(&id)?.ok_or(ConsoleError::NotFound)?;
+            let plans = conn.plans_of_draw(&id)?;
             Ok((record, plans))
         })
         .await?;
@@ -575,9 +576,9 @@ pub async fn verify(
     let found = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            Ok(match plans::draw_by_digest(conn, &digest)? {
+            Ok(match conn.draw_by_digest(&digest)? {
                 Some(d) => {
-                    let p = plans::plans_of_draw(conn, &d.id)?;
+                    let p = conn.plans_of_draw(&d.id)?;
                     Some((d, p))
                 }
                 None => None,

@@ -125,6 +125,12 @@ impl From<rusqlite::Error> for ConsoleError {
     }
 }
 
+impl From<crate::store::StoreError> for ConsoleError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ConsoleError::Internal(e.into())
+    }
+}
+
 impl From<crate::error::ApiError> for ConsoleError {
     fn from(e: crate::error::ApiError) -> Self {
         match e {

@@ -2,15 +2,13 @@
 //! hazard ledger, the facts the figures are computed from, and the scope of a record for the
 //! access rules. Plain functions over a connection, so tests and benchmarks call them directly.
 
-use crate::reference::ReferenceData;
-use app_core::access::RecordScope;
 use app_core::figures::{HazardFacts, RecordFacts};
 use app_core::geo::{Day, SHANGHAI, Timestamp};
 use app_core::hazard::Hazard;
-use app_core::ids::{UnitId, UserId};
+use app_core::ids::UnitId;
 use app_core::inspection::InspectionStatus;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, params_from_iter};
 
 /// The first instant (UTC ms) of `day` in Asia/Shanghai.
 pub fn day_start_ms(day: Day) -> i64 {
@@ -159,36 +157,8 @@ pub fn count_records(conn: &Connection, f: &RecordFilter) -> rusqlite::Result<i6
     .query_row(params_from_iter(params), |r| r.get(0))
 }
 
-/// What the access rules need of stored record `id`: its unit, inspectors and plan's
-/// assignees (from `docs`, `doc_inspectors` and the plans). `None` if it is not stored.
-pub fn scope(
-    conn: &Connection,
-    reference: &ReferenceData,
-    id: &str,
-) -> rusqlite::Result<Option<RecordScope>> {
-    let row: Option<(String, Option<String>)> = conn
-        .prepare_cached("SELECT unit, plan FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((unit, plan)) = row else {
-        return Ok(None);
-    };
-    let inspectors = conn
-        .prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?
-        .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let assigned = match plan {
-        Some(p) => crate::plans::find(conn, reference, &p)?
-            .map(|p| p.assigned)
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    Ok(Some(RecordScope {
-        unit: UnitId::new(unit),
-        inspectors,
-        assigned,
-    }))
-}
+/// What the access rules need of stored record `id` (see `service::access::scope`).
+pub use crate::service::access::scope;
 
 /// Filters of the hazard ledger.
 #[derive(Debug, Clone, Default)]

@@ -5,16 +5,14 @@ use super::i18n::{Lang, kind_from_str, kind_str};
 use super::layout::{page, when};
 use super::query::{self, Cursor, RecordFilter};
 use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units, unit_name};
-use crate::docstore::{self, SERVER_DEVICE};
+use crate::docstore;
+use crate::service::review::{self, ReviewError};
 use crate::state::AppState;
 use app_core::access::{can_read_record, can_review_record};
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
 use app_core::geo::Timestamp;
-use app_core::ids::DeviceId;
-use app_core::inspection::{
-    Command, Context, Inspection, InspectionStatus, ReviewDecision, SignOutcome, Signer,
-};
+use app_core::inspection::{Inspection, InspectionStatus, ReviewDecision, SignOutcome, Signer};
 use app_core::kind::InspectionKind;
 use app_core::signing::Amendments;
 use axum::body::Bytes;
@@ -530,35 +528,12 @@ pub async fn review(
     let outcome = state
         .db
         .call(move |conn| -> ConsoleResult<Result<(), String>> {
-            let tx = conn.transaction()?;
-            let scope = query::scope(&tx, &reference, &rid)?.ok_or(ConsoleError::NotFound)?;
-            if !can_read_record(&user, &scope, &reference.units) {
-                return Err(ConsoleError::NotFound);
+            match review::review(conn, &reference, &user, &rid, to, comment, now) {
+                Ok(()) => Ok(Ok(())),
+                Err(ReviewError::Refused(reason)) => Ok(Err(reason)),
+                Err(ReviewError::NotFound) => Err(ConsoleError::NotFound),
+                Err(ReviewError::Store(e)) => Err(e.into()),
             }
-            if !can_review_record(&user, &scope, &reference.units) {
-                return Ok(Err("you may not review this record".into()));
-            }
-            let mut stored = docstore::load(&tx, &rid)?.ok_or(ConsoleError::NotFound)?;
-            let template = reference
-                .templates
-                .get(&stored.doc.record().template)
-                .ok_or_else(|| anyhow::anyhow!("record {rid}: unknown checklist template"))?
-                .clone();
-            let cmd = Command::Transition { to, comment };
-            let context = Context {
-                actor: &user,
-                now,
-                template: &template,
-            };
-            if let Err(e) = stored
-                .doc
-                .apply(&cmd, &context, &DeviceId::from(SERVER_DEVICE))
-            {
-                return Ok(Err(e.to_string()));
-            }
-            docstore::store_update(&tx, &rid, &mut stored.doc, &stored.heads, SERVER_DEVICE)?;
-            tx.commit()?;
-            Ok(Ok(()))
         })
         .await?;
     match outcome {

@@ -5,14 +5,15 @@
 //! [`RecordStore::write`], in the caller's transaction, so these never disagree.
 //!
 //! The sync protocol and the console reach record storage only through [`RecordStore`],
-//! implemented here for SQLite (`rusqlite::Connection`, and so for a transaction). A
+//! implemented here for SQLite (`rusqlite::Connection`, and so for a transaction). The SQL of
+//! these tables lives here (and the console index's in `crate::index`). A
 //! province-wide deployment would implement it for a PostgreSQL transaction: the trait holds
 //! no state of its own, and nothing about records is kept in the server process, so several
 //! server instances can share one database (see docs/ARCHITECTURE.md).
 
-use crate::error::{ApiError, ApiResult};
+use super::{StoreError, StoreResult};
 use app_core::document::InspectionDoc;
-use app_core::ids::DeviceId;
+use app_core::ids::{DeviceId, PlanId, UnitId, UserId};
 use app_core::inspection::Inspection;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -50,22 +51,33 @@ pub struct PullFilter<'a> {
     pub max_bytes: usize,
 }
 
+/// What the access rules need of a stored record without opening it: its unit, its plan and
+/// its inspectors (`docs`, `doc_inspectors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRows {
+    pub unit: UnitId,
+    pub plan: Option<PlanId>,
+    pub inspectors: Vec<UserId>,
+}
+
 /// Record storage: documents, their change log and the rows derived from them.
 pub trait RecordStore {
+    /// The unit, plan and inspectors of a stored record (`None` if it is not stored).
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>>;
     /// The stored snapshot and heads of a record, without opening the document.
-    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>>;
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>>;
     /// The heads the server holds for a record, if it has it.
-    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>>;
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>>;
     /// Writes a record version and everything derived from it (inside a transaction).
-    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()>;
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()>;
     /// The change log after `filter.cursor` that the filter lets through, paged by bytes.
-    fn changes_after(&self, filter: &PullFilter<'_>) -> ApiResult<ChangePage>;
+    fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage>;
     /// The newest change number (0 when there is none).
-    fn latest_seq(&self) -> ApiResult<i64>;
+    fn latest_seq(&self) -> StoreResult<i64>;
 }
 
 /// Opens the stored record `id`; changes made to it are attributed to the server.
-pub fn load(store: &(impl RecordStore + ?Sized), id: &str) -> ApiResult<Option<StoredDoc>> {
+pub fn load(store: &(impl RecordStore + ?Sized), id: &str) -> StoreResult<Option<StoredDoc>> {
     load_as(store, id, &DeviceId::from(SERVER_DEVICE))
 }
 
@@ -74,24 +86,24 @@ pub fn load_as(
     store: &(impl RecordStore + ?Sized),
     id: &str,
     device: &DeviceId,
-) -> ApiResult<Option<StoredDoc>> {
+) -> StoreResult<Option<StoredDoc>> {
     store
         .snapshot(id)?
         .map(|(bytes, heads)| {
             let doc = InspectionDoc::load(&bytes, device)
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored record {id}: {e}")))?;
+                .map_err(|e| StoreError::Corrupt(format!("stored record {id}: {e}")))?;
             Ok(StoredDoc { doc, heads })
         })
         .transpose()
 }
 
 /// Stored heads (hex strings) as Automerge change hashes.
-pub fn change_hashes(id: &str, heads: &[String]) -> ApiResult<Vec<automerge::ChangeHash>> {
+pub fn change_hashes(id: &str, heads: &[String]) -> StoreResult<Vec<automerge::ChangeHash>> {
     heads
         .iter()
         .map(|h| h.parse())
         .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))
+        .map_err(|e| StoreError::Corrupt(format!("stored heads of {id}: {e:?}")))
 }
 
 /// The indexed prefix of a photo digest in `photo_refs` (see migration 5 in `db.rs`).
@@ -99,8 +111,8 @@ pub fn photo_key(sha256: &str) -> &str {
     sha256.get(..16).unwrap_or(sha256)
 }
 
-fn parse_heads(raw: &str) -> ApiResult<Vec<String>> {
-    serde_json::from_str(raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads: {e}")))
+fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("stored heads: {e}")))
 }
 
 /// One version of a record, ready to be written.
@@ -125,7 +137,26 @@ pub struct DocWrite<'a> {
 }
 
 impl RecordStore for Connection {
-    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
+        let row: Option<(String, Option<String>)> = self
+            .prepare_cached("SELECT unit, plan FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((unit, plan)) = row else {
+            return Ok(None);
+        };
+        let inspectors = self
+            .prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?
+            .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some(AccessRows {
+            unit: UnitId::new(unit),
+            plan: plan.map(PlanId::new),
+            inspectors,
+        }))
+    }
+
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
         let row: Option<(Vec<u8>, String)> = self
             .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -146,7 +177,7 @@ impl RecordStore for Connection {
         Ok(Some((snapshot, parse_heads(&heads)?)))
     }
 
-    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
         let raw: Option<String> = self
             .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
@@ -154,7 +185,7 @@ impl RecordStore for Connection {
         raw.map(|h| parse_heads(&h)).transpose()
     }
 
-    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()> {
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
         let tx = self;
         let r = w.record;
         tx.prepare_cached(
@@ -201,7 +232,7 @@ impl RecordStore for Connection {
         Ok(())
     }
 
-    fn changes_after(&self, f: &PullFilter<'_>) -> ApiResult<ChangePage> {
+    fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
         let units = serde_json::to_string(f.units).expect("strings serialise");
         let (plans, user) = f.inspector.unwrap_or((&[], ""));
         let plans = serde_json::to_string(plans).expect("strings serialise");
@@ -236,7 +267,7 @@ impl RecordStore for Connection {
         Ok(page)
     }
 
-    fn latest_seq(&self) -> ApiResult<i64> {
+    fn latest_seq(&self) -> StoreResult<i64> {
         Ok(
             self.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
                 r.get(0)
@@ -247,19 +278,22 @@ impl RecordStore for Connection {
 
 /// A transaction is a connection for storage purposes.
 impl RecordStore for rusqlite::Transaction<'_> {
-    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
+        (**self).access_rows(id)
+    }
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
         (**self).snapshot(id)
     }
-    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
         (**self).heads(id)
     }
-    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()> {
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
         (**self).write(w)
     }
-    fn changes_after(&self, filter: &PullFilter<'_>) -> ApiResult<ChangePage> {
+    fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage> {
         (**self).changes_after(filter)
     }
-    fn latest_seq(&self) -> ApiResult<i64> {
+    fn latest_seq(&self) -> StoreResult<i64> {
         (**self).latest_seq()
     }
 }
@@ -273,7 +307,7 @@ pub fn store_update(
     doc: &mut InspectionDoc,
     before_heads: &[String],
     origin_device: &str,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
     if heads == before_heads {
         return Ok(());

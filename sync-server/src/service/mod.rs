@@ -1,0 +1,11 @@
+//! The server's use cases as plain functions over the storage traits (`crate::store`):
+//! handlers extract a request, call one of these and map the result to an answer. They know
+//! nothing about HTTP; their errors say what happened in the domain's terms.
+//!
+//! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`review`]: a supervisor approves or returns a record.
+//! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
+
+pub mod access;
+pub mod review;
+pub mod sync;
