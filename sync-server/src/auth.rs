@@ -9,8 +9,11 @@
 //!   on that device. Syncing needs a token bound to a registered device.
 
 use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::service::devices::{self, RegisterError};
 use crate::signin;
 use crate::state::AppState;
+use crate::store::AccountStore;
+use crate::store::accounts::TokenOwner;
 use anyhow::anyhow;
 use app_core::ids::DeviceId;
 use app_core::user::User;
@@ -19,7 +22,6 @@ use argon2::{Argon2, PasswordHasher};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
@@ -94,20 +96,14 @@ impl FromRequestParts<AppState> for Session {
             .trim();
         let hash = token_hash(token);
         let now = state.now();
-        let found: Option<(String, Option<String>)> = state
+        let found = state
             .db
-            .call(move |conn| -> ApiResult<_> {
-                Ok(conn
-                    .query_row(
-                        "SELECT user_id, device_id FROM tokens
-                         WHERE token_hash = ?1 AND revoked = 0 AND expires_at > ?2",
-                        params![hash, now],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?)
-            })
+            .call(move |conn| -> ApiResult<_> { Ok(conn.token_owner(&hash, now)?) })
             .await?;
-        let (user_id, device) = found.ok_or(ApiError::Unauthorized)?;
+        let TokenOwner {
+            user: user_id,
+            device,
+        } = found.ok_or(ApiError::Unauthorized)?;
         let user = state.user(&user_id).ok_or(ApiError::Unauthorized)?;
         Ok(Session {
             user,
@@ -148,13 +144,7 @@ pub async fn sign_in(
         .db
         .read(move |conn| -> ApiResult<_> {
             let locked = signin::locked_until(conn, &lookup, now)?;
-            let stored: Option<String> = conn
-                .query_row(
-                    "SELECT password_hash FROM accounts WHERE user_id = ?1",
-                    [&user_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let stored = conn.password_hash(&user_id)?;
             Ok((locked, stored))
         })
         .await?;
@@ -205,10 +195,7 @@ pub async fn sign_in(
                 });
             }
             signin::record_success(conn, &keys)?;
-            conn.execute(
-                "INSERT INTO tokens (token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, NULL, ?3)",
-                params![hash, user_id, expires_at],
-            )?;
+            conn.insert_token(&hash, &user_id, expires_at)?;
             Ok(())
         })
         .await?;
@@ -220,55 +207,23 @@ pub async fn sign_in(
     })
 }
 
-fn unhex<const N: usize>(s: &str, what: &'static str) -> ApiResult<[u8; N]> {
-    let bad = || ApiError::BadRequest("bad_key", format!("{what} must be {N} bytes in hex"));
-    if s.len() != N * 2 {
-        return Err(bad());
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::BadRequest { code, message } => ApiError::BadRequest(code, message),
+            RegisterError::Taken(_) => ApiError::Conflict(e.to_string()),
+            RegisterError::Store(e) => e.into(),
+        }
     }
-    let mut out = [0u8; N];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let text = std::str::from_utf8(chunk).map_err(|_| bad())?;
-        out[i] = u8::from_str_radix(text, 16).map_err(|_| bad())?;
-    }
-    Ok(out)
 }
 
+/// `POST /api/v1/devices` (see `service::devices`).
 pub async fn register_device(
     State(state): State<AppState>,
     session: Session,
     JsonBody(req): JsonBody<RegisterDevice>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    if req.device_id.trim().is_empty() || req.device_id.len() > 100 {
-        return Err(ApiError::BadRequest(
-            "bad_device",
-            "device id must be 1–100 characters".into(),
-        ));
-    }
-    if req.device_id == app_core::judge::SERVER_DEVICE
-        || req.device_id.chars().any(|c| c.is_control())
-    {
-        // The server writes under its own device name (console decisions); no tablet may
-        // register it and so push changes under the server's Automerge actor.
-        return Err(ApiError::BadRequest(
-            "bad_device",
-            "this device id is reserved or contains control characters".into(),
-        ));
-    }
-    let key_bytes: [u8; 32] = unhex(&req.public_key, "public_key")?;
-    let sig_bytes: [u8; 64] = unhex(&req.signature, "signature")?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| ApiError::BadRequest("bad_key", "public_key is not an Ed25519 key".into()))?;
-    let signature = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-    key.verify_strict(
-        registration_message(&req.device_id, session.user.id.as_str()).as_bytes(),
-        &signature,
-    )
-    .map_err(|_| {
-        ApiError::BadRequest(
-            "bad_signature",
-            "the signature does not verify with public_key".into(),
-        )
-    })?;
+    let key = devices::check(session.user.id.as_str(), &req)?;
     let now = state.now();
     let user = session.user.id.to_string();
     let device = req.device_id.clone();
@@ -276,27 +231,7 @@ pub async fn register_device(
     state
         .db
         .call(move |conn| -> ApiResult<()> {
-            let tx = conn.transaction()?;
-            let existing: Option<(String, Vec<u8>)> = tx
-                .query_row("SELECT user_id, public_key FROM devices WHERE id = ?1", [&device], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            match existing {
-                Some((owner, key)) if owner != user || key != key_bytes => {
-                    return Err(ApiError::Conflict(format!("device {device} is registered with another key or user")));
-                }
-                Some(_) => {}
-                None => {
-                    tx.execute(
-                        "INSERT INTO devices (id, user_id, public_key, registered_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![device, user, key_bytes.to_vec(), now],
-                    )?;
-                }
-            }
-            tx.execute("UPDATE tokens SET device_id = ?1 WHERE token_hash = ?2", params![device, token])?;
-            tx.commit()?;
-            Ok(())
+            Ok(devices::register(conn, &user, &device, key, &token, now)?)
         })
         .await?;
     tracing::info!(user = %session.user.id, device = %req.device_id, "device registered");
@@ -311,13 +246,7 @@ pub async fn logout(
     let hash = session.token_hash.clone();
     state
         .db
-        .call(move |conn| -> ApiResult<()> {
-            conn.execute(
-                "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
-                [hash],
-            )?;
-            Ok(())
-        })
+        .call(move |conn| -> ApiResult<()> { Ok(conn.revoke_token(&hash)?) })
         .await?;
     Ok(Json(serde_json::json!({ "revoked": true })))
 }
@@ -330,18 +259,8 @@ pub fn seed_accounts(
 ) -> anyhow::Result<usize> {
     let mut created = 0;
     for user in users {
-        let exists: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM accounts WHERE user_id = ?1",
-                [user.id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_none() {
-            conn.execute(
-                "INSERT INTO accounts (user_id, password_hash) VALUES (?1, ?2)",
-                params![user.id.as_str(), hash_password(password)?],
-            )?;
+        if !conn.has_account(user.id.as_str())? {
+            conn.create_account(user.id.as_str(), &hash_password(password)?)?;
             created += 1;
         }
     }

@@ -3,9 +3,13 @@
 //! nothing about HTTP; their errors say what happened in the domain's terms.
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`devices`]: registering a tablet's key under the signed-in user.
+//! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`review`]: a supervisor approves or returns a record.
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
 
 pub mod access;
+pub mod devices;
+pub mod numbers;
 pub mod review;
 pub mod sync;

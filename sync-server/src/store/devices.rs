@@ -2,28 +2,71 @@
 //! when it was registered.
 
 use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub id: String,
+    pub user: String,
+    pub public_key: Vec<u8>,
+}
 
 /// Storage of registered devices.
 pub trait DeviceStore {
     /// When `device` was registered (seconds since the Unix epoch), if it is.
     fn registered_at(&self, device: &str) -> StoreResult<Option<i64>>;
-    /// The registered Ed25519 public key of `device`.
-    fn device_key(&self, device: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// The registered device `id`.
+    fn device(&self, id: &str) -> StoreResult<Option<DeviceRow>>;
+    /// Registers a device at `now` (seconds).
+    fn insert_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()>;
 }
 
 impl DeviceStore for Connection {
     fn registered_at(&self, device: &str) -> StoreResult<Option<i64>> {
         Ok(self
-            .prepare_cached("SELECT registered_at FROM devices WHERE id = ?1")?
-            .query_row([device], |r| r.get(0))
+            .query_row(
+                "SELECT registered_at FROM devices WHERE id = ?1",
+                [device],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
-    fn device_key(&self, device: &str) -> StoreResult<Option<Vec<u8>>> {
+    fn device(&self, id: &str) -> StoreResult<Option<DeviceRow>> {
         Ok(self
-            .prepare_cached("SELECT public_key FROM devices WHERE id = ?1")?
-            .query_row([device], |r| r.get(0))
+            .query_row(
+                "SELECT user_id, public_key FROM devices WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(DeviceRow {
+                        id: id.to_owned(),
+                        user: r.get(0)?,
+                        public_key: r.get(1)?,
+                    })
+                },
+            )
             .optional()?)
+    }
+
+    fn insert_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO devices (id, user_id, public_key, registered_at) VALUES (?1, ?2, ?3, ?4)",
+            params![device.id, device.user, device.public_key, now],
+        )?;
+        Ok(())
+    }
+}
+
+/// A transaction is a connection for storage purposes.
+impl DeviceStore for rusqlite::Transaction<'_> {
+    fn registered_at(&self, device: &str) -> StoreResult<Option<i64>> {
+        (**self).registered_at(device)
+    }
+    fn device(&self, id: &str) -> StoreResult<Option<DeviceRow>> {
+        (**self).device(id)
+    }
+    fn insert_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()> {
+        (**self).insert_device(device, now)
     }
 }

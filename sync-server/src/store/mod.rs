@@ -5,17 +5,23 @@
 //! - [`RecordStore`] (`records.rs`): record documents, the global change log and the rows
 //!   derived from a record (inspectors, photo references, the console's index).
 //! - [`PlanStore`] (`plans.rs`): the plans sealed from 双随机 draws and the draws' records.
+//! - [`AccountStore`] (`accounts.rs`): password hashes and bearer tokens.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
+//! - [`NumberStore`] (`numbers.rs`): document-number blocks handed out to devices.
 //!
 //! The SQLite implementation is `rusqlite::Connection` (and so a transaction, which
 //! dereferences to one); [`Transactions`] opens and commits a transaction for a use case that
 //! must write atomically. A second engine (PostgreSQL) implements the same traits.
 
+pub mod accounts;
 pub mod devices;
+pub mod numbers;
 pub mod plans;
 pub mod records;
 
+pub use accounts::AccountStore;
 pub use devices::DeviceStore;
+pub use numbers::NumberStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
 
@@ -47,6 +53,9 @@ pub trait Transactions {
         Self: 'a;
     /// Begins a transaction (SQLite: deferred, the write lock is taken at the first write).
     fn begin(&mut self) -> StoreResult<Self::Tx<'_>>;
+    /// Begins a transaction that holds the write lock from the start (SQLite `BEGIN
+    /// IMMEDIATE`), for a read-then-write that must not interleave with another writer.
+    fn begin_immediate(&mut self) -> StoreResult<Self::Tx<'_>>;
 }
 
 /// A transaction in progress.
@@ -58,6 +67,9 @@ impl Transactions for rusqlite::Connection {
     type Tx<'a> = rusqlite::Transaction<'a>;
     fn begin(&mut self) -> StoreResult<Self::Tx<'_>> {
         Ok(self.transaction()?)
+    }
+    fn begin_immediate(&mut self) -> StoreResult<Self::Tx<'_>> {
+        Ok(self.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
     }
 }
 
