@@ -5,11 +5,10 @@
 use super::exif::{self, PhotoFacts};
 use super::form::encode;
 use super::layout::{page, when};
-use super::query;
 use super::{Console, ConsoleError, ConsoleResult};
 use crate::docstore;
 use crate::state::AppState;
-use app_core::access::can_read_record;
+use crate::store::BlobStore;
 use app_core::evidence::{PhotoRef, Sha256Hex};
 use app_core::geo::Timestamp;
 use app_core::ids::UserId;
@@ -34,24 +33,9 @@ fn readable_records(
     user: &User,
     sha: &str,
 ) -> ConsoleResult<Vec<String>> {
-    let ids = conn
-        .prepare_cached(
-            "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
-             ORDER BY doc_id",
-        )?
-        .query_map([crate::docstore::photo_key(sha), sha], |r| {
-            r.get::<_, String>(0)
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(scope) = query::scope(conn, reference, &id)?
-            && can_read_record(user, &scope, &reference.units)
-        {
-            out.push(id);
-        }
-    }
-    Ok(out)
+    Ok(crate::service::photos::readable_records(
+        conn, reference, user, sha,
+    )?)
 }
 
 /// Where a record uses the photo: (what, linked at, linked by).
@@ -125,10 +109,7 @@ pub async fn show(
             let record = docstore::load(conn, &chosen)?
                 .map(|s| s.doc.record().clone())
                 .ok_or(ConsoleError::NotFound)?;
-            let size: Option<i64> = conn
-                .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
-                .query_row([&key], |r| r.get(0))
-                .ok();
+            let size: Option<i64> = conn.held_size(&key).ok().flatten().map(|s| s as i64);
             Ok((records, record, size))
         })
         .await?;
@@ -216,9 +197,7 @@ pub async fn original(
             if readable_records(conn, &reference, &user, &key)?.is_empty() {
                 return Err(ConsoleError::NotFound);
             }
-            Ok(conn
-                .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
-                .exists([&key])?)
+            Ok(conn.held_size(&key)?.is_some())
         })
         .await?;
     if !held {

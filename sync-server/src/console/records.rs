@@ -8,6 +8,7 @@ use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units,
 use crate::docstore;
 use crate::service::review::{self, ReviewError};
 use crate::state::AppState;
+use crate::store::BlobStore;
 use app_core::access::{can_read_record, can_review_record};
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
@@ -200,9 +201,8 @@ pub async fn show(
                 })
                 .collect();
             let mut held = BTreeSet::new();
-            let mut stmt = conn.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
             for sha in record.photo_digests() {
-                if stmt.exists([sha.as_str()])? {
+                if conn.held_size(sha.as_str())?.is_some() {
                     held.insert(sha.to_string());
                 }
             }

@@ -3,13 +3,17 @@
 //! nothing about HTTP; their errors say what happened in the domain's terms.
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
 //! - [`numbers`]: reserving document-number blocks for a device.
+//! - [`photos`]: the right to a photo (who may name, see and download it).
 //! - [`review`]: a supervisor approves or returns a record.
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
 
 pub mod access;
+pub mod casefiles;
 pub mod devices;
 pub mod numbers;
+pub mod photos;
 pub mod review;
 pub mod sync;

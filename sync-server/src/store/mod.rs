@@ -6,6 +6,8 @@
 //!   derived from a record (inspectors, photo references, the console's index).
 //! - [`PlanStore`] (`plans.rs`): the plans sealed from 双随机 draws and the draws' records.
 //! - [`AccountStore`] (`accounts.rs`): password hashes and bearer tokens.
+//! - [`BlobStore`] (`blobs.rs`): which photo blobs are held and who uploaded them.
+//! - [`CaseFileStore`] (`casefiles.rs`): the server's signing key and case-file export jobs.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
 //! - [`NumberStore`] (`numbers.rs`): document-number blocks handed out to devices.
 //!
@@ -14,12 +16,16 @@
 //! must write atomically. A second engine (PostgreSQL) implements the same traits.
 
 pub mod accounts;
+pub mod blobs;
+pub mod casefiles;
 pub mod devices;
 pub mod numbers;
 pub mod plans;
 pub mod records;
 
 pub use accounts::AccountStore;
+pub use blobs::BlobStore;
+pub use casefiles::CaseFileStore;
 pub use devices::DeviceStore;
 pub use numbers::NumberStore;
 pub use plans::PlanStore;

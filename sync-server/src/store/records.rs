@@ -64,6 +64,8 @@ pub struct AccessRows {
 pub trait RecordStore {
     /// The unit, plan and inspectors of a stored record (`None` if it is not stored).
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>>;
+    /// The stored records that name photo `sha256`, by id.
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// The stored snapshot and heads of a record, without opening the document.
     fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>>;
     /// The heads the server holds for a record, if it has it.
@@ -154,6 +156,16 @@ impl RecordStore for Connection {
             plan: plan.map(PlanId::new),
             inspectors,
         }))
+    }
+
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .prepare_cached(
+                "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
+                 ORDER BY doc_id",
+            )?
+            .query_map([photo_key(sha256), sha256], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
@@ -280,6 +292,9 @@ impl RecordStore for Connection {
 impl RecordStore for rusqlite::Transaction<'_> {
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
         (**self).access_rows(id)
+    }
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        (**self).records_naming_photo(sha256)
     }
     fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
         (**self).snapshot(id)
