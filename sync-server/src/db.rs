@@ -2,248 +2,38 @@
 //! tasks. WAL with `synchronous = FULL`: a sync is acknowledged only after its transaction
 //! is on disk.
 
+use crate::store;
 use anyhow::Context;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[&str] = &[
+/// Every migration, in order: the SQL of each lives beside the tables it makes or changes
+/// (the store modules, `index.rs`, `signin.rs`); a migration touching several modules' tables
+/// lists their pieces, run in this order in one transaction. Append only: `user_version`
+/// counts the migrations applied, so an entry is never edited, moved or removed.
+const MIGRATIONS: &[&[&str]] = &[
     // 1: accounts, devices, tokens, documents and their change log, blobs.
-    "
-    CREATE TABLE accounts (
-        user_id TEXT PRIMARY KEY,
-        password_hash TEXT NOT NULL
-    );
-    CREATE TABLE devices (
-        id TEXT PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        public_key BLOB NOT NULL,
-        registered_at INTEGER NOT NULL
-    );
-    CREATE TABLE tokens (
-        token_hash BLOB PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        device_id TEXT,
-        expires_at INTEGER NOT NULL,
-        revoked INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE docs (
-        id TEXT PRIMARY KEY,
-        unit TEXT NOT NULL,
-        plan TEXT,
-        status TEXT NOT NULL,
-        snapshot BLOB NOT NULL,
-        heads TEXT NOT NULL
-    );
-    CREATE TABLE doc_inspectors (
-        doc_id TEXT NOT NULL REFERENCES docs(id),
-        user_id TEXT NOT NULL,
-        PRIMARY KEY (doc_id, user_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
-    -- The global change log: seq is every device's cursor.
-    CREATE TABLE changes (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        doc_id TEXT NOT NULL REFERENCES docs(id),
-        origin_device TEXT NOT NULL,
-        bytes BLOB NOT NULL
-    );
-    CREATE INDEX changes_by_doc ON changes (doc_id, seq);
-    CREATE TABLE doc_photos (
-        doc_id TEXT NOT NULL REFERENCES docs(id),
-        sha256 TEXT NOT NULL,
-        PRIMARY KEY (sha256, doc_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE blobs (
-        sha256 TEXT PRIMARY KEY,
-        size INTEGER NOT NULL,
-        uploaded_by TEXT NOT NULL
-    ) WITHOUT ROWID;
-    ",
-    // 2: the console's index of records and hazards (`index.rs`), plans made by draws and the
-    // draws' recorded inputs (`plans.rs`). Records stored before this migration are indexed
-    // by `index::backfill`, which runs while `console_backfill` holds a row.
-    "
-    CREATE TABLE console_records (
-        id TEXT PRIMARY KEY,
-        unit TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL,
-        enterprise_id TEXT NOT NULL,
-        enterprise_name TEXT NOT NULL,
-        plan TEXT,
-        inspectors TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        started_at INTEGER,
-        completed_at INTEGER,
-        -- started_at, or created_at for a visit that never started: what lists sort by and
-        -- periods filter on (the figures' visit day).
-        visit_at INTEGER NOT NULL,
-        review_decision TEXT,
-        review_by TEXT,
-        review_at INTEGER,
-        review_comment TEXT,
-        hazards INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
-    CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
-    CREATE INDEX console_records_by_status ON console_records (status, visit_at);
-    CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
-    CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
-    CREATE TABLE console_hazards (
-        record_id TEXT NOT NULL,
-        hazard_id TEXT NOT NULL,
-        unit TEXT NOT NULL,
-        enterprise_id TEXT NOT NULL,
-        enterprise_name TEXT NOT NULL,
-        level TEXT NOT NULL,
-        stage TEXT NOT NULL,
-        registered_on TEXT NOT NULL,
-        deadline TEXT,
-        supervised INTEGER NOT NULL,
-        closed_on TEXT,
-        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
-        hazard TEXT NOT NULL,
-        PRIMARY KEY (record_id, hazard_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
-    CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
-    CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
-    INSERT INTO console_backfill (pending) VALUES (1);
-    CREATE TABLE draws (
-        id TEXT PRIMARY KEY,
-        input_digest TEXT NOT NULL UNIQUE,
-        unit TEXT NOT NULL,
-        -- The canonical JSON of the draw input (app_core::draw::DrawInput::canonical_json).
-        input TEXT NOT NULL,
-        -- The DrawResult as JSON.
-        result TEXT NOT NULL,
-        due TEXT,
-        drawn_by TEXT NOT NULL,
-        drawn_at INTEGER NOT NULL
-    );
-    CREATE INDEX draws_by_unit ON draws (unit, drawn_at);
-    CREATE TABLE plans (
-        id TEXT PRIMARY KEY,
-        unit TEXT NOT NULL,
-        -- The plan as JSON (app_core::plan::Plan).
-        plan TEXT NOT NULL,
-        draw_id TEXT REFERENCES draws(id),
-        created_at INTEGER NOT NULL
-    );
-    CREATE TABLE plan_assignees (
-        plan_id TEXT NOT NULL REFERENCES plans(id),
-        user_id TEXT NOT NULL,
-        PRIMARY KEY (user_id, plan_id)
-    ) WITHOUT ROWID;
-    ",
-    // 3: case files (电子案卷) made in the console (`console/casefile.rs`): the server's own
-    // Ed25519 signing key, one row shared by every instance on this database, made on first
-    // use; and export jobs with their progress, readable by any instance (the file itself is
-    // written under the data folder's `exports/`).
-    "
-    CREATE TABLE server_key (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        secret BLOB NOT NULL,
-        created_at INTEGER NOT NULL
-    );
-    CREATE TABLE casefile_exports (
-        id TEXT PRIMARY KEY,
-        record_id TEXT NOT NULL,
-        requested_by TEXT NOT NULL,
-        requested_at INTEGER NOT NULL,
-        -- running, done or failed
-        state TEXT NOT NULL,
-        bytes_done INTEGER NOT NULL DEFAULT 0,
-        bytes_total INTEGER NOT NULL DEFAULT 0,
-        current TEXT NOT NULL DEFAULT '',
-        -- the worker's heartbeat: a running job not updated for long died with its instance
-        updated_at INTEGER NOT NULL,
-        signed_version TEXT,
-        size INTEGER,
-        manifest_sha256 TEXT,
-        error_zh TEXT,
-        error_en TEXT
-    );
-    CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
-    ",
-    // 4: document-number blocks (文号) handed out to tablets (`numbers.rs`): every block ever
-    // reserved, so the allocator is rebuilt from them and never hands out an overlapping one
-    // (after a restart, or from another instance on this database). The key refuses two
-    // blocks of a series starting at the same number.
-    "
-    CREATE TABLE number_blocks (
-        unit TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        year INTEGER NOT NULL,
-        first INTEGER NOT NULL,
-        last INTEGER NOT NULL,
-        device_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        reserved_at INTEGER NOT NULL,
-        PRIMARY KEY (unit, kind, year, first),
-        CHECK (first >= 1 AND last >= first)
-    ) WITHOUT ROWID;
-    CREATE INDEX number_blocks_by_device ON number_blocks (device_id, unit, kind, year);
-    ",
-    // 5: photo references keyed for cheap writes. `doc_photos` was keyed by (sha256, doc):
-    // every photo of a pushed record landed on a random page of a wide index, about a fifth of
-    // the sync's time. `photo_refs` rows are appended (rowid order) and only a 16-hex-digit
-    // prefix of the digest is indexed (dense, so far fewer pages are dirtied per commit);
-    // lookups match the prefix, then the whole digest.
-    "
-    CREATE TABLE photo_refs (
-        sha_key TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        doc_id TEXT NOT NULL REFERENCES docs(id)
-    );
-    CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
-    INSERT INTO photo_refs (sha_key, sha256, doc_id)
-        SELECT substr(sha256, 1, 16), sha256, doc_id FROM doc_photos ORDER BY doc_id;
-    DROP TABLE doc_photos;
-    ",
-    // 6: sign-in throttle (`signin.rs`): failed sign-ins per account name and per client
-    // address in the current window, and locks; kept here so that every instance on this
-    // database sees them. And who lifted which account's lock, when.
-    "
-    CREATE TABLE signin_throttle (
-        key TEXT PRIMARY KEY,
-        failures INTEGER NOT NULL,
-        window_start INTEGER NOT NULL,
-        locked_until INTEGER NOT NULL DEFAULT 0
-    ) WITHOUT ROWID;
-    CREATE TABLE signin_unlocks (
-        user_id TEXT NOT NULL,
-        lifted_by TEXT NOT NULL,
-        lifted_at INTEGER NOT NULL
-    );
-    ",
-    // 7: whether a record's merged state breaks a rule each replica kept on its own
-    // (`Inspection::violations`: e.g. two concurrent status moves). Such a record is listed,
-    // but not counted in the figures nor published. Every record is indexed again (the
-    // backfill at start) so that the column holds for records stored before it.
-    "
-    ALTER TABLE console_records ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
-    DELETE FROM console_hazards;
-    DELETE FROM console_records;
-    INSERT OR IGNORE INTO console_backfill (pending) VALUES (1);
-    ",
-    // 8: who uploaded each blob, per device (`blobs.rs`): a device may name a photo in a record
-    // it pushes if it uploaded it (sent every byte, hash-checked), or if its user may read a
-    // record that already names it; blob status and downloads follow the same rule. Blobs
-    // stored before were credited to a user only: every device of that user counts as one of
-    // their uploaders.
-    "
-    CREATE TABLE blob_uploaders (
-        sha256 TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        uploaded_at INTEGER NOT NULL,
-        PRIMARY KEY (sha256, device_id)
-    ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
-        SELECT b.sha256, d.id, b.uploaded_by, 0 FROM blobs b JOIN devices d ON d.user_id = b.uploaded_by;
-    ",
+    &[
+        store::accounts::MIGRATION_1,
+        store::devices::MIGRATION_1,
+        store::records::MIGRATION_1,
+        store::blobs::MIGRATION_1,
+    ],
+    // 2: the console's index; plans made by draws and the draws' recorded inputs.
+    &[crate::index::MIGRATION_2, store::plans::MIGRATION_2],
+    // 3: the server's case-file signing key and export jobs.
+    &[store::casefiles::MIGRATION_3],
+    // 4: document-number blocks.
+    &[store::numbers::MIGRATION_4],
+    // 5: photo references keyed for cheap writes.
+    &[store::records::MIGRATION_5],
+    // 6: the sign-in throttle.
+    &[crate::signin::MIGRATION_6],
+    // 7: the index's `violations` column.
+    &[crate::index::MIGRATION_7],
+    // 8: who uploaded each blob, per device.
+    &[store::blobs::MIGRATION_8],
 ];
 
 #[derive(Clone)]
@@ -389,7 +179,8 @@ impl Db {
             "database schema {found} is newer than this server ({})",
             MIGRATIONS.len()
         );
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        for (i, pieces) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let sql = pieces.join("\n");
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
                 i + 1

@@ -20,6 +20,69 @@ use app_core::ids::DeviceId;
 use app_core::inspection::{Inspection, ReviewDecision};
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// Migration 2 (with the plans and draws of `store::plans`): the console's index of
+/// records and hazards. Records stored before it are indexed by [`backfill`], which runs
+/// while `console_backfill` holds a row.
+pub(crate) const MIGRATION_2: &str = "
+    CREATE TABLE console_records (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        plan TEXT,
+        inspectors TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        -- started_at, or created_at for a visit that never started: what lists sort by and
+        -- periods filter on (the figures' visit day).
+        visit_at INTEGER NOT NULL,
+        review_decision TEXT,
+        review_by TEXT,
+        review_at INTEGER,
+        review_comment TEXT,
+        hazards INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
+    CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
+    CREATE INDEX console_records_by_status ON console_records (status, visit_at);
+    CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
+    CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
+    CREATE TABLE console_hazards (
+        record_id TEXT NOT NULL,
+        hazard_id TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
+        deadline TEXT,
+        supervised INTEGER NOT NULL,
+        closed_on TEXT,
+        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
+        hazard TEXT NOT NULL,
+        PRIMARY KEY (record_id, hazard_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+    CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
+    CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
+    INSERT INTO console_backfill (pending) VALUES (1);
+";
+
+/// Migration 7: whether a record's merged state breaks a rule each replica kept on its own
+/// (`Inspection::violations`: e.g. two concurrent status moves). Such a record is listed,
+/// but not counted in the figures nor published. Every record is indexed again (the
+/// backfill at start) so that the column holds for records stored before it.
+pub(crate) const MIGRATION_7: &str = "
+    ALTER TABLE console_records ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM console_hazards;
+    DELETE FROM console_records;
+    INSERT OR IGNORE INTO console_backfill (pending) VALUES (1);
+";
+
 /// The instant a record's visit counts from (figures: the start of the on-site check, or the
 /// creation if it never started).
 pub fn visit_at(record: &Inspection) -> i64 {

@@ -32,6 +32,23 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Migration 6: sign-in throttle (`signin.rs`): failed sign-ins per account name and per client
+/// address in the current window, and locks; kept here so that every instance on this
+/// database sees them. And who lifted which account's lock, when.
+pub(crate) const MIGRATION_6: &str = "
+    CREATE TABLE signin_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE signin_unlocks (
+        user_id TEXT NOT NULL,
+        lifted_by TEXT NOT NULL,
+        lifted_at INTEGER NOT NULL
+    );
+";
+
 /// Failed sign-ins allowed before a lock, and how long windows and locks last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -1,9 +1,25 @@
 //! Accounts and sessions: password hashes (`accounts`) and bearer tokens (`tokens`: the
 //! token's SHA-256, the user, the device it is bound to, expiry, revoked flag). The token
-//! itself is never stored. Sign-in throttling (`signin_failures`) is in `crate::signin`.
+//! itself is never stored. Sign-in throttling (`signin_throttle`) is in `crate::signin`.
 
 use super::StoreResult;
 use rusqlite::{Connection, OptionalExtension, params};
+
+/// Migration 1 (with `devices`, the records' tables and `blobs`): accounts and
+/// bearer tokens.
+pub(crate) const MIGRATION_1: &str = "
+    CREATE TABLE accounts (
+        user_id TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        token_hash BLOB PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        device_id TEXT,
+        expires_at INTEGER NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+";
 
 /// A live token: whose it is and the device it is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,33 @@ use super::StoreResult;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
 
+/// Migration 1 (with accounts, tokens, devices and the records' tables): the
+/// blobs the server holds.
+pub(crate) const MIGRATION_1: &str = "
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        uploaded_by TEXT NOT NULL
+    ) WITHOUT ROWID;
+";
+
+/// Migration 8: who uploaded each blob, per device (`blobs.rs`): a device may name a photo in a record
+/// it pushes if it uploaded it (sent every byte, hash-checked), or if its user may read a
+/// record that already names it; blob status and downloads follow the same rule. Blobs
+/// stored before were credited to a user only: every device of that user counts as one of
+/// their uploaders.
+pub(crate) const MIGRATION_8: &str = "
+    CREATE TABLE blob_uploaders (
+        sha256 TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL,
+        PRIMARY KEY (sha256, device_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
+        SELECT b.sha256, d.id, b.uploaded_by, 0 FROM blobs b JOIN devices d ON d.user_id = b.uploaded_by;
+";
+
 /// Storage of blob rows.
 pub trait BlobStore {
     /// The size of blob `sha` if the server holds it.

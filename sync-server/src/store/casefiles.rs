@@ -5,6 +5,37 @@
 use super::StoreResult;
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// Migration 3: case files (电子案卷) made in the console (`console/casefile.rs`): the server's own
+/// Ed25519 signing key, one row shared by every instance on this database, made on first
+/// use; and export jobs with their progress, readable by any instance (the file itself is
+/// written under the data folder's `exports/`).
+pub(crate) const MIGRATION_3: &str = "
+    CREATE TABLE server_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        secret BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE casefile_exports (
+        id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        -- running, done or failed
+        state TEXT NOT NULL,
+        bytes_done INTEGER NOT NULL DEFAULT 0,
+        bytes_total INTEGER NOT NULL DEFAULT 0,
+        current TEXT NOT NULL DEFAULT '',
+        -- the worker's heartbeat: a running job not updated for long died with its instance
+        updated_at INTEGER NOT NULL,
+        signed_version TEXT,
+        size INTEGER,
+        manifest_sha256 TEXT,
+        error_zh TEXT,
+        error_en TEXT
+    );
+    CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
+";
+
 /// A running export not updated for this long died with its server instance.
 pub const STALLED_SECS: i64 = 120;
 

@@ -4,6 +4,17 @@
 use super::StoreResult;
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// Migration 1 (with accounts, tokens, the records' tables and `blobs`):
+/// registered devices.
+pub(crate) const MIGRATION_1: &str = "
+    CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        registered_at INTEGER NOT NULL
+    );
+";
+
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {

@@ -6,6 +6,26 @@ use app_core::docnumber::{Block, DocumentKind, Series};
 use app_core::ids::DeviceId;
 use rusqlite::{Connection, params};
 
+/// Migration 4: document-number blocks (文号) handed out to tablets (`numbers.rs`): every block ever
+/// reserved, so the allocator is rebuilt from them and never hands out an overlapping one
+/// (after a restart, or from another instance on this database). The key refuses two
+/// blocks of a series starting at the same number.
+pub(crate) const MIGRATION_4: &str = "
+    CREATE TABLE number_blocks (
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        reserved_at INTEGER NOT NULL,
+        PRIMARY KEY (unit, kind, year, first),
+        CHECK (first >= 1 AND last >= first)
+    ) WITHOUT ROWID;
+    CREATE INDEX number_blocks_by_device ON number_blocks (device_id, unit, kind, year);
+";
+
 /// Storage of reserved number blocks.
 pub trait NumberStore {
     /// Every block of `series` handed out so far.

@@ -10,6 +10,37 @@ use app_core::plan::Plan;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+/// Migration 2 (with the console index of `crate::index`): plans made by draws and
+/// the draws' recorded inputs.
+pub(crate) const MIGRATION_2: &str = "
+    CREATE TABLE draws (
+        id TEXT PRIMARY KEY,
+        input_digest TEXT NOT NULL UNIQUE,
+        unit TEXT NOT NULL,
+        -- The canonical JSON of the draw input (app_core::draw::DrawInput::canonical_json).
+        input TEXT NOT NULL,
+        -- The DrawResult as JSON.
+        result TEXT NOT NULL,
+        due TEXT,
+        drawn_by TEXT NOT NULL,
+        drawn_at INTEGER NOT NULL
+    );
+    CREATE INDEX draws_by_unit ON draws (unit, drawn_at);
+    CREATE TABLE plans (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        -- The plan as JSON (app_core::plan::Plan).
+        plan TEXT NOT NULL,
+        draw_id TEXT REFERENCES draws(id),
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE plan_assignees (
+        plan_id TEXT NOT NULL REFERENCES plans(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, plan_id)
+    ) WITHOUT ROWID;
+";
+
 /// A draw as recorded: its inputs, result, and who ran it when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrawRecord {

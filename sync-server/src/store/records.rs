@@ -17,6 +17,55 @@ use app_core::ids::{DeviceId, PlanId, UnitId, UserId};
 use app_core::inspection::Inspection;
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// Migration 1 (with accounts, tokens, devices and `blobs`): documents, their
+/// inspectors, the change log and (until migration 5) photo references.
+pub(crate) const MIGRATION_1: &str = "
+    CREATE TABLE docs (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        plan TEXT,
+        status TEXT NOT NULL,
+        snapshot BLOB NOT NULL,
+        heads TEXT NOT NULL
+    );
+    CREATE TABLE doc_inspectors (
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (doc_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
+    -- The global change log: seq is every device's cursor.
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        origin_device TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    );
+    CREATE INDEX changes_by_doc ON changes (doc_id, seq);
+    CREATE TABLE doc_photos (
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (sha256, doc_id)
+    ) WITHOUT ROWID;
+";
+
+/// Migration 5: photo references keyed for cheap writes. `doc_photos` was keyed by (sha256, doc):
+/// every photo of a pushed record landed on a random page of a wide index, about a fifth of
+/// the sync's time. `photo_refs` rows are appended (rowid order) and only a 16-hex-digit
+/// prefix of the digest is indexed (dense, so far fewer pages are dirtied per commit);
+/// lookups match the prefix, then the whole digest.
+pub(crate) const MIGRATION_5: &str = "
+    CREATE TABLE photo_refs (
+        sha_key TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id)
+    );
+    CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
+    INSERT INTO photo_refs (sha_key, sha256, doc_id)
+        SELECT substr(sha256, 1, 16), sha256, doc_id FROM doc_photos ORDER BY doc_id;
+    DROP TABLE doc_photos;
+";
+
 /// The device name the server writes its own changes under (e.g. a supervisor's decision
 /// made in the console).
 pub use app_core::judge::SERVER_DEVICE;
