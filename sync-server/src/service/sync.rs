@@ -40,13 +40,16 @@ pub enum SyncError {
 
 pub type SyncResult<T> = Result<T, SyncError>;
 
+/// A stored record's snapshot and heads, as the check reads it.
+pub type StoredCopy = Option<(Vec<u8>, Vec<String>)>;
+
 /// Step 1: the server's snapshot and heads of each pushed record, and when the device was
 /// registered (seconds).
 pub fn read_stored<S: RecordStore + DeviceStore + ?Sized>(
     store: &S,
     ids: &[String],
     device: &DeviceId,
-) -> StoreResult<(Vec<Option<(Vec<u8>, Vec<String>)>>, Option<i64>)> {
+) -> StoreResult<(Vec<StoredCopy>, Option<i64>)> {
     let stored = ids
         .iter()
         .map(|id| store.snapshot(id))
