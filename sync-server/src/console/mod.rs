@@ -131,6 +131,18 @@ impl From<crate::store::StoreError> for ConsoleError {
     }
 }
 
+impl From<crate::service::draws::DrawError> for ConsoleError {
+    fn from(e: crate::service::draws::DrawError) -> Self {
+        use crate::service::draws::DrawError;
+        match e {
+            DrawError::NotFound => ConsoleError::NotFound,
+            DrawError::Invalid { zh, en } => ConsoleError::Invalid { zh, en },
+            DrawError::Refused(m) => ConsoleError::BadRequest(m),
+            DrawError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::error::ApiError> for ConsoleError {
     fn from(e: crate::error::ApiError) -> Self {
         match e {
@@ -193,15 +205,7 @@ impl IntoResponse for ConsoleError {
 /// The units whose records `cx.user` may read (app-core: a supervisor reads their unit's
 /// subtree; an admin reads no enforcement records), in tree order.
 pub fn readable_units(cx: &Console, state: &AppState) -> Vec<app_core::unit::Unit> {
-    match cx.user.role {
-        app_core::user::Role::Supervisor => state
-            .reference
-            .units
-            .subtree(&cx.user.unit)
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
-    }
+    crate::service::access::overseen_units(&state.reference, &cx.user)
 }
 
 /// The units a page searches: the subtree of the `unit` filter when the user may read it,

@@ -5,6 +5,7 @@ use crate::plans;
 use crate::reference::ReferenceData;
 use crate::store::{PlanStore, RecordStore, StoreResult};
 use app_core::access::RecordScope;
+use app_core::unit::Unit;
 
 /// The unit, inspectors and plan's assignees of stored record `id` (from the record store and
 /// the plans). `None` if it is not stored.
@@ -27,4 +28,13 @@ pub fn scope<S: RecordStore + PlanStore + ?Sized>(
         inspectors: rows.inspectors,
         assigned,
     }))
+}
+
+/// The units whose records, draws and figures `user` oversees in the console: a supervisor's
+/// subtree; nothing for anyone else.
+pub fn overseen_units(reference: &ReferenceData, user: &app_core::user::User) -> Vec<Unit> {
+    match user.role {
+        app_core::user::Role::Supervisor => reference.units.subtree(&user.unit).cloned().collect(),
+        _ => Vec::new(),
+    }
 }

@@ -4,6 +4,7 @@
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
+//! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
@@ -13,6 +14,7 @@
 pub mod access;
 pub mod casefiles;
 pub mod devices;
+pub mod draws;
 pub mod numbers;
 pub mod photos;
 pub mod review;
