@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Every migration, in order: the SQL of each lives beside the tables it makes or changes
-/// (the store modules, `index.rs`, `signin.rs`); a migration touching several modules' tables
+/// (the store modules, `index.rs`); a migration touching several modules' tables
 /// lists their pieces, run in this order in one transaction. Append only: `user_version`
 /// counts the migrations applied, so an entry is never edited, moved or removed.
 const MIGRATIONS: &[&[&str]] = &[
@@ -29,7 +29,7 @@ const MIGRATIONS: &[&[&str]] = &[
     // 5: photo references keyed for cheap writes.
     &[store::records::MIGRATION_5],
     // 6: the sign-in throttle.
-    &[crate::signin::MIGRATION_6],
+    &[store::throttle::MIGRATION_6],
     // 7: the index's `violations` column.
     &[crate::index::MIGRATION_7],
     // 8: who uploaded each blob, per device.

@@ -9,6 +9,7 @@
 //! - [`BlobStore`] (`blobs.rs`): which photo blobs are held and who uploaded them.
 //! - [`CaseFileStore`] (`casefiles.rs`): the server's signing key and case-file export jobs.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
+//! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
 //! - [`NumberStore`] (`numbers.rs`): document-number blocks handed out to devices.
 //!
 //! The SQLite implementation is `rusqlite::Connection` (and so a transaction, which
@@ -22,6 +23,7 @@ pub mod devices;
 pub mod numbers;
 pub mod plans;
 pub mod records;
+pub mod throttle;
 
 pub use accounts::AccountStore;
 pub use blobs::BlobStore;
@@ -30,6 +32,7 @@ pub use devices::DeviceStore;
 pub use numbers::NumberStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
+pub use throttle::ThrottleStore;
 
 /// A storage failure. Callers map it to their own answer (an internal error, usually); the
 /// detail goes to the log only.
