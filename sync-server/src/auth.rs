@@ -10,6 +10,7 @@
 
 use crate::error::{ApiError, ApiResult, JsonBody};
 use crate::service::devices::{self, RegisterError};
+use crate::service::sessions;
 use crate::signin;
 use crate::state::AppState;
 use crate::store::AccountStore;
@@ -143,9 +144,7 @@ pub async fn sign_in(
     let (locked, stored) = state
         .db
         .read(move |conn| -> ApiResult<_> {
-            let locked = signin::locked_until(conn, &lookup, now)?;
-            let stored = conn.password_hash(&user_id)?;
-            Ok((locked, stored))
+            Ok(sessions::before_check(conn, &lookup, &user_id, now)?)
         })
         .await?;
     if let Some(until) = locked {
@@ -167,8 +166,7 @@ pub async fn sign_in(
             let locked = state
                 .db
                 .write_grouped(move |conn| -> ApiResult<_> {
-                    signin::record_failure(conn, &keys, now)?;
-                    Ok(signin::locked_until(conn, &keys, now)?)
+                    Ok(sessions::failed(conn, &keys, now)?)
                 })
                 .await?;
             tracing::info!(user = %req.user.chars().take(100).collect::<String>(), address = ?address, "sign-in failed");
@@ -189,14 +187,11 @@ pub async fn sign_in(
         .write_grouped(move |conn| -> ApiResult<()> {
             // Locked while the password was being checked (by parallel guesses): refused like
             // a wrong one, so that a guess racing the lock learns nothing.
-            if let Some(until) = signin::locked_until(conn, &keys, now)? {
-                return Err(ApiError::TooManyAttempts {
+            sessions::succeeded(conn, &keys, &user_id, &hash, expires_at, now)?.map_err(|until| {
+                ApiError::TooManyAttempts {
                     retry_after: until - now,
-                });
-            }
-            signin::record_success(conn, &keys)?;
-            conn.insert_token(&hash, &user_id, expires_at)?;
-            Ok(())
+                }
+            })
         })
         .await?;
     tracing::info!(user = %user.id, "signed in");

@@ -8,7 +8,9 @@
 //! - [`devices`]: registering a tablet's key under the signed-in user.
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
+//! - [`reads`]: single records, plans and enterprises for the API, only if readable.
 //! - [`review`]: a supervisor approves or returns a record.
+//! - [`sessions`]: signing in (before and after the password check).
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
 
 pub mod access;
@@ -17,5 +19,7 @@ pub mod devices;
 pub mod draws;
 pub mod numbers;
 pub mod photos;
+pub mod reads;
 pub mod review;
+pub mod sessions;
 pub mod sync;
