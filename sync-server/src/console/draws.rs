@@ -398,12 +398,12 @@ async fn load_visible(
     id: String,
 ) -> ConsoleResult<(DrawRecord, Vec<Plan>)> {
     let (reference, user) = (state.reference.clone(), cx.user.clone());
-    Ok(state
+    state
         .db
         .call(move |conn| -> ConsoleResult<_> {
             Ok(draws::visible_draw(conn, &reference, &user, &id)?)
         })
-        .await?)
+        .await
 }
 
 pub async fn show(
