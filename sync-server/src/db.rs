@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Every migration, in order: the SQL of each lives beside the tables it makes or changes
-/// (the store modules, `index.rs`); a migration touching several modules' tables
+/// (the store modules); a migration touching several modules' tables
 /// lists their pieces, run in this order in one transaction. Append only: `user_version`
 /// counts the migrations applied, so an entry is never edited, moved or removed.
 const MIGRATIONS: &[&[&str]] = &[
@@ -21,7 +21,7 @@ const MIGRATIONS: &[&[&str]] = &[
         store::blobs::MIGRATION_1,
     ],
     // 2: the console's index; plans made by draws and the draws' recorded inputs.
-    &[crate::index::MIGRATION_2, store::plans::MIGRATION_2],
+    &[store::console_index::MIGRATION_2, store::plans::MIGRATION_2],
     // 3: the server's case-file signing key and export jobs.
     &[store::casefiles::MIGRATION_3],
     // 4: document-number blocks.
@@ -31,7 +31,7 @@ const MIGRATIONS: &[&[&str]] = &[
     // 6: the sign-in throttle.
     &[store::throttle::MIGRATION_6],
     // 7: the index's `violations` column.
-    &[crate::index::MIGRATION_7],
+    &[store::console_index::MIGRATION_7],
     // 8: who uploaded each blob, per device.
     &[store::blobs::MIGRATION_8],
 ];

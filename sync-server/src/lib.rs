@@ -7,7 +7,6 @@ pub mod blobs;
 pub mod console;
 pub mod db;
 pub mod error;
-pub mod index;
 pub mod numbers;
 pub mod plans;
 pub mod records;
@@ -73,6 +72,9 @@ async fn reference_bundle(
 
 /// The record store's module under its former name (record documents and their change log).
 pub use store::records as docstore;
+
+/// The console's index of records and hazards (`store::console_index`).
+pub use store::console_index as index;
 
 /// Every route of the API.
 pub fn router(state: AppState) -> Router {

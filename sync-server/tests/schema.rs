@@ -1,5 +1,5 @@
 //! The database schema a fresh server creates, pinned: the migrations' SQL lives beside the
-//! tables it makes (`store/`, `index.rs`), and moving it must not change what a
+//! tables it makes (`store/`), and moving it must not change what a
 //! database holds. Compared as the sorted set of `sqlite_master` entries (their order follows
 //! the order of the statements, which is not part of the schema's meaning).
 //!

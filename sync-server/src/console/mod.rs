@@ -18,11 +18,15 @@ mod export;
 mod figures;
 mod form;
 mod hazards;
-mod i18n;
+pub(crate) mod i18n;
 mod layout;
 mod photos;
 mod publication;
-pub mod query;
+/// The console index's queries (`store::console_query`) and a record's access scope.
+pub mod query {
+    pub use crate::service::access::scope;
+    pub use crate::store::console_query::*;
+}
 mod records;
 mod session;
 

@@ -4,9 +4,10 @@
 use super::export::{self, CSV};
 use super::i18n::Lang;
 use super::layout::{page as render_page, when};
-use super::query::{self, RecordFilter, RecordRow};
+use super::query::{RecordFilter, RecordRow};
 use super::{Console, ConsoleResult, period_params, searched_units, today};
 use crate::state::AppState;
+use crate::store::ConsoleIndex;
 use app_core::geo::{Day, Timestamp};
 use app_core::inspection::InspectionStatus;
 use axum::extract::State;
@@ -30,9 +31,7 @@ async fn rows(state: &AppState, cx: &Console) -> ConsoleResult<(Vec<RecordRow>, 
     };
     let rows = state
         .db
-        .call(move |conn| -> ConsoleResult<_> {
-            Ok(query::list_records(conn, &f, None, 1_000_000)?.0)
-        })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.list_records(&f, None, 1_000_000)?.0) })
         .await?;
     // Published: visits that took place (completed or later), as the figures count them.
     let rows = rows

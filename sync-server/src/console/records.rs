@@ -9,6 +9,7 @@ use crate::docstore;
 use crate::service::review::{self, ReviewError};
 use crate::state::AppState;
 use crate::store::BlobStore;
+use crate::store::ConsoleIndex;
 use app_core::access::{can_read_record, can_review_record};
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
@@ -49,8 +50,8 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     let (rows, next, total) = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let (rows, next) = query::list_records(conn, &f, after.as_ref(), PAGE_SIZE)?;
-            let total = query::count_records(conn, &f)?;
+            let (rows, next) = conn.list_records(&f, after.as_ref(), PAGE_SIZE)?;
+            let total = conn.count_records(&f)?;
             Ok((rows, next, total))
         })
         .await?;

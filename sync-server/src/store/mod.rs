@@ -7,6 +7,9 @@
 //! - [`PlanStore`] (`plans.rs`): the plans sealed from 双随机 draws and the draws' records.
 //! - [`AccountStore`] (`accounts.rs`): password hashes and bearer tokens.
 //! - [`BlobStore`] (`blobs.rs`): which photo blobs are held and who uploaded them.
+//! - [`ConsoleIndex`] (`console_index.rs`, queries in `console_query.rs`): the console's
+//!   index of records and hazards, written with every record version, and its lists and
+//!   figures.
 //! - [`CaseFileStore`] (`casefiles.rs`): the server's signing key and case-file export jobs.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
 //! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
@@ -19,6 +22,8 @@
 pub mod accounts;
 pub mod blobs;
 pub mod casefiles;
+pub mod console_index;
+pub mod console_query;
 pub mod devices;
 pub mod numbers;
 pub mod plans;
@@ -28,6 +33,7 @@ pub mod throttle;
 pub use accounts::AccountStore;
 pub use blobs::BlobStore;
 pub use casefiles::CaseFileStore;
+pub use console_index::ConsoleIndex;
 pub use devices::DeviceStore;
 pub use numbers::NumberStore;
 pub use plans::PlanStore;

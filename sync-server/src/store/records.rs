@@ -289,7 +289,7 @@ impl RecordStore for Connection {
             "INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![w.id, w.origin_device, w.change])?;
-        crate::index::index_record(tx, r, w.existed)?;
+        super::ConsoleIndex::index_record(tx, r, w.existed)?;
         Ok(())
     }
 

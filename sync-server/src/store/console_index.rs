@@ -1,6 +1,6 @@
 //! The console's index of records and hazards: plain SQL rows derived from each stored record,
 //! rewritten whenever the record changes (in the transaction that stores it, see
-//! `docstore::write`), so lists, filters, the hazard ledger and the figures never have to open
+//! `RecordStore::write`), so lists, filters, the hazard ledger and the figures never have to open
 //! Automerge documents.
 //!
 //! - `console_records`: one row per record — unit, kind, status, enterprise, inspectors'
@@ -15,7 +15,11 @@
 //!   published, and its page lists them.
 //! - Inspectors are filtered through `doc_inspectors`, which the store keeps anyway.
 
+use super::StoreResult;
+use super::console_query::{self, Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
 use app_core::document::InspectionDoc;
+use app_core::figures::RecordFacts;
+use app_core::geo::Day;
 use app_core::ids::DeviceId;
 use app_core::inspection::{Inspection, ReviewDecision};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -183,7 +187,7 @@ pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
             .collect::<rusqlite::Result<_>>()?;
         let device = DeviceId::from("server");
         for id in ids {
-            let snapshot = match crate::docstore::RecordStore::snapshot(&*tx, &id) {
+            let snapshot = match super::RecordStore::snapshot(&*tx, &id) {
                 Ok(s) => s.map(|(bytes, _)| bytes).unwrap_or_default(),
                 Err(e) => {
                     tracing::error!(doc = %id, error = %e, "cannot read stored record");
@@ -205,4 +209,59 @@ pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
         tracing::info!(records = done, "console index backfilled");
     }
     Ok(done)
+}
+
+/// The console's index: written with every record version (inside the record's transaction),
+/// read by the lists, the hazard ledger, the publication list and the figures.
+pub trait ConsoleIndex {
+    /// Rewrites the index rows of `record` (`existed`: it had rows before).
+    fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()>;
+    /// One page of records, newest visit first, and the cursor of the next page if any.
+    fn list_records(
+        &self,
+        filter: &RecordFilter,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)>;
+    /// How many records match the filter.
+    fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64>;
+    /// Hazards matching the filter (overdue judged as of `today`).
+    fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>>;
+    /// The facts app-core's figures are computed from, for `units` and the period.
+    fn record_facts(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<RecordFacts>>;
+}
+
+impl ConsoleIndex for Connection {
+    fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> {
+        Ok(index_record(self, record, existed)?)
+    }
+    fn list_records(
+        &self,
+        filter: &RecordFilter,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
+        Ok(console_query::list_records(self, filter, after, limit)?)
+    }
+    fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> {
+        Ok(console_query::count_records(self, filter)?)
+    }
+    fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>> {
+        Ok(console_query::list_hazards(self, filter, today)?)
+    }
+    fn record_facts(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<RecordFacts>> {
+        Ok(console_query::record_facts(self, units, from, to, today)?)
+    }
 }

@@ -1,6 +1,7 @@
-//! Queries over the console's index (`index.rs`): the filtered, keyset-paged record list, the
-//! hazard ledger, the facts the figures are computed from, and the scope of a record for the
-//! access rules. Plain functions over a connection, so tests and benchmarks call them directly.
+//! The SQLite queries over the console's index (`console_index.rs`, behind its
+//! `ConsoleIndex` trait): the filtered, keyset-paged record list, the hazard ledger and the
+//! facts the figures are computed from. Plain functions over a connection, so tests and
+//! benchmarks call them directly.
 
 use app_core::figures::{HazardFacts, RecordFacts};
 use app_core::geo::{Day, SHANGHAI, Timestamp};
@@ -157,9 +158,6 @@ pub fn count_records(conn: &Connection, f: &RecordFilter) -> rusqlite::Result<i6
     .query_row(params_from_iter(params), |r| r.get(0))
 }
 
-/// What the access rules need of stored record `id` (see `service::access::scope`).
-pub use crate::service::access::scope;
-
 /// Filters of the hazard ledger.
 #[derive(Debug, Clone, Default)]
 pub struct HazardFilter {
@@ -285,7 +283,7 @@ pub fn record_facts(
             let kind: String = r.get(2)?;
             let status: String = r.get(3)?;
             let (Some(kind), Some(status)) = (
-                super::i18n::kind_from_str(&kind),
+                crate::console::i18n::kind_from_str(&kind),
                 InspectionStatus::parse(&status),
             ) else {
                 continue;
