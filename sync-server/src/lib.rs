@@ -1,6 +1,8 @@
 //! The sync server: authentication and device registration, access by unit, the Automerge
-//! sync protocol, reference data for tablets. Storage is an embedded SQLite database in the
-//! data folder (see `db.rs`). Handlers are thin: the rules are app-core's.
+//! sync protocol, reference data for tablets. State sits behind the storage traits of
+//! `store/` (implemented for an embedded SQLite database in the data folder, see `db.rs`); the
+//! use cases are plain functions in `service/`; handlers extract, call them and map the
+//! result. The rules are app-core's.
 
 pub mod auth;
 pub mod blobs;

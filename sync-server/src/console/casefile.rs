@@ -69,11 +69,6 @@ fn key_hex(key: &VerifyingKey) -> String {
 /// One export, as stored (`store::casefiles`).
 pub use crate::store::casefiles::{Job, JobState};
 
-/// The latest exports of a record (for the record page), newest first.
-pub fn recent_jobs(conn: &Connection, record: &str, now: i64) -> ConsoleResult<Vec<Job>> {
-    Ok(conn.recent_jobs(record, now)?)
-}
-
 fn data_dir(state: &AppState) -> PathBuf {
     state
         .blobs

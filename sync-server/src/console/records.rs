@@ -3,20 +3,17 @@
 use super::form::{FormData, encode};
 use super::i18n::{Lang, kind_from_str, kind_str};
 use super::layout::{page, when};
-use super::query::{self, Cursor, RecordFilter};
+use super::query::{Cursor, RecordFilter};
 use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units, unit_name};
-use crate::docstore;
+use crate::service::record_page::{self, PageError, RecordView};
 use crate::service::review::{self, ReviewError};
 use crate::state::AppState;
-use crate::store::BlobStore;
 use crate::store::ConsoleIndex;
-use app_core::access::{can_read_record, can_review_record};
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
 use app_core::geo::Timestamp;
-use app_core::inspection::{Inspection, InspectionStatus, ReviewDecision, SignOutcome, Signer};
+use app_core::inspection::{InspectionStatus, ReviewDecision, SignOutcome, Signer};
 use app_core::kind::InspectionKind;
-use app_core::signing::Amendments;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -161,20 +158,6 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     Ok(page(&cx, "records", cx.t("检查记录", "Inspections"), body))
 }
 
-/// Everything the record page shows, read under the database lock.
-struct RecordView {
-    record: Inspection,
-    conflicts: Vec<Conflict>,
-    history: Vec<ChangeEntry>,
-    /// Per signed version: the verified amendments, or why verification failed.
-    versions: Vec<(String, Result<Amendments, String>)>,
-    /// Photos whose original the server holds.
-    held: BTreeSet<String>,
-    can_review: bool,
-    /// The record's latest case-file exports.
-    exports: Vec<super::casefile::Job>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     cx: Console,
@@ -186,36 +169,9 @@ pub async fn show(
     let view = state
         .db
         .call(move |conn| -> ConsoleResult<RecordView> {
-            let scope = query::scope(conn, &reference, &id)?.ok_or(ConsoleError::NotFound)?;
-            if !can_read_record(&user, &scope, &reference.units) {
-                return Err(ConsoleError::NotFound);
-            }
-            let mut stored = docstore::load(conn, &id)?.ok_or(ConsoleError::NotFound)?;
-            let doc = &mut stored.doc;
-            let record = doc.record().clone();
-            let ids: Vec<String> = record.signed_versions.keys().cloned().collect();
-            let versions = ids
-                .into_iter()
-                .map(|v| {
-                    let a = doc.amendments(&v).map_err(|e| e.to_string());
-                    (v, a)
-                })
-                .collect();
-            let mut held = BTreeSet::new();
-            for sha in record.photo_digests() {
-                if conn.held_size(sha.as_str())?.is_some() {
-                    held.insert(sha.to_string());
-                }
-            }
-            let exports = super::casefile::recent_jobs(conn, &id, now)?;
-            Ok(RecordView {
-                exports,
-                conflicts: doc.conflicts(),
-                history: doc.history(),
-                versions,
-                held,
-                can_review: can_review_record(&user, &scope, &reference.units),
-                record,
+            record_page::record_view(conn, &reference, &user, &id, now).map_err(|e| match e {
+                PageError::NotFound => ConsoleError::NotFound,
+                PageError::Store(e) => e.into(),
             })
         })
         .await?;

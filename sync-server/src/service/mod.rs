@@ -9,6 +9,7 @@
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
 //! - [`reads`]: single records, plans and enterprises for the API, only if readable.
+//! - [`record_page`]: what the console shows of one record.
 //! - [`review`]: a supervisor approves or returns a record.
 //! - [`sessions`]: signing in (before and after the password check).
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
@@ -20,6 +21,7 @@ pub mod draws;
 pub mod numbers;
 pub mod photos;
 pub mod reads;
+pub mod record_page;
 pub mod review;
 pub mod sessions;
 pub mod sync;
