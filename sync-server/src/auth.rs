@@ -15,7 +15,6 @@ use crate::signin;
 use crate::state::AppState;
 use crate::store::AccountStore;
 use crate::store::accounts::TokenOwner;
-use anyhow::anyhow;
 use app_core::ids::DeviceId;
 use app_core::user::User;
 use argon2::password_hash::SaltString;
@@ -26,13 +25,13 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
+pub fn hash_password(password: &str) -> crate::error::InternalResult<String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow!("no randomness: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow!("{e}"))?;
+    getrandom::fill(&mut salt).map_err(|e| crate::internal!("no randomness: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| crate::internal!("{e}"))?;
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow!("{e}"))?
+        .map_err(|e| crate::internal!("{e}"))?
         .to_string())
 }
 
@@ -41,9 +40,9 @@ fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// 32 random bytes as unpadded base64url (43 characters: every request carries it).
-pub(crate) fn new_token() -> anyhow::Result<String> {
+pub(crate) fn new_token() -> crate::error::InternalResult<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(|e| crate::internal!("no randomness: {e}"))?;
     Ok(base64url(&bytes))
 }
 
@@ -251,7 +250,7 @@ pub fn seed_accounts(
     conn: &rusqlite::Connection,
     users: &[User],
     password: &str,
-) -> anyhow::Result<usize> {
+) -> crate::error::InternalResult<usize> {
     let mut created = 0;
     for user in users {
         if !conn.has_account(user.id.as_str())? {

@@ -112,14 +112,14 @@ impl From<crate::store::StoreError> for BlobError {
     }
 }
 
-impl From<anyhow::Error> for BlobError {
-    fn from(e: anyhow::Error) -> Self {
+impl From<crate::error::Internal> for BlobError {
+    fn from(e: crate::error::Internal) -> Self {
         BlobError::Api(ApiError::Internal(e))
     }
 }
 
 fn io_error(action: &str, path: &Path, e: io::Error) -> BlobError {
-    BlobError::Api(ApiError::Internal(anyhow::anyhow!(
+    BlobError::Api(ApiError::Internal(crate::internal!(
         "could not {action} {}: {e}",
         path.display()
     )))
@@ -259,7 +259,7 @@ async fn blocking<T: Send + 'static>(
 ) -> BlobResult<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| BlobError::from(anyhow::anyhow!("blob task failed: {e}")))?
+        .map_err(|e| BlobError::from(crate::internal!("blob task failed: {e}")))?
 }
 
 /// What appending one chunk led to.

@@ -3,7 +3,6 @@
 //! is on disk.
 
 use crate::store;
-use anyhow::Context;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -60,7 +59,7 @@ trait GroupedWrite: Send {
     /// Drops the result of an earlier run (that run was rolled back).
     fn forget(&mut self);
     /// Answers the caller once the group's fate is known (`commit_error`: the commit failed).
-    fn finish(self: Box<Self>, commit_error: Option<&anyhow::Error>);
+    fn finish(self: Box<Self>, commit_error: Option<&crate::error::Internal>);
 }
 
 struct PendingWrite<F, T, E> {
@@ -73,7 +72,7 @@ impl<F, T, E> GroupedWrite for PendingWrite<F, T, E>
 where
     F: FnMut(&Connection) -> Result<T, E> + Send,
     T: Send,
-    E: Send + From<anyhow::Error>,
+    E: Send + From<crate::error::Internal>,
 {
     fn run(&mut self, conn: &Connection) -> bool {
         // No result until this run returns (a panic leaves none: the caller gets an error).
@@ -88,12 +87,12 @@ where
         self.result = None;
     }
 
-    fn finish(self: Box<Self>, commit_error: Option<&anyhow::Error>) {
+    fn finish(self: Box<Self>, commit_error: Option<&crate::error::Internal>) {
         let outcome = match (self.result, commit_error) {
             (Some(Err(e)), _) => Err(e),
-            (_, Some(e)) => Err(E::from(anyhow::anyhow!("commit failed: {e:#}"))),
+            (_, Some(e)) => Err(E::from(crate::internal!("commit failed: {e:#}"))),
             (Some(Ok(value)), None) => Ok(value),
-            (None, None) => Err(E::from(anyhow::anyhow!(
+            (None, None) => Err(E::from(crate::internal!(
                 "the write failed without an answer (see the log)"
             ))),
         };
@@ -111,11 +110,12 @@ struct WriteQueue {
 }
 
 impl Db {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    pub fn open(path: &Path) -> crate::error::InternalResult<Self> {
+        let conn = Connection::open(path)
+            .map_err(|e| crate::internal!("opening {}: {e}", path.display()))?;
         let mut db = Self::init(conn)?;
         let reader = Connection::open(path)
-            .with_context(|| format!("opening {} for reading", path.display()))?;
+            .map_err(|e| crate::internal!("opening {} for reading: {e}", path.display()))?;
         use_memory_for_pages(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
         db.reader = Arc::new(Mutex::new(reader));
@@ -157,11 +157,11 @@ impl Db {
         }
     }
 
-    pub fn open_in_memory() -> anyhow::Result<Self> {
+    pub fn open_in_memory() -> crate::error::InternalResult<Self> {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection) -> anyhow::Result<Self> {
+    fn init(conn: Connection) -> crate::error::InternalResult<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         use_memory_for_pages(&conn)?;
@@ -174,11 +174,12 @@ impl Db {
         // commits is only a backstop at 64 MiB of log.
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        anyhow::ensure!(
-            found <= MIGRATIONS.len() as i64,
-            "database schema {found} is newer than this server ({})",
-            MIGRATIONS.len()
-        );
+        if found > MIGRATIONS.len() as i64 {
+            return Err(crate::internal!(
+                "database schema {found} is newer than this server ({})",
+                MIGRATIONS.len()
+            ));
+        }
         for (i, pieces) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             let sql = pieces.join("\n");
             conn.execute_batch(&format!(
@@ -204,7 +205,7 @@ impl Db {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<anyhow::Error>,
+        E: Send + 'static + From<crate::error::Internal>,
     {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
@@ -215,11 +216,11 @@ impl Db {
             // skip changes it never received.
             let snapshot = guard
                 .unchecked_transaction()
-                .map_err(|e| E::from(anyhow::anyhow!("starting a read: {e}")))?;
+                .map_err(|e| E::from(crate::internal!("starting a read: {e}")))?;
             f(&snapshot)
         })
         .await
-        .map_err(|e| E::from(anyhow::anyhow!("database read task failed: {e}")))?
+        .map_err(|e| E::from(crate::internal!("database read task failed: {e}")))?
     }
 
     /// [`Db::read`] on the current thread (for code already on a blocking thread).
@@ -243,7 +244,7 @@ impl Db {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<anyhow::Error>,
+        E: Send + 'static + From<crate::error::Internal>,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(PendingWrite {
@@ -261,7 +262,7 @@ impl Db {
             tokio::task::spawn_blocking(move || commit_groups(&conn, &queue));
         }
         answer.await.map_err(|_| {
-            E::from(anyhow::anyhow!(
+            E::from(crate::internal!(
                 "the write was dropped before its commit (see the log)"
             ))
         })?
@@ -281,7 +282,7 @@ impl Db {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<anyhow::Error>,
+        E: Send + 'static + From<crate::error::Internal>,
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
@@ -289,7 +290,7 @@ impl Db {
             f(&mut guard)
         })
         .await
-        .map_err(|e| E::from(anyhow::anyhow!("database task failed: {e}")))?
+        .map_err(|e| E::from(crate::internal!("database task failed: {e}")))?
     }
 }
 
@@ -344,7 +345,10 @@ enum Together {
 }
 
 /// Every write of the group in one transaction, without savepoints.
-fn commit_together(conn: &mut Connection, jobs: &mut [WriteJob]) -> anyhow::Result<Together> {
+fn commit_together(
+    conn: &mut Connection,
+    jobs: &mut [WriteJob],
+) -> crate::error::InternalResult<Together> {
     let tx = conn.transaction()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx))) {
@@ -365,7 +369,7 @@ fn commit_one_by_one(
     conn: &mut Connection,
     jobs: &mut [WriteJob],
     skip: Option<usize>,
-) -> anyhow::Result<()> {
+) -> crate::error::InternalResult<()> {
     let mut tx = conn.transaction()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         if Some(i) == skip {
@@ -402,10 +406,10 @@ mod tests {
         let writes = (0..200).map(|k| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write_grouped(move |c| -> Result<i64, anyhow::Error> {
+                db.write_grouped(move |c| -> Result<i64, crate::error::Internal> {
                     c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])?;
                     if k % 50 == 7 {
-                        anyhow::bail!("write {k} refused");
+                        return Err(crate::internal!("write {k} refused"));
                     }
                     Ok(k)
                 })
@@ -458,7 +462,7 @@ mod tests {
         let writes = (0..20).map(|k| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write_grouped(move |c| -> Result<i64, anyhow::Error> {
+                db.write_grouped(move |c| -> Result<i64, crate::error::Internal> {
                     c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
                     if k == 13 {
                         panic!("write {k} panics after inserting");

@@ -190,14 +190,14 @@ impl VerifyPool {
                 ));
             }
             Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::Internal(anyhow::anyhow!(
+                return Err(ApiError::Internal(crate::internal!(
                     "the password-checking threads have stopped"
                 )));
             }
         }
         answer
             .await
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("a password check was dropped")))
+            .map_err(|_| ApiError::Internal(crate::internal!("a password check was dropped")))
     }
 }
 
@@ -243,7 +243,7 @@ pub fn pool() -> ApiResult<&'static VerifyPool> {
         VerifyPool::new(threads, waiting).map_err(|e| e.to_string())
     })
     .as_ref()
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot start password checking: {e}")))
+    .map_err(|e| ApiError::Internal(crate::internal!("cannot start password checking: {e}")))
 }
 
 /// The client's address when the server is served with

@@ -110,7 +110,7 @@ pub async fn sync(
     let permit = check_slots()
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("check slots closed: {e}")))?;
+        .map_err(|e| ApiError::Internal(crate::internal!("check slots closed: {e}")))?;
     let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         // Plans are looked up as records name them (a brief lock each, remembered).
         let mut known: std::collections::HashMap<String, Option<Plan>> = Default::default();
@@ -136,7 +136,7 @@ pub async fn sync(
         Ok((request, checked))
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("sync check task failed: {e}")))??;
+    .map_err(|e| ApiError::Internal(crate::internal!("sync check task failed: {e}")))??;
     drop(permit);
     // 3. Write what was accepted, in a transaction shared with other requests' writes (group
     //    commit); answered only once that is durable.

@@ -51,7 +51,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 // The server's signing key
 
 /// The server's case-file signing key (see `service::casefiles::server_key`).
-pub fn server_key(conn: &Connection, now: i64) -> anyhow::Result<SigningKey> {
+pub fn server_key(conn: &Connection, now: i64) -> crate::error::InternalResult<SigningKey> {
     Ok(casefiles::server_key(conn, now)?)
 }
 
@@ -90,9 +90,9 @@ fn job_file(state: &AppState, id: &str) -> PathBuf {
     exports_dir(state).join(format!("{id}.zip"))
 }
 
-fn random_hex(bytes: usize) -> anyhow::Result<String> {
+fn random_hex(bytes: usize) -> crate::error::InternalResult<String> {
     let mut b = vec![0u8; bytes];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut b).map_err(|e| crate::internal!("no randomness: {e}"))?;
     Ok(app_core::evidence::hex(&b))
 }
 
@@ -122,11 +122,11 @@ fn export_failure(e: &ExportError) -> (String, String) {
 #[derive(Debug)]
 enum JobError {
     Export(Box<ExportError>),
-    Other(anyhow::Error),
+    Other(crate::error::Internal),
 }
 
-impl From<anyhow::Error> for JobError {
-    fn from(e: anyhow::Error) -> Self {
+impl From<crate::error::Internal> for JobError {
+    fn from(e: crate::error::Internal) -> Self {
         JobError::Other(e)
     }
 }
@@ -205,8 +205,8 @@ fn write_case_file(
     let now = state.now();
     let (document, record, key) = state.db.with_conn(|conn| -> Result<_, JobError> {
         let mut stored = docstore::load(&*conn, record_id)
-            .map_err(|e| anyhow::anyhow!("loading {record_id}: {e}"))?
-            .ok_or_else(|| anyhow::anyhow!("record {record_id} is gone"))?;
+            .map_err(|e| crate::internal!("loading {record_id}: {e}"))?
+            .ok_or_else(|| crate::internal!("record {record_id} is gone"))?;
         let record = stored.doc.record().clone();
         Ok((stored.doc.save(), record, server_key(conn, now)?))
     })?;
@@ -454,7 +454,7 @@ pub async fn download(
     let len = file
         .metadata()
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .map_err(|e| crate::internal!("{}: {e}", path.display()))?
         .len();
     let name = format!(
         "casefile-{}-{}.zip",
@@ -472,7 +472,7 @@ pub async fn download(
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+            .map_err(|e| crate::internal!("{e}"))?,
     );
     h.insert(
         header::CACHE_CONTROL,
@@ -652,11 +652,11 @@ pub async fn verify(
     let dir = data_dir(&state).join("uploads");
     tokio::fs::create_dir_all(&dir)
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        .map_err(|e| crate::internal!("{}: {e}", dir.display()))?;
     let temp = TempUpload(dir.join(format!("{}.zip.upload", random_hex(16)?)));
     let mut file = tokio::fs::File::create(&temp.0)
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+        .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;
     let mut body = body;
     let mut received: u64 = 0;
     while let Some(frame) =
@@ -678,11 +678,11 @@ pub async fn verify(
         }
         file.write_all(&data)
             .await
-            .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+            .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;
     }
     file.flush()
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+        .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;
     drop(file);
     if received == 0 {
         return Ok(upload_refused(
@@ -695,7 +695,9 @@ pub async fn verify(
     let now = state.now();
     let (server, devices) = state
         .db
-        .call(move |conn| -> anyhow::Result<_> { Ok(casefiles::trusted_keys(conn, now)?) })
+        .call(move |conn| -> crate::error::InternalResult<_> {
+            Ok(casefiles::trusted_keys(conn, now)?)
+        })
         .await?;
     let devices: Vec<(String, String, VerifyingKey)> = devices
         .into_iter()
@@ -723,8 +725,8 @@ pub async fn verify(
         ))
     })
     .await
-    .map_err(|e| anyhow::anyhow!("verify task: {e}"))?
-    .map_err(|e| anyhow::anyhow!("reading the upload: {e}"))?;
+    .map_err(|e| crate::internal!("verify task: {e}"))?
+    .map_err(|e| crate::internal!("reading the upload: {e}"))?;
     drop(temp);
     let owner = report.signed_by.map(|k| {
         if k == server {

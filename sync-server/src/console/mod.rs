@@ -120,7 +120,7 @@ pub enum ConsoleError {
     #[error("the form expired; reload the page and try again")]
     Csrf,
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(#[from] crate::error::Internal),
 }
 
 impl From<rusqlite::Error> for ConsoleError {

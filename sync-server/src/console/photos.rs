@@ -134,7 +134,7 @@ pub async fn show(
         }
     })
     .await
-    .map_err(|e| anyhow::anyhow!("hash task: {e}"))?;
+    .map_err(|e| crate::internal!("hash task: {e}"))?;
     let uses = uses(&record, &sha);
     let body = html! {
         section #photo {
@@ -206,7 +206,7 @@ pub async fn original(
     let path = blob_path(&state.blobs, &sha);
     let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
         .await
-        .map_err(|e| anyhow::anyhow!("read task: {e}"))?
+        .map_err(|e| crate::internal!("read task: {e}"))?
         .map_err(|_| ConsoleError::NotFound)?;
     let mut resp = (StatusCode::OK, bytes.clone()).into_response();
     let h = resp.headers_mut();

@@ -200,7 +200,7 @@ fn login_token(headers: &HeaderMap) -> ConsoleResult<(String, HeaderValue)> {
         None => crate::auth::new_token()?,
     };
     let cookie = format!("{LOGIN_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict");
-    let header = HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let header = HeaderValue::from_str(&cookie).map_err(|e| crate::internal!("{e}"))?;
     Ok((token, header))
 }
 
@@ -328,7 +328,7 @@ pub async fn login(
     let mut out = Redirect::to("/console/records").into_response();
     out.headers_mut().append(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("{e}"))?,
+        HeaderValue::from_str(&cookie).map_err(|e| crate::internal!("{e}"))?,
     );
     // The pre-sign-in value has served its purpose.
     out.headers_mut().append(
