@@ -6,36 +6,21 @@ use super::exif::{self, PhotoFacts};
 use super::form::encode;
 use super::layout::{page, when};
 use super::{Console, ConsoleError, ConsoleResult};
-use crate::docstore;
+use crate::service::photos::{self, PhotoPage};
 use crate::state::AppState;
-use crate::store::BlobStore;
 use app_core::evidence::{PhotoRef, Sha256Hex};
 use app_core::geo::Timestamp;
 use app_core::ids::UserId;
 use app_core::inspection::{Inspection, SignOutcome};
-use app_core::user::User;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 fn blob_path(root: &std::path::Path, sha: &Sha256Hex) -> PathBuf {
     root.join(&sha.as_str()[..2]).join(sha.as_str())
-}
-
-/// The records referring to `sha` that `user` may read.
-fn readable_records(
-    conn: &Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &User,
-    sha: &str,
-) -> ConsoleResult<Vec<String>> {
-    Ok(crate::service::photos::readable_records(
-        conn, reference, user, sha,
-    )?)
 }
 
 /// Where a record uses the photo: (what, linked at, linked by).
@@ -96,23 +81,18 @@ pub async fn show(
     let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
     let wanted = cx.query.get("record").map(str::to_owned);
     let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
-    let (records, record, size) = state
+    let PhotoPage {
+        records,
+        record,
+        size,
+    } = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let records = readable_records(conn, &reference, &user, &key)?;
-            let Some(first) = records.first() else {
-                return Err(ConsoleError::NotFound);
-            };
-            let chosen = wanted
-                .filter(|w| records.contains(w))
-                .unwrap_or_else(|| first.clone());
-            let record = docstore::load(conn, &chosen)?
-                .map(|s| s.doc.record().clone())
-                .ok_or(ConsoleError::NotFound)?;
-            let size: Option<i64> = conn.held_size(&key).ok().flatten().map(|s| s as i64);
-            Ok((records, record, size))
+            photos::photo_page(conn, &reference, &user, &key, wanted.as_deref())?
+                .ok_or(ConsoleError::NotFound)
         })
         .await?;
+    let size = size.map(|s| s as i64);
     let path = blob_path(&state.blobs, &sha);
     let expected = sha.clone();
     let held = size.is_some();
@@ -194,10 +174,7 @@ pub async fn original(
     let held = state
         .db
         .call(move |conn| -> ConsoleResult<bool> {
-            if readable_records(conn, &reference, &user, &key)?.is_empty() {
-                return Err(ConsoleError::NotFound);
-            }
-            Ok(conn.held_size(&key)?.is_some())
+            Ok(photos::may_see_original(conn, &reference, &user, &key)?)
         })
         .await?;
     if !held {

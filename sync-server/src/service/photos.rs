@@ -110,3 +110,56 @@ pub fn held_for<S: RecordStore + PlanStore + BlobStore + ?Sized>(
     let readable = named_by_readable_record(store, reference, user, sha)?;
     Ok((readable.then_some(size), false))
 }
+
+/// A photo as the console's photo page shows it: the records naming it that the viewer may
+/// read, the one chosen (the one asked for if it is among them, else the first), and the
+/// original's size if the server holds it.
+#[derive(Debug)]
+pub struct PhotoPage {
+    pub records: Vec<String>,
+    pub record: app_core::inspection::Inspection,
+    pub size: Option<u64>,
+}
+
+/// The photo page of `sha` for `viewer`; `None` when no record the viewer may read names it.
+pub fn photo_page<S: RecordStore + PlanStore + BlobStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    viewer: &User,
+    sha: &str,
+    wanted: Option<&str>,
+) -> StoreResult<Option<PhotoPage>> {
+    let records = readable_records(store, reference, viewer, sha)?;
+    let Some(first) = records.first() else {
+        return Ok(None);
+    };
+    let chosen = wanted
+        .filter(|w| records.iter().any(|r| r == w))
+        .map(str::to_owned)
+        .unwrap_or_else(|| first.clone());
+    let Some(stored) = crate::store::records::load(store, &chosen)? else {
+        return Ok(None);
+    };
+    let record = stored.doc.record().clone();
+    // The size is shown only; a failed lookup shows the photo as not uploaded.
+    let size = store.held_size(sha).ok().flatten();
+    Ok(Some(PhotoPage {
+        records,
+        record,
+        size,
+    }))
+}
+
+/// Whether `viewer` may download the original of `sha` in the console: a record they may read
+/// names it, and the server holds it.
+pub fn may_see_original<S: RecordStore + PlanStore + BlobStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    viewer: &User,
+    sha: &str,
+) -> StoreResult<bool> {
+    if readable_records(store, reference, viewer, sha)?.is_empty() {
+        return Ok(false);
+    }
+    Ok(store.held_size(sha)?.is_some())
+}
