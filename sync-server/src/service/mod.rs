@@ -10,6 +10,7 @@
 //! - [`photos`]: the right to a photo (who may name, see and download it).
 //! - [`reads`]: single records, plans and enterprises for the API, only if readable.
 //! - [`record_page`]: what the console shows of one record.
+//! - [`reports`]: the list of random-draw visits to publish.
 //! - [`review`]: a supervisor approves or returns a record.
 //! - [`sessions`]: signing in (before and after the password check).
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
@@ -22,6 +23,7 @@ pub mod numbers;
 pub mod photos;
 pub mod reads;
 pub mod record_page;
+pub mod reports;
 pub mod review;
 pub mod sessions;
 pub mod sync;
