@@ -9,9 +9,12 @@
 //!   on that device. Syncing needs a token bound to a registered device.
 
 use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::service::devices::{self, RegisterError};
+use crate::service::sessions;
 use crate::signin;
 use crate::state::AppState;
-use anyhow::anyhow;
+use crate::store::AccountStore;
+use crate::store::accounts::TokenOwner;
 use app_core::ids::DeviceId;
 use app_core::user::User;
 use argon2::password_hash::SaltString;
@@ -19,18 +22,16 @@ use argon2::{Argon2, PasswordHasher};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
+pub fn hash_password(password: &str) -> crate::error::InternalResult<String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow!("no randomness: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow!("{e}"))?;
+    getrandom::fill(&mut salt).map_err(|e| crate::internal!("no randomness: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| crate::internal!("{e}"))?;
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow!("{e}"))?
+        .map_err(|e| crate::internal!("{e}"))?
         .to_string())
 }
 
@@ -39,9 +40,9 @@ fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// 32 random bytes as unpadded base64url (43 characters: every request carries it).
-pub(crate) fn new_token() -> anyhow::Result<String> {
+pub(crate) fn new_token() -> crate::error::InternalResult<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(|e| crate::internal!("no randomness: {e}"))?;
     Ok(base64url(&bytes))
 }
 
@@ -95,20 +96,14 @@ impl FromRequestParts<AppState> for Session {
             .trim();
         let hash = token_hash(token);
         let now = state.now();
-        let found: Option<(String, Option<String>)> = state
+        let found = state
             .db
-            .call(move |conn| -> ApiResult<_> {
-                Ok(conn
-                    .query_row(
-                        "SELECT user_id, device_id FROM tokens
-                         WHERE token_hash = ?1 AND revoked = 0 AND expires_at > ?2",
-                        params![hash, now],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?)
-            })
+            .call(move |conn| -> ApiResult<_> { Ok(conn.token_owner(&hash, now)?) })
             .await?;
-        let (user_id, device) = found.ok_or(ApiError::Unauthorized)?;
+        let TokenOwner {
+            user: user_id,
+            device,
+        } = found.ok_or(ApiError::Unauthorized)?;
         let user = state.user(&user_id).ok_or(ApiError::Unauthorized)?;
         Ok(Session {
             user,
@@ -118,19 +113,9 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub user: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expires_at: i64,
-    pub user: User,
-}
+/// Sign-in and device registration messages (declared with the other HTTP messages in
+/// app-core).
+pub use app_core::wire::http::{LoginRequest, LoginResponse, RegisterDevice, registration_message};
 
 /// `POST /api/v1/login`. The client address (for the per-address throttle) is known when the
 /// server is served with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -158,15 +143,7 @@ pub async fn sign_in(
     let (locked, stored) = state
         .db
         .read(move |conn| -> ApiResult<_> {
-            let locked = signin::locked_until(conn, &lookup, now)?;
-            let stored: Option<String> = conn
-                .query_row(
-                    "SELECT password_hash FROM accounts WHERE user_id = ?1",
-                    [&user_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            Ok((locked, stored))
+            Ok(sessions::before_check(conn, &lookup, &user_id, now)?)
         })
         .await?;
     if let Some(until) = locked {
@@ -188,8 +165,7 @@ pub async fn sign_in(
             let locked = state
                 .db
                 .write_grouped(move |conn| -> ApiResult<_> {
-                    signin::record_failure(conn, &keys, now)?;
-                    Ok(signin::locked_until(conn, &keys, now)?)
+                    Ok(sessions::failed(conn, &keys, now)?)
                 })
                 .await?;
             tracing::info!(user = %req.user.chars().take(100).collect::<String>(), address = ?address, "sign-in failed");
@@ -210,17 +186,11 @@ pub async fn sign_in(
         .write_grouped(move |conn| -> ApiResult<()> {
             // Locked while the password was being checked (by parallel guesses): refused like
             // a wrong one, so that a guess racing the lock learns nothing.
-            if let Some(until) = signin::locked_until(conn, &keys, now)? {
-                return Err(ApiError::TooManyAttempts {
+            sessions::succeeded(conn, &keys, &user_id, &hash, expires_at, now)?.map_err(|until| {
+                ApiError::TooManyAttempts {
                     retry_after: until - now,
-                });
-            }
-            signin::record_success(conn, &keys)?;
-            conn.execute(
-                "INSERT INTO tokens (token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, NULL, ?3)",
-                params![hash, user_id, expires_at],
-            )?;
-            Ok(())
+                }
+            })
         })
         .await?;
     tracing::info!(user = %user.id, "signed in");
@@ -231,70 +201,23 @@ pub async fn sign_in(
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterDevice {
-    pub device_id: String,
-    /// Ed25519 public key, 32 bytes in hex.
-    pub public_key: String,
-    /// Signature of `register-device:<device id>:<user id>`, 64 bytes in hex.
-    pub signature: String,
-}
-
-fn unhex<const N: usize>(s: &str, what: &'static str) -> ApiResult<[u8; N]> {
-    let bad = || ApiError::BadRequest("bad_key", format!("{what} must be {N} bytes in hex"));
-    if s.len() != N * 2 {
-        return Err(bad());
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::BadRequest { code, message } => ApiError::BadRequest(code, message),
+            RegisterError::Taken(_) => ApiError::Conflict(e.to_string()),
+            RegisterError::Store(e) => e.into(),
+        }
     }
-    let mut out = [0u8; N];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let text = std::str::from_utf8(chunk).map_err(|_| bad())?;
-        out[i] = u8::from_str_radix(text, 16).map_err(|_| bad())?;
-    }
-    Ok(out)
 }
 
-/// The message a device signs to register.
-pub fn registration_message(device: &str, user: &str) -> String {
-    format!("register-device:{device}:{user}")
-}
-
+/// `POST /api/v1/devices` (see `service::devices`).
 pub async fn register_device(
     State(state): State<AppState>,
     session: Session,
     JsonBody(req): JsonBody<RegisterDevice>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    if req.device_id.trim().is_empty() || req.device_id.len() > 100 {
-        return Err(ApiError::BadRequest(
-            "bad_device",
-            "device id must be 1–100 characters".into(),
-        ));
-    }
-    if req.device_id == app_core::judge::SERVER_DEVICE
-        || req.device_id.chars().any(|c| c.is_control())
-    {
-        // The server writes under its own device name (console decisions); no tablet may
-        // register it and so push changes under the server's Automerge actor.
-        return Err(ApiError::BadRequest(
-            "bad_device",
-            "this device id is reserved or contains control characters".into(),
-        ));
-    }
-    let key_bytes: [u8; 32] = unhex(&req.public_key, "public_key")?;
-    let sig_bytes: [u8; 64] = unhex(&req.signature, "signature")?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| ApiError::BadRequest("bad_key", "public_key is not an Ed25519 key".into()))?;
-    let signature = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-    key.verify_strict(
-        registration_message(&req.device_id, session.user.id.as_str()).as_bytes(),
-        &signature,
-    )
-    .map_err(|_| {
-        ApiError::BadRequest(
-            "bad_signature",
-            "the signature does not verify with public_key".into(),
-        )
-    })?;
+    let key = devices::check(session.user.id.as_str(), &req)?;
     let now = state.now();
     let user = session.user.id.to_string();
     let device = req.device_id.clone();
@@ -302,27 +225,7 @@ pub async fn register_device(
     state
         .db
         .call(move |conn| -> ApiResult<()> {
-            let tx = conn.transaction()?;
-            let existing: Option<(String, Vec<u8>)> = tx
-                .query_row("SELECT user_id, public_key FROM devices WHERE id = ?1", [&device], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            match existing {
-                Some((owner, key)) if owner != user || key != key_bytes => {
-                    return Err(ApiError::Conflict(format!("device {device} is registered with another key or user")));
-                }
-                Some(_) => {}
-                None => {
-                    tx.execute(
-                        "INSERT INTO devices (id, user_id, public_key, registered_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![device, user, key_bytes.to_vec(), now],
-                    )?;
-                }
-            }
-            tx.execute("UPDATE tokens SET device_id = ?1 WHERE token_hash = ?2", params![device, token])?;
-            tx.commit()?;
-            Ok(())
+            Ok(devices::register(conn, &user, &device, key, &token, now)?)
         })
         .await?;
     tracing::info!(user = %session.user.id, device = %req.device_id, "device registered");
@@ -337,25 +240,9 @@ pub async fn logout(
     let hash = session.token_hash.clone();
     state
         .db
-        .call(move |conn| -> ApiResult<()> {
-            conn.execute(
-                "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
-                [hash],
-            )?;
-            Ok(())
-        })
+        .call(move |conn| -> ApiResult<()> { Ok(conn.revoke_token(&hash)?) })
         .await?;
     Ok(Json(serde_json::json!({ "revoked": true })))
-}
-
-/// The public key a device registered (for case-file verification).
-pub fn device_key(conn: &rusqlite::Connection, device: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.query_row(
-        "SELECT public_key FROM devices WHERE id = ?1",
-        [device],
-        |r| r.get(0),
-    )
-    .optional()
 }
 
 /// Creates accounts with `password` for every known user who has none (demo data).
@@ -363,21 +250,11 @@ pub fn seed_accounts(
     conn: &rusqlite::Connection,
     users: &[User],
     password: &str,
-) -> anyhow::Result<usize> {
+) -> crate::error::InternalResult<usize> {
     let mut created = 0;
     for user in users {
-        let exists: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM accounts WHERE user_id = ?1",
-                [user.id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_none() {
-            conn.execute(
-                "INSERT INTO accounts (user_id, password_hash) VALUES (?1, ?2)",
-                params![user.id.as_str(), hash_password(password)?],
-            )?;
+        if !conn.has_account(user.id.as_str())? {
+            conn.create_account(user.id.as_str(), &hash_password(password)?)?;
             created += 1;
         }
     }

@@ -39,18 +39,17 @@
 
 use crate::auth::Session;
 use crate::error::ApiError;
+use crate::service::photos;
 use crate::state::AppState;
-use app_core::access::can_read_record;
+use crate::store::{BlobStore, Transactions};
 use app_core::evidence::Sha256Hex;
 use app_core::ids::DeviceId;
-use app_core::user::User;
+use app_core::wire::http::ErrorBody;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -73,15 +72,9 @@ const PARTIAL: &str = "partial";
 /// Read size when hashing a completed upload.
 const HASH_CHUNK: usize = 256 * 1024;
 
-/// What the status endpoint and every accepted `PUT` answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlobStatus {
-    /// The server holds the whole, verified blob and this device has the right to it.
-    pub held: bool,
-    /// Bytes received: the blob's size if held, else the length of this device's partial
-    /// upload.
-    pub received: u64,
-}
+/// What the status endpoint and every accepted `PUT` answer (declared with the other HTTP
+/// messages in app-core).
+pub use app_core::wire::http::BlobStatus;
 
 /// Errors of the blob endpoints: the common API errors plus the ones that carry more.
 #[derive(Debug)]
@@ -113,30 +106,23 @@ impl From<rusqlite::Error> for BlobError {
     }
 }
 
-impl From<anyhow::Error> for BlobError {
-    fn from(e: anyhow::Error) -> Self {
+impl From<crate::store::StoreError> for BlobError {
+    fn from(e: crate::store::StoreError) -> Self {
+        BlobError::Api(e.into())
+    }
+}
+
+impl From<crate::error::Internal> for BlobError {
+    fn from(e: crate::error::Internal) -> Self {
         BlobError::Api(ApiError::Internal(e))
     }
 }
 
 fn io_error(action: &str, path: &Path, e: io::Error) -> BlobError {
-    BlobError::Api(ApiError::Internal(anyhow::anyhow!(
+    BlobError::Api(ApiError::Internal(crate::internal!(
         "could not {action} {}: {e}",
         path.display()
     )))
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    error: ErrorInner,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    received: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct ErrorInner {
-    code: &'static str,
-    message: String,
 }
 
 impl IntoResponse for BlobError {
@@ -162,8 +148,8 @@ impl IntoResponse for BlobError {
             ),
         };
         let body = ErrorBody {
-            error: ErrorInner { code, message },
             received,
+            ..ErrorBody::new(code, message)
         };
         (status, Json(body)).into_response()
     }
@@ -237,107 +223,11 @@ fn partial_len(path: &Path) -> BlobResult<u64> {
     }
 }
 
-fn held_size(conn: &Connection, sha: &str) -> rusqlite::Result<Option<u64>> {
-    conn.prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
-        .query_row([sha], |r| r.get::<_, i64>(0))
-        .optional()
-        .map(|s| s.map(|s| s as u64))
-}
+/// The right to a photo, as the sync's push check and these endpoints ask it (the rule is in
+/// `service::photos`, the rows behind `store::BlobStore`).
+pub use crate::service::photos::{first_unnamable, may_name};
 
-/// Whether `device` completed an upload of `sha` (one primary-key lookup).
-fn is_uploader(conn: &Connection, sha: &str, device: &str) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT 1 FROM blob_uploaders WHERE sha256 = ?1 AND device_id = ?2")?
-        .exists([sha, device])
-}
-
-/// Whether `user` may read at least one stored record that names photo `sha`.
-fn named_by_readable_record(
-    conn: &Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &User,
-    sha: &str,
-) -> rusqlite::Result<bool> {
-    let docs: Vec<String> = conn
-        .prepare_cached("SELECT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2")?
-        .query_map([crate::docstore::photo_key(sha), sha], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for doc in docs {
-        if let Some(scope) = crate::console::query::scope(conn, reference, &doc)?
-            && can_read_record(user, &scope, &reference.units)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// Whether `user` on `device` has the right to blob `sha` (see the module docs): the device
-/// uploaded it, or the user may read a stored record that names it. Whether the server holds
-/// the blob is not asked. Without a device (a token not bound to one) only the second counts.
-fn has_right(
-    conn: &Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &User,
-    device: Option<&DeviceId>,
-    sha: &str,
-) -> rusqlite::Result<bool> {
-    if let Some(device) = device
-        && is_uploader(conn, sha, device.as_str())?
-    {
-        return Ok(true);
-    }
-    named_by_readable_record(conn, reference, user, sha)
-}
-
-/// Whether a record pushed by `user` from `device` may name photo `digest`: `device` is a
-/// recorded uploader of it (it sent the bytes, hash-checked), or `user` may read a stored
-/// record that names it. The blob need not be held (a colleague's record may name a photo
-/// its author has not uploaded yet). Indexed lookups only: one primary-key probe, then, only
-/// if that misses, the photo's references by their indexed key.
-pub fn may_name(
-    conn: &rusqlite::Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &app_core::user::User,
-    device: &app_core::ids::DeviceId,
-    digest: &app_core::evidence::Sha256Hex,
-) -> rusqlite::Result<bool> {
-    has_right(conn, reference, user, Some(device), digest.as_str())
-}
-
-/// The first of `digests` a record pushed by `user` from `device` may not name (the rule of
-/// [`may_name`]), if any: one query finds which of them the device uploaded, and only the
-/// others are looked up among the records the user can read.
-pub fn first_unnamable(
-    conn: &rusqlite::Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &app_core::user::User,
-    device: &app_core::ids::DeviceId,
-    digests: &[&app_core::evidence::Sha256Hex],
-) -> rusqlite::Result<Option<app_core::evidence::Sha256Hex>> {
-    if digests.is_empty() {
-        return Ok(None);
-    }
-    let list = serde_json::to_string(&digests.iter().map(|d| d.as_str()).collect::<Vec<_>>())
-        .expect("strings serialise");
-    let uploaded: std::collections::HashSet<String> = conn
-        .prepare_cached(
-            "SELECT sha256 FROM blob_uploaders
-             WHERE device_id = ?1 AND sha256 IN (SELECT value FROM json_each(?2))",
-        )?
-        .query_map(params![device.as_str(), list], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for d in digests {
-        if !uploaded.contains(d.as_str())
-            && !named_by_readable_record(conn, reference, user, d.as_str())?
-        {
-            return Ok(Some((*d).clone()));
-        }
-    }
-    Ok(None)
-}
-
-/// What the server knows of `sha` for `session`: the blob's size if it is held and the
-/// session's device has the right to it, and whether that device already uploaded it.
+/// What the server knows of `sha` for `session` (see `service::photos::held_for`).
 async fn held_for(
     state: &AppState,
     session: &Session,
@@ -352,16 +242,13 @@ async fn held_for(
     state
         .db
         .call(move |conn| -> BlobResult<_> {
-            let Some(size) = held_size(conn, &key)? else {
-                return Ok((None, false));
-            };
-            if let Some(d) = &device
-                && is_uploader(conn, &key, d.as_str())?
-            {
-                return Ok((Some(size), true));
-            }
-            let readable = named_by_readable_record(conn, &reference, &user, &key)?;
-            Ok((readable.then_some(size), false))
+            Ok(photos::held_for(
+                conn,
+                &reference,
+                &user,
+                device.as_ref(),
+                &key,
+            )?)
         })
         .await
 }
@@ -371,7 +258,7 @@ async fn blocking<T: Send + 'static>(
 ) -> BlobResult<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| BlobError::from(anyhow::anyhow!("blob task failed: {e}")))?
+        .map_err(|e| BlobError::from(crate::internal!("blob task failed: {e}")))?
 }
 
 /// What appending one chunk led to.
@@ -538,8 +425,8 @@ async fn put_inner(
         state
             .db
             .call(move |conn| -> BlobResult<_> {
-                let size = held_size(conn, &key)?;
-                let uploader = size.is_some() && is_uploader(conn, &key, device.as_str())?;
+                let size = conn.held_size(&key)?;
+                let uploader = size.is_some() && conn.is_uploader(&key, device.as_str())?;
                 Ok((size, uploader))
             })
             .await?
@@ -604,16 +491,8 @@ async fn put_inner(
             state
                 .db
                 .call(move |conn| -> BlobResult<()> {
-                    let tx = conn.transaction()?;
-                    tx.execute(
-                        "INSERT OR IGNORE INTO blobs (sha256, size, uploaded_by) VALUES (?1, ?2, ?3)",
-                        params![key, total as i64, user],
-                    )?;
-                    tx.execute(
-                        "INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![key, uploader, user, at],
-                    )?;
+                    let tx = conn.begin()?;
+                    tx.record_upload(&key, total, &user, &uploader, at)?;
                     tx.commit()?;
                     Ok(())
                 })
@@ -726,6 +605,8 @@ mod tests {
     use super::*;
     use crate::db::Db;
     use crate::reference::ReferenceData;
+    use app_core::user::User;
+    use rusqlite::{Connection, params};
 
     fn reference() -> ReferenceData {
         ReferenceData::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")).unwrap()

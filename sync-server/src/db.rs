@@ -2,248 +2,37 @@
 //! tasks. WAL with `synchronous = FULL`: a sync is acknowledged only after its transaction
 //! is on disk.
 
-use anyhow::Context;
+use crate::store;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[&str] = &[
+/// Every migration, in order: the SQL of each lives beside the tables it makes or changes
+/// (the store modules); a migration touching several modules' tables
+/// lists their pieces, run in this order in one transaction. Append only: `user_version`
+/// counts the migrations applied, so an entry is never edited, moved or removed.
+const MIGRATIONS: &[&[&str]] = &[
     // 1: accounts, devices, tokens, documents and their change log, blobs.
-    "
-    CREATE TABLE accounts (
-        user_id TEXT PRIMARY KEY,
-        password_hash TEXT NOT NULL
-    );
-    CREATE TABLE devices (
-        id TEXT PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        public_key BLOB NOT NULL,
-        registered_at INTEGER NOT NULL
-    );
-    CREATE TABLE tokens (
-        token_hash BLOB PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        device_id TEXT,
-        expires_at INTEGER NOT NULL,
-        revoked INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE docs (
-        id TEXT PRIMARY KEY,
-        unit TEXT NOT NULL,
-        plan TEXT,
-        status TEXT NOT NULL,
-        snapshot BLOB NOT NULL,
-        heads TEXT NOT NULL
-    );
-    CREATE TABLE doc_inspectors (
-        doc_id TEXT NOT NULL REFERENCES docs(id),
-        user_id TEXT NOT NULL,
-        PRIMARY KEY (doc_id, user_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
-    -- The global change log: seq is every device's cursor.
-    CREATE TABLE changes (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        doc_id TEXT NOT NULL REFERENCES docs(id),
-        origin_device TEXT NOT NULL,
-        bytes BLOB NOT NULL
-    );
-    CREATE INDEX changes_by_doc ON changes (doc_id, seq);
-    CREATE TABLE doc_photos (
-        doc_id TEXT NOT NULL REFERENCES docs(id),
-        sha256 TEXT NOT NULL,
-        PRIMARY KEY (sha256, doc_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE blobs (
-        sha256 TEXT PRIMARY KEY,
-        size INTEGER NOT NULL,
-        uploaded_by TEXT NOT NULL
-    ) WITHOUT ROWID;
-    ",
-    // 2: the console's index of records and hazards (`index.rs`), plans made by draws and the
-    // draws' recorded inputs (`plans.rs`). Records stored before this migration are indexed
-    // by `index::backfill`, which runs while `console_backfill` holds a row.
-    "
-    CREATE TABLE console_records (
-        id TEXT PRIMARY KEY,
-        unit TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL,
-        enterprise_id TEXT NOT NULL,
-        enterprise_name TEXT NOT NULL,
-        plan TEXT,
-        inspectors TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        started_at INTEGER,
-        completed_at INTEGER,
-        -- started_at, or created_at for a visit that never started: what lists sort by and
-        -- periods filter on (the figures' visit day).
-        visit_at INTEGER NOT NULL,
-        review_decision TEXT,
-        review_by TEXT,
-        review_at INTEGER,
-        review_comment TEXT,
-        hazards INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
-    CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
-    CREATE INDEX console_records_by_status ON console_records (status, visit_at);
-    CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
-    CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
-    CREATE TABLE console_hazards (
-        record_id TEXT NOT NULL,
-        hazard_id TEXT NOT NULL,
-        unit TEXT NOT NULL,
-        enterprise_id TEXT NOT NULL,
-        enterprise_name TEXT NOT NULL,
-        level TEXT NOT NULL,
-        stage TEXT NOT NULL,
-        registered_on TEXT NOT NULL,
-        deadline TEXT,
-        supervised INTEGER NOT NULL,
-        closed_on TEXT,
-        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
-        hazard TEXT NOT NULL,
-        PRIMARY KEY (record_id, hazard_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
-    CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
-    CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
-    INSERT INTO console_backfill (pending) VALUES (1);
-    CREATE TABLE draws (
-        id TEXT PRIMARY KEY,
-        input_digest TEXT NOT NULL UNIQUE,
-        unit TEXT NOT NULL,
-        -- The canonical JSON of the draw input (app_core::draw::DrawInput::canonical_json).
-        input TEXT NOT NULL,
-        -- The DrawResult as JSON.
-        result TEXT NOT NULL,
-        due TEXT,
-        drawn_by TEXT NOT NULL,
-        drawn_at INTEGER NOT NULL
-    );
-    CREATE INDEX draws_by_unit ON draws (unit, drawn_at);
-    CREATE TABLE plans (
-        id TEXT PRIMARY KEY,
-        unit TEXT NOT NULL,
-        -- The plan as JSON (app_core::plan::Plan).
-        plan TEXT NOT NULL,
-        draw_id TEXT REFERENCES draws(id),
-        created_at INTEGER NOT NULL
-    );
-    CREATE TABLE plan_assignees (
-        plan_id TEXT NOT NULL REFERENCES plans(id),
-        user_id TEXT NOT NULL,
-        PRIMARY KEY (user_id, plan_id)
-    ) WITHOUT ROWID;
-    ",
-    // 3: case files (电子案卷) made in the console (`console/casefile.rs`): the server's own
-    // Ed25519 signing key, one row shared by every instance on this database, made on first
-    // use; and export jobs with their progress, readable by any instance (the file itself is
-    // written under the data folder's `exports/`).
-    "
-    CREATE TABLE server_key (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        secret BLOB NOT NULL,
-        created_at INTEGER NOT NULL
-    );
-    CREATE TABLE casefile_exports (
-        id TEXT PRIMARY KEY,
-        record_id TEXT NOT NULL,
-        requested_by TEXT NOT NULL,
-        requested_at INTEGER NOT NULL,
-        -- running, done or failed
-        state TEXT NOT NULL,
-        bytes_done INTEGER NOT NULL DEFAULT 0,
-        bytes_total INTEGER NOT NULL DEFAULT 0,
-        current TEXT NOT NULL DEFAULT '',
-        -- the worker's heartbeat: a running job not updated for long died with its instance
-        updated_at INTEGER NOT NULL,
-        signed_version TEXT,
-        size INTEGER,
-        manifest_sha256 TEXT,
-        error_zh TEXT,
-        error_en TEXT
-    );
-    CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
-    ",
-    // 4: document-number blocks (文号) handed out to tablets (`numbers.rs`): every block ever
-    // reserved, so the allocator is rebuilt from them and never hands out an overlapping one
-    // (after a restart, or from another instance on this database). The key refuses two
-    // blocks of a series starting at the same number.
-    "
-    CREATE TABLE number_blocks (
-        unit TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        year INTEGER NOT NULL,
-        first INTEGER NOT NULL,
-        last INTEGER NOT NULL,
-        device_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        reserved_at INTEGER NOT NULL,
-        PRIMARY KEY (unit, kind, year, first),
-        CHECK (first >= 1 AND last >= first)
-    ) WITHOUT ROWID;
-    CREATE INDEX number_blocks_by_device ON number_blocks (device_id, unit, kind, year);
-    ",
-    // 5: photo references keyed for cheap writes. `doc_photos` was keyed by (sha256, doc):
-    // every photo of a pushed record landed on a random page of a wide index, about a fifth of
-    // the sync's time. `photo_refs` rows are appended (rowid order) and only a 16-hex-digit
-    // prefix of the digest is indexed (dense, so far fewer pages are dirtied per commit);
-    // lookups match the prefix, then the whole digest.
-    "
-    CREATE TABLE photo_refs (
-        sha_key TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        doc_id TEXT NOT NULL REFERENCES docs(id)
-    );
-    CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
-    INSERT INTO photo_refs (sha_key, sha256, doc_id)
-        SELECT substr(sha256, 1, 16), sha256, doc_id FROM doc_photos ORDER BY doc_id;
-    DROP TABLE doc_photos;
-    ",
-    // 6: sign-in throttle (`signin.rs`): failed sign-ins per account name and per client
-    // address in the current window, and locks; kept here so that every instance on this
-    // database sees them. And who lifted which account's lock, when.
-    "
-    CREATE TABLE signin_throttle (
-        key TEXT PRIMARY KEY,
-        failures INTEGER NOT NULL,
-        window_start INTEGER NOT NULL,
-        locked_until INTEGER NOT NULL DEFAULT 0
-    ) WITHOUT ROWID;
-    CREATE TABLE signin_unlocks (
-        user_id TEXT NOT NULL,
-        lifted_by TEXT NOT NULL,
-        lifted_at INTEGER NOT NULL
-    );
-    ",
-    // 7: whether a record's merged state breaks a rule each replica kept on its own
-    // (`Inspection::violations`: e.g. two concurrent status moves). Such a record is listed,
-    // but not counted in the figures nor published. Every record is indexed again (the
-    // backfill at start) so that the column holds for records stored before it.
-    "
-    ALTER TABLE console_records ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
-    DELETE FROM console_hazards;
-    DELETE FROM console_records;
-    INSERT OR IGNORE INTO console_backfill (pending) VALUES (1);
-    ",
-    // 8: who uploaded each blob, per device (`blobs.rs`): a device may name a photo in a record
-    // it pushes if it uploaded it (sent every byte, hash-checked), or if its user may read a
-    // record that already names it; blob status and downloads follow the same rule. Blobs
-    // stored before were credited to a user only: every device of that user counts as one of
-    // their uploaders.
-    "
-    CREATE TABLE blob_uploaders (
-        sha256 TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        uploaded_at INTEGER NOT NULL,
-        PRIMARY KEY (sha256, device_id)
-    ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
-        SELECT b.sha256, d.id, b.uploaded_by, 0 FROM blobs b JOIN devices d ON d.user_id = b.uploaded_by;
-    ",
+    &[
+        store::accounts::MIGRATION_1,
+        store::devices::MIGRATION_1,
+        store::records::MIGRATION_1,
+        store::blobs::MIGRATION_1,
+    ],
+    // 2: the console's index; plans made by draws and the draws' recorded inputs.
+    &[store::console_index::MIGRATION_2, store::plans::MIGRATION_2],
+    // 3: the server's case-file signing key and export jobs.
+    &[store::casefiles::MIGRATION_3],
+    // 4: document-number blocks.
+    &[store::numbers::MIGRATION_4],
+    // 5: photo references keyed for cheap writes.
+    &[store::records::MIGRATION_5],
+    // 6: the sign-in throttle.
+    &[store::throttle::MIGRATION_6],
+    // 7: the index's `violations` column.
+    &[store::console_index::MIGRATION_7],
+    // 8: who uploaded each blob, per device.
+    &[store::blobs::MIGRATION_8],
 ];
 
 #[derive(Clone)]
@@ -270,7 +59,7 @@ trait GroupedWrite: Send {
     /// Drops the result of an earlier run (that run was rolled back).
     fn forget(&mut self);
     /// Answers the caller once the group's fate is known (`commit_error`: the commit failed).
-    fn finish(self: Box<Self>, commit_error: Option<&anyhow::Error>);
+    fn finish(self: Box<Self>, commit_error: Option<&crate::error::Internal>);
 }
 
 struct PendingWrite<F, T, E> {
@@ -283,7 +72,7 @@ impl<F, T, E> GroupedWrite for PendingWrite<F, T, E>
 where
     F: FnMut(&Connection) -> Result<T, E> + Send,
     T: Send,
-    E: Send + From<anyhow::Error>,
+    E: Send + From<crate::error::Internal>,
 {
     fn run(&mut self, conn: &Connection) -> bool {
         // No result until this run returns (a panic leaves none: the caller gets an error).
@@ -298,12 +87,12 @@ where
         self.result = None;
     }
 
-    fn finish(self: Box<Self>, commit_error: Option<&anyhow::Error>) {
+    fn finish(self: Box<Self>, commit_error: Option<&crate::error::Internal>) {
         let outcome = match (self.result, commit_error) {
             (Some(Err(e)), _) => Err(e),
-            (_, Some(e)) => Err(E::from(anyhow::anyhow!("commit failed: {e:#}"))),
+            (_, Some(e)) => Err(E::from(crate::internal!("commit failed: {e:#}"))),
             (Some(Ok(value)), None) => Ok(value),
-            (None, None) => Err(E::from(anyhow::anyhow!(
+            (None, None) => Err(E::from(crate::internal!(
                 "the write failed without an answer (see the log)"
             ))),
         };
@@ -321,11 +110,12 @@ struct WriteQueue {
 }
 
 impl Db {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    pub fn open(path: &Path) -> crate::error::InternalResult<Self> {
+        let conn = Connection::open(path)
+            .map_err(|e| crate::internal!("opening {}: {e}", path.display()))?;
         let mut db = Self::init(conn)?;
         let reader = Connection::open(path)
-            .with_context(|| format!("opening {} for reading", path.display()))?;
+            .map_err(|e| crate::internal!("opening {} for reading: {e}", path.display()))?;
         use_memory_for_pages(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
         db.reader = Arc::new(Mutex::new(reader));
@@ -367,11 +157,11 @@ impl Db {
         }
     }
 
-    pub fn open_in_memory() -> anyhow::Result<Self> {
+    pub fn open_in_memory() -> crate::error::InternalResult<Self> {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection) -> anyhow::Result<Self> {
+    fn init(conn: Connection) -> crate::error::InternalResult<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         use_memory_for_pages(&conn)?;
@@ -384,12 +174,14 @@ impl Db {
         // commits is only a backstop at 64 MiB of log.
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        anyhow::ensure!(
-            found <= MIGRATIONS.len() as i64,
-            "database schema {found} is newer than this server ({})",
-            MIGRATIONS.len()
-        );
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        if found > MIGRATIONS.len() as i64 {
+            return Err(crate::internal!(
+                "database schema {found} is newer than this server ({})",
+                MIGRATIONS.len()
+            ));
+        }
+        for (i, pieces) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let sql = pieces.join("\n");
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
                 i + 1
@@ -413,7 +205,7 @@ impl Db {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<anyhow::Error>,
+        E: Send + 'static + From<crate::error::Internal>,
     {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
@@ -424,11 +216,11 @@ impl Db {
             // skip changes it never received.
             let snapshot = guard
                 .unchecked_transaction()
-                .map_err(|e| E::from(anyhow::anyhow!("starting a read: {e}")))?;
+                .map_err(|e| E::from(crate::internal!("starting a read: {e}")))?;
             f(&snapshot)
         })
         .await
-        .map_err(|e| E::from(anyhow::anyhow!("database read task failed: {e}")))?
+        .map_err(|e| E::from(crate::internal!("database read task failed: {e}")))?
     }
 
     /// [`Db::read`] on the current thread (for code already on a blocking thread).
@@ -452,7 +244,7 @@ impl Db {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<anyhow::Error>,
+        E: Send + 'static + From<crate::error::Internal>,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(PendingWrite {
@@ -470,7 +262,7 @@ impl Db {
             tokio::task::spawn_blocking(move || commit_groups(&conn, &queue));
         }
         answer.await.map_err(|_| {
-            E::from(anyhow::anyhow!(
+            E::from(crate::internal!(
                 "the write was dropped before its commit (see the log)"
             ))
         })?
@@ -490,7 +282,7 @@ impl Db {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<anyhow::Error>,
+        E: Send + 'static + From<crate::error::Internal>,
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
@@ -498,7 +290,7 @@ impl Db {
             f(&mut guard)
         })
         .await
-        .map_err(|e| E::from(anyhow::anyhow!("database task failed: {e}")))?
+        .map_err(|e| E::from(crate::internal!("database task failed: {e}")))?
     }
 }
 
@@ -553,7 +345,10 @@ enum Together {
 }
 
 /// Every write of the group in one transaction, without savepoints.
-fn commit_together(conn: &mut Connection, jobs: &mut [WriteJob]) -> anyhow::Result<Together> {
+fn commit_together(
+    conn: &mut Connection,
+    jobs: &mut [WriteJob],
+) -> crate::error::InternalResult<Together> {
     let tx = conn.transaction()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx))) {
@@ -574,7 +369,7 @@ fn commit_one_by_one(
     conn: &mut Connection,
     jobs: &mut [WriteJob],
     skip: Option<usize>,
-) -> anyhow::Result<()> {
+) -> crate::error::InternalResult<()> {
     let mut tx = conn.transaction()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         if Some(i) == skip {
@@ -611,10 +406,10 @@ mod tests {
         let writes = (0..200).map(|k| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write_grouped(move |c| -> Result<i64, anyhow::Error> {
+                db.write_grouped(move |c| -> Result<i64, crate::error::Internal> {
                     c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])?;
                     if k % 50 == 7 {
-                        anyhow::bail!("write {k} refused");
+                        return Err(crate::internal!("write {k} refused"));
                     }
                     Ok(k)
                 })
@@ -667,7 +462,7 @@ mod tests {
         let writes = (0..20).map(|k| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.write_grouped(move |c| -> Result<i64, anyhow::Error> {
+                db.write_grouped(move |c| -> Result<i64, crate::error::Internal> {
                     c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
                     if k == 13 {
                         panic!("write {k} panics after inserting");

@@ -1,10 +1,10 @@
 //! One error type for every endpoint. Clients get a status, a stable code and an English
 //! message; internal details go to the log only.
 
+use app_core::wire::http::ErrorBody;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -34,19 +34,59 @@ pub enum ApiError {
     #[error("{0}")]
     Busy(String),
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(#[from] Internal),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// An unexpected failure inside the server (a database, file or task failure, stored data
+/// that does not read back): what went wrong, for the log only; clients are told "internal
+/// error". The library's replacement for `anyhow` (which only the binary uses).
+#[derive(Debug)]
+pub struct Internal(String);
+
+impl Internal {
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        Internal(message.to_string())
+    }
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: String,
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
+
+impl std::error::Error for Internal {}
+
+/// `Internal` from a formatted message, like `format!`.
+#[macro_export]
+macro_rules! internal {
+    ($($arg:tt)*) => {
+        $crate::error::Internal::new(format!($($arg)*))
+    };
+}
+
+/// A result whose failure is [`Internal`].
+pub type InternalResult<T> = Result<T, Internal>;
+
+macro_rules! internal_from {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Internal {
+            fn from(e: $t) -> Self {
+                Internal::new(e)
+            }
+        })*
+    };
+}
+
+internal_from!(
+    rusqlite::Error,
+    std::io::Error,
+    serde_json::Error,
+    crate::store::StoreError,
+    crate::service::sync::SyncError,
+    crate::service::casefiles::CaseFileError,
+    rust_xlsxwriter::XlsxError,
+);
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
@@ -89,7 +129,7 @@ impl ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        ApiError::Internal(e.into())
+        ApiError::Internal(Internal::new(e))
     }
 }
 
@@ -98,12 +138,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(e) = &self {
             tracing::error!(error = %format!("{e:#}"), "internal error");
         }
-        let body = Body {
-            error: Inner {
-                code: self.code(),
-                message: self.to_string(),
-            },
-        };
+        let body = ErrorBody::new(self.code(), self.to_string());
         let retry_after = match &self {
             ApiError::TooManyAttempts { retry_after } => Some((*retry_after).max(1)),
             ApiError::Busy(_) => Some(2),
@@ -139,5 +174,17 @@ where
             Ok(Json(v)) => Ok(JsonBody(v)),
             Err(rejection) => Err(ApiError::Body(rejection.status(), rejection.body_text())),
         }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(Internal::new(e))
+    }
+}
+
+impl From<crate::service::sync::SyncError> for ApiError {
+    fn from(e: crate::service::sync::SyncError) -> Self {
+        ApiError::Internal(Internal::new(e))
     }
 }

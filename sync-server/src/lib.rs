@@ -1,20 +1,22 @@
 //! The sync server: authentication and device registration, access by unit, the Automerge
-//! sync protocol, reference data for tablets. Storage is an embedded SQLite database in the
-//! data folder (see `db.rs`). Handlers are thin: the rules are app-core's.
+//! sync protocol, reference data for tablets. State sits behind the storage traits of
+//! `store/` (implemented for an embedded SQLite database in the data folder, see `db.rs`); the
+//! use cases are plain functions in `service/`; handlers extract, call them and map the
+//! result. The rules are app-core's.
 
 pub mod auth;
 pub mod blobs;
 pub mod console;
 pub mod db;
-pub mod docstore;
 pub mod error;
-pub mod index;
 pub mod numbers;
 pub mod plans;
 pub mod records;
 pub mod reference;
+pub mod service;
 pub mod signin;
 pub mod state;
+pub mod store;
 pub mod sync;
 
 pub use net::serve;
@@ -69,6 +71,12 @@ async fn reference_bundle(
         .await?;
     Ok(Json(bundle))
 }
+
+/// The record store's module under its former name (record documents and their change log).
+pub use store::records as docstore;
+
+/// The console's index of records and hazards (`store::console_index`).
+pub use store::console_index as index;
 
 /// Every route of the API.
 pub fn router(state: AppState) -> Router {

@@ -1,4 +1,6 @@
-//! Document numbers (文号) for tablets: `POST /api/v1/numbers/reserve` reserves, for the
+//! Document numbers (文号) for tablets: the endpoint (the use case is
+//! `crate::service::numbers`, the table behind `crate::store::NumberStore`).
+//! `POST /api/v1/numbers/reserve` reserves, for the
 //! calling device, one block of [`BLOCK_SIZE`] numbers of each series (unit, kind, year) it
 //! asks for. Tablets issue numbers offline from their own blocks (`app_core::docnumber::
 //! DevicePool`); the server's only job is that no two blocks ever overlap.
@@ -25,174 +27,25 @@
 
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::service::numbers::ReserveError;
 use crate::state::AppState;
-use app_core::docnumber::{Allocator, Block, DocumentKind, Series};
-use app_core::geo::Timestamp;
-use app_core::ids::{DeviceId, UnitId};
 use axum::Json;
 use axum::extract::State;
-use rusqlite::{TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
 
-/// Numbers per block: enough for a few days of visits offline, small enough that an unused
-/// block leaves a short gap.
-pub const BLOCK_SIZE: u32 = 20;
+pub use crate::service::numbers::{BLOCK_SIZE, MAX_SERIES, reserve, validate};
 
-/// Series one request may ask for (a tablet needs three kinds, for one or two years).
-pub const MAX_SERIES: usize = 8;
+/// The request and answer (declared with the other HTTP messages in app-core).
+pub use app_core::wire::http::{ReserveRequest, ReserveResponse, SeriesRequest};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReserveRequest {
-    pub series: Vec<SeriesRequest>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeriesRequest {
-    pub unit: UnitId,
-    pub kind: DocumentKind,
-    /// The current year in Asia/Shanghai when absent.
-    #[serde(default)]
-    pub year: Option<i32>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReserveResponse {
-    pub block_size: u32,
-    pub blocks: Vec<Block>,
-}
-
-fn kind_str(kind: DocumentKind) -> String {
-    match serde_json::to_value(kind).expect("kinds serialise") {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-
-/// Checks a request against the rules above and says which series to reserve.
-fn validate(session: &Session, req: &ReserveRequest, now_secs: i64) -> ApiResult<Vec<Series>> {
-    if !session.user.is_inspector() {
-        return Err(ApiError::forbidden(
-            "only inspectors issue enforcement documents and reserve their numbers",
-        ));
-    }
-    if session.device.is_none() {
-        return Err(ApiError::forbidden(
-            "register this device before reserving document numbers",
-        ));
-    }
-    if req.series.is_empty() {
-        return Err(ApiError::BadRequest(
-            "bad_series",
-            "series must name at least one series (unit, kind, year)".into(),
-        ));
-    }
-    if req.series.len() > MAX_SERIES {
-        return Err(ApiError::BadRequest(
-            "bad_series",
-            format!(
-                "at most {MAX_SERIES} series per request, {} asked",
-                req.series.len()
-            ),
-        ));
-    }
-    let this_year = Timestamp(now_secs.saturating_mul(1000))
-        .shanghai_date()
-        .year();
-    let mut out: Vec<Series> = Vec::with_capacity(req.series.len());
-    for (i, s) in req.series.iter().enumerate() {
-        if s.unit != session.user.unit {
-            return Err(ApiError::forbidden(format!(
-                "series[{i}]: unit {} is not your unit ({}); numbers are reserved only for your own unit",
-                s.unit, session.user.unit
-            )));
+impl From<ReserveError> for ApiError {
+    fn from(e: ReserveError) -> Self {
+        match e {
+            ReserveError::Forbidden(m) => ApiError::Forbidden(m),
+            ReserveError::BadRequest { code, message } => ApiError::BadRequest(code, message),
+            ReserveError::Exhausted(m) => ApiError::Conflict(m),
+            ReserveError::Store(e) => e.into(),
         }
-        let year = s.year.unwrap_or(this_year);
-        if !(this_year - 1..=this_year + 1).contains(&year) {
-            return Err(ApiError::BadRequest(
-                "bad_year",
-                format!(
-                    "series[{i}]: year {year} is out of range; numbers are reserved for {}, {this_year} or {} (Asia/Shanghai)",
-                    this_year - 1,
-                    this_year + 1
-                ),
-            ));
-        }
-        let series = Series {
-            unit: s.unit.clone(),
-            kind: s.kind,
-            year,
-        };
-        if out.contains(&series) {
-            return Err(ApiError::BadRequest(
-                "bad_series",
-                format!(
-                    "series[{i}]: {} {} {year} is asked twice",
-                    series.unit,
-                    kind_str(series.kind)
-                ),
-            ));
-        }
-        out.push(series);
     }
-    Ok(out)
-}
-
-/// Every block of `series` handed out so far (inside the caller's transaction).
-fn blocks_of(conn: &rusqlite::Connection, series: &Series) -> rusqlite::Result<Vec<Block>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT device_id, first, last FROM number_blocks
-         WHERE unit = ?1 AND kind = ?2 AND year = ?3",
-    )?;
-    let rows = stmt.query_map(
-        params![series.unit.as_str(), kind_str(series.kind), series.year],
-        |r| {
-            Ok(Block {
-                series: series.clone(),
-                device: DeviceId::new(r.get::<_, String>(0)?),
-                first: r.get(1)?,
-                last: r.get(2)?,
-            })
-        },
-    )?;
-    rows.collect()
-}
-
-/// Reserves one block of each series for `device`, all or nothing, in one `BEGIN IMMEDIATE`
-/// transaction (see the module documentation).
-pub fn reserve(
-    conn: &mut rusqlite::Connection,
-    series: &[Series],
-    device: &DeviceId,
-    user: &str,
-    now_secs: i64,
-) -> ApiResult<Vec<Block>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut out = Vec::with_capacity(series.len());
-    for s in series {
-        let mut allocator = Allocator::from_blocks(&blocks_of(&tx, s)?);
-        let block = allocator
-            .reserve(s.clone(), device.clone(), BLOCK_SIZE)
-            .map_err(|e| ApiError::Conflict(format!("{} {}: {e}", s.unit, s.year)))?;
-        tx.execute(
-            "INSERT INTO number_blocks (unit, kind, year, first, last, device_id, user_id, reserved_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                s.unit.as_str(),
-                kind_str(s.kind),
-                s.year,
-                block.first,
-                block.last,
-                device.as_str(),
-                user,
-                now_secs
-            ],
-        )?;
-        out.push(block);
-    }
-    tx.commit()?;
-    Ok(out)
 }
 
 pub async fn reserve_blocks(
@@ -201,13 +54,13 @@ pub async fn reserve_blocks(
     JsonBody(req): JsonBody<ReserveRequest>,
 ) -> ApiResult<Json<ReserveResponse>> {
     let now = state.now();
-    let series = validate(&session, &req, now)?;
+    let series = validate(&session.user, session.device.as_ref(), &req, now)?;
     let device = session.device()?.clone();
     let user = session.user.id.to_string();
     let (device2, user2) = (device.clone(), user.clone());
     let blocks = state
         .db
-        .call(move |conn| reserve(conn, &series, &device2, &user2, now))
+        .call(move |conn| -> ApiResult<_> { Ok(reserve(conn, &series, &device2, &user2, now)?) })
         .await?;
     for b in &blocks {
         tracing::info!(

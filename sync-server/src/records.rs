@@ -1,10 +1,11 @@
-//! Read endpoints for single resources. Each answers 404 both when the resource does not
-//! exist and when the user may not see it, so existence never leaks (sealed plans above all).
+//! Read endpoints for single resources (the use cases are `service::reads`). Each answers 404
+//! both when the resource does not exist and when the user may not see it, so existence never
+//! leaks (sealed plans above all).
 
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
+use crate::service::reads;
 use crate::state::AppState;
-use app_core::access::{RecordScope, can_read_enterprise, can_read_plan, can_read_record};
 use app_core::document::Conflict;
 use app_core::enterprise::Enterprise;
 use app_core::inspection::Inspection;
@@ -25,31 +26,15 @@ pub async fn record(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RecordView>> {
     let reference = state.reference.clone();
-    let found = state
+    let loaded = state
         .db
-        .call(move |conn| -> ApiResult<_> {
-            let Some(stored) = crate::docstore::load(conn, &id)? else {
-                return Ok(None);
-            };
-            let plan = match &stored.doc.record().plan {
-                Some(p) => crate::plans::find(conn, &reference, p.as_str())?,
-                None => None,
-            };
-            Ok(Some((stored.doc, plan)))
-        })
+        .call(move |conn| -> ApiResult<_> { Ok(reads::load_record(conn, &reference, &id)?) })
         .await?;
-    let (doc, plan) = found.ok_or(ApiError::NotFound)?;
-    let record = doc.record();
-    if !can_read_record(
-        &session.user,
-        &RecordScope::of(record, plan.as_ref()),
-        &state.reference.units,
-    ) {
-        return Err(ApiError::NotFound);
-    }
+    let doc = reads::readable_record(&state.reference, &session.user, loaded)
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(RecordView {
         conflicts: doc.conflicts(),
-        record: record.clone(),
+        record: doc.record().clone(),
     }))
 }
 
@@ -59,11 +44,13 @@ pub async fn plan(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Plan>> {
     let reference = state.reference.clone();
-    let plan = state
+    let user = session.user.clone();
+    state
         .db
-        .call(move |conn| -> ApiResult<_> { Ok(crate::plans::find(conn, &reference, &id)?) })
-        .await?;
-    plan.filter(|p| can_read_plan(&session.user, p, &state.reference.units))
+        .call(move |conn| -> ApiResult<_> {
+            Ok(reads::readable_plan(conn, &reference, &user, &id)?)
+        })
+        .await?
         .map(Json)
         .ok_or(ApiError::NotFound)
 }
@@ -74,20 +61,12 @@ pub async fn enterprise(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Enterprise>> {
     let (reference, user) = (state.reference.clone(), session.user.clone());
-    let visible_plans = state
+    state
         .db
         .call(move |conn| -> ApiResult<_> {
-            Ok(crate::plans::visible_to(conn, &reference, &user)?)
+            Ok(reads::readable_enterprise(conn, &reference, &user, &id)?)
         })
-        .await?;
-    let data = &state.reference;
-    data.enterprises
-        .iter()
-        .find(|e| {
-            e.id.as_str() == id
-                && can_read_enterprise(&session.user, e, &data.units, &visible_plans)
-        })
-        .cloned()
+        .await?
         .map(Json)
         .ok_or(ApiError::NotFound)
 }

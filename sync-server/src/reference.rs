@@ -7,7 +7,6 @@ use app_core::enterprise::Enterprise;
 use app_core::plan::Plan;
 use app_core::unit::{Unit, UnitTree};
 use app_core::user::User;
-use serde::Serialize;
 use std::path::Path;
 
 /// Why the reference data could not be loaded. Each message names the file.
@@ -122,16 +121,8 @@ impl ReferenceData {
     }
 }
 
-/// What one user's tablet receives: everything it needs to work offline, and nothing it may
-/// not see.
-#[derive(Debug, Serialize, serde::Deserialize)]
-pub struct ReferenceBundle {
-    pub units: Vec<Unit>,
-    pub users: Vec<User>,
-    pub enterprises: Vec<Enterprise>,
-    pub templates: Vec<ChecklistTemplate>,
-    pub plans: Vec<Plan>,
-}
+/// What one user's tablet receives (declared with the other HTTP messages in app-core).
+pub use app_core::wire::http::ReferenceBundle;
 
 impl ReferenceData {
     pub fn bundle_for(&self, user: &User) -> ReferenceBundle {

@@ -22,12 +22,12 @@
 //! `SYNC_SERVER_SIGNIN_THROTTLE=off` (no lockouts: for load tests only).
 
 use crate::error::{ApiError, ApiResult};
+use crate::store::{StoreResult, ThrottleStore};
 use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
 use axum::http::request::Parts;
-use rusqlite::{Connection, OptionalExtension, params};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -190,14 +190,14 @@ impl VerifyPool {
                 ));
             }
             Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::Internal(anyhow::anyhow!(
+                return Err(ApiError::Internal(crate::internal!(
                     "the password-checking threads have stopped"
                 )));
             }
         }
         answer
             .await
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("a password check was dropped")))
+            .map_err(|_| ApiError::Internal(crate::internal!("a password check was dropped")))
     }
 }
 
@@ -243,7 +243,7 @@ pub fn pool() -> ApiResult<&'static VerifyPool> {
         VerifyPool::new(threads, waiting).map_err(|e| e.to_string())
     })
     .as_ref()
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot start password checking: {e}")))
+    .map_err(|e| ApiError::Internal(crate::internal!("cannot start password checking: {e}")))
 }
 
 /// The client's address when the server is served with
@@ -306,26 +306,27 @@ fn address_key(ip: IpAddr) -> String {
 }
 
 /// The latest end of a lock on any of `keys` still in force at `now`.
-pub fn locked_until(conn: &Connection, keys: &Keys, now: i64) -> rusqlite::Result<Option<i64>> {
+pub fn locked_until(
+    store: &(impl ThrottleStore + ?Sized),
+    keys: &Keys,
+    now: i64,
+) -> StoreResult<Option<i64>> {
     if !limits().enabled {
         return Ok(None);
     }
     let mut latest = None;
     for key in keys.all() {
-        let until: Option<i64> = conn
-            .query_row(
-                "SELECT locked_until FROM signin_throttle WHERE key = ?1 AND locked_until > ?2",
-                params![key, now],
-                |r| r.get(0),
-            )
-            .optional()?;
-        latest = latest.max(until);
+        latest = latest.max(store.locked_until(key, now)?);
     }
     Ok(latest)
 }
 
 /// Counts a failed sign-in against every key; a key reaching its limit is locked.
-pub fn record_failure(conn: &Connection, keys: &Keys, now: i64) -> rusqlite::Result<()> {
+pub fn record_failure(
+    store: &(impl ThrottleStore + ?Sized),
+    keys: &Keys,
+    now: i64,
+) -> StoreResult<()> {
     let limits = limits();
     if !limits.enabled {
         return Ok(());
@@ -336,39 +337,21 @@ pub fn record_failure(conn: &Connection, keys: &Keys, now: i64) -> rusqlite::Res
     ];
     for (key, limit) in counted.into_iter().flatten() {
         // A window older than `window_secs` starts again at this failure.
-        conn.execute(
-            "INSERT INTO signin_throttle (key, failures, window_start, locked_until)
-             VALUES (?1, 1, ?2, 0)
-             ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE failures + 1 END,
-                window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END",
-            params![key, now, limits.window_secs],
-        )?;
-        let locked = conn.execute(
-            "UPDATE signin_throttle SET locked_until = ?2 + ?3, failures = 0, window_start = ?2
-             WHERE key = ?1 AND failures >= ?4",
-            params![key, now, limits.lock_secs, limit],
-        )?;
-        if locked > 0 {
+        let locked = store.count_failure(key, now, limits.window_secs, limits.lock_secs, limit)?;
+        if locked {
             tracing::warn!(key = %key, minutes = limits.lock_secs / 60, "sign-in locked after repeated failures");
         }
     }
     // Now and then, forget counters whose window and lock are over.
     if now % 16 == 0 {
-        conn.execute(
-            "DELETE FROM signin_throttle WHERE window_start <= ?1 AND locked_until <= ?2",
-            params![now - limits.window_secs, now],
-        )?;
+        store.forget_expired(now - limits.window_secs, now)?;
     }
     Ok(())
 }
 
 /// A successful sign-in clears the account's counter (not the address's).
-pub fn record_success(conn: &Connection, keys: &Keys) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM signin_throttle WHERE key = ?1",
-        [&keys.account],
-    )?;
+pub fn record_success(store: &(impl ThrottleStore + ?Sized), keys: &Keys) -> StoreResult<()> {
+    store.clear(&keys.account)?;
     Ok(())
 }
 
@@ -383,22 +366,14 @@ pub struct AccountThrottle {
 
 /// Accounts locked at `now`, or with failures in the current window, of the given users.
 pub fn accounts(
-    conn: &Connection,
+    store: &(impl ThrottleStore + ?Sized),
     now: i64,
     users: &[String],
-) -> rusqlite::Result<Vec<AccountThrottle>> {
+) -> StoreResult<Vec<AccountThrottle>> {
     let window = limits().window_secs;
-    let mut stmt = conn.prepare(
-        "SELECT failures, locked_until FROM signin_throttle
-         WHERE key = ?1 AND (locked_until > ?2 OR (failures > 0 AND window_start > ?2 - ?3))",
-    )?;
     let mut out = Vec::new();
     for user in users {
-        let row: Option<(i64, i64)> = stmt
-            .query_row(params![account_key(user), now, window], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        let row = store.counter(&account_key(user), now, window)?;
         if let Some((failures, locked_until)) = row {
             out.push(AccountThrottle {
                 user_id: user.clone(),
@@ -412,16 +387,15 @@ pub fn accounts(
 
 /// Lifts the lock (and clears the failures) of `user`'s account; records who did it.
 /// Returns whether there was anything to lift.
-pub fn lift(conn: &Connection, user: &str, by: &str, now: i64) -> rusqlite::Result<bool> {
-    let removed = conn.execute(
-        "DELETE FROM signin_throttle WHERE key = ?1",
-        [account_key(user)],
-    )?;
-    conn.execute(
-        "INSERT INTO signin_unlocks (user_id, lifted_by, lifted_at) VALUES (?1, ?2, ?3)",
-        params![user, by, now],
-    )?;
-    Ok(removed > 0)
+pub fn lift(
+    store: &(impl ThrottleStore + ?Sized),
+    user: &str,
+    by: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let removed = store.clear(&account_key(user))?;
+    store.record_unlock(user, by, now)?;
+    Ok(removed)
 }
 
 #[cfg(test)]

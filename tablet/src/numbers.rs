@@ -22,6 +22,7 @@ use app_core::geo::Timestamp;
 use app_core::ids::{HazardId, UnitId};
 use app_core::inspection::Inspection;
 use app_core::user::User;
+use app_core::wire::http::{ErrorBody, ReserveRequest, ReserveResponse, SeriesRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -97,34 +98,6 @@ pub enum NumbersError {
     Store(#[from] StoreError),
 }
 
-#[derive(Debug, Serialize)]
-struct SeriesAsked<'a> {
-    unit: &'a UnitId,
-    kind: DocumentKind,
-    year: i32,
-}
-
-#[derive(Debug, Serialize)]
-struct ReserveRequest<'a> {
-    series: Vec<SeriesAsked<'a>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ReserveResponse {
-    blocks: Vec<Block>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error: ErrorInner,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorInner {
-    code: String,
-    message: String,
-}
-
 /// The server's number endpoint, with the session's token (bound to this device at sign-in).
 #[derive(Debug, Clone)]
 pub struct NumberClient {
@@ -152,10 +125,10 @@ impl NumberClient {
         let body = ReserveRequest {
             series: series
                 .iter()
-                .map(|s| SeriesAsked {
-                    unit: &s.unit,
+                .map(|s| SeriesRequest {
+                    unit: s.unit.clone(),
                     kind: s.kind,
-                    year: s.year,
+                    year: Some(s.year),
                 })
                 .collect(),
         };

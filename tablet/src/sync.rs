@@ -15,6 +15,9 @@ use crate::upload::{BlobClient, UploadProgress, UploadReport};
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UserId};
 use app_core::user::User;
+use app_core::wire::http::{
+    ErrorBody, LoginRequest, LoginResponse, ReferenceBundle, RegisterDevice, registration_message,
+};
 use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
@@ -67,17 +70,6 @@ pub struct SyncReport {
 pub struct Session {
     pub token: String,
     pub user: User,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error: ErrorInner,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorInner {
-    code: String,
-    message: String,
 }
 
 /// How many records one request pushes at most.
@@ -168,28 +160,26 @@ impl SyncClient {
         let resp = self
             .http
             .post(format!("{}/api/v1/login", self.base))
-            .json(&serde_json::json!({ "user": user, "password": password }))
+            .json(&LoginRequest {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            })
             .send()?;
         let body: serde_json::Value = check(resp)?.json()?;
-        let token = body["token"]
-            .as_str()
-            .ok_or_else(|| SyncError::Protocol("no token".into()))?
-            .to_owned();
-        let user: User = serde_json::from_value(body["user"].clone())
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let LoginResponse { token, user, .. } =
+            serde_json::from_value(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
         let key = device_key(store)?;
         let device = store.device().as_str();
-        let signature =
-            key.sign(app_core_registration_message(device, user.id.as_str()).as_bytes());
+        let signature = key.sign(registration_message(device, user.id.as_str()).as_bytes());
         check(
             self.http
                 .post(format!("{}/api/v1/devices", self.base))
                 .bearer_auth(&token)
-                .json(&serde_json::json!({
-                    "device_id": device,
-                    "public_key": app_core::evidence::hex(key.verifying_key().as_bytes()),
-                    "signature": app_core::evidence::hex(&signature.to_bytes()),
-                }))
+                .json(&RegisterDevice {
+                    device_id: device.to_owned(),
+                    public_key: app_core::evidence::hex(key.verifying_key().as_bytes()),
+                    signature: app_core::evidence::hex(&signature.to_bytes()),
+                })
                 .send()?,
         )?;
         self.session = Some(Session { token, user });
@@ -289,19 +279,6 @@ impl SyncClient {
             }
         }
     }
-}
-
-fn app_core_registration_message(device: &str, user: &str) -> String {
-    format!("register-device:{device}:{user}")
-}
-
-#[derive(Debug, Deserialize)]
-struct ReferenceBundle {
-    units: Vec<app_core::unit::Unit>,
-    users: Vec<User>,
-    enterprises: Vec<app_core::enterprise::Enterprise>,
-    templates: Vec<app_core::checklist::ChecklistTemplate>,
-    plans: Vec<app_core::plan::Plan>,
 }
 
 /// One sync cycle: first the photo originals the server lacks (if `blobs` is given; resuming

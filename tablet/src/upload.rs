@@ -22,6 +22,7 @@
 use crate::blobs::{BlobError, BlobStore, sha256_file};
 use crate::store::{Store, StoreError};
 use app_core::evidence::Sha256Hex;
+use app_core::wire::http::ErrorBody;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -84,12 +85,8 @@ impl TransferError {
     }
 }
 
-/// What the server says about one blob.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlobStatus {
-    pub held: bool,
-    pub received: u64,
-}
+/// What the server says about one blob (declared with the other HTTP messages in app-core).
+pub use app_core::wire::http::BlobStatus;
 
 /// What the upload indicator shows; reported after every chunk and every photo.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,18 +138,6 @@ pub struct DownloadReport {
     /// Referred to by a record, but the server has no copy (yet) this user may read.
     pub not_available: u32,
     pub failed: Vec<UploadFailure>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error: ErrorInner,
-    received: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorInner {
-    code: String,
-    message: String,
 }
 
 /// A failed answer: the error, and the server's offset if it gave one (409).

@@ -15,10 +15,11 @@
 
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
-use super::{Console, ConsoleError, ConsoleResult, query, unit_name};
+use super::{Console, ConsoleError, ConsoleResult, unit_name};
 use crate::docstore::{self, SERVER_DEVICE};
+use crate::service::casefiles::{self, CaseFileError};
 use crate::state::AppState;
-use app_core::access::can_read_record;
+use crate::store::casefiles::{CaseFileStore, JobOutcome};
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
@@ -33,7 +34,7 @@ use casefile::{
 };
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use maud::{Markup, html};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path as FsPath, PathBuf};
@@ -43,40 +44,15 @@ use tokio::io::AsyncWriteExt;
 /// The largest case file the verify page accepts (the format itself stops at 4 GiB).
 pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
 
-/// A running export not updated for this long died with its server instance.
-const STALLED_SECS: i64 = 120;
-
 /// How often a running export writes its progress (and at every new file).
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 // ---------------------------------------------------------------------------------------
 // The server's signing key
 
-fn read_key(conn: &Connection) -> rusqlite::Result<Option<SigningKey>> {
-    let secret: Option<Vec<u8>> = conn
-        .query_row("SELECT secret FROM server_key WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(secret
-        .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
-        .map(|s| SigningKey::from_bytes(&s)))
-}
-
-/// The server's case-file signing key: read from the database, or made (from the operating
-/// system's randomness) and stored on first use. Two instances racing to make it end up with
-/// the same one (the first insert wins; both read it back).
-pub fn server_key(conn: &Connection, now: i64) -> anyhow::Result<SigningKey> {
-    if let Some(k) = read_key(conn)? {
-        return Ok(k);
-    }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    conn.execute(
-        "INSERT OR IGNORE INTO server_key (id, secret, created_at) VALUES (1, ?1, ?2)",
-        params![secret.to_vec(), now],
-    )?;
-    read_key(conn)?.ok_or_else(|| anyhow::anyhow!("the server key was not stored"))
+/// The server's case-file signing key (see `service::casefiles::server_key`).
+pub fn server_key(conn: &Connection, now: i64) -> crate::error::InternalResult<SigningKey> {
+    Ok(casefiles::server_key(conn, now)?)
 }
 
 fn fingerprint(key: &VerifyingKey) -> String {
@@ -90,90 +66,8 @@ fn key_hex(key: &VerifyingKey) -> String {
 // ---------------------------------------------------------------------------------------
 // Export jobs
 
-/// One export, as stored in `casefile_exports`.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub id: String,
-    pub record_id: String,
-    pub requested_by: String,
-    pub requested_at: i64,
-    pub state: JobState,
-    pub bytes_done: u64,
-    pub bytes_total: u64,
-    pub current: String,
-    pub signed_version: Option<String>,
-    pub size: Option<u64>,
-    pub manifest_sha256: Option<String>,
-    pub error_zh: Option<String>,
-    pub error_en: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobState {
-    Running,
-    Done,
-    Failed,
-    /// Still marked running, but its worker stopped updating it (its instance died).
-    Stalled,
-}
-
-impl JobState {
-    fn as_str(self) -> &'static str {
-        match self {
-            JobState::Running => "running",
-            JobState::Done => "done",
-            JobState::Failed => "failed",
-            JobState::Stalled => "stalled",
-        }
-    }
-}
-
-const JOB_COLUMNS: &str = "id, record_id, requested_by, requested_at, state, bytes_done, \
-     bytes_total, current, updated_at, signed_version, size, manifest_sha256, error_zh, error_en";
-
-fn job_from_row(r: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<Job> {
-    let state: String = r.get(4)?;
-    let updated_at: i64 = r.get(8)?;
-    let state = match state.as_str() {
-        "done" => JobState::Done,
-        "failed" => JobState::Failed,
-        _ if now - updated_at > STALLED_SECS => JobState::Stalled,
-        _ => JobState::Running,
-    };
-    Ok(Job {
-        id: r.get(0)?,
-        record_id: r.get(1)?,
-        requested_by: r.get(2)?,
-        requested_at: r.get(3)?,
-        state,
-        bytes_done: r.get::<_, i64>(5)?.max(0) as u64,
-        bytes_total: r.get::<_, i64>(6)?.max(0) as u64,
-        current: r.get(7)?,
-        signed_version: r.get(9)?,
-        size: r.get::<_, Option<i64>>(10)?.map(|s| s.max(0) as u64),
-        manifest_sha256: r.get(11)?,
-        error_zh: r.get(12)?,
-        error_en: r.get(13)?,
-    })
-}
-
-fn load_job(conn: &Connection, id: &str, now: i64) -> rusqlite::Result<Option<Job>> {
-    conn.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS} FROM casefile_exports WHERE id = ?1"
-    ))?
-    .query_row([id], |r| job_from_row(r, now))
-    .optional()
-}
-
-/// The latest exports of a record (for the record page), newest first.
-pub fn recent_jobs(conn: &Connection, record: &str, now: i64) -> rusqlite::Result<Vec<Job>> {
-    conn.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS} FROM casefile_exports WHERE record_id = ?1
-         ORDER BY requested_at DESC, id DESC LIMIT 5"
-    ))?
-    .query_map([record], |r| job_from_row(r, now))?
-    .collect()
-}
+/// One export, as stored (`store::casefiles`).
+pub use crate::store::casefiles::{Job, JobState};
 
 fn data_dir(state: &AppState) -> PathBuf {
     state
@@ -196,9 +90,9 @@ fn job_file(state: &AppState, id: &str) -> PathBuf {
     exports_dir(state).join(format!("{id}.zip"))
 }
 
-fn random_hex(bytes: usize) -> anyhow::Result<String> {
+fn random_hex(bytes: usize) -> crate::error::InternalResult<String> {
     let mut b = vec![0u8; bytes];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut b).map_err(|e| crate::internal!("no randomness: {e}"))?;
     Ok(app_core::evidence::hex(&b))
 }
 
@@ -228,11 +122,11 @@ fn export_failure(e: &ExportError) -> (String, String) {
 #[derive(Debug)]
 enum JobError {
     Export(Box<ExportError>),
-    Other(anyhow::Error),
+    Other(crate::error::Internal),
 }
 
-impl From<anyhow::Error> for JobError {
-    fn from(e: anyhow::Error) -> Self {
+impl From<crate::error::Internal> for JobError {
+    fn from(e: crate::error::Internal) -> Self {
         JobError::Other(e)
     }
 }
@@ -262,16 +156,14 @@ fn run_job(state: &AppState, job: &str, record_id: &str, user: &User) {
     let outcome = write_case_file(state, job, record_id, user, &temp_path, &final_path);
     let now = state.now();
     let stored = state.db.with_conn(|conn| match &outcome {
-        Ok(summary) => conn.execute(
-            "UPDATE casefile_exports SET state = 'done', bytes_done = bytes_total, current = '',
-             updated_at = ?2, signed_version = ?3, size = ?4, manifest_sha256 = ?5 WHERE id = ?1",
-            params![
-                job,
-                now,
-                summary.signed_version,
-                summary.bytes as i64,
-                summary.manifest_sha256.as_str()
-            ],
+        Ok(summary) => conn.finish_job(
+            job,
+            JobOutcome::Done {
+                signed_version: &summary.signed_version,
+                size: summary.bytes,
+                manifest_sha256: summary.manifest_sha256.as_str(),
+            },
+            now,
         ),
         Err(e) => {
             let (zh, en) = match e {
@@ -281,10 +173,13 @@ fn run_job(state: &AppState, job: &str, record_id: &str, user: &User) {
                     format!("{e:#}"),
                 ),
             };
-            conn.execute(
-                "UPDATE casefile_exports SET state = 'failed', current = '', updated_at = ?2,
-                 error_zh = ?3, error_en = ?4 WHERE id = ?1",
-                params![job, now, zh, en],
+            conn.finish_job(
+                job,
+                JobOutcome::Failed {
+                    error_zh: &zh,
+                    error_en: &en,
+                },
+                now,
             )
         }
     });
@@ -310,8 +205,8 @@ fn write_case_file(
     let now = state.now();
     let (document, record, key) = state.db.with_conn(|conn| -> Result<_, JobError> {
         let mut stored = docstore::load(&*conn, record_id)
-            .map_err(|e| anyhow::anyhow!("loading {record_id}: {e}"))?
-            .ok_or_else(|| anyhow::anyhow!("record {record_id} is gone"))?;
+            .map_err(|e| crate::internal!("loading {record_id}: {e}"))?
+            .ok_or_else(|| crate::internal!("record {record_id} is gone"))?;
         let record = stored.doc.record().clone();
         Ok((stored.doc.save(), record, server_key(conn, now)?))
     })?;
@@ -350,17 +245,7 @@ fn write_case_file(
             last = Instant::now();
             last_file.clone_from(&p.current);
             let updated = state.db.with_conn(|conn| {
-                conn.execute(
-                    "UPDATE casefile_exports SET bytes_done = ?2, bytes_total = ?3, current = ?4,
-                     updated_at = ?5 WHERE id = ?1 AND state = 'running'",
-                    params![
-                        job,
-                        p.bytes_done as i64,
-                        p.bytes_total as i64,
-                        p.current,
-                        state.now()
-                    ],
-                )
+                conn.job_progress(job, p.bytes_done, p.bytes_total, &p.current, state.now())
             });
             if let Err(e) = updated {
                 tracing::warn!(job, error = %e, "could not store export progress");
@@ -378,18 +263,12 @@ fn write_case_file(
     result
 }
 
-/// Reads the record's scope and refuses (404) a user who may not read it.
-fn check_readable(
-    conn: &Connection,
-    state: &AppState,
-    user: &User,
-    record: &str,
-) -> ConsoleResult<()> {
-    let scope = query::scope(conn, &state.reference, record)?.ok_or(ConsoleError::NotFound)?;
-    if can_read_record(user, &scope, &state.reference.units) {
-        Ok(())
-    } else {
-        Err(ConsoleError::NotFound)
+impl From<CaseFileError> for ConsoleError {
+    fn from(e: CaseFileError) -> Self {
+        match e {
+            CaseFileError::NotFound => ConsoleError::NotFound,
+            other => ConsoleError::Internal(other.into()),
+        }
     }
 }
 
@@ -412,17 +291,11 @@ pub async fn start(
     let signed = state
         .db
         .call(move |conn| -> ConsoleResult<bool> {
-            check_readable(conn, &st, &user, &rid)?;
-            let stored = docstore::load(&*conn, &rid)?.ok_or(ConsoleError::NotFound)?;
-            if stored.doc.record().signed_versions.is_empty() {
-                return Ok(false);
+            match casefiles::start_export(conn, &st.reference, &user, &rid, &jid, now) {
+                Ok(()) => Ok(true),
+                Err(CaseFileError::NotSigned) => Ok(false),
+                Err(e) => Err(e.into()),
             }
-            conn.execute(
-                "INSERT INTO casefile_exports (id, record_id, requested_by, requested_at, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'running', ?4)",
-                params![jid, rid, user.id.as_str(), now],
-            )?;
-            Ok(true)
         })
         .await?;
     if !signed {
@@ -459,9 +332,13 @@ async fn readable_job(state: &AppState, cx: &Console, id: &str) -> ConsoleResult
     state
         .db
         .call(move |conn| -> ConsoleResult<Job> {
-            let job = load_job(conn, &jid, now)?.ok_or(ConsoleError::NotFound)?;
-            check_readable(conn, &st, &user, &job.record_id)?;
-            Ok(job)
+            Ok(casefiles::readable_job(
+                conn,
+                &st.reference,
+                &user,
+                &jid,
+                now,
+            )?)
         })
         .await
 }
@@ -577,7 +454,7 @@ pub async fn download(
     let len = file
         .metadata()
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .map_err(|e| crate::internal!("{}: {e}", path.display()))?
         .len();
     let name = format!(
         "casefile-{}-{}.zip",
@@ -595,7 +472,7 @@ pub async fn download(
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+            .map_err(|e| crate::internal!("{e}"))?,
     );
     h.insert(
         header::CACHE_CONTROL,
@@ -775,11 +652,11 @@ pub async fn verify(
     let dir = data_dir(&state).join("uploads");
     tokio::fs::create_dir_all(&dir)
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        .map_err(|e| crate::internal!("{}: {e}", dir.display()))?;
     let temp = TempUpload(dir.join(format!("{}.zip.upload", random_hex(16)?)));
     let mut file = tokio::fs::File::create(&temp.0)
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+        .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;
     let mut body = body;
     let mut received: u64 = 0;
     while let Some(frame) =
@@ -801,11 +678,11 @@ pub async fn verify(
         }
         file.write_all(&data)
             .await
-            .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+            .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;
     }
     file.flush()
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", temp.0.display()))?;
+        .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;
     drop(file);
     if received == 0 {
         return Ok(upload_refused(
@@ -818,19 +695,8 @@ pub async fn verify(
     let now = state.now();
     let (server, devices) = state
         .db
-        .call(move |conn| -> anyhow::Result<_> {
-            let server = server_key(conn, now)?.verifying_key();
-            let devices = conn
-                .prepare("SELECT id, user_id, public_key FROM devices ORDER BY id")?
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((server, devices))
+        .call(move |conn| -> crate::error::InternalResult<_> {
+            Ok(casefiles::trusted_keys(conn, now)?)
         })
         .await?;
     let devices: Vec<(String, String, VerifyingKey)> = devices
@@ -859,8 +725,8 @@ pub async fn verify(
         ))
     })
     .await
-    .map_err(|e| anyhow::anyhow!("verify task: {e}"))?
-    .map_err(|e| anyhow::anyhow!("reading the upload: {e}"))?;
+    .map_err(|e| crate::internal!("verify task: {e}"))?
+    .map_err(|e| crate::internal!("reading the upload: {e}"))?;
     drop(temp);
     let owner = report.signed_by.map(|k| {
         if k == server {

@@ -9,12 +9,11 @@
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
 use super::{Console, ConsoleError, ConsoleResult, readable_units};
-use crate::plans::{self, DrawRecord};
+use crate::plans::DrawRecord;
+use crate::service::draws::{self, DrawError};
 use crate::state::AppState;
-use app_core::access::can_write_plan;
-use app_core::draw::{
-    ALGORITHM, Conflict, DrawInput, DrawResult, PoolFilter, inspector_roster, run_draw,
-};
+use crate::store::PlanStore;
+use app_core::draw::{ALGORITHM, Conflict, DrawInput, DrawResult, PoolFilter, run_draw};
 use app_core::enterprise::{Industry, SupervisionGrade};
 use app_core::ids::{EnterpriseId, UnitId, UserId};
 use app_core::plan::Plan;
@@ -123,16 +122,12 @@ fn user_name(state: &AppState, id: &UserId) -> String {
 
 /// Whether `cx.user` oversees `unit` (a supervisor of it or above).
 fn oversees(cx: &Console, state: &AppState, unit: &UnitId) -> bool {
-    readable_units(cx, state).iter().any(|u| &u.id == unit)
+    draws::oversees(&state.reference, &cx.user, unit)
 }
 
 /// The inspectors a draw of this user may put on its roster.
 fn eligible_roster(cx: &Console, state: &AppState) -> Vec<UserId> {
-    inspector_roster(
-        &state.reference.users,
-        &state.reference.units,
-        &cx.user.unit,
-    )
+    draws::eligible_roster(&state.reference, &cx.user)
 }
 
 pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
@@ -143,7 +138,7 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
     let ids = units.clone();
     let draws = state
         .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(plans::draws_of(conn, &ids)?) })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draws_of(&ids)?) })
         .await?;
     let roster = eligible_roster(&cx, &state);
     let readable = readable_units(&cx, &state);
@@ -288,32 +283,6 @@ fn parse_input(json: &str) -> ConsoleResult<DrawInput> {
     })
 }
 
-/// Checks that a (possibly edited) input only uses what the user may draw from: a territory
-/// they oversee, the enterprises its filter selects, inspectors of their subtree.
-fn check_input(cx: &Console, state: &AppState, input: &DrawInput) -> ConsoleResult<()> {
-    if !oversees(cx, state, &input.filter.unit) {
-        return Err(ConsoleError::NotFound);
-    }
-    let canonical = input.canonical();
-    let pool = input
-        .filter
-        .select(&state.reference.enterprises, &state.reference.units);
-    if canonical.pool != pool {
-        return Err(ConsoleError::Invalid {
-            zh: "抽查对象库与筛选条件当前选出的企业不一致。".into(),
-            en: "The pool differs from what the filter selects now.".into(),
-        });
-    }
-    let allowed = eligible_roster(cx, state);
-    if let Some(u) = canonical.roster.iter().find(|u| !allowed.contains(u)) {
-        return Err(ConsoleError::Invalid {
-            zh: format!("{u} 不是本辖区执法人员。"),
-            en: format!("{u} is not an inspector of your units."),
-        });
-    }
-    Ok(())
-}
-
 fn result_table(state: &AppState, cx: &Console, result: &DrawResult, plans: &[Plan]) -> Markup {
     let names = Names::new(cx, state);
     html! {
@@ -363,16 +332,16 @@ pub async fn run(
     let form = FormData::parse_bytes(&body);
     cx.check_csrf(&form)?;
     let input = input_from_form(&cx, &state, &form)?;
-    check_input(&cx, &state, &input)?;
-    let result = match run_draw(&input) {
+    let result = match draws::draw(&state.reference, &cx.user, &input) {
         Ok(r) => r,
-        Err(e) => return Ok(refused(&cx, e.to_string())),
+        Err(DrawError::Refused(reason)) => return Ok(refused(&cx, reason)),
+        Err(e) => return Err(e.into()),
     };
     let due = form.get("due").map(str::to_owned);
     let digest = result.input_digest.clone();
     let existing = state
         .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(plans::draw_by_digest(conn, &digest)?) })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draw_by_digest(&digest)?) })
         .await?;
     let planned = result.plans(due.as_deref());
     let body = html! {
@@ -408,39 +377,16 @@ pub async fn seal(
     let form = FormData::parse_bytes(&body);
     cx.check_csrf(&form)?;
     let input = parse_input(form.raw("input"))?;
-    check_input(&cx, &state, &input)?;
-    let result = match run_draw(&input) {
-        Ok(r) => r,
-        Err(e) => return Ok(refused(&cx, e.to_string())),
-    };
     let due = form.get("due").map(str::to_owned);
-    let plans = result.plans(due.as_deref());
-    if let Some(p) = plans
-        .iter()
-        .find(|p| !can_write_plan(&cx.user, p, &state.reference.units))
-    {
-        tracing::warn!(user = %cx.user.id, plan = %p.id, "draw plan outside the user's units");
-        return Err(ConsoleError::NotFound);
-    }
-    let record = DrawRecord {
-        id: result.draw_id(),
-        input: input.canonical(),
-        result,
-        due,
-        drawn_by: cx.user.id.clone(),
-        drawn_at: state.now(),
+    let (record, plans) = match draws::seal(&state.reference, &cx.user, &input, due, state.now()) {
+        Ok(sealed) => sealed,
+        Err(DrawError::Refused(reason)) => return Ok(refused(&cx, reason)),
+        Err(e) => return Err(e.into()),
     };
     let id = record.id.clone();
     state
         .db
-        .call(move |conn| -> ConsoleResult<()> {
-            let tx = conn.transaction()?;
-            if plans::draw_by_digest(&tx, &record.result.input_digest)?.is_none() {
-                plans::insert_draw(&tx, &record, &plans)?;
-            }
-            tx.commit()?;
-            Ok(())
-        })
+        .call(move |conn| -> ConsoleResult<()> { Ok(draws::record(conn, &record, &plans)?) })
         .await?;
     tracing::info!(user = %cx.user.id, draw = %id, "draw sealed");
     Ok(Redirect::to(&format!("/console/draws/{}", encode(&id))).into_response())
@@ -451,18 +397,13 @@ async fn load_visible(
     cx: &Console,
     id: String,
 ) -> ConsoleResult<(DrawRecord, Vec<Plan>)> {
-    let (record, plans) = state
+    let (reference, user) = (state.reference.clone(), cx.user.clone());
+    state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let record = plans::draw(conn, &id)?.ok_or(ConsoleError::NotFound)?;
-            let plans = plans::plans_of_draw(conn, &id)?;
-            Ok((record, plans))
+            Ok(draws::visible_draw(conn, &reference, &user, &id)?)
         })
-        .await?;
-    if !oversees(cx, state, &record.result.unit) {
-        return Err(ConsoleError::NotFound);
-    }
-    Ok((record, plans))
+        .await
 }
 
 pub async fn show(
@@ -575,9 +516,9 @@ pub async fn verify(
     let found = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            Ok(match plans::draw_by_digest(conn, &digest)? {
+            Ok(match conn.draw_by_digest(&digest)? {
                 Some(d) => {
-                    let p = plans::plans_of_draw(conn, &d.id)?;
+                    let p = conn.plans_of_draw(&d.id)?;
                     Some((d, p))
                 }
                 None => None,

@@ -29,7 +29,11 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-pub fn xlsx(sheet: &str, header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
+pub fn xlsx(
+    sheet: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> crate::error::InternalResult<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();

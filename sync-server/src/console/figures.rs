@@ -3,9 +3,9 @@
 //! random-draw checks against 1/3, hazards open / overdue / closed.
 
 use super::layout::page as render_page;
-use super::query;
 use super::{Console, ConsoleResult, period_params, searched_units, today};
 use crate::state::AppState;
+use crate::store::ConsoleIndex;
 use app_core::figures::{Period, Share, compute};
 use app_core::geo::Day;
 use app_core::ids::UnitId;
@@ -35,9 +35,7 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
     let ids = units.clone();
     let facts = state
         .db
-        .call(move |conn| -> ConsoleResult<_> {
-            Ok(query::record_facts(conn, &ids, from, to, today)?)
-        })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.record_facts(&ids, from, to, today)?) })
         .await?;
     let figures = compute(
         &UnitId::new(root.clone()),

@@ -6,9 +6,10 @@ use super::export::{self, CSV, XLSX};
 use super::form::encode;
 use super::i18n::Lang;
 use super::layout::page;
-use super::query::{self, HazardFilter, HazardRow};
+use super::query::{HazardFilter, HazardRow};
 use super::{Console, ConsoleResult, period_params, searched_units, today, unit_name};
 use crate::state::AppState;
+use crate::store::ConsoleIndex;
 use app_core::geo::Day;
 use app_core::hazard::{HazardLevel, HazardStage};
 use axum::extract::State;
@@ -44,7 +45,7 @@ fn filter(cx: &Console, state: &AppState) -> ConsoleResult<(HazardFilter, Option
 async fn rows(state: &AppState, f: HazardFilter, today: Day) -> ConsoleResult<Vec<HazardRow>> {
     state
         .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(query::list_hazards(conn, &f, today)?) })
+        .call(move |conn| -> ConsoleResult<_> { Ok(conn.list_hazards(&f, today)?) })
         .await
 }
 

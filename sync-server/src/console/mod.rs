@@ -18,11 +18,15 @@ mod export;
 mod figures;
 mod form;
 mod hazards;
-mod i18n;
+pub(crate) mod i18n;
 mod layout;
 mod photos;
 mod publication;
-pub mod query;
+/// The console index's queries (`store::console_query`) and a record's access scope.
+pub mod query {
+    pub use crate::service::access::scope;
+    pub use crate::store::console_query::*;
+}
 mod records;
 mod session;
 
@@ -116,12 +120,30 @@ pub enum ConsoleError {
     #[error("the form expired; reload the page and try again")]
     Csrf,
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(#[from] crate::error::Internal),
 }
 
 impl From<rusqlite::Error> for ConsoleError {
     fn from(e: rusqlite::Error) -> Self {
         ConsoleError::Internal(e.into())
+    }
+}
+
+impl From<crate::store::StoreError> for ConsoleError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ConsoleError::Internal(e.into())
+    }
+}
+
+impl From<crate::service::draws::DrawError> for ConsoleError {
+    fn from(e: crate::service::draws::DrawError) -> Self {
+        use crate::service::draws::DrawError;
+        match e {
+            DrawError::NotFound => ConsoleError::NotFound,
+            DrawError::Invalid { zh, en } => ConsoleError::Invalid { zh, en },
+            DrawError::Refused(m) => ConsoleError::BadRequest(m),
+            DrawError::Store(e) => e.into(),
+        }
     }
 }
 
@@ -187,15 +209,7 @@ impl IntoResponse for ConsoleError {
 /// The units whose records `cx.user` may read (app-core: a supervisor reads their unit's
 /// subtree; an admin reads no enforcement records), in tree order.
 pub fn readable_units(cx: &Console, state: &AppState) -> Vec<app_core::unit::Unit> {
-    match cx.user.role {
-        app_core::user::Role::Supervisor => state
-            .reference
-            .units
-            .subtree(&cx.user.unit)
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
-    }
+    crate::service::access::overseen_units(&state.reference, &cx.user)
 }
 
 /// The units a page searches: the subtree of the `unit` filter when the user may read it,

@@ -5,53 +5,22 @@
 use super::exif::{self, PhotoFacts};
 use super::form::encode;
 use super::layout::{page, when};
-use super::query;
 use super::{Console, ConsoleError, ConsoleResult};
-use crate::docstore;
+use crate::service::photos::{self, PhotoPage};
 use crate::state::AppState;
-use app_core::access::can_read_record;
 use app_core::evidence::{PhotoRef, Sha256Hex};
 use app_core::geo::Timestamp;
 use app_core::ids::UserId;
 use app_core::inspection::{Inspection, SignOutcome};
-use app_core::user::User;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 fn blob_path(root: &std::path::Path, sha: &Sha256Hex) -> PathBuf {
     app_core::evidence::blob_layout::path(root, sha)
-}
-
-/// The records referring to `sha` that `user` may read.
-fn readable_records(
-    conn: &Connection,
-    reference: &crate::reference::ReferenceData,
-    user: &User,
-    sha: &str,
-) -> ConsoleResult<Vec<String>> {
-    let ids = conn
-        .prepare_cached(
-            "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
-             ORDER BY doc_id",
-        )?
-        .query_map([crate::docstore::photo_key(sha), sha], |r| {
-            r.get::<_, String>(0)
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(scope) = query::scope(conn, reference, &id)?
-            && can_read_record(user, &scope, &reference.units)
-        {
-            out.push(id);
-        }
-    }
-    Ok(out)
 }
 
 /// Where a record uses the photo: (what, linked at, linked by).
@@ -112,26 +81,18 @@ pub async fn show(
     let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
     let wanted = cx.query.get("record").map(str::to_owned);
     let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
-    let (records, record, size) = state
+    let PhotoPage {
+        records,
+        record,
+        size,
+    } = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let records = readable_records(conn, &reference, &user, &key)?;
-            let Some(first) = records.first() else {
-                return Err(ConsoleError::NotFound);
-            };
-            let chosen = wanted
-                .filter(|w| records.contains(w))
-                .unwrap_or_else(|| first.clone());
-            let record = docstore::load(conn, &chosen)?
-                .map(|s| s.doc.record().clone())
-                .ok_or(ConsoleError::NotFound)?;
-            let size: Option<i64> = conn
-                .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
-                .query_row([&key], |r| r.get(0))
-                .ok();
-            Ok((records, record, size))
+            photos::photo_page(conn, &reference, &user, &key, wanted.as_deref())?
+                .ok_or(ConsoleError::NotFound)
         })
         .await?;
+    let size = size.map(|s| s as i64);
     let path = blob_path(&state.blobs, &sha);
     let expected = sha.clone();
     let held = size.is_some();
@@ -153,7 +114,7 @@ pub async fn show(
         }
     })
     .await
-    .map_err(|e| anyhow::anyhow!("hash task: {e}"))?;
+    .map_err(|e| crate::internal!("hash task: {e}"))?;
     let uses = uses(&record, &sha);
     let body = html! {
         section #photo {
@@ -213,12 +174,7 @@ pub async fn original(
     let held = state
         .db
         .call(move |conn| -> ConsoleResult<bool> {
-            if readable_records(conn, &reference, &user, &key)?.is_empty() {
-                return Err(ConsoleError::NotFound);
-            }
-            Ok(conn
-                .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
-                .exists([&key])?)
+            Ok(photos::may_see_original(conn, &reference, &user, &key)?)
         })
         .await?;
     if !held {
@@ -227,7 +183,7 @@ pub async fn original(
     let path = blob_path(&state.blobs, &sha);
     let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
         .await
-        .map_err(|e| anyhow::anyhow!("read task: {e}"))?
+        .map_err(|e| crate::internal!("read task: {e}"))?
         .map_err(|_| ConsoleError::NotFound)?;
     let mut resp = (StatusCode::OK, bytes.clone()).into_response();
     let h = resp.headers_mut();

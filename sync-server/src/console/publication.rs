@@ -4,8 +4,9 @@
 use super::export::{self, CSV};
 use super::i18n::Lang;
 use super::layout::{page as render_page, when};
-use super::query::{self, RecordFilter, RecordRow};
+use super::query::RecordRow;
 use super::{Console, ConsoleResult, period_params, searched_units, today};
+use crate::service::reports;
 use crate::state::AppState;
 use app_core::geo::{Day, Timestamp};
 use app_core::inspection::InspectionStatus;
@@ -21,26 +22,10 @@ async fn rows(state: &AppState, cx: &Console) -> ConsoleResult<(Vec<RecordRow>, 
     let from =
         from.unwrap_or_else(|| Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today));
     let to = to.unwrap_or(today);
-    let f = RecordFilter {
-        units,
-        from: Some(from),
-        to: Some(to),
-        kind: Some("random_draw".into()),
-        ..RecordFilter::default()
-    };
     let rows = state
         .db
-        .call(move |conn| -> ConsoleResult<_> {
-            Ok(query::list_records(conn, &f, None, 1_000_000)?.0)
-        })
+        .call(move |conn| -> ConsoleResult<_> { Ok(reports::published(conn, units, from, to)?) })
         .await?;
-    // Published: visits that took place (completed or later), as the figures count them.
-    let rows = rows
-        .into_iter()
-        .filter(|r| InspectionStatus::parse(&r.status).is_some_and(|s| s.visit_done()))
-        // A record whose merged state breaks a rule is not published until it is resolved.
-        .filter(|r| r.violations == 0)
-        .collect();
     Ok((rows, from, to))
 }
 

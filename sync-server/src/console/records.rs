@@ -3,20 +3,17 @@
 use super::form::{FormData, encode};
 use super::i18n::{Lang, kind_from_str, kind_str};
 use super::layout::{page, when};
-use super::query::{self, Cursor, RecordFilter};
+use super::query::{Cursor, RecordFilter};
 use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units, unit_name};
-use crate::docstore::{self, SERVER_DEVICE};
+use crate::service::record_page::{self, PageError, RecordView};
+use crate::service::review::{self, ReviewError};
 use crate::state::AppState;
-use app_core::access::{can_read_record, can_review_record};
+use crate::store::ConsoleIndex;
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
 use app_core::geo::Timestamp;
-use app_core::ids::DeviceId;
-use app_core::inspection::{
-    Command, Context, Inspection, InspectionStatus, ReviewDecision, SignOutcome, Signer,
-};
+use app_core::inspection::{InspectionStatus, ReviewDecision, SignOutcome, Signer};
 use app_core::kind::InspectionKind;
-use app_core::signing::Amendments;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -50,8 +47,8 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     let (rows, next, total) = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let (rows, next) = query::list_records(conn, &f, after.as_ref(), PAGE_SIZE)?;
-            let total = query::count_records(conn, &f)?;
+            let (rows, next) = conn.list_records(&f, after.as_ref(), PAGE_SIZE)?;
+            let total = conn.count_records(&f)?;
             Ok((rows, next, total))
         })
         .await?;
@@ -161,20 +158,6 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     Ok(page(&cx, "records", cx.t("检查记录", "Inspections"), body))
 }
 
-/// Everything the record page shows, read under the database lock.
-struct RecordView {
-    record: Inspection,
-    conflicts: Vec<Conflict>,
-    history: Vec<ChangeEntry>,
-    /// Per signed version: the verified amendments, or why verification failed.
-    versions: Vec<(String, Result<Amendments, String>)>,
-    /// Photos whose original the server holds.
-    held: BTreeSet<String>,
-    can_review: bool,
-    /// The record's latest case-file exports.
-    exports: Vec<super::casefile::Job>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     cx: Console,
@@ -186,37 +169,9 @@ pub async fn show(
     let view = state
         .db
         .call(move |conn| -> ConsoleResult<RecordView> {
-            let scope = query::scope(conn, &reference, &id)?.ok_or(ConsoleError::NotFound)?;
-            if !can_read_record(&user, &scope, &reference.units) {
-                return Err(ConsoleError::NotFound);
-            }
-            let mut stored = docstore::load(conn, &id)?.ok_or(ConsoleError::NotFound)?;
-            let doc = &mut stored.doc;
-            let record = doc.record().clone();
-            let ids: Vec<String> = record.signed_versions.keys().cloned().collect();
-            let versions = ids
-                .into_iter()
-                .map(|v| {
-                    let a = doc.amendments(&v).map_err(|e| e.to_string());
-                    (v, a)
-                })
-                .collect();
-            let mut held = BTreeSet::new();
-            let mut stmt = conn.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
-            for sha in record.photo_digests() {
-                if stmt.exists([sha.as_str()])? {
-                    held.insert(sha.to_string());
-                }
-            }
-            let exports = super::casefile::recent_jobs(conn, &id, now)?;
-            Ok(RecordView {
-                exports,
-                conflicts: doc.conflicts(),
-                history: doc.history(),
-                versions,
-                held,
-                can_review: can_review_record(&user, &scope, &reference.units),
-                record,
+            record_page::record_view(conn, &reference, &user, &id, now).map_err(|e| match e {
+                PageError::NotFound => ConsoleError::NotFound,
+                PageError::Store(e) => e.into(),
             })
         })
         .await?;
@@ -530,35 +485,12 @@ pub async fn review(
     let outcome = state
         .db
         .call(move |conn| -> ConsoleResult<Result<(), String>> {
-            let tx = conn.transaction()?;
-            let scope = query::scope(&tx, &reference, &rid)?.ok_or(ConsoleError::NotFound)?;
-            if !can_read_record(&user, &scope, &reference.units) {
-                return Err(ConsoleError::NotFound);
+            match review::review(conn, &reference, &user, &rid, to, comment, now) {
+                Ok(()) => Ok(Ok(())),
+                Err(ReviewError::Refused(reason)) => Ok(Err(reason)),
+                Err(ReviewError::NotFound) => Err(ConsoleError::NotFound),
+                Err(ReviewError::Store(e)) => Err(e.into()),
             }
-            if !can_review_record(&user, &scope, &reference.units) {
-                return Ok(Err("you may not review this record".into()));
-            }
-            let mut stored = docstore::load(&tx, &rid)?.ok_or(ConsoleError::NotFound)?;
-            let template = reference
-                .templates
-                .get(&stored.doc.record().template)
-                .ok_or_else(|| anyhow::anyhow!("record {rid}: unknown checklist template"))?
-                .clone();
-            let cmd = Command::Transition { to, comment };
-            let context = Context {
-                actor: &user,
-                now,
-                template: &template,
-            };
-            if let Err(e) = stored
-                .doc
-                .apply(&cmd, &context, &DeviceId::from(SERVER_DEVICE))
-            {
-                return Ok(Err(e.to_string()));
-            }
-            docstore::store_update(&tx, &rid, &mut stored.doc, &stored.heads, SERVER_DEVICE)?;
-            tx.commit()?;
-            Ok(Ok(()))
         })
         .await?;
     match outcome {

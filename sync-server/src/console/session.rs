@@ -17,6 +17,7 @@ use crate::auth::{LoginRequest, sign_in};
 use crate::error::ApiError;
 use crate::signin::{self, ClientAddress};
 use crate::state::AppState;
+use crate::store::AccountStore;
 use app_core::user::{Role, User};
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
@@ -24,7 +25,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::html;
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 const SESSION_COOKIE: &str = "console_session";
@@ -117,14 +117,7 @@ impl FromRequestParts<AppState> for Console {
             .call(move |conn| -> Result<_, ConsoleError> {
                 // Records stored before the console's index existed are indexed once.
                 crate::index::backfill(conn)?;
-                Ok(conn
-                    .query_row(
-                        "SELECT user_id FROM tokens
-                         WHERE token_hash = ?1 AND revoked = 0 AND expires_at > ?2",
-                        params![lookup, now],
-                        |r| r.get(0),
-                    )
-                    .optional()?)
+                Ok(conn.token_owner(&lookup, now)?.map(|owner| owner.user))
             })
             .await?;
         let user = user_id
@@ -207,7 +200,7 @@ fn login_token(headers: &HeaderMap) -> ConsoleResult<(String, HeaderValue)> {
         None => crate::auth::new_token()?,
     };
     let cookie = format!("{LOGIN_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict");
-    let header = HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let header = HeaderValue::from_str(&cookie).map_err(|e| crate::internal!("{e}"))?;
     Ok((token, header))
 }
 
@@ -323,13 +316,7 @@ pub async fn login(
         let hash = Sha256::digest(response.token.as_bytes()).to_vec();
         state
             .db
-            .call(move |conn| -> Result<_, ConsoleError> {
-                conn.execute(
-                    "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
-                    [hash],
-                )?;
-                Ok(())
-            })
+            .call(move |conn| -> Result<_, ConsoleError> { Ok(conn.revoke_token(&hash)?) })
             .await?;
         return Err(ConsoleError::NotForRole);
     }
@@ -341,7 +328,7 @@ pub async fn login(
     let mut out = Redirect::to("/console/records").into_response();
     out.headers_mut().append(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("{e}"))?,
+        HeaderValue::from_str(&cookie).map_err(|e| crate::internal!("{e}"))?,
     );
     // The pre-sign-in value has served its purpose.
     out.headers_mut().append(
@@ -474,13 +461,7 @@ pub async fn logout(
     let hash = console.token_hash.clone();
     state
         .db
-        .call(move |conn| -> Result<_, ConsoleError> {
-            conn.execute(
-                "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
-                [hash],
-            )?;
-            Ok(())
-        })
+        .call(move |conn| -> Result<_, ConsoleError> { Ok(conn.revoke_token(&hash)?) })
         .await?;
     let mut out = Redirect::to("/console/login").into_response();
     out.headers_mut().append(

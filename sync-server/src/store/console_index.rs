@@ -1,6 +1,6 @@
 //! The console's index of records and hazards: plain SQL rows derived from each stored record,
 //! rewritten whenever the record changes (in the transaction that stores it, see
-//! `docstore::write`), so lists, filters, the hazard ledger and the figures never have to open
+//! `RecordStore::write`), so lists, filters, the hazard ledger and the figures never have to open
 //! Automerge documents.
 //!
 //! - `console_records`: one row per record — unit, kind, status, enterprise, inspectors'
@@ -15,10 +15,77 @@
 //!   published, and its page lists them.
 //! - Inspectors are filtered through `doc_inspectors`, which the store keeps anyway.
 
+use super::StoreResult;
+use super::console_query::{self, Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
 use app_core::document::InspectionDoc;
+use app_core::figures::RecordFacts;
+use app_core::geo::Day;
 use app_core::ids::DeviceId;
 use app_core::inspection::{Inspection, ReviewDecision};
 use rusqlite::{Connection, OptionalExtension, params};
+
+/// Migration 2 (with the plans and draws of `store::plans`): the console's index of
+/// records and hazards. Records stored before it are indexed by [`backfill`], which runs
+/// while `console_backfill` holds a row.
+pub(crate) const MIGRATION_2: &str = "
+    CREATE TABLE console_records (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        plan TEXT,
+        inspectors TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        -- started_at, or created_at for a visit that never started: what lists sort by and
+        -- periods filter on (the figures' visit day).
+        visit_at INTEGER NOT NULL,
+        review_decision TEXT,
+        review_by TEXT,
+        review_at INTEGER,
+        review_comment TEXT,
+        hazards INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
+    CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
+    CREATE INDEX console_records_by_status ON console_records (status, visit_at);
+    CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
+    CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
+    CREATE TABLE console_hazards (
+        record_id TEXT NOT NULL,
+        hazard_id TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
+        deadline TEXT,
+        supervised INTEGER NOT NULL,
+        closed_on TEXT,
+        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
+        hazard TEXT NOT NULL,
+        PRIMARY KEY (record_id, hazard_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+    CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
+    CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
+    INSERT INTO console_backfill (pending) VALUES (1);
+";
+
+/// Migration 7: whether a record's merged state breaks a rule each replica kept on its own
+/// (`Inspection::violations`: e.g. two concurrent status moves). Such a record is listed,
+/// but not counted in the figures nor published. Every record is indexed again (the
+/// backfill at start) so that the column holds for records stored before it.
+pub(crate) const MIGRATION_7: &str = "
+    ALTER TABLE console_records ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM console_hazards;
+    DELETE FROM console_records;
+    INSERT OR IGNORE INTO console_backfill (pending) VALUES (1);
+";
 
 /// The instant a record's visit counts from (figures: the start of the on-site check, or the
 /// creation if it never started).
@@ -120,7 +187,7 @@ pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
             .collect::<rusqlite::Result<_>>()?;
         let device = DeviceId::from("server");
         for id in ids {
-            let snapshot = match crate::docstore::RecordStore::snapshot(&*tx, &id) {
+            let snapshot = match super::RecordStore::snapshot(&*tx, &id) {
                 Ok(s) => s.map(|(bytes, _)| bytes).unwrap_or_default(),
                 Err(e) => {
                     tracing::error!(doc = %id, error = %e, "cannot read stored record");
@@ -142,4 +209,59 @@ pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
         tracing::info!(records = done, "console index backfilled");
     }
     Ok(done)
+}
+
+/// The console's index: written with every record version (inside the record's transaction),
+/// read by the lists, the hazard ledger, the publication list and the figures.
+pub trait ConsoleIndex {
+    /// Rewrites the index rows of `record` (`existed`: it had rows before).
+    fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()>;
+    /// One page of records, newest visit first, and the cursor of the next page if any.
+    fn list_records(
+        &self,
+        filter: &RecordFilter,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)>;
+    /// How many records match the filter.
+    fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64>;
+    /// Hazards matching the filter (overdue judged as of `today`).
+    fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>>;
+    /// The facts app-core's figures are computed from, for `units` and the period.
+    fn record_facts(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<RecordFacts>>;
+}
+
+impl ConsoleIndex for Connection {
+    fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> {
+        Ok(index_record(self, record, existed)?)
+    }
+    fn list_records(
+        &self,
+        filter: &RecordFilter,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
+        Ok(console_query::list_records(self, filter, after, limit)?)
+    }
+    fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> {
+        Ok(console_query::count_records(self, filter)?)
+    }
+    fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>> {
+        Ok(console_query::list_hazards(self, filter, today)?)
+    }
+    fn record_facts(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<RecordFacts>> {
+        Ok(console_query::record_facts(self, units, from, to, today)?)
+    }
 }

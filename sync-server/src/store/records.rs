@@ -5,16 +5,66 @@
 //! [`RecordStore::write`], in the caller's transaction, so these never disagree.
 //!
 //! The sync protocol and the console reach record storage only through [`RecordStore`],
-//! implemented here for SQLite (`rusqlite::Connection`, and so for a transaction). A
+//! implemented here for SQLite (`rusqlite::Connection`, and so for a transaction). The SQL of
+//! these tables lives here (and the console index's in `crate::index`). A
 //! province-wide deployment would implement it for a PostgreSQL transaction: the trait holds
 //! no state of its own, and nothing about records is kept in the server process, so several
 //! server instances can share one database (see docs/ARCHITECTURE.md).
 
-use crate::error::{ApiError, ApiResult};
+use super::{StoreError, StoreResult};
 use app_core::document::InspectionDoc;
-use app_core::ids::DeviceId;
+use app_core::ids::{DeviceId, PlanId, UnitId, UserId};
 use app_core::inspection::Inspection;
 use rusqlite::{Connection, OptionalExtension, params};
+
+/// Migration 1 (with accounts, tokens, devices and `blobs`): documents, their
+/// inspectors, the change log and (until migration 5) photo references.
+pub(crate) const MIGRATION_1: &str = "
+    CREATE TABLE docs (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        plan TEXT,
+        status TEXT NOT NULL,
+        snapshot BLOB NOT NULL,
+        heads TEXT NOT NULL
+    );
+    CREATE TABLE doc_inspectors (
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (doc_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
+    -- The global change log: seq is every device's cursor.
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        origin_device TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    );
+    CREATE INDEX changes_by_doc ON changes (doc_id, seq);
+    CREATE TABLE doc_photos (
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (sha256, doc_id)
+    ) WITHOUT ROWID;
+";
+
+/// Migration 5: photo references keyed for cheap writes. `doc_photos` was keyed by (sha256, doc):
+/// every photo of a pushed record landed on a random page of a wide index, about a fifth of
+/// the sync's time. `photo_refs` rows are appended (rowid order) and only a 16-hex-digit
+/// prefix of the digest is indexed (dense, so far fewer pages are dirtied per commit);
+/// lookups match the prefix, then the whole digest.
+pub(crate) const MIGRATION_5: &str = "
+    CREATE TABLE photo_refs (
+        sha_key TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id)
+    );
+    CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
+    INSERT INTO photo_refs (sha_key, sha256, doc_id)
+        SELECT substr(sha256, 1, 16), sha256, doc_id FROM doc_photos ORDER BY doc_id;
+    DROP TABLE doc_photos;
+";
 
 /// The device name the server writes its own changes under (e.g. a supervisor's decision
 /// made in the console).
@@ -50,22 +100,35 @@ pub struct PullFilter<'a> {
     pub max_bytes: usize,
 }
 
+/// What the access rules need of a stored record without opening it: its unit, its plan and
+/// its inspectors (`docs`, `doc_inspectors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRows {
+    pub unit: UnitId,
+    pub plan: Option<PlanId>,
+    pub inspectors: Vec<UserId>,
+}
+
 /// Record storage: documents, their change log and the rows derived from them.
 pub trait RecordStore {
+    /// The unit, plan and inspectors of a stored record (`None` if it is not stored).
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>>;
+    /// The stored records that name photo `sha256`, by id.
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// The stored snapshot and heads of a record, without opening the document.
-    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>>;
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>>;
     /// The heads the server holds for a record, if it has it.
-    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>>;
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>>;
     /// Writes a record version and everything derived from it (inside a transaction).
-    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()>;
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()>;
     /// The change log after `filter.cursor` that the filter lets through, paged by bytes.
-    fn changes_after(&self, filter: &PullFilter<'_>) -> ApiResult<ChangePage>;
+    fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage>;
     /// The newest change number (0 when there is none).
-    fn latest_seq(&self) -> ApiResult<i64>;
+    fn latest_seq(&self) -> StoreResult<i64>;
 }
 
 /// Opens the stored record `id`; changes made to it are attributed to the server.
-pub fn load(store: &(impl RecordStore + ?Sized), id: &str) -> ApiResult<Option<StoredDoc>> {
+pub fn load(store: &(impl RecordStore + ?Sized), id: &str) -> StoreResult<Option<StoredDoc>> {
     load_as(store, id, &DeviceId::from(SERVER_DEVICE))
 }
 
@@ -74,24 +137,24 @@ pub fn load_as(
     store: &(impl RecordStore + ?Sized),
     id: &str,
     device: &DeviceId,
-) -> ApiResult<Option<StoredDoc>> {
+) -> StoreResult<Option<StoredDoc>> {
     store
         .snapshot(id)?
         .map(|(bytes, heads)| {
             let doc = InspectionDoc::load(&bytes, device)
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored record {id}: {e}")))?;
+                .map_err(|e| StoreError::Corrupt(format!("stored record {id}: {e}")))?;
             Ok(StoredDoc { doc, heads })
         })
         .transpose()
 }
 
 /// Stored heads (hex strings) as Automerge change hashes.
-pub fn change_hashes(id: &str, heads: &[String]) -> ApiResult<Vec<automerge::ChangeHash>> {
+pub fn change_hashes(id: &str, heads: &[String]) -> StoreResult<Vec<automerge::ChangeHash>> {
     heads
         .iter()
         .map(|h| h.parse())
         .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads of {id}: {e:?}")))
+        .map_err(|e| StoreError::Corrupt(format!("stored heads of {id}: {e:?}")))
 }
 
 /// The indexed prefix of a photo digest in `photo_refs` (see migration 5 in `db.rs`).
@@ -99,8 +162,8 @@ pub fn photo_key(sha256: &str) -> &str {
     sha256.get(..16).unwrap_or(sha256)
 }
 
-fn parse_heads(raw: &str) -> ApiResult<Vec<String>> {
-    serde_json::from_str(raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored heads: {e}")))
+fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("stored heads: {e}")))
 }
 
 /// One version of a record, ready to be written.
@@ -125,7 +188,36 @@ pub struct DocWrite<'a> {
 }
 
 impl RecordStore for Connection {
-    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
+        let row: Option<(String, Option<String>)> = self
+            .prepare_cached("SELECT unit, plan FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((unit, plan)) = row else {
+            return Ok(None);
+        };
+        let inspectors = self
+            .prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?
+            .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some(AccessRows {
+            unit: UnitId::new(unit),
+            plan: plan.map(PlanId::new),
+            inspectors,
+        }))
+    }
+
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .prepare_cached(
+                "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
+                 ORDER BY doc_id",
+            )?
+            .query_map([photo_key(sha256), sha256], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
         let row: Option<(Vec<u8>, String)> = self
             .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -146,7 +238,7 @@ impl RecordStore for Connection {
         Ok(Some((snapshot, parse_heads(&heads)?)))
     }
 
-    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
         let raw: Option<String> = self
             .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
@@ -154,7 +246,7 @@ impl RecordStore for Connection {
         raw.map(|h| parse_heads(&h)).transpose()
     }
 
-    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()> {
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
         let tx = self;
         let r = w.record;
         tx.prepare_cached(
@@ -197,11 +289,11 @@ impl RecordStore for Connection {
             "INSERT INTO changes (doc_id, origin_device, bytes) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![w.id, w.origin_device, w.change])?;
-        crate::index::index_record(tx, r, w.existed)?;
+        super::ConsoleIndex::index_record(tx, r, w.existed)?;
         Ok(())
     }
 
-    fn changes_after(&self, f: &PullFilter<'_>) -> ApiResult<ChangePage> {
+    fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
         let units = serde_json::to_string(f.units).expect("strings serialise");
         let (plans, user) = f.inspector.unwrap_or((&[], ""));
         let plans = serde_json::to_string(plans).expect("strings serialise");
@@ -236,7 +328,7 @@ impl RecordStore for Connection {
         Ok(page)
     }
 
-    fn latest_seq(&self) -> ApiResult<i64> {
+    fn latest_seq(&self) -> StoreResult<i64> {
         Ok(
             self.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
                 r.get(0)
@@ -247,19 +339,25 @@ impl RecordStore for Connection {
 
 /// A transaction is a connection for storage purposes.
 impl RecordStore for rusqlite::Transaction<'_> {
-    fn snapshot(&self, id: &str) -> ApiResult<Option<(Vec<u8>, Vec<String>)>> {
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
+        (**self).access_rows(id)
+    }
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        (**self).records_naming_photo(sha256)
+    }
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
         (**self).snapshot(id)
     }
-    fn heads(&self, id: &str) -> ApiResult<Option<Vec<String>>> {
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
         (**self).heads(id)
     }
-    fn write(&self, w: &DocWrite<'_>) -> ApiResult<()> {
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
         (**self).write(w)
     }
-    fn changes_after(&self, filter: &PullFilter<'_>) -> ApiResult<ChangePage> {
+    fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage> {
         (**self).changes_after(filter)
     }
-    fn latest_seq(&self) -> ApiResult<i64> {
+    fn latest_seq(&self) -> StoreResult<i64> {
         (**self).latest_seq()
     }
 }
@@ -273,7 +371,7 @@ pub fn store_update(
     doc: &mut InspectionDoc,
     before_heads: &[String],
     origin_device: &str,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
     if heads == before_heads {
         return Ok(());

@@ -9,6 +9,9 @@
 //! other devices. When nothing changed on either side both messages are a few bytes,
 //! however many documents exist. Field names on the wire are one letter (`v`, `c`, `p`, …):
 //! a one-answer edit is a couple of hundred bytes, so every byte of framing shows.
+//!
+//! The JSON messages of the rest of the HTTP API (errors, sign-in, reference data, number
+//! reservations, blob status) are in [`http`].
 
 use serde::{Deserialize, Serialize};
 
@@ -66,3 +69,5 @@ pub struct Rejection {
     pub code: String,
     pub message: String,
 }
+
+pub mod http;

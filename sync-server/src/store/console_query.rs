@@ -1,16 +1,15 @@
-//! Queries over the console's index (`index.rs`): the filtered, keyset-paged record list, the
-//! hazard ledger, the facts the figures are computed from, and the scope of a record for the
-//! access rules. Plain functions over a connection, so tests and benchmarks call them directly.
+//! The SQLite queries over the console's index (`console_index.rs`, behind its
+//! `ConsoleIndex` trait): the filtered, keyset-paged record list, the hazard ledger and the
+//! facts the figures are computed from. Plain functions over a connection, so tests and
+//! benchmarks call them directly.
 
-use crate::reference::ReferenceData;
-use app_core::access::RecordScope;
 use app_core::figures::{HazardFacts, RecordFacts};
 use app_core::geo::{Day, SHANGHAI, Timestamp};
 use app_core::hazard::Hazard;
-use app_core::ids::{UnitId, UserId};
+use app_core::ids::UnitId;
 use app_core::inspection::InspectionStatus;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, params_from_iter};
 
 /// The first instant (UTC ms) of `day` in Asia/Shanghai.
 pub fn day_start_ms(day: Day) -> i64 {
@@ -159,37 +158,6 @@ pub fn count_records(conn: &Connection, f: &RecordFilter) -> rusqlite::Result<i6
     .query_row(params_from_iter(params), |r| r.get(0))
 }
 
-/// What the access rules need of stored record `id`: its unit, inspectors and plan's
-/// assignees (from `docs`, `doc_inspectors` and the plans). `None` if it is not stored.
-pub fn scope(
-    conn: &Connection,
-    reference: &ReferenceData,
-    id: &str,
-) -> rusqlite::Result<Option<RecordScope>> {
-    let row: Option<(String, Option<String>)> = conn
-        .prepare_cached("SELECT unit, plan FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((unit, plan)) = row else {
-        return Ok(None);
-    };
-    let inspectors = conn
-        .prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?
-        .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let assigned = match plan {
-        Some(p) => crate::plans::find(conn, reference, &p)?
-            .map(|p| p.assigned)
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    Ok(Some(RecordScope {
-        unit: UnitId::new(unit),
-        inspectors,
-        assigned,
-    }))
-}
-
 /// Filters of the hazard ledger.
 #[derive(Debug, Clone, Default)]
 pub struct HazardFilter {
@@ -315,7 +283,7 @@ pub fn record_facts(
             let kind: String = r.get(2)?;
             let status: String = r.get(3)?;
             let (Some(kind), Some(status)) = (
-                super::i18n::kind_from_str(&kind),
+                crate::console::i18n::kind_from_str(&kind),
                 InspectionStatus::parse(&status),
             ) else {
                 continue;

@@ -1,0 +1,29 @@
+//! The server's use cases as plain functions over the storage traits (`crate::store`):
+//! handlers extract a request, call one of these and map the result to an answer. They know
+//! nothing about HTTP; their errors say what happened in the domain's terms.
+//!
+//! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
+//! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
+//! - [`devices`]: registering a tablet's key under the signed-in user.
+//! - [`numbers`]: reserving document-number blocks for a device.
+//! - [`photos`]: the right to a photo (who may name, see and download it).
+//! - [`reads`]: single records, plans and enterprises for the API, only if readable.
+//! - [`record_page`]: what the console shows of one record.
+//! - [`reports`]: the list of random-draw visits to publish.
+//! - [`review`]: a supervisor approves or returns a record.
+//! - [`sessions`]: signing in (before and after the password check).
+//! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
+
+pub mod access;
+pub mod casefiles;
+pub mod devices;
+pub mod draws;
+pub mod numbers;
+pub mod photos;
+pub mod reads;
+pub mod record_page;
+pub mod reports;
+pub mod review;
+pub mod sessions;
+pub mod sync;

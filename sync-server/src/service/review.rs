@@ -1,0 +1,75 @@
+//! A supervisor's decision on a record under review: approve, or return with a comment.
+//!
+//! The decision is app-core's `Command::Transition`, applied by the same rules as on a tablet
+//! to the stored document and stored as a change from the server (`SERVER_DEVICE`), which
+//! tablets pull at their next sync. Access is checked on the stored record first; one the
+//! supervisor may not read is indistinguishable from a missing one.
+
+use crate::reference::ReferenceData;
+use crate::service::access;
+use crate::store::records::{self as records, SERVER_DEVICE};
+use crate::store::{Commit, PlanStore, RecordStore, StoreError, Transactions};
+use app_core::access::{can_read_record, can_review_record};
+use app_core::geo::Timestamp;
+use app_core::ids::DeviceId;
+use app_core::inspection::{Command, Context, InspectionStatus};
+use app_core::user::User;
+
+/// Why a decision was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// Not stored, or not readable by the reviewer (the two are not told apart).
+    #[error("not found")]
+    NotFound,
+    /// The reviewer may not review this record, or the rules refuse the move; the message
+    /// says why.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Applies `to` (approved or returned, with `comment`) to stored record `id` as `reviewer` at
+/// `now`, and stores it, in one transaction.
+pub fn review<C>(
+    conn: &mut C,
+    reference: &ReferenceData,
+    reviewer: &User,
+    id: &str,
+    to: InspectionStatus,
+    comment: String,
+    now: Timestamp,
+) -> Result<(), ReviewError>
+where
+    C: Transactions,
+    for<'a> C::Tx<'a>: RecordStore + PlanStore,
+{
+    let tx = conn.begin()?;
+    let scope = access::scope(&tx, reference, id)?.ok_or(ReviewError::NotFound)?;
+    if !can_read_record(reviewer, &scope, &reference.units) {
+        return Err(ReviewError::NotFound);
+    }
+    if !can_review_record(reviewer, &scope, &reference.units) {
+        return Err(ReviewError::Refused(
+            "you may not review this record".into(),
+        ));
+    }
+    let mut stored = records::load(&tx, id)?.ok_or(ReviewError::NotFound)?;
+    let template = reference
+        .templates
+        .get(&stored.doc.record().template)
+        .ok_or_else(|| StoreError::Corrupt(format!("record {id}: unknown checklist template")))?;
+    let cmd = Command::Transition { to, comment };
+    let context = Context {
+        actor: reviewer,
+        now,
+        template,
+    };
+    stored
+        .doc
+        .apply(&cmd, &context, &DeviceId::from(SERVER_DEVICE))
+        .map_err(|e| ReviewError::Refused(e.to_string()))?;
+    records::store_update(&tx, id, &mut stored.doc, &stored.heads, SERVER_DEVICE)?;
+    tx.commit()?;
+    Ok(())
+}

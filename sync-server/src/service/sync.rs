@@ -1,0 +1,385 @@
+//! The steps of a sync as plain functions over the storage traits (`crate::store`); the
+//! handler (`crate::sync`) runs them in order: (1) read the server's copies of the pushed
+//! records, (2) check each push outside the database lock ([`check_push`], in parallel across
+//! requests), (3) write what was accepted in a group commit ([`write_pushes`], re-checking a
+//! record another request changed meanwhile), (4) read the pull ([`pull`]).
+
+use crate::plans;
+use crate::reference::ReferenceData;
+use crate::store::records::{self, DocWrite, PullFilter};
+use crate::store::{DeviceStore, PlanStore, RecordStore, StoreError, StoreResult};
+use app_core::access::{RecordScope, can_read_record, can_review_record, can_write_record};
+use app_core::checklist::{ChecklistTemplate, TemplateRef};
+use app_core::document::InspectionDoc;
+use app_core::enterprise::Enterprise;
+use app_core::evidence::Sha256Hex;
+use app_core::geo::Timestamp;
+use app_core::ids::{DeviceId, EnterpriseId, PlanId};
+use app_core::inspection::Inspection;
+use app_core::judge::{self, JudgeError, LookupError, Pusher, Verdict, World};
+use app_core::plan::Plan;
+use app_core::user::{Role, User};
+use app_core::wire::{DocChanges, Rejection, SyncRequest, SyncResponse};
+use std::collections::BTreeMap;
+
+/// A pull answer stops growing past this many bytes of changes (the client asks again).
+pub const MAX_PULL_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why a sync step failed (never a refusal: refusals are answers, see [`Checked::Refused`]).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The judge could not look something up.
+    #[error("judging {id}: {message}")]
+    Judge { id: String, message: String },
+    /// A record the pull's SQL filter returned is not stored.
+    #[error("pulled record {0} is not stored")]
+    PulledMissing(String),
+}
+
+pub type SyncResult<T> = Result<T, SyncError>;
+
+/// A stored record's snapshot and heads, as the check reads it.
+pub type StoredCopy = Option<(Vec<u8>, Vec<String>)>;
+
+/// Step 1: the server's snapshot and heads of each pushed record, and when the device was
+/// registered (seconds).
+pub fn read_stored<S: RecordStore + DeviceStore + ?Sized>(
+    store: &S,
+    ids: &[String],
+    device: &DeviceId,
+) -> StoreResult<(Vec<StoredCopy>, Option<i64>)> {
+    let stored = ids
+        .iter()
+        .map(|id| store.snapshot(id))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let registered_at = store.registered_at(device.as_str())?;
+    Ok((stored, registered_at))
+}
+
+/// Looks plans up by id (fixture plans and the console's sealed plans in the store).
+pub type PlanLookup<'a> = dyn FnMut(&str) -> StoreResult<Option<Plan>> + 'a;
+
+fn scope(record: &Inspection, plans: &mut PlanLookup<'_>) -> StoreResult<RecordScope> {
+    let plan = match &record.plan {
+        Some(id) => plans(id.as_str())?,
+        None => None,
+    };
+    Ok(RecordScope::of(record, plan.as_ref()))
+}
+
+fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
+    Rejection {
+        id: id.to_owned(),
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The outcome of checking one pushed document against the server's copy.
+#[derive(Debug)]
+pub enum Checked {
+    /// Accepted: this version is to be written.
+    Write {
+        record: Box<Inspection>,
+        /// None: the change is the whole document (see `records::DocWrite::snapshot`).
+        snapshot: Option<Vec<u8>>,
+        change: Vec<u8>,
+        heads: Vec<String>,
+        /// The heads of the server's copy the check was made against (None: a new record).
+        base: Option<Vec<String>>,
+    },
+    /// The server already holds all of it.
+    Replay,
+    Refused(Rejection),
+}
+
+/// What the judge asks of the server: reference data, plans, photo rights and the clock.
+struct ServerWorld<'a, 'p> {
+    reference: &'a ReferenceData,
+    plans: std::cell::RefCell<&'a mut PlanLookup<'p>>,
+    photos: std::cell::RefCell<&'a mut PhotoLookup<'p>>,
+    now_ms: i64,
+}
+
+/// The first of the photos the pusher may not name (`blobs::may_name`), if any.
+pub type PhotoLookup<'a> = dyn FnMut(&[&Sha256Hex]) -> StoreResult<Option<Sha256Hex>> + 'a;
+
+fn lookup_error(e: StoreError) -> LookupError {
+    LookupError(format!("{e:?}"))
+}
+
+impl World for ServerWorld<'_, '_> {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now_ms)
+    }
+    fn units(&self) -> &app_core::unit::UnitTree {
+        &self.reference.units
+    }
+    fn template(&self, reference: &TemplateRef) -> Option<&ChecklistTemplate> {
+        self.reference.templates.get(reference)
+    }
+    fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise> {
+        self.reference.enterprises.iter().find(|e| e.id == *id)
+    }
+    fn plan(&self, id: &PlanId) -> Result<Option<Plan>, LookupError> {
+        (self.plans.borrow_mut())(id.as_str()).map_err(lookup_error)
+    }
+    fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError> {
+        Ok(self.first_unnamable(&[digest])?.is_none())
+    }
+    fn first_unnamable(&self, digests: &[&Sha256Hex]) -> Result<Option<Sha256Hex>, LookupError> {
+        (self.photos.borrow_mut())(digests).map_err(lookup_error)
+    }
+}
+
+/// Who pushes, as the check needs it.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub user: User,
+    pub device: DeviceId,
+    /// When the device was registered.
+    pub registered_at: Timestamp,
+    /// The server's clock.
+    pub now_ms: i64,
+}
+
+/// Checks one document's push against the server's copy (`stored`: its snapshot and heads),
+/// and prepares what to write. Pure Automerge and rule work: no database access, so pushes of
+/// different requests are checked in parallel, outside the database lock. Every pushed change
+/// is judged by `app_core::judge` as the authenticated user and device.
+pub fn check_push(
+    reference: &ReferenceData,
+    plans: &mut PlanLookup<'_>,
+    photos: &mut PhotoLookup<'_>,
+    author: &Author,
+    push: &DocChanges,
+    stored: Option<(Vec<u8>, Vec<String>)>,
+) -> SyncResult<Checked> {
+    let id = push.id.as_str();
+    let units = &reference.units;
+    let user = &author.user;
+    let device = &author.device;
+    // Existence must not leak: a document the user may not read is refused exactly like one
+    // the user may read but not write.
+    let denied = || {
+        Checked::Refused(reject(
+            id,
+            "forbidden",
+            "you may not change this record (or it does not exist)",
+        ))
+    };
+    let (doc, before_heads) = match stored {
+        None => (None, None),
+        Some((snapshot, before_heads)) => {
+            let doc = InspectionDoc::load(&snapshot, device)
+                .map_err(|e| StoreError::Corrupt(format!("stored doc {id}: {e}")))?;
+            let s = scope(doc.record(), plans)?;
+            if !can_write_record(user, &s, units) && !can_review_record(user, &s, units) {
+                return Ok(denied());
+            }
+            (Some(doc), Some(before_heads))
+        }
+    };
+    let world = ServerWorld {
+        reference,
+        plans: std::cell::RefCell::new(plans),
+        photos: std::cell::RefCell::new(photos),
+        now_ms: author.now_ms,
+    };
+    let pusher = Pusher {
+        user,
+        device,
+        registered_at: author.registered_at,
+    };
+    let verdict = match judge::judge(doc, id, &push.bytes, pusher, &world) {
+        Ok(v) => v,
+        Err(JudgeError::Refused(r)) => {
+            return Ok(Checked::Refused(reject(id, r.code.as_str(), r.to_string())));
+        }
+        Err(JudgeError::Lookup(e)) => {
+            return Err(SyncError::Judge {
+                id: id.to_owned(),
+                message: e.0,
+            });
+        }
+    };
+    let mut doc = match verdict {
+        Verdict::Replay => return Ok(Checked::Replay),
+        Verdict::Accepted { doc, .. } => doc,
+    };
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    match before_heads {
+        // The pushed bytes were replayed change by change into exactly this document, so they
+        // are stored as they came, once: no second encoding, no second copy.
+        None => Ok(Checked::Write {
+            record: Box::new(doc.into_record()),
+            snapshot: None,
+            change: push.bytes.clone(),
+            heads,
+            base: None,
+        }),
+        Some(before_heads) => {
+            let change = doc
+                .automerge_mut()
+                .save_after(&records::change_hashes(id, &before_heads)?);
+            Ok(Checked::Write {
+                snapshot: Some(doc.save()),
+                record: Box::new(doc.into_record()),
+                change,
+                heads,
+                base: Some(before_heads),
+            })
+        }
+    }
+}
+
+/// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
+/// its parameters: the units the user oversees, and the user id.
+fn readable_units(user: &User, reference: &ReferenceData) -> Vec<String> {
+    match user.role {
+        Role::Inspector { .. } => vec![user.unit.to_string()],
+        Role::Supervisor => reference
+            .units
+            .subtree(&user.unit)
+            .map(|u| u.id.to_string())
+            .collect(),
+        Role::Admin => Vec::new(),
+    }
+}
+
+/// Step 3: writes the accepted pushes (in the caller's transaction); returns the positions
+/// accepted and the refusals. `photos` answers photo rights on the same transaction (for a
+/// re-check).
+pub fn write_pushes<S: RecordStore + PlanStore + ?Sized>(
+    tx: &S,
+    photos: &mut PhotoLookup<'_>,
+    reference: &ReferenceData,
+    author: &Author,
+    request: &SyncRequest,
+    checked: &[Checked],
+) -> SyncResult<(Vec<u32>, Vec<Rejection>)> {
+    let mut accepted = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, (push, checked)) in request.push.iter().zip(checked).enumerate() {
+        // The check ran against the copy read before the lock was taken; if another sync
+        // changed the record since, check again against the current copy (now under the lock).
+        let rechecked;
+        let outcome = match checked {
+            Checked::Write { base, .. } if tx.heads(&push.id)?.as_ref() != base.as_ref() => {
+                let stored = tx.snapshot(&push.id)?;
+                let mut lookup = |id: &str| plans::find(tx, reference, id);
+                rechecked = check_push(reference, &mut lookup, photos, author, push, stored)?;
+                &rechecked
+            }
+            other => other,
+        };
+        match outcome {
+            Checked::Write {
+                record,
+                snapshot,
+                change,
+                heads,
+                base,
+            } => {
+                tx.write(&DocWrite {
+                    id: &push.id,
+                    record,
+                    snapshot: snapshot.as_deref(),
+                    change,
+                    heads,
+                    origin_device: author.device.as_str(),
+                    existed: base.is_some(),
+                })?;
+                accepted.push(index as u32);
+            }
+            Checked::Replay => accepted.push(index as u32),
+            Checked::Refused(rejection) => {
+                tracing::warn!(user = %author.user.id, doc = %rejection.id, code = %rejection.code, "push refused");
+                rejected.push(rejection.clone());
+            }
+        }
+    }
+    Ok((accepted, rejected))
+}
+
+/// Step 4: the answer to a sync: the pushes' outcome and the pull (changes of records the user
+/// may read, from other devices, after the request's cursor).
+pub fn pull<S: RecordStore + PlanStore + ?Sized>(
+    conn: &S,
+    reference: &ReferenceData,
+    user: &User,
+    device: &DeviceId,
+    request: &SyncRequest,
+    accepted: Vec<u32>,
+    rejected: Vec<Rejection>,
+) -> SyncResult<SyncResponse> {
+    // Pull: changes after the cursor, from other devices, of records the user may read.
+    let units = readable_units(user, reference);
+    let assigned_plans: Vec<String> = plans::assigned_to(conn, reference, &user.id)?
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    let inspector = user.is_inspector();
+    let page = conn.changes_after(&PullFilter {
+        cursor: request.cursor as i64,
+        device: device.as_str(),
+        units: &units,
+        inspector: inspector.then_some((&assigned_plans[..], user.id.as_str())),
+        max_bytes: MAX_PULL_BYTES,
+    })?;
+    let more = page.more;
+    let last_seq = page.changes.last().map(|c| c.0);
+    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (_, doc, bytes) in page.changes {
+        let entry = grouped.entry(doc.clone()).or_insert_with(|| {
+            order.push(doc);
+            Vec::new()
+        });
+        entry.extend_from_slice(&bytes);
+    }
+    let cursor = if more {
+        last_seq.unwrap_or(request.cursor as i64)
+    } else {
+        conn.latest_seq()?
+    };
+    // Double-check every pulled record with the app-core rule the SQL mirrors.
+    let pull = order
+        .into_iter()
+        .filter_map(|id| {
+            let bytes = grouped.remove(&id)?;
+            Some(DocChanges { id, bytes })
+        })
+        .collect::<Vec<_>>();
+    let pull = verify_readable(conn, reference, user, pull)?;
+    Ok(SyncResponse {
+        cursor: cursor.max(request.cursor as i64) as u64,
+        accepted,
+        rejected,
+        pull,
+        more,
+    })
+}
+
+/// Keeps only documents the app-core access rule lets `user` read (the SQL filter is a fast
+/// path for the same rule; this makes sure they never disagree in the user's favour).
+fn verify_readable<S: RecordStore + PlanStore + ?Sized>(
+    conn: &S,
+    reference: &ReferenceData,
+    user: &User,
+    pull: Vec<DocChanges>,
+) -> SyncResult<Vec<DocChanges>> {
+    let mut out = Vec::with_capacity(pull.len());
+    for d in pull {
+        let s = crate::service::access::scope(conn, reference, &d.id)?
+            .ok_or_else(|| SyncError::PulledMissing(d.id.clone()))?;
+        if can_read_record(user, &s, &reference.units) {
+            out.push(d);
+        } else {
+            tracing::error!(doc = %d.id, user = %user.id, "SQL read filter and access rule disagree");
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,227 @@
+-- user_version 8
+-- index casefile_exports_by_record on casefile_exports
+CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
+-- index changes_by_doc on changes
+CREATE INDEX changes_by_doc ON changes (doc_id, seq);
+-- index console_hazards_by_stage on console_hazards
+CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
+-- index console_hazards_by_unit on console_hazards
+CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+-- index console_records_by_enterprise on console_records
+CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
+-- index console_records_by_kind on console_records
+CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
+-- index console_records_by_status on console_records
+CREATE INDEX console_records_by_status ON console_records (status, visit_at);
+-- index console_records_by_unit on console_records
+CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
+-- index console_records_by_visit on console_records
+CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
+-- index doc_inspectors_by_user on doc_inspectors
+CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
+-- index draws_by_unit on draws
+CREATE INDEX draws_by_unit ON draws (unit, drawn_at);
+-- index number_blocks_by_device on number_blocks
+CREATE INDEX number_blocks_by_device ON number_blocks (device_id, unit, kind, year);
+-- index photo_refs_by_key on photo_refs
+CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
+-- index sqlite_autoindex_accounts_1 on accounts
+;
+-- index sqlite_autoindex_casefile_exports_1 on casefile_exports
+;
+-- index sqlite_autoindex_devices_1 on devices
+;
+-- index sqlite_autoindex_docs_1 on docs
+;
+-- index sqlite_autoindex_draws_1 on draws
+;
+-- index sqlite_autoindex_draws_2 on draws
+;
+-- index sqlite_autoindex_plans_1 on plans
+;
+-- index sqlite_autoindex_tokens_1 on tokens
+;
+-- table accounts on accounts
+CREATE TABLE accounts (
+        user_id TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL
+    );
+-- table blob_uploaders on blob_uploaders
+CREATE TABLE blob_uploaders (
+        sha256 TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL,
+        PRIMARY KEY (sha256, device_id)
+    ) WITHOUT ROWID;
+-- table blobs on blobs
+CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        uploaded_by TEXT NOT NULL
+    ) WITHOUT ROWID;
+-- table casefile_exports on casefile_exports
+CREATE TABLE casefile_exports (
+        id TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        -- running, done or failed
+        state TEXT NOT NULL,
+        bytes_done INTEGER NOT NULL DEFAULT 0,
+        bytes_total INTEGER NOT NULL DEFAULT 0,
+        current TEXT NOT NULL DEFAULT '',
+        -- the worker's heartbeat: a running job not updated for long died with its instance
+        updated_at INTEGER NOT NULL,
+        signed_version TEXT,
+        size INTEGER,
+        manifest_sha256 TEXT,
+        error_zh TEXT,
+        error_en TEXT
+    );
+-- table changes on changes
+CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        origin_device TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    );
+-- table console_backfill on console_backfill
+CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
+-- table console_hazards on console_hazards
+CREATE TABLE console_hazards (
+        record_id TEXT NOT NULL,
+        hazard_id TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
+        deadline TEXT,
+        supervised INTEGER NOT NULL,
+        closed_on TEXT,
+        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
+        hazard TEXT NOT NULL,
+        PRIMARY KEY (record_id, hazard_id)
+    ) WITHOUT ROWID;
+-- table console_records on console_records
+CREATE TABLE console_records (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        plan TEXT,
+        inspectors TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        -- started_at, or created_at for a visit that never started: what lists sort by and
+        -- periods filter on (the figures' visit day).
+        visit_at INTEGER NOT NULL,
+        review_decision TEXT,
+        review_by TEXT,
+        review_at INTEGER,
+        review_comment TEXT,
+        hazards INTEGER NOT NULL
+    , violations INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+-- table devices on devices
+CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        registered_at INTEGER NOT NULL
+    );
+-- table doc_inspectors on doc_inspectors
+CREATE TABLE doc_inspectors (
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (doc_id, user_id)
+    ) WITHOUT ROWID;
+-- table docs on docs
+CREATE TABLE docs (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        plan TEXT,
+        status TEXT NOT NULL,
+        snapshot BLOB NOT NULL,
+        heads TEXT NOT NULL
+    );
+-- table draws on draws
+CREATE TABLE draws (
+        id TEXT PRIMARY KEY,
+        input_digest TEXT NOT NULL UNIQUE,
+        unit TEXT NOT NULL,
+        -- The canonical JSON of the draw input (app_core::draw::DrawInput::canonical_json).
+        input TEXT NOT NULL,
+        -- The DrawResult as JSON.
+        result TEXT NOT NULL,
+        due TEXT,
+        drawn_by TEXT NOT NULL,
+        drawn_at INTEGER NOT NULL
+    );
+-- table number_blocks on number_blocks
+CREATE TABLE number_blocks (
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        reserved_at INTEGER NOT NULL,
+        PRIMARY KEY (unit, kind, year, first),
+        CHECK (first >= 1 AND last >= first)
+    ) WITHOUT ROWID;
+-- table photo_refs on photo_refs
+CREATE TABLE photo_refs (
+        sha_key TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id)
+    );
+-- table plan_assignees on plan_assignees
+CREATE TABLE plan_assignees (
+        plan_id TEXT NOT NULL REFERENCES plans(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, plan_id)
+    ) WITHOUT ROWID;
+-- table plans on plans
+CREATE TABLE plans (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        -- The plan as JSON (app_core::plan::Plan).
+        plan TEXT NOT NULL,
+        draw_id TEXT REFERENCES draws(id),
+        created_at INTEGER NOT NULL
+    );
+-- table server_key on server_key
+CREATE TABLE server_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        secret BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+-- table signin_throttle on signin_throttle
+CREATE TABLE signin_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+-- table signin_unlocks on signin_unlocks
+CREATE TABLE signin_unlocks (
+        user_id TEXT NOT NULL,
+        lifted_by TEXT NOT NULL,
+        lifted_at INTEGER NOT NULL
+    );
+-- table sqlite_sequence on sqlite_sequence
+CREATE TABLE sqlite_sequence(name,seq);
+-- table tokens on tokens
+CREATE TABLE tokens (
+        token_hash BLOB PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        device_id TEXT,
+        expires_at INTEGER NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
