@@ -190,8 +190,9 @@ pub async fn sync(
 /// A place among the syncs served at once: twice the number of cores, so that one request's
 /// reads and writes overlap another's check. It is taken before the request body is read: a
 /// hundred tablets syncing together then wait with their uploads in their sockets, instead
-/// of a hundred bodies (and their decoded copies) held in memory and interleaved. Measured in
-/// the sync benchmark at 100 tablets: see the commit that added it.
+/// of a hundred bodies (and their decoded copies) held in memory and interleaved. In the sync
+/// benchmark at 100 tablets it lowered the server's peak memory (648 → 578 MiB) and left the
+/// throughput as it was (1,694 → 1,665 docs/s, within run-to-run noise).
 #[derive(Debug)]
 pub struct SyncSlot {
     /// Held until the response is made; released when dropped.
