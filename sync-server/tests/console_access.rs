@@ -144,6 +144,8 @@ fn inspectors_are_turned_away_and_forms_need_the_csrf_token() {
         &format!("csrf={}&decision=return&comment=", zhao.csrf()),
     );
     assert_eq!(p.status, 422, "{}", p.body);
+    // In the page's language, from the rule's own text (app_core::messages).
+    assert!(p.body.contains("退回须填写意见"), "{}", p.body);
     assert!(
         zhao.get(&format!("/console/records/{id}"))
             .body

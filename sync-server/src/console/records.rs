@@ -484,10 +484,10 @@ pub async fn review(
     let rid = id.clone();
     let outcome = state
         .db
-        .call(move |conn| -> ConsoleResult<Result<(), String>> {
+        .call(move |conn| -> ConsoleResult<Result<(), (String, String)>> {
             match review::review(conn, &reference, &user, &rid, to, comment, now) {
                 Ok(()) => Ok(Ok(())),
-                Err(ReviewError::Refused(reason)) => Ok(Err(reason)),
+                Err(ReviewError::Refused { zh, en }) => Ok(Err((zh, en))),
                 Err(ReviewError::NotFound) => Err(ConsoleError::NotFound),
                 Err(ReviewError::Store(e)) => Err(e.into()),
             }
@@ -498,7 +498,11 @@ pub async fn review(
             tracing::info!(user = %cx.user.id, record = %id, decision = ?to, "record reviewed");
             Ok(Redirect::to(&format!("/console/records/{}", encode(&id))).into_response())
         }
-        Err(reason) => {
+        Err((zh, en)) => {
+            let reason = match cx.lang {
+                Lang::Zh => zh,
+                Lang::En => en,
+            };
             let body = html! {
                 p.error role="alert" { (cx.t("无法执行审核：", "The decision was refused: ")) (reason) }
                 p { a href={ "/console/records/" (encode(&id)) } { (cx.t("返回记录", "Back to the record")) } }

@@ -10,6 +10,7 @@ use crate::service::access;
 use crate::store::records::{self as records, SERVER_DEVICE};
 use crate::store::{Commit, PlanStore, RecordStore, StoreError, Transactions};
 use app_core::access::{can_read_record, can_review_record};
+use app_core::document::DocError;
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
 use app_core::inspection::{Command, Context, InspectionStatus};
@@ -21,10 +22,10 @@ pub enum ReviewError {
     /// Not stored, or not readable by the reviewer (the two are not told apart).
     #[error("not found")]
     NotFound,
-    /// The reviewer may not review this record, or the rules refuse the move; the message
-    /// says why.
-    #[error("{0}")]
-    Refused(String),
+    /// The reviewer may not review this record, or the rules refuse the move: why, in
+    /// Chinese (from `app_core::messages`) and in English.
+    #[error("{en}")]
+    Refused { zh: String, en: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,9 +51,10 @@ where
         return Err(ReviewError::NotFound);
     }
     if !can_review_record(reviewer, &scope, &reference.units) {
-        return Err(ReviewError::Refused(
-            "you may not review this record".into(),
-        ));
+        return Err(ReviewError::Refused {
+            zh: "无权审核此记录".into(),
+            en: "you may not review this record".into(),
+        });
     }
     let mut stored = records::load(&tx, id)?.ok_or(ReviewError::NotFound)?;
     let template = reference
@@ -68,7 +70,13 @@ where
     stored
         .doc
         .apply(&cmd, &context, &DeviceId::from(SERVER_DEVICE))
-        .map_err(|e| ReviewError::Refused(e.to_string()))?;
+        .map_err(|e| ReviewError::Refused {
+            zh: match &e {
+                DocError::Record(r) => r.zh(),
+                _ => "审核未能写入记录".into(),
+            },
+            en: e.to_string(),
+        })?;
     records::store_update(&tx, id, &mut stored.doc, &stored.heads, SERVER_DEVICE)?;
     tx.commit()?;
     Ok(())
