@@ -62,14 +62,19 @@ pub struct SyncStatus {
     pub last_upload: Option<UploadReport>,
 }
 
-/// A running photo upload's progress.
+/// A running photo upload's progress (what the upload indicator shows; the tablet's upload
+/// client reports it after every chunk and every photo).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadProgress {
+    /// Photos this run is uploading (on this tablet, not yet known to be on the server).
     pub photos_total: u32,
     pub photos_done: u32,
     pub photos_pending: u32,
+    /// Size of those photos, and how much of it the server has confirmed (including bytes
+    /// it already had from an earlier, interrupted run).
     pub bytes_total: u64,
     pub bytes_done: u64,
+    /// Bytes of photo data this run put on the wire (chunks cut mid-way count whole).
     pub bytes_sent: u64,
     pub current: Option<Sha256Hex>,
 }
@@ -84,13 +89,19 @@ pub struct UploadFailure {
 /// What one photo upload run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadReport {
+    /// Photos whose upload this run completed.
     pub uploaded: u32,
+    /// Photos the server already held: nothing was sent for them.
     pub already_held: u32,
+    /// Photos the records refer to that are not on this tablet (made elsewhere).
     pub not_on_tablet: u32,
     pub failed: Vec<UploadFailure>,
+    /// Bytes of photo data put on the wire (chunks cut mid-way count whole).
     pub bytes_sent: u64,
+    /// Bytes the server had from an earlier attempt and that were therefore not sent.
     pub bytes_resumed: u64,
     pub requests: u32,
+    /// Attempts started again after an error.
     pub retries: u32,
 }
 

@@ -88,47 +88,8 @@ impl TransferError {
 /// What the server says about one blob (declared with the other HTTP messages in app-core).
 pub use app_core::wire::http::BlobStatus;
 
-/// What the upload indicator shows; reported after every chunk and every photo.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadProgress {
-    /// Photos this run is uploading (on this tablet, not yet known to be on the server).
-    pub photos_total: u32,
-    pub photos_done: u32,
-    pub photos_pending: u32,
-    /// Size of those photos, and how much of it the server has confirmed (including bytes
-    /// it already had from an earlier, interrupted run).
-    pub bytes_total: u64,
-    pub bytes_done: u64,
-    /// Bytes of photo data this run put on the wire (chunks cut mid-way count whole).
-    pub bytes_sent: u64,
-    pub current: Option<Sha256Hex>,
-}
-
-/// One photo that could not be uploaded this run (it stays pending).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadFailure {
-    pub sha256: Sha256Hex,
-    pub error: String,
-}
-
-/// What one upload run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadReport {
-    /// Photos whose upload this run completed.
-    pub uploaded: u32,
-    /// Photos the server already held: nothing was sent for them.
-    pub already_held: u32,
-    /// Photos the records refer to that are not on this tablet (made elsewhere).
-    pub not_on_tablet: u32,
-    pub failed: Vec<UploadFailure>,
-    /// Bytes of photo data put on the wire (chunks cut mid-way count whole).
-    pub bytes_sent: u64,
-    /// Bytes the server had from an earlier attempt and that were therefore not sent.
-    pub bytes_resumed: u64,
-    pub requests: u32,
-    /// Attempts started again after an error.
-    pub retries: u32,
-}
+/// The upload's progress and report, as the screens read them (declared once, in tablet-api).
+pub use tablet_api::{UploadFailure, UploadProgress, UploadReport};
 
 /// What one download run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

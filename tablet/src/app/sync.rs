@@ -7,7 +7,7 @@ use super::{App, now};
 use crate::sync::SyncClient;
 use tablet_api::{
     ApiError, ApiResult, ErrorCode, NumbersAfterSync, NumbersView, Rejected, Stock, SyncOutcome,
-    SyncReport, SyncState, SyncStatus, TopUpOutcome, UploadFailure, UploadProgress, UploadReport,
+    SyncReport, SyncState, SyncStatus, TopUpOutcome,
 };
 
 impl App {
@@ -56,7 +56,7 @@ impl App {
         };
         let result = SyncOutcome {
             report: report_view(report),
-            uploads: upload_report_view(uploads),
+            uploads,
             numbers,
             at: now(),
         };
@@ -111,8 +111,8 @@ fn status_view(s: crate::sync::SyncStatus) -> SyncStatus {
         },
         pending: s.pending,
         photos_pending: s.photos_pending,
-        upload: s.upload.map(progress_view),
-        last_upload: s.last_upload.map(upload_report_view),
+        upload: s.upload,
+        last_upload: s.last_upload,
     }
 }
 
@@ -133,37 +133,5 @@ fn report_view(r: crate::sync::SyncReport) -> SyncReport {
         bytes_sent: r.bytes_sent,
         bytes_received: r.bytes_received,
         round_trips: r.round_trips,
-    }
-}
-
-fn progress_view(p: crate::upload::UploadProgress) -> UploadProgress {
-    UploadProgress {
-        photos_total: p.photos_total,
-        photos_done: p.photos_done,
-        photos_pending: p.photos_pending,
-        bytes_total: p.bytes_total,
-        bytes_done: p.bytes_done,
-        bytes_sent: p.bytes_sent,
-        current: p.current,
-    }
-}
-
-fn upload_report_view(r: crate::upload::UploadReport) -> UploadReport {
-    UploadReport {
-        uploaded: r.uploaded,
-        already_held: r.already_held,
-        not_on_tablet: r.not_on_tablet,
-        failed: r
-            .failed
-            .into_iter()
-            .map(|f| UploadFailure {
-                sha256: f.sha256,
-                error: f.error,
-            })
-            .collect(),
-        bytes_sent: r.bytes_sent,
-        bytes_resumed: r.bytes_resumed,
-        requests: r.requests,
-        retries: r.retries,
     }
 }
