@@ -54,27 +54,7 @@ pub fn delete(store: &Store, key: &str) -> Result<(), StoreError> {
 /// Keeps the metadata (EXIF, copies) of a photo ingested before a command links it, so its
 /// thumbnail can be shown and its EXIF read like any linked photo's.
 pub fn record_loose_photo(store: &Store, photo: &IngestedPhoto) -> Result<(), StoreError> {
-    let exif = serde_json::to_string(&photo.exif).expect("exif serialises");
-    let format = serde_json::to_value(photo.format)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    store.connection().execute(
-        "INSERT OR IGNORE INTO photos (sha256, format, byte_len, width, height, exif,
-             display_sha256, thumb_sha256, ingested_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            photo.sha256.as_str(),
-            format,
-            photo.byte_len as i64,
-            photo.width,
-            photo.height,
-            exif,
-            photo.display_sha256.as_str(),
-            photo.thumb_sha256.as_str(),
-            crate::app::now().0,
-        ],
-    )?;
+    crate::store::photos::insert_photo(store.connection(), photo, crate::app::now())?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 
 mod migrations;
 mod numbers;
-mod photos;
+pub(crate) mod photos;
 mod records;
 mod reference;
 mod sync_state;

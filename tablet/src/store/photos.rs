@@ -26,6 +26,37 @@ impl PhotoTarget {
     }
 }
 
+/// Keeps an ingested photo's metadata (format, size, EXIF, its copies) on this tablet, once:
+/// the one place the `photos` row is written, for linked and loose photos alike.
+pub(crate) fn insert_photo(
+    conn: &rusqlite::Connection,
+    photo: &IngestedPhoto,
+    at: app_core::geo::Timestamp,
+) -> rusqlite::Result<()> {
+    let exif = serde_json::to_string(&photo.exif).expect("exif serialises");
+    let format = serde_json::to_value(photo.format)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    conn.execute(
+        "INSERT OR IGNORE INTO photos (sha256, format, byte_len, width, height, exif,
+             display_sha256, thumb_sha256, ingested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            photo.sha256.as_str(),
+            format,
+            photo.byte_len as i64,
+            photo.width,
+            photo.height,
+            exif,
+            photo.display_sha256.as_str(),
+            photo.thumb_sha256.as_str(),
+            at.0,
+        ],
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Adds an ingested photo to a checklist item or a hazard of record `id`, under the
     /// record's rules (refused if, say, the record is under review).
@@ -51,11 +82,6 @@ impl Store {
                 photo: reference.clone(),
             },
         };
-        let exif = serde_json::to_string(&photo.exif).expect("exif serialises");
-        let format = serde_json::to_value(photo.format)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let device = self.device.clone();
         let link = target.key();
         self.persist_edit(
@@ -64,22 +90,7 @@ impl Store {
             super::records::Origin::Local,
             |doc| doc.apply(&command, cx, &device),
             &|tx| {
-                tx.execute(
-                    "INSERT OR IGNORE INTO photos (sha256, format, byte_len, width, height, exif,
-                         display_sha256, thumb_sha256, ingested_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        photo.sha256.as_str(),
-                        format,
-                        photo.byte_len as i64,
-                        photo.width,
-                        photo.height,
-                        exif,
-                        photo.display_sha256.as_str(),
-                        photo.thumb_sha256.as_str(),
-                        cx.now.0,
-                    ],
-                )?;
+                insert_photo(tx, photo, cx.now)?;
                 tx.execute(
                     "INSERT OR IGNORE INTO photo_links (sha256, inspection_id, target) VALUES (?1, ?2, ?3)",
                     params![photo.sha256.as_str(), id.as_str(), link],
