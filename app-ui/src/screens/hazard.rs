@@ -20,9 +20,30 @@ pub(crate) struct ReinspectDraft {
 pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let (view, error, on_view) = use_record(props.id.clone());
+    let view = use_state(|| None::<RecordView>);
+    let error = use_state(|| None::<ApiError>);
     let (draft, _) =
         use_draft::<ReinspectDraft>(format!("reinspect:{}:{}", props.id, props.hazard));
+    {
+        let (view, error) = (view.clone(), error.clone());
+        use_effect_with(props.id.clone(), move |id| {
+            let id = id.clone();
+            spawn_local(async move {
+                match call(api::GetRecord {
+                    id: InspectionId::new(id.clone()),
+                })
+                .await
+                {
+                    Ok(v) => view.set(Some(v)),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        });
+    }
+    let on_view = {
+        let view = view.clone();
+        Callback::from(move |v: RecordView| view.set(Some(v)))
+    };
     let Some(v) = &*view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
     };

@@ -154,41 +154,6 @@ fn today() -> Day {
     Timestamp(now_ms()).shanghai_date()
 }
 
-/// A record as its screen shows it: loaded when the screen opens (or its id changes), the
-/// error if that failed, and a callback that puts an answered view in place.
-#[hook]
-fn use_record(
-    id: String,
-) -> (
-    UseStateHandle<Option<RecordView>>,
-    UseStateHandle<Option<ApiError>>,
-    Callback<RecordView>,
-) {
-    let view = use_state(|| None::<RecordView>);
-    let error = use_state(|| None::<ApiError>);
-    {
-        let (view, error) = (view.clone(), error.clone());
-        use_effect_with(id, move |id| {
-            let id = id.clone();
-            spawn_local(async move {
-                match call(api::GetRecord {
-                    id: InspectionId::new(id),
-                })
-                .await
-                {
-                    Ok(v) => view.set(Some(v)),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
-        });
-    }
-    let on_view = {
-        let view = view.clone();
-        Callback::from(move |v: RecordView| view.set(Some(v)))
-    };
-    (view, error, on_view)
-}
-
 /// A form kept as a draft in the tablet's store while it is being filled: loaded once,
 /// saved on every change.
 #[hook]
