@@ -497,6 +497,7 @@ async fn put_inner(
                     Ok(())
                 })
                 .await?;
+            state.known_uploads.remember(&device, sha.as_str());
             tracing::info!(user = %session.user.id, device = %device, sha256 = %sha, size = total, already_held = held, "blob upload completed");
             Ok(status_response(
                 StatusCode::CREATED,

@@ -87,6 +87,7 @@ async fn main() -> Result<()> {
         blobs: data.join("blobs"),
         token_ttl_secs: 30 * 24 * 3600,
         clock: system_clock(),
+        known_uploads: Default::default(),
     };
     sync_server::serve(listener, router(state), shutdown()).await?;
     tracing::info!("sync-server stopped");

@@ -17,6 +17,8 @@ pub struct AppState {
     pub blobs: PathBuf,
     pub token_ttl_secs: i64,
     pub clock: Clock,
+    /// Completed photo uploads remembered in memory (see `service::photos::KnownUploads`).
+    pub known_uploads: Arc<crate::service::photos::KnownUploads>,
 }
 
 impl std::fmt::Debug for AppState {

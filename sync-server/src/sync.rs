@@ -107,6 +107,7 @@ pub async fn sync(
     };
     // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
     let (r, a, db) = (reference.clone(), author.clone(), state.db.clone());
+    let uploads = state.known_uploads.clone();
     // As many checks at once as there are cores: more would only interleave them (each
     // request's documents then compete for the caches) and hold more documents in memory.
     let permit = check_slots()
@@ -125,7 +126,9 @@ pub async fn sync(
             Ok(p)
         };
         let mut photos = |digests: &[&Sha256Hex]| -> StoreResult<Option<Sha256Hex>> {
-            db.with_reader(|conn| blobs::first_unnamable(conn, &r, &a.user, &a.device, digests))
+            db.with_reader(|conn| {
+                blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
+            })
         };
         let checked = request
             .push
@@ -145,11 +148,12 @@ pub async fn sync(
     //    The write may run twice (see `db::commit_groups`), so it only borrows what it writes.
     let request = std::sync::Arc::new(request);
     let (r, a, req) = (reference.clone(), author.clone(), request.clone());
+    let uploads = state.known_uploads.clone();
     let (accepted, rejected) = state
         .db
         .write_grouped(move |conn| -> ApiResult<_> {
             let mut photos = |digests: &[&Sha256Hex]| {
-                blobs::first_unnamable(conn, &r, &a.user, &a.device, digests)
+                blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
             };
             Ok(service::write_pushes(
                 conn,

@@ -65,25 +65,35 @@ pub fn may_name<S: RecordStore + PlanStore + BlobStore + ?Sized>(
 }
 
 /// The first of `digests` a record pushed by `user` from `device` may not name (the rule of
-/// [`may_name`]), if any: one query finds which of them the device uploaded, and only the
+/// [`may_name`]), if any: uploads the server remembers ([`KnownUploads`]) need no lookup; one
+/// query finds which of the rest the device uploaded (and they are remembered), and only the
 /// others are looked up among the records the user can read.
 pub fn first_unnamable<S: RecordStore + PlanStore + BlobStore + ?Sized>(
     store: &S,
+    known: &KnownUploads,
     reference: &ReferenceData,
     user: &User,
     device: &DeviceId,
     digests: &[&Sha256Hex],
 ) -> StoreResult<Option<Sha256Hex>> {
-    if digests.is_empty() {
+    let unknown: Vec<&Sha256Hex> = digests
+        .iter()
+        .copied()
+        .filter(|d| !known.knows(device, d.as_str()))
+        .collect();
+    if unknown.is_empty() {
         return Ok(None);
     }
-    let list: Vec<&str> = digests.iter().map(|d| d.as_str()).collect();
+    let list: Vec<&str> = unknown.iter().map(|d| d.as_str()).collect();
     let uploaded = store.uploaded_by(device.as_str(), &list)?;
-    for d in digests {
+    for d in &uploaded {
+        known.remember(device, d);
+    }
+    for d in unknown {
         if !uploaded.contains(d.as_str())
             && !named_by_readable_record(store, reference, user, d.as_str())?
         {
-            return Ok(Some((*d).clone()));
+            return Ok(Some(d.clone()));
         }
     }
     Ok(None)
@@ -162,4 +172,89 @@ pub fn may_see_original<S: RecordStore + PlanStore + BlobStore + ?Sized>(
         return Ok(false);
     }
     Ok(store.held_size(sha)?.is_some())
+}
+
+/// Completed uploads the server has seen, remembered in memory so that a sync need not look
+/// them up again: a tablet uploads its photos and then pushes the records naming them, and
+/// the record's check asks, for each photo, whether this device uploaded it.
+///
+/// Only facts that never become false are kept: "device D completed an upload of photo S"
+/// (uploader rows are never deleted). What is not remembered is looked up in the store, so
+/// a server that restarted, or another server on the same database, answers the same. Each
+/// fact is kept as the SHA-256 of the device id and the photo digest (32 bytes), in two
+/// generations of at most `capacity` facts each: when the newer fills, the older is dropped
+/// (at most about 2 × `capacity` × 48 bytes of memory).
+#[derive(Debug)]
+pub struct KnownUploads {
+    generations: std::sync::Mutex<[std::collections::HashSet<[u8; 32]>; 2]>,
+    capacity: usize,
+}
+
+impl Default for KnownUploads {
+    /// Room for 262,144 facts a generation (about 25 MB at most).
+    fn default() -> Self {
+        Self::with_capacity(1 << 18)
+    }
+}
+
+impl KnownUploads {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            generations: Default::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn key(device: &DeviceId, digest: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(device.as_str().as_bytes());
+        h.update([0]);
+        h.update(digest.as_bytes());
+        h.finalize().into()
+    }
+
+    /// Remembers that `device` completed an upload of `digest` (call only once that is
+    /// committed).
+    pub fn remember(&self, device: &DeviceId, digest: &str) {
+        let key = Self::key(device, digest);
+        let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        if g[0].len() >= self.capacity {
+            g[1] = std::mem::take(&mut g[0]);
+        }
+        g[0].insert(key);
+    }
+
+    /// Whether the server has seen `device` complete an upload of `digest` (false: not known
+    /// here; look it up).
+    pub fn knows(&self, device: &DeviceId, digest: &str) -> bool {
+        let key = Self::key(device, digest);
+        let g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        g[0].contains(&key) || g[1].contains(&key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KnownUploads;
+    use app_core::ids::DeviceId;
+
+    #[test]
+    fn known_uploads_are_per_device_and_bounded() {
+        let known = KnownUploads::with_capacity(2);
+        let (a, b) = (DeviceId::new("tablet-a"), DeviceId::new("tablet-b"));
+        known.remember(&a, "s1");
+        assert!(known.knows(&a, "s1"));
+        assert!(
+            !known.knows(&b, "s1"),
+            "a fact of one device is not another's"
+        );
+        assert!(!known.knows(&a, "s2"));
+        // Two generations of two: the oldest fact is dropped once four newer ones arrived.
+        for s in ["s2", "s3", "s4", "s5"] {
+            known.remember(&a, s);
+        }
+        assert!(!known.knows(&a, "s1"));
+        assert!(known.knows(&a, "s4") && known.knows(&a, "s5"));
+    }
 }
