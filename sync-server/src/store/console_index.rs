@@ -15,8 +15,8 @@
 //!   published, and its page lists them.
 //! - Inspectors are filtered through `doc_inspectors`, which the store keeps anyway.
 
-use super::StoreResult;
 use super::console_query::{self, Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
+use super::{Sqlite, StoreResult};
 use app_core::document::InspectionDoc;
 use app_core::figures::RecordFacts;
 use app_core::geo::Day;
@@ -237,9 +237,9 @@ pub trait ConsoleIndex {
     ) -> StoreResult<Vec<RecordFacts>>;
 }
 
-impl ConsoleIndex for Connection {
+impl<C: Sqlite> ConsoleIndex for C {
     fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> {
-        Ok(index_record(self, record, existed)?)
+        Ok(index_record(self.sqlite(), record, existed)?)
     }
     fn list_records(
         &self,
@@ -247,13 +247,18 @@ impl ConsoleIndex for Connection {
         after: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
-        Ok(console_query::list_records(self, filter, after, limit)?)
+        Ok(console_query::list_records(
+            self.sqlite(),
+            filter,
+            after,
+            limit,
+        )?)
     }
     fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> {
-        Ok(console_query::count_records(self, filter)?)
+        Ok(console_query::count_records(self.sqlite(), filter)?)
     }
     fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>> {
-        Ok(console_query::list_hazards(self, filter, today)?)
+        Ok(console_query::list_hazards(self.sqlite(), filter, today)?)
     }
     fn record_facts(
         &self,
@@ -262,6 +267,12 @@ impl ConsoleIndex for Connection {
         to: Day,
         today: Day,
     ) -> StoreResult<Vec<RecordFacts>> {
-        Ok(console_query::record_facts(self, units, from, to, today)?)
+        Ok(console_query::record_facts(
+            self.sqlite(),
+            units,
+            from,
+            to,
+            today,
+        )?)
     }
 }
