@@ -116,7 +116,7 @@ impl FromRequestParts<AppState> for Console {
             .db
             .call(move |conn| -> Result<_, ConsoleError> {
                 // Records stored before the console's index existed are indexed once.
-                crate::index::backfill(conn)?;
+                crate::service::index::backfill(conn)?;
                 Ok(conn.token_owner(&lookup, now)?.map(|owner| owner.user))
             })
             .await?;

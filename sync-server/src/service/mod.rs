@@ -6,6 +6,7 @@
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
 //! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
+//! - [`index`]: indexing, once, records stored before the console's index existed.
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
 //! - [`reads`]: single records, plans and enterprises for the API, only if readable.
@@ -19,6 +20,7 @@ pub mod access;
 pub mod casefiles;
 pub mod devices;
 pub mod draws;
+pub mod index;
 pub mod numbers;
 pub mod photos;
 pub mod reads;

@@ -26,6 +26,7 @@ pub mod casefiles;
 pub mod console_index;
 pub mod console_query;
 pub mod devices;
+pub mod engine;
 pub mod numbers;
 pub mod plans;
 pub mod records;
