@@ -158,7 +158,45 @@ impl From<crate::error::ApiError> for ConsoleError {
     }
 }
 
+impl From<crate::service::sessions::ConsoleAccess> for ConsoleError {
+    fn from(e: crate::service::sessions::ConsoleAccess) -> Self {
+        use crate::service::sessions::ConsoleAccess;
+        match e {
+            ConsoleAccess::SignIn => ConsoleError::SignIn,
+            ConsoleAccess::NotForRole => ConsoleError::NotForRole,
+            ConsoleAccess::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::service::lockouts::LockoutError> for ConsoleError {
+    fn from(e: crate::service::lockouts::LockoutError) -> Self {
+        use crate::service::lockouts::LockoutError;
+        match e {
+            LockoutError::NotFound => ConsoleError::NotFound,
+            LockoutError::Store(e) => e.into(),
+        }
+    }
+}
+
 pub type ConsoleResult<T> = Result<T, ConsoleError>;
+
+/// Runs `f` (a use case, usually) with the database's connection on a blocking thread; its
+/// error becomes the console's.
+pub async fn with_db<T, E>(
+    state: &AppState,
+    f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+) -> ConsoleResult<T>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    ConsoleError: From<E>,
+{
+    state
+        .db
+        .call(move |conn| f(conn).map_err(ConsoleError::from))
+        .await
+}
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {

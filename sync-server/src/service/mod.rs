@@ -7,13 +7,15 @@
 //! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
 //! - [`index`]: indexing, once, records stored before the console's index existed.
+//! - [`lockouts`]: the console's list of locked sign-ins and lifting a lock.
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
 //! - [`reads`]: single records, plans and enterprises for the API, only if readable.
 //! - [`record_page`]: what the console shows of one record.
 //! - [`reports`]: the list of random-draw visits to publish.
 //! - [`review`]: a supervisor approves or returns a record.
-//! - [`sessions`]: signing in (before and after the password check).
+//! - [`sessions`]: signing in (before and after the password check), who is behind a token
+//!   (the API's and the console's sessions), signing out.
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
 
 pub mod access;
@@ -21,6 +23,7 @@ pub mod casefiles;
 pub mod devices;
 pub mod draws;
 pub mod index;
+pub mod lockouts;
 pub mod numbers;
 pub mod photos;
 pub mod reads;
