@@ -8,7 +8,7 @@
 
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
-use super::{Console, ConsoleError, ConsoleResult, readable_units};
+use super::{Console, ConsoleError, ConsoleResult, readable_units, with_db};
 use crate::plans::DrawRecord;
 use crate::service::draws::{self, DrawError};
 use crate::state::AppState;
@@ -136,10 +136,7 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
         .map(|u| u.id.to_string())
         .collect();
     let ids = units.clone();
-    let draws = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draws_of(&ids)?) })
-        .await?;
+    let draws = with_db(&state, move |conn| conn.draws_of(&ids)).await?;
     let roster = eligible_roster(&cx, &state);
     let readable = readable_units(&cx, &state);
     let body = html! {
@@ -339,10 +336,7 @@ pub async fn run(
     };
     let due = form.get("due").map(str::to_owned);
     let digest = result.input_digest.clone();
-    let existing = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draw_by_digest(&digest)?) })
-        .await?;
+    let existing = with_db(&state, move |conn| conn.draw_by_digest(&digest)).await?;
     let planned = result.plans(due.as_deref());
     let body = html! {
         (draw_facts(&cx, &result))
@@ -384,10 +378,7 @@ pub async fn seal(
         Err(e) => return Err(e.into()),
     };
     let id = record.id.clone();
-    state
-        .db
-        .call(move |conn| -> ConsoleResult<()> { Ok(draws::record(conn, &record, &plans)?) })
-        .await?;
+    with_db(&state, move |conn| draws::record(conn, &record, &plans)).await?;
     tracing::info!(user = %cx.user.id, draw = %id, "draw sealed");
     Ok(Redirect::to(&format!("/console/draws/{}", encode(&id))).into_response())
 }
@@ -398,12 +389,10 @@ async fn load_visible(
     id: String,
 ) -> ConsoleResult<(DrawRecord, Vec<Plan>)> {
     let (reference, user) = (state.reference.clone(), cx.user.clone());
-    state
-        .db
-        .call(move |conn| -> ConsoleResult<_> {
-            Ok(draws::visible_draw(conn, &reference, &user, &id)?)
-        })
-        .await
+    with_db(state, move |conn| {
+        draws::visible_draw(conn, &reference, &user, &id)
+    })
+    .await
 }
 
 pub async fn show(
