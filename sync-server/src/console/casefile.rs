@@ -27,7 +27,7 @@ use app_core::user::User;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use casefile::{
     BlobDir, CheckKind, ExportError, ExportInput, PdfForms, Progress, Report, SignerIdentity,
     Status, TrustedKey, VerifyOptions,
@@ -320,7 +320,7 @@ pub async fn start(
     drop(tokio::task::spawn_blocking(move || {
         run_job(&st, &jid, &id, &user)
     }));
-    Ok(Redirect::to(&format!("/console/casefiles/jobs/{job}")).into_response())
+    super::redirect(format!("/console/casefiles/jobs/{job}"))
 }
 
 /// The job, if it exists and the user may read its record (404 otherwise).

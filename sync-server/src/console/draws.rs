@@ -20,7 +20,7 @@ use app_core::plan::Plan;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use std::collections::BTreeSet;
 
@@ -326,8 +326,7 @@ pub async fn run(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let input = input_from_form(&cx, &state, &form)?;
     let result = match draws::draw(&state.reference, &cx.user, &input) {
         Ok(r) => r,
@@ -368,8 +367,7 @@ pub async fn seal(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let input = parse_input(form.raw("input"))?;
     let due = form.get("due").map(str::to_owned);
     let (record, plans) = match draws::seal(&state.reference, &cx.user, &input, due, state.now()) {
@@ -380,7 +378,7 @@ pub async fn seal(
     let id = record.id.clone();
     with_db(&state, move |conn| draws::record(conn, &record, &plans)).await?;
     tracing::info!(user = %cx.user.id, draw = %id, "draw sealed");
-    Ok(Redirect::to(&format!("/console/draws/{}", encode(&id))).into_response())
+    super::redirect(format!("/console/draws/{}", encode(&id)))
 }
 
 async fn load_visible(
@@ -498,8 +496,7 @@ pub async fn verify(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Html<String>> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let input = parse_input(form.raw("input"))?;
     let digest = input.digest();
     let found = state

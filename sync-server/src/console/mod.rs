@@ -181,6 +181,11 @@ impl From<crate::service::lockouts::LockoutError> for ConsoleError {
 
 pub type ConsoleResult<T> = Result<T, ConsoleError>;
 
+/// The answer to a form that did what it asked: go to `to`.
+pub fn redirect(to: String) -> ConsoleResult<Response> {
+    Ok(Redirect::to(&to).into_response())
+}
+
 /// Runs `f` (a use case, usually) with the database's connection on a blocking thread; its
 /// error becomes the console's.
 pub async fn with_db<T, E>(

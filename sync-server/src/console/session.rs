@@ -79,6 +79,13 @@ impl Console {
         self.lang.t(zh, en)
     }
 
+    /// The posted form `body`, refused without this session's CSRF token.
+    pub fn checked_form(&self, body: &[u8]) -> ConsoleResult<FormData> {
+        let form = FormData::parse_bytes(body);
+        self.check_csrf(&form)?;
+        Ok(form)
+    }
+
     /// Refuses a form without this session's CSRF token.
     pub fn check_csrf(&self, form: &FormData) -> ConsoleResult<()> {
         let sent = form.raw("csrf").as_bytes();
@@ -389,8 +396,7 @@ pub async fn lift_lockout(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let target = form.get("user").unwrap_or_default().to_owned();
     let (reference, viewer, now) = (state.reference.clone(), cx.user.clone(), state.now());
     let (target, lifted) = with_db(&state, move |conn| {
@@ -398,11 +404,10 @@ pub async fn lift_lockout(
     })
     .await?;
     tracing::info!(user = %target.id, by = %cx.user.id, lifted, "sign-in lock lifted");
-    Ok(Redirect::to(&format!(
+    super::redirect(format!(
         "/console/lockouts?lifted={}",
         super::form::encode(target.id.as_str())
     ))
-    .into_response())
 }
 
 pub async fn logout(

@@ -42,16 +42,20 @@ pub trait BlobStore {
     fn is_uploader(&self, sha: &str, device: &str) -> StoreResult<bool>;
     /// Which of `digests` `device` uploaded (one query).
     fn uploaded_by(&self, device: &str, digests: &[&str]) -> StoreResult<HashSet<String>>;
-    /// Records a completed, verified upload of `sha` by `user` on `device` at `at` (seconds):
-    /// the blob row (if new) and the device's uploader row (if new).
-    fn record_upload(
-        &self,
-        sha: &str,
-        size: u64,
-        user: &str,
-        device: &str,
-        at: i64,
-    ) -> StoreResult<()>;
+    /// Records a completed, verified upload: the blob row (if new) and the device's uploader
+    /// row (if new).
+    fn record_upload(&self, upload: &Upload<'_>) -> StoreResult<()>;
+}
+
+/// A completed, verified upload of blob `sha` (`size` bytes) by `user` on `device` at `at`
+/// (seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub sha: &'a str,
+    pub size: u64,
+    pub user: &'a str,
+    pub device: &'a str,
+    pub at: i64,
 }
 
 impl<C: Sqlite> BlobStore for C {
@@ -83,14 +87,14 @@ impl<C: Sqlite> BlobStore for C {
             .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn record_upload(
-        &self,
-        sha: &str,
-        size: u64,
-        user: &str,
-        device: &str,
-        at: i64,
-    ) -> StoreResult<()> {
+    fn record_upload(&self, upload: &Upload<'_>) -> StoreResult<()> {
+        let Upload {
+            sha,
+            size,
+            user,
+            device,
+            at,
+        } = *upload;
         self.sqlite().execute(
             "INSERT OR IGNORE INTO blobs (sha256, size, uploaded_by) VALUES (?1, ?2, ?3)",
             params![sha, size as i64, user],
