@@ -258,35 +258,12 @@ pub fn readable_units(cx: &Console, state: &AppState) -> Vec<app_core::unit::Uni
 /// The units a page searches: the subtree of the `unit` filter when the user may read it,
 /// otherwise everything the user may read. Returns the ids and the chosen unit.
 pub fn searched_units(cx: &Console, state: &AppState) -> (Vec<String>, Option<String>) {
-    let readable = readable_units(cx, state);
-    let chosen = cx
-        .query
-        .get("unit")
-        .filter(|u| readable.iter().any(|x| x.id.as_str() == *u))
-        .map(str::to_owned);
-    let ids = match &chosen {
-        Some(u) => {
-            let root = app_core::ids::UnitId::new(u.clone());
-            state
-                .reference
-                .units
-                .subtree(&root)
-                .map(|x| x.id.to_string())
-                .collect()
-        }
-        None => readable.iter().map(|u| u.id.to_string()).collect(),
-    };
-    (ids, chosen)
+    crate::service::access::searched_units(&state.reference, &cx.user, cx.query.get("unit"))
 }
 
 /// A unit's name (or its id if unknown).
 pub fn unit_name(state: &AppState, id: &str) -> String {
-    state
-        .reference
-        .units
-        .get(&app_core::ids::UnitId::new(id))
-        .map(|u| u.name.clone())
-        .unwrap_or_else(|| id.to_owned())
+    state.reference.unit_name(id)
 }
 
 /// Today in Asia/Shanghai, by the server's clock.
