@@ -235,6 +235,14 @@ impl Db {
     }
 }
 
+/// The writing connection, lent to a long task one short use at a time ([`Db::with_conn`]).
+impl crate::store::Lend for Db {
+    type Store = Connection;
+    fn lend<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        self.with_conn(|conn| f(conn))
+    }
+}
+
 /// The group-commit loop: takes every queued write, runs them in one transaction, commits,
 /// answers them, and repeats until the queue is empty.
 ///

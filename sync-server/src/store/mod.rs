@@ -82,6 +82,13 @@ impl Sqlite for rusqlite::Transaction<'_> {
     }
 }
 
+/// A shared store lent for a moment at a time: a long task (a case-file export) borrows it for
+/// each read or write and never holds it while it works.
+pub trait Lend {
+    type Store;
+    fn lend<T>(&self, f: impl FnOnce(&Self::Store) -> T) -> T;
+}
+
 /// Opens transactions: a use case that must write several things atomically begins one, works
 /// through the storage traits on it, and commits it (dropping it rolls back).
 pub trait Transactions {
