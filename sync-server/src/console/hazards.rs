@@ -5,8 +5,9 @@
 use super::export::{self, CSV, XLSX};
 use super::form::encode;
 use super::layout::page;
+use super::query::HazardFilter;
 use super::{Console, ConsoleResult, period_params, today, with_db};
-use crate::service::ledger::{self, Ledger, LedgerQuery};
+use crate::service::ledger::{self, Ledger};
 use crate::state::AppState;
 use app_core::hazard::{HazardLevel, HazardStage};
 use axum::extract::State;
@@ -27,8 +28,8 @@ async fn asked_ledger(
     cx: &Console,
 ) -> ConsoleResult<(Ledger, app_core::geo::Day)> {
     let (from, to) = period_params(cx)?;
-    let q = LedgerQuery {
-        unit: cx.query.get("unit").map(str::to_owned),
+    let filter = HazardFilter {
+        units: Vec::new(),
         from,
         to,
         level: cx.query.get("level").map(str::to_owned),
@@ -38,8 +39,9 @@ async fn asked_ledger(
         supervised: cx.query.get("supervised").is_some(),
     };
     let (today, reference, viewer) = (today(state), state.reference.clone(), cx.user.clone());
+    let unit = cx.query.get("unit").map(str::to_owned);
     let ledger = with_db(state, move |conn| {
-        ledger::ledger(conn, &reference, &viewer, q, today)
+        ledger::ledger(conn, &reference, &viewer, unit.as_deref(), filter, today)
     })
     .await?;
     Ok((ledger, today))

@@ -12,21 +12,6 @@ use app_core::hazard::HazardLevel;
 use app_core::messages::Lang;
 use app_core::user::User;
 
-/// What the ledger is asked for (the page's filters).
-#[derive(Debug, Clone, Default)]
-pub struct LedgerQuery {
-    /// A unit the viewer oversees (its subtree is searched); otherwise all of theirs.
-    pub unit: Option<String>,
-    /// Registered on or after / before.
-    pub from: Option<Day>,
-    pub to: Option<Day>,
-    pub level: Option<String>,
-    pub stage: Option<String>,
-    pub enterprise: Option<String>,
-    pub overdue: bool,
-    pub supervised: bool,
-}
-
 /// The ledger's rows and the unit it was narrowed to (if the asked one is the viewer's).
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -34,25 +19,19 @@ pub struct Ledger {
     pub chosen: Option<String>,
 }
 
-/// The hazards `viewer` may see that match `q`, overdue judged as of `today`.
+/// The hazards `viewer` may see that match `filter`, overdue judged as of `today`: the
+/// filter's units are the subtree of `unit` if `viewer` oversees it, otherwise all the units
+/// they oversee (whatever `filter.units` said).
 pub fn ledger<S: ConsoleIndex + ?Sized>(
     store: &S,
     reference: &ReferenceData,
     viewer: &User,
-    q: LedgerQuery,
+    unit: Option<&str>,
+    mut filter: HazardFilter,
     today: Day,
 ) -> StoreResult<Ledger> {
-    let (units, chosen) = access::searched_units(reference, viewer, q.unit.as_deref());
-    let filter = HazardFilter {
-        units,
-        from: q.from,
-        to: q.to,
-        level: q.level,
-        stage: q.stage,
-        enterprise: q.enterprise,
-        overdue: q.overdue,
-        supervised: q.supervised,
-    };
+    let (units, chosen) = access::searched_units(reference, viewer, unit);
+    filter.units = units;
     Ok(Ledger {
         rows: store.list_hazards(&filter, today)?,
         chosen,
