@@ -1,39 +1,12 @@
-//! The server's embedded SQLite database: one connection behind a mutex, used from blocking
-//! tasks. WAL with `synchronous = FULL`: a sync is acknowledged only after its transaction
-//! is on disk.
+//! The server's database handle: the writing connection behind a mutex, a second, query-only
+//! connection for the sync's reads, the group commit, and a thread that checkpoints the
+//! write-ahead log; everything used from blocking tasks. How the connections are opened and
+//! set up, the migrations and the checkpoint itself are the engine's (`store::engine`).
 
-use crate::store;
+use crate::store::{Transactions, engine::Engine};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-
-/// Every migration, in order: the SQL of each lives beside the tables it makes or changes
-/// (the store modules); a migration touching several modules' tables
-/// lists their pieces, run in this order in one transaction. Append only: `user_version`
-/// counts the migrations applied, so an entry is never edited, moved or removed.
-const MIGRATIONS: &[&[&str]] = &[
-    // 1: accounts, devices, tokens, documents and their change log, blobs.
-    &[
-        store::accounts::MIGRATION_1,
-        store::devices::MIGRATION_1,
-        store::records::MIGRATION_1,
-        store::blobs::MIGRATION_1,
-    ],
-    // 2: the console's index; plans made by draws and the draws' recorded inputs.
-    &[store::console_index::MIGRATION_2, store::plans::MIGRATION_2],
-    // 3: the server's case-file signing key and export jobs.
-    &[store::casefiles::MIGRATION_3],
-    // 4: document-number blocks.
-    &[store::numbers::MIGRATION_4],
-    // 5: photo references keyed for cheap writes.
-    &[store::records::MIGRATION_5],
-    // 6: the sign-in throttle.
-    &[store::throttle::MIGRATION_6],
-    // 7: the index's `violations` column.
-    &[store::console_index::MIGRATION_7],
-    // 8: who uploaded each blob, per device.
-    &[store::blobs::MIGRATION_8],
-];
 
 #[derive(Clone)]
 pub struct Db {
@@ -111,14 +84,8 @@ struct WriteQueue {
 
 impl Db {
     pub fn open(path: &Path) -> crate::error::InternalResult<Self> {
-        let conn = Connection::open(path)
-            .map_err(|e| crate::internal!("opening {}: {e}", path.display()))?;
-        let mut db = Self::init(conn)?;
-        let reader = Connection::open(path)
-            .map_err(|e| crate::internal!("opening {} for reading: {e}", path.display()))?;
-        use_memory_for_pages(&reader)?;
-        reader.pragma_update(None, "query_only", true)?;
-        db.reader = Arc::new(Mutex::new(reader));
+        let mut db = Self::with_writer(Connection::open_writer(path)?);
+        db.reader = Arc::new(Mutex::new(Connection::open_reader(path)?));
         db.start_checkpointer(path);
         Ok(db)
     }
@@ -128,14 +95,14 @@ impl Db {
     /// (SQLite's automatic checkpoint runs inside the commit that crosses the threshold). A
     /// passive checkpoint never blocks readers or writers. The thread ends with the last
     /// handle on the database. If it cannot run, the automatic checkpoint (at a high
-    /// threshold, see `init`) still keeps the log bounded.
+    /// threshold, see `store::engine`) still keeps the log bounded.
     fn start_checkpointer(&self, path: &Path) {
         let alive = Arc::downgrade(&self.conn);
         let path = path.to_owned();
         let spawned = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
-                let conn = match Connection::open(&path) {
+                let conn = match Connection::open_checkpointer(&path) {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(error = %e, "checkpoint thread: cannot open the database");
@@ -144,10 +111,7 @@ impl Db {
                 };
                 while alive.strong_count() > 0 {
                     std::thread::sleep(std::time::Duration::from_millis(200));
-                    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                    });
-                    if let Err(e) = result {
+                    if let Err(e) = conn.checkpoint() {
                         tracing::warn!(error = %e, "WAL checkpoint failed");
                     }
                 }
@@ -158,41 +122,18 @@ impl Db {
     }
 
     pub fn open_in_memory() -> crate::error::InternalResult<Self> {
-        Self::init(Connection::open_in_memory()?)
+        Ok(Self::with_writer(Connection::open_memory()?))
     }
 
-    fn init(conn: Connection) -> crate::error::InternalResult<Self> {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        use_memory_for_pages(&conn)?;
-        // Each request's write in a group commit runs in a savepoint (`commit_groups`), whose
-        // undo copies of the pages it touches go to a sub-journal: a temporary file by default,
-        // i.e. a write system call per page. Kept in memory instead (it lives only until the
-        // group commits, and is never needed after a crash: the WAL is the durable journal).
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // Checkpoints run on their own thread (`start_checkpointer`); the automatic one inside
-        // commits is only a backstop at 64 MiB of log.
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
-        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > MIGRATIONS.len() as i64 {
-            return Err(crate::internal!(
-                "database schema {found} is newer than this server ({})",
-                MIGRATIONS.len()
-            ));
-        }
-        for (i, pieces) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let sql = pieces.join("\n");
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
-                i + 1
-            ))?;
-        }
+    /// The handle over `conn` (set up and migrated), which also serves reads until a reading
+    /// connection is opened (an in-memory database has only the one).
+    fn with_writer(conn: Connection) -> Self {
         let conn = Arc::new(Mutex::new(conn));
-        Ok(Self {
+        Self {
             reader: conn.clone(),
             conn,
             queue: Arc::default(),
-        })
+        }
     }
 
     /// Runs read-only `f` on the reading connection, on a blocking thread. With WAL it reads
@@ -294,12 +235,12 @@ impl Db {
     }
 }
 
-/// Pages kept in memory rather than read back through the kernel on every statement (the
-/// default cache is 2 MiB), and reads through a memory map; for both of the server's
-/// connections.
-fn use_memory_for_pages(conn: &Connection) -> rusqlite::Result<()> {
-    conn.pragma_update(None, "cache_size", -65_536)?;
-    conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+/// The writing connection, lent to a long task one short use at a time ([`Db::with_conn`]).
+impl crate::store::Lend for Db {
+    type Store = Connection;
+    fn lend<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        self.with_conn(|conn| f(conn))
+    }
 }
 
 /// The group-commit loop: takes every queued write, runs them in one transaction, commits,
@@ -349,7 +290,7 @@ fn commit_together(
     conn: &mut Connection,
     jobs: &mut [WriteJob],
 ) -> crate::error::InternalResult<Together> {
-    let tx = conn.transaction()?;
+    let tx = conn.begin()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx))) {
             Ok(true) => {}
@@ -370,7 +311,7 @@ fn commit_one_by_one(
     jobs: &mut [WriteJob],
     skip: Option<usize>,
 ) -> crate::error::InternalResult<()> {
-    let mut tx = conn.transaction()?;
+    let mut tx = conn.begin()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         if Some(i) == skip {
             tracing::error!("a grouped write panicked; it was rolled back");

@@ -46,6 +46,16 @@ pub struct ApiError {
     pub en: String,
 }
 
+/// The screens show an error in their language (`app_core::messages::Lang::err`).
+impl app_core::messages::Bilingual for ApiError {
+    fn zh(&self) -> String {
+        self.zh.clone()
+    }
+    fn en(&self) -> String {
+        self.en.clone()
+    }
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self {
