@@ -1771,7 +1771,11 @@ fn profile_check(count: usize) -> (f64, f64) {
     let t0 = now_ms();
     let docs = for_tablets(count, &devices, t0);
     let mut plans = |id: &str| -> sync_server::store::StoreResult<Option<app_core::plan::Plan>> {
-        Ok(reference.plans.iter().find(|p| p.id.as_str() == id).cloned())
+        Ok(reference
+            .plans
+            .iter()
+            .find(|p| p.id.as_str() == id)
+            .cloned())
     };
     let mut photos =
         |_: &[&Sha256Hex]| -> sync_server::store::StoreResult<Option<Sha256Hex>> { Ok(None) };
@@ -2010,7 +2014,11 @@ fn main() {
              CBOR, the check, SQLite, checkpoints) beside a bare AutoCommit::load of the same \
              bytes {load_us:.0} µs: {:.2} × (goal ≤ 2 ×: {})",
             cpu_us / load_us,
-            if cpu_us <= 2.0 * load_us { "met" } else { "NOT met" }
+            if cpu_us <= 2.0 * load_us {
+                "met"
+            } else {
+                "NOT met"
+            }
         ));
         match theirs {
             Ok(t) => {

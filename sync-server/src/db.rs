@@ -6,7 +6,12 @@
 use crate::store::{Transactions, engine::Engine};
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a group commit waits for writes announced by syncs still checking their pushes
+/// ([`Db::expect_write`]) before committing without them.
+pub const GATHER_WAIT: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct Db {
@@ -15,7 +20,49 @@ pub struct Db {
     /// in-memory database.
     reader: Arc<Mutex<Connection>>,
     /// Writes waiting for the next group commit (see [`Db::write_grouped`]).
-    queue: Arc<Mutex<WriteQueue>>,
+    queue: Arc<Queue>,
+}
+
+/// The group commit's queue, and the signal that a write was queued or an announced one was
+/// withdrawn.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<WriteQueue>,
+    changed: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriteQueue> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A write announced to the group commit (see [`Db::expect_write`]): while it is held, a
+/// group about to commit waits (at most [`GATHER_WAIT`]) for it. Dropping it withdraws the
+/// announcement; [`Db::write_grouped_announced`] turns it into the queued write.
+#[must_use = "dropping the announcement withdraws it at once"]
+pub struct ExpectedWrite {
+    /// None once the write was queued.
+    queue: Option<Arc<Queue>>,
+}
+
+impl std::fmt::Debug for ExpectedWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpectedWrite")
+            .field("queued", &self.queue.is_none())
+            .finish()
+    }
+}
+
+impl Drop for ExpectedWrite {
+    fn drop(&mut self) {
+        if let Some(queue) = self.queue.take() {
+            let mut state = queue.lock();
+            state.expected = state.expected.saturating_sub(1);
+            drop(state);
+            queue.changed.notify_all();
+        }
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -80,6 +127,10 @@ struct WriteQueue {
     jobs: Vec<WriteJob>,
     /// A blocking task is committing groups; new jobs only need to be queued.
     leader: bool,
+    /// Writes announced and not yet queued ([`ExpectedWrite`]).
+    expected: usize,
+    /// Groups committed so far (for tests and logs).
+    commits: u64,
 }
 
 impl Db {
@@ -187,6 +238,51 @@ impl Db {
         T: Send + 'static,
         E: Send + 'static + From<crate::error::Internal>,
     {
+        self.enqueue(None, f).await
+    }
+
+    /// Announces a write that will follow shortly (a sync starting to check its pushes): a
+    /// group about to commit meanwhile waits for it, at most [`GATHER_WAIT`], so that the
+    /// writes of syncs checked at about the same time share one commit. Each commit writes
+    /// the pages it changed to the log again, and the indexes' hot pages (and, for photo
+    /// references, pages all over their index) change in every group, so one commit of
+    /// several syncs costs much less than one each. (PostgreSQL's `commit_delay` with
+    /// `commit_siblings` is the same idea.) Without announcements nothing waits.
+    pub fn expect_write(&self) -> ExpectedWrite {
+        self.queue.lock().expected += 1;
+        ExpectedWrite {
+            queue: Some(self.queue.clone()),
+        }
+    }
+
+    /// [`Db::write_grouped`] for the write `announced` earlier: queued and un-announced in one
+    /// step, so a waiting group sees it arrive rather than withdrawn.
+    pub async fn write_grouped_announced<T, E>(
+        &self,
+        announced: ExpectedWrite,
+        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<crate::error::Internal>,
+    {
+        self.enqueue(Some(announced), f).await
+    }
+
+    /// Groups committed since the database was opened.
+    pub fn commits(&self) -> u64 {
+        self.queue.lock().commits
+    }
+
+    async fn enqueue<T, E>(
+        &self,
+        announced: Option<ExpectedWrite>,
+        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<crate::error::Internal>,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(PendingWrite {
             write: f,
@@ -194,10 +290,17 @@ impl Db {
             reply,
         });
         let lead = {
-            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queue = self.queue.lock();
             queue.jobs.push(job);
+            if let Some(mut announced) = announced
+                && announced.queue.take().is_some()
+            {
+                // Withdrawn under the same lock as the job is queued.
+                queue.expected = queue.expected.saturating_sub(1);
+            }
             !std::mem::replace(&mut queue.leader, true)
         };
+        self.queue.changed.notify_all();
         if lead {
             let (conn, queue) = (self.conn.clone(), self.queue.clone());
             tokio::task::spawn_blocking(move || commit_groups(&conn, &queue));
@@ -251,15 +354,31 @@ impl crate::store::Lend for Db {
 /// indexes (about 5 % of the server's CPU in the sync benchmark). Should one of them fail (an
 /// error or a panic), the transaction is rolled back and the group runs again, each write in
 /// its own savepoint, so that the failing one is rolled back alone and the others are kept.
-fn commit_groups(conn: &Mutex<Connection>, queue: &Mutex<WriteQueue>) {
+///
+/// Before taking a group it waits, at most [`GATHER_WAIT`], while writes announced by
+/// [`Db::expect_write`] are still to come.
+fn commit_groups(conn: &Mutex<Connection>, queue: &Queue) {
     loop {
         let mut jobs = {
-            let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
-            if queue.jobs.is_empty() {
-                queue.leader = false;
+            let mut state = queue.lock();
+            if state.jobs.is_empty() {
+                state.leader = false;
                 return;
             }
-            std::mem::take(&mut queue.jobs)
+            let deadline = Instant::now() + GATHER_WAIT;
+            while state.expected > 0 {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                state = queue
+                    .changed
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            state.commits += 1;
+            std::mem::take(&mut state.jobs)
         };
         let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
         let committed = match commit_together(&mut guard, &mut jobs) {
@@ -432,6 +551,56 @@ mod tests {
         });
         let expected: Vec<i64> = (0..20).filter(|k| *k != 13).collect();
         assert_eq!(keys, expected);
+    }
+
+    /// A write announced while a group is about to commit joins that group (one commit for
+    /// both); a withdrawn announcement lets the group commit at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_waits_for_announced_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.with_conn(|c| c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
+            .unwrap();
+        let insert = |k: i64| {
+            move |c: &Connection| -> Result<(), crate::error::Internal> {
+                c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
+                Ok(())
+            }
+        };
+        let before = db.commits();
+        let announced = db.expect_write();
+        let first = {
+            let db = db.clone();
+            tokio::spawn(async move { db.write_grouped(insert(1)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(
+            !first.is_finished(),
+            "the group waits for the announced write"
+        );
+        db.write_grouped_announced(announced, insert(2))
+            .await
+            .unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(db.commits() - before, 1, "both writes in one commit");
+
+        let announced = db.expect_write();
+        let started = Instant::now();
+        let third = {
+            let db = db.clone();
+            tokio::spawn(async move { db.write_grouped(insert(3)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(announced);
+        third.await.unwrap().unwrap();
+        assert!(
+            started.elapsed() < GATHER_WAIT,
+            "a withdrawn announcement does not hold the group until the deadline"
+        );
+        let n: i64 = db
+            .with_conn(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(n, 3);
     }
 
     async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
