@@ -59,14 +59,9 @@ pub fn series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
         .collect()
 }
 
-/// How many numbers of one series the tablet holds (for the screens).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stock {
-    pub unit: UnitId,
-    pub kind: DocumentKind,
-    pub year: i32,
-    pub remaining: u32,
-}
+/// How many numbers of one series the tablet holds, and the last top-up: what the screens
+/// read (`tablet-api`'s types, used as they are).
+pub use tablet_api::{Stock, TopUpOutcome};
 
 /// The stock of every series an inspector of `unit` needs at `now`.
 pub fn stock(store: &Store, unit: &UnitId, now: Timestamp) -> Result<Vec<Stock>, StoreError> {
@@ -271,17 +266,6 @@ pub fn documents_to_number(doc: &mut InspectionDoc) -> Vec<DocumentKind> {
         }
     }
     out
-}
-
-/// The last top-up, for the sync screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopUpOutcome {
-    pub at: Timestamp,
-    /// Blocks received (empty when nothing ran low).
-    pub received: Vec<Block>,
-    /// Why it failed, in Chinese and English.
-    pub error_zh: Option<String>,
-    pub error_en: Option<String>,
 }
 
 /// A failed top-up in Chinese.

@@ -11,6 +11,17 @@ use app_core::kind::InspectionKind;
 use app_core::user::User;
 use tablet_api::{ApiError, ApiResult, ErrorCode, RecordView, SignedView, StartInspection};
 
+/// The checklist template `record` was made with, from this tablet's store.
+pub(super) fn record_template(store: &Store, record: &Inspection) -> ApiResult<ChecklistTemplate> {
+    store.template(&record.template)?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Storage,
+            "本机缺少该记录的检查表",
+            "template missing on this tablet",
+        )
+    })
+}
+
 impl App {
     fn template_for(&self, store: &Store, e: &Enterprise) -> ApiResult<ChecklistTemplate> {
         let mut templates: Vec<ChecklistTemplate> = store
@@ -120,13 +131,7 @@ impl App {
         let user = self.user()?;
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let template = store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })?;
+        let template = record_template(&store, &record)?;
         f(&mut store, &template, &user)
     }
 
@@ -146,13 +151,7 @@ impl App {
     pub fn record(&self, id: &InspectionId) -> ApiResult<RecordView> {
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let full = store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })?;
+        let full = record_template(&store, &record)?;
         let mut template = full.clone();
         let applicable: Vec<String> = full
             .categories_for(record.enterprise.industry)
@@ -205,7 +204,7 @@ impl App {
             signed,
             thumbs,
             to_number,
-            numbers: super::sync::stock_view(numbers),
+            numbers,
         })
     }
 

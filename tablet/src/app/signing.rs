@@ -94,13 +94,7 @@ impl App {
         let user = self.user()?;
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let template = store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })?;
+        let template = super::records::record_template(&store, &record)?;
         let cx = Context {
             actor: &user,
             now: now(),
