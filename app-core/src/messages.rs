@@ -155,6 +155,96 @@ impl RefusalCode {
     }
 }
 
+// The names of the domain's states and kinds, in Chinese (beside each type, `label_zh`) and
+// English (here): the app and the console show these, not their own copies.
+
+impl crate::kind::InspectionKind {
+    pub fn label_en(self) -> &'static str {
+        use crate::kind::InspectionKind::*;
+        match self {
+            Unannounced => "Unannounced (四不两直)",
+            RandomDraw => "Random draw (双随机)",
+            Routine => "Routine",
+            Campaign => "Campaign",
+            Complaint => "Complaint follow-up",
+            Reinspection => "Re-inspection",
+        }
+    }
+}
+
+impl crate::inspection::InspectionStatus {
+    pub fn label_en(self) -> &'static str {
+        use crate::inspection::InspectionStatus::*;
+        match self {
+            Draft => "Draft",
+            OnSite => "On site",
+            Completed => "Completed (signed)",
+            Submitted => "Submitted",
+            Approved => "Approved",
+            Returned => "Returned",
+        }
+    }
+}
+
+impl crate::inspection::Answer {
+    pub fn label_en(self) -> &'static str {
+        use crate::inspection::Answer::*;
+        match self {
+            Complies => "Complies",
+            Fails => "Fails",
+            NotApplicable => "N/A",
+        }
+    }
+}
+
+impl crate::hazard::HazardLevel {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            crate::hazard::HazardLevel::General => "一般隐患",
+            crate::hazard::HazardLevel::Major => "重大事故隐患",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            crate::hazard::HazardLevel::General => "General hazard",
+            crate::hazard::HazardLevel::Major => "Major hazard",
+        }
+    }
+}
+
+impl crate::hazard::HazardStage {
+    pub fn label_en(self) -> &'static str {
+        use crate::hazard::HazardStage::*;
+        match self {
+            Registered => "Registered",
+            Ordered => "Rectification ordered",
+            Rectified => "Rectified",
+            Reinspected => "Re-inspected",
+            Closed => "Closed",
+        }
+    }
+}
+
+impl crate::docnumber::DocumentKind {
+    pub fn title_en(self) -> &'static str {
+        use crate::docnumber::DocumentKind::*;
+        match self {
+            InspectionRecord => "On-site inspection record",
+            RectificationOrder => "Rectification order",
+            ReinspectionOpinion => "Re-inspection opinion",
+            OnSiteMeasures => "On-site measures decision",
+        }
+    }
+}
+
+impl Unmet {
+    /// The unmet requirement in English (its `Display`), beside [`Unmet::zh`].
+    pub fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +281,24 @@ mod tests {
             "记录处于“已提交”状态，内容不能修改"
         );
         assert_eq!(RefusalCode::Rule.zh(), "修改违反执法规则");
+    }
+
+    #[test]
+    fn every_label_reads_in_both_languages() {
+        use crate::docnumber::DocumentKind;
+        use crate::hazard::HazardLevel;
+        use crate::inspection::Answer;
+        assert_eq!(InspectionStatus::Completed.label_en(), "Completed (signed)");
+        assert_eq!(HazardLevel::Major.label_zh(), "重大事故隐患");
+        assert_eq!(HazardStage::Ordered.label_en(), "Rectification ordered");
+        assert_eq!(Answer::NotApplicable.label_en(), "N/A");
+        assert_eq!(
+            DocumentKind::RectificationOrder.title_en(),
+            "Rectification order"
+        );
+        assert_eq!(
+            Unmet::NoOnsitePerson.en(),
+            Unmet::NoOnsitePerson.to_string()
+        );
     }
 }
