@@ -44,6 +44,9 @@ pub(crate) struct HazardFormState {
 }
 
 /// What happens to the hazard form.
+// Made once per keystroke or answer and moved once: boxing the drafts would cost more code
+// than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum HazardFormAction {
     /// The saved draft was read (none if there was none); `prefill` is what a new form starts

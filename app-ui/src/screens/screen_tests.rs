@@ -31,10 +31,7 @@ fn ready<T>(f: impl Future<Output = T>) -> T {
     }
 }
 
-fn reduce<R: Reducible>(state: R, actions: impl IntoIterator<Item = R::Action>) -> R
-where
-    R: Clone,
-{
+fn reduce<R: Reducible + Clone>(state: R, actions: impl IntoIterator<Item = R::Action>) -> R {
     let mut s = Rc::new(state);
     for a in actions {
         s = s.reduce(a);

@@ -8,15 +8,14 @@ use super::*;
 use app_core::docnumber::{Block, DocumentKind, IssuedDocument, Series};
 use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage, Reinspection};
 use app_core::ids::UnitId;
-use app_core::ids::{EnterpriseId, HazardId, UserId};
+use app_core::ids::{HazardId, UserId};
 use app_core::inspection::Answer;
 use app_core::inspection::{Command, Context, Inspection, InspectionStatus};
-use app_core::kind::InspectionKind;
 use casefile::{TrustedKey, VerifyOptions};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs;
-use tablet_api::{CompleteRecord, ExportState, GetNumbers, NumbersView, StartInspection};
+use tablet_api::{CompleteRecord, ExportState, GetNumbers, NumbersView};
 
 /// Blocks `first..=first+19` of every series u-wang needs now, for this tablet (what a
 /// reservation at sign-in or sync brings).
