@@ -159,6 +159,16 @@ impl RefusalCode {
     }
 }
 
+impl Bilingual for Unmet {
+    fn zh(&self) -> String {
+        Unmet::zh(self)
+    }
+    /// The unmet requirement in English (its `Display`).
+    fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +205,13 @@ mod tests {
             "记录处于“已提交”状态，内容不能修改"
         );
         assert_eq!(RefusalCode::Rule.zh(), "修改违反执法规则");
+    }
+
+    #[test]
+    fn an_unmet_requirement_reads_in_both_languages() {
+        let u = Unmet::NoOnsitePerson;
+        assert_eq!(Lang::Zh.err(&u), u.zh());
+        assert_eq!(Lang::En.err(&u), u.to_string());
     }
 }
 

@@ -86,4 +86,14 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl From<app_core::inspection::RecordError> for ApiError {
+    /// A rule's refusal: the rule's own Chinese text (`app_core::messages`, as the console
+    /// shows it), its English `Display`, and the form field it concerns.
+    fn from(e: app_core::inspection::RecordError) -> Self {
+        let mut err = ApiError::new(ErrorCode::Refused, e.zh(), e.to_string());
+        err.field = e.field().map(str::to_owned);
+        err
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -22,29 +22,17 @@ pub(crate) fn documents_line(l: Lang, r: &app_core::inspection::Inspection) -> S
 pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let view = use_state(|| None::<RecordView>);
-    let error = use_state(|| None::<ApiError>);
+    let page = use_reducer(RecordPage::default);
     {
-        let (view, error) = (view.clone(), error.clone());
-        use_effect_with(props.id.clone(), move |id| {
-            let id = id.clone();
-            spawn_local(async move {
-                match call(api::GetRecord {
-                    id: InspectionId::new(id.clone()),
-                })
-                .await
-                {
-                    Ok(v) => view.set(Some(v)),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
-        });
+        let answer = page.dispatcher().to_callback().reform(PageAction::Answer);
+        use_effect_with(props.id.clone(), move |id| load_record(id.clone(), answer));
     }
-    let on_view = {
-        let view = view.clone();
-        Callback::from(move |v: RecordView| view.set(Some(v)))
-    };
-    let Some(v) = &*view else {
+    let on_view = page
+        .dispatcher()
+        .to_callback()
+        .reform(|v: RecordView| PageAction::Answer(Ok(v)));
+    let error = page.error.clone();
+    let Some(v) = &page.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
     };
     let r = &v.record;
@@ -84,7 +72,7 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
                 let open = { let go = go.clone(); let (rid, hid) = (r.id.to_string(), h.id.to_string()); Callback::from(move |_| go.emit(Route::Hazard(rid.clone(), hid.clone()))) };
                 html! {
                     <div class="card hazard">
-                        <strong>{ match h.level { HazardLevel::Major => l.t("重大事故隐患", "Major hazard"), HazardLevel::General => l.t("一般隐患", "General hazard") } }</strong>
+                        <strong>{ level_label(l, h.level) }</strong>
                         { " · " }{ &h.description }
                         <div class="row">
                             <span class="badge">{ stage_label(l, h.stage.as_str()) }</span>

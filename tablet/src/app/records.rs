@@ -3,13 +3,27 @@
 use super::{App, now};
 use crate::store::{Store, StoreError};
 use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::missing_series;
 use app_core::enterprise::Enterprise;
 use app_core::evidence::Sha256Hex;
 use app_core::ids::InspectionId;
 use app_core::inspection::{Command, Context, Inspection, InspectionStatus, InspectorRef};
 use app_core::kind::InspectionKind;
+use app_core::settings::UnitSettings;
+use app_core::signing::{SignOffer, sign_offer};
 use app_core::user::User;
 use tablet_api::{ApiError, ApiResult, ErrorCode, RecordView, SignedView, StartInspection};
+
+/// The checklist template `record` was made with, from this tablet's store.
+pub(super) fn record_template(store: &Store, record: &Inspection) -> ApiResult<ChecklistTemplate> {
+    store.template(&record.template)?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Storage,
+            "本机缺少该记录的检查表",
+            "template missing on this tablet",
+        )
+    })
+}
 
 impl App {
     fn template_for(&self, store: &Store, e: &Enterprise) -> ApiResult<ChecklistTemplate> {
@@ -120,13 +134,7 @@ impl App {
         let user = self.user()?;
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let template = store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })?;
+        let template = record_template(&store, &record)?;
         f(&mut store, &template, &user)
     }
 
@@ -146,13 +154,7 @@ impl App {
     pub fn record(&self, id: &InspectionId) -> ApiResult<RecordView> {
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let full = store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })?;
+        let full = record_template(&store, &record)?;
         let mut template = full.clone();
         let applicable: Vec<String> = full
             .categories_for(record.enterprise.industry)
@@ -188,10 +190,30 @@ impl App {
             shas.push(a.entrance_photo.to_string());
         }
         let to_number = crate::numbers::documents_to_number(store.document(id)?);
-        let numbers = match self.user() {
-            Ok(user) => crate::numbers::stock(&store, &user.unit, now())?,
-            Err(_) => Vec::new(),
+        let user = self.user().ok();
+        let (numbers, numbers_missing, signing) = match &user {
+            Some(user) => {
+                let t = now();
+                let missing = missing_series(
+                    &store.number_pool()?,
+                    &user.unit,
+                    t.shanghai_date().year(),
+                    &to_number,
+                );
+                // The latest signed version (by time) and whether it was amended since.
+                let amended = signed
+                    .iter()
+                    .max_by_key(|s| s.at)
+                    .is_some_and(|s| !s.amendments.is_empty());
+                (
+                    crate::numbers::stock(&store, &user.unit, t)?,
+                    missing.into_iter().map(|s| s.kind).collect(),
+                    sign_offer(&record, user, &full, amended),
+                )
+            }
+            None => (Vec::new(), Vec::new(), SignOffer::default()),
         };
+        let deadlines = self.unit_settings().suggested_deadlines(Self::today());
         drop(store);
         let mut thumbs = std::collections::BTreeMap::new();
         for sha in shas {
@@ -204,9 +226,19 @@ impl App {
             template,
             signed,
             thumbs,
+            signing,
             to_number,
-            numbers: super::sync::stock_view(numbers),
+            numbers,
+            numbers_missing,
+            deadlines,
         })
+    }
+
+    /// The deadlines and periods of the user's unit. The reference data carries no settings
+    /// per unit yet, so every unit has the defaults a unit starts from (30 days for a general
+    /// hazard, 90 for a major one, …); this is the one place that would read them.
+    pub fn unit_settings(&self) -> UnitSettings {
+        UnitSettings::default()
     }
 
     /// The thumbnail of an ingested photo as a data URL (the original if no copy is known,

@@ -11,7 +11,7 @@ use tablet_api::{
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, GetColleagues, GetDraft,
     GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, GetThumb, PutDraft,
-    SearchEnterprises, SignIn, StartInspection, SyncNow,
+    RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
 };
 
 impl App {
@@ -65,6 +65,16 @@ impl Serve for App {
 
     fn complete(&self, r: CompleteRecord) -> ApiResult<RecordView> {
         App::complete(self, &r.id)?;
+        App::record(self, &r.id)
+    }
+
+    fn register_hazard(&self, r: RegisterHazard) -> ApiResult<RecordView> {
+        App::register_hazard(self, &r.id, &r.hazard)?;
+        App::record(self, &r.id)
+    }
+
+    fn reinspect(&self, r: ReinspectHazard) -> ApiResult<RecordView> {
+        App::reinspect(self, &r.id, &r.hazard, &r.reinspection)?;
         App::record(self, &r.id)
     }
 
