@@ -17,11 +17,13 @@
 //! The archive has one canonical form ([`archive`]): the verifier re-derives every header
 //! byte, so no byte of the file can change unnoticed.
 //!
-//! The two calls a UI needs: [`export()`] (with progress) and [`verify()`] (a [`Report`] with
+//! The calls a UI needs: [`export()`] (with progress; [`export_file`] to a file, never left
+//! half-written) and [`verify()`] (a [`Report`] with
 //! per-check results and [`Report::render_zh_en`]).
 
 pub mod archive;
 pub mod export;
+pub mod file;
 pub mod index;
 pub mod manifest;
 pub mod pdf;
@@ -32,6 +34,7 @@ pub use export::{
     BlobDir, DocumentRenderer, ExportError, ExportInput, ExportSummary, PhotoSource, Progress,
     RenderedDocument, export,
 };
+pub use file::{FileError, WrittenFile, export_file};
 pub use manifest::{Manifest, SignerIdentity};
 pub use pdf::PdfForms;
 pub use verify::{CheckKind, Report, Status, TrustedKey, VerifyOptions, verify};

@@ -12,18 +12,16 @@
 use crate::blobs::BlobStore;
 use crate::store::{Store, StoreError};
 use app_core::checklist::ChecklistTemplate;
-use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId};
 use app_core::inspection::Inspection;
 use app_core::user::User;
+pub use casefile::WrittenFile;
 use casefile::{
-    BlobDir, ExportError, ExportInput, ExportSummary, PdfForms, Progress, SignerIdentity,
+    BlobDir, ExportError, ExportInput, ExportSummary, FileError, PdfForms, Progress, SignerIdentity,
 };
 use ed25519_dalek::SigningKey;
-use sha2::{Digest, Sha256};
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +140,19 @@ pub fn write_to(
     out: impl Write,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ExportSummary, CaseFileError> {
+    with_input(source, blobs, request, |input| {
+        Ok(casefile::export(input, out, progress)?)
+    })
+}
+
+/// Runs `f` on the export input of `source` (its PDFs rendered from the blob folder at
+/// `blobs`, signed with the device's key).
+fn with_input<T>(
+    source: &ExportSource,
+    blobs: &Path,
+    request: &ExportRequest<'_>,
+    f: impl FnOnce(&ExportInput<'_>) -> T,
+) -> T {
     let photos = BlobDir(blobs.to_path_buf());
     let documents = PdfForms {
         template: Some(&source.template),
@@ -162,7 +173,7 @@ pub fn write_to(
         key: &source.key,
         exported_at: request.now,
     };
-    Ok(casefile::export(&input, out, progress)?)
+    f(&input)
 }
 
 /// [`export_to`] a file at `path`: written beside it under a temporary name, synced, then
@@ -178,46 +189,9 @@ pub fn export_file(
     write_file(&source, blobs.root(), request, path, progress).map(|w| w.summary)
 }
 
-/// A case file written by [`write_file`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrittenFile {
-    pub summary: ExportSummary,
-    /// SHA-256 of the whole file, computed while it was written (to compare a copy with).
-    pub sha256: Sha256Hex,
-}
-
-/// Removes the temporary file unless the export got as far as renaming it: also when the
-/// export panics.
-struct TempFile<'a>(&'a Path, bool);
-
-impl Drop for TempFile<'_> {
-    fn drop(&mut self) {
-        if !self.1 {
-            let _ = fs::remove_file(self.0);
-        }
-    }
-}
-
-/// Passes the bytes on and hashes them on the way.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// [`write_to`] a file at `path` (`<path>.partial` first; synced, renamed, the folder synced),
-/// so `path` never holds a partial case file and a failed export leaves no file behind.
+/// [`write_to`] a file at `path` through [`casefile::export_file`] (`<path>.partial` first;
+/// synced, renamed, the folder synced), so `path` never holds a partial case file and a
+/// failed export leaves no file behind.
 pub fn write_file(
     source: &ExportSource,
     blobs: &Path,
@@ -225,32 +199,12 @@ pub fn write_file(
     path: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<WrittenFile, CaseFileError> {
-    let io = |source| CaseFileError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".partial");
-    let temp = PathBuf::from(temp);
-    let file = File::create(&temp).map_err(io)?;
-    let mut guard = TempFile(&temp, false);
-    let mut out = HashingWriter {
-        inner: BufWriter::with_capacity(1 << 20, file),
-        hasher: Sha256::new(),
-    };
-    let summary = write_to(source, blobs, request, &mut out, progress)?;
-    let sha256 = Sha256Hex::from_digest(&out.hasher.finalize());
-    let file = out.inner.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    fs::rename(&temp, path).map_err(io)?;
-    guard.1 = true;
-    // The new name is durable once the folder is synced. Best effort: the file is complete
-    // under its name either way, so this is not reported as a failed export.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = File::open(dir).and_then(|d| d.sync_all());
-    }
-    Ok(WrittenFile { summary, sha256 })
+    with_input(source, blobs, request, |input| {
+        casefile::export_file(input, path, progress).map_err(|e| match e {
+            FileError::Export(e) => CaseFileError::Export(e),
+            FileError::Io { path, source } => CaseFileError::Io { path, source },
+        })
+    })
 }
 
 #[cfg(test)]
@@ -272,6 +226,7 @@ mod tests {
     };
     use app_core::kind::InspectionKind;
     use casefile::{TrustedKey, VerifyOptions};
+    use std::fs::{self, File};
 
     const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos");

@@ -13,10 +13,9 @@ use app_core::access::can_read_record;
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
 use app_core::user::User;
-use casefile::{BlobDir, ExportError, ExportInput, PdfForms, Progress, SignerIdentity};
+use casefile::{BlobDir, ExportError, ExportInput, FileError, PdfForms, Progress, SignerIdentity};
 use ed25519_dalek::SigningKey;
-use std::fs::{self, File};
-use std::io::BufWriter;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -211,15 +210,15 @@ pub struct ExportJob<'a> {
 /// Chinese and English) through [`CaseFileStore`]; `clock` gives the time in seconds. The
 /// store is borrowed from `db` only for short moments (reading the record and the key, each
 /// progress update, the outcome), never while the file is written. The file is written to
-/// `<job>.zip.partial`, fsync'd and renamed, so nothing half-written is ever offered.
+/// `<job>.zip.partial` by `casefile::export_file` (the tablet's way too), fsync'd and
+/// renamed, so nothing half-written is ever offered.
 pub fn run_export<L>(db: &L, job: &ExportJob<'_>, clock: &dyn Fn() -> i64)
 where
     L: Lend,
     L::Store: RecordStore + CaseFileStore,
 {
     let final_path = job_file(job.exports, job.id);
-    let temp_path = job.exports.join(format!("{}.zip.partial", job.id));
-    let outcome = write_case_file(db, job, clock, &temp_path, &final_path);
+    let outcome = write_case_file(db, job, clock, &final_path);
     let now = clock();
     let id = job.id;
     let stored = db.lend(|store| match &outcome {
@@ -268,7 +267,6 @@ fn write_case_file<L>(
     db: &L,
     job: &ExportJob<'_>,
     clock: &dyn Fn() -> i64,
-    temp_path: &Path,
     final_path: &Path,
 ) -> Result<casefile::ExportSummary, JobError>
 where
@@ -307,32 +305,26 @@ where
         exported_at: Timestamp(now.saturating_mul(1000)),
     };
     fs::create_dir_all(job.exports)?;
-    let result = (|| -> Result<casefile::ExportSummary, JobError> {
-        let file = File::create(temp_path)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut last = Instant::now();
-        let mut last_file = String::new();
-        let mut progress = |p: Progress| {
-            if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
-                return;
-            }
-            last = Instant::now();
-            last_file.clone_from(&p.current);
-            let updated = db.lend(|store| {
-                store.job_progress(job.id, p.bytes_done, p.bytes_total, &p.current, clock())
-            });
-            if let Err(e) = updated {
-                tracing::warn!(job = job.id, error = %e, "could not store export progress");
-            }
-        };
-        let summary = casefile::export(&input, &mut out, &mut progress)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(temp_path, final_path)?;
-        Ok(summary)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(temp_path);
+    let mut last = Instant::now();
+    let mut last_file = String::new();
+    let mut progress = |p: Progress| {
+        if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        last = Instant::now();
+        last_file.clone_from(&p.current);
+        let updated = db.lend(|store| {
+            store.job_progress(job.id, p.bytes_done, p.bytes_total, &p.current, clock())
+        });
+        if let Err(e) = updated {
+            tracing::warn!(job = job.id, error = %e, "could not store export progress");
+        }
+    };
+    match casefile::export_file(&input, final_path, &mut progress) {
+        Ok(written) => Ok(written.summary),
+        Err(FileError::Export(e)) => Err(JobError::Export(e)),
+        Err(FileError::Io { path, source }) => {
+            Err(crate::internal!("{}: {source}", path.display()).into())
+        }
     }
-    result
 }
