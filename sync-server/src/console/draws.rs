@@ -335,7 +335,12 @@ pub async fn run(
     };
     let due = form.get("due").map(str::to_owned);
     let digest = result.input_digest.clone();
-    let existing = with_db(&state, move |conn| conn.draw_by_digest(&digest)).await?;
+    let (reference, user) = (state.reference.clone(), cx.user.clone());
+    let existing = with_db(&state, move |conn| {
+        draws::recorded_for_input(conn, &reference, &user, &digest)
+    })
+    .await?
+    .map(|(d, _)| d);
     let planned = result.plans(due.as_deref());
     let body = html! {
         (draw_facts(&cx, &result))
@@ -499,19 +504,11 @@ pub async fn verify(
     let form = cx.checked_form(&body)?;
     let input = parse_input(form.raw("input"))?;
     let digest = input.digest();
-    let found = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> {
-            Ok(match conn.draw_by_digest(&digest)? {
-                Some(d) => {
-                    let p = conn.plans_of_draw(&d.id)?;
-                    Some((d, p))
-                }
-                None => None,
-            })
-        })
-        .await?
-        .filter(|(d, _)| oversees(&cx, &state, &d.result.unit));
+    let (reference, user) = (state.reference.clone(), cx.user.clone());
+    let found = with_db(&state, move |conn| {
+        draws::recorded_for_input(conn, &reference, &user, &digest)
+    })
+    .await?;
     let (recorded, plans) = match &found {
         Some((d, p)) => (Some(d), p.as_slice()),
         None => (None, &[][..]),

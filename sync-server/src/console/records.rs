@@ -5,10 +5,10 @@ use super::i18n::{Lang, kind_from_str, kind_str};
 use super::layout::{page, when};
 use super::query::{Cursor, RecordFilter};
 use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units, unit_name};
+use crate::service::reads;
 use crate::service::record_page::{self, PageError, RecordView};
 use crate::service::review::{self, ReviewError};
 use crate::state::AppState;
-use crate::store::ConsoleIndex;
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
 use app_core::geo::Timestamp;
@@ -47,9 +47,12 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     let (rows, next, total) = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let (rows, next) = conn.list_records(&f, after.as_ref(), PAGE_SIZE)?;
-            let total = conn.count_records(&f)?;
-            Ok((rows, next, total))
+            Ok(reads::record_list_page(
+                conn,
+                &f,
+                after.as_ref(),
+                PAGE_SIZE,
+            )?)
         })
         .await?;
     let lang = cx.lang;

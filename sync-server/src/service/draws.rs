@@ -138,3 +138,21 @@ pub fn visible_draw<S: PlanStore + ?Sized>(
     }
     Ok((record, plans))
 }
+
+/// The draw recorded for this input (by its digest) and its plans, if there is one and `user`
+/// oversees its territory (another unit's draw is not revealed, not even its existence).
+pub fn recorded_for_input<S: PlanStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    user: &User,
+    digest: &str,
+) -> Result<Option<(DrawRecord, Vec<Plan>)>, DrawError> {
+    let Some(record) = store.draw_by_digest(digest)? else {
+        return Ok(None);
+    };
+    if !oversees(reference, user, &record.result.unit) {
+        return Ok(None);
+    }
+    let plans = store.plans_of_draw(&record.id)?;
+    Ok(Some((record, plans)))
+}

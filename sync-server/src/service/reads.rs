@@ -4,8 +4,9 @@
 
 use crate::plans;
 use crate::reference::ReferenceData;
+use crate::store::console_query::{Cursor, RecordFilter, RecordRow};
 use crate::store::records;
-use crate::store::{PlanStore, RecordStore, StoreResult};
+use crate::store::{ConsoleIndex, PlanStore, RecordStore, StoreResult};
 use app_core::access::{RecordScope, can_read_enterprise, can_read_plan, can_read_record};
 use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
@@ -69,4 +70,17 @@ pub fn readable_enterprise<S: PlanStore + ?Sized>(
             e.id.as_str() == id && can_read_enterprise(user, e, &reference.units, &visible_plans)
         })
         .cloned())
+}
+
+/// One page of the console's record list for `filter` (whose units the caller set to those
+/// the viewer may read), the cursor of the next page, and how many records match in all.
+pub fn record_list_page<S: ConsoleIndex + ?Sized>(
+    store: &S,
+    filter: &RecordFilter,
+    after: Option<&Cursor>,
+    page_size: usize,
+) -> StoreResult<(Vec<RecordRow>, Option<Cursor>, i64)> {
+    let (rows, next) = store.list_records(filter, after, page_size)?;
+    let total = store.count_records(filter)?;
+    Ok((rows, next, total))
 }
