@@ -419,6 +419,32 @@ fn judge_update(
     })
 }
 
+/// The server's actor ([`SERVER_DEVICE`]'s), computed once.
+fn server_actor() -> &'static automerge::ActorId {
+    static ACTOR: std::sync::OnceLock<automerge::ActorId> = std::sync::OnceLock::new();
+    ACTOR.get_or_init(|| actor_for(&DeviceId::from(SERVER_DEVICE)))
+}
+
+/// [`actor_for`] `device`, remembered for the last device asked on this thread (a push
+/// checks every change against its one device: a hash per change otherwise).
+fn device_actor(device: &DeviceId) -> automerge::ActorId {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(DeviceId, automerge::ActorId)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((d, a)) if d == device => a.clone(),
+            _ => {
+                let a = actor_for(device);
+                *last = Some((device.clone(), a.clone()));
+                a
+            }
+        }
+    })
+}
+
 /// Checks a change's authorship and returns its note (which then has a time).
 fn check_author(
     change: &Meta,
@@ -426,14 +452,14 @@ fn check_author(
     world: &dyn World,
 ) -> Result<ChangeNote, Refusal> {
     let hash = Some(&change.hash);
-    if change.actor == actor_for(&DeviceId::from(SERVER_DEVICE)) {
+    if change.actor == *server_actor() {
         return Err(refuse(
             hash,
             RefusalCode::NotAuthor,
             "a change under the server's actor can only be made by the server",
         ));
     }
-    if change.actor != actor_for(pusher.device) {
+    if change.actor != device_actor(pusher.device) {
         return Err(refuse(
             hash,
             RefusalCode::NotAuthor,
@@ -614,9 +640,9 @@ fn replay(
     let mut plan: Option<Option<Plan>> = None;
     for change in changes {
         let hash = Some(&change.hash);
-        let note = check_author(change, pusher, world)?;
+        let mut note = check_author(change, pusher, world)?;
         let at = note.at.expect("check_author requires a time");
-        let command = &command_of(&note, hash)?;
+        let command = &command_of(&mut note, hash)?;
         let linear = {
             let mut heads = doc.heads();
             heads.sort();
@@ -755,8 +781,8 @@ fn check_photos(
 }
 
 /// The note of a change with its command, or why it has none.
-fn command_of(note: &ChangeNote, hash: Option<&ChangeHash>) -> Result<Command, Refusal> {
-    let Some(command) = note.op.clone() else {
+fn command_of(note: &mut ChangeNote, hash: Option<&ChangeHash>) -> Result<Command, Refusal> {
+    let Some(command) = note.op.take() else {
         return Err(refuse(
             hash,
             RefusalCode::BadNote,
@@ -877,9 +903,9 @@ fn fast_new(
     let mut plan = None;
     for (i, meta) in metas.iter().enumerate().skip(1) {
         let hash = Some(&meta.hash);
-        let note = check_author(meta, pusher, world)?;
+        let mut note = check_author(meta, pusher, world)?;
         let at = note.at.expect("check_author requires a time");
-        let command = command_of(&note, hash)?;
+        let command = command_of(&mut note, hash)?;
         check_access(&state, &mut plan, &command, pusher, world, hash)?;
         check_claims(&[metas[i - 1].hash], &state, &command, pusher, at, hash)?;
         let part = Part::of(&command);
