@@ -11,7 +11,6 @@ use app_core::kind::InspectionKind;
 use app_core::plan::Plan;
 use app_core::user::User;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Who is signed in on this tablet (nobody before the first sign-in) and which server it
 /// syncs with.
@@ -92,14 +91,16 @@ pub struct SignedView {
 }
 
 /// A record with what its screens need: the template's applicable categories, the signed
-/// versions with their amendments.
+/// versions with their amendments. Answered when a screen opens a record; edits answer a
+/// [`crate::RecordChange`], which [`RecordView::apply`] applies. Photos are not inside:
+/// the screens load thumbnails by URL ([`crate::thumb_url`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordView {
     pub record: Inspection,
     pub template: ChecklistTemplate,
     pub signed: Vec<SignedView>,
-    /// Thumbnails (data URLs) of every photo the record links, by original SHA-256.
-    pub thumbs: BTreeMap<String, String>,
+    /// The record's revision (see [`crate::RecordChange`]).
+    pub revision: crate::Revision,
     /// The documents whose numbers (文号) the next signing issues, and how many numbers of
     /// each series the inspector needs this tablet holds.
     pub to_number: Vec<DocumentKind>,

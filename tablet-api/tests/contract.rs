@@ -7,7 +7,6 @@ use app_core::docnumber::DocumentKind;
 use app_core::ids::InspectionId;
 use app_core::inspection::Inspection;
 use serde_json::json;
-use std::collections::BTreeMap;
 use tablet_api::*;
 
 #[test]
@@ -86,7 +85,7 @@ fn a_record_view_says_which_numbers_the_signing_lacks() {
         record: sample_record(),
         template: sample_template(),
         signed: Vec::new(),
-        thumbs: BTreeMap::new(),
+        revision: "r0".into(),
         to_number,
         numbers: numbers.clone(),
     };
@@ -100,6 +99,56 @@ fn a_record_view_says_which_numbers_the_signing_lacks() {
         "next year's order numbers do not count this year"
     );
     assert!(view(Vec::new()).numbers_missing().is_empty());
+}
+
+#[test]
+fn a_change_applies_only_to_the_view_of_its_record_at_its_base_revision() {
+    use app_core::ids::ItemCode;
+    use app_core::inspection::{Answer as Ans, InspectionStatus, ItemResult};
+    let view = RecordView {
+        record: sample_record(),
+        template: sample_template(),
+        signed: Vec::new(),
+        revision: "r0".into(),
+        to_number: Vec::new(),
+        numbers: Vec::new(),
+    };
+    let mut after = view.record.clone();
+    after.results.insert(
+        ItemCode::new("T-01"),
+        ItemResult {
+            answer: Some(Ans::Fails),
+            ..ItemResult::default()
+        },
+    );
+    after.status = InspectionStatus::Completed;
+    let changes = diff(&view.record, &after);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let change = RecordChange {
+        id: view.record.id.clone(),
+        base: "r0".into(),
+        revision: "r1".into(),
+        status: after.status,
+        changes,
+        signed: None,
+        to_number: vec![DocumentKind::InspectionRecord],
+        numbers: Vec::new(),
+    };
+    // The shape it travels in: the changed item's result, not the record.
+    let text = serde_json::to_string(&Answer::ApplyCommand(change.clone())).unwrap();
+    assert!(text.contains(r#"{"result":["T-01",{"#), "{text}");
+    assert!(!text.contains("enterprise"), "{text}");
+    let mut other = view.clone();
+    other.revision = "r9".into();
+    assert!(!other.apply(change.clone()), "another revision reloads");
+    let mut elsewhere = view.clone();
+    elsewhere.record.id = InspectionId::new("r2");
+    assert!(!elsewhere.apply(change.clone()), "another record's view");
+    let mut v = view.clone();
+    assert!(v.apply(change));
+    assert_eq!((v.record, v.revision.as_str()), (after, "r1"));
+    assert_eq!(v.to_number, vec![DocumentKind::InspectionRecord]);
+    assert_eq!(thumb_url("ab"), "thumb://localhost/ab");
 }
 
 #[test]

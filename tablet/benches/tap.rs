@@ -253,7 +253,7 @@ fn main() {
 
     // One tap: answer item n (alternating answers, so every tap is a real change).
     let tap = |n: usize| {
-        let answer = if (n / ITEMS) % 2 == 0 {
+        let answer = if (n / ITEMS).is_multiple_of(2) {
             Answer::Complies
         } else {
             Answer::NotApplicable
