@@ -20,13 +20,13 @@ pub(crate) struct ReinspectDraft {
 pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let view = use_state(|| None::<RecordView>);
+    let state = use_reducer(RecordState::default);
     let error = use_state(|| None::<ApiError>);
     let (draft, _) =
         use_draft::<ReinspectDraft>(format!("reinspect:{}:{}", props.id, props.hazard));
     {
-        let (view, error) = (view.clone(), error.clone());
-        use_effect_with(props.id.clone(), move |id| {
+        let (state, error) = (state.clone(), error.clone());
+        use_effect_with((props.id.clone(), state.reloads), move |(id, _)| {
             let id = id.clone();
             spawn_local(async move {
                 match call(api::GetRecord {
@@ -34,17 +34,17 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                 })
                 .await
                 {
-                    Ok(v) => view.set(Some(v)),
+                    Ok(v) => state.dispatch(v.into()),
                     Err(e) => error.set(Some(e)),
                 }
             });
         });
     }
     let on_view = {
-        let view = view.clone();
-        Callback::from(move |v: RecordView| view.set(Some(v)))
+        let state = state.clone();
+        Callback::from(move |u: RecordUpdate| state.dispatch(u))
     };
-    let Some(v) = &*view else {
+    let Some(v) = &state.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
     };
     let hid = HazardId::new(props.hazard.clone());
@@ -202,7 +202,7 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                     })
                     .await
                     {
-                        Ok(v) => on_view.emit(v),
+                        Ok(change) => on_view.emit(change.into()),
                         Err(e) => {
                             error.set(Some(e));
                             return;
@@ -234,7 +234,7 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                 </div>
                 { for h.reinspections.values().map(|ri| html! {
                     <div class="card">{ format!("{} {} · {}{}", l.t("复查", "Re-inspection"), ri.on, if ri.passed { l.t("通过", "passed") } else { l.t("不通过", "failed") }, if ri.note.is_empty() { String::new() } else { format!(" · {}", ri.note) }) }
-                        <div class="thumbs">{ for ri.photos.keys().filter_map(|s| v.thumbs.get(s.as_str())).map(|t| html! { <img src={t.clone()} alt="photo" /> }) }</div>
+                        <div class="thumbs">{ for ri.photos.keys().map(|s| html! { <img src={thumb_url(s.as_str())} alt="photo" /> }) }</div>
                     </div>
                 }) }
             </div>

@@ -6,7 +6,7 @@ use super::*;
 pub(crate) struct HazardFormProps {
     pub(crate) code: String,
     pub(crate) view: RecordView,
-    pub(crate) on_view: Callback<RecordView>,
+    pub(crate) on_view: Callback<RecordUpdate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,7 +152,8 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
             let (error, on_view, id) = (error.clone(), on_view.clone(), id.clone());
             let key = format!("hazard:{id}:{code}");
             spawn_local(async move {
-                let mut last = None;
+                // Shown together once all are saved (each applies on the one before).
+                let mut changes = Vec::new();
                 for c in commands {
                     match call(api::ApplyCommand {
                         id: InspectionId::new(id.clone()),
@@ -160,23 +161,24 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
                     })
                     .await
                     {
-                        Ok(v) => last = Some(v),
+                        Ok(change) => changes.push(change),
                         Err(e) => {
                             error.set(Some(e));
-                            if let Some(v) = last {
-                                on_view.emit(v);
+                            for change in changes {
+                                on_view.emit(change.into());
                             }
                             return;
                         }
                     }
                 }
                 drop_draft(key);
-                if let Some(v) = last {
-                    on_view.emit(v);
+                for change in changes {
+                    on_view.emit(change.into());
                 }
             });
         })
     };
+
     html! {
         <div class="card hazard-form">
             <h3>{ l.t("登记隐患并责令整改", "Register the hazard and order rectification") }</h3>

@@ -6,7 +6,7 @@ use super::*;
 pub(crate) struct ItemProps {
     pub(crate) code: String,
     pub(crate) view: RecordView,
-    pub(crate) on_view: Callback<RecordView>,
+    pub(crate) on_view: Callback<RecordUpdate>,
     pub(crate) editable: bool,
 }
 
@@ -113,17 +113,12 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                     link: PhotoLink::Item(code.clone()),
                 };
                 match send_photo(&file, &args).await {
-                    Ok(_) => match call(api::GetRecord {
-                        id: InspectionId::new(id.clone()),
-                    })
-                    .await
-                    {
-                        Ok(v) => {
-                            error.set(None);
-                            on_view.emit(v)
+                    Ok(answer) => {
+                        error.set(None);
+                        if let Some(change) = answer.change {
+                            on_view.emit(change.into());
                         }
-                        Err(e) => error.set(Some(e)),
-                    },
+                    }
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -154,7 +149,7 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
             </div>
             <textarea class="note" placeholder={l.t("备注（自动保存）", "Note (saved as you type)")} value={(*note).clone()} oninput={on_note} onblur={on_blur} disabled={!props.editable} />
             <div class="thumbs">
-                { for result.photos.keys().filter_map(|s| props.view.thumbs.get(s.as_str())).map(|t| html! { <img class="item-thumb" src={t.clone()} alt="photo" /> }) }
+                { for result.photos.keys().map(|s| html! { <img class="item-thumb" src={thumb_url(s.as_str())} alt="photo" /> }) }
             </div>
             { error_view(l, &error) }
             if result.answer == Some(Answer::Fails) && props.editable {

@@ -34,6 +34,7 @@ mod hazard_form;
 mod home;
 mod item;
 mod record;
+mod record_state;
 mod sign_in;
 mod sign_pad;
 mod signing;
@@ -47,6 +48,7 @@ use hazard_form::HazardForm;
 use home::HomeScreen;
 use item::ItemRow;
 use record::RecordScreen;
+use record_state::{RecordState, RecordUpdate};
 use sign_in::SignIn;
 use sign_pad::SignPad;
 use signing::Signing;
@@ -208,11 +210,11 @@ fn drop_draft(key: String) {
     });
 }
 
-/// Applies a record command; the new record goes to `on_view`, a refusal to `err`.
+/// Applies a record command; what it changed goes to `on_view`, a refusal to `err`.
 fn send(
     id: String,
     command: Command,
-    on_view: Callback<RecordView>,
+    on_view: Callback<RecordUpdate>,
     err: UseStateHandle<Option<ApiError>>,
 ) {
     spawn_local(async move {
@@ -222,9 +224,9 @@ fn send(
         })
         .await
         {
-            Ok(v) => {
+            Ok(change) => {
                 err.set(None);
-                on_view.emit(v);
+                on_view.emit(change.into());
             }
             Err(e) => err.set(Some(e)),
         }
@@ -356,11 +358,11 @@ pub fn App() -> Html {
     }
 }
 
-/// A section of the record screen: the record, and where its new state goes.
+/// A section of the record screen: the record, and where what its edits changed goes.
 #[derive(Properties, PartialEq)]
 pub(crate) struct ViewProps {
     pub(crate) view: RecordView,
-    pub(crate) on_view: Callback<RecordView>,
+    pub(crate) on_view: Callback<RecordUpdate>,
 }
 
 #[cfg(test)]

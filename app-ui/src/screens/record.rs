@@ -22,11 +22,13 @@ pub(crate) fn documents_line(l: Lang, r: &app_core::inspection::Inspection) -> S
 pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let view = use_state(|| None::<RecordView>);
+    let state = use_reducer(RecordState::default);
     let error = use_state(|| None::<ApiError>);
     {
-        let (view, error) = (view.clone(), error.clone());
-        use_effect_with(props.id.clone(), move |id| {
+        // Loaded when the screen opens, and again when an edit's change found the view at
+        // another revision (`RecordState::reloads`).
+        let (state, error) = (state.clone(), error.clone());
+        use_effect_with((props.id.clone(), state.reloads), move |(id, _)| {
             let id = id.clone();
             spawn_local(async move {
                 match call(api::GetRecord {
@@ -34,17 +36,17 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
                 })
                 .await
                 {
-                    Ok(v) => view.set(Some(v)),
+                    Ok(v) => state.dispatch(v.into()),
                     Err(e) => error.set(Some(e)),
                 }
             });
         });
     }
     let on_view = {
-        let view = view.clone();
-        Callback::from(move |v: RecordView| view.set(Some(v)))
+        let state = state.clone();
+        Callback::from(move |u: RecordUpdate| state.dispatch(u))
     };
-    let Some(v) = &*view else {
+    let Some(v) = &state.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
     };
     let r = &v.record;

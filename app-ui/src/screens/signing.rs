@@ -140,7 +140,7 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                     Ok(v) => {
                         error.set(None);
                         drop_draft(format!("person:{id}"));
-                        on_view.emit(v);
+                        on_view.emit(v.into());
                     }
                     Err(e) => error.set(Some(e)),
                 }
