@@ -259,6 +259,53 @@ impl DevicePool {
     }
 }
 
+/// The documents an inspector issues from a record, in the order they are made.
+pub const INSPECTOR_KINDS: [DocumentKind; 3] = [
+    DocumentKind::InspectionRecord,
+    DocumentKind::RectificationOrder,
+    DocumentKind::ReinspectionOpinion,
+];
+
+/// The series an inspector of `unit` needs at `now`: the three kinds of the current year in
+/// Asia/Shanghai, and from 20 December the next year's as well (so a tablet that last synced
+/// before New Year still has numbers in January).
+pub fn series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
+    let today = now.shanghai_date();
+    let mut years = vec![today.year()];
+    if u8::from(today.0.month()) == 12 && today.0.day() >= 20 {
+        years.push(today.year() + 1);
+    }
+    years
+        .into_iter()
+        .flat_map(|year| {
+            INSPECTOR_KINDS.into_iter().map(move |kind| Series {
+                unit: unit.clone(),
+                kind,
+                year,
+            })
+        })
+        .collect()
+}
+
+/// The series of `kinds` (the documents a signing must number, in `year`) that `pool` holds
+/// no number of: such a signing cannot go ahead until the tablet has synced for more.
+pub fn missing_series(
+    pool: &DevicePool,
+    unit: &UnitId,
+    year: i32,
+    kinds: &[DocumentKind],
+) -> Vec<Series> {
+    kinds
+        .iter()
+        .map(|&kind| Series {
+            unit: unit.clone(),
+            kind,
+            year,
+        })
+        .filter(|s| pool.remaining(s) == 0)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +466,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_series_needed_turn_to_the_next_year_on_20_december() {
+        let unit = UnitId::new("xw");
+        // Noon in Shanghai on 2026-12-<d> (2026-12-19T00:00:00Z is 1_797_667_200_000).
+        let at = |d: i64| Timestamp(1_797_667_200_000 + (d - 19) * 86_400_000 + 4 * 3_600_000);
+        let years = |now| {
+            series_needed(&unit, now)
+                .into_iter()
+                .map(|s| (s.kind, s.year))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(years(at(19)), INSPECTOR_KINDS.map(|k| (k, 2026)).to_vec());
+        let late = years(at(20));
+        assert_eq!(late.len(), 6);
+        assert!(late.contains(&(DocumentKind::ReinspectionOpinion, 2027)));
+    }
+
+    #[test]
+    fn a_signing_misses_the_series_the_pool_has_nothing_of() {
+        let unit = UnitId::new("xw");
+        let mut pool = DevicePool::new(DeviceId::new("tab-1"));
+        let series = Series {
+            unit: unit.clone(),
+            kind: DocumentKind::InspectionRecord,
+            year: 2026,
+        };
+        pool.add_block(Block {
+            series: series.clone(),
+            device: DeviceId::new("tab-1"),
+            first: 1,
+            last: 1,
+        })
+        .unwrap();
+        let kinds = [
+            DocumentKind::InspectionRecord,
+            DocumentKind::RectificationOrder,
+        ];
+        let missing = missing_series(&pool, &unit, 2026, &kinds);
+        assert_eq!(
+            missing.iter().map(|s| s.kind).collect::<Vec<_>>(),
+            vec![DocumentKind::RectificationOrder]
+        );
+        pool.issue(&series).unwrap();
+        assert_eq!(missing_series(&pool, &unit, 2026, &kinds).len(), 2);
+        assert!(missing_series(&pool, &unit, 2026, &[]).is_empty());
     }
 }

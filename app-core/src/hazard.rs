@@ -10,10 +10,12 @@
 //! A major hazard (重大隐患) must be listed for supervision (挂牌督办) before rectification is
 //! ordered, and stays listed until it is closed.
 
+use crate::checklist::ChecklistTemplate;
 use crate::evidence::PhotoRef;
 use crate::evidence::Sha256Hex;
-use crate::geo::Day;
+use crate::geo::{Day, Timestamp};
 use crate::ids::{HazardId, ItemCode, UserId};
+use crate::inspection::{Command, RecordError};
 use crate::legal::LegalBasis;
 use crate::settings::UnitSettings;
 use serde::{Deserialize, Serialize};
@@ -326,6 +328,138 @@ impl Hazard {
     }
 }
 
+/// A hazard as the inspector registers it on a failed checklist item (责令限期整改): what
+/// the form holds. The id and the day come from the device ([`NewHazard::commands`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewHazard {
+    pub item: ItemCode,
+    pub level: HazardLevel,
+    pub description: String,
+    pub place: String,
+    /// 整改措施.
+    pub measures: String,
+    pub deadline: Day,
+    /// For a major hazard, 挂牌督办: the supervising level (e.g. 县级) and the person
+    /// responsible (ignored for a general hazard).
+    pub supervision_level: String,
+    pub supervision_responsible: String,
+}
+
+impl NewHazard {
+    /// The record commands that register the hazard as `id` on `today` with its item's legal
+    /// basis from `template`, list a major one for supervision, and order its rectification,
+    /// in that order.
+    pub fn commands(
+        &self,
+        id: HazardId,
+        template: &ChecklistTemplate,
+        today: Day,
+    ) -> Result<Vec<Command>, RecordError> {
+        let item = template
+            .item(&self.item)
+            .ok_or_else(|| RecordError::UnknownItem {
+                item: self.item.clone(),
+                template: template.id.clone(),
+                version: template.version,
+            })?;
+        let hazard = Hazard {
+            id: id.clone(),
+            item: Some(self.item.clone()),
+            level: self.level,
+            description: self.description.clone(),
+            place: self.place.clone(),
+            basis: item.basis.clone(),
+            photos: BTreeMap::new(),
+            measures: String::new(),
+            deadline: None,
+            stage: HazardStage::Registered,
+            supervision: None,
+            registered_on: today,
+            reported_on: None,
+            reinspections: BTreeMap::new(),
+            closed_on: None,
+        };
+        let mut commands = vec![Command::RegisterHazard(hazard)];
+        if self.level == HazardLevel::Major {
+            commands.push(Command::Hazard {
+                hazard: id.clone(),
+                action: HazardAction::ListForSupervision(Supervision {
+                    level: self.supervision_level.clone(),
+                    responsible: self.supervision_responsible.clone(),
+                    listed_on: today,
+                }),
+            });
+        }
+        commands.push(Command::Hazard {
+            hazard: id,
+            action: HazardAction::Order {
+                deadline: self.deadline,
+                measures: self.measures.clone(),
+            },
+        });
+        Ok(commands)
+    }
+}
+
+/// A re-inspection (复查) as the inspector records it: the outcome, the note, the photos
+/// taken, and for a failed one the new deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReinspection {
+    pub passed: bool,
+    pub note: String,
+    pub photos: Vec<Sha256Hex>,
+    pub new_deadline: Option<Day>,
+}
+
+impl NewReinspection {
+    /// The record commands that record it as re-inspection `id` of `hazard`, by `by` at `now`
+    /// (its day in Asia/Shanghai), and close (销号) the hazard when it passed.
+    pub fn commands(
+        &self,
+        hazard: &HazardId,
+        id: String,
+        by: &UserId,
+        now: Timestamp,
+    ) -> Vec<Command> {
+        let today = now.shanghai_date();
+        let photos = self
+            .photos
+            .iter()
+            .map(|s| {
+                (
+                    s.clone(),
+                    PhotoRef {
+                        sha256: s.clone(),
+                        added_at: now,
+                        added_by: by.clone(),
+                    },
+                )
+            })
+            .collect();
+        let mut commands = vec![Command::Hazard {
+            hazard: hazard.clone(),
+            action: HazardAction::Reinspect {
+                id,
+                reinspection: Reinspection {
+                    on: today,
+                    by: by.clone(),
+                    passed: self.passed,
+                    note: self.note.clone(),
+                    photos,
+                    new_deadline: if self.passed { None } else { self.new_deadline },
+                },
+            },
+        }];
+        if self.passed {
+            commands.push(Command::Hazard {
+                hazard: hazard.clone(),
+                action: HazardAction::Close { on: today },
+            });
+        }
+        commands
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -495,5 +629,80 @@ pub(crate) mod tests {
         assert_eq!(h.reinspection_due(&settings), Some(Day::ymd(2026, 12, 6)));
         assert!(!h.reinspection_overdue(Day::ymd(2026, 12, 6), &settings));
         assert!(h.reinspection_overdue(Day::ymd(2026, 12, 7), &settings));
+    }
+    #[test]
+    fn a_new_hazard_is_registered_listed_when_major_and_ordered() {
+        use crate::test_support::template;
+        let t = template();
+        let today = Day::ymd(2026, 11, 23);
+        let form = NewHazard {
+            item: ItemCode::from("T-03"),
+            level: HazardLevel::Major,
+            description: "抛光车间未设置泄爆装置".into(),
+            place: "抛光车间".into(),
+            measures: "加装泄爆装置".into(),
+            deadline: Day::ymd(2027, 2, 21),
+            supervision_level: "县级".into(),
+            supervision_responsible: "张伟".into(),
+        };
+        let id = HazardId::from("hz-1");
+        let commands = form.commands(id.clone(), &t, today).unwrap();
+        assert_eq!(commands.len(), 3);
+        let Command::RegisterHazard(h) = &commands[0] else {
+            panic!("registered first: {commands:?}")
+        };
+        assert_eq!((&h.id, h.registered_on), (&id, today));
+        assert_eq!(
+            h.basis,
+            t.item(&form.item).unwrap().basis,
+            "the item's basis"
+        );
+        assert!(matches!(
+            &commands[1],
+            Command::Hazard { action: HazardAction::ListForSupervision(s), .. } if s.level == "县级"
+        ));
+        let general = NewHazard {
+            level: HazardLevel::General,
+            ..form.clone()
+        };
+        assert_eq!(general.commands(id.clone(), &t, today).unwrap().len(), 2);
+        let unknown = NewHazard {
+            item: ItemCode::from("X-99"),
+            ..form
+        };
+        assert!(matches!(
+            unknown.commands(id, &t, today),
+            Err(RecordError::UnknownItem { .. })
+        ));
+    }
+
+    #[test]
+    fn a_passed_reinspection_closes_the_hazard_the_same_day() {
+        let by = UserId::from("u-wang");
+        let at = Timestamp(1_795_420_800_000);
+        let passed = NewReinspection {
+            passed: true,
+            note: "已整改".into(),
+            photos: vec![Sha256Hex::of(b"p")],
+            new_deadline: Some(Day::ymd(2026, 12, 1)),
+        };
+        let c = passed.commands(&HazardId::from("hz-1"), "ri-1".into(), &by, at);
+        assert!(matches!(
+            &c[..],
+            [
+                Command::Hazard { action: HazardAction::Reinspect { reinspection: r, .. }, .. },
+                Command::Hazard { action: HazardAction::Close { on }, .. },
+            ] if r.new_deadline.is_none() && r.photos.len() == 1 && *on == at.shanghai_date()
+        ));
+        let failed = NewReinspection {
+            passed: false,
+            ..passed
+        };
+        let c = failed.commands(&HazardId::from("hz-1"), "ri-2".into(), &by, at);
+        assert!(matches!(
+            &c[..],
+            [Command::Hazard { action: HazardAction::Reinspect { reinspection: r, .. }, .. }]
+                if r.new_deadline == Some(Day::ymd(2026, 12, 1))
+        ));
     }
 }

@@ -1,10 +1,14 @@
 //! What a person reads when a rule says no: the Chinese text of every rule error, and the
 //! field of the form it concerns. The English text is each error's `Display`; both come from
 //! here and the error types, so the tablet, the console and the API say the same thing.
+//! Also the two languages ([`Lang`]) and the labels of the domain's values (kinds, statuses,
+//! hazard stages and levels, answers, documents) in both, shown by the app and the console.
 
-use crate::hazard::HazardError;
-use crate::inspection::{Mover, RecordError, Unmet};
+use crate::docnumber::DocumentKind;
+use crate::hazard::{HazardError, HazardLevel, HazardStage};
+use crate::inspection::{Answer, InspectionStatus, Mover, RecordError, Unmet};
 use crate::judge::RefusalCode;
+use crate::kind::InspectionKind;
 
 impl Unmet {
     /// The condition not yet met, in Chinese.
@@ -155,6 +159,16 @@ impl RefusalCode {
     }
 }
 
+impl Bilingual for Unmet {
+    fn zh(&self) -> String {
+        Unmet::zh(self)
+    }
+    /// The unmet requirement in English (its `Display`).
+    fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +205,190 @@ mod tests {
             "记录处于“已提交”状态，内容不能修改"
         );
         assert_eq!(RefusalCode::Rule.zh(), "修改违反执法规则");
+    }
+
+    #[test]
+    fn an_unmet_requirement_reads_in_both_languages() {
+        let u = Unmet::NoOnsitePerson;
+        assert_eq!(Lang::Zh.err(&u), u.zh());
+        assert_eq!(Lang::En.err(&u), u.to_string());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The two languages, and the labels of the domain's enums
+
+/// The language a screen or page is shown in: Simplified Chinese first, English on request.
+/// The tablet app and the console both show the domain's labels through it (one table, so the
+/// same status reads the same in both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// Something with a text in each language (an error the user is shown).
+pub trait Bilingual {
+    fn zh(&self) -> String;
+    fn en(&self) -> String;
+}
+
+impl Lang {
+    /// `zh`, `zh-CN`, `zh-Hans` or `en`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "zh" | "zh-CN" | "zh-Hans" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The short code (`zh`, `en`), as [`Lang::parse`] reads it back.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language tag of a document in this language (HTML's `lang`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// The text in this language.
+    pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// An error's text in this language.
+    pub fn err(self, e: &impl Bilingual) -> String {
+        match self {
+            Lang::Zh => e.zh(),
+            Lang::En => e.en(),
+        }
+    }
+
+    pub fn kind(self, k: InspectionKind) -> &'static str {
+        match self {
+            Lang::Zh => k.label_zh(),
+            Lang::En => match k {
+                InspectionKind::Unannounced => "Unannounced (四不两直)",
+                InspectionKind::RandomDraw => "Random draw (双随机)",
+                InspectionKind::Routine => "Routine",
+                InspectionKind::Campaign => "Campaign",
+                InspectionKind::Complaint => "Complaint follow-up",
+                InspectionKind::Reinspection => "Re-inspection",
+            },
+        }
+    }
+
+    pub fn status(self, s: InspectionStatus) -> &'static str {
+        match self {
+            Lang::Zh => s.label_zh(),
+            Lang::En => match s {
+                InspectionStatus::Draft => "Draft",
+                InspectionStatus::OnSite => "On site",
+                InspectionStatus::Completed => "Completed (signed)",
+                InspectionStatus::Submitted => "Submitted",
+                InspectionStatus::Approved => "Approved",
+                InspectionStatus::Returned => "Returned",
+            },
+        }
+    }
+
+    pub fn stage(self, s: HazardStage) -> &'static str {
+        match self {
+            Lang::Zh => s.label_zh(),
+            Lang::En => match s {
+                HazardStage::Registered => "Registered",
+                HazardStage::Ordered => "Rectification ordered",
+                HazardStage::Rectified => "Rectified",
+                HazardStage::Reinspected => "Re-inspected",
+                HazardStage::Closed => "Closed",
+            },
+        }
+    }
+
+    pub fn level(self, l: HazardLevel) -> &'static str {
+        match (self, l) {
+            (Lang::Zh, HazardLevel::General) => "一般隐患",
+            (Lang::Zh, HazardLevel::Major) => "重大隐患",
+            (Lang::En, HazardLevel::General) => "General",
+            (Lang::En, HazardLevel::Major) => "Major",
+        }
+    }
+
+    /// A checklist answer, or that there is none yet.
+    pub fn answer(self, a: Option<Answer>) -> &'static str {
+        match (self, a) {
+            (Lang::Zh, Some(a)) => a.label_zh(),
+            (Lang::Zh, None) => "未作答",
+            (Lang::En, Some(Answer::Complies)) => "Complies",
+            (Lang::En, Some(Answer::Fails)) => "Fails",
+            (Lang::En, Some(Answer::NotApplicable)) => "Not applicable",
+            (Lang::En, None) => "Not answered",
+        }
+    }
+
+    /// The enforcement document a number (文号) belongs to.
+    pub fn document(self, k: DocumentKind) -> &'static str {
+        match self {
+            Lang::Zh => k.title_zh(),
+            Lang::En => match k {
+                DocumentKind::InspectionRecord => "On-site inspection record",
+                DocumentKind::RectificationOrder => "Rectification order",
+                DocumentKind::ReinspectionOpinion => "Re-inspection opinion",
+                DocumentKind::OnSiteMeasures => "On-site measures decision",
+            },
+        }
+    }
+
+    pub fn yes_no(self, b: bool) -> &'static str {
+        match (self, b) {
+            (Lang::Zh, true) => "是",
+            (Lang::Zh, false) => "否",
+            (Lang::En, true) => "yes",
+            (Lang::En, false) => "no",
+        }
+    }
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::*;
+
+    #[test]
+    fn chinese_first_and_one_label_per_value() {
+        let lang = Lang::default();
+        assert_eq!(lang, Lang::Zh);
+        assert_eq!(lang.other().t("首页", "Home"), "Home");
+        assert_eq!(Lang::parse(Lang::En.code()), Some(Lang::En));
+        assert_eq!(Lang::parse(Lang::Zh.tag()), Some(Lang::Zh));
+        assert_eq!(lang.kind(InspectionKind::Unannounced), "四不两直");
+        assert_eq!(lang.stage(HazardStage::Ordered), "责令整改");
+        assert_eq!(
+            Lang::En.status(InspectionStatus::Completed),
+            "Completed (signed)"
+        );
+        assert_eq!(
+            lang.document(DocumentKind::InspectionRecord),
+            "现场检查记录"
+        );
+        assert_eq!(Lang::En.answer(None), "Not answered");
     }
 }

@@ -75,9 +75,35 @@ impl UnitSettings {
         self.rectification_count.add(found_on, days)
     }
 
+    /// The deadlines a hazard found on `found_on` is prefilled with, one per level (the form
+    /// switches between them when the level changes).
+    pub fn suggested_deadlines(&self, found_on: Day) -> SuggestedDeadlines {
+        SuggestedDeadlines {
+            general: self.suggested_deadline(HazardLevel::General, found_on),
+            major: self.suggested_deadline(HazardLevel::Major, found_on),
+        }
+    }
+
     pub fn reinspection_due(&self, reported_on: Day) -> Day {
         self.reinspection_count
             .add(reported_on, self.reinspection_days)
+    }
+}
+
+/// The rectification deadline a new hazard is prefilled with, for each level
+/// ([`UnitSettings::suggested_deadlines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestedDeadlines {
+    pub general: Day,
+    pub major: Day,
+}
+
+impl SuggestedDeadlines {
+    pub fn for_level(self, level: HazardLevel) -> Day {
+        match level {
+            HazardLevel::General => self.general,
+            HazardLevel::Major => self.major,
+        }
     }
 }
 
@@ -112,6 +138,15 @@ mod tests {
         assert_eq!(
             settings.suggested_deadline(HazardLevel::Major, found),
             Day::ymd(2026, 12, 7)
+        );
+        let both = settings.suggested_deadlines(found);
+        assert_eq!(both.for_level(HazardLevel::General), Day::ymd(2026, 11, 30));
+        assert_eq!(both.for_level(HazardLevel::Major), Day::ymd(2026, 12, 7));
+        let defaults = UnitSettings::default().suggested_deadlines(found);
+        assert_eq!(
+            (defaults.general, defaults.major),
+            (Day::ymd(2026, 12, 23), Day::ymd(2027, 2, 21)),
+            "30 and 90 calendar days"
         );
         settings.reinspection_days = 3;
         settings.reinspection_count = DayCount::Calendar;

@@ -8,14 +8,18 @@
 //! It is hashed as compact JSON with map keys in sorted order (all maps are `BTreeMap`s),
 //! so the same content always gives the same bytes.
 
+use crate::checklist::ChecklistTemplate;
+use crate::docnumber::DocumentKind;
 use crate::document::{ChangeEntry, DocError, InspectionDoc};
 use crate::evidence::Sha256Hex;
 use crate::geo::Timestamp;
-use crate::ids::{DeviceId, UserId};
-use crate::inspection::{Command, Context, Inspection};
+use crate::ids::{DeviceId, HazardId, UserId};
+use crate::inspection::{Command, Context, Inspection, InspectionStatus, RecordError, Unmet};
+use crate::user::User;
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// A signed version: the Automerge heads at signing and the content hash of what was signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,5 +183,267 @@ fn diff_values(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<F
             signed: a.cloned(),
             now: b.cloned(),
         }),
+    }
+}
+
+/// Whether the rules allow signing `record` now, as `actor`: on site with every requirement
+/// of completing met (the first signing completes the visit), or completed or returned (a new
+/// signed version of what is there now). The tablet checks this before it spends any
+/// document number.
+pub fn check_signing(
+    record: &Inspection,
+    actor: &User,
+    template: &ChecklistTemplate,
+) -> Result<(), RecordError> {
+    match record.status {
+        InspectionStatus::OnSite => {
+            let unmet = record.unmet_for(InspectionStatus::Completed, actor, template, "");
+            if unmet.is_empty() {
+                Ok(())
+            } else {
+                Err(RecordError::Unmet {
+                    from: InspectionStatus::OnSite,
+                    to: InspectionStatus::Completed,
+                    unmet,
+                })
+            }
+        }
+        InspectionStatus::Completed | InspectionStatus::Returned => Ok(()),
+        status => Err(RecordError::NotInStatus(status)),
+    }
+}
+
+/// What a record's signing section offers, as the rules decide it (the tablet puts it in the
+/// record's view; the screen only shows it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOffer {
+    /// "Complete and sign" is offered: on site (the first signing), or completed or returned
+    /// with something to sign — not signed since the last review, or changed since the
+    /// latest signed version.
+    pub can_sign: bool,
+    /// "Submit for review" is offered: completed or returned, and signed since the last
+    /// review.
+    pub can_submit: bool,
+    /// What the rules still require before the signing can go ahead (a signing now is
+    /// refused for these); empty when nothing blocks it.
+    pub blockers: Vec<Unmet>,
+}
+
+/// The signing section's offer for `record` as `actor` sees it; `amended` says whether the
+/// latest signed version has amendments (what changed since it was signed).
+pub fn sign_offer(
+    record: &Inspection,
+    actor: &User,
+    template: &ChecklistTemplate,
+    amended: bool,
+) -> SignOffer {
+    let signed_since_review = !record
+        .unmet_for(InspectionStatus::Submitted, actor, template, "")
+        .contains(&Unmet::NoSignedVersion);
+    let after_signing = matches!(
+        record.status,
+        InspectionStatus::Completed | InspectionStatus::Returned
+    );
+    let blockers = match check_signing(record, actor, template) {
+        Err(RecordError::Unmet { unmet, .. }) => unmet,
+        _ => Vec::new(),
+    };
+    SignOffer {
+        can_sign: record.status == InspectionStatus::OnSite
+            || (after_signing && (!signed_since_review || amended)),
+        can_submit: after_signing && signed_since_review,
+        blockers,
+    }
+}
+
+/// The enforcement documents a record has material for: the 现场检查记录 always; the
+/// 责令限期整改指令书 when some hazard has a rectification deadline; the 整改复查意见书 when
+/// some hazard has been re-inspected (`pdf_forms::forms_for` renders these).
+pub fn documents_for(record: &Inspection) -> Vec<DocumentKind> {
+    let mut out = vec![DocumentKind::InspectionRecord];
+    if record.hazards.values().any(|h| h.deadline.is_some()) {
+        out.push(DocumentKind::RectificationOrder);
+    }
+    if record.hazards.values().any(|h| !h.reinspections.is_empty()) {
+        out.push(DocumentKind::ReinspectionOpinion);
+    }
+    out
+}
+
+/// The latest number of `kind` in the record (the one the document prints).
+fn latest_number(record: &Inspection, kind: DocumentKind) -> Option<&str> {
+    record
+        .documents
+        .values()
+        .filter(|d| d.kind == kind)
+        .max_by_key(|d| (d.at, d.year, d.seq))
+        .map(|d| d.number.as_str())
+}
+
+/// What a document of `kind` says, as far as its identity goes: the order lists the hazards
+/// ordered to be rectified with their deadlines; the opinion, the re-inspections it reports.
+fn material(record: &Inspection, kind: DocumentKind) -> BTreeSet<(HazardId, String)> {
+    let mut out = BTreeSet::new();
+    for h in record.hazards.values() {
+        match kind {
+            DocumentKind::RectificationOrder => {
+                if let Some(d) = h.deadline {
+                    out.insert((h.id.clone(), d.to_string()));
+                }
+            }
+            DocumentKind::ReinspectionOpinion => {
+                out.extend(h.reinspections.keys().map(|r| (h.id.clone(), r.clone())));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The documents whose numbers (文号) the next signing must issue, so that every document the
+/// signed version yields ([`documents_for`]) carries its own number:
+///
+/// - 现场检查记录: once; later signed versions are amendments of the same document.
+/// - 责令限期整改指令书 (when a hazard has a rectification deadline) and 整改复查意见书 (when a
+///   hazard was re-inspected): when the record has none yet, and again when what the document
+///   lists changed since the first signed version that carried its latest number — a new
+///   order after a failed re-inspection set a new deadline, or after another hazard was
+///   ordered; a new opinion after another re-inspection. A number issued but not yet in any
+///   signed version (the app stopped before signing) is used, not replaced.
+pub fn documents_to_number(doc: &mut InspectionDoc) -> Vec<DocumentKind> {
+    let record = doc.record().clone();
+    let mut versions: Vec<(&String, &SignedVersion)> = record.signed_versions.iter().collect();
+    versions.sort_by(|a, b| (a.1.at, a.0).cmp(&(b.1.at, b.0)));
+    let mut out = Vec::new();
+    for kind in documents_for(&record) {
+        let Some(number) = latest_number(&record, kind) else {
+            out.push(kind);
+            continue;
+        };
+        if kind == DocumentKind::InspectionRecord {
+            continue;
+        }
+        let first_signed = versions.iter().find_map(|(vid, _)| {
+            doc.signed_record(vid)
+                .ok()
+                .filter(|signed| signed.documents.contains_key(number))
+        });
+        if let Some(signed) = first_signed
+            && material(&signed, kind) != material(&record, kind)
+        {
+            out.push(kind);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod offer_tests {
+    use super::*;
+    use crate::geo::Day;
+    use crate::hazard::HazardLevel;
+    use crate::inspection::{Review, ReviewDecision};
+    use crate::kind::InspectionKind;
+    use crate::test_support::*;
+
+    /// A 四不两直 record taken through `script`, as each command's actor.
+    fn after(script: Vec<(User, Command)>) -> Inspection {
+        let t = template();
+        let mut r = new_record(InspectionKind::Unannounced);
+        for (i, (u, c)) in script.iter().enumerate() {
+            r.apply(c, &cx(u, &t, i as i64)).unwrap();
+        }
+        r
+    }
+
+    #[test]
+    fn on_site_the_signing_is_offered_and_its_unmet_requirements_listed() {
+        let (t, w) = (template(), wang());
+        let mut script = on_site_script();
+        script.truncate(5); // on site, nothing answered, nobody signed
+        let r = after(script);
+        let offer = sign_offer(&r, &w, &t, false);
+        assert!(offer.can_sign && !offer.can_submit);
+        assert!(matches!(offer.blockers[0], Unmet::UnansweredItems(ref i) if i.len() == 3));
+        assert!(offer.blockers.contains(&Unmet::NoOnsitePerson));
+        assert!(matches!(
+            check_signing(&r, &w, &t),
+            Err(RecordError::Unmet { .. })
+        ));
+        let ready = after(on_site_script());
+        assert_eq!(
+            sign_offer(&ready, &w, &t, false),
+            SignOffer {
+                can_sign: true,
+                can_submit: false,
+                blockers: Vec::new()
+            }
+        );
+        assert_eq!(check_signing(&ready, &w, &t), Ok(()));
+    }
+
+    #[test]
+    fn after_signing_a_new_signature_is_offered_only_for_amendments_or_after_a_return() {
+        let (t, w) = (template(), wang());
+        let mut r = after(on_site_script());
+        r.apply(
+            &Command::Transition {
+                to: InspectionStatus::Completed,
+                comment: String::new(),
+            },
+            &cx(&w, &t, 30),
+        )
+        .unwrap();
+        // Not yet signed: signing offered, submitting not.
+        let offer = sign_offer(&r, &w, &t, false);
+        assert!(offer.can_sign && !offer.can_submit && offer.blockers.is_empty());
+        r.signed_versions.insert(
+            "v1".into(),
+            SignedVersion {
+                heads: Vec::new(),
+                content_hash: content_hash(&r),
+                at: Timestamp(T0.0 + 40 * 60_000),
+                by: w.id.clone(),
+            },
+        );
+        let offer = sign_offer(&r, &w, &t, false);
+        assert!(!offer.can_sign && offer.can_submit);
+        assert!(
+            sign_offer(&r, &w, &t, true).can_sign,
+            "an amendment to sign"
+        );
+        // Returned after that signature: sign again before submitting.
+        r.status = InspectionStatus::Returned;
+        r.review = Some(Review {
+            by: supervisor().id,
+            at: Timestamp(T0.0 + 50 * 60_000),
+            decision: ReviewDecision::Returned,
+            comment: "补充照片".into(),
+        });
+        let offer = sign_offer(&r, &w, &t, false);
+        assert!(offer.can_sign && !offer.can_submit);
+        // Submitted or approved: nothing offered, signing refused.
+        r.status = InspectionStatus::Submitted;
+        assert_eq!(sign_offer(&r, &w, &t, true), SignOffer::default());
+        assert_eq!(
+            check_signing(&r, &w, &t),
+            Err(RecordError::NotInStatus(InspectionStatus::Submitted))
+        );
+    }
+
+    #[test]
+    fn the_documents_follow_the_hazards() {
+        let mut r = after(on_site_script());
+        assert_eq!(documents_for(&r), vec![DocumentKind::InspectionRecord]);
+        let mut h = hazard("h1", "T-03", HazardLevel::Major);
+        h.deadline = Some(Day::ymd(2026, 12, 23));
+        r.hazards.insert(h.id.clone(), h);
+        assert_eq!(
+            documents_for(&r),
+            vec![
+                DocumentKind::InspectionRecord,
+                DocumentKind::RectificationOrder
+            ]
+        );
     }
 }

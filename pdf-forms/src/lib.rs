@@ -96,15 +96,17 @@ impl FormKind {
 
 /// Which forms a record has material for: the inspection record always; the order when some
 /// hazard has a rectification deadline; the opinion when some hazard has been re-inspected.
+/// (The rule is app-core's, `signing::documents_for`, which also decides which numbers a
+/// signing issues.)
 pub fn forms_for(record: &Inspection) -> Vec<FormKind> {
-    let mut out = vec![FormKind::InspectionRecord];
-    if record.hazards.values().any(|h| h.deadline.is_some()) {
-        out.push(FormKind::RectificationOrder);
-    }
-    if record.hazards.values().any(|h| !h.reinspections.is_empty()) {
-        out.push(FormKind::ReinspectionOpinion);
-    }
-    out
+    app_core::signing::documents_for(record)
+        .into_iter()
+        .filter_map(|kind| {
+            FormKind::ALL
+                .into_iter()
+                .find(|f| f.document_kind() == kind)
+        })
+        .collect()
 }
 
 /// What a form is rendered from.

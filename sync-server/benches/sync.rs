@@ -94,6 +94,8 @@ const PASSWORD: &str = "bench-password";
 /// the colleague each takes along (a second certified inspector of the same unit).
 const USERS: [&str; 5] = ["u-wang", "u-li", "u-zhang", "u-chen", "u-liu"];
 const COLLEAGUES: [&str; 5] = ["u-li", "u-zhang", "u-wang", "u-liu", "u-chen"];
+/// The bare `AutoCommit::load` cost per document measured in-process (µs, as `f64` bits).
+static LOAD_US: AtomicU64 = AtomicU64::new(0);
 /// A cursor past anything this run's server will number: the pull finds nothing.
 const PUSH_ONLY_CURSOR: u64 = 1 << 40;
 /// Bump when the generated documents change shape (the cache is also checked against a
@@ -1755,6 +1757,71 @@ fn profile_server_work(docs: &[Doc]) {
     );
 }
 
+/// The server's whole check of a new record pushed by its device, in-process on one thread
+/// (`service::sync::check_push`: the judge's replay of every change through the rules, the
+/// access and reference checks, preparing the write; photo rights answered as granted, the
+/// database's part is in the run), beside a bare `AutoCommit::load` of the same bytes.
+/// Returns (check µs, load µs) per document.
+fn profile_check(count: usize) -> (f64, f64) {
+    use sync_server::service::sync::{Author, Checked, check_push};
+    let reference = sync_server::reference::ReferenceData::load(&fixtures()).unwrap();
+    let devices: Vec<DeviceId> = (0..5)
+        .map(|i| DeviceId::new(format!("bench-check-{i}")))
+        .collect();
+    let t0 = now_ms();
+    let docs = for_tablets(count, &devices, t0);
+    let mut plans = |id: &str| -> sync_server::store::StoreResult<Option<app_core::plan::Plan>> {
+        Ok(reference
+            .plans
+            .iter()
+            .find(|p| p.id.as_str() == id)
+            .cloned())
+    };
+    let mut photos =
+        |_: &[&Sha256Hex]| -> sync_server::store::StoreResult<Option<Sha256Hex>> { Ok(None) };
+    let mut check = Duration::ZERO;
+    let mut load = Duration::ZERO;
+    for round in 0..2 {
+        for (i, d) in docs.iter().enumerate() {
+            let user = reference
+                .users
+                .iter()
+                .find(|u| u.id.as_str() == USERS[i % 5])
+                .unwrap()
+                .clone();
+            let author = Author {
+                user,
+                device: devices[i % 5].clone(),
+                registered_at: Timestamp(t0),
+                now_ms: t0 + 5 * 60 * 1000,
+            };
+            let push = app_core::wire::DocChanges {
+                id: d.id.clone(),
+                bytes: d.bytes.clone(),
+            };
+            let t = Instant::now();
+            let checked =
+                check_push(&reference, &mut plans, &mut photos, &author, &push, None).unwrap();
+            let spent = t.elapsed();
+            assert!(
+                matches!(checked, Checked::Write { .. }),
+                "document {i}: {checked:?}"
+            );
+            let t = Instant::now();
+            let am = automerge::AutoCommit::load(&d.bytes).unwrap();
+            let loaded = t.elapsed();
+            drop(am);
+            // The first round warms the caches; the second is measured.
+            if round == 1 {
+                check += spent;
+                load += loaded;
+            }
+        }
+    }
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / docs.len() as f64;
+    (per(check), per(load))
+}
+
 /// The tablet's side of one 200-document round trip, in-process: `pending_pushes` (load each
 /// document from SQLite, save it) and marking each pushed after the answer.
 fn profile_tablet_work(docs: &[Doc]) {
@@ -1874,6 +1941,14 @@ fn main() {
         sorted[sorted.len() - 1]
     );
     profile_server_work(&docs);
+    let (check_us, load_us) = profile_check(300);
+    LOAD_US.store(load_us.to_bits(), Ordering::Relaxed);
+    println!(
+        "the server's whole check of a new record (judge, rules, access, reference data; \
+         in-process, one thread, 300 documents): {check_us:.0} µs per document, beside a bare \
+         AutoCommit::load of the same bytes {load_us:.0} µs: {:.2} ×",
+        check_us / load_us
+    );
     profile_tablet_work(&docs);
     drop(docs);
 
@@ -1930,8 +2005,21 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|");
     let mut goals = Vec::new();
+    let load_us = f64::from_bits(LOAD_US.load(Ordering::Relaxed));
     for (n, ours, theirs, run_mean) in &rows {
         let beyond = ours.wire_per_doc() - run_mean;
+        let cpu_us = ours.server_cpu * 1e6 / ours.docs as f64;
+        goals.push(format!(
+            "{n} tablets: the server's CPU per document {cpu_us:.0} µs (everything: HTTP, \
+             CBOR, the check, SQLite, checkpoints) beside a bare AutoCommit::load of the same \
+             bytes {load_us:.0} µs: {:.2} × (goal ≤ 2 ×: {})",
+            cpu_us / load_us,
+            if cpu_us <= 2.0 * load_us {
+                "met"
+            } else {
+                "NOT met"
+            }
+        ));
         match theirs {
             Ok(t) => {
                 let ratio = ours.rate() / t.rate();

@@ -10,11 +10,10 @@
 
 use crate::error::{ApiError, ApiResult, JsonBody};
 use crate::service::devices::{self, RegisterError};
-use crate::service::sessions;
+use crate::service::sessions::{self, SignedIn, token_hash};
 use crate::signin;
 use crate::state::AppState;
 use crate::store::AccountStore;
-use crate::store::accounts::TokenOwner;
 use app_core::ids::DeviceId;
 use app_core::user::User;
 use argon2::password_hash::SaltString;
@@ -22,7 +21,6 @@ use argon2::{Argon2, PasswordHasher};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
 pub fn hash_password(password: &str) -> crate::error::InternalResult<String> {
@@ -33,10 +31,6 @@ pub fn hash_password(password: &str) -> crate::error::InternalResult<String> {
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| crate::internal!("{e}"))?
         .to_string())
-}
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// 32 random bytes as unpadded base64url (43 characters: every request carries it).
@@ -95,20 +89,18 @@ impl FromRequestParts<AppState> for Session {
             .ok_or(ApiError::Unauthorized)?
             .trim();
         let hash = token_hash(token);
-        let now = state.now();
+        let (reference, lookup, now) = (state.reference.clone(), hash.clone(), state.now());
         let found = state
             .db
-            .call(move |conn| -> ApiResult<_> { Ok(conn.token_owner(&hash, now)?) })
+            .call(move |conn| -> ApiResult<_> {
+                Ok(sessions::signed_in(conn, &reference, &lookup, now)?)
+            })
             .await?;
-        let TokenOwner {
-            user: user_id,
-            device,
-        } = found.ok_or(ApiError::Unauthorized)?;
-        let user = state.user(&user_id).ok_or(ApiError::Unauthorized)?;
+        let SignedIn { user, device } = found.ok_or(ApiError::Unauthorized)?;
         Ok(Session {
             user,
-            device: device.map(DeviceId::new),
-            token_hash: token_hash(token),
+            device,
+            token_hash: hash,
         })
     }
 }
@@ -240,7 +232,7 @@ pub async fn logout(
     let hash = session.token_hash.clone();
     state
         .db
-        .call(move |conn| -> ApiResult<()> { Ok(conn.revoke_token(&hash)?) })
+        .call(move |conn| -> ApiResult<()> { Ok(sessions::sign_out(conn, &hash)?) })
         .await?;
     Ok(Json(serde_json::json!({ "revoked": true })))
 }

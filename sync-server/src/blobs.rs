@@ -41,6 +41,7 @@ use crate::auth::Session;
 use crate::error::ApiError;
 use crate::service::photos;
 use crate::state::AppState;
+use crate::store::blobs::Upload;
 use crate::store::{BlobStore, Transactions};
 use app_core::evidence::Sha256Hex;
 use app_core::ids::DeviceId;
@@ -492,7 +493,13 @@ async fn put_inner(
                 .db
                 .call(move |conn| -> BlobResult<()> {
                     let tx = conn.begin()?;
-                    tx.record_upload(&key, total, &user, &uploader, at)?;
+                    tx.record_upload(&Upload {
+                        sha: &key,
+                        size: total,
+                        user: &user,
+                        device: &uploader,
+                        at,
+                    })?;
                     tx.commit()?;
                     Ok(())
                 })

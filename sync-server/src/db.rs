@@ -1,39 +1,26 @@
-//! The server's embedded SQLite database: one connection behind a mutex, used from blocking
-//! tasks. WAL with `synchronous = FULL`: a sync is acknowledged only after its transaction
-//! is on disk.
+//! The server's database handle: the writing connection behind a mutex, a second, query-only
+//! connection for the sync's reads, the group commit, and a thread that checkpoints the
+//! write-ahead log; everything used from blocking tasks. How the connections are opened and
+//! set up, the migrations and the checkpoint itself are the engine's (`store::engine`).
 
-use crate::store;
+use crate::store::{Transactions, engine::Engine};
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
-/// Every migration, in order: the SQL of each lives beside the tables it makes or changes
-/// (the store modules); a migration touching several modules' tables
-/// lists their pieces, run in this order in one transaction. Append only: `user_version`
-/// counts the migrations applied, so an entry is never edited, moved or removed.
-const MIGRATIONS: &[&[&str]] = &[
-    // 1: accounts, devices, tokens, documents and their change log, blobs.
-    &[
-        store::accounts::MIGRATION_1,
-        store::devices::MIGRATION_1,
-        store::records::MIGRATION_1,
-        store::blobs::MIGRATION_1,
-    ],
-    // 2: the console's index; plans made by draws and the draws' recorded inputs.
-    &[store::console_index::MIGRATION_2, store::plans::MIGRATION_2],
-    // 3: the server's case-file signing key and export jobs.
-    &[store::casefiles::MIGRATION_3],
-    // 4: document-number blocks.
-    &[store::numbers::MIGRATION_4],
-    // 5: photo references keyed for cheap writes.
-    &[store::records::MIGRATION_5],
-    // 6: the sign-in throttle.
-    &[store::throttle::MIGRATION_6],
-    // 7: the index's `violations` column.
-    &[store::console_index::MIGRATION_7],
-    // 8: who uploaded each blob, per device.
-    &[store::blobs::MIGRATION_8],
-];
+/// How often the checkpoint thread copies the write-ahead log into the database file. A
+/// checkpoint copies the last version of each page the log holds, so pages that every commit
+/// changes (the indexes' upper pages; under load, most of the photo references' index) are
+/// copied once per interval rather than once per commit: at 200 ms, about one commit apart
+/// under load, checkpoints cost 7.5 % of the server's CPU in the sync benchmark. A second
+/// leaves at most a second of writes in the log (the automatic checkpoint inside a commit
+/// remains the backstop, see `store::engine`).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// How long a group commit waits for writes announced by syncs still checking their pushes
+/// ([`Db::expect_write`]) before committing without them.
+pub const GATHER_WAIT: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct Db {
@@ -42,7 +29,49 @@ pub struct Db {
     /// in-memory database.
     reader: Arc<Mutex<Connection>>,
     /// Writes waiting for the next group commit (see [`Db::write_grouped`]).
-    queue: Arc<Mutex<WriteQueue>>,
+    queue: Arc<Queue>,
+}
+
+/// The group commit's queue, and the signal that a write was queued or an announced one was
+/// withdrawn.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<WriteQueue>,
+    changed: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriteQueue> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A write announced to the group commit (see [`Db::expect_write`]): while it is held, a
+/// group about to commit waits (at most [`GATHER_WAIT`]) for it. Dropping it withdraws the
+/// announcement; [`Db::write_grouped_announced`] turns it into the queued write.
+#[must_use = "dropping the announcement withdraws it at once"]
+pub struct ExpectedWrite {
+    /// None once the write was queued.
+    queue: Option<Arc<Queue>>,
+}
+
+impl std::fmt::Debug for ExpectedWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpectedWrite")
+            .field("queued", &self.queue.is_none())
+            .finish()
+    }
+}
+
+impl Drop for ExpectedWrite {
+    fn drop(&mut self) {
+        if let Some(queue) = self.queue.take() {
+            let mut state = queue.lock();
+            state.expected = state.expected.saturating_sub(1);
+            drop(state);
+            queue.changed.notify_all();
+        }
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -107,18 +136,16 @@ struct WriteQueue {
     jobs: Vec<WriteJob>,
     /// A blocking task is committing groups; new jobs only need to be queued.
     leader: bool,
+    /// Writes announced and not yet queued ([`ExpectedWrite`]).
+    expected: usize,
+    /// Groups committed so far (for tests and logs).
+    commits: u64,
 }
 
 impl Db {
     pub fn open(path: &Path) -> crate::error::InternalResult<Self> {
-        let conn = Connection::open(path)
-            .map_err(|e| crate::internal!("opening {}: {e}", path.display()))?;
-        let mut db = Self::init(conn)?;
-        let reader = Connection::open(path)
-            .map_err(|e| crate::internal!("opening {} for reading: {e}", path.display()))?;
-        use_memory_for_pages(&reader)?;
-        reader.pragma_update(None, "query_only", true)?;
-        db.reader = Arc::new(Mutex::new(reader));
+        let mut db = Self::with_writer(Connection::open_writer(path)?);
+        db.reader = Arc::new(Mutex::new(Connection::open_reader(path)?));
         db.start_checkpointer(path);
         Ok(db)
     }
@@ -128,14 +155,14 @@ impl Db {
     /// (SQLite's automatic checkpoint runs inside the commit that crosses the threshold). A
     /// passive checkpoint never blocks readers or writers. The thread ends with the last
     /// handle on the database. If it cannot run, the automatic checkpoint (at a high
-    /// threshold, see `init`) still keeps the log bounded.
+    /// threshold, see `store::engine`) still keeps the log bounded.
     fn start_checkpointer(&self, path: &Path) {
         let alive = Arc::downgrade(&self.conn);
         let path = path.to_owned();
         let spawned = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
-                let conn = match Connection::open(&path) {
+                let conn = match Connection::open_checkpointer(&path) {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(error = %e, "checkpoint thread: cannot open the database");
@@ -143,11 +170,8 @@ impl Db {
                     }
                 };
                 while alive.strong_count() > 0 {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                    });
-                    if let Err(e) = result {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = conn.checkpoint() {
                         tracing::warn!(error = %e, "WAL checkpoint failed");
                     }
                 }
@@ -158,41 +182,18 @@ impl Db {
     }
 
     pub fn open_in_memory() -> crate::error::InternalResult<Self> {
-        Self::init(Connection::open_in_memory()?)
+        Ok(Self::with_writer(Connection::open_memory()?))
     }
 
-    fn init(conn: Connection) -> crate::error::InternalResult<Self> {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        use_memory_for_pages(&conn)?;
-        // Each request's write in a group commit runs in a savepoint (`commit_groups`), whose
-        // undo copies of the pages it touches go to a sub-journal: a temporary file by default,
-        // i.e. a write system call per page. Kept in memory instead (it lives only until the
-        // group commits, and is never needed after a crash: the WAL is the durable journal).
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // Checkpoints run on their own thread (`start_checkpointer`); the automatic one inside
-        // commits is only a backstop at 64 MiB of log.
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
-        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > MIGRATIONS.len() as i64 {
-            return Err(crate::internal!(
-                "database schema {found} is newer than this server ({})",
-                MIGRATIONS.len()
-            ));
-        }
-        for (i, pieces) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let sql = pieces.join("\n");
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
-                i + 1
-            ))?;
-        }
+    /// The handle over `conn` (set up and migrated), which also serves reads until a reading
+    /// connection is opened (an in-memory database has only the one).
+    fn with_writer(conn: Connection) -> Self {
         let conn = Arc::new(Mutex::new(conn));
-        Ok(Self {
+        Self {
             reader: conn.clone(),
             conn,
             queue: Arc::default(),
-        })
+        }
     }
 
     /// Runs read-only `f` on the reading connection, on a blocking thread. With WAL it reads
@@ -246,6 +247,51 @@ impl Db {
         T: Send + 'static,
         E: Send + 'static + From<crate::error::Internal>,
     {
+        self.enqueue(None, f).await
+    }
+
+    /// Announces a write that will follow shortly (a sync starting to check its pushes): a
+    /// group about to commit meanwhile waits for it, at most [`GATHER_WAIT`], so that the
+    /// writes of syncs checked at about the same time share one commit. Each commit writes
+    /// the pages it changed to the log again, and the indexes' hot pages (and, for photo
+    /// references, pages all over their index) change in every group, so one commit of
+    /// several syncs costs much less than one each. (PostgreSQL's `commit_delay` with
+    /// `commit_siblings` is the same idea.) Without announcements nothing waits.
+    pub fn expect_write(&self) -> ExpectedWrite {
+        self.queue.lock().expected += 1;
+        ExpectedWrite {
+            queue: Some(self.queue.clone()),
+        }
+    }
+
+    /// [`Db::write_grouped`] for the write `announced` earlier: queued and un-announced in one
+    /// step, so a waiting group sees it arrive rather than withdrawn.
+    pub async fn write_grouped_announced<T, E>(
+        &self,
+        announced: ExpectedWrite,
+        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<crate::error::Internal>,
+    {
+        self.enqueue(Some(announced), f).await
+    }
+
+    /// Groups committed since the database was opened.
+    pub fn commits(&self) -> u64 {
+        self.queue.lock().commits
+    }
+
+    async fn enqueue<T, E>(
+        &self,
+        announced: Option<ExpectedWrite>,
+        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<crate::error::Internal>,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(PendingWrite {
             write: f,
@@ -253,10 +299,17 @@ impl Db {
             reply,
         });
         let lead = {
-            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queue = self.queue.lock();
             queue.jobs.push(job);
+            if let Some(mut announced) = announced
+                && announced.queue.take().is_some()
+            {
+                // Withdrawn under the same lock as the job is queued.
+                queue.expected = queue.expected.saturating_sub(1);
+            }
             !std::mem::replace(&mut queue.leader, true)
         };
+        self.queue.changed.notify_all();
         if lead {
             let (conn, queue) = (self.conn.clone(), self.queue.clone());
             tokio::task::spawn_blocking(move || commit_groups(&conn, &queue));
@@ -294,12 +347,12 @@ impl Db {
     }
 }
 
-/// Pages kept in memory rather than read back through the kernel on every statement (the
-/// default cache is 2 MiB), and reads through a memory map; for both of the server's
-/// connections.
-fn use_memory_for_pages(conn: &Connection) -> rusqlite::Result<()> {
-    conn.pragma_update(None, "cache_size", -65_536)?;
-    conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+/// The writing connection, lent to a long task one short use at a time ([`Db::with_conn`]).
+impl crate::store::Lend for Db {
+    type Store = Connection;
+    fn lend<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        self.with_conn(|conn| f(conn))
+    }
 }
 
 /// The group-commit loop: takes every queued write, runs them in one transaction, commits,
@@ -310,15 +363,31 @@ fn use_memory_for_pages(conn: &Connection) -> rusqlite::Result<()> {
 /// indexes (about 5 % of the server's CPU in the sync benchmark). Should one of them fail (an
 /// error or a panic), the transaction is rolled back and the group runs again, each write in
 /// its own savepoint, so that the failing one is rolled back alone and the others are kept.
-fn commit_groups(conn: &Mutex<Connection>, queue: &Mutex<WriteQueue>) {
+///
+/// Before taking a group it waits, at most [`GATHER_WAIT`], while writes announced by
+/// [`Db::expect_write`] are still to come.
+fn commit_groups(conn: &Mutex<Connection>, queue: &Queue) {
     loop {
         let mut jobs = {
-            let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
-            if queue.jobs.is_empty() {
-                queue.leader = false;
+            let mut state = queue.lock();
+            if state.jobs.is_empty() {
+                state.leader = false;
                 return;
             }
-            std::mem::take(&mut queue.jobs)
+            let deadline = Instant::now() + GATHER_WAIT;
+            while state.expected > 0 {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                state = queue
+                    .changed
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            state.commits += 1;
+            std::mem::take(&mut state.jobs)
         };
         let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
         let committed = match commit_together(&mut guard, &mut jobs) {
@@ -349,7 +418,7 @@ fn commit_together(
     conn: &mut Connection,
     jobs: &mut [WriteJob],
 ) -> crate::error::InternalResult<Together> {
-    let tx = conn.transaction()?;
+    let tx = conn.begin()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx))) {
             Ok(true) => {}
@@ -370,7 +439,7 @@ fn commit_one_by_one(
     jobs: &mut [WriteJob],
     skip: Option<usize>,
 ) -> crate::error::InternalResult<()> {
-    let mut tx = conn.transaction()?;
+    let mut tx = conn.begin()?;
     for (i, job) in jobs.iter_mut().enumerate() {
         if Some(i) == skip {
             tracing::error!("a grouped write panicked; it was rolled back");
@@ -491,6 +560,56 @@ mod tests {
         });
         let expected: Vec<i64> = (0..20).filter(|k| *k != 13).collect();
         assert_eq!(keys, expected);
+    }
+
+    /// A write announced while a group is about to commit joins that group (one commit for
+    /// both); a withdrawn announcement lets the group commit at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_waits_for_announced_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.with_conn(|c| c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
+            .unwrap();
+        let insert = |k: i64| {
+            move |c: &Connection| -> Result<(), crate::error::Internal> {
+                c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
+                Ok(())
+            }
+        };
+        let before = db.commits();
+        let announced = db.expect_write();
+        let first = {
+            let db = db.clone();
+            tokio::spawn(async move { db.write_grouped(insert(1)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(
+            !first.is_finished(),
+            "the group waits for the announced write"
+        );
+        db.write_grouped_announced(announced, insert(2))
+            .await
+            .unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(db.commits() - before, 1, "both writes in one commit");
+
+        let announced = db.expect_write();
+        let started = Instant::now();
+        let third = {
+            let db = db.clone();
+            tokio::spawn(async move { db.write_grouped(insert(3)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(announced);
+        third.await.unwrap().unwrap();
+        assert!(
+            started.elapsed() < GATHER_WAIT,
+            "a withdrawn announcement does not hold the group until the deadline"
+        );
+        let n: i64 = db
+            .with_conn(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(n, 3);
     }
 
     async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {

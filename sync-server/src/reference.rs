@@ -125,6 +125,19 @@ impl ReferenceData {
 pub use app_core::wire::http::ReferenceBundle;
 
 impl ReferenceData {
+    /// The user `id`, if the reference data knows them.
+    pub fn user(&self, id: &str) -> Option<User> {
+        self.users.iter().find(|u| u.id.as_str() == id).cloned()
+    }
+
+    /// Unit `id`'s name (or the id if unknown).
+    pub fn unit_name(&self, id: &str) -> String {
+        self.units
+            .get(&app_core::ids::UnitId::new(id))
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    }
+
     pub fn bundle_for(&self, user: &User) -> ReferenceBundle {
         use app_core::access::{can_read_enterprise, can_read_plan};
         let plans: Vec<Plan> = self

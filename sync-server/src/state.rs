@@ -44,10 +44,6 @@ impl AppState {
     }
 
     pub fn user(&self, id: &str) -> Option<User> {
-        self.reference
-            .users
-            .iter()
-            .find(|u| u.id.as_str() == id)
-            .cloned()
+        self.reference.user(id)
     }
 }

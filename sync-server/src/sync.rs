@@ -114,6 +114,9 @@ pub async fn sync(
         .acquire()
         .await
         .map_err(|e| ApiError::Internal(crate::internal!("check slots closed: {e}")))?;
+    // The write this check leads to, announced so that a group about to commit waits for it
+    // (see `Db::expect_write`); withdrawn if the check fails.
+    let announced = state.db.expect_write();
     let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         // Plans are looked up as records name them (a brief lock each, remembered).
         let mut known: std::collections::HashMap<String, Option<Plan>> = Default::default();
@@ -151,7 +154,7 @@ pub async fn sync(
     let uploads = state.known_uploads.clone();
     let (accepted, rejected) = state
         .db
-        .write_grouped(move |conn| -> ApiResult<_> {
+        .write_grouped_announced(announced, move |conn| -> ApiResult<_> {
             let mut photos = |digests: &[&Sha256Hex]| {
                 blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
             };

@@ -307,7 +307,7 @@ fn records_stored_before_the_index_existed_are_backfilled_once() {
     };
     assert!(listed(&conn).is_empty());
     assert_eq!(
-        sync_server::index::backfill(&mut conn).unwrap(),
+        sync_server::service::index::backfill(&mut conn).unwrap(),
         1,
         "the broken row is skipped"
     );
@@ -323,7 +323,7 @@ fn records_stored_before_the_index_existed_are_backfilled_once() {
         "a document that does not read is kept, never deleted"
     );
     assert_eq!(
-        sync_server::index::backfill(&mut conn).unwrap(),
+        sync_server::service::index::backfill(&mut conn).unwrap(),
         0,
         "runs once"
     );

@@ -16,7 +16,7 @@ use app_core::inspection::{
     ArrivalProof, Attestations, Inspection, InspectionStatus, InspectorRef, ItemResult,
     OnsitePerson, Review, Signature,
 };
-use app_core::signing::SignedVersion;
+use app_core::signing::{SignOffer, SignedVersion};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -76,9 +76,14 @@ pub struct RecordChange {
     /// with every edit after a signing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<Vec<SignedView>>,
-    /// What the next signing numbers, and the tablet's stock of numbers (a few lines each).
+    /// What the signing section offers and what blocks the signing (small: the blockers
+    /// name items or fields).
+    pub signing: SignOffer,
+    /// What the next signing numbers, the tablet's stock of numbers and the series it lacks
+    /// (a few lines each).
     pub to_number: Vec<DocumentKind>,
     pub numbers: Vec<Stock>,
+    pub numbers_missing: Vec<DocumentKind>,
 }
 
 /// The parts of `after` that differ from `before`, in the order of the record's fields.
@@ -213,8 +218,10 @@ impl RecordView {
             None if self.record.signed_versions.is_empty() => self.signed.clear(),
             None => {}
         }
+        self.signing = change.signing;
         self.to_number = change.to_number;
         self.numbers = change.numbers;
+        self.numbers_missing = change.numbers_missing;
         true
     }
 }

@@ -46,6 +46,16 @@ pub struct ApiError {
     pub en: String,
 }
 
+/// The screens show an error in their language (`app_core::messages::Lang::err`).
+impl app_core::messages::Bilingual for ApiError {
+    fn zh(&self) -> String {
+        self.zh.clone()
+    }
+    fn en(&self) -> String {
+        self.en.clone()
+    }
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self {
@@ -75,5 +85,15 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<app_core::inspection::RecordError> for ApiError {
+    /// A rule's refusal: the rule's own Chinese text (`app_core::messages`, as the console
+    /// shows it), its English `Display`, and the form field it concerns.
+    fn from(e: app_core::inspection::RecordError) -> Self {
+        let mut err = ApiError::new(ErrorCode::Refused, e.zh(), e.to_string());
+        err.field = e.field().map(str::to_owned);
+        err
+    }
+}
 
 pub type ApiResult<T> = Result<T, ApiError>;

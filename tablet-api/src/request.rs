@@ -12,7 +12,8 @@ use crate::photo::ExportStatus;
 use crate::sync::{SyncOutcome, SyncStatus};
 use crate::views::{AppStatus, Home, NumbersView, RecordView};
 use app_core::enterprise::Enterprise;
-use app_core::ids::{EnterpriseId, InspectionId, PlanId, UserId};
+use app_core::hazard::{NewHazard, NewReinspection};
+use app_core::ids::{EnterpriseId, HazardId, InspectionId, PlanId, UserId};
 use app_core::inspection::Command;
 use app_core::kind::InspectionKind;
 use app_core::user::User;
@@ -127,6 +128,17 @@ operations! {
     command: ApplyCommand { id: InspectionId, command: Command } -> RecordChange;
     /// Completes and signs the record (issuing its document numbers); answers the record.
     complete: CompleteRecord { id: InspectionId } -> RecordView;
+    /// Registers a hazard on a failed item, lists a major one for supervision and orders its
+    /// rectification, all or nothing; the tablet mints the hazard's id (a UUID). Answers
+    /// what it changed.
+    register_hazard: RegisterHazard { id: InspectionId, hazard: NewHazard } -> RecordChange;
+    /// Records a re-inspection of a hazard (closing it when it passed), all or nothing; the
+    /// tablet mints the re-inspection's id (a UUID). Answers what it changed.
+    reinspect: ReinspectHazard {
+        id: InspectionId,
+        hazard: HazardId,
+        reinspection: NewReinspection,
+    } -> RecordChange;
     /// The draft of a form not yet committed (or a screen setting), if one is saved.
     draft_get: GetDraft { key: String } -> Option<String>;
     /// Saves a draft; durable when answered.

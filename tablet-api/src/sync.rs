@@ -1,6 +1,6 @@
-//! What the sync indicator and the sync screen read. These are the tablet's sync client's
-//! states as the screens see them, kept apart from the client's own types so that its HTTP
-//! side can change without changing the screens.
+//! What the sync indicator and the sync screen read: the tablet's sync client publishes its
+//! state in these very types (`tablet::sync` uses them, no conversion), so the screens read
+//! what the client reports.
 
 use crate::error::ApiError;
 use crate::views::Stock;
@@ -41,14 +41,9 @@ pub struct SyncReport {
     pub round_trips: u32,
 }
 
-/// A record the server refused at sync (it stays pending on the tablet).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rejected {
-    pub id: String,
-    /// The server's stable code: `forbidden`, `malformed`, `immutable_field`, …
-    pub code: String,
-    pub message: String,
-}
+/// A record the server refused at sync (it stays pending on the tablet): the sync message's
+/// own rejection (id, the server's stable code, message).
+pub use app_core::wire::Rejection as Rejected;
 
 /// The sync indicator: the background sync's state, what waits, the photo upload.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,8 @@ use app_core::ids::{InspectionId, UnitId, UserId};
 use app_core::inspection::{Inspection, InspectionStatus};
 use app_core::kind::InspectionKind;
 use app_core::plan::Plan;
+use app_core::settings::SuggestedDeadlines;
+use app_core::signing::SignOffer;
 use app_core::user::User;
 use serde::{Deserialize, Serialize};
 
@@ -91,9 +93,10 @@ pub struct SignedView {
 }
 
 /// A record with what its screens need: the template's applicable categories, the signed
-/// versions with their amendments. Answered when a screen opens a record; edits answer a
-/// [`crate::RecordChange`], which [`RecordView::apply`] applies. Photos are not inside:
-/// the screens load thumbnails by URL ([`crate::thumb_url`]).
+/// versions with their amendments, and what the rules decide for its forms (the tablet
+/// computes these with app-core; the screens only show them). Answered when a screen opens
+/// a record; edits answer a [`crate::RecordChange`], which [`RecordView::apply`] applies.
+/// Photos are not inside: the screens load thumbnails by URL ([`crate::thumb_url`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordView {
     pub record: Inspection,
@@ -101,29 +104,20 @@ pub struct RecordView {
     pub signed: Vec<SignedView>,
     /// The record's revision (see [`crate::RecordChange`]).
     pub revision: crate::Revision,
-    /// The documents whose numbers (文号) the next signing issues, and how many numbers of
-    /// each series the inspector needs this tablet holds.
+    /// What the signing section offers: complete and sign, submit, and what still blocks the
+    /// signing (`app_core::signing::sign_offer`).
+    pub signing: SignOffer,
+    /// The documents whose numbers (文号) the next signing issues
+    /// (`app_core::signing::documents_to_number`), and how many numbers of each series the
+    /// inspector needs this tablet holds.
     pub to_number: Vec<DocumentKind>,
     pub numbers: Vec<Stock>,
-}
-
-impl RecordView {
-    /// The documents the next signing numbers for which this tablet holds no number (the
-    /// signing would ask to sync first).
-    pub fn numbers_missing(&self) -> Vec<DocumentKind> {
-        // The stock lists this year's series first (and next year's late in December).
-        let this_year = self.numbers.iter().map(|s| s.year).min();
-        self.to_number
-            .iter()
-            .copied()
-            .filter(|k| {
-                !self
-                    .numbers
-                    .iter()
-                    .any(|s| s.kind == *k && Some(s.year) == this_year && s.remaining > 0)
-            })
-            .collect()
-    }
+    /// Those of `to_number` this tablet holds no number for: the signing would ask to sync
+    /// first (`app_core::docnumber::missing_series`).
+    pub numbers_missing: Vec<DocumentKind>,
+    /// The rectification deadline a hazard registered today is prefilled with, per level (the
+    /// unit's settings, `UnitSettings::suggested_deadlines`).
+    pub deadlines: SuggestedDeadlines,
 }
 
 /// How many document numbers (文号) of one series the tablet holds.

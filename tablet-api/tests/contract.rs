@@ -4,8 +4,12 @@
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::docnumber::DocumentKind;
+use app_core::geo::Day;
+use app_core::hazard::{HazardLevel, NewHazard};
 use app_core::ids::InspectionId;
-use app_core::inspection::Inspection;
+use app_core::inspection::{Inspection, Unmet};
+use app_core::settings::UnitSettings;
+use app_core::signing::SignOffer;
 use serde_json::json;
 use tablet_api::*;
 
@@ -73,32 +77,54 @@ fn an_export_status_parses_and_reads_as_progress() {
 }
 
 #[test]
-fn a_record_view_says_which_numbers_the_signing_lacks() {
+fn a_record_view_carries_what_the_rules_decided_for_its_forms() {
     let stock = json!([
         {"unit": "xw", "kind": "inspection_record", "year": 2026, "remaining": 3},
-        {"unit": "xw", "kind": "rectification_order", "year": 2026, "remaining": 0},
-        {"unit": "xw", "kind": "reinspection_opinion", "year": 2026, "remaining": 20},
-        {"unit": "xw", "kind": "rectification_order", "year": 2027, "remaining": 20}
+        {"unit": "xw", "kind": "rectification_order", "year": 2026, "remaining": 0}
     ]);
-    let numbers: Vec<Stock> = serde_json::from_value(stock).unwrap();
-    let view = |to_number: Vec<DocumentKind>| RecordView {
+    let view = RecordView {
         record: sample_record(),
         template: sample_template(),
         signed: Vec::new(),
         revision: "r0".into(),
-        to_number,
-        numbers: numbers.clone(),
-    };
-    assert_eq!(
-        view(vec![
+        signing: SignOffer {
+            can_sign: true,
+            can_submit: false,
+            blockers: vec![Unmet::NoOnsitePerson],
+        },
+        to_number: vec![
             DocumentKind::InspectionRecord,
-            DocumentKind::RectificationOrder
-        ])
-        .numbers_missing(),
-        vec![DocumentKind::RectificationOrder],
-        "next year's order numbers do not count this year"
-    );
-    assert!(view(Vec::new()).numbers_missing().is_empty());
+            DocumentKind::RectificationOrder,
+        ],
+        numbers: serde_json::from_value(stock).unwrap(),
+        numbers_missing: vec![DocumentKind::RectificationOrder],
+        deadlines: UnitSettings::default().suggested_deadlines(Day::ymd(2026, 11, 23)),
+    };
+    let text = serde_json::to_string(&Answer::GetRecord(view.clone())).unwrap();
+    let back = GetRecord::answer(serde_json::from_str(&text).unwrap()).unwrap();
+    assert_eq!(back, view);
+    assert_eq!(back.deadlines.general, Day::ymd(2026, 12, 23));
+}
+
+#[test]
+fn a_new_hazard_travels_without_an_id() {
+    let request: Request = RegisterHazard {
+        id: InspectionId::new("insp-1"),
+        hazard: NewHazard {
+            item: "T-01".into(),
+            level: HazardLevel::General,
+            description: "d".into(),
+            place: String::new(),
+            measures: "m".into(),
+            deadline: Day::ymd(2026, 12, 23),
+            supervision_level: String::new(),
+            supervision_responsible: String::new(),
+        },
+    }
+    .into();
+    let v = serde_json::to_value(&request).unwrap();
+    assert!(v["register_hazard"]["hazard"].get("id").is_none(), "{v}");
+    assert_eq!(serde_json::from_value::<Request>(v).unwrap(), request);
 }
 
 #[test]
@@ -110,8 +136,11 @@ fn a_change_applies_only_to_the_view_of_its_record_at_its_base_revision() {
         template: sample_template(),
         signed: Vec::new(),
         revision: "r0".into(),
+        signing: SignOffer::default(),
         to_number: Vec::new(),
         numbers: Vec::new(),
+        numbers_missing: Vec::new(),
+        deadlines: UnitSettings::default().suggested_deadlines(Day::ymd(2026, 11, 23)),
     };
     let mut after = view.record.clone();
     after.results.insert(
@@ -131,8 +160,14 @@ fn a_change_applies_only_to_the_view_of_its_record_at_its_base_revision() {
         status: after.status,
         changes,
         signed: None,
+        signing: SignOffer {
+            can_sign: true,
+            can_submit: false,
+            blockers: vec![Unmet::NoOnsitePerson],
+        },
         to_number: vec![DocumentKind::InspectionRecord],
         numbers: Vec::new(),
+        numbers_missing: vec![DocumentKind::InspectionRecord],
     };
     // The shape it travels in: the changed item's result, not the record.
     let text = serde_json::to_string(&Answer::ApplyCommand(change.clone())).unwrap();
@@ -148,6 +183,8 @@ fn a_change_applies_only_to_the_view_of_its_record_at_its_base_revision() {
     assert!(v.apply(change));
     assert_eq!((v.record, v.revision.as_str()), (after, "r1"));
     assert_eq!(v.to_number, vec![DocumentKind::InspectionRecord]);
+    assert_eq!(v.numbers_missing, vec![DocumentKind::InspectionRecord]);
+    assert_eq!(v.signing.blockers, vec![Unmet::NoOnsitePerson]);
     assert_eq!(thumb_url("ab"), "thumb://localhost/ab");
 }
 

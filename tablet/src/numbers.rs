@@ -12,19 +12,17 @@
 //!   January. The app calls it at sign-in, after a sync, and when a signing finds a series
 //!   empty. It holds the store's lock only to read the pool and to store the blocks, never
 //!   during network I/O.
-//! - [`documents_to_number`] says which numbers a signing must issue so that the documents
-//!   the signed version yields carry them (see its documentation).
+//! - Which numbers a signing must issue so that the documents the signed version yields
+//!   carry them, and which series an inspector needs, are app-core's rules
+//!   ([`documents_to_number`], [`series_needed`]), re-exported here.
 
 use crate::store::{Store, StoreError};
-use app_core::docnumber::{Block, DocumentKind, Series};
-use app_core::document::InspectionDoc;
+use app_core::docnumber::{Block, Series};
 use app_core::geo::Timestamp;
-use app_core::ids::{HazardId, UnitId};
-use app_core::inspection::Inspection;
+use app_core::ids::UnitId;
 use app_core::user::User;
 use app_core::wire::http::{ErrorBody, ReserveRequest, ReserveResponse, SeriesRequest};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -32,41 +30,14 @@ use std::time::Duration;
 /// blocks are 20 numbers).
 pub const LOW_WATER: u32 = 10;
 
-/// The documents an inspector issues from a record, in the order they are made.
-pub const KINDS: [DocumentKind; 3] = [
-    DocumentKind::InspectionRecord,
-    DocumentKind::RectificationOrder,
-    DocumentKind::ReinspectionOpinion,
-];
+/// The documents an inspector issues and the series they need (app-core's rules).
+pub use app_core::docnumber::{INSPECTOR_KINDS as KINDS, series_needed};
+/// Which numbers a signing must issue (app-core's rule, see its documentation).
+pub use app_core::signing::documents_to_number;
 
-/// The series an inspector of `unit` needs at `now`: the three kinds of the current year in
-/// Asia/Shanghai, and from 20 December the next year's as well.
-pub fn series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
-    let today = now.shanghai_date();
-    let mut years = vec![today.year()];
-    if u8::from(today.0.month()) == 12 && today.0.day() >= 20 {
-        years.push(today.year() + 1);
-    }
-    years
-        .into_iter()
-        .flat_map(|year| {
-            KINDS.into_iter().map(move |kind| Series {
-                unit: unit.clone(),
-                kind,
-                year,
-            })
-        })
-        .collect()
-}
-
-/// How many numbers of one series the tablet holds (for the screens).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stock {
-    pub unit: UnitId,
-    pub kind: DocumentKind,
-    pub year: i32,
-    pub remaining: u32,
-}
+/// How many numbers of one series the tablet holds, and the last top-up: what the screens
+/// read (`tablet-api`'s types, used as they are).
+pub use tablet_api::{Stock, TopUpOutcome};
 
 /// The stock of every series an inspector of `unit` needs at `now`.
 pub fn stock(store: &Store, unit: &UnitId, now: Timestamp) -> Result<Vec<Stock>, StoreError> {
@@ -202,86 +173,6 @@ pub fn top_up(
         asked: low,
         received,
     })
-}
-
-/// The latest number of `kind` in the record (the one `pdf-forms` prints).
-fn latest(record: &Inspection, kind: DocumentKind) -> Option<&str> {
-    record
-        .documents
-        .values()
-        .filter(|d| d.kind == kind)
-        .max_by_key(|d| (d.at, d.year, d.seq))
-        .map(|d| d.number.as_str())
-}
-
-/// What a document of `kind` says, as far as its identity goes: the order lists the hazards
-/// ordered to be rectified with their deadlines; the opinion, the re-inspections it reports.
-fn material(record: &Inspection, kind: DocumentKind) -> BTreeSet<(HazardId, String)> {
-    let mut out = BTreeSet::new();
-    for h in record.hazards.values() {
-        match kind {
-            DocumentKind::RectificationOrder => {
-                if let Some(d) = h.deadline {
-                    out.insert((h.id.clone(), d.to_string()));
-                }
-            }
-            DocumentKind::ReinspectionOpinion => {
-                out.extend(h.reinspections.keys().map(|r| (h.id.clone(), r.clone())));
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The documents whose numbers the next signing must issue, so that every document the signed
-/// version yields (`pdf_forms::forms_for`) carries its own number:
-///
-/// - 现场检查记录: once; later signed versions are amendments of the same document.
-/// - 责令限期整改指令书 (when a hazard has a rectification deadline) and 整改复查意见书 (when a
-///   hazard was re-inspected): when the record has none yet, and again when what the document
-///   lists changed since the first signed version that carried its latest number — a new
-///   order after a failed re-inspection set a new deadline, or after another hazard was
-///   ordered; a new opinion after another re-inspection. A number issued but not yet in any
-///   signed version (the app stopped before signing) is used, not replaced.
-pub fn documents_to_number(doc: &mut InspectionDoc) -> Vec<DocumentKind> {
-    let record = doc.record().clone();
-    let mut versions: Vec<(&String, &app_core::signing::SignedVersion)> =
-        record.signed_versions.iter().collect();
-    versions.sort_by(|a, b| (a.1.at, a.0).cmp(&(b.1.at, b.0)));
-    let mut out = Vec::new();
-    for form in pdf_forms::forms_for(&record) {
-        let kind = form.document_kind();
-        let Some(number) = latest(&record, kind) else {
-            out.push(kind);
-            continue;
-        };
-        if kind == DocumentKind::InspectionRecord {
-            continue;
-        }
-        let first_signed = versions.iter().find_map(|(vid, _)| {
-            doc.signed_record(vid)
-                .ok()
-                .filter(|signed| signed.documents.contains_key(number))
-        });
-        if let Some(signed) = first_signed
-            && material(&signed, kind) != material(&record, kind)
-        {
-            out.push(kind);
-        }
-    }
-    out
-}
-
-/// The last top-up, for the sync screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopUpOutcome {
-    pub at: Timestamp,
-    /// Blocks received (empty when nothing ran low).
-    pub received: Vec<Block>,
-    /// Why it failed, in Chinese and English.
-    pub error_zh: Option<String>,
-    pub error_en: Option<String>,
 }
 
 /// A failed top-up in Chinese.

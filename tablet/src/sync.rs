@@ -10,7 +10,7 @@
 //! sync (so it cannot hold back the records after it), and is pushed again by the next one.
 
 use crate::blobs::BlobStore;
-use crate::store::{Pending, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::upload::{BlobClient, UploadProgress, UploadReport};
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UserId};
@@ -18,7 +18,7 @@ use app_core::user::User;
 use app_core::wire::http::{
     ErrorBody, LoginRequest, LoginResponse, ReferenceBundle, RegisterDevice, registration_message,
 };
-use app_core::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
+use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -54,17 +54,9 @@ impl SyncError {
     }
 }
 
-/// What one sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncReport {
-    pub pushed: u32,
-    pub accepted: u32,
-    pub rejected: Vec<Rejection>,
-    pub pulled: u32,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    pub round_trips: u32,
-}
+/// What one sync did, what the background sync publishes and what the sync indicator reads:
+/// the contract's own types (`tablet-api`), used here as they are.
+pub use tablet_api::{SyncReport, SyncState, SyncStatus};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
@@ -308,32 +300,6 @@ pub fn upload_then_sync(
     Ok((report, uploads))
 }
 
-/// What the sync indicator shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SyncState {
-    #[default]
-    Idle,
-    Syncing,
-    /// The last attempt failed; the next is scheduled after a back-off.
-    Waiting {
-        error: String,
-        retry_in_secs: u64,
-    },
-    Done(SyncReport),
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct SyncStatus {
-    pub state: SyncState,
-    /// Records waiting to be pushed, and their size.
-    pub pending: Pending,
-    /// Photo originals the server does not hold yet, and the running upload's progress.
-    pub photos_pending: u32,
-    pub upload: Option<UploadProgress>,
-    /// What the last photo upload run did.
-    pub last_upload: Option<UploadReport>,
-}
-
 /// Background syncing: tries every `interval`, backs off exponentially (up to `max_backoff`)
 /// while the network or server is down, and publishes its status for the UI.
 #[derive(Debug)]
@@ -457,13 +423,14 @@ mod tests {
     use app_core::checklist::ChecklistTemplate;
     use app_core::enterprise::Enterprise;
     use app_core::evidence::{PhotoRef, Sha256Hex};
-    use app_core::inspection::{Command, Context, Inspection, InspectorRef};
+    use app_core::inspection::{Command, Context, Inspection};
     use app_core::kind::InspectionKind;
+    use app_core::wire::Rejection;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use crate::test_fixtures::{T0, fixture, user};
+    use crate::test_fixtures::{T0, fixture, routine_record, user};
 
     /// What the scripted server does.
     #[derive(Default)]
@@ -608,36 +575,13 @@ mod tests {
     /// A tablet with record `r1` (by 王强 with 李娜) whose first item has a photo that is in
     /// the tablet's blob folder.
     fn tablet(dir: &tempfile::TempDir) -> (Mutex<Store>, BlobStore, Sha256Hex) {
-        let t = ChecklistTemplate::parse_toml(&fixture("checklists/gongmao.toml")).unwrap();
-        let enterprises: Vec<Enterprise> =
-            serde_json::from_str(&fixture("demo/enterprises.json")).unwrap();
-        let e = &enterprises[0];
-        let (w, l) = (user("u-wang"), user("u-li"));
         let mut store = Store::open_in_memory().unwrap();
-        let id = InspectionId::from("r1");
-        let record = Inspection::new_draft(
-            id.clone(),
-            InspectionKind::Routine,
-            e.unit.clone(),
-            e.into(),
-            t.reference(),
-            w.id.clone(),
-            Timestamp(T0),
-        );
-        store.create_inspection(&record, &t, Timestamp(T0)).unwrap();
+        let (id, t, w) = routine_record(&mut store);
         let cx = Context {
             actor: &w,
             now: Timestamp(T0),
             template: &t,
         };
-        for u in [&w, &l] {
-            let add = Command::AddInspector(InspectorRef {
-                user: u.id.clone(),
-                name: u.name.clone(),
-                certificate: u.certificate().unwrap().clone(),
-            });
-            store.apply(&id, &add, &cx).unwrap();
-        }
         let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
         let sha = blobs.put(b"the original photo").unwrap().sha256;
         let item = t.items().next().unwrap().code.clone();

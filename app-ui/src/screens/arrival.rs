@@ -64,28 +64,19 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
     let photo = {
         let (draft, error, id) = (draft.clone(), error.clone(), id.clone());
         Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            let (draft, error, id) = (draft.clone(), error.clone(), id.clone());
-            spawn_local(async move {
-                let args = PhotoArgs {
-                    id: InspectionId::new(id.clone()),
-                    link: PhotoLink::Loose,
-                };
-                match send_photo(&file, &args).await {
-                    Ok(p) => {
-                        error.set(None);
-                        draft.set(ArrivalDraft {
-                            photo: Some(p.sha256.to_string()),
-                            thumb: Some(p.thumb),
-                            ..(*draft).clone()
-                        });
-                    }
-                    Err(e) => error.set(Some(e)),
+            let (draft, error) = (draft.clone(), error.clone());
+            let done = Callback::from(move |answer: Result<PhotoAnswer, ApiError>| match answer {
+                Ok(p) => {
+                    error.set(None);
+                    draft.set(ArrivalDraft {
+                        photo: Some(p.sha256.to_string()),
+                        thumb: Some(p.thumb),
+                        ..(*draft).clone()
+                    });
                 }
+                Err(e) => error.set(Some(e)),
             });
+            take_loose_photo(&e, id.clone(), done);
         })
     };
     let attest = |which: u8| {
@@ -104,11 +95,12 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                 no_notice_given: checked("att-notice"),
                 no_escort_accepted: checked("att-escort"),
             };
+            let error = error.clone();
             send(
                 id.clone(),
                 Command::SetAttestations(a),
                 on_view.clone(),
-                error.clone(),
+                Callback::from(move |e| error.set(e)),
             );
         })
     };

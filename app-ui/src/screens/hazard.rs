@@ -16,35 +16,116 @@ pub(crate) struct ReinspectDraft {
     pub(crate) photos: Vec<(String, String)>,
 }
 
+/// What happens to the re-inspection form (its draft is kept in the tablet's store).
+#[derive(Debug)]
+pub(crate) enum ReinspectAction {
+    Loaded(Option<ReinspectDraft>),
+    Passed(bool),
+    Note(String),
+    Deadline(String),
+    /// A photo taken for it: its SHA-256 and thumbnail.
+    Photo(String, String),
+    /// Recorded: the form starts empty again.
+    Recorded,
+}
+
+/// The re-inspection form: the draft and whether the saved one has been read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ReinspectForm {
+    pub(crate) draft: ReinspectDraft,
+    pub(crate) loaded: bool,
+}
+
+impl Reducible for ReinspectForm {
+    type Action = ReinspectAction;
+
+    fn reduce(self: Rc<Self>, action: ReinspectAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        let d = &mut next.draft;
+        match action {
+            ReinspectAction::Loaded(saved) => {
+                if let Some(saved) = saved {
+                    *d = saved;
+                }
+                next.loaded = true;
+            }
+            ReinspectAction::Passed(p) => d.passed = Some(p),
+            ReinspectAction::Note(t) => d.note = t,
+            ReinspectAction::Deadline(t) => d.new_deadline = t,
+            ReinspectAction::Photo(sha, thumb) => d.photos.push((sha, thumb)),
+            ReinspectAction::Recorded => *d = ReinspectDraft::default(),
+        }
+        Rc::new(next)
+    }
+}
+
+/// The re-inspection as the tablet records it, or what the form still lacks (the outcome;
+/// for a failed one, a new deadline that reads as a date).
+pub(crate) fn new_reinspection(d: &ReinspectDraft) -> Result<NewReinspection, ApiError> {
+    let Some(passed) = d.passed else {
+        return Err(input_error(
+            "请选择复查结论：通过或不通过",
+            "choose the outcome: pass or fail",
+            "outcome",
+        ));
+    };
+    let new_deadline = if passed {
+        None
+    } else {
+        match Day::parse(d.new_deadline.trim()) {
+            Ok(day) => Some(day),
+            Err(_) => {
+                return Err(input_error(
+                    "复查不通过须填写新的整改期限（年-月-日）",
+                    "a failed re-inspection needs a new deadline (YYYY-MM-DD)",
+                    "deadline",
+                ));
+            }
+        }
+    };
+    Ok(NewReinspection {
+        passed,
+        note: d.note.clone(),
+        photos: d
+            .photos
+            .iter()
+            .filter_map(|(s, _)| Sha256Hex::parse(s).ok())
+            .collect(),
+        new_deadline,
+    })
+}
+
 #[function_component]
 pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let state = use_reducer(RecordState::default);
-    let error = use_state(|| None::<ApiError>);
-    let (draft, _) =
-        use_draft::<ReinspectDraft>(format!("reinspect:{}:{}", props.id, props.hazard));
+    let page = use_reducer(RecordPage::default);
+    let form = use_reducer(ReinspectForm::default);
+    let key = format!("reinspect:{}:{}", props.id, props.hazard);
     {
-        let (state, error) = (state.clone(), error.clone());
-        use_effect_with((props.id.clone(), state.reloads), move |(id, _)| {
-            let id = id.clone();
-            spawn_local(async move {
-                match call(api::GetRecord {
-                    id: InspectionId::new(id.clone()),
-                })
-                .await
-                {
-                    Ok(v) => state.dispatch(v.into()),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
+        // Read when the screen opens, and again when a change did not apply.
+        let answer = page.dispatcher().to_callback().reform(PageAction::Answer);
+        use_effect_with((props.id.clone(), page.reloads), move |(id, _)| {
+            load_record(id.clone(), answer)
         });
     }
-    let on_view = {
-        let state = state.clone();
-        Callback::from(move |u: RecordUpdate| state.dispatch(u))
-    };
-    let Some(v) = &state.view else {
+    {
+        let loaded = form
+            .dispatcher()
+            .to_callback()
+            .reform(ReinspectAction::Loaded);
+        use_effect_with(key.clone(), move |key| load_draft(key.clone(), loaded));
+    }
+    {
+        let key = key.clone();
+        use_effect_with((form.draft.clone(), form.loaded), move |(draft, loaded)| {
+            if *loaded {
+                save_draft(key, draft);
+            }
+        });
+    }
+    let error = page.error.clone();
+    let Some(v) = &page.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
     };
     let hid = HazardId::new(props.hazard.clone());
@@ -53,164 +134,60 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
     };
     let id = props.id.clone();
     let act = |action: HazardAction| {
-        let (id, hid, on_view, error) = (id.clone(), hid.clone(), on_view.clone(), error.clone());
+        let (id, hid, page) = (id.clone(), hid.clone(), page.dispatcher());
         Callback::from(move |_| {
-            send(
-                id.clone(),
-                Command::Hazard {
-                    hazard: hid.clone(),
-                    action: action.clone(),
-                },
-                on_view.clone(),
-                error.clone(),
-            )
+            let command = Command::Hazard {
+                hazard: hid.clone(),
+                action: action.clone(),
+            };
+            let (id, answer) = (id.clone(), page.to_callback().reform(PageAction::Changed));
+            spawn_local(async move { answer.emit(apply(&id, command).await) });
         })
     };
+    let draft = &form.draft;
     let photo = {
-        let (draft, error, id) = (draft.clone(), error.clone(), id.clone());
+        let (form, page, id) = (form.dispatcher(), page.dispatcher(), id.clone());
         Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            input.set_value("");
-            let (draft, error, id) = (draft.clone(), error.clone(), id.clone());
-            spawn_local(async move {
-                match send_photo(
-                    &file,
-                    &PhotoArgs {
-                        id: InspectionId::new(id.clone()),
-                        link: PhotoLink::Loose,
-                    },
-                )
-                .await
-                {
-                    Ok(p) => {
-                        let mut d = (*draft).clone();
-                        d.photos.push((p.sha256.to_string(), p.thumb));
-                        draft.set(d);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
+            let (form, page) = (form.clone(), page.clone());
+            let done = Callback::from(move |answer: Result<PhotoAnswer, ApiError>| match answer {
+                Ok(p) => form.dispatch(ReinspectAction::Photo(p.sha256.to_string(), p.thumb)),
+                Err(e) => page.dispatch(PageAction::Refused(e)),
             });
+            take_loose_photo(&e, id.clone(), done);
         })
     };
     let set_passed = |p: bool| {
-        let draft = draft.clone();
-        Callback::from(move |_| {
-            draft.set(ReinspectDraft {
-                passed: Some(p),
-                ..(*draft).clone()
-            })
-        })
+        form.dispatcher()
+            .to_callback()
+            .reform(move |_: MouseEvent| ReinspectAction::Passed(p))
     };
-    let set_note = {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            draft.set(ReinspectDraft {
-                note: area_value(&e),
-                ..(*draft).clone()
-            })
-        })
-    };
-    let set_deadline = {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            draft.set(ReinspectDraft {
-                new_deadline: input_value(&e),
-                ..(*draft).clone()
-            })
-        })
-    };
+    let set_note = form
+        .dispatcher()
+        .to_callback()
+        .reform(|e: InputEvent| ReinspectAction::Note(area_value(&e)));
+    let set_deadline = form
+        .dispatcher()
+        .to_callback()
+        .reform(|e: InputEvent| ReinspectAction::Deadline(input_value(&e)));
     let submit = {
-        let (draft, error, id, hid, on_view, user) = (
-            draft.clone(),
-            error.clone(),
-            id.clone(),
-            hid.clone(),
-            on_view.clone(),
-            ctx.user.clone(),
-        );
+        let (form, page, id, hid) = (form.clone(), page.dispatcher(), id.clone(), hid.clone());
         Callback::from(move |_| {
-            let d = (*draft).clone();
-            let Some(passed) = d.passed else {
-                error.set(Some(input_error(
-                    "请选择复查结论：通过或不通过",
-                    "choose the outcome: pass or fail",
-                    "outcome",
-                )));
-                return;
+            let reinspection = match new_reinspection(&form.draft) {
+                Ok(r) => r,
+                Err(e) => return page.dispatch(PageAction::Refused(e)),
             };
-            let new_deadline = if passed {
-                None
-            } else {
-                match Day::parse(d.new_deadline.trim()) {
-                    Ok(day) => Some(day),
-                    Err(_) => {
-                        error.set(Some(input_error(
-                            "复查不通过须填写新的整改期限（年-月-日）",
-                            "a failed re-inspection needs a new deadline (YYYY-MM-DD)",
-                            "deadline",
-                        )));
-                        return;
-                    }
-                }
-            };
-            let Some(user) = user.clone() else { return };
-            let photos = d
-                .photos
-                .iter()
-                .filter_map(|(s, _)| Sha256Hex::parse(s).ok())
-                .map(|s| {
-                    (
-                        s.clone(),
-                        PhotoRef {
-                            sha256: s,
-                            added_at: Timestamp(now_ms()),
-                            added_by: user.id.clone(),
-                        },
-                    )
-                })
-                .collect();
-            let mut commands = vec![Command::Hazard {
+            let (form, page) = (form.dispatcher(), page.clone());
+            let request = api::ReinspectHazard {
+                id: InspectionId::new(id.clone()),
                 hazard: hid.clone(),
-                action: HazardAction::Reinspect {
-                    id: unique("ri"),
-                    reinspection: Reinspection {
-                        on: today(),
-                        by: user.id.clone(),
-                        passed,
-                        note: d.note.clone(),
-                        photos,
-                        new_deadline,
-                    },
-                },
-            }];
-            if passed {
-                commands.push(Command::Hazard {
-                    hazard: hid.clone(),
-                    action: HazardAction::Close { on: today() },
-                });
-            }
-            let (error, id, on_view, draft) =
-                (error.clone(), id.clone(), on_view.clone(), draft.clone());
+                reinspection,
+            };
             spawn_local(async move {
-                for c in commands {
-                    match call(api::ApplyCommand {
-                        id: InspectionId::new(id.clone()),
-                        command: c,
-                    })
-                    .await
-                    {
-                        Ok(change) => on_view.emit(change.into()),
-                        Err(e) => {
-                            error.set(Some(e));
-                            return;
-                        }
-                    }
+                let answer = call(request).await;
+                if answer.is_ok() {
+                    form.dispatch(ReinspectAction::Recorded);
                 }
-                error.set(None);
-                draft.set(ReinspectDraft::default());
+                page.dispatch(PageAction::Changed(answer));
             });
         })
     };

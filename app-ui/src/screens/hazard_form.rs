@@ -1,6 +1,8 @@
 //! The form that registers a hazard on a failed item (5).
 
 use super::*;
+use app_core::hazard::NewHazard;
+use app_core::settings::SuggestedDeadlines;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct HazardFormProps {
@@ -21,6 +23,156 @@ pub(crate) struct HazardDraft {
     pub(crate) sv_responsible: String,
 }
 
+/// A text field of the hazard form.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum HazardField {
+    Description,
+    Place,
+    Measures,
+    Deadline,
+    SupervisionLevel,
+    SupervisionResponsible,
+}
+
+/// The hazard form: its draft (kept in the tablet's store while it is filled), whether the
+/// saved draft has been read, and the last refusal. Changed only by [`HazardFormAction`]s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct HazardFormState {
+    pub(crate) draft: HazardDraft,
+    pub(crate) loaded: bool,
+    pub(crate) error: Option<ApiError>,
+}
+
+/// What happens to the hazard form.
+// Made once per keystroke or answer and moved once: boxing the drafts would cost more code
+// than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum HazardFormAction {
+    /// The saved draft was read (none if there was none); `prefill` is what a new form starts
+    /// from (the item's level and text, the deadline from the unit's settings).
+    Loaded {
+        saved: Option<HazardDraft>,
+        prefill: HazardDraft,
+    },
+    Edit(HazardField, String),
+    /// The level changed; the deadline follows it while it is still the suggested one.
+    Major(bool, SuggestedDeadlines),
+    Refused(ApiError),
+}
+
+impl Reducible for HazardFormState {
+    type Action = HazardFormAction;
+
+    fn reduce(self: Rc<Self>, action: HazardFormAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        let d = &mut next.draft;
+        match action {
+            HazardFormAction::Loaded { saved, prefill } => {
+                next.draft = saved.filter(|s| s.started).unwrap_or(prefill);
+                next.loaded = true;
+            }
+            HazardFormAction::Edit(field, value) => {
+                let slot = match field {
+                    HazardField::Description => &mut d.description,
+                    HazardField::Place => &mut d.place,
+                    HazardField::Measures => &mut d.measures,
+                    HazardField::Deadline => &mut d.deadline,
+                    HazardField::SupervisionLevel => &mut d.sv_level,
+                    HazardField::SupervisionResponsible => &mut d.sv_responsible,
+                };
+                *slot = value;
+            }
+            HazardFormAction::Major(major, deadlines) => {
+                let level = |major| {
+                    if major {
+                        HazardLevel::Major
+                    } else {
+                        HazardLevel::General
+                    }
+                };
+                if d.deadline == deadlines.for_level(level(d.major)).to_string() {
+                    d.deadline = deadlines.for_level(level(major)).to_string();
+                }
+                d.major = major;
+            }
+            HazardFormAction::Refused(e) => next.error = Some(e),
+        }
+        Rc::new(next)
+    }
+}
+
+/// What a new form for failed item `code` of `view` starts from: the item's level, the
+/// inspector's note (or else the item's text) as description, the deadline the unit's
+/// settings suggest for that level (in the view, from app-core).
+pub(crate) fn prefill(view: &RecordView, code: &ItemCode) -> HazardDraft {
+    let item = view.template.item(code);
+    let major = item.is_some_and(|i| i.is_major_hazard());
+    let note = view
+        .record
+        .results
+        .get(code)
+        .map(|r| r.note.clone())
+        .unwrap_or_default();
+    let level = if major {
+        HazardLevel::Major
+    } else {
+        HazardLevel::General
+    };
+    HazardDraft {
+        started: true,
+        major,
+        description: if note.trim().is_empty() {
+            item.map(|i| i.text.clone()).unwrap_or_default()
+        } else {
+            note
+        },
+        deadline: view.deadlines.for_level(level).to_string(),
+        sv_level: "县级".into(),
+        ..HazardDraft::default()
+    }
+}
+
+/// The hazard as the tablet registers it, or why the form cannot be sent (only what the
+/// screen reads itself: the date; the rules judge the rest, in the tablet).
+pub(crate) fn new_hazard(d: &HazardDraft, code: &ItemCode) -> Result<NewHazard, ApiError> {
+    let Ok(deadline) = Day::parse(d.deadline.trim()) else {
+        return Err(input_error(
+            "整改期限格式应为 年-月-日，例如 2026-12-31",
+            "the deadline must be a date, e.g. 2026-12-31",
+            "deadline",
+        ));
+    };
+    Ok(NewHazard {
+        item: code.clone(),
+        level: if d.major {
+            HazardLevel::Major
+        } else {
+            HazardLevel::General
+        },
+        description: d.description.clone(),
+        place: d.place.clone(),
+        measures: d.measures.clone(),
+        deadline,
+        supervision_level: d.sv_level.clone(),
+        supervision_responsible: d.sv_responsible.clone(),
+    })
+}
+
+/// Registers the hazard of form `d` on record `id` (the tablet mints its id); answers what
+/// it changed.
+pub(crate) async fn register(
+    id: &str,
+    code: &ItemCode,
+    d: &HazardDraft,
+) -> Result<RecordChange, ApiError> {
+    call(api::RegisterHazard {
+        id: InspectionId::new(id),
+        hazard: new_hazard(d, code)?,
+    })
+    .await
+}
+
 /// A hazard prefilled from a failed item: level and legal basis from the template, with
 /// measures and a deadline (责令限期整改).
 #[function_component]
@@ -31,179 +183,98 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
     let code = ItemCode::new(props.code.clone());
     let item = props.view.template.item(&code).cloned().expect("item");
     let key = format!("hazard:{id}:{}", props.code);
-    let (draft, loaded) = use_draft::<HazardDraft>(key.clone());
-    let error = use_state(|| None::<ApiError>);
-    // Prefill once from the item.
-    if loaded && !draft.started {
-        let note = props
-            .view
-            .record
-            .results
-            .get(&code)
-            .map(|r| r.note.clone())
-            .unwrap_or_default();
-        draft.set(HazardDraft {
-            started: true,
-            major: item.is_major_hazard(),
-            description: if note.trim().is_empty() {
-                item.text.clone()
-            } else {
-                note
-            },
-            deadline: today().plus_days(15).to_string(),
-            sv_level: "县级".into(),
-            ..HazardDraft::default()
+    let form = use_reducer(HazardFormState::default);
+    {
+        let dispatch = form.dispatcher();
+        let start = prefill(&props.view, &code);
+        use_effect_with(key.clone(), move |key| {
+            let loaded = Callback::from(move |saved: Option<HazardDraft>| {
+                dispatch.dispatch(HazardFormAction::Loaded {
+                    saved,
+                    prefill: start.clone(),
+                })
+            });
+            load_draft(key.clone(), loaded);
         });
     }
-    if !(loaded && draft.started) {
-        // The saved draft is still loading (or the prefill above is being applied): showing
-        // empty fields now would invite typing that the prefill then overwrites.
+    {
+        let key = key.clone();
+        use_effect_with((form.draft.clone(), form.loaded), move |(draft, loaded)| {
+            if *loaded {
+                save_draft(key, draft);
+            }
+        });
+    }
+    if !form.loaded {
+        // The saved draft is still loading: showing empty fields now would invite typing
+        // that the prefill then overwrites.
         return html! { <div class="hazard-form loading">{ l.t("正在载入…", "Loading…") }</div> };
     }
-    let field = |f: fn(&mut HazardDraft, String)| {
-        let draft = draft.clone();
+    let draft = &form.draft;
+    let error = form.error.clone();
+    let field = |f: HazardField| {
+        let dispatch = form.dispatcher();
         Callback::from(move |e: InputEvent| {
-            let mut d = (*draft).clone();
             let t: web_sys::HtmlElement = e.target_unchecked_into();
             let value = match t.dyn_ref::<HtmlTextAreaElement>() {
                 Some(a) => a.value(),
                 None => t.unchecked_into::<HtmlInputElement>().value(),
             };
-            f(&mut d, value);
-            draft.set(d);
+            dispatch.dispatch(HazardFormAction::Edit(f, value));
         })
     };
     let set_level = {
-        let draft = draft.clone();
+        let (dispatch, deadlines) = (form.dispatcher(), props.view.deadlines);
         Callback::from(move |e: Event| {
-            draft.set(HazardDraft {
-                major: select_value(&e) == "major",
-                ..(*draft).clone()
-            })
+            dispatch.dispatch(HazardFormAction::Major(
+                select_value(&e) == "major",
+                deadlines,
+            ))
         })
     };
     let submit = {
-        let (draft, error, on_view, user) = (
-            draft.clone(),
-            error.clone(),
-            props.on_view.clone(),
-            ctx.user.clone(),
-        );
-        let (id, code, item) = (id.clone(), code.clone(), item.clone());
+        let (form, on_view) = (form.clone(), props.on_view.clone());
+        let (id, code, key) = (id.clone(), code.clone(), key.clone());
         Callback::from(move |_| {
-            let d = (*draft).clone();
-            let Ok(deadline) = Day::parse(d.deadline.trim()) else {
-                error.set(Some(input_error(
-                    "整改期限格式应为 年-月-日，例如 2026-12-31",
-                    "the deadline must be a date, e.g. 2026-12-31",
-                    "deadline",
-                )));
-                return;
-            };
-            if d.measures.trim().is_empty() {
-                error.set(Some(input_error(
-                    "请填写整改措施",
-                    "enter the rectification measures",
-                    "measures",
-                )));
-                return;
-            }
-            let hid = HazardId::new(unique("hz"));
-            let hazard = Hazard {
-                id: hid.clone(),
-                item: Some(code.clone()),
-                level: if d.major {
-                    HazardLevel::Major
-                } else {
-                    HazardLevel::General
-                },
-                description: d.description.clone(),
-                place: d.place.clone(),
-                basis: item.basis.clone(),
-                photos: BTreeMap::new(),
-                measures: String::new(),
-                deadline: None,
-                stage: HazardStage::Registered,
-                supervision: None,
-                registered_on: today(),
-                reported_on: None,
-                reinspections: BTreeMap::new(),
-                closed_on: None,
-            };
-            let mut commands = vec![Command::RegisterHazard(hazard)];
-            if d.major {
-                commands.push(Command::Hazard {
-                    hazard: hid.clone(),
-                    action: HazardAction::ListForSupervision(Supervision {
-                        level: d.sv_level.clone(),
-                        responsible: d.sv_responsible.clone(),
-                        listed_on: today(),
-                    }),
-                });
-            }
-            commands.push(Command::Hazard {
-                hazard: hid.clone(),
-                action: HazardAction::Order {
-                    deadline,
-                    measures: d.measures.clone(),
-                },
-            });
-            let _ = &user;
-            let (error, on_view, id) = (error.clone(), on_view.clone(), id.clone());
-            let key = format!("hazard:{id}:{code}");
+            let (dispatch, on_view) = (form.dispatcher(), on_view.clone());
+            let (id, code, key, draft) =
+                (id.clone(), code.clone(), key.clone(), form.draft.clone());
             spawn_local(async move {
-                // Shown together once all are saved (each applies on the one before).
-                let mut changes = Vec::new();
-                for c in commands {
-                    match call(api::ApplyCommand {
-                        id: InspectionId::new(id.clone()),
-                        command: c,
-                    })
-                    .await
-                    {
-                        Ok(change) => changes.push(change),
-                        Err(e) => {
-                            error.set(Some(e));
-                            for change in changes {
-                                on_view.emit(change.into());
-                            }
-                            return;
-                        }
+                match register(&id, &code, &draft).await {
+                    Ok(change) => {
+                        drop_draft(key);
+                        on_view.emit(change.into());
                     }
-                }
-                drop_draft(key);
-                for change in changes {
-                    on_view.emit(change.into());
+                    Err(e) => dispatch.dispatch(HazardFormAction::Refused(e)),
                 }
             });
         })
     };
-
     html! {
         <div class="card hazard-form">
             <h3>{ l.t("登记隐患并责令整改", "Register the hazard and order rectification") }</h3>
             <div class="basis">{ format!("{}：{}", l.t("法律依据", "Legal basis"), item.basis.iter().map(ToString::to_string).collect::<Vec<_>>().join("；")) }</div>
             <label>{ l.t("隐患级别", "Level") }</label>
             <select id="hz-level" onchange={set_level}>
-                <option value="general" selected={!draft.major}>{ l.t("一般隐患", "General") }</option>
-                <option value="major" selected={draft.major}>{ l.t("重大事故隐患", "Major") }</option>
+                <option value="general" selected={!draft.major}>{ level_label(l, HazardLevel::General) }</option>
+                <option value="major" selected={draft.major}>{ level_label(l, HazardLevel::Major) }</option>
             </select>
             <label>{ l.t("隐患描述", "Description") }</label>
-            <textarea id="hz-description" value={draft.description.clone()} oninput={field(|d, v| d.description = v)} />
+            <textarea id="hz-description" value={draft.description.clone()} oninput={field(HazardField::Description)} />
             { field_error(l, &error, "description") }
             <label>{ l.t("隐患部位", "Place") }</label>
-            <input id="hz-place" value={draft.place.clone()} oninput={field(|d, v| d.place = v)} />
+            <input id="hz-place" value={draft.place.clone()} oninput={field(HazardField::Place)} />
             <label>{ l.t("整改措施", "Measures") }</label>
-            <textarea id="hz-measures" value={draft.measures.clone()} oninput={field(|d, v| d.measures = v)} />
+            <textarea id="hz-measures" value={draft.measures.clone()} oninput={field(HazardField::Measures)} />
             { field_error(l, &error, "measures") }
             <label>{ l.t("整改期限", "Deadline") }</label>
-            <input id="hz-deadline" type="date" value={draft.deadline.clone()} oninput={field(|d, v| d.deadline = v)} />
+            <input id="hz-deadline" type="date" value={draft.deadline.clone()} oninput={field(HazardField::Deadline)} />
             { field_error(l, &error, "deadline") }
             if draft.major {
                 <label>{ l.t("挂牌督办级别", "Listed for supervision by") }</label>
-                <input id="hz-sv-level" value={draft.sv_level.clone()} oninput={field(|d, v| d.sv_level = v)} />
+                <input id="hz-sv-level" value={draft.sv_level.clone()} oninput={field(HazardField::SupervisionLevel)} />
                 <label>{ l.t("督办责任人", "Responsible person") }</label>
-                <input id="hz-sv-responsible" value={draft.sv_responsible.clone()} oninput={field(|d, v| d.sv_responsible = v)} />
+                <input id="hz-sv-responsible" value={draft.sv_responsible.clone()} oninput={field(HazardField::SupervisionResponsible)} />
                 { field_error(l, &error, "supervision") }
             }
             <div class="row" style="margin-top: 10px"><button id="hz-submit" onclick={submit}>{ l.t("登记隐患", "Register") }</button></div>

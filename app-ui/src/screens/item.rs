@@ -10,6 +10,65 @@ pub(crate) struct ItemProps {
     pub(crate) editable: bool,
 }
 
+/// One item's row: the note as typed (saved while typing), the last refusal, whether the
+/// hazard form is open. Changed only by [`ItemAction`]s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ItemState {
+    pub(crate) note: String,
+    pub(crate) error: Option<ApiError>,
+    pub(crate) show_hazard: bool,
+}
+
+/// What happens to an item's row.
+#[derive(Debug)]
+pub(crate) enum ItemAction {
+    Typed(String),
+    /// A command's outcome: `None` once it went through, or the refusal.
+    Outcome(Option<ApiError>),
+    ToggleHazard,
+}
+
+impl Reducible for ItemState {
+    type Action = ItemAction;
+
+    fn reduce(self: Rc<Self>, action: ItemAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            ItemAction::Typed(t) => next.note = t,
+            ItemAction::Outcome(e) => next.error = e,
+            ItemAction::ToggleHazard => next.show_hazard = !next.show_hazard,
+        }
+        Rc::new(next)
+    }
+}
+
+/// The answer a tap on `tapped` gives an item answered `current`: tapping the chosen answer
+/// again clears it.
+pub(crate) fn tap_answer(current: Option<Answer>, tapped: Answer) -> Option<Answer> {
+    if current == Some(tapped) {
+        None
+    } else {
+        Some(tapped)
+    }
+}
+
+/// Answers item `code` of record `id` as a tap on `tapped` does; answers what it changed.
+pub(crate) async fn answer_item(
+    id: &str,
+    code: &ItemCode,
+    current: Option<Answer>,
+    tapped: Answer,
+) -> Result<RecordChange, ApiError> {
+    apply(
+        id,
+        Command::Answer {
+            item: code.clone(),
+            answer: tap_answer(current, tapped),
+        },
+    )
+    .await
+}
+
 #[function_component]
 pub(crate) fn ItemRow(props: &ItemProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
@@ -24,38 +83,43 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
         .cloned()
         .expect("item of the template");
     let result = r.results.get(&code).cloned().unwrap_or_default();
-    let note = use_state(|| result.note.clone());
-    let error = use_state(|| None::<ApiError>);
-    let show_hazard = use_state(|| false);
+    let state = {
+        let note = result.note.clone();
+        use_reducer(move || ItemState {
+            note,
+            ..ItemState::default()
+        })
+    };
+    let outcome = state.dispatcher().to_callback().reform(ItemAction::Outcome);
     let timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = use_mut_ref(|| None);
     let answer = |a: Answer| {
-        let (id, code, on_view, error) = (
+        let (id, code, on_view, outcome) = (
             id.clone(),
             code.clone(),
             props.on_view.clone(),
-            error.clone(),
+            outcome.clone(),
         );
         let current = result.answer;
         Callback::from(move |_| {
-            // Tapping the chosen answer again clears it.
-            let answer = if current == Some(a) { None } else { Some(a) };
-            send(
-                id.clone(),
-                Command::Answer {
-                    item: code.clone(),
-                    answer,
-                },
-                on_view.clone(),
-                error.clone(),
-            );
+            let (id, code, on_view, outcome) =
+                (id.clone(), code.clone(), on_view.clone(), outcome.clone());
+            spawn_local(async move {
+                match answer_item(&id, &code, current, a).await {
+                    Ok(change) => {
+                        outcome.emit(None);
+                        on_view.emit(change.into());
+                    }
+                    Err(e) => outcome.emit(Some(e)),
+                }
+            });
         })
     };
     let save_note = {
-        let (id, code, on_view, error) = (
+        let (id, code, on_view, outcome) = (
             id.clone(),
             code.clone(),
             props.on_view.clone(),
-            error.clone(),
+            outcome.clone(),
         );
         Rc::new(move |text: String| {
             send(
@@ -65,15 +129,15 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                     text,
                 },
                 on_view.clone(),
-                error.clone(),
+                outcome.clone(),
             );
         })
     };
     let on_note = {
-        let (note, timer, save) = (note.clone(), timer.clone(), save_note.clone());
+        let (dispatch, timer, save) = (state.dispatcher(), timer.clone(), save_note.clone());
         Callback::from(move |e: InputEvent| {
             let text = area_value(&e);
-            note.set(text.clone());
+            dispatch.dispatch(ItemAction::Typed(text.clone()));
             let save = save.clone();
             // Saved 400 ms after the last keystroke, and at once on blur.
             *timer.borrow_mut() =
@@ -81,23 +145,23 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
         })
     };
     let on_blur = {
-        let (note, timer, save) = (note.clone(), timer.clone(), save_note.clone());
+        let (note, timer, save) = (state.note.clone(), timer.clone(), save_note.clone());
         let stored = result.note.clone();
         Callback::from(move |_: FocusEvent| {
             if let Some(t) = timer.borrow_mut().take() {
                 t.cancel();
             }
-            if *note != stored {
-                save((*note).clone());
+            if note != stored {
+                save(note.clone());
             }
         })
     };
     let photo = {
-        let (id, code, on_view, error) = (
+        let (id, code, on_view, outcome) = (
             id.clone(),
             code.clone(),
             props.on_view.clone(),
-            error.clone(),
+            outcome.clone(),
         );
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
@@ -105,8 +169,8 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                 return;
             };
             input.set_value("");
-            let (id, code, on_view, error) =
-                (id.clone(), code.clone(), on_view.clone(), error.clone());
+            let (id, code, on_view, outcome) =
+                (id.clone(), code.clone(), on_view.clone(), outcome.clone());
             spawn_local(async move {
                 let args = PhotoArgs {
                     id: InspectionId::new(id.clone()),
@@ -114,12 +178,12 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                 };
                 match send_photo(&file, &args).await {
                     Ok(answer) => {
-                        error.set(None);
+                        outcome.emit(None);
                         if let Some(change) = answer.change {
                             on_view.emit(change.into());
                         }
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => outcome.emit(Some(e)),
                 }
             });
         })
@@ -128,13 +192,14 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
     let btn = |a: Answer, class: &'static str| {
         html! {
             <button class={classes!(format!("ans-{class}"), class, (result.answer == Some(a)).then_some("on"))}
-                disabled={!props.editable} onclick={answer(a)}>{ match l { Lang::Zh => a.label_zh(), Lang::En => match a { Answer::Complies => "Complies", Answer::Fails => "Fails", Answer::NotApplicable => "N/A" } } }</button>
+                disabled={!props.editable} onclick={answer(a)}>{ l.answer(Some(a)) }</button>
         }
     };
-    let toggle_hazard = {
-        let show = show_hazard.clone();
-        Callback::from(move |_| show.set(!*show))
-    };
+    let toggle_hazard = state
+        .dispatcher()
+        .to_callback()
+        .reform(|_: MouseEvent| ItemAction::ToggleHazard);
+    let error = state.error.clone();
     html! {
         <div class="item" id={format!("item-{}", props.code)}>
             <div><strong>{ format!("{} ", item.code) }</strong>{ &item.text }
@@ -147,7 +212,7 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                 { btn(Answer::NotApplicable, "not_applicable") }
                 <span class="file"><input class="item-photo" type="file" accept="image/*" capture="environment" disabled={!props.editable} onchange={photo} /></span>
             </div>
-            <textarea class="note" placeholder={l.t("备注（自动保存）", "Note (saved as you type)")} value={(*note).clone()} oninput={on_note} onblur={on_blur} disabled={!props.editable} />
+            <textarea class="note" placeholder={l.t("备注（自动保存）", "Note (saved as you type)")} value={state.note.clone()} oninput={on_note} onblur={on_blur} disabled={!props.editable} />
             <div class="thumbs">
                 { for result.photos.keys().map(|s| html! { <img class="item-thumb" src={thumb_url(s.as_str())} alt="photo" /> }) }
             </div>
@@ -157,7 +222,7 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                     <div class="ok">{ l.t("已登记隐患", "Hazard registered") }</div>
                 } else {
                     <button class="new-hazard secondary" onclick={toggle_hazard}>{ l.t("登记隐患", "Register a hazard") }</button>
-                    if *show_hazard {
+                    if state.show_hazard {
                         <HazardForm code={props.code.clone()} view={props.view.clone()} on_view={props.on_view.clone()} />
                     }
                 }

@@ -3,13 +3,13 @@
 
 use crate::backend::call;
 use crate::bridge::{now_ms, send_photo, send_signature};
-use crate::i18n::{Lang, document_label, kind_label, stage_label, status_label};
+use crate::i18n::Lang;
 use crate::types::*;
 use app_core::docnumber::DocumentKind;
 use app_core::enterprise::Enterprise;
-use app_core::evidence::{PhotoRef, Sha256Hex};
+use app_core::evidence::Sha256Hex;
 use app_core::geo::{Day, Position, PositionSource, Timestamp};
-use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage, Reinspection, Supervision};
+use app_core::hazard::{HazardAction, HazardLevel, HazardStage, NewReinspection};
 use app_core::ids::{HazardId, InspectionId, ItemCode, PlanId, UserId};
 use app_core::inspection::{
     Answer, ArrivalProof, Attestations, Command, InspectionStatus, OnsitePerson, SignOutcome,
@@ -19,7 +19,6 @@ use app_core::kind::InspectionKind;
 use app_core::user::User;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use tablet_api as api;
 use wasm_bindgen::JsCast;
@@ -34,7 +33,6 @@ mod hazard_form;
 mod home;
 mod item;
 mod record;
-mod record_state;
 mod sign_in;
 mod sign_pad;
 mod signing;
@@ -48,7 +46,6 @@ use hazard_form::HazardForm;
 use home::HomeScreen;
 use item::ItemRow;
 use record::RecordScreen;
-use record_state::{RecordState, RecordUpdate};
 use sign_in::SignIn;
 use sign_pad::SignPad;
 use signing::Signing;
@@ -136,24 +133,37 @@ fn other_error(lang: Lang, e: &Option<ApiError>, fields: &[&str]) -> Html {
     }
 }
 
-fn unique(prefix: &str) -> String {
-    let r = (js_random() * 1e9) as u64;
-    format!("{prefix}-{}-{r}", now_ms())
-}
+// The names of kinds, statuses, stages, levels and documents are app-core's, in both
+// languages (`app_core::messages::Lang`, through `crate::i18n`); the screens pick the language.
+use crate::i18n::{document_label, kind_label, stage_label, status_label};
 
-fn js_random() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Math::random()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0.5
-    }
+fn level_label(l: Lang, level: HazardLevel) -> &'static str {
+    l.level(level)
 }
 
 fn today() -> Day {
     Timestamp(now_ms()).shanghai_date()
+}
+
+/// Reads the draft saved under `key` (none if there is none, or it no longer reads) and hands
+/// it to `loaded`.
+fn load_draft<T: DeserializeOwned + 'static>(key: String, loaded: Callback<Option<T>>) {
+    spawn_local(async move {
+        let saved = call(api::GetDraft { key })
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| serde_json::from_str::<T>(&s).ok());
+        loaded.emit(saved);
+    });
+}
+
+/// Saves `value` as the draft under `key` (durable when the tablet answers).
+fn save_draft<T: Serialize>(key: String, value: &T) {
+    let value = serde_json::to_string(value).expect("drafts serialise");
+    spawn_local(async move {
+        let _ = call(api::PutDraft { key, value }).await;
+    });
 }
 
 /// A form kept as a draft in the tablet's store while it is being filled: loaded once,
@@ -168,32 +178,20 @@ where
     {
         let (state, loaded) = (state.clone(), loaded.clone());
         use_effect_with(key.clone(), move |key| {
-            let key = key.clone();
-            spawn_local(async move {
-                if let Ok(Some(s)) = call(api::GetDraft {
-                    key: key.to_string(),
-                })
-                .await
-                    && let Ok(v) = serde_json::from_str::<T>(&s)
-                {
+            let on_loaded = Callback::from(move |saved: Option<T>| {
+                if let Some(v) = saved {
                     state.set(v);
                 }
                 loaded.set(true);
             });
+            load_draft(key.clone(), on_loaded);
         });
     }
     {
         let value = (*state).clone();
         use_effect_with((value, *loaded), move |(value, loaded)| {
             if *loaded {
-                let body = serde_json::to_string(value).expect("drafts serialise");
-                spawn_local(async move {
-                    let _ = call(api::PutDraft {
-                        key: key.to_string(),
-                        value: body.to_string(),
-                    })
-                    .await;
-                });
+                save_draft(key, value);
             }
         });
     }
@@ -210,25 +208,143 @@ fn drop_draft(key: String) {
     });
 }
 
-/// Applies a record command; what it changed goes to `on_view`, a refusal to `err`.
+/// A screen that shows one record (the record screen, the hazard screen): the record as last
+/// read, kept current by what each edit answers, and the last refusal. Changed only by
+/// [`PageAction`]s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct RecordPage {
+    pub(crate) view: Option<RecordView>,
+    pub(crate) error: Option<ApiError>,
+    /// Counts the edits' changes that found the view at another revision than theirs (a sync
+    /// merged changes meanwhile, or answers overtook each other): the screen reads the
+    /// record again whenever this moves.
+    pub(crate) reloads: u32,
+}
+
+/// What reaches a record screen from its sections: a whole view (the signing answers one),
+/// or what one edit changed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RecordUpdate {
+    View(Box<RecordView>),
+    Change(Box<RecordChange>),
+}
+
+impl From<RecordView> for RecordUpdate {
+    fn from(v: RecordView) -> Self {
+        RecordUpdate::View(Box::new(v))
+    }
+}
+
+impl From<RecordChange> for RecordUpdate {
+    fn from(c: RecordChange) -> Self {
+        RecordUpdate::Change(Box::new(c))
+    }
+}
+
+impl From<RecordUpdate> for PageAction {
+    fn from(u: RecordUpdate) -> Self {
+        match u {
+            RecordUpdate::View(v) => PageAction::Answer(Ok(*v)),
+            RecordUpdate::Change(c) => PageAction::Changed(Ok(*c)),
+        }
+    }
+}
+
+/// What happens to a record screen.
+// One action per answer from the tablet, moved once: boxing the view would cost more code
+// than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum PageAction {
+    /// The record as the tablet answered it (a load, a signing), or why not.
+    Answer(Result<RecordView, ApiError>),
+    /// What an edit changed, as the tablet answered it, or why not.
+    Changed(Result<RecordChange, ApiError>),
+    /// Something the inspector entered was refused before it was sent.
+    Refused(ApiError),
+}
+
+impl Reducible for RecordPage {
+    type Action = PageAction;
+
+    fn reduce(self: Rc<Self>, action: PageAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            PageAction::Answer(Ok(v)) => {
+                next.view = Some(v);
+                next.error = None;
+            }
+            PageAction::Changed(Ok(c)) => {
+                let applied = next.view.as_mut().is_some_and(|v| v.apply(c));
+                if !applied {
+                    next.reloads += 1;
+                }
+                next.error = None;
+            }
+            PageAction::Answer(Err(e)) | PageAction::Changed(Err(e)) | PageAction::Refused(e) => {
+                next.error = Some(e)
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+/// Reads record `id` and hands the answer to `answer`: how the record and the hazard screens
+/// open. (A plain function each screen's effect calls; a custom hook doing the same left the
+/// release bundle blank in WebKitGTK.)
+fn load_record(id: String, answer: Callback<Result<RecordView, ApiError>>) {
+    spawn_local(async move {
+        answer.emit(
+            call(api::GetRecord {
+                id: InspectionId::new(id),
+            })
+            .await,
+        );
+    });
+}
+
+/// The file chosen in a photo input, ingested as a loose photo of record `id` (linked later,
+/// by the form it belongs to); the answer goes to `done`. The input is cleared, so the same
+/// file can be chosen again.
+fn take_loose_photo(e: &Event, id: String, done: Callback<Result<PhotoAnswer, ApiError>>) {
+    let input: HtmlInputElement = e.target_unchecked_into();
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    input.set_value("");
+    spawn_local(async move {
+        let args = PhotoArgs {
+            id: InspectionId::new(id),
+            link: PhotoLink::Loose,
+        };
+        done.emit(send_photo(&file, &args).await);
+    });
+}
+
+/// Applies a record command; answers what it changed, or the refusal.
+pub(crate) async fn apply(id: &str, command: Command) -> Result<RecordChange, ApiError> {
+    call(api::ApplyCommand {
+        id: InspectionId::new(id),
+        command,
+    })
+    .await
+}
+
+/// Applies a record command; what it changed goes to `on_view`, a refusal (or `None` once
+/// the command went through) to `err`.
 fn send(
     id: String,
     command: Command,
     on_view: Callback<RecordUpdate>,
-    err: UseStateHandle<Option<ApiError>>,
+    err: Callback<Option<ApiError>>,
 ) {
     spawn_local(async move {
-        match call(api::ApplyCommand {
-            id: InspectionId::new(id.clone()),
-            command,
-        })
-        .await
-        {
+        match apply(&id, command).await {
             Ok(change) => {
-                err.set(None);
+                err.emit(None);
                 on_view.emit(change.into());
             }
-            Err(e) => err.set(Some(e)),
+            Err(e) => err.emit(Some(e)),
         }
     });
 }
@@ -358,12 +474,15 @@ pub fn App() -> Html {
     }
 }
 
-/// A section of the record screen: the record, and where what its edits changed goes.
+/// A section of the record screen: the record, and where its new state goes.
 #[derive(Properties, PartialEq)]
 pub(crate) struct ViewProps {
     pub(crate) view: RecordView,
     pub(crate) on_view: Callback<RecordUpdate>,
 }
+
+#[cfg(test)]
+mod screen_tests;
 
 #[cfg(test)]
 mod tests {

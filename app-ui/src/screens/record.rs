@@ -22,31 +22,18 @@ pub(crate) fn documents_line(l: Lang, r: &app_core::inspection::Inspection) -> S
 pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
-    let state = use_reducer(RecordState::default);
-    let error = use_state(|| None::<ApiError>);
+    let page = use_reducer(RecordPage::default);
     {
-        // Loaded when the screen opens, and again when an edit's change found the view at
-        // another revision (`RecordState::reloads`).
-        let (state, error) = (state.clone(), error.clone());
-        use_effect_with((props.id.clone(), state.reloads), move |(id, _)| {
-            let id = id.clone();
-            spawn_local(async move {
-                match call(api::GetRecord {
-                    id: InspectionId::new(id.clone()),
-                })
-                .await
-                {
-                    Ok(v) => state.dispatch(v.into()),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
+        // Read when the screen opens, and again when an edit's change found the view at
+        // another revision (`RecordPage::reloads`).
+        let answer = page.dispatcher().to_callback().reform(PageAction::Answer);
+        use_effect_with((props.id.clone(), page.reloads), move |(id, _)| {
+            load_record(id.clone(), answer)
         });
     }
-    let on_view = {
-        let state = state.clone();
-        Callback::from(move |u: RecordUpdate| state.dispatch(u))
-    };
-    let Some(v) = &state.view else {
+    let on_view = page.dispatcher().to_callback().reform(PageAction::from);
+    let error = page.error.clone();
+    let Some(v) = &page.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
     };
     let r = &v.record;
@@ -86,7 +73,7 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
                 let open = { let go = go.clone(); let (rid, hid) = (r.id.to_string(), h.id.to_string()); Callback::from(move |_| go.emit(Route::Hazard(rid.clone(), hid.clone()))) };
                 html! {
                     <div class="card hazard">
-                        <strong>{ match h.level { HazardLevel::Major => l.t("重大事故隐患", "Major hazard"), HazardLevel::General => l.t("一般隐患", "General hazard") } }</strong>
+                        <strong>{ level_label(l, h.level) }</strong>
                         { " · " }{ &h.description }
                         <div class="row">
                             <span class="badge">{ stage_label(l, h.stage.as_str()) }</span>

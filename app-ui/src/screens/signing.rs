@@ -12,66 +12,181 @@ pub(crate) struct PersonDraft {
     pub(crate) refusal_note: String,
 }
 
+/// A field of the on-site person's form (and the refusal's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PersonField {
+    Name,
+    Position,
+    Phone,
+    Witness,
+    RefusalNote,
+}
+
+/// The signing section: the on-site person's form (a draft kept in the tablet's store),
+/// whether the saved draft has been read, the last refusal. Changed only by
+/// [`SigningAction`]s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SigningState {
+    pub(crate) draft: PersonDraft,
+    pub(crate) loaded: bool,
+    pub(crate) error: Option<ApiError>,
+}
+
+/// What happens to the signing section.
+#[derive(Debug)]
+pub(crate) enum SigningAction {
+    Loaded(Option<PersonDraft>),
+    /// The record's on-site person: fills a form nobody has started.
+    Person(Option<OnsitePerson>),
+    Edit(PersonField, String),
+    /// A command's or the signing's outcome: `None` once it went through, or the refusal.
+    Outcome(Option<ApiError>),
+}
+
+impl Reducible for SigningState {
+    type Action = SigningAction;
+
+    fn reduce(self: Rc<Self>, action: SigningAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        let d = &mut next.draft;
+        match action {
+            SigningAction::Loaded(saved) => {
+                if let Some(saved) = saved {
+                    *d = saved;
+                }
+                next.loaded = true;
+            }
+            SigningAction::Person(Some(p)) if next.loaded && !d.started => {
+                d.started = true;
+                d.name = p.name;
+                d.position = p.position;
+                d.phone = p.phone;
+            }
+            SigningAction::Person(_) => {}
+            SigningAction::Edit(field, value) => {
+                d.started = true;
+                *match field {
+                    PersonField::Name => &mut d.name,
+                    PersonField::Position => &mut d.position,
+                    PersonField::Phone => &mut d.phone,
+                    PersonField::Witness => &mut d.witness,
+                    PersonField::RefusalNote => &mut d.refusal_note,
+                } = value;
+            }
+            SigningAction::Outcome(e) => next.error = e,
+        }
+        Rc::new(next)
+    }
+}
+
+/// The command that records the on-site person of form `d`, or what the form lacks.
+pub(crate) fn person_command(d: &PersonDraft) -> Result<Command, ApiError> {
+    if d.name.trim().is_empty() {
+        return Err(input_error(
+            "请填写现场负责人姓名",
+            "enter the on-site person's name",
+            "person",
+        ));
+    }
+    Ok(Command::SetOnsitePerson(OnsitePerson {
+        name: d.name.trim().to_owned(),
+        position: d.position.trim().to_owned(),
+        phone: d.phone.trim().to_owned(),
+    }))
+}
+
+/// The command that records the enterprise's refusal to sign (by `name`, at `at`) with the
+/// witness of form `d`, or what the form lacks.
+pub(crate) fn refusal_command(
+    d: &PersonDraft,
+    name: &str,
+    at: Timestamp,
+) -> Result<Command, ApiError> {
+    if d.witness.trim().is_empty() {
+        return Err(input_error(
+            "拒绝签字须记录见证人",
+            "a refusal to sign needs a witness",
+            "witness",
+        ));
+    }
+    Ok(Command::Sign(Signature {
+        signer: Signer::Enterprise,
+        name: name.to_owned(),
+        outcome: SignOutcome::Refused {
+            witness: d.witness.trim().to_owned(),
+            note: d.refusal_note.trim().to_owned(),
+        },
+        at,
+    }))
+}
+
+/// What still blocks the signing, one line each in the screen's language (the rules' own
+/// texts, from the record's view).
+pub(crate) fn blocker_lines(l: Lang, view: &RecordView) -> Vec<String> {
+    view.signing.blockers.iter().map(|u| l.err(u)).collect()
+}
+
 #[function_component]
 pub(crate) fn Signing(props: &ViewProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
     let l = ctx.lang;
     let r = &props.view.record;
     let id = r.id.to_string();
-    let (draft, loaded) = use_draft::<PersonDraft>(format!("person:{id}"));
-    let error = use_state(|| None::<ApiError>);
-    if loaded
-        && !draft.started
-        && let Some(p) = &r.onsite_person
+    let key = format!("person:{id}");
+    let state = use_reducer(SigningState::default);
     {
-        draft.set(PersonDraft {
-            started: true,
-            name: p.name.clone(),
-            position: p.position.clone(),
-            phone: p.phone.clone(),
-            ..(*draft).clone()
-        });
+        let loaded = state
+            .dispatcher()
+            .to_callback()
+            .reform(SigningAction::Loaded);
+        use_effect_with(key.clone(), move |key| load_draft(key.clone(), loaded));
     }
-    let field = |f: fn(&mut PersonDraft, String)| {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            let mut d = (*draft).clone();
-            d.started = true;
-            f(&mut d, input_value(&e));
-            draft.set(d);
-        })
+    {
+        let key = key.clone();
+        use_effect_with(
+            (state.draft.clone(), state.loaded),
+            move |(draft, loaded)| {
+                if *loaded {
+                    save_draft(key, draft);
+                }
+            },
+        );
+    }
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with(
+            (state.loaded, r.onsite_person.clone()),
+            move |(_, person)| {
+                dispatch.dispatch(SigningAction::Person(person.clone()));
+            },
+        );
+    }
+    let draft = &state.draft;
+    let error = state.error.clone();
+    let outcome = state
+        .dispatcher()
+        .to_callback()
+        .reform(SigningAction::Outcome);
+    let field = |f: PersonField| {
+        state
+            .dispatcher()
+            .to_callback()
+            .reform(move |e: InputEvent| SigningAction::Edit(f, input_value(&e)))
     };
     let save_person = {
-        let (draft, error, on_view, id) = (
-            draft.clone(),
-            error.clone(),
+        let (state, outcome, on_view, id) = (
+            state.clone(),
+            outcome.clone(),
             props.on_view.clone(),
             id.clone(),
         );
-        Callback::from(move |_| {
-            let d = (*draft).clone();
-            if d.name.trim().is_empty() {
-                error.set(Some(input_error(
-                    "请填写现场负责人姓名",
-                    "enter the on-site person's name",
-                    "person",
-                )));
-                return;
-            }
-            send(
-                id.clone(),
-                Command::SetOnsitePerson(OnsitePerson {
-                    name: d.name.trim().to_owned(),
-                    position: d.position.trim().to_owned(),
-                    phone: d.phone.trim().to_owned(),
-                }),
-                on_view.clone(),
-                error.clone(),
-            );
+        Callback::from(move |_| match person_command(&state.draft) {
+            Ok(c) => send(id.clone(), c, on_view.clone(), outcome.clone()),
+            Err(e) => outcome.emit(Some(e)),
         })
     };
     let sign = |signer: Signer, name: String| {
-        let (id, on_view, error) = (id.clone(), props.on_view.clone(), error.clone());
+        let (id, on_view, outcome) = (id.clone(), props.on_view.clone(), outcome.clone());
         Callback::from(move |image: String| {
             let Ok(image) = Sha256Hex::parse(&image) else {
                 return;
@@ -85,52 +200,33 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                     at: Timestamp(now_ms()),
                 }),
                 on_view.clone(),
-                error.clone(),
+                outcome.clone(),
             );
         })
     };
     let refuse = {
-        let (draft, id, on_view, error) = (
-            draft.clone(),
+        let (state, id, on_view, outcome) = (
+            state.clone(),
             id.clone(),
             props.on_view.clone(),
-            error.clone(),
+            outcome.clone(),
         );
         let name = r
             .onsite_person
             .as_ref()
             .map(|p| p.name.clone())
             .unwrap_or_default();
-        Callback::from(move |_| {
-            let d = (*draft).clone();
-            if d.witness.trim().is_empty() {
-                error.set(Some(input_error(
-                    "拒绝签字须填写见证人",
-                    "a refusal to sign needs a witness",
-                    "witness",
-                )));
-                return;
-            }
-            send(
-                id.clone(),
-                Command::Sign(Signature {
-                    signer: Signer::Enterprise,
-                    name: name.clone(),
-                    outcome: SignOutcome::Refused {
-                        witness: d.witness.trim().to_owned(),
-                        note: d.refusal_note.trim().to_owned(),
-                    },
-                    at: Timestamp(now_ms()),
-                }),
-                on_view.clone(),
-                error.clone(),
-            );
-        })
+        Callback::from(
+            move |_| match refusal_command(&state.draft, &name, Timestamp(now_ms())) {
+                Ok(c) => send(id.clone(), c, on_view.clone(), outcome.clone()),
+                Err(e) => outcome.emit(Some(e)),
+            },
+        )
     };
     let complete = {
-        let (id, on_view, error) = (id.clone(), props.on_view.clone(), error.clone());
+        let (id, on_view, outcome) = (id.clone(), props.on_view.clone(), outcome.clone());
         Callback::from(move |_| {
-            let (id, on_view, error) = (id.clone(), on_view.clone(), error.clone());
+            let (id, on_view, outcome) = (id.clone(), on_view.clone(), outcome.clone());
             spawn_local(async move {
                 match call(api::CompleteRecord {
                     id: InspectionId::new(id.clone()),
@@ -138,17 +234,17 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                 .await
                 {
                     Ok(v) => {
-                        error.set(None);
+                        outcome.emit(None);
                         drop_draft(format!("person:{id}"));
                         on_view.emit(v.into());
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => outcome.emit(Some(e)),
                 }
             });
         })
     };
     let submit = {
-        let (id, on_view, error) = (id.clone(), props.on_view.clone(), error.clone());
+        let (id, on_view, outcome) = (id.clone(), props.on_view.clone(), outcome.clone());
         Callback::from(move |_| {
             send(
                 id.clone(),
@@ -157,34 +253,21 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                     comment: String::new(),
                 },
                 on_view.clone(),
-                error.clone(),
+                outcome.clone(),
             )
         })
     };
     let editable = r.status.allows_content_edits();
-    let signed_since_edit = match (r.signed_versions.values().map(|v| v.at).max(), &r.review) {
-        (Some(at), Some(review)) => at >= review.at,
-        (Some(_), None) => true,
-        _ => false,
-    };
-    // Changed since the latest signature: amendments to sign again before submitting.
-    let amended = props
-        .view
-        .signed
-        .iter()
-        .max_by_key(|s| s.at)
-        .is_some_and(|s| !s.amendments.is_empty());
-    let can_sign = r.status == InspectionStatus::OnSite
-        || (matches!(
-            r.status,
-            InspectionStatus::Completed | InspectionStatus::Returned
-        ) && (!signed_since_edit || amended));
+    // What the rules offer (computed by the tablet, app_core::signing::sign_offer).
+    let can_sign = props.view.signing.can_sign;
+    let can_submit = props.view.signing.can_submit;
+    let blockers = blocker_lines(l, &props.view);
     let enterprise_name = r
         .onsite_person
         .as_ref()
         .map(|p| p.name.clone())
         .unwrap_or_default();
-    let missing = props.view.numbers_missing();
+    let missing = &props.view.numbers_missing;
     let this_year = props.view.numbers.iter().map(|s| s.year).min();
     let stock_of = |k: DocumentKind| {
         props
@@ -200,11 +283,11 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
             <div class="grid2">
                 <div>
                     <label for="op-name">{ l.t("现场负责人姓名", "Name") }</label>
-                    <input id="op-name" value={draft.name.clone()} oninput={field(|d, v| d.name = v)} disabled={!editable} />
+                    <input id="op-name" value={draft.name.clone()} oninput={field(PersonField::Name)} disabled={!editable} />
                     <label for="op-position">{ l.t("职务", "Position") }</label>
-                    <input id="op-position" value={draft.position.clone()} oninput={field(|d, v| d.position = v)} disabled={!editable} />
+                    <input id="op-position" value={draft.position.clone()} oninput={field(PersonField::Position)} disabled={!editable} />
                     <label for="op-phone">{ l.t("联系电话", "Phone") }</label>
-                    <input id="op-phone" value={draft.phone.clone()} oninput={field(|d, v| d.phone = v)} disabled={!editable} />
+                    <input id="op-phone" value={draft.phone.clone()} oninput={field(PersonField::Phone)} disabled={!editable} />
                     { field_error(l, &error, "person") }
                     <div class="row" style="margin-top: 8px">
                         <button id="op-save" class="secondary" onclick={save_person} disabled={!editable}>{ l.t("保存现场负责人", "Save on-site person") }</button>
@@ -227,10 +310,10 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                             <div class="card">
                                 <strong>{ l.t("拒绝签字", "Refused to sign") }</strong>
                                 <label for="refuse-witness">{ l.t("见证人", "Witness") }</label>
-                                <input id="refuse-witness" value={draft.witness.clone()} oninput={field(|d, v| d.witness = v)} />
+                                <input id="refuse-witness" value={draft.witness.clone()} oninput={field(PersonField::Witness)} />
                                 { field_error(l, &error, "witness") }
                                 <label for="refuse-note">{ l.t("情况说明", "Note") }</label>
-                                <input id="refuse-note" value={draft.refusal_note.clone()} oninput={field(|d, v| d.refusal_note = v)} />
+                                <input id="refuse-note" value={draft.refusal_note.clone()} oninput={field(PersonField::RefusalNote)} />
                                 <button id="refuse" class="secondary" onclick={refuse}>{ l.t("记录拒签", "Record the refusal") }</button>
                             </div>
                         } else if let Some(Signature { outcome: SignOutcome::Refused { witness, .. }, .. }) = r.signatures.get(&Signer::Enterprise.key()) {
@@ -250,11 +333,16 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                     }
                 </div>
             }
+            if can_sign && !blockers.is_empty() {
+                <ul id="sign-blockers" class="muted">
+                    { for blockers.iter().map(|b| html! { <li>{ b }</li> }) }
+                </ul>
+            }
             <div class="row" style="margin-top: 14px">
                 if can_sign {
                     <button id="complete" onclick={complete}>{ l.t("完成检查并签署记录", "Complete and sign the record") }</button>
                 }
-                if matches!(r.status, InspectionStatus::Completed | InspectionStatus::Returned) && signed_since_edit {
+                if can_submit {
                     <button id="submit" onclick={submit}>{ l.t("提交审核", "Submit for review") }</button>
                 }
             </div>

@@ -15,37 +15,25 @@
 
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
-use super::{Console, ConsoleError, ConsoleResult, unit_name};
-use crate::docstore::{self, SERVER_DEVICE};
-use crate::service::casefiles::{self, CaseFileError};
+use super::{Console, ConsoleError, ConsoleResult};
+use crate::service::casefiles::{self, CaseFileError, ExportJob};
 use crate::state::AppState;
-use crate::store::casefiles::{CaseFileStore, JobOutcome};
-use app_core::geo::Timestamp;
-use app_core::ids::DeviceId;
 use app_core::inspection::Inspection;
 use app_core::user::User;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use casefile::{
-    BlobDir, CheckKind, ExportError, ExportInput, PdfForms, Progress, Report, SignerIdentity,
-    Status, TrustedKey, VerifyOptions,
-};
+use axum::response::{Html, IntoResponse, Response};
+use casefile::{CheckKind, Report, Status, TrustedKey, VerifyOptions};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use maud::{Markup, html};
 use rusqlite::Connection;
 use std::fs::{self, File};
-use std::io::BufWriter;
 use std::path::{Path as FsPath, PathBuf};
-use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
 /// The largest case file the verify page accepts (the format itself stops at 4 GiB).
 pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
-
-/// How often a running export writes its progress (and at every new file).
-const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 // ---------------------------------------------------------------------------------------
 // The server's signing key
@@ -81,186 +69,26 @@ fn exports_dir(state: &AppState) -> PathBuf {
     data_dir(state).join("exports")
 }
 
-/// A job id is 32 hex digits; anything else is not a job (and never reaches a path).
-fn job_id_ok(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn job_file(state: &AppState, id: &str) -> PathBuf {
-    exports_dir(state).join(format!("{id}.zip"))
+    casefiles::job_file(&exports_dir(state), id)
 }
 
-fn random_hex(bytes: usize) -> crate::error::InternalResult<String> {
-    let mut b = vec![0u8; bytes];
-    getrandom::fill(&mut b).map_err(|e| crate::internal!("no randomness: {e}"))?;
-    Ok(app_core::evidence::hex(&b))
-}
-
-/// The export's failure in Chinese and English.
-fn export_failure(e: &ExportError) -> (String, String) {
-    let zh = match e {
-        ExportError::NotSigned => {
-            "该记录尚无签署版本，不能导出电子案卷。请先在平板上完成签名并生成签署版本。".to_owned()
-        }
-        ExportError::PhotoUnreadable { sha, .. } => format!(
-            "原始照片 {sha} 在服务器上缺失或无法读取（可能尚未从平板上传）。导出已中止，未生成电子案卷。"
-        ),
-        ExportError::PhotoCorrupt { expected, found } => format!(
-            "原始照片 {expected} 已损坏：服务器上存储的内容的 SHA-256 为 {found}，与原件不符。导出已中止，未生成电子案卷。"
-        ),
-        ExportError::PhotoSizeChanged { sha, .. } => {
-            format!("原始照片 {sha} 在导出过程中大小发生变化。导出已中止，未生成电子案卷。")
-        }
-        ExportError::Render(why) => {
-            format!("执法文书（PDF）无法生成：{why}。导出已中止，未生成电子案卷。")
-        }
-        _ => "电子案卷导出失败，未生成文件。".to_owned(),
-    };
-    (zh, e.to_string())
-}
-
-#[derive(Debug)]
-enum JobError {
-    Export(Box<ExportError>),
-    Other(crate::error::Internal),
-}
-
-impl From<crate::error::Internal> for JobError {
-    fn from(e: crate::error::Internal) -> Self {
-        JobError::Other(e)
-    }
-}
-
-impl From<ExportError> for JobError {
-    fn from(e: ExportError) -> Self {
-        JobError::Export(Box::new(e))
-    }
-}
-
-impl From<rusqlite::Error> for JobError {
-    fn from(e: rusqlite::Error) -> Self {
-        JobError::Other(e.into())
-    }
-}
-
-impl From<std::io::Error> for JobError {
-    fn from(e: std::io::Error) -> Self {
-        JobError::Other(e.into())
-    }
-}
-
-/// Runs export job `job` to the end (on a blocking thread) and records the outcome.
+/// Runs export job `job` of `record_id` for `user` to the end (on a blocking thread):
+/// `service::casefiles::run_export`, with the database lent a moment at a time.
 fn run_job(state: &AppState, job: &str, record_id: &str, user: &User) {
-    let final_path = job_file(state, job);
-    let temp_path = exports_dir(state).join(format!("{job}.zip.partial"));
-    let outcome = write_case_file(state, job, record_id, user, &temp_path, &final_path);
-    let now = state.now();
-    let stored = state.db.with_conn(|conn| match &outcome {
-        Ok(summary) => conn.finish_job(
-            job,
-            JobOutcome::Done {
-                signed_version: &summary.signed_version,
-                size: summary.bytes,
-                manifest_sha256: summary.manifest_sha256.as_str(),
-            },
-            now,
-        ),
-        Err(e) => {
-            let (zh, en) = match e {
-                JobError::Export(e) => export_failure(e),
-                JobError::Other(e) => (
-                    "电子案卷导出失败（服务器内部错误），未生成文件。".to_owned(),
-                    format!("{e:#}"),
-                ),
-            };
-            conn.finish_job(
-                job,
-                JobOutcome::Failed {
-                    error_zh: &zh,
-                    error_en: &en,
-                },
-                now,
-            )
-        }
-    });
-    match (&outcome, stored) {
-        (_, Err(e)) => tracing::error!(job, error = %e, "could not record the export's outcome"),
-        (Ok(s), Ok(_)) => {
-            tracing::info!(job, record = record_id, user = %user.id, bytes = s.bytes, "case file exported")
-        }
-        (Err(e), Ok(_)) => {
-            tracing::warn!(job, record = record_id, error = ?e, "case file export failed")
-        }
-    }
-}
-
-fn write_case_file(
-    state: &AppState,
-    job: &str,
-    record_id: &str,
-    user: &User,
-    temp_path: &FsPath,
-    final_path: &FsPath,
-) -> Result<casefile::ExportSummary, JobError> {
-    let now = state.now();
-    let (document, record, key) = state.db.with_conn(|conn| -> Result<_, JobError> {
-        let mut stored = docstore::load(&*conn, record_id)
-            .map_err(|e| crate::internal!("loading {record_id}: {e}"))?
-            .ok_or_else(|| crate::internal!("record {record_id} is gone"))?;
-        let record = stored.doc.record().clone();
-        Ok((stored.doc.save(), record, server_key(conn, now)?))
-    })?;
-    let photos = BlobDir(state.blobs.clone());
-    let record_unit = unit_name(state, record.unit.as_str());
-    let documents = PdfForms {
-        template: state.reference.templates.get(&record.template),
-        unit_name: &record_unit,
-        images: &photos,
-    };
-    let signer = SignerIdentity::new(
-        user,
-        &unit_name(state, user.unit.as_str()),
-        &DeviceId::from(SERVER_DEVICE),
-        &key.verifying_key(),
+    let clock = state.clock.clone();
+    casefiles::run_export(
+        &state.db,
+        &ExportJob {
+            id: job,
+            record: record_id,
+            user,
+            reference: &state.reference,
+            blobs: &state.blobs,
+            exports: &exports_dir(state),
+        },
+        &*clock,
     );
-    let input = ExportInput {
-        document: &document,
-        signed_version: None,
-        photos: &photos,
-        documents: &documents,
-        signer,
-        key: &key,
-        exported_at: Timestamp(now.saturating_mul(1000)),
-    };
-    fs::create_dir_all(exports_dir(state))?;
-    let result = (|| -> Result<casefile::ExportSummary, JobError> {
-        let file = File::create(temp_path)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut last = Instant::now();
-        let mut last_file = String::new();
-        let mut progress = |p: Progress| {
-            if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
-                return;
-            }
-            last = Instant::now();
-            last_file.clone_from(&p.current);
-            let updated = state.db.with_conn(|conn| {
-                conn.job_progress(job, p.bytes_done, p.bytes_total, &p.current, state.now())
-            });
-            if let Err(e) = updated {
-                tracing::warn!(job, error = %e, "could not store export progress");
-            }
-        };
-        let summary = casefile::export(&input, &mut out, &mut progress)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(temp_path, final_path)?;
-        Ok(summary)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(temp_path);
-    }
-    result
 }
 
 impl From<CaseFileError> for ConsoleError {
@@ -285,7 +113,7 @@ pub async fn start(
     body: Bytes,
 ) -> ConsoleResult<Response> {
     cx.check_csrf(&FormData::parse_bytes(&body))?;
-    let job = random_hex(16)?;
+    let job = casefiles::new_job_id()?;
     let now = state.now();
     let (st, user, rid, jid) = (state.clone(), cx.user.clone(), id.clone(), job.clone());
     let signed = state
@@ -320,12 +148,12 @@ pub async fn start(
     drop(tokio::task::spawn_blocking(move || {
         run_job(&st, &jid, &id, &user)
     }));
-    Ok(Redirect::to(&format!("/console/casefiles/jobs/{job}")).into_response())
+    super::redirect(format!("/console/casefiles/jobs/{job}"))
 }
 
 /// The job, if it exists and the user may read its record (404 otherwise).
 async fn readable_job(state: &AppState, cx: &Console, id: &str) -> ConsoleResult<Job> {
-    if !job_id_ok(id) {
+    if !casefiles::job_id_ok(id) {
         return Err(ConsoleError::NotFound);
     }
     let (st, user, jid, now) = (state.clone(), cx.user.clone(), id.to_owned(), state.now());
@@ -653,7 +481,7 @@ pub async fn verify(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| crate::internal!("{}: {e}", dir.display()))?;
-    let temp = TempUpload(dir.join(format!("{}.zip.upload", random_hex(16)?)));
+    let temp = TempUpload(dir.join(format!("{}.zip.upload", casefiles::new_job_id()?)));
     let mut file = tokio::fs::File::create(&temp.0)
         .await
         .map_err(|e| crate::internal!("{}: {e}", temp.0.display()))?;

@@ -8,7 +8,7 @@
 
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
-use super::{Console, ConsoleError, ConsoleResult, readable_units};
+use super::{Console, ConsoleError, ConsoleResult, readable_units, with_db};
 use crate::plans::DrawRecord;
 use crate::service::draws::{self, DrawError};
 use crate::state::AppState;
@@ -20,7 +20,7 @@ use app_core::plan::Plan;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use std::collections::BTreeSet;
 
@@ -136,10 +136,7 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
         .map(|u| u.id.to_string())
         .collect();
     let ids = units.clone();
-    let draws = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draws_of(&ids)?) })
-        .await?;
+    let draws = with_db(&state, move |conn| conn.draws_of(&ids)).await?;
     let roster = eligible_roster(&cx, &state);
     let readable = readable_units(&cx, &state);
     let body = html! {
@@ -329,8 +326,7 @@ pub async fn run(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let input = input_from_form(&cx, &state, &form)?;
     let result = match draws::draw(&state.reference, &cx.user, &input) {
         Ok(r) => r,
@@ -339,10 +335,7 @@ pub async fn run(
     };
     let due = form.get("due").map(str::to_owned);
     let digest = result.input_digest.clone();
-    let existing = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(conn.draw_by_digest(&digest)?) })
-        .await?;
+    let existing = with_db(&state, move |conn| conn.draw_by_digest(&digest)).await?;
     let planned = result.plans(due.as_deref());
     let body = html! {
         (draw_facts(&cx, &result))
@@ -374,8 +367,7 @@ pub async fn seal(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let input = parse_input(form.raw("input"))?;
     let due = form.get("due").map(str::to_owned);
     let (record, plans) = match draws::seal(&state.reference, &cx.user, &input, due, state.now()) {
@@ -384,12 +376,9 @@ pub async fn seal(
         Err(e) => return Err(e.into()),
     };
     let id = record.id.clone();
-    state
-        .db
-        .call(move |conn| -> ConsoleResult<()> { Ok(draws::record(conn, &record, &plans)?) })
-        .await?;
+    with_db(&state, move |conn| draws::record(conn, &record, &plans)).await?;
     tracing::info!(user = %cx.user.id, draw = %id, "draw sealed");
-    Ok(Redirect::to(&format!("/console/draws/{}", encode(&id))).into_response())
+    super::redirect(format!("/console/draws/{}", encode(&id)))
 }
 
 async fn load_visible(
@@ -398,12 +387,10 @@ async fn load_visible(
     id: String,
 ) -> ConsoleResult<(DrawRecord, Vec<Plan>)> {
     let (reference, user) = (state.reference.clone(), cx.user.clone());
-    state
-        .db
-        .call(move |conn| -> ConsoleResult<_> {
-            Ok(draws::visible_draw(conn, &reference, &user, &id)?)
-        })
-        .await
+    with_db(state, move |conn| {
+        draws::visible_draw(conn, &reference, &user, &id)
+    })
+    .await
 }
 
 pub async fn show(
@@ -509,8 +496,7 @@ pub async fn verify(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Html<String>> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let input = parse_input(form.raw("input"))?;
     let digest = input.digest();
     let found = state

@@ -3,12 +3,10 @@
 //! random-draw checks against 1/3, hazards open / overdue / closed.
 
 use super::layout::page as render_page;
-use super::{Console, ConsoleResult, period_params, searched_units, today};
+use super::{Console, ConsoleResult, period_params, today, with_db};
+use crate::service::figures;
 use crate::state::AppState;
-use crate::store::ConsoleIndex;
-use app_core::figures::{Period, Share, compute};
-use app_core::geo::Day;
-use app_core::ids::UnitId;
+use app_core::figures::Share;
 use app_core::kind::InspectionKind;
 use axum::extract::State;
 use axum::response::Html;
@@ -26,38 +24,34 @@ fn share(cx: &Console, id: &str, s: &Share) -> Markup {
 }
 
 pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<String>> {
-    let (units, chosen) = searched_units(&cx, &state);
-    let today = today(&state);
-    let year_start = Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today);
     let (from, to) = period_params(&cx)?;
-    let (from, to) = (from.unwrap_or(year_start), to.unwrap_or(today));
-    let root = chosen.clone().unwrap_or_else(|| cx.user.unit.to_string());
-    let ids = units.clone();
-    let facts = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(conn.record_facts(&ids, from, to, today)?) })
-        .await?;
-    let figures = compute(
-        &UnitId::new(root.clone()),
-        &state.reference.units,
-        Period { from, to },
-        &facts,
+    let scope = figures::scope(
+        &state.reference,
+        &cx.user,
+        cx.query.get("unit"),
+        from,
+        to,
+        today(&state),
     );
+    let asked = scope.clone();
+    let facts = with_db(&state, move |conn| figures::facts(conn, &asked)).await?;
+    let figures = figures::compute(&state.reference, &scope, &facts);
+    let (root, from, to) = (&scope.root, scope.period.from, scope.period.to);
     let readable = super::readable_units(&cx, &state);
     let lang = cx.lang;
     let body = html! {
         form.filters method="get" action="/console/figures" {
             label { (cx.t("单位", "Unit"))
                 select name="unit" {
-                    @for u in &readable { option value=(u.id) selected[root == u.id.as_str()] { (u.name) } }
+                    @for u in &readable { option value=(u.id) selected[root.as_str() == u.id.as_str()] { (u.name) } }
                 }
             }
             label { (cx.t("自", "From")) input type="date" name="from" value=(from); }
             label { (cx.t("至", "To")) input type="date" name="to" value=(to); }
             button type="submit" { (cx.t("统计", "Compute")) }
         }
-        @if units.is_empty() { p.muted { (cx.t("没有可查阅的单位。", "No unit to show.")) } }
-        p.muted { (super::unit_name(&state, &root)) " · " (from) " — " (to) " · "
+        @if scope.units.is_empty() { p.muted { (cx.t("没有可查阅的单位。", "No unit to show.")) } }
+        p.muted { (super::unit_name(&state, root)) " · " (from) " — " (to) " · "
             (cx.t("计数：已完成及以后的检查，按现场检查开始日（北京时间）。", "Counted: visits completed or later, by the day the on-site check started (Asia/Shanghai).")) }
         section {
             h2 { (cx.t("按类型", "Inspections by kind")) }

@@ -4,13 +4,11 @@
 
 use super::export::{self, CSV, XLSX};
 use super::form::encode;
-use super::i18n::Lang;
 use super::layout::page;
-use super::query::{HazardFilter, HazardRow};
-use super::{Console, ConsoleResult, period_params, searched_units, today, unit_name};
+use super::query::HazardFilter;
+use super::{Console, ConsoleResult, period_params, today, with_db};
+use crate::service::ledger::{self, Ledger};
 use crate::state::AppState;
-use crate::store::ConsoleIndex;
-use app_core::geo::Day;
 use app_core::hazard::{HazardLevel, HazardStage};
 use axum::extract::State;
 use axum::response::{Html, Response};
@@ -24,125 +22,33 @@ const STAGES: [HazardStage; 5] = [
     HazardStage::Closed,
 ];
 
-fn filter(cx: &Console, state: &AppState) -> ConsoleResult<(HazardFilter, Option<String>)> {
-    let (units, chosen) = searched_units(cx, state);
+/// The ledger the request's filters ask for (`service::ledger`), as of today.
+async fn asked_ledger(
+    state: &AppState,
+    cx: &Console,
+) -> ConsoleResult<(Ledger, app_core::geo::Day)> {
     let (from, to) = period_params(cx)?;
-    Ok((
-        HazardFilter {
-            units,
-            from,
-            to,
-            level: cx.query.get("level").map(str::to_owned),
-            stage: cx.query.get("stage").map(str::to_owned),
-            enterprise: cx.query.get("enterprise").map(str::to_owned),
-            overdue: cx.query.get("overdue").is_some(),
-            supervised: cx.query.get("supervised").is_some(),
-        },
-        chosen,
-    ))
-}
-
-async fn rows(state: &AppState, f: HazardFilter, today: Day) -> ConsoleResult<Vec<HazardRow>> {
-    state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(conn.list_hazards(&f, today)?) })
-        .await
-}
-
-fn reinspections(row: &HazardRow, lang: Lang) -> String {
-    row.hazard
-        .reinspections
-        .values()
-        .map(|r| {
-            let mut s = format!(
-                "{} {}",
-                r.on,
-                if r.passed {
-                    lang.t("通过", "passed")
-                } else {
-                    lang.t("未通过", "failed")
-                }
-            );
-            if let Some(d) = r.new_deadline {
-                s.push_str(&format!(" → {d}"));
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn supervision(row: &HazardRow, lang: Lang) -> String {
-    match &row.hazard.supervision {
-        Some(s) => format!("{} · {} · {}", s.level, s.responsible, s.listed_on),
-        None if row.hazard.level == HazardLevel::Major => lang
-            .t(
-                "未挂牌（重大隐患须挂牌督办）",
-                "not listed (required for major hazards)",
-            )
-            .into(),
-        None => String::new(),
-    }
-}
-
-const HEADER_ZH: [&str; 13] = [
-    "记录编号",
-    "单位",
-    "企业",
-    "隐患描述",
-    "位置",
-    "级别",
-    "阶段",
-    "登记日期",
-    "整改期限",
-    "逾期",
-    "挂牌督办",
-    "复查结果",
-    "销号日期",
-];
-const HEADER_EN: [&str; 13] = [
-    "Record",
-    "Unit",
-    "Enterprise",
-    "Hazard",
-    "Place",
-    "Level",
-    "Stage",
-    "Registered",
-    "Deadline",
-    "Overdue",
-    "Supervision",
-    "Re-inspections",
-    "Closed on",
-];
-
-fn table_rows(state: &AppState, rows: &[HazardRow], lang: Lang, today: Day) -> Vec<Vec<String>> {
-    rows.iter()
-        .map(|r| {
-            let h = &r.hazard;
-            vec![
-                r.record_id.clone(),
-                unit_name(state, &r.unit),
-                r.enterprise_name.clone(),
-                h.description.clone(),
-                h.place.clone(),
-                lang.level(h.level).into(),
-                lang.stage(h.stage).into(),
-                h.registered_on.to_string(),
-                h.deadline.map(|d| d.to_string()).unwrap_or_default(),
-                lang.yes_no(h.is_overdue(today)).into(),
-                supervision(r, lang),
-                reinspections(r, lang),
-                h.closed_on.map(|d| d.to_string()).unwrap_or_default(),
-            ]
-        })
-        .collect()
+    let filter = HazardFilter {
+        units: Vec::new(),
+        from,
+        to,
+        level: cx.query.get("level").map(str::to_owned),
+        stage: cx.query.get("stage").map(str::to_owned),
+        enterprise: cx.query.get("enterprise").map(str::to_owned),
+        overdue: cx.query.get("overdue").is_some(),
+        supervised: cx.query.get("supervised").is_some(),
+    };
+    let (today, reference, viewer) = (today(state), state.reference.clone(), cx.user.clone());
+    let unit = cx.query.get("unit").map(str::to_owned);
+    let ledger = with_db(state, move |conn| {
+        ledger::ledger(conn, &reference, &viewer, unit.as_deref(), filter, today)
+    })
+    .await?;
+    Ok((ledger, today))
 }
 
 pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
-    let (f, chosen) = filter(&cx, &state)?;
-    let today = today(&state);
-    let rows = rows(&state, f, today).await?;
+    let (Ledger { rows, chosen }, today) = asked_ledger(&state, &cx).await?;
     let lang = cx.lang;
     let readable = super::readable_units(&cx, &state);
     let keep = cx.query.query_without(&["lang"]);
@@ -179,9 +85,9 @@ pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult
         }
         p.muted { (cx.t("共", "Total: ")) (rows.len()) (cx.t(" 项隐患；逾期按今天（北京时间）", " hazards; overdue as of today (Asia/Shanghai) ")) (today) }
         table #ledger {
-            thead { tr { @for h in (match lang { Lang::Zh => HEADER_ZH, Lang::En => HEADER_EN }) { th { (h) } } } }
+            thead { tr { @for h in ledger::header(lang) { th { (h) } } } }
             tbody {
-                @for (r, cells) in rows.iter().zip(table_rows(&state, &rows, lang, today)) {
+                @for (r, cells) in rows.iter().zip(ledger::cells(&state.reference, &rows, lang, today)) {
                     tr data-hazard=(r.hazard.id) class=[r.hazard.is_overdue(today).then_some("overdue")] {
                         td { a href={ "/console/records/" (encode(&r.record_id)) } { (r.record_id) } }
                         @for c in &cells[1..] { td { (c) } }
@@ -198,18 +104,14 @@ pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult
     ))
 }
 
+/// The ledger's title row and cells for a download.
 async fn export_rows(
     state: &AppState,
     cx: &Console,
 ) -> ConsoleResult<(&'static [&'static str], Vec<Vec<String>>)> {
-    let (f, _) = filter(cx, state)?;
-    let today = today(state);
-    let rows = rows(state, f, today).await?;
-    let header: &'static [&'static str] = match cx.lang {
-        Lang::Zh => &HEADER_ZH,
-        Lang::En => &HEADER_EN,
-    };
-    Ok((header, table_rows(state, &rows, cx.lang, today)))
+    let (Ledger { rows, .. }, today) = asked_ledger(state, cx).await?;
+    let cells = ledger::cells(&state.reference, &rows, cx.lang, today);
+    Ok((ledger::header(cx.lang), cells))
 }
 
 pub async fn csv(State(state): State<AppState>, cx: Console) -> ConsoleResult<Response> {

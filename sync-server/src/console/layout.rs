@@ -146,7 +146,7 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
     };
     let markup = html! {
         (DOCTYPE)
-        html lang=(cx.lang.code()) {
+        html lang=(cx.lang.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";

@@ -158,7 +158,50 @@ impl From<crate::error::ApiError> for ConsoleError {
     }
 }
 
+impl From<crate::service::sessions::ConsoleAccess> for ConsoleError {
+    fn from(e: crate::service::sessions::ConsoleAccess) -> Self {
+        use crate::service::sessions::ConsoleAccess;
+        match e {
+            ConsoleAccess::SignIn => ConsoleError::SignIn,
+            ConsoleAccess::NotForRole => ConsoleError::NotForRole,
+            ConsoleAccess::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::service::lockouts::LockoutError> for ConsoleError {
+    fn from(e: crate::service::lockouts::LockoutError) -> Self {
+        use crate::service::lockouts::LockoutError;
+        match e {
+            LockoutError::NotFound => ConsoleError::NotFound,
+            LockoutError::Store(e) => e.into(),
+        }
+    }
+}
+
 pub type ConsoleResult<T> = Result<T, ConsoleError>;
+
+/// The answer to a form that did what it asked: go to `to`.
+pub fn redirect(to: String) -> ConsoleResult<Response> {
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// Runs `f` (a use case, usually) with the database's connection on a blocking thread; its
+/// error becomes the console's.
+pub async fn with_db<T, E>(
+    state: &AppState,
+    f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+) -> ConsoleResult<T>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    ConsoleError: From<E>,
+{
+    state
+        .db
+        .call(move |conn| f(conn).map_err(ConsoleError::from))
+        .await
+}
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
@@ -215,35 +258,12 @@ pub fn readable_units(cx: &Console, state: &AppState) -> Vec<app_core::unit::Uni
 /// The units a page searches: the subtree of the `unit` filter when the user may read it,
 /// otherwise everything the user may read. Returns the ids and the chosen unit.
 pub fn searched_units(cx: &Console, state: &AppState) -> (Vec<String>, Option<String>) {
-    let readable = readable_units(cx, state);
-    let chosen = cx
-        .query
-        .get("unit")
-        .filter(|u| readable.iter().any(|x| x.id.as_str() == *u))
-        .map(str::to_owned);
-    let ids = match &chosen {
-        Some(u) => {
-            let root = app_core::ids::UnitId::new(u.clone());
-            state
-                .reference
-                .units
-                .subtree(&root)
-                .map(|x| x.id.to_string())
-                .collect()
-        }
-        None => readable.iter().map(|u| u.id.to_string()).collect(),
-    };
-    (ids, chosen)
+    crate::service::access::searched_units(&state.reference, &cx.user, cx.query.get("unit"))
 }
 
 /// A unit's name (or its id if unknown).
 pub fn unit_name(state: &AppState, id: &str) -> String {
-    state
-        .reference
-        .units
-        .get(&app_core::ids::UnitId::new(id))
-        .map(|u| u.name.clone())
-        .unwrap_or_else(|| id.to_owned())
+    state.reference.unit_name(id)
 }
 
 /// Today in Asia/Shanghai, by the server's clock.

@@ -5,7 +5,7 @@ use super::export::{self, CSV};
 use super::i18n::Lang;
 use super::layout::{page as render_page, when};
 use super::query::RecordRow;
-use super::{Console, ConsoleResult, period_params, searched_units, today};
+use super::{Console, ConsoleResult, period_params, searched_units, today, with_db};
 use crate::service::reports;
 use crate::state::AppState;
 use app_core::geo::{Day, Timestamp};
@@ -17,15 +17,9 @@ use maud::html;
 /// The rows to publish and the period they cover.
 async fn rows(state: &AppState, cx: &Console) -> ConsoleResult<(Vec<RecordRow>, Day, Day)> {
     let (units, _) = searched_units(cx, state);
-    let today = today(state);
     let (from, to) = period_params(cx)?;
-    let from =
-        from.unwrap_or_else(|| Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today));
-    let to = to.unwrap_or(today);
-    let rows = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(reports::published(conn, units, from, to)?) })
-        .await?;
+    let (from, to) = reports::period_or_year_to_date(from, to, today(state));
+    let rows = with_db(state, move |conn| reports::published(conn, units, from, to)).await?;
     Ok((rows, from, to))
 }
 

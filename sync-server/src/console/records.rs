@@ -1,6 +1,6 @@
 //! The inspection list (filters, keyset paging), one record in full, and the review decision.
 
-use super::form::{FormData, encode};
+use super::form::encode;
 use super::i18n::{Lang, kind_from_str, kind_str};
 use super::layout::{page, when};
 use super::query::{Cursor, RecordFilter};
@@ -17,7 +17,7 @@ use app_core::kind::InspectionKind;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use std::collections::BTreeSet;
 
@@ -466,8 +466,7 @@ pub async fn review(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
+    let form = cx.checked_form(&body)?;
     let to = match form.get("decision") {
         Some("approve") => InspectionStatus::Approved,
         Some("return") => InspectionStatus::Returned,
@@ -496,7 +495,7 @@ pub async fn review(
     match outcome {
         Ok(()) => {
             tracing::info!(user = %cx.user.id, record = %id, decision = ?to, "record reviewed");
-            Ok(Redirect::to(&format!("/console/records/{}", encode(&id))).into_response())
+            super::redirect(format!("/console/records/{}", encode(&id)))
         }
         Err((zh, en)) => {
             let reason = match cx.lang {

@@ -12,13 +12,13 @@
 
 use super::form::FormData;
 use super::i18n::Lang;
-use super::{ConsoleError, ConsoleResult, layout};
+use super::{ConsoleError, ConsoleResult, layout, with_db};
 use crate::auth::{LoginRequest, sign_in};
 use crate::error::ApiError;
+use crate::service::{lockouts, sessions};
 use crate::signin::{self, ClientAddress};
 use crate::state::AppState;
-use crate::store::AccountStore;
-use app_core::user::{Role, User};
+use app_core::user::User;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -79,6 +79,13 @@ impl Console {
         self.lang.t(zh, en)
     }
 
+    /// The posted form `body`, refused without this session's CSRF token.
+    pub fn checked_form(&self, body: &[u8]) -> ConsoleResult<FormData> {
+        let form = FormData::parse_bytes(body);
+        self.check_csrf(&form)?;
+        Ok(form)
+    }
+
     /// Refuses a form without this session's CSRF token.
     pub fn check_csrf(&self, form: &FormData) -> ConsoleResult<()> {
         let sent = form.raw("csrf").as_bytes();
@@ -109,23 +116,12 @@ impl FromRequestParts<AppState> for Console {
         let token = cookie(&parts.headers, SESSION_COOKIE)
             .ok_or(ConsoleError::SignIn)?
             .to_owned();
-        let hash = Sha256::digest(token.as_bytes()).to_vec();
-        let now = state.now();
-        let lookup = hash.clone();
-        let user_id: Option<String> = state
-            .db
-            .call(move |conn| -> Result<_, ConsoleError> {
-                // Records stored before the console's index existed are indexed once.
-                crate::index::backfill(conn)?;
-                Ok(conn.token_owner(&lookup, now)?.map(|owner| owner.user))
-            })
-            .await?;
-        let user = user_id
-            .and_then(|id| state.user(&id))
-            .ok_or(ConsoleError::SignIn)?;
-        if user.is_inspector() {
-            return Err(ConsoleError::NotForRole);
-        }
+        let hash = sessions::token_hash(&token);
+        let (reference, lookup, now) = (state.reference.clone(), hash.clone(), state.now());
+        let user = with_db(state, move |conn| {
+            sessions::console_user(conn, &reference, &lookup, now)
+        })
+        .await?;
         Ok(Console {
             user,
             lang,
@@ -312,14 +308,11 @@ pub async fn login(
         }
         Err(e) => return Err(e.into()),
     };
-    if !matches!(response.user.role, Role::Supervisor | Role::Admin) {
-        let hash = Sha256::digest(response.token.as_bytes()).to_vec();
-        state
-            .db
-            .call(move |conn| -> Result<_, ConsoleError> { Ok(conn.revoke_token(&hash)?) })
-            .await?;
-        return Err(ConsoleError::NotForRole);
-    }
+    let (user, hash) = (response.user.clone(), sessions::token_hash(&response.token));
+    with_db(&state, move |conn| {
+        sessions::keep_console_session(conn, &user, &hash)
+    })
+    .await?;
     tracing::info!(user = %response.user.id, "console sign-in");
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/console; HttpOnly; SameSite=Strict",
@@ -340,44 +333,18 @@ pub async fn login(
     Ok(out)
 }
 
-/// The accounts of the units `cx` oversees (a supervisor's subtree), by id.
-fn overseen_users(cx: &Console, state: &AppState) -> Vec<User> {
-    if !matches!(cx.user.role, Role::Supervisor) {
-        return Vec::new();
-    }
-    state
-        .reference
-        .users
-        .iter()
-        .filter(|u| state.reference.units.is_in_subtree(&u.unit, &cx.user.unit))
-        .cloned()
-        .collect()
-}
-
 /// `GET /console/lockouts`: the accounts of the supervisor's units that are locked after
 /// failed sign-ins (or have failures in the current window), each with a button lifting it.
 pub async fn lockouts(State(state): State<AppState>, cx: Console) -> ConsoleResult<Response> {
-    if !matches!(cx.user.role, Role::Supervisor) {
-        return Err(ConsoleError::NotFound);
-    }
-    let users = overseen_users(&cx, &state);
-    let ids: Vec<String> = users.iter().map(|u| u.id.to_string()).collect();
-    let now = state.now();
-    let rows = state
+    let (reference, viewer, now) = (state.reference.clone(), cx.user.clone(), state.now());
+    let page = state
         .db
-        .read(move |conn| -> ConsoleResult<_> { Ok(signin::accounts(conn, now, &ids)?) })
+        .read(move |conn| -> ConsoleResult<_> {
+            Ok(lockouts::lockouts(conn, &reference, &viewer, now)?)
+        })
         .await?;
-    let lifted = cx
-        .query
-        .get("lifted")
-        .and_then(|id| users.iter().find(|u| u.id.as_str() == id));
-    let name = |id: &str| {
-        users
-            .iter()
-            .find(|u| u.id.as_str() == id)
-            .map(|u| u.name.clone())
-            .unwrap_or_default()
-    };
+    let lifted = cx.query.get("lifted").and_then(|id| page.account(id));
+    let rows = &page.throttled;
     let limits = signin::limits();
     let body = html! {
         p.muted {
@@ -397,9 +364,9 @@ pub async fn lockouts(State(state): State<AppState>, cx: Console) -> ConsoleResu
                     th { "用户 · User" } th { "失败次数 · Failures" } th { "锁定至 · Locked until" } th {}
                 } }
                 tbody {
-                    @for r in &rows {
+                    @for r in rows {
                         tr {
-                            td { (name(&r.user_id)) " (" (r.user_id) ")" }
+                            td { (page.name(&r.user_id)) " (" (r.user_id) ")" }
                             td { (r.failures) }
                             td {
                                 @if r.locked_until > 0 { span.bad { (layout::when_secs(r.locked_until)) } }
@@ -429,27 +396,18 @@ pub async fn lift_lockout(
     cx: Console,
     body: Bytes,
 ) -> ConsoleResult<Response> {
-    let form = FormData::parse_bytes(&body);
-    cx.check_csrf(&form)?;
-    let target = form
-        .get("user")
-        .and_then(|id| {
-            overseen_users(&cx, &state)
-                .into_iter()
-                .find(|u| u.id.as_str() == id)
-        })
-        .ok_or(ConsoleError::NotFound)?;
-    let (id, by, now) = (target.id.to_string(), cx.user.id.to_string(), state.now());
-    let lifted = state
-        .db
-        .call(move |conn| -> ConsoleResult<_> { Ok(signin::lift(conn, &id, &by, now)?) })
-        .await?;
+    let form = cx.checked_form(&body)?;
+    let target = form.get("user").unwrap_or_default().to_owned();
+    let (reference, viewer, now) = (state.reference.clone(), cx.user.clone(), state.now());
+    let (target, lifted) = with_db(&state, move |conn| {
+        lockouts::lift(conn, &reference, &viewer, &target, now)
+    })
+    .await?;
     tracing::info!(user = %target.id, by = %cx.user.id, lifted, "sign-in lock lifted");
-    Ok(Redirect::to(&format!(
+    super::redirect(format!(
         "/console/lockouts?lifted={}",
         super::form::encode(target.id.as_str())
     ))
-    .into_response())
 }
 
 pub async fn logout(
@@ -459,10 +417,7 @@ pub async fn logout(
 ) -> ConsoleResult<Response> {
     console.check_csrf(&FormData::parse_bytes(&body))?;
     let hash = console.token_hash.clone();
-    state
-        .db
-        .call(move |conn| -> Result<_, ConsoleError> { Ok(conn.revoke_token(&hash)?) })
-        .await?;
+    with_db(&state, move |conn| sessions::sign_out(conn, &hash)).await?;
     let mut out = Redirect::to("/console/login").into_response();
     out.headers_mut().append(
         header::SET_COOKIE,

@@ -38,3 +38,29 @@ pub fn overseen_units(reference: &ReferenceData, user: &app_core::user::User) ->
         _ => Vec::new(),
     }
 }
+
+/// The units a console page searches: the subtree of `unit` when `viewer` oversees it,
+/// otherwise every unit `viewer` oversees. Returns the ids and the chosen unit (`None` when
+/// `unit` was absent or not one of the viewer's).
+pub fn searched_units(
+    reference: &ReferenceData,
+    viewer: &app_core::user::User,
+    unit: Option<&str>,
+) -> (Vec<String>, Option<String>) {
+    let overseen = overseen_units(reference, viewer);
+    let chosen = unit
+        .filter(|u| overseen.iter().any(|x| x.id.as_str() == *u))
+        .map(str::to_owned);
+    let ids = match &chosen {
+        Some(u) => {
+            let root = app_core::ids::UnitId::new(u.clone());
+            reference
+                .units
+                .subtree(&root)
+                .map(|x| x.id.to_string())
+                .collect()
+        }
+        None => overseen.iter().map(|u| u.id.to_string()).collect(),
+    };
+    (ids, chosen)
+}

@@ -1,17 +1,45 @@
 //! Case-file exports from the console: the server's signing key (made on first use from the
 //! operating system's randomness, stored so that every instance signs alike), starting an
-//! export of a readable, signed record, and finding a job its viewer may see. Writing the
-//! file itself (PDFs, photos, ZIP) is `casefile::export`, run by the console on a blocking
-//! thread; its progress and outcome are stored through [`CaseFileStore`].
+//! export of a readable, signed record, running it ([`run_export`], on a blocking thread:
+//! `casefile::export` renders the PDFs and writes the ZIP; its progress and outcome are stored
+//! through [`CaseFileStore`]), and finding a job its viewer may see.
 
 use crate::reference::ReferenceData;
 use crate::service::access;
-use crate::store::casefiles::{CaseFileStore, DeviceKeyRow, Job};
-use crate::store::records;
-use crate::store::{PlanStore, RecordStore, StoreError};
+use crate::store::casefiles::{CaseFileStore, DeviceKeyRow, Job, JobOutcome};
+use crate::store::records::{self, SERVER_DEVICE};
+use crate::store::{Lend, PlanStore, RecordStore, StoreError};
 use app_core::access::can_read_record;
+use app_core::geo::Timestamp;
+use app_core::ids::DeviceId;
 use app_core::user::User;
+use casefile::{BlobDir, ExportError, ExportInput, PdfForms, Progress, SignerIdentity};
 use ed25519_dalek::SigningKey;
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How often a running export writes its progress (and at every new file).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// A new job id: 32 random hex digits.
+pub fn new_job_id() -> Result<String, CaseFileError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| CaseFileError::NoRandomness(e.to_string()))?;
+    Ok(app_core::evidence::hex(&b))
+}
+
+/// Whether `id` is a job id (32 hex digits); anything else is not a job and never reaches a
+/// path.
+pub fn job_id_ok(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The finished case file of job `id` under the exports folder.
+pub fn job_file(exports: &Path, id: &str) -> PathBuf {
+    exports.join(format!("{id}.zip"))
+}
 
 /// Why an export was not started or a job not shown.
 #[derive(Debug, thiserror::Error)]
@@ -106,4 +134,205 @@ pub fn readable_job<S: RecordStore + PlanStore + CaseFileStore + ?Sized>(
     let job = store.job(id, now)?.ok_or(CaseFileError::NotFound)?;
     check_readable(store, reference, user, &job.record_id)?;
     Ok(job)
+}
+
+/// The export's failure in Chinese and English.
+fn export_failure(e: &ExportError) -> (String, String) {
+    let zh = match e {
+        ExportError::NotSigned => {
+            "该记录尚无签署版本，不能导出电子案卷。请先在平板上完成签名并生成签署版本。".to_owned()
+        }
+        ExportError::PhotoUnreadable { sha, .. } => format!(
+            "原始照片 {sha} 在服务器上缺失或无法读取（可能尚未从平板上传）。导出已中止，未生成电子案卷。"
+        ),
+        ExportError::PhotoCorrupt { expected, found } => format!(
+            "原始照片 {expected} 已损坏：服务器上存储的内容的 SHA-256 为 {found}，与原件不符。导出已中止，未生成电子案卷。"
+        ),
+        ExportError::PhotoSizeChanged { sha, .. } => {
+            format!("原始照片 {sha} 在导出过程中大小发生变化。导出已中止，未生成电子案卷。")
+        }
+        ExportError::Render(why) => {
+            format!("执法文书（PDF）无法生成：{why}。导出已中止，未生成电子案卷。")
+        }
+        _ => "电子案卷导出失败，未生成文件。".to_owned(),
+    };
+    (zh, e.to_string())
+}
+
+#[derive(Debug)]
+enum JobError {
+    Export(Box<ExportError>),
+    Other(crate::error::Internal),
+}
+
+impl From<crate::error::Internal> for JobError {
+    fn from(e: crate::error::Internal) -> Self {
+        JobError::Other(e)
+    }
+}
+
+impl From<ExportError> for JobError {
+    fn from(e: ExportError) -> Self {
+        JobError::Export(Box::new(e))
+    }
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        JobError::Other(e.into())
+    }
+}
+
+impl From<CaseFileError> for JobError {
+    fn from(e: CaseFileError) -> Self {
+        JobError::Other(e.into())
+    }
+}
+
+impl From<std::io::Error> for JobError {
+    fn from(e: std::io::Error) -> Self {
+        JobError::Other(e.into())
+    }
+}
+
+/// One export to run: job `id` of record `record` for `user`, photos read from `blobs`, the
+/// file written under `exports` (see [`job_file`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ExportJob<'a> {
+    pub id: &'a str,
+    pub record: &'a str,
+    pub user: &'a User,
+    pub reference: &'a ReferenceData,
+    pub blobs: &'a Path,
+    pub exports: &'a Path,
+}
+
+/// Runs export `job` to the end and records its outcome (the file, or why it failed in
+/// Chinese and English) through [`CaseFileStore`]; `clock` gives the time in seconds. The
+/// store is borrowed from `db` only for short moments (reading the record and the key, each
+/// progress update, the outcome), never while the file is written. The file is written to
+/// `<job>.zip.partial`, fsync'd and renamed, so nothing half-written is ever offered.
+pub fn run_export<L>(db: &L, job: &ExportJob<'_>, clock: &dyn Fn() -> i64)
+where
+    L: Lend,
+    L::Store: RecordStore + CaseFileStore,
+{
+    let final_path = job_file(job.exports, job.id);
+    let temp_path = job.exports.join(format!("{}.zip.partial", job.id));
+    let outcome = write_case_file(db, job, clock, &temp_path, &final_path);
+    let now = clock();
+    let id = job.id;
+    let stored = db.lend(|store| match &outcome {
+        Ok(summary) => store.finish_job(
+            id,
+            JobOutcome::Done {
+                signed_version: &summary.signed_version,
+                size: summary.bytes,
+                manifest_sha256: summary.manifest_sha256.as_str(),
+            },
+            now,
+        ),
+        Err(e) => {
+            let (zh, en) = match e {
+                JobError::Export(e) => export_failure(e),
+                JobError::Other(e) => (
+                    "电子案卷导出失败（服务器内部错误），未生成文件。".to_owned(),
+                    format!("{e:#}"),
+                ),
+            };
+            store.finish_job(
+                id,
+                JobOutcome::Failed {
+                    error_zh: &zh,
+                    error_en: &en,
+                },
+                now,
+            )
+        }
+    });
+    let (record, user) = (job.record, &job.user.id);
+    match (&outcome, stored) {
+        (_, Err(e)) => {
+            tracing::error!(job = id, error = %e, "could not record the export's outcome")
+        }
+        (Ok(s), Ok(_)) => {
+            tracing::info!(job = id, record, user = %user, bytes = s.bytes, "case file exported")
+        }
+        (Err(e), Ok(_)) => {
+            tracing::warn!(job = id, record, error = ?e, "case file export failed")
+        }
+    }
+}
+
+fn write_case_file<L>(
+    db: &L,
+    job: &ExportJob<'_>,
+    clock: &dyn Fn() -> i64,
+    temp_path: &Path,
+    final_path: &Path,
+) -> Result<casefile::ExportSummary, JobError>
+where
+    L: Lend,
+    L::Store: RecordStore + CaseFileStore,
+{
+    let now = clock();
+    let record_id = job.record;
+    let (document, record, key) = db.lend(|store| -> Result<_, JobError> {
+        let mut stored = records::load(store, record_id)
+            .map_err(|e| crate::internal!("loading {record_id}: {e}"))?
+            .ok_or_else(|| crate::internal!("record {record_id} is gone"))?;
+        let record = stored.doc.record().clone();
+        Ok((stored.doc.save(), record, server_key(store, now)?))
+    })?;
+    let photos = BlobDir(job.blobs.to_path_buf());
+    let record_unit = job.reference.unit_name(record.unit.as_str());
+    let documents = PdfForms {
+        template: job.reference.templates.get(&record.template),
+        unit_name: &record_unit,
+        images: &photos,
+    };
+    let signer = SignerIdentity::new(
+        job.user,
+        &job.reference.unit_name(job.user.unit.as_str()),
+        &DeviceId::from(SERVER_DEVICE),
+        &key.verifying_key(),
+    );
+    let input = ExportInput {
+        document: &document,
+        signed_version: None,
+        photos: &photos,
+        documents: &documents,
+        signer,
+        key: &key,
+        exported_at: Timestamp(now.saturating_mul(1000)),
+    };
+    fs::create_dir_all(job.exports)?;
+    let result = (|| -> Result<casefile::ExportSummary, JobError> {
+        let file = File::create(temp_path)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut last = Instant::now();
+        let mut last_file = String::new();
+        let mut progress = |p: Progress| {
+            if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
+                return;
+            }
+            last = Instant::now();
+            last_file.clone_from(&p.current);
+            let updated = db.lend(|store| {
+                store.job_progress(job.id, p.bytes_done, p.bytes_total, &p.current, clock())
+            });
+            if let Err(e) = updated {
+                tracing::warn!(job = job.id, error = %e, "could not store export progress");
+            }
+        };
+        let summary = casefile::export(&input, &mut out, &mut progress)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(temp_path, final_path)?;
+        Ok(summary)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(temp_path);
+    }
+    result
 }

@@ -6,19 +6,29 @@
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
 //! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
+//! - [`figures`]: a unit's figures for a period (the index's facts, counted by app-core).
+//! - [`index`]: indexing, once, records stored before the console's index existed.
+//! - [`ledger`]: the hazard ledger (隐患台账): its rows for a viewer's filters, and its table.
+//! - [`lockouts`]: the console's list of locked sign-ins and lifting a lock.
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
 //! - [`reads`]: single records, plans and enterprises for the API, only if readable.
 //! - [`record_page`]: what the console shows of one record.
 //! - [`reports`]: the list of random-draw visits to publish.
 //! - [`review`]: a supervisor approves or returns a record.
-//! - [`sessions`]: signing in (before and after the password check).
+//! - [`sessions`]: signing in (before and after the password check), who is behind a token
+//!   (the API's and the console's sessions), signing out.
 //! - [`sync`]: the steps of a sync (read, check, grouped write, pull).
+//! - [`tables`]: tables as CSV and XLSX files.
 
 pub mod access;
 pub mod casefiles;
 pub mod devices;
 pub mod draws;
+pub mod figures;
+pub mod index;
+pub mod ledger;
+pub mod lockouts;
 pub mod numbers;
 pub mod photos;
 pub mod reads;
@@ -27,3 +37,4 @@ pub mod reports;
 pub mod review;
 pub mod sessions;
 pub mod sync;
+pub mod tables;

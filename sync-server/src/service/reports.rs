@@ -1,6 +1,5 @@
-//! The console's reports over the index: the list of random-draw visits to publish. (The
-//! figures page reads `ConsoleIndex::record_facts` and runs `app_core::figures::compute` after
-//! releasing the database, so a county's year of records is never counted under the lock.)
+//! The console's reports over the index: the list of random-draw visits to publish, and the
+//! default period of a report. (The figures are `service::figures`.)
 
 use crate::store::console_query::{RecordFilter, RecordRow};
 use crate::store::{ConsoleIndex, StoreResult};
@@ -29,4 +28,11 @@ pub fn published<S: ConsoleIndex + ?Sized>(
         .filter(|r| InspectionStatus::parse(&r.status).is_some_and(|s| s.visit_done()))
         .filter(|r| r.violations == 0)
         .collect())
+}
+
+/// A report's period: `from` and `to` as given, by default from the first of January of
+/// `today`'s year to `today`.
+pub fn period_or_year_to_date(from: Option<Day>, to: Option<Day>, today: Day) -> (Day, Day) {
+    let year_start = Day::parse(&format!("{:04}-01-01", today.year())).unwrap_or(today);
+    (from.unwrap_or(year_start), to.unwrap_or(today))
 }

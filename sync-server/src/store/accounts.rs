@@ -2,8 +2,8 @@
 //! token's SHA-256, the user, the device it is bound to, expiry, revoked flag). The token
 //! itself is never stored. Sign-in throttling (`signin_throttle`) is in `crate::signin`.
 
-use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{Sqlite, StoreResult};
+use rusqlite::{OptionalExtension, params};
 
 /// Migration 1 (with `devices`, the records' tables and `blobs`): accounts and
 /// bearer tokens.
@@ -46,9 +46,10 @@ pub trait AccountStore {
     fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()>;
 }
 
-impl AccountStore for Connection {
+impl<C: Sqlite> AccountStore for C {
     fn password_hash(&self, user: &str) -> StoreResult<Option<String>> {
         Ok(self
+            .sqlite()
             .query_row(
                 "SELECT password_hash FROM accounts WHERE user_id = ?1",
                 [user],
@@ -58,7 +59,7 @@ impl AccountStore for Connection {
     }
 
     fn create_account(&self, user: &str, password_hash: &str) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO accounts (user_id, password_hash) VALUES (?1, ?2)",
             params![user, password_hash],
         )?;
@@ -67,6 +68,7 @@ impl AccountStore for Connection {
 
     fn has_account(&self, user: &str) -> StoreResult<bool> {
         let exists: Option<i64> = self
+            .sqlite()
             .query_row("SELECT 1 FROM accounts WHERE user_id = ?1", [user], |r| {
                 r.get(0)
             })
@@ -75,7 +77,7 @@ impl AccountStore for Connection {
     }
 
     fn insert_token(&self, token_hash: &[u8], user: &str, expires_at: i64) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO tokens (token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, NULL, ?3)",
             params![token_hash, user, expires_at],
         )?;
@@ -84,6 +86,7 @@ impl AccountStore for Connection {
 
     fn token_owner(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<TokenOwner>> {
         Ok(self
+            .sqlite()
             .query_row(
                 "SELECT user_id, device_id FROM tokens
                  WHERE token_hash = ?1 AND revoked = 0 AND expires_at > ?2",
@@ -99,7 +102,7 @@ impl AccountStore for Connection {
     }
 
     fn bind_token(&self, token_hash: &[u8], device: &str) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "UPDATE tokens SET device_id = ?1 WHERE token_hash = ?2",
             params![device, token_hash],
         )?;
@@ -107,35 +110,10 @@ impl AccountStore for Connection {
     }
 
     fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
             [token_hash],
         )?;
         Ok(())
-    }
-}
-
-/// A transaction is a connection for storage purposes.
-impl AccountStore for rusqlite::Transaction<'_> {
-    fn password_hash(&self, user: &str) -> StoreResult<Option<String>> {
-        (**self).password_hash(user)
-    }
-    fn create_account(&self, user: &str, password_hash: &str) -> StoreResult<()> {
-        (**self).create_account(user, password_hash)
-    }
-    fn has_account(&self, user: &str) -> StoreResult<bool> {
-        (**self).has_account(user)
-    }
-    fn insert_token(&self, token_hash: &[u8], user: &str, expires_at: i64) -> StoreResult<()> {
-        (**self).insert_token(token_hash, user, expires_at)
-    }
-    fn token_owner(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<TokenOwner>> {
-        (**self).token_owner(token_hash, now)
-    }
-    fn bind_token(&self, token_hash: &[u8], device: &str) -> StoreResult<()> {
-        (**self).bind_token(token_hash, device)
-    }
-    fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()> {
-        (**self).revoke_token(token_hash)
     }
 }

@@ -3,8 +3,8 @@
 //! files in a content-addressed folder (`crate::blobs`); a row is written only after its file
 //! is durable.
 
-use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{Sqlite, StoreResult};
+use rusqlite::{OptionalExtension, params};
 use std::collections::HashSet;
 
 /// Migration 1 (with accounts, tokens, devices and the records' tables): the
@@ -42,21 +42,26 @@ pub trait BlobStore {
     fn is_uploader(&self, sha: &str, device: &str) -> StoreResult<bool>;
     /// Which of `digests` `device` uploaded (one query).
     fn uploaded_by(&self, device: &str, digests: &[&str]) -> StoreResult<HashSet<String>>;
-    /// Records a completed, verified upload of `sha` by `user` on `device` at `at` (seconds):
-    /// the blob row (if new) and the device's uploader row (if new).
-    fn record_upload(
-        &self,
-        sha: &str,
-        size: u64,
-        user: &str,
-        device: &str,
-        at: i64,
-    ) -> StoreResult<()>;
+    /// Records a completed, verified upload: the blob row (if new) and the device's uploader
+    /// row (if new).
+    fn record_upload(&self, upload: &Upload<'_>) -> StoreResult<()>;
 }
 
-impl BlobStore for Connection {
+/// A completed, verified upload of blob `sha` (`size` bytes) by `user` on `device` at `at`
+/// (seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub sha: &'a str,
+    pub size: u64,
+    pub user: &'a str,
+    pub device: &'a str,
+    pub at: i64,
+}
+
+impl<C: Sqlite> BlobStore for C {
     fn held_size(&self, sha: &str) -> StoreResult<Option<u64>> {
         Ok(self
+            .sqlite()
             .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
             .query_row([sha], |r| r.get::<_, i64>(0))
             .optional()?
@@ -65,6 +70,7 @@ impl BlobStore for Connection {
 
     fn is_uploader(&self, sha: &str, device: &str) -> StoreResult<bool> {
         Ok(self
+            .sqlite()
             .prepare_cached("SELECT 1 FROM blob_uploaders WHERE sha256 = ?1 AND device_id = ?2")?
             .exists([sha, device])?)
     }
@@ -72,6 +78,7 @@ impl BlobStore for Connection {
     fn uploaded_by(&self, device: &str, digests: &[&str]) -> StoreResult<HashSet<String>> {
         let list = serde_json::to_string(digests).expect("strings serialise");
         Ok(self
+            .sqlite()
             .prepare_cached(
                 "SELECT sha256 FROM blob_uploaders
                  WHERE device_id = ?1 AND sha256 IN (SELECT value FROM json_each(?2))",
@@ -80,46 +87,23 @@ impl BlobStore for Connection {
             .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn record_upload(
-        &self,
-        sha: &str,
-        size: u64,
-        user: &str,
-        device: &str,
-        at: i64,
-    ) -> StoreResult<()> {
-        self.execute(
+    fn record_upload(&self, upload: &Upload<'_>) -> StoreResult<()> {
+        let Upload {
+            sha,
+            size,
+            user,
+            device,
+            at,
+        } = *upload;
+        self.sqlite().execute(
             "INSERT OR IGNORE INTO blobs (sha256, size, uploaded_by) VALUES (?1, ?2, ?3)",
             params![sha, size as i64, user],
         )?;
-        self.execute(
+        self.sqlite().execute(
             "INSERT OR IGNORE INTO blob_uploaders (sha256, device_id, user_id, uploaded_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![sha, device, user, at],
         )?;
         Ok(())
-    }
-}
-
-/// A transaction is a connection for storage purposes.
-impl BlobStore for rusqlite::Transaction<'_> {
-    fn held_size(&self, sha: &str) -> StoreResult<Option<u64>> {
-        (**self).held_size(sha)
-    }
-    fn is_uploader(&self, sha: &str, device: &str) -> StoreResult<bool> {
-        (**self).is_uploader(sha, device)
-    }
-    fn uploaded_by(&self, device: &str, digests: &[&str]) -> StoreResult<HashSet<String>> {
-        (**self).uploaded_by(device, digests)
-    }
-    fn record_upload(
-        &self,
-        sha: &str,
-        size: u64,
-        user: &str,
-        device: &str,
-        at: i64,
-    ) -> StoreResult<()> {
-        (**self).record_upload(sha, size, user, device, at)
     }
 }

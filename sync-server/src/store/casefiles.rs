@@ -2,8 +2,8 @@
 //! row) and the export jobs (`casefile_exports`: who asked, progress, outcome), so that every
 //! instance on the same database signs alike and can show any export's progress.
 
-use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{Sqlite, StoreResult};
+use rusqlite::{OptionalExtension, params};
 
 /// Migration 3: case files (电子案卷) made in the console (`console/casefile.rs`): the server's own
 /// Ed25519 signing key, one row shared by every instance on this database, made on first
@@ -150,9 +150,10 @@ fn job_from_row(r: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<Job> {
     })
 }
 
-impl CaseFileStore for Connection {
+impl<C: Sqlite> CaseFileStore for C {
     fn server_secret(&self) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
+            .sqlite()
             .query_row("SELECT secret FROM server_key WHERE id = 1", [], |r| {
                 r.get(0)
             })
@@ -160,7 +161,7 @@ impl CaseFileStore for Connection {
     }
 
     fn insert_server_secret(&self, secret: &[u8], now: i64) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT OR IGNORE INTO server_key (id, secret, created_at) VALUES (1, ?1, ?2)",
             params![secret, now],
         )?;
@@ -169,13 +170,14 @@ impl CaseFileStore for Connection {
 
     fn device_keys(&self) -> StoreResult<Vec<DeviceKeyRow>> {
         Ok(self
+            .sqlite()
             .prepare("SELECT id, user_id, public_key FROM devices ORDER BY id")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn insert_job(&self, id: &str, record: &str, user: &str, now: i64) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO casefile_exports (id, record_id, requested_by, requested_at, state, updated_at)
              VALUES (?1, ?2, ?3, ?4, 'running', ?4)",
             params![id, record, user, now],
@@ -185,6 +187,7 @@ impl CaseFileStore for Connection {
 
     fn job(&self, id: &str, now: i64) -> StoreResult<Option<Job>> {
         Ok(self
+            .sqlite()
             .prepare_cached(&format!(
                 "SELECT {JOB_COLUMNS} FROM casefile_exports WHERE id = ?1"
             ))?
@@ -194,6 +197,7 @@ impl CaseFileStore for Connection {
 
     fn recent_jobs(&self, record: &str, now: i64) -> StoreResult<Vec<Job>> {
         Ok(self
+            .sqlite()
             .prepare_cached(&format!(
                 "SELECT {JOB_COLUMNS} FROM casefile_exports WHERE record_id = ?1
                  ORDER BY requested_at DESC, id DESC LIMIT 5"
@@ -210,7 +214,7 @@ impl CaseFileStore for Connection {
         current: &str,
         now: i64,
     ) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "UPDATE casefile_exports SET bytes_done = ?2, bytes_total = ?3, current = ?4,
              updated_at = ?5 WHERE id = ?1 AND state = 'running'",
             params![id, bytes_done as i64, bytes_total as i64, current, now],
@@ -224,12 +228,12 @@ impl CaseFileStore for Connection {
                 signed_version,
                 size,
                 manifest_sha256,
-            } => self.execute(
+            } => self.sqlite().execute(
                 "UPDATE casefile_exports SET state = 'done', bytes_done = bytes_total, current = '',
                  updated_at = ?2, signed_version = ?3, size = ?4, manifest_sha256 = ?5 WHERE id = ?1",
                 params![id, now, signed_version, size as i64, manifest_sha256],
             )?,
-            JobOutcome::Failed { error_zh, error_en } => self.execute(
+            JobOutcome::Failed { error_zh, error_en } => self.sqlite().execute(
                 "UPDATE casefile_exports SET state = 'failed', current = '', updated_at = ?2,
                  error_zh = ?3, error_en = ?4 WHERE id = ?1",
                 params![id, now, error_zh, error_en],

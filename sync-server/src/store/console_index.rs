@@ -15,17 +15,15 @@
 //!   published, and its page lists them.
 //! - Inspectors are filtered through `doc_inspectors`, which the store keeps anyway.
 
-use super::StoreResult;
 use super::console_query::{self, Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
-use app_core::document::InspectionDoc;
+use super::{Sqlite, StoreResult};
 use app_core::figures::RecordFacts;
 use app_core::geo::Day;
-use app_core::ids::DeviceId;
 use app_core::inspection::{Inspection, ReviewDecision};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Migration 2 (with the plans and draws of `store::plans`): the console's index of
-/// records and hazards. Records stored before it are indexed by [`backfill`], which runs
+/// records and hazards. Records stored before it are indexed by `service::index::backfill`, which runs
 /// while `console_backfill` holds a row.
 pub(crate) const MIGRATION_2: &str = "
     CREATE TABLE console_records (
@@ -166,51 +164,6 @@ pub fn index_record(conn: &Connection, record: &Inspection, existed: bool) -> ru
     Ok(())
 }
 
-/// Indexes the records stored before the index existed (the migration that created it leaves
-/// a row in `console_backfill`). Cheap when there is nothing to do: one primary-key lookup.
-/// A stored document that does not read as a record is logged and skipped, never deleted.
-pub fn backfill(conn: &mut Connection) -> rusqlite::Result<usize> {
-    let pending: Option<i64> = conn
-        .query_row("SELECT pending FROM console_backfill LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if pending.is_none() {
-        return Ok(0);
-    }
-    let tx = conn.transaction()?;
-    let mut done = 0;
-    {
-        let ids: Vec<String> = tx
-            .prepare("SELECT id FROM docs WHERE id NOT IN (SELECT id FROM console_records)")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let device = DeviceId::from("server");
-        for id in ids {
-            let snapshot = match super::RecordStore::snapshot(&*tx, &id) {
-                Ok(s) => s.map(|(bytes, _)| bytes).unwrap_or_default(),
-                Err(e) => {
-                    tracing::error!(doc = %id, error = %e, "cannot read stored record");
-                    continue;
-                }
-            };
-            match InspectionDoc::load(&snapshot, &device) {
-                Ok(doc) => {
-                    index_record(&tx, doc.record(), true)?;
-                    done += 1;
-                }
-                Err(e) => tracing::error!(doc = %id, error = %e, "cannot index stored record"),
-            }
-        }
-    }
-    tx.execute("DELETE FROM console_backfill", [])?;
-    tx.commit()?;
-    if done > 0 {
-        tracing::info!(records = done, "console index backfilled");
-    }
-    Ok(done)
-}
-
 /// The console's index: written with every record version (inside the record's transaction),
 /// read by the lists, the hazard ledger, the publication list and the figures.
 pub trait ConsoleIndex {
@@ -235,11 +188,18 @@ pub trait ConsoleIndex {
         to: Day,
         today: Day,
     ) -> StoreResult<Vec<RecordFacts>>;
+    /// Whether stored records still wait to be indexed (the migrations that created or
+    /// emptied the index leave a row in `console_backfill`): one primary-key lookup.
+    fn backfill_pending(&self) -> StoreResult<bool>;
+    /// The stored records that have no index row, by id.
+    fn unindexed_records(&self) -> StoreResult<Vec<String>>;
+    /// Marks the backfill done.
+    fn backfill_done(&self) -> StoreResult<()>;
 }
 
-impl ConsoleIndex for Connection {
+impl<C: Sqlite> ConsoleIndex for C {
     fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> {
-        Ok(index_record(self, record, existed)?)
+        Ok(index_record(self.sqlite(), record, existed)?)
     }
     fn list_records(
         &self,
@@ -247,13 +207,18 @@ impl ConsoleIndex for Connection {
         after: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
-        Ok(console_query::list_records(self, filter, after, limit)?)
+        Ok(console_query::list_records(
+            self.sqlite(),
+            filter,
+            after,
+            limit,
+        )?)
     }
     fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> {
-        Ok(console_query::count_records(self, filter)?)
+        Ok(console_query::count_records(self.sqlite(), filter)?)
     }
     fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>> {
-        Ok(console_query::list_hazards(self, filter, today)?)
+        Ok(console_query::list_hazards(self.sqlite(), filter, today)?)
     }
     fn record_facts(
         &self,
@@ -262,6 +227,32 @@ impl ConsoleIndex for Connection {
         to: Day,
         today: Day,
     ) -> StoreResult<Vec<RecordFacts>> {
-        Ok(console_query::record_facts(self, units, from, to, today)?)
+        Ok(console_query::record_facts(
+            self.sqlite(),
+            units,
+            from,
+            to,
+            today,
+        )?)
+    }
+    fn backfill_pending(&self) -> StoreResult<bool> {
+        Ok(self
+            .sqlite()
+            .query_row("SELECT pending FROM console_backfill LIMIT 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?
+            .is_some())
+    }
+    fn unindexed_records(&self) -> StoreResult<Vec<String>> {
+        Ok(self
+            .sqlite()
+            .prepare("SELECT id FROM docs WHERE id NOT IN (SELECT id FROM console_records)")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+    fn backfill_done(&self) -> StoreResult<()> {
+        self.sqlite().execute("DELETE FROM console_backfill", [])?;
+        Ok(())
     }
 }

@@ -1,8 +1,8 @@
 //! Registered tablets (`devices`): which user a device belongs to, its Ed25519 public key and
 //! when it was registered.
 
-use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{Sqlite, StoreResult};
+use rusqlite::{OptionalExtension, params};
 
 /// Migration 1 (with accounts, tokens, the records' tables and `blobs`):
 /// registered devices.
@@ -33,9 +33,10 @@ pub trait DeviceStore {
     fn insert_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()>;
 }
 
-impl DeviceStore for Connection {
+impl<C: Sqlite> DeviceStore for C {
     fn registered_at(&self, device: &str) -> StoreResult<Option<i64>> {
         Ok(self
+            .sqlite()
             .query_row(
                 "SELECT registered_at FROM devices WHERE id = ?1",
                 [device],
@@ -46,6 +47,7 @@ impl DeviceStore for Connection {
 
     fn device(&self, id: &str) -> StoreResult<Option<DeviceRow>> {
         Ok(self
+            .sqlite()
             .query_row(
                 "SELECT user_id, public_key FROM devices WHERE id = ?1",
                 [id],
@@ -61,23 +63,10 @@ impl DeviceStore for Connection {
     }
 
     fn insert_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO devices (id, user_id, public_key, registered_at) VALUES (?1, ?2, ?3, ?4)",
             params![device.id, device.user, device.public_key, now],
         )?;
         Ok(())
-    }
-}
-
-/// A transaction is a connection for storage purposes.
-impl DeviceStore for rusqlite::Transaction<'_> {
-    fn registered_at(&self, device: &str) -> StoreResult<Option<i64>> {
-        (**self).registered_at(device)
-    }
-    fn device(&self, id: &str) -> StoreResult<Option<DeviceRow>> {
-        (**self).device(id)
-    }
-    fn insert_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()> {
-        (**self).insert_device(device, now)
     }
 }

@@ -15,9 +15,10 @@
 //! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
 //! - [`NumberStore`] (`numbers.rs`): document-number blocks handed out to devices.
 //!
-//! The SQLite implementation is `rusqlite::Connection` (and so a transaction, which
-//! dereferences to one); [`Transactions`] opens and commits a transaction for a use case that
-//! must write atomically. A second engine (PostgreSQL) implements the same traits.
+//! The SQLite implementation of each trait is written once, for every [`Sqlite`] handle: a
+//! `rusqlite::Connection` or a transaction on one. [`Transactions`] opens and commits a
+//! transaction for a use case that must write atomically. A second engine (PostgreSQL)
+//! implements the same traits.
 
 pub mod accounts;
 pub mod blobs;
@@ -25,6 +26,7 @@ pub mod casefiles;
 pub mod console_index;
 pub mod console_query;
 pub mod devices;
+pub mod engine;
 pub mod numbers;
 pub mod plans;
 pub mod records;
@@ -59,6 +61,33 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What the SQLite implementations of the storage traits are written against: a connection or
+/// a transaction on one (both reach the same `rusqlite::Connection`). Implementing a trait for
+/// every `Sqlite` rather than for the connection and again for the transaction keeps one copy
+/// of each query.
+pub trait Sqlite {
+    fn sqlite(&self) -> &rusqlite::Connection;
+}
+
+impl Sqlite for rusqlite::Connection {
+    fn sqlite(&self) -> &rusqlite::Connection {
+        self
+    }
+}
+
+impl Sqlite for rusqlite::Transaction<'_> {
+    fn sqlite(&self) -> &rusqlite::Connection {
+        self
+    }
+}
+
+/// A shared store lent for a moment at a time: a long task (a case-file export) borrows it for
+/// each read or write and never holds it while it works.
+pub trait Lend {
+    type Store;
+    fn lend<T>(&self, f: impl FnOnce(&Self::Store) -> T) -> T;
+}
 
 /// Opens transactions: a use case that must write several things atomically begins one, works
 /// through the storage traits on it, and commits it (dropping it rolls back).

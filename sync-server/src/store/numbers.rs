@@ -1,10 +1,10 @@
 //! Document-number blocks handed out to devices (`number_blocks`): one row per block, so the
 //! next block of a series is always computed from every block ever reserved.
 
-use super::StoreResult;
+use super::{Sqlite, StoreResult};
 use app_core::docnumber::{Block, DocumentKind, Series};
 use app_core::ids::DeviceId;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 /// Migration 4: document-number blocks (文号) handed out to tablets (`numbers.rs`): every block ever
 /// reserved, so the allocator is rebuilt from them and never hands out an overlapping one
@@ -42,9 +42,9 @@ pub fn kind_str(kind: DocumentKind) -> String {
     }
 }
 
-impl NumberStore for Connection {
+impl<C: Sqlite> NumberStore for C {
     fn blocks_of(&self, series: &Series) -> StoreResult<Vec<Block>> {
-        let mut stmt = self.prepare_cached(
+        let mut stmt = self.sqlite().prepare_cached(
             "SELECT device_id, first, last FROM number_blocks
              WHERE unit = ?1 AND kind = ?2 AND year = ?3",
         )?;
@@ -64,7 +64,7 @@ impl NumberStore for Connection {
 
     fn insert_block(&self, block: &Block, user: &str, now_secs: i64) -> StoreResult<()> {
         let s = &block.series;
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO number_blocks (unit, kind, year, first, last, device_id, user_id, reserved_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -79,15 +79,5 @@ impl NumberStore for Connection {
             ],
         )?;
         Ok(())
-    }
-}
-
-/// A transaction is a connection for storage purposes.
-impl NumberStore for rusqlite::Transaction<'_> {
-    fn blocks_of(&self, series: &Series) -> StoreResult<Vec<Block>> {
-        (**self).blocks_of(series)
-    }
-    fn insert_block(&self, block: &Block, user: &str, now_secs: i64) -> StoreResult<()> {
-        (**self).insert_block(block, user, now_secs)
     }
 }

@@ -3,11 +3,11 @@
 //! when), so that anyone can repeat a draw and compare. The fixture plans of the reference
 //! data are not stored; `crate::plans` combines both sources.
 
-use super::{StoreError, StoreResult};
+use super::{Sqlite, StoreError, StoreResult};
 use app_core::draw::{DrawInput, DrawResult};
 use app_core::ids::UserId;
 use app_core::plan::Plan;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 /// Migration 2 (with the console index of `crate::index`): plans made by draws and
@@ -97,9 +97,10 @@ fn draw_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DrawRecord> {
 
 const DRAW_COLUMNS: &str = "id, input, result, due, drawn_by, drawn_at";
 
-impl PlanStore for Connection {
+impl<C: Sqlite> PlanStore for C {
     fn sealed_plan(&self, id: &str) -> StoreResult<Option<Plan>> {
-        self.prepare_cached("SELECT plan FROM plans WHERE id = ?1")?
+        self.sqlite()
+            .prepare_cached("SELECT plan FROM plans WHERE id = ?1")?
             .query_row([id], |r| r.get::<_, String>(0))
             .optional()?
             .map(parse_plan)
@@ -107,7 +108,7 @@ impl PlanStore for Connection {
     }
 
     fn sealed_plans_assigned_to(&self, user: &UserId) -> StoreResult<Vec<Plan>> {
-        let mut stmt = self.prepare_cached(
+        let mut stmt = self.sqlite().prepare_cached(
             "SELECT p.plan FROM plan_assignees a JOIN plans p ON p.id = a.plan_id
              WHERE a.user_id = ?1 ORDER BY p.id",
         )?;
@@ -119,7 +120,9 @@ impl PlanStore for Connection {
     }
 
     fn sealed_plans(&self) -> StoreResult<Vec<Plan>> {
-        let mut stmt = self.prepare_cached("SELECT plan FROM plans ORDER BY id")?;
+        let mut stmt = self
+            .sqlite()
+            .prepare_cached("SELECT plan FROM plans ORDER BY id")?;
         let mut out = Vec::new();
         for json in stmt.query_map([], |r| r.get::<_, String>(0))? {
             out.push(parse_plan(json?)?);
@@ -129,6 +132,7 @@ impl PlanStore for Connection {
 
     fn draw(&self, id: &str) -> StoreResult<Option<DrawRecord>> {
         Ok(self
+            .sqlite()
             .query_row(
                 &format!("SELECT {DRAW_COLUMNS} FROM draws WHERE id = ?1"),
                 [id],
@@ -139,6 +143,7 @@ impl PlanStore for Connection {
 
     fn draw_by_digest(&self, digest: &str) -> StoreResult<Option<DrawRecord>> {
         Ok(self
+            .sqlite()
             .query_row(
                 &format!("SELECT {DRAW_COLUMNS} FROM draws WHERE input_digest = ?1"),
                 [digest],
@@ -148,7 +153,7 @@ impl PlanStore for Connection {
     }
 
     fn draws_of(&self, units: &[String]) -> StoreResult<Vec<DrawRecord>> {
-        let mut stmt = self.prepare(&format!(
+        let mut stmt = self.sqlite().prepare(&format!(
             "SELECT {DRAW_COLUMNS} FROM draws WHERE unit IN (SELECT value FROM json_each(?1))
              ORDER BY drawn_at DESC, id"
         ))?;
@@ -159,7 +164,9 @@ impl PlanStore for Connection {
     }
 
     fn plans_of_draw(&self, id: &str) -> StoreResult<Vec<Plan>> {
-        let mut stmt = self.prepare("SELECT plan FROM plans WHERE draw_id = ?1 ORDER BY rowid")?;
+        let mut stmt = self
+            .sqlite()
+            .prepare("SELECT plan FROM plans WHERE draw_id = ?1 ORDER BY rowid")?;
         let plans = stmt
             .query_map([id], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -167,7 +174,7 @@ impl PlanStore for Connection {
     }
 
     fn insert_draw(&self, record: &DrawRecord, plans: &[Plan]) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO draws (id, input_digest, unit, input, result, due, drawn_by, drawn_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -182,7 +189,7 @@ impl PlanStore for Connection {
             ],
         )?;
         for plan in plans {
-            self.execute(
+            self.sqlite().execute(
                 "INSERT INTO plans (id, unit, plan, draw_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     plan.id.as_str(),
@@ -193,40 +200,12 @@ impl PlanStore for Connection {
                 ],
             )?;
             for user in &plan.assigned {
-                self.execute(
+                self.sqlite().execute(
                     "INSERT OR IGNORE INTO plan_assignees (plan_id, user_id) VALUES (?1, ?2)",
                     params![plan.id.as_str(), user.as_str()],
                 )?;
             }
         }
         Ok(())
-    }
-}
-
-/// A transaction is a connection for storage purposes.
-impl PlanStore for rusqlite::Transaction<'_> {
-    fn sealed_plan(&self, id: &str) -> StoreResult<Option<Plan>> {
-        (**self).sealed_plan(id)
-    }
-    fn sealed_plans_assigned_to(&self, user: &UserId) -> StoreResult<Vec<Plan>> {
-        (**self).sealed_plans_assigned_to(user)
-    }
-    fn sealed_plans(&self) -> StoreResult<Vec<Plan>> {
-        (**self).sealed_plans()
-    }
-    fn draw(&self, id: &str) -> StoreResult<Option<DrawRecord>> {
-        (**self).draw(id)
-    }
-    fn draw_by_digest(&self, digest: &str) -> StoreResult<Option<DrawRecord>> {
-        (**self).draw_by_digest(digest)
-    }
-    fn draws_of(&self, units: &[String]) -> StoreResult<Vec<DrawRecord>> {
-        (**self).draws_of(units)
-    }
-    fn plans_of_draw(&self, id: &str) -> StoreResult<Vec<Plan>> {
-        (**self).plans_of_draw(id)
-    }
-    fn insert_draw(&self, record: &DrawRecord, plans: &[Plan]) -> StoreResult<()> {
-        (**self).insert_draw(record, plans)
     }
 }

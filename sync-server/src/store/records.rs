@@ -15,7 +15,7 @@ use super::{StoreError, StoreResult};
 use app_core::document::InspectionDoc;
 use app_core::ids::{DeviceId, PlanId, UnitId, UserId};
 use app_core::inspection::Inspection;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 /// Migration 1 (with accounts, tokens, devices and `blobs`): documents, their
 /// inspectors, the change log and (until migration 5) photo references.
@@ -187,16 +187,17 @@ pub struct DocWrite<'a> {
     pub existed: bool,
 }
 
-impl RecordStore for Connection {
+impl<S: super::Sqlite> RecordStore for S {
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
-        let row: Option<(String, Option<String>)> = self
+        let c = self.sqlite();
+        let row: Option<(String, Option<String>)> = c
             .prepare_cached("SELECT unit, plan FROM docs WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((unit, plan)) = row else {
             return Ok(None);
         };
-        let inspectors = self
+        let inspectors = c
             .prepare_cached("SELECT user_id FROM doc_inspectors WHERE doc_id = ?1")?
             .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -208,17 +209,18 @@ impl RecordStore for Connection {
     }
 
     fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
-        Ok(self
-            .prepare_cached(
-                "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
+        let c = self.sqlite();
+        Ok(c.prepare_cached(
+            "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
                  ORDER BY doc_id",
-            )?
-            .query_map([photo_key(sha256), sha256], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+        )?
+        .query_map([photo_key(sha256), sha256], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
-        let row: Option<(Vec<u8>, String)> = self
+        let c = self.sqlite();
+        let row: Option<(Vec<u8>, String)> = c
             .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
@@ -229,7 +231,7 @@ impl RecordStore for Connection {
             // Never updated since it arrived: the document is its change log (one row, the
             // bytes as pushed), see `DocWrite::snapshot`.
             let mut stmt =
-                self.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
+                c.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
             let mut rows = stmt.query([id])?;
             while let Some(row) = rows.next()? {
                 snapshot.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
@@ -239,7 +241,8 @@ impl RecordStore for Connection {
     }
 
     fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
-        let raw: Option<String> = self
+        let c = self.sqlite();
+        let raw: Option<String> = c
             .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?;
@@ -247,7 +250,8 @@ impl RecordStore for Connection {
     }
 
     fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
-        let tx = self;
+        let c = self.sqlite();
+        let tx = c;
         let r = w.record;
         tx.prepare_cached(
             "INSERT INTO docs (id, unit, plan, status, snapshot, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -294,10 +298,11 @@ impl RecordStore for Connection {
     }
 
     fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
+        let c = self.sqlite();
         let units = serde_json::to_string(f.units).expect("strings serialise");
         let (plans, user) = f.inspector.unwrap_or((&[], ""));
         let plans = serde_json::to_string(plans).expect("strings serialise");
-        let mut stmt = self.prepare_cached(
+        let mut stmt = c.prepare_cached(
             "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
              WHERE c.seq > ?1 AND c.origin_device <> ?2
                AND (d.unit IN (SELECT value FROM json_each(?3))
@@ -329,36 +334,12 @@ impl RecordStore for Connection {
     }
 
     fn latest_seq(&self) -> StoreResult<i64> {
+        let c = self.sqlite();
         Ok(
-            self.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
                 r.get(0)
             })?,
         )
-    }
-}
-
-/// A transaction is a connection for storage purposes.
-impl RecordStore for rusqlite::Transaction<'_> {
-    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
-        (**self).access_rows(id)
-    }
-    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
-        (**self).records_naming_photo(sha256)
-    }
-    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
-        (**self).snapshot(id)
-    }
-    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
-        (**self).heads(id)
-    }
-    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
-        (**self).write(w)
-    }
-    fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage> {
-        (**self).changes_after(filter)
-    }
-    fn latest_seq(&self) -> StoreResult<i64> {
-        (**self).latest_seq()
     }
 }
 

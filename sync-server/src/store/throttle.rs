@@ -2,8 +2,8 @@
 //! client address — in the current window, and locks) and who lifted which account's lock
 //! (`signin_unlocks`). The policy (limits, keys, when to lock) is `crate::signin`'s.
 
-use super::StoreResult;
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{Sqlite, StoreResult};
+use rusqlite::{OptionalExtension, params};
 
 /// Migration 6: sign-in throttle (policy in `crate::signin`): failed sign-ins per account name and per client
 /// address in the current window, and locks; kept here so that every instance on this
@@ -49,9 +49,10 @@ pub trait ThrottleStore {
     fn record_unlock(&self, user: &str, by: &str, now: i64) -> StoreResult<()>;
 }
 
-impl ThrottleStore for Connection {
+impl<C: Sqlite> ThrottleStore for C {
     fn locked_until(&self, key: &str, now: i64) -> StoreResult<Option<i64>> {
         Ok(self
+            .sqlite()
             .query_row(
                 "SELECT locked_until FROM signin_throttle WHERE key = ?1 AND locked_until > ?2",
                 params![key, now],
@@ -68,7 +69,7 @@ impl ThrottleStore for Connection {
         lock_secs: i64,
         limit: i64,
     ) -> StoreResult<bool> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO signin_throttle (key, failures, window_start, locked_until)
              VALUES (?1, 1, ?2, 0)
              ON CONFLICT (key) DO UPDATE SET
@@ -76,7 +77,7 @@ impl ThrottleStore for Connection {
                 window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END",
             params![key, now, window_secs],
         )?;
-        let locked = self.execute(
+        let locked = self.sqlite().execute(
             "UPDATE signin_throttle SET locked_until = ?2 + ?3, failures = 0, window_start = ?2
              WHERE key = ?1 AND failures >= ?4",
             params![key, now, lock_secs, limit],
@@ -85,7 +86,7 @@ impl ThrottleStore for Connection {
     }
 
     fn forget_expired(&self, window_before: i64, now: i64) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "DELETE FROM signin_throttle WHERE window_start <= ?1 AND locked_until <= ?2",
             params![window_before, now],
         )?;
@@ -93,11 +94,14 @@ impl ThrottleStore for Connection {
     }
 
     fn clear(&self, key: &str) -> StoreResult<bool> {
-        Ok(self.execute("DELETE FROM signin_throttle WHERE key = ?1", [key])? > 0)
+        Ok(self
+            .sqlite()
+            .execute("DELETE FROM signin_throttle WHERE key = ?1", [key])?
+            > 0)
     }
 
     fn counter(&self, key: &str, now: i64, window_secs: i64) -> StoreResult<Option<(i64, i64)>> {
-        Ok(self
+        Ok(self.sqlite()
             .prepare_cached(
                 "SELECT failures, locked_until FROM signin_throttle
                  WHERE key = ?1 AND (locked_until > ?2 OR (failures > 0 AND window_start > ?2 - ?3))",
@@ -107,7 +111,7 @@ impl ThrottleStore for Connection {
     }
 
     fn record_unlock(&self, user: &str, by: &str, now: i64) -> StoreResult<()> {
-        self.execute(
+        self.sqlite().execute(
             "INSERT INTO signin_unlocks (user_id, lifted_by, lifted_at) VALUES (?1, ?2, ?3)",
             params![user, by, now],
         )?;

@@ -11,12 +11,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let en = e.to_string();
         match &e {
-            StoreError::Doc(DocError::Record(r)) => {
-                // The rule's own Chinese text (app_core::messages), as the console shows it.
-                let mut err = ApiError::new(ErrorCode::Refused, r.zh(), en);
-                err.field = r.field().map(str::to_owned);
-                err
-            }
+            StoreError::Doc(DocError::Record(r)) => r.clone().into(),
             StoreError::NotFound(_) => ApiError::new(ErrorCode::NotFound, "本机没有这条记录", en),
             StoreError::Number(_) => ApiError::new(
                 ErrorCode::Numbers,

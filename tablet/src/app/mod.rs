@@ -16,6 +16,7 @@
 
 mod errors;
 mod export;
+mod hazards;
 mod photos;
 mod records;
 mod serve;

@@ -3,20 +3,19 @@
 //! offline asks to sync and changes nothing; a number issued before an interrupted signing is
 //! the one the next signing uses.
 
-use super::tests::{TestApp, files_in, filled, inspected, signed_in_app, wait_export};
+use super::tests::{TestApp, files_in, filled, inspected, signed_in_app, started, wait_export};
 use super::*;
 use app_core::docnumber::{Block, DocumentKind, IssuedDocument, Series};
 use app_core::hazard::{Hazard, HazardAction, HazardLevel, HazardStage, Reinspection};
 use app_core::ids::UnitId;
-use app_core::ids::{EnterpriseId, HazardId, UserId};
+use app_core::ids::{HazardId, UserId};
 use app_core::inspection::Answer;
 use app_core::inspection::{Command, Context, Inspection, InspectionStatus};
-use app_core::kind::InspectionKind;
 use casefile::{TrustedKey, VerifyOptions};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs;
-use tablet_api::{CompleteRecord, ExportState, GetNumbers, NumbersView, StartInspection};
+use tablet_api::{CompleteRecord, ExportState, GetNumbers, NumbersView};
 
 /// Blocks `first..=first+19` of every series u-wang needs now, for this tablet (what a
 /// reservation at sign-in or sync brings).
@@ -444,14 +443,7 @@ fn a_signing_the_rules_refuse_spends_no_number() {
     let t = signed_in_app();
     let app = &t.app;
     stock_up(app, 1);
-    let id = app
-        .start(StartInspection {
-            kind: InspectionKind::Routine,
-            enterprise: EnterpriseId::new("e-001"),
-            plan: None,
-            co_inspector: Some(UserId::new("u-li")),
-        })
-        .unwrap();
+    let id = started(app);
     let e = app.complete(&id).unwrap_err();
     assert!(e.zh.starts_with("无法进入“已完成”"), "{}", e.zh);
     assert!(app.store().inspection(&id).unwrap().documents.is_empty());

@@ -69,7 +69,7 @@ impl App {
             let mut store = self.store();
             if let Some(target) = target {
                 let (_, change) = self.edit(&mut store, &args.id, |store, record| {
-                    let template = Self::template_of(store, record)?;
+                    let template = super::records::record_template(store, record)?;
                     let cx = Context {
                         actor: &user,
                         now: now(),

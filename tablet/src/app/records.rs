@@ -4,16 +4,30 @@
 use super::{App, now};
 use crate::store::Store;
 use app_core::checklist::ChecklistTemplate;
+use app_core::docnumber::missing_series;
 use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
 use app_core::ids::InspectionId;
 use app_core::inspection::{Command, Context, Inspection, InspectionStatus, InspectorRef};
 use app_core::kind::InspectionKind;
+use app_core::settings::UnitSettings;
+use app_core::signing::{SignOffer, sign_offer};
 use app_core::user::User;
 use tablet_api::{
     ApiError, ApiResult, ErrorCode, RecordChange, RecordView, Revision, SignedView,
     StartInspection, Stock,
 };
+
+/// The checklist template `record` was made with, from this tablet's store.
+pub(super) fn record_template(store: &Store, record: &Inspection) -> ApiResult<ChecklistTemplate> {
+    store.template(&record.template)?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Storage,
+            "本机缺少该记录的检查表",
+            "template missing on this tablet",
+        )
+    })
+}
 
 impl App {
     fn template_for(&self, store: &Store, e: &Enterprise) -> ApiResult<ChecklistTemplate> {
@@ -116,17 +130,6 @@ impl App {
         Ok(id)
     }
 
-    /// The template of a record held in the store.
-    pub(super) fn template_of(store: &Store, record: &Inspection) -> ApiResult<ChecklistTemplate> {
-        store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })
-    }
-
     /// Applies one command under the record's rules.
     pub fn command(&self, id: &InspectionId, command: &Command) -> ApiResult<()> {
         self.command_change(id, command).map(drop)
@@ -137,7 +140,7 @@ impl App {
         let user = self.user()?;
         let mut store = self.store();
         let ((), change) = self.edit(&mut store, id, |store, record| {
-            let template = Self::template_of(store, record)?;
+            let template = record_template(store, record)?;
             let cx = Context {
                 actor: &user,
                 now: now(),
@@ -150,7 +153,8 @@ impl App {
 
     /// Runs `edit` on record `id` (given the record as it was) and answers its value with
     /// what it changed: the record's parts that differ, its status and revisions, the signed
-    /// versions when it has any, and what the next signing numbers.
+    /// versions when it has any, what the signing section offers and what the next signing
+    /// numbers.
     pub(super) fn edit<T>(
         &self,
         store: &mut Store,
@@ -163,49 +167,77 @@ impl App {
         };
         let value = edit(store, &before)?;
         let doc = store.document(id)?;
-        let after = doc.record();
-        let changes = tablet_api::diff(&before, after);
-        let status = after.status;
-        let signed = if after.signed_versions.is_empty() {
-            None
-        } else {
-            Some(signed_views(doc))
-        };
+        let after = doc.record().clone();
+        let changes = tablet_api::diff(&before, &after);
+        let signed = signed_views(doc);
         let revision = revision(doc);
         let to_number = crate::numbers::documents_to_number(doc);
-        let numbers = self.stock(store)?;
+        let template = record_template(store, &after)?;
+        let (numbers, numbers_missing, signing) =
+            self.decisions(store, &after, &template, &signed, &to_number)?;
         Ok((
             value,
             RecordChange {
                 id: id.clone(),
                 base,
                 revision,
-                status,
+                status: after.status,
                 changes,
-                signed,
+                signed: (!signed.is_empty()).then_some(signed),
+                signing,
                 to_number,
                 numbers,
+                numbers_missing,
             },
         ))
     }
 
-    /// The stock of document numbers the signed-in inspector's signing draws on.
-    fn stock(&self, store: &Store) -> ApiResult<Vec<Stock>> {
-        Ok(match self.user() {
-            Ok(user) => super::sync::stock_view(crate::numbers::stock(store, &user.unit, now())?),
-            Err(_) => Vec::new(),
-        })
+    /// What the rules decide for the record's signing as the signed-in inspector sees it: the
+    /// tablet's stock of the numbers the signing draws on, the series of `to_number` it holds
+    /// none of, and the signing section's offer.
+    fn decisions(
+        &self,
+        store: &Store,
+        record: &Inspection,
+        template: &ChecklistTemplate,
+        signed: &[SignedView],
+        to_number: &[app_core::docnumber::DocumentKind],
+    ) -> ApiResult<(
+        Vec<Stock>,
+        Vec<app_core::docnumber::DocumentKind>,
+        SignOffer,
+    )> {
+        let Ok(user) = self.user() else {
+            return Ok((Vec::new(), Vec::new(), SignOffer::default()));
+        };
+        let t = now();
+        let missing = missing_series(
+            &store.number_pool()?,
+            &user.unit,
+            t.shanghai_date().year(),
+            to_number,
+        );
+        // The latest signed version (by time) and whether it was amended since.
+        let amended = signed
+            .iter()
+            .max_by_key(|s| s.at)
+            .is_some_and(|s| !s.amendments.is_empty());
+        Ok((
+            crate::numbers::stock(store, &user.unit, t)?,
+            missing.into_iter().map(|s| s.kind).collect(),
+            sign_offer(record, &user, template, amended),
+        ))
     }
 
     /// The record screen's view: the record, its template's applicable categories, the
-    /// signed versions, the numbers the next signing needs; thumbnails are loaded by URL.
+    /// signed versions, what the rules decide for its forms; thumbnails are loaded by URL.
     pub fn record(&self, id: &InspectionId) -> ApiResult<RecordView> {
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let mut template = Self::template_of(&store, &record)?;
-        let industry = record.enterprise.industry;
-        let applicable: Vec<String> = template
-            .categories_for(industry)
+        let full = record_template(&store, &record)?;
+        let mut template = full.clone();
+        let applicable: Vec<String> = full
+            .categories_for(record.enterprise.industry)
             .map(|c| c.name.clone())
             .collect();
         template.categories.retain(|c| applicable.contains(&c.name));
@@ -213,15 +245,27 @@ impl App {
         let signed = signed_views(doc);
         let revision = revision(doc);
         let to_number = crate::numbers::documents_to_number(doc);
-        let numbers = self.stock(&store)?;
+        let (numbers, numbers_missing, signing) =
+            self.decisions(&store, &record, &full, &signed, &to_number)?;
+        let deadlines = self.unit_settings().suggested_deadlines(Self::today());
         Ok(RecordView {
             record,
             template,
             signed,
             revision,
+            signing,
             to_number,
             numbers,
+            numbers_missing,
+            deadlines,
         })
+    }
+
+    /// The deadlines and periods of the user's unit. The reference data carries no settings
+    /// per unit yet, so every unit has the defaults a unit starts from (30 days for a general
+    /// hazard, 90 for a major one, …); this is the one place that would read them.
+    pub fn unit_settings(&self) -> UnitSettings {
+        UnitSettings::default()
     }
 }
 

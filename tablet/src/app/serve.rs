@@ -11,7 +11,7 @@ use tablet_api::{
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, GetColleagues, GetDraft,
     GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, PutDraft,
-    SearchEnterprises, SignIn, StartInspection, SyncNow,
+    RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
 };
 
 impl App {
@@ -65,6 +65,14 @@ impl Serve for App {
     fn complete(&self, r: CompleteRecord) -> ApiResult<RecordView> {
         App::complete(self, &r.id)?;
         App::record(self, &r.id)
+    }
+
+    fn register_hazard(&self, r: RegisterHazard) -> ApiResult<RecordChange> {
+        App::register_hazard_change(self, &r.id, &r.hazard).map(|(_, change)| change)
+    }
+
+    fn reinspect(&self, r: ReinspectHazard) -> ApiResult<RecordChange> {
+        App::reinspect_change(self, &r.id, &r.hazard, &r.reinspection)
     }
 
     fn draft_get(&self, r: GetDraft) -> ApiResult<Option<String>> {

@@ -4,10 +4,9 @@
 use super::{App, now};
 use crate::numbers::NumbersError;
 use crate::store::StoreError;
-use app_core::docnumber::{NumberError, Series};
-use app_core::document::DocError;
+use app_core::docnumber::{NumberError, Series, missing_series};
 use app_core::ids::InspectionId;
-use app_core::inspection::{Command, Context, InspectionStatus, RecordError};
+use app_core::inspection::{Command, Context, InspectionStatus};
 use app_core::unit::Unit;
 use tablet_api::{ApiError, ApiResult, ErrorCode};
 
@@ -94,36 +93,14 @@ impl App {
         let user = self.user()?;
         let mut store = self.store();
         let record = store.inspection(id)?;
-        let template = store.template(&record.template)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Storage,
-                "本机缺少该记录的检查表",
-                "template missing on this tablet",
-            )
-        })?;
+        let template = super::records::record_template(&store, &record)?;
         let cx = Context {
             actor: &user,
             now: now(),
             template: &template,
         };
-        let refused = |e: RecordError| SignStop::from(StoreError::Doc(DocError::Record(e)));
         // Whether the rules allow this signing at all, before any number is spent.
-        if !matches!(
-            record.status,
-            InspectionStatus::OnSite | InspectionStatus::Completed | InspectionStatus::Returned
-        ) {
-            return Err(refused(RecordError::NotInStatus(record.status)));
-        }
-        if record.status == InspectionStatus::OnSite {
-            let unmet = record.unmet_for(InspectionStatus::Completed, &user, &template, "");
-            if !unmet.is_empty() {
-                return Err(refused(RecordError::Unmet {
-                    from: InspectionStatus::OnSite,
-                    to: InspectionStatus::Completed,
-                    unmet,
-                }));
-            }
-        }
+        app_core::signing::check_signing(&record, &user, &template)?;
         let kinds = crate::numbers::documents_to_number(store.document(id)?);
         if !kinds.is_empty() {
             let unit = store
@@ -139,16 +116,7 @@ impl App {
                     .at("numbers")
                 })?;
             let year = cx.now.shanghai_date().year();
-            let pool = store.number_pool()?;
-            let missing: Vec<Series> = kinds
-                .iter()
-                .map(|&kind| Series {
-                    unit: user.unit.clone(),
-                    kind,
-                    year,
-                })
-                .filter(|s| pool.remaining(s) == 0)
-                .collect();
+            let missing = missing_series(&store.number_pool()?, &user.unit, year, &kinds);
             if !missing.is_empty() {
                 return Err(SignStop::NoNumbers(missing));
             }

@@ -118,16 +118,20 @@ pub(super) fn inspected(app: &App, number: bool) -> (InspectionId, Vec<Vec<u8>>)
     (id, originals)
 }
 
+/// A routine inspection of e-001 by u-wang with u-li, just started through the app.
+pub(super) fn started(app: &App) -> InspectionId {
+    app.start(StartInspection {
+        kind: InspectionKind::Routine,
+        enterprise: EnterpriseId::new("e-001"),
+        plan: None,
+        co_inspector: Some(UserId::new("u-li")),
+    })
+    .unwrap()
+}
+
 /// [`inspected`] up to the signing: everything the rules require to complete, not signed.
 pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
-    let id = app
-        .start(StartInspection {
-            kind: InspectionKind::Routine,
-            enterprise: EnterpriseId::new("e-001"),
-            plan: None,
-            co_inspector: Some(UserId::new("u-li")),
-        })
-        .unwrap();
+    let id = started(app);
     let view = app.record(&id).unwrap();
     let items: Vec<ItemCode> = view
         .template
@@ -412,14 +416,7 @@ fn only_a_signed_record_with_its_document_number_exports() {
     let t = signed_in_app();
     let app = &t.app;
     // Not signed yet: refused at once, nothing started.
-    let draft = app
-        .start(StartInspection {
-            kind: InspectionKind::Routine,
-            enterprise: EnterpriseId::new("e-001"),
-            plan: None,
-            co_inspector: Some(UserId::new("u-li")),
-        })
-        .unwrap();
+    let draft = started(app);
     let e = app
         .call(ExportCaseFile {
             id: draft.clone(),
@@ -786,4 +783,165 @@ fn the_thumbnail_protocol_serves_only_ingested_photos_by_digest() {
         assert_eq!(r.status, 400, "{path}");
         assert!(r.content_type.starts_with("text/plain"));
     }
+}
+
+/// The first failed item of record `id`.
+fn failed_item(app: &App, id: &InspectionId) -> ItemCode {
+    app.record(id)
+        .unwrap()
+        .record
+        .results
+        .iter()
+        .find(|(_, r)| r.answer == Some(Answer::Fails))
+        .map(|(code, _)| code.clone())
+        .unwrap()
+}
+
+#[test]
+fn a_hazard_registered_through_the_app_gets_a_device_uuid_all_or_nothing() {
+    use app_core::hazard::{HazardLevel, HazardStage, NewHazard};
+    let t = signed_in_app();
+    let app = &t.app;
+    let (id, _) = filled(app);
+    let view = app.record(&id).unwrap();
+    // The form's deadline comes from the unit's settings, not a constant of the screen.
+    let settings = app.unit_settings();
+    assert_eq!(view.deadlines, settings.suggested_deadlines(App::today()));
+    assert_eq!(
+        view.deadlines.for_level(HazardLevel::General),
+        App::today().plus_days(i64::from(settings.general_rectification_days))
+    );
+    let form = NewHazard {
+        item: failed_item(app, &id),
+        level: HazardLevel::Major,
+        description: "冲床防护罩缺失".into(),
+        place: "一号冲压车间".into(),
+        measures: String::new(),
+        deadline: view.deadlines.major,
+        supervision_level: "县级".into(),
+        supervision_responsible: "张伟".into(),
+    };
+    // Refused by the rules at the last step (no measures): nothing is registered.
+    let e = app
+        .call(tablet_api::RegisterHazard {
+            id: id.clone(),
+            hazard: form.clone(),
+        })
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("measures"), "{e:?}");
+    assert!(app.record(&id).unwrap().record.hazards.is_empty());
+    // The answer is what changed; applied to the view held, it is the record reloaded.
+    let change = app
+        .call(tablet_api::RegisterHazard {
+            id: id.clone(),
+            hazard: NewHazard {
+                measures: "立即停用冲床".into(),
+                ..form
+            },
+        })
+        .unwrap();
+    let mut view = view;
+    assert!(view.apply(change));
+    assert_eq!(view, app.record(&id).unwrap());
+    let h = view.record.hazards.values().next().unwrap();
+    let uuid = h.id.as_str().strip_prefix("hz-").unwrap();
+    assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{}", h.id);
+    assert_eq!(h.stage, HazardStage::Ordered);
+    assert_eq!(h.deadline, Some(view.deadlines.major));
+    assert!(h.supervision.is_some(), "a major hazard is listed first");
+    assert_eq!(h.registered_on, App::today());
+}
+
+#[test]
+fn a_reinspection_through_the_app_gets_a_device_uuid_and_a_pass_closes_the_hazard() {
+    use app_core::hazard::{HazardAction, HazardLevel, HazardStage, NewHazard, NewReinspection};
+    let t = signed_in_app();
+    let app = &t.app;
+    let (id, _) = filled(app);
+    let mut view = app.record(&id).unwrap();
+    let change = app
+        .call(tablet_api::RegisterHazard {
+            id: id.clone(),
+            hazard: NewHazard {
+                item: failed_item(app, &id),
+                level: HazardLevel::General,
+                description: "冲床防护罩缺失".into(),
+                place: String::new(),
+                measures: "加装防护罩".into(),
+                deadline: App::today().plus_days(30),
+                supervision_level: String::new(),
+                supervision_responsible: String::new(),
+            },
+        })
+        .unwrap();
+    assert!(view.apply(change));
+    let hid = view.record.hazards.keys().next().unwrap().clone();
+    app.command(
+        &id,
+        &Command::Hazard {
+            hazard: hid.clone(),
+            action: HazardAction::ReportRectified { on: App::today() },
+        },
+    )
+    .unwrap();
+    let bytes = photo("gps-DSCN0021.jpg");
+    let sha = app
+        .ingest_photo(
+            &PhotoArgs {
+                id: id.clone(),
+                link: PhotoLink::Loose,
+            },
+            &bytes,
+        )
+        .unwrap()
+        .sha256;
+    let mut view = app.record(&id).unwrap();
+    let change = app
+        .call(tablet_api::ReinspectHazard {
+            id: id.clone(),
+            hazard: hid.clone(),
+            reinspection: NewReinspection {
+                passed: true,
+                note: "防护罩已加装".into(),
+                photos: vec![sha.clone()],
+                new_deadline: None,
+            },
+        })
+        .unwrap();
+    assert!(view.apply(change));
+    assert_eq!(view, app.record(&id).unwrap());
+    let h = &view.record.hazards[&hid];
+    assert_eq!(h.stage, HazardStage::Closed);
+    let (rid, ri) = h.reinspections.iter().next().unwrap();
+    assert!(
+        uuid::Uuid::parse_str(rid.strip_prefix("ri-").unwrap()).is_ok(),
+        "{rid}"
+    );
+    assert_eq!(ri.by, UserId::new("u-wang"));
+    assert_eq!(ri.photos[&sha].added_by, UserId::new("u-wang"));
+    assert_eq!(app.thumb_response(&format!("/{sha}")).status, 200);
+}
+
+#[test]
+fn the_record_view_says_what_the_signing_offers_and_what_blocks_it() {
+    let t = signed_in_app();
+    let app = &t.app;
+    let id = started(app);
+    let view = app.call(GetRecord { id: id.clone() }).unwrap();
+    assert!(view.signing.can_sign && !view.signing.can_submit);
+    assert!(
+        matches!(view.signing.blockers[0], Unmet::UnansweredItems(_)),
+        "{:?}",
+        view.signing.blockers
+    );
+    assert!(view.signing.blockers.contains(&Unmet::NoOnsitePerson));
+    // This tablet holds no numbers yet: the signing would ask to sync first.
+    assert_eq!(view.to_number, vec![DocumentKind::InspectionRecord]);
+    assert_eq!(view.numbers_missing, vec![DocumentKind::InspectionRecord]);
+    let (id, _) = inspected(app, true);
+    let view = app.record(&id).unwrap();
+    assert_eq!(view.record.status, InspectionStatus::Completed);
+    assert!(!view.signing.can_sign && view.signing.can_submit);
+    assert!(view.signing.blockers.is_empty());
+    assert!(view.to_number.is_empty() && view.numbers_missing.is_empty());
 }

@@ -107,16 +107,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app_core::checklist::ChecklistTemplate;
-    use app_core::enterprise::Enterprise;
     use app_core::evidence::PhotoRef;
     use app_core::geo::{Position, PositionSource, Timestamp};
-    use app_core::inspection::Inspection;
-    use app_core::inspection::{ArrivalProof, Command, Context, InspectorRef};
-    use app_core::kind::InspectionKind;
+    use app_core::inspection::{ArrivalProof, Command, Context};
     use app_core::user::User;
 
-    use crate::test_fixtures::{T0, fixture, user};
+    use crate::test_fixtures::{T0, routine_record};
 
     fn photo(tag: &str, by: &User) -> PhotoRef {
         PhotoRef {
@@ -128,37 +124,14 @@ mod tests {
 
     #[test]
     fn pending_uploads_follow_the_records_and_the_marks() {
-        let t = ChecklistTemplate::parse_toml(&fixture("checklists/gongmao.toml")).unwrap();
-        let enterprises: Vec<Enterprise> =
-            serde_json::from_str(&fixture("demo/enterprises.json")).unwrap();
-        let e = &enterprises[0];
-        let (w, l) = (user("u-wang"), user("u-li"));
         let mut store = Store::open_in_memory().unwrap();
-        let record = Inspection::new_draft(
-            InspectionId::from("r1"),
-            InspectionKind::Routine,
-            e.unit.clone(),
-            e.into(),
-            t.reference(),
-            w.id.clone(),
-            Timestamp(T0),
-        );
-        store.create_inspection(&record, &t, Timestamp(T0)).unwrap();
+        let (id, t, w) = routine_record(&mut store);
+        assert!(store.pending_uploads().unwrap().is_empty());
         let cx = Context {
             actor: &w,
             now: Timestamp(T0),
             template: &t,
         };
-        let id = InspectionId::from("r1");
-        assert!(store.pending_uploads().unwrap().is_empty());
-        for u in [&w, &l] {
-            let add = Command::AddInspector(InspectorRef {
-                user: u.id.clone(),
-                name: u.name.clone(),
-                certificate: u.certificate().unwrap().clone(),
-            });
-            store.apply(&id, &add, &cx).unwrap();
-        }
         let item = t.items().next().unwrap().code.clone();
         store
             .apply(

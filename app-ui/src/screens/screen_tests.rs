@@ -1,0 +1,441 @@
+//! The screens' logic without a webview: each screen's state is a `Reducible` driven by
+//! actions, and the calls it makes go through an in-memory [`Backend`](crate::backend) that
+//! plays the tablet, so what a tap does is checked natively.
+
+use super::hazard::{ReinspectAction, ReinspectDraft, ReinspectForm, new_reinspection};
+use super::hazard_form::{
+    HazardDraft, HazardField, HazardFormAction, HazardFormState, new_hazard, prefill, register,
+};
+use super::item::{ItemAction, ItemState, answer_item, tap_answer};
+use super::signing::{
+    PersonDraft, PersonField, SigningAction, SigningState, blocker_lines, person_command,
+    refusal_command,
+};
+use super::*;
+use crate::backend::{InMemory, install};
+use app_core::checklist::ChecklistTemplate;
+use app_core::ids::UnitId;
+use app_core::inspection::{EnterpriseSnapshot, Inspection, Unmet};
+use app_core::settings::UnitSettings;
+use app_core::signing::SignOffer;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+/// Runs a future that needs no waking (an in-memory answer) to its end.
+fn ready<T>(f: impl Future<Output = T>) -> T {
+    let mut f = std::pin::pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("an in-memory answer is ready at once"),
+    }
+}
+
+fn reduce<R: Reducible + Clone>(state: R, actions: impl IntoIterator<Item = R::Action>) -> R {
+    let mut s = Rc::new(state);
+    for a in actions {
+        s = s.reduce(a);
+    }
+    (*s).clone()
+}
+
+/// The demo 工贸 checklist (`fixtures/checklists/gongmao.toml`).
+fn template() -> ChecklistTemplate {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/checklists/gongmao.toml"
+    );
+    ChecklistTemplate::parse_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// An ordinary item and a major-hazard one (重大事故隐患判定项) of [`template`].
+fn items() -> (ItemCode, ItemCode) {
+    let t = template();
+    let plain = t.items().find(|i| !i.is_major_hazard()).unwrap();
+    let major = t.items().find(|i| i.is_major_hazard()).unwrap();
+    (plain.code.clone(), major.code.clone())
+}
+
+/// Record `insp-1`, on site, with the tablet's decisions as `GetRecord` would carry them.
+fn view() -> RecordView {
+    let template = template();
+    let (plain, major) = items();
+    let enterprise: EnterpriseSnapshot = serde_json::from_value(serde_json::json!({
+        "id": "e-001", "name": "南京玄武精密机械有限公司", "uscc": "913201023AGYGLUY37",
+        "address": "南京市玄武区红山路88号", "legal_representative": "李明",
+        "phone": "025-84746093", "industry": "machinery"
+    }))
+    .unwrap();
+    let mut record = Inspection::new_draft(
+        InspectionId::new("insp-1"),
+        InspectionKind::Routine,
+        UnitId::new("xw"),
+        enterprise,
+        template.reference(),
+        UserId::new("u-wang"),
+        Timestamp(1_795_420_800_000),
+    );
+    record.status = InspectionStatus::OnSite;
+    RecordView {
+        record,
+        template,
+        signed: Vec::new(),
+        revision: "r0".into(),
+        signing: SignOffer {
+            can_sign: true,
+            can_submit: false,
+            blockers: vec![
+                Unmet::UnansweredItems(vec![plain, major]),
+                Unmet::NoOnsitePerson,
+            ],
+        },
+        to_number: vec![DocumentKind::InspectionRecord],
+        numbers: Vec::new(),
+        numbers_missing: Vec::new(),
+        deadlines: UnitSettings::default().suggested_deadlines(Day::ymd(2026, 11, 23)),
+    }
+}
+
+/// What `edit` changes in the record of `v`, as the tablet answers an edit (the next
+/// revision, the parts that differ).
+fn changed(v: &mut RecordView, edit: impl FnOnce(&mut Inspection)) -> RecordChange {
+    let before = v.record.clone();
+    edit(&mut v.record);
+    let base = v.revision.clone();
+    v.revision = format!("{base}+");
+    RecordChange {
+        id: v.record.id.clone(),
+        base,
+        revision: v.revision.clone(),
+        status: v.record.status,
+        changes: api::diff(&before, &v.record),
+        signed: None,
+        signing: v.signing.clone(),
+        to_number: v.to_number.clone(),
+        numbers: v.numbers.clone(),
+        numbers_missing: v.numbers_missing.clone(),
+    }
+}
+
+/// An in-memory tablet holding [`view`]: answers are recorded on the record, every request
+/// is logged, anything else is refused.
+fn tablet() -> Rc<RefCell<Vec<Request>>> {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let state = Rc::new(RefCell::new(view()));
+    let (seen, state2) = (log.clone(), state.clone());
+    install(Rc::new(InMemory(move |request: Request| {
+        seen.borrow_mut().push(request.clone());
+        let mut v = state2.borrow_mut();
+        match request {
+            Request::GetRecord(_) => Ok(api::Answer::GetRecord(v.clone())),
+            Request::ApplyCommand(api::ApplyCommand {
+                command: Command::Answer { item, answer },
+                ..
+            }) => {
+                let change = changed(&mut v, |r| {
+                    r.results.entry(item).or_default().answer = answer;
+                });
+                Ok(api::Answer::ApplyCommand(change))
+            }
+            Request::RegisterHazard(r) if r.hazard.measures.trim().is_empty() => Err(
+                ApiError::new(ErrorCode::Refused, "请填写整改措施", "no measures").at("measures"),
+            ),
+            Request::RegisterHazard(r) => {
+                // The tablet mints the id; the screen sent none.
+                let t = v.template.clone();
+                let hid = HazardId::new("hz-6f1c2a9e-0000-4000-8000-000000000001");
+                let commands = r.hazard.commands(hid, &t, Day::ymd(2026, 11, 23)).unwrap();
+                let change = changed(&mut v, |r| {
+                    if let Command::RegisterHazard(h) = &commands[0] {
+                        r.hazards.insert(h.id.clone(), h.clone());
+                    }
+                });
+                Ok(api::Answer::RegisterHazard(change))
+            }
+            other => Err(ApiError::internal(&format!("not in this test: {other:?}"))),
+        }
+    })));
+    log
+}
+
+#[test]
+fn answering_an_item_sends_the_answer_and_the_page_shows_the_record_that_comes_back() {
+    let log = tablet();
+    let (code, _) = items();
+    let page = reduce(
+        RecordPage::default(),
+        [PageAction::Answer(ready(call(api::GetRecord {
+            id: InspectionId::new("insp-1"),
+        })))],
+    );
+    let shown = |p: &RecordPage| {
+        p.view
+            .as_ref()
+            .unwrap()
+            .record
+            .results
+            .get(&code)
+            .and_then(|r| r.answer)
+    };
+    assert_eq!(shown(&page), None);
+    let answer = ready(answer_item("insp-1", &code, None, Answer::Fails));
+    let page = reduce(page, [PageAction::Changed(answer)]);
+    assert_eq!(shown(&page), Some(Answer::Fails));
+    assert_eq!(page.error, None);
+    // Tapping the chosen answer again clears it.
+    assert_eq!(tap_answer(Some(Answer::Fails), Answer::Fails), None);
+    let answer = ready(answer_item(
+        "insp-1",
+        &code,
+        Some(Answer::Fails),
+        Answer::Fails,
+    ));
+    let page = reduce(page, [PageAction::Changed(answer)]);
+    assert_eq!(shown(&page), None);
+    assert_eq!(
+        page.reloads, 0,
+        "each change applied to the view it was made on"
+    );
+    assert_eq!(log.borrow().len(), 3, "one load, two taps");
+    // A refusal stays on screen with the record as it was.
+    let refused = ApiError::new(ErrorCode::Refused, "记录处于“已提交”状态", "frozen");
+    let page = reduce(page, [PageAction::Answer(Err(refused.clone()))]);
+    assert_eq!(page.error, Some(refused));
+    assert!(page.view.is_some());
+    // A change made on another revision (a sync merged meanwhile) reads the record again.
+    let mut elsewhere = view();
+    elsewhere.revision = "r9".into();
+    let stale = changed(&mut elsewhere, |r| r.summary = "x".into());
+    let before = page.view.clone();
+    let page = reduce(page, [PageAction::Changed(Ok(stale))]);
+    assert_eq!((page.reloads, &page.view), (1, &before));
+    // The row's own state: a refusal, then a success clears it; the hazard form toggles.
+    let row = reduce(
+        ItemState::default(),
+        [
+            ItemAction::Typed("消防通道畅通".into()),
+            ItemAction::Outcome(Some(input_error("x", "x", "note"))),
+            ItemAction::Outcome(None),
+            ItemAction::ToggleHazard,
+        ],
+    );
+    assert_eq!(
+        row,
+        ItemState {
+            note: "消防通道畅通".into(),
+            error: None,
+            show_hazard: true
+        }
+    );
+}
+
+#[test]
+fn a_hazard_form_starts_from_the_item_and_the_unit_settings_and_the_tablet_mints_its_id() {
+    let log = tablet();
+    let v = view();
+    let (_, code) = items();
+    // A major-hazard item: major, its text, the major deadline from the unit's settings.
+    let form = reduce(
+        HazardFormState::default(),
+        [HazardFormAction::Loaded {
+            saved: None,
+            prefill: prefill(&v, &code),
+        }],
+    );
+    assert!(form.loaded && form.draft.major);
+    assert_eq!(form.draft.description, v.template.item(&code).unwrap().text);
+    assert_eq!(
+        form.draft.deadline, "2027-02-21",
+        "90 days for a major hazard"
+    );
+    // Made general: the suggested deadline follows; a deadline typed by hand stays.
+    let general = reduce(form.clone(), [HazardFormAction::Major(false, v.deadlines)]);
+    assert_eq!(
+        general.draft.deadline, "2026-12-23",
+        "30 days for a general one"
+    );
+    let typed = reduce(
+        form.clone(),
+        [
+            HazardFormAction::Edit(HazardField::Deadline, "2026-12-01".into()),
+            HazardFormAction::Major(false, v.deadlines),
+        ],
+    );
+    assert_eq!(typed.draft.deadline, "2026-12-01");
+    // A saved draft wins over the prefill.
+    let saved = HazardDraft {
+        started: true,
+        measures: "已写的措施".into(),
+        ..HazardDraft::default()
+    };
+    let resumed = reduce(
+        HazardFormState::default(),
+        [HazardFormAction::Loaded {
+            saved: Some(saved.clone()),
+            prefill: prefill(&v, &code),
+        }],
+    );
+    assert_eq!(resumed.draft, saved);
+
+    // Sent without measures: the tablet's rules refuse, shown next to the field.
+    let refused = ready(register("insp-1", &code, &general.draft)).unwrap_err();
+    assert_eq!(refused.field.as_deref(), Some("measures"));
+    let with_error = reduce(general.clone(), [HazardFormAction::Refused(refused)]);
+    assert!(with_error.error.is_some());
+    let filled = reduce(
+        general,
+        [HazardFormAction::Edit(
+            HazardField::Measures,
+            "加装泄爆装置".into(),
+        )],
+    );
+    let answer = ready(register("insp-1", &code, &filled.draft)).unwrap();
+    let h = answer
+        .changes
+        .iter()
+        .find_map(|c| match c {
+            api::FieldChange::Hazard(_, Some(h)) => Some(h),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        h.id.as_str().starts_with("hz-"),
+        "the tablet's id: {}",
+        h.id
+    );
+    assert!(matches!(
+        log.borrow().last(),
+        Some(Request::RegisterHazard(r)) if r.hazard.level == HazardLevel::General
+            && r.hazard.deadline == Day::ymd(2026, 12, 23)
+    ));
+    // A date that does not read is the screen's to say; nothing is sent.
+    let sent = log.borrow().len();
+    let bad = HazardDraft {
+        deadline: "明天".into(),
+        ..filled.draft
+    };
+    assert_eq!(
+        new_hazard(&bad, &code).unwrap_err().field.as_deref(),
+        Some("deadline")
+    );
+    assert!(ready(register("insp-1", &code, &bad)).is_err());
+    assert_eq!(log.borrow().len(), sent);
+}
+
+#[test]
+fn the_sign_blockers_the_tablet_found_are_shown_in_the_screens_language() {
+    let _log = tablet();
+    let v = ready(call(api::GetRecord {
+        id: InspectionId::new("insp-1"),
+    }))
+    .unwrap();
+    let (plain, major) = items();
+    assert_eq!(
+        blocker_lines(Lang::Zh, &v),
+        vec![
+            format!("还有 2 个检查项未作答：{plain}、{major}"),
+            "尚未记录企业现场负责人".to_owned()
+        ]
+    );
+    assert_eq!(
+        blocker_lines(Lang::En, &v)[1],
+        Unmet::NoOnsitePerson.to_string()
+    );
+    let none = RecordView {
+        signing: SignOffer::default(),
+        ..v
+    };
+    assert!(blocker_lines(Lang::Zh, &none).is_empty());
+}
+
+#[test]
+fn the_signing_form_fills_from_the_record_once_and_checks_what_the_screen_reads() {
+    let person = OnsitePerson {
+        name: "赵建国".into(),
+        position: "安全主管".into(),
+        phone: "13905171234".into(),
+    };
+    // The record's person fills a form nobody started, once the saved draft is read.
+    let early = reduce(
+        SigningState::default(),
+        [SigningAction::Person(Some(person.clone()))],
+    );
+    assert_eq!(early.draft, PersonDraft::default());
+    let filled = reduce(
+        SigningState::default(),
+        [
+            SigningAction::Loaded(None),
+            SigningAction::Person(Some(person.clone())),
+        ],
+    );
+    assert_eq!(filled.draft.name, "赵建国");
+    // What the inspector typed is not overwritten.
+    let typed = reduce(
+        SigningState::default(),
+        [
+            SigningAction::Loaded(None),
+            SigningAction::Edit(PersonField::Name, "钱明".into()),
+            SigningAction::Person(Some(person)),
+        ],
+    );
+    assert_eq!(typed.draft.name, "钱明");
+    assert!(matches!(
+        person_command(&typed.draft),
+        Ok(Command::SetOnsitePerson(p)) if p.name == "钱明"
+    ));
+    assert_eq!(
+        person_command(&PersonDraft::default())
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("person")
+    );
+    let at = Timestamp(1_795_420_800_000);
+    assert_eq!(
+        refusal_command(&typed.draft, "钱明", at)
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("witness")
+    );
+    let witnessed = reduce(
+        typed,
+        [SigningAction::Edit(PersonField::Witness, " 刘洋 ".into())],
+    );
+    assert!(matches!(
+        refusal_command(&witnessed.draft, "钱明", at),
+        Ok(Command::Sign(Signature { outcome: SignOutcome::Refused { witness, .. }, .. })) if witness == "刘洋"
+    ));
+}
+
+#[test]
+fn a_reinspection_needs_its_outcome_and_for_a_failure_a_new_deadline() {
+    let sha = Sha256Hex::of(b"photo").to_string();
+    let form = reduce(
+        ReinspectForm::default(),
+        [
+            ReinspectAction::Loaded(None),
+            ReinspectAction::Note("防护罩已加装".into()),
+            ReinspectAction::Photo(sha.clone(), "data:image/jpeg;base64,".into()),
+        ],
+    );
+    assert_eq!(
+        new_reinspection(&form.draft).unwrap_err().field.as_deref(),
+        Some("outcome")
+    );
+    let failed = reduce(form.clone(), [ReinspectAction::Passed(false)]);
+    assert_eq!(
+        new_reinspection(&failed.draft)
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("deadline")
+    );
+    let failed = reduce(failed, [ReinspectAction::Deadline("2026-12-31".into())]);
+    let r = new_reinspection(&failed.draft).unwrap();
+    assert_eq!(r.new_deadline, Some(Day::ymd(2026, 12, 31)));
+    assert_eq!(r.photos, vec![Sha256Hex::parse(&sha).unwrap()]);
+    let passed = reduce(form, [ReinspectAction::Passed(true)]);
+    assert_eq!(new_reinspection(&passed.draft).unwrap().new_deadline, None);
+    let recorded = reduce(passed, [ReinspectAction::Recorded]);
+    assert_eq!(recorded.draft, ReinspectDraft::default());
+}
