@@ -18,33 +18,38 @@
 //!
 //! Run with `cargo bench -p inspection-tablet --bench tap` (about half a minute).
 //!
-//! ## Figures (this machine: 2 cores shared with other work, release build with fat LTO)
+//! ## Figures (this machine: 2 cores, release build with fat LTO)
 //!
-//! Three runs each on the disk and on tmpfs (`TMPDIR=/dev/shm`), before (commit 3cd0b05's
-//! app code: every tap answered the whole `RecordView`, i.e. the record, the template, the
-//! signed versions, the number stock and all 50 thumbnails as base64 data URLs, with one SQL
-//! query and one blob read per photo) and after (the tap answers a `RecordChange`; thumbnails
-//! travel by URL). Times are call + JSON, p50 / p95; the anchor is the bare SQLite commit of
-//! the same run (its fsync), p50 / p95.
+//! Before: the answer to every tap was the whole `RecordView` (the record, the template, the
+//! signed versions, the signing offer, the number stock and all 50 thumbnails as base64 data
+//! URLs, with one SQL query and one blob read per photo). After: the tap answers a
+//! `RecordChange`; thumbnails travel by URL. Times are call + JSON, p50 / p95, three runs;
+//! the anchor is the bare SQLite commit of the same run (its fsync), p95.
 //!
-//! | answer one item | bytes | disk | (anchor) | tmpfs |
+//! Quiet machine (load average under 1), main at 1706487 against this branch merged with it:
+//!
+//! | answer one item | bytes (median / max) | disk p50 / p95 | anchor p95 | tmpfs p50 / p95 |
 //! | --- | --- | --- | --- | --- |
-//! | before, run 1 | 1,444,923 | 7.73 / 11.59 ms | 1.99 / 4.01 ms | 1.92 / 5.53 ms |
-//! | before, run 2 | 1,444,923 | 3.99 / 8.65 ms | 4.00 / 4.39 ms | 1.94 / 6.77 ms |
-//! | before, run 3 | 1,444,923 | 4.01 / 10.07 ms | 3.02 / 4.08 ms | 3.23 / 3.72 ms |
-//! | after, run 1 | 664 | 0.63 / 0.72 ms | 0.22 / 0.26 ms | 0.40 / 0.46 ms |
-//! | after, run 2 | 664 | 2.27 / 6.12 ms | 1.83 / 4.02 ms | 0.40 / 0.60 ms |
-//! | after, run 3 | 664 | 3.15 / 6.06 ms | 2.38 / 4.36 ms | 0.40 / 0.49 ms |
+//! | before | 1,445,325 / 1,445,505 | 2.05–2.83 / 2.90–3.08 ms | 0.21–0.22 ms | 1.72–2.81 / 2.83–2.86 ms |
+//! | after | 1,008 / 1,367 | 0.65 / 0.74–0.75 ms | 0.20–0.22 ms | 0.45 / 0.50 ms |
 //!
-//! (Bytes are the median answer; the largest was 1,445,103 before and 670 after.) Opening
-//! the record (`GetRecord`): before 1,444,920 bytes, 1.2–2.6 ms p50; after 33,941 bytes
-//! (the record and the template), 0.08 ms p50. An earlier before-run, under heavier load
-//! (load average 5.7–6.7), gave 5.7–8.4 ms p50 and 16–26 ms p95 on the disk.
+//! Opening the record (`GetRecord`): before 1,445,322 bytes, 1.1–2.4 ms p50; after 34,343
+//! bytes (the record and the template), 0.10 ms p50.
 //!
-//! After the change, a tap's own work is about 0.4 ms; the rest is the commit's fsync (a
-//! tap is durable when answered: WAL with `synchronous = FULL`), which on this shared disk
-//! ranged from 0.2 to 4.4 ms p95 between runs. The goal's 4 KiB holds everywhere; its 5 ms
-//! p95 holds whenever the disk's own fsync p95 stays under about 3 ms.
+//! Busy machine (load average 4–7 from other builds and tests on the same 2 cores and disk),
+//! before at 3cd0b05 and after at its successor, before main's signing offer was merged (the
+//! answer was then 664 bytes):
+//!
+//! | answer one item | bytes | disk p50 / p95 | anchor p95 | tmpfs p50 / p95 |
+//! | --- | --- | --- | --- | --- |
+//! | before | 1,444,923 | 4.0–7.7 / 8.7–11.6 ms | 4.0–4.4 ms | 1.9–3.2 / 3.7–6.8 ms |
+//! | after | 664 | 0.63–3.15 / 0.72–6.1 ms | 0.26–4.4 ms | 0.40 / 0.46–0.60 ms |
+//!
+//! After the change a tap's own work is about 0.45 ms (applying the command, the diff, the
+//! signing offer, the number stock); the rest is the commit's fsync (a tap is durable when
+//! answered: WAL with `synchronous = FULL`). The goal's 4 KiB holds in every run; its 5 ms
+//! p95 holds on the quiet machine with a wide margin, and on the busy one whenever the
+//! disk's own fsync p95 stays under about 3 ms (two of three runs exceeded it there).
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::enterprise::Enterprise;
