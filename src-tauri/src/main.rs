@@ -1,7 +1,8 @@
 //! The inspector's tablet app: a Tauri v2 window showing the Yew front end (`app-ui`), with
 //! three thin commands over the tablet library's [`tablet::app::App`]: `api` (every screen
 //! call, a typed `tablet_api::Request` answered by a typed `tablet_api::Answer`), `photo`
-//! and `signature` (raw image bytes).
+//! and `signature` (raw image bytes); and the `thumb://` protocol the screens load photo
+//! thumbnails from (`<img src="thumb://localhost/<sha256>">`).
 //!
 //! Where the data lives and which server it syncs with come from the environment
 //! (`INSPECTION_DATA`, `INSPECTION_SERVER`, see [`AppConfig::from_env`]); by default the
@@ -10,7 +11,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use app_core::evidence::Sha256Hex;
-use tablet::app::{App, AppConfig};
+use tablet::app::{App, AppConfig, ThumbResponse};
 use tablet_api::{Answer, ApiError, ErrorCode, PhotoAnswer, PhotoArgs};
 use tauri::Manager;
 use tauri::ipc::InvokeBody;
@@ -78,8 +79,52 @@ async fn signature(
     blocking(app, move |s| s.ingest_signature(&bytes)).await
 }
 
+/// Serves `thumb://localhost/<sha256>` ([`tablet_api::thumb_url`]): the thumbnail of a photo
+/// ingested on this tablet, read from its blob store off the async runtime. The tablet
+/// library checks the address (`/` and 64 lowercase hex digits, nothing else) and serves
+/// only photos it ingested; thumbnails are content-addressed, so they never go stale.
+fn thumb_protocol(
+    ctx: tauri::UriSchemeContext<'_, tauri::Wry>,
+    request: tauri::http::Request<Vec<u8>>,
+    responder: tauri::UriSchemeResponder,
+) {
+    let app = ctx.app_handle().clone();
+    let path = request.uri().path().to_owned();
+    tauri::async_runtime::spawn_blocking(move || {
+        let answer = match app.try_state::<App>() {
+            Some(state) => state.thumb_response(&path),
+            None => ThumbResponse {
+                status: 503,
+                content_type: "text/plain; charset=utf-8",
+                body: b"the app is starting".to_vec(),
+            },
+        };
+        let cache = if answer.status == 200 {
+            "max-age=31536000, immutable"
+        } else {
+            "no-store"
+        };
+        let response = tauri::http::Response::builder()
+            .status(answer.status)
+            .header(tauri::http::header::CONTENT_TYPE, answer.content_type)
+            .header(tauri::http::header::CACHE_CONTROL, cache)
+            .header(tauri::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .body(answer.body);
+        match response {
+            Ok(r) => responder.respond(r),
+            Err(e) => {
+                eprintln!("inspection-app: thumbnail answer: {e}");
+                let mut failed = tauri::http::Response::new(Vec::new());
+                *failed.status_mut() = tauri::http::StatusCode::INTERNAL_SERVER_ERROR;
+                responder.respond(failed);
+            }
+        }
+    });
+}
+
 fn main() {
     tauri::Builder::default()
+        .register_asynchronous_uri_scheme_protocol(tablet_api::THUMB_SCHEME, thumb_protocol)
         .setup(|app| {
             let config = AppConfig::from_env(app.path().app_data_dir()?);
             eprintln!(

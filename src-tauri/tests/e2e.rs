@@ -283,6 +283,32 @@ async fn wait_for(c: &Client, css: &str) -> Element {
     }
 }
 
+/// Waits until the image `css` has loaded (`naturalWidth > 0`) from the app's thumbnail
+/// protocol (`thumb://localhost/<sha256>`), not from a data URL.
+async fn wait_image(c: &Client, css: &str) {
+    let deadline = Instant::now() + WAIT;
+    let script = "const i = document.querySelector(arguments[0]);
+        return i ? [i.getAttribute('src'), i.complete, i.naturalWidth] : null;";
+    let mut last = serde_json::Value::Null;
+    loop {
+        last = c
+            .execute(script, vec![serde_json::json!(css)])
+            .await
+            .unwrap_or(last);
+        if let Some([src, complete, width]) = last.as_array().map(Vec::as_slice)
+            && complete.as_bool() == Some(true)
+            && width.as_u64().unwrap_or(0) > 0
+        {
+            let src = src.as_str().unwrap_or_default();
+            assert!(src.starts_with("thumb://localhost/"), "{css}: {src}");
+            assert_eq!(src.len(), "thumb://localhost/".len() + 64, "{css}: {src}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{css} did not load: {last}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_text(c: &Client, css: &str, wanted: &str) -> String {
     let deadline = Instant::now() + WAIT;
     let mut last = String::new();
@@ -515,6 +541,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         .await
         .unwrap();
     wait_for(c, "#entrance-thumb").await;
+    wait_image(c, "#entrance-thumb").await;
     click(c, "#att-notice").await;
     click(c, "#att-escort").await;
     screenshot(c, "arrival").await;
@@ -546,6 +573,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         .await
         .unwrap();
     wait_for(c, &format!("{first} .item-thumb")).await;
+    wait_image(c, &format!("{first} .item-thumb")).await;
     let ids: Vec<String> = {
         let mut v = Vec::new();
         for e in &items {
@@ -597,6 +625,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         Some("消防通道畅通")
     );
     wait_for(c, &format!("{first} .item-thumb")).await;
+    wait_image(c, &format!("{first} .item-thumb")).await;
 
     // The rest of the checklist.
     for id in &ids[half..] {
@@ -846,6 +875,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         .await
         .unwrap();
     wait_for(c, ".ri-thumb").await;
+    wait_image(c, ".ri-thumb").await;
     screenshot(c, "reinspect").await;
     click(c, "#ri-submit").await;
     wait_text(c, "#hazard-stage", "销号").await;

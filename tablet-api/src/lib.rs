@@ -6,6 +6,8 @@
 //!   request to its answer at compile time.
 //! - [`Answer`]: what the shell returns; [`Serve`]: what the tablet implements, one method
 //!   per operation returning that operation's answer type.
+//! - What an edit changed ([`RecordChange`]), which the screens apply to the
+//!   [`RecordView`] they hold.
 //! - The views the screens read ([`Home`], [`RecordView`], [`ExportStatus`], [`SyncStatus`],
 //!   …) and one error, [`ApiError`], with a stable [`ErrorCode`].
 //!
@@ -13,12 +15,14 @@
 //! types. The crate depends only on app-core and serde, so it builds for
 //! `wasm32-unknown-unknown` with the screens.
 
+mod change;
 mod error;
 mod photo;
 mod request;
 mod sync;
 mod views;
 
+pub use change::{FieldChange, RecordChange, Revision, THUMB_SCHEME, diff, patch, thumb_url};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use photo::{ExportState, ExportStatus, PhotoAnswer, PhotoArgs, PhotoLink};
 pub use request::*;

@@ -31,7 +31,7 @@ pub struct PhotoArgs {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoAnswer {
     pub sha256: Sha256Hex,
-    /// The thumbnail as a data URL.
+    /// Where the thumbnail is served ([`crate::thumb_url`]).
     pub thumb: String,
     /// Where the photo says it was taken (EXIF GPS), if it says.
     pub lat: Option<f64>,
@@ -40,6 +40,9 @@ pub struct PhotoAnswer {
     /// is truncated or corrupt): the thumbnail is then a placeholder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// What linking the photo changed in the record (none for a loose photo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::RecordChange>,
 }
 
 /// Where a case-file export stands.

@@ -6,12 +6,12 @@
 //! its variant in both enums and the tablet's handler cannot disagree: the UI gets
 //! `C::Answer` for a `C`, and the tablet's handler for `C` must return exactly that type.
 
+use crate::change::RecordChange;
 use crate::error::{ApiError, ApiResult};
 use crate::photo::ExportStatus;
 use crate::sync::{SyncOutcome, SyncStatus};
 use crate::views::{AppStatus, Home, NumbersView, RecordView};
 use app_core::enterprise::Enterprise;
-use app_core::evidence::Sha256Hex;
 use app_core::hazard::{NewHazard, NewReinspection};
 use app_core::ids::{EnterpriseId, HazardId, InspectionId, PlanId, UserId};
 use app_core::inspection::Command;
@@ -124,23 +124,21 @@ operations! {
     } -> InspectionId;
     /// A record with what its screens need.
     record: GetRecord { id: InspectionId } -> RecordView;
-    /// Applies one command under the record's rules; answers the record as it is now.
-    command: ApplyCommand { id: InspectionId, command: Command } -> RecordView;
+    /// Applies one command under the record's rules; answers what it changed.
+    command: ApplyCommand { id: InspectionId, command: Command } -> RecordChange;
     /// Completes and signs the record (issuing its document numbers); answers the record.
     complete: CompleteRecord { id: InspectionId } -> RecordView;
     /// Registers a hazard on a failed item, lists a major one for supervision and orders its
-    /// rectification, all or nothing; the tablet mints the hazard's id (a UUID). Answers the
-    /// record.
-    register_hazard: RegisterHazard { id: InspectionId, hazard: NewHazard } -> RecordView;
+    /// rectification, all or nothing; the tablet mints the hazard's id (a UUID). Answers
+    /// what it changed.
+    register_hazard: RegisterHazard { id: InspectionId, hazard: NewHazard } -> RecordChange;
     /// Records a re-inspection of a hazard (closing it when it passed), all or nothing; the
-    /// tablet mints the re-inspection's id (a UUID). Answers the record.
+    /// tablet mints the re-inspection's id (a UUID). Answers what it changed.
     reinspect: ReinspectHazard {
         id: InspectionId,
         hazard: HazardId,
         reinspection: NewReinspection,
-    } -> RecordView;
-    /// An ingested photo's thumbnail as a data URL.
-    thumb: GetThumb { sha256: Sha256Hex } -> String;
+    } -> RecordChange;
     /// The draft of a form not yet committed (or a screen setting), if one is saved.
     draft_get: GetDraft { key: String } -> Option<String>;
     /// Saves a draft; durable when answered.

@@ -13,7 +13,6 @@ use app_core::settings::SuggestedDeadlines;
 use app_core::signing::SignOffer;
 use app_core::user::User;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Who is signed in on this tablet (nobody before the first sign-in) and which server it
 /// syncs with.
@@ -95,14 +94,16 @@ pub struct SignedView {
 
 /// A record with what its screens need: the template's applicable categories, the signed
 /// versions with their amendments, and what the rules decide for its forms (the tablet
-/// computes these with app-core; the screens only show them).
+/// computes these with app-core; the screens only show them). Answered when a screen opens
+/// a record; edits answer a [`crate::RecordChange`], which [`RecordView::apply`] applies.
+/// Photos are not inside: the screens load thumbnails by URL ([`crate::thumb_url`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordView {
     pub record: Inspection,
     pub template: ChecklistTemplate,
     pub signed: Vec<SignedView>,
-    /// Thumbnails (data URLs) of every photo the record links, by original SHA-256.
-    pub thumbs: BTreeMap<String, String>,
+    /// The record's revision (see [`crate::RecordChange`]).
+    pub revision: crate::Revision,
     /// What the signing section offers: complete and sign, submit, and what still blocks the
     /// signing (`app_core::signing::sign_offer`).
     pub signing: SignOffer,

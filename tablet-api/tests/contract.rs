@@ -11,7 +11,6 @@ use app_core::inspection::{Inspection, Unmet};
 use app_core::settings::UnitSettings;
 use app_core::signing::SignOffer;
 use serde_json::json;
-use std::collections::BTreeMap;
 use tablet_api::*;
 
 #[test]
@@ -87,7 +86,7 @@ fn a_record_view_carries_what_the_rules_decided_for_its_forms() {
         record: sample_record(),
         template: sample_template(),
         signed: Vec::new(),
-        thumbs: BTreeMap::new(),
+        revision: "r0".into(),
         signing: SignOffer {
             can_sign: true,
             can_submit: false,
@@ -126,6 +125,67 @@ fn a_new_hazard_travels_without_an_id() {
     let v = serde_json::to_value(&request).unwrap();
     assert!(v["register_hazard"]["hazard"].get("id").is_none(), "{v}");
     assert_eq!(serde_json::from_value::<Request>(v).unwrap(), request);
+}
+
+#[test]
+fn a_change_applies_only_to_the_view_of_its_record_at_its_base_revision() {
+    use app_core::ids::ItemCode;
+    use app_core::inspection::{Answer as Ans, InspectionStatus, ItemResult};
+    let view = RecordView {
+        record: sample_record(),
+        template: sample_template(),
+        signed: Vec::new(),
+        revision: "r0".into(),
+        signing: SignOffer::default(),
+        to_number: Vec::new(),
+        numbers: Vec::new(),
+        numbers_missing: Vec::new(),
+        deadlines: UnitSettings::default().suggested_deadlines(Day::ymd(2026, 11, 23)),
+    };
+    let mut after = view.record.clone();
+    after.results.insert(
+        ItemCode::new("T-01"),
+        ItemResult {
+            answer: Some(Ans::Fails),
+            ..ItemResult::default()
+        },
+    );
+    after.status = InspectionStatus::Completed;
+    let changes = diff(&view.record, &after);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let change = RecordChange {
+        id: view.record.id.clone(),
+        base: "r0".into(),
+        revision: "r1".into(),
+        status: after.status,
+        changes,
+        signed: None,
+        signing: SignOffer {
+            can_sign: true,
+            can_submit: false,
+            blockers: vec![Unmet::NoOnsitePerson],
+        },
+        to_number: vec![DocumentKind::InspectionRecord],
+        numbers: Vec::new(),
+        numbers_missing: vec![DocumentKind::InspectionRecord],
+    };
+    // The shape it travels in: the changed item's result, not the record.
+    let text = serde_json::to_string(&Answer::ApplyCommand(change.clone())).unwrap();
+    assert!(text.contains(r#"{"result":["T-01",{"#), "{text}");
+    assert!(!text.contains("enterprise"), "{text}");
+    let mut other = view.clone();
+    other.revision = "r9".into();
+    assert!(!other.apply(change.clone()), "another revision reloads");
+    let mut elsewhere = view.clone();
+    elsewhere.record.id = InspectionId::new("r2");
+    assert!(!elsewhere.apply(change.clone()), "another record's view");
+    let mut v = view.clone();
+    assert!(v.apply(change));
+    assert_eq!((v.record, v.revision.as_str()), (after, "r1"));
+    assert_eq!(v.to_number, vec![DocumentKind::InspectionRecord]);
+    assert_eq!(v.numbers_missing, vec![DocumentKind::InspectionRecord]);
+    assert_eq!(v.signing.blockers, vec![Unmet::NoOnsitePerson]);
+    assert_eq!(thumb_url("ab"), "thumb://localhost/ab");
 }
 
 #[test]

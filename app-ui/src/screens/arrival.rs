@@ -153,14 +153,17 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                         position,
                         entrance_photo: photo,
                     };
-                    if let Err(e) = call(api::ApplyCommand {
+                    match call(api::ApplyCommand {
                         id: InspectionId::new(id.clone()),
                         command: Command::SetArrival(proof),
                     })
                     .await
                     {
-                        error.set(Some(e));
-                        return;
+                        Ok(change) => on_view.emit(change.into()),
+                        Err(e) => {
+                            error.set(Some(e));
+                            return;
+                        }
                     }
                 }
                 let go_on_site = Command::Transition {
@@ -173,9 +176,9 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                 })
                 .await
                 {
-                    Ok(v) => {
+                    Ok(change) => {
                         drop_draft(format!("arrival:{id}"));
-                        on_view.emit(v);
+                        on_view.emit(change.into());
                     }
                     Err(e) => error.set(Some(e)),
                 }

@@ -103,8 +103,11 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
     let form = use_reducer(ReinspectForm::default);
     let key = format!("reinspect:{}:{}", props.id, props.hazard);
     {
+        // Read when the screen opens, and again when a change did not apply.
         let answer = page.dispatcher().to_callback().reform(PageAction::Answer);
-        use_effect_with(props.id.clone(), move |id| load_record(id.clone(), answer));
+        use_effect_with((props.id.clone(), page.reloads), move |(id, _)| {
+            load_record(id.clone(), answer)
+        });
     }
     {
         let loaded = form
@@ -137,7 +140,7 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                 hazard: hid.clone(),
                 action: action.clone(),
             };
-            let (id, answer) = (id.clone(), page.to_callback().reform(PageAction::Answer));
+            let (id, answer) = (id.clone(), page.to_callback().reform(PageAction::Changed));
             spawn_local(async move { answer.emit(apply(&id, command).await) });
         })
     };
@@ -184,7 +187,7 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                 if answer.is_ok() {
                     form.dispatch(ReinspectAction::Recorded);
                 }
-                page.dispatch(PageAction::Answer(answer));
+                page.dispatch(PageAction::Changed(answer));
             });
         })
     };
@@ -208,7 +211,7 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                 </div>
                 { for h.reinspections.values().map(|ri| html! {
                     <div class="card">{ format!("{} {} · {}{}", l.t("复查", "Re-inspection"), ri.on, if ri.passed { l.t("通过", "passed") } else { l.t("不通过", "failed") }, if ri.note.is_empty() { String::new() } else { format!(" · {}", ri.note) }) }
-                        <div class="thumbs">{ for ri.photos.keys().filter_map(|s| v.thumbs.get(s.as_str())).map(|t| html! { <img src={t.clone()} alt="photo" /> }) }</div>
+                        <div class="thumbs">{ for ri.photos.keys().map(|s| html! { <img src={thumb_url(s.as_str())} alt="photo" /> }) }</div>
                     </div>
                 }) }
             </div>

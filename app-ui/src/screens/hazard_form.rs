@@ -8,7 +8,7 @@ use app_core::settings::SuggestedDeadlines;
 pub(crate) struct HazardFormProps {
     pub(crate) code: String,
     pub(crate) view: RecordView,
-    pub(crate) on_view: Callback<RecordView>,
+    pub(crate) on_view: Callback<RecordUpdate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -159,13 +159,13 @@ pub(crate) fn new_hazard(d: &HazardDraft, code: &ItemCode) -> Result<NewHazard, 
     })
 }
 
-/// Registers the hazard of form `d` on record `id` (the tablet mints its id); answers the
-/// record.
+/// Registers the hazard of form `d` on record `id` (the tablet mints its id); answers what
+/// it changed.
 pub(crate) async fn register(
     id: &str,
     code: &ItemCode,
     d: &HazardDraft,
-) -> Result<RecordView, ApiError> {
+) -> Result<RecordChange, ApiError> {
     call(api::RegisterHazard {
         id: InspectionId::new(id),
         hazard: new_hazard(d, code)?,
@@ -241,9 +241,9 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
                 (id.clone(), code.clone(), key.clone(), form.draft.clone());
             spawn_local(async move {
                 match register(&id, &code, &draft).await {
-                    Ok(v) => {
+                    Ok(change) => {
                         drop_draft(key);
-                        on_view.emit(v);
+                        on_view.emit(change.into());
                     }
                     Err(e) => dispatch.dispatch(HazardFormAction::Refused(e)),
                 }

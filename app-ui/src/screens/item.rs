@@ -6,7 +6,7 @@ use super::*;
 pub(crate) struct ItemProps {
     pub(crate) code: String,
     pub(crate) view: RecordView,
-    pub(crate) on_view: Callback<RecordView>,
+    pub(crate) on_view: Callback<RecordUpdate>,
     pub(crate) editable: bool,
 }
 
@@ -52,13 +52,13 @@ pub(crate) fn tap_answer(current: Option<Answer>, tapped: Answer) -> Option<Answ
     }
 }
 
-/// Answers item `code` of record `id` as a tap on `tapped` does; answers the record.
+/// Answers item `code` of record `id` as a tap on `tapped` does; answers what it changed.
 pub(crate) async fn answer_item(
     id: &str,
     code: &ItemCode,
     current: Option<Answer>,
     tapped: Answer,
-) -> Result<RecordView, ApiError> {
+) -> Result<RecordChange, ApiError> {
     apply(
         id,
         Command::Answer {
@@ -105,9 +105,9 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                 (id.clone(), code.clone(), on_view.clone(), outcome.clone());
             spawn_local(async move {
                 match answer_item(&id, &code, current, a).await {
-                    Ok(v) => {
+                    Ok(change) => {
                         outcome.emit(None);
-                        on_view.emit(v);
+                        on_view.emit(change.into());
                     }
                     Err(e) => outcome.emit(Some(e)),
                 }
@@ -177,17 +177,12 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                     link: PhotoLink::Item(code.clone()),
                 };
                 match send_photo(&file, &args).await {
-                    Ok(_) => match call(api::GetRecord {
-                        id: InspectionId::new(id.clone()),
-                    })
-                    .await
-                    {
-                        Ok(v) => {
-                            outcome.emit(None);
-                            on_view.emit(v)
+                    Ok(answer) => {
+                        outcome.emit(None);
+                        if let Some(change) = answer.change {
+                            on_view.emit(change.into());
                         }
-                        Err(e) => outcome.emit(Some(e)),
-                    },
+                    }
                     Err(e) => outcome.emit(Some(e)),
                 }
             });
@@ -219,7 +214,7 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
             </div>
             <textarea class="note" placeholder={l.t("备注（自动保存）", "Note (saved as you type)")} value={state.note.clone()} oninput={on_note} onblur={on_blur} disabled={!props.editable} />
             <div class="thumbs">
-                { for result.photos.keys().filter_map(|s| props.view.thumbs.get(s.as_str())).map(|t| html! { <img class="item-thumb" src={t.clone()} alt="photo" /> }) }
+                { for result.photos.keys().map(|s| html! { <img class="item-thumb" src={thumb_url(s.as_str())} alt="photo" /> }) }
             </div>
             { error_view(l, &error) }
             if result.answer == Some(Answer::Fails) && props.editable {

@@ -209,11 +209,45 @@ fn drop_draft(key: String) {
 }
 
 /// A screen that shows one record (the record screen, the hazard screen): the record as last
-/// read and the last refusal. Changed only by [`PageAction`]s.
+/// read, kept current by what each edit answers, and the last refusal. Changed only by
+/// [`PageAction`]s.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RecordPage {
     pub(crate) view: Option<RecordView>,
     pub(crate) error: Option<ApiError>,
+    /// Counts the edits' changes that found the view at another revision than theirs (a sync
+    /// merged changes meanwhile, or answers overtook each other): the screen reads the
+    /// record again whenever this moves.
+    pub(crate) reloads: u32,
+}
+
+/// What reaches a record screen from its sections: a whole view (the signing answers one),
+/// or what one edit changed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RecordUpdate {
+    View(Box<RecordView>),
+    Change(Box<RecordChange>),
+}
+
+impl From<RecordView> for RecordUpdate {
+    fn from(v: RecordView) -> Self {
+        RecordUpdate::View(Box::new(v))
+    }
+}
+
+impl From<RecordChange> for RecordUpdate {
+    fn from(c: RecordChange) -> Self {
+        RecordUpdate::Change(Box::new(c))
+    }
+}
+
+impl From<RecordUpdate> for PageAction {
+    fn from(u: RecordUpdate) -> Self {
+        match u {
+            RecordUpdate::View(v) => PageAction::Answer(Ok(*v)),
+            RecordUpdate::Change(c) => PageAction::Changed(Ok(*c)),
+        }
+    }
 }
 
 /// What happens to a record screen.
@@ -222,8 +256,10 @@ pub(crate) struct RecordPage {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum PageAction {
-    /// The record as the tablet answered it (a load, a command), or why not.
+    /// The record as the tablet answered it (a load, a signing), or why not.
     Answer(Result<RecordView, ApiError>),
+    /// What an edit changed, as the tablet answered it, or why not.
+    Changed(Result<RecordChange, ApiError>),
     /// Something the inspector entered was refused before it was sent.
     Refused(ApiError),
 }
@@ -238,7 +274,16 @@ impl Reducible for RecordPage {
                 next.view = Some(v);
                 next.error = None;
             }
-            PageAction::Answer(Err(e)) | PageAction::Refused(e) => next.error = Some(e),
+            PageAction::Changed(Ok(c)) => {
+                let applied = next.view.as_mut().is_some_and(|v| v.apply(c));
+                if !applied {
+                    next.reloads += 1;
+                }
+                next.error = None;
+            }
+            PageAction::Answer(Err(e)) | PageAction::Changed(Err(e)) | PageAction::Refused(e) => {
+                next.error = Some(e)
+            }
         }
         Rc::new(next)
     }
@@ -276,8 +321,8 @@ fn take_loose_photo(e: &Event, id: String, done: Callback<Result<PhotoAnswer, Ap
     });
 }
 
-/// Applies a record command; answers the record as it is now, or the refusal.
-pub(crate) async fn apply(id: &str, command: Command) -> Result<RecordView, ApiError> {
+/// Applies a record command; answers what it changed, or the refusal.
+pub(crate) async fn apply(id: &str, command: Command) -> Result<RecordChange, ApiError> {
     call(api::ApplyCommand {
         id: InspectionId::new(id),
         command,
@@ -285,19 +330,19 @@ pub(crate) async fn apply(id: &str, command: Command) -> Result<RecordView, ApiE
     .await
 }
 
-/// Applies a record command; the new record goes to `on_view`, a refusal (or `None` once
+/// Applies a record command; what it changed goes to `on_view`, a refusal (or `None` once
 /// the command went through) to `err`.
 fn send(
     id: String,
     command: Command,
-    on_view: Callback<RecordView>,
+    on_view: Callback<RecordUpdate>,
     err: Callback<Option<ApiError>>,
 ) {
     spawn_local(async move {
         match apply(&id, command).await {
-            Ok(v) => {
+            Ok(change) => {
                 err.emit(None);
-                on_view.emit(v);
+                on_view.emit(change.into());
             }
             Err(e) => err.emit(Some(e)),
         }
@@ -433,7 +478,7 @@ pub fn App() -> Html {
 #[derive(Properties, PartialEq)]
 pub(crate) struct ViewProps {
     pub(crate) view: RecordView,
-    pub(crate) on_view: Callback<RecordView>,
+    pub(crate) on_view: Callback<RecordUpdate>,
 }
 
 #[cfg(test)]

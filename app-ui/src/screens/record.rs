@@ -24,13 +24,14 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
     let l = ctx.lang;
     let page = use_reducer(RecordPage::default);
     {
+        // Read when the screen opens, and again when an edit's change found the view at
+        // another revision (`RecordPage::reloads`).
         let answer = page.dispatcher().to_callback().reform(PageAction::Answer);
-        use_effect_with(props.id.clone(), move |id| load_record(id.clone(), answer));
+        use_effect_with((props.id.clone(), page.reloads), move |(id, _)| {
+            load_record(id.clone(), answer)
+        });
     }
-    let on_view = page
-        .dispatcher()
-        .to_callback()
-        .reform(|v: RecordView| PageAction::Answer(Ok(v)));
+    let on_view = page.dispatcher().to_callback().reform(PageAction::from);
     let error = page.error.clone();
     let Some(v) = &page.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };

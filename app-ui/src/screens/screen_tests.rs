@@ -18,7 +18,6 @@ use app_core::ids::UnitId;
 use app_core::inspection::{EnterpriseSnapshot, Inspection, Unmet};
 use app_core::settings::UnitSettings;
 use app_core::signing::SignOffer;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
@@ -80,7 +79,7 @@ fn view() -> RecordView {
         record,
         template,
         signed: Vec::new(),
-        thumbs: BTreeMap::new(),
+        revision: "r0".into(),
         signing: SignOffer {
             can_sign: true,
             can_submit: false,
@@ -93,6 +92,27 @@ fn view() -> RecordView {
         numbers: Vec::new(),
         numbers_missing: Vec::new(),
         deadlines: UnitSettings::default().suggested_deadlines(Day::ymd(2026, 11, 23)),
+    }
+}
+
+/// What `edit` changes in the record of `v`, as the tablet answers an edit (the next
+/// revision, the parts that differ).
+fn changed(v: &mut RecordView, edit: impl FnOnce(&mut Inspection)) -> RecordChange {
+    let before = v.record.clone();
+    edit(&mut v.record);
+    let base = v.revision.clone();
+    v.revision = format!("{base}+");
+    RecordChange {
+        id: v.record.id.clone(),
+        base,
+        revision: v.revision.clone(),
+        status: v.record.status,
+        changes: api::diff(&before, &v.record),
+        signed: None,
+        signing: v.signing.clone(),
+        to_number: v.to_number.clone(),
+        numbers: v.numbers.clone(),
+        numbers_missing: v.numbers_missing.clone(),
     }
 }
 
@@ -111,8 +131,10 @@ fn tablet() -> Rc<RefCell<Vec<Request>>> {
                 command: Command::Answer { item, answer },
                 ..
             }) => {
-                v.record.results.entry(item).or_default().answer = answer;
-                Ok(api::Answer::ApplyCommand(v.clone()))
+                let change = changed(&mut v, |r| {
+                    r.results.entry(item).or_default().answer = answer;
+                });
+                Ok(api::Answer::ApplyCommand(change))
             }
             Request::RegisterHazard(r) if r.hazard.measures.trim().is_empty() => Err(
                 ApiError::new(ErrorCode::Refused, "请填写整改措施", "no measures").at("measures"),
@@ -122,10 +144,12 @@ fn tablet() -> Rc<RefCell<Vec<Request>>> {
                 let t = v.template.clone();
                 let hid = HazardId::new("hz-6f1c2a9e-0000-4000-8000-000000000001");
                 let commands = r.hazard.commands(hid, &t, Day::ymd(2026, 11, 23)).unwrap();
-                if let Command::RegisterHazard(h) = &commands[0] {
-                    v.record.hazards.insert(h.id.clone(), h.clone());
-                }
-                Ok(api::Answer::RegisterHazard(v.clone()))
+                let change = changed(&mut v, |r| {
+                    if let Command::RegisterHazard(h) = &commands[0] {
+                        r.hazards.insert(h.id.clone(), h.clone());
+                    }
+                });
+                Ok(api::Answer::RegisterHazard(change))
             }
             other => Err(ApiError::internal(&format!("not in this test: {other:?}"))),
         }
@@ -154,7 +178,7 @@ fn answering_an_item_sends_the_answer_and_the_page_shows_the_record_that_comes_b
     };
     assert_eq!(shown(&page), None);
     let answer = ready(answer_item("insp-1", &code, None, Answer::Fails));
-    let page = reduce(page, [PageAction::Answer(answer)]);
+    let page = reduce(page, [PageAction::Changed(answer)]);
     assert_eq!(shown(&page), Some(Answer::Fails));
     assert_eq!(page.error, None);
     // Tapping the chosen answer again clears it.
@@ -165,14 +189,25 @@ fn answering_an_item_sends_the_answer_and_the_page_shows_the_record_that_comes_b
         Some(Answer::Fails),
         Answer::Fails,
     ));
-    let page = reduce(page, [PageAction::Answer(answer)]);
+    let page = reduce(page, [PageAction::Changed(answer)]);
     assert_eq!(shown(&page), None);
+    assert_eq!(
+        page.reloads, 0,
+        "each change applied to the view it was made on"
+    );
     assert_eq!(log.borrow().len(), 3, "one load, two taps");
     // A refusal stays on screen with the record as it was.
     let refused = ApiError::new(ErrorCode::Refused, "记录处于“已提交”状态", "frozen");
     let page = reduce(page, [PageAction::Answer(Err(refused.clone()))]);
     assert_eq!(page.error, Some(refused));
     assert!(page.view.is_some());
+    // A change made on another revision (a sync merged meanwhile) reads the record again.
+    let mut elsewhere = view();
+    elsewhere.revision = "r9".into();
+    let stale = changed(&mut elsewhere, |r| r.summary = "x".into());
+    let before = page.view.clone();
+    let page = reduce(page, [PageAction::Changed(Ok(stale))]);
+    assert_eq!((page.reloads, &page.view), (1, &before));
     // The row's own state: a refusal, then a success clears it; the hazard form toggles.
     let row = reduce(
         ItemState::default(),
@@ -254,7 +289,14 @@ fn a_hazard_form_starts_from_the_item_and_the_unit_settings_and_the_tablet_mints
         )],
     );
     let answer = ready(register("insp-1", &code, &filled.draft)).unwrap();
-    let h = answer.record.hazards.values().next().unwrap();
+    let h = answer
+        .changes
+        .iter()
+        .find_map(|c| match c {
+            api::FieldChange::Hazard(_, Some(h)) => Some(h),
+            _ => None,
+        })
+        .unwrap();
     assert!(
         h.id.as_str().starts_with("hz-"),
         "the tablet's id: {}",

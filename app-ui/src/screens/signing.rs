@@ -236,7 +236,7 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                     Ok(v) => {
                         outcome.emit(None);
                         drop_draft(format!("person:{id}"));
-                        on_view.emit(v);
+                        on_view.emit(v.into());
                     }
                     Err(e) => outcome.emit(Some(e)),
                 }

@@ -7,7 +7,7 @@ use super::{App, now};
 use app_core::hazard::{NewHazard, NewReinspection};
 use app_core::ids::{HazardId, InspectionId};
 use app_core::inspection::{Command, Context};
-use tablet_api::ApiResult;
+use tablet_api::{ApiResult, RecordChange};
 
 impl App {
     /// Registers `hazard` on record `id` under a new id `hz-<UUID>`, lists a major one for
@@ -15,11 +15,20 @@ impl App {
     /// through the rules on a copy of the record, so a refusal (no measures, a deadline before
     /// today, …) leaves no half-registered hazard. Answers the new hazard's id.
     pub fn register_hazard(&self, id: &InspectionId, hazard: &NewHazard) -> ApiResult<HazardId> {
+        self.register_hazard_change(id, hazard).map(|(hid, _)| hid)
+    }
+
+    /// [`App::register_hazard`], answering also what it changed in the record.
+    pub fn register_hazard_change(
+        &self,
+        id: &InspectionId,
+        hazard: &NewHazard,
+    ) -> ApiResult<(HazardId, RecordChange)> {
         let hid = HazardId::new(format!("hz-{}", uuid::Uuid::new_v4()));
-        self.apply_all(id, |template, t| {
+        let change = self.apply_all(id, |template, t| {
             hazard.commands(hid.clone(), template, t.shanghai_date())
         })?;
-        Ok(hid)
+        Ok((hid, change))
     }
 
     /// Records `reinspection` of `hazard` under a new id `ri-<UUID>` (and closes the hazard
@@ -30,6 +39,16 @@ impl App {
         hazard: &HazardId,
         reinspection: &NewReinspection,
     ) -> ApiResult<()> {
+        self.reinspect_change(id, hazard, reinspection).map(drop)
+    }
+
+    /// [`App::reinspect`], answering what it changed in the record.
+    pub fn reinspect_change(
+        &self,
+        id: &InspectionId,
+        hazard: &HazardId,
+        reinspection: &NewReinspection,
+    ) -> ApiResult<RecordChange> {
         let user = self.user()?;
         let rid = format!("ri-{}", uuid::Uuid::new_v4());
         self.apply_all(id, |_, t| {
@@ -38,7 +57,8 @@ impl App {
     }
 
     /// Applies the commands `make` returns (given the record's template and the time) to
-    /// record `id`, after checking that the rules accept all of them in order.
+    /// record `id`, after checking that the rules accept all of them in order; answers what
+    /// they changed together.
     fn apply_all(
         &self,
         id: &InspectionId,
@@ -46,24 +66,26 @@ impl App {
             &app_core::checklist::ChecklistTemplate,
             app_core::geo::Timestamp,
         ) -> Result<Vec<Command>, app_core::inspection::RecordError>,
-    ) -> ApiResult<()> {
+    ) -> ApiResult<RecordChange> {
         let user = self.user()?;
         let mut store = self.store();
-        let record = store.inspection(id)?;
-        let template = record_template(&store, &record)?;
-        let cx = Context {
-            actor: &user,
-            now: now(),
-            template: &template,
-        };
-        let commands = make(&template, cx.now)?;
-        let mut check = record;
-        for c in &commands {
-            check.apply(c, &cx)?;
-        }
-        for c in &commands {
-            store.apply(id, c, &cx)?;
-        }
-        Ok(())
+        let ((), change) = self.edit(&mut store, id, |store, record| {
+            let template = record_template(store, record)?;
+            let cx = Context {
+                actor: &user,
+                now: now(),
+                template: &template,
+            };
+            let commands = make(&template, cx.now)?;
+            let mut check = record.clone();
+            for c in &commands {
+                check.apply(c, &cx)?;
+            }
+            for c in &commands {
+                store.apply(id, c, &cx)?;
+            }
+            Ok(())
+        })?;
+        Ok(change)
     }
 }

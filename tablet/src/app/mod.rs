@@ -25,6 +25,7 @@ mod signing;
 mod sync;
 
 pub use export::export_file_name;
+pub use photos::ThumbResponse;
 pub use tablet_api::{ApiError, ApiResult, ErrorCode};
 
 use crate::blobs::BlobStore;
@@ -125,11 +126,6 @@ pub struct App {
     /// Tests: the next export waits at its first progress report until this receives.
     #[cfg(test)]
     export_gate: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
-}
-
-fn base64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 impl App {

@@ -1,18 +1,22 @@
-//! Starting a record, applying commands to it, and the record screen's view.
+//! Starting a record, applying commands to it (each answering what it changed), and the
+//! record screen's view.
 
 use super::{App, now};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use app_core::checklist::ChecklistTemplate;
 use app_core::docnumber::missing_series;
+use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
-use app_core::evidence::Sha256Hex;
 use app_core::ids::InspectionId;
 use app_core::inspection::{Command, Context, Inspection, InspectionStatus, InspectorRef};
 use app_core::kind::InspectionKind;
 use app_core::settings::UnitSettings;
 use app_core::signing::{SignOffer, sign_offer};
 use app_core::user::User;
-use tablet_api::{ApiError, ApiResult, ErrorCode, RecordView, SignedView, StartInspection};
+use tablet_api::{
+    ApiError, ApiResult, ErrorCode, RecordChange, RecordView, Revision, SignedView,
+    StartInspection, Stock,
+};
 
 /// The checklist template `record` was made with, from this tablet's store.
 pub(super) fn record_template(store: &Store, record: &Inspection) -> ApiResult<ChecklistTemplate> {
@@ -126,31 +130,107 @@ impl App {
         Ok(id)
     }
 
-    fn with_template<T>(
-        &self,
-        id: &InspectionId,
-        f: impl FnOnce(&mut Store, &ChecklistTemplate, &User) -> ApiResult<T>,
-    ) -> ApiResult<T> {
-        let user = self.user()?;
-        let mut store = self.store();
-        let record = store.inspection(id)?;
-        let template = record_template(&store, &record)?;
-        f(&mut store, &template, &user)
-    }
-
     /// Applies one command under the record's rules.
     pub fn command(&self, id: &InspectionId, command: &Command) -> ApiResult<()> {
-        self.with_template(id, |store, template, user| {
-            let cx = Context {
-                actor: user,
-                now: now(),
-                template,
-            };
-            store.apply(id, command, &cx)?;
-            Ok(())
-        })
+        self.command_change(id, command).map(drop)
     }
 
+    /// Applies one command under the record's rules and answers what it changed.
+    pub fn command_change(&self, id: &InspectionId, command: &Command) -> ApiResult<RecordChange> {
+        let user = self.user()?;
+        let mut store = self.store();
+        let ((), change) = self.edit(&mut store, id, |store, record| {
+            let template = record_template(store, record)?;
+            let cx = Context {
+                actor: &user,
+                now: now(),
+                template: &template,
+            };
+            Ok(store.apply(id, command, &cx)?)
+        })?;
+        Ok(change)
+    }
+
+    /// Runs `edit` on record `id` (given the record as it was) and answers its value with
+    /// what it changed: the record's parts that differ, its status and revisions, the signed
+    /// versions when it has any, what the signing section offers and what the next signing
+    /// numbers.
+    pub(super) fn edit<T>(
+        &self,
+        store: &mut Store,
+        id: &InspectionId,
+        edit: impl FnOnce(&mut Store, &Inspection) -> ApiResult<T>,
+    ) -> ApiResult<(T, RecordChange)> {
+        let (before, base) = {
+            let doc = store.document(id)?;
+            (doc.record().clone(), revision(doc))
+        };
+        let value = edit(store, &before)?;
+        let doc = store.document(id)?;
+        let after = doc.record().clone();
+        let changes = tablet_api::diff(&before, &after);
+        let signed = signed_views(doc);
+        let revision = revision(doc);
+        let to_number = crate::numbers::documents_to_number(doc);
+        let template = record_template(store, &after)?;
+        let (numbers, numbers_missing, signing) =
+            self.decisions(store, &after, &template, &signed, &to_number)?;
+        Ok((
+            value,
+            RecordChange {
+                id: id.clone(),
+                base,
+                revision,
+                status: after.status,
+                changes,
+                signed: (!signed.is_empty()).then_some(signed),
+                signing,
+                to_number,
+                numbers,
+                numbers_missing,
+            },
+        ))
+    }
+
+    /// What the rules decide for the record's signing as the signed-in inspector sees it: the
+    /// tablet's stock of the numbers the signing draws on, the series of `to_number` it holds
+    /// none of, and the signing section's offer.
+    fn decisions(
+        &self,
+        store: &Store,
+        record: &Inspection,
+        template: &ChecklistTemplate,
+        signed: &[SignedView],
+        to_number: &[app_core::docnumber::DocumentKind],
+    ) -> ApiResult<(
+        Vec<Stock>,
+        Vec<app_core::docnumber::DocumentKind>,
+        SignOffer,
+    )> {
+        let Ok(user) = self.user() else {
+            return Ok((Vec::new(), Vec::new(), SignOffer::default()));
+        };
+        let t = now();
+        let missing = missing_series(
+            &store.number_pool()?,
+            &user.unit,
+            t.shanghai_date().year(),
+            to_number,
+        );
+        // The latest signed version (by time) and whether it was amended since.
+        let amended = signed
+            .iter()
+            .max_by_key(|s| s.at)
+            .is_some_and(|s| !s.amendments.is_empty());
+        Ok((
+            crate::numbers::stock(store, &user.unit, t)?,
+            missing.into_iter().map(|s| s.kind).collect(),
+            sign_offer(record, &user, template, amended),
+        ))
+    }
+
+    /// The record screen's view: the record, its template's applicable categories, the
+    /// signed versions, what the rules decide for its forms; thumbnails are loaded by URL.
     pub fn record(&self, id: &InspectionId) -> ApiResult<RecordView> {
         let mut store = self.store();
         let record = store.inspection(id)?;
@@ -161,71 +241,18 @@ impl App {
             .map(|c| c.name.clone())
             .collect();
         template.categories.retain(|c| applicable.contains(&c.name));
-        let mut signed = Vec::new();
         let doc = store.document(id)?;
-        for (vid, v) in &record.signed_versions {
-            let (verified, amendments) = match doc.amendments(vid) {
-                Ok(a) => (true, a.fields.into_iter().map(|f| f.path).collect()),
-                Err(_) => (false, Vec::new()),
-            };
-            signed.push(SignedView {
-                id: vid.clone(),
-                at: v.at,
-                content_hash: v.content_hash.to_string(),
-                verified,
-                amendments,
-            });
-        }
-        let mut shas: Vec<String> = Vec::new();
-        for r in record.results.values() {
-            shas.extend(r.photos.keys().map(ToString::to_string));
-        }
-        for h in record.hazards.values() {
-            shas.extend(h.photos.keys().map(ToString::to_string));
-            for ri in h.reinspections.values() {
-                shas.extend(ri.photos.keys().map(ToString::to_string));
-            }
-        }
-        if let Some(a) = &record.arrival {
-            shas.push(a.entrance_photo.to_string());
-        }
-        let to_number = crate::numbers::documents_to_number(store.document(id)?);
-        let user = self.user().ok();
-        let (numbers, numbers_missing, signing) = match &user {
-            Some(user) => {
-                let t = now();
-                let missing = missing_series(
-                    &store.number_pool()?,
-                    &user.unit,
-                    t.shanghai_date().year(),
-                    &to_number,
-                );
-                // The latest signed version (by time) and whether it was amended since.
-                let amended = signed
-                    .iter()
-                    .max_by_key(|s| s.at)
-                    .is_some_and(|s| !s.amendments.is_empty());
-                (
-                    crate::numbers::stock(&store, &user.unit, t)?,
-                    missing.into_iter().map(|s| s.kind).collect(),
-                    sign_offer(&record, user, &full, amended),
-                )
-            }
-            None => (Vec::new(), Vec::new(), SignOffer::default()),
-        };
+        let signed = signed_views(doc);
+        let revision = revision(doc);
+        let to_number = crate::numbers::documents_to_number(doc);
+        let (numbers, numbers_missing, signing) =
+            self.decisions(&store, &record, &full, &signed, &to_number)?;
         let deadlines = self.unit_settings().suggested_deadlines(Self::today());
-        drop(store);
-        let mut thumbs = std::collections::BTreeMap::new();
-        for sha in shas {
-            if let Ok(t) = self.thumb(&sha) {
-                thumbs.insert(sha, t);
-            }
-        }
         Ok(RecordView {
             record,
             template,
             signed,
-            thumbs,
+            revision,
             signing,
             to_number,
             numbers,
@@ -240,34 +267,45 @@ impl App {
     pub fn unit_settings(&self) -> UnitSettings {
         UnitSettings::default()
     }
+}
 
-    /// The thumbnail of an ingested photo as a data URL (the original if no copy is known,
-    /// e.g. a signature image).
-    pub fn thumb(&self, sha256: &str) -> ApiResult<String> {
-        let sha = Sha256Hex::parse(sha256).map_err(super::errors::bad_args)?;
-        let thumb: Option<String> = {
-            use rusqlite::OptionalExtension;
-            self.store()
-                .connection()
-                .query_row(
-                    "SELECT thumb_sha256 FROM photos WHERE sha256 = ?1",
-                    [sha.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(StoreError::from)?
-        };
-        let (blob, mime) = match thumb.and_then(|t| Sha256Hex::parse(&t).ok()) {
-            Some(t) => (t, "image/jpeg"),
-            None => (sha, "image/png"),
-        };
-        let bytes = self.blobs.get(&blob).map_err(|e| {
-            ApiError::new(
-                ErrorCode::Photo,
-                format!("照片读取失败：{e}"),
-                format!("photo unreadable: {e}"),
-            )
-        })?;
-        Ok(format!("data:{mime};base64,{}", super::base64(&bytes)))
+/// A record's revision: its Automerge heads, hashed, as 16 hex digits.
+fn revision(doc: &mut InspectionDoc) -> Revision {
+    use sha2::{Digest, Sha256};
+    let mut heads = doc.heads();
+    heads.sort();
+    let mut hash = Sha256::new();
+    for h in &heads {
+        hash.update(h.0);
     }
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The signed versions of a record with the paths amended since each.
+fn signed_views(doc: &mut InspectionDoc) -> Vec<SignedView> {
+    let versions: Vec<_> = doc
+        .record()
+        .signed_versions
+        .iter()
+        .map(|(vid, v)| (vid.clone(), v.at, v.content_hash.to_string()))
+        .collect();
+    versions
+        .into_iter()
+        .map(|(id, at, content_hash)| {
+            let (verified, amendments) = match doc.amendments(&id) {
+                Ok(a) => (true, a.fields.into_iter().map(|f| f.path).collect()),
+                Err(_) => (false, Vec::new()),
+            };
+            SignedView {
+                id,
+                at,
+                content_hash,
+                verified,
+                amendments,
+            }
+        })
+        .collect()
 }

@@ -5,12 +5,12 @@ use app_core::enterprise::Enterprise;
 use app_core::ids::InspectionId;
 use app_core::user::User;
 use tablet_api::{
-    Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordView, Request,
-    Serve, SyncOutcome, SyncStatus,
+    Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordChange, RecordView,
+    Request, Serve, SyncOutcome, SyncStatus,
 };
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, GetColleagues, GetDraft,
-    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, GetThumb, PutDraft,
+    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, PutDraft,
     RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
 };
 
@@ -58,9 +58,8 @@ impl Serve for App {
         App::record(self, &r.id)
     }
 
-    fn command(&self, r: ApplyCommand) -> ApiResult<RecordView> {
-        App::command(self, &r.id, &r.command)?;
-        App::record(self, &r.id)
+    fn command(&self, r: ApplyCommand) -> ApiResult<RecordChange> {
+        App::command_change(self, &r.id, &r.command)
     }
 
     fn complete(&self, r: CompleteRecord) -> ApiResult<RecordView> {
@@ -68,18 +67,12 @@ impl Serve for App {
         App::record(self, &r.id)
     }
 
-    fn register_hazard(&self, r: RegisterHazard) -> ApiResult<RecordView> {
-        App::register_hazard(self, &r.id, &r.hazard)?;
-        App::record(self, &r.id)
+    fn register_hazard(&self, r: RegisterHazard) -> ApiResult<RecordChange> {
+        App::register_hazard_change(self, &r.id, &r.hazard).map(|(_, change)| change)
     }
 
-    fn reinspect(&self, r: ReinspectHazard) -> ApiResult<RecordView> {
-        App::reinspect(self, &r.id, &r.hazard, &r.reinspection)?;
-        App::record(self, &r.id)
-    }
-
-    fn thumb(&self, r: GetThumb) -> ApiResult<String> {
-        App::thumb(self, r.sha256.as_str())
+    fn reinspect(&self, r: ReinspectHazard) -> ApiResult<RecordChange> {
+        App::reinspect_change(self, &r.id, &r.hazard, &r.reinspection)
     }
 
     fn draft_get(&self, r: GetDraft) -> ApiResult<Option<String>> {

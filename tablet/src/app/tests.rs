@@ -598,6 +598,193 @@ fn an_app_without_a_session_asks_to_sign_in_and_keeps_drafts() {
     assert!(app.blobs.list().unwrap().is_empty());
 }
 
+/// An edit through `ApplyCommand` (or a photo linked to an item) answers what it changed:
+/// a few hundred bytes, not the record; applied to the view the screen holds, it gives
+/// exactly the view a reload shows. A view at another revision refuses it.
+#[test]
+fn every_edit_answers_what_it_changed_and_the_view_it_leaves_equals_a_reload() {
+    use tablet_api::{ApplyCommand, FieldChange, RecordChange, RecordView};
+    let t = signed_in_app();
+    let app = &t.app;
+    let (id, _) = filled(app);
+    let reload = |id: &InspectionId| app.call(GetRecord { id: id.clone() }).unwrap();
+    let mut view = reload(&id);
+    let first = view.template.categories[0].items[3].code.clone();
+    let check = |view: &mut RecordView, change: RecordChange| {
+        let bytes = serde_json::to_vec(&tablet_api::Answer::ApplyCommand(change.clone()))
+            .unwrap()
+            .len();
+        assert!(bytes < 4096, "{bytes} bytes: {change:?}");
+        assert!(
+            view.apply(change),
+            "the change applies to the view it was made on"
+        );
+        assert_eq!(*view, reload(&view.record.id.clone()));
+    };
+    let before = view.clone();
+
+    let change = app
+        .call(ApplyCommand {
+            id: id.clone(),
+            command: Command::Answer {
+                item: first.clone(),
+                answer: Some(Answer::NotApplicable),
+            },
+        })
+        .unwrap();
+    assert_eq!(change.base, view.revision);
+    assert_ne!(change.revision, view.revision);
+    assert!(
+        matches!(&change.changes[..], [FieldChange::Result(c, Some(r))]
+            if *c == first && r.answer == Some(Answer::NotApplicable)),
+        "{:?}",
+        change.changes
+    );
+    check(&mut view, change.clone());
+    // A screen still holding the earlier view reloads instead.
+    let mut stale = before.clone();
+    let next = app
+        .call(ApplyCommand {
+            id: id.clone(),
+            command: Command::SetNote {
+                item: first.clone(),
+                text: "灭火器压力不足".into(),
+            },
+        })
+        .unwrap();
+    assert!(!stale.apply(next.clone()));
+    assert_eq!(stale, before);
+    check(&mut view, next);
+
+    // A photo linked to an item answers its change too (its thumbnail is a URL).
+    let bytes = photo("gps-DSCN0021.jpg");
+    let answer = app
+        .ingest_photo(
+            &PhotoArgs {
+                id: id.clone(),
+                link: PhotoLink::Item(first.clone()),
+            },
+            &bytes,
+        )
+        .unwrap();
+    assert_eq!(
+        answer.thumb,
+        format!("thumb://localhost/{}", Sha256Hex::of(&bytes))
+    );
+    check(&mut view, answer.change.expect("a linked photo's change"));
+    assert!(
+        view.record.results[&first]
+            .photos
+            .contains_key(&answer.sha256)
+    );
+
+    // Editing nothing answers no change at all.
+    let same = app
+        .call(ApplyCommand {
+            id: id.clone(),
+            command: Command::Answer {
+                item: first.clone(),
+                answer: Some(Answer::NotApplicable),
+            },
+        })
+        .unwrap();
+    assert!(same.changes.is_empty(), "{:?}", same.changes);
+    check(&mut view, same);
+
+    // A number issued (as another tablet could have): the next signing needs one less.
+    assert!(view.to_number.contains(&DocumentKind::InspectionRecord));
+    let device = app.store().device().clone();
+    let issued = app
+        .call(ApplyCommand {
+            id: id.clone(),
+            command: Command::IssueDocument(IssuedDocument {
+                kind: DocumentKind::InspectionRecord,
+                number: NUMBER.into(),
+                seq: 7,
+                year: 2026,
+                at: now(),
+                by: UserId::new("u-wang"),
+                device,
+            }),
+        })
+        .unwrap();
+    assert!(!issued.to_number.contains(&DocumentKind::InspectionRecord));
+    check(&mut view, issued);
+
+    // Signed, then submitted: the change carries the status and the signed versions.
+    app.complete(&id).unwrap();
+    let mut view = reload(&id);
+    let submitted = app
+        .call(ApplyCommand {
+            id: id.clone(),
+            command: Command::Transition {
+                to: InspectionStatus::Submitted,
+                comment: String::new(),
+            },
+        })
+        .unwrap();
+    assert_eq!(submitted.status, InspectionStatus::Submitted);
+    assert_eq!(submitted.signed.as_ref().map(Vec::len), Some(1));
+    check(&mut view, submitted);
+}
+
+/// The thumbnail protocol serves the thumbnail of a photo this tablet ingested, by the
+/// original's digest, and nothing else: no other blob, no path outside the digest.
+#[test]
+fn the_thumbnail_protocol_serves_only_ingested_photos_by_digest() {
+    let t = signed_in_app();
+    let app = &t.app;
+    let (id, originals) = filled(app);
+    let item_photo = Sha256Hex::of(&originals[0]);
+    let ok = app.thumb_response(&format!("/{item_photo}"));
+    assert_eq!((ok.status, ok.content_type), (200, "image/jpeg"));
+    assert!(ok.body.starts_with(b"\xff\xd8\xff"));
+    assert!(ok.body.len() < originals[0].len());
+    let record = app.record(&id).unwrap().record;
+    assert!(record.photo_digests().contains(&item_photo));
+    // A loose photo (here a signature image taken with the camera) is served too.
+    let loose = app.thumb_response(&format!("/{}", Sha256Hex::of(&originals[2])));
+    assert_eq!(loose.status, 200);
+    // The thumbnail's own digest, a signature PNG, an unknown digest: not photos ingested here.
+    let thumb_digest = Sha256Hex::of(&ok.body);
+    let signature = record
+        .signatures
+        .values()
+        .find_map(|s| match &s.outcome {
+            SignOutcome::Signed { image } => Some(image.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_ne!(signature, item_photo);
+    for digest in [thumb_digest.to_string(), "0".repeat(64)] {
+        assert_eq!(
+            app.thumb_response(&format!("/{digest}")).status,
+            404,
+            "{digest}"
+        );
+    }
+    let upper = item_photo.as_str().to_uppercase();
+    for path in [
+        String::new(),
+        "/".into(),
+        item_photo.to_string(),
+        format!("/{upper}"),
+        format!("/{item_photo}/"),
+        format!("/{item_photo}/x"),
+        format!("/{item_photo}?size=1"),
+        format!("//{item_photo}"),
+        format!("/../{item_photo}"),
+        "/../../../../etc/passwd".into(),
+        "/%2e%2e/%2e%2e/etc/passwd".into(),
+        format!("/{}", &item_photo.as_str()[..63]),
+        format!("/{}/../{item_photo}", &item_photo.as_str()[..2]),
+    ] {
+        let r = app.thumb_response(&path);
+        assert_eq!(r.status, 400, "{path}");
+        assert!(r.content_type.starts_with("text/plain"));
+    }
+}
+
 /// The first failed item of record `id`.
 fn failed_item(app: &App, id: &InspectionId) -> ItemCode {
     app.record(id)
@@ -643,7 +830,8 @@ fn a_hazard_registered_through_the_app_gets_a_device_uuid_all_or_nothing() {
         .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("measures"), "{e:?}");
     assert!(app.record(&id).unwrap().record.hazards.is_empty());
-    let view = app
+    // The answer is what changed; applied to the view held, it is the record reloaded.
+    let change = app
         .call(tablet_api::RegisterHazard {
             id: id.clone(),
             hazard: NewHazard {
@@ -652,6 +840,9 @@ fn a_hazard_registered_through_the_app_gets_a_device_uuid_all_or_nothing() {
             },
         })
         .unwrap();
+    let mut view = view;
+    assert!(view.apply(change));
+    assert_eq!(view, app.record(&id).unwrap());
     let h = view.record.hazards.values().next().unwrap();
     let uuid = h.id.as_str().strip_prefix("hz-").unwrap();
     assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{}", h.id);
@@ -667,7 +858,8 @@ fn a_reinspection_through_the_app_gets_a_device_uuid_and_a_pass_closes_the_hazar
     let t = signed_in_app();
     let app = &t.app;
     let (id, _) = filled(app);
-    let view = app
+    let mut view = app.record(&id).unwrap();
+    let change = app
         .call(tablet_api::RegisterHazard {
             id: id.clone(),
             hazard: NewHazard {
@@ -682,6 +874,7 @@ fn a_reinspection_through_the_app_gets_a_device_uuid_and_a_pass_closes_the_hazar
             },
         })
         .unwrap();
+    assert!(view.apply(change));
     let hid = view.record.hazards.keys().next().unwrap().clone();
     app.command(
         &id,
@@ -702,7 +895,8 @@ fn a_reinspection_through_the_app_gets_a_device_uuid_and_a_pass_closes_the_hazar
         )
         .unwrap()
         .sha256;
-    let view = app
+    let mut view = app.record(&id).unwrap();
+    let change = app
         .call(tablet_api::ReinspectHazard {
             id: id.clone(),
             hazard: hid.clone(),
@@ -714,6 +908,8 @@ fn a_reinspection_through_the_app_gets_a_device_uuid_and_a_pass_closes_the_hazar
             },
         })
         .unwrap();
+    assert!(view.apply(change));
+    assert_eq!(view, app.record(&id).unwrap());
     let h = &view.record.hazards[&hid];
     assert_eq!(h.stage, HazardStage::Closed);
     let (rid, ri) = h.reinspections.iter().next().unwrap();
@@ -723,7 +919,7 @@ fn a_reinspection_through_the_app_gets_a_device_uuid_and_a_pass_closes_the_hazar
     );
     assert_eq!(ri.by, UserId::new("u-wang"));
     assert_eq!(ri.photos[&sha].added_by, UserId::new("u-wang"));
-    assert!(view.thumbs.contains_key(sha.as_str()));
+    assert_eq!(app.thumb_response(&format!("/{sha}")).status, 200);
 }
 
 #[test]
