@@ -28,6 +28,7 @@ pub mod kind;
 pub mod legal;
 pub mod messages;
 pub mod plan;
+pub mod plausibility;
 pub mod settings;
 pub mod signing;
 #[cfg(test)]

@@ -392,3 +392,181 @@ mod lang_tests {
         assert_eq!(Lang::En.answer(None), "Not answered");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Evidence that does not fit (`crate::plausibility`): each badge's title and explanation
+
+use crate::plausibility::{Badge, PlaceRef};
+
+/// `6618` → `6,618`: figures read at a glance.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Kilometres: one decimal below 100 km, whole kilometres with separators above.
+fn km(k: f64) -> String {
+    if k < 100.0 {
+        format!("{k:.1}")
+    } else {
+        thousands(k.round() as i64)
+    }
+}
+
+/// How far apart two instants are: whole days, or hours below two days.
+fn apart(a: crate::geo::Timestamp, b: crate::geo::Timestamp) -> (i64, bool) {
+    let ms = (a.0 - b.0).abs();
+    if ms >= 2 * 86_400_000 {
+        (ms / 86_400_000, true)
+    } else {
+        (ms / 3_600_000, false)
+    }
+}
+
+impl Lang {
+    /// A badge's short title (the list's column, the badge's face).
+    pub fn badge_title(self, b: &Badge) -> &'static str {
+        match b {
+            Badge::PhotoTime { .. } => self.t("照片时间不符", "Photo time does not fit"),
+            Badge::PhotoPlace { .. } => self.t("照片地点不符", "Photo place does not fit"),
+            Badge::ManualPosition => self.t("手工输入位置", "Position typed by hand"),
+            Badge::FarFromEnterprise { .. } => {
+                self.t("到场位置远离企业", "Arrival far from the enterprise")
+            }
+            Badge::PhotoReused { .. } => self.t("照片重复使用", "Photo reused"),
+            Badge::FastAnswers { .. } => self.t("作答过快", "Answered too fast"),
+        }
+    }
+}
+
+impl Bilingual for Badge {
+    /// The explanation with its figures, in Chinese.
+    fn zh(&self) -> String {
+        match self {
+            Badge::PhotoTime {
+                taken,
+                reference,
+                photos,
+            } => {
+                let (n, days) = apart(*taken, *reference);
+                let date = if days {
+                    taken.display_shanghai()[..10].to_owned()
+                } else {
+                    taken.display_shanghai()
+                };
+                format!(
+                    "照片拍摄于{date}，距到场时间{}{}（共{photos}张照片时间不符，容差{}小时）",
+                    thousands(n),
+                    if days { "天" } else { "小时" },
+                    crate::plausibility::PHOTO_TIME_TOLERANCE_HOURS
+                )
+            }
+            Badge::PhotoPlace {
+                km: k,
+                against,
+                photos,
+            } => format!(
+                "照片拍摄地点距{}{}公里（共{photos}张，容差{}公里）",
+                match against {
+                    PlaceRef::Arrival => "到场位置",
+                    PlaceRef::Enterprise => "企业登记位置",
+                },
+                km(*k),
+                crate::plausibility::PHOTO_DISTANCE_KM
+            ),
+            Badge::ManualPosition => "到场位置为手工输入，不是设备定位，无法证明到过现场".into(),
+            Badge::FarFromEnterprise { km: k } => format!(
+                "到场位置距企业登记位置{}公里（容差{}公里）",
+                km(*k),
+                crate::plausibility::ENTERPRISE_DISTANCE_KM
+            ),
+            Badge::PhotoReused {
+                photos,
+                enterprises,
+            } => format!(
+                "{photos}张照片也出现在其他企业的检查记录中：{}",
+                enterprises.join("、")
+            ),
+            Badge::FastAnswers { count, millis } => format!(
+                "{count}个检查项在{:.1}秒内作答，来不及阅读检查内容",
+                *millis as f64 / 1000.0
+            ),
+        }
+    }
+
+    fn en(&self) -> String {
+        match self {
+            Badge::PhotoTime {
+                taken,
+                reference,
+                photos,
+            } => {
+                let (n, days) = apart(*taken, *reference);
+                let date = if days {
+                    taken.display_shanghai()[..10].to_owned()
+                } else {
+                    taken.display_shanghai()
+                };
+                format!(
+                    "Photo taken on {date}, {} {} from the arrival ({photos} photo(s) off; tolerance {} h)",
+                    thousands(n),
+                    if days { "days" } else { "hours" },
+                    crate::plausibility::PHOTO_TIME_TOLERANCE_HOURS
+                )
+            }
+            Badge::PhotoPlace {
+                km: k,
+                against,
+                photos,
+            } => format!(
+                "Photo taken {} km from the {} ({photos} photo(s); tolerance {} km)",
+                km(*k),
+                match against {
+                    PlaceRef::Arrival => "arrival position",
+                    PlaceRef::Enterprise => "enterprise's registered position",
+                },
+                crate::plausibility::PHOTO_DISTANCE_KM
+            ),
+            Badge::ManualPosition => {
+                "The arrival position was typed by hand, not located by the device".into()
+            }
+            Badge::FarFromEnterprise { km: k } => format!(
+                "The arrival position is {} km from the enterprise's registered position (tolerance {} km)",
+                km(*k),
+                crate::plausibility::ENTERPRISE_DISTANCE_KM
+            ),
+            Badge::PhotoReused {
+                photos,
+                enterprises,
+            } => format!(
+                "{photos} photo(s) also appear in records of other enterprises: {}",
+                enterprises.join(", ")
+            ),
+            Badge::FastAnswers { count, millis } => format!(
+                "{count} items answered within {:.1} s, too fast to read them",
+                *millis as f64 / 1000.0
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod badge_text_tests {
+    use super::*;
+
+    #[test]
+    fn figures_have_separators() {
+        assert_eq!(thousands(6618), "6,618");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(km(8_912.4), "8,912");
+        assert_eq!(km(3.24), "3.2");
+    }
+}
