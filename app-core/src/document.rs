@@ -538,7 +538,8 @@ impl Part {
             | Command::SetPlaces { .. }
             | Command::SetSummary { .. }
             | Command::SetOnsitePerson(_)
-            | Command::Transition { .. } => Part::Root,
+            | Command::Transition { .. }
+            | Command::ReviewWithItems { .. } => Part::Root,
             Command::Answer { item, .. }
             | Command::SetNote { item, .. }
             | Command::AddItemPhoto { item, .. } => Part::Result(item.clone()),

@@ -275,6 +275,10 @@ pub struct Review {
     pub at: Timestamp,
     pub decision: ReviewDecision,
     pub comment: String,
+    /// Comments that point at checklist items (item code → comment). Absent in reviews
+    /// written before they existed (read as none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub items: BTreeMap<ItemCode, String>,
 }
 
 /// One inspection record.
@@ -363,6 +367,13 @@ pub enum Command {
         version: SignedVersion,
     },
     IssueDocument(IssuedDocument),
+    /// A supervisor's decision (approved or returned) with comments on items: a
+    /// [`Command::Transition`] that also records `items` (item code → comment) in the review.
+    ReviewWithItems {
+        to: InspectionStatus,
+        comment: String,
+        items: BTreeMap<ItemCode, String>,
+    },
 }
 
 impl Command {
@@ -387,6 +398,7 @@ impl Command {
             Command::Transition { .. } => "transition",
             Command::RecordSignedVersion { .. } => "record_signed_version",
             Command::IssueDocument(_) => "issue_document",
+            Command::ReviewWithItems { .. } => "review_with_items",
         }
     }
 
@@ -398,6 +410,7 @@ impl Command {
                 | Command::Hazard { .. }
                 | Command::RecordSignedVersion { .. }
                 | Command::IssueDocument(_)
+                | Command::ReviewWithItems { .. }
         )
     }
 }
@@ -534,6 +547,8 @@ pub enum RecordError {
     DuplicateDocument(String),
     #[error("not allowed while the record is {0:?}")]
     NotInStatus(InspectionStatus),
+    #[error("the review's comment on item {0} is empty")]
+    EmptyItemComment(ItemCode),
 }
 
 fn join(unmet: &[Unmet]) -> String {
@@ -737,6 +752,27 @@ impl Inspection {
                 }
                 self.documents.insert(d.number.clone(), d.clone());
             }
+            Command::ReviewWithItems { to, comment, items } => {
+                if !matches!(to, InspectionStatus::Approved | InspectionStatus::Returned) {
+                    return Err(RecordError::NoSuchMove {
+                        from: self.status,
+                        to: *to,
+                    });
+                }
+                for (item, text) in items {
+                    self.item_known(item, cx)?;
+                    if text.trim().is_empty() {
+                        return Err(RecordError::EmptyItemComment(item.clone()));
+                    }
+                }
+                self.transition(*to, comment, cx)?;
+                if let Some(r) = self.review.as_mut() {
+                    r.items = items
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+                        .collect();
+                }
+            }
         }
         Ok(())
     }
@@ -869,6 +905,7 @@ impl Inspection {
                         ReviewDecision::Returned
                     },
                     comment: comment.to_owned(),
+                    items: BTreeMap::new(),
                 });
             }
             _ => {}

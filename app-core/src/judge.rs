@@ -826,7 +826,7 @@ fn check_access(
         Command::Transition {
             to: InspectionStatus::Approved | InspectionStatus::Returned,
             ..
-        }
+        } | Command::ReviewWithItems { .. }
     );
     let allowed = if review {
         access::can_review_record(pusher.user, &scope, world.units())

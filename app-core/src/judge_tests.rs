@@ -1,4 +1,6 @@
 use super::*;
+use crate::ids::ItemCode;
+use std::collections::BTreeMap;
 use crate::enterprise::{Enterprise, RiskColour, SupervisionGrade};
 use crate::hazard::HazardLevel;
 use crate::inspection::Answer;
@@ -641,4 +643,166 @@ fn positions_survive_the_note() {
         .unwrap();
         accept(None, &doc.save(), &wang(), "tab-a");
     }
+}
+
+/// A submitted record as the server stores it, and the tablet's copy.
+fn submitted_docs() -> (InspectionDoc, InspectionDoc) {
+    let t = template();
+    let mut tablet = tablet_doc(12);
+    for (to, minute) in [
+        (InspectionStatus::Completed, 20),
+        (InspectionStatus::Submitted, 22),
+    ] {
+        if to == InspectionStatus::Submitted {
+            tablet
+                .sign("v1", &cx(&wang(), &t, 21), &dev("tab-a"))
+                .unwrap();
+        }
+        tablet
+            .apply(
+                &Command::Transition {
+                    to,
+                    comment: String::new(),
+                },
+                &cx(&wang(), &t, minute),
+                &dev("tab-a"),
+            )
+            .unwrap();
+    }
+    let server = accept(None, &tablet.save(), &wang(), "tab-a");
+    (server, tablet)
+}
+
+fn item_comments(pairs: &[(&str, &str)]) -> BTreeMap<ItemCode, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (ItemCode::from(*k), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_review_with_item_comments_is_accepted_from_the_supervisor() {
+    let t = template();
+    let (mut server, _) = submitted_docs();
+    let mut desk = InspectionDoc::load(&server.save(), &dev("desk-1")).unwrap();
+    let from = desk.heads();
+    let cmd = Command::ReviewWithItems {
+        to: InspectionStatus::Returned,
+        comment: "请补充".into(),
+        items: item_comments(&[("T-01", "责任制文件未见签字页")]),
+    };
+    desk.apply(&cmd, &cx(&supervisor(), &t, 40), &dev("desk-1"))
+        .unwrap();
+    let push = desk.automerge_mut().save_after(&from);
+    let doc = accept(Some(server), &push, &supervisor(), "desk-1");
+    let review = doc.record().review.clone().expect("a review");
+    assert_eq!(review.decision, crate::inspection::ReviewDecision::Returned);
+    assert_eq!(
+        review.items.get(&ItemCode::from("T-01")).map(String::as_str),
+        Some("责任制文件未见签字页")
+    );
+}
+
+#[test]
+fn forged_item_comments_are_refused() {
+    let t = template();
+    let at = T0.0 + 40 * 60_000;
+    // An inspector cannot review, with or without item comments.
+    let (mut server, _) = submitted_docs();
+    let mut copy = server_copy(&mut server);
+    let from = copy.heads();
+    let cmd = Command::ReviewWithItems {
+        to: InspectionStatus::Approved,
+        comment: String::new(),
+        items: item_comments(&[("T-01", "自己批准")]),
+    };
+    // Written raw, as a hostile inspector's app would (the rules would refuse it locally).
+    let review = crate::inspection::Review {
+        by: wang().id,
+        at: Timestamp(at),
+        decision: crate::inspection::ReviewDecision::Approved,
+        comment: String::new(),
+        items: item_comments(&[("T-01", "自己批准")]),
+    };
+    let bytes = raw_change(
+        &mut copy,
+        "tab-a",
+        &note("wang", "tab-a", "review_with_items", at, Some(&cmd)),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "status", "approved").unwrap();
+            d.put(&ROOT, "review", serde_json::to_string(&review).unwrap())
+                .unwrap();
+        },
+    );
+    let _ = from;
+    let r = refusal(Some(server), &bytes, &wang(), "tab-a", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::Forbidden, "{r}");
+
+    // The supervisor's note says one comment, the written review another.
+    let (mut server, _) = submitted_docs();
+    let mut desk = server_copy(&mut server);
+    let cmd = Command::ReviewWithItems {
+        to: InspectionStatus::Returned,
+        comment: "请补充".into(),
+        items: item_comments(&[("T-01", "原意见")]),
+    };
+    let forged = crate::inspection::Review {
+        by: supervisor().id,
+        at: Timestamp(at),
+        decision: crate::inspection::ReviewDecision::Returned,
+        comment: "请补充".into(),
+        items: item_comments(&[("T-01", "改写的意见")]),
+    };
+    let bytes = raw_change(
+        &mut desk,
+        "desk-1",
+        &note(supervisor().id.as_str(), "desk-1", "review_with_items", at, Some(&cmd)),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "status", "returned").unwrap();
+            d.put(&ROOT, "review", serde_json::to_string(&forged).unwrap())
+                .unwrap();
+        },
+    );
+    let r = refusal(Some(server), &bytes, &supervisor(), "desk-1", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
+
+    // A comment on an item the checklist does not have, or an empty one: the rules refuse.
+    for items in [
+        item_comments(&[("NO-SUCH", "x")]),
+        item_comments(&[("T-01", "  ")]),
+    ] {
+        let (mut server, _) = submitted_docs();
+        let mut desk = server_copy(&mut server);
+        let cmd = Command::ReviewWithItems {
+            to: InspectionStatus::Returned,
+            comment: "请补充".into(),
+            items,
+        };
+        assert!(
+            desk.apply(&cmd, &cx(&supervisor(), &t, 40), &dev("desk-1"))
+                .is_err()
+        );
+    }
+    // Returning without a general comment is refused as a plain return is.
+    let (mut server, _) = submitted_docs();
+    let mut desk = server_copy(&mut server);
+    let cmd = Command::ReviewWithItems {
+        to: InspectionStatus::Returned,
+        comment: String::new(),
+        items: item_comments(&[("T-01", "x")]),
+    };
+    let e = desk
+        .apply(&cmd, &cx(&supervisor(), &t, 40), &dev("desk-1"))
+        .unwrap_err();
+    assert!(e.to_string().contains("comment"), "{e}");
+}
+
+#[test]
+fn a_review_written_before_item_comments_still_reads() {
+    let old = r#"{"by":"zhao","at":1,"decision":"returned","comment":"补充"}"#;
+    let r: crate::inspection::Review = serde_json::from_str(old).unwrap();
+    assert!(r.items.is_empty());
+    assert_eq!(serde_json::to_string(&r).unwrap(), old);
 }

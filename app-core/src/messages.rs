@@ -92,6 +92,7 @@ impl RecordError {
             RecordError::NotInStatus(s) => {
                 format!("记录处于“{}”状态，不能这样操作", s.label_zh())
             }
+            RecordError::EmptyItemComment(item) => format!("对检查项 {item} 的意见为空"),
         }
     }
 
@@ -568,5 +569,160 @@ mod badge_text_tests {
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(km(8_912.4), "8,912");
         assert_eq!(km(3.24), "3.2");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The change history: what each change did, as a person says it
+
+impl Lang {
+    /// The label of a change's command ([`crate::inspection::Command::name`], or `create`),
+    /// never the name itself.
+    pub fn command(self, name: &str) -> &'static str {
+        let (zh, en) = match name {
+            "create" => ("新建记录", "Record created"),
+            "add_inspector" => ("添加执法人员", "Inspector added"),
+            "remove_inspector" => ("移除执法人员", "Inspector removed"),
+            "set_arrival" => ("记录到达凭证", "Arrival proof recorded"),
+            "set_attestations" => ("四不两直声明", "Attestations made"),
+            "set_places" => ("填写检查场所", "Places inspected filled in"),
+            "set_summary" => ("填写检查情况", "Findings filled in"),
+            "answer" => ("检查项作答", "Item answered"),
+            "set_note" => ("填写检查项说明", "Item note written"),
+            "add_item_photo" => ("添加检查项照片", "Item photo added"),
+            "register_hazard" => ("登记隐患", "Hazard registered"),
+            "add_hazard_photo" => ("添加隐患照片", "Hazard photo added"),
+            "set_hazard_text" => ("修改隐患描述", "Hazard text changed"),
+            "hazard_action" => ("隐患处理", "Hazard action"),
+            "set_onsite_person" => ("记录现场负责人", "Person on site recorded"),
+            "sign" => ("签名", "Signed"),
+            "transition" => ("状态变更", "Status changed"),
+            "record_signed_version" => ("记录签署版本", "Signed version recorded"),
+            "issue_document" => ("出具文书", "Document issued"),
+            "review_with_items" => ("审核（含逐项意见）", "Reviewed, with item comments"),
+            _ => ("其他修改", "Other change"),
+        };
+        self.t(zh, en)
+    }
+}
+
+#[cfg(test)]
+mod command_label_tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_label_and_none_shows_its_name() {
+        for name in [
+            "create",
+            "add_inspector",
+            "remove_inspector",
+            "set_arrival",
+            "set_attestations",
+            "set_places",
+            "set_summary",
+            "answer",
+            "set_note",
+            "add_item_photo",
+            "register_hazard",
+            "add_hazard_photo",
+            "set_hazard_text",
+            "hazard_action",
+            "set_onsite_person",
+            "sign",
+            "transition",
+            "record_signed_version",
+            "issue_document",
+            "review_with_items",
+        ] {
+            assert_ne!(Lang::Zh.command(name), "其他修改", "{name}");
+            assert!(!Lang::Zh.command(name).contains('_'));
+        }
+        assert_eq!(Lang::Zh.command("answer"), "检查项作答");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A field of the record, as a person names it (amendments after signing, conflicts)
+
+impl Lang {
+    /// The field at a record path (`/results/GM-01/answer`, `/hazards/<id>/closed_on`) in
+    /// words: the item by its code, a hazard by its description, the field by its label.
+    pub fn field_label(self, path: &str, record: &crate::inspection::Inspection) -> String {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let field = |name: &str| -> &'static str {
+            let (zh, en) = match name {
+                "answer" => ("结果", "result"),
+                "note" => ("说明", "note"),
+                "photos" => ("照片", "photos"),
+                "stage" => ("阶段", "stage"),
+                "deadline" => ("整改期限", "deadline"),
+                "closed_on" => ("销号日期", "closed on"),
+                "measures" => ("整改措施", "measures"),
+                "description" => ("描述", "description"),
+                "place" => ("部位", "place"),
+                "level" => ("级别", "level"),
+                "supervision" => ("挂牌督办", "supervision"),
+                "reinspections" => ("复查", "re-inspections"),
+                "status" => ("状态", "status"),
+                "places" => ("检查场所", "places inspected"),
+                "summary" => ("检查情况", "findings"),
+                "signatures" => ("签名", "signatures"),
+                "arrival" => ("到达证明", "arrival proof"),
+                "inspectors" => ("执法人员", "inspectors"),
+                "onsite_person" => ("现场负责人", "person on site"),
+                "attestations" => ("四不两直声明", "attestations"),
+                "documents" => ("文书", "documents"),
+                _ => ("其他内容", "other content"),
+            };
+            self.t(zh, en)
+        };
+        match parts.as_slice() {
+            ["results", code, rest @ ..] => format!(
+                "{}{code}{}",
+                self.t("检查项 ", "item "),
+                rest.first()
+                    .map(|f| format!(" · {}", field(f)))
+                    .unwrap_or_default()
+            ),
+            ["hazards", id, rest @ ..] => {
+                let name = record
+                    .hazards
+                    .iter()
+                    .find(|(h, _)| h.as_str() == *id)
+                    .map(|(_, h)| h.description.clone())
+                    .unwrap_or_else(|| self.t("已删除的隐患", "a removed hazard").to_owned());
+                format!(
+                    "{}「{name}」{}",
+                    self.t("隐患", "hazard "),
+                    rest.first()
+                        .map(|f| format!(" · {}", field(f)))
+                        .unwrap_or_default()
+                )
+            }
+            [first, ..] => field(first).to_owned(),
+            [] => field("").to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod field_label_tests {
+    use super::*;
+    use crate::hazard::HazardLevel;
+    use crate::kind::InspectionKind;
+
+    #[test]
+    fn paths_read_as_words() {
+        let mut r = crate::test_support::new_record(InspectionKind::Routine);
+        let h = crate::test_support::hazard("hz-1796a", "T-01", HazardLevel::General);
+        r.hazards.insert(h.id.clone(), h.clone());
+        let zh = Lang::Zh.field_label("/hazards/hz-1796a/closed_on", &r);
+        assert_eq!(zh, format!("隐患「{}」 · 销号日期", h.description));
+        assert!(!zh.contains("hz-"));
+        assert_eq!(
+            Lang::Zh.field_label("/results/T-01/answer", &r),
+            "检查项 T-01 · 结果"
+        );
+        assert_eq!(Lang::Zh.field_label("/summary", &r), "检查情况");
     }
 }

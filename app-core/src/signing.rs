@@ -419,6 +419,7 @@ mod offer_tests {
             at: Timestamp(T0.0 + 50 * 60_000),
             decision: ReviewDecision::Returned,
             comment: "补充照片".into(),
+            items: Default::default(),
         });
         let offer = sign_offer(&r, &w, &t, false);
         assert!(offer.can_sign && !offer.can_submit);

@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod console;
 pub mod db;
 pub mod error;
+pub mod exif;
 pub mod numbers;
 pub mod plans;
 pub mod records;

@@ -88,6 +88,7 @@ async fn main() -> Result<()> {
         token_ttl_secs: 30 * 24 * 3600,
         clock: system_clock(),
         known_uploads: Default::default(),
+        plausibility: Default::default(),
     };
     sync_server::serve(listener, router(state), shutdown()).await?;
     tracing::info!("sync-server stopped");

@@ -19,6 +19,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Completed photo uploads remembered in memory (see `service::photos::KnownUploads`).
     pub known_uploads: Arc<crate::service::photos::KnownUploads>,
+    /// Photo EXIF and record facts kept for the evidence-plausibility badges.
+    pub plausibility: Arc<crate::service::plausibility::PlausibilityCache>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -62,6 +62,7 @@ async fn serves_the_validated_demo_data_on_loopback() {
             token_ttl_secs: 3600,
             clock: system_clock(),
             known_uploads: Default::default(),
+            plausibility: Default::default(),
         };
         axum::serve(listener, router(state)).await.unwrap();
     });

@@ -508,6 +508,7 @@ fn failures_from_one_address_lock_that_address_when_addresses_are_known() {
         token_ttl_secs: 3600,
         clock: system_clock(),
         known_uploads: Default::default(),
+        plausibility: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -71,6 +71,13 @@ impl FormData {
     }
 
     /// The first value of `key`, trimmed; `None` when absent or blank.
+    /// The fields whose name starts with `prefix`, the prefix cut off, in form order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.0
+            .iter()
+            .filter_map(move |(k, v)| Some((k.strip_prefix(prefix)?, v.as_str())))
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()

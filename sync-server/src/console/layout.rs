@@ -71,7 +71,7 @@ header.top a { color: #fff; text-decoration: none; padding: .25rem .5rem; border
 header.top a.active, header.top a:hover { background: rgba(255,255,255,.2); }
 header.top .who { margin-left: auto; font-size: .9rem; }
 header.top form { display: inline; }
-main { padding: 1rem; max-width: 1400px; margin: 0 auto; }
+main { padding: 1rem 1.5rem; max-width: 2400px; margin: 0 auto; }
 main.narrow { max-width: 28rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 6px; }
 main.narrow label { display: block; margin: .75rem 0; }
 main.narrow input { display: block; width: 100%; padding: .4rem; box-sizing: border-box; }
@@ -91,6 +91,16 @@ img.full { max-width: 100%; height: auto; border: 1px solid #ccc; }
 img.thumb { max-width: 160px; max-height: 120px; border: 1px solid #ccc; }
 nav.paging { margin: .5rem 0; display: flex; gap: 1rem; }
 textarea { width: 100%; min-height: 4rem; }
+.badge.flag { background: #fff1cc; color: #7a4b00; border: 1px solid #e0b040; font-weight: bold; }
+.badge.major { background: #b00020; color: #fff; }
+details.flag { margin: .25rem 0; }
+details.flag p { margin: .25rem 0 .5rem 1rem; }
+section#decide { border: 2px solid #1f4e79; }
+section#decide .actions { display: flex; gap: 1rem; align-items: center; margin: .5rem 0; }
+section#decide button { font-size: 1.1rem; padding: .5rem 1.5rem; min-height: 44px; }
+section#decide .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 1rem; }
+p.notice { background: #e6f4ea; padding: .5rem 1rem; border-radius: 4px; }
+p.error[role=alert] { background: #fdecee; padding: .5rem 1rem; border-radius: 4px; font-weight: bold; }
 "#;
 
 /// A page without navigation (sign-in, errors).
@@ -117,6 +127,7 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
             "/console/records",
             cx.t("检查记录", "Inspections"),
         ),
+        ("queue", "/console/queue", cx.t("审核队列", "Review queue")),
         (
             "hazards",
             "/console/hazards",

@@ -13,7 +13,6 @@
 
 mod casefile;
 mod draws;
-mod exif;
 mod export;
 mod figures;
 mod form;
@@ -62,6 +61,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/lang/{code}", get(session::set_lang))
         .route("/console/records", get(records::list))
         .route("/console/records/{id}", get(records::show))
+        .route("/console/records/{id}/documents/{n}", get(records::document))
+        .route("/console/queue", get(records::queue))
+        .route("/console/queue/next", get(records::queue_next))
         .route("/console/records/{id}/review", post(records::review))
         .route("/console/photos/{sha256}", get(photos::show))
         .route("/console/photos/{sha256}/original", get(photos::original))

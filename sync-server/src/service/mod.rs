@@ -4,6 +4,7 @@
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
+//! - [`documents`]: a record's documents as PDF, rendered as the case-file export does.
 //! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
 //! - [`figures`]: a unit's figures for a period (the index's facts, counted by app-core).
@@ -12,6 +13,8 @@
 //! - [`lockouts`]: the console's list of locked sign-ins and lifting a lock.
 //! - [`numbers`]: reserving document-number blocks for a device.
 //! - [`photos`]: the right to a photo (who may name, see and download it).
+//! - [`plausibility`]: the evidence-plausibility badges of a record (EXIF, positions, reused
+//!   photos, answer pace), with what is expensive kept.
 //! - [`reads`]: single records, plans and enterprises for the API, only if readable.
 //! - [`record_page`]: what the console shows of one record.
 //! - [`reports`]: the list of random-draw visits to publish.
@@ -24,6 +27,7 @@
 pub mod access;
 pub mod casefiles;
 pub mod devices;
+pub mod documents;
 pub mod draws;
 pub mod figures;
 pub mod index;
@@ -31,6 +35,7 @@ pub mod ledger;
 pub mod lockouts;
 pub mod numbers;
 pub mod photos;
+pub mod plausibility;
 pub mod reads;
 pub mod record_page;
 pub mod reports;

@@ -28,6 +28,8 @@ pub struct RecordView {
     pub can_review: bool,
     /// The record's latest case-file exports.
     pub exports: Vec<Job>,
+    /// The documents of the latest signed version (`service::documents`), in order.
+    pub documents: Vec<pdf_forms::FormKind>,
 }
 
 /// Why the page cannot be shown.
@@ -73,7 +75,9 @@ where
         }
     }
     let exports = store.recent_jobs(id, now)?;
+    let documents = crate::service::documents::forms(doc);
     Ok(RecordView {
+        documents,
         exports,
         conflicts: doc.conflicts(),
         history: doc.history(),

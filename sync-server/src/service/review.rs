@@ -12,7 +12,8 @@ use crate::store::{Commit, PlanStore, RecordStore, StoreError, Transactions};
 use app_core::access::{can_read_record, can_review_record};
 use app_core::document::DocError;
 use app_core::geo::Timestamp;
-use app_core::ids::DeviceId;
+use app_core::ids::{DeviceId, ItemCode};
+use std::collections::BTreeMap;
 use app_core::inspection::{Command, Context, InspectionStatus};
 use app_core::user::User;
 
@@ -30,8 +31,10 @@ pub enum ReviewError {
     Store(#[from] StoreError),
 }
 
-/// Applies `to` (approved or returned, with `comment`) to stored record `id` as `reviewer` at
-/// `now`, and stores it, in one transaction.
+/// Applies `to` (approved or returned, with `comment`, and with `items`: comments on
+/// checklist items, if any) to stored record `id` as `reviewer` at `now`, and stores it, in
+/// one transaction. Without item comments the command is a plain `Command::Transition`.
+#[allow(clippy::too_many_arguments)]
 pub fn review<C>(
     conn: &mut C,
     reference: &ReferenceData,
@@ -39,6 +42,7 @@ pub fn review<C>(
     id: &str,
     to: InspectionStatus,
     comment: String,
+    items: BTreeMap<ItemCode, String>,
     now: Timestamp,
 ) -> Result<(), ReviewError>
 where
@@ -61,7 +65,11 @@ where
         .templates
         .get(&stored.doc.record().template)
         .ok_or_else(|| StoreError::Corrupt(format!("record {id}: unknown checklist template")))?;
-    let cmd = Command::Transition { to, comment };
+    let cmd = if items.is_empty() {
+        Command::Transition { to, comment }
+    } else {
+        Command::ReviewWithItems { to, comment, items }
+    };
     let context = Context {
         actor: reviewer,
         now,

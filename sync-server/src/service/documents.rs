@@ -1,0 +1,85 @@
+//! The documents of a record (现场检查记录, 责令限期整改指令书, 整改复查意见书) as the console
+//! links them: rendered by pdf-forms from the latest signed version, exactly as the case-file
+//! export renders them, for a viewer who may read the record (one the viewer may not read is
+//! indistinguishable from a missing one).
+
+use crate::reference::ReferenceData;
+use crate::service::access;
+use crate::store::records;
+use crate::store::{PlanStore, RecordStore, StoreError};
+use app_core::access::can_read_record;
+use app_core::evidence::{Sha256Hex, blob_layout};
+use app_core::inspection::Inspection;
+use app_core::user::User;
+use pdf_forms::FormKind;
+use std::path::Path;
+
+/// Why a document cannot be given.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// No such record, not readable, not signed yet, or no such document.
+    #[error("not found")]
+    NotFound,
+    /// pdf-forms refused (a number missing, …): its English message.
+    #[error("{0}")]
+    Render(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The latest signed version's id (by time, then id), as the case-file export takes it.
+fn latest_version(record: &Inspection) -> Option<String> {
+    record
+        .signed_versions
+        .iter()
+        .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
+        .map(|(id, _)| id.clone())
+}
+
+/// The forms the record's latest signed version has material for (none before signing).
+pub fn forms(doc: &mut app_core::document::InspectionDoc) -> Vec<FormKind> {
+    let Some(v) = latest_version(doc.record()) else {
+        return Vec::new();
+    };
+    match doc.signed_record(&v) {
+        Ok(signed) => pdf_forms::forms_for(&signed),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Form `n` (an index into [`forms`]) of stored record `id`, as PDF: its file name and bytes.
+pub fn render<S>(
+    store: &S,
+    reference: &ReferenceData,
+    viewer: &User,
+    blobs: &Path,
+    id: &str,
+    n: usize,
+) -> Result<(&'static str, Vec<u8>), DocumentError>
+where
+    S: RecordStore + PlanStore + ?Sized,
+{
+    let scope = access::scope(store, reference, id)?.ok_or(DocumentError::NotFound)?;
+    if !can_read_record(viewer, &scope, &reference.units) {
+        return Err(DocumentError::NotFound);
+    }
+    let mut stored = records::load(store, id)?.ok_or(DocumentError::NotFound)?;
+    let v = latest_version(stored.doc.record()).ok_or(DocumentError::NotFound)?;
+    let signed = stored
+        .doc
+        .signed_record(&v)
+        .map_err(|e| DocumentError::Render(e.to_string()))?;
+    let kind = *pdf_forms::forms_for(&signed)
+        .get(n)
+        .ok_or(DocumentError::NotFound)?;
+    let unit_name = reference.unit_name(signed.unit.as_str());
+    let images = |sha: &Sha256Hex| std::fs::read(blob_layout::path(blobs, sha)).ok();
+    let input = pdf_forms::FormInput {
+        record: &signed,
+        template: reference.templates.get(&signed.template),
+        unit_name: &unit_name,
+        images: &images,
+    };
+    let bytes = pdf_forms::render(kind, &input).map_err(|e| DocumentError::Render(e.to_string()))?;
+    Ok((kind.file_name(), bytes))
+}
