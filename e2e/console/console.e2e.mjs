@@ -14,11 +14,13 @@ const env = (name) => {
 };
 const BASE = env("CONSOLE_URL");
 const RECORD = env("RECORD_ID");
+const RECORD2 = env("RECORD2_ID");
 const PHOTO = env("PHOTO_SHA");
 const PASSWORD = env("PASSWORD");
 const SHOTS = env("SCREENSHOTS");
 const OUT = env("E2E_OUT");
 const COMMENT = "请补充现场照片 <script>alert(1)</script>";
+const ITEM_COMMENT = "该项照片与现场不符，请重新拍摄";
 const SEED = "2026-11-23 福彩3D 517";
 
 mkdirSync(SHOTS, { recursive: true });
@@ -39,6 +41,20 @@ const result = {};
 const check = (cond, message) => {
   if (!cond) throw new Error(message);
 };
+// The visible text of every page visited in the Chinese UI, for the test's check that no
+// internal identifier, JSON path or English error reaches a person.
+result.texts = [];
+async function keepText(name) {
+  result.texts.push({ page: name, url: page.url(), text: await page.evaluate(() => document.body.innerText) });
+}
+// A screenshot at 1280×800 and at 800×1280 (the viewport restored afterwards).
+async function shots(name) {
+  for (const [w, h] of [[1280, 800], [800, 1280]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.screenshot({ path: join(SHOTS, `${name}-${w}x${h}.png`) });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
 
 async function signIn(user) {
   await page.goto(`${BASE}/console/login`);
@@ -56,10 +72,30 @@ try {
   const row = page.locator(`tr[data-record="${RECORD}"]`);
   await row.waitFor();
   await page.screenshot({ path: join(SHOTS, "console-records.png"), fullPage: true });
+  result.listBadges = await row.locator("[data-badge]").evaluateAll((els) => els.map((e) => e.dataset.badge));
+  result.listBadgeTitle = await row.locator("[data-badge=photo-time]").first().getAttribute("title");
+  await keepText("records");
+  await shots("console-records");
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.screenshot({ path: join(SHOTS, "console-records-1920.png") });
+  result.tableWidth1920 = await page.locator("table#records").evaluate((t) => t.getBoundingClientRect().width);
+  await page.setViewportSize({ width: 1280, height: 900 });
   await Promise.all([page.waitForLoadState("load"), row.locator("a").first().click()]);
   check(page.url().includes(`/console/records/${RECORD}`), `record page: ${page.url()}`);
   result.statusBefore = await page.getAttribute("#status", "data-status");
   await page.screenshot({ path: join(SHOTS, "console-record.png"), fullPage: true });
+  await shots("console-record");
+  await keepText("record");
+  result.recordBadges = await page.locator("#flags [data-badge]").evaluateAll((els) => els.map((e) => e.dataset.badge));
+  result.photoTimeText = (await page.locator("#flags [data-badge=photo-time] p").textContent()).trim();
+  // Every document of the record, as a PDF download.
+  const links = page.locator("#documents a.document");
+  result.documentCount = await links.count();
+  const href = await links.first().getAttribute("href");
+  const pdf = await page.request.get(`${BASE}${href}`);
+  result.documentStatus = pdf.status();
+  result.documentType = pdf.headers()["content-type"];
+  result.documentMagic = (await pdf.body()).subarray(0, 5).toString("latin1");
 
   // 2. Open a photo full size and see its hash check.
   await Promise.all([page.waitForLoadState("load"), page.locator("#checklist a.photo").first().click()]);
@@ -68,26 +104,58 @@ try {
   result.photoCamera = (await page.textContent("#camera")).trim();
   result.photoTakenAt = (await page.textContent("#taken-at")).trim();
   result.photoPosition = (await page.textContent("#position")).trim();
+  await keepText("photo");
   const img = page.locator("#original");
   await img.waitFor();
   result.photoWidth = await img.evaluate((el) => el.naturalWidth);
   await page.screenshot({ path: join(SHOTS, "console-photo.png"), fullPage: true });
   check(result.photoSha === PHOTO, `photo page shows ${result.photoSha}`);
 
-  // 3. Return the record with a comment.
-  await page.goto(`${BASE}/console/records/${RECORD}`);
+  // 3. Review from the queue: the record by its row, a return without comment refused in
+  // place, then returned with a comment on an item; "下一条" opens the next (record 2),
+  // which is approved; the next after that is the empty queue.
+  await page.goto(`${BASE}/console/queue`);
+  await keepText("queue");
+  await shots("console-queue");
+  result.queueRows = await page.locator("#queue tbody tr[data-record]").evaluateAll((trs) => trs.map((tr) => tr.dataset.record));
+  await Promise.all([page.waitForLoadState("load"), page.locator(`#queue tr[data-record="${RECORD}"] a`).first().click()]);
+  const reviewTop = await page.locator("#review-form").evaluate((f) => f.getBoundingClientRect().top);
+  result.reviewFormTop = reviewTop;
+  await Promise.all([page.waitForLoadState("load"), page.click("#review-form button[value=return]")]);
+  result.refusalText = (await page.textContent("#review-error")).trim();
+  result.refusalStatusStill = await page.getAttribute("#status", "data-status");
+  await keepText("refusal");
+  await shots("console-return-refused");
+  const itemInput = page.locator("#failed-items input[type=text]").first();
+  result.commentedItem = (await itemInput.getAttribute("name")).replace(/^item:/, "");
+  await itemInput.fill(ITEM_COMMENT);
   await page.fill("#review-form textarea[name=comment]", COMMENT);
   await Promise.all([page.waitForLoadState("load"), page.click("#review-form button[value=return]")]);
   result.statusAfter = await page.getAttribute("#status", "data-status");
   result.reviewComment = (await page.textContent("#review-comment")).trim();
+  result.reviewItems = (await page.textContent("#review-items")).trim();
   result.comment = COMMENT;
+  result.itemComment = ITEM_COMMENT;
+  await keepText("returned");
+  await shots("console-returned");
+  await Promise.all([page.waitForLoadState("load"), page.click("#next-record")]);
+  result.nextUrl = page.url();
+  await keepText("next");
+  await Promise.all([page.waitForLoadState("load"), page.click("#review-form button[value=approve]")]);
+  result.record2Status = await page.getAttribute("#status", "data-status");
+  await Promise.all([page.waitForLoadState("load"), page.click("#next-record")]);
+  result.afterLastUrl = page.url();
+  result.emptyQueueText = (await page.textContent("#queue tbody")).trim();
+  await keepText("empty-queue");
 
   // 4. The other main pages.
   await page.goto(`${BASE}/console/hazards`);
   result.ledgerHasRecord = (await page.locator(`#ledger a[href="/console/records/${RECORD}"]`).count()) > 0;
   await page.screenshot({ path: join(SHOTS, "console-hazards.png"), fullPage: true });
+  await keepText("hazards");
   await page.goto(`${BASE}/console/figures?unit=xw&from=2026-01-01&to=2026-12-31`);
   await page.screenshot({ path: join(SHOTS, "console-figures.png"), fullPage: true });
+  await keepText("figures");
 
   // 5. A draw, sealed; the same seed again; and a re-run from the recorded input.
   async function runDraw() {
@@ -115,6 +183,7 @@ try {
   await Promise.all([page.waitForLoadState("load"), page.click("#seal-form button[type=submit]")]);
   result.sealed = await readDraw();
   await page.screenshot({ path: join(SHOTS, "console-draw.png"), fullPage: true });
+  await keepText("draw");
   result.draw2 = await runDraw();
   result.draw2AlreadySealed = (await page.locator("#already-sealed").count()) === 1;
   await page.goto(`${BASE}/console/draws/${result.sealed.drawId}`);
@@ -123,6 +192,7 @@ try {
   result.rerunSame = await page.getAttribute("#rerun-verdict", "data-same");
   await page.goto(`${BASE}/console/publication`);
   await page.screenshot({ path: join(SHOTS, "console-publication.png"), fullPage: true });
+  await keepText("publication");
 
   // 6. A supervisor of the sibling county: not in the list, and 404 when editing the URL.
   await context.clearCookies();

@@ -1452,6 +1452,7 @@ fn hostile_pushes_are_refused_and_change_nothing() {
         at: Timestamp(at),
         decision: ReviewDecision::Approved,
         comment: String::new(),
+        items: Default::default(),
     };
     let r_zhao = review("u-zhao");
     let bytes = zhao.raw(
@@ -1502,6 +1503,7 @@ fn hostile_pushes_are_refused_and_change_nothing() {
                 at: t,
                 decision: ReviewDecision::Returned,
                 comment: String::new(),
+                items: Default::default(),
             });
         },
     );
@@ -2285,6 +2287,7 @@ fn hostile_pushes_are_refused_and_change_nothing() {
             at: t,
             decision: ReviewDecision::Approved,
             comment: String::new(),
+            items: Default::default(),
         });
     });
     j.attack(

@@ -44,6 +44,9 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     let sha = blobs.put(&photo_bytes("gps-DSCN0010.jpg")).unwrap().sha256;
     let id = rid("rec-e2e-1");
     submitted_record(&server, &wang, &li, &id, &blobs, &sha);
+    // A second record awaiting review: "下一条" after the first decision opens it.
+    let id2 = rid("rec-e2e-2");
+    submitted_record(&server, &wang, &li, &id2, &blobs, &sha);
 
     let out = dir.path().join("e2e.json");
     // Under target/ unless `cargo xtask screenshots` asks for the README's pictures.
@@ -54,6 +57,7 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
         .arg(e2e_dir().join("console.e2e.mjs"))
         .env("CONSOLE_URL", server.url())
         .env("RECORD_ID", &id)
+        .env("RECORD2_ID", &id2)
         .env("PHOTO_SHA", sha.as_str())
         .env("PASSWORD", PASSWORD)
         .env("SCREENSHOTS", &shots)
@@ -87,19 +91,79 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
         result["photoWidth"].as_u64().unwrap() > 100,
         "the image loaded full size"
     );
-    // The return with its comment, shown as text.
+    // The evidence badges: the entrance and item photo's EXIF says 2008 in Italy while the
+    // arrival is now in Nanjing; on the list (title explains) and at the top of the record.
+    let listed = result["listBadges"].to_string();
+    assert!(listed.contains("photo-time") && listed.contains("photo-place"), "{result:#}");
+    assert!(
+        result["listBadgeTitle"].as_str().unwrap().contains("照片拍摄于2008-10-22"),
+        "{result:#}"
+    );
+    let top = result["recordBadges"].to_string();
+    assert!(top.contains("photo-time") && top.contains("photo-place"), "{top}");
+    let explained = result["photoTimeText"].as_str().unwrap();
+    assert!(explained.contains("照片拍摄于2008-10-22，距到场时间"), "{explained}");
+    // Every document linked; the first downloads as a PDF.
+    assert!(result["documentCount"].as_u64().unwrap() >= 1, "{result:#}");
+    assert_eq!(result["documentStatus"], 200, "{result:#}");
+    assert_eq!(result["documentType"], "application/pdf");
+    assert_eq!(result["documentMagic"], "%PDF-");
+    // At 1920 px the list uses the width.
+    assert!(result["tableWidth1920"].as_f64().unwrap() > 1600.0, "{result:#}");
+
+    // Review from the queue: both records listed; the form near the top; a return without
+    // comment refused in place, in Chinese, nothing changed.
+    let queue = result["queueRows"].to_string();
+    assert!(queue.contains(&id) && queue.contains(&id2), "{queue}");
+    assert!(result["reviewFormTop"].as_f64().unwrap() < 1200.0, "{result:#}");
+    assert!(
+        result["refusalText"].as_str().unwrap().contains("退回须填写意见"),
+        "{result:#}"
+    );
+    assert_eq!(result["refusalStatusStill"], "submitted");
+    // The return with its comment and a comment on an item, shown as text.
     assert_eq!(result["statusAfter"], "returned");
     assert_eq!(result["reviewComment"], result["comment"]);
+    assert!(
+        result["reviewItems"]
+            .as_str()
+            .unwrap()
+            .contains(result["itemComment"].as_str().unwrap()),
+        "{result:#}"
+    );
+    // "下一条" opened the second record, approved; then the queue, empty.
+    assert!(result["nextUrl"].as_str().unwrap().contains(&id2), "{result:#}");
+    assert_eq!(result["record2Status"], "approved");
+    assert!(result["afterLastUrl"].as_str().unwrap().ends_with("/console/queue"));
+    assert!(result["emptyQueueText"].as_str().unwrap().contains("暂无"));
+
+    // No page of the Chinese UI shows an internal identifier, JSON path or English error.
+    let mut found = Vec::new();
+    for p in result["texts"].as_array().cloned().unwrap_or_default() {
+        for hit in internal_text(p["text"].as_str().unwrap_or_default()) {
+            found.push(format!("{} ({}): {hit}", p["page"], p["url"]));
+        }
+    }
+    assert!(
+        result["texts"].as_array().map_or(0, Vec::len) >= 10,
+        "pages checked: {result:#}"
+    );
+    assert!(found.is_empty(), "machine text on screen:\n{}", found.join("\n"));
     assert!(result["ledgerHasRecord"].as_bool().unwrap());
 
     // The tablet receives the decision at its next sync.
     let report = wang.sync();
-    assert_eq!(report.pulled, 1, "{report:?}");
+    assert!(report.pulled >= 1, "{report:?}");
     let record = wang.record(&id);
     assert_eq!(record.status, InspectionStatus::Returned);
     let review = record.review.expect("a review");
     assert_eq!(review.decision, ReviewDecision::Returned);
     assert_eq!(review.comment, result["comment"].as_str().unwrap());
+    let commented = result["commentedItem"].as_str().unwrap();
+    assert_eq!(
+        review.items.get(&app_core::ids::ItemCode::from(commented)).map(String::as_str),
+        result["itemComment"].as_str()
+    );
     assert_eq!(review.by.as_str(), "u-zhao");
 
     // The same seed gives the same draw and the same plans; the re-run agrees.
@@ -138,4 +202,85 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     assert_eq!(result["siblingRecordStatus"], 404);
     assert_eq!(result["siblingPhotoStatus"], 404);
     assert_eq!(result["siblingDrawStatus"], 404);
+}
+
+/// What in a page's visible text is machine text a person should not read: record, hazard
+/// and re-inspection ids (`insp-…`, `hz-…`, `ri-…`), UUIDs, snake_case command names, JSON
+/// paths into a record (`/hazards/…`), and English error phrases.
+fn internal_text(text: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || "，。、：；（）()[]{}「」“”\"'<>·,;".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let is_hex = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_hexdigit());
+    for w in &words {
+        let lower = w.to_ascii_lowercase();
+        if ["insp-", "hz-", "ri-"].iter().any(|p| lower.starts_with(p)) {
+            hits.push(format!("id {w}"));
+            continue;
+        }
+        // A UUID anywhere in the word.
+        let parts: Vec<&str> = w.split('-').collect();
+        if parts.windows(5).any(|p| {
+            is_hex(p[0], 8) && is_hex(p[1], 4) && is_hex(p[2], 4) && is_hex(p[3], 4) && is_hex(p[4], 12)
+        }) {
+            hits.push(format!("uuid {w}"));
+            continue;
+        }
+        let snake = w.contains('_')
+            && w.split('_').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase()));
+        if snake {
+            hits.push(format!("snake_case {w}"));
+            continue;
+        }
+        if ["/hazards/", "/results/", "/signatures/", "/reinspections/", "/arrival/", "/review/"]
+            .iter()
+            .any(|p| w.contains(p))
+        {
+            hits.push(format!("json path {w}"));
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    for phrase in [
+        "cannot ",
+        "error",
+        "not allowed",
+        "invalid",
+        "refused",
+        "must be",
+        "failed",
+        "not found",
+        "missing",
+    ] {
+        if lower.contains(phrase) {
+            hits.push(format!("english {phrase:?}"));
+        }
+    }
+    hits
+}
+
+#[test]
+fn the_machine_text_check_finds_what_it_should_and_nothing_else() {
+    for bad in [
+        "记录 insp-266928b7-0b3c-4d1e-8f00-123456789abc",
+        "设备 0b6f3c1e-8d2a-4c55-9a1e-3f6b2d9c7e10",
+        "隐患 hz-1796a",
+        "复查 ri-2",
+        "操作 add_inspector",
+        "修改 /hazards/hz-1/closed_on",
+        "cannot move a record from Submitted to Returned",
+        "Error: invalid date",
+    ] {
+        assert!(!internal_text(bad).is_empty(), "missed: {bad}");
+    }
+    for good in [
+        "照片拍摄于2008-10-22，距到场时间6,618天",
+        "（玄武）应急检记〔2026〕12号 · 南京示例机械有限公司",
+        "平板 1 · 检查项作答 · 2026-12-06 10:00",
+        "SHA-256 3f6b2d9c7e10ab",
+        "English",
+    ] {
+        assert!(internal_text(good).is_empty(), "false alarm on {good}: {:?}", internal_text(good));
+    }
 }

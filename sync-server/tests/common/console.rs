@@ -24,6 +24,9 @@ pub fn photo_bytes(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(dir).join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+/// Document numbers issued by the fixtures, unique across the records of a test run.
+static NEXT_NUMBER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
 fn transition(to: InspectionStatus) -> Command {
     Command::Transition {
         to,
@@ -275,6 +278,26 @@ pub fn submitted_record_of_kind(
         }),
         8,
     );
+    // The numbers (文号) of the documents the signing covers, as the app issues them, so
+    // that the console can render each document.
+    let device = t.store.lock().unwrap().device().clone();
+    let year = t.at(8).shanghai_date().year();
+    for kind in app_core::signing::documents_for(&t.record(id)) {
+        let seq = NEXT_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        t.apply(
+            id,
+            Command::IssueDocument(app_core::docnumber::IssuedDocument {
+                kind,
+                number: format!("（玄武）应急{}〔{year}〕{seq}号", kind.title_zh()),
+                seq,
+                year,
+                at: t.at(8),
+                by: t.user.id.clone(),
+                device: device.clone(),
+            }),
+            8,
+        );
+    }
     t.apply(id, transition(InspectionStatus::Completed), 9);
     {
         let cx = t.cx(&template, 10);
