@@ -50,6 +50,21 @@ async fn asked_ledger(
 pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
     let (Ledger { rows, chosen }, today) = asked_ledger(&state, &cx).await?;
     let lang = cx.lang;
+    // Each record by its document number (文号), not its id.
+    let ids: Vec<String> = rows.iter().map(|r| r.record_id.clone()).collect();
+    let cache = state.plausibility.clone();
+    let labels = with_db(&state, move |conn| {
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if !out.contains_key(&id) {
+                let label = crate::service::plausibility::record_label(conn, &cache, &id)?
+                    .unwrap_or_default();
+                out.insert(id, label);
+            }
+        }
+        Ok::<_, crate::store::StoreError>(out)
+    })
+    .await?;
     let readable = super::readable_units(&cx, &state);
     let keep = cx.query.query_without(&["lang"]);
     let selected = |key: &str, value: &str| cx.query.get(key) == Some(value);
@@ -84,12 +99,15 @@ pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult
             a #export-xlsx href={ "/console/hazards.xlsx?" (keep) } { (cx.t("导出 Excel", "Export XLSX")) }
         }
         p.muted { (cx.t("共", "Total: ")) (rows.len()) (cx.t(" 项隐患；逾期按今天（北京时间）", " hazards; overdue as of today (Asia/Shanghai) ")) (today) }
+        @if rows.is_empty() { p.muted #ledger-empty { (cx.t("暂无", "None")) } }
         table #ledger {
-            thead { tr { @for h in ledger::header(lang) { th { (h) } } } }
+            thead { tr { @for (i, h) in ledger::header(lang).iter().enumerate() {
+                th { @if i == 0 { (cx.t("文号", "Document number")) } @else { (h) } }
+            } } }
             tbody {
                 @for (r, cells) in rows.iter().zip(ledger::cells(&state.reference, &rows, lang, today)) {
                     tr data-hazard=(r.hazard.id) class=[r.hazard.is_overdue(today).then_some("overdue")] {
-                        td { a href={ "/console/records/" (encode(&r.record_id)) } { (r.record_id) } }
+                        td { a href={ "/console/records/" (encode(&r.record_id)) } { (labels.get(&r.record_id).cloned().unwrap_or_default()) } }
                         @for c in &cells[1..] { td { (c) } }
                     }
                 }

@@ -36,9 +36,9 @@ fn uses(record: &Inspection, sha: &Sha256Hex) -> Vec<(String, Timestamp, UserId)
         if let Some(p) = h.photos.get(sha) {
             push(format!("隐患 hazard {}", h.description), p);
         }
-        for (rid, ri) in &h.reinspections {
+        for ri in h.reinspections.values() {
             if let Some(p) = ri.photos.get(sha) {
-                push(format!("复查 re-inspection {rid}"), p);
+                push(format!("复查 re-inspection {} {}", h.description, ri.on), p);
             }
         }
     }
@@ -81,15 +81,27 @@ pub async fn show(
     let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
     let wanted = cx.query.get("record").map(str::to_owned);
     let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
-    let PhotoPage {
-        records,
-        record,
-        size,
-    } = state
+    let cache = state.plausibility.clone();
+    let (
+        PhotoPage {
+            records,
+            record,
+            size,
+        },
+        labels,
+    ) = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            photos::photo_page(conn, &reference, &user, &key, wanted.as_deref())?
-                .ok_or(ConsoleError::NotFound)
+            let page = photos::photo_page(conn, &reference, &user, &key, wanted.as_deref())?
+                .ok_or(ConsoleError::NotFound)?;
+            let mut labels = Vec::with_capacity(page.records.len());
+            for id in &page.records {
+                labels.push(
+                    crate::service::plausibility::record_label(conn, &cache, id)?
+                        .unwrap_or_default(),
+                );
+            }
+            Ok((page, labels))
         })
         .await?;
     let size = size.map(|s| s as i64);
@@ -127,7 +139,7 @@ pub async fn show(
                         HashCheck::NotUploaded => span.muted { (cx.t("原件尚未从平板上传", "The original has not been uploaded from the tablet yet")) },
                     }
                 } }
-                @if let Some(s) = size { tr { th { (cx.t("大小", "Size")) } td { (s) " bytes" } } }
+                @if let Some(s) = size { tr { th { (cx.t("大小", "Size")) } td { (s) " " (cx.t("字节", "bytes")) } } }
                 tr { th { (cx.t("拍摄时间（相机）", "Captured (camera clock)")) } td #taken-at { (facts.taken_at.clone().unwrap_or_else(|| "—".into())) } }
                 tr { th { (cx.t("拍摄位置", "Position")) } td #position {
                     @if let Some((lat, lon)) = facts.gps { (format!("{lat:.6}, {lon:.6}")) @if let Some(a) = facts.altitude_m { " · " (format!("{a:.0}")) " m" } }
@@ -135,10 +147,10 @@ pub async fn show(
                 } }
                 tr { th { (cx.t("相机", "Camera")) } td #camera { (facts.camera.clone().unwrap_or_else(|| "—".into())) } }
                 tr { th { (cx.t("所属记录", "Record")) } td {
-                    @for id in &records { a href={ "/console/records/" (encode(id)) } { (id) } " " }
+                    @for (id, label) in records.iter().zip(&labels) { a href={ "/console/records/" (encode(id)) } { (label) } " " }
                 } }
                 @for (what, at, by) in &uses {
-                    tr { th { (cx.t("用途", "Used as")) } td { (what) " · " (cx.t("平板记录于", "linked on the tablet at")) " " (when(*at)) " · " (by) } }
+                    tr { th { (cx.t("用途", "Used as")) } td { (what) " · " (cx.t("平板记录于", "linked on the tablet at")) " " (when(*at)) " · " (state.user(by.as_str()).map(|u| u.name).unwrap_or_else(|| by.to_string())) } }
                 }
             }
             @if held {

@@ -170,3 +170,37 @@ fn viewer_cannot_read_name() -> String {
         .t("辖区外企业", "an enterprise outside your units")
         .to_owned()
 }
+
+/// How a person names stored record `id`: its document numbers (文号, the rectification
+/// order's first) or, before any is issued, its enterprise and visit date. From the kept
+/// record facts, so a page listing many records opens each document once. The caller has
+/// checked that the viewer may read the record.
+pub fn record_label<S: RecordStore + ?Sized>(
+    store: &S,
+    cache: &PlausibilityCache,
+    id: &str,
+) -> StoreResult<Option<String>> {
+    let Some(f) = cache.record(store, id)? else {
+        return Ok(None);
+    };
+    let r = &f.record;
+    let mut numbers: Vec<&app_core::docnumber::IssuedDocument> = r.documents.values().collect();
+    numbers.sort_by_key(|d| {
+        (
+            d.kind != app_core::docnumber::DocumentKind::RectificationOrder,
+            d.seq,
+        )
+    });
+    Ok(Some(match numbers.first() {
+        Some(d) => d.number.clone(),
+        None => format!(
+            "{} {}",
+            r.enterprise.name,
+            r.arrival
+                .as_ref()
+                .map(|a| a.at)
+                .unwrap_or(r.created_at)
+                .shanghai_date()
+        ),
+    }))
+}
