@@ -179,6 +179,32 @@ pub fn compute<'a>(
     f
 }
 
+/// Visits per calendar month of `period` (every month listed, empty ones as 0), counted as
+/// [`compute`] counts them: done, in the period, in `unit`'s subtree. Keys are (year, month).
+pub fn monthly<'a>(
+    unit: &UnitId,
+    units: &UnitTree,
+    period: Period,
+    records: impl IntoIterator<Item = &'a RecordFacts>,
+) -> Vec<((i32, u8), u32)> {
+    let mut months: BTreeMap<(i32, u8), u32> = BTreeMap::new();
+    let (mut y, mut m) = (period.from.0.year(), u8::from(period.from.0.month()));
+    let end = (period.to.0.year(), u8::from(period.to.0.month()));
+    while (y, m) <= end && months.len() < 1200 {
+        months.insert((y, m), 0);
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    for r in records {
+        if r.status.visit_done() && period.contains(r.visit_day) && units.is_in_subtree(&r.unit, unit)
+        {
+            *months
+                .entry((r.visit_day.0.year(), u8::from(r.visit_day.0.month())))
+                .or_default() += 1;
+        }
+    }
+    months.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +305,27 @@ mod tests {
         let city = compute(&UnitId::from("nj"), &units, november(), &records);
         assert_eq!(city.by_kind[&Unannounced], 2);
         assert_eq!(city.routine_checks, 6);
+    }
+
+    #[test]
+    fn visits_per_month_list_every_month_and_count_only_done_visits_below_the_unit() {
+        use InspectionKind::*;
+        use InspectionStatus::*;
+        let units = nanjing();
+        let period = Period {
+            from: Day::ymd(2026, 10, 15),
+            to: Day::ymd(2026, 12, 31),
+        };
+        let records = vec![
+            facts("xw", Unannounced, Approved, Day::ymd(2026, 10, 20)),
+            facts("xw-xjq", Routine, Submitted, Day::ymd(2026, 12, 1)),
+            facts("xw", Routine, Draft, Day::ymd(2026, 12, 2)),
+            facts("qh", Routine, Approved, Day::ymd(2026, 12, 3)),
+            facts("xw", Routine, Approved, Day::ymd(2026, 10, 1)),
+        ];
+        let m = monthly(&UnitId::from("xw"), &units, period, &records);
+        assert_eq!(m, vec![((2026, 10), 1), ((2026, 11), 0), ((2026, 12), 1)]);
+        let city = monthly(&UnitId::from("nj"), &units, period, &records);
+        assert_eq!(city[2], ((2026, 12), 2));
     }
 }

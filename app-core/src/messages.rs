@@ -726,3 +726,20 @@ mod field_label_tests {
         assert_eq!(Lang::Zh.field_label("/summary", &r), "检查情况");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The 双随机 draw's algorithm, as a person reads it (its id stays in the draw's record)
+
+impl Lang {
+    /// The draw algorithm `id` ([`crate::draw::ALGORITHM`]) in words.
+    pub fn draw_algorithm(self, id: &str) -> &'static str {
+        if id == crate::draw::ALGORITHM {
+            self.t(
+                "以公开种子经 SHA-256 计数器生成随机数，Fisher–Yates 洗牌抽取企业，执法人员按任务最少优先分配（第1版）",
+                "random numbers from the published seed by a SHA-256 counter, enterprises drawn by a Fisher–Yates shuffle, inspectors assigned least-loaded first (version 1)",
+            )
+        } else {
+            self.t("其他版本的算法（见抽查记录文件）", "another algorithm version (see the draw's record file)")
+        }
+    }
+}

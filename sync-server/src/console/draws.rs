@@ -97,8 +97,8 @@ impl<'a> Names<'a> {
 fn enterprise_label(cx: &Console, names: &Names<'_>, id: &EnterpriseId) -> Markup {
     html! {
         @match names.enterprise(id) {
-            Some(n) => { (n) " (" (id) ")" },
-            None => { span.withheld { (id) " " span.muted { (cx.t("（非本辖区，不显示名称）", "(outside your units: name not shown)")) } } },
+            Some(n) => { (n) },
+            None => { span.withheld { span.muted { (cx.t("（非本辖区，不显示名称）", "(outside your units: name not shown)")) } } },
         }
     }
 }
@@ -107,8 +107,8 @@ fn enterprise_label(cx: &Console, names: &Names<'_>, id: &EnterpriseId) -> Marku
 fn inspector_label(cx: &Console, names: &Names<'_>, id: &UserId) -> Markup {
     html! {
         @match names.inspector(id) {
-            Some(n) => { (n) " (" (id) ")" },
-            None => { span.withheld { (id) " " span.muted { (cx.t("（非本辖区，不显示姓名）", "(outside your units: name not shown)")) } } },
+            Some(n) => { (n) },
+            None => { span.withheld { span.muted { (cx.t("（非本辖区，不显示姓名）", "(outside your units: name not shown)")) } } },
         }
     }
 }
@@ -126,6 +126,9 @@ fn oversees(cx: &Console, state: &AppState, unit: &UnitId) -> bool {
 }
 
 /// The inspectors a draw of this user may put on its roster.
+/// How many recusal rows (inspector, enterprise) the draw form offers.
+const CONFLICT_ROWS: usize = 4;
+
 fn eligible_roster(cx: &Console, state: &AppState) -> Vec<UserId> {
     draws::eligible_roster(&state.reference, &cx.user)
 }
@@ -139,6 +142,13 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
     let draws = with_db(&state, move |conn| conn.draws_of(&ids)).await?;
     let roster = eligible_roster(&cx, &state);
     let readable = readable_units(&cx, &state);
+    let in_units: BTreeSet<&str> = readable.iter().map(|u| u.id.as_str()).collect();
+    let enterprises: Vec<_> = state
+        .reference
+        .enterprises
+        .iter()
+        .filter(|e| in_units.contains(e.unit.as_str()))
+        .collect();
     let body = html! {
         section {
             h2 { (cx.t("新的抽查", "New draw")) }
@@ -162,10 +172,24 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
                 }
                 fieldset {
                     legend { (cx.t("执法人员名录", "Inspector roster")) }
-                    @for u in &roster { label { input type="checkbox" name="roster" value=(u) checked; (user_name(&state, u)) " (" (u) ")" } " " }
+                    @for u in &roster { label { input type="checkbox" name="roster" value=(u) checked; (user_name(&state, u)) } " " }
                 }
-                label { (cx.t("回避（每行：执法人员ID 企业ID）", "Conflicts of interest (one per line: inspector id, enterprise id)"))
-                    textarea name="conflicts" {} }
+                fieldset #conflicts {
+                    legend { (cx.t("回避（执法人员与企业）", "Conflicts of interest (inspector and enterprise)")) }
+                    @for _ in 0..CONFLICT_ROWS {
+                        p {
+                            select name="conflict_inspector" {
+                                option value="" { (cx.t("（执法人员）", "(inspector)")) }
+                                @for u in &roster { option value=(u) { (user_name(&state, u)) } }
+                            }
+                            " " (cx.t("回避", "recuses from")) " "
+                            select name="conflict_enterprise" {
+                                option value="" { (cx.t("（企业）", "(enterprise)")) }
+                                @for e in &enterprises { option value=(e.id) { (e.name) } }
+                            }
+                        }
+                    }
+                }
                 label { (cx.t("抽取企业数", "Enterprises to draw")) " " input type="number" name="targets" min="1" value="1"; }
                 label { (cx.t("每家执法人员数", "Inspectors per enterprise")) " " input type="number" name="per_target" min="2" value="2"; }
                 label { (cx.t("公开的随机种子", "Published seed")) " " input type="text" name="seed" required; }
@@ -178,6 +202,7 @@ pub async fn index(State(state): State<AppState>, cx: Console) -> ConsoleResult<
             h2 { (cx.t("已记录的抽查", "Recorded draws")) }
             table #draws {
                 thead { tr { th { (cx.t("编号", "Draw")) } th { (cx.t("辖区", "Territory")) } th { (cx.t("种子", "Seed")) } th { (cx.t("抽取", "Drawn")) } th { (cx.t("时间", "When")) } th { (cx.t("人员", "By")) } } }
+                @if draws.is_empty() { tr.empty { td colspan="6" { (cx.t("暂无", "None")) } } }
                 @for d in &draws {
                     tr {
                         td { a href={ "/console/draws/" (encode(&d.id)) } { (d.id) } }
@@ -249,6 +274,18 @@ fn input_from_form(cx: &Console, state: &AppState, form: &FormData) -> ConsoleRe
             }
         })
         .collect::<ConsoleResult<Vec<_>>>()?;
+    // The pickers: an inspector and an enterprise per row; a row with either left blank is
+    // no conflict.
+    let mut conflicts = conflicts;
+    for (u, e) in form
+        .all("conflict_inspector")
+        .into_iter()
+        .zip(form.all("conflict_enterprise"))
+    {
+        if !u.trim().is_empty() && !e.trim().is_empty() {
+            conflicts.push(Conflict::new(u.trim(), e.trim()));
+        }
+    }
     let number = |key: &str, default: u32| -> ConsoleResult<u32> {
         match form.get(key) {
             None => Ok(default),
@@ -304,7 +341,7 @@ fn draw_facts(cx: &Console, result: &DrawResult) -> Markup {
         table {
             tr { th { (cx.t("随机种子", "Seed")) } td.mono #seed { (result.seed) } }
             tr { th { (cx.t("输入摘要 SHA-256", "Input digest (SHA-256)")) } td.mono #digest { (result.input_digest) } }
-            tr { th { (cx.t("算法", "Algorithm")) } td.mono { (result.algorithm) } }
+            tr { th { (cx.t("算法", "Algorithm")) } td #algorithm { (cx.lang.draw_algorithm(&result.algorithm)) } }
             tr { th { (cx.t("抽查编号", "Draw id")) } td.mono #draw-id { (result.draw_id()) } }
         }
     }
@@ -414,7 +451,7 @@ pub async fn show(
             tr { th { (cx.t("监管等级", "Grades")) } td { @match &input.filter.grades { Some(l) => { @for g in l { (name_of(g)) " " } }, None => { (cx.t("全部", "all")) } } } }
             tr { th { (cx.t("对象库", "Pool")) } td { @for e in &input.pool { (enterprise_label(&cx, &names, e)) "; " } } }
             tr { th { (cx.t("执法人员名录", "Roster")) } td { @for u in &input.roster { (inspector_label(&cx, &names, u)) "; " } } }
-            tr { th { (cx.t("回避", "Conflicts")) } td { @for c in &input.conflicts { (c.inspector) "–" (c.enterprise) "; " } } }
+            tr { th { (cx.t("回避", "Conflicts")) } td { @for c in &input.conflicts { (inspector_label(&cx, &names, &c.inspector)) " – " (enterprise_label(&cx, &names, &c.enterprise)) "; " } } }
             tr { th { (cx.t("抽取数 / 每家人数", "Targets / per target")) } td { (input.targets) " / " (input.inspectors_per_target) } }
             tr { th { (cx.t("检查期限", "Visit by")) } td { (d.due.clone().unwrap_or_default()) } }
             tr { th { (cx.t("抽取人 / 时间", "Drawn by / at")) } td { (user_name(&state, &d.drawn_by)) " · " (when_secs(d.drawn_at)) } }

@@ -7,18 +7,66 @@ use super::{Console, ConsoleResult, period_params, today, with_db};
 use crate::service::figures;
 use crate::state::AppState;
 use app_core::figures::Share;
+use app_core::messages::Lang;
 use app_core::kind::InspectionKind;
 use axum::extract::State;
 use axum::response::Html;
 use maud::{Markup, html};
 
-fn share(cx: &Console, id: &str, s: &Share) -> Markup {
+/// One row of the shares table: the label, then count, percentage, rule and verdict, so
+/// each value sits under its heading.
+fn share(lang: Lang, id: &str, label: &str, s: &Share) -> Markup {
     html! {
         tr id=(id) data-count=(s.count) data-of=(s.of) data-meets=(s.meets_rule()) {
+            th { (label) }
             td { (s.count) " / " (s.of) }
             td { @if let Some(p) = s.percent() { (format!("{p:.1}%")) } @else { "—" } }
             td { "≥ " (s.min_num) "/" (s.min_den) }
-            td { @if s.meets_rule() { span.good { (cx.t("达标", "meets the rule")) } } @else { span.bad { (cx.t("未达标", "below the rule")) } } }
+            td { @if s.meets_rule() { span.good { (lang.t("达标", "meets the rule")) } } @else { span.bad { (lang.t("未达标", "below the rule")) } } }
+        }
+    }
+}
+
+/// The shares table (四不两直 ≥ 1/5, 双随机 ≥ 1/3 of routine checks).
+fn shares_table(lang: Lang, unannounced: &Share, random: &Share) -> Markup {
+    html! {
+        table #shares {
+            thead { tr { th { (lang.t("类型", "Kind")) } th { (lang.t("数量", "Count")) } th { "%" } th { (lang.t("要求", "Rule")) } th { (lang.t("是否达标", "Verdict")) } } }
+            tbody {
+                (share(lang, "share-unannounced", lang.t("四不两直", "Unannounced"), unannounced))
+                (share(lang, "share-random", lang.t("双随机", "Random draw"), random))
+            }
+        }
+    }
+}
+
+/// Visits per month as an inline SVG bar chart (no script): one bar per month, its count
+/// above it, the month below.
+fn monthly_chart(lang: Lang, months: &[((i32, u8), u32)]) -> Markup {
+    const BAR: usize = 36;
+    const GAP: usize = 12;
+    const HEIGHT: u32 = 160;
+    let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let width = months.len() * (BAR + GAP) + GAP;
+    html! {
+        @if months.iter().all(|(_, n)| *n == 0) {
+            p.muted #monthly-empty { (lang.t("暂无", "None")) }
+        }
+        svg #monthly xmlns="http://www.w3.org/2000/svg" role="img" width=(width) height=(HEIGHT + 40)
+            viewBox={ "0 0 " (width) " " (HEIGHT + 40) } {
+            title { (lang.t("每月检查次数", "Inspections per month")) }
+            @for (i, ((y, m), n)) in months.iter().enumerate() {
+                @let h = (*n * (HEIGHT - 20)) / max;
+                @let x = GAP + i * (BAR + GAP);
+                g data-month={ (y) "-" (format!("{m:02}")) } data-count=(n) {
+                    rect x=(x) y=(HEIGHT - h) width=(BAR) height=(h) fill="#1f4e79" {}
+                    text x=(x + BAR / 2) y=(HEIGHT - h - 4) text-anchor="middle" font-size="12" { (n) }
+                    text x=(x + BAR / 2) y=(HEIGHT + 16) text-anchor="middle" font-size="12" { (m) (lang.t("月", "")) }
+                    @if *m == 1 || i == 0 {
+                        text x=(x + BAR / 2) y=(HEIGHT + 32) text-anchor="middle" font-size="11" fill="#667" { (y) }
+                    }
+                }
+            }
         }
     }
 }
@@ -36,6 +84,21 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
     let asked = scope.clone();
     let facts = with_db(&state, move |conn| figures::facts(conn, &asked)).await?;
     let figures = figures::compute(&state.reference, &scope, &facts);
+    let root_id = app_core::ids::UnitId::new(scope.root.clone());
+    let months = app_core::figures::monthly(&root_id, &state.reference.units, scope.period, &facts);
+    // A city (or any unit with units below it) sees its direct subunits side by side.
+    let districts: Vec<(String, app_core::figures::Figures)> = scope
+        .units
+        .iter()
+        .filter_map(|u| state.reference.units.get(&app_core::ids::UnitId::new(u.clone())))
+        .filter(|u| u.parent.as_ref() == Some(&root_id))
+        .map(|u| {
+            (
+                u.name.clone(),
+                app_core::figures::compute(&u.id, &state.reference.units, scope.period, &facts),
+            )
+        })
+        .collect();
     let (root, from, to) = (&scope.root, scope.period.from, scope.period.to);
     let readable = super::readable_units(&cx, &state);
     let lang = cx.lang;
@@ -64,12 +127,34 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
         }
         section {
             h2 { (cx.t("比例", "Shares of routine checks")) }
-            table {
-                thead { tr { th {} th { (cx.t("数量", "Count")) } th { "%" } th { (cx.t("要求", "Rule")) } th {} } }
-                tr { th { (cx.t("四不两直", "Unannounced")) } }
-                (share(&cx, "share-unannounced", &figures.unannounced))
-                tr { th { (cx.t("双随机", "Random draw")) } }
-                (share(&cx, "share-random", &figures.random_draw))
+            (shares_table(lang, &figures.unannounced, &figures.random_draw))
+        }
+        section {
+            h2 { (cx.t("每月检查次数", "Inspections per month")) }
+            (monthly_chart(lang, &months))
+        }
+        @if !districts.is_empty() {
+            section {
+                h2 { (cx.t("下级单位对比", "Units side by side")) }
+                table #districts {
+                    thead { tr {
+                        th { (cx.t("单位", "Unit")) } th { (cx.t("例行检查", "Routine checks")) }
+                        th { (cx.t("四不两直", "Unannounced")) } th { (cx.t("双随机", "Random draw")) }
+                        th { (cx.t("未闭环隐患", "Open hazards")) } th { (cx.t("逾期", "Overdue")) }
+                    } }
+                    tbody {
+                        @for (name, f) in &districts {
+                            tr {
+                                th { (name) }
+                                td { (f.routine_checks) }
+                                td class=[(!f.unannounced.meets_rule()).then_some("bad")] { @if let Some(p) = f.unannounced.percent() { (format!("{p:.1}%")) } @else { "—" } }
+                                td class=[(!f.random_draw.meets_rule()).then_some("bad")] { @if let Some(p) = f.random_draw.percent() { (format!("{p:.1}%")) } @else { "—" } }
+                                td { (f.hazards_open) }
+                                td { (f.hazards_overdue) }
+                            }
+                        }
+                    }
+                }
             }
         }
         section {
@@ -88,4 +173,41 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
 
 pub async fn page(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
     page_handler(state, cx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of the shares table has as many cells as its heading, the values under
+    /// their headings (the label row used to stand alone, pushing the values one column off).
+    #[test]
+    fn the_shares_table_puts_each_value_under_its_heading() {
+        let s = |count, of| Share {
+            count,
+            of,
+            min_num: 1,
+            min_den: 5,
+        };
+        let html = shares_table(Lang::Zh, &s(1, 4), &s(0, 4)).into_string();
+        let rows: Vec<&str> = html.split("<tr").skip(1).collect();
+        assert_eq!(rows.len(), 3, "{html}");
+        for r in &rows {
+            let cells = r.matches("<th").count() + r.matches("<td").count();
+            assert_eq!(cells, 5, "{r}");
+        }
+        assert!(rows[1].starts_with(" id=\"share-unannounced\""), "{html}");
+        assert!(rows[1].contains("<th>四不两直</th><td>1 / 4</td><td>25.0%</td>"), "{html}");
+        assert!(!html.contains("<th></th>"), "{html}");
+    }
+
+    #[test]
+    fn the_monthly_chart_draws_a_bar_per_month_and_says_when_empty() {
+        let html = monthly_chart(Lang::Zh, &[((2026, 11), 3), ((2026, 12), 0)]).into_string();
+        assert_eq!(html.matches("<rect").count(), 2, "{html}");
+        assert!(html.contains("data-month=\"2026-11\" data-count=\"3\""), "{html}");
+        assert!(!html.contains("暂无"));
+        let empty = monthly_chart(Lang::Zh, &[((2026, 12), 0)]).into_string();
+        assert!(empty.contains("暂无"), "{empty}");
+    }
 }

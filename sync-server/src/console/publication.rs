@@ -101,7 +101,10 @@ pub async fn page(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
         p.muted { (cx.t("双随机抽查结果（已完成的检查）", "Results of random-draw checks (visits that took place)")) " · " (from) " — " (to) }
         table #publication {
             thead { tr { @for h in header { th { (h) } } } }
-            tbody { @for r in &rows { tr { @for c in cells(&state, r, cx.lang) { td { (c) } } } } }
+            tbody {
+                @if rows.is_empty() { tr.empty { td colspan=(header.len()) { (cx.t("暂无", "None")) } } }
+                @for r in &rows { tr { @for c in cells(&state, r, cx.lang) { td { (c) } } } }
+            }
         }
     };
     Ok(render_page(

@@ -465,7 +465,7 @@ fn render_record(
     v: &RecordView,
     badges: &[Badge],
     notice: Option<&str>,
-    error: Option<(&str, &str)>,
+    refused: Option<&Refused>,
 ) -> Html<String> {
     let r = &v.record;
     let lang = cx.lang;
@@ -511,7 +511,8 @@ fn render_record(
                             @if reviewable {
                                 br;
                                 label.item-comment { (cx.t("对该项的意见：", "Comment on this item: "))
-                                    input type="text" form="review-form" name={ "item:" (code) } size="40"; }
+                                    input type="text" form="review-form" name={ "item:" (code) } size="40"
+                                        value=[refused.and_then(|e| e.items.get(*code))]; }
                             }
                         }
                     } }
@@ -525,13 +526,13 @@ fn render_record(
                     } }
                 }
             }
-            @if let Some((zh, en)) = error {
-                p.error role="alert" #review-error { (cx.t("无法执行审核：", "The decision was refused: ")) (lang.t(zh, en)) }
+            @if let Some(e) = refused {
+                p.error role="alert" #review-error { (cx.t("无法执行审核：", "The decision was refused: ")) (lang.t(&e.zh, &e.en)) }
             }
             @if reviewable {
                 form #review-form method="post" action={ "/console/records/" (encode(rid)) "/review" } {
                     input type="hidden" name="csrf" value=(cx.csrf);
-                    label { (cx.t("审核意见（退回时必填）", "Comment (required to return)")) textarea name="comment" {} }
+                    label { (cx.t("审核意见（退回时必填）", "Comment (required to return)")) textarea name="comment" { @if let Some(e) = refused { (e.comment) } } }
                     div.actions {
                         button type="submit" name="decision" value="approve" { (cx.t("审核通过", "Approve")) }
                         button type="submit" name="decision" value="return" { (cx.t("退回", "Return")) }
@@ -641,7 +642,10 @@ fn render_record(
             @for h in r.hazards.values() {
                 table data-hazard=(h.id) {
                     tr { th { (cx.t("隐患", "Hazard")) } td { (h.description) " · " (h.place) } }
-                    tr { th { (cx.t("级别", "Level")) } td { (lang.level(h.level)) } }
+                    tr { th { (cx.t("级别", "Level")) } td {
+                        @if h.level == app_core::hazard::HazardLevel::Major { span.badge.major { (lang.level(h.level)) } }
+                        @else { span.badge { (lang.level(h.level)) } }
+                    } }
                     tr { th { (cx.t("依据", "Legal basis")) } td { @for b in &h.basis { (b.to_string()) " " } } }
                     tr { th { (cx.t("整改措施", "Measures")) } td { (h.measures) } }
                     tr { th { (cx.t("阶段", "Stage")) } td { (lang.stage(h.stage)) } }
@@ -748,6 +752,16 @@ fn render_record(
     )
 }
 
+/// A refused decision, shown in place with what the reviewer typed.
+#[derive(Debug)]
+struct Refused {
+    zh: String,
+    en: String,
+    comment: String,
+    /// Item code → comment.
+    items: std::collections::BTreeMap<String, String>,
+}
+
 /// `POST /console/records/{id}/review`: approve, or return with a comment. The decision is a
 /// `Command::Transition` applied by app-core's rules to the stored document and stored as a
 /// change from the server, which tablets pull at their next sync.
@@ -773,6 +787,11 @@ pub async fn review(
         .with_prefix("item:")
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (app_core::ids::ItemCode::from(k), v.trim().to_owned()))
+        .collect();
+    let typed_comment = comment.clone();
+    let typed_items: std::collections::BTreeMap<String, String> = items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
     let reference = state.reference.clone();
     let user = cx.user.clone();
@@ -802,10 +821,16 @@ pub async fn review(
             ))
         }
         Err((zh, en)) => {
-            // The record page again, the refusal in place above the form.
+            // The record page again, the refusal in place above the form, what was typed kept.
+            let refused = Refused {
+                zh,
+                en,
+                comment: typed_comment,
+                items: typed_items,
+            };
             let (view, badges) = load_record(&state, &cx, id).await?;
             let mut resp =
-                render_record(&state, &cx, &view, &badges, None, Some((&zh, &en))).into_response();
+                render_record(&state, &cx, &view, &badges, None, Some(&refused)).into_response();
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }
