@@ -195,7 +195,9 @@ pub fn monthly<'a>(
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
     for r in records {
-        if r.status.visit_done() && period.contains(r.visit_day) && units.is_in_subtree(&r.unit, unit)
+        if r.status.visit_done()
+            && period.contains(r.visit_day)
+            && units.is_in_subtree(&r.unit, unit)
         {
             *months
                 .entry((r.visit_day.0.year(), u8::from(r.visit_day.0.month())))

@@ -1,13 +1,13 @@
 use super::*;
-use crate::ids::ItemCode;
-use std::collections::BTreeMap;
 use crate::enterprise::{Enterprise, RiskColour, SupervisionGrade};
 use crate::hazard::HazardLevel;
+use crate::ids::ItemCode;
 use crate::inspection::Answer;
 use crate::test_support::*;
 use crate::unit::tests::nanjing;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ObjType, ROOT, ReadDoc};
+use std::collections::BTreeMap;
 
 pub(crate) const ID: &str = "insp-0b6f3c1e-8d2a-4c55-9a1e-3f6b2d9c7e10";
 
@@ -698,7 +698,10 @@ fn a_review_with_item_comments_is_accepted_from_the_supervisor() {
     let review = doc.record().review.clone().expect("a review");
     assert_eq!(review.decision, crate::inspection::ReviewDecision::Returned);
     assert_eq!(
-        review.items.get(&ItemCode::from("T-01")).map(String::as_str),
+        review
+            .items
+            .get(&ItemCode::from("T-01"))
+            .map(String::as_str),
         Some("责任制文件未见签字页")
     );
 }
@@ -757,7 +760,13 @@ fn forged_item_comments_are_refused() {
     let bytes = raw_change(
         &mut desk,
         "desk-1",
-        &note(supervisor().id.as_str(), "desk-1", "review_with_items", at, Some(&cmd)),
+        &note(
+            supervisor().id.as_str(),
+            "desk-1",
+            "review_with_items",
+            at,
+            Some(&cmd),
+        ),
         at / 1000,
         |d| {
             d.put(&ROOT, "status", "returned").unwrap();
@@ -765,7 +774,13 @@ fn forged_item_comments_are_refused() {
                 .unwrap();
         },
     );
-    let r = refusal(Some(server), &bytes, &supervisor(), "desk-1", &TestWorld::new());
+    let r = refusal(
+        Some(server),
+        &bytes,
+        &supervisor(),
+        "desk-1",
+        &TestWorld::new(),
+    );
     assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
 
     // A comment on an item the checklist does not have, or an empty one: the rules refuse.

@@ -739,7 +739,10 @@ impl Lang {
                 "random numbers from the published seed by a SHA-256 counter, enterprises drawn by a Fisher–Yates shuffle, inspectors assigned least-loaded first (version 1)",
             )
         } else {
-            self.t("其他版本的算法（见抽查记录文件）", "another algorithm version (see the draw's record file)")
+            self.t(
+                "其他版本的算法（见抽查记录文件）",
+                "another algorithm version (see the draw's record file)",
+            )
         }
     }
 }

@@ -94,30 +94,51 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     // The evidence badges: the entrance and item photo's EXIF says 2008 in Italy while the
     // arrival is now in Nanjing; on the list (title explains) and at the top of the record.
     let listed = result["listBadges"].to_string();
-    assert!(listed.contains("photo-time") && listed.contains("photo-place"), "{result:#}");
     assert!(
-        result["listBadgeTitle"].as_str().unwrap().contains("照片拍摄于2008-10-22"),
+        listed.contains("photo-time") && listed.contains("photo-place"),
+        "{result:#}"
+    );
+    assert!(
+        result["listBadgeTitle"]
+            .as_str()
+            .unwrap()
+            .contains("照片拍摄于2008-10-22"),
         "{result:#}"
     );
     let top = result["recordBadges"].to_string();
-    assert!(top.contains("photo-time") && top.contains("photo-place"), "{top}");
+    assert!(
+        top.contains("photo-time") && top.contains("photo-place"),
+        "{top}"
+    );
     let explained = result["photoTimeText"].as_str().unwrap();
-    assert!(explained.contains("照片拍摄于2008-10-22，距到场时间"), "{explained}");
+    assert!(
+        explained.contains("照片拍摄于2008-10-22，距到场时间"),
+        "{explained}"
+    );
     // Every document linked; the first downloads as a PDF.
     assert!(result["documentCount"].as_u64().unwrap() >= 1, "{result:#}");
     assert_eq!(result["documentStatus"], 200, "{result:#}");
     assert_eq!(result["documentType"], "application/pdf");
     assert_eq!(result["documentMagic"], "%PDF-");
     // At 1920 px the list uses the width.
-    assert!(result["tableWidth1920"].as_f64().unwrap() > 1600.0, "{result:#}");
+    assert!(
+        result["tableWidth1920"].as_f64().unwrap() > 1600.0,
+        "{result:#}"
+    );
 
     // Review from the queue: both records listed; the form near the top; a return without
     // comment refused in place, in Chinese, nothing changed.
     let queue = result["queueRows"].to_string();
     assert!(queue.contains(&id) && queue.contains(&id2), "{queue}");
-    assert!(result["reviewFormTop"].as_f64().unwrap() < 1200.0, "{result:#}");
     assert!(
-        result["refusalText"].as_str().unwrap().contains("退回须填写意见"),
+        result["reviewFormTop"].as_f64().unwrap() < 1200.0,
+        "{result:#}"
+    );
+    assert!(
+        result["refusalText"]
+            .as_str()
+            .unwrap()
+            .contains("退回须填写意见"),
         "{result:#}"
     );
     assert_eq!(result["refusalStatusStill"], "submitted");
@@ -132,9 +153,17 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
         "{result:#}"
     );
     // "下一条" opened the second record, approved; then the queue, empty.
-    assert!(result["nextUrl"].as_str().unwrap().contains(&id2), "{result:#}");
+    assert!(
+        result["nextUrl"].as_str().unwrap().contains(&id2),
+        "{result:#}"
+    );
     assert_eq!(result["record2Status"], "approved");
-    assert!(result["afterLastUrl"].as_str().unwrap().ends_with("/console/queue"));
+    assert!(
+        result["afterLastUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/console/queue")
+    );
     assert!(result["emptyQueueText"].as_str().unwrap().contains("暂无"));
 
     // No page of the Chinese UI shows an internal identifier, JSON path or English error.
@@ -148,7 +177,11 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
         result["texts"].as_array().map_or(0, Vec::len) >= 10,
         "pages checked: {result:#}"
     );
-    assert!(found.is_empty(), "machine text on screen:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "machine text on screen:\n{}",
+        found.join("\n")
+    );
     assert!(result["ledgerHasRecord"].as_bool().unwrap());
 
     // The tablet receives the decision at its next sync.
@@ -161,7 +194,10 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     assert_eq!(review.comment, result["comment"].as_str().unwrap());
     let commented = result["commentedItem"].as_str().unwrap();
     assert_eq!(
-        review.items.get(&app_core::ids::ItemCode::from(commented)).map(String::as_str),
+        review
+            .items
+            .get(&app_core::ids::ItemCode::from(commented))
+            .map(String::as_str),
         result["itemComment"].as_str()
     );
     assert_eq!(review.by.as_str(), "u-zhao");
@@ -223,20 +259,32 @@ fn internal_text(text: &str) -> Vec<String> {
         // A UUID anywhere in the word.
         let parts: Vec<&str> = w.split('-').collect();
         if parts.windows(5).any(|p| {
-            is_hex(p[0], 8) && is_hex(p[1], 4) && is_hex(p[2], 4) && is_hex(p[3], 4) && is_hex(p[4], 12)
+            is_hex(p[0], 8)
+                && is_hex(p[1], 4)
+                && is_hex(p[2], 4)
+                && is_hex(p[3], 4)
+                && is_hex(p[4], 12)
         }) {
             hits.push(format!("uuid {w}"));
             continue;
         }
         let snake = w.contains('_')
-            && w.split('_').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase()));
+            && w.split('_')
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase()));
         if snake {
             hits.push(format!("snake_case {w}"));
             continue;
         }
-        if ["/hazards/", "/results/", "/signatures/", "/reinspections/", "/arrival/", "/review/"]
-            .iter()
-            .any(|p| w.contains(p))
+        if [
+            "/hazards/",
+            "/results/",
+            "/signatures/",
+            "/reinspections/",
+            "/arrival/",
+            "/review/",
+        ]
+        .iter()
+        .any(|p| w.contains(p))
         {
             hits.push(format!("json path {w}"));
         }
@@ -281,6 +329,10 @@ fn the_machine_text_check_finds_what_it_should_and_nothing_else() {
         "SHA-256 3f6b2d9c7e10ab",
         "English",
     ] {
-        assert!(internal_text(good).is_empty(), "false alarm on {good}: {:?}", internal_text(good));
+        assert!(
+            internal_text(good).is_empty(),
+            "false alarm on {good}: {:?}",
+            internal_text(good)
+        );
     }
 }

@@ -7,8 +7,8 @@ use super::{Console, ConsoleResult, period_params, today, with_db};
 use crate::service::figures;
 use crate::state::AppState;
 use app_core::figures::Share;
-use app_core::messages::Lang;
 use app_core::kind::InspectionKind;
+use app_core::messages::Lang;
 use axum::extract::State;
 use axum::response::Html;
 use maud::{Markup, html};
@@ -90,7 +90,12 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
     let districts: Vec<(String, app_core::figures::Figures)> = scope
         .units
         .iter()
-        .filter_map(|u| state.reference.units.get(&app_core::ids::UnitId::new(u.clone())))
+        .filter_map(|u| {
+            state
+                .reference
+                .units
+                .get(&app_core::ids::UnitId::new(u.clone()))
+        })
         .filter(|u| u.parent.as_ref() == Some(&root_id))
         .map(|u| {
             (
@@ -197,7 +202,10 @@ mod tests {
             assert_eq!(cells, 5, "{r}");
         }
         assert!(rows[1].starts_with(" id=\"share-unannounced\""), "{html}");
-        assert!(rows[1].contains("<th>四不两直</th><td>1 / 4</td><td>25.0%</td>"), "{html}");
+        assert!(
+            rows[1].contains("<th>四不两直</th><td>1 / 4</td><td>25.0%</td>"),
+            "{html}"
+        );
         assert!(!html.contains("<th></th>"), "{html}");
     }
 
@@ -205,7 +213,10 @@ mod tests {
     fn the_monthly_chart_draws_a_bar_per_month_and_says_when_empty() {
         let html = monthly_chart(Lang::Zh, &[((2026, 11), 3), ((2026, 12), 0)]).into_string();
         assert_eq!(html.matches("<rect").count(), 2, "{html}");
-        assert!(html.contains("data-month=\"2026-11\" data-count=\"3\""), "{html}");
+        assert!(
+            html.contains("data-month=\"2026-11\" data-count=\"3\""),
+            "{html}"
+        );
         assert!(!html.contains("暂无"));
         let empty = monthly_chart(Lang::Zh, &[((2026, 12), 0)]).into_string();
         assert!(empty.contains("暂无"), "{empty}");

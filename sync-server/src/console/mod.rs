@@ -61,7 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/lang/{code}", get(session::set_lang))
         .route("/console/records", get(records::list))
         .route("/console/records/{id}", get(records::show))
-        .route("/console/records/{id}/documents/{n}", get(records::document))
+        .route(
+            "/console/records/{id}/documents/{n}",
+            get(records::document),
+        )
         .route("/console/queue", get(records::queue))
         .route("/console/queue/next", get(records::queue_next))
         .route("/console/records/{id}/review", post(records::review))

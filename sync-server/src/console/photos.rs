@@ -2,10 +2,10 @@
 //! stored original still hashes to its name (re-computed on every view). A photo is visible to
 //! whoever may read a record that refers to it; to everyone else it answers 404.
 
-use crate::exif::{self, PhotoFacts};
 use super::form::encode;
 use super::layout::{page, when};
 use super::{Console, ConsoleError, ConsoleResult};
+use crate::exif::{self, PhotoFacts};
 use crate::service::photos::{self, PhotoPage};
 use crate::state::AppState;
 use app_core::evidence::{PhotoRef, Sha256Hex};

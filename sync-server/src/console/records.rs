@@ -6,9 +6,9 @@ use super::layout::{page, when};
 use super::query::{Cursor, RecordFilter};
 use super::{Console, ConsoleError, ConsoleResult, period_params, searched_units, unit_name};
 use crate::service::documents::{self, DocumentError};
-use crate::service::{plausibility, reads};
 use crate::service::record_page::{self, PageError, RecordView};
 use crate::service::review::{self, ReviewError};
+use crate::service::{plausibility, reads};
 use crate::state::AppState;
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::evidence::PhotoRef;
@@ -55,8 +55,7 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     let (rows, next, total, badges) = state
         .db
         .call(move |conn| -> ConsoleResult<_> {
-            let (rows, next, total) =
-                reads::record_list_page(conn, &f, after.as_ref(), PAGE_SIZE)?;
+            let (rows, next, total) = reads::record_list_page(conn, &f, after.as_ref(), PAGE_SIZE)?;
             let mut badges = Vec::with_capacity(rows.len());
             for r in &rows {
                 badges.push(plausibility::badges(
@@ -390,7 +389,10 @@ fn conflict_text(c: &Conflict, lang: Lang, r: &app_core::inspection::Inspection)
         } => format!(
             "{} {}: {} → {}",
             lang.t("隐患阶段冲突", "Hazard stage conflict on"),
-            r.hazards.get(hazard).map(|h| h.description.as_str()).unwrap_or_default(),
+            r.hazards
+                .get(hazard)
+                .map(|h| h.description.as_str())
+                .unwrap_or_default(),
             values
                 .iter()
                 .map(|s| lang.stage(*s))
@@ -413,7 +415,10 @@ fn conflict_text(c: &Conflict, lang: Lang, r: &app_core::inspection::Inspection)
 
 /// A person by name (their id only if the reference data does not know them).
 fn person(state: &AppState, id: &str) -> String {
-    state.user(id).map(|u| u.name).unwrap_or_else(|| id.to_owned())
+    state
+        .user(id)
+        .map(|u| u.name)
+        .unwrap_or_else(|| id.to_owned())
 }
 
 /// Devices named by their order of appearance in the record's history ("平板 1"), the

@@ -80,6 +80,7 @@ where
         unit_name: &unit_name,
         images: &images,
     };
-    let bytes = pdf_forms::render(kind, &input).map_err(|e| DocumentError::Render(e.to_string()))?;
+    let bytes =
+        pdf_forms::render(kind, &input).map_err(|e| DocumentError::Render(e.to_string()))?;
     Ok((kind.file_name(), bytes))
 }

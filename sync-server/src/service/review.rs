@@ -13,9 +13,9 @@ use app_core::access::{can_read_record, can_review_record};
 use app_core::document::DocError;
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, ItemCode};
-use std::collections::BTreeMap;
 use app_core::inspection::{Command, Context, InspectionStatus};
 use app_core::user::User;
+use std::collections::BTreeMap;
 
 /// Why a decision was not stored.
 #[derive(Debug, thiserror::Error)]
