@@ -404,7 +404,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -496,8 +496,12 @@ impl Bilingual for Badge {
                 enterprises.join("、")
             ),
             Badge::FastAnswers { count, millis } => format!(
-                "{count}个检查项在{:.1}秒内作答，来不及阅读检查内容",
-                *millis as f64 / 1000.0
+                "{count}个检查项在{}内作答，来不及阅读检查内容",
+                if *millis < 100 {
+                    "不到0.1秒".to_owned()
+                } else {
+                    format!("{:.1}秒", *millis as f64 / 1000.0)
+                }
             ),
         }
     }
@@ -551,8 +555,12 @@ impl Bilingual for Badge {
                 enterprises.join(", ")
             ),
             Badge::FastAnswers { count, millis } => format!(
-                "{count} items answered within {:.1} s, too fast to read them",
-                *millis as f64 / 1000.0
+                "{count} items answered within {}, too fast to read them",
+                if *millis < 100 {
+                    "less than 0.1 s".to_owned()
+                } else {
+                    format!("{:.1} s", *millis as f64 / 1000.0)
+                }
             ),
         }
     }

@@ -56,10 +56,10 @@ pub async fn ledger(State(state): State<AppState>, cx: Console) -> ConsoleResult
     let labels = with_db(&state, move |conn| {
         let mut out = std::collections::HashMap::new();
         for id in ids {
-            if !out.contains_key(&id) {
-                let label = crate::service::plausibility::record_label(conn, &cache, &id)?
+            if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id) {
+                let label = crate::service::plausibility::record_label(conn, &cache, slot.key())?
                     .unwrap_or_default();
-                out.insert(id, label);
+                slot.insert(label);
             }
         }
         Ok::<_, crate::store::StoreError>(out)

@@ -171,7 +171,7 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
                         a href=(href) class=[(key == active).then_some("active")] { (label) }
                     }
                     span.who {
-                        (cx.user.name) " (" (cx.user.id) ") · "
+                        span title=(cx.user.id) { (cx.user.name) } " · "
                         a href={ "/console/lang/" (other.0) "?back=" (back) } { (other.1) }
                         form method="post" action="/console/logout" {
                             input type="hidden" name="csrf" value=(cx.csrf);
