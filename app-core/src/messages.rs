@@ -92,6 +92,12 @@ impl RecordError {
             RecordError::NotInStatus(s) => {
                 format!("记录处于“{}”状态，不能这样操作", s.label_zh())
             }
+            RecordError::UnknownSection(c) => format!("本记录的检查表中没有“{c}”一节"),
+            RecordError::SectionItemsMismatch { category } => {
+                format!("“{category}”一节的未答项已变化，请刷新后重试")
+            }
+            RecordError::NoSuchPhoto(_) => "该照片不在此处，可能已删除".into(),
+            RecordError::PhotoRemovalAfterSigning => "记录已签署，照片不能再删除".into(),
         }
     }
 
