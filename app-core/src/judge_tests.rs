@@ -683,7 +683,10 @@ fn a_section_marked_not_applicable_is_accepted_and_keeps_earlier_answers() {
     let mut server = push_honest(&mut tablet, server, &section, 11);
     assert_eq!(server.record(), tablet.record());
     let r = server.record();
-    assert_eq!(r.results[&ItemCode::from("T-01")].answer, Some(Answer::Fails));
+    assert_eq!(
+        r.results[&ItemCode::from("T-01")].answer,
+        Some(Answer::Fails)
+    );
     assert_eq!(
         r.results[&ItemCode::from("T-02")].answer,
         Some(Answer::NotApplicable)
@@ -729,7 +732,13 @@ fn a_forged_section_not_applicable_is_refused() {
     let bytes = raw_change(
         &mut tablet(),
         "tab-a",
-        &note("wang", "tab-a", "mark_section_not_applicable", at, Some(&greedy)),
+        &note(
+            "wang",
+            "tab-a",
+            "mark_section_not_applicable",
+            at,
+            Some(&greedy),
+        ),
         at / 1000,
         |d| {
             let results = match d.get(&ROOT, "results").unwrap() {
@@ -751,7 +760,13 @@ fn a_forged_section_not_applicable_is_refused() {
     let bytes = raw_change(
         &mut tablet(),
         "tab-a",
-        &note("wang", "tab-a", "mark_section_not_applicable", at, Some(&honest)),
+        &note(
+            "wang",
+            "tab-a",
+            "mark_section_not_applicable",
+            at,
+            Some(&honest),
+        ),
         at / 1000,
         |d| {
             let results = match d.get(&ROOT, "results").unwrap() {
@@ -772,7 +787,13 @@ fn a_forged_section_not_applicable_is_refused() {
     let bytes = raw_change(
         &mut tablet(),
         "tab-a",
-        &note("wang", "tab-a", "mark_section_not_applicable", at, Some(&unknown)),
+        &note(
+            "wang",
+            "tab-a",
+            "mark_section_not_applicable",
+            at,
+            Some(&unknown),
+        ),
         at / 1000,
         |d| {
             let results = match d.get(&ROOT, "results").unwrap() {
@@ -808,7 +829,11 @@ fn a_photo_link_is_removed_before_signing_and_refused_after() {
     // Removing it again: nothing to remove.
     let mut again = tablet_doc(5);
     again.merge(&mut tablet).unwrap();
-    assert!(again.apply(&remove, &cx(&wang(), &t, 13), &dev("tab-a")).is_err());
+    assert!(
+        again
+            .apply(&remove, &cx(&wang(), &t, 13), &dev("tab-a"))
+            .is_err()
+    );
     // A hazard photo, the same way.
     let h = hazard("hz-1", "T-01", HazardLevel::General);
     let server = push_honest(&mut tablet, server, &Command::RegisterHazard(h), 14);
@@ -830,7 +855,11 @@ fn a_photo_link_is_removed_before_signing_and_refused_after() {
         },
         16,
     );
-    assert!(server.record().hazards[&HazardId::from("hz-1")].photos.is_empty());
+    assert!(
+        server.record().hazards[&HazardId::from("hz-1")]
+            .photos
+            .is_empty()
+    );
     // After a signature, a forged removal (a raw change deleting the link under an honest
     // note) is refused by the rule.
     let server = push_honest(&mut tablet, server, &sign(&wang()), 17);

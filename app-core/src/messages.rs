@@ -289,6 +289,76 @@ impl Lang {
         }
     }
 
+    /// A calendar day as a person reads it: `2026年12月21日` / `2026-12-21` (never the
+    /// browser's locale format such as 12/21/2026).
+    pub fn day(self, d: crate::geo::Day) -> String {
+        match self {
+            Lang::Zh => format!("{}年{}月{}日", d.0.year(), u8::from(d.0.month()), d.0.day()),
+            Lang::En => d.to_string(),
+        }
+    }
+
+    /// What a changed field is, in a person's words, from its path in the record (the
+    /// amendments after signing are paths such as `/hazards/hz-1796…/closed_on`): the item
+    /// code, the hazard's description, the document's number instead of ids.
+    pub fn change_label(self, record: &crate::inspection::Inspection, path: &str) -> String {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let t = |zh: &str, en: &str| self.t(zh, en).to_owned();
+        let field = |name: &str| -> String {
+            match name {
+                "answer" => t("结论", "answer"),
+                "note" => t("备注", "note"),
+                "photos" => t("照片", "photos"),
+                "description" => t("描述", "description"),
+                "place" => t("部位", "place"),
+                "measures" => t("整改措施", "measures"),
+                "deadline" => t("整改期限", "deadline"),
+                "stage" => t("整改状态", "stage"),
+                "level" => t("隐患等级", "level"),
+                "closed_on" => t("销号日期", "closed on"),
+                "reinspections" => t("复查", "re-inspection"),
+                "supervision" => t("挂牌督办", "supervision"),
+                "name" => t("姓名", "name"),
+                "position" => t("职务", "position"),
+                "phone" => t("电话", "phone"),
+                _ => t("其他内容", "other detail"),
+            }
+        };
+        let label = match parts.as_slice() {
+            ["results", code, rest @ ..] => format!(
+                "{} {code} {}",
+                t("检查项", "item"),
+                rest.first().map(|f| field(f)).unwrap_or_default()
+            ),
+            ["hazards", id, rest @ ..] => {
+                let what = record
+                    .hazards
+                    .get(&crate::ids::HazardId::new(id.to_string()))
+                    .map(|h| format!("「{}」", h.description))
+                    .unwrap_or_default();
+                format!(
+                    "{}{what} {}",
+                    t("隐患", "hazard "),
+                    rest.first().map(|f| field(f)).unwrap_or_default()
+                )
+            }
+            ["documents", number, ..] => format!("{} {number}", t("文书", "document")),
+            ["summary", ..] => t("检查情况", "findings"),
+            ["places", ..] => t("检查场所", "places inspected"),
+            ["onsite_person", rest @ ..] => format!(
+                "{} {}",
+                t("现场负责人", "on-site person"),
+                rest.first().map(|f| field(f)).unwrap_or_default()
+            ),
+            ["signatures", ..] => t("签名", "signatures"),
+            ["arrival", ..] => t("到达凭证", "arrival proof"),
+            ["attestations", ..] => t("四不两直声明", "attestations"),
+            ["inspectors", ..] => t("执法人员", "inspectors"),
+            _ => t("其他内容", "other detail"),
+        };
+        label.trim().to_owned()
+    }
+
     pub fn kind(self, k: InspectionKind) -> &'static str {
         match self {
             Lang::Zh => k.label_zh(),
@@ -377,6 +447,33 @@ impl Lang {
 #[cfg(test)]
 mod lang_tests {
     use super::*;
+
+    #[test]
+    fn changed_fields_read_as_words_not_paths() {
+        use crate::hazard::HazardLevel;
+        use crate::test_support::*;
+        let mut r = new_record(InspectionKind::Routine);
+        let h = hazard("hz-1796ab", "T-01", HazardLevel::General);
+        let description = h.description.clone();
+        r.hazards.insert(h.id.clone(), h);
+        let label = Lang::Zh.change_label(&r, "/hazards/hz-1796ab/closed_on");
+        assert_eq!(label, format!("隐患「{description}」 销号日期"));
+        assert!(!label.contains("hz-"));
+        assert_eq!(
+            Lang::Zh.change_label(&r, "/results/GM-JX-01/note"),
+            "检查项 GM-JX-01 备注"
+        );
+        assert_eq!(Lang::Zh.change_label(&r, "/summary"), "检查情况");
+        assert_eq!(Lang::En.change_label(&r, "/places"), "places inspected");
+        assert_eq!(Lang::Zh.change_label(&r, "/unknown/x_y"), "其他内容");
+    }
+
+    #[test]
+    fn days_read_in_chinese_and_iso() {
+        let d = crate::geo::Day::ymd(2026, 12, 21);
+        assert_eq!(Lang::Zh.day(d), "2026年12月21日");
+        assert_eq!(Lang::En.day(d), "2026-12-21");
+    }
 
     #[test]
     fn chinese_first_and_one_label_per_value() {

@@ -443,9 +443,10 @@ fn an_aluminium_plant_sees_its_own_sections_and_the_situational_ones_marked() {
         assert!(situational.iter().any(|n| n.contains(s)), "{s}");
     }
     // Industry sections are never situational.
-    assert!(t
-        .categories
-        .iter()
-        .filter(|c| !c.industries.is_empty())
-        .all(|c| !c.situational));
+    assert!(
+        t.categories
+            .iter()
+            .filter(|c| !c.industries.is_empty())
+            .all(|c| !c.situational)
+    );
 }

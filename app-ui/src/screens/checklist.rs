@@ -26,9 +26,7 @@ pub(crate) fn sections(r: &Inspection, t: &ChecklistTemplate) -> Vec<SectionInfo
     t.categories_for(r.enterprise.industry)
         .enumerate()
         .map(|(index, c)| {
-            let unanswered = r
-                .unanswered_in_section(t, &c.name)
-                .unwrap_or_default();
+            let unanswered = r.unanswered_in_section(t, &c.name).unwrap_or_default();
             SectionInfo {
                 index,
                 name: c.name.clone(),
@@ -68,10 +66,7 @@ pub(crate) fn next_unanswered(
         .iter()
         .flat_map(|s| s.unanswered.iter().map(|c| (s.name.clone(), c.clone())))
         .collect();
-    all.iter()
-        .find(|(_, c)| below(c))
-        .or(all.first())
-        .cloned()
+    all.iter().find(|(_, c)| below(c)).or(all.first()).cloned()
 }
 
 fn element(id: &str) -> Option<web_sys::Element> {
@@ -162,8 +157,10 @@ pub(crate) fn Checklist(props: &ChecklistProps) -> Html {
         .collect();
     // Jumps to an item (unfolding its section first).
     let jump = {
-        let dispatch = state.dispatcher();
+        let (dispatch, on_missing) = (state.dispatcher(), props.on_missing.clone());
         Callback::from(move |(section, code): (String, ItemCode)| {
+            // The list closes, so the bar is short again and the item shows below it.
+            on_missing.emit(false);
             dispatch.dispatch(ChecklistAction::Open(section));
             scroll_to(item_anchor(code.as_str()));
         })
@@ -203,7 +200,12 @@ pub(crate) fn Checklist(props: &ChecklistProps) -> Html {
             items: s.unanswered.clone(),
         };
         Callback::from(move |_: MouseEvent| {
-            send(id.clone(), command.clone(), on_view.clone(), outcome.clone())
+            send(
+                id.clone(),
+                command.clone(),
+                on_view.clone(),
+                outcome.clone(),
+            )
         })
     };
     let confirm = |s: Option<String>| {

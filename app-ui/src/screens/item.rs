@@ -214,12 +214,16 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
             sha256: sha.clone(),
         };
         Callback::from(move |_: MouseEvent| {
-            send(id.clone(), command.clone(), on_view.clone(), outcome.clone())
+            send(
+                id.clone(),
+                command.clone(),
+                on_view.clone(),
+                outcome.clone(),
+            )
         })
     };
     // Photos may be deleted or retaken until the record is signed (app-core's rule).
-    let removable =
-        props.editable && r.signatures.is_empty() && r.signed_versions.is_empty();
+    let removable = props.editable && r.signatures.is_empty() && r.signed_versions.is_empty();
     let has_hazard = r.hazards.values().any(|h| h.item.as_ref() == Some(&code));
     let btn = |a: Answer, class: &'static str| {
         html! {

@@ -67,7 +67,8 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
     }
     let editable = r.status.allows_content_edits();
     let open_missing = {
-        let (missing_open, any_missing) = (missing_open.clone(), !r.unanswered(&v.template).is_empty());
+        let (missing_open, any_missing) =
+            (missing_open.clone(), !r.unanswered(&v.template).is_empty());
         Callback::from(move |e: MouseEvent| {
             let on_complete = e
                 .target()
@@ -90,7 +91,7 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
                         { " · " }{ &h.description }
                         <div class="row">
                             <span class="badge">{ stage_label(l, h.stage.as_str()) }</span>
-                            if let Some(d) = h.deadline { <span class="muted">{ format!("{} {d}", l.t("整改期限", "deadline")) }</span> }
+                            if let Some(d) = h.deadline { <span class="muted">{ format!("{} {}", l.t("整改期限", "deadline"), l.day(d)) }</span> }
                             <button class="secondary" onclick={open}>{ l.t("详情 / 复查", "Details / re-inspect") }</button>
                         </div>
                     </div>
