@@ -330,9 +330,16 @@ async fn wait_text(c: &Client, css: &str, wanted: &str) -> String {
 }
 
 async fn click(c: &Client, css: &str) {
-    wait_for(c, css)
-        .await
-        .click()
+    let e = wait_for(c, css).await;
+    // Centred first: the checklist's steering bar stays at the top of the screen, and a
+    // click WebDriver scrolls to the edge would land on the bar.
+    let _ = c
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&e).unwrap()],
+        )
+        .await;
+    e.click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
@@ -484,7 +491,7 @@ fn machine_text(text: &str) -> Vec<String> {
     }
     // English sentences: three or more ASCII words in a row (not codes like "SHA-256").
     let mut run: Vec<&str> = Vec::new();
-    let mut flush = |run: &mut Vec<&str>, found: &mut Vec<String>| {
+    let flush = |run: &mut Vec<&str>, found: &mut Vec<String>| {
         if run.len() >= 3 {
             found.push(run.join(" "));
         }
@@ -492,7 +499,7 @@ fn machine_text(text: &str) -> Vec<String> {
     };
     for word in text.split(|c: char| c.is_whitespace()) {
         let w = word.trim_matches(|c: char| ",.:;!?()\"'".contains(c));
-        let english = w.len() >= 2
+        let english = !w.is_empty()
             && w.chars().all(|c| c.is_ascii_alphabetic())
             && w.chars().any(|c| c.is_ascii_lowercase());
         if english {
@@ -863,10 +870,23 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         wait_for(c, &format!("#{id} .ans-complies.on")).await;
     }
 
-    // A second photo on the failed item, deleted; the first retaken: the links change, the
-    // originals stay stored (evidence).
+    // A second photo on the failed item, retaken, then deleted: the links change, the
+    // originals stay stored (evidence); the first photo stays (the case file carries it).
     let camera = wait_text(c, &format!("{first} .camera"), "拍照").await;
     assert_eq!(camera.trim(), "拍照");
+    let srcs = |c: &Client| {
+        let c = c.clone();
+        let css = format!("{first} .item-thumb");
+        async move {
+            let mut v = Vec::new();
+            for e in c.find_all(Locator::Css(&css)).await.unwrap_or_default() {
+                v.push(e.attr("src").await.unwrap().unwrap_or_default());
+            }
+            v
+        }
+    };
+    let original = srcs(c).await;
+    assert_eq!(original.len(), 1, "{original:?}");
     wait_for(c, &format!("{first} .item-photo"))
         .await
         .send_keys(photo("gps-DSCN0021.jpg").to_str().unwrap())
@@ -874,33 +894,28 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         .unwrap();
     wait_count(c, &format!("{first} .item-thumb"), 2).await;
     wait_text(c, &format!("{first} .photo-count"), "已附照片 2").await;
-    click(c, &format!("{first} .photo-delete")).await;
-    wait_count(c, &format!("{first} .item-thumb"), 1).await;
-    let before = wait_for(c, &format!("{first} .item-thumb"))
-        .await
-        .attr("src")
-        .await
-        .unwrap();
-    wait_for(c, &format!("{first} .item-photo-retake"))
+    // The other photo's place among the thumbnails (ordered by digest).
+    let other = |v: &[String]| v.iter().position(|s| *s != original[0]).unwrap() + 1;
+    let added = srcs(c).await;
+    let k = other(&added);
+    wait_for(c, &format!("{first} .thumb:nth-child({k}) .item-photo-retake"))
         .await
         .send_keys(photo("gps-DSCN0025.jpg").to_str().unwrap())
         .await
         .unwrap();
     let deadline = Instant::now() + WAIT;
-    loop {
-        let now = match c.find(Locator::Css(&format!("{first} .item-thumb"))).await {
-            Ok(e) => e.attr("src").await.unwrap(),
-            Err(_) => None,
-        };
-        if count(c, &format!("{first} .item-thumb")).await == 1 && now.is_some() && now != before {
-            break;
+    let retaken = loop {
+        let now = srcs(c).await;
+        if now.len() == 2 && now.contains(&original[0]) && !now.iter().any(|s| added.contains(s) && *s != original[0]) {
+            break now;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the retaken photo did not replace the first"
-        );
+        assert!(Instant::now() < deadline, "the retake did not replace the photo: {now:?}");
         tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    };
+    let k = other(&retaken);
+    click(c, &format!("{first} .thumb:nth-child({k}) .photo-delete")).await;
+    wait_count(c, &format!("{first} .item-thumb"), 1).await;
+    assert_eq!(srcs(c).await, original, "the first photo stays");
     wait_image(c, &format!("{first} .item-thumb")).await;
 
     // 完成 tapped too early: the unanswered items (in the folded 专项 sections) are listed in
