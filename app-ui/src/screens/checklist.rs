@@ -216,11 +216,7 @@ pub(crate) fn Checklist(props: &ChecklistProps) -> Html {
         let (dispatch, s) = (state.dispatcher(), s.to_owned());
         Callback::from(move |_: MouseEvent| dispatch.dispatch(ChecklistAction::Open(s.clone())))
     };
-    let pct = if progress.1 == 0 {
-        100
-    } else {
-        progress.0 * 100 / progress.1
-    };
+    let pct = (progress.0 * 100).checked_div(progress.1).unwrap_or(100);
     let text_of = |c: &ItemCode| t.item(c).map(|i| i.text.clone()).unwrap_or_default();
     let bar = html! {
         <div id="checklist-bar" class="checklist-bar">
