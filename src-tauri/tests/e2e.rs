@@ -898,18 +898,27 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let other = |v: &[String]| v.iter().position(|s| *s != original[0]).unwrap() + 1;
     let added = srcs(c).await;
     let k = other(&added);
-    wait_for(c, &format!("{first} .thumb:nth-child({k}) .item-photo-retake"))
-        .await
-        .send_keys(photo("gps-DSCN0025.jpg").to_str().unwrap())
-        .await
-        .unwrap();
+    wait_for(
+        c,
+        &format!("{first} .thumb:nth-child({k}) .item-photo-retake"),
+    )
+    .await
+    .send_keys(photo("gps-DSCN0025.jpg").to_str().unwrap())
+    .await
+    .unwrap();
     let deadline = Instant::now() + WAIT;
     let retaken = loop {
         let now = srcs(c).await;
-        if now.len() == 2 && now.contains(&original[0]) && !now.iter().any(|s| added.contains(s) && *s != original[0]) {
+        if now.len() == 2
+            && now.contains(&original[0])
+            && !now.iter().any(|s| added.contains(s) && *s != original[0])
+        {
             break now;
         }
-        assert!(Instant::now() < deadline, "the retake did not replace the photo: {now:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the retake did not replace the photo: {now:?}"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     };
     let k = other(&retaken);
