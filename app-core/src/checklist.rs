@@ -59,6 +59,13 @@ pub struct Category {
     /// 冶金 articles of a 工贸 template. Empty: every industry of the template.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub industries: Vec<Industry>,
+    /// A 专项 section that applies by situation, not by industry (粉尘涉爆, 液氨制冷,
+    /// 有限空间作业 of 《工贸企业重大事故隐患判定标准》第十一至十三条: any 工贸 enterprise
+    /// may have them). The industry cannot say whether it applies; the inspector answers the
+    /// whole section 不涉及 at once when the enterprise has no such situation, so the
+    /// tablet shows it folded until opened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub situational: bool,
     pub items: Vec<ChecklistItem>,
 }
 
@@ -247,6 +254,8 @@ struct RawCategory {
     name: Option<String>,
     industries: Option<Vec<String>>,
     #[serde(default)]
+    situational: bool,
+    #[serde(default)]
     item: Vec<RawItem>,
 }
 
@@ -381,6 +390,7 @@ impl ChecklistTemplate {
             categories.push(Category {
                 name: category_name,
                 industries: category_industries,
+                situational: raw_category.situational,
                 items,
             });
         }

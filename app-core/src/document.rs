@@ -522,6 +522,8 @@ pub(crate) enum Part {
     Root,
     Inspector(UserId),
     Result(ItemCode),
+    /// Several items' results (a section marked 不适用 at once).
+    Results(Vec<ItemCode>),
     Hazard(HazardId),
     Signature(String),
     SignedVersion(String),
@@ -542,11 +544,14 @@ impl Part {
             | Command::ReviewWithItems { .. } => Part::Root,
             Command::Answer { item, .. }
             | Command::SetNote { item, .. }
-            | Command::AddItemPhoto { item, .. } => Part::Result(item.clone()),
+            | Command::AddItemPhoto { item, .. }
+            | Command::RemoveItemPhoto { item, .. } => Part::Result(item.clone()),
+            Command::MarkSectionNotApplicable { items, .. } => Part::Results(items.clone()),
             Command::RegisterHazard(h) => Part::Hazard(h.id.clone()),
             Command::AddHazardPhoto { hazard, .. }
             | Command::SetHazardText { hazard, .. }
-            | Command::Hazard { hazard, .. } => Part::Hazard(hazard.clone()),
+            | Command::Hazard { hazard, .. }
+            | Command::RemoveHazardPhoto { hazard, .. } => Part::Hazard(hazard.clone()),
             Command::Sign(s) => Part::Signature(s.signer.key()),
             Command::RecordSignedVersion { id, .. } => Part::SignedVersion(id.clone()),
             Command::IssueDocument(d) => Part::Document(d.number.clone()),
@@ -560,6 +565,7 @@ pub(crate) enum PartValue {
     Root(Box<RootFields>),
     Inspector(Option<crate::inspection::InspectorRef>),
     Result(ItemResult),
+    Results(Vec<ItemResult>),
     Hazard(Option<Box<Hazard>>),
     Signature(Option<crate::inspection::Signature>),
     SignedVersion(Option<crate::signing::SignedVersion>),
@@ -599,6 +605,12 @@ impl Inspection {
             Part::Result(code) => {
                 PartValue::Result(self.results.get(code).cloned().unwrap_or_default())
             }
+            Part::Results(codes) => PartValue::Results(
+                codes
+                    .iter()
+                    .map(|c| self.results.get(c).cloned().unwrap_or_default())
+                    .collect(),
+            ),
             Part::Hazard(id) => PartValue::Hazard(self.hazards.get(id).cloned().map(Box::new)),
             Part::Signature(k) => PartValue::Signature(self.signatures.get(k).cloned()),
             Part::SignedVersion(id) => {
@@ -697,6 +709,20 @@ pub(crate) fn write_part<S: Sink>(
             }
             let results = entry_map(doc, &root, "results")?;
             write_result(doc, &results, code.as_str(), b, a)
+        }
+        (Part::Results(codes), PartValue::Results(b), PartValue::Results(a))
+            if codes.len() == b.len() && codes.len() == a.len() =>
+        {
+            if b == a {
+                return Ok(());
+            }
+            let results = entry_map(doc, &root, "results")?;
+            for ((code, b), a) in codes.iter().zip(b).zip(a) {
+                if b != a {
+                    write_result(doc, &results, code.as_str(), b, a)?;
+                }
+            }
+            Ok(())
         }
         (Part::Hazard(id), PartValue::Hazard(b), PartValue::Hazard(a)) => {
             if b == a {

@@ -52,6 +52,8 @@ impl Timestamp {
 pub enum PositionSource {
     Device,
     Manual,
+    /// Taken from the entrance photo's EXIF GPS (offered when the device cannot locate).
+    Photo,
 }
 
 /// A WGS-84 position.

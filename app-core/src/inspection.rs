@@ -374,6 +374,26 @@ pub enum Command {
         comment: String,
         items: BTreeMap<ItemCode, String>,
     },
+    /// 本节不涉及: marks every unanswered item of one checklist section 不适用 at once. The
+    /// command names the items it marks, and they must be exactly the section's unanswered
+    /// items in the state it is applied to ([`Inspection::unanswered_in_section`]): an item
+    /// already answered (a 不符合 among them) is never overwritten, and the change says
+    /// which items it touched.
+    MarkSectionNotApplicable {
+        category: String,
+        items: Vec<ItemCode>,
+    },
+    /// Unlinks a photo from an item (to delete or retake it). Only while nothing is signed:
+    /// the original blob is never deleted (evidence), only the record's link to it.
+    RemoveItemPhoto {
+        item: ItemCode,
+        sha256: Sha256Hex,
+    },
+    /// Unlinks a photo from a hazard, under the same rule as [`Command::RemoveItemPhoto`].
+    RemoveHazardPhoto {
+        hazard: HazardId,
+        sha256: Sha256Hex,
+    },
 }
 
 impl Command {
@@ -399,6 +419,9 @@ impl Command {
             Command::RecordSignedVersion { .. } => "record_signed_version",
             Command::IssueDocument(_) => "issue_document",
             Command::ReviewWithItems { .. } => "review_with_items",
+            Command::MarkSectionNotApplicable { .. } => "mark_section_not_applicable",
+            Command::RemoveItemPhoto { .. } => "remove_item_photo",
+            Command::RemoveHazardPhoto { .. } => "remove_hazard_photo",
         }
     }
 
@@ -549,6 +572,14 @@ pub enum RecordError {
     NotInStatus(InspectionStatus),
     #[error("the review's comment on item {0} is empty")]
     EmptyItemComment(ItemCode),
+    #[error("checklist section `{0}` does not apply to this record")]
+    UnknownSection(String),
+    #[error("section `{category}`: the items marked 不适用 must be exactly its unanswered items")]
+    SectionItemsMismatch { category: String },
+    #[error("photo {0} is not linked there")]
+    NoSuchPhoto(Sha256Hex),
+    #[error("the record is signed: its photos can no longer be removed")]
+    PhotoRemovalAfterSigning,
 }
 
 fn join(unmet: &[Unmet]) -> String {
@@ -643,6 +674,52 @@ impl Inspection {
         }
     }
 
+    /// A photo link may be removed only while nothing is signed (no signature, no signed
+    /// version): what someone signed keeps its photos.
+    fn photos_removable(&self) -> Result<(), RecordError> {
+        if self.signatures.is_empty() && self.signed_versions.is_empty() {
+            Ok(())
+        } else {
+            Err(RecordError::PhotoRemovalAfterSigning)
+        }
+    }
+
+    /// The items an enterprise of the record's industry is checked against that have no
+    /// answer yet, in template order (what 完成 lists as missing).
+    pub fn unanswered(&self, template: &ChecklistTemplate) -> Vec<ItemCode> {
+        template
+            .items_for(self.enterprise.industry)
+            .filter(|i| self.results.get(&i.code).and_then(|r| r.answer).is_none())
+            .map(|i| i.code.clone())
+            .collect()
+    }
+
+    /// How many of the items the record is checked against are answered, and how many there
+    /// are (`已答 12/43`).
+    pub fn progress(&self, template: &ChecklistTemplate) -> (usize, usize) {
+        let total = template.items_for(self.enterprise.industry).count();
+        (total - self.unanswered(template).len(), total)
+    }
+
+    /// The unanswered items of section `category`, in template order: what 本节不涉及
+    /// marks 不适用. Refused if the section does not apply to the record's industry.
+    pub fn unanswered_in_section(
+        &self,
+        template: &ChecklistTemplate,
+        category: &str,
+    ) -> Result<Vec<ItemCode>, RecordError> {
+        let section = template
+            .categories_for(self.enterprise.industry)
+            .find(|c| c.name == category)
+            .ok_or_else(|| RecordError::UnknownSection(category.to_owned()))?;
+        Ok(section
+            .items
+            .iter()
+            .filter(|i| self.results.get(&i.code).and_then(|r| r.answer).is_none())
+            .map(|i| i.code.clone())
+            .collect())
+    }
+
     fn hazard_mut(&mut self, id: &HazardId) -> Result<&mut Hazard, RecordError> {
         self.hazards
             .get_mut(id)
@@ -709,6 +786,35 @@ impl Inspection {
                     return Err(RecordError::NotAnInspector);
                 }
                 self.hazard_mut(hazard)?.apply(action)?;
+            }
+            Command::MarkSectionNotApplicable { category, items } => {
+                let expected = self.unanswered_in_section(cx.template, category)?;
+                if items.is_empty() || *items != expected {
+                    return Err(RecordError::SectionItemsMismatch {
+                        category: category.clone(),
+                    });
+                }
+                for item in items {
+                    self.results.entry(item.clone()).or_default().answer =
+                        Some(Answer::NotApplicable);
+                }
+            }
+            Command::RemoveItemPhoto { item, sha256 } => {
+                self.item_known(item, cx)?;
+                self.photos_removable()?;
+                let removed = self
+                    .results
+                    .get_mut(item)
+                    .and_then(|r| r.photos.remove(sha256));
+                if removed.is_none() {
+                    return Err(RecordError::NoSuchPhoto(sha256.clone()));
+                }
+            }
+            Command::RemoveHazardPhoto { hazard, sha256 } => {
+                self.photos_removable()?;
+                if self.hazard_mut(hazard)?.photos.remove(sha256).is_none() {
+                    return Err(RecordError::NoSuchPhoto(sha256.clone()));
+                }
             }
             Command::SetOnsitePerson(p) => self.onsite_person = Some(p.clone()),
             Command::Sign(s) => {
@@ -810,11 +916,7 @@ impl Inspection {
             InspectionStatus::Completed => {
                 on_record(&mut unmet);
                 unmet.extend(self.inspector_requirements());
-                let unanswered: Vec<ItemCode> = template
-                    .items_for(self.enterprise.industry)
-                    .filter(|i| self.results.get(&i.code).and_then(|r| r.answer).is_none())
-                    .map(|i| i.code.clone())
-                    .collect();
+                let unanswered = self.unanswered(template);
                 if !unanswered.is_empty() {
                     unmet.push(Unmet::UnansweredItems(unanswered));
                 }

@@ -1,8 +1,8 @@
 use super::*;
 use crate::enterprise::{Enterprise, RiskColour, SupervisionGrade};
 use crate::hazard::HazardLevel;
-use crate::ids::ItemCode;
-use crate::inspection::Answer;
+use crate::ids::{HazardId, ItemCode};
+use crate::inspection::{Answer, RecordError};
 use crate::test_support::*;
 use crate::unit::tests::nanjing;
 use automerge::transaction::{CommitOptions, Transactable};
@@ -820,4 +820,250 @@ fn a_review_written_before_item_comments_still_reads() {
     let r: crate::inspection::Review = serde_json::from_str(old).unwrap();
     assert!(r.items.is_empty());
     assert_eq!(serde_json::to_string(&r).unwrap(), old);
+}
+
+// ---- issue 20: 本节不涉及 and removing a photo link ----
+
+/// Applies `command` as wang on tab-a, `minutes` after T0, and pushes it on `server`.
+fn push_honest(
+    tablet: &mut InspectionDoc,
+    server: InspectionDoc,
+    command: &Command,
+    minutes: i64,
+) -> InspectionDoc {
+    let t = template();
+    let from = tablet.heads();
+    tablet
+        .apply(command, &cx(&wang(), &t, minutes), &dev("tab-a"))
+        .unwrap();
+    let bytes = tablet.automerge_mut().save_after(&from);
+    accept(Some(server), &bytes, &wang(), "tab-a")
+}
+
+#[test]
+fn a_section_marked_not_applicable_is_accepted_and_keeps_earlier_answers() {
+    let mut tablet = tablet_doc(5);
+    let server = accept(None, &tablet.save(), &wang(), "tab-a");
+    let fails = Command::Answer {
+        item: "T-01".into(),
+        answer: Some(Answer::Fails),
+    };
+    let server = push_honest(&mut tablet, server, &fails, 10);
+    let items = tablet
+        .record()
+        .unanswered_in_section(&template(), "基础管理")
+        .unwrap();
+    assert_eq!(items, vec![ItemCode::from("T-02")]);
+    let section = Command::MarkSectionNotApplicable {
+        category: "基础管理".into(),
+        items,
+    };
+    let mut server = push_honest(&mut tablet, server, &section, 11);
+    assert_eq!(server.record(), tablet.record());
+    let r = server.record();
+    assert_eq!(
+        r.results[&ItemCode::from("T-01")].answer,
+        Some(Answer::Fails)
+    );
+    assert_eq!(
+        r.results[&ItemCode::from("T-02")].answer,
+        Some(Answer::NotApplicable)
+    );
+    assert_eq!(server.heads(), tablet.heads());
+}
+
+#[test]
+fn a_forged_section_not_applicable_is_refused() {
+    let at = T0.0 + 3_600_000;
+    let server = || {
+        let mut t = tablet_doc(5);
+        let s = accept(None, &t.save(), &wang(), "tab-a");
+        push_honest(
+            &mut t,
+            s,
+            &Command::Answer {
+                item: "T-01".into(),
+                answer: Some(Answer::Fails),
+            },
+            10,
+        )
+    };
+    let tablet = || {
+        let mut t = tablet_doc(5);
+        t.apply(
+            &Command::Answer {
+                item: "T-01".into(),
+                answer: Some(Answer::Fails),
+            },
+            &cx(&wang(), &template(), 10),
+            &dev("tab-a"),
+        )
+        .unwrap();
+        t
+    };
+    // Claiming the section's answered 不符合 item too (overwriting a failure): the rule
+    // refuses, whatever the change writes.
+    let greedy = Command::MarkSectionNotApplicable {
+        category: "基础管理".into(),
+        items: vec!["T-01".into(), "T-02".into()],
+    };
+    let bytes = raw_change(
+        &mut tablet(),
+        "tab-a",
+        &note(
+            "wang",
+            "tab-a",
+            "mark_section_not_applicable",
+            at,
+            Some(&greedy),
+        ),
+        at / 1000,
+        |d| {
+            let results = match d.get(&ROOT, "results").unwrap() {
+                Some((_, id)) => id,
+                None => panic!("results map"),
+            };
+            d.put(&results, "T-01/answer", "not_applicable").unwrap();
+            d.put(&results, "T-02/answer", "not_applicable").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::Rule, "{r}");
+    // An honest claim whose change also overwrites the failed item: not what the command
+    // writes.
+    let honest = Command::MarkSectionNotApplicable {
+        category: "基础管理".into(),
+        items: vec!["T-02".into()],
+    };
+    let bytes = raw_change(
+        &mut tablet(),
+        "tab-a",
+        &note(
+            "wang",
+            "tab-a",
+            "mark_section_not_applicable",
+            at,
+            Some(&honest),
+        ),
+        at / 1000,
+        |d| {
+            let results = match d.get(&ROOT, "results").unwrap() {
+                Some((_, id)) => id,
+                None => panic!("results map"),
+            };
+            d.put(&results, "T-01/answer", "not_applicable").unwrap();
+            d.put(&results, "T-02/answer", "not_applicable").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
+    // A section that is not in the template.
+    let unknown = Command::MarkSectionNotApplicable {
+        category: "液氨制冷".into(),
+        items: vec!["T-02".into()],
+    };
+    let bytes = raw_change(
+        &mut tablet(),
+        "tab-a",
+        &note(
+            "wang",
+            "tab-a",
+            "mark_section_not_applicable",
+            at,
+            Some(&unknown),
+        ),
+        at / 1000,
+        |d| {
+            let results = match d.get(&ROOT, "results").unwrap() {
+                Some((_, id)) => id,
+                None => panic!("results map"),
+            };
+            d.put(&results, "T-02/answer", "not_applicable").unwrap();
+        },
+    );
+    let r = refusal(Some(server()), &bytes, &wang(), "tab-a", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::Rule, "{r}");
+}
+
+#[test]
+fn a_photo_link_is_removed_before_signing_and_refused_after() {
+    let t = template();
+    let mut tablet = tablet_doc(5);
+    let server = accept(None, &tablet.save(), &wang(), "tab-a");
+    let add = |tag: &str| Command::AddItemPhoto {
+        item: "T-01".into(),
+        photo: photo(tag, &wang()),
+    };
+    let server = push_honest(&mut tablet, server, &add("a"), 10);
+    let server = push_honest(&mut tablet, server, &add("b"), 11);
+    let remove = Command::RemoveItemPhoto {
+        item: "T-01".into(),
+        sha256: digest("a"),
+    };
+    let server = push_honest(&mut tablet, server, &remove, 12);
+    let photos = &server.record().results[&ItemCode::from("T-01")].photos;
+    assert_eq!(photos.keys().collect::<Vec<_>>(), vec![&digest("b")]);
+    assert_eq!(server.record(), tablet.record());
+    // Removing it again: nothing to remove.
+    let mut again = tablet_doc(5);
+    again.merge(&mut tablet).unwrap();
+    assert!(
+        again
+            .apply(&remove, &cx(&wang(), &t, 13), &dev("tab-a"))
+            .is_err()
+    );
+    // A hazard photo, the same way.
+    let h = hazard("hz-1", "T-01", HazardLevel::General);
+    let server = push_honest(&mut tablet, server, &Command::RegisterHazard(h), 14);
+    let server = push_honest(
+        &mut tablet,
+        server,
+        &Command::AddHazardPhoto {
+            hazard: "hz-1".into(),
+            photo: photo("c", &wang()),
+        },
+        15,
+    );
+    let server = push_honest(
+        &mut tablet,
+        server,
+        &Command::RemoveHazardPhoto {
+            hazard: "hz-1".into(),
+            sha256: digest("c"),
+        },
+        16,
+    );
+    assert!(
+        server.record().hazards[&HazardId::from("hz-1")]
+            .photos
+            .is_empty()
+    );
+    // After a signature, a forged removal (a raw change deleting the link under an honest
+    // note) is refused by the rule.
+    let server = push_honest(&mut tablet, server, &sign(&wang()), 17);
+    let at = T0.0 + 3_600_000;
+    let remove_b = Command::RemoveItemPhoto {
+        item: "T-01".into(),
+        sha256: digest("b"),
+    };
+    assert!(matches!(
+        tablet.apply(&remove_b, &cx(&wang(), &t, 18), &dev("tab-a")),
+        Err(DocError::Record(RecordError::PhotoRemovalAfterSigning))
+    ));
+    let key = format!("T-01/photo/{}", digest("b"));
+    let bytes = raw_change(
+        &mut tablet,
+        "tab-a",
+        &note("wang", "tab-a", "remove_item_photo", at, Some(&remove_b)),
+        at / 1000,
+        |d| {
+            let results = match d.get(&ROOT, "results").unwrap() {
+                Some((_, id)) => id,
+                None => panic!("results map"),
+            };
+            d.delete(&results, key.as_str()).unwrap();
+        },
+    );
+    let r = refusal(Some(server), &bytes, &wang(), "tab-a", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::Rule, "{r}");
 }

@@ -93,6 +93,12 @@ impl RecordError {
                 format!("记录处于“{}”状态，不能这样操作", s.label_zh())
             }
             RecordError::EmptyItemComment(item) => format!("对检查项 {item} 的意见为空"),
+            RecordError::UnknownSection(c) => format!("本记录的检查表中没有“{c}”一节"),
+            RecordError::SectionItemsMismatch { category } => {
+                format!("“{category}”一节的未答项已变化，请刷新后重试")
+            }
+            RecordError::NoSuchPhoto(_) => "该照片不在此处，可能已删除".into(),
+            RecordError::PhotoRemovalAfterSigning => "记录已签署，照片不能再删除".into(),
         }
     }
 
@@ -284,6 +290,15 @@ impl Lang {
         }
     }
 
+    /// A calendar day as a person reads it: `2026年12月21日` / `2026-12-21` (never the
+    /// browser's locale format such as 12/21/2026).
+    pub fn day(self, d: crate::geo::Day) -> String {
+        match self {
+            Lang::Zh => format!("{}年{}月{}日", d.0.year(), u8::from(d.0.month()), d.0.day()),
+            Lang::En => d.to_string(),
+        }
+    }
+
     pub fn kind(self, k: InspectionKind) -> &'static str {
         match self {
             Lang::Zh => k.label_zh(),
@@ -372,6 +387,13 @@ impl Lang {
 #[cfg(test)]
 mod lang_tests {
     use super::*;
+
+    #[test]
+    fn days_read_in_chinese_and_iso() {
+        let d = crate::geo::Day::ymd(2026, 12, 21);
+        assert_eq!(Lang::Zh.day(d), "2026年12月21日");
+        assert_eq!(Lang::En.day(d), "2026-12-21");
+    }
 
     #[test]
     fn chinese_first_and_one_label_per_value() {
@@ -608,6 +630,9 @@ impl Lang {
             "record_signed_version" => ("记录签署版本", "Signed version recorded"),
             "issue_document" => ("出具文书", "Document issued"),
             "review_with_items" => ("审核（含逐项意见）", "Reviewed, with item comments"),
+            "mark_section_not_applicable" => ("整节标为不涉及", "Section marked not applicable"),
+            "remove_item_photo" => ("删除检查项照片", "Item photo removed"),
+            "remove_hazard_photo" => ("删除隐患照片", "Hazard photo removed"),
             _ => ("其他修改", "Other change"),
         };
         self.t(zh, en)
@@ -641,6 +666,9 @@ mod command_label_tests {
             "record_signed_version",
             "issue_document",
             "review_with_items",
+            "mark_section_not_applicable",
+            "remove_item_photo",
+            "remove_hazard_photo",
         ] {
             assert_ne!(Lang::Zh.command(name), "其他修改", "{name}");
             assert!(!Lang::Zh.command(name).contains('_'));
@@ -680,6 +708,9 @@ impl Lang {
                 "onsite_person" => ("现场负责人", "person on site"),
                 "attestations" => ("四不两直声明", "attestations"),
                 "documents" => ("文书", "documents"),
+                "name" => ("姓名", "name"),
+                "position" => ("职务", "position"),
+                "phone" => ("电话", "phone"),
                 _ => ("其他内容", "other content"),
             };
             self.t(zh, en)
@@ -707,6 +738,14 @@ impl Lang {
                         .unwrap_or_default()
                 )
             }
+            ["documents", number, ..] => format!("{} {number}", field("documents")),
+            ["onsite_person", rest @ ..] => format!(
+                "{}{}",
+                field("onsite_person"),
+                rest.first()
+                    .map(|f| format!(" · {}", field(f)))
+                    .unwrap_or_default()
+            ),
             [first, ..] => field(first).to_owned(),
             [] => field("").to_owned(),
         }
@@ -732,6 +771,8 @@ mod field_label_tests {
             "检查项 T-01 · 结果"
         );
         assert_eq!(Lang::Zh.field_label("/summary", &r), "检查情况");
+        assert_eq!(Lang::En.field_label("/places", &r), "places inspected");
+        assert_eq!(Lang::Zh.field_label("/unknown/x_y", &r), "其他内容");
     }
 }
 

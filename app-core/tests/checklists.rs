@@ -413,3 +413,40 @@ fn library_rejects_the_same_id_and_version_twice() {
         }
     );
 }
+
+/// Issue 20: an aluminium plant (有色) saw the 冶金/建材/机械/烟草 sections (the screen listed
+/// every category of the template instead of `categories_for`) and the 液氨制冷 and 有限空间
+/// sections (which apply by situation, not by industry, so no industry can exclude them):
+/// the industry filter leaves only the 有色 article, and the three 专项 sections are marked
+/// situational, shown folded with 本节不涉及 at hand.
+#[test]
+fn an_aluminium_plant_sees_its_own_sections_and_the_situational_ones_marked() {
+    let t = gongmao();
+    let names: Vec<&str> = t
+        .categories_for(Industry::Nonferrous)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(names.iter().any(|n| n.contains("有色")));
+    for other in ["冶金", "建材", "机械", "烟草"] {
+        assert!(
+            !names.iter().any(|n| n.contains(other)),
+            "{other} section shown to a 有色 enterprise: {names:?}"
+        );
+    }
+    let situational: Vec<&str> = t
+        .categories_for(Industry::Nonferrous)
+        .filter(|c| c.situational)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(situational.len(), 3, "{situational:?}");
+    for s in ["粉尘涉爆", "液氨制冷", "有限空间"] {
+        assert!(situational.iter().any(|n| n.contains(s)), "{s}");
+    }
+    // Industry sections are never situational.
+    assert!(
+        t.categories
+            .iter()
+            .filter(|c| !c.industries.is_empty())
+            .all(|c| !c.situational)
+    );
+}

@@ -27,6 +27,17 @@ pub struct AppStatus {
 pub struct PlanView {
     pub plan: Plan,
     pub enterprise: Option<Enterprise>,
+    /// The inspection made for this plan on this tablet, if one was started (the home
+    /// screen shows 检查中 / 已检查 and opens it instead of offering 开始检查).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<PlanInspection>,
+}
+
+/// The record started for a plan, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInspection {
+    pub id: InspectionId,
+    pub status: InspectionStatus,
 }
 
 /// One line of the inspection list (the tablet store's index row).

@@ -9,6 +9,16 @@ pub(crate) struct ArrivalDraft {
     pub(crate) from_device: bool,
     pub(crate) photo: Option<String>,
     pub(crate) thumb: Option<String>,
+    /// Where the entrance photo says it was taken (EXIF GPS), if it says: offered when the
+    /// device cannot locate, before typing by hand.
+    #[serde(default)]
+    pub(crate) photo_position: Option<(f64, f64)>,
+    /// The position was taken from the entrance photo's EXIF.
+    #[serde(default)]
+    pub(crate) from_photo: bool,
+    /// The device could not locate (the EXIF offer is shown).
+    #[serde(default)]
+    pub(crate) no_device_position: bool,
 }
 
 #[function_component]
@@ -30,13 +40,21 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                         lat: format!("{lat:.6}"),
                         lon: format!("{lon:.6}"),
                         from_device: true,
+                        from_photo: false,
+                        no_device_position: false,
                         ..(*draft).clone()
                     }),
-                    None => error.set(Some(input_error(
-                        "本机无法定位，请手动输入经纬度（将标记为手动录入）",
-                        "no position from this device: enter it by hand (marked as manual)",
-                        "position",
-                    ))),
+                    None => {
+                        draft.set(ArrivalDraft {
+                            no_device_position: true,
+                            ..(*draft).clone()
+                        });
+                        error.set(Some(input_error(
+                            "本机无法定位：可采用入口照片中的定位，或手动输入经纬度（将标记为手动录入）",
+                            "no position from this device: use the entrance photo's position, or enter it by hand (marked as manual)",
+                            "position",
+                        )))
+                    }
                 }
             });
         })
@@ -47,6 +65,7 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
             draft.set(ArrivalDraft {
                 lat: input_value(&e),
                 from_device: false,
+                from_photo: false,
                 ..(*draft).clone()
             })
         })
@@ -57,6 +76,7 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
             draft.set(ArrivalDraft {
                 lon: input_value(&e),
                 from_device: false,
+                from_photo: false,
                 ..(*draft).clone()
             })
         })
@@ -71,12 +91,27 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                     draft.set(ArrivalDraft {
                         photo: Some(p.sha256.to_string()),
                         thumb: Some(p.thumb),
+                        photo_position: p.lat.zip(p.lon),
                         ..(*draft).clone()
                     });
                 }
                 Err(e) => error.set(Some(e)),
             });
             take_loose_photo(&e, id.clone(), done);
+        })
+    };
+    let use_photo_position = {
+        let draft = draft.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some((lat, lon)) = draft.photo_position {
+                draft.set(ArrivalDraft {
+                    lat: format!("{lat:.6}"),
+                    lon: format!("{lon:.6}"),
+                    from_device: false,
+                    from_photo: true,
+                    ..(*draft).clone()
+                });
+            }
         })
     };
     let attest = |which: u8| {
@@ -128,6 +163,8 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                     };
                     let source = if d.from_device {
                         PositionSource::Device
+                    } else if d.from_photo {
+                        PositionSource::Photo
                     } else {
                         PositionSource::Manual
                     };
@@ -199,19 +236,30 @@ pub(crate) fn Arrival(props: &ViewProps) -> Html {
                         </div>
                         <div class="row">
                             <button id="locate" class="secondary" onclick={locate}>{ l.t("获取设备定位", "Use device position") }</button>
-                            <span id="position-source" class="muted">{ if draft.from_device { l.t("来源：设备定位", "source: device") } else { l.t("来源：手动录入", "source: entered by hand") } }</span>
+                            <span id="position-source" class="muted">{ if draft.from_device { l.t("来源：设备定位", "source: device") } else if draft.from_photo { l.t("来源：入口照片定位", "source: entrance photo") } else { l.t("来源：手动录入", "source: entered by hand") } }</span>
                         </div>
+                        if let (true, Some((lat, lon))) = (draft.no_device_position && !draft.from_photo, draft.photo_position) {
+                            <div class="row">
+                                <button id="use-photo-position" class="secondary" onclick={use_photo_position}>{ format!("{}（{lat:.5}, {lon:.5}）", l.t("采用入口照片中的定位", "Use the entrance photo's position")) }</button>
+                            </div>
+                        }
                         { field_error(l, &error, "position") }
                     </div>
                     <div>
-                        <label for="entrance-photo">{ l.t("企业入口照片", "Entrance photo") }</label>
-                        <div class="file"><input id="entrance-photo" type="file" accept="image/*" capture="environment" onchange={photo} /></div>
+                        <div class="label">{ l.t("企业入口照片", "Entrance photo") }</div>
+                        <div class="row">
+                            <label class="button secondary camera">
+                                { if draft.photo.is_some() { l.t("重拍入口照片", "Retake the entrance photo") } else { l.t("拍照", "Take photo") } }
+                                <input id="entrance-photo" type="file" accept="image/*" capture="environment" onchange={photo} />
+                            </label>
+                            <span id="entrance-status" class="muted">{ if draft.photo.is_some() { l.t("已附入口照片", "Entrance photo attached") } else { l.t("尚未拍摄", "No photo yet") } }</span>
+                        </div>
                         if let Some(t) = &draft.thumb { <div class="thumbs"><img id="entrance-thumb" src={t.clone()} alt="entrance" /></div> }
                         { field_error(l, &error, "photo") }
                     </div>
                 </div>
-                <label><input id="att-notice" type="checkbox" style="width: auto; min-height: 0" checked={r.attestations.no_notice_given} onchange={attest(0)} />{ l.t(" 本次检查未提前通知", " No notice was given") }</label>
-                <label><input id="att-escort" type="checkbox" style="width: auto; min-height: 0" checked={r.attestations.no_escort_accepted} onchange={attest(1)} />{ l.t(" 未接受陪同和接待", " No escort or hospitality accepted") }</label>
+                <label class="check"><input id="att-notice" type="checkbox" checked={r.attestations.no_notice_given} onchange={attest(0)} />{ l.t("本次检查未提前通知", "No notice was given") }</label>
+                <label class="check"><input id="att-escort" type="checkbox" checked={r.attestations.no_escort_accepted} onchange={attest(1)} />{ l.t("未接受陪同和接待", "No escort or hospitality accepted") }</label>
             }
             <p class="muted">{ format!("{}：{}", l.t("执法人员", "Inspectors"), r.inspectors.values().map(|i| format!("{}（{}）", i.name, i.certificate.as_str())).collect::<Vec<_>>().join("、")) }</p>
             <div class="row"><button id="arrive" onclick={confirm}>{ l.t("确认到达，开始检查", "Confirm arrival and start") }</button></div>

@@ -206,11 +206,12 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                 <div class="muted">{ format!("{}：{}", l.t("依据", "Basis"), h.basis.iter().map(ToString::to_string).collect::<Vec<_>>().join("；")) }</div>
                 <div>{ format!("{}：{}", l.t("整改措施", "Measures"), h.measures) }</div>
                 <div class="row">
+                    <span class={classes!("badge", "level", if h.level == HazardLevel::Major { "major" } else { "general" })}>{ level_label(l, h.level) }</span>
                     <span class="badge" id="hazard-stage">{ stage_label(l, h.stage.as_str()) }</span>
-                    if let Some(d) = h.deadline { <span>{ format!("{} {d}", l.t("整改期限", "deadline")) }</span> }
+                    if let Some(d) = h.deadline { <span>{ format!("{} {}", l.t("整改期限", "deadline"), l.day(d)) }</span> }
                 </div>
                 { for h.reinspections.values().map(|ri| html! {
-                    <div class="card">{ format!("{} {} · {}{}", l.t("复查", "Re-inspection"), ri.on, if ri.passed { l.t("通过", "passed") } else { l.t("不通过", "failed") }, if ri.note.is_empty() { String::new() } else { format!(" · {}", ri.note) }) }
+                    <div class="card">{ format!("{} {} · {}{}", l.t("复查", "Re-inspection"), l.day(ri.on), if ri.passed { l.t("通过", "passed") } else { l.t("不通过", "failed") }, if ri.note.is_empty() { String::new() } else { format!(" · {}", ri.note) }) }
                         <div class="thumbs">{ for ri.photos.keys().map(|s| html! { <img src={thumb_url(s.as_str())} alt="photo" /> }) }</div>
                     </div>
                 }) }
@@ -233,12 +234,14 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
                     <label>{ l.t("复查意见", "Note") }</label>
                     <textarea id="ri-note" value={draft.note.clone()} oninput={set_note} />
                     if draft.passed == Some(false) {
-                        <label>{ l.t("新的整改期限", "New deadline") }</label>
-                        <input id="ri-deadline" type="date" value={draft.new_deadline.clone()} oninput={set_deadline} />
+                        <label for="ri-deadline">{ l.t("新的整改期限（年-月-日）", "New deadline (YYYY-MM-DD)") }</label>
+                        <input id="ri-deadline" type="text" inputmode="numeric" placeholder={l.t("年-月-日，例如 2026-12-21", "YYYY-MM-DD")} value={draft.new_deadline.clone()} oninput={set_deadline} />
+            if let Ok(d) = Day::parse(draft.new_deadline.trim()) { <div class="muted date-read">{ l.day(d) }</div> }
                         { field_error(l, &error, "deadline") }
                     }
                     <label>{ l.t("复查照片", "Photos") }</label>
-                    <div class="file"><input id="ri-photo" type="file" accept="image/*" capture="environment" onchange={photo} /></div>
+                    <label class="button secondary camera">{ l.t("拍照", "Take photo") }<input id="ri-photo" type="file" accept="image/*" capture="environment" onchange={photo} /></label>
+                    if !draft.photos.is_empty() { <span class="muted">{ format!("{} {}", l.t("已附照片", "Photos attached:"), draft.photos.len()) }</span> }
                     <div class="thumbs">{ for draft.photos.iter().map(|(_, t)| html! { <img class="ri-thumb" src={t.clone()} alt="photo" /> }) }</div>
                     <button id="ri-submit" onclick={submit}>{ l.t("提交复查结论", "Record the re-inspection") }</button>
                 </div>

@@ -267,8 +267,9 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
             <label>{ l.t("整改措施", "Measures") }</label>
             <textarea id="hz-measures" value={draft.measures.clone()} oninput={field(HazardField::Measures)} />
             { field_error(l, &error, "measures") }
-            <label>{ l.t("整改期限", "Deadline") }</label>
-            <input id="hz-deadline" type="date" value={draft.deadline.clone()} oninput={field(HazardField::Deadline)} />
+            <label for="hz-deadline">{ l.t("整改期限（年-月-日）", "Deadline (YYYY-MM-DD)") }</label>
+            <input id="hz-deadline" type="text" inputmode="numeric" placeholder={l.t("年-月-日，例如 2026-12-21", "YYYY-MM-DD")} value={draft.deadline.clone()} oninput={field(HazardField::Deadline)} />
+            if let Ok(d) = Day::parse(draft.deadline.trim()) { <div class="muted date-read">{ l.day(d) }</div> }
             { field_error(l, &error, "deadline") }
             if draft.major {
                 <label>{ l.t("挂牌督办级别", "Listed for supervision by") }</label>

@@ -72,6 +72,36 @@ pub(crate) fn HomeScreen() -> Html {
             </div>
         }
     };
+    // 今日任务: plans due today or overdue (and not yet inspected); the rest below.
+    let today = today();
+    let due_now = |p: &PlanView| {
+        p.inspection.is_none()
+            && p.plan
+                .due
+                .as_deref()
+                .and_then(|d| Day::parse(d).ok())
+                .is_some_and(|d| d <= today)
+    };
+    let (today_plans, other_plans): (Vec<&PlanView>, Vec<&PlanView>) =
+        h.plans.iter().partition(|p| due_now(p));
+    let plan_card = |p: &PlanView| {
+        html! {
+            <div class="card plan" id={format!("plan-{}", p.plan.id)}>
+                <div><strong>{ p.enterprise.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| l.t("（企业不在本机资料中）", "(enterprise not on this tablet)").to_owned()) }</strong></div>
+                <div class="row">
+                    <span class="badge">{ kind_label(l, p.plan.kind) }</span>
+                    if p.plan.sealed { <span class="badge warn">{ l.t("密封任务", "Sealed") }</span> }
+                    if let Some(d) = p.plan.due.as_deref().and_then(|d| Day::parse(d).ok()) { <span class="muted">{ format!("{} {}", l.t("截止", "due"), l.day(d)) }</span> }
+                    if let Some(i) = &p.inspection {
+                        <span class="badge plan-state">{ if i.status.visit_done() { l.t("已检查", "Inspected") } else { l.t("检查中", "In progress") } }</span>
+                        <button class="open-plan-record secondary" onclick={go(Route::Record(i.id.to_string()))}>{ l.t("打开记录", "Open the record") }</button>
+                    } else {
+                        <button class="start-plan" onclick={go(Route::Start { plan: Some(p.plan.id.to_string()) })}>{ l.t("开始检查", "Start") }</button>
+                    }
+                </div>
+            </div>
+        }
+    };
     html! {
         <>
             <div class="row">
@@ -81,19 +111,13 @@ pub(crate) fn HomeScreen() -> Html {
             { error_view(l, &error) }
             <div class="grid2">
                 <section id="plans">
-                    <h3>{ l.t("今日任务", "Assigned plans") }</h3>
-                    if h.plans.is_empty() { <p class="muted">{ l.t("暂无任务", "None") }</p> }
-                    { for h.plans.iter().map(|p| html! {
-                        <div class="card plan" id={format!("plan-{}", p.plan.id)}>
-                            <div><strong>{ p.enterprise.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| p.plan.enterprise.to_string()) }</strong></div>
-                            <div class="row">
-                                <span class="badge">{ kind_label(l, p.plan.kind) }</span>
-                                if p.plan.sealed { <span class="badge warn">{ l.t("密封任务", "Sealed") }</span> }
-                                if let Some(d) = &p.plan.due { <span class="muted">{ format!("{} {d}", l.t("截止", "due")) }</span> }
-                                <button class="start-plan" onclick={go(Route::Start { plan: Some(p.plan.id.to_string()) })}>{ l.t("开始检查", "Start") }</button>
-                            </div>
-                        </div>
-                    }) }
+                    <h3>{ l.t("今日任务", "Due today or overdue") }</h3>
+                    if today_plans.is_empty() { <p class="muted">{ l.t("暂无", "None") }</p> }
+                    { for today_plans.iter().map(|p| plan_card(p)) }
+                    if !other_plans.is_empty() {
+                        <h3 id="plans-later">{ l.t("其他已分配任务", "Other assigned plans") }</h3>
+                        { for other_plans.iter().map(|p| plan_card(p)) }
+                    }
                 </section>
                 <section id="drafts">
                     <h3>{ l.t("进行中和草稿", "In progress and drafts") }</h3>
@@ -119,7 +143,7 @@ pub(crate) fn HomeScreen() -> Html {
                             <strong>{ &d.enterprise_name }</strong>{ " · " }{ &d.description }
                             <div class="row">
                                 <span class="badge">{ stage_label(l, &d.row.stage) }</span>
-                                if let Some(dl) = &d.row.deadline { <span class="muted">{ format!("{} {dl}", l.t("期限", "deadline")) }</span> }
+                                if let Some(dl) = &d.row.deadline { <span class="muted">{ format!("{} {}", l.t("期限", "deadline"), Day::parse(dl).map(|x| l.day(x)).unwrap_or_else(|_| dl.clone())) }</span> }
                                 <button class="open" onclick={go(Route::Hazard(d.row.inspection_id.to_string(), d.row.hazard_id.clone()))}>{ l.t("复查", "Re-inspect") }</button>
                             </div>
                         </div>
@@ -129,6 +153,10 @@ pub(crate) fn HomeScreen() -> Html {
             <section id="waiting">
                 <h3>{ l.t("待同步", "Waiting to sync") }</h3>
                 <p>{ format!("{} {} · {} {}", h.sync.pending.records, l.t("条记录", "records"), h.sync.photos_pending, l.t("张照片", "photos")) }</p>
+            </section>
+            <section id="submitted">
+                <h3>{ l.t("已提交和已审核的记录", "Submitted and approved records") }</h3>
+                if done.is_empty() { <p class="muted">{ l.t("暂无", "None") }</p> }
                 { for done.into_iter().map(row) }
             </section>
         </>

@@ -156,7 +156,9 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
             }
         })
     };
-    let photo = {
+    // A photo taken (or chosen) for the item; `replaces`: the photo it retakes, whose link is
+    // removed once the new one is linked (the original stays stored: evidence).
+    let photo = |replaces: Option<Sha256Hex>| {
         let (id, code, on_view, outcome) = (
             id.clone(),
             code.clone(),
@@ -169,8 +171,13 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                 return;
             };
             input.set_value("");
-            let (id, code, on_view, outcome) =
-                (id.clone(), code.clone(), on_view.clone(), outcome.clone());
+            let (id, code, on_view, outcome, replaces) = (
+                id.clone(),
+                code.clone(),
+                on_view.clone(),
+                outcome.clone(),
+                replaces.clone(),
+            );
             spawn_local(async move {
                 let args = PhotoArgs {
                     id: InspectionId::new(id.clone()),
@@ -182,12 +189,41 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                         if let Some(change) = answer.change {
                             on_view.emit(change.into());
                         }
+                        if let Some(old) = replaces
+                            && old != answer.sha256
+                        {
+                            let remove = Command::RemoveItemPhoto {
+                                item: code.clone(),
+                                sha256: old,
+                            };
+                            match apply(&id, remove).await {
+                                Ok(change) => on_view.emit(change.into()),
+                                Err(e) => outcome.emit(Some(e)),
+                            }
+                        }
                     }
                     Err(e) => outcome.emit(Some(e)),
                 }
             });
         })
     };
+    let remove_photo = |sha: &Sha256Hex| {
+        let (id, on_view, outcome) = (id.clone(), props.on_view.clone(), outcome.clone());
+        let command = Command::RemoveItemPhoto {
+            item: code.clone(),
+            sha256: sha.clone(),
+        };
+        Callback::from(move |_: MouseEvent| {
+            send(
+                id.clone(),
+                command.clone(),
+                on_view.clone(),
+                outcome.clone(),
+            )
+        })
+    };
+    // Photos may be deleted or retaken until the record is signed (app-core's rule).
+    let removable = props.editable && r.signatures.is_empty() && r.signed_versions.is_empty();
     let has_hazard = r.hazards.values().any(|h| h.item.as_ref() == Some(&code));
     let btn = |a: Answer, class: &'static str| {
         html! {
@@ -210,11 +246,32 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
                 { btn(Answer::Complies, "complies") }
                 { btn(Answer::Fails, "fails") }
                 { btn(Answer::NotApplicable, "not_applicable") }
-                <span class="file"><input class="item-photo" type="file" accept="image/*" capture="environment" disabled={!props.editable} onchange={photo} /></span>
+                if props.editable {
+                    <label class="button secondary camera">
+                        { l.t("拍照", "Take photo") }
+                        <input class="item-photo" type="file" accept="image/*" capture="environment" onchange={photo(None)} />
+                    </label>
+                }
+                if !result.photos.is_empty() {
+                    <span class="muted photo-count">{ format!("{} {} {}", l.t("已附照片", "Photos attached:"), result.photos.len(), l.t("张", "")) }</span>
+                }
             </div>
             <textarea class="note" placeholder={l.t("备注（自动保存）", "Note (saved as you type)")} value={state.note.clone()} oninput={on_note} onblur={on_blur} disabled={!props.editable} />
             <div class="thumbs">
-                { for result.photos.keys().map(|s| html! { <img class="item-thumb" src={thumb_url(s.as_str())} alt="photo" /> }) }
+                { for result.photos.keys().map(|s| html! {
+                    <div class="thumb">
+                        <img class="item-thumb" src={thumb_url(s.as_str())} alt={l.t("检查项照片", "item photo")} />
+                        if removable {
+                            <div class="row">
+                                <button class="photo-delete secondary" onclick={remove_photo(s)}>{ l.t("删除", "Delete") }</button>
+                                <label class="button secondary photo-retake">
+                                    { l.t("重拍", "Retake") }
+                                    <input class="item-photo-retake" type="file" accept="image/*" capture="environment" onchange={photo(Some(s.clone()))} />
+                                </label>
+                            </div>
+                        }
+                    </div>
+                }) }
             </div>
             { error_view(l, &error) }
             if result.answer == Some(Answer::Fails) && props.editable {

@@ -27,6 +27,7 @@ use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAr
 use yew::prelude::*;
 
 mod arrival;
+mod checklist;
 mod export;
 mod hazard;
 mod hazard_form;
@@ -40,6 +41,7 @@ mod start;
 mod sync;
 
 use arrival::Arrival;
+use checklist::Checklist;
 use export::CaseFileExport;
 use hazard::HazardScreen;
 use hazard_form::HazardForm;
@@ -355,12 +357,21 @@ fn send(
 pub fn App() -> Html {
     let route = use_state(|| Route::Loading);
     let lang = use_state(Lang::default);
+    // Big type for sunlight, remembered on the device (the draft `ui:big`).
+    let big = use_state(|| false);
     let user = use_state(|| None::<User>);
     let sync = use_state(SyncStatus::default);
     {
-        let (route, user, lang) = (route.clone(), user.clone(), lang.clone());
+        let (route, user, lang, big) = (route.clone(), user.clone(), lang.clone(), big.clone());
         use_effect_with((), move |_| {
             spawn_local(async move {
+                if let Ok(Some(b)) = call(api::GetDraft {
+                    key: "ui:big".to_string(),
+                })
+                .await
+                {
+                    big.set(b == "1");
+                }
                 if let Ok(Some(l)) = call(api::GetDraft {
                     key: "ui:lang".to_string(),
                 })
@@ -443,6 +454,20 @@ pub fn App() -> Html {
             });
         })
     };
+    let toggle_big = {
+        let big = big.clone();
+        Callback::from(move |_| {
+            let next = !*big;
+            big.set(next);
+            spawn_local(async move {
+                let _ = call(api::PutDraft {
+                    key: "ui:big".to_string(),
+                    value: if next { "1" } else { "0" }.to_string(),
+                })
+                .await;
+            });
+        })
+    };
     let (zh, en, class) = sync_summary(&sync);
     let body = match &*route {
         Route::Loading => html! { <p>{ l.t("正在打开…", "Opening…") }</p> },
@@ -459,6 +484,7 @@ pub fn App() -> Html {
     };
     html! {
         <ContextProvider<Ctx> context={ctx}>
+          <div id="app-root" class={classes!((*big).then_some("big"))}>
             <header class="bar">
                 <h1 id="app-title">{ l.t("安全生产执法检查", "Work-safety inspection") }</h1>
                 if user.is_some() {
@@ -467,9 +493,11 @@ pub fn App() -> Html {
                         { if l == Lang::Zh { zh } else { en } }
                     </button>
                 }
+                <button id="big-type" class={classes!((*big).then_some("on"))} onclick={toggle_big} aria-pressed={(*big).to_string()}>{ if *big { l.t("标准字号", "Normal type") } else { l.t("大字", "Big type") } }</button>
                 <button id="lang" onclick={toggle}>{ l.t("English", "中文") }</button>
             </header>
             <main>{ body }</main>
+          </div>
         </ContextProvider<Ctx>>
     }
 }

@@ -32,6 +32,7 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
         });
     }
     let on_view = page.dispatcher().to_callback().reform(PageAction::from);
+    let missing_open = use_state(|| false);
     let error = page.error.clone();
     let Some(v) = &page.view else {
         return html! { <>{ error_view(l, &error) }<p>{ l.t("正在加载…", "Loading…") }</p></> };
@@ -65,6 +66,19 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
         return html! { <>{ header }<Arrival view={v.clone()} on_view={on_view} /></> };
     }
     let editable = r.status.allows_content_edits();
+    let open_missing = {
+        let (missing_open, any_missing) =
+            (missing_open.clone(), !r.unanswered(&v.template).is_empty());
+        Callback::from(move |e: MouseEvent| {
+            let on_complete = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|t| t.id() == "complete");
+            if on_complete && any_missing {
+                missing_open.set(true);
+            }
+        })
+    };
     let hazards = html! {
         <section id="hazards">
             <h3>{ l.t("隐患", "Hazards") }</h3>
@@ -73,11 +87,11 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
                 let open = { let go = go.clone(); let (rid, hid) = (r.id.to_string(), h.id.to_string()); Callback::from(move |_| go.emit(Route::Hazard(rid.clone(), hid.clone()))) };
                 html! {
                     <div class="card hazard">
-                        <strong>{ level_label(l, h.level) }</strong>
+                        <span class={classes!("badge", "level", if h.level == HazardLevel::Major { "major" } else { "general" })}>{ level_label(l, h.level) }</span>
                         { " · " }{ &h.description }
                         <div class="row">
                             <span class="badge">{ stage_label(l, h.stage.as_str()) }</span>
-                            if let Some(d) = h.deadline { <span class="muted">{ format!("{} {d}", l.t("整改期限", "deadline")) }</span> }
+                            if let Some(d) = h.deadline { <span class="muted">{ format!("{} {}", l.t("整改期限", "deadline"), l.day(d)) }</span> }
                             <button class="secondary" onclick={open}>{ l.t("详情 / 复查", "Details / re-inspect") }</button>
                         </div>
                     </div>
@@ -89,19 +103,14 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
         <>
             { header }
             { error_view(l, &error) }
-            <section id="checklist">
-                <h3>{ format!("{} · {} v{}", l.t("检查表", "Checklist"), v.template.name, v.template.version) }</h3>
-                { for v.template.categories.iter().map(|c| html! {
-                    <div class="category">
-                        <h3>{ &c.name }</h3>
-                        { for c.items.iter().map(|item| html! {
-                            <ItemRow key={item.code.to_string()} code={item.code.to_string()} view={v.clone()} on_view={on_view.clone()} editable={editable} />
-                        }) }
-                    </div>
-                }) }
-            </section>
+            <Checklist view={v.clone()} on_view={on_view.clone()} editable={editable}
+                missing_open={*missing_open} on_missing={{ let m = missing_open.clone(); Callback::from(move |b| m.set(b)) }} />
             { hazards }
-            <Signing view={v.clone()} on_view={on_view.clone()} />
+            // 完成 tapped while items are unanswered opens the list of them in the steering bar
+            // at the top of the screen (each entry jumps to its item).
+            <div onclick={open_missing}>
+                <Signing view={v.clone()} on_view={on_view.clone()} />
+            </div>
             if let Some(latest) = v.signed.iter().max_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id))) {
                 <CaseFileExport id={r.id.to_string()} version={latest.id.clone()}
                     documents={{ let mut d: Vec<_> = r.documents.values().map(|d| (d.kind, d.number.clone())).collect(); d.sort(); d }} />

@@ -439,3 +439,49 @@ fn a_reinspection_needs_its_outcome_and_for_a_failure_a_new_deadline() {
     let recorded = reduce(passed, [ReinspectAction::Recorded]);
     assert_eq!(recorded.draft, ReinspectDraft::default());
 }
+
+#[test]
+fn the_checklist_shows_the_machinery_sections_progress_and_the_next_unanswered_item() {
+    use super::checklist::{folded, next_unanswered, progress_text, sections};
+    let mut v = view();
+    let t = v.template.clone();
+    let secs = sections(&v.record, &t);
+    let names: Vec<&str> = secs.iter().map(|s| s.name.as_str()).collect();
+    // A 机械 enterprise: its own article, never 冶金/有色/建材/烟草.
+    assert!(names.iter().any(|n| n.contains("机械")), "{names:?}");
+    for other in ["冶金", "有色", "建材", "烟草"] {
+        assert!(!names.iter().any(|n| n.contains(other)), "{names:?}");
+    }
+    let total: usize = secs.iter().map(|s| s.total).sum();
+    assert_eq!(v.record.progress(&t), (0, total));
+    assert_eq!(progress_text(Lang::Zh, (12, 43)), "已答 12/43");
+    // The 专项 sections start folded; an opened one does not.
+    let situational = secs.iter().find(|s| s.situational).unwrap();
+    assert!(folded(situational, &Default::default()));
+    assert!(!folded(
+        situational,
+        &[situational.name.clone()].into_iter().collect()
+    ));
+    // Answer the first item: the count moves and "next" skips it.
+    let first = secs[0].unanswered[0].clone();
+    let second = secs[0].unanswered[1].clone();
+    let _ = changed(&mut v, |r| {
+        r.results.entry(first.clone()).or_default().answer = Some(Answer::Complies);
+    });
+    let secs = sections(&v.record, &t);
+    assert_eq!(v.record.progress(&t).0, 1);
+    assert_eq!(secs[0].answered, 1);
+    // "Next" is the first unanswered item below the bar, wrapping to the first.
+    let next = next_unanswered(&secs, |_| true).unwrap();
+    assert_eq!(next.1, second);
+    let next = next_unanswered(&secs, |c| *c != second).unwrap();
+    assert_ne!(next.1, second);
+    let next = next_unanswered(&secs, |_| false).unwrap();
+    assert_eq!(next.1, second, "wraps to the first unanswered");
+    // 本节不涉及 names exactly the section's unanswered items (app-core's rule).
+    assert_eq!(
+        v.record.unanswered_in_section(&t, &secs[0].name).unwrap(),
+        secs[0].unanswered
+    );
+    assert!(!secs[0].unanswered.contains(&first));
+}

@@ -14,7 +14,11 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
     let query = use_state(String::new);
     let found = use_state(Vec::<Enterprise>::new);
     let chosen = use_state(|| None::<Enterprise>);
-    let kind = use_state(|| InspectionKind::Unannounced);
+    // No default kind: the inspector chooses (the 四不两直 share is a figure a hurried
+    // default would inflate). A plan brings its own.
+    let kind = use_state(|| None::<InspectionKind>);
+    // The query the shown results answer (so "no match" is said only once it is known).
+    let answered = use_state(|| None::<String>);
     let colleagues = use_state(Vec::<User>::new);
     let co = use_state(|| None::<String>);
     let error = use_state(|| None::<ApiError>);
@@ -33,7 +37,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                     && let Ok(h) = call(api::GetHome {}).await
                     && let Some(pv) = h.plans.into_iter().find(|x| x.plan.id.as_str() == p)
                 {
-                    kind.set(pv.plan.kind);
+                    kind.set(Some(pv.plan.kind));
                     chosen.set(pv.enterprise);
                     let other = pv
                         .plan
@@ -47,11 +51,11 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
         });
     }
     let search = {
-        let (query, found) = (query.clone(), found.clone());
+        let (query, found, answered) = (query.clone(), found.clone(), answered.clone());
         Callback::from(move |e: InputEvent| {
             let q = input_value(&e);
             query.set(q.clone());
-            let found = found.clone();
+            let (found, answered) = (found.clone(), answered.clone());
             spawn_local(async move {
                 if let Ok(list) = call(api::SearchEnterprises {
                     query: q.to_string(),
@@ -59,6 +63,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                 .await
                 {
                     found.set(list);
+                    answered.set(Some(q));
                 }
             });
         })
@@ -81,8 +86,16 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                 )));
                 return;
             };
+            let Some(k) = *kind else {
+                error.set(Some(input_error(
+                    "请选择检查类型",
+                    "choose the kind of inspection",
+                    "kind",
+                )));
+                return;
+            };
             let request = api::StartInspection {
-                kind: *kind,
+                kind: k,
                 enterprise: e.id,
                 plan: plan.clone().map(PlanId::new),
                 co_inspector: (*co).clone().map(UserId::new),
@@ -97,8 +110,11 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
         })
     };
     let set_kind = {
-        let kind = kind.clone();
+        let (kind, error) = (kind.clone(), error.clone());
         Callback::from(move |e: Event| {
+            if error.as_ref().and_then(|e| e.field.as_deref()) == Some("kind") {
+                error.set(None);
+            }
             let v = select_value(&e);
             // The options' values are the kinds' places in `InspectionKind::ALL`.
             if let Some(k) = v
@@ -106,7 +122,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                 .ok()
                 .and_then(|i| InspectionKind::ALL.get(i).copied())
             {
-                kind.set(k);
+                kind.set(Some(k));
             }
         })
     };
@@ -126,7 +142,11 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                     <input id="search" value={(*query).clone()} oninput={search} placeholder={l.t("例如：玄武 / 9132… / 红山路", "e.g. name, USCC, street")} />
                     <div id="search-results">
                         { for found.iter().map(|e| {
-                            let pick = { let chosen = chosen.clone(); let e2 = e.clone(); Callback::from(move |_| chosen.set(Some(e2.clone()))) };
+                            // Choosing clears "请先选择企业".
+                            let pick = { let (chosen, error) = (chosen.clone(), error.clone()); let e2 = e.clone(); Callback::from(move |_| {
+                                chosen.set(Some(e2.clone()));
+                                if error.as_ref().and_then(|e| e.field.as_deref()) == Some("enterprise") { error.set(None); }
+                            }) };
                             html! {
                                 <div class="card enterprise">
                                     <strong>{ &e.name }</strong>
@@ -135,6 +155,9 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                                 </div>
                             }
                         }) }
+                        if !query.trim().is_empty() && found.is_empty() && answered.as_deref() == Some(query.as_str()) {
+                            <p id="no-match" class="muted">{ l.t("暂无匹配企业", "No matching enterprise") }</p>
+                        }
                     </div>
                 </div>
                 <div>
@@ -143,10 +166,12 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                     { field_error(l, &error, "enterprise") }
                     <label for="kind">{ l.t("检查类型", "Kind") }</label>
                     <select id="kind" onchange={set_kind}>
+                        <option value="" disabled=true selected={kind.is_none()}>{ l.t("请选择检查类型", "Choose the kind") }</option>
                         { for InspectionKind::ALL.into_iter().enumerate().map(|(i, k)| html! {
-                            <option value={i.to_string()} selected={k == *kind}>{ kind_label(l, k) }</option>
+                            <option value={i.to_string()} selected={Some(k) == *kind}>{ kind_label(l, k) }</option>
                         }) }
                     </select>
+                    { field_error(l, &error, "kind") }
                     <label for="co">{ l.t("同行执法人员", "Co-inspector") }</label>
                     <select id="co" onchange={set_co}>
                         <option value="" selected={co.is_none()}>{ l.t("请选择", "Choose") }</option>
@@ -158,7 +183,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                     <div class="row" style="margin-top: 14px">
                         <button id="start" onclick={start}>{ l.t("开始检查", "Start") }</button>
                     </div>
-                    { other_error(l, &error, &["enterprise", "co_inspector"]) }
+                    { other_error(l, &error, &["enterprise", "kind", "co_inspector"]) }
                 </div>
             </div>
         </>

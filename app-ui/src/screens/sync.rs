@@ -140,7 +140,13 @@ pub(crate) fn state_text(l: Lang, state: &SyncState) -> String {
         } => format!(
             "{}：{}（{} {} {}）",
             l.t("上次同步失败", "Last attempt failed"),
-            error,
+            // The sync client's reason is English (a transport error): the Chinese screen
+            // says what it means for the inspector instead.
+            if l == Lang::Zh {
+                "无法连接服务器或服务器暂不可用"
+            } else {
+                error.as_str()
+            },
             l.t("将在", "retry in"),
             retry_in_secs,
             l.t("秒后重试", "s")
@@ -214,7 +220,7 @@ mod tests {
         };
         assert_eq!(
             state_text(Lang::Zh, &waiting),
-            "上次同步失败：network（将在 4 秒后重试）"
+            "上次同步失败：无法连接服务器或服务器暂不可用（将在 4 秒后重试）"
         );
         let done = SyncState::Done(SyncReport {
             accepted: 2,

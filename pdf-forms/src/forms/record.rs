@@ -96,6 +96,7 @@ fn kind_line(r: &Inspection) -> String {
         let source = match a.position.source {
             PositionSource::Device => "设备定位",
             PositionSource::Manual => "手工输入",
+            PositionSource::Photo => "入口照片定位",
         };
         s.push_str(&format!(
             "。到达时间{}，位置北纬{:.5}°、东经{:.5}°（{source}），入口照片SHA-256：{}",

@@ -591,7 +591,7 @@ fn render_record(
                 @if let Some(a) = &r.arrival {
                     p { (cx.t("到达时间", "Arrived at")) ": " (when(a.at)) " · "
                         (cx.t("位置", "Position")) ": " (format!("{:.6}, {:.6}", a.position.lat, a.position.lon))
-                        " (" (match a.position.source { app_core::geo::PositionSource::Device => lang.t("设备定位", "device"), app_core::geo::PositionSource::Manual => lang.t("手工输入", "typed in") }) ")" }
+                        " (" (match a.position.source { app_core::geo::PositionSource::Device => lang.t("设备定位", "device"), app_core::geo::PositionSource::Manual => lang.t("手工输入", "typed in"), app_core::geo::PositionSource::Photo => lang.t("入口照片定位", "from the entrance photo") }) ")" }
                     p { (cx.t("入口照片", "Entrance photo")) ": " (photo_links(rid, &[&PhotoRef { sha256: a.entrance_photo.clone(), added_at: a.at, added_by: r.created_by.clone() }], &v.held, lang)) }
                 } @else {
                     p.bad { (cx.t("无到达证明", "No arrival proof")) }

@@ -8,7 +8,9 @@ use app_core::ids::HazardId;
 use app_core::inspection::InspectionStatus;
 use app_core::plan::Plan;
 use app_core::user::User;
-use tablet_api::{ApiError, ApiResult, ErrorCode, HazardDue, Home, PlanView, ReturnedView};
+use tablet_api::{
+    ApiError, ApiResult, ErrorCode, HazardDue, Home, PlanInspection, PlanView, ReturnedView,
+};
 
 impl App {
     /// Signs in online, registers the device, fetches the reference data and keeps the
@@ -62,8 +64,9 @@ impl App {
                     .find(|e| e.id == plan.enterprise)
                     .cloned(),
                 plan,
+                inspection: None,
             })
-            .collect();
+            .collect::<Vec<_>>();
         let mine = store.inspections_of(&user.id)?;
         let records: Vec<InspectionRow> = store
             .list(&ListFilter {
@@ -73,6 +76,23 @@ impl App {
             .into_iter()
             .filter(|r| mine.contains(&r.id))
             .collect();
+        // Each plan's inspection: among my records of the plan's enterprise (by name, from
+        // the index), the one whose record names the plan.
+        let mut plans = plans;
+        for p in plans.iter_mut() {
+            let Some(name) = p.enterprise.as_ref().map(|e| e.name.clone()) else {
+                continue;
+            };
+            for r in records.iter().filter(|r| r.enterprise_name == name) {
+                if store.inspection(&r.id)?.plan.as_ref() == Some(&p.plan.id) {
+                    p.inspection = Some(PlanInspection {
+                        id: r.id.clone(),
+                        status: r.status,
+                    });
+                    break;
+                }
+            }
+        }
         let mut returned = Vec::new();
         for r in records
             .iter()
