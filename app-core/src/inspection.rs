@@ -259,6 +259,18 @@ pub struct Signature {
     pub name: String,
     pub outcome: SignOutcome,
     pub at: Timestamp,
+    /// The documents the signer read before signing (the full-screen preview): which
+    /// document, and the [`crate::paper::reading_hash`] of the text shown. Empty in
+    /// signatures made before the preview existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<ReadDocument>,
+}
+
+/// A document a signer read before signing, and the version of its text they read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadDocument {
+    pub kind: crate::docnumber::DocumentKind,
+    pub hash: Sha256Hex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,6 +438,9 @@ pub enum Unmet {
     NoSignedVersion,
     NoReturnComment,
     ActorNotOnRecord(UserId),
+    /// A signature made before the latest re-inspection's day: the 整改复查意见书 reporting
+    /// it would carry an older date than its own, so the signer signs again (the name).
+    SignedBeforeReinspection(String),
 }
 
 impl fmt::Display for Unmet {
@@ -476,6 +491,10 @@ impl fmt::Display for Unmet {
             Unmet::ActorNotOnRecord(u) => {
                 write!(f, "user {u} is not one of this record's inspectors")
             }
+            Unmet::SignedBeforeReinspection(who) => write!(
+                f,
+                "{who} signed before the latest re-inspection: sign again so the re-inspection opinion and its signatures carry the same date"
+            ),
         }
     }
 }
@@ -534,6 +553,8 @@ pub enum RecordError {
     DuplicateDocument(String),
     #[error("not allowed while the record is {0:?}")]
     NotInStatus(InspectionStatus),
+    #[error("the {} read before signing is not the one the record yields now; show it again", .0.title_zh())]
+    StaleReading(crate::docnumber::DocumentKind),
 }
 
 fn join(unmet: &[Unmet]) -> String {
@@ -710,6 +731,17 @@ impl Inspection {
                         return Err(RecordError::RefusalWithoutWitness);
                     }
                     _ => {}
+                }
+                // What the signer says they read must be what the record yields now.
+                let yields = crate::signing::documents_for(self);
+                for read in &s.read {
+                    let now = yields
+                        .contains(&read.kind)
+                        .then(|| crate::paper::reading_hash(read.kind, self, cx.template).ok())
+                        .flatten();
+                    if now.as_ref() != Some(&read.hash) {
+                        return Err(RecordError::StaleReading(read.kind));
+                    }
                 }
                 self.signatures.insert(s.signer.key(), s.clone());
             }

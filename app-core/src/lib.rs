@@ -15,6 +15,7 @@ pub mod draw;
 pub mod enterprise;
 pub mod evidence;
 pub mod figures;
+pub mod forms;
 pub mod geo;
 #[cfg(test)]
 mod golden_tests;
@@ -27,6 +28,7 @@ mod judge_props;
 pub mod kind;
 pub mod legal;
 pub mod messages;
+pub mod paper;
 pub mod plan;
 pub mod settings;
 pub mod signing;

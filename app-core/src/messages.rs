@@ -35,6 +35,9 @@ impl Unmet {
             Unmet::NoSignedVersion => "须先签署记录".into(),
             Unmet::NoReturnComment => "退回须填写意见".into(),
             Unmet::ActorNotOnRecord(u) => format!("{u} 不是本记录的执法人员"),
+            Unmet::SignedBeforeReinspection(who) => {
+                format!("{who} 的签名早于最近一次复查，请重新签名，使整改复查意见书与签名日期一致")
+            }
         }
     }
 }
@@ -92,6 +95,10 @@ impl RecordError {
             RecordError::NotInStatus(s) => {
                 format!("记录处于“{}”状态，不能这样操作", s.label_zh())
             }
+            RecordError::StaleReading(k) => format!(
+                "签名前阅读的《{}》与记录现在的内容不一致，请重新阅读后签名",
+                k.title_zh()
+            ),
         }
     }
 
@@ -390,5 +397,60 @@ mod lang_tests {
             "现场检查记录"
         );
         assert_eq!(Lang::En.answer(None), "Not answered");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The 检查情况 drafted from the answers (`forms::draft_summary`)
+
+impl crate::forms::SummaryFacts {
+    /// `检查N项：符合a项，不符合b项，不适用c项；发现隐患d项（重大隐患e项）。不符合项：1. …。`
+    pub fn zh(&self) -> String {
+        let mut s = format!(
+            "检查{}项：符合{}项，不符合{}项，不适用{}项；发现隐患{}项（重大隐患{}项）。",
+            self.checked,
+            self.complies,
+            self.fails,
+            self.not_applicable,
+            self.hazards,
+            self.major_hazards
+        );
+        if self.failed.is_empty() {
+            s.push_str("未发现不符合项。");
+        } else {
+            let list: Vec<String> = self
+                .failed
+                .iter()
+                .enumerate()
+                .map(|(n, t)| format!("{}. {}", n + 1, t.trim_end_matches(['。', '？', '?'])))
+                .collect();
+            s.push_str(&format!("不符合项：{}。", list.join("；")));
+        }
+        s
+    }
+
+    /// The same in English (the failed items' texts stay as the checklist words them).
+    pub fn en(&self) -> String {
+        let mut s = format!(
+            "Checked {} items: {} comply, {} fail, {} not applicable; {} hazard(s) found ({} major).",
+            self.checked,
+            self.complies,
+            self.fails,
+            self.not_applicable,
+            self.hazards,
+            self.major_hazards
+        );
+        if self.failed.is_empty() {
+            s.push_str(" Nothing failed.");
+        } else {
+            let list: Vec<String> = self
+                .failed
+                .iter()
+                .enumerate()
+                .map(|(n, t)| format!("{}. {}", n + 1, t.trim_end_matches(['。', '？', '?'])))
+                .collect();
+            s.push_str(&format!(" Failed: {}.", list.join("; ")));
+        }
+        s
     }
 }

@@ -440,6 +440,7 @@ fn a_jpeg_signature_image_is_drawn_as_well_as_a_png() {
             name: li.name.clone(),
             outcome: app_core::inspection::SignOutcome::Signed { image: digest },
             at,
+            read: Vec::new(),
         }),
     );
     let v1 = case.sign("v1");

@@ -31,6 +31,6 @@ pub use sync::{
     UploadFailure, UploadProgress, UploadReport,
 };
 pub use views::{
-    AppStatus, HazardDue, HazardRow, Home, InspectionRow, NumbersView, PlanView, RecordView,
-    ReturnedView, SignedView, Stock, TopUpOutcome,
+    AppStatus, DocumentPreview, HazardDue, HazardRow, Home, InspectionRow, NumbersView, PlanView,
+    RecordView, ReturnedView, SignedView, Stock, TopUpOutcome,
 };

@@ -146,3 +146,12 @@ pub struct NumbersView {
     pub stock: Vec<Stock>,
     pub last_top_up: Option<TopUpOutcome>,
 }
+
+/// One document as the next signing would sign it (`app_core::paper`, the model the PDF
+/// prints), shown full screen before any signature pad opens, with what a signature records
+/// of it once the signer confirmed 已阅读.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentPreview {
+    pub paper: app_core::paper::Paper,
+    pub read: app_core::inspection::ReadDocument,
+}

@@ -258,6 +258,7 @@ pub fn submitted_record_of_kind(
                     image: photo.clone(),
                 },
                 at: t.at(8),
+                read: Vec::new(),
             }),
             8,
         );
@@ -272,6 +273,7 @@ pub fn submitted_record_of_kind(
                 note: "拒绝签字".into(),
             },
             at: t.at(8),
+            read: Vec::new(),
         }),
         8,
     );

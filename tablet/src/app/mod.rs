@@ -18,6 +18,7 @@ mod errors;
 mod export;
 mod hazards;
 mod photos;
+mod preview;
 mod records;
 mod serve;
 mod session;

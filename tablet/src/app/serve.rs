@@ -10,8 +10,8 @@ use tablet_api::{
 };
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, GetColleagues, GetDraft,
-    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, PutDraft,
-    RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
+    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, PreviewDocuments,
+    PutDraft, RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
 };
 
 impl App {
@@ -105,5 +105,9 @@ impl Serve for App {
 
     fn numbers(&self, _: GetNumbers) -> ApiResult<NumbersView> {
         App::numbers(self)
+    }
+
+    fn preview(&self, r: PreviewDocuments) -> ApiResult<Vec<tablet_api::DocumentPreview>> {
+        App::preview(self, &r.id)
     }
 }

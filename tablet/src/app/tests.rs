@@ -193,6 +193,7 @@ pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
                 name: name.into(),
                 outcome: SignOutcome::Signed { image },
                 at: now(),
+                read: Vec::new(),
             }),
         )
         .unwrap();
@@ -207,6 +208,7 @@ pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
                 note: "拒绝签字".into(),
             },
             at: now(),
+            read: Vec::new(),
         }),
     )
     .unwrap();
