@@ -320,6 +320,9 @@ pub struct Inspection {
     pub signed_versions: BTreeMap<String, SignedVersion>,
     /// Issued documents keyed by their number.
     pub documents: BTreeMap<String, IssuedDocument>,
+    /// How each issued document was served (送达), keyed by its number.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, crate::delivery::Service>,
 }
 
 /// One edit of a record.
@@ -375,6 +378,8 @@ pub enum Command {
         version: SignedVersion,
     },
     IssueDocument(IssuedDocument),
+    /// 送达: how and when an issued, signed document was served.
+    RecordService(crate::delivery::Service),
 }
 
 impl Command {
@@ -399,6 +404,7 @@ impl Command {
             Command::Transition { .. } => "transition",
             Command::RecordSignedVersion { .. } => "record_signed_version",
             Command::IssueDocument(_) => "issue_document",
+            Command::RecordService(_) => "record_service",
         }
     }
 
@@ -410,6 +416,7 @@ impl Command {
                 | Command::Hazard { .. }
                 | Command::RecordSignedVersion { .. }
                 | Command::IssueDocument(_)
+                | Command::RecordService(_)
         )
     }
 }
@@ -553,6 +560,8 @@ pub enum RecordError {
     DuplicateDocument(String),
     #[error("not allowed while the record is {0:?}")]
     NotInStatus(InspectionStatus),
+    #[error(transparent)]
+    Service(#[from] crate::delivery::ServiceError),
     #[error("the {} read before signing is not the one the record yields now; show it again", .0.title_zh())]
     StaleReading(crate::docnumber::DocumentKind),
 }
@@ -600,6 +609,7 @@ impl Inspection {
             review: None,
             signed_versions: BTreeMap::new(),
             documents: BTreeMap::new(),
+            services: BTreeMap::new(),
         }
     }
 
@@ -768,6 +778,17 @@ impl Inspection {
                     return Err(RecordError::DuplicateDocument(d.number.clone()));
                 }
                 self.documents.insert(d.number.clone(), d.clone());
+            }
+            Command::RecordService(service) => {
+                if self.status == InspectionStatus::Draft {
+                    return Err(RecordError::NotInStatus(self.status));
+                }
+                if !cx.actor.is_inspector() {
+                    return Err(RecordError::NotAnInspector);
+                }
+                crate::delivery::check(self, service, &cx.actor.id, cx.now)?;
+                self.services
+                    .insert(service.number.clone(), service.clone());
             }
         }
         Ok(())

@@ -95,6 +95,7 @@ impl RecordError {
             RecordError::NotInStatus(s) => {
                 format!("记录处于“{}”状态，不能这样操作", s.label_zh())
             }
+            RecordError::Service(e) => e.zh(),
             RecordError::StaleReading(k) => format!(
                 "签名前阅读的《{}》与记录现在的内容不一致，请重新阅读后签名",
                 k.title_zh()
@@ -107,6 +108,12 @@ impl RecordError {
         match self {
             RecordError::RefusalWithoutWitness => Some("witness"),
             RecordError::Hazard(h) => h.field(),
+            RecordError::Service(crate::delivery::ServiceError::NoRecipient) => {
+                Some("service-recipient")
+            }
+            RecordError::Service(crate::delivery::ServiceError::NoWitness) => {
+                Some("service-witness")
+            }
             _ => None,
         }
     }
@@ -452,5 +459,62 @@ impl crate::forms::SummaryFacts {
             s.push_str(&format!(" Failed: {}.", list.join("; ")));
         }
         s
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 送达
+
+impl crate::delivery::ServiceError {
+    /// The refusal in Chinese.
+    pub fn zh(&self) -> String {
+        use crate::delivery::ServiceError as E;
+        match self {
+            E::UnknownDocument(n) => format!("本记录没有文书 {n}"),
+            E::WrongKind(n) => format!("文书 {n} 的种类与送达记录不符"),
+            E::NotSigned(n) => format!("文书 {n} 尚未签署，不能送达"),
+            E::NotOnRecord => "只有本记录的执法人员可以记录送达".into(),
+            E::InTheFuture => "送达时间不能晚于现在".into(),
+            E::BeforeIssue(n) => format!("送达时间早于文书 {n} 的制作时间"),
+            E::NoRecipient => "请填写受送达人（签收人）".into(),
+            E::NoWitness => "留置送达须记录见证人和拒收事由".into(),
+        }
+    }
+}
+
+impl Lang {
+    /// How a document was served, as the record screen and the 送达回证 name it.
+    pub fn service_method(self, m: &crate::delivery::ServiceMethod) -> &'static str {
+        use crate::delivery::{LaterMeans, ServiceMethod as M};
+        match (self, m) {
+            (Lang::Zh, M::Direct { .. }) => "直接送达",
+            (Lang::Zh, M::Left { .. }) => "留置送达",
+            (
+                Lang::Zh,
+                M::Pending {
+                    means: LaterMeans::Post,
+                },
+            ) => "待送达（邮寄）",
+            (
+                Lang::Zh,
+                M::Pending {
+                    means: LaterMeans::Electronic,
+                },
+            ) => "待送达（电子送达）",
+            (Lang::En, M::Direct { .. }) => "Served in person",
+            (Lang::En, M::Left { .. }) => "Left at the premises (refused)",
+            (
+                Lang::En,
+                M::Pending {
+                    means: LaterMeans::Post,
+                },
+            ) => "To be served by post",
+            (
+                Lang::En,
+                M::Pending {
+                    means: LaterMeans::Electronic,
+                },
+            ) => "To be served electronically",
+        }
     }
 }

@@ -812,6 +812,102 @@ fn opinion(p: &mut Paper, cx: &Cx<'_>, date: String, mode: Mode<'_>) -> Result<(
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------
+// 送达回证
+
+/// The title of the service receipt.
+pub const RECEIPT_TITLE: &str = "送达回证";
+
+/// The 送达回证 of `record`: every issued document with how, when, where and to whom it was
+/// served (留置送达 with its witness and reason; 待送达 as such). `None` when no service has
+/// been recorded. Its `kind` is the 现场检查记录's, whose number the receipt refers to.
+pub fn service_receipt(record: &Inspection, unit_name: &str) -> Option<Paper> {
+    use crate::delivery::{LaterMeans, ServiceMethod};
+    if record.services.is_empty() {
+        return None;
+    }
+    let mut p = Paper {
+        kind: DocumentKind::InspectionRecord,
+        title: RECEIPT_TITLE.to_owned(),
+        unit_name: unit_name.to_owned(),
+        number: number_of(record, DocumentKind::InspectionRecord)
+            .map(|d| format!("（{}）", d.number))
+            .unwrap_or_default(),
+        blocks: vec![Block::Head],
+    };
+    field(&mut p, "受送达单位", record.enterprise.name.clone());
+    field(&mut p, "送达地点", record.enterprise.address.clone());
+    let widths = [0.3, 0.16, 0.2, 0.34];
+    row(
+        &mut p,
+        [
+            "送达文书名称及文号",
+            "送达方式",
+            "送达时间",
+            "受送达人签收或见证情况",
+        ]
+        .iter()
+        .zip(widths)
+        .map(|(h, w)| (w, Cell::Label((*h).to_owned())))
+        .collect(),
+    );
+    for (doc, service) in crate::delivery::states(record) {
+        let name = format!("《{}》{}", doc.kind.title_zh(), doc.number);
+        let (method, at, who) = match service {
+            None => ("未送达".to_owned(), "—".to_owned(), "—".to_owned()),
+            Some(s) => {
+                let who = match &s.method {
+                    ServiceMethod::Direct { recipient } => format!("{recipient}（签收）"),
+                    ServiceMethod::Left {
+                        recipient,
+                        witness,
+                        reason,
+                    } => format!(
+                        "{recipient}拒绝签收（{reason}），见证人：{witness}，文书留置于送达地点"
+                    ),
+                    ServiceMethod::Pending { means } => match means {
+                        LaterMeans::Post => "待邮寄送达".to_owned(),
+                        LaterMeans::Electronic => "待电子送达".to_owned(),
+                    },
+                };
+                let method = match &s.method {
+                    ServiceMethod::Direct { .. } => "直接送达",
+                    ServiceMethod::Left { .. } => "留置送达",
+                    ServiceMethod::Pending { .. } => "待送达",
+                };
+                (method.to_owned(), minute(s.at), who)
+            }
+        };
+        row(
+            &mut p,
+            vec![
+                (widths[0], Cell::Text(name)),
+                (widths[1], Cell::Label(method)),
+                (widths[2], Cell::Text(at)),
+                (widths[3], Cell::Text(who)),
+            ],
+        );
+    }
+    let mut by: Vec<String> = record
+        .services
+        .values()
+        .map(|s| person(record, &s.by))
+        .collect();
+    by.sort();
+    by.dedup();
+    field(&mut p, "送达人", by.join("、"));
+    let last = record
+        .services
+        .values()
+        .map(|s| s.at)
+        .max()
+        .expect("not empty");
+    p.blocks.push(Block::Seal {
+        date: date_of(last),
+    });
+    Some(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,7 @@ pub fn signed_content(record: &Inspection) -> Value {
             "review",
             "signed_versions",
             "documents",
+            "services",
         ] {
             map.remove(workflow);
         }

@@ -218,3 +218,20 @@ pub fn render_with(
     let laid = doc.finish(&hash)?;
     paint::to_pdf(&laid, fonts, kind.title_zh())
 }
+
+/// The file name of the 送达回证 in a case file or an export.
+pub const RECEIPT_FILE_NAME: &str = "送达回证.pdf";
+
+/// The 送达回证 of the record given (every issued document with how, when and to whom it
+/// was served), or `None` when no service is recorded. Its footer carries the record's
+/// content hash like the other forms.
+pub fn render_receipt(input: &FormInput<'_>) -> Result<Option<Vec<u8>>, FormError> {
+    let Some(paper) = app_core::paper::service_receipt(input.record, input.unit_name) else {
+        return Ok(None);
+    };
+    let fonts = Fonts::system();
+    let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
+    forms::print(&mut doc, &paper, input)?;
+    let laid = doc.finish(&app_core::signing::content_hash(input.record))?;
+    paint::to_pdf(&laid, fonts, &paper.title).map(Some)
+}
