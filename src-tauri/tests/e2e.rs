@@ -769,6 +769,17 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let shown = wait_text(c, "#export-numbers", &numbers[0]).await;
     assert!(shown.contains(&numbers[1]), "{shown}");
     assert_eq!(exported_files(&app_data), Vec::<String>::new());
+    // 送达: each signed document handed to the on-site person, recorded per document.
+    let listed = wait_text(c, "#service", "未送达").await;
+    assert!(
+        listed.contains(&numbers[0]) && listed.contains(&numbers[1]),
+        "{listed}"
+    );
+    for n in 0..2 {
+        click(c, &format!("#serve-{n}")).await;
+        wait_text(c, &format!("#service-{n} .service-state"), "直接送达").await;
+    }
+    screenshot(c, "service").await;
     click(c, "#submit").await;
     wait_text(c, "#record-status", "已提交").await;
     let record_id = {
@@ -794,6 +805,12 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
             .signed_record("v1")
             .unwrap();
         assert_eq!(v1.documents, r.documents);
+        // Served on the spot, both documents, to the on-site person.
+        assert_eq!(r.services.len(), 2);
+        assert!(r.services.values().all(|s| matches!(
+            &s.method,
+            app_core::delivery::ServiceMethod::Direct { recipient } if recipient == "赵建国"
+        )));
         // The record's own fields, and what each signer read before signing.
         assert_eq!(v1.places, "一号冲压车间、配电室、成品仓库");
         assert!(
@@ -862,6 +879,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         assert_eq!(at_server.hazards.len(), 1);
         assert_eq!(at_server.signatures.len(), 3);
         assert_eq!(at_server.signed_versions.len(), 2);
+        assert_eq!(at_server.services.len(), 2, "the judge accepted the 送达");
         let digests = at_server.photo_digests();
         assert_eq!(
             digests.len(),

@@ -27,6 +27,7 @@ use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAr
 use yew::prelude::*;
 
 mod arrival;
+mod delivery;
 mod export;
 mod findings;
 mod hazard;
@@ -42,6 +43,7 @@ mod start;
 mod sync;
 
 use arrival::Arrival;
+use delivery::Delivery;
 use export::CaseFileExport;
 use findings::Findings;
 use hazard::HazardScreen;
