@@ -831,7 +831,7 @@ pub fn service_receipt(record: &Inspection, unit_name: &str) -> Option<Paper> {
         title: RECEIPT_TITLE.to_owned(),
         unit_name: unit_name.to_owned(),
         number: number_of(record, DocumentKind::InspectionRecord)
-            .map(|d| format!("（{}）", d.number))
+            .map(|d| format!("{}附", d.number))
             .unwrap_or_default(),
         blocks: vec![Block::Head],
     };
