@@ -155,3 +155,22 @@ pub struct DocumentPreview {
     pub paper: app_core::paper::Paper,
     pub read: app_core::inspection::ReadDocument,
 }
+
+/// One file of the enterprise's copy, written to the export folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyFile {
+    pub name: String,
+    pub path: String,
+    pub sha256: app_core::evidence::Sha256Hex,
+    pub bytes: u64,
+}
+
+/// The enterprise's copy of a signed record: the PDFs written for sharing, and the QR code
+/// (SVG) carrying the record, the signed version and each file's SHA-256 (`payload`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnterpriseCopy {
+    pub version: String,
+    pub files: Vec<CopyFile>,
+    pub payload: String,
+    pub qr_svg: String,
+}

@@ -156,3 +156,62 @@ pub(crate) fn Delivery(props: &ViewProps) -> Html {
         </section>
     }
 }
+
+/// The enterprise's copy: the signed PDFs written to the export folder for sharing, and a QR
+/// code with the SHA-256 of each (`ExportEnterpriseCopy`).
+#[function_component]
+pub(crate) fn EnterpriseCopyPanel(props: &ViewProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("ctx");
+    let l = ctx.lang;
+    let copy = use_state(|| None::<Result<EnterpriseCopy, ApiError>>);
+    if props.view.record.signed_versions.is_empty() {
+        return html! {};
+    }
+    let make = {
+        let (copy, id) = (copy.clone(), props.view.record.id.to_string());
+        Callback::from(move |_: MouseEvent| {
+            let (copy, id) = (copy.clone(), id.clone());
+            spawn_local(async move {
+                let answer = call(api::ExportEnterpriseCopy {
+                    id: InspectionId::new(id),
+                })
+                .await;
+                copy.set(Some(answer));
+            });
+        })
+    };
+    html! {
+        <section id="enterprise-copy">
+            <h3>{ l.t("企业副本", "The enterprise's copy") }</h3>
+            <button id="make-copy" class="secondary" onclick={make}>{ l.t("生成企业副本（PDF 与二维码）", "Make the enterprise's copy (PDF and QR code)") }</button>
+            { match &*copy {
+                None => html! {},
+                Some(Err(e)) => error_view(l, &Some(e.clone())),
+                Some(Ok(c)) => html! {
+                    <div class="card" id="copy-ready">
+                        <div>{ l.t("已写入导出文件夹，可分享给企业：", "Written to the export folder, to share with the enterprise:") }</div>
+                        <ul>{ for c.files.iter().map(|f| html! { <li class="copy-file">{ format!("{} · {} · SHA-256 {}", f.name, human_size(f.bytes), f.sha256) }</li> }) }</ul>
+                        <img id="copy-qr" alt={l.t("企业副本二维码", "QR code of the copy").to_owned()}
+                            src={format!("data:image/svg+xml;utf8,{}", svg_data(&c.qr_svg))} />
+                        <div class="muted">{ l.t("二维码含记录号、签署版本和每个文件的 SHA-256，企业联网后可据此核对副本。", "The QR code carries the record, the signed version and each file's SHA-256, to check the copy against.") }</div>
+                    </div>
+                },
+            } }
+        </section>
+    }
+}
+
+/// `svg` escaped for a `data:` URL.
+fn svg_data(svg: &str) -> String {
+    svg.chars()
+        .map(|c| match c {
+            '#' => "%23".to_owned(),
+            '%' => "%25".to_owned(),
+            '<' => "%3C".to_owned(),
+            '>' => "%3E".to_owned(),
+            '"' => "'".to_owned(),
+            '\n' => " ".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}

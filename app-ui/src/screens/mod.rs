@@ -43,7 +43,7 @@ mod start;
 mod sync;
 
 use arrival::Arrival;
-use delivery::Delivery;
+use delivery::{Delivery, EnterpriseCopyPanel};
 use export::CaseFileExport;
 use findings::Findings;
 use hazard::HazardScreen;

@@ -104,6 +104,7 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
             <Findings view={v.clone()} on_view={on_view.clone()} editable={editable} />
             <Signing view={v.clone()} on_view={on_view.clone()} />
             <Delivery view={v.clone()} on_view={on_view.clone()} />
+            <EnterpriseCopyPanel view={v.clone()} on_view={on_view.clone()} />
             if let Some(latest) = v.signed.iter().max_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id))) {
                 <CaseFileExport id={r.id.to_string()} version={latest.id.clone()}
                     documents={{ let mut d: Vec<_> = r.documents.values().map(|d| (d.kind, d.number.clone())).collect(); d.sort(); d }} />

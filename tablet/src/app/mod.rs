@@ -14,6 +14,7 @@
 //! (case files), `sync` (sync and number stock), `serve` (the typed requests to these
 //! methods), `errors` (library errors as `ApiError`).
 
+mod enterprise;
 mod errors;
 mod export;
 mod hazards;
