@@ -528,6 +528,7 @@ pub(crate) enum Part {
     Signature(String),
     SignedVersion(String),
     Document(String),
+    Service(String),
 }
 
 impl Part {
@@ -555,6 +556,7 @@ impl Part {
             Command::Sign(s) => Part::Signature(s.signer.key()),
             Command::RecordSignedVersion { id, .. } => Part::SignedVersion(id.clone()),
             Command::IssueDocument(d) => Part::Document(d.number.clone()),
+            Command::RecordService(s) => Part::Service(s.number.clone()),
         }
     }
 }
@@ -570,6 +572,7 @@ pub(crate) enum PartValue {
     Signature(Option<crate::inspection::Signature>),
     SignedVersion(Option<crate::signing::SignedVersion>),
     Document(Option<crate::docnumber::IssuedDocument>),
+    Service(Option<crate::delivery::Service>),
 }
 
 /// The root fields commands change, in the order `write_record` writes them.
@@ -617,6 +620,7 @@ impl Inspection {
                 PartValue::SignedVersion(self.signed_versions.get(id).cloned())
             }
             Part::Document(n) => PartValue::Document(self.documents.get(n).cloned()),
+            Part::Service(n) => PartValue::Service(self.services.get(n).cloned()),
         }
     }
 }
@@ -742,6 +746,9 @@ pub(crate) fn write_part<S: Sink>(
         }
         (Part::Document(k), PartValue::Document(b), PartValue::Document(a)) => {
             sync_entry(doc, "documents", k, b.as_ref(), a.as_ref())
+        }
+        (Part::Service(k), PartValue::Service(b), PartValue::Service(a)) => {
+            sync_entry(doc, "services", k, b.as_ref(), a.as_ref())
         }
         _ => Err(DocError::Value {
             path: format!("{part:?}"),
@@ -1049,6 +1056,18 @@ pub(crate) fn write_record<S: Sink>(
         &after.documents,
         write_json_entry,
     )?;
+    // Created with the first service only: records from before 送达 existed, and new ones
+    // without a service, are written exactly as before.
+    if !after.services.is_empty() || b.is_some_and(|r| !r.services.is_empty()) {
+        sync_map(
+            doc,
+            &root,
+            "services",
+            b.map(|r| &r.services),
+            &after.services,
+            write_json_entry,
+        )?;
+    }
     Ok(())
 }
 
@@ -1595,6 +1614,7 @@ fn read_map(root: &HMap<'_>) -> Result<Inspection, DocError> {
         review: r.opt_json(root, "review", "")?,
         signed_versions: r.json_map(root, "signed_versions", "")?,
         documents: r.json_map(root, "documents", "")?,
+        services: r.json_map(root, "services", "")?,
     })
 }
 

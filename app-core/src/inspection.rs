@@ -259,6 +259,18 @@ pub struct Signature {
     pub name: String,
     pub outcome: SignOutcome,
     pub at: Timestamp,
+    /// The documents the signer read before signing (the full-screen preview): which
+    /// document, and the [`crate::paper::reading_hash`] of the text shown. Empty in
+    /// signatures made before the preview existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<ReadDocument>,
+}
+
+/// A document a signer read before signing, and the version of its text they read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadDocument {
+    pub kind: crate::docnumber::DocumentKind,
+    pub hash: Sha256Hex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +324,9 @@ pub struct Inspection {
     pub signed_versions: BTreeMap<String, SignedVersion>,
     /// Issued documents keyed by their number.
     pub documents: BTreeMap<String, IssuedDocument>,
+    /// How each issued document was served (送达), keyed by its number.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, crate::delivery::Service>,
 }
 
 /// One edit of a record.
@@ -394,6 +409,8 @@ pub enum Command {
         hazard: HazardId,
         sha256: Sha256Hex,
     },
+    /// 送达: how and when an issued, signed document was served.
+    RecordService(crate::delivery::Service),
 }
 
 impl Command {
@@ -422,6 +439,7 @@ impl Command {
             Command::MarkSectionNotApplicable { .. } => "mark_section_not_applicable",
             Command::RemoveItemPhoto { .. } => "remove_item_photo",
             Command::RemoveHazardPhoto { .. } => "remove_hazard_photo",
+            Command::RecordService(_) => "record_service",
         }
     }
 
@@ -434,6 +452,7 @@ impl Command {
                 | Command::RecordSignedVersion { .. }
                 | Command::IssueDocument(_)
                 | Command::ReviewWithItems { .. }
+                | Command::RecordService(_)
         )
     }
 }
@@ -462,6 +481,9 @@ pub enum Unmet {
     NoSignedVersion,
     NoReturnComment,
     ActorNotOnRecord(UserId),
+    /// A signature made before the latest re-inspection's day: the 整改复查意见书 reporting
+    /// it would carry an older date than its own, so the signer signs again (the name).
+    SignedBeforeReinspection(String),
 }
 
 impl fmt::Display for Unmet {
@@ -512,6 +534,10 @@ impl fmt::Display for Unmet {
             Unmet::ActorNotOnRecord(u) => {
                 write!(f, "user {u} is not one of this record's inspectors")
             }
+            Unmet::SignedBeforeReinspection(who) => write!(
+                f,
+                "{who} signed before the latest re-inspection: sign again so the re-inspection opinion and its signatures carry the same date"
+            ),
         }
     }
 }
@@ -580,6 +606,10 @@ pub enum RecordError {
     NoSuchPhoto(Sha256Hex),
     #[error("the record is signed: its photos can no longer be removed")]
     PhotoRemovalAfterSigning,
+    #[error(transparent)]
+    Service(#[from] crate::delivery::ServiceError),
+    #[error("the {} read before signing is not the one the record yields now; show it again", .0.title_zh())]
+    StaleReading(crate::docnumber::DocumentKind),
 }
 
 fn join(unmet: &[Unmet]) -> String {
@@ -625,6 +655,7 @@ impl Inspection {
             review: None,
             signed_versions: BTreeMap::new(),
             documents: BTreeMap::new(),
+            services: BTreeMap::new(),
         }
     }
 
@@ -832,6 +863,17 @@ impl Inspection {
                     }
                     _ => {}
                 }
+                // What the signer says they read must be what the record yields now.
+                let yields = crate::signing::documents_for(self);
+                for read in &s.read {
+                    let now = yields
+                        .contains(&read.kind)
+                        .then(|| crate::paper::reading_hash(read.kind, self, cx.template).ok())
+                        .flatten();
+                    if now.as_ref() != Some(&read.hash) {
+                        return Err(RecordError::StaleReading(read.kind));
+                    }
+                }
                 self.signatures.insert(s.signer.key(), s.clone());
             }
             Command::Transition { to, comment } => self.transition(*to, comment, cx)?,
@@ -878,6 +920,17 @@ impl Inspection {
                         .map(|(k, v)| (k.clone(), v.trim().to_owned()))
                         .collect();
                 }
+            }
+            Command::RecordService(service) => {
+                if self.status == InspectionStatus::Draft {
+                    return Err(RecordError::NotInStatus(self.status));
+                }
+                if !cx.actor.is_inspector() {
+                    return Err(RecordError::NotAnInspector);
+                }
+                crate::delivery::check(self, service, &cx.actor.id, cx.now)?;
+                self.services
+                    .insert(service.number.clone(), service.clone());
             }
         }
         Ok(())

@@ -219,6 +219,7 @@ fn refusal_to_sign_needs_a_witness_and_only_the_enterprise_may_refuse() {
                 note: String::new(),
             },
             at: T0,
+            read: Vec::new(),
         })
     };
     assert_eq!(

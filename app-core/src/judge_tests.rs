@@ -1067,3 +1067,84 @@ fn a_photo_link_is_removed_before_signing_and_refused_after() {
     let r = refusal(Some(server), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::Rule, "{r}");
 }
+
+/// 送达: a service recorded through its command on a signed, numbered document is what an
+/// honest tablet writes and is accepted; a service written for a time after its own change
+/// (a forged receipt dated in the future), or for a number the record never issued, is not.
+#[test]
+fn a_service_recorded_through_its_command_is_accepted_and_a_forged_one_refused() {
+    use crate::delivery::{Service, ServiceMethod};
+    use crate::docnumber::{DocumentKind, IssuedDocument};
+    let t = template();
+    let d = dev("tab-a");
+    let mut tablet = tablet_doc(12);
+    let number = "（玄武）应急检记〔2026〕1号".to_owned();
+    tablet
+        .apply(
+            &Command::IssueDocument(IssuedDocument {
+                kind: DocumentKind::InspectionRecord,
+                number: number.clone(),
+                seq: 1,
+                year: 2026,
+                at: Timestamp(T0.0 + 20 * 60_000),
+                by: wang().id,
+                device: d.clone(),
+            }),
+            &cx(&wang(), &t, 20),
+            &d,
+        )
+        .unwrap();
+    tablet.sign("v1", &cx(&wang(), &t, 21), &d).unwrap();
+    let base = tablet.save();
+    let service = |minutes: i64, number: &str| Service {
+        number: number.to_owned(),
+        kind: DocumentKind::InspectionRecord,
+        method: ServiceMethod::Direct {
+            recipient: "陈经理".into(),
+        },
+        at: Timestamp(T0.0 + minutes * 60_000),
+        by: wang().id,
+    };
+    // Honest.
+    let stored = server_copy(&mut tablet);
+    let from = tablet.heads();
+    tablet
+        .apply(
+            &Command::RecordService(service(23, &number)),
+            &cx(&wang(), &t, 23),
+            &d,
+        )
+        .unwrap();
+    let push = tablet.automerge_mut().save_after(&from);
+    let mut doc = accept(Some(stored), &push, &wang(), "tab-a");
+    assert_eq!(doc.record().services[&number], service(23, &number));
+    assert_eq!(doc.heads(), tablet.heads());
+    // Forged: written straight into the document, dated after the change that records it,
+    // or naming a number the record never issued.
+    let at = T0.0 + 23 * 60_000;
+    for forged in [
+        service(90, &number),
+        service(23, "（玄武）应急检记〔2026〕99号"),
+    ] {
+        let mut hostile = InspectionDoc::load(&base, &d).unwrap();
+        let stored = InspectionDoc::load(&base, &dev("server")).unwrap();
+        let command = Command::RecordService(forged.clone());
+        let bytes = raw_change(
+            &mut hostile,
+            "tab-a",
+            &note("wang", "tab-a", "record_service", at, Some(&command)),
+            at / 1000,
+            |am| {
+                let m = am.put_object(&ROOT, "services", ObjType::Map).unwrap();
+                am.put(
+                    &m,
+                    forged.number.as_str(),
+                    serde_json::to_string(&forged).unwrap(),
+                )
+                .unwrap();
+            },
+        );
+        let r = refusal(Some(stored), &bytes, &wang(), "tab-a", &TestWorld::new());
+        assert_eq!(r.code, RefusalCode::Rule, "{r}");
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod checklist;
+pub mod delivery;
 pub mod docnumber;
 pub mod document;
 #[cfg(test)]
@@ -15,6 +16,7 @@ pub mod draw;
 pub mod enterprise;
 pub mod evidence;
 pub mod figures;
+pub mod forms;
 pub mod geo;
 #[cfg(test)]
 mod golden_tests;
@@ -27,6 +29,7 @@ mod judge_props;
 pub mod kind;
 pub mod legal;
 pub mod messages;
+pub mod paper;
 pub mod plan;
 pub mod plausibility;
 pub mod settings;

@@ -35,6 +35,9 @@ impl Unmet {
             Unmet::NoSignedVersion => "须先签署记录".into(),
             Unmet::NoReturnComment => "退回须填写意见".into(),
             Unmet::ActorNotOnRecord(u) => format!("{u} 不是本记录的执法人员"),
+            Unmet::SignedBeforeReinspection(who) => {
+                format!("{who} 的签名早于最近一次复查，请重新签名，使整改复查意见书与签名日期一致")
+            }
         }
     }
 }
@@ -99,6 +102,11 @@ impl RecordError {
             }
             RecordError::NoSuchPhoto(_) => "该照片不在此处，可能已删除".into(),
             RecordError::PhotoRemovalAfterSigning => "记录已签署，照片不能再删除".into(),
+            RecordError::Service(e) => e.zh(),
+            RecordError::StaleReading(k) => format!(
+                "签名前阅读的《{}》与记录现在的内容不一致，请重新阅读后签名",
+                k.title_zh()
+            ),
         }
     }
 
@@ -107,6 +115,12 @@ impl RecordError {
         match self {
             RecordError::RefusalWithoutWitness => Some("witness"),
             RecordError::Hazard(h) => h.field(),
+            RecordError::Service(crate::delivery::ServiceError::NoRecipient) => {
+                Some("service-recipient")
+            }
+            RecordError::Service(crate::delivery::ServiceError::NoWitness) => {
+                Some("service-witness")
+            }
             _ => None,
         }
     }
@@ -633,6 +647,7 @@ impl Lang {
             "mark_section_not_applicable" => ("整节标为不涉及", "Section marked not applicable"),
             "remove_item_photo" => ("删除检查项照片", "Item photo removed"),
             "remove_hazard_photo" => ("删除隐患照片", "Hazard photo removed"),
+            "record_service" => ("记录送达", "Service recorded"),
             _ => ("其他修改", "Other change"),
         };
         self.t(zh, en)
@@ -669,6 +684,7 @@ mod command_label_tests {
             "mark_section_not_applicable",
             "remove_item_photo",
             "remove_hazard_photo",
+            "record_service",
         ] {
             assert_ne!(Lang::Zh.command(name), "其他修改", "{name}");
             assert!(!Lang::Zh.command(name).contains('_'));
@@ -777,6 +793,61 @@ mod field_label_tests {
 }
 
 // ---------------------------------------------------------------------------------------
+// The 检查情况 drafted from the answers (`forms::draft_summary`)
+
+impl crate::forms::SummaryFacts {
+    /// `检查N项：符合a项，不符合b项，不适用c项；发现隐患d项（重大隐患e项）。不符合项：1. …。`
+    pub fn zh(&self) -> String {
+        let mut s = format!(
+            "检查{}项：符合{}项，不符合{}项，不适用{}项；发现隐患{}项（重大隐患{}项）。",
+            self.checked,
+            self.complies,
+            self.fails,
+            self.not_applicable,
+            self.hazards,
+            self.major_hazards
+        );
+        if self.failed.is_empty() {
+            s.push_str("未发现不符合项。");
+        } else {
+            let list: Vec<String> = self
+                .failed
+                .iter()
+                .enumerate()
+                .map(|(n, t)| format!("{}. {}", n + 1, t.trim_end_matches(['。', '？', '?'])))
+                .collect();
+            s.push_str(&format!("不符合项：{}。", list.join("；")));
+        }
+        s
+    }
+
+    /// The same in English (the failed items' texts stay as the checklist words them).
+    pub fn en(&self) -> String {
+        let mut s = format!(
+            "Checked {} items: {} comply, {} fail, {} not applicable; {} hazard(s) found ({} major).",
+            self.checked,
+            self.complies,
+            self.fails,
+            self.not_applicable,
+            self.hazards,
+            self.major_hazards
+        );
+        if self.failed.is_empty() {
+            s.push_str(" Nothing failed.");
+        } else {
+            let list: Vec<String> = self
+                .failed
+                .iter()
+                .enumerate()
+                .map(|(n, t)| format!("{}. {}", n + 1, t.trim_end_matches(['。', '？', '?'])))
+                .collect();
+            s.push_str(&format!(" Failed: {}.", list.join("; ")));
+        }
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The 双随机 draw's algorithm, as a person reads it (its id stays in the draw's record)
 
 impl Lang {
@@ -792,6 +863,63 @@ impl Lang {
                 "其他版本的算法（见抽查记录文件）",
                 "another algorithm version (see the draw's record file)",
             )
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 送达
+
+impl crate::delivery::ServiceError {
+    /// The refusal in Chinese.
+    pub fn zh(&self) -> String {
+        use crate::delivery::ServiceError as E;
+        match self {
+            E::UnknownDocument(n) => format!("本记录没有文书 {n}"),
+            E::WrongKind(n) => format!("文书 {n} 的种类与送达记录不符"),
+            E::NotSigned(n) => format!("文书 {n} 尚未签署，不能送达"),
+            E::NotOnRecord => "只有本记录的执法人员可以记录送达".into(),
+            E::InTheFuture => "送达时间不能晚于现在".into(),
+            E::BeforeIssue(n) => format!("送达时间早于文书 {n} 的制作时间"),
+            E::NoRecipient => "请填写受送达人（签收人）".into(),
+            E::NoWitness => "留置送达须记录见证人和拒收事由".into(),
+        }
+    }
+}
+
+impl Lang {
+    /// How a document was served, as the record screen and the 送达回证 name it.
+    pub fn service_method(self, m: &crate::delivery::ServiceMethod) -> &'static str {
+        use crate::delivery::{LaterMeans, ServiceMethod as M};
+        match (self, m) {
+            (Lang::Zh, M::Direct { .. }) => "直接送达",
+            (Lang::Zh, M::Left { .. }) => "留置送达",
+            (
+                Lang::Zh,
+                M::Pending {
+                    means: LaterMeans::Post,
+                },
+            ) => "待送达（邮寄）",
+            (
+                Lang::Zh,
+                M::Pending {
+                    means: LaterMeans::Electronic,
+                },
+            ) => "待送达（电子送达）",
+            (Lang::En, M::Direct { .. }) => "Served in person",
+            (Lang::En, M::Left { .. }) => "Left at the premises (refused)",
+            (
+                Lang::En,
+                M::Pending {
+                    means: LaterMeans::Post,
+                },
+            ) => "To be served by post",
+            (
+                Lang::En,
+                M::Pending {
+                    means: LaterMeans::Electronic,
+                },
+            ) => "To be served electronically",
         }
     }
 }

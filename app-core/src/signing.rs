@@ -59,6 +59,7 @@ pub fn signed_content(record: &Inspection) -> Value {
             "review",
             "signed_versions",
             "documents",
+            "services",
         ] {
             map.remove(workflow);
         }
@@ -195,22 +196,50 @@ pub fn check_signing(
     actor: &User,
     template: &ChecklistTemplate,
 ) -> Result<(), RecordError> {
-    match record.status {
+    let mut unmet = match record.status {
         InspectionStatus::OnSite => {
-            let unmet = record.unmet_for(InspectionStatus::Completed, actor, template, "");
-            if unmet.is_empty() {
-                Ok(())
-            } else {
-                Err(RecordError::Unmet {
-                    from: InspectionStatus::OnSite,
-                    to: InspectionStatus::Completed,
-                    unmet,
-                })
-            }
+            record.unmet_for(InspectionStatus::Completed, actor, template, "")
         }
-        InspectionStatus::Completed | InspectionStatus::Returned => Ok(()),
-        status => Err(RecordError::NotInStatus(status)),
+        InspectionStatus::Completed | InspectionStatus::Returned => Vec::new(),
+        status => return Err(RecordError::NotInStatus(status)),
+    };
+    unmet.extend(
+        stale_signatures(record)
+            .into_iter()
+            .map(|key| Unmet::SignedBeforeReinspection(record.signatures[&key].name.clone())),
+    );
+    if unmet.is_empty() {
+        Ok(())
+    } else {
+        Err(RecordError::Unmet {
+            from: record.status,
+            to: InspectionStatus::Completed,
+            unmet,
+        })
     }
+}
+
+/// The signatures (by [`crate::inspection::Signer::key`]) made on a day before the latest
+/// re-inspection. A signing after a re-inspection issues the 整改复查意见书, dated the day it
+/// is issued; it prints the signatures the record holds, so each must be made on or after
+/// the re-inspection's day, or the opinion would show signatures older than itself (the
+/// 12月2日 opinion with three 11月23日 signatures). Such a signer signs again.
+pub fn stale_signatures(record: &Inspection) -> Vec<String> {
+    let Some(latest) = record
+        .hazards
+        .values()
+        .flat_map(|h| h.reinspections.values())
+        .map(|r| r.on)
+        .max()
+    else {
+        return Vec::new();
+    };
+    record
+        .signatures
+        .iter()
+        .filter(|(_, s)| s.at.shanghai_date() < latest)
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// What a record's signing section offers, as the rules decide it (the tablet puts it in the
@@ -446,5 +475,112 @@ mod offer_tests {
                 DocumentKind::RectificationOrder
             ]
         );
+    }
+
+    /// The issue's finding: a 整改复查意见书 dated 12月2日 carrying three signatures dated
+    /// 11月23日. Signatures older than the re-inspection block the signing until made again,
+    /// and then the opinion's date and its signatures' dates are the same day.
+    #[test]
+    fn an_opinion_and_its_signatures_carry_the_same_date() {
+        use crate::docnumber::IssuedDocument;
+        use crate::hazard::Reinspection;
+        use crate::inspection::{SignOutcome, Signature, Signer};
+        use crate::paper::{Block, Cell, Mode, paper};
+        let (t, w, l) = (template(), wang(), li());
+        let mut r = after(on_site_script());
+        r.apply(
+            &Command::Transition {
+                to: InspectionStatus::Completed,
+                comment: String::new(),
+            },
+            &cx(&w, &t, 30),
+        )
+        .unwrap();
+        let dec2 = Timestamp(T0.0 + 9 * 86_400_000 + 2 * 3_600_000); // 2026-12-02 10:00
+        let mut h = hazard("h1", "T-03", HazardLevel::General);
+        h.deadline = Some(Day::ymd(2026, 12, 1));
+        h.reinspections.insert(
+            "ri-1".into(),
+            Reinspection {
+                on: dec2.shanghai_date(),
+                by: w.id.clone(),
+                passed: true,
+                note: String::new(),
+                photos: Default::default(),
+                new_deadline: None,
+            },
+        );
+        r.hazards.insert(h.id.clone(), h);
+        let issued = |kind: DocumentKind, seq: u32, at: Timestamp| IssuedDocument {
+            kind,
+            number: format!("（玄武）应急{}〔2026〕{seq}号", kind.code()),
+            seq,
+            year: 2026,
+            at,
+            by: w.id.clone(),
+            device: "dev-1".into(),
+        };
+        for d in [
+            issued(DocumentKind::InspectionRecord, 1, T0),
+            issued(DocumentKind::RectificationOrder, 1, T0),
+        ] {
+            r.documents.insert(d.number.clone(), d);
+        }
+        let Err(RecordError::Unmet { unmet, .. }) = check_signing(&r, &w, &t) else {
+            panic!("signatures of 11-23 on a 12-02 opinion")
+        };
+        assert_eq!(
+            unmet,
+            ["陈经理", "李娜", "王强"]
+                .map(|n| Unmet::SignedBeforeReinspection(n.into()))
+                .to_vec()
+        );
+        assert!(unmet[0].zh().contains("请重新签名"));
+        // Each signs again on the re-inspection's day.
+        let mut cx2 = cx(&w, &t, 0);
+        cx2.now = dec2;
+        for u in [&w, &l] {
+            let Command::Sign(mut s) = sign(u) else {
+                unreachable!()
+            };
+            s.at = dec2;
+            r.apply(&Command::Sign(s), &cx2).unwrap();
+        }
+        r.apply(
+            &Command::Sign(Signature {
+                signer: Signer::Enterprise,
+                name: "陈经理".into(),
+                outcome: SignOutcome::Signed {
+                    image: digest("sig-chen"),
+                },
+                at: dec2,
+                read: Vec::new(),
+            }),
+            &cx2,
+        )
+        .unwrap();
+        assert_eq!(check_signing(&r, &w, &t), Ok(()));
+        let d = issued(DocumentKind::ReinspectionOpinion, 1, dec2);
+        r.documents.insert(d.number.clone(), d);
+        let p = paper(
+            DocumentKind::ReinspectionOpinion,
+            &r,
+            Some(&t),
+            "南京市玄武区应急管理局",
+            Mode::Issued,
+        )
+        .unwrap();
+        let mut dates = Vec::new();
+        for b in &p.blocks {
+            match b {
+                Block::Row { cells } => dates.extend(cells.iter().filter_map(|(_, c)| match c {
+                    Cell::Sign(s) => Some(s.below.clone()),
+                    _ => None,
+                })),
+                Block::Seal { date } => dates.push(date.clone()),
+                _ => {}
+            }
+        }
+        assert_eq!(dates, vec!["2026年12月2日".to_owned(); 4]);
     }
 }

@@ -172,6 +172,7 @@ pub fn sign(u: &User) -> Command {
             image: digest(&format!("sig-{}", u.id)),
         },
         at: T0,
+        read: Vec::new(),
     })
 }
 
@@ -184,6 +185,7 @@ pub fn enterprise_refuses() -> Command {
             note: "拒绝签字".into(),
         },
         at: T0,
+        read: Vec::new(),
     })
 }
 

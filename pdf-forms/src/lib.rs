@@ -51,6 +51,7 @@ use app_core::checklist::ChecklistTemplate;
 use app_core::docnumber::DocumentKind;
 use app_core::evidence::Sha256Hex;
 use app_core::inspection::Inspection;
+use app_core::paper::{Mode, Paper, PaperError};
 
 /// The documents this crate renders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,6 +171,27 @@ pub enum FormError {
     Pdf(String),
 }
 
+/// The content of one form, as app-core makes it from the signed version (the model the
+/// tablet's preview shows; this crate prints it).
+pub fn paper(kind: FormKind, input: &FormInput<'_>) -> Result<Paper, FormError> {
+    app_core::paper::paper(
+        kind.document_kind(),
+        input.record,
+        input.template,
+        input.unit_name,
+        Mode::Issued,
+    )
+    .map_err(|e| match e {
+        PaperError::MissingNumber(k) => FormError::MissingNumber(
+            FormKind::ALL
+                .into_iter()
+                .find(|f| f.document_kind() == k)
+                .unwrap_or(kind),
+        ),
+        PaperError::NothingToRender { reason, .. } => FormError::NothingToRender { kind, reason },
+    })
+}
+
 /// Renders one form as an A4 PDF with the process-wide font chain ([`Fonts::system`]).
 pub fn render(kind: FormKind, input: &FormInput<'_>) -> Result<Vec<u8>, FormError> {
     render_with(kind, input, Fonts::system())
@@ -189,14 +211,27 @@ pub fn render_with(
             record: input.record.template.to_string(),
         });
     }
-    let number = forms::number_of(input.record, kind)?;
-    let mut doc = layout::Layout::new(fonts, kind.title_zh(), number.number.clone());
-    match kind {
-        FormKind::InspectionRecord => forms::record::build(&mut doc, input, &number)?,
-        FormKind::RectificationOrder => forms::order::build(&mut doc, input, &number)?,
-        FormKind::ReinspectionOpinion => forms::opinion::build(&mut doc, input, &number)?,
-    }
+    let paper = paper(kind, input)?;
+    let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
+    forms::print(&mut doc, &paper, input)?;
     let hash = app_core::signing::content_hash(input.record);
     let laid = doc.finish(&hash)?;
     paint::to_pdf(&laid, fonts, kind.title_zh())
+}
+
+/// The file name of the 送达回证 in a case file or an export.
+pub const RECEIPT_FILE_NAME: &str = "送达回证.pdf";
+
+/// The 送达回证 of the record given (every issued document with how, when and to whom it
+/// was served), or `None` when no service is recorded. Its footer carries the record's
+/// content hash like the other forms.
+pub fn render_receipt(input: &FormInput<'_>) -> Result<Option<Vec<u8>>, FormError> {
+    let Some(paper) = app_core::paper::service_receipt(input.record, input.unit_name) else {
+        return Ok(None);
+    };
+    let fonts = Fonts::system();
+    let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
+    forms::print(&mut doc, &paper, input)?;
+    let laid = doc.finish(&app_core::signing::content_hash(input.record))?;
+    paint::to_pdf(&laid, fonts, &paper.title).map(Some)
 }

@@ -1,33 +1,10 @@
-//! Dates and times as Chinese forms print them, in Asia/Shanghai.
-
-use app_core::geo::{Day, Timestamp};
-
-/// `2026年11月23日`
-pub(crate) fn day(d: Day) -> String {
-    format!("{}年{}月{}日", d.0.year(), u8::from(d.0.month()), d.0.day())
-}
-
-/// `2026年11月23日`, the Shanghai calendar day of an instant.
-pub(crate) fn date_of(t: Timestamp) -> String {
-    day(t.shanghai_date())
-}
-
-/// `2026年11月23日08时05分` in Asia/Shanghai.
-pub(crate) fn minute(t: Timestamp) -> String {
-    let s = t.to_shanghai();
-    format!(
-        "{}年{}月{}日{:02}时{:02}分",
-        s.year(),
-        u8::from(s.month()),
-        s.day(),
-        s.hour(),
-        s.minute()
-    )
-}
+//! Dates and times as Chinese forms print them, in Asia/Shanghai (app-core's, which the
+//! documents' content uses).
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use app_core::geo::{Day, Timestamp};
+    use app_core::paper::{date_of, day, minute};
 
     #[test]
     fn instants_print_in_shanghai_time() {

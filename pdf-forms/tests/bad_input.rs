@@ -52,6 +52,7 @@ fn signature_bytes_that_do_not_match_their_digest_or_are_not_an_image_are_refuse
             name: li.name.clone(),
             outcome: app_core::inspection::SignOutcome::Signed { image: digest },
             at,
+            read: Vec::new(),
         }),
     );
     let v1 = case.sign("v1");

@@ -440,6 +440,7 @@ fn a_jpeg_signature_image_is_drawn_as_well_as_a_png() {
             name: li.name.clone(),
             outcome: app_core::inspection::SignOutcome::Signed { image: digest },
             at,
+            read: Vec::new(),
         }),
     );
     let v1 = case.sign("v1");
@@ -452,4 +453,65 @@ fn a_jpeg_signature_image_is_drawn_as_well_as_a_png() {
         list.lines().any(|l| l.contains(" jpeg ")),
         "the JPEG is embedded as DCT:\n{list}"
     );
+}
+
+#[test]
+fn a_service_receipt_lists_how_each_document_was_served() {
+    use app_core::delivery::{LaterMeans, Service, ServiceMethod};
+    let mut case = on_site_case(&Names::default(), false);
+    let v1 = case.sign("v1");
+    let images = case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    assert!(
+        pdf_forms::render_receipt(&case.input(&v1, &lookup))
+            .unwrap()
+            .is_none(),
+        "nothing served yet"
+    );
+    let numbers: Vec<(String, app_core::docnumber::DocumentKind)> = v1
+        .documents
+        .values()
+        .map(|d| (d.number.clone(), d.kind))
+        .collect();
+    let recipient = v1.onsite_person.clone().unwrap().name;
+    for (n, (number, kind)) in numbers.iter().enumerate() {
+        let at = case.now();
+        let method = if n == 0 {
+            ServiceMethod::Direct {
+                recipient: recipient.clone(),
+            }
+        } else {
+            ServiceMethod::Pending {
+                means: LaterMeans::Post,
+            }
+        };
+        let by = case.wang.id.clone();
+        case.apply(
+            "wang",
+            app_core::inspection::Command::RecordService(Service {
+                number: number.clone(),
+                kind: *kind,
+                method,
+                at,
+                by,
+            }),
+        );
+    }
+    let now = case.doc.record().clone();
+    let pdf = pdf_forms::render_receipt(&case.input(&now, &lookup))
+        .unwrap()
+        .expect("a receipt");
+    let path = write("service-receipt.pdf", &pdf);
+    let text = text_joined(&path);
+    for wanted in [
+        "送达回证",
+        "直接送达",
+        "待送达",
+        "待邮寄送达",
+        numbers[0].0.as_str(),
+        numbers[1].0.as_str(),
+        &format!("{recipient}（签收）"),
+    ] {
+        assert!(text.contains(wanted), "{wanted}: {text}");
+    }
 }

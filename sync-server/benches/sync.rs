@@ -435,6 +435,7 @@ impl Corpus {
                         image: digest(&format!("signature-{k}")),
                     },
                     at: Timestamp(signed_at),
+                    read: Vec::new(),
                 }),
             );
         }

@@ -767,6 +767,7 @@ fn signature(signer: Signer, name: &str, outcome: SignOutcome) -> Signature {
         name: name.into(),
         outcome,
         at: Timestamp(now_ms()),
+        read: Vec::new(),
     }
 }
 

@@ -120,6 +120,7 @@ fn signed_record(
                 name: u.name.clone(),
                 outcome: SignOutcome::Signed { image },
                 at: t.at(6),
+                read: Vec::new(),
             }),
             6,
         );
@@ -134,6 +135,7 @@ fn signed_record(
                 note: "拒绝签字".into(),
             },
             at: t.at(6),
+            read: Vec::new(),
         }),
         6,
     );

@@ -555,6 +555,7 @@ fn signed_record(app: &App) -> InspectionId {
                 signer,
                 name: name.into(),
                 at: now(),
+                read: Vec::new(),
             }),
         )
         .unwrap();

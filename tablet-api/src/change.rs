@@ -56,6 +56,8 @@ pub enum FieldChange {
     Review(Option<Review>),
     SignedVersions(BTreeMap<String, SignedVersion>),
     Documents(BTreeMap<String, IssuedDocument>),
+    /// 送达 of the issued documents.
+    Services(BTreeMap<String, app_core::delivery::Service>),
     /// The record's identity changed (no command does this): the whole record.
     Whole(Box<Inspection>),
 }
@@ -114,6 +116,7 @@ pub fn diff(before: &Inspection, after: &Inspection) -> Vec<FieldChange> {
         review,
         signed_versions,
         documents,
+        services,
     } = after;
     if *id != before.id
         || *kind != before.kind
@@ -163,6 +166,7 @@ pub fn diff(before: &Inspection, after: &Inspection) -> Vec<FieldChange> {
     whole!(review, Review);
     whole!(signed_versions, SignedVersions);
     whole!(documents, Documents);
+    whole!(services, Services);
     out
 }
 
@@ -196,6 +200,7 @@ pub fn patch(record: &mut Inspection, changes: Vec<FieldChange>) {
             FieldChange::Review(v) => record.review = v,
             FieldChange::SignedVersions(v) => record.signed_versions = v,
             FieldChange::Documents(v) => record.documents = v,
+            FieldChange::Services(v) => record.services = v,
             FieldChange::Whole(v) => *record = *v,
         }
     }

@@ -31,6 +31,7 @@ pub use sync::{
     UploadFailure, UploadProgress, UploadReport,
 };
 pub use views::{
-    AppStatus, HazardDue, HazardRow, Home, InspectionRow, NumbersView, PlanInspection, PlanView,
-    RecordView, ReturnedView, SignedView, Stock, TopUpOutcome,
+    AppStatus, CopyFile, DocumentPreview, EnterpriseCopy, HazardDue, HazardRow, Home,
+    InspectionRow, NumbersView, PlanInspection, PlanView, RecordView, ReturnedView, SignedView,
+    Stock, TopUpOutcome,
 };

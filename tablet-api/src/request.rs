@@ -10,7 +10,7 @@ use crate::change::RecordChange;
 use crate::error::{ApiError, ApiResult};
 use crate::photo::ExportStatus;
 use crate::sync::{SyncOutcome, SyncStatus};
-use crate::views::{AppStatus, Home, NumbersView, RecordView};
+use crate::views::{AppStatus, DocumentPreview, EnterpriseCopy, Home, NumbersView, RecordView};
 use app_core::enterprise::Enterprise;
 use app_core::hazard::{NewHazard, NewReinspection};
 use app_core::ids::{EnterpriseId, HazardId, InspectionId, PlanId, UserId};
@@ -155,4 +155,9 @@ operations! {
     sync_now: SyncNow {} -> SyncOutcome;
     /// The stock of document numbers (文号) and the last top-up.
     numbers: GetNumbers {} -> NumbersView;
+    /// The documents the next signing signs, as they will read (before any signature).
+    preview: PreviewDocuments { id: InspectionId } -> Vec<DocumentPreview>;
+    /// The enterprise's copy of the latest signed version: PDFs in the export folder and a QR
+    /// code.
+    enterprise_copy: ExportEnterpriseCopy { id: InspectionId } -> EnterpriseCopy;
 }

@@ -157,3 +157,31 @@ pub struct NumbersView {
     pub stock: Vec<Stock>,
     pub last_top_up: Option<TopUpOutcome>,
 }
+
+/// One document as the next signing would sign it (`app_core::paper`, the model the PDF
+/// prints), shown full screen before any signature pad opens, with what a signature records
+/// of it once the signer confirmed 已阅读.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentPreview {
+    pub paper: app_core::paper::Paper,
+    pub read: app_core::inspection::ReadDocument,
+}
+
+/// One file of the enterprise's copy, written to the export folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyFile {
+    pub name: String,
+    pub path: String,
+    pub sha256: app_core::evidence::Sha256Hex,
+    pub bytes: u64,
+}
+
+/// The enterprise's copy of a signed record: the PDFs written for sharing, and the QR code
+/// (SVG) carrying the record, the signed version and each file's SHA-256 (`payload`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnterpriseCopy {
+    pub version: String,
+    pub files: Vec<CopyFile>,
+    pub payload: String,
+    pub qr_svg: String,
+}

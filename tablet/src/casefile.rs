@@ -357,6 +357,7 @@ mod tests {
                         image: image.sha256,
                     },
                     at: Timestamp(T0 + 3_600_000),
+                    read: Vec::new(),
                 }),
             );
         }
@@ -371,6 +372,7 @@ mod tests {
                     note: "拒绝签字".into(),
                 },
                 at: Timestamp(T0 + 3_600_000),
+                read: Vec::new(),
             }),
         );
         let device = store.device().clone();

@@ -12,8 +12,8 @@ use app_core::geo::{Day, Position, PositionSource, Timestamp};
 use app_core::hazard::{HazardAction, HazardLevel, HazardStage, NewReinspection};
 use app_core::ids::{HazardId, InspectionId, ItemCode, PlanId, UserId};
 use app_core::inspection::{
-    Answer, ArrivalProof, Attestations, Command, InspectionStatus, OnsitePerson, SignOutcome,
-    Signature, Signer,
+    Answer, ArrivalProof, Attestations, Command, InspectionStatus, OnsitePerson, ReadDocument,
+    SignOutcome, Signature, Signer,
 };
 use app_core::kind::InspectionKind;
 use app_core::user::User;
@@ -28,11 +28,14 @@ use yew::prelude::*;
 
 mod arrival;
 mod checklist;
+mod delivery;
 mod export;
+mod findings;
 mod hazard;
 mod hazard_form;
 mod home;
 mod item;
+mod preview;
 mod record;
 mod sign_in;
 mod sign_pad;
@@ -42,11 +45,14 @@ mod sync;
 
 use arrival::Arrival;
 use checklist::Checklist;
+use delivery::{Delivery, EnterpriseCopyPanel};
 use export::CaseFileExport;
+use findings::Findings;
 use hazard::HazardScreen;
 use hazard_form::HazardForm;
 use home::HomeScreen;
 use item::ItemRow;
+use preview::PreviewOverlay;
 use record::RecordScreen;
 use sign_in::SignIn;
 use sign_pad::SignPad;

@@ -106,11 +106,14 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
             <Checklist view={v.clone()} on_view={on_view.clone()} editable={editable}
                 missing_open={*missing_open} on_missing={{ let m = missing_open.clone(); Callback::from(move |b| m.set(b)) }} />
             { hazards }
+            <Findings view={v.clone()} on_view={on_view.clone()} editable={editable} />
             // 完成 tapped while items are unanswered opens the list of them in the steering bar
             // at the top of the screen (each entry jumps to its item).
             <div onclick={open_missing}>
                 <Signing view={v.clone()} on_view={on_view.clone()} />
             </div>
+            <Delivery view={v.clone()} on_view={on_view.clone()} />
+            <EnterpriseCopyPanel view={v.clone()} on_view={on_view.clone()} />
             if let Some(latest) = v.signed.iter().max_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id))) {
                 <CaseFileExport id={r.id.to_string()} version={latest.id.clone()}
                     documents={{ let mut d: Vec<_> = r.documents.values().map(|d| (d.kind, d.number.clone())).collect(); d.sort(); d }} />

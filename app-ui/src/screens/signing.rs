@@ -30,6 +30,10 @@ pub(crate) struct SigningState {
     pub(crate) draft: PersonDraft,
     pub(crate) loaded: bool,
     pub(crate) error: Option<ApiError>,
+    /// The documents shown full screen to the signer of this pad, before the pad opens.
+    pub(crate) preview: Option<(String, Vec<DocumentPreview>)>,
+    /// What each pad's signer confirmed 已阅读 (the pad is open for them).
+    pub(crate) read: std::collections::BTreeMap<String, Vec<ReadDocument>>,
 }
 
 /// What happens to the signing section.
@@ -41,6 +45,13 @@ pub(crate) enum SigningAction {
     Edit(PersonField, String),
     /// A command's or the signing's outcome: `None` once it went through, or the refusal.
     Outcome(Option<ApiError>),
+    /// The documents to show the signer of a pad.
+    Preview(String, Vec<DocumentPreview>),
+    ClosePreview,
+    /// The signer confirmed 已阅读: their pad opens.
+    Read,
+    /// A pad's signature went through: its reading is used up.
+    Signed(String),
 }
 
 impl Reducible for SigningState {
@@ -74,6 +85,18 @@ impl Reducible for SigningState {
                 } = value;
             }
             SigningAction::Outcome(e) => next.error = e,
+            SigningAction::Preview(pad, papers) => next.preview = Some((pad, papers)),
+            SigningAction::ClosePreview => next.preview = None,
+            SigningAction::Read => {
+                if let Some((pad, papers)) = next.preview.take() {
+                    next.read
+                        .insert(pad, papers.into_iter().map(|p| p.read).collect());
+                }
+            }
+            SigningAction::Signed(pad) => {
+                next.read.remove(&pad);
+                next.error = None;
+            }
         }
         Rc::new(next)
     }
@@ -117,6 +140,7 @@ pub(crate) fn refusal_command(
             note: d.refusal_note.trim().to_owned(),
         },
         at,
+        read: Vec::new(),
     }))
 }
 
@@ -185,25 +209,66 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
             Err(e) => outcome.emit(Some(e)),
         })
     };
-    let sign = |signer: Signer, name: String| {
+    let sign = |signer: Signer, name: String, pad: String| {
         let (id, on_view, outcome) = (id.clone(), props.on_view.clone(), outcome.clone());
+        let dispatch = state.dispatcher();
+        let read = state.read.get(&pad).cloned().unwrap_or_default();
         Callback::from(move |image: String| {
             let Ok(image) = Sha256Hex::parse(&image) else {
                 return;
             };
-            send(
+            let command = Command::Sign(Signature {
+                signer: signer.clone(),
+                name: name.clone(),
+                outcome: SignOutcome::Signed { image },
+                at: Timestamp(now_ms()),
+                read: read.clone(),
+            });
+            let (id, on_view, outcome, dispatch, pad) = (
                 id.clone(),
-                Command::Sign(Signature {
-                    signer: signer.clone(),
-                    name: name.clone(),
-                    outcome: SignOutcome::Signed { image },
-                    at: Timestamp(now_ms()),
-                }),
                 on_view.clone(),
                 outcome.clone(),
+                dispatch.clone(),
+                pad.clone(),
             );
+            spawn_local(async move {
+                match apply(&id, command).await {
+                    Ok(change) => {
+                        dispatch.dispatch(SigningAction::Signed(pad));
+                        on_view.emit(change.into());
+                    }
+                    Err(e) => outcome.emit(Some(e)),
+                }
+            });
         })
     };
+    // Before a pad opens, the documents to be signed are shown full screen.
+    let show = |pad: String| {
+        let (id, outcome) = (id.clone(), outcome.clone());
+        let dispatch = state.dispatcher();
+        Callback::from(move |_: MouseEvent| {
+            let (id, outcome, dispatch, pad) =
+                (id.clone(), outcome.clone(), dispatch.clone(), pad.clone());
+            spawn_local(async move {
+                match call(api::PreviewDocuments {
+                    id: InspectionId::new(id),
+                })
+                .await
+                {
+                    Ok(papers) => dispatch.dispatch(SigningAction::Preview(pad, papers)),
+                    Err(e) => outcome.emit(Some(e)),
+                }
+            });
+        })
+    };
+    let on_read = state
+        .dispatcher()
+        .to_callback()
+        .reform(|_| SigningAction::Read);
+    let on_close = state
+        .dispatcher()
+        .to_callback()
+        .reform(|_| SigningAction::ClosePreview);
     let refuse = {
         let (state, id, on_view, outcome) = (
             state.clone(),
@@ -277,8 +342,25 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
             .find(|s| s.kind == k && Some(s.year) == this_year)
             .map(|s| s.remaining)
     };
+    // A signature older than the latest re-inspection is made again (app-core's rule).
+    let stale = app_core::signing::stale_signatures(r);
+    let enterprise_done = r.signatures.contains_key(&Signer::Enterprise.key())
+        && !stale.contains(&Signer::Enterprise.key());
+    let preview = state.preview.as_ref().map(|(pad, papers)| {
+        let signer = if pad == "enterprise" {
+            enterprise_name.clone()
+        } else {
+            r.inspectors
+                .values()
+                .find(|i| format!("inspector-{}", i.user) == *pad)
+                .map(|i| i.name.clone())
+                .unwrap_or_default()
+        };
+        html! { <PreviewOverlay signer={signer} papers={papers.clone()} on_read={on_read.clone()} on_close={on_close.clone()} /> }
+    });
     html! {
         <section id="signing">
+            { for preview }
             <h3>{ l.t("现场负责人与签名", "On-site person and signatures") }</h3>
             <div class="grid2">
                 <div>
@@ -297,15 +379,26 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                 <div>
                     { for r.inspectors.values().map(|i| {
                         let signer = Signer::Inspector(i.user.clone());
-                        let done = r.signatures.contains_key(&signer.key());
+                        let done = r.signatures.contains_key(&signer.key()) && !stale.contains(&signer.key());
+                        let pad = format!("inspector-{}", i.user);
+                        let read = state.read.contains_key(&pad);
                         html! {
-                            <SignPad pad_id={format!("inspector-{}", i.user)} title={format!("{}：{}", l.t("执法人员签名", "Inspector"), i.name)}
-                                done={done} enabled={editable} on_signed={sign(signer, i.name.clone())} />
+                            <>
+                            <SignPad pad_id={pad.clone()} title={format!("{}：{}", l.t("执法人员签名", "Inspector"), i.name)}
+                                done={done} enabled={editable && read} on_signed={sign(signer, i.name.clone(), pad.clone())} />
+                            if editable && !done && !read {
+                                <button class="read-first" id={format!("read-{pad}")} onclick={show(pad.clone())}>{ l.t("先阅读文书，再签名", "Read the documents, then sign") }</button>
+                            }
+                            </>
                         }
                     }) }
                     if r.onsite_person.is_some() {
                         <SignPad pad_id="enterprise" title={format!("{}：{}", l.t("企业现场负责人签名", "Enterprise"), enterprise_name)}
-                            done={r.signatures.contains_key(&Signer::Enterprise.key())} enabled={editable} on_signed={sign(Signer::Enterprise, enterprise_name.clone())} />
+                            done={enterprise_done} enabled={editable && state.read.contains_key("enterprise")}
+                            on_signed={sign(Signer::Enterprise, enterprise_name.clone(), "enterprise".to_owned())} />
+                        if editable && !enterprise_done && !state.read.contains_key("enterprise") {
+                            <button class="read-first" id="read-enterprise" onclick={show("enterprise".to_owned())}>{ l.t("请现场负责人先阅读文书，再签名", "The on-site person reads the documents, then signs") }</button>
+                        }
                         if !r.signatures.contains_key(&Signer::Enterprise.key()) {
                             <div class="card">
                                 <strong>{ l.t("拒绝签字", "Refused to sign") }</strong>
@@ -358,7 +451,7 @@ pub(crate) fn Signing(props: &ViewProps) -> Html {
                             if s.amendments.is_empty() {
                                 <div class="muted amendments">{ l.t("签署后无修改", "No changes since signing") }</div>
                             } else {
-                                <div class="amendments">{ format!("{}：{}", l.t("签署后的修改（补正）", "Amendments since signing"), s.amendments.join("、")) }</div>
+                                <div class="amendments">{ format!("{}：{}", l.t("签署后的修改（补正）", "Amendments since signing"), s.amendments.iter().map(|path| l.field_label(path, r)).collect::<Vec<_>>().join("、")) }</div>
                             }
                         </div>
                     }) }

@@ -212,6 +212,7 @@ pub fn fixture_with(photo_list: Vec<Vec<u8>>, amend: bool) -> Fixture {
                 name: u.name.clone(),
                 outcome: SignOutcome::Signed { image: sha },
                 at: Timestamp(T0 + 3_600_000),
+                read: Vec::new(),
             }),
         );
     }
@@ -226,6 +227,7 @@ pub fn fixture_with(photo_list: Vec<Vec<u8>>, amend: bool) -> Fixture {
                 note: "拒绝签字".into(),
             },
             at: Timestamp(T0 + 3_600_000),
+            read: Vec::new(),
         }),
     );
     if amend {

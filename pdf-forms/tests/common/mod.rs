@@ -410,6 +410,7 @@ pub fn on_site_case(names: &Names, enterprise_refuses: bool) -> Case {
                 name: u.name.clone(),
                 outcome: SignOutcome::Signed { image: digest },
                 at,
+                read: Vec::new(),
             }),
         );
     }
@@ -432,6 +433,7 @@ pub fn on_site_case(names: &Names, enterprise_refuses: bool) -> Case {
             name: names.onsite.clone(),
             outcome,
             at,
+            read: Vec::new(),
         }),
     );
     c.issue(DocumentKind::InspectionRecord, 12);

@@ -261,6 +261,7 @@ pub fn submitted_record_of_kind(
                     image: photo.clone(),
                 },
                 at: t.at(8),
+                read: Vec::new(),
             }),
             8,
         );
@@ -275,6 +276,7 @@ pub fn submitted_record_of_kind(
                 note: "拒绝签字".into(),
             },
             at: t.at(8),
+            read: Vec::new(),
         }),
         8,
     );

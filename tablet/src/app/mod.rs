@@ -14,10 +14,12 @@
 //! (case files), `sync` (sync and number stock), `serve` (the typed requests to these
 //! methods), `errors` (library errors as `ApiError`).
 
+mod enterprise;
 mod errors;
 mod export;
 mod hazards;
 mod photos;
+mod preview;
 mod records;
 mod serve;
 mod session;

@@ -9,9 +9,10 @@ use tablet_api::{
     Request, Serve, SyncOutcome, SyncStatus,
 };
 use tablet_api::{
-    ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, GetColleagues, GetDraft,
-    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, PutDraft,
-    RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
+    ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy, GetColleagues,
+    GetDraft, GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus,
+    PreviewDocuments, PutDraft, RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn,
+    StartInspection, SyncNow,
 };
 
 impl App {
@@ -105,5 +106,13 @@ impl Serve for App {
 
     fn numbers(&self, _: GetNumbers) -> ApiResult<NumbersView> {
         App::numbers(self)
+    }
+
+    fn enterprise_copy(&self, r: ExportEnterpriseCopy) -> ApiResult<tablet_api::EnterpriseCopy> {
+        App::enterprise_copy(self, &r.id)
+    }
+
+    fn preview(&self, r: PreviewDocuments) -> ApiResult<Vec<tablet_api::DocumentPreview>> {
+        App::preview(self, &r.id)
     }
 }

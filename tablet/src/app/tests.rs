@@ -193,6 +193,7 @@ pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
                 name: name.into(),
                 outcome: SignOutcome::Signed { image },
                 at: now(),
+                read: Vec::new(),
             }),
         )
         .unwrap();
@@ -207,6 +208,7 @@ pub(super) fn filled(app: &App) -> (InspectionId, Vec<Vec<u8>>) {
                 note: "拒绝签字".into(),
             },
             at: now(),
+            read: Vec::new(),
         }),
     )
     .unwrap();
@@ -944,4 +946,39 @@ fn the_record_view_says_what_the_signing_offers_and_what_blocks_it() {
     assert!(!view.signing.can_sign && view.signing.can_submit);
     assert!(view.signing.blockers.is_empty());
     assert!(view.to_number.is_empty() && view.numbers_missing.is_empty());
+}
+
+#[test]
+fn the_enterprise_copy_is_written_to_the_exports_with_a_qr_code_of_its_hashes() {
+    let t = signed_in_app();
+    let app = &t.app;
+    let draft = started(app);
+    let e = app
+        .call(tablet_api::ExportEnterpriseCopy { id: draft })
+        .unwrap_err();
+    assert!(e.zh.contains("尚未签署"), "{}", e.zh);
+    let (id, _) = inspected(app, true);
+    let copy = app
+        .call(tablet_api::ExportEnterpriseCopy { id: id.clone() })
+        .unwrap();
+    assert_eq!(copy.version, "v1");
+    assert!(!copy.files.is_empty());
+    for f in &copy.files {
+        let bytes = std::fs::read(&f.path).unwrap();
+        assert!(bytes.starts_with(b"%PDF"), "{}", f.name);
+        assert_eq!(app_core::evidence::Sha256Hex::of(&bytes), f.sha256);
+        assert!(f.name.starts_with("企业副本_"), "{}", f.name);
+        assert!(copy.payload.contains(&format!("{}={}", f.name, f.sha256)));
+    }
+    assert!(copy.payload.contains(&format!("record={id}")));
+    assert!(copy.qr_svg.starts_with("<?xml") || copy.qr_svg.contains("<svg"));
+    // The preview of a signed record: its documents with their reading hashes.
+    let previews = app
+        .call(tablet_api::PreviewDocuments { id: id.clone() })
+        .unwrap();
+    assert_eq!(
+        previews[0].read.kind,
+        app_core::docnumber::DocumentKind::InspectionRecord
+    );
+    assert!(previews[0].paper.plain_text().contains("现场检查记录"));
 }
