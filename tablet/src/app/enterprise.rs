@@ -7,7 +7,6 @@ use super::App;
 use super::records::record_template;
 use app_core::evidence::Sha256Hex;
 use app_core::ids::InspectionId;
-use app_core::unit::Unit;
 use pdf_forms::{FormInput, forms_for, render, render_receipt};
 use std::path::Path;
 use tablet_api::{ApiError, ApiResult, CopyFile, EnterpriseCopy, ErrorCode};
@@ -23,11 +22,7 @@ impl App {
             let mut store = self.store();
             let record = store.inspection(id)?;
             let template = record_template(&store, &record)?;
-            let unit_name = store
-                .reference::<Unit>()?
-                .into_iter()
-                .find(|u| u.id == user.unit)
-                .map_or_else(|| user.unit.to_string(), |u| u.name);
+            let unit_name = super::records::unit_name(&store, &user)?;
             let Some(version) = record
                 .signed_versions
                 .iter()

@@ -7,7 +7,6 @@ use app_core::docnumber::DocumentKind;
 use app_core::geo::Timestamp;
 use app_core::ids::InspectionId;
 use app_core::inspection::Inspection;
-use app_core::unit::Unit;
 use casefile::ExportError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -137,11 +136,7 @@ impl App {
                 CaseFileError::Store(s) => ApiError::from(s),
                 e => export_error(&e),
             })?;
-            let unit_name = store
-                .reference::<Unit>()?
-                .into_iter()
-                .find(|u| u.id == user.unit)
-                .map_or_else(|| user.unit.to_string(), |u| u.name);
+            let unit_name = super::records::unit_name(&store, &user)?;
             (source, unit_name)
         };
         let Some(version) = source.signed_version(version) else {

@@ -8,7 +8,6 @@ use app_core::geo::Day;
 use app_core::ids::InspectionId;
 use app_core::inspection::ReadDocument;
 use app_core::paper::{Mode, paper, reading_hash};
-use app_core::unit::Unit;
 use tablet_api::{ApiError, ApiResult, DocumentPreview, ErrorCode};
 
 impl App {
@@ -18,11 +17,7 @@ impl App {
         let mut store = self.store();
         let record = store.inspection(id)?;
         let template = record_template(&store, &record)?;
-        let unit_name = store
-            .reference::<Unit>()?
-            .into_iter()
-            .find(|u| u.id == user.unit)
-            .map_or_else(|| user.unit.to_string(), |u| u.name);
+        let unit_name = super::records::unit_name(&store, &user)?;
         let renumbers = crate::numbers::documents_to_number(store.document(id)?);
         previews(&record, &template, &unit_name, Self::today(), &renumbers)
     }

@@ -29,6 +29,15 @@ pub(super) fn record_template(store: &Store, record: &Inspection) -> ApiResult<C
     })
 }
 
+/// The name of `user`'s unit as printed on documents (its id when the tablet lacks it).
+pub(super) fn unit_name(store: &Store, user: &User) -> ApiResult<String> {
+    Ok(store
+        .reference::<app_core::unit::Unit>()?
+        .into_iter()
+        .find(|u| u.id == user.unit)
+        .map_or_else(|| user.unit.to_string(), |u| u.name))
+}
+
 impl App {
     fn template_for(&self, store: &Store, e: &Enterprise) -> ApiResult<ChecklistTemplate> {
         let mut templates: Vec<ChecklistTemplate> = store
