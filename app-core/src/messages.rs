@@ -308,7 +308,7 @@ impl Lang {
     /// browser's locale format such as 12/21/2026).
     pub fn day(self, d: crate::geo::Day) -> String {
         match self {
-            Lang::Zh => format!("{}年{}月{}日", d.0.year(), u8::from(d.0.month()), d.0.day()),
+            Lang::Zh => crate::paper::day(d),
             Lang::En => d.to_string(),
         }
     }

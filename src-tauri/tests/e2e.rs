@@ -880,12 +880,23 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let srcs = |c: &Client| {
         let c = c.clone();
         let css = format!("{first} .item-thumb");
+        // The list re-renders when a change lands: an element found a moment ago may be gone
+        // (stale); read the whole list again until one pass reads it through.
         async move {
-            let mut v = Vec::new();
-            for e in c.find_all(Locator::Css(&css)).await.unwrap_or_default() {
-                v.push(e.attr("src").await.unwrap().unwrap_or_default());
+            'again: for _ in 0..50 {
+                let mut v = Vec::new();
+                for e in c.find_all(Locator::Css(&css)).await.unwrap_or_default() {
+                    match e.attr("src").await {
+                        Ok(src) => v.push(src.unwrap_or_default()),
+                        Err(_) => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            continue 'again;
+                        }
+                    }
+                }
+                return v;
             }
-            v
+            panic!("the thumbnails of {css} kept changing")
         }
     };
     let original = srcs(c).await;
@@ -1011,9 +1022,10 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let enterprise = wait_for(c, "#record-title").await.text().await.unwrap();
     let deadline = {
         let hazards = wait_text(c, "#hazards", "整改期限").await;
-        let iso = hazards.split("整改期限 ").nth(1).unwrap()[..10].to_owned();
-        let d = app_core::geo::Day::parse(&iso).unwrap_or_else(|e| panic!("{iso}: {e}"));
-        format!("{}前", app_core::paper::day(d))
+        // The hazard card shows the day as the documents print it (2027年1月5日).
+        let after = hazards.split("整改期限 ").nth(1).unwrap();
+        let day = &after[..after.find('日').expect("a day in Chinese") + '日'.len_utf8()];
+        format!("{day}前")
     };
     for (i, pad) in ["inspector-u-wang", "inspector-u-li", "enterprise"]
         .into_iter()
