@@ -1445,6 +1445,50 @@ fn hostile_pushes_are_refused_and_change_nothing() {
         wang.recs.remove(&id);
     }
 
+    // 本节不涉及 (`Command::MarkSectionNotApplicable`) pushed raw onto a submitted record: the
+    // section's items turned 不适用 after submission are refused like the command.
+    let section = wang
+        .template
+        .categories_for(e1.industry)
+        .next()
+        .unwrap()
+        .clone();
+    let codes: Vec<_> = section.items.iter().map(|i| i.code.clone()).collect();
+    let cmd = Command::MarkSectionNotApplicable {
+        category: section.name.clone(),
+        items: codes.clone(),
+    };
+    let bytes = wang.raw(
+        &submitted,
+        &wd,
+        Some(note(
+            &wu,
+            &wd,
+            "mark_section_not_applicable",
+            at,
+            Some(&cmd),
+        )),
+        secs,
+        |am| {
+            let results = map_obj(am, &ROOT, "results");
+            for code in &codes {
+                am.put(
+                    &results,
+                    format!("{code}/answer").as_str(),
+                    Answer::NotApplicable.as_str(),
+                )
+                .unwrap();
+            }
+        },
+    );
+    j.attack(
+        "3z submitted: a whole section turned 不涉及 after submission",
+        &mut wang,
+        &submitted,
+        bytes,
+        RULE,
+    );
+
     // 4. Supervisors.
     let zd = zhao.device.clone();
     let zu = zhao.user.clone();
@@ -1493,6 +1537,65 @@ fn hostile_pushes_are_refused_and_change_nothing() {
         &submitted,
         bytes,
         &["not_reproducible", "bad_note"],
+    );
+    // A return with comments on items (`Command::ReviewWithItems`): written by an inspector,
+    // or by the supervisor with an empty comment on an item, it is refused like the command.
+    let with_items = |comment: &str| {
+        let items: std::collections::BTreeMap<_, _> =
+            [(item0.clone(), comment.to_owned())].into_iter().collect();
+        let cmd = Command::ReviewWithItems {
+            to: InspectionStatus::Returned,
+            comment: "请补充".into(),
+            items: items.clone(),
+        };
+        let review = move |by: &str| Review {
+            by: by.into(),
+            at: Timestamp(at),
+            decision: ReviewDecision::Returned,
+            comment: "请补充".into(),
+            items: items.clone(),
+        };
+        (cmd, review)
+    };
+    let (cmd, review_by) = with_items("责任制文件未见签字页");
+    let r_wang = review_by("u-wang");
+    let bytes = wang.raw(
+        &submitted,
+        &wd,
+        Some(note(&wu, &wd, "review_with_items", at, Some(&cmd))),
+        secs,
+        |am| {
+            am.put(ROOT, "status", "returned").unwrap();
+            am.put(ROOT, "review", serde_json::to_string(&r_wang).unwrap())
+                .unwrap();
+        },
+    );
+    j.attack(
+        "4c inspector: a return with item comments on his own record",
+        &mut wang,
+        &submitted,
+        bytes,
+        &["forbidden", "rule", "not_reproducible"],
+    );
+    let (cmd, review_by) = with_items("  ");
+    let r_blank = review_by("u-zhao");
+    let bytes = zhao.raw(
+        &submitted,
+        &zd,
+        Some(note(&zu, &zd, "review_with_items", at, Some(&cmd))),
+        secs,
+        |am| {
+            am.put(ROOT, "status", "returned").unwrap();
+            am.put(ROOT, "review", serde_json::to_string(&r_blank).unwrap())
+                .unwrap();
+        },
+    );
+    j.attack(
+        "4d supervisor: a return whose comment on an item is empty",
+        &mut zhao,
+        &submitted,
+        bytes,
+        RULE,
     );
     let bytes = zhao.forged(
         &submitted,
