@@ -1489,6 +1489,40 @@ fn hostile_pushes_are_refused_and_change_nothing() {
         RULE,
     );
 
+    // 送达 (`Command::RecordService`) pushed raw for a number the record never issued.
+    let service = app_core::delivery::Service {
+        number: "（玄武）应急责改〔2026〕999号".into(),
+        kind: DocumentKind::RectificationOrder,
+        method: app_core::delivery::ServiceMethod::Direct {
+            recipient: "赵六".into(),
+        },
+        at: Timestamp(at),
+        by: wu.id.clone(),
+    };
+    let cmd = Command::RecordService(service.clone());
+    let bytes = wang.raw(
+        &submitted,
+        &wd,
+        Some(note(&wu, &wd, "record_service", at, Some(&cmd))),
+        secs,
+        |am| {
+            let services = map_obj(am, &ROOT, "services");
+            am.put(
+                &services,
+                service.number.as_str(),
+                serde_json::to_string(&service).unwrap(),
+            )
+            .unwrap();
+        },
+    );
+    j.attack(
+        "3y submitted: a service of a document the record never issued",
+        &mut wang,
+        &submitted,
+        bytes,
+        RULE,
+    );
+
     // 4. Supervisors.
     let zd = zhao.device.clone();
     let zu = zhao.user.clone();
