@@ -1069,6 +1069,15 @@ impl Inspection {
         Ok(())
     }
 
+    /// The latest signed version's id (by time, then id): the one a case file, the
+    /// enterprise's copy and the console's documents are made from.
+    pub fn latest_signed_version(&self) -> Option<String> {
+        self.signed_versions
+            .iter()
+            .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
+            .map(|(id, _)| id.clone())
+    }
+
     /// Every photo digest the record refers to: items, hazards, re-inspections, the arrival's
     /// entrance photo and signature images (what must travel with it as blobs).
     pub fn photo_digests(&self) -> std::collections::BTreeSet<Sha256Hex> {

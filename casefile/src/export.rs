@@ -197,15 +197,6 @@ pub fn photo_extension(head: &[u8]) -> &'static str {
     }
 }
 
-/// The latest signed version's id (by time, then id).
-fn latest_version(record: &Inspection) -> Option<String> {
-    record
-        .signed_versions
-        .iter()
-        .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
-        .map(|(id, _)| id.clone())
-}
-
 struct Planned {
     path: String,
     /// Bytes, for files made in memory; `None` for photos (copied from the source).
@@ -248,7 +239,10 @@ pub fn export(
     let mut doc = InspectionDoc::load(input.document, &input.signer.device)?;
     let version_id = match input.signed_version {
         Some(id) => id.to_owned(),
-        None => latest_version(doc.record()).ok_or(ExportError::NotSigned)?,
+        None => doc
+            .record()
+            .latest_signed_version()
+            .ok_or(ExportError::NotSigned)?,
     };
     let signed = doc.signed_record(&version_id)?;
     let version = doc.record().signed_versions[&version_id].clone();

@@ -9,7 +9,6 @@ use crate::store::records;
 use crate::store::{PlanStore, RecordStore, StoreError};
 use app_core::access::can_read_record;
 use app_core::evidence::{Sha256Hex, blob_layout};
-use app_core::inspection::Inspection;
 use app_core::user::User;
 use pdf_forms::FormKind;
 use std::path::Path;
@@ -27,18 +26,9 @@ pub enum DocumentError {
     Store(#[from] StoreError),
 }
 
-/// The latest signed version's id (by time, then id), as the case-file export takes it.
-fn latest_version(record: &Inspection) -> Option<String> {
-    record
-        .signed_versions
-        .iter()
-        .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
-        .map(|(id, _)| id.clone())
-}
-
 /// The forms the record's latest signed version has material for (none before signing).
 pub fn forms(doc: &mut app_core::document::InspectionDoc) -> Vec<FormKind> {
-    let Some(v) = latest_version(doc.record()) else {
+    let Some(v) = doc.record().latest_signed_version() else {
         return Vec::new();
     };
     match doc.signed_record(&v) {
@@ -64,7 +54,11 @@ where
         return Err(DocumentError::NotFound);
     }
     let mut stored = records::load(store, id)?.ok_or(DocumentError::NotFound)?;
-    let v = latest_version(stored.doc.record()).ok_or(DocumentError::NotFound)?;
+    let v = stored
+        .doc
+        .record()
+        .latest_signed_version()
+        .ok_or(DocumentError::NotFound)?;
     let signed = stored
         .doc
         .signed_record(&v)

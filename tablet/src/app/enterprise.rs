@@ -23,12 +23,7 @@ impl App {
             let record = store.inspection(id)?;
             let template = record_template(&store, &record)?;
             let unit_name = super::records::unit_name(&store, &user)?;
-            let Some(version) = record
-                .signed_versions
-                .iter()
-                .max_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(b.0)))
-                .map(|(v, _)| v.clone())
-            else {
+            let Some(version) = record.latest_signed_version() else {
                 return Err(failed(
                     "记录尚未签署，没有可交给企业的文书".into(),
                     "the record is not signed: there is nothing to give the enterprise".into(),
