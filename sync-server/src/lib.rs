@@ -4,8 +4,10 @@
 //! use cases are plain functions in `service/`; handlers extract, call them and map the
 //! result. The rules are app-core's.
 
+pub mod admin;
 pub mod auth;
 pub mod blobs;
+pub mod cli;
 pub mod console;
 pub mod db;
 pub mod error;

@@ -1,10 +1,12 @@
-//! `sync-server [--data DIR] [--fixtures DIR] [--listen ADDR] [--demo-password PW] [--port-file F]`: opens (or
-//! creates) the database in the data folder, loads and validates the reference data, creates
-//! demo accounts, then serves until Ctrl-C or SIGTERM.
+//! `sync-server [serve] [--data DIR] [--fixtures DIR] [--listen ADDR] [--demo-password PW]
+//! [--port-file F]`: opens (or creates) the database in the data folder, loads and validates
+//! the reference data, creates demo accounts, then serves until Ctrl-C or SIGTERM.
+//! `sync-server admin …`: see `sync_server::admin`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
+use sync_server::cli::{Cli, Command, ServeArgs};
 use sync_server::db::Db;
 use sync_server::state::system_clock;
 use sync_server::{AppState, ReferenceData, router};
@@ -31,32 +33,29 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     })
 }
 
+fn main() -> Result<()> {
+    let cli = Cli::from_env();
+    match cli.command {
+        Some(Command::Admin(args)) => sync_server::admin::run(args),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn serve(args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(log_filter())
         .init();
-    let mut fixtures = PathBuf::from("fixtures");
-    let mut data = PathBuf::from("data");
-    let mut listen = String::from("127.0.0.1:8080");
-    let mut password = DEMO_PASSWORD.to_owned();
-    let mut port_file: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--fixtures" => fixtures = args.next().context("--fixtures needs a folder")?.into(),
-            "--data" => data = args.next().context("--data needs a folder")?.into(),
-            "--listen" => listen = args.next().context("--listen needs an address")?,
-            "--demo-password" => password = args.next().context("--demo-password needs a value")?,
-            // Writes the bound address to a file once listening (tests bind port 0).
-            "--port-file" => {
-                port_file = Some(args.next().context("--port-file needs a path")?.into())
-            }
-            other => bail!(
-                "unknown argument {other:?} (expected --data, --fixtures, --listen, --demo-password, --port-file)"
-            ),
-        }
-    }
+    let fixtures = args.fixtures.unwrap_or_else(|| PathBuf::from("fixtures"));
+    let data = args.data.unwrap_or_else(|| PathBuf::from("data"));
+    let listen = args
+        .listen
+        .unwrap_or_else(|| String::from("127.0.0.1:8080"));
+    let password = args
+        .demo_password
+        .unwrap_or_else(|| DEMO_PASSWORD.to_owned());
+    let port_file = args.port_file;
     let reference = ReferenceData::load(&fixtures)
         .with_context(|| format!("loading reference data from {}", fixtures.display()))?;
     std::fs::create_dir_all(data.join("blobs"))
