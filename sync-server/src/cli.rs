@@ -28,9 +28,12 @@ pub enum Command {
 }
 
 /// Options of `serve`. Each one overrides the configuration file and its environment
-/// variable.
+/// variable (see `config.rs`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
+    /// Configuration file (TOML; default: none, or $SYNC_SERVER_CONFIG).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Reference-data folder (demo units, users, enterprises; checklists).
     #[arg(long)]
     pub fixtures: Option<PathBuf>,
@@ -40,7 +43,10 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port).
     #[arg(long)]
     pub listen: Option<String>,
-    /// Password of every demo account created from the fixtures' users.
+    /// Load the demo data (fixtures/demo) and create its accounts (demo.enabled).
+    #[arg(long)]
+    pub demo: bool,
+    /// Password of every demo account created from the fixtures' users; implies --demo.
     #[arg(long)]
     pub demo_password: Option<String>,
     /// Writes the bound address to this file once listening (tests bind port 0).

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod db;
 pub mod error;
@@ -31,7 +32,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-/// The largest request body accepted (a sync batch); larger ones get 413.
+/// The largest request body accepted by default (a sync batch); larger ones get 413
+/// (`limits.max_body_bytes`).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Serialize)]
@@ -81,8 +83,14 @@ pub use store::records as docstore;
 /// The console's index of records and hazards (`store::console_index`).
 pub use store::console_index as index;
 
-/// Every route of the API.
+/// Every route of the API, with [`MAX_BODY_BYTES`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, MAX_BODY_BYTES)
+}
+
+/// Every route of the API, refusing request bodies over `max_body_bytes` with 413
+/// (`limits.max_body_bytes`).
+pub fn router_with(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/login", post(auth::login))
@@ -101,7 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plans/{id}", get(records::plan))
         .route("/api/v1/enterprises/{id}", get(records::enterprise))
         .merge(console::service())
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
 

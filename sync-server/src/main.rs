@@ -1,21 +1,19 @@
-//! `sync-server [serve] [--data DIR] [--fixtures DIR] [--listen ADDR] [--demo-password PW]
-//! [--port-file F]`: opens (or creates) the database in the data folder, loads and validates
-//! the reference data, creates demo accounts, then serves until Ctrl-C or SIGTERM.
+//! `sync-server [serve] [--config FILE] [--data DIR] [--fixtures DIR] [--listen ADDR] [--demo]
+//! [--demo-password PW] [--port-file F]`: reads the settings (`config.rs`), opens (or creates)
+//! the database in the data folder, loads and validates the reference data, creates the demo
+//! accounts when demo is on, then serves until Ctrl-C or SIGTERM.
 //! `sync-server admin …`: see `sync_server::admin`.
 
-use anyhow::{Context, Result};
-use std::path::PathBuf;
+use anyhow::Result;
 use std::sync::Arc;
 use sync_server::cli::{Cli, Command, ServeArgs};
+use sync_server::config::Config;
 use sync_server::db::Db;
 use sync_server::state::system_clock;
-use sync_server::{AppState, ReferenceData, router};
+use sync_server::{AppState, ReferenceData, router_with};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// The password of every demo account created from `fixtures/demo/users.json`.
-const DEMO_PASSWORD: &str = "demo-2026";
 
 /// `RUST_LOG`, or `info`. Automerge's own spans stay off unless `RUST_LOG` names automerge:
 /// at `info` every document load opens spans whose fields (the change graph, formatted with
@@ -33,12 +31,20 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     })
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::from_env();
-    match cli.command {
+    let result = match cli.command {
         Some(Command::Admin(args)) => sync_server::admin::run(args),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line an operator can act on (journald keeps it), causes joined by ": ".
+            eprintln!("sync-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -47,35 +53,49 @@ async fn serve(args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(log_filter())
         .init();
-    let fixtures = args.fixtures.unwrap_or_else(|| PathBuf::from("fixtures"));
-    let data = args.data.unwrap_or_else(|| PathBuf::from("data"));
-    let listen = args
-        .listen
-        .unwrap_or_else(|| String::from("127.0.0.1:8080"));
-    let password = args
-        .demo_password
-        .unwrap_or_else(|| DEMO_PASSWORD.to_owned());
-    let port_file = args.port_file;
-    let reference = ReferenceData::load(&fixtures)
-        .with_context(|| format!("loading reference data from {}", fixtures.display()))?;
+    // Flags over the environment over the configuration file over the defaults; every value
+    // checked before anything starts, errors naming the setting.
+    let env = sync_server::config::ProcessEnv;
+    let config = Config::load(&args, &env)?;
+    for name in Config::unknown_env(&env) {
+        tracing::warn!(variable = %name, "an environment variable names no setting; ignored");
+    }
+    config.validate()?;
+    let data = config.data.clone();
+    let reference = if config.demo.enabled {
+        ReferenceData::load(&config.fixtures)
+    } else {
+        ReferenceData::load_checklists(&config.fixtures)
+    }
+    .map_err(|e| config.error("fixtures", format!("loading reference data: {e}")))?;
     std::fs::create_dir_all(data.join("blobs"))
-        .with_context(|| format!("creating {}", data.display()))?;
+        .map_err(|e| config.error("data", format!("creating {}: {e}", data.display())))?;
+    sync_server::signin::configure(config.signin_settings());
     let db = Db::open(&data.join("server.db"))?;
-    let users = reference.users.clone();
-    let created = db
-        .call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
-        .await?;
-    let listener = sync_server::net::bind(&listen)
+    let created = if config.demo.enabled {
+        let users = reference.users.clone();
+        let password = config.demo.password.clone();
+        tracing::warn!(
+            "demo.enabled: every demo user of {} signs in with the demo password; never in service",
+            config.fixtures.join("demo/users.json").display()
+        );
+        db.call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
+            .await?
+    } else {
+        0
+    };
+    let listener = sync_server::net::bind(&config.listen)
         .await
-        .with_context(|| format!("binding {listen}"))?;
+        .map_err(|e| config.error("listen", format!("binding {}: {e}", config.listen)))?;
     tracing::info!(
         address = %listener.local_addr()?,
         data = %data.display(),
+        demo = config.demo.enabled,
         accounts_created = created,
         enterprises = reference.enterprises.len(),
         "sync-server listening"
     );
-    if let Some(path) = &port_file {
+    if let Some(path) = &args.port_file {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, listener.local_addr()?.to_string())?;
         std::fs::rename(&tmp, path)?;
@@ -84,12 +104,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
         db,
         reference: Arc::new(reference),
         blobs: data.join("blobs"),
-        token_ttl_secs: 30 * 24 * 3600,
+        token_ttl_secs: config.token_ttl_secs(),
         clock: system_clock(),
         known_uploads: Default::default(),
         plausibility: Default::default(),
     };
-    sync_server::serve(listener, router(state), shutdown()).await?;
+    sync_server::net::serve_with(
+        listener,
+        router_with(state, config.limits.max_body_bytes),
+        shutdown(),
+        config.serve_config(),
+    )
+    .await?;
     tracing::info!("sync-server stopped");
     Ok(())
 }

@@ -60,17 +60,22 @@ impl Default for ServeConfig {
     /// [`MAX_CONNECTIONS`], or fewer when the process's open-file limit would not allow that
     /// many; 15 s for a request head, 60 s of silence, 8 s to drain on shutdown.
     fn default() -> Self {
-        let max_connections = match open_files_limit() {
-            Some(limit) => {
-                (limit.saturating_sub(RESERVED_FDS).max(16) as usize).min(MAX_CONNECTIONS)
-            }
-            None => MAX_CONNECTIONS,
-        };
         Self {
-            max_connections,
+            max_connections: Self::default_max_connections(MAX_CONNECTIONS),
             header_read_timeout: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(8),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// `wanted`, or fewer when the process's open-file limit would not allow that many
+    /// (keeping some descriptors for everything that is not a client connection).
+    pub fn default_max_connections(wanted: usize) -> usize {
+        match open_files_limit() {
+            Some(limit) => (limit.saturating_sub(RESERVED_FDS).max(16) as usize).min(wanted),
+            None => wanted,
         }
     }
 }

@@ -82,21 +82,7 @@ impl ReferenceData {
                 ));
             }
         }
-        let dir = fixtures.join("checklists");
-        let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|source| LoadError::Read {
-                path: dir.display().to_string(),
-                source,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        let templates = paths
-            .iter()
-            .map(|p| ChecklistTemplate::parse_toml(&read(p)?).map_err(|e| invalid(p, e)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let templates = TemplateLibrary::new(templates).map_err(|e| invalid(&dir, e))?;
+        let templates = Self::load_templates(fixtures)?;
         let plans_path = fixtures.join("demo/plans.json");
         let plans: Vec<Plan> = if plans_path.exists() {
             json(&plans_path)?
@@ -118,6 +104,39 @@ impl ReferenceData {
             templates,
             plans,
         })
+    }
+}
+
+impl ReferenceData {
+    /// The checklist templates below `fixtures` and nothing else: no units, users,
+    /// enterprises or plans (a server without the demo data, `demo.enabled = false`).
+    pub fn load_checklists(fixtures: &Path) -> Result<Self, LoadError> {
+        Ok(Self {
+            units: UnitTree::new(Vec::new()).expect("an empty tree is valid"),
+            users: Vec::new(),
+            enterprises: Vec::new(),
+            templates: Self::load_templates(fixtures)?,
+            plans: Vec::new(),
+        })
+    }
+
+    /// Every `checklists/*.toml` below `fixtures`, validated together.
+    fn load_templates(fixtures: &Path) -> Result<TemplateLibrary, LoadError> {
+        let dir = fixtures.join("checklists");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|source| LoadError::Read {
+                path: dir.display().to_string(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        let templates = paths
+            .iter()
+            .map(|p| ChecklistTemplate::parse_toml(&read(p)?).map_err(|e| invalid(p, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        TemplateLibrary::new(templates).map_err(|e| invalid(&dir, e))
     }
 }
 

@@ -15,11 +15,9 @@
 //!   exists, and an unknown name is verified against a fixed dummy hash, so neither the time
 //!   nor the lockout tells which names exist.
 //!
-//! Settings (environment, read once): `SYNC_SERVER_SIGNIN_THREADS` (verifying threads, default
-//! the number of cores, at most 8), `SYNC_SERVER_SIGNIN_QUEUE` (waiting verifications beyond
-//! those being verified, default 32), `SYNC_SERVER_SIGNIN_LIMITS` (e.g.
-//! `account=5,address=20,window=900,lock=900`, seconds; any subset), and
-//! `SYNC_SERVER_SIGNIN_THROTTLE=off` (no lockouts: for load tests only).
+//! Settings: the `[signin]` table of the configuration (see `config.rs`), given to
+//! [`configure`] once at start; the defaults otherwise (tests that build the router in
+//! process).
 
 use crate::error::{ApiError, ApiResult};
 use crate::store::{StoreResult, ThrottleStore};
@@ -58,34 +56,45 @@ impl Default for Limits {
     }
 }
 
-/// The limits in force (the defaults unless `SYNC_SERVER_SIGNIN_THROTTLE=off`).
+/// The sign-in settings of the process (see [`configure`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Threads verifying passwords.
+    pub threads: usize,
+    /// Verifications waiting beyond those being verified.
+    pub queue: usize,
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    /// One thread per core (at most 8), 32 waiting, [`Limits::default`].
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
+            queue: 32,
+            limits: Limits::default(),
+        }
+    }
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Sets the process's sign-in settings; call once before serving. False (and nothing
+/// changes) when they were already set or already used.
+pub fn configure(settings: Settings) -> bool {
+    if !settings.limits.enabled {
+        tracing::warn!("signin.throttle is off: failed sign-ins are not limited");
+    }
+    SETTINGS.set(settings).is_ok()
+}
+
+fn settings() -> &'static Settings {
+    SETTINGS.get_or_init(Settings::default)
+}
+
+/// The limits in force.
 pub fn limits() -> &'static Limits {
-    static LIMITS: OnceLock<Limits> = OnceLock::new();
-    LIMITS.get_or_init(|| {
-        let off = std::env::var("SYNC_SERVER_SIGNIN_THROTTLE").is_ok_and(|v| v == "off");
-        if off {
-            tracing::warn!("SYNC_SERVER_SIGNIN_THROTTLE=off: failed sign-ins are not limited");
-        }
-        let mut limits = Limits {
-            enabled: !off,
-            ..Limits::default()
-        };
-        if let Ok(spec) = std::env::var("SYNC_SERVER_SIGNIN_LIMITS") {
-            for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
-                let parsed = pair
-                    .split_once('=')
-                    .and_then(|(k, v)| Some((k.trim(), v.trim().parse::<i64>().ok()?)));
-                match parsed {
-                    Some(("account", n)) if n > 0 => limits.account_failures = n,
-                    Some(("address", n)) if n > 0 => limits.address_failures = n,
-                    Some(("window", n)) if n > 0 => limits.window_secs = n,
-                    Some(("lock", n)) if n > 0 => limits.lock_secs = n,
-                    _ => tracing::warn!(setting = %pair, "SYNC_SERVER_SIGNIN_LIMITS: ignored"),
-                }
-            }
-        }
-        limits
-    })
+    &settings().limits
 }
 
 /// An Argon2id hash (default parameters) of a password nobody uses: unknown user names are
@@ -230,17 +239,9 @@ fn worker(jobs: &Mutex<Receiver<Job>>) {
 /// The process's verifying pool (see the module's settings).
 pub fn pool() -> ApiResult<&'static VerifyPool> {
     static POOL: OnceLock<Result<VerifyPool, String>> = OnceLock::new();
-    let setting = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-    };
     POOL.get_or_init(|| {
-        let threads = setting("SYNC_SERVER_SIGNIN_THREADS")
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-            .clamp(1, 8);
-        let waiting = setting("SYNC_SERVER_SIGNIN_QUEUE").unwrap_or(32);
-        VerifyPool::new(threads, waiting).map_err(|e| e.to_string())
+        let s = settings();
+        VerifyPool::new(s.threads, s.queue).map_err(|e| e.to_string())
     })
     .as_ref()
     .map_err(|e| ApiError::Internal(crate::internal!("cannot start password checking: {e}")))

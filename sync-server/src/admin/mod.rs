@@ -12,6 +12,10 @@ pub struct AdminArgs {
     /// Data folder of the server (database, photo blobs, keys).
     #[arg(long, global = true)]
     pub data: Option<PathBuf>,
+    /// Configuration file whose data folder to use (default: $SYNC_SERVER_CONFIG, else
+    /// /etc/inspection-sync/sync-server.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -21,6 +25,10 @@ pub enum AdminCommand {}
 
 /// Runs one administrative command.
 pub fn run(args: AdminArgs) -> Result<()> {
-    let _data = args.data.unwrap_or_else(|| PathBuf::from("data"));
+    let _data = crate::config::admin_data(
+        args.config.as_deref(),
+        args.data,
+        &crate::config::ProcessEnv,
+    )?;
     match args.command {}
 }
