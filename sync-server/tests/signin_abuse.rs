@@ -110,7 +110,7 @@ fn failed_sign_ins_lock_the_account_until_a_supervisor_of_its_unit_lifts_the_loc
     let dir = tempfile::tempdir().unwrap();
     // The per-address limit (when the server knows addresses) is raised: every request of
     // this test comes from 127.0.0.1.
-    let limits = [("SYNC_SERVER_SIGNIN_LIMITS", "account=5,address=1000")];
+    let limits = [("SYNC_SERVER_SIGNIN_ADDRESS_FAILURES", "1000")];
     let server = Server::start(dir.path(), &limits);
     let base = server.url();
     let http = reqwest::blocking::Client::new();
