@@ -9,6 +9,8 @@
 //!   tauri-driver and WebKitWebDriver).
 //! - `cargo xtask app` — builds the tablet app and starts it against a local sync server
 //!   with the demo data (needs a display; see the README for a headless machine).
+//! - `cargo xtask package` — the server's .deb and .rpm (release build); `cargo xtask
+//!   app-package [--debug]` — the tablet app's .deb and .rpm from Tauri's bundler.
 //!
 //! Every install step checks first and does nothing when the thing is already there, so both
 //! commands may be run any number of times.
@@ -38,6 +40,8 @@ const TEST_APT: &[&str] = &[
     "webkit2gtk-driver",
     "xvfb",
     "xauth",
+    // The server's package test reads the RPM it builds (file list, config files, scripts).
+    "rpm",
 ];
 
 /// What `cargo xtask app` needs to build and show the app.
@@ -54,6 +58,13 @@ const APP_APT: &[&str] = &[
 /// tauri-driver (the WebDriver bridge for Tauri apps); 2.x, not the 3.0 alpha.
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
+/// The Debian packager (`cargo deb`). Pinned: it warns that a dev-profile package (what the
+/// test builds, to avoid a release build) may become an error in a later version.
+const CARGO_DEB_VERSION: &str = "3.8.0";
+
+/// The RPM packager (`cargo generate-rpm`), reading the same Cargo.toml metadata.
+const CARGO_GENERATE_RPM_VERSION: &str = "0.21.1";
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
@@ -66,9 +77,11 @@ fn main() -> Result<()> {
         Some("app") => app(&args[1..]),
         Some("bench") => bench(),
         Some("screenshots") => screenshots(),
+        Some("package") => package(),
+        Some("app-package") => app_package(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  app     start the tablet app against a local server with demo data\n  ui      build the tablet app's Yew bundle into app-ui/dist\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  screenshots  refresh the README's pictures in docs/screenshots (the end-to-end tests)\n  setup   install what the others need (idempotent)"
+                "usage: cargo xtask <command>\n\n  run     start the system with demo data\n  app     start the tablet app against a local server with demo data\n  ui      build the tablet app's Yew bundle into app-ui/dist\n  test    run every check (fmt, clippy, wasm build, tests)\n  bench   run the benchmarks, each beside its anchor\n  screenshots  refresh the README's pictures in docs/screenshots (the end-to-end tests)\n  package  the server's .deb and .rpm (release build) in target/debian and target/generate-rpm\n  app-package  the tablet app's .deb and .rpm with Tauri's bundler (--debug: dev profile)\n  setup   install what the others need (idempotent)"
             );
             std::process::exit(2)
         }
@@ -136,11 +149,12 @@ fn test() -> Result<()> {
     setup()?;
     ensure_apt(TEST_APT)?;
     ensure_tools()?;
+    ensure_packaging_tools()?;
     let started = Instant::now();
     // The app shell embeds the Yew bundle at compile time: build it before clippy and tests.
     eprintln!("\n==> the tablet app's Yew bundle");
     ui()?;
-    let steps: [(&str, &[&str]); 7] = [
+    let steps: [(&str, &[&str]); 8] = [
         ("formatting", &["fmt", "--all", "--check"]),
         (
             "clippy",
@@ -184,6 +198,20 @@ fn test() -> Result<()> {
         (
             "the sync server binary for the app's end-to-end tests",
             &["build", "--locked", "-p", "sync-server", "--bins"],
+        ),
+        (
+            "the server's Debian package: built from the dev binary, installed, /health, purged",
+            &[
+                "test",
+                "--locked",
+                "-p",
+                "sync-server",
+                "--test",
+                "package",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ],
         ),
         (
             "the tablet app end to end (Xvfb, tauri-driver, WebKitWebDriver)",
@@ -309,6 +337,79 @@ fn ensure_tools() -> Result<()> {
     Ok(())
 }
 
+/// Installs cargo-deb and cargo-generate-rpm (pinned versions, `--locked`) when missing.
+fn ensure_packaging_tools() -> Result<()> {
+    for (tool, version) in [
+        ("cargo-deb", CARGO_DEB_VERSION),
+        ("cargo-generate-rpm", CARGO_GENERATE_RPM_VERSION),
+    ] {
+        if installed_version(tool).as_deref() != Some(version) {
+            cmd(
+                "cargo",
+                &["install", tool, "--locked", "--version", version, "--force"],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The server's packages from a release build: `target/debian/inspection-sync-server_*.deb`
+/// (cargo-deb builds and strips) and `target/generate-rpm/inspection-sync-server-*.rpm`
+/// (cargo-generate-rpm packages the binary as it is, so it is stripped first).
+fn package() -> Result<()> {
+    setup()?;
+    ensure_packaging_tools()?;
+    cmd("cargo", &["deb", "--locked", "-p", "sync-server"])?;
+    let target_dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let binary = Path::new(&target_dir).join("release/sync-server");
+    cmd(
+        "strip",
+        &["-s", binary.to_str().context("target path is not UTF-8")?],
+    )?;
+    cmd("cargo", &["generate-rpm", "-p", "sync-server"])?;
+    eprintln!(
+        "packages: {target_dir}/debian/inspection-sync-server_*.deb, {target_dir}/generate-rpm/inspection-sync-server-*.rpm"
+    );
+    Ok(())
+}
+
+/// The tablet app's .deb and .rpm from Tauri's own bundler (tauri-cli, as npm ships it
+/// prebuilt, pinned in `src-tauri/bundler/package-lock.json`), into
+/// `<target>/{release,debug}/bundle/{deb,rpm}/`. A release build of the app takes many
+/// minutes on two cores; `--debug` packages the dev-profile build instead.
+fn app_package(extra: &[String]) -> Result<()> {
+    setup()?;
+    ensure_apt(APP_APT)?;
+    ui()?;
+    if !Path::new("src-tauri/bundler/node_modules/.bin/tauri").exists() {
+        cmd(
+            "npm",
+            &[
+                "ci",
+                "--prefix",
+                "src-tauri/bundler",
+                "--no-audit",
+                "--no-fund",
+            ],
+        )?;
+    }
+    let mut args = vec!["build", "--ci"];
+    args.extend(extra.iter().map(String::as_str));
+    eprintln!(
+        "$ (cd src-tauri && bundler/node_modules/.bin/tauri {})",
+        args.join(" ")
+    );
+    let status = Command::new("bundler/node_modules/.bin/tauri")
+        .args(&args)
+        .current_dir("src-tauri")
+        .status()
+        .context("could not start tauri (src-tauri/bundler)")?;
+    if !status.success() {
+        bail!("`tauri {}` failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
 /// Builds the Yew front end for wasm32 (release, `opt-level = "s"`) and writes the bundle
 /// the app shell embeds: `app-ui/dist/{index.html, style.css, app_ui.js, app_ui_bg.wasm}`.
 fn ui() -> Result<()> {
@@ -390,6 +491,8 @@ fn app(extra: &[String]) -> Result<()> {
             "fixtures",
             "--listen",
             "127.0.0.1:8080",
+            // The demo units, users and accounts (password demo-2026); off unless asked for.
+            "--demo",
         ])
         .spawn()
         .context("could not start the sync server")?;
@@ -462,6 +565,8 @@ fn run(extra: &[String]) -> Result<()> {
         "--",
         "--fixtures",
         "fixtures",
+        // The demo units, users and accounts (password demo-2026); off unless asked for.
+        "--demo",
     ];
     args.extend(extra.iter().map(String::as_str));
     cmd("cargo", &args)
