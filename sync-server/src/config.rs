@@ -347,8 +347,12 @@ impl Config {
         if config.sources.contains_key("fixtures") {
             resolve(&mut config.fixtures);
         }
-        config.tls.cert.as_mut().map(resolve);
-        config.tls.key.as_mut().map(resolve);
+        for file in [&mut config.tls.cert, &mut config.tls.key]
+            .into_iter()
+            .flatten()
+        {
+            resolve(file);
+        }
         Ok(config)
     }
 

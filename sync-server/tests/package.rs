@@ -211,6 +211,19 @@ fn the_debian_package_installs_starts_with_its_configuration_answers_health_and_
         format!("/usr/bin/sync-server --config {CONFIG}")
     );
     assert_eq!(unit_value(&unit, "StateDirectory"), "inspection-sync");
+    // systemd's own check of the installed unit (its directives, the binary it names), where
+    // systemd's tools are installed (they work without systemd running).
+    if let Ok(out) = Command::new("systemd-analyze")
+        .args(["verify", UNIT])
+        .output()
+    {
+        assert!(
+            out.status.success()
+                && !String::from_utf8_lossy(&out.stderr).contains("inspection-sync"),
+            "systemd-analyze verify {UNIT}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     // A wrong setting stops the installed binary with a message naming it.
     let refused = start_as_the_unit(
