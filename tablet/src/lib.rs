@@ -13,3 +13,4 @@ pub mod sync;
 #[cfg(test)]
 mod test_fixtures;
 pub mod upload;
+pub mod tls;
