@@ -56,6 +56,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .demo_password
         .unwrap_or_else(|| DEMO_PASSWORD.to_owned());
     let port_file = args.port_file;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(sync_server::net::tls_config(cert, key).map_err(anyhow::Error::msg)?)
+        }
+        _ => None,
+    };
+    let serving = sync_server::net::ServeConfig {
+        tls,
+        trusted_proxies: args.trusted_proxy.clone(),
+        ..Default::default()
+    };
     let reference = ReferenceData::load(&fixtures)
         .with_context(|| format!("loading reference data from {}", fixtures.display()))?;
     std::fs::create_dir_all(data.join("blobs"))
@@ -73,6 +84,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         data = %data.display(),
         accounts_created = created,
         enterprises = reference.enterprises.len(),
+        https = serving.tls.is_some(),
         "sync-server listening"
     );
     if let Some(path) = &port_file {
@@ -89,7 +101,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         known_uploads: Default::default(),
         plausibility: Default::default(),
     };
-    sync_server::serve(listener, router(state), shutdown()).await?;
+    sync_server::net::serve_with(listener, router(state), shutdown(), serving).await?;
     tracing::info!("sync-server stopped");
     Ok(())
 }
