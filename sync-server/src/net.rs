@@ -529,8 +529,8 @@ fn harden(headers: &mut axum::http::HeaderMap, secure: bool) {
     }
 }
 
-/// Reads a PEM certificate chain and private key into a rustls server configuration (ring,
-/// TLS 1.2 and 1.3, HTTP/1.1 by ALPN).
+/// Reads a PEM certificate chain and private key into a rustls server configuration
+/// (aws-lc-rs, TLS 1.2 and 1.3, HTTP/1.1 by ALPN).
 pub fn tls_config(
     cert: &std::path::Path,
     key: &std::path::Path,
@@ -549,7 +549,7 @@ pub fn tls_config(
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| format!("TLS key {}: {e}", key.display()))?;
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| e.to_string())?

@@ -1,4 +1,4 @@
-//! How the tablet reaches the server: HTTPS with rustls (the ring provider), verifying the
+//! How the tablet reaches the server: HTTPS with rustls (aws-lc-rs), verifying the
 //! server's certificate before anything is sent.
 //!
 //! - [`ServerTrust::System`]: the public web PKI (Mozilla's roots, compiled in by
@@ -153,10 +153,9 @@ impl From<&Server> for Server {
     }
 }
 
-/// The cryptography: ring (a small C and assembly build with only a C compiler, the same for
-/// Linux, Android and iOS).
+/// The cryptography: aws-lc-rs, reqwest's and rustls's default provider (see Cargo.toml).
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 fn bad(e: String) -> ConnectionRefusal {
@@ -325,15 +324,12 @@ pub fn refusal_of(e: &(dyn std::error::Error + 'static)) -> Option<ConnectionRef
         if let Some(r) = err.downcast_ref::<rustls::Error>() {
             return Some(classify(r));
         }
-        // `io::Error::source` skips the error it wraps: look inside.
-        if let Some(inner) = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(classify(inner));
-        }
-        next = err.source();
+        // `io::Error::source` skips the error it wraps (the connector's I/O errors wrap
+        // rustls's): look inside instead.
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|e| e as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
