@@ -979,7 +979,9 @@ impl Bilingual for ConnectionRefusal {
             R::PlainHttp { host } => format!(
                 "refused: the server address {host} uses plain http://, which would send passwords and records in clear; use an https:// address"
             ),
-            R::BadAddress(a) => format!("invalid server address {a} (it should start with https://)"),
+            R::BadAddress(a) => {
+                format!("invalid server address {a} (it should start with https://)")
+            }
             R::UnknownIssuer => {
                 "refused: the server's certificate is not issued by a trusted authority".into()
             }
@@ -987,9 +989,12 @@ impl Bilingual for ConnectionRefusal {
             R::Expired => "refused: the server's certificate has expired".into(),
             R::NotYetValid => "refused: the server's certificate is not valid yet".into(),
             R::PinMismatch => {
-                "refused: no key in the server's certificate chain matches the configured pin".into()
+                "refused: no key in the server's certificate chain matches the configured pin"
+                    .into()
             }
-            R::Certificate(e) => format!("refused: the server's certificate cannot be verified: {e}"),
+            R::Certificate(e) => {
+                format!("refused: the server's certificate cannot be verified: {e}")
+            }
             R::BadTrustSetting(e) => {
                 format!("the configured server CA certificate or key pin cannot be read: {e}")
             }

@@ -142,7 +142,11 @@ impl Server {
     fn certificates(data: &Path) -> (PathBuf, [PathBuf; 2]) {
         use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
         let dir = data.join("tls");
-        let (ca, cert, key) = (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"));
+        let (ca, cert, key) = (
+            dir.join("ca.pem"),
+            dir.join("server.pem"),
+            dir.join("server.key"),
+        );
         if !ca.exists() {
             std::fs::create_dir_all(&dir).unwrap();
             let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();

@@ -459,9 +459,7 @@ fn is_trusted(proxies: &[ipnet::IpNet], ip: std::net::IpAddr) -> bool {
 /// as the IPv4 address.
 fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(ip, std::net::IpAddr::V4),
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
         v4 => v4,
     }
 }
@@ -509,7 +507,11 @@ fn harden(headers: &mut axum::http::HeaderMap, secure: bool) {
         header::STRICT_TRANSPORT_SECURITY,
         HeaderValue::from_static(HSTS),
     );
-    let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
     if cookies.is_empty() {
         return;
     }
@@ -546,8 +548,8 @@ pub fn tls_config(
             cert.display()
         ));
     }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("TLS key {}: {e}", key.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("TLS key {}: {e}", key.display()))?;
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
@@ -565,7 +567,9 @@ pub fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
     let s = s.trim();
     s.parse::<ipnet::IpNet>()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("{s:?} is not an IP address or CIDR network (e.g. 10.0.0.2 or 10.0.0.0/24)"))
+        .map_err(|_| {
+            format!("{s:?} is not an IP address or CIDR network (e.g. 10.0.0.2 or 10.0.0.0/24)")
+        })
 }
 
 #[cfg(test)]
@@ -583,7 +587,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append("x-forwarded-for", "6.6.6.6, 1.2.3.4".parse().unwrap());
         h.append("x-forwarded-for", "10.0.0.7".parse().unwrap());
-        assert_eq!(forwarded_client(&h, &proxies), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            forwarded_client(&h, &proxies),
+            Some("1.2.3.4".parse().unwrap())
+        );
         let mut only_proxies = HeaderMap::new();
         only_proxies.append("x-forwarded-for", "10.0.0.9".parse().unwrap());
         assert_eq!(
@@ -612,12 +619,18 @@ mod tests {
         let mut plain = h.clone();
         harden(&mut plain, false);
         assert!(plain.get(header::STRICT_TRANSPORT_SECURITY).is_none());
-        assert_eq!(plain.get(header::CONTENT_SECURITY_POLICY).unwrap(), DEFAULT_CSP);
+        assert_eq!(
+            plain.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+            DEFAULT_CSP
+        );
         harden(&mut h, true);
         let cookies: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
         assert_eq!(
             cookies,
-            ["a=1; Path=/console; HttpOnly; SameSite=Strict; Secure", "b=2; Secure"]
+            [
+                "a=1; Path=/console; HttpOnly; SameSite=Strict; Secure",
+                "b=2; Secure"
+            ]
         );
         assert_eq!(h.get(header::STRICT_TRANSPORT_SECURITY).unwrap(), HSTS);
     }

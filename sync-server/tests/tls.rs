@@ -12,7 +12,7 @@
 mod common;
 
 use app_core::messages::{Bilingual, ConnectionRefusal};
-use common::{TestServer, Tablet, rid};
+use common::{Tablet, TestServer, rid};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
@@ -139,7 +139,12 @@ fn refused(
         good.new_record(&rid(&format!("tls-refused-{n}")), colleague);
         let err = client.sync(&good.store, good.at(0)).unwrap_err();
         assert_eq!(refusal(err), expected);
-        assert!(!client.sync(&good.store, good.at(0)).unwrap_err().is_transient());
+        assert!(
+            !client
+                .sync(&good.store, good.at(0))
+                .unwrap_err()
+                .is_transient()
+        );
     }
     // The server saw the handshake fail (the client's alert) and nothing else.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -165,7 +170,13 @@ fn the_tablet_syncs_only_with_a_server_it_trusts() {
     let other_ca = Ca::new("Unknown test CA");
 
     // A valid chain (the bureau's CA given to the tablet): signs in, syncs a record.
-    let good = tls_server(dir.path(), &ca, "good", &["localhost", "127.0.0.1"], (-1, 30));
+    let good = tls_server(
+        dir.path(),
+        &ca,
+        "good",
+        &["localhost", "127.0.0.1"],
+        (-1, 30),
+    );
     assert!(good.url().starts_with("https://localhost:"));
     let trusted = Server::new(good.url(), ServerTrust::Ca { pem: ca.pem() });
     assert_eq!(server_counts(&good.data), (0, 0, 0));
@@ -191,7 +202,12 @@ fn the_tablet_syncs_only_with_a_server_it_trusts() {
     // An unknown CA: the tablet trusts another one.
     refused(
         &good,
-        Server::new(good.url(), ServerTrust::Ca { pem: other_ca.pem() }),
+        Server::new(
+            good.url(),
+            ServerTrust::Ca {
+                pem: other_ca.pem(),
+            },
+        ),
         ConnectionRefusal::UnknownIssuer,
         Some((&wang, &li.user)),
     );
@@ -216,7 +232,13 @@ fn the_tablet_syncs_only_with_a_server_it_trusts() {
     );
 
     // A certificate for another host name.
-    let wrong_host = tls_server(dir.path(), &ca, "wrong-host", &["sync.other.example"], (-1, 30));
+    let wrong_host = tls_server(
+        dir.path(),
+        &ca,
+        "wrong-host",
+        &["sync.other.example"],
+        (-1, 30),
+    );
     refused(
         &wrong_host,
         Server::new(wrong_host.url(), ServerTrust::Ca { pem: ca.pem() }),
@@ -279,10 +301,16 @@ fn plain_http_is_refused_except_to_loopback() {
         ));
     }
     // The screens read it in Chinese.
-    let api: tablet_api::ApiError =
-        SyncError::Refused(ConnectionRefusal::PlainHttp { host: "192.0.2.10".into() }).into();
+    let api: tablet_api::ApiError = SyncError::Refused(ConnectionRefusal::PlainHttp {
+        host: "192.0.2.10".into(),
+    })
+    .into();
     assert_eq!(api.code, tablet_api::ErrorCode::Untrusted);
-    assert!(api.zh.contains("http://") && api.zh.contains("https://"), "{}", api.zh);
+    assert!(
+        api.zh.contains("http://") && api.zh.contains("https://"),
+        "{}",
+        api.zh
+    );
 }
 
 /// An HTTP client that trusts `ca` (the tablet's own).
@@ -374,7 +402,12 @@ fn only_a_trusted_proxy_names_the_client_address() {
     // Behind a proxy on loopback: its X-Forwarded-For is the client.
     let behind = TestServer::start_with(
         &data("behind"),
-        &["--trusted-proxy".into(), "127.0.0.0/8".into(), "--trusted-proxy".into(), "::1".into()],
+        &[
+            "--trusted-proxy".into(),
+            "127.0.0.0/8".into(),
+            "--trusted-proxy".into(),
+            "::1".into(),
+        ],
         None,
     );
     failed_sign_in(&behind.url(), "198.51.100.23");

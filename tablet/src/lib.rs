@@ -12,5 +12,5 @@ pub mod store;
 pub mod sync;
 #[cfg(test)]
 mod test_fixtures;
-pub mod upload;
 pub mod tls;
+pub mod upload;

@@ -12,10 +12,10 @@
 use crate::blobs::BlobStore;
 use crate::store::{Store, StoreError};
 use crate::tls::Server;
-use app_core::messages::ConnectionRefusal;
 use crate::upload::{BlobClient, UploadProgress, UploadReport};
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UserId};
+use app_core::messages::ConnectionRefusal;
 use app_core::user::User;
 use app_core::wire::http::{
     ErrorBody, LoginRequest, LoginResponse, ReferenceBundle, RegisterDevice, registration_message,
@@ -145,7 +145,9 @@ impl SyncClient {
     }
 
     fn http(&self) -> Result<&reqwest::blocking::Client, SyncError> {
-        self.http.as_ref().map_err(|e| SyncError::Refused(e.clone()))
+        self.http
+            .as_ref()
+            .map_err(|e| SyncError::Refused(e.clone()))
     }
 
     /// The server and whom the tablet trusts for it.

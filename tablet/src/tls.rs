@@ -327,7 +327,9 @@ pub fn refusal_of(e: &(dyn std::error::Error + 'static)) -> Option<ConnectionRef
         // `io::Error::source` skips the error it wraps (the connector's I/O errors wrap
         // rustls's): look inside instead.
         next = match err.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref().map(|e| e as &(dyn std::error::Error + 'static)),
+            Some(io) => io
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
             None => err.source(),
         };
     }
@@ -391,7 +393,11 @@ mod tests {
         use app_core::messages::Bilingual;
         assert!(refusal.zh().contains("http://"), "{}", refusal.zh());
         assert!(refusal.en().contains("plain http://"));
-        let err = client(&Server::from("http://10.0.0.5"), Duration::from_secs(1), None);
+        let err = client(
+            &Server::from("http://10.0.0.5"),
+            Duration::from_secs(1),
+            None,
+        );
         assert!(err.is_err());
     }
 

@@ -78,11 +78,7 @@ impl TestServer {
 
     /// Starts the server with further arguments (`--tls-cert F --tls-key F` makes it serve
     /// HTTPS), logging at `info` into `log` if given.
-    pub fn start_with(
-        data: &Path,
-        extra: &[std::ffi::OsString],
-        log: Option<&Path>,
-    ) -> Self {
+    pub fn start_with(data: &Path, extra: &[std::ffi::OsString], log: Option<&Path>) -> Self {
         let mut s = Self {
             child: None,
             data: data.to_owned(),

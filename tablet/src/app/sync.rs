@@ -35,7 +35,7 @@ impl App {
                 ErrorCode::Photo,
                 format!("照片上传失败：{e}"),
                 format!("photo upload failed: {e}"),
-            )
+            ),
         })?;
         client.fetch_reference(&self.store)?;
         // Document numbers for the series that run low. The sync itself stands either way; the
