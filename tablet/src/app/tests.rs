@@ -986,7 +986,7 @@ fn the_enterprise_copy_is_written_to_the_exports_with_a_qr_code_of_its_hashes() 
 #[test]
 fn the_server_trust_given_at_enrollment_is_kept_and_plain_http_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let pin = format!("sha256//{}=", "B".repeat(43));
+    let pin = format!("sha256//{}=", "A".repeat(43));
     let mut config = AppConfig::in_folder(
         dir.path(),
         "https://sync.example:8443".into(),
