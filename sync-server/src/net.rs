@@ -572,70 +572,6 @@ pub fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderMap;
-
-    fn nets(s: &[&str]) -> Vec<ipnet::IpNet> {
-        s.iter().map(|s| parse_proxy(s).unwrap()).collect()
-    }
-
-    #[test]
-    fn forwarded_for_is_read_from_the_right() {
-        let proxies = nets(&["10.0.0.0/24", "::1"]);
-        let mut h = HeaderMap::new();
-        h.append("x-forwarded-for", "6.6.6.6, 1.2.3.4".parse().unwrap());
-        h.append("x-forwarded-for", "10.0.0.7".parse().unwrap());
-        assert_eq!(
-            forwarded_client(&h, &proxies),
-            Some("1.2.3.4".parse().unwrap())
-        );
-        let mut only_proxies = HeaderMap::new();
-        only_proxies.append("x-forwarded-for", "10.0.0.9".parse().unwrap());
-        assert_eq!(
-            forwarded_client(&only_proxies, &proxies),
-            Some("10.0.0.9".parse().unwrap())
-        );
-        let mut junk = HeaderMap::new();
-        junk.append("x-forwarded-for", "1.2.3.4, nonsense".parse().unwrap());
-        assert_eq!(forwarded_client(&junk, &proxies), None);
-        assert_eq!(forwarded_client(&HeaderMap::new(), &proxies), None);
-        assert!(is_trusted(&proxies, "::ffff:10.0.0.3".parse().unwrap()));
-        assert!(!is_trusted(&proxies, "10.0.1.3".parse().unwrap()));
-        assert!(parse_proxy("10.0.0.0/33").is_err());
-        assert!(parse_proxy("proxy.example").is_err());
-    }
-
-    #[test]
-    fn cookies_are_secure_under_tls_only() {
-        use axum::http::{HeaderValue, header};
-        let mut h = HeaderMap::new();
-        h.append(
-            header::SET_COOKIE,
-            HeaderValue::from_static("a=1; Path=/console; HttpOnly; SameSite=Strict"),
-        );
-        h.append(header::SET_COOKIE, HeaderValue::from_static("b=2; Secure"));
-        let mut plain = h.clone();
-        harden(&mut plain, false);
-        assert!(plain.get(header::STRICT_TRANSPORT_SECURITY).is_none());
-        assert_eq!(
-            plain.get(header::CONTENT_SECURITY_POLICY).unwrap(),
-            DEFAULT_CSP
-        );
-        harden(&mut h, true);
-        let cookies: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
-        assert_eq!(
-            cookies,
-            [
-                "a=1; Path=/console; HttpOnly; SameSite=Strict; Secure",
-                "b=2; Secure"
-            ]
-        );
-        assert_eq!(h.get(header::STRICT_TRANSPORT_SECURITY).unwrap(), HSTS);
-    }
-}
-
 /// Marks a connection busy while a request is handled and its response sent.
 struct InFlight(Arc<Activity>);
 
@@ -743,5 +679,69 @@ impl AsyncWrite for Tracked {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn nets(s: &[&str]) -> Vec<ipnet::IpNet> {
+        s.iter().map(|s| parse_proxy(s).unwrap()).collect()
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right() {
+        let proxies = nets(&["10.0.0.0/24", "::1"]);
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "6.6.6.6, 1.2.3.4".parse().unwrap());
+        h.append("x-forwarded-for", "10.0.0.7".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&h, &proxies),
+            Some("1.2.3.4".parse().unwrap())
+        );
+        let mut only_proxies = HeaderMap::new();
+        only_proxies.append("x-forwarded-for", "10.0.0.9".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&only_proxies, &proxies),
+            Some("10.0.0.9".parse().unwrap())
+        );
+        let mut junk = HeaderMap::new();
+        junk.append("x-forwarded-for", "1.2.3.4, nonsense".parse().unwrap());
+        assert_eq!(forwarded_client(&junk, &proxies), None);
+        assert_eq!(forwarded_client(&HeaderMap::new(), &proxies), None);
+        assert!(is_trusted(&proxies, "::ffff:10.0.0.3".parse().unwrap()));
+        assert!(!is_trusted(&proxies, "10.0.1.3".parse().unwrap()));
+        assert!(parse_proxy("10.0.0.0/33").is_err());
+        assert!(parse_proxy("proxy.example").is_err());
+    }
+
+    #[test]
+    fn cookies_are_secure_under_tls_only() {
+        use axum::http::{HeaderValue, header};
+        let mut h = HeaderMap::new();
+        h.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("a=1; Path=/console; HttpOnly; SameSite=Strict"),
+        );
+        h.append(header::SET_COOKIE, HeaderValue::from_static("b=2; Secure"));
+        let mut plain = h.clone();
+        harden(&mut plain, false);
+        assert!(plain.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        assert_eq!(
+            plain.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+            DEFAULT_CSP
+        );
+        harden(&mut h, true);
+        let cookies: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(
+            cookies,
+            [
+                "a=1; Path=/console; HttpOnly; SameSite=Strict; Secure",
+                "b=2; Secure"
+            ]
+        );
+        assert_eq!(h.get(header::STRICT_TRANSPORT_SECURITY).unwrap(), HSTS);
     }
 }

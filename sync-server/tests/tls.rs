@@ -422,3 +422,81 @@ fn only_a_trusted_proxy_names_the_client_address() {
     failed_sign_in(&direct.url(), "198.51.100.23");
     assert_eq!(throttled_addresses(&direct.data), ["address:127.0.0.1"]);
 }
+
+/// The serving loop's limits hold under TLS: a connection that never finishes its handshake
+/// is dropped after the header timeout, and at the connection cap stalled handshakes make
+/// room for a real HTTPS request (which sees the client address the loop inserts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_limits_hold_under_tls() {
+    use axum::routing::get;
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Limits CA");
+    let args = ca.issue(dir.path(), "limits", &["localhost"], (-1, 30));
+    let tls = sync_server::net::tls_config(Path::new(&args[1]), Path::new(&args[3])).unwrap();
+    let router = axum::Router::new().route(
+        "/peer",
+        get(
+            |axum::Extension(sync_server::net::ClientIp(ip)): axum::Extension<
+                sync_server::net::ClientIp,
+            >| async move { ip.to_string() },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(sync_server::net::serve_with(
+        listener,
+        router,
+        async move {
+            let _ = stopped.await;
+        },
+        sync_server::net::ServeConfig {
+            max_connections: 4,
+            header_read_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(2),
+            tls: Some(tls),
+            trusted_proxies: Vec::new(),
+        },
+    ));
+    // Silent: closed after about the header timeout.
+    let t = std::time::Instant::now();
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+    // Twenty stalled handshakes against a cap of four, then a real request.
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        stalled.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let url = format!("https://localhost:{}/peer", addr.port());
+    let trusted = Server::new(url.clone(), ServerTrust::Ca { pem: ca.pem() });
+    let body = tokio::task::spawn_blocking(move || {
+        let http = tablet::tls::client(
+            &trusted,
+            Duration::from_secs(5),
+            Some(Duration::from_secs(10)),
+        )
+        .unwrap();
+        let resp = http.get(&url).send().unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            resp.headers()["strict-transport-security"],
+            sync_server::net::HSTS
+        );
+        resp.text().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(body, "127.0.0.1");
+    drop(stalled);
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
