@@ -923,3 +923,89 @@ impl Lang {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Connections to the server: an address or a certificate the tablet will not trust
+
+/// Why the tablet would not send anything to the server: the address (plain `http://` off
+/// this device) or the server's certificate (checked by rustls during the TLS handshake,
+/// before any request is sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionRefusal {
+    /// `http://` to another machine: passwords and records would cross the network in clear.
+    PlainHttp { host: String },
+    /// Not an `https://` (or loopback `http://`) address.
+    BadAddress(String),
+    /// The certificate does not chain to a trusted root (or to the bureau's CA).
+    UnknownIssuer,
+    /// The certificate is for another host name.
+    WrongHost,
+    /// The certificate has expired (or the tablet's clock is wrong).
+    Expired,
+    /// The certificate is not valid yet (or the tablet's clock is wrong).
+    NotYetValid,
+    /// No key in the server's chain matches the pin the tablet was given.
+    PinMismatch,
+    /// Another certificate problem, in rustls's words.
+    Certificate(String),
+    /// The CA certificate or pin the tablet was given cannot be read.
+    BadTrustSetting(String),
+}
+
+impl Bilingual for ConnectionRefusal {
+    fn zh(&self) -> String {
+        use ConnectionRefusal as R;
+        match self {
+            R::PlainHttp { host } => format!(
+                "服务器地址 {host} 使用未加密的 http://，密码和记录会以明文传输，已拒绝连接；请改用 https:// 地址"
+            ),
+            R::BadAddress(a) => format!("服务器地址无效：{a}（应以 https:// 开头）"),
+            R::UnknownIssuer => {
+                "服务器证书不是由受信任的证书机构签发的，已拒绝连接（请核对服务器地址和本机配置的证书）"
+                    .into()
+            }
+            R::WrongHost => "服务器证书与服务器地址不符，已拒绝连接（请核对服务器地址）".into(),
+            R::Expired => "服务器证书已过期，已拒绝连接（请联系管理员，或检查本机时间）".into(),
+            R::NotYetValid => "服务器证书尚未生效，已拒绝连接（请检查本机时间）".into(),
+            R::PinMismatch => "服务器证书的公钥与本机配置的不符，已拒绝连接".into(),
+            R::Certificate(e) => format!("服务器证书无法验证，已拒绝连接：{e}"),
+            R::BadTrustSetting(e) => format!("本机配置的服务器证书或公钥指纹无法读取：{e}"),
+        }
+    }
+
+    fn en(&self) -> String {
+        use ConnectionRefusal as R;
+        match self {
+            R::PlainHttp { host } => format!(
+                "refused: the server address {host} uses plain http://, which would send passwords and records in clear; use an https:// address"
+            ),
+            R::BadAddress(a) => {
+                format!("invalid server address {a} (it should start with https://)")
+            }
+            R::UnknownIssuer => {
+                "refused: the server's certificate is not issued by a trusted authority".into()
+            }
+            R::WrongHost => "refused: the server's certificate is for another host name".into(),
+            R::Expired => "refused: the server's certificate has expired".into(),
+            R::NotYetValid => "refused: the server's certificate is not valid yet".into(),
+            R::PinMismatch => {
+                "refused: no key in the server's certificate chain matches the configured pin"
+                    .into()
+            }
+            R::Certificate(e) => {
+                format!("refused: the server's certificate cannot be verified: {e}")
+            }
+            R::BadTrustSetting(e) => {
+                format!("the configured server CA certificate or key pin cannot be read: {e}")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectionRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en())
+    }
+}
+
+impl std::error::Error for ConnectionRefusal {}

@@ -136,7 +136,39 @@ impl Server {
         bin
     }
 
+    /// The test's certificate authority and the server's certificate for `localhost` (made
+    /// once per data folder, kept across restarts): the CA certificate's path and the
+    /// server's `--tls-cert`/`--tls-key` arguments.
+    fn certificates(data: &Path) -> (PathBuf, [PathBuf; 2]) {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let dir = data.join("tls");
+        let (ca, cert, key) = (
+            dir.join("ca.pem"),
+            dir.join("server.pem"),
+            dir.join("server.key"),
+        );
+        if !ca.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "测试县应急管理局 CA");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            let issuer =
+                CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+            let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+            leaf.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+            let leaf_key = KeyPair::generate().unwrap();
+            let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+            std::fs::write(&cert, format!("{}{}", leaf_cert.pem(), issuer.pem())).unwrap();
+            std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+            std::fs::write(&ca, issuer.pem()).unwrap();
+        }
+        (ca, [cert, key])
+    }
+
     fn start(data: &Path, listen: &str) -> Server {
+        let (_, [cert, key]) = Self::certificates(data);
         let port_file = data.join("port");
         let _ = std::fs::remove_file(&port_file);
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -154,6 +186,10 @@ impl Server {
                     "--port-file",
                 ])
                 .arg(&port_file)
+                .arg("--tls-cert")
+                .arg(&cert)
+                .arg("--tls-key")
+                .arg(&key)
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -190,8 +226,25 @@ impl Server {
         }
     }
 
+    /// `https://localhost:PORT` (the name on the server's certificate).
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let port = self.addr.rsplit(':').next().unwrap();
+        format!("https://localhost:{port}")
+    }
+
+    /// The test CA's certificate (what a bureau gives its tablets).
+    fn ca_file(&self) -> PathBuf {
+        Self::certificates(&self.data).0
+    }
+
+    /// The server as a tablet-library client reaches it: its URL, trusting the test CA.
+    fn address(&self) -> tablet::tls::Server {
+        tablet::tls::Server::new(
+            self.url(),
+            tablet::tls::ServerTrust::Ca {
+                pem: std::fs::read_to_string(self.ca_file()).unwrap(),
+            },
+        )
     }
 
     /// The network goes away: the server is killed and nothing listens on its port.
@@ -215,7 +268,9 @@ struct AppSession {
     driver: Proc,
 }
 
-async fn open_app(x: &Xvfb, data: &Path, server: &str) -> AppSession {
+/// The app is told the server's address and the CA to trust for it, as a bureau's tablet is
+/// at enrollment (`INSPECTION_SERVER`, `INSPECTION_SERVER_CA`).
+async fn open_app(x: &Xvfb, data: &Path, server: &Server) -> AppSession {
     let port = free_port();
     let native = free_port();
     let child = Command::new("tauri-driver")
@@ -231,7 +286,8 @@ async fn open_app(x: &Xvfb, data: &Path, server: &str) -> AppSession {
         // app_ui.js beside a new wasm, and the page then stays blank.
         .env("XDG_CACHE_HOME", data.with_extension("cache"))
         .env("XDG_DATA_HOME", data.with_extension("share"))
-        .env("INSPECTION_SERVER", server)
+        .env("INSPECTION_SERVER", server.url())
+        .env("INSPECTION_SERVER_CA", server.ca_file())
         .env("INSPECTION_SYNC_INTERVAL_MS", "500")
         .env("INSPECTION_SYNC_MAX_BACKOFF_MS", "1000")
         .stdout(Stdio::null())
@@ -651,7 +707,7 @@ struct Desk {
 }
 
 impl Desk {
-    fn new(server: &str, user: &str) -> Desk {
+    fn new(server: tablet::tls::Server, user: &str) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("desk.db")).unwrap();
         let mut client = SyncClient::new(server);
@@ -684,7 +740,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let mut server = Server::start(&server_data, "127.0.0.1:0");
 
     // 1. Sign in once, online.
-    let app = open_app(&x, &app_data, &server.url()).await;
+    let app = open_app(&x, &app_data, &server).await;
     let c = &app.client;
     assert_eq!(
         wait_text(c, "#app-title", "安全生产执法检查").await,
@@ -822,7 +878,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     app.close().await;
 
     // Reopen: the app comes back on the record, with every answer, note and photo.
-    let app = open_app(&x, &app_data, &server.url()).await;
+    let app = open_app(&x, &app_data, &server).await;
     let c = &app.client;
     wait_for(c, "#checklist").await;
     wait_for(c, &format!("{first} .ans-fails.on")).await;
@@ -1194,14 +1250,14 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     // At the server: the record as signed, with both photos and the signature images. The
     // supervisor's side uses the blocking sync client: off the async runtime.
     let (url, rid, blob_dir) = (
-        server.url(),
+        server.address(),
         record_id.clone(),
         tmp.path().join("desk-blobs"),
     );
     let entrance = std::fs::read(photo("gps-DSCN0010.jpg")).unwrap();
     let comment = "隐患部位照片不清晰，请补拍后重新提交";
     tokio::task::spawn_blocking(move || {
-        let desk = Desk::new(&url, "u-zhao");
+        let desk = Desk::new(url.clone(), "u-zhao");
         let at_server = desk
             .store
             .lock()
@@ -1312,9 +1368,9 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
 
     // The closure reaches the server too.
     wait_text(c, "#sync-indicator", "已同步").await;
-    let (url, rid) = (server.url(), record_id.clone());
+    let (url, rid) = (server.address(), record_id.clone());
     tokio::task::spawn_blocking(move || {
-        let desk = Desk::new(&url, "u-zhao");
+        let desk = Desk::new(url.clone(), "u-zhao");
         let deadline = Instant::now() + WAIT;
         loop {
             // The background sync sends the closure within a second or so.

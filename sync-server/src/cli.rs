@@ -52,6 +52,18 @@ pub struct ServeArgs {
     /// Writes the bound address to this file once listening (tests bind port 0).
     #[arg(long)]
     pub port_file: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then any
+    /// intermediates). Needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A reverse proxy (address or CIDR network, repeatable) whose X-Forwarded-For is taken as
+    /// the client's address (sign-in throttling, audit) and whose X-Forwarded-Proto: https
+    /// counts as HTTPS (Secure cookies, HSTS). From anyone else these headers are ignored.
+    #[arg(long = "trusted-proxy", value_name = "ADDR/CIDR", value_parser = crate::net::parse_proxy)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
 }
 
 impl Cli {

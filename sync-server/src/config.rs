@@ -410,6 +410,19 @@ impl Config {
             self.sources
                 .insert("demo.enabled", Source::Flag("--demo-password"));
         }
+        if let Some(v) = &args.tls_cert {
+            self.tls.cert = Some(v.clone());
+            self.sources.insert("tls.cert", Source::Flag("--tls-cert"));
+        }
+        if let Some(v) = &args.tls_key {
+            self.tls.key = Some(v.clone());
+            self.sources.insert("tls.key", Source::Flag("--tls-key"));
+        }
+        if !args.trusted_proxy.is_empty() {
+            self.proxy.trusted = args.trusted_proxy.iter().map(|n| n.to_string()).collect();
+            self.sources
+                .insert("proxy.trusted", Source::Flag("--trusted-proxy"));
+        }
     }
 
     /// Sets `key` from its text form (the environment's).
@@ -576,8 +589,6 @@ impl Config {
 
     /// Both files or neither; each readable PEM with a certificate chain / a private key.
     fn validate_tls(&self) -> Result<(), ConfigError> {
-        use rustls_pki_types::pem::PemObject;
-        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
         match (&self.tls.cert, &self.tls.key) {
             (None, None) => Ok(()),
             (Some(_), None) => Err(self.error(
@@ -596,21 +607,9 @@ impl Config {
                 };
                 readable("tls.cert", cert)?;
                 readable("tls.key", key)?;
-                let chain = CertificateDer::pem_file_iter(cert)
-                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                    .map_err(|e| self.error("tls.cert", format!("{}: {e}", cert.display())))?;
-                if chain.is_empty() {
-                    return Err(self.error(
-                        "tls.cert",
-                        format!("{}: no PEM CERTIFICATE in it", cert.display()),
-                    ));
-                }
-                PrivateKeyDer::from_pem_file(key).map_err(|e| {
-                    self.error(
-                        "tls.key",
-                        format!("{}: no PEM private key in it ({e})", key.display()),
-                    )
-                })?;
+                // The same loader the server uses: both files parsed and the key checked
+                // against the certificate.
+                crate::net::tls_config(cert, key).map_err(|e| self.error("tls.cert", e))?;
                 Ok(())
             }
         }
@@ -643,6 +642,9 @@ impl Config {
             header_read_timeout: Duration::from_secs(self.limits.header_timeout_secs),
             idle_timeout: Duration::from_secs(self.limits.idle_timeout_secs),
             drain_timeout: Duration::from_secs(self.limits.drain_timeout_secs),
+            // Loaded by `serving` (it reads files and may fail).
+            tls: None,
+            trusted_proxies: self.trusted_proxies(),
         }
     }
 
@@ -741,9 +743,7 @@ where
 }
 
 fn parse_network(s: &str) -> Option<ipnet::IpNet> {
-    s.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    crate::net::parse_proxy(s).ok()
 }
 
 #[cfg(test)]

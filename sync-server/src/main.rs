@@ -84,6 +84,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     } else {
         0
     };
+    let mut serving = config.serve_config();
+    if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
+        serving.tls =
+            Some(sync_server::net::tls_config(cert, key).map_err(|e| config.error("tls.cert", e))?);
+    }
     let listener = sync_server::net::bind(&config.listen)
         .await
         .map_err(|e| config.error("listen", format!("binding {}: {e}", config.listen)))?;
@@ -93,6 +98,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         demo = config.demo.enabled,
         accounts_created = created,
         enterprises = reference.enterprises.len(),
+        https = serving.tls.is_some(),
         "sync-server listening"
     );
     if let Some(path) = &args.port_file {
@@ -113,7 +119,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         listener,
         router_with(state, config.limits.max_body_bytes),
         shutdown(),
-        config.serve_config(),
+        serving,
     )
     .await?;
     tracing::info!("sync-server stopped");

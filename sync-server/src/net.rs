@@ -11,7 +11,15 @@
 //!   has been quiet longest is closed to make room, so thousands of half-sent requests cannot
 //!   keep `/health` or a sign-in from being answered; if every open connection is busy with a
 //!   request, new ones wait in the kernel's accept queue.
-//! - Handlers can extract `ConnectInfo<SocketAddr>` (the peer address).
+//! - Handlers can extract `ConnectInfo<SocketAddr>` (the peer address) and [`ClientIp`] (the
+//!   client's address: the peer's, or, when the peer is one of
+//!   [`ServeConfig::trusted_proxies`], the one its `X-Forwarded-For` names).
+//! - With [`ServeConfig::tls`], every connection is TLS (tokio-rustls over the same tracked
+//!   stream, so the limits above hold during the handshake too: it must finish within the
+//!   header timeout). Responses to requests that came over TLS (directly, or from a trusted
+//!   proxy saying `X-Forwarded-Proto: https`) carry `Strict-Transport-Security` and their
+//!   cookies are marked `Secure`. Every response carries a Content-Security-Policy (the
+//!   console's own, stricter one is set by the console; others get `default-src 'none'`).
 //! - On shutdown, no new connection is accepted, open ones finish the request in progress and
 //!   close, and after [`ServeConfig::drain_timeout`] the rest are dropped.
 
@@ -46,6 +54,11 @@ pub struct ServeConfig {
     pub idle_timeout: Duration,
     /// On shutdown, how long open connections may take to finish.
     pub drain_timeout: Duration,
+    /// Serve HTTPS with this configuration (certificate and key); plain HTTP when `None`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Reverse proxies whose `X-Forwarded-For` (client address) and `X-Forwarded-Proto` are
+    /// believed; from anyone else these headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Connections kept open at most unless the file-descriptor limit is lower (see
@@ -65,6 +78,8 @@ impl Default for ServeConfig {
             header_read_timeout: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(8),
+            tls: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -146,6 +161,8 @@ pub async fn serve_with(
         max_connections = config.max_connections,
         header_read_timeout_s = config.header_read_timeout.as_secs_f64(),
         idle_timeout_s = config.idle_timeout.as_secs_f64(),
+        tls = config.tls.is_some(),
+        trusted_proxies = config.trusted_proxies.len(),
         "serving"
     );
     let sweeper = tokio::spawn(sweep(registry.clone(), config.idle_timeout));
@@ -318,21 +335,72 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(mut self, stream: TcpStream, peer: SocketAddr) {
+    async fn run(self, stream: TcpStream, peer: SocketAddr) {
         let (id, activity) = self.registry.add();
-        let io = TokioIo::new(Tracked {
+        let registry = self.registry.clone();
+        let tracked = Tracked {
             inner: stream,
             activity: activity.clone(),
             base: self.registry.base,
-        });
+        };
+        match self.config.tls.clone() {
+            None => self.serve_io(tracked, peer, &activity, false).await,
+            Some(tls) => {
+                // The handshake is bounded like a request head, and a connection evicted
+                // (idle, or displaced at the cap) during it is dropped.
+                let handshake = tokio::time::timeout(
+                    self.config.header_read_timeout,
+                    tokio_rustls::TlsAcceptor::from(tls).accept(tracked),
+                );
+                tokio::select! {
+                    done = handshake => match done {
+                        Ok(Ok(stream)) => self.serve_io(stream, peer, &activity, true).await,
+                        Ok(Err(e)) => {
+                            tracing::info!(%peer, error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    },
+                    _ = activity.evict.notified() => {
+                        tracing::debug!(%peer, "connection closed during the TLS handshake");
+                    }
+                }
+            }
+        }
+        registry.remove(id);
+    }
+
+    async fn serve_io<I>(mut self, io: I, peer: SocketAddr, activity: &Arc<Activity>, tls: bool)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(io);
         let router = self.router.clone();
         let act = activity.clone();
+        let config = self.config.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            let from_proxy = is_trusted(&config.trusted_proxies, peer.ip());
+            let client = if from_proxy {
+                forwarded_client(req.headers(), &config.trusted_proxies).unwrap_or(peer.ip())
+            } else {
+                peer.ip()
+            };
+            let secure = tls
+                || (from_proxy
+                    && req
+                        .headers()
+                        .get("x-forwarded-proto")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")));
             req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(ClientIp(client));
+            if secure {
+                req.extensions_mut().insert(Secure);
+            }
             let guard = InFlight::new(act.clone());
             let response = router.clone().call(req);
             async move {
-                let response = response.await?;
+                let mut response = response.await?;
+                harden(response.headers_mut(), secure);
                 // The request counts as in flight until its response body is sent.
                 Ok::<_, std::convert::Infallible>(response.map(|body| {
                     Body::new(Guarded {
@@ -367,8 +435,146 @@ impl Connection {
                 }
             }
         }
-        self.registry.remove(id);
     }
+}
+
+/// The client's address as the server believes it: the peer's, or the one a trusted proxy
+/// forwarded (see [`ServeConfig::trusted_proxies`]). Inserted in every request by the
+/// serving loop; sign-in throttling and the audit log read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// Marks a request that reached the server over TLS (directly or through a trusted proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secure;
+
+/// The Content-Security-Policy of responses that set none (API answers, health, photos):
+/// nothing may be loaded or framed.
+pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// HSTS under TLS: a year, this host only (the bureau's other hosts are not ours to pin).
+pub const HSTS: &str = "max-age=31536000";
+
+fn is_trusted(proxies: &[ipnet::IpNet], ip: std::net::IpAddr) -> bool {
+    let ip = canonical(ip);
+    proxies.iter().any(|net| net.contains(&ip))
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, as a dual-stack socket reports IPv4 peers)
+/// as the IPv4 address.
+fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The client address in `X-Forwarded-For` (every such header, in order): from the right,
+/// the first address that is not itself a trusted proxy (each proxy appends the address it
+/// received the request from, so entries left of the first untrusted one are the client's
+/// own claims). `None` without a readable address.
+pub fn forwarded_client(
+    headers: &axum::http::HeaderMap,
+    proxies: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Option<Vec<_>>>()?;
+    let mut last = None;
+    for hop in hops.into_iter().rev() {
+        let hop = canonical(hop);
+        last = Some(hop);
+        if !is_trusted(proxies, hop) {
+            break;
+        }
+    }
+    last
+}
+
+/// Adds the headers every response carries: a CSP when the handler set none; under TLS, HSTS
+/// and `Secure` on every cookie.
+fn harden(headers: &mut axum::http::HeaderMap, secure: bool) {
+    use axum::http::{HeaderValue, header};
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
+    }
+    if !secure {
+        return;
+    }
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(HSTS),
+    );
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    if cookies.is_empty() {
+        return;
+    }
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let marked = match cookie.to_str() {
+            Ok(c)
+                if !c
+                    .split(';')
+                    .any(|a| a.trim().eq_ignore_ascii_case("secure")) =>
+            {
+                HeaderValue::from_str(&format!("{c}; Secure")).unwrap_or(cookie)
+            }
+            _ => cookie,
+        };
+        headers.append(header::SET_COOKIE, marked);
+    }
+}
+
+/// Reads a PEM certificate chain and private key into a rustls server configuration
+/// (aws-lc-rs, TLS 1.2 and 1.3, HTTP/1.1 by ALPN).
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("TLS certificate {}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "TLS certificate {}: no PEM certificate in the file",
+            cert.display()
+        ));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("TLS key {}: {e}", key.display()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|e| format!("TLS certificate and key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A `--trusted-proxy` value: an address (`10.0.0.2`, `::1`) or a network (`10.0.0.0/24`).
+pub fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("{s:?} is not an IP address or CIDR network (e.g. 10.0.0.2 or 10.0.0.0/24)")
+        })
 }
 
 /// Marks a connection busy while a request is handled and its response sent.
@@ -478,5 +684,69 @@ impl AsyncWrite for Tracked {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn nets(s: &[&str]) -> Vec<ipnet::IpNet> {
+        s.iter().map(|s| parse_proxy(s).unwrap()).collect()
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right() {
+        let proxies = nets(&["10.0.0.0/24", "::1"]);
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "6.6.6.6, 1.2.3.4".parse().unwrap());
+        h.append("x-forwarded-for", "10.0.0.7".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&h, &proxies),
+            Some("1.2.3.4".parse().unwrap())
+        );
+        let mut only_proxies = HeaderMap::new();
+        only_proxies.append("x-forwarded-for", "10.0.0.9".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&only_proxies, &proxies),
+            Some("10.0.0.9".parse().unwrap())
+        );
+        let mut junk = HeaderMap::new();
+        junk.append("x-forwarded-for", "1.2.3.4, nonsense".parse().unwrap());
+        assert_eq!(forwarded_client(&junk, &proxies), None);
+        assert_eq!(forwarded_client(&HeaderMap::new(), &proxies), None);
+        assert!(is_trusted(&proxies, "::ffff:10.0.0.3".parse().unwrap()));
+        assert!(!is_trusted(&proxies, "10.0.1.3".parse().unwrap()));
+        assert!(parse_proxy("10.0.0.0/33").is_err());
+        assert!(parse_proxy("proxy.example").is_err());
+    }
+
+    #[test]
+    fn cookies_are_secure_under_tls_only() {
+        use axum::http::{HeaderValue, header};
+        let mut h = HeaderMap::new();
+        h.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("a=1; Path=/console; HttpOnly; SameSite=Strict"),
+        );
+        h.append(header::SET_COOKIE, HeaderValue::from_static("b=2; Secure"));
+        let mut plain = h.clone();
+        harden(&mut plain, false);
+        assert!(plain.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        assert_eq!(
+            plain.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+            DEFAULT_CSP
+        );
+        harden(&mut h, true);
+        let cookies: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(
+            cookies,
+            [
+                "a=1; Path=/console; HttpOnly; SameSite=Strict; Secure",
+                "b=2; Secure"
+            ]
+        );
+        assert_eq!(h.get(header::STRICT_TRANSPORT_SECURITY).unwrap(), HSTS);
     }
 }

@@ -258,6 +258,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let ext = &parts.extensions;
+        // The serving loop's client address (a trusted proxy's X-Forwarded-For), else the peer.
+        if let Some(crate::net::ClientIp(ip)) = ext.get::<crate::net::ClientIp>() {
+            return Ok(ClientAddress(Some(*ip)));
+        }
         let addr = ext
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0)

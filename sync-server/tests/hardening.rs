@@ -203,6 +203,7 @@ async fn a_half_sent_request_head_is_dropped_after_the_header_read_timeout() {
         header_read_timeout: Duration::from_secs(1),
         idle_timeout: Duration::from_secs(30),
         drain_timeout: Duration::from_secs(2),
+        ..Default::default()
     })
     .await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -230,6 +231,7 @@ async fn a_stalled_request_body_is_dropped_after_the_idle_timeout() {
         header_read_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(1),
         drain_timeout: Duration::from_secs(2),
+        ..Default::default()
     })
     .await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -263,6 +265,7 @@ async fn at_the_connection_cap_a_stalled_connection_makes_room_and_handlers_see_
         header_read_timeout: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(30),
         drain_timeout: Duration::from_secs(2),
+        ..Default::default()
     })
     .await;
     let mut stalled = Vec::new();

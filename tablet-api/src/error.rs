@@ -34,6 +34,9 @@ pub enum ErrorCode {
     Storage,
     /// A request or answer that does not fit the contract, or a failure inside the app.
     Internal,
+    /// The tablet refused to talk to the server: a plain `http://` address off this device,
+    /// or a server certificate it does not trust (nothing was sent).
+    Untrusted,
 }
 
 /// An error for the screen: Simplified Chinese first, English beside it.

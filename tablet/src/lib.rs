@@ -12,4 +12,5 @@ pub mod store;
 pub mod sync;
 #[cfg(test)]
 mod test_fixtures;
+pub mod tls;
 pub mod upload;

@@ -56,7 +56,10 @@ pub fn stock(store: &Store, unit: &UnitId, now: Timestamp) -> Result<Vec<Stock>,
 #[derive(Debug, thiserror::Error)]
 pub enum NumbersError {
     #[error("network: {0}")]
-    Network(#[from] reqwest::Error),
+    Network(reqwest::Error),
+    /// The tablet would not talk to the server (see [`crate::tls`]): nothing was sent.
+    #[error(transparent)]
+    Refused(#[from] app_core::messages::ConnectionRefusal),
     #[error("server answered {status}: {message}")]
     Server {
         status: u16,
@@ -74,20 +77,31 @@ pub enum NumbersError {
 pub struct NumberClient {
     base: String,
     token: String,
-    http: reqwest::blocking::Client,
+    http: Result<reqwest::blocking::Client, app_core::messages::ConnectionRefusal>,
+}
+
+/// A certificate refused during the handshake becomes [`NumbersError::Refused`].
+impl From<reqwest::Error> for NumbersError {
+    fn from(e: reqwest::Error) -> Self {
+        match crate::tls::refusal_of(&e) {
+            Some(r) => NumbersError::Refused(r),
+            None => NumbersError::Network(e),
+        }
+    }
 }
 
 impl NumberClient {
-    pub fn new(base: &str, token: impl Into<String>) -> Self {
+    pub fn new(server: impl Into<crate::tls::Server>, token: impl Into<String>) -> Self {
+        let server: crate::tls::Server = server.into();
         Self {
-            base: base.trim_end_matches('/').to_owned(),
+            base: server.url.clone(),
             token: token.into(),
-            http: reqwest::blocking::Client::builder()
-                // Asked for while an inspector waits (at signing): fail fast when offline.
-                .connect_timeout(Duration::from_secs(3))
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("HTTP client builds"),
+            // Asked for while an inspector waits (at signing): fail fast when offline.
+            http: crate::tls::client(
+                &server,
+                Duration::from_secs(3),
+                Some(Duration::from_secs(20)),
+            ),
         }
     }
 
@@ -105,6 +119,8 @@ impl NumberClient {
         };
         let resp = self
             .http
+            .as_ref()
+            .map_err(|e| NumbersError::Refused(e.clone()))?
             .post(format!("{}/api/v1/numbers/reserve", self.base))
             .bearer_auth(&self.token)
             .json(&body)
@@ -179,6 +195,10 @@ pub fn top_up(
 pub fn error_zh(e: &NumbersError) -> String {
     match e {
         NumbersError::Network(_) => "无法连接服务器，未能取得文书编号".into(),
+        NumbersError::Refused(r) => {
+            use app_core::messages::Bilingual;
+            format!("未能取得文书编号：{}", r.zh())
+        }
         NumbersError::Server { status: 401, .. } => "登录已失效，请重新登录后同步".into(),
         NumbersError::Server {
             status: 403,

@@ -11,9 +11,11 @@
 
 use crate::blobs::BlobStore;
 use crate::store::{Store, StoreError};
+use crate::tls::Server;
 use crate::upload::{BlobClient, UploadProgress, UploadReport};
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UserId};
+use app_core::messages::ConnectionRefusal;
 use app_core::user::User;
 use app_core::wire::http::{
     ErrorBody, LoginRequest, LoginResponse, ReferenceBundle, RegisterDevice, registration_message,
@@ -28,7 +30,11 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("network: {0}")]
-    Network(#[from] reqwest::Error),
+    Network(reqwest::Error),
+    /// The tablet would not talk to the server (plain `http://` off this device, or a
+    /// certificate it does not trust): nothing was sent.
+    #[error(transparent)]
+    Refused(#[from] ConnectionRefusal),
     #[error("server answered {status}: {message}")]
     Server {
         status: u16,
@@ -41,6 +47,16 @@ pub enum SyncError {
     Protocol(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A certificate refused during the handshake becomes [`SyncError::Refused`].
+impl From<reqwest::Error> for SyncError {
+    fn from(e: reqwest::Error) -> Self {
+        match crate::tls::refusal_of(&e) {
+            Some(r) => SyncError::Refused(r),
+            None => SyncError::Network(e),
+        }
+    }
 }
 
 impl SyncError {
@@ -70,7 +86,9 @@ const PUSH_BATCH: u32 = 200;
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     base: String,
-    http: reqwest::blocking::Client,
+    server: Server,
+    /// The HTTPS client, or why the tablet will not talk to this server.
+    http: Result<reqwest::blocking::Client, ConnectionRefusal>,
     session: Option<Session>,
 }
 
@@ -109,16 +127,32 @@ pub fn device_key(store: &Store) -> Result<SigningKey, StoreError> {
 }
 
 impl SyncClient {
-    pub fn new(base: impl Into<String>) -> Self {
+    /// A client of `server` (an address alone is trusted through the public roots; see
+    /// [`crate::tls`]). An address the tablet refuses makes every request fail with
+    /// [`SyncError::Refused`].
+    pub fn new(server: impl Into<Server>) -> Self {
+        let server: Server = server.into();
         Self {
-            base: base.into().trim_end_matches('/').to_owned(),
-            http: reqwest::blocking::Client::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("HTTP client builds"),
+            base: server.url.clone(),
+            http: crate::tls::client(
+                &server,
+                Duration::from_secs(5),
+                Some(Duration::from_secs(60)),
+            ),
+            server,
             session: None,
         }
+    }
+
+    fn http(&self) -> Result<&reqwest::blocking::Client, SyncError> {
+        self.http
+            .as_ref()
+            .map_err(|e| SyncError::Refused(e.clone()))
+    }
+
+    /// The server and whom the tablet trusts for it.
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     pub fn with_session(mut self, session: Session) -> Self {
@@ -150,7 +184,7 @@ impl SyncClient {
         store: &Store,
     ) -> Result<&Session, SyncError> {
         let resp = self
-            .http
+            .http()?
             .post(format!("{}/api/v1/login", self.base))
             .json(&LoginRequest {
                 user: user.to_owned(),
@@ -164,7 +198,7 @@ impl SyncClient {
         let device = store.device().as_str();
         let signature = key.sign(registration_message(device, user.id.as_str()).as_bytes());
         check(
-            self.http
+            self.http()?
                 .post(format!("{}/api/v1/devices", self.base))
                 .bearer_auth(&token)
                 .json(&RegisterDevice {
@@ -181,7 +215,7 @@ impl SyncClient {
     /// Stores the reference data this user may see, for offline work.
     pub fn fetch_reference(&self, store: &Mutex<Store>) -> Result<(), SyncError> {
         let resp = self
-            .http
+            .http()?
             .get(format!("{}/api/v1/reference", self.base))
             .bearer_auth(self.token()?)
             .send()?;
@@ -235,7 +269,7 @@ impl SyncClient {
             report.bytes_sent += body.len() as u64;
             report.pushed += pushes.len() as u32;
             let resp = self
-                .http
+                .http()?
                 .post(format!("{}/api/v1/sync", self.base))
                 .bearer_auth(self.token()?)
                 .header(reqwest::header::CONTENT_TYPE, "application/cbor")
@@ -289,7 +323,7 @@ pub fn upload_then_sync(
     let uploads = match blobs {
         Some(blobs) => {
             let token = client.token()?.to_owned();
-            Some(BlobClient::new(client.base(), token).upload_pending(store, blobs, progress))
+            Some(BlobClient::new(client.server(), token).upload_pending(store, blobs, progress))
         }
         None => None,
     };

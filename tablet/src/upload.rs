@@ -38,7 +38,10 @@ const OCTET_STREAM: &str = "application/octet-stream";
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
     #[error("network: {0}")]
-    Network(#[from] reqwest::Error),
+    Network(reqwest::Error),
+    /// The tablet would not talk to the server (see [`crate::tls`]): nothing was sent.
+    #[error(transparent)]
+    Refused(#[from] app_core::messages::ConnectionRefusal),
     #[error("server answered {status} ({code}): {message}")]
     Server {
         status: u16,
@@ -64,6 +67,16 @@ pub enum TransferError {
         expected: Sha256Hex,
         found: Sha256Hex,
     },
+}
+
+/// A certificate refused during the handshake becomes [`TransferError::Refused`].
+impl From<reqwest::Error> for TransferError {
+    fn from(e: reqwest::Error) -> Self {
+        match crate::tls::refusal_of(&e) {
+            Some(r) => TransferError::Refused(r),
+            None => TransferError::Network(e),
+        }
+    }
 }
 
 impl TransferError {
@@ -153,7 +166,7 @@ impl<F: FnMut(UploadProgress)> Run<'_, F> {
 pub struct BlobClient {
     base: String,
     token: String,
-    http: reqwest::blocking::Client,
+    http: Result<reqwest::blocking::Client, app_core::messages::ConnectionRefusal>,
     chunk: usize,
     attempts: u32,
     backoff: Duration,
@@ -161,15 +174,16 @@ pub struct BlobClient {
 }
 
 impl BlobClient {
-    pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
+    pub fn new(server: impl Into<crate::tls::Server>, token: impl Into<String>) -> Self {
+        let server: crate::tls::Server = server.into();
         Self {
-            base: base.into().trim_end_matches('/').to_owned(),
+            base: server.url.clone(),
             token: token.into(),
-            http: reqwest::blocking::Client::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("HTTP client builds"),
+            http: crate::tls::client(
+                &server,
+                Duration::from_secs(5),
+                Some(Duration::from_secs(60)),
+            ),
             chunk: DEFAULT_CHUNK_BYTES,
             attempts: 5,
             backoff: Duration::from_millis(500),
@@ -192,6 +206,12 @@ impl BlobClient {
         self
     }
 
+    fn http(&self) -> Result<&reqwest::blocking::Client, TransferError> {
+        self.http
+            .as_ref()
+            .map_err(|e| TransferError::Refused(e.clone()))
+    }
+
     fn url(&self, sha: &Sha256Hex) -> String {
         format!("{}/api/v1/blobs/{sha}", self.base)
     }
@@ -199,7 +219,7 @@ impl BlobClient {
     /// Whether the server holds `sha`, and how many bytes of an unfinished upload it has.
     pub fn status(&self, sha: &Sha256Hex) -> Result<BlobStatus, TransferError> {
         let resp = self
-            .http
+            .http()?
             .get(format!("{}/status", self.url(sha)))
             .bearer_auth(&self.token)
             .send()?;
@@ -335,7 +355,7 @@ impl BlobClient {
             run.report.requests += 1;
             run.sent(len as u64);
             let resp = self
-                .http
+                .http()?
                 .put(format!("{}?offset={confirmed}&total={size}", self.url(sha)))
                 .bearer_auth(&self.token)
                 .header(reqwest::header::CONTENT_TYPE, OCTET_STREAM)
@@ -396,7 +416,7 @@ impl BlobClient {
             return Ok(None);
         }
         let resp = self
-            .http
+            .http()?
             .get(self.url(sha))
             .bearer_auth(&self.token)
             .send()?;

@@ -62,16 +62,31 @@ pub struct TestServer {
     pub addr: String,
     /// When the server was started (ms): the start of the test's story (see [`Tablet::at`]).
     pub t0: i64,
+    /// Further command-line arguments (e.g. `--tls-cert`, `--tls-key`).
+    extra: Vec<std::ffi::OsString>,
+    /// Serving HTTPS: [`TestServer::url`] is `https://localhost:PORT`.
+    pub tls: bool,
+    /// The server's log (standard output) goes to this file when set (`RUST_LOG=info`).
+    pub log: Option<PathBuf>,
 }
 
 impl TestServer {
     /// Starts the server binary on a free loopback port with its data in `data`.
     pub fn start(data: &Path) -> Self {
+        Self::start_with(data, &[], None)
+    }
+
+    /// Starts the server with further arguments (`--tls-cert F --tls-key F` makes it serve
+    /// HTTPS), logging at `info` into `log` if given.
+    pub fn start_with(data: &Path, extra: &[std::ffi::OsString], log: Option<&Path>) -> Self {
         let mut s = Self {
             child: None,
             data: data.to_owned(),
             addr: String::new(),
             t0: now_ms(),
+            extra: extra.to_vec(),
+            tls: extra.iter().any(|a| a == "--tls-cert"),
+            log: log.map(Path::to_owned),
         };
         s.launch("127.0.0.1:0");
         s
@@ -93,8 +108,13 @@ impl TestServer {
                 "--port-file",
             ])
             .arg(&port_file)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .args(&self.extra)
+            .env("RUST_LOG", if self.log.is_some() { "info" } else { "warn" })
+            // The server logs to standard output.
+            .stdout(match &self.log {
+                Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                None => Stdio::null(),
+            })
             .stderr(Stdio::null())
             .spawn()
             .expect("server starts");
@@ -111,7 +131,13 @@ impl TestServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.tls {
+            // The name the test certificates are issued for.
+            let port = self.addr.rsplit(':').next().unwrap();
+            format!("https://localhost:{port}")
+        } else {
+            format!("http://{}", self.addr)
+        }
     }
 
     /// SIGKILL: no graceful shutdown, no flush.
@@ -175,20 +201,30 @@ pub struct Tablet {
 
 impl Tablet {
     pub fn new(server: &TestServer, user: &str) -> Self {
+        Self::connect(server, server.url().into(), user).unwrap()
+    }
+
+    /// A tablet that reaches `server` as `address` says (its URL and whom it trusts), or the
+    /// error its sign-in ends with.
+    pub fn connect(
+        server: &TestServer,
+        address: tablet::tls::Server,
+        user: &str,
+    ) -> Result<Self, tablet::sync::SyncError> {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("tablet.db")).unwrap();
-        let mut client = SyncClient::new(server.url());
-        let session = client.sign_in(user, PASSWORD, &store).unwrap().clone();
+        let mut client = SyncClient::new(address);
+        let session = client.sign_in(user, PASSWORD, &store)?.clone();
         let store = Mutex::new(store);
-        client.fetch_reference(&store).unwrap();
-        Self {
+        client.fetch_reference(&store)?;
+        Ok(Self {
             store,
             db: dir.path().join("tablet.db"),
             client,
             user: session.user,
             t0: server.t0,
             _dir: dir,
-        }
+        })
     }
 
     /// The tablet's database file (a second handle may open it, as the app's sync thread does).

@@ -38,6 +38,10 @@ impl From<SyncError> for ApiError {
                 ApiError::new(ErrorCode::Server, format!("服务器拒绝：{message}"), en)
             }
             SyncError::NotSignedIn => ApiError::new(ErrorCode::NotSignedIn, "尚未登录", en),
+            SyncError::Refused(r) => {
+                use app_core::messages::Bilingual;
+                ApiError::new(ErrorCode::Untrusted, r.zh(), r.en())
+            }
             _ => ApiError::new(ErrorCode::Server, format!("同步出错：{en}"), en),
         }
     }

@@ -34,8 +34,10 @@ use crate::blobs::BlobStore;
 use crate::numbers::{Keeper, KeeperSetup, NumberClient, NumbersError};
 use crate::store::Store;
 use crate::sync::{BackgroundSync, Session, SyncClient};
+use crate::tls::{Server, ServerTrust};
 use app_core::geo::{Day, Timestamp};
 use app_core::ids::InspectionId;
+use app_core::messages::ConnectionRefusal;
 use app_core::user::User;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -51,15 +53,21 @@ pub struct AppConfig {
     /// Where exported case files (电子案卷) are written.
     pub exports: PathBuf,
     pub server: String,
+    /// The bureau's CA certificate for the server (PEM text, or the path of a PEM file), if it
+    /// runs its own CA; see [`crate::tls`]. Kept in the store once given.
+    pub server_ca: Option<String>,
+    /// Or SHA-256 pins of the server's key (`sha256//BASE64`, comma-separated).
+    pub server_pins: Option<String>,
     /// How often the background sync runs, and its longest back-off while offline.
     pub sync_interval: Duration,
     pub sync_max_backoff: Duration,
 }
 
 impl AppConfig {
-    /// From the environment (`INSPECTION_DATA`, `INSPECTION_SERVER`,
-    /// `INSPECTION_SYNC_INTERVAL_MS`, `INSPECTION_SYNC_MAX_BACKOFF_MS`), with `default_data`
-    /// (the platform's app data folder) when no data folder is given.
+    /// From the environment (`INSPECTION_DATA`, `INSPECTION_SERVER`, `INSPECTION_SERVER_CA`,
+    /// `INSPECTION_SERVER_PIN`, `INSPECTION_SYNC_INTERVAL_MS`,
+    /// `INSPECTION_SYNC_MAX_BACKOFF_MS`), with `default_data` (the platform's app data
+    /// folder) when no data folder is given.
     pub fn from_env(default_data: PathBuf) -> Self {
         let data = std::env::var_os("INSPECTION_DATA")
             .map(PathBuf::from)
@@ -72,12 +80,15 @@ impl AppConfig {
                     .unwrap_or(default),
             )
         };
-        Self::in_folder(
+        let mut config = Self::in_folder(
             &data,
             std::env::var("INSPECTION_SERVER").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
             ms("INSPECTION_SYNC_INTERVAL_MS", 30_000),
             ms("INSPECTION_SYNC_MAX_BACKOFF_MS", 300_000),
-        )
+        );
+        config.server_ca = std::env::var("INSPECTION_SERVER_CA").ok();
+        config.server_pins = std::env::var("INSPECTION_SERVER_PIN").ok();
+        config
     }
 
     /// The app's files in `data` (the database, the photo blobs, the exported case files),
@@ -93,9 +104,45 @@ impl AppConfig {
             blobs: data.join("blobs"),
             exports: data.join("exports"),
             server,
+            server_ca: None,
+            server_pins: None,
             sync_interval,
             sync_max_backoff,
         }
+    }
+
+    /// The server and whom to trust for it, from these settings or, when they name no CA
+    /// and no pin, what the store kept for the same address (the trust a tablet received at
+    /// enrollment survives a restart without its settings). New settings are kept.
+    fn server_in(&self, store: &Store) -> ApiResult<Server> {
+        let untrusted = |r: ConnectionRefusal| {
+            use app_core::messages::Bilingual;
+            ApiError::new(ErrorCode::Untrusted, r.zh(), r.en())
+        };
+        let ca = match self.server_ca.as_deref().map(str::trim) {
+            Some(pem) if pem.starts_with("-----BEGIN") => Some(pem.to_owned()),
+            Some(path) if !path.is_empty() => Some(std::fs::read_to_string(path).map_err(|e| {
+                untrusted(ConnectionRefusal::BadTrustSetting(format!("{path}: {e}")))
+            })?),
+            _ => None,
+        };
+        let given = ServerTrust::from_settings(ca.as_deref(), self.server_pins.as_deref())
+            .map_err(untrusted)?;
+        let server = Server::new(self.server.clone(), given);
+        if server.trust != ServerTrust::System {
+            store.set_meta(
+                SERVER_KEY,
+                &serde_json::to_string(&server).map_err(errors::bad_args)?,
+            )?;
+            return Ok(server);
+        }
+        let kept: Option<Server> = store
+            .meta(SERVER_KEY)?
+            .and_then(|s| serde_json::from_str(&s).ok());
+        Ok(match kept {
+            Some(kept) if kept.url == server.url => kept,
+            _ => server,
+        })
     }
 }
 
@@ -109,10 +156,14 @@ pub fn now() -> Timestamp {
 }
 
 const SESSION_KEY: &str = "app_session";
+/// The server and its trust (CA or pins) as last configured (`tls::Server`, JSON).
+const SERVER_KEY: &str = "server_trust";
 
 #[derive(Debug)]
 pub struct App {
     config: AppConfig,
+    /// The server and whom the tablet trusts for it (see [`AppConfig::server_in`]).
+    server: Server,
     store: Arc<Mutex<Store>>,
     blobs: BlobStore,
     session: Mutex<Option<Session>>,
@@ -155,8 +206,10 @@ impl App {
         let session: Option<Session> = store
             .meta(SESSION_KEY)?
             .and_then(|s| serde_json::from_str(&s).ok());
+        let server = config.server_in(&store)?;
         let app = Self {
             config,
+            server,
             store: Arc::new(Mutex::new(store)),
             blobs,
             session: Mutex::new(None),
@@ -176,7 +229,7 @@ impl App {
     }
 
     fn start_session(&self, session: Session) {
-        let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
+        let client = SyncClient::new(&self.server).with_session(session.clone());
         *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.clone());
         // The background uploader reads originals through its own handle on the same folder
         // (opened when no photo is being written: at app start, or at sign-in).
@@ -192,7 +245,7 @@ impl App {
         let keeper = Keeper::start(
             KeeperSetup {
                 store: self.store.clone(),
-                client: NumberClient::new(&self.config.server, session.token.clone()),
+                client: NumberClient::new(&self.server, session.token.clone()),
                 user: session.user.clone(),
                 sync_status: background.status.clone(),
                 shared: self.numbers.clone(),
@@ -210,7 +263,7 @@ impl App {
     fn top_up_numbers(&self, session: &Session) -> Result<crate::numbers::TopUp, NumbersError> {
         self.numbers.top_up(
             &self.store,
-            &NumberClient::new(&self.config.server, session.token.clone()),
+            &NumberClient::new(&self.server, session.token.clone()),
             &session.user,
             now(),
         )

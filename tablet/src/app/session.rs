@@ -26,7 +26,7 @@ impl App {
                 ApiError::new(ErrorCode::Input, "请输入密码", "password is empty").at("password"),
             );
         }
-        let mut client = SyncClient::new(self.config.server.clone());
+        let mut client = SyncClient::new(&self.server);
         let session = {
             let store = self.store();
             client.sign_in(user.trim(), password, &store)?.clone()

@@ -3,7 +3,7 @@
 //! converted here.
 
 use super::{App, now};
-use crate::sync::SyncClient;
+use crate::sync::{SyncClient, SyncError};
 use tablet_api::{
     ApiError, ApiResult, ErrorCode, NumbersAfterSync, NumbersView, SyncOutcome, SyncStatus,
 };
@@ -25,16 +25,17 @@ impl App {
     /// Records are synced even if the photo upload failed; refused ones stay pending.
     pub fn sync_now(&self) -> ApiResult<SyncOutcome> {
         let session = self.session()?;
-        let client = SyncClient::new(self.config.server.clone()).with_session(session.clone());
-        let uploads = crate::upload::BlobClient::new(client.base(), session.token.clone())
+        let client = SyncClient::new(&self.server).with_session(session.clone());
+        let uploads = crate::upload::BlobClient::new(client.server(), session.token.clone())
             .upload_pending(&self.store, &self.blobs, |_| {});
         let report = client.sync(&self.store, now())?;
-        let uploads = uploads.map_err(|e| {
-            ApiError::new(
+        let uploads = uploads.map_err(|e| match e {
+            crate::upload::TransferError::Refused(r) => ApiError::from(SyncError::Refused(r)),
+            e => ApiError::new(
                 ErrorCode::Photo,
                 format!("照片上传失败：{e}"),
                 format!("photo upload failed: {e}"),
-            )
+            ),
         })?;
         client.fetch_reference(&self.store)?;
         // Document numbers for the series that run low. The sync itself stands either way; the

@@ -982,3 +982,46 @@ fn the_enterprise_copy_is_written_to_the_exports_with_a_qr_code_of_its_hashes() 
     );
     assert!(previews[0].paper.plain_text().contains("现场检查记录"));
 }
+
+#[test]
+fn the_server_trust_given_at_enrollment_is_kept_and_plain_http_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pin = format!("sha256//{}=", "A".repeat(43));
+    let mut config = AppConfig::in_folder(
+        dir.path(),
+        "https://sync.example:8443".into(),
+        Duration::from_millis(100),
+        Duration::from_millis(200),
+    );
+    config.server_pins = Some(pin.clone());
+    let app = App::open(config.clone()).unwrap();
+    let pinned = crate::tls::Server::new(
+        "https://sync.example:8443",
+        crate::tls::ServerTrust::Pins {
+            pins: vec![pin.clone()],
+        },
+    );
+    assert_eq!(app.server, pinned);
+    drop(app);
+    // Started again without the setting: the pin kept for this address.
+    config.server_pins = None;
+    assert_eq!(App::open(config.clone()).unwrap().server, pinned);
+    // Another address: the public roots.
+    config.server = "https://other.example".into();
+    assert_eq!(
+        App::open(config.clone()).unwrap().server.trust,
+        crate::tls::ServerTrust::System
+    );
+    // A setting that cannot be read stops the app with the reason.
+    config.server_ca = Some(dir.path().join("missing.pem").display().to_string());
+    let err = App::open(config.clone()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Untrusted);
+    assert!(err.zh.contains("无法读取"), "{}", err.zh);
+    // Plain http:// to another machine: refused in Chinese, nothing sent.
+    config.server_ca = None;
+    config.server = "http://192.0.2.1:8080".into();
+    let app = App::open(config).unwrap();
+    let err = app.sign_in("u-wang", "x").unwrap_err();
+    assert_eq!(err.code, ErrorCode::Untrusted);
+    assert!(err.zh.contains("未加密的 http://"), "{}", err.zh);
+}
