@@ -336,8 +336,8 @@ fn rpm_check(target_dir: &Path, out: &Path) -> String {
     }
     let t = Instant::now();
     let file = out.join("package.rpm");
-    // cargo-generate-rpm maps `target/release` to `<target dir>/<profile>`; the dev
-    // profile's folder is `debug`, so it is named as a profile of that name.
+    // cargo-generate-rpm maps `target/release` to `<target dir>/<profile>` (it reads
+    // CARGO_TARGET_DIR); the dev profile's folder is `debug`, so that is the name given.
     let _ = target_dir;
     run(
         "cargo",
@@ -347,6 +347,10 @@ fn rpm_check(target_dir: &Path, out: &Path) -> String {
             "sync-server",
             "--profile",
             "debug",
+            // The unstripped dev binary is over 100 MB: zstd at the default level would take
+            // minutes of CPU for nothing the test reads.
+            "--payload-compress",
+            "none",
             "-o",
             file.to_str().unwrap(),
         ],
