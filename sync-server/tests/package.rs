@@ -26,8 +26,13 @@ const UNIT: &str = "/usr/lib/systemd/system/inspection-sync.service";
 const CONFIG: &str = "/etc/inspection-sync/sync-server.toml";
 
 fn run(program: &str, args: &[&str]) -> String {
+    run_in(Path::new("."), program, args)
+}
+
+fn run_in(dir: &Path, program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
         .args(args)
+        .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
     assert!(
@@ -339,7 +344,10 @@ fn rpm_check(target_dir: &Path, out: &Path) -> String {
     // cargo-generate-rpm maps `target/release` to `<target dir>/<profile>` (it reads
     // CARGO_TARGET_DIR); the dev profile's folder is `debug`, so that is the name given.
     let _ = target_dir;
-    run(
+    // From the workspace's root, where it looks for `-p`'s manifest.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    run_in(
+        root,
         "cargo",
         &[
             "generate-rpm",
