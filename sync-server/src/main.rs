@@ -5,7 +5,6 @@
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
-use std::sync::Arc;
 use sync_server::cli::{Cli, Command, ServeArgs};
 use sync_server::db::Db;
 use sync_server::state::system_clock;
@@ -61,6 +60,16 @@ async fn serve(args: ServeArgs) -> Result<()> {
     std::fs::create_dir_all(data.join("blobs"))
         .with_context(|| format!("creating {}", data.display()))?;
     let db = Db::open(&data.join("server.db"))?;
+    // Units, users and enterprises: seeded from the fixtures into a fresh database, then
+    // read from it (`sync-server admin` changes them there).
+    let (reference, version) = db
+        .call(move |conn| {
+            sync_server::reference::open_from_database(conn, reference)
+                .map_err(sync_server::error::Internal::new)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("reference data in the database")?;
     let users = reference.users.clone();
     let created = db
         .call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
@@ -80,9 +89,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         std::fs::write(&tmp, listener.local_addr()?.to_string())?;
         std::fs::rename(&tmp, path)?;
     }
+    let live = sync_server::reference::LiveReference::new(reference, Some(version));
+    sync_server::reference::watch(db.clone(), live.clone(), std::time::Duration::from_secs(1));
     let state = AppState {
         db,
-        reference: Arc::new(reference),
+        reference: live,
         blobs: data.join("blobs"),
         token_ttl_secs: 30 * 24 * 3600,
         clock: system_clock(),

@@ -169,7 +169,8 @@ pub async fn sync(
         })
         .await?;
     // 4. The pull: what other devices wrote since the tablet's cursor.
-    let response = state
+    let cursor = request.cursor;
+    let mut response = state
         .db
         .read(move |conn| -> ApiResult<_> {
             Ok(service::pull(
@@ -177,6 +178,13 @@ pub async fn sync(
             )?)
         })
         .await?;
+    if session.revoked {
+        // A lost tablet uploads what it holds and receives nothing (see `auth::Session`).
+        response.pull.clear();
+        response.cursor = cursor;
+        response.more = false;
+        response.revoked = true;
+    }
     tracing::info!(
         user = %session.user.id,
         pushed,

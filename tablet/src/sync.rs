@@ -538,6 +538,7 @@ mod tests {
             ("POST", "/api/v1/sync") => {
                 let request: SyncRequest = ciborium::from_reader(&body[..]).unwrap();
                 let mut response = SyncResponse {
+                    revoked: false,
                     cursor: request.cursor,
                     accepted: Vec::new(),
                     rejected: Vec::new(),
