@@ -34,6 +34,9 @@ pub enum ErrorCode {
     Storage,
     /// A request or answer that does not fit the contract, or a failure inside the app.
     Internal,
+    /// The administrator revoked this tablet (reported lost): only uploading what it holds
+    /// is still possible.
+    DeviceRevoked,
 }
 
 /// An error for the screen: Simplified Chinese first, English beside it.
