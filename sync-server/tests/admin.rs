@@ -481,6 +481,17 @@ fn a_lost_tablet_uploads_what_it_holds_then_wipes_itself() {
         },
         6,
     );
+    // Meanwhile a colleague changes the shared record: something the lost tablet could pull.
+    li.sync();
+    li.apply(
+        &first,
+        Command::Answer {
+            item: items[2].as_str().into(),
+            answer: Some(Answer::Complies),
+        },
+        7,
+    );
+    assert_eq!(li.sync().accepted, 1);
     // Back online: everything but uploading is refused with `device_revoked`.
     let refused = wang.client.fetch_reference(&wang.store).unwrap_err();
     assert!(
@@ -512,7 +523,7 @@ fn a_lost_tablet_uploads_what_it_holds_then_wipes_itself() {
     // it held nothing more, so it wiped itself.
     let report = wang.upload_then_sync(&blobs);
     assert_eq!(report.accepted, 2, "{report:?}");
-    assert_eq!(report.pulled, 0);
+    assert_eq!(report.pulled, 0, "a revoked tablet receives nothing");
     assert_eq!(
         report.revoked,
         Some(app_core::messages::DeviceRevoked::Wiped)

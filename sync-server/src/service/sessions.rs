@@ -133,7 +133,9 @@ where
     for<'a> C::Tx<'a>: RecordStore + ConsoleIndex,
 {
     index::backfill(conn)?;
+    // A token bound to a revoked device (a lost tablet) never opens the console.
     let user = signed_in(conn, reference, token_hash, now)?
+        .filter(|s| !s.revoked)
         .ok_or(ConsoleAccess::SignIn)?
         .user;
     if may_use_console(&user) {
