@@ -37,7 +37,10 @@ impl App {
     /// After the wipe of a revoked tablet: no session, no background work, no exported case
     /// files left in the app's folder.
     fn end_revoked_session(&self) {
-        self.session.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         self.keeper.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Ok(entries) = std::fs::read_dir(&self.config.exports) {
             for entry in entries.flatten() {

@@ -132,14 +132,18 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?
         };
         for table in &tables {
-            tx.execute(&format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")), [])?;
+            tx.execute(
+                &format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")),
+                [],
+            )?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('device_id', ?1), ('device_revoked_wiped_at', ?2)",
             rusqlite::params![self.device.as_str(), at.0.to_string()],
         )?;
         tx.commit()?;
-        self.conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn
+            .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 
