@@ -107,6 +107,7 @@ fn request() -> SyncRequest {
 
 fn response() -> SyncResponse {
     SyncResponse {
+        revoked: false,
         cursor: 57,
         accepted: vec![0, 2],
         rejected: vec![Rejection {

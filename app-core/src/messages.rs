@@ -1009,3 +1009,38 @@ impl std::fmt::Display for ConnectionRefusal {
 }
 
 impl std::error::Error for ConnectionRefusal {}
+// A revoked tablet
+
+/// A tablet the administrator revoked (lost or stolen: `sync-server admin devices revoke`), as
+/// its screens explain it. The server still accepts what the tablet holds (records, photos);
+/// once it holds everything, the tablet wipes its local copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceRevoked {
+    /// Still uploading what it holds before it wipes itself.
+    Uploading,
+    /// Everything it held is on the server; its local copy was wiped.
+    Wiped,
+    /// A request other than uploading (sign-in, reference data, document numbers…) was refused.
+    Refused,
+}
+
+impl Bilingual for DeviceRevoked {
+    fn zh(&self) -> String {
+        match self {
+            DeviceRevoked::Uploading => "本平板已被管理员停用（挂失）：正在把本机尚未同步的记录和照片上传到服务器，上传完成后将清除本机数据。",
+            DeviceRevoked::Wiped => "本平板已被管理员停用（挂失）。本机的记录和照片已全部上传到服务器，本机数据已清除。如平板已找回，请联系管理员。",
+            DeviceRevoked::Refused => "本平板已被管理员停用（挂失），不能再登录、下载资料或领取文号；本机尚未同步的记录和照片仍会上传。请联系管理员。",
+        }
+        .to_owned()
+    }
+
+    fn en(&self) -> String {
+        match self {
+            DeviceRevoked::Uploading => "This tablet was revoked by the administrator (reported lost): it is uploading the records and photos it still holds, then it will wipe its local data.",
+            DeviceRevoked::Wiped => "This tablet was revoked by the administrator (reported lost). Everything it held is on the server and its local data was wiped. If the tablet was found, contact the administrator.",
+            DeviceRevoked::Refused => "This tablet was revoked by the administrator (reported lost): it can no longer sign in, download reference data or reserve document numbers; records and photos it still holds are still uploaded. Contact the administrator.",
+        }
+        .to_owned()
+    }
+}

@@ -27,6 +27,11 @@ pub fn human_size(bytes: u64) -> String {
 pub fn sync_summary(s: &SyncStatus) -> (String, String, &'static str) {
     let pending = s.pending.records;
     let photos = s.photos_pending;
+    // A tablet the administrator revoked (reported lost) says why, whatever the sync did.
+    if let Some(r) = s.revoked {
+        use app_core::messages::Bilingual;
+        return (r.zh(), r.en(), "revoked");
+    }
     match &s.state {
         SyncState::Syncing => ("正在同步…".into(), "Syncing…".into(), "busy"),
         SyncState::Waiting { .. } => (
@@ -82,6 +87,13 @@ mod tests {
         let done_dirty = status(SyncState::Done(report), 1, 0);
         assert_eq!(sync_summary(&done_dirty).0, "待同步 1 条记录、0 张照片");
         assert_eq!(sync_summary(&status(SyncState::Syncing, 0, 0)).2, "busy");
+        let revoked = SyncStatus {
+            revoked: Some(app_core::messages::DeviceRevoked::Wiped),
+            ..done
+        };
+        let (zh, _, class) = sync_summary(&revoked);
+        assert!(zh.starts_with("本平板已被管理员停用（挂失）"), "{zh}");
+        assert_eq!(class, "revoked");
     }
 
     #[test]

@@ -60,7 +60,28 @@ fn base64url(bytes: &[u8]) -> String {
 pub struct Session {
     pub user: User,
     pub device: Option<DeviceId>,
+    /// The device was revoked: only [`upload_allowed_when_revoked`] requests reach a handler.
+    pub revoked: bool,
     token_hash: Vec<u8>,
+}
+
+/// What a revoked device (a lost tablet) may still do: upload what it holds — push its
+/// records (`POST /api/v1/sync`, answered without a pull), ask for and upload photo originals
+/// — and sign out. Everything else (reference data, downloads, reads, document numbers, a
+/// device registration) is refused with `device_revoked`; a route added later is refused too
+/// unless it is listed here.
+pub fn upload_allowed_when_revoked(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    let blob = path.strip_prefix("/api/v1/blobs/");
+    match *method {
+        Method::POST => path == "/api/v1/sync" || path == "/api/v1/logout",
+        Method::PUT => blob.is_some_and(|rest| !rest.contains('/')),
+        Method::GET | Method::HEAD => blob.is_some_and(|rest| {
+            rest.strip_suffix("/status")
+                .is_some_and(|s| !s.contains('/'))
+        }),
+        _ => false,
+    }
 }
 
 impl Session {
@@ -96,10 +117,18 @@ impl FromRequestParts<AppState> for Session {
                 Ok(sessions::signed_in(conn, &reference, &lookup, now)?)
             })
             .await?;
-        let SignedIn { user, device } = found.ok_or(ApiError::Unauthorized)?;
+        let SignedIn {
+            user,
+            device,
+            revoked,
+        } = found.ok_or(ApiError::Unauthorized)?;
+        if revoked && !upload_allowed_when_revoked(&parts.method, parts.uri.path()) {
+            return Err(ApiError::DeviceRevoked);
+        }
         Ok(Session {
             user,
             device,
+            revoked,
             token_hash: hash,
         })
     }
@@ -198,6 +227,7 @@ impl From<RegisterError> for ApiError {
         match e {
             RegisterError::BadRequest { code, message } => ApiError::BadRequest(code, message),
             RegisterError::Taken(_) => ApiError::Conflict(e.to_string()),
+            RegisterError::Revoked(_) => ApiError::DeviceRevoked,
             RegisterError::Store(e) => e.into(),
         }
     }

@@ -35,6 +35,9 @@ pub enum ApiError {
     Busy(String),
     #[error("internal error")]
     Internal(#[from] Internal),
+    /// The device was revoked (a lost tablet): it may only upload what it still holds.
+    #[error("this device was revoked by the administrator; it may only upload what it still holds")]
+    DeviceRevoked,
 }
 
 /// An unexpected failure inside the server (a database, file or task failure, stored data
@@ -102,6 +105,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::DeviceRevoked => StatusCode::FORBIDDEN,
         }
     }
 
@@ -119,6 +123,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal",
+            ApiError::DeviceRevoked => app_core::wire::http::DEVICE_REVOKED,
         }
     }
 

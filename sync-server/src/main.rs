@@ -4,8 +4,7 @@
 //! accounts when demo is on, then serves until Ctrl-C or SIGTERM.
 //! `sync-server admin …`: see `sync_server::admin`.
 
-use anyhow::Result;
-use std::sync::Arc;
+use anyhow::{Context, Result};
 use sync_server::cli::{Cli, Command, ServeArgs};
 use sync_server::config::Config;
 use sync_server::db::Db;
@@ -72,6 +71,16 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .map_err(|e| config.error("data", format!("creating {}: {e}", data.display())))?;
     sync_server::signin::configure(config.signin_settings());
     let db = Db::open(&data.join("server.db"))?;
+    // Units, users and enterprises: seeded from the fixtures into a fresh database, then
+    // read from it (`sync-server admin` changes them there).
+    let (reference, version) = db
+        .call(move |conn| {
+            sync_server::reference::open_from_database(conn, reference)
+                .map_err(sync_server::error::Internal::new)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("reference data in the database")?;
     let created = if config.demo.enabled {
         let users = reference.users.clone();
         let password = config.demo.password.clone();
@@ -106,9 +115,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         std::fs::write(&tmp, listener.local_addr()?.to_string())?;
         std::fs::rename(&tmp, path)?;
     }
+    let live = sync_server::reference::LiveReference::new(reference, Some(version));
+    sync_server::reference::watch(db.clone(), live.clone(), std::time::Duration::from_secs(1));
     let state = AppState {
         db,
-        reference: Arc::new(reference),
+        reference: live,
         blobs: data.join("blobs"),
         token_ttl_secs: config.token_ttl_secs(),
         clock: system_clock(),

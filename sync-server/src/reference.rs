@@ -2,12 +2,15 @@
 //! fixtures folder and validated with app-core's rules at start-up, sent to each tablet
 //! filtered by what its user may see.
 
+use crate::store::StoreResult;
+use crate::store::reference::ReferenceStore;
 use app_core::checklist::{ChecklistTemplate, TemplateLibrary};
 use app_core::enterprise::Enterprise;
 use app_core::plan::Plan;
 use app_core::unit::{Unit, UnitTree};
 use app_core::user::User;
 use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Why the reference data could not be loaded. Each message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -21,11 +24,20 @@ pub enum LoadError {
     Invalid { path: String, message: String },
 }
 
-/// Units, users, enterprises and templates, validated together.
-#[derive(Debug)]
+/// Units, users, enterprises and templates, validated together. Units, users and
+/// enterprises come from the database (seeded from the fixtures, see `crate::store::reference`);
+/// templates and plans from the fixtures.
+#[derive(Debug, Clone)]
 pub struct ReferenceData {
+    /// Every unit, disabled ones included (records and document numbers still name them).
     pub units: UnitTree,
+    /// The enabled users: who may sign in, and whom tablets and the console offer.
     pub users: Vec<User>,
+    /// Disabled users: they can no longer sign in and their tokens stop working; kept so
+    /// that what they recorded still names them.
+    pub disabled_users: Vec<User>,
+    /// Units disabled by `sync-server admin units disable`: nothing new is placed in them.
+    pub disabled_units: std::collections::BTreeSet<app_core::ids::UnitId>,
     pub enterprises: Vec<Enterprise>,
     pub templates: TemplateLibrary,
     pub plans: Vec<Plan>,
@@ -51,37 +63,36 @@ fn json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
 
 impl ReferenceData {
     /// Loads `demo/units.json`, `demo/users.json`, `demo/enterprises.json` and every
-    /// `checklists/*.toml` below `fixtures`.
+    /// `checklists/*.toml` below `fixtures`. The `demo/*.json` files may be absent (a bureau's
+    /// installation starts without demo data and creates its units with `sync-server admin`);
+    /// the checklists are required.
     pub fn load(fixtures: &Path) -> Result<Self, LoadError> {
+        let optional = |path: &Path| -> Result<Option<String>, LoadError> {
+            if path.exists() {
+                read(path).map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        fn parse<T: serde::de::DeserializeOwned>(
+            path: &Path,
+            text: Option<String>,
+        ) -> Result<Vec<T>, LoadError> {
+            match text {
+                Some(t) => serde_json::from_str(&t).map_err(|e| invalid(path, e)),
+                None => Ok(Vec::new()),
+            }
+        }
         let units_path = fixtures.join("demo/units.json");
-        let units: Vec<Unit> = json(&units_path)?;
+        let units: Vec<Unit> = parse(&units_path, optional(&units_path)?)?;
         let units = UnitTree::new(units).map_err(|e| invalid(&units_path, e))?;
         let users_path = fixtures.join("demo/users.json");
-        let users: Vec<User> = json(&users_path)?;
-        if let Some(u) = users.iter().find(|u| units.get(&u.unit).is_none()) {
-            return Err(invalid(
-                &users_path,
-                format!("user {} belongs to unknown unit {}", u.id, u.unit),
-            ));
-        }
+        let users: Vec<User> = parse(&users_path, optional(&users_path)?)?;
+        check_users(&units, &users).map_err(|e| invalid(&users_path, e))?;
         let enterprises_path = fixtures.join("demo/enterprises.json");
-        let enterprises: Vec<Enterprise> = json(&enterprises_path)?;
-        for e in &enterprises {
-            if units.get(&e.unit).is_none() {
-                return Err(invalid(
-                    &enterprises_path,
-                    format!("enterprise {} lies in unknown unit {}", e.id, e.unit),
-                ));
-            }
-            if let Some(i) = &e.responsible_inspector
-                && !users.iter().any(|u| &u.id == i && u.is_inspector())
-            {
-                return Err(invalid(
-                    &enterprises_path,
-                    format!("enterprise {}: {i} is not an inspector", e.id),
-                ));
-            }
-        }
+        let enterprises: Vec<Enterprise> = parse(&enterprises_path, optional(&enterprises_path)?)?;
+        check_enterprises(&units, &users, &enterprises)
+            .map_err(|e| invalid(&enterprises_path, e))?;
         let templates = Self::load_templates(fixtures)?;
         let plans_path = fixtures.join("demo/plans.json");
         let plans: Vec<Plan> = if plans_path.exists() {
@@ -89,22 +100,108 @@ impl ReferenceData {
         } else {
             Vec::new()
         };
-        for p in &plans {
-            if units.get(&p.unit).is_none() || !enterprises.iter().any(|e| e.id == p.enterprise) {
-                return Err(invalid(
-                    &plans_path,
-                    format!("plan {} names an unknown unit or enterprise", p.id),
-                ));
-            }
-        }
+        check_plans(&units, &enterprises, &plans).map_err(|e| invalid(&plans_path, e))?;
         Ok(Self {
             units,
             users,
+            disabled_users: Vec::new(),
+            disabled_units: Default::default(),
             enterprises,
             templates,
             plans,
         })
     }
+
+    /// Units, users and enterprises as the database holds them (see
+    /// `crate::store::reference`), with the fixtures' templates and plans, validated together
+    /// with the same checks as [`ReferenceData::load`].
+    pub fn from_stored(
+        stored: crate::store::reference::StoredReference,
+        templates: TemplateLibrary,
+        plans: Vec<Plan>,
+    ) -> Result<Self, String> {
+        let disabled_units = stored
+            .units
+            .iter()
+            .filter(|u| !u.enabled)
+            .map(|u| u.value.id.clone())
+            .collect();
+        let units = UnitTree::new(stored.units.into_iter().map(|u| u.value))
+            .map_err(|e| format!("units: {e}"))?;
+        let (users, disabled_users): (Vec<_>, Vec<_>) =
+            stored.users.into_iter().partition(|u| u.enabled);
+        let users: Vec<User> = users.into_iter().map(|u| u.value).collect();
+        let disabled_users: Vec<User> = disabled_users.into_iter().map(|u| u.value).collect();
+        let everyone: Vec<User> = users.iter().chain(&disabled_users).cloned().collect();
+        check_users(&units, &everyone).map_err(|e| format!("users: {e}"))?;
+        check_enterprises(&units, &everyone, &stored.enterprises)
+            .map_err(|e| format!("enterprises: {e}"))?;
+        check_plans(&units, &stored.enterprises, &plans).map_err(|e| format!("plans: {e}"))?;
+        Ok(Self {
+            units,
+            users,
+            disabled_users,
+            disabled_units,
+            enterprises: stored.enterprises,
+            templates,
+            plans,
+        })
+    }
+}
+
+/// Every user belongs to a known unit.
+pub fn check_users(units: &UnitTree, users: &[User]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for u in users {
+        if units.get(&u.unit).is_none() {
+            return Err(format!("user {} belongs to unknown unit {}", u.id, u.unit));
+        }
+        if !seen.insert(u.id.as_str()) {
+            return Err(format!("user {} appears twice", u.id));
+        }
+    }
+    Ok(())
+}
+
+/// Every enterprise lies in a known unit, its responsible inspector (if any) is an
+/// inspector, and no id or USCC appears twice.
+pub fn check_enterprises(
+    units: &UnitTree,
+    users: &[User],
+    enterprises: &[Enterprise],
+) -> Result<(), String> {
+    let mut ids = std::collections::HashSet::new();
+    let mut usccs = std::collections::HashSet::new();
+    for e in enterprises {
+        if units.get(&e.unit).is_none() {
+            return Err(format!(
+                "enterprise {} lies in unknown unit {}",
+                e.id, e.unit
+            ));
+        }
+        if let Some(i) = &e.responsible_inspector
+            && !users.iter().any(|u| &u.id == i && u.is_inspector())
+        {
+            return Err(format!("enterprise {}: {i} is not an inspector", e.id));
+        }
+        if !ids.insert(e.id.as_str()) || !usccs.insert(e.uscc.as_str()) {
+            return Err(format!(
+                "enterprise {} ({}) appears twice",
+                e.id,
+                e.uscc.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_plans(units: &UnitTree, enterprises: &[Enterprise], plans: &[Plan]) -> Result<(), String> {
+    for p in plans {
+        if units.get(&p.unit).is_none() || !enterprises.iter().any(|e| e.id == p.enterprise) {
+            return Err(format!("plan {} names an unknown unit or enterprise", p.id));
+        }
+    }
+    Ok(())
 }
 
 impl ReferenceData {
@@ -114,6 +211,8 @@ impl ReferenceData {
         Ok(Self {
             units: UnitTree::new(Vec::new()).expect("an empty tree is valid"),
             users: Vec::new(),
+            disabled_users: Vec::new(),
+            disabled_units: Default::default(),
             enterprises: Vec::new(),
             templates: Self::load_templates(fixtures)?,
             plans: Vec::new(),
@@ -186,4 +285,166 @@ impl ReferenceData {
             plans,
         }
     }
+}
+
+/// The reference data a running server serves: a snapshot shared by every request, swapped
+/// whole when the database's version counter moves (see `crate::store::reference`).
+///
+/// Cloning takes the latest snapshot: axum clones the state for each request, so a request
+/// reads one consistent snapshot from start to end, and a change made by `sync-server admin`
+/// is seen by the requests that start after the next [`LiveReference::refresh`] (at most about
+/// a second later, see [`watch`]). It dereferences to [`ReferenceData`].
+pub struct LiveReference {
+    current: Arc<ReferenceData>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    cell: RwLock<Arc<ReferenceData>>,
+    /// The database version the cell was loaded at (`None`: not from a database).
+    version: Mutex<Option<i64>>,
+}
+
+impl LiveReference {
+    /// Fixed data (tests that need no database), or the data just loaded at `version`.
+    pub fn new(data: ReferenceData, version: Option<i64>) -> Self {
+        let current = Arc::new(data);
+        Self {
+            shared: Arc::new(Shared {
+                cell: RwLock::new(current.clone()),
+                version: Mutex::new(version),
+            }),
+            current,
+        }
+    }
+
+    /// The latest snapshot.
+    pub fn latest(&self) -> Arc<ReferenceData> {
+        self.shared
+            .cell
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reloads from the database if its version counter moved since the last load; says
+    /// whether it did. One small query when nothing changed. Data the rules refuse (it cannot
+    /// be written so by `admin`, which validates first) is logged and the old snapshot kept.
+    pub fn refresh<S: ReferenceStore + ?Sized>(&self, store: &S) -> StoreResult<bool> {
+        let found = store.reference_version()?;
+        let mut known = self
+            .shared
+            .version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if found.is_none() || found == *known {
+            return Ok(false);
+        }
+        let old = self.latest();
+        match ReferenceData::from_stored(
+            store.stored_reference()?,
+            old.templates.clone(),
+            old.plans.clone(),
+        ) {
+            Ok(data) => {
+                *self.shared.cell.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(data);
+                *known = found;
+                tracing::info!(version = found, "reference data reloaded");
+                Ok(true)
+            }
+            Err(e) => {
+                *known = found;
+                tracing::error!(version = found, error = %e, "reference data in the database is invalid; keeping the previous");
+                Ok(false)
+            }
+        }
+    }
+}
+
+impl Clone for LiveReference {
+    fn clone(&self) -> Self {
+        Self {
+            current: self.latest(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl std::ops::Deref for LiveReference {
+    type Target = ReferenceData;
+    fn deref(&self) -> &ReferenceData {
+        &self.current
+    }
+}
+
+impl std::fmt::Debug for LiveReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveReference").finish_non_exhaustive()
+    }
+}
+
+impl From<Arc<ReferenceData>> for LiveReference {
+    fn from(data: Arc<ReferenceData>) -> Self {
+        let data = Arc::try_unwrap(data).unwrap_or_else(|a| (*a).clone());
+        Self::new(data, None)
+    }
+}
+
+/// Opens the reference data of a server: on a database never seeded, the fixtures' units,
+/// users and enterprises are written to it first (one transaction); then units, users and
+/// enterprises are read from the database and validated with the fixtures' templates and
+/// plans. Returns the data and the version it was read at.
+pub fn open_from_database<C>(
+    conn: &mut C,
+    fixtures: ReferenceData,
+) -> Result<(ReferenceData, i64), String>
+where
+    C: crate::store::Transactions,
+    for<'a> C::Tx<'a>: ReferenceStore,
+{
+    use crate::store::Commit;
+    let db = |e: crate::store::StoreError| e.to_string();
+    let tx = conn.begin_immediate().map_err(db)?;
+    let version = match tx.reference_version().map_err(db)? {
+        Some(v) => v,
+        None => {
+            for unit in fixtures.units.units() {
+                tx.insert_unit(unit).map_err(db)?;
+            }
+            for user in &fixtures.users {
+                tx.insert_user(user).map_err(db)?;
+            }
+            for e in &fixtures.enterprises {
+                tx.insert_enterprise(e).map_err(db)?;
+            }
+            tx.bump_reference_version().map_err(db)?
+        }
+    };
+    let stored = tx.stored_reference().map_err(db)?;
+    tx.commit().map_err(db)?;
+    let data = ReferenceData::from_stored(stored, fixtures.templates, fixtures.plans)?;
+    Ok((data, version))
+}
+
+/// Checks the database's reference version about once a second (`every`) and reloads when it
+/// moved (see [`LiveReference::refresh`]), until the runtime stops.
+pub fn watch(
+    db: crate::db::Db,
+    live: LiveReference,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let live = live.clone();
+            let result = db
+                .read(move |conn| -> crate::error::ApiResult<bool> { Ok(live.refresh(conn)?) })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "checking the reference version failed");
+            }
+        }
+    })
 }

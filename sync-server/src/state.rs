@@ -1,7 +1,7 @@
 //! What every handler shares: the database, the reference data, the clock and settings.
 
 use crate::db::Db;
-use crate::reference::ReferenceData;
+use crate::reference::LiveReference;
 use app_core::user::User;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +12,9 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    pub reference: Arc<ReferenceData>,
+    /// The latest reference data when this state was cloned (one snapshot per request; see
+    /// `LiveReference`).
+    pub reference: LiveReference,
     /// Folder of content-addressed photo blobs.
     pub blobs: PathBuf,
     pub token_ttl_secs: i64,

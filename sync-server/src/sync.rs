@@ -169,14 +169,27 @@ pub async fn sync(
         })
         .await?;
     // 4. The pull: what other devices wrote since the tablet's cursor.
-    let response = state
-        .db
-        .read(move |conn| -> ApiResult<_> {
-            Ok(service::pull(
-                conn, &reference, &user, &device, &request, accepted, rejected,
-            )?)
-        })
-        .await?;
+    //    A revoked device (a lost tablet) uploads what it holds and receives nothing (see
+    //    `auth::upload_allowed_when_revoked`).
+    let response = if session.revoked {
+        app_core::wire::SyncResponse {
+            cursor: request.cursor,
+            accepted,
+            rejected,
+            pull: Vec::new(),
+            more: false,
+            revoked: true,
+        }
+    } else {
+        state
+            .db
+            .read(move |conn| -> ApiResult<_> {
+                Ok(service::pull(
+                    conn, &reference, &user, &device, &request, accepted, rejected,
+                )?)
+            })
+            .await?
+    };
     tracing::info!(
         user = %session.user.id,
         pushed,

@@ -57,7 +57,7 @@ async fn serves_the_validated_demo_data_on_loopback() {
     let server = tokio::spawn(async move {
         let state = AppState {
             db: Db::open_in_memory().unwrap(),
-            reference: Arc::new(data),
+            reference: Arc::new(data).into(),
             blobs: std::env::temp_dir(),
             token_ttl_secs: 3600,
             clock: system_clock(),

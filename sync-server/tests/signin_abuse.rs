@@ -503,7 +503,7 @@ fn failures_from_one_address_lock_that_address_when_addresses_are_known() {
         .unwrap();
     let state = AppState {
         db,
-        reference: Arc::new(reference),
+        reference: Arc::new(reference).into(),
         blobs: dir.path().join("blobs"),
         token_ttl_secs: 3600,
         clock: system_clock(),

@@ -37,6 +37,9 @@ pub enum ErrorCode {
     /// The tablet refused to talk to the server: a plain `http://` address off this device,
     /// or a server certificate it does not trust (nothing was sent).
     Untrusted,
+    /// The administrator revoked this tablet (reported lost): only uploading what it holds
+    /// is still possible.
+    DeviceRevoked,
 }
 
 /// An error for the screen: Simplified Chinese first, English beside it.

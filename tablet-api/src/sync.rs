@@ -39,6 +39,10 @@ pub struct SyncReport {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub round_trips: u32,
+    /// The server said this tablet was revoked (a lost tablet): what it pushed was stored,
+    /// nothing was pulled; `Wiped` once the tablet held nothing more and wiped itself.
+    #[serde(default)]
+    pub revoked: Option<app_core::messages::DeviceRevoked>,
 }
 
 /// A record the server refused at sync (it stays pending on the tablet): the sync message's
@@ -55,6 +59,9 @@ pub struct SyncStatus {
     pub upload: Option<UploadProgress>,
     /// What the last photo upload run did.
     pub last_upload: Option<UploadReport>,
+    /// This tablet was revoked by the administrator (what the sync indicator then says).
+    #[serde(default)]
+    pub revoked: Option<app_core::messages::DeviceRevoked>,
 }
 
 /// A running photo upload's progress (what the upload indicator shows; the tablet's upload

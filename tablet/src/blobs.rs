@@ -154,6 +154,24 @@ impl BlobStore {
         &self.root
     }
 
+    /// Removes every blob (a revoked tablet wiping its local copy once the server holds
+    /// everything, see `crate::sync::settle_revocation`); the empty folder stays.
+    pub fn wipe(&self) -> Result<(), BlobError> {
+        let _guard = self.commit.lock().unwrap_or_else(|p| p.into_inner());
+        let entries = fs::read_dir(&self.root).map_err(io_err("read", &self.root))?;
+        for entry in entries {
+            let entry = entry.map_err(io_err("read", &self.root))?;
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            removed.map_err(io_err("remove", &path))?;
+        }
+        Ok(())
+    }
+
     /// Where the blob `sha` lives (whether or not it is there).
     pub fn path(&self, sha: &Sha256Hex) -> PathBuf {
         blob_layout::path(&self.root, sha)

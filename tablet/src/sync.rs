@@ -16,6 +16,7 @@ use crate::upload::{BlobClient, UploadProgress, UploadReport};
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UserId};
 use app_core::messages::ConnectionRefusal;
+use app_core::messages::DeviceRevoked;
 use app_core::user::User;
 use app_core::wire::http::{
     ErrorBody, LoginRequest, LoginResponse, ReferenceBundle, RegisterDevice, registration_message,
@@ -295,6 +296,9 @@ impl SyncClient {
             }
             report.accepted += response.accepted.len() as u32;
             report.pulled += response.pull.len() as u32;
+            if response.revoked {
+                report.revoked = Some(DeviceRevoked::Uploading);
+            }
             // Every round must settle something, or pushing again would send the same batch.
             let settled = !response.accepted.is_empty() || !response.rejected.is_empty();
             refused.extend(response.rejected.iter().map(|r| r.id.clone()));
@@ -327,11 +331,40 @@ pub fn upload_then_sync(
         }
         None => None,
     };
-    let report = client.sync(store, clock())?;
+    let mut report = client.sync(store, clock())?;
+    if report.revoked.is_some()
+        && let Some(blobs) = blobs
+    {
+        report.revoked = Some(settle_revocation(store, blobs, clock())?);
+    }
     let uploads = uploads
         .transpose()
         .map_err(|e| SyncError::Protocol(format!("photo upload: {e}")))?;
     Ok((report, uploads))
+}
+
+/// A revoked tablet (the server's sync answer said `revoked`) after a sync: while it still
+/// holds something the server lacks — a record not acknowledged (pending, or refused by the
+/// server: evidence is never thrown away), a photo original not uploaded — it keeps
+/// everything and goes on uploading (`Uploading`). Once it holds nothing more, it wipes its
+/// local copy: every row of the store including the session and the device key, and every
+/// photo blob (`Wiped`).
+pub fn settle_revocation(
+    store: &Mutex<Store>,
+    blobs: &BlobStore,
+    now: Timestamp,
+) -> Result<DeviceRevoked, SyncError> {
+    let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+    let records = s.pending()?.records;
+    let photos = s.pending_uploads()?.len();
+    if records > 0 || photos > 0 {
+        return Ok(DeviceRevoked::Uploading);
+    }
+    s.wipe_revoked(now)?;
+    blobs
+        .wipe()
+        .map_err(|e| SyncError::Protocol(format!("wiping the photos: {e}")))?;
+    Ok(DeviceRevoked::Wiped)
 }
 
 /// Background syncing: tries every `interval`, backs off exponentially (up to `max_backoff`)
@@ -380,16 +413,20 @@ impl BackgroundSync {
                     )
                 };
                 let previous = lock(&status2);
+                let mut wiped = false;
                 let wait = match result {
                     Ok((report, uploads)) => {
                         let photos_failed = uploads.as_ref().is_some_and(|u| !u.failed.is_empty());
                         backoff = interval;
+                        let revoked = report.revoked;
+                        wiped = revoked == Some(DeviceRevoked::Wiped);
                         *status2.lock().unwrap_or_else(|p| p.into_inner()) = SyncStatus {
                             state: SyncState::Done(report),
                             pending,
                             photos_pending,
                             upload: None,
                             last_upload: uploads.or(previous.last_upload),
+                            revoked,
                         };
                         if photos_failed {
                             max_backoff.min(interval * 4)
@@ -408,10 +445,15 @@ impl BackgroundSync {
                             photos_pending,
                             upload: None,
                             last_upload: previous.last_upload,
+                            revoked: previous.revoked,
                         };
                         backoff
                     }
                 };
+                if wiped {
+                    // Nothing left to sync, and no session to sync with.
+                    break;
+                }
                 let until = std::time::Instant::now() + wait;
                 while std::time::Instant::now() < until
                     && !stop2.load(std::sync::atomic::Ordering::Relaxed)
@@ -572,6 +614,7 @@ mod tests {
             ("POST", "/api/v1/sync") => {
                 let request: SyncRequest = ciborium::from_reader(&body[..]).unwrap();
                 let mut response = SyncResponse {
+                    revoked: false,
                     cursor: request.cursor,
                     accepted: Vec::new(),
                     rejected: Vec::new(),

@@ -26,6 +26,10 @@ pub struct ErrorBody {
     pub received: Option<u64>,
 }
 
+/// The error code of every request a revoked device (a lost tablet) may no longer make (403):
+/// everything except uploading what it still holds.
+pub const DEVICE_REVOKED: &str = "device_revoked";
+
 /// A stable code to branch on and an English message to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {

@@ -58,6 +58,12 @@ pub struct SyncResponse {
     /// More changes are waiting: sync again at once with the new cursor.
     #[serde(rename = "m")]
     pub more: bool,
+    /// The device was revoked (a lost tablet): its pushes were judged and stored as usual, but
+    /// nothing is pulled (`pull` is empty, `cursor` unchanged). Once it holds nothing the
+    /// server lacks, the tablet wipes its local copy. Sent only when true, so the message of a
+    /// device in good standing is unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

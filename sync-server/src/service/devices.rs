@@ -17,6 +17,9 @@ pub enum RegisterError {
     /// The device id is registered with another key or user.
     #[error("device {0} is registered with another key or user")]
     Taken(String),
+    /// The device was revoked (a lost tablet): no new session may be bound to it.
+    #[error("device {0} was revoked")]
+    Revoked(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -88,6 +91,9 @@ where
     for<'a> C::Tx<'a>: DeviceStore + AccountStore,
 {
     let tx = conn.begin()?;
+    if tx.revoked_at(device)?.is_some() {
+        return Err(RegisterError::Revoked(device.to_owned()));
+    }
     match tx.device(device)? {
         Some(existing) if existing.user != user || existing.public_key != public_key => {
             return Err(RegisterError::Taken(device.to_owned()));

@@ -8,7 +8,8 @@ use crate::reference::ReferenceData;
 use crate::service::index;
 use crate::signin::{self, Keys};
 use crate::store::{
-    AccountStore, ConsoleIndex, RecordStore, StoreError, StoreResult, ThrottleStore, Transactions,
+    AccountStore, ConsoleIndex, DeviceStore, RecordStore, StoreError, StoreResult, ThrottleStore,
+    Transactions,
 };
 use app_core::ids::DeviceId;
 use app_core::user::{Role, User};
@@ -69,21 +70,35 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 pub struct SignedIn {
     pub user: User,
     pub device: Option<DeviceId>,
+    /// The device was revoked (a lost tablet): it may only upload what it still holds.
+    pub revoked: bool,
 }
 
 /// The user behind the token with hash `token_hash` at `now`; `None` when the token is
 /// unknown, revoked or expired, or its user is no longer in the reference data.
-pub fn signed_in<S: AccountStore + ?Sized>(
+pub fn signed_in<S: AccountStore + DeviceStore + ?Sized>(
     store: &S,
     reference: &ReferenceData,
     token_hash: &[u8],
     now: i64,
 ) -> StoreResult<Option<SignedIn>> {
-    Ok(store.token_owner(token_hash, now)?.and_then(|owner| {
-        Some(SignedIn {
-            user: reference.user(&owner.user)?,
-            device: owner.device.map(DeviceId::new),
-        })
+    let Some(owner) = store.token_owner(token_hash, now)? else {
+        return Ok(None);
+    };
+    let Some(user) = reference.user(&owner.user) else {
+        return Ok(None);
+    };
+    let revoked = match &owner.device {
+        Some(d) => {
+            store.touch_device(d, now)?;
+            store.revoked_at(d)?.is_some()
+        }
+        None => false,
+    };
+    Ok(Some(SignedIn {
+        user,
+        device: owner.device.map(DeviceId::new),
+        revoked,
     }))
 }
 
@@ -114,11 +129,13 @@ pub fn console_user<C>(
     now: i64,
 ) -> Result<User, ConsoleAccess>
 where
-    C: Transactions + ConsoleIndex + AccountStore,
+    C: Transactions + ConsoleIndex + AccountStore + DeviceStore,
     for<'a> C::Tx<'a>: RecordStore + ConsoleIndex,
 {
     index::backfill(conn)?;
+    // A token bound to a revoked device (a lost tablet) never opens the console.
     let user = signed_in(conn, reference, token_hash, now)?
+        .filter(|s| !s.revoked)
         .ok_or(ConsoleAccess::SignIn)?
         .user;
     if may_use_console(&user) {

@@ -355,6 +355,7 @@ pub fn pull<S: RecordStore + PlanStore + ?Sized>(
         .collect::<Vec<_>>();
     let pull = verify_readable(conn, reference, user, pull)?;
     Ok(SyncResponse {
+        revoked: false,
         cursor: cursor.max(request.cursor as i64) as u64,
         accepted,
         rejected,

@@ -44,6 +44,8 @@ pub trait AccountStore {
     fn bind_token(&self, token_hash: &[u8], device: &str) -> StoreResult<()>;
     /// Revokes a token.
     fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()>;
+    /// Sets `user`'s password hash (creating the account if it has none).
+    fn set_password_hash(&self, user: &str, password_hash: &str) -> StoreResult<()>;
 }
 
 impl<C: Sqlite> AccountStore for C {
@@ -113,6 +115,15 @@ impl<C: Sqlite> AccountStore for C {
         self.sqlite().execute(
             "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1",
             [token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn set_password_hash(&self, user: &str, password_hash: &str) -> StoreResult<()> {
+        self.sqlite().execute(
+            "INSERT INTO accounts (user_id, password_hash) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET password_hash = ?2",
+            params![user, password_hash],
         )?;
         Ok(())
     }

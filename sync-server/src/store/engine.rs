@@ -44,6 +44,10 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::console_index::MIGRATION_7],
     // 8: who uploaded each blob, per device.
     &[super::blobs::MIGRATION_8],
+    // admin: units, users and enterprises in the database.
+    &[super::reference::MIGRATION_REFERENCE],
+    // admin: revoked devices (lost tablets) and when each device was last seen.
+    &[super::devices::MIGRATION_REVOKE],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -14,6 +14,8 @@
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
 //! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
 //! - [`NumberStore`] (`numbers.rs`): document-number blocks handed out to devices.
+//! - [`ReferenceStore`] (`reference.rs`): units, users and enterprises (seeded from the
+//!   fixtures) and the version counter the running server watches.
 //!
 //! The SQLite implementation of each trait is written once, for every [`Sqlite`] handle: a
 //! `rusqlite::Connection` or a transaction on one. [`Transactions`] opens and commits a
@@ -30,6 +32,7 @@ pub mod engine;
 pub mod numbers;
 pub mod plans;
 pub mod records;
+pub mod reference;
 pub mod throttle;
 
 pub use accounts::AccountStore;
@@ -40,6 +43,7 @@ pub use devices::DeviceStore;
 pub use numbers::NumberStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
+pub use reference::ReferenceStore;
 pub use throttle::ThrottleStore;
 
 /// A storage failure. Callers map it to their own answer (an internal error, usually); the

@@ -1,4 +1,4 @@
--- user_version 8
+-- user_version 10
 -- index casefile_exports_by_record on casefile_exports
 CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
 -- index changes_by_doc on changes
@@ -38,6 +38,14 @@ CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 -- index sqlite_autoindex_draws_2 on draws
 ;
 -- index sqlite_autoindex_plans_1 on plans
+;
+-- index sqlite_autoindex_ref_enterprises_1 on ref_enterprises
+;
+-- index sqlite_autoindex_ref_enterprises_2 on ref_enterprises
+;
+-- index sqlite_autoindex_ref_units_1 on ref_units
+;
+-- index sqlite_autoindex_ref_users_1 on ref_users
 ;
 -- index sqlite_autoindex_tokens_1 on tokens
 ;
@@ -133,7 +141,7 @@ CREATE TABLE devices (
         user_id TEXT NOT NULL,
         public_key BLOB NOT NULL,
         registered_at INTEGER NOT NULL
-    );
+    , revoked_at INTEGER, last_seen INTEGER);
 -- table doc_inspectors on doc_inspectors
 CREATE TABLE doc_inspectors (
         doc_id TEXT NOT NULL REFERENCES docs(id),
@@ -195,6 +203,31 @@ CREATE TABLE plans (
         plan TEXT NOT NULL,
         draw_id TEXT REFERENCES draws(id),
         created_at INTEGER NOT NULL
+    );
+-- table ref_enterprises on ref_enterprises
+CREATE TABLE ref_enterprises (
+        id TEXT PRIMARY KEY,
+        uscc TEXT NOT NULL UNIQUE,
+        unit TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+-- table ref_units on ref_units
+CREATE TABLE ref_units (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1
+    );
+-- table ref_users on ref_users
+CREATE TABLE ref_users (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        body TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1
+    );
+-- table ref_version on ref_version
+CREATE TABLE ref_version (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        version INTEGER NOT NULL
     );
 -- table server_key on server_key
 CREATE TABLE server_key (

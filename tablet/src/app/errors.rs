@@ -31,6 +31,14 @@ impl From<SyncError> for ApiError {
             SyncError::Network(_) => {
                 ApiError::new(ErrorCode::Offline, "无法连接服务器，请检查网络", en)
             }
+            SyncError::Server { code, .. } if code == app_core::wire::http::DEVICE_REVOKED => {
+                use app_core::messages::{Bilingual, DeviceRevoked};
+                ApiError::new(
+                    ErrorCode::DeviceRevoked,
+                    DeviceRevoked::Refused.zh(),
+                    DeviceRevoked::Refused.en(),
+                )
+            }
             SyncError::Server { status: 401, .. } => {
                 ApiError::new(ErrorCode::Unauthorized, "用户名或密码不正确", en).at("password")
             }

@@ -4,19 +4,48 @@
 
 use super::{App, now};
 use crate::sync::{SyncClient, SyncError};
+use app_core::messages::DeviceRevoked;
 use tablet_api::{
     ApiError, ApiResult, ErrorCode, NumbersAfterSync, NumbersView, SyncOutcome, SyncStatus,
 };
 
 impl App {
     pub fn sync_status(&self) -> SyncStatus {
-        let bg = self.background.lock().unwrap_or_else(|p| p.into_inner());
-        match bg.as_ref() {
-            Some(b) => b.status(),
-            None => SyncStatus {
-                pending: self.store().pending().unwrap_or_default(),
-                ..SyncStatus::default()
-            },
+        let status = {
+            let bg = self.background.lock().unwrap_or_else(|p| p.into_inner());
+            match bg.as_ref() {
+                Some(b) => b.status(),
+                None => SyncStatus {
+                    pending: self.store().pending().unwrap_or_default(),
+                    ..SyncStatus::default()
+                },
+            }
+        };
+        if status.revoked == Some(DeviceRevoked::Wiped)
+            || self.store().wiped_revoked_at().ok().flatten().is_some()
+        {
+            // The background sync wiped the store: the session and the exports go too.
+            self.end_revoked_session();
+            return SyncStatus {
+                revoked: Some(DeviceRevoked::Wiped),
+                ..status
+            };
+        }
+        status
+    }
+
+    /// After the wipe of a revoked tablet: no session, no background work, no exported case
+    /// files left in the app's folder.
+    fn end_revoked_session(&self) {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.keeper.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Ok(entries) = std::fs::read_dir(&self.config.exports) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
 
@@ -28,7 +57,33 @@ impl App {
         let client = SyncClient::new(&self.server).with_session(session.clone());
         let uploads = crate::upload::BlobClient::new(client.server(), session.token.clone())
             .upload_pending(&self.store, &self.blobs, |_| {});
-        let report = client.sync(&self.store, now())?;
+        let mut report = client.sync(&self.store, now())?;
+        if report.revoked.is_some() {
+            // A lost tablet: what it held was pushed; wipe once nothing is left (see
+            // `sync::settle_revocation`). No reference data or numbers are fetched.
+            let settled = crate::sync::settle_revocation(&self.store, &self.blobs, now())?;
+            report.revoked = Some(settled);
+            if settled == DeviceRevoked::Wiped {
+                self.background
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                self.end_revoked_session();
+            }
+            let stock = crate::numbers::stock(&self.store(), &session.user.unit, now())?;
+            let result = SyncOutcome {
+                report,
+                uploads: uploads.unwrap_or_default(),
+                numbers: NumbersAfterSync {
+                    received: 0,
+                    error: None,
+                    stock,
+                },
+                at: now(),
+            };
+            *self.manual.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.clone());
+            return Ok(result);
+        }
         let uploads = uploads.map_err(|e| match e {
             crate::upload::TransferError::Refused(r) => ApiError::from(SyncError::Refused(r)),
             e => ApiError::new(

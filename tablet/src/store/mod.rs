@@ -113,6 +113,53 @@ impl Store {
         &self.device
     }
 
+    /// Wipes the local copy of a revoked tablet (see `crate::sync::settle_revocation`): every
+    /// row of every table — records, reference data, photos' index, number pool, the session
+    /// and the device's signing key — in one transaction with freed pages zeroed, then the file
+    /// is rewritten (`VACUUM`) and the log truncated, so the data is gone from disk too. Only
+    /// the device id stays, with the time of the wipe (`device_revoked_wiped_at`), so the app
+    /// can say why it is empty and the server keeps refusing the device.
+    pub fn wipe_revoked(&mut self, at: app_core::geo::Timestamp) -> Result<()> {
+        self.cache.clear();
+        self.conn.pragma_update(None, "secure_delete", true)?;
+        let tx = self.conn.transaction()?;
+        tx.pragma_update(None, "defer_foreign_keys", true)?;
+        let tables: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for table in &tables {
+            tx.execute(
+                &format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")),
+                [],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('device_id', ?1), ('device_revoked_wiped_at', ?2)",
+            rusqlite::params![self.device.as_str(), at.0.to_string()],
+        )?;
+        tx.commit()?;
+        self.conn
+            .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+
+    /// When this tablet wiped itself after being revoked, if it did.
+    pub fn wiped_revoked_at(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'device_revoked_wiped_at'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok()))
+    }
+
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
