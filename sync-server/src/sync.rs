@@ -172,9 +172,14 @@ pub async fn sync(
     let response = state
         .db
         .read(move |conn| -> ApiResult<_> {
-            Ok(service::pull(
+            let mut response = service::pull(
                 conn, &reference, &user, &device, &request, accepted, rejected,
-            )?)
+            )?;
+            // The epoch, for a tablet that asks for it (see `app_core::wire`).
+            if request.epoch.is_some() {
+                response.epoch = Some(crate::store::MetaStore::epoch(conn)?);
+            }
+            Ok(response)
         })
         .await?;
     tracing::info!(

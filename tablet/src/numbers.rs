@@ -21,7 +21,9 @@ use app_core::docnumber::{Block, Series};
 use app_core::geo::Timestamp;
 use app_core::ids::UnitId;
 use app_core::user::User;
-use app_core::wire::http::{ErrorBody, ReserveRequest, ReserveResponse, SeriesRequest};
+use app_core::wire::http::{
+    ClaimRequest, ClaimResponse, ErrorBody, ReserveRequest, ReserveResponse, SeriesRequest,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -91,6 +93,32 @@ impl NumberClient {
         }
     }
 
+    /// Announces the blocks this device holds to a server restored from a backup (see
+    /// [`claim_if_due`]).
+    pub fn claim(&self, blocks: &[Block]) -> Result<ClaimResponse, NumbersError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/numbers/claim", self.base))
+            .bearer_auth(&self.token)
+            .json(&ClaimRequest {
+                blocks: blocks.to_vec(),
+            })
+            .send()?;
+        if !resp.status().is_success() {
+            let status = resp.status().as_u16();
+            let (code, message) = match resp.json::<ErrorBody>() {
+                Ok(b) => (b.error.code, b.error.message),
+                Err(_) => ("unknown".into(), format!("HTTP {status}")),
+            };
+            return Err(NumbersError::Server {
+                status,
+                code,
+                message,
+            });
+        }
+        Ok(resp.json()?)
+    }
+
     /// Reserves one block of each series for this device.
     pub fn reserve(&self, series: &[Series]) -> Result<Vec<Block>, NumbersError> {
         let body = ReserveRequest {
@@ -153,6 +181,7 @@ pub fn top_up(
     if !user.is_inspector() {
         return Ok(TopUp::default());
     }
+    claim_if_due(store, client)?;
     let low: Vec<Series> = {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
         let pool = store.number_pool()?;
@@ -173,6 +202,35 @@ pub fn top_up(
         asked: low,
         received,
     })
+}
+
+/// After the sync found the server restored from a backup (`Store::forget_server_state`),
+/// announces every block this device holds, so the restored server never hands them out
+/// again, and stops issuing from any it gave to another device meanwhile. Nothing to do
+/// otherwise. Returns the claim's answer when one was sent.
+pub fn claim_if_due(
+    store: &Mutex<Store>,
+    client: &NumberClient,
+) -> Result<Option<ClaimResponse>, NumbersError> {
+    let blocks: Vec<Block> = {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        if store.meta("numbers_claim_due")?.as_deref() != Some("1") {
+            return Ok(None);
+        }
+        store.number_pool()?.blocks().cloned().collect()
+    };
+    let answer = if blocks.is_empty() {
+        ClaimResponse {
+            restored: 0,
+            conflicts: Vec::new(),
+        }
+    } else {
+        client.claim(&blocks)?
+    };
+    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+    store.retire_number_blocks(&answer.conflicts)?;
+    store.set_meta("numbers_claim_due", "0")?;
+    Ok(Some(answer))
 }
 
 /// A failed top-up in Chinese.

@@ -7,6 +7,8 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
+pub mod backup;
+
 #[derive(Debug, Args)]
 pub struct AdminArgs {
     /// Data folder of the server (database, photo blobs, keys).
@@ -17,10 +19,77 @@ pub struct AdminArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AdminCommand {}
+pub enum AdminCommand {
+    /// Copies the database and the photo blobs into DEST (a new folder) while the server
+    /// runs: a consistent copy of one moment.
+    Backup {
+        /// A new (or empty) folder for the backup.
+        dest: PathBuf,
+    },
+    /// Checks a backup: database integrity and checksum, every photo blob with its SHA-256,
+    /// the case-file signing keys. Exits non-zero naming every problem.
+    VerifyBackup {
+        /// The backup's folder.
+        dir: PathBuf,
+    },
+    /// Puts a backup in place of the data folder's database (the server must be stopped) and
+    /// gives the restored server a new epoch, so tablets push again what it lacks.
+    Restore {
+        /// The backup's folder.
+        dir: PathBuf,
+        /// Numbers skipped in every document-number series after the restore: more than one
+        /// series hands out between the backup and the restore.
+        #[arg(long, default_value_t = crate::service::numbers::RESTORE_GAP)]
+        number_gap: u32,
+    },
+}
 
 /// Runs one administrative command.
 pub fn run(args: AdminArgs) -> Result<()> {
-    let _data = args.data.unwrap_or_else(|| PathBuf::from("data"));
-    match args.command {}
+    let data = args.data.unwrap_or_else(|| PathBuf::from("data"));
+    match args.command {
+        AdminCommand::Backup { dest } => {
+            let m = backup::backup(&data, &dest)?;
+            println!(
+                "backup of {} written to {}: database sha256 {}, {} blobs, {} case files, epoch {}",
+                data.display(),
+                dest.display(),
+                m.database_sha256,
+                m.blobs,
+                m.exports,
+                m.epoch
+            );
+            Ok(())
+        }
+        AdminCommand::VerifyBackup { dir } => {
+            let problems = backup::verify(&dir)?;
+            if problems.is_empty() {
+                println!("{}: the backup is whole", dir.display());
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "{} has {} problem(s):\n  {}",
+                    dir.display(),
+                    problems.len(),
+                    problems.join("\n  ")
+                )
+            }
+        }
+        AdminCommand::Restore { dir, number_gap } => {
+            let r = backup::restore(&dir, &data, number_gap)?;
+            println!(
+                "restored {} into {}: new epoch {} (the backup's was {}); {} blobs added; {}",
+                dir.display(),
+                data.display(),
+                r.epoch,
+                r.previous_epoch,
+                r.blobs_added,
+                match &r.replaced {
+                    Some(p) => format!("the database it replaced is kept in {}", p.display()),
+                    None => "there was no database before".to_owned(),
+                }
+            );
+            Ok(())
+        }
+    }
 }

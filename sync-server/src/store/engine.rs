@@ -44,6 +44,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::console_index::MIGRATION_7],
     // 8: who uploaded each blob, per device.
     &[super::blobs::MIGRATION_8],
+    // ops: the server's epoch (and what a restore leaves for the number allocator).
+    &[super::server_meta::MIGRATION_EPOCH],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -30,6 +30,7 @@ pub mod engine;
 pub mod numbers;
 pub mod plans;
 pub mod records;
+pub mod server_meta;
 pub mod throttle;
 
 pub use accounts::AccountStore;
@@ -40,6 +41,7 @@ pub use devices::DeviceStore;
 pub use numbers::NumberStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
+pub use server_meta::MetaStore;
 pub use throttle::ThrottleStore;
 
 /// A storage failure. Callers map it to their own answer (an internal error, usually); the
