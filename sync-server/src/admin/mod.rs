@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 pub mod backup;
+pub mod keys;
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -42,6 +43,12 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = crate::service::numbers::RESTORE_GAP)]
         number_gap: u32,
     },
+    /// Makes a new case-file signing key (the old and the new key both sign the change);
+    /// case files signed earlier still verify with the key history.
+    RotateKey,
+    /// Prints the history of the case-file signing keys (server-keys.json) for
+    /// `casefile verify --key-history`.
+    KeyHistory,
 }
 
 /// Runs one administrative command.
@@ -91,5 +98,23 @@ pub fn run(args: AdminArgs) -> Result<()> {
             );
             Ok(())
         }
+        AdminCommand::RotateKey => {
+            let (old, new) = keys::rotate(&data)?;
+            println!(
+                "case-file signing key rotated: new key {new} (fingerprint {}); the old key {old} signed it and is kept in the key history",
+                fingerprint(&new)
+            );
+            Ok(())
+        }
+        AdminCommand::KeyHistory => {
+            print!("{}", keys::history(&data)?);
+            Ok(())
+        }
     }
+}
+
+fn fingerprint(hex: &str) -> String {
+    casefile::manifest::parse_public_key(hex)
+        .map(|k| casefile::manifest::fingerprint(&k))
+        .unwrap_or_default()
 }

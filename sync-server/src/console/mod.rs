@@ -12,6 +12,7 @@
 //! English. Times are shown in Asia/Shanghai.
 
 mod casefile;
+pub use casefile::key_history_json;
 mod draws;
 mod export;
 mod figures;
@@ -85,6 +86,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/publication.csv", get(publication::csv))
         .route("/console/records/{id}/casefile", post(casefile::start))
         .route("/console/casefiles", get(casefile::about))
+        .route(
+            "/console/casefiles/keys.json",
+            get(casefile::key_history_json),
+        )
         .route("/console/casefiles/verify", post(casefile::verify))
         .route("/console/casefiles/jobs/{job}", get(casefile::job_page))
         .route(

@@ -46,6 +46,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::blobs::MIGRATION_8],
     // ops: the server's epoch (and what a restore leaves for the number allocator).
     &[super::server_meta::MIGRATION_EPOCH],
+    // ops: the history of the case-file signing keys.
+    &[super::server_keys::MIGRATION_KEYS],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

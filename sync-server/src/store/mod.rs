@@ -30,6 +30,7 @@ pub mod engine;
 pub mod numbers;
 pub mod plans;
 pub mod records;
+pub mod server_keys;
 pub mod server_meta;
 pub mod throttle;
 
@@ -41,6 +42,7 @@ pub use devices::DeviceStore;
 pub use numbers::NumberStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
+pub use server_keys::KeyHistoryStore;
 pub use server_meta::MetaStore;
 pub use throttle::ThrottleStore;
 
