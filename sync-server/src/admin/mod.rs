@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
+pub mod audit;
 pub mod backup;
 pub mod keys;
 
@@ -49,12 +50,24 @@ pub enum AdminCommand {
     /// Prints the history of the case-file signing keys (server-keys.json) for
     /// `casefile verify --key-history`.
     KeyHistory,
+    /// Checks the audit log's hash chain; exits non-zero naming the first changed or
+    /// removed entry.
+    VerifyAudit,
 }
 
-/// Runs one administrative command.
+/// Runs one administrative command, and writes it (and whether it succeeded) into the audit
+/// log of the data folder's database.
 pub fn run(args: AdminArgs) -> Result<()> {
-    let data = args.data.unwrap_or_else(|| PathBuf::from("data"));
-    match args.command {
+    let data = args.data.clone().unwrap_or_else(|| PathBuf::from("data"));
+    let (action, target) = audit::describe(&args.command);
+    let result = dispatch(args.command, &data);
+    audit::log_command(&data, &action, &target, &result);
+    result
+}
+
+fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
+    let data = data.to_path_buf();
+    match command {
         AdminCommand::Backup { dest } => {
             let m = backup::backup(&data, &dest)?;
             println!(
@@ -108,6 +121,11 @@ pub fn run(args: AdminArgs) -> Result<()> {
         }
         AdminCommand::KeyHistory => {
             print!("{}", keys::history(&data)?);
+            Ok(())
+        }
+        AdminCommand::VerifyAudit => {
+            let (n, head) = audit::verify(&data)?;
+            println!("the audit log's hash chain holds: {n} entries, head {head}");
             Ok(())
         }
     }

@@ -126,6 +126,9 @@ pub async fn start(
             }
         })
         .await?;
+    if signed {
+        super::audit::record(&state, &cx, "export_casefile", &id).await;
+    }
     if !signed {
         let body = html! {
             p.error #casefile-error role="alert" { (NOT_SIGNED_ZH) }

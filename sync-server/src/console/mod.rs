@@ -11,6 +11,7 @@
 //! missing one. Simplified Chinese first; `?lang=en` (remembered in a cookie) switches to
 //! English. Times are shown in Asia/Shanghai.
 
+pub mod audit;
 mod casefile;
 pub use casefile::key_history_json;
 mod draws;
@@ -85,6 +86,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/publication", get(publication::page))
         .route("/console/publication.csv", get(publication::csv))
         .route("/console/records/{id}/casefile", post(casefile::start))
+        .route("/console/audit", get(audit::page_handler))
+        .route("/console/audit.csv", get(audit::csv))
+        .route("/console/audit.xlsx", get(audit::xlsx))
         .route("/console/casefiles", get(casefile::about))
         .route(
             "/console/casefiles/keys.json",

@@ -48,6 +48,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::server_meta::MIGRATION_EPOCH],
     // ops: the history of the case-file signing keys.
     &[super::server_keys::MIGRATION_KEYS],
+    // ops: the console's hash-chained audit log.
+    &[super::audit::MIGRATION_AUDIT],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -21,6 +21,7 @@
 //! implements the same traits.
 
 pub mod accounts;
+pub mod audit;
 pub mod blobs;
 pub mod casefiles;
 pub mod console_index;
@@ -35,6 +36,7 @@ pub mod server_meta;
 pub mod throttle;
 
 pub use accounts::AccountStore;
+pub use audit::AuditStore;
 pub use blobs::BlobStore;
 pub use casefiles::CaseFileStore;
 pub use console_index::ConsoleIndex;
