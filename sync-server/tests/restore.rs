@@ -280,10 +280,10 @@ fn twenty_tablets_lose_nothing_through_a_backup_and_a_restore() {
             assert_eq!(mine, theirs, "record {id} differs on the server");
             assert!(record_ids.insert(id.clone()), "record {id} made twice");
             for doc in theirs.documents.values() {
-                if doc.kind == DocumentKind::InspectionRecord {
-                    if let Some(other) = numbers.insert((doc.year, doc.seq), id.clone()) {
-                        panic!("number {} issued twice ({other} and {id})", doc.number);
-                    }
+                if doc.kind == DocumentKind::InspectionRecord
+                    && let Some(other) = numbers.insert((doc.year, doc.seq), id.clone())
+                {
+                    panic!("number {} issued twice ({other} and {id})", doc.number);
                 }
             }
         }
