@@ -60,8 +60,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("loading reference data from {}", fixtures.display()))?;
     std::fs::create_dir_all(data.join("blobs"))
         .with_context(|| format!("creating {}", data.display()))?;
-    // Held until the process ends: `admin restore` refuses while a server runs here.
-    let _lock = sync_server::admin::backup::hold_lock(&data)?;
+    // Held (shared) until the process ends: `admin restore` refuses while a server runs here.
+    let _lock = sync_server::admin::backup::hold_shared(&data)?;
     let db = Db::open(&data.join("server.db"))?;
     let users = reference.users.clone();
     let created = db

@@ -16,7 +16,7 @@
 //! is non-zero if there is one.
 //!
 //! **Restore (server stopped).** Refused while a server holds the data folder's lock file
-//! (`server.lock`, see [`hold_lock`]) and refused for a backup that does not verify. The
+//! (`server.lock`, held shared by every running server, see [`DataLock`]) and refused for a backup that does not verify. The
 //! current database is moved aside (`replaced-<time>/`, never deleted), the backup's copied
 //! in, the backup's blobs added to the blob folder (blobs already there are kept: a blob
 //! uploaded after the backup is evidence a tablet may not hold any more). The restored
@@ -62,16 +62,15 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// Held by a running server for as long as it runs: an exclusive lock on `<data>/server.lock`
-/// (released by the kernel when the process ends, however it ends). `admin restore` takes the
-/// same lock and refuses while it cannot.
+/// A lock on `<data>/server.lock`, released by the kernel when the process ends, however it
+/// ends. Every running server holds it shared (several instances may serve one data folder);
+/// `admin restore` takes it exclusively and refuses while any server holds it.
 #[derive(Debug)]
 pub struct DataLock {
     _file: std::fs::File,
 }
 
-/// Takes the data folder's lock, or says that a server runs on it.
-pub fn hold_lock(data: &Path) -> Result<DataLock> {
+fn lock_file(data: &Path) -> Result<(std::fs::File, PathBuf)> {
     let path = data.join(LOCK);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -79,6 +78,28 @@ pub fn hold_lock(data: &Path) -> Result<DataLock> {
         .write(true)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
+    Ok((file, path))
+}
+
+/// The server's shared hold on its data folder (see [`DataLock`]).
+pub fn hold_shared(data: &Path) -> Result<DataLock> {
+    let (file, path) = lock_file(data)?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(DataLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "{} is being restored ({} is held); start the server when the restore is done",
+            data.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+/// Takes the data folder's lock exclusively, or says that a server runs on it.
+pub fn hold_lock(data: &Path) -> Result<DataLock> {
+    let (file, path) = lock_file(data)?;
     match file.try_lock() {
         Ok(()) => Ok(DataLock { _file: file }),
         Err(std::fs::TryLockError::WouldBlock) => bail!(
