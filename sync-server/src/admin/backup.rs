@@ -16,8 +16,8 @@
 //! is non-zero if there is one.
 //!
 //! **Restore (server stopped).** Refused while a server holds the data folder's lock file
-//! (`server.lock`, held shared by every running server, see [`DataLock`]) and refused for a backup that does not verify. The
-//! current database is moved aside (`replaced-<time>/`, never deleted), the backup's copied
+//! (`server.lock`, held shared by every running server, see [`DataLock`]) and refused for a
+//! backup that does not verify. The current database is moved aside (`replaced-<time>/`, never deleted), the backup's copied
 //! in, the backup's blobs added to the blob folder (blobs already there are kept: a blob
 //! uploaded after the backup is evidence a tablet may not hold any more). The restored
 //! database gets a **new epoch**, so every tablet notices at its next sync that the server
