@@ -229,6 +229,19 @@ impl DevicePool {
         Ok(())
     }
 
+    /// Every block this device holds (used up or not), to announce them to a restored server.
+    pub fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.blocks.iter().map(|h| &h.block)
+    }
+
+    /// Stops issuing from `block` (the server gave it to another device meanwhile): its
+    /// remaining numbers are dropped; those issued stay issued.
+    pub fn retire(&mut self, block: &Block) {
+        for h in self.blocks.iter_mut().filter(|h| h.block == *block) {
+            h.next = h.block.last + 1;
+        }
+    }
+
     /// How many numbers of `series` this device can still issue offline.
     pub fn remaining(&self, series: &Series) -> u32 {
         self.blocks

@@ -102,6 +102,7 @@ fn request() -> SyncRequest {
             id: "insp-8f0e4b1c-2d3a-4e5f-9a6b-7c8d9e0f1a2b".into(),
             bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
         }],
+        epoch: None,
     }
 }
 
@@ -120,6 +121,7 @@ fn response() -> SyncResponse {
             bytes: vec![9, 8, 7],
         }],
         more: true,
+        epoch: None,
     }
 }
 
@@ -133,4 +135,33 @@ fn sync_messages_keep_their_cbor_bytes() {
     let old: SyncResponse =
         ciborium::from_reader(&std::fs::read(golden("sync-response.cbor")).unwrap()[..]).unwrap();
     assert_eq!(old, response());
+}
+
+/// Server epochs (the `e` fields) came later: the messages above, pinned before them, still
+/// read the same (no epoch); the messages with an epoch are pinned beside them.
+#[test]
+fn sync_messages_with_an_epoch_keep_their_cbor_bytes() {
+    let request = SyncRequest {
+        epoch: Some("6f1c0d2e9a8b4c3d".into()),
+        ..request()
+    };
+    let response = SyncResponse {
+        epoch: Some("7a2b3c4d5e6f7081".into()),
+        ..response()
+    };
+    pinned("sync-request-epoch.cbor", &cbor(&request));
+    pinned("sync-response-epoch.cbor", &cbor(&response));
+    let old: SyncRequest =
+        ciborium::from_reader(&std::fs::read(golden("sync-request-epoch.cbor")).unwrap()[..])
+            .unwrap();
+    assert_eq!(old, request);
+    let old: SyncResponse =
+        ciborium::from_reader(&std::fs::read(golden("sync-response-epoch.cbor")).unwrap()[..])
+            .unwrap();
+    assert_eq!(old, response);
+    // A tablet that sends no epoch is answered without one: the bytes it reads are unchanged.
+    assert_eq!(
+        cbor(&self::response()),
+        std::fs::read(golden("sync-response.cbor")).unwrap()
+    );
 }

@@ -1044,3 +1044,63 @@ impl Bilingual for DeviceRevoked {
         .to_owned()
     }
 }
+/// The console's audit log (操作日志): the page's texts and the names of the logged actions,
+/// each as (Chinese, English).
+pub mod audit {
+    pub const TITLE: (&str, &str) = ("操作日志", "Audit log");
+    pub const INTRO: (&str, &str) = (
+        "控制台和服务器管理命令的操作记录：登录（含失败的登录）、审核通过与退回、双随机抽查、导出和管理命令。记录只能追加，每条记录的哈希值包含上一条的哈希值，任何一条被改动或删除都会被发现。时间为北京时间。",
+        "What was done in the console and with the server's admin commands: sign-ins (failed ones too), approvals and returns, draws, exports and administrative commands. Entries are only ever appended; each entry's hash covers the previous one's, so a changed or removed entry is found. Times are Asia/Shanghai.",
+    );
+    pub const CHAIN_OK: (&str, &str) = (
+        "哈希链完整：共 {n} 条记录",
+        "The hash chain holds: {n} entries",
+    );
+    pub const CHAIN_BROKEN: (&str, &str) = ("哈希链已断裂：", "The hash chain is broken: ");
+    pub const HEAD: (&str, &str) = ("最新哈希值", "Head hash");
+    pub const WHEN: (&str, &str) = ("时间", "When");
+    pub const WHO: (&str, &str) = ("操作人", "Who");
+    pub const UNIT: (&str, &str) = ("单位", "Unit");
+    pub const ACTION: (&str, &str) = ("操作", "Action");
+    pub const TARGET: (&str, &str) = ("对象", "Concerning");
+    pub const FROM: (&str, &str) = ("来源地址", "From");
+    pub const HASH: (&str, &str) = ("哈希值", "Hash");
+    pub const EXPORT_CSV: (&str, &str) = ("导出 CSV", "Export CSV");
+    pub const EXPORT_XLSX: (&str, &str) = ("导出 Excel", "Export Excel");
+    pub const EMPTY: (&str, &str) = ("暂无记录。", "No entries yet.");
+    pub const SHOWN: (&str, &str) = (
+        "显示本单位及下级单位的最近 {n} 条记录。",
+        "The latest {n} entries of your unit and the units under it.",
+    );
+
+    /// The name of a logged action (`store::audit::NewEntry::action`).
+    pub fn action(code: &str) -> (&'static str, &'static str) {
+        match code {
+            "signin" => ("登录", "Signed in"),
+            "signin_failed" => ("登录失败", "Failed sign-in"),
+            "signin_locked" => ("登录被锁定", "Sign-in refused (locked)"),
+            "signout" => ("退出登录", "Signed out"),
+            "approve" => ("审核通过", "Approved"),
+            "return" => ("审核退回", "Returned"),
+            "draw_seal" => ("双随机抽查（密封）", "Draw sealed"),
+            "unlock" => ("解除登录锁定", "Sign-in lock lifted"),
+            "export_casefile" => ("导出电子案卷", "Case file exported"),
+            "export_table" => ("导出表格", "Table exported"),
+            "export_audit" => ("导出操作日志", "Audit log exported"),
+            "admin_backup" => ("管理命令：备份", "Admin: backup"),
+            "admin_verify_backup" => ("管理命令：校验备份", "Admin: backup verified"),
+            "admin_restore" => ("管理命令：从备份恢复", "Admin: restored from a backup"),
+            "admin_rotate_key" => ("管理命令：更换签名密钥", "Admin: signing key rotated"),
+            "admin_unit_create" => ("管理命令：新建单位", "Admin: unit created"),
+            "admin_unit_disable" => ("管理命令：停用单位", "Admin: unit disabled"),
+            "admin_user_create" => ("管理命令：新建用户", "Admin: user created"),
+            "admin_user_disable" => ("管理命令：停用用户", "Admin: user disabled"),
+            "admin_user_enable" => ("管理命令：启用用户", "Admin: user enabled"),
+            "admin_password_reset" => ("管理命令：重置密码", "Admin: password reset"),
+            "admin_enterprise_import" => ("管理命令：导入企业", "Admin: enterprises imported"),
+            "admin_device_revoke" => ("管理命令：停用（挂失）平板", "Admin: tablet revoked"),
+            c if c.starts_with("admin_") => ("管理命令", "Administrative command"),
+            _ => ("其他操作", "Other action"),
+        }
+    }
+}

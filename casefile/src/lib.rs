@@ -25,6 +25,7 @@ pub mod archive;
 pub mod export;
 pub mod file;
 pub mod index;
+pub mod keys;
 pub mod manifest;
 pub mod pdf;
 pub mod trail;
@@ -35,6 +36,7 @@ pub use export::{
     RenderedDocument, export,
 };
 pub use file::{FileError, WrittenFile, export_file};
+pub use keys::{KeyHistory, verify_with_history};
 pub use manifest::{Manifest, SignerIdentity};
 pub use pdf::PdfForms;
 pub use verify::{CheckKind, Report, Status, TrustedKey, VerifyOptions, verify};

@@ -210,6 +210,13 @@ impl Report {
         c.messages = vec![why];
     }
 
+    /// Fails the signer check with `zh`/`en` added (a key-history check, `crate::keys`).
+    pub(crate) fn fail_signer(&mut self, zh: String, en: String) {
+        let c = &mut self.checks[CheckKind::Signer as usize];
+        c.status = Status::Fail;
+        c.messages.push(msg(zh, en));
+    }
+
     /// Whether everything holds.
     pub fn holds(&self) -> bool {
         self.checks.iter().all(|c| c.status == Status::Pass)

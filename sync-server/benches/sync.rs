@@ -1721,6 +1721,7 @@ fn profile_server_work(docs: &[Doc]) {
     let request = app_core::wire::SyncRequest {
         version: app_core::wire::PROTOCOL_VERSION,
         cursor: 0,
+        epoch: None,
         push: sample
             .iter()
             .take(200)

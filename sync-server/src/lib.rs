@@ -100,6 +100,8 @@ pub fn router_with(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/v1/reference/checklists", get(checklists))
         .route("/api/v1/sync", post(sync::sync))
         .route("/api/v1/numbers/reserve", post(numbers::reserve_blocks))
+        .route("/api/v1/numbers/claim", post(numbers::claim_blocks))
+        .route("/api/v1/casefile-keys", get(console::key_history_json))
         .route(
             "/api/v1/blobs/{sha256}",
             get(blobs::get_blob).put(blobs::put_blob),

@@ -70,6 +70,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     std::fs::create_dir_all(data.join("blobs"))
         .map_err(|e| config.error("data", format!("creating {}: {e}", data.display())))?;
     sync_server::signin::configure(config.signin_settings());
+    // Held (shared) until the process ends: `admin restore` refuses while a server runs here.
+    let _lock = sync_server::admin::backup::hold_shared(&data)?;
     let db = Db::open(&data.join("server.db"))?;
     // Units, users and enterprises: seeded from the fixtures into a fresh database, then
     // read from it (`sync-server admin` changes them there).

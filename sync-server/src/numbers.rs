@@ -32,7 +32,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 
-pub use crate::service::numbers::{BLOCK_SIZE, MAX_SERIES, reserve, validate};
+pub use crate::service::numbers::{BLOCK_SIZE, MAX_SERIES, RESTORE_GAP, claim, reserve, validate};
 
 /// The request and answer (declared with the other HTTP messages in app-core).
 pub use app_core::wire::http::{ReserveRequest, ReserveResponse, SeriesRequest};
@@ -72,4 +72,25 @@ pub async fn reserve_blocks(
         block_size: BLOCK_SIZE,
         blocks,
     }))
+}
+
+/// `POST /api/v1/numbers/claim`: a tablet that saw a new server epoch announces the blocks it
+/// holds (see `crate::service::numbers::claim`).
+pub async fn claim_blocks(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(req): JsonBody<app_core::wire::http::ClaimRequest>,
+) -> ApiResult<Json<app_core::wire::http::ClaimResponse>> {
+    let now = state.now();
+    let device = session.device()?.clone();
+    let user = session.user.clone();
+    let answer = state
+        .db
+        .call(move |conn| -> ApiResult<_> { Ok(claim(conn, &user, &device, &req.blocks, now)?) })
+        .await?;
+    tracing::info!(
+        user = %session.user.id, restored = answer.restored, conflicts = answer.conflicts.len(),
+        "document-number blocks claimed after a restore"
+    );
+    Ok(Json(answer))
 }

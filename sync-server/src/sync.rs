@@ -172,6 +172,16 @@ pub async fn sync(
     //    A revoked device (a lost tablet) uploads what it holds and receives nothing (see
     //    `auth::upload_allowed_when_revoked`).
     let response = if session.revoked {
+        // The epoch too: a revoked tablet must not wipe what a restored server lacks.
+        let epoch = match request.epoch {
+            Some(_) => Some(
+                state
+                    .db
+                    .read(|conn| -> ApiResult<_> { Ok(crate::store::MetaStore::epoch(conn)?) })
+                    .await?,
+            ),
+            None => None,
+        };
         app_core::wire::SyncResponse {
             cursor: request.cursor,
             accepted,
@@ -179,14 +189,20 @@ pub async fn sync(
             pull: Vec::new(),
             more: false,
             revoked: true,
+            epoch,
         }
     } else {
         state
             .db
             .read(move |conn| -> ApiResult<_> {
-                Ok(service::pull(
+                let mut response = service::pull(
                     conn, &reference, &user, &device, &request, accepted, rejected,
-                )?)
+                )?;
+                // The epoch, for a tablet that asks for it (see `app_core::wire`).
+                if request.epoch.is_some() {
+                    response.epoch = Some(crate::store::MetaStore::epoch(conn)?);
+                }
+                Ok(response)
             })
             .await?
     };

@@ -53,6 +53,7 @@ impl Http {
         let request = SyncRequest {
             version: PROTOCOL_VERSION,
             cursor: u64::MAX / 2,
+            epoch: None,
             push: vec![DocChanges {
                 id: id.into(),
                 bytes,

@@ -187,6 +187,7 @@ impl Client {
         let request = SyncRequest {
             version: PROTOCOL_VERSION,
             cursor: self.cursor,
+            epoch: None,
             push,
         };
         let mut body = Vec::new();

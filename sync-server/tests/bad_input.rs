@@ -36,6 +36,7 @@ impl Client {
             &SyncRequest {
                 version: PROTOCOL_VERSION,
                 cursor: 0,
+                epoch: None,
                 push: docs,
             },
             &mut body,

@@ -577,3 +577,81 @@ fn a_sibling_county_supervisor_gets_404_and_an_unsigned_record_is_refused() {
         0
     );
 }
+
+/// Exports the record and downloads the case file; returns (the key shown on the finished
+/// page, the ZIP).
+fn export_and_download(zhao: &ConsoleClient, id: &str) -> (String, Vec<u8>) {
+    let started = start_export(zhao, id);
+    assert_eq!(started.status, 303, "{}", started.body);
+    let (done, states) = follow(zhao, &started.location.unwrap());
+    assert_eq!(states.last().unwrap(), "done", "{}", done.body);
+    let key = text_of(&done.body, "casefile-key").to_owned();
+    let at = done.body.find("id=\"casefile-download\" href=\"").unwrap() + 29;
+    let href = &done.body[at..at + done.body[at..].find('"').unwrap()];
+    let download = zhao.get(href);
+    assert_eq!(download.status, 200);
+    (key, download.bytes.clone())
+}
+
+#[test]
+fn after_a_key_rotation_earlier_case_files_still_verify_with_the_key_history() {
+    let f = fixture();
+    let zhao = signed_in(&f.server, "u-zhao");
+    let (old_key, old_zip) = export_and_download(&zhao, &f.id);
+
+    let (ok, out) = f.server.admin(&[std::ffi::OsStr::new("rotate-key")]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&old_key), "{out}");
+
+    // The console shows the new key and the history of both.
+    let about = zhao.get("/console/casefiles");
+    let new_key = text_of(&about.body, "server-key").to_owned();
+    assert_ne!(new_key, old_key);
+    assert_eq!(about.body.matches("<tr><td>").count(), 2, "{}", about.body);
+    // New case files are signed with the new key.
+    let (signed_with, new_zip) = export_and_download(&zhao, &f.id);
+    assert_eq!(signed_with, new_key);
+
+    // The published history: both keys, the rotation signed by both.
+    let history = reqwest::blocking::get(format!("{}/api/v1/casefile-keys", f.server.url()))
+        .unwrap()
+        .text()
+        .unwrap();
+    let parsed = casefile::KeyHistory::parse(&history).unwrap();
+    assert_eq!(parsed.checked_keys().unwrap().len(), 2);
+    assert_eq!(parsed.keys[0].public_key, old_key);
+    assert_eq!(parsed.keys[1].public_key, new_key);
+    let history_file = f.dir.path().join("server-keys.json");
+    fs::write(&history_file, &history).unwrap();
+
+    // Offline, a recipient who trusts only the new key: the old case file holds with the
+    // history, and not without it.
+    let case = f.dir.path().join("old-case.zip");
+    fs::write(&case, &old_zip).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Process::new(casefile_binary())
+            .arg("verify")
+            .arg(&case)
+            .args(["--expect-key", &new_key])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run(&["--key-history", history_file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, Some(5), "{stdout}");
+
+    // In the console: both case files hold and are the server's.
+    let up = Uploader::new(&f.server, "u-zhao");
+    for zip in [old_zip, new_zip] {
+        let (status, page) = up.verify(zip);
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains(r#"data-holds="true""#), "{page}");
+        assert!(page.contains(r#"data-owner="server""#), "{page}");
+    }
+}

@@ -21,7 +21,9 @@ use app_core::docnumber::{Block, Series};
 use app_core::geo::Timestamp;
 use app_core::ids::UnitId;
 use app_core::user::User;
-use app_core::wire::http::{ErrorBody, ReserveRequest, ReserveResponse, SeriesRequest};
+use app_core::wire::http::{
+    ClaimRequest, ClaimResponse, ErrorBody, ReserveRequest, ReserveResponse, SeriesRequest,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -105,25 +107,30 @@ impl NumberClient {
         }
     }
 
-    /// Reserves one block of each series for this device.
-    pub fn reserve(&self, series: &[Series]) -> Result<Vec<Block>, NumbersError> {
-        let body = ReserveRequest {
-            series: series
-                .iter()
-                .map(|s| SeriesRequest {
-                    unit: s.unit.clone(),
-                    kind: s.kind,
-                    year: Some(s.year),
-                })
-                .collect(),
-        };
+    /// Announces the blocks this device holds to a server restored from a backup (see
+    /// [`claim_if_due`]).
+    pub fn claim(&self, blocks: &[Block]) -> Result<ClaimResponse, NumbersError> {
+        self.post(
+            "claim",
+            &ClaimRequest {
+                blocks: blocks.to_vec(),
+            },
+        )
+    }
+
+    /// POSTs `body` to `/api/v1/numbers/{path}` and reads the answer or the server's error.
+    fn post<R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<R, NumbersError> {
         let resp = self
             .http
             .as_ref()
             .map_err(|e| NumbersError::Refused(e.clone()))?
-            .post(format!("{}/api/v1/numbers/reserve", self.base))
+            .post(format!("{}/api/v1/numbers/{path}", self.base))
             .bearer_auth(&self.token)
-            .json(&body)
+            .json(body)
             .send()?;
         if !resp.status().is_success() {
             let status = resp.status().as_u16();
@@ -137,7 +144,22 @@ impl NumberClient {
                 message,
             });
         }
-        let answer: ReserveResponse = resp.json()?;
+        Ok(resp.json()?)
+    }
+
+    /// Reserves one block of each series for this device.
+    pub fn reserve(&self, series: &[Series]) -> Result<Vec<Block>, NumbersError> {
+        let body = ReserveRequest {
+            series: series
+                .iter()
+                .map(|s| SeriesRequest {
+                    unit: s.unit.clone(),
+                    kind: s.kind,
+                    year: Some(s.year),
+                })
+                .collect(),
+        };
+        let answer: ReserveResponse = self.post("reserve", &body)?;
         for b in &answer.blocks {
             if !series.contains(&b.series) {
                 return Err(NumbersError::Protocol(format!(
@@ -169,6 +191,7 @@ pub fn top_up(
     if !user.is_inspector() {
         return Ok(TopUp::default());
     }
+    claim_if_due(store, client)?;
     let low: Vec<Series> = {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
         let pool = store.number_pool()?;
@@ -189,6 +212,35 @@ pub fn top_up(
         asked: low,
         received,
     })
+}
+
+/// After the sync found the server restored from a backup (`Store::forget_server_state`),
+/// announces every block this device holds, so the restored server never hands them out
+/// again, and stops issuing from any it gave to another device meanwhile. Nothing to do
+/// otherwise. Returns the claim's answer when one was sent.
+pub fn claim_if_due(
+    store: &Mutex<Store>,
+    client: &NumberClient,
+) -> Result<Option<ClaimResponse>, NumbersError> {
+    let blocks: Vec<Block> = {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        if store.meta("numbers_claim_due")?.as_deref() != Some("1") {
+            return Ok(None);
+        }
+        store.number_pool()?.blocks().cloned().collect()
+    };
+    let answer = if blocks.is_empty() {
+        ClaimResponse {
+            restored: 0,
+            conflicts: Vec::new(),
+        }
+    } else {
+        client.claim(&blocks)?
+    };
+    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+    store.retire_number_blocks(&answer.conflicts)?;
+    store.set_meta("numbers_claim_due", "0")?;
+    Ok(Some(answer))
 }
 
 /// A failed top-up in Chinese.

@@ -247,16 +247,18 @@ impl SyncClient {
         // next sync (a refused batch must not hide the records after it).
         let mut refused: HashSet<String> = HashSet::new();
         loop {
-            let (pushes, cursor) = {
+            let (pushes, cursor, epoch) = {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
                 let mut pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
                 pushes.retain(|p| !refused.contains(p.id.as_str()));
                 pushes.truncate(PUSH_BATCH as usize);
-                (pushes, s.sync_cursor(&user)?)
+                let epoch = s.server_epoch()?;
+                (pushes, s.sync_cursor(&user)?, epoch)
             };
             let request = SyncRequest {
                 version: PROTOCOL_VERSION,
                 cursor,
+                epoch: Some(epoch.clone().unwrap_or_default()),
                 push: pushes
                     .iter()
                     .map(|p| DocChanges {
@@ -281,6 +283,23 @@ impl SyncClient {
             report.round_trips += 1;
             let response: SyncResponse = ciborium::from_reader(&bytes[..])
                 .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            // Another epoch than the one this tablet last synced with: the server was restored
+            // from a backup and may lack what it once acknowledged. Nothing of this answer's
+            // marks is trusted: every record is pushed again whole, every photo offered
+            // again, the pull starts over, and the number blocks are announced again.
+            if let Some(now_epoch) = &response.epoch
+                && epoch.as_deref() != Some(now_epoch.as_str())
+            {
+                let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                if epoch.is_some() {
+                    s.forget_server_state()?;
+                    s.set_sync_cursor(&user, 0)?;
+                    s.set_server_epoch(now_epoch)?;
+                    refused.clear();
+                    continue;
+                }
+                s.set_server_epoch(now_epoch)?;
+            }
             {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
                 let done: Vec<_> = response
@@ -324,14 +343,41 @@ pub fn upload_then_sync(
     clock: impl Fn() -> Timestamp,
     progress: impl FnMut(UploadProgress),
 ) -> Result<(SyncReport, Option<UploadReport>), SyncError> {
-    let uploads = match blobs {
+    let epoch_before = lock(store).server_epoch()?;
+    let mut progress = progress;
+    let mut uploads = match blobs {
         Some(blobs) => {
             let token = client.token()?.to_owned();
-            Some(BlobClient::new(client.server(), token).upload_pending(store, blobs, progress))
+            Some(BlobClient::new(client.server(), token).upload_pending(
+                store,
+                blobs,
+                &mut progress,
+            ))
         }
         None => None,
     };
     let mut report = client.sync(store, clock())?;
+    // The server turned out to be restored (see [`SyncClient::sync`]): its photos are offered
+    // again and the records it refused for want of them pushed once more, in this cycle.
+    let epoch_after = lock(store).server_epoch()?;
+    if epoch_before.is_some() && epoch_after != epoch_before {
+        if let Some(blobs) = blobs {
+            let token = client.token()?.to_owned();
+            uploads = Some(BlobClient::new(client.server(), token).upload_pending(
+                store,
+                blobs,
+                &mut progress,
+            ));
+        }
+        let again = client.sync(store, clock())?;
+        report.pushed += again.pushed;
+        report.accepted += again.accepted;
+        report.pulled += again.pulled;
+        report.bytes_sent += again.bytes_sent;
+        report.bytes_received += again.bytes_received;
+        report.round_trips += again.round_trips;
+        report.rejected = again.rejected;
+    }
     if report.revoked.is_some()
         && let Some(blobs) = blobs
     {
@@ -365,6 +411,10 @@ pub fn settle_revocation(
         .wipe()
         .map_err(|e| SyncError::Protocol(format!("wiping the photos: {e}")))?;
     Ok(DeviceRevoked::Wiped)
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Background syncing: tries every `interval`, backs off exponentially (up to `max_backoff`)
@@ -615,6 +665,7 @@ mod tests {
                 let request: SyncRequest = ciborium::from_reader(&body[..]).unwrap();
                 let mut response = SyncResponse {
                     revoked: false,
+                    epoch: None,
                     cursor: request.cursor,
                     accepted: Vec::new(),
                     rejected: Vec::new(),

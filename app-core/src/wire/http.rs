@@ -117,6 +117,25 @@ pub struct ReserveResponse {
     pub blocks: Vec<Block>,
 }
 
+/// `POST /api/v1/numbers/claim`: after the server was restored from a backup (a new epoch,
+/// see [`super::SyncResponse::epoch`]), a tablet announces every block it holds, so the
+/// restored server, which may have lost the rows of blocks reserved after its backup, never
+/// hands them out again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    pub blocks: Vec<Block>,
+}
+
+/// What the server made of a claim: how many blocks it recorded again (the others it held
+/// already) and the blocks it had meanwhile given to another device, which the tablet must
+/// stop issuing from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    pub restored: u32,
+    pub conflicts: Vec<Block>,
+}
+
 /// What `GET /api/v1/blobs/{sha256}/status` and every accepted `PUT` answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobStatus {

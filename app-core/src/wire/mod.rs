@@ -10,6 +10,9 @@
 //! however many documents exist. Field names on the wire are one letter (`v`, `c`, `p`, …):
 //! a one-answer edit is a couple of hundred bytes, so every byte of framing shows.
 //!
+//! Server epochs: see [`SyncResponse::epoch`]. Both `e` fields are optional, so the bytes of
+//! either side from before epochs read as they did.
+//!
 //! The JSON messages of the rest of the HTTP API (errors, sign-in, reference data, number
 //! reservations, blob status) are in [`http`].
 
@@ -27,6 +30,12 @@ pub struct SyncRequest {
     pub cursor: u64,
     #[serde(rename = "p")]
     pub push: Vec<DocChanges>,
+    /// The server epoch this device last synced with (`Some("")` before its first sync with a
+    /// server that has epochs). Sending it (even empty) asks the server to name its epoch in
+    /// the answer; absent in the bytes of tablets older than epochs, which then get answers
+    /// without one (their parser refuses unknown fields).
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 /// Automerge changes of one document (a saved document, or concatenated change chunks).
@@ -64,6 +73,13 @@ pub struct SyncResponse {
     /// device in good standing is unchanged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
+    /// The server's epoch: a random id kept in its database and replaced whenever the
+    /// database is restored from a backup. A device that sees another epoch than the one it
+    /// last synced with cannot trust its "already synced" marks (the restored server may lack
+    /// what it once acknowledged): it pushes its whole history and its photos again, and
+    /// re-announces its document-number blocks. Sent only when the request carried `e`.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

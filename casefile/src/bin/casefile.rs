@@ -1,4 +1,4 @@
-//! `casefile verify <file> [--expect-key HEX]... [--trusted-keys FILE]`
+//! `casefile verify <file> [--expect-key HEX]... [--trusted-keys FILE] [--key-history FILE]`
 //!
 //! Checks a case file offline and prints the report in Chinese and English. Exit codes:
 //! 0 every check holds; 1 usage error or the file cannot be opened; 2 not a valid case file
@@ -11,12 +11,17 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: casefile verify <case-file.zip> [--expect-key HEX]... [--trusted-keys FILE]
+                       [--key-history FILE]
 
   --expect-key HEX     the Ed25519 public key (64 hex characters) the case file must be
                        signed with; may be given more than once
   --trusted-keys FILE  a file of trusted public keys, one per line: HEX [label]
+  --key-history FILE   the server's key history (server-keys.json, from the console): the
+                       keys linked to a trusted key are trusted too (every key change is
+                       signed by both keys), and a case file must fall within its key's
+                       validity period
 
-用法：casefile verify <案卷.zip> [--expect-key 公钥] [--trusted-keys 文件]
+用法：casefile verify <案卷.zip> [--expect-key 公钥] [--trusted-keys 文件] [--key-history 密钥历史文件]
 exit codes 退出码: 0 all holds 全部通过, 1 usage 用法错误, 2 not a valid case file 不是有效案卷,
 3 content changed 内容不符, 4 signature invalid 签名无效, 5 key not trusted 公钥不可信";
 
@@ -43,6 +48,7 @@ fn run(args: Vec<String>) -> Result<u8, String> {
     }
     let mut file = None;
     let mut options = VerifyOptions::default();
+    let mut history = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--expect-key" => {
@@ -63,6 +69,13 @@ fn run(args: Vec<String>) -> Result<u8, String> {
                     VerifyOptions::parse_trusted_keys(&text).map_err(|e| format!("{path}: {e}"))?,
                 );
             }
+            "--key-history" => {
+                let path = args.next().ok_or("--key-history needs a file")?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read the key history {path}: {e}"))?;
+                history =
+                    Some(casefile::KeyHistory::parse(&text).map_err(|e| format!("{path}: {e}"))?);
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             path if file.is_none() => file = Some(path.to_owned()),
             extra => return Err(format!("unexpected argument {extra:?}")),
@@ -70,7 +83,10 @@ fn run(args: Vec<String>) -> Result<u8, String> {
     }
     let path = file.ok_or("no case file given")?;
     let input = std::fs::File::open(&path).map_err(|e| format!("cannot open {path}: {e}"))?;
-    let report = casefile::verify(input, &options);
+    let report = match &history {
+        Some(history) => casefile::verify_with_history(input, &options, history),
+        None => casefile::verify(input, &options),
+    };
     println!("文件 File: {path}\n");
     print!("{}", report.render_zh_en());
     Ok(report.exit_code() as u8)

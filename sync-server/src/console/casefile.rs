@@ -126,6 +126,9 @@ pub async fn start(
             }
         })
         .await?;
+    if signed {
+        super::audit::record(&state, &cx, "export_casefile", &id).await;
+    }
     if !signed {
         let body = html! {
             p.error #casefile-error role="alert" { (NOT_SIGNED_ZH) }
@@ -378,11 +381,13 @@ document.getElementById('verify-form').addEventListener('submit', function (e) {
 /// verify form.
 pub async fn about(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
     let now = state.now();
-    let key = state
+    let (key, history) = state
         .db
-        .call(move |conn| server_key(conn, now))
-        .await?
-        .verifying_key();
+        .call(move |conn| -> crate::error::InternalResult<_> {
+            let key = server_key(conn, now)?.verifying_key();
+            Ok((key, casefiles::key_history(conn, now)?))
+        })
+        .await?;
     let body = html! {
         section #server-key-section {
             h2 { (cx.t("本服务器的签名公钥", "This server's signing key")) }
@@ -392,7 +397,22 @@ pub async fn about(State(state): State<AppState>, cx: Console) -> ConsoleResult<
                 tr { th { (cx.t("公钥", "Public key")) } td.mono #server-key { (key_hex(&key)) } }
                 tr { th { (cx.t("指纹", "Fingerprint")) } td.mono #server-fingerprint { (fingerprint(&key)) } }
             }
-            p { code { "casefile verify case.zip --expect-key " (key_hex(&key)) } }
+            p { code { "casefile verify case.zip --expect-key " (key_hex(&key)) " --key-history server-keys.json" } }
+            h3 { (cx.t("密钥历史", "Key history")) }
+            p.muted { (cx.t("本服务器用过的全部签名公钥及其有效期。每次更换密钥都由旧密钥和新密钥共同签名，因此信任其中一把密钥即可核验用其他密钥签名的案卷；在有效期之外签名的案卷不予通过。",
+                            "Every signing key this server has used, with its validity period. Each key change is signed by both the old and the new key, so trusting one key lets case files signed with the others verify; a case file signed outside its key's period fails.")) }
+            table #key-history {
+                tr { th { "#" } th { (cx.t("指纹", "Fingerprint")) } th { (cx.t("启用", "From")) } th { (cx.t("停用", "Until")) } }
+                @for (i, e) in history.keys.iter().enumerate() {
+                    tr {
+                        td { (i + 1) }
+                        td.mono { (casefile::manifest::parse_public_key(&e.public_key).map(|k| fingerprint(&k)).unwrap_or_default()) }
+                        td { (shanghai(e.valid_from)) }
+                        td { @match e.valid_until { Some(u) => (shanghai(u)), None => (cx.t("当前使用", "current")) } }
+                    }
+                }
+            }
+            p { a #key-history-download href="/console/casefiles/keys.json" download="server-keys.json" { (cx.t("下载密钥历史（server-keys.json）", "Download the key history (server-keys.json)")) } }
             p.muted { (cx.t("平板导出的电子案卷由平板的设备密钥签名；设备密钥在平板首次登录时登记到本服务器，下面的核验会据此识别。",
                             "Case files exported on a tablet are signed with the tablet's device key, registered with this server at its first sign-in; the check below recognises them.")) }
         }
@@ -521,10 +541,11 @@ pub async fn verify(
         ));
     }
     let now = state.now();
-    let (server, devices) = state
+    let (server, devices, history) = state
         .db
         .call(move |conn| -> crate::error::InternalResult<_> {
-            Ok(casefiles::trusted_keys(conn, now)?)
+            let (server, devices) = casefiles::trusted_keys(conn, now)?;
+            Ok((server, devices, casefiles::key_history(conn, now)?))
         })
         .await?;
     let devices: Vec<(String, String, VerifyingKey)> = devices
@@ -543,13 +564,17 @@ pub async fn verify(
         label: format!("设备 device {d}（{u}）"),
     }));
     let path = temp.0.clone();
+    let history_for_check = history.clone();
     let report = tokio::task::spawn_blocking(move || -> std::io::Result<Report> {
         let file = File::open(&path)?;
-        Ok(casefile::verify(
+        // The server's earlier keys are trusted through its key history (anchored by the
+        // current key), each within its validity period.
+        Ok(casefile::verify_with_history(
             std::io::BufReader::with_capacity(1 << 16, file),
             &VerifyOptions {
                 trusted_keys: trusted,
             },
+            &history_for_check,
         ))
     })
     .await
@@ -557,7 +582,7 @@ pub async fn verify(
     .map_err(|e| crate::internal!("reading the upload: {e}"))?;
     drop(temp);
     let owner = report.signed_by.map(|k| {
-        if k == server {
+        if k == server || history.entry(&k).is_some() {
             KeyOwner::Server
         } else if let Some((d, u, _)) = devices.iter().find(|(_, _, dk)| *dk == k) {
             KeyOwner::Device {
@@ -671,4 +696,26 @@ fn render_report(
         cx.t("核验结果", "Verification report"),
         body,
     )
+}
+
+/// A moment (Unix seconds) as people read it: Asia/Shanghai, to the minute.
+fn shanghai(secs: i64) -> String {
+    app_core::geo::Timestamp(secs.saturating_mul(1000)).display_shanghai()
+}
+
+/// `GET /console/casefiles/keys.json` and `GET /api/v1/casefile-keys`: the key history
+/// (`casefile::keys`), for recipients' verifiers.
+pub async fn key_history_json(State(state): State<AppState>) -> ConsoleResult<Response> {
+    let now = state.now();
+    let history = state
+        .db
+        .call(move |conn| -> crate::error::InternalResult<_> {
+            Ok(casefiles::key_history(conn, now)?)
+        })
+        .await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        history.to_json(),
+    )
+        .into_response())
 }

@@ -420,6 +420,7 @@ pub async fn seal(
     let id = record.id.clone();
     with_db(&state, move |conn| draws::record(conn, &record, &plans)).await?;
     tracing::info!(user = %cx.user.id, draw = %id, "draw sealed");
+    super::audit::record(&state, &cx, "draw_seal", &id.to_string()).await;
     super::redirect(format!("/console/draws/{}", encode(&id)))
 }
 

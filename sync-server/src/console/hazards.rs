@@ -134,6 +134,7 @@ async fn export_rows(
 
 pub async fn csv(State(state): State<AppState>, cx: Console) -> ConsoleResult<Response> {
     let (header, rows) = export_rows(&state, &cx).await?;
+    super::audit::record(&state, &cx, "export_table", "hazard-ledger.csv").await;
     Ok(export::download(
         export::csv(header, &rows),
         CSV,
@@ -144,5 +145,6 @@ pub async fn csv(State(state): State<AppState>, cx: Console) -> ConsoleResult<Re
 pub async fn xlsx(State(state): State<AppState>, cx: Console) -> ConsoleResult<Response> {
     let (header, rows) = export_rows(&state, &cx).await?;
     let bytes = export::xlsx(cx.t("隐患台账", "Hazard ledger"), header, &rows)?;
+    super::audit::record(&state, &cx, "export_table", "hazard-ledger.xlsx").await;
     Ok(export::download(bytes, XLSX, "hazard-ledger.xlsx"))
 }

@@ -149,6 +149,14 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
             "/console/casefiles",
             cx.t("电子案卷", "Case files"),
         ),
+        (
+            "audit",
+            "/console/audit",
+            cx.t(
+                app_core::messages::audit::TITLE.0,
+                app_core::messages::audit::TITLE.1,
+            ),
+        ),
     ];
     let back = encode(&cx.path);
     let other = match cx.lang {

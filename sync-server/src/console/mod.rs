@@ -11,7 +11,9 @@
 //! missing one. Simplified Chinese first; `?lang=en` (remembered in a cookie) switches to
 //! English. Times are shown in Asia/Shanghai.
 
+pub mod audit;
 mod casefile;
+pub use casefile::key_history_json;
 mod draws;
 mod export;
 mod figures;
@@ -84,7 +86,14 @@ pub fn routes() -> Router<AppState> {
         .route("/console/publication", get(publication::page))
         .route("/console/publication.csv", get(publication::csv))
         .route("/console/records/{id}/casefile", post(casefile::start))
+        .route("/console/audit", get(audit::page_handler))
+        .route("/console/audit.csv", get(audit::csv))
+        .route("/console/audit.xlsx", get(audit::xlsx))
         .route("/console/casefiles", get(casefile::about))
+        .route(
+            "/console/casefiles/keys.json",
+            get(casefile::key_history_json),
+        )
         .route("/console/casefiles/verify", post(casefile::verify))
         .route("/console/casefiles/jobs/{job}", get(casefile::job_page))
         .route(

@@ -125,6 +125,13 @@ pub async fn csv(State(state): State<AppState>, cx: Console) -> ConsoleResult<Re
         Lang::En => &HEADER_EN,
     };
     let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(&state, r, cx.lang)).collect();
+    super::audit::record(
+        &state,
+        &cx,
+        "export_table",
+        &format!("random-draw-results-{from}-{to}.csv"),
+    )
+    .await;
     Ok(export::download(
         export::csv(header, &cells),
         CSV,

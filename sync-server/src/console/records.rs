@@ -820,6 +820,11 @@ pub async fn review(
                 InspectionStatus::Approved => "approved",
                 _ => "returned",
             };
+            let action = match to {
+                InspectionStatus::Approved => "approve",
+                _ => "return",
+            };
+            super::audit::record(&state, &cx, action, &id).await;
             super::redirect(format!(
                 "/console/records/{}?decided={decided}",
                 encode(&id)

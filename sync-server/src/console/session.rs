@@ -71,6 +71,9 @@ pub struct Console {
     pub query: FormData,
     /// The request path (for the language switch's way back).
     pub path: String,
+    /// The client's address as the handlers see it (`signin::ClientAddress`), for the audit
+    /// log.
+    pub client: Option<std::net::IpAddr>,
     token_hash: Vec<u8>,
 }
 
@@ -113,6 +116,7 @@ impl FromRequestParts<AppState> for Console {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(parts);
+        let Ok(ClientAddress(client)) = ClientAddress::from_request_parts(parts, state).await;
         let token = cookie(&parts.headers, SESSION_COOKIE)
             .ok_or(ConsoleError::SignIn)?
             .to_owned();
@@ -128,6 +132,7 @@ impl FromRequestParts<AppState> for Console {
             csrf: csrf_for(&token),
             query: parts.uri.query().map(FormData::parse).unwrap_or_default(),
             path: parts.uri.path().to_owned(),
+            client,
             token_hash: hash,
         })
     }
@@ -265,9 +270,16 @@ pub async fn login(
         user: user.clone(),
         password,
     };
+    let attempted = state.user(&user);
+    let attempted_unit = attempted
+        .as_ref()
+        .map(|u| u.unit.to_string())
+        .unwrap_or_default();
     let response = match sign_in(&state, address, request).await {
         Ok(r) => r,
         Err(ApiError::BadCredentials) => {
+            super::audit::record_for(&state, &user, &attempted_unit, address, "signin_failed", "")
+                .await;
             let message = lang.t("用户名或密码错误。", "Wrong user name or password.");
             return login_form(
                 &headers,
@@ -278,6 +290,8 @@ pub async fn login(
             );
         }
         Err(ApiError::TooManyAttempts { retry_after }) => {
+            super::audit::record_for(&state, &user, &attempted_unit, address, "signin_locked", "")
+                .await;
             let minutes = (retry_after + 59) / 60;
             let message = format!(
                 "登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试，或请审核人解除锁定。 · \
@@ -314,6 +328,15 @@ pub async fn login(
     })
     .await?;
     tracing::info!(user = %response.user.id, "console sign-in");
+    super::audit::record_for(
+        &state,
+        response.user.id.as_str(),
+        response.user.unit.as_str(),
+        address,
+        "signin",
+        "",
+    )
+    .await;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/console; HttpOnly; SameSite=Strict",
         response.token
@@ -404,6 +427,7 @@ pub async fn lift_lockout(
     })
     .await?;
     tracing::info!(user = %target.id, by = %cx.user.id, lifted, "sign-in lock lifted");
+    super::audit::record(&state, &cx, "unlock", target.id.as_str()).await;
     super::redirect(format!(
         "/console/lockouts?lifted={}",
         super::form::encode(target.id.as_str())

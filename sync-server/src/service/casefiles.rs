@@ -8,7 +8,7 @@ use crate::reference::ReferenceData;
 use crate::service::access;
 use crate::store::casefiles::{CaseFileStore, DeviceKeyRow, Job, JobOutcome};
 use crate::store::records::{self, SERVER_DEVICE};
-use crate::store::{Lend, PlanStore, RecordStore, StoreError};
+use crate::store::{KeyHistoryStore, Lend, PlanStore, RecordStore, StoreError};
 use app_core::access::can_read_record;
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
@@ -64,23 +64,63 @@ fn key_from(secret: Option<Vec<u8>>) -> Option<SigningKey> {
 /// The server's case-file signing key: read from the store, or made and stored on first use.
 /// Two instances racing to make it end up with the same one (the first insert wins; both read
 /// it back).
-pub fn server_key<S: CaseFileStore + ?Sized>(
+pub fn server_key<S: CaseFileStore + KeyHistoryStore + ?Sized>(
     store: &S,
     now: i64,
 ) -> Result<SigningKey, CaseFileError> {
     if let Some(k) = key_from(store.server_secret()?) {
+        // A key made before the history existed (or by an older instance) starts it.
+        store.start_key_history(&app_core::evidence::hex(k.verifying_key().as_bytes()), now)?;
         return Ok(k);
     }
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| CaseFileError::NoRandomness(e.to_string()))?;
     store.insert_server_secret(&secret, now)?;
-    key_from(store.server_secret()?)
-        .ok_or_else(|| StoreError::Corrupt("the server key was not stored".into()).into())
+    let key = key_from(store.server_secret()?)
+        .ok_or_else(|| StoreError::Corrupt("the server key was not stored".into()))?;
+    store.start_key_history(
+        &app_core::evidence::hex(key.verifying_key().as_bytes()),
+        now,
+    )?;
+    Ok(key)
+}
+
+/// `admin rotate-key`: a new signing key for the case files exported from now on. The
+/// outgoing key and the new one both sign the change (`casefile::keys`), the outgoing key's
+/// validity ends now, and the history keeps its public key, so case files it signed still
+/// verify. In one transaction (`store` is one); returns the new key.
+pub fn rotate_key<S: CaseFileStore + KeyHistoryStore + ?Sized>(
+    store: &S,
+    now: i64,
+) -> Result<SigningKey, CaseFileError> {
+    let old = server_key(store, now)?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| CaseFileError::NoRandomness(e.to_string()))?;
+    let new = SigningKey::from_bytes(&secret);
+    let (by_old, by_new) = casefile::keys::sign_rotation(&old, &new, now);
+    store.add_rotation(&casefile::keys::KeyEntry {
+        public_key: app_core::evidence::hex(new.verifying_key().as_bytes()),
+        valid_from: now,
+        valid_until: None,
+        endorsed_by_previous: Some(by_old),
+        endorses_previous: Some(by_new),
+    })?;
+    store.replace_server_secret(&secret, now)?;
+    Ok(new)
+}
+
+/// The published key history (every key with its period and rotation signatures).
+pub fn key_history<S: CaseFileStore + KeyHistoryStore + ?Sized>(
+    store: &S,
+    now: i64,
+) -> Result<casefile::KeyHistory, CaseFileError> {
+    server_key(store, now)?;
+    Ok(store.key_history()?)
 }
 
 /// The keys a case file sent in is checked against: the server's and every registered
 /// device's.
-pub fn trusted_keys<S: CaseFileStore + ?Sized>(
+pub fn trusted_keys<S: CaseFileStore + KeyHistoryStore + ?Sized>(
     store: &S,
     now: i64,
 ) -> Result<(ed25519_dalek::VerifyingKey, Vec<DeviceKeyRow>), CaseFileError> {
@@ -215,7 +255,7 @@ pub struct ExportJob<'a> {
 pub fn run_export<L>(db: &L, job: &ExportJob<'_>, clock: &dyn Fn() -> i64)
 where
     L: Lend,
-    L::Store: RecordStore + CaseFileStore,
+    L::Store: RecordStore + CaseFileStore + KeyHistoryStore,
 {
     let final_path = job_file(job.exports, job.id);
     let outcome = write_case_file(db, job, clock, &final_path);
@@ -271,7 +311,7 @@ fn write_case_file<L>(
 ) -> Result<casefile::ExportSummary, JobError>
 where
     L: Lend,
-    L::Store: RecordStore + CaseFileStore,
+    L::Store: RecordStore + CaseFileStore + KeyHistoryStore,
 {
     let now = clock();
     let record_id = job.record;

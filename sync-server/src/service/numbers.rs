@@ -3,6 +3,7 @@
 //! transaction that takes the write lock before it reads.
 
 use crate::store::numbers::{NumberStore, kind_str};
+use crate::store::server_meta::{MetaStore, NUMBER_RESTORE};
 use crate::store::{Commit, StoreError, Transactions};
 use app_core::docnumber::{Allocator, Block, Series};
 use app_core::geo::Timestamp;
@@ -124,12 +125,26 @@ pub fn reserve<C>(
 ) -> Result<Vec<Block>, ReserveError>
 where
     C: Transactions,
-    for<'a> C::Tx<'a>: NumberStore,
+    for<'a> C::Tx<'a>: NumberStore + MetaStore,
 {
     let tx = conn.begin_immediate()?;
+    let restore = restore_gap(&tx)?;
     let mut out = Vec::with_capacity(series.len());
     for s in series {
-        let mut allocator = Allocator::from_blocks(&tx.blocks_of(s)?);
+        let mut blocks = tx.blocks_of(s)?;
+        // After a restore, new blocks start past the gap (see [`RESTORE_GAP`]).
+        if let Some((restored_at, gap)) = restore {
+            let floor = tx.highest_before(s, restored_at)?.saturating_add(gap);
+            if floor >= 1 {
+                blocks.push(Block {
+                    series: s.clone(),
+                    device: DeviceId::new("restore-gap"),
+                    first: 1,
+                    last: floor,
+                });
+            }
+        }
+        let mut allocator = Allocator::from_blocks(&blocks);
         let block = allocator
             .reserve(s.clone(), device.clone(), BLOCK_SIZE)
             .map_err(|e| ReserveError::Exhausted(format!("{} {}: {e}", s.unit, s.year)))?;
@@ -138,4 +153,99 @@ where
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// Numbers of every series skipped after a restore (the default of `admin restore
+/// --number-gap`). The restored database lacks the blocks reserved after its backup, and a
+/// tablet that holds one may not sync again for days; so the first block the restored server
+/// hands out in any series starts this many numbers past the highest it knows of from before
+/// the restore. Tablets announce the blocks they hold as soon as they see the new epoch
+/// ([`claim`]); those land in the gap. The gap must exceed the numbers of one series reserved
+/// between the backup and the restore (20 per block: 200 is ten blocks per series).
+pub const RESTORE_GAP: u32 = 200;
+
+/// The last restore's time (seconds) and gap, if the database was ever restored.
+pub fn restore_gap<S: MetaStore + ?Sized>(store: &S) -> Result<Option<(i64, u32)>, StoreError> {
+    let Some(raw) = store.meta(NUMBER_RESTORE)? else {
+        return Ok(None);
+    };
+    let mut parts = raw.split_whitespace();
+    match (
+        parts.next().and_then(|t| t.parse().ok()),
+        parts.next().and_then(|g| g.parse().ok()),
+    ) {
+        (Some(at), Some(gap)) => Ok(Some((at, gap))),
+        _ => Err(StoreError::Corrupt(format!("{NUMBER_RESTORE}: {raw:?}"))),
+    }
+}
+
+/// What a claim did (the wire answer).
+pub use app_core::wire::http::ClaimResponse;
+
+/// Records again the blocks a device announces after a restore (`POST /api/v1/numbers/
+/// claim`): each must be this device's and of the user's unit; a block the server holds
+/// already is skipped, one overlapping another device's block is a conflict (logged, and
+/// answered so the tablet stops issuing from it), any other is stored as reserved now.
+/// One transaction holding the write lock.
+pub fn claim<C>(
+    conn: &mut C,
+    user: &User,
+    device: &DeviceId,
+    blocks: &[Block],
+    now_secs: i64,
+) -> Result<ClaimResponse, ReserveError>
+where
+    C: Transactions,
+    for<'a> C::Tx<'a>: NumberStore,
+{
+    if !user.is_inspector() {
+        return Err(ReserveError::Forbidden(
+            "only inspectors hold document-number blocks".into(),
+        ));
+    }
+    for (i, b) in blocks.iter().enumerate() {
+        if b.device != *device {
+            return Err(ReserveError::Forbidden(format!(
+                "blocks[{i}] belongs to device {}, not to this one",
+                b.device
+            )));
+        }
+        if b.series.unit != user.unit {
+            return Err(ReserveError::Forbidden(format!(
+                "blocks[{i}]: unit {} is not your unit ({})",
+                b.series.unit, user.unit
+            )));
+        }
+        if b.first == 0 || b.first > b.last {
+            return Err(bad(
+                "bad_block",
+                format!("blocks[{i}]: {}..{} is empty", b.first, b.last),
+            ));
+        }
+    }
+    let tx = conn.begin_immediate()?;
+    let mut restored = 0;
+    let mut conflicts = Vec::new();
+    for b in blocks {
+        let held = tx.blocks_of(&b.series)?;
+        if held.contains(b) {
+            continue;
+        }
+        if held.iter().any(|h| h.first <= b.last && b.first <= h.last) {
+            tracing::error!(
+                device = %device, unit = %b.series.unit, kind = ?b.series.kind,
+                year = b.series.year, first = b.first, last = b.last,
+                "a claimed number block overlaps a block held by another device"
+            );
+            conflicts.push(b.clone());
+            continue;
+        }
+        tx.insert_block(b, user.id.as_str(), now_secs)?;
+        restored += 1;
+    }
+    tx.commit()?;
+    Ok(ClaimResponse {
+        restored,
+        conflicts,
+    })
 }

@@ -361,6 +361,7 @@ pub fn pull<S: RecordStore + PlanStore + ?Sized>(
         rejected,
         pull,
         more,
+        epoch: None,
     })
 }
 

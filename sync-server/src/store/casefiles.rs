@@ -100,6 +100,8 @@ pub trait CaseFileStore {
     fn server_secret(&self) -> StoreResult<Option<Vec<u8>>>;
     /// Stores the server's key unless one exists (the first insert wins).
     fn insert_server_secret(&self, secret: &[u8], now: i64) -> StoreResult<()>;
+    /// Replaces the server's key (a rotation; the history is `store::server_keys`).
+    fn replace_server_secret(&self, secret: &[u8], now: i64) -> StoreResult<()>;
     /// Every registered device's key, by device id.
     fn device_keys(&self) -> StoreResult<Vec<DeviceKeyRow>>;
     /// Starts a job (running, no progress yet).
@@ -163,6 +165,15 @@ impl<C: Sqlite> CaseFileStore for C {
     fn insert_server_secret(&self, secret: &[u8], now: i64) -> StoreResult<()> {
         self.sqlite().execute(
             "INSERT OR IGNORE INTO server_key (id, secret, created_at) VALUES (1, ?1, ?2)",
+            params![secret, now],
+        )?;
+        Ok(())
+    }
+
+    fn replace_server_secret(&self, secret: &[u8], now: i64) -> StoreResult<()> {
+        self.sqlite().execute(
+            "INSERT INTO server_key (id, secret, created_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET secret = ?1, created_at = ?2",
             params![secret, now],
         )?;
         Ok(())

@@ -48,6 +48,12 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::reference::MIGRATION_REFERENCE],
     // admin: revoked devices (lost tablets) and when each device was last seen.
     &[super::devices::MIGRATION_REVOKE],
+    // ops: the server's epoch (and what a restore leaves for the number allocator).
+    &[super::server_meta::MIGRATION_EPOCH],
+    // ops: the history of the case-file signing keys.
+    &[super::server_keys::MIGRATION_KEYS],
+    // ops: the console's hash-chained audit log.
+    &[super::audit::MIGRATION_AUDIT],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -23,6 +23,7 @@
 //! implements the same traits.
 
 pub mod accounts;
+pub mod audit;
 pub mod blobs;
 pub mod casefiles;
 pub mod console_index;
@@ -33,9 +34,12 @@ pub mod numbers;
 pub mod plans;
 pub mod records;
 pub mod reference;
+pub mod server_keys;
+pub mod server_meta;
 pub mod throttle;
 
 pub use accounts::AccountStore;
+pub use audit::AuditStore;
 pub use blobs::BlobStore;
 pub use casefiles::CaseFileStore;
 pub use console_index::ConsoleIndex;
@@ -44,6 +48,8 @@ pub use numbers::NumberStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
 pub use reference::ReferenceStore;
+pub use server_keys::KeyHistoryStore;
+pub use server_meta::MetaStore;
 pub use throttle::ThrottleStore;
 
 /// A storage failure. Callers map it to their own answer (an internal error, usually); the

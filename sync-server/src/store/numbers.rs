@@ -32,6 +32,8 @@ pub trait NumberStore {
     fn blocks_of(&self, series: &Series) -> StoreResult<Vec<Block>>;
     /// Records `block` as reserved by `user` at `now_secs`.
     fn insert_block(&self, block: &Block, user: &str, now_secs: i64) -> StoreResult<()>;
+    /// The highest number of `series` in a block reserved before `secs` (0: none).
+    fn highest_before(&self, series: &Series, secs: i64) -> StoreResult<u32>;
 }
 
 /// A kind as stored (its serde name).
@@ -60,6 +62,24 @@ impl<C: Sqlite> NumberStore for C {
             },
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn highest_before(&self, series: &Series, secs: i64) -> StoreResult<u32> {
+        Ok(self
+            .sqlite()
+            .prepare_cached(
+                "SELECT COALESCE(MAX(last), 0) FROM number_blocks
+             WHERE unit = ?1 AND kind = ?2 AND year = ?3 AND reserved_at < ?4",
+            )?
+            .query_row(
+                params![
+                    series.unit.as_str(),
+                    kind_str(series.kind),
+                    series.year,
+                    secs
+                ],
+                |r| r.get(0),
+            )?)
     }
 
     fn insert_block(&self, block: &Block, user: &str, now_secs: i64) -> StoreResult<()> {

@@ -182,6 +182,50 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// SIGTERM and wait, keeping the address (for [`TestServer::start_again`]).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            Process::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status()
+                .unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// Starts the binary again on the same address and data folder (after [`TestServer::stop`]).
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "stop the server first");
+        let addr = self.addr.clone();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpListener::bind(&addr).is_err() {
+            assert!(Instant::now() < deadline, "port {addr} stays busy");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.launch(&addr);
+    }
+
+    /// Runs `sync-server admin --data <data> ARGS…`; returns (success, stdout + stderr).
+    pub fn admin(&self, args: &[&std::ffi::OsStr]) -> (bool, String) {
+        let out = Process::new(env!("CARGO_BIN_EXE_sync-server"))
+            .arg("admin")
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .output()
+            .expect("admin runs");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill9();

@@ -1,4 +1,6 @@
--- user_version 10
+-- user_version 13
+-- index audit_log_by_unit on audit_log
+CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index casefile_exports_by_record on casefile_exports
 CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
 -- index changes_by_doc on changes
@@ -47,12 +49,26 @@ CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 ;
 -- index sqlite_autoindex_ref_users_1 on ref_users
 ;
+-- index sqlite_autoindex_server_keys_1 on server_keys
+;
 -- index sqlite_autoindex_tokens_1 on tokens
 ;
 -- table accounts on accounts
 CREATE TABLE accounts (
         user_id TEXT PRIMARY KEY,
         password_hash TEXT NOT NULL
+    );
+-- table audit_log on audit_log
+CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        client TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
     );
 -- table blob_uploaders on blob_uploaders
 CREATE TABLE blob_uploaders (
@@ -235,6 +251,20 @@ CREATE TABLE server_key (
         secret BLOB NOT NULL,
         created_at INTEGER NOT NULL
     );
+-- table server_keys on server_keys
+CREATE TABLE server_keys (
+        n INTEGER PRIMARY KEY,
+        public_key TEXT NOT NULL UNIQUE,
+        valid_from INTEGER NOT NULL,
+        valid_until INTEGER,
+        endorsed_by_previous TEXT,
+        endorses_previous TEXT
+    );
+-- table server_meta on server_meta
+CREATE TABLE server_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
 -- table signin_throttle on signin_throttle
 CREATE TABLE signin_throttle (
         key TEXT PRIMARY KEY,
@@ -258,3 +288,9 @@ CREATE TABLE tokens (
         expires_at INTEGER NOT NULL,
         revoked INTEGER NOT NULL DEFAULT 0
     );
+-- trigger audit_log_no_delete on audit_log
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- trigger audit_log_no_update on audit_log
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

@@ -76,6 +76,30 @@ impl Store {
         Ok(())
     }
 
+    /// Stops issuing from `blocks` (the server gave them to another device), in one
+    /// transaction; numbers already issued from them stay issued.
+    pub fn retire_number_blocks(&mut self, blocks: &[Block]) -> Result<()> {
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut pool = Self::stored_pool(&tx, self.device.as_str())?
+            .map(|(pool, _)| pool)
+            .unwrap_or_else(|| DevicePool::new(self.device.clone()));
+        for block in blocks {
+            pool.retire(block);
+        }
+        tx.execute(
+            "INSERT INTO number_pool (device, pool) VALUES (?1, ?2)
+             ON CONFLICT (device) DO UPDATE SET pool = ?2",
+            params![self.device.as_str(), pool_json(&pool)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Issues the next number of `unit`'s `kind` series for the year of `cx.now` (Asia/
     /// Shanghai) from this device's pool into record `id`, as `Command::IssueDocument` under
     /// the record's rules, atomically with the pool (see the module documentation). None left:

@@ -137,6 +137,34 @@ impl Store {
         Ok(())
     }
 
+    /// The epoch of the server this tablet last synced with (None: never synced with a server
+    /// that names one).
+    pub fn server_epoch(&self) -> Result<Option<String>> {
+        self.meta("server_epoch")
+    }
+
+    pub fn set_server_epoch(&self, epoch: &str) -> Result<()> {
+        self.set_meta("server_epoch", epoch)
+    }
+
+    /// Forgets what the server was known to hold, after it was restored from a backup: every
+    /// record is pushed again whole (its full history), every photo the records name is
+    /// offered again (the uploader asks the server first and sends only what it lacks), and
+    /// the document-number blocks are to be announced again (`numbers_claim_due`). The
+    /// records, photos and numbers themselves are untouched. One transaction.
+    pub fn forget_server_state(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE docs SET synced_heads = NULL, dirty = 1", [])?;
+        tx.execute("DELETE FROM uploaded_blobs", [])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('numbers_claim_due', '1')
+             ON CONFLICT (key) DO UPDATE SET value = '1'",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records waiting to be pushed, and their stored size (for the indicator).
     pub fn pending(&self) -> Result<Pending> {
         let (records, bytes): (u32, i64) = self.conn.query_row(
