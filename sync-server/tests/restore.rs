@@ -36,7 +36,7 @@ impl Device {
         let t = Tablet::new(server, USERS[i % USERS.len()]);
         let dir = tempfile::tempdir().unwrap();
         let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
-        let numbers = NumberClient::new(&server.url(), t.client.session().unwrap().token.clone());
+        let numbers = NumberClient::new(server.url(), t.client.session().unwrap().token.clone());
         Self {
             t,
             blobs,
