@@ -609,7 +609,7 @@ impl Config {
                 readable("tls.key", key)?;
                 // The same loader the server uses: both files parsed and the key checked
                 // against the certificate.
-                crate::net::tls_config(cert, key).map_err(|e| self.error("tls.cert", e))?;
+                crate::net::tls_config(cert, key).map_err(|e| self.error(e.setting(), e))?;
                 Ok(())
             }
         }
@@ -985,11 +985,11 @@ mod tests {
     fn tls_files_must_hold_a_pem_certificate_and_a_pem_key() {
         let dir = tempfile::tempdir().unwrap();
         let f = fixtures(dir.path());
-        let pem = |label: &str| {
-            format!("-----BEGIN {label}-----\nAAECAwQFBgcICQ==\n-----END {label}-----\n")
-        };
-        let cert = write(dir.path(), "cert.pem", &pem("CERTIFICATE"));
-        let key = write(dir.path(), "key.pem", &pem("PRIVATE KEY"));
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert = write(dir.path(), "cert.pem", &made.cert.pem());
+        let key = write(dir.path(), "key.pem", &made.signing_key.serialize_pem());
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let other_key = write(dir.path(), "other.pem", &other.signing_key.serialize_pem());
         let not_pem = write(dir.path(), "note.txt", "hello\n");
         let with = |cert: &Path, key: &Path| {
             let text = format!(
@@ -1016,6 +1016,9 @@ mod tests {
             "{err}"
         );
         let err = with(&cert, &cert).unwrap_err();
+        assert!(err.contains("setting tls.key"), "{err}");
+        // A key that is not the certificate's.
+        let err = with(&cert, &other_key).unwrap_err();
         assert!(err.contains("setting tls.key"), "{err}");
     }
 

@@ -97,8 +97,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     let mut serving = config.serve_config();
     if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
-        serving.tls =
-            Some(sync_server::net::tls_config(cert, key).map_err(|e| config.error("tls.cert", e))?);
+        serving.tls = Some(
+            sync_server::net::tls_config(cert, key).map_err(|e| config.error(e.setting(), e))?,
+        );
     }
     let listener = sync_server::net::bind(&config.listen)
         .await

@@ -541,30 +541,52 @@ fn harden(headers: &mut axum::http::HeaderMap, secure: bool) {
 pub fn tls_config(
     cert: &std::path::Path,
     key: &std::path::Path,
-) -> Result<Arc<rustls::ServerConfig>, String> {
+) -> Result<Arc<rustls::ServerConfig>, TlsFilesError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("TLS certificate {}: {e}", cert.display()))?;
+        .map_err(|e| TlsFilesError::Certificate(format!("{}: {e}", cert.display())))?;
     if chain.is_empty() {
-        return Err(format!(
-            "TLS certificate {}: no PEM certificate in the file",
+        return Err(TlsFilesError::Certificate(format!(
+            "{}: no PEM CERTIFICATE in it",
             cert.display()
-        ));
+        )));
     }
-    let key =
-        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("TLS key {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        TlsFilesError::Key(format!("{}: no PEM private key in it ({e})", key.display()))
+    })?;
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .map_err(|e| TlsFilesError::Pair(e.to_string()))?
     .with_no_client_auth()
     .with_single_cert(chain, key)
-    .map_err(|e| format!("TLS certificate and key: {e}"))?;
+    .map_err(|e| TlsFilesError::Pair(format!("the certificate and its key: {e}")))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// Why [`tls_config`] refused the files, by the file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsFilesError {
+    #[error("TLS certificate {0}")]
+    Certificate(String),
+    #[error("TLS key {0}")]
+    Key(String),
+    #[error("TLS {0}")]
+    Pair(String),
+}
+
+impl TlsFilesError {
+    /// The configuration key of the file at fault (`tls.cert` or `tls.key`).
+    pub fn setting(&self) -> &'static str {
+        match self {
+            Self::Key(_) | Self::Pair(_) => "tls.key",
+            Self::Certificate(_) => "tls.cert",
+        }
+    }
 }
 
 /// A `--trusted-proxy` value: an address (`10.0.0.2`, `::1`) or a network (`10.0.0.0/24`).

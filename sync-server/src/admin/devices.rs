@@ -33,19 +33,9 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Seconds since the epoch as `2026-12-06 17:05` in Asia/Shanghai (UTC+8, no daylight saving).
+/// Seconds since the epoch as `2026-12-06 17:05` in Asia/Shanghai (app-core's one format).
 pub fn shanghai(secs: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("valid offset"));
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
+    app_core::geo::Timestamp(secs.saturating_mul(1000)).display_shanghai()
 }
 
 /// Runs `admin devices …`.
