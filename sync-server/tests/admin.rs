@@ -86,6 +86,7 @@ fn admin_changes_to_units_and_users_reach_the_running_server() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path());
     assert_eq!(health(&server)["units"], 6, "seeded from the fixtures");
+    let users_before = health(&server)["users"].as_u64().unwrap();
     // A township under 玄武区, then an inspector in it with a password from standard input.
     ok(&admin(
         &server,
@@ -173,9 +174,12 @@ fn admin_changes_to_units_and_users_reach_the_running_server() {
         None,
     );
     assert!(!bad.status.success());
-    eventually("the new user signs in", || {
-        login(&server, "u-new", "first-password-1").0 == 200
+    // Waits on /health, not on sign-ins: failed sign-ins while the server has not reloaded
+    // yet would count against the account's throttle and lock it on a slow machine.
+    eventually("the server knows the new user", || {
+        health(&server)["users"].as_u64() == Some(users_before + 1)
     });
+    assert_eq!(login(&server, "u-new", "first-password-1").0, 200);
     assert_eq!(health(&server)["units"], 7);
     let (_, token) = login(&server, "u-new", "first-password-1");
     let token = token.unwrap();
