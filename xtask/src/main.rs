@@ -393,7 +393,9 @@ fn app_package(extra: &[String]) -> Result<()> {
             ],
         )?;
     }
-    let mut args = vec!["build", "--ci"];
+    // `bundle.active` stays false in tauri.conf.json: with it true, a plain `cargo build` of
+    // the app (the end-to-end tests' binary) shows an empty window. The bundler turns it on here.
+    let mut args = vec!["build", "--ci", "--config", r#"{"bundle":{"active":true}}"#];
     args.extend(extra.iter().map(String::as_str));
     eprintln!(
         "$ (cd src-tauri && bundler/node_modules/.bin/tauri {})",
