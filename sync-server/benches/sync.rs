@@ -1784,26 +1784,31 @@ fn profile_check(count: usize) -> (f64, f64) {
     };
     let mut photos =
         |_: &[&Sha256Hex]| -> sync_server::store::StoreResult<Option<Sha256Hex>> { Ok(None) };
+    // Document i's author (user and device) and its push.
+    let push_of = |i: usize, d: &Doc| {
+        let user = reference
+            .users
+            .iter()
+            .find(|u| u.id.as_str() == USERS[i % 5])
+            .unwrap()
+            .clone();
+        let author = Author {
+            user,
+            device: devices[i % 5].clone(),
+            registered_at: Timestamp(t0),
+            now_ms: t0 + 5 * 60 * 1000,
+        };
+        let push = app_core::wire::DocChanges {
+            id: d.id.clone(),
+            bytes: d.bytes.clone(),
+        };
+        (author, push)
+    };
     let mut check = Duration::ZERO;
     let mut load = Duration::ZERO;
     for round in 0..2 {
         for (i, d) in docs.iter().enumerate() {
-            let user = reference
-                .users
-                .iter()
-                .find(|u| u.id.as_str() == USERS[i % 5])
-                .unwrap()
-                .clone();
-            let author = Author {
-                user,
-                device: devices[i % 5].clone(),
-                registered_at: Timestamp(t0),
-                now_ms: t0 + 5 * 60 * 1000,
-            };
-            let push = app_core::wire::DocChanges {
-                id: d.id.clone(),
-                bytes: d.bytes.clone(),
-            };
+            let (author, push) = push_of(i, d);
             let t = Instant::now();
             let checked =
                 check_push(&reference, &mut plans, &mut photos, &author, &push, None).unwrap();
@@ -1828,22 +1833,7 @@ fn profile_check(count: usize) -> (f64, f64) {
     // thread waited for a core while other processes ran).
     let checks_cpu = thread_cpu_ns();
     for (i, d) in docs.iter().enumerate() {
-        let user = reference
-            .users
-            .iter()
-            .find(|u| u.id.as_str() == USERS[i % 5])
-            .unwrap()
-            .clone();
-        let author = Author {
-            user,
-            device: devices[i % 5].clone(),
-            registered_at: Timestamp(t0),
-            now_ms: t0 + 5 * 60 * 1000,
-        };
-        let push = app_core::wire::DocChanges {
-            id: d.id.clone(),
-            bytes: d.bytes.clone(),
-        };
+        let (author, push) = push_of(i, d);
         let checked =
             check_push(&reference, &mut plans, &mut photos, &author, &push, None).unwrap();
         assert!(matches!(checked, Checked::Write { .. }));

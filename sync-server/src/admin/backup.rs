@@ -83,25 +83,28 @@ fn lock_file(data: &Path) -> Result<(std::fs::File, PathBuf)> {
 
 /// The server's shared hold on its data folder (see [`DataLock`]).
 pub fn hold_shared(data: &Path) -> Result<DataLock> {
-    let (file, path) = lock_file(data)?;
-    match file.try_lock_shared() {
-        Ok(()) => Ok(DataLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "{} is being restored ({} is held); start the server when the restore is done",
-            data.display(),
-            path.display()
-        ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", path.display()))
-        }
-    }
+    take_lock(data, true)
 }
 
 /// Takes the data folder's lock exclusively, or says that a server runs on it.
 pub fn hold_lock(data: &Path) -> Result<DataLock> {
+    take_lock(data, false)
+}
+
+fn take_lock(data: &Path, shared: bool) -> Result<DataLock> {
     let (file, path) = lock_file(data)?;
-    match file.try_lock() {
+    let taken = if shared {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match taken {
         Ok(()) => Ok(DataLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) if shared => bail!(
+            "{} is being restored ({} is held); start the server when the restore is done",
+            data.display(),
+            path.display()
+        ),
         Err(std::fs::TryLockError::WouldBlock) => bail!(
             "a server is running on {} (it holds {}); stop it first",
             data.display(),

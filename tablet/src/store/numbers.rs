@@ -58,22 +58,12 @@ impl Store {
     /// block for another device, or one overlapping a block held, is refused
     /// ([`StoreError::Number`]) and nothing is stored; the same block twice is harmless.
     pub fn add_number_blocks(&mut self, blocks: &[Block]) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut pool = Self::stored_pool(&tx, self.device.as_str())?
-            .map(|(pool, _)| pool)
-            .unwrap_or_else(|| DevicePool::new(self.device.clone()));
-        for block in blocks {
-            pool.add_block(block.clone())?;
-        }
-        tx.execute(
-            "INSERT INTO number_pool (device, pool) VALUES (?1, ?2)
-             ON CONFLICT (device) DO UPDATE SET pool = ?2",
-            params![self.device.as_str(), pool_json(&pool)],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.change_pool(|pool| {
+            for block in blocks {
+                pool.add_block(block.clone())?;
+            }
+            Ok(())
+        })
     }
 
     /// Stops issuing from `blocks` (the server gave them to another device), in one
@@ -82,15 +72,24 @@ impl Store {
         if blocks.is_empty() {
             return Ok(());
         }
+        self.change_pool(|pool| {
+            for block in blocks {
+                pool.retire(block);
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads this device's pool, lets `change` alter it and stores it, in one immediate
+    /// transaction (nothing stored when `change` fails).
+    fn change_pool(&mut self, change: impl FnOnce(&mut DevicePool) -> Result<()>) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut pool = Self::stored_pool(&tx, self.device.as_str())?
             .map(|(pool, _)| pool)
             .unwrap_or_else(|| DevicePool::new(self.device.clone()));
-        for block in blocks {
-            pool.retire(block);
-        }
+        change(&mut pool)?;
         tx.execute(
             "INSERT INTO number_pool (device, pool) VALUES (?1, ?2)
              ON CONFLICT (device) DO UPDATE SET pool = ?2",
