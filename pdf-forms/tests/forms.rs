@@ -500,7 +500,8 @@ fn a_service_receipt_lists_how_each_document_was_served() {
     let now = case.doc.record().clone();
     let pdf = pdf_forms::render_receipt(&case.input(&now, &lookup))
         .unwrap()
-        .expect("a receipt");
+        .expect("a receipt")
+        .pdf;
     let path = write("service-receipt.pdf", &pdf);
     let text = text_joined(&path);
     for wanted in [
