@@ -663,3 +663,87 @@ impl<'f> Layout<'f> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text op of a page as (baseline, left, right, text), its width measured from the
+    /// glyph advances.
+    fn texts(page: &[Op]) -> Vec<(f32, f32, f32, String)> {
+        page.iter()
+            .filter_map(|op| match op {
+                Op::Text {
+                    x, y, size, runs, ..
+                } => {
+                    let w: f32 = runs
+                        .iter()
+                        .flat_map(|r| r.glyphs.iter().map(|g| g.1))
+                        .sum::<f32>()
+                        * size;
+                    let text: String = runs.iter().map(|r| r.text.as_str()).collect();
+                    Some((*y, *x, x + w, text))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn continued_labels_stay_in_their_column_and_no_text_overlaps_another() {
+        let mut doc = Layout::new(
+            Fonts::system(),
+            "现场检查记录",
+            "玄应急检记〔2026〕1号".into(),
+        );
+        let problems: Vec<String> = (1..=150)
+            .map(|n| format!("{n}. [GM-PX-{n:02}] 抛光车间干式除尘系统未设置泄爆装置：不符合。"))
+            .collect();
+        doc.row(&[
+            (0.2, Cell::Label("发现的问题及依据".into())),
+            (0.8, Cell::Text(problems.join("\n"))),
+        ])
+        .unwrap();
+        let laid = doc.finish(&Sha256Hex::of(b"record")).unwrap();
+        assert!(laid.pages.len() >= 3, "{} pages", laid.pages.len());
+        let (left, right) = (MARGIN_X + PAD, MARGIN_X + 0.2 * CONTENT_W - PAD);
+        let mut continued = 0;
+        for (n, page) in laid.pages.iter().enumerate() {
+            let texts = texts(page);
+            // The label column's lines (the page head and footer start at the margin too but
+            // sit above and below the table).
+            for (y, x0, x1, text) in texts.iter().filter(|t| t.1 < right) {
+                if *y < MARGIN_TOP + 16.0 || *y > BODY_BOTTOM {
+                    continue;
+                }
+                assert!(
+                    *x0 >= left - 0.01 && *x1 <= right + 0.01,
+                    "page {n}: label {text:?} spans {x0:.1}–{x1:.1}, its column {left:.1}–{right:.1}"
+                );
+                continued += usize::from(text.contains('续'));
+            }
+            // No two texts on one baseline overlap.
+            for (i, a) in texts.iter().enumerate() {
+                for b in &texts[i + 1..] {
+                    if (a.0 - b.0).abs() < 0.01 {
+                        assert!(
+                            a.2 <= b.1 + 0.01 || b.2 <= a.1 + 0.01,
+                            "page {n}: {:?} ({:.1}–{:.1}) overlaps {:?} ({:.1}–{:.1})",
+                            a.3,
+                            a.1,
+                            a.2,
+                            b.3,
+                            b.1,
+                            b.2
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            continued,
+            laid.pages.len() - 1,
+            "one 续 label per later page"
+        );
+    }
+}
