@@ -13,20 +13,25 @@
 //!
 //! | # | font (Debian package) | style | what it is in the chain for (measured with `fc-query`) |
 //! |---|---|---|---|
-//! | 0 | WenQuanYi Micro Hei `wqy-microhei.ttc#0` (`fonts-wqy-microhei`) | sans | the body: Latin, punctuation, the 20,932 URO characters (U+4E00–9FFF) |
-//! | 1 | Droid Sans Fallback Full `DroidSansFallbackFull.ttf` (`fonts-droid-fallback`) | sans, the design Micro Hei derives from | CJK Extension A (6,582 of its 6,592: U+3400–4DB5, e.g. 㐀) |
-//! | 2 | Noto Sans CJK SC `NotoSansCJK-Regular.ttc#2` (`fonts-noto-cjk`) | sans | 2,365 characters of Extensions B–G (those of GB 18030, HKSCS and the like, and 𰻞 U+30EDE) |
-//! | 3 | HanaMinA `HanaMinA.ttf` (`fonts-hanazono`) | serif | 2,858 more of Extension B (e.g. 𠀀, 𪚥) and the compatibility supplement |
-//! | 4 | HanaMinB `HanaMinB.ttf` (`fonts-hanazono`) | serif | the rest of Extensions B–F (42,711 of B, 4,149 of C, 222 of D, 5,762 of E, 7,473 of F; e.g. 𠀁) |
-//! | 5 | BabelStone Han `BabelStoneHan.ttf` (`fonts-babelstone-han`) | serif | Extensions G and H (3,045 of 4,939 and 2,271 of 4,192, e.g. U+3134A), and the ten Extension A characters of Unicode 13 (U+4DB6–4DBF) |
+//! | 0 | WenQuanYi Micro Hei `wqy-microhei.ttc#0` (`fonts-wqy-microhei`) | sans | the body: Latin, punctuation, 20,932 of the URO characters (U+4E00–9FFF) |
+//! | 1 | Noto Sans CJK SC `NotoSansCJK-Regular.ttc#2` (`fonts-noto-cjk`) | sans, of the body's weight | the rest of the URO (44), CJK Extension A (6,582 of its 6,592: U+3400–4DB5, e.g. 㐀), and 2,365 characters of Extensions B–G (those of GB 18030, HKSCS and the like, and 𰻞 U+30EDE) |
+//! | 2 | HanaMinA `HanaMinA.ttf` (`fonts-hanazono`) | serif | 2,858 more of Extension B (e.g. 𠀀, 𪚥) and the compatibility supplement |
+//! | 3 | HanaMinB `HanaMinB.ttf` (`fonts-hanazono`) | serif | the rest of Extensions B–F (42,711 of B, 4,149 of C, 222 of D, 5,762 of E, 7,473 of F; e.g. 𠀁) |
+//! | 4 | BabelStone Han `BabelStoneHan.ttf` (`fonts-babelstone-han`) | serif | Extensions G and H (3,045 of 4,939 and 2,271 of 4,192, e.g. U+3134A), and the ten Extension A characters of Unicode 13 (U+4DB6–4DBF) |
+//!
+//! (Debian's `fonts-droid-fallback`, the design Micro Hei derives from, has the same
+//! Extension A characters, but in a visibly lighter stroke than the body; Noto Sans CJK
+//! Regular matches the body's weight.)
 //!
 //! No packaged sans face covers the rest of Extensions B–H, nor does any packaged font cover
 //! Extension I (U+2EBF0–2EE5F): such a character is printed as a placeholder naming it
 //! (`[U+2EBF0]`) and reported as a [`crate::FormWarning`].
 //!
-//! Licences (all allow embedding subsets): Micro Hei Apache-2.0 or GPL-3 with font exception;
-//! Droid Sans Fallback Apache-2.0; Noto Sans CJK SIL OFL 1.1; Hanazono its own free licence
-//! or SIL OFL 1.1; BabelStone Han Arphic Public License (its Debian copyright file).
+//! Licences (from the Debian copyright files): Micro Hei Apache-2.0 or GPL-3 with font
+//! exception; Noto Sans CJK SIL OFL 1.1; Hanazono its own free licence or SIL OFL 1.1, all of
+//! which allow embedding subsets; BabelStone Han the Arphic Public License, some glyphs
+//! CC BY-SA 3.0 or 4.0 (neither has a font-embedding exception: to be reviewed before the
+//! documents are published beyond the case file).
 //!
 //! The body font must be readable; a fallback font that is missing or unreadable is skipped
 //! (the document still renders, reported as a warning), so a partial font install never
@@ -47,10 +52,6 @@ pub const FONTS_ENV: &str = "PDF_FORMS_FONTS";
 /// table above; sans faces first).
 pub const SYSTEM_CHAIN: &[(&str, u32)] = &[
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    (
-        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-        0,
-    ),
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
     ("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf", 0),
     ("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf", 0),

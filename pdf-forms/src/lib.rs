@@ -34,8 +34,7 @@
 //!
 //! Text is set in an embedded, subset CJK font with a per-character fallback chain (see
 //! [`Fonts`] and the table in its module): WenQuanYi Micro Hei for most text, then the sans
-//! faces Droid Sans Fallback (CJK Extension A, e.g. 㐀) and Noto Sans CJK (part of
-//! Extensions B–G, e.g. 𰻞), then the serif faces HanaMinA and HanaMinB (the rest of
+//! face Noto Sans CJK (CJK Extension A, e.g. 㐀, and part of Extensions B–G, e.g. 𰻞), then the serif faces HanaMinA and HanaMinB (the rest of
 //! Extensions B–F, e.g. 𠀀 or 𪚥) and BabelStone Han (Extensions G and H) for what no sans
 //! face has. Nothing depends on fonts installed on the reader's machine; each glyph carries
 //! its Unicode text (ToUnicode CMap) so copying and `pdftotext` give the right characters.

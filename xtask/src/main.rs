@@ -28,7 +28,6 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// documents installs them: the tests, the server (`run`) and the tablet app (`app`).
 const PDF_FONTS_APT: &[&str] = &[
     "fonts-wqy-microhei",
-    "fonts-droid-fallback",
     "fonts-noto-cjk",
     "fonts-hanazono",
     "fonts-babelstone-han",
