@@ -868,6 +868,37 @@ impl Lang {
 }
 
 // ---------------------------------------------------------------------------------------
+// A document that rendered but prints something differently from the record (pdf-forms'
+// warnings): shown where the document or the case file was made, and logged in English.
+
+impl Lang {
+    /// No font has `ch`: the document titled `document` prints `[U+XXXX]` in its place.
+    pub fn document_uncovered_character(self, document: &str, ch: char) -> String {
+        let cp = format!("U+{:04X}", u32::from(ch));
+        match self {
+            Lang::Zh => format!(
+                "《{document}》中的“{ch}”（{cp}）字库未收录，文书中以 [{cp}] 代替；记录保存原字。"
+            ),
+            Lang::En => format!(
+                "{document}: no font has “{ch}” ({cp}); the document prints [{cp}] in its place and the record keeps the character."
+            ),
+        }
+    }
+
+    /// A fallback font could not be read: the document titled `document` was made without it.
+    pub fn document_font_skipped(self, document: &str, font: &str) -> String {
+        match self {
+            Lang::Zh => format!(
+                "《{document}》生成时备用字库 {font} 无法读取，已跳过；个别生僻字可能以 [U+…] 代替。"
+            ),
+            Lang::En => format!(
+                "{document}: the fallback font {font} could not be read and was skipped; a rare character may print as [U+…]."
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // 送达
 
 impl crate::delivery::ServiceError {

@@ -77,6 +77,30 @@ pub struct RenderedDocument {
     /// The document's Chinese title, for the index (e.g. 现场检查记录).
     pub title_zh: String,
     pub bytes: Vec<u8>,
+    /// What the document prints differently from the record (e.g. `[U+2EBF0]` for a
+    /// character no font has); empty for a document that prints the record exactly.
+    pub warnings: Vec<pdf_forms::FormWarning>,
+}
+
+/// A warning of one document of a case file: the export succeeded, the document prints
+/// something differently from the record (which the case file keeps exactly, in
+/// `record.json`). Its `Display` is English, for logs; [`DocumentWarning::text`] is what a
+/// person reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file_name}: {warning}")]
+pub struct DocumentWarning {
+    /// The document's file name inside `documents/`.
+    pub file_name: String,
+    /// The document's Chinese title (e.g. 现场检查记录).
+    pub title_zh: String,
+    pub warning: pdf_forms::FormWarning,
+}
+
+impl DocumentWarning {
+    /// The warning in `lang` (`app_core::messages`).
+    pub fn text(&self, lang: app_core::messages::Lang) -> String {
+        self.warning.text(lang, &self.title_zh)
+    }
 }
 
 pub type RenderError = Box<dyn std::error::Error + Send + Sync>;
@@ -145,6 +169,9 @@ pub struct ExportSummary {
     pub public_key: String,
     pub fingerprint: String,
     pub trail_head: String,
+    /// What the documents print differently from the record (each also noted beside its
+    /// document in the case file's index); empty when every document is exact.
+    pub warnings: Vec<DocumentWarning>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -301,15 +328,29 @@ pub fn export(
             "changes made after signing",
         ));
     }
+    let mut warnings = Vec::new();
     for d in rendered {
         if d.file_name.contains('/') {
             return Err(ExportError::BadDocumentName(d.file_name));
         }
-        let en = format!("enforcement document: {}", d.title_zh);
+        let mut zh = format!("执法文书：{}", d.title_zh);
+        let mut en = format!("enforcement document: {}", d.title_zh);
+        for warning in d.warnings {
+            let w = DocumentWarning {
+                file_name: d.file_name.clone(),
+                title_zh: d.title_zh.clone(),
+                warning,
+            };
+            zh.push('。');
+            zh.push_str(&w.text(app_core::messages::Lang::Zh));
+            en.push(' ');
+            en.push_str(&w.text(app_core::messages::Lang::En));
+            warnings.push(w);
+        }
         plan.push(Planned::made(
             format!("{DOCUMENTS_DIR}{}", d.file_name),
             d.bytes,
-            &format!("执法文书：{}", d.title_zh),
+            &zh,
             &en,
         ));
     }
@@ -444,6 +485,7 @@ pub fn export(
         public_key,
         fingerprint: manifest::fingerprint(&input.key.verifying_key()),
         trail_head,
+        warnings,
     })
 }
 

@@ -32,8 +32,8 @@ pub mod trail;
 pub mod verify;
 
 pub use export::{
-    BlobDir, DocumentRenderer, ExportError, ExportInput, ExportSummary, PhotoSource, Progress,
-    RenderedDocument, export,
+    BlobDir, DocumentRenderer, DocumentWarning, ExportError, ExportInput, ExportSummary,
+    PhotoSource, Progress, RenderedDocument, export,
 };
 pub use file::{FileError, WrittenFile, export_file};
 pub use keys::{KeyHistory, verify_with_history};

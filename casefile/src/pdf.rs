@@ -43,10 +43,12 @@ impl DocumentRenderer for PdfForms<'_> {
         pdf_forms::forms_for(signed)
             .into_iter()
             .map(|kind| {
+                let rendered = pdf_forms::render(kind, &input)?;
                 Ok(RenderedDocument {
                     file_name: kind.file_name().to_owned(),
                     title_zh: kind.title_zh().to_owned(),
-                    bytes: pdf_forms::render(kind, &input)?,
+                    bytes: rendered.pdf,
+                    warnings: rendered.warnings,
                 })
             })
             .collect()

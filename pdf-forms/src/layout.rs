@@ -105,6 +105,7 @@ pub(crate) struct Picture {
 pub(crate) struct Laid {
     pub pages: Vec<Vec<Op>>,
     pub pictures: Vec<Picture>,
+    pub warnings: Vec<crate::FormWarning>,
 }
 
 #[derive(Debug)]
@@ -116,6 +117,24 @@ pub(crate) struct Layout<'f> {
     title: String,
     number: String,
     pub(crate) pictures: Vec<Picture>,
+    /// Characters no font covers, each with the text it was first seen in (printed as
+    /// placeholders, reported as warnings).
+    pub(crate) uncovered: Vec<(char, String)>,
+    /// Fallback fonts that could not be read (source, reason), skipped.
+    pub(crate) skipped_fonts: Vec<(String, String)>,
+}
+
+/// What a character no font covers is printed as: `[U+2EBF0]`.
+pub(crate) fn placeholder(ch: char) -> String {
+    format!("[U+{:04X}]", u32::from(ch))
+}
+
+/// Characters that have no look of their own and are left out of the printed text (the
+/// record keeps them): variation selectors (e.g. an ideographic variation sequence's
+/// U+E0100), zero-width joiners and spaces, the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(u32::from(c),
+        0x200B..=0x200D | 0x2060 | 0xFE00..=0xFE0F | 0xFEFF | 0xE0100..=0xE01EF)
 }
 
 fn is_cjk(c: char) -> bool {
@@ -144,22 +163,59 @@ impl<'f> Layout<'f> {
             title: title.to_owned(),
             number,
             pictures: Vec::new(),
+            uncovered: Vec::new(),
+            skipped_fonts: Vec::new(),
         }
     }
 
-    fn glyph(&mut self, ch: char, text: &str) -> Result<GlyphInfo, FormError> {
+    /// The glyph of `ch`, or `None` when no font of the chain has it.
+    fn lookup(&mut self, ch: char) -> Result<Option<GlyphInfo>, FormError> {
         if let Some(g) = self.cache.get(&ch) {
-            return Ok(*g);
+            return Ok(Some(*g));
         }
-        let g = self
-            .fonts
-            .glyph(ch)?
+        let g = self.fonts.glyph(ch, &mut self.skipped_fonts)?;
+        if let Some(g) = g {
+            self.cache.insert(ch, g);
+        }
+        Ok(g)
+    }
+
+    /// The glyph of a character of text that went through [`Layout::printable`]; only the
+    /// placeholder's own characters (ASCII) can be missing here, when the body font lacks
+    /// them.
+    fn glyph(&mut self, ch: char, text: &str) -> Result<GlyphInfo, FormError> {
+        self.lookup(ch)?
             .ok_or_else(|| FormError::UncoveredCharacter {
                 ch,
                 field: format!("text {:?}", text.chars().take(40).collect::<String>()),
-            })?;
-        self.cache.insert(ch, g);
-        Ok(g)
+            })
+    }
+
+    /// `text` as it is printed: a character no font covers becomes a placeholder naming it
+    /// (`[U+2EBF0]`, noted for the warnings), invisible characters are left out, controls
+    /// print as spaces. Text already printable comes back unchanged.
+    pub(crate) fn printable(&mut self, text: &str) -> Result<String, FormError> {
+        let mut out = String::with_capacity(text.len());
+        for ch in text.chars() {
+            if ch == '\n' || ch == '\r' {
+                out.push(ch);
+                continue;
+            }
+            if is_invisible(ch) {
+                continue;
+            }
+            let shown = if ch.is_control() { ' ' } else { ch };
+            if self.lookup(shown)?.is_some() {
+                out.push(shown);
+            } else {
+                if !self.uncovered.iter().any(|(c, _)| *c == shown) {
+                    let context: String = text.chars().take(40).collect();
+                    self.uncovered.push((shown, context));
+                }
+                out.push_str(&placeholder(shown));
+            }
+        }
+        Ok(out)
     }
 
     /// Splits `text` (one line, no line breaks) into runs by font.
@@ -204,6 +260,7 @@ impl<'f> Layout<'f> {
         size: f32,
         width: f32,
     ) -> Result<Vec<String>, FormError> {
+        let text = self.printable(text)?;
         let mut lines = Vec::new();
         for para in text.split('\n') {
             let para = para.trim_end_matches('\r');
@@ -317,6 +374,7 @@ impl<'f> Layout<'f> {
         if text.is_empty() {
             return Ok(());
         }
+        let text = &self.printable(text)?;
         let w = self.measure(text, size)?;
         let x = match align {
             Align::Left => x,
@@ -453,10 +511,9 @@ impl<'f> Layout<'f> {
             (l.lines.len() + l.below.len()) as f32 * lh + sign + 2.0 * PAD
         };
         let mut height = laid.iter().map(height_of).fold(0.0, f32::max);
-        let mut first_part = true;
         loop {
             if height <= self.room() {
-                self.draw_row(cells, &widths, &laid, height, first_part)?;
+                self.draw_row(cells, &widths, &laid, height)?;
                 return Ok(());
             }
             let fit = ((self.room() - 2.0 * PAD) / lh).floor() as usize;
@@ -481,11 +538,17 @@ impl<'f> Layout<'f> {
                 })
                 .collect();
             let h = fit as f32 * lh + 2.0 * PAD;
-            self.draw_row(cells, &widths, &head, h, first_part)?;
+            self.draw_row(cells, &widths, &head, h)?;
             for l in laid.iter_mut().filter(|l| !l.label) {
                 l.lines = l.lines.split_off(fit.min(l.lines.len()));
             }
-            first_part = false;
+            // The next part's labels say 续, wrapped to their column like any text (a label
+            // that just fits would otherwise run into the cell beside it).
+            for (((_, cell), w), l) in cells.iter().zip(&widths).zip(laid.iter_mut()) {
+                if let Cell::Label(t) = cell {
+                    l.lines = self.wrap(&format!("{t}（续）"), size, w - 2.0 * PAD)?;
+                }
+            }
             height = laid.iter().map(height_of).fold(0.0, f32::max);
             self.new_page()?;
         }
@@ -497,7 +560,6 @@ impl<'f> Layout<'f> {
         widths: &[f32],
         laid: &[CellLines],
         height: f32,
-        first_part: bool,
     ) -> Result<(), FormError> {
         let size = BODY;
         let lh = size * LINE;
@@ -518,13 +580,8 @@ impl<'f> Layout<'f> {
             } else {
                 top + PAD
             };
-            for (i, line) in lines.iter().enumerate() {
-                let shown = if !first_part && i == 0 && matches!(cell, Cell::Label(_)) {
-                    format!("{line}（续）")
-                } else {
-                    line.clone()
-                };
-                self.put_text(x + PAD, y + size, size, false, &shown, align, inner)?;
+            for line in lines {
+                self.put_text(x + PAD, y + size, size, false, line, align, inner)?;
                 y += lh;
             }
             if matches!(cell, Cell::Sign { .. }) {
@@ -588,9 +645,105 @@ impl<'f> Layout<'f> {
             self.put_text(MARGIN_X, y, 7.0, false, &label, Align::Left, CONTENT_W)?;
             out.push(self.pages.pop().expect("page"));
         }
+        let mut warnings: Vec<crate::FormWarning> = self
+            .skipped_fonts
+            .into_iter()
+            .map(|(font, reason)| crate::FormWarning::FontSkipped { font, reason })
+            .collect();
+        warnings.extend(self.uncovered.into_iter().map(|(ch, context)| {
+            crate::FormWarning::UncoveredCharacter {
+                ch,
+                field: format!("text {context:?}"),
+            }
+        }));
         Ok(Laid {
             pages: out,
             pictures: self.pictures,
+            warnings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text op of a page as (baseline, left, right, text), its width measured from the
+    /// glyph advances.
+    fn texts(page: &[Op]) -> Vec<(f32, f32, f32, String)> {
+        page.iter()
+            .filter_map(|op| match op {
+                Op::Text {
+                    x, y, size, runs, ..
+                } => {
+                    let w: f32 = runs
+                        .iter()
+                        .flat_map(|r| r.glyphs.iter().map(|g| g.1))
+                        .sum::<f32>()
+                        * size;
+                    let text: String = runs.iter().map(|r| r.text.as_str()).collect();
+                    Some((*y, *x, x + w, text))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn continued_labels_stay_in_their_column_and_no_text_overlaps_another() {
+        let mut doc = Layout::new(
+            Fonts::system(),
+            "现场检查记录",
+            "玄应急检记〔2026〕1号".into(),
+        );
+        let problems: Vec<String> = (1..=150)
+            .map(|n| format!("{n}. [GM-PX-{n:02}] 抛光车间干式除尘系统未设置泄爆装置：不符合。"))
+            .collect();
+        doc.row(&[
+            (0.2, Cell::Label("发现的问题及依据".into())),
+            (0.8, Cell::Text(problems.join("\n"))),
+        ])
+        .unwrap();
+        let laid = doc.finish(&Sha256Hex::of(b"record")).unwrap();
+        assert!(laid.pages.len() >= 3, "{} pages", laid.pages.len());
+        let (left, right) = (MARGIN_X + PAD, MARGIN_X + 0.2 * CONTENT_W - PAD);
+        let mut continued = 0;
+        for (n, page) in laid.pages.iter().enumerate() {
+            let texts = texts(page);
+            // The label column's lines (the page head and footer start at the margin too but
+            // sit above and below the table).
+            for (y, x0, x1, text) in texts.iter().filter(|t| t.1 < right) {
+                if *y < MARGIN_TOP + 16.0 || *y > BODY_BOTTOM {
+                    continue;
+                }
+                assert!(
+                    *x0 >= left - 0.01 && *x1 <= right + 0.01,
+                    "page {n}: label {text:?} spans {x0:.1}–{x1:.1}, its column {left:.1}–{right:.1}"
+                );
+                continued += usize::from(text.contains('续'));
+            }
+            // No two texts on one baseline overlap.
+            for (i, a) in texts.iter().enumerate() {
+                for b in &texts[i + 1..] {
+                    if (a.0 - b.0).abs() < 0.01 {
+                        assert!(
+                            a.2 <= b.1 + 0.01 || b.2 <= a.1 + 0.01,
+                            "page {n}: {:?} ({:.1}–{:.1}) overlaps {:?} ({:.1}–{:.1})",
+                            a.3,
+                            a.1,
+                            a.2,
+                            b.3,
+                            b.1,
+                            b.2
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            continued,
+            laid.pages.len() - 1,
+            "one 续 label per later page"
+        );
     }
 }

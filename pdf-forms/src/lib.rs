@@ -33,11 +33,16 @@
 //! # Fonts
 //!
 //! Text is set in an embedded, subset CJK font with a per-character fallback chain (see
-//! [`Fonts`]): WenQuanYi Micro Hei for most text, then HanaMinA (CJK Extension A, e.g. 㐀)
-//! and HanaMinB (Extension B and beyond, e.g. 𠀀 or 𪚥). Nothing depends on fonts installed on
-//! the reader's machine; each glyph carries its Unicode text (ToUnicode CMap) so copying and
-//! `pdftotext` give the right characters. A character no font covers is an error
-//! ([`FormError::UncoveredCharacter`]) rather than a blank box in a legal document.
+//! [`Fonts`] and the table in its module): WenQuanYi Micro Hei for most text, then the sans
+//! face Noto Sans CJK (CJK Extension A, e.g. 㐀, and part of Extensions B–G, e.g. 𰻞), then the serif faces HanaMinA and HanaMinB (the rest of
+//! Extensions B–F, e.g. 𠀀 or 𪚥) and BabelStone Han (Extensions G and H) for what no sans
+//! face has. Nothing depends on fonts installed on the reader's machine; each glyph carries
+//! its Unicode text (ToUnicode CMap) so copying and `pdftotext` give the right characters.
+//!
+//! A document never fails on a name: a character no font covers is printed as a visible
+//! placeholder naming its code point (`[U+2EBF0]`, never a blank box), the record keeps the
+//! exact text, and the render succeeds with a [`FormWarning`] in [`Rendered::warnings`] that
+//! the caller logs and shows.
 
 mod fonts;
 mod forms;
@@ -45,12 +50,13 @@ mod layout;
 mod paint;
 mod zh;
 
-pub use fonts::{FONTS_ENV, FontSource, Fonts};
+pub use fonts::{FONTS_ENV, FontSource, Fonts, SYSTEM_CHAIN};
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::docnumber::DocumentKind;
 use app_core::evidence::Sha256Hex;
 use app_core::inspection::Inspection;
+use app_core::messages::Lang;
 use app_core::paper::{Mode, Paper, PaperError};
 
 /// The documents this crate renders.
@@ -162,6 +168,8 @@ pub enum FormError {
     TemplateMismatch { given: String, record: String },
     #[error("font {path}: {reason}")]
     Font { path: String, reason: String },
+    /// Only when even the placeholder (`[U+…]`, ASCII) cannot be drawn: the body font has
+    /// no Latin letters. A CJK character no font has is a [`FormWarning`], not an error.
     #[error(
         "no font in the chain covers {ch:?} (U+{:04X}) in {field}; add a font that does (see {FONTS_ENV})",
         *.ch as u32
@@ -169,6 +177,54 @@ pub enum FormError {
     UncoveredCharacter { ch: char, field: String },
     #[error("writing the PDF failed: {0}")]
     Pdf(String),
+}
+
+/// Something a rendered document shows differently from the record, though it rendered:
+/// the caller logs it (its `Display` is English) and shows it ([`FormWarning::text`], from
+/// `app_core::messages`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormWarning {
+    /// No font of the chain has `ch`: the document prints [`FormWarning::placeholder`] in its
+    /// place; the record keeps the character.
+    #[error(
+        "no font in the chain covers {ch:?} (U+{:04X}) in {field}: the document prints [U+{:04X}] in its place, the record keeps the character (add a font that has it, see {FONTS_ENV})",
+        *.ch as u32, *.ch as u32
+    )]
+    UncoveredCharacter { ch: char, field: String },
+    /// A fallback font of the chain could not be read and was skipped (characters it would
+    /// have drawn come from a later font, or as placeholders).
+    #[error("fallback font {font} was skipped: {reason}")]
+    FontSkipped { font: String, reason: String },
+}
+
+impl FormWarning {
+    /// What the document prints for an uncovered character (`[U+2EBF0]`); `None` for other
+    /// warnings.
+    pub fn placeholder(&self) -> Option<String> {
+        match self {
+            FormWarning::UncoveredCharacter { ch, .. } => Some(layout::placeholder(*ch)),
+            FormWarning::FontSkipped { .. } => None,
+        }
+    }
+
+    /// The warning as a person reads it, about the document titled `document`
+    /// (`app_core::messages`, Chinese or English).
+    pub fn text(&self, lang: Lang, document: &str) -> String {
+        match self {
+            FormWarning::UncoveredCharacter { ch, .. } => {
+                lang.document_uncovered_character(document, *ch)
+            }
+            FormWarning::FontSkipped { font, .. } => lang.document_font_skipped(document, font),
+        }
+    }
+}
+
+/// A rendered document: the PDF and what it shows differently from the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub pdf: Vec<u8>,
+    /// Empty for a document that prints the record exactly.
+    pub warnings: Vec<FormWarning>,
 }
 
 /// The content of one form, as app-core makes it from the signed version (the model the
@@ -193,7 +249,7 @@ pub fn paper(kind: FormKind, input: &FormInput<'_>) -> Result<Paper, FormError> 
 }
 
 /// Renders one form as an A4 PDF with the process-wide font chain ([`Fonts::system`]).
-pub fn render(kind: FormKind, input: &FormInput<'_>) -> Result<Vec<u8>, FormError> {
+pub fn render(kind: FormKind, input: &FormInput<'_>) -> Result<Rendered, FormError> {
     render_with(kind, input, Fonts::system())
 }
 
@@ -202,7 +258,7 @@ pub fn render_with(
     kind: FormKind,
     input: &FormInput<'_>,
     fonts: &Fonts,
-) -> Result<Vec<u8>, FormError> {
+) -> Result<Rendered, FormError> {
     if let Some(t) = input.template
         && t.reference() != input.record.template
     {
@@ -216,7 +272,11 @@ pub fn render_with(
     forms::print(&mut doc, &paper, input)?;
     let hash = app_core::signing::content_hash(input.record);
     let laid = doc.finish(&hash)?;
-    paint::to_pdf(&laid, fonts, kind.title_zh())
+    let pdf = paint::to_pdf(&laid, fonts, kind.title_zh())?;
+    Ok(Rendered {
+        pdf,
+        warnings: laid.warnings,
+    })
 }
 
 /// The file name of the 送达回证 in a case file or an export.
@@ -225,7 +285,7 @@ pub const RECEIPT_FILE_NAME: &str = "送达回证.pdf";
 /// The 送达回证 of the record given (every issued document with how, when and to whom it
 /// was served), or `None` when no service is recorded. Its footer carries the record's
 /// content hash like the other forms.
-pub fn render_receipt(input: &FormInput<'_>) -> Result<Option<Vec<u8>>, FormError> {
+pub fn render_receipt(input: &FormInput<'_>) -> Result<Option<Rendered>, FormError> {
     let Some(paper) = app_core::paper::service_receipt(input.record, input.unit_name) else {
         return Ok(None);
     };
@@ -233,5 +293,9 @@ pub fn render_receipt(input: &FormInput<'_>) -> Result<Option<Vec<u8>>, FormErro
     let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
     forms::print(&mut doc, &paper, input)?;
     let laid = doc.finish(&app_core::signing::content_hash(input.record))?;
-    paint::to_pdf(&laid, fonts, &paper.title).map(Some)
+    let pdf = paint::to_pdf(&laid, fonts, &paper.title)?;
+    Ok(Some(Rendered {
+        pdf,
+        warnings: laid.warnings,
+    }))
 }

@@ -500,7 +500,8 @@ fn a_service_receipt_lists_how_each_document_was_served() {
     let now = case.doc.record().clone();
     let pdf = pdf_forms::render_receipt(&case.input(&now, &lookup))
         .unwrap()
-        .expect("a receipt");
+        .expect("a receipt")
+        .pdf;
     let path = write("service-receipt.pdf", &pdf);
     let text = text_joined(&path);
     for wanted in [
@@ -513,5 +514,86 @@ fn a_service_receipt_lists_how_each_document_was_served() {
         &format!("{recipient}（签收）"),
     ] {
         assert!(text.contains(wanted), "{wanted}: {text}");
+    }
+}
+
+/// The words `pdftotext -bbox` finds: (page, text, xMin, xMax, yMin).
+fn words(path: &Path) -> Vec<(usize, String, f32, f32, f32)> {
+    let bbox = poppler("pdftotext", &["-bbox", path.to_str().unwrap(), "-"]);
+    let attr = |line: &str, name: &str| -> f32 {
+        line.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let mut page = 0;
+    let mut out = Vec::new();
+    for line in bbox.lines() {
+        if line.trim_start().starts_with("<page") {
+            page += 1;
+        }
+        if line.contains("<word") {
+            let text = line
+                .split('>')
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .unwrap_or_default()
+                .to_owned();
+            out.push((
+                page,
+                text,
+                attr(line, "xMin"),
+                attr(line, "xMax"),
+                attr(line, "yMin"),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_continued_label_stays_in_its_column() {
+    // Notes long enough that 发现的问题及依据 continues over pages.
+    let mut case = on_site_case(&Names::default(), false);
+    for code in FAILED {
+        let text = (1..=25)
+            .map(|n| format!("第{n}处：除尘管道积尘较厚，未见清扫记录"))
+            .collect::<Vec<_>>()
+            .join("；");
+        case.apply(
+            "wang",
+            app_core::inspection::Command::SetNote {
+                item: code.into(),
+                text,
+            },
+        );
+    }
+    let v1 = case.sign("v1");
+    let images = case.images.clone();
+    let lookup = move |d: &Sha256Hex| images.get(d).cloned();
+    let pdf = render(FormKind::InspectionRecord, &case.input(&v1, &lookup));
+    let path = write("continued-label.pdf", &pdf);
+    // The label column: 56 pt margin, a fifth of the 483.28 pt content width.
+    let column = (56.0, 56.0 + 0.2 * (595.28 - 112.0));
+    let words = words(&path);
+    let continued: Vec<_> = words
+        .iter()
+        // (The page head 现场检查记录（续） spans the page, not a column.)
+        .filter(|w| !w.1.starts_with("现场检查记录"))
+        .filter(|w| w.1.contains("（续）") || w.1.starts_with("发现的问题及依据"))
+        .collect();
+    assert!(
+        continued.iter().any(|w| w.0 > 1 && w.1.contains('续')),
+        "no continued label: {continued:?}"
+    );
+    for (page, text, x0, x1, _) in continued {
+        assert!(
+            *x0 >= column.0 && *x1 <= column.1,
+            "page {page}: {text:?} spans {x0:.1}–{x1:.1}, its column {:.1}–{:.1}",
+            column.0,
+            column.1
+        );
     }
 }

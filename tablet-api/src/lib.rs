@@ -24,7 +24,7 @@ mod views;
 
 pub use change::{FieldChange, RecordChange, Revision, THUMB_SCHEME, diff, patch, thumb_url};
 pub use error::{ApiError, ApiResult, ErrorCode};
-pub use photo::{ExportState, ExportStatus, PhotoAnswer, PhotoArgs, PhotoLink};
+pub use photo::{DocumentNotice, ExportState, ExportStatus, PhotoAnswer, PhotoArgs, PhotoLink};
 pub use request::*;
 pub use sync::{
     NumbersAfterSync, Pending, Rejected, SyncOutcome, SyncReport, SyncState, SyncStatus,

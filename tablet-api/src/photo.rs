@@ -54,6 +54,17 @@ pub enum ExportState {
     Failed,
 }
 
+/// A document that was made but prints something differently from the record (a character
+/// no font has, printed as `[U+2EBF0]`; the record keeps it): the export or the copy
+/// succeeded, and the screen shows this beside it (texts from `app_core::messages`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentNotice {
+    /// The document's file name (e.g. `现场检查记录.pdf`).
+    pub file: String,
+    pub zh: String,
+    pub en: String,
+}
+
 /// A case-file (电子案卷) export, as the record screen shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportStatus {
@@ -81,6 +92,9 @@ pub struct ExportStatus {
     pub photos: Option<usize>,
     /// When failed: why, in Chinese and English. No file is left behind.
     pub error: Option<ApiError>,
+    /// When done: what its documents print differently from the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<DocumentNotice>,
 }
 
 impl ExportStatus {

@@ -184,4 +184,7 @@ pub struct EnterpriseCopy {
     pub files: Vec<CopyFile>,
     pub payload: String,
     pub qr_svg: String,
+    /// What the documents print differently from the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::DocumentNotice>,
 }

@@ -272,6 +272,11 @@ mod tests {
     /// inspectors' handwritten signatures (JPEG blobs), the enterprise's refusal with a
     /// witness, the inspection record's number issued, signed as `v1`.
     fn tablet() -> Tablet {
+        tablet_for(None)
+    }
+
+    /// [`tablet`] with the enterprise's name replaced by `name`.
+    fn tablet_for(name: Option<&str>) -> Tablet {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_owned();
         let mut store = Store::open(&root.join("tablet.db")).unwrap();
@@ -282,11 +287,15 @@ mod tests {
         store.replace_reference(std::slice::from_ref(&t)).unwrap();
         let e = &read_json::<Vec<Enterprise>>("fixtures/demo/enterprises.json")[0];
         let (w, l) = (user("u-wang"), user("u-li"));
+        let mut snapshot: app_core::inspection::EnterpriseSnapshot = e.into();
+        if let Some(name) = name {
+            snapshot.name = name.into();
+        }
         let record = Inspection::new_draft(
             "insp-tablet-1".into(),
             InspectionKind::Routine,
             e.unit.clone(),
-            e.into(),
+            snapshot,
             t.reference(),
             w.id.clone(),
             Timestamp(T0),
@@ -461,6 +470,71 @@ mod tests {
         // No temporary file is left beside it.
         let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_name_with_a_character_no_font_has_exports_with_a_placeholder_and_a_warning() {
+        // 𰻞 (Extension G) is in the fonts; U+2EBF0 (Extension I) is in none of them.
+        let name = "西安𰻞𰻞面馆\u{2EBF0}记有限公司";
+        let mut tab = tablet_for(Some(name));
+        let w = user("u-wang");
+        let path = tab.root.join("case.zip");
+        let summary = export_file(
+            &mut tab.store,
+            &tab.blobs,
+            &ExportRequest {
+                id: &tab.id,
+                version: None,
+                user: &w,
+                unit_name: "南京市玄武区应急管理局",
+                now: Timestamp(T0 + 86_400_000),
+            },
+            &path,
+            &mut |_| {},
+        )
+        .unwrap();
+        let [warning] = &summary.warnings[..] else {
+            panic!("{:?}", summary.warnings);
+        };
+        assert_eq!(warning.file_name, "现场检查记录.pdf");
+        assert!(matches!(
+            warning.warning,
+            pdf_forms::FormWarning::UncoveredCharacter {
+                ch: '\u{2EBF0}',
+                ..
+            }
+        ));
+        assert!(warning.to_string().contains("U+2EBF0"), "{warning}");
+        let report = casefile::verify(File::open(&path).unwrap(), &VerifyOptions::default());
+        assert!(report.manifest.is_some(), "{}", report.render_zh_en());
+        let files = casefile::archive::read_all(File::open(&path).unwrap()).unwrap();
+        let file = |name: &str| {
+            String::from_utf8_lossy(&files.iter().find(|(n, _)| n == name).unwrap().1).into_owned()
+        };
+        // The record keeps the exact name; the index notes the placeholder beside the document.
+        assert!(file(casefile::manifest::RECORD_JSON).contains(name));
+        let index = file(casefile::manifest::INDEX);
+        assert!(
+            index.contains("字库未收录，文书中以 [U+2EBF0] 代替"),
+            "{index}"
+        );
+        // The PDF prints 𰻞 and the placeholder (its text, as pdftotext reads it).
+        let pdf = &files
+            .iter()
+            .find(|(n, _)| n == "documents/现场检查记录.pdf")
+            .unwrap()
+            .1;
+        let pdf_path = tab.root.join("record.pdf");
+        fs::write(&pdf_path, pdf).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .args([pdf_path.to_str().unwrap(), "-"])
+            .output()
+            .expect("pdftotext (poppler-utils) is installed by cargo xtask test");
+        let text: String = String::from_utf8_lossy(&out.stdout)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(text.contains("西安𰻞𰻞面馆[U+2EBF0]记有限公司"), "{text}");
     }
 
     #[test]

@@ -22,13 +22,22 @@ use std::time::Instant;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Debian packages the test suite needs (installed idempotently by `cargo xtask test`):
-/// PDF checks (`pdftotext`, `pdftoppm`), the CJK fonts the documents embed, and the browser
-/// the console's end-to-end tests drive.
+/// The fonts the enforcement documents embed (pdf-forms' fallback chain, in
+/// `pdf-forms/src/fonts.rs`): the sans body, the sans faces for CJK Extension A and part of
+/// B–G, the serif faces for the rest of Extensions B–F and for G and H. Whatever renders
+/// documents installs them: the tests, the server (`run`) and the tablet app (`app`).
+const PDF_FONTS_APT: &[&str] = &[
+    "fonts-wqy-microhei",
+    "fonts-noto-cjk",
+    "fonts-hanazono",
+    "fonts-babelstone-han",
+];
+
+/// Debian packages the test suite needs (installed idempotently by `cargo xtask test`, with
+/// [`PDF_FONTS_APT`]): PDF checks (`pdftotext`, `pdftoppm`) and the browser the console's
+/// end-to-end tests drive.
 const TEST_APT: &[&str] = &[
     "poppler-utils",
-    "fonts-wqy-microhei",
-    "fonts-hanazono",
     "chromium",
     // The tablet app (Tauri v2 on WebKitGTK) and its end-to-end tests.
     "libwebkit2gtk-4.1-dev",
@@ -44,7 +53,8 @@ const TEST_APT: &[&str] = &[
     "rpm",
 ];
 
-/// What `cargo xtask app` needs to build and show the app.
+/// What `cargo xtask app` needs to build and show the app (with [`PDF_FONTS_APT`], whose
+/// Micro Hei also shows the screens' Chinese).
 const APP_APT: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
     "build-essential",
@@ -52,7 +62,6 @@ const APP_APT: &[&str] = &[
     "libssl-dev",
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
-    "fonts-wqy-microhei",
 ];
 
 /// tauri-driver (the WebDriver bridge for Tauri apps); 2.x, not the 3.0 alpha.
@@ -147,7 +156,7 @@ fn setup() -> Result<()> {
 
 fn test() -> Result<()> {
     setup()?;
-    ensure_apt(TEST_APT)?;
+    ensure_apt(&[TEST_APT, PDF_FONTS_APT].concat())?;
     ensure_tools()?;
     ensure_packaging_tools()?;
     let started = Instant::now();
@@ -240,7 +249,7 @@ fn test() -> Result<()> {
 /// (otherwise the tests write them under target/screenshots).
 fn screenshots() -> Result<()> {
     setup()?;
-    ensure_apt(TEST_APT)?;
+    ensure_apt(&[TEST_APT, PDF_FONTS_APT].concat())?;
     ensure_tools()?;
     ui()?;
     let dir = std::env::current_dir()?.join("docs/screenshots");
@@ -379,7 +388,7 @@ fn package() -> Result<()> {
 /// minutes on two cores; `--debug` packages the dev-profile build instead.
 fn app_package(extra: &[String]) -> Result<()> {
     setup()?;
-    ensure_apt(APP_APT)?;
+    ensure_apt(&[APP_APT, PDF_FONTS_APT].concat())?;
     ui()?;
     if !Path::new("src-tauri/bundler/node_modules/.bin/tauri").exists() {
         cmd(
@@ -462,7 +471,7 @@ fn ui() -> Result<()> {
 /// Starts the sync server with the demo data and the tablet app against it.
 fn app(extra: &[String]) -> Result<()> {
     setup()?;
-    ensure_apt(APP_APT)?;
+    ensure_apt(&[APP_APT, PDF_FONTS_APT].concat())?;
     ui()?;
     cmd(
         "cargo",
@@ -559,6 +568,7 @@ fn run(extra: &[String]) -> Result<()> {
         return app(extra);
     }
     setup()?;
+    ensure_apt(PDF_FONTS_APT)?;
     let mut args = vec![
         "run",
         "--locked",

@@ -191,6 +191,11 @@ pub(crate) fn EnterpriseCopyPanel(props: &ViewProps) -> Html {
                     <div class="card" id="copy-ready">
                         <div>{ l.t("已写入导出文件夹，可分享给企业：", "Written to the export folder, to share with the enterprise:") }</div>
                         <ul>{ for c.files.iter().map(|f| html! { <li class="copy-file">{ format!("{} · {} · SHA-256 {}", f.name, human_size(f.bytes), f.sha256) }</li> }) }</ul>
+                        if !c.warnings.is_empty() {
+                            <ul id="copy-warnings" class="warning" role="status">
+                                { for c.warnings.iter().map(|w| html! { <li>{ l.t(&w.zh, &w.en) }</li> }) }
+                            </ul>
+                        }
                         <img id="copy-qr" alt={l.t("企业副本二维码", "QR code of the copy").to_owned()}
                             src={format!("data:image/svg+xml;utf8,{}", svg_data(&c.qr_svg))} />
                         <div class="muted">{ l.t("二维码含记录号、签署版本和每个文件的 SHA-256，企业联网后可据此核对副本。", "The QR code carries the record, the signed version and each file's SHA-256, to check the copy against.") }</div>

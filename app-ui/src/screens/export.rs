@@ -186,6 +186,11 @@ pub(crate) fn CaseFileExport(props: &ExportProps) -> Html {
                         <div class="muted">{ l.t("签名密钥指纹：", "Signing key fingerprint: ") }<code id="export-fingerprint">{ &s.fingerprint }</code></div>
                         <div class="muted">{ format!("{} {} {}，{} {} {}", l.t("共", "holds"), s.files.unwrap_or_default(), l.t("个文件", "files"),
                             l.t("其中原始照片", "of them original photos:"), s.photos.unwrap_or_default(), l.t("张", "")) }</div>
+                        if !s.warnings.is_empty() {
+                            <ul id="export-warnings" class="warning" role="status">
+                                { for s.warnings.iter().map(|w| html! { <li>{ l.t(&w.zh, &w.en) }</li> }) }
+                            </ul>
+                        }
                     </div>
                 }
             }
@@ -219,6 +224,7 @@ mod tests {
             error: (state == ExportState::Failed).then(|| {
                 ApiError::new(ErrorCode::Export, "原始照片已损坏", "damaged").at("export")
             }),
+            warnings: Vec::new(),
         }
     }
 

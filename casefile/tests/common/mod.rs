@@ -273,6 +273,7 @@ pub fn documents(record: &Inspection) -> Result<Vec<RenderedDocument>, RenderErr
             record.id, record.enterprise.name
         )
         .into_bytes(),
+        warnings: Vec::new(),
     }])
 }
 

@@ -547,6 +547,18 @@ pub fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The PDF of a document that prints the record exactly (no warnings).
 pub fn render(kind: FormKind, input: &FormInput<'_>) -> Vec<u8> {
+    let rendered = render_warned(kind, input);
+    assert!(
+        rendered.warnings.is_empty(),
+        "{kind:?}: {:?}",
+        rendered.warnings
+    );
+    rendered.pdf
+}
+
+/// The PDF and its warnings.
+pub fn render_warned(kind: FormKind, input: &FormInput<'_>) -> pdf_forms::Rendered {
     pdf_forms::render(kind, input).unwrap_or_else(|e| panic!("{kind:?}: {e}"))
 }

@@ -295,6 +295,9 @@ where
             tracing::error!(job = id, error = %e, "could not record the export's outcome")
         }
         (Ok(s), Ok(_)) => {
+            for warning in &s.warnings {
+                tracing::warn!(job = id, record, %warning, "case file document rendered with a warning");
+            }
             tracing::info!(job = id, record, user = %user, bytes = s.bytes, "case file exported")
         }
         (Err(e), Ok(_)) => {

@@ -74,7 +74,10 @@ where
         unit_name: &unit_name,
         images: &images,
     };
-    let bytes =
+    let rendered =
         pdf_forms::render(kind, &input).map_err(|e| DocumentError::Render(e.to_string()))?;
-    Ok((kind.file_name(), bytes))
+    for warning in &rendered.warnings {
+        tracing::warn!(record = id, document = kind.file_name(), %warning, "document rendered with a warning");
+    }
+    Ok((kind.file_name(), rendered.pdf))
 }

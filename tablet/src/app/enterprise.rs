@@ -4,6 +4,7 @@
 //! SHA-256 of each file.
 
 use super::App;
+use super::export::document_notice;
 use super::records::record_template;
 use app_core::evidence::Sha256Hex;
 use app_core::ids::InspectionId;
@@ -77,8 +78,17 @@ impl App {
             unit_name: &unit_name,
             images: &images,
         };
+        let mut warnings = Vec::new();
         for kind in forms_for(&signed) {
-            write(kind.file_name(), render(kind, &input).map_err(pdf_err)?)?;
+            let rendered = render(kind, &input).map_err(pdf_err)?;
+            let file = format!("企业副本_{number}_{}", kind.file_name());
+            warnings.extend(
+                rendered
+                    .warnings
+                    .iter()
+                    .map(|w| document_notice(&file, kind.title_zh(), w)),
+            );
+            write(kind.file_name(), rendered.pdf)?;
         }
         let now = FormInput {
             record: &record,
@@ -87,7 +97,14 @@ impl App {
             images: &images,
         };
         if let Some(receipt) = render_receipt(&now).map_err(pdf_err)? {
-            write(pdf_forms::RECEIPT_FILE_NAME, receipt)?;
+            let file = format!("企业副本_{number}_{}", pdf_forms::RECEIPT_FILE_NAME);
+            warnings.extend(
+                receipt
+                    .warnings
+                    .iter()
+                    .map(|w| document_notice(&file, "送达回证", w)),
+            );
+            write(pdf_forms::RECEIPT_FILE_NAME, receipt.pdf)?;
         }
         let payload = copy_payload(id, version, &files);
         let qr = qrcode::QrCode::new(payload.as_bytes())
@@ -100,6 +117,7 @@ impl App {
             files,
             payload,
             qr_svg: qr,
+            warnings,
         })
     }
 }

@@ -7,11 +7,12 @@ use app_core::docnumber::DocumentKind;
 use app_core::geo::Timestamp;
 use app_core::ids::InspectionId;
 use app_core::inspection::Inspection;
+use app_core::messages::Lang;
 use casefile::ExportError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use tablet_api::{ApiError, ApiResult, ErrorCode, ExportState, ExportStatus};
+use tablet_api::{ApiError, ApiResult, DocumentNotice, ErrorCode, ExportState, ExportStatus};
 
 /// A file-name part that every file system accepts: no separators, reserved characters,
 /// control characters or white space.
@@ -93,6 +94,22 @@ fn export_error(e: &CaseFileError) -> ApiError {
         },
     };
     ApiError::new(ErrorCode::Export, zh, en).at("export")
+}
+
+/// A document that was made but prints something differently from the record: logged
+/// (English, on the app's standard error) and answered for the screen (both languages from
+/// `app_core::messages`).
+pub(super) fn document_notice(
+    file: &str,
+    title_zh: &str,
+    warning: &pdf_forms::FormWarning,
+) -> DocumentNotice {
+    eprintln!("inspection-tablet: warning: {file}: {warning}");
+    DocumentNotice {
+        file: file.to_owned(),
+        zh: warning.text(Lang::Zh, title_zh),
+        en: warning.text(Lang::En, title_zh),
+    }
 }
 
 /// `dir/name`, or `dir/<stem>-2.zip`, `-3`, … if that name (or its temporary file) is taken.
@@ -186,6 +203,7 @@ impl App {
             files: None,
             photos: None,
             error: None,
+            warnings: Vec::new(),
         };
         let shared = self.exports.clone();
         let blobs = self.blobs.root().to_path_buf();
@@ -249,6 +267,12 @@ impl App {
                             // With the manifest and its signature, written last.
                             s.files_done = written.summary.files as u32;
                             s.photos = Some(written.summary.photos);
+                            s.warnings = written
+                                .summary
+                                .warnings
+                                .iter()
+                                .map(|w| document_notice(&w.file_name, &w.title_zh, &w.warning))
+                                .collect();
                         }
                         Ok(Err(e)) => {
                             s.state = ExportState::Failed;

@@ -1025,3 +1025,46 @@ fn the_server_trust_given_at_enrollment_is_kept_and_plain_http_is_refused() {
     assert_eq!(err.code, ErrorCode::Untrusted);
     assert!(err.zh.contains("未加密的 http://"), "{}", err.zh);
 }
+
+#[test]
+fn a_name_with_a_character_no_font_has_gives_documents_with_a_notice_in_both_languages() {
+    let t = signed_in_app();
+    let app = &t.app;
+    // 𰻞 (CJK Extension G) is in the fonts; U+2EBF0 (Extension I) is in none.
+    let mut enterprises: Vec<Enterprise> = read_json("fixtures/demo/enterprises.json");
+    let e = enterprises
+        .iter_mut()
+        .find(|e| e.id.as_str() == "e-001")
+        .unwrap();
+    e.name = "西安𰻞𰻞面馆\u{2EBF0}记有限公司".into();
+    app.store().replace_reference(&enterprises).unwrap();
+    let (id, _) = inspected(app, true);
+    let expected_zh = "《现场检查记录》中的“\u{2EBF0}”（U+2EBF0）字库未收录，文书中以 [U+2EBF0] 代替；记录保存原字。";
+    let copy = app
+        .call(tablet_api::ExportEnterpriseCopy { id: id.clone() })
+        .unwrap();
+    let notice = copy
+        .warnings
+        .iter()
+        .find(|w| w.file.ends_with("现场检查记录.pdf"))
+        .unwrap_or_else(|| panic!("{:?}", copy.warnings));
+    assert_eq!(notice.zh, expected_zh);
+    assert!(notice.en.contains("prints [U+2EBF0]"), "{}", notice.en);
+    app.call(ExportCaseFile {
+        id: id.clone(),
+        version: None,
+    })
+    .unwrap();
+    let done = wait_export(app, &id);
+    assert_eq!(done.state, ExportState::Done, "{:?}", done.error);
+    assert!(
+        done.warnings.iter().any(|w| w.zh == expected_zh),
+        "{:?}",
+        done.warnings
+    );
+    // The record keeps the exact name.
+    assert_eq!(
+        app.record(&id).unwrap().record.enterprise.name,
+        "西安𰻞𰻞面馆\u{2EBF0}记有限公司"
+    );
+}
