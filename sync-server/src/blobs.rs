@@ -114,9 +114,9 @@ impl From<BlobStoreError> for BlobError {
             BlobStoreError::HashMismatch { expected, found } => {
                 BlobError::HashMismatch { expected, found }
             }
-            BlobStoreError::Io(message) => {
-                BlobError::Api(ApiError::Internal(crate::internal!("blob store: {message}")))
-            }
+            BlobStoreError::Io(message) => BlobError::Api(ApiError::Internal(crate::internal!(
+                "blob store: {message}"
+            ))),
         }
     }
 }
@@ -439,10 +439,11 @@ pub async fn get_blob(
 mod tests {
     use super::*;
     use crate::db::Db;
-    use std::path::Path;
     use crate::reference::ReferenceData;
     use app_core::user::User;
     use rusqlite::{Connection, params};
+    use app_core::ids::DeviceId;
+    use std::path::Path;
 
     fn reference() -> ReferenceData {
         ReferenceData::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")).unwrap()

@@ -137,7 +137,11 @@ impl fmt::Debug for BlobSettings {
             .field("access_key_id", &self.access_key_id)
             .field(
                 "secret_access_key",
-                &if self.secret_access_key.is_empty() { "" } else { "(set)" },
+                &if self.secret_access_key.is_empty() {
+                    ""
+                } else {
+                    "(set)"
+                },
             )
             .finish()
     }
@@ -698,7 +702,9 @@ impl Config {
                 PathBuf::from(&b.store)
             };
             if root.exists() && !root.is_dir() {
-                return Err(self.error("blobs.store", format!("{} is not a folder", root.display())));
+                return Err(
+                    self.error("blobs.store", format!("{} is not a folder", root.display()))
+                );
             }
             return Ok(BlobLocation::Folder(root));
         }

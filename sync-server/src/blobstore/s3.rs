@@ -105,7 +105,9 @@ impl S3Settings {
             || prefix.contains("//")
             || prefix.chars().any(|c| c.is_control() || c == '\\')
         {
-            return Err(format!("{url:?}: the prefix {prefix:?} is not a plain key prefix"));
+            return Err(format!(
+                "{url:?}: the prefix {prefix:?} is not a plain key prefix"
+            ));
         }
         Ok((bucket.to_owned(), prefix.to_owned()))
     }
@@ -230,11 +232,18 @@ impl S3 {
         self.store
             .put(&probe, PutPayload::from_static(b"sync-server start check"))
             .await
-            .map_err(|e| format!("{}: could not write (may the key write to the bucket?): {e}", what()))?;
-        self.store
-            .delete(&probe)
-            .await
-            .map_err(|e| format!("{}: could not delete (may the key delete in the bucket?): {e}", what()))?;
+            .map_err(|e| {
+                format!(
+                    "{}: could not write (may the key write to the bucket?): {e}",
+                    what()
+                )
+            })?;
+        self.store.delete(&probe).await.map_err(|e| {
+            format!(
+                "{}: could not delete (may the key delete in the bucket?): {e}",
+                what()
+            )
+        })?;
         Ok(())
     }
 
@@ -246,10 +255,7 @@ impl S3 {
             .list(Some(&staging))
             .map_err(|e| s3_error("list the staging area", &staging, e))
             .try_filter_map(|meta| async move {
-                let offset = meta
-                    .location
-                    .filename()
-                    .and_then(|n| n.parse::<u64>().ok());
+                let offset = meta.location.filename().and_then(|n| n.parse::<u64>().ok());
                 Ok(offset.map(|offset| Chunk {
                     offset,
                     size: meta.size,
