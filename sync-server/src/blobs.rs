@@ -440,9 +440,9 @@ mod tests {
     use super::*;
     use crate::db::Db;
     use crate::reference::ReferenceData;
+    use app_core::ids::DeviceId;
     use app_core::user::User;
     use rusqlite::{Connection, params};
-    use app_core::ids::DeviceId;
     use std::path::Path;
 
     fn reference() -> ReferenceData {
