@@ -259,9 +259,9 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties(s3: bool) {
         return;
     };
     let server = &s.server;
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
-    let chen = Tablet::new(&server, "u-chen");
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
+    let chen = Tablet::new(server, "u-chen");
     let original = photo_bytes("gps-DSCN0010.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
@@ -269,7 +269,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties(s3: bool) {
     record_with_photo(&wang, &rid("rec-photo"), &li, &sha);
 
     let mut seen: Vec<UploadProgress> = Vec::new();
-    let report = client(&server, &wang)
+    let report = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |p| seen.push(p))
         .unwrap();
     assert_eq!((report.uploaded, report.already_held), (1, 0), "{report:?}");
@@ -287,7 +287,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties(s3: bool) {
         original,
         "the server keeps the original byte for byte"
     );
-    assert_eq!(blob_rows(&server, &sha), 1);
+    assert_eq!(blob_rows(server, &sha), 1);
     assert!(wang.store.lock().unwrap().is_uploaded(&sha).unwrap());
     assert!(s.partials() == 0, "no partial upload left");
     // The local original is untouched.
@@ -297,7 +297,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties(s3: bool) {
     // A colleague of the same unit receives the record, then the photo.
     assert_eq!(li.sync().pulled, 1);
     let li_blobs = blob_store(&dir, "li-blobs");
-    let fetched = client(&server, &li)
+    let fetched = client(server, &li)
         .download_missing(&li.store, &li_blobs)
         .unwrap();
     assert_eq!(
@@ -307,35 +307,35 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties(s3: bool) {
     );
     assert_eq!(li_blobs.get(&sha).unwrap(), original, "byte-identical");
     assert!(
-        !client(&server, &li).download(&sha, &li_blobs).unwrap(),
+        !client(server, &li).download(&sha, &li_blobs).unwrap(),
         "already there: nothing fetched"
     );
     // Received photos are never offered for upload.
-    let again = client(&server, &li)
+    let again = client(server, &li)
         .upload_pending(&li.store, &li_blobs, |_| {})
         .unwrap();
     assert_eq!((again.uploaded, again.bytes_sent), (0, 0), "{again:?}");
 
     // The unit's supervisor may see it too.
-    let zhao = Tablet::new(&server, "u-zhao");
+    let zhao = Tablet::new(server, "u-zhao");
     let zhao_blobs = blob_store(&dir, "zhao-blobs");
-    assert!(client(&server, &zhao).download(&sha, &zhao_blobs).unwrap());
+    assert!(client(server, &zhao).download(&sha, &zhao_blobs).unwrap());
 
     // A sibling county's inspector gets 404, exactly like for a blob that does not exist.
     let chen_blobs = blob_store(&dir, "chen-blobs");
-    let err = client(&server, &chen)
+    let err = client(server, &chen)
         .download(&sha, &chen_blobs)
         .unwrap_err();
     assert!(matches!(err, TransferError::NotFound(_)), "{err}");
     assert!(!chen_blobs.contains(&sha));
-    let raw = Raw::new(&server);
+    let raw = Raw::new(server);
     let (status, denied) = raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{sha}"));
     let nowhere = Sha256Hex::of(b"never uploaded");
     let (status2, missing) = raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{nowhere}"));
     assert_eq!((status, status2), (404, 404));
     assert_eq!(denied, missing, "a refusal reads exactly like absence");
     // ... and so does a sibling county's supervisor.
-    let sun = Tablet::new(&server, "u-sun");
+    let sun = Tablet::new(server, "u-sun");
     let (status, _) = raw.get(Some(&token(&sun)), &format!("/api/v1/blobs/{sha}"));
     assert_eq!(status, 404);
 }
@@ -346,13 +346,13 @@ fn a_photo_the_server_holds_is_not_sent_again(s3: bool) {
         return;
     };
     let server = &s.server;
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
     let original = photo_bytes("Canon_40D.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
     record_with_photo(&wang, &rid("rec-a"), &li, &sha);
-    let first = client(&server, &wang)
+    let first = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(
@@ -362,7 +362,7 @@ fn a_photo_the_server_holds_is_not_sent_again(s3: bool) {
     push(&wang);
 
     // The same tablet again: nothing pending, nothing sent, not even a status request.
-    let second = client(&server, &wang)
+    let second = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(
@@ -382,7 +382,7 @@ fn a_photo_the_server_holds_is_not_sent_again(s3: bool) {
     li_blobs.put(&original).unwrap();
     record_with_photo(&li, &rid("rec-b"), &wang, &sha);
     let mut seen = Vec::new();
-    let third = client(&server, &li)
+    let third = client(server, &li)
         .upload_pending(&li.store, &li_blobs, |p| seen.push(p))
         .unwrap();
     assert_eq!(
@@ -393,9 +393,9 @@ fn a_photo_the_server_holds_is_not_sent_again(s3: bool) {
     assert_eq!(seen.last().unwrap().bytes_sent, 0);
     assert!(li.store.lock().unwrap().is_uploaded(&sha).unwrap());
     push(&li);
-    assert_eq!(blob_rows(&server, &sha), 1);
+    assert_eq!(blob_rows(server, &sha), 1);
     // A raw PUT of a held blob is answered at once only to the device that uploaded it...
-    let raw = Raw::new(&server);
+    let raw = Raw::new(server);
     let path = format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len());
     let (status, body) = raw.put(
         Some(&token(&wang)),
@@ -420,7 +420,7 @@ fn a_photo_the_server_holds_is_not_sent_again(s3: bool) {
         (&body["held"], body["received"].as_u64()),
         (&serde_json::json!(false), Some(7))
     );
-    assert_eq!(uploaders(&server, &sha), 1);
+    assert_eq!(uploaders(server, &sha), 1);
 }
 
 fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored(s3: bool) {
@@ -429,8 +429,8 @@ fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored(s3: bo
         return;
     };
     let server = &s.server;
-    let wang = Tablet::new(&server, "u-wang");
-    let raw = Raw::new(&server);
+    let wang = Tablet::new(server, "u-wang");
+    let raw = Raw::new(server);
     let claimed = Sha256Hex::of(&photo_bytes("Nikon_D70.jpg"));
     let other = photo_bytes("Canon_40D.jpg");
     let (half, rest) = other.split_at(other.len() / 2);
@@ -462,8 +462,8 @@ fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored(s3: bo
         "nothing under blobs/: {:?}",
         s.stored()
     );
-    assert_eq!(blob_rows(&server, &claimed), 0);
-    let status = client(&server, &wang).status(&claimed).unwrap();
+    assert_eq!(blob_rows(server, &claimed), 0);
+    let status = client(server, &wang).status(&claimed).unwrap();
     assert_eq!((status.held, status.received), (false, 0));
     // A single-chunk mismatch too.
     let (status, body) = raw.put(
@@ -474,7 +474,7 @@ fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored(s3: bo
     );
     assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
     assert!(s.stored().is_empty());
-    assert_eq!(blob_rows(&server, &claimed), 0);
+    assert_eq!(blob_rows(server, &claimed), 0);
 }
 
 fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused(s3: bool) {
@@ -483,8 +483,8 @@ fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused(s3: bool) {
         return;
     };
     let server = &s.server;
-    let wang = Tablet::new(&server, "u-wang");
-    let raw = Raw::new(&server);
+    let wang = Tablet::new(server, "u-wang");
+    let raw = Raw::new(server);
     let t = token(&wang);
     let data = photo_bytes("Nikon_D70.jpg");
     let sha = Sha256Hex::of(&data);
@@ -509,7 +509,7 @@ fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused(s3: bool) {
         assert_eq!((status, code(&body)), (409, "offset_mismatch"), "{body}");
         assert_eq!(body["received"].as_u64(), Some(1000));
     }
-    let status = client(&server, &wang).status(&sha).unwrap();
+    let status = client(server, &wang).status(&sha).unwrap();
     assert_eq!(
         (status.held, status.received),
         (false, 1000),
@@ -693,8 +693,8 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes(s3: bool) {
         return;
     };
     let server = &s.server;
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
     let original = photo_bytes("gps-DSCN0010.jpg");
     let size = original.len() as u64;
     const CHUNK: u64 = 32 * 1024;
@@ -746,7 +746,7 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes(s3: bool) {
         original,
         "the stored blob is the original"
     );
-    assert_eq!(blob_rows(&server, &sha), 1);
+    assert_eq!(blob_rows(server, &sha), 1);
     assert!(s.partials() == 0);
     assert!(wang.store.lock().unwrap().is_uploaded(&sha).unwrap());
     let last = seen.last().unwrap();
@@ -762,7 +762,7 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes(s3: bool) {
     push(&wang);
     li.sync();
     let li_blobs = blob_store(&dir, "li-blobs");
-    assert!(client(&server, &li).download(&sha, &li_blobs).unwrap());
+    assert!(client(server, &li).download(&sha, &li_blobs).unwrap());
     assert_eq!(li_blobs.get(&sha).unwrap(), original);
 }
 
@@ -825,12 +825,12 @@ fn a_photo_is_reached_by_right_not_by_digest(s3: bool) {
         return;
     };
     let server = &s.server;
-    let raw = Raw::new(&server);
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let raw = Raw::new(server);
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
     // 王强 on a second tablet of his own, and 陈静, an inspector of 秦淮.
-    let wang2 = Tablet::new(&server, "u-wang");
-    let chen = Tablet::new(&server, "u-chen");
+    let wang2 = Tablet::new(server, "u-wang");
+    let chen = Tablet::new(server, "u-chen");
     let original = photo_bytes("Canon_40D.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
@@ -839,7 +839,7 @@ fn a_photo_is_reached_by_right_not_by_digest(s3: bool) {
     let nowhere = Sha256Hex::of(b"never uploaded");
 
     // Uploaded, not yet named by any stored record: only the uploading device sees it.
-    let report = client(&server, &wang)
+    let report = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(report.uploaded, 1, "{report:?}");
@@ -873,7 +873,7 @@ fn a_photo_is_reached_by_right_not_by_digest(s3: bool) {
             t.user.id
         );
     }
-    let sun = Tablet::new(&server, "u-sun");
+    let sun = Tablet::new(server, "u-sun");
     for t in [&chen, &sun] {
         let (status, body) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{sha}/status"));
         let (_, unknown) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{nowhere}/status"));
@@ -917,7 +917,7 @@ fn a_photo_is_reached_by_right_not_by_digest(s3: bool) {
     let (status, body) = put(&chen, &sha, 0, b"fake!", 5);
     assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
     assert_eq!(raw_status(&raw, &chen, &sha), (200, false, 0));
-    assert_eq!(uploaders(&server, &sha), 1);
+    assert_eq!(uploaders(server, &sha), 1);
 
     // A device that has the bytes and sends them all becomes an uploader; the stored file is
     // not written again.
@@ -941,8 +941,8 @@ fn a_photo_is_reached_by_right_not_by_digest(s3: bool) {
             .1,
         original
     );
-    assert_eq!(uploaders(&server, &sha), 2);
-    assert_eq!(blob_rows(&server, &sha), 1);
+    assert_eq!(uploaders(server, &sha), 2);
+    assert_eq!(blob_rows(server, &sha), 1);
     assert_eq!(s.stamp(&sha), before, "the stored blob is untouched");
     assert_eq!(s.blob(&sha).unwrap(), original);
     // ... and now a PUT from it is answered at once.
