@@ -1158,6 +1158,84 @@ mod tests {
     }
 
     #[test]
+    fn the_blob_store_is_the_data_folder_another_folder_or_an_s3_bucket() {
+        use crate::blobstore::{BlobLocation, S3Settings};
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&ServeArgs::default(), &env(&[])).unwrap();
+        assert_eq!(
+            c.blob_location().unwrap(),
+            BlobLocation::Folder(PathBuf::from("data/blobs"))
+        );
+        // A folder in the file is relative to the file.
+        let file = write(dir.path(), "c.toml", "[blobs]\nstore = \"photos\"\n");
+        let args = ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        let c = Config::load(&args, &env(&[])).unwrap();
+        assert_eq!(
+            c.blob_location().unwrap(),
+            BlobLocation::Folder(dir.path().join("photos"))
+        );
+        let file = write(
+            dir.path(),
+            "s3.toml",
+            "[blobs]\nstore = \"s3://city-photos/county-7\"\nendpoint = \"https://minio.example:9000\"\naccess_key_id = \"AK\"\n",
+        );
+        let args = ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        let c = Config::load(
+            &args,
+            &env(&[("SYNC_SERVER_BLOBS_SECRET_ACCESS_KEY", "from-env")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.blob_location().unwrap(),
+            BlobLocation::S3(S3Settings {
+                bucket: "city-photos".into(),
+                prefix: "county-7".into(),
+                endpoint: Some("https://minio.example:9000".into()),
+                region: None,
+                access_key_id: Some("AK".into()),
+                secret_access_key: Some("from-env".into()),
+            })
+        );
+        assert!(
+            !format!("{c:?}").contains("from-env"),
+            "the secret is not printed"
+        );
+        // Wrong settings are named.
+        for (vars, key) in [
+            (vec![("SYNC_SERVER_BLOBS_STORE", "gs://x")], "blobs.store"),
+            (vec![("SYNC_SERVER_BLOBS_STORE", "s3://X")], "blobs.store"),
+            (
+                vec![("SYNC_SERVER_BLOBS_ENDPOINT", "http://m:9000")],
+                "blobs.endpoint",
+            ),
+            (
+                vec![
+                    ("SYNC_SERVER_BLOBS_STORE", "s3://photos"),
+                    ("SYNC_SERVER_BLOBS_ENDPOINT", "m:9000"),
+                ],
+                "blobs.endpoint",
+            ),
+            (
+                vec![
+                    ("SYNC_SERVER_BLOBS_STORE", "s3://photos"),
+                    ("SYNC_SERVER_BLOBS_SECRET_ACCESS_KEY", "s"),
+                ],
+                "blobs.access_key_id",
+            ),
+        ] {
+            let c = Config::load(&ServeArgs::default(), &env(&vars)).unwrap();
+            let e = c.blob_location().unwrap_err();
+            assert_eq!(e.key, key, "{vars:?}: {e}");
+        }
+    }
+
+    #[test]
     fn admin_commands_find_the_data_folder_in_the_configuration() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(dir.path(), "c.toml", "data = \"/srv/inspection\"\n");
