@@ -3,8 +3,8 @@
 //!
 //! - an upload begun through one server process finishes through another on the same bucket
 //!   (each node with its own SQLite: the blob half of issue 18's two-node story);
-//! - two store instances share one staging area, and no wrong or unfinished upload is ever
-//!   visible under a blob's name;
+//! - two store instances share one staging area (and two folder instances behave alike), and
+//!   no wrong or unfinished upload is ever visible under a blob's name;
 //! - a bad store address, an unreachable endpoint or a missing bucket stops the start with a
 //!   message naming the setting and the reason;
 //! - (ignored, `--ignored --nocapture`) upload throughput of a 4 MB photo, folder against S3.
@@ -135,8 +135,37 @@ fn an_upload_begun_through_one_node_finishes_through_another() {
 fn two_store_instances_share_the_staging_area_and_never_show_a_wrong_blob() {
     let Some(moto) = Moto::start() else { return };
     moto.bucket(BUCKET);
+    two_instances(BlobLocation::S3(moto.settings(BUCKET, "shared")), || {
+        moto.keys(BUCKET)
+    });
+}
+
+/// The same story on two instances of the local folder (one server's handlers): the
+/// interface's two implementations answer alike.
+#[test]
+fn two_folder_instances_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blobs");
+    two_instances(BlobLocation::Folder(root.clone()), || files(&root));
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+/// An upload begun through one instance of `location`, finished through another; a wrong
+/// one refused; `stored` lists what is left (only the blob).
+fn two_instances(location: BlobLocation, stored: impl Fn() -> Vec<String>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let location = BlobLocation::S3(moto.settings(BUCKET, "shared"));
     let (one, two) = runtime.block_on(async {
         (
             Blobs::open(&location).await.unwrap(),
@@ -214,7 +243,7 @@ fn two_store_instances_share_the_staging_area_and_never_show_a_wrong_blob() {
         .unwrap()
         .unwrap();
     assert_eq!(bytes, original);
-    let keys = moto.keys(BUCKET);
+    let keys = stored();
     assert_eq!(keys.len(), 1, "only the blob: {keys:?}");
 }
 
