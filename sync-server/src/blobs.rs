@@ -9,16 +9,16 @@
 //! server does not have.
 //!
 //! - `PUT /api/v1/blobs/{sha256}?offset=N&total=T` (`application/octet-stream`, device-bound
-//!   token) appends one chunk to this device's partial upload
-//!   `<blobs>/partial/<device key>/<sha256>`, but only if `N` is exactly the number of bytes
-//!   it already received from this device; otherwise 409 with `received`, so the client
-//!   resumes from there. A chunk is appended whole or not at all (a cut connection loses at
-//!   most that chunk), and is fsync'd before it is acknowledged. When `received == T` the
-//!   whole file is hashed again: if it is the named SHA-256 it is fsync'd, renamed atomically
-//!   to `<blobs>/<2 hex>/<64 hex>` (or, if the server already holds the blob, deleted: the
-//!   stored file is never rewritten), both folders are fsync'd and the `blobs` row and the
-//!   device's `blob_uploaders` row are committed; only then is the upload acknowledged (201).
-//!   Otherwise the partial file is deleted and the answer is 422 `hash_mismatch`. A blob the
+//!   token) appends one chunk to this device's partial upload in the blob store
+//!   (`crate::blobstore`: a local folder or S3-compatible object storage), but only if `N`
+//!   is exactly the number of bytes it already received from this device; otherwise 409
+//!   with `received`, so the client resumes from there. A chunk is stored whole or not at
+//!   all (a cut connection loses at most that chunk), durably, before it is acknowledged.
+//!   When `received == T` the whole upload is hashed again: if it is the named SHA-256 it is
+//!   put in place under `<2 hex>/<64 hex>` (or, if the server already holds the blob,
+//!   discarded: the stored bytes are never rewritten) and the `blobs` row and the device's
+//!   `blob_uploaders` row are committed; only then is the upload acknowledged (201).
+//!   Otherwise the partial upload is discarded and the answer is 422 `hash_mismatch`. A blob the
 //!   server holds answers 200 at once only to a device that already uploaded it; any other
 //!   device must send the bytes to prove it has them (the answers are those of a blob the
 //!   server lacks, so a `PUT` does not tell whether the server holds it either).
@@ -28,35 +28,29 @@
 //! - `GET /api/v1/blobs/{sha256}` → the bytes, for a device with the right to the blob; 404
 //!   otherwise, exactly like a blob that does not exist.
 //!
-//! "Held" means a `blobs` row exists. The row is written only after the file and its folder
-//! are durable, so a row always has its file; a file without a row (a crash between the
-//! rename and the commit) is not "held", and the next upload of it replaces the file with the
-//! same bytes and writes the row.
+//! "Held" means a `blobs` row exists. The row is written only after the bytes are durable in
+//! the store, so a row always has its bytes; bytes without a row (a crash between putting
+//! them in place and the commit) are not "held", and the next upload of them writes the row.
 //!
-//! Concurrent requests for one digest (two tablets, or a retry while a cut request is still
-//! being read) are serialised by a lock taken only around the file operations, never while
-//! a body is read from the network; each write re-checks the received length under it.
+//! The progress of an upload is kept in the store, never only in a process (see
+//! `crate::blobstore`): with S3, an upload begun through one server node finishes through
+//! another.
 
 use crate::auth::Session;
+use crate::blobstore::{Appended, BlobBytes, BlobStoreError, UploadKey};
 use crate::error::ApiError;
 use crate::service::photos;
 use crate::state::AppState;
 use crate::store::blobs::Upload;
 use crate::store::{BlobStore, Transactions};
 use app_core::evidence::Sha256Hex;
-use app_core::ids::DeviceId;
 use app_core::wire::http::ErrorBody;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 
 /// The largest blob accepted (`total`); larger ones get 413.
 pub const MAX_BLOB_BYTES: u64 = 64 * 1024 * 1024;
@@ -66,12 +60,6 @@ pub const MAX_BLOB_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
 pub const OCTET_STREAM: &str = "application/octet-stream";
-
-/// Folder (under the blob root) of uploads in progress, one sub-folder per device.
-const PARTIAL: &str = "partial";
-
-/// Read size when hashing a completed upload.
-const HASH_CHUNK: usize = 256 * 1024;
 
 /// What the status endpoint and every accepted `PUT` answer (declared with the other HTTP
 /// messages in app-core).
@@ -119,11 +107,18 @@ impl From<crate::error::Internal> for BlobError {
     }
 }
 
-fn io_error(action: &str, path: &Path, e: io::Error) -> BlobError {
-    BlobError::Api(ApiError::Internal(crate::internal!(
-        "could not {action} {}: {e}",
-        path.display()
-    )))
+impl From<BlobStoreError> for BlobError {
+    fn from(e: BlobStoreError) -> Self {
+        match e {
+            BlobStoreError::Offset { offset, received } => BlobError::Offset { offset, received },
+            BlobStoreError::HashMismatch { expected, found } => {
+                BlobError::HashMismatch { expected, found }
+            }
+            BlobStoreError::Io(message) => BlobError::Api(ApiError::Internal(crate::internal!(
+                "blob store: {message}"
+            ))),
+        }
+    }
 }
 
 impl IntoResponse for BlobError {
@@ -168,62 +163,6 @@ fn parse_sha(raw: &str) -> BlobResult<Sha256Hex> {
     })
 }
 
-fn final_path(root: &Path, sha: &Sha256Hex) -> PathBuf {
-    app_core::evidence::blob_layout::path(root, sha)
-}
-
-/// This device's partial upload of `sha`. Device ids are free text: the folder is named by
-/// (a prefix of) their SHA-256, so it is always a safe, fixed-length name.
-fn partial_path(root: &Path, device: &DeviceId, sha: &Sha256Hex) -> PathBuf {
-    let key = Sha256Hex::from_digest(&Sha256::digest(device.as_str().as_bytes()));
-    root.join(PARTIAL)
-        .join(&key.as_str()[..32])
-        .join(sha.as_str())
-}
-
-/// Striped locks for the file operations of one digest. They are taken only on blocking
-/// threads and never across network I/O.
-static STRIPES: [Mutex<()>; 64] = [const { Mutex::new(()) }; 64];
-
-fn lock_for(sha: &Sha256Hex) -> MutexGuard<'static, ()> {
-    let n = usize::from_str_radix(&sha.as_str()[..2], 16).unwrap_or(0);
-    // The lock guards no data: a panic while holding it leaves nothing to repair.
-    STRIPES[n % STRIPES.len()]
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
-
-/// Makes a folder's entries durable (Unix); elsewhere the rename is still atomic.
-fn sync_dir(dir: &Path) -> BlobResult<()> {
-    #[cfg(unix)]
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error("sync the folder", dir, e))?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
-
-/// Creates `dir` (and makes its name durable in its parent) if missing.
-fn ensure_dir(dir: &Path) -> BlobResult<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    match fs::create_dir_all(dir) {
-        Ok(()) => sync_dir(dir.parent().unwrap_or(dir)),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io_error("create the folder", dir, e)),
-    }
-}
-
-fn partial_len(path: &Path) -> BlobResult<u64> {
-    match fs::metadata(path) {
-        Ok(m) => Ok(m.len()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(io_error("read the size of", path, e)),
-    }
-}
-
 /// The right to a photo, as the sync's push check and these endpoints ask it (the rule is in
 /// `service::photos`, the rows behind `store::BlobStore`).
 pub use crate::service::photos::{first_unnamable, may_name};
@@ -252,106 +191,6 @@ async fn held_for(
             )?)
         })
         .await
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> BlobResult<T> + Send + 'static,
-) -> BlobResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| BlobError::from(crate::internal!("blob task failed: {e}")))?
-}
-
-/// What appending one chunk led to.
-enum Appended {
-    /// More bytes are expected; this many are received.
-    Partial(u64),
-    /// The blob is complete, verified and in place.
-    Complete,
-}
-
-/// Appends `body` at `offset` to `partial` and, if that completes the blob, verifies and
-/// installs it (`held`: the server holds it already; then the partial file is only
-/// verified and removed). Runs on a blocking thread under the digest's lock.
-fn append_chunk(
-    root: &Path,
-    sha: &Sha256Hex,
-    partial: &Path,
-    held: bool,
-    offset: u64,
-    total: u64,
-    body: &[u8],
-) -> BlobResult<Appended> {
-    let _guard = lock_for(sha);
-    let partial_dir = partial.parent().unwrap_or(root);
-    ensure_dir(partial_dir.parent().unwrap_or(root))?;
-    ensure_dir(partial_dir)?;
-    let received = partial_len(partial)?;
-    if received != offset {
-        return Err(BlobError::Offset { offset, received });
-    }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(partial)
-        .map_err(|e| io_error("open", partial, e))?;
-    if !body.is_empty() {
-        let written = file.write_all(body).and_then(|()| file.sync_data());
-        if let Err(e) = written {
-            // Leave exactly the bytes acknowledged before: a torn append must not count.
-            let _ = file.set_len(offset);
-            return Err(io_error("append to", partial, e));
-        }
-    }
-    let received = offset + body.len() as u64;
-    if received < total {
-        return Ok(Appended::Partial(received));
-    }
-    drop(file);
-    install(root, sha, partial, held)?;
-    Ok(Appended::Complete)
-}
-
-/// Verifies a complete partial file and renames it into place, durably; if the server
-/// already holds the blob (`held`) the verified partial file is removed instead and the
-/// stored file is left as it is. On a mismatch the partial file is deleted.
-fn install(root: &Path, sha: &Sha256Hex, partial: &Path, held: bool) -> BlobResult<()> {
-    let mut file = File::open(partial).map_err(|e| io_error("open", partial, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; HASH_CHUNK];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => hasher.update(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error("read", partial, e)),
-        }
-    }
-    let found = Sha256Hex::from_digest(&hasher.finalize());
-    let partial_dir = partial.parent().unwrap_or(root);
-    if &found != sha {
-        fs::remove_file(partial).map_err(|e| io_error("remove", partial, e))?;
-        sync_dir(partial_dir)?;
-        return Err(BlobError::HashMismatch {
-            expected: sha.to_string(),
-            found: found.to_string(),
-        });
-    }
-    if held {
-        drop(file);
-        fs::remove_file(partial).map_err(|e| io_error("remove", partial, e))?;
-        sync_dir(partial_dir)?;
-        return Ok(());
-    }
-    file.sync_all().map_err(|e| io_error("sync", partial, e))?;
-    drop(file);
-    let target = final_path(root, sha);
-    let shard = target.parent().unwrap_or(root);
-    ensure_dir(shard)?;
-    fs::rename(partial, &target).map_err(|e| io_error("rename", partial, e))?;
-    sync_dir(shard)?;
-    sync_dir(partial_dir)?;
-    Ok(())
 }
 
 fn query_u64(query: &HashMap<String, String>, name: &str) -> BlobResult<u64> {
@@ -445,12 +284,9 @@ async fn put_inner(
     // Held or not, a device that has not uploaded the blob sends its bytes, into its own
     // partial file, and answers look like those for a blob the server lacks.
     let held = held.0.is_some();
-    let partial = partial_path(&state.blobs, &device, &sha);
+    let upload = UploadKey::new(&device, &sha);
     // Refuse a wrong offset before reading the body (it would be thrown away).
-    let received = {
-        let path = partial.clone();
-        blocking(move || partial_len(&path)).await?
-    };
+    let received = state.blobs.received(&upload).await?;
     if received != offset {
         tracing::info!(user = %session.user.id, sha256 = %sha, offset, received, "blob offset mismatch");
         return Err(BlobError::Offset { offset, received });
@@ -471,10 +307,11 @@ async fn put_inner(
     if offset + len > total {
         return Err(beyond_total(offset, len, total));
     }
-    let outcome = {
-        let (root, sha) = (state.blobs.clone(), sha.clone());
-        blocking(move || append_chunk(&root, &sha, &partial, held, offset, total, &bytes)).await
-    };
+    let outcome = state
+        .blobs
+        .append(&upload, held, offset, total, bytes)
+        .await
+        .map_err(BlobError::from);
     match outcome {
         Ok(Appended::Partial(received)) => {
             tracing::debug!(user = %session.user.id, sha256 = %sha, received, total, "blob chunk stored");
@@ -550,10 +387,7 @@ pub async fn blob_status(
             });
         }
         let received = match &session.device {
-            Some(device) => {
-                let path = partial_path(&state.blobs, device, &sha);
-                blocking(move || partial_len(&path)).await?
-            }
+            Some(device) => state.blobs.received(&UploadKey::new(device, &sha)).await?,
             None => 0,
         };
         Ok(BlobStatus {
@@ -580,14 +414,7 @@ pub async fn get_blob(
             tracing::info!(user = %session.user.id, sha256 = %sha, "blob not found or not readable");
             return Err(BlobError::Api(ApiError::NotFound));
         }
-        let path = final_path(&state.blobs, &sha);
-        let bytes = blocking(move || match fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("read", &path, e)),
-        })
-        .await?;
-        let Some(bytes) = bytes else {
+        let Some(bytes) = state.blobs.read(&sha).await? else {
             tracing::error!(sha256 = %sha, "blob has a row but no file");
             return Err(BlobError::Api(ApiError::NotFound));
         };
@@ -613,8 +440,10 @@ mod tests {
     use super::*;
     use crate::db::Db;
     use crate::reference::ReferenceData;
+    use app_core::ids::DeviceId;
     use app_core::user::User;
     use rusqlite::{Connection, params};
+    use std::path::Path;
 
     fn reference() -> ReferenceData {
         ReferenceData::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")).unwrap()
@@ -738,19 +567,5 @@ mod tests {
             assert!(may_name(conn, &reference, &li, &device, &later).unwrap());
             assert!(!may_name(conn, &reference, &sun, &device, &later).unwrap());
         });
-    }
-
-    #[test]
-    fn partial_uploads_are_kept_per_device_under_safe_names() {
-        let root = Path::new("/blobs");
-        let sha = Sha256Hex::of(b"x");
-        let a = partial_path(root, &DeviceId::new("../../etc"), &sha);
-        let b = partial_path(root, &DeviceId::new("tablet-2"), &sha);
-        assert_ne!(a, b);
-        for p in [&a, &b] {
-            assert!(p.starts_with("/blobs/partial"), "{}", p.display());
-            assert_eq!(p.components().count(), 5, "{}", p.display());
-            assert!(p.ends_with(sha.as_str()));
-        }
     }
 }

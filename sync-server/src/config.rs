@@ -61,6 +61,11 @@ pub const KEYS: &[&str] = &[
     "signin.window_secs",
     "signin.lock_secs",
     "signin.token_ttl_days",
+    "blobs.store",
+    "blobs.endpoint",
+    "blobs.region",
+    "blobs.access_key_id",
+    "blobs.secret_access_key",
 ];
 
 /// `SYNC_SERVER_` and the key's path in capitals joined by `_`.
@@ -83,6 +88,7 @@ pub struct Config {
     pub proxy: Proxy,
     pub limits: Limits,
     pub signin: Signin,
+    pub blobs: BlobSettings,
     /// Where each key's value came from (keys absent here have their default).
     #[serde(skip)]
     sources: BTreeMap<&'static str, Source>,
@@ -105,6 +111,40 @@ pub struct Demo {
 pub struct Tls {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+}
+
+/// Where the photo originals are kept (`crate::blobstore`): `store` empty (the default) is the
+/// folder `<data>/blobs`; a path is another folder; `s3://bucket[/prefix]` is S3-compatible
+/// object storage at `endpoint` (empty: AWS), with `region` and the credentials (empty: the
+/// standard `AWS_*` environment variables).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlobSettings {
+    pub store: String,
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Never prints the secret.
+impl fmt::Debug for BlobSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobSettings")
+            .field("store", &self.store)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &if self.secret_access_key.is_empty() {
+                    ""
+                } else {
+                    "(set)"
+                },
+            )
+            .finish()
+    }
 }
 
 /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
@@ -162,6 +202,7 @@ impl Default for Config {
             proxy: Proxy::default(),
             limits: Limits::default(),
             signin: Signin::default(),
+            blobs: BlobSettings::default(),
             sources: BTreeMap::new(),
         }
     }
@@ -347,6 +388,12 @@ impl Config {
         if config.sources.contains_key("fixtures") {
             resolve(&mut config.fixtures);
         }
+        // A blob folder given in the file is relative to the file too (not an s3:// address).
+        if !config.blobs.store.is_empty() && !config.blobs.store.contains("://") {
+            let mut p = PathBuf::from(&config.blobs.store);
+            resolve(&mut p);
+            config.blobs.store = p.to_string_lossy().into_owned();
+        }
         for file in [&mut config.tls.cert, &mut config.tls.key]
             .into_iter()
             .flatten()
@@ -464,6 +511,11 @@ impl Config {
             "signin.window_secs" => self.signin.window_secs = number(v)?,
             "signin.lock_secs" => self.signin.lock_secs = number(v)?,
             "signin.token_ttl_days" => self.signin.token_ttl_days = number(v)?,
+            "blobs.store" => self.blobs.store = v.trim().to_owned(),
+            "blobs.endpoint" => self.blobs.endpoint = v.trim().to_owned(),
+            "blobs.region" => self.blobs.region = v.trim().to_owned(),
+            "blobs.access_key_id" => self.blobs.access_key_id = v.trim().to_owned(),
+            "blobs.secret_access_key" => self.blobs.secret_access_key = v.to_owned(),
             other => return Err(format!("{other} is not a setting")),
         }
         Ok(())
@@ -528,6 +580,7 @@ impl Config {
             }
         }
         self.validate_tls()?;
+        self.blob_location()?;
         for entry in &self.proxy.trusted {
             if parse_network(entry).is_none() {
                 return fail(
@@ -613,6 +666,88 @@ impl Config {
                 Ok(())
             }
         }
+    }
+
+    /// Where the photo blobs are kept (`blobs.*`), checked: the first wrong setting is named.
+    pub fn blob_location(&self) -> Result<crate::blobstore::BlobLocation, ConfigError> {
+        use crate::blobstore::{BlobLocation, S3Settings};
+        let b = &self.blobs;
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        if !b.store.starts_with("s3://") {
+            if b.store.contains("://") {
+                return Err(self.error(
+                    "blobs.store",
+                    format!(
+                        "{:?} is neither a folder nor an s3://bucket[/prefix] address (the blob stores: a local folder, S3-compatible object storage)",
+                        b.store
+                    ),
+                ));
+            }
+            for (key, value) in [
+                ("blobs.endpoint", &b.endpoint),
+                ("blobs.region", &b.region),
+                ("blobs.access_key_id", &b.access_key_id),
+                ("blobs.secret_access_key", &b.secret_access_key),
+            ] {
+                if !value.is_empty() {
+                    return Err(self.error(
+                        key,
+                        "set, but blobs.store is a folder: it applies only to an s3://bucket store",
+                    ));
+                }
+            }
+            let root = if b.store.is_empty() {
+                self.data.join("blobs")
+            } else {
+                PathBuf::from(&b.store)
+            };
+            if root.exists() && !root.is_dir() {
+                return Err(
+                    self.error("blobs.store", format!("{} is not a folder", root.display()))
+                );
+            }
+            return Ok(BlobLocation::Folder(root));
+        }
+        let (bucket, prefix) =
+            S3Settings::parse_url(&b.store).map_err(|e| self.error("blobs.store", e))?;
+        if let Some(endpoint) = some(&b.endpoint) {
+            let host = endpoint
+                .strip_prefix("http://")
+                .or_else(|| endpoint.strip_prefix("https://"))
+                .map(|rest| rest.split('/').next().unwrap_or(""))
+                .unwrap_or("");
+            if host.is_empty() || host.contains(char::is_whitespace) {
+                return Err(self.error(
+                    "blobs.endpoint",
+                    format!(
+                        "{endpoint:?} is not an http:// or https:// address (e.g. https://minio.bureau.example:9000)"
+                    ),
+                ));
+            }
+        }
+        match (b.access_key_id.is_empty(), b.secret_access_key.is_empty()) {
+            (false, true) => {
+                return Err(self.error(
+                    "blobs.secret_access_key",
+                    "missing: blobs.access_key_id is set, so the secret is needed too (both or neither)",
+                ));
+            }
+            (true, false) => {
+                return Err(self.error(
+                    "blobs.access_key_id",
+                    "missing: blobs.secret_access_key is set, so the key id is needed too (both or neither)",
+                ));
+            }
+            _ => {}
+        }
+        Ok(BlobLocation::S3(S3Settings {
+            bucket,
+            prefix,
+            endpoint: some(&b.endpoint),
+            region: some(&b.region),
+            access_key_id: some(&b.access_key_id),
+            secret_access_key: some(&b.secret_access_key),
+        }))
     }
 
     /// `proxy.trusted` as networks (a bare address is a network of one).
@@ -1020,6 +1155,84 @@ mod tests {
         // A key that is not the certificate's.
         let err = with(&cert, &other_key).unwrap_err();
         assert!(err.contains("setting tls.key"), "{err}");
+    }
+
+    #[test]
+    fn the_blob_store_is_the_data_folder_another_folder_or_an_s3_bucket() {
+        use crate::blobstore::{BlobLocation, S3Settings};
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&ServeArgs::default(), &env(&[])).unwrap();
+        assert_eq!(
+            c.blob_location().unwrap(),
+            BlobLocation::Folder(PathBuf::from("data/blobs"))
+        );
+        // A folder in the file is relative to the file.
+        let file = write(dir.path(), "c.toml", "[blobs]\nstore = \"photos\"\n");
+        let args = ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        let c = Config::load(&args, &env(&[])).unwrap();
+        assert_eq!(
+            c.blob_location().unwrap(),
+            BlobLocation::Folder(dir.path().join("photos"))
+        );
+        let file = write(
+            dir.path(),
+            "s3.toml",
+            "[blobs]\nstore = \"s3://city-photos/county-7\"\nendpoint = \"https://minio.example:9000\"\naccess_key_id = \"AK\"\n",
+        );
+        let args = ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        let c = Config::load(
+            &args,
+            &env(&[("SYNC_SERVER_BLOBS_SECRET_ACCESS_KEY", "from-env")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.blob_location().unwrap(),
+            BlobLocation::S3(S3Settings {
+                bucket: "city-photos".into(),
+                prefix: "county-7".into(),
+                endpoint: Some("https://minio.example:9000".into()),
+                region: None,
+                access_key_id: Some("AK".into()),
+                secret_access_key: Some("from-env".into()),
+            })
+        );
+        assert!(
+            !format!("{c:?}").contains("from-env"),
+            "the secret is not printed"
+        );
+        // Wrong settings are named.
+        for (vars, key) in [
+            (vec![("SYNC_SERVER_BLOBS_STORE", "gs://x")], "blobs.store"),
+            (vec![("SYNC_SERVER_BLOBS_STORE", "s3://X")], "blobs.store"),
+            (
+                vec![("SYNC_SERVER_BLOBS_ENDPOINT", "http://m:9000")],
+                "blobs.endpoint",
+            ),
+            (
+                vec![
+                    ("SYNC_SERVER_BLOBS_STORE", "s3://photos"),
+                    ("SYNC_SERVER_BLOBS_ENDPOINT", "m:9000"),
+                ],
+                "blobs.endpoint",
+            ),
+            (
+                vec![
+                    ("SYNC_SERVER_BLOBS_STORE", "s3://photos"),
+                    ("SYNC_SERVER_BLOBS_SECRET_ACCESS_KEY", "s"),
+                ],
+                "blobs.access_key_id",
+            ),
+        ] {
+            let c = Config::load(&ServeArgs::default(), &env(&vars)).unwrap();
+            let e = c.blob_location().unwrap_err();
+            assert_eq!(e.key, key, "{vars:?}: {e}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod blobs;
+pub mod blobstore;
 pub mod cli;
 pub mod config;
 pub mod console;

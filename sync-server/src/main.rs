@@ -67,8 +67,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
         ReferenceData::load_checklists(&config.fixtures)
     }
     .map_err(|e| config.error("fixtures", format!("loading reference data: {e}")))?;
-    std::fs::create_dir_all(data.join("blobs"))
+    std::fs::create_dir_all(&data)
         .map_err(|e| config.error("data", format!("creating {}: {e}", data.display())))?;
+    // The photo blobs: a folder, or S3-compatible storage checked now (reachable, the bucket
+    // there, the key allowed to write), so a wrong setting stops the start with its reason.
+    let location = config.blob_location()?;
+    let blobs = sync_server::blobstore::Blobs::open(&location)
+        .await
+        .map_err(|e| config.error("blobs.store", e))?;
+    tracing::info!(store = %blobs.describe(), "photo blob store ready");
     sync_server::signin::configure(config.signin_settings());
     // Held (shared) until the process ends: `admin restore` refuses while a server runs here.
     let _lock = sync_server::admin::backup::hold_shared(&data)?;
@@ -136,7 +143,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let state = AppState {
         db,
         reference: live,
-        blobs: data.join("blobs"),
+        data: data.clone(),
+        blobs,
         token_ttl_secs: config.token_ttl_secs(),
         clock: system_clock(),
         known_uploads: Default::default(),

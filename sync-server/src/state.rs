@@ -15,8 +15,10 @@ pub struct AppState {
     /// The latest reference data when this state was cloned (one snapshot per request; see
     /// `LiveReference`).
     pub reference: LiveReference,
-    /// Folder of content-addressed photo blobs.
-    pub blobs: PathBuf,
+    /// The data folder (database, keys, case-file exports).
+    pub data: PathBuf,
+    /// The content-addressed photo blobs: a local folder or S3-compatible object storage.
+    pub blobs: crate::blobstore::Blobs,
     pub token_ttl_secs: i64,
     pub clock: Clock,
     /// Completed photo uploads remembered in memory (see `service::photos::KnownUploads`).
@@ -28,7 +30,8 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("blobs", &self.blobs)
+            .field("data", &self.data)
+            .field("blobs", &self.blobs.describe())
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@ mod common;
 
 use app_core::evidence::{PhotoRef, Sha256Hex};
 use app_core::inspection::Command;
+use common::s3::Moto;
 use common::{Tablet, TestServer, rid};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -73,12 +74,110 @@ fn uploaders(server: &TestServer, sha: &Sha256Hex) -> i64 {
     .unwrap()
 }
 
-fn server_blob_path(server: &TestServer, sha: &Sha256Hex) -> PathBuf {
-    server
-        .data
-        .join("blobs")
-        .join(&sha.as_str()[..2])
-        .join(sha.as_str())
+/// The server under test and where it keeps its blobs: its data folder's `blobs/`, or a
+/// bucket on a moto server of its own.
+struct Setup {
+    server: TestServer,
+    moto: Option<Moto>,
+}
+
+const BUCKET: &str = "photos";
+/// Blobs under a key prefix, as a bureau sharing a bucket would keep them.
+const PREFIX: &str = "city/county";
+
+impl Setup {
+    /// `None` when S3 is asked for and moto is not installed (and not required).
+    fn start(dir: &tempfile::TempDir, s3: bool) -> Option<Self> {
+        let data = dir.path().join("server");
+        if !s3 {
+            return Some(Self {
+                server: TestServer::start(&data),
+                moto: None,
+            });
+        }
+        let moto = Moto::start()?;
+        moto.bucket(BUCKET);
+        let server = TestServer::start_env(&data, &[], None, &moto.server_env(BUCKET, PREFIX));
+        Some(Self {
+            server,
+            moto: Some(moto),
+        })
+    }
+
+    /// The stored bytes of blob `sha`, if there.
+    fn blob(&self, sha: &Sha256Hex) -> Option<Vec<u8>> {
+        match &self.moto {
+            None => std::fs::read(
+                self.server
+                    .data
+                    .join("blobs")
+                    .join(&sha.as_str()[..2])
+                    .join(sha.as_str()),
+            )
+            .ok(),
+            Some(m) => {
+                let got = m.object(BUCKET, &format!("{PREFIX}/{}/{sha}", &sha.as_str()[..2]));
+                if got.is_none() {
+                    eprintln!("not in the bucket: {sha}; keys: {:?}", m.keys(BUCKET));
+                }
+                got
+            }
+        }
+    }
+
+    /// Every stored file or object (blobs and uploads in progress).
+    fn stored(&self) -> Vec<String> {
+        match &self.moto {
+            None => files_under(&self.server.data.join("blobs"))
+                .into_iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            Some(m) => m.keys(BUCKET),
+        }
+    }
+
+    /// How many uploads are in progress (a partial file, or a staging prefix with chunks).
+    fn partials(&self) -> usize {
+        match &self.moto {
+            None => files_under(&self.server.data.join("blobs/partial")).len(),
+            Some(m) => {
+                let staging = format!("{PREFIX}/partial/");
+                let uploads: std::collections::BTreeSet<String> = m
+                    .keys(BUCKET)
+                    .into_iter()
+                    .filter_map(|k| {
+                        let rest = k.strip_prefix(&staging)?;
+                        let (upload, _chunk) = rest.rsplit_once('/')?;
+                        Some(upload.to_owned())
+                    })
+                    .collect();
+                uploads.len()
+            }
+        }
+    }
+
+    /// What changes when a blob is written again: the file's inode and modification time, or
+    /// the object's Last-Modified (whole seconds: waits a second so a rewrite would show).
+    fn stamp(&self, sha: &Sha256Hex) -> String {
+        match &self.moto {
+            None => {
+                use std::os::unix::fs::MetadataExt;
+                let path = self
+                    .server
+                    .data
+                    .join("blobs")
+                    .join(&sha.as_str()[..2])
+                    .join(sha.as_str());
+                let m = std::fs::metadata(path).unwrap();
+                format!("{} {}", m.ino(), m.mtime_nsec())
+            }
+            Some(m) => {
+                let stamp = m.stamp(BUCKET, &format!("{PREFIX}/{}/{sha}", &sha.as_str()[..2]));
+                std::thread::sleep(Duration::from_millis(1100));
+                stamp
+            }
+        }
+    }
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -154,13 +253,15 @@ fn code(v: &serde_json::Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
 
-#[test]
-fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
+fn a_photo_travels_to_colleagues_and_not_to_other_counties(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
-    let chen = Tablet::new(&server, "u-chen");
+    let Some(s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let server = &s.server;
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
+    let chen = Tablet::new(server, "u-chen");
     let original = photo_bytes("gps-DSCN0010.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
@@ -168,7 +269,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
     record_with_photo(&wang, &rid("rec-photo"), &li, &sha);
 
     let mut seen: Vec<UploadProgress> = Vec::new();
-    let report = client(&server, &wang)
+    let report = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |p| seen.push(p))
         .unwrap();
     assert_eq!((report.uploaded, report.already_held), (1, 0), "{report:?}");
@@ -182,16 +283,13 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
     );
     assert_eq!(last.bytes_total, original.len() as u64);
     assert_eq!(
-        std::fs::read(server_blob_path(&server, &sha)).unwrap(),
+        s.blob(&sha).unwrap(),
         original,
         "the server keeps the original byte for byte"
     );
-    assert_eq!(blob_rows(&server, &sha), 1);
+    assert_eq!(blob_rows(server, &sha), 1);
     assert!(wang.store.lock().unwrap().is_uploaded(&sha).unwrap());
-    assert!(
-        files_under(&server.data.join("blobs/partial")).is_empty(),
-        "no partial upload left"
-    );
+    assert!(s.partials() == 0, "no partial upload left");
     // The local original is untouched.
     assert_eq!(wang_blobs.get(&sha).unwrap(), original);
     push(&wang);
@@ -199,7 +297,7 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
     // A colleague of the same unit receives the record, then the photo.
     assert_eq!(li.sync().pulled, 1);
     let li_blobs = blob_store(&dir, "li-blobs");
-    let fetched = client(&server, &li)
+    let fetched = client(server, &li)
         .download_missing(&li.store, &li_blobs)
         .unwrap();
     assert_eq!(
@@ -209,50 +307,52 @@ fn a_photo_travels_to_colleagues_and_not_to_other_counties() {
     );
     assert_eq!(li_blobs.get(&sha).unwrap(), original, "byte-identical");
     assert!(
-        !client(&server, &li).download(&sha, &li_blobs).unwrap(),
+        !client(server, &li).download(&sha, &li_blobs).unwrap(),
         "already there: nothing fetched"
     );
     // Received photos are never offered for upload.
-    let again = client(&server, &li)
+    let again = client(server, &li)
         .upload_pending(&li.store, &li_blobs, |_| {})
         .unwrap();
     assert_eq!((again.uploaded, again.bytes_sent), (0, 0), "{again:?}");
 
     // The unit's supervisor may see it too.
-    let zhao = Tablet::new(&server, "u-zhao");
+    let zhao = Tablet::new(server, "u-zhao");
     let zhao_blobs = blob_store(&dir, "zhao-blobs");
-    assert!(client(&server, &zhao).download(&sha, &zhao_blobs).unwrap());
+    assert!(client(server, &zhao).download(&sha, &zhao_blobs).unwrap());
 
     // A sibling county's inspector gets 404, exactly like for a blob that does not exist.
     let chen_blobs = blob_store(&dir, "chen-blobs");
-    let err = client(&server, &chen)
+    let err = client(server, &chen)
         .download(&sha, &chen_blobs)
         .unwrap_err();
     assert!(matches!(err, TransferError::NotFound(_)), "{err}");
     assert!(!chen_blobs.contains(&sha));
-    let raw = Raw::new(&server);
+    let raw = Raw::new(server);
     let (status, denied) = raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{sha}"));
     let nowhere = Sha256Hex::of(b"never uploaded");
     let (status2, missing) = raw.get(Some(&token(&chen)), &format!("/api/v1/blobs/{nowhere}"));
     assert_eq!((status, status2), (404, 404));
     assert_eq!(denied, missing, "a refusal reads exactly like absence");
     // ... and so does a sibling county's supervisor.
-    let sun = Tablet::new(&server, "u-sun");
+    let sun = Tablet::new(server, "u-sun");
     let (status, _) = raw.get(Some(&token(&sun)), &format!("/api/v1/blobs/{sha}"));
     assert_eq!(status, 404);
 }
 
-#[test]
-fn a_photo_the_server_holds_is_not_sent_again() {
+fn a_photo_the_server_holds_is_not_sent_again(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let Some(s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let server = &s.server;
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
     let original = photo_bytes("Canon_40D.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
     record_with_photo(&wang, &rid("rec-a"), &li, &sha);
-    let first = client(&server, &wang)
+    let first = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(
@@ -262,7 +362,7 @@ fn a_photo_the_server_holds_is_not_sent_again() {
     push(&wang);
 
     // The same tablet again: nothing pending, nothing sent, not even a status request.
-    let second = client(&server, &wang)
+    let second = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(
@@ -282,7 +382,7 @@ fn a_photo_the_server_holds_is_not_sent_again() {
     li_blobs.put(&original).unwrap();
     record_with_photo(&li, &rid("rec-b"), &wang, &sha);
     let mut seen = Vec::new();
-    let third = client(&server, &li)
+    let third = client(server, &li)
         .upload_pending(&li.store, &li_blobs, |p| seen.push(p))
         .unwrap();
     assert_eq!(
@@ -293,9 +393,9 @@ fn a_photo_the_server_holds_is_not_sent_again() {
     assert_eq!(seen.last().unwrap().bytes_sent, 0);
     assert!(li.store.lock().unwrap().is_uploaded(&sha).unwrap());
     push(&li);
-    assert_eq!(blob_rows(&server, &sha), 1);
+    assert_eq!(blob_rows(server, &sha), 1);
     // A raw PUT of a held blob is answered at once only to the device that uploaded it...
-    let raw = Raw::new(&server);
+    let raw = Raw::new(server);
     let path = format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len());
     let (status, body) = raw.put(
         Some(&token(&wang)),
@@ -320,15 +420,17 @@ fn a_photo_the_server_holds_is_not_sent_again() {
         (&body["held"], body["received"].as_u64()),
         (&serde_json::json!(false), Some(7))
     );
-    assert_eq!(uploaders(&server, &sha), 1);
+    assert_eq!(uploaders(server, &sha), 1);
 }
 
-#[test]
-fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored() {
+fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let wang = Tablet::new(&server, "u-wang");
-    let raw = Raw::new(&server);
+    let Some(s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let server = &s.server;
+    let wang = Tablet::new(server, "u-wang");
+    let raw = Raw::new(server);
     let claimed = Sha256Hex::of(&photo_bytes("Nikon_D70.jpg"));
     let other = photo_bytes("Canon_40D.jpg");
     let (half, rest) = other.split_at(other.len() / 2);
@@ -356,12 +458,12 @@ fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored() {
     );
     assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
     assert!(
-        files_under(&server.data.join("blobs")).is_empty(),
+        s.stored().is_empty(),
         "nothing under blobs/: {:?}",
-        files_under(&server.data.join("blobs"))
+        s.stored()
     );
-    assert_eq!(blob_rows(&server, &claimed), 0);
-    let status = client(&server, &wang).status(&claimed).unwrap();
+    assert_eq!(blob_rows(server, &claimed), 0);
+    let status = client(server, &wang).status(&claimed).unwrap();
     assert_eq!((status.held, status.received), (false, 0));
     // A single-chunk mismatch too.
     let (status, body) = raw.put(
@@ -371,16 +473,18 @@ fn bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored() {
         b"fake!".to_vec(),
     );
     assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
-    assert!(files_under(&server.data.join("blobs")).is_empty());
-    assert_eq!(blob_rows(&server, &claimed), 0);
+    assert!(s.stored().is_empty());
+    assert_eq!(blob_rows(server, &claimed), 0);
 }
 
-#[test]
-fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused() {
+fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let wang = Tablet::new(&server, "u-wang");
-    let raw = Raw::new(&server);
+    let Some(s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let server = &s.server;
+    let wang = Tablet::new(server, "u-wang");
+    let raw = Raw::new(server);
     let t = token(&wang);
     let data = photo_bytes("Nikon_D70.jpg");
     let sha = Sha256Hex::of(&data);
@@ -405,7 +509,7 @@ fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused() {
         assert_eq!((status, code(&body)), (409, "offset_mismatch"), "{body}");
         assert_eq!(body["received"].as_u64(), Some(1000));
     }
-    let status = client(&server, &wang).status(&sha).unwrap();
+    let status = client(server, &wang).status(&sha).unwrap();
     assert_eq!(
         (status.held, status.received),
         (false, 1000),
@@ -507,7 +611,7 @@ fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused() {
     // The uploader may read what it uploaded even before any record refers to it.
     let (status, bytes) = raw.get(Some(&t), &format!("/api/v1/blobs/{sha}"));
     assert_eq!((status, bytes), (200, data));
-    assert!(files_under(&server.data.join("blobs/partial")).is_empty());
+    assert!(s.partials() == 0);
 }
 
 /// A TCP proxy on loopback that forwards both ways and, on its first connection only, cuts
@@ -583,12 +687,14 @@ fn relay(mut client: TcpStream, target: &str, n: usize, limit: u64, counters: &M
     let _ = down.join();
 }
 
-#[test]
-fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes() {
+fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let Some(s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let server = &s.server;
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
     let original = photo_bytes("gps-DSCN0010.jpg");
     let size = original.len() as u64;
     const CHUNK: u64 = 32 * 1024;
@@ -636,12 +742,12 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes() {
     assert!(total < size + CHUNK + 8192, "{total} for {size}: {up:?}");
 
     assert_eq!(
-        std::fs::read(server_blob_path(&server, &sha)).unwrap(),
+        s.blob(&sha).unwrap(),
         original,
         "the stored blob is the original"
     );
-    assert_eq!(blob_rows(&server, &sha), 1);
-    assert!(files_under(&server.data.join("blobs/partial")).is_empty());
+    assert_eq!(blob_rows(server, &sha), 1);
+    assert!(s.partials() == 0);
     assert!(wang.store.lock().unwrap().is_uploaded(&sha).unwrap());
     let last = seen.last().unwrap();
     assert_eq!(
@@ -656,48 +762,46 @@ fn an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes() {
     push(&wang);
     li.sync();
     let li_blobs = blob_store(&dir, "li-blobs");
-    assert!(client(&server, &li).download(&sha, &li_blobs).unwrap());
+    assert!(client(server, &li).download(&sha, &li_blobs).unwrap());
     assert_eq!(li_blobs.get(&sha).unwrap(), original);
 }
 
-#[test]
-fn acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes() {
+fn acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = TestServer::start(&dir.path().join("server"));
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let Some(mut s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let wang = Tablet::new(&s.server, "u-wang");
+    let li = Tablet::new(&s.server, "u-li");
     let original = photo_bytes("orientation-portrait_1.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
     record_with_photo(&wang, &rid("rec-kill"), &li, &sha);
     let first = 50_000;
-    let (status, body) = Raw::new(&server).put(
+    let (status, body) = Raw::new(&s.server).put(
         Some(&token(&wang)),
         &format!("/api/v1/blobs/{sha}?offset=0&total={}", original.len()),
         "application/octet-stream",
         original[..first].to_vec(),
     );
     assert_eq!(status, 200, "{body}");
-    server.restart();
-    let status = client(&server, &wang).status(&sha).unwrap();
+    s.server.restart();
+    let status = client(&s.server, &wang).status(&sha).unwrap();
     assert_eq!(
         (status.held, status.received),
         (false, first as u64),
         "an acknowledged chunk survives SIGKILL"
     );
-    let report = client(&server, &wang)
+    let report = client(&s.server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(report.uploaded, 1, "{report:?}");
     push(&wang);
     assert_eq!(report.bytes_resumed, first as u64);
     assert_eq!(report.bytes_sent, (original.len() - first) as u64);
-    assert_eq!(
-        std::fs::read(server_blob_path(&server, &sha)).unwrap(),
-        original
-    );
-    server.restart();
-    let status = client(&server, &wang).status(&sha).unwrap();
+    assert_eq!(s.blob(&sha).unwrap(), original);
+    s.server.restart();
+    let status = client(&s.server, &wang).status(&sha).unwrap();
     assert_eq!(
         (status.held, status.received),
         (true, original.len() as u64)
@@ -715,16 +819,18 @@ fn raw_status(raw: &Raw, t: &Tablet, sha: &Sha256Hex) -> (u16, bool, u64) {
     )
 }
 
-#[test]
-fn a_photo_is_reached_by_right_not_by_digest() {
+fn a_photo_is_reached_by_right_not_by_digest(s3: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let raw = Raw::new(&server);
-    let wang = Tablet::new(&server, "u-wang");
-    let li = Tablet::new(&server, "u-li");
+    let Some(s) = Setup::start(&dir, s3) else {
+        return;
+    };
+    let server = &s.server;
+    let raw = Raw::new(server);
+    let wang = Tablet::new(server, "u-wang");
+    let li = Tablet::new(server, "u-li");
     // 王强 on a second tablet of his own, and 陈静, an inspector of 秦淮.
-    let wang2 = Tablet::new(&server, "u-wang");
-    let chen = Tablet::new(&server, "u-chen");
+    let wang2 = Tablet::new(server, "u-wang");
+    let chen = Tablet::new(server, "u-chen");
     let original = photo_bytes("Canon_40D.jpg");
     let wang_blobs = blob_store(&dir, "wang-blobs");
     let sha = wang_blobs.put(&original).unwrap().sha256;
@@ -733,7 +839,7 @@ fn a_photo_is_reached_by_right_not_by_digest() {
     let nowhere = Sha256Hex::of(b"never uploaded");
 
     // Uploaded, not yet named by any stored record: only the uploading device sees it.
-    let report = client(&server, &wang)
+    let report = client(server, &wang)
         .upload_pending(&wang.store, &wang_blobs, |_| {})
         .unwrap();
     assert_eq!(report.uploaded, 1, "{report:?}");
@@ -767,7 +873,7 @@ fn a_photo_is_reached_by_right_not_by_digest() {
             t.user.id
         );
     }
-    let sun = Tablet::new(&server, "u-sun");
+    let sun = Tablet::new(server, "u-sun");
     for t in [&chen, &sun] {
         let (status, body) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{sha}/status"));
         let (_, unknown) = raw.get(Some(&token(t)), &format!("/api/v1/blobs/{nowhere}/status"));
@@ -811,12 +917,11 @@ fn a_photo_is_reached_by_right_not_by_digest() {
     let (status, body) = put(&chen, &sha, 0, b"fake!", 5);
     assert_eq!((status, code(&body)), (422, "hash_mismatch"), "{body}");
     assert_eq!(raw_status(&raw, &chen, &sha), (200, false, 0));
-    assert_eq!(uploaders(&server, &sha), 1);
+    assert_eq!(uploaders(server, &sha), 1);
 
     // A device that has the bytes and sends them all becomes an uploader; the stored file is
     // not written again.
-    let stored = server_blob_path(&server, &sha);
-    let before = std::fs::metadata(&stored).unwrap();
+    let before = s.stamp(&sha);
     let (half, rest) = original.split_at(original.len() / 2);
     let (status, body) = put(&chen, &sha, 0, half, original.len());
     assert_eq!(
@@ -836,18 +941,10 @@ fn a_photo_is_reached_by_right_not_by_digest() {
             .1,
         original
     );
-    assert_eq!(uploaders(&server, &sha), 2);
-    assert_eq!(blob_rows(&server, &sha), 1);
-    let after = std::fs::metadata(&stored).unwrap();
-    {
-        use std::os::unix::fs::MetadataExt;
-        assert_eq!(
-            (before.ino(), before.mtime_nsec()),
-            (after.ino(), after.mtime_nsec()),
-            "the stored file is untouched"
-        );
-    }
-    assert_eq!(std::fs::read(&stored).unwrap(), original);
+    assert_eq!(uploaders(server, &sha), 2);
+    assert_eq!(blob_rows(server, &sha), 1);
+    assert_eq!(s.stamp(&sha), before, "the stored blob is untouched");
+    assert_eq!(s.blob(&sha).unwrap(), original);
     // ... and now a PUT from it is answered at once.
     let (status, body) = put(&chen, &sha, 0, b"x", original.len());
     assert_eq!(
@@ -858,5 +955,32 @@ fn a_photo_is_reached_by_right_not_by_digest() {
     // Only chen's device: his supervisor still cannot reach the photo.
     assert_eq!(raw_status(&raw, &sun, &sha), (200, false, 0));
     // Nothing is left of chen's upload but wang's unfinished one of the other photo.
-    assert_eq!(files_under(&server.data.join("blobs/partial")).len(), 1);
+    assert_eq!(s.partials(), 1);
 }
+
+/// Each test against the local folder and against S3 (moto; skipped if moto is missing and
+/// not required).
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[test]
+            fn folder() {
+                super::$name(false)
+            }
+            #[test]
+            fn s3() {
+                super::$name(true)
+            }
+        })*
+    };
+}
+
+both!(
+    a_photo_travels_to_colleagues_and_not_to_other_counties,
+    a_photo_the_server_holds_is_not_sent_again,
+    bytes_that_do_not_match_their_digest_are_refused_and_nothing_is_stored,
+    wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused,
+    an_upload_cut_mid_chunk_resumes_without_resending_confirmed_bytes,
+    acknowledged_chunks_survive_a_server_kill_9_and_the_upload_resumes,
+    a_photo_is_reached_by_right_not_by_digest,
+);

@@ -58,7 +58,8 @@ async fn serves_the_validated_demo_data_on_loopback() {
         let state = AppState {
             db: Db::open_in_memory().unwrap(),
             reference: Arc::new(data).into(),
-            blobs: std::env::temp_dir(),
+            data: std::env::temp_dir(),
+            blobs: sync_server::blobstore::Blobs::folder(std::env::temp_dir()),
             token_ttl_secs: 3600,
             clock: system_clock(),
             known_uploads: Default::default(),

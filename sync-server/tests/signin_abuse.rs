@@ -504,7 +504,8 @@ fn failures_from_one_address_lock_that_address_when_addresses_are_known() {
     let state = AppState {
         db,
         reference: Arc::new(reference).into(),
-        blobs: dir.path().join("blobs"),
+        data: dir.path().to_owned(),
+        blobs: sync_server::blobstore::Blobs::folder(dir.path().join("blobs")),
         token_ttl_secs: 3600,
         clock: system_clock(),
         known_uploads: Default::default(),

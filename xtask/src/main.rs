@@ -51,7 +51,14 @@ const TEST_APT: &[&str] = &[
     "xauth",
     // The server's package test reads the RPM it builds (file list, config files, scripts).
     "rpm",
+    // moto's S3-compatible server for the blob-store tests, installed from PyPI into a venv.
+    "python3",
+    "python3-venv",
 ];
+
+/// moto (PyPI), whose server mode is the S3-compatible store the blob tests start
+/// (`sync-server/tests/common/s3.rs`).
+const MOTO_VERSION: &str = "5.2.5";
 
 /// What `cargo xtask app` needs to build and show the app (with [`PDF_FONTS_APT`], whose
 /// Micro Hei also shows the screens' Chinese).
@@ -120,9 +127,15 @@ fn workspace_root() -> PathBuf {
 
 /// Runs a command, echoing it, and fails with its exit status.
 fn cmd(program: &str, args: &[&str]) -> Result<()> {
+    cmd_env(program, args, &[])
+}
+
+/// [`cmd`] with environment variables.
+fn cmd_env(program: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .with_context(|| format!("could not start {program}"))?;
     if !status.success() {
@@ -159,6 +172,7 @@ fn test() -> Result<()> {
     ensure_apt(&[TEST_APT, PDF_FONTS_APT].concat())?;
     ensure_tools()?;
     ensure_packaging_tools()?;
+    let moto = ensure_moto()?;
     let started = Instant::now();
     // The app shell embeds the Yew bundle at compile time: build it before clippy and tests.
     eprintln!("\n==> the tablet app's Yew bundle");
@@ -238,7 +252,19 @@ fn test() -> Result<()> {
     ];
     for (name, args) in steps {
         eprintln!("\n==> {name}");
-        cmd("cargo", args)?;
+        if name == "tests" {
+            // The S3 blob tests start this moto_server, and fail (not skip) without it.
+            cmd_env(
+                "cargo",
+                args,
+                &[
+                    ("MOTO_SERVER", moto.as_os_str()),
+                    ("S3_TESTS_REQUIRED", "1".as_ref()),
+                ],
+            )?;
+        } else {
+            cmd("cargo", args)?;
+        }
     }
     eprintln!("\nall checks passed in {:.0?}", started.elapsed());
     Ok(())
@@ -344,6 +370,34 @@ fn ensure_tools() -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Installs moto's server ([`MOTO_VERSION`], from PyPI) into a virtual environment in the
+/// target folder, unless that version is there already; returns its `moto_server`.
+fn ensure_moto() -> Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let venv = target.join("tools").join("moto");
+    let server = venv.join("bin").join("moto_server");
+    let marker = venv.join(format!(".installed-{MOTO_VERSION}"));
+    if server.is_file() && marker.is_file() {
+        return Ok(server);
+    }
+    let venv_arg = venv.to_string_lossy().into_owned();
+    cmd("python3", &["-m", "venv", "--clear", &venv_arg])?;
+    let pip = venv.join("bin").join("pip").to_string_lossy().into_owned();
+    cmd(
+        &pip,
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("moto[server]=={MOTO_VERSION}"),
+        ],
+    )?;
+    std::fs::write(&marker, "")?;
+    Ok(server)
 }
 
 /// Installs cargo-deb and cargo-generate-rpm (pinned versions, `--locked`) when missing.

@@ -29,7 +29,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use maud::{Markup, html};
 use rusqlite::Connection;
 use std::fs::{self, File};
-use std::path::{Path as FsPath, PathBuf};
+use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 
 /// The largest case file the verify page accepts (the format itself stops at 4 GiB).
@@ -58,11 +58,7 @@ fn key_hex(key: &VerifyingKey) -> String {
 pub use crate::store::casefiles::{Job, JobState};
 
 fn data_dir(state: &AppState) -> PathBuf {
-    state
-        .blobs
-        .parent()
-        .map(FsPath::to_path_buf)
-        .unwrap_or_default()
+    state.data.clone()
 }
 
 fn exports_dir(state: &AppState) -> PathBuf {

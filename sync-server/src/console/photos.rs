@@ -17,11 +17,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
-
-fn blob_path(root: &std::path::Path, sha: &Sha256Hex) -> PathBuf {
-    app_core::evidence::blob_layout::path(root, sha)
-}
 
 /// Where a record uses the photo: (what, linked at, linked by).
 fn uses(record: &Inspection, sha: &Sha256Hex) -> Vec<(String, Timestamp, UserId)> {
@@ -105,15 +100,15 @@ pub async fn show(
         })
         .await?;
     let size = size.map(|s| s as i64);
-    let path = blob_path(&state.blobs, &sha);
+    let (blobs, key) = (state.blobs.clone(), sha.clone());
     let expected = sha.clone();
     let held = size.is_some();
     let (check, facts) = tokio::task::spawn_blocking(move || -> (HashCheck, PhotoFacts) {
         if !held {
             return (HashCheck::NotUploaded, PhotoFacts::default());
         }
-        match std::fs::read(&path) {
-            Ok(bytes) => {
+        match blobs.read_blocking(&key) {
+            Ok(Some(bytes)) => {
                 let found = Sha256Hex::from_digest(&Sha256::digest(&bytes));
                 let check = if found == expected {
                     HashCheck::Matches
@@ -122,7 +117,7 @@ pub async fn show(
                 };
                 (check, exif::read(&bytes))
             }
-            Err(_) => (HashCheck::Differs("—".into()), PhotoFacts::default()),
+            Ok(None) | Err(_) => (HashCheck::Differs("—".into()), PhotoFacts::default()),
         }
     })
     .await
@@ -192,11 +187,12 @@ pub async fn original(
     if !held {
         return Err(ConsoleError::NotFound);
     }
-    let path = blob_path(&state.blobs, &sha);
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .map_err(|e| crate::internal!("read task: {e}"))?
-        .map_err(|_| ConsoleError::NotFound)?;
+    use crate::blobstore::BlobBytes;
+    let bytes = match state.blobs.read(&sha).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Err(ConsoleError::NotFound),
+        Err(e) => return Err(crate::internal!("reading photo {sha}: {e}").into()),
+    };
     let mut resp = (StatusCode::OK, bytes.clone()).into_response();
     let h = resp.headers_mut();
     h.insert(

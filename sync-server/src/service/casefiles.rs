@@ -13,7 +13,7 @@ use app_core::access::can_read_record;
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
 use app_core::user::User;
-use casefile::{BlobDir, ExportError, ExportInput, FileError, PdfForms, Progress, SignerIdentity};
+use casefile::{ExportError, ExportInput, FileError, PdfForms, Progress, SignerIdentity};
 use ed25519_dalek::SigningKey;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -242,7 +242,7 @@ pub struct ExportJob<'a> {
     pub record: &'a str,
     pub user: &'a User,
     pub reference: &'a ReferenceData,
-    pub blobs: &'a Path,
+    pub blobs: &'a crate::blobstore::Blobs,
     pub exports: &'a Path,
 }
 
@@ -325,12 +325,12 @@ where
         let record = stored.doc.record().clone();
         Ok((stored.doc.save(), record, server_key(store, now)?))
     })?;
-    let photos = BlobDir(job.blobs.to_path_buf());
+    let photos = job.blobs;
     let record_unit = job.reference.unit_name(record.unit.as_str());
     let documents = PdfForms {
         template: job.reference.templates.get(&record.template),
         unit_name: &record_unit,
-        images: &photos,
+        images: photos,
     };
     let signer = SignerIdentity::new(
         job.user,
@@ -341,7 +341,7 @@ where
     let input = ExportInput {
         document: &document,
         signed_version: None,
-        photos: &photos,
+        photos,
         documents: &documents,
         signer,
         key: &key,

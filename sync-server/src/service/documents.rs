@@ -8,10 +8,9 @@ use crate::service::access;
 use crate::store::records;
 use crate::store::{PlanStore, RecordStore, StoreError};
 use app_core::access::can_read_record;
-use app_core::evidence::{Sha256Hex, blob_layout};
+use app_core::evidence::Sha256Hex;
 use app_core::user::User;
 use pdf_forms::FormKind;
-use std::path::Path;
 
 /// Why a document cannot be given.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +41,7 @@ pub fn render<S>(
     store: &S,
     reference: &ReferenceData,
     viewer: &User,
-    blobs: &Path,
+    blobs: &crate::blobstore::Blobs,
     id: &str,
     n: usize,
 ) -> Result<(&'static str, Vec<u8>), DocumentError>
@@ -67,7 +66,7 @@ where
         .get(n)
         .ok_or(DocumentError::NotFound)?;
     let unit_name = reference.unit_name(signed.unit.as_str());
-    let images = |sha: &Sha256Hex| std::fs::read(blob_layout::path(blobs, sha)).ok();
+    let images = |sha: &Sha256Hex| blobs.read_blocking(sha).ok().flatten();
     let input = pdf_forms::FormInput {
         record: &signed,
         template: reference.templates.get(&signed.template),

@@ -6,6 +6,7 @@
 //! record contributes is kept per record and its stored heads: a list page opens only the
 //! records that changed since it was last shown.
 
+use crate::blobstore::Blobs;
 use crate::exif;
 use crate::reference::ReferenceData;
 use crate::service::access;
@@ -18,7 +19,6 @@ use app_core::inspection::Inspection;
 use app_core::plausibility::{self, Badge, Evidence, PhotoFacts};
 use app_core::user::User;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// What one stored record contributes, at its stored heads.
@@ -74,7 +74,7 @@ impl PlausibilityCache {
     fn photo<S: BlobStore + ?Sized>(
         &self,
         store: &S,
-        blobs: &Path,
+        blobs: &Blobs,
         sha: &Sha256Hex,
     ) -> StoreResult<Option<PhotoFacts>> {
         if let Some(f) = self.photos.lock().expect("cache lock").get(sha.as_str()) {
@@ -83,8 +83,7 @@ impl PlausibilityCache {
         if store.held_size(sha.as_str())?.is_none() {
             return Ok(None);
         }
-        let path: PathBuf = app_core::evidence::blob_layout::path(blobs, sha);
-        let Ok(bytes) = std::fs::read(&path) else {
+        let Ok(Some(bytes)) = blobs.read_blocking(sha) else {
             return Ok(None);
         };
         let read = exif::read(&bytes);
@@ -110,7 +109,7 @@ pub fn badges<S>(
     store: &S,
     reference: &ReferenceData,
     cache: &PlausibilityCache,
-    blobs: &Path,
+    blobs: &Blobs,
     viewer: &User,
     id: &str,
 ) -> StoreResult<Vec<Badge>>

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod s3;
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::evidence::Sha256Hex;
@@ -68,6 +69,8 @@ pub struct TestServer {
     pub tls: bool,
     /// The server's log (standard output) goes to this file when set (`RUST_LOG=info`).
     pub log: Option<PathBuf>,
+    /// Environment variables for the server (e.g. `SYNC_SERVER_BLOBS_STORE`).
+    pub env: Vec<(String, String)>,
 }
 
 impl TestServer {
@@ -79,7 +82,18 @@ impl TestServer {
     /// Starts the server with further arguments (`--tls-cert F --tls-key F` makes it serve
     /// HTTPS), logging at `info` into `log` if given.
     pub fn start_with(data: &Path, extra: &[std::ffi::OsString], log: Option<&Path>) -> Self {
+        Self::start_env(data, extra, log, &[])
+    }
+
+    /// [`TestServer::start_with`], with environment variables (the blob store's settings).
+    pub fn start_env(
+        data: &Path,
+        extra: &[std::ffi::OsString],
+        log: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Self {
         let mut s = Self {
+            env: env.to_vec(),
             child: None,
             data: data.to_owned(),
             addr: String::new(),
@@ -109,6 +123,7 @@ impl TestServer {
             ])
             .arg(&port_file)
             .args(&self.extra)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", if self.log.is_some() { "info" } else { "warn" })
             // The server logs to standard output.
             .stdout(match &self.log {

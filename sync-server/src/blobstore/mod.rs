@@ -1,0 +1,279 @@
+//! The bytes of photo originals: one interface, [`BlobBytes`], over two stores.
+//!
+//! - [`Folder`] (the default): `<data>/blobs/<2 hex>/<64 hex>`, the layout of
+//!   `app_core::evidence::blob_layout` that the tablet and the case-file export share; uploads
+//!   in progress are files under `<data>/blobs/partial/<device key>/<sha256>`, appended to,
+//!   fsync'd, and renamed into place after the hash check.
+//! - [`S3`]: S3-compatible object storage (`blobs.store = "s3://bucket/prefix"`), for several
+//!   server nodes sharing one store. The same layout under the prefix; an upload in progress
+//!   is a staging area in the bucket, one object per acknowledged chunk
+//!   (`<prefix>/partial/<device key>/<sha256>/<offset, 20 digits>`), so any node can answer
+//!   how much arrived and take the next chunk: no upload progress lives in a process.
+//!
+//! Both keep the rules of `crate::blobs`: a chunk is acknowledged only once stored whole
+//! (a cut connection loses at most that chunk); when the last byte arrives the whole upload is
+//! hashed and only bytes that hash to their name ever appear under the blob's name (an
+//! interrupted or wrong upload never leaves a visible blob); a blob's stored bytes are never
+//! replaced by different ones.
+//!
+//! Which blobs the server *holds* (and who uploaded them) stays in the database
+//! (`store::blobs`): its row is written after the bytes are in place, so a row always has its
+//! bytes.
+
+mod folder;
+mod s3;
+
+pub use folder::Folder;
+pub use s3::{S3, S3Settings};
+
+use app_core::evidence::Sha256Hex;
+use app_core::ids::DeviceId;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Errors of the blob stores.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobStoreError {
+    /// The chunk's offset is not the number of bytes received from this device.
+    #[error("offset {offset} does not match the {received} bytes received")]
+    Offset { offset: u64, received: u64 },
+    /// The complete upload does not hash to its name; it was discarded.
+    #[error("the uploaded bytes hash to {found}, not {expected}; nothing was stored")]
+    HashMismatch { expected: String, found: String },
+    /// The store could not be read or written (the message names the file or object).
+    #[error("{0}")]
+    Io(String),
+}
+
+pub type BlobStoreResult<T> = Result<T, BlobStoreError>;
+
+/// One device's upload of one blob: the staging area's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadKey {
+    /// The device's key: the first 32 hex digits of the SHA-256 of its id (device ids are
+    /// free text; this is always a safe, fixed-length name).
+    device: String,
+    sha: Sha256Hex,
+}
+
+impl UploadKey {
+    pub fn new(device: &DeviceId, sha: &Sha256Hex) -> Self {
+        let key = Sha256Hex::from_digest(&Sha256::digest(device.as_str().as_bytes()));
+        Self {
+            device: key.as_str()[..32].to_owned(),
+            sha: sha.clone(),
+        }
+    }
+
+    pub fn sha(&self) -> &Sha256Hex {
+        &self.sha
+    }
+
+    pub fn device_key(&self) -> &str {
+        &self.device
+    }
+}
+
+/// What appending one chunk led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// More bytes are expected; this many are received.
+    Partial(u64),
+    /// The blob is complete, verified and in place.
+    Complete,
+}
+
+/// The bytes of content-addressed blobs and the staging of resumable uploads.
+pub trait BlobBytes {
+    /// How many bytes of `upload` this device's unfinished upload holds (0: none).
+    fn received(&self, upload: &UploadKey) -> impl Future<Output = BlobStoreResult<u64>> + Send;
+
+    /// Appends `body` at `offset` to `upload` (which must hold exactly `offset` bytes, else
+    /// [`BlobStoreError::Offset`]); if that makes `total` bytes, hashes the whole upload and,
+    /// if it is the named blob, puts it in place (`held`: the server holds it already; then
+    /// the upload is only verified and discarded). On a mismatch the upload is discarded and
+    /// the answer is [`BlobStoreError::HashMismatch`].
+    fn append(
+        &self,
+        upload: &UploadKey,
+        held: bool,
+        offset: u64,
+        total: u64,
+        body: Bytes,
+    ) -> impl Future<Output = BlobStoreResult<Appended>> + Send;
+
+    /// The bytes of blob `sha`, `None` if the store does not have it.
+    fn read(&self, sha: &Sha256Hex) -> impl Future<Output = BlobStoreResult<Option<Bytes>>> + Send;
+}
+
+/// The blob store the server was configured with (cheap to clone).
+#[derive(Debug, Clone)]
+pub enum Blobs {
+    Folder(Arc<Folder>),
+    S3(Arc<S3>),
+}
+
+/// Where the blobs are kept, from the configuration (`blobs.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobLocation {
+    Folder(PathBuf),
+    S3(S3Settings),
+}
+
+impl std::fmt::Display for BlobLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobLocation::Folder(p) => write!(f, "the folder {}", p.display()),
+            BlobLocation::S3(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl Blobs {
+    /// The local-folder store at `root` (created at [`Blobs::open`]).
+    pub fn folder(root: impl Into<PathBuf>) -> Self {
+        Blobs::Folder(Arc::new(Folder::new(root.into())))
+    }
+
+    /// Opens the store at `location` and checks that it can be listed and written (an S3
+    /// store: the endpoint answers, the bucket exists, the credentials may write). Must be
+    /// called inside a Tokio runtime (an S3 store keeps its handle for [`Blobs::read_blocking`]).
+    /// The error is one English sentence naming the store and what failed.
+    pub async fn open(location: &BlobLocation) -> Result<Self, String> {
+        match location {
+            BlobLocation::Folder(root) => {
+                let folder = Folder::new(root.clone());
+                folder.check().await?;
+                Ok(Blobs::Folder(Arc::new(folder)))
+            }
+            BlobLocation::S3(settings) => {
+                let s3 = S3::new(settings)?;
+                s3.check().await?;
+                Ok(Blobs::S3(Arc::new(s3)))
+            }
+        }
+    }
+
+    /// For logs: the folder, or the bucket and endpoint.
+    pub fn describe(&self) -> String {
+        match self {
+            Blobs::Folder(f) => format!("folder {}", f.root().display()),
+            Blobs::S3(s) => s.describe(),
+        }
+    }
+
+    /// The folder, for the local store (admin backup and restore work on it).
+    pub fn local_root(&self) -> Option<&Path> {
+        match self {
+            Blobs::Folder(f) => Some(f.root()),
+            Blobs::S3(_) => None,
+        }
+    }
+
+    /// [`BlobBytes::read`] for code on a blocking thread (the database's, a case-file
+    /// export's): never call it from async code.
+    pub fn read_blocking(&self, sha: &Sha256Hex) -> io::Result<Option<Vec<u8>>> {
+        match self {
+            Blobs::Folder(f) => f.read_now(sha),
+            Blobs::S3(s) => s
+                .block_on(s.read(sha))
+                .map(|b| b.map(|b| b.to_vec()))
+                .map_err(io::Error::other),
+        }
+    }
+}
+
+impl BlobBytes for Blobs {
+    async fn received(&self, upload: &UploadKey) -> BlobStoreResult<u64> {
+        match self {
+            Blobs::Folder(f) => f.received(upload).await,
+            Blobs::S3(s) => s.received(upload).await,
+        }
+    }
+
+    async fn append(
+        &self,
+        upload: &UploadKey,
+        held: bool,
+        offset: u64,
+        total: u64,
+        body: Bytes,
+    ) -> BlobStoreResult<Appended> {
+        match self {
+            Blobs::Folder(f) => f.append(upload, held, offset, total, body).await,
+            Blobs::S3(s) => s.append(upload, held, offset, total, body).await,
+        }
+    }
+
+    async fn read(&self, sha: &Sha256Hex) -> BlobStoreResult<Option<Bytes>> {
+        match self {
+            Blobs::Folder(f) => f.read(sha).await,
+            Blobs::S3(s) => s.read(sha).await,
+        }
+    }
+}
+
+/// The case-file export reads photo originals through the same store (on its blocking
+/// thread): from the folder as before (`casefile::BlobDir`, streamed), from S3 whole.
+impl casefile::PhotoSource for Blobs {
+    fn size(&self, sha: &Sha256Hex) -> io::Result<u64> {
+        match self {
+            Blobs::Folder(f) => casefile::BlobDir(f.root().to_owned()).size(sha),
+            Blobs::S3(s) => s
+                .block_on(s.size(sha))
+                .map_err(io::Error::other)?
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("blob {sha} is not in {}", self.describe()),
+                    )
+                }),
+        }
+    }
+
+    fn open(&self, sha: &Sha256Hex) -> io::Result<Box<dyn io::Read + '_>> {
+        if let Blobs::Folder(f) = self {
+            // Streamed from the file, as `casefile::BlobDir` does.
+            return Ok(Box::new(std::fs::File::open(
+                app_core::evidence::blob_layout::path(f.root(), sha),
+            )?));
+        }
+        match self.read_blocking(sha)? {
+            Some(bytes) => Ok(Box::new(io::Cursor::new(bytes))),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("blob {sha} is not in the {}", self.describe()),
+            )),
+        }
+    }
+}
+
+/// The SHA-256 of chunks hashed in order.
+fn digest_of<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Sha256Hex {
+    let mut hasher = Sha256::new();
+    for c in chunks {
+        hasher.update(c);
+    }
+    Sha256Hex::from_digest(&hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_keys_are_safe_fixed_length_names_per_device() {
+        let sha = Sha256Hex::of(b"x");
+        let a = UploadKey::new(&DeviceId::new("../../etc"), &sha);
+        let b = UploadKey::new(&DeviceId::new("tablet-2"), &sha);
+        assert_ne!(a.device_key(), b.device_key());
+        for k in [&a, &b] {
+            assert_eq!(k.device_key().len(), 32);
+            assert!(k.device_key().bytes().all(|c| c.is_ascii_hexdigit()));
+        }
+    }
+}
