@@ -287,10 +287,11 @@ fn weihuapin_v2_cites_the_new_law_and_keeps_the_2017_situations_pending() {
             );
         }
     }
-    assert!(t
-        .items()
-        .flat_map(|i| i.basis.iter().chain(&i.penalty))
-        .any(|b| b.source == "危险化学品安全法"));
+    assert!(
+        t.items()
+            .flat_map(|i| i.basis.iter().chain(&i.penalty))
+            .any(|b| b.source == "危险化学品安全法")
+    );
 
     // no AQ 3067 clause is cited: its text could not be read; the 2017 basis stays, pending
     for n in 1..=20 {
@@ -300,10 +301,11 @@ fn weihuapin_v2_cites_the_new_law_and_keeps_the_2017_situations_pending() {
         assert_eq!(major.article, format!("第（{}）项", numeral(n)));
         assert!(major.pending, "{} must be 依据待核", item.code);
     }
-    assert!(t
-        .items()
-        .flat_map(|i| i.basis.iter().chain(&i.penalty).chain(&i.major_hazard))
-        .all(|b| !b.source.contains("AQ 3067")));
+    assert!(
+        t.items()
+            .flat_map(|i| i.basis.iter().chain(&i.penalty).chain(&i.major_hazard))
+            .all(|b| !b.source.contains("AQ 3067"))
+    );
 }
 
 #[test]
@@ -334,7 +336,14 @@ fn gongmao_v2_covers_every_article_of_the_standard_and_fixes_the_two_bases() {
     }
     // every industry article 第四条 … 第十条 (轻工 and 纺织 included), and 第十四条
     for article in [
-        "第四条", "第五条", "第六条", "第七条", "第八条", "第九条", "第十条", "第十四条",
+        "第四条",
+        "第五条",
+        "第六条",
+        "第七条",
+        "第八条",
+        "第九条",
+        "第十条",
+        "第十四条",
     ] {
         assert!(
             articles.iter().any(|a| a.starts_with(article)),
@@ -353,14 +362,16 @@ fn gongmao_v2_covers_every_article_of_the_standard_and_fixes_the_two_bases() {
     assert!(xg01.basis.iter().all(|b| b.article != "第四十七条"));
     // GM-YX-02: the duties come from 应急管理部令第13号, not 《安全生产法》第四十四条
     let yx02 = t.item(&ItemCode::new("GM-YX-02")).unwrap();
-    assert!(yx02
-        .basis
-        .iter()
-        .any(|b| b.source == "工贸企业有限空间作业安全规定" && !b.pending));
-    assert!(yx02
-        .basis
-        .iter()
-        .all(|b| !(b.source == "安全生产法" && b.article.starts_with("第四十四条"))));
+    assert!(
+        yx02.basis
+            .iter()
+            .any(|b| b.source == "工贸企业有限空间作业安全规定" && !b.pending)
+    );
+    assert!(
+        yx02.basis
+            .iter()
+            .all(|b| !(b.source == "安全生产法" && b.article.starts_with("第四十四条")))
+    );
 }
 
 /// Every citation of every shipped template appears in the README's list for that template,
@@ -405,12 +416,7 @@ fn readme_lists_every_citation_of_every_template() {
                 } else {
                     basis.article.clone()
                 };
-                let entries: Vec<&str> = line
-                    .split_once(": ")
-                    .unwrap()
-                    .1
-                    .split('、')
-                    .collect();
+                let entries: Vec<&str> = line.split_once(": ").unwrap().1.split('、').collect();
                 assert!(
                     entries.contains(&cited.as_str()),
                     "{file} {}: 《{}》{cited} not listed in the README",
