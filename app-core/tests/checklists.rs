@@ -32,6 +32,14 @@ fn weihuapin() -> ChecklistTemplate {
     load("weihuapin.toml")
 }
 
+fn gongmao_v2() -> ChecklistTemplate {
+    load("gongmao-v2.toml")
+}
+
+fn weihuapin_v2() -> ChecklistTemplate {
+    load("weihuapin-v2.toml")
+}
+
 /// Chinese numeral for 1..=99 as written in 项 numbers: 一 … 十 … 十九, 二十 …
 fn numeral(n: u32) -> String {
     const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
@@ -61,7 +69,15 @@ fn every_toml_fixture_parses() {
         }
     }
     names.sort();
-    assert_eq!(names, ["gongmao.toml", "weihuapin.toml"]);
+    assert_eq!(
+        names,
+        [
+            "gongmao-v2.toml",
+            "gongmao.toml",
+            "weihuapin-v2.toml",
+            "weihuapin.toml"
+        ]
+    );
 }
 
 #[test]
@@ -198,6 +214,240 @@ fn industry_categories_only_reach_their_industry() {
         assert!(has(industry, "GM-FC-01"));
     }
     assert_eq!(t.items_for(Industry::HazardousChemicals).count(), 0);
+}
+
+// ---- version 2 of the shipped templates ----
+
+const TEMPLATE_FILES: [&str; 4] = [
+    "gongmao.toml",
+    "weihuapin.toml",
+    "gongmao-v2.toml",
+    "weihuapin-v2.toml",
+];
+
+#[test]
+fn v2_templates_are_version_2_and_keep_their_ids_and_industries() {
+    let (g1, g2) = (gongmao(), gongmao_v2());
+    let (w1, w2) = (weihuapin(), weihuapin_v2());
+    assert_eq!((g1.version, g2.version), (1, 2));
+    assert_eq!((w1.version, w2.version), (1, 2));
+    assert_eq!(g2.id, g1.id);
+    assert_eq!(w2.id, w1.id);
+    assert_eq!(g2.industries, g1.industries);
+    assert_eq!(w2.industries, w1.industries);
+    // v1 stays what old records were made with
+    assert_eq!(g1.items().count(), 56);
+    assert_eq!(w1.items().count(), 39);
+    assert_eq!(g2.items().count(), 68);
+    assert_eq!(g2.major_hazard_items().count(), 46);
+    assert_eq!(w2.items().count(), 43);
+    assert_eq!(w2.major_hazard_items().count(), 20);
+}
+
+#[test]
+fn v2_items_have_methods_a_basis_and_unique_codes() {
+    let templates = [gongmao_v2(), weihuapin_v2()];
+    let mut codes = BTreeSet::new();
+    for t in &templates {
+        for item in t.items() {
+            assert!(codes.insert(item.code.clone()), "duplicate {}", item.code);
+            assert!(!item.methods.is_empty(), "{} has no 检查方法", item.code);
+            assert!(!item.basis.is_empty(), "{} has no 违法依据", item.code);
+            for basis in item
+                .basis
+                .iter()
+                .chain(&item.penalty)
+                .chain(&item.major_hazard)
+            {
+                assert!(!basis.source.trim().is_empty(), "{}", item.code);
+                assert!(!basis.article.trim().is_empty(), "{}", item.code);
+                assert!(!basis.source.contains(['《', '》']), "{}", item.code);
+            }
+        }
+    }
+    // the 处罚依据 is there wherever a penalty article was read
+    let without_penalty: Vec<_> = templates
+        .iter()
+        .flat_map(|t| t.items())
+        .filter(|i| i.penalty.is_empty())
+        .map(|i| i.code.as_str().to_owned())
+        .collect();
+    assert_eq!(without_penalty, ["GM-PX-03", "GM-JY-02", "WH-YJ-02"]);
+}
+
+#[test]
+fn weihuapin_v2_cites_the_new_law_and_keeps_the_2017_situations_pending() {
+    let t = weihuapin_v2();
+    for item in t.items() {
+        for basis in item.basis.iter().chain(&item.penalty) {
+            assert_ne!(
+                basis.source, "危险化学品安全管理条例",
+                "{} still cites the 条例",
+                item.code
+            );
+        }
+    }
+    assert!(
+        t.items()
+            .flat_map(|i| i.basis.iter().chain(&i.penalty))
+            .any(|b| b.source == "危险化学品安全法")
+    );
+
+    // no AQ 3067 clause is cited: its text could not be read; the 2017 basis stays, pending
+    for n in 1..=20 {
+        let item = t.item(&ItemCode::new(format!("WH-ZD-{n:02}"))).unwrap();
+        let major = item.major_hazard.as_ref().unwrap();
+        assert_eq!(major.source, WEIHUAPIN_STANDARD, "{}", item.code);
+        assert_eq!(major.article, format!("第（{}）项", numeral(n)));
+        assert!(major.pending, "{} must be 依据待核", item.code);
+    }
+    assert!(
+        t.items()
+            .flat_map(|i| i.basis.iter().chain(&i.penalty).chain(&i.major_hazard))
+            .all(|b| !b.source.contains("AQ 3067"))
+    );
+}
+
+#[test]
+fn gongmao_v2_covers_every_article_of_the_standard_and_fixes_the_two_bases() {
+    let t = gongmao_v2();
+    let articles: BTreeSet<&str> = t
+        .major_hazard_items()
+        .map(|item| {
+            let major = item.major_hazard.as_ref().unwrap();
+            assert_eq!(major.source, GONGMAO_STANDARD, "{}", item.code);
+            major.article.as_str()
+        })
+        .collect();
+    for n in 1..=3 {
+        assert!(articles.contains(format!("第三条第（{}）项", numeral(n)).as_str()));
+    }
+    for n in 1..=8 {
+        assert!(articles.contains(format!("第六条第（{}）项", numeral(n)).as_str()));
+    }
+    for n in 1..=10 {
+        assert!(articles.contains(format!("第十一条第（{}）项", numeral(n)).as_str()));
+    }
+    for n in 1..=2 {
+        for article in ["第十条", "第十二条", "第十三条"] {
+            let a = format!("{article}第（{}）项", numeral(n));
+            assert!(articles.contains(a.as_str()), "missing {a}");
+        }
+    }
+    // every industry article 第四条 … 第十条 (轻工 and 纺织 included), and 第十四条
+    for article in [
+        "第四条",
+        "第五条",
+        "第六条",
+        "第七条",
+        "第八条",
+        "第九条",
+        "第十条",
+        "第十四条",
+    ] {
+        assert!(
+            articles.iter().any(|a| a.starts_with(article)),
+            "nothing from {article}"
+        );
+    }
+    let has = |industry, code: &str| t.items_for(industry).any(|i| i.code.as_str() == code);
+    assert!(has(Industry::LightIndustry, "GM-QG-QT"));
+    assert!(has(Industry::Textile, "GM-FZ-QT"));
+    assert!(!has(Industry::Machinery, "GM-QG-QT"));
+    assert!(has(Industry::Commerce, "GM-ZD-01"));
+    assert!(has(Industry::Commerce, "GM-FC-01"));
+
+    // GM-XG-01: 第四十七条 is about funding, not the duty checked
+    let xg01 = t.item(&ItemCode::new("GM-XG-01")).unwrap();
+    assert!(xg01.basis.iter().all(|b| b.article != "第四十七条"));
+    // GM-YX-02: the duties come from 应急管理部令第13号, not 《安全生产法》第四十四条
+    let yx02 = t.item(&ItemCode::new("GM-YX-02")).unwrap();
+    assert!(
+        yx02.basis
+            .iter()
+            .any(|b| b.source == "工贸企业有限空间作业安全规定" && !b.pending)
+    );
+    assert!(
+        yx02.basis
+            .iter()
+            .all(|b| !(b.source == "安全生产法" && b.article.starts_with("第四十四条")))
+    );
+}
+
+/// Every citation of every shipped template appears in the README's list for that template,
+/// on the line of its source, with （依据待核） when it is pending; and the README's 依据待核
+/// section names every item that carries a pending citation.
+#[test]
+fn readme_lists_every_citation_of_every_template() {
+    let readme = read_fixture("README.md");
+    let listed = readme
+        .split("## Every citation, by template")
+        .nth(1)
+        .expect("README has the citation list")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let pending_section = readme
+        .split("## 依据待核")
+        .nth(1)
+        .expect("README has the 依据待核 list");
+    for file in TEMPLATE_FILES {
+        let t = load(file);
+        let section = listed
+            .split(&format!("### `{file}`"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("README lists no citations of {file}"))
+            .split("\n### ")
+            .next()
+            .unwrap();
+        for item in t.items() {
+            for basis in item
+                .basis
+                .iter()
+                .chain(&item.penalty)
+                .chain(&item.major_hazard)
+            {
+                let line = section
+                    .lines()
+                    .find(|l| l.starts_with(&format!("- 《{}》: ", basis.source)))
+                    .unwrap_or_else(|| panic!("{file}: no README line for 《{}》", basis.source));
+                let cited = if basis.pending {
+                    format!("{}（依据待核）", basis.article)
+                } else {
+                    basis.article.clone()
+                };
+                let entries: Vec<&str> = line.split_once(": ").unwrap().1.split('、').collect();
+                assert!(
+                    entries.contains(&cited.as_str()),
+                    "{file} {}: 《{}》{cited} not listed in the README",
+                    item.code,
+                    basis.source
+                );
+                if basis.pending {
+                    assert!(
+                        pending_section.contains(item.code.as_str()),
+                        "{file}: {} has a pending citation but is not in the 依据待核 list",
+                        item.code
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn library_serves_v2_to_new_inspections_and_v1_to_old_records() {
+    let library =
+        TemplateLibrary::new(vec![gongmao(), gongmao_v2(), weihuapin(), weihuapin_v2()]).unwrap();
+    assert_eq!(library.latest("gongmao").unwrap().version, 2);
+    assert_eq!(library.latest("weihuapin").unwrap().version, 2);
+    let for_machinery = library.for_industry(Industry::Machinery);
+    assert_eq!(for_machinery.len(), 1);
+    assert_eq!(for_machinery[0].reference(), TemplateRef::new("gongmao", 2));
+    assert_eq!(
+        library.get(&TemplateRef::new("weihuapin", 1)).unwrap(),
+        &weihuapin()
+    );
 }
 
 // ---- parse errors ----
