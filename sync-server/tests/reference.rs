@@ -70,7 +70,7 @@ async fn serves_the_validated_demo_data_on_loopback() {
     let (status, health) = get(addr, "/health").await;
     assert_eq!(status, 200);
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["templates"], 2);
+    assert_eq!(health["templates"], 4);
     let (status, templates) = get(addr, "/api/v1/reference/checklists").await;
     assert_eq!(status, 200);
     let items: usize = templates
