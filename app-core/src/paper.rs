@@ -1147,4 +1147,87 @@ mod tests {
             );
         }
     }
+
+    /// The test template in the official 执法检查表 format (a 检查方法 on every item).
+    fn official() -> ChecklistTemplate {
+        let mut t = template();
+        for item in t.categories.iter_mut().flat_map(|c| c.items.iter_mut()) {
+            item.methods = vec![crate::checklist::CheckMethod::Site];
+        }
+        t
+    }
+
+    fn text(kind: DocumentKind, r: &Inspection, t: &ChecklistTemplate) -> String {
+        paper(
+            kind,
+            r,
+            Some(t),
+            "南京市玄武区应急管理局",
+            Mode::Preview {
+                today: Day::ymd(2026, 11, 23),
+                renumbers: &[],
+            },
+        )
+        .unwrap()
+        .plain_text()
+    }
+
+    #[test]
+    fn an_official_format_record_prints_the_violated_provisions_and_the_major_hazard_criterion() {
+        let r = ordered();
+        let t = official();
+        assert_eq!(Wording::of(Some(&t)), Wording::Official);
+        let record = text(DocumentKind::InspectionRecord, &r, &t);
+        for want in [
+            "符合1项，不符合1项，不涉及1项。",
+            "[T-03] 粉尘爆炸危险场所是否设置泄爆装置：不符合。违法依据：《工贸企业粉尘防爆安全规定》第十五条。属重大事故隐患，判定依据：《工贸企业重大事故隐患判定标准》第十二条。",
+            "重大事故隐患（县级挂牌督办，责任人：张伟））。违法依据：《工贸企业重大事故隐患判定标准》第十二条；判定依据：《工贸企业重大事故隐患判定标准》第十二条",
+        ] {
+            assert!(record.contains(want), "{want}\n{record}");
+        }
+        assert!(!record.contains("不适用"), "{record}");
+        let order = text(DocumentKind::RectificationOrder, &r, &t);
+        assert!(
+            order.contains("序号 存在的问题 违法依据 整改措施 整改期限"),
+            "{order}"
+        );
+        assert!(
+            order.contains(
+                "《工贸企业重大事故隐患判定标准》第十二条；判定依据：《工贸企业重大事故隐患判定标准》第十二条 加装泄爆装置"
+            ),
+            "{order}"
+        );
+    }
+
+    #[test]
+    fn a_record_of_an_earlier_format_template_keeps_the_words_it_was_signed_with() {
+        // Its signed versions are rendered again at every export: the same words, the same
+        // reading hash as before issue 17.
+        let r = ordered();
+        let t = template();
+        assert_eq!(Wording::of(Some(&t)), Wording::Earlier);
+        assert_eq!(Wording::of(None), Wording::Earlier);
+        let record = text(DocumentKind::InspectionRecord, &r, &t);
+        assert!(
+            record.contains("符合1项，不符合1项，不适用1项。"),
+            "{record}"
+        );
+        assert!(
+            record.contains("：不符合。依据：《工贸企业粉尘防爆安全规定》第十五条。判定为重大事故隐患：《工贸企业重大事故隐患判定标准》第十二条。"),
+            "{record}"
+        );
+        assert!(
+            !record.contains("违法依据") && !record.contains("不涉及"),
+            "{record}"
+        );
+        let order = text(DocumentKind::RectificationOrder, &r, &t);
+        assert!(
+            order.contains("序号 存在的问题 依据 整改措施 整改期限"),
+            "{order}"
+        );
+        assert_ne!(
+            reading_hash(DocumentKind::InspectionRecord, &r, &t).unwrap(),
+            reading_hash(DocumentKind::InspectionRecord, &r, &official()).unwrap()
+        );
+    }
 }
