@@ -905,18 +905,6 @@ impl Lang {
         self.t(zh, en)
     }
 
-    /// A 检查方法: 查资料 / 查现场 / 询问 / 测试.
-    pub fn method(self, m: crate::checklist::CheckMethod) -> &'static str {
-        use crate::checklist::CheckMethod as M;
-        let (zh, en) = match m {
-            M::Documents => ("查资料", "Documents"),
-            M::Site => ("查现场", "On site"),
-            M::Interview => ("询问", "Interview"),
-            M::Test => ("测试", "Test"),
-        };
-        self.t(zh, en)
-    }
-
     /// The industries an item is limited to, in words (`冶金、有色`).
     pub fn industries(self, list: &[crate::enterprise::Industry]) -> String {
         list.iter()

@@ -79,7 +79,7 @@ pub(crate) fn item_details(l: Lang, item: &ChecklistItem) -> Html {
             <div class={classes!("item-detail", class)}><span class="muted">{ format!("{}：", l.pick(label)) }</span>{ text }</div>
         }
     };
-    let methods: Vec<&str> = item.methods.iter().map(|m| l.method(*m)).collect();
+    let methods: Vec<&str> = item.methods.iter().map(|m| l.check_method(*m)).collect();
     html! {
         <div class="item-details">
             if !methods.is_empty() { { line("methods", msg::METHODS, methods.join(l.t("、", ", "))) } }
