@@ -357,7 +357,6 @@ impl NewHazard {
     /// rectification, in that order. An item whose failure is a major accident hazard
     /// (it has a 判定依据) makes the hazard major whatever the form says: the rules refuse
     /// it as a general one.
-
     pub fn commands(
         &self,
         id: HazardId,
