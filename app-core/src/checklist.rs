@@ -22,9 +22,18 @@
 //! [[category.item]]
 //! code = "GM-ZD-01"                    # unique in the template: A-Z/0-9 groups joined by '-'
 //! text = "是否对承包单位、承租单位的安全生产工作统一协调、管理，并定期进行安全检查"
-//! basis = [{ source = "安全生产法", article = "第四十九条第二款" }]   # at least one
+//! methods = ["documents", "site"]     # 检查方法, optional: documents 查资料, site 查现场,
+//!                                      # interview 询问, test 测试
+//! basis = [{ source = "安全生产法", article = "第四十九条第二款" }]   # 违法依据, at least one
+//! penalty = [{ source = "安全生产法", article = "第一百零三条" }]     # 处罚依据, optional
 //! major_hazard = { source = "工贸企业重大事故隐患判定标准", article = "第三条第（一）项" }  # optional
+//! # industries = ["metallurgy"]       # optional: the item only applies to these (a subset
+//! #                                    # of its category's, else the template's)
+//! # condition = "存在有限空间作业的"    # optional: applies only where …
 //! ```
+//!
+//! Any `{ source, article }` may carry `pending = true` (依据待核): its text could not be
+//! read, the citation is the best available and is listed in the checklists README.
 //!
 //! `source` is the name of the law, regulation or standard *without* book-title marks 《》
 //! (they are added when a basis is displayed). Unknown keys are rejected, so a misspelt
@@ -69,23 +78,98 @@ pub struct Category {
     pub items: Vec<ChecklistItem>,
 }
 
-/// One thing to check, answered 符合 / 不符合 / 不适用 in an inspection.
+/// How an item is checked (检查方法), as official 执法检查表 list it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckMethod {
+    /// 查资料: read the enterprise's documents and records.
+    Documents,
+    /// 查现场: look at the site.
+    Site,
+    /// 询问: ask the people there.
+    Interview,
+    /// 测试: measure or test.
+    Test,
+}
+
+impl CheckMethod {
+    pub const ALL: [CheckMethod; 4] = [
+        CheckMethod::Documents,
+        CheckMethod::Site,
+        CheckMethod::Interview,
+        CheckMethod::Test,
+    ];
+
+    /// The snake_case name used in the TOML and JSON formats, e.g. `documents`.
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckMethod::Documents => "documents",
+            CheckMethod::Site => "site",
+            CheckMethod::Interview => "interview",
+            CheckMethod::Test => "test",
+        }
+    }
+
+    /// The method from its format name.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// The official label: 查资料 / 查现场 / 询问 / 测试 (from [`crate::messages`]).
+    pub fn label_zh(self) -> &'static str {
+        crate::messages::Lang::Zh.check_method(self)
+    }
+
+    /// The method from its Chinese label (as written in a spreadsheet cell).
+    pub fn from_label_zh(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.label_zh() == label)
+    }
+}
+
+/// One thing to check, answered 符合 / 不符合 / 不涉及 in an inspection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChecklistItem {
     pub code: ItemCode,
-    /// What is checked, as the inspector reads it.
+    /// What is checked, as the inspector reads it (检查内容).
     pub text: String,
-    /// The law or standard (and article) the requirement rests on; at least one.
+    /// How it is checked (检查方法). Empty in templates written before methods existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<CheckMethod>,
+    /// The provisions a failure violates (违法依据); at least one.
     pub basis: Vec<LegalBasis>,
-    /// The standard and clause that make failing this item a 重大事故隐患, if any.
+    /// The provisions a penalty for a failure rests on (处罚依据), if known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub penalty: Vec<LegalBasis>,
+    /// The standard and clause that make failing this item a 重大事故隐患 (判定依据), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major_hazard: Option<LegalBasis>,
+    /// The industries the item is limited to (a subset of its category's, or of the
+    /// template's when the category has none). Empty: wherever its category applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub industries: Vec<Industry>,
+    /// Applies only where this holds (适用条件), e.g. `存在有限空间作业的`; free text the
+    /// inspector reads. None: always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
 }
 
 impl ChecklistItem {
     /// Whether failing the item is a major accident hazard (重大事故隐患).
     pub fn is_major_hazard(&self) -> bool {
         self.major_hazard.is_some()
+    }
+
+    /// Whether the item's own industry limit admits `industry` (no limit: yes).
+    pub fn admits(&self, industry: Industry) -> bool {
+        self.industries.is_empty() || self.industries.contains(&industry)
+    }
+
+    /// Every citation of the item with what it is: 违法依据, 处罚依据, 判定依据.
+    pub fn citations(&self) -> impl Iterator<Item = &LegalBasis> {
+        self.basis
+            .iter()
+            .chain(self.penalty.iter())
+            .chain(self.major_hazard.iter())
     }
 }
 
@@ -179,6 +263,18 @@ pub enum ChecklistError {
     },
     #[error("item `{code}`: {which} is listed twice")]
     DuplicateBasis { code: String, which: String },
+    #[error(
+        "{location}: unknown check method `{value}` (expected one of: documents, site, interview, test)"
+    )]
+    UnknownMethod { location: String, value: String },
+    #[error("item `{code}`: check method `{method}` is listed twice")]
+    DuplicateMethod { code: String, method: String },
+    #[error(
+        "item `{code}`: industry `{industry}` is not one of its category's (or template's) industries"
+    )]
+    ItemIndustryOutsideCategory { code: String, industry: String },
+    #[error("item `{code}`: condition is empty (leave it out instead)")]
+    BlankCondition { code: String },
     #[error("template `{id}` version {version} is given twice")]
     DuplicateTemplate { id: String, version: u32 },
 }
@@ -264,8 +360,12 @@ struct RawCategory {
 struct RawItem {
     code: Option<String>,
     text: Option<String>,
+    methods: Option<Vec<String>>,
     basis: Option<Vec<RawBasis>>,
+    penalty: Option<Vec<RawBasis>>,
     major_hazard: Option<RawBasis>,
+    industries: Option<Vec<String>>,
+    condition: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -273,6 +373,8 @@ struct RawItem {
 struct RawBasis {
     source: Option<String>,
     article: Option<String>,
+    #[serde(default)]
+    pending: bool,
 }
 
 fn required(value: Option<String>, location: &str, field: &str) -> Result<String, ChecklistError> {
@@ -299,7 +401,11 @@ fn convert_basis(raw: RawBasis, code: &str, which: &str) -> Result<LegalBasis, C
         .article
         .filter(|s| !blank(s))
         .ok_or_else(|| incomplete("article"))?;
-    Ok(LegalBasis { source, article })
+    Ok(LegalBasis {
+        source,
+        article,
+        pending: raw.pending,
+    })
 }
 
 fn convert_industries(raw: Vec<String>, location: &str) -> Result<Vec<Industry>, ChecklistError> {
@@ -376,15 +482,47 @@ impl ChecklistTemplate {
                         .collect::<Result<Vec<_>, _>>()?,
                     _ => return Err(ChecklistError::MissingBasis { code }),
                 };
+                let penalty = raw_item
+                    .penalty
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| convert_basis(b, &code, &format!("penalty #{}", i + 1)))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let major_hazard = raw_item
                     .major_hazard
                     .map(|b| convert_basis(b, &code, "major_hazard"))
                     .transpose()?;
+                let methods = raw_item
+                    .methods
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| {
+                        CheckMethod::from_key(m).ok_or_else(|| ChecklistError::UnknownMethod {
+                            location: item_here.clone(),
+                            value: m.clone(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let item_industries = match raw_item.industries {
+                    None => Vec::new(),
+                    Some(list) if list.is_empty() => {
+                        return Err(ChecklistError::MissingField {
+                            location: item_here,
+                            field: "industries".into(),
+                        });
+                    }
+                    Some(list) => convert_industries(list, &item_here)?,
+                };
                 items.push(ChecklistItem {
                     code: ItemCode::new(code),
                     text,
+                    methods,
                     basis,
+                    penalty,
                     major_hazard,
+                    industries: item_industries,
+                    condition: raw_item.condition,
                 });
             }
             categories.push(Category {
@@ -510,6 +648,18 @@ impl ChecklistTemplate {
                     });
                 }
                 validate_item(item)?;
+                let allowed = if category.industries.is_empty() {
+                    &self.industries
+                } else {
+                    &category.industries
+                };
+                check_no_duplicate_industry(&item.industries, &format!("item `{code}`"))?;
+                if let Some(outside) = item.industries.iter().find(|i| !allowed.contains(i)) {
+                    return Err(ChecklistError::ItemIndustryOutsideCategory {
+                        code: code.to_owned(),
+                        industry: industry_name(*outside),
+                    });
+                }
             }
         }
         Ok(())
@@ -530,6 +680,7 @@ impl ChecklistTemplate {
     pub fn items_for(&self, industry: Industry) -> impl Iterator<Item = &ChecklistItem> {
         self.categories_for(industry)
             .flat_map(|category| category.items.iter())
+            .filter(move |item| item.admits(industry))
     }
 
     /// The categories that apply to an enterprise of `industry`.
@@ -584,17 +735,38 @@ fn validate_item(item: &ChecklistItem) -> Result<(), ChecklistError> {
             code: code.to_owned(),
         });
     }
+    let mut methods = BTreeSet::new();
+    for method in &item.methods {
+        if !methods.insert(*method) {
+            return Err(ChecklistError::DuplicateMethod {
+                code: code.to_owned(),
+                method: method.key().to_owned(),
+            });
+        }
+    }
+    if item.condition.as_deref().is_some_and(blank) {
+        return Err(ChecklistError::BlankCondition {
+            code: code.to_owned(),
+        });
+    }
     let labelled = item
         .basis
         .iter()
         .enumerate()
         .map(|(i, b)| (format!("basis #{}", i + 1), b))
         .chain(
+            item.penalty
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (format!("penalty #{}", i + 1), b)),
+        )
+        .chain(
             item.major_hazard
                 .iter()
                 .map(|b| ("major_hazard".to_owned(), b)),
         );
     let mut seen = BTreeSet::new();
+    let mut seen_penalty = BTreeSet::new();
     for (which, basis) in labelled {
         for (field, value) in [("source", &basis.source), ("article", &basis.article)] {
             if blank(value) {
@@ -612,7 +784,12 @@ fn validate_item(item: &ChecklistItem) -> Result<(), ChecklistError> {
                 source_name: basis.source.clone(),
             });
         }
-        if which != "major_hazard" && !seen.insert((&basis.source, &basis.article)) {
+        let set = if which.starts_with("penalty") {
+            &mut seen_penalty
+        } else {
+            &mut seen
+        };
+        if which != "major_hazard" && !set.insert((&basis.source, &basis.article)) {
             return Err(ChecklistError::DuplicateBasis {
                 code: code.to_owned(),
                 which: format!("{which} ({basis})"),
@@ -836,6 +1013,139 @@ major_hazard = { source = "工贸企业重大事故隐患判定标准", article 
                 category: "空".into()
             }
         );
+    }
+
+    const FULL_ITEM: &str = r#"
+[[category]]
+name = "有限空间"
+situational = true
+
+[[category.item]]
+code = "DM-03"
+text = "有限空间作业是否履行审批，先通风、再检测、后作业"
+methods = ["documents", "site", "interview"]
+basis = [{ source = "工贸企业有限空间作业安全规定", article = "第十四条" }, { source = "安全生产法", article = "第四十三条", pending = true }]
+penalty = [{ source = "工贸企业有限空间作业安全规定", article = "第二十九条", pending = true }]
+major_hazard = { source = "工贸企业重大事故隐患判定标准", article = "第十三条第（一）项" }
+industries = ["machinery"]
+condition = "存在有限空间作业的"
+"#;
+
+    fn full() -> String {
+        format!("{MINIMAL}{FULL_ITEM}")
+    }
+
+    #[test]
+    fn new_item_fields_parse_and_round_trip() {
+        let t = ChecklistTemplate::parse_toml(&full()).unwrap();
+        let item = t.item(&ItemCode::new("DM-03")).unwrap();
+        assert_eq!(
+            item.methods,
+            [
+                CheckMethod::Documents,
+                CheckMethod::Site,
+                CheckMethod::Interview
+            ]
+        );
+        assert_eq!(
+            item.methods
+                .iter()
+                .map(|m| m.label_zh())
+                .collect::<Vec<_>>(),
+            ["查资料", "查现场", "询问"]
+        );
+        assert_eq!(
+            item.basis[1].to_string(),
+            "《安全生产法》第四十三条（依据待核）"
+        );
+        assert!(item.penalty[0].pending);
+        assert_eq!(item.industries, [Industry::Machinery]);
+        assert_eq!(item.condition.as_deref(), Some("存在有限空间作业的"));
+        assert_eq!(item.citations().count(), 4);
+        let json = serde_json::to_string(&t).unwrap();
+        let back: ChecklistTemplate = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        back.validate().unwrap();
+        // the item is limited to machinery
+        assert!(
+            t.items_for(Industry::Metallurgy)
+                .all(|i| i.code.as_str() != "DM-03")
+        );
+        assert!(
+            t.items_for(Industry::Machinery)
+                .any(|i| i.code.as_str() == "DM-03")
+        );
+    }
+
+    #[test]
+    fn old_items_keep_their_bytes() {
+        let t = ChecklistTemplate::parse_toml(MINIMAL).unwrap();
+        let json = serde_json::to_string(t.item(&ItemCode::new("DM-01")).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"code":"DM-01","text":"是否建立全员安全生产责任制","basis":[{"source":"安全生产法","article":"第二十二条"}]}"#
+        );
+    }
+
+    #[test]
+    fn bad_new_fields_are_rejected() {
+        let cases: [(&str, &str, fn(&ChecklistError) -> bool); 6] = [
+            ("\"interview\"]", "\"ask\"]", |e| {
+                matches!(e, ChecklistError::UnknownMethod { .. })
+            }),
+            ("\"interview\"]", "\"site\"]", |e| {
+                matches!(e, ChecklistError::DuplicateMethod { .. })
+            }),
+            (
+                "industries = [\"machinery\"]\ncondition",
+                "industries = [\"commerce\"]\ncondition",
+                |e| matches!(e, ChecklistError::ItemIndustryOutsideCategory { .. }),
+            ),
+            ("\"存在有限空间作业的\"", "\" \"", |e| {
+                matches!(e, ChecklistError::BlankCondition { .. })
+            }),
+            (
+                "\"第二十九条\", pending = true }]",
+                "\"第二十九条\" }, { source = \"工贸企业有限空间作业安全规定\", article = \"第二十九条\" }]",
+                |e| matches!(e, ChecklistError::DuplicateBasis { .. }),
+            ),
+            ("article = \"第二十九条\"", "article = \"\"", |e| {
+                matches!(e, ChecklistError::IncompleteBasis { .. })
+            }),
+        ];
+        for (from, to, expected) in cases {
+            let text = full();
+            assert_eq!(text.matches(from).count(), 1, "{from}");
+            let err = ChecklistTemplate::parse_toml(&text.replace(from, to)).unwrap_err();
+            assert!(expected(&err), "{from} → {to}: {err}");
+        }
+    }
+
+    #[test]
+    fn item_industries_must_fit_their_category() {
+        // DM-02's category is metallurgy only: machinery on the item is outside it
+        let text = MINIMAL.replace(
+            "major_hazard = { source = \"工贸企业重大事故隐患判定标准\", article = \"第四条第（一）项\" }\n",
+            "major_hazard = { source = \"工贸企业重大事故隐患判定标准\", article = \"第四条第（一）项\" }\nindustries = [\"machinery\"]\n",
+        );
+        assert_ne!(text, MINIMAL);
+        let err = ChecklistTemplate::parse_toml(&text).unwrap_err();
+        assert!(
+            matches!(err, ChecklistError::ItemIndustryOutsideCategory { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn check_method_labels() {
+        for m in CheckMethod::ALL {
+            assert_eq!(CheckMethod::from_label_zh(m.label_zh()), Some(m));
+            assert_eq!(CheckMethod::from_key(m.key()), Some(m));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.key())
+            );
+        }
     }
 
     #[test]

@@ -83,6 +83,40 @@ pub struct ChangeNote {
     /// the change that creates the document (its content is the fresh record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<Command>,
+    /// The server's seal on a change the server made (a supervisor's decision in the
+    /// console): its Ed25519 signature (hex) over [`server_seal_statement`]. A tablet that
+    /// pulled the change can then carry it back to a server restored from an older backup,
+    /// and the server accepts it from that tablet as its own. `None` on tablets' changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
+}
+
+/// Signs a [`server_seal_statement`] (the server's key), giving the seal in hex.
+pub type Sealer<'a> = dyn FnMut(&[u8]) -> String + 'a;
+
+/// What the server signs when it seals a change it makes ([`ChangeNote::seal`]): the record,
+/// the changes it was made on (its Automerge dependencies) and its note without the seal.
+/// The judge reproduces the sealed change from the note exactly (the same hash), so the
+/// signature covers what the change does; binding the dependencies and the record keeps a
+/// seal from being reused on another state or another record.
+pub fn server_seal_statement(record: &str, deps: &[ChangeHash], note: &ChangeNote) -> Vec<u8> {
+    let mut deps: Vec<String> = deps.iter().map(|h| h.to_string()).collect();
+    deps.sort();
+    let unsealed = ChangeNote {
+        seal: None,
+        ..note.clone()
+    };
+    let mut out = b"inspection-server-change-v1\n".to_vec();
+    out.extend_from_slice(record.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(deps.join(",").as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(
+        serde_json::to_string(&unsealed)
+            .expect("notes serialise")
+            .as_bytes(),
+    );
+    out
 }
 
 /// One entry of a document's history.
@@ -191,6 +225,7 @@ impl InspectionDoc {
             command: "create".into(),
             at: Some(now),
             op: None,
+            seal: None,
         };
         commit(&mut doc, &note, now);
         Ok(Self { doc, state })
@@ -238,6 +273,31 @@ impl InspectionDoc {
         cx: &Context<'_>,
         device: &DeviceId,
     ) -> Result<(), DocError> {
+        self.apply_noted(command, cx, device, None)
+    }
+
+    /// [`apply`](Self::apply) for the server: the change's note carries `seal`'s signature
+    /// over [`server_seal_statement`] (see [`ChangeNote::seal`]).
+    pub fn apply_sealed(
+        &mut self,
+        command: &Command,
+        cx: &Context<'_>,
+        device: &DeviceId,
+        seal: &mut Sealer<'_>,
+    ) -> Result<(), DocError> {
+        self.apply_noted(command, cx, device, Some(seal))
+    }
+
+    fn apply_noted(
+        &mut self,
+        command: &Command,
+        cx: &Context<'_>,
+        device: &DeviceId,
+        seal: Option<&mut Sealer<'_>>,
+    ) -> Result<(), DocError> {
+        // The change's dependencies are the heads now (reading them later would close the
+        // open transaction).
+        let deps = seal.is_some().then(|| self.doc.get_heads());
         let mut next = self.state.clone();
         next.apply(command, cx)?;
         // Only the part the command changes is compared and written (the same operations a
@@ -252,6 +312,17 @@ impl InspectionDoc {
             command: command.name().into(),
             at: Some(cx.now),
             op: Some(command.clone()),
+            seal: None,
+        };
+        let note = match (seal, deps) {
+            (Some(seal), Some(deps)) => {
+                let statement = server_seal_statement(self.state.id.as_str(), &deps, &note);
+                ChangeNote {
+                    seal: Some(seal(&statement)),
+                    ..note
+                }
+            }
+            _ => note,
         };
         commit(&mut self.doc, &note, cx.now);
         self.state = next;

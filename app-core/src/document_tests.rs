@@ -826,6 +826,7 @@ fn a_part_is_written_exactly_as_the_whole_record_would_be() {
             command: command.name().into(),
             at: Some(cx.now),
             op: Some(command.clone()),
+            seal: None,
         };
         commit(&mut whole, &note, cx.now);
         doc.apply(command, &cx, &device("tab-a")).unwrap();

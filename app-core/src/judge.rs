@@ -38,12 +38,12 @@ use crate::access::{self, RecordScope};
 use crate::checklist::{ChecklistTemplate, TemplateRef};
 use crate::document::{
     ChangeNote, DocError, InspectionDoc, Part, actor_for, parse_strictly, read_record_at,
-    write_part, write_record,
+    server_seal_statement, write_part, write_record,
 };
 use crate::enterprise::Enterprise;
 use crate::evidence::Sha256Hex;
 use crate::geo::Timestamp;
-use crate::ids::{DeviceId, EnterpriseId, InspectionId, PlanId};
+use crate::ids::{DeviceId, EnterpriseId, InspectionId, PlanId, UserId};
 use crate::inspection::{Command, Context, Inspection, InspectionStatus};
 use crate::kind::InspectionKind;
 use crate::plan::Plan;
@@ -92,6 +92,17 @@ pub trait World {
             }
         }
         Ok(None)
+    }
+    /// A user by id, enabled or not: the supervisor a sealed server change names. Receivers
+    /// that never accept server changes from a pusher need not know users.
+    fn user(&self, _id: &UserId) -> Option<&User> {
+        None
+    }
+    /// Whether `seal` (hex) is the server's signature over `statement`
+    /// ([`server_seal_statement`]) by any key the server ever held. Only a server can say;
+    /// elsewhere no seal is valid, so a pushed change under the server's actor is refused.
+    fn server_seal_valid(&self, _statement: &[u8], _seal: &str) -> Result<bool, LookupError> {
+        Ok(false)
     }
 }
 
@@ -640,6 +651,10 @@ fn replay(
     let mut plan: Option<Option<Plan>> = None;
     for change in changes {
         let hash = Some(&change.hash);
+        if change.actor == *server_actor() {
+            replay_sealed(doc, source, change, template, world)?;
+            continue;
+        }
         let mut note = check_author(change, pusher, world)?;
         let at = note.at.expect("check_author requires a time");
         let command = &command_of(&mut note, hash)?;
@@ -710,6 +725,98 @@ fn replay(
         }
     }
     check_photos(before, doc.record(), world)
+}
+
+/// A change under the server's actor, carried by a tablet that pulled it (a supervisor's
+/// decision the server made, pushed back to a server restored from an older backup). It is
+/// accepted only with the server's valid seal over its note, on the state it was made on, and
+/// only if the rules, applied as the supervisor the note names, write exactly this change.
+fn replay_sealed(
+    doc: &mut InspectionDoc,
+    source: &mut AutoCommit,
+    change: &Meta,
+    template: &ChecklistTemplate,
+    world: &dyn World,
+) -> Result<(), JudgeError> {
+    let hash = Some(&change.hash);
+    let not_author = |why: &str| {
+        refuse(
+            hash,
+            RefusalCode::NotAuthor,
+            format!("a change under the server's actor can only be made by the server: {why}"),
+        )
+    };
+    let mut note: ChangeNote = change
+        .message
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .ok_or_else(|| not_author("it has no readable note"))?;
+    let seal = note
+        .seal
+        .clone()
+        .ok_or_else(|| not_author("it carries no seal"))?;
+    if note.device.as_str() != SERVER_DEVICE {
+        return Err(not_author("its note names another device").into());
+    }
+    let statement = server_seal_statement(doc.record().id.as_str(), &change.deps, &note);
+    if !world.server_seal_valid(&statement, &seal)? {
+        return Err(not_author("its seal is not the server's").into());
+    }
+    let at = note
+        .at
+        .ok_or_else(|| refuse(hash, RefusalCode::BadNote, "the change's note has no time"))?;
+    let command = command_of(&mut note, hash)?;
+    if !matches!(
+        command,
+        Command::Transition { .. } | Command::ReviewWithItems { .. }
+    ) {
+        return Err(not_author("the server makes review decisions only").into());
+    }
+    let reviewer = world.user(&note.by).ok_or_else(|| {
+        refuse(
+            hash,
+            RefusalCode::BadNote,
+            format!(
+                "the sealed change names user {}, whom this server does not know",
+                note.by
+            ),
+        )
+    })?;
+    let mut forked = doc
+        .fork_at(&change.deps)
+        .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
+    let device = DeviceId::from(SERVER_DEVICE);
+    forked.act_as(&device);
+    let cx = Context {
+        actor: reviewer,
+        now: at,
+        template,
+    };
+    let mut same_seal = |_: &[u8]| seal.clone();
+    match forked.apply_sealed(&command, &cx, &device, &mut same_seal) {
+        Ok(()) => {}
+        Err(DocError::Record(e)) => {
+            return Err(refuse(hash, RefusalCode::Rule, e.to_string()).into());
+        }
+        Err(e) => return Err(refuse(hash, RefusalCode::Malformed, e.to_string()).into()),
+    }
+    if forked.heads() != [change.hash] {
+        return Err(refuse(
+            hash,
+            RefusalCode::NotReproducible,
+            format!(
+                "the change is not what command {} writes on the state it was made on",
+                note.command
+            ),
+        )
+        .into());
+    }
+    let raw = source
+        .get_change_by_hash(&change.hash)
+        .ok_or_else(|| malformed("a pushed change vanished"))?;
+    doc.apply_changes(vec![raw])
+        .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
+    Ok(())
 }
 
 /// Values inside a command that claim something the rules cannot see: who added a photo,

@@ -134,6 +134,7 @@ fn note(user: &User, device: &DeviceId, command: &Command, at: i64) -> String {
         command: command.name().into(),
         at: Some(Timestamp(at)),
         op: Some(command.clone()),
+        seal: None,
     })
     .unwrap()
 }
@@ -166,6 +167,7 @@ fn raw(tablet: &mut Tablet, other: &Tablet, a: Attack) -> Vec<u8> {
                 command: "set_summary".into(),
                 at: Some(Timestamp(at)),
                 op: None,
+                seal: None,
             })
             .unwrap(),
             at,

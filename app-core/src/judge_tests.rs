@@ -20,6 +20,8 @@ pub(crate) struct TestWorld {
     /// Digests the pusher may name.
     pub photos: BTreeSet<Sha256Hex>,
     pub all_photos_allowed: bool,
+    /// The users a sealed server change may name.
+    pub users: Vec<User>,
 }
 
 impl TestWorld {
@@ -48,6 +50,7 @@ impl TestWorld {
             now: Timestamp(T0.0 + 24 * 3_600_000),
             photos: BTreeSet::new(),
             all_photos_allowed: true,
+            users: vec![supervisor()],
         }
     }
 }
@@ -71,6 +74,22 @@ impl World for TestWorld {
     fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError> {
         Ok(self.all_photos_allowed || self.photos.contains(digest))
     }
+    fn user(&self, id: &UserId) -> Option<&User> {
+        self.users.iter().find(|u| u.id == *id)
+    }
+    fn server_seal_valid(&self, statement: &[u8], seal: &str) -> Result<bool, LookupError> {
+        Ok(seal == test_seal(statement))
+    }
+}
+
+/// The test world's stand-in for the server's signature: a keyed hash only "the server"
+/// (these tests) computes.
+fn test_seal(statement: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"test server secret");
+    h.update(statement);
+    crate::evidence::hex(&h.finalize())
 }
 
 pub(crate) fn record() -> Inspection {
@@ -155,6 +174,7 @@ fn note(user: &str, device: &str, command: &str, at: i64, op: Option<&Command>) 
         command: command.into(),
         at: Some(Timestamp(at)),
         op: op.cloned(),
+        seal: None,
     })
     .unwrap()
 }
@@ -1147,6 +1167,119 @@ fn a_service_recorded_through_its_command_is_accepted_and_a_forged_one_refused()
         let r = refusal(Some(stored), &bytes, &wang(), "tab-a", &TestWorld::new());
         assert_eq!(r.code, RefusalCode::Rule, "{r}");
     }
+}
+
+/// A returned record as the server made the decision (sealed), the tablet that pulled it, and
+/// the server's copy from before the decision (as a restored backup holds it).
+fn sealed_return() -> (InspectionDoc, InspectionDoc, Vec<u8>) {
+    let t = template();
+    let (mut server, mut tablet) = submitted_docs();
+    let before = server_copy(&mut server);
+    // As the server holds it (its own actor).
+    let mut server = server_copy(&mut server);
+    let from = server.heads();
+    let cmd = Command::Transition {
+        to: InspectionStatus::Returned,
+        comment: "请补充照片".into(),
+    };
+    let mut seal = |statement: &[u8]| test_seal(statement);
+    server
+        .apply_sealed(
+            &cmd,
+            &cx(&supervisor(), &t, 40),
+            &dev(SERVER_DEVICE),
+            &mut seal,
+        )
+        .unwrap();
+    let decision = server.automerge_mut().save_after(&from);
+    tablet.load_incremental(&decision).unwrap();
+    (before, tablet, decision)
+}
+
+#[test]
+fn a_sealed_server_decision_comes_back_through_a_tablet() {
+    let t = template();
+    let (mut before, mut tablet, _) = sealed_return();
+    assert_eq!(tablet.record().status, InspectionStatus::Returned);
+    // The inspector edits the returned record; the server restored from a backup lacks the
+    // decision. The tablet pushes both.
+    let from = before.heads();
+    tablet
+        .apply(
+            &Command::SetSummary {
+                text: "已补拍照片".into(),
+            },
+            &cx(&wang(), &t, 50),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let push = tablet.automerge_mut().save_after(&from);
+    let doc = accept(Some(before), &push, &wang(), "tab-a");
+    assert_eq!(doc.record().status, InspectionStatus::Returned);
+    assert_eq!(doc.record().summary, "已补拍照片");
+    assert_eq!(doc.record().review.as_ref().unwrap().by, supervisor().id);
+}
+
+#[test]
+fn a_server_change_without_a_valid_seal_is_refused() {
+    let t = template();
+    let (mut before, _, _) = sealed_return();
+    let from = before.heads();
+    let cmd = Command::Transition {
+        to: InspectionStatus::Approved,
+        comment: String::new(),
+    };
+    // No seal, a wrong seal, and a real seal lifted from another statement.
+    let lifted = test_seal(b"some other statement");
+    for seal in [None, Some("00".repeat(32)), Some(lifted)] {
+        let mut forged = server_copy(&mut before);
+        let mut write = |_: &[u8]| seal.clone().unwrap_or_default();
+        if seal.is_some() {
+            forged
+                .apply_sealed(
+                    &cmd,
+                    &cx(&supervisor(), &t, 45),
+                    &dev(SERVER_DEVICE),
+                    &mut write,
+                )
+                .unwrap();
+        } else {
+            forged
+                .apply(&cmd, &cx(&supervisor(), &t, 45), &dev(SERVER_DEVICE))
+                .unwrap();
+        }
+        let push = forged.automerge_mut().save_after(&from);
+        let r = refusal(
+            Some(server_copy(&mut before)),
+            &push,
+            &wang(),
+            "tab-a",
+            &TestWorld::new(),
+        );
+        assert_eq!(r.code, RefusalCode::NotAuthor, "{r}");
+    }
+}
+
+#[test]
+fn a_valid_seal_does_not_cover_another_change() {
+    let (mut before, _, decision) = sealed_return();
+    // The decision's note with its genuine seal, on a change that writes something else.
+    let from = before.heads();
+    let mut doc = AutoCommit::load(&before.save()).unwrap();
+    doc.load_incremental(&decision).unwrap();
+    let note_text = doc
+        .get_changes(&from)
+        .first()
+        .and_then(|c| c.message().map(str::to_owned))
+        .unwrap();
+    assert!(note_text.contains("\"seal\""), "{note_text}");
+    let at = T0.0 + 40 * 60_000;
+    let stored = server_copy(&mut before);
+    let bytes = raw_change(&mut before, SERVER_DEVICE, &note_text, at / 1000, |d| {
+        d.put(&ROOT, "summary", "改写的检查情况").unwrap();
+    });
+    let r = refusal(Some(stored), &bytes, &wang(), "tab-a", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
 }
 
 /// The test template with 处罚依据 on T-01 and T-03 (T-03 is a major-hazard item).

@@ -382,6 +382,21 @@ impl Lang {
         }
     }
 
+    /// How a checklist item is checked (检查方法): 查资料 / 查现场 / 询问 / 测试.
+    pub fn check_method(self, m: crate::checklist::CheckMethod) -> &'static str {
+        use crate::checklist::CheckMethod;
+        match (self, m) {
+            (Lang::Zh, CheckMethod::Documents) => "查资料",
+            (Lang::Zh, CheckMethod::Site) => "查现场",
+            (Lang::Zh, CheckMethod::Interview) => "询问",
+            (Lang::Zh, CheckMethod::Test) => "测试",
+            (Lang::En, CheckMethod::Documents) => "Documents",
+            (Lang::En, CheckMethod::Site) => "Site",
+            (Lang::En, CheckMethod::Interview) => "Interview",
+            (Lang::En, CheckMethod::Test) => "Test",
+        }
+    }
+
     /// The enforcement document a number (文号) belongs to.
     pub fn document(self, k: DocumentKind) -> &'static str {
         match self {

@@ -538,6 +538,7 @@ mod tests {
                 command: op.name().into(),
                 at: at.map(Timestamp),
                 op: Some(op),
+                seal: None,
             }),
         };
         let answer = Command::Answer {

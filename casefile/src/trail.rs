@@ -142,6 +142,7 @@ mod tests {
                     command: "answer".into(),
                     at: None,
                     op: None,
+                    seal: None,
                 }),
             })
             .collect()

@@ -1805,14 +1805,23 @@ fn profile_check(count: usize) -> (f64, f64) {
         };
         (author, push)
     };
+    let mut no_keys = || Ok(Vec::new());
     let mut check = Duration::ZERO;
     let mut load = Duration::ZERO;
     for round in 0..2 {
         for (i, d) in docs.iter().enumerate() {
             let (author, push) = push_of(i, d);
             let t = Instant::now();
-            let checked =
-                check_push(&reference, &mut plans, &mut photos, &author, &push, None).unwrap();
+            let checked = check_push(
+                &reference,
+                &mut plans,
+                &mut photos,
+                &mut no_keys,
+                &author,
+                &push,
+                None,
+            )
+            .unwrap();
             let spent = t.elapsed();
             assert!(
                 matches!(checked, Checked::Write { .. }),
@@ -1835,8 +1844,16 @@ fn profile_check(count: usize) -> (f64, f64) {
     let checks_cpu = thread_cpu_ns();
     for (i, d) in docs.iter().enumerate() {
         let (author, push) = push_of(i, d);
-        let checked =
-            check_push(&reference, &mut plans, &mut photos, &author, &push, None).unwrap();
+        let checked = check_push(
+            &reference,
+            &mut plans,
+            &mut photos,
+            &mut no_keys,
+            &author,
+            &push,
+            None,
+        )
+        .unwrap();
         assert!(matches!(checked, Checked::Write { .. }));
     }
     let loads_cpu = thread_cpu_ns();

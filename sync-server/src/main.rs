@@ -83,6 +83,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("reference data in the database")?;
+    // The server's key exists from the first start, so that every backup holds the key that
+    // seals the server's changes (review decisions) and signs case files made after it.
+    db.call(|conn| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        sync_server::service::casefiles::server_key(conn, now)
+            .map(drop)
+            .map_err(|e| sync_server::error::Internal::new(e.to_string()))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("the server key")?;
     let created = if config.demo.enabled {
         let users = reference.users.clone();
         let password = config.demo.password.clone();

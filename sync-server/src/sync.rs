@@ -133,12 +133,13 @@ pub async fn sync(
                 blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
             })
         };
+        let mut keys = || db.with_reader(service::seal_keys_of);
         let checked = request
             .push
             .iter()
             .zip(stored)
             .map(|(push, stored)| {
-                service::check_push(&r, &mut lookup, &mut photos, &a, push, stored)
+                service::check_push(&r, &mut lookup, &mut photos, &mut keys, &a, push, stored)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((request, checked))

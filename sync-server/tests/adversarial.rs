@@ -71,6 +71,7 @@ fn note(by: &User, device: &DeviceId, command: &str, at: i64, op: Option<&Comman
         command: command.into(),
         at: Some(Timestamp(at)),
         op: op.cloned(),
+        seal: None,
     })
     .unwrap()
 }

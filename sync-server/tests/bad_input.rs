@@ -160,6 +160,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
                 command: command.name().into(),
                 at: Some(at),
                 op: Some(command),
+                seal: None,
             };
             options = options.with_message(serde_json::to_string(&note).unwrap());
         }

@@ -13,8 +13,10 @@ mod common;
 use app_core::docnumber::{Block, DocumentKind};
 use app_core::evidence::PhotoRef;
 use app_core::ids::InspectionId;
+use app_core::inspection::InspectionStatus;
 use app_core::inspection::{Command, Inspection};
-use common::{Tablet, TestServer, rid};
+use common::console::{ConsoleClient, photo_bytes, submitted_record};
+use common::{PASSWORD, Tablet, TestServer, rid};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use tablet::blobs::BlobStore;
@@ -343,6 +345,78 @@ fn twenty_tablets_lose_nothing_through_a_backup_and_a_restore() {
     // About 40 s in a debug build on two shared cores; printed rather than asserted, so a
     // loaded machine does not fail it.
     eprintln!("restore test took {:?}", started.elapsed());
+}
+
+/// A supervisor's decision made after the last backup lives on the tablets that pulled it. It
+/// is the server's own change, which no tablet may author; but it carries the server's seal,
+/// so after a restore the tablet brings it back, and the edits the inspector made on top of
+/// it arrive too. A change under the server's actor without a valid seal stays refused.
+#[test]
+fn a_console_decision_made_after_the_backup_comes_back_from_a_tablet() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup");
+    let mut server = TestServer::start(&data);
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let blobs = BlobStore::open(dir.path().join("wang-blobs")).unwrap();
+    let sha = blobs.put(&photo_bytes("gps-DSCN0010.jpg")).unwrap().sha256;
+    let id = rid("restore-decision");
+    submitted_record(&server, &wang, &li, &id, &blobs, &sha);
+    let (ok, out) = server.admin(&[OsStr::new("backup"), backup.as_os_str()]);
+    assert!(ok, "{out}");
+
+    // After the backup: the supervisor returns the record; the tablet pulls the return and
+    // the inspector edits the returned record.
+    let mut zhao = ConsoleClient::new(&server);
+    assert_eq!(zhao.sign_in("u-zhao", PASSWORD).status, 303);
+    let p = zhao.post(
+        &format!("/console/records/{id}/review"),
+        &format!(
+            "csrf={}&decision=return&comment=%E8%AF%B7%E8%A1%A5%E5%85%85%E7%85%A7%E7%89%87",
+            zhao.csrf()
+        ),
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
+    let report = wang.upload_then_sync(&blobs);
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(wang.record(&id).status, InspectionStatus::Returned);
+    let item = wang.template().items().nth(1).unwrap().code.clone();
+    wang.apply(
+        &id,
+        Command::SetNote {
+            item,
+            text: "补充说明：已补拍照片".into(),
+        },
+        20,
+    );
+    let report = wang.upload_then_sync(&blobs);
+    assert!(report.rejected.is_empty(), "{report:?}");
+
+    server.stop();
+    let (ok, out) = server.admin(&[OsStr::new("restore"), backup.as_os_str()]);
+    assert!(ok, "{out}");
+    server.start_again();
+
+    // The restored server holds the submitted record only; the tablet pushes everything again,
+    // the server's sealed decision included.
+    let report = wang.upload_then_sync(&blobs);
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(wang.store.lock().unwrap().pending().unwrap().records, 0);
+    let fresh = Tablet::new(&server, "u-zhao");
+    fresh.sync();
+    let theirs: Inspection = fresh.record(&id);
+    assert_eq!(
+        theirs,
+        wang.record(&id),
+        "the restored server lacks something"
+    );
+    assert_eq!(theirs.status, InspectionStatus::Returned);
+    assert_eq!(theirs.review.unwrap().comment, "请补充照片");
+    let mut zhao = ConsoleClient::new(&server);
+    assert_eq!(zhao.sign_in("u-zhao", PASSWORD).status, 303);
+    let page = zhao.get(&format!("/console/records/{id}")).body;
+    assert!(page.contains("data-status=\"returned\""), "{page}");
 }
 
 #[test]

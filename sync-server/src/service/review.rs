@@ -8,7 +8,9 @@
 use crate::reference::ReferenceData;
 use crate::service::access;
 use crate::store::records::{self as records, SERVER_DEVICE};
-use crate::store::{Commit, PlanStore, RecordStore, StoreError, Transactions};
+use crate::store::{
+    CaseFileStore, Commit, KeyHistoryStore, PlanStore, RecordStore, StoreError, Transactions,
+};
 use app_core::access::{can_read_record, can_review_record};
 use app_core::document::DocError;
 use app_core::geo::Timestamp;
@@ -47,7 +49,7 @@ pub fn review<C>(
 ) -> Result<(), ReviewError>
 where
     C: Transactions,
-    for<'a> C::Tx<'a>: RecordStore + PlanStore,
+    for<'a> C::Tx<'a>: RecordStore + PlanStore + CaseFileStore + KeyHistoryStore,
 {
     let tx = conn.begin()?;
     let scope = access::scope(&tx, reference, id)?.ok_or(ReviewError::NotFound)?;
@@ -75,9 +77,14 @@ where
         now,
         template,
     };
+    // Sealed with the server's key, so that a tablet which pulled the decision can carry it
+    // back to a server restored from an older backup (`app_core::judge`, sealed changes).
+    let key = crate::service::casefiles::server_key(&tx, now.0.div_euclid(1000))
+        .map_err(|e| StoreError::Corrupt(format!("the server key: {e}")))?;
+    let mut seal = |statement: &[u8]| crate::service::sync::seal(&key, statement);
     stored
         .doc
-        .apply(&cmd, &context, &DeviceId::from(SERVER_DEVICE))
+        .apply_sealed(&cmd, &context, &DeviceId::from(SERVER_DEVICE), &mut seal)
         .map_err(|e| ReviewError::Refused {
             zh: match &e {
                 DocError::Record(r) => r.zh(),

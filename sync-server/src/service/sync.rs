@@ -95,12 +95,39 @@ pub enum Checked {
     Refused(Rejection),
 }
 
-/// What the judge asks of the server: reference data, plans, photo rights and the clock.
+/// What the judge asks of the server: reference data, plans, photo rights, the server's
+/// keys (for sealed changes) and the clock.
 struct ServerWorld<'a, 'p> {
     reference: &'a ReferenceData,
     plans: std::cell::RefCell<&'a mut PlanLookup<'p>>,
     photos: std::cell::RefCell<&'a mut PhotoLookup<'p>>,
+    seal_keys: std::cell::RefCell<&'a mut SealKeys<'p>>,
     now_ms: i64,
+}
+
+/// Every public key the server ever held (its key history), read only when a pushed change
+/// under the server's actor asks for it (`app_core::judge::World::server_seal_valid`).
+pub type SealKeys<'a> = dyn FnMut() -> StoreResult<Vec<ed25519_dalek::VerifyingKey>> + 'a;
+
+/// [`SealKeys`] from a store's key history.
+pub fn seal_keys_of<S: crate::store::KeyHistoryStore + ?Sized>(
+    store: &S,
+) -> StoreResult<Vec<ed25519_dalek::VerifyingKey>> {
+    Ok(store
+        .key_history()?
+        .keys
+        .iter()
+        .filter_map(|k| {
+            let bytes: [u8; 32] = casefile::manifest::unhex(&k.public_key)?.try_into().ok()?;
+            ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
+        })
+        .collect())
+}
+
+/// The server's seal over `statement` (`app_core::document::server_seal_statement`), hex.
+pub fn seal(key: &ed25519_dalek::SigningKey, statement: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    app_core::evidence::hex(&key.sign(statement).to_bytes())
 }
 
 /// The first of the photos the pusher may not name (`blobs::may_name`), if any.
@@ -132,6 +159,25 @@ impl World for ServerWorld<'_, '_> {
     fn first_unnamable(&self, digests: &[&Sha256Hex]) -> Result<Option<Sha256Hex>, LookupError> {
         (self.photos.borrow_mut())(digests).map_err(lookup_error)
     }
+    fn user(&self, id: &app_core::ids::UserId) -> Option<&User> {
+        let r = self.reference;
+        r.users
+            .iter()
+            .chain(&r.disabled_users)
+            .find(|u| u.id == *id)
+    }
+    fn server_seal_valid(&self, statement: &[u8], seal: &str) -> Result<bool, LookupError> {
+        let Some(bytes) = casefile::manifest::unhex(seal) else {
+            return Ok(false);
+        };
+        let Ok(signature) = ed25519_dalek::Signature::from_slice(&bytes) else {
+            return Ok(false);
+        };
+        let keys = (self.seal_keys.borrow_mut())().map_err(lookup_error)?;
+        Ok(keys
+            .iter()
+            .any(|k| k.verify_strict(statement, &signature).is_ok()))
+    }
 }
 
 /// Who pushes, as the check needs it.
@@ -153,6 +199,7 @@ pub fn check_push(
     reference: &ReferenceData,
     plans: &mut PlanLookup<'_>,
     photos: &mut PhotoLookup<'_>,
+    seal_keys: &mut SealKeys<'_>,
     author: &Author,
     push: &DocChanges,
     stored: Option<(Vec<u8>, Vec<String>)>,
@@ -186,6 +233,7 @@ pub fn check_push(
         reference,
         plans: std::cell::RefCell::new(plans),
         photos: std::cell::RefCell::new(photos),
+        seal_keys: std::cell::RefCell::new(seal_keys),
         now_ms: author.now_ms,
     };
     let pusher = Pusher {
@@ -252,7 +300,7 @@ fn readable_units(user: &User, reference: &ReferenceData) -> Vec<String> {
 /// Step 3: writes the accepted pushes (in the caller's transaction); returns the positions
 /// accepted and the refusals. `photos` answers photo rights on the same transaction (for a
 /// re-check).
-pub fn write_pushes<S: RecordStore + PlanStore + ?Sized>(
+pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore + ?Sized>(
     tx: &S,
     photos: &mut PhotoLookup<'_>,
     reference: &ReferenceData,
@@ -270,7 +318,16 @@ pub fn write_pushes<S: RecordStore + PlanStore + ?Sized>(
             Checked::Write { base, .. } if tx.heads(&push.id)?.as_ref() != base.as_ref() => {
                 let stored = tx.snapshot(&push.id)?;
                 let mut lookup = |id: &str| plans::find(tx, reference, id);
-                rechecked = check_push(reference, &mut lookup, photos, author, push, stored)?;
+                let mut keys = || seal_keys_of(tx);
+                rechecked = check_push(
+                    reference,
+                    &mut lookup,
+                    photos,
+                    &mut keys,
+                    author,
+                    push,
+                    stored,
+                )?;
                 &rechecked
             }
             other => other,
