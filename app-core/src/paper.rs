@@ -1230,4 +1230,28 @@ mod tests {
             reading_hash(DocumentKind::InspectionRecord, &r, &official()).unwrap()
         );
     }
+
+    #[test]
+    fn a_citation_whose_text_could_not_be_read_shows_as_pending_in_both_documents() {
+        let r = ordered();
+        let mut t = official();
+        for item in t.categories.iter_mut().flat_map(|c| c.items.iter_mut()) {
+            for b in &mut item.basis {
+                b.pending = true;
+            }
+            if let Some(m) = &mut item.major_hazard {
+                m.pending = true;
+            }
+        }
+        let record = text(DocumentKind::InspectionRecord, &r, &t);
+        assert!(
+            record.contains("违法依据：《工贸企业粉尘防爆安全规定》第十五条（依据待核）。属重大事故隐患，判定依据：《工贸企业重大事故隐患判定标准》第十二条（依据待核）。"),
+            "{record}"
+        );
+        let order = text(DocumentKind::RectificationOrder, &r, &t);
+        assert!(
+            order.contains("判定依据：《工贸企业重大事故隐患判定标准》第十二条（依据待核）"),
+            "{order}"
+        );
+    }
 }
