@@ -593,7 +593,7 @@ pub(crate) enum Part {
     Root,
     Inspector(UserId),
     Result(ItemCode),
-    /// Several items' results (a section marked 不适用 at once).
+    /// Several items' results (a section marked 不涉及 at once).
     Results(Vec<ItemCode>),
     Hazard(HazardId),
     Signature(String),
@@ -1264,6 +1264,15 @@ fn write_hazard<S: Sink>(
         &after.basis,
         json_scalar,
     )?;
+    // Written only when there is one (hazards without it keep their bytes).
+    sync_field(
+        doc,
+        &h,
+        "penalty",
+        b.map(|x| &x.penalty),
+        &after.penalty,
+        |p| (!p.is_empty()).then(|| json_scalar(p)).flatten(),
+    )?;
     sync_map(
         doc,
         &h,
@@ -1640,6 +1649,7 @@ fn read_map(root: &HMap<'_>) -> Result<Inspection, DocError> {
                 description: r.text(h, "description", &path)?,
                 place: r.text(h, "place", &path)?,
                 basis: r.json(h, "basis", &path)?,
+                penalty: r.opt_json(h, "penalty", &path)?.unwrap_or_default(),
                 photos: photo_map(&r, h, "photos", &path)?,
                 measures: r.text(h, "measures", &path)?,
                 deadline: r.opt_day(h, "deadline", &path)?,

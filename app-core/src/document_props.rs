@@ -101,7 +101,7 @@ fn apply(replicas: &mut [InspectionDoc], r: usize, op: &Op, step: i64) {
         },
         // Hazard ids are chosen per replica, as tablets do (UUIDs in the app).
         Op::Hazard(n) => {
-            Command::RegisterHazard(hazard(&format!("h{r}-{n}"), "T-03", HazardLevel::General))
+            Command::RegisterHazard(hazard(&format!("h{r}-{n}"), "T-01", HazardLevel::General))
         }
         Op::Order(n) => Command::Hazard {
             hazard: format!("h{r}-{n}").as_str().into(),

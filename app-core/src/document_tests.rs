@@ -494,7 +494,7 @@ fn concurrent_hazard_transitions_are_surfaced_and_invalid_merges_reported() {
             ),
             (
                 w.clone(),
-                Command::RegisterHazard(hazard("h1", "T-03", HazardLevel::General)),
+                Command::RegisterHazard(hazard("h1", "T-01", HazardLevel::General)),
             ),
             (
                 w.clone(),
@@ -778,7 +778,7 @@ fn a_part_is_written_exactly_as_the_whole_record_would_be() {
         ),
         (
             w.clone(),
-            Command::RegisterHazard(hazard("h-1", "T-03", HazardLevel::General)),
+            Command::RegisterHazard(hazard("h-1", "T-01", HazardLevel::General)),
         ),
         (
             w.clone(),

@@ -3,7 +3,9 @@
 
 use crate::checklist::ChecklistTemplate;
 use crate::hazard::HazardLevel;
+use crate::ids::{HazardId, ItemCode};
 use crate::inspection::{Answer, Inspection};
+use crate::legal::LegalBasis;
 use serde::{Deserialize, Serialize};
 
 /// The facts a 检查情况 draft is written from: the counts of the answers given to the items
@@ -49,8 +51,74 @@ pub fn summary_facts(record: &Inspection, template: &ChecklistTemplate) -> Summa
     f
 }
 
+/// A failed checklist item (a finding) with the provisions it rests on, as the screens, the
+/// console and the later penalty case read it: what was checked, the inspector's note, the
+/// provisions violated (违法依据), the provisions that punish it (处罚依据), the clause that
+/// makes it a major accident hazard (判定依据) if it is one, and the hazards registered on it.
+/// Everything comes from the record and the template version it was made with (the record
+/// keeps its [`crate::checklist::TemplateRef`], so a later version never changes it); a
+/// registered hazard's own copy of the 处罚依据 comes first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub item: ItemCode,
+    /// 检查内容: the item's text in the record's template version.
+    pub text: String,
+    pub note: String,
+    /// 违法依据.
+    pub basis: Vec<LegalBasis>,
+    /// 处罚依据 (empty where the template version gives none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub penalty: Vec<LegalBasis>,
+    /// 判定依据: present when failing the item is a 重大事故隐患.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_hazard: Option<LegalBasis>,
+    /// The hazards registered on the item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<HazardId>,
+}
+
+impl Finding {
+    /// Whether the finding is a 重大事故隐患 (its item has a 判定依据).
+    pub fn is_major_hazard(&self) -> bool {
+        self.major_hazard.is_some()
+    }
+}
+
+/// The findings of `record` (its items answered 不符合) against `template` (the version it
+/// was made with), in template order.
+pub fn findings(record: &Inspection, template: &ChecklistTemplate) -> Vec<Finding> {
+    template
+        .items_for(record.enterprise.industry)
+        .filter_map(|item| {
+            let result = record.results.get(&item.code)?;
+            if result.answer != Some(Answer::Fails) {
+                return None;
+            }
+            let hazards: Vec<&crate::hazard::Hazard> = record
+                .hazards
+                .values()
+                .filter(|h| h.item.as_ref() == Some(&item.code))
+                .collect();
+            let penalty = hazards
+                .iter()
+                .find(|h| !h.penalty.is_empty())
+                .map(|h| h.penalty.clone())
+                .unwrap_or_else(|| item.penalty.clone());
+            Some(Finding {
+                item: item.code.clone(),
+                text: item.text.clone(),
+                note: result.note.clone(),
+                basis: item.basis.clone(),
+                penalty,
+                major_hazard: item.major_hazard.clone(),
+                hazards: hazards.iter().map(|h| h.id.clone()).collect(),
+            })
+        })
+        .collect()
+}
+
 /// The 检查情况 drafted from the answers, in Chinese (the document's language), e.g.
-/// `检查5项：符合3项，不符合1项，不适用1项；发现隐患1项（重大隐患0项）：1. 安全出口畅通。`.
+/// `检查5项：符合3项，不符合1项，不涉及1项；发现隐患1项（重大隐患0项）：1. 安全出口畅通。`.
 /// The inspector edits it before it is saved (`Command::SetSummary`).
 pub fn draft_summary(record: &Inspection, template: &ChecklistTemplate) -> String {
     summary_facts(record, template).zh()
@@ -85,7 +153,7 @@ mod tests {
         assert_eq!((f.hazards, f.major_hazards), (1, 1));
         assert_eq!(
             draft_summary(&r, &t),
-            "检查3项：符合1项，不符合1项，不适用1项；发现隐患1项（重大隐患1项）。不符合项：1. 粉尘爆炸危险场所是否设置泄爆装置。"
+            "检查3项：符合1项，不符合1项，不涉及1项；发现隐患1项（重大隐患1项）。不符合项：1. 粉尘爆炸危险场所是否设置泄爆装置。"
         );
         assert_eq!(
             f.en(),
@@ -102,7 +170,7 @@ mod tests {
         r.results.entry("T-02".into()).or_default().note = "x".into();
         assert_eq!(
             draft_summary(&r, &t),
-            "检查1项：符合1项，不符合0项，不适用0项；发现隐患0项（重大隐患0项）。未发现不符合项。"
+            "检查1项：符合1项，不符合0项，不涉及0项；发现隐患0项（重大隐患0项）。未发现不符合项。"
         );
     }
 }

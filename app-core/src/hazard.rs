@@ -117,6 +117,12 @@ pub struct Hazard {
     pub description: String,
     pub place: String,
     pub basis: Vec<LegalBasis>,
+    /// 处罚依据: the provisions that punish the violation, copied from the item's in the
+    /// record's checklist version when the hazard is registered on an item (the rules refuse
+    /// any other), so the later penalty case reads them here. Empty for hazards registered
+    /// before templates carried them (and absent from their stored bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub penalty: Vec<LegalBasis>,
     pub photos: BTreeMap<Sha256Hex, PhotoRef>,
     /// Required rectification measures (整改措施).
     pub measures: String,
@@ -347,8 +353,10 @@ pub struct NewHazard {
 
 impl NewHazard {
     /// The record commands that register the hazard as `id` on `today` with its item's legal
-    /// basis from `template`, list a major one for supervision, and order its rectification,
-    /// in that order.
+    /// basis and 处罚依据 from `template`, list a major one for supervision, and order its
+    /// rectification, in that order. An item whose failure is a major accident hazard
+    /// (it has a 判定依据) makes the hazard major whatever the form says: the rules refuse
+    /// it as a general one.
     pub fn commands(
         &self,
         id: HazardId,
@@ -362,13 +370,19 @@ impl NewHazard {
                 template: template.id.clone(),
                 version: template.version,
             })?;
+        let level = if item.is_major_hazard() {
+            HazardLevel::Major
+        } else {
+            self.level
+        };
         let hazard = Hazard {
             id: id.clone(),
             item: Some(self.item.clone()),
-            level: self.level,
+            level,
             description: self.description.clone(),
             place: self.place.clone(),
             basis: item.basis.clone(),
+            penalty: item.penalty.clone(),
             photos: BTreeMap::new(),
             measures: String::new(),
             deadline: None,
@@ -380,7 +394,7 @@ impl NewHazard {
             closed_on: None,
         };
         let mut commands = vec![Command::RegisterHazard(hazard)];
-        if self.level == HazardLevel::Major {
+        if level == HazardLevel::Major {
             commands.push(Command::Hazard {
                 hazard: id.clone(),
                 action: HazardAction::ListForSupervision(Supervision {
@@ -475,6 +489,7 @@ pub(crate) mod tests {
                 "工贸企业重大事故隐患判定标准",
                 "第十二条第（二）项",
             )],
+            penalty: Vec::new(),
             photos: BTreeMap::new(),
             measures: String::new(),
             deadline: None,
@@ -661,11 +676,29 @@ pub(crate) mod tests {
             &commands[1],
             Command::Hazard { action: HazardAction::ListForSupervision(s), .. } if s.level == "县级"
         ));
+        // T-03 is a major-hazard item (it has a 判定依据): its hazard is major whatever the
+        // form says.
         let general = NewHazard {
             level: HazardLevel::General,
             ..form.clone()
         };
-        assert_eq!(general.commands(id.clone(), &t, today).unwrap().len(), 2);
+        let commands = general.commands(id.clone(), &t, today).unwrap();
+        assert!(matches!(
+            &commands[..],
+            [Command::RegisterHazard(h), Command::Hazard { action: HazardAction::ListForSupervision(_), .. }, _]
+                if h.level == HazardLevel::Major
+        ));
+        // An ordinary item's hazard keeps the form's level.
+        let ordinary = NewHazard {
+            item: ItemCode::from("T-01"),
+            level: HazardLevel::General,
+            ..form.clone()
+        };
+        let commands = ordinary.commands(id.clone(), &t, today).unwrap();
+        assert_eq!(commands.len(), 2);
+        assert!(
+            matches!(&commands[0], Command::RegisterHazard(h) if h.level == HazardLevel::General)
+        );
         let unknown = NewHazard {
             item: ItemCode::from("X-99"),
             ..form

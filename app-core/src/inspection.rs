@@ -182,7 +182,7 @@ pub enum Answer {
     Complies,
     /// 不符合
     Fails,
-    /// 不适用
+    /// 不涉及 (the official forms' label; texts before issue 17 said 不适用)
     NotApplicable,
 }
 
@@ -205,7 +205,7 @@ impl Answer {
         match self {
             Answer::Complies => "符合",
             Answer::Fails => "不符合",
-            Answer::NotApplicable => "不适用",
+            Answer::NotApplicable => "不涉及",
         }
     }
 }
@@ -389,7 +389,7 @@ pub enum Command {
         comment: String,
         items: BTreeMap<ItemCode, String>,
     },
-    /// 本节不涉及: marks every unanswered item of one checklist section 不适用 at once. The
+    /// 本节不涉及: marks every unanswered item of one checklist section 不涉及 at once. The
     /// command names the items it marks, and they must be exactly the section's unanswered
     /// items in the state it is applied to ([`Inspection::unanswered_in_section`]): an item
     /// already answered (a 不符合 among them) is never overwritten, and the change says
@@ -600,7 +600,7 @@ pub enum RecordError {
     EmptyItemComment(ItemCode),
     #[error("checklist section `{0}` does not apply to this record")]
     UnknownSection(String),
-    #[error("section `{category}`: the items marked 不适用 must be exactly its unanswered items")]
+    #[error("section `{category}`: the items marked 不涉及 must be exactly its unanswered items")]
     SectionItemsMismatch { category: String },
     #[error("photo {0} is not linked there")]
     NoSuchPhoto(Sha256Hex),
@@ -610,6 +610,22 @@ pub enum RecordError {
     Service(#[from] crate::delivery::ServiceError),
     #[error("the {} read before signing is not the one the record yields now; show it again", .0.title_zh())]
     StaleReading(crate::docnumber::DocumentKind),
+    /// A hazard registered on an item whose failure is a major accident hazard (the item
+    /// has a 判定依据) must be major: there is no downgrade (the standard says such a
+    /// situation 判定为重大事故隐患).
+    #[error(
+        "item {item} is a major accident hazard (重大事故隐患) situation under {basis}: its hazard is registered as major, not general"
+    )]
+    MajorHazardItem {
+        item: ItemCode,
+        basis: crate::legal::LegalBasis,
+    },
+    /// A hazard registered on an item must carry the item's 处罚依据 as the record's
+    /// checklist version gives them (what the penalty case reads).
+    #[error(
+        "the hazard on item {0} must carry the item's penalty provisions (处罚依据) from the record's checklist version"
+    )]
+    PenaltyNotTheItems(ItemCode),
 }
 
 fn join(unmet: &[Unmet]) -> String {
@@ -733,7 +749,7 @@ impl Inspection {
     }
 
     /// The unanswered items of section `category`, in template order: what 本节不涉及
-    /// marks 不适用. Refused if the section does not apply to the record's industry.
+    /// marks 不涉及. Refused if the section does not apply to the record's industry.
     pub fn unanswered_in_section(
         &self,
         template: &ChecklistTemplate,
@@ -789,8 +805,21 @@ impl Inspection {
                 if self.hazards.contains_key(&h.id) {
                     return Err(RecordError::DuplicateHazard(h.id.clone()));
                 }
-                if let Some(item) = &h.item {
-                    self.item_known(item, cx)?;
+                if let Some(code) = &h.item {
+                    self.item_known(code, cx)?;
+                    if let Some(item) = cx.template.item(code) {
+                        if let Some(basis) = &item.major_hazard
+                            && h.level != crate::hazard::HazardLevel::Major
+                        {
+                            return Err(RecordError::MajorHazardItem {
+                                item: code.clone(),
+                                basis: basis.clone(),
+                            });
+                        }
+                        if h.penalty != item.penalty {
+                            return Err(RecordError::PenaltyNotTheItems(code.clone()));
+                        }
+                    }
                 }
                 h.validate_new()?;
                 self.hazards.insert(h.id.clone(), h.clone());

@@ -572,7 +572,7 @@ fn a_hazard_registered_through_its_command_is_accepted() {
     let from = tablet.heads();
     tablet
         .apply(
-            &Command::RegisterHazard(hazard("h-1", "T-03", HazardLevel::General)),
+            &Command::RegisterHazard(hazard("h-1", "T-03", HazardLevel::Major)),
             &cx(&wang(), &t, 30),
             &dev("tab-a"),
         )
@@ -1280,4 +1280,141 @@ fn a_valid_seal_does_not_cover_another_change() {
     });
     let r = refusal(Some(stored), &bytes, &wang(), "tab-a", &TestWorld::new());
     assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
+}
+
+/// The test template with 处罚依据 on T-01 and T-03 (T-03 is a major-hazard item).
+fn template_with_penalties() -> ChecklistTemplate {
+    let mut t = template();
+    for item in t.categories.iter_mut().flat_map(|c| c.items.iter_mut()) {
+        item.penalty = vec![crate::legal::LegalBasis::new("安全生产法", "第一百零二条")];
+    }
+    t
+}
+
+fn world_with(template: ChecklistTemplate) -> TestWorld {
+    TestWorld {
+        template,
+        ..TestWorld::new()
+    }
+}
+
+/// The form an inspector fills on failed item `item` (the level they chose: `level`).
+fn hazard_form(item: &str, level: HazardLevel) -> crate::hazard::NewHazard {
+    crate::hazard::NewHazard {
+        item: item.into(),
+        level,
+        description: "抛光车间未设置泄爆装置".into(),
+        place: "抛光车间".into(),
+        measures: "加装泄爆装置".into(),
+        deadline: crate::geo::Day::ymd(2027, 2, 21),
+        supervision_level: "县级".into(),
+        supervision_responsible: "张伟".into(),
+    }
+}
+
+/// A hostile tablet's change: `command` with what writing `after` over the tablet's state
+/// writes, as if the rules had allowed it.
+fn forged_change(tablet: &mut InspectionDoc, command: &Command, after: &Inspection) -> Vec<u8> {
+    let at = T0.0 + 30 * 60_000;
+    let before = tablet.record().clone();
+    raw_change(
+        tablet,
+        "tab-a",
+        &note("wang", "tab-a", command.name(), at, Some(command)),
+        at / 1000,
+        |d| crate::document::write_record(d, Some(&before), after).unwrap(),
+    )
+}
+
+#[test]
+fn a_major_hazard_item_registers_a_major_hazard_with_the_items_penalty() {
+    let t = template_with_penalties();
+    let world = world_with(t.clone());
+    // T-03 failed (the script's 8th step). The inspector left the form at 一般隐患: the
+    // tablet's form makes the hazard of a major-hazard item major, listed and ordered.
+    let mut tablet = tablet_doc(8);
+    let stored = server_copy(&mut tablet);
+    let from = tablet.heads();
+    let commands = hazard_form("T-03", HazardLevel::General)
+        .commands("h-1".into(), &t, crate::geo::Day::ymd(2026, 11, 23))
+        .unwrap();
+    for (i, c) in commands.iter().enumerate() {
+        tablet
+            .apply(c, &cx(&wang(), &t, 30 + i as i64), &dev("tab-a"))
+            .unwrap();
+    }
+    let push = tablet.automerge_mut().save_after(&from);
+    let d = dev("tab-a");
+    let Ok(Verdict::Accepted { mut doc, .. }) =
+        judge(Some(stored), ID, &push, pusher(&wang(), &d), &world)
+    else {
+        panic!("the honest registration is accepted")
+    };
+    assert_eq!(doc.heads(), tablet.heads());
+    let h = &doc.record().hazards[&HazardId::from("h-1")];
+    assert_eq!(h.level, HazardLevel::Major);
+    assert!(h.supervision.is_some(), "listed for supervision");
+    assert_eq!(
+        h.penalty,
+        t.item(&"T-03".into()).unwrap().penalty,
+        "处罚依据 kept"
+    );
+    // What the penalty case reads: the finding with its three bases.
+    let f = crate::forms::findings(doc.record(), &t);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].item, ItemCode::from("T-03"));
+    assert_eq!(f[0].penalty, h.penalty);
+    assert!(f[0].is_major_hazard());
+    assert_eq!(f[0].hazards, vec![HazardId::from("h-1")]);
+}
+
+#[test]
+fn a_major_hazard_item_forged_as_general_or_without_its_penalty_is_refused() {
+    let t = template_with_penalties();
+    let world = world_with(t.clone());
+    let item_penalty = t.item(&"T-03".into()).unwrap().penalty.clone();
+    let forgeries: [(&str, HazardLevel, Vec<crate::legal::LegalBasis>); 3] = [
+        // Silently downgraded: the 判定依据 says 重大事故隐患.
+        ("general", HazardLevel::General, item_penalty.clone()),
+        // Major, but the 处罚依据 dropped or replaced.
+        ("no penalty", HazardLevel::Major, Vec::new()),
+        (
+            "other penalty",
+            HazardLevel::Major,
+            vec![crate::legal::LegalBasis::new("安全生产法", "第九十九条")],
+        ),
+    ];
+    for (what, level, penalty) in forgeries {
+        let mut h = hazard("h-2", "T-03", level);
+        h.penalty = penalty;
+        let command = Command::RegisterHazard(h.clone());
+        // On a stored record (the reference path)…
+        let mut tablet = tablet_doc(8);
+        let stored = server_copy(&mut tablet);
+        let mut after = tablet.record().clone();
+        after.hazards.insert(h.id.clone(), h.clone());
+        let bytes = forged_change(&mut tablet, &command, &after);
+        let r = refusal(Some(stored), &bytes, &wang(), "tab-a", &world);
+        assert_eq!(r.code, RefusalCode::Rule, "{what}: {r}");
+        assert!(r.message.contains("T-03"), "{what}: {r}");
+        // …and inside a new record pushed whole (the fast path).
+        let r = refusal(None, &tablet.save(), &wang(), "tab-a", &world);
+        assert_eq!(r.code, RefusalCode::Rule, "{what} (new record): {r}");
+    }
+    // The rules say why, in both languages.
+    let mut r = tablet_doc(8).record().clone();
+    let e = r
+        .apply(
+            &Command::RegisterHazard(hazard("h-3", "T-03", HazardLevel::General)),
+            &cx(&wang(), &t, 30),
+        )
+        .unwrap_err();
+    assert!(matches!(&e, RecordError::MajorHazardItem { item, .. } if item.as_str() == "T-03"));
+    assert!(e.zh().contains("不能改为一般隐患"), "{}", e.zh());
+    assert!(e.zh().contains("判定依据"), "{}", e.zh());
+    // An ordinary item's hazard may be general (its penalty copied all the same).
+    let mut ordinary = hazard("h-4", "T-01", HazardLevel::General);
+    ordinary.penalty = item_penalty;
+    r.apply(&Command::RegisterHazard(ordinary), &cx(&wang(), &t, 31))
+        .unwrap();
 }

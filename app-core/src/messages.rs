@@ -107,6 +107,12 @@ impl RecordError {
                 "签名前阅读的《{}》与记录现在的内容不一致，请重新阅读后签名",
                 k.title_zh()
             ),
+            RecordError::MajorHazardItem { item, basis } => format!(
+                "检查项 {item} 属重大事故隐患情形（判定依据：{basis}），其隐患只能登记为重大事故隐患，不能改为一般隐患"
+            ),
+            RecordError::PenaltyNotTheItems(item) => {
+                format!("检查项 {item} 的隐患须载明本记录所用检查表版本中该项的处罚依据")
+            }
         }
     }
 
@@ -115,6 +121,7 @@ impl RecordError {
         match self {
             RecordError::RefusalWithoutWitness => Some("witness"),
             RecordError::Hazard(h) => h.field(),
+            RecordError::MajorHazardItem { .. } => Some("level"),
             RecordError::Service(crate::delivery::ServiceError::NoRecipient) => {
                 Some("service-recipient")
             }
@@ -729,6 +736,7 @@ impl Lang {
                 "place" => ("部位", "place"),
                 "level" => ("级别", "level"),
                 "supervision" => ("挂牌督办", "supervision"),
+                "penalty" => ("处罚依据", "penalty provisions"),
                 "reinspections" => ("复查", "re-inspections"),
                 "status" => ("状态", "status"),
                 "places" => ("检查场所", "places inspected"),
@@ -811,10 +819,10 @@ mod field_label_tests {
 // The 检查情况 drafted from the answers (`forms::draft_summary`)
 
 impl crate::forms::SummaryFacts {
-    /// `检查N项：符合a项，不符合b项，不适用c项；发现隐患d项（重大隐患e项）。不符合项：1. …。`
+    /// `检查N项：符合a项，不符合b项，不涉及c项；发现隐患d项（重大隐患e项）。不符合项：1. …。`
     pub fn zh(&self) -> String {
         let mut s = format!(
-            "检查{}项：符合{}项，不符合{}项，不适用{}项；发现隐患{}项（重大隐患{}项）。",
+            "检查{}项：符合{}项，不符合{}项，不涉及{}项；发现隐患{}项（重大隐患{}项）。",
             self.checked,
             self.complies,
             self.fails,
@@ -859,6 +867,91 @@ impl crate::forms::SummaryFacts {
             s.push_str(&format!(" Failed: {}.", list.join("; ")));
         }
         s
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A checklist item's parts and bases, as the tablet's checklist and the console name them
+// (issue 17: 检查方法, 适用条件, 违法依据, 处罚依据, 判定依据)
+
+/// An industry in English.
+fn industry_en(i: crate::enterprise::Industry) -> &'static str {
+    use crate::enterprise::Industry as I;
+    match i {
+        I::Metallurgy => "metallurgy",
+        I::Nonferrous => "non-ferrous metals",
+        I::BuildingMaterials => "building materials",
+        I::Machinery => "machinery",
+        I::LightIndustry => "light industry",
+        I::Textile => "textiles",
+        I::Tobacco => "tobacco",
+        I::Commerce => "commerce and trade",
+        I::HazardousChemicals => "hazardous chemicals",
+        I::NonCoalMine => "non-coal mines",
+        I::Fireworks => "fireworks",
+        I::Construction => "construction",
+    }
+}
+
+/// The labels of a checklist item's parts, each as (Chinese, English).
+pub mod item {
+    pub const METHODS: (&str, &str) = ("检查方法", "How to check");
+    pub const CONDITION: (&str, &str) = ("适用条件", "Applies where");
+    pub const INDUSTRIES: (&str, &str) = ("适用行业", "Applies to");
+    pub const BASIS: (&str, &str) = ("违法依据", "Provisions violated");
+    pub const PENALTY: (&str, &str) = ("处罚依据", "Penalty provisions");
+    pub const MAJOR_BASIS: (&str, &str) = ("判定依据", "Major-hazard criterion");
+    pub const MAJOR_ITEM: (&str, &str) = ("重大事故隐患判定项", "major-hazard item");
+    pub const NO_PENALTY: (&str, &str) = ("检查表未载明", "not given by the checklist");
+    /// What the inspector sees on a failed major-hazard item, and on its hazard form.
+    pub const MAJOR_WHY: (&str, &str) = (
+        "不符合即判定为重大事故隐患，判定依据：{basis}。登记的隐患自动定为重大事故隐患，须挂牌督办。",
+        "Failing this item is a major accident hazard under {basis}. Its hazard is registered as major and must be listed for supervision.",
+    );
+    pub const MAJOR_LOCKED: (&str, &str) = (
+        "本项属重大事故隐患情形（判定依据：{basis}），隐患级别为重大事故隐患，不能改为一般隐患。",
+        "This item is a major accident hazard situation ({basis}): the hazard is major and cannot be registered as general.",
+    );
+}
+
+impl Lang {
+    /// An (中文, English) pair in this language.
+    pub fn pick(self, (zh, en): (&'static str, &'static str)) -> &'static str {
+        self.t(zh, en)
+    }
+
+    /// The industries an item is limited to, in words (`冶金、有色`).
+    pub fn industries(self, list: &[crate::enterprise::Industry]) -> String {
+        list.iter()
+            .map(|i| match self {
+                Lang::Zh => i.label_zh().to_owned(),
+                Lang::En => industry_en(*i).to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(self.t("、", ", "))
+    }
+
+    /// Provisions as a list (`《安全生产法》第四十一条；《…》…`), or that there are none.
+    pub fn bases(self, list: &[crate::legal::LegalBasis]) -> String {
+        if list.is_empty() {
+            return self.pick(item::NO_PENALTY).to_owned();
+        }
+        list.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(self.t("；", "; "))
+    }
+
+    /// Why a failed item is a major accident hazard (`basis`: its 判定依据).
+    pub fn major_why(self, basis: &crate::legal::LegalBasis) -> String {
+        self.pick(item::MAJOR_WHY)
+            .replace("{basis}", &basis.to_string())
+    }
+
+    /// Why the hazard form's level is fixed at 重大事故隐患.
+    pub fn major_locked(self, basis: &crate::legal::LegalBasis) -> String {
+        self.pick(item::MAJOR_LOCKED)
+            .replace("{basis}", &basis.to_string())
     }
 }
 

@@ -192,7 +192,11 @@ pub fn paper(
         number,
         blocks: vec![Block::Head],
     };
-    let cx = Cx { record, template };
+    let cx = Cx {
+        record,
+        template,
+        wording: Wording::of(template),
+    };
     match kind {
         DocumentKind::InspectionRecord => inspection_record(&mut p, &cx),
         DocumentKind::RectificationOrder => order(&mut p, &cx, date)?,
@@ -266,6 +270,49 @@ pub fn minute(t: Timestamp) -> String {
 struct Cx<'a> {
     record: &'a Inspection,
     template: Option<&'a ChecklistTemplate>,
+    wording: Wording,
+}
+
+/// The words a record's documents use. Templates in the official 执法检查表 format (issue
+/// 17: every item with its 检查方法, 违法依据 and, where one applies, 处罚依据) bring the
+/// official words: answers 符合 / 不符合 / 不涉及, the problems' 违法依据 and the 判定依据 of a
+/// major accident hazard. A record made with a template of the earlier format keeps the
+/// words its documents were signed with: a signed version is rendered again for every export
+/// and every console view, so changing its words would change what its signers read (and
+/// the [`reading_hash`] their signatures recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wording {
+    /// Before issue 17: 不适用, 依据.
+    Earlier,
+    /// The official forms' words: 不涉及, 违法依据, 判定依据.
+    Official,
+}
+
+impl Wording {
+    /// The wording of the documents of a record made with `template` (the earlier wording
+    /// when the template is not known).
+    pub fn of(template: Option<&ChecklistTemplate>) -> Wording {
+        match template {
+            Some(t) if t.items().any(|i| !i.methods.is_empty()) => Wording::Official,
+            _ => Wording::Earlier,
+        }
+    }
+
+    /// The label of the answer 不适用 / 不涉及.
+    fn not_applicable(self) -> &'static str {
+        match self {
+            Wording::Earlier => "不适用",
+            Wording::Official => Answer::NotApplicable.label_zh(),
+        }
+    }
+
+    /// The label of the provisions a problem violates.
+    fn basis(self) -> &'static str {
+        match self {
+            Wording::Earlier => "依据",
+            Wording::Official => "违法依据",
+        }
+    }
 }
 
 fn para(p: &mut Paper, text: impl Into<String>, indent: u8) {
@@ -357,6 +404,13 @@ fn failed_items(cx: &Cx<'_>) -> Vec<FailedItem> {
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
     out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// The clause that makes the hazard's item a major accident hazard (判定依据), from the
+/// record's template.
+fn major_basis(cx: &Cx<'_>, h: &Hazard) -> Option<LegalBasis> {
+    let code = h.item.as_ref()?;
+    cx.template?.item(code)?.major_hazard.clone()
 }
 
 /// The hazard's level as printed, with its 挂牌督办 listing for a major hazard.
@@ -484,7 +538,7 @@ fn inspection_record(p: &mut Paper, cx: &Cx<'_>) {
     field(p, "记录人", recorder);
     field(p, "检查情况", situation(cx));
     field(p, "发现的问题及依据", problems(cx));
-    field(p, "隐患及整改要求", hazards(r));
+    field(p, "隐患及整改要求", hazards(cx));
     signatures(p, r, "执法人员（签名）", "被检查单位现场负责人（签名）");
 }
 
@@ -549,9 +603,10 @@ fn situation(cx: &Cx<'_>) -> String {
         None => format!("检查表 {}", r.template),
     };
     let mut s = format!(
-        "依据{checklist}检查，符合{}项，不符合{}项，不适用{}项。",
+        "依据{checklist}检查，符合{}项，不符合{}项，{}{}项。",
         count(Answer::Complies),
         count(Answer::Fails),
+        cx.wording.not_applicable(),
         count(Answer::NotApplicable)
     );
     if !r.summary.trim().is_empty() {
@@ -580,25 +635,33 @@ fn problems(cx: &Cx<'_>) -> String {
             ));
         }
         if !f.basis.is_empty() {
-            line.push_str(&format!("依据：{}。", bases(&f.basis)));
+            line.push_str(&format!("{}：{}。", cx.wording.basis(), bases(&f.basis)));
         }
         if let Some(m) = &f.major_hazard {
-            line.push_str(&format!("判定为重大事故隐患：{m}。"));
+            match cx.wording {
+                Wording::Earlier => line.push_str(&format!("判定为重大事故隐患：{m}。")),
+                Wording::Official => line.push_str(&format!("属重大事故隐患，判定依据：{m}。")),
+            }
         }
         lines.push(line);
     }
     lines.join("\n")
 }
 
-fn hazards(r: &Inspection) -> String {
-    let hs = hazards_sorted(r, |_| true);
+fn hazards(cx: &Cx<'_>) -> String {
+    let hs = hazards_sorted(cx.record, |_| true);
     if hs.is_empty() {
         return "无。".to_owned();
     }
     let mut lines = Vec::new();
     for (n, h) in hs.iter().enumerate() {
         let mut line = format!("{}. {}（{}，{}）", n + 1, h.description, h.place, level(h));
-        line.push_str(&format!("。依据：{}", bases(&h.basis)));
+        line.push_str(&format!("。{}：{}", cx.wording.basis(), bases(&h.basis)));
+        if cx.wording == Wording::Official
+            && let Some(m) = major_basis(cx, h)
+        {
+            line.push_str(&format!("；判定依据：{m}"));
+        }
         if !h.measures.trim().is_empty() {
             line.push_str(&format!("。整改措施：{}", h.measures.trim()));
         }
@@ -638,7 +701,13 @@ fn order(p: &mut Paper, cx: &Cx<'_>, date: String) -> Result<(), PaperError> {
     );
     space(p, 4.0);
     let widths = [0.075, 0.295, 0.24, 0.22, 0.17];
-    let header = ["序号", "存在的问题", "依据", "整改措施", "整改期限"];
+    let header = [
+        "序号",
+        "存在的问题",
+        cx.wording.basis(),
+        "整改措施",
+        "整改期限",
+    ];
     row(
         p,
         widths
@@ -648,17 +717,17 @@ fn order(p: &mut Paper, cx: &Cx<'_>, date: String) -> Result<(), PaperError> {
             .collect(),
     );
     for (n, h) in hs.iter().enumerate() {
-        let mut basis: Vec<LegalBasis> = h.basis.clone();
-        // The clause that makes a failed item a major accident hazard, from the template.
-        if let Some(m) = h
-            .item
-            .as_ref()
-            .and_then(|code| cx.template.and_then(|t| t.item(code)))
-            .and_then(|i| i.major_hazard.clone())
-            && !basis.contains(&m)
-        {
-            basis.push(m);
-        }
+        let basis = match (cx.wording, major_basis(cx, h)) {
+            // The clause that makes a failed item a major accident hazard, from the
+            // template, after the provisions violated.
+            (Wording::Official, Some(m)) => format!("{}；判定依据：{m}", bases(&h.basis)),
+            (Wording::Earlier, Some(m)) if !h.basis.contains(&m) => {
+                let mut all = h.basis.clone();
+                all.push(m);
+                bases(&all)
+            }
+            _ => bases(&h.basis),
+        };
         let problem = format!("{}（地点：{}；{}）", h.description, h.place, level(h));
         let deadline = h
             .deadline
@@ -669,7 +738,7 @@ fn order(p: &mut Paper, cx: &Cx<'_>, date: String) -> Result<(), PaperError> {
             vec![
                 (widths[0], Cell::Label((n + 1).to_string())),
                 (widths[1], Cell::Text(problem)),
-                (widths[2], Cell::Text(bases(&basis))),
+                (widths[2], Cell::Text(basis)),
                 (widths[3], Cell::Text(h.measures.clone())),
                 (widths[4], Cell::Text(deadline)),
             ],
@@ -912,7 +981,7 @@ pub fn service_receipt(record: &Inspection, unit_name: &str) -> Option<Paper> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hazard::{HazardAction, HazardLevel};
+    use crate::hazard::{HazardAction, HazardLevel, Supervision};
     use crate::inspection::{Command, ReadDocument, RecordError, Signature};
     use crate::test_support::*;
 
@@ -935,7 +1004,19 @@ mod tests {
         )
         .unwrap();
         r.apply(
-            &Command::RegisterHazard(hazard("hz-1", "T-03", HazardLevel::General)),
+            &Command::RegisterHazard(hazard("hz-1", "T-03", HazardLevel::Major)),
+            &cx(&w, &t, 3),
+        )
+        .unwrap();
+        r.apply(
+            &Command::Hazard {
+                hazard: "hz-1".into(),
+                action: HazardAction::ListForSupervision(Supervision {
+                    level: "县级".into(),
+                    responsible: "张伟".into(),
+                    listed_on: Day::ymd(2026, 11, 23),
+                }),
+            },
             &cx(&w, &t, 3),
         )
         .unwrap();
@@ -1065,5 +1146,112 @@ mod tests {
                 Err(RecordError::StaleReading(kind))
             );
         }
+    }
+
+    /// The test template in the official 执法检查表 format (a 检查方法 on every item).
+    fn official() -> ChecklistTemplate {
+        let mut t = template();
+        for item in t.categories.iter_mut().flat_map(|c| c.items.iter_mut()) {
+            item.methods = vec![crate::checklist::CheckMethod::Site];
+        }
+        t
+    }
+
+    fn text(kind: DocumentKind, r: &Inspection, t: &ChecklistTemplate) -> String {
+        paper(
+            kind,
+            r,
+            Some(t),
+            "南京市玄武区应急管理局",
+            Mode::Preview {
+                today: Day::ymd(2026, 11, 23),
+                renumbers: &[],
+            },
+        )
+        .unwrap()
+        .plain_text()
+    }
+
+    #[test]
+    fn an_official_format_record_prints_the_violated_provisions_and_the_major_hazard_criterion() {
+        let r = ordered();
+        let t = official();
+        assert_eq!(Wording::of(Some(&t)), Wording::Official);
+        let record = text(DocumentKind::InspectionRecord, &r, &t);
+        for want in [
+            "符合1项，不符合1项，不涉及1项。",
+            "[T-03] 粉尘爆炸危险场所是否设置泄爆装置：不符合。违法依据：《工贸企业粉尘防爆安全规定》第十五条。属重大事故隐患，判定依据：《工贸企业重大事故隐患判定标准》第十二条。",
+            "重大事故隐患（县级挂牌督办，责任人：张伟））。违法依据：《工贸企业重大事故隐患判定标准》第十二条；判定依据：《工贸企业重大事故隐患判定标准》第十二条",
+        ] {
+            assert!(record.contains(want), "{want}\n{record}");
+        }
+        assert!(!record.contains("不适用"), "{record}");
+        let order = text(DocumentKind::RectificationOrder, &r, &t);
+        assert!(
+            order.contains("序号 存在的问题 违法依据 整改措施 整改期限"),
+            "{order}"
+        );
+        assert!(
+            order.contains(
+                "《工贸企业重大事故隐患判定标准》第十二条；判定依据：《工贸企业重大事故隐患判定标准》第十二条 加装泄爆装置"
+            ),
+            "{order}"
+        );
+    }
+
+    #[test]
+    fn a_record_of_an_earlier_format_template_keeps_the_words_it_was_signed_with() {
+        // Its signed versions are rendered again at every export: the same words, the same
+        // reading hash as before issue 17.
+        let r = ordered();
+        let t = template();
+        assert_eq!(Wording::of(Some(&t)), Wording::Earlier);
+        assert_eq!(Wording::of(None), Wording::Earlier);
+        let record = text(DocumentKind::InspectionRecord, &r, &t);
+        assert!(
+            record.contains("符合1项，不符合1项，不适用1项。"),
+            "{record}"
+        );
+        assert!(
+            record.contains("：不符合。依据：《工贸企业粉尘防爆安全规定》第十五条。判定为重大事故隐患：《工贸企业重大事故隐患判定标准》第十二条。"),
+            "{record}"
+        );
+        assert!(
+            !record.contains("违法依据") && !record.contains("不涉及"),
+            "{record}"
+        );
+        let order = text(DocumentKind::RectificationOrder, &r, &t);
+        assert!(
+            order.contains("序号 存在的问题 依据 整改措施 整改期限"),
+            "{order}"
+        );
+        assert_ne!(
+            reading_hash(DocumentKind::InspectionRecord, &r, &t).unwrap(),
+            reading_hash(DocumentKind::InspectionRecord, &r, &official()).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_citation_whose_text_could_not_be_read_shows_as_pending_in_both_documents() {
+        let r = ordered();
+        let mut t = official();
+        for item in t.categories.iter_mut().flat_map(|c| c.items.iter_mut()) {
+            for b in &mut item.basis {
+                b.pending = true;
+            }
+            if let Some(m) = &mut item.major_hazard {
+                m.pending = true;
+            }
+        }
+        let record = text(DocumentKind::InspectionRecord, &r, &t);
+        assert!(
+            record.contains("违法依据：《工贸企业粉尘防爆安全规定》第十五条（依据待核）。属重大事故隐患，判定依据：《工贸企业重大事故隐患判定标准》第十二条（依据待核）。"),
+            "{record}"
+        );
+        let order = text(DocumentKind::RectificationOrder, &r, &t);
+        assert!(
+            order.contains("判定依据：《工贸企业重大事故隐患判定标准》第十二条（依据待核）"),
+            "{order}"
+        );
     }
 }

@@ -152,6 +152,7 @@ pub fn hazard(id: &str, item: &str, level: HazardLevel) -> Hazard {
         description: "抛光车间未设置泄爆装置".into(),
         place: "抛光车间".into(),
         basis: vec![LegalBasis::new("工贸企业重大事故隐患判定标准", "第十二条")],
+        penalty: Vec::new(),
         photos: BTreeMap::new(),
         measures: String::new(),
         deadline: None,

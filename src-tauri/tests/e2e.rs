@@ -897,6 +897,11 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
         note.prop("value").await.unwrap().as_deref(),
         Some("消防通道畅通")
     );
+    // Each item shows the provisions it rests on (issue 17: 违法依据, with 处罚依据 and the
+    // 判定依据 where the checklist gives them); the official answer label is 不涉及.
+    let basis = wait_text(c, &format!("{first} .item-detail.basis"), "违法依据").await;
+    assert!(basis.contains('《'), "{basis}");
+    wait_text(c, &format!("{first} .ans-not_applicable"), "不涉及").await;
     wait_for(c, &format!("{first} .item-thumb")).await;
     wait_image(c, &format!("{first} .item-thumb")).await;
 

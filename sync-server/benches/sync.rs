@@ -368,6 +368,7 @@ impl Corpus {
                     description: description.into(),
                     place: place.into(),
                     basis: vec![LegalBasis::new("安全生产法", "第四十一条第二款")],
+                    penalty: Vec::new(),
                     photos: BTreeMap::new(),
                     measures: String::new(),
                     deadline: None,

@@ -729,6 +729,7 @@ fn hazard(id: &str, level: HazardLevel) -> Hazard {
         description: "消防通道堵塞".into(),
         place: "一号车间".into(),
         basis: vec![LegalBasis::new("安全生产法", "第四十一条")],
+        penalty: Vec::new(),
         photos: BTreeMap::new(),
         measures: String::new(),
         deadline: None,

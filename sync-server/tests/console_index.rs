@@ -76,6 +76,7 @@ fn records(reference: &ReferenceData) -> Vec<Inspection> {
                         description: "消防通道堵塞".into(),
                         place: "车间".into(),
                         basis: vec![LegalBasis::new("安全生产法", "第四十二条")],
+                        penalty: Vec::new(),
                         photos: BTreeMap::new(),
                         measures: "清理".into(),
                         deadline: Some(Timestamp(r.created_at.0).shanghai_date().plus_days(30)),

@@ -207,6 +207,13 @@ pub fn patch(record: &mut Inspection, changes: Vec<FieldChange>) {
 }
 
 impl RecordView {
+    /// The record's findings (items answered 不符合) with their 违法依据, 处罚依据 (a
+    /// registered hazard's copy first) and 判定依据, from the record and the template version
+    /// it was made with: what the screens show of a finding and a penalty case reads.
+    pub fn findings(&self) -> Vec<app_core::forms::Finding> {
+        app_core::forms::findings(&self.record, &self.template)
+    }
+
     /// Applies an edit's change to this view. Refused (the view untouched, `false`) when the
     /// change is for another record or was made on another revision than this view's: the
     /// screen then reloads the record.

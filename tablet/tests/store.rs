@@ -101,6 +101,7 @@ fn hazard(id: &str, item: &str) -> Hazard {
         description: "配电箱未上锁".into(),
         place: "机加工车间".into(),
         basis: vec![LegalBasis::new("安全生产法", "第四十一条第二款")],
+        penalty: Vec::new(),
         photos: BTreeMap::new(),
         measures: String::new(),
         deadline: None,

@@ -271,7 +271,7 @@ pub(crate) fn Checklist(props: &ChecklistProps) -> Html {
                                 if props.editable && !s.unanswered.is_empty() {
                                     if confirming {
                                         <button class="section-na-confirm" onclick={not_applicable(s)}>
-                                            { format!("{}（{} {}）", l.t("确认本节不涉及", "Confirm: section not applicable"), s.unanswered.len(), l.t("项标为不适用", "items marked N/A")) }
+                                            { format!("{}（{} {}）", l.t("确认本节不涉及", "Confirm: section not applicable"), s.unanswered.len(), l.t("项标为不涉及", "items marked N/A")) }
                                         </button>
                                         <button class="secondary" onclick={confirm(None)}>{ l.t("取消", "Cancel") }</button>
                                     } else {

@@ -203,7 +203,13 @@ pub(crate) fn HazardScreen(props: &HazardProps) -> Html {
             </div>
             <div class="card">
                 <div><strong>{ &h.description }</strong></div>
-                <div class="muted">{ format!("{}：{}", l.t("依据", "Basis"), h.basis.iter().map(ToString::to_string).collect::<Vec<_>>().join("；")) }</div>
+                <div class="muted">{ format!("{}：{}", l.pick(app_core::messages::item::BASIS), l.bases(&h.basis)) }</div>
+                if !h.penalty.is_empty() {
+                    <div class="muted penalty">{ format!("{}：{}", l.pick(app_core::messages::item::PENALTY), l.bases(&h.penalty)) }</div>
+                }
+                if let Some(m) = h.item.as_ref().and_then(|c| v.template.item(c)).and_then(|i| i.major_hazard.as_ref()) {
+                    <div class="muted major-basis">{ format!("{}：{}", l.pick(app_core::messages::item::MAJOR_BASIS), m) }</div>
+                }
                 <div>{ format!("{}：{}", l.t("整改措施", "Measures"), h.measures) }</div>
                 <div class="row">
                     <span class={classes!("badge", "level", if h.level == HazardLevel::Major { "major" } else { "general" })}>{ level_label(l, h.level) }</span>

@@ -2,6 +2,7 @@
 
 use super::*;
 use app_core::hazard::NewHazard;
+use app_core::messages::item as msg;
 use app_core::settings::SuggestedDeadlines;
 
 #[derive(Properties, PartialEq)]
@@ -253,12 +254,23 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
     html! {
         <div class="card hazard-form">
             <h3>{ l.t("登记隐患并责令整改", "Register the hazard and order rectification") }</h3>
-            <div class="basis">{ format!("{}：{}", l.t("法律依据", "Legal basis"), item.basis.iter().map(ToString::to_string).collect::<Vec<_>>().join("；")) }</div>
+            <div class="basis">{ format!("{}：{}", l.pick(msg::BASIS), l.bases(&item.basis)) }</div>
+            <div class="basis penalty">{ format!("{}：{}", l.pick(msg::PENALTY), l.bases(&item.penalty)) }</div>
             <label>{ l.t("隐患级别", "Level") }</label>
-            <select id="hz-level" onchange={set_level}>
-                <option value="general" selected={!draft.major}>{ level_label(l, HazardLevel::General) }</option>
-                <option value="major" selected={draft.major}>{ level_label(l, HazardLevel::Major) }</option>
-            </select>
+            if let Some(m) = &item.major_hazard {
+                // A major-hazard item's hazard is major: the rules refuse a general one, so
+                // the form offers no choice and says why.
+                <select id="hz-level" disabled=true>
+                    <option value="major" selected=true>{ level_label(l, HazardLevel::Major) }</option>
+                </select>
+                <div id="hz-level-why" class="major-why warn">{ l.major_locked(m) }</div>
+            } else {
+                <select id="hz-level" onchange={set_level}>
+                    <option value="general" selected={!draft.major}>{ level_label(l, HazardLevel::General) }</option>
+                    <option value="major" selected={draft.major}>{ level_label(l, HazardLevel::Major) }</option>
+                </select>
+            }
+            { field_error(l, &error, "level") }
             <label>{ l.t("隐患描述", "Description") }</label>
             <textarea id="hz-description" value={draft.description.clone()} oninput={field(HazardField::Description)} />
             { field_error(l, &error, "description") }
@@ -271,7 +283,7 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
             <input id="hz-deadline" type="text" inputmode="numeric" placeholder={l.t("年-月-日，例如 2026-12-21", "YYYY-MM-DD")} value={draft.deadline.clone()} oninput={field(HazardField::Deadline)} />
             if let Ok(d) = Day::parse(draft.deadline.trim()) { <div class="muted date-read">{ l.day(d) }</div> }
             { field_error(l, &error, "deadline") }
-            if draft.major {
+            if draft.major || item.is_major_hazard() {
                 <label>{ l.t("挂牌督办级别", "Listed for supervision by") }</label>
                 <input id="hz-sv-level" value={draft.sv_level.clone()} oninput={field(HazardField::SupervisionLevel)} />
                 <label>{ l.t("督办责任人", "Responsible person") }</label>
@@ -279,7 +291,7 @@ pub(crate) fn HazardForm(props: &HazardFormProps) -> Html {
                 { field_error(l, &error, "supervision") }
             }
             <div class="row" style="margin-top: 10px"><button id="hz-submit" onclick={submit}>{ l.t("登记隐患", "Register") }</button></div>
-            { other_error(l, &error, &["description", "measures", "deadline", "supervision"]) }
+            { other_error(l, &error, &["description", "measures", "deadline", "supervision", "level"]) }
         </div>
     }
 }

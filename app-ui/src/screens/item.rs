@@ -1,6 +1,8 @@
 //! One checklist item: answer, note, photos (5).
 
 use super::*;
+use app_core::checklist::ChecklistItem;
+use app_core::messages::item as msg;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct ItemProps {
@@ -67,6 +69,27 @@ pub(crate) async fn answer_item(
         },
     )
     .await
+}
+
+/// What the checklist says of an item besides its text: 检查方法, the industries or the
+/// situation it applies to, and its bases (违法依据, 处罚依据, 判定依据).
+pub(crate) fn item_details(l: Lang, item: &ChecklistItem) -> Html {
+    let line = |class: &'static str, label: (&'static str, &'static str), text: String| {
+        html! {
+            <div class={classes!("item-detail", class)}><span class="muted">{ format!("{}：", l.pick(label)) }</span>{ text }</div>
+        }
+    };
+    let methods: Vec<&str> = item.methods.iter().map(|m| l.check_method(*m)).collect();
+    html! {
+        <div class="item-details">
+            if !methods.is_empty() { { line("methods", msg::METHODS, methods.join(l.t("、", ", "))) } }
+            if !item.industries.is_empty() { { line("industries", msg::INDUSTRIES, l.industries(&item.industries)) } }
+            if let Some(c) = item.condition.as_ref().filter(|c| !c.trim().is_empty()) { { line("condition", msg::CONDITION, c.clone()) } }
+            { line("basis", msg::BASIS, l.bases(&item.basis)) }
+            if !item.penalty.is_empty() { { line("penalty", msg::PENALTY, l.bases(&item.penalty)) } }
+            if let Some(m) = &item.major_hazard { { line("major-basis", msg::MAJOR_BASIS, m.to_string()) } }
+        </div>
+    }
 }
 
 #[function_component]
@@ -239,9 +262,12 @@ pub(crate) fn ItemRow(props: &ItemProps) -> Html {
     html! {
         <div class="item" id={format!("item-{}", props.code)}>
             <div><strong>{ format!("{} ", item.code) }</strong>{ &item.text }
-                if item.is_major_hazard() { <span class="badge warn">{ l.t("重大隐患判定项", "major-hazard item") }</span> }
+                if item.is_major_hazard() { <span class="badge warn">{ l.pick(msg::MAJOR_ITEM) }</span> }
             </div>
-            <div class="basis">{ format!("{}：{}", l.t("依据", "Basis"), item.basis.iter().map(ToString::to_string).collect::<Vec<_>>().join("；")) }</div>
+            { item_details(l, &item) }
+            if let (Some(m), Some(Answer::Fails)) = (&item.major_hazard, result.answer) {
+                <div class="major-why warn">{ l.major_why(m) }</div>
+            }
             <div class="row answers">
                 { btn(Answer::Complies, "complies") }
                 { btn(Answer::Fails, "fails") }

@@ -302,6 +302,9 @@ fn a_hazard_form_starts_from_the_item_and_the_unit_settings_and_the_tablet_mints
         "the tablet's id: {}",
         h.id
     );
+    // The form said general, but the item is a major-hazard situation: its hazard is major
+    // (the screen offers no choice; app-core's `NewHazard::commands` decides).
+    assert_eq!(h.level, HazardLevel::Major);
     assert!(matches!(
         log.borrow().last(),
         Some(Request::RegisterHazard(r)) if r.hazard.level == HazardLevel::General

@@ -355,6 +355,7 @@ pub fn on_site_case(names: &Names, enterprise_refuses: bool) -> Case {
                 description: desc.into(),
                 place: place.into(),
                 basis,
+                penalty: Vec::new(),
                 photos: BTreeMap::new(),
                 measures: String::new(),
                 deadline: None,

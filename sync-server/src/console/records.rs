@@ -15,6 +15,7 @@ use app_core::evidence::PhotoRef;
 use app_core::geo::Timestamp;
 use app_core::inspection::{InspectionStatus, ReviewDecision, SignOutcome, Signer};
 use app_core::kind::InspectionKind;
+use app_core::messages::item as item_msg;
 use app_core::plausibility::Badge;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -616,7 +617,7 @@ fn render_record(
                     table {
                         thead { tr {
                             th { (cx.t("编号", "Code")) } th { (cx.t("检查内容", "Requirement")) }
-                            th { (cx.t("依据", "Legal basis")) } th { (cx.t("结果", "Result")) }
+                            th { (lang.pick(item_msg::BASIS)) } th { (cx.t("结果", "Result")) }
                             th { (cx.t("说明", "Note")) } th { (cx.t("照片", "Photos")) }
                         } }
                         tbody {
@@ -626,7 +627,9 @@ fn render_record(
                                 tr data-item=(item.code) id={ "item-" (item.code) } {
                                     td.mono { (item.code) }
                                     td { (item.text) @if item.is_major_hazard() { " " span.badge.bad { (cx.t("重大隐患项", "major-hazard item")) } } }
-                                    td { @for b in &item.basis { (b.to_string()) br; } }
+                                    td { @for b in &item.basis { (b.to_string()) br; }
+                                        @if !item.penalty.is_empty() { div.penalty { span.muted { (lang.pick(item_msg::PENALTY)) "：" } (lang.bases(&item.penalty)) } }
+                                        @if let Some(m) = &item.major_hazard { div.major-basis { span.muted { (lang.pick(item_msg::MAJOR_BASIS)) "：" } (m.to_string()) } } }
                                     td class=[(answer == Some(app_core::inspection::Answer::Fails)).then_some("bad")] { (lang.answer(answer)) }
                                     td { @if let Some(x) = res { (x.note) }
                                         @if let Some(c) = r.review.as_ref().and_then(|rv| rv.items.get(&item.code)) {
@@ -651,7 +654,11 @@ fn render_record(
                         @if h.level == app_core::hazard::HazardLevel::Major { span.badge.major { (lang.level(h.level)) } }
                         @else { span.badge { (lang.level(h.level)) } }
                     } }
-                    tr { th { (cx.t("依据", "Legal basis")) } td { @for b in &h.basis { (b.to_string()) " " } } }
+                    tr { th { (lang.pick(item_msg::BASIS)) } td { @for b in &h.basis { (b.to_string()) " " } } }
+                    @if !h.penalty.is_empty() { tr.penalty { th { (lang.pick(item_msg::PENALTY)) } td { (lang.bases(&h.penalty)) } } }
+                    @if let Some(m) = h.item.as_ref().and_then(|c| template.and_then(|t| t.item(c))).and_then(|i| i.major_hazard.as_ref()) {
+                        tr.major-basis { th { (lang.pick(item_msg::MAJOR_BASIS)) } td { (m.to_string()) } }
+                    }
                     tr { th { (cx.t("整改措施", "Measures")) } td { (h.measures) } }
                     tr { th { (cx.t("阶段", "Stage")) } td { (lang.stage(h.stage)) } }
                     tr { th { (cx.t("登记日期", "Registered")) } td { (h.registered_on) } }

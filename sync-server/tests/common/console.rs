@@ -219,6 +219,7 @@ pub fn submitted_record_of_kind(
             description: "消防通道堵塞".into(),
             place: "一号车间".into(),
             basis: vec![LegalBasis::new("安全生产法", "第四十二条")],
+            penalty: Vec::new(),
             photos: BTreeMap::new(),
             measures: String::new(),
             deadline: None,

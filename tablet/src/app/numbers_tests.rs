@@ -97,6 +97,7 @@ fn ordered_hazard(app: &App, id: &InspectionId) -> HazardId {
             description: "冲床防护罩缺失".into(),
             place: "一号冲压车间".into(),
             basis,
+            penalty: Vec::new(),
             photos: BTreeMap::new(),
             measures: String::new(),
             deadline: None,
