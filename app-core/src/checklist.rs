@@ -310,7 +310,7 @@ fn valid_id(id: &str) -> bool {
 
 /// `GM-ZD-01`: at least two groups of ASCII capitals and digits, joined by single hyphens,
 /// the first group starting with a letter.
-fn valid_code(code: &str) -> bool {
+pub(crate) fn valid_code(code: &str) -> bool {
     let groups: Vec<&str> = code.split('-').collect();
     groups.len() >= 2
         && groups.iter().all(|g| {

@@ -1102,6 +1102,7 @@ pub mod audit {
             "export_casefile" => ("导出电子案卷", "Case file exported"),
             "export_table" => ("导出表格", "Table exported"),
             "export_audit" => ("导出操作日志", "Audit log exported"),
+            "checklist_upload" => ("上传检查表（新版本）", "Checklist uploaded (new version)"),
             "admin_backup" => ("管理命令：备份", "Admin: backup"),
             "admin_verify_backup" => ("管理命令：校验备份", "Admin: backup verified"),
             "admin_restore" => ("管理命令：从备份恢复", "Admin: restored from a backup"),
@@ -1116,6 +1117,64 @@ pub mod audit {
             "admin_device_revoke" => ("管理命令：停用（挂失）平板", "Admin: tablet revoked"),
             c if c.starts_with("admin_") => ("管理命令", "Administrative command"),
             _ => ("其他操作", "Other action"),
+        }
+    }
+}
+
+impl Bilingual for crate::checklist_sheet::SheetProblem {
+    fn zh(&self) -> String {
+        use crate::checklist_sheet::SheetProblem as P;
+        match self {
+            P::MissingMeta(label) => format!("缺少“{label}”或其内容为空"),
+            P::WrongTemplate { expected, found } => {
+                format!("检查表编号为“{found}”，应为“{expected}”（请上传到对应的检查表）")
+            }
+            P::BadHeader => "表头与下载的检查表不一致，请勿修改或移动表头行".into(),
+            P::MissingCell(column) => format!("“{column}”为空"),
+            P::MalformedCode(code) => {
+                format!("编号“{code}”格式不对（应为大写字母和数字，用“-”连接，如 GM-ZD-01）")
+            }
+            P::DuplicateCode { code, first_row } => {
+                format!("编号“{code}”重复（第 {first_row} 行已使用）")
+            }
+            P::UnknownMethod(m) => {
+                format!("检查方法“{m}”无法识别（应为：查资料、查现场、询问、测试）")
+            }
+            P::UnknownIndustry(i) => format!("行业“{i}”无法识别"),
+            P::BadCitation { column, text } => format!(
+                "“{column}”中的“{text}”无法识别（应写作《法规名称》第某条，多条用“；”分隔，未核实的加“（依据待核）”）"
+            ),
+            P::MajorWithoutBasis => "“重大事故隐患”为“是”，但缺少“判定依据”".into(),
+            P::BasisWithoutMajor => "填写了“判定依据”，但“重大事故隐患”为“否”".into(),
+            P::NotYesNo { column, text } => format!("“{column}”应填“是”或“否”，现为“{text}”"),
+            P::Invalid(message) => format!("检查表不符合格式要求：{message}"),
+            P::NoItems => "没有任何检查项".into(),
+        }
+    }
+
+    fn en(&self) -> String {
+        use crate::checklist_sheet::SheetProblem as P;
+        match self {
+            P::MissingMeta(label) => format!("“{label}” is missing or empty"),
+            P::WrongTemplate { expected, found } => {
+                format!("the sheet is template “{found}”, expected “{expected}”")
+            }
+            P::BadHeader => "the header row differs from the downloaded sheet".into(),
+            P::MissingCell(column) => format!("“{column}” is empty"),
+            P::MalformedCode(code) => format!("malformed code “{code}” (e.g. GM-ZD-01)"),
+            P::DuplicateCode { code, first_row } => {
+                format!("code “{code}” is used twice (first on row {first_row})")
+            }
+            P::UnknownMethod(m) => format!("unknown check method “{m}”"),
+            P::UnknownIndustry(i) => format!("unknown industry “{i}”"),
+            P::BadCitation { column, text } => {
+                format!("“{text}” in “{column}” is not a citation like 《…》第…条")
+            }
+            P::MajorWithoutBasis => "major hazard “是” without its 判定依据".into(),
+            P::BasisWithoutMajor => "判定依据 given but major hazard is “否”".into(),
+            P::NotYesNo { column, text } => format!("“{column}” must be 是 or 否, is “{text}”"),
+            P::Invalid(message) => message.clone(),
+            P::NoItems => "no items".into(),
         }
     }
 }
