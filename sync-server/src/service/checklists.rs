@@ -89,6 +89,66 @@ pub fn read_xlsx(bytes: &[u8], id: &str, version: u32) -> Result<ChecklistTempla
     checklist_sheet::from_rows(&rows, id, version).map_err(ReadError::Rows)
 }
 
+/// Why an upload was not taken.
+#[derive(Debug)]
+pub enum UploadError {
+    /// Only a supervisor (审核人) publishes a template for their unit.
+    NotAllowed,
+    /// No template with this id exists to make a new version of.
+    UnknownTemplate(String),
+    /// The file, or its rows (every bad row with its number).
+    File(ReadError),
+    Store(crate::store::StoreError),
+}
+
+impl From<crate::store::StoreError> for UploadError {
+    fn from(e: crate::store::StoreError) -> Self {
+        UploadError::Store(e)
+    }
+}
+
+/// A supervisor's upload of template `id`: checked row by row, stored as the next version
+/// for the supervisor's unit (published to that unit's tablets at their next sync, as the
+/// reference version moves), audit-logged. Nothing is stored unless every row is good. Call
+/// inside a write transaction and commit it on `Ok`.
+pub fn upload<T>(
+    tx: &T,
+    reference: &crate::reference::ReferenceData,
+    user: &app_core::user::User,
+    id: &str,
+    bytes: &[u8],
+    now_ms: i64,
+    client: &str,
+) -> Result<ChecklistTemplate, UploadError>
+where
+    T: crate::store::ReferenceStore + crate::store::AuditStore,
+{
+    if !app_core::access::can_publish_checklist(user, &user.unit, &reference.units) {
+        return Err(UploadError::NotAllowed);
+    }
+    if reference.templates.latest(id).is_none() {
+        return Err(UploadError::UnknownTemplate(id.to_owned()));
+    }
+    let version = reference.next_template_version(id);
+    let template = read_xlsx(bytes, id, version).map_err(UploadError::File)?;
+    tx.insert_template(&crate::store::reference::UnitTemplate {
+        unit: user.unit.clone(),
+        template: template.clone(),
+        uploaded_by: user.id.as_str().to_owned(),
+        uploaded_at: now_ms,
+    })?;
+    tx.bump_reference_version()?;
+    tx.append_audit(&crate::store::audit::NewEntry {
+        at: now_ms.div_euclid(1000),
+        actor: user.id.as_str().to_owned(),
+        unit: user.unit.as_str().to_owned(),
+        action: "checklist_upload".into(),
+        target: template.reference().to_string(),
+        client: client.to_owned(),
+    })?;
+    Ok(template)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +201,123 @@ mod tests {
             back.categories[0].items[0].text,
             "是否建立并落实全员安全生产责任制"
         );
+    }
+
+    #[test]
+    fn a_supervisors_upload_is_the_next_version_for_their_unit_only() {
+        use crate::reference::ReferenceData;
+        use crate::store::engine::Engine;
+        let fixtures = root().join("fixtures");
+        let mut conn = rusqlite::Connection::open_memory().unwrap();
+        let (data, _) = crate::reference::open_from_database(
+            &mut conn,
+            ReferenceData::load(&fixtures).unwrap(),
+        )
+        .unwrap();
+        let supervisor = data
+            .users
+            .iter()
+            .find(|u| matches!(u.role, app_core::user::Role::Supervisor))
+            .unwrap()
+            .clone();
+        let old = data.templates.latest("gongmao").unwrap().clone();
+        // the shipped template has no 检查方法 yet: an upload must add them
+        let mut rows = checklist_sheet::to_rows(&old);
+        for row in rows.iter_mut().skip(HEADER_ROW) {
+            row[5] = "查资料".into();
+        }
+        rows[HEADER_ROW][4] = "新的措辞".into();
+        let bytes = {
+            let mut with_methods =
+                checklist_sheet::from_rows(&rows, "gongmao", old.version).unwrap();
+            with_methods.version = old.version;
+            write_xlsx(&with_methods).unwrap()
+        };
+        let inspector = data
+            .users
+            .iter()
+            .find(|u| u.is_inspector())
+            .unwrap()
+            .clone();
+        assert!(matches!(
+            upload(&conn, &data, &inspector, "gongmao", &bytes, 0, "test"),
+            Err(UploadError::NotAllowed)
+        ));
+        let new = upload(
+            &conn,
+            &data,
+            &supervisor,
+            "gongmao",
+            &bytes,
+            1_800_000_000_000,
+            "test",
+        )
+        .unwrap();
+        assert_eq!(new.version, old.version + 1);
+        // reloaded: both versions there; the supervisor's subtree sees the new one
+        let stored = crate::store::ReferenceStore::stored_reference(&conn).unwrap();
+        let reloaded =
+            ReferenceData::from_stored(stored, data.shipped_templates.clone(), data.plans.clone())
+                .unwrap();
+        assert!(reloaded.templates.get(&old.reference()).is_some());
+        assert_eq!(
+            reloaded.templates.latest("gongmao").unwrap().categories[0].items[0].text,
+            "新的措辞"
+        );
+        let sees_new = |u: &app_core::user::User| {
+            reloaded
+                .bundle_for(u)
+                .templates
+                .iter()
+                .any(|t| t.reference() == new.reference())
+        };
+        assert!(sees_new(&supervisor));
+        for u in &reloaded.users {
+            assert_eq!(
+                sees_new(u),
+                reloaded.units.is_in_subtree(&u.unit, &supervisor.unit),
+                "{}",
+                u.id
+            );
+        }
+        let audit = crate::store::AuditStore::all_audit(&conn).unwrap();
+        assert!(audit.iter().any(|e| e.entry.action == "checklist_upload"
+            && e.entry.target == new.reference().to_string()));
+        // a bad upload stores nothing
+        let bad_bytes = {
+            let mut t = reloaded.templates.latest("gongmao").unwrap().clone();
+            t.categories[0].items[0].text = "x".into();
+            let mut r = checklist_sheet::to_rows(&t);
+            r[HEADER_ROW][6] = String::new();
+            r[HEADER_ROW + 1][3] = r[HEADER_ROW + 2][3].clone();
+            // write the raw rows as a sheet
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let ws = book.add_worksheet();
+            for (i, row) in r.iter().enumerate() {
+                for (j, c) in row.iter().enumerate() {
+                    ws.write_string(i as u32, j as u16, c).unwrap();
+                }
+            }
+            book.save_to_buffer().unwrap()
+        };
+        match upload(
+            &conn,
+            &reloaded,
+            &supervisor,
+            "gongmao",
+            &bad_bytes,
+            0,
+            "test",
+        ) {
+            Err(UploadError::File(ReadError::Rows(problems))) => {
+                let rows: Vec<usize> = problems.iter().map(|p| p.row).collect();
+                // the 违法依据 missing on the first item, the second copy of a code
+                assert_eq!(rows, [HEADER_ROW + 1, HEADER_ROW + 3], "{problems:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let stored = crate::store::ReferenceStore::stored_reference(&conn).unwrap();
+        assert_eq!(stored.templates.len(), 1);
     }
 
     #[test]
