@@ -1178,3 +1178,32 @@ impl Bilingual for crate::checklist_sheet::SheetProblem {
         }
     }
 }
+
+/// The console's 检查表 pages (templates, versions, download and upload as XLSX).
+pub mod checklists {
+    pub const TITLE: (&str, &str) = ("检查表", "Checklists");
+    pub const INTRO: (&str, &str) = (
+        "下载检查表（Excel），在 WPS 或 Excel 中修改后上传：全部行无误时成为本单位的新版本，本单位及下级单位的平板下次同步后用于新的检查；已有记录仍使用其原版本。",
+        "Download a checklist (Excel), edit it in WPS or Excel and upload it: when every row is good it becomes a new version for your unit, used for new inspections by the tablets of your unit and the units under it after their next sync; existing records keep their version.",
+    );
+    pub const TEMPLATE: (&str, &str) = ("检查表", "Checklist");
+    pub const VERSION: (&str, &str) = ("版本", "Version");
+    pub const PUBLISHED: (&str, &str) = ("发布日期", "Published");
+    pub const SCOPE: (&str, &str) = ("适用单位", "For");
+    pub const GLOBAL: (&str, &str) = ("全部单位（随系统发布）", "Every unit (shipped)");
+    pub const ITEMS: (&str, &str) = ("检查项", "Items");
+    pub const DOWNLOAD: (&str, &str) = ("下载 Excel", "Download Excel");
+    pub const UPLOAD: (&str, &str) = ("上传修改后的 Excel", "Upload the edited Excel");
+    pub const UPLOAD_BUTTON: (&str, &str) = ("上传", "Upload");
+    pub const ROW: (&str, &str) = ("行号", "Row");
+    pub const PROBLEM: (&str, &str) = ("问题", "Problem");
+    pub const REFUSED: (&str, &str) = (
+        "上传的检查表有以下问题，未导入任何内容。请修改后重新上传。",
+        "The uploaded checklist has these problems; nothing was imported. Correct them and upload again.",
+    );
+    pub const NOT_A_WORKBOOK: (&str, &str) = (
+        "无法读取上传的文件：请上传从本页下载并修改后的 .xlsx 文件。",
+        "The uploaded file cannot be read: upload the .xlsx file downloaded here, edited.",
+    );
+    pub const DONE: (&str, &str) = ("已导入为新版本：", "Imported as a new version: ");
+}
