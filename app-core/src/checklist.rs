@@ -1089,7 +1089,8 @@ condition = "存在有限空间作业的"
 
     #[test]
     fn bad_new_fields_are_rejected() {
-        let cases: [(&str, &str, fn(&ChecklistError) -> bool); 6] = [
+        type Case = (&'static str, &'static str, fn(&ChecklistError) -> bool);
+        let cases: [Case; 6] = [
             ("\"interview\"]", "\"ask\"]", |e| {
                 matches!(e, ChecklistError::UnknownMethod { .. })
             }),
