@@ -110,6 +110,12 @@ pub fn can_read_enterprise(
                 .any(|p| p.enterprise == enterprise.id && p.assigned.contains(&user.id)))
 }
 
+/// A new version of a checklist template for `unit` (and the units under it) is uploaded by
+/// a supervisor (审核人) of that unit or above: they answer for what their inspectors check.
+pub fn can_publish_checklist(user: &User, unit: &UnitId, units: &UnitTree) -> bool {
+    matches!(user.role, Role::Supervisor) && oversees(user, unit, units)
+}
+
 /// Reference data (units, users, enterprises, templates) of `unit` is maintained by admins
 /// of that unit or above.
 pub fn can_manage_reference(user: &User, unit: &UnitId, units: &UnitTree) -> bool {

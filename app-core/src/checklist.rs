@@ -310,7 +310,7 @@ fn valid_id(id: &str) -> bool {
 
 /// `GM-ZD-01`: at least two groups of ASCII capitals and digits, joined by single hyphens,
 /// the first group starting with a letter.
-fn valid_code(code: &str) -> bool {
+pub(crate) fn valid_code(code: &str) -> bool {
     let groups: Vec<&str> = code.split('-').collect();
     groups.len() >= 2
         && groups.iter().all(|g| {
@@ -1089,7 +1089,8 @@ condition = "存在有限空间作业的"
 
     #[test]
     fn bad_new_fields_are_rejected() {
-        let cases: [(&str, &str, fn(&ChecklistError) -> bool); 6] = [
+        type Case = (&'static str, &'static str, fn(&ChecklistError) -> bool);
+        let cases: [Case; 6] = [
             ("\"interview\"]", "\"ask\"]", |e| {
                 matches!(e, ChecklistError::UnknownMethod { .. })
             }),

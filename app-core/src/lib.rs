@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod checklist;
+pub mod checklist_sheet;
 pub mod delivery;
 pub mod docnumber;
 pub mod document;

@@ -1226,6 +1226,7 @@ pub mod audit {
             "export_casefile" => ("导出电子案卷", "Case file exported"),
             "export_table" => ("导出表格", "Table exported"),
             "export_audit" => ("导出操作日志", "Audit log exported"),
+            "checklist_upload" => ("上传检查表（新版本）", "Checklist uploaded (new version)"),
             "admin_backup" => ("管理命令：备份", "Admin: backup"),
             "admin_verify_backup" => ("管理命令：校验备份", "Admin: backup verified"),
             "admin_restore" => ("管理命令：从备份恢复", "Admin: restored from a backup"),
@@ -1242,4 +1243,91 @@ pub mod audit {
             _ => ("其他操作", "Other action"),
         }
     }
+}
+
+impl Bilingual for crate::checklist_sheet::SheetProblem {
+    fn zh(&self) -> String {
+        use crate::checklist_sheet::SheetProblem as P;
+        match self {
+            P::MissingMeta(label) => format!("缺少“{label}”或其内容为空"),
+            P::WrongTemplate { expected, found } => {
+                format!("检查表编号为“{found}”，应为“{expected}”（请上传到对应的检查表）")
+            }
+            P::BadHeader => "表头与下载的检查表不一致，请勿修改或移动表头行".into(),
+            P::MissingCell(column) => format!("“{column}”为空"),
+            P::MalformedCode(code) => {
+                format!("编号“{code}”格式不对（应为大写字母和数字，用“-”连接，如 GM-ZD-01）")
+            }
+            P::DuplicateCode { code, first_row } => {
+                format!("编号“{code}”重复（第 {first_row} 行已使用）")
+            }
+            P::UnknownMethod(m) => {
+                format!("检查方法“{m}”无法识别（应为：查资料、查现场、询问、测试）")
+            }
+            P::UnknownIndustry(i) => format!("行业“{i}”无法识别"),
+            P::BadCitation { column, text } => format!(
+                "“{column}”中的“{text}”无法识别（应写作《法规名称》第某条，多条用“；”分隔，未核实的加“（依据待核）”）"
+            ),
+            P::MajorWithoutBasis => "“重大事故隐患”为“是”，但缺少“判定依据”".into(),
+            P::BasisWithoutMajor => "填写了“判定依据”，但“重大事故隐患”为“否”".into(),
+            P::NotYesNo { column, text } => format!("“{column}”应填“是”或“否”，现为“{text}”"),
+            P::Invalid(message) => format!("检查表不符合格式要求：{message}"),
+            P::NoItems => "没有任何检查项".into(),
+        }
+    }
+
+    fn en(&self) -> String {
+        use crate::checklist_sheet::SheetProblem as P;
+        match self {
+            P::MissingMeta(label) => format!("“{label}” is missing or empty"),
+            P::WrongTemplate { expected, found } => {
+                format!("the sheet is template “{found}”, expected “{expected}”")
+            }
+            P::BadHeader => "the header row differs from the downloaded sheet".into(),
+            P::MissingCell(column) => format!("“{column}” is empty"),
+            P::MalformedCode(code) => format!("malformed code “{code}” (e.g. GM-ZD-01)"),
+            P::DuplicateCode { code, first_row } => {
+                format!("code “{code}” is used twice (first on row {first_row})")
+            }
+            P::UnknownMethod(m) => format!("unknown check method “{m}”"),
+            P::UnknownIndustry(i) => format!("unknown industry “{i}”"),
+            P::BadCitation { column, text } => {
+                format!("“{text}” in “{column}” is not a citation like 《…》第…条")
+            }
+            P::MajorWithoutBasis => "major hazard “是” without its 判定依据".into(),
+            P::BasisWithoutMajor => "判定依据 given but major hazard is “否”".into(),
+            P::NotYesNo { column, text } => format!("“{column}” must be 是 or 否, is “{text}”"),
+            P::Invalid(message) => message.clone(),
+            P::NoItems => "no items".into(),
+        }
+    }
+}
+
+/// The console's 检查表 pages (templates, versions, download and upload as XLSX).
+pub mod checklists {
+    pub const TITLE: (&str, &str) = ("检查表", "Checklists");
+    pub const INTRO: (&str, &str) = (
+        "下载检查表（Excel），在 WPS 或 Excel 中修改后上传：全部行无误时成为本单位的新版本，本单位及下级单位的平板下次同步后用于新的检查；已有记录仍使用其原版本。",
+        "Download a checklist (Excel), edit it in WPS or Excel and upload it: when every row is good it becomes a new version for your unit, used for new inspections by the tablets of your unit and the units under it after their next sync; existing records keep their version.",
+    );
+    pub const TEMPLATE: (&str, &str) = ("检查表", "Checklist");
+    pub const VERSION: (&str, &str) = ("版本", "Version");
+    pub const PUBLISHED: (&str, &str) = ("发布日期", "Published");
+    pub const SCOPE: (&str, &str) = ("适用单位", "For");
+    pub const GLOBAL: (&str, &str) = ("全部单位（随系统发布）", "Every unit (shipped)");
+    pub const ITEMS: (&str, &str) = ("检查项", "Items");
+    pub const DOWNLOAD: (&str, &str) = ("下载 Excel", "Download Excel");
+    pub const UPLOAD: (&str, &str) = ("上传修改后的 Excel", "Upload the edited Excel");
+    pub const UPLOAD_BUTTON: (&str, &str) = ("上传", "Upload");
+    pub const ROW: (&str, &str) = ("行号", "Row");
+    pub const PROBLEM: (&str, &str) = ("问题", "Problem");
+    pub const REFUSED: (&str, &str) = (
+        "上传的检查表有以下问题，未导入任何内容。请修改后重新上传。",
+        "The uploaded checklist has these problems; nothing was imported. Correct them and upload again.",
+    );
+    pub const NOT_A_WORKBOOK: (&str, &str) = (
+        "无法读取上传的文件：请上传从本页下载并修改后的 .xlsx 文件。",
+        "The uploaded file cannot be read: upload the .xlsx file downloaded here, edited.",
+    );
+    pub const DONE: (&str, &str) = ("已导入为新版本：", "Imported as a new version: ");
 }

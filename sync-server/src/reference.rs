@@ -4,7 +4,7 @@
 
 use crate::store::StoreResult;
 use crate::store::reference::ReferenceStore;
-use app_core::checklist::{ChecklistTemplate, TemplateLibrary};
+use app_core::checklist::{ChecklistTemplate, TemplateLibrary, TemplateRef};
 use app_core::enterprise::Enterprise;
 use app_core::plan::Plan;
 use app_core::unit::{Unit, UnitTree};
@@ -39,7 +39,12 @@ pub struct ReferenceData {
     /// Units disabled by `sync-server admin units disable`: nothing new is placed in them.
     pub disabled_units: std::collections::BTreeSet<app_core::ids::UnitId>,
     pub enterprises: Vec<Enterprise>,
+    /// Every template version: the shipped ones (global) and those uploaded per unit.
     pub templates: TemplateLibrary,
+    /// The shipped templates alone (the fixtures), under the uploaded ones on a reload.
+    pub shipped_templates: TemplateLibrary,
+    /// The unit each uploaded version belongs to (absent: a shipped, global version).
+    pub template_units: std::collections::BTreeMap<TemplateRef, app_core::ids::UnitId>,
     pub plans: Vec<Plan>,
 }
 
@@ -107,7 +112,9 @@ impl ReferenceData {
             disabled_users: Vec::new(),
             disabled_units: Default::default(),
             enterprises,
+            shipped_templates: templates.clone(),
             templates,
+            template_units: Default::default(),
             plans,
         })
     }
@@ -137,13 +144,26 @@ impl ReferenceData {
         check_enterprises(&units, &everyone, &stored.enterprises)
             .map_err(|e| format!("enterprises: {e}"))?;
         check_plans(&units, &stored.enterprises, &plans).map_err(|e| format!("plans: {e}"))?;
+        let mut template_units = std::collections::BTreeMap::new();
+        let mut all = templates.templates().to_vec();
+        for stored in stored.templates {
+            stored
+                .template
+                .validate()
+                .map_err(|e| format!("templates: {e}"))?;
+            template_units.insert(stored.template.reference(), stored.unit);
+            all.push(stored.template);
+        }
+        let all = TemplateLibrary::new(all).map_err(|e| format!("templates: {e}"))?;
         Ok(Self {
             units,
             users,
             disabled_users,
             disabled_units,
             enterprises: stored.enterprises,
-            templates,
+            shipped_templates: templates,
+            templates: all,
+            template_units,
             plans,
         })
     }
@@ -215,6 +235,8 @@ impl ReferenceData {
             disabled_units: Default::default(),
             enterprises: Vec::new(),
             templates: Self::load_templates(fixtures)?,
+            shipped_templates: Self::load_templates(fixtures)?,
+            template_units: Default::default(),
             plans: Vec::new(),
         })
     }
@@ -281,9 +303,38 @@ impl ReferenceData {
             units: self.units.units().cloned().collect(),
             users,
             enterprises,
-            templates: self.templates.templates().to_vec(),
+            templates: self.templates_for(user).cloned().collect(),
             plans,
         }
+    }
+
+    /// The template versions `user` works with: the shipped ones and those uploaded for
+    /// their unit or a unit above it (every version, so that records made with an older one
+    /// still find it; a new record takes the newest, see `TemplateLibrary::for_industry`).
+    pub fn templates_for<'a>(
+        &'a self,
+        user: &'a User,
+    ) -> impl Iterator<Item = &'a ChecklistTemplate> {
+        self.templates.templates().iter().filter(move |t| {
+            match self.template_units.get(&t.reference()) {
+                None => true,
+                Some(owner) => self.units.is_in_subtree(&user.unit, owner),
+            }
+        })
+    }
+
+    /// The number the next uploaded version of template `id` gets: one above every
+    /// version of it, shipped or uploaded by any unit (so that `id` + version names one
+    /// template everywhere).
+    pub fn next_template_version(&self, id: &str) -> u32 {
+        self.templates
+            .templates()
+            .iter()
+            .filter(|t| t.id == id)
+            .map(|t| t.version)
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 }
 
@@ -343,7 +394,7 @@ impl LiveReference {
         let old = self.latest();
         match ReferenceData::from_stored(
             store.stored_reference()?,
-            old.templates.clone(),
+            old.shipped_templates.clone(),
             old.plans.clone(),
         ) {
             Ok(data) => {

@@ -336,3 +336,181 @@ fn the_machine_text_check_finds_what_it_should_and_nothing_else() {
         );
     }
 }
+
+/// Runs `e2e/console/checklists.e2e.mjs` in `phase` with `vars`; its JSON result.
+fn checklists_script(
+    server: &TestServer,
+    dir: &Path,
+    phase: &str,
+    vars: &[(&str, &Path)],
+) -> serde_json::Value {
+    let out = dir.join(format!("checklists-{phase}.json"));
+    let mut cmd = Command::new("node");
+    cmd.arg(e2e_dir().join("checklists.e2e.mjs"))
+        .env("CONSOLE_URL", server.url())
+        .env("PASSWORD", PASSWORD)
+        .env("PHASE", phase)
+        .env("E2E_OUT", &out);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let run = cmd.output().expect("node runs");
+    let result: serde_json::Value = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    assert!(
+        run.status.success(),
+        "browser script ({phase}) failed: {}\n{}\nresult so far: {result:#}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    result
+}
+
+/// The rows as an XLSX file (what a spreadsheet program saves).
+fn write_rows(path: &Path, rows: &[Vec<String>]) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, cell).unwrap();
+        }
+    }
+    std::fs::write(path, book.save_to_buffer().unwrap()).unwrap();
+}
+
+#[test]
+fn a_supervisor_changes_a_wording_in_a_spreadsheet_and_the_tablet_gets_the_new_version() {
+    use app_core::checklist_sheet::HEADER_ROW;
+    use sync_server::service::checklists::read_rows;
+    ensure_node_modules();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let old = wang.template();
+    // A record made before the upload.
+    let before = rid("rec-ck-before");
+    wang.new_record(&before, &li.user);
+    wang.sync();
+
+    // The supervisor downloads the newest 工贸 checklist.
+    let download = dir.path().join("download.xlsx");
+    let seen = checklists_script(&server, dir.path(), "download", &[("DOWNLOAD", &download)]);
+    assert_eq!(seen["versions"][0], old.version.to_string(), "{seen:#}");
+    let mut rows = read_rows(&std::fs::read(&download).unwrap()).unwrap();
+    assert_eq!(rows[HEADER_ROW - 1][4], "检查内容");
+    // … edits it: one item's wording, and 检查方法 where the shipped version has none.
+    let new_text = "是否建立并落实全员安全生产责任制（电子表格修改）";
+    let code = rows[HEADER_ROW][3].clone();
+    rows[HEADER_ROW][4] = new_text.to_owned();
+    for row in rows.iter_mut().skip(HEADER_ROW) {
+        if row.len() > 5 && row[5].is_empty() {
+            row[5] = "查资料".into();
+        }
+    }
+    let good = dir.path().join("good.xlsx");
+    write_rows(&good, &rows);
+    // … and first uploads a version with two mistakes.
+    let mut bad_rows = rows.clone();
+    bad_rows[HEADER_ROW + 1][6] = String::new();
+    bad_rows[HEADER_ROW + 2][3] = bad_rows[HEADER_ROW][3].clone();
+    let bad = dir.path().join("bad.xlsx");
+    write_rows(&bad, &bad_rows);
+    let seen = checklists_script(
+        &server,
+        dir.path(),
+        "upload",
+        &[("BAD", &bad), ("GOOD", &good)],
+    );
+    let problem_rows: Vec<u64> = seen["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        problem_rows,
+        [HEADER_ROW as u64 + 2, HEADER_ROW as u64 + 3],
+        "{seen:#}"
+    );
+    assert!(
+        seen["problems"].to_string().contains("违法依据"),
+        "{seen:#}"
+    );
+    assert!(seen["problems"].to_string().contains("重复"), "{seen:#}");
+    assert!(
+        seen["refused"].as_str().unwrap().contains("未导入"),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["versionsAfterBad"], seen["versions"],
+        "nothing imported: {seen:#}"
+    );
+    let new_version = old.version + 1;
+    assert_eq!(seen["doneVersion"], new_version.to_string(), "{seen:#}");
+    assert_eq!(
+        seen["versionsAfterGood"][0],
+        new_version.to_string(),
+        "{seen:#}"
+    );
+
+    // The inspector's tablet, at its next sync, has both versions: the new one for new
+    // records, the old one for the record made before.
+    wang.client.fetch_reference(&wang.store).unwrap();
+    let all = wang
+        .store
+        .lock()
+        .unwrap()
+        .reference::<app_core::checklist::ChecklistTemplate>()
+        .unwrap();
+    let library = app_core::checklist::TemplateLibrary::new(all).unwrap();
+    let newest = library.latest("gongmao").unwrap();
+    assert_eq!(newest.version, new_version);
+    assert_eq!(
+        newest
+            .item(&app_core::ids::ItemCode::from(code.as_str()))
+            .unwrap()
+            .text,
+        new_text
+    );
+    assert!(library.get(&old.reference()).is_some());
+    assert_eq!(wang.record(&before).template, old.reference());
+    // A tablet of the sibling county does not get the 玄武 version.
+    let liu = Tablet::new(&server, "u-liu");
+    let theirs = liu
+        .store
+        .lock()
+        .unwrap()
+        .reference::<app_core::checklist::ChecklistTemplate>()
+        .unwrap();
+    assert!(
+        theirs.iter().all(|t| t.version != new_version),
+        "{:?}",
+        theirs.iter().map(|t| t.reference()).collect::<Vec<_>>()
+    );
+
+    // A new record made with the new version is accepted by the server's judge.
+    let after = rid("rec-ck-after");
+    let enterprise = wang.enterprise("e-001");
+    let mut record = app_core::inspection::Inspection::new_draft(
+        app_core::ids::InspectionId::from(after.as_str()),
+        app_core::kind::InspectionKind::Unannounced,
+        enterprise.unit.clone(),
+        (&enterprise).into(),
+        newest.reference(),
+        wang.user.id.clone(),
+        wang.at(0),
+    );
+    record.plan = None;
+    wang.store
+        .lock()
+        .unwrap()
+        .create_inspection(&record, newest, wang.at(0))
+        .unwrap();
+    let report = wang.sync();
+    assert!(report.pushed >= 1, "{report:?}");
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(wang.record(&after).template, newest.reference());
+}

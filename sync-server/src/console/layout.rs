@@ -150,6 +150,14 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
             cx.t("电子案卷", "Case files"),
         ),
         (
+            "checklists",
+            "/console/checklists",
+            cx.t(
+                app_core::messages::checklists::TITLE.0,
+                app_core::messages::checklists::TITLE.1,
+            ),
+        ),
+        (
             "audit",
             "/console/audit",
             cx.t(

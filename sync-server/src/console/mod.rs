@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod casefile;
+mod checklists;
 pub use casefile::key_history_json;
 mod draws;
 mod export;
@@ -90,6 +91,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/audit.csv", get(audit::csv))
         .route("/console/audit.xlsx", get(audit::xlsx))
         .route("/console/casefiles", get(casefile::about))
+        .route("/console/checklists", get(checklists::index))
+        .route("/console/checklists/{id}/{file}", get(checklists::download))
+        .route("/console/checklists/{id}/upload", post(checklists::upload))
         .route(
             "/console/casefiles/keys.json",
             get(casefile::key_history_json),

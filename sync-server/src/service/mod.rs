@@ -4,6 +4,7 @@
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
+//! - [`checklists`]: checklist templates as XLSX files (download and upload).
 //! - [`documents`]: a record's documents as PDF, rendered as the case-file export does.
 //! - [`draws`]: 双随机 draws: checking an input, sealing, reading a recorded draw.
 //! - [`devices`]: registering a tablet's key under the signed-in user.
@@ -26,6 +27,7 @@
 
 pub mod access;
 pub mod casefiles;
+pub mod checklists;
 pub mod devices;
 pub mod documents;
 pub mod draws;

@@ -54,6 +54,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::server_keys::MIGRATION_KEYS],
     // ops: the console's hash-chained audit log.
     &[super::audit::MIGRATION_AUDIT],
+    // issue 17: checklist template versions uploaded per unit.
+    &[super::reference::MIGRATION_TEMPLATES],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -40,6 +40,30 @@ pub(crate) const MIGRATION_REFERENCE: &str = "
     );
 ";
 
+/// Checklist template versions uploaded by a unit's supervisor (the shipped fixtures are the
+/// global versions and are not stored): kept forever, records made with one keep reading it.
+pub(crate) const MIGRATION_TEMPLATES: &str = "
+    CREATE TABLE ref_templates (
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        body TEXT NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+";
+
+/// A template version uploaded for a unit (published to that unit's subtree).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitTemplate {
+    pub unit: app_core::ids::UnitId,
+    pub template: app_core::checklist::ChecklistTemplate,
+    pub uploaded_by: String,
+    /// Unix milliseconds.
+    pub uploaded_at: i64,
+}
+
 /// A stored row with its enabled flag.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flagged<T> {
@@ -53,6 +77,8 @@ pub struct StoredReference {
     pub units: Vec<Flagged<Unit>>,
     pub users: Vec<Flagged<User>>,
     pub enterprises: Vec<Enterprise>,
+    /// Uploaded template versions, oldest first.
+    pub templates: Vec<UnitTemplate>,
 }
 
 fn corrupt(what: &str, id: &str, e: serde_json::Error) -> StoreError {
@@ -76,6 +102,8 @@ pub trait ReferenceStore {
     fn insert_user(&self, user: &User) -> StoreResult<()>;
     fn set_user_enabled(&self, id: &str, enabled: bool) -> StoreResult<bool>;
     fn insert_enterprise(&self, enterprise: &Enterprise) -> StoreResult<()>;
+    /// Stores an uploaded template version (its id and version must be new).
+    fn insert_template(&self, t: &UnitTemplate) -> StoreResult<()>;
 }
 
 impl<C: Sqlite> ReferenceStore for C {
@@ -123,6 +151,30 @@ impl<C: Sqlite> ReferenceStore for C {
             let value = serde_json::from_str(&body).map_err(|e| corrupt("enterprise", &id, e))?;
             out.enterprises.push(value);
         }
+        let mut stmt = conn.prepare(
+            "SELECT id, version, unit, body, uploaded_by, uploaded_at FROM ref_templates
+             ORDER BY rowid",
+        )?;
+        for row in stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })? {
+            let (id, version, unit, body, uploaded_by, uploaded_at) = row?;
+            let template = serde_json::from_str(&body)
+                .map_err(|e| corrupt("template", &format!("{id} v{version}"), e))?;
+            out.templates.push(UnitTemplate {
+                unit: app_core::ids::UnitId::new(unit),
+                template,
+                uploaded_by,
+                uploaded_at,
+            });
+        }
         Ok(out)
     }
 
@@ -160,6 +212,22 @@ impl<C: Sqlite> ReferenceStore for C {
         self.sqlite().execute(
             "INSERT INTO ref_enterprises (id, uscc, unit, body) VALUES (?1, ?2, ?3, ?4)",
             params![e.id.as_str(), e.uscc.as_str(), e.unit.as_str(), json(e)?],
+        )?;
+        Ok(())
+    }
+
+    fn insert_template(&self, t: &UnitTemplate) -> StoreResult<()> {
+        self.sqlite().execute(
+            "INSERT INTO ref_templates (id, version, unit, body, uploaded_by, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                t.template.id,
+                t.template.version,
+                t.unit.as_str(),
+                json(&t.template)?,
+                t.uploaded_by,
+                t.uploaded_at
+            ],
         )?;
         Ok(())
     }

@@ -1,4 +1,4 @@
--- user_version 13
+-- user_version 14
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index casefile_exports_by_record on casefile_exports
@@ -44,6 +44,8 @@ CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 -- index sqlite_autoindex_ref_enterprises_1 on ref_enterprises
 ;
 -- index sqlite_autoindex_ref_enterprises_2 on ref_enterprises
+;
+-- index sqlite_autoindex_ref_templates_1 on ref_templates
 ;
 -- index sqlite_autoindex_ref_units_1 on ref_units
 ;
@@ -226,6 +228,16 @@ CREATE TABLE ref_enterprises (
         uscc TEXT NOT NULL UNIQUE,
         unit TEXT NOT NULL,
         body TEXT NOT NULL
+    );
+-- table ref_templates on ref_templates
+CREATE TABLE ref_templates (
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        body TEXT NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        uploaded_at INTEGER NOT NULL,
+        PRIMARY KEY (id, version)
     );
 -- table ref_units on ref_units
 CREATE TABLE ref_units (

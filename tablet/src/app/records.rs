@@ -40,9 +40,17 @@ pub(super) fn unit_name(store: &Store, user: &User) -> ApiResult<String> {
 
 impl App {
     fn template_for(&self, store: &Store, e: &Enterprise) -> ApiResult<ChecklistTemplate> {
-        let mut templates: Vec<ChecklistTemplate> = store
-            .reference::<ChecklistTemplate>()?
-            .into_iter()
+        // The newest version of each template (a supervisor's upload for this unit arrives
+        // as a new version at the next sync and supersedes the older ones for new records;
+        // old records keep reading theirs), if it applies to the industry.
+        let mut newest: std::collections::BTreeMap<String, ChecklistTemplate> = Default::default();
+        for t in store.reference::<ChecklistTemplate>()? {
+            if newest.get(&t.id).is_none_or(|n| n.version < t.version) {
+                newest.insert(t.id.clone(), t);
+            }
+        }
+        let mut templates: Vec<ChecklistTemplate> = newest
+            .into_values()
             .filter(|t| t.applies_to(e.industry))
             .collect();
         templates.sort_by_key(|t| std::cmp::Reverse(t.version));

@@ -1068,3 +1068,33 @@ fn a_name_with_a_character_no_font_has_gives_documents_with_a_notice_in_both_lan
         "西安𰻞𰻞面馆\u{2EBF0}记有限公司"
     );
 }
+
+/// A supervisor's upload arrives with the reference data at a sync as the next version of
+/// the template: a new record takes it, a record made before keeps the version it was made
+/// with (and still reads its wording).
+#[test]
+fn a_new_template_version_serves_new_records_and_old_records_keep_theirs() {
+    let t = signed_in_app();
+    let before = started(&t.app);
+    let v1 = t.app.record(&before).unwrap().template.clone();
+    let mut v2 = v1.clone();
+    v2.version = v1.version + 1;
+    let old_text = v2.categories[0].items[0].text.clone();
+    v2.categories[0].items[0].text = "是否建立并落实全员安全生产责任制（新版本）".into();
+    {
+        let mut store = t.app.store();
+        let mut all = store.reference::<ChecklistTemplate>().unwrap();
+        all.push(v2.clone());
+        store.replace_reference(&all).unwrap();
+    }
+    let after = started(&t.app);
+    let new_view = t.app.record(&after).unwrap();
+    assert_eq!(new_view.template.version, v2.version);
+    assert_eq!(
+        new_view.template.categories[0].items[0].text,
+        v2.categories[0].items[0].text
+    );
+    let old_view = t.app.record(&before).unwrap();
+    assert_eq!(old_view.template.version, v1.version);
+    assert_eq!(old_view.template.categories[0].items[0].text, old_text);
+}

@@ -1,0 +1,76 @@
+// The 检查表 pages in headless Chromium (started by sync-server/tests/console_e2e.rs,
+// `a_supervisor_changes_a_wording_in_a_spreadsheet_and_the_tablet_gets_the_new_version`).
+// PHASE=download: sign in as a supervisor, open 检查表, download the newest gongmao as XLSX
+// to $DOWNLOAD. PHASE=upload: upload $BAD (expects the table of bad rows, nothing imported),
+// then $GOOD (expects the new version). Writes what it saw to $E2E_OUT.
+import { chromium } from "playwright-core";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`missing environment variable ${name}`);
+  return v;
+};
+const BASE = env("CONSOLE_URL");
+const PASSWORD = env("PASSWORD");
+const OUT = env("E2E_OUT");
+const PHASE = env("PHASE");
+
+const userDataDir = mkdtempSync(join(tmpdir(), "checklists-e2e-"));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  acceptDownloads: true,
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+  viewport: { width: 1280, height: 900 },
+  timeout: 60000,
+});
+context.setDefaultTimeout(20000);
+const page = context.pages()[0] || (await context.newPage());
+const result = {};
+try {
+  await page.goto(`${BASE}/console/login`);
+  await page.fill("input[name=user]", "u-zhao");
+  await page.fill("input[name=password]", PASSWORD);
+  await Promise.all([page.waitForLoadState("load"), page.click("button[type=submit]")]);
+  await page.click("header.top a[href='/console/checklists']");
+  await page.waitForLoadState("load");
+  result.title = await page.title();
+  const section = page.locator("section.checklist[data-id=gongmao]");
+  result.versions = await section.locator("tr.checklist-version").evaluateAll((els) => els.map((e) => e.dataset.version));
+  if (PHASE === "download") {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      section.locator("a.checklist-download").first().click(),
+    ]);
+    result.filename = download.suggestedFilename();
+    await download.saveAs(env("DOWNLOAD"));
+  } else {
+    await section.locator("input[type=file]").setInputFiles(env("BAD"));
+    await Promise.all([page.waitForLoadState("load"), section.locator("button[type=submit]").click()]);
+    result.refused = await page.locator("#checklist-refused").innerText();
+    result.problems = await page.locator("tr.checklist-problem").evaluateAll((els) =>
+      els.map((e) => ({ row: Number(e.dataset.row), text: e.innerText })));
+    result.versionsAfterBad = await page.locator("section.checklist[data-id=gongmao] tr.checklist-version")
+      .evaluateAll((els) => els.map((e) => e.dataset.version));
+    const again = page.locator("section.checklist[data-id=gongmao]");
+    await again.locator("input[type=file]").setInputFiles(env("GOOD"));
+    await Promise.all([page.waitForLoadState("load"), again.locator("button[type=submit]").click()]);
+    result.done = await page.locator("#checklist-done").innerText();
+    result.doneVersion = await page.locator("#checklist-done").getAttribute("data-version");
+    result.versionsAfterGood = await page.locator("section.checklist[data-id=gongmao] tr.checklist-version")
+      .evaluateAll((els) => els.map((e) => e.dataset.version));
+  }
+} catch (e) {
+  result.error = String(e);
+  writeFileSync(OUT, JSON.stringify(result, null, 2));
+  await context.close();
+  throw e;
+}
+writeFileSync(OUT, JSON.stringify(result, null, 2));
+await context.close();
