@@ -698,30 +698,10 @@ fn replay(
             now: at,
             template,
         };
-        match base.apply(command, &cx, pusher.device) {
-            Ok(()) => {}
-            Err(DocError::Record(e)) => {
-                return Err(refuse(hash, RefusalCode::Rule, e.to_string()).into());
-            }
-            Err(e) => return Err(refuse(hash, RefusalCode::Malformed, e.to_string()).into()),
-        }
-        if base.heads() != [change.hash] {
-            return Err(refuse(
-                hash,
-                RefusalCode::NotReproducible,
-                format!(
-                    "the change is not what command {} writes on the state it was made on",
-                    note.command
-                ),
-            )
-            .into());
-        }
+        let applied = base.apply(command, &cx, pusher.device);
+        check_reproduced(base, applied, change, &note.command)?;
         if !linear {
-            let raw = source
-                .get_change_by_hash(&change.hash)
-                .ok_or_else(|| malformed("a pushed change vanished"))?;
-            doc.apply_changes(vec![raw])
-                .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
+            take_change(doc, source, change)?;
         }
     }
     check_photos(before, doc.record(), world)
@@ -793,29 +773,46 @@ fn replay_sealed(
         template,
     };
     let mut same_seal = |_: &[u8]| seal.clone();
-    match forked.apply_sealed(&command, &cx, &device, &mut same_seal) {
+    let applied = forked.apply_sealed(&command, &cx, &device, &mut same_seal);
+    check_reproduced(&mut forked, applied, change, &note.command)?;
+    take_change(doc, source, change)
+}
+
+/// After a change's command was applied to `base` (`applied`: what the rules said): refused
+/// if the rules refused it, or if what it wrote is not exactly the pushed `change`.
+fn check_reproduced(
+    base: &mut InspectionDoc,
+    applied: Result<(), DocError>,
+    change: &Meta,
+    command: &str,
+) -> Result<(), Refusal> {
+    let hash = Some(&change.hash);
+    match applied {
         Ok(()) => {}
-        Err(DocError::Record(e)) => {
-            return Err(refuse(hash, RefusalCode::Rule, e.to_string()).into());
-        }
-        Err(e) => return Err(refuse(hash, RefusalCode::Malformed, e.to_string()).into()),
+        Err(DocError::Record(e)) => return Err(refuse(hash, RefusalCode::Rule, e.to_string())),
+        Err(e) => return Err(refuse(hash, RefusalCode::Malformed, e.to_string())),
     }
-    if forked.heads() != [change.hash] {
+    if base.heads() != [change.hash] {
         return Err(refuse(
             hash,
             RefusalCode::NotReproducible,
-            format!(
-                "the change is not what command {} writes on the state it was made on",
-                note.command
-            ),
-        )
-        .into());
+            format!("the change is not what command {command} writes on the state it was made on"),
+        ));
     }
+    Ok(())
+}
+
+/// Takes the pushed `change` (judged on a fork of `doc`) from `source` into `doc`.
+fn take_change(
+    doc: &mut InspectionDoc,
+    source: &mut AutoCommit,
+    change: &Meta,
+) -> Result<(), JudgeError> {
     let raw = source
         .get_change_by_hash(&change.hash)
         .ok_or_else(|| malformed("a pushed change vanished"))?;
     doc.apply_changes(vec![raw])
-        .map_err(|e| refuse(hash, RefusalCode::Malformed, e.to_string()))?;
+        .map_err(|e| refuse(Some(&change.hash), RefusalCode::Malformed, e.to_string()))?;
     Ok(())
 }
 
