@@ -515,6 +515,9 @@ fn hazard_entry(am: &mut AutoCommit, hazards: &ObjId, id: &str, b: Option<&Hazar
     );
     text(am, &h, "place", b.map(|x| &x.place), &a.place);
     field(am, &h, "basis", b.map(|x| &x.basis), &a.basis, json);
+    field(am, &h, "penalty", b.map(|x| &x.penalty), &a.penalty, |p| {
+        if p.is_empty() { None } else { json(p) }
+    });
     map(
         am,
         &h,
@@ -1753,6 +1756,41 @@ fn hostile_pushes_are_refused_and_change_nothing() {
         bytes,
         &["not_author"],
     );
+    // 5c'. A review decision under the server's actor, as the server writes one (the
+    // supervisor u-zhao named on device "server"), on the submitted record: without a seal,
+    // with a seal that is not the server's, and with a seal the attacker made with a key of
+    // its own.
+    let approve = transition(InspectionStatus::Approved, "同意");
+    let sealed_note = |seal: Option<String>| {
+        let mut n: ChangeNote =
+            serde_json::from_str(&note(&zu, &server_dev, approve.name(), at, Some(&approve)))
+                .unwrap();
+        n.seal = seal;
+        serde_json::to_string(&n).unwrap()
+    };
+    let own_key = SigningKey::from_bytes(&[7; 32]);
+    for (case, seal) in [
+        ("5c' server decision without a seal", None),
+        (
+            "5c' server decision with a zero seal",
+            Some("00".repeat(64)),
+        ),
+        (
+            "5c' server decision sealed with the attacker's key",
+            Some(hex(&own_key.sign(b"approved").to_bytes())),
+        ),
+    ] {
+        let bytes = wang.raw(
+            &submitted,
+            &server_dev,
+            Some(sealed_note(seal)),
+            secs,
+            |am| {
+                am.put(ROOT, "status", "approved").unwrap();
+            },
+        );
+        j.attack(case, &mut wang, &submitted, bytes, &["not_author"]);
+    }
     let status = register(&wang.http, &wang.base, &wang.token, "u-wang", "server");
     println!("5d registering a device named \"server\": HTTP {status}");
     j.rows.push(Row {
@@ -2053,6 +2091,42 @@ fn hostile_pushes_are_refused_and_change_nothing() {
         r.hazards.insert("hg".into(), dup);
     });
     j.attack("9 duplicate hazard", &mut wang, &on_site, bytes, RULE);
+    // An item whose failure is a 重大事故隐患 situation: its hazard cannot be registered as
+    // general, and a hazard on an item carries exactly the item's 处罚依据.
+    let major_item = wang
+        .template
+        .items_for(e1.industry)
+        .find(|i| i.major_hazard.is_some())
+        .expect("the 工贸 checklist has major-hazard items")
+        .code
+        .clone();
+    let mut downgraded = hazard("hd", HazardLevel::General);
+    downgraded.item = Some(major_item.clone());
+    let cmd = Command::RegisterHazard(downgraded.clone());
+    let bytes = wang.forged(&on_site, &cmd, move |r, _| {
+        r.hazards.insert("hd".into(), downgraded);
+    });
+    j.attack(
+        "9 general hazard on a major-hazard item",
+        &mut wang,
+        &on_site,
+        bytes,
+        RULE,
+    );
+    let mut invented = hazard("hp", HazardLevel::Major);
+    invented.item = Some(major_item);
+    invented.penalty = vec![LegalBasis::new("安全生产法", "第一百一十二条")];
+    let cmd = Command::RegisterHazard(invented.clone());
+    let bytes = wang.forged(&on_site, &cmd, move |r, _| {
+        r.hazards.insert("hp".into(), invented);
+    });
+    j.attack(
+        "9 hazard with a 处罚依据 its item does not give",
+        &mut wang,
+        &on_site,
+        bytes,
+        RULE,
+    );
     let mut closed = hazard("hn", HazardLevel::General);
     closed.stage = HazardStage::Closed;
     closed.closed_on = Some(day_of_registration());

@@ -12,9 +12,8 @@ use crate::state::AppState;
 use app_core::checklist::TemplateRef;
 use app_core::messages::Bilingual;
 use app_core::messages::checklists as text;
-use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use maud::{Markup, html};
 
@@ -144,47 +143,29 @@ pub async fn download(
     ))
 }
 
-/// The parts of a `multipart/form-data` body: (name, content). Enough for this form (a
-/// CSRF field and one file); anything malformed yields no parts.
-fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let Some(boundary) = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))
-        .map(|b| b.trim_matches('"'))
-    else {
-        return Vec::new();
+/// The form's fields (`csrf`, `file`) read from a `multipart/form-data` body, the file read
+/// no further than [`MAX_UPLOAD_BYTES`] + 1 (the caller refuses it as too large). A malformed
+/// body yields what was read before the fault (at worst nothing, which fails the CSRF check).
+async fn upload_fields(multipart: Option<Multipart>) -> (String, Vec<u8>) {
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    let Some(mut multipart) = multipart else {
+        return (csrf, file);
     };
-    let delimiter = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let mut rest = body;
-    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
-    let Some(start) = find(rest, &delimiter) else {
-        return parts;
-    };
-    rest = &rest[start + delimiter.len()..];
-    while rest.starts_with(b"\r\n") {
-        let Some(end) = find(rest, &delimiter) else {
-            break;
-        };
-        let part = &rest[2..end];
-        rest = &rest[end + delimiter.len()..];
-        let Some(split) = find(part, b"\r\n\r\n") else {
-            continue;
-        };
-        let headers = String::from_utf8_lossy(&part[..split]);
-        let content = &part[split + 4..];
-        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
-        let name = headers
-            .split(';')
-            .map(str::trim)
-            .find_map(|p| p.strip_prefix("name="))
-            .map(|n| n.trim_matches('"').to_owned());
-        if let Some(name) = name {
-            parts.push((name, content.to_vec()));
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    file.extend_from_slice(&chunk);
+                    if file.len() > MAX_UPLOAD_BYTES {
+                        return (csrf, file);
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    parts
+    (csrf, file)
 }
 
 /// `POST /console/checklists/{id}/upload` (multipart: `csrf`, `file`).
@@ -192,27 +173,14 @@ pub async fn upload(
     State(state): State<AppState>,
     cx: Console,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ConsoleResult<Html<String>> {
     allowed(&state, &cx)?;
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let parts = multipart_parts(content_type, &body);
-    let field = |name: &str| {
-        parts
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, c)| c.clone())
-    };
-    let csrf = String::from_utf8(field("csrf").unwrap_or_default()).unwrap_or_default();
+    let (csrf, file) = upload_fields(multipart.ok()).await;
     cx.check_csrf(&super::form::FormData::parse(&format!(
         "csrf={}",
         super::form::encode(&csrf)
     )))?;
-    let file = field("file").unwrap_or_default();
     if file.len() > MAX_UPLOAD_BYTES {
         return Ok(render(&state, &cx, Outcome::NotAWorkbook));
     }
@@ -259,19 +227,4 @@ pub async fn upload(
         Err(UploadError::Store(e)) => return Err(crate::internal!("checklist upload: {e}").into()),
     };
     Ok(render(&state, &cx, outcome))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multipart_fields_and_binary_file() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\nPK\x03\x04\r\n\x00\xff\r\n--XyZ--\r\n";
-        let parts = multipart_parts("multipart/form-data; boundary=XyZ", body);
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0], ("csrf".into(), b"abc".to_vec()));
-        assert_eq!(parts[1].0, "file");
-        assert_eq!(parts[1].1, b"PK\x03\x04\r\n\x00\xff".to_vec());
-    }
 }
