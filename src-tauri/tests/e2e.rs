@@ -1524,3 +1524,213 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     app.close().await;
     drop(server);
 }
+
+/// Signs in on the app's sign-in screen, online.
+async fn sign_in(c: &Client, user: &str, name: &str) {
+    wait_for(c, "#sign-in").await;
+    type_into(c, "#user", user).await;
+    type_into(c, "#password", PASSWORD).await;
+    click(c, "#sign-in").await;
+    wait_text(c, "main h2", name).await;
+}
+
+/// From home: a new inspection of the enterprise found by `search` (`name`), with u-li,
+/// through the arrival proof to its checklist; returns the checklist's first item
+/// (`#item-CODE`).
+async fn new_inspection_at_the_checklist(c: &Client, search: &str, name: &str) -> String {
+    click(c, "#nav-home").await;
+    click(c, "#new-inspection").await;
+    type_into(c, "#search", search).await;
+    wait_text(c, "#search-results", name).await;
+    click(c, "#search-results .enterprise button").await;
+    wait_text(c, "#chosen", name).await;
+    // 四不两直 (the first of `InspectionKind::ALL`).
+    wait_for(c, "#kind")
+        .await
+        .select_by_value("0")
+        .await
+        .unwrap();
+    wait_for(c, "#co")
+        .await
+        .select_by_value("u-li")
+        .await
+        .unwrap();
+    click(c, "#start").await;
+    wait_for(c, "#arrival").await;
+    type_into(c, "#lat", "32.0935").await;
+    type_into(c, "#lon", "118.8056").await;
+    wait_for(c, "#entrance-photo")
+        .await
+        .send_keys(photo("gps-DSCN0010.jpg").to_str().unwrap())
+        .await
+        .unwrap();
+    wait_image(c, "#entrance-thumb").await;
+    click(c, "#att-notice").await;
+    click(c, "#att-escort").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    click(c, "#arrive").await;
+    wait_for(c, "#checklist").await;
+    let first = wait_for(c, "#checklist .item").await;
+    format!("#{}", first.attr("id").await.unwrap().unwrap())
+}
+
+/// A supervisor uploads `sheet` at the console as the next version of checklist `id`, as the
+/// browser's form does (sign-in, then the multipart form with the page's CSRF value); returns
+/// the page the console answers.
+fn console_upload(server: &tablet::tls::Server, user: &str, id: &str, sheet: &[u8]) -> String {
+    let http = tablet::tls::client(server, Duration::from_secs(5), Some(WAIT)).unwrap();
+    let base = &server.url;
+    let cookie = |r: &reqwest::blocking::Response, name: &str| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("the console sets {name}"))
+    };
+    let field = |body: &str, name: &str| {
+        let key = format!("name=\"{name}\" value=\"");
+        let at = body.find(&key).unwrap_or_else(|| panic!("no {name}")) + key.len();
+        body[at..].split('"').next().unwrap().to_owned()
+    };
+    let form = http.get(format!("{base}/console/login")).send().unwrap();
+    let login_cookie = cookie(&form, "console_login");
+    let login_csrf = field(&form.text().unwrap(), "login_csrf");
+    let signed_in = http
+        .post(format!("{base}/console/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", login_cookie)
+        .body(format!(
+            "login_csrf={login_csrf}&user={user}&password={PASSWORD}"
+        ))
+        .send()
+        .unwrap();
+    let session = cookie(&signed_in, "console_session");
+    let page = http
+        .get(format!("{base}/console/checklists"))
+        .header("cookie", &session)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = field(&page, "csrf");
+    let boundary = "----e2e-checklist-upload";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{id}.xlsx\"\r\n\
+         Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(sheet);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let answer = http
+        .post(format!("{base}/console/checklists/{id}/upload"))
+        .header("cookie", &session)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200, "checklist upload");
+    answer.text().unwrap()
+}
+
+/// Issue 17: a supervisor changes an item's wording in the checklist's spreadsheet and
+/// uploads it at the console; after its next (background) sync the tablet starts new records
+/// on the new version and shows the new wording, while a record made before keeps its version
+/// and its wording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checklist_wording_changed_in_a_spreadsheet_reaches_the_tablet_and_older_records_keep_theirs()
+ {
+    let x = start_xvfb();
+    let tmp = tempfile::tempdir().unwrap();
+    let server_data = tmp.path().join("server");
+    let app_data = tmp.path().join("tablet");
+    std::fs::create_dir_all(&server_data).unwrap();
+    let server = Server::start(&server_data, "127.0.0.1:0");
+    let app = open_app(&x, &app_data, &server).await;
+    let c = &app.client;
+    sign_in(c, "u-wang", "王强").await;
+
+    // A record made before the upload, on the newest version the server ships.
+    let first = new_inspection_at_the_checklist(c, "红山路", "南京玄武精密机械有限公司").await;
+    let code = first.trim_start_matches("#item-").to_owned();
+    let old_text = wait_for(c, &format!("{first} > div"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    click(c, "#nav-home").await;
+    let before = wait_for(c, "#drafts .card.record")
+        .await
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The supervisor's sheet: that version with the first item reworded.
+    let new_text = "是否建立并落实全员安全生产责任制（电子表格修改）";
+    let (address, item) = (server.address(), code.clone());
+    let page = tokio::task::spawn_blocking(move || {
+        let desk = Desk::new(address.clone(), "u-zhao");
+        let templates = desk
+            .store
+            .lock()
+            .unwrap()
+            .reference::<app_core::checklist::ChecklistTemplate>()
+            .unwrap();
+        let mut newest = templates
+            .into_iter()
+            .filter(|t| t.id == "gongmao")
+            .max_by_key(|t| t.version)
+            .unwrap();
+        let version = newest.version;
+        for i in newest
+            .categories
+            .iter_mut()
+            .flat_map(|c| c.items.iter_mut())
+        {
+            if i.code.as_str() == item {
+                i.text = new_text.to_owned();
+            }
+        }
+        let sheet = sync_server::service::checklists::write_xlsx(&newest).unwrap();
+        (
+            version,
+            console_upload(&address, "u-zhao", "gongmao", &sheet),
+        )
+    })
+    .await
+    .unwrap();
+    let (shipped, answer) = page;
+    assert!(
+        answer.contains(&format!("v{}", shipped + 1)),
+        "the console names the new version: {answer}"
+    );
+
+    // The inspector syncs (立即同步; the background sync also refreshes the reference data,
+    // every tenth round): a new record (of another plant: the open record of the first stays
+    // its one open record) shows the new wording.
+    click(c, "#sync-indicator").await;
+    click(c, "#sync-now").await;
+    wait_text(c, "#sync-result", "同步完成").await;
+    let first = new_inspection_at_the_checklist(c, "玄武大道", "南京钟山铝业制品有限公司").await;
+    assert_eq!(first, format!("#item-{code}"));
+    let text = wait_text(c, &format!("{first} > div"), new_text).await;
+    assert!(text.contains(&code), "{text}");
+    screenshot(c, "checklist-new-version").await;
+
+    // The record made before keeps its version and its wording.
+    click(c, "#nav-home").await;
+    click(c, &format!("#{before} .open")).await;
+    let kept = wait_text(c, &format!("#item-{code} > div"), &code).await;
+    assert_eq!(kept, old_text);
+    assert!(!kept.contains(new_text), "{kept}");
+
+    app.close().await;
+    drop(server);
+}

@@ -417,6 +417,10 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The background sync refreshes the reference data every this many successful rounds (every
+/// five minutes at the default 30 s interval).
+pub const REFERENCE_EVERY: u32 = 10;
+
 /// Background syncing: tries every `interval`, backs off exponentially (up to `max_backoff`)
 /// while the network or server is down, and publishes its status for the UI.
 #[derive(Debug)]
@@ -446,6 +450,7 @@ impl BackgroundSync {
         };
         let handle = std::thread::spawn(move || {
             let mut backoff = interval;
+            let mut rounds: u32 = 0;
             while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
                 status2.lock().unwrap_or_else(|p| p.into_inner()).state = SyncState::Syncing;
                 let result = upload_then_sync(&client, &store, blobs.as_ref(), &clock, |p| {
@@ -453,6 +458,17 @@ impl BackgroundSync {
                     st.photos_pending = p.photos_pending;
                     st.upload = Some(p);
                 });
+                // The reference data (checklist versions a supervisor uploaded, new plans,
+                // enterprises) every REFERENCE_EVERY successful rounds; a failure here leaves
+                // the last copy in place and the sync's result stands.
+                if result.as_ref().is_ok_and(|(r, _)| r.revoked.is_none()) {
+                    rounds += 1;
+                    if rounds.is_multiple_of(REFERENCE_EVERY)
+                        && let Err(e) = client.fetch_reference(&store)
+                    {
+                        eprintln!("inspection-tablet: warning: reference data refresh failed: {e}");
+                    }
+                }
                 let (pending, photos_pending) = {
                     let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
                     (
