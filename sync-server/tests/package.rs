@@ -180,6 +180,8 @@ fn the_debian_package_installs_starts_with_its_configuration_answers_health_and_
         &format!(".{CONFIG}"),
         &format!(".{UNIT}"),
         "./usr/share/inspection-sync/fixtures/checklists/gongmao.toml",
+        "./usr/share/inspection-sync/fixtures/checklists/gongmao-v2.toml",
+        "./usr/share/inspection-sync/fixtures/checklists/weihuapin-v2.toml",
     ] {
         assert!(
             listing.contains(path),
@@ -286,7 +288,8 @@ fn the_debian_package_installs_starts_with_its_configuration_answers_health_and_
     assert_eq!(health.status().as_u16(), 200);
     let body: serde_json::Value = health.json().unwrap();
     assert_eq!(body["status"], "ok", "{body}");
-    assert_eq!(body["templates"], 2, "the packaged checklists: {body}");
+    // The shipped checklists: gongmao and weihuapin, v1 and v2.
+    assert_eq!(body["templates"], 4, "the packaged checklists: {body}");
     assert_eq!(
         body["users"], 0,
         "no demo users in the packaged configuration: {body}"
