@@ -174,6 +174,44 @@ impl Blobs {
         }
     }
 
+    /// The size of blob `sha`, `None` if the store does not have it.
+    pub async fn size(&self, sha: &Sha256Hex) -> BlobStoreResult<Option<u64>> {
+        match self {
+            Blobs::Folder(f) => f.size(sha).await,
+            Blobs::S3(s) => s.size(sha).await,
+        }
+    }
+
+    /// Bytes `start..end` of blob `sha` as a response body, streamed from the file or object
+    /// in small pieces (a video of several GB is never held in memory); `None` if the store
+    /// does not have it. The caller checks `start <= end <= size`.
+    pub async fn body(
+        &self,
+        sha: &Sha256Hex,
+        start: u64,
+        end: u64,
+    ) -> BlobStoreResult<Option<axum::body::Body>> {
+        match self {
+            Blobs::Folder(f) => f.body(sha, start, end).await,
+            Blobs::S3(s) => s.body(sha, start, end).await,
+        }
+    }
+
+    /// The first bytes of blob `sha` (at most `n`; fewer if it is shorter), to tell its
+    /// content type; empty if the store does not have it.
+    pub async fn head(&self, sha: &Sha256Hex, n: u64) -> BlobStoreResult<Vec<u8>> {
+        let Some(size) = self.size(sha).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(body) = self.body(sha, 0, n.min(size)).await? else {
+            return Ok(Vec::new());
+        };
+        axum::body::to_bytes(body, n as usize)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| BlobStoreError::Io(format!("could not read the start of {sha}: {e}")))
+    }
+
     /// [`BlobBytes::read`] for code on a blocking thread (the database's, a case-file
     /// export's): never call it from async code.
     pub fn read_blocking(&self, sha: &Sha256Hex) -> io::Result<Option<Vec<u8>>> {

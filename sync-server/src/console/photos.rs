@@ -13,8 +13,8 @@ use app_core::geo::Timestamp;
 use app_core::ids::UserId;
 use app_core::inspection::{Inspection, SignOutcome};
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, Response};
 use maud::html;
 use sha2::{Digest, Sha256};
 
@@ -165,16 +165,22 @@ fn content_type(bytes: &[u8]) -> &'static str {
         "image/png"
     } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         "image/webp"
+    } else if let Some(kind) = casefile::media::MediaKind::sniff(bytes) {
+        // Audio and video evidence, played in the browser (seeking by range requests).
+        kind.mime_type()
     } else {
         "application/octet-stream"
     }
 }
 
-/// The original's bytes, unchanged.
+/// The original's bytes, unchanged: streamed from the store, the whole file or the range the
+/// browser asks for (a video seeks with range requests: 206, `Accept-Ranges`, `If-Range`, 416
+/// for a range past the end).
 pub async fn original(
     State(state): State<AppState>,
     cx: Console,
     Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> ConsoleResult<Response> {
     let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
     let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
@@ -187,22 +193,24 @@ pub async fn original(
     if !held {
         return Err(ConsoleError::NotFound);
     }
-    use crate::blobstore::BlobBytes;
-    let bytes = match state.blobs.read(&sha).await {
-        Ok(Some(bytes)) => bytes,
+    let head = state
+        .blobs
+        .head(&sha, casefile::media::SNIFF_LEN as u64)
+        .await
+        .map_err(|e| crate::internal!("reading photo {sha}: {e}"))?;
+    let mut resp = match crate::blobs::ranged_response(
+        &state.blobs,
+        &sha,
+        &headers,
+        content_type(&head),
+    )
+    .await
+    {
+        Ok(Some(resp)) => resp,
         Ok(None) => return Err(ConsoleError::NotFound),
         Err(e) => return Err(crate::internal!("reading photo {sha}: {e}").into()),
     };
-    let mut resp = (StatusCode::OK, bytes.clone()).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&bytes)),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
     Ok(resp)
 }
