@@ -505,7 +505,7 @@ fn a_1_gb_recording_is_uploaded_through_a_cut_in_bounded_memory() {
         400_000_000,
     );
     println!(
-        "1 GB: tablet import peak {} KiB, tablet upload peak {} KiB, server peak {} KiB; {:.1?} in all",
+        "1 GB: tablet import peak {} KiB, tablet upload peak {} KiB, server peak growth over its resident size before the upload {} KiB; {:.1?} in all",
         import_peak,
         upload_peak,
         server_peak,
@@ -514,7 +514,7 @@ fn a_1_gb_recording_is_uploaded_through_a_cut_in_bounded_memory() {
     for (what, peak) in [
         ("tablet import", import_peak),
         ("tablet upload", upload_peak),
-        ("server", server_peak),
+        ("server (growth during the upload)", server_peak),
     ] {
         assert!(
             peak > 0 && peak <= MEMORY_GOAL_KIB,
