@@ -37,6 +37,8 @@ fn media_file(sha: &Sha256Hex) -> MediaFile {
     }
 }
 
+/// The library's own result type (its error is what the assertions look at).
+#[allow(clippy::result_large_err)]
 fn export_with_media(
     f: &Fixture,
     source: &dyn PhotoSource,

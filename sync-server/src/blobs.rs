@@ -494,10 +494,10 @@ pub async fn ranged_response(
         h.insert(name, value);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    if plan != crate::ranges::Plan::Unsatisfiable {
-        if let Ok(v) = HeaderValue::from_str(content_type) {
-            h.insert(header::CONTENT_TYPE, v);
-        }
+    if plan != crate::ranges::Plan::Unsatisfiable
+        && let Ok(v) = HeaderValue::from_str(content_type)
+    {
+        h.insert(header::CONTENT_TYPE, v);
     }
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);

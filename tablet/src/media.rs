@@ -19,7 +19,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// Why a recording was not imported. Nothing was stored.
+/// Why a recording was not imported. Nothing was stored, except after
+/// [`MediaError::Changed`]: what was read is kept under its own digest (evidence is never
+/// deleted), but it is not the file as it is now, so the import is reported as failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("could not read the recording ({input}): {source}")]

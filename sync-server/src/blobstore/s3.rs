@@ -350,6 +350,20 @@ impl S3 {
         }
     }
 
+    /// Bytes `start..end` of blob `sha` in one ranged `GET` (for [`RangeReader`]).
+    pub(super) async fn range(
+        &self,
+        sha: &Sha256Hex,
+        start: u64,
+        end: u64,
+    ) -> BlobStoreResult<Bytes> {
+        let key = self.blob_key(sha);
+        self.store
+            .get_range(&key, start..end)
+            .await
+            .map_err(|e| s3_error("read", &key, e))
+    }
+
     /// Whether the blob is already under its name with `total` bytes.
     async fn present(&self, sha: &Sha256Hex, total: u64) -> BlobStoreResult<bool> {
         let key = self.blob_key(sha);
