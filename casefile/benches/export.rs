@@ -98,6 +98,7 @@ fn main() {
             document: &doc,
             signed_version: None,
             photos: &source,
+            media: &[],
             documents: &common::documents,
             signer: signer.clone(),
             key: &key,

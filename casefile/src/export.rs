@@ -8,9 +8,10 @@
 use crate::archive::{ArchiveError, ZipWriter};
 use crate::index::{self, IndexFile};
 use crate::manifest::{
-    self, AMENDMENTS, DOCUMENTS_DIR, FileEntry, INDEX, MANIFEST, Manifest, PHOTOS_DIR,
+    self, AMENDMENTS, DOCUMENTS_DIR, FileEntry, INDEX, MANIFEST, MEDIA_DIR, Manifest, PHOTOS_DIR,
     RECORD_AUTOMERGE, RECORD_JSON, SIGNATURE, SignerIdentity, TRAIL,
 };
+use crate::media::{MediaKind, SNIFF_LEN};
 use crate::trail;
 use app_core::document::{DocError, InspectionDoc};
 use app_core::evidence::Sha256Hex;
@@ -120,6 +121,19 @@ where
     }
 }
 
+/// An audio or video recording to bundle (read from the same [`PhotoSource`] as the photos:
+/// the blob store). It goes to `media/<sha256>.<ext>`, streamed: read once to compute its
+/// CRC-32 and check its SHA-256, then copied into the archive through a fixed buffer and
+/// hashed again on the way, so a recording of several GB is never held in memory and one that
+/// changed between the two reads fails the export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub sha256: Sha256Hex,
+    /// What the recording is, for the index (e.g. 执法记录仪视频：询问过程).
+    pub describe_zh: String,
+    pub describe_en: String,
+}
+
 /// Everything an export needs.
 pub struct ExportInput<'a> {
     /// The record's Automerge document, as saved (any later state: the signed version is
@@ -128,6 +142,9 @@ pub struct ExportInput<'a> {
     /// Which signed version (`signed_versions` key); `None` takes the latest.
     pub signed_version: Option<&'a str>,
     pub photos: &'a dyn PhotoSource,
+    /// Audio and video recordings to bundle (read from `photos`, the blob store), in this
+    /// order after the photos.
+    pub media: &'a [MediaFile],
     pub documents: &'a dyn DocumentRenderer,
     pub signer: SignerIdentity,
     /// The exporting device's key; its public half must be `signer.public_key`.
@@ -162,6 +179,8 @@ pub struct ExportSummary {
     /// Files in the case file, manifest and signature included.
     pub files: usize,
     pub photos: usize,
+    /// Audio and video recordings.
+    pub media: usize,
     pub signed_version: String,
     pub amended: bool,
     /// SHA-256 of `manifest.json`.
@@ -201,6 +220,19 @@ pub enum ExportError {
         expected: u64,
         found: u64,
     },
+    #[error("recording {sha} could not be read: {source}")]
+    MediaUnreadable {
+        sha: Sha256Hex,
+        #[source]
+        source: io::Error,
+    },
+    #[error("recording {expected} is damaged: its bytes hash to {found}; it was not bundled")]
+    MediaCorrupt {
+        expected: Sha256Hex,
+        found: Sha256Hex,
+    },
+    #[error("recording {sha} is listed twice")]
+    MediaTwice { sha: Sha256Hex },
     #[error("the documents could not be rendered: {0}")]
     Render(RenderError),
     #[error("document file name {0:?} is not a plain file name")]
@@ -226,9 +258,12 @@ pub fn photo_extension(head: &[u8]) -> &'static str {
 
 struct Planned {
     path: String,
-    /// Bytes, for files made in memory; `None` for photos (copied from the source).
+    /// Bytes, for files made in memory; `None` for photos and recordings (copied from the
+    /// source).
     bytes: Option<Vec<u8>>,
     photo: Option<Sha256Hex>,
+    /// A recording: streamed from the source, with the CRC-32 computed by a first read.
+    media: Option<(Sha256Hex, u32)>,
     size: u64,
     sha256: Sha256Hex,
     describe_zh: String,
@@ -243,6 +278,7 @@ impl Planned {
             path,
             bytes: Some(bytes),
             photo: None,
+            media: None,
             describe_zh: zh.to_owned(),
             describe_en: en.to_owned(),
         }
@@ -373,6 +409,7 @@ pub fn export(
             path: format!("{PHOTOS_DIR}{sha}.{}", photo_extension(&head[..n])),
             bytes: None,
             photo: Some(sha.clone()),
+            media: None,
             size,
             sha256: sha,
             describe_zh: if in_signed {
@@ -385,6 +422,30 @@ pub fn export(
             } else {
                 "original photo, added after signing".into()
             },
+        });
+    }
+
+    let mut seen = HashSet::new();
+    for m in input.media {
+        if !seen.insert(&m.sha256) {
+            return Err(ExportError::MediaTwice {
+                sha: m.sha256.clone(),
+            });
+        }
+        let (size, crc, kind) = scan_media(input.photos, &m.sha256)?;
+        plan.push(Planned {
+            path: format!(
+                "{MEDIA_DIR}{}.{}",
+                m.sha256,
+                kind.map_or("bin", MediaKind::extension)
+            ),
+            bytes: None,
+            photo: None,
+            media: Some((m.sha256.clone(), crc)),
+            size,
+            sha256: m.sha256.clone(),
+            describe_zh: m.describe_zh.clone(),
+            describe_en: m.describe_en.clone(),
         });
     }
 
@@ -437,15 +498,34 @@ pub fn export(
                 current: p.path.clone(),
             });
         };
-        match (&p.bytes, &p.photo) {
-            (Some(bytes), _) => {
+        match (&p.bytes, &p.photo, &p.media) {
+            (Some(bytes), _, _) => {
                 zip.add(&p.path, bytes, None, &mut report)?;
             }
-            (None, Some(sha)) => {
+            (None, Some(sha), _) => {
                 let (bytes, crc) = read_photo(input.photos, sha, p.size)?;
                 zip.add(&p.path, &bytes, Some(crc), &mut report)?;
             }
-            (None, None) => unreachable!("every planned file has bytes or is a photo"),
+            (None, None, Some((sha, crc))) => {
+                let mut reader =
+                    input
+                        .photos
+                        .open(sha)
+                        .map_err(|source| ExportError::MediaUnreadable {
+                            sha: sha.clone(),
+                            source,
+                        })?;
+                let found = zip.add_reader(&p.path, p.size, *crc, &mut *reader, &mut report)?;
+                if &found != sha {
+                    return Err(ExportError::MediaCorrupt {
+                        expected: sha.clone(),
+                        found,
+                    });
+                }
+            }
+            (None, None, None) => {
+                unreachable!("every planned file has bytes or is a photo or a recording")
+            }
         }
         files.push(FileEntry {
             path: p.path.clone(),
@@ -478,6 +558,7 @@ pub fn export(
     Ok(ExportSummary {
         bytes,
         files: plan.len() + 2,
+        media: plan.iter().filter(|p| p.media.is_some()).count(),
         photos: plan.iter().filter(|p| p.photo.is_some()).count(),
         signed_version: version_id,
         amended,
@@ -506,6 +587,45 @@ fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// The first read of a recording: its size, its CRC-32 (which the ZIP header needs before
+/// the data) and its kind, checking that it hashes to its name. Streamed through a fixed
+/// buffer.
+fn scan_media(
+    source: &dyn PhotoSource,
+    sha: &Sha256Hex,
+) -> Result<(u64, u32, Option<MediaKind>), ExportError> {
+    let unreadable = |source| ExportError::MediaUnreadable {
+        sha: sha.clone(),
+        source,
+    };
+    let mut reader = source.open(sha).map_err(unreadable)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut hasher = Sha256::new();
+    let mut crc = crc32fast::Hasher::new();
+    let mut size = 0u64;
+    let mut kind = None;
+    loop {
+        let n = read_up_to(&mut *reader, &mut buf).map_err(unreadable)?;
+        if size == 0 {
+            kind = MediaKind::sniff(&buf[..n.min(SNIFF_LEN)]);
+        }
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        crc.update(&buf[..n]);
+        size += n as u64;
+    }
+    let found = Sha256Hex::from_digest(&hasher.finalize());
+    if &found != sha {
+        return Err(ExportError::MediaCorrupt {
+            expected: sha.clone(),
+            found,
+        });
+    }
+    Ok((size, crc.finalize(), kind))
 }
 
 /// Reads an original whole, hashing (SHA-256 and CRC-32) each chunk as it arrives, and

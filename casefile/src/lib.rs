@@ -11,6 +11,7 @@
 //! | `amendments.json` | only if the record changed after signing: what changed |
 //! | `documents/*.pdf` | the enforcement documents |
 //! | `photos/<sha256>.<ext>` | the original photos, byte for byte, named by their SHA-256 |
+//! | `media/<sha256>.<ext>` | audio and video recordings, byte for byte, named by their SHA-256 (streamed in; ZIP64 past 4 GiB) |
 //! | `manifest.json` | every file's size and SHA-256, the signer's identity and key, the trail's head |
 //! | `manifest.sig` | the Ed25519 signature (64 bytes) over `manifest.json`'s exact bytes |
 //!
@@ -27,12 +28,13 @@ pub mod file;
 pub mod index;
 pub mod keys;
 pub mod manifest;
+pub mod media;
 pub mod pdf;
 pub mod trail;
 pub mod verify;
 
 pub use export::{
-    BlobDir, DocumentRenderer, DocumentWarning, ExportError, ExportInput, ExportSummary,
+    BlobDir, DocumentRenderer, DocumentWarning, ExportError, ExportInput, ExportSummary, MediaFile,
     PhotoSource, Progress, RenderedDocument, export,
 };
 pub use file::{FileError, WrittenFile, export_file};

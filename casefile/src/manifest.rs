@@ -20,6 +20,8 @@ pub const TRAIL: &str = "audit-trail.json";
 pub const AMENDMENTS: &str = "amendments.json";
 pub const DOCUMENTS_DIR: &str = "documents/";
 pub const PHOTOS_DIR: &str = "photos/";
+/// Audio and video recordings: `media/<sha256>.<ext>`.
+pub const MEDIA_DIR: &str = "media/";
 
 /// Who signed the case file: the person signed in on the exporting device, and the device's
 /// Ed25519 public key (the key the server registered for that device).

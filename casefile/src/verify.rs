@@ -9,7 +9,8 @@
 //! 3. **signature** — `manifest.sig` is a valid Ed25519 signature of the manifest's bytes by
 //!    the public key the manifest names.
 //! 4. **files** — every file the manifest lists is there, in its order, with its size and
-//!    SHA-256; no file is extra; each photo's content hashes to the digest in its name.
+//!    SHA-256; no file is extra; each photo's and recording's content hashes to the digest in
+//!    its name.
 //! 5. **trail** — the audit trail's hash chain is intact and ends at the signed head.
 //! 6. **record** — `record.json`, `record.automerge` (at the signed heads) and the manifest
 //!    agree: same record, same heads, same content hash; every photo the record names is
@@ -20,8 +21,8 @@
 
 use crate::archive::{self, ArchiveError, Contents};
 use crate::manifest::{
-    self, FORMAT, MANIFEST, Manifest, PHOTOS_DIR, RECORD_AUTOMERGE, RECORD_JSON, SIGNATURE,
-    SignerIdentity, TRAIL,
+    self, FORMAT, MANIFEST, MEDIA_DIR, Manifest, PHOTOS_DIR, RECORD_AUTOMERGE, RECORD_JSON,
+    SIGNATURE, SignerIdentity, TRAIL,
 };
 use crate::trail::{self, ChainBreak, TrailEntry};
 use app_core::document::InspectionDoc;
@@ -346,7 +347,13 @@ fn archive_message(e: &ArchiveError) -> Message {
             )
         }
         ArchiveError::TooManyEntries => "条目过多".to_owned(),
-        ArchiveError::TooLarge => "文件超过 4 GiB（不支持 ZIP64）".to_owned(),
+        ArchiveError::SourceLength {
+            name,
+            declared,
+            found,
+        } => format!(
+            "条目 {name:?} 的来源给出 {found} 字节，而不是预告的 {declared} 字节（复制时文件被改动）"
+        ),
     };
     msg(zh, e.to_string())
 }
@@ -592,6 +599,21 @@ fn check_files(report: &mut Report, manifest: &Manifest, contents: &Contents) ->
         ));
     }
     for e in entries {
+        if let Some(rest) = e.name.strip_prefix(MEDIA_DIR) {
+            let digest = rest.split('.').next().unwrap_or("");
+            if digest != e.sha256.as_str() {
+                problems.push(msg(
+                    format!(
+                        "录音录像 {} 的内容哈希为 {}，与文件名中的摘要不符（不是该原始文件）",
+                        e.name, e.sha256
+                    ),
+                    format!(
+                        "recording {} hashes to {}, not to the digest in its name: it is not that original",
+                        e.name, e.sha256
+                    ),
+                ));
+            }
+        }
         if let Some(rest) = e.name.strip_prefix(PHOTOS_DIR) {
             let digest = rest.split('.').next().unwrap_or("");
             if digest != e.sha256.as_str() {

@@ -52,11 +52,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
-/// The largest blob accepted (`total`); larger ones get 413.
-pub const MAX_BLOB_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest blob accepted (`total`); larger ones get 413. Audio and video evidence of
+/// 1–4 GB (and body-camera files past 4 GiB) fits; the bytes are only ever streamed: a chunk
+/// at a time into the store, hashed from the file, served in pieces.
+pub const MAX_BLOB_BYTES: u64 = 16 << 30;
 
-/// The largest body of one `PUT` (one chunk); larger ones get 413. Clients send far less
-/// (the tablet sends 256 KiB), so an interruption costs little.
+/// The largest body of one `PUT` (one chunk); larger ones get 413. Clients send less (the
+/// tablet sends 256 KiB for a photo, 4 MiB for a recording), so an interruption costs little.
 pub const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
 pub const OCTET_STREAM: &str = "application/octet-stream";
@@ -291,7 +293,7 @@ async fn put_inner(
         tracing::info!(user = %session.user.id, sha256 = %sha, offset, received, "blob offset mismatch");
         return Err(BlobError::Offset { offset, received });
     }
-    let bytes = match axum::body::to_bytes(body, MAX_CHUNK_BYTES).await {
+    let bytes = match read_chunk(body, declared, MAX_CHUNK_BYTES).await {
         Ok(b) => b,
         Err(e) => {
             // The client went away mid-chunk (or sent too much): nothing of it is kept.
@@ -359,6 +361,28 @@ async fn put_inner(
     }
 }
 
+/// Reads one chunk's body into a buffer of its declared length (one allocation of the
+/// chunk's size, no growing and no second copy: a recording's 4 MiB chunks cost 4 MiB each),
+/// refusing more than `limit` bytes.
+async fn read_chunk(
+    body: Body,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<bytes::Bytes, String> {
+    use futures_util::StreamExt;
+    let mut buf =
+        bytes::BytesMut::with_capacity(declared.map_or(64 * 1024, |d| d as usize).min(limit));
+    let mut stream = body.into_data_stream();
+    while let Some(frame) = stream.next().await {
+        let frame = frame.map_err(|e| e.to_string())?;
+        if buf.len() + frame.len() > limit {
+            return Err(format!("more than {limit} bytes"));
+        }
+        buf.extend_from_slice(&frame);
+    }
+    Ok(buf.freeze())
+}
+
 fn beyond_total(offset: u64, len: u64, total: u64) -> BlobError {
     ApiError::BadRequest(
         "bad_range",
@@ -401,11 +425,14 @@ pub async fn blob_status(
 }
 
 /// `GET /api/v1/blobs/{sha256}`: the original's bytes, for users who may see it; 404 for
-/// everyone else, exactly as for a blob that does not exist.
+/// everyone else, exactly as for a blob that does not exist. Streamed from the store (never
+/// whole in memory), with range requests (`crate::ranges`: 206, `Accept-Ranges`, `If-Range`,
+/// 416), so a large download resumes and a video seeks.
 pub async fn get_blob(
     State(state): State<AppState>,
     session: Session,
     UrlPath(raw_sha): UrlPath<String>,
+    headers: HeaderMap,
 ) -> Response {
     async {
         let sha = parse_sha(&raw_sha)?;
@@ -414,25 +441,72 @@ pub async fn get_blob(
             tracing::info!(user = %session.user.id, sha256 = %sha, "blob not found or not readable");
             return Err(BlobError::Api(ApiError::NotFound));
         }
-        let Some(bytes) = state.blobs.read(&sha).await? else {
+        let Some(response) = ranged_response(&state.blobs, &sha, &headers, OCTET_STREAM).await?
+        else {
             tracing::error!(sha256 = %sha, "blob has a row but no file");
             return Err(BlobError::Api(ApiError::NotFound));
         };
-        tracing::debug!(user = %session.user.id, sha256 = %sha, size = bytes.len(), "blob sent");
-        let mut response = (StatusCode::OK, bytes).into_response();
-        let h = response.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(OCTET_STREAM));
-        h.insert(
+        tracing::debug!(user = %session.user.id, sha256 = %sha, status = %response.status(), "blob sent");
+        let mut response = response;
+        response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, max-age=31536000, immutable"),
         );
-        if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha}\"")) {
-            h.insert(header::ETAG, etag);
-        }
         Ok(response)
     }
     .await
     .unwrap_or_else(|e: BlobError| e.into_response())
+}
+
+/// The answer to a `GET` of blob `sha` (the caller has checked the right to it): the whole
+/// blob or the range asked for (`crate::ranges`), streamed from the store, with
+/// `content_type`, `ETag` (the SHA-256: the content never changes) and `Accept-Ranges`.
+/// `None` when the store lacks the bytes.
+pub async fn ranged_response(
+    blobs: &crate::blobstore::Blobs,
+    sha: &Sha256Hex,
+    headers: &HeaderMap,
+    content_type: &str,
+) -> Result<Option<Response>, crate::blobstore::BlobStoreError> {
+    let Some(size) = blobs.size(sha).await? else {
+        return Ok(None);
+    };
+    let etag = format!("\"{sha}\"");
+    let plan = crate::ranges::plan(headers, size, &etag);
+    let (status, range_headers) = crate::ranges::headers_for(plan, size);
+    let (start, end) = match plan {
+        crate::ranges::Plan::Whole => (0, size),
+        crate::ranges::Plan::Part { start, end } => (start, end),
+        crate::ranges::Plan::Unsatisfiable => (0, 0),
+    };
+    let body = if plan == crate::ranges::Plan::Unsatisfiable {
+        Body::empty()
+    } else {
+        match blobs.body(sha, start, end).await? {
+            Some(b) => b,
+            None => return Ok(None),
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    for (name, value) in range_headers {
+        h.insert(name, value);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    if plan != crate::ranges::Plan::Unsatisfiable
+        && let Ok(v) = HeaderValue::from_str(content_type)
+    {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(Some(response))
 }
 
 #[cfg(test)]

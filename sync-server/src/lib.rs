@@ -16,6 +16,7 @@ pub mod error;
 pub mod exif;
 pub mod numbers;
 pub mod plans;
+pub mod ranges;
 pub mod records;
 pub mod reference;
 pub mod service;

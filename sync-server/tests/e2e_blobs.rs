@@ -572,7 +572,7 @@ fn wrong_offsets_types_digests_sizes_and_missing_tokens_are_refused(s3: bool) {
         Some(&t),
         &format!(
             "/api/v1/blobs/{other}?offset=0&total={}",
-            64 * 1024 * 1024 + 1
+            sync_server::blobs::MAX_BLOB_BYTES + 1
         ),
         "application/octet-stream",
         vec![0; 10],

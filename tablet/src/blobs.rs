@@ -287,6 +287,28 @@ impl BlobStore {
     /// Streams `reader` into the store, hashing while copying: for inputs too large to hold
     /// in memory. The content is never under its final name until it is complete.
     pub fn put_reader(&self, reader: impl Read) -> Result<Stored, BlobError> {
+        self.put_stream(reader, None)
+    }
+
+    /// [`put_reader`](Self::put_reader) for bytes that must be `expected` (a download): if
+    /// they hash to anything else nothing is stored and the answer is
+    /// [`BlobError::Mismatch`].
+    pub fn put_reader_expecting(
+        &self,
+        reader: impl Read,
+        expected: &Sha256Hex,
+    ) -> Result<Stored, BlobError> {
+        self.put_stream(reader, Some(expected))
+    }
+
+    /// One pass: read through a fixed buffer, hash, write to a temporary file in the store,
+    /// fsync, then link under the digest (see the module docs). Memory stays at the buffer
+    /// whatever the size (audio and video of several GB).
+    fn put_stream(
+        &self,
+        reader: impl Read,
+        expected: Option<&Sha256Hex>,
+    ) -> Result<Stored, BlobError> {
         let staging = self.root.join(format!(
             "{TEMP_PREFIX}{}{TEMP_SUFFIX}",
             uuid::Uuid::new_v4().simple()
@@ -310,6 +332,13 @@ impl BlobStore {
             return Err(e);
         }
         let sha = hashing.finish();
+        if let Some(expected) = expected.filter(|e| **e != sha) {
+            let _ = fs::remove_file(&staging);
+            return Err(BlobError::Mismatch {
+                expected: expected.clone(),
+                found: sha,
+            });
+        }
         let _guard = self.lock_commits();
         if self.contains(&sha) {
             let _ = fs::remove_file(&staging);

@@ -163,6 +163,7 @@ fn with_input<T>(
         document: &source.document,
         signed_version: request.version,
         photos: &photos,
+        media: &[],
         documents: &documents,
         signer: SignerIdentity::new(
             request.user,

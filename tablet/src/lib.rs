@@ -6,6 +6,7 @@ pub mod app;
 pub mod app_drafts;
 pub mod blobs;
 pub mod casefile;
+pub mod media;
 pub mod numbers;
 pub mod photo;
 pub mod store;

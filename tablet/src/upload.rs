@@ -33,6 +33,17 @@ use std::time::Duration;
 /// Bytes per `PUT`: an interruption loses at most this much.
 pub const DEFAULT_CHUNK_BYTES: usize = 256 * 1024;
 
+/// Bytes per `PUT` for a blob of more than [`LARGE_BLOB_BYTES`] (audio and video): a 1 GB
+/// recording in 256 requests rather than 4,096 (each is fsync'd by the server), an
+/// interruption still costs at most 4 MiB, and the client holds two such buffers at most.
+pub const LARGE_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long one download may take (a photo takes seconds; a recording of GB minutes).
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Blobs larger than this are sent in [`LARGE_CHUNK_BYTES`].
+pub const LARGE_BLOB_BYTES: u64 = 16 * 1024 * 1024;
+
 const OCTET_STREAM: &str = "application/octet-stream";
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +73,8 @@ pub enum TransferError {
     },
     #[error("the server has no photo {0} that this user may read")]
     NotFound(Sha256Hex),
+    #[error("the download broke off: {0}")]
+    Interrupted(io::Error),
     #[error("photo {expected}: the bytes received hash to {found}; nothing was stored")]
     Mismatch {
         expected: Sha256Hex,
@@ -84,7 +97,9 @@ impl TransferError {
     /// opposed to a refusal.
     pub fn is_transient(&self) -> bool {
         match self {
-            TransferError::Network(_) | TransferError::Mismatch { .. } => true,
+            TransferError::Network(_)
+            | TransferError::Mismatch { .. }
+            | TransferError::Interrupted(_) => true,
             TransferError::Server { status, .. } => {
                 *status >= 500 || matches!(*status, 408 | 409 | 422 | 429)
             }
@@ -112,6 +127,20 @@ pub struct DownloadReport {
     /// Referred to by a record, but the server has no copy (yet) this user may read.
     pub not_available: u32,
     pub failed: Vec<UploadFailure>,
+}
+
+/// Counts the bytes read through it.
+struct CountingReader<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
 }
 
 /// A failed answer: the error, and the server's offset if it gave one (409).
@@ -168,6 +197,7 @@ pub struct BlobClient {
     token: String,
     http: Result<reqwest::blocking::Client, app_core::messages::ConnectionRefusal>,
     chunk: usize,
+    large_chunk: usize,
     attempts: u32,
     backoff: Duration,
     max_backoff: Duration,
@@ -185,16 +215,32 @@ impl BlobClient {
                 Some(Duration::from_secs(60)),
             ),
             chunk: DEFAULT_CHUNK_BYTES,
+            large_chunk: LARGE_CHUNK_BYTES,
             attempts: 5,
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
         }
     }
 
-    /// Bytes per `PUT` (at least 1).
+    /// Bytes per `PUT` (at least 1), for photos and recordings alike.
     pub fn with_chunk_size(mut self, bytes: usize) -> Self {
         self.chunk = bytes.max(1);
+        self.large_chunk = self.chunk;
         self
+    }
+
+    /// Bytes per `PUT` for blobs over [`LARGE_BLOB_BYTES`] only (at least 1).
+    pub fn with_large_chunk_size(mut self, bytes: usize) -> Self {
+        self.large_chunk = bytes.max(1);
+        self
+    }
+
+    fn chunk_for(&self, size: u64) -> usize {
+        if size > LARGE_BLOB_BYTES {
+            self.large_chunk
+        } else {
+            self.chunk
+        }
     }
 
     /// How many attempts one photo gets per run, and the first wait between them (doubled
@@ -266,21 +312,7 @@ impl BlobClient {
         for (sha, path, size) in todo {
             run.progress.current = Some(sha.clone());
             let done_before = run.progress.bytes_done;
-            let mut wait = self.backoff;
-            let mut attempt = 1;
-            let outcome = loop {
-                match self.upload_one(&sha, &path, size, done_before, &mut run) {
-                    Ok(o) => break Ok(o),
-                    Err(e) if e.is_unauthorized() => return Err(e),
-                    Err(e) if e.is_transient() && attempt < self.attempts => {
-                        run.report.retries += 1;
-                        attempt += 1;
-                        std::thread::sleep(wait);
-                        wait = (wait * 2).min(self.max_backoff);
-                    }
-                    Err(e) => break Err(e),
-                }
-            };
+            let outcome = self.upload_with_retries(&sha, &path, size, done_before, &mut run)?;
             match outcome {
                 Ok(o) => {
                     match o {
@@ -309,6 +341,79 @@ impl BlobClient {
         Ok(run.report)
     }
 
+    /// Uploads one blob of this tablet (a recording: [`crate::media`]) that the server may
+    /// lack, resuming from what the server has, with the same retries as
+    /// [`upload_pending`](Self::upload_pending). The file is read a chunk at a time (it is
+    /// hashed once more before it is sent, and never held whole in memory). The caller marks
+    /// it uploaded in its store when the report says so.
+    pub fn upload_blob(
+        &self,
+        sha: &Sha256Hex,
+        blobs: &BlobStore,
+        mut progress: impl FnMut(UploadProgress),
+    ) -> Result<UploadReport, TransferError> {
+        let path = blobs.path(sha);
+        let size = std::fs::metadata(&path)
+            .map_err(|source| TransferError::Read {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        let mut run = Run {
+            progress: UploadProgress {
+                photos_total: 1,
+                photos_pending: 1,
+                bytes_total: size,
+                current: Some(sha.clone()),
+                ..UploadProgress::default()
+            },
+            report: UploadReport::default(),
+            notify: &mut progress,
+        };
+        run.notify();
+        match self.upload_with_retries(sha, &path, size, 0, &mut run)? {
+            Ok(Outcome::Sent) => run.report.uploaded += 1,
+            Ok(Outcome::AlreadyHeld) => run.report.already_held += 1,
+            Err(e) => run.report.failed.push(UploadFailure {
+                sha256: sha.clone(),
+                error: e.to_string(),
+            }),
+        }
+        run.progress.photos_done = 1;
+        run.progress.photos_pending = 0;
+        run.progress.current = None;
+        run.notify();
+        Ok(run.report)
+    }
+
+    /// One blob with its attempts: the outer error stops the whole run (sign-in no longer
+    /// valid), the inner one is this blob's failure after its last attempt.
+    fn upload_with_retries<F: FnMut(UploadProgress)>(
+        &self,
+        sha: &Sha256Hex,
+        path: &std::path::Path,
+        size: u64,
+        done_before: u64,
+        run: &mut Run<'_, F>,
+    ) -> Result<Result<Outcome, TransferError>, TransferError> {
+        let mut wait = self.backoff;
+        let mut attempt = 1;
+        let mut verified = false;
+        loop {
+            match self.upload_one(sha, path, size, done_before, &mut verified, run) {
+                Ok(o) => return Ok(Ok(o)),
+                Err(e) if e.is_unauthorized() => return Err(e),
+                Err(e) if e.is_transient() && attempt < self.attempts => {
+                    run.report.retries += 1;
+                    attempt += 1;
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(self.max_backoff);
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    }
+
     /// One attempt at one photo: ask where the server is, then send the rest.
     fn upload_one<F: FnMut(UploadProgress)>(
         &self,
@@ -316,6 +421,7 @@ impl BlobClient {
         path: &std::path::Path,
         size: u64,
         base_done: u64,
+        verified: &mut bool,
         run: &mut Run<'_, F>,
     ) -> Result<Outcome, TransferError> {
         run.report.requests += 1;
@@ -334,12 +440,16 @@ impl BlobClient {
             path: path.to_owned(),
             source,
         };
-        let (found, len) = sha256_file(path).map_err(read_err)?;
-        if &found != sha || len != size {
-            return Err(TransferError::Blob(BlobError::Mismatch {
-                expected: sha.clone(),
-                found,
-            }));
+        // Once per run: a recording of several GB is not re-read at every retry.
+        if !*verified {
+            let (found, len) = sha256_file(path).map_err(read_err)?;
+            if &found != sha || len != size {
+                return Err(TransferError::Blob(BlobError::Mismatch {
+                    expected: sha.clone(),
+                    found,
+                }));
+            }
+            *verified = true;
         }
         let mut file = File::open(path).map_err(read_err)?;
         let mut confirmed = status.received;
@@ -347,9 +457,10 @@ impl BlobClient {
         run.progress.bytes_done = base_done + confirmed;
         run.notify();
         let mut stalls = 0;
-        let mut buf = vec![0u8; self.chunk];
+        let chunk = self.chunk_for(size);
+        let mut buf = vec![0u8; chunk.min(size.max(1) as usize)];
         loop {
-            let len = (size - confirmed).min(self.chunk as u64) as usize;
+            let len = (size - confirmed).min(buf.len() as u64) as usize;
             file.seek(SeekFrom::Start(confirmed)).map_err(read_err)?;
             file.read_exact(&mut buf[..len]).map_err(read_err)?;
             run.report.requests += 1;
@@ -415,10 +526,13 @@ impl BlobClient {
         if blobs.contains(sha) {
             return Ok(None);
         }
+        // The client's 60 s limit covers a whole request; a recording of several GB takes
+        // longer to arrive, so a download gets an hour.
         let resp = self
             .http()?
             .get(self.url(sha))
             .bearer_auth(&self.token)
+            .timeout(DOWNLOAD_TIMEOUT)
             .send()?;
         if resp.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(TransferError::NotFound(sha.clone()));
@@ -426,16 +540,18 @@ impl BlobClient {
         if !resp.status().is_success() {
             return Err(server_error(resp).0);
         }
-        let bytes = resp.bytes()?;
-        let found = Sha256Hex::of(&bytes);
-        if &found != sha {
-            return Err(TransferError::Mismatch {
-                expected: sha.clone(),
-                found,
-            });
+        // Streamed into the store through a fixed buffer and hashed on the way (a recording
+        // is never held whole in memory); bytes that do not hash to the name are not kept.
+        let mut counting = CountingReader { inner: resp, n: 0 };
+        match blobs.put_reader_expecting(&mut counting, sha) {
+            Ok(_) => Ok(Some(counting.n)),
+            Err(BlobError::Mismatch { expected, found }) => {
+                Err(TransferError::Mismatch { expected, found })
+            }
+            // The connection broke mid-body: worth another try.
+            Err(BlobError::Input(e)) => Err(TransferError::Interrupted(e)),
+            Err(e) => Err(e.into()),
         }
-        blobs.put(&bytes)?;
-        Ok(Some(bytes.len() as u64))
     }
 
     /// Fetches every photo the records refer to that is not on this tablet (photos of

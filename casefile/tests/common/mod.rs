@@ -282,6 +282,7 @@ pub fn export_with(f: &Fixture, key: &SigningKey, signer: &SignerIdentity) -> Ve
         document: &f.doc,
         signed_version: None,
         photos: &f.photos,
+        media: &[],
         documents: &documents,
         signer: signer.clone(),
         key,

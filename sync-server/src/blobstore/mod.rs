@@ -174,6 +174,72 @@ impl Blobs {
         }
     }
 
+    /// The size of blob `sha`, `None` if the store does not have it.
+    pub async fn size(&self, sha: &Sha256Hex) -> BlobStoreResult<Option<u64>> {
+        match self {
+            Blobs::Folder(f) => f.size(sha).await,
+            Blobs::S3(s) => s.size(sha).await,
+        }
+    }
+
+    /// Bytes `start..end` of blob `sha` as a response body, streamed from the file or object
+    /// in small pieces (a video of several GB is never held in memory); `None` if the store
+    /// does not have it. The caller checks `start <= end <= size`.
+    pub async fn body(
+        &self,
+        sha: &Sha256Hex,
+        start: u64,
+        end: u64,
+    ) -> BlobStoreResult<Option<axum::body::Body>> {
+        match self {
+            Blobs::Folder(f) => f.body(sha, start, end).await,
+            Blobs::S3(s) => s.body(sha, start, end).await,
+        }
+    }
+
+    /// The first bytes of blob `sha` (at most `n`; fewer if it is shorter), to tell its
+    /// content type; empty if the store does not have it.
+    pub async fn head(&self, sha: &Sha256Hex, n: u64) -> BlobStoreResult<Vec<u8>> {
+        let Some(size) = self.size(sha).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(body) = self.body(sha, 0, n.min(size)).await? else {
+            return Ok(Vec::new());
+        };
+        axum::body::to_bytes(body, n as usize)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| BlobStoreError::Io(format!("could not read the start of {sha}: {e}")))
+    }
+
+    /// A reader over blob `sha` for code on a blocking thread (never call it from async
+    /// code): the file, or for S3 ranged `GET`s of [`READ_PIECE`] one after another, so a
+    /// recording of several GB is read with a few MiB of memory. `None` if the store does not
+    /// have it.
+    pub fn reader_blocking(&self, sha: &Sha256Hex) -> io::Result<Option<Box<dyn io::Read + '_>>> {
+        match self {
+            Blobs::Folder(f) => {
+                match std::fs::File::open(app_core::evidence::blob_layout::path(f.root(), sha)) {
+                    Ok(file) => Ok(Some(Box::new(file))),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Blobs::S3(s) => {
+                let Some(size) = s.block_on(s.size(sha)).map_err(io::Error::other)? else {
+                    return Ok(None);
+                };
+                Ok(Some(Box::new(RangeReader {
+                    s3: s,
+                    sha: sha.clone(),
+                    size,
+                    at: 0,
+                    piece: Bytes::new(),
+                })))
+            }
+        }
+    }
+
     /// [`BlobBytes::read`] for code on a blocking thread (the database's, a case-file
     /// export's): never call it from async code.
     pub fn read_blocking(&self, sha: &Sha256Hex) -> io::Result<Option<Vec<u8>>> {
@@ -217,8 +283,50 @@ impl BlobBytes for Blobs {
     }
 }
 
-/// The case-file export reads photo originals through the same store (on its blocking
-/// thread): from the folder as before (`casefile::BlobDir`, streamed), from S3 whole.
+/// Size of the ranged reads of [`Blobs::reader_blocking`] from S3.
+pub const READ_PIECE: u64 = 8 << 20;
+
+/// Reads an S3 blob in ranged `GET`s of [`READ_PIECE`], on a blocking thread.
+struct RangeReader<'a> {
+    s3: &'a S3,
+    sha: Sha256Hex,
+    size: u64,
+    /// Offset of the end of `piece` in the blob.
+    at: u64,
+    piece: Bytes,
+}
+
+impl io::Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.piece.is_empty() {
+            if self.at >= self.size {
+                return Ok(0);
+            }
+            let end = (self.at + READ_PIECE).min(self.size);
+            self.piece = self
+                .s3
+                .block_on(self.s3.range(&self.sha, self.at, end))
+                .map_err(io::Error::other)?;
+            if self.piece.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "blob {} ended at {} of {} bytes",
+                        self.sha, self.at, self.size
+                    ),
+                ));
+            }
+            self.at += self.piece.len() as u64;
+        }
+        let n = buf.len().min(self.piece.len());
+        buf[..n].copy_from_slice(&self.piece.split_to(n));
+        Ok(n)
+    }
+}
+
+/// The case-file export reads photo originals and recordings through the same store (on its
+/// blocking thread), streamed: from the folder as before (`casefile::BlobDir`), from S3 by
+/// ranges.
 impl casefile::PhotoSource for Blobs {
     fn size(&self, sha: &Sha256Hex) -> io::Result<u64> {
         match self {
@@ -236,19 +344,13 @@ impl casefile::PhotoSource for Blobs {
     }
 
     fn open(&self, sha: &Sha256Hex) -> io::Result<Box<dyn io::Read + '_>> {
-        if let Blobs::Folder(f) = self {
-            // Streamed from the file, as `casefile::BlobDir` does.
-            return Ok(Box::new(std::fs::File::open(
-                app_core::evidence::blob_layout::path(f.root(), sha),
-            )?));
-        }
-        match self.read_blocking(sha)? {
-            Some(bytes) => Ok(Box::new(io::Cursor::new(bytes))),
-            None => Err(io::Error::new(
+        // Streamed: from the file, as `casefile::BlobDir` does, or by ranges from S3.
+        self.reader_blocking(sha)?.ok_or_else(|| {
+            io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("blob {sha} is not in the {}", self.describe()),
-            )),
-        }
+            )
+        })
     }
 }
 

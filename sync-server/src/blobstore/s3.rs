@@ -15,10 +15,15 @@
 //!   are the named SHA-256 is the blob `PUT` under its name (one atomic `PUT`: S3 never shows
 //!   a partial object). A blob already there is not written again. Then the staging objects
 //!   are deleted. On a mismatch they are deleted and nothing is written.
+//! - **Large blobs** (recordings, over [`SINGLE_PUT_MAX`]) are not gathered in memory for one
+//!   `PUT`: the staged chunks are read one at a time, hashed, and passed on to a multipart
+//!   upload under the blob's name in parts of [`PART`] (at most two in flight), so memory stays
+//!   at a few parts whatever the size. A multipart upload is invisible until it is completed,
+//!   and it is completed only if the bytes hashed to the name; otherwise it is aborted.
 //!
-//! Multipart uploads do not fit the tablet's protocol: their parts must be at least 5 MiB
-//! (the tablet sends 256 KiB chunks), and the bytes must be verified before they become
-//! visible under the blob's name, which a completed multipart upload already is.
+//! Multipart uploads do not fit the tablet's chunks themselves (parts must be at least
+//! 5 MiB, the tablet sends 256 KiB to 8 MiB, and a chunk must be acknowledged durably on its
+//! own); they are used only to assemble a verified blob.
 
 use super::{Appended, BlobBytes, BlobStoreError, BlobStoreResult, UploadKey, digest_of};
 use app_core::evidence::Sha256Hex;
@@ -26,11 +31,22 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{
+    ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+    WriteMultipart,
+};
+use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// Sub-prefix of uploads in progress.
 const PARTIAL: &str = "partial";
+
+/// Blobs up to this size are put in place with one `PUT` of the gathered chunks; larger ones
+/// with a multipart upload (see the module docs).
+pub const SINGLE_PUT_MAX: u64 = 16 << 20;
+
+/// Part size of the multipart upload of a large blob (S3's minimum is 5 MiB).
+pub const PART: usize = 8 << 20;
 
 /// Where and how to reach the bucket (`blobs.*` in the configuration; credentials not given
 /// there come from the standard `AWS_*` environment variables).
@@ -312,6 +328,125 @@ impl S3 {
         }
     }
 
+    /// Bytes `start..end` of blob `sha`, streamed from a ranged `GET`.
+    pub async fn body(
+        &self,
+        sha: &Sha256Hex,
+        start: u64,
+        end: u64,
+    ) -> BlobStoreResult<Option<axum::body::Body>> {
+        let key = self.blob_key(sha);
+        if start >= end {
+            return Ok(self.size(sha).await?.map(|_| axum::body::Body::empty()));
+        }
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(start..end)),
+            ..GetOptions::default()
+        };
+        match self.store.get_opts(&key, options).await {
+            Ok(got) => Ok(Some(axum::body::Body::from_stream(got.into_stream()))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(s3_error("read", &key, e)),
+        }
+    }
+
+    /// Bytes `start..end` of blob `sha` in one ranged `GET` (for [`RangeReader`]).
+    pub(super) async fn range(
+        &self,
+        sha: &Sha256Hex,
+        start: u64,
+        end: u64,
+    ) -> BlobStoreResult<Bytes> {
+        let key = self.blob_key(sha);
+        self.store
+            .get_range(&key, start..end)
+            .await
+            .map_err(|e| s3_error("read", &key, e))
+    }
+
+    /// Whether the blob is already under its name with `total` bytes.
+    async fn present(&self, sha: &Sha256Hex, total: u64) -> BlobStoreResult<bool> {
+        let key = self.blob_key(sha);
+        match self.store.head(&key).await {
+            Ok(meta) => Ok(meta.size == total),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(s3_error("look up", &key, e)),
+        }
+    }
+
+    /// [`install`](Self::install) for a large blob: the staged chunks streamed one at a time
+    /// through the hash into a multipart upload, completed only if the hash is the name.
+    async fn install_large(
+        &self,
+        upload: &UploadKey,
+        chunks: &[Chunk],
+        walk: &[&Chunk],
+        held: bool,
+        total: u64,
+    ) -> BlobStoreResult<()> {
+        let key = self.blob_key(upload.sha());
+        let write = !held && !self.present(upload.sha(), total).await?;
+        let mut target = if write {
+            let multipart = self
+                .store
+                .put_multipart(&key)
+                .await
+                .map_err(|e| s3_error("start writing", &key, e))?;
+            Some(WriteMultipart::new_with_chunk_size(multipart, PART))
+        } else {
+            None
+        };
+        let mut hasher = Sha256::new();
+        for c in walk {
+            let got = async {
+                self.store
+                    .get(&c.key)
+                    .await
+                    .map_err(|e| s3_error("read", &c.key, e))?
+                    .bytes()
+                    .await
+                    .map_err(|e| s3_error("read", &c.key, e))
+            }
+            .await;
+            let bytes = match got {
+                Ok(b) => b,
+                Err(e) => {
+                    if let Some(t) = target.take() {
+                        let _ = t.abort().await;
+                    }
+                    return Err(e);
+                }
+            };
+            hasher.update(&bytes);
+            if let Some(t) = target.as_mut() {
+                if let Err(e) = t.wait_for_capacity(2).await {
+                    if let Some(t) = target.take() {
+                        let _ = t.abort().await;
+                    }
+                    return Err(s3_error("write", &key, e));
+                }
+                t.put(bytes);
+            }
+        }
+        let found = Sha256Hex::from_digest(&hasher.finalize());
+        if &found != upload.sha() {
+            if let Some(t) = target.take() {
+                let _ = t.abort().await;
+            }
+            self.delete_all(chunks).await?;
+            return Err(BlobStoreError::HashMismatch {
+                expected: upload.sha().to_string(),
+                found: found.to_string(),
+            });
+        }
+        if let Some(t) = target.take() {
+            t.finish()
+                .await
+                .map_err(|e| s3_error("complete writing", &key, e))?;
+        }
+        self.delete_all(chunks).await
+    }
+
     async fn install(&self, upload: &UploadKey, held: bool, total: u64) -> BlobStoreResult<()> {
         let chunks = self.chunks(upload).await?;
         let (walk, received) = Self::walk(&chunks);
@@ -320,6 +455,11 @@ impl S3 {
                 "the staged upload of {} holds {received} bytes, not {total}",
                 upload.sha()
             )));
+        }
+        if total > SINGLE_PUT_MAX {
+            return self
+                .install_large(upload, &chunks, &walk, held, total)
+                .await;
         }
         let mut parts: Vec<Bytes> = Vec::with_capacity(walk.len());
         for c in walk {

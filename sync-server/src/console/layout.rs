@@ -20,11 +20,11 @@ pub const STYLESHEET_PATH: &str = "/console/static/console.css";
 /// Where the case-file verify form's script is served.
 pub const VERIFY_SCRIPT_PATH: &str = "/console/static/verify.js";
 
-/// The console's Content-Security-Policy: only this origin's stylesheet, script, images and
-/// fetches; forms post only here; no frames, plugins, or `<base>`.
+/// The console's Content-Security-Policy: only this origin's stylesheet, script, images, audio
+/// and video, and fetches; forms post only here; no frames, plugins, or `<base>`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
-    script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
-    frame-ancestors 'none'; base-uri 'none'";
+    script-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Adds the security headers to a console response: the CSP above, no framing, no MIME
 /// sniffing, no `Referer` sent to links (URLs may name records), and no caching (pages show

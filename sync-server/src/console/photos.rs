@@ -13,10 +13,11 @@ use app_core::geo::Timestamp;
 use app_core::ids::UserId;
 use app_core::inspection::{Inspection, SignOutcome};
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, Response};
 use maud::html;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 
 /// Where a record uses the photo: (what, linked at, linked by).
 fn uses(record: &Inspection, sha: &Sha256Hex) -> Vec<(String, Timestamp, UserId)> {
@@ -59,6 +60,10 @@ fn uses(record: &Inspection, sha: &Sha256Hex) -> Vec<(String, Timestamp, UserId)
     }
     out
 }
+
+/// Originals up to this size are read whole (a photo: hash and EXIF from one read); larger
+/// ones (recordings) are hashed as they stream from the store.
+const WHOLE_MAX: u64 = 64 << 20;
 
 /// The result of re-hashing the stored original.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,23 +108,71 @@ pub async fn show(
     let (blobs, key) = (state.blobs.clone(), sha.clone());
     let expected = sha.clone();
     let held = size.is_some();
-    let (check, facts) = tokio::task::spawn_blocking(move || -> (HashCheck, PhotoFacts) {
-        if !held {
-            return (HashCheck::NotUploaded, PhotoFacts::default());
-        }
-        match blobs.read_blocking(&key) {
-            Ok(Some(bytes)) => {
-                let found = Sha256Hex::from_digest(&Sha256::digest(&bytes));
-                let check = if found == expected {
+    let whole = size.is_some_and(|s| s as u64 <= WHOLE_MAX);
+    let (check, facts, kind) = tokio::task::spawn_blocking(
+        move || -> (HashCheck, PhotoFacts, Option<casefile::media::MediaKind>) {
+            if !held {
+                return (HashCheck::NotUploaded, PhotoFacts::default(), None);
+            }
+            let verdict = |found: Sha256Hex| {
+                if found == expected {
                     HashCheck::Matches
                 } else {
                     HashCheck::Differs(found.to_string())
+                }
+            };
+            if whole {
+                // A photo: read whole once, for the hash and its EXIF.
+                return match blobs.read_blocking(&key) {
+                    Ok(Some(bytes)) => {
+                        let found = Sha256Hex::from_digest(&Sha256::digest(&bytes));
+                        let kind = casefile::media::MediaKind::sniff(
+                            &bytes[..bytes.len().min(casefile::media::SNIFF_LEN)],
+                        );
+                        (verdict(found), exif::read(&bytes), kind)
+                    }
+                    Ok(None) | Err(_) => {
+                        (HashCheck::Differs("—".into()), PhotoFacts::default(), None)
+                    }
                 };
-                (check, exif::read(&bytes))
             }
-            Ok(None) | Err(_) => (HashCheck::Differs("—".into()), PhotoFacts::default()),
-        }
-    })
+            // A recording: hashed as it streams from the store, never held whole.
+            match blobs.reader_blocking(&key) {
+                Ok(Some(mut reader)) => {
+                    let mut hasher = Sha256::new();
+                    let mut buf = vec![0u8; 1 << 20];
+                    let mut head = Vec::new();
+                    loop {
+                        match reader.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => {
+                                if head.len() < casefile::media::SNIFF_LEN {
+                                    let take = n.min(casefile::media::SNIFF_LEN - head.len());
+                                    head.extend_from_slice(&buf[..take]);
+                                }
+                                hasher.update(&buf[..n]);
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            Err(_) => {
+                                return (
+                                    HashCheck::Differs("—".into()),
+                                    PhotoFacts::default(),
+                                    None,
+                                );
+                            }
+                        }
+                    }
+                    let found = Sha256Hex::from_digest(&hasher.finalize());
+                    (
+                        verdict(found),
+                        PhotoFacts::default(),
+                        casefile::media::MediaKind::sniff(&head),
+                    )
+                }
+                Ok(None) | Err(_) => (HashCheck::Differs("—".into()), PhotoFacts::default(), None),
+            }
+        },
+    )
     .await
     .map_err(|e| crate::internal!("hash task: {e}"))?;
     let uses = uses(&record, &sha);
@@ -149,8 +202,19 @@ pub async fn show(
                 }
             }
             @if held {
-                a href={ "/console/photos/" (sha) "/original" } {
-                    img.full #original src={ "/console/photos/" (sha) "/original" } alt=(sha);
+                @match kind {
+                    // Audio and video play in the page; seeking asks the server for ranges.
+                    Some(k) if k.is_audio() => {
+                        audio #original controls preload="metadata" src={ "/console/photos/" (sha) "/original" } {}
+                    }
+                    Some(_) => {
+                        video.full #original controls preload="metadata" src={ "/console/photos/" (sha) "/original" } {}
+                    }
+                    None => {
+                        a href={ "/console/photos/" (sha) "/original" } {
+                            img.full #original src={ "/console/photos/" (sha) "/original" } alt=(sha);
+                        }
+                    }
                 }
             }
         }
@@ -165,16 +229,22 @@ fn content_type(bytes: &[u8]) -> &'static str {
         "image/png"
     } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         "image/webp"
+    } else if let Some(kind) = casefile::media::MediaKind::sniff(bytes) {
+        // Audio and video evidence, played in the browser (seeking by range requests).
+        kind.mime_type()
     } else {
         "application/octet-stream"
     }
 }
 
-/// The original's bytes, unchanged.
+/// The original's bytes, unchanged: streamed from the store, the whole file or the range the
+/// browser asks for (a video seeks with range requests: 206, `Accept-Ranges`, `If-Range`, 416
+/// for a range past the end).
 pub async fn original(
     State(state): State<AppState>,
     cx: Console,
     Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> ConsoleResult<Response> {
     let sha = Sha256Hex::parse(&raw).map_err(|_| ConsoleError::NotFound)?;
     let (reference, user, key) = (state.reference.clone(), cx.user.clone(), sha.to_string());
@@ -187,22 +257,24 @@ pub async fn original(
     if !held {
         return Err(ConsoleError::NotFound);
     }
-    use crate::blobstore::BlobBytes;
-    let bytes = match state.blobs.read(&sha).await {
-        Ok(Some(bytes)) => bytes,
+    let head = state
+        .blobs
+        .head(&sha, casefile::media::SNIFF_LEN as u64)
+        .await
+        .map_err(|e| crate::internal!("reading photo {sha}: {e}"))?;
+    let mut resp = match crate::blobs::ranged_response(
+        &state.blobs,
+        &sha,
+        &headers,
+        content_type(&head),
+    )
+    .await
+    {
+        Ok(Some(resp)) => resp,
         Ok(None) => return Err(ConsoleError::NotFound),
         Err(e) => return Err(crate::internal!("reading photo {sha}: {e}").into()),
     };
-    let mut resp = (StatusCode::OK, bytes.clone()).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&bytes)),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
     Ok(resp)
 }

@@ -342,6 +342,7 @@ where
         document: &document,
         signed_version: None,
         photos,
+        media: &[],
         documents: &documents,
         signer,
         key: &key,

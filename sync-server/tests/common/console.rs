@@ -446,6 +446,24 @@ impl ConsoleClient {
         Self::page(req.send().unwrap())
     }
 
+    /// A `GET` with extra request headers (e.g. `Range`); the answer and its headers.
+    pub fn get_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (Page, reqwest::header::HeaderMap) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let resp = req.send().unwrap();
+        let h = resp.headers().clone();
+        (Self::page(resp), h)
+    }
+
     pub fn post(&self, path: &str, body: &str) -> Page {
         let mut req = self
             .http
