@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod proxy;
 pub mod s3;
 
 use app_core::checklist::ChecklistTemplate;
