@@ -2,7 +2,7 @@
 
 use super::calendar::WorkCalendar;
 use super::deadlines::PenaltySettings;
-use super::discretion::{propose, DiscretionRef, DiscretionTable, Grade, ProposeError};
+use super::discretion::{DiscretionRef, DiscretionTable, Grade, ProposeError, propose};
 use super::documents::{CaseDocKind, FrozenDocument, IssuedNumber};
 use super::evidence::{
     Interview, MeasureKind, MediaEvidence, MediaKind, MediaSource, OnSiteMeasure, PageSignature,
@@ -454,10 +454,20 @@ pub struct PenaltyCase {
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum CaseCommand {
     /// 立案审批: a supervisor approves the 立案审批表; the investigation starts.
-    ApproveFiling { number: IssuedNumber, comment: String },
-    SetFacts { facts: String },
-    MarkMajor { reason: MajorReason },
-    AddInterview { interview: Interview, number: IssuedNumber },
+    ApproveFiling {
+        number: IssuedNumber,
+        comment: String,
+    },
+    SetFacts {
+        facts: String,
+    },
+    MarkMajor {
+        reason: MajorReason,
+    },
+    AddInterview {
+        interview: Interview,
+        number: IssuedNumber,
+    },
     SignInterviewPage {
         interview: String,
         page: usize,
@@ -479,7 +489,9 @@ pub enum CaseCommand {
         reasons: String,
     },
     /// 行政处罚告知书 issued (and signed) with the current proposal.
-    Notify { number: IssuedNumber },
+    Notify {
+        number: IssuedNumber,
+    },
     RecordStatement {
         speaker: String,
         text: String,
@@ -491,7 +503,9 @@ pub enum CaseCommand {
         statement: bool,
         hearing: bool,
     },
-    RequestHearing { by: String },
+    RequestHearing {
+        by: String,
+    },
     RecordHearing {
         host: UserId,
         host_name: String,
@@ -516,15 +530,24 @@ pub enum CaseCommand {
         at: Timestamp,
         number: IssuedNumber,
     },
-    RecordPublication { on: Day, channel: String },
+    RecordPublication {
+        on: Day,
+        channel: String,
+    },
     RecordPayment {
         on: Day,
         amount_yuan: u64,
         receipt: String,
     },
-    RecordExecution { on: Day, note: String },
+    RecordExecution {
+        on: Day,
+        note: String,
+    },
     /// 结案审批: a supervisor approves the 结案审批表.
-    Close { number: IssuedNumber, comment: String },
+    Close {
+        number: IssuedNumber,
+        comment: String,
+    },
 }
 
 impl CaseCommand {
@@ -588,7 +611,9 @@ pub enum CaseError {
     NotSupervisor,
     #[error("user {0} is one of the case's inspectors and may not approve or review it")]
     ApproverOnCase(UserId),
-    #[error("at least two inspectors with certificates are required (行政处罚法 第四十二条), found {0}")]
+    #[error(
+        "at least two inspectors with certificates are required (行政处罚法 第四十二条), found {0}"
+    )]
     FewerThanTwoInspectors(usize),
     #[error("inspector {0} is listed twice")]
     DuplicateInspector(UserId),
@@ -634,7 +659,9 @@ pub enum CaseError {
     EmptyMedia,
     #[error("the media type {mime} is not a {kind:?} type")]
     MimeMismatch { kind: MediaKind, mime: String },
-    #[error("the media's times are impossible (captured after it was added or imported, or in the future)")]
+    #[error(
+        "the media's times are impossible (captured after it was added or imported, or in the future)"
+    )]
     MediaTimes,
     #[error("measure {0} is already recorded")]
     DuplicateMeasure(String),
@@ -883,19 +910,22 @@ impl PenaltyCase {
             return Err(CaseError::NoticeNotServed);
         }
         let today = cx.today();
-        if let Some(end) = notice.statement_ends {
-            if today <= end && !notice.statement_waived() {
-                return Err(CaseError::StatementPeriodRunning(end));
-            }
+        if let Some(end) = notice.statement_ends
+            && today <= end
+            && !notice.statement_waived()
+        {
+            return Err(CaseError::StatementPeriodRunning(end));
         }
         match &notice.hearing {
             Some(h) if h.held.is_none() => return Err(CaseError::HearingNotHeld),
             Some(_) => {}
             None => {
-                if let Some(end) = notice.hearing_ends {
-                    if notice.hearing_right && today <= end && !notice.hearing_waived() {
-                        return Err(CaseError::HearingPeriodRunning(end));
-                    }
+                if let Some(end) = notice.hearing_ends
+                    && notice.hearing_right
+                    && today <= end
+                    && !notice.hearing_waived()
+                {
+                    return Err(CaseError::HearingPeriodRunning(end));
                 }
             }
         }
@@ -903,8 +933,7 @@ impl PenaltyCase {
     }
 
     fn freeze(&mut self, kind: CaseDocKind, number: &str, key: &str, cx: &CaseContext<'_>) {
-        let content =
-            super::documents::content(kind, self, key, cx.settings, cx.calendar, cx.now);
+        let content = super::documents::content(kind, self, key, cx.settings, cx.calendar, cx.now);
         let doc = FrozenDocument::new(
             kind,
             number.to_owned(),
@@ -1039,12 +1068,13 @@ impl PenaltyCase {
                         interview: interview.clone(),
                         page: *page,
                     })?;
-                if p.signatures.contains_key(&signature.signer) {
+                let key = signature.signer.key();
+                if p.signatures.contains_key(&key) {
                     return Err(CaseError::AlreadySigned);
                 }
                 let mut signature = signature.clone();
                 signature.at = cx.now;
-                p.signatures.insert(signature.signer.clone(), signature);
+                p.signatures.insert(key, signature);
                 if record.is_signed() {
                     let number = record.number.clone();
                     self.freeze(CaseDocKind::Interview, &number, interview, cx);
@@ -1185,16 +1215,17 @@ impl PenaltyCase {
                 if self.facts.trim().is_empty() {
                     return Err(CaseError::NoFacts);
                 }
-                if self.interviews.is_empty() && self.media.is_empty() && self.measures.is_empty()
-                {
+                if self.interviews.is_empty() && self.media.is_empty() && self.measures.is_empty() {
                     return Err(CaseError::NoEvidence);
                 }
                 if let Some(i) = self.interviews.values().find(|i| !i.is_signed()) {
                     return Err(CaseError::UnsignedInterview(i.id.clone()));
                 }
-                if let Some(m) = self.measures.values().find(|m| {
-                    m.kind == MeasureKind::EvidencePreservation && m.outcome.is_none()
-                }) {
+                if let Some(m) = self
+                    .measures
+                    .values()
+                    .find(|m| m.kind == MeasureKind::EvidencePreservation && m.outcome.is_none())
+                {
                     return Err(CaseError::PreservationUndecided(m.id.clone()));
                 }
                 let proposal = self.proposal.clone().ok_or(CaseError::NoProposal)?;

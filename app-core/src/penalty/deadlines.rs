@@ -234,9 +234,7 @@ pub fn figures<'a>(
             f.closed += 1;
         }
         let deadlines = case_deadlines(case, settings, calendar, today);
-        let overdue = deadlines
-            .iter()
-            .any(|d| d.state == DeadlineState::Overdue);
+        let overdue = deadlines.iter().any(|d| d.state == DeadlineState::Overdue);
         if overdue {
             f.overdue += 1;
         } else if deadlines.iter().any(|d| d.state == DeadlineState::DueSoon) {

@@ -131,14 +131,18 @@ pub enum TableProblem {
     InvertedRange { min: u64, max: u64 },
     #[error("provision {0} has no [[provision]] entry with its statutory range")]
     UnknownProvision(String),
-    #[error("the range {min}–{max} lies outside the statutory range {statutory_min}–{statutory_max}")]
+    #[error(
+        "the range {min}–{max} lies outside the statutory range {statutory_min}–{statutory_max}"
+    )]
     OutsideStatutory {
         min: u64,
         max: u64,
         statutory_min: u64,
         statutory_max: u64,
     },
-    #[error("a {grade:?} circumstance's range starts below a lighter one's of the same provision (row {other_row})")]
+    #[error(
+        "a {grade:?} circumstance's range starts below a lighter one's of the same provision (row {other_row})"
+    )]
     GradesOutOfOrder { grade: Grade, other_row: usize },
     #[error("the TOML cannot be read: {0}")]
     Toml(String),
@@ -278,10 +282,13 @@ impl DiscretionTable {
     }
 
     /// The rows of the table for `basis` (a 处罚依据), in the order written.
-    pub fn rows_for<'a>(&'a self, basis: &'a LegalBasis) -> impl Iterator<Item = &'a DiscretionRow> {
-        self.rows.iter().filter(move |r| {
-            parse_citation(&r.basis).is_some_and(|b| same_provision(&b, basis))
-        })
+    pub fn rows_for<'a>(
+        &'a self,
+        basis: &'a LegalBasis,
+    ) -> impl Iterator<Item = &'a DiscretionRow> {
+        self.rows
+            .iter()
+            .filter(move |r| parse_citation(&r.basis).is_some_and(|b| same_provision(&b, basis)))
     }
 
     /// The row with `code`.
@@ -342,12 +349,17 @@ pub fn propose(
     circumstance: &str,
 ) -> Result<Proposal, ProposeError> {
     let first = penalty_basis.first().ok_or(ProposeError::NoBasis)?;
-    if !penalty_basis.iter().any(|b| table.rows_for(b).next().is_some()) {
+    if !penalty_basis
+        .iter()
+        .any(|b| table.rows_for(b).next().is_some())
+    {
         return Err(ProposeError::NotInTable(first.clone()));
     }
-    let row = table.row(circumstance).ok_or_else(|| ProposeError::NoSuchRow {
-        row: circumstance.to_owned(),
-    })?;
+    let row = table
+        .row(circumstance)
+        .ok_or_else(|| ProposeError::NoSuchRow {
+            row: circumstance.to_owned(),
+        })?;
     let row_basis = parse_citation(&row.basis).ok_or_else(|| ProposeError::NoSuchRow {
         row: circumstance.to_owned(),
     })?;

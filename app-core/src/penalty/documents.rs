@@ -6,11 +6,11 @@
 //! signed is what is printed later, whatever changed since; [`FrozenDocument::verify`]
 //! re-hashes it and [`FrozenDocument::differs_from_case`] shows a later change as such.
 
+use super::Penalty;
 use super::calendar::WorkCalendar;
 use super::case::{CaseServiceMethod, CaseSource, PenaltyCase, ReviewOpinion};
 use super::deadlines::PenaltySettings;
 use super::evidence::{MeasureKind, MediaKind, PageSigner};
-use super::Penalty;
 use crate::evidence::Sha256Hex;
 use crate::geo::{Day, Timestamp};
 use crate::ids::{DeviceId, UserId};
@@ -140,7 +140,13 @@ pub struct IssuedNumber {
 impl IssuedNumber {
     /// The number `seq` of `kind` in `year` for the unit with `unit_short_name`, formatted as
     /// [`crate::docnumber::DocNumber::format`] formats the inspection documents'.
-    pub fn new(unit_short_name: &str, kind: CaseDocKind, year: i32, seq: u32, device: DeviceId) -> Self {
+    pub fn new(
+        unit_short_name: &str,
+        kind: CaseDocKind,
+        year: i32,
+        seq: u32,
+        device: DeviceId,
+    ) -> Self {
         Self {
             text: format!("（{unit_short_name}）应急{}〔{year}〕{seq}号", kind.code()),
             year,
@@ -343,7 +349,7 @@ pub struct ClosingApprovalContent {
 
 /// A case document's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "document", rename_all = "snake_case")]
+#[serde(tag = "form", rename_all = "snake_case")]
 pub enum CaseDocument {
     FilingApproval(FilingApprovalContent),
     Interview(InterviewContent),
@@ -356,7 +362,9 @@ pub enum CaseDocument {
     ServiceReceipt(ServiceReceiptContent),
     ClosingApproval(ClosingApprovalContent),
     /// What a document's source no longer yields (cannot happen through the rules).
-    Missing { reason: String },
+    Missing {
+        reason: String,
+    },
 }
 
 /// A signed case document.
@@ -446,7 +454,9 @@ fn officers(case: &PenaltyCase) -> Vec<OfficerLine> {
 
 fn source_zh(source: &CaseSource) -> String {
     match source {
-        CaseSource::Inspection { inspection, item, .. } => match item {
+        CaseSource::Inspection {
+            inspection, item, ..
+        } => match item {
             Some(item) => format!("监督检查发现（检查记录 {inspection}，检查项 {item}）"),
             None => format!("监督检查发现（检查记录 {inspection}）"),
         },
@@ -488,7 +498,12 @@ fn evidence_list(case: &PenaltyCase) -> Vec<String> {
     out
 }
 
-fn signature_line(case: &PenaltyCase, interviewee: &str, signer: &PageSigner, outcome: &SignOutcome) -> PageSignatureLine {
+fn signature_line(
+    case: &PenaltyCase,
+    interviewee: &str,
+    signer: &PageSigner,
+    outcome: &SignOutcome,
+) -> PageSignatureLine {
     let who = match signer {
         PageSigner::Interviewee => format!("被询问人 {interviewee}"),
         PageSigner::Inspector(u) => format!("执法人员 {}", officer(case, u).name),
@@ -558,7 +573,7 @@ pub fn content(
                     signatures: i
                         .signers()
                         .iter()
-                        .filter_map(|s| p.signatures.get(s))
+                        .filter_map(|s| p.signatures.get(&s.key()))
                         .map(|s| signature_line(case, &i.interviewee.name, &s.signer, &s.outcome))
                         .collect(),
                 })
@@ -671,7 +686,10 @@ pub fn content(
             let mut defence = Vec::new();
             if let Some(n) = case.notice() {
                 for s in &n.statements {
-                    defence.push(format!("当事人陈述申辩：{}；复核意见：{}", s.text, s.review));
+                    defence.push(format!(
+                        "当事人陈述申辩：{}；复核意见：{}",
+                        s.text, s.review
+                    ));
                 }
                 if let Some(held) = n.hearing.as_ref().and_then(|h| h.held.as_ref()) {
                     defence.push(format!("听证情况：{}", held.summary));

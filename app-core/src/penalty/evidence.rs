@@ -36,6 +36,16 @@ pub enum PageSigner {
     Inspector(UserId),
 }
 
+impl PageSigner {
+    /// The key of the signature in a page: one signature per signer.
+    pub fn key(&self) -> String {
+        match self {
+            PageSigner::Interviewee => "interviewee".to_owned(),
+            PageSigner::Inspector(u) => format!("inspector:{u}"),
+        }
+    }
+}
+
 /// A signature on a page: signed, or (the interviewee only) refused before a witness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageSignature {
@@ -48,9 +58,9 @@ pub struct PageSignature {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct InterviewPage {
     pub lines: Vec<QuestionAnswer>,
-    /// Keyed by signer (one signature each).
+    /// Keyed by [`PageSigner::key`] (one signature each).
     #[serde(default)]
-    pub signatures: BTreeMap<PageSigner, PageSignature>,
+    pub signatures: BTreeMap<String, PageSignature>,
 }
 
 /// 询问笔录.
@@ -85,7 +95,7 @@ impl Interview {
             && self.pages.iter().all(|p| {
                 self.signers()
                     .iter()
-                    .all(|s| p.signatures.contains_key(s))
+                    .all(|s| p.signatures.contains_key(&s.key()))
             })
     }
 }

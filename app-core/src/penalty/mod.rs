@@ -38,12 +38,12 @@ mod tests;
 pub use calendar::{CalendarError, Counting, Period, WorkCalendar};
 pub use case::*;
 pub use deadlines::{
-    case_deadlines, figures, CaseDeadline, CaseFigures, DeadlineKind, DeadlineState,
-    PenaltySettings,
+    CaseDeadline, CaseFigures, DeadlineKind, DeadlineState, PenaltySettings, case_deadlines,
+    figures,
 };
 pub use discretion::{
-    propose, DiscretionRef, DiscretionRow, DiscretionTable, Grade, PlacedProblem, Proposal,
-    ProposeError, ProvisionRange, TablePlace, TableProblem,
+    DiscretionRef, DiscretionRow, DiscretionTable, Grade, PlacedProblem, Proposal, ProposeError,
+    ProvisionRange, TablePlace, TableProblem, propose,
 };
 pub use documents::*;
 pub use evidence::*;
