@@ -31,6 +31,8 @@ mod deadlines;
 mod discretion;
 mod documents;
 mod evidence;
+#[cfg(test)]
+mod props;
 mod record;
 #[cfg(test)]
 mod tests;

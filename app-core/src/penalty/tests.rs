@@ -83,7 +83,7 @@ fine_max = 100000
 other = ["suspend_production"]
 "#;
 
-fn qian() -> User {
+pub(super) fn qian() -> User {
     User {
         id: UserId::from("qian"),
         name: "钱主任".into(),
@@ -92,7 +92,7 @@ fn qian() -> User {
     }
 }
 
-fn zhao() -> User {
+pub(super) fn zhao() -> User {
     supervisor()
 }
 
@@ -100,22 +100,22 @@ const MIN: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MIN;
 
 /// `days` days and `minutes` minutes after T0 (2026-11-23 08:00 Shanghai, a Monday).
-fn at(days: i64, minutes: i64) -> Timestamp {
+pub(super) fn at(days: i64, minutes: i64) -> Timestamp {
     Timestamp(T0.0 + days * DAY + minutes * MIN)
 }
 
-fn num(kind: CaseDocKind, seq: u32) -> IssuedNumber {
+pub(super) fn num(kind: CaseDocKind, seq: u32) -> IssuedNumber {
     IssuedNumber::new("玄武", kind, 2026, seq, DeviceId::from("tab-1"))
 }
 
-struct World {
-    settings: PenaltySettings,
-    calendar: WorkCalendar,
-    table: DiscretionTable,
+pub(super) struct World {
+    pub(super) settings: PenaltySettings,
+    pub(super) calendar: WorkCalendar,
+    pub(super) table: DiscretionTable,
 }
 
 impl World {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             settings: PenaltySettings::default(),
             calendar: WorkCalendar::default(),
@@ -123,7 +123,7 @@ impl World {
         }
     }
 
-    fn cx<'a>(&'a self, actor: &'a User, now: Timestamp) -> CaseContext<'a> {
+    pub(super) fn cx<'a>(&'a self, actor: &'a User, now: Timestamp) -> CaseContext<'a> {
         CaseContext {
             actor,
             now,
@@ -180,11 +180,16 @@ fn open_from_finding() -> OpenCase {
     )
 }
 
-fn opened(w: &World) -> PenaltyCase {
+pub(super) fn opened(w: &World) -> PenaltyCase {
     PenaltyCase::open(open_from_finding(), &w.cx(&wang(), at(0, 0))).unwrap()
 }
 
-fn interview(id: &str, seq: u32, pages: usize, ended: Timestamp) -> (Interview, IssuedNumber) {
+pub(super) fn interview(
+    id: &str,
+    seq: u32,
+    pages: usize,
+    ended: Timestamp,
+) -> (Interview, IssuedNumber) {
     let number = num(CaseDocKind::Interview, seq);
     let page = InterviewPage {
         lines: vec![QuestionAnswer {
@@ -241,7 +246,7 @@ fn sign_all(w: &World, case: &mut PenaltyCase, id: &str, pages: usize, now: Time
     }
 }
 
-fn video(now: Timestamp, by: &User) -> MediaEvidence {
+pub(super) fn video(now: Timestamp, by: &User) -> MediaEvidence {
     MediaEvidence {
         sha256: Sha256Hex::of(b"video"),
         size: 1_073_741_824,
@@ -277,7 +282,7 @@ fn fine(fine_yuan: u64) -> Penalty {
     }
 }
 
-fn direct() -> CaseServiceMethod {
+pub(super) fn direct() -> CaseServiceMethod {
     CaseServiceMethod::Direct {
         recipient: "李明".into(),
     }
