@@ -1399,6 +1399,11 @@ impl crate::penalty::CaseError {
             E::HearingAlreadyRequested => "当事人已申请听证".into(),
             E::NoHearingRequested => "当事人未申请听证".into(),
             E::HearingAlreadyHeld => "听证已记录".into(),
+            E::HearingNotScheduled => "尚未安排听证（时间、地点、主持人）".into(),
+            E::HearingNoticeTooShort { earliest } => format!(
+                "应在举行听证的七日前通知当事人（《行政处罚法》第六十四条），听证最早可安排在 {earliest}"
+            ),
+            E::HearingNotYet => "听证时间未到".into(),
             E::HostIsInvestigator(u) => {
                 format!("听证主持人 {u} 是本案调查人员（《行政处罚法》第六十四条）")
             }

@@ -238,11 +238,25 @@ pub struct HeldHearing {
     pub summary: String,
 }
 
+/// A hearing scheduled: the party is told its time and place at least the unit's notice
+/// period before (七日前, 《行政处罚法》第六十四条(二)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledHearing {
+    pub at: Timestamp,
+    pub place: String,
+    pub host: UserId,
+    pub host_name: String,
+    /// When the party was told.
+    pub notified_at: Timestamp,
+}
+
 /// A hearing requested by the party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hearing {
     pub requested_at: Timestamp,
     pub requested_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<ScheduledHearing>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<HeldHearing>,
 }
@@ -506,6 +520,13 @@ pub enum CaseCommand {
     RequestHearing {
         by: String,
     },
+    /// The hearing's time, place and host, told to the party now.
+    ScheduleHearing {
+        at: Timestamp,
+        place: String,
+        host: UserId,
+        host_name: String,
+    },
     RecordHearing {
         host: UserId,
         host_name: String,
@@ -567,6 +588,7 @@ impl CaseCommand {
             CaseCommand::RecordStatement { .. } => "record_statement",
             CaseCommand::Waive { .. } => "waive",
             CaseCommand::RequestHearing { .. } => "request_hearing",
+            CaseCommand::ScheduleHearing { .. } => "schedule_hearing",
             CaseCommand::RecordHearing { .. } => "record_hearing",
             CaseCommand::SubmitLegalReview => "submit_legal_review",
             CaseCommand::RecordLegalReview { .. } => "record_legal_review",
@@ -711,6 +733,14 @@ pub enum CaseError {
     NoHearingRequested,
     #[error("the hearing is already recorded")]
     HearingAlreadyHeld,
+    #[error("the hearing has not been scheduled")]
+    HearingNotScheduled,
+    #[error(
+        "the hearing must be at least the notice period after the party is told: {earliest} at the earliest"
+    )]
+    HearingNoticeTooShort { earliest: Day },
+    #[error("the hearing is scheduled for later")]
+    HearingNotYet,
     #[error("the hearing's host {0} is one of the case's investigators")]
     HostIsInvestigator(UserId),
     #[error("the statement period runs until {0}, and the party has not waived it")]
@@ -1341,9 +1371,46 @@ impl PenaltyCase {
                 notice.hearing = Some(Hearing {
                     requested_at: cx.now,
                     requested_by: by.clone(),
+                    scheduled: None,
                     held: None,
                 });
                 self.stage = S::Defence;
+            }
+            C::ScheduleHearing {
+                at,
+                place,
+                host,
+                host_name,
+            } => {
+                if stage != S::Defence {
+                    return Err(wrong("schedule_hearing", stage));
+                }
+                self.require_on_case(cx)?;
+                if self.inspectors.contains_key(host) {
+                    return Err(CaseError::HostIsInvestigator(host.clone()));
+                }
+                if place.trim().is_empty() || host_name.trim().is_empty() {
+                    return Err(CaseError::EmptyNote);
+                }
+                let earliest = cx.settings.hearing_notice_period.end(today, cx.calendar);
+                if at.shanghai_date() < earliest {
+                    return Err(CaseError::HearingNoticeTooShort { earliest });
+                }
+                let notice = self.notices.last_mut().ok_or(CaseError::NoProposal)?;
+                let hearing = notice
+                    .hearing
+                    .as_mut()
+                    .ok_or(CaseError::NoHearingRequested)?;
+                if hearing.held.is_some() {
+                    return Err(CaseError::HearingAlreadyHeld);
+                }
+                hearing.scheduled = Some(ScheduledHearing {
+                    at: *at,
+                    place: place.clone(),
+                    host: host.clone(),
+                    host_name: host_name.clone(),
+                    notified_at: cx.now,
+                });
             }
             C::RecordHearing {
                 host,
@@ -1364,7 +1431,11 @@ impl PenaltyCase {
                     match &notice.hearing {
                         None => return Err(CaseError::NoHearingRequested),
                         Some(h) if h.held.is_some() => return Err(CaseError::HearingAlreadyHeld),
-                        Some(_) => {}
+                        Some(h) => match &h.scheduled {
+                            None => return Err(CaseError::HearingNotScheduled),
+                            Some(sch) if sch.at > cx.now => return Err(CaseError::HearingNotYet),
+                            Some(_) => {}
+                        },
                     }
                 }
                 if summary.trim().is_empty() {

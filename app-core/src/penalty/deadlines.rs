@@ -11,6 +11,7 @@
 //! | publication | 7 working days after the decision | 国办发〔2018〕118号 as domain.md records it (依据待核; a unit setting) |
 //! | payment | 15 calendar days after service | 第六十七条 as domain.md records it (依据待核) |
 //! | evidence preservation decided | 7 calendar days | 第五十六条 as domain.md records it (依据待核) |
+//! | hearing notice | 7 calendar days before the hearing | 第六十四条(二) ("行政机关应当在举行听证的七日前，通知当事人及有关人员听证的时间、地点"); calendar days here: 依据待核 |
 //! | hearing threshold | 50,000 yuan | a placeholder: 较大数额 is set by each province; the unit must set it |
 
 use super::calendar::{Period, WorkCalendar};
@@ -28,6 +29,9 @@ pub struct PenaltySettings {
     pub publication_period: Period,
     pub payment_period: Period,
     pub preservation_period: Period,
+    /// The party is told of a hearing at least this long before it (七日前).
+    #[serde(default = "hearing_notice_default")]
+    pub hearing_notice_period: Period,
     /// A fine from this amount (较大数额罚款) gives the right to a hearing.
     pub hearing_fine_threshold: u64,
     /// A fine from this amount makes the decision major (法制审核 first); none: only the
@@ -36,6 +40,10 @@ pub struct PenaltySettings {
     pub major_fine_threshold: Option<u64>,
     /// A deadline this many calendar days away or fewer is "due soon".
     pub warn_days: u32,
+}
+
+fn hearing_notice_default() -> Period {
+    Period::calendar(7)
 }
 
 impl Default for PenaltySettings {
@@ -47,6 +55,7 @@ impl Default for PenaltySettings {
             publication_period: Period::working(7),
             payment_period: Period::calendar(15),
             preservation_period: Period::calendar(7),
+            hearing_notice_period: hearing_notice_default(),
             hearing_fine_threshold: 50_000,
             major_fine_threshold: None,
             warn_days: 3,

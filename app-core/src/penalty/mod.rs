@@ -15,6 +15,7 @@
 //! | 立案                      | `ApproveFiling`      | 调查取证    | supervisor, not on the case | 立案审批表 number |
 //! | 调查取证                   | `Notify`             | 告知        | inspector on the case | evidence, every 询问笔录 signed, a proposed penalty, every 先行登记保存 decided |
 //! | 告知                      | `RecordStatement`, `RequestHearing` | 陈述申辩/听证 | inspector on the case | the notice served; within its period |
+//! | 陈述申辩/听证               | `ScheduleHearing`, `RecordHearing` | 陈述申辩/听证 | inspector on the case | host not an investigator; the party told ≥ 7 days before; held at or after its time |
 //! | 告知, 陈述申辩/听证          | `SubmitLegalReview`  | 法制审核    | inspector on the case | periods over or waived; a requested hearing held |
 //! | 法制审核                   | `RecordLegalReview`  | 法制审核 (agreed) or 调查取证 | supervisor, not on the case | |
 //! | 告知, 陈述申辩/听证 (not major), 法制审核 (agreed) | `Decide` | 决定 | supervisor | periods over or waived; a requested hearing held; not heavier than noticed |

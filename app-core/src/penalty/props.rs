@@ -35,7 +35,7 @@ struct Step {
 
 fn step() -> impl Strategy<Value = Step> {
     (
-        0u8..22,
+        0u8..23,
         0u8..6,
         0u8..6,
         0u8..6,
@@ -66,7 +66,7 @@ fn onward(stage: CaseStage) -> &'static [u8] {
         CaseStage::Opened => &[0],
         CaseStage::Investigating => &[2, 3, 3, 3, 3, 4, 7, 8],
         CaseStage::Notified => &[9, 9, 10, 11, 12, 14, 16],
-        CaseStage::Defence => &[13, 14, 16, 16, 11],
+        CaseStage::Defence => &[22, 13, 13, 14, 16, 16, 11],
         CaseStage::LegalReview => &[15, 16, 16],
         CaseStage::Decided => &[9, 17],
         CaseStage::Served => &[18, 19, 17],
@@ -403,11 +403,24 @@ fn command(s: &Step, case: &PenaltyCase, now: Timestamp) -> (CaseCommand, usize)
             },
             2,
         ),
-        _ => (
+        21 => (
             C::MarkMajor {
                 reason: MajorReason::Complex,
             },
             2,
+        ),
+        _ => (
+            C::ScheduleHearing {
+                at: Timestamp(now.0 + i64::from(s.a) * 2 * 24 * 3_600_000),
+                place: "听证室".into(),
+                host: if s.b == 0 {
+                    li().id
+                } else {
+                    UserId::from("sun")
+                },
+                host_name: "孙".into(),
+            },
+            0,
         ),
     }
 }

@@ -777,6 +777,38 @@ fn a_major_case_is_heard_and_reviewed_before_its_decision() {
         hearing(li().id),
         CaseError::HostIsInvestigator(li().id),
     );
+    w.refused(
+        &c,
+        &wang(),
+        at(8, 0),
+        hearing(UserId::from("sun")),
+        CaseError::HearingNotScheduled,
+    );
+    let schedule = |when| CaseCommand::ScheduleHearing {
+        at: when,
+        place: "局听证室".into(),
+        host: UserId::from("sun"),
+        host_name: "孙主持".into(),
+    };
+    // Told on Tuesday 24 November: the hearing is 1 December at the earliest (七日前).
+    w.refused(
+        &c,
+        &wang(),
+        at(1, 10),
+        schedule(at(7, 0)),
+        CaseError::HearingNoticeTooShort {
+            earliest: Day::ymd(2026, 12, 1),
+        },
+    );
+    w.run(&mut c, &wang(), at(1, 10), schedule(at(8, 0)))
+        .unwrap();
+    w.refused(
+        &c,
+        &wang(),
+        at(7, 0),
+        hearing(UserId::from("sun")),
+        CaseError::HearingNotYet,
+    );
     w.run(&mut c, &wang(), at(8, 0), hearing(UserId::from("sun")))
         .unwrap();
     assert!(c.is_major(&w.settings), "a hearing was held (第五十八条)");
