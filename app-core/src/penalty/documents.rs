@@ -424,6 +424,31 @@ impl FrozenDocument {
     }
 }
 
+impl PenaltyCase {
+    /// The case's signed documents in the order a case-file review reads them (after the
+    /// 卷内目录, which lists them): by procedure step ([`CaseDocKind::ALL`]), each 送达回证
+    /// right after the document it served, documents of one kind by signing time.
+    pub fn documents_in_file_order(&self) -> Vec<&FrozenDocument> {
+        let rank = |k: CaseDocKind| {
+            CaseDocKind::ALL
+                .iter()
+                .position(|x| *x == k)
+                .unwrap_or(usize::MAX)
+        };
+        let mut docs: Vec<&FrozenDocument> = self.documents.values().collect();
+        docs.sort_by_key(|d| {
+            let served = (d.kind == CaseDocKind::ServiceReceipt)
+                .then(|| self.documents.get(&d.key))
+                .flatten();
+            match served {
+                Some(s) => (rank(s.kind), s.at, 1, d.at),
+                None => (rank(d.kind), d.at, 0, d.at),
+            }
+        });
+        docs
+    }
+}
+
 fn party(case: &PenaltyCase) -> PartyLine {
     let e = &case.enterprise;
     PartyLine {

@@ -25,6 +25,28 @@
 //!
 //! A decision is major (重大, needs 法制审核 first) when a hearing was held, when the unit
 //! marked a reason (重大公共利益, 疑难复杂), or when the fine reaches the unit's threshold.
+//!
+//! ## Citations and where they were read
+//!
+//! 《行政处罚法》(2021), article texts read in secondary sources quoting them (law-firm and
+//! reference pages; the official text was not available here):
+//! - 第五十八条 (法制审核 before a decision that involves 重大公共利益, that 经过听证程序,
+//!   that is 疑难复杂, or that a law requires; no decision without it or when it fails);
+//! - 第六十条 (decision within 90 days of 立案, unless a law, regulation or rule says
+//!   otherwise: the unit's setting);
+//! - 第六十三条 (the right to a hearing for 较大数额罚款, 没收较大数额违法所得, 降低资质等级、
+//!   吊销许可证件, 责令停产停业、责令关闭、限制从业 and other heavy penalties);
+//! - 第六十四条 (a hearing is asked for within 5 days of the notice; the party is told 7 days
+//!   before it; its host is not an investigator of the case).
+//!
+//! From domain.md only (which asks to verify them), so marked 依据待核 where they appear:
+//! 第四十五条 (no heavier penalty for a defence; applied here as "never heavier than the
+//! notice"), 第五十六条 (先行登记保存 decided within 7 days), 第五十九条 (the decision's
+//! contents), 第六十一条 (service), 第六十七条 (payment within 15 days), 国办发〔2018〕118号
+//! (publication within 7 working days), the remedies (复议 60 days, 诉讼 6 months).
+//! 第四十二条 (two officers) is cited as the existing inspection rules cite it. The 3-day
+//! statement period and whether the law's short periods are working days: 依据待核 (both
+//! settings of the unit).
 
 mod calendar;
 mod case;

@@ -719,6 +719,23 @@ fn a_case_runs_from_a_failed_item_to_closing() {
         },
     );
 
+    // The case file's order: each 送达回证 after the document it served.
+    let order: Vec<CaseDocKind> = c.documents_in_file_order().iter().map(|d| d.kind).collect();
+    assert_eq!(
+        order,
+        vec![
+            CaseDocKind::FilingApproval,
+            CaseDocKind::Interview,
+            CaseDocKind::EvidencePreservation,
+            CaseDocKind::Notice,
+            CaseDocKind::ServiceReceipt,
+            CaseDocKind::Statement,
+            CaseDocKind::Decision,
+            CaseDocKind::ServiceReceipt,
+            CaseDocKind::ClosingApproval,
+        ]
+    );
+
     // The case reads back from its JSON exactly.
     let json = serde_json::to_string(&c).unwrap();
     let back: PenaltyCase = serde_json::from_str(&json).unwrap();
@@ -1048,6 +1065,60 @@ fn opening_needs_two_inspectors_the_provisions_and_facts_and_an_opener_on_the_ca
         PenaltyCase::open(open_from_finding(), &w.cx(&zhao(), at(0, 0))),
         Err(CaseError::NotOnCase(zhao().id))
     );
+}
+
+#[test]
+fn a_case_opens_from_a_complaint_or_a_referral() {
+    let w = World::new();
+    let base = open_from_finding();
+    for (source, text) in [
+        (
+            CaseSource::Complaint {
+                reference: "12345热线 No.88".into(),
+                received_on: Day::ymd(2026, 11, 20),
+            },
+            "投诉举报（12345热线 No.88，2026-11-20 收到）",
+        ),
+        (
+            CaseSource::Referral {
+                from: "区市场监管局".into(),
+                reference: "移字〔2026〕3号".into(),
+                received_on: Day::ymd(2026, 11, 21),
+            },
+            "区市场监管局移送（移字〔2026〕3号，2026-11-21 收到）",
+        ),
+    ] {
+        let mut c = PenaltyCase::open(
+            OpenCase {
+                source,
+                ..base.clone()
+            },
+            &w.cx(&li(), at(0, 0)),
+        )
+        .unwrap();
+        w.run(
+            &mut c,
+            &zhao(),
+            at(0, 10),
+            CaseCommand::ApproveFiling {
+                number: num(CaseDocKind::FilingApproval, 1),
+                comment: "同意".into(),
+            },
+        )
+        .unwrap();
+        let CaseDocument::FilingApproval(f) =
+            &c.documents[&num(CaseDocKind::FilingApproval, 1).text].content
+        else {
+            panic!("a filing approval")
+        };
+        assert_eq!(f.source, text);
+        assert_eq!(f.officers.len(), 2);
+        assert_eq!(f.approver, "赵科长");
+        assert_eq!(
+            f.penalty_basis[0].to_string(),
+            "《安全生产法》第九十七条（依据待核）"
+        );
+    }
 }
 
 #[test]
