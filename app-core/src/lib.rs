@@ -31,6 +31,7 @@ pub mod kind;
 pub mod legal;
 pub mod messages;
 pub mod paper;
+pub mod penalty;
 pub mod plan;
 pub mod plausibility;
 pub mod settings;

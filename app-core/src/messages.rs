@@ -1331,3 +1331,278 @@ pub mod checklists {
     );
     pub const DONE: (&str, &str) = ("已导入为新版本：", "Imported as a new version: ");
 }
+
+// ---------------------------------------------------------------------------------------
+// 行政处罚案件 (crate::penalty): the refusals of the case's rules, the discretion table's
+// problems, and the labels of stages and documents
+
+impl crate::penalty::CaseError {
+    /// The refusal in Chinese.
+    pub fn zh(&self) -> String {
+        use crate::penalty::CaseError as E;
+        match self {
+            E::WrongStage { stage, .. } => {
+                format!("案件处于“{}”阶段，不能这样操作", stage.label_zh())
+            }
+            E::NotOnCase(u) => format!("{u} 不是本案的承办执法人员"),
+            E::NotSupervisor => "只有审核人（负责人）可以这样操作".into(),
+            E::ApproverOnCase(u) => format!("{u} 是本案承办人，不能审批或审核本案"),
+            E::FewerThanTwoInspectors(n) => {
+                format!("至少需要两名持证执法人员承办（《行政处罚法》第四十二条），现有 {n} 名")
+            }
+            E::DuplicateInspector(u) => format!("承办人 {u} 重复"),
+            E::NoFacts => "请填写案件事实".into(),
+            E::NoViolatedProvision => "请填写违法依据".into(),
+            E::NoPenaltyProvision => "请填写处罚依据".into(),
+            E::BadNumber { number, code, year } => {
+                format!("文号“{number}”不是{year}年“{code}”类文书的编号")
+            }
+            E::DuplicateNumber(n) => format!("文号 {n} 已在本案中使用"),
+            E::DuplicateInterview(_) => "该询问笔录已记录".into(),
+            E::UnknownInterview(_) => "本案没有该询问笔录".into(),
+            E::InterviewersNotOnCase => "询问人和记录人须为本案两名不同的承办执法人员".into(),
+            E::EmptyInterview => "询问笔录至少一页，每页须有问有答".into(),
+            E::InterviewTimes => "询问时间不合理（结束早于开始，或晚于现在）".into(),
+            E::NoSuchPage { page, .. } => format!("询问笔录没有第 {} 页", page + 1),
+            E::NotASigner => "此人不是该询问笔录的签名人".into(),
+            E::AlreadySigned => "该页已有此人签名".into(),
+            E::InspectorCannotRefuse => "执法人员不能拒签".into(),
+            E::RefusalWithoutWitness => "拒绝签字须记录见证人".into(),
+            E::InterviewFrozen => "询问笔录已签名完毕，不能再修改".into(),
+            E::DuplicateMedia(_) => "该音视频或照片已在本案证据中".into(),
+            E::EmptyMedia => "文件为空，不能作为证据".into(),
+            E::MimeMismatch { mime, .. } => format!("文件类型“{mime}”与证据种类不符"),
+            E::MediaTimes => "证据的拍摄、导入时间不合理".into(),
+            E::DuplicateMeasure(_) => "该现场处理措施已记录".into(),
+            E::UnknownMeasure(_) => "本案没有该现场处理措施".into(),
+            E::NoMeasureItems => "请填写措施内容或登记保存的物品".into(),
+            E::NotAPreservation(_) => "该措施不是先行登记保存证据".into(),
+            E::AlreadyDecided(_) => "该先行登记保存证据已作出处理决定".into(),
+            E::OutcomeTimes => "处理决定日期早于登记保存或晚于今天".into(),
+            E::NoDiscretionTable => "本单位尚无裁量基准，不能提出处罚建议".into(),
+            E::Propose(p) => p.zh(),
+            E::FineOutsideRange { fine, min, max } => {
+                format!("罚款 {fine} 元不在所选情节的裁量幅度 {min}–{max} 元内")
+            }
+            E::OtherNotInRow => "所选情节不包括该处罚种类".into(),
+            E::EmptyPenalty => "处罚内容为空".into(),
+            E::NoEvidence => "本案尚无证据".into(),
+            E::UnsignedInterview(_) => "有询问笔录尚未逐页签名（或记录拒签）".into(),
+            E::NoProposal => "尚未提出处罚建议".into(),
+            E::PreservationUndecided(_) => "先行登记保存的证据尚未作出处理决定".into(),
+            E::NoticeNotServed => "行政处罚告知书尚未送达".into(),
+            E::StatementPeriodOver(d) => format!("陈述申辩期限已于 {d} 届满"),
+            E::EmptyStatement => "请填写陈述申辩（或听证申请）的内容和陈述人".into(),
+            E::EmptyWaiver => "请选择放弃的权利".into(),
+            E::NoHearingRight => "拟作出的处罚不属于听证范围".into(),
+            E::HearingPeriodOver(d) => format!("听证申请期限已于 {d} 届满（或当事人已放弃）"),
+            E::HearingAlreadyRequested => "当事人已申请听证".into(),
+            E::NoHearingRequested => "当事人未申请听证".into(),
+            E::HearingAlreadyHeld => "听证已记录".into(),
+            E::HearingNotScheduled => "尚未安排听证（时间、地点、主持人）".into(),
+            E::HearingNoticeTooShort { earliest } => format!(
+                "应在举行听证的七日前通知当事人（《行政处罚法》第六十四条），听证最早可安排在 {earliest}"
+            ),
+            E::HearingNotYet => "听证时间未到".into(),
+            E::HostIsInvestigator(u) => {
+                format!("听证主持人 {u} 是本案调查人员（《行政处罚法》第六十四条）")
+            }
+            E::StatementPeriodRunning(d) => {
+                format!("陈述申辩期限至 {d}，期满或当事人放弃前不能作出决定")
+            }
+            E::HearingPeriodRunning(d) => {
+                format!("听证申请期限至 {d}，期满或当事人放弃前不能作出决定")
+            }
+            E::HearingNotHeld => "当事人申请的听证尚未举行".into(),
+            E::MajorNeedsLegalReview => {
+                "本案属重大执法决定，须先经法制审核同意（《行政处罚法》第五十八条）".into()
+            }
+            E::LegalReviewNotAgreed => "法制审核尚未同意".into(),
+            E::AlreadyReviewed => "法制审核意见已记录".into(),
+            E::HeavierThanNoticed => "决定的处罚重于告知书告知的处罚，须重新告知".into(),
+            E::UnknownDocument(n) => format!("本案没有文书 {n}"),
+            E::NotServable(k) => format!("《{}》不需送达当事人", k.title_zh()),
+            E::AlreadyServed(n) => format!("文书 {n} 已送达"),
+            E::ServiceTimes => "送达时间晚于现在或早于文书签署".into(),
+            E::NoRecipient => "请填写受送达人（或邮寄单号、电子送达地址）".into(),
+            E::NoWitness => "留置送达须记录见证人和拒收事由".into(),
+            E::NoChannel => "请填写公示渠道".into(),
+            E::DayOutOfRange => "日期早于处罚决定（或送达）或晚于今天".into(),
+            E::AlreadyPublished => "处罚决定已公示".into(),
+            E::BadPayment => "缴款金额须大于 0 并填写票据号".into(),
+            E::Overpaid { owed } => format!("缴款超过应缴金额（尚欠 {owed} 元）"),
+            E::EmptyNote => "请填写说明".into(),
+            E::FineOutstanding { paid, fine } => {
+                format!("罚款尚未缴清：已缴 {paid} 元，应缴 {fine} 元")
+            }
+            E::NotExecuted => "罚款以外的处罚尚未记录执行情况".into(),
+        }
+    }
+
+    /// The form field the refusal concerns, if one.
+    pub fn field(&self) -> Option<&'static str> {
+        use crate::penalty::CaseError as E;
+        match self {
+            E::NoFacts => Some("facts"),
+            E::NoViolatedProvision => Some("violated"),
+            E::NoPenaltyProvision => Some("penalty-basis"),
+            E::FewerThanTwoInspectors(_) | E::DuplicateInspector(_) => Some("inspectors"),
+            E::RefusalWithoutWitness | E::NoWitness => Some("witness"),
+            E::NoRecipient => Some("recipient"),
+            E::FineOutsideRange { .. } | E::EmptyPenalty | E::OtherNotInRow => Some("penalty"),
+            E::EmptyStatement => Some("statement"),
+            E::NoChannel => Some("channel"),
+            E::BadPayment | E::Overpaid { .. } => Some("payment"),
+            E::EmptyNote => Some("note"),
+            E::HostIsInvestigator(_) => Some("host"),
+            _ => None,
+        }
+    }
+}
+
+impl Bilingual for crate::penalty::CaseError {
+    fn zh(&self) -> String {
+        crate::penalty::CaseError::zh(self)
+    }
+    fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl crate::penalty::ProposeError {
+    pub fn zh(&self) -> String {
+        use crate::penalty::ProposeError as E;
+        match self {
+            E::NoBasis => "本案未载明处罚依据".into(),
+            E::NotInTable(b) => format!("裁量基准中没有{b}的裁量情节"),
+            E::NoSuchRow { row } => format!("裁量基准中没有适用于本案处罚依据的情节“{row}”"),
+        }
+    }
+}
+
+impl Bilingual for crate::penalty::PlacedProblem {
+    fn zh(&self) -> String {
+        use crate::penalty::{TablePlace, TableProblem as P};
+        let at = match self.place {
+            TablePlace::Table => "裁量基准".to_owned(),
+            TablePlace::Provision(n) => format!("第 {n} 个法定幅度（[[provision]]）"),
+            TablePlace::Row(n) => format!("第 {n} 行裁量情节（[[row]]）"),
+        };
+        let what = match &self.problem {
+            P::NoId => "编号为空".to_owned(),
+            P::NoVersion => "版本须为 1 或以上".to_owned(),
+            P::NoRows => "没有任何裁量情节".to_owned(),
+            P::BadCitation(t) => {
+                format!("“{t}”无法识别（应写作《法规名称》第某条，未核实的加“（依据待核）”）")
+            }
+            P::DuplicateProvision(t) => format!("{t}重复"),
+            P::NoCode => "情节编号为空".to_owned(),
+            P::DuplicateCode { code, first_row } => {
+                format!("情节编号“{code}”重复（第 {first_row} 行已使用）")
+            }
+            P::NoCircumstance => "违法情节为空".to_owned(),
+            P::InvertedRange { min, max } => format!("罚款下限 {min} 元高于上限 {max} 元"),
+            P::UnknownProvision(t) => format!("{t}没有对应的法定幅度（[[provision]]）"),
+            P::OutsideStatutory {
+                min,
+                max,
+                statutory_min,
+                statutory_max,
+            } => format!("幅度 {min}–{max} 元超出法定幅度 {statutory_min}–{statutory_max} 元"),
+            P::GradesOutOfOrder { grade, other_row } => format!(
+                "“{}”情节的幅度与第 {other_row} 行的轻重顺序不符",
+                grade.label_zh()
+            ),
+            P::Toml(e) => format!("无法读取：{e}"),
+        };
+        format!("{at}：{what}")
+    }
+
+    fn en(&self) -> String {
+        use crate::penalty::TablePlace;
+        let at = match self.place {
+            TablePlace::Table => "table".to_owned(),
+            TablePlace::Provision(n) => format!("provision {n}"),
+            TablePlace::Row(n) => format!("row {n}"),
+        };
+        format!("{at}: {}", self.problem)
+    }
+}
+
+impl Bilingual for crate::penalty::CalendarError {
+    fn zh(&self) -> String {
+        use crate::penalty::CalendarError as E;
+        match self {
+            E::BothHolidayAndWorkday(d) => format!("{d} 同时被设为节假日和调休上班日"),
+            E::WorkdayNotWeekend(d) => format!("{d} 不是周六或周日，不能设为调休上班日"),
+        }
+    }
+    fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Lang {
+    /// The stage of a penalty case.
+    pub fn case_stage(self, s: crate::penalty::CaseStage) -> &'static str {
+        match self {
+            Lang::Zh => s.label_zh(),
+            Lang::En => s.label_en(),
+        }
+    }
+
+    /// The title of a penalty case document.
+    pub fn case_document(self, k: crate::penalty::CaseDocKind) -> &'static str {
+        match self {
+            Lang::Zh => k.title_zh(),
+            Lang::En => k.title_en(),
+        }
+    }
+
+    /// The state of a case deadline, as the console's warnings show it.
+    pub fn deadline_state(self, s: crate::penalty::DeadlineState) -> &'static str {
+        use crate::penalty::DeadlineState as D;
+        match (self, s) {
+            (Lang::Zh, D::Open) => "未到期",
+            (Lang::Zh, D::DueSoon) => "即将到期",
+            (Lang::Zh, D::Overdue) => "已逾期",
+            (Lang::Zh, D::Met) => "按期完成",
+            (Lang::Zh, D::MetLate) => "逾期完成",
+            (Lang::Zh, D::Ended) => "期限已过",
+            (Lang::En, D::Open) => "Open",
+            (Lang::En, D::DueSoon) => "Due soon",
+            (Lang::En, D::Overdue) => "Overdue",
+            (Lang::En, D::Met) => "Met",
+            (Lang::En, D::MetLate) => "Met late",
+            (Lang::En, D::Ended) => "Period over",
+        }
+    }
+
+    /// Which case deadline.
+    pub fn deadline_kind(self, k: &crate::penalty::DeadlineKind) -> &'static str {
+        use crate::penalty::DeadlineKind as K;
+        match (self, k) {
+            (Lang::Zh, K::Decision) => "作出处罚决定",
+            (Lang::Zh, K::Statement) => "陈述申辩期限",
+            (Lang::Zh, K::HearingRequest) => "听证申请期限",
+            (Lang::Zh, K::Preservation(_)) => "先行登记保存证据处理",
+            (Lang::Zh, K::Publication) => "处罚决定公示",
+            (Lang::Zh, K::Payment) => "缴纳罚款",
+            (Lang::En, K::Decision) => "Decision",
+            (Lang::En, K::Statement) => "Statement period",
+            (Lang::En, K::HearingRequest) => "Hearing request period",
+            (Lang::En, K::Preservation(_)) => "Preserved evidence decided",
+            (Lang::En, K::Publication) => "Publication",
+            (Lang::En, K::Payment) => "Payment",
+        }
+    }
+}
+
+/// The console's penalty-case figures (labels).
+pub mod penalty_figures {
+    pub const OPENED: (&str, &str) = ("立案", "Cases opened");
+    pub const CLOSED: (&str, &str) = ("结案", "Cases closed");
+    pub const OVERDUE: (&str, &str) = ("逾期", "Overdue");
+    pub const DUE_SOON: (&str, &str) = ("即将到期", "Due soon");
+    pub const PUBLISHED_LATE: (&str, &str) = ("逾期公示", "Published late");
+}
