@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod pg;
 pub mod s3;
 
 use app_core::checklist::ChecklistTemplate;
