@@ -114,7 +114,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
-const COLUMNS: &str = "seq, at, actor, unit, action, target, client, prev_hash, hash";
+pub(crate) const COLUMNS: &str = "seq, at, actor, unit, action, target, client, prev_hash, hash";
 
 impl<C: Sqlite> AuditStore for C {
     fn append_audit(&self, e: &NewEntry) -> StoreResult<Entry> {

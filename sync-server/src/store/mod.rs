@@ -31,6 +31,7 @@ pub mod console_query;
 pub mod devices;
 pub mod engine;
 pub mod numbers;
+pub mod pg;
 pub mod plans;
 pub mod records;
 pub mod reference;

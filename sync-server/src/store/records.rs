@@ -162,7 +162,7 @@ pub fn photo_key(sha256: &str) -> &str {
     sha256.get(..16).unwrap_or(sha256)
 }
 
-fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
+pub(crate) fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("stored heads: {e}")))
 }
 
