@@ -134,7 +134,7 @@ impl<C: GenericClient> DeviceStore for Pg<C> {
     fn touch_device(&self, device: &str, now: i64) -> StoreResult<()> {
         self.c().execute(
             "UPDATE devices SET last_seen = $2
-             WHERE id = $1 AND (last_seen IS NULL OR last_seen <= $2 - 60)",
+             WHERE id = $1 AND (last_seen IS NULL OR last_seen <= $2::bigint - 60)",
             &[&device, &now],
         )?;
         Ok(())
@@ -184,9 +184,9 @@ impl<C: GenericClient> ThrottleStore for Pg<C> {
                 "INSERT INTO signin_throttle AS t (key, failures, window_start, locked_until)
                  VALUES ($1, 1, $2, 0)
                  ON CONFLICT (key) DO UPDATE SET
-                    failures = CASE WHEN t.window_start <= $2 - $3 THEN 1
+                    failures = CASE WHEN t.window_start <= $2::bigint - $3::bigint THEN 1
                                     ELSE t.failures + 1 END,
-                    window_start = CASE WHEN t.window_start <= $2 - $3 THEN $2
+                    window_start = CASE WHEN t.window_start <= $2::bigint - $3::bigint THEN $2
                                         ELSE t.window_start END",
                 &[&key, &now, &window_secs],
             )?;
@@ -221,7 +221,7 @@ impl<C: GenericClient> ThrottleStore for Pg<C> {
             .query_opt(
                 "SELECT failures, locked_until FROM signin_throttle
                  WHERE key = $1
-                   AND (locked_until > $2 OR (failures > 0 AND window_start > $2 - $3))",
+                   AND (locked_until > $2 OR (failures > 0 AND window_start > $2::bigint - $3::bigint))",
                 &[&key, &now, &window_secs],
             )?
             .map(|r| (r.get(0), r.get(1))))

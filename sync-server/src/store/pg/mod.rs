@@ -14,9 +14,10 @@
 //!
 //! **What SQLite's single writer gave for free**, made explicit with transaction-scoped
 //! advisory locks (released at commit or rollback):
-//! - the global change log's order: a change's `seq` is taken under [`CHANGE_LOG_LOCK`], held
-//!   to the commit, so changes become visible in `seq` order and a device's cursor never
-//!   passes a change that commits later with a smaller number;
+//! - the global change log's order: a change's `seq` (the highest so far plus one) is taken
+//!   under [`CHANGE_LOG_LOCK`], held to the commit, so changes become visible in `seq` order,
+//!   without gaps, and a device's cursor never passes a change that commits later with a
+//!   smaller number;
 //! - `begin_immediate` (SQLite's `BEGIN IMMEDIATE`, a read-then-write that must not
 //!   interleave with another): takes [`IMMEDIATE_LOCK`] first (the number allocator);
 //! - the audit chain: an append takes [`AUDIT_LOCK`], so two never chain from one entry.

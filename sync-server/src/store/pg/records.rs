@@ -96,24 +96,25 @@ impl<C: GenericClient> RecordStore for Pg<C> {
             let users: Vec<&str> = r.inspectors.keys().map(|u| u.as_str()).collect();
             tx.execute(
                 "INSERT INTO doc_inspectors (doc_id, user_id)
-                 SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
+                 SELECT $1::text, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
                 &[&w.id, &users],
             )?;
             let digests = r.photo_digests();
             let photos: Vec<&str> = digests.iter().map(|s| s.as_str()).collect();
             tx.execute(
                 "INSERT INTO photo_refs (sha256, doc_id)
-                 SELECT s, $1 FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
+                 SELECT s, $1::text FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
                 &[&w.id, &photos],
             )?;
-            // Changes become visible in seq order: the number is taken under a lock held
-            // until this transaction ends (see `store::pg`).
+            // Changes become visible in seq order and without gaps: the next number is
+            // taken under a lock held until this transaction ends (see `store::pg`).
             tx.execute(
                 "SELECT pg_advisory_xact_lock($1)",
                 &[&super::CHANGE_LOG_LOCK],
             )?;
             tx.execute(
-                "INSERT INTO changes (doc_id, origin_device, bytes) VALUES ($1, $2, $3)",
+                "INSERT INTO changes (seq, doc_id, origin_device, bytes)
+                 SELECT COALESCE(MAX(seq), 0) + 1, $1::text, $2::text, $3::bytea FROM changes",
                 &[&w.id, &w.origin_device, &w.change],
             )?;
             super::console::index_record(tx, r, w.existed)?;

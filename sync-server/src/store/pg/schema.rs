@@ -50,9 +50,10 @@ const MIGRATION_1: &str = r#"
         PRIMARY KEY (doc_id, user_id)
     );
     CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
-    -- seq is every device's cursor; taken under the change-log lock (see store::pg).
+    -- seq is every device's cursor: the next number, taken under the change-log lock held
+    -- to the commit (see store::pg), so numbers are gapless and visible in order.
     CREATE TABLE changes (
-        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        seq bigint PRIMARY KEY,
         doc_id text COLLATE "C" NOT NULL REFERENCES docs(id),
         origin_device text COLLATE "C" NOT NULL,
         bytes bytea NOT NULL
