@@ -23,6 +23,7 @@
 //! implements the same traits.
 
 pub mod accounts;
+pub mod any;
 pub mod audit;
 pub mod blobs;
 pub mod casefiles;

@@ -114,6 +114,19 @@ impl PgClient {
         Ok(Self::new(client))
     }
 
+    /// A read-only transaction whose statements all see one snapshot (repeatable read), for
+    /// a read that must not see a commit land between two of its statements.
+    pub fn begin_snapshot(&mut self) -> StoreResult<PgTx<'_>> {
+        Ok(Pg::new(
+            self.conn
+                .get_mut()
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?,
+        ))
+    }
+
     /// The client itself, for a test or an administrative command.
     pub fn client(&mut self) -> &mut postgres::Client {
         self.conn.get_mut()
