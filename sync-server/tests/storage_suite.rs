@@ -1346,3 +1346,59 @@ fn concurrent_first_starts_migrate_once() {
         .get(0);
     assert_eq!(rows, 1);
 }
+
+/// PostgreSQL, where several nodes write: a record locked by one writer's transaction waits
+/// for it, and then reads what it committed (the sync's read-check-write of a record never
+/// interleaves with another node's, and two nodes storing one new record do not overwrite
+/// each other).
+#[test]
+fn a_locked_record_waits_for_the_other_writer() {
+    let Some(b) = Postgres::fresh() else {
+        return;
+    };
+    let mut first = b.connect();
+    let tx = first.begin().unwrap();
+    tx.lock_record("r0001").unwrap();
+    assert!(tx.heads("r0001").unwrap().is_none());
+    write(&tx, &record(1), b"first", "node-1", false);
+    let (locked, waited) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let second = s.spawn(|| {
+            let mut conn = b.connect();
+            let tx = conn.begin().unwrap();
+            tx.lock_record("r0001").unwrap();
+            locked.send(()).unwrap();
+            let heads = tx.heads("r0001").unwrap();
+            write(&tx, &record(1), b"second", "node-2", heads.is_some());
+            tx.commit().unwrap();
+            heads
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(waited.try_recv().is_err(), "the second writer waits");
+        tx.commit().unwrap();
+        let heads = second.join().unwrap();
+        assert_eq!(
+            heads,
+            Some(vec![format!("{:064x}", 5)]),
+            "and sees the first's write"
+        );
+    });
+    waited.recv().unwrap();
+    let conn = b.connect();
+    let page = conn
+        .changes_after(&PullFilter {
+            cursor: 0,
+            device: "reader",
+            units: &["xw-xjk".to_owned()],
+            inspector: None,
+            max_bytes: 1 << 20,
+        })
+        .unwrap();
+    assert_eq!(
+        page.changes
+            .iter()
+            .map(|c| c.2.as_slice())
+            .collect::<Vec<_>>(),
+        vec![b"first".as_slice(), b"second".as_slice()]
+    );
+}

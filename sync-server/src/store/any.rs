@@ -133,6 +133,7 @@ macro_rules! every_store {
             fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> { on!(self, c => c.write(w)) }
             fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage> { on!(self, c => c.changes_after(filter)) }
             fn latest_seq(&self) -> StoreResult<i64> { on!(self, c => c.latest_seq()) }
+            fn lock_record(&self, id: &str) -> StoreResult<()> { on!(self, c => c.lock_record(id)) }
         }
         impl super::ConsoleIndex for $ty {
             fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> { on!(self, c => c.index_record(record, existed)) }

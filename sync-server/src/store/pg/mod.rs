@@ -20,7 +20,9 @@
 //!   smaller number;
 //! - `begin_immediate` (SQLite's `BEGIN IMMEDIATE`, a read-then-write that must not
 //!   interleave with another): takes [`IMMEDIATE_LOCK`] first (the number allocator);
-//! - the audit chain: an append takes [`AUDIT_LOCK`], so two never chain from one entry.
+//! - the audit chain: an append takes [`AUDIT_LOCK`], so two never chain from one entry;
+//! - a record's read-check-write (the sync's pushes): `RecordStore::lock_record` takes a lock
+//!   on the record's id (space [`RECORD_LOCKS`]) before its heads are read again.
 
 mod accounts;
 mod console;
@@ -40,6 +42,8 @@ pub const CHANGE_LOG_LOCK: i64 = 0x1b5_0001;
 pub const IMMEDIATE_LOCK: i64 = 0x1b5_0002;
 pub const AUDIT_LOCK: i64 = 0x1b5_0003;
 pub const MIGRATION_LOCK: i64 = 0x1b5_0004;
+/// The space of the per-record locks (`RecordStore::lock_record`), keyed (this, hash of id).
+pub const RECORD_LOCKS: i32 = 0x1b5_0005;
 
 /// A PostgreSQL connection or transaction, as the storage traits use it.
 pub struct Pg<C> {

@@ -166,6 +166,14 @@ impl<C: GenericClient> RecordStore for Pg<C> {
         }
     }
 
+    fn lock_record(&self, id: &str) -> StoreResult<()> {
+        self.c().execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&super::RECORD_LOCKS, &id],
+        )?;
+        Ok(())
+    }
+
     fn latest_seq(&self) -> StoreResult<i64> {
         Ok(self
             .c()
