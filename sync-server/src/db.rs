@@ -6,7 +6,7 @@
 //! the handle lends it as a [`AnyConn`] (or, to reads and grouped writes, an [`AnyRef`]) that
 //! implements every storage trait.
 
-use crate::store::any::{AnyConn, AnyRef};
+use crate::store::any::{AnyConn, AnyRef, PgConn};
 use crate::store::pg::{Pg, PgClient};
 use crate::store::{StoreError, Transactions, engine::Engine};
 use rusqlite::Connection;
@@ -159,8 +159,10 @@ impl Db {
     /// date, and opens a second connection for reads. No checkpoint thread: the server's
     /// own background writer and checkpointer do that.
     pub fn open_postgres(url: &str) -> crate::error::InternalResult<Self> {
-        let mut db = Self::with_writer(AnyConn::Pg(PgClient::connect(url)?));
-        db.reader = Arc::new(Mutex::new(AnyConn::Pg(PgClient::connect_only(url)?)));
+        let mut db = Self::with_writer(AnyConn::Pg(PgConn::new(PgClient::connect(url)?)));
+        db.reader = Arc::new(Mutex::new(AnyConn::Pg(PgConn::new(
+            PgClient::connect_only(url)?,
+        ))));
         Ok(db)
     }
 

@@ -194,6 +194,10 @@ fn two_tablets_edit_offline(a_first: bool, env: &[(String, String)]) {
         quiet.bytes_sent < 64 && quiet.bytes_received < 64,
         "{quiet:?}"
     );
+    // And the server stops cleanly (on PostgreSQL too: its connections close off the
+    // runtime's threads).
+    let status = server.terminate();
+    assert!(status.success(), "the server stops cleanly: {status}");
 }
 
 #[test]

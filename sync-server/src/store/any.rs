@@ -31,7 +31,48 @@ use std::collections::HashSet;
 #[derive(Debug)]
 pub enum AnyConn {
     Sqlite(rusqlite::Connection),
-    Pg(PgClient),
+    Pg(PgConn),
+}
+
+/// A PostgreSQL connection that may be dropped anywhere. The synchronous client closes its
+/// connection by blocking on a runtime of its own, which tokio forbids on a thread that drives
+/// tasks (the last handle on the database may well be dropped by a task): there the client is
+/// handed to a thread of its own to close.
+#[derive(Debug)]
+pub struct PgConn(Option<Box<PgClient>>);
+
+impl PgConn {
+    pub fn new(client: PgClient) -> Self {
+        Self(Some(Box::new(client)))
+    }
+}
+
+impl std::ops::Deref for PgConn {
+    type Target = PgClient;
+    fn deref(&self) -> &PgClient {
+        self.0.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut PgClient {
+        self.0.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let closing = std::thread::Builder::new()
+                .name("postgres-close".into())
+                .spawn(move || drop(client));
+            if let Err(e) = closing {
+                tracing::warn!(error = %e, "cannot close a PostgreSQL connection cleanly");
+            }
+        }
+    }
 }
 
 /// A transaction on an [`AnyConn`] (dropping it rolls back).
