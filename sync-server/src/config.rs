@@ -888,6 +888,15 @@ pub fn admin_data(
     if config.data.exists() && !config.data.is_dir() {
         return Err(config.error("data", format!("{} is not a folder", config.data.display())));
     }
+    // The administrative commands work on the SQLite database of a data folder; rather than
+    // quietly changing an empty server.db beside a server on PostgreSQL, they refuse.
+    if !config.database.trim().is_empty() {
+        return Err(config.error(
+            "database",
+            "the admin commands work on the SQLite database of a data folder only; this \
+             server's database is PostgreSQL (pass --data to work on a data folder anyway)",
+        ));
+    }
     Ok(config.data)
 }
 
@@ -1309,5 +1318,36 @@ mod tests {
             admin_data(None, None, &env(&[(CONFIG_ENV, file.to_str().unwrap())])).unwrap(),
             Path::new("/srv/inspection")
         );
+        // A server on PostgreSQL: the commands (SQLite only) refuse rather than work on an
+        // empty server.db.
+        let pg = env(&[("SYNC_SERVER_DATABASE", "postgres://u@db/inspection")]);
+        let e = admin_data(Some(&file), None, &pg).unwrap_err();
+        assert_eq!(e.key, "database", "{e}");
+    }
+
+    #[test]
+    fn the_database_is_sqlite_in_the_data_folder_or_a_postgres_address() {
+        use super::DatabaseLocation;
+        let mut c = Config {
+            data: "/srv/x".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            c.database_location(),
+            Ok(DatabaseLocation::Sqlite("/srv/x/server.db".into()))
+        );
+        c.database = "postgres://sync:secret@db:5432/inspection".into();
+        let at = c.database_location().unwrap();
+        assert_eq!(
+            at,
+            DatabaseLocation::Postgres("postgres://sync:secret@db:5432/inspection".into())
+        );
+        assert_eq!(
+            at.describe(),
+            "postgres://sync@db:5432/inspection",
+            "no password"
+        );
+        c.database = "mysql://db/x".into();
+        assert!(c.database_location().is_err());
     }
 }
