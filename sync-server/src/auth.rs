@@ -13,7 +13,6 @@ use crate::service::devices::{self, RegisterError};
 use crate::service::sessions::{self, SignedIn, token_hash};
 use crate::signin;
 use crate::state::AppState;
-use crate::store::AccountStore;
 use app_core::ids::DeviceId;
 use app_core::user::User;
 use argon2::password_hash::SaltString;
@@ -269,7 +268,7 @@ pub async fn logout(
 
 /// Creates accounts with `password` for every known user who has none (demo data).
 pub fn seed_accounts(
-    conn: &rusqlite::Connection,
+    conn: &(impl crate::store::AccountStore + ?Sized),
     users: &[User],
     password: &str,
 ) -> crate::error::InternalResult<usize> {

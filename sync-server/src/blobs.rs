@@ -585,6 +585,7 @@ mod tests {
         );
         let sha = Sha256Hex::of(b"photo");
         Db::open_in_memory().unwrap().with_conn(|conn| {
+            let conn = conn.expect_sqlite();
             assert!(!may_name(conn, &reference, &wang, &tablet_w, &sha).unwrap());
             uploaded(conn, &sha, tablet_w.as_str(), "u-wang");
             assert!(may_name(conn, &reference, &wang, &tablet_w, &sha).unwrap());
@@ -612,6 +613,7 @@ mod tests {
         let device = DeviceId::new("some-tablet");
         let sha = Sha256Hex::of("photo of a 玄武 record".as_bytes());
         Db::open_in_memory().unwrap().with_conn(|conn| {
+            let conn = conn.expect_sqlite();
             uploaded(conn, &sha, "tablet-wang", "u-wang");
             assert!(!may_name(conn, &reference, &li, &device, &sha).unwrap());
             record_naming(conn, "rec-xw", "xw", &["u-wang", "u-li"], &sha);

@@ -42,6 +42,7 @@ pub const DEMO_PASSWORD: &str = "demo-2026";
 pub const KEYS: &[&str] = &[
     "listen",
     "data",
+    "database",
     "fixtures",
     "demo.enabled",
     "demo.password",
@@ -81,6 +82,9 @@ pub struct Config {
     pub listen: String,
     /// The data folder: database, photo blobs, keys.
     pub data: PathBuf,
+    /// The database: empty for SQLite in the data folder (`server.db`, one server), or a
+    /// PostgreSQL address `postgres://user[:password]@host[:port]/database` (several nodes).
+    pub database: String,
     /// The reference-data folder: `checklists/*.toml` (and `demo/*.json` when demo is on).
     pub fixtures: PathBuf,
     pub demo: Demo,
@@ -196,6 +200,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             data: "data".into(),
+            database: String::new(),
             fixtures: "fixtures".into(),
             demo: Demo::default(),
             tls: Tls::default(),
@@ -241,6 +246,34 @@ impl Default for Signin {
             window_secs: limits.window_secs,
             lock_secs: limits.lock_secs,
             token_ttl_days: 30,
+        }
+    }
+}
+
+/// Where the server's database is (`database`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// SQLite, this file (one server).
+    Sqlite(PathBuf),
+    /// PostgreSQL at this address (one or several server nodes).
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// For logs: the file, or the address without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseLocation::Sqlite(p) => format!("sqlite {}", p.display()),
+            DatabaseLocation::Postgres(url) => match url.rsplit_once('@') {
+                Some((creds, host)) => match creds.split_once("://") {
+                    Some((scheme, who)) => {
+                        let user = who.split(':').next().unwrap_or_default();
+                        format!("{scheme}://{user}@{host}")
+                    }
+                    None => format!("postgres {host}"),
+                },
+                None => url.clone(),
+            },
         }
     }
 }
@@ -484,6 +517,7 @@ impl Config {
         match key {
             "listen" => self.listen = v.trim().to_owned(),
             "data" => self.data = path(v)?,
+            "database" => self.database = v.trim().to_owned(),
             "fixtures" => self.fixtures = path(v)?,
             "demo.enabled" => self.demo.enabled = boolean(v)?,
             "demo.password" => self.demo.password = v.to_owned(),
@@ -562,6 +596,9 @@ impl Config {
         }
         if self.data.exists() && !self.data.is_dir() {
             return fail("data", format!("{} is not a folder", self.data.display()));
+        }
+        if let Err(message) = self.database_location() {
+            return fail("database", message);
         }
         let checklists = self.fixtures.join("checklists");
         if let Err(e) = std::fs::read_dir(&checklists) {
@@ -669,6 +706,21 @@ impl Config {
     }
 
     /// Where the photo blobs are kept (`blobs.*`), checked: the first wrong setting is named.
+    /// Where the database is: SQLite's file in the data folder, or a PostgreSQL address.
+    pub fn database_location(&self) -> Result<DatabaseLocation, String> {
+        let d = self.database.trim();
+        if d.is_empty() {
+            Ok(DatabaseLocation::Sqlite(self.data.join("server.db")))
+        } else if d.starts_with("postgres://") || d.starts_with("postgresql://") {
+            Ok(DatabaseLocation::Postgres(d.to_owned()))
+        } else {
+            Err(format!(
+                "{:?} is not a postgres://user@host/database address (empty: SQLite in the data folder)",
+                self.database
+            ))
+        }
+    }
+
     pub fn blob_location(&self) -> Result<crate::blobstore::BlobLocation, ConfigError> {
         use crate::blobstore::{BlobLocation, S3Settings};
         let b = &self.blobs;
@@ -835,6 +887,15 @@ pub fn admin_data(
     config.apply_env(env)?;
     if config.data.exists() && !config.data.is_dir() {
         return Err(config.error("data", format!("{} is not a folder", config.data.display())));
+    }
+    // The administrative commands work on the SQLite database of a data folder; rather than
+    // quietly changing an empty server.db beside a server on PostgreSQL, they refuse.
+    if !config.database.trim().is_empty() {
+        return Err(config.error(
+            "database",
+            "the admin commands work on the SQLite database of a data folder only; this \
+             server's database is PostgreSQL (pass --data to work on a data folder anyway)",
+        ));
     }
     Ok(config.data)
 }
@@ -1257,5 +1318,36 @@ mod tests {
             admin_data(None, None, &env(&[(CONFIG_ENV, file.to_str().unwrap())])).unwrap(),
             Path::new("/srv/inspection")
         );
+        // A server on PostgreSQL: the commands (SQLite only) refuse rather than work on an
+        // empty server.db.
+        let pg = env(&[("SYNC_SERVER_DATABASE", "postgres://u@db/inspection")]);
+        let e = admin_data(Some(&file), None, &pg).unwrap_err();
+        assert_eq!(e.key, "database", "{e}");
+    }
+
+    #[test]
+    fn the_database_is_sqlite_in_the_data_folder_or_a_postgres_address() {
+        use super::DatabaseLocation;
+        let mut c = Config {
+            data: "/srv/x".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            c.database_location(),
+            Ok(DatabaseLocation::Sqlite("/srv/x/server.db".into()))
+        );
+        c.database = "postgres://sync:secret@db:5432/inspection".into();
+        let at = c.database_location().unwrap();
+        assert_eq!(
+            at,
+            DatabaseLocation::Postgres("postgres://sync:secret@db:5432/inspection".into())
+        );
+        assert_eq!(
+            at.describe(),
+            "postgres://sync@db:5432/inspection",
+            "no password"
+        );
+        c.database = "mysql://db/x".into();
+        assert!(c.database_location().is_err());
     }
 }

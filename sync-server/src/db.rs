@@ -1,9 +1,14 @@
 //! The server's database handle: the writing connection behind a mutex, a second, query-only
-//! connection for the sync's reads, the group commit, and a thread that checkpoints the
-//! write-ahead log; everything used from blocking tasks. How the connections are opened and
-//! set up, the migrations and the checkpoint itself are the engine's (`store::engine`).
+//! connection for the sync's reads, the group commit, and (SQLite) a thread that checkpoints
+//! the write-ahead log; everything used from blocking tasks. How the connections are opened and
+//! set up, the migrations and the checkpoint itself are the engine's (`store::engine` for
+//! SQLite, `store::pg` for PostgreSQL); which engine is the configuration's (`database`), and
+//! the handle lends it as a [`AnyConn`] (or, to reads and grouped writes, an [`AnyRef`]) that
+//! implements every storage trait.
 
-use crate::store::{Transactions, engine::Engine};
+use crate::store::any::{AnyConn, AnyRef, PgConn};
+use crate::store::pg::{Pg, PgClient};
+use crate::store::{StoreError, Transactions, engine::Engine};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -24,10 +29,10 @@ pub const GATHER_WAIT: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<AnyConn>>,
     /// A second connection for the sync's reads (see [`Db::read`]); the same as `conn` for an
     /// in-memory database.
-    reader: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<AnyConn>>,
     /// Writes waiting for the next group commit (see [`Db::write_grouped`]).
     queue: Arc<Queue>,
 }
@@ -84,7 +89,7 @@ impl std::fmt::Debug for Db {
 trait GroupedWrite: Send {
     /// Runs the write in the group's transaction; says whether it succeeded. May be called a
     /// second time, after a rollback, when another write of the group failed.
-    fn run(&mut self, conn: &Connection) -> bool;
+    fn run(&mut self, conn: &AnyRef<'_, '_>) -> bool;
     /// Drops the result of an earlier run (that run was rolled back).
     fn forget(&mut self);
     /// Answers the caller once the group's fate is known (`commit_error`: the commit failed).
@@ -99,11 +104,11 @@ struct PendingWrite<F, T, E> {
 
 impl<F, T, E> GroupedWrite for PendingWrite<F, T, E>
 where
-    F: FnMut(&Connection) -> Result<T, E> + Send,
+    F: FnMut(&AnyRef<'_, '_>) -> Result<T, E> + Send,
     T: Send,
     E: Send + From<crate::error::Internal>,
 {
-    fn run(&mut self, conn: &Connection) -> bool {
+    fn run(&mut self, conn: &AnyRef<'_, '_>) -> bool {
         // No result until this run returns (a panic leaves none: the caller gets an error).
         self.result = None;
         let result = (self.write)(conn);
@@ -144,10 +149,26 @@ struct WriteQueue {
 
 impl Db {
     pub fn open(path: &Path) -> crate::error::InternalResult<Self> {
-        let mut db = Self::with_writer(Connection::open_writer(path)?);
-        db.reader = Arc::new(Mutex::new(Connection::open_reader(path)?));
+        let mut db = Self::with_writer(AnyConn::Sqlite(Connection::open_writer(path)?));
+        db.reader = Arc::new(Mutex::new(AnyConn::Sqlite(Connection::open_reader(path)?)));
         db.start_checkpointer(path);
         Ok(db)
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`), brings its schema up to
+    /// date, and opens a second connection for reads. No checkpoint thread: the server's
+    /// own background writer and checkpointer do that.
+    pub fn open_postgres(url: &str) -> crate::error::InternalResult<Self> {
+        let mut db = Self::with_writer(AnyConn::Pg(PgConn::new(PgClient::connect(url)?)));
+        db.reader = Arc::new(Mutex::new(AnyConn::Pg(PgConn::new(
+            PgClient::connect_only(url)?,
+        ))));
+        Ok(db)
+    }
+
+    /// The engine's name (`sqlite` or `postgres`).
+    pub fn engine(&self) -> &'static str {
+        self.with_conn(|c| c.engine())
     }
 
     /// Copies the write-ahead log into the database file on a thread of its own, with its own
@@ -182,12 +203,14 @@ impl Db {
     }
 
     pub fn open_in_memory() -> crate::error::InternalResult<Self> {
-        Ok(Self::with_writer(Connection::open_memory()?))
+        Ok(Self::with_writer(AnyConn::Sqlite(
+            Connection::open_memory()?
+        )))
     }
 
     /// The handle over `conn` (set up and migrated), which also serves reads until a reading
     /// connection is opened (an in-memory database has only the one).
-    fn with_writer(conn: Connection) -> Self {
+    fn with_writer(conn: AnyConn) -> Self {
         let conn = Arc::new(Mutex::new(conn));
         Self {
             reader: conn.clone(),
@@ -202,7 +225,7 @@ impl Db {
     /// other tablets' commits.
     pub async fn read<T, E>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        f: impl FnOnce(&AnyRef<'_, '_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -210,22 +233,31 @@ impl Db {
     {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
-            let guard = reader.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = reader.lock().unwrap_or_else(|p| p.into_inner());
             // One read transaction: every statement of `f` sees the same committed state.
             // Without it a group commit could land between two statements (e.g. between the
             // pull's page of changes and the cursor it answers with), and the tablet would
-            // skip changes it never received.
-            let snapshot = guard
-                .unchecked_transaction()
-                .map_err(|e| E::from(crate::internal!("starting a read: {e}")))?;
-            f(&snapshot)
+            // skip changes it never received. (PostgreSQL: a read-only repeatable-read
+            // transaction, its snapshot taken at the first statement.)
+            let starting =
+                |e: &dyn std::fmt::Display| E::from(crate::internal!("starting a read: {e}"));
+            match &mut *guard {
+                AnyConn::Sqlite(c) => {
+                    let snapshot = c.unchecked_transaction().map_err(|e| starting(&e))?;
+                    f(&AnyRef::Sqlite(&snapshot))
+                }
+                AnyConn::Pg(c) => {
+                    let snapshot = c.begin_snapshot().map_err(|e| starting(&e))?;
+                    f(&AnyRef::Pg(&snapshot))
+                }
+            }
         })
         .await
         .map_err(|e| E::from(crate::internal!("database read task failed: {e}")))?
     }
 
     /// [`Db::read`] on the current thread (for code already on a blocking thread).
-    pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+    pub fn with_reader<T>(&self, f: impl FnOnce(&AnyConn) -> T) -> T {
         let guard = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         f(&guard)
     }
@@ -241,7 +273,7 @@ impl Db {
     /// client.
     pub async fn write_grouped<T, E>(
         &self,
-        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+        f: impl FnMut(&AnyRef<'_, '_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -269,7 +301,7 @@ impl Db {
     pub async fn write_grouped_announced<T, E>(
         &self,
         announced: ExpectedWrite,
-        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+        f: impl FnMut(&AnyRef<'_, '_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -286,7 +318,7 @@ impl Db {
     async fn enqueue<T, E>(
         &self,
         announced: Option<ExpectedWrite>,
-        f: impl FnMut(&Connection) -> Result<T, E> + Send + 'static,
+        f: impl FnMut(&AnyRef<'_, '_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -323,7 +355,7 @@ impl Db {
 
     /// Runs `f` with the connection on the current thread (for code already on a blocking
     /// thread; hold it briefly).
-    pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut AnyConn) -> T) -> T {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
@@ -331,7 +363,7 @@ impl Db {
     /// Runs `f` with the connection on a blocking thread.
     pub async fn call<T, E>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        f: impl FnOnce(&mut AnyConn) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -349,8 +381,8 @@ impl Db {
 
 /// The writing connection, lent to a long task one short use at a time ([`Db::with_conn`]).
 impl crate::store::Lend for Db {
-    type Store = Connection;
-    fn lend<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+    type Store = AnyConn;
+    fn lend<T>(&self, f: impl FnOnce(&AnyConn) -> T) -> T {
         self.with_conn(|conn| f(conn))
     }
 }
@@ -366,7 +398,7 @@ impl crate::store::Lend for Db {
 ///
 /// Before taking a group it waits, at most [`GATHER_WAIT`], while writes announced by
 /// [`Db::expect_write`] are still to come.
-fn commit_groups(conn: &Mutex<Connection>, queue: &Queue) {
+fn commit_groups(conn: &Mutex<AnyConn>, queue: &Queue) {
     loop {
         let mut jobs = {
             let mut state = queue.lock();
@@ -413,21 +445,40 @@ enum Together {
     },
 }
 
-/// Every write of the group in one transaction, without savepoints.
-fn commit_together(
-    conn: &mut Connection,
-    jobs: &mut [WriteJob],
-) -> crate::error::InternalResult<Together> {
-    let tx = conn.begin()?;
+/// Runs the group's writes on `conn`, one after the other, until one fails.
+fn run_all(conn: &AnyRef<'_, '_>, jobs: &mut [WriteJob]) -> Option<Together> {
     for (i, job) in jobs.iter_mut().enumerate() {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn))) {
             Ok(true) => {}
-            // Dropping the transaction rolls it back.
-            Ok(false) => return Ok(Together::Failed { panicked: None }),
-            Err(_) => return Ok(Together::Failed { panicked: Some(i) }),
+            Ok(false) => return Some(Together::Failed { panicked: None }),
+            Err(_) => return Some(Together::Failed { panicked: Some(i) }),
         }
     }
-    tx.commit()?;
+    None
+}
+
+/// Every write of the group in one transaction, without savepoints.
+fn commit_together(
+    conn: &mut AnyConn,
+    jobs: &mut [WriteJob],
+) -> crate::error::InternalResult<Together> {
+    // A failed write returns early: dropping the transaction rolls it back.
+    match conn {
+        AnyConn::Sqlite(c) => {
+            let tx = c.begin()?;
+            if let Some(failed) = run_all(&AnyRef::Sqlite(&tx), jobs) {
+                return Ok(failed);
+            }
+            tx.commit()?;
+        }
+        AnyConn::Pg(c) => {
+            let tx = c.begin()?;
+            if let Some(failed) = run_all(&AnyRef::Pg(&tx), jobs) {
+                return Ok(failed);
+            }
+            crate::store::Commit::commit(tx)?;
+        }
+    }
     Ok(Together::Committed)
 }
 
@@ -435,26 +486,53 @@ fn commit_together(
 /// rolled back alone. `skip`: a write that panicked before, not run again (it answers with an
 /// error).
 fn commit_one_by_one(
-    conn: &mut Connection,
+    conn: &mut AnyConn,
     jobs: &mut [WriteJob],
     skip: Option<usize>,
 ) -> crate::error::InternalResult<()> {
-    let mut tx = conn.begin()?;
+    let pg = |e: postgres::Error| StoreError::from(e);
+    let (mut sqlite_tx, mut pg_tx) = (None, None);
+    match conn {
+        AnyConn::Sqlite(c) => sqlite_tx = Some(c.begin()?),
+        AnyConn::Pg(c) => pg_tx = Some(c.client().transaction().map_err(pg)?),
+    }
     for (i, job) in jobs.iter_mut().enumerate() {
         if Some(i) == skip {
             tracing::error!("a grouped write panicked; it was rolled back");
             job.forget();
             continue;
         }
-        let savepoint = tx.savepoint()?;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&savepoint))) {
-            Ok(true) => savepoint.commit()?,
-            // Dropping the savepoint rolls it back; the job answers with its own error.
-            Ok(false) => {}
-            Err(_) => tracing::error!("a grouped write panicked; it was rolled back"),
+        let run = |job: &mut WriteJob, view: &AnyRef<'_, '_>| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(view)))
+        };
+        // Dropping a savepoint rolls it back; the job answers with its own error.
+        let outcome = if let Some(tx) = sqlite_tx.as_mut() {
+            let savepoint = tx.savepoint()?;
+            let outcome = run(job, &AnyRef::Sqlite(&savepoint));
+            if matches!(outcome, Ok(true)) {
+                savepoint.commit()?;
+            }
+            outcome
+        } else if let Some(tx) = pg_tx.as_mut() {
+            let savepoint = Pg::new(tx.transaction().map_err(pg)?);
+            let outcome = run(job, &AnyRef::Pg(&savepoint));
+            if matches!(outcome, Ok(true)) {
+                savepoint.into_inner().commit().map_err(pg)?;
+            }
+            outcome
+        } else {
+            unreachable!("one of the two is open")
+        };
+        if outcome.is_err() {
+            tracing::error!("a grouped write panicked; it was rolled back");
         }
     }
-    tx.commit()?;
+    if let Some(tx) = sqlite_tx {
+        tx.commit()?;
+    }
+    if let Some(tx) = pg_tx {
+        tx.commit().map_err(pg)?;
+    }
     Ok(())
 }
 
@@ -469,14 +547,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db")).unwrap();
         db.with_conn(|c| {
-            c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            c.expect_sqlite()
+                .execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
         })
         .unwrap();
         let writes = (0..200).map(|k| {
             let db = db.clone();
             tokio::spawn(async move {
                 db.write_grouped(move |c| -> Result<i64, crate::error::Internal> {
-                    c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])?;
+                    c.expect_sqlite()
+                        .execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k])?;
                     if k % 50 == 7 {
                         return Err(crate::internal!("write {k} refused"));
                     }
@@ -497,6 +577,7 @@ mod tests {
             }
         }
         let (rows, keys): (i64, Vec<i64>) = db.with_conn(|c| {
+            let c = c.expect_sqlite();
             let n = c
                 .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
                 .unwrap();
@@ -519,8 +600,11 @@ mod tests {
     async fn a_panicking_grouped_write_is_rolled_back_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db")).unwrap();
-        db.with_conn(|c| c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
-            .unwrap();
+        db.with_conn(|c| {
+            c.expect_sqlite()
+                .execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+        })
+        .unwrap();
         // Hold the writing connection so that every write below lands in one group.
         let gate = db.conn.clone();
         let held = std::thread::spawn(move || {
@@ -532,7 +616,8 @@ mod tests {
             let db = db.clone();
             tokio::spawn(async move {
                 db.write_grouped(move |c| -> Result<i64, crate::error::Internal> {
-                    c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
+                    c.expect_sqlite()
+                        .execute("INSERT INTO t (k) VALUES (?1)", [k])?;
                     if k == 13 {
                         panic!("write {k} panics after inserting");
                     }
@@ -551,7 +636,8 @@ mod tests {
             }
         }
         let keys: Vec<i64> = db.with_conn(|c| {
-            c.prepare("SELECT k FROM t ORDER BY k")
+            c.expect_sqlite()
+                .prepare("SELECT k FROM t ORDER BY k")
                 .unwrap()
                 .query_map([], |r| r.get(0))
                 .unwrap()
@@ -568,11 +654,15 @@ mod tests {
     async fn a_group_waits_for_announced_writes() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db")).unwrap();
-        db.with_conn(|c| c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
-            .unwrap();
+        db.with_conn(|c| {
+            c.expect_sqlite()
+                .execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+        })
+        .unwrap();
         let insert = |k: i64| {
-            move |c: &Connection| -> Result<(), crate::error::Internal> {
-                c.execute("INSERT INTO t (k) VALUES (?1)", [k])?;
+            move |c: &AnyRef<'_, '_>| -> Result<(), crate::error::Internal> {
+                c.expect_sqlite()
+                    .execute("INSERT INTO t (k) VALUES (?1)", [k])?;
                 Ok(())
             }
         };
@@ -607,7 +697,10 @@ mod tests {
             "a withdrawn announcement does not hold the group until the deadline"
         );
         let n: i64 = db
-            .with_conn(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
+            .with_conn(|c| {
+                c.expect_sqlite()
+                    .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            })
             .unwrap();
         assert_eq!(n, 3);
     }

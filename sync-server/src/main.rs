@@ -79,7 +79,22 @@ async fn serve(args: ServeArgs) -> Result<()> {
     sync_server::signin::configure(config.signin_settings());
     // Held (shared) until the process ends: `admin restore` refuses while a server runs here.
     let _lock = sync_server::admin::backup::hold_shared(&data)?;
-    let db = Db::open(&data.join("server.db"))?;
+    let db = match config
+        .database_location()
+        .map_err(|e| config.error("database", e))?
+    {
+        sync_server::config::DatabaseLocation::Sqlite(_) => Db::open(&data.join("server.db"))?,
+        sync_server::config::DatabaseLocation::Postgres(url) => {
+            let opened = tokio::task::spawn_blocking(move || Db::open_postgres(&url))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            opened.map_err(|e| config.error("database", e))?
+        }
+    };
+    tracing::info!(
+        database = %config.database_location().map(|l| l.describe()).unwrap_or_default(),
+        "database ready"
+    );
     // Units, users and enterprises: seeded from the fixtures into a fresh database, then
     // read from it (`sync-server admin` changes them there).
     let (reference, version) = db

@@ -37,9 +37,10 @@ fn answer(item: &str, a: Answer) -> Command {
 /// Two tablets edit one inspection offline — different items, the same item, photos, notes,
 /// a status change — then sync in the given order. Returns the three views (tablet A, tablet
 /// B, and a supervisor's fresh tablet showing what the server holds).
-fn two_tablets_edit_offline(a_first: bool) {
+fn two_tablets_edit_offline(a_first: bool, env: &[(String, String)]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let log = dir.path().join("server.log");
+    let server = TestServer::start_env(dir.path(), &[], Some(&log), env);
     let a = Tablet::new(&server, "u-wang");
     let b = Tablet::new(&server, "u-li");
     // Each tablet's photo originals, uploaded before its records are pushed.
@@ -193,16 +194,41 @@ fn two_tablets_edit_offline(a_first: bool) {
         quiet.bytes_sent < 64 && quiet.bytes_received < 64,
         "{quiet:?}"
     );
+    // And the server stops cleanly (on PostgreSQL too: its connections close off the
+    // runtime's threads).
+    let status = server.terminate();
+    assert!(status.success(), "the server stops cleanly: {status}");
 }
 
 #[test]
 fn two_tablets_converge_when_a_syncs_first() {
-    two_tablets_edit_offline(true);
+    two_tablets_edit_offline(true, &[]);
 }
 
 #[test]
 fn two_tablets_converge_when_b_syncs_first() {
-    two_tablets_edit_offline(false);
+    two_tablets_edit_offline(false, &[]);
+}
+
+/// The same story with the server on PostgreSQL (`database = "postgres://…"`, a throwaway
+/// cluster of `common::pg`).
+#[test]
+fn two_tablets_converge_on_postgres() {
+    let Some(db) = common::pg::PgDb::new() else {
+        return;
+    };
+    two_tablets_edit_offline(true, &[("SYNC_SERVER_DATABASE".into(), db.url())]);
+    // The records and their change log are in PostgreSQL.
+    let mut c = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+    let count = |c: &mut postgres::Client, table: &str| -> i64 {
+        c.query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(count(&mut c, "docs"), 1);
+    assert!(count(&mut c, "changes") > 1);
+    assert!(count(&mut c, "tokens") >= 3);
+    assert!(count(&mut c, "console_records") == 1);
 }
 
 /// Tablets sync concurrently while the server is killed with SIGKILL at random moments, 20+

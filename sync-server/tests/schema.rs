@@ -11,6 +11,7 @@ use sync_server::db::Db;
 fn schema() -> String {
     let db = Db::open_in_memory().unwrap();
     db.with_conn(|conn| {
+        let conn = conn.expect_sqlite();
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();

@@ -173,6 +173,7 @@ fn test() -> Result<()> {
     ensure_tools()?;
     ensure_packaging_tools()?;
     let moto = ensure_moto()?;
+    ensure_postgres()?;
     let started = Instant::now();
     // The app shell embeds the Yew bundle at compile time: build it before clippy and tests.
     eprintln!("\n==> the tablet app's Yew bundle");
@@ -253,13 +254,15 @@ fn test() -> Result<()> {
     for (name, args) in steps {
         eprintln!("\n==> {name}");
         if name == "tests" {
-            // The S3 blob tests start this moto_server, and fail (not skip) without it.
+            // The S3 blob tests start this moto_server, and fail (not skip) without it; the
+            // PostgreSQL tests start a cluster of Debian's PostgreSQL, and fail without it.
             cmd_env(
                 "cargo",
                 args,
                 &[
                     ("MOTO_SERVER", moto.as_os_str()),
                     ("S3_TESTS_REQUIRED", "1".as_ref()),
+                    ("PG_TESTS_REQUIRED", "1".as_ref()),
                 ],
             )?;
         } else {
@@ -576,6 +579,31 @@ fn app(extra: &[String]) -> Result<()> {
         bail!("the app exited with {status}");
     }
     Ok(())
+}
+
+/// Installs Debian's PostgreSQL server unless one is there (any `/usr/lib/postgresql/*/bin/initdb`):
+/// the storage tests start a throwaway cluster of it (`sync-server/tests/common/pg.rs`). The
+/// package's own cluster and service are not used.
+fn ensure_postgres() -> Result<()> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.path().join("bin").join("initdb").is_file());
+    if installed {
+        return Ok(());
+    }
+    cmd("apt-get", &["update", "-q"])?;
+    cmd(
+        "apt-get",
+        &[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "postgresql",
+        ],
+    )
 }
 
 /// Installs Debian packages that are missing (idempotent: installed ones are skipped, and

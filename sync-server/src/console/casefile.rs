@@ -18,6 +18,7 @@ use super::layout::{page, when_secs};
 use super::{Console, ConsoleError, ConsoleResult};
 use crate::service::casefiles::{self, CaseFileError, ExportJob};
 use crate::state::AppState;
+use crate::store::any::AnyConn;
 use app_core::inspection::Inspection;
 use app_core::user::User;
 use axum::body::{Body, Bytes, HttpBody};
@@ -27,7 +28,6 @@ use axum::response::{Html, IntoResponse, Response};
 use casefile::{CheckKind, Report, Status, TrustedKey, VerifyOptions};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use maud::{Markup, html};
-use rusqlite::Connection;
 use std::fs::{self, File};
 use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
@@ -39,7 +39,7 @@ pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
 // The server's signing key
 
 /// The server's case-file signing key (see `service::casefiles::server_key`).
-pub fn server_key(conn: &Connection, now: i64) -> crate::error::InternalResult<SigningKey> {
+pub fn server_key(conn: &AnyConn, now: i64) -> crate::error::InternalResult<SigningKey> {
     Ok(casefiles::server_key(conn, now)?)
 }
 

@@ -9,6 +9,7 @@ use super::layout::page;
 use super::{Console, ConsoleError, ConsoleResult};
 use crate::service::checklists::{ReadError, UploadError};
 use crate::state::AppState;
+use crate::store::Transactions;
 use app_core::checklist::TemplateRef;
 use app_core::messages::Bilingual;
 use app_core::messages::checklists as text;
@@ -192,7 +193,7 @@ pub async fn upload(
     let result = state
         .db
         .call(move |conn| -> crate::error::InternalResult<_> {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.begin_immediate()?;
             let outcome = crate::service::checklists::upload(
                 &tx, &reference, &user, &id, &file, now_ms, &client,
             );

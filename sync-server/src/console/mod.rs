@@ -208,7 +208,7 @@ pub fn redirect(to: String) -> ConsoleResult<Response> {
 /// error becomes the console's.
 pub async fn with_db<T, E>(
     state: &AppState,
-    f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    f: impl FnOnce(&mut crate::store::any::AnyConn) -> Result<T, E> + Send + 'static,
 ) -> ConsoleResult<T>
 where
     T: Send + 'static,

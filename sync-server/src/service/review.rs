@@ -52,6 +52,9 @@ where
     for<'a> C::Tx<'a>: RecordStore + PlanStore + CaseFileStore + KeyHistoryStore,
 {
     let tx = conn.begin()?;
+    // Another node's sync or review of this record waits until this one commits (see
+    // `RecordStore::lock_record`), so the update below is made on the newest copy.
+    tx.lock_record(id)?;
     let scope = access::scope(&tx, reference, id)?.ok_or(ReviewError::NotFound)?;
     if !can_read_record(reviewer, &scope, &reference.units) {
         return Err(ReviewError::NotFound);

@@ -310,6 +310,13 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
 ) -> SyncResult<(Vec<u32>, Vec<Rejection>)> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
+    // Held to the end of the transaction, in id order (no two writers wait on each other).
+    let mut ids: Vec<&str> = request.push.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        tx.lock_record(id)?;
+    }
     for (index, (push, checked)) in request.push.iter().zip(checked).enumerate() {
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).

@@ -114,7 +114,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
-const COLUMNS: &str = "seq, at, actor, unit, action, target, client, prev_hash, hash";
+pub(crate) const COLUMNS: &str = "seq, at, actor, unit, action, target, client, prev_hash, hash";
 
 impl<C: Sqlite> AuditStore for C {
     fn append_audit(&self, e: &NewEntry) -> StoreResult<Entry> {
@@ -180,10 +180,14 @@ impl<C: Sqlite> AuditStore for C {
 /// Appends `e` in a transaction that holds the write lock from the start (SQLite `BEGIN
 /// IMMEDIATE`), so the server and an `admin` command appending at once never chain from the
 /// same entry.
-pub fn append_locked(conn: &mut rusqlite::Connection, e: &NewEntry) -> StoreResult<Entry> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub fn append_locked<C>(conn: &mut C, e: &NewEntry) -> StoreResult<Entry>
+where
+    C: super::Transactions,
+    for<'a> C::Tx<'a>: AuditStore,
+{
+    let tx = conn.begin_immediate()?;
     let entry = tx.append_audit(e)?;
-    tx.commit()?;
+    super::Commit::commit(tx)?;
     Ok(entry)
 }
 

@@ -123,18 +123,22 @@ pub trait CaseFileStore {
     fn finish_job(&self, id: &str, outcome: JobOutcome<'_>, now: i64) -> StoreResult<()>;
 }
 
-const JOB_COLUMNS: &str = "id, record_id, requested_by, requested_at, state, bytes_done, \
+pub(crate) const JOB_COLUMNS: &str = "id, record_id, requested_by, requested_at, state, bytes_done, \
      bytes_total, current, updated_at, signed_version, size, manifest_sha256, error_zh, error_en";
 
-fn job_from_row(r: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<Job> {
-    let state: String = r.get(4)?;
-    let updated_at: i64 = r.get(8)?;
-    let state = match state.as_str() {
+/// A job's state as of `now`, from its stored state and heartbeat.
+pub fn job_state(stored: &str, updated_at: i64, now: i64) -> JobState {
+    match stored {
         "done" => JobState::Done,
         "failed" => JobState::Failed,
         _ if now - updated_at > STALLED_SECS => JobState::Stalled,
         _ => JobState::Running,
-    };
+    }
+}
+
+fn job_from_row(r: &rusqlite::Row<'_>, now: i64) -> rusqlite::Result<Job> {
+    let state: String = r.get(4)?;
+    let state = job_state(&state, r.get(8)?, now);
     Ok(Job {
         id: r.get(0)?,
         record_id: r.get(1)?,

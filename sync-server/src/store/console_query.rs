@@ -252,7 +252,6 @@ pub fn list_hazards(
 }
 
 /// The facts app-core's figures are computed from: the records of `units` whose visit lies in
-/// The facts app-core's figures are computed from: the records of `units` whose visit lies in
 /// the period, with their hazards (overdue judged as of `today`). One query over the index.
 pub fn record_facts(
     conn: &Connection,
@@ -271,43 +270,84 @@ pub fn record_facts(
          ORDER BY r.id",
     )?;
     let mut rows = stmt.query(rusqlite::params![units_json, start, end])?;
-    let mut out: Vec<RecordFacts> = Vec::new();
-    let mut last_id = String::new();
-    // Whether the current record was readable (unknown kinds or statuses are skipped whole).
-    let mut current = false;
+    let mut facts = FactsBuilder::new(today);
     while let Some(r) = rows.next()? {
-        let id: String = r.get(0)?;
-        if id != last_id {
-            last_id = id;
-            current = false;
-            let kind: String = r.get(2)?;
-            let status: String = r.get(3)?;
+        facts.row(FactsRow {
+            id: r.get(0)?,
+            unit: r.get(1)?,
+            kind: r.get(2)?,
+            status: r.get(3)?,
+            visit_at: r.get(4)?,
+            hazard: r.get(5)?,
+        });
+    }
+    Ok(facts.finish())
+}
+
+/// One row of the facts query: a record's index columns and one of its hazards (JSON), or
+/// none; a record's rows come together (the query orders by record id).
+#[derive(Debug)]
+pub struct FactsRow {
+    pub id: String,
+    pub unit: String,
+    pub kind: String,
+    pub status: String,
+    pub visit_at: i64,
+    pub hazard: Option<String>,
+}
+
+/// Gathers the facts query's rows into [`RecordFacts`] (the same for every engine).
+#[derive(Debug)]
+pub struct FactsBuilder {
+    out: Vec<RecordFacts>,
+    last_id: String,
+    /// Whether the current record was readable (unknown kinds or statuses are skipped whole).
+    current: bool,
+    today: Day,
+}
+
+impl FactsBuilder {
+    pub fn new(today: Day) -> Self {
+        Self {
+            out: Vec::new(),
+            last_id: String::new(),
+            current: false,
+            today,
+        }
+    }
+
+    pub fn row(&mut self, r: FactsRow) {
+        if r.id != self.last_id {
+            self.last_id = r.id;
+            self.current = false;
             let (Some(kind), Some(status)) = (
-                crate::console::i18n::kind_from_str(&kind),
-                InspectionStatus::parse(&status),
+                crate::console::i18n::kind_from_str(&r.kind),
+                InspectionStatus::parse(&r.status),
             ) else {
-                continue;
+                return;
             };
-            out.push(RecordFacts {
-                unit: UnitId::new(r.get::<_, String>(1)?),
+            self.out.push(RecordFacts {
+                unit: UnitId::new(r.unit),
                 kind,
                 status,
-                visit_day: Timestamp(r.get(4)?).shanghai_date(),
+                visit_day: Timestamp(r.visit_at).shanghai_date(),
                 hazards: Vec::new(),
             });
-            current = true;
+            self.current = true;
         }
-        let hazard: Option<String> = r.get(5)?;
-        if let (true, Some(json), Some(f)) = (current, hazard, out.last_mut())
+        if let (true, Some(json), Some(f)) = (self.current, r.hazard, self.out.last_mut())
             && let Ok(h) = serde_json::from_str::<Hazard>(&json)
         {
             f.hazards.push(HazardFacts {
                 level: h.level,
                 stage: h.stage,
-                overdue: h.is_overdue(today),
+                overdue: h.is_overdue(self.today),
                 supervised: h.supervision.is_some(),
             });
         }
     }
-    Ok(out)
+
+    pub fn finish(self) -> Vec<RecordFacts> {
+        self.out
+    }
 }

@@ -23,6 +23,7 @@
 //! implements the same traits.
 
 pub mod accounts;
+pub mod any;
 pub mod audit;
 pub mod blobs;
 pub mod casefiles;
@@ -31,6 +32,7 @@ pub mod console_query;
 pub mod devices;
 pub mod engine;
 pub mod numbers;
+pub mod pg;
 pub mod plans;
 pub mod records;
 pub mod reference;

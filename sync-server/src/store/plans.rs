@@ -78,7 +78,7 @@ fn json_err(e: serde_json::Error) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
 }
 
-fn parse_plan(json: String) -> StoreResult<Plan> {
+pub(crate) fn parse_plan(json: String) -> StoreResult<Plan> {
     serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored plan: {e}")))
 }
 
@@ -95,7 +95,7 @@ fn draw_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DrawRecord> {
     })
 }
 
-const DRAW_COLUMNS: &str = "id, input, result, due, drawn_by, drawn_at";
+pub(crate) const DRAW_COLUMNS: &str = "id, input, result, due, drawn_by, drawn_at";
 
 impl<C: Sqlite> PlanStore for C {
     fn sealed_plan(&self, id: &str) -> StoreResult<Option<Plan>> {

@@ -125,6 +125,12 @@ pub trait RecordStore {
     fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage>;
     /// The newest change number (0 when there is none).
     fn latest_seq(&self) -> StoreResult<i64>;
+    /// Holds record `id` for this transaction's writer (until it ends), so that a
+    /// read-check-write of the record does not interleave with another writer's. SQLite: a
+    /// no-op (one writer holds the database). PostgreSQL: a transaction-scoped lock on the
+    /// record's id, which also covers a record not stored yet (two nodes storing the same new
+    /// record). Take the locks of several records in id order.
+    fn lock_record(&self, id: &str) -> StoreResult<()>;
 }
 
 /// Opens the stored record `id`; changes made to it are attributed to the server.
@@ -162,7 +168,7 @@ pub fn photo_key(sha256: &str) -> &str {
     sha256.get(..16).unwrap_or(sha256)
 }
 
-fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
+pub(crate) fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("stored heads: {e}")))
 }
 
@@ -331,6 +337,10 @@ impl<S: super::Sqlite> RecordStore for S {
             page.changes.push((seq, doc, bytes));
         }
         Ok(page)
+    }
+
+    fn lock_record(&self, _id: &str) -> StoreResult<()> {
+        Ok(())
     }
 
     fn latest_seq(&self) -> StoreResult<i64> {

@@ -81,11 +81,11 @@ pub struct StoredReference {
     pub templates: Vec<UnitTemplate>,
 }
 
-fn corrupt(what: &str, id: &str, e: serde_json::Error) -> StoreError {
+pub(crate) fn corrupt(what: &str, id: &str, e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(format!("{what} {id}: {e}"))
 }
 
-fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 

@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod proxy;
+pub mod pg;
 pub mod s3;
 
 use app_core::checklist::ChecklistTemplate;

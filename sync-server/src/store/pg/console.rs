@@ -1,0 +1,317 @@
+//! [`ConsoleIndex`] on PostgreSQL: the index rows written with every record version, and the
+//! console's lists and figures over them (the SQLite queries are `store::console_query`).
+
+use super::Pg;
+use crate::store::console_index::{ConsoleIndex, decision_str, visit_at};
+use crate::store::console_query::{
+    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, day_start_ms,
+};
+use crate::store::{StoreError, StoreResult};
+use app_core::figures::RecordFacts;
+use app_core::geo::Day;
+use app_core::hazard::Hazard;
+use app_core::inspection::Inspection;
+use postgres::GenericClient;
+use postgres::types::ToSql;
+
+/// Rewrites the index rows of `record` (in the transaction that stores it).
+pub(super) fn index_record(
+    c: &mut impl GenericClient,
+    record: &Inspection,
+    existed: bool,
+) -> StoreResult<()> {
+    let id = record.id.as_str();
+    let inspectors: Vec<&str> = record
+        .inspectors
+        .values()
+        .map(|i| i.name.as_str())
+        .collect();
+    let kind = serde_json::to_value(record.kind).expect("kinds serialise");
+    let review = record.review.as_ref();
+    c.execute(
+        "INSERT INTO console_records (id, unit, kind, status, enterprise_id,
+            enterprise_name, plan, inspectors, created_at, started_at, completed_at, visit_at,
+            review_decision, review_by, review_at, review_comment, hazards, violations)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (id) DO UPDATE SET unit = $2, kind = $3, status = $4, enterprise_id = $5,
+            enterprise_name = $6, plan = $7, inspectors = $8, created_at = $9,
+            started_at = $10, completed_at = $11, visit_at = $12, review_decision = $13,
+            review_by = $14, review_at = $15, review_comment = $16, hazards = $17,
+            violations = $18",
+        &[
+            &id,
+            &record.unit.as_str(),
+            &kind.as_str().unwrap_or_default(),
+            &record.status.as_str(),
+            &record.enterprise.id.as_str(),
+            &record.enterprise.name,
+            &record.plan.as_ref().map(|p| p.as_str()),
+            &inspectors.join("、"),
+            &record.created_at.0,
+            &record.started_at.map(|t| t.0),
+            &record.completed_at.map(|t| t.0),
+            &visit_at(record),
+            &review.map(|r| decision_str(r.decision)),
+            &review.map(|r| r.by.as_str()),
+            &review.map(|r| r.at.0),
+            &review.map(|r| r.comment.as_str()),
+            &(record.hazards.len() as i64),
+            &(record.violations().len() as i64),
+        ],
+    )?;
+    if existed {
+        c.execute("DELETE FROM console_hazards WHERE record_id = $1", &[&id])?;
+    }
+    for h in record.hazards.values() {
+        let level = serde_json::to_value(h.level).expect("levels serialise");
+        c.execute(
+            "INSERT INTO console_hazards (record_id, hazard_id, unit, enterprise_id,
+                enterprise_name, level, stage, registered_on, deadline, supervised, closed_on,
+                hazard)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &id,
+                &h.id.as_str(),
+                &record.unit.as_str(),
+                &record.enterprise.id.as_str(),
+                &record.enterprise.name,
+                &level.as_str().unwrap_or_default(),
+                &h.stage.as_str(),
+                &h.registered_on.to_string(),
+                &h.deadline.map(|d| d.to_string()),
+                &h.supervision.is_some(),
+                &h.closed_on.map(|d| d.to_string()),
+                &serde_json::to_string(h).expect("hazards serialise"),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// A query's parameters, numbered as they are added.
+#[derive(Default)]
+struct Params(Vec<Box<dyn ToSql + Sync>>);
+
+impl Params {
+    /// Adds `v` and says its placeholder (`$n`).
+    fn add(&mut self, v: impl ToSql + Sync + 'static) -> String {
+        self.0.push(Box::new(v));
+        format!("${}", self.0.len())
+    }
+
+    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.0.iter().map(|b| b.as_ref()).collect()
+    }
+}
+
+fn record_where(f: &RecordFilter, p: &mut Params) -> String {
+    let mut clauses = vec![format!("r.unit = ANY({})", p.add(f.units.clone()))];
+    if let Some(d) = f.from {
+        clauses.push(format!("r.visit_at >= {}", p.add(day_start_ms(d))));
+    }
+    if let Some(d) = f.to {
+        clauses.push(format!(
+            "r.visit_at < {}",
+            p.add(day_start_ms(d.plus_days(1)))
+        ));
+    }
+    for (column, value) in [
+        ("r.kind", &f.kind),
+        ("r.status", &f.status),
+        ("r.enterprise_id", &f.enterprise),
+    ] {
+        if let Some(v) = value {
+            clauses.push(format!("{column} = {}", p.add(v.clone())));
+        }
+    }
+    if let Some(u) = &f.inspector {
+        clauses.push(format!(
+            "r.id IN (SELECT doc_id FROM doc_inspectors WHERE user_id = {})",
+            p.add(u.clone())
+        ));
+    }
+    clauses.join(" AND ")
+}
+
+fn hazard_from_json(json: &str) -> StoreResult<Hazard> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("indexed hazard: {e}")))
+}
+
+impl<C: GenericClient> ConsoleIndex for Pg<C> {
+    fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> {
+        self.atomic(|tx| index_record(tx, record, existed))
+    }
+
+    fn list_records(
+        &self,
+        filter: &RecordFilter,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
+        let mut p = Params::default();
+        let mut clause = record_where(filter, &mut p);
+        if let Some(c) = after {
+            clause.push_str(&format!(
+                " AND (r.visit_at, r.id) < ({}, {})",
+                p.add(c.visit_at),
+                p.add(c.id.clone())
+            ));
+        }
+        let limit_param = p.add(limit as i64 + 1);
+        let sql = format!(
+            "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
+                    r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards,
+                    r.violations
+             FROM console_records r WHERE {clause}
+             ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
+        );
+        let mut rows: Vec<RecordRow> = self
+            .c()
+            .query(&sql, &p.refs())?
+            .iter()
+            .map(|r| RecordRow {
+                id: r.get(0),
+                unit: r.get(1),
+                kind: r.get(2),
+                status: r.get(3),
+                enterprise_id: r.get(4),
+                enterprise_name: r.get(5),
+                inspectors: r.get(6),
+                visit_at: r.get(7),
+                review_decision: r.get(8),
+                review_comment: r.get(9),
+                hazards: r.get(10),
+                violations: r.get(11),
+            })
+            .collect();
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| Cursor {
+                visit_at: r.visit_at,
+                id: r.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok((rows, next))
+    }
+
+    fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> {
+        let mut p = Params::default();
+        let clause = record_where(filter, &mut p);
+        Ok(self
+            .c()
+            .query_one(
+                &format!("SELECT count(*) FROM console_records r WHERE {clause}"),
+                &p.refs(),
+            )?
+            .get(0))
+    }
+
+    fn list_hazards(&self, f: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>> {
+        let mut p = Params::default();
+        let mut clauses = vec![format!("h.unit = ANY({})", p.add(f.units.clone()))];
+        if let Some(d) = f.from {
+            clauses.push(format!("h.registered_on >= {}", p.add(d.to_string())));
+        }
+        if let Some(d) = f.to {
+            clauses.push(format!("h.registered_on <= {}", p.add(d.to_string())));
+        }
+        for (column, value) in [
+            ("h.level", &f.level),
+            ("h.stage", &f.stage),
+            ("h.enterprise_id", &f.enterprise),
+        ] {
+            if let Some(v) = value {
+                clauses.push(format!("{column} = {}", p.add(v.clone())));
+            }
+        }
+        if f.overdue {
+            // A fast pre-filter; app-core's `Hazard::is_overdue` decides below.
+            clauses.push(format!(
+                "h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < {}",
+                p.add(today.to_string())
+            ));
+        }
+        if f.supervised {
+            clauses.push("h.supervised".into());
+        }
+        let sql = format!(
+            "SELECT h.record_id, h.unit, h.enterprise_id, h.enterprise_name, h.hazard
+             FROM console_hazards h WHERE {}
+             ORDER BY h.registered_on DESC, h.record_id, h.hazard_id",
+            clauses.join(" AND ")
+        );
+        let mut out = Vec::new();
+        for r in self.c().query(&sql, &p.refs())? {
+            let hazard = hazard_from_json(r.get(4))?;
+            if f.overdue && !hazard.is_overdue(today) {
+                continue;
+            }
+            out.push(HazardRow {
+                record_id: r.get(0),
+                unit: r.get(1),
+                enterprise_id: r.get(2),
+                enterprise_name: r.get(3),
+                hazard,
+            });
+        }
+        Ok(out)
+    }
+
+    fn record_facts(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<RecordFacts>> {
+        let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
+        let rows = self.c().query(
+            "SELECT r.id, r.unit, r.kind, r.status, r.visit_at, h.hazard
+             FROM console_records r LEFT JOIN console_hazards h ON h.record_id = r.id
+             WHERE r.unit = ANY($1) AND r.visit_at >= $2 AND r.visit_at < $3
+               AND r.violations = 0
+             ORDER BY r.id",
+            &[&units, &start, &end],
+        )?;
+        let mut facts = FactsBuilder::new(today);
+        for r in rows {
+            facts.row(FactsRow {
+                id: r.get(0),
+                unit: r.get(1),
+                kind: r.get(2),
+                status: r.get(3),
+                visit_at: r.get(4),
+                hazard: r.get(5),
+            });
+        }
+        Ok(facts.finish())
+    }
+
+    fn backfill_pending(&self) -> StoreResult<bool> {
+        Ok(self
+            .c()
+            .query_opt("SELECT pending FROM console_backfill LIMIT 1", &[])?
+            .is_some())
+    }
+
+    fn unindexed_records(&self) -> StoreResult<Vec<String>> {
+        Ok(self
+            .c()
+            .query(
+                "SELECT d.id FROM docs d
+                 WHERE NOT EXISTS (SELECT 1 FROM console_records r WHERE r.id = d.id)
+                 ORDER BY d.id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn backfill_done(&self) -> StoreResult<()> {
+        self.c().execute("DELETE FROM console_backfill", &[])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! [`RecordStore`] on PostgreSQL: documents, the global change log and the derived rows.
+
+use super::Pg;
+use crate::store::StoreResult;
+use crate::store::records::{
+    AccessRows, ChangePage, DocWrite, PullFilter, RecordStore, parse_heads,
+};
+use app_core::ids::{PlanId, UnitId, UserId};
+use postgres::GenericClient;
+
+/// Rows fetched per round trip while paging the change log by bytes.
+const CHANGE_ROWS: i64 = 256;
+
+impl<C: GenericClient> RecordStore for Pg<C> {
+    fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
+        let mut c = self.c();
+        let Some(row) = c.query_opt("SELECT unit, plan FROM docs WHERE id = $1", &[&id])? else {
+            return Ok(None);
+        };
+        let inspectors = c
+            .query(
+                "SELECT user_id FROM doc_inspectors WHERE doc_id = $1",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| UserId::new(r.get::<_, String>(0)))
+            .collect();
+        Ok(Some(AccessRows {
+            unit: UnitId::new(row.get::<_, String>(0)),
+            plan: row.get::<_, Option<String>>(1).map(PlanId::new),
+            inspectors,
+        }))
+    }
+
+    fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .c()
+            .query(
+                "SELECT doc_id FROM photo_refs WHERE sha256 = $1 ORDER BY doc_id",
+                &[&sha256],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
+        let mut c = self.c();
+        let Some(row) = c.query_opt("SELECT snapshot, heads FROM docs WHERE id = $1", &[&id])?
+        else {
+            return Ok(None);
+        };
+        let mut snapshot: Vec<u8> = row.get(0);
+        let heads: String = row.get(1);
+        if snapshot.is_empty() {
+            // Never updated since it arrived: the document is its change log (see
+            // `DocWrite::snapshot`).
+            for r in c.query(
+                "SELECT bytes FROM changes WHERE doc_id = $1 ORDER BY seq",
+                &[&id],
+            )? {
+                snapshot.extend_from_slice(r.get::<_, &[u8]>(0));
+            }
+        }
+        Ok(Some((snapshot, parse_heads(&heads)?)))
+    }
+
+    fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
+        self.c()
+            .query_opt("SELECT heads FROM docs WHERE id = $1", &[&id])?
+            .map(|r| parse_heads(r.get(0)))
+            .transpose()
+    }
+
+    fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
+        self.atomic(|tx| {
+            let r = w.record;
+            let heads = serde_json::to_string(w.heads).expect("strings serialise");
+            tx.execute(
+                "INSERT INTO docs (id, unit, plan, status, snapshot, heads)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (id) DO UPDATE SET unit = $2, plan = $3, status = $4,
+                     snapshot = $5, heads = $6",
+                &[
+                    &w.id,
+                    &r.unit.as_str(),
+                    &r.plan.as_ref().map(|p| p.as_str()),
+                    &r.status.as_str(),
+                    &w.snapshot.unwrap_or_default(),
+                    &heads,
+                ],
+            )?;
+            if w.existed {
+                tx.execute("DELETE FROM doc_inspectors WHERE doc_id = $1", &[&w.id])?;
+            }
+            let users: Vec<&str> = r.inspectors.keys().map(|u| u.as_str()).collect();
+            tx.execute(
+                "INSERT INTO doc_inspectors (doc_id, user_id)
+                 SELECT $1::text, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
+                &[&w.id, &users],
+            )?;
+            let digests = r.photo_digests();
+            let photos: Vec<&str> = digests.iter().map(|s| s.as_str()).collect();
+            tx.execute(
+                "INSERT INTO photo_refs (sha256, doc_id)
+                 SELECT s, $1::text FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
+                &[&w.id, &photos],
+            )?;
+            // Changes become visible in seq order and without gaps: the next number is
+            // taken under a lock held until this transaction ends (see `store::pg`).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&super::CHANGE_LOG_LOCK],
+            )?;
+            tx.execute(
+                "INSERT INTO changes (seq, doc_id, origin_device, bytes)
+                 SELECT COALESCE(MAX(seq), 0) + 1, $1::text, $2::text, $3::bytea FROM changes",
+                &[&w.id, &w.origin_device, &w.change],
+            )?;
+            super::console::index_record(tx, r, w.existed)?;
+            Ok(())
+        })
+    }
+
+    fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
+        let mut c = self.c();
+        let (plans, user) = f.inspector.unwrap_or((&[], ""));
+        let inspector = f.inspector.is_some();
+        let mut page = ChangePage::default();
+        let mut size = 0usize;
+        let mut cursor = f.cursor;
+        loop {
+            let rows = c.query(
+                "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
+                 WHERE c.seq > $1 AND c.origin_device <> $2
+                   AND (d.unit = ANY($3)
+                        OR ($4 AND (d.plan = ANY($5)
+                                    OR EXISTS (SELECT 1 FROM doc_inspectors i
+                                               WHERE i.doc_id = d.id AND i.user_id = $6))))
+                 ORDER BY c.seq LIMIT $7",
+                &[
+                    &cursor,
+                    &f.device,
+                    &f.units,
+                    &inspector,
+                    &plans,
+                    &user,
+                    &CHANGE_ROWS,
+                ],
+            )?;
+            let full = rows.len() as i64 == CHANGE_ROWS;
+            for row in rows {
+                let (seq, doc, bytes): (i64, String, Vec<u8>) =
+                    (row.get(0), row.get(1), row.get(2));
+                if size > 0 && size + bytes.len() > f.max_bytes {
+                    page.more = true;
+                    return Ok(page);
+                }
+                size += bytes.len();
+                cursor = seq;
+                page.changes.push((seq, doc, bytes));
+            }
+            if !full {
+                return Ok(page);
+            }
+        }
+    }
+
+    fn lock_record(&self, id: &str) -> StoreResult<()> {
+        self.c().execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&super::RECORD_LOCKS, &id],
+        )?;
+        Ok(())
+    }
+
+    fn latest_seq(&self) -> StoreResult<i64> {
+        Ok(self
+            .c()
+            .query_one("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes", &[])?
+            .get(0))
+    }
+}
