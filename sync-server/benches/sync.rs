@@ -15,6 +15,7 @@
 //!   rate is taken over the documents it synced by then (see below);
 //! - `SYNC_BENCH_REF_HEAP_MB=16384`: the reference server's V8 heap limit;
 //! - `SYNC_BENCH_NO_REF=1`: our server only; `SYNC_BENCH_PULL=1`: also run ours "as deployed";
+//! - `SYNC_BENCH_SERVER=path`: run that server binary instead of this build's;
 //! - `SYNC_BENCH_CHECK_ONLY=5`: only the in-process check of a new record beside a bare load,
 //!   that many rounds of 300 documents (to profile the check alone).
 //!
@@ -1071,7 +1072,12 @@ fn run_ours(
     ));
     std::fs::create_dir_all(&data).unwrap();
     let port_file = data.join("port");
-    let child = Process::new(env!("CARGO_BIN_EXE_sync-server"))
+    // `SYNC_BENCH_SERVER`: another build of the server (e.g. to measure a change against the
+    // build before it with the same harness).
+    let binary = std::env::var_os("SYNC_BENCH_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")));
+    let child = Process::new(binary)
         .arg("--data")
         .arg(&data)
         .arg("--fixtures")
