@@ -1582,6 +1582,41 @@ pub(crate) fn read_record_at(
     read_map(&HMap::read(doc, &ROOT, Some(heads)))
 }
 
+/// The record as a fresh draft ([`Inspection::new_draft`] plus its plan) made of the root
+/// fields fixed at creation as they are now (id, kind, unit, enterprise, template, plan,
+/// creation time and creator): what the document's first change wrote, if that was an honest
+/// creation. Reads the root's values only, not its maps. A guess that the judge takes only
+/// once the first change's hash confirms it (`crate::judge`).
+pub(crate) fn read_fresh_draft(doc: &AutoCommit) -> Result<Inspection, DocError> {
+    let mut entries: Vec<_> = doc
+        .map_range(&ROOT, ..)
+        .map(|item| {
+            let value = match item.value {
+                automerge::ValueRef::Scalar(s) => HValue::Scalar(s),
+                automerge::ValueRef::Object(_) => HValue::Other,
+            };
+            (item.key, value)
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let root = HMap(entries);
+    let r = Reader;
+    let mut record = Inspection::new_draft(
+        r.str(&root, "id", "")?.into(),
+        r.enum_str(&root, "kind", "")?,
+        r.str(&root, "unit", "")?.into(),
+        r.json(&root, "enterprise", "")?,
+        r.json(&root, "template", "")?,
+        r.str(&root, "created_by", "")?.into(),
+        Timestamp(
+            r.opt_int(&root, "created_at", "")?
+                .ok_or_else(|| DocError::Missing("created_at".into()))?,
+        ),
+    );
+    record.plan = r.opt_str(&root, "plan", "")?.map(|p| p.into());
+    Ok(record)
+}
+
 fn read_map(root: &HMap<'_>) -> Result<Inspection, DocError> {
     let r = Reader;
     match r.scalar(root, "schema", "")? {

@@ -690,7 +690,8 @@ impl Inspection {
         command: &Command,
         cx: &Context<'_>,
     ) -> Result<(), RecordError> {
-        if cx.template.reference() != self.template {
+        // Compared field by field: `reference()` would allocate for every command judged.
+        if cx.template.id != self.template.id || cx.template.version != self.template.version {
             return Err(RecordError::TemplateMismatch {
                 given: cx.template.reference(),
                 record: self.template.clone(),

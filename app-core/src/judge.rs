@@ -37,8 +37,8 @@
 use crate::access::{self, RecordScope};
 use crate::checklist::{ChecklistTemplate, TemplateRef};
 use crate::document::{
-    ChangeNote, DocError, InspectionDoc, Part, actor_for, parse_strictly, read_record_at,
-    server_seal_statement, write_part, write_record,
+    ChangeNote, DocError, InspectionDoc, Part, actor_for, parse_strictly, read_fresh_draft,
+    read_record_at, server_seal_statement, write_part, write_record,
 };
 use crate::enterprise::Enterprise;
 use crate::evidence::Sha256Hex;
@@ -305,10 +305,15 @@ fn judge_new(
     if !first.deps.is_empty() {
         return Err(malformed("the first change has dependencies").into());
     }
-    let (initial, at, template) = creation(&full, first, record_id, pusher, world)?;
-    if let Some(verdict) = fast_new(&mut full, &changes, &initial, template, pusher, world)? {
+    // The fast path first, from the record as created guessed out of the current state (a
+    // few root fields; reading the state at the first change walks every later operation).
+    // The guess is used only once the first change's hash confirms it.
+    if let Ok(guess) = read_fresh_draft(&full)
+        && let Some(verdict) = fast_new(&mut full, &changes, guess, record_id, pusher, world)?
+    {
         return Ok(verdict);
     }
+    let (initial, at, template) = creation(&full, first, record_id, pusher, world)?;
     let mut doc = InspectionDoc::create(&initial, template, pusher.device, at)
         .map_err(|e| refuse(Some(&first.hash), RefusalCode::NotFresh, e.to_string()))?;
     if doc.heads() != [first.hash] {
@@ -348,6 +353,19 @@ fn creation<'w>(
 ) -> Result<(Inspection, Timestamp, &'w ChecklistTemplate), JudgeError> {
     let initial = read_record_at(full, &[first.hash])
         .map_err(|e| refuse(Some(&first.hash), RefusalCode::Malformed, e.to_string()))?;
+    let (at, template) = check_initial(&initial, first, record_id, pusher, world)?;
+    Ok((initial, at, template))
+}
+
+/// The checks of a new record's first state (`initial`, what its first change `first`
+/// wrote): its id, author and fresh content. Returns the creation time and its template.
+fn check_initial<'w>(
+    initial: &Inspection,
+    first: &Meta,
+    record_id: &str,
+    pusher: Pusher<'_>,
+    world: &'w dyn World,
+) -> Result<(Timestamp, &'w ChecklistTemplate), JudgeError> {
     if initial.id.as_str() != record_id {
         return Err(refuse(
             Some(&first.hash),
@@ -377,11 +395,11 @@ fn creation<'w>(
         .into());
     }
     let at = note.at.expect("check_author requires a time");
-    check_creation(&initial, at, &first.hash, pusher, world)?;
+    check_creation(initial, at, &first.hash, pusher, world)?;
     let template = world
         .template(&initial.template)
         .expect("check_creation found the template");
-    Ok((initial, at, template))
+    Ok((at, template))
 }
 
 fn judge_update(
@@ -913,18 +931,18 @@ fn check_access(
     world: &dyn World,
     hash: Option<&ChangeHash>,
 ) -> Result<(), JudgeError> {
+    // Looked up once per push (the plan a record names never changes after creation).
     let plan = match plan {
-        Some(p) => p.clone(),
+        Some(p) => p.as_ref(),
         None => {
             let p = match &record.plan {
                 Some(id) => world.plan(id)?,
                 None => None,
             };
-            *plan = Some(p.clone());
-            p
+            plan.insert(p).as_ref()
         }
     };
-    let scope = RecordScope::of(record, plan.as_ref());
+    let scope = RecordScope::of(record, plan);
     let review = matches!(
         command,
         Command::Transition {
@@ -957,11 +975,16 @@ fn check_access(
 /// history has another shape or a change differs from the prediction (the reference path
 /// then decides). Refusals that do not depend on the prediction (author, time, access,
 /// rules, claims) are final here as there.
+///
+/// `guess` is the record as created, read cheaply from the current state
+/// (`read_fresh_draft`): taken as the first state only if the first change is exactly what
+/// creating it writes (its hash), and then checked as the reference path checks the first
+/// state it reads ([`check_initial`]).
 fn fast_new(
     full: &mut AutoCommit,
     metas: &[Meta],
-    initial: &Inspection,
-    template: &ChecklistTemplate,
+    guess: Inspection,
+    record_id: &str,
     pusher: Pusher<'_>,
     world: &dyn World,
 ) -> Result<Option<Verdict>, JudgeError> {
@@ -998,12 +1021,14 @@ fn fast_new(
             }) == m.hash
     };
     let mut recorder = Recorder::new();
-    let mut state = initial.clone();
+    let mut state = guess;
     state.results.retain(|_, r| !r.is_empty());
     write_record(&mut recorder, None, &state).map_err(|_| LookupError("recorder".into()))?;
     if !same(&mut recorder, &metas[0]) {
         return Ok(None);
     }
+    // The first change is exactly what creating `state` writes: `state` is the first state.
+    let (_, template) = check_initial(&state, &metas[0], record_id, pusher, world)?;
     let mut plan = None;
     for (i, meta) in metas.iter().enumerate().skip(1) {
         let hash = Some(&meta.hash);

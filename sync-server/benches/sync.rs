@@ -14,7 +14,10 @@
 //! - `SYNC_BENCH_REF_CAP_SECS=240`: the reference's sync phase stops after this long and its
 //!   rate is taken over the documents it synced by then (see below);
 //! - `SYNC_BENCH_REF_HEAP_MB=16384`: the reference server's V8 heap limit;
-//! - `SYNC_BENCH_NO_REF=1`: our server only; `SYNC_BENCH_PULL=1`: also run ours "as deployed".
+//! - `SYNC_BENCH_NO_REF=1`: our server only; `SYNC_BENCH_PULL=1`: also run ours "as deployed";
+//! - `SYNC_BENCH_SERVER=path`: run that server binary instead of this build's;
+//! - `SYNC_BENCH_CHECK_ONLY=5`: only the in-process check of a new record beside a bare load,
+//!   that many rounds of 300 documents (to profile the check alone).
 //!
 //! What is measured, for each server and tablet count:
 //! - **docs/s**: documents / wall time of the sync phase. The documents are generated before
@@ -103,7 +106,7 @@ static LOAD_CPU_US: AtomicU64 = AtomicU64::new(0);
 const PUSH_ONLY_CURSOR: u64 = 1 << 40;
 /// Bump when the generated documents change shape (the cache is also checked against a
 /// freshly generated first document).
-const GEN_VERSION: u32 = 2;
+const GEN_VERSION: u32 = 3;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -356,7 +359,14 @@ impl Corpus {
                 }
             }
         }
-        for (h, item) in failing.iter().take(hazards).enumerate() {
+        // Hazards on items that are not 重大事故隐患 situations (those must be registered as
+        // major), carrying the item's 处罚依据 as the rules require.
+        let general = failing.iter().filter(|it| {
+            template
+                .item(it)
+                .is_some_and(|item| !item.is_major_hazard())
+        });
+        for (h, item) in general.take(hazards).enumerate() {
             let (description, place, measures) = HAZARD_TEXTS[(i + h) % HAZARD_TEXTS.len()];
             let hid = HazardId::new(format!("{id}-h{h}"));
             run(
@@ -368,7 +378,7 @@ impl Corpus {
                     description: description.into(),
                     place: place.into(),
                     basis: vec![LegalBasis::new("安全生产法", "第四十一条第二款")],
-                    penalty: Vec::new(),
+                    penalty: template.item(item).unwrap().penalty.clone(),
                     photos: BTreeMap::new(),
                     measures: String::new(),
                     deadline: None,
@@ -1062,7 +1072,12 @@ fn run_ours(
     ));
     std::fs::create_dir_all(&data).unwrap();
     let port_file = data.join("port");
-    let child = Process::new(env!("CARGO_BIN_EXE_sync-server"))
+    // `SYNC_BENCH_SERVER`: another build of the server (e.g. to measure a change against the
+    // build before it with the same harness).
+    let binary = std::env::var_os("SYNC_BENCH_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")));
+    let child = Process::new(binary)
         .arg("--data")
         .arg(&data)
         .arg("--fixtures")
@@ -1971,6 +1986,27 @@ fn main() {
     let with_pull = std::env::var("SYNC_BENCH_PULL").is_ok_and(|v| v == "1");
     let with_ref = !std::env::var("SYNC_BENCH_NO_REF").is_ok_and(|v| v == "1");
 
+    if let Some(rounds) = std::env::var("SYNC_BENCH_CHECK_ONLY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        // Only the in-process check beside the bare load, `rounds` times (for profiling it:
+        // `perf record -g` on this process).
+        for _ in 0..rounds {
+            let (check_us, load_us) = profile_check(300);
+            let (check_cpu, load_cpu) = (
+                f64::from_bits(CHECK_CPU_US.load(Ordering::Relaxed)),
+                f64::from_bits(LOAD_CPU_US.load(Ordering::Relaxed)),
+            );
+            println!(
+                "check {check_us:.0} µs, load {load_us:.0} µs: {:.2} ×; on-CPU: check \
+                 {check_cpu:.0} µs, load {load_cpu:.0} µs: {:.2} ×",
+                check_us / load_us,
+                check_cpu / load_cpu
+            );
+        }
+        return;
+    }
     let cache = repo_root().join("target/sync-bench");
     std::fs::create_dir_all(&cache).unwrap();
     // The cached corpus: the documents' statistics and the in-process profiles. Each run

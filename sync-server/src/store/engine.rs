@@ -56,6 +56,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::audit::MIGRATION_AUDIT],
     // issue 17: checklist template versions uploaded per unit.
     &[super::reference::MIGRATION_TEMPLATES],
+    // issue 14: photo references keyed by an integer (half the index pages per commit).
+    &[super::records::MIGRATION_PHOTO_KEY],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

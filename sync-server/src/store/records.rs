@@ -66,6 +66,35 @@ pub(crate) const MIGRATION_5: &str = "
     DROP TABLE doc_photos;
 ";
 
+/// Migration: photo references keyed by an integer. The 16-hex-digit text prefix took about
+/// 25 bytes per index entry; a record's dozen or more photos land on random pages of that
+/// index, so with the many records of a group commit most of its pages were written to the
+/// log at every commit. The first 7 hex digits as an integer (28 bits: a 4-byte value, about
+/// 13 bytes per entry) make the index about half as large, and so about half the pages a
+/// commit writes for it. Lookups still compare the whole digest ([`photo_key`]). The rows
+/// keep their order (rowid).
+pub(crate) const MIGRATION_PHOTO_KEY: &str = "
+    CREATE TABLE photo_refs_int (
+        sha_key INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id)
+    );
+    INSERT INTO photo_refs_int (rowid, sha_key, sha256, doc_id)
+        SELECT rowid,
+               (instr('0123456789abcdef', substr(sha256, 1, 1)) - 1) * 16777216
+             + (instr('0123456789abcdef', substr(sha256, 2, 1)) - 1) * 1048576
+             + (instr('0123456789abcdef', substr(sha256, 3, 1)) - 1) * 65536
+             + (instr('0123456789abcdef', substr(sha256, 4, 1)) - 1) * 4096
+             + (instr('0123456789abcdef', substr(sha256, 5, 1)) - 1) * 256
+             + (instr('0123456789abcdef', substr(sha256, 6, 1)) - 1) * 16
+             + (instr('0123456789abcdef', substr(sha256, 7, 1)) - 1),
+               sha256, doc_id
+        FROM photo_refs ORDER BY rowid;
+    DROP TABLE photo_refs;
+    ALTER TABLE photo_refs_int RENAME TO photo_refs;
+    CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
+";
+
 /// The device name the server writes its own changes under (e.g. a supervisor's decision
 /// made in the console).
 pub use app_core::judge::SERVER_DEVICE;
@@ -163,9 +192,13 @@ pub fn change_hashes(id: &str, heads: &[String]) -> StoreResult<Vec<automerge::C
         .map_err(|e| StoreError::Corrupt(format!("stored heads of {id}: {e:?}")))
 }
 
-/// The indexed prefix of a photo digest in `photo_refs` (see migration 5 in `db.rs`).
-pub fn photo_key(sha256: &str) -> &str {
-    sha256.get(..16).unwrap_or(sha256)
+/// The indexed key of a photo digest in `photo_refs`: its first 7 hex digits as an integer
+/// (see [`MIGRATION_PHOTO_KEY`], which computes the same in SQL for the rows it moves). Any
+/// string has a key; rows are matched on the whole digest too.
+pub fn photo_key(sha256: &str) -> i64 {
+    sha256.bytes().take(7).fold(0, |key, c| {
+        key * 16 + (c as char).to_digit(16).map_or(0, i64::from)
+    })
 }
 
 pub(crate) fn parse_heads(raw: &str) -> StoreResult<Vec<String>> {
@@ -220,7 +253,9 @@ impl<S: super::Sqlite> RecordStore for S {
             "SELECT DISTINCT doc_id FROM photo_refs WHERE sha_key = ?1 AND sha256 = ?2
                  ORDER BY doc_id",
         )?
-        .query_map([photo_key(sha256), sha256], |r| r.get::<_, String>(0))?
+        .query_map(params![photo_key(sha256), sha256], |r| {
+            r.get::<_, String>(0)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -381,4 +416,53 @@ pub fn store_update(
         origin_device,
         existed: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The migration's SQL computes the same key as [`photo_key`] for the rows it moves, and
+    /// keeps their order.
+    #[test]
+    fn the_photo_key_migration_computes_photo_key() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE docs (id TEXT PRIMARY KEY);
+             CREATE TABLE photo_refs (sha_key TEXT NOT NULL, sha256 TEXT NOT NULL,
+                 doc_id TEXT NOT NULL REFERENCES docs(id));
+             CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);",
+        )
+        .unwrap();
+        let digests: Vec<String> = (0..200u32)
+            .map(|i| app_core::evidence::Sha256Hex::of(&i.to_le_bytes()).to_string())
+            .chain(["0000000f".repeat(8), "ffffffff".repeat(8)])
+            .collect();
+        for (i, d) in digests.iter().enumerate() {
+            conn.execute("INSERT INTO docs (id) VALUES (?1)", [format!("doc-{i}")])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO photo_refs (sha_key, sha256, doc_id) VALUES (?1, ?2, ?3)",
+                params![&d[..16], d, format!("doc-{i}")],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(MIGRATION_PHOTO_KEY).unwrap();
+        let rows: Vec<(i64, String, String)> = conn
+            .prepare("SELECT sha_key, sha256, doc_id FROM photo_refs ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(rows.len(), digests.len());
+        for (i, ((key, sha, doc), d)) in rows.iter().zip(&digests).enumerate() {
+            assert_eq!(sha, d);
+            assert_eq!(doc, &format!("doc-{i}"));
+            assert_eq!(*key, photo_key(d), "{d}");
+        }
+        assert_eq!(photo_key(&"ffffffff".repeat(8)), (1 << 28) - 1);
+        assert_eq!(photo_key("0000001"), 1);
+        assert_eq!(photo_key(""), 0);
+    }
 }

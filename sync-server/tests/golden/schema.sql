@@ -1,4 +1,4 @@
--- user_version 14
+-- user_version 15
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index casefile_exports_by_record on casefile_exports
@@ -202,8 +202,8 @@ CREATE TABLE number_blocks (
         CHECK (first >= 1 AND last >= first)
     ) WITHOUT ROWID;
 -- table photo_refs on photo_refs
-CREATE TABLE photo_refs (
-        sha_key TEXT NOT NULL,
+CREATE TABLE "photo_refs" (
+        sha_key INTEGER NOT NULL,
         sha256 TEXT NOT NULL,
         doc_id TEXT NOT NULL REFERENCES docs(id)
     );
