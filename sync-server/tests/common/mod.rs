@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 pub mod console;
-pub mod proxy;
 pub mod pg;
+pub mod proxy;
 pub mod s3;
 
 use app_core::checklist::ChecklistTemplate;
