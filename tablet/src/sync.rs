@@ -752,6 +752,34 @@ mod tests {
     }
 
     #[test]
+    fn the_background_sync_refreshes_the_reference_data_every_tenth_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = FakeServer::start();
+        let (store, blobs, _) = tablet(&dir);
+        let background = BackgroundSync::start(
+            client(&server),
+            Arc::new(store),
+            Some(blobs),
+            Duration::from_millis(5),
+            Duration::from_millis(50),
+            || Timestamp(T0),
+        );
+        let count = |what: &str| server.log().iter().filter(|l| *l == what).count();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while count("POST sync") < 3 * REFERENCE_EVERY as usize {
+            assert!(std::time::Instant::now() < deadline, "{:?}", server.log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(background);
+        let (syncs, references) = (count("POST sync"), count("GET reference"));
+        // Once per REFERENCE_EVERY rounds (this server answers 404 to it: the rounds go on).
+        assert!(
+            (2..=syncs / REFERENCE_EVERY as usize).contains(&references),
+            "{references} reference fetches in {syncs} rounds"
+        );
+    }
+
+    #[test]
     fn photos_are_uploaded_before_the_records_that_name_them() {
         let dir = tempfile::tempdir().unwrap();
         let server = FakeServer::start();
