@@ -353,6 +353,25 @@ fn twenty_tablets_lose_nothing_through_a_backup_and_a_restore() {
 /// it arrive too. A change under the server's actor without a valid seal stays refused.
 #[test]
 fn a_console_decision_made_after_the_backup_comes_back_from_a_tablet() {
+    decision_made_after_the_backup_comes_back(false);
+}
+
+/// The same with the signing key rotated after the backup, so that the decision is sealed
+/// with a key the backup does not know: the restore carries the replaced database's newer key
+/// history over (a key is not data a backup may take back), the sealed decision is accepted,
+/// and the server signs with the newest key.
+#[test]
+fn a_key_rotated_after_the_backup_outlives_the_restore() {
+    decision_made_after_the_backup_comes_back(true);
+}
+
+fn key_history(server: &TestServer) -> casefile::KeyHistory {
+    let (ok, out) = server.admin(&[OsStr::new("key-history")]);
+    assert!(ok, "{out}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn decision_made_after_the_backup_comes_back(rotate_key: bool) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup");
@@ -365,6 +384,16 @@ fn a_console_decision_made_after_the_backup_comes_back_from_a_tablet() {
     submitted_record(&server, &wang, &li, &id, &blobs, &sha);
     let (ok, out) = server.admin(&[OsStr::new("backup"), backup.as_os_str()]);
     assert!(ok, "{out}");
+
+    if rotate_key {
+        let (ok, out) = server.admin(&[OsStr::new("rotate-key")]);
+        assert!(ok, "{out}");
+    }
+    let keys_before_restore = key_history(&server);
+    assert_eq!(
+        keys_before_restore.keys.len(),
+        if rotate_key { 2 } else { 1 }
+    );
 
     // After the backup: the supervisor returns the record; the tablet pulls the return and
     // the inspector edits the returned record.
@@ -396,6 +425,16 @@ fn a_console_decision_made_after_the_backup_comes_back_from_a_tablet() {
     server.stop();
     let (ok, out) = server.admin(&[OsStr::new("restore"), backup.as_os_str()]);
     assert!(ok, "{out}");
+    assert_eq!(
+        out.contains("newer key(s) carried over"),
+        rotate_key,
+        "{out}"
+    );
+    assert_eq!(
+        key_history(&server),
+        keys_before_restore,
+        "the restore changed the key history"
+    );
     server.start_again();
 
     // The restored server holds the submitted record only; the tablet pushes everything again,

@@ -369,6 +369,8 @@ pub struct Restored {
     /// Where the database it replaced was moved (None: there was none).
     pub replaced: Option<PathBuf>,
     pub blobs_added: u64,
+    /// The signing keys of the replaced database, carried over if newer.
+    pub keys: KeysCarried,
 }
 
 /// `admin restore DIR`: see the module documentation. `gap`: numbers skipped in every
@@ -451,6 +453,10 @@ pub fn restore(dir: &Path, data: &Path, gap: u32) -> Result<Restored> {
     tx.set_meta(EPOCH, &epoch).map_err(|e| anyhow!("{e}"))?;
     tx.set_meta(NUMBER_RESTORE, &format!("{stamp} {gap}"))
         .map_err(|e| anyhow!("{e}"))?;
+    let keys = match &replaced {
+        Some(aside) => carry_keys(&aside.join(DATABASE), &tx),
+        None => KeysCarried::Nothing,
+    };
     tx.commit()?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
     Ok(Restored {
@@ -458,5 +464,84 @@ pub fn restore(dir: &Path, data: &Path, gap: u32) -> Result<Restored> {
         previous_epoch: manifest.epoch,
         replaced,
         blobs_added,
+        keys,
     })
+}
+
+/// What a restore did with the signing keys of the database it replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeysCarried {
+    /// The backup knows every key the replaced database knew (or there was none).
+    Nothing,
+    /// The replaced database had rotated to newer keys after the backup: the restored one
+    /// now has them too, and signs with the newest (this many keys added to its history).
+    Newer(usize),
+    /// The replaced database's keys could not be carried over (named why); the restored
+    /// server signs with the backup's key.
+    NotCarried(String),
+}
+
+/// Keys are not data a backup may take back: a key rotated in after the backup signed case
+/// files and sealed supervisors' decisions that tablets hold, and a key rotated *out* may
+/// have been compromised. So the restored database takes over the replaced one's newer key
+/// history and current secret, where the backup's history is the start of it.
+fn carry_keys(replaced: &Path, restored: &rusqlite::Transaction<'_>) -> KeysCarried {
+    use crate::store::casefiles::CaseFileStore;
+    use crate::store::server_keys::KeyHistoryStore;
+    let read = || -> Result<_> {
+        let old = Connection::open(replaced)?;
+        let history = old.key_history().map_err(|e| anyhow!("{e}"))?;
+        let secret = old.server_secret().map_err(|e| anyhow!("{e}"))?;
+        Ok((history, secret))
+    };
+    let (theirs, secret) = match read() {
+        Ok(found) => found,
+        Err(e) => {
+            return KeysCarried::NotCarried(format!(
+                "the replaced database's keys could not be read ({e})"
+            ));
+        }
+    };
+    let ours = match restored.key_history() {
+        Ok(h) => h.keys,
+        Err(e) => return KeysCarried::NotCarried(e.to_string()),
+    };
+    if theirs.keys.len() <= ours.len() {
+        return KeysCarried::Nothing;
+    }
+    let same_start = ours
+        .iter()
+        .zip(&theirs.keys)
+        .all(|(a, b)| a.public_key == b.public_key);
+    let newest = theirs.keys.last().map(|k| k.public_key.clone());
+    let secret_is_newest = secret
+        .as_deref()
+        .and_then(|s| <[u8; 32]>::try_from(s).ok())
+        .map(|s| {
+            let key = ed25519_dalek::SigningKey::from_bytes(&s);
+            app_core::evidence::hex(key.verifying_key().as_bytes())
+        })
+        == newest;
+    if !same_start || !secret_is_newest {
+        return KeysCarried::NotCarried(
+            "the replaced database's key history does not continue the backup's".into(),
+        );
+    }
+    let now = now_secs();
+    let carry = || -> crate::store::StoreResult<()> {
+        let mut extra = theirs.keys[ours.len()..].iter();
+        if ours.is_empty()
+            && let Some(first) = extra.next()
+        {
+            restored.start_key_history(&first.public_key, first.valid_from)?;
+        }
+        for entry in extra {
+            restored.add_rotation(entry)?;
+        }
+        restored.replace_server_secret(secret.as_deref().unwrap_or_default(), now)
+    };
+    match carry() {
+        Ok(()) => KeysCarried::Newer(theirs.keys.len() - ours.len()),
+        Err(e) => KeysCarried::NotCarried(e.to_string()),
+    }
 }

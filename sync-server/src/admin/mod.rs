@@ -137,12 +137,21 @@ fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
                     None => "there was no database before".to_owned(),
                 }
             );
+            match &r.keys {
+                backup::KeysCarried::Nothing => {}
+                backup::KeysCarried::Newer(n) => println!(
+                    "the replaced database had rotated its signing key after the backup: {n} newer key(s) carried over; the server signs with the newest"
+                ),
+                backup::KeysCarried::NotCarried(why) => eprintln!(
+                    "warning: {why}; the server signs with the backup's key. Case files and decisions signed with a later key verify only against that key's history (`admin key-history` of the replaced database)"
+                ),
+            }
             Ok(())
         }
         AdminCommand::RotateKey => {
             let (old, new) = keys::rotate(&data)?;
             println!(
-                "case-file signing key rotated: new key {new} (fingerprint {}); the old key {old} signed it and is kept in the key history",
+                "case-file signing key rotated: new key {new} (fingerprint {}); the old key {old} signed it and is kept in the key history. Take a backup now: a restore from an older one carries the new key over only from the database it replaces",
                 fingerprint(&new)
             );
             Ok(())
