@@ -94,6 +94,16 @@ pub struct ChangeNote {
 /// Signs a [`server_seal_statement`] (the server's key), giving the seal in hex.
 pub type Sealer<'a> = dyn FnMut(&[u8]) -> String + 'a;
 
+/// What the server signs in a [`crate::wire::Receipt`]: the record and its heads (in the
+/// receipt's form: sorted 32-byte hashes, concatenated).
+pub fn receipt_statement(record: &str, heads: &[u8]) -> Vec<u8> {
+    let mut out = b"inspection-server-receipt-v1\n".to_vec();
+    out.extend_from_slice(record.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(heads);
+    out
+}
+
 /// What the server signs when it seals a change it makes ([`ChangeNote::seal`]): the record,
 /// the changes it was made on (its Automerge dependencies) and its note without the seal.
 /// The judge reproduces the sealed change from the note exactly (the same hash), so the

@@ -13,7 +13,7 @@ use crate::ids::DeviceId;
 use crate::inspection::{Command, Inspection};
 use crate::kind::InspectionKind;
 use crate::test_support::*;
-use crate::wire::{DocChanges, PROTOCOL_VERSION, Rejection, SyncRequest, SyncResponse};
+use crate::wire::{DocChanges, PROTOCOL_VERSION, Receipt, Rejection, SyncRequest, SyncResponse};
 use std::path::{Path, PathBuf};
 
 fn golden(name: &str) -> PathBuf {
@@ -96,11 +96,13 @@ fn cbor(value: &impl serde::Serialize) -> Vec<u8> {
 
 fn request() -> SyncRequest {
     SyncRequest {
-        version: PROTOCOL_VERSION,
+        // Pinned at version 2, before receipts; a server still answers it.
+        version: 2,
         cursor: 41,
         push: vec![DocChanges {
             id: "insp-8f0e4b1c-2d3a-4e5f-9a6b-7c8d9e0f1a2b".into(),
             bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
+            receipt: None,
         }],
         epoch: None,
     }
@@ -119,6 +121,7 @@ fn response() -> SyncResponse {
         pull: vec![DocChanges {
             id: "insp-2".into(),
             bytes: vec![9, 8, 7],
+            receipt: None,
         }],
         more: true,
         epoch: None,
@@ -164,4 +167,35 @@ fn sync_messages_with_an_epoch_keep_their_cbor_bytes() {
         cbor(&self::response()),
         std::fs::read(golden("sync-response.cbor")).unwrap()
     );
+}
+
+/// Version 3 added receipts (`wire::Receipt`) on pulled documents and on documents pushed
+/// whole; the messages without them keep their bytes (above).
+#[test]
+fn sync_messages_with_receipts_keep_their_cbor_bytes() {
+    let receipt = Receipt {
+        heads: [[0x11u8; 32], [0x22u8; 32]].concat(),
+        seal: vec![0x5a; 64],
+    };
+    let mut request = SyncRequest {
+        version: PROTOCOL_VERSION,
+        epoch: Some("6f1c0d2e9a8b4c3d".into()),
+        ..request()
+    };
+    request.push[0].receipt = Some(receipt.clone());
+    let mut response = SyncResponse {
+        epoch: Some("7a2b3c4d5e6f7081".into()),
+        ..response()
+    };
+    response.pull[0].receipt = Some(receipt);
+    pinned("sync-request-receipt.cbor", &cbor(&request));
+    pinned("sync-response-receipt.cbor", &cbor(&response));
+    let old: SyncRequest =
+        ciborium::from_reader(&std::fs::read(golden("sync-request-receipt.cbor")).unwrap()[..])
+            .unwrap();
+    assert_eq!(old, request);
+    let old: SyncResponse =
+        ciborium::from_reader(&std::fs::read(golden("sync-response-receipt.cbor")).unwrap()[..])
+            .unwrap();
+    assert_eq!(old, response);
 }

@@ -104,6 +104,15 @@ pub trait World {
     fn server_seal_valid(&self, _statement: &[u8], _seal: &str) -> Result<bool, LookupError> {
         Ok(false)
     }
+    /// The heads of a receipt the receiver signed itself for this record, sent with the push
+    /// (`crate::wire::Receipt`; the receiver checks the signature before it passes them:
+    /// nothing else may). The pushed changes inside their history are taken as they are,
+    /// whoever made them: the receiver held exactly those changes once (a hash covers every
+    /// change before it) and judged each when it arrived. That is how a colleague's tablet
+    /// carries a lost tablet's changes back to a server restored from an older backup.
+    fn vouched_heads(&self) -> &[ChangeHash] {
+        &[]
+    }
 }
 
 /// A lookup in the receiver's store failed (not a judgement on the changes).
@@ -231,6 +240,7 @@ pub fn valid_record_id(id: &InspectionId) -> bool {
 }
 
 /// One pushed change's identity, as the judge needs it.
+#[derive(Clone)]
 struct Meta {
     hash: ChangeHash,
     actor: automerge::ActorId,
@@ -305,6 +315,10 @@ fn judge_new(
     if !first.deps.is_empty() {
         return Err(malformed("the first change has dependencies").into());
     }
+    let vouched = vouched(&changes, world.vouched_heads());
+    if vouched.contains(&first.hash) {
+        return judge_vouched_new(full, &changes, &vouched, record_id, pusher, world);
+    }
     // The fast path first, from the record as created guessed out of the current state (a
     // few root fields; reading the state at the first change walks every later operation).
     // The guess is used only once the first change's hash confirms it.
@@ -338,6 +352,84 @@ fn judge_new(
     Ok(Verdict::Accepted {
         doc: Box::new(doc),
         new_changes: count,
+        replayed: true,
+    })
+}
+
+/// The pushed changes inside the history of `heads` (a receipt's: see
+/// [`World::vouched_heads`]). `changes` are in causal order, so one walk back finds them.
+/// (A path from the heads through a change the receiver already holds cannot reach a pushed
+/// change: the receiver holds every change before one it holds.)
+fn vouched(changes: &[Meta], heads: &[ChangeHash]) -> BTreeSet<ChangeHash> {
+    let mut out = BTreeSet::new();
+    if heads.is_empty() {
+        return out;
+    }
+    let mut reach: BTreeSet<ChangeHash> = heads.iter().copied().collect();
+    for c in changes.iter().rev() {
+        if reach.contains(&c.hash) {
+            out.insert(c.hash);
+            reach.extend(c.deps.iter().copied());
+        }
+    }
+    out
+}
+
+/// A record new to the receiver whose creation lies inside a receipt's history (a lost
+/// tablet's record, carried by a colleague after a restore): the state at the receipt's
+/// heads is taken as it is; the changes after it are judged as usual.
+fn judge_vouched_new(
+    mut full: AutoCommit,
+    changes: &[Meta],
+    vouched: &BTreeSet<ChangeHash>,
+    record_id: &str,
+    pusher: Pusher<'_>,
+    world: &dyn World,
+) -> Result<Verdict, JudgeError> {
+    let heads: Vec<ChangeHash> = world
+        .vouched_heads()
+        .iter()
+        .filter(|h| vouched.contains(h))
+        .copied()
+        .collect();
+    let held = full
+        .fork_at(&heads)
+        .map_err(|e| malformed(format!("the receipt's state: {e}")))?
+        .save();
+    let mut doc = InspectionDoc::load(&held, pusher.device)
+        .map_err(|e| malformed(format!("the receipt's state is not a record: {e}")))?;
+    if doc.record().id.as_str() != record_id {
+        return Err(refuse(
+            None,
+            RefusalCode::BadId,
+            "the document's id differs from the pushed id",
+        )
+        .into());
+    }
+    let before = doc.record().clone();
+    let template = world.template(&before.template).ok_or_else(|| {
+        LookupError(format!(
+            "the carried record's template {:?}",
+            before.template
+        ))
+    })?;
+    let rest: Vec<Meta> = changes
+        .iter()
+        .filter(|c| !vouched.contains(&c.hash))
+        .cloned()
+        .collect();
+    replay(
+        &mut doc,
+        &mut full,
+        &rest,
+        template,
+        pusher,
+        world,
+        Some(&before),
+    )?;
+    Ok(Verdict::Accepted {
+        doc: Box::new(doc),
+        new_changes: changes.len(),
         replayed: true,
     })
 }
@@ -493,7 +585,7 @@ fn check_author(
             hash,
             RefusalCode::NotAuthor,
             format!(
-                "the change was made by actor {}, not by this device ({}); a device pushes only its own changes",
+                "the change was made by actor {}, not by this device ({}); a device pushes only its own changes (another device's only inside the history of a receipt this server signed)",
                 change.actor, pusher.device
             ),
         ));
@@ -667,8 +759,13 @@ fn replay(
     before: Option<&Inspection>,
 ) -> Result<(), JudgeError> {
     let mut plan: Option<Option<Plan>> = None;
+    let vouched = vouched(changes, world.vouched_heads());
     for change in changes {
         let hash = Some(&change.hash);
+        if vouched.contains(&change.hash) {
+            take_change(doc, source, change)?;
+            continue;
+        }
         if change.actor == *server_actor() {
             replay_sealed(doc, source, change, template, world)?;
             continue;
@@ -722,7 +819,20 @@ fn replay(
             take_change(doc, source, change)?;
         }
     }
-    check_photos(before, doc.record(), world)
+    let mut named: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
+    if !vouched.is_empty() {
+        // The photos of the receipt's state were named by their own authors, judged then.
+        let heads: Vec<ChangeHash> = world
+            .vouched_heads()
+            .iter()
+            .filter(|h| vouched.contains(h))
+            .copied()
+            .collect();
+        let held = read_record_at(source, &heads)
+            .map_err(|e| refuse(None, RefusalCode::Malformed, e.to_string()))?;
+        named.extend(held.photo_digests());
+    }
+    check_new_photos(&named, doc.record(), world)
 }
 
 /// A change under the server's actor, carried by a tablet that pulled it (a supervisor's
@@ -886,9 +996,21 @@ fn check_photos(
     after: &Inspection,
     world: &dyn World,
 ) -> Result<(), JudgeError> {
-    let old: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
+    check_new_photos(
+        &before.map(Inspection::photo_digests).unwrap_or_default(),
+        after,
+        world,
+    )
+}
+
+/// Every photo `after` names beyond `old` must be one the pusher may name.
+fn check_new_photos(
+    old: &BTreeSet<Sha256Hex>,
+    after: &Inspection,
+    world: &dyn World,
+) -> Result<(), JudgeError> {
     let now = after.photo_digests();
-    let added: Vec<&Sha256Hex> = now.difference(&old).collect();
+    let added: Vec<&Sha256Hex> = now.difference(old).collect();
     match world.first_unnamable(&added)? {
         None => Ok(()),
         Some(digest) => Err(refuse(

@@ -22,6 +22,8 @@ pub(crate) struct TestWorld {
     pub all_photos_allowed: bool,
     /// The users a sealed server change may name.
     pub users: Vec<User>,
+    /// The heads of a receipt "the server" signed, sent with the push.
+    pub vouched: Vec<ChangeHash>,
 }
 
 impl TestWorld {
@@ -51,6 +53,7 @@ impl TestWorld {
             photos: BTreeSet::new(),
             all_photos_allowed: true,
             users: vec![supervisor()],
+            vouched: Vec::new(),
         }
     }
 }
@@ -79,6 +82,9 @@ impl World for TestWorld {
     }
     fn server_seal_valid(&self, statement: &[u8], seal: &str) -> Result<bool, LookupError> {
         Ok(seal == test_seal(statement))
+    }
+    fn vouched_heads(&self) -> &[ChangeHash] {
+        &self.vouched
     }
 }
 
@@ -1417,4 +1423,128 @@ fn a_major_hazard_item_forged_as_general_or_without_its_penalty_is_refused() {
     ordinary.penalty = item_penalty;
     r.apply(&Command::RegisterHazard(ordinary), &cx(&wang(), &t, 31))
         .unwrap();
+}
+
+/// A restored server lacks what wang's tablet (lost since) synced after the backup; li's
+/// tablet pulled it, with the server's receipt for the heads it then held. (record on the
+/// restored server, li's tablet, the receipt's heads, wang's later change outside them)
+fn carried_by_a_colleague() -> (InspectionDoc, InspectionDoc, Vec<ChangeHash>, Vec<u8>) {
+    let t = template();
+    let mut wang_tablet = tablet_doc(5);
+    let restored = accept(None, &wang_tablet.save(), &wang(), "tab-a");
+    wang_tablet
+        .apply(
+            &Command::Answer {
+                item: "T-01".into(),
+                answer: Some(Answer::Complies),
+            },
+            &cx(&wang(), &t, 10),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let receipt = wang_tablet.heads();
+    let mut li_tablet = InspectionDoc::load(&wang_tablet.save(), &dev("tab-b")).unwrap();
+    // wang goes on after the receipt li holds; li pulls that too (no receipt covers it yet).
+    let from = wang_tablet.heads();
+    wang_tablet
+        .apply(
+            &Command::SetNote {
+                item: "T-03".into(),
+                text: "王的补充".into(),
+            },
+            &cx(&wang(), &t, 11),
+            &dev("tab-a"),
+        )
+        .unwrap();
+    let later = wang_tablet.automerge_mut().save_after(&from);
+    li_tablet
+        .apply(
+            &Command::SetNote {
+                item: "T-02".into(),
+                text: "台账不全".into(),
+            },
+            &cx(&li(), &t, 12),
+            &dev("tab-b"),
+        )
+        .unwrap();
+    (restored, li_tablet, receipt, later)
+}
+
+#[test]
+fn a_lost_tablets_changes_come_back_through_a_colleague_inside_a_receipt() {
+    let (mut restored, mut li_tablet, receipt, _) = carried_by_a_colleague();
+    let push = li_tablet.automerge_mut().save_after(&restored.heads());
+    let mut stored = || server_copy(&mut restored);
+    // Without a receipt, wang's change is not li's to push.
+    let r = refusal(Some(stored()), &push, &li(), "tab-b", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotAuthor, "{r}");
+    let world = TestWorld {
+        vouched: receipt.clone(),
+        ..TestWorld::new()
+    };
+    let d = dev("tab-b");
+    let Ok(Verdict::Accepted { mut doc, .. }) =
+        judge(Some(stored()), ID, &push, pusher(&li(), &d), &world)
+    else {
+        panic!("refused")
+    };
+    assert_eq!(doc.heads(), li_tablet.heads());
+    assert_eq!(doc.record(), li_tablet.record());
+    // A record the restored server lacks altogether comes back whole the same way.
+    let whole = li_tablet.save();
+    let r = refusal(None, &whole, &li(), "tab-b", &TestWorld::new());
+    assert_eq!(r.code, RefusalCode::NotAuthor, "{r}");
+    let Ok(Verdict::Accepted { doc: mut new, .. }) =
+        judge(None, ID, &whole, pusher(&li(), &d), &world)
+    else {
+        panic!("refused")
+    };
+    assert_eq!(new.heads(), li_tablet.heads());
+    assert_eq!(new.record(), li_tablet.record());
+}
+
+#[test]
+fn a_receipt_covers_only_the_history_before_its_heads() {
+    let (mut restored, mut li_tablet, receipt, later) = carried_by_a_colleague();
+    // wang's change after the receipt's heads, carried by li: not covered.
+    li_tablet.load_incremental(&later).unwrap();
+    let push = li_tablet.automerge_mut().save_after(&restored.heads());
+    let world = TestWorld {
+        vouched: receipt.clone(),
+        ..TestWorld::new()
+    };
+    let r = refusal(
+        Some(server_copy(&mut restored)),
+        &push,
+        &li(),
+        "tab-b",
+        &world,
+    );
+    assert_eq!(r.code, RefusalCode::NotAuthor, "{r}");
+    // li's own changes after the receipt are still judged: a forged one is refused.
+    let (mut restored, mut li_tablet, receipt, _) = carried_by_a_colleague();
+    let from = restored.heads();
+    let at = T0.0 + 13 * 60_000;
+    raw_change(
+        &mut li_tablet,
+        "tab-b",
+        &note("u-li", "tab-b", "set_summary", at, None),
+        at / 1000,
+        |d| {
+            d.put(&ROOT, "summary", "伪造").unwrap();
+        },
+    );
+    let push = li_tablet.automerge_mut().save_after(&from);
+    let world = TestWorld {
+        vouched: receipt,
+        ..TestWorld::new()
+    };
+    let r = refusal(
+        Some(server_copy(&mut restored)),
+        &push,
+        &li(),
+        "tab-b",
+        &world,
+    );
+    assert_eq!(r.code, RefusalCode::BadNote, "{r}");
 }

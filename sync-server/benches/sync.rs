@@ -1747,6 +1747,7 @@ fn profile_server_work(docs: &[Doc]) {
             .map(|d| app_core::wire::DocChanges {
                 id: d.id.clone(),
                 bytes: d.bytes.clone(),
+                receipt: None,
             })
             .collect(),
     };
@@ -1817,6 +1818,7 @@ fn profile_check(count: usize) -> (f64, f64) {
         let push = app_core::wire::DocChanges {
             id: d.id.clone(),
             bytes: d.bytes.clone(),
+            receipt: None,
         };
         (author, push)
     };

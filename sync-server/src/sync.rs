@@ -28,7 +28,7 @@ use crate::store::StoreResult;
 use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::plan::Plan;
-use app_core::wire::{PROTOCOL_VERSION, SyncRequest};
+use app_core::wire::{OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION, SyncRequest};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -76,11 +76,11 @@ pub async fn sync(
 ) -> ApiResult<Response> {
     require_content_type(&headers, CBOR)?;
     let request: SyncRequest = decode(&body)?;
-    if request.version != PROTOCOL_VERSION {
+    if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&request.version) {
         return Err(ApiError::BadRequest(
             "version",
             format!(
-                "protocol version {} is not supported (server speaks {PROTOCOL_VERSION})",
+                "protocol version {} is not supported (server speaks {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION})",
                 request.version
             ),
         ));

@@ -57,6 +57,7 @@ impl Http {
             push: vec![DocChanges {
                 id: id.into(),
                 bytes,
+                receipt: None,
             }],
         };
         let mut body = Vec::new();

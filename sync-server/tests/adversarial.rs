@@ -29,7 +29,7 @@ use app_core::kind::InspectionKind;
 use app_core::legal::LegalBasis;
 use app_core::signing::{SignedVersion, content_hash};
 use app_core::user::User;
-use app_core::wire::{DocChanges, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use app_core::wire::{DocChanges, PROTOCOL_VERSION, Receipt, SyncRequest, SyncResponse};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use common::console::ConsoleClient;
@@ -94,6 +94,10 @@ struct Client {
     cursor: u64,
     recs: BTreeMap<String, Rec>,
     template: ChecklistTemplate,
+    /// The server's latest receipt for each document pulled.
+    receipts: BTreeMap<String, Receipt>,
+    /// A receipt to send with the next push.
+    attach: Option<Receipt>,
 }
 
 /// Registers `device` for the user behind `token`; the HTTP status.
@@ -157,6 +161,8 @@ impl Client {
             cursor: 0,
             recs: BTreeMap::new(),
             template,
+            receipts: BTreeMap::new(),
+            attach: None,
         }
     }
 
@@ -212,6 +218,9 @@ impl Client {
         let response: SyncResponse = ciborium::from_reader(&bytes[..]).unwrap();
         self.cursor = response.cursor;
         for d in &response.pull {
+            if let Some(r) = &d.receipt {
+                self.receipts.insert(d.id.clone(), r.clone());
+            }
             if let Some(rec) = self.recs.get_mut(&d.id) {
                 rec.doc.load_incremental(&d.bytes).unwrap();
                 rec.synced = rec.doc.heads();
@@ -221,9 +230,11 @@ impl Client {
     }
 
     fn push(&mut self, id: &str, bytes: Vec<u8>) -> SyncResponse {
+        let receipt = self.attach.take();
         self.sync(vec![DocChanges {
             id: id.to_owned(),
             bytes,
+            receipt,
         }])
     }
 
@@ -1790,6 +1801,52 @@ fn hostile_pushes_are_refused_and_change_nothing() {
             },
         );
         j.attack(case, &mut wang, &submitted, bytes, &["not_author"]);
+    }
+    // 5e. A change under another device's actor with a receipt (what a colleague's tablet
+    // sends to carry a lost tablet's changes back to a restored server, see
+    // app_core::wire::Receipt): a genuine receipt the server signed for another record, the
+    // same with this record's heads put in, and one over this record's heads sealed with the
+    // attacker's own key. (A receipt covers only the history before its heads: app-core's
+    // judge tests.)
+    wang.pull_all();
+    let genuine = wang
+        .receipts
+        .get(&j.honest_record)
+        .cloned()
+        .expect("the server sends a receipt with every pulled document");
+    let draft_heads = Receipt::heads_bytes(&wang.recs.get_mut(&draft).unwrap().doc.heads());
+    let forged_receipts = [
+        ("5e another record's genuine receipt", genuine.clone()),
+        (
+            "5e a genuine receipt's seal over this record's heads",
+            Receipt {
+                heads: draft_heads.clone(),
+                seal: genuine.seal.clone(),
+            },
+        ),
+        (
+            "5e a receipt sealed with the attacker's key",
+            Receipt {
+                seal: own_key
+                    .sign(&app_core::document::receipt_statement(&draft, &draft_heads))
+                    .to_bytes()
+                    .to_vec(),
+                heads: draft_heads.clone(),
+            },
+        ),
+    ];
+    for (case, receipt) in forged_receipts {
+        let bytes = wang.raw(
+            &draft,
+            &li_dev,
+            Some(note(&li, &li_dev, "set_summary", at, Some(&summary))),
+            secs,
+            |am| {
+                am.put(ROOT, "summary", "x").unwrap();
+            },
+        );
+        wang.attach = Some(receipt);
+        j.attack(case, &mut wang, &draft, bytes, &["not_author"]);
     }
     let status = register(&wang.http, &wang.base, &wang.token, "u-wang", "server");
     println!("5d registering a device named \"server\": HTTP {status}");

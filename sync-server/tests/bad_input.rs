@@ -123,6 +123,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     let r = c.push(vec![DocChanges {
         id: rec.into(),
         bytes: b"garbage".to_vec(),
+        receipt: None,
     }]);
     assert_eq!(r.rejected[0].code, "malformed");
     let mut other = automerge::AutoCommit::new();
@@ -130,6 +131,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     let r = c.push(vec![DocChanges {
         id: rid("new-doc"),
         bytes: other.save(),
+        receipt: None,
     }]);
     assert_eq!(r.rejected[0].code, "malformed");
     nothing_new("bad automerge");
@@ -173,6 +175,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     let r = c.push(vec![DocChanges {
         id: rec.into(),
         bytes: forge(None, &move_unit),
+        receipt: None,
     }]);
     assert_eq!(r.rejected[0].code, "bad_note", "{r:?}");
     let r = c.push(vec![DocChanges {
@@ -183,6 +186,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
             }),
             &move_unit,
         ),
+        receipt: None,
     }]);
     assert_eq!(r.rejected[0].code, "not_reproducible", "{r:?}");
     let approved = forge(
@@ -203,6 +207,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     let r = c.push(vec![DocChanges {
         id: rec.into(),
         bytes: approved,
+        receipt: None,
     }]);
     assert_eq!(r.rejected[0].code, "forbidden", "{r:?}");
     nothing_new("changes that break the rules");
@@ -232,10 +237,12 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
         DocChanges {
             id: rec.into(),
             bytes: b"garbage".to_vec(),
+            receipt: None,
         },
         DocChanges {
             id: rec.into(),
             bytes: good.clone(),
+            receipt: None,
         },
     ]);
     assert_eq!(
@@ -248,6 +255,7 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
     let r = c.push(vec![DocChanges {
         id: rec.into(),
         bytes: good,
+        receipt: None,
     }]);
     assert_eq!(r.accepted, vec![0]);
     let report = observer.sync();

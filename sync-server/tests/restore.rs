@@ -458,6 +458,73 @@ fn decision_made_after_the_backup_comes_back(rotate_key: bool) {
     assert!(page.contains("data-status=\"returned\""), "{page}");
 }
 
+/// A tablet that synced after the backup and was lost before the restore: what it synced
+/// is then held only by the colleague's tablet that pulled it. The colleague carries it back
+/// with the server's receipt (`app_core::wire::Receipt`), photos and a whole new record
+/// included, and nothing of it waits for the lost tablet.
+#[test]
+fn a_lost_tablets_changes_come_back_from_a_colleagues_tablet() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup");
+    let mut server = TestServer::start(&data);
+    let mut wang = Device::new(&server, 0);
+    let li = Device::new(&server, 1);
+    // Before the backup: wang's record, li its co-inspector.
+    let first = wang.new_record("lost-a");
+    wang.photo(&first, b"photo before the backup", 2);
+    wang.sync();
+    li.sync();
+    let (ok, out) = server.admin(&[OsStr::new("backup"), backup.as_os_str()]);
+    assert!(ok, "{out}");
+
+    // After the backup wang edits it, adds a photo and makes a second record; the server
+    // acknowledges; li's tablet pulls it all. Then wang's tablet is lost.
+    wang.note(&first, "备份之后王的补充", 5);
+    wang.photo(&first, b"photo after the backup", 5);
+    let second = wang.new_record("lost-b");
+    wang.note(&second, "第二份记录", 6);
+    wang.sync();
+    li.sync();
+    for id in [&first, &second] {
+        assert_eq!(li.t.record(id), wang.t.record(id));
+    }
+
+    server.stop();
+    let (ok, out) = server.admin(&[OsStr::new("restore"), backup.as_os_str()]);
+    assert!(ok, "{out}");
+    server.start_again();
+
+    // Only li comes back: everything wang synced is accepted from li's tablet.
+    li.sync();
+    let supervisor = Tablet::new(&server, "u-zhao");
+    supervisor.sync();
+    for id in [&first, &second] {
+        let theirs: Inspection = supervisor.record(id);
+        assert_eq!(
+            theirs,
+            wang.t.record(id),
+            "record {id} lacks wang's changes"
+        );
+    }
+    let conn = rusqlite::Connection::open(data.join("server.db")).unwrap();
+    let named: Vec<String> = conn
+        .prepare("SELECT DISTINCT sha256 FROM photo_refs")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(named.len(), 2, "{named:?}");
+    for sha in &named {
+        let sha = app_core::evidence::Sha256Hex::parse(sha).unwrap();
+        assert!(
+            app_core::evidence::blob_layout::path(&data.join("blobs"), &sha).exists(),
+            "the photo {sha} is not in the blob folder"
+        );
+    }
+}
+
 #[test]
 fn verify_backup_names_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();

@@ -264,6 +264,7 @@ impl SyncClient {
                     .map(|p| DocChanges {
                         id: p.id.to_string(),
                         bytes: p.bytes.clone(),
+                        receipt: p.receipt.clone(),
                     })
                     .collect(),
             };
@@ -309,7 +310,11 @@ impl SyncClient {
                     .collect();
                 s.mark_all_pushed(&done)?;
                 for d in &response.pull {
-                    s.apply_remote(&InspectionId::new(d.id.clone()), &d.bytes, now)?;
+                    let id = InspectionId::new(d.id.clone());
+                    s.apply_remote(&id, &d.bytes, now)?;
+                    if let Some(receipt) = &d.receipt {
+                        s.set_receipt(&id, receipt)?;
+                    }
                 }
                 s.set_sync_cursor(&user, response.cursor)?;
             }

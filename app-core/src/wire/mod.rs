@@ -18,7 +18,13 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 2;
+/// The version this build speaks. Version 3 added [`Receipt`]s; a server answers version 2
+/// requests as before (no receipts, so their bytes are unchanged).
+pub const PROTOCOL_VERSION: u32 = 3;
+/// The oldest version a server still answers.
+pub const OLDEST_PROTOCOL_VERSION: u32 = 2;
+/// The first version whose pulled documents carry a [`Receipt`].
+pub const RECEIPTS_SINCE: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +52,48 @@ pub struct DocChanges {
     pub id: String,
     #[serde(rename = "b", with = "serde_bytes")]
     pub bytes: Vec<u8>,
+    /// Pulled: the server's receipt for the document as it now holds it. Pushed: the latest
+    /// receipt the device holds for it, sent when it pushes the document whole (after a
+    /// restore). Absent otherwise, so older messages' bytes are unchanged.
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// The server's signed word that it held a record with these heads (and so every change
+/// before them, each judged when it arrived). A tablet keeps the latest receipt of every
+/// record it pulled; if the server is later restored from an older backup and the device
+/// that made some of those changes is gone (a lost tablet), a colleague's tablet carries
+/// them back: the server accepts a change of another device only inside the history of a
+/// receipt it signed itself (`crate::judge`, [`crate::document::receipt_statement`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The heads: 32-byte Automerge change hashes, concatenated in ascending order.
+    #[serde(rename = "h", with = "serde_bytes")]
+    pub heads: Vec<u8>,
+    /// The server's Ed25519 signature over [`crate::document::receipt_statement`].
+    #[serde(rename = "s", with = "serde_bytes")]
+    pub seal: Vec<u8>,
+}
+
+impl Receipt {
+    /// The heads as change hashes (None: not a whole number of hashes).
+    pub fn change_hashes(&self) -> Option<Vec<automerge::ChangeHash>> {
+        if self.heads.len() % 32 != 0 {
+            return None;
+        }
+        self.heads
+            .chunks(32)
+            .map(|c| automerge::ChangeHash::try_from(c).ok())
+            .collect()
+    }
+
+    /// `heads` in the receipt's form (sorted, concatenated).
+    pub fn heads_bytes(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+        let mut sorted = heads.to_vec();
+        sorted.sort();
+        sorted.iter().flat_map(|h| h.0).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

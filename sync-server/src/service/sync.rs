@@ -103,6 +103,8 @@ struct ServerWorld<'a, 'p> {
     photos: std::cell::RefCell<&'a mut PhotoLookup<'p>>,
     seal_keys: std::cell::RefCell<&'a mut SealKeys<'p>>,
     now_ms: i64,
+    /// The heads of the push's receipt, once its seal is found to be this server's.
+    vouched: Vec<automerge::ChangeHash>,
 }
 
 /// Every public key the server ever held (its key history), read only when a pushed change
@@ -165,6 +167,9 @@ impl World for ServerWorld<'_, '_> {
             .iter()
             .chain(&r.disabled_users)
             .find(|u| u.id == *id)
+    }
+    fn vouched_heads(&self) -> &[automerge::ChangeHash] {
+        &self.vouched
     }
     fn server_seal_valid(&self, statement: &[u8], seal: &str) -> Result<bool, LookupError> {
         let Some(bytes) = casefile::manifest::unhex(seal) else {
@@ -229,13 +234,30 @@ pub fn check_push(
             (Some(doc), Some(before_heads))
         }
     };
-    let world = ServerWorld {
+    let mut world = ServerWorld {
         reference,
         plans: std::cell::RefCell::new(plans),
         photos: std::cell::RefCell::new(photos),
         seal_keys: std::cell::RefCell::new(seal_keys),
         now_ms: author.now_ms,
+        vouched: Vec::new(),
     };
+    // A receipt this server signed (a tablet carrying changes of another device back to a
+    // restored server); one that is not this server's vouches for nothing.
+    if let Some(receipt) = &push.receipt
+        && let Some(heads) = receipt.change_hashes()
+    {
+        let statement = app_core::document::receipt_statement(id, &receipt.heads);
+        if world
+            .server_seal_valid(&statement, &app_core::evidence::hex(&receipt.seal))
+            .map_err(|e| SyncError::Judge {
+                id: id.to_owned(),
+                message: e.0,
+            })?
+        {
+            world.vouched = heads;
+        }
+    }
     let pusher = Pusher {
         user,
         device,
@@ -370,7 +392,7 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
 
 /// Step 4: the answer to a sync: the pushes' outcome and the pull (changes of records the user
 /// may read, from other devices, after the request's cursor).
-pub fn pull<S: RecordStore + PlanStore + ?Sized>(
+pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore + ?Sized>(
     conn: &S,
     reference: &ReferenceData,
     user: &User,
@@ -414,10 +436,17 @@ pub fn pull<S: RecordStore + PlanStore + ?Sized>(
         .into_iter()
         .filter_map(|id| {
             let bytes = grouped.remove(&id)?;
-            Some(DocChanges { id, bytes })
+            Some(DocChanges {
+                id,
+                bytes,
+                receipt: None,
+            })
         })
         .collect::<Vec<_>>();
-    let pull = verify_readable(conn, reference, user, pull)?;
+    let mut pull = verify_readable(conn, reference, user, pull)?;
+    if request.version >= app_core::wire::RECEIPTS_SINCE {
+        add_receipts(conn, &mut pull)?;
+    }
     Ok(SyncResponse {
         revoked: false,
         cursor: cursor.max(request.cursor as i64) as u64,
@@ -427,6 +456,35 @@ pub fn pull<S: RecordStore + PlanStore + ?Sized>(
         more,
         epoch: None,
     })
+}
+
+/// Signs a [`app_core::wire::Receipt`] for every pulled document: its heads as the server
+/// holds them now (the pulled changes and every change before them). Only when the server
+/// has its key (made at its first start); a reader never makes one.
+fn add_receipts<S: RecordStore + crate::store::casefiles::CaseFileStore + ?Sized>(
+    conn: &S,
+    pull: &mut [DocChanges],
+) -> SyncResult<()> {
+    let Some(secret) = conn.server_secret()? else {
+        return Ok(());
+    };
+    let Ok(secret) = <[u8; 32]>::try_from(secret.as_slice()) else {
+        return Err(StoreError::Corrupt("the server key".into()).into());
+    };
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    for d in pull {
+        let Some(heads) = conn.heads(&d.id)? else {
+            continue;
+        };
+        let heads = app_core::wire::Receipt::heads_bytes(&records::change_hashes(&d.id, &heads)?);
+        use ed25519_dalek::Signer;
+        let seal = key
+            .sign(&app_core::document::receipt_statement(&d.id, &heads))
+            .to_bytes()
+            .to_vec();
+        d.receipt = Some(app_core::wire::Receipt { heads, seal });
+    }
+    Ok(())
 }
 
 /// Keeps only documents the app-core access rule lets `user` read (the SQL filter is a fast

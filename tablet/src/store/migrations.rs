@@ -120,6 +120,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         pool TEXT NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 7: the server's latest receipt for each record pulled (`app_core::wire::Receipt`): sent
+    // with the record when it is pushed whole to a restored server, so that changes of other
+    // devices in it are accepted from this tablet.
+    "
+    CREATE TABLE receipts (
+        id TEXT PRIMARY KEY,
+        heads BLOB NOT NULL,
+        seal BLOB NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

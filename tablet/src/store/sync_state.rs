@@ -13,6 +13,9 @@ pub struct PendingPush {
     pub bytes: Vec<u8>,
     /// The heads these bytes bring the server to.
     pub heads: String,
+    /// The server's latest receipt for the record, when it is pushed whole and was pulled
+    /// before (see [`app_core::wire::Receipt`]).
+    pub receipt: Option<app_core::wire::Receipt>,
 }
 
 /// Counts for the sync indicator (the screens' type, in `tablet-api`).
@@ -39,12 +42,14 @@ impl Store {
             if let (None, Some(heads)) = (&synced, heads) {
                 out.push(PendingPush {
                     bytes: self.stored_bytes(&id)?,
+                    receipt: self.receipt(&id)?,
                     id,
                     heads,
                 });
                 continue;
             }
             let doc = self.document(&id)?;
+            let whole = synced.is_none();
             let bytes = match synced {
                 None => doc.save(),
                 Some(raw) => {
@@ -56,9 +61,40 @@ impl Store {
                 }
             };
             let heads = heads_json(doc);
-            out.push(PendingPush { id, bytes, heads });
+            let receipt = if whole { self.receipt(&id)? } else { None };
+            out.push(PendingPush {
+                id,
+                bytes,
+                heads,
+                receipt,
+            });
         }
         Ok(out)
+    }
+
+    /// Keeps the server's receipt for a pulled record (the latest replaces the one before).
+    pub fn set_receipt(&self, id: &InspectionId, receipt: &app_core::wire::Receipt) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO receipts (id, heads, seal) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET heads = ?2, seal = ?3",
+            )?
+            .execute(rusqlite::params![id.as_str(), receipt.heads, receipt.seal])?;
+        Ok(())
+    }
+
+    /// The server's latest receipt for a record, if it sent one.
+    pub fn receipt(&self, id: &InspectionId) -> Result<Option<app_core::wire::Receipt>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT heads, seal FROM receipts WHERE id = ?1")?
+            .query_row([id.as_str()], |r| {
+                Ok(app_core::wire::Receipt {
+                    heads: r.get(0)?,
+                    seal: r.get(1)?,
+                })
+            })
+            .optional()?)
     }
 
     /// A record's stored bytes: the snapshot, then each pending change in order.
