@@ -426,7 +426,7 @@ fn enterprise_import_of_5000_rows_is_all_or_nothing_and_names_every_bad_row() {
 #[test]
 fn a_lost_tablet_uploads_what_it_holds_then_wipes_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path());
+    let server = TestServer::start_tls(&dir.path().join("data"));
     let wang = Tablet::new(&server, "u-wang");
     let li = Tablet::new(&server, "u-li");
     let photos = tempfile::tempdir().unwrap();
@@ -513,10 +513,11 @@ fn a_lost_tablet_uploads_what_it_holds_then_wipes_itself() {
         ("GET", "/api/v1/enterprises/e-001"),
     ] {
         let req = match method {
-            "POST" => http()
+            "POST" => server
+                .http()
                 .post(format!("{}{path}", server.url()))
                 .json(&serde_json::json!({})),
-            _ => http().get(format!("{}{path}", server.url())),
+            _ => server.http().get(format!("{}{path}", server.url())),
         };
         let resp = req.bearer_auth(&token).send().unwrap();
         assert_eq!(resp.status().as_u16(), 403, "{method} {path}");
@@ -563,7 +564,7 @@ fn a_lost_tablet_uploads_what_it_holds_then_wipes_itself() {
     assert!(left.is_empty(), "photos left on the tablet: {left:?}");
     // Signing in again from it is refused (a new session cannot be bound to the device).
     let store = Store::open(&wang.db_path()).unwrap();
-    let err = SyncClient::new(server.url())
+    let err = SyncClient::new(server.address())
         .sign_in("u-wang", PASSWORD, &store)
         .unwrap_err();
     assert!(

@@ -1,5 +1,6 @@
 //! Backups and restores that lose nothing (issue 16): real tablets (the tablet library) against
-//! the real server binary on loopback.
+//! the real server binary on loopback, over HTTPS (a CA made for each test, trusted by the
+//! tablets as a bureau's CA is after enrollment).
 //!
 //! Twenty tablets sync records, photos and document numbers; `admin backup` copies the data
 //! folder while they sync; more changes are acknowledged (new records, edits, photos, numbers
@@ -7,6 +8,8 @@
 //! (refused while the server runs); the server starts with a new epoch; a new tablet reserves
 //! numbers at once; the twenty sync again. Then every change any tablet made is on the
 //! server, nothing is duplicated, and no document number is held or issued twice.
+//! A console decision made after the backup, one sealed with a key rotated in after it, and a
+//! lost tablet's changes that only a colleague's tablet still holds all come back.
 
 mod common;
 
@@ -38,7 +41,8 @@ impl Device {
         let t = Tablet::new(server, USERS[i % USERS.len()]);
         let dir = tempfile::tempdir().unwrap();
         let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
-        let numbers = NumberClient::new(server.url(), t.client.session().unwrap().token.clone());
+        let numbers =
+            NumberClient::new(server.address(), t.client.session().unwrap().token.clone());
         Self {
             t,
             blobs,
@@ -168,7 +172,7 @@ fn twenty_tablets_lose_nothing_through_a_backup_and_a_restore() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup");
-    let mut server = TestServer::start(&data);
+    let mut server = TestServer::start_tls(&data);
     let mut devices: Vec<Device> = (0..TABLETS).map(|i| Device::new(&server, i)).collect();
 
     // Before the backup: a record each, with a photo and a document number, synced.
@@ -375,7 +379,7 @@ fn decision_made_after_the_backup_comes_back(rotate_key: bool) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup");
-    let mut server = TestServer::start(&data);
+    let mut server = TestServer::start_tls(&data);
     let wang = Tablet::new(&server, "u-wang");
     let li = Tablet::new(&server, "u-li");
     let blobs = BlobStore::open(dir.path().join("wang-blobs")).unwrap();
@@ -467,7 +471,7 @@ fn a_lost_tablets_changes_come_back_from_a_colleagues_tablet() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup");
-    let mut server = TestServer::start(&data);
+    let mut server = TestServer::start_tls(&data);
     let mut wang = Device::new(&server, 0);
     let li = Device::new(&server, 1);
     // Before the backup: wang's record, li its co-inspector.
@@ -530,7 +534,7 @@ fn verify_backup_names_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup");
-    let server = TestServer::start(&data);
+    let server = TestServer::start_tls(&data);
     let mut d = Device::new(&server, 0);
     let id = d.new_record("verify-a");
     d.photo(&id, b"a photo to lose", 2);

@@ -385,7 +385,11 @@ pub struct Page {
 
 impl ConsoleClient {
     pub fn new(server: &TestServer) -> Self {
-        Self::at(&server.url())
+        Self {
+            base: server.url(),
+            http: server.http(),
+            cookie: None,
+        }
     }
 
     /// A client of the server at `base` (`http://host:port`).

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod ca;
 pub mod console;
 pub mod pg;
 pub mod proxy;
@@ -73,6 +74,9 @@ pub struct TestServer {
     pub log: Option<PathBuf>,
     /// Environment variables for the server (e.g. `SYNC_SERVER_BLOBS_STORE`).
     pub env: Vec<(String, String)>,
+    /// The test CA's certificate (PEM) when started by [`TestServer::start_tls`]: what its
+    /// tablets and HTTP clients trust.
+    pub ca: Option<String>,
 }
 
 impl TestServer {
@@ -103,9 +107,43 @@ impl TestServer {
             extra: extra.to_vec(),
             tls: extra.iter().any(|a| a == "--tls-cert"),
             log: log.map(Path::to_owned),
+            ca: None,
         };
         s.launch("127.0.0.1:0");
         s
+    }
+
+    /// Starts the server serving HTTPS with a certificate for `localhost` from a CA made for
+    /// it; [`TestServer::address`] and [`TestServer::http`] trust that CA (as a bureau's
+    /// tablets trust its CA after enrollment).
+    pub fn start_tls(data: &Path) -> Self {
+        std::fs::create_dir_all(data).unwrap();
+        let ca = ca::Ca::new("测试 CA (test)");
+        let certs = data.with_extension("tls");
+        std::fs::create_dir_all(&certs).unwrap();
+        let args = ca.issue(&certs, "server", &["localhost", "127.0.0.1"], (-1, 30));
+        let mut server = Self::start_with(data, &args, None);
+        server.ca = Some(ca.pem());
+        server
+    }
+
+    /// The server as a tablet reaches it: its URL, and the test CA when it serves HTTPS.
+    pub fn address(&self) -> tablet::tls::Server {
+        let trust = match &self.ca {
+            Some(pem) => tablet::tls::ServerTrust::Ca { pem: pem.clone() },
+            None => tablet::tls::ServerTrust::System,
+        };
+        tablet::tls::Server::new(self.url(), trust)
+    }
+
+    /// An HTTP client for the server (trusting its test CA; no redirects followed).
+    pub fn http(&self) -> reqwest::blocking::Client {
+        tablet::tls::client(
+            &self.address(),
+            Duration::from_secs(10),
+            Some(Duration::from_secs(120)),
+        )
+        .unwrap()
     }
 
     fn launch(&mut self, listen: &str) {
@@ -267,7 +305,7 @@ pub struct Tablet {
 
 impl Tablet {
     pub fn new(server: &TestServer, user: &str) -> Self {
-        Self::connect(server, server.url().into(), user).unwrap()
+        Self::connect(server, server.address(), user).unwrap()
     }
 
     /// A tablet that reaches `server` as `address` says (its URL and whom it trusts), or the
