@@ -27,7 +27,7 @@ fn rows(page: &str) -> Vec<(String, String)> {
 #[test]
 fn the_audit_log_records_who_did_what_and_shows_each_supervisor_their_units() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_tls(&dir.path().join("server"));
     let wang = Tablet::new(&server, "u-wang");
     let li = Tablet::new(&server, "u-li");
     let blobs = tablet::blobs::BlobStore::open(dir.path().join("blobs")).unwrap();

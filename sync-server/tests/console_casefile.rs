@@ -170,7 +170,7 @@ fn signed_record(
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_tls(&dir.path().join("server"));
     let wang = Tablet::new(&server, "u-wang");
     let li = Tablet::new(&server, "u-li").user;
     let wang_blobs = tablet::blobs::BlobStore::open(dir.path().join("wang-blobs")).unwrap();
@@ -264,10 +264,7 @@ struct Uploader {
 
 impl Uploader {
     fn new(server: &TestServer, user: &str) -> Self {
-        let http = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = server.http();
         let resp = common::console::post_login(&http, &server.url(), user, PASSWORD);
         let cookie = resp
             .headers()
@@ -613,7 +610,11 @@ fn after_a_key_rotation_earlier_case_files_still_verify_with_the_key_history() {
     assert_eq!(signed_with, new_key);
 
     // The published history: both keys, the rotation signed by both.
-    let history = reqwest::blocking::get(format!("{}/api/v1/casefile-keys", f.server.url()))
+    let history = f
+        .server
+        .http()
+        .get(format!("{}/api/v1/casefile-keys", f.server.url()))
+        .send()
         .unwrap()
         .text()
         .unwrap();
