@@ -47,6 +47,17 @@ pub fn describe(command: &AdminCommand) -> (String, String) {
         AdminCommand::RotateKey => ("admin_rotate_key".into(), String::new()),
         AdminCommand::KeyHistory => ("admin_key_history".into(), String::new()),
         AdminCommand::VerifyAudit => ("admin_verify_audit".into(), String::new()),
+        AdminCommand::Migrate { to, blobs_to, .. } => (
+            "admin_migrate".into(),
+            format!(
+                "{}{}",
+                crate::store::pg::redact(to),
+                blobs_to
+                    .as_deref()
+                    .map(|b| format!(", blobs to {b}"))
+                    .unwrap_or_default()
+            ),
+        ),
     }
 }
 

@@ -69,10 +69,26 @@ pub enum AdminCommand {
     /// Checks the audit log's hash chain; exits non-zero naming the first changed or
     /// removed entry.
     VerifyAudit,
+    /// Moves this data folder's server (SQLite and its blob folder) to PostgreSQL and, with
+    /// --blobs-to, the photo and media originals to another store (s3://bucket[/prefix],
+    /// settings from SYNC_SERVER_BLOBS_*), then verifies counts and hashes. The server must
+    /// be stopped; the target database must be new.
+    Migrate {
+        /// The source: `sqlite:DATA_FOLDER` (default: this data folder).
+        #[arg(long)]
+        from: Option<String>,
+        /// The target database: postgres://user[:password]@host[:port]/database.
+        #[arg(long)]
+        to: String,
+        /// Where the blobs go: s3://bucket[/prefix] or a folder (default: they stay).
+        #[arg(long, value_name = "STORE")]
+        blobs_to: Option<String>,
+    },
 }
 
 pub mod devices;
 pub mod enterprises;
+pub mod migrate;
 pub mod reference;
 
 /// Runs one administrative command, and writes it (and whether it succeeded) into the audit
@@ -158,6 +174,43 @@ fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
         }
         AdminCommand::KeyHistory => {
             print!("{}", keys::history(&data)?);
+            Ok(())
+        }
+        AdminCommand::Migrate { from, to, blobs_to } => {
+            let source = match from.as_deref() {
+                None => data.clone(),
+                Some(f) => PathBuf::from(f.strip_prefix("sqlite:").unwrap_or(f)),
+            };
+            let blobs_to = match blobs_to {
+                None => None,
+                Some(store) => {
+                    let mut target = crate::config::Config::default();
+                    target.data = source.clone();
+                    target.apply_env(&crate::config::ProcessEnv)?;
+                    target.blobs.store = store;
+                    Some(target.blob_location()?)
+                }
+            };
+            let m = migrate::migrate(&source, &to, blobs_to.as_ref())?;
+            for t in &m.tables {
+                println!("{:<18} {:>9} rows  sha256 {}", t.table, t.rows, t.digest);
+            }
+            if !m.skipped_columns.is_empty() {
+                println!("not copied (SQLite-only): {}", m.skipped_columns.join(", "));
+            }
+            match &m.blobs_to {
+                Some(to) => println!(
+                    "{} blobs ({} bytes) copied to {to}, each re-hashed",
+                    m.blobs, m.blob_bytes
+                ),
+                None => println!("blobs not moved (no --blobs-to)"),
+            }
+            println!(
+                "migrated {} into {}: {} tables verified (counts and SHA-256 of every value)",
+                source.display(),
+                crate::store::pg::redact(&to),
+                m.tables.len()
+            );
             Ok(())
         }
         AdminCommand::VerifyAudit => {
