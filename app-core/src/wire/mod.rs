@@ -79,7 +79,7 @@ pub struct Receipt {
 impl Receipt {
     /// The heads as change hashes (None: not a whole number of hashes).
     pub fn change_hashes(&self) -> Option<Vec<automerge::ChangeHash>> {
-        if self.heads.len() % 32 != 0 {
+        if !self.heads.len().is_multiple_of(32) {
             return None;
         }
         self.heads
