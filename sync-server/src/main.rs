@@ -125,8 +125,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "demo.enabled: every demo user of {} signs in with the demo password; never in service",
             config.fixtures.join("demo/users.json").display()
         );
-        db.call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
-            .await?
+        // In one transaction that holds the database's write lock (`BEGIN IMMEDIATE`, on
+        // PostgreSQL its advisory lock): nodes starting together on one database each see
+        // the accounts the other made, instead of both inserting them and one failing.
+        db.call(move |conn| -> sync_server::error::InternalResult<usize> {
+            use sync_server::store::Transactions;
+            let tx = conn.begin_immediate()?;
+            let created = sync_server::auth::seed_accounts(&tx, &users, &password)?;
+            tx.commit()?;
+            Ok(created)
+        })
+        .await?
     } else {
         0
     };

@@ -400,6 +400,15 @@ impl ConsoleClient {
         }
     }
 
+    /// The same browser (its session cookie) talking to another server at `base`: another
+    /// node behind the same load balancer.
+    pub fn moved_to(&self, base: &str) -> Self {
+        Self {
+            cookie: self.cookie.clone(),
+            ..Self::at(base)
+        }
+    }
+
     fn page(resp: reqwest::blocking::Response) -> Page {
         let status = resp.status().as_u16();
         let location = resp
