@@ -615,3 +615,77 @@ fn a_resumable_upload_started_on_one_node_finishes_on_the_other() {
         .unwrap();
     assert_eq!(status["held"], true, "{status}");
 }
+
+/// A supervisor starts a case-file export of a signed record on node A; the job's progress
+/// and its file are read through node B (the file is kept in the object store, not in the
+/// data folder of the node that wrote it), and it verifies with the servers' one key.
+#[test]
+fn a_case_file_exported_through_one_node_downloads_through_the_other() {
+    let Some(nodes) = Nodes::start() else { return };
+    let wang = nodes.tablet(0, "u-wang");
+    let li = nodes.tablet(1, "u-li");
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let sha = blobs
+        .put(&common::console::photo_bytes("gps-DSCN0012.jpg"))
+        .unwrap()
+        .sha256;
+    let id = rid("two-nodes-casefile");
+    common::console::submitted_record(&nodes.a.lock().unwrap(), &wang, &li, &id, &blobs, &sha);
+    let mut on_a = ConsoleClient::at(&nodes.urls[0]);
+    assert_eq!(on_a.sign_in("u-zhao", PASSWORD).status, 303);
+    let on_b = on_a.moved_to(&nodes.urls[1]);
+    let started = on_a.post(
+        &format!("/console/records/{id}/casefile"),
+        &format!("csrf={}", on_a.csrf()),
+    );
+    assert_eq!(started.status, 303, "{}", started.body);
+    let job = started.location.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let p = on_b.get(&job);
+        assert_eq!(p.status, 200, "{}", p.body);
+        if p.body.contains("data-state=\"done\"") {
+            break p;
+        }
+        assert!(
+            p.body.contains("data-state=\"running\""),
+            "the export failed: {}",
+            p.body
+        );
+        assert!(Instant::now() < deadline, "the export did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let at = done.body.find("id=\"casefile-download\" href=\"").unwrap() + 29;
+    let href = &done.body[at..at + done.body[at..].find('"').unwrap()];
+    let zip = on_b.get(href);
+    assert_eq!(zip.status, 200, "the file is there for node B too");
+    assert_eq!(zip.content_type, "application/zip");
+    assert_eq!(on_a.get(href).bytes, zip.bytes, "and the same on A");
+    let job_id = job.rsplit('/').next().unwrap();
+    assert_eq!(
+        nodes
+            .moto
+            .object(BUCKET, &format!("{PREFIX}/casefiles/{job_id}.zip"))
+            .as_deref(),
+        Some(zip.bytes.as_slice()),
+        "kept in the bucket"
+    );
+    // Signed with the one key both nodes hold (made once in the database).
+    let key_of = |c: &ConsoleClient| {
+        let about = c.get("/console/casefiles").body;
+        let at = about.find("id=\"server-key\"").unwrap();
+        let start = at + about[at..].find('>').unwrap() + 1;
+        about[start..start + about[start..].find('<').unwrap()].to_owned()
+    };
+    let key_hex = key_of(&on_b);
+    assert_eq!(key_of(&on_a), key_hex);
+    let options = casefile::VerifyOptions {
+        trusted_keys: vec![casefile::TrustedKey {
+            key: casefile::manifest::parse_public_key(&key_hex).unwrap(),
+            label: "server".into(),
+        }],
+    };
+    let report = casefile::verify(std::io::Cursor::new(&zip.bytes), &options);
+    assert!(report.holds(), "{report:?}");
+}
