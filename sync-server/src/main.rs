@@ -106,14 +106,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("reference data in the database")?;
     // The server's key exists from the first start, so that every backup holds the key that
-    // seals the server's changes (review decisions) and signs case files made after it.
+    // seals the server's changes (review decisions) and signs case files made after it. Made
+    // under the database's write lock: two nodes starting together on one database would
+    // otherwise both start the key history, and the second insert would stop its node.
     db.call(|conn| {
+        use sync_server::store::Transactions;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        sync_server::service::casefiles::server_key(conn, now)
-            .map(drop)
-            .map_err(|e| sync_server::error::Internal::new(e.to_string()))
+        let tx = conn.begin_immediate()?;
+        sync_server::service::casefiles::server_key(&tx, now)
+            .map_err(|e| sync_server::error::Internal::new(e.to_string()))?;
+        tx.commit()?;
+        Ok::<_, sync_server::error::Internal>(())
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))

@@ -47,10 +47,23 @@ struct Nodes {
     _dir: tempfile::TempDir,
 }
 
+/// Starts two nodes with `env` at the same instant (so that their first start on a fresh
+/// database races: migrations, seeding the reference data and the accounts, the server key),
+/// each with its data folder and log in `dir`. A node that does not start panics with its log.
+fn start_pair(env: &[(String, String)], dir: &std::path::Path) -> (TestServer, TestServer) {
+    let start = |name: &str| {
+        let (data, log) = (dir.join(name), dir.join(format!("{name}.log")));
+        let env = env.to_vec();
+        std::thread::spawn(move || TestServer::start_env(&data, &[], Some(&log), &env))
+    };
+    let (a, b) = (start("a"), start("b"));
+    let (a, b) = (a.join(), b.join());
+    (a.unwrap(), b.unwrap())
+}
+
 impl Nodes {
-    /// Starts both nodes at the same time on a fresh database and bucket (so their first start
-    /// races: migrations, seeding the reference data and the accounts, the server key), or
-    /// `None` (with a message) when PostgreSQL or moto is missing and not required.
+    /// Both nodes on a fresh database and bucket (see [`start_pair`]), or `None` (with a
+    /// message) when PostgreSQL or moto is missing and not required.
     fn start() -> Option<Self> {
         let db = PgDb::new()?;
         let moto = Moto::start()?;
@@ -58,21 +71,7 @@ impl Nodes {
         let mut env = moto.server_env(BUCKET, PREFIX);
         env.push(("SYNC_SERVER_DATABASE".into(), db.url()));
         let dir = tempfile::tempdir().unwrap();
-        let start = |name: &str| {
-            let (data, log) = (
-                dir.path().join(name),
-                dir.path().join(format!("{name}.log")),
-            );
-            let env = env.clone();
-            std::thread::spawn(move || TestServer::start_env(&data, &[], Some(&log), &env))
-        };
-        let (a, b) = (start("a"), start("b"));
-        let (a, b) = (a.join(), b.join());
-        if a.is_err() || b.is_err() {
-            let dir = dir.keep();
-            panic!("kept {}", dir.display());
-        }
-        let (a, b) = (a.unwrap(), b.unwrap());
+        let (a, b) = start_pair(&env, dir.path());
         let urls = [a.url(), b.url()];
         assert_ne!(urls[0], urls[1]);
         Some(Self {
@@ -688,4 +687,124 @@ fn a_case_file_exported_through_one_node_downloads_through_the_other() {
     };
     let report = casefile::verify(std::io::Cursor::new(&zip.bytes), &options);
     assert!(report.holds(), "{report:?}");
+}
+
+/// The same supervisor uploads new versions of one checklist through A and through B right
+/// after each other (B's copy of the reference data is up to a second behind A's): each
+/// upload gets a version of its own, and within a few seconds both nodes serve all of them.
+#[test]
+fn checklist_versions_uploaded_through_both_nodes_never_collide_and_reach_both() {
+    let Some(nodes) = Nodes::start() else { return };
+    let wang = nodes.tablet(0, "u-wang");
+    // The newest version of 工贸's checklist, as the console's download gives it.
+    let template = wang
+        .store
+        .lock()
+        .unwrap()
+        .reference::<app_core::checklist::ChecklistTemplate>()
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.id == "gongmao")
+        .max_by_key(|t| t.version)
+        .unwrap();
+    let xlsx = sync_server::service::checklists::write_xlsx(&template).unwrap();
+    let mut on_a = ConsoleClient::at(&nodes.urls[0]);
+    assert_eq!(on_a.sign_in("u-zhao", PASSWORD).status, 303);
+    let on_b = on_a.moved_to(&nodes.urls[1]);
+    let csrf = on_a.csrf();
+    let upload = |c: &ConsoleClient| {
+        const B: &str = "two-nodes-boundary";
+        let mut body = format!(
+            "--{B}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{B}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.xlsx\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&xlsx);
+        body.extend_from_slice(format!("\r\n--{B}--\r\n").as_bytes());
+        let page = c.post_bytes(
+            &format!("/console/checklists/{}/upload", template.id),
+            &format!("multipart/form-data; boundary={B}"),
+            body,
+        );
+        assert_eq!(page.status, 200, "{}", page.body);
+        let done = page
+            .body
+            .find("id=\"checklist-done\"")
+            .unwrap_or_else(|| panic!("not taken: {}", page.body));
+        let at = done + page.body[done..].find("data-version=\"").unwrap() + 14;
+        page.body[at..at + page.body[at..].find('"').unwrap()]
+            .parse::<u32>()
+            .unwrap()
+    };
+    let mut versions = Vec::new();
+    for _ in 0..2 {
+        versions.push(upload(&on_a));
+        versions.push(upload(&on_b));
+    }
+    let distinct: BTreeSet<u32> = versions.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        versions.len(),
+        "one version each: {versions:?}"
+    );
+    // Both nodes serve every version within a few seconds (each checks the database's
+    // reference version about once a second).
+    let served = |n: usize| -> BTreeSet<u32> {
+        let all: Vec<app_core::checklist::ChecklistTemplate> = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/reference/checklists", nodes.urls[n]))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        all.into_iter()
+            .filter(|t| t.id == template.id)
+            .map(|t| t.version)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (a, b) = (served(0), served(1));
+        if distinct.is_subset(&a) && a == b {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A {a:?}, B {b:?}, uploaded {versions:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Two nodes started at the same instant on a fresh database, five times over: both start
+/// (one seeds the reference data, the accounts and the server key, the other finds them), and
+/// there is one server key, one key history entry and one account per user.
+#[test]
+fn two_nodes_start_together_on_a_fresh_database() {
+    let Some(first) = PgDb::new() else { return };
+    let Some(moto) = Moto::start() else { return };
+    moto.bucket(BUCKET);
+    let mut dbs = vec![first];
+    while dbs.len() < 5 {
+        dbs.push(PgDb::new().unwrap());
+    }
+    for (round, db) in dbs.iter().enumerate() {
+        let mut env = moto.server_env(BUCKET, &format!("round-{round}"));
+        env.push(("SYNC_SERVER_DATABASE".into(), db.url()));
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = start_pair(&env, dir.path());
+        let mut sql = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+        let count =
+            |sql: &mut postgres::Client, q: &str| -> i64 { sql.query_one(q, &[]).unwrap().get(0) };
+        assert_eq!(count(&mut sql, "SELECT count(*) FROM server_key"), 1);
+        assert_eq!(count(&mut sql, "SELECT count(*) FROM server_keys"), 1);
+        assert_eq!(
+            count(&mut sql, "SELECT count(*) FROM ref_users"),
+            count(&mut sql, "SELECT count(*) FROM accounts")
+        );
+        for s in [&a, &b] {
+            let h = reqwest::blocking::get(format!("{}/health", s.url())).unwrap();
+            assert_eq!(h.status().as_u16(), 200, "round {round}");
+        }
+    }
 }

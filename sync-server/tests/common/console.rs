@@ -485,6 +485,19 @@ impl ConsoleClient {
         Self::page(req.send().unwrap())
     }
 
+    /// A `POST` of `body` as `content_type` (a multipart form, say).
+    pub fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        Self::page(req.send().unwrap())
+    }
+
     /// The CSRF token of the signed-in session, read from a page's sign-out form.
     pub fn csrf(&self) -> String {
         let body = self.get("/console/records").body;
