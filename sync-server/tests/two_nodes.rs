@@ -353,10 +353,8 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
     for w in workers {
         w.join().unwrap();
     }
-    for t in &tablets {
-        let report = t.sync();
-        assert!(report.rejected.is_empty(), "{report:?}");
-    }
+    // What the server holds before any tablet syncs again (a tablet would send anything it
+    // still has): a supervisor's fresh tablet on each node pulls it.
     let supervisors = [nodes.tablet(0, "u-zhao"), nodes.tablet(1, "u-zhao")];
     for s in &supervisors {
         s.sync();
@@ -369,6 +367,25 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
         per_tablet.iter().all(|n| *n >= 5),
         "too few acknowledged saves to mean anything: {per_tablet:?}"
     );
+    let note_on_server = |i: usize| {
+        supervisors[0].record(&records[i % 2]).results[items[i].as_str()]
+            .note
+            .clone()
+    };
+    for i in 0..tablets.len() {
+        let text = note_on_server(i);
+        for (_, m) in acked.iter().filter(|(w, _)| *w == i) {
+            assert!(text.contains(m.as_str()), "acknowledged {m} lost");
+        }
+    }
+    // Then every tablet syncs: all agree, and nothing is doubled.
+    for t in &tablets {
+        let report = t.sync();
+        assert!(report.rejected.is_empty(), "{report:?}");
+    }
+    for s in &supervisors {
+        s.sync();
+    }
     for id in &records {
         let on_server = supervisors[0].record(id);
         assert_eq!(
@@ -385,14 +402,11 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
             );
         }
     }
-    for (i, item) in items.iter().enumerate() {
-        let text = &supervisors[0].record(&records[i % 2]).results[item.as_str()].note;
+    for i in 0..tablets.len() {
+        let text = note_on_server(i);
         let mut seen = BTreeSet::new();
         for part in text.split_inclusive(']') {
             assert!(seen.insert(part.to_owned()), "marker {part} twice");
-        }
-        for (_, m) in acked.iter().filter(|(w, _)| *w == i) {
-            assert!(text.contains(m.as_str()), "acknowledged {m} lost");
         }
     }
     // Numbers: as the tablets received them, and as the database holds them.
