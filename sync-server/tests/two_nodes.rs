@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tablet::blobs::BlobStore;
 use tablet::numbers::NumberClient;
+use tablet::sync::SyncClient;
 
 const BUCKET: &str = "evidence";
 const PREFIX: &str = "city";
@@ -254,7 +255,8 @@ fn tablets_on_two_nodes_edit_the_same_records_offline_and_converge() {
 
 /// Tablets on both nodes keep editing two shared records (each tablet the note of an item of
 /// its own, markers appended) and syncing, and reserve document numbers, while one node or the
-/// other is killed with SIGKILL and started again, twelve times. Afterwards every marker a
+/// other is killed with SIGKILL and started again, twelve times (two tablets keep to their
+/// node, two turn to the other node when theirs does not answer). Afterwards every marker a
 /// tablet got acknowledged is on the server, once; every tablet agrees with the server; no
 /// two blocks of numbers handed out overlap (as the tablets received them and as the database
 /// holds them).
@@ -305,7 +307,18 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
             failures.clone(),
         );
         let (id, item) = (records[i % 2].clone(), items[i].clone());
-        let numbers = NumberClient::new(nodes.urls[who[i].1].as_str(), token(&t));
+        // Through either node with the tablet's session: tablets 0 and 1 keep to their node
+        // (an address configured on the tablet), 2 and 3 turn to the other node when theirs
+        // does not answer (a load balancer), so one device syncs through both.
+        let session = t.client.session().unwrap().clone();
+        let via = [0, 1].map(|n| {
+            let url = nodes.urls[n].as_str();
+            (
+                SyncClient::new(url).with_session(session.clone()),
+                NumberClient::new(url, session.token.clone()),
+            )
+        });
+        let (mut at, fails_over) = (who[i].1, i >= 2);
         let series = series.clone();
         workers.push(std::thread::spawn(move || {
             let mut text = String::new();
@@ -318,7 +331,7 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
                 written.push(marker);
                 t.apply_at(&id, note(&item, &text), Timestamp(now_ms()));
                 let snapshot = written.clone();
-                match t.client.sync(&t.store, t.at(0)) {
+                match via[at].0.sync(&t.store, t.at(0)) {
                     Ok(report) => {
                         assert!(report.rejected.is_empty(), "{report:?}");
                         let mut a = acked.lock().unwrap();
@@ -327,11 +340,14 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
                     }
                     Err(_) => {
                         *failures.lock().unwrap() += 1;
+                        if fails_over {
+                            at = 1 - at;
+                        }
                         std::thread::sleep(Duration::from_millis(20));
                     }
                 }
                 if n % 3 == 0
-                    && let Ok(got) = numbers.reserve(&series)
+                    && let Ok(got) = via[at].1.reserve(&series)
                 {
                     blocks.lock().unwrap().extend(got);
                 }
