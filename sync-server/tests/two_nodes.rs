@@ -647,7 +647,8 @@ fn a_resumable_upload_started_on_one_node_finishes_on_the_other() {
 
 /// A supervisor starts a case-file export of a signed record on node A; the job's progress
 /// and its file are read through node B (the file is kept in the object store, not in the
-/// data folder of the node that wrote it), and it verifies with the servers' one key.
+/// data folder of the node that wrote it), and it verifies with the servers' one key. Then
+/// the supervisor approves the record through B, and the tablet syncing through A gets it.
 #[test]
 fn a_case_file_exported_through_one_node_downloads_through_the_other() {
     let Some(nodes) = Nodes::start() else { return };
@@ -717,6 +718,18 @@ fn a_case_file_exported_through_one_node_downloads_through_the_other() {
     };
     let report = casefile::verify(std::io::Cursor::new(&zip.bytes), &options);
     assert!(report.holds(), "{report:?}");
+    // The supervisor approves the record through B; u-wang's tablet, syncing through A,
+    // receives the decision (a change the server makes under its own device name).
+    let approved = on_b.post(
+        &format!("/console/records/{id}/review"),
+        &format!("csrf={}&decision=approve&comment=ok", on_a.csrf()),
+    );
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert!(wang.sync().pulled >= 1);
+    assert_eq!(
+        wang.record(&id).status,
+        app_core::inspection::InspectionStatus::Approved
+    );
 }
 
 /// The same supervisor uploads new versions of one checklist through A and through B right
