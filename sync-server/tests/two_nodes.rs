@@ -643,6 +643,30 @@ fn a_resumable_upload_started_on_one_node_finishes_on_the_other() {
         .json()
         .unwrap();
     assert_eq!(status["held"], true, "{status}");
+    // And a record naming it, pushed through A, is taken: the right to name it (this device
+    // uploaded it, recorded by B) is read from the database, not from what A saw.
+    let li = nodes.tablet(1, "u-li");
+    let id = rid("two-nodes-upload");
+    wang.new_record(&id, &li.user);
+    let item = items(&wang, 1).remove(0);
+    wang.apply(
+        &id,
+        Command::AddItemPhoto {
+            item: item.as_str().into(),
+            photo: PhotoRef {
+                sha256: sha.clone(),
+                added_at: wang.at(2),
+                added_by: wang.user.id.clone(),
+            },
+        },
+        2,
+    );
+    let report = wang.sync();
+    assert_eq!(
+        (report.accepted, report.rejected.len()),
+        (1, 0),
+        "{report:?}"
+    );
 }
 
 /// A supervisor starts a case-file export of a signed record on node A; the job's progress
