@@ -106,14 +106,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("reference data in the database")?;
     // The server's key exists from the first start, so that every backup holds the key that
-    // seals the server's changes (review decisions) and signs case files made after it.
+    // seals the server's changes (review decisions) and signs case files made after it. Made
+    // under the database's write lock: two nodes starting together on one database would
+    // otherwise both start the key history, and the second insert would stop its node.
     db.call(|conn| {
+        use sync_server::store::Transactions;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        sync_server::service::casefiles::server_key(conn, now)
-            .map(drop)
-            .map_err(|e| sync_server::error::Internal::new(e.to_string()))
+        let tx = conn.begin_immediate()?;
+        sync_server::service::casefiles::server_key(&tx, now)
+            .map_err(|e| sync_server::error::Internal::new(e.to_string()))?;
+        tx.commit()?;
+        Ok::<_, sync_server::error::Internal>(())
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))
@@ -125,8 +130,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "demo.enabled: every demo user of {} signs in with the demo password; never in service",
             config.fixtures.join("demo/users.json").display()
         );
-        db.call(move |conn| sync_server::auth::seed_accounts(conn, &users, &password))
-            .await?
+        // In one transaction that holds the database's write lock (`BEGIN IMMEDIATE`, on
+        // PostgreSQL its advisory lock): nodes starting together on one database each see
+        // the accounts the other made, instead of both inserting them and one failing.
+        db.call(move |conn| -> sync_server::error::InternalResult<usize> {
+            use sync_server::store::Transactions;
+            let tx = conn.begin_immediate()?;
+            let created = sync_server::auth::seed_accounts(&tx, &users, &password)?;
+            tx.commit()?;
+            Ok(created)
+        })
+        .await?
     } else {
         0
     };

@@ -1347,6 +1347,20 @@ fn concurrent_first_starts_migrate_once() {
     assert_eq!(rows, 1);
 }
 
+/// An error PostgreSQL reports reads as the server's message and SQLSTATE, not as the
+/// client's bare "db error" (what a node that stops at start prints).
+#[test]
+fn a_postgres_error_names_what_the_database_refused() {
+    use sync_server::store::AccountStore;
+    let Some(db) = PgDb::new() else {
+        return;
+    };
+    let c = PgClient::connect(&db.url()).unwrap();
+    c.create_account("u-wang", "hash").unwrap();
+    let e = c.create_account("u-wang", "hash").unwrap_err().to_string();
+    assert!(e.contains("duplicate key") && e.contains("23505"), "{e}");
+}
+
 /// PostgreSQL, where several nodes write: a record locked by one writer's transaction waits
 /// for it, and then reads what it committed (the sync's read-check-write of a record never
 /// interleaves with another node's, and two nodes storing one new record do not overwrite

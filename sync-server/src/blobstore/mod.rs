@@ -240,6 +240,34 @@ impl Blobs {
         }
     }
 
+    /// Keeps the finished case file of console export job `job`, written at `path` in the
+    /// data folder of the node that ran it, where every node finds it: in the bucket for S3
+    /// (several nodes; the local file is then removed). A folder store serves one node, and
+    /// the file stays where it is. For the export's blocking thread.
+    pub fn keep_case_file_blocking(&self, job: &str, path: &Path) -> io::Result<()> {
+        match self {
+            Blobs::Folder(_) => Ok(()),
+            Blobs::S3(s) => {
+                s.block_on(s.put_case_file(job, path))
+                    .map_err(io::Error::other)?;
+                if let Err(e) = std::fs::remove_file(path) {
+                    tracing::warn!(job, path = %path.display(), error = %e, "could not remove the local copy of a case file kept in the bucket");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The case file of export job `job` as [`Blobs::keep_case_file_blocking`] kept it: its
+    /// size and its bytes, streamed. `None`: not in this store (a folder store: the file is in
+    /// the data folder).
+    pub async fn case_file(&self, job: &str) -> BlobStoreResult<Option<(u64, axum::body::Body)>> {
+        match self {
+            Blobs::Folder(_) => Ok(None),
+            Blobs::S3(s) => s.case_file(job).await,
+        }
+    }
+
     /// [`BlobBytes::read`] for code on a blocking thread (the database's, a case-file
     /// export's): never call it from async code.
     pub fn read_blocking(&self, sha: &Sha256Hex) -> io::Result<Option<Vec<u8>>> {

@@ -3,7 +3,9 @@
 //!
 //! Layout under the configured prefix: `<2 hex>/<64 hex>` for a blob (the folder's layout),
 //! `partial/<device key>/<sha256>/<offset>` for one acknowledged chunk of an upload in
-//! progress (`offset` in 20 decimal digits, so names sort by offset).
+//! progress (`offset` in 20 decimal digits, so names sort by offset), `casefiles/<job>.zip`
+//! for a case file the console exported (so that every node serves it, see
+//! `service::casefiles`).
 //!
 //! - **How much arrived** is read from the bucket, not from a process: a listing of the
 //!   upload's staging prefix, walking the chunks from offset 0, each starting where the one
@@ -40,6 +42,9 @@ use std::time::Duration;
 
 /// Sub-prefix of uploads in progress.
 const PARTIAL: &str = "partial";
+
+/// Sub-prefix of the console's finished case files, by export job (`casefiles/<job>.zip`).
+const CASEFILES: &str = "casefiles";
 
 /// Blobs up to this size are put in place with one `PUT` of the gathered chunks; larger ones
 /// with a multipart upload (see the module docs).
@@ -226,6 +231,83 @@ impl S3 {
             .join(PARTIAL)
             .join(upload.device_key())
             .join(upload.sha().as_str())
+    }
+
+    fn case_file_key(&self, job: &str) -> Key {
+        self.root().join(CASEFILES).join(format!("{job}.zip"))
+    }
+
+    /// Copies the finished case file of export job `job` (at `path`) into the bucket: one
+    /// `PUT`, or for a large one a multipart upload fed from the file a piece at a time (never
+    /// whole in memory), invisible until completed.
+    pub(super) async fn put_case_file(
+        &self,
+        job: &str,
+        path: &std::path::Path,
+    ) -> BlobStoreResult<()> {
+        use tokio::io::AsyncReadExt;
+        let key = self.case_file_key(job);
+        let io = |e: std::io::Error| {
+            BlobStoreError::Io(format!("could not read {}: {e}", path.display()))
+        };
+        let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+        let size = file.metadata().await.map_err(io)?.len();
+        if size <= SINGLE_PUT_MAX {
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes).await.map_err(io)?;
+            self.store
+                .put(&key, PutPayload::from_bytes(Bytes::from(bytes)))
+                .await
+                .map_err(|e| s3_error("write", &key, e))?;
+            return Ok(());
+        }
+        let multipart = self
+            .store
+            .put_multipart(&key)
+            .await
+            .map_err(|e| s3_error("start writing", &key, e))?;
+        let mut target = WriteMultipart::new_with_chunk_size(multipart, PART);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = target.abort().await;
+                    return Err(io(e));
+                }
+            };
+            if let Err(e) = target.wait_for_capacity(2).await {
+                let _ = target.abort().await;
+                return Err(s3_error("write", &key, e));
+            }
+            target.write(&buf[..n]);
+        }
+        target
+            .finish()
+            .await
+            .map_err(|e| s3_error("complete writing", &key, e))?;
+        Ok(())
+    }
+
+    /// The case file of export job `job`: its size and its bytes, streamed; `None` if the
+    /// bucket has none.
+    pub(super) async fn case_file(
+        &self,
+        job: &str,
+    ) -> BlobStoreResult<Option<(u64, axum::body::Body)>> {
+        let key = self.case_file_key(job);
+        match self.store.get(&key).await {
+            Ok(got) => {
+                let size = got.meta.size;
+                Ok(Some((
+                    size,
+                    axum::body::Body::from_stream(got.into_stream()),
+                )))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(s3_error("read", &key, e)),
+        }
     }
 
     /// Lists the bucket under the prefix and writes and deletes a probe object: the endpoint

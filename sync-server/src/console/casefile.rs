@@ -6,8 +6,10 @@
 //! alike), naming the exporting supervisor as the signer. An export runs on a blocking
 //! thread; its progress lives in `casefile_exports` (any instance can show it) and the file
 //! is written under the data folder's `exports/` with a temporary name, renamed only when
-//! complete, so nothing half-written is ever offered. Access is the record page's: whoever
-//! may not read the record gets the same 404 as for a missing one.
+//! complete, so nothing half-written is ever offered; with the blobs in S3 (several nodes) it
+//! is then copied to the bucket (`casefiles/<job>.zip`) before the job is done, so every node
+//! serves it. Access is the record page's: whoever may not read the record gets the same 404
+//! as for a missing one.
 //!
 //! **Verify.** An uploaded case file is streamed to a temporary file under the data folder
 //! (capped at [`MAX_UPLOAD_BYTES`]), checked by `casefile::verify` against this server's key
@@ -274,22 +276,35 @@ pub async fn download(
     if job.state != JobState::Done {
         return Err(ConsoleError::NotFound);
     }
-    let path = job_file(&state, &job.id);
-    let file = tokio::fs::File::open(&path)
+    // In the object store (several nodes), else in this node's data folder.
+    let kept = state
+        .blobs
+        .case_file(&job.id)
         .await
-        .map_err(|_| ConsoleError::NotFound)?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| crate::internal!("{}: {e}", path.display()))?
-        .len();
+        .map_err(|e| crate::internal!("case file of job {}: {e}", job.id))?;
+    let (len, body) = match kept {
+        Some(kept) => kept,
+        None => {
+            let path = job_file(&state, &job.id);
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|_| ConsoleError::NotFound)?;
+            let len = file
+                .metadata()
+                .await
+                .map_err(|e| crate::internal!("{}: {e}", path.display()))?
+                .len();
+            let body =
+                Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
+            (len, body)
+        }
+    };
     let name = format!(
         "casefile-{}-{}.zip",
         safe_name(&job.record_id),
         safe_name(job.signed_version.as_deref().unwrap_or(""))
     );
-    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16))
-        .into_response();
+    let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

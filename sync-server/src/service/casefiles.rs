@@ -365,7 +365,14 @@ where
         }
     };
     match casefile::export_file(&input, final_path, &mut progress) {
-        Ok(written) => Ok(written.summary),
+        Ok(written) => {
+            // Where every node finds it (with S3: the bucket), before the job says done.
+            if let Err(e) = job.blobs.keep_case_file_blocking(job.id, final_path) {
+                let _ = fs::remove_file(final_path);
+                return Err(crate::internal!("keeping the case file: {e}").into());
+            }
+            Ok(written.summary)
+        }
         Err(FileError::Export(e)) => Err(JobError::Export(e)),
         Err(FileError::Io { path, source }) => {
             Err(crate::internal!("{}: {source}", path.display()).into())

@@ -129,7 +129,18 @@ where
     if reference.templates.latest(id).is_none() {
         return Err(UploadError::UnknownTemplate(id.to_owned()));
     }
-    let version = reference.next_template_version(id);
+    // One above every version this snapshot knows and every one stored: another node may
+    // have stored one that this node's snapshot (reloaded about once a second) lacks yet.
+    // The caller's write transaction keeps the stored versions still until it commits.
+    let stored = tx
+        .stored_reference()?
+        .templates
+        .iter()
+        .filter(|t| t.template.id == id)
+        .map(|t| t.template.version + 1)
+        .max()
+        .unwrap_or(0);
+    let version = reference.next_template_version(id).max(stored);
     let template = read_xlsx(bytes, id, version).map_err(UploadError::File)?;
     tx.insert_template(&crate::store::reference::UnitTemplate {
         unit: user.unit.clone(),

@@ -404,6 +404,15 @@ impl ConsoleClient {
         }
     }
 
+    /// The same browser (its session cookie) talking to another server at `base`: another
+    /// node behind the same load balancer.
+    pub fn moved_to(&self, base: &str) -> Self {
+        Self {
+            cookie: self.cookie.clone(),
+            ..Self::at(base)
+        }
+    }
+
     fn page(resp: reqwest::blocking::Response) -> Page {
         let status = resp.status().as_u16();
         let location = resp
@@ -474,6 +483,19 @@ impl ConsoleClient {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.to_owned());
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        Self::page(req.send().unwrap())
+    }
+
+    /// A `POST` of `body` as `content_type` (a multipart form, say).
+    pub fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }

@@ -165,12 +165,18 @@ impl TestServer {
             .args(&self.extra)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", if self.log.is_some() { "info" } else { "warn" })
-            // The server logs to standard output.
+            // The server logs to standard output; the reason it stops, if it does, goes to
+            // standard error (the same file).
             .stdout(match &self.log {
                 Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
                 None => Stdio::null(),
             })
-            .stderr(Stdio::null())
+            .stderr(match &self.log {
+                Some(path) => {
+                    Stdio::from(std::fs::OpenOptions::new().append(true).open(path).unwrap())
+                }
+                None => Stdio::null(),
+            })
             .spawn()
             .expect("server starts");
         self.child = Some(child);
@@ -180,7 +186,18 @@ impl TestServer {
                 self.addr = addr;
                 return;
             }
-            assert!(Instant::now() < deadline, "server did not start");
+            let log = || match &self.log {
+                Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+                None => "(no log kept)".into(),
+            };
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("server stopped before serving ({status}):\n{}", log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start:\n{}",
+                log()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }

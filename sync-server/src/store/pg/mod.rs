@@ -63,7 +63,14 @@ impl<C> std::fmt::Debug for Pg<C> {
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
-        StoreError::Database(Box::new(e))
+        // The client's own text is only "db error" for everything the server refuses; the
+        // server's message and SQLSTATE are what an operator needs to read in the log.
+        match e.as_db_error() {
+            Some(db) => StoreError::Database(
+                format!("{e}: {} (SQLSTATE {})", db.message(), db.code().code()).into(),
+            ),
+            None => StoreError::Database(Box::new(e)),
+        }
     }
 }
 
