@@ -64,10 +64,16 @@ async fn checklists(
     Json(state.reference.templates.templates().to_vec())
 }
 
+/// The user's reference data (JSON), with an `ETag` (a hash of the body): a tablet that
+/// sends the tag it holds in `If-None-Match` is answered `304 Not Modified` with no body when
+/// nothing changed, so its periodic refresh costs a few bytes.
 async fn reference_bundle(
     State(state): State<AppState>,
     session: auth::Session,
-) -> error::ApiResult<Json<reference::ReferenceBundle>> {
+    headers: axum::http::HeaderMap,
+) -> error::ApiResult<axum::response::Response> {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
     // The fixtures' plans and the plans sealed from draws in the console (`plans.rs`).
     let reference = state.reference.clone();
     let bundle = state
@@ -76,7 +82,30 @@ async fn reference_bundle(
             Ok(plans::bundle_for(conn, &reference, &session.user)?)
         })
         .await?;
-    Ok(Json(bundle))
+    let body = serde_json::to_vec(&bundle)
+        .map_err(|e| error::ApiError::Internal(internal!("reference bundle: {e}")))?;
+    let etag = format!(
+        "\"{}\"",
+        &app_core::evidence::Sha256Hex::of(&body).as_str()[..32]
+    );
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let common = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, "no-cache".into()),
+    ];
+    if held {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    Ok((
+        StatusCode::OK,
+        common,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// The record store's module under its former name (record documents and their change log).

@@ -231,6 +231,68 @@ fn admin_changes_to_units_and_users_reach_the_running_server() {
 }
 
 /// A valid USCC for number `i` registered in 玄武区 (320102).
+/// The tablet's periodic reference refresh sends the `ETag` it holds: while nothing changed
+/// the server answers 304 with no body and the tablet keeps what it has; after an
+/// administrator's change the next refresh brings it.
+#[test]
+fn the_reference_refresh_downloads_only_when_something_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_tls(&dir.path().join("data"));
+    let wang = Tablet::new(&server, "u-wang");
+    let tag = || {
+        wang.store
+            .lock()
+            .unwrap()
+            .meta("reference_etag")
+            .unwrap()
+            .expect("the tablet keeps the reference data's tag")
+    };
+    let first = tag();
+    let token = wang.client.session().unwrap().token.clone();
+    let resp = server
+        .http()
+        .get(format!("{}/api/v1/reference", server.url()))
+        .bearer_auth(&token)
+        .header("if-none-match", &first)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 304);
+    assert!(resp.bytes().unwrap().is_empty());
+    wang.client.fetch_reference(&wang.store).unwrap();
+    assert_eq!(tag(), first);
+    ok(&admin(
+        &server,
+        &[
+            "units",
+            "create",
+            "--id",
+            "xw-xwm",
+            "--name",
+            "玄武区玄武门街道",
+            "--short-name",
+            "玄武门",
+            "--level",
+            "township",
+            "--code",
+            "320102001",
+            "--parent",
+            "xw",
+        ],
+        None,
+    ));
+    eventually("the new unit reaches the tablet", || {
+        wang.client.fetch_reference(&wang.store).unwrap();
+        let units = wang
+            .store
+            .lock()
+            .unwrap()
+            .reference::<app_core::unit::Unit>()
+            .unwrap();
+        units.iter().any(|u| u.id.as_str() == "xw-xwm")
+    });
+    assert_ne!(tag(), first);
+}
+
 fn uscc(i: usize) -> String {
     let first17 = format!("91320102{i:09}");
     let check = app_core::uscc::check_character(first17.as_bytes().try_into().unwrap()).unwrap();

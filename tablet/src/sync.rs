@@ -213,20 +213,36 @@ impl SyncClient {
         Ok(self.session.as_ref().expect("just set"))
     }
 
-    /// Stores the reference data this user may see, for offline work.
+    /// Stores the reference data this user may see, for offline work. Sends the `ETag` of
+    /// the bundle it stored last: when nothing changed the server answers 304 and nothing is
+    /// downloaded or rewritten.
     pub fn fetch_reference(&self, store: &Mutex<Store>) -> Result<(), SyncError> {
-        let resp = self
+        let held = lock(store).meta(REFERENCE_ETAG)?;
+        let mut request = self
             .http()?
             .get(format!("{}/api/v1/reference", self.base))
-            .bearer_auth(self.token()?)
-            .send()?;
-        let bundle: ReferenceBundle = check(resp)?.json()?;
+            .bearer_auth(self.token()?);
+        if let Some(tag) = &held {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let resp = request.send()?;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(());
+        }
+        let resp = check(resp)?;
+        let tag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bundle: ReferenceBundle = resp.json()?;
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         store.replace_reference(&bundle.units)?;
         store.replace_reference(&bundle.users)?;
         store.replace_reference(&bundle.enterprises)?;
         store.replace_reference(&bundle.templates)?;
         store.replace_reference(&bundle.plans)?;
+        store.set_meta(REFERENCE_ETAG, tag.as_deref().unwrap_or(""))?;
         Ok(())
     }
 
@@ -421,6 +437,9 @@ pub fn settle_revocation(
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// The store's setting holding the `ETag` of the reference data stored last.
+const REFERENCE_ETAG: &str = "reference_etag";
 
 /// The background sync refreshes the reference data every this many successful rounds (every
 /// five minutes at the default 30 s interval).
