@@ -1148,6 +1148,159 @@ impl std::fmt::Display for ConnectionRefusal {
 }
 
 impl std::error::Error for ConnectionRefusal {}
+// ---------------------------------------------------------------------------------------
+// Evidence files the tablet refuses (photos, recordings)
+
+/// Why a photo or a recording was not taken in (nothing was stored), as the inspector reads
+/// it. The tablet's error types (`PhotoError`, `MediaError`) name their variant here; their
+/// `Display` keeps the technical detail for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceRefusal {
+    PhotoRead {
+        input: String,
+    },
+    PhotoEmpty,
+    PhotoTooLarge {
+        max_bytes: u64,
+    },
+    PhotoFormat {
+        format: String,
+    },
+    PhotoTruncated {
+        format: String,
+    },
+    PhotoCorrupt {
+        format: String,
+    },
+    PhotoTooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    PhotoBomb {
+        width: u32,
+        height: u32,
+    },
+    PhotoDerive,
+    PhotoStore,
+    MediaRead {
+        input: String,
+    },
+    MediaEmpty,
+    MediaNotMedia,
+    MediaChanged {
+        expected: u64,
+        found: u64,
+    },
+    MediaStore,
+}
+
+/// The recording formats the tablet takes in, as both languages list them.
+const MEDIA_FORMATS: &str =
+    "MP4、MOV、3GP、M4A、AVI、MPEG-TS、MKV、WebM、WAV、MP3、AAC、AMR、Ogg、FLAC";
+
+impl Bilingual for EvidenceRefusal {
+    fn zh(&self) -> String {
+        use EvidenceRefusal as R;
+        match self {
+            R::PhotoRead { input } => format!("无法读取照片文件（{input}），请重试"),
+            R::PhotoEmpty => "照片文件是空的（0 字节）".into(),
+            R::PhotoTooLarge { max_bytes } => {
+                format!("照片文件超过 {} MiB 的上限", max_bytes >> 20)
+            }
+            R::PhotoFormat { format } => {
+                format!("不支持的照片格式：{format}（可用 JPEG、PNG、WebP；请将相机设为 JPEG）")
+            }
+            R::PhotoTruncated { format } => format!("{format} 文件不完整：图像数据在结束前中断"),
+            R::PhotoCorrupt { format } => format!("{format} 文件已损坏，无法解码"),
+            R::PhotoTooManyPixels {
+                width,
+                height,
+                max_pixels,
+            } => format!(
+                "照片为 {width}×{height} 像素，超过 {} 万像素的上限",
+                max_pixels / 10_000
+            ),
+            R::PhotoBomb { width, height } => {
+                format!("文件声称 {width}×{height} 像素而体积极小，疑似恶意文件，已拒收")
+            }
+            R::PhotoDerive => "无法生成照片的显示副本，请重试".into(),
+            R::PhotoStore => "照片无法保存到本机（存储空间可能已满），请重试".into(),
+            R::MediaRead { input } => format!("无法读取录音录像文件（{input}），请重试"),
+            R::MediaEmpty => "录音录像文件是空的（0 字节）".into(),
+            R::MediaNotMedia => format!("不是录音或录像文件（可用 {MEDIA_FORMATS}）"),
+            R::MediaChanged { .. } => {
+                "导入时文件大小发生变化（记录仪可能仍在写入），请待录制结束后重试".into()
+            }
+            R::MediaStore => "录音录像无法保存到本机（存储空间可能已满），请重试".into(),
+        }
+    }
+
+    fn en(&self) -> String {
+        use EvidenceRefusal as R;
+        match self {
+            R::PhotoRead { input } => format!("could not read the photo ({input}); try again"),
+            R::PhotoEmpty => "the photo file is empty (0 bytes)".into(),
+            R::PhotoTooLarge { max_bytes } => {
+                format!(
+                    "the photo file is larger than the limit of {} MiB",
+                    max_bytes >> 20
+                )
+            }
+            R::PhotoFormat { format } => {
+                format!("unsupported photo format: {format} (accepted: JPEG, PNG, WebP)")
+            }
+            R::PhotoTruncated { format } => {
+                format!("the {format} file is truncated: it ends before the image is complete")
+            }
+            R::PhotoCorrupt { format } => format!("the {format} file is corrupt"),
+            R::PhotoTooManyPixels {
+                width,
+                height,
+                max_pixels,
+            } => format!(
+                "the image is {width}×{height} pixels, over the limit of {max_pixels} pixels"
+            ),
+            R::PhotoBomb { width, height } => format!(
+                "the file declares a {width}×{height} image in very few bytes: refused as a likely decompression bomb"
+            ),
+            R::PhotoDerive => "could not make the display copy; try again".into(),
+            R::PhotoStore => {
+                "the photo could not be stored on this device (storage may be full); try again"
+                    .into()
+            }
+            R::MediaRead { input } => {
+                format!("could not read the recording ({input}); try again")
+            }
+            R::MediaEmpty => "the recording is empty (0 bytes)".into(),
+            R::MediaNotMedia => format!(
+                "not an audio or video recording (accepted: {})",
+                MEDIA_FORMATS.replace('、', ", ")
+            ),
+            R::MediaChanged { expected, found } => format!(
+                "the recording changed size while it was imported ({expected} → {found} bytes; a body camera may still be writing it): try again when the recording has ended"
+            ),
+            R::MediaStore => {
+                "the recording could not be stored on this device (storage may be full); try again"
+                    .into()
+            }
+        }
+    }
+}
+
+/// The lead-ins of a refused photo on the tablet's screens, (Chinese, English).
+pub mod photo {
+    /// The file cannot be used as a photo (before anything is stored).
+    pub const REFUSED: (&str, &str) = ("照片无法使用：", "photo refused: ");
+    /// The photo could not be stored.
+    pub const NOT_STORED: (&str, &str) = ("照片保存失败：", "photo not stored: ");
+    /// Kept as evidence, but no display copy could be made.
+    pub const UNDISPLAYABLE: (&str, &str) = (
+        "照片无法显示，原件已作为证据保存：",
+        "the photo cannot be displayed; its original is kept as evidence: ",
+    );
+}
+
 // A revoked tablet
 
 /// A tablet the administrator revoked (lost or stolen: `sync-server admin devices revoke`), as

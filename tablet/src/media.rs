@@ -46,16 +46,24 @@ pub enum MediaError {
 impl MediaError {
     /// What the inspector reads: the same reason in Chinese (the English text is `Display`).
     pub fn zh(&self) -> String {
+        use app_core::messages::Bilingual;
+        self.refusal().zh()
+    }
+
+    /// The reason as the one table of texts has it (`app_core::messages`).
+    pub fn refusal(&self) -> app_core::messages::EvidenceRefusal {
+        use app_core::messages::EvidenceRefusal as R;
         match self {
-            MediaError::Read { input, .. } => format!("无法读取录音录像文件（{input}），请重试"),
-            MediaError::Empty => "录音录像文件是空的（0 字节）".to_owned(),
-            MediaError::NotMedia => "不是录音或录像文件（可用 MP4、MOV、3GP、M4A、AVI、MPEG-TS、MKV、WebM、WAV、MP3、AAC、AMR、Ogg、FLAC）".to_owned(),
-            MediaError::Changed { .. } => {
-                "导入时文件大小发生变化（记录仪可能仍在写入），请待录制结束后重试".to_owned()
-            }
-            MediaError::Store(_) => {
-                "录音录像无法保存到本机（存储空间可能已满），请重试".to_owned()
-            }
+            MediaError::Read { input, .. } => R::MediaRead {
+                input: input.clone(),
+            },
+            MediaError::Empty => R::MediaEmpty,
+            MediaError::NotMedia => R::MediaNotMedia,
+            MediaError::Changed { expected, found } => R::MediaChanged {
+                expected: *expected,
+                found: *found,
+            },
+            MediaError::Store(_) => R::MediaStore,
         }
     }
 }

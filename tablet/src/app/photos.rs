@@ -6,6 +6,7 @@ use crate::photo::{IngestLimits, prepare};
 use crate::store::PhotoTarget;
 use app_core::evidence::Sha256Hex;
 use app_core::inspection::Context;
+use app_core::messages::photo;
 use tablet_api::{ApiError, ApiResult, ErrorCode, PhotoAnswer, PhotoArgs, PhotoLink};
 
 /// The answer to a request of the thumbnail protocol, for the shell to send as it is.
@@ -47,16 +48,16 @@ impl App {
         let prepared = prepare(bytes, &IngestLimits::default()).map_err(|e| {
             ApiError::new(
                 ErrorCode::Photo,
-                format!("照片无法使用：{}", e.zh()),
-                format!("photo refused: {e}"),
+                format!("{}{}", photo::REFUSED.0, e.zh()),
+                format!("{}{e}", photo::REFUSED.1),
             )
             .at("photo")
         })?;
         let info = prepared.commit(&self.blobs).map_err(|e| {
             ApiError::new(
                 ErrorCode::Photo,
-                format!("照片保存失败：{}", e.zh()),
-                format!("photo not stored: {e}"),
+                format!("{}{}", photo::NOT_STORED.0, e.zh()),
+                format!("{}{e}", photo::NOT_STORED.1),
             )
             .at("photo")
         })?;

@@ -47,32 +47,45 @@ pub enum PhotoError {
 impl PhotoError {
     /// What the inspector reads: the same reason in Chinese (the English text is `Display`).
     pub fn zh(&self) -> String {
+        use app_core::messages::Bilingual;
+        self.refusal().zh()
+    }
+
+    /// The reason as the one table of texts has it (`app_core::messages`).
+    pub fn refusal(&self) -> app_core::messages::EvidenceRefusal {
+        use app_core::messages::EvidenceRefusal as R;
         match self {
-            PhotoError::Read { input, .. } => format!("无法读取照片文件（{input}），请重试"),
-            PhotoError::Empty => "照片文件是空的（0 字节）".to_owned(),
-            PhotoError::TooLarge { max_bytes } => {
-                format!("照片文件超过 {} MiB 的上限", max_bytes >> 20)
-            }
-            PhotoError::UnsupportedFormat { format } => {
-                format!("不支持的照片格式：{format}（可用 JPEG、PNG、WebP；请将相机设为 JPEG）")
-            }
-            PhotoError::Truncated { format } => {
-                format!("{format} 文件不完整：图像数据在结束前中断")
-            }
-            PhotoError::Corrupt { format, .. } => format!("{format} 文件已损坏，无法解码"),
+            PhotoError::Read { input, .. } => R::PhotoRead {
+                input: input.clone(),
+            },
+            PhotoError::Empty => R::PhotoEmpty,
+            PhotoError::TooLarge { max_bytes } => R::PhotoTooLarge {
+                max_bytes: *max_bytes,
+            },
+            PhotoError::UnsupportedFormat { format } => R::PhotoFormat {
+                format: format.clone(),
+            },
+            PhotoError::Truncated { format } => R::PhotoTruncated {
+                format: format.to_string(),
+            },
+            PhotoError::Corrupt { format, .. } => R::PhotoCorrupt {
+                format: format.to_string(),
+            },
             PhotoError::TooManyPixels {
                 width,
                 height,
                 max_pixels,
-            } => format!(
-                "照片为 {width}×{height} 像素，超过 {} 万像素的上限",
-                max_pixels / 10_000
-            ),
-            PhotoError::DecompressionBomb { width, height, .. } => {
-                format!("文件声称 {width}×{height} 像素而体积极小，疑似恶意文件，已拒收")
-            }
-            PhotoError::Derive(_) => "无法生成照片的显示副本，请重试".to_owned(),
-            PhotoError::Store(_) => "照片无法保存到本机（存储空间可能已满），请重试".to_owned(),
+            } => R::PhotoTooManyPixels {
+                width: *width,
+                height: *height,
+                max_pixels: *max_pixels,
+            },
+            PhotoError::DecompressionBomb { width, height, .. } => R::PhotoBomb {
+                width: *width,
+                height: *height,
+            },
+            PhotoError::Derive(_) => R::PhotoDerive,
+            PhotoError::Store(_) => R::PhotoStore,
         }
     }
 

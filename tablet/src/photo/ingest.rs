@@ -259,10 +259,8 @@ fn undisplayable(
             display_sha256: placeholder_sha.clone(),
             thumb_sha256: placeholder_sha,
             undisplayable: Some(Undisplayable {
-                zh: format!("照片无法显示，原件已作为证据保存：{}", why.zh()),
-                en: format!(
-                    "the photo cannot be displayed; its original is kept as evidence: {why}"
-                ),
+                zh: format!("{}{}", app_core::messages::photo::UNDISPLAYABLE.0, why.zh()),
+                en: format!("{}{why}", app_core::messages::photo::UNDISPLAYABLE.1),
             }),
         },
         original,
