@@ -375,6 +375,30 @@ fn vouched(changes: &[Meta], heads: &[ChangeHash]) -> BTreeSet<ChangeHash> {
     out
 }
 
+/// The receipt's heads among the pushed changes: the tips of the vouched history.
+fn vouched_tips(world: &dyn World, vouched: &BTreeSet<ChangeHash>) -> Vec<ChangeHash> {
+    world
+        .vouched_heads()
+        .iter()
+        .filter(|h| vouched.contains(h))
+        .copied()
+        .collect()
+}
+
+/// The template of `record` (`whose`: the stored or the carried record, for the message).
+fn template_of<'w>(
+    world: &'w dyn World,
+    record: &Inspection,
+    whose: &str,
+) -> Result<&'w ChecklistTemplate, LookupError> {
+    world.template(&record.template).ok_or_else(|| {
+        LookupError(format!(
+            "the {whose} record's template {:?}",
+            record.template
+        ))
+    })
+}
+
 /// A record new to the receiver whose creation lies inside a receipt's history (a lost
 /// tablet's record, carried by a colleague after a restore): the state at the receipt's
 /// heads is taken as it is; the changes after it are judged as usual.
@@ -386,12 +410,7 @@ fn judge_vouched_new(
     pusher: Pusher<'_>,
     world: &dyn World,
 ) -> Result<Verdict, JudgeError> {
-    let heads: Vec<ChangeHash> = world
-        .vouched_heads()
-        .iter()
-        .filter(|h| vouched.contains(h))
-        .copied()
-        .collect();
+    let heads = vouched_tips(world, vouched);
     let held = full
         .fork_at(&heads)
         .map_err(|e| malformed(format!("the receipt's state: {e}")))?
@@ -407,12 +426,7 @@ fn judge_vouched_new(
         .into());
     }
     let before = doc.record().clone();
-    let template = world.template(&before.template).ok_or_else(|| {
-        LookupError(format!(
-            "the carried record's template {:?}",
-            before.template
-        ))
-    })?;
+    let template = template_of(world, &before, "carried")?;
     let rest: Vec<Meta> = changes
         .iter()
         .filter(|c| !vouched.contains(&c.hash))
@@ -517,12 +531,7 @@ fn judge_update(
         return Ok(Verdict::Replay);
     }
     let before = doc.record().clone();
-    let template = world.template(&before.template).ok_or_else(|| {
-        LookupError(format!(
-            "the stored record's template {:?}",
-            before.template
-        ))
-    })?;
+    let template = template_of(world, &before, "stored")?;
     let count = changes.len();
     replay(
         &mut doc,
@@ -822,12 +831,7 @@ fn replay(
     let mut named: BTreeSet<Sha256Hex> = before.map(Inspection::photo_digests).unwrap_or_default();
     if !vouched.is_empty() {
         // The photos of the receipt's state were named by their own authors, judged then.
-        let heads: Vec<ChangeHash> = world
-            .vouched_heads()
-            .iter()
-            .filter(|h| vouched.contains(h))
-            .copied()
-            .collect();
+        let heads = vouched_tips(world, &vouched);
         let held = read_record_at(source, &heads)
             .map_err(|e| refuse(None, RefusalCode::Malformed, e.to_string()))?;
         named.extend(held.photo_digests());

@@ -64,6 +64,30 @@ fn login(server: &TestServer, user: &str, password: &str) -> (u16, Option<String
 
 /// Waits (at most 5 s) until `check` holds: the server reloads reference data about once a
 /// second.
+/// `admin units create`: a township 玄武门街道 under 玄武区 (xw).
+fn create_township(server: &TestServer) -> Output {
+    admin(
+        server,
+        &[
+            "units",
+            "create",
+            "--id",
+            "xw-xwm",
+            "--name",
+            "玄武区玄武门街道",
+            "--short-name",
+            "玄武门",
+            "--level",
+            "township",
+            "--code",
+            "320102001",
+            "--parent",
+            "xw",
+        ],
+        None,
+    )
+}
+
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !check() {
@@ -88,26 +112,7 @@ fn admin_changes_to_units_and_users_reach_the_running_server() {
     assert_eq!(health(&server)["units"], 6, "seeded from the fixtures");
     let users_before = health(&server)["users"].as_u64().unwrap();
     // A township under 玄武区, then an inspector in it with a password from standard input.
-    ok(&admin(
-        &server,
-        &[
-            "units",
-            "create",
-            "--id",
-            "xw-xwm",
-            "--name",
-            "玄武区玄武门街道",
-            "--short-name",
-            "玄武门",
-            "--level",
-            "township",
-            "--code",
-            "320102001",
-            "--parent",
-            "xw",
-        ],
-        None,
-    ));
+    ok(&create_township(&server));
     // The unit tree's rules: a code outside the parent's is refused, nothing written.
     let bad = admin(
         &server,
@@ -260,26 +265,7 @@ fn the_reference_refresh_downloads_only_when_something_changed() {
     assert!(resp.bytes().unwrap().is_empty());
     wang.client.fetch_reference(&wang.store).unwrap();
     assert_eq!(tag(), first);
-    ok(&admin(
-        &server,
-        &[
-            "units",
-            "create",
-            "--id",
-            "xw-xwm",
-            "--name",
-            "玄武区玄武门街道",
-            "--short-name",
-            "玄武门",
-            "--level",
-            "township",
-            "--code",
-            "320102001",
-            "--parent",
-            "xw",
-        ],
-        None,
-    ));
+    ok(&create_township(&server));
     eventually("the new unit reaches the tablet", || {
         wang.client.fetch_reference(&wang.store).unwrap();
         let units = wang

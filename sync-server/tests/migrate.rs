@@ -34,6 +34,12 @@ fn migrate(data: &std::path::Path, args: &[&str], env: &[(String, String)]) -> (
     )
 }
 
+/// The document-number blocks a tablet holds.
+fn blocks(t: &Tablet) -> Vec<app_core::docnumber::Block> {
+    let pool = t.store.lock().unwrap().number_pool().unwrap();
+    pool.blocks().cloned().collect()
+}
+
 #[test]
 fn a_county_moves_to_postgres_and_object_storage_and_carries_on() {
     let Some(db) = common::pg::PgDb::new() else {
@@ -74,15 +80,7 @@ fn a_county_moves_to_postgres_and_object_storage_and_carries_on() {
         wang.client.session().unwrap().token.clone(),
     );
     top_up(&wang.store, &numbers, &wang.user, wang.at(3)).unwrap();
-    let blocks_before = wang
-        .store
-        .lock()
-        .unwrap()
-        .number_pool()
-        .unwrap()
-        .blocks()
-        .count();
-    assert!(blocks_before > 0);
+    assert!(!blocks(&wang).is_empty());
     wang.sync();
     li.sync();
 
@@ -141,20 +139,9 @@ fn a_county_moves_to_postgres_and_object_storage_and_carries_on() {
     assert!(page.contains("data-status=\"approved\""), "{page}");
     // Numbers go on from the same blocks: a new block does not overlap the old ones.
     let numbers = NumberClient::new(city.address(), wang.client.session().unwrap().token.clone());
-    let pool = wang.store.lock().unwrap().number_pool().unwrap();
-    let held: Vec<_> = pool.blocks().cloned().collect();
-    drop(pool);
+    let held = blocks(&wang);
     top_up(&wang.store, &numbers, &wang.user, wang.at(60)).unwrap();
-    let now: Vec<_> = wang
-        .store
-        .lock()
-        .unwrap()
-        .number_pool()
-        .unwrap()
-        .blocks()
-        .cloned()
-        .collect();
-    for b in now.iter().filter(|b| !held.contains(b)) {
+    for b in blocks(&wang).iter().filter(|b| !held.contains(b)) {
         for h in &held {
             assert!(
                 b.series != h.series || b.first > h.last || h.first > b.last,
