@@ -22,19 +22,20 @@ use automerge::ObjType;
 #[cfg(any(test, debug_assertions))]
 use automerge::legacy::{Key, ObjectId, Op, OpId, OpType};
 use automerge::{ActorId, ChangeHash, ScalarValue};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 
-/// Who wrote a change and where it sits: everything of it but its operations.
-#[derive(Debug, Clone)]
-pub(crate) struct Identity {
-    pub actor: ActorId,
+/// Who wrote a change and where it sits: everything of it but its operations (borrowed
+/// from the pushed change's metadata).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity<'a> {
+    pub actor: &'a ActorId,
     pub seq: u64,
     pub start_op: NonZeroU64,
     pub time: i64,
-    pub message: Option<String>,
-    pub deps: Vec<ChangeHash>,
-    pub extra: Vec<u8>,
+    pub message: Option<&'a str>,
+    pub deps: &'a [ChangeHash],
+    pub extra: &'a [u8],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +63,9 @@ pub(crate) struct Expected {
 
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    /// The visible operation (counter, value) at each key of each map.
-    values: HashMap<u64, HashMap<String, (u64, Val)>>,
+    /// The visible operation (counter, value) at each key of each map. (Ordered maps: no
+    /// hashing of every key looked up, and no key a pusher chooses can make them slow.)
+    values: BTreeMap<u64, BTreeMap<String, (u64, Val)>>,
     /// The counter of the next operation.
     next: u64,
     ops: Vec<Expected>,
@@ -113,7 +115,7 @@ impl Recorder {
     /// the same bytes, so the same hash. Going through Automerge's generic encoder instead (an
     /// expanded change with an owned actor in every operation id, eight passes over the
     /// operations) cost about a third of the judge's time.
-    pub(crate) fn change_hash(&mut self, identity: Identity) -> ChangeHash {
+    pub(crate) fn change_hash(&mut self, identity: Identity<'_>) -> ChangeHash {
         let ops = std::mem::take(&mut self.ops);
         let body = encode_change(&ops, &identity);
         let hash = chunk_hash(&body);
@@ -133,8 +135,8 @@ impl Recorder {
 /// The change made of `ops` with `identity`, by Automerge's own encoder (debug builds compare
 /// [`encode_change`] with it).
 #[cfg(any(test, debug_assertions))]
-pub(crate) fn automerge_change(ops: &[Expected], identity: Identity) -> automerge::Change {
-    let actor = &identity.actor;
+pub(crate) fn automerge_change(ops: &[Expected], identity: Identity<'_>) -> automerge::Change {
+    let actor = identity.actor;
     let id = |counter: u64| OpId(counter, actor.clone());
     let operations = ops
         .iter()
@@ -155,14 +157,14 @@ pub(crate) fn automerge_change(ops: &[Expected], identity: Identity) -> automerg
         .collect();
     let e = automerge::ExpandedChange {
         operations,
-        actor_id: identity.actor,
+        actor_id: identity.actor.clone(),
         hash: None,
         seq: identity.seq,
         start_op: identity.start_op,
         time: identity.time,
-        message: identity.message,
-        deps: identity.deps,
-        extra_bytes: identity.extra,
+        message: identity.message.map(str::to_owned),
+        deps: identity.deps.to_vec(),
+        extra_bytes: identity.extra.to_vec(),
         author: None,
     };
     automerge::Change::from(e)
@@ -185,7 +187,7 @@ fn chunk_hash(body: &[u8]) -> ChangeHash {
 /// only, as the recorder predicts them), as Automerge writes it: dependencies (sorted),
 /// actor, sequence number, first operation, time, message, other actors (none), the column
 /// directory, the columns, the extra bytes.
-pub(crate) fn encode_change(ops: &[Expected], identity: &Identity) -> Vec<u8> {
+pub(crate) fn encode_change(ops: &[Expected], identity: &Identity<'_>) -> Vec<u8> {
     // The operation columns (Automerge's change columns, with its encoders' exact output).
     let mut obj_actor = Rle::<u64>::default();
     let mut obj_counter = Rle::<u64>::default();
@@ -246,15 +248,21 @@ pub(crate) fn encode_change(ops: &[Expected], identity: &Identity) -> Vec<u8> {
         (0x73, pred_counter.finish()),
     ];
     let columns_len: usize = columns.iter().map(|(_, c)| c.len()).sum();
-    let message = identity.message.as_deref().unwrap_or("");
+    let message = identity.message.unwrap_or("");
     let mut out = Vec::with_capacity(
         64 + 32 * identity.deps.len() + message.len() + columns_len + identity.extra.len(),
     );
-    let mut deps = identity.deps.clone();
-    deps.sort_unstable();
-    uleb(&mut out, deps.len() as u64);
-    for d in &deps {
-        out.extend_from_slice(&d.0);
+    uleb(&mut out, identity.deps.len() as u64);
+    if identity.deps.is_sorted() {
+        for d in identity.deps {
+            out.extend_from_slice(&d.0);
+        }
+    } else {
+        let mut deps = identity.deps.to_vec();
+        deps.sort_unstable();
+        for d in &deps {
+            out.extend_from_slice(&d.0);
+        }
     }
     let actor = identity.actor.to_bytes();
     uleb(&mut out, actor.len() as u64);
@@ -274,7 +282,7 @@ pub(crate) fn encode_change(ops: &[Expected], identity: &Identity) -> Vec<u8> {
     for (_, data) in present {
         out.extend_from_slice(data);
     }
-    out.extend_from_slice(&identity.extra);
+    out.extend_from_slice(identity.extra);
     out
 }
 
@@ -612,14 +620,15 @@ mod tests {
                         }
                     }
                 }
+                let deps: Vec<ChangeHash> = deps.iter().map(|d| ChangeHash(*d)).collect();
                 let identity = Identity {
-                    actor: actor.clone(),
+                    actor: &actor,
                     seq: i as u64 + 1,
                     start_op: NonZeroU64::new(recorder.pending_start()).unwrap(),
                     time,
-                    message: message.clone(),
-                    deps: deps.iter().map(|d| ChangeHash(*d)).collect(),
-                    extra: extra.clone(),
+                    message: message.as_deref(),
+                    deps: &deps,
+                    extra: &extra,
                 };
                 let ops = std::mem::take(&mut recorder.ops);
                 let ours = encode_change(&ops, &identity);
