@@ -569,7 +569,7 @@ mod tests {
             prop_oneof![any::<i64>(), -200i64..200].prop_map(ScalarValue::Int),
             any::<f64>().prop_map(ScalarValue::F64),
             "[a-c]{0,3}|[一-鿿]{0,4}|.{0,40}".prop_map(|s| ScalarValue::Str(s.into())),
-            proptest::collection::vec(any::<u8>(), 0..20).prop_map(|b| ScalarValue::Bytes(b)),
+            proptest::collection::vec(any::<u8>(), 0..20).prop_map(ScalarValue::Bytes),
             any::<i64>().prop_map(ScalarValue::Timestamp),
             (-300i64..300).prop_map(ScalarValue::counter),
         ]
