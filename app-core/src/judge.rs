@@ -1137,13 +1137,13 @@ fn fast_new(
         };
         start_op.get() == recorder.pending_start()
             && recorder.change_hash(Identity {
-                actor: actor.clone(),
+                actor: &actor,
                 seq: m.seq,
                 start_op,
                 time: m.time,
-                message: m.message.clone(),
-                deps: m.deps.clone(),
-                extra: Vec::new(),
+                message: m.message.as_deref(),
+                deps: &m.deps,
+                extra: &[],
             }) == m.hash
     };
     let mut recorder = Recorder::new();
