@@ -107,7 +107,16 @@ try {
   await keepText("photo");
   const img = page.locator("#original");
   await img.waitFor();
-  result.photoWidth = await img.evaluate((el) => el.naturalWidth);
+  // The image may still be loading when the page's load event has already been seen (the
+  // click's navigation can resolve the wait for the page before it): wait for the image itself.
+  result.photoWidth = await img.evaluate((el) =>
+    el.complete && el.naturalWidth > 0
+      ? el.naturalWidth
+      : new Promise((done) => {
+          el.addEventListener("load", () => done(el.naturalWidth), { once: true });
+          el.addEventListener("error", () => done(0), { once: true });
+        }),
+  );
   await page.screenshot({ path: join(SHOTS, "console-photo.png"), fullPage: true });
   check(result.photoSha === PHOTO, `photo page shows ${result.photoSha}`);
 
