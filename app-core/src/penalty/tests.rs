@@ -13,37 +13,6 @@ use crate::messages::Lang;
 use crate::test_support::{T0, inspector_ref, li, new_record, supervisor, wang};
 use crate::user::{Role, User};
 
-const TEMPLATE: &str = r#"
-id = "test"
-version = 1
-name = "测试检查表"
-industries = ["machinery"]
-published = "2026-11-01"
-
-[[category]]
-name = "基础管理"
-
-[[category.item]]
-code = "T-01"
-text = "是否建立全员安全生产责任制"
-basis = [{ source = "安全生产法", article = "第二十二条" }]
-
-[[category.item]]
-code = "T-02"
-text = "是否按规定开展安全生产教育和培训"
-basis = [{ source = "安全生产法", article = "第二十八条" }]
-penalty = [{ source = "安全生产法", article = "第九十七条", pending = true }]
-
-[[category]]
-name = "重大事故隐患"
-
-[[category.item]]
-code = "T-03"
-text = "粉尘爆炸危险场所是否设置泄爆装置"
-basis = [{ source = "工贸企业粉尘防爆安全规定", article = "第十五条" }]
-major_hazard = { source = "工贸企业重大事故隐患判定标准", article = "第十二条" }
-"#;
-
 /// Test data, not a citation the product makes: the provision is marked 依据待核.
 const TABLE: &str = r#"
 id = "xw-2026"
@@ -158,8 +127,17 @@ impl World {
     }
 }
 
+/// The shared test template, with T-02's 处罚依据 (marked 依据待核: test data).
 fn template() -> ChecklistTemplate {
-    ChecklistTemplate::parse_toml(TEMPLATE).unwrap()
+    let mut t = crate::test_support::template();
+    let t02 = t
+        .categories
+        .iter_mut()
+        .flat_map(|c| c.items.iter_mut())
+        .find(|i| i.code.as_str() == "T-02")
+        .expect("the test template has T-02");
+    t02.penalty = vec![LegalBasis::new("安全生产法", "第九十七条").pending()];
+    t
 }
 
 /// The opening of a case from the record's failed T-02.
