@@ -864,13 +864,13 @@ impl Config {
 /// The data folder of an `admin` command: `--data`, else `$SYNC_SERVER_DATA`, else the
 /// configuration's (`--config`, `$SYNC_SERVER_CONFIG`, or [`PACKAGED_CONFIG`] when it exists),
 /// else `data`.
-pub fn admin_data(
+pub fn admin_target(
     config: Option<&Path>,
     data: Option<PathBuf>,
     env: &impl Environment,
-) -> Result<PathBuf, ConfigError> {
+) -> Result<crate::admin::Target, ConfigError> {
     if let Some(data) = data {
-        return Ok(data);
+        return Ok(crate::admin::Target::sqlite(data));
     }
     let file = config
         .map(Path::to_path_buf)
@@ -888,16 +888,15 @@ pub fn admin_data(
     if config.data.exists() && !config.data.is_dir() {
         return Err(config.error("data", format!("{} is not a folder", config.data.display())));
     }
-    // The administrative commands work on the SQLite database of a data folder; rather than
-    // quietly changing an empty server.db beside a server on PostgreSQL, they refuse.
-    if !config.database.trim().is_empty() {
-        return Err(config.error(
-            "database",
-            "the admin commands work on the SQLite database of a data folder only; this \
-             server's database is PostgreSQL (pass --data to work on a data folder anyway)",
-        ));
-    }
-    Ok(config.data)
+    // The database the server itself uses: SQLite in the data folder, or PostgreSQL (then
+    // the commands work on it, never on an empty server.db beside it).
+    let database = config
+        .database_location()
+        .map_err(|e| config.error("database", e))?;
+    Ok(crate::admin::Target {
+        data: config.data,
+        database,
+    })
 }
 
 /// The first key of `table` (below `prefix`) that is not a setting nor a table of settings.
@@ -1298,30 +1297,39 @@ mod tests {
 
     #[test]
     fn admin_commands_find_the_data_folder_in_the_configuration() {
+        use crate::admin::Target;
         let dir = tempfile::tempdir().unwrap();
         let file = write(dir.path(), "c.toml", "data = \"/srv/inspection\"\n");
         let none = env(&[]);
         assert_eq!(
-            admin_data(Some(&file), None, &none).unwrap(),
-            Path::new("/srv/inspection")
+            admin_target(Some(&file), None, &none).unwrap(),
+            Target::sqlite("/srv/inspection")
         );
         assert_eq!(
-            admin_data(Some(&file), Some("/d".into()), &none).unwrap(),
-            Path::new("/d"),
+            admin_target(Some(&file), Some("/d".into()), &none).unwrap(),
+            Target::sqlite("/d"),
             "--data wins"
         );
         assert_eq!(
-            admin_data(Some(&file), None, &env(&[("SYNC_SERVER_DATA", "/e")])).unwrap(),
-            Path::new("/e")
+            admin_target(Some(&file), None, &env(&[("SYNC_SERVER_DATA", "/e")])).unwrap(),
+            Target::sqlite("/e")
         );
         assert_eq!(
-            admin_data(None, None, &env(&[(CONFIG_ENV, file.to_str().unwrap())])).unwrap(),
-            Path::new("/srv/inspection")
+            admin_target(None, None, &env(&[(CONFIG_ENV, file.to_str().unwrap())])).unwrap(),
+            Target::sqlite("/srv/inspection")
         );
-        // A server on PostgreSQL: the commands (SQLite only) refuse rather than work on an
-        // empty server.db.
+        // A server on PostgreSQL: the commands work on its database, never on an empty
+        // server.db in the data folder.
         let pg = env(&[("SYNC_SERVER_DATABASE", "postgres://u@db/inspection")]);
-        let e = admin_data(Some(&file), None, &pg).unwrap_err();
+        assert_eq!(
+            admin_target(Some(&file), None, &pg).unwrap(),
+            Target {
+                data: "/srv/inspection".into(),
+                database: DatabaseLocation::Postgres("postgres://u@db/inspection".into()),
+            }
+        );
+        let bad = env(&[("SYNC_SERVER_DATABASE", "mysql://db/x")]);
+        let e = admin_target(Some(&file), None, &bad).unwrap_err();
         assert_eq!(e.key, "database", "{e}");
     }
 

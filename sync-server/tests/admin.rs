@@ -16,12 +16,21 @@ use tablet::sync::{SyncClient, SyncError};
 
 /// Runs `sync-server admin --data <server's data> ARGS`, with `stdin` as its input.
 fn admin(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
+    let data = server.data.to_str().unwrap();
+    let mut with_data = vec!["--data", data];
+    with_data.extend_from_slice(args);
+    admin_env(&[], &with_data, stdin)
+}
+
+/// Runs `sync-server admin ARGS` with the environment `env` (the server's settings, as
+/// the service's environment would give them), with `stdin` as its input.
+fn admin_env(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
     let mut child = Process::new(env!("CARGO_BIN_EXE_sync-server"))
         .arg("admin")
-        .arg("--data")
-        .arg(&server.data)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env_remove("SYNC_SERVER_CONFIG")
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -103,6 +112,104 @@ fn health(server: &TestServer) -> serde_json::Value {
         .unwrap()
         .json()
         .unwrap()
+}
+
+/// On a server whose database is PostgreSQL (issue 18), the commands work on that database
+/// (its settings from the environment, as the service has them), never on an empty
+/// server.db in the data folder; the SQLite-only ones (backup, restore, migrate) refuse and
+/// name what to use instead.
+#[test]
+fn admin_commands_work_on_a_postgres_server() {
+    let Some(db) = common::pg::PgDb::new() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let env = vec![
+        ("SYNC_SERVER_DATABASE".to_owned(), db.url()),
+        (
+            "SYNC_SERVER_DATA".to_owned(),
+            data.to_str().unwrap().to_owned(),
+        ),
+    ];
+    let server = TestServer::start_env(&data, &[], None, &env);
+    assert_eq!(health(&server)["units"], 6);
+    let users_before = health(&server)["users"].as_u64().unwrap();
+    let township = [
+        "units",
+        "create",
+        "--id",
+        "xw-xwm",
+        "--name",
+        "玄武区玄武门街道",
+        "--short-name",
+        "玄武门",
+        "--level",
+        "township",
+        "--code",
+        "320102001",
+        "--parent",
+        "xw",
+    ];
+    ok(&admin_env(&env, &township, None));
+    assert!(ok(&admin_env(&env, &["units", "list"], None)).contains("xw-xwm\t玄武区玄武门街道"));
+    ok(&admin_env(
+        &env,
+        &[
+            "users",
+            "create",
+            "--id",
+            "u-pg",
+            "--name",
+            "吴新",
+            "--unit",
+            "xw-xwm",
+            "--role",
+            "inspector",
+            "--certificate",
+            "32010220260002",
+            "--password-stdin",
+        ],
+        Some("pg-password-1\n"),
+    ));
+    eventually(
+        "the server reads the new unit and user from PostgreSQL",
+        || {
+            health(&server)["units"] == 7
+                && health(&server)["users"].as_u64() == Some(users_before + 1)
+        },
+    );
+    assert_eq!(login(&server, "u-pg", "pg-password-1").0, 200);
+    // A tablet that signed in is listed, and can be revoked.
+    let wang = Tablet::new(&server, "u-wang");
+    let listed = ok(&admin_env(&env, &["devices", "list"], None));
+    assert!(listed.contains("u-wang"), "{listed}");
+    let device = wang.store.lock().unwrap().device().to_string();
+    ok(&admin_env(&env, &["devices", "revoke", &device], None));
+    let listed = ok(&admin_env(&env, &["devices", "list"], None));
+    assert!(listed.contains("revoked"), "{listed}");
+    // The signing key: rotated in PostgreSQL, and the history names both keys.
+    let before = ok(&admin_env(&env, &["key-history"], None));
+    ok(&admin_env(&env, &["rotate-key"], None));
+    let after = ok(&admin_env(&env, &["key-history"], None));
+    assert!(after.len() > before.len(), "{before}\n{after}");
+    // Every command above is in the server's audit log, whose chain holds.
+    let audit = ok(&admin_env(&env, &["verify-audit"], None));
+    assert!(
+        audit.contains("the audit log's hash chain holds"),
+        "{audit}"
+    );
+    // Nothing was written beside the server: no server.db in its data folder.
+    assert!(!data.join("server.db").exists());
+    // Backup, restore and migrate work on a SQLite data folder only.
+    let backup = admin_env(
+        &env,
+        &["backup", dir.path().join("b").to_str().unwrap()],
+        None,
+    );
+    assert!(!backup.status.success());
+    let said = String::from_utf8_lossy(&backup.stderr);
+    assert!(said.contains("pg_dump"), "{said}");
 }
 
 #[test]

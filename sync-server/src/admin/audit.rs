@@ -3,11 +3,11 @@
 //! checks the hash chain.
 
 use super::AdminCommand;
+use super::Target;
+use crate::config::DatabaseLocation;
 use crate::store::AuditStore;
 use crate::store::audit::{self, NewEntry};
 use anyhow::{Result, anyhow, bail};
-use rusqlite::{Connection, OpenFlags};
-use std::path::Path;
 
 /// The action code and target of a command.
 pub fn describe(command: &AdminCommand) -> (String, String) {
@@ -72,9 +72,10 @@ fn operator() -> String {
 
 /// Writes the command into the audit log (nothing if the data folder has no database yet; a
 /// failure to write is printed, the command's own outcome stands).
-pub fn log_command(data: &Path, action: &str, target: &str, result: &Result<()>) {
-    let path = data.join(super::backup::DATABASE);
-    if !path.exists() {
+pub fn log_command(server: &Target, action: &str, target: &str, result: &Result<()>) {
+    if let DatabaseLocation::Sqlite(path) = &server.database
+        && !path.exists()
+    {
         return;
     }
     let outcome = match result {
@@ -97,8 +98,7 @@ pub fn log_command(data: &Path, action: &str, target: &str, result: &Result<()>)
         client: "cli".into(),
     };
     let written = (|| -> Result<()> {
-        let mut conn = Connection::open(&path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let mut conn = super::open_database(server)?;
         audit::append_locked(&mut conn, &entry).map_err(|e| anyhow!("{e}"))?;
         Ok(())
     })();
@@ -108,12 +108,13 @@ pub fn log_command(data: &Path, action: &str, target: &str, result: &Result<()>)
 }
 
 /// `admin verify-audit`: the number of entries and the head hash, or the first break.
-pub fn verify(data: &Path) -> Result<(usize, String)> {
-    let path = data.join(super::backup::DATABASE);
-    if !path.exists() {
+pub fn verify(server: &Target) -> Result<(usize, String)> {
+    if let DatabaseLocation::Sqlite(path) = &server.database
+        && !path.exists()
+    {
         bail!("no database at {}", path.display());
     }
-    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let conn = super::open_database(server)?;
     let entries = conn.all_audit().map_err(|e| anyhow!("{e}"))?;
     audit::verify_chain(&entries).map_err(|e| anyhow!("the audit log's hash chain is broken: {e}"))
 }

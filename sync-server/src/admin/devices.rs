@@ -12,7 +12,6 @@ use super::open_database;
 use crate::store::{DeviceStore, Transactions};
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use std::path::Path;
 
 #[derive(Debug, Subcommand)]
 pub enum DevicesCommand {
@@ -39,8 +38,8 @@ pub fn shanghai(secs: i64) -> String {
 }
 
 /// Runs `admin devices …`.
-pub fn run(data: &Path, command: DevicesCommand) -> Result<()> {
-    let mut conn = open_database(data)?;
+pub fn run(server: &super::Target, command: DevicesCommand) -> Result<()> {
+    let mut conn = open_database(server)?;
     match command {
         DevicesCommand::List => {
             println!("user\tdevice\tregistered\tlast seen\tstatus (times Asia/Shanghai)");

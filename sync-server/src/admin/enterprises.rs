@@ -388,8 +388,8 @@ pub fn check_rows(
 }
 
 /// Runs `admin enterprises …`.
-pub fn run(data: &Path, command: EnterprisesCommand) -> Result<()> {
-    let mut conn = open_database(data)?;
+pub fn run(server: &super::Target, command: EnterprisesCommand) -> Result<()> {
+    let mut conn = open_database(server)?;
     match command {
         EnterprisesCommand::List => {
             for e in conn.stored_reference()?.enterprises {

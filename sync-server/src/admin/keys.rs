@@ -6,11 +6,10 @@
 //! check that a case file was signed while its key was valid (`casefile::keys`). A running
 //! server picks the new key up at its next export (it reads the key from the database).
 
+use super::{Target, open_database};
 use crate::service::casefiles;
-use crate::store::engine::Engine;
+use crate::store::Transactions;
 use anyhow::{Result, anyhow};
-use rusqlite::Connection;
-use std::path::Path;
 
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
@@ -19,23 +18,13 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-fn open(data: &Path) -> Result<Connection> {
-    let path = data.join(super::backup::DATABASE);
-    if !path.exists() {
-        anyhow::bail!("no database at {}", path.display());
-    }
-    let conn = Connection::open_writer(&path).map_err(|e| anyhow!("{e}"))?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    Ok(conn)
-}
-
 /// Rotates the key; returns (old public key, new public key), hex.
-pub fn rotate(data: &Path) -> Result<(String, String)> {
-    let mut conn = open(data)?;
+pub fn rotate(server: &Target) -> Result<(String, String)> {
+    let mut conn = open_database(server)?;
     let now = now_secs();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let old = casefiles::server_key(&*tx, now).map_err(|e| anyhow!("{e}"))?;
-    let new = casefiles::rotate_key(&*tx, now).map_err(|e| anyhow!("{e}"))?;
+    let tx = conn.begin_immediate()?;
+    let old = casefiles::server_key(&tx, now).map_err(|e| anyhow!("{e}"))?;
+    let new = casefiles::rotate_key(&tx, now).map_err(|e| anyhow!("{e}"))?;
     tx.commit()?;
     Ok((
         app_core::evidence::hex(old.verifying_key().as_bytes()),
@@ -44,8 +33,8 @@ pub fn rotate(data: &Path) -> Result<(String, String)> {
 }
 
 /// The key history as JSON (what `casefile verify --key-history` reads).
-pub fn history(data: &Path) -> Result<String> {
-    let conn = open(data)?;
+pub fn history(server: &Target) -> Result<String> {
+    let conn = open_database(server)?;
     let h = casefiles::key_history(&conn, now_secs()).map_err(|e| anyhow!("{e}"))?;
     Ok(h.to_json())
 }

@@ -94,26 +94,60 @@ pub mod reference;
 /// Runs one administrative command, and writes it (and whether it succeeded) into the audit
 /// log of the data folder's database.
 pub fn run(args: AdminArgs) -> Result<()> {
-    let data = crate::config::admin_data(
+    let server = crate::config::admin_target(
         args.config.as_deref(),
         args.data.clone(),
         &crate::config::ProcessEnv,
     )?;
     let (action, target) = audit::describe(&args.command);
-    let result = dispatch(args.command, &data);
-    audit::log_command(&data, &action, &target, &result);
+    let result = dispatch(args.command, &server);
+    audit::log_command(&server, &action, &target, &result);
     result
 }
 
-fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
-    let data = data.to_path_buf();
+/// The server an administrative command works on: its data folder and its database (SQLite
+/// in the folder, or the PostgreSQL database its configuration names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub data: PathBuf,
+    pub database: crate::config::DatabaseLocation,
+}
+
+impl Target {
+    /// A data folder with its SQLite database (`server.db`).
+    pub fn sqlite(data: impl Into<PathBuf>) -> Self {
+        let data = data.into();
+        Self {
+            database: crate::config::DatabaseLocation::Sqlite(data.join(backup::DATABASE)),
+            data,
+        }
+    }
+
+    /// The data folder, for the commands that work on a SQLite data folder only (backup,
+    /// restore, migrate): on PostgreSQL they refuse, naming what to use instead.
+    fn sqlite_folder(&self, command: &str) -> Result<&std::path::Path> {
+        match &self.database {
+            crate::config::DatabaseLocation::Sqlite(_) => Ok(&self.data),
+            crate::config::DatabaseLocation::Postgres(url) => anyhow::bail!(
+                "`admin {command}` works on a SQLite data folder; this server's database is {} \
+                 (PostgreSQL: back it up with pg_dump or the database's own replication, and the \
+                 blobs with the object store's versioning or replication; pass --data to work on \
+                 a data folder anyway)",
+                crate::store::pg::redact(url)
+            ),
+        }
+    }
+}
+
+fn dispatch(command: AdminCommand, server: &Target) -> Result<()> {
     match command {
-        AdminCommand::Units(c) => reference::units(&data, c),
-        AdminCommand::Users(c) => reference::users(&data, c),
-        AdminCommand::Enterprises(c) => enterprises::run(&data, c),
-        AdminCommand::Devices(c) => devices::run(&data, c),
+        AdminCommand::Units(c) => reference::units(server, c),
+        AdminCommand::Users(c) => reference::users(server, c),
+        AdminCommand::Enterprises(c) => enterprises::run(server, c),
+        AdminCommand::Devices(c) => devices::run(server, c),
         AdminCommand::Backup { dest } => {
-            let m = backup::backup(&data, &dest)?;
+            let data = server.sqlite_folder("backup")?;
+            let m = backup::backup(data, &dest)?;
             println!(
                 "backup of {} written to {}: database sha256 {}, {} blobs, {} case files, epoch {}",
                 data.display(),
@@ -140,7 +174,8 @@ fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
             }
         }
         AdminCommand::Restore { dir, number_gap } => {
-            let r = backup::restore(&dir, &data, number_gap)?;
+            let data = server.sqlite_folder("restore")?;
+            let r = backup::restore(&dir, data, number_gap)?;
             println!(
                 "restored {} into {}: new epoch {} (the backup's was {}); {} blobs added; {}",
                 dir.display(),
@@ -165,7 +200,7 @@ fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
             Ok(())
         }
         AdminCommand::RotateKey => {
-            let (old, new) = keys::rotate(&data)?;
+            let (old, new) = keys::rotate(server)?;
             println!(
                 "case-file signing key rotated: new key {new} (fingerprint {}); the old key {old} signed it and is kept in the key history. Take a backup now: a restore from an older one carries the new key over only from the database it replaces",
                 fingerprint(&new)
@@ -173,12 +208,12 @@ fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
             Ok(())
         }
         AdminCommand::KeyHistory => {
-            print!("{}", keys::history(&data)?);
+            print!("{}", keys::history(server)?);
             Ok(())
         }
         AdminCommand::Migrate { from, to, blobs_to } => {
             let source = match from.as_deref() {
-                None => data.clone(),
+                None => server.sqlite_folder("migrate")?.to_path_buf(),
                 Some(f) => PathBuf::from(f.strip_prefix("sqlite:").unwrap_or(f)),
             };
             let blobs_to = match blobs_to {
@@ -214,7 +249,7 @@ fn dispatch(command: AdminCommand, data: &std::path::Path) -> Result<()> {
             Ok(())
         }
         AdminCommand::VerifyAudit => {
-            let (n, head) = audit::verify(&data)?;
+            let (n, head) = audit::verify(server)?;
             println!("the audit log's hash chain holds: {n} entries, head {head}");
             Ok(())
         }
@@ -227,18 +262,29 @@ fn fingerprint(hex: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Opens the server's database in `data` for an administrative command: the same migrations
-/// as the server, and a wait of up to 30 s for the running server's write lock (SQLite in WAL
-/// mode: the server keeps serving while the command runs).
-pub fn open_database(data: &std::path::Path) -> Result<rusqlite::Connection> {
+/// Opens the server's database for an administrative command: the same migrations as the
+/// server. SQLite: a wait of up to 30 s for the running server's write lock (WAL mode: the
+/// server keeps serving while the command runs). PostgreSQL: a connection of its own beside
+/// the nodes'.
+pub fn open_database(server: &Target) -> Result<crate::store::any::AnyConn> {
+    use crate::store::any::{AnyConn, PgConn};
     use crate::store::engine::Engine;
-    let path = data.join("server.db");
-    anyhow::ensure!(
-        path.exists(),
-        "no database at {} (start the server once with this data folder, or pass --data)",
-        path.display()
-    );
-    let conn = rusqlite::Connection::open_writer(&path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    Ok(conn)
+    match &server.database {
+        crate::config::DatabaseLocation::Sqlite(path) => {
+            anyhow::ensure!(
+                path.exists(),
+                "no database at {} (start the server once with this data folder, or pass --data)",
+                path.display()
+            );
+            let conn = rusqlite::Connection::open_writer(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            Ok(AnyConn::Sqlite(conn))
+        }
+        crate::config::DatabaseLocation::Postgres(url) => {
+            let client = crate::store::pg::PgClient::connect(url).map_err(|e| {
+                anyhow::anyhow!("connecting to {}: {e}", crate::store::pg::redact(url))
+            })?;
+            Ok(AnyConn::Pg(PgConn::new(client)))
+        }
+    }
 }

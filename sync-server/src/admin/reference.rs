@@ -13,7 +13,6 @@ use app_core::ids::{UnitId, UserId};
 use app_core::unit::{DivisionCode, Unit, UnitLevel};
 use app_core::user::{CertificateNo, Role, User};
 use clap::{Subcommand, ValueEnum};
-use std::path::Path;
 
 #[derive(Debug, Subcommand)]
 pub enum UnitsCommand {
@@ -131,8 +130,8 @@ fn valid_id(id: &str, what: &str) -> Result<()> {
 }
 
 /// Runs `admin units …`.
-pub fn units(data: &Path, command: UnitsCommand) -> Result<()> {
-    let mut conn = open_database(data)?;
+pub fn units(server: &super::Target, command: UnitsCommand) -> Result<()> {
+    let mut conn = open_database(server)?;
     let tx = conn.begin_immediate()?;
     ensure_seeded(&tx)?;
     let stored = tx.stored_reference()?;
@@ -291,8 +290,8 @@ fn hash(password: &str) -> Result<String> {
 }
 
 /// Runs `admin users …`.
-pub fn users(data: &Path, command: UsersCommand) -> Result<()> {
-    let mut conn = open_database(data)?;
+pub fn users(server: &super::Target, command: UsersCommand) -> Result<()> {
+    let mut conn = open_database(server)?;
     // The password is read and hashed before the write lock is taken (Argon2 takes a while).
     let prepared = match &command {
         UsersCommand::Create { password_stdin, .. }
