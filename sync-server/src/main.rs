@@ -169,6 +169,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     let live = sync_server::reference::LiveReference::new(reference, Some(version));
     sync_server::reference::watch(db.clone(), live.clone(), std::time::Duration::from_secs(1));
+    sync_server::blobstore::sweep_periodically(
+        blobs.clone(),
+        sync_server::blobstore::ABANDONED_AFTER,
+        std::time::Duration::from_secs(6 * 3600),
+    );
     let state = AppState {
         db,
         reference: live,

@@ -231,6 +231,38 @@ fn two_instances(location: BlobLocation, stored: impl Fn() -> Vec<String>) {
         assert!(matches!(err, BlobStoreError::HashMismatch { .. }), "{err}");
         assert_eq!(one.read(&claimed).await.unwrap(), None);
         assert_eq!(two.received(&wrong).await.unwrap(), 0);
+
+        // An upload abandoned halfway (a lost tablet): kept while it is recent, swept (by
+        // either instance) once it has rested longer than the limit; finished blobs stay.
+        let lost = app_core::ids::DeviceId::new("tablet-lost");
+        let abandoned = UploadKey::new(&lost, &sha);
+        let half = (chunks.len() / 2) as u64 * 4096;
+        one.append(
+            &abandoned,
+            true,
+            0,
+            total,
+            Bytes::copy_from_slice(&original[..half as usize]),
+        )
+        .await
+        .unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            two.sweep_abandoned(hour).await.unwrap().uploads,
+            0,
+            "recent: kept"
+        );
+        assert_eq!(one.received(&abandoned).await.unwrap(), half);
+        let swept = two
+            .sweep_abandoned(std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!((swept.uploads, swept.bytes), (1, half));
+        assert_eq!(one.received(&abandoned).await.unwrap(), 0);
+        assert_eq!(
+            one.read(&sha).await.unwrap().unwrap().as_ref(),
+            &original[..]
+        );
     });
     // Read from a blocking thread too (the console's and the case-file export's way).
     let blocking = one.clone();

@@ -51,6 +51,55 @@ impl Folder {
             .join(upload.sha().as_str())
     }
 
+    /// See [`super::Blobs::sweep_abandoned`]: partial files not written for `max_age`.
+    pub(super) async fn sweep_abandoned(
+        &self,
+        max_age: std::time::Duration,
+    ) -> BlobStoreResult<super::Swept> {
+        let partial = self.root.join(PARTIAL);
+        blocking(move || {
+            let mut swept = super::Swept::default();
+            let devices = match fs::read_dir(&partial) {
+                Ok(d) => d,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(swept),
+                Err(e) => return Err(io_error("list", &partial, e)),
+            };
+            for device in devices {
+                let device = device.map_err(|e| io_error("list", &partial, e))?.path();
+                let Ok(uploads) = fs::read_dir(&device) else {
+                    continue;
+                };
+                for upload in uploads.flatten() {
+                    let path = upload.path();
+                    let Some(sha) = path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| Sha256Hex::parse(n).ok())
+                    else {
+                        continue;
+                    };
+                    // Under the digest's lock: an append in progress is never cut off.
+                    let _lock = lock_for(&sha);
+                    let Ok(meta) = fs::metadata(&path) else {
+                        continue;
+                    };
+                    let idle = meta
+                        .modified()
+                        .ok()
+                        .and_then(|m| m.elapsed().ok())
+                        .unwrap_or_default();
+                    if meta.is_file() && idle >= max_age {
+                        fs::remove_file(&path).map_err(|e| io_error("delete", &path, e))?;
+                        swept.uploads += 1;
+                        swept.bytes += meta.len();
+                    }
+                }
+            }
+            Ok(swept)
+        })
+        .await
+    }
+
     /// Creates the folder if missing and checks that it is one.
     pub(super) async fn check(&self) -> Result<(), String> {
         let root = self.root.clone();

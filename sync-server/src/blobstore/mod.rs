@@ -110,6 +110,45 @@ pub trait BlobBytes {
     fn read(&self, sha: &Sha256Hex) -> impl Future<Output = BlobStoreResult<Option<Bytes>>> + Send;
 }
 
+/// What [`Blobs::sweep_abandoned`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Abandoned uploads (one device's upload of one blob).
+    pub uploads: u64,
+    /// The bytes they held.
+    pub bytes: u64,
+}
+
+/// How long an upload in progress may rest before [`Blobs::sweep_abandoned`] deletes it:
+/// longer than a tablet stays offline on any trip.
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Sweeps abandoned uploads ([`Blobs::sweep_abandoned`]) at start and then every `every`,
+/// until the runtime stops; what it deleted goes to the log.
+pub fn sweep_periodically(
+    blobs: Blobs,
+    max_age: std::time::Duration,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match blobs.sweep_abandoned(max_age).await {
+                Ok(s) if s.uploads > 0 => tracing::info!(
+                    uploads = s.uploads,
+                    bytes = s.bytes,
+                    idle_days = max_age.as_secs() / 86_400,
+                    "deleted abandoned uploads in progress"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweeping abandoned uploads failed"),
+            }
+        }
+    })
+}
+
 /// The blob store the server was configured with (cheap to clone).
 #[derive(Debug, Clone)]
 pub enum Blobs {
@@ -171,6 +210,18 @@ impl Blobs {
         match self {
             Blobs::Folder(f) => Some(f.root()),
             Blobs::S3(_) => None,
+        }
+    }
+
+    /// Deletes the uploads in progress that nothing has been added to for `max_age` (a tablet
+    /// lost or wiped mid-upload leaves its chunks behind; a tablet that comes back later
+    /// starts that upload again from its original, which it keeps until the server holds it).
+    /// Finished blobs are never touched. Safe on several nodes at once: each deletion is of
+    /// objects no one wrote to for `max_age`.
+    pub async fn sweep_abandoned(&self, max_age: std::time::Duration) -> BlobStoreResult<Swept> {
+        match self {
+            Blobs::Folder(f) => f.sweep_abandoned(max_age).await,
+            Blobs::S3(s) => s.sweep_abandoned(max_age).await,
         }
     }
 

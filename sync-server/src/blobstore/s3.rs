@@ -345,6 +345,48 @@ impl S3 {
         Ok(())
     }
 
+    /// See [`super::Blobs::sweep_abandoned`]: every staged chunk of an upload whose newest
+    /// chunk is older than `max_age` (by the store's clock).
+    pub(super) async fn sweep_abandoned(&self, max_age: Duration) -> BlobStoreResult<super::Swept> {
+        let staging = self.root().join(PARTIAL);
+        let metas: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&staging))
+            .map_err(|e| s3_error("list the staging area", &staging, e))
+            .try_collect()
+            .await?;
+        // By upload: `partial/<device key>/<sha256>/<offset>`.
+        let mut uploads: std::collections::BTreeMap<String, Vec<object_store::ObjectMeta>> =
+            Default::default();
+        for meta in metas {
+            let mut parts: Vec<&str> = meta.location.as_ref().rsplitn(2, '/').collect();
+            let upload = parts.pop().unwrap_or_default().to_owned();
+            uploads.entry(upload).or_default().push(meta);
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let cutoff = now.saturating_sub(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
+        let mut swept = super::Swept::default();
+        for chunks in uploads.values() {
+            if chunks.iter().any(|c| c.last_modified.timestamp() > cutoff) {
+                continue;
+            }
+            let keys: Vec<Chunk> = chunks
+                .iter()
+                .map(|c| Chunk {
+                    offset: 0,
+                    size: c.size,
+                    key: c.location.clone(),
+                })
+                .collect();
+            self.delete_all(&keys).await?;
+            swept.uploads += 1;
+            swept.bytes += chunks.iter().map(|c| c.size).sum::<u64>();
+        }
+        Ok(swept)
+    }
+
     /// The staged chunks of `upload`, by offset.
     async fn chunks(&self, upload: &UploadKey) -> BlobStoreResult<Vec<Chunk>> {
         let staging = self.staging(upload);
