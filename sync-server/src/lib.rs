@@ -148,3 +148,20 @@ pub fn router_with(state: AppState, max_body_bytes: usize) -> Router {
 
 // Serving connections (timeouts, the connection cap, client addresses): see `net.rs`.
 pub mod net;
+
+/// Runs `task` now and then every `every` (a late tick waits rather than bunching up), on
+/// the runtime, until it stops: the server's background upkeep.
+pub fn periodically<F, Fut>(every: std::time::Duration, mut task: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            task().await;
+        }
+    })
+}

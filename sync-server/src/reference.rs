@@ -484,12 +484,9 @@ pub fn watch(
     live: LiveReference,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let live = live.clone();
+    crate::periodically(every, move || {
+        let (db, live) = (db.clone(), live.clone());
+        async move {
             let result = db
                 .read(move |conn| -> crate::error::ApiResult<bool> { Ok(live.refresh(conn)?) })
                 .await;

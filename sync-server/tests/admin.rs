@@ -71,32 +71,51 @@ fn login(server: &TestServer, user: &str, password: &str) -> (u16, Option<String
     (status, body["token"].as_str().map(str::to_owned))
 }
 
-/// Waits (at most 5 s) until `check` holds: the server reloads reference data about once a
-/// second.
-/// `admin units create`: a township 玄武门街道 under 玄武区 (xw).
+/// `admin units create`'s arguments for a township 玄武门街道 under 玄武区 (xw).
+const TOWNSHIP: [&str; 14] = [
+    "units",
+    "create",
+    "--id",
+    "xw-xwm",
+    "--name",
+    "玄武区玄武门街道",
+    "--short-name",
+    "玄武门",
+    "--level",
+    "township",
+    "--code",
+    "320102001",
+    "--parent",
+    "xw",
+];
+
+/// `admin units create`: the township [`TOWNSHIP`].
 fn create_township(server: &TestServer) -> Output {
-    admin(
-        server,
-        &[
-            "units",
-            "create",
-            "--id",
-            "xw-xwm",
-            "--name",
-            "玄武区玄武门街道",
-            "--short-name",
-            "玄武门",
-            "--level",
-            "township",
-            "--code",
-            "320102001",
-            "--parent",
-            "xw",
-        ],
-        None,
-    )
+    admin(server, &TOWNSHIP, None)
 }
 
+/// `admin users create`'s arguments for inspector `id` (吴新) of the township, with the
+/// password from standard input.
+fn new_inspector<'a>(id: &'a str, certificate: &'a str) -> [&'a str; 13] {
+    [
+        "users",
+        "create",
+        "--id",
+        id,
+        "--name",
+        "吴新",
+        "--unit",
+        "xw-xwm",
+        "--role",
+        "inspector",
+        "--certificate",
+        certificate,
+        "--password-stdin",
+    ]
+}
+
+/// Waits (at most 5 s) until `check` holds: the server reloads reference data about once a
+/// second.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !check() {
@@ -135,41 +154,11 @@ fn admin_commands_work_on_a_postgres_server() {
     let server = TestServer::start_env(&data, &[], None, &env);
     assert_eq!(health(&server)["units"], 6);
     let users_before = health(&server)["users"].as_u64().unwrap();
-    let township = [
-        "units",
-        "create",
-        "--id",
-        "xw-xwm",
-        "--name",
-        "玄武区玄武门街道",
-        "--short-name",
-        "玄武门",
-        "--level",
-        "township",
-        "--code",
-        "320102001",
-        "--parent",
-        "xw",
-    ];
-    ok(&admin_env(&env, &township, None));
+    ok(&admin_env(&env, &TOWNSHIP, None));
     assert!(ok(&admin_env(&env, &["units", "list"], None)).contains("xw-xwm\t玄武区玄武门街道"));
     ok(&admin_env(
         &env,
-        &[
-            "users",
-            "create",
-            "--id",
-            "u-pg",
-            "--name",
-            "吴新",
-            "--unit",
-            "xw-xwm",
-            "--role",
-            "inspector",
-            "--certificate",
-            "32010220260002",
-            "--password-stdin",
-        ],
+        &new_inspector("u-pg", "32010220260002"),
         Some("pg-password-1\n"),
     ));
     eventually(
@@ -245,21 +234,7 @@ fn admin_changes_to_units_and_users_reach_the_running_server() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not inside its parent"));
     let out = ok(&admin(
         &server,
-        &[
-            "users",
-            "create",
-            "--id",
-            "u-new",
-            "--name",
-            "吴新",
-            "--unit",
-            "xw-xwm",
-            "--role",
-            "inspector",
-            "--certificate",
-            "32010220260001",
-            "--password-stdin",
-        ],
+        &new_inspector("u-new", "32010220260001"),
         Some("first-password-1\n"),
     ));
     assert!(

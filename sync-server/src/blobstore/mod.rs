@@ -130,11 +130,9 @@ pub fn sweep_periodically(
     max_age: std::time::Duration,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::periodically(every, move || {
+        let blobs = blobs.clone();
+        async move {
             match blobs.sweep_abandoned(max_age).await {
                 Ok(s) if s.uploads > 0 => tracing::info!(
                     uploads = s.uploads,
