@@ -447,11 +447,19 @@ where
     on(&mut returned, me);
     returned.status = InspectionStatus::Returned;
     let unrelated = base(6, "colleague-only");
-    for (i, rec) in [&created, &named, &planned, &rechecked, &returned, &unrelated]
-        .into_iter()
-        .enumerate()
+    for (i, rec) in [
+        &created, &named, &planned, &rechecked, &returned, &unrelated,
+    ]
+    .into_iter()
+    .enumerate()
     {
-        write(&conn, rec, format!("new {i}").as_bytes(), "tab-colleague", false);
+        write(
+            &conn,
+            rec,
+            format!("new {i}").as_bytes(),
+            "tab-colleague",
+            false,
+        );
     }
     let plans = vec!["plan-draw-1".to_owned()];
     let pulled = |cursor: i64| -> Vec<String> {
@@ -515,7 +523,11 @@ where
     let e = created.enterprise.id.to_string();
     let of = conn.records_of_enterprise(&e, 50).unwrap();
     assert!(of.contains(&"mine-created".to_owned()), "{of:?}");
-    assert!(conn.records_of_enterprise("no-such", 50).unwrap().is_empty());
+    assert!(
+        conn.records_of_enterprise("no-such", 50)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(conn.records_of_enterprise(&e, 1).unwrap().len(), 1);
 }
 
