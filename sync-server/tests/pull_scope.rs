@@ -173,3 +173,63 @@ fn an_inspector_pulls_his_records_and_fetches_the_rest_on_postgres() {
     };
     pull_scope_story(&[("SYNC_SERVER_DATABASE".into(), db.url())]);
 }
+
+/// The app service path the screens use: `FetchRecord` keeps the record and answers its view;
+/// another unit's inspector gets `refused` in Chinese (first) and English.
+#[test]
+fn the_app_fetches_a_record_on_demand_and_refuses_another_units() {
+    use std::time::Duration;
+    use tablet::app::{App, AppConfig};
+    use tablet_api::{ErrorCode, FetchEnterpriseRecords, FetchRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path());
+    let li = Tablet::new(&server, "u-li");
+    let zhang = Tablet::new(&server, "u-zhang");
+    let id = rid("li-zhang-app");
+    li.new_record(&id, &zhang.user);
+    assert!(li.sync().rejected.is_empty());
+    let app = |user: &str, folder: &str| {
+        let config = AppConfig::in_folder(
+            &dir.path().join(folder),
+            server.url(),
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        );
+        let app = App::open(config).unwrap();
+        app.sign_in(user, common::PASSWORD).unwrap();
+        app
+    };
+    let wang = app("u-wang", "app-wang");
+    let view = wang
+        .call(FetchRecord {
+            id: InspectionId::from(id.as_str()),
+        })
+        .unwrap();
+    assert_eq!(view.record.id.as_str(), id);
+    assert_eq!(
+        wang.call(tablet_api::GetRecord {
+            id: InspectionId::from(id.as_str())
+        })
+        .unwrap()
+        .record
+        .id
+        .as_str(),
+        id,
+        "kept on the tablet"
+    );
+    let found = wang
+        .call(FetchEnterpriseRecords {
+            enterprise: "e-001".into(),
+        })
+        .unwrap();
+    assert_eq!(found, vec![InspectionId::from(id.as_str())]);
+    let chen = app("u-chen", "app-chen");
+    let e = chen
+        .call(FetchRecord {
+            id: InspectionId::from(id.as_str()),
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Refused, "{e:?}");
+    assert!(e.zh.starts_with("无权查看此记录"), "{}", e.zh);
+    assert!(e.en.starts_with("You may not read this record"), "{}", e.en);
+}
