@@ -1336,6 +1336,37 @@ impl Bilingual for DeviceRevoked {
         .to_owned()
     }
 }
+
+/// An on-demand fetch of records not pulled to the tablet by default (`wire::FetchRequest`),
+/// as the tablet explains its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchRefused {
+    /// The server refused: the user may not read the record (another unit's, not involving
+    /// them), or it does not exist.
+    NotReadable,
+}
+
+impl Bilingual for FetchRefused {
+    fn zh(&self) -> String {
+        match self {
+            FetchRefused::NotReadable => {
+                "无权查看此记录（或记录不存在）：只能调取本单位的记录或本人参与的记录。"
+            }
+        }
+        .to_owned()
+    }
+
+    fn en(&self) -> String {
+        match self {
+            FetchRefused::NotReadable => {
+                "You may not read this record (or it does not exist): only records of your unit or records you take part in can be fetched."
+            }
+        }
+        .to_owned()
+    }
+}
+
 /// The console's audit log (操作日志): the page's texts and the names of the logged actions,
 /// each as (Chinese, English).
 pub mod audit {

@@ -14,7 +14,9 @@
 //! - `SYNC_BENCH_REF_CAP_SECS=240`: the reference's sync phase stops after this long and its
 //!   rate is taken over the documents it synced by then (see below);
 //! - `SYNC_BENCH_REF_HEAP_MB=16384`: the reference server's V8 heap limit;
-//! - `SYNC_BENCH_NO_REF=1`: our server only; `SYNC_BENCH_PULL=1`: also run ours "as deployed";
+//! - `SYNC_BENCH_NO_REF=1`: our server only; `SYNC_BENCH_PULL=1`: also run ours "as deployed"
+//!   at every tablet count, and a new tablet's first sign-in in a unit of 50,000 records;
+//! - `SYNC_BENCH_FIRST_SIGNIN=50000`: the first sign-in's record count (0: skip it);
 //! - `SYNC_BENCH_SERVER=path`: run that server binary instead of this build's;
 //! - `SYNC_BENCH_CHECK_ONLY=5`: only the in-process check of a new record beside a bare load,
 //!   that many rounds of 300 documents (to profile the check alone).
@@ -54,11 +56,21 @@
 //!
 //! The workload is upload-only on both sides: automerge-repo clients hold only their own
 //! documents and its server shares nothing unasked. Our tablets also pull other devices'
-//! changes to records they may read; tablets of the same unit would therefore download each
-//! other's records. To keep the workload equal, each tablet's pull cursor starts past the end
-//! of the change log (the pull query still runs on every round trip, and returns nothing).
-//! `SYNC_BENCH_PULL=1` adds a run with real cursors (at the smallest tablet count), where the
-//! demo users' tablets also download their colleagues' records, to show that cost separately.
+//! changes to the records they are sent (a supervisor: the unit's; an inspector: those they
+//! have a part in, their plans' and what they fetched; see docs/ARCHITECTURE.md, "What a
+//! tablet pulls"), and the five demo inspectors' many tablets share records. To keep the
+//! workload equal, each tablet's pull cursor starts past the end of the change log (the pull
+//! query still runs on every round trip, and returns nothing).
+//!
+//! `SYNC_BENCH_PULL=1` adds, at every tablet count, a run **as deployed**: one inspector per
+//! tablet (`u-bench-NNN`, added to a copy of the fixtures), going out in pairs of one unit (each
+//! record names its author and the partner), real cursors: each tablet pushes its records and
+//! pulls its partner's. Then **a new tablet's first sign-in**: 50,000 records of one unit (the
+//! generator's, for 30 inspectors of the unit in pairs) are written straight into a fresh
+//! server database through the record store, as pushes store them (they skip the push, which
+//! the runs above measure, not the pull); then a new tablet signs in (Argon2, device, reference
+//! data) and syncs until the server has nothing more, once as an inspector of the unit and once
+//! as its supervisor (who is sent the whole unit).
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::document::InspectionDoc;
@@ -179,6 +191,9 @@ struct Corpus {
     template: ChecklistTemplate,
     users: Vec<User>,
     enterprises: Vec<Enterprise>,
+    /// As deployed ([`Roster`]): document `i` is by `roster[i % len]` with its partner;
+    /// otherwise by `USERS[i % 5]` with `COLLEAGUES[i % 5]`.
+    roster: Option<Roster>,
 }
 
 impl Corpus {
@@ -188,6 +203,18 @@ impl Corpus {
             template: ChecklistTemplate::parse_toml(&text).unwrap(),
             users: load_json("demo/users.json"),
             enterprises: load_json("demo/enterprises.json"),
+            roster: None,
+        }
+    }
+
+    /// The author of document `i` and the colleague on it.
+    fn pair(&self, i: usize) -> (&User, &User) {
+        match &self.roster {
+            Some(r) => {
+                let k = i % r.users.len();
+                (&r.users[k], &r.users[k ^ 1])
+            }
+            None => (self.user(USERS[i % 5]), self.user(COLLEAGUES[i % 5])),
         }
     }
 
@@ -225,8 +252,7 @@ impl Corpus {
     /// can upload those bytes before pushing the document ([`seed_photo_uploads`]).
     fn make(&self, i: usize, device: &DeviceId, start: i64) -> (String, Vec<u8>, Vec<String>) {
         let mut rng = Rng(i as u64 ^ 0x5EED);
-        let me = self.user(USERS[i % 5]);
-        let colleague = self.user(COLLEAGUES[i % 5]);
+        let (me, colleague) = self.pair(i);
         let ents: Vec<&Enterprise> = self
             .enterprises
             .iter()
@@ -617,7 +643,11 @@ fn now_ms() -> i64 {
 /// at most five minutes before the last device was registered, and the last change (about
 /// four minutes after `t0`) at most five minutes after the server's clock when it is pushed.
 fn for_tablets(count: usize, devices: &[DeviceId], t0: i64) -> Vec<Doc> {
-    let gen_ = Corpus::new();
+    for_tablets_by(Corpus::new(), count, devices, t0)
+}
+
+/// [`for_tablets`] with the authors `gen_` names ([`Corpus::pair`]).
+fn for_tablets_by(gen_: Corpus, count: usize, devices: &[DeviceId], t0: i64) -> Vec<Doc> {
     let n = devices.len();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut docs: Vec<(usize, Doc)> = std::thread::scope(|s| {
@@ -1065,11 +1095,14 @@ fn run_ours(
     push_only: bool,
     small_syncs: bool,
     work: &Path,
+    roster: Option<&Roster>,
 ) -> (RunResult, Vec<Doc>, PathBuf) {
     let data = work.join(format!(
         "ours-{n}-{}",
         if push_only { "push" } else { "pull" }
     ));
+    let server_fixtures = || roster.map_or_else(fixtures, |r| r.fixtures.clone());
+    let sign_in_as = |t: usize| roster.map_or(USERS[t % 5], |r| r.users[t].id.as_str());
     std::fs::create_dir_all(&data).unwrap();
     let port_file = data.join("port");
     // `SYNC_BENCH_SERVER`: another build of the server (e.g. to measure a change against the
@@ -1081,7 +1114,7 @@ fn run_ours(
         .arg("--data")
         .arg(&data)
         .arg("--fixtures")
-        .arg(fixtures())
+        .arg(server_fixtures())
         .args(["--listen", "127.0.0.1:0", "--demo-password", PASSWORD])
         .arg("--port-file")
         .arg(&port_file)
@@ -1093,6 +1126,7 @@ fn run_ours(
     let server = ServerProcess::wait_for_port_file(child, &port_file, "sync-server");
     let proxy = Proxy::start(server.addr);
     let url = format!("http://{}", proxy.addr);
+    let sign_in_as = &sign_in_as;
 
     // Tablets: sign in (Argon2 on the server, outside the timing), then make this run's
     // documents on their devices and store them; all before timing.
@@ -1116,7 +1150,7 @@ fn run_ours(
                             let store = Store::open(&dir.path().join("tablet.db")).unwrap();
                             let mut client = SyncClient::new(url.clone());
                             let user = client
-                                .sign_in(USERS[t % 5], PASSWORD, &store)
+                                .sign_in(sign_in_as(t), PASSWORD, &store)
                                 .unwrap()
                                 .user
                                 .id
@@ -1150,7 +1184,11 @@ fn run_ours(
         .map(|t| t.store.lock().unwrap().device().clone())
         .collect();
     let generated = Instant::now();
-    let docs = for_tablets(count, &devices, now_ms() - 4 * 60_000);
+    let t0 = now_ms() - 4 * 60_000;
+    let docs = match roster {
+        Some(r) => for_tablets_by(Corpus::deployed(r), count, &devices, t0),
+        None => for_tablets(count, &devices, t0),
+    };
     let generated = generated.elapsed();
     let half = n.div_ceil(2);
     std::thread::scope(|s| {
@@ -2068,7 +2106,7 @@ fn main() {
     let mut rows: Vec<(usize, RunResult, Result<RunResult, String>, f64)> = Vec::new();
     for &n in &sizes {
         println!("\n— {n} tablets —");
-        let (ours, docs, corpus_file) = run_ours(count, n, true, n == sizes[0], work.path());
+        let (ours, docs, corpus_file) = run_ours(count, n, true, n == sizes[0], work.path(), None);
         let run_mean = docs.iter().map(|d| d.bytes.len()).sum::<usize>() as f64 / docs.len() as f64;
         println!("this run's documents: saved Automerge size mean {run_mean:.0} B");
         describe("ours", &ours);
@@ -2082,22 +2120,12 @@ fn main() {
         }
         rows.push((n, ours, theirs, run_mean));
     }
-    if with_pull {
-        // Only at the smallest size: with real cursors every tablet downloads the records of
-        // its unit's other tablets, which grows with the square of the tablet count.
-        if let Some(&n) = sizes.iter().min() {
-            let (r, _, _) = run_ours(count, n, false, false, work.path());
-            println!(
-                "\nours as deployed ({n} tablets, real cursors: same-unit tablets also download \
-                 each other's records): {:.0} docs/s ({:.2} s), {} records pulled, wire {:.0} B per pushed doc, peak RSS {:.1} MiB",
-                r.rate(),
-                r.seconds,
-                r.pulled,
-                r.wire_per_doc(),
-                mib(r.peak_rss)
-            );
-        }
-    }
+    let deployed = if with_pull {
+        as_deployed(count, &sizes, work.path())
+    } else {
+        Vec::new()
+    };
+    let first = with_first_sign_in().map(|records| first_sign_in(records, work.path()));
 
     println!(
         "\nsync of {count} documents (mean saved size {mean_size:.0} B in the cached corpus; \
@@ -2208,8 +2236,312 @@ fn main() {
             },
         );
     }
+    report_as_deployed(&rows, &deployed, first.as_ref(), &mut goals);
     println!("goals:");
     for g in goals {
         println!("  {g}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sync as deployed (`SYNC_BENCH_PULL=1`) and a new tablet's first sign-in
+// (`SYNC_BENCH_FIRST_SIGNIN`).
+
+/// As deployed, one inspector per tablet: `u-bench-000`, `u-bench-001`, … Tablets `2k` and
+/// `2k + 1` are two inspectors of one unit who go out together (each record names its author
+/// and the partner: inspections are made by at least two), the pairs' units taking turns over
+/// `units`. The server is started on a copy of the fixtures whose users are the demo users
+/// plus these (`--demo-password` gives each an account).
+struct Roster {
+    users: Vec<User>,
+    fixtures: PathBuf,
+}
+
+impl Roster {
+    fn new(n: usize, units: &[&str], work: &Path) -> Self {
+        assert!(n.is_multiple_of(2), "inspectors go out in pairs");
+        let users: Vec<User> = (0..n)
+            .map(|t| {
+                serde_json::from_value(serde_json::json!({
+                    "id": format!("u-bench-{t:03}"),
+                    "name": format!("检查员{t:03}"),
+                    "unit": units[(t / 2) % units.len()],
+                    "role": "inspector",
+                    "certificate": format!("BENCH{t:06}"),
+                }))
+                .unwrap()
+            })
+            .collect();
+        let dir = work.join(format!("fixtures-{n}-{}", units.join("-")));
+        let demo = dir.join("demo");
+        std::fs::create_dir_all(&demo).unwrap();
+        for f in ["units.json", "enterprises.json", "plans.json"] {
+            std::fs::copy(fixtures().join("demo").join(f), demo.join(f)).unwrap();
+        }
+        let mut all: Vec<User> = load_json("demo/users.json");
+        all.extend(users.iter().cloned());
+        std::fs::write(
+            demo.join("users.json"),
+            serde_json::to_string_pretty(&all).unwrap(),
+        )
+        .unwrap();
+        let checklists = dir.join("checklists");
+        if !checklists.exists() {
+            std::os::unix::fs::symlink(fixtures().join("checklists"), &checklists).unwrap();
+        }
+        Self {
+            users,
+            fixtures: dir,
+        }
+    }
+}
+
+impl Corpus {
+    /// The generator with `roster`'s inspectors as authors ([`Corpus::pair`]).
+    fn deployed(roster: &Roster) -> Self {
+        let mut c = Self::new();
+        c.users.extend(roster.users.iter().cloned());
+        c.roster = Some(Roster {
+            users: roster.users.clone(),
+            fixtures: roster.fixtures.clone(),
+        });
+        c
+    }
+}
+
+/// Our server as deployed, at each tablet count: one inspector per tablet ([`Roster`]), real
+/// cursors, so each tablet pulls what it is sent by default (the records it has a part in:
+/// here its partner's) while every tablet pushes its own.
+fn as_deployed(count: usize, sizes: &[usize], work: &Path) -> Vec<(usize, RunResult)> {
+    sizes
+        .iter()
+        .map(|&n| {
+            let roster = Roster::new(n, &["xw", "qh"], work);
+            let (r, _, _) = run_ours(count, n, false, false, work, Some(&roster));
+            println!(
+                "\nours as deployed ({n} tablets, one inspector each, in pairs; real cursors): \
+                 {:.0} docs/s ({:.2} s), {} records pulled for {} pushed ({:.2} per pushed), \
+                 wire {:.0} B per pushed doc, server CPU {:.0} µs per pushed doc, peak RSS {:.1} MiB; {}",
+                r.rate(),
+                r.seconds,
+                r.pulled,
+                r.docs,
+                r.pulled as f64 / r.docs as f64,
+                r.wire_per_doc(),
+                r.server_cpu * 1e6 / r.docs as f64,
+                mib(r.peak_rss),
+                r.note
+            );
+            (n, r)
+        })
+        .collect()
+}
+
+/// `SYNC_BENCH_FIRST_SIGNIN=50000`: measure a new tablet's first sign-in in a unit holding
+/// that many records (off by default; `SYNC_BENCH_PULL=1` turns it on at 50,000).
+fn with_first_sign_in() -> Option<usize> {
+    match std::env::var("SYNC_BENCH_FIRST_SIGNIN") {
+        Ok(v) => v.parse().ok().filter(|n| *n > 0),
+        Err(_) => std::env::var("SYNC_BENCH_PULL")
+            .is_ok_and(|v| v == "1")
+            .then_some(50_000),
+    }
+}
+
+/// One new tablet's first sign-in: sign-in (Argon2, device registration), reference data,
+/// then the first full sync until the server has nothing more.
+#[derive(Debug, Clone)]
+struct SignIn {
+    who: String,
+    seconds: f64,
+    sync_seconds: f64,
+    pulled: u64,
+    bytes_received: u64,
+    round_trips: u32,
+}
+
+/// The first sign-in measurement: `records` records of unit xw, made by the generator
+/// ([`Corpus::make`]) for 30 inspectors of xw going out in pairs, written straight into a
+/// fresh server database through the record store (`RecordStore::write`, as a push of a new
+/// record writes it: the change log holds the document as pushed) — they were judged when
+/// pushed, so this skips the push, not the pull. Then the server starts, and a new tablet
+/// signs in for the first time: an inspector of the unit (sent the records he is on, about
+/// 2 in 30), and the unit's supervisor (sent every record of the unit, the scope kept for
+/// supervisors; what an inspector was sent before sync as deployed).
+fn first_sign_in(records: usize, work: &Path) -> (usize, f64, Vec<SignIn>) {
+    use sync_server::store::engine::Engine;
+    use sync_server::store::records::DocWrite;
+    use sync_server::store::{RecordStore, Transactions};
+    println!("\n— a new tablet's first sign-in in a unit holding {records} records —");
+    let roster = Roster::new(30, &["xw"], work);
+    let data = work.join("first-sign-in");
+    std::fs::create_dir_all(&data).unwrap();
+    let made = Instant::now();
+    {
+        let mut conn = rusqlite::Connection::open_writer(&data.join("server.db")).unwrap();
+        let gen_ = Corpus::deployed(&roster);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(256);
+        std::thread::scope(|s| {
+            for part in 0..threads {
+                let (g, tx) = (&gen_, tx.clone());
+                s.spawn(move || {
+                    for i in (part..records).step_by(threads) {
+                        let device = DeviceId::new(format!("bench-old-tablet-{}", i % 30));
+                        // Spread over the past years (the pull does not look at times).
+                        let start = T0 - (i as i64) * 3_600_000;
+                        let (id, bytes, _) = g.make(i, &device, start);
+                        tx.send((id, bytes)).unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            let mut batch = conn.begin().unwrap();
+            let mut n = 0usize;
+            for (id, bytes) in rx {
+                let mut doc = InspectionDoc::load(&bytes, &DeviceId::new("server")).unwrap();
+                let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+                let record = doc.record().clone();
+                batch
+                    .write(&DocWrite {
+                        id: &id,
+                        record: &record,
+                        snapshot: None,
+                        change: &bytes,
+                        heads: &heads,
+                        origin_device: "bench-old-tablet",
+                        existed: false,
+                    })
+                    .unwrap();
+                n += 1;
+                if n.is_multiple_of(2_000) {
+                    batch.commit().unwrap();
+                    batch = conn.begin().unwrap();
+                }
+            }
+            batch.commit().unwrap();
+        });
+    }
+    let made = made.elapsed().as_secs_f64();
+    println!("made and stored {records} records in {made:.0} s (before timing)");
+    let port_file = data.join("port");
+    let binary = std::env::var_os("SYNC_BENCH_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")));
+    let child = Process::new(binary)
+        .arg("--data")
+        .arg(&data)
+        .arg("--fixtures")
+        .arg(&roster.fixtures)
+        .args(["--listen", "127.0.0.1:0", "--demo-password", PASSWORD])
+        .arg("--port-file")
+        .arg(&port_file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the sync-server binary starts");
+    let server = ServerProcess::wait_for_port_file(child, &port_file, "sync-server");
+    let url = format!("http://{}", server.addr);
+    let mut out = Vec::new();
+    for (who, label) in [
+        (roster.users[0].id.as_str(), "an inspector of the unit"),
+        ("u-zhao", "the unit's supervisor"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let store = Store::open(&dir.path().join("tablet.db")).unwrap();
+        let mut client = SyncClient::new(url.clone());
+        client.sign_in(who, PASSWORD, &store).unwrap();
+        let store = Mutex::new(store);
+        client.fetch_reference(&store).unwrap();
+        let synced = Instant::now();
+        let report = client.sync(&store, Timestamp(now_ms())).unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        let sync_seconds = synced.elapsed().as_secs_f64();
+        let held: i64 = store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held as u32, report.pulled, "every pulled record is stored");
+        println!(
+            "first sign-in of {label} ({who}): {seconds:.1} s in all ({sync_seconds:.1} s the \
+             first sync): {} records pulled, {:.1} MiB received in {} round trips",
+            report.pulled,
+            mib(report.bytes_received),
+            report.round_trips
+        );
+        out.push(SignIn {
+            who: format!("{label} ({who})"),
+            seconds,
+            sync_seconds,
+            pulled: u64::from(report.pulled),
+            bytes_received: report.bytes_received,
+            round_trips: report.round_trips,
+        });
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    (records, made, out)
+}
+
+/// The as-deployed rows beside upload-only of the same run, and the first sign-in, with their
+/// goals (≥ 1,500 docs/s as deployed at every size; a first sign-in ≤ 30 s).
+fn report_as_deployed(
+    rows: &[(usize, RunResult, Result<RunResult, String>, f64)],
+    deployed: &[(usize, RunResult)],
+    first: Option<&(usize, f64, Vec<SignIn>)>,
+    goals: &mut Vec<String>,
+) {
+    if !deployed.is_empty() {
+        println!(
+            "\nas deployed (one inspector per tablet, real cursors) beside upload-only, same run"
+        );
+        println!(
+            "| tablets | upload-only docs/s | as deployed docs/s | records pulled per pushed | wire B per pushed doc (upload-only → as deployed) | server µs per pushed doc (upload-only → as deployed) |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for (n, d) in deployed {
+            let up = rows.iter().find(|r| r.0 == *n).map(|r| &r.1);
+            println!(
+                "| {n} | {} | {:.0} | {:.2} | {} → {:.0} | {} → {:.0} |",
+                up.map_or("—".into(), |u| format!("{:.0}", u.rate())),
+                d.rate(),
+                d.pulled as f64 / d.docs as f64,
+                up.map_or("—".into(), |u| format!("{:.0}", u.wire_per_doc())),
+                d.wire_per_doc(),
+                up.map_or("—".into(), |u| format!(
+                    "{:.0}",
+                    u.server_cpu * 1e6 / u.docs as f64
+                )),
+                d.server_cpu * 1e6 / d.docs as f64,
+            );
+            goals.push(format!(
+                "{n} tablets as deployed: ≥ 1,500 docs/s {} ({:.0})",
+                if d.rate() >= 1500.0 { "met" } else { "NOT met" },
+                d.rate()
+            ));
+        }
+    }
+    if let Some((records, _, signins)) = first {
+        for s in signins {
+            println!(
+                "first sign-in in a unit of {records} records, {}: {:.1} s ({:.1} s sync), {} records, {:.1} MiB, {} round trips",
+                s.who,
+                s.seconds,
+                s.sync_seconds,
+                s.pulled,
+                mib(s.bytes_received),
+                s.round_trips
+            );
+            goals.push(format!(
+                "first sign-in in a unit of {records} records, {}: ≤ 30 s {} ({:.1} s)",
+                s.who,
+                if s.seconds <= 30.0 { "met" } else { "NOT met" },
+                s.seconds
+            ));
+        }
     }
 }

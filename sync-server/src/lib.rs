@@ -130,6 +130,7 @@ pub fn router_with(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/v1/reference", get(reference_bundle))
         .route("/api/v1/reference/checklists", get(checklists))
         .route("/api/v1/sync", post(sync::sync))
+        .route(app_core::wire::FETCH_PATH, post(sync::fetch))
         .route("/api/v1/numbers/reserve", post(numbers::reserve_blocks))
         .route("/api/v1/numbers/claim", post(numbers::claim_blocks))
         .route("/api/v1/casefile-keys", get(console::key_history_json))

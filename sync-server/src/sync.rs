@@ -224,6 +224,73 @@ pub async fn sync(
         .into_response())
 }
 
+/// `POST /api/v1/fetch` (`app_core::wire::FETCH_PATH`): an on-demand fetch of records the
+/// user may read but that are not pulled to the tablet by default, with a CBOR
+/// [`app_core::wire::FetchRequest`], answered with a CBOR [`app_core::wire::FetchResponse`].
+/// A record asked for by id that the user may not read (an inspector of another unit), or
+/// that does not exist, is refused with 403 `forbidden` (one answer for both). Each record
+/// fetched is followed: its later changes are pulled like the tablet's own records.
+pub async fn fetch(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require_content_type(&headers, CBOR)?;
+    let request: app_core::wire::FetchRequest = decode(&body)?;
+    if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&request.version) {
+        return Err(ApiError::BadRequest(
+            "version",
+            format!(
+                "protocol version {} is not supported (server speaks {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION})",
+                request.version
+            ),
+        ));
+    }
+    session.device()?;
+    let (reference, user, query) = (
+        state.reference.clone(),
+        session.user.clone(),
+        request.query.clone(),
+    );
+    let ids = state
+        .db
+        .read(move |conn| -> ApiResult<_> {
+            Ok(service::fetch_ids(conn, &reference, &user, &query)?)
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::Forbidden(app_core::messages::Bilingual::en(
+                &app_core::messages::FetchRefused::NotReadable,
+            ))
+        })?;
+    let (user, follow_ids, now) = (session.user.clone(), ids.clone(), state.now());
+    state
+        .db
+        .write_grouped(move |conn| -> ApiResult<_> {
+            Ok(service::follow(conn, &user, &follow_ids, now)?)
+        })
+        .await?;
+    let (reference, user, version) = (
+        state.reference.clone(),
+        session.user.clone(),
+        request.version,
+    );
+    let docs = state
+        .db
+        .read(move |conn| -> ApiResult<_> {
+            Ok(service::fetched(conn, &reference, &user, &ids, version)?)
+        })
+        .await?;
+    tracing::info!(user = %session.user.id, fetched = docs.len(), "fetch");
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, CBOR)],
+        encode(&app_core::wire::FetchResponse { docs }),
+    )
+        .into_response())
+}
+
 /// A place among the syncs served at once: twice the number of cores, so that one request's
 /// reads and writes overlap another's check. It is taken before the request body is read: a
 /// hundred tablets syncing together then wait with their uploads in their sockets, instead

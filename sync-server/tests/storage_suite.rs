@@ -382,10 +382,153 @@ where
         })
         .unwrap();
     assert!(page.changes.iter().any(|c| c.1 == "r0000"));
-    assert!(
-        page.changes.iter().all(|c| c.1 != "r0001"),
-        "r0001 names nobody now"
+    // r0001 names no inspector now, but `named` created it: its creator still receives it.
+    assert_eq!(record(1).created_by.as_str(), named);
+    assert!(page.changes.iter().any(|c| c.1 == "r0001"));
+    let page = conn
+        .changes_after(&PullFilter {
+            cursor: 0,
+            device: "tab-c",
+            units: &other,
+            inspector: Some((&[], "nobody")),
+            max_bytes: 1 << 20,
+        })
+        .unwrap();
+    assert!(page.changes.is_empty(), "nobody has a part in any record");
+}
+
+/// What an inspector's tablet pulls (issue 18, sync as deployed): records the inspector
+/// created, is named on, re-inspected a hazard of, or a supervisor returned to them, and the
+/// records of their plans; not a colleague's unrelated record of the same unit, until the
+/// inspector fetched it (`follow`), and then its later changes too.
+fn inspector_pull_scope<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    let conn = b.connect();
+    let (me, colleague) = ("insp-me", "insp-colleague");
+    let template = record(0).inspectors.into_values().next().unwrap();
+    let on = |rec: &mut Inspection, user: &str| {
+        let mut r = template.clone();
+        r.user = UserId::from(user);
+        rec.inspectors.insert(r.user.clone(), r);
+    };
+    // Every record below is of unit xw, made by `colleague` unless said otherwise.
+    let base = |i: usize, name: &str| {
+        let mut rec = record(i * 6); // unit xw, a hazard
+        rec.id = InspectionId::new(name.to_owned());
+        rec.unit = UnitId::from("xw");
+        rec.plan = None;
+        rec.created_by = UserId::from(colleague);
+        rec.inspectors.clear();
+        on(&mut rec, colleague);
+        rec
+    };
+    let mut created = base(1, "mine-created");
+    created.created_by = UserId::from(me);
+    let mut named = base(2, "mine-named");
+    on(&mut named, me);
+    let mut planned = base(3, "mine-plan");
+    planned.plan = Some(PlanId::new("plan-draw-1"));
+    let mut rechecked = base(4, "mine-recheck");
+    let hazard = rechecked.hazards.values_mut().next().unwrap();
+    hazard.reinspections.insert(
+        "ri-1".into(),
+        app_core::hazard::Reinspection {
+            on: hazard.registered_on.plus_days(2),
+            by: UserId::from(me),
+            passed: false,
+            note: "未整改完成".into(),
+            photos: BTreeMap::new(),
+            new_deadline: Some(hazard.registered_on.plus_days(9)),
+        },
     );
+    let mut returned = base(5, "mine-returned");
+    on(&mut returned, me);
+    returned.status = InspectionStatus::Returned;
+    let unrelated = base(6, "colleague-only");
+    for (i, rec) in [
+        &created, &named, &planned, &rechecked, &returned, &unrelated,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        write(
+            &conn,
+            rec,
+            format!("new {i}").as_bytes(),
+            "tab-colleague",
+            false,
+        );
+    }
+    let plans = vec!["plan-draw-1".to_owned()];
+    let pulled = |cursor: i64| -> Vec<String> {
+        conn.changes_after(&PullFilter {
+            cursor,
+            device: "tab-me",
+            units: &[],
+            inspector: Some((&plans, me)),
+            max_bytes: 1 << 20,
+        })
+        .unwrap()
+        .changes
+        .into_iter()
+        .map(|c| c.1)
+        .collect()
+    };
+    assert_eq!(
+        pulled(0),
+        vec![
+            "mine-created",
+            "mine-named",
+            "mine-plan",
+            "mine-recheck",
+            "mine-returned"
+        ],
+        "not the colleague's unrelated record"
+    );
+    // A supervisor's pull is unchanged: every record of the units.
+    let xw = vec!["xw".to_owned()];
+    let all = conn
+        .changes_after(&PullFilter {
+            cursor: 0,
+            device: "tab-sup",
+            units: &xw,
+            inspector: None,
+            max_bytes: 1 << 20,
+        })
+        .unwrap();
+    assert_eq!(all.changes.len(), 6);
+
+    // Fetched on demand: followed, its later changes pulled (the fetch itself sent it whole).
+    let cursor = conn.latest_seq().unwrap();
+    conn.follow(me, "colleague-only", 1).unwrap();
+    conn.follow(me, "colleague-only", 2).unwrap(); // again: nothing changes
+    assert!(pulled(cursor).is_empty());
+    write(&conn, &unrelated, b"later", "tab-colleague", true);
+    assert_eq!(pulled(cursor), vec!["colleague-only"]);
+    assert_eq!(pulled(0).len(), 7);
+    // Someone else's fetch is not mine.
+    conn.follow("insp-other", "mine-created", 3).unwrap();
+    assert_eq!(pulled(conn.latest_seq().unwrap()), Vec::<String>::new());
+
+    // Removed from a record (and not its creator): no longer pulled.
+    let mut named2 = named.clone();
+    named2.inspectors.remove(&UserId::from(me));
+    write(&conn, &named2, b"me removed", "tab-colleague", true);
+    let cursor = conn.latest_seq().unwrap() - 1;
+    assert!(pulled(cursor).is_empty());
+
+    // The records of an enterprise (from the console index), newest visit first.
+    let e = created.enterprise.id.to_string();
+    let of = conn.records_of_enterprise(&e, 50).unwrap();
+    assert!(of.contains(&"mine-created".to_owned()), "{of:?}");
+    assert!(
+        conn.records_of_enterprise("no-such", 50)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(conn.records_of_enterprise(&e, 1).unwrap().len(), 1);
 }
 
 /// Writers on several connections at once: every change is in the log once, and a reader
@@ -1281,6 +1424,7 @@ macro_rules! suite {
 
 suite!(
     records_and_change_log,
+    inspector_pull_scope,
     change_log_under_concurrent_writers,
     console_index_lists_and_figures,
     accounts_and_tokens,

@@ -153,6 +153,15 @@ operations! {
     sync_status: GetSyncStatus {} -> SyncStatus;
     /// Syncs photos, records, reference data and document numbers now.
     sync_now: SyncNow {} -> SyncOutcome;
+    /// Fetches from the server a record this tablet does not hold (another inspector's record
+    /// of the unit: an inspector's tablet is sent only the records it has a part in) and keeps
+    /// it, so it syncs like the tablet's own from then on; answers the record's view. Refused
+    /// with `refused` for a record the user may not read (another unit's) or that does not
+    /// exist.
+    fetch_record: FetchRecord { id: InspectionId } -> RecordView;
+    /// Fetches the enterprise's records the user may read (the newest 50) and keeps them like
+    /// [`FetchRecord`]; answers their ids.
+    fetch_enterprise_records: FetchEnterpriseRecords { enterprise: EnterpriseId } -> Vec<InspectionId>;
     /// The stock of document numbers (文号) and the last top-up.
     numbers: GetNumbers {} -> NumbersView;
     /// The documents the next signing signs, as they will read (before any signature).

@@ -351,6 +351,49 @@ impl SyncClient {
     }
 }
 
+impl SyncClient {
+    /// Fetches on demand records the user may read but that are not pulled to this tablet by
+    /// default (another inspector's record of the unit, or the records of an enterprise), and
+    /// stores them as if pulled (with their receipts): from then on they sync like the
+    /// tablet's own, their later changes arriving at the next syncs (the server follows them
+    /// for the user). Answers the ids stored. A record the user may not read (another unit's)
+    /// is refused by the server: [`SyncError::Server`] with status 403 and code `forbidden`.
+    pub fn fetch(
+        &self,
+        store: &Mutex<Store>,
+        query: app_core::wire::FetchQuery,
+        now: Timestamp,
+    ) -> Result<Vec<InspectionId>, SyncError> {
+        let request = app_core::wire::FetchRequest {
+            version: PROTOCOL_VERSION,
+            query,
+        };
+        let mut body = Vec::new();
+        ciborium::into_writer(&request, &mut body).expect("writing to a Vec cannot fail");
+        let resp = self
+            .http()?
+            .post(format!("{}{}", self.base, app_core::wire::FETCH_PATH))
+            .bearer_auth(self.token()?)
+            .header(reqwest::header::CONTENT_TYPE, "application/cbor")
+            .body(body)
+            .send()?;
+        let bytes = check(resp)?.bytes()?;
+        let response: app_core::wire::FetchResponse =
+            ciborium::from_reader(&bytes[..]).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stored = Vec::with_capacity(response.docs.len());
+        for d in &response.docs {
+            let id = InspectionId::new(d.id.clone());
+            s.apply_remote(&id, &d.bytes, now)?;
+            if let Some(receipt) = &d.receipt {
+                s.set_receipt(&id, receipt)?;
+            }
+            stored.push(id);
+        }
+        Ok(stored)
+    }
+}
+
 /// One sync cycle: first the photo originals the server lacks (if `blobs` is given; resuming
 /// interrupted uploads, `progress` after every chunk), then the records. The records are
 /// synced even if the photo upload run failed: a record naming a photo the server refuses

@@ -140,4 +140,48 @@ pub struct Rejection {
     pub message: String,
 }
 
+/// Where a tablet fetches records on demand (`POST`, CBOR [`FetchRequest`] →
+/// [`FetchResponse`]).
+pub const FETCH_PATH: &str = "/api/v1/fetch";
+
+/// An on-demand fetch: records the user may read but that are not pulled to the tablet by
+/// default (an inspector's tablet pulls only the records it has a part in; see
+/// docs/ARCHITECTURE.md, "What a tablet pulls"). Each record fetched is then pulled like the
+/// tablet's own: its later changes arrive at the next syncs. Its own message, so the sync
+/// messages' bytes are unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchRequest {
+    /// The sync protocol version the tablet speaks (receipts from [`RECEIPTS_SINCE`]).
+    #[serde(rename = "v")]
+    pub version: u32,
+    #[serde(rename = "q")]
+    pub query: FetchQuery,
+}
+
+/// What to fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum FetchQuery {
+    /// One record by id. Refused (403 `forbidden`) when the user may not read it or it does
+    /// not exist (the same answer, so existence does not leak).
+    #[serde(rename = "r")]
+    Record(String),
+    /// The records of an enterprise (by its id) that the user may read, newest visit first,
+    /// at most [`FETCH_ENTERPRISE_LIMIT`]; none is not a refusal.
+    #[serde(rename = "e")]
+    Enterprise(String),
+}
+
+/// The most records one enterprise fetch answers.
+pub const FETCH_ENTERPRISE_LIMIT: usize = 50;
+
+/// The fetched records, each whole as the server holds it (with its receipt for version 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchResponse {
+    #[serde(rename = "l")]
+    pub docs: Vec<DocChanges>,
+}
+
 pub mod http;

@@ -305,11 +305,15 @@ pub fn check_push(
     }
 }
 
-/// The SQL condition (on `d`, a row of `docs`) for "this user may read the record", with
-/// its parameters: the units the user oversees, and the user id.
-fn readable_units(user: &User, reference: &ReferenceData) -> Vec<String> {
+/// The units whose every record is pulled to the user's tablets: a supervisor's subtree (the
+/// console's scope, what they review). None for an inspector: an inspector's tablet pulls
+/// only the records the inspector has a part in (created, named on, re-inspected: see
+/// `records::recipients`), the records of plans assigned to them and the records they
+/// fetched ([`fetch_ids`]), though they may read every record of their unit (see
+/// docs/ARCHITECTURE.md, "What a tablet pulls").
+fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
     match user.role {
-        Role::Inspector { .. } => vec![user.unit.to_string()],
+        Role::Inspector { .. } => Vec::new(),
         Role::Supervisor => reference
             .units
             .subtree(&user.unit)
@@ -401,8 +405,8 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
     accepted: Vec<u32>,
     rejected: Vec<Rejection>,
 ) -> SyncResult<SyncResponse> {
-    // Pull: changes after the cursor, from other devices, of records the user may read.
-    let units = readable_units(user, reference);
+    // Pull: changes after the cursor, from other devices, of records pulled to the user.
+    let units = pulled_units(user, reference);
     let assigned_plans: Vec<String> = plans::assigned_to(conn, reference, &user.id)?
         .into_iter()
         .map(|p| p.id.to_string())
@@ -456,6 +460,80 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
         more,
         epoch: None,
     })
+}
+
+/// An on-demand fetch, step 1 (on a reading connection): the records `query` names that
+/// `user` may read. `None`: a record asked for by id that the user may not read, or that does
+/// not exist (one answer for both).
+pub fn fetch_ids<S: RecordStore + PlanStore + ?Sized>(
+    conn: &S,
+    reference: &ReferenceData,
+    user: &User,
+    query: &app_core::wire::FetchQuery,
+) -> SyncResult<Option<Vec<String>>> {
+    use app_core::wire::{FETCH_ENTERPRISE_LIMIT, FetchQuery};
+    let readable = |id: &str| -> SyncResult<bool> {
+        Ok(crate::service::access::scope(conn, reference, id)?
+            .is_some_and(|s| can_read_record(user, &s, &reference.units)))
+    };
+    match query {
+        FetchQuery::Record(id) => Ok(readable(id)?.then(|| vec![id.clone()])),
+        FetchQuery::Enterprise(enterprise) => {
+            let mut out = Vec::new();
+            // Read a few times the limit, as some may be another unit's.
+            for id in conn.records_of_enterprise(enterprise, 4 * FETCH_ENTERPRISE_LIMIT)? {
+                if out.len() == FETCH_ENTERPRISE_LIMIT {
+                    break;
+                }
+                if readable(&id)? {
+                    out.push(id);
+                }
+            }
+            Ok(Some(out))
+        }
+    }
+}
+
+/// An on-demand fetch, step 2 (committed before step 3): `user` follows the records, so their
+/// later changes are pulled to the user's tablets. Committed first, so that no change falls
+/// between the copy step 3 reads and the next pull.
+pub fn follow<S: RecordStore + ?Sized>(
+    conn: &S,
+    user: &User,
+    ids: &[String],
+    now_s: i64,
+) -> SyncResult<()> {
+    for id in ids {
+        conn.follow(user.id.as_str(), id, now_s)?;
+    }
+    Ok(())
+}
+
+/// An on-demand fetch, step 3 (on a reading connection): each record whole as stored, with
+/// its receipt for a tablet speaking version 3 or later; checked again with the access rule.
+pub fn fetched<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore + ?Sized>(
+    conn: &S,
+    reference: &ReferenceData,
+    user: &User,
+    ids: &[String],
+    version: u32,
+) -> SyncResult<Vec<DocChanges>> {
+    let mut docs = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some((bytes, _)) = conn.snapshot(id)? else {
+            continue;
+        };
+        docs.push(DocChanges {
+            id: id.clone(),
+            bytes,
+            receipt: None,
+        });
+    }
+    let mut docs = verify_readable(conn, reference, user, docs)?;
+    if version >= app_core::wire::RECEIPTS_SINCE {
+        add_receipts(conn, &mut docs)?;
+    }
+    Ok(docs)
 }
 
 /// Signs a [`app_core::wire::Receipt`] for every pulled document: its heads as the server

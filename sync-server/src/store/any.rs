@@ -175,6 +175,8 @@ macro_rules! every_store {
             fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage> { on!(self, c => c.changes_after(filter)) }
             fn latest_seq(&self) -> StoreResult<i64> { on!(self, c => c.latest_seq()) }
             fn lock_record(&self, id: &str) -> StoreResult<()> { on!(self, c => c.lock_record(id)) }
+            fn follow(&self, user: &str, id: &str, at: i64) -> StoreResult<()> { on!(self, c => c.follow(user, id, at)) }
+            fn records_of_enterprise(&self, enterprise: &str, limit: usize) -> StoreResult<Vec<String>> { on!(self, c => c.records_of_enterprise(enterprise, limit)) }
         }
         impl super::ConsoleIndex for $ty {
             fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> { on!(self, c => c.index_record(record, existed)) }

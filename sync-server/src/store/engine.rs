@@ -58,6 +58,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::reference::MIGRATION_TEMPLATES],
     // issue 14: photo references keyed by an integer (half the index pages per commit).
     &[super::records::MIGRATION_PHOTO_KEY],
+    // issue 18: what an inspector's tablet pulls (its records, its plans', what it fetched).
+    &[super::records::MIGRATION_PULL_SCOPE],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

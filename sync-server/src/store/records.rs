@@ -95,6 +95,45 @@ pub(crate) const MIGRATION_PHOTO_KEY: &str = "
     CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 ";
 
+/// Migration (issue 18, sync as deployed): whom a record is pulled to by default, and the
+/// records an inspector fetched on demand. An inspector's tablet no longer pulls every record
+/// of its unit (see docs/ARCHITECTURE.md, "What a tablet pulls"): only the records it has a
+/// part in (`doc_recipients`, derived from the record like `doc_inspectors`: its creator, its
+/// inspectors, whoever recorded a re-inspection of one of its hazards), the records of plans
+/// assigned to it, and what it fetched (`record_fetches`, kept until the record is gone).
+/// Existing records start with their inspectors; a record's creator and re-inspectors join at
+/// its next write (its creator is on it as an inspector unless removed).
+pub(crate) const MIGRATION_PULL_SCOPE: &str = "
+    CREATE TABLE doc_recipients (
+        user_id TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        PRIMARY KEY (user_id, doc_id)
+    ) WITHOUT ROWID;
+    INSERT INTO doc_recipients (user_id, doc_id) SELECT user_id, doc_id FROM doc_inspectors;
+    CREATE INDEX doc_recipients_by_doc ON doc_recipients (doc_id);
+    CREATE TABLE record_fetches (
+        user_id TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, doc_id)
+    ) WITHOUT ROWID;
+";
+
+/// Who receives a record at sync without asking for it, besides the assignees of its plan:
+/// its creator, its inspectors, and whoever recorded a re-inspection (复查) of one of its
+/// hazards (the one who re-inspects follows the rectification to its end).
+pub fn recipients(record: &Inspection) -> std::collections::BTreeSet<&str> {
+    std::iter::once(record.created_by.as_str())
+        .chain(record.inspectors.keys().map(|u| u.as_str()))
+        .chain(
+            record
+                .hazards
+                .values()
+                .flat_map(|h| h.reinspections.values().map(|r| r.by.as_str())),
+        )
+        .collect()
+}
+
 /// The device name the server writes its own changes under (e.g. a supervisor's decision
 /// made in the console).
 pub use app_core::judge::SERVER_DEVICE;
@@ -123,7 +162,8 @@ pub struct PullFilter<'a> {
     pub device: &'a str,
     /// Records of these units.
     pub units: &'a [String],
-    /// For inspectors: also records of these plans, and records naming this user.
+    /// For inspectors: also records of these plans, records this user has a part in
+    /// ([`recipients`]) and records this user fetched ([`RecordStore::follow`]).
     pub inspector: Option<(&'a [String], &'a str)>,
     /// Stop adding changes past this many bytes (at least one is always returned).
     pub max_bytes: usize,
@@ -160,6 +200,12 @@ pub trait RecordStore {
     /// record's id, which also covers a record not stored yet (two nodes storing the same new
     /// record). Take the locks of several records in id order.
     fn lock_record(&self, id: &str) -> StoreResult<()>;
+    /// Notes that `user` fetched record `id` on demand: its later changes are pulled to the
+    /// user's tablets like those of the user's own records (idempotent).
+    fn follow(&self, user: &str, id: &str, at: i64) -> StoreResult<()>;
+    /// The stored records of enterprise `enterprise`, newest visit first, at most `limit`
+    /// (from the console index; the caller filters them by the access rules).
+    fn records_of_enterprise(&self, enterprise: &str, limit: usize) -> StoreResult<Vec<String>>;
 }
 
 /// Opens the stored record `id`; changes made to it are attributed to the server.
@@ -318,6 +364,17 @@ impl<S: super::Sqlite> RecordStore for S {
             }
         }
         {
+            if w.existed {
+                tx.prepare_cached("DELETE FROM doc_recipients WHERE doc_id = ?1")?
+                    .execute([w.id])?;
+            }
+            let mut insert =
+                tx.prepare_cached("INSERT INTO doc_recipients (user_id, doc_id) VALUES (?1, ?2)")?;
+            for u in recipients(r) {
+                insert.execute(params![u, w.id])?;
+            }
+        }
+        {
             // A record stored just now has no references yet; an update adds only new ones.
             let mut insert = tx.prepare_cached(if w.existed {
                 "INSERT INTO photo_refs (sha_key, sha256, doc_id)
@@ -348,8 +405,10 @@ impl<S: super::Sqlite> RecordStore for S {
              WHERE c.seq > ?1 AND c.origin_device <> ?2
                AND (d.unit IN (SELECT value FROM json_each(?3))
                     OR (?4 AND (d.plan IN (SELECT value FROM json_each(?5))
-                                OR EXISTS (SELECT 1 FROM doc_inspectors i
-                                           WHERE i.doc_id = d.id AND i.user_id = ?6))))
+                                OR EXISTS (SELECT 1 FROM doc_recipients i
+                                           WHERE i.user_id = ?6 AND i.doc_id = d.id)
+                                OR EXISTS (SELECT 1 FROM record_fetches f
+                                           WHERE f.user_id = ?6 AND f.doc_id = d.id))))
              ORDER BY c.seq",
         )?;
         let mut rows = stmt.query(params![
@@ -376,6 +435,26 @@ impl<S: super::Sqlite> RecordStore for S {
 
     fn lock_record(&self, _id: &str) -> StoreResult<()> {
         Ok(())
+    }
+
+    fn follow(&self, user: &str, id: &str, at: i64) -> StoreResult<()> {
+        self.sqlite()
+            .prepare_cached(
+                "INSERT INTO record_fetches (user_id, doc_id, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user_id, doc_id) DO NOTHING",
+            )?
+            .execute(params![user, id, at])?;
+        Ok(())
+    }
+
+    fn records_of_enterprise(&self, enterprise: &str, limit: usize) -> StoreResult<Vec<String>> {
+        let c = self.sqlite();
+        Ok(c.prepare_cached(
+            "SELECT id FROM console_records WHERE enterprise_id = ?1
+             ORDER BY visit_at DESC, id LIMIT ?2",
+        )?
+        .query_map(params![enterprise, limit as i64], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn latest_seq(&self) -> StoreResult<i64> {

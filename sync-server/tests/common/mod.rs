@@ -404,6 +404,27 @@ impl Tablet {
             .unwrap()
     }
 
+    /// Fetches record `id` on demand (`POST /api/v1/fetch`) unless the tablet holds it: an
+    /// inspector's tablet is sent only the records the inspector has a part in; a colleague's
+    /// record of the unit is fetched, and from then on syncs like the tablet's own.
+    pub fn fetch_unless_held(&self, id: &str) {
+        let held = self
+            .store
+            .lock()
+            .unwrap()
+            .inspection(&InspectionId::from(id))
+            .is_ok();
+        if !held {
+            self.client
+                .fetch(
+                    &self.store,
+                    app_core::wire::FetchQuery::Record(id.to_owned()),
+                    self.at(0),
+                )
+                .unwrap_or_else(|e| panic!("{} fetching {id}: {e}", self.user.id));
+        }
+    }
+
     pub fn sync(&self) -> tablet::sync::SyncReport {
         self.client.sync(&self.store, self.at(0)).unwrap()
     }

@@ -1,4 +1,4 @@
--- user_version 15
+-- user_version 16
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index casefile_exports_by_record on casefile_exports
@@ -21,6 +21,8 @@ CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
 CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
 -- index doc_inspectors_by_user on doc_inspectors
 CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
+-- index doc_recipients_by_doc on doc_recipients
+CREATE INDEX doc_recipients_by_doc ON doc_recipients (doc_id);
 -- index draws_by_unit on draws
 CREATE INDEX draws_by_unit ON draws (unit, drawn_at);
 -- index number_blocks_by_device on number_blocks
@@ -166,6 +168,12 @@ CREATE TABLE doc_inspectors (
         user_id TEXT NOT NULL,
         PRIMARY KEY (doc_id, user_id)
     ) WITHOUT ROWID;
+-- table doc_recipients on doc_recipients
+CREATE TABLE doc_recipients (
+        user_id TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        PRIMARY KEY (user_id, doc_id)
+    ) WITHOUT ROWID;
 -- table docs on docs
 CREATE TABLE docs (
         id TEXT PRIMARY KEY,
@@ -222,6 +230,13 @@ CREATE TABLE plans (
         draw_id TEXT REFERENCES draws(id),
         created_at INTEGER NOT NULL
     );
+-- table record_fetches on record_fetches
+CREATE TABLE record_fetches (
+        user_id TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, doc_id)
+    ) WITHOUT ROWID;
 -- table ref_enterprises on ref_enterprises
 CREATE TABLE ref_enterprises (
         id TEXT PRIMARY KEY,

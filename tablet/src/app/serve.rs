@@ -9,10 +9,10 @@ use tablet_api::{
     Request, Serve, SyncOutcome, SyncStatus,
 };
 use tablet_api::{
-    ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy, GetColleagues,
-    GetDraft, GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus,
-    PreviewDocuments, PutDraft, RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn,
-    StartInspection, SyncNow,
+    ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy,
+    FetchEnterpriseRecords, FetchRecord, GetColleagues, GetDraft, GetExportStatus, GetHome,
+    GetNumbers, GetRecord, GetStatus, GetSyncStatus, PreviewDocuments, PutDraft, RegisterHazard,
+    ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
 };
 
 impl App {
@@ -102,6 +102,14 @@ impl Serve for App {
 
     fn sync_now(&self, _: SyncNow) -> ApiResult<SyncOutcome> {
         App::sync_now(self)
+    }
+
+    fn fetch_record(&self, r: FetchRecord) -> ApiResult<RecordView> {
+        App::fetch_record(self, &r.id)
+    }
+
+    fn fetch_enterprise_records(&self, r: FetchEnterpriseRecords) -> ApiResult<Vec<InspectionId>> {
+        App::fetch_enterprise_records(self, &r.enterprise)
     }
 
     fn numbers(&self, _: GetNumbers) -> ApiResult<NumbersView> {

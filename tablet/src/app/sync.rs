@@ -4,9 +4,12 @@
 
 use super::{App, now};
 use crate::sync::{SyncClient, SyncError};
+use app_core::ids::{EnterpriseId, InspectionId};
 use app_core::messages::DeviceRevoked;
+use app_core::wire::FetchQuery;
 use tablet_api::{
-    ApiError, ApiResult, ErrorCode, NumbersAfterSync, NumbersView, SyncOutcome, SyncStatus,
+    ApiError, ApiResult, ErrorCode, NumbersAfterSync, NumbersView, RecordView, SyncOutcome,
+    SyncStatus,
 };
 
 impl App {
@@ -112,6 +115,42 @@ impl App {
         };
         *self.manual.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.clone());
         Ok(result)
+    }
+
+    /// Fetches record `id` from the server (one this tablet is not sent by default) and keeps
+    /// it; from then on it syncs like the tablet's own records. Answers the record's view.
+    pub fn fetch_record(&self, id: &InspectionId) -> ApiResult<RecordView> {
+        self.fetch(FetchQuery::Record(id.to_string()))?;
+        App::record(self, id)
+    }
+
+    /// Fetches the records of enterprise `enterprise` the user may read (the newest
+    /// [`app_core::wire::FETCH_ENTERPRISE_LIMIT`]) and keeps them; answers their ids.
+    pub fn fetch_enterprise_records(
+        &self,
+        enterprise: &EnterpriseId,
+    ) -> ApiResult<Vec<InspectionId>> {
+        self.fetch(FetchQuery::Enterprise(enterprise.to_string()))
+    }
+
+    fn fetch(&self, query: FetchQuery) -> ApiResult<Vec<InspectionId>> {
+        let session = self.session()?;
+        let client = SyncClient::new(&self.server).with_session(session);
+        client
+            .fetch(&self.store, query, now())
+            .map_err(|e| match &e {
+                SyncError::Server {
+                    status: 403, code, ..
+                } if code == "forbidden" => {
+                    use app_core::messages::{Bilingual, FetchRefused};
+                    ApiError::new(
+                        ErrorCode::Refused,
+                        FetchRefused::NotReadable.zh(),
+                        FetchRefused::NotReadable.en(),
+                    )
+                }
+                _ => ApiError::from(e),
+            })
     }
 
     /// The stock of document numbers and the last top-up.

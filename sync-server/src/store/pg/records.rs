@@ -99,6 +99,15 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                  SELECT $1::text, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
                 &[&w.id, &users],
             )?;
+            if w.existed {
+                tx.execute("DELETE FROM doc_recipients WHERE doc_id = $1", &[&w.id])?;
+            }
+            let recipients: Vec<&str> = crate::store::records::recipients(r).into_iter().collect();
+            tx.execute(
+                "INSERT INTO doc_recipients (user_id, doc_id)
+                 SELECT u, $1::text FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
+                &[&w.id, &recipients],
+            )?;
             let digests = r.photo_digests();
             let photos: Vec<&str> = digests.iter().map(|s| s.as_str()).collect();
             tx.execute(
@@ -135,8 +144,10 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                  WHERE c.seq > $1 AND c.origin_device <> $2
                    AND (d.unit = ANY($3)
                         OR ($4 AND (d.plan = ANY($5)
-                                    OR EXISTS (SELECT 1 FROM doc_inspectors i
-                                               WHERE i.doc_id = d.id AND i.user_id = $6))))
+                                    OR EXISTS (SELECT 1 FROM doc_recipients i
+                                               WHERE i.user_id = $6 AND i.doc_id = d.id)
+                                    OR EXISTS (SELECT 1 FROM record_fetches f
+                                               WHERE f.user_id = $6 AND f.doc_id = d.id))))
                  ORDER BY c.seq LIMIT $7",
                 &[
                     &cursor,
@@ -172,6 +183,28 @@ impl<C: GenericClient> RecordStore for Pg<C> {
             &[&super::RECORD_LOCKS, &id],
         )?;
         Ok(())
+    }
+
+    fn follow(&self, user: &str, id: &str, at: i64) -> StoreResult<()> {
+        self.c().execute(
+            "INSERT INTO record_fetches (user_id, doc_id, at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, doc_id) DO NOTHING",
+            &[&user, &id, &at],
+        )?;
+        Ok(())
+    }
+
+    fn records_of_enterprise(&self, enterprise: &str, limit: usize) -> StoreResult<Vec<String>> {
+        Ok(self
+            .c()
+            .query(
+                "SELECT id FROM console_records WHERE enterprise_id = $1
+                 ORDER BY visit_at DESC, id LIMIT $2",
+                &[&enterprise, &(limit as i64)],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
     }
 
     fn latest_seq(&self) -> StoreResult<i64> {

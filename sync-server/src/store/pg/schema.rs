@@ -267,8 +267,26 @@ const MIGRATION_1: &str = r#"
         FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 "#;
 
+/// Migration 2 (issue 18, sync as deployed): whom a record is pulled to by default, and the
+/// records an inspector fetched on demand (SQLite's `records::MIGRATION_PULL_SCOPE`).
+const MIGRATION_PULL_SCOPE: &str = r#"
+    CREATE TABLE doc_recipients (
+        user_id text COLLATE "C" NOT NULL,
+        doc_id text COLLATE "C" NOT NULL REFERENCES docs(id),
+        PRIMARY KEY (user_id, doc_id)
+    );
+    INSERT INTO doc_recipients (user_id, doc_id) SELECT user_id, doc_id FROM doc_inspectors;
+    CREATE INDEX doc_recipients_by_doc ON doc_recipients (doc_id);
+    CREATE TABLE record_fetches (
+        user_id text COLLATE "C" NOT NULL,
+        doc_id text COLLATE "C" NOT NULL REFERENCES docs(id),
+        at bigint NOT NULL,
+        PRIMARY KEY (user_id, doc_id)
+    );
+"#;
+
 /// Every migration, in order (append-only).
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_PULL_SCOPE];
 
 /// Runs the migrations the database has not had yet, each in one transaction with its
 /// `schema_version`, under the migration lock.
