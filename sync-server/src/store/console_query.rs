@@ -3,13 +3,15 @@
 //! facts the figures are computed from. Plain functions over a connection, so tests and
 //! benchmarks call them directly.
 
-use app_core::figures::{HazardFacts, RecordFacts};
+use app_core::figures::{HazardFacts, RecordFacts, TalliedFacts};
 use app_core::geo::{Day, SHANGHAI, Timestamp};
 use app_core::hazard::Hazard;
+use app_core::hazard::{HazardLevel, HazardStage};
 use app_core::ids::UnitId;
 use app_core::inspection::InspectionStatus;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
+use std::collections::BTreeMap;
 
 /// The first instant (UTC ms) of `day` in Asia/Shanghai.
 pub fn day_start_ms(day: Day) -> i64 {
@@ -69,10 +71,21 @@ pub struct RecordRow {
 }
 
 fn where_clause(f: &RecordFilter) -> (String, Vec<Value>) {
-    let mut clauses = vec!["r.unit IN (SELECT value FROM json_each(?))".to_owned()];
-    let mut params = vec![Value::Text(
-        serde_json::to_string(&f.units).expect("strings serialise"),
-    )];
+    // One unit (a county's own list) as an equality, so that the index on (unit, …,
+    // visit_at, id) gives the rows in the list's order: a page reads its 50 rows, not every
+    // row of the filter sorted.
+    let (mut clauses, mut params) = match f.units.as_slice() {
+        [unit] => (
+            vec!["r.unit = ?".to_owned()],
+            vec![Value::Text(unit.clone())],
+        ),
+        units => (
+            vec!["r.unit IN (SELECT value FROM json_each(?))".to_owned()],
+            vec![Value::Text(
+                serde_json::to_string(units).expect("strings serialise"),
+            )],
+        ),
+    };
     if let Some(d) = f.from {
         clauses.push("r.visit_at >= ?".into());
         params.push(Value::Integer(day_start_ms(d)));
@@ -349,5 +362,180 @@ impl FactsBuilder {
 
     pub fn finish(self) -> Vec<RecordFacts> {
         self.out
+    }
+}
+
+/// The tallies the figures are computed from (`ConsoleIndex::figure_tallies`): the rows of
+/// `console_tally` for `units` and the period, grouped by unit, month, kind and status (a few
+/// thousand for a city's year), then the hazards that may be overdue as of `today` (open,
+/// deadline passed: few), each judged by app-core's `Hazard::is_overdue`.
+pub fn figure_tallies(
+    conn: &Connection,
+    units: &[String],
+    from: Day,
+    to: Day,
+    today: Day,
+) -> rusqlite::Result<Vec<TalliedFacts>> {
+    let units_json = serde_json::to_string(units).expect("strings serialise");
+    let ((month_from, day_from), (month_to, day_to)) = (
+        crate::store::console_index::day_month(from),
+        crate::store::console_index::day_month(to),
+    );
+    let mut builder = TallyBuilder::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT unit, month, kind, status, level, stage, supervised, min(day), sum(n)
+         FROM console_tally
+         WHERE unit IN (SELECT value FROM json_each(?1)) AND month BETWEEN ?2 AND ?3
+           AND day BETWEEN ?4 AND ?5
+         GROUP BY unit, month, kind, status, level, stage, supervised",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![
+        units_json, month_from, month_to, day_from, day_to
+    ])?;
+    while let Some(r) = rows.next()? {
+        builder.tally(TallyRow {
+            unit: r.get(0)?,
+            month: r.get(1)?,
+            kind: r.get(2)?,
+            status: r.get(3)?,
+            level: r.get(4)?,
+            stage: r.get(5)?,
+            supervised: r.get(6)?,
+            day: r.get(7)?,
+            n: r.get(8)?,
+        });
+    }
+    let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.unit, r.kind, r.status, r.visit_at, h.hazard
+         FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+         WHERE h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < ?1
+           AND h.unit IN (SELECT value FROM json_each(?2))
+           AND r.visit_at >= ?3 AND r.visit_at < ?4 AND r.violations = 0",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![today.to_string(), units_json, start, end])?;
+    while let Some(r) = rows.next()? {
+        let json: String = r.get(4)?;
+        builder.maybe_overdue(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, &json, today);
+    }
+    Ok(builder.finish())
+}
+
+/// One grouped row of `console_tally`.
+#[derive(Debug)]
+pub struct TallyRow {
+    pub unit: String,
+    pub month: i64,
+    pub kind: String,
+    pub status: String,
+    /// Empty on the records' row.
+    pub level: String,
+    pub stage: String,
+    pub supervised: bool,
+    /// The earliest visit day of the group (`yyyymmdd`).
+    pub day: i64,
+    pub n: i64,
+}
+
+/// Gathers the tally's rows and the overdue hazards into [`TalliedFacts`] (the same for every
+/// engine). Hazards are listed as not overdue; each hazard app-core finds overdue then marks
+/// one of its group's hazards of the same level, stage and supervision.
+#[derive(Debug, Default)]
+pub struct TallyBuilder {
+    groups: BTreeMap<(String, i64, String, String), TalliedFacts>,
+}
+
+fn day_of(yyyymmdd: i64) -> Option<Day> {
+    let (y, m, d) = (yyyymmdd / 10_000, (yyyymmdd / 100) % 100, yyyymmdd % 100);
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()
+        .map(Day)
+}
+
+fn level_of(s: &str) -> Option<HazardLevel> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+}
+
+impl TallyBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn tally(&mut self, r: TallyRow) {
+        let (Some(kind), Some(status), Some(day)) = (
+            crate::console::i18n::kind_from_str(&r.kind),
+            InspectionStatus::parse(&r.status),
+            day_of(r.day),
+        ) else {
+            return;
+        };
+        let n = u32::try_from(r.n.max(0)).unwrap_or(u32::MAX);
+        let group = self
+            .groups
+            .entry((r.unit.clone(), r.month, r.kind, r.status))
+            .or_insert_with(|| TalliedFacts {
+                facts: RecordFacts {
+                    unit: UnitId::new(r.unit),
+                    kind,
+                    status,
+                    visit_day: day,
+                    hazards: Vec::new(),
+                },
+                records: 0,
+            });
+        group.facts.visit_day = group.facts.visit_day.min(day);
+        if r.level.is_empty() {
+            group.records += n;
+        } else if let (Some(level), Some(stage)) =
+            (level_of(&r.level), HazardStage::parse(&r.stage))
+        {
+            group.facts.hazards.extend(std::iter::repeat_n(
+                HazardFacts {
+                    level,
+                    stage,
+                    overdue: false,
+                    supervised: r.supervised,
+                },
+                n as usize,
+            ));
+        }
+    }
+
+    /// A hazard that may be overdue (its record's unit, kind, status and visit instant, and
+    /// the hazard as JSON): if app-core finds it overdue, one hazard of its group is marked so.
+    pub fn maybe_overdue(
+        &mut self,
+        unit: String,
+        kind: String,
+        status: String,
+        visit_at: i64,
+        json: &str,
+        today: Day,
+    ) {
+        let Ok(h) = serde_json::from_str::<Hazard>(json) else {
+            return;
+        };
+        if !h.is_overdue(today) {
+            return;
+        }
+        let (month, _) = crate::store::console_index::month_day(visit_at);
+        if let Some(group) = self.groups.get_mut(&(unit, month, kind, status))
+            && let Some(f) = group.facts.hazards.iter_mut().find(|f| {
+                !f.overdue
+                    && f.level == h.level
+                    && f.stage == h.stage
+                    && f.supervised == h.supervision.is_some()
+            })
+        {
+            f.overdue = true;
+        }
+    }
+
+    pub fn finish(self) -> Vec<TalliedFacts> {
+        self.groups
+            .into_values()
+            .filter(|t| t.records > 0 || !t.facts.hazards.is_empty())
+            .collect()
     }
 }

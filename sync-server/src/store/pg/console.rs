@@ -2,12 +2,13 @@
 //! console's lists and figures over them (the SQLite queries are `store::console_query`).
 
 use super::Pg;
-use crate::store::console_index::{ConsoleIndex, decision_str, visit_at};
+use crate::store::console_index::{ConsoleIndex, TallyKey, day_month, decision_str, visit_at};
 use crate::store::console_query::{
-    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, day_start_ms,
+    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, TallyBuilder,
+    TallyRow, day_start_ms,
 };
 use crate::store::{StoreError, StoreResult};
-use app_core::figures::RecordFacts;
+use app_core::figures::{RecordFacts, TalliedFacts};
 use app_core::geo::Day;
 use app_core::hazard::Hazard;
 use app_core::inspection::Inspection;
@@ -28,6 +29,22 @@ pub(super) fn index_record(
         .collect();
     let kind = serde_json::to_value(record.kind).expect("kinds serialise");
     let review = record.review.as_ref();
+    // The tally: the record's old place out, its new one in (nothing when neither changed).
+    let old = if existed {
+        indexed_tally_key(c, id)?
+    } else {
+        None
+    };
+    let violations = record.violations().len() as i64;
+    let new = (violations == 0).then(|| TallyKey::of(record));
+    if old != new {
+        if let Some(old) = &old {
+            tally(c, old, -1)?;
+        }
+        if let Some(new) = &new {
+            tally(c, new, 1)?;
+        }
+    }
     c.execute(
         "INSERT INTO console_records (id, unit, kind, status, enterprise_id,
             enterprise_name, plan, inspectors, created_at, started_at, completed_at, visit_at,
@@ -56,7 +73,7 @@ pub(super) fn index_record(
             &review.map(|r| r.at.0),
             &review.map(|r| r.comment.as_str()),
             &(record.hazards.len() as i64),
-            &(record.violations().len() as i64),
+            &violations,
         ],
     )?;
     if existed {
@@ -88,6 +105,76 @@ pub(super) fn index_record(
     Ok(())
 }
 
+/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally`; rows that
+/// reach zero are removed.
+fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<()> {
+    let (month, day) = key.month_day();
+    let rows = std::iter::once(("", "", false)).chain(
+        key.hazards
+            .iter()
+            .map(|(l, s, sup)| (l.as_str(), s.as_str(), *sup)),
+    );
+    for (level, stage, supervised) in rows {
+        let params: [&(dyn ToSql + Sync); 8] = [
+            &key.unit,
+            &month,
+            &key.kind,
+            &key.status,
+            &level,
+            &stage,
+            &supervised,
+            &day,
+        ];
+        let mut with_delta = params.to_vec();
+        with_delta.push(&delta);
+        c.execute(
+            "INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised,
+                day, n)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (unit, month, kind, status, level, stage, supervised, day)
+             DO UPDATE SET n = console_tally.n + excluded.n",
+            &with_delta,
+        )?;
+        if delta < 0 {
+            c.execute(
+                "DELETE FROM console_tally WHERE unit = $1 AND month = $2 AND kind = $3
+                    AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
+                    AND day = $8 AND n <= 0",
+                &params,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The tally key of the record `id` as its index rows hold it, if it is counted.
+fn indexed_tally_key(c: &mut impl GenericClient, id: &str) -> StoreResult<Option<TallyKey>> {
+    let Some(row) = c.query_opt(
+        "SELECT unit, kind, status, visit_at FROM console_records
+         WHERE id = $1 AND violations = 0",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let hazards = c
+        .query(
+            "SELECT level, stage, supervised FROM console_hazards WHERE record_id = $1
+             ORDER BY hazard_id",
+            &[&id],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    Ok(Some(TallyKey {
+        unit: row.get(0),
+        kind: row.get(1),
+        status: row.get(2),
+        visit_at: row.get(3),
+        hazards,
+    }))
+}
+
 /// A query's parameters, numbered as they are added.
 #[derive(Default)]
 struct Params(Vec<Box<dyn ToSql + Sync>>);
@@ -105,7 +192,12 @@ impl Params {
 }
 
 fn record_where(f: &RecordFilter, p: &mut Params) -> String {
-    let mut clauses = vec![format!("r.unit = ANY({})", p.add(f.units.clone()))];
+    // One unit (a county's own list) as an equality: the index on (unit, …, visit_at, id)
+    // then gives the rows in the list's order.
+    let mut clauses = vec![match f.units.as_slice() {
+        [unit] => format!("r.unit = {}", p.add(unit.clone())),
+        units => format!("r.unit = ANY({})", p.add(units.to_vec())),
+    }];
     if let Some(d) = f.from {
         clauses.push(format!("r.visit_at >= {}", p.add(day_start_ms(d))));
     }
@@ -287,6 +379,48 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
             });
         }
         Ok(facts.finish())
+    }
+
+    fn figure_tallies(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<TalliedFacts>> {
+        let ((month_from, day_from), (month_to, day_to)) = (day_month(from), day_month(to));
+        let mut builder = TallyBuilder::new();
+        for r in self.c().query(
+            "SELECT unit, month, kind, status, level, stage, supervised, min(day), sum(n)::bigint
+             FROM console_tally
+             WHERE unit = ANY($1) AND month BETWEEN $2 AND $3 AND day BETWEEN $4 AND $5
+             GROUP BY unit, month, kind, status, level, stage, supervised",
+            &[&units, &month_from, &month_to, &day_from, &day_to],
+        )? {
+            builder.tally(TallyRow {
+                unit: r.get(0),
+                month: r.get(1),
+                kind: r.get(2),
+                status: r.get(3),
+                level: r.get(4),
+                stage: r.get(5),
+                supervised: r.get(6),
+                day: r.get(7),
+                n: r.get(8),
+            });
+        }
+        let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
+        for r in self.c().query(
+            "SELECT r.unit, r.kind, r.status, r.visit_at, h.hazard
+             FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+             WHERE h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < $1
+               AND h.unit = ANY($2) AND r.visit_at >= $3 AND r.visit_at < $4
+               AND r.violations = 0",
+            &[&today.to_string(), &units, &start, &end],
+        )? {
+            builder.maybe_overdue(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), today);
+        }
+        Ok(builder.finish())
     }
 
     fn backfill_pending(&self) -> StoreResult<bool> {

@@ -267,8 +267,44 @@ const MIGRATION_1: &str = r#"
         FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 "#;
 
+/// Migration 2 (issue 18, the console at city scale): the record list's index by unit and
+/// status, and the figures' tally (see SQLite's `console_index::MIGRATION_TALLY`), filled from
+/// the index as it stands. Days in Asia/Shanghai (UTC+8, as `Timestamp::shanghai_date`).
+const MIGRATION_2: &str = r#"
+    CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
+    CREATE TABLE console_tally (
+        unit text COLLATE "C" NOT NULL,
+        month bigint NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        status text COLLATE "C" NOT NULL,
+        level text COLLATE "C" NOT NULL,
+        stage text COLLATE "C" NOT NULL,
+        supervised boolean NOT NULL,
+        day bigint NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised, day)
+    );
+    INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
+        SELECT unit,
+            to_char(to_timestamp(visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMM')::bigint,
+            kind, status, '', '', false,
+            to_char(to_timestamp(visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMMDD')::bigint,
+            count(*)
+        FROM console_records WHERE violations = 0
+        GROUP BY 1, 2, 3, 4, 8;
+    INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
+        SELECT r.unit,
+            to_char(to_timestamp(r.visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMM')::bigint,
+            r.kind, r.status, h.level, h.stage, h.supervised,
+            to_char(to_timestamp(r.visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMMDD')::bigint,
+            count(*)
+        FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+        WHERE r.violations = 0
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+"#;
+
 /// Every migration, in order (append-only).
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
 
 /// Runs the migrations the database has not had yet, each in one transaction with its
 /// `schema_version`, under the migration lock.
