@@ -111,26 +111,62 @@ fn where_clause(f: &RecordFilter) -> (String, Vec<Value>) {
     (clauses.join(" AND "), params)
 }
 
+/// Up to this many units, a page is read unit by unit, each in the list's order from its
+/// index, and merged (a county with its townships, a city's units); beyond it, in one query.
+pub const MERGED_UNITS: usize = 64;
+
+/// The units of a page's parts: each unit alone when there are a few (see [`MERGED_UNITS`]),
+/// otherwise all together.
+pub fn page_parts(units: &[String]) -> Vec<Vec<String>> {
+    if (2..=MERGED_UNITS).contains(&units.len()) {
+        units.iter().map(|u| vec![u.clone()]).collect()
+    } else {
+        vec![units.to_vec()]
+    }
+}
+
 /// One page of records, newest visit first, and the cursor of the next page if there is one.
+/// With several units, each unit's first `limit + 1` rows after the cursor are read from its
+/// index in order and the page is the newest of those: a page costs (units × page) index rows
+/// whatever page it is, rather than every row of the filter sorted.
 pub fn list_records(
     conn: &Connection,
     f: &RecordFilter,
     after: Option<&Cursor>,
     limit: usize,
 ) -> rusqlite::Result<(Vec<RecordRow>, Option<Cursor>)> {
-    let (mut clause, mut params) = where_clause(f);
-    if let Some(c) = after {
-        clause.push_str(" AND (r.visit_at, r.id) < (?, ?)");
-        params.push(Value::Integer(c.visit_at));
-        params.push(Value::Text(c.id.clone()));
+    const COLUMNS: &str = "r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
+        r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards, r.violations";
+    let mut parts = Vec::new();
+    let mut params = Vec::new();
+    for units in page_parts(&f.units) {
+        let (mut clause, p) = where_clause(&RecordFilter { units, ..f.clone() });
+        params.extend(p);
+        if let Some(c) = after {
+            clause.push_str(" AND (r.visit_at, r.id) < (?, ?)");
+            params.push(Value::Integer(c.visit_at));
+            params.push(Value::Text(c.id.clone()));
+        }
+        params.push(Value::Integer(limit as i64 + 1));
+        parts.push(format!(
+            "SELECT {COLUMNS} FROM console_records r WHERE {clause}
+             ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
+        ));
     }
-    params.push(Value::Integer(limit as i64 + 1));
-    let sql = format!(
-        "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name, r.inspectors,
-                r.visit_at, r.review_decision, r.review_comment, r.hazards, r.violations
-         FROM console_records r WHERE {clause}
-         ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
-    );
+    let sql = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        params.push(Value::Integer(limit as i64 + 1));
+        format!(
+            "{} ORDER BY visit_at DESC, id DESC LIMIT ?",
+            parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("SELECT * FROM ({p}) AS p{i}"))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ")
+        )
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt
         .query_map(params_from_iter(params), |r| {

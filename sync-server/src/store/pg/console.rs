@@ -5,7 +5,7 @@ use super::Pg;
 use crate::store::console_index::{ConsoleIndex, TallyKey, day_month, decision_str, visit_at};
 use crate::store::console_query::{
     Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, TallyBuilder,
-    TallyRow, day_start_ms,
+    TallyRow, day_start_ms, page_parts,
 };
 use crate::store::{StoreError, StoreResult};
 use app_core::figures::{RecordFacts, TalliedFacts};
@@ -240,23 +240,48 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
         after: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
+        // As on SQLite (`console_query::list_records`): with a few units, each unit's rows
+        // are read in order from its index and merged.
         let mut p = Params::default();
-        let mut clause = record_where(filter, &mut p);
-        if let Some(c) = after {
-            clause.push_str(&format!(
-                " AND (r.visit_at, r.id) < ({}, {})",
-                p.add(c.visit_at),
-                p.add(c.id.clone())
+        let mut parts = Vec::new();
+        for units in page_parts(&filter.units) {
+            let mut clause = record_where(
+                &RecordFilter {
+                    units,
+                    ..filter.clone()
+                },
+                &mut p,
+            );
+            if let Some(c) = after {
+                clause.push_str(&format!(
+                    " AND (r.visit_at, r.id) < ({}, {})",
+                    p.add(c.visit_at),
+                    p.add(c.id.clone())
+                ));
+            }
+            let limit_param = p.add(limit as i64 + 1);
+            parts.push(format!(
+                "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
+                        r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards,
+                        r.violations
+                 FROM console_records r WHERE {clause}
+                 ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
             ));
         }
-        let limit_param = p.add(limit as i64 + 1);
-        let sql = format!(
-            "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
-                    r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards,
-                    r.violations
-             FROM console_records r WHERE {clause}
-             ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
-        );
+        let sql = if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            let limit_param = p.add(limit as i64 + 1);
+            format!(
+                "{} ORDER BY visit_at DESC, id DESC LIMIT {limit_param}",
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| format!("SELECT * FROM ({q}) AS p{i}"))
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ")
+            )
+        };
         let mut rows: Vec<RecordRow> = self
             .c()
             .query(&sql, &p.refs())?
