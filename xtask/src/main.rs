@@ -632,8 +632,9 @@ fn bench() -> Result<()> {
     setup()?;
     // Anchors: vipsthumbnail (photo ingest), openssl (SHA-256, the case-file floor) and the
     // JavaScript automerge-repo sync server (npm; run by the sync bench itself).
+    ensure_apt(&["libvips-tools", "openssl"])?;
     // PostgreSQL (Debian's): the city bench runs the console's queries on it too.
-    ensure_apt(&["libvips-tools", "openssl", "postgresql"])?;
+    ensure_postgres()?;
     cmd("cargo", &["bench", "--locked", "-p", "inspection-tablet"])?;
     cmd(
         "cargo",
