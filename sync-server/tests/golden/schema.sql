@@ -1,4 +1,4 @@
--- user_version 15
+-- user_version 16
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index casefile_exports_by_record on casefile_exports
@@ -17,6 +17,8 @@ CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
 CREATE INDEX console_records_by_status ON console_records (status, visit_at);
 -- index console_records_by_unit on console_records
 CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
+-- index console_records_by_unit_status on console_records
+CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
 -- index console_records_by_visit on console_records
 CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
 -- index doc_inspectors_by_user on doc_inspectors
@@ -153,6 +155,19 @@ CREATE TABLE console_records (
         review_comment TEXT,
         hazards INTEGER NOT NULL
     , violations INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+-- table console_tally on console_tally
+CREATE TABLE console_tally (
+        unit TEXT NOT NULL,
+        month INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        supervised INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised, day)
+    ) WITHOUT ROWID;
 -- table devices on devices
 CREATE TABLE devices (
         id TEXT PRIMARY KEY,
