@@ -23,6 +23,9 @@
 //!   temporary folder, fsync off). Reported: docs/s, the server's CPU per document, the
 //!   PostgreSQL processes' CPU per document, their sum beside SQLite's, the database size per
 //!   document, and the load average (other people share the machine);
+//! - `SYNC_BENCH_PHOTOS=20`: after the sync phase, that many 4 MB photos uploaded as the
+//!   tablet uploads them (256 KiB chunks, resumable protocol) into the server's photo folder,
+//!   for the CPU and time a photo costs the server (and PostgreSQL);
 //! - `SYNC_BENCH_CHECK_ONLY=5`: only the in-process check of a new record beside a bare load,
 //!   that many rounds of 300 documents (to profile the check alone).
 //!
@@ -1048,6 +1051,9 @@ struct RunResult {
     database_bytes: u64,
     /// The 1-minute load average when the sync phase started and when it ended.
     load: (f64, f64),
+    /// `SYNC_BENCH_PHOTOS`: full-size photos uploaded after the sync phase (see
+    /// [`measure_photo_uploads`]).
+    photo_cost: Option<PhotoCost>,
     note: String,
 }
 
@@ -1286,6 +1292,7 @@ fn run_ours(
         "the server's database holds every document"
     );
     let database_bytes = nodes.database_bytes();
+    let photo_cost = measure_photo_uploads(&nodes, &uploaders, n);
     // (Over SQLite only: they read the server's database file.)
     let small = (small_syncs && backend == Backend::Sqlite).then(|| {
         let t = &tablets[0];
@@ -1323,6 +1330,7 @@ fn run_ours(
         database_cpu,
         database_bytes,
         load,
+        photo_cost,
         note: format!(
             "setup before timing (sign-ins, making the documents on the tablets' devices ({:.1} s), storing them, and uploading the {photos} photos they name through the blob API ({:.1} s, {} clients)) {:.1} s; {}",
             generated.as_secs_f64(),
@@ -1660,6 +1668,7 @@ fn run_reference(
         database_cpu: 0.0,
         database_bytes: 0,
         load: (0.0, 0.0),
+        photo_cost: None,
         note: format!(
             "{}{} {:.2} s, on disk after {:.2} s; {} of {} sampled documents re-loaded from the server's folder with equal heads; {} documents in flight per tablet; {} times a tablet's connection was dropped (the adapter reconnects); node client peak RSS {:.0} MiB",
             if let Some(failure) = out.get("failure").and_then(|v| v.as_str()) {
@@ -2527,8 +2536,97 @@ fn compare_backends(count: usize, sizes: &[usize], backends: &[Backend], work: &
             ));
         }
     }
+    for (n, backend, r) in &rows {
+        if let Some(p) = r.photo_cost {
+            println!(
+                "photos ({n} tablets, {}): {} uploads of {} B in 256 KiB chunks, one client: server CPU {:.1} ms, PostgreSQL CPU {:.1} ms, wall {:.0} ms per photo",
+                backend.name(),
+                p.photos,
+                p.bytes_each,
+                p.server_cpu * 1e3,
+                p.database_cpu * 1e3,
+                p.wall * 1e3
+            );
+        }
+    }
     println!("goals:");
     for g in goals {
         println!("  {g}");
     }
+}
+
+/// What full-size photo uploads cost (`SYNC_BENCH_PHOTOS`).
+#[derive(Debug, Clone, Copy, Default)]
+struct PhotoCost {
+    photos: usize,
+    bytes_each: usize,
+    /// Server processes' and PostgreSQL's CPU seconds per photo.
+    server_cpu: f64,
+    database_cpu: f64,
+    /// Wall seconds per photo, one after the other from one client.
+    wall: f64,
+}
+
+/// `SYNC_BENCH_PHOTOS` photos of 4 MB (random bytes, so nothing compresses) uploaded by the
+/// first tablet through its node, in 256 KiB chunks as `tablet/src/upload.rs` sends them,
+/// each acknowledged (`held`) at the end; the server's CPU over the uploads per photo.
+fn measure_photo_uploads(
+    nodes: &Nodes,
+    tablets: &[(DeviceId, String)],
+    n: usize,
+) -> Option<PhotoCost> {
+    let photos: usize = std::env::var("SYNC_BENCH_PHOTOS").ok()?.parse().ok()?;
+    const BYTES: usize = 4_000_000;
+    const CHUNK: usize = 256 * 1024;
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let url = nodes.url(0, n);
+    let mut rng = 0x5eed_u64 ^ now_ms() as u64;
+    let files: Vec<Vec<u8>> = (0..photos)
+        .map(|_| {
+            (0..BYTES)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    rng as u8
+                })
+                .collect()
+        })
+        .collect();
+    let (cpu0, db0) = (nodes.server_cpu(), nodes.database_cpu());
+    let started = Instant::now();
+    for bytes in &files {
+        let sha = Sha256Hex::of(bytes);
+        for (k, chunk) in bytes.chunks(CHUNK).enumerate() {
+            let resp = http
+                .put(format!(
+                    "{url}/api/v1/blobs/{sha}?offset={}&total={BYTES}",
+                    k * CHUNK
+                ))
+                .bearer_auth(&tablets[0].1)
+                .header("content-type", "application/octet-stream")
+                .body(chunk.to_vec())
+                .send()
+                .unwrap_or_else(|e| panic!("photo upload {sha}: {e}"));
+            assert!(
+                resp.status().is_success(),
+                "photo upload {sha}: {}",
+                resp.status()
+            );
+            let body: serde_json::Value = resp.json().unwrap_or_default();
+            let last = (k + 1) * CHUNK >= BYTES;
+            assert!(!last || body["held"] == true, "photo {sha} held: {body}");
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    Some(PhotoCost {
+        photos,
+        bytes_each: BYTES,
+        server_cpu: (nodes.server_cpu() - cpu0) / photos.max(1) as f64,
+        database_cpu: (nodes.database_cpu() - db0) / photos.max(1) as f64,
+        wall: wall / photos.max(1) as f64,
+    })
 }
