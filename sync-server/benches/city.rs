@@ -506,7 +506,12 @@ fn fill_sqlite(
 }
 
 /// The index tables copied to PostgreSQL, in this order.
-const TABLES: [&str; 3] = ["console_records", "console_hazards", "console_tally"];
+const TABLES: [&str; 4] = [
+    "console_records",
+    "console_hazards",
+    "console_tally",
+    "console_tally_month",
+];
 
 /// Copies the index tables from the SQLite database to PostgreSQL (`COPY … FROM STDIN`, text
 /// format), then `VACUUM ANALYZE`.

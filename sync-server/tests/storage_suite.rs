@@ -84,6 +84,8 @@ trait Backend: Sync {
     fn connect(&self) -> Self::Conn;
     /// Runs one SQL statement outside the traits (to show what the database refuses).
     fn raw(&self, sql: &str) -> Result<(), String>;
+    /// The engine's migration step that counts the figures' tallies from the index rows.
+    const TALLY_FILL: &'static str;
 }
 
 struct Sqlite {
@@ -93,6 +95,7 @@ struct Sqlite {
 
 impl Backend for Sqlite {
     type Conn = rusqlite::Connection;
+    const TALLY_FILL: &'static str = sync_server::store::console_index::TALLY_FILL;
     fn fresh() -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("server.db");
@@ -113,6 +116,7 @@ struct Postgres {
 
 impl Backend for Postgres {
     type Conn = PgClient;
+    const TALLY_FILL: &'static str = sync_server::store::pg::TALLY_FILL;
     fn fresh() -> Option<Self> {
         let db = PgDb::new()?;
         drop(PgClient::connect(&db.url()).unwrap());
@@ -678,6 +682,32 @@ where
     let one = Timestamp(T0 - 20 * HOUR).shanghai_date();
     tallied_figures_match(&conn, &units, one, one, today);
     tallied_figures_match(&conn, &units, from, to, from);
+    // Whole months (read from the monthly tally), with and without partial months beside.
+    let first = Day::ymd(from.0.year(), u8::from(from.0.month()), 1);
+    let month_end = |d: Day| {
+        let mut e = d;
+        while e.plus_days(1).0.month() == d.0.month() {
+            e = e.plus_days(1);
+        }
+        e
+    };
+    tallied_figures_match(&conn, &units, first, month_end(to), today);
+    tallied_figures_match(&conn, &units, first.plus_days(-45), to, today);
+    tallied_figures_match(&conn, &units, from, month_end(to).plus_days(40), today);
+    tallied_figures_match(&conn, &units, first, first.plus_days(3), today);
+    // The migration's fill counts from the index rows what the writes counted one by one
+    // (its dates computed in SQL, Asia/Shanghai).
+    b.raw("DELETE FROM console_tally; DELETE FROM console_tally_month;")
+        .unwrap();
+    assert!(
+        conn.figure_tallies(&units, first, month_end(to), today)
+            .unwrap()
+            .is_empty()
+    );
+    b.raw(B::TALLY_FILL).unwrap();
+    tallied_figures_match(&conn, &units, from, to, today);
+    tallied_figures_match(&conn, &units, first, month_end(to), today);
+    tallied_figures_match(&conn, &units, from, month_end(to).plus_days(40), today);
 }
 
 /// `figure_tallies` gives the figures (and visits per month) that `record_facts` gives, for

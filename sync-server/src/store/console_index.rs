@@ -92,9 +92,10 @@ pub(crate) const MIGRATION_7: &str = "
 ///   visit day (Asia/Shanghai, `yyyymmdd`; `month` is `yyyymm`), kind and status (hazards also
 ///   per level, stage and 挂牌督办; `level` is empty on the records' row). Kept by
 ///   [`index_record`] with the other index rows, only for records whose merged state breaks
-///   no rule, as the figures count them; the figures read a few thousand tally rows instead
-///   of every record of the period (see `console_query::figure_tallies`). Filled here from
-///   the index as it stands.
+///   no rule, as the figures count them; `console_tally_month` holds the same per month. The
+///   figures read the months the period covers whole and the days of its partial months: a
+///   few ten thousand rows for a city's year instead of every record of the period (see
+///   `console_query::figure_tallies`). Filled from the index as it stands by [`TALLY_FILL`].
 pub(crate) const MIGRATION_TALLY: &str = "
     CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
     CREATE TABLE console_tally (
@@ -109,6 +110,21 @@ pub(crate) const MIGRATION_TALLY: &str = "
         n INTEGER NOT NULL,
         PRIMARY KEY (unit, month, kind, status, level, stage, supervised, day)
     ) WITHOUT ROWID;
+    CREATE TABLE console_tally_month (
+        unit TEXT NOT NULL,
+        month INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        supervised INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised)
+    ) WITHOUT ROWID;
+";
+
+/// The tallies counted from the index rows (with [`MIGRATION_TALLY`]; into empty tables).
+pub const TALLY_FILL: &str = "
     INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
         SELECT unit, CAST(strftime('%Y%m', visit_at / 1000, 'unixepoch', '+8 hours') AS INTEGER),
             kind, status, '', '', 0,
@@ -124,6 +140,9 @@ pub(crate) const MIGRATION_TALLY: &str = "
         FROM console_hazards h JOIN console_records r ON r.id = h.record_id
         WHERE r.violations = 0
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+    INSERT INTO console_tally_month (unit, month, kind, status, level, stage, supervised, n)
+        SELECT unit, month, kind, status, level, stage, supervised, sum(n) FROM console_tally
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
 ";
 
 /// A record's place in `console_tally`: its unit, kind, status and visit instant, and each
@@ -176,6 +195,46 @@ pub fn day_month(day: Day) -> (i64, i64) {
     (month, month * 100 + i64::from(d.day()))
 }
 
+/// How `console_tally` covers the period `from..=to`: the months it holds whole (first and
+/// last, `yyyymm`; empty when the first is after the last), read from `console_tally_month`,
+/// and the partial months (at most two) whose days are read from `console_tally`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyPeriod {
+    pub whole: (i64, i64),
+    pub partial: Vec<i64>,
+    /// The period's first and last day (`yyyymmdd`).
+    pub days: (i64, i64),
+}
+
+impl TallyPeriod {
+    pub fn new(from: Day, to: Day) -> Self {
+        let ((first, day_from), (last, day_to)) = (day_month(from), day_month(to));
+        let next = |m: i64| if m % 100 == 12 { m + 89 } else { m + 1 };
+        let prev = |m: i64| if m % 100 == 1 { m - 89 } else { m - 1 };
+        let from_whole = from.0.day() == 1;
+        let to_whole = to.plus_days(1).0.day() == 1;
+        let whole = (
+            if from_whole { first } else { next(first) },
+            if to_whole { last } else { prev(last) },
+        );
+        let mut partial = Vec::new();
+        if !from_whole && first <= last {
+            partial.push(first);
+        }
+        if !to_whole && last != first {
+            partial.push(last);
+        }
+        if !to_whole && last == first && from_whole {
+            partial.push(last);
+        }
+        Self {
+            whole,
+            partial,
+            days: (day_from, day_to),
+        }
+    }
+}
+
 fn kind_str(record: &Inspection) -> String {
     serde_json::to_value(record.kind)
         .expect("kinds serialise")
@@ -192,10 +251,16 @@ fn level_str(level: app_core::hazard::HazardLevel) -> String {
         .to_owned()
 }
 
-/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally`; rows that
-/// reach zero are removed.
+/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally` and
+/// `console_tally_month`; rows that reach zero are removed.
 fn tally(conn: &Connection, key: &TallyKey, delta: i64) -> rusqlite::Result<()> {
     let (month, day) = key.month_day();
+    let mut add_month = conn.prepare_cached(
+        "INSERT INTO console_tally_month (unit, month, kind, status, level, stage, supervised, n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (unit, month, kind, status, level, stage, supervised)
+         DO UPDATE SET n = n + excluded.n",
+    )?;
     let mut add = conn.prepare_cached(
         "INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -211,7 +276,18 @@ fn tally(conn: &Connection, key: &TallyKey, delta: i64) -> rusqlite::Result<()> 
         add.execute(params![
             key.unit, month, key.kind, key.status, level, stage, supervised, day, delta
         ])?;
+        add_month.execute(params![
+            key.unit, month, key.kind, key.status, level, stage, supervised, delta
+        ])?;
         if delta < 0 {
+            conn.prepare_cached(
+                "DELETE FROM console_tally_month WHERE unit = ?1 AND month = ?2 AND kind = ?3
+                    AND status = ?4 AND level = ?5 AND stage = ?6 AND supervised = ?7
+                    AND n <= 0",
+            )?
+            .execute(params![
+                key.unit, month, key.kind, key.status, level, stage, supervised
+            ])?;
             conn.prepare_cached(
                 "DELETE FROM console_tally WHERE unit = ?1 AND month = ?2 AND kind = ?3
                     AND status = ?4 AND level = ?5 AND stage = ?6 AND supervised = ?7

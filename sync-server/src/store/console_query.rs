@@ -402,9 +402,10 @@ impl FactsBuilder {
 }
 
 /// The tallies the figures are computed from (`ConsoleIndex::figure_tallies`): the rows of
-/// `console_tally` for `units` and the period, grouped by unit, month, kind and status (a few
-/// thousand for a city's year), then the hazards that may be overdue as of `today` (open,
-/// deadline passed: few), each judged by app-core's `Hazard::is_overdue`.
+/// `console_tally_month` for the months the period holds whole and of `console_tally` for the
+/// days of its partial months, for `units`, gathered by unit, month, kind and status, then the
+/// hazards that may be overdue as of `today` (open, deadline passed: few), each judged by
+/// app-core's `Hazard::is_overdue`.
 pub fn figure_tallies(
     conn: &Connection,
     units: &[String],
@@ -413,20 +414,28 @@ pub fn figure_tallies(
     today: Day,
 ) -> rusqlite::Result<Vec<TalliedFacts>> {
     let units_json = serde_json::to_string(units).expect("strings serialise");
-    let ((month_from, day_from), (month_to, day_to)) = (
-        crate::store::console_index::day_month(from),
-        crate::store::console_index::day_month(to),
-    );
+    let period = crate::store::console_index::TallyPeriod::new(from, to);
+    let partial = serde_json::to_string(&period.partial).expect("numbers serialise");
     let mut builder = TallyBuilder::new();
+    // The months the period holds whole, then the days of its partial months (the month
+    // rows stand for their first day).
     let mut stmt = conn.prepare_cached(
-        "SELECT unit, month, kind, status, level, stage, supervised, min(day), sum(n)
-         FROM console_tally
+        "SELECT unit, month, kind, status, level, stage, supervised, month * 100 + 1, n
+         FROM console_tally_month
          WHERE unit IN (SELECT value FROM json_each(?1)) AND month BETWEEN ?2 AND ?3
-           AND day BETWEEN ?4 AND ?5
-         GROUP BY unit, month, kind, status, level, stage, supervised",
+         UNION ALL
+         SELECT unit, month, kind, status, level, stage, supervised, day, n
+         FROM console_tally
+         WHERE unit IN (SELECT value FROM json_each(?1))
+           AND month IN (SELECT value FROM json_each(?4)) AND day BETWEEN ?5 AND ?6",
     )?;
     let mut rows = stmt.query(rusqlite::params![
-        units_json, month_from, month_to, day_from, day_to
+        units_json,
+        period.whole.0,
+        period.whole.1,
+        partial,
+        period.days.0,
+        period.days.1
     ])?;
     while let Some(r) = rows.next()? {
         builder.tally(TallyRow {
@@ -468,7 +477,7 @@ pub struct TallyRow {
     pub level: String,
     pub stage: String,
     pub supervised: bool,
-    /// The earliest visit day of the group (`yyyymmdd`).
+    /// A visit day of the row (`yyyymmdd`; the first of the month for a month's row).
     pub day: i64,
     pub n: i64,
 }

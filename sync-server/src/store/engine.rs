@@ -59,7 +59,10 @@ const MIGRATIONS: &[&[&str]] = &[
     // issue 14: photo references keyed by an integer (half the index pages per commit).
     &[super::records::MIGRATION_PHOTO_KEY],
     // issue 18: the console at city scale (the list by unit and status, the figures' tally).
-    &[super::console_index::MIGRATION_TALLY],
+    &[
+        super::console_index::MIGRATION_TALLY,
+        super::console_index::TALLY_FILL,
+    ],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

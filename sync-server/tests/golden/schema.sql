@@ -168,6 +168,18 @@ CREATE TABLE console_tally (
         n INTEGER NOT NULL,
         PRIMARY KEY (unit, month, kind, status, level, stage, supervised, day)
     ) WITHOUT ROWID;
+-- table console_tally_month on console_tally_month
+CREATE TABLE console_tally_month (
+        unit TEXT NOT NULL,
+        month INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        supervised INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised)
+    ) WITHOUT ROWID;
 -- table devices on devices
 CREATE TABLE devices (
         id TEXT PRIMARY KEY,

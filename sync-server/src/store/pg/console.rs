@@ -2,7 +2,7 @@
 //! console's lists and figures over them (the SQLite queries are `store::console_query`).
 
 use super::Pg;
-use crate::store::console_index::{ConsoleIndex, TallyKey, day_month, decision_str, visit_at};
+use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
     Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, TallyBuilder,
     TallyRow, day_start_ms, page_parts,
@@ -105,8 +105,8 @@ pub(super) fn index_record(
     Ok(())
 }
 
-/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally`; rows that
-/// reach zero are removed.
+/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally` and
+/// `console_tally_month`; rows that reach zero are removed.
 fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<()> {
     let (month, day) = key.month_day();
     let rows = std::iter::once(("", "", false)).chain(
@@ -127,6 +127,16 @@ fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<
         ];
         let mut with_delta = params.to_vec();
         with_delta.push(&delta);
+        let mut month_delta = params[..7].to_vec();
+        month_delta.push(&delta);
+        c.execute(
+            "INSERT INTO console_tally_month (unit, month, kind, status, level, stage,
+                supervised, n)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (unit, month, kind, status, level, stage, supervised)
+             DO UPDATE SET n = console_tally_month.n + excluded.n",
+            &month_delta,
+        )?;
         c.execute(
             "INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised,
                 day, n)
@@ -136,6 +146,12 @@ fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<
             &with_delta,
         )?;
         if delta < 0 {
+            c.execute(
+                "DELETE FROM console_tally_month WHERE unit = $1 AND month = $2 AND kind = $3
+                    AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
+                    AND n <= 0",
+                &params[..7],
+            )?;
             c.execute(
                 "DELETE FROM console_tally WHERE unit = $1 AND month = $2 AND kind = $3
                     AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
@@ -413,14 +429,24 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
         to: Day,
         today: Day,
     ) -> StoreResult<Vec<TalliedFacts>> {
-        let ((month_from, day_from), (month_to, day_to)) = (day_month(from), day_month(to));
+        let period = TallyPeriod::new(from, to);
         let mut builder = TallyBuilder::new();
         for r in self.c().query(
-            "SELECT unit, month, kind, status, level, stage, supervised, min(day), sum(n)::bigint
+            "SELECT unit, month, kind, status, level, stage, supervised, month * 100 + 1, n
+             FROM console_tally_month
+             WHERE unit = ANY($1) AND month BETWEEN $2 AND $3
+             UNION ALL
+             SELECT unit, month, kind, status, level, stage, supervised, day, n
              FROM console_tally
-             WHERE unit = ANY($1) AND month BETWEEN $2 AND $3 AND day BETWEEN $4 AND $5
-             GROUP BY unit, month, kind, status, level, stage, supervised",
-            &[&units, &month_from, &month_to, &day_from, &day_to],
+             WHERE unit = ANY($1) AND month = ANY($4) AND day BETWEEN $5 AND $6",
+            &[
+                &units,
+                &period.whole.0,
+                &period.whole.1,
+                &period.partial,
+                &period.days.0,
+                &period.days.1,
+            ],
         )? {
             builder.tally(TallyRow {
                 unit: r.get(0),
