@@ -88,6 +88,13 @@ pub(crate) const MIGRATION_7: &str = "
 /// Migration (issue 18, the console at city scale): what a city's million records need.
 /// - `console_records_by_unit_status`: the record list filtered by unit and status (its page
 ///   and its count walk one index range instead of every record of the unit).
+/// - `console_hazards` becomes a table with row ids: its rows (about 1 KB, the hazard's JSON)
+///   spilled into overflow pages in the `WITHOUT ROWID` layout, whose rows may hold only a
+///   quarter of a page, and reading one cost 20–25 µs (the overdue ledger of a city reads a few
+///   thousand).
+/// - `console_hazards_by_unit_stage`: the open hazards past their deadline of some units (the
+///   overdue ledger) without reading all their hazards, and everything the figures' overdue
+///   count needs (read from the index alone).
 /// - `console_tally`: how many records, and how many of their hazards, there are per unit,
 ///   visit day (Asia/Shanghai, `yyyymmdd`; `month` is `yyyymm`), kind and status (hazards also
 ///   per level, stage and 挂牌督办; `level` is empty on the records' row). Kept by
@@ -98,6 +105,30 @@ pub(crate) const MIGRATION_7: &str = "
 ///   `console_query::figure_tallies`). Filled from the index as it stands by [`TALLY_FILL`].
 pub(crate) const MIGRATION_TALLY: &str = "
     CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
+    CREATE TABLE console_hazards_rows (
+        record_id TEXT NOT NULL,
+        hazard_id TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
+        deadline TEXT,
+        supervised INTEGER NOT NULL,
+        closed_on TEXT,
+        hazard TEXT NOT NULL,
+        PRIMARY KEY (record_id, hazard_id)
+    );
+    INSERT INTO console_hazards_rows SELECT record_id, hazard_id, unit, enterprise_id,
+        enterprise_name, level, stage, registered_on, deadline, supervised, closed_on, hazard
+        FROM console_hazards;
+    DROP TABLE console_hazards;
+    ALTER TABLE console_hazards_rows RENAME TO console_hazards;
+    CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+    CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
+    CREATE INDEX console_hazards_by_unit_stage
+        ON console_hazards (unit, stage, deadline, level, supervised, record_id);
     CREATE TABLE console_tally (
         unit TEXT NOT NULL,
         month INTEGER NOT NULL,

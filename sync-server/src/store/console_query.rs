@@ -143,7 +143,9 @@ pub fn list_records(
         let (mut clause, p) = where_clause(&RecordFilter { units, ..f.clone() });
         params.extend(p);
         if let Some(c) = after {
-            clause.push_str(" AND (r.visit_at, r.id) < (?, ?)");
+            // The bound on visit_at alone lets the index range start at the cursor.
+            clause.push_str(" AND r.visit_at <= ? AND (r.visit_at, r.id) < (?, ?)");
+            params.push(Value::Integer(c.visit_at));
             params.push(Value::Integer(c.visit_at));
             params.push(Value::Text(c.id.clone()));
         }
@@ -452,16 +454,27 @@ pub fn figure_tallies(
     }
     let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
     let mut stmt = conn.prepare_cached(
-        "SELECT r.unit, r.kind, r.status, r.visit_at, h.hazard
+        "SELECT r.unit, r.kind, r.status, r.visit_at, h.level, h.stage, h.supervised, h.deadline
          FROM console_hazards h JOIN console_records r ON r.id = h.record_id
-         WHERE h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < ?1
-           AND h.unit IN (SELECT value FROM json_each(?2))
+         WHERE h.unit IN (SELECT value FROM json_each(?2))
+           AND h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < ?1
            AND r.visit_at >= ?3 AND r.visit_at < ?4 AND r.violations = 0",
     )?;
     let mut rows = stmt.query(rusqlite::params![today.to_string(), units_json, start, end])?;
     while let Some(r) = rows.next()? {
-        let json: String = r.get(4)?;
-        builder.maybe_overdue(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, &json, today);
+        builder.maybe_overdue(
+            OverdueRow {
+                unit: r.get(0)?,
+                kind: r.get(1)?,
+                status: r.get(2)?,
+                visit_at: r.get(3)?,
+                level: r.get(4)?,
+                stage: r.get(5)?,
+                supervised: r.get(6)?,
+                deadline: r.get(7)?,
+            },
+            today,
+        );
     }
     Ok(builder.finish())
 }
@@ -480,6 +493,19 @@ pub struct TallyRow {
     /// A visit day of the row (`yyyymmdd`; the first of the month for a month's row).
     pub day: i64,
     pub n: i64,
+}
+
+/// A hazard that may be overdue, as the index holds it, with its record's tally key.
+#[derive(Debug)]
+pub struct OverdueRow {
+    pub unit: String,
+    pub kind: String,
+    pub status: String,
+    pub visit_at: i64,
+    pub level: String,
+    pub stage: String,
+    pub supervised: bool,
+    pub deadline: Option<String>,
 }
 
 /// Gathers the tally's rows and the overdue hazards into [`TalliedFacts`] (the same for every
@@ -548,29 +574,19 @@ impl TallyBuilder {
     }
 
     /// A hazard that may be overdue (its record's unit, kind, status and visit instant, and
-    /// the hazard as JSON): if app-core finds it overdue, one hazard of its group is marked so.
-    pub fn maybe_overdue(
-        &mut self,
-        unit: String,
-        kind: String,
-        status: String,
-        visit_at: i64,
-        json: &str,
-        today: Day,
-    ) {
-        let Ok(h) = serde_json::from_str::<Hazard>(json) else {
+    /// its index columns): if app-core finds it overdue, one hazard of its group is marked so.
+    pub fn maybe_overdue(&mut self, r: OverdueRow, today: Day) {
+        let (Some(level), Some(stage)) = (level_of(&r.level), HazardStage::parse(&r.stage)) else {
             return;
         };
-        if !h.is_overdue(today) {
+        let deadline = r.deadline.as_deref().and_then(|d| Day::parse(d).ok());
+        if !app_core::hazard::overdue(stage, deadline, today) {
             return;
         }
-        let (month, _) = crate::store::console_index::month_day(visit_at);
-        if let Some(group) = self.groups.get_mut(&(unit, month, kind, status))
+        let (month, _) = crate::store::console_index::month_day(r.visit_at);
+        if let Some(group) = self.groups.get_mut(&(r.unit, month, r.kind, r.status))
             && let Some(f) = group.facts.hazards.iter_mut().find(|f| {
-                !f.overdue
-                    && f.level == h.level
-                    && f.stage == h.stage
-                    && f.supervised == h.supervision.is_some()
+                !f.overdue && f.level == level && f.stage == stage && f.supervised == r.supervised
             })
         {
             f.overdue = true;

@@ -9,6 +9,9 @@ CREATE INDEX changes_by_doc ON changes (doc_id, seq);
 CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
 -- index console_hazards_by_unit on console_hazards
 CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+-- index console_hazards_by_unit_stage on console_hazards
+CREATE INDEX console_hazards_by_unit_stage
+        ON console_hazards (unit, stage, deadline, level, supervised, record_id);
 -- index console_records_by_enterprise on console_records
 CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
 -- index console_records_by_kind on console_records
@@ -32,6 +35,8 @@ CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 -- index sqlite_autoindex_accounts_1 on accounts
 ;
 -- index sqlite_autoindex_casefile_exports_1 on casefile_exports
+;
+-- index sqlite_autoindex_console_hazards_1 on console_hazards
 ;
 -- index sqlite_autoindex_devices_1 on devices
 ;
@@ -117,7 +122,7 @@ CREATE TABLE changes (
 -- table console_backfill on console_backfill
 CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
 -- table console_hazards on console_hazards
-CREATE TABLE console_hazards (
+CREATE TABLE "console_hazards" (
         record_id TEXT NOT NULL,
         hazard_id TEXT NOT NULL,
         unit TEXT NOT NULL,
@@ -129,10 +134,9 @@ CREATE TABLE console_hazards (
         deadline TEXT,
         supervised INTEGER NOT NULL,
         closed_on TEXT,
-        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
         hazard TEXT NOT NULL,
         PRIMARY KEY (record_id, hazard_id)
-    ) WITHOUT ROWID;
+    );
 -- table console_records on console_records
 CREATE TABLE console_records (
         id TEXT PRIMARY KEY,

@@ -4,8 +4,8 @@
 use super::Pg;
 use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
-    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, TallyBuilder,
-    TallyRow, day_start_ms, page_parts,
+    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RecordFilter, RecordRow,
+    TallyBuilder, TallyRow, day_start_ms, page_parts,
 };
 use crate::store::{StoreError, StoreResult};
 use app_core::figures::{RecordFacts, TalliedFacts};
@@ -269,8 +269,10 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
                 &mut p,
             );
             if let Some(c) = after {
+                // The bound on visit_at alone lets the index range start at the cursor.
                 clause.push_str(&format!(
-                    " AND (r.visit_at, r.id) < ({}, {})",
+                    " AND r.visit_at <= {} AND (r.visit_at, r.id) < ({}, {})",
+                    p.add(c.visit_at),
                     p.add(c.visit_at),
                     p.add(c.id.clone())
                 ));
@@ -462,14 +464,27 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
         }
         let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
         for r in self.c().query(
-            "SELECT r.unit, r.kind, r.status, r.visit_at, h.hazard
+            "SELECT r.unit, r.kind, r.status, r.visit_at, h.level, h.stage, h.supervised,
+                    h.deadline
              FROM console_hazards h JOIN console_records r ON r.id = h.record_id
-             WHERE h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < $1
-               AND h.unit = ANY($2) AND r.visit_at >= $3 AND r.visit_at < $4
+             WHERE h.unit = ANY($2) AND h.stage IN ('registered', 'ordered', 'rectified')
+               AND h.deadline < $1 AND r.visit_at >= $3 AND r.visit_at < $4
                AND r.violations = 0",
             &[&today.to_string(), &units, &start, &end],
         )? {
-            builder.maybe_overdue(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), today);
+            builder.maybe_overdue(
+                OverdueRow {
+                    unit: r.get(0),
+                    kind: r.get(1),
+                    status: r.get(2),
+                    visit_at: r.get(3),
+                    level: r.get(4),
+                    stage: r.get(5),
+                    supervised: r.get(6),
+                    deadline: r.get(7),
+                },
+                today,
+            );
         }
         Ok(builder.finish())
     }

@@ -268,10 +268,13 @@ const MIGRATION_1: &str = r#"
 "#;
 
 /// Migration 2 (issue 18, the console at city scale): the record list's index by unit and
-/// status, and the figures' tallies per day and per month (see SQLite's `console_index::MIGRATION_TALLY`), filled from
+/// status, the open hazards' by unit, stage and deadline, and the figures' tallies per day and
+/// per month (see SQLite's `console_index::MIGRATION_TALLY`), filled from
 /// the index as it stands. Days in Asia/Shanghai (UTC+8, as `Timestamp::shanghai_date`).
 const MIGRATION_2: &str = r#"
     CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
+    CREATE INDEX console_hazards_by_unit_stage ON console_hazards (unit, stage, deadline)
+        INCLUDE (level, supervised, record_id);
     CREATE TABLE console_tally (
         unit text COLLATE "C" NOT NULL,
         month bigint NOT NULL,
