@@ -114,11 +114,47 @@ pub struct Figures {
     pub hazards_closed: u32,
 }
 
+/// Facts standing for `records` records alike (the same unit, kind and status, visit days in
+/// the same month), with the hazards of them all: how a server's index tallies a city's years
+/// of records so that its figures are counted without reading every record. `facts.visit_day`
+/// is one of their visit days (all lie in the period asked for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TalliedFacts {
+    pub facts: RecordFacts,
+    pub records: u32,
+}
+
 pub fn compute<'a>(
     unit: &UnitId,
     units: &UnitTree,
     period: Period,
     records: impl IntoIterator<Item = &'a RecordFacts>,
+) -> Figures {
+    compute_weighted(unit, units, period, records.into_iter().map(|r| (r, 1)))
+}
+
+/// [`compute`] over tallies: the same counts as over the records they stand for.
+pub fn compute_tallied<'a>(
+    unit: &UnitId,
+    units: &UnitTree,
+    period: Period,
+    tallies: impl IntoIterator<Item = &'a TalliedFacts>,
+) -> Figures {
+    compute_weighted(
+        unit,
+        units,
+        period,
+        tallies.into_iter().map(|t| (&t.facts, t.records)),
+    )
+}
+
+/// The counting of [`compute`], each fact standing for `weight` records (its hazards are those
+/// of them all, each counted once).
+fn compute_weighted<'a>(
+    unit: &UnitId,
+    units: &UnitTree,
+    period: Period,
+    records: impl IntoIterator<Item = (&'a RecordFacts, u32)>,
 ) -> Figures {
     let mut by_kind: BTreeMap<InspectionKind, u32> =
         InspectionKind::ALL.iter().map(|k| (*k, 0)).collect();
@@ -143,16 +179,16 @@ pub fn compute<'a>(
         hazards_major_unsupervised: 0,
         hazards_closed: 0,
     };
-    for r in records {
+    for (r, weight) in records {
         if !r.status.visit_done()
             || !period.contains(r.visit_day)
             || !units.is_in_subtree(&r.unit, unit)
         {
             continue;
         }
-        *by_kind.entry(r.kind).or_default() += 1;
+        *by_kind.entry(r.kind).or_default() += weight;
         if r.kind.is_routine_check() {
-            f.routine_checks += 1;
+            f.routine_checks += weight;
         }
         for h in &r.hazards {
             if h.stage.is_open() {
@@ -187,6 +223,30 @@ pub fn monthly<'a>(
     period: Period,
     records: impl IntoIterator<Item = &'a RecordFacts>,
 ) -> Vec<((i32, u8), u32)> {
+    monthly_weighted(unit, units, period, records.into_iter().map(|r| (r, 1)))
+}
+
+/// [`monthly`] over tallies: the same counts as over the records they stand for.
+pub fn monthly_tallied<'a>(
+    unit: &UnitId,
+    units: &UnitTree,
+    period: Period,
+    tallies: impl IntoIterator<Item = &'a TalliedFacts>,
+) -> Vec<((i32, u8), u32)> {
+    monthly_weighted(
+        unit,
+        units,
+        period,
+        tallies.into_iter().map(|t| (&t.facts, t.records)),
+    )
+}
+
+fn monthly_weighted<'a>(
+    unit: &UnitId,
+    units: &UnitTree,
+    period: Period,
+    records: impl IntoIterator<Item = (&'a RecordFacts, u32)>,
+) -> Vec<((i32, u8), u32)> {
     let mut months: BTreeMap<(i32, u8), u32> = BTreeMap::new();
     let (mut y, mut m) = (period.from.0.year(), u8::from(period.from.0.month()));
     let end = (period.to.0.year(), u8::from(period.to.0.month()));
@@ -194,14 +254,14 @@ pub fn monthly<'a>(
         months.insert((y, m), 0);
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
-    for r in records {
+    for (r, weight) in records {
         if r.status.visit_done()
             && period.contains(r.visit_day)
             && units.is_in_subtree(&r.unit, unit)
         {
             *months
                 .entry((r.visit_day.0.year(), u8::from(r.visit_day.0.month())))
-                .or_default() += 1;
+                .or_default() += weight;
         }
     }
     months.into_iter().collect()
@@ -329,5 +389,61 @@ mod tests {
         assert_eq!(m, vec![((2026, 10), 1), ((2026, 11), 0), ((2026, 12), 1)]);
         let city = monthly(&UnitId::from("nj"), &units, period, &records);
         assert_eq!(city[2], ((2026, 12), 2));
+    }
+
+    #[test]
+    fn tallies_count_as_the_records_they_stand_for() {
+        use InspectionKind::*;
+        use InspectionStatus::*;
+        let units = nanjing();
+        let hazard = |stage, overdue| HazardFacts {
+            level: HazardLevel::Major,
+            stage,
+            overdue,
+            supervised: false,
+        };
+        let mut records = Vec::new();
+        // 18 records, 12 kinds of them: records i and i + 12 are alike.
+        for i in 0..18u8 {
+            let mut r = facts(
+                ["xw", "qh", "xw-xjq"][usize::from(i % 3)],
+                [Unannounced, Complaint][usize::from((i / 3) % 2)],
+                [Approved, Draft][usize::from((i / 6) % 2)],
+                Day::ymd(2026, 11, 1 + i),
+            );
+            if i % 2 == 0 {
+                r.hazards.push(hazard(HazardStage::Ordered, i % 4 == 0));
+                r.hazards.push(hazard(HazardStage::Closed, false));
+            }
+            records.push(r);
+        }
+        // Grouped by unit, kind and status, as the server's tally groups them.
+        let mut tallies: Vec<TalliedFacts> = Vec::new();
+        for r in &records {
+            match tallies.iter_mut().find(|t| {
+                (&t.facts.unit, t.facts.kind, t.facts.status) == (&r.unit, r.kind, r.status)
+            }) {
+                Some(t) => {
+                    t.records += 1;
+                    t.facts.hazards.extend(r.hazards.iter().cloned());
+                }
+                None => tallies.push(TalliedFacts {
+                    facts: r.clone(),
+                    records: 1,
+                }),
+            }
+        }
+        assert!(tallies.len() < records.len());
+        for unit in ["nj", "xw", "qh"] {
+            let unit = UnitId::from(unit);
+            assert_eq!(
+                compute_tallied(&unit, &units, november(), &tallies),
+                compute(&unit, &units, november(), &records)
+            );
+            assert_eq!(
+                monthly_tallied(&unit, &units, november(), &tallies),
+                monthly(&unit, &units, november(), &records)
+            );
+        }
     }
 }

@@ -282,7 +282,7 @@ impl Hazard {
 
     /// 逾期: the deadline has passed (strictly before `today`) without a passed re-inspection.
     pub fn is_overdue(&self, today: Day) -> bool {
-        self.stage.is_open() && self.deadline.is_some_and(|d| d < today)
+        overdue(self.stage, self.deadline, today)
     }
 
     /// When the re-inspection is due, once the enterprise has reported completion.
@@ -472,6 +472,12 @@ impl NewReinspection {
         }
         commands
     }
+}
+
+/// [`Hazard::is_overdue`] from the two facts it depends on (a server's index keeps them as
+/// columns, so that counting overdue hazards does not read every hazard whole).
+pub fn overdue(stage: HazardStage, deadline: Option<Day>, today: Day) -> bool {
+    stage.is_open() && deadline.is_some_and(|d| d < today)
 }
 
 #[cfg(test)]

@@ -18,6 +18,16 @@
 //!   at every tablet count, and a new tablet's first sign-in in a unit of 50,000 records;
 //! - `SYNC_BENCH_FIRST_SIGNIN=50000`: the first sign-in's record count (0: skip it);
 //! - `SYNC_BENCH_SERVER=path`: run that server binary instead of this build's;
+//! - `SYNC_BENCH_BACKENDS=sqlite,pg,pg2`: instead of the comparison with the reference, the
+//!   upload run on each server set-up: SQLite; PostgreSQL with one node; two nodes on one
+//!   PostgreSQL (tablets half on each, one shared photo folder), as `tests/two_nodes.rs` runs
+//!   them. PostgreSQL is the tests' throwaway cluster (`tests/common/pg.rs`: Debian's, in a
+//!   temporary folder, fsync off). Reported: docs/s, the server's CPU per document, the
+//!   PostgreSQL processes' CPU per document, their sum beside SQLite's, the database size per
+//!   document, and the load average (other people share the machine);
+//! - `SYNC_BENCH_PHOTOS=20`: after the sync phase, that many 4 MB photos uploaded as the
+//!   tablet uploads them (256 KiB chunks, resumable protocol) into the server's photo folder,
+//!   for the CPU and time a photo costs the server (and PostgreSQL);
 //! - `SYNC_BENCH_CHECK_ONLY=5`: only the in-process check of a new record beside a bare load,
 //!   that many rounds of 300 documents (to profile the check alone).
 //!
@@ -71,6 +81,11 @@
 //! the runs above measure, not the pull); then a new tablet signs in (Argon2, device, reference
 //! data) and syncs until the server has nothing more, once as an inspector of the unit and once
 //! as its supervisor (who is sent the whole unit).
+
+// The throwaway PostgreSQL cluster of the tests (`SYNC_BENCH_BACKENDS`, see [`Nodes`]).
+#[allow(dead_code)]
+#[path = "../tests/common/pg.rs"]
+mod pg;
 
 use app_core::checklist::ChecklistTemplate;
 use app_core::document::InspectionDoc;
@@ -703,12 +718,7 @@ fn seed_clients() -> usize {
 /// bytes are its name (see [`Corpus::make`]), hash-checked by the server. The sync phase then
 /// measures record sync only. Checked afterwards in the server's database (`server_data`).
 /// Returns the number of photos uploaded.
-fn seed_photo_uploads(
-    server_data: &Path,
-    url: &str,
-    tablets: &[(DeviceId, String)],
-    docs: &[Doc],
-) -> usize {
+fn seed_photo_uploads(nodes: &Nodes, tablets: &[(DeviceId, String)], docs: &[Doc]) -> usize {
     let n = tablets.len();
     let work: Vec<(usize, &str)> = docs
         .iter()
@@ -719,6 +729,7 @@ fn seed_photo_uploads(
     std::thread::scope(|s| {
         for _ in 0..seed_clients() {
             let (work, next) = (&work, &next);
+            let nodes = &nodes;
             s.spawn(move || {
                 let http = reqwest::blocking::Client::builder()
                     .timeout(Duration::from_secs(120))
@@ -730,6 +741,8 @@ fn seed_photo_uploads(
                         break;
                     };
                     let sha = Sha256Hex::of(name.as_bytes());
+                    // Through the node the tablet syncs with.
+                    let url = nodes.url(t, n);
                     let resp = http
                         .put(format!(
                             "{url}/api/v1/blobs/{sha}?offset=0&total={}",
@@ -752,14 +765,7 @@ fn seed_photo_uploads(
         }
     });
     // Every (photo, device) pair is recorded as uploaded.
-    let db = rusqlite::Connection::open_with_flags(
-        server_data.join("server.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let uploaders: i64 = db
-        .query_row("SELECT count(*) FROM blob_uploaders", [], |r| r.get(0))
-        .unwrap();
+    let uploaders = nodes.count_rows("blob_uploaders");
     assert_eq!(
         uploaders as usize,
         work.len(),
@@ -1068,6 +1074,16 @@ struct RunResult {
     body_bytes: u64,
     round_trips: u64,
     pulled: u64,
+    /// CPU seconds of the PostgreSQL cluster's processes during the sync phase (0 on SQLite,
+    /// whose work is inside the server's process).
+    database_cpu: f64,
+    /// The server's database after the run: SQLite's file and log, or `pg_database_size`.
+    database_bytes: u64,
+    /// The 1-minute load average when the sync phase started and when it ended.
+    load: (f64, f64),
+    /// `SYNC_BENCH_PHOTOS`: full-size photos uploaded after the sync phase (see
+    /// [`measure_photo_uploads`]).
+    photo_cost: Option<PhotoCost>,
     note: String,
 }
 
@@ -1096,38 +1112,17 @@ fn run_ours(
     small_syncs: bool,
     work: &Path,
     roster: Option<&Roster>,
+    backend: Backend,
 ) -> (RunResult, Vec<Doc>, PathBuf) {
     let data = work.join(format!(
         "ours-{n}-{}",
         if push_only { "push" } else { "pull" }
     ));
-    let server_fixtures = || roster.map_or_else(fixtures, |r| r.fixtures.clone());
+    let server_fixtures = roster.map_or_else(fixtures, |r| r.fixtures.clone());
     let sign_in_as = |t: usize| roster.map_or(USERS[t % 5], |r| r.users[t].id.as_str());
-    std::fs::create_dir_all(&data).unwrap();
-    let port_file = data.join("port");
-    // `SYNC_BENCH_SERVER`: another build of the server (e.g. to measure a change against the
-    // build before it with the same harness).
-    let binary = std::env::var_os("SYNC_BENCH_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")));
-    let child = Process::new(binary)
-        .arg("--data")
-        .arg(&data)
-        .arg("--fixtures")
-        .arg(server_fixtures())
-        .args(["--listen", "127.0.0.1:0", "--demo-password", PASSWORD])
-        .arg("--port-file")
-        .arg(&port_file)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the sync-server binary starts");
-    let server = ServerProcess::wait_for_port_file(child, &port_file, "sync-server");
-    let proxy = Proxy::start(server.addr);
-    let url = format!("http://{}", proxy.addr);
     let sign_in_as = &sign_in_as;
-
+    std::fs::create_dir_all(&data).unwrap();
+    let nodes = Nodes::start(backend, &data, &server_fixtures);
     // Tablets: sign in (Argon2 on the server, outside the timing), then make this run's
     // documents on their devices and store them; all before timing.
     let setup = Instant::now();
@@ -1141,14 +1136,14 @@ fn run_ours(
     let mut tablets: Vec<Tablet> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|part| {
-                let url = url.clone();
+                let nodes = &nodes;
                 s.spawn(move || {
                     (part..n)
                         .step_by(2)
                         .map(|t| {
                             let dir = tempfile::tempdir().unwrap();
                             let store = Store::open(&dir.path().join("tablet.db")).unwrap();
-                            let mut client = SyncClient::new(url.clone());
+                            let mut client = SyncClient::new(nodes.url(t, n));
                             let user = client
                                 .sign_in(sign_in_as(t), PASSWORD, &store)
                                 .unwrap()
@@ -1234,25 +1229,27 @@ fn run_ours(
         .zip(&devices)
         .map(|(t, d)| (d.clone(), t.client.session().unwrap().token.clone()))
         .collect();
-    let photos = seed_photo_uploads(&data, &url, &uploaders, &docs);
+    let photos = seed_photo_uploads(&nodes, &uploaders, &docs);
     let seeding = seeding.elapsed();
     let setup = setup.elapsed();
 
     // The sync phase.
-    let pid = server.pid().to_string();
+    let pid = nodes.servers[0].pid().to_string();
     let self_pid = std::process::id().to_string();
-    let (server_cpu0, client_cpu0) = (cpu_seconds(&pid), cpu_seconds(&self_pid));
+    let (server_cpu0, client_cpu0) = (nodes.server_cpu(), cpu_seconds(&self_pid));
+    let db_cpu0 = nodes.database_cpu();
+    let load0 = load_average();
     let busy0 = machine_busy_seconds();
-    let peak_setup = reset_peak(server.pid());
-    let rss_start = rss_now(server.pid());
-    let watch = PeakWatch::start(server.pid());
+    let peak_setup = reset_peak(nodes.servers[0].pid());
+    let rss_start = rss_now(nodes.servers[0].pid());
+    let watch = PeakWatch::start(nodes.servers[0].pid());
     let perf = perf_record(
         &pid,
         &repo_root()
             .join("target/sync-bench")
             .join(format!("perf-{n}.data")),
     );
-    proxy.reset();
+    nodes.reset_proxies();
     let barrier = Barrier::new(n + 1);
     let (seconds, reports, failures) = std::thread::scope(|s| {
         let handles: Vec<_> = tablets
@@ -1296,13 +1293,14 @@ fn run_ours(
         ((last - started).as_secs_f64(), reports, failures)
     });
     let failures: Vec<String> = failures.into_iter().flatten().collect();
-    let (up, down) = proxy.counts();
-    let connections = proxy.connections.load(Ordering::SeqCst);
+    let (up, down, connections) = nodes.proxy_counts();
     let (server_cpu, client_cpu) = (
-        cpu_seconds(&pid) - server_cpu0,
+        nodes.server_cpu() - server_cpu0,
         cpu_seconds(&self_pid) - client_cpu0,
     );
-    let others_cpu = machine_busy_seconds() - busy0 - server_cpu - client_cpu;
+    let database_cpu = nodes.database_cpu() - db_cpu0;
+    let load = (load0, load_average());
+    let others_cpu = machine_busy_seconds() - busy0 - server_cpu - client_cpu - database_cpu;
     if let Some(mut perf) = perf {
         // SIGINT makes perf write its file and exit.
         let _ = Process::new("kill")
@@ -1310,7 +1308,7 @@ fn run_ours(
             .status();
         let _ = perf.wait();
     }
-    let peak = watch.finish(server.pid());
+    let peak = watch.finish(nodes.servers[0].pid());
 
     let accepted: u64 = reports.iter().map(|r| u64::from(r.accepted)).sum();
     let rejected: usize = reports.iter().map(|r| r.rejected.len()).sum();
@@ -1326,26 +1324,24 @@ fn run_ours(
         "all accepted"
     );
     // The server holds them all.
-    let db = rusqlite::Connection::open_with_flags(
-        data.join("server.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let stored: i64 = db
-        .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
-        .unwrap();
     assert_eq!(
-        stored as usize,
+        nodes.count_rows("docs") as usize,
         docs.len(),
         "the server's database holds every document"
     );
-    drop(db);
-    let small = small_syncs.then(|| {
+    let database_bytes = nodes.database_bytes();
+    let photo_cost = measure_photo_uploads(&nodes, &uploaders, n);
+    // (Over SQLite only: they read the server's database file.)
+    let small = (small_syncs && backend == Backend::Sqlite).then(|| {
         let t = &tablets[0];
-        measure_small_syncs(&t.client, &t.store, &proxy, &data.join("server.db"))
+        measure_small_syncs(
+            &t.client,
+            &t.store,
+            &nodes.proxies[0],
+            &data.join("server.db"),
+        )
     });
-    drop(proxy);
-    drop(server);
+    drop(nodes);
     drop(tablets);
     let _ = std::fs::remove_dir_all(&data);
     let result = RunResult {
@@ -1369,6 +1365,10 @@ fn run_ours(
             .sum(),
         round_trips: reports.iter().map(|r| u64::from(r.round_trips)).sum(),
         pulled: reports.iter().map(|r| u64::from(r.pulled)).sum(),
+        database_cpu,
+        database_bytes,
+        load,
+        photo_cost,
         note: format!(
             "setup before timing (sign-ins, making the documents on the tablets' devices ({:.1} s), storing them, and uploading the {photos} photos they name through the blob API ({:.1} s, {} clients)) {:.1} s; {}",
             generated.as_secs_f64(),
@@ -1703,6 +1703,10 @@ fn run_reference(
         body_bytes: 0,
         round_trips: f("messages_received") as u64,
         pulled: 0,
+        database_cpu: 0.0,
+        database_bytes: 0,
+        load: (0.0, 0.0),
+        photo_cost: None,
         note: format!(
             "{}{} {:.2} s, on disk after {:.2} s; {} of {} sampled documents re-loaded from the server's folder with equal heads; {} documents in flight per tablet; {} times a tablet's connection was dropped (the adapter reconnects); node client peak RSS {:.0} MiB",
             if let Some(failure) = out.get("failure").and_then(|v| v.as_str()) {
@@ -2102,11 +2106,24 @@ fn main() {
         println!("reference not run: {why}");
     }
     let work = tempfile::tempdir().unwrap();
+    // `SYNC_BENCH_BACKENDS`: the upload run on each server set-up instead (issue 18).
+    if let Some(backends) = backends_asked() {
+        compare_backends(count, &sizes, &backends, work.path());
+        return;
+    }
     // (tablets, ours, reference, the mean saved size of the run's documents)
     let mut rows: Vec<(usize, RunResult, Result<RunResult, String>, f64)> = Vec::new();
     for &n in &sizes {
         println!("\n— {n} tablets —");
-        let (ours, docs, corpus_file) = run_ours(count, n, true, n == sizes[0], work.path(), None);
+        let (ours, docs, corpus_file) = run_ours(
+            count,
+            n,
+            true,
+            n == sizes[0],
+            work.path(),
+            None,
+            Backend::Sqlite,
+        );
         let run_mean = docs.iter().map(|d| d.bytes.len()).sum::<usize>() as f64 / docs.len() as f64;
         println!("this run's documents: saved Automerge size mean {run_mean:.0} B");
         describe("ours", &ours);
@@ -2243,6 +2260,413 @@ fn main() {
     }
 }
 
+// ------------------------------------------------------------------------------------------
+// Server set-ups: SQLite, PostgreSQL with one node, two nodes on one PostgreSQL (issue 18)
+// ------------------------------------------------------------------------------------------
+
+/// Where the server keeps its state in a run of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    /// One node, SQLite and a photo folder in its data folder (the default).
+    Sqlite,
+    /// One node on PostgreSQL.
+    Pg,
+    /// Two nodes on one PostgreSQL database and one shared photo folder; tablets half on each.
+    Pg2,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Pg => "PostgreSQL, 1 node",
+            Backend::Pg2 => "PostgreSQL, 2 nodes",
+        }
+    }
+}
+
+/// `SYNC_BENCH_BACKENDS` (`sqlite,pg,pg2`), if set.
+fn backends_asked() -> Option<Vec<Backend>> {
+    let v = std::env::var("SYNC_BENCH_BACKENDS").ok()?;
+    Some(
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s {
+                "sqlite" => Backend::Sqlite,
+                "pg" => Backend::Pg,
+                "pg2" => Backend::Pg2,
+                other => panic!("SYNC_BENCH_BACKENDS: unknown {other:?} (sqlite, pg, pg2)"),
+            })
+            .collect(),
+    )
+}
+
+/// The server nodes of a run, each behind its counting proxy, and their database.
+struct Nodes {
+    servers: Vec<ServerProcess>,
+    proxies: Vec<Proxy>,
+    backend: Backend,
+    data: PathBuf,
+    /// The run's PostgreSQL database (dropped after the nodes).
+    pg: Option<pg::PgDb>,
+    /// The cluster's postmaster (its processes' CPU is the database's).
+    postmaster: Option<u32>,
+}
+
+impl Nodes {
+    /// Starts the nodes of `backend` with their data in `data` (`data` itself for SQLite; one
+    /// folder per node and a shared photo folder for PostgreSQL).
+    fn start(backend: Backend, data: &Path, fixtures: &Path) -> Self {
+        let (pg, env) = match backend {
+            Backend::Sqlite => (None, Vec::new()),
+            Backend::Pg | Backend::Pg2 => {
+                let db = pg::PgDb::new().expect(
+                    "PostgreSQL is needed for SYNC_BENCH_BACKENDS=pg/pg2 (apt-get install postgresql)",
+                );
+                let blobs = data.join("blobs-shared");
+                std::fs::create_dir_all(&blobs).unwrap();
+                let env = vec![
+                    ("SYNC_SERVER_DATABASE".to_owned(), db.url()),
+                    (
+                        "SYNC_SERVER_BLOBS_STORE".to_owned(),
+                        blobs.to_string_lossy().into_owned(),
+                    ),
+                ];
+                (Some(db), env)
+            }
+        };
+        let folders: Vec<PathBuf> = match backend {
+            Backend::Sqlite => vec![data.to_owned()],
+            Backend::Pg => vec![data.join("a")],
+            Backend::Pg2 => vec![data.join("a"), data.join("b")],
+        };
+        // One after the other: the first start on a fresh database migrates and seeds it.
+        let servers: Vec<ServerProcess> = folders
+            .iter()
+            .map(|folder| start_server(folder, &env, fixtures))
+            .collect();
+        let proxies = servers.iter().map(|s| Proxy::start(s.addr)).collect();
+        let postmaster = pg.as_ref().map(|db| {
+            let mut c = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+            let backend: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+            proc_stat(backend as u32)
+                .expect("the backend's /proc entry")
+                .0
+        });
+        Self {
+            servers,
+            proxies,
+            backend,
+            data: data.to_owned(),
+            pg,
+            postmaster,
+        }
+    }
+
+    /// The URL tablet `t` of `n` syncs with: the first half with the first node, the second
+    /// half with the second.
+    fn url(&self, t: usize, n: usize) -> String {
+        let node = if self.proxies.len() > 1 && t >= n.div_ceil(2) {
+            1
+        } else {
+            0
+        };
+        format!("http://{}", self.proxies[node].addr)
+    }
+
+    fn reset_proxies(&self) {
+        for p in &self.proxies {
+            p.reset();
+        }
+    }
+
+    /// Bytes up, down and connections through every node's proxy.
+    fn proxy_counts(&self) -> (u64, u64, u64) {
+        self.proxies.iter().fold((0, 0, 0), |(u, d, c), p| {
+            let (pu, pd) = p.counts();
+            (u + pu, d + pd, c + p.connections.load(Ordering::SeqCst))
+        })
+    }
+
+    /// CPU seconds of the server processes so far.
+    fn server_cpu(&self) -> f64 {
+        self.servers
+            .iter()
+            .map(|s| cpu_seconds(&s.pid().to_string()))
+            .sum()
+    }
+
+    /// CPU seconds of the PostgreSQL cluster so far: the postmaster and its live children,
+    /// and the children it has reaped (0 on SQLite).
+    fn database_cpu(&self) -> f64 {
+        let Some(postmaster) = self.postmaster else {
+            return 0.0;
+        };
+        let mut ticks = 0.0;
+        if let Some((_, own, reaped)) = proc_stat(postmaster) {
+            ticks += own + reaped;
+        }
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some((ppid, own, _)) = proc_stat(pid)
+                && ppid == postmaster
+            {
+                ticks += own;
+            }
+        }
+        ticks / clock_ticks()
+    }
+
+    /// Rows of `table` in the server's database.
+    fn count_rows(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        match &self.pg {
+            None => rusqlite::Connection::open_with_flags(
+                self.data.join("server.db"),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap()
+            .query_row(&sql, [], |r| r.get(0))
+            .unwrap(),
+            Some(db) => postgres::Client::connect(&db.url(), postgres::NoTls)
+                .unwrap()
+                .query_one(&sql, &[])
+                .unwrap()
+                .get(0),
+        }
+    }
+
+    /// The size of the server's database: SQLite's file and write-ahead log, or
+    /// `pg_database_size`.
+    fn database_bytes(&self) -> u64 {
+        match &self.pg {
+            None => ["server.db", "server.db-wal"]
+                .iter()
+                .map(|f| {
+                    std::fs::metadata(self.data.join(f))
+                        .map(|m| m.len())
+                        .unwrap_or(0)
+                })
+                .sum(),
+            Some(db) => {
+                let size: i64 = postgres::Client::connect(&db.url(), postgres::NoTls)
+                    .unwrap()
+                    .query_one("SELECT pg_database_size(current_database())", &[])
+                    .unwrap()
+                    .get(0);
+                size as u64
+            }
+        }
+    }
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        // The nodes stop before their database is dropped.
+        self.proxies.clear();
+        self.servers.clear();
+        let _ = self.backend;
+        self.pg.take();
+    }
+}
+
+/// Starts our server with its data in `data` and the extra environment `env`.
+fn start_server(data: &Path, env: &[(String, String)], fixtures: &Path) -> ServerProcess {
+    std::fs::create_dir_all(data).unwrap();
+    let port_file = data.join("port");
+    // `SYNC_BENCH_SERVER`: another build of the server (e.g. to measure a change against the
+    // build before it with the same harness).
+    let binary = std::env::var_os("SYNC_BENCH_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")));
+    let child = Process::new(binary)
+        .arg("--data")
+        .arg(data)
+        .arg("--fixtures")
+        .arg(fixtures)
+        .args(["--listen", "127.0.0.1:0", "--demo-password", PASSWORD])
+        .arg("--port-file")
+        .arg(&port_file)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the sync-server binary starts");
+    ServerProcess::wait_for_port_file(child, &port_file, "sync-server")
+}
+
+/// A process's parent, its own CPU ticks (user + system) and its reaped children's
+/// (`/proc/<pid>/stat`).
+fn proc_stat(pid: u32) -> Option<(u32, f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the command name: state, ppid (field 4 of the line), …, utime 14, stime 15,
+    // cutime 16, cstime 17.
+    let n = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    Some((f.get(1)?.parse().ok()?, n(11) + n(12), n(13) + n(14)))
+}
+
+/// The 1-minute load average.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// The upload run of every size on every asked set-up, and the table of their CPU per
+/// document beside SQLite's.
+fn compare_backends(count: usize, sizes: &[usize], backends: &[Backend], work: &Path) {
+    let mut rows: Vec<(usize, Backend, RunResult)> = Vec::new();
+    for &n in sizes {
+        for &backend in backends {
+            println!("\n— {n} tablets, {} —", backend.name());
+            let (r, _, _) = run_ours(count, n, true, false, work, None, backend);
+            describe(backend.name(), &r);
+            rows.push((n, backend, r));
+        }
+    }
+    println!(
+        "\nupload of {count} documents on each server set-up, loopback, 2 cores shared \
+         (load average at the start → end of each sync phase beside it)"
+    );
+    println!(
+        "| tablets | set-up | docs/s | server CPU µs/doc | PostgreSQL CPU µs/doc | total µs/doc | total ÷ SQLite's | database B/doc | load avg |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut goals = Vec::new();
+    for (n, backend, r) in &rows {
+        let per_doc = |s: f64| s * 1e6 / r.docs as f64;
+        let total = per_doc(r.server_cpu + r.database_cpu);
+        let sqlite = rows
+            .iter()
+            .find(|(m, b, _)| m == n && *b == Backend::Sqlite)
+            .map(|(_, _, s)| (s.server_cpu + s.database_cpu) * 1e6 / s.docs as f64);
+        let ratio = sqlite.map(|s| total / s);
+        println!(
+            "| {n} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.2} → {:.2} |",
+            backend.name(),
+            r.rate(),
+            per_doc(r.server_cpu),
+            per_doc(r.database_cpu),
+            total,
+            ratio.map_or("—".into(), |x| format!("{x:.2}×")),
+            r.database_bytes as f64 / r.docs as f64,
+            r.load.0,
+            r.load.1,
+        );
+        if let (Some(x), true) = (ratio, *backend != Backend::Sqlite) {
+            goals.push(format!(
+                "{n} tablets, {}: CPU per document (server + PostgreSQL) {x:.2} × SQLite's (goal ≤ 1.5 ×: {})",
+                backend.name(),
+                if x <= 1.5 { "met" } else { "NOT met" }
+            ));
+        }
+    }
+    for (n, backend, r) in &rows {
+        if let Some(p) = r.photo_cost {
+            println!(
+                "photos ({n} tablets, {}): {} uploads of {} B in 256 KiB chunks, one client: server CPU {:.1} ms, PostgreSQL CPU {:.1} ms, wall {:.0} ms per photo",
+                backend.name(),
+                p.photos,
+                p.bytes_each,
+                p.server_cpu * 1e3,
+                p.database_cpu * 1e3,
+                p.wall * 1e3
+            );
+        }
+    }
+    println!("goals:");
+    for g in goals {
+        println!("  {g}");
+    }
+}
+
+/// What full-size photo uploads cost (`SYNC_BENCH_PHOTOS`).
+#[derive(Debug, Clone, Copy, Default)]
+struct PhotoCost {
+    photos: usize,
+    bytes_each: usize,
+    /// Server processes' and PostgreSQL's CPU seconds per photo.
+    server_cpu: f64,
+    database_cpu: f64,
+    /// Wall seconds per photo, one after the other from one client.
+    wall: f64,
+}
+
+/// `SYNC_BENCH_PHOTOS` photos of 4 MB (random bytes, so nothing compresses) uploaded by the
+/// first tablet through its node, in 256 KiB chunks as `tablet/src/upload.rs` sends them,
+/// each acknowledged (`held`) at the end; the server's CPU over the uploads per photo.
+fn measure_photo_uploads(
+    nodes: &Nodes,
+    tablets: &[(DeviceId, String)],
+    n: usize,
+) -> Option<PhotoCost> {
+    let photos: usize = std::env::var("SYNC_BENCH_PHOTOS").ok()?.parse().ok()?;
+    const BYTES: usize = 4_000_000;
+    const CHUNK: usize = 256 * 1024;
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let url = nodes.url(0, n);
+    let mut rng = 0x5eed_u64 ^ now_ms() as u64;
+    let files: Vec<Vec<u8>> = (0..photos)
+        .map(|_| {
+            (0..BYTES)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    rng as u8
+                })
+                .collect()
+        })
+        .collect();
+    let (cpu0, db0) = (nodes.server_cpu(), nodes.database_cpu());
+    let started = Instant::now();
+    for bytes in &files {
+        let sha = Sha256Hex::of(bytes);
+        for (k, chunk) in bytes.chunks(CHUNK).enumerate() {
+            let resp = http
+                .put(format!(
+                    "{url}/api/v1/blobs/{sha}?offset={}&total={BYTES}",
+                    k * CHUNK
+                ))
+                .bearer_auth(&tablets[0].1)
+                .header("content-type", "application/octet-stream")
+                .body(chunk.to_vec())
+                .send()
+                .unwrap_or_else(|e| panic!("photo upload {sha}: {e}"));
+            assert!(
+                resp.status().is_success(),
+                "photo upload {sha}: {}",
+                resp.status()
+            );
+            let body: serde_json::Value = resp.json().unwrap_or_default();
+            let last = (k + 1) * CHUNK >= BYTES;
+            assert!(!last || body["held"] == true, "photo {sha} held: {body}");
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    Some(PhotoCost {
+        photos,
+        bytes_each: BYTES,
+        server_cpu: (nodes.server_cpu() - cpu0) / photos.max(1) as f64,
+        database_cpu: (nodes.database_cpu() - db0) / photos.max(1) as f64,
+        wall: wall / photos.max(1) as f64,
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Sync as deployed (`SYNC_BENCH_PULL=1`) and a new tablet's first sign-in
 // (`SYNC_BENCH_FIRST_SIGNIN`).
@@ -2317,7 +2741,7 @@ fn as_deployed(count: usize, sizes: &[usize], work: &Path) -> Vec<(usize, RunRes
         .iter()
         .map(|&n| {
             let roster = Roster::new(n, &["xw", "qh"], work);
-            let (r, _, _) = run_ours(count, n, false, false, work, Some(&roster));
+            let (r, _, _) = run_ours(count, n, false, false, work, Some(&roster), Backend::Sqlite);
             println!(
                 "\nours as deployed ({n} tablets, one inspector each, in pairs; real cursors): \
                  {:.0} docs/s ({:.2} s), {} records pulled for {} pushed ({:.2} per pushed), \

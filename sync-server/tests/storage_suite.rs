@@ -84,6 +84,8 @@ trait Backend: Sync {
     fn connect(&self) -> Self::Conn;
     /// Runs one SQL statement outside the traits (to show what the database refuses).
     fn raw(&self, sql: &str) -> Result<(), String>;
+    /// The engine's migration step that counts the figures' tallies from the index rows.
+    const TALLY_FILL: &'static str;
 }
 
 struct Sqlite {
@@ -93,6 +95,7 @@ struct Sqlite {
 
 impl Backend for Sqlite {
     type Conn = rusqlite::Connection;
+    const TALLY_FILL: &'static str = sync_server::store::console_index::TALLY_FILL;
     fn fresh() -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("server.db");
@@ -113,6 +116,7 @@ struct Postgres {
 
 impl Backend for Postgres {
     type Conn = PgClient;
+    const TALLY_FILL: &'static str = sync_server::store::pg::TALLY_FILL;
     fn fresh() -> Option<Self> {
         let db = PgDb::new()?;
         drop(PgClient::connect(&db.url()).unwrap());
@@ -787,6 +791,8 @@ where
             .filter(|h| h.is_overdue(today))
             .count()
     );
+    // The figures from the tally are those from every record's facts.
+    tallied_figures_match(&conn, &units, from, to, today);
     let xw = conn
         .record_facts(&["xw".to_owned()], from, to, today)
         .unwrap();
@@ -813,6 +819,67 @@ where
     assert_eq!(row.violations, r0.violations().len() as i64);
     let day: Day = to;
     assert!(day >= from);
+    // The tally followed the rewrite (r0 left the counted records: its review is missing),
+    // and any period's tallies still count as the records do.
+    tallied_figures_match(&conn, &units, from, to, today);
+    let one = Timestamp(T0 - 20 * HOUR).shanghai_date();
+    tallied_figures_match(&conn, &units, one, one, today);
+    tallied_figures_match(&conn, &units, from, to, from);
+    // Whole months (read from the monthly tally), with and without partial months beside.
+    let first = Day::ymd(from.0.year(), u8::from(from.0.month()), 1);
+    let month_end = |d: Day| {
+        let mut e = d;
+        while e.plus_days(1).0.month() == d.0.month() {
+            e = e.plus_days(1);
+        }
+        e
+    };
+    tallied_figures_match(&conn, &units, first, month_end(to), today);
+    tallied_figures_match(&conn, &units, first.plus_days(-45), to, today);
+    tallied_figures_match(&conn, &units, from, month_end(to).plus_days(40), today);
+    tallied_figures_match(&conn, &units, first, first.plus_days(3), today);
+    // The migration's fill counts from the index rows what the writes counted one by one
+    // (its dates computed in SQL, Asia/Shanghai).
+    b.raw("DELETE FROM console_tally; DELETE FROM console_tally_month;")
+        .unwrap();
+    assert!(
+        conn.figure_tallies(&units, first, month_end(to), today)
+            .unwrap()
+            .is_empty()
+    );
+    b.raw(B::TALLY_FILL).unwrap();
+    tallied_figures_match(&conn, &units, from, to, today);
+    tallied_figures_match(&conn, &units, first, month_end(to), today);
+    tallied_figures_match(&conn, &units, from, month_end(to).plus_days(40), today);
+}
+
+/// `figure_tallies` gives the figures (and visits per month) that `record_facts` gives, for
+/// every unit and the city.
+fn tallied_figures_match(
+    store: &impl ConsoleIndex,
+    units: &[String],
+    from: Day,
+    to: Day,
+    today: Day,
+) {
+    use app_core::figures::{Period, compute, compute_tallied, monthly, monthly_tallied};
+    let facts = store.record_facts(units, from, to, today).unwrap();
+    let tallies = store.figure_tallies(units, from, to, today).unwrap();
+    assert!(tallies.len() <= facts.len().max(1));
+    let tree = &reference().units;
+    let period = Period { from, to };
+    for root in units.iter().map(String::as_str).chain(["nj"]) {
+        let root = UnitId::from(root);
+        assert_eq!(
+            compute_tallied(&root, tree, period, &tallies),
+            compute(&root, tree, period, &facts),
+            "figures of {root} from {from} to {to} as of {today}"
+        );
+        assert_eq!(
+            monthly_tallied(&root, tree, period, &tallies),
+            monthly(&root, tree, period, &facts),
+        );
+    }
 }
 
 fn accounts_and_tokens<B: Backend>(b: &B) {

@@ -633,6 +633,8 @@ fn bench() -> Result<()> {
     // Anchors: vipsthumbnail (photo ingest), openssl (SHA-256, the case-file floor) and the
     // JavaScript automerge-repo sync server (npm; run by the sync bench itself).
     ensure_apt(&["libvips-tools", "openssl"])?;
+    // PostgreSQL (Debian's): the city bench runs the console's queries on it too.
+    ensure_postgres()?;
     cmd("cargo", &["bench", "--locked", "-p", "inspection-tablet"])?;
     cmd(
         "cargo",
@@ -641,6 +643,11 @@ fn bench() -> Result<()> {
     cmd(
         "cargo",
         &["bench", "--locked", "-p", "sync-server", "--bench", "sync"],
+    )?;
+    // The console at city scale (issue 18): 1M inspections on SQLite and PostgreSQL.
+    cmd(
+        "cargo",
+        &["bench", "--locked", "-p", "sync-server", "--bench", "city"],
     )
 }
 

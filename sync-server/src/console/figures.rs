@@ -85,7 +85,8 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
     let facts = with_db(&state, move |conn| figures::facts(conn, &asked)).await?;
     let figures = figures::compute(&state.reference, &scope, &facts);
     let root_id = app_core::ids::UnitId::new(scope.root.clone());
-    let months = app_core::figures::monthly(&root_id, &state.reference.units, scope.period, &facts);
+    let months =
+        app_core::figures::monthly_tallied(&root_id, &state.reference.units, scope.period, &facts);
     // A city (or any unit with units below it) sees its direct subunits side by side.
     let districts: Vec<(String, app_core::figures::Figures)> = scope
         .units
@@ -100,7 +101,12 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
         .map(|u| {
             (
                 u.name.clone(),
-                app_core::figures::compute(&u.id, &state.reference.units, scope.period, &facts),
+                app_core::figures::compute_tallied(
+                    &u.id,
+                    &state.reference.units,
+                    scope.period,
+                    &facts,
+                ),
             )
         })
         .collect();

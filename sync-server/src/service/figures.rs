@@ -1,13 +1,14 @@
 //! Figures for a unit (with its subtree) and a period: inspections by kind, the share of
 //! unannounced checks against 1/5, the share of random-draw checks against 1/3, hazards
-//! open / overdue / closed. Computed by `app_core::figures` from the console index's facts,
-//! in two steps so that a county's year of records is counted after the database is
-//! released: [`facts`] reads, [`compute`] counts.
+//! open / overdue / closed. Computed by `app_core::figures` from the console index's tallies
+//! (records and hazards counted per unit, day, kind and status, kept with the index: a city's
+//! year is a few thousand rows, not a third of a million records), in two steps so that the
+//! counting happens after the database is released: [`facts`] reads, [`compute`] counts.
 
 use crate::reference::ReferenceData;
 use crate::service::{access, reports};
 use crate::store::{ConsoleIndex, StoreResult};
-use app_core::figures::{Figures, Period, RecordFacts};
+use app_core::figures::{Figures, Period, TalliedFacts};
 use app_core::geo::Day;
 use app_core::ids::UnitId;
 use app_core::user::User;
@@ -44,12 +45,13 @@ pub fn scope(
     }
 }
 
-/// The facts the figures are counted from (one read of the index).
+/// The tallied facts the figures are counted from (two reads of the index: the tally, and
+/// the hazards that may be overdue).
 pub fn facts<S: ConsoleIndex + ?Sized>(
     store: &S,
     scope: &FiguresScope,
-) -> StoreResult<Vec<RecordFacts>> {
-    store.record_facts(
+) -> StoreResult<Vec<TalliedFacts>> {
+    store.figure_tallies(
         &scope.units,
         scope.period.from,
         scope.period.to,
@@ -58,8 +60,8 @@ pub fn facts<S: ConsoleIndex + ?Sized>(
 }
 
 /// The figures of `scope` from its `facts` (no database).
-pub fn compute(reference: &ReferenceData, scope: &FiguresScope, facts: &[RecordFacts]) -> Figures {
-    app_core::figures::compute(
+pub fn compute(reference: &ReferenceData, scope: &FiguresScope, facts: &[TalliedFacts]) -> Figures {
+    app_core::figures::compute_tallied(
         &UnitId::new(scope.root.clone()),
         &reference.units,
         scope.period,

@@ -17,7 +17,7 @@ use super::reference::{StoredReference, UnitTemplate};
 use super::{Commit, StoreResult, Transactions};
 use app_core::docnumber::{Block, Series};
 use app_core::enterprise::Enterprise;
-use app_core::figures::RecordFacts;
+use app_core::figures::{RecordFacts, TalliedFacts};
 use app_core::geo::Day;
 use app_core::ids::UserId;
 use app_core::inspection::Inspection;
@@ -184,6 +184,7 @@ macro_rules! every_store {
             fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> { on!(self, c => c.count_records(filter)) }
             fn list_hazards(&self, filter: &HazardFilter, today: Day) -> StoreResult<Vec<HazardRow>> { on!(self, c => c.list_hazards(filter, today)) }
             fn record_facts(&self, units: &[String], from: Day, to: Day, today: Day) -> StoreResult<Vec<RecordFacts>> { on!(self, c => c.record_facts(units, from, to, today)) }
+            fn figure_tallies(&self, units: &[String], from: Day, to: Day, today: Day) -> StoreResult<Vec<TalliedFacts>> { on!(self, c => c.figure_tallies(units, from, to, today)) }
             fn backfill_pending(&self) -> StoreResult<bool> { on!(self, c => c.backfill_pending()) }
             fn unindexed_records(&self) -> StoreResult<Vec<String>> { on!(self, c => c.unindexed_records()) }
             fn backfill_done(&self) -> StoreResult<()> { on!(self, c => c.backfill_done()) }

@@ -3,13 +3,15 @@
 //! facts the figures are computed from. Plain functions over a connection, so tests and
 //! benchmarks call them directly.
 
-use app_core::figures::{HazardFacts, RecordFacts};
+use app_core::figures::{HazardFacts, RecordFacts, TalliedFacts};
 use app_core::geo::{Day, SHANGHAI, Timestamp};
 use app_core::hazard::Hazard;
+use app_core::hazard::{HazardLevel, HazardStage};
 use app_core::ids::UnitId;
 use app_core::inspection::InspectionStatus;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
+use std::collections::BTreeMap;
 
 /// The first instant (UTC ms) of `day` in Asia/Shanghai.
 pub fn day_start_ms(day: Day) -> i64 {
@@ -69,10 +71,21 @@ pub struct RecordRow {
 }
 
 fn where_clause(f: &RecordFilter) -> (String, Vec<Value>) {
-    let mut clauses = vec!["r.unit IN (SELECT value FROM json_each(?))".to_owned()];
-    let mut params = vec![Value::Text(
-        serde_json::to_string(&f.units).expect("strings serialise"),
-    )];
+    // One unit (a county's own list) as an equality, so that the index on (unit, …,
+    // visit_at, id) gives the rows in the list's order: a page reads its 50 rows, not every
+    // row of the filter sorted.
+    let (mut clauses, mut params) = match f.units.as_slice() {
+        [unit] => (
+            vec!["r.unit = ?".to_owned()],
+            vec![Value::Text(unit.clone())],
+        ),
+        units => (
+            vec!["r.unit IN (SELECT value FROM json_each(?))".to_owned()],
+            vec![Value::Text(
+                serde_json::to_string(units).expect("strings serialise"),
+            )],
+        ),
+    };
     if let Some(d) = f.from {
         clauses.push("r.visit_at >= ?".into());
         params.push(Value::Integer(day_start_ms(d)));
@@ -98,26 +111,64 @@ fn where_clause(f: &RecordFilter) -> (String, Vec<Value>) {
     (clauses.join(" AND "), params)
 }
 
+/// Up to this many units, a page is read unit by unit, each in the list's order from its
+/// index, and merged (a county with its townships, a city's units); beyond it, in one query.
+pub const MERGED_UNITS: usize = 64;
+
+/// The units of a page's parts: each unit alone when there are a few (see [`MERGED_UNITS`]),
+/// otherwise all together.
+pub fn page_parts(units: &[String]) -> Vec<Vec<String>> {
+    if (2..=MERGED_UNITS).contains(&units.len()) {
+        units.iter().map(|u| vec![u.clone()]).collect()
+    } else {
+        vec![units.to_vec()]
+    }
+}
+
 /// One page of records, newest visit first, and the cursor of the next page if there is one.
+/// With several units, each unit's first `limit + 1` rows after the cursor are read from its
+/// index in order and the page is the newest of those: a page costs (units × page) index rows
+/// whatever page it is, rather than every row of the filter sorted.
 pub fn list_records(
     conn: &Connection,
     f: &RecordFilter,
     after: Option<&Cursor>,
     limit: usize,
 ) -> rusqlite::Result<(Vec<RecordRow>, Option<Cursor>)> {
-    let (mut clause, mut params) = where_clause(f);
-    if let Some(c) = after {
-        clause.push_str(" AND (r.visit_at, r.id) < (?, ?)");
-        params.push(Value::Integer(c.visit_at));
-        params.push(Value::Text(c.id.clone()));
+    const COLUMNS: &str = "r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
+        r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards, r.violations";
+    let mut parts = Vec::new();
+    let mut params = Vec::new();
+    for units in page_parts(&f.units) {
+        let (mut clause, p) = where_clause(&RecordFilter { units, ..f.clone() });
+        params.extend(p);
+        if let Some(c) = after {
+            // The bound on visit_at alone lets the index range start at the cursor.
+            clause.push_str(" AND r.visit_at <= ? AND (r.visit_at, r.id) < (?, ?)");
+            params.push(Value::Integer(c.visit_at));
+            params.push(Value::Integer(c.visit_at));
+            params.push(Value::Text(c.id.clone()));
+        }
+        params.push(Value::Integer(limit as i64 + 1));
+        parts.push(format!(
+            "SELECT {COLUMNS} FROM console_records r WHERE {clause}
+             ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
+        ));
     }
-    params.push(Value::Integer(limit as i64 + 1));
-    let sql = format!(
-        "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name, r.inspectors,
-                r.visit_at, r.review_decision, r.review_comment, r.hazards, r.violations
-         FROM console_records r WHERE {clause}
-         ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
-    );
+    let sql = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        params.push(Value::Integer(limit as i64 + 1));
+        format!(
+            "{} ORDER BY visit_at DESC, id DESC LIMIT ?",
+            parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("SELECT * FROM ({p}) AS p{i}"))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ")
+        )
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt
         .query_map(params_from_iter(params), |r| {
@@ -349,5 +400,203 @@ impl FactsBuilder {
 
     pub fn finish(self) -> Vec<RecordFacts> {
         self.out
+    }
+}
+
+/// The tallies the figures are computed from (`ConsoleIndex::figure_tallies`): the rows of
+/// `console_tally_month` for the months the period holds whole and of `console_tally` for the
+/// days of its partial months, for `units`, gathered by unit, month, kind and status, then the
+/// hazards that may be overdue as of `today` (open, deadline passed: few), each judged by
+/// app-core's `Hazard::is_overdue`.
+pub fn figure_tallies(
+    conn: &Connection,
+    units: &[String],
+    from: Day,
+    to: Day,
+    today: Day,
+) -> rusqlite::Result<Vec<TalliedFacts>> {
+    let units_json = serde_json::to_string(units).expect("strings serialise");
+    let period = crate::store::console_index::TallyPeriod::new(from, to);
+    let partial = serde_json::to_string(&period.partial).expect("numbers serialise");
+    let mut builder = TallyBuilder::new();
+    // The months the period holds whole, then the days of its partial months (the month
+    // rows stand for their first day).
+    let mut stmt = conn.prepare_cached(
+        "SELECT unit, month, kind, status, level, stage, supervised, month * 100 + 1, n
+         FROM console_tally_month
+         WHERE unit IN (SELECT value FROM json_each(?1)) AND month BETWEEN ?2 AND ?3
+         UNION ALL
+         SELECT unit, month, kind, status, level, stage, supervised, day, n
+         FROM console_tally
+         WHERE unit IN (SELECT value FROM json_each(?1))
+           AND month IN (SELECT value FROM json_each(?4)) AND day BETWEEN ?5 AND ?6",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![
+        units_json,
+        period.whole.0,
+        period.whole.1,
+        partial,
+        period.days.0,
+        period.days.1
+    ])?;
+    while let Some(r) = rows.next()? {
+        builder.tally(TallyRow {
+            unit: r.get(0)?,
+            month: r.get(1)?,
+            kind: r.get(2)?,
+            status: r.get(3)?,
+            level: r.get(4)?,
+            stage: r.get(5)?,
+            supervised: r.get(6)?,
+            day: r.get(7)?,
+            n: r.get(8)?,
+        });
+    }
+    let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.unit, r.kind, r.status, r.visit_at, h.level, h.stage, h.supervised, h.deadline
+         FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+         WHERE h.unit IN (SELECT value FROM json_each(?2))
+           AND h.stage IN ('registered', 'ordered', 'rectified') AND h.deadline < ?1
+           AND r.visit_at >= ?3 AND r.visit_at < ?4 AND r.violations = 0",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![today.to_string(), units_json, start, end])?;
+    while let Some(r) = rows.next()? {
+        builder.maybe_overdue(
+            OverdueRow {
+                unit: r.get(0)?,
+                kind: r.get(1)?,
+                status: r.get(2)?,
+                visit_at: r.get(3)?,
+                level: r.get(4)?,
+                stage: r.get(5)?,
+                supervised: r.get(6)?,
+                deadline: r.get(7)?,
+            },
+            today,
+        );
+    }
+    Ok(builder.finish())
+}
+
+/// One grouped row of `console_tally`.
+#[derive(Debug)]
+pub struct TallyRow {
+    pub unit: String,
+    pub month: i64,
+    pub kind: String,
+    pub status: String,
+    /// Empty on the records' row.
+    pub level: String,
+    pub stage: String,
+    pub supervised: bool,
+    /// A visit day of the row (`yyyymmdd`; the first of the month for a month's row).
+    pub day: i64,
+    pub n: i64,
+}
+
+/// A hazard that may be overdue, as the index holds it, with its record's tally key.
+#[derive(Debug)]
+pub struct OverdueRow {
+    pub unit: String,
+    pub kind: String,
+    pub status: String,
+    pub visit_at: i64,
+    pub level: String,
+    pub stage: String,
+    pub supervised: bool,
+    pub deadline: Option<String>,
+}
+
+/// Gathers the tally's rows and the overdue hazards into [`TalliedFacts`] (the same for every
+/// engine). Hazards are listed as not overdue; each hazard app-core finds overdue then marks
+/// one of its group's hazards of the same level, stage and supervision.
+#[derive(Debug, Default)]
+pub struct TallyBuilder {
+    groups: BTreeMap<(String, i64, String, String), TalliedFacts>,
+}
+
+fn day_of(yyyymmdd: i64) -> Option<Day> {
+    let (y, m, d) = (yyyymmdd / 10_000, (yyyymmdd / 100) % 100, yyyymmdd % 100);
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()
+        .map(Day)
+}
+
+fn level_of(s: &str) -> Option<HazardLevel> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+}
+
+impl TallyBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn tally(&mut self, r: TallyRow) {
+        let (Some(kind), Some(status), Some(day)) = (
+            crate::console::i18n::kind_from_str(&r.kind),
+            InspectionStatus::parse(&r.status),
+            day_of(r.day),
+        ) else {
+            return;
+        };
+        let n = u32::try_from(r.n.max(0)).unwrap_or(u32::MAX);
+        let group = self
+            .groups
+            .entry((r.unit.clone(), r.month, r.kind, r.status))
+            .or_insert_with(|| TalliedFacts {
+                facts: RecordFacts {
+                    unit: UnitId::new(r.unit),
+                    kind,
+                    status,
+                    visit_day: day,
+                    hazards: Vec::new(),
+                },
+                records: 0,
+            });
+        group.facts.visit_day = group.facts.visit_day.min(day);
+        if r.level.is_empty() {
+            group.records += n;
+        } else if let (Some(level), Some(stage)) =
+            (level_of(&r.level), HazardStage::parse(&r.stage))
+        {
+            group.facts.hazards.extend(std::iter::repeat_n(
+                HazardFacts {
+                    level,
+                    stage,
+                    overdue: false,
+                    supervised: r.supervised,
+                },
+                n as usize,
+            ));
+        }
+    }
+
+    /// A hazard that may be overdue (its record's unit, kind, status and visit instant, and
+    /// its index columns): if app-core finds it overdue, one hazard of its group is marked so.
+    pub fn maybe_overdue(&mut self, r: OverdueRow, today: Day) {
+        let (Some(level), Some(stage)) = (level_of(&r.level), HazardStage::parse(&r.stage)) else {
+            return;
+        };
+        let deadline = r.deadline.as_deref().and_then(|d| Day::parse(d).ok());
+        if !app_core::hazard::overdue(stage, deadline, today) {
+            return;
+        }
+        let (month, _) = crate::store::console_index::month_day(r.visit_at);
+        if let Some(group) = self.groups.get_mut(&(r.unit, month, r.kind, r.status))
+            && let Some(f) = group.facts.hazards.iter_mut().find(|f| {
+                !f.overdue && f.level == level && f.stage == stage && f.supervised == r.supervised
+            })
+        {
+            f.overdue = true;
+        }
+    }
+
+    pub fn finish(self) -> Vec<TalliedFacts> {
+        self.groups
+            .into_values()
+            .filter(|t| t.records > 0 || !t.facts.hazards.is_empty())
+            .collect()
     }
 }

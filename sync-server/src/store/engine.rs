@@ -60,6 +60,11 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::records::MIGRATION_PHOTO_KEY],
     // issue 18: what an inspector's tablet pulls (its records, its plans', what it fetched).
     &[super::records::MIGRATION_PULL_SCOPE],
+    // issue 18: the console at city scale (the list by unit and status, the figures' tally).
+    &[
+        super::console_index::MIGRATION_TALLY,
+        super::console_index::TALLY_FILL,
+    ],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -1,4 +1,4 @@
--- user_version 16
+-- user_version 17
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index casefile_exports_by_record on casefile_exports
@@ -9,6 +9,9 @@ CREATE INDEX changes_by_doc ON changes (doc_id, seq);
 CREATE INDEX console_hazards_by_stage ON console_hazards (stage, deadline);
 -- index console_hazards_by_unit on console_hazards
 CREATE INDEX console_hazards_by_unit ON console_hazards (unit, registered_on);
+-- index console_hazards_by_unit_stage on console_hazards
+CREATE INDEX console_hazards_by_unit_stage
+        ON console_hazards (unit, stage, deadline, level, supervised, record_id);
 -- index console_records_by_enterprise on console_records
 CREATE INDEX console_records_by_enterprise ON console_records (enterprise_id, visit_at);
 -- index console_records_by_kind on console_records
@@ -17,6 +20,8 @@ CREATE INDEX console_records_by_kind ON console_records (kind, visit_at);
 CREATE INDEX console_records_by_status ON console_records (status, visit_at);
 -- index console_records_by_unit on console_records
 CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
+-- index console_records_by_unit_status on console_records
+CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
 -- index console_records_by_visit on console_records
 CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
 -- index doc_inspectors_by_user on doc_inspectors
@@ -32,6 +37,8 @@ CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 -- index sqlite_autoindex_accounts_1 on accounts
 ;
 -- index sqlite_autoindex_casefile_exports_1 on casefile_exports
+;
+-- index sqlite_autoindex_console_hazards_1 on console_hazards
 ;
 -- index sqlite_autoindex_devices_1 on devices
 ;
@@ -117,7 +124,7 @@ CREATE TABLE changes (
 -- table console_backfill on console_backfill
 CREATE TABLE console_backfill (pending INTEGER PRIMARY KEY);
 -- table console_hazards on console_hazards
-CREATE TABLE console_hazards (
+CREATE TABLE "console_hazards" (
         record_id TEXT NOT NULL,
         hazard_id TEXT NOT NULL,
         unit TEXT NOT NULL,
@@ -129,10 +136,9 @@ CREATE TABLE console_hazards (
         deadline TEXT,
         supervised INTEGER NOT NULL,
         closed_on TEXT,
-        -- The whole hazard as JSON: the ledger judges overdue with app-core's own rule.
         hazard TEXT NOT NULL,
         PRIMARY KEY (record_id, hazard_id)
-    ) WITHOUT ROWID;
+    );
 -- table console_records on console_records
 CREATE TABLE console_records (
         id TEXT PRIMARY KEY,
@@ -155,6 +161,31 @@ CREATE TABLE console_records (
         review_comment TEXT,
         hazards INTEGER NOT NULL
     , violations INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+-- table console_tally on console_tally
+CREATE TABLE console_tally (
+        unit TEXT NOT NULL,
+        month INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        supervised INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised, day)
+    ) WITHOUT ROWID;
+-- table console_tally_month on console_tally_month
+CREATE TABLE console_tally_month (
+        unit TEXT NOT NULL,
+        month INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        level TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        supervised INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised)
+    ) WITHOUT ROWID;
 -- table devices on devices
 CREATE TABLE devices (
         id TEXT PRIMARY KEY,

@@ -2,12 +2,13 @@
 //! console's lists and figures over them (the SQLite queries are `store::console_query`).
 
 use super::Pg;
-use crate::store::console_index::{ConsoleIndex, decision_str, visit_at};
+use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
-    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, RecordFilter, RecordRow, day_start_ms,
+    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RecordFilter, RecordRow,
+    TallyBuilder, TallyRow, day_start_ms, page_parts,
 };
 use crate::store::{StoreError, StoreResult};
-use app_core::figures::RecordFacts;
+use app_core::figures::{RecordFacts, TalliedFacts};
 use app_core::geo::Day;
 use app_core::hazard::Hazard;
 use app_core::inspection::Inspection;
@@ -28,6 +29,22 @@ pub(super) fn index_record(
         .collect();
     let kind = serde_json::to_value(record.kind).expect("kinds serialise");
     let review = record.review.as_ref();
+    // The tally: the record's old place out, its new one in (nothing when neither changed).
+    let old = if existed {
+        indexed_tally_key(c, id)?
+    } else {
+        None
+    };
+    let violations = record.violations().len() as i64;
+    let new = (violations == 0).then(|| TallyKey::of(record));
+    if old != new {
+        if let Some(old) = &old {
+            tally(c, old, -1)?;
+        }
+        if let Some(new) = &new {
+            tally(c, new, 1)?;
+        }
+    }
     c.execute(
         "INSERT INTO console_records (id, unit, kind, status, enterprise_id,
             enterprise_name, plan, inspectors, created_at, started_at, completed_at, visit_at,
@@ -56,7 +73,7 @@ pub(super) fn index_record(
             &review.map(|r| r.at.0),
             &review.map(|r| r.comment.as_str()),
             &(record.hazards.len() as i64),
-            &(record.violations().len() as i64),
+            &violations,
         ],
     )?;
     if existed {
@@ -88,6 +105,92 @@ pub(super) fn index_record(
     Ok(())
 }
 
+/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally` and
+/// `console_tally_month`; rows that reach zero are removed.
+fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<()> {
+    let (month, day) = key.month_day();
+    let rows = std::iter::once(("", "", false)).chain(
+        key.hazards
+            .iter()
+            .map(|(l, s, sup)| (l.as_str(), s.as_str(), *sup)),
+    );
+    for (level, stage, supervised) in rows {
+        let params: [&(dyn ToSql + Sync); 8] = [
+            &key.unit,
+            &month,
+            &key.kind,
+            &key.status,
+            &level,
+            &stage,
+            &supervised,
+            &day,
+        ];
+        let mut with_delta = params.to_vec();
+        with_delta.push(&delta);
+        let mut month_delta = params[..7].to_vec();
+        month_delta.push(&delta);
+        c.execute(
+            "INSERT INTO console_tally_month (unit, month, kind, status, level, stage,
+                supervised, n)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (unit, month, kind, status, level, stage, supervised)
+             DO UPDATE SET n = console_tally_month.n + excluded.n",
+            &month_delta,
+        )?;
+        c.execute(
+            "INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised,
+                day, n)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (unit, month, kind, status, level, stage, supervised, day)
+             DO UPDATE SET n = console_tally.n + excluded.n",
+            &with_delta,
+        )?;
+        if delta < 0 {
+            c.execute(
+                "DELETE FROM console_tally_month WHERE unit = $1 AND month = $2 AND kind = $3
+                    AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
+                    AND n <= 0",
+                &params[..7],
+            )?;
+            c.execute(
+                "DELETE FROM console_tally WHERE unit = $1 AND month = $2 AND kind = $3
+                    AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
+                    AND day = $8 AND n <= 0",
+                &params,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The tally key of the record `id` as its index rows hold it, if it is counted.
+fn indexed_tally_key(c: &mut impl GenericClient, id: &str) -> StoreResult<Option<TallyKey>> {
+    let Some(row) = c.query_opt(
+        "SELECT unit, kind, status, visit_at FROM console_records
+         WHERE id = $1 AND violations = 0",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let hazards = c
+        .query(
+            "SELECT level, stage, supervised FROM console_hazards WHERE record_id = $1
+             ORDER BY hazard_id",
+            &[&id],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    Ok(Some(TallyKey {
+        unit: row.get(0),
+        kind: row.get(1),
+        status: row.get(2),
+        visit_at: row.get(3),
+        hazards,
+    }))
+}
+
 /// A query's parameters, numbered as they are added.
 #[derive(Default)]
 struct Params(Vec<Box<dyn ToSql + Sync>>);
@@ -105,7 +208,12 @@ impl Params {
 }
 
 fn record_where(f: &RecordFilter, p: &mut Params) -> String {
-    let mut clauses = vec![format!("r.unit = ANY({})", p.add(f.units.clone()))];
+    // One unit (a county's own list) as an equality: the index on (unit, …, visit_at, id)
+    // then gives the rows in the list's order.
+    let mut clauses = vec![match f.units.as_slice() {
+        [unit] => format!("r.unit = {}", p.add(unit.clone())),
+        units => format!("r.unit = ANY({})", p.add(units.to_vec())),
+    }];
     if let Some(d) = f.from {
         clauses.push(format!("r.visit_at >= {}", p.add(day_start_ms(d))));
     }
@@ -148,23 +256,50 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
         after: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
+        // As on SQLite (`console_query::list_records`): with a few units, each unit's rows
+        // are read in order from its index and merged.
         let mut p = Params::default();
-        let mut clause = record_where(filter, &mut p);
-        if let Some(c) = after {
-            clause.push_str(&format!(
-                " AND (r.visit_at, r.id) < ({}, {})",
-                p.add(c.visit_at),
-                p.add(c.id.clone())
+        let mut parts = Vec::new();
+        for units in page_parts(&filter.units) {
+            let mut clause = record_where(
+                &RecordFilter {
+                    units,
+                    ..filter.clone()
+                },
+                &mut p,
+            );
+            if let Some(c) = after {
+                // The bound on visit_at alone lets the index range start at the cursor.
+                clause.push_str(&format!(
+                    " AND r.visit_at <= {} AND (r.visit_at, r.id) < ({}, {})",
+                    p.add(c.visit_at),
+                    p.add(c.visit_at),
+                    p.add(c.id.clone())
+                ));
+            }
+            let limit_param = p.add(limit as i64 + 1);
+            parts.push(format!(
+                "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
+                        r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards,
+                        r.violations
+                 FROM console_records r WHERE {clause}
+                 ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
             ));
         }
-        let limit_param = p.add(limit as i64 + 1);
-        let sql = format!(
-            "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
-                    r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards,
-                    r.violations
-             FROM console_records r WHERE {clause}
-             ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
-        );
+        let sql = if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            let limit_param = p.add(limit as i64 + 1);
+            format!(
+                "{} ORDER BY visit_at DESC, id DESC LIMIT {limit_param}",
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| format!("SELECT * FROM ({q}) AS p{i}"))
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ")
+            )
+        };
         let mut rows: Vec<RecordRow> = self
             .c()
             .query(&sql, &p.refs())?
@@ -287,6 +422,71 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
             });
         }
         Ok(facts.finish())
+    }
+
+    fn figure_tallies(
+        &self,
+        units: &[String],
+        from: Day,
+        to: Day,
+        today: Day,
+    ) -> StoreResult<Vec<TalliedFacts>> {
+        let period = TallyPeriod::new(from, to);
+        let mut builder = TallyBuilder::new();
+        for r in self.c().query(
+            "SELECT unit, month, kind, status, level, stage, supervised, month * 100 + 1, n
+             FROM console_tally_month
+             WHERE unit = ANY($1) AND month BETWEEN $2 AND $3
+             UNION ALL
+             SELECT unit, month, kind, status, level, stage, supervised, day, n
+             FROM console_tally
+             WHERE unit = ANY($1) AND month = ANY($4) AND day BETWEEN $5 AND $6",
+            &[
+                &units,
+                &period.whole.0,
+                &period.whole.1,
+                &period.partial,
+                &period.days.0,
+                &period.days.1,
+            ],
+        )? {
+            builder.tally(TallyRow {
+                unit: r.get(0),
+                month: r.get(1),
+                kind: r.get(2),
+                status: r.get(3),
+                level: r.get(4),
+                stage: r.get(5),
+                supervised: r.get(6),
+                day: r.get(7),
+                n: r.get(8),
+            });
+        }
+        let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
+        for r in self.c().query(
+            "SELECT r.unit, r.kind, r.status, r.visit_at, h.level, h.stage, h.supervised,
+                    h.deadline
+             FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+             WHERE h.unit = ANY($2) AND h.stage IN ('registered', 'ordered', 'rectified')
+               AND h.deadline < $1 AND r.visit_at >= $3 AND r.visit_at < $4
+               AND r.violations = 0",
+            &[&today.to_string(), &units, &start, &end],
+        )? {
+            builder.maybe_overdue(
+                OverdueRow {
+                    unit: r.get(0),
+                    kind: r.get(1),
+                    status: r.get(2),
+                    visit_at: r.get(3),
+                    level: r.get(4),
+                    stage: r.get(5),
+                    supervised: r.get(6),
+                    deadline: r.get(7),
+                },
+                today,
+            );
+        }
+        Ok(builder.finish())
     }
 
     fn backfill_pending(&self) -> StoreResult<bool> {

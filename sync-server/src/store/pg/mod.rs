@@ -35,7 +35,7 @@ use super::{Commit, StoreError, StoreResult, Transactions};
 use postgres::GenericClient;
 use std::cell::{RefCell, RefMut};
 
-pub use schema::MIGRATIONS;
+pub use schema::{MIGRATIONS, TALLY_FILL};
 
 /// Advisory lock keys (one 64-bit space per database; these are ours).
 pub const CHANGE_LOG_LOCK: i64 = 0x1b5_0001;

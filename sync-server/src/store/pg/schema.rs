@@ -284,9 +284,69 @@ const MIGRATION_PULL_SCOPE: &str = r#"
         PRIMARY KEY (user_id, doc_id)
     );
 "#;
+/// Migration 3 (issue 18, the console at city scale): the record list's index by unit and
+/// status, the open hazards' by unit, stage and deadline, and the figures' tallies per day and
+/// per month (see SQLite's `console_index::MIGRATION_TALLY`), filled from
+/// the index as it stands. Days in Asia/Shanghai (UTC+8, as `Timestamp::shanghai_date`).
+const MIGRATION_3: &str = r#"
+    CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
+    CREATE INDEX console_hazards_by_unit_stage ON console_hazards (unit, stage, deadline)
+        INCLUDE (level, supervised, record_id);
+    CREATE TABLE console_tally (
+        unit text COLLATE "C" NOT NULL,
+        month bigint NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        status text COLLATE "C" NOT NULL,
+        level text COLLATE "C" NOT NULL,
+        stage text COLLATE "C" NOT NULL,
+        supervised boolean NOT NULL,
+        day bigint NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised, day)
+    );
+    CREATE TABLE console_tally_month (
+        unit text COLLATE "C" NOT NULL,
+        month bigint NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        status text COLLATE "C" NOT NULL,
+        level text COLLATE "C" NOT NULL,
+        stage text COLLATE "C" NOT NULL,
+        supervised boolean NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (unit, month, kind, status, level, stage, supervised)
+    );
+"#;
 
-/// Every migration, in order (append-only).
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_PULL_SCOPE];
+/// The tallies counted from the index rows (with [`MIGRATION_3`]; into empty tables).
+pub const TALLY_FILL: &str = r#"
+    INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
+        SELECT unit,
+            to_char(to_timestamp(visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMM')::bigint,
+            kind, status, '', '', false,
+            to_char(to_timestamp(visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMMDD')::bigint,
+            count(*)
+        FROM console_records WHERE violations = 0
+        GROUP BY 1, 2, 3, 4, 8;
+    INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
+        SELECT r.unit,
+            to_char(to_timestamp(r.visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMM')::bigint,
+            r.kind, r.status, h.level, h.stage, h.supervised,
+            to_char(to_timestamp(r.visit_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYYMMDD')::bigint,
+            count(*)
+        FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+        WHERE r.violations = 0
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+    INSERT INTO console_tally_month (unit, month, kind, status, level, stage, supervised, n)
+        SELECT unit, month, kind, status, level, stage, supervised, sum(n) FROM console_tally
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+"#;
+
+/// Every migration, in order (append-only): each runs its pieces in one transaction.
+pub const MIGRATIONS: &[&[&str]] = &[
+    &[MIGRATION_1],
+    &[MIGRATION_PULL_SCOPE],
+    &[MIGRATION_3, TALLY_FILL],
+];
 
 /// Runs the migrations the database has not had yet, each in one transaction with its
 /// `schema_version`, under the migration lock.
@@ -308,10 +368,12 @@ pub(super) fn migrate(client: &mut postgres::Client) -> StoreResult<()> {
                 MIGRATIONS.len()
             )));
         }
-        let Some(sql) = MIGRATIONS.get(found as usize) else {
+        let Some(pieces) = MIGRATIONS.get(found as usize) else {
             return Ok(());
         };
-        tx.batch_execute(sql)?;
+        for sql in *pieces {
+            tx.batch_execute(sql)?;
+        }
         if found == 0 {
             tx.execute(
                 "INSERT INTO server_meta (key, value) VALUES ($1, $2)",
