@@ -2848,24 +2848,7 @@ fn first_sign_in(records: usize, work: &Path) -> (usize, f64, Vec<SignIn>) {
     }
     let made = made.elapsed().as_secs_f64();
     println!("made and stored {records} records in {made:.0} s (before timing)");
-    let port_file = data.join("port");
-    let binary = std::env::var_os("SYNC_BENCH_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sync-server")));
-    let child = Process::new(binary)
-        .arg("--data")
-        .arg(&data)
-        .arg("--fixtures")
-        .arg(&roster.fixtures)
-        .args(["--listen", "127.0.0.1:0", "--demo-password", PASSWORD])
-        .arg("--port-file")
-        .arg(&port_file)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the sync-server binary starts");
-    let server = ServerProcess::wait_for_port_file(child, &port_file, "sync-server");
+    let server = start_server(&data, &[], &roster.fixtures);
     let url = format!("http://{}", server.addr);
     let mut out = Vec::new();
     for (who, label) in [
