@@ -325,14 +325,7 @@ impl SyncClient {
                     .filter_map(|&i| pushes.get(i as usize))
                     .collect();
                 s.mark_all_pushed(&done)?;
-                for d in &response.pull {
-                    let id = InspectionId::new(d.id.clone());
-                    s.apply_remote(&id, &d.bytes, now)?;
-                    if let Some(receipt) = &d.receipt {
-                        s.set_receipt(&id, receipt)?;
-                    }
-                }
-                s.set_sync_cursor(&user, response.cursor)?;
+                s.apply_pull(&response.pull, &user, response.cursor, now)?;
             }
             report.accepted += response.accepted.len() as u32;
             report.pulled += response.pull.len() as u32;

@@ -366,3 +366,46 @@ fn reference_data_is_kept_for_offline_work_and_searchable() {
     store.replace_reference(&enterprises()[..2]).unwrap();
     assert_eq!(store.reference::<Enterprise>().unwrap().len(), 2);
 }
+
+/// A pulled page is stored whole or not at all, with the cursor after it: a record that
+/// fails to load leaves neither the page's other records nor a moved cursor.
+#[test]
+fn a_pulled_page_is_stored_with_its_cursor_in_one_transaction() {
+    use app_core::wire::DocChanges;
+    let dir = tempfile::tempdir().unwrap();
+    let mut colleague = Store::open(&dir.path().join("colleague.db")).unwrap();
+    let id = on_site(&mut colleague, "i-page");
+    let pushed = colleague.pending_pushes(10).unwrap();
+    let good = DocChanges {
+        id: id.to_string(),
+        bytes: pushed[0].bytes.clone(),
+        receipt: None,
+    };
+    let bad = DocChanges {
+        id: "i-bad".into(),
+        bytes: b"garbage".to_vec(),
+        receipt: None,
+    };
+    let path = dir.path().join("tablet.db");
+    let mut store = Store::open(&path).unwrap();
+    let me = user("u-li").id;
+    let page = [good.clone(), bad];
+    assert!(store.apply_pull(&page, &me, 42, Timestamp(T0)).is_err());
+    assert!(
+        store.inspection(&id).is_err(),
+        "nothing of the page is kept"
+    );
+    assert_eq!(
+        store.sync_cursor(&me).unwrap(),
+        0,
+        "the cursor did not move"
+    );
+    store.apply_pull(&[good], &me, 42, Timestamp(T0)).unwrap();
+    drop(store);
+    let mut reopened = Store::open(&path).unwrap();
+    assert_eq!(
+        reopened.inspection(&id).unwrap().status,
+        InspectionStatus::OnSite
+    );
+    assert_eq!(reopened.sync_cursor(&me).unwrap(), 42);
+}

@@ -9,7 +9,7 @@ use app_core::ids::InspectionId;
 use app_core::inspection::{Command, Context, Inspection, InspectionStatus};
 use app_core::kind::InspectionKind;
 use app_core::signing::SignedVersion;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 /// Where an edit came from: this tablet, or the server at sync.
@@ -63,7 +63,11 @@ fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> 
 }
 
 /// Rewrites the index rows of one record (inside the caller's transaction).
-fn write_index(tx: &Transaction<'_>, doc: &InspectionDoc, updated_at: Timestamp) -> Result<()> {
+fn write_index(
+    tx: &rusqlite::Connection,
+    doc: &InspectionDoc,
+    updated_at: Timestamp,
+) -> Result<()> {
     let r = doc.record();
     let open_hazards = r.hazards.values().filter(|h| h.stage.is_open()).count() as i64;
     let conflicts = doc.conflicts().len() as i64;
@@ -205,7 +209,7 @@ impl Store {
         now: Timestamp,
         origin: Origin,
         edit: impl FnOnce(&mut InspectionDoc) -> Result<T, DocError>,
-        extra: &dyn Fn(&Transaction<'_>) -> Result<()>,
+        extra: &dyn Fn(&rusqlite::Connection) -> Result<()>,
     ) -> Result<T> {
         self.document(id)?;
         let mut doc = self.cache.remove(id).expect("loaded above");
@@ -259,9 +263,10 @@ impl Store {
         bytes: &[u8],
         now: Timestamp,
         origin: Origin,
-        extra: &dyn Fn(&Transaction<'_>) -> Result<()>,
+        extra: &dyn Fn(&rusqlite::Connection) -> Result<()>,
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        // A savepoint: its own transaction, or part of a pulled page's ([`Store::apply_pull`]).
+        let tx = self.conn.savepoint()?;
         extra(&tx)?;
         match origin {
             // The server lacks this change until the next push.
@@ -349,6 +354,44 @@ impl Store {
         )
     }
 
+    /// Stores one pulled page (`pull`: records with their receipts) and the sync cursor after
+    /// it in one transaction: one durable write for the page rather than one per record, and
+    /// the cursor never moves past what is stored (nor the records ahead of the cursor). On a
+    /// failure nothing of the page is kept and the cached documents are dropped (memory is
+    /// never ahead of the database).
+    pub fn apply_pull(
+        &mut self,
+        pull: &[app_core::wire::DocChanges],
+        user: &app_core::ids::UserId,
+        cursor: u64,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.conn.execute_batch("SAVEPOINT pull_page")?;
+        let applied = (|| -> Result<()> {
+            for d in pull {
+                let id = InspectionId::new(d.id.clone());
+                self.apply_remote(&id, &d.bytes, now)?;
+                if let Some(receipt) = &d.receipt {
+                    self.set_receipt(&id, receipt)?;
+                }
+            }
+            self.set_sync_cursor(user, cursor)
+        })();
+        match applied {
+            Ok(()) => {
+                self.conn.execute_batch("RELEASE pull_page")?;
+                Ok(())
+            }
+            Err(e) => {
+                self.cache.clear();
+                let _ = self
+                    .conn
+                    .execute_batch("ROLLBACK TO pull_page; RELEASE pull_page");
+                Err(e)
+            }
+        }
+    }
+
     /// A record first seen at sync (made on another tablet): stored as the server sent it,
     /// already in sync.
     fn create_from_remote(
@@ -365,7 +408,7 @@ impl Store {
             )));
         }
         let heads = heads_json(&mut doc);
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         // The bytes loaded strictly into exactly this document: stored as they came.
         tx.execute(
             "INSERT INTO docs (id, snapshot, synced_heads, dirty, heads) VALUES (?1, ?2, ?3, 0, ?3)",
