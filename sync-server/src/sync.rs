@@ -66,6 +66,19 @@ pub fn require_content_type(headers: &HeaderMap, expected: &'static str) -> ApiR
     }
 }
 
+/// Refuses a protocol version this server does not speak (sync and fetch alike).
+fn supported(version: u32) -> ApiResult<()> {
+    if (OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version) {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest(
+        "version",
+        format!(
+            "protocol version {version} is not supported (server speaks {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION})"
+        ),
+    ))
+}
+
 pub async fn sync(
     State(state): State<AppState>,
     session: Session,
@@ -76,15 +89,7 @@ pub async fn sync(
 ) -> ApiResult<Response> {
     require_content_type(&headers, CBOR)?;
     let request: SyncRequest = decode(&body)?;
-    if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&request.version) {
-        return Err(ApiError::BadRequest(
-            "version",
-            format!(
-                "protocol version {} is not supported (server speaks {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION})",
-                request.version
-            ),
-        ));
-    }
+    supported(request.version)?;
     let device = session.device()?.clone();
     let user = session.user.clone();
     let reference = state.reference.clone();
@@ -238,15 +243,7 @@ pub async fn fetch(
 ) -> ApiResult<Response> {
     require_content_type(&headers, CBOR)?;
     let request: app_core::wire::FetchRequest = decode(&body)?;
-    if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&request.version) {
-        return Err(ApiError::BadRequest(
-            "version",
-            format!(
-                "protocol version {} is not supported (server speaks {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION})",
-                request.version
-            ),
-        ));
-    }
+    supported(request.version)?;
     session.device()?;
     let (reference, user, query) = (
         state.reference.clone(),

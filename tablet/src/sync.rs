@@ -374,16 +374,7 @@ impl SyncClient {
         let response: app_core::wire::FetchResponse =
             ciborium::from_reader(&bytes[..]).map_err(|e| SyncError::Protocol(e.to_string()))?;
         let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stored = Vec::with_capacity(response.docs.len());
-        for d in &response.docs {
-            let id = InspectionId::new(d.id.clone());
-            s.apply_remote(&id, &d.bytes, now)?;
-            if let Some(receipt) = &d.receipt {
-                s.set_receipt(&id, receipt)?;
-            }
-            stored.push(id);
-        }
-        Ok(stored)
+        Ok(s.store_pulled(&response.docs, now)?)
     }
 }
 

@@ -368,13 +368,7 @@ impl Store {
     ) -> Result<()> {
         self.conn.execute_batch("SAVEPOINT pull_page")?;
         let applied = (|| -> Result<()> {
-            for d in pull {
-                let id = InspectionId::new(d.id.clone());
-                self.apply_remote(&id, &d.bytes, now)?;
-                if let Some(receipt) = &d.receipt {
-                    self.set_receipt(&id, receipt)?;
-                }
-            }
+            self.store_pulled(pull, now)?;
             self.set_sync_cursor(user, cursor)
         })();
         match applied {
@@ -390,6 +384,25 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// Stores records the server sent (pulled or fetched), each with its receipt, one after
+    /// the other; answers their ids.
+    pub fn store_pulled(
+        &mut self,
+        docs: &[app_core::wire::DocChanges],
+        now: Timestamp,
+    ) -> Result<Vec<InspectionId>> {
+        let mut stored = Vec::with_capacity(docs.len());
+        for d in docs {
+            let id = InspectionId::new(d.id.clone());
+            self.apply_remote(&id, &d.bytes, now)?;
+            if let Some(receipt) = &d.receipt {
+                self.set_receipt(&id, receipt)?;
+            }
+            stored.push(id);
+        }
+        Ok(stored)
     }
 
     /// A record first seen at sync (made on another tablet): stored as the server sent it,
