@@ -372,15 +372,8 @@ impl S3 {
             if chunks.iter().any(|c| c.last_modified.timestamp() > cutoff) {
                 continue;
             }
-            let keys: Vec<Chunk> = chunks
-                .iter()
-                .map(|c| Chunk {
-                    offset: 0,
-                    size: c.size,
-                    key: c.location.clone(),
-                })
-                .collect();
-            self.delete_all(&keys).await?;
+            self.delete_keys(chunks.iter().map(|c| c.location.clone()).collect())
+                .await?;
             swept.uploads += 1;
             swept.bytes += chunks.iter().map(|c| c.size).sum::<u64>();
         }
@@ -428,11 +421,15 @@ impl S3 {
     }
 
     async fn delete_all(&self, chunks: &[Chunk]) -> BlobStoreResult<()> {
-        if chunks.is_empty() {
+        self.delete_keys(chunks.iter().map(|c| c.key.clone()).collect())
+            .await
+    }
+
+    async fn delete_keys(&self, keys: Vec<Key>) -> BlobStoreResult<()> {
+        if keys.is_empty() {
             return Ok(());
         }
-        let keys: Vec<object_store::Result<Key>> =
-            chunks.iter().map(|c| Ok(c.key.clone())).collect();
+        let keys: Vec<object_store::Result<Key>> = keys.into_iter().map(Ok).collect();
         self.store
             .delete_stream(futures_util::stream::iter(keys).boxed())
             .try_collect::<Vec<_>>()
