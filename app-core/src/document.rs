@@ -180,13 +180,25 @@ pub(crate) fn parse_strictly(bytes: &[u8]) -> Result<(), AutomergeError> {
     if bytes.is_empty() {
         return Ok(());
     }
-    match automerge::Automerge::load_with_options(
-        bytes,
-        automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
-    ) {
+    match untrusted(|| {
+        automerge::Automerge::load_with_options(
+            bytes,
+            automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
+        )
+    }) {
         Ok(_) | Err(AutomergeError::MissingDeps) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Runs Automerge on bytes someone else chose (a push, a pull). automerge 0.12 panics on
+/// some malformed columns instead of returning an error (its column decoder unwraps: found
+/// by altering single bytes of a valid document); here such a panic is the malformed input
+/// it is (`AutomergeError::Fail`), not a crash of whoever received the bytes.
+pub(crate) fn untrusted<T>(
+    f: impl FnOnce() -> Result<T, AutomergeError>,
+) -> Result<T, AutomergeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(Err(AutomergeError::Fail))
 }
 
 /// A stable Automerge actor for a device: the first 16 bytes of SHA-256 of its id.
@@ -244,7 +256,7 @@ impl InspectionDoc {
     /// Loads a saved document (from storage or the network) and checks that it reads as a
     /// record; malformed bytes or shapes are an error, never a partial record.
     pub fn load(bytes: &[u8], device: &DeviceId) -> Result<Self, DocError> {
-        let doc = AutoCommit::load(bytes)?.with_actor(actor_for(device));
+        let doc = untrusted(|| AutoCommit::load(bytes))?.with_actor(actor_for(device));
         Self::from_automerge(doc)
     }
 
@@ -351,7 +363,7 @@ impl InspectionDoc {
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         parse_strictly(bytes)?;
         let mut candidate = self.doc.fork();
-        candidate.load_incremental(bytes)?;
+        untrusted(|| candidate.load_incremental(bytes))?;
         let state = read_record(&candidate)?;
         self.doc.load_incremental(bytes)?;
         self.state = state;
@@ -1598,7 +1610,7 @@ pub(crate) fn read_record_at(
 /// creation. Reads the root's values only, not its maps. A guess that the judge takes only
 /// once the first change's hash confirms it (`crate::judge`).
 pub(crate) fn read_fresh_draft(doc: &AutoCommit) -> Result<Inspection, DocError> {
-    let mut entries: Vec<_> = doc
+    let entries: Vec<_> = doc
         .map_range(&ROOT, ..)
         .map(|item| {
             let value = match item.value {
@@ -1608,6 +1620,25 @@ pub(crate) fn read_fresh_draft(doc: &AutoCommit) -> Result<Inspection, DocError>
             (item.key, value)
         })
         .collect();
+    fresh_draft_of(entries)
+}
+
+/// [`read_fresh_draft`] from the root's scalar entries read some other way (the judge reads
+/// them from a document chunk's columns without loading it).
+pub(crate) fn fresh_draft_from_scalars<'a>(
+    entries: impl IntoIterator<Item = (&'a str, ScalarRef<'a>)>,
+) -> Result<Inspection, DocError> {
+    fresh_draft_of(
+        entries
+            .into_iter()
+            .map(|(k, v)| (std::borrow::Cow::Borrowed(k), HValue::Scalar(v)))
+            .collect(),
+    )
+}
+
+fn fresh_draft_of(
+    mut entries: Vec<(std::borrow::Cow<'_, str>, HValue<'_>)>,
+) -> Result<Inspection, DocError> {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let root = HMap(entries);
     let r = Reader;

@@ -38,7 +38,7 @@ use crate::access::{self, RecordScope};
 use crate::checklist::{ChecklistTemplate, TemplateRef};
 use crate::document::{
     ChangeNote, DocError, InspectionDoc, Part, actor_for, parse_strictly, read_fresh_draft,
-    read_record_at, server_seal_statement, write_part, write_record,
+    read_record_at, server_seal_statement, untrusted, write_part, write_record,
 };
 use crate::enterprise::Enterprise;
 use crate::evidence::Sha256Hex;
@@ -215,8 +215,32 @@ pub enum Verdict {
         /// pushed whole by its device).
         replayed: bool,
     },
+    /// A new record pushed whole, accepted without loading it: the pushed bytes are exactly
+    /// the document an honest device saves for these changes (see `judge_whole.rs`), so they
+    /// may be stored as they came. `record` is the state after them, `heads` their heads.
+    AcceptedNew {
+        record: Box<Inspection>,
+        heads: Vec<ChangeHash>,
+        new_changes: usize,
+    },
     /// The receiver already holds every pushed change.
     Replay,
+}
+
+impl Verdict {
+    /// The accepted document: `Accepted`'s, or `pushed` loaded for `AcceptedNew` (tests and
+    /// tools that want the document whatever path accepted it); `None` for `Replay`.
+    pub fn into_doc(
+        self,
+        pushed: &[u8],
+        device: &DeviceId,
+    ) -> Result<Option<InspectionDoc>, DocError> {
+        match self {
+            Verdict::Accepted { doc, .. } => Ok(Some(*doc)),
+            Verdict::AcceptedNew { .. } => InspectionDoc::load(pushed, device).map(Some),
+            Verdict::Replay => Ok(None),
+        }
+    }
 }
 
 fn refuse(change: Option<&ChangeHash>, code: RefusalCode, message: impl Into<String>) -> Refusal {
@@ -298,8 +322,11 @@ fn judge_new(
     pusher: Pusher<'_>,
     world: &dyn World,
 ) -> Result<Verdict, JudgeError> {
-    let mut full =
-        AutoCommit::load(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
+    if let Some(verdict) = fast_whole(pushed, record_id, pusher, world)? {
+        return Ok(verdict);
+    }
+    let mut full = untrusted(|| AutoCommit::load(pushed))
+        .map_err(|e| malformed(format!("not Automerge: {e}")))?;
     if !full.get_missing_deps(&[]).is_empty() {
         return Err(refuse(
             None,
@@ -517,8 +544,7 @@ fn judge_update(
     parse_strictly(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
     let held = doc.heads();
     let mut candidate = doc.automerge_mut().fork();
-    candidate
-        .load_incremental(pushed)
+    untrusted(|| candidate.load_incremental(pushed))
         .map_err(|e| malformed(format!("not Automerge: {e}")))?;
     if !candidate.get_missing_deps(&[]).is_empty() {
         return Err(malformed(
@@ -1189,8 +1215,158 @@ fn fast_new(
     }))
 }
 
+/// The fast path for a new record pushed whole as one device's linear history, judged from
+/// its document chunk without loading it (`judge_whole.rs`): `Some` with the acceptance
+/// when every change is exactly the predicted one and the pushed bytes are exactly the
+/// document those changes make; `None` for anything else, refusals included (the reference
+/// path then decides, and names the refused change by its real hash). Only a lookup that
+/// fails is an error here.
+fn fast_whole(
+    pushed: &[u8],
+    record_id: &str,
+    pusher: Pusher<'_>,
+    world: &dyn World,
+) -> Result<Option<Verdict>, JudgeError> {
+    // A fallback, not a judgement: the reference path decides.
+    fn fallback<T>(r: Result<T, JudgeError>) -> Result<Option<T>, JudgeError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(JudgeError::Refused(_)) => Ok(None),
+            Err(e @ JudgeError::Lookup(_)) => Err(e),
+        }
+    }
+    if !world.vouched_heads().is_empty() {
+        return Ok(None);
+    }
+    let Some(chunk) = whole::Chunk::parse(pushed) else {
+        return Ok(None);
+    };
+    let actor = actor_for(pusher.device);
+    let Some(rows) = chunk.changes() else {
+        return Ok(None);
+    };
+    let shape_ok = rows.iter().enumerate().all(|(i, r)| {
+        let deps_ok = match i {
+            0 => r.deps.is_empty(),
+            _ => r.deps == [i as u64 - 1],
+        };
+        r.actor == 0 && r.seq == i as u64 + 1 && deps_ok && !r.extra
+    });
+    if rows.is_empty() || !shape_ok || chunk.actors != [actor.to_bytes()] {
+        return Ok(None);
+    }
+    let Some(created) = chunk.root_scalars(rows[0].max_op) else {
+        return Ok(None);
+    };
+    let Ok(mut state) = crate::document::fresh_draft_from_scalars(created) else {
+        return Ok(None);
+    };
+    // Each change's identity as the chunk gives it; its hash is the prediction's (the
+    // chunk holds only the heads), so a refusal here names none.
+    let meta = |row: &whole::ChangeRow<'_>, start_op: u64, deps: Vec<ChangeHash>| Meta {
+        hash: ChangeHash([0; 32]),
+        actor: actor.clone(),
+        deps,
+        time: row.time,
+        message: row.message.map(str::to_owned),
+        seq: row.seq,
+        start_op,
+        extra: Vec::new(),
+        authored: false,
+    };
+    let mut recorder = Recorder::keeping();
+    let mut hashes: Vec<ChangeHash> = Vec::with_capacity(rows.len());
+    let mut max_ops: Vec<u64> = Vec::with_capacity(rows.len());
+    // Closes the predicted change of `row` (its operations so far) on the last one.
+    let close = |recorder: &mut Recorder, row: &whole::ChangeRow<'_>, deps: &[ChangeHash]| {
+        let start_op = std::num::NonZeroU64::new(recorder.pending_start())?;
+        let hash = recorder.change_hash(Identity {
+            actor: &actor,
+            seq: row.seq,
+            start_op,
+            time: row.time,
+            message: row.message,
+            deps,
+            extra: &[],
+        });
+        Some((hash, recorder.pending_start() - 1))
+    };
+    state.results.retain(|_, r| !r.is_empty());
+    if write_record(&mut recorder, None, &state).is_err() {
+        return Ok(None);
+    }
+    let first = meta(&rows[0], 1, Vec::new());
+    let Some((_, template)) = fallback(check_initial(&state, &first, record_id, pusher, world))?
+    else {
+        return Ok(None);
+    };
+    let Some((hash, max_op)) = close(&mut recorder, &rows[0], &[]) else {
+        return Ok(None);
+    };
+    hashes.push(hash);
+    max_ops.push(max_op);
+    let mut plan = None;
+    for row in &rows[1..] {
+        let before_heads = [*hashes.last().expect("the first change was predicted")];
+        let m = meta(row, recorder.pending_start(), before_heads.to_vec());
+        let step = (|| -> Result<Part, JudgeError> {
+            let mut note = check_author(&m, pusher, world)?;
+            let at = note.at.expect("check_author requires a time");
+            let command = command_of(&mut note, None)?;
+            check_access(&state, &mut plan, &command, pusher, world, None)?;
+            check_claims(&before_heads, &state, &command, pusher, at, None)?;
+            let part = Part::of(&command);
+            let before = state.part(&part);
+            let cx = Context {
+                actor: pusher.user,
+                now: at,
+                template,
+            };
+            state
+                .apply_in_place(&command, &cx)
+                .map_err(|e| refuse(None, RefusalCode::Rule, e.to_string()))?;
+            let after = state.part(&part);
+            write_part(&mut recorder, &part, &before, &after)
+                .map_err(|e| refuse(None, RefusalCode::Malformed, e.to_string()))?;
+            Ok(part)
+        })();
+        if fallback(step)?.is_none() {
+            return Ok(None);
+        }
+        let Some((hash, max_op)) = close(&mut recorder, row, &before_heads) else {
+            return Ok(None);
+        };
+        hashes.push(hash);
+        max_ops.push(max_op);
+    }
+    let head = *hashes.last().expect("at least one change");
+    if !chunk.is_document_of(actor.to_bytes(), &rows, &max_ops, recorder.kept(), head) {
+        return Ok(None);
+    }
+    // The pushed bytes are the honest document of these changes: the photos they name are
+    // judged as the reference path judges them (the refusal names no change there either).
+    check_photos(None, &state, world)?;
+    #[cfg(debug_assertions)]
+    {
+        // What every later load of the stored bytes will read (debug builds, so every test
+        // of the server and the tablet checks the prediction against Automerge itself).
+        let mut loaded =
+            InspectionDoc::load(pushed, pusher.device).expect("a document accepted whole loads");
+        assert_eq!(loaded.heads(), [head], "the whole judge's heads");
+        assert_eq!(loaded.record(), &state, "the whole judge's record");
+    }
+    Ok(Some(Verdict::AcceptedNew {
+        record: Box::new(state),
+        heads: vec![head],
+        new_changes: rows.len(),
+    }))
+}
+
 #[path = "judge_recorder.rs"]
 mod recorder;
+
+#[path = "judge_whole.rs"]
+mod whole;
 
 #[cfg(test)]
 #[path = "judge_tests.rs"]

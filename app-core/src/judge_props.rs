@@ -264,8 +264,9 @@ proptest! {
         .unwrap();
         let world = TestWorld::new();
         let da = dev("tab-a");
-        let mut server = match judge(None, ID, &a.save(), pusher(&w, &da), &world) {
-            Ok(Verdict::Accepted { doc, .. }) => *doc,
+        let created = a.save();
+        let mut server = match judge(None, ID, &created, pusher(&w, &da), &world) {
+            Ok(v) => v.into_doc(&created, &da).unwrap().expect("a new record"),
             other => panic!("creation refused: {other:?}"),
         };
         let b = InspectionDoc::load(&server.save(), &dev("tab-b")).unwrap();
@@ -307,6 +308,7 @@ proptest! {
                     let current = InspectionDoc::load(&server.save(), &dev("receiver")).unwrap();
                     match judge(Some(current), ID, &bytes, p, &world) {
                         Ok(Verdict::Accepted { doc, .. }) => server = *doc,
+                        Ok(Verdict::AcceptedNew { .. }) => unreachable!("an update"),
                         Ok(Verdict::Replay) => {}
                         Err(e) => panic!("a legal push was refused: {e}"),
                     }
@@ -356,6 +358,7 @@ proptest! {
             let current = InspectionDoc::load(&server.save(), &dev("receiver")).unwrap();
             match judge(Some(current), ID, &bytes, pusher(&tab.user, &tab.device), &world) {
                 Ok(Verdict::Accepted { doc, .. }) => server = *doc,
+                Ok(Verdict::AcceptedNew { .. }) => unreachable!("an update"),
                 Ok(Verdict::Replay) => {}
                 Err(e) => panic!("the final push of tablet {d} was refused: {e}"),
             }

@@ -45,7 +45,7 @@ enum Val {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Action {
+pub(crate) enum Action {
     Put(ScalarValue),
     MakeMap,
     Delete,
@@ -55,10 +55,10 @@ enum Action {
 /// operation that made the map), at `key`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Expected {
-    obj: u64,
-    key: String,
-    action: Action,
-    pred: Option<u64>,
+    pub(crate) obj: u64,
+    pub(crate) key: String,
+    pub(crate) action: Action,
+    pub(crate) pred: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +69,10 @@ pub(crate) struct Recorder {
     /// The counter of the next operation.
     next: u64,
     ops: Vec<Expected>,
+    /// Every operation made into a change so far, in counter order (the first has counter
+    /// 1), when asked for ([`Recorder::keeping`]): the judge of a whole document encodes the
+    /// document they make.
+    kept: Option<Vec<Expected>>,
 }
 
 impl Recorder {
@@ -77,6 +81,21 @@ impl Recorder {
             next: 1,
             ..Self::default()
         }
+    }
+
+    /// A recorder that keeps every operation of the changes it makes ([`Recorder::kept`]).
+    pub(crate) fn keeping() -> Self {
+        Self {
+            next: 1,
+            kept: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The operations of every change made so far, in counter order (empty unless made
+    /// with [`Recorder::keeping`]).
+    pub(crate) fn kept(&self) -> &[Expected] {
+        self.kept.as_deref().unwrap_or_default()
     }
 
     /// The counter of the first predicted operation not yet made into a change: the
@@ -128,6 +147,9 @@ impl Recorder {
                 "the judge's change encoder disagrees with Automerge's"
             );
         }
+        if let Some(kept) = &mut self.kept {
+            kept.extend(ops);
+        }
         hash
     }
 }
@@ -172,7 +194,7 @@ pub(crate) fn automerge_change(ops: &[Expected], identity: Identity<'_>) -> auto
 
 /// The SHA-256 of a change chunk with this body: Automerge's change hash (the chunk's type,
 /// 1 for a change, and the body's length, then the body).
-fn chunk_hash(body: &[u8]) -> ChangeHash {
+pub(crate) fn chunk_hash(body: &[u8]) -> ChangeHash {
     use sha2::Digest;
     let mut header = Vec::with_capacity(11);
     header.push(1u8);
@@ -287,7 +309,7 @@ pub(crate) fn encode_change(ops: &[Expected], identity: &Identity<'_>) -> Vec<u8
 }
 
 /// Writes a put's value into the raw value column; returns its metadata (length << 4 | type).
-fn put_value(raw: &mut Vec<u8>, value: &ScalarValue) -> u64 {
+pub(crate) fn put_value(raw: &mut Vec<u8>, value: &ScalarValue) -> u64 {
     let start = raw.len();
     let type_code: u64 = match value {
         ScalarValue::Null => 0,
@@ -331,7 +353,7 @@ fn put_value(raw: &mut Vec<u8>, value: &ScalarValue) -> u64 {
     (((raw.len() - start) as u64) << 4) | type_code
 }
 
-fn uleb(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn uleb(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;
@@ -343,7 +365,7 @@ fn uleb(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
-fn sleb(out: &mut Vec<u8>, mut v: i64) {
+pub(crate) fn sleb(out: &mut Vec<u8>, mut v: i64) {
     loop {
         let byte = (v as u8) & 0x7f;
         v >>= 7;
@@ -357,7 +379,7 @@ fn sleb(out: &mut Vec<u8>, mut v: i64) {
 }
 
 /// A value of a run-length encoded column.
-trait Cell: Copy + PartialEq {
+pub(crate) trait Cell: Copy + PartialEq {
     fn put(self, out: &mut Vec<u8>);
 }
 
@@ -385,7 +407,7 @@ impl Cell for &str {
 /// their neighbours as one literal run (minus its length, then the values), nulls as 0 and
 /// their count; nulls before the first value are not written at all when nothing follows.
 #[derive(Default)]
-struct Rle<T> {
+pub(crate) struct Rle<T> {
     out: Vec<u8>,
     state: Run<T>,
     /// The values of the literal run so far, but its last (encoded).
@@ -393,7 +415,7 @@ struct Rle<T> {
 }
 
 #[derive(Default)]
-enum Run<T> {
+pub(crate) enum Run<T> {
     #[default]
     Empty,
     InitialNulls(u64),
@@ -405,7 +427,7 @@ enum Run<T> {
 }
 
 impl<T: Cell> Rle<T> {
-    fn null(&mut self) {
+    pub(crate) fn null(&mut self) {
         self.state = match std::mem::take(&mut self.state) {
             Run::Empty => Run::InitialNulls(1),
             Run::InitialNulls(n) => Run::InitialNulls(n + 1),
@@ -425,7 +447,7 @@ impl<T: Cell> Rle<T> {
         };
     }
 
-    fn value(&mut self, value: T) {
+    pub(crate) fn value(&mut self, value: T) {
         self.state = match std::mem::take(&mut self.state) {
             Run::Empty => Run::Lone(value),
             Run::Lone(other) if other == value => Run::Same(value, 2),
@@ -473,7 +495,7 @@ impl<T: Cell> Rle<T> {
         }
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    pub(crate) fn finish(mut self) -> Vec<u8> {
         match std::mem::take(&mut self.state) {
             Run::Empty | Run::InitialNulls(_) => {}
             Run::Nulls(n) => self.flush_nulls(n),
@@ -487,18 +509,18 @@ impl<T: Cell> Rle<T> {
 
 /// Automerge's delta encoder: the run-length encoding of each value minus the one before.
 #[derive(Default)]
-struct Delta {
+pub(crate) struct Delta {
     rle: Rle<i64>,
     last: i64,
 }
 
 impl Delta {
-    fn value(&mut self, v: i64) {
+    pub(crate) fn value(&mut self, v: i64) {
         self.rle.value(v.saturating_sub(self.last));
         self.last = v;
     }
 
-    fn finish(self) -> Vec<u8> {
+    pub(crate) fn finish(self) -> Vec<u8> {
         self.rle.finish()
     }
 }

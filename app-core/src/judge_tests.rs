@@ -130,7 +130,9 @@ fn tablet_doc(steps: usize) -> InspectionDoc {
 fn accept(stored: Option<InspectionDoc>, bytes: &[u8], user: &User, device: &str) -> InspectionDoc {
     let d = dev(device);
     match judge(stored, ID, bytes, pusher(user, &d), &TestWorld::new()) {
-        Ok(Verdict::Accepted { doc, .. }) => *doc,
+        Ok(v @ (Verdict::Accepted { .. } | Verdict::AcceptedNew { .. })) => {
+            v.into_doc(bytes, &d).unwrap().expect("accepted")
+        }
         other => panic!("expected acceptance, got {other:?}"),
     }
 }
@@ -190,21 +192,13 @@ fn an_honest_new_record_is_accepted_and_is_the_same_document() {
     for steps in [0, 5, 9, 12] {
         let mut tablet = tablet_doc(steps);
         let d = dev("tab-a");
-        let Ok(Verdict::Accepted {
-            doc: mut accepted,
-            replayed,
-            ..
-        }) = judge(
-            None,
-            ID,
-            &tablet.save(),
-            pusher(&wang(), &d),
-            &TestWorld::new(),
-        )
-        else {
-            panic!("refused")
-        };
-        assert!(!replayed, "an honest new record takes the fast path");
+        let bytes = tablet.save();
+        let verdict = judge(None, ID, &bytes, pusher(&wang(), &d), &TestWorld::new());
+        assert!(
+            matches!(verdict, Ok(Verdict::AcceptedNew { .. })),
+            "an honest new record is judged whole: {verdict:?}"
+        );
+        let mut accepted = verdict.unwrap().into_doc(&bytes, &d).unwrap().unwrap();
         assert_eq!(accepted.heads(), tablet.heads());
         assert_eq!(accepted.record(), tablet.record());
     }
@@ -1547,4 +1541,67 @@ fn a_receipt_covers_only_the_history_before_its_heads() {
         &world,
     );
     assert_eq!(r.code, RefusalCode::BadNote, "{r}");
+}
+
+#[test]
+fn a_new_record_pushed_whole_is_judged_without_loading_it() {
+    for steps in [0, 1, 5, 9, 12] {
+        let mut tablet = tablet_doc(steps);
+        let d = dev("tab-a");
+        for bytes in [tablet.automerge_mut().save_nocompress(), tablet.save()] {
+            let verdict = judge(None, ID, &bytes, pusher(&wang(), &d), &TestWorld::new());
+            let Ok(Verdict::AcceptedNew {
+                record,
+                heads,
+                new_changes,
+            }) = verdict
+            else {
+                panic!("steps {steps}: not taken whole: {verdict:?}")
+            };
+            assert_eq!(heads, tablet.heads());
+            assert_eq!(*record, *tablet.record());
+            assert_eq!(new_changes, steps + 1);
+        }
+    }
+}
+
+#[test]
+fn a_tampered_whole_push_is_never_taken_for_another_document() {
+    // Every byte of an honest new record's chunk altered in turn, the checksum made right
+    // again: the whole path accepts only bytes every later load reads as what it judged.
+    let mut tablet = tablet_doc(5);
+    let honest = tablet.automerge_mut().save_nocompress();
+    let d = dev("tab-a");
+    let header = 4 + 4 + 1 + {
+        let mut n = honest.len() - 9;
+        let mut w = 1;
+        while n >= 0x80 {
+            n >>= 7;
+            w += 1;
+        }
+        w
+    };
+    let mut whole = 0;
+    for at in header..honest.len() {
+        let mut bytes = honest.clone();
+        bytes[at] ^= 0x01;
+        let sum = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(&bytes[8..]);
+            h.finalize()
+        };
+        bytes[4..8].copy_from_slice(&sum[..4]);
+        match judge(None, ID, &bytes, pusher(&wang(), &d), &TestWorld::new()) {
+            Ok(Verdict::AcceptedNew { record, heads, .. }) => {
+                whole += 1;
+                let mut loaded = InspectionDoc::load(&bytes, &d).expect("loads");
+                assert_eq!(loaded.heads(), heads, "byte {at}");
+                assert_eq!(loaded.record(), &*record, "byte {at}");
+            }
+            Ok(Verdict::Accepted { .. }) | Err(_) => {}
+            Ok(Verdict::Replay) => panic!("nothing is stored"),
+        }
+    }
+    assert_eq!(whole, 0, "an altered chunk is never the honest document");
 }

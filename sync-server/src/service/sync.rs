@@ -278,6 +278,17 @@ pub fn check_push(
     let mut doc = match verdict {
         Verdict::Replay => return Ok(Checked::Replay),
         Verdict::Accepted { doc, .. } => doc,
+        // A new record judged whole without loading it: the pushed bytes are exactly the
+        // document of the judged changes, so they are stored as they came.
+        Verdict::AcceptedNew { record, heads, .. } => {
+            return Ok(Checked::Write {
+                record,
+                snapshot: None,
+                change: push.bytes.clone(),
+                heads: heads.iter().map(ToString::to_string).collect(),
+                base: None,
+            });
+        }
     };
     let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
     match before_heads {
