@@ -105,13 +105,18 @@ fn contents(images: &[Sha256Hex; 2]) -> Vec<(CaseDocKind, String, CaseDocument, 
         on: Day::ymd(2026, 11, 23),
         officers: officers(),
     };
-    let receipt = |document: String, title: &str, method| ServiceReceiptContent {
-        party: PARTY.into(),
-        document,
-        title: title.into(),
-        method,
-        at: at(0, 170),
-        served_by: officers()[..1].to_vec(),
+    // The 送达回证 of the document of kind `served`, signed at `signed`.
+    let receipt = |served: CaseDocKind, method, signed: Timestamp| {
+        let content = ServiceReceiptContent {
+            party: PARTY.into(),
+            document: number(served, 1),
+            title: served.title_zh().into(),
+            method,
+            at: Timestamp(signed.0 - 10 * MIN),
+            served_by: officers()[..1].to_vec(),
+        };
+        let content = CaseDocument::ServiceReceipt(content);
+        (K::ServiceReceipt, number(served, 1), content, signed)
     };
     vec![
         (
@@ -186,16 +191,11 @@ fn contents(images: &[Sha256Hex; 2]) -> Vec<(CaseDocKind, String, CaseDocument, 
             }),
             at(0, 120),
         ),
-        (
-            K::ServiceReceipt,
-            number(K::Notice, 1),
-            CaseDocument::ServiceReceipt(receipt(
-                number(K::Notice, 1),
-                "行政处罚告知书",
-                CaseServiceMethod::Direct {
-                    recipient: "李明".into(),
-                },
-            )),
+        receipt(
+            K::Notice,
+            CaseServiceMethod::Direct {
+                recipient: "李明".into(),
+            },
             at(0, 180),
         ),
         (
@@ -259,18 +259,13 @@ fn contents(images: &[Sha256Hex; 2]) -> Vec<(CaseDocKind, String, CaseDocument, 
             }),
             at(9, 10),
         ),
-        (
-            K::ServiceReceipt,
-            number(K::Decision, 1),
-            CaseDocument::ServiceReceipt(receipt(
-                number(K::Decision, 1),
-                "行政处罚决定书",
-                CaseServiceMethod::Left {
-                    recipient: "李明".into(),
-                    witness: "王五（村委会）".into(),
-                    reason: "拒绝签收".into(),
-                },
-            )),
+        receipt(
+            K::Decision,
+            CaseServiceMethod::Left {
+                recipient: "李明".into(),
+                witness: "王五（村委会）".into(),
+                reason: "拒绝签收".into(),
+            },
             at(9, 60),
         ),
         (
@@ -393,7 +388,7 @@ fn every_case_document_and_the_index_render_with_embedded_fonts_and_a_rare_name(
     for kind in CaseDocKind::ALL {
         assert!(docs.iter().any(|d| d.kind == kind), "{kind:?}");
     }
-    for d in &docs {
+    for (i, d) in docs.iter().enumerate() {
         let what = format!("{:?} {}", d.kind, d.number);
         let rendered = render_case_document(d, &input).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(rendered.pdf.starts_with(b"%PDF-"), "{what}");
@@ -403,10 +398,7 @@ fn every_case_document_and_the_index_render_with_embedded_fonts_and_a_rare_name(
             rendered.warnings
         );
         assert!(rendered.pages >= 1, "{what}");
-        let path = write(
-            &format!("case-{:?}-{}.pdf", d.kind, d.number.len()),
-            &rendered.pdf,
-        );
+        let path = write(&format!("case-{i:02}-{:?}.pdf", d.kind), &rendered.pdf);
         embedded_subset_fonts(&path, &what);
         let text = text_joined(&path);
         for needle in [d.kind.title_zh(), &d.number, PARTY] {

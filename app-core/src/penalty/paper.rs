@@ -149,13 +149,30 @@ fn party_rows(p: &mut Paper, party: &PartyLine) {
     field(p, zh(m::PARTY), party.name.clone());
     field(p, zh(m::USCC), or_none(&party.uscc));
     field(p, zh(m::ADDRESS), or_none(&party.address));
+    pair_row(
+        p,
+        m::LEGAL_REP,
+        or_none(&party.legal_representative),
+        m::PHONE,
+        or_none(&party.phone),
+    );
+}
+
+/// Two labelled values side by side (name and date, name and phone).
+fn pair_row(
+    p: &mut Paper,
+    label: (&'static str, &'static str),
+    value: String,
+    label2: (&'static str, &'static str),
+    value2: String,
+) {
     row(
         p,
         vec![
-            (0.2, Cell::Label(zh(m::LEGAL_REP).to_owned())),
-            (0.34, Cell::Text(or_none(&party.legal_representative))),
-            (0.14, Cell::Label(zh(m::PHONE).to_owned())),
-            (0.32, Cell::Text(or_none(&party.phone))),
+            (0.2, Cell::Label(zh(label).to_owned())),
+            (0.34, Cell::Text(value)),
+            (0.14, Cell::Label(zh(label2).to_owned())),
+            (0.32, Cell::Text(value2)),
         ],
     );
 }
@@ -222,14 +239,12 @@ fn filing_approval(p: &mut Paper, c: &FilingApprovalContent) {
     field(p, zh(m::HANDLERS), officers(&c.officers));
     field(p, zh(m::OPENED_ON), day(c.opened_on));
     field(p, zh(m::APPROVAL_OPINION), or_none(&c.comment));
-    row(
+    pair_row(
         p,
-        vec![
-            (0.2, Cell::Label(zh(m::APPROVER).to_owned())),
-            (0.34, Cell::Text(or_none(&c.approver))),
-            (0.14, Cell::Label(zh(m::APPROVED_ON).to_owned())),
-            (0.32, Cell::Text(day(c.approved_on))),
-        ],
+        m::APPROVER,
+        or_none(&c.approver),
+        m::APPROVED_ON,
+        day(c.approved_on),
     );
 }
 
@@ -242,14 +257,12 @@ fn interview(p: &mut Paper, c: &InterviewContent) {
     field(p, zh(m::INTERVIEW_PLACE), or_none(&c.place));
     field(p, zh(m::ASKED_BY), officer(&c.asked_by));
     field(p, zh(m::RECORDED_BY), officer(&c.recorded_by));
-    row(
+    pair_row(
         p,
-        vec![
-            (0.2, Cell::Label(zh(m::INTERVIEWEE).to_owned())),
-            (0.34, Cell::Text(c.interviewee.clone())),
-            (0.14, Cell::Label(zh(m::POSITION).to_owned())),
-            (0.32, Cell::Text(or_none(&c.position))),
-        ],
+        m::INTERVIEWEE,
+        c.interviewee.clone(),
+        m::POSITION,
+        or_none(&c.position),
     );
     field(p, zh(m::WORKPLACE), c.party.clone());
     let of = c.pages.len().to_string();
@@ -375,14 +388,12 @@ fn legal_review(p: &mut Paper, c: &LegalReviewContent) {
     field(p, zh(m::PROPOSED_PENALTY), c.penalty.zh());
     field(p, zh(m::REVIEW_OPINION), c.opinion.label_zh().to_owned());
     field(p, zh(m::REVIEW_TEXT), or_none(&c.text));
-    row(
+    pair_row(
         p,
-        vec![
-            (0.2, Cell::Label(zh(m::REVIEWER).to_owned())),
-            (0.34, Cell::Text(or_none(&c.reviewer))),
-            (0.14, Cell::Label(zh(m::REVIEWED_ON).to_owned())),
-            (0.32, Cell::Text(day(c.on))),
-        ],
+        m::REVIEWER,
+        or_none(&c.reviewer),
+        m::REVIEWED_ON,
+        day(c.on),
     );
 }
 
@@ -469,14 +480,12 @@ fn closing_approval(p: &mut Paper, c: &ClosingApprovalContent) {
     };
     field(p, zh(m::PUBLISHED), published);
     field(p, zh(m::APPROVAL_OPINION), or_none(&c.comment));
-    row(
+    pair_row(
         p,
-        vec![
-            (0.2, Cell::Label(zh(m::APPROVER).to_owned())),
-            (0.34, Cell::Text(or_none(&c.approver))),
-            (0.14, Cell::Label(zh(m::APPROVED_ON).to_owned())),
-            (0.32, Cell::Text(day(c.on))),
-        ],
+        m::APPROVER,
+        or_none(&c.approver),
+        m::APPROVED_ON,
+        day(c.on),
     );
 }
 
@@ -539,7 +548,7 @@ pub fn case_index(unit_name: &str, party: &str, entries: &[IndexEntry]) -> Paper
         blocks: vec![Block::Head],
     };
     field(&mut p, zh(m::PARTY), party.to_owned());
-    let widths = [0.07, 0.22, 0.27, 0.15, 0.07, 0.22];
+    let widths = [0.07, 0.21, 0.27, 0.18, 0.07, 0.2];
     let header = [
         m::INDEX_NO,
         m::INDEX_DOCUMENT,
@@ -577,7 +586,7 @@ pub fn case_index(unit_name: &str, party: &str, entries: &[IndexEntry]) -> Paper
 #[cfg(test)]
 mod tests {
     use super::super::tests::{
-        World, at, direct, fine, interview, num, opened, propose, qian, signed, video, zhao,
+        World, at, direct, fine, interview, investigated, num, qian, signed, zhao,
     };
     use super::super::*;
     use super::*;
@@ -592,72 +601,18 @@ mod tests {
     const VIOLATED: &str = "《安全生产法》第二十八条";
     const PENALTY_BASIS: &str = "《安全生产法》第九十七条（依据待核）";
 
-    /// A case with every kind of document, driven to 结案: filing approved; an interview of
-    /// two pages whose second page the interviewee refuses to sign before a witness; a video;
-    /// an on-site measure and a preservation (decided); a notice with the right to a hearing,
-    /// served; a statement; a hearing held; a legal review agreed; the decision served by
-    /// leaving it (the recipient refused); paid, published, closed.
+    /// A case with every kind of document, driven to 结案: investigated (filing approved, an
+    /// interview signed, a video, a fine proposed); an on-site measure and a preservation
+    /// (decided); a second interview whose interviewee refuses to sign before a witness; a
+    /// notice with the right to a hearing, served; a statement; a hearing held; a legal
+    /// review agreed; the decision served by leaving it (the recipient refused); paid,
+    /// published, closed.
     fn closed() -> PenaltyCase {
         let w = World::new();
-        let mut c = opened(&w);
+        let mut c = investigated(&w, "97-3", 80_000);
         let run = |c: &mut PenaltyCase, who: &crate::user::User, now, cmd| {
             w.run(c, who, now, cmd).unwrap_or_else(|e| panic!("{e}"))
         };
-        run(
-            &mut c,
-            &zhao(),
-            at(0, 10),
-            CaseCommand::ApproveFiling {
-                number: num(CaseDocKind::FilingApproval, 1),
-                comment: "同意立案".into(),
-            },
-        );
-        let (i, n) = interview("iv-1", 1, 2, at(0, 60));
-        run(
-            &mut c,
-            &li(),
-            at(0, 70),
-            CaseCommand::AddInterview {
-                interview: i,
-                number: n,
-            },
-        );
-        for page in 0..2 {
-            let interviewee = if page == 0 {
-                signed(PageSigner::Interviewee)
-            } else {
-                PageSignature {
-                    signer: PageSigner::Interviewee,
-                    outcome: SignOutcome::Refused {
-                        witness: "王五（村委会）".into(),
-                        note: "称需请示老板".into(),
-                    },
-                    at: Timestamp(0),
-                }
-            };
-            for s in [
-                interviewee,
-                signed(PageSigner::Inspector(wang().id)),
-                signed(PageSigner::Inspector(li().id)),
-            ] {
-                run(
-                    &mut c,
-                    &li(),
-                    at(0, 80),
-                    CaseCommand::SignInterviewPage {
-                        interview: "iv-1".into(),
-                        page,
-                        signature: s,
-                    },
-                );
-            }
-        }
-        run(
-            &mut c,
-            &wang(),
-            at(0, 90),
-            CaseCommand::AddMedia(video(at(0, 90), &wang())),
-        );
         for (id, kind, doc, item) in [
             (
                 "m-0",
@@ -672,67 +627,82 @@ mod tests {
                 "培训记录台账1本（会议室）",
             ),
         ] {
+            let measure = OnSiteMeasure {
+                id: id.into(),
+                kind,
+                number: num(doc, 1).text,
+                at: Timestamp(0),
+                items: vec![item.into()],
+                basis: vec![LegalBasis::new("安全生产法", "第九十七条").pending()],
+                outcome: None,
+            };
+            let number = num(doc, 1);
             run(
                 &mut c,
                 &wang(),
-                at(0, 95),
-                CaseCommand::AddMeasure {
-                    measure: OnSiteMeasure {
-                        id: id.into(),
-                        kind,
-                        number: num(doc, 1).text,
-                        at: Timestamp(0),
-                        items: vec![item.into()],
-                        basis: vec![LegalBasis::new("安全生产法", "第九十七条").pending()],
-                        outcome: None,
-                    },
-                    number: num(doc, 1),
-                },
+                at(0, 105),
+                CaseCommand::AddMeasure { measure, number },
             );
         }
+        let outcome = PreservationOutcome {
+            on: Day::ymd(2026, 11, 23),
+            decision: "解除登记保存，退还企业".into(),
+        };
+        let measure = "m-1".to_owned();
         run(
             &mut c,
             &wang(),
-            at(0, 96),
-            CaseCommand::ResolvePreservation {
-                measure: "m-1".into(),
-                outcome: PreservationOutcome {
-                    on: Day::ymd(2026, 11, 23),
-                    decision: "解除登记保存，退还企业".into(),
-                },
-            },
+            at(0, 106),
+            CaseCommand::ResolvePreservation { measure, outcome },
         );
-        run(&mut c, &wang(), at(0, 100), propose("97-3", 80_000));
+        let (interview, number) = interview("iv-2", 2, 1, at(0, 107));
         run(
             &mut c,
-            &wang(),
-            at(0, 120),
-            CaseCommand::Notify {
-                number: num(CaseDocKind::Notice, 1),
-            },
+            &li(),
+            at(0, 108),
+            CaseCommand::AddInterview { interview, number },
         );
-        run(
-            &mut c,
-            &wang(),
-            at(0, 180),
-            CaseCommand::RecordService {
-                document: num(CaseDocKind::Notice, 1).text,
-                method: direct(),
-                at: at(0, 170),
-                number: num(CaseDocKind::ServiceReceipt, 1),
+        let refusal = SignOutcome::Refused {
+            witness: "王五（村委会）".into(),
+            note: "称需请示老板".into(),
+        };
+        let signatures = [
+            PageSignature {
+                signer: PageSigner::Interviewee,
+                outcome: refusal,
+                at: Timestamp(0),
             },
-        );
-        run(
-            &mut c,
-            &wang(),
-            at(1, 0),
-            CaseCommand::RecordStatement {
-                speaker: "李明（法定代表人）".into(),
-                text: "已安排补训，请求从轻处罚".into(),
-                review: "补训属实，但违法事实清楚，维持拟处罚".into(),
-                number: num(CaseDocKind::Statement, 1),
-            },
-        );
+            signed(PageSigner::Inspector(wang().id)),
+            signed(PageSigner::Inspector(li().id)),
+        ];
+        for signature in signatures {
+            let interview = "iv-2".to_owned();
+            let sign = CaseCommand::SignInterviewPage {
+                interview,
+                page: 0,
+                signature,
+            };
+            run(&mut c, &li(), at(0, 109), sign);
+        }
+        let number = num(CaseDocKind::Notice, 1);
+        let document = number.text.clone();
+        run(&mut c, &wang(), at(0, 120), CaseCommand::Notify { number });
+        let (method, number) = (direct(), num(CaseDocKind::ServiceReceipt, 1));
+        let served = at(0, 170);
+        let service = CaseCommand::RecordService {
+            document,
+            method,
+            at: served,
+            number,
+        };
+        run(&mut c, &wang(), at(0, 180), service);
+        let statement = CaseCommand::RecordStatement {
+            speaker: "周建国（法定代表人）".into(),
+            text: "三名新员工已于次日补训完毕，请求减轻处罚".into(),
+            review: "补训属实，不足以减轻处罚，维持拟处罚".into(),
+            number: num(CaseDocKind::Statement, 1),
+        };
+        run(&mut c, &wang(), at(1, 0), statement);
         run(
             &mut c,
             &wang(),
@@ -894,6 +864,12 @@ mod tests {
         }
     }
 
+    fn contains_all(text: &str, wants: &[&str]) {
+        for want in wants {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+    }
+
     fn paper_of(c: &PenaltyCase, kind: CaseDocKind, seq: u32) -> Paper {
         case_paper(&c.documents[&num(kind, seq).text], UNIT).unwrap()
     }
@@ -902,49 +878,37 @@ mod tests {
     fn the_notice_and_the_decision_state_the_rights_payment_and_remedies() {
         let c = closed();
         let notice = paper_of(&c, CaseDocKind::Notice, 1).plain_text();
-        for want in [
-            "南京示例机械有限公司：",
-            "视频1份",
-            "属于“涉及从业人员10人以上，或拒不改正”的情形，本机关拟对你单位作出如下行政处罚：罚款人民币80000元。",
-            "收到本告知书之日起3日内向本机关提出陈述、申辩",
-            "收到本告知书之日起5日内向本机关提出听证申请",
-            "南京市玄武区应急管理局（印章） 2026年11月23日",
-        ] {
-            assert!(notice.contains(want), "{want}\n{notice}");
-        }
+        contains_all(
+            &notice,
+            &[
+                "南京示例机械有限公司：",
+                "视频1份",
+                "属于“涉及从业人员10人以上，或拒不改正”的情形，本机关拟对你单位作出如下行政处罚：罚款人民币80000元。",
+                "收到本告知书之日起3日内向本机关提出陈述、申辩",
+                "收到本告知书之日起5日内向本机关提出听证申请",
+                "南京市玄武区应急管理局（印章） 2026年11月23日",
+            ],
+        );
         let decision = paper_of(&c, CaseDocKind::Decision, 1).plain_text();
-        for want in [
-            "询问笔录（（玄武）应急询问〔2026〕1号，被询问人：张三）",
-            "当事人陈述申辩：已安排补训，请求从轻处罚",
-            "听证情况：当事人对事实无异议",
-            "本机关决定对你单位作出如下行政处罚：罚款人民币70000元。",
-            "罚款自收到本决定书之日起15日内缴纳",
-            "六十日内申请行政复议",
-            "六个月内依法向人民法院提起行政诉讼。",
-        ] {
-            assert!(decision.contains(want), "{want}\n{decision}");
-        }
+        contains_all(
+            &decision,
+            &[
+                "询问笔录（（玄武）应急询问〔2026〕1号，被询问人：张三）",
+                "当事人陈述申辩：三名新员工已于次日补训完毕，请求减轻处罚；复核意见：补训属实",
+                "听证情况：当事人对事实无异议",
+                "本机关决定对你单位作出如下行政处罚：罚款人民币70000元。",
+                "罚款自收到本决定书之日起15日内缴纳",
+                "六十日内申请行政复议",
+                "六个月内依法向人民法院提起行政诉讼。",
+            ],
+        );
         let closing = paper_of(&c, CaseDocKind::ClosingApproval, 1).plain_text();
-        assert!(closing.contains("已缴纳罚款70000元"), "{closing}");
-        assert!(closing.contains("已于2026年12月2日公示"), "{closing}");
+        contains_all(&closing, &["已缴纳罚款70000元", "已于2026年12月2日公示"]);
     }
 
-    #[test]
-    fn a_refusal_to_sign_shows_as_such_and_signatures_carry_their_image_hash() {
-        let c = closed();
-        let iv = paper_of(&c, CaseDocKind::Interview, 1);
-        let text = iv.plain_text();
-        for want in [
-            "第1页（共2页）",
-            "第2页（共2页）",
-            "问：新员工上岗前是否经过安全培训？",
-            "答：没有。",
-            "被询问人 张三 拒绝签字（见证人：王五（村委会））称需请示老板",
-        ] {
-            assert!(text.contains(want), "{want}\n{text}");
-        }
-        let boxes: Vec<&SignBox> = iv
-            .blocks
+    /// Every signature box of a paper.
+    fn boxes(p: &Paper) -> Vec<&SignBox> {
+        p.blocks
             .iter()
             .filter_map(|b| match b {
                 Block::Row { cells } => Some(cells),
@@ -955,30 +919,57 @@ mod tests {
                 Cell::Sign(s) => Some(s),
                 _ => None,
             })
+            .collect()
+    }
+
+    /// Every signature box of each page of the interview is there, with its image's hash.
+    #[test]
+    fn an_interview_prints_page_by_page_with_each_pages_signatures() {
+        let c = closed();
+        let iv = paper_of(&c, CaseDocKind::Interview, 1);
+        contains_all(
+            &iv.plain_text(),
+            &[
+                "第1页（共2页）",
+                "第2页（共2页）",
+                "问：新员工上岗前是否经过安全培训？",
+                "答：没有。",
+                "执法人员 王强 （第2页签名）",
+            ],
+        );
+        let all = boxes(&iv);
+        assert_eq!(all.len(), 6, "three signers on each of two pages");
+        let signature = Some(Sha256Hex::of(b"signature"));
+        assert!(all.iter().all(|b| b.image == signature), "{all:?}");
+    }
+
+    #[test]
+    fn a_refusal_to_sign_shows_as_such() {
+        let c = closed();
+        let iv = paper_of(&c, CaseDocKind::Interview, 2);
+        contains_all(
+            &iv.plain_text(),
+            &["被询问人 张三 拒绝签字（见证人：王五（村委会））称需请示老板"],
+        );
+        let refused: Vec<_> = boxes(&iv)
+            .into_iter()
+            .filter(|b| b.image.is_none())
             .collect();
-        assert_eq!(boxes.len(), 6, "three signers on each of two pages");
-        let refused: Vec<_> = boxes.iter().filter(|b| b.image.is_none()).collect();
         assert_eq!(refused.len(), 1);
         assert!(refused[0].below.contains("拒绝签字"));
-        assert!(
-            boxes
-                .iter()
-                .filter(|b| b.image.is_some())
-                .all(|b| b.image == Some(Sha256Hex::of(b"signature")))
-        );
         // The decision was left with the recipient, who refused to sign for it.
         let receipt = paper_of(&c, CaseDocKind::ServiceReceipt, 2).plain_text();
-        for want in [
-            "《行政处罚决定书》（玄武）应急罚决〔2026〕1号",
-            "留置送达",
-            "李明拒绝签收（拒绝签收），见证人：王五（村委会），文书留置于送达地点",
-            "王强",
-        ] {
-            assert!(receipt.contains(want), "{want}\n{receipt}");
-        }
+        contains_all(
+            &receipt,
+            &[
+                "《行政处罚决定书》（玄武）应急罚决〔2026〕1号",
+                "留置送达",
+                "李明拒绝签收（拒绝签收），见证人：王五（村委会），文书留置于送达地点",
+                "王强",
+            ],
+        );
         let served = paper_of(&c, CaseDocKind::ServiceReceipt, 1).plain_text();
-        assert!(served.contains("直接送达"), "{served}");
-        assert!(served.contains("李明（签收）"), "{served}");
+        contains_all(&served, &["直接送达", "李明（签收）"]);
     }
 
     #[test]

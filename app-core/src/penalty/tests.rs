@@ -268,7 +268,7 @@ pub(super) fn direct() -> CaseServiceMethod {
 
 /// A case investigated (filing approved, an interview signed, a video) with a proposed fine
 /// of `amount` (row 97-2 or 97-3), at day 0.
-fn investigated(w: &World, row: &str, amount: u64) -> PenaltyCase {
+pub(super) fn investigated(w: &World, row: &str, amount: u64) -> PenaltyCase {
     let mut c = opened(w);
     w.run(
         &mut c,
