@@ -1796,6 +1796,18 @@ pub mod penalty_figures {
 // case documents and the 卷内目录 print, each as (Chinese, English). `{name}` marks what the
 // document fills in. Periods and remedies are those domain.md states; no article is cited.
 
+impl crate::penalty::CasePaperError {
+    /// Why the document cannot be printed, in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            crate::penalty::CasePaperError::Missing { kind, number, .. } => format!(
+                "已签署的《{}》{number}没有可打印的内容，无法生成文书",
+                kind.title_zh()
+            ),
+        }
+    }
+}
+
 /// The labels and sentences of the penalty case's documents, (Chinese, English).
 pub mod case_paper {
     // The party and the people

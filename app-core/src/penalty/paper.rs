@@ -745,14 +745,12 @@ mod tests {
                 number: num(CaseDocKind::LegalReview, 1),
             },
         );
+        let (penalty, number) = (fine(70_000), num(CaseDocKind::Decision, 1));
         run(
             &mut c,
             &zhao(),
             at(9, 10),
-            CaseCommand::Decide {
-                penalty: fine(70_000),
-                number: num(CaseDocKind::Decision, 1),
-            },
+            CaseCommand::Decide { penalty, number },
         );
         run(
             &mut c,
@@ -761,9 +759,9 @@ mod tests {
             CaseCommand::RecordService {
                 document: num(CaseDocKind::Decision, 1).text,
                 method: CaseServiceMethod::Left {
-                    recipient: "李明".into(),
-                    witness: "王五（村委会）".into(),
-                    reason: "拒绝签收".into(),
+                    recipient: "周建国".into(),
+                    witness: "赵六（社区网格员）".into(),
+                    reason: "称对处罚数额有异议".into(),
                 },
                 at: at(9, 30),
                 number: num(CaseDocKind::ServiceReceipt, 2),
@@ -964,7 +962,7 @@ mod tests {
             &[
                 "《行政处罚决定书》（玄武）应急罚决〔2026〕1号",
                 "留置送达",
-                "李明拒绝签收（拒绝签收），见证人：王五（村委会），文书留置于送达地点",
+                "周建国拒绝签收（称对处罚数额有异议），见证人：赵六（社区网格员），文书留置于送达地点",
                 "王强",
             ],
         );
@@ -1027,5 +1025,7 @@ mod tests {
                 reason: "no notice".into(),
             })
         );
+        let e = case_paper(&d, UNIT).unwrap_err();
+        assert!(e.zh().contains("行政处罚告知书"), "{}", e.zh());
     }
 }
