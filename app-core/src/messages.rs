@@ -1790,3 +1790,180 @@ pub mod penalty_figures {
     pub const DUE_SOON: (&str, &str) = ("即将到期", "Due soon");
     pub const PUBLISHED_LATE: (&str, &str) = ("逾期公示", "Published late");
 }
+
+// ---------------------------------------------------------------------------------------
+// The penalty case's documents on paper (crate::penalty::paper): every fixed text the
+// case documents and the 卷内目录 print, each as (Chinese, English). `{name}` marks what the
+// document fills in. Periods and remedies are those domain.md states; no article is cited.
+
+impl crate::penalty::CasePaperError {
+    /// Why the document cannot be printed, in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            crate::penalty::CasePaperError::Missing { kind, number, .. } => format!(
+                "已签署的《{}》{number}没有可打印的内容，无法生成文书",
+                kind.title_zh()
+            ),
+        }
+    }
+}
+
+/// The labels and sentences of the penalty case's documents, (Chinese, English).
+pub mod case_paper {
+    // The party and the people
+    pub const PARTY: (&str, &str) = ("当事人", "Party");
+    pub const USCC: (&str, &str) = ("统一社会信用代码", "Unified social credit code");
+    pub const ADDRESS: (&str, &str) = ("地址", "Address");
+    pub const LEGAL_REP: (&str, &str) = ("法定代表人（负责人）", "Legal representative");
+    pub const PHONE: (&str, &str) = ("联系电话", "Phone");
+    /// One officer with the certificate held.
+    pub const OFFICER: (&str, &str) = (
+        "{name}（执法证号：{certificate}）",
+        "{name} (certificate {certificate})",
+    );
+    pub const OFFICERS: (&str, &str) = ("执法人员及执法证号", "Officers and certificates");
+    pub const LIST_SEP: (&str, &str) = ("、", ", ");
+    pub const NONE: (&str, &str) = ("—", "—");
+    /// The salutation to the party at the head of a document served on it.
+    pub const TO_PARTY: (&str, &str) = ("{party}：", "To {party}:");
+    /// A numbered item of a list.
+    pub const ITEM: (&str, &str) = ("{n}. {text}", "{n}. {text}");
+
+    // 立案审批表
+    pub const SOURCE: (&str, &str) = ("案件来源", "Source of the case");
+    pub const FACTS: (&str, &str) = ("违法事实", "Facts");
+    pub const VIOLATED: (&str, &str) = ("违法依据", "Provisions violated");
+    pub const PENALTY_BASIS: (&str, &str) = ("处罚依据", "Penalty provisions");
+    pub const HANDLERS: (&str, &str) = ("承办人员", "Officers in charge");
+    pub const OPENED_ON: (&str, &str) = ("立案日期", "Opened on");
+    pub const APPROVAL_OPINION: (&str, &str) = ("审批意见", "Approval opinion");
+    pub const APPROVER: (&str, &str) = ("审批人", "Approved by");
+    pub const APPROVED_ON: (&str, &str) = ("审批日期", "Approved on");
+
+    // 询问笔录
+    pub const INTERVIEW_TIME: (&str, &str) = ("询问时间", "Time");
+    pub const INTERVIEW_PLACE: (&str, &str) = ("询问地点", "Place");
+    pub const ASKED_BY: (&str, &str) = ("询问人", "Asked by");
+    pub const RECORDED_BY: (&str, &str) = ("记录人", "Recorded by");
+    pub const INTERVIEWEE: (&str, &str) = ("被询问人", "Interviewee");
+    pub const POSITION: (&str, &str) = ("职务", "Position");
+    pub const WORKPLACE: (&str, &str) = ("工作单位", "Employer");
+    pub const FROM_TO: (&str, &str) = ("{from}至{to}", "{from} to {to}");
+    pub const PAGE_OF: (&str, &str) = ("第{n}页（共{of}页）", "Page {n} of {of}");
+    pub const QUESTION: (&str, &str) = ("问：{text}", "Q: {text}");
+    pub const ANSWER: (&str, &str) = ("答：{text}", "A: {text}");
+    pub const PAGE_SIGNATURES: (&str, &str) = ("本页签名", "Signatures of this page");
+    /// Below a page signature (the page signed).
+    pub const PAGE_SIGNED: (&str, &str) = ("（第{n}页签名）", "(signed page {n})");
+    pub const PAGE_UNSIGNED: (&str, &str) =
+        ("本页无签名记录", "no signature recorded on this page");
+
+    // 现场处理措施决定书 / 先行登记保存证据通知书
+    pub const MEASURES_INTRO: (&str, &str) = (
+        "本机关执法人员于{on}对你单位依法检查时，作出如下现场处理措施：",
+        "During the inspection of {on}, the officers of this authority took these on-site measures:",
+    );
+    pub const PRESERVATION_INTRO: (&str, &str) = (
+        "因下列证据可能灭失或者以后难以取得，本机关于{on}决定对其先行登记保存：",
+        "As the following evidence may be lost or hard to obtain later, this authority on {on} registered it for preservation:",
+    );
+    pub const PRESERVATION_DUTY: (&str, &str) = (
+        "登记保存期间，你单位或者有关人员不得损毁、销毁或者转移上述证据。本机关将依法在规定期限内作出处理决定。",
+        "While it is preserved, neither you nor anyone else may damage, destroy or move the evidence. This authority will decide on it within the period the law sets.",
+    );
+    pub const MEASURE_BASIS: (&str, &str) = ("依据：{bases}。", "Basis: {bases}.");
+    pub const MEASURE_RIGHTS: (&str, &str) = (
+        "如果不服本决定，可以依法在60日内申请行政复议，或者在6个月内依法向人民法院提起行政诉讼，但本决定不停止执行，法律另有规定的除外。",
+        "If you disagree with this decision you may apply for administrative reconsideration within 60 days or sue in a people's court within 6 months; the decision is carried out meanwhile unless a law provides otherwise.",
+    );
+
+    // 行政处罚告知书 / 行政处罚决定书
+    pub const FOUND: (&str, &str) = (
+        "经查，你单位（地址：{address}；统一社会信用代码：{uscc}）存在以下违法事实：{facts}",
+        "Investigation found that you (address {address}; code {uscc}) committed these violations: {facts}",
+    );
+    pub const EVIDENCE_INTRO: (&str, &str) = (
+        "以上事实有下列证据证明：",
+        "The facts are proved by this evidence:",
+    );
+    pub const CIRCUMSTANCE: (&str, &str) = (
+        "属于“{circumstance}”的情形，",
+        "which is the circumstance \"{circumstance}\"; ",
+    );
+    pub const NOTICE_INTENT: (&str, &str) = (
+        "你单位的上述行为违反了{violated}的规定。依据{basis}的规定，{circumstance}本机关拟对你单位作出如下行政处罚：{penalty}。",
+        "Your conduct violates {violated}. Under {basis}, {circumstance}this authority intends to impose: {penalty}.",
+    );
+    pub const NOTICE_STATEMENT: (&str, &str) = (
+        "你单位可以在收到本告知书之日起{days}日内向本机关提出陈述、申辩。",
+        "You may state your case and defend yourself to this authority within {days} days of receiving this notice.",
+    );
+    pub const NOTICE_HEARING: (&str, &str) = (
+        "你单位有要求听证的权利，可以在收到本告知书之日起{days}日内向本机关提出听证申请。",
+        "You have the right to a hearing: ask this authority for it within {days} days of receiving this notice.",
+    );
+    pub const DECISION_INTENT: (&str, &str) = (
+        "你单位的上述行为违反了{violated}的规定。依据{basis}的规定，{circumstance}本机关决定对你单位作出如下行政处罚：{penalty}。",
+        "Your conduct violates {violated}. Under {basis}, {circumstance}this authority imposes: {penalty}.",
+    );
+    pub const PAYMENT: (&str, &str) = (
+        "罚款自收到本决定书之日起{days}日内缴纳。到期不缴纳罚款的，每日按罚款数额的百分之三加处罚款。",
+        "Pay the fine within {days} days of receiving this decision. Late payment adds 3 % of the fine a day.",
+    );
+    /// The remedies as the decision's content words them, closed with a full stop.
+    pub const REMEDIES: (&str, &str) = ("{remedies}。", "{remedies}.");
+
+    // 陈述申辩笔录 / 听证笔录 / 法制审核意见书
+    pub const NOTICE_NUMBER: (&str, &str) = ("行政处罚告知书文号", "Notice number");
+    pub const SPEAKER: (&str, &str) = ("陈述申辩人", "Speaker");
+    pub const STATEMENT_TIME: (&str, &str) = ("时间", "Time");
+    pub const STATEMENT_TEXT: (&str, &str) = ("陈述申辩内容", "Statement and defence");
+    pub const STATEMENT_REVIEW: (&str, &str) = ("复核意见", "Review of the statement");
+    pub const HEARING_REQUESTED_BY: (&str, &str) = ("听证申请人", "Hearing requested by");
+    pub const HEARING_HOST: (&str, &str) = ("听证主持人", "Hearing host");
+    pub const HEARING_PLACE: (&str, &str) = ("听证地点", "Place");
+    pub const HEARING_TIME: (&str, &str) = ("听证时间", "Time");
+    pub const INVESTIGATORS: (&str, &str) = ("案件调查人员", "Investigators");
+    pub const HEARING_SUMMARY: (&str, &str) = ("听证情况", "What was heard");
+    pub const PROPOSED_PENALTY: (&str, &str) = ("拟作出的行政处罚", "Intended penalty");
+    pub const REVIEW_OPINION: (&str, &str) = ("审核意见", "Opinion");
+    pub const REVIEW_TEXT: (&str, &str) = ("审核说明", "Reasons");
+    pub const REVIEWER: (&str, &str) = ("审核人", "Reviewed by");
+    pub const REVIEWED_ON: (&str, &str) = ("审核日期", "Reviewed on");
+
+    // 送达回证
+    pub const SERVED_PARTY: (&str, &str) = ("受送达人", "Served on");
+    pub const SERVED_DOCUMENT: (&str, &str) = ("送达文书名称及文号", "Document served");
+    pub const DOCUMENT_REF: (&str, &str) = ("《{title}》{number}", "{title} {number}");
+    pub const SERVICE_METHOD: (&str, &str) = ("送达方式", "Method");
+    pub const SERVICE_TIME: (&str, &str) = ("送达时间", "Served at");
+    pub const RECEIPT: (&str, &str) = ("受送达人签收或见证情况", "Receipt or witness");
+    pub const RECEIVED: (&str, &str) = ("{recipient}（签收）", "{recipient} (signed for it)");
+    pub const LEFT: (&str, &str) = (
+        "{recipient}拒绝签收（{reason}），见证人：{witness}，文书留置于送达地点",
+        "{recipient} refused to sign for it ({reason}); witness {witness}; the document was left at the place of service",
+    );
+    pub const POSTED: (&str, &str) = ("邮件号：{tracking}", "Tracking number {tracking}");
+    pub const ELECTRONIC: (&str, &str) = ("送达地址：{address}", "Sent to {address}");
+    pub const SERVED_BY: (&str, &str) = ("送达人", "Served by");
+
+    // 结案审批表
+    pub const DECISION_NUMBER: (&str, &str) = ("行政处罚决定书文号", "Decision number");
+    pub const PENALTY: (&str, &str) = ("行政处罚内容", "Penalty");
+    pub const EXECUTION: (&str, &str) = ("执行情况", "Execution");
+    pub const PAID: (&str, &str) = ("已缴纳罚款{paid}元", "Fine paid: {paid} yuan");
+    pub const PUBLISHED: (&str, &str) = ("公示情况", "Publication");
+    pub const PUBLISHED_ON: (&str, &str) = ("已于{on}公示", "Published on {on}");
+    pub const NOT_PUBLISHED: (&str, &str) = ("未公示", "Not published");
+
+    // 卷内目录
+    pub const INDEX_TITLE: (&str, &str) = ("卷内目录", "Case-file index");
+    pub const INDEX_NO: (&str, &str) = ("序号", "No.");
+    pub const INDEX_DOCUMENT: (&str, &str) = ("文书名称", "Document");
+    pub const INDEX_NUMBER: (&str, &str) = ("文号", "Number");
+    pub const INDEX_DATE: (&str, &str) = ("日期", "Date");
+    pub const INDEX_PAGES: (&str, &str) = ("页数", "Pages");
+    pub const INDEX_NOTE: (&str, &str) = ("备注", "Note");
+    /// The note of a 送达回证: which document it served.
+    pub const INDEX_SERVES: (&str, &str) = ("送达{document}", "serves {document}");
+}

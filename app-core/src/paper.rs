@@ -315,7 +315,7 @@ impl Wording {
     }
 }
 
-fn para(p: &mut Paper, text: impl Into<String>, indent: u8) {
+pub(crate) fn para(p: &mut Paper, text: impl Into<String>, indent: u8) {
     p.blocks.push(Block::Para {
         text: text.into(),
         indent,
@@ -323,15 +323,15 @@ fn para(p: &mut Paper, text: impl Into<String>, indent: u8) {
     });
 }
 
-fn space(p: &mut Paper, points: f32) {
+pub(crate) fn space(p: &mut Paper, points: f32) {
     p.blocks.push(Block::Space { points });
 }
 
-fn row(p: &mut Paper, cells: Vec<(f32, Cell)>) {
+pub(crate) fn row(p: &mut Paper, cells: Vec<(f32, Cell)>) {
     p.blocks.push(Block::Row { cells });
 }
 
-fn field(p: &mut Paper, label: &str, value: String) {
+pub(crate) fn field(p: &mut Paper, label: &str, value: String) {
     row(
         p,
         vec![
@@ -360,7 +360,7 @@ fn person(record: &Inspection, user: &crate::ids::UserId) -> String {
         .unwrap_or_else(|| user.to_string())
 }
 
-fn bases(bases: &[LegalBasis]) -> String {
+pub(crate) fn bases(bases: &[LegalBasis]) -> String {
     bases
         .iter()
         .map(ToString::to_string)

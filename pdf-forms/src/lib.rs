@@ -3,7 +3,13 @@
 //!
 //! - [`FormKind::InspectionRecord`]: 现场检查记录 (on-site inspection record);
 //! - [`FormKind::RectificationOrder`]: 责令限期整改指令书 (order to rectify within a deadline);
-//! - [`FormKind::ReinspectionOpinion`]: 整改复查意见书 (re-inspection opinion).
+//! - [`FormKind::ReinspectionOpinion`]: 整改复查意见书 (re-inspection opinion);
+//!
+//! and the documents of an administrative penalty case (行政处罚) from the content frozen when
+//! each was signed (`app_core::penalty::FrozenDocument`), with the case file's 卷内目录:
+//! [`render_case_document`], [`render_case_index`], [`render_case_file`]. Their footer
+//! carries the document's `content_hash` (what its signing recorded); the 卷内目录's, the
+//! SHA-256 of its own text.
 //!
 //! The caller passes the record exactly as `app_core::signing` returns it for the signed heads
 //! (`InspectionDoc::signed_record`); this crate renders what it is given and nothing else, so
@@ -58,6 +64,10 @@ use app_core::evidence::Sha256Hex;
 use app_core::inspection::Inspection;
 use app_core::messages::Lang;
 use app_core::paper::{Mode, Paper, PaperError};
+use app_core::penalty::{CasePaperError, FrozenDocument, IndexEntry, PenaltyCase};
+
+/// Signature image bytes (PNG or JPEG) by their SHA-256.
+pub type Images<'a> = &'a dyn Fn(&Sha256Hex) -> Option<Vec<u8>>;
 
 /// The documents this crate renders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -177,6 +187,14 @@ pub enum FormError {
     UncoveredCharacter { ch: char, field: String },
     #[error("writing the PDF failed: {0}")]
     Pdf(String),
+    #[error(transparent)]
+    CasePaper(#[from] CasePaperError),
+    /// The stored content of a signed case document no longer hashes to what its signing
+    /// recorded: it is not printed.
+    #[error(
+        "the content of the signed case document {number} does not hash to {recorded}, which its signing recorded"
+    )]
+    CaseDocumentAltered { number: String, recorded: Sha256Hex },
 }
 
 /// Something a rendered document shows differently from the record, though it rendered:
@@ -223,6 +241,8 @@ impl FormWarning {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub pdf: Vec<u8>,
+    /// How many pages the PDF has (the 卷内目录 lists it).
+    pub pages: usize,
     /// Empty for a document that prints the record exactly.
     pub warnings: Vec<FormWarning>,
 }
@@ -268,13 +288,25 @@ pub fn render_with(
         });
     }
     let paper = paper(kind, input)?;
-    let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
-    forms::print(&mut doc, &paper, input)?;
     let hash = app_core::signing::content_hash(input.record);
-    let laid = doc.finish(&hash)?;
-    let pdf = paint::to_pdf(&laid, fonts, kind.title_zh())?;
+    print_paper(&paper, input.images, &hash, fonts)
+}
+
+/// Prints `paper` on A4 with `fonts`, every page's footer carrying `hash`: the one way each
+/// document of this crate becomes a PDF.
+fn print_paper(
+    paper: &Paper,
+    images: Images<'_>,
+    hash: &Sha256Hex,
+    fonts: &Fonts,
+) -> Result<Rendered, FormError> {
+    let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
+    forms::print(&mut doc, paper, images)?;
+    let laid = doc.finish(hash)?;
+    let pdf = paint::to_pdf(&laid, fonts, &paper.title)?;
     Ok(Rendered {
         pdf,
+        pages: laid.pages.len(),
         warnings: laid.warnings,
     })
 }
@@ -289,13 +321,110 @@ pub fn render_receipt(input: &FormInput<'_>) -> Result<Option<Rendered>, FormErr
     let Some(paper) = app_core::paper::service_receipt(input.record, input.unit_name) else {
         return Ok(None);
     };
-    let fonts = Fonts::system();
-    let mut doc = layout::Layout::new(fonts, &paper.title, paper.number.clone());
-    forms::print(&mut doc, &paper, input)?;
-    let laid = doc.finish(&app_core::signing::content_hash(input.record))?;
-    let pdf = paint::to_pdf(&laid, fonts, &paper.title)?;
-    Ok(Some(Rendered {
-        pdf,
-        warnings: laid.warnings,
-    }))
+    let hash = app_core::signing::content_hash(input.record);
+    print_paper(&paper, input.images, &hash, Fonts::system()).map(Some)
+}
+
+// ---------------------------------------------------------------------------------------
+// The documents of a penalty case
+
+/// What the documents of a penalty case are rendered with.
+pub struct CaseInput<'a> {
+    /// The issuing unit's full name, printed above the title and on the seal line.
+    pub unit_name: &'a str,
+    /// Signature image bytes (PNG or JPEG) by their SHA-256 (the 询问笔录's page
+    /// signatures); the bytes are checked against it.
+    pub images: Images<'a>,
+}
+
+impl std::fmt::Debug for CaseInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseInput")
+            .field("unit_name", &self.unit_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Renders a signed case document (`app_core::penalty::case_paper` of its frozen content)
+/// as an A4 PDF with the process-wide font chain. Its footer carries the content hash its
+/// signing recorded; content that no longer hashes to it is refused
+/// ([`FormError::CaseDocumentAltered`]).
+pub fn render_case_document(
+    doc: &FrozenDocument,
+    input: &CaseInput<'_>,
+) -> Result<Rendered, FormError> {
+    render_case_document_with(doc, input, Fonts::system())
+}
+
+/// [`render_case_document`] with the given font chain.
+pub fn render_case_document_with(
+    doc: &FrozenDocument,
+    input: &CaseInput<'_>,
+    fonts: &Fonts,
+) -> Result<Rendered, FormError> {
+    if !doc.verify() {
+        return Err(FormError::CaseDocumentAltered {
+            number: doc.number.clone(),
+            recorded: doc.content_hash.clone(),
+        });
+    }
+    let paper = app_core::penalty::case_paper(doc, input.unit_name)?;
+    print_paper(&paper, input.images, &doc.content_hash, fonts)
+}
+
+/// Renders the 卷内目录 of the case of `party` (`app_core::penalty::case_index` of
+/// `entries`, in their order). Its footer carries the SHA-256 of its text
+/// (`Paper::plain_text`).
+pub fn render_case_index(
+    party: &str,
+    entries: &[IndexEntry],
+    input: &CaseInput<'_>,
+) -> Result<Rendered, FormError> {
+    let paper = app_core::penalty::case_index(input.unit_name, party, entries);
+    let hash = Sha256Hex::of(paper.plain_text().as_bytes());
+    print_paper(&paper, input.images, &hash, Fonts::system())
+}
+
+/// One PDF of a case file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFilePart {
+    /// 文书名称 (`卷内目录` for the index).
+    pub title: String,
+    /// 文号 (empty for the index).
+    pub number: String,
+    pub rendered: Rendered,
+}
+
+/// The case file of `case`: the 卷内目录 first, listing every signed document with its page
+/// count, then each document in the file's order (`PenaltyCase::documents_in_file_order`).
+pub fn render_case_file(
+    case: &PenaltyCase,
+    input: &CaseInput<'_>,
+) -> Result<Vec<CaseFilePart>, FormError> {
+    let docs = case.documents_in_file_order();
+    let mut parts = Vec::with_capacity(docs.len() + 1);
+    for d in &docs {
+        parts.push(CaseFilePart {
+            title: d.kind.title_zh().to_owned(),
+            number: d.number.clone(),
+            rendered: render_case_document(d, input)?,
+        });
+    }
+    let mut entries = app_core::penalty::index_entries(case);
+    for (e, part) in entries.iter_mut().zip(&parts) {
+        e.pages = Some(u32::try_from(part.rendered.pages).unwrap_or(u32::MAX));
+    }
+    let index = render_case_index(&case.enterprise.name, &entries, input)?;
+    let title = app_core::messages::Lang::Zh
+        .pick(app_core::messages::case_paper::INDEX_TITLE)
+        .to_owned();
+    parts.insert(
+        0,
+        CaseFilePart {
+            title,
+            number: String::new(),
+            rendered: index,
+        },
+    );
+    Ok(parts)
 }

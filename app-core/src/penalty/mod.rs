@@ -54,6 +54,7 @@ mod deadlines;
 mod discretion;
 mod documents;
 mod evidence;
+mod paper;
 #[cfg(test)]
 mod props;
 mod record;
@@ -72,6 +73,7 @@ pub use discretion::{
 };
 pub use documents::*;
 pub use evidence::*;
+pub use paper::{CasePaperError, IndexEntry, case_index, case_paper, index_entries, paper_kind};
 pub use record::*;
 
 use serde::{Deserialize, Serialize};

@@ -102,7 +102,7 @@ impl World {
         }
     }
 
-    fn run(
+    pub(super) fn run(
         &self,
         case: &mut PenaltyCase,
         actor: &User,
@@ -197,7 +197,7 @@ pub(super) fn interview(
     )
 }
 
-fn signed(signer: PageSigner) -> PageSignature {
+pub(super) fn signed(signer: PageSigner) -> PageSignature {
     PageSignature {
         signer,
         outcome: SignOutcome::Signed {
@@ -242,7 +242,7 @@ pub(super) fn video(now: Timestamp, by: &User) -> MediaEvidence {
     }
 }
 
-fn propose(circumstance: &str, fine: u64) -> CaseCommand {
+pub(super) fn propose(circumstance: &str, fine: u64) -> CaseCommand {
     CaseCommand::ProposePenalty {
         circumstance: circumstance.into(),
         penalty: Penalty {
@@ -253,7 +253,7 @@ fn propose(circumstance: &str, fine: u64) -> CaseCommand {
     }
 }
 
-fn fine(fine_yuan: u64) -> Penalty {
+pub(super) fn fine(fine_yuan: u64) -> Penalty {
     Penalty {
         fine_yuan,
         other: Default::default(),
@@ -268,7 +268,7 @@ pub(super) fn direct() -> CaseServiceMethod {
 
 /// A case investigated (filing approved, an interview signed, a video) with a proposed fine
 /// of `amount` (row 97-2 or 97-3), at day 0.
-fn investigated(w: &World, row: &str, amount: u64) -> PenaltyCase {
+pub(super) fn investigated(w: &World, row: &str, amount: u64) -> PenaltyCase {
     let mut c = opened(w);
     w.run(
         &mut c,

@@ -2,15 +2,15 @@
 //! (the tablet shows the same model before signing), the page is this crate's.
 
 use crate::layout::{Align, BODY, Cell, Layout};
-use crate::{FormError, FormInput};
+use crate::{FormError, Images};
 use app_core::paper::{self, Block, Paper};
 
-/// Lays out every block of `paper`; signature images are fetched through `input.images`
-/// and checked against their SHA-256.
+/// Lays out every block of `paper`; signature images are fetched through `images` and
+/// checked against their SHA-256.
 pub(crate) fn print(
     doc: &mut Layout<'_>,
     paper: &Paper,
-    input: &FormInput<'_>,
+    images: Images<'_>,
 ) -> Result<(), FormError> {
     for block in &paper.blocks {
         match block {
@@ -24,7 +24,7 @@ pub(crate) fn print(
             Block::Row { cells } => {
                 let mut laid = Vec::with_capacity(cells.len());
                 for (w, c) in cells {
-                    laid.push((*w, cell(doc, c, input)?));
+                    laid.push((*w, cell(doc, c, images)?));
                 }
                 doc.row(&laid)?;
             }
@@ -52,18 +52,17 @@ fn align_of(a: paper::Align) -> Align {
     }
 }
 
-fn cell(doc: &mut Layout<'_>, c: &paper::Cell, input: &FormInput<'_>) -> Result<Cell, FormError> {
+fn cell(doc: &mut Layout<'_>, c: &paper::Cell, images: Images<'_>) -> Result<Cell, FormError> {
     Ok(match c {
         paper::Cell::Label(t) => Cell::Label(t.clone()),
         paper::Cell::Text(t) => Cell::Text(t.clone()),
         paper::Cell::Sign(s) => {
             let image = match &s.image {
                 Some(digest) => {
-                    let bytes =
-                        (input.images)(digest).ok_or_else(|| FormError::MissingSignatureImage {
-                            signer: s.signer.clone(),
-                            digest: digest.clone(),
-                        })?;
+                    let bytes = images(digest).ok_or_else(|| FormError::MissingSignatureImage {
+                        signer: s.signer.clone(),
+                        digest: digest.clone(),
+                    })?;
                     Some(doc.add_picture(&s.signer, digest, bytes)?)
                 }
                 None => None,
