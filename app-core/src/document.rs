@@ -69,8 +69,8 @@ pub enum DocError {
 /// Who made a change, as recorded in the change's message. Unknown fields are refused, so
 /// a note carries nothing but these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeNote {
+#[serde(deny_unknown_fields, bound(deserialize = "C: Deserialize<'de>"))]
+pub struct ChangeNoteOf<C> {
     pub by: UserId,
     pub device: DeviceId,
     /// The command's name ([`Command::name`]), or `create`.
@@ -82,7 +82,7 @@ pub struct ChangeNote {
     /// check that the change is exactly what the rules produce ([`crate::judge`]). `None` for
     /// the change that creates the document (its content is the fresh record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<Command>,
+    pub op: Option<C>,
     /// The server's seal on a change the server made (a supervisor's decision in the
     /// console): its Ed25519 signature (hex) over [`server_seal_statement`]. A tablet that
     /// pulled the change can then carry it back to a server restored from an older backup,
@@ -90,6 +90,10 @@ pub struct ChangeNote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,
 }
+
+/// The note of an inspection record's change (a penalty case's carries a
+/// [`crate::penalty::CaseCommand`] instead: [`crate::penalty::CaseNote`]).
+pub type ChangeNote = ChangeNoteOf<Command>;
 
 /// Signs a [`server_seal_statement`] (the server's key), giving the seal in hex.
 pub type Sealer<'a> = dyn FnMut(&[u8]) -> String + 'a;
@@ -195,7 +199,7 @@ pub fn actor_for(device: &DeviceId) -> ActorId {
     ActorId::from(&digest[..16])
 }
 
-fn commit(doc: &mut AutoCommit, note: &ChangeNote, now: Timestamp) {
+pub(crate) fn commit<C: Serialize>(doc: &mut AutoCommit, note: &ChangeNoteOf<C>, now: Timestamp) {
     let message = serde_json::to_string(note).expect("notes serialise");
     doc.commit_with(
         CommitOptions::default()
@@ -536,7 +540,7 @@ impl ItemResult {
 }
 
 /// The distinct string values a key holds on all sides of a conflict, sorted.
-fn distinct_strs(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
+pub(crate) fn distinct_strs(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
     let mut values: Vec<String> = doc
         .get_all(obj, key)
         .unwrap_or_default()
@@ -838,7 +842,7 @@ pub(crate) fn write_part<S: Sink>(
     }
 }
 
-fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
+pub(crate) fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
     match doc.get(obj, key)? {
         Some((Value::Object(ObjType::Map), id)) => Ok(id),
         Some(_) => Err(DocError::Type {
@@ -850,14 +854,14 @@ fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
 }
 
 /// The map at `key`, created if absent.
-fn entry_map<S: Sink>(doc: &mut S, obj: &S::Obj, key: &str) -> Result<S::Obj, DocError> {
+pub(crate) fn entry_map<S: Sink>(doc: &mut S, obj: &S::Obj, key: &str) -> Result<S::Obj, DocError> {
     match doc.map_at_key(obj, key)? {
         Some(id) => Ok(id),
         None => doc.make_map(obj, key),
     }
 }
 
-fn put_scalar<S: Sink>(
+pub(crate) fn put_scalar<S: Sink>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -875,7 +879,7 @@ fn put_scalar<S: Sink>(
 }
 
 /// Writes `after` at `key` if it differs from `before`; `encode` returning None deletes.
-fn sync_field<S: Sink, T: PartialEq>(
+pub(crate) fn sync_field<S: Sink, T: PartialEq>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -889,7 +893,7 @@ fn sync_field<S: Sink, T: PartialEq>(
     Ok(())
 }
 
-fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
+pub(crate) fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     Some(ScalarValue::Str(
         serde_json::to_string(v)
             .expect("model types serialise")
@@ -897,24 +901,24 @@ fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     ))
 }
 
-fn opt_json<T: Serialize>(v: &Option<T>) -> Option<ScalarValue> {
+pub(crate) fn opt_json<T: Serialize>(v: &Option<T>) -> Option<ScalarValue> {
     v.as_ref().and_then(json_scalar)
 }
 
-fn str_scalar(s: &str) -> Option<ScalarValue> {
+pub(crate) fn str_scalar(s: &str) -> Option<ScalarValue> {
     Some(ScalarValue::Str(s.into()))
 }
 
-fn day_scalar(d: &Option<Day>) -> Option<ScalarValue> {
+pub(crate) fn day_scalar(d: &Option<Day>) -> Option<ScalarValue> {
     d.map(|d| ScalarValue::Str(d.to_string().into()))
 }
 
-fn ts_scalar(t: &Option<Timestamp>) -> Option<ScalarValue> {
+pub(crate) fn ts_scalar(t: &Option<Timestamp>) -> Option<ScalarValue> {
     t.map(|t| ScalarValue::Int(t.0))
 }
 
 /// A serde enum's string form, e.g. `Unannounced` → `"unannounced"`.
-fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
+pub(crate) fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     match serde_json::to_value(v).expect("enums serialise") {
         serde_json::Value::String(s) => str_scalar(&s),
         other => json_scalar(&other),
@@ -922,7 +926,7 @@ fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
 }
 
 /// Free text: a string register (see the module documentation for why not Text).
-fn sync_text<S: Sink>(
+pub(crate) fn sync_text<S: Sink>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -937,7 +941,7 @@ fn sync_text<S: Sink>(
 
 /// Brings the map at `key` from `before` to `after`: removed keys deleted, added or changed
 /// entries written by `write` (which gets the entry's previous value, if any).
-fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
+pub(crate) fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -963,7 +967,7 @@ fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
     Ok(())
 }
 
-fn write_json_entry<S: Sink, V: Serialize>(
+pub(crate) fn write_json_entry<S: Sink, V: Serialize>(
     doc: &mut S,
     map: &S::Obj,
     key: &str,
@@ -1352,23 +1356,23 @@ fn write_hazard<S: Sink>(
 /// Reads fields out of the document's maps, each read in one ordered pass (`map_range`):
 /// about three times cheaper than `hydrate` (no hash maps, no copies of strings) and much
 /// cheaper than looking each key up in the op set.
-struct Reader;
+pub(crate) struct Reader;
 
 /// One map of the document: its entries in key order, borrowing keys and strings from it.
-struct HMap<'a>(Vec<(std::borrow::Cow<'a, str>, HValue<'a>)>);
+pub(crate) struct HMap<'a>(Vec<(std::borrow::Cow<'a, str>, HValue<'a>)>);
 
-enum HValue<'a> {
+pub(crate) enum HValue<'a> {
     Scalar(ScalarRef<'a>),
     Map(HMap<'a>),
     /// A list or text: never valid in a record, reported as the wrong type.
     Other,
 }
 
-type ScalarRef<'a> = automerge::ScalarValueRef<'a>;
+pub(crate) type ScalarRef<'a> = automerge::ScalarValueRef<'a>;
 
 impl<'a> HMap<'a> {
     /// Reads the map `obj` (at `heads`, or now), with its nested maps.
-    fn read(doc: &'a AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> HMap<'a> {
+    pub(crate) fn read(doc: &'a AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> HMap<'a> {
         let items: Vec<automerge::iter::MapRangeItem<'a>> = match heads {
             Some(h) => doc.map_range_at(obj, .., h).collect(),
             None => doc.map_range(obj, ..).collect(),
@@ -1392,20 +1396,20 @@ impl<'a> HMap<'a> {
         HMap(entries)
     }
 
-    fn get(&self, key: &str) -> Option<&HValue<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&HValue<'a>> {
         self.0
             .binary_search_by(|(k, _)| k.as_ref().cmp(key))
             .ok()
             .map(|i| &self.0[i].1)
     }
 
-    fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_ref())
     }
 }
 
 impl Reader {
-    fn scalar<'m>(
+    pub(crate) fn scalar<'m>(
         &self,
         obj: &'m HMap<'_>,
         key: &str,
@@ -1421,7 +1425,7 @@ impl Reader {
         }
     }
 
-    fn opt_str<'m>(
+    pub(crate) fn opt_str<'m>(
         &self,
         obj: &'m HMap<'_>,
         key: &str,
@@ -1437,12 +1441,22 @@ impl Reader {
         }
     }
 
-    fn str<'m>(&self, obj: &'m HMap<'_>, key: &str, path: &str) -> Result<&'m str, DocError> {
+    pub(crate) fn str<'m>(
+        &self,
+        obj: &'m HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<&'m str, DocError> {
         self.opt_str(obj, key, path)?
             .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
     }
 
-    fn opt_int(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<Option<i64>, DocError> {
+    pub(crate) fn opt_int(
+        &self,
+        obj: &HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<i64>, DocError> {
         match self.scalar(obj, key, path)? {
             None => Ok(None),
             Some(ScalarRef::Int(i)) => Ok(Some(*i)),
@@ -1453,14 +1467,14 @@ impl Reader {
         }
     }
 
-    fn parse<T: DeserializeOwned>(raw: &str, path: String) -> Result<T, DocError> {
+    pub(crate) fn parse<T: DeserializeOwned>(raw: &str, path: String) -> Result<T, DocError> {
         serde_json::from_str(raw).map_err(|e| DocError::Value {
             path,
             message: e.to_string(),
         })
     }
 
-    fn opt_json<T: DeserializeOwned>(
+    pub(crate) fn opt_json<T: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,
@@ -1471,7 +1485,7 @@ impl Reader {
             .transpose()
     }
 
-    fn json<T: DeserializeOwned>(
+    pub(crate) fn json<T: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,
@@ -1482,7 +1496,7 @@ impl Reader {
     }
 
     /// A serde enum stored as its string form.
-    fn enum_str<T: DeserializeOwned>(
+    pub(crate) fn enum_str<T: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,
@@ -1497,7 +1511,12 @@ impl Reader {
         })
     }
 
-    fn opt_day(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<Option<Day>, DocError> {
+    pub(crate) fn opt_day(
+        &self,
+        obj: &HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<Day>, DocError> {
         self.opt_str(obj, key, path)?
             .map(|s| {
                 Day::parse(s).map_err(|e| DocError::Value {
@@ -1508,7 +1527,7 @@ impl Reader {
             .transpose()
     }
 
-    fn text(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<String, DocError> {
+    pub(crate) fn text(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<String, DocError> {
         match obj.get(key) {
             None => Ok(String::new()),
             Some(HValue::Scalar(ScalarRef::Str(t))) => Ok(t.to_string()),
@@ -1519,7 +1538,7 @@ impl Reader {
         }
     }
 
-    fn map<'m>(
+    pub(crate) fn map<'m>(
         &self,
         obj: &'m HMap<'_>,
         key: &str,
@@ -1536,7 +1555,7 @@ impl Reader {
     }
 
     /// A map whose entries are JSON-encoded values.
-    fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
+    pub(crate) fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,

@@ -219,7 +219,11 @@ pub enum Verdict {
     Replay,
 }
 
-fn refuse(change: Option<&ChangeHash>, code: RefusalCode, message: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(
+    change: Option<&ChangeHash>,
+    code: RefusalCode,
+    message: impl Into<String>,
+) -> Refusal {
     Refusal {
         change: change.map(ToString::to_string),
         code,
@@ -241,21 +245,21 @@ pub fn valid_record_id(id: &InspectionId) -> bool {
 
 /// One pushed change's identity, as the judge needs it.
 #[derive(Clone)]
-struct Meta {
-    hash: ChangeHash,
-    actor: automerge::ActorId,
-    deps: Vec<ChangeHash>,
-    time: i64,
-    message: Option<String>,
-    seq: u64,
-    start_op: u64,
-    extra: Vec<u8>,
+pub(crate) struct Meta {
+    pub(crate) hash: ChangeHash,
+    pub(crate) actor: automerge::ActorId,
+    pub(crate) deps: Vec<ChangeHash>,
+    pub(crate) time: i64,
+    pub(crate) message: Option<String>,
+    pub(crate) seq: u64,
+    pub(crate) start_op: u64,
+    pub(crate) extra: Vec<u8>,
     /// Whether the change names an author (tablets never do).
-    authored: bool,
+    pub(crate) authored: bool,
 }
 
 /// The changes of `doc` after `have`, in causal order, without their operations.
-fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
+pub(crate) fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
     doc.get_changes_meta(have)
         .into_iter()
         .map(|m| Meta {
@@ -288,7 +292,7 @@ pub fn judge(
     }
 }
 
-fn malformed(e: impl fmt::Display) -> Refusal {
+pub(crate) fn malformed(e: impl fmt::Display) -> Refusal {
     refuse(None, RefusalCode::Malformed, e.to_string())
 }
 
@@ -576,7 +580,7 @@ fn device_actor(device: &DeviceId) -> automerge::ActorId {
 }
 
 /// Checks a change's authorship and returns its note (which then has a time).
-fn check_author(
+pub(crate) fn check_author(
     change: &Meta,
     pusher: Pusher<'_>,
     world: &dyn World,
