@@ -479,7 +479,7 @@ fn random_command(
     now: Timestamp,
 ) -> (CaseCommand, User) {
     use CaseCommand as C;
-    let who = if a % 2 == 0 { wang() } else { li() };
+    let who = if a.is_multiple_of(2) { wang() } else { li() };
     let seq = (r as u32 + 1) * 100 + u32::from(b);
     let c = match t {
         0 => {
@@ -507,7 +507,7 @@ fn random_command(
             facts: format!("事实{r}{a}"),
         },
         5 => C::MarkMajor {
-            reason: if a % 2 == 0 {
+            reason: if a.is_multiple_of(2) {
                 MajorReason::Complex
             } else {
                 MajorReason::Other(format!("理由{r}"))
