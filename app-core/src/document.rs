@@ -208,6 +208,47 @@ pub(crate) fn commit<C: Serialize>(doc: &mut AutoCommit, note: &ChangeNoteOf<C>,
     );
 }
 
+/// `doc` with `bytes` (raw changes received over the network) added, and its state as
+/// `read` reads it; if the bytes do not parse strictly or the result does not read, `doc` is
+/// left as it was.
+pub(crate) fn load_incremental_checked<T>(
+    doc: &mut AutoCommit,
+    bytes: &[u8],
+    read: impl Fn(&AutoCommit) -> Result<T, DocError>,
+) -> Result<T, DocError> {
+    parse_strictly(bytes)?;
+    let mut candidate = doc.fork();
+    candidate.load_incremental(bytes)?;
+    let state = read(&candidate)?;
+    doc.load_incremental(bytes)?;
+    Ok(state)
+}
+
+/// A copy of `doc` as it was at `heads`, writing under the same actor.
+pub(crate) fn fork_with_actor(
+    doc: &mut AutoCommit,
+    heads: &[ChangeHash],
+) -> Result<AutoCommit, DocError> {
+    let actor = doc.get_actor().clone();
+    Ok(doc.fork_at(heads)?.with_actor(actor))
+}
+
+/// Makes `doc`'s following edits under `device`'s actor.
+pub(crate) fn act_as(doc: &mut AutoCommit, device: &DeviceId) {
+    let actor = actor_for(device);
+    if *doc.get_actor() != actor {
+        doc.set_actor(actor);
+    }
+}
+
+/// Refuses heads that `doc` does not hold.
+pub(crate) fn check_heads(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Result<(), DocError> {
+    match heads.iter().find(|h| doc.get_change_by_hash(h).is_none()) {
+        Some(unknown) => Err(AutomergeError::InvalidHash(*unknown).into()),
+        None => Ok(()),
+    }
+}
+
 impl InspectionDoc {
     /// A new document holding `record`, with an entry for every item of its template so that
     /// first answers given on two tablets land in the same item, not in two rival ones.
@@ -353,12 +394,7 @@ impl InspectionDoc {
     /// Applies raw changes received over the network, then re-reads the state. If the result
     /// does not read as a record, the document is left as it was.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        parse_strictly(bytes)?;
-        let mut candidate = self.doc.fork();
-        candidate.load_incremental(bytes)?;
-        let state = read_record(&candidate)?;
-        self.doc.load_incremental(bytes)?;
-        self.state = state;
+        self.state = load_incremental_checked(&mut self.doc, bytes, read_record)?;
         Ok(())
     }
 
@@ -369,17 +405,12 @@ impl InspectionDoc {
 
     /// A copy of the document as it was at `heads` (for judging a change made there).
     pub(crate) fn fork_at(&mut self, heads: &[ChangeHash]) -> Result<InspectionDoc, DocError> {
-        let actor = self.doc.get_actor().clone();
-        let doc = self.doc.fork_at(heads)?.with_actor(actor);
-        Self::from_automerge(doc)
+        Self::from_automerge(fork_with_actor(&mut self.doc, heads)?)
     }
 
     /// Makes the following edits under `device`'s actor.
     pub(crate) fn act_as(&mut self, device: &DeviceId) {
-        let actor = actor_for(device);
-        if *self.doc.get_actor() != actor {
-            self.doc.set_actor(actor);
-        }
+        act_as(&mut self.doc, device);
     }
 
     /// Applies changes already judged (see [`crate::judge`]) and re-reads the state.
@@ -394,12 +425,7 @@ impl InspectionDoc {
 
     /// The record exactly as it was at `heads` (e.g. a signed version), whatever came later.
     pub fn record_at(&mut self, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
-        if let Some(unknown) = heads
-            .iter()
-            .find(|h| self.doc.get_change_by_hash(h).is_none())
-        {
-            return Err(AutomergeError::InvalidHash(*unknown).into());
-        }
+        check_heads(&mut self.doc, heads)?;
         read_map(&HMap::read(&self.doc, &ROOT, Some(heads)))
     }
 

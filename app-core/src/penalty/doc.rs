@@ -37,9 +37,9 @@ use super::case::{
 use super::documents::CaseDocKind;
 use super::evidence::{Interview, MeasureKind, PageSignature};
 use crate::document::{
-    ChangeNoteOf, Conflict, DocError, HMap, Reader, Sink, actor_for, commit, day_scalar, entry_map,
-    enum_scalar, json_scalar, opt_json, parse_strictly, put_scalar, str_scalar, sync_field,
-    sync_map, sync_text, ts_scalar, write_json_entry,
+    ChangeNoteOf, Conflict, DocError, HMap, Reader, Sink, act_as, actor_for, check_heads, commit,
+    day_scalar, entry_map, enum_scalar, fork_with_actor, json_scalar, load_incremental_checked,
+    opt_json, put_scalar, str_scalar, sync_field, sync_map, sync_text, ts_scalar, write_json_entry,
 };
 use crate::evidence::Sha256Hex;
 use crate::geo::{Day, Timestamp};
@@ -301,23 +301,13 @@ impl CaseDoc {
     /// Applies raw changes received over the network, then re-reads the state. If the result
     /// does not read as a case, the document is left as it was.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        parse_strictly(bytes)?;
-        let mut candidate = self.doc.fork();
-        candidate.load_incremental(bytes)?;
-        let state = read_case(&candidate, None)?;
-        self.doc.load_incremental(bytes)?;
-        self.state = state;
+        self.state = load_incremental_checked(&mut self.doc, bytes, |d| read_case(d, None))?;
         Ok(())
     }
 
     /// The case exactly as it was at `heads`, whatever came later.
     pub fn case_at(&mut self, heads: &[ChangeHash]) -> Result<PenaltyCase, DocError> {
-        if let Some(unknown) = heads
-            .iter()
-            .find(|h| self.doc.get_change_by_hash(h).is_none())
-        {
-            return Err(automerge::AutomergeError::InvalidHash(*unknown).into());
-        }
+        check_heads(&mut self.doc, heads)?;
         read_case(&self.doc, Some(heads))
     }
 
@@ -339,17 +329,12 @@ impl CaseDoc {
 
     /// A copy of the document as it was at `heads` (for judging a change made there).
     pub(crate) fn fork_at(&mut self, heads: &[ChangeHash]) -> Result<CaseDoc, DocError> {
-        let actor = self.doc.get_actor().clone();
-        let doc = self.doc.fork_at(heads)?.with_actor(actor);
-        Self::from_automerge(doc)
+        Self::from_automerge(fork_with_actor(&mut self.doc, heads)?)
     }
 
     /// Makes the following edits under `device`'s actor.
     pub(crate) fn act_as(&mut self, device: &DeviceId) {
-        let actor = actor_for(device);
-        if *self.doc.get_actor() != actor {
-            self.doc.set_actor(actor);
-        }
+        act_as(&mut self.doc, device);
     }
 
     /// Applies changes already judged and re-reads the state.
@@ -803,6 +788,21 @@ fn bad(path: String, message: impl Into<String>) -> DocError {
     }
 }
 
+/// A list map's key must be [`list_key`] of some position and the entry's identity `id`.
+fn check_list_key(key: &str, id: &str, path: &str) -> Result<(), DocError> {
+    let well_formed = key.split_once('/').is_some_and(|(i, rest)| {
+        i.len() == 6 && i.bytes().all(|b| b.is_ascii_digit()) && rest == id
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(bad(
+            format!("{path}{key}"),
+            "the key is not the entry's position and identity",
+        ))
+    }
+}
+
 /// A list map's entries in order, each checked: its key `<nnnnnn>/<id>` with `id` the
 /// entry's identity.
 fn read_list<V: serde::de::DeserializeOwned>(
@@ -819,15 +819,7 @@ fn read_list<V: serde::de::DeserializeOwned>(
     map.keys()
         .map(|k| {
             let v: V = r.json(map, k, &inner)?;
-            let well_formed = k.split_once('/').is_some_and(|(i, rest)| {
-                i.len() == 6 && i.bytes().all(|b| b.is_ascii_digit()) && rest == id(&v)
-            });
-            if !well_formed {
-                return Err(bad(
-                    format!("{inner}{k}"),
-                    "the key is not the entry's position and identity",
-                ));
-            }
+            check_list_key(k, &id(&v), &inner)?;
             Ok(v)
         })
         .collect()
@@ -906,15 +898,7 @@ fn read_notices(r: &Reader, root: &HMap<'_>) -> Result<Vec<super::Notice>, DocEr
             .map(map, key, "notices/")?
             .ok_or_else(|| DocError::Missing(path.clone()))?;
         let head: NoticeHead = r.json(m, "head", &path)?;
-        let well_formed = key.split_once('/').is_some_and(|(i, n)| {
-            i.len() == 6 && i.bytes().all(|b| b.is_ascii_digit()) && n == head.number
-        });
-        if !well_formed {
-            return Err(bad(
-                format!("notices/{key}"),
-                "the key is not the notice's position and number",
-            ));
-        }
+        check_list_key(key, &head.number, "notices/")?;
         out.push(super::Notice {
             number: head.number,
             at: head.at,

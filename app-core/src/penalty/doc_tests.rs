@@ -635,6 +635,17 @@ fn judged(
     }
 }
 
+/// Why the server refuses `push` from wang's tablet at day 0, 30 min.
+fn wang_pushes(server: &mut CaseDoc, push: &[u8]) -> RefusalCode {
+    refusal(judged(
+        Some(server),
+        push,
+        &wang(),
+        &dev("tab-wang"),
+        at(0, 30),
+    ))
+}
+
 fn refusal(r: Result<CaseDoc, JudgeError>) -> RefusalCode {
     match r {
         Err(JudgeError::Refused(refusal)) => refusal.code,
@@ -778,40 +789,13 @@ fn the_judge_refuses_others_changes_forged_moves_and_edits_of_frozen_documents()
     );
     // ...but not from another device (its actor is tab-li's).
     let push = honest(&mut server, &wang(), "tab-li", at(0, 30));
-    assert_eq!(
-        refusal(judged(
-            Some(&mut server),
-            &push,
-            &wang(),
-            &dev("tab-wang"),
-            at(0, 30)
-        )),
-        RefusalCode::NotAuthor
-    );
+    assert_eq!(wang_pushes(&mut server, &push), RefusalCode::NotAuthor);
     // A note naming another user (li's edit on wang's tablet, pushed by wang).
     let push = honest(&mut server, &li(), "tab-wang", at(0, 30));
-    assert_eq!(
-        refusal(judged(
-            Some(&mut server),
-            &push,
-            &wang(),
-            &dev("tab-wang"),
-            at(0, 30)
-        )),
-        RefusalCode::BadNote
-    );
+    assert_eq!(wang_pushes(&mut server, &push), RefusalCode::BadNote);
     // A time in the future (the server's clock is a minute after day 0, 30 min).
     let push = honest(&mut server, &wang(), "tab-wang", at(0, 90));
-    assert_eq!(
-        refusal(judged(
-            Some(&mut server),
-            &push,
-            &wang(),
-            &dev("tab-wang"),
-            at(0, 30)
-        )),
-        RefusalCode::Clock
-    );
+    assert_eq!(wang_pushes(&mut server, &push), RefusalCode::Clock);
     // A forged move to 结案, noted as an edit of the facts.
     let mut t = replica(&mut server, "tab-wang");
     let push = forged(&mut t, &wang(), "tab-wang", at(0, 30), facts(), |am| {
@@ -820,13 +804,7 @@ fn the_judge_refuses_others_changes_forged_moves_and_edits_of_frozen_documents()
         am.put(ROOT, "stage", "closed").unwrap();
     });
     assert_eq!(
-        refusal(judged(
-            Some(&mut server),
-            &push,
-            &wang(),
-            &dev("tab-wang"),
-            at(0, 30)
-        )),
+        wang_pushes(&mut server, &push),
         RefusalCode::NotReproducible
     );
     // The same move noted as what it is: the rules refuse closing now.
@@ -838,16 +816,7 @@ fn the_judge_refuses_others_changes_forged_moves_and_edits_of_frozen_documents()
     let push = forged(&mut t, &wang(), "tab-wang", at(0, 30), close, |am| {
         am.put(ROOT, "stage", "closed").unwrap();
     });
-    assert_eq!(
-        refusal(judged(
-            Some(&mut server),
-            &push,
-            &wang(),
-            &dev("tab-wang"),
-            at(0, 30)
-        )),
-        RefusalCode::Rule
-    );
+    assert_eq!(wang_pushes(&mut server, &push), RefusalCode::Rule);
     // An edit of the frozen 立案审批表, slipped into an honest command's change.
     let number = num(CaseDocKind::FilingApproval, 1).text;
     let mut frozen = server.case().documents[&number].clone();
@@ -868,13 +837,7 @@ fn the_judge_refuses_others_changes_forged_moves_and_edits_of_frozen_documents()
         .unwrap();
     });
     assert_eq!(
-        refusal(judged(
-            Some(&mut server),
-            &push,
-            &wang(),
-            &dev("tab-wang"),
-            at(0, 30)
-        )),
+        wang_pushes(&mut server, &push),
         RefusalCode::NotReproducible
     );
     // A new case whose first state is not what opening it makes (already filed).
