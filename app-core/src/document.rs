@@ -73,7 +73,8 @@ pub enum DocError {
 pub struct ChangeNoteOf<C> {
     pub by: UserId,
     pub device: DeviceId,
-    /// The command's name ([`Command::name`]), or `create`.
+    /// The command's name ([`Command::name`], or [`crate::penalty::CaseCommand::name`] in a
+    /// case's note), or `create`.
     pub command: String,
     /// When the change was made, in milliseconds (the change's own time has only seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -24,6 +24,10 @@
 //! Every media file the changes add must be one the pusher may name
 //! ([`World::may_name_photo`]).
 //!
+//! Changes each legal on the state their author saw may still merge into a state no single
+//! replica made (two notices issued at once, a payment on each tablet); that is not refused
+//! here: [`PenaltyCase::violations`] lists it, and [`CaseDoc::conflicts`] shows it.
+//!
 //! Left to the fast path of [`crate::judge`] and not done here: prediction without a replay,
 //! receipts vouching for another device's changes, and server-sealed changes (a case change
 //! under the server's actor is refused). The settings, calendar and table are the receiver's
