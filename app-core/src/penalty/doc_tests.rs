@@ -432,6 +432,28 @@ fn concurrent_edits_of_one_field_and_an_impossible_merge_are_listed() {
         "{conflicts:?}"
     );
 
+    // Two notices issued at once on two tablets: both kept, the first listed as superseded.
+    let mut doc = CaseDoc::create(&new_case(), &dev("tab-wang")).unwrap();
+    for (actor, now, c) in &script()[..7] {
+        doc.apply(c, &RULES.cx(actor, *now), &device_of(actor))
+            .unwrap();
+    }
+    let notify = |n| CaseCommand::Notify {
+        number: num(CaseDocKind::Notice, n),
+    };
+    let mut a = replica(&mut doc, "tab-wang");
+    let mut b = replica(&mut doc, "tab-li");
+    a.apply(&notify(1), &RULES.cx(&wang(), at(0, 120)), &dev("tab-wang"))
+        .unwrap();
+    b.apply(&notify(2), &RULES.cx(&li(), at(0, 121)), &dev("tab-li"))
+        .unwrap();
+    let merged = merge_both_ways(&mut a, &mut b);
+    assert_eq!(merged.case().notices.len(), 2);
+    let first = merged.case().notices[0].number.clone();
+    assert!(merged.conflicts().contains(&Conflict::Invalid {
+        reason: CaseViolation::NoticeSuperseded(first).to_string()
+    }));
+
     // The whole fine paid on both tablets: both payments kept, the overpayment listed.
     let mut doc = CaseDoc::create(&new_case(), &dev("tab-wang")).unwrap();
     let script = script();
