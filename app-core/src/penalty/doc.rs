@@ -573,85 +573,65 @@ pub(crate) fn write_case<S: Sink>(
         doc.write(&root, "case_schema", ScalarValue::Uint(CASE_SCHEMA_VERSION))?;
     }
     let b = before;
-    sync_field(doc, &root, "id", b.map(|c| &c.id), &after.id, |v| {
-        str_scalar(v.as_str())
-    })?;
-    sync_field(doc, &root, "unit", b.map(|c| &c.unit), &after.unit, |v| {
-        str_scalar(v.as_str())
-    })?;
-    sync_field(
-        doc,
-        &root,
-        "enterprise",
-        b.map(|c| &c.enterprise),
-        &after.enterprise,
-        json_scalar,
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "source",
-        b.map(|c| &c.source),
-        &after.source,
-        json_scalar,
-    )?;
+    // A root field `$f` of the case, encoded by `$enc` (JSON, string or integer).
+    macro_rules! field {
+        ($f:ident, $enc:expr) => {
+            sync_field(
+                doc,
+                &root,
+                stringify!($f),
+                b.map(|c| &c.$f),
+                &after.$f,
+                $enc,
+            )?
+        };
+    }
+    // A root map keyed like the case's own map `$f`, one JSON value per entry.
+    macro_rules! json_map {
+        ($f:ident) => {
+            sync_map(
+                doc,
+                &root,
+                stringify!($f),
+                b.map(|c| &c.$f),
+                &after.$f,
+                write_json_entry,
+            )?
+        };
+    }
+    // A list of the case kept as a list map, each entry known by `$id`.
+    macro_rules! list {
+        ($f:ident, $id:expr) => {
+            sync_list(
+                doc,
+                &root,
+                stringify!($f),
+                b.map(|c| c.$f.as_slice()),
+                &after.$f,
+                $id,
+            )?
+        };
+    }
+    field!(id, |v| str_scalar(v.as_str()));
+    field!(unit, |v| str_scalar(v.as_str()));
+    field!(enterprise, json_scalar);
+    field!(source, json_scalar);
     sync_text(doc, &root, "facts", b.map(|c| &c.facts), &after.facts)?;
-    sync_field(
-        doc,
-        &root,
-        "violated",
-        b.map(|c| &c.violated),
-        &after.violated,
-        json_scalar,
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "penalty_basis",
-        b.map(|c| &c.penalty_basis),
-        &after.penalty_basis,
-        json_scalar,
-    )?;
-    sync_map(
-        doc,
-        &root,
-        "inspectors",
-        b.map(|c| &c.inspectors),
-        &after.inspectors,
-        write_json_entry,
-    )?;
+    field!(violated, json_scalar);
+    field!(penalty_basis, json_scalar);
+    json_map!(inspectors);
+    let opened_at = |c: &PenaltyCase| Some(c.opened_at);
     sync_field(
         doc,
         &root,
         "opened_at",
-        b.map(|c| Some(c.opened_at)).as_ref(),
-        &Some(after.opened_at),
+        b.map(opened_at).as_ref(),
+        &opened_at(after),
         ts_scalar,
     )?;
-    sync_field(
-        doc,
-        &root,
-        "opened_by",
-        b.map(|c| &c.opened_by),
-        &after.opened_by,
-        |v| str_scalar(v.as_str()),
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "stage",
-        b.map(|c| &c.stage),
-        &after.stage,
-        enum_scalar,
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "filing",
-        b.map(|c| &c.filing),
-        &after.filing,
-        opt_json,
-    )?;
+    field!(opened_by, |v| str_scalar(v.as_str()));
+    field!(stage, enum_scalar);
+    field!(filing, opt_json);
     let major = |c: &PenaltyCase| -> BTreeMap<String, super::MajorReason> {
         c.major
             .iter()
@@ -679,30 +659,9 @@ pub(crate) fn write_case<S: Sink>(
         &after.interviews,
         write_interview,
     )?;
-    sync_map(
-        doc,
-        &root,
-        "media",
-        b.map(|c| &c.media),
-        &after.media,
-        write_json_entry,
-    )?;
-    sync_map(
-        doc,
-        &root,
-        "measures",
-        b.map(|c| &c.measures),
-        &after.measures,
-        write_json_entry,
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "proposal",
-        b.map(|c| &c.proposal),
-        &after.proposal,
-        opt_json,
-    )?;
+    json_map!(media);
+    json_map!(measures);
+    field!(proposal, opt_json);
     let notices = |c: &PenaltyCase| -> BTreeMap<String, super::Notice> {
         c.notices
             .iter()
@@ -720,62 +679,14 @@ pub(crate) fn write_case<S: Sink>(
             write_notice,
         )?;
     }
-    sync_field(
-        doc,
-        &root,
-        "decision",
-        b.map(|c| &c.decision),
-        &after.decision,
-        opt_json,
-    )?;
-    sync_list(
-        doc,
-        &root,
-        "services",
-        b.map(|c| c.services.as_slice()),
-        &after.services,
-        |s| s.receipt.clone(),
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "publication",
-        b.map(|c| &c.publication),
-        &after.publication,
-        opt_json,
-    )?;
-    sync_list(
-        doc,
-        &root,
-        "payments",
-        b.map(|c| c.payments.as_slice()),
-        &after.payments,
-        digest_id,
-    )?;
-    sync_list(
-        doc,
-        &root,
-        "executions",
-        b.map(|c| c.executions.as_slice()),
-        &after.executions,
-        digest_id,
-    )?;
-    sync_field(
-        doc,
-        &root,
-        "closing",
-        b.map(|c| &c.closing),
-        &after.closing,
-        opt_json,
-    )?;
-    sync_map(
-        doc,
-        &root,
-        "documents",
-        b.map(|c| &c.documents),
-        &after.documents,
-        write_json_entry,
-    )
+    field!(decision, opt_json);
+    list!(services, |s| s.receipt.clone());
+    field!(publication, opt_json);
+    list!(payments, digest_id);
+    list!(executions, digest_id);
+    field!(closing, opt_json);
+    json_map!(documents);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

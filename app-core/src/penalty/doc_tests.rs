@@ -233,6 +233,22 @@ fn a_case_runs_from_filing_to_closing_through_its_document_and_loads_back_equal(
     assert_eq!(at_filing.stage, CaseStage::Investigating);
 }
 
+/// The SHA-256 of the scripted case's saved document: the layout pinned until a golden file
+/// under `tests/golden/` takes over (a change of the layout or of what a command writes
+/// changes it, and must say in its commit why and what reads the old one).
+const SCRIPTED_CASE_SHA256: &str =
+    "5823fff72ab80fbdad0e7d5750a15a4b1966dfce3e36bfedd25debc38e931b14";
+
+#[test]
+fn the_case_documents_layout_is_pinned() {
+    let mut doc = CaseDoc::create(&new_case(), &dev("tab-wang")).unwrap();
+    for (actor, now, command) in script() {
+        doc.apply(&command, &RULES.cx(&actor, now), &device_of(&actor))
+            .unwrap();
+    }
+    assert_eq!(Sha256Hex::of(&doc.save()).as_str(), SCRIPTED_CASE_SHA256);
+}
+
 #[test]
 fn a_refused_command_writes_nothing() {
     let mut doc = CaseDoc::create(&new_case(), &dev("tab-wang")).unwrap();
@@ -299,6 +315,12 @@ fn filed() -> CaseDoc {
     doc
 }
 
+/// `actor` applies `c` at `now` on their own tablet.
+fn act(doc: &mut CaseDoc, actor: &User, now: Timestamp, c: &CaseCommand) {
+    doc.apply(c, &RULES.cx(actor, now), &device_of(actor))
+        .unwrap();
+}
+
 fn replica(doc: &mut CaseDoc, device: &str) -> CaseDoc {
     CaseDoc::load(&doc.save(), &dev(device)).unwrap()
 }
@@ -335,36 +357,36 @@ fn two_inspectors_interviewing_and_adding_evidence_on_two_tablets_merge_without_
     let mut b = replica(&mut a, "tab-li");
     let w = &*RULES;
     // wang takes one interview and adds a video on his tablet; li another, and a photo.
-    a.apply(
+    act(
+        &mut a,
+        &wang(),
+        at(0, 70),
         &add_interview("iv-a", 1, at(0, 60)),
-        &w.cx(&wang(), at(0, 70)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    a.apply(
+    );
+    act(
+        &mut a,
+        &wang(),
+        at(0, 71),
         &sign("iv-a", 0, PageSigner::Interviewee),
-        &w.cx(&wang(), at(0, 71)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    a.apply(
+    );
+    act(
+        &mut a,
+        &wang(),
+        at(0, 80),
         &media(at(0, 80), &wang(), b"video-a"),
-        &w.cx(&wang(), at(0, 80)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    b.apply(
+    );
+    act(
+        &mut b,
+        &li(),
+        at(0, 75),
         &add_interview("iv-b", 2, at(0, 65)),
-        &w.cx(&li(), at(0, 75)),
-        &dev("tab-li"),
-    )
-    .unwrap();
-    b.apply(
+    );
+    act(
+        &mut b,
+        &li(),
+        at(0, 85),
         &media(at(0, 85), &li(), b"video-b"),
-        &w.cx(&li(), at(0, 85)),
-        &dev("tab-li"),
-    )
-    .unwrap();
+    );
     let mut merged = merge_both_ways(&mut a, &mut b);
     let c = merged.case().clone();
     assert_eq!(c.interviews.len(), 2);
@@ -376,24 +398,24 @@ fn two_inspectors_interviewing_and_adding_evidence_on_two_tablets_merge_without_
     // record is complete (but frozen by neither tablet: the merged state says so).
     let mut a = replica(&mut merged, "tab-wang");
     let mut b = replica(&mut merged, "tab-li");
-    a.apply(
+    act(
+        &mut a,
+        &wang(),
+        at(0, 90),
         &sign("iv-b", 0, PageSigner::Interviewee),
-        &w.cx(&wang(), at(0, 90)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    a.apply(
+    );
+    act(
+        &mut a,
+        &wang(),
+        at(0, 91),
         &sign("iv-b", 0, PageSigner::Inspector(wang().id)),
-        &w.cx(&wang(), at(0, 91)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    b.apply(
+    );
+    act(
+        &mut b,
+        &li(),
+        at(0, 92),
         &sign("iv-b", 0, PageSigner::Inspector(li().id)),
-        &w.cx(&li(), at(0, 92)),
-        &dev("tab-li"),
-    )
-    .unwrap();
+    );
     let merged = merge_both_ways(&mut a, &mut b);
     assert!(merged.case().interviews["iv-b"].is_signed());
     assert_eq!(
@@ -408,22 +430,22 @@ fn two_inspectors_interviewing_and_adding_evidence_on_two_tablets_merge_without_
 fn concurrent_edits_of_one_field_and_an_impossible_merge_are_listed() {
     let mut a = filed();
     let mut b = replica(&mut a, "tab-li");
-    a.apply(
+    act(
+        &mut a,
+        &wang(),
+        at(0, 30),
         &CaseCommand::SetFacts {
             facts: "3名新员工未经培训上岗".into(),
         },
-        &RULES.cx(&wang(), at(0, 30)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    b.apply(
+    );
+    act(
+        &mut b,
+        &li(),
+        at(0, 31),
         &CaseCommand::SetFacts {
             facts: "4名新员工未经培训上岗".into(),
         },
-        &RULES.cx(&li(), at(0, 31)),
-        &dev("tab-li"),
-    )
-    .unwrap();
+    );
     let merged = merge_both_ways(&mut a, &mut b);
     let conflicts = merged.conflicts();
     assert!(
@@ -443,10 +465,8 @@ fn concurrent_edits_of_one_field_and_an_impossible_merge_are_listed() {
     };
     let mut a = replica(&mut doc, "tab-wang");
     let mut b = replica(&mut doc, "tab-li");
-    a.apply(&notify(1), &RULES.cx(&wang(), at(0, 120)), &dev("tab-wang"))
-        .unwrap();
-    b.apply(&notify(2), &RULES.cx(&li(), at(0, 121)), &dev("tab-li"))
-        .unwrap();
+    act(&mut a, &wang(), at(0, 120), &notify(1));
+    act(&mut b, &li(), at(0, 121), &notify(2));
     let merged = merge_both_ways(&mut a, &mut b);
     assert_eq!(merged.case().notices.len(), 2);
     let first = merged.case().notices[0].number.clone();
@@ -466,8 +486,7 @@ fn concurrent_edits_of_one_field_and_an_impossible_merge_are_listed() {
     let mut b = replica(&mut doc, "tab-li");
     a.apply(pay, &RULES.cx(actor, *now), &dev("tab-wang"))
         .unwrap();
-    b.apply(pay, &RULES.cx(&li(), *now), &dev("tab-li"))
-        .unwrap();
+    act(&mut b, &li(), *now, pay);
     let merged = merge_both_ways(&mut a, &mut b);
     assert_eq!(merged.case().payments.len(), 2);
     assert!(
@@ -723,18 +742,18 @@ fn the_judge_accepts_each_honest_tablets_changes_from_filing_to_closing() {
     let mut a = replica(&mut server, "tab-wang");
     let mut b = replica(&mut server, "tab-li");
     let from = a.heads();
-    a.apply(
+    act(
+        &mut a,
+        &wang(),
+        at(0, 70),
         &add_interview("iv-a", 1, at(0, 60)),
-        &RULES.cx(&wang(), at(0, 70)),
-        &dev("tab-wang"),
-    )
-    .unwrap();
-    b.apply(
+    );
+    act(
+        &mut b,
+        &li(),
+        at(0, 71),
         &add_interview("iv-b", 2, at(0, 60)),
-        &RULES.cx(&li(), at(0, 71)),
-        &dev("tab-li"),
-    )
-    .unwrap();
+    );
     let mut server = judged(
         Some(&mut server),
         &a.save_after(&from),
