@@ -355,8 +355,7 @@ fn merge_both_ways(a: &mut CaseDoc, b: &mut CaseDoc) -> CaseDoc {
 fn two_inspectors_interviewing_and_adding_evidence_on_two_tablets_merge_without_loss() {
     let mut a = filed();
     let mut b = replica(&mut a, "tab-li");
-    let w = &*RULES;
-    // wang takes one interview and adds a video on his tablet; li another, and a photo.
+    // wang takes one interview and adds a video on his tablet; li another, and a video too.
     act(
         &mut a,
         &wang(),
