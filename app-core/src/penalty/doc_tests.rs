@@ -914,3 +914,34 @@ fn the_judge_refuses_others_changes_forged_moves_and_edits_of_frozen_documents()
         RefusalCode::NotFresh
     );
 }
+
+#[test]
+fn changes_received_over_the_network_are_taken_only_if_the_case_still_reads() {
+    let mut tablet = filed();
+    let mut server = replica(&mut tablet, "server");
+    let from = tablet.heads();
+    act(
+        &mut tablet,
+        &wang(),
+        at(0, 90),
+        &media(at(0, 90), &wang(), b"video"),
+    );
+    server.load_incremental(&tablet.save_after(&from)).unwrap();
+    assert_eq!(server.case(), tablet.case());
+    // A change that breaks the case (a stage nobody knows) is refused, and nothing is kept.
+    let heads = server.heads();
+    let bad = forged(
+        &mut tablet,
+        &wang(),
+        "tab-wang",
+        at(0, 95),
+        CaseCommand::SetFacts { facts: "x".into() },
+        |am| {
+            am.put(ROOT, "stage", "nowhere").unwrap();
+        },
+    );
+    assert!(server.load_incremental(&bad).is_err());
+    assert!(server.load_incremental(b"not automerge").is_err());
+    assert_eq!(server.heads(), heads);
+    assert_eq!(reloaded(&mut server), *server.case());
+}
