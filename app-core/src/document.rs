@@ -69,11 +69,12 @@ pub enum DocError {
 /// Who made a change, as recorded in the change's message. Unknown fields are refused, so
 /// a note carries nothing but these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeNote {
+#[serde(deny_unknown_fields, bound(deserialize = "C: Deserialize<'de>"))]
+pub struct ChangeNoteOf<C> {
     pub by: UserId,
     pub device: DeviceId,
-    /// The command's name ([`Command::name`]), or `create`.
+    /// The command's name ([`Command::name`], or [`crate::penalty::CaseCommand::name`] in a
+    /// case's note), or `create`.
     pub command: String,
     /// When the change was made, in milliseconds (the change's own time has only seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,7 +83,7 @@ pub struct ChangeNote {
     /// check that the change is exactly what the rules produce ([`crate::judge`]). `None` for
     /// the change that creates the document (its content is the fresh record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<Command>,
+    pub op: Option<C>,
     /// The server's seal on a change the server made (a supervisor's decision in the
     /// console): its Ed25519 signature (hex) over [`server_seal_statement`]. A tablet that
     /// pulled the change can then carry it back to a server restored from an older backup,
@@ -90,6 +91,10 @@ pub struct ChangeNote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,
 }
+
+/// The note of an inspection record's change (a penalty case's carries a
+/// [`crate::penalty::CaseCommand`] instead: [`crate::penalty::CaseNote`]).
+pub type ChangeNote = ChangeNoteOf<Command>;
 
 /// Signs a [`server_seal_statement`] (the server's key), giving the seal in hex.
 pub type Sealer<'a> = dyn FnMut(&[u8]) -> String + 'a;
@@ -207,13 +212,54 @@ pub fn actor_for(device: &DeviceId) -> ActorId {
     ActorId::from(&digest[..16])
 }
 
-fn commit(doc: &mut AutoCommit, note: &ChangeNote, now: Timestamp) {
+pub(crate) fn commit<C: Serialize>(doc: &mut AutoCommit, note: &ChangeNoteOf<C>, now: Timestamp) {
     let message = serde_json::to_string(note).expect("notes serialise");
     doc.commit_with(
         CommitOptions::default()
             .with_message(message)
             .with_time(now.0.div_euclid(1000)),
     );
+}
+
+/// `doc` with `bytes` (raw changes received over the network) added, and its state as
+/// `read` reads it; if the bytes do not parse strictly or the result does not read, `doc` is
+/// left as it was.
+pub(crate) fn load_incremental_checked<T>(
+    doc: &mut AutoCommit,
+    bytes: &[u8],
+    read: impl Fn(&AutoCommit) -> Result<T, DocError>,
+) -> Result<T, DocError> {
+    parse_strictly(bytes)?;
+    let mut candidate = doc.fork();
+    untrusted(|| candidate.load_incremental(bytes))?;
+    let state = read(&candidate)?;
+    doc.load_incremental(bytes)?;
+    Ok(state)
+}
+
+/// A copy of `doc` as it was at `heads`, writing under the same actor.
+pub(crate) fn fork_with_actor(
+    doc: &mut AutoCommit,
+    heads: &[ChangeHash],
+) -> Result<AutoCommit, DocError> {
+    let actor = doc.get_actor().clone();
+    Ok(doc.fork_at(heads)?.with_actor(actor))
+}
+
+/// Makes `doc`'s following edits under `device`'s actor.
+pub(crate) fn act_as(doc: &mut AutoCommit, device: &DeviceId) {
+    let actor = actor_for(device);
+    if *doc.get_actor() != actor {
+        doc.set_actor(actor);
+    }
+}
+
+/// Refuses heads that `doc` does not hold.
+pub(crate) fn check_heads(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Result<(), DocError> {
+    match heads.iter().find(|h| doc.get_change_by_hash(h).is_none()) {
+        Some(unknown) => Err(AutomergeError::InvalidHash(*unknown).into()),
+        None => Ok(()),
+    }
 }
 
 impl InspectionDoc {
@@ -361,12 +407,7 @@ impl InspectionDoc {
     /// Applies raw changes received over the network, then re-reads the state. If the result
     /// does not read as a record, the document is left as it was.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        parse_strictly(bytes)?;
-        let mut candidate = self.doc.fork();
-        untrusted(|| candidate.load_incremental(bytes))?;
-        let state = read_record(&candidate)?;
-        self.doc.load_incremental(bytes)?;
-        self.state = state;
+        self.state = load_incremental_checked(&mut self.doc, bytes, read_record)?;
         Ok(())
     }
 
@@ -377,17 +418,12 @@ impl InspectionDoc {
 
     /// A copy of the document as it was at `heads` (for judging a change made there).
     pub(crate) fn fork_at(&mut self, heads: &[ChangeHash]) -> Result<InspectionDoc, DocError> {
-        let actor = self.doc.get_actor().clone();
-        let doc = self.doc.fork_at(heads)?.with_actor(actor);
-        Self::from_automerge(doc)
+        Self::from_automerge(fork_with_actor(&mut self.doc, heads)?)
     }
 
     /// Makes the following edits under `device`'s actor.
     pub(crate) fn act_as(&mut self, device: &DeviceId) {
-        let actor = actor_for(device);
-        if *self.doc.get_actor() != actor {
-            self.doc.set_actor(actor);
-        }
+        act_as(&mut self.doc, device);
     }
 
     /// Applies changes already judged (see [`crate::judge`]) and re-reads the state.
@@ -402,12 +438,7 @@ impl InspectionDoc {
 
     /// The record exactly as it was at `heads` (e.g. a signed version), whatever came later.
     pub fn record_at(&mut self, heads: &[ChangeHash]) -> Result<Inspection, DocError> {
-        if let Some(unknown) = heads
-            .iter()
-            .find(|h| self.doc.get_change_by_hash(h).is_none())
-        {
-            return Err(AutomergeError::InvalidHash(*unknown).into());
-        }
+        check_heads(&mut self.doc, heads)?;
         read_map(&HMap::read(&self.doc, &ROOT, Some(heads)))
     }
 
@@ -548,7 +579,7 @@ impl ItemResult {
 }
 
 /// The distinct string values a key holds on all sides of a conflict, sorted.
-fn distinct_strs(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
+pub(crate) fn distinct_strs(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
     let mut values: Vec<String> = doc
         .get_all(obj, key)
         .unwrap_or_default()
@@ -850,7 +881,7 @@ pub(crate) fn write_part<S: Sink>(
     }
 }
 
-fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
+pub(crate) fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
     match doc.get(obj, key)? {
         Some((Value::Object(ObjType::Map), id)) => Ok(id),
         Some(_) => Err(DocError::Type {
@@ -862,14 +893,14 @@ fn map_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ObjId, DocError> {
 }
 
 /// The map at `key`, created if absent.
-fn entry_map<S: Sink>(doc: &mut S, obj: &S::Obj, key: &str) -> Result<S::Obj, DocError> {
+pub(crate) fn entry_map<S: Sink>(doc: &mut S, obj: &S::Obj, key: &str) -> Result<S::Obj, DocError> {
     match doc.map_at_key(obj, key)? {
         Some(id) => Ok(id),
         None => doc.make_map(obj, key),
     }
 }
 
-fn put_scalar<S: Sink>(
+pub(crate) fn put_scalar<S: Sink>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -887,7 +918,7 @@ fn put_scalar<S: Sink>(
 }
 
 /// Writes `after` at `key` if it differs from `before`; `encode` returning None deletes.
-fn sync_field<S: Sink, T: PartialEq>(
+pub(crate) fn sync_field<S: Sink, T: PartialEq>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -901,7 +932,7 @@ fn sync_field<S: Sink, T: PartialEq>(
     Ok(())
 }
 
-fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
+pub(crate) fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     Some(ScalarValue::Str(
         serde_json::to_string(v)
             .expect("model types serialise")
@@ -909,24 +940,24 @@ fn json_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     ))
 }
 
-fn opt_json<T: Serialize>(v: &Option<T>) -> Option<ScalarValue> {
+pub(crate) fn opt_json<T: Serialize>(v: &Option<T>) -> Option<ScalarValue> {
     v.as_ref().and_then(json_scalar)
 }
 
-fn str_scalar(s: &str) -> Option<ScalarValue> {
+pub(crate) fn str_scalar(s: &str) -> Option<ScalarValue> {
     Some(ScalarValue::Str(s.into()))
 }
 
-fn day_scalar(d: &Option<Day>) -> Option<ScalarValue> {
+pub(crate) fn day_scalar(d: &Option<Day>) -> Option<ScalarValue> {
     d.map(|d| ScalarValue::Str(d.to_string().into()))
 }
 
-fn ts_scalar(t: &Option<Timestamp>) -> Option<ScalarValue> {
+pub(crate) fn ts_scalar(t: &Option<Timestamp>) -> Option<ScalarValue> {
     t.map(|t| ScalarValue::Int(t.0))
 }
 
 /// A serde enum's string form, e.g. `Unannounced` → `"unannounced"`.
-fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
+pub(crate) fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
     match serde_json::to_value(v).expect("enums serialise") {
         serde_json::Value::String(s) => str_scalar(&s),
         other => json_scalar(&other),
@@ -934,7 +965,7 @@ fn enum_scalar<T: Serialize>(v: &T) -> Option<ScalarValue> {
 }
 
 /// Free text: a string register (see the module documentation for why not Text).
-fn sync_text<S: Sink>(
+pub(crate) fn sync_text<S: Sink>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -949,7 +980,7 @@ fn sync_text<S: Sink>(
 
 /// Brings the map at `key` from `before` to `after`: removed keys deleted, added or changed
 /// entries written by `write` (which gets the entry's previous value, if any).
-fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
+pub(crate) fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
     doc: &mut S,
     obj: &S::Obj,
     key: &str,
@@ -975,7 +1006,7 @@ fn sync_map<S: Sink, K: Ord + AsRef<str>, V: PartialEq>(
     Ok(())
 }
 
-fn write_json_entry<S: Sink, V: Serialize>(
+pub(crate) fn write_json_entry<S: Sink, V: Serialize>(
     doc: &mut S,
     map: &S::Obj,
     key: &str,
@@ -1364,23 +1395,23 @@ fn write_hazard<S: Sink>(
 /// Reads fields out of the document's maps, each read in one ordered pass (`map_range`):
 /// about three times cheaper than `hydrate` (no hash maps, no copies of strings) and much
 /// cheaper than looking each key up in the op set.
-struct Reader;
+pub(crate) struct Reader;
 
 /// One map of the document: its entries in key order, borrowing keys and strings from it.
-struct HMap<'a>(Vec<(std::borrow::Cow<'a, str>, HValue<'a>)>);
+pub(crate) struct HMap<'a>(Vec<(std::borrow::Cow<'a, str>, HValue<'a>)>);
 
-enum HValue<'a> {
+pub(crate) enum HValue<'a> {
     Scalar(ScalarRef<'a>),
     Map(HMap<'a>),
     /// A list or text: never valid in a record, reported as the wrong type.
     Other,
 }
 
-type ScalarRef<'a> = automerge::ScalarValueRef<'a>;
+pub(crate) type ScalarRef<'a> = automerge::ScalarValueRef<'a>;
 
 impl<'a> HMap<'a> {
     /// Reads the map `obj` (at `heads`, or now), with its nested maps.
-    fn read(doc: &'a AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> HMap<'a> {
+    pub(crate) fn read(doc: &'a AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> HMap<'a> {
         let items: Vec<automerge::iter::MapRangeItem<'a>> = match heads {
             Some(h) => doc.map_range_at(obj, .., h).collect(),
             None => doc.map_range(obj, ..).collect(),
@@ -1404,20 +1435,20 @@ impl<'a> HMap<'a> {
         HMap(entries)
     }
 
-    fn get(&self, key: &str) -> Option<&HValue<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&HValue<'a>> {
         self.0
             .binary_search_by(|(k, _)| k.as_ref().cmp(key))
             .ok()
             .map(|i| &self.0[i].1)
     }
 
-    fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_ref())
     }
 }
 
 impl Reader {
-    fn scalar<'m>(
+    pub(crate) fn scalar<'m>(
         &self,
         obj: &'m HMap<'_>,
         key: &str,
@@ -1433,7 +1464,7 @@ impl Reader {
         }
     }
 
-    fn opt_str<'m>(
+    pub(crate) fn opt_str<'m>(
         &self,
         obj: &'m HMap<'_>,
         key: &str,
@@ -1449,12 +1480,22 @@ impl Reader {
         }
     }
 
-    fn str<'m>(&self, obj: &'m HMap<'_>, key: &str, path: &str) -> Result<&'m str, DocError> {
+    pub(crate) fn str<'m>(
+        &self,
+        obj: &'m HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<&'m str, DocError> {
         self.opt_str(obj, key, path)?
             .ok_or_else(|| DocError::Missing(format!("{path}{key}")))
     }
 
-    fn opt_int(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<Option<i64>, DocError> {
+    pub(crate) fn opt_int(
+        &self,
+        obj: &HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<i64>, DocError> {
         match self.scalar(obj, key, path)? {
             None => Ok(None),
             Some(ScalarRef::Int(i)) => Ok(Some(*i)),
@@ -1465,14 +1506,14 @@ impl Reader {
         }
     }
 
-    fn parse<T: DeserializeOwned>(raw: &str, path: String) -> Result<T, DocError> {
+    pub(crate) fn parse<T: DeserializeOwned>(raw: &str, path: String) -> Result<T, DocError> {
         serde_json::from_str(raw).map_err(|e| DocError::Value {
             path,
             message: e.to_string(),
         })
     }
 
-    fn opt_json<T: DeserializeOwned>(
+    pub(crate) fn opt_json<T: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,
@@ -1483,7 +1524,7 @@ impl Reader {
             .transpose()
     }
 
-    fn json<T: DeserializeOwned>(
+    pub(crate) fn json<T: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,
@@ -1494,7 +1535,7 @@ impl Reader {
     }
 
     /// A serde enum stored as its string form.
-    fn enum_str<T: DeserializeOwned>(
+    pub(crate) fn enum_str<T: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,
@@ -1509,7 +1550,12 @@ impl Reader {
         })
     }
 
-    fn opt_day(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<Option<Day>, DocError> {
+    pub(crate) fn opt_day(
+        &self,
+        obj: &HMap<'_>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<Day>, DocError> {
         self.opt_str(obj, key, path)?
             .map(|s| {
                 Day::parse(s).map_err(|e| DocError::Value {
@@ -1520,7 +1566,7 @@ impl Reader {
             .transpose()
     }
 
-    fn text(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<String, DocError> {
+    pub(crate) fn text(&self, obj: &HMap<'_>, key: &str, path: &str) -> Result<String, DocError> {
         match obj.get(key) {
             None => Ok(String::new()),
             Some(HValue::Scalar(ScalarRef::Str(t))) => Ok(t.to_string()),
@@ -1531,7 +1577,7 @@ impl Reader {
         }
     }
 
-    fn map<'m>(
+    pub(crate) fn map<'m>(
         &self,
         obj: &'m HMap<'_>,
         key: &str,
@@ -1548,7 +1594,7 @@ impl Reader {
     }
 
     /// A map whose entries are JSON-encoded values.
-    fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
+    pub(crate) fn json_map<K: Ord + From<String>, V: DeserializeOwned>(
         &self,
         obj: &HMap<'_>,
         key: &str,

@@ -243,7 +243,11 @@ impl Verdict {
     }
 }
 
-fn refuse(change: Option<&ChangeHash>, code: RefusalCode, message: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(
+    change: Option<&ChangeHash>,
+    code: RefusalCode,
+    message: impl Into<String>,
+) -> Refusal {
     Refusal {
         change: change.map(ToString::to_string),
         code,
@@ -265,21 +269,21 @@ pub fn valid_record_id(id: &InspectionId) -> bool {
 
 /// One pushed change's identity, as the judge needs it.
 #[derive(Clone)]
-struct Meta {
-    hash: ChangeHash,
-    actor: automerge::ActorId,
-    deps: Vec<ChangeHash>,
-    time: i64,
-    message: Option<String>,
-    seq: u64,
-    start_op: u64,
-    extra: Vec<u8>,
+pub(crate) struct Meta {
+    pub(crate) hash: ChangeHash,
+    pub(crate) actor: automerge::ActorId,
+    pub(crate) deps: Vec<ChangeHash>,
+    pub(crate) time: i64,
+    pub(crate) message: Option<String>,
+    pub(crate) seq: u64,
+    pub(crate) start_op: u64,
+    pub(crate) extra: Vec<u8>,
     /// Whether the change names an author (tablets never do).
-    authored: bool,
+    pub(crate) authored: bool,
 }
 
 /// The changes of `doc` after `have`, in causal order, without their operations.
-fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
+pub(crate) fn metas(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<Meta> {
     doc.get_changes_meta(have)
         .into_iter()
         .map(|m| Meta {
@@ -312,7 +316,7 @@ pub fn judge(
     }
 }
 
-fn malformed(e: impl fmt::Display) -> Refusal {
+pub(crate) fn malformed(e: impl fmt::Display) -> Refusal {
     refuse(None, RefusalCode::Malformed, e.to_string())
 }
 
@@ -325,23 +329,8 @@ fn judge_new(
     if let Some(verdict) = fast_whole(pushed, record_id, pusher, world)? {
         return Ok(verdict);
     }
-    let mut full = untrusted(|| AutoCommit::load(pushed))
-        .map_err(|e| malformed(format!("not Automerge: {e}")))?;
-    if !full.get_missing_deps(&[]).is_empty() {
-        return Err(refuse(
-            None,
-            RefusalCode::Malformed,
-            "a new record must be pushed whole: some changes' dependencies are missing",
-        )
-        .into());
-    }
-    let changes = metas(&mut full, &[]);
-    let Some(first) = changes.first() else {
-        return Err(malformed("the document has no changes").into());
-    };
-    if !first.deps.is_empty() {
-        return Err(malformed("the first change has dependencies").into());
-    }
+    let (mut full, changes) = loaded_whole(pushed, "record")?;
+    let first = &changes[0];
     let vouched = vouched(&changes, world.vouched_heads());
     if vouched.contains(&first.hash) {
         return judge_vouched_new(full, &changes, &vouched, record_id, pusher, world);
@@ -535,15 +524,15 @@ fn check_initial<'w>(
     Ok((at, template))
 }
 
-fn judge_update(
-    mut doc: InspectionDoc,
+/// The stored document `held` with the pushed changes added (a fork: `held` is left as it
+/// is), and the pushed changes it did not hold, in causal order.
+pub(crate) fn incoming(
+    held: &mut AutoCommit,
     pushed: &[u8],
-    pusher: Pusher<'_>,
-    world: &dyn World,
-) -> Result<Verdict, JudgeError> {
+) -> Result<(AutoCommit, Vec<Meta>), JudgeError> {
     parse_strictly(pushed).map_err(|e| malformed(format!("not Automerge: {e}")))?;
-    let held = doc.heads();
-    let mut candidate = doc.automerge_mut().fork();
+    let heads = held.get_heads();
+    let mut candidate = held.fork();
     untrusted(|| candidate.load_incremental(pushed))
         .map_err(|e| malformed(format!("not Automerge: {e}")))?;
     if !candidate.get_missing_deps(&[]).is_empty() {
@@ -552,7 +541,41 @@ fn judge_update(
         )
         .into());
     }
-    let changes = metas(&mut candidate, &held);
+    let changes = metas(&mut candidate, &heads);
+    Ok((candidate, changes))
+}
+
+/// A new document pushed whole, loaded, and its changes in causal order (`what`: "record"
+/// or "case", for the refusal).
+pub(crate) fn loaded_whole(
+    pushed: &[u8],
+    what: &str,
+) -> Result<(AutoCommit, Vec<Meta>), JudgeError> {
+    let mut full = untrusted(|| AutoCommit::load(pushed))
+        .map_err(|e| malformed(format!("not Automerge: {e}")))?;
+    if !full.get_missing_deps(&[]).is_empty() {
+        return Err(malformed(format!(
+            "a new {what} must be pushed whole: some changes' dependencies are missing"
+        ))
+        .into());
+    }
+    let changes = metas(&mut full, &[]);
+    let Some(first) = changes.first() else {
+        return Err(malformed("the document has no changes").into());
+    };
+    if !first.deps.is_empty() {
+        return Err(malformed("the first change has dependencies").into());
+    }
+    Ok((full, changes))
+}
+
+fn judge_update(
+    mut doc: InspectionDoc,
+    pushed: &[u8],
+    pusher: Pusher<'_>,
+    world: &dyn World,
+) -> Result<Verdict, JudgeError> {
+    let (mut candidate, changes) = incoming(doc.automerge_mut(), pushed)?;
     if changes.is_empty() {
         return Ok(Verdict::Replay);
     }
@@ -602,7 +625,7 @@ fn device_actor(device: &DeviceId) -> automerge::ActorId {
 }
 
 /// Checks a change's authorship and returns its note (which then has a time).
-fn check_author(
+pub(crate) fn check_author(
     change: &Meta,
     pusher: Pusher<'_>,
     world: &dyn World,

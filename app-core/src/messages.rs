@@ -1726,6 +1726,49 @@ impl Bilingual for crate::penalty::CalendarError {
     }
 }
 
+/// What a merged case breaks ([`crate::penalty::PenaltyCase::violations`]): shown beside the
+/// case's conflicts so that an impossible merged state is seen and put right.
+impl Bilingual for crate::penalty::CaseViolation {
+    fn zh(&self) -> String {
+        use crate::penalty::CaseViolation as V;
+        match self {
+            V::FilingStage(s) => {
+                format!("案件处于“{}”阶段，与立案审批情况不符", s.label_zh())
+            }
+            V::NoticeSuperseded(n) => {
+                format!("告知书 {n} 之后又制作了告知书，但其间没有退回补充调查的法制审核意见")
+            }
+            V::NoNotice(s) => format!("案件处于“{}”阶段，与现行告知书不符", s.label_zh()),
+            V::DecisionStage(s) => {
+                format!("案件处于“{}”阶段，与是否已作出处罚决定不符", s.label_zh())
+            }
+            V::ServiceStage(s) => {
+                format!("案件处于“{}”阶段，与处罚决定书是否已送达不符", s.label_zh())
+            }
+            V::ClosingStage(s) => {
+                format!("案件处于“{}”阶段，与结案审批情况不符", s.label_zh())
+            }
+            V::InterviewNotFrozen(i) => {
+                format!("询问笔录 {i} 各页均已签名，但未固定为文书")
+            }
+            V::UnsignedAfterNotice(i) => {
+                format!("案件已过调查取证阶段，但询问笔录 {i} 尚未逐页签名")
+            }
+            V::UndecidedAfterNotice(m) => {
+                format!("案件已过调查取证阶段，但先行登记保存的证据 {m} 尚未作出处理决定")
+            }
+            V::NumberTwice(n) => format!("文号 {n} 被两份文书使用"),
+            V::ServedTwice(n) => format!("文书 {n} 被重复送达"),
+            V::Overpaid { paid, fine } => {
+                format!("已缴罚款 {paid} 元，超过应缴的 {fine} 元")
+            }
+        }
+    }
+    fn en(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl Lang {
     /// The stage of a penalty case.
     pub fn case_stage(self, s: crate::penalty::CaseStage) -> &'static str {

@@ -52,8 +52,12 @@ mod calendar;
 mod case;
 mod deadlines;
 mod discretion;
+mod doc;
+#[cfg(test)]
+mod doc_tests;
 mod documents;
 mod evidence;
+mod judge;
 mod paper;
 #[cfg(test)]
 mod props;
@@ -71,8 +75,12 @@ pub use discretion::{
     DiscretionRef, DiscretionRow, DiscretionTable, Grade, PlacedProblem, Proposal, ProposeError,
     ProvisionRange, TablePlace, TableProblem, propose,
 };
+pub use doc::{
+    CASE_SCHEMA_VERSION, CREATE as CASE_CREATE, CaseDoc, CaseDocError, CaseNote, CaseViolation,
+};
 pub use documents::*;
 pub use evidence::*;
+pub use judge::{CaseVerdict, CaseWorld, judge_case};
 pub use paper::{CasePaperError, IndexEntry, case_index, case_paper, index_entries, paper_kind};
 pub use record::*;
 
