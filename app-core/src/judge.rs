@@ -1238,12 +1238,13 @@ fn fast_new(
     }))
 }
 
-/// The fast path for a new record pushed whole as one device's linear history, judged from
-/// its document chunk without loading it (`judge_whole.rs`): `Some` with the acceptance
-/// when every change is exactly the predicted one and the pushed bytes are exactly the
-/// document those changes make; `None` for anything else, refusals included (the reference
-/// path then decides, and names the refused change by its real hash). Only a lookup that
-/// fails is an error here.
+/// The fast path for a new record pushed whole as one device's linear history, judged without
+/// loading it (`judge_whole.rs`): the pushed bytes are the tablet's stored form, a document
+/// chunk (its last snapshot) and the changes saved since as chunks of their own. `Some` with
+/// the acceptance when every change is exactly the predicted one and the document chunk is
+/// exactly the document its changes make; `None` for anything else, refusals included (the
+/// reference path then decides, and names the refused change by its real hash). Only a
+/// lookup that fails is an error here.
 fn fast_whole(
     pushed: &[u8],
     record_id: &str,
@@ -1258,10 +1259,19 @@ fn fast_whole(
             Err(e @ JudgeError::Lookup(_)) => Err(e),
         }
     }
+    /// One change to predict: its identity as pushed, and for a change chunk its hash and
+    /// first operation (a document chunk holds neither: its changes are checked by its head
+    /// and columns).
+    struct Step<'b> {
+        seq: u64,
+        time: i64,
+        message: Option<&'b str>,
+        pushed: Option<(ChangeHash, u64)>,
+    }
     if !world.vouched_heads().is_empty() {
         return Ok(None);
     }
-    let Some(chunk) = whole::Chunk::parse(pushed) else {
+    let Some((chunk, stored_changes)) = whole::parse_pushed(pushed) else {
         return Ok(None);
     };
     let actor = actor_for(pusher.device);
@@ -1278,61 +1288,93 @@ fn fast_whole(
     if rows.is_empty() || !shape_ok || chunk.actors != [actor.to_bytes()] {
         return Ok(None);
     }
+    let in_chunk = rows.len();
+    let mut steps: Vec<Step<'_>> = rows
+        .iter()
+        .map(|r| Step {
+            seq: r.seq,
+            time: r.time,
+            message: r.message,
+            pushed: None,
+        })
+        .collect();
+    for c in &stored_changes {
+        if c.actor != actor.to_bytes() || c.seq != steps.len() as u64 + 1 {
+            return Ok(None);
+        }
+        steps.push(Step {
+            seq: c.seq,
+            time: c.time,
+            message: c.message.as_deref(),
+            pushed: Some((c.hash, c.start_op)),
+        });
+    }
     let Some(created) = chunk.root_scalars(rows[0].max_op) else {
         return Ok(None);
     };
     let Ok(mut state) = crate::document::fresh_draft_from_scalars(created) else {
         return Ok(None);
     };
-    // Each change's identity as the chunk gives it; its hash is the prediction's (the
-    // chunk holds only the heads), so a refusal here names none.
-    let meta = |row: &whole::ChangeRow<'_>, start_op: u64, deps: Vec<ChangeHash>| Meta {
+    // Each change's identity as pushed; its hash is the prediction's (a document chunk holds
+    // only its heads), so a refusal here names none.
+    let meta = |step: &Step<'_>, start_op: u64, deps: Vec<ChangeHash>| Meta {
         hash: ChangeHash([0; 32]),
         actor: actor.clone(),
         deps,
-        time: row.time,
-        message: row.message.map(str::to_owned),
-        seq: row.seq,
+        time: step.time,
+        message: step.message.map(str::to_owned),
+        seq: step.seq,
         start_op,
         extra: Vec::new(),
         authored: false,
     };
     let mut recorder = Recorder::keeping();
-    let mut hashes: Vec<ChangeHash> = Vec::with_capacity(rows.len());
-    let mut max_ops: Vec<u64> = Vec::with_capacity(rows.len());
-    // Closes the predicted change of `row` (its operations so far) on the last one.
-    let close = |recorder: &mut Recorder, row: &whole::ChangeRow<'_>, deps: &[ChangeHash]| {
+    let mut hashes: Vec<ChangeHash> = Vec::with_capacity(steps.len());
+    let mut max_ops: Vec<u64> = Vec::with_capacity(steps.len());
+    // Closes the predicted change of `step` (the operations predicted since the last one);
+    // `None` if a stored change is not exactly that change.
+    let close = |recorder: &mut Recorder,
+                 step: &Step<'_>,
+                 deps: &[ChangeHash],
+                 hashes: &mut Vec<ChangeHash>,
+                 max_ops: &mut Vec<u64>| {
         let start_op = std::num::NonZeroU64::new(recorder.pending_start())?;
         let hash = recorder.change_hash(Identity {
             actor: &actor,
-            seq: row.seq,
+            seq: step.seq,
             start_op,
-            time: row.time,
-            message: row.message,
+            time: step.time,
+            message: step.message,
             deps,
             extra: &[],
         });
-        Some((hash, recorder.pending_start() - 1))
+        if step
+            .pushed
+            .is_some_and(|(h, s)| h != hash || s != start_op.get())
+        {
+            return None;
+        }
+        hashes.push(hash);
+        max_ops.push(recorder.pending_start() - 1);
+        Some(())
     };
     state.results.retain(|_, r| !r.is_empty());
     if write_record(&mut recorder, None, &state).is_err() {
         return Ok(None);
     }
-    let first = meta(&rows[0], 1, Vec::new());
+    let first = meta(&steps[0], 1, Vec::new());
     let Some((_, template)) = fallback(check_initial(&state, &first, record_id, pusher, world))?
     else {
         return Ok(None);
     };
-    let Some((hash, max_op)) = close(&mut recorder, &rows[0], &[]) else {
+    if close(&mut recorder, &steps[0], &[], &mut hashes, &mut max_ops).is_none() {
         return Ok(None);
-    };
-    hashes.push(hash);
-    max_ops.push(max_op);
+    }
     let mut plan = None;
-    for row in &rows[1..] {
-        let before_heads = [*hashes.last().expect("the first change was predicted")];
-        let m = meta(row, recorder.pending_start(), before_heads.to_vec());
-        let step = (|| -> Result<Part, JudgeError> {
+    for (i, step) in steps.iter().enumerate().skip(1) {
+        let before_heads = [hashes[i - 1]];
+        let m = meta(step, recorder.pending_start(), before_heads.to_vec());
+        let advanced = (|| -> Result<(), JudgeError> {
             let mut note = check_author(&m, pusher, world)?;
             let at = note.at.expect("check_author requires a time");
             let command = command_of(&mut note, None)?;
@@ -1351,21 +1393,33 @@ fn fast_whole(
             let after = state.part(&part);
             write_part(&mut recorder, &part, &before, &after)
                 .map_err(|e| refuse(None, RefusalCode::Malformed, e.to_string()))?;
-            Ok(part)
+            Ok(())
         })();
-        if fallback(step)?.is_none() {
+        if fallback(advanced)?.is_none()
+            || close(
+                &mut recorder,
+                step,
+                &before_heads,
+                &mut hashes,
+                &mut max_ops,
+            )
+            .is_none()
+        {
             return Ok(None);
         }
-        let Some((hash, max_op)) = close(&mut recorder, row, &before_heads) else {
-            return Ok(None);
-        };
-        hashes.push(hash);
-        max_ops.push(max_op);
     }
-    let head = *hashes.last().expect("at least one change");
-    if !chunk.is_document_of(actor.to_bytes(), &rows, &max_ops, recorder.kept(), head) {
+    // The document chunk holds the first `in_chunk` changes: its operations are theirs.
+    let chunk_ops = &recorder.kept()[..max_ops[in_chunk - 1] as usize];
+    if !chunk.is_document_of(
+        actor.to_bytes(),
+        &rows,
+        &max_ops[..in_chunk],
+        chunk_ops,
+        hashes[in_chunk - 1],
+    ) {
         return Ok(None);
     }
+    let head = *hashes.last().expect("at least one change");
     // The pushed bytes are the honest document of these changes: the photos they name are
     // judged as the reference path judges them (the refusal names no change there either).
     check_photos(None, &state, world)?;
@@ -1381,7 +1435,7 @@ fn fast_whole(
     Ok(Some(Verdict::AcceptedNew {
         record: Box::new(state),
         heads: vec![head],
-        new_changes: rows.len(),
+        new_changes: steps.len(),
     }))
 }
 

@@ -1566,6 +1566,64 @@ fn a_new_record_pushed_whole_is_judged_without_loading_it() {
 }
 
 #[test]
+fn a_new_record_as_the_tablet_stores_it_is_judged_without_loading_it() {
+    // The tablet pushes a never-pushed record as stored: its last snapshot, then each change
+    // saved since as a chunk of its own.
+    let t = template();
+    for snapshot_after in [0, 3, 8] {
+        let mut tablet = InspectionDoc::create(&record(), &t, &dev("tab-a"), T0).unwrap();
+        let mut bytes = Vec::new();
+        for (i, (_, c)) in on_site_script().into_iter().take(12).enumerate() {
+            if i == snapshot_after {
+                bytes = tablet.save();
+            }
+            tablet
+                .apply(&c, &cx(&wang(), &t, i as i64 + 1), &dev("tab-a"))
+                .unwrap();
+            if i >= snapshot_after {
+                let change = tablet.automerge_mut().get_last_local_change().unwrap();
+                bytes.extend_from_slice(change.raw_bytes());
+            }
+        }
+        let d = dev("tab-a");
+        let verdict = judge(None, ID, &bytes, pusher(&wang(), &d), &TestWorld::new());
+        let Ok(Verdict::AcceptedNew {
+            record: accepted,
+            heads,
+            new_changes,
+        }) = verdict
+        else {
+            panic!("snapshot after {snapshot_after}: not taken whole: {verdict:?}")
+        };
+        assert_eq!(heads, tablet.heads());
+        assert_eq!(*accepted, *tablet.record());
+        assert_eq!(new_changes, 13);
+        // A stored change that is not what its command writes (the status written raw under
+        // an answer's note) is refused, by the reference path.
+        let at = T0.0 + 3_600_000;
+        let answer = Command::Answer {
+            item: "T-01".into(),
+            answer: Some(Answer::Complies),
+        };
+        let mut forger = tablet_doc(5);
+        let mut forged = forger.save();
+        raw_change(
+            &mut forger,
+            "tab-a",
+            &note("wang", "tab-a", "answer", at, Some(&answer)),
+            at / 1000,
+            |d| {
+                d.put(&ROOT, "status", "approved").unwrap();
+            },
+        );
+        let change = forger.automerge_mut().get_last_local_change().unwrap();
+        forged.extend_from_slice(change.raw_bytes());
+        let r = refusal(None, &forged, &wang(), "tab-a", &TestWorld::new());
+        assert_eq!(r.code, RefusalCode::NotReproducible, "{r}");
+    }
+}
+
+#[test]
 fn a_tampered_whole_push_is_never_taken_for_another_document() {
     // Every byte of an honest new record's chunk altered in turn, the checksum made right
     // again: the whole path accepts only bytes every later load reads as what it judged.

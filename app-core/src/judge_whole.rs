@@ -121,23 +121,93 @@ fn inflate(data: &[u8]) -> Option<Vec<u8>> {
     (out.len() as u64 <= MAX_INFLATED).then_some(out)
 }
 
+/// One chunk: its type, its checksum and its body.
+fn next_chunk<'a>(i: &mut Input<'a>) -> Option<(u8, &'a [u8], &'a [u8])> {
+    if i.take(4)? != MAGIC {
+        return None;
+    }
+    let sum = i.take(4)?;
+    let kind = i.take(1)?[0];
+    let len = i.len()?;
+    let body = i.take(len)?;
+    Some((kind, sum, body))
+}
+
+/// A stored change (a chunk of its own after the document chunk: what the tablet saved since
+/// its last snapshot), as much of it as the judge reads, and its hash.
+pub(crate) struct ChangeChunk {
+    /// The SHA-256 of the (inflated) change chunk: the change's hash.
+    pub(crate) hash: ChangeHash,
+    pub(crate) actor: Vec<u8>,
+    pub(crate) seq: u64,
+    pub(crate) start_op: u64,
+    pub(crate) time: i64,
+    pub(crate) message: Option<String>,
+}
+
+impl ChangeChunk {
+    /// Reads a change chunk's body (type 1; type 2 is the same body deflated) up to its
+    /// message; the hash covers the rest.
+    fn parse(kind: u8, sum: &[u8], body: &[u8]) -> Option<ChangeChunk> {
+        let inflated;
+        let body = match kind {
+            1 => body,
+            2 => {
+                inflated = inflate(body)?;
+                &inflated
+            }
+            _ => return None,
+        };
+        // The checksum of a deflated change is its inflated form's (Automerge checks both).
+        let hash = super::recorder::chunk_hash(body);
+        if hash.0[..4] != *sum {
+            return None;
+        }
+        let mut b = Input::new(body);
+        // The dependencies (the hash covers them: the prediction names the change before).
+        let deps = b.len()?;
+        b.take(deps.checked_mul(32)?)?;
+        let n = b.len()?;
+        let actor = b.take(n)?.to_vec();
+        let seq = b.uleb()?;
+        let start_op = b.uleb()?;
+        let time = b.sleb()?;
+        let n = b.len()?;
+        let message = match std::str::from_utf8(b.take(n)?).ok()? {
+            "" => None,
+            m => Some(m.to_owned()),
+        };
+        Some(ChangeChunk {
+            hash,
+            actor,
+            seq,
+            start_op,
+            time,
+            message,
+        })
+    }
+}
+
+/// Parses pushed bytes as a document chunk followed by any number of change chunks (how a
+/// tablet stores a record: its last snapshot and the changes saved since), each with a
+/// valid checksum; `None` for anything else.
+pub(crate) fn parse_pushed(bytes: &[u8]) -> Option<(Chunk<'_>, Vec<ChangeChunk>)> {
+    let mut i = Input::new(bytes);
+    let (kind, sum, body) = next_chunk(&mut i)?;
+    if kind != 0 || checksum(0, body) != sum {
+        return None;
+    }
+    let chunk = Chunk::parse_body(body)?;
+    let mut changes = Vec::new();
+    while !i.done() {
+        let (kind, sum, body) = next_chunk(&mut i)?;
+        changes.push(ChangeChunk::parse(kind, sum, body)?);
+    }
+    Some((chunk, changes))
+}
+
 impl<'a> Chunk<'a> {
-    /// Parses `bytes` as exactly one document chunk with a valid checksum; `None` for
-    /// anything else (change chunks, several chunks, a bad checksum, truncation).
-    pub(crate) fn parse(bytes: &'a [u8]) -> Option<Chunk<'a>> {
-        let mut i = Input::new(bytes);
-        if i.take(4)? != MAGIC {
-            return None;
-        }
-        let sum = i.take(4)?;
-        if i.take(1)? != [0] {
-            return None;
-        }
-        let len = i.len()?;
-        let body = i.take(len)?;
-        if !i.done() || checksum(0, body) != sum {
-            return None;
-        }
+    fn parse_body(body: &'a [u8]) -> Option<Chunk<'a>> {
         let mut b = Input::new(body);
         let actors = (0..b.len()?)
             .map(|_| {
