@@ -10,6 +10,13 @@ use app_core::inspection::Inspection;
 use app_core::penalty::PenaltyCase;
 use std::io::Read;
 
+/// An image's bytes from `source` (`None` when it cannot be read: pdf-forms says so).
+fn read_image(source: &dyn PhotoSource, sha: &Sha256Hex) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    source.open(sha).ok()?.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// Renders the record's forms as PDF.
 pub struct PdfForms<'a> {
     /// The checklist template the record was made with (item titles and legal bases).
@@ -31,11 +38,7 @@ impl std::fmt::Debug for PdfForms<'_> {
 
 impl DocumentRenderer for PdfForms<'_> {
     fn render(&self, signed: &Inspection) -> Result<Vec<RenderedDocument>, RenderError> {
-        let images = |sha: &Sha256Hex| -> Option<Vec<u8>> {
-            let mut bytes = Vec::new();
-            self.images.open(sha).ok()?.read_to_end(&mut bytes).ok()?;
-            Some(bytes)
-        };
+        let images = |sha: &Sha256Hex| read_image(self.images, sha);
         let input = pdf_forms::FormInput {
             record: signed,
             template: self.template,
@@ -91,11 +94,7 @@ fn file_name_part(s: &str) -> String {
 
 impl CaseRenderer for CasePdfForms<'_> {
     fn render(&self, case: &PenaltyCase) -> Result<Vec<RenderedDocument>, RenderError> {
-        let images = |sha: &Sha256Hex| -> Option<Vec<u8>> {
-            let mut bytes = Vec::new();
-            self.images.open(sha).ok()?.read_to_end(&mut bytes).ok()?;
-            Some(bytes)
-        };
+        let images = |sha: &Sha256Hex| read_image(self.images, sha);
         let input = pdf_forms::CaseInput {
             unit_name: self.unit_name,
             images: &images,

@@ -726,31 +726,13 @@ fn check_record(
     trail: Option<&[TrailEntry]>,
 ) {
     let mut problems = Vec::new();
-    let (Some(json), Some(am)) = (
-        contents.kept.get(RECORD_JSON),
-        contents.kept.get(RECORD_AUTOMERGE),
+    let Some((record, am)) = read_pair::<Inspection>(
+        report,
+        contents,
+        (RECORD_JSON, RECORD_AUTOMERGE),
+        ("检查记录", "record"),
     ) else {
-        report.set(
-            CheckKind::Record,
-            vec![msg(
-                "缺少 record.json 或 record.automerge",
-                "record.json or record.automerge is missing",
-            )],
-        );
         return;
-    };
-    let record: Inspection = match serde_json::from_slice(json) {
-        Ok(r) => r,
-        Err(e) => {
-            report.set(
-                CheckKind::Record,
-                vec![msg(
-                    format!("record.json 不是有效的检查记录：{e}"),
-                    format!("record.json is not a valid record: {e}"),
-                )],
-            );
-            return;
-        }
     };
     if record.id != manifest.inspection {
         problems.push(msg(
@@ -783,11 +765,7 @@ fn check_record(
             format!("record.automerge does not load: {e}"),
         )),
         Ok(mut doc) => {
-            let mut heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
-            let mut signed_heads = manifest.heads.clone();
-            heads.sort();
-            signed_heads.sort();
-            if heads != signed_heads {
+            if !same_heads(&doc.heads(), manifest) {
                 problems.push(msg(
                     "record.automerge 不是签署时的版本（heads 不同）",
                     "record.automerge is not the document at the signed heads (its heads differ)",
@@ -919,31 +897,13 @@ fn check_case(
     trail: Option<&[TrailEntry]>,
 ) {
     let mut problems = Vec::new();
-    let (Some(json), Some(am)) = (
-        contents.kept.get(CASE_JSON),
-        contents.kept.get(CASE_AUTOMERGE),
+    let Some((case, am)) = read_pair::<PenaltyCase>(
+        report,
+        contents,
+        (CASE_JSON, CASE_AUTOMERGE),
+        ("行政处罚案件", "penalty case"),
     ) else {
-        report.set(
-            CheckKind::Record,
-            vec![msg(
-                "缺少 case.json 或 case.automerge",
-                "case.json or case.automerge is missing",
-            )],
-        );
         return;
-    };
-    let case: PenaltyCase = match serde_json::from_slice(json) {
-        Ok(c) => c,
-        Err(e) => {
-            report.set(
-                CheckKind::Record,
-                vec![msg(
-                    format!("case.json 不是有效的行政处罚案件：{e}"),
-                    format!("case.json is not a valid penalty case: {e}"),
-                )],
-            );
-            return;
-        }
     };
     if manifest.case.as_ref() != Some(&case.id) || manifest.inspection.as_str() != case.id.as_str()
     {
@@ -979,11 +939,7 @@ fn check_case(
             format!("case.automerge does not load: {e}"),
         )),
         Ok(mut doc) => {
-            let mut heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
-            let mut signed_heads = manifest.heads.clone();
-            heads.sort();
-            signed_heads.sort();
-            if heads != signed_heads {
+            if !same_heads(&doc.heads(), manifest) {
                 problems.push(msg(
                     "case.automerge 不是导出时的版本（heads 不同）",
                     "case.automerge is not the document at the exported heads (its heads differ)",
@@ -1028,4 +984,47 @@ fn check_case(
         ));
     }
     report.set(CheckKind::Record, problems);
+}
+
+/// The JSON file and the Automerge document of a case file (`names`), the JSON read as `T`
+/// (`what`: its name in Chinese and English); `None` (and the record check failed) when
+/// either is missing or the JSON does not read.
+fn read_pair<'a, T: serde::de::DeserializeOwned>(
+    report: &mut Report,
+    contents: &'a Contents,
+    (json_name, am_name): (&str, &str),
+    (what_zh, what_en): (&str, &str),
+) -> Option<(T, &'a [u8])> {
+    let (Some(json), Some(am)) = (contents.kept.get(json_name), contents.kept.get(am_name)) else {
+        report.set(
+            CheckKind::Record,
+            vec![msg(
+                format!("缺少 {json_name} 或 {am_name}"),
+                format!("{json_name} or {am_name} is missing"),
+            )],
+        );
+        return None;
+    };
+    match serde_json::from_slice(json) {
+        Ok(v) => Some((v, am.as_slice())),
+        Err(e) => {
+            report.set(
+                CheckKind::Record,
+                vec![msg(
+                    format!("{json_name} 不是有效的{what_zh}：{e}"),
+                    format!("{json_name} is not a valid {what_en}: {e}"),
+                )],
+            );
+            None
+        }
+    }
+}
+
+/// Whether a document's heads are the ones the manifest names (in any order).
+fn same_heads(heads: &[automerge::ChangeHash], manifest: &Manifest) -> bool {
+    let mut heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    let mut signed_heads = manifest.heads.clone();
+    heads.sort();
+    signed_heads.sort();
+    heads == signed_heads
 }

@@ -9,7 +9,7 @@ mod common;
 use app_core::evidence::Sha256Hex;
 use app_core::geo::{Day, Timestamp};
 use app_core::ids::{DeviceId, UserId};
-use app_core::inspection::{EnterpriseSnapshot, InspectorRef, SignOutcome};
+use app_core::inspection::SignOutcome;
 use app_core::legal::LegalBasis;
 use app_core::penalty::{
     CaseCommand, CaseContext, CaseDoc, CaseDocKind, CaseId, CaseServiceMethod, CaseSource,
@@ -21,7 +21,9 @@ use app_core::user::{Role, User};
 use casefile::case::{export_case_with_zip64_at, stage_code};
 use casefile::verify::verify_with_zip64_at;
 use casefile::{CaseExportInput, CasePdfForms, CheckKind, SignerIdentity, export_case};
-use common::{T0, entries, expect, key, li, photo_bytes, verify, wang};
+use common::{
+    T0, enterprise, entries, expect, fake_mp4, inspector_ref, key, li, photo_bytes, verify, wang,
+};
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
@@ -64,34 +66,12 @@ fn zhao() -> User {
     }
 }
 
-fn inspector_ref(u: &User) -> InspectorRef {
-    InspectorRef {
-        user: u.id.clone(),
-        name: u.name.clone(),
-        certificate: u.certificate().unwrap().clone(),
-    }
-}
-
 fn num(kind: CaseDocKind, seq: u32) -> IssuedNumber {
     IssuedNumber::new("玄武", kind, 2026, seq, DeviceId::from("tab-1"))
 }
 
 fn device_of(u: &User) -> DeviceId {
     DeviceId::from(format!("tab-{}", u.id).as_str())
-}
-
-/// `len` bytes that start like an MP4 file (an `ftyp` box) and go on pseudo-randomly.
-fn fake_mp4(len: usize) -> Vec<u8> {
-    let mut out = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.extend_from_slice(&state.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 struct CaseFixture {
@@ -149,15 +129,7 @@ fn closed_case() -> CaseFixture {
     let open = OpenCase {
         id: CaseId::from(CASE_ID),
         unit: "xw".into(),
-        enterprise: EnterpriseSnapshot {
-            id: "e1".into(),
-            name: "南京示例机械有限公司".into(),
-            uscc: app_core::uscc::Uscc::parse("914403001922038216").unwrap(),
-            address: "南京市玄武区示例路1号".into(),
-            legal_representative: "李明".into(),
-            phone: "025-84000000".into(),
-            industry: app_core::enterprise::Industry::Machinery,
-        },
+        enterprise: enterprise(),
         source: CaseSource::Complaint {
             reference: "举报-2026-017".into(),
             received_on: Day::ymd(2026, 11, 20),
@@ -172,7 +144,7 @@ fn closed_case() -> CaseFixture {
     let mut originals = BTreeMap::new();
     let photo_bytes_ = photo_bytes("Canon_40D.jpg");
     let photo = Sha256Hex::of(&photo_bytes_);
-    let recording_bytes = fake_mp4(200_000);
+    let recording_bytes = fake_mp4(200_000, 0x9e37_79b9_7f4a_7c15);
     let recording = Sha256Hex::of(&recording_bytes);
     let signature_bytes = photo_bytes("Nikon_D70.jpg");
     let signature = Sha256Hex::of(&signature_bytes);
