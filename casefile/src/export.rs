@@ -256,32 +256,217 @@ pub fn photo_extension(head: &[u8]) -> &'static str {
     }
 }
 
-struct Planned {
-    path: String,
-    /// Bytes, for files made in memory; `None` for photos and recordings (copied from the
-    /// source).
-    bytes: Option<Vec<u8>>,
-    photo: Option<Sha256Hex>,
-    /// A recording: streamed from the source, with the CRC-32 computed by a first read.
-    media: Option<(Sha256Hex, u32)>,
-    size: u64,
-    sha256: Sha256Hex,
-    describe_zh: String,
-    describe_en: String,
+/// One file of a case file to write, in archive order.
+pub(crate) struct Planned {
+    pub(crate) path: String,
+    pub(crate) content: Content,
+    pub(crate) size: u64,
+    pub(crate) sha256: Sha256Hex,
+    pub(crate) describe_zh: String,
+    pub(crate) describe_en: String,
+}
+
+/// Where a planned file's bytes come from.
+pub(crate) enum Content {
+    /// Made in memory (JSON, PDF, the index).
+    Made(Vec<u8>),
+    /// An original photo, read whole from the source while hashed.
+    Photo(Sha256Hex),
+    /// An original streamed from the source, with the CRC-32 a first read computed (and
+    /// checked against its name); `photo` says which errors name it.
+    Streamed {
+        sha: Sha256Hex,
+        crc: u32,
+        photo: bool,
+    },
 }
 
 impl Planned {
-    fn made(path: String, bytes: Vec<u8>, zh: &str, en: &str) -> Self {
+    pub(crate) fn made(path: String, bytes: Vec<u8>, zh: &str, en: &str) -> Self {
         Self {
             size: bytes.len() as u64,
             sha256: Sha256Hex::of(&bytes),
             path,
-            bytes: Some(bytes),
-            photo: None,
-            media: None,
+            content: Content::Made(bytes),
             describe_zh: zh.to_owned(),
             describe_en: en.to_owned(),
         }
+    }
+
+    /// An original to stream, read once now ([`scan_original`]) for its size and CRC-32 and
+    /// checked against its name; its path is `dir`, its digest and the extension `ext` gives
+    /// from its first bytes.
+    pub(crate) fn streamed(
+        source: &dyn PhotoSource,
+        sha: &Sha256Hex,
+        photo: bool,
+        dir: &str,
+        ext: impl FnOnce(&[u8]) -> &'static str,
+        zh: String,
+        en: String,
+    ) -> Result<Self, ExportError> {
+        let scan = scan_original(source, sha, photo)?;
+        Ok(Self {
+            path: format!("{dir}{sha}.{}", ext(&scan.head)),
+            content: Content::Streamed {
+                sha: sha.clone(),
+                crc: scan.crc,
+                photo,
+            },
+            size: scan.size,
+            sha256: sha.clone(),
+            describe_zh: zh,
+            describe_en: en,
+        })
+    }
+
+    pub(crate) fn is_photo(&self) -> bool {
+        matches!(
+            self.content,
+            Content::Photo(_) | Content::Streamed { photo: true, .. }
+        )
+    }
+
+    pub(crate) fn is_media(&self) -> bool {
+        matches!(self.content, Content::Streamed { photo: false, .. })
+    }
+}
+
+/// The public key (hex) of `key`, which must be the one `signer` names.
+pub(crate) fn check_key(key: &SigningKey, signer: &SignerIdentity) -> Result<String, ExportError> {
+    let public_key = app_core::evidence::hex(key.verifying_key().as_bytes());
+    if public_key != signer.public_key {
+        return Err(ExportError::KeyMismatch {
+            named: signer.public_key.clone(),
+            actual: public_key,
+        });
+    }
+    Ok(public_key)
+}
+
+/// Plans the rendered documents under `documents/`, in their order, each described with its
+/// title and what it prints differently from the record (collected in `warnings`).
+pub(crate) fn plan_documents(
+    rendered: Vec<RenderedDocument>,
+    plan: &mut Vec<Planned>,
+    warnings: &mut Vec<DocumentWarning>,
+) -> Result<(), ExportError> {
+    for d in rendered {
+        if d.file_name.contains('/') {
+            return Err(ExportError::BadDocumentName(d.file_name));
+        }
+        let mut zh = format!("执法文书：{}", d.title_zh);
+        let mut en = format!("enforcement document: {}", d.title_zh);
+        for warning in d.warnings {
+            let w = DocumentWarning {
+                file_name: d.file_name.clone(),
+                title_zh: d.title_zh.clone(),
+                warning,
+            };
+            zh.push('。');
+            zh.push_str(&w.text(app_core::messages::Lang::Zh));
+            en.push(' ');
+            en.push_str(&w.text(app_core::messages::Lang::En));
+            warnings.push(w);
+        }
+        plan.push(Planned::made(
+            format!("{DOCUMENTS_DIR}{}", d.file_name),
+            d.bytes,
+            &zh,
+            &en,
+        ));
+    }
+    Ok(())
+}
+
+/// What [`write_signed`] wrote.
+pub(crate) struct Written {
+    /// Size of the case file.
+    pub(crate) bytes: u64,
+    pub(crate) manifest_bytes: Vec<u8>,
+}
+
+/// Writes the planned files into `zip` in their order (originals re-hashed on the way), then
+/// the manifest `manifest` makes of their entries and its signature by `key`, and finishes
+/// the archive: the one way every case file is written.
+pub(crate) fn write_signed<W: Write>(
+    mut zip: ZipWriter<W>,
+    plan: &[Planned],
+    source: &dyn PhotoSource,
+    key: &SigningKey,
+    manifest: impl FnOnce(Vec<FileEntry>) -> Manifest,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Written, ExportError> {
+    let total: u64 = plan.iter().map(|p| p.size).sum();
+    let mut done = 0u64;
+    let mut files = Vec::with_capacity(plan.len());
+    for p in plan {
+        progress(Progress {
+            bytes_done: done,
+            bytes_total: total,
+            current: p.path.clone(),
+        });
+        let mut report = |n: u64| {
+            done += n;
+            progress(Progress {
+                bytes_done: done,
+                bytes_total: total,
+                current: p.path.clone(),
+            });
+        };
+        match &p.content {
+            Content::Made(bytes) => {
+                zip.add(&p.path, bytes, None, &mut report)?;
+            }
+            Content::Photo(sha) => {
+                let (bytes, crc) = read_photo(source, sha, p.size)?;
+                zip.add(&p.path, &bytes, Some(crc), &mut report)?;
+            }
+            Content::Streamed { sha, crc, photo } => {
+                let mut reader = source.open(sha).map_err(|e| unreadable(sha, *photo, e))?;
+                let found = zip.add_reader(&p.path, p.size, *crc, &mut *reader, &mut report)?;
+                if &found != sha {
+                    return Err(corrupt(sha, found, *photo));
+                }
+            }
+        }
+        files.push(FileEntry {
+            path: p.path.clone(),
+            size: p.size,
+            sha256: p.sha256.clone(),
+        });
+    }
+    let manifest_bytes = manifest(files).to_bytes();
+    let signature = key.sign(&manifest_bytes);
+    zip.add(MANIFEST, &manifest_bytes, None, &mut |_| {})?;
+    zip.add(SIGNATURE, &signature.to_bytes(), None, &mut |_| {})?;
+    let (_, bytes) = zip.finish()?;
+    progress(Progress {
+        bytes_done: total,
+        bytes_total: total,
+        current: String::new(),
+    });
+    Ok(Written {
+        bytes,
+        manifest_bytes,
+    })
+}
+
+fn unreadable(sha: &Sha256Hex, photo: bool, source: io::Error) -> ExportError {
+    let sha = sha.clone();
+    if photo {
+        ExportError::PhotoUnreadable { sha, source }
+    } else {
+        ExportError::MediaUnreadable { sha, source }
+    }
+}
+
+fn corrupt(expected: &Sha256Hex, found: Sha256Hex, photo: bool) -> ExportError {
+    let expected = expected.clone();
+    if photo {
+        ExportError::PhotoCorrupt { expected, found }
+    } else {
+        ExportError::MediaCorrupt { expected, found }
     }
 }
 
@@ -292,13 +477,7 @@ pub fn export(
     out: impl Write,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ExportSummary, ExportError> {
-    let public_key = app_core::evidence::hex(input.key.verifying_key().as_bytes());
-    if public_key != input.signer.public_key {
-        return Err(ExportError::KeyMismatch {
-            named: input.signer.public_key.clone(),
-            actual: public_key,
-        });
-    }
+    let public_key = check_key(input.key, &input.signer)?;
     let mut doc = InspectionDoc::load(input.document, &input.signer.device)?;
     let version_id = match input.signed_version {
         Some(id) => id.to_owned(),
@@ -365,31 +544,7 @@ pub fn export(
         ));
     }
     let mut warnings = Vec::new();
-    for d in rendered {
-        if d.file_name.contains('/') {
-            return Err(ExportError::BadDocumentName(d.file_name));
-        }
-        let mut zh = format!("执法文书：{}", d.title_zh);
-        let mut en = format!("enforcement document: {}", d.title_zh);
-        for warning in d.warnings {
-            let w = DocumentWarning {
-                file_name: d.file_name.clone(),
-                title_zh: d.title_zh.clone(),
-                warning,
-            };
-            zh.push('。');
-            zh.push_str(&w.text(app_core::messages::Lang::Zh));
-            en.push(' ');
-            en.push_str(&w.text(app_core::messages::Lang::En));
-            warnings.push(w);
-        }
-        plan.push(Planned::made(
-            format!("{DOCUMENTS_DIR}{}", d.file_name),
-            d.bytes,
-            &zh,
-            &en,
-        ));
-    }
+    plan_documents(rendered, &mut plan, &mut warnings)?;
     let mut digests: BTreeSet<Sha256Hex> = signed.photo_digests();
     digests.extend(current.photo_digests());
     for sha in digests {
@@ -407,9 +562,7 @@ pub fn export(
         let in_signed = signed.photo_digests().contains(&sha);
         plan.push(Planned {
             path: format!("{PHOTOS_DIR}{sha}.{}", photo_extension(&head[..n])),
-            bytes: None,
-            photo: Some(sha.clone()),
-            media: None,
+            content: Content::Photo(sha.clone()),
             size,
             sha256: sha,
             describe_zh: if in_signed {
@@ -432,21 +585,15 @@ pub fn export(
                 sha: m.sha256.clone(),
             });
         }
-        let (size, crc, kind) = scan_media(input.photos, &m.sha256)?;
-        plan.push(Planned {
-            path: format!(
-                "{MEDIA_DIR}{}.{}",
-                m.sha256,
-                kind.map_or("bin", MediaKind::extension)
-            ),
-            bytes: None,
-            photo: None,
-            media: Some((m.sha256.clone(), crc)),
-            size,
-            sha256: m.sha256.clone(),
-            describe_zh: m.describe_zh.clone(),
-            describe_en: m.describe_en.clone(),
-        });
+        plan.push(Planned::streamed(
+            input.photos,
+            &m.sha256,
+            false,
+            MEDIA_DIR,
+            media_extension,
+            m.describe_zh.clone(),
+            m.describe_en.clone(),
+        )?);
     }
 
     let index_files: Vec<IndexFile<'_>> = plan
@@ -480,62 +627,10 @@ pub fn export(
         ),
     );
 
-    let total: u64 = plan.iter().map(|p| p.size).sum();
-    let mut done = 0u64;
-    let mut zip = ZipWriter::new(out);
-    let mut files = Vec::with_capacity(plan.len());
-    for p in &plan {
-        progress(Progress {
-            bytes_done: done,
-            bytes_total: total,
-            current: p.path.clone(),
-        });
-        let mut report = |n: u64| {
-            done += n;
-            progress(Progress {
-                bytes_done: done,
-                bytes_total: total,
-                current: p.path.clone(),
-            });
-        };
-        match (&p.bytes, &p.photo, &p.media) {
-            (Some(bytes), _, _) => {
-                zip.add(&p.path, bytes, None, &mut report)?;
-            }
-            (None, Some(sha), _) => {
-                let (bytes, crc) = read_photo(input.photos, sha, p.size)?;
-                zip.add(&p.path, &bytes, Some(crc), &mut report)?;
-            }
-            (None, None, Some((sha, crc))) => {
-                let mut reader =
-                    input
-                        .photos
-                        .open(sha)
-                        .map_err(|source| ExportError::MediaUnreadable {
-                            sha: sha.clone(),
-                            source,
-                        })?;
-                let found = zip.add_reader(&p.path, p.size, *crc, &mut *reader, &mut report)?;
-                if &found != sha {
-                    return Err(ExportError::MediaCorrupt {
-                        expected: sha.clone(),
-                        found,
-                    });
-                }
-            }
-            (None, None, None) => {
-                unreachable!("every planned file has bytes or is a photo or a recording")
-            }
-        }
-        files.push(FileEntry {
-            path: p.path.clone(),
-            size: p.size,
-            sha256: p.sha256.clone(),
-        });
-    }
-    let manifest = Manifest {
+    let manifest = |files| Manifest {
         format: manifest::FORMAT.into(),
         inspection: signed.id.clone(),
+        case: None,
         signed_version: version_id.clone(),
         heads: version.heads.clone(),
         content_hash: version.content_hash.clone(),
@@ -545,24 +640,22 @@ pub fn export(
         trail_head: trail_head.clone(),
         files,
     };
-    let manifest_bytes = manifest.to_bytes();
-    let signature = input.key.sign(&manifest_bytes);
-    zip.add(MANIFEST, &manifest_bytes, None, &mut |_| {})?;
-    zip.add(SIGNATURE, &signature.to_bytes(), None, &mut |_| {})?;
-    let (_, bytes) = zip.finish()?;
-    progress(Progress {
-        bytes_done: total,
-        bytes_total: total,
-        current: String::new(),
-    });
+    let written = write_signed(
+        ZipWriter::new(out),
+        &plan,
+        input.photos,
+        input.key,
+        manifest,
+        progress,
+    )?;
     Ok(ExportSummary {
-        bytes,
+        bytes: written.bytes,
         files: plan.len() + 2,
-        media: plan.iter().filter(|p| p.media.is_some()).count(),
-        photos: plan.iter().filter(|p| p.photo.is_some()).count(),
+        media: plan.iter().filter(|p| p.is_media()).count(),
+        photos: plan.iter().filter(|p| p.is_photo()).count(),
         signed_version: version_id,
         amended,
-        manifest_sha256: Sha256Hex::of(&manifest_bytes),
+        manifest_sha256: Sha256Hex::of(&written.manifest_bytes),
         public_key,
         fingerprint: manifest::fingerprint(&input.key.verifying_key()),
         trail_head,
@@ -570,7 +663,7 @@ pub fn export(
     })
 }
 
-fn pretty<T: serde::Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn pretty<T: serde::Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("values serialise");
     bytes.push(b'\n');
     bytes
@@ -589,27 +682,38 @@ fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// The first read of a recording: its size, its CRC-32 (which the ZIP header needs before
-/// the data) and its kind, checking that it hashes to its name. Streamed through a fixed
-/// buffer.
-fn scan_media(
+/// The file extension of a recording, from its first bytes (`bin` for an unknown kind).
+pub(crate) fn media_extension(head: &[u8]) -> &'static str {
+    MediaKind::sniff(head).map_or("bin", MediaKind::extension)
+}
+
+/// What the first read of a streamed original found.
+struct Scan {
+    size: u64,
+    crc: u32,
+    /// Its first bytes (up to [`SNIFF_LEN`]), to tell its kind.
+    head: Vec<u8>,
+}
+
+/// The first read of an original to stream (a recording, or a penalty case's photo): its
+/// size, its CRC-32 (which the ZIP header needs before the data) and its first bytes,
+/// checking that it hashes to its name. Streamed through a fixed buffer.
+fn scan_original(
     source: &dyn PhotoSource,
     sha: &Sha256Hex,
-) -> Result<(u64, u32, Option<MediaKind>), ExportError> {
-    let unreadable = |source| ExportError::MediaUnreadable {
-        sha: sha.clone(),
-        source,
-    };
+    photo: bool,
+) -> Result<Scan, ExportError> {
+    let unreadable = |e| unreadable(sha, photo, e);
     let mut reader = source.open(sha).map_err(unreadable)?;
     let mut buf = vec![0u8; 1 << 20];
     let mut hasher = Sha256::new();
     let mut crc = crc32fast::Hasher::new();
     let mut size = 0u64;
-    let mut kind = None;
+    let mut head = Vec::new();
     loop {
         let n = read_up_to(&mut *reader, &mut buf).map_err(unreadable)?;
         if size == 0 {
-            kind = MediaKind::sniff(&buf[..n.min(SNIFF_LEN)]);
+            head = buf[..n.min(SNIFF_LEN)].to_vec();
         }
         if n == 0 {
             break;
@@ -620,12 +724,13 @@ fn scan_media(
     }
     let found = Sha256Hex::from_digest(&hasher.finalize());
     if &found != sha {
-        return Err(ExportError::MediaCorrupt {
-            expected: sha.clone(),
-            found,
-        });
+        return Err(corrupt(sha, found, photo));
     }
-    Ok((size, crc.finalize(), kind))
+    Ok(Scan {
+        size,
+        crc: crc.finalize(),
+        head,
+    })
 }
 
 /// Reads an original whole, hashing (SHA-256 and CRC-32) each chunk as it arrives, and

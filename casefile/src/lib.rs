@@ -18,11 +18,16 @@
 //! The archive has one canonical form ([`archive`]): the verifier re-derives every header
 //! byte, so no byte of the file can change unnoticed.
 //!
+//! A penalty case's file ([`case`], [`export_case`]) holds the 卷内目录 and the signed case
+//! documents first, then `case.json`, `case.automerge`, the trail and the originals; its
+//! manifest names the case (`Manifest::case`).
+//!
 //! The calls a UI needs: [`export()`] (with progress; [`export_file`] to a file, never left
 //! half-written) and [`verify()`] (a [`Report`] with
 //! per-check results and [`Report::render_zh_en`]).
 
 pub mod archive;
+pub mod case;
 pub mod export;
 pub mod file;
 pub mod index;
@@ -33,6 +38,7 @@ pub mod pdf;
 pub mod trail;
 pub mod verify;
 
+pub use case::{CaseExportInput, CaseRenderer, export_case};
 pub use export::{
     BlobDir, DocumentRenderer, DocumentWarning, ExportError, ExportInput, ExportSummary, MediaFile,
     PhotoSource, Progress, RenderedDocument, export,
@@ -40,5 +46,5 @@ pub use export::{
 pub use file::{FileError, WrittenFile, export_file};
 pub use keys::{KeyHistory, verify_with_history};
 pub use manifest::{Manifest, SignerIdentity};
-pub use pdf::PdfForms;
+pub use pdf::{CasePdfForms, PdfForms};
 pub use verify::{CheckKind, Report, Status, TrustedKey, VerifyOptions, verify};

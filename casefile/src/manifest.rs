@@ -5,6 +5,7 @@
 use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, InspectionId, UnitId, UserId};
+use app_core::penalty::CaseId;
 use app_core::user::{Role, User};
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,10 @@ pub const DOCUMENTS_DIR: &str = "documents/";
 pub const PHOTOS_DIR: &str = "photos/";
 /// Audio and video recordings: `media/<sha256>.<ext>`.
 pub const MEDIA_DIR: &str = "media/";
+/// A penalty case's file: the case as its Automerge document reads now (JSON).
+pub const CASE_JSON: &str = "case.json";
+/// A penalty case's file: the case's Automerge document at the exported heads.
+pub const CASE_AUTOMERGE: &str = "case.automerge";
 
 /// Who signed the case file: the person signed in on the exporting device, and the device's
 /// Ed25519 public key (the key the server registered for that device).
@@ -84,7 +89,15 @@ pub struct FileEntry {
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: String,
+    /// The record's id. In a penalty case's file, the case's id (as in `case`).
     pub inspection: InspectionId,
+    /// Set only in a penalty case's file (`crate::case`): the case's id. Such a file holds
+    /// `case.json` and `case.automerge` instead of `record.json` and `record.automerge`; its
+    /// `signed_version` is the case's stage (`closed` …), `heads` the document's heads at the
+    /// export, `content_hash` the SHA-256 of the case's compact JSON, `amended` false. Absent
+    /// from an inspection's manifest, whose bytes it leaves as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<CaseId>,
     /// The signed version (`signed_versions` key in the record) this case file shows.
     pub signed_version: String,
     /// Automerge heads of that version, as recorded in the record.

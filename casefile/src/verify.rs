@@ -14,20 +14,23 @@
 //! 5. **trail** — the audit trail's hash chain is intact and ends at the signed head.
 //! 6. **record** — `record.json`, `record.automerge` (at the signed heads) and the manifest
 //!    agree: same record, same heads, same content hash; every photo the record names is
-//!    there; the trail lists the document's changes.
+//!    there; the trail lists the document's changes. In a penalty case's file (the
+//!    manifest's `case`), the same of `case.json` and `case.automerge`, every original the
+//!    case names is there and every signed document still hashes to what was signed.
 //! 7. **signer** — the signing key is one the recipient trusts (`--expect-key` or a trusted
 //!    keys file). Without one, this check is "not checked" and the result is not a pass:
 //!    anybody can make a valid signature with their own key.
 
 use crate::archive::{self, ArchiveError, Contents};
 use crate::manifest::{
-    self, FORMAT, MANIFEST, MEDIA_DIR, Manifest, PHOTOS_DIR, RECORD_AUTOMERGE, RECORD_JSON,
-    SIGNATURE, SignerIdentity, TRAIL,
+    self, CASE_AUTOMERGE, CASE_JSON, FORMAT, MANIFEST, MEDIA_DIR, Manifest, PHOTOS_DIR,
+    RECORD_AUTOMERGE, RECORD_JSON, SIGNATURE, SignerIdentity, TRAIL,
 };
 use crate::trail::{self, ChainBreak, TrailEntry};
 use app_core::document::InspectionDoc;
 use app_core::evidence::Sha256Hex;
 use app_core::inspection::Inspection;
+use app_core::penalty::{CaseDoc, PenaltyCase};
 use ed25519_dalek::{Signature, VerifyingKey};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek};
@@ -248,11 +251,19 @@ impl Report {
         out.push_str("电子案卷核验报告 / Case file verification report\n\n");
         if let Some(m) = &self.manifest {
             let s: &SignerIdentity = &m.signer;
-            let _ = writeln!(
-                out,
-                "检查记录 Inspection: {}  签署版本 signed version: {}",
-                m.inspection, m.signed_version
-            );
+            match &m.case {
+                Some(case) => writeln!(
+                    out,
+                    "行政处罚案件 Penalty case: {case}  阶段 stage: {}",
+                    m.signed_version
+                ),
+                None => writeln!(
+                    out,
+                    "检查记录 Inspection: {}  签署版本 signed version: {}",
+                    m.inspection, m.signed_version
+                ),
+            }
+            .ok();
             let _ = writeln!(
                 out,
                 "导出时间 Exported at: {} (Asia/Shanghai)",
@@ -361,15 +372,26 @@ fn archive_message(e: &ArchiveError) -> Message {
 fn is_structured(name: &str) -> bool {
     matches!(
         name,
-        MANIFEST | SIGNATURE | RECORD_JSON | RECORD_AUTOMERGE | TRAIL
+        MANIFEST | SIGNATURE | RECORD_JSON | RECORD_AUTOMERGE | TRAIL | CASE_JSON | CASE_AUTOMERGE
     )
 }
 
 /// Verifies a case file. The reader is read once from start to end; nothing is written.
 pub fn verify<R: Read + Seek>(reader: R, options: &VerifyOptions) -> Report {
+    verify_with_zip64_at(reader, options, archive::ZIP64_AT)
+}
+
+/// [`verify`] of a case file written with another ZIP64 threshold (tests only:
+/// [`archive::ZipWriter::with_zip64_at`]).
+#[doc(hidden)]
+pub fn verify_with_zip64_at<R: Read + Seek>(
+    reader: R,
+    options: &VerifyOptions,
+    zip64_at: u64,
+) -> Report {
     let mut report = Report::new();
     let keep = |name: &str, size: u64| is_structured(name) && size <= MAX_STRUCTURED;
-    let contents = match archive::read(reader, &keep) {
+    let contents = match archive::read_with_zip64_at(reader, &keep, zip64_at) {
         Ok(c) => c,
         Err(e) => {
             report.set(CheckKind::Container, vec![archive_message(&e)]);
@@ -441,7 +463,9 @@ pub fn verify<R: Read + Seek>(reader: R, options: &VerifyOptions) -> Report {
 
     let files_ok = check_files(&mut report, &manifest, &contents);
     let trail = check_trail(&mut report, &manifest, &contents);
-    if files_ok {
+    if files_ok && manifest.case.is_some() {
+        check_case(&mut report, &manifest, &contents, trail.as_deref());
+    } else if files_ok {
         check_record(&mut report, &manifest, &contents, trail.as_deref());
     } else {
         report.not_checked(
@@ -702,31 +726,13 @@ fn check_record(
     trail: Option<&[TrailEntry]>,
 ) {
     let mut problems = Vec::new();
-    let (Some(json), Some(am)) = (
-        contents.kept.get(RECORD_JSON),
-        contents.kept.get(RECORD_AUTOMERGE),
+    let Some((record, am)) = read_pair::<Inspection>(
+        report,
+        contents,
+        (RECORD_JSON, RECORD_AUTOMERGE),
+        ("检查记录", "record"),
     ) else {
-        report.set(
-            CheckKind::Record,
-            vec![msg(
-                "缺少 record.json 或 record.automerge",
-                "record.json or record.automerge is missing",
-            )],
-        );
         return;
-    };
-    let record: Inspection = match serde_json::from_slice(json) {
-        Ok(r) => r,
-        Err(e) => {
-            report.set(
-                CheckKind::Record,
-                vec![msg(
-                    format!("record.json 不是有效的检查记录：{e}"),
-                    format!("record.json is not a valid record: {e}"),
-                )],
-            );
-            return;
-        }
     };
     if record.id != manifest.inspection {
         problems.push(msg(
@@ -759,11 +765,7 @@ fn check_record(
             format!("record.automerge does not load: {e}"),
         )),
         Ok(mut doc) => {
-            let mut heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
-            let mut signed_heads = manifest.heads.clone();
-            heads.sort();
-            signed_heads.sort();
-            if heads != signed_heads {
+            if !same_heads(&doc.heads(), manifest) {
                 problems.push(msg(
                     "record.automerge 不是签署时的版本（heads 不同）",
                     "record.automerge is not the document at the signed heads (its heads differ)",
@@ -776,27 +778,11 @@ fn check_record(
                 ));
             }
             if let Some(trail) = trail {
-                let in_doc: BTreeSet<String> = doc.history().into_iter().map(|c| c.hash).collect();
-                let in_trail: BTreeSet<String> = trail
-                    .iter()
-                    .filter(|e| !e.body.after_signing)
-                    .map(|e| e.body.change.clone())
-                    .collect();
-                if in_doc != in_trail {
-                    problems.push(msg(
-                        "审计轨迹（签署前部分）与 Automerge 文档的修改历史不一致",
-                        "the audit trail (up to signing) does not list the Automerge document's changes",
-                    ));
-                }
+                check_trail_lists(&mut problems, trail, doc.history());
             }
         }
     }
-    let photos: BTreeSet<&str> = contents
-        .entries
-        .iter()
-        .filter_map(|e| e.name.strip_prefix(PHOTOS_DIR))
-        .filter_map(|rest| rest.split('.').next())
-        .collect();
+    let photos = digests_under(contents, PHOTOS_DIR);
     for sha in record.photo_digests() {
         if !photos.contains(sha.as_str()) {
             problems.push(msg(
@@ -869,4 +855,176 @@ fn check_signer(
             )],
         ),
     }
+}
+
+/// Whether the trail (up to signing) lists exactly the document's changes.
+fn check_trail_lists(
+    problems: &mut Vec<Message>,
+    trail: &[TrailEntry],
+    history: Vec<app_core::document::ChangeEntry>,
+) {
+    let in_doc: BTreeSet<String> = history.into_iter().map(|c| c.hash).collect();
+    let in_trail: BTreeSet<String> = trail
+        .iter()
+        .filter(|e| !e.body.after_signing)
+        .map(|e| e.body.change.clone())
+        .collect();
+    if in_doc != in_trail {
+        problems.push(msg(
+            "审计轨迹（签署前部分）与 Automerge 文档的修改历史不一致",
+            "the audit trail (up to signing) does not list the Automerge document's changes",
+        ));
+    }
+}
+
+/// The digests of the entries under `dir` (`<dir><sha256>.<ext>`).
+fn digests_under<'a>(contents: &'a Contents, dir: &str) -> BTreeSet<&'a str> {
+    contents
+        .entries
+        .iter()
+        .filter_map(|e| e.name.strip_prefix(dir))
+        .filter_map(|rest| rest.split('.').next())
+        .collect()
+}
+
+/// The record check of a penalty case's file (`crate::case`): `case.json`, `case.automerge`
+/// and the manifest agree; every original the case names is there; every signed document
+/// still hashes to what was signed; the trail lists the document's changes.
+fn check_case(
+    report: &mut Report,
+    manifest: &Manifest,
+    contents: &Contents,
+    trail: Option<&[TrailEntry]>,
+) {
+    let mut problems = Vec::new();
+    let Some((case, am)) = read_pair::<PenaltyCase>(
+        report,
+        contents,
+        (CASE_JSON, CASE_AUTOMERGE),
+        ("行政处罚案件", "penalty case"),
+    ) else {
+        return;
+    };
+    if manifest.case.as_ref() != Some(&case.id) || manifest.inspection.as_str() != case.id.as_str()
+    {
+        problems.push(msg(
+            format!(
+                "case.json 是案件 {}，清单写的是 {}",
+                case.id, manifest.inspection
+            ),
+            format!(
+                "case.json is case {}, the manifest names {}",
+                case.id, manifest.inspection
+            ),
+        ));
+    }
+    let hash = crate::case::case_hash(&case);
+    if hash != manifest.content_hash
+        || crate::case::stage_code(case.stage) != manifest.signed_version
+    {
+        problems.push(msg(
+            format!(
+                "case.json 的内容哈希 {hash} 或阶段与清单记载的 {}（{}）不符",
+                manifest.content_hash, manifest.signed_version
+            ),
+            format!(
+                "case.json's content hashes to {hash} or its stage differs from the manifest's {} ({})",
+                manifest.content_hash, manifest.signed_version
+            ),
+        ));
+    }
+    match CaseDoc::load(am, &manifest.signer.device) {
+        Err(e) => problems.push(msg(
+            format!("case.automerge 无法载入：{e}"),
+            format!("case.automerge does not load: {e}"),
+        )),
+        Ok(mut doc) => {
+            if !same_heads(&doc.heads(), manifest) {
+                problems.push(msg(
+                    "case.automerge 不是导出时的版本（heads 不同）",
+                    "case.automerge is not the document at the exported heads (its heads differ)",
+                ));
+            }
+            if doc.case() != &case {
+                problems.push(msg(
+                    "case.json 与 case.automerge 中的案件不一致",
+                    "case.json and the case in case.automerge differ",
+                ));
+            }
+            if let Some(trail) = trail {
+                check_trail_lists(&mut problems, trail, doc.history());
+            }
+        }
+    }
+    for d in case.documents.values().filter(|d| !d.verify()) {
+        problems.push(msg(
+            format!("文书 {} 的内容与签署时的哈希不符", d.number),
+            format!("document {} no longer hashes to what was signed", d.number),
+        ));
+    }
+    let photos = digests_under(contents, PHOTOS_DIR);
+    let media = digests_under(contents, MEDIA_DIR);
+    let recordings = case
+        .media
+        .values()
+        .filter(|m| m.kind != app_core::penalty::MediaKind::Photo)
+        .map(|m| &m.sha256);
+    let missing = crate::case::case_photos(&case)
+        .into_iter()
+        .filter(|sha| !photos.contains(sha.as_str()))
+        .chain(
+            recordings
+                .filter(|sha| !media.contains(sha.as_str()))
+                .cloned(),
+        );
+    for sha in missing {
+        problems.push(msg(
+            format!("案件引用的原始文件 {sha} 不在案卷中"),
+            format!("original {sha}, which the case refers to, is not in the case file"),
+        ));
+    }
+    report.set(CheckKind::Record, problems);
+}
+
+/// The JSON file and the Automerge document of a case file (`names`), the JSON read as `T`
+/// (`what`: its name in Chinese and English); `None` (and the record check failed) when
+/// either is missing or the JSON does not read.
+fn read_pair<'a, T: serde::de::DeserializeOwned>(
+    report: &mut Report,
+    contents: &'a Contents,
+    (json_name, am_name): (&str, &str),
+    (what_zh, what_en): (&str, &str),
+) -> Option<(T, &'a [u8])> {
+    let (Some(json), Some(am)) = (contents.kept.get(json_name), contents.kept.get(am_name)) else {
+        report.set(
+            CheckKind::Record,
+            vec![msg(
+                format!("缺少 {json_name} 或 {am_name}"),
+                format!("{json_name} or {am_name} is missing"),
+            )],
+        );
+        return None;
+    };
+    match serde_json::from_slice(json) {
+        Ok(v) => Some((v, am.as_slice())),
+        Err(e) => {
+            report.set(
+                CheckKind::Record,
+                vec![msg(
+                    format!("{json_name} 不是有效的{what_zh}：{e}"),
+                    format!("{json_name} is not a valid {what_en}: {e}"),
+                )],
+            );
+            None
+        }
+    }
+}
+
+/// Whether a document's heads are the ones the manifest names (in any order).
+fn same_heads(heads: &[automerge::ChangeHash], manifest: &Manifest) -> bool {
+    let mut heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    let mut signed_heads = manifest.heads.clone();
+    heads.sort();
+    signed_heads.sort();
+    heads == signed_heads
 }

@@ -15,20 +15,6 @@ use std::time::Instant;
 
 const SMALL: &[&str] = &["Canon_40D.jpg"];
 
-/// `len` bytes that start like an MP4 file (an `ftyp` box) and go on pseudo-randomly.
-fn fake_mp4(len: usize, seed: u64) -> Vec<u8> {
-    let mut out = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    let mut state = seed | 1;
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.extend_from_slice(&state.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 fn media_file(sha: &Sha256Hex) -> MediaFile {
     MediaFile {
         sha256: sha.clone(),

@@ -37,10 +37,10 @@ use super::case::{
 use super::documents::CaseDocKind;
 use super::evidence::{Interview, MeasureKind, PageSignature};
 use crate::document::{
-    ChangeNoteOf, Conflict, DocError, HMap, Reader, Sink, act_as, actor_for, check_heads, commit,
-    day_scalar, entry_map, enum_scalar, fork_with_actor, json_scalar, load_incremental_checked,
-    opt_json, put_scalar, str_scalar, sync_field, sync_map, sync_text, ts_scalar, untrusted,
-    write_json_entry,
+    ChangeEntry, ChangeNote, ChangeNoteOf, Conflict, DocError, HMap, Reader, Sink, act_as,
+    actor_for, check_heads, commit, day_scalar, entry_map, enum_scalar, fork_with_actor,
+    json_scalar, load_incremental_checked, opt_json, put_scalar, str_scalar, sync_field, sync_map,
+    sync_text, ts_scalar, untrusted, write_json_entry,
 };
 use crate::evidence::Sha256Hex;
 use crate::geo::{Day, Timestamp};
@@ -310,6 +310,33 @@ impl CaseDoc {
     pub fn case_at(&mut self, heads: &[ChangeHash]) -> Result<PenaltyCase, DocError> {
         check_heads(&mut self.doc, heads)?;
         read_case(&self.doc, Some(heads))
+    }
+
+    /// Every change of the case, oldest first, with its note (who, on which device, when,
+    /// which command): what a case file's audit trail lists, in the shape
+    /// [`crate::document::InspectionDoc::history`] gives. The note keeps the command's name;
+    /// the command itself (`op`) is left out (it is in the document, replayed by the judge).
+    pub fn history(&mut self) -> Vec<ChangeEntry> {
+        self.doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| ChangeEntry {
+                hash: c.hash().to_string(),
+                actor: c.actor_id().to_hex_string(),
+                time: c.timestamp(),
+                note: c
+                    .message()
+                    .and_then(|m| serde_json::from_str::<CaseNote>(m).ok())
+                    .map(|n| ChangeNote {
+                        by: n.by,
+                        device: n.device,
+                        command: n.command,
+                        at: n.at,
+                        op: None,
+                        seal: n.seal,
+                    }),
+            })
+            .collect()
     }
 
     /// Where concurrent edits disagreed (every key of the document holding rival values,

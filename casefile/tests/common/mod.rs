@@ -67,6 +67,33 @@ pub fn li() -> User {
     inspector("u-li", "李娜", "32010220190031")
 }
 
+/// The enterprise inspected (and, in a penalty case, the party).
+pub fn enterprise() -> EnterpriseSnapshot {
+    EnterpriseSnapshot {
+        id: "e1".into(),
+        name: "南京示例机械有限公司".into(),
+        uscc: app_core::uscc::Uscc::parse("914403001922038216").unwrap(),
+        address: "南京市玄武区示例路1号".into(),
+        legal_representative: "李明".into(),
+        phone: "025-84000000".into(),
+        industry: app_core::enterprise::Industry::Machinery,
+    }
+}
+
+/// `len` bytes that start like an MP4 file (an `ftyp` box) and go on pseudo-randomly.
+pub fn fake_mp4(len: usize, seed: u64) -> Vec<u8> {
+    let mut out = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    let mut state = seed | 1;
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
 pub fn photo_bytes(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(PHOTOS).join(name)).unwrap()
 }
@@ -79,7 +106,7 @@ fn cx<'a>(actor: &'a User, t: &'a ChecklistTemplate, minute: i64) -> Context<'a>
     }
 }
 
-fn inspector_ref(u: &User) -> InspectorRef {
+pub fn inspector_ref(u: &User) -> InspectorRef {
     InspectorRef {
         user: u.id.clone(),
         name: u.name.clone(),
@@ -119,15 +146,7 @@ pub fn fixture_with(photo_list: Vec<Vec<u8>>, amend: bool) -> Fixture {
         "insp-2026-0042".into(),
         InspectionKind::Routine,
         "xw".into(),
-        EnterpriseSnapshot {
-            id: "e1".into(),
-            name: "南京示例机械有限公司".into(),
-            uscc: app_core::uscc::Uscc::parse("914403001922038216").unwrap(),
-            address: "南京市玄武区示例路1号".into(),
-            legal_representative: "李明".into(),
-            phone: "025-84000000".into(),
-            industry: app_core::enterprise::Industry::Machinery,
-        },
+        enterprise(),
         t.reference(),
         w.id.clone(),
         Timestamp(T0),
