@@ -1207,23 +1207,14 @@ fn fast_new(
     let mut plan = None;
     for (i, meta) in metas.iter().enumerate().skip(1) {
         let hash = Some(&meta.hash);
-        let mut note = check_author(meta, pusher, world)?;
-        let at = note.at.expect("check_author requires a time");
-        let command = command_of(&mut note, hash)?;
-        check_access(&state, &mut plan, &command, pusher, world, hash)?;
-        check_claims(&[metas[i - 1].hash], &state, &command, pusher, at, hash)?;
-        let part = Part::of(&command);
-        let before = state.part(&part);
-        let cx = Context {
-            actor: pusher.user,
-            now: at,
+        let step = Prediction {
+            state: &mut state,
+            plan: &mut plan,
+            recorder: &mut recorder,
             template,
         };
-        state
-            .apply_in_place(&command, &cx)
-            .map_err(|e| refuse(hash, RefusalCode::Rule, e.to_string()))?;
-        let after = state.part(&part);
-        if write_part(&mut recorder, &part, &before, &after).is_err() || !same(&mut recorder, meta)
+        if !step.advance(meta, &[metas[i - 1].hash], pusher, world, hash)?
+            || !same(&mut recorder, meta)
         {
             return Ok(None);
         }
@@ -1374,28 +1365,14 @@ fn fast_whole(
     for (i, step) in steps.iter().enumerate().skip(1) {
         let before_heads = [hashes[i - 1]];
         let m = meta(step, recorder.pending_start(), before_heads.to_vec());
-        let advanced = (|| -> Result<(), JudgeError> {
-            let mut note = check_author(&m, pusher, world)?;
-            let at = note.at.expect("check_author requires a time");
-            let command = command_of(&mut note, None)?;
-            check_access(&state, &mut plan, &command, pusher, world, None)?;
-            check_claims(&before_heads, &state, &command, pusher, at, None)?;
-            let part = Part::of(&command);
-            let before = state.part(&part);
-            let cx = Context {
-                actor: pusher.user,
-                now: at,
-                template,
-            };
-            state
-                .apply_in_place(&command, &cx)
-                .map_err(|e| refuse(None, RefusalCode::Rule, e.to_string()))?;
-            let after = state.part(&part);
-            write_part(&mut recorder, &part, &before, &after)
-                .map_err(|e| refuse(None, RefusalCode::Malformed, e.to_string()))?;
-            Ok(())
-        })();
-        if fallback(advanced)?.is_none()
+        let advanced = Prediction {
+            state: &mut state,
+            plan: &mut plan,
+            recorder: &mut recorder,
+            template,
+        }
+        .advance(&m, &before_heads, pusher, world, None);
+        if fallback(advanced)? != Some(true)
             || close(
                 &mut recorder,
                 step,
@@ -1437,6 +1414,47 @@ fn fast_whole(
         heads: vec![head],
         new_changes: steps.len(),
     }))
+}
+
+/// The state of a prediction (both fast paths): the record so far, its plan once looked up,
+/// the recorder of the operations predicted, the record's template.
+struct Prediction<'p, 'w> {
+    state: &'p mut Inspection,
+    plan: &'p mut Option<Option<Plan>>,
+    recorder: &'p mut Recorder,
+    template: &'w ChecklistTemplate,
+}
+
+impl Prediction<'_, '_> {
+    /// Judges the change `meta` made on `heads` (author, command, access, claims, the rules)
+    /// and advances the record by its command, predicting the operations it writes; `false`
+    /// when those cannot be predicted (the reference path then decides).
+    fn advance(
+        self,
+        meta: &Meta,
+        heads: &[ChangeHash],
+        pusher: Pusher<'_>,
+        world: &dyn World,
+        hash: Option<&ChangeHash>,
+    ) -> Result<bool, JudgeError> {
+        let mut note = check_author(meta, pusher, world)?;
+        let at = note.at.expect("check_author requires a time");
+        let command = command_of(&mut note, hash)?;
+        check_access(self.state, self.plan, &command, pusher, world, hash)?;
+        check_claims(heads, self.state, &command, pusher, at, hash)?;
+        let part = Part::of(&command);
+        let before = self.state.part(&part);
+        let cx = Context {
+            actor: pusher.user,
+            now: at,
+            template: self.template,
+        };
+        self.state
+            .apply_in_place(&command, &cx)
+            .map_err(|e| refuse(hash, RefusalCode::Rule, e.to_string()))?;
+        let after = self.state.part(&part);
+        Ok(write_part(self.recorder, &part, &before, &after).is_ok())
+    }
 }
 
 #[path = "judge_recorder.rs"]

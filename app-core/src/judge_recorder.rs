@@ -233,11 +233,7 @@ pub(crate) fn encode_change(ops: &[Expected], identity: &Identity<'_>) -> Vec<u8
             }
         }
         key_string.value(op.key.as_str());
-        let (index, meta) = match &op.action {
-            Action::MakeMap => (0, 0),
-            Action::Put(v) => (1, put_value(&mut value_raw, v)),
-            Action::Delete => (3, 0),
-        };
+        let (index, meta) = op.action.encode(&mut value_raw);
         action.value(index);
         value_meta.value(meta);
         match op.pred {
@@ -308,8 +304,20 @@ pub(crate) fn encode_change(ops: &[Expected], identity: &Identity<'_>) -> Vec<u8
     out
 }
 
+impl Action {
+    /// The action's index in Automerge's action column and its value's metadata, the value
+    /// written into the raw value column.
+    pub(crate) fn encode(&self, value_raw: &mut Vec<u8>) -> (u64, u64) {
+        match self {
+            Action::MakeMap => (0, 0),
+            Action::Put(v) => (1, put_value(value_raw, v)),
+            Action::Delete => (3, 0),
+        }
+    }
+}
+
 /// Writes a put's value into the raw value column; returns its metadata (length << 4 | type).
-pub(crate) fn put_value(raw: &mut Vec<u8>, value: &ScalarValue) -> u64 {
+fn put_value(raw: &mut Vec<u8>, value: &ScalarValue) -> u64 {
     let start = raw.len();
     let type_code: u64 = match value {
         ScalarValue::Null => 0,

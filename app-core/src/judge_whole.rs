@@ -20,7 +20,7 @@
 //! columns (each a specification, whose bit 3 marks a DEFLATE-compressed column, and a
 //! length), the change columns, the operation columns and the index of each head.
 
-use super::recorder::{Action, Delta, Expected, Rle, put_value, uleb};
+use super::recorder::{Action, Delta, Expected, Rle, uleb};
 use automerge::ChangeHash;
 use std::borrow::Cow;
 use std::io::Read;
@@ -561,11 +561,7 @@ fn op_columns(ops: &[Expected]) -> Vec<(u64, Vec<u8>)> {
         key.value(op.key.as_str());
         id_actor.value(0);
         id_counter.value(i as i64 + 1);
-        let (index, meta) = match &op.action {
-            Action::MakeMap => (0, 0),
-            Action::Put(v) => (1, put_value(&mut value_raw, v)),
-            Action::Delete => (3, 0),
-        };
+        let (index, meta) = op.action.encode(&mut value_raw);
         action.value(index);
         value_meta.value(meta);
         match succ[i] {
