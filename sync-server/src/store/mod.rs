@@ -10,6 +10,8 @@
 //! - [`ConsoleIndex`] (`console_index.rs`, queries in `console_query.rs`): the console's
 //!   index of records and hazards, written with every record version, and its lists and
 //!   figures.
+//! - [`CaseStore`] (`cases.rs`): penalty cases, their index rows and their change log (in the
+//!   records' global change sequence).
 //! - [`CaseFileStore`] (`casefiles.rs`): the server's signing key and case-file export jobs.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
 //! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
@@ -26,6 +28,7 @@ pub mod accounts;
 pub mod any;
 pub mod audit;
 pub mod blobs;
+pub mod cases;
 pub mod casefiles;
 pub mod console_index;
 pub mod console_query;
@@ -43,6 +46,7 @@ pub mod throttle;
 pub use accounts::AccountStore;
 pub use audit::AuditStore;
 pub use blobs::BlobStore;
+pub use cases::CaseStore;
 pub use casefiles::CaseFileStore;
 pub use console_index::ConsoleIndex;
 pub use devices::DeviceStore;

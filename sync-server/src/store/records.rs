@@ -459,11 +459,12 @@ impl<S: super::Sqlite> RecordStore for S {
 
     fn latest_seq(&self) -> StoreResult<i64> {
         let c = self.sqlite();
-        Ok(
-            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-                r.get(0)
-            })?,
-        )
+        // One sequence for records' and cases' changes (see `store::cases`).
+        Ok(c.prepare_cached(
+            "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM changes),
+                        (SELECT COALESCE(MAX(seq), 0) FROM case_changes))",
+        )?
+        .query_row([], |r| r.get(0))?)
     }
 }
 

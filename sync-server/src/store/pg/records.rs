@@ -8,6 +8,14 @@ use crate::store::records::{
 use app_core::ids::{PlanId, UnitId, UserId};
 use postgres::GenericClient;
 
+/// The newest number of the one global change sequence: records' changes and cases'
+/// (`store::cases`).
+pub(super) const LATEST_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes),
+    (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint";
+/// The next number of the sequence (taken under the change-log lock, see `store::pg`).
+pub(super) const NEXT_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes),
+    (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint + 1";
+
 /// Rows fetched per round trip while paging the change log by bytes.
 const CHANGE_ROWS: i64 = 256;
 
@@ -122,8 +130,10 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                 &[&super::CHANGE_LOG_LOCK],
             )?;
             tx.execute(
-                "INSERT INTO changes (seq, doc_id, origin_device, bytes)
-                 SELECT COALESCE(MAX(seq), 0) + 1, $1::text, $2::text, $3::bytea FROM changes",
+                &format!(
+                    "INSERT INTO changes (seq, doc_id, origin_device, bytes)
+                     SELECT {NEXT_SEQ}, $1::text, $2::text, $3::bytea"
+                ),
                 &[&w.id, &w.origin_device, &w.change],
             )?;
             super::console::index_record(tx, r, w.existed)?;
@@ -210,7 +220,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
     fn latest_seq(&self) -> StoreResult<i64> {
         Ok(self
             .c()
-            .query_one("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes", &[])?
+            .query_one(&format!("SELECT {LATEST_SEQ}"), &[])?
             .get(0))
     }
 }
