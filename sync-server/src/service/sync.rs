@@ -69,7 +69,7 @@ fn scope(record: &Inspection, plans: &mut PlanLookup<'_>) -> StoreResult<RecordS
     Ok(RecordScope::of(record, plan.as_ref()))
 }
 
-fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
+pub(crate) fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
     Rejection {
         id: id.to_owned(),
         code: code.to_owned(),
@@ -96,15 +96,35 @@ pub enum Checked {
 }
 
 /// What the judge asks of the server: reference data, plans, photo rights, the server's
-/// keys (for sealed changes) and the clock.
-struct ServerWorld<'a, 'p> {
-    reference: &'a ReferenceData,
+/// keys (for sealed changes) and the clock (for cases also the unit's rules:
+/// `service::cases`).
+pub(crate) struct ServerWorld<'a, 'p> {
+    pub(crate) reference: &'a ReferenceData,
     plans: std::cell::RefCell<&'a mut PlanLookup<'p>>,
     photos: std::cell::RefCell<&'a mut PhotoLookup<'p>>,
     seal_keys: std::cell::RefCell<&'a mut SealKeys<'p>>,
     now_ms: i64,
     /// The heads of the push's receipt, once its seal is found to be this server's.
     vouched: Vec<automerge::ChangeHash>,
+}
+
+impl<'a, 'p> ServerWorld<'a, 'p> {
+    pub(crate) fn new(
+        reference: &'a ReferenceData,
+        plans: &'a mut PlanLookup<'p>,
+        photos: &'a mut PhotoLookup<'p>,
+        seal_keys: &'a mut SealKeys<'p>,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            reference,
+            plans: std::cell::RefCell::new(plans),
+            photos: std::cell::RefCell::new(photos),
+            seal_keys: std::cell::RefCell::new(seal_keys),
+            now_ms,
+            vouched: Vec::new(),
+        }
+    }
 }
 
 /// Every public key the server ever held (its key history), read only when a pushed change
@@ -234,14 +254,7 @@ pub fn check_push(
             (Some(doc), Some(before_heads))
         }
     };
-    let mut world = ServerWorld {
-        reference,
-        plans: std::cell::RefCell::new(plans),
-        photos: std::cell::RefCell::new(photos),
-        seal_keys: std::cell::RefCell::new(seal_keys),
-        now_ms: author.now_ms,
-        vouched: Vec::new(),
-    };
+    let mut world = ServerWorld::new(reference, plans, photos, seal_keys, author.now_ms);
     // A receipt this server signed (a tablet carrying changes of another device back to a
     // restored server); one that is not this server's vouches for nothing.
     if let Some(receipt) = &push.receipt
@@ -322,7 +335,7 @@ pub fn check_push(
 /// `records::recipients`), the records of plans assigned to them and the records they
 /// fetched ([`fetch_ids`]), though they may read every record of their unit (see
 /// docs/ARCHITECTURE.md, "What a tablet pulls").
-fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
+pub(crate) fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
     match user.role {
         Role::Inspector { .. } => Vec::new(),
         Role::Supervisor => reference
