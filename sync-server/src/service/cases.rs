@@ -108,9 +108,8 @@ pub fn check_case(
     let (doc, base) = match stored {
         None => (None, None),
         Some((bytes, heads)) => {
-            let doc = CaseDoc::load(&bytes, device).map_err(|e| {
-                crate::store::StoreError::Corrupt(format!("stored case {id}: {e}"))
-            })?;
+            let doc = CaseDoc::load(&bytes, device)
+                .map_err(|e| crate::store::StoreError::Corrupt(format!("stored case {id}: {e}")))?;
             let scope = case_scope(doc.case());
             if !can_write_record(user, &scope, &reference.units)
                 && !can_review_record(user, &scope, &reference.units)
@@ -195,8 +194,11 @@ pub fn write_case_pushes<S: CaseStore + RecordStore + ?Sized>(
     for (index, (push, checked)) in cases.iter().zip(checked).enumerate() {
         let rechecked;
         let outcome = match checked {
-            CaseChecked::Write { base, .. } if tx.case_heads(&push.id)?.as_ref() != base.as_ref() => {
-                rechecked = check_case(reference, photos, author, push, tx.case_snapshot(&push.id)?)?;
+            CaseChecked::Write { base, .. }
+                if tx.case_heads(&push.id)?.as_ref() != base.as_ref() =>
+            {
+                rechecked =
+                    check_case(reference, photos, author, push, tx.case_snapshot(&push.id)?)?;
                 &rechecked
             }
             other => other,

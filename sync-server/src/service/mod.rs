@@ -27,8 +27,8 @@
 //! - [`tables`]: tables as CSV and XLSX files.
 
 pub mod access;
-pub mod cases;
 pub mod casefiles;
+pub mod cases;
 pub mod checklists;
 pub mod devices;
 pub mod documents;

@@ -7,8 +7,8 @@
 use super::accounts::TokenOwner;
 use super::audit::{Entry, NewEntry};
 use super::blobs::Upload;
-use super::cases::{CasePullFilter, CaseRow, CaseWrite};
 use super::casefiles::{DeviceKeyRow, Job, JobOutcome};
+use super::cases::{CasePullFilter, CaseRow, CaseWrite};
 use super::console_query::{Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
 use super::devices::{DeviceListing, DeviceRow};
 use super::pg::{PgClient, PgTx};

@@ -156,10 +156,13 @@ fn case_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
 }
 
 fn inspectors_of(c: &rusqlite::Connection, id: &str) -> StoreResult<Vec<UserId>> {
-    Ok(c
-        .prepare_cached("SELECT user_id FROM case_inspectors WHERE case_id = ?1 ORDER BY user_id")?
+    Ok(
+        c.prepare_cached(
+            "SELECT user_id FROM case_inspectors WHERE case_id = ?1 ORDER BY user_id",
+        )?
         .query_map([id], |r| r.get::<_, String>(0).map(UserId::new))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<rusqlite::Result<Vec<_>>>()?,
+    )
 }
 
 const CASE_COLUMNS: &str = "id, unit, enterprise_id, stage, opened_at, inspection";
