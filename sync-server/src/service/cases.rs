@@ -17,7 +17,9 @@
 //! inspector's the cases the inspector is on; every pulled case is checked again with
 //! `can_read_record`.
 
-use super::sync::{Author, PhotoLookup, ServerWorld, SyncError, SyncResult, pulled_units, reject};
+use super::sync::{
+    Author, PhotoLookup, ServerWorld, SyncError, SyncResult, by_document, pulled_units, reject,
+};
 use crate::reference::ReferenceData;
 use crate::store::StoreResult;
 use crate::store::cases::{CasePullFilter, CaseStore, CaseWrite};
@@ -31,7 +33,6 @@ use app_core::penalty::{
 };
 use app_core::user::User;
 use app_core::wire::{CaseSyncRequest, CaseSyncResponse, DocChanges, Rejection};
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// The rules every unit's cases are judged with (see the module's documentation).
@@ -253,42 +254,24 @@ pub fn pull_cases<S: CaseStore + RecordStore + ?Sized>(
     })?;
     let more = page.more;
     let cursor = match page.changes.last() {
-        Some((seq, _, _)) if more => *seq,
+        Some(&(seq, _, _)) if more => seq,
         _ => conn.latest_seq()?,
     };
-    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for (_, id, bytes) in page.changes {
-        grouped
-            .entry(id.clone())
-            .or_insert_with(|| {
-                order.push(id);
-                Vec::new()
-            })
-            .extend_from_slice(&bytes);
-    }
-    let mut cases = Vec::with_capacity(order.len());
-    for id in order {
-        let Some(bytes) = grouped.remove(&id) else {
-            continue;
-        };
+    let mut cases = Vec::new();
+    for pulled in by_document(page) {
         // The SQL filter is a fast path for the access rule; the rule has the last word.
         let row = conn
-            .case_row(&id)?
-            .ok_or_else(|| SyncError::PulledMissing(id.clone()))?;
+            .case_row(&pulled.id)?
+            .ok_or_else(|| SyncError::PulledMissing(pulled.id.clone()))?;
         let scope = RecordScope {
             unit: row.unit,
             inspectors: row.inspectors,
             assigned: Vec::new(),
         };
         if can_read_record(user, &scope, &reference.units) {
-            cases.push(DocChanges {
-                id,
-                bytes,
-                receipt: None,
-            });
+            cases.push(pulled);
         } else {
-            tracing::error!(case = %id, user = %user.id, "SQL read filter and access rule disagree");
+            tracing::error!(case = %pulled.id, user = %user.id, "SQL read filter and access rule disagree");
         }
     }
     Ok(CaseSyncResponse {

@@ -444,33 +444,12 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
         max_bytes: MAX_PULL_BYTES,
     })?;
     let more = page.more;
-    let last_seq = page.changes.last().map(|c| c.0);
-    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for (_, doc, bytes) in page.changes {
-        let entry = grouped.entry(doc.clone()).or_insert_with(|| {
-            order.push(doc);
-            Vec::new()
-        });
-        entry.extend_from_slice(&bytes);
-    }
-    let cursor = if more {
-        last_seq.unwrap_or(request.cursor as i64)
-    } else {
-        conn.latest_seq()?
+    let cursor = match page.changes.last() {
+        Some(&(seq, _, _)) if more => seq,
+        _ => conn.latest_seq()?,
     };
     // Double-check every pulled record with the app-core rule the SQL mirrors.
-    let pull = order
-        .into_iter()
-        .filter_map(|id| {
-            let bytes = grouped.remove(&id)?;
-            Some(DocChanges {
-                id,
-                bytes,
-                receipt: None,
-            })
-        })
-        .collect::<Vec<_>>();
+    let pull = by_document(page);
     let mut pull = verify_readable(conn, reference, user, pull)?;
     if request.version >= app_core::wire::RECEIPTS_SINCE {
         add_receipts(conn, &mut pull)?;
@@ -484,6 +463,33 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
         more,
         epoch: None,
     })
+}
+
+/// A page of the change log as one entry per document (its changes concatenated), in the
+/// order of each document's first change.
+pub fn by_document(page: records::ChangePage) -> Vec<DocChanges> {
+    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (_, doc, bytes) in page.changes {
+        grouped
+            .entry(doc.clone())
+            .or_insert_with(|| {
+                order.push(doc);
+                Vec::new()
+            })
+            .extend_from_slice(&bytes);
+    }
+    order
+        .into_iter()
+        .filter_map(|id| {
+            let bytes = grouped.remove(&id)?;
+            Some(DocChanges {
+                id,
+                bytes,
+                receipt: None,
+            })
+        })
+        .collect()
 }
 
 /// An on-demand fetch, step 1 (on a reading connection): the records `query` names that

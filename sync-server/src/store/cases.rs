@@ -264,15 +264,10 @@ impl<S: super::Sqlite> CaseStore for S {
             f.inspector.unwrap_or("")
         ])?;
         let mut page = ChangePage::default();
-        let mut size = 0usize;
         while let Some(row) = rows.next()? {
-            let (seq, id, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            if size > 0 && size + bytes.len() > f.max_bytes {
-                page.more = true;
+            if !page.add(f.max_bytes, (row.get(0)?, row.get(1)?, row.get(2)?)) {
                 break;
             }
-            size += bytes.len();
-            page.changes.push((seq, id, bytes));
         }
         Ok(page)
     }

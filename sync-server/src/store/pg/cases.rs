@@ -11,9 +11,6 @@ use crate::store::records::{ChangePage, parse_heads};
 use app_core::ids::{UnitId, UserId};
 use postgres::GenericClient;
 
-/// Rows fetched per round trip while paging the change log by bytes.
-const CHANGE_ROWS: i64 = 256;
-
 const CASE_COLUMNS: &str = "id, unit, enterprise_id, stage, opened_at, inspection";
 
 fn case_row_of(r: &postgres::Row) -> CaseRow {
@@ -116,11 +113,8 @@ impl<C: GenericClient> CaseStore for Pg<C> {
     fn case_changes_after(&self, f: &CasePullFilter<'_>) -> StoreResult<ChangePage> {
         let mut c = self.c();
         let inspector = f.inspector.unwrap_or("");
-        let mut page = ChangePage::default();
-        let mut size = 0usize;
-        let mut cursor = f.cursor;
-        loop {
-            let rows = c.query(
+        super::records::paged(f.cursor, f.max_bytes, |cursor| {
+            Ok(c.query(
                 "SELECT k.seq, k.case_id, k.bytes FROM case_changes k
                      JOIN cases d ON d.id = k.case_id
                  WHERE k.seq > $1 AND k.origin_device <> $2
@@ -128,23 +122,15 @@ impl<C: GenericClient> CaseStore for Pg<C> {
                         OR EXISTS (SELECT 1 FROM case_inspectors i
                                    WHERE i.user_id = $4 AND i.case_id = d.id))
                  ORDER BY k.seq LIMIT $5",
-                &[&cursor, &f.device, &f.units, &inspector, &CHANGE_ROWS],
-            )?;
-            let full = rows.len() as i64 == CHANGE_ROWS;
-            for row in rows {
-                let (seq, id, bytes): (i64, String, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
-                if size > 0 && size + bytes.len() > f.max_bytes {
-                    page.more = true;
-                    return Ok(page);
-                }
-                size += bytes.len();
-                cursor = seq;
-                page.changes.push((seq, id, bytes));
-            }
-            if !full {
-                return Ok(page);
-            }
-        }
+                &[
+                    &cursor,
+                    &f.device,
+                    &f.units,
+                    &inspector,
+                    &super::records::CHANGE_ROWS,
+                ],
+            )?)
+        })
     }
 
     fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>> {

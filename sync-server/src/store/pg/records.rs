@@ -17,7 +17,30 @@ pub(super) const NEXT_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM c
     (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint + 1";
 
 /// Rows fetched per round trip while paging the change log by bytes.
-const CHANGE_ROWS: i64 = 256;
+pub(super) const CHANGE_ROWS: i64 = 256;
+
+/// A page of a change log read [`CHANGE_ROWS`] rows at a time: `rows(cursor)` gives the next
+/// rows `(seq, id, bytes)` after `cursor`, in order, at most `CHANGE_ROWS`.
+pub(super) fn paged(
+    mut cursor: i64,
+    max_bytes: usize,
+    mut rows: impl FnMut(i64) -> StoreResult<Vec<postgres::Row>>,
+) -> StoreResult<ChangePage> {
+    let mut page = ChangePage::default();
+    loop {
+        let rows = rows(cursor)?;
+        let full = rows.len() as i64 == CHANGE_ROWS;
+        for row in rows {
+            cursor = row.get(0);
+            if !page.add(max_bytes, (cursor, row.get(1), row.get(2))) {
+                return Ok(page);
+            }
+        }
+        if !full {
+            return Ok(page);
+        }
+    }
+}
 
 impl<C: GenericClient> RecordStore for Pg<C> {
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
@@ -145,11 +168,8 @@ impl<C: GenericClient> RecordStore for Pg<C> {
         let mut c = self.c();
         let (plans, user) = f.inspector.unwrap_or((&[], ""));
         let inspector = f.inspector.is_some();
-        let mut page = ChangePage::default();
-        let mut size = 0usize;
-        let mut cursor = f.cursor;
-        loop {
-            let rows = c.query(
+        paged(f.cursor, f.max_bytes, |cursor| {
+            Ok(c.query(
                 "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
                  WHERE c.seq > $1 AND c.origin_device <> $2
                    AND (d.unit = ANY($3)
@@ -168,23 +188,8 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                     &user,
                     &CHANGE_ROWS,
                 ],
-            )?;
-            let full = rows.len() as i64 == CHANGE_ROWS;
-            for row in rows {
-                let (seq, doc, bytes): (i64, String, Vec<u8>) =
-                    (row.get(0), row.get(1), row.get(2));
-                if size > 0 && size + bytes.len() > f.max_bytes {
-                    page.more = true;
-                    return Ok(page);
-                }
-                size += bytes.len();
-                cursor = seq;
-                page.changes.push((seq, doc, bytes));
-            }
-            if !full {
-                return Ok(page);
-            }
-        }
+            )?)
+        })
     }
 
     fn lock_record(&self, id: &str) -> StoreResult<()> {
