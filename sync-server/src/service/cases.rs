@@ -186,12 +186,7 @@ pub fn write_case_pushes<S: CaseStore + RecordStore + ?Sized>(
 ) -> SyncResult<(Vec<u32>, Vec<Rejection>)> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
-    let mut ids: Vec<&str> = cases.iter().map(|p| p.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        tx.lock_record(id)?;
-    }
+    super::sync::lock_in_order(tx, cases)?;
     for (index, (push, checked)) in cases.iter().zip(checked).enumerate() {
         let rechecked;
         let outcome = match checked {

@@ -360,13 +360,7 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
 ) -> SyncResult<(Vec<u32>, Vec<Rejection>)> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
-    // Held to the end of the transaction, in id order (no two writers wait on each other).
-    let mut ids: Vec<&str> = request.push.iter().map(|p| p.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        tx.lock_record(id)?;
-    }
+    lock_in_order(tx, &request.push)?;
     for (index, (push, checked)) in request.push.iter().zip(checked).enumerate() {
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).
@@ -416,6 +410,21 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
         }
     }
     Ok((accepted, rejected))
+}
+
+/// Locks the pushed documents (`RecordStore::lock_record`) to the end of the transaction, in
+/// id order, so no two writers wait on each other.
+pub(crate) fn lock_in_order<S: RecordStore + ?Sized>(
+    tx: &S,
+    pushed: &[DocChanges],
+) -> StoreResult<()> {
+    let mut ids: Vec<&str> = pushed.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        tx.lock_record(id)?;
+    }
+    Ok(())
 }
 
 /// Step 4: the answer to a sync: the pushes' outcome and the pull (changes of records the user

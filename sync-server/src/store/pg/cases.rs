@@ -94,17 +94,12 @@ impl<C: GenericClient> CaseStore for Pg<C> {
                  SELECT u, $1::text FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
                 &[&w.id, &users],
             )?;
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1)",
-                &[&super::CHANGE_LOG_LOCK],
-            )?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO case_changes (seq, case_id, origin_device, bytes)
-                     SELECT {}, $1::text, $2::text, $3::bytea",
-                    super::records::NEXT_SEQ
-                ),
-                &[&w.id, &w.origin_device, &w.change],
+            super::records::append_change(
+                tx,
+                "case_changes (seq, case_id",
+                w.id,
+                w.origin_device,
+                w.change,
             )?;
             Ok(())
         })

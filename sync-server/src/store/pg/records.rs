@@ -19,6 +19,31 @@ pub(super) const NEXT_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM c
 /// Rows fetched per round trip while paging the change log by bytes.
 pub(super) const CHANGE_ROWS: i64 = 256;
 
+/// Appends a change to a change log (`table_and_id`: `changes (seq, doc_id` or
+/// `case_changes (seq, case_id`) with the next number of the global sequence. Changes become
+/// visible in seq order and without gaps: the number is taken under a lock held until the
+/// transaction ends (see `store::pg`).
+pub(super) fn append_change(
+    tx: &mut postgres::Transaction<'_>,
+    table_and_id: &str,
+    id: &str,
+    origin_device: &str,
+    bytes: &[u8],
+) -> StoreResult<()> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&super::CHANGE_LOG_LOCK],
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO {table_and_id}, origin_device, bytes)
+             SELECT {NEXT_SEQ}, $1::text, $2::text, $3::bytea"
+        ),
+        &[&id, &origin_device, &bytes],
+    )?;
+    Ok(())
+}
+
 /// A page of a change log read [`CHANGE_ROWS`] rows at a time: `rows(cursor)` gives the next
 /// rows `(seq, id, bytes)` after `cursor`, in order, at most `CHANGE_ROWS`.
 pub(super) fn paged(
@@ -146,19 +171,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                  SELECT s, $1::text FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
                 &[&w.id, &photos],
             )?;
-            // Changes become visible in seq order and without gaps: the next number is
-            // taken under a lock held until this transaction ends (see `store::pg`).
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1)",
-                &[&super::CHANGE_LOG_LOCK],
-            )?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO changes (seq, doc_id, origin_device, bytes)
-                     SELECT {NEXT_SEQ}, $1::text, $2::text, $3::bytea"
-                ),
-                &[&w.id, &w.origin_device, &w.change],
-            )?;
+            append_change(tx, "changes (seq, doc_id", w.id, w.origin_device, w.change)?;
             super::console::index_record(tx, r, w.existed)?;
             Ok(())
         })
