@@ -65,7 +65,7 @@ pub struct Session {
 }
 
 /// What a revoked device (a lost tablet) may still do: upload what it holds — push its
-/// records (`POST /api/v1/sync`, answered without a pull), ask for and upload photo originals
+/// records and cases (`POST /api/v1/sync`, `/api/v1/cases/sync`, answered without a pull), ask for and upload photo originals
 /// — and sign out. Everything else (reference data, downloads, reads, document numbers, a
 /// device registration) is refused with `device_revoked`; a route added later is refused too
 /// unless it is listed here.
@@ -73,7 +73,11 @@ pub fn upload_allowed_when_revoked(method: &axum::http::Method, path: &str) -> b
     use axum::http::Method;
     let blob = path.strip_prefix("/api/v1/blobs/");
     match *method {
-        Method::POST => path == "/api/v1/sync" || path == "/api/v1/logout",
+        Method::POST => {
+            path == "/api/v1/sync"
+                || path == app_core::wire::CASE_SYNC_PATH
+                || path == "/api/v1/logout"
+        }
         Method::PUT => blob.is_some_and(|rest| !rest.contains('/')),
         Method::GET | Method::HEAD => blob.is_some_and(|rest| {
             rest.strip_suffix("/status")

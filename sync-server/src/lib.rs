@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod blobstore;
+pub mod case_sync;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -131,6 +132,7 @@ pub fn router_with(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/v1/reference/checklists", get(checklists))
         .route("/api/v1/sync", post(sync::sync))
         .route(app_core::wire::FETCH_PATH, post(sync::fetch))
+        .route(app_core::wire::CASE_SYNC_PATH, post(case_sync::sync_cases))
         .route("/api/v1/numbers/reserve", post(numbers::reserve_blocks))
         .route("/api/v1/numbers/claim", post(numbers::claim_blocks))
         .route("/api/v1/casefile-keys", get(console::key_history_json))

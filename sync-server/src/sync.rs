@@ -67,7 +67,7 @@ pub fn require_content_type(headers: &HeaderMap, expected: &'static str) -> ApiR
 }
 
 /// Refuses a protocol version this server does not speak (sync and fetch alike).
-fn supported(version: u32) -> ApiResult<()> {
+pub(crate) fn supported(version: u32) -> ApiResult<()> {
     if (OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version) {
         return Ok(());
     }
@@ -323,7 +323,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SyncSlot {
 }
 
 /// The limit on pushes checked at once (step 2 of [`sync`]): the number of cores.
-fn check_slots() -> &'static tokio::sync::Semaphore {
+pub(crate) fn check_slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| {
         tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))

@@ -16,6 +16,7 @@ use app_core::ids::{DeviceId, HazardId, InspectionId, PlanId, UnitId, UserId};
 use app_core::inspection::{Inspection, InspectionStatus, InspectorRef};
 use app_core::kind::InspectionKind;
 use app_core::legal::LegalBasis;
+use app_core::penalty::PenaltyCase;
 use app_core::plan::Plan;
 use common::pg::PgDb;
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use sync_server::store::accounts::TokenOwner;
 use sync_server::store::audit::{self, NewEntry};
 use sync_server::store::blobs::Upload;
 use sync_server::store::casefiles::{JobOutcome, JobState};
+use sync_server::store::cases::{CasePullFilter, CaseWrite};
 use sync_server::store::console_query::{HazardFilter, RecordFilter};
 use sync_server::store::devices::DeviceRow;
 use sync_server::store::engine::Engine;
@@ -33,14 +35,15 @@ use sync_server::store::plans::DrawRecord;
 use sync_server::store::records::{DocWrite, PullFilter};
 use sync_server::store::reference::UnitTemplate;
 use sync_server::store::{
-    AccountStore, AuditStore, BlobStore, CaseFileStore, Commit, ConsoleIndex, DeviceStore,
-    KeyHistoryStore, MetaStore, NumberStore, PlanStore, RecordStore, ReferenceStore, ThrottleStore,
-    Transactions,
+    AccountStore, AuditStore, BlobStore, CaseFileStore, CaseStore, Commit, ConsoleIndex,
+    DeviceStore, KeyHistoryStore, MetaStore, NumberStore, PlanStore, RecordStore, ReferenceStore,
+    ThrottleStore, Transactions,
 };
 
 /// Every storage trait.
 trait Stores:
     RecordStore
+    + CaseStore
     + ConsoleIndex
     + PlanStore
     + AccountStore
@@ -58,6 +61,7 @@ trait Stores:
 
 impl<T> Stores for T where
     T: RecordStore
+        + CaseStore
         + ConsoleIndex
         + PlanStore
         + AccountStore
@@ -1463,6 +1467,184 @@ where
     assert_eq!(conn.all_audit().unwrap(), all);
 }
 
+/// A penalty case of unit xw opened by `opener` with `partner`, from record `record`.
+fn penalty_case(id: &str, opener: &str, partner: &str, record: &str) -> PenaltyCase {
+    let r = reference();
+    let user = |id: &str| {
+        r.users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .unwrap()
+            .clone()
+    };
+    let (opener, partner) = (user(opener), user(partner));
+    let enterprise = r
+        .enterprises
+        .iter()
+        .find(|e| e.unit == opener.unit)
+        .unwrap();
+    let open = common::cases::opening(id, &opener, &partner, enterprise, record);
+    common::cases::opened(open, &opener, Timestamp(T0 + HOUR))
+}
+
+fn write_case(
+    store: &impl CaseStore,
+    case: &PenaltyCase,
+    change: &[u8],
+    device: &str,
+    existed: bool,
+) {
+    let heads = vec![format!("{:064x}", change.len())];
+    store
+        .write_case(&CaseWrite {
+            id: case.id.as_str(),
+            case,
+            snapshot: change,
+            change,
+            heads: &heads,
+            origin_device: device,
+            existed,
+        })
+        .unwrap();
+}
+
+fn case_filter<'a>(
+    cursor: i64,
+    device: &'a str,
+    units: &'a [String],
+    inspector: Option<&'a str>,
+) -> CasePullFilter<'a> {
+    CasePullFilter {
+        cursor,
+        device,
+        units,
+        inspector,
+        max_bytes: 1 << 20,
+    }
+}
+
+/// Cases: their bytes, heads and index row, and their changes numbered in the records' one
+/// global sequence, pulled by unit (a supervisor) or by inspector.
+fn cases_and_the_change_sequence<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    let mut conn = b.connect();
+    assert!(conn.case_snapshot("c-1").unwrap().is_none());
+    assert!(conn.case_row("c-1").unwrap().is_none());
+    let tx = conn.begin().unwrap();
+    write(&tx, &record(0), b"record 0", "tab-a", false);
+    let mut case = penalty_case("c-1", "u-wang", "u-li", "r0000");
+    write_case(&tx, &case, b"case 1", "tab-a", false);
+    write(&tx, &record(1), b"record 1", "tab-a", false);
+    tx.commit().unwrap();
+    // One sequence: record, case, record.
+    assert_eq!(conn.latest_seq().unwrap(), 3);
+    let units = vec!["xw".to_owned()];
+    let page = conn
+        .case_changes_after(&case_filter(0, "tab-z", &units, None))
+        .unwrap();
+    assert_eq!(
+        page.changes,
+        vec![(2, "c-1".to_owned(), b"case 1".to_vec())]
+    );
+    // A dropped transaction leaves nothing.
+    let tx = conn.begin().unwrap();
+    write_case(
+        &tx,
+        &penalty_case("c-9", "u-wang", "u-li", "r0000"),
+        b"lost",
+        "tab-a",
+        false,
+    );
+    drop(tx);
+    assert!(conn.case_heads("c-9").unwrap().is_none());
+    assert_eq!(conn.latest_seq().unwrap(), 3);
+
+    let (bytes, heads) = conn.case_snapshot("c-1").unwrap().unwrap();
+    assert_eq!(bytes, b"case 1");
+    assert_eq!(heads, vec![format!("{:064x}", 6)]);
+    let row = conn.case_row("c-1").unwrap().unwrap();
+    assert_eq!(row.unit.as_str(), "xw");
+    assert_eq!(row.enterprise, case.enterprise.id.as_str());
+    assert_eq!(row.stage, "opened");
+    assert_eq!(row.opened_at, T0 + HOUR);
+    assert_eq!(row.inspection.as_deref(), Some("r0000"));
+    let ids = |v: &[UserId]| v.iter().map(|u| u.as_str().to_owned()).collect::<Vec<_>>();
+    assert_eq!(ids(&row.inspectors), ["u-li", "u-wang"]);
+
+    // An update: the index row and the inspectors rewritten, the change after the records'.
+    case.stage = app_core::penalty::CaseStage::Investigating;
+    case.inspectors.remove(&UserId::new("u-li"));
+    write_case(&conn, &case, b"case 1, filed", "tab-b", true);
+    write(&conn, &record(2), b"record 2", "tab-a", false);
+    assert_eq!(conn.latest_seq().unwrap(), 5);
+    let row = conn.case_row("c-1").unwrap().unwrap();
+    assert_eq!(row.stage, "investigating");
+    assert_eq!(ids(&row.inspectors), ["u-wang"]);
+    assert_eq!(
+        conn.case_snapshot("c-1").unwrap().unwrap().0,
+        b"case 1, filed"
+    );
+    // Records' pulls never carry a case's change, nor cases' a record's.
+    let every_unit: Vec<String> = UNITS.iter().map(|u| (*u).to_owned()).collect();
+    let records = conn
+        .changes_after(&PullFilter {
+            cursor: 0,
+            device: "tab-z",
+            units: &every_unit,
+            inspector: None,
+            max_bytes: 1 << 20,
+        })
+        .unwrap();
+    let seqs: Vec<i64> = records.changes.iter().map(|c| c.0).collect();
+    assert_eq!(seqs, [1, 3, 5]);
+
+    // Who pulls: the unit (a supervisor's subtree), the inspectors on the case, never the
+    // device a change came from.
+    let seqs = |f: &CasePullFilter<'_>| -> Vec<i64> {
+        conn.case_changes_after(f)
+            .unwrap()
+            .changes
+            .iter()
+            .map(|c| c.0)
+            .collect()
+    };
+    assert_eq!(seqs(&case_filter(0, "tab-z", &units, None)), [2, 4]);
+    assert_eq!(seqs(&case_filter(2, "tab-z", &units, None)), [4]);
+    assert_eq!(seqs(&case_filter(0, "tab-b", &units, None)), [2]);
+    assert_eq!(seqs(&case_filter(0, "tab-z", &[], Some("u-wang"))), [2, 4]);
+    assert!(seqs(&case_filter(0, "tab-z", &[], Some("u-li"))).is_empty());
+    assert!(seqs(&case_filter(0, "tab-z", &["qh".to_owned()], Some("u-chen"))).is_empty());
+    // Paged by bytes: at least one change, then `more`.
+    let page = conn
+        .case_changes_after(&CasePullFilter {
+            max_bytes: 1,
+            ..case_filter(0, "tab-z", &units, None)
+        })
+        .unwrap();
+    assert_eq!(page.changes.len(), 1);
+    assert!(page.more);
+
+    // The unit's cases, newest opened first.
+    let newer = penalty_case("c-2", "u-li", "u-wang", "r0001");
+    let mut newer = newer;
+    newer.opened_at = Timestamp(T0 + 2 * HOUR);
+    write_case(&conn, &newer, b"case 2", "tab-a", false);
+    let listed: Vec<String> = conn
+        .cases_of_units(&units, 10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(listed, ["c-2", "c-1"]);
+    assert!(
+        conn.cases_of_units(&["qh".to_owned()], 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Each test, instantiated for both backends.
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
@@ -1491,6 +1673,7 @@ macro_rules! suite {
 
 suite!(
     records_and_change_log,
+    cases_and_the_change_sequence,
     inspector_pull_scope,
     change_log_under_concurrent_writers,
     console_index_lists_and_figures,

@@ -184,4 +184,52 @@ pub struct FetchResponse {
     pub docs: Vec<DocChanges>,
 }
 
+/// Where a tablet syncs penalty cases (`POST`, CBOR [`CaseSyncRequest`] →
+/// [`CaseSyncResponse`]).
+pub const CASE_SYNC_PATH: &str = "/api/v1/cases/sync";
+
+/// One round trip of penalty cases (`app_core::penalty::CaseDoc`), beside the records' sync
+/// and shaped like it: the tablet's cursor and the case changes the server lacks; its own
+/// message, so the bytes of the records' sync messages (pinned) are unchanged and a tablet
+/// that knows no cases never sees one. The cursor counts in the one global change sequence
+/// records use (a case change gets the next number like a record change), so a tablet may
+/// keep one cursor per endpoint and never miss a change of either.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSyncRequest {
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// The highest server change sequence this device has received here (0 at first).
+    #[serde(rename = "c")]
+    pub cursor: u64,
+    /// The cases' changes the server lacks (each a saved case document or its changes).
+    #[serde(rename = "k", default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<DocChanges>,
+}
+
+/// The answer to a [`CaseSyncRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSyncResponse {
+    /// The cursor to send next time.
+    #[serde(rename = "c")]
+    pub cursor: u64,
+    /// The positions in the request's `cases` now durably stored (or already there).
+    #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<u32>,
+    /// Cases whose push was refused, with why (codes as for records); nothing of them was
+    /// stored.
+    #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejection>,
+    /// Changes of cases pulled to the user's tablets, from other devices, since the cursor.
+    #[serde(rename = "k", default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<DocChanges>,
+    /// More changes are waiting: sync again at once with the new cursor.
+    #[serde(rename = "m", default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
+}
+
 pub mod http;
+
+#[cfg(test)]
+mod case_tests;

@@ -3,6 +3,7 @@
 //! nothing about HTTP; their errors say what happened in the domain's terms.
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`cases`]: the steps of a penalty-case sync (check by replay, grouped write, pull).
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
 //! - [`checklists`]: checklist templates as XLSX files (download and upload).
 //! - [`documents`]: a record's documents as PDF, rendered as the case-file export does.
@@ -27,6 +28,7 @@
 
 pub mod access;
 pub mod casefiles;
+pub mod cases;
 pub mod checklists;
 pub mod devices;
 pub mod documents;

@@ -69,7 +69,7 @@ fn scope(record: &Inspection, plans: &mut PlanLookup<'_>) -> StoreResult<RecordS
     Ok(RecordScope::of(record, plan.as_ref()))
 }
 
-fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
+pub(crate) fn reject(id: &str, code: &str, message: impl Into<String>) -> Rejection {
     Rejection {
         id: id.to_owned(),
         code: code.to_owned(),
@@ -96,15 +96,35 @@ pub enum Checked {
 }
 
 /// What the judge asks of the server: reference data, plans, photo rights, the server's
-/// keys (for sealed changes) and the clock.
-struct ServerWorld<'a, 'p> {
-    reference: &'a ReferenceData,
+/// keys (for sealed changes) and the clock (for cases also the unit's rules:
+/// `service::cases`).
+pub(crate) struct ServerWorld<'a, 'p> {
+    pub(crate) reference: &'a ReferenceData,
     plans: std::cell::RefCell<&'a mut PlanLookup<'p>>,
     photos: std::cell::RefCell<&'a mut PhotoLookup<'p>>,
     seal_keys: std::cell::RefCell<&'a mut SealKeys<'p>>,
     now_ms: i64,
     /// The heads of the push's receipt, once its seal is found to be this server's.
     vouched: Vec<automerge::ChangeHash>,
+}
+
+impl<'a, 'p> ServerWorld<'a, 'p> {
+    pub(crate) fn new(
+        reference: &'a ReferenceData,
+        plans: &'a mut PlanLookup<'p>,
+        photos: &'a mut PhotoLookup<'p>,
+        seal_keys: &'a mut SealKeys<'p>,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            reference,
+            plans: std::cell::RefCell::new(plans),
+            photos: std::cell::RefCell::new(photos),
+            seal_keys: std::cell::RefCell::new(seal_keys),
+            now_ms,
+            vouched: Vec::new(),
+        }
+    }
 }
 
 /// Every public key the server ever held (its key history), read only when a pushed change
@@ -234,14 +254,7 @@ pub fn check_push(
             (Some(doc), Some(before_heads))
         }
     };
-    let mut world = ServerWorld {
-        reference,
-        plans: std::cell::RefCell::new(plans),
-        photos: std::cell::RefCell::new(photos),
-        seal_keys: std::cell::RefCell::new(seal_keys),
-        now_ms: author.now_ms,
-        vouched: Vec::new(),
-    };
+    let mut world = ServerWorld::new(reference, plans, photos, seal_keys, author.now_ms);
     // A receipt this server signed (a tablet carrying changes of another device back to a
     // restored server); one that is not this server's vouches for nothing.
     if let Some(receipt) = &push.receipt
@@ -322,7 +335,7 @@ pub fn check_push(
 /// `records::recipients`), the records of plans assigned to them and the records they
 /// fetched ([`fetch_ids`]), though they may read every record of their unit (see
 /// docs/ARCHITECTURE.md, "What a tablet pulls").
-fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
+pub(crate) fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
     match user.role {
         Role::Inspector { .. } => Vec::new(),
         Role::Supervisor => reference
@@ -347,13 +360,7 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
 ) -> SyncResult<(Vec<u32>, Vec<Rejection>)> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
-    // Held to the end of the transaction, in id order (no two writers wait on each other).
-    let mut ids: Vec<&str> = request.push.iter().map(|p| p.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        tx.lock_record(id)?;
-    }
+    lock_in_order(tx, &request.push)?;
     for (index, (push, checked)) in request.push.iter().zip(checked).enumerate() {
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).
@@ -405,6 +412,21 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
     Ok((accepted, rejected))
 }
 
+/// Locks the pushed documents (`RecordStore::lock_record`) to the end of the transaction, in
+/// id order, so no two writers wait on each other.
+pub(crate) fn lock_in_order<S: RecordStore + ?Sized>(
+    tx: &S,
+    pushed: &[DocChanges],
+) -> StoreResult<()> {
+    let mut ids: Vec<&str> = pushed.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        tx.lock_record(id)?;
+    }
+    Ok(())
+}
+
 /// Step 4: the answer to a sync: the pushes' outcome and the pull (changes of records the user
 /// may read, from other devices, after the request's cursor).
 pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore + ?Sized>(
@@ -431,33 +453,12 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
         max_bytes: MAX_PULL_BYTES,
     })?;
     let more = page.more;
-    let last_seq = page.changes.last().map(|c| c.0);
-    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for (_, doc, bytes) in page.changes {
-        let entry = grouped.entry(doc.clone()).or_insert_with(|| {
-            order.push(doc);
-            Vec::new()
-        });
-        entry.extend_from_slice(&bytes);
-    }
-    let cursor = if more {
-        last_seq.unwrap_or(request.cursor as i64)
-    } else {
-        conn.latest_seq()?
+    let cursor = match page.changes.last() {
+        Some(&(seq, _, _)) if more => seq,
+        _ => conn.latest_seq()?,
     };
     // Double-check every pulled record with the app-core rule the SQL mirrors.
-    let pull = order
-        .into_iter()
-        .filter_map(|id| {
-            let bytes = grouped.remove(&id)?;
-            Some(DocChanges {
-                id,
-                bytes,
-                receipt: None,
-            })
-        })
-        .collect::<Vec<_>>();
+    let pull = by_document(page);
     let mut pull = verify_readable(conn, reference, user, pull)?;
     if request.version >= app_core::wire::RECEIPTS_SINCE {
         add_receipts(conn, &mut pull)?;
@@ -471,6 +472,33 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
         more,
         epoch: None,
     })
+}
+
+/// A page of the change log as one entry per document (its changes concatenated), in the
+/// order of each document's first change.
+pub fn by_document(page: records::ChangePage) -> Vec<DocChanges> {
+    let mut grouped: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (_, doc, bytes) in page.changes {
+        grouped
+            .entry(doc.clone())
+            .or_insert_with(|| {
+                order.push(doc);
+                Vec::new()
+            })
+            .extend_from_slice(&bytes);
+    }
+    order
+        .into_iter()
+        .filter_map(|id| {
+            let bytes = grouped.remove(&id)?;
+            Some(DocChanges {
+                id,
+                bytes,
+                receipt: None,
+            })
+        })
+        .collect()
 }
 
 /// An on-demand fetch, step 1 (on a reading connection): the records `query` names that

@@ -8,6 +8,7 @@ use super::accounts::TokenOwner;
 use super::audit::{Entry, NewEntry};
 use super::blobs::Upload;
 use super::casefiles::{DeviceKeyRow, Job, JobOutcome};
+use super::cases::{CasePullFilter, CaseRow, CaseWrite};
 use super::console_query::{Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
 use super::devices::{DeviceListing, DeviceRow};
 use super::pg::{PgClient, PgTx};
@@ -214,6 +215,14 @@ macro_rules! every_store {
             fn is_uploader(&self, sha: &str, device: &str) -> StoreResult<bool> { on!(self, c => c.is_uploader(sha, device)) }
             fn uploaded_by(&self, device: &str, digests: &[&str]) -> StoreResult<HashSet<String>> { on!(self, c => c.uploaded_by(device, digests)) }
             fn record_upload(&self, upload: &Upload<'_>) -> StoreResult<()> { on!(self, c => c.record_upload(upload)) }
+        }
+        impl super::CaseStore for $ty {
+            fn case_snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> { on!(self, c => c.case_snapshot(id)) }
+            fn case_heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> { on!(self, c => c.case_heads(id)) }
+            fn case_row(&self, id: &str) -> StoreResult<Option<CaseRow>> { on!(self, c => c.case_row(id)) }
+            fn write_case(&self, w: &CaseWrite<'_>) -> StoreResult<()> { on!(self, c => c.write_case(w)) }
+            fn case_changes_after(&self, filter: &CasePullFilter<'_>) -> StoreResult<ChangePage> { on!(self, c => c.case_changes_after(filter)) }
+            fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>> { on!(self, c => c.cases_of_units(units, limit)) }
         }
         impl super::CaseFileStore for $ty {
             fn server_secret(&self) -> StoreResult<Option<Vec<u8>>> { on!(self, c => c.server_secret()) }

@@ -65,6 +65,8 @@ const MIGRATIONS: &[&[&str]] = &[
         super::console_index::MIGRATION_TALLY,
         super::console_index::TALLY_FILL,
     ],
+    // issue 19: penalty cases, their inspectors and their change log.
+    &[super::cases::MIGRATION_CASES],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -10,6 +10,8 @@
 //! - [`ConsoleIndex`] (`console_index.rs`, queries in `console_query.rs`): the console's
 //!   index of records and hazards, written with every record version, and its lists and
 //!   figures.
+//! - [`CaseStore`] (`cases.rs`): penalty cases, their index rows and their change log (in the
+//!   records' global change sequence).
 //! - [`CaseFileStore`] (`casefiles.rs`): the server's signing key and case-file export jobs.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
 //! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
@@ -27,6 +29,7 @@ pub mod any;
 pub mod audit;
 pub mod blobs;
 pub mod casefiles;
+pub mod cases;
 pub mod console_index;
 pub mod console_query;
 pub mod devices;
@@ -44,6 +47,7 @@ pub use accounts::AccountStore;
 pub use audit::AuditStore;
 pub use blobs::BlobStore;
 pub use casefiles::CaseFileStore;
+pub use cases::CaseStore;
 pub use console_index::ConsoleIndex;
 pub use devices::DeviceStore;
 pub use numbers::NumberStore;

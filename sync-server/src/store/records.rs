@@ -152,6 +152,22 @@ pub struct ChangePage {
     pub changes: Vec<(i64, String, Vec<u8>)>,
     /// The page stopped at the byte limit; more follow.
     pub more: bool,
+    /// The bytes of `changes`.
+    size: usize,
+}
+
+impl ChangePage {
+    /// Adds the next change unless it would take the page past `max_bytes` (the first change
+    /// is always taken); false: the page is full and `more` is set.
+    pub fn add(&mut self, max_bytes: usize, change: (i64, String, Vec<u8>)) -> bool {
+        if self.size > 0 && self.size + change.2.len() > max_bytes {
+            self.more = true;
+            return false;
+        }
+        self.size += change.2.len();
+        self.changes.push(change);
+        true
+    }
 }
 
 /// Which records a device may pull (the SQL mirror of `app_core::access::can_read_record`).
@@ -420,15 +436,10 @@ impl<S: super::Sqlite> RecordStore for S {
             user
         ])?;
         let mut page = ChangePage::default();
-        let mut size = 0usize;
         while let Some(row) = rows.next()? {
-            let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            if size > 0 && size + bytes.len() > f.max_bytes {
-                page.more = true;
+            if !page.add(f.max_bytes, (row.get(0)?, row.get(1)?, row.get(2)?)) {
                 break;
             }
-            size += bytes.len();
-            page.changes.push((seq, doc, bytes));
         }
         Ok(page)
     }
@@ -459,11 +470,12 @@ impl<S: super::Sqlite> RecordStore for S {
 
     fn latest_seq(&self) -> StoreResult<i64> {
         let c = self.sqlite();
-        Ok(
-            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-                r.get(0)
-            })?,
-        )
+        // One sequence for records' and cases' changes (see `store::cases`).
+        Ok(c.prepare_cached(
+            "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM changes),
+                        (SELECT COALESCE(MAX(seq), 0) FROM case_changes))",
+        )?
+        .query_row([], |r| r.get(0))?)
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod ca;
+pub mod cases;
 pub mod console;
 pub mod pg;
 pub mod proxy;

@@ -1,8 +1,16 @@
--- user_version 17
+-- user_version 18
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
+-- index case_changes_by_case on case_changes
+CREATE INDEX case_changes_by_case ON case_changes (case_id, seq);
+-- index case_inspectors_by_case on case_inspectors
+CREATE INDEX case_inspectors_by_case ON case_inspectors (case_id);
 -- index casefile_exports_by_record on casefile_exports
 CREATE INDEX casefile_exports_by_record ON casefile_exports (record_id, requested_at);
+-- index cases_by_inspection on cases
+CREATE INDEX cases_by_inspection ON cases (inspection);
+-- index cases_by_unit on cases
+CREATE INDEX cases_by_unit ON cases (unit, opened_at);
 -- index changes_by_doc on changes
 CREATE INDEX changes_by_doc ON changes (doc_id, seq);
 -- index console_hazards_by_stage on console_hazards
@@ -37,6 +45,8 @@ CREATE INDEX photo_refs_by_key ON photo_refs (sha_key);
 -- index sqlite_autoindex_accounts_1 on accounts
 ;
 -- index sqlite_autoindex_casefile_exports_1 on casefile_exports
+;
+-- index sqlite_autoindex_cases_1 on cases
 ;
 -- index sqlite_autoindex_console_hazards_1 on console_hazards
 ;
@@ -95,6 +105,19 @@ CREATE TABLE blobs (
         size INTEGER NOT NULL,
         uploaded_by TEXT NOT NULL
     ) WITHOUT ROWID;
+-- table case_changes on case_changes
+CREATE TABLE case_changes (
+        seq INTEGER PRIMARY KEY,
+        case_id TEXT NOT NULL REFERENCES cases(id),
+        origin_device TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    );
+-- table case_inspectors on case_inspectors
+CREATE TABLE case_inspectors (
+        user_id TEXT NOT NULL,
+        case_id TEXT NOT NULL REFERENCES cases(id),
+        PRIMARY KEY (user_id, case_id)
+    ) WITHOUT ROWID;
 -- table casefile_exports on casefile_exports
 CREATE TABLE casefile_exports (
         id TEXT PRIMARY KEY,
@@ -113,6 +136,17 @@ CREATE TABLE casefile_exports (
         manifest_sha256 TEXT,
         error_zh TEXT,
         error_en TEXT
+    );
+-- table cases on cases
+CREATE TABLE cases (
+        id TEXT PRIMARY KEY,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        inspection TEXT,
+        snapshot BLOB NOT NULL,
+        heads TEXT NOT NULL
     );
 -- table changes on changes
 CREATE TABLE changes (

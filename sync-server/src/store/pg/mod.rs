@@ -25,6 +25,7 @@
 //!   on the record's id (space [`RECORD_LOCKS`]) before its heads are read again.
 
 mod accounts;
+mod cases;
 mod console;
 mod misc;
 mod plans;

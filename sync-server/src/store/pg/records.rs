@@ -8,8 +8,64 @@ use crate::store::records::{
 use app_core::ids::{PlanId, UnitId, UserId};
 use postgres::GenericClient;
 
+/// The newest number of the one global change sequence: records' changes and cases'
+/// (`store::cases`).
+pub(super) const LATEST_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes),
+    (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint";
+/// The next number of the sequence (taken under the change-log lock, see `store::pg`).
+pub(super) const NEXT_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes),
+    (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint + 1";
+
 /// Rows fetched per round trip while paging the change log by bytes.
-const CHANGE_ROWS: i64 = 256;
+pub(super) const CHANGE_ROWS: i64 = 256;
+
+/// Appends a change to a change log (`table_and_id`: `changes (seq, doc_id` or
+/// `case_changes (seq, case_id`) with the next number of the global sequence. Changes become
+/// visible in seq order and without gaps: the number is taken under a lock held until the
+/// transaction ends (see `store::pg`).
+pub(super) fn append_change(
+    tx: &mut postgres::Transaction<'_>,
+    table_and_id: &str,
+    id: &str,
+    origin_device: &str,
+    bytes: &[u8],
+) -> StoreResult<()> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&super::CHANGE_LOG_LOCK],
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO {table_and_id}, origin_device, bytes)
+             SELECT {NEXT_SEQ}, $1::text, $2::text, $3::bytea"
+        ),
+        &[&id, &origin_device, &bytes],
+    )?;
+    Ok(())
+}
+
+/// A page of a change log read [`CHANGE_ROWS`] rows at a time: `rows(cursor)` gives the next
+/// rows `(seq, id, bytes)` after `cursor`, in order, at most `CHANGE_ROWS`.
+pub(super) fn paged(
+    mut cursor: i64,
+    max_bytes: usize,
+    mut rows: impl FnMut(i64) -> StoreResult<Vec<postgres::Row>>,
+) -> StoreResult<ChangePage> {
+    let mut page = ChangePage::default();
+    loop {
+        let rows = rows(cursor)?;
+        let full = rows.len() as i64 == CHANGE_ROWS;
+        for row in rows {
+            cursor = row.get(0);
+            if !page.add(max_bytes, (cursor, row.get(1), row.get(2))) {
+                return Ok(page);
+            }
+        }
+        if !full {
+            return Ok(page);
+        }
+    }
+}
 
 impl<C: GenericClient> RecordStore for Pg<C> {
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
@@ -115,17 +171,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                  SELECT s, $1::text FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
                 &[&w.id, &photos],
             )?;
-            // Changes become visible in seq order and without gaps: the next number is
-            // taken under a lock held until this transaction ends (see `store::pg`).
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1)",
-                &[&super::CHANGE_LOG_LOCK],
-            )?;
-            tx.execute(
-                "INSERT INTO changes (seq, doc_id, origin_device, bytes)
-                 SELECT COALESCE(MAX(seq), 0) + 1, $1::text, $2::text, $3::bytea FROM changes",
-                &[&w.id, &w.origin_device, &w.change],
-            )?;
+            append_change(tx, "changes (seq, doc_id", w.id, w.origin_device, w.change)?;
             super::console::index_record(tx, r, w.existed)?;
             Ok(())
         })
@@ -135,11 +181,8 @@ impl<C: GenericClient> RecordStore for Pg<C> {
         let mut c = self.c();
         let (plans, user) = f.inspector.unwrap_or((&[], ""));
         let inspector = f.inspector.is_some();
-        let mut page = ChangePage::default();
-        let mut size = 0usize;
-        let mut cursor = f.cursor;
-        loop {
-            let rows = c.query(
+        paged(f.cursor, f.max_bytes, |cursor| {
+            Ok(c.query(
                 "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
                  WHERE c.seq > $1 AND c.origin_device <> $2
                    AND (d.unit = ANY($3)
@@ -158,23 +201,8 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                     &user,
                     &CHANGE_ROWS,
                 ],
-            )?;
-            let full = rows.len() as i64 == CHANGE_ROWS;
-            for row in rows {
-                let (seq, doc, bytes): (i64, String, Vec<u8>) =
-                    (row.get(0), row.get(1), row.get(2));
-                if size > 0 && size + bytes.len() > f.max_bytes {
-                    page.more = true;
-                    return Ok(page);
-                }
-                size += bytes.len();
-                cursor = seq;
-                page.changes.push((seq, doc, bytes));
-            }
-            if !full {
-                return Ok(page);
-            }
-        }
+            )?)
+        })
     }
 
     fn lock_record(&self, id: &str) -> StoreResult<()> {
@@ -210,7 +238,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
     fn latest_seq(&self) -> StoreResult<i64> {
         Ok(self
             .c()
-            .query_one("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes", &[])?
+            .query_one(&format!("SELECT {LATEST_SEQ}"), &[])?
             .get(0))
     }
 }

@@ -341,11 +341,42 @@ pub const TALLY_FILL: &str = r#"
         GROUP BY 1, 2, 3, 4, 5, 6, 7;
 "#;
 
+/// Migration 4 (issue 19): penalty cases, their inspectors and their change log, numbered in
+/// the records' global sequence (see SQLite's `cases::MIGRATION_CASES`).
+const MIGRATION_CASES: &str = r#"
+    CREATE TABLE cases (
+        id text COLLATE "C" PRIMARY KEY,
+        unit text COLLATE "C" NOT NULL,
+        enterprise_id text COLLATE "C" NOT NULL,
+        stage text COLLATE "C" NOT NULL,
+        opened_at bigint NOT NULL,
+        inspection text COLLATE "C",
+        snapshot bytea NOT NULL,
+        heads text COLLATE "C" NOT NULL
+    );
+    CREATE INDEX cases_by_unit ON cases (unit, opened_at);
+    CREATE INDEX cases_by_inspection ON cases (inspection);
+    CREATE TABLE case_inspectors (
+        user_id text COLLATE "C" NOT NULL,
+        case_id text COLLATE "C" NOT NULL REFERENCES cases(id),
+        PRIMARY KEY (user_id, case_id)
+    );
+    CREATE INDEX case_inspectors_by_case ON case_inspectors (case_id);
+    CREATE TABLE case_changes (
+        seq bigint PRIMARY KEY,
+        case_id text COLLATE "C" NOT NULL REFERENCES cases(id),
+        origin_device text COLLATE "C" NOT NULL,
+        bytes bytea NOT NULL
+    );
+    CREATE INDEX case_changes_by_case ON case_changes (case_id, seq);
+"#;
+
 /// Every migration, in order (append-only): each runs its pieces in one transaction.
 pub const MIGRATIONS: &[&[&str]] = &[
     &[MIGRATION_1],
     &[MIGRATION_PULL_SCOPE],
     &[MIGRATION_3, TALLY_FILL],
+    &[MIGRATION_CASES],
 ];
 
 /// Runs the migrations the database has not had yet, each in one transaction with its
