@@ -417,29 +417,27 @@ where
     let mut out = Vec::new();
     while !i.done() {
         let count = i.sleb()?;
-        // Each value takes at least one byte, a run of nulls at least its count's byte: a
-        // count beyond the column's length is malformed (and would allocate without bound).
-        let bound = (data.len() as u64).saturating_mul(8);
+        // A run of equal values or of nulls takes a few bytes whatever its length, so the
+        // column's length bounds nothing: the values of one column are capped instead (a
+        // record's columns hold a few thousand), so no count a pusher writes allocates
+        // without bound.
+        let n = count.unsigned_abs();
+        if n > MAX_VALUES - out.len() as u64 {
+            return None;
+        }
         match count {
             0 => {
                 let n = i.uleb()?;
-                if n > bound {
+                if n > MAX_VALUES - out.len() as u64 {
                     return None;
                 }
                 out.extend(std::iter::repeat_n(None, n as usize));
             }
             c if c > 0 => {
-                if c as u64 > bound.saturating_mul(16) {
-                    return None;
-                }
                 let v = read(&mut i)?;
-                out.extend(std::iter::repeat_n(Some(v), c as usize));
+                out.extend(std::iter::repeat_n(Some(v), n as usize));
             }
-            c => {
-                let n = c.unsigned_abs();
-                if n > bound {
-                    return None;
-                }
+            _ => {
                 for _ in 0..n {
                     out.push(Some(read(&mut i)?));
                 }
@@ -448,6 +446,9 @@ where
     }
     Some(out)
 }
+
+/// The most values one column may hold (see [`rle`]).
+const MAX_VALUES: u64 = 1 << 20;
 
 fn rle_u64(data: &[u8]) -> Option<Vec<Option<u64>>> {
     rle(data, Input::uleb)
@@ -595,4 +596,32 @@ fn op_columns(ops: &[Expected]) -> Vec<(u64, Vec<u8>)> {
         .into_iter()
         .filter(|(_, data)| !data.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::recorder::sleb;
+    use super::*;
+
+    #[test]
+    fn long_runs_decode_and_counts_past_the_cap_do_not() {
+        // 5,000 equal values and 5,000 nulls: a few bytes each, whatever the run's length.
+        let mut col = Vec::new();
+        sleb(&mut col, 5_000);
+        uleb(&mut col, 1);
+        sleb(&mut col, 0);
+        uleb(&mut col, 5_000);
+        let values = rle_u64(&col).expect("decodes");
+        assert_eq!(values.len(), 10_000);
+        assert!(values[..5_000].iter().all(|v| *v == Some(1)));
+        assert!(values[5_000..].iter().all(Option::is_none));
+        let mut huge = Vec::new();
+        sleb(&mut huge, i64::MAX);
+        uleb(&mut huge, 1);
+        assert!(rle_u64(&huge).is_none());
+        let mut nulls = Vec::new();
+        sleb(&mut nulls, 0);
+        uleb(&mut nulls, MAX_VALUES + 1);
+        assert!(rle_u64(&nulls).is_none());
+    }
 }
