@@ -14,7 +14,6 @@ use crate::service::sync::Author;
 use crate::state::AppState;
 use crate::sync::{CBOR, SyncSlot, check_slots, decode, encode, require_content_type, supported};
 use app_core::evidence::Sha256Hex;
-use app_core::geo::Timestamp;
 use app_core::wire::{CaseSyncRequest, CaseSyncResponse};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -46,12 +45,7 @@ pub async fn sync_cases(
             ))
         })
         .await?;
-    let author = Author {
-        user: user.clone(),
-        device: device.clone(),
-        registered_at: Timestamp(registered_at.unwrap_or(i64::MAX / 2_000) * 1000),
-        now_ms: state.now() * 1000,
-    };
+    let author = Author::new(user.clone(), device.clone(), registered_at, state.now());
     // 2. The judgement, outside the lock.
     let (r, a, db) = (reference.clone(), author.clone(), state.db.clone());
     let uploads = state.known_uploads.clone();

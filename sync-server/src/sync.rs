@@ -26,7 +26,6 @@ use crate::service::sync::{self as service, Author};
 use crate::state::AppState;
 use crate::store::StoreResult;
 use app_core::evidence::Sha256Hex;
-use app_core::geo::Timestamp;
 use app_core::plan::Plan;
 use app_core::wire::{OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION, SyncRequest};
 use axum::body::Bytes;
@@ -102,14 +101,7 @@ pub async fn sync(
         .db
         .read(move |conn| -> ApiResult<_> { Ok(service::read_stored(conn, &ids, &dev)?) })
         .await?;
-    let author = Author {
-        user: user.clone(),
-        device: device.clone(),
-        // Seconds in the table; a device the table does not know cannot have a token bound
-        // to it, so the fallback is never used in practice.
-        registered_at: Timestamp(registered_at.unwrap_or(i64::MAX / 2_000) * 1000),
-        now_ms: state.now() * 1000,
-    };
+    let author = Author::new(user.clone(), device.clone(), registered_at, state.now());
     // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
     let (r, a, db) = (reference.clone(), author.clone(), state.db.clone());
     let uploads = state.known_uploads.clone();

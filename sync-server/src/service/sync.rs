@@ -216,6 +216,21 @@ pub struct Author {
     pub now_ms: i64,
 }
 
+impl Author {
+    /// The authenticated user and device, with the device's registration as its table keeps
+    /// it (seconds; a device the table does not know cannot have a token bound to it, so the
+    /// fallback, far in the future, is never used in practice) and the server's clock
+    /// (seconds).
+    pub fn new(user: User, device: DeviceId, registered_secs: Option<i64>, now_secs: i64) -> Self {
+        Author {
+            user,
+            device,
+            registered_at: Timestamp(registered_secs.unwrap_or(i64::MAX / 2_000) * 1000),
+            now_ms: now_secs * 1000,
+        }
+    }
+}
+
 /// Checks one document's push against the server's copy (`stored`: its snapshot and heads),
 /// and prepares what to write. Pure Automerge and rule work: no database access, so pushes of
 /// different requests are checked in parallel, outside the database lock. Every pushed change
