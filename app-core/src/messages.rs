@@ -2010,3 +2010,62 @@ pub mod case_paper {
     /// The note of a 送达回证: which document it served.
     pub const INDEX_SERVES: (&str, &str) = ("送达{document}", "serves {document}");
 }
+
+/// Why the tablet could not serve a penalty-case request, beside the case rules' own refusals
+/// ([`crate::penalty::CaseError`]): the tablet's side of opening a case and numbering its
+/// documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseRequestRefusal {
+    /// The item (its code) is not a failed item of the record: no case is opened from it.
+    NotAFinding(String),
+    /// The tablet's pool of document numbers has no series for this kind of case document
+    /// (the number reservations know only the inspection documents' series yet).
+    NoNumberSeries(crate::penalty::CaseDocKind),
+    /// The series has no number left on this tablet: sync to reserve more.
+    NumbersExhausted(crate::penalty::CaseDocKind),
+    /// The user's unit (its short name, printed in numbers) is not on this tablet.
+    UnitMissing(String),
+}
+
+impl Bilingual for CaseRequestRefusal {
+    fn zh(&self) -> String {
+        match self {
+            CaseRequestRefusal::NotAFinding(item) => {
+                format!("检查项 {item} 不是本记录的不合格项，不能据此立案")
+            }
+            CaseRequestRefusal::NoNumberSeries(kind) => format!(
+                "本机的文书编号（文号）中还没有“{}”的编号系列，暂不能在平板上制作该文书",
+                kind.title_zh()
+            ),
+            CaseRequestRefusal::NumbersExhausted(kind) => format!(
+                "本机没有可用的“{}”文号。请连接网络后同步，再重新操作；案件未作任何改动",
+                kind.title_zh()
+            ),
+            CaseRequestRefusal::UnitMissing(unit) => {
+                format!("本机缺少本单位（{unit}）的信息（单位简称），无法编文号，请先同步")
+            }
+        }
+    }
+    fn en(&self) -> String {
+        match self {
+            CaseRequestRefusal::NotAFinding(item) => {
+                format!(
+                    "item {item} is not a failed item of this record: no case is opened from it"
+                )
+            }
+            CaseRequestRefusal::NoNumberSeries(kind) => format!(
+                "this tablet's document numbers have no series for the {} yet: it cannot be numbered on the tablet",
+                kind.title_en()
+            ),
+            CaseRequestRefusal::NumbersExhausted(kind) => format!(
+                "no {} number left on this tablet; sync to reserve more and try again (the case was not changed)",
+                kind.title_en()
+            ),
+            CaseRequestRefusal::UnitMissing(unit) => {
+                format!(
+                    "unit {unit} is not on this tablet (its short name numbers documents); sync first"
+                )
+            }
+        }
+    }
+}

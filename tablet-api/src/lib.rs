@@ -8,13 +8,14 @@
 //!   per operation returning that operation's answer type.
 //! - What an edit changed ([`RecordChange`]), which the screens apply to the
 //!   [`RecordView`] they hold.
-//! - The views the screens read ([`Home`], [`RecordView`], [`ExportStatus`], [`SyncStatus`],
-//!   …) and one error, [`ApiError`], with a stable [`ErrorCode`].
+//! - The views the screens read ([`Home`], [`RecordView`], [`CaseView`], [`ExportStatus`],
+//!   [`SyncStatus`], …) and one error, [`ApiError`], with a stable [`ErrorCode`].
 //!
 //! No JSON values and no method names cross the boundary: both sides compile against these
 //! types. The crate depends only on app-core and serde, so it builds for
 //! `wasm32-unknown-unknown` with the screens.
 
+mod case;
 mod change;
 mod error;
 mod photo;
@@ -22,6 +23,7 @@ mod request;
 mod sync;
 mod views;
 
+pub use case::{CaseRow, CaseText, CaseView, unnumbered};
 pub use change::{FieldChange, RecordChange, Revision, THUMB_SCHEME, diff, patch, thumb_url};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use photo::{DocumentNotice, ExportState, ExportStatus, PhotoAnswer, PhotoArgs, PhotoLink};

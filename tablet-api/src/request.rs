@@ -6,6 +6,7 @@
 //! its variant in both enums and the tablet's handler cannot disagree: the UI gets
 //! `C::Answer` for a `C`, and the tablet's handler for `C` must return exactly that type.
 
+use crate::case::{CaseRow, CaseView};
 use crate::change::RecordChange;
 use crate::error::{ApiError, ApiResult};
 use crate::photo::ExportStatus;
@@ -13,9 +14,10 @@ use crate::sync::{SyncOutcome, SyncStatus};
 use crate::views::{AppStatus, DocumentPreview, EnterpriseCopy, Home, NumbersView, RecordView};
 use app_core::enterprise::Enterprise;
 use app_core::hazard::{NewHazard, NewReinspection};
-use app_core::ids::{EnterpriseId, HazardId, InspectionId, PlanId, UserId};
+use app_core::ids::{EnterpriseId, HazardId, InspectionId, ItemCode, PlanId, UserId};
 use app_core::inspection::Command;
 use app_core::kind::InspectionKind;
+use app_core::penalty::{CaseCommand, CaseId};
 use app_core::user::User;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -169,4 +171,17 @@ operations! {
     /// The enterprise's copy of the latest signed version: PDFs in the export folder and a QR
     /// code.
     enterprise_copy: ExportEnterpriseCopy { id: InspectionId } -> EnterpriseCopy;
+    /// Opens a penalty case (立案) from a failed item of a record: the enterprise, the item's
+    /// 违法依据 and 处罚依据 and the record's inspectors as the record has them
+    /// (`app_core::penalty::OpenCase::from_finding`), `facts` if given (else the item and its
+    /// note); the tablet mints the case's id. Answers the case, awaiting its filing approval.
+    open_case: OpenCase { record: InspectionId, item: ItemCode, facts: Option<String> } -> CaseView;
+    /// Applies one command to a case under its rules as the signed-in user; a command that
+    /// carries a document number gets it from the tablet's pool (what the screen put there,
+    /// `tablet_api::unnumbered()`, is replaced). Answers the case.
+    apply_case: ApplyCase { case: CaseId, command: CaseCommand } -> CaseView;
+    /// The cases on this tablet, last changed first (of one record only, if given).
+    list_cases: ListCases { record: Option<InspectionId> } -> Vec<CaseRow>;
+    /// A case with its stage, deadlines, conflicts and violations.
+    get_case: GetCase { case: CaseId } -> CaseView;
 }

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod app_drafts;
 pub mod blobs;
+pub mod case_sync;
 pub mod casefile;
 pub mod media;
 pub mod numbers;

@@ -10,10 +10,12 @@
 //! command are kept in the `app_drafts` table.
 //!
 //! One module per use case: `session` (sign-in, home), `records` (start, commands, the
-//! record view), `signing` (complete and sign with document numbers), `photos`, `export`
+//! record view), `signing` (complete and sign with document numbers), `cases` (penalty
+//! cases: open, commands with numbers, list, view), `photos`, `export`
 //! (case files), `sync` (sync and number stock), `serve` (the typed requests to these
 //! methods), `errors` (library errors as `ApiError`).
 
+mod cases;
 mod enterprise;
 mod errors;
 mod export;

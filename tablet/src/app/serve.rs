@@ -8,6 +8,7 @@ use tablet_api::{
     Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordChange, RecordView,
     Request, Serve, SyncOutcome, SyncStatus,
 };
+use tablet_api::{ApplyCase, CaseRow, CaseView, GetCase, ListCases, OpenCase};
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy,
     FetchEnterpriseRecords, FetchRecord, GetColleagues, GetDraft, GetExportStatus, GetHome,
@@ -122,5 +123,21 @@ impl Serve for App {
 
     fn preview(&self, r: PreviewDocuments) -> ApiResult<Vec<tablet_api::DocumentPreview>> {
         App::preview(self, &r.id)
+    }
+
+    fn open_case(&self, r: OpenCase) -> ApiResult<CaseView> {
+        App::open_case(self, &r.record, &r.item, r.facts)
+    }
+
+    fn apply_case(&self, r: ApplyCase) -> ApiResult<CaseView> {
+        App::apply_case(self, &r.case, r.command)
+    }
+
+    fn list_cases(&self, r: ListCases) -> ApiResult<Vec<CaseRow>> {
+        App::list_cases(self, r.record.as_ref())
+    }
+
+    fn get_case(&self, r: GetCase) -> ApiResult<CaseView> {
+        App::case_view(self, &r.case)
     }
 }

@@ -130,6 +130,48 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         seal BLOB NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 8: penalty cases (`app_core::penalty::CaseDoc`), stored like records but apart from
+    // them (`store/cases.rs`): the snapshot and the changes saved since, the heads, what the
+    // server holds (`synced_heads`, NULL: never pushed) and `dirty`; the index the case list
+    // reads (`cases`, `case_inspectors`), rewritten in the same transaction as each change.
+    "
+    CREATE TABLE case_docs (
+        id TEXT PRIMARY KEY,
+        snapshot BLOB NOT NULL,
+        change_count INTEGER NOT NULL DEFAULT 0,
+        next_seq INTEGER NOT NULL DEFAULT 0,
+        heads TEXT NOT NULL,
+        synced_heads TEXT,
+        dirty INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX case_docs_dirty ON case_docs (dirty, id);
+    CREATE TABLE case_changes (
+        case_id TEXT NOT NULL REFERENCES case_docs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (case_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE cases (
+        id TEXT PRIMARY KEY REFERENCES case_docs(id) ON DELETE CASCADE,
+        unit TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        source_inspection TEXT,
+        opened_at INTEGER NOT NULL,
+        filed_on TEXT,
+        deadline TEXT,
+        updated_at INTEGER NOT NULL,
+        conflicts INTEGER NOT NULL
+    );
+    CREATE INDEX cases_by_update ON cases (updated_at DESC, id);
+    CREATE INDEX cases_by_inspection ON cases (source_inspection);
+    CREATE TABLE case_inspectors (
+        case_id TEXT NOT NULL REFERENCES case_docs(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (case_id, user_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

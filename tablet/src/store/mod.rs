@@ -8,6 +8,7 @@
 //! flat battery) loses at most the save that was in flight — never a committed one. See
 //! docs/ARCHITECTURE.md for why FULL rather than NORMAL.
 
+mod cases;
 mod migrations;
 mod numbers;
 pub(crate) mod photos;
@@ -16,6 +17,7 @@ mod reference;
 mod sync_state;
 mod uploads;
 
+pub use cases::{CaseNumbering, CaseRow, CaseRules, PendingCase, case_rules};
 pub use photos::PhotoTarget;
 pub use records::{HazardRow, InspectionRow, ListFilter};
 pub use reference::ReferenceKind;
@@ -38,6 +40,13 @@ pub enum StoreError {
     NotFound(InspectionId),
     #[error("inspection {0} already exists")]
     Exists(InspectionId),
+    #[error("no penalty case {0} in this store")]
+    CaseNotFound(app_core::penalty::CaseId),
+    #[error("penalty case {0} already exists")]
+    CaseExists(app_core::penalty::CaseId),
+    /// A case's rules refused the command; nothing was written.
+    #[error(transparent)]
+    CaseRefused(app_core::penalty::CaseError),
     /// The device's pool of document numbers refused: none left in a series (sync to reserve
     /// more), or a block from the server that is not this device's or overlaps one it holds.
     #[error(transparent)]
@@ -56,7 +65,12 @@ impl StoreError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            StoreError::Doc(DocError::Record(_)) | StoreError::NotFound(_) | StoreError::Exists(_)
+            StoreError::Doc(DocError::Record(_))
+                | StoreError::NotFound(_)
+                | StoreError::Exists(_)
+                | StoreError::CaseNotFound(_)
+                | StoreError::CaseExists(_)
+                | StoreError::CaseRefused(_)
         )
     }
 }

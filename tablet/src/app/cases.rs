@@ -1,0 +1,217 @@
+//! Penalty cases (行政处罚案件) on the tablet: opening one from a failed item of a record,
+//! applying a case command as the signed-in user on this device, the case list and the case
+//! view. The rules are app-core's (`PenaltyCase::open`, `CaseDoc::apply`, `case_deadlines`,
+//! `CaseDoc::conflicts`); the store persists (`store/cases.rs`); the rules' settings are
+//! `store::case_rules`, the same defaults the server judges with.
+//!
+//! Document numbers (文号) of case documents come from the tablet's pool, issued in the same
+//! transaction as the command's change (`Store::apply_case_numbered`), like the inspection
+//! documents' at signing. The pool's series are app-core's `docnumber::DocumentKind`, which
+//! has the 现场处理措施决定书 (现决, shared with the inspections) and none of the other case
+//! documents yet: a command numbering one of those is refused with
+//! `CaseRequestRefusal::NoNumberSeries` (see [`pool_kind`]) until app-core and the server's
+//! number reservations gain their series.
+
+use super::{App, now};
+use crate::store::{CaseNumbering, Store, StoreError, case_rules};
+use app_core::docnumber::{DocumentKind, NumberError};
+use app_core::forms::findings;
+use app_core::ids::{InspectionId, ItemCode};
+use app_core::messages::{Bilingual, CaseRequestRefusal};
+use app_core::penalty::{
+    CaseCommand, CaseContext, CaseDocKind, CaseId, IssuedNumber, MeasureKind, OpenCase,
+    case_deadlines,
+};
+use app_core::unit::Unit;
+use app_core::user::User;
+use tablet_api::{ApiError, ApiResult, CaseRow, CaseView, ErrorCode};
+
+/// The pool's series a case document is numbered from, if the pool has one (see the
+/// module's documentation): the one place to extend when case series arrive.
+pub fn pool_kind(kind: CaseDocKind) -> Option<DocumentKind> {
+    match kind {
+        CaseDocKind::OnSiteMeasures => Some(DocumentKind::OnSiteMeasures),
+        _ => None,
+    }
+}
+
+/// The document a command numbers, and its number (to be replaced by the tablet's).
+fn numbered(command: &mut CaseCommand) -> Option<(CaseDocKind, &mut IssuedNumber)> {
+    use CaseCommand as C;
+    use CaseDocKind as K;
+    match command {
+        C::ApproveFiling { number, .. } => Some((K::FilingApproval, number)),
+        C::AddInterview { number, .. } => Some((K::Interview, number)),
+        C::AddMeasure { measure, number } => Some((
+            match measure.kind {
+                MeasureKind::OnSiteMeasures => K::OnSiteMeasures,
+                MeasureKind::EvidencePreservation => K::EvidencePreservation,
+            },
+            number,
+        )),
+        C::Notify { number } => Some((K::Notice, number)),
+        C::RecordStatement { number, .. } => Some((K::Statement, number)),
+        C::RecordHearing { number, .. } => Some((K::Hearing, number)),
+        C::RecordLegalReview { number, .. } => Some((K::LegalReview, number)),
+        C::Decide { number, .. } => Some((K::Decision, number)),
+        C::RecordService { number, .. } => Some((K::ServiceReceipt, number)),
+        C::Close { number, .. } => Some((K::ClosingApproval, number)),
+        _ => None,
+    }
+}
+
+/// Puts `number` in `command`: its number, and the number text the interview record or the
+/// measure carries (which the rules require to be the same).
+fn give_number(command: &mut CaseCommand, number: IssuedNumber) {
+    match command {
+        CaseCommand::AddInterview { interview, .. } => interview.number = number.text.clone(),
+        CaseCommand::AddMeasure { measure, .. } => measure.number = number.text.clone(),
+        _ => {}
+    }
+    if let Some((_, slot)) = numbered(command) {
+        *slot = number;
+    }
+}
+
+fn refusal(code: ErrorCode, r: CaseRequestRefusal) -> ApiError {
+    ApiError::new(code, r.zh(), r.en())
+}
+
+/// A store error of a case request as the screens read it: a rule's refusal with the rule's
+/// text, a case not on the tablet as `not_found`.
+fn case_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::CaseRefused(e) => e.into(),
+        StoreError::CaseNotFound(_) => {
+            ApiError::new(ErrorCode::NotFound, "本机没有这个案件", e.to_string())
+        }
+        e => e.into(),
+    }
+}
+
+/// The context of `actor`'s case command now, with the unit's rules.
+fn context<'a>(actor: &'a User, case_unit: &app_core::ids::UnitId) -> CaseContext<'a> {
+    let rules = case_rules(case_unit);
+    CaseContext {
+        actor,
+        now: now(),
+        settings: &rules.settings,
+        calendar: &rules.calendar,
+        discretion: None,
+    }
+}
+
+/// The view of case `id` as stored.
+fn view(store: &Store, id: &CaseId) -> ApiResult<CaseView> {
+    let doc = store.case_doc(id).map_err(case_error)?;
+    let case = doc.case().clone();
+    let rules = case_rules(&case.unit);
+    let deadlines = case_deadlines(&case, &rules.settings, &rules.calendar, App::today());
+    let unsynced = store.case_unsynced(id).map_err(case_error)?;
+    Ok(CaseView::new(case, deadlines, doc.conflicts(), unsynced))
+}
+
+impl App {
+    /// 立案 from a failed item of record `record` (see `tablet_api::OpenCase`): the case gets
+    /// a new id (a UUID), the record's enterprise, the item's 违法依据 and 处罚依据, the
+    /// record's inspectors and `facts` (or the item and its note); the rules decide whether
+    /// it opens (the user on it, two inspectors with certificates, provisions named).
+    pub fn open_case(
+        &self,
+        record: &InspectionId,
+        item: &ItemCode,
+        facts: Option<String>,
+    ) -> ApiResult<CaseView> {
+        let user = self.user()?;
+        let mut store = self.store();
+        let inspection = store.inspection(record)?;
+        let template = super::records::record_template(&store, &inspection)?;
+        let finding = findings(&inspection, &template)
+            .into_iter()
+            .find(|f| &f.item == item)
+            .ok_or_else(|| {
+                refusal(
+                    ErrorCode::Input,
+                    CaseRequestRefusal::NotAFinding(item.to_string()),
+                )
+                .at("item")
+            })?;
+        let id = CaseId::new(uuid::Uuid::new_v4().to_string());
+        let mut open = OpenCase::from_finding(
+            id.clone(),
+            &inspection,
+            &finding,
+            inspection.inspectors.values().cloned().collect(),
+        );
+        if let Some(facts) = facts {
+            open.facts = facts;
+        }
+        let cx = context(&user, &open.unit);
+        store.open_case(open, &cx).map_err(case_error)?;
+        view(&store, &id)
+    }
+
+    /// Applies `command` to case `id` as the signed-in user on this device, the number it
+    /// carries issued from the tablet's pool first (in the same transaction); answers the
+    /// case. Refused by the rules, or no number to give: nothing is written or spent.
+    pub fn apply_case(&self, id: &CaseId, mut command: CaseCommand) -> ApiResult<CaseView> {
+        let user = self.user()?;
+        let mut store = self.store();
+        let unit = store.penalty_case(id).map_err(case_error)?.unit;
+        let cx = context(&user, &unit);
+        let Some((kind, _)) = numbered(&mut command) else {
+            store.apply_case(id, &command, &cx).map_err(case_error)?;
+            return view(&store, id);
+        };
+        let pool_kind = pool_kind(kind)
+            .ok_or_else(|| refusal(ErrorCode::Numbers, CaseRequestRefusal::NoNumberSeries(kind)))
+            .map_err(|e| e.at("numbers"))?;
+        // Numbers of the user's unit (the unit that issues the case's documents).
+        let short_name = store
+            .reference::<Unit>()?
+            .into_iter()
+            .find(|u| u.id == user.unit)
+            .map(|u| u.short_name)
+            .ok_or_else(|| {
+                refusal(
+                    ErrorCode::Numbers,
+                    CaseRequestRefusal::UnitMissing(user.unit.to_string()),
+                )
+                .at("numbers")
+            })?;
+        let numbering = CaseNumbering {
+            kind,
+            pool_kind,
+            unit: user.unit.clone(),
+            unit_short_name: short_name,
+        };
+        let issued = store.apply_case_numbered(
+            id,
+            &numbering,
+            |number| {
+                give_number(&mut command, number);
+                command
+            },
+            &cx,
+        );
+        match issued {
+            Ok(_) => view(&store, id),
+            Err(StoreError::Number(NumberError::Exhausted { .. })) => Err(refusal(
+                ErrorCode::Numbers,
+                CaseRequestRefusal::NumbersExhausted(kind),
+            )
+            .at("numbers")),
+            Err(e) => Err(case_error(e)),
+        }
+    }
+
+    /// The cases on this tablet, last changed first (of `record` only, if given).
+    pub fn list_cases(&self, record: Option<&InspectionId>) -> ApiResult<Vec<CaseRow>> {
+        Ok(self.store().list_cases(record)?)
+    }
+
+    /// Case `id` with its stage, deadlines, conflicts and violations.
+    pub fn case_view(&self, id: &CaseId) -> ApiResult<CaseView> {
+        view(&self.store(), id)
+    }
+}
