@@ -2025,6 +2025,8 @@ pub enum CaseRequestRefusal {
     NumbersExhausted(crate::penalty::CaseDocKind),
     /// The user's unit (its short name, printed in numbers) is not on this tablet.
     UnitMissing(String),
+    /// The case (its id) is not on this tablet.
+    NotOnTablet(String),
 }
 
 impl Bilingual for CaseRequestRefusal {
@@ -2044,6 +2046,7 @@ impl Bilingual for CaseRequestRefusal {
             CaseRequestRefusal::UnitMissing(unit) => {
                 format!("本机缺少本单位（{unit}）的信息（单位简称），无法编文号，请先同步")
             }
+            CaseRequestRefusal::NotOnTablet(_) => "本机没有这个案件，请先同步".into(),
         }
     }
     fn en(&self) -> String {
@@ -2065,6 +2068,9 @@ impl Bilingual for CaseRequestRefusal {
                 format!(
                     "unit {unit} is not on this tablet (its short name numbers documents); sync first"
                 )
+            }
+            CaseRequestRefusal::NotOnTablet(case) => {
+                format!("case {case} is not on this tablet; sync first")
             }
         }
     }

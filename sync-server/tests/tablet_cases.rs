@@ -19,7 +19,6 @@ mod common;
 use app_core::ids::ItemCode;
 use app_core::inspection::{Answer, Command};
 use app_core::kind::InspectionKind;
-use app_core::messages::Bilingual;
 use app_core::penalty::{
     CaseCommand, CaseDocKind, CaseError, CaseStage, DeadlineKind, Interview, InterviewPage,
     Interviewee, IssuedNumber, Penalty, QuestionAnswer,

@@ -82,9 +82,10 @@ fn refusal(code: ErrorCode, r: CaseRequestRefusal) -> ApiError {
 fn case_error(e: StoreError) -> ApiError {
     match e {
         StoreError::CaseRefused(e) => e.into(),
-        StoreError::CaseNotFound(_) => {
-            ApiError::new(ErrorCode::NotFound, "本机没有这个案件", e.to_string())
-        }
+        StoreError::CaseNotFound(id) => refusal(
+            ErrorCode::NotFound,
+            CaseRequestRefusal::NotOnTablet(id.to_string()),
+        ),
         e => e.into(),
     }
 }
