@@ -257,7 +257,7 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         &chen.user,
         &chen.user,
         &li.enterprise("e-001"),
-        &record.to_string(),
+        record.as_str(),
     );
     open.unit = app_core::ids::UnitId::from("xw");
     let mut liu = inspector_ref(&chen.user);
