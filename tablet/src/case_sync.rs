@@ -14,7 +14,7 @@
 //! wait on the tablet.
 
 use crate::store::{PendingCase, Store};
-use crate::sync::{SyncClient, SyncError};
+use crate::sync::{Round, SyncClient, SyncError, accepted_of};
 use app_core::geo::Timestamp;
 use app_core::ids::UserId;
 use app_core::wire::{
@@ -88,22 +88,18 @@ impl SyncClient {
             report.pushed += pushes.len() as u32;
             {
                 let mut s = lock(store);
-                let done: Vec<&PendingCase> = response
-                    .accepted
-                    .iter()
-                    .filter_map(|&i| pushes.get(i as usize))
-                    .collect();
-                s.mark_cases_pushed(&done)?;
+                s.mark_cases_pushed(&accepted_of(&pushes, &response.accepted))?;
                 s.apply_case_pull(&response.cases, &user, response.cursor, now)?;
             }
             report.accepted += response.accepted.len() as u32;
             report.pulled += response.cases.len() as u32;
-            // Every round must settle something, or pushing again would send the same batch.
-            let settled = !response.accepted.is_empty() || !response.rejected.is_empty();
-            refused.extend(response.rejected.iter().map(|r| r.id.clone()));
-            report.rejected.extend(response.rejected);
-            let more_to_push = pushes.len() as u32 == PUSH_BATCH && settled;
-            if !response.more && !more_to_push {
+            let round = Round {
+                pushed: pushes.len(),
+                batch: PUSH_BATCH,
+                accepted: response.accepted.len(),
+                more: response.more,
+            };
+            if round.last(response.rejected, &mut refused, &mut report.rejected) {
                 return Ok(report);
             }
         }

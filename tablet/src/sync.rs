@@ -348,12 +348,7 @@ impl SyncClient {
             }
             {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-                let done: Vec<_> = response
-                    .accepted
-                    .iter()
-                    .filter_map(|&i| pushes.get(i as usize))
-                    .collect();
-                s.mark_all_pushed(&done)?;
+                s.mark_all_pushed(&accepted_of(&pushes, &response.accepted))?;
                 s.apply_pull(&response.pull, &user, response.cursor, now)?;
             }
             report.accepted += response.accepted.len() as u32;
@@ -361,15 +356,52 @@ impl SyncClient {
             if response.revoked {
                 report.revoked = Some(DeviceRevoked::Uploading);
             }
-            // Every round must settle something, or pushing again would send the same batch.
-            let settled = !response.accepted.is_empty() || !response.rejected.is_empty();
-            refused.extend(response.rejected.iter().map(|r| r.id.clone()));
-            report.rejected.extend(response.rejected);
-            let more_to_push = pushes.len() as u32 == PUSH_BATCH && settled;
-            if !response.more && !more_to_push {
+            let round = Round {
+                pushed: pushes.len(),
+                batch: PUSH_BATCH,
+                accepted: response.accepted.len(),
+                more: response.more,
+            };
+            if round.last(response.rejected, &mut refused, &mut report.rejected) {
                 return Ok(report);
             }
         }
+    }
+}
+
+/// The pushes the server accepted, by their positions in the request.
+pub(crate) fn accepted_of<'a, T>(pushes: &'a [T], accepted: &[u32]) -> Vec<&'a T> {
+    accepted
+        .iter()
+        .filter_map(|&i| pushes.get(i as usize))
+        .collect()
+}
+
+/// What one round trip of a sync (records' or cases') pushed and was answered.
+pub(crate) struct Round {
+    pub pushed: usize,
+    pub batch: u32,
+    pub accepted: usize,
+    /// The server has more to pull.
+    pub more: bool,
+}
+
+impl Round {
+    /// Keeps the round's refusals (in `rejected`, and in `refused`: not offered again in this
+    /// sync) and says whether it was the last round: the server has nothing more and no full
+    /// batch was settled (every round must settle something, or pushing again would send the
+    /// same batch).
+    pub(crate) fn last(
+        &self,
+        refusals: Vec<app_core::wire::Rejection>,
+        refused: &mut HashSet<String>,
+        rejected: &mut Vec<app_core::wire::Rejection>,
+    ) -> bool {
+        let settled = self.accepted > 0 || !refusals.is_empty();
+        refused.extend(refusals.iter().map(|r| r.id.clone()));
+        rejected.extend(refusals);
+        let more_to_push = self.pushed as u32 == self.batch && settled;
+        !self.more && !more_to_push
     }
 }
 

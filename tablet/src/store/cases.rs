@@ -10,8 +10,8 @@
 //! read from the database for every use (cases are few and small), so memory is never ahead
 //! of the disk.
 
-use super::{COMPACT_AFTER, Result, Store, StoreError};
-use app_core::docnumber::{DevicePool, DocumentKind, Series};
+use super::{COMPACT_AFTER, Result, Store, StoreError, new_change_bytes};
+use app_core::docnumber::{DocumentKind, Series};
 use app_core::geo::{Day, Timestamp};
 use app_core::ids::{EnterpriseId, InspectionId, UnitId, UserId};
 use app_core::penalty::{
@@ -166,19 +166,6 @@ fn case_error(e: CaseDocError) -> StoreError {
     }
 }
 
-/// The bytes of the changes an edit made. A local edit makes exactly one change, taken
-/// directly; anything else (a merge) falls back to everything after `before`.
-fn new_change_bytes(doc: &mut CaseDoc, before: &[automerge::ChangeHash]) -> Vec<u8> {
-    let am = doc.automerge_mut();
-    if let Some(change) = am.get_last_local_change()
-        && change.deps() == before
-        && am.get_heads() == [change.hash()]
-    {
-        return change.raw_bytes().to_vec();
-    }
-    am.save_after(before)
-}
-
 /// A number to issue with a case command: the series in this tablet's pool and how the
 /// number reads (see [`Store::apply_case_numbered`]).
 #[derive(Debug, Clone)]
@@ -251,11 +238,17 @@ impl Store {
     /// The document of case `id`, read from the database, acting as this device.
     pub fn case_doc(&self, id: &CaseId) -> Result<CaseDoc> {
         let bytes = self.case_bytes(id)?;
-        let doc = CaseDoc::load(&bytes, &self.device)
-            .map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?;
+        self.load_case(id, &bytes)
+            .map_err(|e| StoreError::Corrupt(format!("stored case {id}: {e}")))
+    }
+
+    /// `bytes` as case `id`'s document (acting as this device): a document holding another
+    /// case is refused.
+    fn load_case(&self, id: &CaseId, bytes: &[u8]) -> Result<CaseDoc> {
+        let doc = CaseDoc::load(bytes, &self.device)?;
         if &doc.case().id != id {
             return Err(StoreError::Corrupt(format!(
-                "document stored as {id} holds case {}",
+                "document of case {id} holds case {}",
                 doc.case().id
             )));
         }
@@ -290,7 +283,7 @@ impl Store {
         let mut doc = self.case_doc(id)?;
         let before = doc.heads();
         doc.apply(command, cx, &device).map_err(case_error)?;
-        let bytes = new_change_bytes(&mut doc, &before);
+        let bytes = new_change_bytes(doc.automerge_mut(), &before);
         self.write_case_change(id, &mut doc, &bytes, cx.now, Origin::Local, &|_| Ok(()))?;
         Ok(doc.into_case())
     }
@@ -316,46 +309,21 @@ impl Store {
             kind: numbering.pool_kind,
             year,
         };
-        let stored: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT pool FROM number_pool WHERE device = ?1",
-                [device.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let mut pool = match &stored {
-            Some(raw) => serde_json::from_str::<DevicePool>(raw)
-                .map_err(|e| StoreError::Corrupt(format!("number pool: {e}")))?,
-            None => DevicePool::new(device.clone()),
-        };
-        let seq = pool.issue(&series)?.seq;
-        let after = serde_json::to_string(&pool).expect("pools serialise");
+        let (issued, before_pool, after) = self.next_number(&series)?;
         let number = IssuedNumber::new(
             &numbering.unit_short_name,
             numbering.kind,
             year,
-            seq,
+            issued.seq,
             device.clone(),
         );
         let command = command(number.clone());
         let mut doc = self.case_doc(id)?;
         let before = doc.heads();
         doc.apply(&command, cx, &device).map_err(case_error)?;
-        let bytes = new_change_bytes(&mut doc, &before);
-        let before_pool = stored.unwrap_or_default();
+        let bytes = new_change_bytes(doc.automerge_mut(), &before);
         self.write_case_change(id, &mut doc, &bytes, cx.now, Origin::Local, &|tx| {
-            let changed = tx.execute(
-                "UPDATE number_pool SET pool = ?1 WHERE device = ?2 AND pool = ?3",
-                params![after, device.as_str(), before_pool],
-            )?;
-            if changed != 1 {
-                return Err(StoreError::Corrupt(
-                    "the number pool changed while a number was being issued; nothing was issued"
-                        .into(),
-                ));
-            }
-            Ok(())
+            super::numbers::swap_pool(tx, device.as_str(), &before_pool, &after)
         })?;
         Ok((doc.into_case(), number))
     }
@@ -419,13 +387,7 @@ impl Store {
     /// valid case leave nothing.
     fn apply_remote_case(&mut self, id: &CaseId, bytes: &[u8], now: Timestamp) -> Result<()> {
         if !self.has_case(id)? {
-            let mut doc = CaseDoc::load(bytes, &self.device)?;
-            if &doc.case().id != id {
-                return Err(StoreError::Corrupt(format!(
-                    "document sent as case {id} holds case {}",
-                    doc.case().id
-                )));
-            }
+            let mut doc = self.load_case(id, bytes)?;
             let heads = heads_of(&mut doc);
             let tx = self.conn.savepoint()?;
             // Loaded strictly into exactly this document: stored as it came, already in sync.
@@ -458,25 +420,12 @@ impl Store {
         cursor: u64,
         now: Timestamp,
     ) -> Result<()> {
-        self.conn.execute_batch("SAVEPOINT case_pull_page")?;
-        let applied = (|| -> Result<()> {
+        self.in_savepoint("case_pull_page", |s| {
             for c in cases {
-                self.apply_remote_case(&CaseId::new(c.id.clone()), &c.bytes, now)?;
+                s.apply_remote_case(&CaseId::new(c.id.clone()), &c.bytes, now)?;
             }
-            self.set_meta(&cursor_key(user), &cursor.to_string())
-        })();
-        match applied {
-            Ok(()) => {
-                self.conn.execute_batch("RELEASE case_pull_page")?;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = self
-                    .conn
-                    .execute_batch("ROLLBACK TO case_pull_page; RELEASE case_pull_page");
-                Err(e)
-            }
-        }
+            s.set_meta(&cursor_key(user), &cursor.to_string())
+        })
     }
 
     /// The case sync's cursor for `user` (0 before the first case sync).

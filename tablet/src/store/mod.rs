@@ -187,6 +187,46 @@ impl Store {
     }
 }
 
+/// The bytes of the changes an edit made to a document (a record's or a case's). A local
+/// edit makes exactly one change, taken directly (cheap); anything else (a merge) falls back
+/// to everything after `before`.
+pub(crate) fn new_change_bytes(
+    am: &mut automerge::AutoCommit,
+    before: &[automerge::ChangeHash],
+) -> Vec<u8> {
+    if let Some(change) = am.get_last_local_change()
+        && change.deps() == before
+        && am.get_heads() == [change.hash()]
+    {
+        return change.raw_bytes().to_vec();
+    }
+    am.save_after(before)
+}
+
+impl Store {
+    /// Runs `page` in one savepoint named `name` (a pulled page of records or cases and the
+    /// cursor after it): all of it is kept, or, on an error, nothing of it.
+    pub(crate) fn in_savepoint(
+        &mut self,
+        name: &str,
+        page: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+        match page(self) {
+            Ok(()) => {
+                self.conn.execute_batch(&format!("RELEASE {name}"))?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self
+                    .conn
+                    .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
+                Err(e)
+            }
+        }
+    }
+}
+
 /// The device id is created once, at the first open, and kept in the database.
 fn device_id(conn: &Connection) -> Result<DeviceId> {
     let existing: Option<String> = conn

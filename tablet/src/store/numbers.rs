@@ -12,7 +12,7 @@
 
 use super::records::Origin;
 use super::{Result, Store, StoreError};
-use app_core::docnumber::{Block, DevicePool, DocumentKind, IssuedDocument, Series};
+use app_core::docnumber::{Block, DevicePool, DocNumber, DocumentKind, IssuedDocument, Series};
 use app_core::ids::{InspectionId, UnitId};
 use app_core::inspection::{Command, Context};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -116,14 +116,7 @@ impl Store {
             kind,
             year: cx.now.shanghai_date().year(),
         };
-        let (mut pool, before) = Self::stored_pool(&self.conn, self.device.as_str())?
-            .unwrap_or_else(|| {
-                let pool = DevicePool::new(self.device.clone());
-                let json = pool_json(&pool);
-                (pool, json)
-            });
-        let number = pool.issue(&series)?;
-        let after = pool_json(&pool);
+        let (number, before, after) = self.next_number(&series)?;
         let issued = IssuedDocument {
             kind,
             number: number.format(unit_short_name),
@@ -140,22 +133,44 @@ impl Store {
             cx.now,
             Origin::Local,
             |doc| doc.apply(&command, cx, &device),
-            &|tx| {
-                let changed = tx.execute(
-                    "UPDATE number_pool SET pool = ?1 WHERE device = ?2 AND pool = ?3",
-                    params![after, device.as_str(), before],
-                )?;
-                if changed != 1 {
-                    return Err(StoreError::Corrupt(
-                        "the number pool changed while a number was being issued; nothing was issued"
-                            .into(),
-                    ));
-                }
-                Ok(())
-            },
+            &|tx| swap_pool(tx, device.as_str(), &before, &after),
         )?;
         Ok(issued)
     }
+
+    /// The next number of `series` from this device's pool, with the pool's JSON before and
+    /// after issuing it, for [`swap_pool`] in the transaction that uses the number. Nothing is
+    /// written here. None left: `NumberError::Exhausted`.
+    pub(super) fn next_number(&self, series: &Series) -> Result<(DocNumber, String, String)> {
+        let (mut pool, before) = Self::stored_pool(&self.conn, self.device.as_str())?
+            .unwrap_or_else(|| {
+                let pool = DevicePool::new(self.device.clone());
+                let json = pool_json(&pool);
+                (pool, json)
+            });
+        let number = pool.issue(series)?;
+        Ok((number, before, pool_json(&pool)))
+    }
+}
+
+/// In the transaction that uses a number: stores the pool as `after` if it is still `before`
+/// (compare-and-swap), else fails, so the transaction keeps nothing.
+pub(super) fn swap_pool(
+    tx: &rusqlite::Connection,
+    device: &str,
+    before: &str,
+    after: &str,
+) -> Result<()> {
+    let changed = tx.execute(
+        "UPDATE number_pool SET pool = ?1 WHERE device = ?2 AND pool = ?3",
+        params![after, device, before],
+    )?;
+    if changed != 1 {
+        return Err(StoreError::Corrupt(
+            "the number pool changed while a number was being issued; nothing was issued".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

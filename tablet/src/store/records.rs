@@ -24,19 +24,6 @@ pub(crate) fn heads_json(doc: &mut InspectionDoc) -> String {
     serde_json::to_string(&heads).expect("strings serialise")
 }
 
-/// The bytes of the changes an edit made. A local edit makes exactly one change, taken
-/// directly (cheap); anything else (a merge) falls back to everything after `before`.
-fn new_change_bytes(doc: &mut InspectionDoc, before: &[automerge::ChangeHash]) -> Vec<u8> {
-    let am = doc.automerge_mut();
-    if let Some(change) = am.get_last_local_change()
-        && change.deps() == before
-        && am.get_heads() == [change.hash()]
-    {
-        return change.raw_bytes().to_vec();
-    }
-    am.save_after(before)
-}
-
 /// The index rows the lists read are the screens' types (in `tablet-api`).
 pub use tablet_api::{HazardRow, InspectionRow};
 
@@ -230,7 +217,7 @@ impl Store {
             self.cache.insert(id.clone(), doc);
             return Ok(value);
         }
-        let bytes = new_change_bytes(&mut doc, &before);
+        let bytes = super::new_change_bytes(doc.automerge_mut(), &before);
         match self.write_change(id, &mut doc, &bytes, now, origin, extra) {
             Ok(()) => {
                 self.cache.insert(id.clone(), doc);
@@ -366,24 +353,11 @@ impl Store {
         cursor: u64,
         now: Timestamp,
     ) -> Result<()> {
-        self.conn.execute_batch("SAVEPOINT pull_page")?;
-        let applied = (|| -> Result<()> {
-            self.store_pulled(pull, now)?;
-            self.set_sync_cursor(user, cursor)
-        })();
-        match applied {
-            Ok(()) => {
-                self.conn.execute_batch("RELEASE pull_page")?;
-                Ok(())
-            }
-            Err(e) => {
-                self.cache.clear();
-                let _ = self
-                    .conn
-                    .execute_batch("ROLLBACK TO pull_page; RELEASE pull_page");
-                Err(e)
-            }
-        }
+        self.in_savepoint("pull_page", |s| {
+            s.store_pulled(pull, now)?;
+            s.set_sync_cursor(user, cursor)
+        })
+        .inspect_err(|_| self.cache.clear())
     }
 
     /// Stores records the server sent (pulled or fetched), each with its receipt, one after
