@@ -13,10 +13,9 @@
 //! sync. A server without the endpoint (404: older than cases) is not an error: the cases
 //! wait on the tablet.
 
-use crate::store::{PendingCase, Store};
-use crate::sync::{Round, SyncClient, SyncError, accepted_of};
+use crate::store::Store;
+use crate::sync::{Round, SyncClient, SyncError, accepted_of, unrefused};
 use app_core::geo::Timestamp;
-use app_core::ids::UserId;
 use app_core::wire::{
     CASE_SYNC_PATH, CaseSyncRequest, CaseSyncResponse, DocChanges, PROTOCOL_VERSION, Rejection,
 };
@@ -51,21 +50,14 @@ impl SyncClient {
         store: &Mutex<Store>,
         now: Timestamp,
     ) -> Result<CaseSyncReport, SyncError> {
-        let user: UserId = self
-            .session()
-            .ok_or(SyncError::NotSignedIn)?
-            .user
-            .id
-            .clone();
+        let user = self.user_id()?;
         let mut report = CaseSyncReport::default();
         let mut refused: HashSet<String> = HashSet::new();
         loop {
             let (pushes, cursor) = {
                 let s = lock(store);
-                let mut pushes: Vec<PendingCase> =
-                    s.pending_case_pushes(PUSH_BATCH + refused.len() as u32)?;
-                pushes.retain(|p| !refused.contains(p.id.as_str()));
-                pushes.truncate(PUSH_BATCH as usize);
+                let pushes = s.pending_case_pushes(PUSH_BATCH + refused.len() as u32)?;
+                let pushes = unrefused(pushes, &refused, PUSH_BATCH, |p| p.id.as_str());
                 (pushes, s.case_cursor(&user)?)
             };
             let request = CaseSyncRequest {

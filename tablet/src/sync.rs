@@ -172,6 +172,14 @@ impl SyncClient {
         &self.base
     }
 
+    /// The signed-in user's id.
+    pub(crate) fn user_id(&self) -> Result<UserId, SyncError> {
+        self.session
+            .as_ref()
+            .map(|s| s.user.id.clone())
+            .ok_or(SyncError::NotSignedIn)
+    }
+
     fn token(&self) -> Result<&str, SyncError> {
         self.session
             .as_ref()
@@ -279,13 +287,7 @@ impl SyncClient {
     /// refuses stay pending (see [`SyncReport::rejected`]) and are not offered again until
     /// the next sync.
     fn sync_records(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
-        let user: UserId = self
-            .session
-            .as_ref()
-            .ok_or(SyncError::NotSignedIn)?
-            .user
-            .id
-            .clone();
+        let user = self.user_id()?;
         let mut report = SyncReport::default();
         // Records refused in this sync: they stay pending, but are not pushed again before the
         // next sync (a refused batch must not hide the records after it).
@@ -293,9 +295,8 @@ impl SyncClient {
         loop {
             let (pushes, cursor, epoch) = {
                 let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
-                let mut pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
-                pushes.retain(|p| !refused.contains(p.id.as_str()));
-                pushes.truncate(PUSH_BATCH as usize);
+                let pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
+                let pushes = unrefused(pushes, &refused, PUSH_BATCH, |p| p.id.as_str());
                 let epoch = s.server_epoch()?;
                 (pushes, s.sync_cursor(&user)?, epoch)
             };
@@ -367,6 +368,19 @@ impl SyncClient {
             }
         }
     }
+}
+
+/// At most `batch` of `pending`, leaving out those refused earlier in this sync (they stay
+/// pending, but must not hide the ones after them).
+pub(crate) fn unrefused<T>(
+    mut pending: Vec<T>,
+    refused: &HashSet<String>,
+    batch: u32,
+    id: impl Fn(&T) -> &str,
+) -> Vec<T> {
+    pending.retain(|p| !refused.contains(id(p)));
+    pending.truncate(batch as usize);
+    pending
 }
 
 /// The pushes the server accepted, by their positions in the request.
