@@ -36,8 +36,8 @@ use sync_server::store::records::{DocWrite, PullFilter};
 use sync_server::store::reference::UnitTemplate;
 use sync_server::store::{
     AccountStore, AuditStore, BlobStore, CaseFileStore, CaseStore, Commit, ConsoleIndex,
-    DeviceStore, KeyHistoryStore, MetaStore, NumberStore, PlanStore, RecordStore, ReferenceStore,
-    ThrottleStore, Transactions,
+    DeviceStore, KeyHistoryStore, MetaStore, NumberStore, PenaltyRulesStore, PlanStore,
+    RecordStore, ReferenceStore, ThrottleStore, Transactions,
 };
 
 /// Every storage trait.
@@ -56,6 +56,7 @@ trait Stores:
     + KeyHistoryStore
     + MetaStore
     + AuditStore
+    + PenaltyRulesStore
 {
 }
 
@@ -74,6 +75,7 @@ impl<T> Stores for T where
         + KeyHistoryStore
         + MetaStore
         + AuditStore
+        + PenaltyRulesStore
 {
 }
 
@@ -1645,6 +1647,122 @@ where
     );
 }
 
+const TABLE: &str = r#"
+id = "xw-2026"
+version = 1
+published = "2026-12-01"
+
+[[provision]]
+basis = "《安全生产法》第九十七条"
+fine_min = 0
+fine_max = 100000
+
+[[row]]
+code = "97-1"
+basis = "《安全生产法》第九十七条"
+circumstance = "首次发现"
+grade = "lighter"
+fine_min = 10000
+fine_max = 30000
+"#;
+
+fn unit_penalty_rules<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    use app_core::penalty::{PenaltySettings, Period, WorkCalendar};
+    use sync_server::service::case_rules::{
+        RulesEditError, RulesPart, clear_part, rules_for, set_calendar, set_discretion,
+        set_settings,
+    };
+    let conn = b.connect();
+    let units = &reference().units;
+    let city = units
+        .units()
+        .find(|u| u.parent.is_none())
+        .expect("a top unit")
+        .id
+        .clone();
+    let child = units
+        .units()
+        .find(|u| u.parent.as_ref() == Some(&city))
+        .expect("a unit under the top one")
+        .id
+        .clone();
+    assert!(conn.penalty_rules(child.as_str()).unwrap().is_none());
+    // Nothing stored: app-core's defaults, no table.
+    let rules = rules_for(&conn, units, &child).unwrap();
+    assert_eq!(rules.settings, PenaltySettings::default());
+    assert!(rules.discretion.is_none() && rules.settings_from.is_none());
+    // The city's table and calendar reach the county; the county's own settings win.
+    set_discretion(&conn, &city, TABLE, "u-boss", 1_000).unwrap();
+    let calendar = WorkCalendar {
+        holidays: [Day::ymd(2026, 10, 1)].into(),
+        workdays: [Day::ymd(2026, 9, 27)].into(),
+    };
+    set_calendar(&conn, &city, calendar.clone(), "u-boss", 2_000).unwrap();
+    let settings = PenaltySettings {
+        decision_period: Period::calendar(60),
+        hearing_fine_threshold: 30_000,
+        ..PenaltySettings::default()
+    };
+    set_settings(&conn, &child, settings.clone(), "u-chief", 3_000).unwrap();
+    let rules = rules_for(&conn, units, &child).unwrap();
+    assert_eq!(rules.settings, settings);
+    assert_eq!(rules.settings_from.as_ref(), Some(&child));
+    assert_eq!(rules.calendar, calendar);
+    assert_eq!(rules.calendar_from.as_ref(), Some(&city));
+    assert_eq!(rules.discretion.as_ref().unwrap().rows[0].code, "97-1");
+    assert_eq!(rules.discretion_text.as_deref(), Some(TABLE));
+    let own = conn.penalty_rules(child.as_str()).unwrap().unwrap();
+    assert_eq!(
+        (own.updated_at, own.updated_by.as_str()),
+        (3_000, "u-chief")
+    );
+    assert!(own.calendar.is_none() && own.discretion.is_none());
+    // Refused edits store nothing.
+    let bad = TABLE.replace("fine_max = 30000", "fine_max = 300000");
+    assert!(matches!(
+        set_discretion(&conn, &child, &bad, "u-chief", 4_000),
+        Err(RulesEditError::Table(p)) if !p.is_empty()
+    ));
+    let clash = WorkCalendar {
+        holidays: [Day::ymd(2026, 9, 27)].into(),
+        workdays: [Day::ymd(2026, 9, 27)].into(),
+    };
+    assert!(matches!(
+        set_calendar(&conn, &child, clash, "u-chief", 4_000),
+        Err(RulesEditError::Calendar(_))
+    ));
+    assert!(
+        conn.penalty_rules(child.as_str())
+            .unwrap()
+            .unwrap()
+            .discretion
+            .is_none()
+    );
+    // Cleared, the county follows the city again; in a transaction rolled back, nothing.
+    clear_part(&conn, &child, RulesPart::Settings, "u-chief", 5_000).unwrap();
+    assert_eq!(
+        rules_for(&conn, units, &child)
+            .unwrap()
+            .settings_from
+            .as_ref(),
+        None
+    );
+    let mut conn = conn;
+    let tx = conn.begin().unwrap();
+    set_settings(&tx, &city, settings, "u-boss", 6_000).unwrap();
+    drop(tx);
+    assert!(
+        conn.penalty_rules(city.as_str())
+            .unwrap()
+            .unwrap()
+            .settings
+            .is_none()
+    );
+}
+
 /// Each test, instantiated for both backends.
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
@@ -1687,6 +1805,7 @@ suite!(
     reference_data,
     key_history_and_meta,
     audit_chain,
+    unit_penalty_rules,
 );
 
 #[test]

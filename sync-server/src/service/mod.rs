@@ -3,6 +3,8 @@
 //! nothing about HTTP; their errors say what happened in the domain's terms.
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`case_rules`]: each unit's penalty settings, calendar and discretion table (inherited
+//!   down the unit tree), and editing them.
 //! - [`cases`]: the steps of a penalty-case sync (check by replay, grouped write, pull).
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
 //! - [`checklists`]: checklist templates as XLSX files (download and upload).
@@ -27,6 +29,7 @@
 //! - [`tables`]: tables as CSV and XLSX files.
 
 pub mod access;
+pub mod case_rules;
 pub mod casefiles;
 pub mod cases;
 pub mod checklists;

@@ -1,0 +1,212 @@
+//! The rules a unit's penalty cases are judged by: its [`PenaltySettings`], its
+//! [`WorkCalendar`] and its [`DiscretionTable`], each the unit's own if it set one, else its
+//! nearest ancestor's, else app-core's default (settings and calendar; there is no default
+//! table, so without one a penalty proposal is refused as the rules refuse it). Read from
+//! [`PenaltyRulesStore`] for every judged case and every console action, so an edit applies
+//! to the next change judged.
+//!
+//! Editing: [`set_settings`], [`set_calendar`], [`set_discretion`] validate with app-core's
+//! own checks (`WorkCalendar::validate`, `DiscretionTable::parse_toml`) and replace only
+//! that part of the unit's row; [`clear_part`] returns a part to inheritance.
+
+use crate::store::penalty_rules::{PenaltyRulesStore, UnitPenaltyRules};
+use crate::store::{StoreError, StoreResult};
+use app_core::geo::Day;
+use app_core::ids::UnitId;
+use app_core::penalty::{DiscretionTable, PenaltySettings, PlacedProblem, WorkCalendar};
+use app_core::unit::UnitTree;
+use std::collections::BTreeSet;
+
+/// A unit's effective rules, and which unit each part comes from (None: the default).
+#[derive(Debug, Clone, Default)]
+pub struct CaseRules {
+    pub settings: PenaltySettings,
+    pub calendar: WorkCalendar,
+    pub discretion: Option<DiscretionTable>,
+    /// The table's text, as uploaded.
+    pub discretion_text: Option<String>,
+    pub settings_from: Option<UnitId>,
+    pub calendar_from: Option<UnitId>,
+    pub discretion_from: Option<UnitId>,
+}
+
+/// The rules of `unit` (see the module's documentation). A unit the tree does not know gets
+/// only its own row, or the defaults.
+pub fn rules_for<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    units: &UnitTree,
+    unit: &UnitId,
+) -> StoreResult<CaseRules> {
+    let mut chain: Vec<UnitId> = units
+        .ancestors_or_self(unit)
+        .map(|u| u.id.clone())
+        .collect();
+    if chain.is_empty() {
+        chain.push(unit.clone());
+    }
+    let mut out = CaseRules::default();
+    let (mut settings, mut calendar, mut table) = (false, false, false);
+    for id in chain {
+        let Some(row) = store.penalty_rules(id.as_str())? else {
+            continue;
+        };
+        if !settings && let Some(s) = row.settings {
+            out.settings = s;
+            out.settings_from = Some(id.clone());
+            settings = true;
+        }
+        if !calendar && let Some(c) = row.calendar {
+            out.calendar = c;
+            out.calendar_from = Some(id.clone());
+            calendar = true;
+        }
+        if !table && let Some(text) = row.discretion {
+            match DiscretionTable::parse_toml(&text) {
+                Ok(t) => out.discretion = Some(t),
+                Err(problems) => {
+                    // Validated when stored; a later, stricter app-core may refuse it: the
+                    // unit has no usable table until it uploads one again.
+                    tracing::error!(unit = %id, problems = problems.len(), "stored discretion table no longer validates");
+                }
+            }
+            out.discretion_text = Some(text);
+            out.discretion_from = Some(id.clone());
+            table = true;
+        }
+        if settings && calendar && table {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Which part of a unit's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulesPart {
+    Settings,
+    Calendar,
+    Discretion,
+}
+
+/// Why an edit was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesEditError {
+    /// The calendar's problems, one per entered day.
+    #[error("the calendar has {} problem(s)", .0.len())]
+    Calendar(Vec<app_core::penalty::CalendarError>),
+    /// A line of the calendar text that is not a date (line number from 1, the text).
+    #[error("line {0}: {1:?} is not a date YYYY-MM-DD")]
+    CalendarLine(usize, String),
+    /// The table's problems, each with its place.
+    #[error("the discretion table has {} problem(s)", .0.len())]
+    Table(Vec<PlacedProblem>),
+    /// A setting out of range (its field name).
+    #[error("setting {0} is out of range")]
+    Setting(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn edit<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    unit: &UnitId,
+    by: &str,
+    now_ms: i64,
+    change: impl FnOnce(&mut UnitPenaltyRules),
+) -> StoreResult<()> {
+    let mut row = store.penalty_rules(unit.as_str())?.unwrap_or_default();
+    change(&mut row);
+    row.updated_at = now_ms;
+    row.updated_by = by.to_owned();
+    store.put_penalty_rules(unit.as_str(), &row)
+}
+
+/// Stores `settings` as `unit`'s own.
+pub fn set_settings<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    unit: &UnitId,
+    settings: PenaltySettings,
+    by: &str,
+    now_ms: i64,
+) -> Result<(), RulesEditError> {
+    for (name, p) in [
+        ("decision_period", settings.decision_period),
+        ("statement_period", settings.statement_period),
+        ("hearing_request_period", settings.hearing_request_period),
+        ("publication_period", settings.publication_period),
+        ("payment_period", settings.payment_period),
+        ("preservation_period", settings.preservation_period),
+        ("hearing_notice_period", settings.hearing_notice_period),
+    ] {
+        if p.days == 0 || p.days > 3650 {
+            return Err(RulesEditError::Setting(name));
+        }
+    }
+    if settings.warn_days > 365 {
+        return Err(RulesEditError::Setting("warn_days"));
+    }
+    edit(store, unit, by, now_ms, |r| r.settings = Some(settings))?;
+    Ok(())
+}
+
+/// Reads days written one a line (`YYYY-MM-DD`; blank lines and text after `#` ignored).
+pub fn parse_days(text: &str) -> Result<BTreeSet<Day>, RulesEditError> {
+    let mut out = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let day = Day::parse(line)
+            .ok()
+            .ok_or_else(|| RulesEditError::CalendarLine(i + 1, line.to_owned()))?;
+        out.insert(day);
+    }
+    Ok(out)
+}
+
+/// Stores `calendar` as `unit`'s own, if it validates.
+pub fn set_calendar<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    unit: &UnitId,
+    calendar: WorkCalendar,
+    by: &str,
+    now_ms: i64,
+) -> Result<(), RulesEditError> {
+    let problems = calendar.validate();
+    if !problems.is_empty() {
+        return Err(RulesEditError::Calendar(problems));
+    }
+    edit(store, unit, by, now_ms, |r| r.calendar = Some(calendar))?;
+    Ok(())
+}
+
+/// Stores the discretion table `text` (TOML) as `unit`'s own, if it parses and validates.
+pub fn set_discretion<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    unit: &UnitId,
+    text: &str,
+    by: &str,
+    now_ms: i64,
+) -> Result<DiscretionTable, RulesEditError> {
+    let table = DiscretionTable::parse_toml(text).map_err(RulesEditError::Table)?;
+    edit(store, unit, by, now_ms, |r| {
+        r.discretion = Some(text.to_owned())
+    })?;
+    Ok(table)
+}
+
+/// Removes `unit`'s own part: it follows its parent's (or the default) again.
+pub fn clear_part<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    unit: &UnitId,
+    part: RulesPart,
+    by: &str,
+    now_ms: i64,
+) -> StoreResult<()> {
+    edit(store, unit, by, now_ms, |r| match part {
+        RulesPart::Settings => r.settings = None,
+        RulesPart::Calendar => r.calendar = None,
+        RulesPart::Discretion => r.discretion = None,
+    })
+}
