@@ -210,3 +210,56 @@ pub fn clear_part<S: PenaltyRulesStore + ?Sized>(
         RulesPart::Discretion => r.discretion = None,
     })
 }
+
+/// The demonstration discretion tables: `<fixtures>/demo/discretion/<unit id>.toml`.
+pub const DEMO_TABLES: &str = "demo/discretion";
+
+/// Stores each demonstration table (see [`DEMO_TABLES`]) as its unit's, for a unit that has
+/// no table of its own yet (a table a supervisor uploaded is never replaced); returns how
+/// many were stored. A file naming no known unit, or a table that does not validate, stops
+/// the start with the file's name and its problems. No folder: nothing to do.
+pub fn seed_demo_tables<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    fixtures: &std::path::Path,
+    units: &UnitTree,
+    now_ms: i64,
+) -> Result<usize, String> {
+    let dir = fixtures.join(DEMO_TABLES);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(0);
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut stored = 0;
+    for path in paths {
+        let shown = path.display();
+        let unit = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(UnitId::new)
+            .filter(|u| units.get(u).is_some())
+            .ok_or_else(|| format!("{shown}: the file name names no unit"))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{shown}: {e}"))?;
+        let own = store
+            .penalty_rules(unit.as_str())
+            .map_err(|e| e.to_string())?;
+        if own.is_some_and(|r| r.discretion.is_some()) {
+            continue;
+        }
+        match set_discretion(store, &unit, &text, "demo", now_ms) {
+            Ok(_) => stored += 1,
+            Err(RulesEditError::Table(problems)) => {
+                let list: Vec<String> = problems
+                    .iter()
+                    .map(app_core::messages::Bilingual::en)
+                    .collect();
+                return Err(format!("{shown}: {}", list.join("; ")));
+            }
+            Err(e) => return Err(format!("{shown}: {e}")),
+        }
+    }
+    Ok(stored)
+}
