@@ -132,6 +132,29 @@ fn console_story(env: &[(String, String)]) {
         "{list}"
     );
 
+    // The figures count the case opened this year, neither closed nor late.
+    let figures = zhao
+        .get(&format!(
+            "/console/figures?unit=xw&from={year}-01-01&to={year}-12-31"
+        ))
+        .body;
+    assert!(
+        figures.contains(r#"<td id="cases-opened">1</td>"#),
+        "{figures}"
+    );
+    assert!(figures.contains(r#"<td id="cases-closed">0</td>"#));
+    assert!(figures.contains(r#"<td id="cases-overdue">0</td>"#));
+    assert!(figures.contains(r#"<td id="cases-published-late">0</td>"#));
+    let theirs = sun
+        .get(&format!(
+            "/console/figures?unit=xw&from={year}-01-01&to={year}-12-31"
+        ))
+        .body;
+    assert!(
+        theirs.contains(r#"<td id="cases-opened">0</td>"#),
+        "{theirs}"
+    );
+
     // Wang's tablet pulls the approval: a change of the case like any other.
     let back = wang.sync_cases(&server, pushed.cursor, Vec::new());
     assert_eq!(back.cases.len(), 1, "{back:?}");
