@@ -256,6 +256,38 @@ fn console_story(env: &[(String, String)]) {
         "{rules}"
     );
     assert!(rules.contains("value=\"60\"") && rules.contains("value=\"30000\""));
+    // Blacklist rules: a bad rule refused with its place, good ones saved; the violations
+    // page (no decided case yet) says so.
+    let refused = zhao.post(
+        "/console/penalty-rules/blacklist?unit=xw",
+        &format!(
+            "csrf={csrf}&rules={}",
+            form_value("[[rule]]\nid = \"r\"\nreason = \"\"\nlisted_days = 365\ncondition = { when = \"major\" }\n")
+        ),
+    );
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("第 1 条规则"), "{}", refused.body);
+    let saved = zhao.post(
+        "/console/penalty-rules/blacklist?unit=xw",
+        &format!(
+            "csrf={csrf}&rules={}",
+            form_value("[[rule]]\nid = \"big\"\nreason = \"单次罚款十万元以上\"\nlisted_days = 365\ncondition = { when = \"fine_at_least\", yuan = 100000 }\n")
+        ),
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(
+        zhao.get("/console/penalty-rules")
+            .body
+            .contains("单次罚款 100000 元以上")
+    );
+    let violations = zhao.get("/console/violations");
+    assert_eq!(violations.status, 200);
+    assert!(
+        violations.body.contains("尚无作出处罚决定的案件"),
+        "{}",
+        violations.body
+    );
+
     // Another county's supervisor may not see or edit Xuanwu's rules.
     assert_eq!(sun.get("/console/penalty-rules?unit=xw").status, 404);
     let tried = sun.post(

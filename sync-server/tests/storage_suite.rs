@@ -1763,6 +1763,90 @@ where
     );
 }
 
+/// A case of xw decided `after_days` after T0 with `fine`, stored as a real case document.
+fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64) {
+    use app_core::penalty::{CaseDoc, CaseStage, Decision, DiscretionRef, Penalty};
+    let mut case = penalty_case(name, "u-wang", "u-li", "r0000");
+    case.stage = CaseStage::Decided;
+    case.decision = Some(Decision {
+        number: format!("（玄武）应急罚决〔2026〕{}号", fine / 1000),
+        at: Timestamp(T0 + HOUR + after_days * 24 * HOUR),
+        by: UserId::new("u-zhao"),
+        name: "赵".into(),
+        penalty: Penalty {
+            fine_yuan: fine,
+            other: Default::default(),
+        },
+        basis: LegalBasis::new("安全生产法", "第九十七条").pending(),
+        discretion: DiscretionRef {
+            table: "t".into(),
+            version: 1,
+            row: "97-1".into(),
+        },
+        circumstance: "首次".into(),
+        served_on: None,
+        payment_due: None,
+    });
+    let mut doc = CaseDoc::create(&case, &DeviceId::from("tab-a")).unwrap();
+    let snapshot = doc.save();
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    store
+        .write_case(&CaseWrite {
+            id: name,
+            case: &case,
+            snapshot: &snapshot,
+            change: &snapshot,
+            heads: &heads,
+            origin_device: "tab-a",
+            existed: false,
+        })
+        .unwrap();
+}
+
+fn violation_history_and_blacklist<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    use sync_server::service::case_pages::enterprise_records;
+    use sync_server::service::case_rules::{RulesEditError, set_blacklist};
+    let conn = b.connect();
+    let r = reference();
+    let zhao = r.users.iter().find(|u| u.id.as_str() == "u-zhao").unwrap();
+    let sun = r.users.iter().find(|u| u.id.as_str() == "u-sun").unwrap();
+    let units: Vec<String> = r.units.units().map(|u| u.id.to_string()).collect();
+    let first = Timestamp(T0 + HOUR).shanghai_date();
+    store_decided(&conn, "c-d1", 0, 10_000);
+    store_decided(&conn, "c-d2", 30, 20_000);
+    let today = first.plus_days(40);
+    // No rules: the history, no listing.
+    let records = enterprise_records(&conn, r, zhao, &units, today).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].history.len(), 2);
+    assert!(records[0].listings.is_empty() && !records[0].listed(today));
+    // Bad rules are refused with the rule's place; good ones list the enterprise.
+    let bad =
+        "[[rule]]\nid = \"\"\nreason = \"x\"\nlisted_days = 0\ncondition = { when = \"major\" }\n";
+    match set_blacklist(&conn, &UnitId::new("nj"), bad, "u-zhou", 1) {
+        Err(RulesEditError::Blacklist(p)) => assert_eq!(p.len(), 2, "{p:?}"),
+        other => panic!("{other:?}"),
+    }
+    let rules = "[[rule]]\nid = \"repeat\"\nreason = \"一年内两次以上受到行政处罚\"\nlisted_days = 365\ncondition = { when = \"repeated\", count = 2, within_days = 365 }\n";
+    set_blacklist(&conn, &UnitId::new("nj"), rules, "u-zhou", 2).unwrap();
+    let records = enterprise_records(&conn, r, zhao, &units, today).unwrap();
+    let listing = &records[0].listings;
+    assert_eq!(listing.len(), 1, "{listing:?}");
+    assert_eq!(listing[0].listed_on, first.plus_days(30));
+    assert_eq!(listing[0].cases.len(), 2);
+    assert!(records[0].listed(today));
+    assert_eq!(records[0].rules_from, Some(UnitId::new("nj")));
+    // Another county's supervisor reads none of it.
+    assert!(
+        enterprise_records(&conn, r, sun, &units, today)
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Each test, instantiated for both backends.
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
@@ -1806,6 +1890,7 @@ suite!(
     key_history_and_meta,
     audit_chain,
     unit_penalty_rules,
+    violation_history_and_blacklist,
 );
 
 #[test]

@@ -19,9 +19,10 @@ use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::ids::UnitId;
 use app_core::messages::Bilingual;
+use app_core::messages::Lang;
 use app_core::penalty::{
-    CaseDeadline, CaseStage, Counting, OtherPenalty, Penalty, PenaltySettings, Period,
-    ReviewOpinion, WorkCalendar,
+    BlacklistCondition, CaseDeadline, CaseStage, Counting, OtherPenalty, Penalty, PenaltySettings,
+    Period, ReviewOpinion, WorkCalendar,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -74,6 +75,8 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
     let body = html! {
         p {
             a href="/console/penalty-rules" { (cx.t("本单位处罚裁量设置", "The unit's penalty rules")) }
+            " · "
+            a href="/console/violations" { (cx.t("违法信息与失信名单", "Violations and blacklist")) }
         }
         form method="get" action="/console/cases" {
             label { (cx.t("阶段", "Stage")) " "
@@ -612,6 +615,7 @@ fn render_rules(
     notice: Option<&str>,
     problems: &[String],
     typed_table: Option<&str>,
+    typed_blacklist: Option<&str>,
 ) -> Html<String> {
     let s = &rules.settings;
     let q = format!("?unit={}", encode(unit.as_str()));
@@ -685,6 +689,26 @@ fn render_rules(
             button type="submit" { (cx.t("保存裁量基准", "Save the table")) }
         }
         (clear_form(cx, &q, "discretion", rules.discretion_from.as_ref() == Some(unit)))
+        h2 { (cx.t("失信名单规则", "Blacklist rules")) }
+        (from_note(cx, state, unit, rules.blacklist_from.as_ref()))
+        @if rules.blacklist.is_empty() {
+            p { (cx.t("尚无规则：不列入失信名单。", "No rules: no enterprise is listed.")) }
+        } @else {
+            table id="blacklist-rules" {
+                thead { tr { th { (cx.t("编号", "Id")) } th { (cx.t("列入理由", "Reason")) } th { (cx.t("条件", "Condition")) } th { (cx.t("列入天数", "Days listed")) } } }
+                tbody { @for r in &rules.blacklist {
+                    tr { td { (r.id) } td { (r.reason) } td { (condition_text(cx, &r.condition)) } td { (r.listed_days) } }
+                } }
+            }
+        }
+        form method="post" action={ "/console/penalty-rules/blacklist" (q) } {
+            input type="hidden" name="csrf" value=(cx.csrf);
+            p { (cx.t("TOML 格式，每条规则一个 [[rule]]：id、reason、listed_days、condition（when = repeated / fine_at_least / penalty / major）。", "TOML, one [[rule]] each: id, reason, listed_days, condition (when = repeated / fine_at_least / penalty / major).")) }
+            textarea name="rules" rows="10" cols="90" { (typed_blacklist.or(rules.blacklist_text.as_deref()).unwrap_or_default()) }
+            br;
+            button type="submit" { (cx.t("保存规则", "Save the rules")) }
+        }
+        (clear_form(cx, &q, "blacklist", rules.blacklist_from.as_ref() == Some(unit)))
     };
     page(cx, "cases", cx.t("处罚裁量设置", "Penalty rules"), body)
 }
@@ -714,7 +738,7 @@ pub async fn rules_page(State(state): State<AppState>, cx: Console) -> ConsoleRe
     let unit = rules_unit(&cx, &state)?;
     let rules = rules_of(&state, &unit).await?;
     let notice = cx.query.get("saved").map(|_| cx.t("已保存。", "Saved."));
-    Ok(render_rules(&state, &cx, &unit, &rules, notice, &[], None).into_response())
+    Ok(render_rules(&state, &cx, &unit, &rules, notice, &[], None, None).into_response())
 }
 
 fn parse_period(form: &super::form::FormData, name: &str) -> Option<Period> {
@@ -823,11 +847,26 @@ pub async fn save_rules(
             .transpose()?
             .unwrap_or_default()
         }
+        "blacklist" => {
+            let text = form.get("rules").unwrap_or_default().replace("\r\n", "\n");
+            typed = Some(text.clone());
+            let u = unit.clone();
+            super::with_db(&state, move |conn| {
+                Ok::<_, crate::store::StoreError>(
+                    case_rules::set_blacklist(conn, &u, &text, &by, now).err(),
+                )
+            })
+            .await?
+            .map(|e| edit_problems(lang, e))
+            .transpose()?
+            .unwrap_or_default()
+        }
         "clear" => {
             let which = match form.get("part") {
                 Some("settings") => RulesPart::Settings,
                 Some("calendar") => RulesPart::Calendar,
                 Some("discretion") => RulesPart::Discretion,
+                Some("blacklist") => RulesPart::Blacklist,
                 _ => return Err(bad("未知的设置项。", "Unknown part.")),
             };
             let u = unit.clone();
@@ -847,16 +886,12 @@ pub async fn save_rules(
         ));
     }
     let rules = rules_of(&state, &unit).await?;
-    let mut resp = render_rules(
-        &state,
-        &cx,
-        &unit,
-        &rules,
-        None,
-        &problems,
-        typed.as_deref(),
-    )
-    .into_response();
+    let (table, listing) = match part.as_str() {
+        "blacklist" => (None, typed.as_deref()),
+        _ => (typed.as_deref(), None),
+    };
+    let mut resp =
+        render_rules(&state, &cx, &unit, &rules, None, &problems, table, listing).into_response();
     *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
 }
@@ -866,6 +901,7 @@ fn edit_problems(lang: super::Lang, e: RulesEditError) -> ConsoleResult<Vec<Stri
     Ok(match e {
         RulesEditError::Calendar(list) => list.iter().map(|p| lang.err(p)).collect(),
         RulesEditError::Table(list) => list.iter().map(|p| lang.err(p)).collect(),
+        RulesEditError::Blacklist(list) => list.iter().map(|p| lang.err(p)).collect(),
         RulesEditError::CalendarLine(n, text) => vec![match lang {
             super::Lang::Zh => format!("第 {n} 行“{text}”不是 YYYY-MM-DD 格式的日期"),
             super::Lang::En => format!("line {n}: {text:?} is not a date YYYY-MM-DD"),
@@ -878,6 +914,79 @@ fn edit_problems(lang: super::Lang, e: RulesEditError) -> ConsoleResult<Vec<Stri
         }],
         RulesEditError::Store(e) => return Err(e.into()),
     })
+}
+
+fn condition_text(cx: &Console, c: &BlacklistCondition) -> String {
+    match (cx.lang, c) {
+        (Lang::Zh, BlacklistCondition::Repeated { count, within_days }) => {
+            format!("{within_days} 日内受到 {count} 次以上处罚")
+        }
+        (Lang::En, BlacklistCondition::Repeated { count, within_days }) => {
+            format!("{count} or more decisions within {within_days} days")
+        }
+        (Lang::Zh, BlacklistCondition::FineAtLeast { yuan }) => format!("单次罚款 {yuan} 元以上"),
+        (Lang::En, BlacklistCondition::FineAtLeast { yuan }) => {
+            format!("a single fine of {yuan} yuan or more")
+        }
+        (_, BlacklistCondition::Penalty { kind }) => kind.label_zh().to_owned(),
+        (Lang::Zh, BlacklistCondition::Major) => "重大案件".to_owned(),
+        (Lang::En, BlacklistCondition::Major) => "a major case".to_owned(),
+    }
+}
+
+/// `GET /console/violations`: the violation history (违法信息库) of the enterprises with a
+/// decided case in the viewer's units, and their blacklist listings (失信名单) by their
+/// unit's rules; listed enterprises first.
+pub async fn violations(State(state): State<AppState>, cx: Console) -> ConsoleResult<Html<String>> {
+    let (units, _) = searched_units(&cx, &state);
+    let (reference, user, day) = (state.reference.clone(), cx.user.clone(), today(&state));
+    let records = super::with_db(&state, move |conn| {
+        case_pages::enterprise_records(conn, &reference, &user, &units, day)
+    })
+    .await?;
+    let body = html! {
+        p { a href="/console/penalty-rules" { (cx.t("失信名单规则", "Blacklist rules")) } }
+        @if records.is_empty() {
+            p { (cx.t("尚无作出处罚决定的案件。", "No case has been decided yet.")) }
+        }
+        @for r in &records {
+            section data-enterprise=(r.enterprise) {
+                h2 {
+                    (r.name)
+                    @if r.listed(day) { " " span.bad.listed { (cx.t("失信名单", "Blacklisted")) } }
+                }
+                @if !r.listings.is_empty() {
+                    table.listings {
+                        thead { tr { th { (cx.t("规则", "Rule")) } th { (cx.t("理由", "Reason")) } th { (cx.t("列入日期", "Listed on")) } th { (cx.t("截止日期", "Until")) } th { (cx.t("状态", "State")) } th { (cx.t("案件", "Cases")) } } }
+                        tbody { @for l in &r.listings {
+                            tr {
+                                td { (l.rule) } td { (l.reason) } td { (l.listed_on) } td { (l.ends_on) }
+                                td { @if l.is_active(day) { (cx.t("在列", "active")) } @else { (cx.t("已届满", "ended")) } }
+                                td { @for c in &l.cases { a href={ "/console/cases/" (encode(c.as_str())) } { (c.as_str()) } " " } }
+                            }
+                        } }
+                    }
+                }
+                table.history {
+                    thead { tr { th { (cx.t("决定日期", "Decided")) } th { (cx.t("决定书文号", "Decision")) } th { (cx.t("处罚依据", "Provision")) } th { (cx.t("处罚", "Penalty")) } } }
+                    tbody { @for e in &r.history {
+                        tr {
+                            td { (e.decided_on) }
+                            td { a href={ "/console/cases/" (encode(e.case.as_str())) } { (e.decision) } }
+                            td { (e.basis.to_string()) }
+                            td { (penalty_text(&cx, &e.penalty)) }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(page(
+        &cx,
+        "cases",
+        cx.t("违法信息与失信名单", "Violations and blacklist"),
+        body,
+    ))
 }
 
 impl Bilingual for ActError {

@@ -77,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/cases/{id}/act", post(cases::act))
         .route("/console/cases/{id}/media/{sha256}", get(cases::media))
         .route("/console/penalty-rules", get(cases::rules_page))
+        .route("/console/violations", get(cases::violations))
         .route("/console/penalty-rules/{part}", post(cases::save_rules))
         .route("/console/photos/{sha256}", get(photos::show))
         .route("/console/photos/{sha256}/original", get(photos::original))

@@ -372,3 +372,85 @@ where
     tx.commit()?;
     Ok(text)
 }
+
+/// One enterprise's violation history (违法信息库) and blacklist listings (失信名单).
+#[derive(Debug, Clone)]
+pub struct EnterpriseRecord {
+    pub enterprise: String,
+    pub name: String,
+    /// Decided cases, oldest first.
+    pub history: Vec<app_core::penalty::ViolationEntry>,
+    /// Active and expired listings, in the order they began.
+    pub listings: Vec<app_core::penalty::BlacklistEntry>,
+    /// Whose blacklist rules were applied (the enterprise's unit's, inherited).
+    pub rules_from: Option<UnitId>,
+}
+
+impl EnterpriseRecord {
+    pub fn listed(&self, today: Day) -> bool {
+        self.listings.iter().any(|l| l.is_active(today))
+    }
+}
+
+/// The violation history of every enterprise with a decided case among the cases of `units`
+/// that `viewer` may read, and the listings the blacklist rules of the enterprise's unit
+/// (`app_core::penalty::evaluate_blacklist`) give up to `today`: listed enterprises first,
+/// then by name.
+pub fn enterprise_records<S: CaseStore + PenaltyRulesStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    viewer: &User,
+    units: &[String],
+    today: Day,
+) -> StoreResult<Vec<EnterpriseRecord>> {
+    let device = DeviceId::from(SERVER_DEVICE);
+    let mut cases = Vec::new();
+    for row in store.cases_of_units(units, super::figures::MAX_FIGURE_CASES)? {
+        if row.stage == "opened" || row.stage == "investigating" {
+            continue;
+        }
+        let scope = RecordScope {
+            unit: row.unit.clone(),
+            inspectors: row.inspectors.clone(),
+            assigned: Vec::new(),
+        };
+        if !can_read_record(viewer, &scope, &reference.units) {
+            continue;
+        }
+        if let Some((doc, _)) = load_case(store, &row.id, &device)? {
+            cases.push(doc.into_case());
+        }
+    }
+    let mut rules = RulesCache::new(store, reference);
+    let mut out = Vec::new();
+    for (enterprise, history) in app_core::penalty::violation_history(&cases) {
+        let unit = reference
+            .enterprises
+            .iter()
+            .find(|e| e.id == enterprise)
+            .map(|e| e.unit.clone())
+            .or_else(|| {
+                cases
+                    .iter()
+                    .find(|c| c.enterprise.id == enterprise)
+                    .map(|c| c.unit.clone())
+            })
+            .unwrap_or_else(|| viewer.unit.clone());
+        let r = rules.get(&unit)?;
+        let listings = app_core::penalty::evaluate_blacklist(&history, &r.blacklist, today);
+        out.push(EnterpriseRecord {
+            enterprise: enterprise.to_string(),
+            name: history
+                .last()
+                .map(|e| e.enterprise_name.clone())
+                .unwrap_or_default(),
+            rules_from: r.blacklist_from.clone(),
+            history,
+            listings,
+        });
+    }
+    out.sort_by(|a, b| {
+        (!a.listed(today), &a.name, &a.enterprise).cmp(&(!b.listed(today), &b.name, &b.enterprise))
+    });
+    Ok(out)
+}

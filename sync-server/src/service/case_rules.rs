@@ -7,13 +7,17 @@
 //!
 //! Editing: [`set_settings`], [`set_calendar`], [`set_discretion`] validate with app-core's
 //! own checks (`WorkCalendar::validate`, `DiscretionTable::parse_toml`) and replace only
-//! that part of the unit's row; [`clear_part`] returns a part to inheritance.
+//! that part of the unit's row; [`set_blacklist`] stores the blacklist rules (失信名单,
+//! [`parse_blacklist`]); [`clear_part`] returns a part to inheritance.
 
 use crate::store::penalty_rules::{PenaltyRulesStore, UnitPenaltyRules};
 use crate::store::{StoreError, StoreResult};
 use app_core::geo::Day;
 use app_core::ids::UnitId;
-use app_core::penalty::{DiscretionTable, PenaltySettings, PlacedProblem, WorkCalendar};
+use app_core::penalty::{
+    BlacklistCondition, BlacklistRule, DiscretionTable, PenaltySettings, PlacedProblem,
+    WorkCalendar,
+};
 use app_core::unit::UnitTree;
 use std::collections::BTreeSet;
 
@@ -28,6 +32,10 @@ pub struct CaseRules {
     pub settings_from: Option<UnitId>,
     pub calendar_from: Option<UnitId>,
     pub discretion_from: Option<UnitId>,
+    /// The blacklist rules (失信名单), none when no unit set any.
+    pub blacklist: Vec<BlacklistRule>,
+    pub blacklist_text: Option<String>,
+    pub blacklist_from: Option<UnitId>,
 }
 
 /// The rules of `unit` (see the module's documentation). A unit the tree does not know gets
@@ -45,7 +53,7 @@ pub fn rules_for<S: PenaltyRulesStore + ?Sized>(
         chain.push(unit.clone());
     }
     let mut out = CaseRules::default();
-    let (mut settings, mut calendar, mut table) = (false, false, false);
+    let (mut settings, mut calendar, mut table, mut listing) = (false, false, false, false);
     for id in chain {
         let Some(row) = store.penalty_rules(id.as_str())? else {
             continue;
@@ -73,7 +81,18 @@ pub fn rules_for<S: PenaltyRulesStore + ?Sized>(
             out.discretion_from = Some(id.clone());
             table = true;
         }
-        if settings && calendar && table {
+        if !listing && let Some(text) = row.blacklist {
+            match parse_blacklist(&text) {
+                Ok(rules) => out.blacklist = rules,
+                Err(problems) => {
+                    tracing::error!(unit = %id, problems = problems.len(), "stored blacklist rules no longer validate");
+                }
+            }
+            out.blacklist_text = Some(text);
+            out.blacklist_from = Some(id.clone());
+            listing = true;
+        }
+        if settings && calendar && table && listing {
             break;
         }
     }
@@ -86,6 +105,7 @@ pub enum RulesPart {
     Settings,
     Calendar,
     Discretion,
+    Blacklist,
 }
 
 /// Why an edit was not stored.
@@ -100,6 +120,9 @@ pub enum RulesEditError {
     /// The table's problems, each with its place.
     #[error("the discretion table has {} problem(s)", .0.len())]
     Table(Vec<PlacedProblem>),
+    /// The blacklist rules' problems, each with its rule.
+    #[error("the blacklist rules have {} problem(s)", .0.len())]
+    Blacklist(Vec<BlacklistProblem>),
     /// A setting out of range (its field name).
     #[error("setting {0} is out of range")]
     Setting(&'static str),
@@ -208,6 +231,7 @@ pub fn clear_part<S: PenaltyRulesStore + ?Sized>(
         RulesPart::Settings => r.settings = None,
         RulesPart::Calendar => r.calendar = None,
         RulesPart::Discretion => r.discretion = None,
+        RulesPart::Blacklist => r.blacklist = None,
     })
 }
 
@@ -262,4 +286,117 @@ pub fn seed_demo_tables<S: PenaltyRulesStore + ?Sized>(
         }
     }
     Ok(stored)
+}
+
+/// What is wrong with a unit's blacklist rules (`rule` counted from 1 in the order written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlacklistProblem {
+    Toml(String),
+    NoId { rule: usize },
+    DuplicateId { rule: usize, id: String },
+    NoReason { rule: usize },
+    NoDays { rule: usize },
+    NoCount { rule: usize },
+}
+
+impl app_core::messages::Bilingual for BlacklistProblem {
+    fn zh(&self) -> String {
+        match self {
+            BlacklistProblem::Toml(e) => format!("无法读取：{e}"),
+            BlacklistProblem::NoId { rule } => format!("第 {rule} 条规则（[[rule]]）：编号为空"),
+            BlacklistProblem::DuplicateId { rule, id } => {
+                format!("第 {rule} 条规则（[[rule]]）：编号“{id}”重复")
+            }
+            BlacklistProblem::NoReason { rule } => {
+                format!("第 {rule} 条规则（[[rule]]）：列入理由为空")
+            }
+            BlacklistProblem::NoDays { rule } => {
+                format!("第 {rule} 条规则（[[rule]]）：列入天数须为 1 或以上")
+            }
+            BlacklistProblem::NoCount { rule } => {
+                format!("第 {rule} 条规则（[[rule]]）：次数须为 1 或以上")
+            }
+        }
+    }
+    fn en(&self) -> String {
+        match self {
+            BlacklistProblem::Toml(e) => format!("cannot be read: {e}"),
+            BlacklistProblem::NoId { rule } => format!("rule {rule}: the id is empty"),
+            BlacklistProblem::DuplicateId { rule, id } => {
+                format!("rule {rule}: id {id:?} is used twice")
+            }
+            BlacklistProblem::NoReason { rule } => format!("rule {rule}: the reason is empty"),
+            BlacklistProblem::NoDays { rule } => {
+                format!("rule {rule}: listed_days must be 1 or more")
+            }
+            BlacklistProblem::NoCount { rule } => format!("rule {rule}: count must be 1 or more"),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlacklistFile {
+    #[serde(default)]
+    rule: Vec<BlacklistRule>,
+}
+
+/// Reads a unit's blacklist rules from TOML:
+///
+/// ```toml
+/// [[rule]]
+/// id = "repeat"
+/// reason = "一年内因同类违法行为受到两次以上行政处罚"
+/// listed_days = 365
+/// condition = { when = "repeated", count = 2, within_days = 365 }
+/// ```
+///
+/// (`when`: `repeated`, `fine_at_least` with `yuan`, `penalty` with `kind`, `major`.)
+pub fn parse_blacklist(text: &str) -> Result<Vec<BlacklistRule>, Vec<BlacklistProblem>> {
+    let file: BlacklistFile = toml::from_str(text)
+        .map_err(|e| vec![BlacklistProblem::Toml(e.to_string().trim().to_owned())])?;
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, r) in file.rule.iter().enumerate() {
+        let rule = i + 1;
+        if r.id.trim().is_empty() {
+            problems.push(BlacklistProblem::NoId { rule });
+        } else if !seen.insert(r.id.clone()) {
+            problems.push(BlacklistProblem::DuplicateId {
+                rule,
+                id: r.id.clone(),
+            });
+        }
+        if r.reason.trim().is_empty() {
+            problems.push(BlacklistProblem::NoReason { rule });
+        }
+        if r.listed_days == 0 {
+            problems.push(BlacklistProblem::NoDays { rule });
+        }
+        if let BlacklistCondition::Repeated { count, within_days } = r.condition
+            && (count == 0 || within_days == 0)
+        {
+            problems.push(BlacklistProblem::NoCount { rule });
+        }
+    }
+    if problems.is_empty() {
+        Ok(file.rule)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Stores the blacklist rules `text` (TOML) as `unit`'s own, if they read and validate.
+pub fn set_blacklist<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    unit: &UnitId,
+    text: &str,
+    by: &str,
+    now_ms: i64,
+) -> Result<Vec<BlacklistRule>, RulesEditError> {
+    let rules = parse_blacklist(text).map_err(RulesEditError::Blacklist)?;
+    edit(store, unit, by, now_ms, |r| {
+        r.blacklist = Some(text.to_owned())
+    })?;
+    Ok(rules)
 }

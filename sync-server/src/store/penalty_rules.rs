@@ -1,8 +1,9 @@
 //! Each unit's rules for penalty cases (issue 19): its [`PenaltySettings`] (periods and
 //! thresholds), its working-day calendar ([`WorkCalendar`]: the holidays and make-up working
-//! days it enters) and its discretion table (裁量基准, kept as the TOML text the unit
-//! uploaded, which `app_core::penalty::DiscretionTable::parse_toml` reads). One row per unit
-//! in `unit_penalty_rules`; each of the three may be absent, and then the unit follows its
+//! days it enters), its discretion table (裁量基准, kept as the TOML text the unit
+//! uploaded, which `app_core::penalty::DiscretionTable::parse_toml` reads) and its blacklist
+//! rules (失信名单, TOML `[[rule]]` of `app_core::penalty::BlacklistRule`). One row per unit
+//! in `unit_penalty_rules`; each of the four may be absent, and then the unit follows its
 //! parent's (see `crate::service::case_rules`). Settings and calendar are stored as JSON of
 //! app-core's types.
 
@@ -17,6 +18,7 @@ pub(crate) const MIGRATION_PENALTY_RULES: &str = "
         settings TEXT,
         calendar TEXT,
         discretion TEXT,
+        blacklist TEXT,
         updated_at INTEGER NOT NULL,
         updated_by TEXT NOT NULL
     ) WITHOUT ROWID;
@@ -29,6 +31,8 @@ pub struct UnitPenaltyRules {
     pub calendar: Option<WorkCalendar>,
     /// The discretion table's TOML text, as uploaded (validated before it is stored).
     pub discretion: Option<String>,
+    /// The blacklist rules' TOML text (`[[rule]]`, `app_core::penalty::BlacklistRule`).
+    pub blacklist: Option<String>,
     /// When (ms) and by whom the row was last written.
     pub updated_at: i64,
     pub updated_by: String,
@@ -39,6 +43,7 @@ pub(crate) struct RawRules {
     pub settings: Option<String>,
     pub calendar: Option<String>,
     pub discretion: Option<String>,
+    pub blacklist: Option<String>,
     pub updated_at: i64,
     pub updated_by: String,
 }
@@ -55,6 +60,7 @@ impl RawRules {
                 .as_ref()
                 .map(|c| serde_json::to_string(c).expect("calendar serialises")),
             discretion: rules.discretion.clone(),
+            blacklist: rules.blacklist.clone(),
             updated_at: rules.updated_at,
             updated_by: rules.updated_by.clone(),
         }
@@ -74,6 +80,7 @@ impl RawRules {
                 .map(|s| serde_json::from_str(&s).map_err(|e| corrupt("calendar", e)))
                 .transpose()?,
             discretion: self.discretion,
+            blacklist: self.blacklist,
             updated_at: self.updated_at,
             updated_by: self.updated_by,
         })
@@ -92,7 +99,7 @@ impl<C: Sqlite> PenaltyRulesStore for C {
     fn penalty_rules(&self, unit: &str) -> StoreResult<Option<UnitPenaltyRules>> {
         self.sqlite()
             .prepare_cached(
-                "SELECT settings, calendar, discretion, updated_at, updated_by
+                "SELECT settings, calendar, discretion, blacklist, updated_at, updated_by
                  FROM unit_penalty_rules WHERE unit = ?1",
             )?
             .query_row([unit], |r| {
@@ -100,8 +107,9 @@ impl<C: Sqlite> PenaltyRulesStore for C {
                     settings: r.get(0)?,
                     calendar: r.get(1)?,
                     discretion: r.get(2)?,
-                    updated_at: r.get(3)?,
-                    updated_by: r.get(4)?,
+                    blacklist: r.get(3)?,
+                    updated_at: r.get(4)?,
+                    updated_by: r.get(5)?,
                 })
             })
             .optional()?
@@ -114,16 +122,17 @@ impl<C: Sqlite> PenaltyRulesStore for C {
         self.sqlite()
             .prepare_cached(
                 "INSERT INTO unit_penalty_rules
-                     (unit, settings, calendar, discretion, updated_at, updated_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     (unit, settings, calendar, discretion, blacklist, updated_at, updated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (unit) DO UPDATE SET settings = ?2, calendar = ?3,
-                     discretion = ?4, updated_at = ?5, updated_by = ?6",
+                     discretion = ?4, blacklist = ?5, updated_at = ?6, updated_by = ?7",
             )?
             .execute(params![
                 unit,
                 raw.settings,
                 raw.calendar,
                 raw.discretion,
+                raw.blacklist,
                 raw.updated_at,
                 raw.updated_by
             ])?;

@@ -386,6 +386,7 @@ CREATE TABLE unit_penalty_rules (
         settings TEXT,
         calendar TEXT,
         discretion TEXT,
+        blacklist TEXT,
         updated_at INTEGER NOT NULL,
         updated_by TEXT NOT NULL
     ) WITHOUT ROWID;

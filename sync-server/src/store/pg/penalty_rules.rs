@@ -10,7 +10,7 @@ impl<C: GenericClient> PenaltyRulesStore for Pg<C> {
     fn penalty_rules(&self, unit: &str) -> StoreResult<Option<UnitPenaltyRules>> {
         self.c()
             .query_opt(
-                "SELECT settings, calendar, discretion, updated_at, updated_by
+                "SELECT settings, calendar, discretion, blacklist, updated_at, updated_by
                  FROM unit_penalty_rules WHERE unit = $1",
                 &[&unit],
             )?
@@ -19,8 +19,9 @@ impl<C: GenericClient> PenaltyRulesStore for Pg<C> {
                     settings: r.get(0),
                     calendar: r.get(1),
                     discretion: r.get(2),
-                    updated_at: r.get(3),
-                    updated_by: r.get(4),
+                    blacklist: r.get(3),
+                    updated_at: r.get(4),
+                    updated_by: r.get(5),
                 }
                 .read(unit)
             })
@@ -31,15 +32,16 @@ impl<C: GenericClient> PenaltyRulesStore for Pg<C> {
         let raw = RawRules::of(rules);
         self.c().execute(
             "INSERT INTO unit_penalty_rules
-                 (unit, settings, calendar, discretion, updated_at, updated_by)
-             VALUES ($1, $2, $3, $4, $5, $6)
+                 (unit, settings, calendar, discretion, blacklist, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (unit) DO UPDATE SET settings = $2, calendar = $3,
-                 discretion = $4, updated_at = $5, updated_by = $6",
+                 discretion = $4, blacklist = $5, updated_at = $6, updated_by = $7",
             &[
                 &unit,
                 &raw.settings,
                 &raw.calendar,
                 &raw.discretion,
+                &raw.blacklist,
                 &raw.updated_at,
                 &raw.updated_by,
             ],

@@ -371,14 +371,15 @@ const MIGRATION_CASES: &str = r#"
     CREATE INDEX case_changes_by_case ON case_changes (case_id, seq);
 "#;
 
-/// Migration 5 (issue 19): each unit's penalty settings, working-day calendar and discretion
-/// table (see SQLite's `penalty_rules::MIGRATION_PENALTY_RULES`).
+/// Migration 5 (issue 19): each unit's penalty settings, working-day calendar, discretion
+/// table and blacklist rules (see SQLite's `penalty_rules::MIGRATION_PENALTY_RULES`).
 const MIGRATION_PENALTY_RULES: &str = r#"
     CREATE TABLE unit_penalty_rules (
         unit text COLLATE "C" PRIMARY KEY,
         settings text,
         calendar text,
         discretion text,
+        blacklist text,
         updated_at bigint NOT NULL,
         updated_by text COLLATE "C" NOT NULL
     );
