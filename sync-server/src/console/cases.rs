@@ -82,7 +82,7 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
             label { (cx.t("阶段", "Stage")) " "
                 select name="stage" {
                     option value="" { (cx.t("全部", "All")) }
-                    @for s in ALL_STAGES {
+                    @for s in CaseStage::ALL {
                         @let name = crate::store::cases::stage_name(s);
                         option value=(name) selected[stage_filter.as_deref() == Some(name)] { (cx.lang.case_stage(s)) }
                     }
@@ -133,18 +133,6 @@ pub async fn list(State(state): State<AppState>, cx: Console) -> ConsoleResult<H
         body,
     ))
 }
-
-const ALL_STAGES: [CaseStage; 9] = [
-    CaseStage::Opened,
-    CaseStage::Investigating,
-    CaseStage::Notified,
-    CaseStage::Defence,
-    CaseStage::LegalReview,
-    CaseStage::Decided,
-    CaseStage::Served,
-    CaseStage::Executing,
-    CaseStage::Closed,
-];
 
 async fn load_view(state: &AppState, cx: &Console, id: String) -> ConsoleResult<CaseView> {
     let (reference, user, day) = (state.reference.clone(), cx.user.clone(), today(state));
@@ -607,16 +595,29 @@ fn days_text(days: &BTreeSet<app_core::geo::Day>) -> String {
     days.iter().map(|d| format!("{d}\n")).collect()
 }
 
+/// What the rules page shows besides the rules: a notice, an edit's problems, and the text
+/// typed into the table or the blacklist rules (kept when refused).
+#[derive(Default)]
+struct RulesEdit<'a> {
+    notice: Option<&'a str>,
+    problems: &'a [String],
+    table: Option<&'a str>,
+    blacklist: Option<&'a str>,
+}
+
 fn render_rules(
     state: &AppState,
     cx: &Console,
     unit: &UnitId,
     rules: &CaseRules,
-    notice: Option<&str>,
-    problems: &[String],
-    typed_table: Option<&str>,
-    typed_blacklist: Option<&str>,
+    edit: RulesEdit<'_>,
 ) -> Html<String> {
+    let RulesEdit {
+        notice,
+        problems,
+        table: typed_table,
+        blacklist: typed_blacklist,
+    } = edit;
     let s = &rules.settings;
     let q = format!("?unit={}", encode(unit.as_str()));
     let overseen = readable_units(cx, state);
@@ -738,7 +739,11 @@ pub async fn rules_page(State(state): State<AppState>, cx: Console) -> ConsoleRe
     let unit = rules_unit(&cx, &state)?;
     let rules = rules_of(&state, &unit).await?;
     let notice = cx.query.get("saved").map(|_| cx.t("已保存。", "Saved."));
-    Ok(render_rules(&state, &cx, &unit, &rules, notice, &[], None, None).into_response())
+    let edit = RulesEdit {
+        notice,
+        ..RulesEdit::default()
+    };
+    Ok(render_rules(&state, &cx, &unit, &rules, edit).into_response())
 }
 
 fn parse_period(form: &super::form::FormData, name: &str) -> Option<Period> {
@@ -796,15 +801,10 @@ pub async fn save_rules(
             Err(field) => vec![format!("{}: {field}", lang.t("无效的值", "invalid value"))],
             Ok(settings) => {
                 let u = unit.clone();
-                super::with_db(&state, move |conn| {
-                    Ok::<_, crate::store::StoreError>(
-                        case_rules::set_settings(conn, &u, settings, &by, now).err(),
-                    )
+                store_edit(&state, lang, move |conn| {
+                    case_rules::set_settings(conn, &u, settings, &by, now)
                 })
                 .await?
-                .map(|e| edit_problems(lang, e))
-                .transpose()?
-                .unwrap_or_default()
             }
         },
         "calendar" => {
@@ -821,15 +821,10 @@ pub async fn save_rules(
                 Err(e) => edit_problems(lang, e)?,
                 Ok(calendar) => {
                     let u = unit.clone();
-                    super::with_db(&state, move |conn| {
-                        Ok::<_, crate::store::StoreError>(
-                            case_rules::set_calendar(conn, &u, calendar, &by, now).err(),
-                        )
+                    store_edit(&state, lang, move |conn| {
+                        case_rules::set_calendar(conn, &u, calendar, &by, now)
                     })
                     .await?
-                    .map(|e| edit_problems(lang, e))
-                    .transpose()?
-                    .unwrap_or_default()
                 }
             }
         }
@@ -837,29 +832,19 @@ pub async fn save_rules(
             let text = form.get("table").unwrap_or_default().replace("\r\n", "\n");
             typed = Some(text.clone());
             let u = unit.clone();
-            super::with_db(&state, move |conn| {
-                Ok::<_, crate::store::StoreError>(
-                    case_rules::set_discretion(conn, &u, &text, &by, now).err(),
-                )
+            store_edit(&state, lang, move |conn| {
+                case_rules::set_discretion(conn, &u, &text, &by, now).map(drop)
             })
             .await?
-            .map(|e| edit_problems(lang, e))
-            .transpose()?
-            .unwrap_or_default()
         }
         "blacklist" => {
             let text = form.get("rules").unwrap_or_default().replace("\r\n", "\n");
             typed = Some(text.clone());
             let u = unit.clone();
-            super::with_db(&state, move |conn| {
-                Ok::<_, crate::store::StoreError>(
-                    case_rules::set_blacklist(conn, &u, &text, &by, now).err(),
-                )
+            store_edit(&state, lang, move |conn| {
+                case_rules::set_blacklist(conn, &u, &text, &by, now).map(drop)
             })
             .await?
-            .map(|e| edit_problems(lang, e))
-            .transpose()?
-            .unwrap_or_default()
         }
         "clear" => {
             let which = match form.get("part") {
@@ -890,10 +875,32 @@ pub async fn save_rules(
         "blacklist" => (None, typed.as_deref()),
         _ => (typed.as_deref(), None),
     };
-    let mut resp =
-        render_rules(&state, &cx, &unit, &rules, None, &problems, table, listing).into_response();
+    let edit = RulesEdit {
+        notice: None,
+        problems: &problems,
+        table,
+        blacklist: listing,
+    };
+    let mut resp = render_rules(&state, &cx, &unit, &rules, edit).into_response();
     *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
+}
+
+/// Runs one edit of a unit's rules on the database: no problems when it was stored, else
+/// every problem as the page lists them.
+async fn store_edit(
+    state: &AppState,
+    lang: Lang,
+    edit: impl FnOnce(&mut crate::store::any::AnyConn) -> Result<(), RulesEditError> + Send + 'static,
+) -> ConsoleResult<Vec<String>> {
+    let refused = super::with_db(state, move |conn| {
+        Ok::<_, crate::store::StoreError>(edit(conn).err())
+    })
+    .await?;
+    match refused {
+        None => Ok(Vec::new()),
+        Some(e) => edit_problems(lang, e),
+    }
 }
 
 /// An edit's problems as the page lists them; a storage failure is an error.

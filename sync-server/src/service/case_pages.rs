@@ -22,7 +22,7 @@
 use super::case_rules::{CaseRules, rules_for};
 use super::cases::case_scope;
 use crate::reference::ReferenceData;
-use crate::store::cases::{CaseStore, CaseWrite, load_case};
+use crate::store::cases::{CaseRow, CaseStore, CaseWrite, load_case};
 use crate::store::records::SERVER_DEVICE;
 use crate::store::{
     Commit, MetaStore, PenaltyRulesStore, RecordStore, StoreError, StoreResult, Transactions,
@@ -95,6 +95,34 @@ impl<'s, S: PenaltyRulesStore + ?Sized> RulesCache<'s, S> {
     }
 }
 
+/// The cases of `units` (newest opened first, at most `limit` rows) whose index row `keep`
+/// lets through and that `viewer` may read, opened.
+pub fn readable_cases<S: CaseStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    viewer: &User,
+    units: &[String],
+    limit: usize,
+    keep: impl Fn(&CaseRow) -> bool,
+) -> StoreResult<Vec<PenaltyCase>> {
+    let device = DeviceId::from(SERVER_DEVICE);
+    let mut out = Vec::new();
+    for row in store.cases_of_units(units, limit)? {
+        let scope = RecordScope {
+            unit: row.unit.clone(),
+            inspectors: row.inspectors.clone(),
+            assigned: Vec::new(),
+        };
+        if !keep(&row) || !can_read_record(viewer, &scope, &reference.units) {
+            continue;
+        }
+        if let Some((doc, _)) = load_case(store, &row.id, &device)? {
+            out.push(doc.into_case());
+        }
+    }
+    Ok(out)
+}
+
 /// The cases of `units` that `viewer` may read, newest opened first, with their deadlines
 /// on `today`.
 pub fn case_list<S: CaseStore + PenaltyRulesStore + ?Sized>(
@@ -104,22 +132,9 @@ pub fn case_list<S: CaseStore + PenaltyRulesStore + ?Sized>(
     units: &[String],
     today: Day,
 ) -> StoreResult<Vec<CaseLine>> {
-    let device = DeviceId::from(SERVER_DEVICE);
     let mut rules = RulesCache::new(store, reference);
     let mut out = Vec::new();
-    for row in store.cases_of_units(units, LIST_LIMIT)? {
-        let scope = RecordScope {
-            unit: row.unit.clone(),
-            inspectors: row.inspectors.clone(),
-            assigned: Vec::new(),
-        };
-        if !can_read_record(viewer, &scope, &reference.units) {
-            continue;
-        }
-        let Some((doc, _)) = load_case(store, &row.id, &device)? else {
-            continue;
-        };
-        let case = doc.into_case();
+    for case in readable_cases(store, reference, viewer, units, LIST_LIMIT, |_| true)? {
         let r = rules.get(&case.unit)?;
         let deadlines = case_deadlines(&case, &r.settings, &r.calendar, today);
         out.push(CaseLine {
@@ -403,24 +418,15 @@ pub fn enterprise_records<S: CaseStore + PenaltyRulesStore + ?Sized>(
     units: &[String],
     today: Day,
 ) -> StoreResult<Vec<EnterpriseRecord>> {
-    let device = DeviceId::from(SERVER_DEVICE);
-    let mut cases = Vec::new();
-    for row in store.cases_of_units(units, super::figures::MAX_FIGURE_CASES)? {
-        if row.stage == "opened" || row.stage == "investigating" {
-            continue;
-        }
-        let scope = RecordScope {
-            unit: row.unit.clone(),
-            inspectors: row.inspectors.clone(),
-            assigned: Vec::new(),
-        };
-        if !can_read_record(viewer, &scope, &reference.units) {
-            continue;
-        }
-        if let Some((doc, _)) = load_case(store, &row.id, &device)? {
-            cases.push(doc.into_case());
-        }
-    }
+    // Only a decided case enters the history: those still before 告知 are not opened.
+    let cases = readable_cases(
+        store,
+        reference,
+        viewer,
+        units,
+        super::figures::MAX_FIGURE_CASES,
+        |row| row.stage != "opened" && row.stage != "investigating",
+    )?;
     let mut rules = RulesCache::new(store, reference);
     let mut out = Vec::new();
     for (enterprise, history) in app_core::penalty::violation_history(&cases) {
