@@ -1763,9 +1763,9 @@ where
     );
 }
 
-/// A case of xw decided `after_days` after T0 with `fine`, stored as a real case document.
-fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64) {
-    use app_core::penalty::{CaseDoc, CaseStage, Decision, DiscretionRef, Penalty};
+/// A case of xw decided `after_days` after T0 with `fine`.
+fn decided_case(name: &str, after_days: i64, fine: u64) -> PenaltyCase {
+    use app_core::penalty::{CaseStage, Decision, DiscretionRef, Penalty};
     let mut case = penalty_case(name, "u-wang", "u-li", "r0000");
     case.stage = CaseStage::Decided;
     case.decision = Some(Decision {
@@ -1787,13 +1787,18 @@ fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64)
         served_on: None,
         payment_due: None,
     });
-    let mut doc = CaseDoc::create(&case, &DeviceId::from("tab-a")).unwrap();
+    case
+}
+
+/// Stores `case` as a real case document made on tablet `tab-a`.
+fn store_case(store: &impl CaseStore, case: &PenaltyCase) {
+    let mut doc = app_core::penalty::CaseDoc::create(case, &DeviceId::from("tab-a")).unwrap();
     let snapshot = doc.save();
     let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
     store
         .write_case(&CaseWrite {
-            id: name,
-            case: &case,
+            id: case.id.as_str(),
+            case,
             snapshot: &snapshot,
             change: &snapshot,
             heads: &heads,
@@ -1801,6 +1806,79 @@ fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64)
             existed: false,
         })
         .unwrap();
+}
+
+fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64) {
+    store_case(store, &decided_case(name, after_days, fine));
+}
+
+/// A supervisor's console action on a stored case (`service::case_pages::act`): applied by
+/// the rules as the supervisor on the server's device, stored as a change tablets pull, its
+/// number taken from the unit's counter; refused for a supervisor of another unit (not
+/// found) and by the rules (wrong stage), storing nothing.
+fn console_action_on_a_stored_case<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    use app_core::penalty::{CaseDoc, CaseDocKind, CaseStage, Payment};
+    use sync_server::service::case_pages::{ActError, ConsoleAction, act, next_number};
+    let mut conn = b.connect();
+    let r = reference();
+    let user = |id: &str| r.users.iter().find(|u| u.id.as_str() == id).unwrap();
+    let mut case = decided_case("c-exec", 0, 10_000);
+    case.stage = CaseStage::Executing;
+    let paid_on = Timestamp(T0 + 2 * HOUR).shanghai_date();
+    case.payments = vec![Payment {
+        on: paid_on,
+        amount_yuan: 10_000,
+        receipt: "收据 1".into(),
+        recorded_by: UserId::new("u-wang"),
+    }];
+    store_case(&conn, &case);
+    let before = conn.latest_seq().unwrap();
+    let now = Timestamp(T0 + 3 * HOUR);
+    let year = now.shanghai_date().year();
+    let close = |seq| ConsoleAction::Close {
+        seq,
+        comment: "同意结案".into(),
+    };
+    assert!(matches!(
+        act(&mut conn, r, user("u-sun"), "c-exec", close(1), now),
+        Err(ActError::NotFound)
+    ));
+    let number = act(&mut conn, r, user("u-zhao"), "c-exec", close(1), now).unwrap();
+    assert_eq!(number, format!("（玄武）应急结审〔{year}〕1号"));
+    assert_eq!(conn.case_row("c-exec").unwrap().unwrap().stage, "closed");
+    let xw = UnitId::new("xw");
+    assert_eq!(
+        next_number(&conn, &xw, CaseDocKind::ClosingApproval, year).unwrap(),
+        2
+    );
+    // The change is in the sequence, from the server's device: a tablet pulls it.
+    let units = vec!["xw".to_owned()];
+    let page = conn
+        .case_changes_after(&case_filter(before, "tab-a", &units, None))
+        .unwrap();
+    assert_eq!(page.changes.len(), 1);
+    let (bytes, _) = conn.case_snapshot("c-exec").unwrap().unwrap();
+    let mut tablet = CaseDoc::load(&bytes, &DeviceId::from("tab-a")).unwrap();
+    assert_eq!(tablet.case().stage, CaseStage::Closed);
+    let last = tablet.history().pop().unwrap().note.unwrap();
+    assert_eq!(
+        (last.by.as_str(), last.command.as_str()),
+        ("u-zhao", "close")
+    );
+    assert_eq!(
+        last.device.as_str(),
+        sync_server::store::records::SERVER_DEVICE
+    );
+    // Closing again: refused by the rules, nothing stored.
+    let seq = conn.latest_seq().unwrap();
+    assert!(matches!(
+        act(&mut conn, r, user("u-zhao"), "c-exec", close(2), now),
+        Err(ActError::Refused { .. })
+    ));
+    assert_eq!(conn.latest_seq().unwrap(), seq);
 }
 
 fn violation_history_and_blacklist<B: Backend>(b: &B)
@@ -1891,6 +1969,7 @@ suite!(
     audit_chain,
     unit_penalty_rules,
     violation_history_and_blacklist,
+    console_action_on_a_stored_case,
 );
 
 #[test]
