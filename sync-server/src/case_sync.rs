@@ -60,11 +60,16 @@ pub async fn sync_cases(
                 crate::blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
             })
         };
+        let mut rules = |unit: &app_core::ids::UnitId| {
+            db.with_reader(|conn| crate::service::case_rules::rules_for(conn, &r.units, unit))
+        };
         let checked = request
             .cases
             .iter()
             .zip(stored)
-            .map(|(push, stored)| service::check_case(&r, &mut photos, &a, push, stored))
+            .map(|(push, stored)| {
+                service::check_case(&r, &mut photos, &mut rules, &a, push, stored)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((request, checked))
     })

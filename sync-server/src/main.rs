@@ -126,6 +126,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let created = if config.demo.enabled {
         let users = reference.users.clone();
         let password = config.demo.password.clone();
+        let (fixtures, units) = (config.fixtures.clone(), reference.units.clone());
         tracing::warn!(
             "demo.enabled: every demo user of {} signs in with the demo password; never in service",
             config.fixtures.join("demo/users.json").display()
@@ -137,6 +138,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
             use sync_server::store::Transactions;
             let tx = conn.begin_immediate()?;
             let created = sync_server::auth::seed_accounts(&tx, &users, &password)?;
+            // The demo units' discretion tables (issue 19), unless a supervisor uploaded one.
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            sync_server::service::case_rules::seed_demo_tables(&tx, &fixtures, &units, now_ms)
+                .map_err(sync_server::error::Internal::new)?;
             tx.commit()?;
             Ok(created)
         })

@@ -36,8 +36,8 @@ use sync_server::store::records::{DocWrite, PullFilter};
 use sync_server::store::reference::UnitTemplate;
 use sync_server::store::{
     AccountStore, AuditStore, BlobStore, CaseFileStore, CaseStore, Commit, ConsoleIndex,
-    DeviceStore, KeyHistoryStore, MetaStore, NumberStore, PlanStore, RecordStore, ReferenceStore,
-    ThrottleStore, Transactions,
+    DeviceStore, KeyHistoryStore, MetaStore, NumberStore, PenaltyRulesStore, PlanStore,
+    RecordStore, ReferenceStore, ThrottleStore, Transactions,
 };
 
 /// Every storage trait.
@@ -56,6 +56,7 @@ trait Stores:
     + KeyHistoryStore
     + MetaStore
     + AuditStore
+    + PenaltyRulesStore
 {
 }
 
@@ -74,6 +75,7 @@ impl<T> Stores for T where
         + KeyHistoryStore
         + MetaStore
         + AuditStore
+        + PenaltyRulesStore
 {
 }
 
@@ -1645,6 +1647,284 @@ where
     );
 }
 
+const TABLE: &str = r#"
+id = "xw-2026"
+version = 1
+published = "2026-12-01"
+
+[[provision]]
+basis = "《安全生产法》第九十七条"
+fine_min = 0
+fine_max = 100000
+
+[[row]]
+code = "97-1"
+basis = "《安全生产法》第九十七条"
+circumstance = "首次发现"
+grade = "lighter"
+fine_min = 10000
+fine_max = 30000
+"#;
+
+fn unit_penalty_rules<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    use app_core::penalty::{PenaltySettings, Period, WorkCalendar};
+    use sync_server::service::case_rules::{
+        RulesEditError, RulesPart, clear_part, rules_for, set_calendar, set_discretion,
+        set_settings,
+    };
+    let conn = b.connect();
+    let units = &reference().units;
+    let city = units
+        .units()
+        .find(|u| u.parent.is_none())
+        .expect("a top unit")
+        .id
+        .clone();
+    let child = units
+        .units()
+        .find(|u| u.parent.as_ref() == Some(&city))
+        .expect("a unit under the top one")
+        .id
+        .clone();
+    assert!(conn.penalty_rules(child.as_str()).unwrap().is_none());
+    // Nothing stored: app-core's defaults, no table.
+    let rules = rules_for(&conn, units, &child).unwrap();
+    assert_eq!(rules.settings, PenaltySettings::default());
+    assert!(rules.discretion.is_none() && rules.settings_from.is_none());
+    // The city's table and calendar reach the county; the county's own settings win.
+    set_discretion(&conn, &city, TABLE, "u-boss", 1_000).unwrap();
+    let calendar = WorkCalendar {
+        holidays: [Day::ymd(2026, 10, 1)].into(),
+        workdays: [Day::ymd(2026, 9, 27)].into(),
+    };
+    set_calendar(&conn, &city, calendar.clone(), "u-boss", 2_000).unwrap();
+    let settings = PenaltySettings {
+        decision_period: Period::calendar(60),
+        hearing_fine_threshold: 30_000,
+        ..PenaltySettings::default()
+    };
+    set_settings(&conn, &child, settings.clone(), "u-chief", 3_000).unwrap();
+    let rules = rules_for(&conn, units, &child).unwrap();
+    assert_eq!(rules.settings, settings);
+    assert_eq!(rules.settings_from.as_ref(), Some(&child));
+    assert_eq!(rules.calendar, calendar);
+    assert_eq!(rules.calendar_from.as_ref(), Some(&city));
+    assert_eq!(rules.discretion.as_ref().unwrap().rows[0].code, "97-1");
+    assert_eq!(rules.discretion_text.as_deref(), Some(TABLE));
+    let own = conn.penalty_rules(child.as_str()).unwrap().unwrap();
+    assert_eq!(
+        (own.updated_at, own.updated_by.as_str()),
+        (3_000, "u-chief")
+    );
+    assert!(own.calendar.is_none() && own.discretion.is_none());
+    // Refused edits store nothing.
+    let bad = TABLE.replace("fine_max = 30000", "fine_max = 300000");
+    assert!(matches!(
+        set_discretion(&conn, &child, &bad, "u-chief", 4_000),
+        Err(RulesEditError::Table(p)) if !p.is_empty()
+    ));
+    let clash = WorkCalendar {
+        holidays: [Day::ymd(2026, 9, 27)].into(),
+        workdays: [Day::ymd(2026, 9, 27)].into(),
+    };
+    assert!(matches!(
+        set_calendar(&conn, &child, clash, "u-chief", 4_000),
+        Err(RulesEditError::Calendar(_))
+    ));
+    assert!(
+        conn.penalty_rules(child.as_str())
+            .unwrap()
+            .unwrap()
+            .discretion
+            .is_none()
+    );
+    // Cleared, the county follows the city again; in a transaction rolled back, nothing.
+    clear_part(&conn, &child, RulesPart::Settings, "u-chief", 5_000).unwrap();
+    assert_eq!(
+        rules_for(&conn, units, &child)
+            .unwrap()
+            .settings_from
+            .as_ref(),
+        None
+    );
+    let mut conn = conn;
+    let tx = conn.begin().unwrap();
+    set_settings(&tx, &city, settings, "u-boss", 6_000).unwrap();
+    drop(tx);
+    assert!(
+        conn.penalty_rules(city.as_str())
+            .unwrap()
+            .unwrap()
+            .settings
+            .is_none()
+    );
+}
+
+/// A case of xw decided `after_days` after T0 with `fine`.
+fn decided_case(name: &str, after_days: i64, fine: u64) -> PenaltyCase {
+    use app_core::penalty::{CaseStage, Decision, DiscretionRef, Penalty};
+    let mut case = penalty_case(name, "u-wang", "u-li", "r0000");
+    case.stage = CaseStage::Decided;
+    case.decision = Some(Decision {
+        number: format!("（玄武）应急罚决〔2026〕{}号", fine / 1000),
+        at: Timestamp(T0 + HOUR + after_days * 24 * HOUR),
+        by: UserId::new("u-zhao"),
+        name: "赵".into(),
+        penalty: Penalty {
+            fine_yuan: fine,
+            other: Default::default(),
+        },
+        basis: LegalBasis::new("安全生产法", "第九十七条").pending(),
+        discretion: DiscretionRef {
+            table: "t".into(),
+            version: 1,
+            row: "97-1".into(),
+        },
+        circumstance: "首次".into(),
+        served_on: None,
+        payment_due: None,
+    });
+    case
+}
+
+/// Stores `case` as a real case document made on tablet `tab-a`.
+fn store_case(store: &impl CaseStore, case: &PenaltyCase) {
+    let mut doc = app_core::penalty::CaseDoc::create(case, &DeviceId::from("tab-a")).unwrap();
+    let snapshot = doc.save();
+    let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
+    store
+        .write_case(&CaseWrite {
+            id: case.id.as_str(),
+            case,
+            snapshot: &snapshot,
+            change: &snapshot,
+            heads: &heads,
+            origin_device: "tab-a",
+            existed: false,
+        })
+        .unwrap();
+}
+
+fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64) {
+    store_case(store, &decided_case(name, after_days, fine));
+}
+
+/// A supervisor's console action on a stored case (`service::case_pages::act`): applied by
+/// the rules as the supervisor on the server's device, stored as a change tablets pull, its
+/// number taken from the unit's counter; refused for a supervisor of another unit (not
+/// found) and by the rules (wrong stage), storing nothing.
+fn console_action_on_a_stored_case<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    use app_core::penalty::{CaseDoc, CaseDocKind, CaseStage, Payment};
+    use sync_server::service::case_pages::{ActError, ConsoleAction, act, next_number};
+    let mut conn = b.connect();
+    let r = reference();
+    let user = |id: &str| r.users.iter().find(|u| u.id.as_str() == id).unwrap();
+    let mut case = decided_case("c-exec", 0, 10_000);
+    case.stage = CaseStage::Executing;
+    let paid_on = Timestamp(T0 + 2 * HOUR).shanghai_date();
+    case.payments = vec![Payment {
+        on: paid_on,
+        amount_yuan: 10_000,
+        receipt: "收据 1".into(),
+        recorded_by: UserId::new("u-wang"),
+    }];
+    store_case(&conn, &case);
+    let before = conn.latest_seq().unwrap();
+    let now = Timestamp(T0 + 3 * HOUR);
+    let year = now.shanghai_date().year();
+    let close = |seq| ConsoleAction::Close {
+        seq,
+        comment: "同意结案".into(),
+    };
+    assert!(matches!(
+        act(&mut conn, r, user("u-sun"), "c-exec", close(1), now),
+        Err(ActError::NotFound)
+    ));
+    let number = act(&mut conn, r, user("u-zhao"), "c-exec", close(1), now).unwrap();
+    assert_eq!(number, format!("（玄武）应急结审〔{year}〕1号"));
+    assert_eq!(conn.case_row("c-exec").unwrap().unwrap().stage, "closed");
+    let xw = UnitId::new("xw");
+    assert_eq!(
+        next_number(&conn, &xw, CaseDocKind::ClosingApproval, year).unwrap(),
+        2
+    );
+    // The change is in the sequence, from the server's device: a tablet pulls it.
+    let units = vec!["xw".to_owned()];
+    let page = conn
+        .case_changes_after(&case_filter(before, "tab-a", &units, None))
+        .unwrap();
+    assert_eq!(page.changes.len(), 1);
+    let (bytes, _) = conn.case_snapshot("c-exec").unwrap().unwrap();
+    let mut tablet = CaseDoc::load(&bytes, &DeviceId::from("tab-a")).unwrap();
+    assert_eq!(tablet.case().stage, CaseStage::Closed);
+    let last = tablet.history().pop().unwrap().note.unwrap();
+    assert_eq!(
+        (last.by.as_str(), last.command.as_str()),
+        ("u-zhao", "close")
+    );
+    assert_eq!(
+        last.device.as_str(),
+        sync_server::store::records::SERVER_DEVICE
+    );
+    // Closing again: refused by the rules, nothing stored.
+    let seq = conn.latest_seq().unwrap();
+    assert!(matches!(
+        act(&mut conn, r, user("u-zhao"), "c-exec", close(2), now),
+        Err(ActError::Refused { .. })
+    ));
+    assert_eq!(conn.latest_seq().unwrap(), seq);
+}
+
+fn violation_history_and_blacklist<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    use sync_server::service::case_pages::enterprise_records;
+    use sync_server::service::case_rules::{RulesEditError, set_blacklist};
+    let conn = b.connect();
+    let r = reference();
+    let zhao = r.users.iter().find(|u| u.id.as_str() == "u-zhao").unwrap();
+    let sun = r.users.iter().find(|u| u.id.as_str() == "u-sun").unwrap();
+    let units: Vec<String> = r.units.units().map(|u| u.id.to_string()).collect();
+    let first = Timestamp(T0 + HOUR).shanghai_date();
+    store_decided(&conn, "c-d1", 0, 10_000);
+    store_decided(&conn, "c-d2", 30, 20_000);
+    let today = first.plus_days(40);
+    // No rules: the history, no listing.
+    let records = enterprise_records(&conn, r, zhao, &units, today).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].history.len(), 2);
+    assert!(records[0].listings.is_empty() && !records[0].listed(today));
+    // Bad rules are refused with the rule's place; good ones list the enterprise.
+    let bad =
+        "[[rule]]\nid = \"\"\nreason = \"x\"\nlisted_days = 0\ncondition = { when = \"major\" }\n";
+    match set_blacklist(&conn, &UnitId::new("nj"), bad, "u-zhou", 1) {
+        Err(RulesEditError::Blacklist(p)) => assert_eq!(p.len(), 2, "{p:?}"),
+        other => panic!("{other:?}"),
+    }
+    let rules = "[[rule]]\nid = \"repeat\"\nreason = \"一年内两次以上受到行政处罚\"\nlisted_days = 365\ncondition = { when = \"repeated\", count = 2, within_days = 365 }\n";
+    set_blacklist(&conn, &UnitId::new("nj"), rules, "u-zhou", 2).unwrap();
+    let records = enterprise_records(&conn, r, zhao, &units, today).unwrap();
+    let listing = &records[0].listings;
+    assert_eq!(listing.len(), 1, "{listing:?}");
+    assert_eq!(listing[0].listed_on, first.plus_days(30));
+    assert_eq!(listing[0].cases.len(), 2);
+    assert!(records[0].listed(today));
+    assert_eq!(records[0].rules_from, Some(UnitId::new("nj")));
+    // Another county's supervisor reads none of it.
+    assert!(
+        enterprise_records(&conn, r, sun, &units, today)
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Each test, instantiated for both backends.
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
@@ -1687,6 +1967,9 @@ suite!(
     reference_data,
     key_history_and_meta,
     audit_chain,
+    unit_penalty_rules,
+    violation_history_and_blacklist,
+    console_action_on_a_stored_case,
 );
 
 #[test]

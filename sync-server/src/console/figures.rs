@@ -1,6 +1,7 @@
 //! Figures for a unit (with its subtree) and a period, computed by `app_core::figures` from the
 //! index: inspections by kind, the share of unannounced checks against 1/5, the share of
-//! random-draw checks against 1/3, hazards open / overdue / closed.
+//! random-draw checks against 1/3, hazards open / overdue / closed; penalty cases opened,
+//! closed, overdue and published late (`service::figures::case_figures`).
 
 use super::layout::page as render_page;
 use super::{Console, ConsoleResult, period_params, today, with_db};
@@ -81,8 +82,14 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
         to,
         today(&state),
     );
-    let asked = scope.clone();
-    let facts = with_db(&state, move |conn| figures::facts(conn, &asked)).await?;
+    let (asked, reference) = (scope.clone(), state.reference.clone());
+    let (facts, cases) = with_db(&state, move |conn| {
+        Ok::<_, crate::store::StoreError>((
+            figures::facts(conn, &asked)?,
+            figures::case_figures(conn, &reference, &asked)?,
+        ))
+    })
+    .await?;
     let figures = figures::compute(&state.reference, &scope, &facts);
     let root_id = app_core::ids::UnitId::new(scope.root.clone());
     let months =
@@ -176,6 +183,17 @@ pub async fn page_handler(state: AppState, cx: Console) -> ConsoleResult<Html<St
                 tr { th { (cx.t("已闭环（复查通过或销号）", "Closed (re-inspected or closed)")) } td #hazards-closed { (figures.hazards_closed) } }
                 tr { th { (cx.t("重大隐患未闭环", "Major, open")) } td { (figures.hazards_major_open) } }
                 tr { th { (cx.t("重大隐患未挂牌督办", "Major, not listed for supervision")) } td { (figures.hazards_major_unsupervised) } }
+            }
+        }
+        section {
+            h2 { (cx.t("行政处罚案件", "Penalty cases")) }
+            p.muted { (cx.t("计数：期间内批准立案的案件；期限按各单位的处罚裁量设置。", "Counted: cases whose filing was approved in the period; deadlines by each unit's penalty rules.")) }
+            table #case-figures {
+                tr { th { (cx.t("立案", "Opened")) } td #cases-opened { (cases.opened) } }
+                tr { th { (cx.t("结案", "Closed")) } td #cases-closed { (cases.closed) } }
+                tr { th { (cx.t("有逾期期限", "With an overdue deadline")) } td #cases-overdue { (cases.overdue) } }
+                tr { th { (cx.t("期限将至", "With a deadline due soon")) } td #cases-due-soon { (cases.due_soon) } }
+                tr { th { (cx.t("决定公示超期", "Decision published late")) } td #cases-published-late { (cases.published_late) } }
             }
         }
     };

@@ -133,6 +133,7 @@ pub fn page(cx: &Console, active: &str, title: &str, body: Markup) -> Html<Strin
             "/console/hazards",
             cx.t("隐患台账", "Hazard ledger"),
         ),
+        ("cases", "/console/cases", cx.t("行政处罚", "Penalty cases")),
         ("figures", "/console/figures", cx.t("统计", "Figures")),
         (
             "draws",

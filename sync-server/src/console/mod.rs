@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod casefile;
+mod cases;
 mod checklists;
 pub use casefile::key_history_json;
 mod draws;
@@ -71,6 +72,13 @@ pub fn routes() -> Router<AppState> {
         .route("/console/queue", get(records::queue))
         .route("/console/queue/next", get(records::queue_next))
         .route("/console/records/{id}/review", post(records::review))
+        .route("/console/cases", get(cases::list))
+        .route("/console/cases/{id}", get(cases::show))
+        .route("/console/cases/{id}/act", post(cases::act))
+        .route("/console/cases/{id}/media/{sha256}", get(cases::media))
+        .route("/console/penalty-rules", get(cases::rules_page))
+        .route("/console/violations", get(cases::violations))
+        .route("/console/penalty-rules/{part}", post(cases::save_rules))
         .route("/console/photos/{sha256}", get(photos::show))
         .route("/console/photos/{sha256}/original", get(photos::original))
         .route("/console/hazards", get(hazards::ledger))

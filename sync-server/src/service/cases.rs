@@ -6,55 +6,93 @@
 //! changed meanwhile), each change numbered in the records' global sequence, (4) read the
 //! pull ([`pull_cases`]).
 //!
-//! **The unit's rules.** The server has no per-unit penalty configuration yet: every case is
-//! judged with app-core's defaults, [`PenaltySettings::default`] (the periods of the law as
-//! app-core encodes them) and [`WorkCalendar::default`] (Monday to Friday, no holidays
-//! entered), and with no discretion table, so a penalty proposal (which needs the unit's
-//! table) is refused as the rules refuse it without one.
+//! **The unit's rules.** Each case is judged with its unit's penalty settings, working-day
+//! calendar and discretion table (`service::case_rules`: the unit's own, else its nearest
+//! ancestor's, else app-core's defaults and no table), read from `PenaltyRulesStore` through
+//! the [`RulesLookup`] the handler lends; a new case's unit is read from the pushed document
+//! before it is judged.
 //!
 //! **Who receives a case.** Like a record, by `app_core::access` on the case's scope (its
 //! unit and its inspectors): a supervisor's tablets pull every case of their unit subtree, an
 //! inspector's the cases the inspector is on; every pulled case is checked again with
 //! `can_read_record`.
 
+use super::case_rules::{CaseRules, rules_for};
 use super::sync::{
     Author, PhotoLookup, ServerWorld, SyncError, SyncResult, by_document, pulled_units, reject,
 };
 use crate::reference::ReferenceData;
+use crate::store::PenaltyRulesStore;
 use crate::store::StoreResult;
 use crate::store::cases::{CasePullFilter, CaseStore, CaseWrite};
 use crate::store::records::{RecordStore, change_hashes};
 use app_core::access::{RecordScope, can_read_record, can_review_record, can_write_record};
-use app_core::ids::{DeviceId, UnitId};
-use app_core::judge::{JudgeError, Pusher};
+use app_core::checklist::{ChecklistTemplate, TemplateRef};
+use app_core::enterprise::Enterprise;
+use app_core::evidence::Sha256Hex;
+use app_core::geo::Timestamp;
+use app_core::ids::{DeviceId, EnterpriseId, PlanId, UnitId, UserId};
+use app_core::judge::{JudgeError, LookupError, Pusher, World};
 use app_core::penalty::{
     CaseDoc, CaseVerdict, CaseWorld, DiscretionTable, PenaltyCase, PenaltySettings, WorkCalendar,
     judge_case,
 };
+use app_core::unit::UnitTree;
 use app_core::user::User;
 use app_core::wire::{CaseSyncRequest, CaseSyncResponse, DocChanges, Rejection};
-use std::sync::LazyLock;
 
-/// The rules every unit's cases are judged with (see the module's documentation).
-struct CaseRules {
-    settings: PenaltySettings,
-    calendar: WorkCalendar,
+/// A unit's case rules, read when a check needs them (from the store, see
+/// `service::case_rules::rules_for`).
+pub type RulesLookup<'a> = dyn FnMut(&UnitId) -> StoreResult<CaseRules> + 'a;
+
+/// The judge's world for one case: the server's world and the case's unit's rules.
+pub(crate) struct UnitWorld<'w> {
+    pub(crate) inner: &'w dyn World,
+    pub(crate) rules: &'w CaseRules,
 }
 
-static RULES: LazyLock<CaseRules> = LazyLock::new(|| CaseRules {
-    settings: PenaltySettings::default(),
-    calendar: WorkCalendar::default(),
-});
+impl World for UnitWorld<'_> {
+    fn now(&self) -> Timestamp {
+        self.inner.now()
+    }
+    fn units(&self) -> &UnitTree {
+        self.inner.units()
+    }
+    fn template(&self, reference: &TemplateRef) -> Option<&ChecklistTemplate> {
+        self.inner.template(reference)
+    }
+    fn enterprise(&self, id: &EnterpriseId) -> Option<&Enterprise> {
+        self.inner.enterprise(id)
+    }
+    fn plan(&self, id: &PlanId) -> Result<Option<app_core::plan::Plan>, LookupError> {
+        self.inner.plan(id)
+    }
+    fn may_name_photo(&self, digest: &Sha256Hex) -> Result<bool, LookupError> {
+        self.inner.may_name_photo(digest)
+    }
+    fn first_unnamable(&self, digests: &[&Sha256Hex]) -> Result<Option<Sha256Hex>, LookupError> {
+        self.inner.first_unnamable(digests)
+    }
+    fn user(&self, id: &UserId) -> Option<&User> {
+        self.inner.user(id)
+    }
+    fn server_seal_valid(&self, statement: &[u8], seal: &str) -> Result<bool, LookupError> {
+        self.inner.server_seal_valid(statement, seal)
+    }
+    fn vouched_heads(&self) -> &[automerge::ChangeHash] {
+        self.inner.vouched_heads()
+    }
+}
 
-impl CaseWorld for ServerWorld<'_, '_> {
+impl CaseWorld for UnitWorld<'_> {
     fn penalty_settings(&self, _unit: &UnitId) -> Option<&PenaltySettings> {
-        Some(&RULES.settings)
+        Some(&self.rules.settings)
     }
     fn work_calendar(&self) -> &WorkCalendar {
-        &RULES.calendar
+        &self.rules.calendar
     }
     fn discretion(&self, _unit: &UnitId) -> Option<&DiscretionTable> {
-        None
+        self.rules.discretion.as_ref()
     }
 }
 
@@ -100,6 +138,7 @@ pub enum CaseChecked {
 pub fn check_case(
     reference: &ReferenceData,
     photos: &mut PhotoLookup<'_>,
+    rules: &mut RulesLookup<'_>,
     author: &Author,
     push: &DocChanges,
     stored: StoredCase,
@@ -135,6 +174,22 @@ pub fn check_case(
         &mut no_keys,
         author.now_ms,
     );
+    // The unit whose rules judge the case: the stored copy's, or the pushed document's (one
+    // that does not load is refused by the judge, whatever the rules).
+    let unit = match &doc {
+        Some(d) => Some(d.case().unit.clone()),
+        None => CaseDoc::load(&push.bytes, device)
+            .ok()
+            .map(|d| d.case().unit.clone()),
+    };
+    let unit_rules = match unit {
+        Some(unit) => rules(&unit)?,
+        None => CaseRules::default(),
+    };
+    let world = UnitWorld {
+        inner: &world,
+        rules: &unit_rules,
+    };
     let pusher = Pusher {
         user,
         device,
@@ -176,7 +231,7 @@ pub fn check_case(
 /// Step 3: writes the accepted case pushes (in the caller's transaction); returns the
 /// positions accepted and the refusals. A case whose heads moved since its check is judged
 /// again against the current copy, under its lock.
-pub fn write_case_pushes<S: CaseStore + RecordStore + ?Sized>(
+pub fn write_case_pushes<S: CaseStore + RecordStore + PenaltyRulesStore + ?Sized>(
     tx: &S,
     photos: &mut PhotoLookup<'_>,
     reference: &ReferenceData,
@@ -193,8 +248,15 @@ pub fn write_case_pushes<S: CaseStore + RecordStore + ?Sized>(
             CaseChecked::Write { base, .. }
                 if tx.case_heads(&push.id)?.as_ref() != base.as_ref() =>
             {
-                rechecked =
-                    check_case(reference, photos, author, push, tx.case_snapshot(&push.id)?)?;
+                let mut rules = |unit: &UnitId| rules_for(tx, &reference.units, unit);
+                rechecked = check_case(
+                    reference,
+                    photos,
+                    &mut rules,
+                    author,
+                    push,
+                    tx.case_snapshot(&push.id)?,
+                )?;
                 &rechecked
             }
             other => other,

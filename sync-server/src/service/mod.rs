@@ -3,6 +3,10 @@
 //! nothing about HTTP; their errors say what happened in the domain's terms.
 //!
 //! - [`access`]: a stored record's access scope (who may read, write or review it).
+//! - [`case_pages`]: the console's case list and case page, and a supervisor's action on a
+//!   case (applied and stored as a pushed change is).
+//! - [`case_rules`]: each unit's penalty settings, calendar and discretion table (inherited
+//!   down the unit tree), and editing them.
 //! - [`cases`]: the steps of a penalty-case sync (check by replay, grouped write, pull).
 //! - [`casefiles`]: starting case-file exports, the server's signing key, finding a job.
 //! - [`checklists`]: checklist templates as XLSX files (download and upload).
@@ -27,6 +31,8 @@
 //! - [`tables`]: tables as CSV and XLSX files.
 
 pub mod access;
+pub mod case_pages;
+pub mod case_rules;
 pub mod casefiles;
 pub mod cases;
 pub mod checklists;

@@ -11,6 +11,7 @@ use super::casefiles::{DeviceKeyRow, Job, JobOutcome};
 use super::cases::{CasePullFilter, CaseRow, CaseWrite};
 use super::console_query::{Cursor, HazardFilter, HazardRow, RecordFilter, RecordRow};
 use super::devices::{DeviceListing, DeviceRow};
+use super::penalty_rules::UnitPenaltyRules;
 use super::pg::{PgClient, PgTx};
 use super::plans::DrawRecord;
 use super::records::{AccessRows, ChangePage, DocWrite, PullFilter};
@@ -223,6 +224,10 @@ macro_rules! every_store {
             fn write_case(&self, w: &CaseWrite<'_>) -> StoreResult<()> { on!(self, c => c.write_case(w)) }
             fn case_changes_after(&self, filter: &CasePullFilter<'_>) -> StoreResult<ChangePage> { on!(self, c => c.case_changes_after(filter)) }
             fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>> { on!(self, c => c.cases_of_units(units, limit)) }
+        }
+        impl super::PenaltyRulesStore for $ty {
+            fn penalty_rules(&self, unit: &str) -> StoreResult<Option<UnitPenaltyRules>> { on!(self, c => c.penalty_rules(unit)) }
+            fn put_penalty_rules(&self, unit: &str, rules: &UnitPenaltyRules) -> StoreResult<()> { on!(self, c => c.put_penalty_rules(unit, rules)) }
         }
         impl super::CaseFileStore for $ty {
             fn server_secret(&self) -> StoreResult<Option<Vec<u8>>> { on!(self, c => c.server_secret()) }

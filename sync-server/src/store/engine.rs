@@ -67,6 +67,8 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     // issue 19: penalty cases, their inspectors and their change log.
     &[super::cases::MIGRATION_CASES],
+    // issue 19: each unit's penalty settings, working-day calendar and discretion table.
+    &[super::penalty_rules::MIGRATION_PENALTY_RULES],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

@@ -12,6 +12,8 @@
 //!   figures.
 //! - [`CaseStore`] (`cases.rs`): penalty cases, their index rows and their change log (in the
 //!   records' global change sequence).
+//! - [`PenaltyRulesStore`] (`penalty_rules.rs`): each unit's penalty settings, working-day
+//!   calendar and discretion table.
 //! - [`CaseFileStore`] (`casefiles.rs`): the server's signing key and case-file export jobs.
 //! - [`DeviceStore`] (`devices.rs`): registered tablets.
 //! - [`ThrottleStore`] (`throttle.rs`): failed sign-ins and locks.
@@ -35,6 +37,7 @@ pub mod console_query;
 pub mod devices;
 pub mod engine;
 pub mod numbers;
+pub mod penalty_rules;
 pub mod pg;
 pub mod plans;
 pub mod records;
@@ -51,6 +54,7 @@ pub use cases::CaseStore;
 pub use console_index::ConsoleIndex;
 pub use devices::DeviceStore;
 pub use numbers::NumberStore;
+pub use penalty_rules::PenaltyRulesStore;
 pub use plans::PlanStore;
 pub use records::RecordStore;
 pub use reference::ReferenceStore;

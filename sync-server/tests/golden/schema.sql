@@ -1,4 +1,4 @@
--- user_version 18
+-- user_version 19
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index case_changes_by_case on case_changes
@@ -380,6 +380,16 @@ CREATE TABLE tokens (
         expires_at INTEGER NOT NULL,
         revoked INTEGER NOT NULL DEFAULT 0
     );
+-- table unit_penalty_rules on unit_penalty_rules
+CREATE TABLE unit_penalty_rules (
+        unit TEXT PRIMARY KEY,
+        settings TEXT,
+        calendar TEXT,
+        discretion TEXT,
+        blacklist TEXT,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+    ) WITHOUT ROWID;
 -- trigger audit_log_no_delete on audit_log
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

@@ -28,6 +28,7 @@ mod accounts;
 mod cases;
 mod console;
 mod misc;
+mod penalty_rules;
 mod plans;
 mod records;
 mod schema;

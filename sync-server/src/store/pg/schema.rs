@@ -371,12 +371,27 @@ const MIGRATION_CASES: &str = r#"
     CREATE INDEX case_changes_by_case ON case_changes (case_id, seq);
 "#;
 
+/// Migration 5 (issue 19): each unit's penalty settings, working-day calendar, discretion
+/// table and blacklist rules (see SQLite's `penalty_rules::MIGRATION_PENALTY_RULES`).
+const MIGRATION_PENALTY_RULES: &str = r#"
+    CREATE TABLE unit_penalty_rules (
+        unit text COLLATE "C" PRIMARY KEY,
+        settings text,
+        calendar text,
+        discretion text,
+        blacklist text,
+        updated_at bigint NOT NULL,
+        updated_by text COLLATE "C" NOT NULL
+    );
+"#;
+
 /// Every migration, in order (append-only): each runs its pieces in one transaction.
 pub const MIGRATIONS: &[&[&str]] = &[
     &[MIGRATION_1],
     &[MIGRATION_PULL_SCOPE],
     &[MIGRATION_3, TALLY_FILL],
     &[MIGRATION_CASES],
+    &[MIGRATION_PENALTY_RULES],
 ];
 
 /// Runs the migrations the database has not had yet, each in one transaction with its
