@@ -13,8 +13,8 @@ use app_core::user::User;
 use app_core::wire::{CASE_SYNC_PATH, CaseSyncRequest, CaseSyncResponse, DocChanges};
 use std::sync::LazyLock;
 
-/// The rules the server judges with while it has no per-unit configuration (app-core's
-/// defaults, no discretion table).
+/// The rules a unit without its own (nor a parent's) configuration is judged with: app-core's
+/// defaults, no discretion table.
 static SETTINGS: LazyLock<PenaltySettings> = LazyLock::new(PenaltySettings::default);
 static CALENDAR: LazyLock<WorkCalendar> = LazyLock::new(WorkCalendar::default);
 
