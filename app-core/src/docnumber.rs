@@ -524,11 +524,13 @@ mod tests {
         assert_eq!(all.len(), DocumentKind::ALL.len());
         let codes: BTreeSet<&str> = DocumentKind::ALL.iter().map(|k| k.code()).collect();
         assert_eq!(codes.len(), DocumentKind::ALL.len());
-        let n = DocNumber {
-            series: series(DocumentKind::PenaltyDecision, 2026),
-            seq: 3,
-        };
-        assert_eq!(n.format("玄武"), "（玄武）应急罚决〔2026〕3号");
+        assert_eq!(
+            (
+                DocumentKind::PenaltyDecision.code(),
+                DocumentKind::OnSiteMeasures.code()
+            ),
+            ("罚决", "现决")
+        );
     }
 
     /// The wire names of the kinds (stored by the server, sent in reservations): the
