@@ -387,7 +387,7 @@ fn every_case_document_is_numbered_from_its_own_series() {
         matches!(none, Err(StoreError::Number(NumberError::Exhausted { .. }))),
         "{none:?}"
     );
-    store.add_number_blocks(&[own.clone()]).unwrap();
+    store.add_number_blocks(std::slice::from_ref(&own)).unwrap();
     let (case, number) = store
         .apply_case_numbered(&id, &numbering, approve, &cx(&zhao, 1))
         .unwrap();
