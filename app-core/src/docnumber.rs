@@ -54,23 +54,21 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
-    /// Every kind: the inspection documents, then the case documents in case-file order.
-    pub const ALL: [DocumentKind; 14] = [
-        DocumentKind::InspectionRecord,
-        DocumentKind::RectificationOrder,
-        DocumentKind::ReinspectionOpinion,
-        DocumentKind::OnSiteMeasures,
-        DocumentKind::FilingApproval,
-        DocumentKind::Interview,
-        DocumentKind::EvidencePreservation,
-        DocumentKind::PenaltyNotice,
-        DocumentKind::StatementRecord,
-        DocumentKind::HearingRecord,
-        DocumentKind::LegalReview,
-        DocumentKind::PenaltyDecision,
-        DocumentKind::ServiceReceipt,
-        DocumentKind::ClosingApproval,
-    ];
+    /// Every kind: the inspection documents ([`INSPECTOR_KINDS`]), then the case documents
+    /// in case-file order ([`CASE_KINDS`], the 现场处理措施决定书 among them).
+    pub const ALL: [DocumentKind; 14] = {
+        let mut all = [DocumentKind::InspectionRecord; 14];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = if i < INSPECTOR_KINDS.len() {
+                INSPECTOR_KINDS[i]
+            } else {
+                CASE_KINDS[i - INSPECTOR_KINDS.len()]
+            };
+            i += 1;
+        }
+        all
+    };
 
     /// The kind code in the number, e.g. 检记; a case document's is its
     /// [`CaseDocKind::code`] (the codes its [`crate::penalty::IssuedNumber`] prints).
@@ -547,9 +545,9 @@ mod tests {
                 "\"inspection_record\"",
                 "\"rectification_order\"",
                 "\"reinspection_opinion\"",
-                "\"on_site_measures\"",
                 "\"filing_approval\"",
                 "\"interview\"",
+                "\"on_site_measures\"",
                 "\"evidence_preservation\"",
                 "\"penalty_notice\"",
                 "\"statement_record\"",
