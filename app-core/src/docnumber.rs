@@ -13,6 +13,8 @@
 
 use crate::geo::Timestamp;
 use crate::ids::{DeviceId, UnitId, UserId};
+use crate::penalty::CaseDocKind;
+use crate::user::{Role, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -26,18 +28,56 @@ pub enum DocumentKind {
     RectificationOrder,
     /// 整改复查意见书
     ReinspectionOpinion,
-    /// 现场处理措施决定书
+    /// 现场处理措施决定书 (of an inspection or of a penalty case: one series)
     OnSiteMeasures,
+    // The other documents of a penalty case (`crate::penalty::CaseDocKind`), with its codes.
+    /// 立案审批表
+    FilingApproval,
+    /// 询问笔录
+    Interview,
+    /// 先行登记保存证据通知书
+    EvidencePreservation,
+    /// 行政处罚告知书
+    PenaltyNotice,
+    /// 陈述申辩笔录
+    StatementRecord,
+    /// 听证笔录
+    HearingRecord,
+    /// 法制审核意见书
+    LegalReview,
+    /// 行政处罚决定书
+    PenaltyDecision,
+    /// 送达回证
+    ServiceReceipt,
+    /// 结案审批表
+    ClosingApproval,
 }
 
 impl DocumentKind {
-    /// The kind code in the number, e.g. 检记.
+    /// Every kind: the inspection documents ([`INSPECTOR_KINDS`]), then the case documents
+    /// in case-file order ([`CASE_KINDS`], the 现场处理措施决定书 among them).
+    pub const ALL: [DocumentKind; 14] = {
+        let mut all = [DocumentKind::InspectionRecord; 14];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = if i < INSPECTOR_KINDS.len() {
+                INSPECTOR_KINDS[i]
+            } else {
+                CASE_KINDS[i - INSPECTOR_KINDS.len()]
+            };
+            i += 1;
+        }
+        all
+    };
+
+    /// The kind code in the number, e.g. 检记; a case document's is its
+    /// [`CaseDocKind::code`] (the codes its [`crate::penalty::IssuedNumber`] prints).
     pub fn code(self) -> &'static str {
         match self {
             DocumentKind::InspectionRecord => "检记",
             DocumentKind::RectificationOrder => "责改",
             DocumentKind::ReinspectionOpinion => "复查",
-            DocumentKind::OnSiteMeasures => "现决",
+            kind => kind.case_doc().map_or("", CaseDocKind::code),
         }
     }
 
@@ -46,7 +86,47 @@ impl DocumentKind {
             DocumentKind::InspectionRecord => "现场检查记录",
             DocumentKind::RectificationOrder => "责令限期整改指令书",
             DocumentKind::ReinspectionOpinion => "整改复查意见书",
-            DocumentKind::OnSiteMeasures => "现场处理措施决定书",
+            kind => kind.case_doc().map_or("", CaseDocKind::title_zh),
+        }
+    }
+
+    /// The case document numbered from this series (the 现场处理措施决定书 is both an
+    /// inspection's and a case's), none for the inspection documents.
+    pub fn case_doc(self) -> Option<CaseDocKind> {
+        Some(match self {
+            DocumentKind::InspectionRecord
+            | DocumentKind::RectificationOrder
+            | DocumentKind::ReinspectionOpinion => return None,
+            DocumentKind::OnSiteMeasures => CaseDocKind::OnSiteMeasures,
+            DocumentKind::FilingApproval => CaseDocKind::FilingApproval,
+            DocumentKind::Interview => CaseDocKind::Interview,
+            DocumentKind::EvidencePreservation => CaseDocKind::EvidencePreservation,
+            DocumentKind::PenaltyNotice => CaseDocKind::Notice,
+            DocumentKind::StatementRecord => CaseDocKind::Statement,
+            DocumentKind::HearingRecord => CaseDocKind::Hearing,
+            DocumentKind::LegalReview => CaseDocKind::LegalReview,
+            DocumentKind::PenaltyDecision => CaseDocKind::Decision,
+            DocumentKind::ServiceReceipt => CaseDocKind::ServiceReceipt,
+            DocumentKind::ClosingApproval => CaseDocKind::ClosingApproval,
+        })
+    }
+}
+
+/// The series a case document is numbered from: each case document has its own.
+impl From<CaseDocKind> for DocumentKind {
+    fn from(kind: CaseDocKind) -> Self {
+        match kind {
+            CaseDocKind::FilingApproval => DocumentKind::FilingApproval,
+            CaseDocKind::Interview => DocumentKind::Interview,
+            CaseDocKind::OnSiteMeasures => DocumentKind::OnSiteMeasures,
+            CaseDocKind::EvidencePreservation => DocumentKind::EvidencePreservation,
+            CaseDocKind::Notice => DocumentKind::PenaltyNotice,
+            CaseDocKind::Statement => DocumentKind::StatementRecord,
+            CaseDocKind::Hearing => DocumentKind::HearingRecord,
+            CaseDocKind::LegalReview => DocumentKind::LegalReview,
+            CaseDocKind::Decision => DocumentKind::PenaltyDecision,
+            CaseDocKind::ServiceReceipt => DocumentKind::ServiceReceipt,
+            CaseDocKind::ClosingApproval => DocumentKind::ClosingApproval,
         }
     }
 }
@@ -279,10 +359,74 @@ pub const INSPECTOR_KINDS: [DocumentKind; 3] = [
     DocumentKind::ReinspectionOpinion,
 ];
 
+/// The documents of a penalty case, each its own series (the 现场处理措施决定书's shared with
+/// the inspections), in case-file order.
+pub const CASE_KINDS: [DocumentKind; 11] = [
+    DocumentKind::FilingApproval,
+    DocumentKind::Interview,
+    DocumentKind::OnSiteMeasures,
+    DocumentKind::EvidencePreservation,
+    DocumentKind::PenaltyNotice,
+    DocumentKind::StatementRecord,
+    DocumentKind::HearingRecord,
+    DocumentKind::LegalReview,
+    DocumentKind::PenaltyDecision,
+    DocumentKind::ServiceReceipt,
+    DocumentKind::ClosingApproval,
+];
+
+/// The case documents a supervisor signs (立案审批表, 法制审核意见书, 行政处罚决定书,
+/// 结案审批表; `CaseCommand::ApproveFiling`, `RecordLegalReview`, `Decide`, `Close`).
+pub const SUPERVISOR_KINDS: [DocumentKind; 4] = [
+    DocumentKind::FilingApproval,
+    DocumentKind::LegalReview,
+    DocumentKind::PenaltyDecision,
+    DocumentKind::ClosingApproval,
+];
+
+/// Whether `user` issues documents of `kind` and so may hold its numbers: an inspector every
+/// kind, a supervisor the case documents he signs ([`SUPERVISOR_KINDS`]), nobody else.
+pub fn issues(user: &User, kind: DocumentKind) -> bool {
+    match user.role {
+        Role::Inspector { .. } => true,
+        Role::Supervisor => SUPERVISOR_KINDS.contains(&kind),
+        Role::Admin => false,
+    }
+}
+
+/// The series `user` keeps numbers of at `now`: an inspector's [`series_needed`], and when
+/// the tablet holds penalty cases (`with_cases`) the case documents' series the user issues.
+pub fn series_for(user: &User, with_cases: bool, now: Timestamp) -> Vec<Series> {
+    let mut out = if user.is_inspector() {
+        series_needed(&user.unit, now)
+    } else {
+        Vec::new()
+    };
+    if with_cases {
+        out.extend(
+            case_series_needed(&user.unit, now)
+                .into_iter()
+                .filter(|s| issues(user, s.kind)),
+        );
+    }
+    out
+}
+
 /// The series an inspector of `unit` needs at `now`: the three kinds of the current year in
 /// Asia/Shanghai, and from 20 December the next year's as well (so a tablet that last synced
 /// before New Year still has numbers in January).
 pub fn series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
+    series_of(&INSPECTOR_KINDS, unit, now)
+}
+
+/// The series a tablet that holds penalty cases needs besides [`series_needed`]: the case
+/// documents' ([`CASE_KINDS`]), by the same years.
+pub fn case_series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
+    series_of(&CASE_KINDS, unit, now)
+}
+
+/// `kinds` of `unit` in the current year at `now`, and from 20 December the next year's.
+fn series_of(kinds: &[DocumentKind], unit: &UnitId, now: Timestamp) -> Vec<Series> {
     let today = now.shanghai_date();
     let mut years = vec![today.year()];
     if u8::from(today.0.month()) == 12 && today.0.day() >= 20 {
@@ -291,7 +435,7 @@ pub fn series_needed(unit: &UnitId, now: Timestamp) -> Vec<Series> {
     years
         .into_iter()
         .flat_map(|year| {
-            INSPECTOR_KINDS.into_iter().map(move |kind| Series {
+            kinds.iter().map(move |&kind| Series {
                 unit: unit.clone(),
                 kind,
                 year,
@@ -345,6 +489,111 @@ mod tests {
             seq: 1,
         };
         assert_eq!(n.format("玄武"), "（玄武）应急责改〔2027〕1号");
+    }
+
+    #[test]
+    fn every_case_document_has_its_own_series_with_the_case_code() {
+        use crate::ids::DeviceId;
+        use crate::penalty::IssuedNumber;
+        let kinds: BTreeSet<DocumentKind> = CaseDocKind::ALL
+            .into_iter()
+            .map(DocumentKind::from)
+            .collect();
+        assert_eq!(kinds.len(), CaseDocKind::ALL.len());
+        assert_eq!(kinds, CASE_KINDS.into_iter().collect());
+        for case_kind in CaseDocKind::ALL {
+            let kind = DocumentKind::from(case_kind);
+            assert_eq!(kind.case_doc(), Some(case_kind));
+            assert_eq!(kind.title_zh(), case_kind.title_zh());
+            // A number from the pool prints as the case's own number of that document.
+            let n = DocNumber {
+                series: series(kind, 2026),
+                seq: 3,
+            };
+            let issued = IssuedNumber::new("玄武", case_kind, 2026, 3, DeviceId::new("t"));
+            assert_eq!(n.format("玄武"), issued.text);
+            assert!(issued.is_of(case_kind, 2026));
+        }
+        for kind in INSPECTOR_KINDS {
+            assert_eq!(kind.case_doc(), None);
+        }
+        // Every kind is listed once, and the codes tell the kinds apart.
+        let all: BTreeSet<DocumentKind> = DocumentKind::ALL.into_iter().collect();
+        assert_eq!(all.len(), DocumentKind::ALL.len());
+        let codes: BTreeSet<&str> = DocumentKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), DocumentKind::ALL.len());
+        assert_eq!(
+            (
+                DocumentKind::PenaltyDecision.code(),
+                DocumentKind::OnSiteMeasures.code()
+            ),
+            ("罚决", "现决")
+        );
+    }
+
+    /// The wire names of the kinds (stored by the server, sent in reservations): the
+    /// inspection documents' never change; the case documents' are pinned here.
+    #[test]
+    fn kinds_keep_their_wire_names() {
+        let names: Vec<String> = DocumentKind::ALL
+            .iter()
+            .map(|k| serde_json::to_string(k).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "\"inspection_record\"",
+                "\"rectification_order\"",
+                "\"reinspection_opinion\"",
+                "\"filing_approval\"",
+                "\"interview\"",
+                "\"on_site_measures\"",
+                "\"evidence_preservation\"",
+                "\"penalty_notice\"",
+                "\"statement_record\"",
+                "\"hearing_record\"",
+                "\"legal_review\"",
+                "\"penalty_decision\"",
+                "\"service_receipt\"",
+                "\"closing_approval\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tablet_with_cases_needs_the_case_series_by_the_same_years() {
+        let unit = UnitId::new("xw");
+        let june = Timestamp(1_781_000_000_000);
+        let s = case_series_needed(&unit, june);
+        assert_eq!(s.iter().map(|s| s.kind).collect::<Vec<_>>(), CASE_KINDS);
+        assert!(s.iter().all(|s| s.year == june.shanghai_date().year()));
+    }
+
+    #[test]
+    fn a_supervisor_keeps_the_numbers_of_the_case_documents_he_signs() {
+        let user = |role| User {
+            id: UserId::new("u"),
+            name: "某".into(),
+            unit: UnitId::new("xw"),
+            role,
+        };
+        let june = Timestamp(1_781_000_000_000);
+        let kinds = |u: &User, cases| {
+            series_for(u, cases, june)
+                .into_iter()
+                .map(|s| s.kind)
+                .collect::<Vec<_>>()
+        };
+        let inspector = user(Role::Inspector {
+            certificate: crate::user::CertificateNo::parse("32000000001").unwrap(),
+        });
+        assert_eq!(kinds(&inspector, false), INSPECTOR_KINDS);
+        assert_eq!(kinds(&inspector, true).len(), 3 + CASE_KINDS.len());
+        let supervisor = user(Role::Supervisor);
+        assert!(kinds(&supervisor, false).is_empty());
+        assert_eq!(kinds(&supervisor, true), SUPERVISOR_KINDS);
+        assert!(!issues(&supervisor, DocumentKind::InspectionRecord));
+        assert!(kinds(&user(Role::Admin), true).is_empty());
     }
 
     #[test]

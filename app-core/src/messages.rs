@@ -405,7 +405,9 @@ impl Lang {
                 DocumentKind::InspectionRecord => "On-site inspection record",
                 DocumentKind::RectificationOrder => "Rectification order",
                 DocumentKind::ReinspectionOpinion => "Re-inspection opinion",
-                DocumentKind::OnSiteMeasures => "On-site measures decision",
+                k => k
+                    .case_doc()
+                    .map_or("", crate::penalty::CaseDocKind::title_en),
             },
         }
     }
@@ -2072,6 +2074,130 @@ impl Bilingual for CaseRequestRefusal {
             CaseRequestRefusal::NotOnTablet(case) => {
                 format!("case {case} is not on this tablet; sync first")
             }
+        }
+    }
+}
+
+/// The inspector's penalty-case screens on the tablet (app-ui `screens/case.rs`).
+pub mod case_screen {
+    pub const CASES: (&str, &str) = ("行政处罚案件", "Penalty cases");
+    pub const NONE: (&str, &str) = ("暂无", "None");
+    pub const LOADING: (&str, &str) = ("正在加载…", "Loading…");
+    pub const OPEN: (&str, &str) = ("打开", "Open");
+    pub const OPEN_CASE: (&str, &str) = ("立案", "Open a case");
+    pub const OPEN_CASE_FOR: (&str, &str) =
+        ("就此不合格项立案", "Open a penalty case for this item");
+    pub const FACTS: (&str, &str) = ("违法事实", "Facts of the violation");
+    pub const FACTS_HINT: (&str, &str) = (
+        "不填则取检查项内容和备注；违法依据、处罚依据取自检查项",
+        "Left empty: the item and its note; the provisions come from the item",
+    );
+    pub const SAVE_FACTS: (&str, &str) = ("保存违法事实", "Save the facts");
+    pub const CANCEL: (&str, &str) = ("取消", "Cancel");
+    pub const STAGE: (&str, &str) = ("阶段", "Stage");
+    pub const OPENED_ON: (&str, &str) = ("立案日期", "Filed on");
+    pub const AWAITING_APPROVAL: (&str, &str) = ("待审批立案", "awaiting the filing approval");
+    pub const UNSYNCED: (&str, &str) = ("未同步", "Not synced");
+    pub const DEADLINES: (&str, &str) = ("期限", "Deadlines");
+    pub const DUE: (&str, &str) = ("截止", "due");
+    pub const MET_ON: (&str, &str) = ("完成于", "met on");
+    pub const INSPECTORS: (&str, &str) = ("执法人员", "Inspectors");
+    pub const CERTIFICATE: (&str, &str) = ("执法证号", "certificate");
+    pub const VIOLATED: (&str, &str) = ("违法依据", "Provisions violated");
+    pub const PENALTY_BASIS: (&str, &str) = ("处罚依据", "Penalty provisions");
+    pub const DOCUMENTS: (&str, &str) = ("文书", "Documents");
+    pub const NUMBER_AT_ISSUE: (&str, &str) = (
+        "文号在制作文书时自动从本机编号中取得",
+        "Numbers (文号) are issued from this tablet's pool when a document is made",
+    );
+    pub const CONFLICTS: (&str, &str) = ("同步合并的冲突", "Conflicts from merged edits");
+    pub const BROKEN: (&str, &str) = ("合并后需处理", "To resolve after the merge");
+    pub const ACTIONS: (&str, &str) = ("本阶段可办理", "What can be done at this stage");
+    pub const NOTHING_HERE: (&str, &str) = (
+        "本阶段由审核人办理（审批、法制审核、决定、结案），请同步后查看",
+        "This stage is the supervisor's (approvals, legal review, decision, closing); sync to see it",
+    );
+    pub const INTERVIEWS: (&str, &str) = ("询问笔录", "Interview records");
+    pub const ADD_INTERVIEW: (&str, &str) = ("制作询问笔录", "Record an interview");
+    pub const INTERVIEWEE: (&str, &str) = ("被询问人", "Interviewee");
+    pub const POSITION: (&str, &str) = ("工作单位及职务", "Employer and position");
+    pub const PLACE: (&str, &str) = ("询问地点", "Place");
+    pub const QUESTION: (&str, &str) = ("问", "Q");
+    pub const ANSWER: (&str, &str) = ("答", "A");
+    pub const ADD_LINE: (&str, &str) = ("再加一问", "Add a question");
+    pub const NEW_PAGE: (&str, &str) = ("另起一页", "New page");
+    pub const PAGE: (&str, &str) = ("第{n}页", "Page {n}");
+    pub const SAVE_INTERVIEW: (&str, &str) =
+        ("保存询问笔录（编号）", "Save the interview (numbered)");
+    pub const ASKED_BY: (&str, &str) = ("询问人", "Asked by");
+    pub const RECORDED_BY: (&str, &str) = ("记录人", "Recorded by");
+    pub const SIGN_PAGE: (&str, &str) = ("签名", "Signature");
+    pub const REFUSED: (&str, &str) = ("拒绝签字", "Refused to sign");
+    pub const WITNESS: (&str, &str) = ("见证人", "Witness");
+    pub const NOTE: (&str, &str) = ("说明", "Note");
+    pub const RECORD_REFUSAL: (&str, &str) = ("记录拒签", "Record the refusal");
+    pub const SIGNED: (&str, &str) = ("已签名", "Signed");
+    pub const NOTIFY: (&str, &str) = ("制作行政处罚告知书", "Issue the notice of intended penalty");
+    pub const PROPOSAL: (&str, &str) = ("拟处罚", "Proposed penalty");
+    pub const NO_PROPOSAL: (&str, &str) = (
+        "尚未拟定处罚（需单位的裁量基准）",
+        "No penalty proposed yet (needs the unit's discretion table)",
+    );
+    pub const SPEAKER: (&str, &str) = ("陈述申辩人", "Speaker");
+    pub const STATEMENT: (&str, &str) = ("陈述申辩内容", "Statement and defence");
+    pub const REVIEW: (&str, &str) = ("复核意见", "Review of it");
+    pub const RECORD_STATEMENT: (&str, &str) =
+        ("记录陈述申辩（编号）", "Record the statement (numbered)");
+    pub const WAIVE: (&str, &str) = ("当事人放弃权利", "The party waives");
+    pub const WAIVE_STATEMENT: (&str, &str) = ("放弃陈述申辩", "waives statement and defence");
+    pub const WAIVE_HEARING: (&str, &str) = ("放弃听证", "waives a hearing");
+    pub const RECORD_WAIVER: (&str, &str) = ("记录放弃", "Record the waiver");
+    pub const REQUESTED_BY: (&str, &str) = ("申请人", "Requested by");
+    pub const REQUEST_HEARING: (&str, &str) = ("记录听证申请", "Record the hearing request");
+    pub const SERVICE: (&str, &str) = ("送达", "Delivery");
+    pub const SERVED_DOCUMENT: (&str, &str) = ("送达文书", "Document delivered");
+    pub const METHOD: (&str, &str) = ("送达方式", "Method");
+    pub const RECIPIENT: (&str, &str) = ("受送达人", "Recipient");
+    pub const TRACKING: (&str, &str) = ("邮件单号", "Tracking number");
+    pub const ADDRESS: (&str, &str) = ("电子送达地址", "Electronic address");
+    pub const REASON: (&str, &str) = ("留置理由", "Why left");
+    pub const RECORD_SERVICE: (&str, &str) = (
+        "记录送达（送达回证编号）",
+        "Record the delivery (receipt numbered)",
+    );
+    pub const NOTHING_TO_SERVE: (&str, &str) = ("没有待送达的文书", "No document to deliver");
+    pub const PAYMENT: (&str, &str) = ("缴纳罚款", "Payment");
+    pub const PAID_ON: (&str, &str) = ("缴款日期", "Paid on");
+    pub const AMOUNT: (&str, &str) = ("金额（元）", "Amount (yuan)");
+    pub const RECEIPT: (&str, &str) = ("缴款凭证号", "Receipt number");
+    pub const RECORD_PAYMENT: (&str, &str) = ("记录缴款", "Record the payment");
+    pub const PAID: (&str, &str) = ("已缴", "Paid");
+    pub const BACK_TO_RECORD: (&str, &str) = ("返回检查记录", "Back to the record");
+    pub const BAD_AMOUNT: (&str, &str) =
+        ("请填写缴款金额（整数元）", "enter the amount in whole yuan");
+    pub const BAD_DAY: (&str, &str) = (
+        "请按 2026-12-07 的格式填写日期",
+        "enter the day as 2026-12-07",
+    );
+}
+
+#[cfg(test)]
+mod case_screen_tests {
+    use super::case_screen::*;
+
+    #[test]
+    fn every_case_screen_text_has_both_languages() {
+        for (zh, en) in [
+            CASES,
+            OPEN_CASE,
+            FACTS,
+            DEADLINES,
+            NOTIFY,
+            RECORD_SERVICE,
+            PAGE,
+        ] {
+            assert!(!zh.is_empty() && !en.is_empty());
+            assert!(!zh.is_ascii(), "{zh}");
         }
     }
 }

@@ -207,6 +207,13 @@ pub fn paper(
                 reason: "the 现场处理措施决定书 is not made yet".into(),
             });
         }
+        // A case document's paper is `penalty::case_paper`, made from the case.
+        _ => {
+            return Err(PaperError::NothingToRender {
+                kind,
+                reason: format!("the {} is made from its case", kind.title_zh()),
+            });
+        }
     }
     Ok(p)
 }

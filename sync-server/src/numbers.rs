@@ -13,8 +13,11 @@
 //! the highest number ever reserved. The table's primary key (series, first number) would
 //! refuse a duplicate block even if that reasoning were wrong.
 //!
-//! Who may reserve: an inspector (only inspectors issue documents), with a token bound to a
-//! registered device, for their own unit only (403 otherwise, and nothing is stored). The
+//! Who may reserve: an inspector (any kind), or a supervisor (only the case documents he
+//! signs: `app_core::docnumber::SUPERVISOR_KINDS`), with a token bound to a registered
+//! device, for their own unit only (403 otherwise, and nothing is stored). The kinds are the
+//! inspection documents' and, one series each, the penalty case documents'
+//! (`app_core::docnumber::CASE_KINDS`). The
 //! year is the current one in Asia/Shanghai unless the request names one; a named year may be
 //! the previous, current or next one (a tablet syncing on 31 December reserves for January).
 //! Kept out of the sync protocol on purpose: a quiet sync stays a few bytes, and a tablet asks

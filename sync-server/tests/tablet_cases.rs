@@ -8,17 +8,19 @@
 //! stays pending and is reported with the server's code. Real server process, real sign-ins,
 //! loopback only.
 //!
-//! What the tablet cannot do yet, asserted as such: number a case document other than the
-//! 现场处理措施决定书 (its pool has no series for them: `app_core::docnumber::DocumentKind`
-//! lacks them), so the supervisor's and the interview's numbers are made here as a tablet with
-//! such a series would; and propose a penalty (no discretion table on the tablet nor on the
-//! server yet).
+//! The supervisor's 立案审批表 and the interview's 询问笔录 take their numbers from their
+//! tablets' pools, each from its own series, which the tablets reserve from the server once
+//! they hold a case (`tablet::numbers::top_up`). What the tablet cannot do yet, asserted as
+//! such: propose a penalty (no discretion table on the tablet nor on the server yet).
 
 mod common;
 
+use app_core::docnumber::DocumentKind;
+use app_core::geo::Timestamp;
 use app_core::ids::ItemCode;
 use app_core::inspection::{Answer, Command};
 use app_core::kind::InspectionKind;
+use app_core::penalty::CaseId;
 use app_core::penalty::{
     CaseCommand, CaseDocKind, CaseError, CaseStage, DeadlineKind, Interview, InterviewPage,
     Interviewee, IssuedNumber, Penalty, QuestionAnswer,
@@ -27,19 +29,51 @@ use common::cases::{cx, inspector_ref, now};
 use common::{PASSWORD, Tablet, TestServer};
 use std::time::Duration;
 use tablet::app::{App, AppConfig};
+use tablet::numbers::{NumberClient, top_up};
+use tablet::store::CaseNumbering;
 use tablet_api::{
     ApplyCase, ApplyCommand, ErrorCode, GetCase, ListCases, OpenCase, StartInspection, SyncNow,
 };
 
-/// A number of `kind` issued on `tablet`'s device (see the module's documentation).
-fn number(tablet: &Tablet, kind: CaseDocKind, seq: u32) -> IssuedNumber {
-    IssuedNumber::new(
-        "玄武",
-        kind,
-        now().shanghai_date().year(),
-        seq,
-        tablet.device(),
+/// Applies the command `command` makes of a number of `kind` on `tablet` as its user at `at`,
+/// the number issued from the tablet's pool (topped up from `server` first, as the app does
+/// after a sync): answers the number.
+fn apply_numbered(
+    server: &TestServer,
+    tablet: &Tablet,
+    id: &CaseId,
+    kind: CaseDocKind,
+    at: Timestamp,
+    command: impl FnOnce(IssuedNumber) -> CaseCommand,
+) -> IssuedNumber {
+    let token = tablet.client.session().unwrap().token.clone();
+    let topped = top_up(
+        &tablet.store,
+        &NumberClient::new(server.url(), token),
+        &tablet.user,
+        now(),
     )
+    .unwrap();
+    assert!(
+        topped
+            .received
+            .iter()
+            .any(|b| b.series.kind == DocumentKind::from(kind)),
+        "{topped:?}"
+    );
+    let numbering = CaseNumbering {
+        kind,
+        pool_kind: DocumentKind::from(kind),
+        unit: tablet.user.unit.clone(),
+        unit_short_name: "玄武".into(),
+    };
+    let (_, number) = tablet
+        .store
+        .lock()
+        .unwrap()
+        .apply_case_numbered(id, &numbering, command, &cx(&tablet.user, at))
+        .unwrap();
+    number
 }
 
 #[test]
@@ -103,8 +137,9 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].id, id);
-    // The app numbers a case document from its pool, which has no series for a filing
-    // approval yet: refused before the rules, nothing changed.
+    // The app numbers a case document from its pool: the 立审 series is empty, so the app
+    // reserves the case series (it holds a case now), then the rules refuse an inspector's
+    // filing approval; nothing changed, no number spent.
     let err = app
         .call(ApplyCase {
             case: id.clone(),
@@ -114,7 +149,7 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
             },
         })
         .unwrap_err();
-    assert_eq!(err.code, ErrorCode::Numbers, "{err:?}");
+    assert_eq!(err.code, ErrorCode::Refused, "{err:?}");
     assert_eq!(app.call(GetCase { case: id.clone() }).unwrap(), opened);
 
     // One sync: the record, then the case.
@@ -136,15 +171,20 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
     }
 
     // The supervisor approves the filing on his tablet; it reaches Wang's app.
-    let approve = CaseCommand::ApproveFiling {
-        number: number(&zhao, CaseDocKind::FilingApproval, 1),
-        comment: "同意立案".into(),
-    };
-    zhao.store
-        .lock()
-        .unwrap()
-        .apply_case(&id, &approve, &cx(&zhao.user, now()))
-        .unwrap();
+    let filing = apply_numbered(
+        &server,
+        &zhao,
+        &id,
+        CaseDocKind::FilingApproval,
+        now(),
+        |number| CaseCommand::ApproveFiling {
+            number,
+            comment: "同意立案".into(),
+        },
+    );
+    assert!(filing.is_of(CaseDocKind::FilingApproval, now().shanghai_date().year()));
+    // Wang's app reserved the 立审 series first: Zhao's block follows it.
+    assert_eq!((filing.seq, &filing.device), (21, &zhao.device()));
     let report = zhao.sync();
     assert!(report.rejected.is_empty(), "{report:?}");
     assert_eq!(zhao.store.lock().unwrap().pending_cases().unwrap(), 0);
@@ -166,10 +206,9 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
     // Li records an interview on his tablet.
     li.sync();
     let t = now();
-    let interview_number = number(&li, CaseDocKind::Interview, 1);
-    let interview = Interview {
+    let interview = |number: IssuedNumber| Interview {
         id: "iv-1".into(),
-        number: interview_number.text.clone(),
+        number: number.text,
         interviewee: Interviewee {
             name: "张三".into(),
             position: "企业 安全管理员".into(),
@@ -189,18 +228,14 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
             signatures: Default::default(),
         }],
     };
-    li.store
-        .lock()
-        .unwrap()
-        .apply_case(
-            &id,
-            &CaseCommand::AddInterview {
-                interview,
-                number: interview_number,
-            },
-            &cx(&li.user, t),
-        )
-        .unwrap();
+    let interview_number = apply_numbered(&server, &li, &id, CaseDocKind::Interview, t, |number| {
+        CaseCommand::AddInterview {
+            interview: interview(number.clone()),
+            number,
+        }
+    });
+    // Wang's app reserved the 询问 series first: Li's block follows it.
+    assert_eq!(interview_number.seq, 21, "{interview_number:?}");
     // The connection is cut: nothing was acknowledged, so nothing is marked pushed.
     let session = li.client.session().unwrap().clone();
     let cut = tablet::sync::SyncClient::new("http://127.0.0.1:9").with_session(session);

@@ -33,7 +33,7 @@ use std::time::Duration;
 pub const LOW_WATER: u32 = 10;
 
 /// The documents an inspector issues and the series they need (app-core's rules).
-pub use app_core::docnumber::{INSPECTOR_KINDS as KINDS, series_needed};
+pub use app_core::docnumber::{INSPECTOR_KINDS as KINDS, series_for, series_needed};
 /// Which numbers a signing must issue (app-core's rule, see its documentation).
 pub use app_core::signing::documents_to_number;
 
@@ -179,8 +179,15 @@ pub struct TopUp {
     pub received: Vec<Block>,
 }
 
-/// Reserves a block for every series `user` needs that runs low (nothing when none does, or
-/// when the user is not an inspector). The store's lock is held only to read the pool and to
+/// Whether the tablet holds a penalty case (open or closed): then it keeps numbers of the
+/// case documents too (`app_core::docnumber::series_for`).
+fn holds_cases(store: &Store) -> Result<bool, StoreError> {
+    Ok(!store.list_cases(None)?.is_empty())
+}
+
+/// Reserves a block for every series `user` needs that runs low (nothing when none does):
+/// an inspector's three, and on a tablet holding penalty cases the case documents' the user
+/// issues (a supervisor's: 立案审批表, 法制审核意见书, 决定书, 结案审批表). The store's lock is held only to read the pool and to
 /// store the blocks.
 pub fn top_up(
     store: &Mutex<Store>,
@@ -188,14 +195,14 @@ pub fn top_up(
     user: &User,
     now: Timestamp,
 ) -> Result<TopUp, NumbersError> {
-    if !user.is_inspector() {
+    if !user.is_inspector() && !holds_cases(&store.lock().unwrap_or_else(|p| p.into_inner()))? {
         return Ok(TopUp::default());
     }
     claim_if_due(store, client)?;
     let low: Vec<Series> = {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
         let pool = store.number_pool()?;
-        series_needed(&user.unit, now)
+        series_for(user, holds_cases(&store)?, now)
             .into_iter()
             .filter(|s| pool.remaining(s) < LOW_WATER)
             .collect()

@@ -344,6 +344,59 @@ fn a_numbered_command_takes_its_number_from_the_pool_in_the_same_transaction() {
     assert_eq!(store.penalty_case(&id).unwrap(), case);
 }
 
+/// Every numbered case document has its own series in the pool (`app::cases::pool_kind`,
+/// app-core's `DocumentKind::from`):
+/// the supervisor's 立案审批表 takes 立审 numbers, and an empty 立审 series is not helped by
+/// numbers of another kind.
+#[test]
+fn every_case_document_is_numbered_from_its_own_series() {
+    let pool_kind = DocumentKind::from;
+    for kind in CaseDocKind::ALL {
+        assert_eq!(pool_kind(kind).case_doc(), Some(kind), "{kind:?}");
+    }
+    let (wang, zhao) = (user("u-wang"), user("u-zhao"));
+    let mut store = Store::open_in_memory().unwrap();
+    let id = opening(5).id;
+    store.open_case(opening(5), &cx(&wang, 0)).unwrap();
+    let unit = UnitId::new("xw");
+    let numbering = CaseNumbering {
+        kind: CaseDocKind::FilingApproval,
+        pool_kind: pool_kind(CaseDocKind::FilingApproval),
+        unit: unit.clone(),
+        unit_short_name: "玄武".into(),
+    };
+    let approve = |number: IssuedNumber| CaseCommand::ApproveFiling {
+        number,
+        comment: "同意立案".into(),
+    };
+    let block = |kind| Block {
+        series: Series {
+            unit: unit.clone(),
+            kind,
+            year: 2026,
+        },
+        device: store.device().clone(),
+        first: 1,
+        last: 3,
+    };
+    let other = block(DocumentKind::OnSiteMeasures);
+    let own = block(DocumentKind::FilingApproval);
+    store.add_number_blocks(&[other]).unwrap();
+    let none = store.apply_case_numbered(&id, &numbering, approve, &cx(&zhao, 1));
+    assert!(
+        matches!(none, Err(StoreError::Number(NumberError::Exhausted { .. }))),
+        "{none:?}"
+    );
+    store.add_number_blocks(std::slice::from_ref(&own)).unwrap();
+    let (case, number) = store
+        .apply_case_numbered(&id, &numbering, approve, &cx(&zhao, 1))
+        .unwrap();
+    assert_eq!(number.text, "（玄武）应急立审〔2026〕1号");
+    assert_eq!(case.stage, CaseStage::Investigating);
+    assert!(case.documents.contains_key(&number.text));
+    assert_eq!(store.numbers_remaining(&own.series).unwrap(), 2);
+}
+
 /// Set: this test process is the crash test's writer, on the database at this path.
 const WRITER_ENV: &str = "TABLET_CASES_CRASH_WRITER";
 

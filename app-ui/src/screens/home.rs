@@ -1,4 +1,5 @@
-//! The home screen (2): plans, records, returned records, hazards due, the sync state.
+//! The home screen (2): plans, records, returned records, hazards due, penalty cases, the
+//! sync state.
 
 use super::*;
 
@@ -150,6 +151,7 @@ pub(crate) fn HomeScreen() -> Html {
                     }) }
                 </section>
             </div>
+            <CaseList record={None::<String>} />
             <section id="waiting">
                 <h3>{ l.t("待同步", "Waiting to sync") }</h3>
                 <p>{ format!("{} {} · {} {}", h.sync.pending.records, l.t("条记录", "records"), h.sync.photos_pending, l.t("张照片", "photos")) }</p>

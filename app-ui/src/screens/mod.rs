@@ -1,5 +1,6 @@
 //! The screens: sign-in, home, start, record (arrival proof, checklist, hazards, signing,
-//! case-file export), hazard re-inspection, sync.
+//! case-file export, 立案 and the record's penalty cases), hazard re-inspection, penalty case,
+//! sync.
 
 use crate::backend::call;
 use crate::bridge::{now_ms, send_photo, send_signature};
@@ -27,6 +28,7 @@ use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, HtmlTextAr
 use yew::prelude::*;
 
 mod arrival;
+mod case;
 mod checklist;
 mod delivery;
 mod export;
@@ -44,6 +46,7 @@ mod start;
 mod sync;
 
 use arrival::Arrival;
+use case::{CaseList, CaseScreen, RecordCases};
 use checklist::Checklist;
 use delivery::{Delivery, EnterpriseCopyPanel};
 use export::CaseFileExport;
@@ -65,9 +68,13 @@ pub enum Route {
     Loading,
     SignIn,
     Home,
-    Start { plan: Option<String> },
+    Start {
+        plan: Option<String>,
+    },
     Record(String),
     Hazard(String, String),
+    /// A penalty case (its id).
+    Case(String),
     Sync,
 }
 
@@ -79,6 +86,7 @@ impl Route {
             Route::Start { plan: None } => "start".into(),
             Route::Record(id) => format!("record:{id}"),
             Route::Hazard(r, h) => format!("hazard:{r}:{h}"),
+            Route::Case(id) => format!("case:{id}"),
             Route::Sync => "sync".into(),
             _ => "home".into(),
         }
@@ -93,6 +101,7 @@ impl Route {
             },
             ["record", id] => Route::Record((*id).to_owned()),
             ["hazard", r, h] => Route::Hazard((*r).to_owned(), (*h).to_owned()),
+            ["case", id] => Route::Case((*id).to_owned()),
             ["sync"] => Route::Sync,
             _ => Route::Home,
         }
@@ -482,6 +491,7 @@ pub fn App() -> Html {
         Route::Start { plan } => html! { <StartScreen plan={plan.clone()} /> },
         Route::Record(id) => html! { <RecordScreen id={id.clone()} /> },
         Route::Hazard(r, h) => html! { <HazardScreen id={r.clone()} hazard={h.clone()} /> },
+        Route::Case(id) => html! { <CaseScreen id={id.clone()} /> },
         Route::Sync => html! { <SyncScreen status={(*sync).clone()} /> },
     };
     let nav = |r: Route| {
@@ -532,6 +542,7 @@ mod tests {
             },
             Route::Record("insp-1".into()),
             Route::Hazard("insp-1".into(), "hz-1-2".into()),
+            Route::Case("00000000-0000-4000-8000-000000000001".into()),
             Route::Sync,
         ] {
             assert_eq!(Route::parse(&r.key()), r);

@@ -107,6 +107,7 @@ pub(crate) fn RecordScreen(props: &RecordProps) -> Html {
                 missing_open={*missing_open} on_missing={{ let m = missing_open.clone(); Callback::from(move |b| m.set(b)) }} />
             { hazards }
             <Findings view={v.clone()} on_view={on_view.clone()} editable={editable} />
+            <RecordCases view={v.clone()} />
             // 完成 tapped while items are unanswered opens the list of them in the steering bar
             // at the top of the screen (each entry jumps to its item).
             <div onclick={open_missing}>

@@ -488,3 +488,266 @@ fn the_checklist_shows_the_machinery_sections_progress_and_the_next_unanswered_i
     );
     assert!(!secs[0].unanswered.contains(&first));
 }
+
+// ---- Penalty cases (issue 19) ---------------------------------------------------------
+
+mod cases {
+    use super::super::case::{
+        CaseAction, CaseDrafts, CaseForm, CasePage, DraftAction, form_command, forms_at,
+        interview_command, open_case, page_signature, to_serve,
+    };
+    use super::*;
+    use app_core::inspection::InspectorRef;
+    use app_core::legal::LegalBasis;
+    use app_core::penalty::{
+        CaseCommand, CaseContext, CaseId, CaseServiceMethod, CaseSource, CaseStage, OpenCase,
+        PageSigner, PenaltyCase, PenaltySettings, WorkCalendar,
+    };
+    use app_core::user::{CertificateNo, Role};
+
+    fn inspector(id: &str, name: &str) -> User {
+        User {
+            id: UserId::new(id),
+            name: name.into(),
+            unit: UnitId::new("xw"),
+            role: Role::Inspector {
+                certificate: CertificateNo::parse(&format!("3201{id}01")).unwrap(),
+            },
+        }
+    }
+
+    /// A case of 王强 and 李娜 from record `insp-1`, just opened.
+    fn case() -> PenaltyCase {
+        let (wang, li) = (inspector("wang", "王强"), inspector("li", "李娜"));
+        let r = |u: &User| InspectorRef {
+            user: u.id.clone(),
+            name: u.name.clone(),
+            certificate: u.certificate().unwrap().clone(),
+        };
+        let basis = LegalBasis::new("安全生产法", "第九十七条").pending();
+        let open = OpenCase {
+            id: CaseId::new("case-1"),
+            unit: UnitId::new("xw"),
+            enterprise: view().record.enterprise,
+            source: CaseSource::Inspection {
+                inspection: InspectionId::new("insp-1"),
+                item: None,
+                hazard: None,
+            },
+            facts: "3名新员工未经安全培训上岗".into(),
+            violated: vec![basis.clone()],
+            penalty_basis: vec![basis],
+            inspectors: vec![r(&wang), r(&li)],
+        };
+        let (settings, calendar) = (PenaltySettings::default(), WorkCalendar::default());
+        let cx = CaseContext {
+            actor: &wang,
+            now: Timestamp(1_795_420_800_000),
+            settings: &settings,
+            calendar: &calendar,
+            discretion: None,
+        };
+        PenaltyCase::open(open, &cx).unwrap()
+    }
+
+    fn case_view(case: PenaltyCase) -> CaseView {
+        CaseView::new(case, Vec::new(), Vec::new(), true)
+    }
+
+    /// An in-memory tablet holding [`case`]: opening answers it, a command without facts is
+    /// refused with the rule's text, every request is logged.
+    fn tablet() -> Rc<RefCell<Vec<Request>>> {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let seen = log.clone();
+        install(Rc::new(InMemory(move |request: Request| {
+            seen.borrow_mut().push(request.clone());
+            match request {
+                Request::OpenCase(_) => Ok(api::Answer::OpenCase(case_view(case()))),
+                Request::GetCase(_) => Ok(api::Answer::GetCase(case_view(case()))),
+                Request::ApplyCase(api::ApplyCase {
+                    command: CaseCommand::SetFacts { facts },
+                    ..
+                }) if facts.is_empty() => Err(app_core::penalty::CaseError::NoFacts.into()),
+                Request::ApplyCase(api::ApplyCase {
+                    command: CaseCommand::SetFacts { facts },
+                    ..
+                }) => {
+                    let mut c = case();
+                    c.facts = facts;
+                    Ok(api::Answer::ApplyCase(case_view(c)))
+                }
+                other => Err(ApiError::internal(&format!("not in this test: {other:?}"))),
+            }
+        })));
+        log
+    }
+
+    #[test]
+    fn a_case_is_opened_from_a_failed_item_and_a_refusal_shows_the_rules_text() {
+        let log = tablet();
+        let opened = ready(open_case("insp-1", "GM-GL-01", "  ")).unwrap();
+        assert_eq!(opened.case.id, CaseId::new("case-1"));
+        // Facts left blank: the tablet takes the item's own.
+        match &log.borrow()[0] {
+            Request::OpenCase(o) => {
+                assert_eq!(
+                    (o.record.as_str(), o.item.as_str(), &o.facts),
+                    ("insp-1", "GM-GL-01", &None)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let page = reduce(CasePage::default(), [CaseAction::Answer(Ok(opened))]);
+        // Facts emptied: refused with the rule's own text; the case stays on screen.
+        let d = reduce(
+            CaseDrafts::default(),
+            [DraftAction::Set("facts", String::new())],
+        );
+        let refused = ready(super::super::case::apply_case(
+            &CaseId::new("case-1"),
+            form_command(CaseForm::Facts, &d, Timestamp(0)).unwrap(),
+        ));
+        let page = reduce(page, [CaseAction::Answer(refused)]);
+        let e = page.error.clone().unwrap();
+        assert_eq!(e.code, ErrorCode::Refused);
+        assert_eq!(
+            e.zh,
+            app_core::messages::Bilingual::zh(&app_core::penalty::CaseError::NoFacts)
+        );
+        assert!(page.view.is_some());
+        // New facts: the case that comes back is shown, the refusal gone.
+        let d = reduce(d, [DraftAction::Set("facts", " 未培训即上岗 ".into())]);
+        let answer = ready(super::super::case::apply_case(
+            &CaseId::new("case-1"),
+            form_command(CaseForm::Facts, &d, Timestamp(0)).unwrap(),
+        ));
+        let page = reduce(page, [CaseAction::Answer(answer)]);
+        assert_eq!(page.view.unwrap().case.facts, "未培训即上岗");
+        assert_eq!(page.error, None);
+    }
+
+    #[test]
+    fn the_screen_offers_the_inspectors_forms_of_the_stage() {
+        assert_eq!(forms_at(CaseStage::Opened), vec![CaseForm::Facts]);
+        assert!(forms_at(CaseStage::Investigating).contains(&CaseForm::Interview));
+        assert!(forms_at(CaseStage::Notified).contains(&CaseForm::Statement));
+        assert!(forms_at(CaseStage::Decided).contains(&CaseForm::Service));
+        assert!(forms_at(CaseStage::Executing).contains(&CaseForm::Payment));
+        assert!(forms_at(CaseStage::LegalReview).is_empty());
+        assert!(forms_at(CaseStage::Closed).is_empty());
+    }
+
+    #[test]
+    fn an_interview_is_typed_page_by_page_and_signed_on_the_pad() {
+        let c = case();
+        let d = reduce(
+            CaseDrafts::default(),
+            [
+                DraftAction::Started(Timestamp(1_000)),
+                DraftAction::Started(Timestamp(2_000)),
+                DraftAction::Set("interviewee", " 张三 ".into()),
+                DraftAction::Set("position", "企业 安全管理员".into()),
+                DraftAction::Set("place", "会议室".into()),
+                DraftAction::Question(0, 0, "是否培训？".into()),
+                DraftAction::Answer(0, 0, "没有。".into()),
+                DraftAction::AddLine,
+                DraftAction::NewPage,
+                DraftAction::Question(1, 0, "有无记录？".into()),
+                DraftAction::Answer(1, 0, "无。".into()),
+                DraftAction::Answer(7, 0, "ignored".into()),
+            ],
+        );
+        let CaseCommand::AddInterview { interview, number } =
+            interview_command(&d, &c, &UserId::new("wang"), Timestamp(9_000))
+        else {
+            panic!("an interview");
+        };
+        assert_eq!(number, api::unnumbered(), "the tablet numbers it");
+        assert_eq!(interview.interviewee.name, "张三");
+        assert_eq!(
+            (interview.started_at, interview.ended_at),
+            (Timestamp(1_000), Timestamp(9_000))
+        );
+        assert_eq!(interview.asked_by, UserId::new("wang"));
+        assert_eq!(
+            interview.recorded_by,
+            UserId::new("li"),
+            "the other inspector"
+        );
+        // The blank line added on page 1 is dropped; two pages of one line each.
+        assert_eq!(
+            interview
+                .pages
+                .iter()
+                .map(|p| p.lines.len())
+                .collect::<Vec<_>>(),
+            vec![1, 1]
+        );
+        // Once sent, the form starts empty again.
+        let d = reduce(d, [DraftAction::Sent(CaseForm::Interview)]);
+        assert_eq!(d, CaseDrafts::default());
+        // A page signed with the pad's image, or refused before a witness.
+        let image = Sha256Hex::of(b"png");
+        let signed = page_signature(
+            "iv-1",
+            0,
+            PageSigner::Interviewee,
+            SignOutcome::Signed { image },
+            Timestamp(5),
+        );
+        assert!(matches!(
+            signed,
+            CaseCommand::SignInterviewPage { page: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn delivery_and_payment_are_read_from_their_fields() {
+        let d = reduce(
+            CaseDrafts::default(),
+            [
+                DraftAction::Set("document", "（玄武）应急罚告〔2026〕1号".into()),
+                DraftAction::Set("method", "post".into()),
+                DraftAction::Set("tracking", "EMS1234".into()),
+            ],
+        );
+        match form_command(CaseForm::Service, &d, Timestamp(7)).unwrap() {
+            CaseCommand::RecordService {
+                document,
+                method,
+                at,
+                ..
+            } => {
+                assert_eq!(document, "（玄武）应急罚告〔2026〕1号");
+                assert_eq!(
+                    method,
+                    CaseServiceMethod::Post {
+                        tracking: "EMS1234".into()
+                    }
+                );
+                assert_eq!(at, Timestamp(7));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A payment needs a day and an amount the tablet can read: refused by its field.
+        let bad = reduce(
+            CaseDrafts::default(),
+            [
+                DraftAction::Set("paid_on", "2026-12-07".into()),
+                DraftAction::Set("amount", "两万".into()),
+            ],
+        );
+        let e = form_command(CaseForm::Payment, &bad, Timestamp(0)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount"));
+        let ok = reduce(bad, [DraftAction::Set("amount", "20000".into())]);
+        assert!(matches!(
+            form_command(CaseForm::Payment, &ok, Timestamp(0)).unwrap(),
+            CaseCommand::RecordPayment {
+                amount_yuan: 20_000,
+                ..
+            }
+        ));
+        // A just-opened case has nothing to deliver.
+        assert!(to_serve(&case()).is_empty());
+    }
+}

@@ -5,7 +5,7 @@
 use crate::store::numbers::{NumberStore, kind_str};
 use crate::store::server_meta::{MetaStore, NUMBER_RESTORE};
 use crate::store::{Commit, StoreError, Transactions};
-use app_core::docnumber::{Allocator, Block, Series};
+use app_core::docnumber::{Allocator, Block, DocumentKind, Series, issues};
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
 use app_core::user::User;
@@ -15,8 +15,9 @@ use app_core::wire::http::ReserveRequest;
 /// block leaves a short gap.
 pub const BLOCK_SIZE: u32 = 20;
 
-/// Series one request may ask for (a tablet needs three kinds, for one or two years).
-pub const MAX_SERIES: usize = 8;
+/// Series one request may ask for: every kind (the three inspection documents and the case
+/// documents), for one or two years.
+pub const MAX_SERIES: usize = 2 * DocumentKind::ALL.len();
 
 /// Why nothing was reserved.
 #[derive(Debug, thiserror::Error)]
@@ -46,9 +47,10 @@ pub fn validate(
     req: &ReserveRequest,
     now_secs: i64,
 ) -> Result<Vec<Series>, ReserveError> {
-    if !user.is_inspector() {
+    if !DocumentKind::ALL.into_iter().any(|k| issues(user, k)) {
         return Err(ReserveError::Forbidden(
-            "only inspectors issue enforcement documents and reserve their numbers".into(),
+            "only inspectors and supervisors issue enforcement documents and reserve their numbers"
+                .into(),
         ));
     }
     if device.is_none() {
@@ -80,6 +82,12 @@ pub fn validate(
             return Err(ReserveError::Forbidden(format!(
                 "series[{i}]: unit {} is not your unit ({}); numbers are reserved only for your own unit",
                 s.unit, user.unit
+            )));
+        }
+        if !issues(user, s.kind) {
+            return Err(ReserveError::Forbidden(format!(
+                "series[{i}]: a supervisor issues only the case documents he signs (filing and closing approvals, legal reviews, decisions), not {}",
+                kind_str(s.kind)
             )));
         }
         let year = s.year.unwrap_or(this_year);
@@ -198,12 +206,18 @@ where
     C: Transactions,
     for<'a> C::Tx<'a>: NumberStore,
 {
-    if !user.is_inspector() {
+    if !DocumentKind::ALL.into_iter().any(|k| issues(user, k)) {
         return Err(ReserveError::Forbidden(
-            "only inspectors hold document-number blocks".into(),
+            "only inspectors and supervisors hold document-number blocks".into(),
         ));
     }
     for (i, b) in blocks.iter().enumerate() {
+        if !issues(user, b.series.kind) {
+            return Err(ReserveError::Forbidden(format!(
+                "blocks[{i}]: {} is not a kind this user issues",
+                kind_str(b.series.kind)
+            )));
+        }
         if b.device != *device {
             return Err(ReserveError::Forbidden(format!(
                 "blocks[{i}] belongs to device {}, not to this one",

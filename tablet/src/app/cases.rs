@@ -6,11 +6,11 @@
 //!
 //! Document numbers (文号) of case documents come from the tablet's pool, issued in the same
 //! transaction as the command's change (`Store::apply_case_numbered`), like the inspection
-//! documents' at signing. The pool's series are app-core's `docnumber::DocumentKind`, which
-//! has the 现场处理措施决定书 (现决, shared with the inspections) and none of the other case
-//! documents yet: a command numbering one of those is refused with
-//! `CaseRequestRefusal::NoNumberSeries` (see [`pool_kind`]) until app-core and the server's
-//! number reservations gain their series.
+//! documents' at signing. Each case document has its own series (app-core's
+//! `DocumentKind::from(CaseDocKind)`, see [`pool_kind`]; the 现场处理措施决定书's 现决 is
+//! shared with the inspections); a tablet holding cases keeps them topped up like the
+//! inspection documents' (`numbers::top_up`), and a command that finds its series empty asks
+//! the server for more once before it answers `numbers`.
 
 use super::{App, now};
 use crate::store::{CaseNumbering, Store, StoreError, case_rules};
@@ -26,13 +26,9 @@ use app_core::unit::Unit;
 use app_core::user::User;
 use tablet_api::{ApiError, ApiResult, CaseRow, CaseView, ErrorCode};
 
-/// The pool's series a case document is numbered from, if the pool has one (see the
-/// module's documentation): the one place to extend when case series arrive.
-pub fn pool_kind(kind: CaseDocKind) -> Option<DocumentKind> {
-    match kind {
-        CaseDocKind::OnSiteMeasures => Some(DocumentKind::OnSiteMeasures),
-        _ => None,
-    }
+/// The pool's series a case document is numbered from (app-core's mapping).
+pub fn pool_kind(kind: CaseDocKind) -> DocumentKind {
+    DocumentKind::from(kind)
 }
 
 /// The document a command numbers, and its number (to be replaced by the tablet's).
@@ -70,6 +66,18 @@ fn give_number(command: &mut CaseCommand, number: IssuedNumber) {
     }
     if let Some((_, slot)) = numbered(command) {
         *slot = number;
+    }
+}
+
+/// Why a case command did not happen: refused, or no number left in its series.
+enum CaseStop {
+    Refused(ApiError),
+    NoNumbers(CaseDocKind),
+}
+
+impl<E: Into<ApiError>> From<E> for CaseStop {
+    fn from(e: E) -> Self {
+        CaseStop::Refused(e.into())
     }
 }
 
@@ -155,18 +163,42 @@ impl App {
     /// Applies `command` to case `id` as the signed-in user on this device, the number it
     /// carries issued from the tablet's pool first (in the same transaction); answers the
     /// case. Refused by the rules, or no number to give: nothing is written or spent.
-    pub fn apply_case(&self, id: &CaseId, mut command: CaseCommand) -> ApiResult<CaseView> {
+    /// With the series empty, the tablet asks the server for more once (fails fast offline).
+    pub fn apply_case(&self, id: &CaseId, command: CaseCommand) -> ApiResult<CaseView> {
+        let kind = match self.apply_case_once(id, command.clone()) {
+            Ok(view) => return Ok(view),
+            Err(CaseStop::Refused(e)) => return Err(e),
+            Err(CaseStop::NoNumbers(kind)) => kind,
+        };
+        let exhausted = || {
+            refusal(
+                ErrorCode::Numbers,
+                CaseRequestRefusal::NumbersExhausted(kind),
+            )
+            .at("numbers")
+        };
+        let session = self.session().map_err(|_| exhausted())?;
+        if self.top_up_numbers(&session).is_err() {
+            return Err(exhausted());
+        }
+        match self.apply_case_once(id, command) {
+            Ok(view) => Ok(view),
+            Err(CaseStop::Refused(e)) => Err(e),
+            Err(CaseStop::NoNumbers(_)) => Err(exhausted()),
+        }
+    }
+
+    /// One attempt at [`apply_case`](Self::apply_case), under one hold of the store's lock.
+    fn apply_case_once(&self, id: &CaseId, mut command: CaseCommand) -> Result<CaseView, CaseStop> {
         let user = self.user()?;
         let mut store = self.store();
         let unit = store.penalty_case(id).map_err(case_error)?.unit;
         let cx = context(&user, &unit);
         let Some((kind, _)) = numbered(&mut command) else {
             store.apply_case(id, &command, &cx).map_err(case_error)?;
-            return view(&store, id);
+            return Ok(view(&store, id)?);
         };
-        let pool_kind = pool_kind(kind)
-            .ok_or_else(|| refusal(ErrorCode::Numbers, CaseRequestRefusal::NoNumberSeries(kind)))
-            .map_err(|e| e.at("numbers"))?;
+        let pool_kind = pool_kind(kind);
         // Numbers of the user's unit (the unit that issues the case's documents).
         let short_name = store
             .reference::<Unit>()?
@@ -196,13 +228,11 @@ impl App {
             &cx,
         );
         match issued {
-            Ok(_) => view(&store, id),
-            Err(StoreError::Number(NumberError::Exhausted { .. })) => Err(refusal(
-                ErrorCode::Numbers,
-                CaseRequestRefusal::NumbersExhausted(kind),
-            )
-            .at("numbers")),
-            Err(e) => Err(case_error(e)),
+            Ok(_) => Ok(view(&store, id)?),
+            Err(StoreError::Number(NumberError::Exhausted { .. })) => {
+                Err(CaseStop::NoNumbers(kind))
+            }
+            Err(e) => Err(CaseStop::Refused(case_error(e))),
         }
     }
 
