@@ -23,7 +23,6 @@
 use super::recorder::{Action, Delta, Expected, Rle, uleb};
 use automerge::ChangeHash;
 use std::borrow::Cow;
-use std::io::Read;
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const DEFLATE: u64 = 0x08;
@@ -112,13 +111,41 @@ fn checksum(kind: u8, body: &[u8]) -> [u8; 4] {
 /// The most a pushed column may inflate to (a record's whole document is far smaller).
 const MAX_INFLATED: u64 = 64 << 20;
 
+/// Inflates a raw deflate stream that must end exactly where `data` ends (stricter than a
+/// reader that ignores trailing bytes: anything unusual only sends the push down the
+/// reference path). One decompressor per thread, reset for each column: a fresh one
+/// allocates and clears its 32 KiB window every time, which cost about as much as
+/// inflating a record's columns.
 fn inflate(data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    flate2::bufread::DeflateDecoder::new(data)
-        .take(MAX_INFLATED + 1)
-        .read_to_end(&mut out)
-        .ok()?;
-    (out.len() as u64 <= MAX_INFLATED).then_some(out)
+    use flate2::{Decompress, FlushDecompress, Status};
+    thread_local! {
+        static INFLATER: std::cell::RefCell<Decompress> =
+            std::cell::RefCell::new(Decompress::new(false));
+    }
+    INFLATER.with(|cell| {
+        let mut d = cell.borrow_mut();
+        d.reset(false);
+        let mut out: Vec<u8> = Vec::with_capacity(data.len().saturating_mul(4).max(256));
+        loop {
+            let read = usize::try_from(d.total_in()).ok()?;
+            let before = (d.total_in(), d.total_out());
+            let status = d
+                .decompress_vec(data.get(read..)?, &mut out, FlushDecompress::Finish)
+                .ok()?;
+            if out.len() as u64 > MAX_INFLATED {
+                return None;
+            }
+            match status {
+                Status::StreamEnd => {
+                    return (d.total_in() == data.len() as u64).then_some(out);
+                }
+                _ if out.len() == out.capacity() => out.reserve(out.capacity()),
+                // No room was missing, yet nothing moved: the stream is cut short.
+                _ if before == (d.total_in(), d.total_out()) => return None,
+                _ => {}
+            }
+        }
+    })
 }
 
 /// One chunk: its type, its checksum and its body.
