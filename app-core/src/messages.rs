@@ -2020,9 +2020,6 @@ pub mod case_paper {
 pub enum CaseRequestRefusal {
     /// The item (its code) is not a failed item of the record: no case is opened from it.
     NotAFinding(String),
-    /// The tablet's pool of document numbers has no series for this kind of case document
-    /// (the number reservations know only the inspection documents' series yet).
-    NoNumberSeries(crate::penalty::CaseDocKind),
     /// The series has no number left on this tablet: sync to reserve more.
     NumbersExhausted(crate::penalty::CaseDocKind),
     /// The user's unit (its short name, printed in numbers) is not on this tablet.
@@ -2037,10 +2034,6 @@ impl Bilingual for CaseRequestRefusal {
             CaseRequestRefusal::NotAFinding(item) => {
                 format!("检查项 {item} 不是本记录的不合格项，不能据此立案")
             }
-            CaseRequestRefusal::NoNumberSeries(kind) => format!(
-                "本机的文书编号（文号）中还没有“{}”的编号系列，暂不能在平板上制作该文书",
-                kind.title_zh()
-            ),
             CaseRequestRefusal::NumbersExhausted(kind) => format!(
                 "本机没有可用的“{}”文号。请连接网络后同步，再重新操作；案件未作任何改动",
                 kind.title_zh()
@@ -2058,10 +2051,6 @@ impl Bilingual for CaseRequestRefusal {
                     "item {item} is not a failed item of this record: no case is opened from it"
                 )
             }
-            CaseRequestRefusal::NoNumberSeries(kind) => format!(
-                "this tablet's document numbers have no series for the {} yet: it cannot be numbered on the tablet",
-                kind.title_en()
-            ),
             CaseRequestRefusal::NumbersExhausted(kind) => format!(
                 "no {} number left on this tablet; sync to reserve more and try again (the case was not changed)",
                 kind.title_en()
