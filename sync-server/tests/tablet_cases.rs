@@ -11,8 +11,8 @@
 //! What the tablet cannot do yet, asserted as such: number a case document other than the
 //! 现场处理措施决定书 (its pool has no series for them: `app_core::docnumber::DocumentKind`
 //! lacks them), so the supervisor's and the interview's numbers are made here as a tablet with
-//! such a series would; and propose a penalty (no discretion table on the tablet nor on the
-//! server yet).
+//! such a series would. A penalty is proposed with the unit's rules sent with the reference
+//! data (the last test).
 
 mod common;
 
@@ -231,8 +231,9 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         wang_case.case
     );
 
-    // Proposing a penalty needs the unit's discretion table, which neither the tablet nor the
-    // server has yet: refused on the tablet with the rule's own text.
+    // The tablet has the county's discretion table (the city's demo table, inherited, sent
+    // with the reference data), which has no row for this case's provision (第九十四条):
+    // refused on the tablet with the rule's own text, as the server would refuse it.
     let err = app
         .call(ApplyCase {
             case: id.clone(),
@@ -247,7 +248,13 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Refused, "{err:?}");
-    assert_eq!(err.zh, CaseError::NoDiscretionTable.zh());
+    assert_eq!(
+        err.zh,
+        CaseError::Propose(app_core::penalty::ProposeError::NotInTable(
+            wang_case.case.penalty_basis[0].clone()
+        ))
+        .zh()
+    );
 
     // An inspector of another unit opens a case in this unit on his tablet (the case's rules
     // allow it; the server does not): refused with the server's code, kept pending.
@@ -369,7 +376,7 @@ fn a_penalty_proposed_in_the_app_with_the_units_inherited_table_is_accepted_by_t
         })
         .unwrap();
     let proposal = proposed.case.proposal.clone().expect("proposed");
-    assert_eq!(proposal.circumstance, "97-1");
+    assert_eq!(proposal.penalty.fine_yuan, 20_000);
     assert!(proposed.unsynced);
     let outcome = app.call(SyncNow {}).unwrap();
     assert!(outcome.report.rejected.is_empty(), "{outcome:?}");
