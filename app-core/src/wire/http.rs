@@ -270,30 +270,17 @@ mod tests {
                 r#""calendar":{"holidays":["2026-10-01"],"workdays":["2026-10-10"]}}"#
             )
         );
-        let text = r#"
-id = "t"
-version = 1
-published = "2026-12-01"
-[[provision]]
-basis = "《安全生产法》第九十七条"
-fine_min = 0
-fine_max = 100000
-[[row]]
-code = "97-1"
-basis = "《安全生产法》第九十七条"
-circumstance = "首次"
-grade = "lighter"
-fine_min = 10000
-fine_max = 30000
-"#;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/demo/discretion/nj.toml");
+        let text = std::fs::read_to_string(path).unwrap();
         let with_table = UnitCaseRules {
-            discretion: Some(DiscretionTable::parse_toml(text).unwrap()),
+            discretion: Some(DiscretionTable::parse_toml(&text).unwrap()),
             ..rules
         };
         let json = serde_json::to_string(&with_table).unwrap();
         assert!(
             json.contains(
-                r#""discretion":{"id":"t","version":1,"published":"2026-12-01","provision":[{"#
+                r#""discretion":{"id":"nj-demo-2026","version":1,"published":"2026-12-01","provision":[{"#
             ),
             "{json}"
         );
