@@ -80,7 +80,10 @@ async fn reference_bundle(
     let bundle = state
         .db
         .call(move |conn| -> error::ApiResult<_> {
-            Ok(plans::bundle_for(conn, &reference, &session.user)?)
+            let mut bundle = plans::bundle_for(conn, &reference, &session.user)?;
+            bundle.penalty_rules =
+                crate::reference::penalty_rules_for(conn, &reference.units, &bundle.units)?;
+            Ok(bundle)
         })
         .await?;
     let body = serde_json::to_vec(&bundle)

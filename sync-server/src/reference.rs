@@ -1,8 +1,9 @@
 //! Reference data (units, users, enterprises, checklist templates, plans): loaded from the
 //! fixtures folder and validated with app-core's rules at start-up, sent to each tablet
-//! filtered by what its user may see.
+//! filtered by what its user may see, with each unit's penalty rules ([`penalty_rules_for`]).
 
 use crate::store::StoreResult;
+use crate::store::penalty_rules::{PenaltyRulesStore, UnitPenaltyRules};
 use crate::store::reference::ReferenceStore;
 use app_core::checklist::{ChecklistTemplate, TemplateLibrary, TemplateRef};
 use app_core::enterprise::Enterprise;
@@ -262,7 +263,7 @@ impl ReferenceData {
 }
 
 /// What one user's tablet receives (declared with the other HTTP messages in app-core).
-pub use app_core::wire::http::ReferenceBundle;
+pub use app_core::wire::http::{ReferenceBundle, UnitCaseRules};
 
 impl ReferenceData {
     /// The user `id`, if the reference data knows them.
@@ -305,6 +306,8 @@ impl ReferenceData {
             enterprises,
             templates: self.templates_for(user).cloned().collect(),
             plans,
+            // From the database: see [`penalty_rules_for`].
+            penalty_rules: Vec::new(),
         }
     }
 
@@ -335,6 +338,54 @@ impl ReferenceData {
             .max()
             .unwrap_or(0)
             + 1
+    }
+}
+
+/// The penalty rules of each of `of` (the units of a tablet's bundle), as the server judges
+/// that unit's cases: resolved with inheritance by `crate::service::case_rules::rules_for`,
+/// each unit's own row read once. A unit without a usable table gets none (its proposals are
+/// refused on the tablet as on the server).
+pub fn penalty_rules_for<S: PenaltyRulesStore + ?Sized>(
+    store: &S,
+    units: &UnitTree,
+    of: &[Unit],
+) -> StoreResult<Vec<UnitCaseRules>> {
+    let once = OnceEach {
+        store,
+        rows: Default::default(),
+    };
+    of.iter()
+        .map(|unit| {
+            let rules = crate::service::case_rules::rules_for(&once, units, &unit.id)?;
+            Ok(UnitCaseRules {
+                unit: unit.id.clone(),
+                settings: rules.settings,
+                calendar: rules.calendar,
+                discretion: rules.discretion,
+            })
+        })
+        .collect()
+}
+
+/// A unit's own row read from the store once, however many units inherit from it.
+struct OnceEach<'a, S: ?Sized> {
+    store: &'a S,
+    rows: std::cell::RefCell<std::collections::HashMap<String, Option<UnitPenaltyRules>>>,
+}
+
+impl<S: PenaltyRulesStore + ?Sized> PenaltyRulesStore for OnceEach<'_, S> {
+    fn penalty_rules(&self, unit: &str) -> StoreResult<Option<UnitPenaltyRules>> {
+        if let Some(row) = self.rows.borrow().get(unit) {
+            return Ok(row.clone());
+        }
+        let row = self.store.penalty_rules(unit)?;
+        self.rows.borrow_mut().insert(unit.to_owned(), row.clone());
+        Ok(row)
+    }
+
+    fn put_penalty_rules(&self, unit: &str, rules: &UnitPenaltyRules) -> StoreResult<()> {
+        self.rows.borrow_mut().remove(unit);
+        self.store.put_penalty_rules(unit, rules)
     }
 }
 

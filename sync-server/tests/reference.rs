@@ -1,4 +1,7 @@
-//! The server loads the shipped fixtures and serves them over real HTTP on loopback.
+//! The server loads the shipped fixtures and serves them over real HTTP on loopback; a
+//! user's bundle carries each unit's penalty rules as the server judges with them (issue 19).
+
+mod common;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -118,4 +121,87 @@ fn an_enterprise_with_a_bad_uscc_stops_the_load_naming_the_file() {
         message.contains("enterprises.json") && message.contains("check character"),
         "{message}"
     );
+}
+
+/// The bundle `tablet`'s user receives, and its `ETag`.
+fn bundle(
+    server: &common::TestServer,
+    tablet: &common::Tablet,
+) -> (sync_server::reference::ReferenceBundle, String) {
+    let token = tablet.client.session().unwrap().token.clone();
+    let resp = server
+        .http()
+        .get(format!("{}/api/v1/reference", server.url()))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    (resp.json().unwrap(), etag)
+}
+
+#[test]
+fn the_bundle_carries_each_units_penalty_rules_inherited_and_edited() {
+    use app_core::ids::UnitId;
+    use app_core::penalty::{DiscretionTable, PenaltySettings, Period, WorkCalendar};
+    use sync_server::service::case_rules::set_settings;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::TestServer::start(dir.path());
+    let wang = common::Tablet::new(&server, "u-wang");
+    let (first, etag) = bundle(&server, &wang);
+    let rules = |b: &sync_server::reference::ReferenceBundle, unit: &str| {
+        b.penalty_rules
+            .iter()
+            .find(|r| r.unit.as_str() == unit)
+            .cloned()
+            .unwrap_or_else(|| panic!("no rules for {unit}"))
+    };
+    // Every unit of the bundle has its rules.
+    assert_eq!(first.penalty_rules.len(), first.units.len());
+    // The county inherits the city's demo table (seeded at start); default settings.
+    let text = std::fs::read_to_string(fixtures().join("demo/discretion/nj.toml")).unwrap();
+    let table = DiscretionTable::parse_toml(&text).unwrap();
+    for unit in ["nj", "xw", "xw-xjk"] {
+        let r = rules(&first, unit);
+        assert_eq!(r.discretion.as_ref(), Some(&table), "{unit}");
+        assert_eq!(r.settings, PenaltySettings::default(), "{unit}");
+        assert_eq!(r.calendar, WorkCalendar::default(), "{unit}");
+    }
+
+    // The county sets its own settings (as the console does, through the store): the next
+    // bundle has them for the county and the township under it, not for the city.
+    let conn = rusqlite::Connection::open(server.data.join("server.db")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    let own = PenaltySettings {
+        decision_period: Period::calendar(60),
+        hearing_fine_threshold: 30_000,
+        ..PenaltySettings::default()
+    };
+    set_settings(
+        &conn,
+        &UnitId::from("xw"),
+        own.clone(),
+        "u-zhao",
+        common::now_ms(),
+    )
+    .unwrap();
+    let (next, next_etag) = bundle(&server, &wang);
+    assert_ne!(next_etag, etag, "the edit changes the bundle's tag");
+    assert_eq!(rules(&next, "xw").settings, own);
+    assert_eq!(rules(&next, "xw-xjk").settings, own, "inherited");
+    assert_eq!(rules(&next, "nj").settings, PenaltySettings::default());
+    assert_eq!(rules(&next, "xw").discretion, Some(table));
+
+    // The tablet stores what it fetched: the county's rules, read for a case of the county.
+    wang.client.fetch_reference(&wang.store).unwrap();
+    let stored = wang
+        .store
+        .lock()
+        .unwrap()
+        .case_rules(&UnitId::from("xw"))
+        .unwrap();
+    assert_eq!(stored.settings, own);
+    assert!(stored.discretion.is_some());
 }

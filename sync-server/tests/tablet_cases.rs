@@ -10,8 +10,8 @@
 //!
 //! The supervisor's 立案审批表 and the interview's 询问笔录 take their numbers from their
 //! tablets' pools, each from its own series, which the tablets reserve from the server once
-//! they hold a case (`tablet::numbers::top_up`). What the tablet cannot do yet, asserted as
-//! such: propose a penalty (no discretion table on the tablet nor on the server yet).
+//! they hold a case (`tablet::numbers::top_up`). A penalty is proposed with the unit's rules
+//! sent with the reference data (the last test).
 
 mod common;
 
@@ -266,8 +266,9 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         wang_case.case
     );
 
-    // Proposing a penalty needs the unit's discretion table, which neither the tablet nor the
-    // server has yet: refused on the tablet with the rule's own text.
+    // The tablet has the county's discretion table (the city's demo table, inherited, sent
+    // with the reference data), which has no row for this case's provision (第九十四条):
+    // refused on the tablet with the rule's own text, as the server would refuse it.
     let err = app
         .call(ApplyCase {
             case: id.clone(),
@@ -282,7 +283,13 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Refused, "{err:?}");
-    assert_eq!(err.zh, CaseError::NoDiscretionTable.zh());
+    assert_eq!(
+        err.zh,
+        CaseError::Propose(app_core::penalty::ProposeError::NotInTable(
+            wang_case.case.penalty_basis[0].clone()
+        ))
+        .zh()
+    );
 
     // An inspector of another unit opens a case in this unit on his tablet (the case's rules
     // allow it; the server does not): refused with the server's code, kept pending.
@@ -310,4 +317,109 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
     assert_eq!(report.rejected[0].id, other_id.to_string());
     assert_eq!(report.rejected[0].code, "forbidden", "{report:?}");
     assert_eq!(chen.store.lock().unwrap().pending_cases().unwrap(), 1);
+}
+
+/// The unit's rules reach the tablet with the reference data (issue 19): the county inherits
+/// the city's demo discretion table (`fixtures/demo/discretion/nj.toml`, loaded at the demo's
+/// start), so a penalty proposed in the tablet app is allowed there, with the same table the
+/// server judges with, and accepted by the server at sync.
+#[test]
+fn a_penalty_proposed_in_the_app_with_the_units_inherited_table_is_accepted_by_the_server() {
+    use app_core::penalty::OtherPenalty;
+    use common::cases::opening;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    // A case of 玄武 (xw) opened on one of Wang's tablets, its filing approved by Zhao.
+    let wang = Tablet::new(&server, "u-wang");
+    let li = Tablet::new(&server, "u-li");
+    let zhao = Tablet::new(&server, "u-zhao");
+    let id = common::cases::case_id("proposal");
+    let open = opening(
+        &id,
+        &wang.user,
+        &li.user,
+        &wang.enterprise("e-001"),
+        &common::rid("record"),
+    );
+    let id = open.id.clone();
+    wang.store
+        .lock()
+        .unwrap()
+        .open_case(open, &cx(&wang.user, now()))
+        .unwrap();
+    let report = wang.sync();
+    assert!(report.rejected.is_empty(), "{report:?}");
+    zhao.sync();
+    let approve = CaseCommand::ApproveFiling {
+        number: number(&zhao, CaseDocKind::FilingApproval, 1),
+        comment: "同意立案".into(),
+    };
+    zhao.store
+        .lock()
+        .unwrap()
+        .apply_case(&id, &approve, &cx(&zhao.user, now()))
+        .unwrap();
+    let report = zhao.sync();
+    assert!(report.rejected.is_empty(), "{report:?}");
+
+    // Wang's app: the reference data (with the county's rules) at sign-in, the case at sync.
+    let config = AppConfig::in_folder(
+        &dir.path().join("wang-app"),
+        server.url(),
+        Duration::from_secs(3600),
+        Duration::from_secs(3600),
+    );
+    let app = App::open(config).unwrap();
+    app.sign_in("u-wang", PASSWORD).unwrap();
+    app.call(SyncNow {}).unwrap();
+    assert_eq!(
+        app.call(GetCase { case: id.clone() }).unwrap().stage,
+        CaseStage::Investigating
+    );
+
+    // Outside the row's range: refused on the tablet by the table's own range.
+    let propose = |fine_yuan| CaseCommand::ProposePenalty {
+        circumstance: "97-1".into(),
+        penalty: Penalty {
+            fine_yuan,
+            other: [OtherPenalty::Warning].into(),
+        },
+        reasons: "首次发现，及时改正".into(),
+    };
+    let err = app
+        .call(ApplyCase {
+            case: id.clone(),
+            command: propose(40_000),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Refused, "{err:?}");
+    assert_eq!(
+        err.zh,
+        CaseError::FineOutsideRange {
+            fine: 40_000,
+            min: 10_000,
+            max: 30_000
+        }
+        .zh()
+    );
+    // In range: allowed on the tablet, accepted by the server.
+    let proposed = app
+        .call(ApplyCase {
+            case: id.clone(),
+            command: propose(20_000),
+        })
+        .unwrap();
+    let proposal = proposed.case.proposal.clone().expect("proposed");
+    assert_eq!(proposal.penalty.fine_yuan, 20_000);
+    assert!(proposed.unsynced);
+    let outcome = app.call(SyncNow {}).unwrap();
+    assert!(outcome.report.rejected.is_empty(), "{outcome:?}");
+    let synced = app.call(GetCase { case: id.clone() }).unwrap();
+    assert!(!synced.unsynced, "acknowledged by the server");
+    // The supervisor's tablet receives the proposal the server stored.
+    zhao.sync();
+    let held = zhao.store.lock().unwrap().penalty_case(&id).unwrap();
+    assert_eq!(held.proposal, Some(proposal));
+    assert_eq!(held, synced.case);
 }

@@ -247,11 +247,7 @@ impl SyncClient {
             .map(str::to_owned);
         let bundle: ReferenceBundle = resp.json()?;
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        store.replace_reference(&bundle.units)?;
-        store.replace_reference(&bundle.users)?;
-        store.replace_reference(&bundle.enterprises)?;
-        store.replace_reference(&bundle.templates)?;
-        store.replace_reference(&bundle.plans)?;
+        store.replace_reference_bundle(&bundle)?;
         store.set_meta(REFERENCE_ETAG, tag.as_deref().unwrap_or(""))?;
         Ok(())
     }

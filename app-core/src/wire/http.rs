@@ -1,7 +1,7 @@
 //! The JSON messages of the HTTP API beside the sync protocol, declared once for the server
 //! (which writes answers and reads requests) and the tablet's clients (which do the reverse):
 //! the error body every failed answer carries, sign-in and device registration, the reference
-//! bundle, document-number reservations and the status of a photo blob.
+//! bundle (with the units' penalty rules), document-number reservations and the status of a photo blob.
 //!
 //! Field names and shapes are the wire format: tablets in the field depend on them, so a
 //! change here is a change of the API version. Requests refuse unknown fields (the server
@@ -11,6 +11,7 @@ use crate::checklist::ChecklistTemplate;
 use crate::docnumber::{Block, DocumentKind};
 use crate::enterprise::Enterprise;
 use crate::ids::UnitId;
+use crate::penalty::{DiscretionTable, PenaltySettings, WorkCalendar};
 use crate::plan::Plan;
 use crate::unit::Unit;
 use crate::user::User;
@@ -90,6 +91,24 @@ pub struct ReferenceBundle {
     pub enterprises: Vec<Enterprise>,
     pub templates: Vec<ChecklistTemplate>,
     pub plans: Vec<Plan>,
+    /// The penalty rules of the bundle's units, each as the server judges that unit's cases
+    /// with (its own, else inherited from the nearest unit above, else the defaults), so the
+    /// tablet applies a case command as the server will. Absent from an older server's
+    /// bundle: the tablet then keeps app-core's defaults and no discretion table.
+    #[serde(default)]
+    pub penalty_rules: Vec<UnitCaseRules>,
+}
+
+/// One unit's rules for penalty cases, resolved by the server (issue 19).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitCaseRules {
+    pub unit: UnitId,
+    pub settings: PenaltySettings,
+    pub calendar: WorkCalendar,
+    /// The discretion table (裁量基准) the unit's cases are judged by; none: a penalty
+    /// proposal is refused as the rules refuse it without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discretion: Option<DiscretionTable>,
 }
 
 /// `POST /api/v1/numbers/reserve`: one block of each series asked for.
@@ -209,6 +228,64 @@ mod tests {
             serde_json::to_string(&s).unwrap(),
             r#"{"held":false,"received":3}"#
         );
+    }
+
+    #[test]
+    fn reference_bundle_without_penalty_rules_still_reads() {
+        // An older server's bundle: no `penalty_rules` (the tablet keeps the defaults).
+        let old: ReferenceBundle = serde_json::from_str(
+            r#"{"units":[],"users":[],"enterprises":[],"templates":[],"plans":[]}"#,
+        )
+        .unwrap();
+        assert!(old.penalty_rules.is_empty());
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"units":[],"users":[],"enterprises":[],"templates":[],"plans":[],"penalty_rules":[]}"#
+        );
+    }
+
+    #[test]
+    fn unit_case_rules_are_settings_calendar_and_table() {
+        let day = |s| crate::geo::Day::parse(s).unwrap();
+        let rules = UnitCaseRules {
+            unit: UnitId::from("u1"),
+            settings: PenaltySettings::default(),
+            calendar: WorkCalendar {
+                holidays: [day("2026-10-01")].into(),
+                workdays: [day("2026-10-10")].into(),
+            },
+            discretion: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&rules).unwrap(),
+            concat!(
+                r#"{"unit":"u1","settings":{"decision_period":{"days":90,"counting":"calendar"},"#,
+                r#""statement_period":{"days":3,"counting":"working"},"#,
+                r#""hearing_request_period":{"days":5,"counting":"working"},"#,
+                r#""publication_period":{"days":7,"counting":"working"},"#,
+                r#""payment_period":{"days":15,"counting":"calendar"},"#,
+                r#""preservation_period":{"days":7,"counting":"calendar"},"#,
+                r#""hearing_notice_period":{"days":7,"counting":"calendar"},"#,
+                r#""hearing_fine_threshold":50000,"warn_days":3},"#,
+                r#""calendar":{"holidays":["2026-10-01"],"workdays":["2026-10-10"]}}"#
+            )
+        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/demo/discretion/nj.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let with_table = UnitCaseRules {
+            discretion: Some(DiscretionTable::parse_toml(&text).unwrap()),
+            ..rules
+        };
+        let json = serde_json::to_string(&with_table).unwrap();
+        assert!(
+            json.contains(
+                r#""discretion":{"id":"nj-demo-2026","version":1,"published":"2026-12-01","provision":[{"#
+            ),
+            "{json}"
+        );
+        let back: UnitCaseRules = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, with_table);
     }
 
     #[test]

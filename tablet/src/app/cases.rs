@@ -2,7 +2,7 @@
 //! applying a case command as the signed-in user on this device, the case list and the case
 //! view. The rules are app-core's (`PenaltyCase::open`, `CaseDoc::apply`, `case_deadlines`,
 //! `CaseDoc::conflicts`); the store persists (`store/cases.rs`); the rules' settings are
-//! `store::case_rules`, the same defaults the server judges with.
+//! `Store::case_rules`, the unit's rules the server sent, the same it judges with.
 //!
 //! Document numbers (文号) of case documents come from the tablet's pool, issued in the same
 //! transaction as the command's change (`Store::apply_case_numbered`), like the inspection
@@ -13,7 +13,7 @@
 //! the server for more once before it answers `numbers`.
 
 use super::{App, now};
-use crate::store::{CaseNumbering, Store, StoreError, case_rules};
+use crate::store::{CaseNumbering, CaseRules, Store, StoreError};
 use app_core::docnumber::{DocumentKind, NumberError};
 use app_core::forms::findings;
 use app_core::ids::{InspectionId, ItemCode};
@@ -99,14 +99,13 @@ fn case_error(e: StoreError) -> ApiError {
 }
 
 /// The context of `actor`'s case command now, with the unit's rules.
-fn context<'a>(actor: &'a User, case_unit: &app_core::ids::UnitId) -> CaseContext<'a> {
-    let rules = case_rules(case_unit);
+fn context<'a>(actor: &'a User, rules: &'a CaseRules) -> CaseContext<'a> {
     CaseContext {
         actor,
         now: now(),
         settings: &rules.settings,
         calendar: &rules.calendar,
-        discretion: None,
+        discretion: rules.discretion.as_ref(),
     }
 }
 
@@ -114,7 +113,7 @@ fn context<'a>(actor: &'a User, case_unit: &app_core::ids::UnitId) -> CaseContex
 fn view(store: &Store, id: &CaseId) -> ApiResult<CaseView> {
     let doc = store.case_doc(id).map_err(case_error)?;
     let case = doc.case().clone();
-    let rules = case_rules(&case.unit);
+    let rules = store.case_rules(&case.unit)?;
     let deadlines = case_deadlines(&case, &rules.settings, &rules.calendar, App::today());
     let unsynced = store.case_unsynced(id).map_err(case_error)?;
     Ok(CaseView::new(case, deadlines, doc.conflicts(), unsynced))
@@ -155,7 +154,8 @@ impl App {
         if let Some(facts) = facts {
             open.facts = facts;
         }
-        let cx = context(&user, &open.unit);
+        let rules = store.case_rules(&open.unit)?;
+        let cx = context(&user, &rules);
         store.open_case(open, &cx).map_err(case_error)?;
         view(&store, &id)
     }
@@ -193,7 +193,8 @@ impl App {
         let user = self.user()?;
         let mut store = self.store();
         let unit = store.penalty_case(id).map_err(case_error)?.unit;
-        let cx = context(&user, &unit);
+        let rules = store.case_rules(&unit)?;
+        let cx = context(&user, &rules);
         let Some((kind, _)) = numbered(&mut command) else {
             store.apply_case(id, &command, &cx).map_err(case_error)?;
             return Ok(view(&store, id)?);

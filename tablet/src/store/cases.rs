@@ -16,34 +16,44 @@ use app_core::geo::{Day, Timestamp};
 use app_core::ids::{EnterpriseId, InspectionId, UnitId, UserId};
 use app_core::penalty::{
     CaseCommand, CaseContext, CaseDoc, CaseDocError, CaseDocKind, CaseId, CaseSource, CaseStage,
-    DeadlineKind, IssuedNumber, OpenCase, PenaltyCase, PenaltySettings, WorkCalendar,
-    case_deadlines,
+    DeadlineKind, DiscretionTable, IssuedNumber, OpenCase, PenaltyCase, PenaltySettings,
+    WorkCalendar, case_deadlines,
 };
 use rusqlite::{OptionalExtension, params};
-use std::sync::LazyLock;
 
 /// The case list's row is the screens' type (in `tablet-api`).
 pub use tablet_api::CaseRow;
 
-/// The rules a case is kept with on this tablet: the unit's penalty settings and working-day
-/// calendar. The server has no per-unit settings yet and judges every case with app-core's
-/// defaults (`sync-server/src/service/cases.rs`); the tablet uses the same, here only, so a
-/// command it allows is one the server replays alike. No discretion table either: a penalty
-/// proposal is refused as the server refuses it.
-#[derive(Debug)]
+/// The rules a case is kept with on this tablet: the unit's penalty settings, working-day
+/// calendar and discretion table, as the server sent them with the reference data (resolved
+/// there with inheritance from the units above, `sync-server/src/service/case_rules.rs`), so
+/// a command the tablet allows is one the server replays alike. A unit the server sent no
+/// rules for (an older server) gets app-core's defaults and no discretion table: a penalty
+/// proposal is then refused on the tablet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseRules {
     pub settings: PenaltySettings,
     pub calendar: WorkCalendar,
+    pub discretion: Option<DiscretionTable>,
 }
 
-static RULES: LazyLock<CaseRules> = LazyLock::new(|| CaseRules {
-    settings: PenaltySettings::default(),
-    calendar: WorkCalendar::default(),
-});
+/// The rules of `unit`'s cases (see [`CaseRules`]), read in the caller's transaction.
+fn rules_in(conn: &rusqlite::Connection, unit: &UnitId) -> Result<CaseRules> {
+    Ok(match super::reference::penalty_rules_in(conn, unit)? {
+        Some(r) => CaseRules {
+            settings: r.settings,
+            calendar: r.calendar,
+            discretion: r.discretion,
+        },
+        None => CaseRules::default(),
+    })
+}
 
-/// The rules of `unit`'s cases (see [`CaseRules`]).
-pub fn case_rules(_unit: &UnitId) -> &'static CaseRules {
-    &RULES
+impl Store {
+    /// The rules of `unit`'s cases (see [`CaseRules`]).
+    pub fn case_rules(&self, unit: &UnitId) -> Result<CaseRules> {
+        rules_in(&self.conn, unit)
+    }
 }
 
 /// Local changes of one case that the server does not hold yet.
@@ -103,19 +113,25 @@ fn parse_day(s: Option<String>) -> rusqlite::Result<Option<Day>> {
 
 /// The next deadline of the unit's own that is not met (the party's periods are left out:
 /// nothing for the unit to do by them).
-fn next_deadline(case: &PenaltyCase, today: Day) -> Option<Day> {
-    let rules = case_rules(&case.unit);
-    case_deadlines(case, &rules.settings, &rules.calendar, today)
-        .into_iter()
-        .filter(|d| {
-            d.met_on.is_none()
-                && !matches!(
-                    d.kind,
-                    DeadlineKind::Statement | DeadlineKind::HearingRequest
-                )
-        })
-        .map(|d| d.due)
-        .min()
+fn next_deadline(
+    conn: &rusqlite::Connection,
+    case: &PenaltyCase,
+    today: Day,
+) -> Result<Option<Day>> {
+    let rules = rules_in(conn, &case.unit)?;
+    Ok(
+        case_deadlines(case, &rules.settings, &rules.calendar, today)
+            .into_iter()
+            .filter(|d| {
+                d.met_on.is_none()
+                    && !matches!(
+                        d.kind,
+                        DeadlineKind::Statement | DeadlineKind::HearingRequest
+                    )
+            })
+            .map(|d| d.due)
+            .min(),
+    )
 }
 
 /// Rewrites the index rows of one case (inside the caller's transaction).
@@ -141,7 +157,7 @@ fn write_index(tx: &rusqlite::Connection, doc: &CaseDoc, updated_at: Timestamp) 
             source,
             c.opened_at.0,
             c.opened_on().map(|d| d.to_string()),
-            next_deadline(c, updated_at.shanghai_date()).map(|d| d.to_string()),
+            next_deadline(tx, c, updated_at.shanghai_date())?.map(|d| d.to_string()),
             updated_at.0,
             doc.conflicts().len() as i64,
         ],

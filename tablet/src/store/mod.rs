@@ -17,7 +17,7 @@ mod reference;
 mod sync_state;
 mod uploads;
 
-pub use cases::{CaseNumbering, CaseRow, CaseRules, PendingCase, case_rules};
+pub use cases::{CaseNumbering, CaseRow, CaseRules, PendingCase};
 pub use photos::PhotoTarget;
 pub use records::{HazardRow, InspectionRow, ListFilter};
 pub use reference::ReferenceKind;

@@ -1,13 +1,17 @@
 //! Reference data sent by the server (units, users, enterprises, checklist templates,
-//! assigned plans), kept so that an inspection needs no network. Each kind is replaced whole
-//! at sync, in one transaction.
+//! assigned plans, the units' penalty rules), kept so that an inspection needs no network.
+//! Each kind is replaced whole at sync; a fetched bundle is stored in one transaction
+//! ([`Store::replace_reference_bundle`]).
 
 use super::{Result, Store, StoreError};
 use app_core::checklist::{ChecklistTemplate, TemplateRef};
 use app_core::enterprise::Enterprise;
+use app_core::ids::UnitId;
 use app_core::plan::Plan;
 use app_core::unit::Unit;
 use app_core::user::User;
+use app_core::wire::http::{ReferenceBundle, UnitCaseRules};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -65,20 +69,67 @@ impl ReferenceKind for Plan {
     }
 }
 
+/// A unit's penalty rules as the server resolved them (its own or inherited): what the
+/// tablet keeps its cases with (see `Store::case_rules`).
+impl ReferenceKind for UnitCaseRules {
+    const KIND: &'static str = "penalty_rules";
+    fn key(&self) -> String {
+        self.unit.to_string()
+    }
+    fn unit(&self) -> Option<&str> {
+        Some(self.unit.as_str())
+    }
+}
+
+/// Replaces every item of one kind, inside the caller's transaction.
+fn replace_kind<T: ReferenceKind>(tx: &rusqlite::Connection, items: &[T]) -> Result<()> {
+    tx.execute("DELETE FROM reference WHERE kind = ?1", [T::KIND])?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO reference (kind, id, unit, body) VALUES (?1, ?2, ?3, ?4)")?;
+    for item in items {
+        let body = serde_json::to_string(item).expect("reference data serialises");
+        insert.execute(rusqlite::params![T::KIND, item.key(), item.unit(), body])?;
+    }
+    Ok(())
+}
+
+/// The penalty rules the server sent for `unit`, if it sent any (read in the caller's
+/// transaction).
+pub(super) fn penalty_rules_in(
+    conn: &rusqlite::Connection,
+    unit: &UnitId,
+) -> Result<Option<UnitCaseRules>> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM reference WHERE kind = ?1 AND id = ?2")?
+        .query_row([UnitCaseRules::KIND, unit.as_str()], |r| r.get(0))
+        .optional()?;
+    body.map(|b| {
+        serde_json::from_str(&b)
+            .map_err(|e| StoreError::Corrupt(format!("{} {unit}: {e}", UnitCaseRules::KIND)))
+    })
+    .transpose()
+}
+
 impl Store {
     /// Replaces every item of one kind (what the server sent at the last sync).
     pub fn replace_reference<T: ReferenceKind>(&mut self, items: &[T]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM reference WHERE kind = ?1", [T::KIND])?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO reference (kind, id, unit, body) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for item in items {
-                let body = serde_json::to_string(item).expect("reference data serialises");
-                insert.execute(rusqlite::params![T::KIND, item.key(), item.unit(), body])?;
-            }
-        }
+        replace_kind(&tx, items)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces the whole reference data with a bundle the server sent, every kind (the
+    /// units' penalty rules included) in one transaction: a case is never judged with rules
+    /// older or newer than the units and templates beside them.
+    pub fn replace_reference_bundle(&mut self, bundle: &ReferenceBundle) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        replace_kind(&tx, &bundle.units)?;
+        replace_kind(&tx, &bundle.users)?;
+        replace_kind(&tx, &bundle.enterprises)?;
+        replace_kind(&tx, &bundle.templates)?;
+        replace_kind(&tx, &bundle.plans)?;
+        replace_kind(&tx, &bundle.penalty_rules)?;
         tx.commit()?;
         Ok(())
     }
