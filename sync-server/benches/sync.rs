@@ -2494,12 +2494,6 @@ fn start_server(data: &Path, env: &[(String, String)], fixtures: &Path) -> Serve
         .args(["--listen", "127.0.0.1:0", "--demo-password", PASSWORD])
         .arg("--port-file")
         .arg(&port_file)
-        // As the packaged service runs it (packaging/debian/inspection-sync.service); set
-        // MIMALLOC_PURGE_DELAY to compare with another value (mimalloc's default is 1000).
-        .env(
-            "MIMALLOC_PURGE_DELAY",
-            std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or_else(|_| "10000".into()),
-        )
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
