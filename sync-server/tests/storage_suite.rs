@@ -1814,7 +1814,7 @@ fn store_decided(store: &impl CaseStore, name: &str, after_days: i64, fine: u64)
 
 /// A supervisor's console action on a stored case (`service::case_pages::act`): applied by
 /// the rules as the supervisor on the server's device, stored as a change tablets pull, its
-/// number taken from the unit's counter; refused for a supervisor of another unit (not
+/// number a block of one in the series the tablets' blocks come from; refused for a supervisor of another unit (not
 /// found) and by the rules (wrong stage), storing nothing.
 fn console_action_on_a_stored_case<B: Backend>(b: &B)
 where
@@ -1853,6 +1853,26 @@ where
     assert_eq!(
         next_number(&conn, &xw, CaseDocKind::ClosingApproval, year).unwrap(),
         2
+    );
+    // One allocation for the console and the tablets: a tablet's block starts after the
+    // console's number, and the console's next number after the tablet's block.
+    let series = app_core::docnumber::Series {
+        unit: xw.clone(),
+        kind: app_core::docnumber::DocumentKind::ClosingApproval,
+        year,
+    };
+    let blocks = sync_server::service::numbers::reserve(
+        &mut conn,
+        &[series],
+        &DeviceId::from("tab-a"),
+        "u-zhao",
+        now.0 / 1000,
+    )
+    .unwrap();
+    assert_eq!(blocks[0].first, 2);
+    assert_eq!(
+        next_number(&conn, &xw, CaseDocKind::ClosingApproval, year).unwrap(),
+        blocks[0].last + 1
     );
     // The change is in the sequence, from the server's device: a tablet pulls it.
     let units = vec!["xw".to_owned()];

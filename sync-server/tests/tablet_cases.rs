@@ -351,15 +351,17 @@ fn a_penalty_proposed_in_the_app_with_the_units_inherited_table_is_accepted_by_t
     let report = wang.sync();
     assert!(report.rejected.is_empty(), "{report:?}");
     zhao.sync();
-    let approve = CaseCommand::ApproveFiling {
-        number: number(&zhao, CaseDocKind::FilingApproval, 1),
-        comment: "同意立案".into(),
-    };
-    zhao.store
-        .lock()
-        .unwrap()
-        .apply_case(&id, &approve, &cx(&zhao.user, now()))
-        .unwrap();
+    apply_numbered(
+        &server,
+        &zhao,
+        &id,
+        CaseDocKind::FilingApproval,
+        now(),
+        |number| CaseCommand::ApproveFiling {
+            number,
+            comment: "同意立案".into(),
+        },
+    );
     let report = zhao.sync();
     assert!(report.rejected.is_empty(), "{report:?}");
 

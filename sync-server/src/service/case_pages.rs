@@ -12,22 +12,25 @@
 //!   transaction holding the case's lock (the same lock a case sync takes), so tablets pull
 //!   it like any other change.
 //!
-//! **Numbers.** The console issues a case document's number from a counter per unit, kind
-//! and year in `server_meta` (`case_number:<unit>:<code>:<year>`), raised past every number
-//! it issues; the form shows the next one and the supervisor may change it (a number the
-//! case already holds is refused by the rules). Tablets' offline blocks
-//! (`app_core::docnumber`) have no series for case documents yet, so the two cannot collide
-//! today; when the tablets issue case numbers, these should come from a server block.
+//! **Numbers.** The console's numbers and the tablets' offline blocks are one allocation:
+//! every case document's series (`app_core::docnumber::DocumentKind`) hands out blocks from
+//! the server (`service::numbers`), and a number the console issues is stored as a block of
+//! one number of the server's device in the same transaction as the case's change. The form
+//! shows the next number after every block; the supervisor may choose another, which is
+//! refused if a block holds it (a tablet's, or one issued before).
 
 use super::case_rules::{CaseRules, rules_for};
 use super::cases::case_scope;
+use super::numbers;
 use crate::reference::ReferenceData;
 use crate::store::cases::{CaseRow, CaseStore, CaseWrite, load_case};
+use crate::store::numbers::NumberStore;
 use crate::store::records::SERVER_DEVICE;
 use crate::store::{
     Commit, MetaStore, PenaltyRulesStore, RecordStore, StoreError, StoreResult, Transactions,
 };
 use app_core::access::{RecordScope, can_read_record, can_review_record};
+use app_core::docnumber::{Allocator, Block, DocumentKind, Series};
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::geo::{Day, Timestamp};
 use app_core::ids::{DeviceId, UnitId};
@@ -169,29 +172,34 @@ pub const CONSOLE_KINDS: [CaseDocKind; 4] = [
     CaseDocKind::ClosingApproval,
 ];
 
-fn counter_key(unit: &UnitId, kind: CaseDocKind, year: i32) -> String {
-    format!("case_number:{unit}:{}:{year}", kind.code())
+/// Series `kind` of `unit` in `year`.
+fn series(unit: &UnitId, kind: CaseDocKind, year: i32) -> Series {
+    Series {
+        unit: unit.clone(),
+        kind: DocumentKind::from(kind),
+        year,
+    }
 }
 
-/// The next number the console issues for `kind` in `unit` in `year`.
-pub fn next_number<S: MetaStore + ?Sized>(
+/// The next number the console issues for `kind` in `unit` in `year`: the first after every
+/// block of the series (the tablets' and the console's own).
+pub fn next_number<S: NumberStore + MetaStore + ?Sized>(
     store: &S,
     unit: &UnitId,
     kind: CaseDocKind,
     year: i32,
 ) -> StoreResult<u32> {
-    let key = counter_key(unit, kind, year);
-    match store.meta(&key)? {
-        None => Ok(1),
-        Some(v) => v
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("{key}: {v:?}"))),
-    }
+    let series = series(unit, kind, year);
+    let blocks = numbers::taken_blocks(store, &series, numbers::restore_gap(store)?)?;
+    Allocator::from_blocks(&blocks)
+        .reserve(series, DeviceId::from(SERVER_DEVICE), 1)
+        .map(|b| b.first)
+        .map_err(|e| StoreError::Corrupt(format!("{unit} {} {year}: {e}", kind.code())))
 }
 
 /// Case `id` for `viewer` on `today`; `None` when it does not exist or the viewer may not
 /// read it.
-pub fn case_view<S: CaseStore + PenaltyRulesStore + MetaStore + ?Sized>(
+pub fn case_view<S: CaseStore + PenaltyRulesStore + MetaStore + NumberStore + ?Sized>(
     store: &S,
     reference: &ReferenceData,
     viewer: &User,
@@ -318,7 +326,7 @@ pub fn act<C>(
 ) -> Result<String, ActError>
 where
     C: Transactions,
-    for<'a> C::Tx<'a>: CaseStore + RecordStore + PenaltyRulesStore + MetaStore,
+    for<'a> C::Tx<'a>: CaseStore + RecordStore + PenaltyRulesStore + MetaStore + NumberStore,
 {
     let tx = conn.begin()?;
     // The lock a case sync takes before it writes (`service::cases::write_case_pushes`).
@@ -381,9 +389,26 @@ where
         origin_device: SERVER_DEVICE,
         existed: true,
     })?;
-    if seq >= next_number(&tx, &unit, kind, year)? {
-        tx.set_meta(&counter_key(&unit, kind, year), &(seq + 1).to_string())?;
+    let series = series(&unit, kind, year);
+    let taken = numbers::taken_blocks(&tx, &series, numbers::restore_gap(&tx)?)?;
+    if taken.iter().any(|b| (b.first..=b.last).contains(&seq)) {
+        return Err(ActError::Refused {
+            zh: format!("文号 {text} 已分配（平板的文号段或已签发），请使用页面给出的下一个文号"),
+            en: format!(
+                "number {text} is taken (a tablet's block, or issued before): use the next number the page shows"
+            ),
+        });
     }
+    tx.insert_block(
+        &Block {
+            series,
+            device: device.clone(),
+            first: seq,
+            last: seq,
+        },
+        supervisor.id.as_str(),
+        now.0.div_euclid(1000),
+    )?;
     tx.commit()?;
     Ok(text)
 }

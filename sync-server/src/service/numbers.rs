@@ -4,7 +4,7 @@
 
 use crate::store::numbers::{NumberStore, kind_str};
 use crate::store::server_meta::{MetaStore, NUMBER_RESTORE};
-use crate::store::{Commit, StoreError, Transactions};
+use crate::store::{Commit, StoreError, StoreResult, Transactions};
 use app_core::docnumber::{Allocator, Block, DocumentKind, Series, issues};
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
@@ -139,19 +139,7 @@ where
     let restore = restore_gap(&tx)?;
     let mut out = Vec::with_capacity(series.len());
     for s in series {
-        let mut blocks = tx.blocks_of(s)?;
-        // After a restore, new blocks start past the gap (see [`RESTORE_GAP`]).
-        if let Some((restored_at, gap)) = restore {
-            let floor = tx.highest_before(s, restored_at)?.saturating_add(gap);
-            if floor >= 1 {
-                blocks.push(Block {
-                    series: s.clone(),
-                    device: DeviceId::new("restore-gap"),
-                    first: 1,
-                    last: floor,
-                });
-            }
-        }
+        let blocks = taken_blocks(&tx, s, restore)?;
         let mut allocator = Allocator::from_blocks(&blocks);
         let block = allocator
             .reserve(s.clone(), device.clone(), BLOCK_SIZE)
@@ -161,6 +149,29 @@ where
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// Every number of `series` that is taken: its blocks, and after a restore (`restore`, from
+/// [`restore_gap`]) the numbers skipped past the highest known before it (see
+/// [`RESTORE_GAP`]) as one more block. A number in none of them was never handed out.
+pub fn taken_blocks<S: NumberStore + ?Sized>(
+    tx: &S,
+    series: &Series,
+    restore: Option<(i64, u32)>,
+) -> StoreResult<Vec<Block>> {
+    let mut blocks = tx.blocks_of(series)?;
+    if let Some((restored_at, gap)) = restore {
+        let floor = tx.highest_before(series, restored_at)?.saturating_add(gap);
+        if floor >= 1 {
+            blocks.push(Block {
+                series: series.clone(),
+                device: DeviceId::new("restore-gap"),
+                first: 1,
+                last: floor,
+            });
+        }
+    }
+    Ok(blocks)
 }
 
 /// Numbers of every series skipped after a restore (the default of `admin restore
