@@ -151,7 +151,10 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Refused, "{err:?}");
     // (The case itself: whether it is synced yet depends on the app's background sync.)
-    assert_eq!(app.call(GetCase { case: id.clone() }).unwrap().case, opened.case);
+    assert_eq!(
+        app.call(GetCase { case: id.clone() }).unwrap().case,
+        opened.case
+    );
 
     // One sync: the record, then the case.
     let outcome = app.call(SyncNow {}).unwrap();
