@@ -14,7 +14,7 @@
 //! wait on the tablet.
 
 use crate::store::Store;
-use crate::sync::{Round, SyncClient, SyncError, accepted_of, unrefused};
+use crate::sync::{Round, SyncClient, SyncError, accepted_of, lock, unrefused};
 use app_core::geo::Timestamp;
 use app_core::wire::{
     CASE_SYNC_PATH, CaseSyncRequest, CaseSyncResponse, DocChanges, PROTOCOL_VERSION, Rejection,
@@ -36,10 +36,6 @@ pub struct CaseSyncReport {
     pub round_trips: u32,
     /// The server has no case endpoint (404): nothing was synced.
     pub unsupported: bool,
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl SyncClient {

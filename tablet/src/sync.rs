@@ -246,7 +246,7 @@ impl SyncClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let bundle: ReferenceBundle = resp.json()?;
-        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut store = lock(store);
         store.replace_reference_bundle(&bundle)?;
         store.set_meta(REFERENCE_ETAG, tag.as_deref().unwrap_or(""))?;
         Ok(())
@@ -290,7 +290,7 @@ impl SyncClient {
         let mut refused: HashSet<String> = HashSet::new();
         loop {
             let (pushes, cursor, epoch) = {
-                let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                let mut s = lock(store);
                 let pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
                 let pushes = unrefused(pushes, &refused, PUSH_BATCH, |p| p.id.as_str());
                 let epoch = s.server_epoch()?;
@@ -332,7 +332,7 @@ impl SyncClient {
             if let Some(now_epoch) = &response.epoch
                 && epoch.as_deref() != Some(now_epoch.as_str())
             {
-                let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                let mut s = lock(store);
                 if epoch.is_some() {
                     s.forget_server_state()?;
                     s.forget_case_server_state()?;
@@ -344,7 +344,7 @@ impl SyncClient {
                 s.set_server_epoch(now_epoch)?;
             }
             {
-                let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+                let mut s = lock(store);
                 s.mark_all_pushed(&accepted_of(&pushes, &response.accepted))?;
                 s.apply_pull(&response.pull, &user, response.cursor, now)?;
             }
@@ -444,7 +444,7 @@ impl SyncClient {
         let bytes = check(resp)?.bytes()?;
         let response: app_core::wire::FetchResponse =
             ciborium::from_reader(&bytes[..]).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = lock(store);
         Ok(s.store_pulled(&response.docs, now)?)
     }
 }
@@ -519,7 +519,7 @@ pub fn settle_revocation(
     blobs: &BlobStore,
     now: Timestamp,
 ) -> Result<DeviceRevoked, SyncError> {
-    let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+    let mut s = lock(store);
     let records = s.pending()?.records;
     let photos = s.pending_uploads()?.len();
     if records > 0 || photos > 0 || s.pending_cases()? > 0 {
@@ -532,7 +532,8 @@ pub fn settle_revocation(
     Ok(DeviceRevoked::Wiped)
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+/// The store, even after a thread panicked holding it (its writes are transactions).
+pub(crate) fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
