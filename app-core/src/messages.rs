@@ -2190,3 +2190,36 @@ mod case_screen_tests {
         }
     }
 }
+
+/// Why the console did not apply a supervisor's action on a penalty case, beside the case
+/// rules' own refusals ([`crate::penalty::CaseError`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleCaseRefusal {
+    /// The supervisor may not approve for the case's unit.
+    MayNotApprove,
+    /// A document number's sequence must be 1 or more.
+    NumberZero,
+    /// The number (its text) is held by a block already: a tablet's, or one issued before.
+    NumberTaken(String),
+}
+
+impl Bilingual for ConsoleCaseRefusal {
+    fn zh(&self) -> String {
+        match self {
+            ConsoleCaseRefusal::MayNotApprove => "无权审批此案件".into(),
+            ConsoleCaseRefusal::NumberZero => "文号序号须为 1 或以上".into(),
+            ConsoleCaseRefusal::NumberTaken(text) => {
+                format!("文号 {text} 已分配（平板的文号段或已签发），请使用页面给出的下一个文号")
+            }
+        }
+    }
+    fn en(&self) -> String {
+        match self {
+            ConsoleCaseRefusal::MayNotApprove => "you may not approve for this case".into(),
+            ConsoleCaseRefusal::NumberZero => "the number's sequence must be 1 or more".into(),
+            ConsoleCaseRefusal::NumberTaken(text) => format!(
+                "number {text} is taken (a tablet's block, or issued before): use the next number the page shows"
+            ),
+        }
+    }
+}

@@ -34,6 +34,7 @@ use app_core::docnumber::{Allocator, Block, DocumentKind, Series};
 use app_core::document::{ChangeEntry, Conflict};
 use app_core::geo::{Day, Timestamp};
 use app_core::ids::{DeviceId, UnitId};
+use app_core::messages::{Bilingual, ConsoleCaseRefusal};
 use app_core::penalty::{
     CaseCommand, CaseContext, CaseDeadline, CaseDocError, CaseDocKind, DeadlineState, IssuedNumber,
     PenaltyCase, case_deadlines,
@@ -314,6 +315,15 @@ pub enum ActError {
     Store(#[from] StoreError),
 }
 
+impl ActError {
+    fn refused(why: ConsoleCaseRefusal) -> Self {
+        ActError::Refused {
+            zh: why.zh(),
+            en: why.en(),
+        }
+    }
+}
+
 /// Applies `action` to case `id` as `supervisor` at `now` and stores it (see the module's
 /// documentation); returns the number issued.
 pub fn act<C>(
@@ -338,10 +348,7 @@ where
         return Err(ActError::NotFound);
     }
     if !can_review_record(supervisor, &scope, &reference.units) {
-        return Err(ActError::Refused {
-            zh: "无权审批此案件".into(),
-            en: "you may not approve for this case".into(),
-        });
+        return Err(ActError::refused(ConsoleCaseRefusal::MayNotApprove));
     }
     let unit = doc.case().unit.clone();
     let short = reference
@@ -351,10 +358,7 @@ where
         .ok_or_else(|| StoreError::Corrupt(format!("case {id}: unknown unit {unit}")))?;
     let (kind, seq, year) = (action.kind(), action.seq(), now.shanghai_date().year());
     if seq == 0 {
-        return Err(ActError::Refused {
-            zh: "文号序号须为 1 或以上".into(),
-            en: "the number's sequence must be 1 or more".into(),
-        });
+        return Err(ActError::refused(ConsoleCaseRefusal::NumberZero));
     }
     let number = IssuedNumber::new(&short, kind, year, seq, device.clone());
     let text = number.text.clone();
@@ -392,12 +396,7 @@ where
     let series = series(&unit, kind, year);
     let taken = numbers::taken_blocks(&tx, &series, numbers::restore_gap(&tx)?)?;
     if taken.iter().any(|b| (b.first..=b.last).contains(&seq)) {
-        return Err(ActError::Refused {
-            zh: format!("文号 {text} 已分配（平板的文号段或已签发），请使用页面给出的下一个文号"),
-            en: format!(
-                "number {text} is taken (a tablet's block, or issued before): use the next number the page shows"
-            ),
-        });
+        return Err(ActError::refused(ConsoleCaseRefusal::NumberTaken(text)));
     }
     tx.insert_block(
         &Block {
