@@ -105,6 +105,7 @@ fn request() -> SyncRequest {
             receipt: None,
         }],
         epoch: None,
+        case_cursor: None,
     }
 }
 
@@ -125,6 +126,7 @@ fn response() -> SyncResponse {
         }],
         more: true,
         epoch: None,
+        cases: None,
     }
 }
 
@@ -167,6 +169,33 @@ fn sync_messages_with_an_epoch_keep_their_cbor_bytes() {
         cbor(&self::response()),
         std::fs::read(golden("sync-response.cbor")).unwrap()
     );
+}
+
+/// Whether penalty cases wait (the `k` fields) came with the cases' sync: the messages
+/// without them keep their bytes (above); those with them are pinned beside them.
+#[test]
+fn sync_messages_asking_whether_cases_wait_keep_their_cbor_bytes() {
+    let request = SyncRequest {
+        version: PROTOCOL_VERSION,
+        epoch: Some("6f1c0d2e9a8b4c3d".into()),
+        case_cursor: Some(52),
+        ..request()
+    };
+    let response = SyncResponse {
+        epoch: Some("7a2b3c4d5e6f7081".into()),
+        cases: Some(false),
+        ..response()
+    };
+    pinned("sync-request-cases.cbor", &cbor(&request));
+    pinned("sync-response-cases.cbor", &cbor(&response));
+    let old: SyncRequest =
+        ciborium::from_reader(&std::fs::read(golden("sync-request-cases.cbor")).unwrap()[..])
+            .unwrap();
+    assert_eq!(old, request);
+    let old: SyncResponse =
+        ciborium::from_reader(&std::fs::read(golden("sync-response-cases.cbor")).unwrap()[..])
+            .unwrap();
+    assert_eq!(old, response);
 }
 
 /// Version 3 added receipts (`wire::Receipt`) on pulled documents and on documents pushed

@@ -1783,6 +1783,7 @@ fn profile_server_work(docs: &[Doc]) {
         version: app_core::wire::PROTOCOL_VERSION,
         cursor: 0,
         epoch: None,
+        case_cursor: None,
         push: sample
             .iter()
             .take(200)

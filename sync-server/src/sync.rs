@@ -188,6 +188,7 @@ pub async fn sync(
             more: false,
             revoked: true,
             epoch,
+            cases: None,
         }
     } else {
         state
@@ -199,6 +200,12 @@ pub async fn sync(
                 // The epoch, for a tablet that asks for it (see `app_core::wire`).
                 if request.epoch.is_some() {
                     response.epoch = Some(crate::store::MetaStore::epoch(conn)?);
+                }
+                // Whether the cases' sync has anything for it, for a tablet that asks.
+                if let Some(cursor) = request.case_cursor {
+                    response.cases = Some(crate::service::cases::cases_waiting(
+                        conn, &reference, &user, &device, cursor,
+                    )?);
                 }
                 Ok(response)
             })

@@ -54,6 +54,7 @@ impl Http {
             version: PROTOCOL_VERSION,
             cursor: u64::MAX / 2,
             epoch: None,
+            case_cursor: None,
             push: vec![DocChanges {
                 id: id.into(),
                 bytes,

@@ -195,6 +195,7 @@ impl Client {
             version: PROTOCOL_VERSION,
             cursor: self.cursor,
             epoch: None,
+            case_cursor: None,
             push,
         };
         let mut body = Vec::new();

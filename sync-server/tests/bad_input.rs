@@ -37,6 +37,7 @@ impl Client {
                 version: PROTOCOL_VERSION,
                 cursor: 0,
                 epoch: None,
+                case_cursor: None,
                 push: docs,
             },
             &mut body,

@@ -1604,16 +1604,25 @@ where
 
     // Who pulls: the unit (a supervisor's subtree), the inspectors on the case, never the
     // device a change came from.
+    // (And whether anything waits, asked by a records' sync, agrees with every filter.)
     let seqs = |f: &CasePullFilter<'_>| -> Vec<i64> {
-        conn.case_changes_after(f)
+        let seqs: Vec<i64> = conn
+            .case_changes_after(f)
             .unwrap()
             .changes
             .iter()
             .map(|c| c.0)
-            .collect()
+            .collect();
+        assert_eq!(
+            conn.case_changes_wait(f).unwrap(),
+            !seqs.is_empty(),
+            "{f:?}"
+        );
+        seqs
     };
     assert_eq!(seqs(&case_filter(0, "tab-z", &units, None)), [2, 4]);
     assert_eq!(seqs(&case_filter(2, "tab-z", &units, None)), [4]);
+    assert!(seqs(&case_filter(4, "tab-z", &units, None)).is_empty());
     assert_eq!(seqs(&case_filter(0, "tab-b", &units, None)), [2]);
     assert_eq!(seqs(&case_filter(0, "tab-z", &[], Some("u-wang"))), [2, 4]);
     assert!(seqs(&case_filter(0, "tab-z", &[], Some("u-li"))).is_empty());

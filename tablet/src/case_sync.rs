@@ -34,6 +34,8 @@ pub struct CaseSyncReport {
     pub rejected: Vec<Rejection>,
     pub pulled: u32,
     pub round_trips: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
     /// The server has no case endpoint (404): nothing was synced.
     pub unsupported: bool,
 }
@@ -68,7 +70,7 @@ impl SyncClient {
                     })
                     .collect(),
             };
-            let Some(response) = self.post_cases(&request)? else {
+            let Some(response) = self.post_cases(&request, &mut report)? else {
                 report.unsupported = true;
                 return Ok(report);
             };
@@ -93,15 +95,22 @@ impl SyncClient {
         }
     }
 
-    /// One case round trip; `None` when the server has no case endpoint.
-    fn post_cases(&self, request: &CaseSyncRequest) -> Result<Option<CaseSyncResponse>, SyncError> {
+    /// One case round trip (its bytes counted in `report`); `None` when the server has no
+    /// case endpoint.
+    fn post_cases(
+        &self,
+        request: &CaseSyncRequest,
+        report: &mut CaseSyncReport,
+    ) -> Result<Option<CaseSyncResponse>, SyncError> {
         let mut body = Vec::new();
         ciborium::into_writer(request, &mut body).expect("writing to a Vec cannot fail");
+        report.bytes_sent += body.len() as u64;
         let resp = self.post_cbor(CASE_SYNC_PATH, body)?;
         if resp.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
         let bytes = crate::sync::check(resp)?.bytes()?;
+        report.bytes_received += bytes.len() as u64;
         ciborium::from_reader(&bytes[..])
             .map(Some)
             .map_err(|e| SyncError::Protocol(e.to_string()))

@@ -268,38 +268,52 @@ impl SyncClient {
     }
 
     /// One full sync: the records, then the penalty cases ([`SyncClient::sync_cases`]). The
-    /// report's figures are the records'; a case the server refuses is in
-    /// [`SyncReport::rejected`] beside the refused records.
+    /// report's documents are the records'; its round trips and bytes count both; a case the
+    /// server refuses is in [`SyncReport::rejected`] beside the refused records.
+    ///
+    /// The case round trip is skipped when the records' last answer said no case changes wait
+    /// for this device and it has none to push: a sync where nothing changed stays one round
+    /// trip.
     pub fn sync(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
-        let mut report = self.sync_records(store, now)?;
-        report
-            .rejected
-            .extend(self.sync_cases(store, now)?.rejected);
+        let (mut report, cases_wait) = self.sync_records(store, now)?;
+        if cases_wait != Some(false) || lock(store).pending_cases()? > 0 {
+            let cases = self.sync_cases(store, now)?;
+            report.round_trips += cases.round_trips;
+            report.bytes_sent += cases.bytes_sent;
+            report.bytes_received += cases.bytes_received;
+            report.rejected.extend(cases.rejected);
+        }
         Ok(report)
     }
 
     /// The records' sync: round trips until nothing is left to push and the server has
     /// nothing more to send. The store is locked only between round trips. Records the server
     /// refuses stay pending (see [`SyncReport::rejected`]) and are not offered again until
-    /// the next sync.
-    fn sync_records(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
+    /// the next sync. Also answers whether case changes wait for this device (the server's
+    /// word in the last answer; `None` when it did not say).
+    fn sync_records(
+        &self,
+        store: &Mutex<Store>,
+        now: Timestamp,
+    ) -> Result<(SyncReport, Option<bool>), SyncError> {
         let user = self.user_id()?;
         let mut report = SyncReport::default();
         // Records refused in this sync: they stay pending, but are not pushed again before the
         // next sync (a refused batch must not hide the records after it).
         let mut refused: HashSet<String> = HashSet::new();
         loop {
-            let (pushes, cursor, epoch) = {
+            let (pushes, cursor, epoch, case_cursor) = {
                 let mut s = lock(store);
                 let pushes = s.pending_pushes(PUSH_BATCH + refused.len() as u32)?;
                 let pushes = unrefused(pushes, &refused, PUSH_BATCH, |p| p.id.as_str());
                 let epoch = s.server_epoch()?;
-                (pushes, s.sync_cursor(&user)?, epoch)
+                (pushes, s.sync_cursor(&user)?, epoch, s.case_cursor(&user)?)
             };
             let request = SyncRequest {
                 version: PROTOCOL_VERSION,
                 cursor,
                 epoch: Some(epoch.clone().unwrap_or_default()),
+                case_cursor: Some(case_cursor),
                 push: pushes
                     .iter()
                     .map(|p| DocChanges {
@@ -360,7 +374,7 @@ impl SyncClient {
                 more: response.more,
             };
             if round.last(response.rejected, &mut refused, &mut report.rejected) {
-                return Ok(report);
+                return Ok((report, response.cases));
             }
         }
     }
@@ -806,6 +820,7 @@ mod tests {
                 let mut response = SyncResponse {
                     revoked: false,
                     epoch: None,
+                    cases: None,
                     cursor: request.cursor,
                     accepted: Vec::new(),
                     rejected: Vec::new(),

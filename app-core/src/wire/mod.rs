@@ -11,7 +11,8 @@
 //! a one-answer edit is a couple of hundred bytes, so every byte of framing shows.
 //!
 //! Server epochs: see [`SyncResponse::epoch`]. Both `e` fields are optional, so the bytes of
-//! either side from before epochs read as they did.
+//! either side from before epochs read as they did; so are both `k` fields (whether penalty
+//! cases wait, [`SyncResponse::cases`]).
 //!
 //! The JSON messages of the rest of the HTTP API (errors, sign-in, reference data, number
 //! reservations, blob status) are in [`http`].
@@ -42,6 +43,12 @@ pub struct SyncRequest {
     /// without one (their parser refuses unknown fields).
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// The device's cursor in the penalty cases' sync ([`CaseSyncRequest::cursor`]). Sending
+    /// it asks the server whether case changes wait after it ([`SyncResponse::cases`]), so a
+    /// tablet with nothing to push skips the case round trip when none do. Absent in the bytes
+    /// of tablets older than cases.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub case_cursor: Option<u64>,
 }
 
 /// Automerge changes of one document (a saved document, or concatenated change chunks).
@@ -128,6 +135,11 @@ pub struct SyncResponse {
     /// re-announces its document-number blocks. Sent only when the request carried `e`.
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// Whether changes of penalty cases this user is sent wait after the request's
+    /// [`SyncRequest::case_cursor`] (from other devices). Sent only when the request carried
+    /// `k`; absent (a revoked device, an older server), the tablet runs the case sync anyway.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

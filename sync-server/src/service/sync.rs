@@ -486,6 +486,7 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
         pull,
         more,
         epoch: None,
+        cases: None,
     })
 }
 

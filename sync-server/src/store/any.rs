@@ -223,6 +223,7 @@ macro_rules! every_store {
             fn case_row(&self, id: &str) -> StoreResult<Option<CaseRow>> { on!(self, c => c.case_row(id)) }
             fn write_case(&self, w: &CaseWrite<'_>) -> StoreResult<()> { on!(self, c => c.write_case(w)) }
             fn case_changes_after(&self, filter: &CasePullFilter<'_>) -> StoreResult<ChangePage> { on!(self, c => c.case_changes_after(filter)) }
+            fn case_changes_wait(&self, filter: &CasePullFilter<'_>) -> StoreResult<bool> { on!(self, c => c.case_changes_wait(filter)) }
             fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>> { on!(self, c => c.cases_of_units(units, limit)) }
         }
         impl super::PenaltyRulesStore for $ty {

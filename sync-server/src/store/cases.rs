@@ -123,6 +123,9 @@ pub trait CaseStore {
     fn write_case(&self, w: &CaseWrite<'_>) -> StoreResult<()>;
     /// The case change log after `filter.cursor` that the filter lets through, paged by bytes.
     fn case_changes_after(&self, filter: &CasePullFilter<'_>) -> StoreResult<ChangePage>;
+    /// Whether [`CaseStore::case_changes_after`] would return anything (`max_bytes` unused):
+    /// one indexed probe, so a records' sync can tell the tablet to skip the cases' one.
+    fn case_changes_wait(&self, filter: &CasePullFilter<'_>) -> StoreResult<bool>;
     /// The cases of these units, newest opened first, at most `limit`.
     fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>>;
 }
@@ -270,6 +273,22 @@ impl<S: super::Sqlite> CaseStore for S {
             }
         }
         Ok(page)
+    }
+
+    fn case_changes_wait(&self, f: &CasePullFilter<'_>) -> StoreResult<bool> {
+        let c = self.sqlite();
+        let units = serde_json::to_string(f.units).expect("strings serialise");
+        Ok(c.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM case_changes k JOIN cases d ON d.id = k.case_id
+             WHERE k.seq > ?1 AND k.origin_device <> ?2
+               AND (d.unit IN (SELECT value FROM json_each(?3))
+                    OR EXISTS (SELECT 1 FROM case_inspectors i
+                               WHERE i.user_id = ?4 AND i.case_id = d.id)))",
+        )?
+        .query_row(
+            params![f.cursor, f.device, units, f.inspector.unwrap_or("")],
+            |row| row.get(0),
+        )?)
     }
 
     fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>> {

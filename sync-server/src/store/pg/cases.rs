@@ -128,6 +128,20 @@ impl<C: GenericClient> CaseStore for Pg<C> {
         })
     }
 
+    fn case_changes_wait(&self, f: &CasePullFilter<'_>) -> StoreResult<bool> {
+        let mut c = self.c();
+        let inspector = f.inspector.unwrap_or("");
+        Ok(c.query_one(
+            "SELECT EXISTS (SELECT 1 FROM case_changes k JOIN cases d ON d.id = k.case_id
+             WHERE k.seq > $1 AND k.origin_device <> $2
+               AND (d.unit = ANY($3)
+                    OR EXISTS (SELECT 1 FROM case_inspectors i
+                               WHERE i.user_id = $4 AND i.case_id = d.id)))",
+            &[&f.cursor, &f.device, &f.units, &inspector],
+        )?
+        .get(0))
+    }
+
     fn cases_of_units(&self, units: &[String], limit: usize) -> StoreResult<Vec<CaseRow>> {
         let mut c = self.c();
         let rows: Vec<CaseRow> = c
