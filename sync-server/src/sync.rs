@@ -287,12 +287,11 @@ pub async fn fetch(
         .into_response())
 }
 
-/// A place among the syncs served at once: twice the number of cores, so that one request's
-/// reads and writes overlap another's check. It is taken before the request body is read: a
-/// hundred tablets syncing together then wait with their uploads in their sockets, instead
-/// of a hundred bodies (and their decoded copies) held in memory and interleaved. In the sync
-/// benchmark at 100 tablets it lowered the server's peak memory (648 → 578 MiB) and left the
-/// throughput as it was (1,694 → 1,665 docs/s, within run-to-run noise).
+/// A place among the syncs served at once ([`sync_slots`]). It is taken before the request
+/// body is read: a hundred tablets syncing together then wait with their uploads in their
+/// sockets, instead of a hundred bodies (and their decoded copies) held in memory and
+/// interleaved. In the sync benchmark at 100 tablets it lowered the server's peak memory
+/// (648 → 578 MiB).
 #[derive(Debug)]
 pub struct SyncSlot {
     /// Held until the response is made; released when dropped.
@@ -308,10 +307,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SyncSlot {
     ) -> Result<Self, Self::Rejection> {
         static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
             std::sync::OnceLock::new();
-        let slots = SLOTS.get_or_init(|| {
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            std::sync::Arc::new(tokio::sync::Semaphore::new(2 * cores))
-        });
+        let slots =
+            SLOTS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(sync_slots())));
         let permit = slots
             .clone()
             .acquire_owned()
@@ -319,6 +316,23 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SyncSlot {
             .map_err(|e| ApiError::Internal(crate::internal!("sync slots closed: {e}")))?;
         Ok(SyncSlot { _permit: permit })
     }
+}
+
+/// How many syncs are served at once: six per core, or `SYNC_SERVER_SYNC_SLOTS` (for the
+/// benchmark's side-by-side runs). Only as many as there are cores are checked at once
+/// ([`check_slots`]); the others read their bodies, wait for their group's commit or answer.
+/// There must be enough of those: a request that was checked holds its place until its group
+/// commits, and the group waits (up to `db::GATHER_WAIT`) for the checks still running, so with
+/// only twice as many places as cores every place was soon held by a checked request waiting
+/// for the commit, no new request could start its check, and a quarter of the machine sat idle
+/// in the sync benchmark at 100 tablets.
+pub(crate) fn sync_slots() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::env::var("SYNC_SERVER_SYNC_SLOTS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(6 * cores)
 }
 
 /// The limit on pushes checked at once (step 2 of [`sync`]): the number of cores.
