@@ -63,12 +63,14 @@ pub async fn sync_cases(
         let mut rules = |unit: &app_core::ids::UnitId| {
             db.with_reader(|conn| crate::service::case_rules::rules_for(conn, &r.units, unit))
         };
+        let mut sources =
+            |record: &str| db.with_reader(|conn| crate::service::access::scope(conn, &r, record));
         let checked = request
             .cases
             .iter()
             .zip(stored)
             .map(|(push, stored)| {
-                service::check_case(&r, &mut photos, &mut rules, &a, push, stored)
+                service::check_case(&r, &mut photos, &mut rules, &mut sources, &a, push, stored)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((request, checked))

@@ -49,14 +49,38 @@ fn case_story(env: &[(String, String)]) {
     let chen = Tablet::new(&server, "u-chen"); // an inspector of qh
     let (wang_dev, zhao_dev, chen_dev) = (wang.device(), zhao.device(), chen.device());
 
-    // Opened on Wang's tablet, from a record of his, with Li; the facts completed.
+    // A case opened from a record the server does not hold is refused (the record was never
+    // synced, or does not exist): nothing is stored.
+    let nowhere = case_id("nowhere");
+    let open = opening(
+        &nowhere,
+        &wang.user,
+        &li.user,
+        &wang.enterprise("e-001"),
+        &rid("never-synced"),
+    );
+    let mut ndoc = CaseDoc::create(&opened(open, &wang.user, now()), &wang_dev).unwrap();
+    let refused = wang.sync_cases(&server, 0, vec![push(&nowhere, ndoc.save())]);
+    assert!(refused.accepted.is_empty(), "{refused:?}");
+    assert_eq!(refused.rejected[0].code, "reference", "{refused:?}");
+    assert!(
+        refused.rejected[0]
+            .message
+            .contains("sync the record first"),
+        "{refused:?}"
+    );
+    assert!(zhao.sync_cases(&server, 0, Vec::new()).cases.is_empty());
+
+    // Opened on Wang's tablet, from a record of his (synced first), with Li; the facts
+    // completed.
+    let record = wang.synced_record("record", &li.user);
     let id = case_id("training");
     let open = opening(
         &id,
         &wang.user,
         &li.user,
         &wang.enterprise("e-001"),
-        &rid("record"),
+        &record,
     );
     let mut doc = CaseDoc::create(&opened(open, &wang.user, now()), &wang_dev).unwrap();
     let facts = CaseCommand::SetFacts {
@@ -185,7 +209,7 @@ fn case_story(env: &[(String, String)]) {
         &wang.user,
         &li.user,
         &wang.enterprise("e-001"),
-        &rid("record"),
+        &record,
     );
     let mut fdoc = CaseDoc::create(&opened(open, &wang.user, now()), &wang_dev).unwrap();
     forge_closing(&mut fdoc, &wang.user, &wang_dev);

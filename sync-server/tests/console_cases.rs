@@ -15,7 +15,7 @@ use app_core::penalty::{
 };
 use common::cases::{case_id, cx, now, opened, opening, push};
 use common::console::{ConsoleClient, form_value};
-use common::{PASSWORD, Tablet, TestServer, fixtures, rid};
+use common::{PASSWORD, Tablet, TestServer, fixtures};
 
 fn demo_table() -> DiscretionTable {
     let text = std::fs::read_to_string(fixtures().join("demo/discretion/nj.toml")).unwrap();
@@ -29,14 +29,15 @@ fn console_story(env: &[(String, String)]) {
     let li = Tablet::new(&server, "u-li");
     let wang_dev = wang.device();
 
-    // Opened on Wang's tablet and pushed.
+    // Opened on Wang's tablet from a record of his, and pushed.
+    let record = wang.synced_record("record", &li.user);
     let id = case_id("console");
     let open = opening(
         &id,
         &wang.user,
         &li.user,
         &wang.enterprise("e-001"),
-        &rid("record"),
+        &record,
     );
     let mut doc = CaseDoc::create(&opened(open, &wang.user, now()), &wang_dev).unwrap();
     let pushed = wang.sync_cases(&server, 0, vec![push(&id, doc.save())]);

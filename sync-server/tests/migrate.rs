@@ -2,11 +2,14 @@
 //! PostgreSQL (a throwaway cluster of `common::pg`) and S3-compatible storage (moto, from
 //! `common::s3`); then a server on the new backends carries on where the old one stopped:
 //! the same records with their history, the same accounts, tokens, devices and number
-//! blocks, the photos from object storage, the console's decision and the audit log.
+//! blocks, the penalty cases with their change log, the photos from object storage, the
+//! console's decision and the audit log.
 
 mod common;
 
 use app_core::inspection::{Inspection, InspectionStatus};
+use app_core::penalty::CaseDoc;
+use common::cases::{case_id, now, opened, opening, push};
 use common::console::{ConsoleClient, photo_bytes, submitted_record};
 use common::{PASSWORD, Tablet, TestServer, rid};
 use std::process::Command as Process;
@@ -81,6 +84,13 @@ fn a_county_moves_to_postgres_and_object_storage_and_carries_on() {
     );
     top_up(&wang.store, &numbers, &wang.user, wang.at(3)).unwrap();
     assert!(!blocks(&wang).is_empty());
+    // A penalty case opened from the record (its tables refer to one another: the copy must
+    // write the cases before their changes and inspectors).
+    let case = case_id("migrated");
+    let open = opening(&case, &wang.user, &li.user, &wang.enterprise("e-001"), &id);
+    let mut cdoc = CaseDoc::create(&opened(open, &wang.user, now()), &wang.device()).unwrap();
+    let pushed = wang.sync_cases(&server, 0, vec![push(&case, cdoc.save())]);
+    assert_eq!(pushed.accepted, vec![0], "{pushed:?}");
     wang.sync();
     li.sync();
 
@@ -123,6 +133,11 @@ fn a_county_moves_to_postgres_and_object_storage_and_carries_on() {
     let theirs: Inspection = fresh.record(&id);
     assert_eq!(theirs, wang.record(&id));
     assert_eq!(theirs.status, InspectionStatus::Approved);
+    // The case too, with its change log (what a tablet pulls is the log, not the snapshot).
+    let cases = fresh.sync_cases(&city, 0, Vec::new());
+    assert_eq!(cases.cases.len(), 1, "{cases:?}");
+    let moved = CaseDoc::load(&cases.cases[0].bytes, &fresh.device()).unwrap();
+    assert_eq!(moved.case(), cdoc.case());
     // The photo comes from object storage.
     let got = city
         .http()

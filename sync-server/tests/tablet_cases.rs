@@ -339,12 +339,13 @@ fn a_penalty_proposed_in_the_app_with_the_units_inherited_table_is_accepted_by_t
     let li = Tablet::new(&server, "u-li");
     let zhao = Tablet::new(&server, "u-zhao");
     let id = common::cases::case_id("proposal");
+    let record = wang.synced_record("record", &li.user);
     let open = opening(
         &id,
         &wang.user,
         &li.user,
         &wang.enterprise("e-001"),
-        &common::rid("record"),
+        &record,
     );
     let id = open.id.clone();
     wang.store

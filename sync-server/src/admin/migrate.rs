@@ -4,7 +4,8 @@
 //!
 //! **What moves.** Every row of every table the PostgreSQL schema has (`store::pg::schema`:
 //! records with their whole change log, the console index, accounts, tokens, devices, plans
-//! and draws, number blocks, case-file jobs, the server's keys and key history, the epoch,
+//! and draws, number blocks, penalty cases with their change log and each unit's penalty
+//! rules, case-file jobs, the server's keys and key history, the epoch,
 //! the audit log), copied column by column in the order SQLite kept them (so identity
 //! columns number the rows as SQLite's rowids did), in one PostgreSQL transaction: a failed
 //! migration leaves the target as it was. The epoch moves too: the data is the same, so the
@@ -168,8 +169,9 @@ fn pg_tables(pg: &mut postgres::Client) -> Result<Vec<(String, Vec<Column>)>> {
             _ => tables.push((table, vec![column])),
         }
     }
-    // Referenced tables first (docs before changes, plans before plan_assignees, …).
-    let first = ["docs", "plans", "draws"];
+    // Referenced tables first (docs before changes, plans before plan_assignees, cases before
+    // case_changes, …).
+    let first = ["docs", "plans", "draws", "cases"];
     tables.sort_by_key(|(t, _)| (!first.contains(&t.as_str()), t.clone()));
     Ok(tables)
 }

@@ -34,8 +34,8 @@ use app_core::geo::Timestamp;
 use app_core::ids::{DeviceId, EnterpriseId, PlanId, UnitId, UserId};
 use app_core::judge::{JudgeError, LookupError, Pusher, World};
 use app_core::penalty::{
-    CaseDoc, CaseVerdict, CaseWorld, DiscretionTable, PenaltyCase, PenaltySettings, WorkCalendar,
-    judge_case,
+    CaseDoc, CaseSource, CaseVerdict, CaseWorld, DiscretionTable, PenaltyCase, PenaltySettings,
+    WorkCalendar, judge_case,
 };
 use app_core::unit::UnitTree;
 use app_core::user::User;
@@ -44,6 +44,10 @@ use app_core::wire::{CaseSyncRequest, CaseSyncResponse, DocChanges, Rejection};
 /// A unit's case rules, read when a check needs them (from the store, see
 /// `service::case_rules::rules_for`).
 pub type RulesLookup<'a> = dyn FnMut(&UnitId) -> StoreResult<CaseRules> + 'a;
+
+/// The access scope of a stored inspection record (`None`: not stored): a new case's source
+/// must be one its opener may read (`service::access::scope`).
+pub type SourceLookup<'a> = dyn FnMut(&str) -> StoreResult<Option<RecordScope>> + 'a;
 
 /// The judge's world for one case: the server's world and the case's unit's rules.
 pub(crate) struct UnitWorld<'w> {
@@ -134,11 +138,14 @@ pub enum CaseChecked {
 }
 
 /// Step 2: judges one case's push against the server's copy and prepares what to write. No
-/// database access but `photos` (the right to name each media file a change adds).
+/// database access but the lookups: `photos` (the right to name each media file a change
+/// adds), `rules` (the case's unit's) and `sources` (a new case's source record, which must
+/// exist and be readable by the one who opens the case).
 pub fn check_case(
     reference: &ReferenceData,
     photos: &mut PhotoLookup<'_>,
     rules: &mut RulesLookup<'_>,
+    sources: &mut SourceLookup<'_>,
     author: &Author,
     push: &DocChanges,
     stored: StoredCase,
@@ -212,6 +219,21 @@ pub fn check_case(
             });
         }
     };
+    // A case opened from an inspection: that record is stored and its opener may read it
+    // (nobody opens a case on a record of another unit, or on one that was never synced).
+    if base.is_none()
+        && let CaseSource::Inspection { inspection, .. } = &doc.case().source
+        && !sources(inspection.as_str())?
+            .is_some_and(|scope| can_read_record(user, &scope, &reference.units))
+    {
+        return Ok(CaseChecked::Refused(reject(
+            id,
+            app_core::judge::RefusalCode::Reference.as_str(),
+            format!(
+                "the record this case is opened from ({inspection}) is not on the server or you may not read it: sync the record first"
+            ),
+        )));
+    }
     let heads: Vec<String> = doc.heads().iter().map(ToString::to_string).collect();
     let snapshot = doc.save();
     let change = match &base {
@@ -231,7 +253,9 @@ pub fn check_case(
 /// Step 3: writes the accepted case pushes (in the caller's transaction); returns the
 /// positions accepted and the refusals. A case whose heads moved since its check is judged
 /// again against the current copy, under its lock.
-pub fn write_case_pushes<S: CaseStore + RecordStore + PenaltyRulesStore + ?Sized>(
+pub fn write_case_pushes<
+    S: CaseStore + RecordStore + PenaltyRulesStore + crate::store::PlanStore + ?Sized,
+>(
     tx: &S,
     photos: &mut PhotoLookup<'_>,
     reference: &ReferenceData,
@@ -249,10 +273,12 @@ pub fn write_case_pushes<S: CaseStore + RecordStore + PenaltyRulesStore + ?Sized
                 if tx.case_heads(&push.id)?.as_ref() != base.as_ref() =>
             {
                 let mut rules = |unit: &UnitId| rules_for(tx, &reference.units, unit);
+                let mut sources = |record: &str| super::access::scope(tx, reference, record);
                 rechecked = check_case(
                     reference,
                     photos,
                     &mut rules,
+                    &mut sources,
                     author,
                     push,
                     tx.case_snapshot(&push.id)?,

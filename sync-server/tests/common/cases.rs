@@ -83,6 +83,16 @@ pub fn now() -> Timestamp {
 }
 
 impl Tablet {
+    /// A new record of this tablet's user with `colleague`, synced: what a case is opened
+    /// from (the server accepts a case only from a record it holds and its opener may read).
+    pub fn synced_record(&self, name: &str, colleague: &User) -> String {
+        let id = rid(name);
+        self.new_record(&id, colleague);
+        let report = self.sync();
+        assert!(report.rejected.is_empty(), "{report:?}");
+        id
+    }
+
     /// This tablet's device.
     pub fn device(&self) -> DeviceId {
         tablet::sync::device_of(&self.store.lock().unwrap())
