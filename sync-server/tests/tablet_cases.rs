@@ -430,3 +430,108 @@ fn a_penalty_proposed_in_the_app_with_the_units_inherited_table_is_accepted_by_t
     assert_eq!(held.proposal, Some(proposal));
     assert_eq!(held, synced.case);
 }
+
+/// A recording added to a case in the app (视听资料, `tablet_api::ImportCaseMedia`): a file
+/// that is no recording is refused with nothing named; a body camera's MP4 is copied into the
+/// evidence store and named in the case; the next sync uploads it before it pushes the case
+/// (the server accepts a case naming a recording only from the device that uploaded it), and
+/// the supervisor plays it in the console byte for byte.
+#[test]
+fn a_recording_added_in_the_app_is_uploaded_with_the_case_and_plays_in_the_console() {
+    use sha2::{Digest, Sha256};
+    use tablet_api::ImportCaseMedia;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let app = App::open(AppConfig::in_folder(
+        &dir.path().join("wang"),
+        server.url(),
+        Duration::from_secs(3600),
+        Duration::from_secs(3600),
+    ))
+    .unwrap();
+    app.sign_in("u-wang", PASSWORD).unwrap();
+    let record = app
+        .call(StartInspection {
+            kind: InspectionKind::Routine,
+            enterprise: "e-001".into(),
+            plan: None,
+            co_inspector: Some("u-li".into()),
+        })
+        .unwrap();
+    let item = ItemCode::from("GM-GL-01");
+    app.call(ApplyCommand {
+        id: record.clone(),
+        command: Command::Answer {
+            item: item.clone(),
+            answer: Some(Answer::Fails),
+        },
+    })
+    .unwrap();
+    let id = app
+        .call(OpenCase {
+            record,
+            item,
+            facts: None,
+        })
+        .unwrap()
+        .case
+        .id;
+    let import = |path: &std::path::Path, camera: Option<&str>| ImportCaseMedia {
+        case: id.clone(),
+        path: path.display().to_string(),
+        camera: camera.map(str::to_owned),
+        note: "现场执法记录".into(),
+    };
+
+    // Not a recording: refused, in Chinese, with nothing named.
+    let text = dir.path().join("说明.txt");
+    std::fs::write(&text, "不是录像").unwrap();
+    let err = app.call(import(&text, None)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Photo, "{err:?}");
+    assert_eq!(err.field.as_deref(), Some("media"));
+    assert!(
+        app.call(GetCase { case: id.clone() })
+            .unwrap()
+            .case
+            .media
+            .is_empty()
+    );
+
+    // A body camera's recording: an MP4's first box, then its data.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    video.extend((0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let path = dir.path().join("DCIM-0001.MP4");
+    std::fs::write(&path, &video).unwrap();
+    let view = app.call(import(&path, Some("ZFJLY-0042"))).unwrap();
+    assert!(view.unsynced);
+    let media = view.case.media.values().next().unwrap().clone();
+    assert_eq!(
+        media.sha256.as_str(),
+        app_core::evidence::hex(&Sha256::digest(&video))
+    );
+    assert_eq!(
+        (media.size, media.mime.as_str()),
+        (video.len() as u64, "video/mp4")
+    );
+    assert!(matches!(
+        &media.source,
+        app_core::penalty::MediaSource::BodyCamera { camera, .. } if camera == "ZFJLY-0042"
+    ));
+    // The original on the card is unchanged.
+    assert_eq!(std::fs::read(&path).unwrap(), video);
+
+    // One sync: the recording is uploaded, then the record and the case are accepted.
+    let outcome = app.call(SyncNow {}).unwrap();
+    assert!(outcome.report.rejected.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.uploads.uploaded, 1, "{outcome:?}");
+    assert!(!app.call(GetCase { case: id.clone() }).unwrap().unsynced);
+
+    // Zhao, the supervisor, plays it from the case's page.
+    let mut zhao = common::console::ConsoleClient::new(&server);
+    assert_eq!(zhao.sign_in("u-zhao", PASSWORD).status, 303);
+    let played = zhao.get(&format!("/console/cases/{id}/media/{}", media.sha256));
+    assert_eq!(played.status, 200);
+    assert_eq!(played.content_type, "video/mp4");
+    assert_eq!(played.bytes, video);
+}

@@ -180,6 +180,13 @@ operations! {
     /// carries a document number gets it from the tablet's pool (what the screen put there,
     /// `tablet_api::unnumbered()`, is replaced). Answers the case.
     apply_case: ApplyCase { case: CaseId, command: CaseCommand } -> CaseView;
+    /// Adds an audio or video recording to a case (视听资料): the file at `path` (the tablet's
+    /// own recording, or a body camera's card, 执法记录仪) is copied byte for byte into the
+    /// tablet's evidence store in one streaming pass through its SHA-256 (never loaded whole,
+    /// never changed), then named in the case (`CaseCommand::AddMedia`) as the signed-in
+    /// user; `camera`: the body camera's serial number when it came from one. The original is
+    /// uploaded with the photos at the next sync. Answers the case.
+    import_case_media: ImportCaseMedia { case: CaseId, path: String, camera: Option<String>, note: String } -> CaseView;
     /// The cases on this tablet, last changed first (of one record only, if given).
     list_cases: ListCases { record: Option<InspectionId> } -> Vec<CaseRow>;
     /// A case with its stage, deadlines, conflicts and violations.

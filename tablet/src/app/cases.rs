@@ -16,11 +16,12 @@ use super::{App, now};
 use crate::store::{CaseNumbering, CaseRules, Store, StoreError};
 use app_core::docnumber::{DocumentKind, NumberError};
 use app_core::forms::findings;
+use app_core::geo::Timestamp;
 use app_core::ids::{InspectionId, ItemCode};
 use app_core::messages::{Bilingual, CaseRequestRefusal};
 use app_core::penalty::{
-    CaseCommand, CaseContext, CaseDocKind, CaseId, IssuedNumber, MeasureKind, OpenCase,
-    case_deadlines,
+    CaseCommand, CaseContext, CaseDocKind, CaseId, IssuedNumber, MeasureKind, MediaEvidence,
+    MediaSource, OpenCase, case_deadlines,
 };
 use app_core::unit::Unit;
 use app_core::user::User;
@@ -235,6 +236,57 @@ impl App {
             }
             Err(e) => Err(CaseStop::Refused(case_error(e))),
         }
+    }
+
+    /// Imports the recording at `path` into the evidence store and names it in case `id` (see
+    /// `tablet_api::ImportCaseMedia`). A file that is not a recording, or cannot be read, is
+    /// refused with nothing stored; a recording the rules refuse stays in the evidence store
+    /// (evidence is never deleted) but is named by no case.
+    pub fn import_case_media(
+        &self,
+        id: &CaseId,
+        path: &std::path::Path,
+        camera: Option<String>,
+        note: String,
+    ) -> ApiResult<CaseView> {
+        let user = self.user()?;
+        let media_error = |e: crate::media::MediaError| {
+            let r = e.refusal();
+            ApiError::new(ErrorCode::Photo, r.zh(), r.en()).at("media")
+        };
+        // When the recording was made: the file's time (a camera writes it as it records).
+        let captured_at = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| Timestamp(d.as_millis() as i64));
+        let imported = crate::media::import_file(&self.blobs, path).map_err(media_error)?;
+        let now = now();
+        let device = self.store().device().clone();
+        let source = match camera {
+            Some(camera) => MediaSource::BodyCamera {
+                camera,
+                imported_at: now,
+                imported_on: device,
+            },
+            None => MediaSource::Tablet { device },
+        };
+        let media = MediaEvidence {
+            sha256: imported.sha256,
+            size: imported.size,
+            kind: if imported.kind.is_audio() {
+                app_core::penalty::MediaKind::Audio
+            } else {
+                app_core::penalty::MediaKind::Video
+            },
+            mime: imported.kind.mime_type().to_owned(),
+            source,
+            captured_at: captured_at.unwrap_or(now),
+            added_at: now,
+            added_by: user.id.clone(),
+            note,
+        };
+        self.apply_case(id, CaseCommand::AddMedia(media))
     }
 
     /// The cases on this tablet, last changed first (of `record` only, if given).

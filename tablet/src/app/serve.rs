@@ -8,7 +8,7 @@ use tablet_api::{
     Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordChange, RecordView,
     Request, Serve, SyncOutcome, SyncStatus,
 };
-use tablet_api::{ApplyCase, CaseRow, CaseView, GetCase, ListCases, OpenCase};
+use tablet_api::{ApplyCase, CaseRow, CaseView, GetCase, ImportCaseMedia, ListCases, OpenCase};
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy,
     FetchEnterpriseRecords, FetchRecord, GetColleagues, GetDraft, GetExportStatus, GetHome,
@@ -131,6 +131,16 @@ impl Serve for App {
 
     fn apply_case(&self, r: ApplyCase) -> ApiResult<CaseView> {
         App::apply_case(self, &r.case, r.command)
+    }
+
+    fn import_case_media(&self, r: ImportCaseMedia) -> ApiResult<CaseView> {
+        App::import_case_media(
+            self,
+            &r.case,
+            std::path::Path::new(&r.path),
+            r.camera,
+            r.note,
+        )
     }
 
     fn list_cases(&self, r: ListCases) -> ApiResult<Vec<CaseRow>> {

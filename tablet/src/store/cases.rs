@@ -171,6 +171,21 @@ fn write_index(tx: &rusqlite::Connection, doc: &CaseDoc, updated_at: Timestamp) 
     for user in c.inspectors.keys() {
         insert.execute([c.id.as_str(), user.as_str()])?;
     }
+    write_media_index(tx, c)
+}
+
+/// The originals `case` names (its recordings), for the uploader; marks the case indexed.
+fn write_media_index(tx: &rusqlite::Connection, case: &PenaltyCase) -> Result<()> {
+    let id = case.id.as_str();
+    tx.prepare_cached("DELETE FROM case_media WHERE case_id = ?1")?
+        .execute([id])?;
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO case_media (case_id, sha256) VALUES (?1, ?2)")?;
+    for sha in case.media.keys() {
+        insert.execute([id, sha.as_str()])?;
+    }
+    tx.prepare_cached("UPDATE cases SET media_indexed = 1 WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
@@ -442,6 +457,23 @@ impl Store {
             }
             s.set_meta(&cursor_key(user), &cursor.to_string())
         })
+    }
+
+    /// Lists the originals of cases indexed before `case_media` existed (once per case; see
+    /// migration 9); returns how many cases were read again.
+    pub(crate) fn refresh_case_media(&mut self) -> Result<usize> {
+        let stale: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT id FROM cases WHERE media_indexed = 0")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in &stale {
+            let doc = self.case_doc(&CaseId::new(id.clone()))?;
+            let tx = self.conn.transaction()?;
+            write_media_index(&tx, doc.case())?;
+            tx.commit()?;
+        }
+        Ok(stale.len())
     }
 
     /// The case sync's cursor for `user` (0 before the first case sync).

@@ -172,6 +172,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, user_id)
     ) WITHOUT ROWID;
     ",
+    // 9: the recordings (and other originals) each case names, rewritten with the case's
+    // index, so the uploader sends them like the records' photos (`pending_uploads`).
+    // `media_indexed` = 0: a case indexed before this table, listed on the next upload run.
+    "
+    CREATE TABLE case_media (
+        case_id TEXT NOT NULL REFERENCES case_docs(id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (case_id, sha256)
+    ) WITHOUT ROWID;
+    CREATE INDEX case_media_by_sha ON case_media (sha256);
+    ALTER TABLE cases ADD COLUMN media_indexed INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

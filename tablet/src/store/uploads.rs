@@ -65,13 +65,14 @@ impl Store {
         rows.into_iter().map(parse_digest).collect()
     }
 
-    /// Photos the records refer to that the server is not known to hold, in digest order.
-    /// Some may not be on this tablet (photos of records made elsewhere): the uploader
-    /// skips those.
+    /// Photos the records refer to and recordings the cases name that the server is not
+    /// known to hold, in digest order. Some may not be on this tablet (photos of records made
+    /// elsewhere): the uploader skips those.
     pub fn pending_uploads(&mut self) -> Result<Vec<Sha256Hex>> {
         self.refresh_photo_refs()?;
+        self.refresh_case_media()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT r.sha256 FROM blob_refs r
+            "SELECT r.sha256 FROM (SELECT sha256 FROM blob_refs UNION SELECT sha256 FROM case_media) r
              WHERE NOT EXISTS (SELECT 1 FROM uploaded_blobs u WHERE u.sha256 = r.sha256)
              ORDER BY r.sha256",
         )?;
