@@ -2168,6 +2168,25 @@ pub mod case_screen {
         "请按 2026-12-07 的格式填写日期",
         "enter the day as 2026-12-07",
     );
+    pub const MEDIA: (&str, &str) = ("视听资料（录音录像）", "Audio and video");
+    pub const AUDIO: (&str, &str) = ("录音", "Audio");
+    pub const VIDEO: (&str, &str) = ("录像", "Video");
+    pub const FROM_CAMERA: (&str, &str) = ("执法记录仪", "Body camera");
+    pub const FROM_TABLET: (&str, &str) = ("本机录制", "Recorded on this tablet");
+    pub const FIND_RECORDINGS: (&str, &str) = ("查找录音录像", "Find recordings");
+    pub const NO_RECORDINGS: (&str, &str) = (
+        "未找到录音录像：请连接执法记录仪后再查找",
+        "No recordings found: connect the body camera and look again",
+    );
+    pub const CAMERA: (&str, &str) = (
+        "执法记录仪编号（从记录仪导入时填写）",
+        "Body camera serial (when imported from one)",
+    );
+    pub const IMPORT: (&str, &str) = ("导入本案", "Add to the case");
+    pub const IMPORTING: (&str, &str) = (
+        "正在导入（逐字节复制并计算校验值）…",
+        "Importing (copied byte for byte and hashed)…",
+    );
 }
 
 #[cfg(test)]

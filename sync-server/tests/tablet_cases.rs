@@ -501,8 +501,20 @@ fn a_recording_added_in_the_app_is_uploaded_with_the_case_and_plays_in_the_conso
     // A body camera's recording: an MP4's first box, then its data.
     let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
     video.extend((0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
-    let path = dir.path().join("DCIM-0001.MP4");
+    // The tablet lists it where recordings are brought in (here its recordings folder),
+    // beside nothing else: the text file elsewhere is not listed.
+    let card = dir.path().join("wang/recordings/DCIM/100MEDIA");
+    std::fs::create_dir_all(&card).unwrap();
+    let path = card.join("DCIM-0001.MP4");
     std::fs::write(&path, &video).unwrap();
+    let listed = app.call(tablet_api::ListRecordings {}).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].name, "DCIM-0001.MP4");
+    assert_eq!(
+        (listed[0].size, listed[0].audio),
+        (video.len() as u64, false)
+    );
+    let path = std::path::PathBuf::from(&listed[0].path);
     let view = app.call(import(&path, Some("ZFJLY-0042"))).unwrap();
     assert!(view.unsynced);
     let media = view.case.media.values().next().unwrap().clone();

@@ -35,6 +35,21 @@ pub struct CaseRow {
     pub conflicts: u32,
 }
 
+/// A recording the tablet found to add to a case (`ListRecordings`): on a body camera's card
+/// or in its own recordings folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingFile {
+    /// What `ImportCaseMedia` takes.
+    pub path: String,
+    /// The file's name, as the screen lists it.
+    pub name: String,
+    pub size: u64,
+    /// The file's time (when the camera wrote it), if the system says.
+    pub modified: Option<Timestamp>,
+    /// A sound recording (else a video).
+    pub audio: bool,
+}
+
 /// A text in both languages (what a merged case breaks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseText {

@@ -23,7 +23,7 @@ mod request;
 mod sync;
 mod views;
 
-pub use case::{CaseRow, CaseText, CaseView, unnumbered};
+pub use case::{CaseRow, CaseText, CaseView, RecordingFile, unnumbered};
 pub use change::{FieldChange, RecordChange, Revision, THUMB_SCHEME, diff, patch, thumb_url};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use photo::{DocumentNotice, ExportState, ExportStatus, PhotoAnswer, PhotoArgs, PhotoLink};

@@ -6,7 +6,7 @@
 //! its variant in both enums and the tablet's handler cannot disagree: the UI gets
 //! `C::Answer` for a `C`, and the tablet's handler for `C` must return exactly that type.
 
-use crate::case::{CaseRow, CaseView};
+use crate::case::{CaseRow, CaseView, RecordingFile};
 use crate::change::RecordChange;
 use crate::error::{ApiError, ApiResult};
 use crate::photo::ExportStatus;
@@ -187,6 +187,9 @@ operations! {
     /// user; `camera`: the body camera's serial number when it came from one. The original is
     /// uploaded with the photos at the next sync. Answers the case.
     import_case_media: ImportCaseMedia { case: CaseId, path: String, camera: Option<String>, note: String } -> CaseView;
+    /// The recordings the tablet can add to a case: on a connected body camera's card or in
+    /// its recordings folder, newest first (recognised by their bytes, not their names).
+    list_recordings: ListRecordings {} -> Vec<RecordingFile>;
     /// The cases on this tablet, last changed first (of one record only, if given).
     list_cases: ListCases { record: Option<InspectionId> } -> Vec<CaseRow>;
     /// A case with its stage, deadlines, conflicts and violations.

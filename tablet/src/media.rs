@@ -17,7 +17,8 @@ use app_core::evidence::Sha256Hex;
 pub use casefile::media::{MediaKind, SNIFF_LEN};
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Why a recording was not imported. Nothing was stored, except after
 /// [`MediaError::Changed`]: what was read is kept under its own digest (evidence is never
@@ -161,9 +162,112 @@ fn import(
     })
 }
 
+/// A recording found where recordings are brought in: a body camera's card, the tablet's own
+/// recordings folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRecording {
+    pub path: PathBuf,
+    pub size: u64,
+    /// The file's time (a camera writes it as it records).
+    pub modified: Option<SystemTime>,
+    pub kind: MediaKind,
+}
+
+/// How deep [`find_recordings`] looks below each root (a camera's `DCIM/100MEDIA/…`).
+const FIND_DEPTH: usize = 4;
+
+/// The recordings under `roots` (folders that do not exist are skipped), newest first, at
+/// most `limit`: every regular file whose first bytes are a recording's ([`MediaKind::sniff`];
+/// its name does not matter), at most [`FIND_DEPTH`] folders down. Hidden entries and symbolic
+/// links are not followed; an unreadable folder or file is passed over. Only the first
+/// [`SNIFF_LEN`] bytes of each file are read.
+pub fn find_recordings(roots: &[PathBuf], limit: usize) -> Vec<FoundRecording> {
+    let mut found = Vec::new();
+    let mut stack: Vec<(PathBuf, usize)> = roots.iter().map(|r| (r.clone(), 0)).collect();
+    // A bound on the files opened, so a huge folder cannot hold the screen.
+    let mut budget = 20 * limit.max(1);
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                if depth < FIND_DEPTH {
+                    stack.push((path, depth + 1));
+                }
+                continue;
+            }
+            if !kind.is_file() || budget == 0 {
+                continue;
+            }
+            budget -= 1;
+            let Ok(mut file) = File::open(&path) else {
+                continue;
+            };
+            let mut head = vec![0u8; SNIFF_LEN];
+            let n = file.read(&mut head).unwrap_or(0);
+            let Some(kind) = MediaKind::sniff(&head[..n]) else {
+                continue;
+            };
+            let meta = file.metadata().ok();
+            found.push(FoundRecording {
+                path,
+                size: meta.as_ref().map_or(0, |m| m.len()),
+                modified: meta.and_then(|m| m.modified().ok()),
+                kind,
+            });
+        }
+    }
+    found.sort_by(|a, b| {
+        b.modified
+            .cmp(&a.modified)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    found.truncate(limit);
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recordings_are_found_by_their_bytes_newest_first_and_the_rest_is_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let card = dir.path().join("card/DCIM/100MEDIA");
+        std::fs::create_dir_all(&card).unwrap();
+        std::fs::write(card.join("0001.MP4"), mp4(100)).unwrap();
+        // A recording whatever its name; not a recording whatever its name.
+        std::fs::write(card.join("0002.DAT"), mp4(50)).unwrap();
+        std::fs::write(card.join("0003.MP4"), b"not a video").unwrap();
+        std::fs::write(card.join(".hidden.mp4"), mp4(10)).unwrap();
+        std::fs::create_dir_all(dir.path().join("card/a/b/c/d/e")).unwrap();
+        std::fs::write(dir.path().join("card/a/b/c/d/e/deep.mp4"), mp4(10)).unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(card.join("0001.MP4"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let roots = [dir.path().join("card"), dir.path().join("missing")];
+        let found = find_recordings(&roots, 10);
+        let names: Vec<_> = found
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["0002.DAT", "0001.MP4"]);
+        assert_eq!(found[1].size, mp4(100).len() as u64);
+        assert_eq!(found[1].kind, MediaKind::Mp4);
+        assert_eq!(find_recordings(&roots, 1).len(), 1);
+    }
 
     fn mp4(len: usize) -> Vec<u8> {
         let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();

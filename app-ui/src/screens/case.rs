@@ -13,7 +13,8 @@ use super::*;
 use app_core::messages::case_screen as msg;
 use app_core::penalty::{
     CaseCommand, CaseId, CaseServiceMethod, CaseSource, CaseStage, DeadlineState, Interview,
-    InterviewPage, Interviewee, PageSignature, PageSigner, PenaltyCase, QuestionAnswer,
+    InterviewPage, Interviewee, MediaSource, PageSignature, PageSigner, PenaltyCase,
+    QuestionAnswer,
 };
 use std::collections::BTreeMap;
 
@@ -864,11 +865,139 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
             </div>
             { documents }
             { interviews }
+            <CaseMedia case={case.clone()} on_answer={page.dispatcher().to_callback().reform(CaseAction::Answer)} />
             <section id="case-actions">
                 <h3>{ l.pick(msg::ACTIONS) }</h3>
                 if forms.is_empty() { <p class="muted">{ l.pick(msg::NOTHING_HERE) }</p> }
                 { for forms.into_iter().map(form) }
             </section>
         </>
+    }
+}
+
+/// A recording's size as a person reads it (MB with one decimal, or KB).
+pub(crate) fn size_text(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else {
+        format!("{} KB", bytes.div_ceil(1000))
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct CaseMediaProps {
+    pub(crate) case: PenaltyCase,
+    /// The case as the tablet answered an import, or why not.
+    pub(crate) on_answer: Callback<Result<CaseView, ApiError>>,
+}
+
+/// The case's recordings (视听资料), and adding one: the tablet lists the recordings on a
+/// connected body camera's card and in its recordings folder (`ListRecordings`); the
+/// inspector picks one, names the camera when it came from one, and the tablet copies it in
+/// and names it in the case (`ImportCaseMedia`).
+#[function_component]
+pub(crate) fn CaseMedia(props: &CaseMediaProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("ctx");
+    let l = ctx.lang;
+    let found = use_state(|| None::<Vec<api::RecordingFile>>);
+    let camera = use_state(String::new);
+    let note = use_state(String::new);
+    let importing = use_state(|| None::<String>);
+    let case = &props.case;
+    let find = {
+        let (found, on_answer) = (found.clone(), props.on_answer.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (found, on_answer) = (found.clone(), on_answer.clone());
+            spawn_local(async move {
+                match call(api::ListRecordings {}).await {
+                    Ok(list) => found.set(Some(list)),
+                    Err(e) => on_answer.emit(Err(e)),
+                }
+            });
+        })
+    };
+    let import = |path: String| {
+        let (found, importing, on_answer) =
+            (found.clone(), importing.clone(), props.on_answer.clone());
+        let (camera, note, id) = ((*camera).clone(), (*note).clone(), case.id.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (found, importing, on_answer) =
+                (found.clone(), importing.clone(), on_answer.clone());
+            let request = api::ImportCaseMedia {
+                case: id.clone(),
+                path: path.clone(),
+                camera: Some(camera.trim().to_owned()).filter(|c| !c.is_empty()),
+                note: note.trim().to_owned(),
+            };
+            importing.set(Some(path.clone()));
+            spawn_local(async move {
+                let answer = call(request).await;
+                importing.set(None);
+                if answer.is_ok() {
+                    found.set(None);
+                }
+                on_answer.emit(answer);
+            });
+        })
+    };
+    let text_input = |state: &UseStateHandle<String>,
+                      fid: &'static str,
+                      label: (&'static str, &'static str)| {
+        let state = state.clone();
+        html! {
+            <div class="field">
+                <label for={fid}>{ l.pick(label) }</label>
+                <input id={fid} value={(*state).clone()} oninput={Callback::from(move |e: InputEvent| state.set(input_value(&e)))} />
+            </div>
+        }
+    };
+    let open = matches!(case.stage, CaseStage::Opened | CaseStage::Investigating);
+    html! {
+        <section id="case-media">
+            <h3>{ l.pick(msg::MEDIA) }</h3>
+            if case.media.is_empty() { <p class="muted">{ l.pick(msg::NONE) }</p> }
+            { for case.media.values().map(|m| html! {
+                <div class="case-medium">
+                    { format!(
+                        "{} · {} · {} · {}",
+                        l.pick(if m.kind == app_core::penalty::MediaKind::Audio { msg::AUDIO } else { msg::VIDEO }),
+                        size_text(m.size),
+                        match &m.source {
+                            MediaSource::BodyCamera { camera, .. } => format!("{} {camera}", l.pick(msg::FROM_CAMERA)),
+                            MediaSource::Tablet { .. } => l.pick(msg::FROM_TABLET).to_owned(),
+                        },
+                        l.day(m.captured_at.shanghai_date()),
+                    ) }
+                    if !m.note.is_empty() { <div class="muted">{ &m.note }</div> }
+                </div>
+            }) }
+            if open {
+                <div class="card" id="media-form">
+                    { text_input(&camera, "media-camera", msg::CAMERA) }
+                    { text_input(&note, "media-note", msg::NOTE) }
+                    <button class="secondary" id="find-recordings" onclick={find}>{ l.pick(msg::FIND_RECORDINGS) }</button>
+                    if let Some(path) = &*importing { <p class="muted" id="importing">{ format!("{} {path}", l.pick(msg::IMPORTING)) }</p> }
+                    { match &*found {
+                        None => html! {},
+                        Some(list) if list.is_empty() => html! { <p class="muted" id="no-recordings">{ l.pick(msg::NO_RECORDINGS) }</p> },
+                        Some(list) => html! {
+                            <div id="recordings">
+                                { for list.iter().map(|f| html! {
+                                    <div class="recording row">
+                                        <span style="flex: 1">{ format!(
+                                            "{} · {} · {}",
+                                            f.name,
+                                            l.pick(if f.audio { msg::AUDIO } else { msg::VIDEO }),
+                                            size_text(f.size),
+                                        ) }</span>
+                                        <button class="import-recording" disabled={importing.is_some()} onclick={import(f.path.clone())}>{ l.pick(msg::IMPORT) }</button>
+                                    </div>
+                                }) }
+                            </div>
+                        },
+                    } }
+                </div>
+            }
+        </section>
     }
 }

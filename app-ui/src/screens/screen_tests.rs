@@ -627,6 +627,14 @@ mod cases {
     }
 
     #[test]
+    fn a_recordings_size_reads_in_megabytes_or_kilobytes() {
+        use super::super::case::size_text;
+        assert_eq!(size_text(1_000_000_000), "1000.0 MB");
+        assert_eq!(size_text(3_000_024), "3.0 MB");
+        assert_eq!(size_text(2_500), "3 KB");
+    }
+
+    #[test]
     fn the_screen_offers_the_inspectors_forms_of_the_stage() {
         assert_eq!(forms_at(CaseStage::Opened), vec![CaseForm::Facts]);
         assert!(forms_at(CaseStage::Investigating).contains(&CaseForm::Interview));

@@ -196,6 +196,13 @@ impl App {
         let unit = store.penalty_case(id).map_err(case_error)?.unit;
         let rules = store.case_rules(&unit)?;
         let cx = context(&user, &rules);
+        // A recording is added (and imported) at the command's own time, as the rules require.
+        if let CaseCommand::AddMedia(m) = &mut command {
+            m.added_at = cx.now;
+            if let MediaSource::BodyCamera { imported_at, .. } = &mut m.source {
+                *imported_at = cx.now;
+            }
+        }
         let Some((kind, _)) = numbered(&mut command) else {
             store.apply_case(id, &command, &cx).map_err(case_error)?;
             return Ok(view(&store, id)?);
@@ -271,6 +278,7 @@ impl App {
             },
             None => MediaSource::Tablet { device },
         };
+        // (`added_at` and the import's time are the command's, set where it is applied.)
         let media = MediaEvidence {
             sha256: imported.sha256,
             size: imported.size,
@@ -287,6 +295,27 @@ impl App {
             note,
         };
         self.apply_case(id, CaseCommand::AddMedia(media))
+    }
+
+    /// The recordings in the configured places (see `AppConfig::media_roots`), newest first,
+    /// at most 200.
+    pub fn list_recordings(&self) -> Vec<tablet_api::RecordingFile> {
+        crate::media::find_recordings(&self.config.media_roots, 200)
+            .into_iter()
+            .map(|f| tablet_api::RecordingFile {
+                name: f
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                path: f.path.display().to_string(),
+                size: f.size,
+                modified: f
+                    .modified
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| Timestamp(d.as_millis() as i64)),
+                audio: f.kind.is_audio(),
+            })
+            .collect()
     }
 
     /// The cases on this tablet, last changed first (of `record` only, if given).

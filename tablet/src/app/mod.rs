@@ -63,6 +63,9 @@ pub struct AppConfig {
     /// How often the background sync runs, and its longest back-off while offline.
     pub sync_interval: Duration,
     pub sync_max_backoff: Duration,
+    /// Where recordings are looked for to add to a case (`tablet_api::ListRecordings`): the
+    /// tablet's own recordings folder, and where a body camera's card appears.
+    pub media_roots: Vec<PathBuf>,
 }
 
 impl AppConfig {
@@ -90,6 +93,18 @@ impl AppConfig {
         );
         config.server_ca = std::env::var("INSPECTION_SERVER_CA").ok();
         config.server_pins = std::env::var("INSPECTION_SERVER_PIN").ok();
+        // Where a body camera's card is mounted: `INSPECTION_MEDIA_ROOTS` (separated by `:`),
+        // else the usual places on Linux and Android.
+        match std::env::var_os("INSPECTION_MEDIA_ROOTS") {
+            Some(roots) => config
+                .media_roots
+                .extend(std::env::split_paths(&roots).filter(|p| !p.as_os_str().is_empty())),
+            None => config.media_roots.extend(
+                ["/media", "/run/media", "/mnt", "/storage"]
+                    .iter()
+                    .map(PathBuf::from),
+            ),
+        }
         config
     }
 
@@ -110,6 +125,7 @@ impl AppConfig {
             server_pins: None,
             sync_interval,
             sync_max_backoff,
+            media_roots: vec![data.join("recordings")],
         }
     }
 

@@ -8,7 +8,10 @@ use tablet_api::{
     Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordChange, RecordView,
     Request, Serve, SyncOutcome, SyncStatus,
 };
-use tablet_api::{ApplyCase, CaseRow, CaseView, GetCase, ImportCaseMedia, ListCases, OpenCase};
+use tablet_api::{
+    ApplyCase, CaseRow, CaseView, GetCase, ImportCaseMedia, ListCases, ListRecordings, OpenCase,
+    RecordingFile,
+};
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy,
     FetchEnterpriseRecords, FetchRecord, GetColleagues, GetDraft, GetExportStatus, GetHome,
@@ -141,6 +144,10 @@ impl Serve for App {
             r.camera,
             r.note,
         )
+    }
+
+    fn list_recordings(&self, _: ListRecordings) -> ApiResult<Vec<RecordingFile>> {
+        Ok(App::list_recordings(self))
     }
 
     fn list_cases(&self, r: ListCases) -> ApiResult<Vec<CaseRow>> {
