@@ -76,20 +76,20 @@ fn apply_numbered(
     number
 }
 
-#[test]
-fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_converges() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+/// Wang's tablet app in `dir/wang`, signed in to `server`, holding a record of his with Li
+/// whose item GM-GL-01 failed: the app, the record and the item.
+fn wangs_app_with_a_failed_item(
+    dir: &std::path::Path,
+    server: &TestServer,
+) -> (App, app_core::ids::InspectionId, ItemCode) {
     let config = AppConfig::in_folder(
-        &dir.path().join("wang"),
+        &dir.join("wang"),
         server.url(),
         Duration::from_secs(3600),
         Duration::from_secs(3600),
     );
     let app = App::open(config).unwrap();
     app.sign_in("u-wang", PASSWORD).unwrap();
-
-    // A record of Wang's with Li, one item failed.
     let record = app
         .call(StartInspection {
             kind: InspectionKind::Routine,
@@ -107,6 +107,14 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
         },
     })
     .unwrap();
+    (app, record, item)
+}
+
+#[test]
+fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let (app, record, item) = wangs_app_with_a_failed_item(dir.path(), &server);
     // A case is opened from a failed item only.
     let err = app
         .call(OpenCase {
@@ -443,31 +451,7 @@ fn a_recording_added_in_the_app_is_uploaded_with_the_case_and_plays_in_the_conso
 
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir.path().join("server"));
-    let app = App::open(AppConfig::in_folder(
-        &dir.path().join("wang"),
-        server.url(),
-        Duration::from_secs(3600),
-        Duration::from_secs(3600),
-    ))
-    .unwrap();
-    app.sign_in("u-wang", PASSWORD).unwrap();
-    let record = app
-        .call(StartInspection {
-            kind: InspectionKind::Routine,
-            enterprise: "e-001".into(),
-            plan: None,
-            co_inspector: Some("u-li".into()),
-        })
-        .unwrap();
-    let item = ItemCode::from("GM-GL-01");
-    app.call(ApplyCommand {
-        id: record.clone(),
-        command: Command::Answer {
-            item: item.clone(),
-            answer: Some(Answer::Fails),
-        },
-    })
-    .unwrap();
+    let (app, record, item) = wangs_app_with_a_failed_item(dir.path(), &server);
     let id = app
         .call(OpenCase {
             record,

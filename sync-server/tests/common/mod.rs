@@ -80,6 +80,14 @@ pub struct TestServer {
     pub ca: Option<String>,
 }
 
+/// The server binary the tests start: this build's, or `SYNC_TEST_SERVER` (to measure another
+/// build, e.g. the release binary's memory in the 1 GB recording test, with the same harness).
+pub fn server_binary() -> std::path::PathBuf {
+    std::env::var_os("SYNC_TEST_SERVER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_sync-server").into())
+}
+
 impl TestServer {
     /// Starts the server binary on a free loopback port with its data in `data`.
     pub fn start(data: &Path) -> Self {
@@ -150,7 +158,7 @@ impl TestServer {
     fn launch(&mut self, listen: &str) {
         let port_file = self.data.join("port");
         let _ = std::fs::remove_file(&port_file);
-        let child = Process::new(env!("CARGO_BIN_EXE_sync-server"))
+        let child = Process::new(server_binary())
             .args(["--data"])
             .arg(&self.data)
             .arg("--fixtures")
