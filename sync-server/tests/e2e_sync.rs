@@ -191,6 +191,15 @@ fn two_tablets_edit_offline(a_first: bool, env: &[(String, String)]) {
     // answer says no penalty case waits, so the cases' round trip is skipped).
     let quiet = a.sync();
     assert_eq!((quiet.pushed, quiet.pulled, quiet.round_trips), (0, 0, 1));
+    // And the case cursor stands where the records' does: the server's next look for cases
+    // starts there.
+    {
+        let s = a.store.lock().unwrap();
+        assert_eq!(
+            s.case_cursor(&a.user.id).unwrap(),
+            s.sync_cursor(&a.user.id).unwrap()
+        );
+    }
     assert!(
         quiet.bytes_sent < 64 && quiet.bytes_received < 64,
         "{quiet:?}"

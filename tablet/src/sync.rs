@@ -361,6 +361,13 @@ impl SyncClient {
                 let mut s = lock(store);
                 s.mark_all_pushed(&accepted_of(&pushes, &response.accepted))?;
                 s.apply_pull(&response.pull, &user, response.cursor, now)?;
+                // No case change waits up to the state this whole answer was read from (the
+                // cursor is the latest change when nothing more is to come): the case cursor
+                // moves there, so the server's next look starts there, not at the tablet's
+                // last case sync.
+                if response.cases == Some(false) && !response.more {
+                    s.advance_case_cursor(&user, response.cursor)?;
+                }
             }
             report.accepted += response.accepted.len() as u32;
             report.pulled += response.pull.len() as u32;

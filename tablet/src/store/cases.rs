@@ -476,6 +476,16 @@ impl Store {
         Ok(stale.len())
     }
 
+    /// Moves the case cursor of `user` forward to `cursor` (never back): the server said, in
+    /// the snapshot that cursor was read from, that no case change waits for this device
+    /// before it (`SyncResponse::cases`). The next "do cases wait?" is then asked from there.
+    pub fn advance_case_cursor(&mut self, user: &UserId, cursor: u64) -> Result<()> {
+        if cursor > self.case_cursor(user)? {
+            self.set_meta(&cursor_key(user), &cursor.to_string())?;
+        }
+        Ok(())
+    }
+
     /// The case sync's cursor for `user` (0 before the first case sync).
     pub fn case_cursor(&self, user: &UserId) -> Result<u64> {
         Ok(self
