@@ -168,6 +168,15 @@ fn a_case_opened_in_the_app_reaches_both_inspectors_and_the_supervisor_and_conve
     let outcome = app.call(SyncNow {}).unwrap();
     assert!(outcome.report.rejected.is_empty(), "{outcome:?}");
     assert!(!app.call(GetCase { case: id.clone() }).unwrap().unsynced);
+    // The sync screen's stock lists the case documents' series too, now that the tablet
+    // holds a case.
+    let stock = app.call(tablet_api::GetNumbers {}).unwrap().stock;
+    let kinds: Vec<DocumentKind> = stock.iter().map(|s| s.kind).collect();
+    assert!(
+        kinds.contains(&DocumentKind::InspectionRecord)
+            && kinds.contains(&DocumentKind::from(CaseDocKind::Interview)),
+        "{kinds:?}"
+    );
 
     // Li's tablet (on the case) and the supervisor's receive it.
     let li = Tablet::new(&server, "u-li");

@@ -41,10 +41,21 @@ pub use app_core::signing::documents_to_number;
 /// read (`tablet-api`'s types, used as they are).
 pub use tablet_api::{Stock, TopUpOutcome};
 
-/// The stock of every series an inspector of `unit` needs at `now`.
+/// The stock of every series an inspector of `unit` needs at `now` (what a signing draws on).
 pub fn stock(store: &Store, unit: &UnitId, now: Timestamp) -> Result<Vec<Stock>, StoreError> {
+    stock_of(store, series_needed(unit, now))
+}
+
+/// The stock of every series `user` keeps on this tablet at `now` ([`series_for`]: an
+/// inspector's three, and the case documents' the user issues once the tablet holds a case):
+/// what the sync screen lists.
+pub fn stock_for(store: &Store, user: &User, now: Timestamp) -> Result<Vec<Stock>, StoreError> {
+    stock_of(store, series_for(user, holds_cases(store)?, now))
+}
+
+fn stock_of(store: &Store, series: Vec<Series>) -> Result<Vec<Stock>, StoreError> {
     let pool = store.number_pool()?;
-    Ok(series_needed(unit, now)
+    Ok(series
         .into_iter()
         .map(|s| Stock {
             remaining: pool.remaining(&s),

@@ -73,7 +73,7 @@ impl App {
                     .take();
                 self.end_revoked_session();
             }
-            let stock = crate::numbers::stock(&self.store(), &session.user.unit, now())?;
+            let stock = crate::numbers::stock_for(&self.store(), &session.user, now())?;
             let result = SyncOutcome {
                 report,
                 uploads: uploads.unwrap_or_default(),
@@ -105,7 +105,7 @@ impl App {
                 .map(|t| t.received.len())
                 .unwrap_or_default(),
             error: topped.err().map(ApiError::from),
-            stock: crate::numbers::stock(&self.store(), &session.user.unit, now())?,
+            stock: crate::numbers::stock_for(&self.store(), &session.user, now())?,
         };
         let result = SyncOutcome {
             report,
@@ -157,7 +157,7 @@ impl App {
     pub fn numbers(&self) -> ApiResult<NumbersView> {
         let user = self.user()?;
         Ok(NumbersView {
-            stock: crate::numbers::stock(&self.store(), &user.unit, now())?,
+            stock: crate::numbers::stock_for(&self.store(), &user, now())?,
             last_top_up: self.numbers.last(),
         })
     }
