@@ -218,6 +218,11 @@ fn the_debian_package_installs_starts_with_its_configuration_answers_health_and_
         format!("/usr/bin/sync-server --config {CONFIG}")
     );
     assert_eq!(unit_value(&unit, "StateDirectory"), "inspection-sync");
+    // The allocator commits memory as it is used (see the unit's comment).
+    assert_eq!(
+        unit_value(&unit, "Environment"),
+        "MIMALLOC_ARENA_EAGER_COMMIT=0"
+    );
     // systemd's own check of the installed unit (its directives, the binary it names), where
     // systemd's tools are installed (they work without systemd running).
     if let Ok(out) = Command::new("systemd-analyze")
