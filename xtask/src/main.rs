@@ -670,5 +670,9 @@ fn run(extra: &[String]) -> Result<()> {
         "--demo",
     ];
     args.extend(extra.iter().map(String::as_str));
-    cmd("cargo", &args)
+    // The allocator as the installed service sets it (packaging/debian/inspection-sync.service),
+    // unless the environment says otherwise.
+    let eager = std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT")
+        .unwrap_or_else(|| std::ffi::OsString::from("0"));
+    cmd_env("cargo", &args, &[("MIMALLOC_ARENA_EAGER_COMMIT", &eager)])
 }
