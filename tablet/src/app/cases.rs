@@ -16,7 +16,6 @@ use super::{App, now};
 use crate::store::{CaseNumbering, CaseRules, Store, StoreError};
 use app_core::docnumber::{DocumentKind, NumberError};
 use app_core::forms::findings;
-use app_core::geo::Timestamp;
 use app_core::ids::{InspectionId, ItemCode};
 use app_core::messages::{Bilingual, CaseRequestRefusal};
 use app_core::penalty::{
@@ -265,8 +264,7 @@ impl App {
         let captured_at = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| Timestamp(d.as_millis() as i64));
+            .and_then(super::timestamp_of);
         let imported = crate::media::import_file(&self.blobs, path).map_err(media_error)?;
         let now = now();
         let device = self.store().device().clone();
@@ -309,10 +307,7 @@ impl App {
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
                 path: f.path.display().to_string(),
                 size: f.size,
-                modified: f
-                    .modified
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| Timestamp(d.as_millis() as i64)),
+                modified: f.modified.and_then(super::timestamp_of),
                 audio: f.kind.is_audio(),
             })
             .collect()

@@ -166,11 +166,14 @@ impl AppConfig {
 
 /// Now, as the record's clock.
 pub fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
-    Timestamp(ms)
+    timestamp_of(std::time::SystemTime::now()).unwrap_or(Timestamp(0))
+}
+
+/// A system time (the clock, a file's time) as the record's clock; `None` before 1970.
+pub fn timestamp_of(t: std::time::SystemTime) -> Option<Timestamp> {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| Timestamp(d.as_millis() as i64))
 }
 
 const SESSION_KEY: &str = "app_session";
