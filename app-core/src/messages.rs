@@ -2132,6 +2132,24 @@ pub mod case_screen {
         "尚未拟定处罚（需单位的裁量基准）",
         "No penalty proposed yet (needs the unit's discretion table)",
     );
+    pub const PROPOSE: (&str, &str) = ("拟定处罚（裁量）", "Propose the penalty");
+    pub const CIRCUMSTANCE: (&str, &str) = (
+        "违法情节（本单位裁量基准）",
+        "Circumstance (the unit's discretion table)",
+    );
+    pub const CHOOSE_CIRCUMSTANCE: (&str, &str) = ("请选择违法情节", "choose the circumstance");
+    pub const NO_CIRCUMSTANCES: (&str, &str) = (
+        "本单位裁量基准中没有本案处罚依据的情节，无法拟定处罚",
+        "The unit's discretion table has no circumstance for this case's penalty provisions",
+    );
+    pub const FINE: (&str, &str) = ("罚款（元）", "Fine (yuan)");
+    pub const FINE_HINT: (&str, &str) = ("不填则取建议金额", "Left empty: the suggested fine");
+    pub const BAD_FINE: (&str, &str) = ("请填写罚款金额（整数元）", "enter the fine in whole yuan");
+    pub const RANGE: (&str, &str) = ("裁量幅度", "Range");
+    pub const SUGGESTED: (&str, &str) = ("建议", "suggested");
+    pub const YUAN: (&str, &str) = ("元", "yuan");
+    pub const REASONS: (&str, &str) = ("裁量理由", "Reasons");
+    pub const SAVE_PROPOSAL: (&str, &str) = ("保存拟处罚意见", "Save the proposal");
     pub const SPEAKER: (&str, &str) = ("陈述申辩人", "Speaker");
     pub const STATEMENT: (&str, &str) = ("陈述申辩内容", "Statement and defence");
     pub const REVIEW: (&str, &str) = ("复核意见", "Review of it");

@@ -10,7 +10,7 @@ use app_core::geo::{Day, Timestamp};
 use app_core::ids::{DeviceId, EnterpriseId, InspectionId, UnitId};
 use app_core::messages::Bilingual;
 use app_core::penalty::{
-    CaseDeadline, CaseError, CaseId, CaseStage, CaseViolation, IssuedNumber, PenaltyCase,
+    CaseDeadline, CaseError, CaseId, CaseStage, CaseViolation, IssuedNumber, PenaltyCase, Proposal,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +72,10 @@ pub struct CaseView {
     pub violations: Vec<CaseText>,
     /// Changes of the case this tablet has not pushed yet.
     pub unsynced: bool,
+    /// What the unit's discretion table (裁量基准) proposes for the case's 处罚依据, one per
+    /// circumstance (`app_core::penalty::proposals`); empty without a table for them.
+    #[serde(default)]
+    pub proposals: Vec<Proposal>,
 }
 
 impl CaseView {
@@ -97,6 +101,7 @@ impl CaseView {
             conflicts,
             violations,
             unsynced,
+            proposals: Vec::new(),
         }
     }
 }

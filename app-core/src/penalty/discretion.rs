@@ -330,6 +330,16 @@ pub struct Proposal {
     pub suggested: Penalty,
 }
 
+/// Every proposal `table` makes for a case that cites `penalty_basis`: one per row for one of
+/// the provisions, in the table's order (what the inspectors choose the circumstance from).
+pub fn proposals(table: &DiscretionTable, penalty_basis: &[LegalBasis]) -> Vec<Proposal> {
+    table
+        .rows
+        .iter()
+        .filter_map(|r| propose(table, penalty_basis, &r.code).ok())
+        .collect()
+}
+
 /// Why the table proposes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProposeError {

@@ -73,7 +73,7 @@ pub use deadlines::{
 };
 pub use discretion::{
     DiscretionRef, DiscretionRow, DiscretionTable, Grade, PlacedProblem, Proposal, ProposeError,
-    ProvisionRange, TablePlace, TableProblem, propose,
+    ProvisionRange, TablePlace, TableProblem, proposals, propose,
 };
 pub use doc::{
     CASE_SCHEMA_VERSION, CREATE as CASE_CREATE, CaseDoc, CaseDocError, CaseNote, CaseViolation,

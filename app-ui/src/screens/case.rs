@@ -13,8 +13,8 @@ use super::*;
 use app_core::messages::case_screen as msg;
 use app_core::penalty::{
     CaseCommand, CaseId, CaseServiceMethod, CaseSource, CaseStage, DeadlineState, Interview,
-    InterviewPage, Interviewee, MediaSource, PageSignature, PageSigner, PenaltyCase,
-    QuestionAnswer,
+    InterviewPage, Interviewee, MediaSource, PageSignature, PageSigner, Penalty, PenaltyCase,
+    Proposal, QuestionAnswer,
 };
 use std::collections::BTreeMap;
 
@@ -53,6 +53,7 @@ impl Reducible for CasePage {
 pub(crate) enum CaseForm {
     Facts,
     Interview,
+    Propose,
     Notify,
     Statement,
     Waive,
@@ -68,7 +69,7 @@ pub(crate) fn forms_at(stage: CaseStage) -> Vec<CaseForm> {
     use CaseStage as S;
     match stage {
         S::Opened => vec![F::Facts],
-        S::Investigating => vec![F::Facts, F::Interview, F::Notify],
+        S::Investigating => vec![F::Facts, F::Interview, F::Propose, F::Notify],
         S::Notified | S::Defence => vec![F::Service, F::Statement, F::Waive, F::RequestHearing],
         S::Decided => vec![F::Service],
         S::Served | S::Executing => vec![F::Payment],
@@ -124,6 +125,7 @@ fn fields_of(form: CaseForm) -> &'static [&'static str] {
     match form {
         CaseForm::Facts => &["facts"],
         CaseForm::Interview => &["interviewee", "position", "place"],
+        CaseForm::Propose => &["circumstance", "fine", "reasons"],
         CaseForm::Notify => &[],
         CaseForm::Statement => &["speaker", "statement", "review"],
         CaseForm::Waive => &["waiver", "waive_statement", "waive_hearing"],
@@ -267,7 +269,9 @@ pub(crate) fn form_command(
         CaseForm::Facts => CaseCommand::SetFacts {
             facts: text("facts"),
         },
-        CaseForm::Interview => unreachable!("the interview has its own command"),
+        CaseForm::Interview | CaseForm::Propose => {
+            unreachable!("the interview and the proposal have their own commands")
+        }
         CaseForm::Notify => CaseCommand::Notify {
             number: api::unnumbered(),
         },
@@ -317,6 +321,42 @@ pub(crate) fn form_command(
                 .map_err(|_| refuse(msg::BAD_AMOUNT, "amount"))?,
             receipt: text("receipt"),
         },
+    })
+}
+
+/// The penalty proposed in `d` from one of the circumstances of the unit's discretion table
+/// (`proposals`): the fine typed (or, left empty, the one the table suggests) and the other
+/// penalties the circumstance carries.
+pub(crate) fn propose_command(
+    d: &CaseDrafts,
+    proposals: &[Proposal],
+) -> Result<CaseCommand, ApiError> {
+    let chosen = d.get("circumstance");
+    let p = proposals
+        .iter()
+        .find(|p| p.discretion.row == chosen)
+        .ok_or_else(|| {
+            input_error(
+                msg::CHOOSE_CIRCUMSTANCE.0,
+                msg::CHOOSE_CIRCUMSTANCE.1,
+                "circumstance",
+            )
+        })?;
+    let typed = d.get("fine").trim();
+    let fine_yuan = if typed.is_empty() {
+        p.suggested.fine_yuan
+    } else {
+        typed
+            .parse()
+            .map_err(|_| input_error(msg::BAD_FINE.0, msg::BAD_FINE.1, "fine"))?
+    };
+    Ok(CaseCommand::ProposePenalty {
+        circumstance: p.discretion.row.clone(),
+        penalty: Penalty {
+            fine_yuan,
+            other: p.suggested.other.clone(),
+        },
+        reasons: d.get("reasons").trim().to_owned(),
     })
 }
 
@@ -541,19 +581,20 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
         })
     };
     let submit = |form: CaseForm| {
-        let (send, drafts, page, me, case) = (
+        let (send, drafts, page, me, case, proposals) = (
             send.clone(),
             drafts.clone(),
             page.dispatcher(),
             me.clone(),
             case.clone(),
+            v.proposals.clone(),
         );
         Callback::from(move |_: MouseEvent| {
             let now = Timestamp(now_ms());
-            let command = if form == CaseForm::Interview {
-                Ok(interview_command(&drafts, &case, &me, now))
-            } else {
-                form_command(form, &drafts, now)
+            let command = match form {
+                CaseForm::Interview => Ok(interview_command(&drafts, &case, &me, now)),
+                CaseForm::Propose => propose_command(&drafts, &proposals),
+                _ => form_command(form, &drafts, now),
             };
             match command {
                 Ok(c) => send(Some(form), c),
@@ -781,6 +822,32 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
                 </div>
             },
             CaseForm::Interview => interview_form.clone(),
+            CaseForm::Propose => html! {
+                <div class="card" id="propose-form">
+                    <strong>{ l.pick(msg::PROPOSE) }</strong>
+                    if v.proposals.is_empty() {
+                        <p class="muted">{ l.pick(msg::NO_CIRCUMSTANCES) }</p>
+                    } else {
+                        <label for="case-circumstance">{ l.pick(msg::CIRCUMSTANCE) }</label>
+                        <select id="case-circumstance" onchange={set_select("circumstance")}>
+                            <option value="" selected={drafts.get("circumstance").is_empty()}>{ "—" }</option>
+                            { for v.proposals.iter().map(|p| html! {
+                                <option value={p.discretion.row.clone()} selected={drafts.get("circumstance") == p.discretion.row}>
+                                    { format!("{}（{}）{}：{}–{} {yuan}，{} {} {yuan}", p.circumstance, p.grade.label_zh(), l.pick(msg::RANGE), p.fine_min, p.fine_max, l.pick(msg::SUGGESTED), p.suggested.fine_yuan, yuan = l.pick(msg::YUAN)) }
+                                </option>
+                            }) }
+                        </select>
+                        { field_error(l, &error, "circumstance") }
+                        <div class="field">
+                            <label for="case-fine">{ l.pick(msg::FINE) }</label>
+                            <input id="case-fine" inputmode="numeric" placeholder={l.pick(msg::FINE_HINT)} value={drafts.get("fine").to_owned()} oninput={set("fine")} />
+                            { field_error(l, &error, "fine") }
+                        </div>
+                        { area("reasons", msg::REASONS) }
+                        { button(f, "save-proposal", msg::SAVE_PROPOSAL) }
+                    }
+                </div>
+            },
             CaseForm::Notify => html! {
                 <div class="card" id="notify-form">
                     <div>{ match &case.proposal {

@@ -494,7 +494,7 @@ fn the_checklist_shows_the_machinery_sections_progress_and_the_next_unanswered_i
 mod cases {
     use super::super::case::{
         CaseAction, CaseDrafts, CaseForm, CasePage, DraftAction, form_command, forms_at,
-        interview_command, open_case, page_signature, to_serve,
+        interview_command, open_case, page_signature, propose_command, to_serve,
     };
     use super::*;
     use app_core::inspection::InspectorRef;
@@ -757,5 +757,69 @@ mod cases {
         ));
         // A just-opened case has nothing to deliver.
         assert!(to_serve(&case()).is_empty());
+    }
+
+    /// The proposal form: a circumstance of the unit's table must be chosen; the fine left
+    /// empty is the table's suggestion, a typed one is sent as typed (the rules check the
+    /// range), one the tablet cannot read is refused at its field.
+    #[test]
+    fn a_proposal_comes_from_a_circumstance_of_the_units_table() {
+        let table = app_core::penalty::DiscretionTable::parse_toml(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../fixtures/demo/discretion/nj.toml"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let case = case();
+        let proposals = app_core::penalty::proposals(&table, &case.penalty_basis);
+        assert_eq!(
+            proposals
+                .iter()
+                .map(|p| p.discretion.row.as_str())
+                .collect::<Vec<_>>(),
+            ["97-1", "97-2", "97-3"]
+        );
+        assert!(forms_at(CaseStage::Investigating).contains(&CaseForm::Propose));
+        let none = propose_command(&CaseDrafts::default(), &proposals).unwrap_err();
+        assert_eq!(none.field.as_deref(), Some("circumstance"));
+        let chosen = reduce(
+            CaseDrafts::default(),
+            [
+                DraftAction::Set("circumstance", "97-1".into()),
+                DraftAction::Set("reasons", " 首次发现，已改正 ".into()),
+            ],
+        );
+        match propose_command(&chosen, &proposals).unwrap() {
+            CaseCommand::ProposePenalty {
+                circumstance,
+                penalty,
+                reasons,
+            } => {
+                assert_eq!(circumstance, "97-1");
+                assert_eq!(penalty.fine_yuan, 20_000, "the middle of 10,000–30,000");
+                assert!(
+                    penalty
+                        .other
+                        .contains(&app_core::penalty::OtherPenalty::Warning)
+                );
+                assert_eq!(reasons, "首次发现，已改正");
+            }
+            c => panic!("{c:?}"),
+        }
+        let typed = reduce(chosen.clone(), [DraftAction::Set("fine", "15000".into())]);
+        assert!(matches!(
+            propose_command(&typed, &proposals).unwrap(),
+            CaseCommand::ProposePenalty { penalty, .. } if penalty.fine_yuan == 15_000
+        ));
+        let bad = reduce(chosen, [DraftAction::Set("fine", "一万五".into())]);
+        assert_eq!(
+            propose_command(&bad, &proposals)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("fine")
+        );
     }
 }

@@ -116,7 +116,14 @@ fn view(store: &Store, id: &CaseId) -> ApiResult<CaseView> {
     let rules = store.case_rules(&case.unit)?;
     let deadlines = case_deadlines(&case, &rules.settings, &rules.calendar, App::today());
     let unsynced = store.case_unsynced(id).map_err(case_error)?;
-    Ok(CaseView::new(case, deadlines, doc.conflicts(), unsynced))
+    let proposals = rules
+        .discretion
+        .as_ref()
+        .map(|t| app_core::penalty::proposals(t, &case.penalty_basis))
+        .unwrap_or_default();
+    let mut view = CaseView::new(case, deadlines, doc.conflicts(), unsynced);
+    view.proposals = proposals;
+    Ok(view)
 }
 
 impl App {
