@@ -3,6 +3,7 @@
 //! on any failure (or a panic) the partial file is removed, so `path` never holds a partial
 //! case file and a failed export leaves nothing behind.
 
+use crate::case::{CaseExportInput, export_case};
 use crate::export::{ExportError, ExportInput, ExportSummary, Progress, export};
 use app_core::evidence::Sha256Hex;
 use sha2::{Digest, Sha256};
@@ -74,6 +75,25 @@ pub fn export_file(
     path: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<WrittenFile, FileError> {
+    write_file(path, |out| export(input, out, progress))
+}
+
+/// [`export_case`]s a penalty case's file to a file at `path`, the same way as
+/// [`export_file`].
+pub fn export_case_file(
+    input: &CaseExportInput<'_>,
+    path: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<WrittenFile, FileError> {
+    write_file(path, |out| export_case(input, out, progress))
+}
+
+/// Writes what `write` writes to `path` through its temporary name (see the module's
+/// documentation).
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<ExportSummary, ExportError>,
+) -> Result<WrittenFile, FileError> {
     let io = |source| FileError::Io {
         path: path.to_owned(),
         source,
@@ -85,7 +105,7 @@ pub fn export_file(
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
     };
-    let summary = export(input, &mut out, progress).map_err(Box::new)?;
+    let summary = write(&mut out).map_err(Box::new)?;
     let sha256 = Sha256Hex::from_digest(&out.hasher.finalize());
     let file = out.inner.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;

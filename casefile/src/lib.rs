@@ -43,7 +43,7 @@ pub use export::{
     BlobDir, DocumentRenderer, DocumentWarning, ExportError, ExportInput, ExportSummary, MediaFile,
     PhotoSource, Progress, RenderedDocument, export,
 };
-pub use file::{FileError, WrittenFile, export_file};
+pub use file::{FileError, WrittenFile, export_case_file, export_file};
 pub use keys::{KeyHistory, verify_with_history};
 pub use manifest::{Manifest, SignerIdentity};
 pub use pdf::{CasePdfForms, PdfForms};

@@ -20,12 +20,11 @@ use app_core::inspection::{
 use app_core::kind::InspectionKind;
 use app_core::user::User;
 use casefile::{TrustedKey, VerifyOptions};
-use common::console::{ConsoleClient, Page, photo_bytes};
+use common::console::{ConsoleClient, Page, follow, photo_bytes, text_of};
 use common::{PASSWORD, Tablet, TestServer, rid};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command as Process;
-use std::time::{Duration, Instant};
 
 /// The signed record's readable name (its id: [`rid`]).
 const RECORD: &str = "rec-cf-1";
@@ -195,46 +194,12 @@ fn signed_in(server: &TestServer, user: &str) -> ConsoleClient {
 }
 
 /// The text of the element with `id` (up to its first tag).
-fn text_of<'a>(body: &'a str, id: &str) -> &'a str {
-    let marker = format!("id=\"{id}\"");
-    let at = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no #{id} in {body}"));
-    let start = at + body[at..].find('>').unwrap() + 1;
-    let end = start + body[start..].find('<').unwrap();
-    &body[start..end]
-}
-
 /// Starts an export of `record` and returns the answer (a redirect to the job on success).
 fn start_export(c: &ConsoleClient, record: &str) -> Page {
     c.post(
         &format!("/console/records/{record}/casefile"),
         &format!("csrf={}", c.csrf()),
     )
-}
-
-/// Follows the job's progress page until it is no longer running; returns the last page and
-/// every state seen.
-fn follow(c: &ConsoleClient, job: &str) -> (Page, Vec<String>) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut states = Vec::new();
-    loop {
-        let p = c.get(job);
-        assert_eq!(p.status, 200, "{}", p.body);
-        let at = p.body.find("data-state=\"").expect("a job state") + 12;
-        let state = p.body[at..at + p.body[at..].find('"').unwrap()].to_owned();
-        if state == "running" {
-            // The page refreshes itself while the export runs and shows bytes done/total.
-            assert!(p.body.contains(r#"http-equiv="refresh" content="1""#));
-            assert!(p.body.contains("id=\"casefile-bytes\""), "{}", p.body);
-        }
-        states.push(state.clone());
-        if state != "running" {
-            return (p, states);
-        }
-        assert!(Instant::now() < deadline, "the export did not finish");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The `casefile` command-line verifier, built from this workspace into the same target

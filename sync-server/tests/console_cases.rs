@@ -14,7 +14,7 @@ use app_core::penalty::{
     PenaltySettings, WorkCalendar,
 };
 use common::cases::{case_id, cx, now, opened, opening, push};
-use common::console::{ConsoleClient, form_value};
+use common::console::{ConsoleClient, follow, form_value, text_of};
 use common::{PASSWORD, Tablet, TestServer, fixtures};
 
 fn demo_table() -> DiscretionTable {
@@ -200,6 +200,39 @@ fn console_story(env: &[(String, String)]) {
             .body
             .contains("20000")
     );
+
+    // The case file of the case as it reads now (调查取证), exported and signed by the server
+    // like a record's: it verifies against the key the job page shows, and names the case.
+    // Another county's supervisor may neither export it nor see the job.
+    let export = format!("/console/cases/{id}/casefile");
+    assert_eq!(sun.post(&export, &format!("csrf={sun_csrf}")).status, 404);
+    let started = zhao.post(&export, &format!("csrf={csrf}"));
+    assert_eq!(started.status, 303, "{}", started.body);
+    let job = started.location.unwrap();
+    let (done, states) = follow(&zhao, &job);
+    assert_eq!(states.last().unwrap(), "done", "{}", done.body);
+    assert!(
+        done.body.contains(&format!("/console/cases/{id}")),
+        "{}",
+        done.body
+    );
+    let key = casefile::manifest::parse_public_key(text_of(&done.body, "casefile-key")).unwrap();
+    let at = done.body.find("id=\"casefile-download\" href=\"").unwrap() + 29;
+    let href = &done.body[at..at + done.body[at..].find('"').unwrap()];
+    let zip = zhao.get(href).bytes;
+    let options = casefile::VerifyOptions {
+        trusted_keys: vec![casefile::TrustedKey {
+            key,
+            label: "server".into(),
+        }],
+    };
+    let report = casefile::verify(std::io::Cursor::new(&zip), &options);
+    assert!(report.holds(), "{}", report.render_zh_en());
+    let manifest = report.manifest.unwrap();
+    assert_eq!(manifest.signed_version, "investigating");
+    assert_eq!(manifest.signer.user.as_str(), "u-zhao");
+    assert_eq!(sun.get(&job).status, 404);
+    assert_eq!(sun.get(&format!("{job}/download")).status, 404);
 
     // A table with a range outside the statutory one: refused with the row, nothing stored.
     let bad = std::fs::read_to_string(fixtures().join("demo/discretion/nj.toml"))

@@ -18,7 +18,7 @@
 use super::form::{FormData, encode};
 use super::layout::{page, when_secs};
 use super::{Console, ConsoleError, ConsoleResult};
-use crate::service::casefiles::{self, CaseFileError, ExportJob};
+use crate::service::casefiles::{self, CaseFileError, ExportJob, Subject};
 use crate::state::AppState;
 use crate::store::any::AnyConn;
 use app_core::inspection::Inspection;
@@ -71,7 +71,8 @@ fn job_file(state: &AppState, id: &str) -> PathBuf {
     casefiles::job_file(&exports_dir(state), id)
 }
 
-/// Runs export job `job` of `record_id` for `user` to the end (on a blocking thread):
+/// Runs export job `job` of `record_id` (a record, or a case as [`Subject`] names it) for
+/// `user` to the end (on a blocking thread):
 /// `service::casefiles::run_export`, with the database lent a moment at a time.
 fn run_job(state: &AppState, job: &str, record_id: &str, user: &User) {
     let clock = state.clock.clone();
@@ -152,7 +153,43 @@ pub async fn start(
     super::redirect(format!("/console/casefiles/jobs/{job}"))
 }
 
-/// The job, if it exists and the user may read its record (404 otherwise).
+/// `POST /console/cases/{id}/casefile`: starts an export of penalty case `id` as it reads
+/// now (its stage named in the file), then shows the job's progress page. 404 for a case
+/// the user may not read.
+pub async fn start_case(
+    State(state): State<AppState>,
+    cx: Console,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ConsoleResult<Response> {
+    cx.check_csrf(&FormData::parse_bytes(&body))?;
+    let job = casefiles::new_job_id()?;
+    let now = state.now();
+    let (st, user, cid, jid) = (state.clone(), cx.user.clone(), id.clone(), job.clone());
+    state
+        .db
+        .call(move |conn| -> ConsoleResult<()> {
+            Ok(casefiles::start_case_export(
+                conn,
+                &st.reference,
+                &user,
+                &cid,
+                &jid,
+                now,
+            )?)
+        })
+        .await?;
+    super::audit::record(&state, &cx, "export_case_casefile", &id).await;
+    tracing::info!(job, case = %id, user = %cx.user.id, "case file export of a penalty case started");
+    let (st, user, jid) = (state.clone(), cx.user.clone(), job.clone());
+    let subject = Subject::Case(&id).stored();
+    drop(tokio::task::spawn_blocking(move || {
+        run_job(&st, &jid, &subject, &user)
+    }));
+    super::redirect(format!("/console/casefiles/jobs/{job}"))
+}
+
+/// The job, if it exists and the user may read its record or case (404 otherwise).
 async fn readable_job(state: &AppState, cx: &Console, id: &str) -> ConsoleResult<Job> {
     if !casefiles::job_id_ok(id) {
         return Err(ConsoleError::NotFound);
@@ -198,7 +235,6 @@ pub async fn job_page(
         })
         .await?
         .verifying_key();
-    let rid = encode(&job.record_id);
     let percent = (job.bytes_done * 100)
         .checked_div(job.bytes_total)
         .unwrap_or(0)
@@ -209,7 +245,10 @@ pub async fn job_page(
         }
         section #casefile-job data-state=(job.state.as_str()) {
             table {
-                tr { th { (cx.t("检查记录", "Record")) } td.mono { a href={ "/console/records/" (rid) } { (job.record_id) } } }
+                @match Subject::of_job(&job.record_id) {
+                    Subject::Record(r) => tr { th { (cx.t("检查记录", "Record")) } td.mono { a href={ "/console/records/" (encode(r)) } { (r) } } },
+                    Subject::Case(c) => tr { th { (cx.t("行政处罚案件", "Penalty case")) } td.mono { a #casefile-case href={ "/console/cases/" (encode(c)) } { (c) } } },
+                }
                 tr { th { (cx.t("导出人", "Exported by")) } td { (job.requested_by) " · " (when_secs(job.requested_at)) } }
             }
             @match job.state {

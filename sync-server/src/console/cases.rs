@@ -248,6 +248,9 @@ fn render_case(
             @if let Some(d) = &case.decision {
                 tr { th { (cx.t("处罚决定", "Decision")) } td { (d.number) " · " (penalty_text(cx, &d.penalty)) " · " (when(d.at)) } }
             }
+            @if let Some(p) = &case.publication {
+                tr { th { (cx.t("公示", "Published")) } td id="published" { (p.on) " · " (p.channel) } }
+            }
         }
         h2 { (cx.t("期限", "Deadlines")) }
         @if view.deadlines.is_empty() {
@@ -364,6 +367,16 @@ fn render_case(
                         button type="submit" { (cx.t("作出处罚决定", "Decide")) }
                     }
                 }
+                @if case.stage.is_decided() && case.publication.is_none() {
+                    form method="post" action=(action_url) id="publish" {
+                        input type="hidden" name="csrf" value=(cx.csrf);
+                        input type="hidden" name="action" value="publish";
+                        h3 { (cx.t("公示处罚决定", "Publish the decision")) }
+                        label { (cx.t("公示日期", "Published on")) " " input type="date" name="on" value=(super::today(state)); }
+                        label { (cx.t("公示渠道", "Where")) " " input type="text" name="channel" value="本单位门户网站"; }
+                        button type="submit" { (cx.t("记录公示", "Record the publication")) }
+                    }
+                }
                 @if case.stage == CaseStage::Executing {
                     form method="post" action=(action_url) {
                         input type="hidden" name="csrf" value=(cx.csrf);
@@ -375,6 +388,11 @@ fn render_case(
                     }
                 }
             }
+        }
+        h2 { (cx.t("电子案卷", "Case file")) }
+        form #case-casefile method="post" action={ "/console/cases/" (encode(id)) "/casefile" } {
+            input type="hidden" name="csrf" value=(cx.csrf);
+            button type="submit" { (cx.t("导出电子案卷（服务器签名）", "Export the case file (signed by this server)")) }
         }
         h2 { (cx.t("操作记录", "Trail")) }
         table id="trail" {
@@ -420,16 +438,30 @@ fn bad(zh: &str, en: &str) -> ConsoleError {
 }
 
 fn action_of(form: &super::form::FormData) -> ConsoleResult<ConsoleAction> {
-    let seq = form
-        .get("seq")
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .ok_or_else(|| {
+    let seq = || {
+        form.get("seq")
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .ok_or_else(|| {
+                bad(
+                    "请填写文号序号（正整数）。",
+                    "Give the number's sequence (a positive whole number).",
+                )
+            })
+    };
+    let text = |k: &str| form.get(k).unwrap_or_default().trim().to_owned();
+    if form.get("action") == Some("publish") {
+        let on = app_core::geo::Day::parse(&text("on")).map_err(|_| {
             bad(
-                "请填写文号序号（正整数）。",
-                "Give the number's sequence (a positive whole number).",
+                "请按 2026-12-07 的格式填写公示日期。",
+                "Give the publication day as 2026-12-07.",
             )
         })?;
-    let text = |k: &str| form.get(k).unwrap_or_default().trim().to_owned();
+        return Ok(ConsoleAction::Publish {
+            on,
+            channel: text("channel"),
+        });
+    }
+    let seq = seq()?;
     Ok(match form.get("action") {
         Some("approve_filing") => ConsoleAction::ApproveFiling {
             seq,
@@ -505,10 +537,15 @@ pub async fn act(
         Ok(number) => {
             tracing::info!(user = %cx.user.id, case = %id, action = name, "case action");
             super::audit::record(&state, &cx, name, &id).await;
+            let done = if number.is_empty() {
+                cx.t("公示", "Publication").to_owned()
+            } else {
+                number
+            };
             super::redirect(format!(
                 "/console/cases/{}?done={}",
                 encode(&id),
-                encode(&number)
+                encode(&done)
             ))
         }
         Err((zh, en)) => {

@@ -75,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/cases", get(cases::list))
         .route("/console/cases/{id}", get(cases::show))
         .route("/console/cases/{id}/act", post(cases::act))
+        .route("/console/cases/{id}/casefile", post(casefile::start_case))
         .route("/console/cases/{id}/media/{sha256}", get(cases::media))
         .route("/console/penalty-rules", get(cases::rules_page))
         .route("/console/violations", get(cases::violations))

@@ -253,15 +253,23 @@ pub enum ConsoleAction {
         seq: u32,
         comment: String,
     },
+    /// 公示: the decision published on `on` through `channel` (no document, no number).
+    Publish {
+        on: app_core::geo::Day,
+        channel: String,
+    },
 }
 
 impl ConsoleAction {
-    pub fn kind(&self) -> CaseDocKind {
+    /// The document the action issues and the sequence number the supervisor gave it; none
+    /// for the publication (公示), which issues no document.
+    pub fn numbered(&self) -> Option<(CaseDocKind, u32)> {
         match self {
-            ConsoleAction::ApproveFiling { .. } => CaseDocKind::FilingApproval,
-            ConsoleAction::RecordLegalReview { .. } => CaseDocKind::LegalReview,
-            ConsoleAction::Decide { .. } => CaseDocKind::Decision,
-            ConsoleAction::Close { .. } => CaseDocKind::ClosingApproval,
+            ConsoleAction::ApproveFiling { seq, .. } => Some((CaseDocKind::FilingApproval, *seq)),
+            ConsoleAction::RecordLegalReview { seq, .. } => Some((CaseDocKind::LegalReview, *seq)),
+            ConsoleAction::Decide { seq, .. } => Some((CaseDocKind::Decision, *seq)),
+            ConsoleAction::Close { seq, .. } => Some((CaseDocKind::ClosingApproval, *seq)),
+            ConsoleAction::Publish { .. } => None,
         }
     }
 
@@ -272,32 +280,36 @@ impl ConsoleAction {
             ConsoleAction::RecordLegalReview { .. } => "case_legal_review",
             ConsoleAction::Decide { .. } => "case_decide",
             ConsoleAction::Close { .. } => "case_close",
+            ConsoleAction::Publish { .. } => "case_publish",
         }
     }
 
-    fn seq(&self) -> u32 {
+    /// The case command, with `number` (the one [`Self::numbered`] asks for).
+    fn command(self, number: Option<IssuedNumber>) -> CaseCommand {
+        let number = || number.clone().expect("a numbered action has its number");
         match self {
-            ConsoleAction::ApproveFiling { seq, .. }
-            | ConsoleAction::RecordLegalReview { seq, .. }
-            | ConsoleAction::Decide { seq, .. }
-            | ConsoleAction::Close { seq, .. } => *seq,
-        }
-    }
-
-    fn command(self, number: IssuedNumber) -> CaseCommand {
-        match self {
-            ConsoleAction::ApproveFiling { comment, .. } => {
-                CaseCommand::ApproveFiling { number, comment }
-            }
+            ConsoleAction::ApproveFiling { comment, .. } => CaseCommand::ApproveFiling {
+                number: number(),
+                comment,
+            },
             ConsoleAction::RecordLegalReview { opinion, text, .. } => {
                 CaseCommand::RecordLegalReview {
                     opinion,
                     text,
-                    number,
+                    number: number(),
                 }
             }
-            ConsoleAction::Decide { penalty, .. } => CaseCommand::Decide { penalty, number },
-            ConsoleAction::Close { comment, .. } => CaseCommand::Close { number, comment },
+            ConsoleAction::Decide { penalty, .. } => CaseCommand::Decide {
+                penalty,
+                number: number(),
+            },
+            ConsoleAction::Close { comment, .. } => CaseCommand::Close {
+                number: number(),
+                comment,
+            },
+            ConsoleAction::Publish { on, channel } => {
+                CaseCommand::RecordPublication { on, channel }
+            }
         }
     }
 }
@@ -325,7 +337,7 @@ impl ActError {
 }
 
 /// Applies `action` to case `id` as `supervisor` at `now` and stores it (see the module's
-/// documentation); returns the number issued.
+/// documentation); returns the number issued (empty for the publication, which has none).
 pub fn act<C>(
     conn: &mut C,
     reference: &ReferenceData,
@@ -356,12 +368,14 @@ where
         .get(&unit)
         .map(|u| u.short_name.clone())
         .ok_or_else(|| StoreError::Corrupt(format!("case {id}: unknown unit {unit}")))?;
-    let (kind, seq, year) = (action.kind(), action.seq(), now.shanghai_date().year());
-    if seq == 0 {
+    let year = now.shanghai_date().year();
+    let numbered = action.numbered();
+    if numbered.is_some_and(|(_, seq)| seq == 0) {
         return Err(ActError::refused(ConsoleCaseRefusal::NumberZero));
     }
-    let number = IssuedNumber::new(&short, kind, year, seq, device.clone());
-    let text = number.text.clone();
+    let number =
+        numbered.map(|(kind, seq)| IssuedNumber::new(&short, kind, year, seq, device.clone()));
+    let text = number.as_ref().map(|n| n.text.clone()).unwrap_or_default();
     let rules = rules_for(&tx, &reference.units, &unit)?;
     let cx = CaseContext {
         actor: supervisor,
@@ -393,21 +407,23 @@ where
         origin_device: SERVER_DEVICE,
         existed: true,
     })?;
-    let series = series(&unit, kind, year);
-    let taken = numbers::taken_blocks(&tx, &series, numbers::restore_gap(&tx)?)?;
-    if taken.iter().any(|b| (b.first..=b.last).contains(&seq)) {
-        return Err(ActError::refused(ConsoleCaseRefusal::NumberTaken(text)));
+    if let Some((kind, seq)) = numbered {
+        let series = series(&unit, kind, year);
+        let taken = numbers::taken_blocks(&tx, &series, numbers::restore_gap(&tx)?)?;
+        if taken.iter().any(|b| (b.first..=b.last).contains(&seq)) {
+            return Err(ActError::refused(ConsoleCaseRefusal::NumberTaken(text)));
+        }
+        tx.insert_block(
+            &Block {
+                series,
+                device: device.clone(),
+                first: seq,
+                last: seq,
+            },
+            supervisor.id.as_str(),
+            now.0.div_euclid(1000),
+        )?;
     }
-    tx.insert_block(
-        &Block {
-            series,
-            device: device.clone(),
-            first: seq,
-            last: seq,
-        },
-        supervisor.id.as_str(),
-        now.0.div_euclid(1000),
-    )?;
     tx.commit()?;
     Ok(text)
 }

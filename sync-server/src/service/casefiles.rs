@@ -6,14 +6,19 @@
 
 use crate::reference::ReferenceData;
 use crate::service::access;
+use crate::service::cases::case_scope;
 use crate::store::casefiles::{CaseFileStore, DeviceKeyRow, Job, JobOutcome};
+use crate::store::cases::{CaseStore, load_case};
 use crate::store::records::{self, SERVER_DEVICE};
 use crate::store::{KeyHistoryStore, Lend, PlanStore, RecordStore, StoreError};
 use app_core::access::can_read_record;
 use app_core::geo::Timestamp;
 use app_core::ids::DeviceId;
 use app_core::user::User;
-use casefile::{ExportError, ExportInput, FileError, PdfForms, Progress, SignerIdentity};
+use casefile::{
+    CaseExportInput, CasePdfForms, ExportError, ExportInput, FileError, PdfForms, Progress,
+    SignerIdentity,
+};
 use ed25519_dalek::SigningKey;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,6 +43,36 @@ pub fn job_id_ok(id: &str) -> bool {
 /// The finished case file of job `id` under the exports folder.
 pub fn job_file(exports: &Path, id: &str) -> PathBuf {
     exports.join(format!("{id}.zip"))
+}
+
+/// How a job of a penalty case names it where a job names its subject
+/// (`casefile_exports.record_id`): `case:<case id>`. A record's job names the record.
+const CASE_SUBJECT: &str = "case:";
+
+/// What an export job exports: a record's latest signed version, or a penalty case as it
+/// reads now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Record(&'a str),
+    Case(&'a str),
+}
+
+impl<'a> Subject<'a> {
+    /// The subject a job stored as `stored` names.
+    pub fn of_job(stored: &'a str) -> Self {
+        match stored.strip_prefix(CASE_SUBJECT) {
+            Some(case) => Subject::Case(case),
+            None => Subject::Record(stored),
+        }
+    }
+
+    /// How a job names this subject.
+    pub fn stored(self) -> String {
+        match self {
+            Subject::Record(id) => id.to_owned(),
+            Subject::Case(id) => format!("{CASE_SUBJECT}{id}"),
+        }
+    }
 }
 
 /// Why an export was not started or a job not shown.
@@ -128,14 +163,19 @@ pub fn trusted_keys<S: CaseFileStore + KeyHistoryStore + ?Sized>(
     Ok((server, store.device_keys()?))
 }
 
-/// Refuses (as not found) a user who may not read stored record `record`.
-pub fn check_readable<S: RecordStore + PlanStore + ?Sized>(
+/// Refuses (as not found) a user who may not read stored record or case `subject`.
+pub fn check_readable<S: RecordStore + PlanStore + CaseStore + ?Sized>(
     store: &S,
     reference: &ReferenceData,
     user: &User,
-    record: &str,
+    subject: Subject<'_>,
 ) -> Result<(), CaseFileError> {
-    let scope = access::scope(store, reference, record)?.ok_or(CaseFileError::NotFound)?;
+    let scope = match subject {
+        Subject::Record(record) => access::scope(store, reference, record)?,
+        Subject::Case(case) => load_case(store, case, &DeviceId::from(SERVER_DEVICE))?
+            .map(|(doc, _)| case_scope(doc.case())),
+    }
+    .ok_or(CaseFileError::NotFound)?;
     if can_read_record(user, &scope, &reference.units) {
         Ok(())
     } else {
@@ -145,7 +185,7 @@ pub fn check_readable<S: RecordStore + PlanStore + ?Sized>(
 
 /// Starts export `job` of `record`'s latest signed version for `user` at `now`: the record
 /// must be readable and signed. The caller runs the export afterwards.
-pub fn start_export<S: RecordStore + PlanStore + CaseFileStore + ?Sized>(
+pub fn start_export<S: RecordStore + PlanStore + CaseStore + CaseFileStore + ?Sized>(
     store: &S,
     reference: &ReferenceData,
     user: &User,
@@ -153,7 +193,7 @@ pub fn start_export<S: RecordStore + PlanStore + CaseFileStore + ?Sized>(
     job: &str,
     now: i64,
 ) -> Result<(), CaseFileError> {
-    check_readable(store, reference, user, record)?;
+    check_readable(store, reference, user, Subject::Record(record))?;
     let stored = records::load(store, record)?.ok_or(CaseFileError::NotFound)?;
     if stored.doc.record().signed_versions.is_empty() {
         return Err(CaseFileError::NotSigned);
@@ -162,8 +202,24 @@ pub fn start_export<S: RecordStore + PlanStore + CaseFileStore + ?Sized>(
     Ok(())
 }
 
-/// Job `id` as of `now`, if it exists and `user` may read its record.
-pub fn readable_job<S: RecordStore + PlanStore + CaseFileStore + ?Sized>(
+/// Starts export `job` of penalty case `case` as it reads now, for `user` at `now`: the case
+/// must be readable (at any stage: the file names the stage). The caller runs the export.
+pub fn start_case_export<S: RecordStore + PlanStore + CaseStore + CaseFileStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    user: &User,
+    case: &str,
+    job: &str,
+    now: i64,
+) -> Result<(), CaseFileError> {
+    let subject = Subject::Case(case);
+    check_readable(store, reference, user, subject)?;
+    store.insert_job(job, &subject.stored(), user.id.as_str(), now)?;
+    Ok(())
+}
+
+/// Job `id` as of `now`, if it exists and `user` may read its record or case.
+pub fn readable_job<S: RecordStore + PlanStore + CaseStore + CaseFileStore + ?Sized>(
     store: &S,
     reference: &ReferenceData,
     user: &User,
@@ -171,7 +227,7 @@ pub fn readable_job<S: RecordStore + PlanStore + CaseFileStore + ?Sized>(
     now: i64,
 ) -> Result<Job, CaseFileError> {
     let job = store.job(id, now)?.ok_or(CaseFileError::NotFound)?;
-    check_readable(store, reference, user, &job.record_id)?;
+    check_readable(store, reference, user, Subject::of_job(&job.record_id))?;
     Ok(job)
 }
 
@@ -234,7 +290,8 @@ impl From<std::io::Error> for JobError {
     }
 }
 
-/// One export to run: job `id` of record `record` for `user`, photos read from `blobs`, the
+/// One export to run: job `id` of `record` (as the job names its subject, [`Subject`]) for
+/// `user`, photos read from `blobs`, the
 /// file written under `exports` (see [`job_file`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ExportJob<'a> {
@@ -255,7 +312,7 @@ pub struct ExportJob<'a> {
 pub fn run_export<L>(db: &L, job: &ExportJob<'_>, clock: &dyn Fn() -> i64)
 where
     L: Lend,
-    L::Store: RecordStore + CaseFileStore + KeyHistoryStore,
+    L::Store: RecordStore + CaseStore + CaseFileStore + KeyHistoryStore,
 {
     let final_path = job_file(job.exports, job.id);
     let outcome = write_case_file(db, job, clock, &final_path);
@@ -314,10 +371,126 @@ fn write_case_file<L>(
 ) -> Result<casefile::ExportSummary, JobError>
 where
     L: Lend,
-    L::Store: RecordStore + CaseFileStore + KeyHistoryStore,
+    L::Store: RecordStore + CaseStore + CaseFileStore + KeyHistoryStore,
 {
     let now = clock();
-    let record_id = job.record;
+    let mut progress = progress_to(db, job, clock);
+    let written = match Subject::of_job(job.record) {
+        Subject::Record(record) => {
+            write_record_file(db, job, record, now, final_path, &mut progress)
+        }
+        Subject::Case(case) => {
+            write_penalty_case_file(db, job, case, now, final_path, &mut progress)
+        }
+    }?;
+    // Where every node finds it (with S3: the bucket), before the job says done.
+    if let Err(e) = job.blobs.keep_case_file_blocking(job.id, final_path) {
+        let _ = fs::remove_file(final_path);
+        return Err(crate::internal!("keeping the case file: {e}").into());
+    }
+    Ok(written.summary)
+}
+
+/// Stores an export's progress: at every new file and at most every [`PROGRESS_EVERY`].
+fn progress_to<'a, L>(
+    db: &'a L,
+    job: &'a ExportJob<'_>,
+    clock: &'a dyn Fn() -> i64,
+) -> impl FnMut(Progress) + 'a
+where
+    L: Lend,
+    L::Store: CaseFileStore,
+{
+    let mut last = Instant::now();
+    let mut last_file = String::new();
+    move |p: Progress| {
+        if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        last = Instant::now();
+        last_file.clone_from(&p.current);
+        let updated = db.lend(|store| {
+            store.job_progress(job.id, p.bytes_done, p.bytes_total, &p.current, clock())
+        });
+        if let Err(e) = updated {
+            tracing::warn!(job = job.id, error = %e, "could not store export progress");
+        }
+    }
+}
+
+/// The exporting supervisor as a case file's signer, with the server's key.
+fn signer_of(job: &ExportJob<'_>, key: &SigningKey) -> SignerIdentity {
+    SignerIdentity::new(
+        job.user,
+        &job.reference.unit_name(job.user.unit.as_str()),
+        &DeviceId::from(SERVER_DEVICE),
+        &key.verifying_key(),
+    )
+}
+
+fn file_outcome(
+    written: Result<casefile::WrittenFile, FileError>,
+) -> Result<casefile::WrittenFile, JobError> {
+    match written {
+        Ok(w) => Ok(w),
+        Err(FileError::Export(e)) => Err(JobError::Export(e)),
+        Err(FileError::Io { path, source }) => {
+            Err(crate::internal!("{}: {source}", path.display()).into())
+        }
+    }
+}
+
+/// A penalty case's file: the case as stored now, its documents rendered by pdf-forms, every
+/// original (photos, signature images, recordings) streamed from the blob store.
+fn write_penalty_case_file<L>(
+    db: &L,
+    job: &ExportJob<'_>,
+    case_id: &str,
+    now: i64,
+    final_path: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<casefile::WrittenFile, JobError>
+where
+    L: Lend,
+    L::Store: CaseStore + CaseFileStore + KeyHistoryStore,
+{
+    let (document, unit, key) = db.lend(|store| -> Result<_, JobError> {
+        let (mut doc, _) = load_case(store, case_id, &DeviceId::from(SERVER_DEVICE))
+            .map_err(|e| crate::internal!("loading case {case_id}: {e}"))?
+            .ok_or_else(|| crate::internal!("case {case_id} is gone"))?;
+        let unit = doc.case().unit.clone();
+        Ok((doc.save(), unit, server_key(store, now)?))
+    })?;
+    let unit_name = job.reference.unit_name(unit.as_str());
+    let documents = CasePdfForms {
+        unit_name: &unit_name,
+        images: job.blobs,
+    };
+    let input = CaseExportInput {
+        document: &document,
+        originals: job.blobs,
+        documents: &documents,
+        signer: signer_of(job, &key),
+        key: &key,
+        exported_at: Timestamp(now.saturating_mul(1000)),
+    };
+    fs::create_dir_all(job.exports)?;
+    file_outcome(casefile::export_case_file(&input, final_path, progress))
+}
+
+/// A record's file: its latest signed version.
+fn write_record_file<L>(
+    db: &L,
+    job: &ExportJob<'_>,
+    record_id: &str,
+    now: i64,
+    final_path: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<casefile::WrittenFile, JobError>
+where
+    L: Lend,
+    L::Store: RecordStore + CaseFileStore + KeyHistoryStore,
+{
     let (document, record, key) = db.lend(|store| -> Result<_, JobError> {
         let mut stored = records::load(store, record_id)
             .map_err(|e| crate::internal!("loading {record_id}: {e}"))?
@@ -332,12 +505,7 @@ where
         unit_name: &record_unit,
         images: photos,
     };
-    let signer = SignerIdentity::new(
-        job.user,
-        &job.reference.unit_name(job.user.unit.as_str()),
-        &DeviceId::from(SERVER_DEVICE),
-        &key.verifying_key(),
-    );
+    let signer = signer_of(job, &key);
     let input = ExportInput {
         document: &document,
         signed_version: None,
@@ -349,33 +517,5 @@ where
         exported_at: Timestamp(now.saturating_mul(1000)),
     };
     fs::create_dir_all(job.exports)?;
-    let mut last = Instant::now();
-    let mut last_file = String::new();
-    let mut progress = |p: Progress| {
-        if p.current == last_file && last.elapsed() < PROGRESS_EVERY {
-            return;
-        }
-        last = Instant::now();
-        last_file.clone_from(&p.current);
-        let updated = db.lend(|store| {
-            store.job_progress(job.id, p.bytes_done, p.bytes_total, &p.current, clock())
-        });
-        if let Err(e) = updated {
-            tracing::warn!(job = job.id, error = %e, "could not store export progress");
-        }
-    };
-    match casefile::export_file(&input, final_path, &mut progress) {
-        Ok(written) => {
-            // Where every node finds it (with S3: the bucket), before the job says done.
-            if let Err(e) = job.blobs.keep_case_file_blocking(job.id, final_path) {
-                let _ = fs::remove_file(final_path);
-                return Err(crate::internal!("keeping the case file: {e}").into());
-            }
-            Ok(written.summary)
-        }
-        Err(FileError::Export(e)) => Err(JobError::Export(e)),
-        Err(FileError::Io { path, source }) => {
-            Err(crate::internal!("{}: {source}", path.display()).into())
-        }
-    }
+    file_outcome(casefile::export_file(&input, final_path, progress))
 }

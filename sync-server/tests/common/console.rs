@@ -18,6 +18,7 @@ use app_core::plan::Plan;
 use app_core::user::User;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 pub fn photo_bytes(name: &str) -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/");
@@ -507,5 +508,39 @@ impl ConsoleClient {
         let body = self.get("/console/records").body;
         let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
         body[at..at + 64].to_owned()
+    }
+}
+
+pub fn text_of<'a>(body: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {body}"));
+    let start = at + body[at..].find('>').unwrap() + 1;
+    let end = start + body[start..].find('<').unwrap();
+    &body[start..end]
+}
+
+/// Follows the job's progress page until it is no longer running; returns the last page and
+/// every state seen.
+pub fn follow(c: &ConsoleClient, job: &str) -> (Page, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut states = Vec::new();
+    loop {
+        let p = c.get(job);
+        assert_eq!(p.status, 200, "{}", p.body);
+        let at = p.body.find("data-state=\"").expect("a job state") + 12;
+        let state = p.body[at..at + p.body[at..].find('"').unwrap()].to_owned();
+        if state == "running" {
+            // The page refreshes itself while the export runs and shows bytes done/total.
+            assert!(p.body.contains(r#"http-equiv="refresh" content="1""#));
+            assert!(p.body.contains("id=\"casefile-bytes\""), "{}", p.body);
+        }
+        states.push(state.clone());
+        if state != "running" {
+            return (p, states);
+        }
+        assert!(Instant::now() < deadline, "the export did not finish");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
