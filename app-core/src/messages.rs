@@ -2178,6 +2178,13 @@ pub mod case_screen {
     pub const AMOUNT: (&str, &str) = ("金额（元）", "Amount (yuan)");
     pub const RECEIPT: (&str, &str) = ("缴款凭证号", "Receipt number");
     pub const RECORD_PAYMENT: (&str, &str) = ("记录缴款", "Record the payment");
+    pub const EXECUTION: (&str, &str) = (
+        "其他处罚的执行（警告、责令停产停业等）",
+        "Carrying out the other penalties (warning, suspension …)",
+    );
+    pub const EXECUTED_ON: (&str, &str) = ("执行日期", "Carried out on");
+    pub const EXECUTION_NOTE: (&str, &str) = ("执行情况", "How it was carried out");
+    pub const RECORD_EXECUTION: (&str, &str) = ("记录执行情况", "Record the execution");
     pub const PAID: (&str, &str) = ("已缴", "Paid");
     pub const BACK_TO_RECORD: (&str, &str) = ("返回检查记录", "Back to the record");
     pub const BAD_AMOUNT: (&str, &str) =

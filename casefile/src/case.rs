@@ -32,7 +32,6 @@ use crate::trail;
 use app_core::evidence::Sha256Hex;
 use app_core::geo::Timestamp;
 use app_core::ids::InspectionId;
-use app_core::inspection::SignOutcome;
 use app_core::penalty::{CaseDoc, CaseStage, MediaKind, PenaltyCase};
 use ed25519_dalek::SigningKey;
 use std::collections::BTreeSet;
@@ -93,21 +92,15 @@ pub fn case_hash(case: &PenaltyCase) -> Sha256Hex {
 /// The images a case's file holds under `photos/`: the photos among its evidence and the
 /// signature images of its 询问笔录 pages.
 pub fn case_photos(case: &PenaltyCase) -> BTreeSet<Sha256Hex> {
-    let evidence = case
-        .media
-        .values()
-        .filter(|m| m.kind == MediaKind::Photo)
-        .map(|m| m.sha256.clone());
-    let signatures = case
-        .interviews
-        .values()
-        .flat_map(|i| &i.pages)
-        .flat_map(|p| p.signatures.values())
-        .filter_map(|s| match &s.outcome {
-            SignOutcome::Signed { image } => Some(image.clone()),
-            SignOutcome::Refused { .. } => None,
-        });
-    evidence.chain(signatures).collect()
+    // The originals that are not recordings (those go under `media/`).
+    case.originals()
+        .into_iter()
+        .filter(|sha| {
+            case.media
+                .get(sha)
+                .is_none_or(|m| m.kind == MediaKind::Photo)
+        })
+        .collect()
 }
 
 /// Writes the case file of the case in `input.document` to `out`. `progress` is called as

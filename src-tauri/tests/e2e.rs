@@ -168,6 +168,13 @@ impl Server {
     }
 
     fn start(data: &Path, listen: &str) -> Server {
+        let log = || {
+            if std::env::var_os("E2E_SERVER_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
+        };
         let (_, [cert, key]) = Self::certificates(data);
         let port_file = data.join("port");
         let _ = std::fs::remove_file(&port_file);
@@ -190,9 +197,13 @@ impl Server {
                 .arg(&cert)
                 .arg("--tls-key")
                 .arg(&key)
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .env(
+                    "RUST_LOG",
+                    std::env::var("E2E_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+                )
+                // E2E_SERVER_LOG=info (a level): the server's log on the test's output.
+                .stdout(log())
+                .stderr(log())
                 .spawn()
                 .expect("sync-server starts");
             let started = Instant::now();
@@ -271,6 +282,18 @@ struct AppSession {
 /// The app is told the server's address and the CA to trust for it, as a bureau's tablet is
 /// at enrollment (`INSPECTION_SERVER`, `INSPECTION_SERVER_CA`).
 async fn open_app(x: &Xvfb, data: &Path, server: &Server) -> AppSession {
+    open_app_at(x, data, server, &server.url(), None).await
+}
+
+/// [`open_app`] reaching the server at `url` (a proxy in front of it), with a body camera's
+/// card mounted at `media` (`INSPECTION_MEDIA_ROOTS`) if given.
+async fn open_app_at(
+    x: &Xvfb,
+    data: &Path,
+    server: &Server,
+    url: &str,
+    media: Option<&Path>,
+) -> AppSession {
     let port = free_port();
     let native = free_port();
     let child = Command::new("tauri-driver")
@@ -286,8 +309,12 @@ async fn open_app(x: &Xvfb, data: &Path, server: &Server) -> AppSession {
         // app_ui.js beside a new wasm, and the page then stays blank.
         .env("XDG_CACHE_HOME", data.with_extension("cache"))
         .env("XDG_DATA_HOME", data.with_extension("share"))
-        .env("INSPECTION_SERVER", server.url())
+        .env("INSPECTION_SERVER", url)
         .env("INSPECTION_SERVER_CA", server.ca_file())
+        .env(
+            "INSPECTION_MEDIA_ROOTS",
+            media.unwrap_or(&data.join("recordings")),
+        )
         .env("INSPECTION_SYNC_INTERVAL_MS", "500")
         .env("INSPECTION_SYNC_MAX_BACKOFF_MS", "1000")
         .stdout(Stdio::null())
@@ -1732,5 +1759,660 @@ async fn a_checklist_wording_changed_in_a_spreadsheet_reaches_the_tablet_and_old
     assert!(!kept.contains(new_text), "{kept}");
 
     app.close().await;
+    drop(server);
+}
+
+// ---- Issue 19: a whole penalty case, tablet (WebKit) and console (Chromium) -------------
+
+#[path = "../../e2e/console/npm.rs"]
+mod npm;
+
+/// A TCP proxy on loopback in front of the server. Once armed with a number of bytes, it
+/// cuts (both ways, mid-request) the connection that carries the armed number of client→server
+/// bytes, once: the cable pulled during an upload.
+struct CuttingProxy {
+    port: u16,
+    budget: std::sync::Arc<Mutex<Option<u64>>>,
+    cuts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CuttingProxy {
+    fn start(target: String) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let budget = std::sync::Arc::new(Mutex::new(None::<u64>));
+        let cuts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (b, k) = (budget.clone(), cuts.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let (b, k, target) = (b.clone(), k.clone(), target.clone());
+                std::thread::spawn(move || Self::relay(client, &target, &b, &k));
+            }
+        });
+        Self { port, budget, cuts }
+    }
+
+    fn relay(
+        mut client: std::net::TcpStream,
+        target: &str,
+        budget: &Mutex<Option<u64>>,
+        cuts: &std::sync::atomic::AtomicUsize,
+    ) {
+        use std::io::{Read, Write};
+        use std::net::Shutdown;
+        let Ok(mut server) = std::net::TcpStream::connect(target) else {
+            return;
+        };
+        let (mut from_server, mut to_client) =
+            (server.try_clone().unwrap(), client.try_clone().unwrap());
+        let down = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from_server, &mut to_client);
+            let _ = to_client.shutdown(Shutdown::Write);
+        });
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match client.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = server.shutdown(Shutdown::Write);
+                    break;
+                }
+                Ok(n) => n,
+            };
+            let (pass, cut) = {
+                let mut left = budget.lock().unwrap();
+                match *left {
+                    Some(l) if (n as u64) >= l => {
+                        *left = None;
+                        (l as usize, true)
+                    }
+                    Some(l) => {
+                        *left = Some(l - n as u64);
+                        (n, false)
+                    }
+                    None => (n, false),
+                }
+            };
+            if server.write_all(&buf[..pass]).is_err() {
+                break;
+            }
+            if cut {
+                cuts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = server.shutdown(Shutdown::Both);
+                let _ = client.shutdown(Shutdown::Both);
+                break;
+            }
+        }
+        let _ = down.join();
+    }
+
+    /// Cuts the connection that carries the `after`th client→server byte from now.
+    fn arm(&self, after: u64) {
+        *self.budget.lock().unwrap() = Some(after);
+    }
+
+    fn cuts(&self) -> usize {
+        self.cuts.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The server's address through the proxy (the name on the server's certificate).
+    fn url(&self) -> String {
+        format!("https://localhost:{}", self.port)
+    }
+}
+
+/// A body camera's recording of `len` bytes: an MP4 header, then 1 MiB blocks of noise, each
+/// stamped with its number (so every part of the file differs); returns its SHA-256.
+fn write_recording(path: &Path, len: u64) -> String {
+    use sha2::Digest;
+    use std::io::Write;
+    let mut block = vec![0u8; 1 << 20];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for chunk in block.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    let head = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom";
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    let mut hash = sha2::Sha256::new();
+    let mut written = 0u64;
+    let mut n = 0u64;
+    while written < len {
+        block[..head.len()].copy_from_slice(head);
+        block[head.len()..head.len() + 8].copy_from_slice(&n.to_le_bytes());
+        let take = (len - written).min(block.len() as u64) as usize;
+        out.write_all(&block[..take]).unwrap();
+        hash.update(&block[..take]);
+        written += take as u64;
+        n += 1;
+    }
+    out.flush().unwrap();
+    out.get_ref().sync_all().unwrap();
+    app_core::evidence::hex(&hash.finalize())
+}
+
+/// The bytes of `path` at `at` (`len` of them).
+fn bytes_at(path: &Path, at: u64, len: usize) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).unwrap();
+    f.seek(SeekFrom::Start(at)).unwrap();
+    let mut b = vec![0u8; len];
+    f.read_exact(&mut b).unwrap();
+    b
+}
+
+/// Flips one bit of the byte at `at` of `path` in place (twice restores it).
+fn flip(path: &Path, at: u64) {
+    use std::io::{Seek, SeekFrom, Write};
+    let b = bytes_at(path, at, 1)[0];
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(at)).unwrap();
+    f.write_all(&[b ^ 0x01]).unwrap();
+    f.sync_all().unwrap();
+}
+
+/// A file named `name` under `dir` (any depth), outside upload folders in progress.
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() == "partial" {
+                continue;
+            }
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if entry.file_name() == name {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Runs phase `phase` of the supervisor's part (`e2e/console/case.e2e.mjs`) in headless
+/// Chromium against `server`; returns what the script saw.
+async fn console_phase(server: &Server, phase: &str, vars: &[(&str, String)]) -> serde_json::Value {
+    let out = server.data.join(format!("console-{phase}.json"));
+    let mut cmd = Command::new("node");
+    cmd.arg(npm::e2e_dir().join("case.e2e.mjs"))
+        .env("CONSOLE_URL", server.url())
+        .env("PASSWORD", PASSWORD)
+        .env("PHASE", phase)
+        .env("E2E_OUT", &out)
+        .env("SCREENSHOTS", screenshots_dir());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let run = tokio::task::spawn_blocking(move || cmd.output().expect("node runs"))
+        .await
+        .unwrap();
+    let result: serde_json::Value = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    assert!(
+        run.status.success(),
+        "console phase {phase} failed: {}\n{}\nresult so far: {result:#}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    result
+}
+
+/// Opens case `id` from home's case list until its stage reads `stage` (the background sync
+/// brings the supervisor's steps) and every change of it has been pushed.
+async fn open_case_when(c: &Client, id: &str, stage: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        click(c, "#nav-home").await;
+        click(c, &format!("#case-{id} .open-case")).await;
+        let header = wait_text(c, "#case-stage", "：").await;
+        // The case header's row: the stage, and 未同步 while changes wait to be pushed.
+        let unsynced = c
+            .execute(
+                "return document.getElementById('case-stage').parentElement.innerText;",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(|t| t.contains("未同步")))
+            .unwrap_or(true);
+        if header.contains(stage) && !unsynced {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "case {id} never reached {stage} synced; it says {header} (unsynced: {unsynced})"
+        );
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+}
+
+/// Chooses the served document whose title contains `title` in the service form, and records
+/// its delivery in person to `recipient`.
+async fn serve(c: &Client, title: &str, recipient: &str) {
+    let options = c
+        .find_all(Locator::Css("#case-document option"))
+        .await
+        .unwrap();
+    let mut value = None;
+    for o in options {
+        if o.text().await.unwrap().contains(title) {
+            value = o.attr("value").await.unwrap();
+        }
+    }
+    let value = value.unwrap_or_else(|| panic!("{title} is not offered for delivery"));
+    wait_for(c, "#case-document")
+        .await
+        .select_by_value(&value)
+        .await
+        .unwrap();
+    type_into(c, "#case-recipient", recipient).await;
+    act(c, "#record-service").await;
+}
+
+/// Clicks the button at `css` and checks that the app did not refuse what it sent (no
+/// alert on the screen a moment later).
+async fn act(c: &Client, css: &str) {
+    click(c, css).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let alerts = c
+        .find_all(Locator::Css("[role=alert]"))
+        .await
+        .unwrap_or_default();
+    for a in alerts {
+        let text = a.text().await.unwrap_or_default();
+        assert!(text.trim().is_empty(), "{css} was refused: {text}");
+    }
+}
+
+/// Where screenshots go (as [`screenshot`] writes them).
+fn screenshots_dir() -> PathBuf {
+    std::env::var_os("SCREENSHOTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/screenshots"))
+}
+
+/// Issue 19: a whole penalty case, from a failed checklist item to 结案. On the tablet
+/// (WebKit): 立案 from the failed item; after the supervisor's approval (Chromium) an
+/// interview of two pages signed on the pads by the interviewee and both inspectors; a 1 GiB
+/// body-camera video imported and uploaded through a connection cut mid-upload (resumed); the
+/// penalty proposed from the unit's discretion table; the notice (告知书) made and delivered;
+/// the statement of defence recorded and the remaining rights waived. In the console
+/// (Chromium): the video played by ranges, the decision with the proposed fine, its
+/// publication. On the tablet: the decision delivered, the fine paid, the warning carried out.
+/// In the console: 结案审批 and the case file, which verifies (`casefile::verify` against the
+/// key the console shows) and in which a flipped byte anywhere (the video included) is
+/// caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
+    npm::ensure_node_modules();
+    let x = start_xvfb();
+    let tmp = tempfile::tempdir().unwrap();
+    let server_data = tmp.path().join("server");
+    let app_data = tmp.path().join("tablet");
+    let card = tmp.path().join("card");
+    std::fs::create_dir_all(&server_data).unwrap();
+    std::fs::create_dir_all(card.join("DCIM")).unwrap();
+    let video_len: u64 = std::env::var("E2E_VIDEO_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1 << 30);
+    let video = card.join("DCIM/20261207_0930.MP4");
+    let video_sha = write_recording(&video, video_len);
+    let server = Server::start(&server_data, "127.0.0.1:0");
+    let proxy = CuttingProxy::start(server.addr.clone());
+    let app = open_app_at(&x, &app_data, &server, &proxy.url(), Some(&card)).await;
+    let c = &app.client;
+    let today = Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .shanghai_date()
+    .to_string();
+    sign_in(c, "u-wang", "王强").await;
+
+    // The inspection: the training item fails (its 处罚依据 is 《安全生产法》第九十七条, which
+    // the unit's discretion table covers).
+    let enterprise = "南京玄武精密机械有限公司";
+    new_inspection_at_the_checklist(c, "红山路", enterprise).await;
+    let item = "#item-GM-PX-01";
+    click(c, &format!("{item} .ans-fails")).await;
+    wait_for(c, &format!("{item} .ans-fails.on")).await;
+    type_into(
+        c,
+        &format!("{item} textarea.note"),
+        "3名新员工未经安全生产教育和培训即上岗作业",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    // 立案 from the failed item, with the facts.
+    click(c, "#case-item-GM-PX-01 .open-case-for").await;
+    let facts = "经查，该公司冲压车间3名新员工未经安全生产教育和培训即上岗作业。";
+    type_into(c, "#case-facts", facts).await;
+    act(c, "#open-case").await;
+    wait_text(c, "#case-stage", "立案").await;
+    wait_text(c, "#case-facts-text", "冲压车间3名新员工").await;
+    let violated = wait_text(c, "#case-title", enterprise).await;
+    assert!(violated.contains(enterprise));
+    click(c, "#nav-home").await;
+    let case_id = wait_for(c, "section.cases .case-row")
+        .await
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap()
+        .trim_start_matches("case-")
+        .to_owned();
+    open_case_when(c, &case_id, "立案").await;
+
+    // The supervisor approves the filing in the console.
+    let approved = console_phase(&server, "approve", &[("ENTERPRISE", enterprise.into())]).await;
+    assert_eq!(approved["caseId"], case_id.as_str(), "{approved:#}");
+    assert_eq!(approved["stageBefore"], "立案", "{approved:#}");
+    assert_eq!(approved["stage"], "调查取证", "{approved:#}");
+    assert!(
+        approved["saved"].as_str().unwrap().contains("应急立审"),
+        "{approved:#}"
+    );
+
+    // The tablet receives it: 调查取证, the 立案审批表 numbered.
+    open_case_when(c, &case_id, "调查取证").await;
+    wait_text(c, "#case-documents", "立案审批表").await;
+
+    // 询问笔录: two pages, typed on the tablet.
+    type_into(c, "#case-interviewee", "张伟").await;
+    type_into(c, "#case-position", "安全主管").await;
+    type_into(c, "#case-place", "公司二楼会议室").await;
+    let lines = [
+        ("你在公司担任什么职务？", "我是安全主管，负责员工安全培训。"),
+        (
+            "冲压车间三名新员工上岗前是否接受了安全培训？",
+            "没有，他们入职当天就上岗了。",
+        ),
+        ("以上记录是否属实？", "属实。"),
+    ];
+    let fill = |i: usize, q: &'static str, a: &'static str| async move {
+        let qs = c
+            .find_all(Locator::Css("#interview-form input.question"))
+            .await
+            .unwrap();
+        qs[i].send_keys(q).await.unwrap();
+        let answers = c
+            .find_all(Locator::Css("#interview-form textarea.answer"))
+            .await
+            .unwrap();
+        answers[i].send_keys(a).await.unwrap();
+    };
+    fill(0, lines[0].0, lines[0].1).await;
+    click(c, "#add-line").await;
+    wait_count(c, "#interview-form input.question", 2).await;
+    fill(1, lines[1].0, lines[1].1).await;
+    click(c, "#new-page").await;
+    wait_count(c, "#interview-form input.question", 3).await;
+    fill(2, lines[2].0, lines[2].1).await;
+    act(c, "#save-interview").await;
+    wait_text(c, "#case-interviews", "张伟").await;
+    // Each page signed by the interviewee and both inspectors on the pads.
+    wait_count(c, "#case-interviews .card.pad", 6).await;
+    let pads: Vec<String> = {
+        let mut ids = Vec::new();
+        for e in c
+            .find_all(Locator::Css("#case-interviews .card.pad"))
+            .await
+            .unwrap()
+        {
+            ids.push(e.attr("id").await.unwrap().unwrap());
+        }
+        ids
+    };
+    for (i, pad) in pads.iter().enumerate() {
+        wait_for(c, &format!("#{pad} canvas")).await;
+        let _ = c
+            .execute(
+                "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});",
+                vec![serde_json::json!(pad)],
+            )
+            .await;
+        draw(c, &format!("#{pad} canvas"), i as f64).await;
+        click(c, &format!("#{pad} .sign-confirm")).await;
+        wait_for(c, &format!("#{pad} .signed-mark")).await;
+    }
+    wait_text(c, "#case-documents", "询问笔录").await;
+    screenshot(c, "case-interview").await;
+
+    // The body camera's video: found on the card, copied in through its hash, named in the
+    // case; the upload's connection is cut a third of the way in, and the upload resumes.
+    proxy.arm(video_len / 3);
+    type_into(c, "#media-camera", "DSJ-A8 执法记录仪 01").await;
+    type_into(c, "#media-note", "现场检查及询问全程录像").await;
+    click(c, "#find-recordings").await;
+    wait_text(c, "#recordings", "20261207_0930.MP4").await;
+    click(c, ".import-recording").await;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while count(c, "#case-media .case-medium").await == 0 {
+        assert!(Instant::now() < deadline, "the video was not imported");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let medium = wait_text(c, "#case-media .case-medium", "录像").await;
+    assert!(medium.contains("执法记录仪"), "{medium}");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let stored = loop {
+        if let Some(p) = find_file(&server_data, &video_sha)
+            && std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0) == video_len
+        {
+            break p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the video did not reach the server (cuts: {})",
+            proxy.cuts()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(proxy.cuts(), 1, "the upload went through a cut connection");
+    assert_eq!(
+        bytes_at(&stored, video_len / 2, 64),
+        bytes_at(&video, video_len / 2, 64)
+    );
+
+    // The penalty proposed from the unit's discretion table (裁量基准), the notice made.
+    wait_for(c, "#case-circumstance")
+        .await
+        .select_by_value("97-1")
+        .await
+        .unwrap();
+    type_into(c, "#case-reasons", "首次发现，涉及从业人员3人，已及时改正").await;
+    act(c, "#save-proposal").await;
+    wait_text(c, "#notify-form", "拟处罚").await;
+    act(c, "#notify").await;
+    wait_text(c, "#case-stage", "告知").await;
+    wait_text(c, "#case-documents", "行政处罚告知书").await;
+    // The notice delivered; the party's statement of defence, then its waiver of the rest.
+    serve(c, "告知书", "张伟").await;
+    wait_text(c, "#case-documents", "送达回证").await;
+    type_into(c, "#case-speaker", "张伟").await;
+    type_into(
+        c,
+        "#case-statement",
+        "三名新员工已于次日补训并考核合格，请求从轻处罚。",
+    )
+    .await;
+    type_into(
+        c,
+        "#case-review",
+        "当事人已改正，陈述的事实属实，维持拟处罚。",
+    )
+    .await;
+    act(c, "#record-statement").await;
+    wait_text(c, "#case-documents", "陈述申辩").await;
+    // The fine is below the unit's hearing threshold: no hearing is offered, only the
+    // statement's remaining days are waived.
+    type_into(c, "#case-waiver", "张伟").await;
+    assert_eq!(count(c, "#waive-hearing").await, 0);
+    assert_eq!(count(c, "#hearing-form").await, 0);
+    click(c, "#waive-statement").await;
+    act(c, "#record-waiver").await;
+    assert_eq!(
+        wait_for(c, "#case-waiver")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(""),
+        "the waiver went through (its form starts empty again)"
+    );
+    screenshot(c, "case-defence").await;
+    open_case_when(c, &case_id, "陈述申辩").await;
+
+    // The console: the video played by ranges; the decision; its publication.
+    let probe_at = video_len / 2 + 12_345;
+    let probe = app_core::evidence::hex(&bytes_at(&video, probe_at, 32));
+    let decided = console_phase(
+        &server,
+        "decide",
+        &[
+            ("CASE_ID", case_id.clone()),
+            ("PROBE_AT", probe_at.to_string()),
+            ("PROBE_HEX", probe.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(decided["rangeStatus"], 206, "{decided:#}");
+    assert_eq!(decided["rangeHex"], probe.as_str(), "{decided:#}");
+    assert_eq!(
+        decided["contentRange"],
+        format!("bytes {probe_at}-{}/{video_len}", probe_at + 31).as_str()
+    );
+    assert_eq!(decided["fine"], "20000", "{decided:#}");
+    assert_eq!(decided["stageDecided"], "决定", "{decided:#}");
+    assert!(
+        decided["published"].as_str().unwrap().contains(&today),
+        "{decided:#}"
+    );
+
+    // The tablet: the decision delivered, the fine paid, the warning carried out.
+    open_case_when(c, &case_id, "决定").await;
+    serve(c, "决定书", "张伟").await;
+    wait_text(c, "#case-stage", "送达").await;
+    type_into(c, "#case-paid_on", &today).await;
+    type_into(c, "#case-amount", "20000").await;
+    type_into(c, "#case-receipt", "32010026120700123").await;
+    act(c, "#record-payment").await;
+    wait_text(c, "#case-stage", "执行").await;
+    type_into(c, "#case-executed_on", &today).await;
+    type_into(c, "#case-execution", "警告已随行政处罚决定书送达当事人").await;
+    act(c, "#record-execution").await;
+    wait_text(c, "#payment-form", "20000").await;
+    open_case_when(c, &case_id, "执行").await;
+
+    // The console: 结案审批, then the case file.
+    let closed = console_phase(&server, "close", &[("CASE_ID", case_id.clone())]).await;
+    assert_eq!(closed["stage"], "结案", "{closed:#}");
+    let documents = closed["documents"].as_str().unwrap();
+    for kind in [
+        "立案审批表",
+        "询问笔录",
+        "行政处罚告知书",
+        "陈述申辩笔录",
+        "行政处罚决定书",
+        "送达回证",
+        "结案审批表",
+    ] {
+        assert!(documents.contains(kind), "{kind}: {documents}");
+    }
+    let key = casefile::manifest::parse_public_key(closed["key"].as_str().unwrap()).expect("a key");
+    let zip = tmp.path().join("case.zip");
+    {
+        let (address, href, cookie, zip) = (
+            server.address(),
+            closed["download"].as_str().unwrap().to_owned(),
+            closed["cookie"].as_str().unwrap().to_owned(),
+            zip.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let http = tablet::tls::client(
+                &address,
+                Duration::from_secs(5),
+                Some(Duration::from_secs(900)),
+            )
+            .unwrap();
+            let mut resp = http
+                .get(format!("{}{href}", address.url))
+                .header("cookie", cookie)
+                .send()
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200);
+            let mut f = std::fs::File::create(&zip).unwrap();
+            resp.copy_to(&mut f).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    // The tablet shows the case closed.
+    open_case_when(c, &case_id, "结案").await;
+    screenshot(c, "case-closed").await;
+    app.close().await;
+
+    // The case file verifies against the key the console showed; it carries the video byte
+    // for byte, the documents with the 卷内目录 first.
+    let options = casefile::VerifyOptions {
+        trusted_keys: vec![casefile::TrustedKey {
+            key,
+            label: "server".into(),
+        }],
+    };
+    let check = |path: &Path| casefile::verify(std::fs::File::open(path).unwrap(), &options);
+    let report = check(&zip);
+    assert!(report.holds(), "{}", report.render_zh_en());
+    let manifest = report.manifest.clone().unwrap();
+    assert_eq!(
+        manifest.case.as_ref().map(|c| c.as_str()),
+        Some(case_id.as_str())
+    );
+    assert_eq!(manifest.signed_version, "closed");
+    let video_entry = manifest
+        .files
+        .iter()
+        .find(|f| f.sha256.as_str() == video_sha)
+        .expect("the video is in the case file")
+        .clone();
+    assert_eq!(video_entry.size, video_len);
+    let pdfs: Vec<&str> = manifest
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.ends_with(".pdf"))
+        .collect();
+    assert!(pdfs[0].contains("卷内目录"), "{pdfs:?}");
+    assert!(pdfs.len() >= 8, "{pdfs:?}");
+    // A flipped byte anywhere is caught: in the first document, in the middle of the file
+    // (the video), near the end (the manifest and its signature).
+    let len = std::fs::metadata(&zip).unwrap().len();
+    for (at, what) in [
+        (200, "a document"),
+        (len / 2, "the video"),
+        (len - 300, "the end"),
+    ] {
+        flip(&zip, at);
+        let report = check(&zip);
+        assert!(
+            !report.holds(),
+            "a flipped byte in {what} (at {at}) was not caught"
+        );
+        if what == "the video" {
+            let text = report.render_zh_en();
+            assert!(text.contains(&video_entry.path), "{text}");
+        }
+        flip(&zip, at);
+    }
+    assert!(check(&zip).holds());
+    drop(proxy);
     drop(server);
 }

@@ -7,31 +7,16 @@
 //! received the comment, and that a drawn inspector's tablet receives the sealed plans.
 
 mod common;
+#[path = "../../e2e/console/npm.rs"]
+mod npm;
 
 use app_core::inspection::{InspectionStatus, ReviewDecision};
 use app_core::plan::Plan;
 use common::console::{photo_bytes, submitted_record};
 use common::{PASSWORD, Tablet, TestServer, rid};
+use npm::{e2e_dir, ensure_node_modules};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn e2e_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e/console")
-}
-
-/// Installs the pinned playwright-core (package-lock.json) when it is missing.
-fn ensure_node_modules() {
-    let dir = e2e_dir();
-    if dir.join("node_modules/playwright-core").exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .status()
-        .expect("npm runs (Debian package nodejs/npm)");
-    assert!(status.success(), "npm ci in e2e/console failed");
-}
 
 #[test]
 fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {

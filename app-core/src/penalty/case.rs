@@ -875,6 +875,21 @@ impl PenaltyCase {
             || settings.major_fine_threshold.is_some_and(|t| fine >= t)
     }
 
+    /// Every original the case names: its evidence (recordings, photos) and the signature
+    /// images on its 询问笔录 pages. What a tablet uploads and a case file carries.
+    pub fn originals(&self) -> std::collections::BTreeSet<Sha256Hex> {
+        let signatures = self
+            .interviews
+            .values()
+            .flat_map(|i| &i.pages)
+            .flat_map(|p| p.signatures.values())
+            .filter_map(|s| match &s.outcome {
+                crate::inspection::SignOutcome::Signed { image } => Some(image.clone()),
+                crate::inspection::SignOutcome::Refused { .. } => None,
+            });
+        self.media.keys().cloned().chain(signatures).collect()
+    }
+
     /// Fines paid so far.
     pub fn paid(&self) -> u64 {
         self.payments.iter().map(|p| p.amount_yuan).sum()

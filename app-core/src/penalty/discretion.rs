@@ -155,9 +155,50 @@ pub struct PlacedProblem {
     pub problem: TableProblem,
 }
 
-/// The same provision, whether or not one of the two is marked 依据待核.
+/// The same provision, whether or not one of the two is marked 依据待核; a citation of a
+/// whole article (`第九十七条`) covers its paragraphs and items (`第九十七条第（三）项`), as a
+/// discretion table's row for an article covers every item of it.
 fn same_provision(a: &LegalBasis, b: &LegalBasis) -> bool {
-    a.source == b.source && a.article == b.article
+    let within = |part: &str, whole: &str| {
+        whole.ends_with('条')
+            && part
+                .strip_prefix(whole)
+                .is_some_and(|rest| rest.starts_with('第'))
+    };
+    a.source == b.source
+        && (a.article == b.article
+            || within(&a.article, &b.article)
+            || within(&b.article, &a.article))
+}
+
+#[cfg(test)]
+mod provision_tests {
+    use super::*;
+
+    #[test]
+    fn an_article_covers_its_items_but_not_another_article() {
+        let law = |article: &str| LegalBasis::new("安全生产法", article);
+        assert!(same_provision(
+            &law("第九十七条第（三）项"),
+            &law("第九十七条")
+        ));
+        assert!(same_provision(&law("第九十七条"), &law("第九十七条第二款")));
+        assert!(same_provision(
+            &law("第九十七条"),
+            &law("第九十七条").pending()
+        ));
+        assert!(!same_provision(
+            &law("第九十七条第（三）项"),
+            &law("第九十七条第（四）项")
+        ));
+        assert!(!same_provision(&law("第九十七条"), &law("第九十七")));
+        assert!(!same_provision(&law("第一百九十七条"), &law("第九十七条")));
+        assert!(!same_provision(&law("第九十七条之一"), &law("第九十七条")));
+        assert!(!same_provision(
+            &law("第九十七条"),
+            &LegalBasis::new("消防法", "第九十七条")
+        ));
+    }
 }
 
 impl DiscretionTable {

@@ -60,6 +60,7 @@ pub(crate) enum CaseForm {
     RequestHearing,
     Service,
     Payment,
+    Execution,
 }
 
 /// The forms the case screen offers at `stage` (after the table in `app_core::penalty`; the
@@ -72,7 +73,7 @@ pub(crate) fn forms_at(stage: CaseStage) -> Vec<CaseForm> {
         S::Investigating => vec![F::Facts, F::Interview, F::Propose, F::Notify],
         S::Notified | S::Defence => vec![F::Service, F::Statement, F::Waive, F::RequestHearing],
         S::Decided => vec![F::Service],
-        S::Served | S::Executing => vec![F::Payment],
+        S::Served | S::Executing => vec![F::Payment, F::Execution],
         S::LegalReview | S::Closed => Vec::new(),
     }
 }
@@ -140,6 +141,7 @@ fn fields_of(form: CaseForm) -> &'static [&'static str] {
             "address",
         ],
         CaseForm::Payment => &["paid_on", "amount", "receipt"],
+        CaseForm::Execution => &["executed_on", "execution"],
     }
 }
 
@@ -320,6 +322,11 @@ pub(crate) fn form_command(
                 .parse()
                 .map_err(|_| refuse(msg::BAD_AMOUNT, "amount"))?,
             receipt: text("receipt"),
+        },
+        CaseForm::Execution => CaseCommand::RecordExecution {
+            on: Day::parse(d.get("executed_on").trim())
+                .map_err(|_| refuse(msg::BAD_DAY, "executed_on"))?,
+            note: text("execution"),
         },
     })
 }
@@ -813,6 +820,8 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
         }
     };
     let serve = to_serve(case);
+    // 听证: only where the notice gave the right (the amount reaches the unit's threshold).
+    let hearing_right = case.notice().is_some_and(|n| n.hearing_right);
     let form = |f: CaseForm| -> Html {
         match f {
             CaseForm::Facts => html! {
@@ -869,11 +878,14 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
                 <div class="card" id="waive-form">
                     <strong>{ l.pick(msg::WAIVE) }</strong>
                     { input("waiver", msg::SPEAKER) }
-                    <label><input type="checkbox" checked={drafts.checked("waive_statement")} onclick={toggle("waive_statement")} />{ l.pick(msg::WAIVE_STATEMENT) }</label>
-                    <label><input type="checkbox" checked={drafts.checked("waive_hearing")} onclick={toggle("waive_hearing")} />{ l.pick(msg::WAIVE_HEARING) }</label>
+                    <label class="check"><input id="waive-statement" type="checkbox" checked={drafts.checked("waive_statement")} onclick={toggle("waive_statement")} />{ l.pick(msg::WAIVE_STATEMENT) }</label>
+                    if hearing_right {
+                        <label class="check"><input id="waive-hearing" type="checkbox" checked={drafts.checked("waive_hearing")} onclick={toggle("waive_hearing")} />{ l.pick(msg::WAIVE_HEARING) }</label>
+                    }
                     { button(f, "record-waiver", msg::RECORD_WAIVER) }
                 </div>
             },
+            CaseForm::RequestHearing if !hearing_right => html! {},
             CaseForm::RequestHearing => html! {
                 <div class="card" id="hearing-form">
                     { input("hearing_by", msg::REQUESTED_BY) }
@@ -916,6 +928,14 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
                     { input("amount", msg::AMOUNT) }
                     { input("receipt", msg::RECEIPT) }
                     { button(f, "record-payment", msg::RECORD_PAYMENT) }
+                </div>
+            },
+            CaseForm::Execution => html! {
+                <div class="card" id="execution-form">
+                    <strong>{ l.pick(msg::EXECUTION) }</strong>
+                    { input("executed_on", msg::EXECUTED_ON) }
+                    { area("execution", msg::EXECUTION_NOTE) }
+                    { button(f, "record-execution", msg::RECORD_EXECUTION) }
                 </div>
             },
         }

@@ -174,14 +174,15 @@ fn write_index(tx: &rusqlite::Connection, doc: &CaseDoc, updated_at: Timestamp) 
     write_media_index(tx, c)
 }
 
-/// The originals `case` names (its recordings), for the uploader; marks the case indexed.
+/// The originals `case` names (its recordings and the signature images of its 询问笔录,
+/// `PenaltyCase::originals`), for the uploader; marks the case indexed.
 fn write_media_index(tx: &rusqlite::Connection, case: &PenaltyCase) -> Result<()> {
     let id = case.id.as_str();
     tx.prepare_cached("DELETE FROM case_media WHERE case_id = ?1")?
         .execute([id])?;
     let mut insert =
         tx.prepare_cached("INSERT OR IGNORE INTO case_media (case_id, sha256) VALUES (?1, ?2)")?;
-    for sha in case.media.keys() {
+    for sha in case.originals() {
         insert.execute([id, sha.as_str()])?;
     }
     tx.prepare_cached("UPDATE cases SET media_indexed = 1 WHERE id = ?1")?

@@ -184,6 +184,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX case_media_by_sha ON case_media (sha256);
     ALTER TABLE cases ADD COLUMN media_indexed INTEGER NOT NULL DEFAULT 0;
     ",
+    // 10: `case_media` also lists the signature images of the cases' 询问笔录 pages: every
+    // case is indexed again on the next upload run.
+    "
+    UPDATE cases SET media_indexed = 0;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {
