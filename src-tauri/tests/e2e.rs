@@ -2194,11 +2194,13 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
     click(c, "#find-recordings").await;
     wait_text(c, "#recordings", "20261207_0930.MP4").await;
     click(c, ".import-recording").await;
+    let import_started = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(600);
     while count(c, "#case-media .case-medium").await == 0 {
         assert!(Instant::now() < deadline, "the video was not imported");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    let imported_in = import_started.elapsed();
     let medium = wait_text(c, "#case-media .case-medium", "录像").await;
     assert!(medium.contains("执法记录仪"), "{medium}");
     let deadline = Instant::now() + Duration::from_secs(900);
@@ -2215,6 +2217,7 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
+    let uploaded_in = import_started.elapsed() - imported_in;
     assert_eq!(proxy.cuts(), 1, "the upload went through a cut connection");
     assert_eq!(
         bytes_at(&stored, video_len / 2, 64),
@@ -2313,6 +2316,7 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
     open_case_when(c, &case_id, "执行").await;
 
     // The console: 结案审批, then the case file.
+    let export_started = Instant::now();
     let closed = console_phase(&server, "close", &[("CASE_ID", case_id.clone())]).await;
     assert_eq!(closed["stage"], "结案", "{closed:#}");
     let documents = closed["documents"].as_str().unwrap();
@@ -2355,6 +2359,7 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
         .await
         .unwrap();
     }
+    let exported_in = export_started.elapsed();
     // The tablet shows the case closed.
     open_case_when(c, &case_id, "结案").await;
     screenshot(c, "case-closed").await;
@@ -2369,7 +2374,9 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
         }],
     };
     let check = |path: &Path| casefile::verify(std::fs::File::open(path).unwrap(), &options);
+    let verify_started = Instant::now();
     let report = check(&zip);
+    let verified_in = verify_started.elapsed();
     assert!(report.holds(), "{}", report.render_zh_en());
     let manifest = report.manifest.clone().unwrap();
     assert_eq!(
@@ -2413,6 +2420,11 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
         flip(&zip, at);
     }
     assert!(check(&zip).holds());
+    eprintln!(
+        "penalty case e2e: a {video_len}-byte video imported in {imported_in:.1?} and uploaded \
+         through one cut in {uploaded_in:.1?}; closing, export and download {exported_in:.1?} \
+         ({len} bytes); one verification {verified_in:.1?}"
+    );
     drop(proxy);
     drop(server);
 }

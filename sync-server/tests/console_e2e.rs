@@ -15,7 +15,7 @@ use app_core::plan::Plan;
 use common::console::{photo_bytes, submitted_record};
 use common::{PASSWORD, Tablet, TestServer, rid};
 use npm::{e2e_dir, ensure_node_modules};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 #[test]
