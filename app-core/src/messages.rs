@@ -1369,6 +1369,40 @@ impl Bilingual for FetchRefused {
     }
 }
 
+/// Why the server refused a change a tablet pushed, as the sync screen explains it: the
+/// rejection's stable code (`wire::Rejection::code`) in words; the change stays on the
+/// tablet, unsynced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRefusal<'a> {
+    pub code: &'a str,
+    /// The server's own (English) reason.
+    pub message: &'a str,
+}
+
+impl Bilingual for SyncRefusal<'_> {
+    fn zh(&self) -> String {
+        match self.code {
+            "forbidden" | "not_yours" => "无权修改（不是本人参与的记录或案件）",
+            "rule" => "不符合执法规则（服务器按同一规则复核后拒绝）",
+            "reference" => {
+                "引用的企业、检查表、计划或检查记录在服务器上不存在或不属于本单位（请先同步检查记录）"
+            }
+            "clock" => "本机时间不正确（修改时间晚于服务器当前时间或早于本机登记时间）",
+            "not_reproducible" | "bad_note" | "not_author" | "not_fresh" | "signed_version" => {
+                "修改内容与其记载的操作不符，已被服务器拒绝（请联系管理员）"
+            }
+            "photo_not_yours" => "引用了本机无权使用的照片",
+            "malformed" | "bad_id" => "数据格式错误，服务器无法读取",
+            _ => "服务器拒绝了这项修改",
+        }
+        .to_owned()
+    }
+
+    fn en(&self) -> String {
+        format!("{}: {}", self.code, self.message)
+    }
+}
+
 /// The console's audit log (操作日志): the page's texts and the names of the logged actions,
 /// each as (Chinese, English).
 pub mod audit {

@@ -97,6 +97,15 @@ pub(crate) fn SyncScreen(props: &SyncProps) -> Html {
             <div class="card">
                 <div id="sync-summary"><strong>{ if l == Lang::Zh { zh } else { en } }</strong></div>
                 <div id="sync-state">{ state_text }</div>
+                if let SyncState::Done(d) = &s.state {
+                    if !d.rejected.is_empty() {
+                        <ul id="sync-rejected" class="error">
+                            { for d.rejected.iter().map(|r| html! {
+                                <li>{ l.err(&app_core::messages::SyncRefusal { code: &r.code, message: &r.message }) }</li>
+                            }) }
+                        </ul>
+                    }
+                }
                 if let Some(u) = upload { <div id="sync-upload">{ u }</div> }
                 if let Some(u) = &s.last_upload {
                     <div class="muted">{ format!("{}：{} {}，{} {}", l.t("上次照片上传", "Last photo upload"), l.t("上传", "uploaded"), u.uploaded, l.t("服务器已有", "already held"), u.already_held) }</div>
@@ -193,6 +202,26 @@ mod tests {
             state = state.reduce(a);
         }
         (*state).clone()
+    }
+
+    #[test]
+    fn a_refused_change_is_explained_in_chinese_with_the_servers_reason_in_english() {
+        use app_core::messages::{Bilingual, SyncRefusal};
+        let r = SyncRefusal {
+            code: "rule",
+            message: "the statement period runs until 2026-12-10",
+        };
+        assert!(Lang::Zh.err(&r).contains("规则"));
+        assert!(!Lang::Zh.err(&r).is_ascii());
+        assert_eq!(
+            Lang::En.err(&r),
+            "rule: the statement period runs until 2026-12-10"
+        );
+        let unknown = SyncRefusal {
+            code: "something_new",
+            message: "",
+        };
+        assert_eq!(unknown.zh(), "服务器拒绝了这项修改");
     }
 
     #[test]
