@@ -9,39 +9,20 @@
 //   made with the proposed fine; the decision is published (公示).
 // - close: 结案审批, then the case file exported and followed to its download link; writes
 //   the link, the key shown and the session cookie (the test downloads the file itself).
-// Every page's visible text is kept for the test's machine-text check. Throws (exits
-// non-zero) on the first failed step, with what it saw so far in $E2E_OUT.
-import { chromium } from "playwright-core";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Every page's visible text is kept in $E2E_OUT beside what the test checks, to read a
+// failure by. Throws (exits non-zero) on the first failed step, with what it saw so far.
+import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { env, launch } from "./browser.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`missing environment variable ${name}`);
-  return v;
-};
 const BASE = env("CONSOLE_URL");
 const PASSWORD = env("PASSWORD");
 const OUT = env("E2E_OUT");
 const PHASE = env("PHASE");
 const SHOTS = process.env.SCREENSHOTS;
 
-const userDataDir = mkdtempSync(join(tmpdir(), "case-e2e-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  // The server's certificate is from the test's own CA (the app is told to trust it).
-  ignoreHTTPSErrors: true,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-  viewport: { width: 1280, height: 900 },
-  timeout: 60000,
-});
-context.setDefaultTimeout(30000);
-const page = context.pages()[0] || (await context.newPage());
+// The server's certificate is from the test's own CA (the app is told to trust it).
+const { context, page } = await launch("case-e2e", { ignoreHTTPSErrors: true }, 30000);
 const result = { texts: [] };
 const check = (cond, message) => {
   if (!cond) throw new Error(message);

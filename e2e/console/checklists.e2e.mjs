@@ -3,35 +3,15 @@
 // PHASE=download: sign in as a supervisor, open 检查表, download the newest gongmao as XLSX
 // to $DOWNLOAD. PHASE=upload: upload $BAD (expects the table of bad rows, nothing imported),
 // then $GOOD (expects the new version). Writes what it saw to $E2E_OUT.
-import { chromium } from "playwright-core";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { env, launch } from "./browser.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`missing environment variable ${name}`);
-  return v;
-};
 const BASE = env("CONSOLE_URL");
 const PASSWORD = env("PASSWORD");
 const OUT = env("E2E_OUT");
 const PHASE = env("PHASE");
 
-const userDataDir = mkdtempSync(join(tmpdir(), "checklists-e2e-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  acceptDownloads: true,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-  viewport: { width: 1280, height: 900 },
-  timeout: 60000,
-});
-context.setDefaultTimeout(20000);
-const page = context.pages()[0] || (await context.newPage());
+const { context, page } = await launch("checklists-e2e", { acceptDownloads: true });
 const result = {};
 try {
   await page.goto(`${BASE}/console/login`);

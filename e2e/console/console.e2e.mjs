@@ -2,16 +2,10 @@
 // playwright-core). Started by sync-server/tests/console_e2e.rs, which runs the real server
 // and a simulated tablet, passes what it set up in environment variables, and checks the JSON
 // this script writes to $E2E_OUT. Every step fails loudly (a thrown error exits non-zero).
-import { chromium } from "playwright-core";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { env, launch } from "./browser.mjs";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`missing environment variable ${name}`);
-  return v;
-};
 const BASE = env("CONSOLE_URL");
 const RECORD = env("RECORD_ID");
 const RECORD2 = env("RECORD2_ID");
@@ -24,19 +18,7 @@ const ITEM_COMMENT = "该项照片与现场不符，请重新拍摄";
 const SEED = "2026-11-23 福彩3D 517";
 
 mkdirSync(SHOTS, { recursive: true });
-const userDataDir = mkdtempSync(join(tmpdir(), "console-e2e-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-  viewport: { width: 1280, height: 900 },
-  timeout: 60000,
-});
-context.setDefaultTimeout(20000);
-const page = context.pages()[0] || (await context.newPage());
+const { context, page } = await launch("console-e2e");
 const result = {};
 const check = (cond, message) => {
   if (!cond) throw new Error(message);
