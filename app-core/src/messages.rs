@@ -2184,6 +2184,39 @@ pub mod case_screen {
     pub const YUAN: (&str, &str) = ("元", "yuan");
     pub const REASONS: (&str, &str) = ("裁量理由", "Reasons");
     pub const SAVE_PROPOSAL: (&str, &str) = ("保存拟处罚意见", "Save the proposal");
+    pub const MEASURES: (&str, &str) = (
+        "现场处理措施与先行登记保存",
+        "On-site measures and evidence preservation",
+    );
+    pub const MEASURE_KIND: (&str, &str) = ("文书", "Document");
+    pub const ON_SITE_MEASURES: (&str, &str) = ("现场处理措施决定书", "On-site measures decision");
+    pub const EVIDENCE_PRESERVATION: (&str, &str) =
+        ("先行登记保存证据通知书", "Evidence preservation notice");
+    pub const MEASURE_ITEMS: (&str, &str) = (
+        "采取的措施，或登记保存的物品（名称、数量、地点；每行一项）",
+        "The measures taken, or the items preserved (name, quantity, place; one a line)",
+    );
+    pub const MEASURE_BASIS: (&str, &str) = (
+        "依据（每行一条，如《安全生产法》第六十五条）",
+        "Provisions (one a line, e.g. 《安全生产法》第六十五条)",
+    );
+    pub const BAD_BASIS: (&str, &str) = (
+        "依据请写成《法规名称》第某条（可加款、项），每行一条",
+        "write each provision as 《name》第…条, one a line",
+    );
+    pub const ADD_MEASURE: (&str, &str) = ("制作文书（编号）", "Issue the document (numbered)");
+    pub const OUTCOME: (&str, &str) = ("处理决定", "Decision");
+    pub const UNDECIDED: (&str, &str) = ("待作出处理决定", "awaiting a decision");
+    pub const RESOLVE: (&str, &str) = (
+        "先行登记保存物品的处理决定",
+        "Decision on the preserved evidence",
+    );
+    pub const OUTCOME_ON: (&str, &str) = ("决定日期", "Decided on");
+    pub const OUTCOME_HINT: (&str, &str) = (
+        "如：解除先行登记保存、依法没收、移送",
+        "e.g. released, confiscated, referred",
+    );
+    pub const RECORD_OUTCOME: (&str, &str) = ("记录处理决定", "Record the decision");
     pub const SPEAKER: (&str, &str) = ("陈述申辩人", "Speaker");
     pub const STATEMENT: (&str, &str) = ("陈述申辩内容", "Statement and defence");
     pub const REVIEW: (&str, &str) = ("复核意见", "Review of it");

@@ -2186,6 +2186,38 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
     wait_text(c, "#case-documents", "询问笔录").await;
     screenshot(c, "case-interview").await;
 
+    // 先行登记保存: the training records registered and preserved, numbered by the tablet;
+    // then its decision (the notice needs every preservation decided).
+    wait_for(c, "#case-measure_kind")
+        .await
+        .select_by_value("preservation")
+        .await
+        .unwrap();
+    type_into(
+        c,
+        "#case-measure_items",
+        "新员工安全培训签到表 1册（公司档案室）",
+    )
+    .await;
+    type_into(c, "#case-measure_basis", "《行政处罚法》第五十六条").await;
+    act(c, "#add-measure").await;
+    wait_text(c, "#case-measures", "应急").await;
+    wait_text(c, "#case-documents", "先行登记保存证据通知书").await;
+    let preserved = c
+        .find_all(Locator::Css("#case-preservation option"))
+        .await
+        .unwrap();
+    let measure_id = preserved[1].attr("value").await.unwrap().unwrap();
+    wait_for(c, "#case-preservation")
+        .await
+        .select_by_value(&measure_id)
+        .await
+        .unwrap();
+    type_into(c, "#case-outcome_on", &today).await;
+    type_into(c, "#case-outcome", "经核对后解除先行登记保存，复印件附卷").await;
+    act(c, "#record-outcome").await;
+    wait_text(c, "#case-measures", "解除先行登记保存").await;
+
     // The body camera's video: found on the card, copied in through its hash, named in the
     // case; the upload's connection is cut a third of the way in, and the upload resumes.
     proxy.arm(video_len / 3);
@@ -2323,6 +2355,7 @@ async fn a_whole_penalty_case_from_a_failed_item_to_closing() {
     for kind in [
         "立案审批表",
         "询问笔录",
+        "先行登记保存证据通知书",
         "行政处罚告知书",
         "陈述申辩笔录",
         "行政处罚决定书",

@@ -13,8 +13,8 @@ use super::*;
 use app_core::messages::case_screen as msg;
 use app_core::penalty::{
     CaseCommand, CaseId, CaseServiceMethod, CaseSource, CaseStage, DeadlineState, Interview,
-    InterviewPage, Interviewee, MediaSource, PageSignature, PageSigner, Penalty, PenaltyCase,
-    Proposal, QuestionAnswer,
+    InterviewPage, Interviewee, MeasureKind, MediaSource, OnSiteMeasure, PageSignature, PageSigner,
+    Penalty, PenaltyCase, PreservationOutcome, Proposal, QuestionAnswer,
 };
 use std::collections::BTreeMap;
 
@@ -53,6 +53,8 @@ impl Reducible for CasePage {
 pub(crate) enum CaseForm {
     Facts,
     Interview,
+    Measure,
+    Resolve,
     Propose,
     Notify,
     Statement,
@@ -69,8 +71,15 @@ pub(crate) fn forms_at(stage: CaseStage) -> Vec<CaseForm> {
     use CaseForm as F;
     use CaseStage as S;
     match stage {
-        S::Opened => vec![F::Facts],
-        S::Investigating => vec![F::Facts, F::Interview, F::Propose, F::Notify],
+        S::Opened => vec![F::Facts, F::Measure, F::Resolve],
+        S::Investigating => vec![
+            F::Facts,
+            F::Interview,
+            F::Measure,
+            F::Resolve,
+            F::Propose,
+            F::Notify,
+        ],
         S::Notified | S::Defence => vec![F::Service, F::Statement, F::Waive, F::RequestHearing],
         S::Decided => vec![F::Service],
         S::Served | S::Executing => vec![F::Payment, F::Execution],
@@ -126,6 +135,8 @@ fn fields_of(form: CaseForm) -> &'static [&'static str] {
     match form {
         CaseForm::Facts => &["facts"],
         CaseForm::Interview => &["interviewee", "position", "place"],
+        CaseForm::Measure => &["measure_kind", "measure_items", "measure_basis"],
+        CaseForm::Resolve => &["preservation", "outcome_on", "outcome"],
         CaseForm::Propose => &["circumstance", "fine", "reasons"],
         CaseForm::Notify => &[],
         CaseForm::Statement => &["speaker", "statement", "review"],
@@ -314,6 +325,45 @@ pub(crate) fn form_command(
                 number: api::unnumbered(),
             }
         }
+        CaseForm::Measure => {
+            let lines = |f: &str| -> Vec<String> {
+                d.get(f)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let basis = lines("measure_basis")
+                .iter()
+                .map(|l| app_core::checklist_sheet::parse_citation(l))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| refuse(msg::BAD_BASIS, "measure_basis"))?;
+            CaseCommand::AddMeasure {
+                measure: OnSiteMeasure {
+                    id: format!("m-{}", now.0),
+                    kind: if d.get("measure_kind") == "preservation" {
+                        MeasureKind::EvidencePreservation
+                    } else {
+                        MeasureKind::OnSiteMeasures
+                    },
+                    number: String::new(),
+                    at: now,
+                    items: lines("measure_items"),
+                    basis,
+                    outcome: None,
+                },
+                number: api::unnumbered(),
+            }
+        }
+        CaseForm::Resolve => CaseCommand::ResolvePreservation {
+            measure: text("preservation"),
+            outcome: PreservationOutcome {
+                on: Day::parse(d.get("outcome_on").trim())
+                    .map_err(|_| refuse(msg::BAD_DAY, "outcome_on"))?,
+                decision: text("outcome"),
+            },
+        },
         CaseForm::Payment => CaseCommand::RecordPayment {
             on: Day::parse(d.get("paid_on").trim()).map_err(|_| refuse(msg::BAD_DAY, "paid_on"))?,
             amount_yuan: d
@@ -820,6 +870,32 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
         }
     };
     let serve = to_serve(case);
+    // Preservations awaiting their decision (先行登记保存 decided within the unit's period).
+    let undecided: Vec<(String, String)> = case
+        .measures
+        .values()
+        .filter(|m| m.kind == MeasureKind::EvidencePreservation && m.outcome.is_none())
+        .map(|m| (m.id.clone(), m.number.clone()))
+        .collect();
+    let measures = html! {
+        <section id="case-measures">
+            <h3>{ l.pick(msg::MEASURES) }</h3>
+            if case.measures.is_empty() { <p class="muted">{ l.pick(msg::NONE) }</p> }
+            { for case.measures.values().map(|m| html! {
+                <div class="card measure">
+                    <strong>{ format!("{} {}", l.pick(if m.kind == MeasureKind::EvidencePreservation { msg::EVIDENCE_PRESERVATION } else { msg::ON_SITE_MEASURES }), m.number) }</strong>
+                    { for m.items.iter().map(|i| html! { <div>{ i }</div> }) }
+                    <div class="muted">{ l.bases(&m.basis) }</div>
+                    if m.kind == MeasureKind::EvidencePreservation {
+                        <div class="measure-outcome">{ match &m.outcome {
+                            Some(o) => format!("{}：{} · {}", l.pick(msg::OUTCOME), l.day(o.on), o.decision),
+                            None => l.pick(msg::UNDECIDED).to_owned(),
+                        } }</div>
+                    }
+                </div>
+            }) }
+        </section>
+    };
     // 听证: only where the notice gave the right (the amount reaches the unit's threshold).
     let hearing_right = case.notice().is_some_and(|n| n.hearing_right);
     let form = |f: CaseForm| -> Html {
@@ -831,6 +907,37 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
                 </div>
             },
             CaseForm::Interview => interview_form.clone(),
+            CaseForm::Measure => html! {
+                <div class="card" id="measure-form">
+                    <label for="case-measure_kind">{ l.pick(msg::MEASURE_KIND) }</label>
+                    <select id="case-measure_kind" onchange={set_select("measure_kind")}>
+                        <option value="on_site" selected={drafts.get("measure_kind") != "preservation"}>{ l.pick(msg::ON_SITE_MEASURES) }</option>
+                        <option value="preservation" selected={drafts.get("measure_kind") == "preservation"}>{ l.pick(msg::EVIDENCE_PRESERVATION) }</option>
+                    </select>
+                    { area("measure_items", msg::MEASURE_ITEMS) }
+                    { area("measure_basis", msg::MEASURE_BASIS) }
+                    { field_error(l, &error, "measure_basis") }
+                    { button(f, "add-measure", msg::ADD_MEASURE) }
+                </div>
+            },
+            CaseForm::Resolve if undecided.is_empty() => html! {},
+            CaseForm::Resolve => html! {
+                <div class="card" id="resolve-form">
+                    <strong>{ l.pick(msg::RESOLVE) }</strong>
+                    <select id="case-preservation" onchange={set_select("preservation")}>
+                        <option value="" selected={drafts.get("preservation").is_empty()}>{ "—" }</option>
+                        { for undecided.iter().map(|(id, number)| html! {
+                            <option value={id.clone()} selected={drafts.get("preservation") == id}>{ format!("{} {number}", l.pick(msg::EVIDENCE_PRESERVATION)) }</option>
+                        }) }
+                    </select>
+                    { input("outcome_on", msg::OUTCOME_ON) }
+                    <div class="field">
+                        <label for="case-outcome">{ l.pick(msg::OUTCOME) }</label>
+                        <input id="case-outcome" placeholder={l.pick(msg::OUTCOME_HINT)} value={drafts.get("outcome").to_owned()} oninput={set("outcome")} />
+                    </div>
+                    { button(f, "record-outcome", msg::RECORD_OUTCOME) }
+                </div>
+            },
             CaseForm::Propose => html! {
                 <div class="card" id="propose-form">
                     <strong>{ l.pick(msg::PROPOSE) }</strong>
@@ -952,6 +1059,7 @@ pub(crate) fn CaseScreen(props: &CaseProps) -> Html {
             </div>
             { documents }
             { interviews }
+            { measures }
             <CaseMedia case={case.clone()} on_answer={page.dispatcher().to_callback().reform(CaseAction::Answer)} />
             <section id="case-actions">
                 <h3>{ l.pick(msg::ACTIONS) }</h3>

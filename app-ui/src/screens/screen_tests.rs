@@ -636,7 +636,10 @@ mod cases {
 
     #[test]
     fn the_screen_offers_the_inspectors_forms_of_the_stage() {
-        assert_eq!(forms_at(CaseStage::Opened), vec![CaseForm::Facts]);
+        assert_eq!(
+            forms_at(CaseStage::Opened),
+            vec![CaseForm::Facts, CaseForm::Measure, CaseForm::Resolve]
+        );
         assert!(forms_at(CaseStage::Investigating).contains(&CaseForm::Interview));
         assert!(forms_at(CaseStage::Notified).contains(&CaseForm::Statement));
         assert!(forms_at(CaseStage::Decided).contains(&CaseForm::Service));
@@ -821,5 +824,59 @@ mod cases {
                 .as_deref(),
             Some("fine")
         );
+    }
+
+    /// 现场处理措施 and 先行登记保存 from the tablet: the items one a line, the provisions one
+    /// a line as written on paper (one the tablet cannot read is refused at its field), the
+    /// number left to the tablet; a preservation's decision with its day.
+    #[test]
+    fn a_measure_and_a_preservations_decision_are_typed_on_the_tablet() {
+        use app_core::penalty::MeasureKind;
+        let typed = reduce(
+            CaseDrafts::default(),
+            [
+                DraftAction::Set("measure_kind", "preservation".into()),
+                DraftAction::Set(
+                    "measure_items",
+                    "培训签到表 1册（公司档案室）\n\n 员工花名册 1份 ".into(),
+                ),
+                DraftAction::Set("measure_basis", "《行政处罚法》第五十六条".into()),
+            ],
+        );
+        match form_command(CaseForm::Measure, &typed, Timestamp(42)).unwrap() {
+            CaseCommand::AddMeasure { measure, number } => {
+                assert_eq!(measure.kind, MeasureKind::EvidencePreservation);
+                assert_eq!(
+                    measure.items,
+                    ["培训签到表 1册（公司档案室）", "员工花名册 1份"]
+                );
+                assert_eq!(measure.basis.len(), 1);
+                assert_eq!(measure.basis[0].article, "第五十六条");
+                assert!(number.text.is_empty(), "the tablet numbers it");
+            }
+            c => panic!("{c:?}"),
+        }
+        let bad = reduce(
+            typed,
+            [DraftAction::Set("measure_basis", "第五十六条".into())],
+        );
+        let e = form_command(CaseForm::Measure, &bad, Timestamp(42)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("measure_basis"));
+        let decided = reduce(
+            CaseDrafts::default(),
+            [
+                DraftAction::Set("preservation", "m-42".into()),
+                DraftAction::Set("outcome_on", "2026-12-08".into()),
+                DraftAction::Set("outcome", "解除先行登记保存".into()),
+            ],
+        );
+        match form_command(CaseForm::Resolve, &decided, Timestamp(42)).unwrap() {
+            CaseCommand::ResolvePreservation { measure, outcome } => {
+                assert_eq!(measure, "m-42");
+                assert_eq!(outcome.on.to_string(), "2026-12-08");
+                assert_eq!(outcome.decision, "解除先行登记保存");
+            }
+            c => panic!("{c:?}"),
+        }
     }
 }
