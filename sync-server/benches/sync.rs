@@ -2746,7 +2746,9 @@ fn as_deployed(count: usize, sizes: &[usize], work: &Path) -> Vec<(usize, RunRes
             println!(
                 "\nours as deployed ({n} tablets, one inspector each, in pairs; real cursors): \
                  {:.0} docs/s ({:.2} s), {} records pulled for {} pushed ({:.2} per pushed), \
-                 wire {:.0} B per pushed doc, server CPU {:.0} µs per pushed doc, peak RSS {:.1} MiB; {}",
+                 wire {:.0} B per pushed doc, server CPU {:.0} µs per pushed doc, peak RSS {:.1} MiB; \
+                 CPU during the sync: server {:.1} s, bench process (tablets applying what they \
+                 pull, proxy) {:.1} s, other processes {:.1} s, of {:.1} s of the cores' time; {}",
                 r.rate(),
                 r.seconds,
                 r.pulled,
@@ -2755,6 +2757,10 @@ fn as_deployed(count: usize, sizes: &[usize], work: &Path) -> Vec<(usize, RunRes
                 r.wire_per_doc(),
                 r.server_cpu * 1e6 / r.docs as f64,
                 mib(r.peak_rss),
+                r.server_cpu,
+                r.client_cpu,
+                r.others_cpu,
+                r.seconds * std::thread::available_parallelism().map_or(2, |n| n.get()) as f64,
                 r.note
             );
             (n, r)
