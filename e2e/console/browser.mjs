@@ -2,7 +2,7 @@
 // test that runs it), and the system's headless Chromium (/usr/bin/chromium, or $CHROMIUM)
 // started through playwright-core with a profile of its own.
 import { chromium } from "playwright-core";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -31,4 +31,13 @@ export async function launch(name, options = {}, stepTimeout = 20000) {
   context.setDefaultTimeout(stepTimeout);
   const page = context.pages()[0] || (await context.newPage());
   return { context, page };
+}
+
+/// Writes what the script saw (`result`, with `error` if a step failed) to `out` for the test
+/// to check, closes the browser, and rethrows `error` so the script exits non-zero.
+export async function finish(context, out, result, error) {
+  if (error) result.error = String(error);
+  writeFileSync(out, JSON.stringify(result, null, 2));
+  await context.close();
+  if (error) throw error;
 }

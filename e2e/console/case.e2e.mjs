@@ -11,9 +11,9 @@
 //   the link, the key shown and the session cookie (the test downloads the file itself).
 // Every page's visible text is kept in $E2E_OUT beside what the test checks, to read a
 // failure by. Throws (exits non-zero) on the first failed step, with what it saw so far.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { env, launch } from "./browser.mjs";
+import { env, finish, launch } from "./browser.mjs";
 
 const BASE = env("CONSOLE_URL");
 const PASSWORD = env("PASSWORD");
@@ -125,10 +125,6 @@ try {
     throw new Error(`unknown PHASE ${PHASE}`);
   }
 } catch (e) {
-  result.error = String(e);
-  writeFileSync(OUT, JSON.stringify(result, null, 2));
-  await context.close();
-  throw e;
+  await finish(context, OUT, result, e);
 }
-writeFileSync(OUT, JSON.stringify(result, null, 2));
-await context.close();
+await finish(context, OUT, result);

@@ -3,8 +3,7 @@
 // PHASE=download: sign in as a supervisor, open 检查表, download the newest gongmao as XLSX
 // to $DOWNLOAD. PHASE=upload: upload $BAD (expects the table of bad rows, nothing imported),
 // then $GOOD (expects the new version). Writes what it saw to $E2E_OUT.
-import { writeFileSync } from "node:fs";
-import { env, launch } from "./browser.mjs";
+import { env, finish, launch } from "./browser.mjs";
 
 const BASE = env("CONSOLE_URL");
 const PASSWORD = env("PASSWORD");
@@ -47,10 +46,6 @@ try {
       .evaluateAll((els) => els.map((e) => e.dataset.version));
   }
 } catch (e) {
-  result.error = String(e);
-  writeFileSync(OUT, JSON.stringify(result, null, 2));
-  await context.close();
-  throw e;
+  await finish(context, OUT, result, e);
 }
-writeFileSync(OUT, JSON.stringify(result, null, 2));
-await context.close();
+await finish(context, OUT, result);

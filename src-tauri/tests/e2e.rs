@@ -1935,30 +1935,16 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 /// Chromium against `server`; returns what the script saw.
 async fn console_phase(server: &Server, phase: &str, vars: &[(&str, String)]) -> serde_json::Value {
     let out = server.data.join(format!("console-{phase}.json"));
-    let mut cmd = Command::new("node");
-    cmd.arg(npm::e2e_dir().join("case.e2e.mjs"))
-        .env("CONSOLE_URL", server.url())
-        .env("PASSWORD", PASSWORD)
-        .env("PHASE", phase)
-        .env("E2E_OUT", &out)
-        .env("SCREENSHOTS", screenshots_dir());
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let run = tokio::task::spawn_blocking(move || cmd.output().expect("node runs"))
+    let mut env: Vec<(String, std::ffi::OsString)> = vec![
+        ("CONSOLE_URL".into(), server.url().into()),
+        ("PASSWORD".into(), PASSWORD.into()),
+        ("PHASE".into(), phase.into()),
+        ("SCREENSHOTS".into(), screenshots_dir().into()),
+    ];
+    env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.into())));
+    tokio::task::spawn_blocking(move || npm::run_script("case.e2e.mjs", &out, env))
         .await
-        .unwrap();
-    let result: serde_json::Value = std::fs::read_to_string(&out)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
-    assert!(
-        run.status.success(),
-        "console phase {phase} failed: {}\n{}\nresult so far: {result:#}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    result
+        .unwrap()
 }
 
 /// Opens case `id` from home's case list until its stage reads `stage` (the background sync

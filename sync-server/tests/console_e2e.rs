@@ -14,9 +14,8 @@ use app_core::inspection::{InspectionStatus, ReviewDecision};
 use app_core::plan::Plan;
 use common::console::{photo_bytes, submitted_record};
 use common::{PASSWORD, Tablet, TestServer, rid};
-use npm::{e2e_dir, ensure_node_modules};
+use npm::{ensure_node_modules, run_script};
 use std::path::Path;
-use std::process::Command;
 
 #[test]
 fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
@@ -38,26 +37,17 @@ fn a_supervisor_reviews_in_the_browser_and_the_tablet_receives_the_decision() {
     let shots = std::env::var_os("SCREENSHOTS_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots"));
-    let run = Command::new("node")
-        .arg(e2e_dir().join("console.e2e.mjs"))
-        .env("CONSOLE_URL", server.url())
-        .env("RECORD_ID", &id)
-        .env("RECORD2_ID", &id2)
-        .env("PHOTO_SHA", sha.as_str())
-        .env("PASSWORD", PASSWORD)
-        .env("SCREENSHOTS", &shots)
-        .env("E2E_OUT", &out)
-        .output()
-        .expect("node runs");
-    let result: serde_json::Value = std::fs::read_to_string(&out)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
-    assert!(
-        run.status.success(),
-        "browser script failed: {}\n{}\nresult so far: {result:#}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
+    let result = run_script(
+        "console.e2e.mjs",
+        &out,
+        [
+            ("CONSOLE_URL", server.url().as_ref()),
+            ("RECORD_ID", id.as_ref()),
+            ("RECORD2_ID", id2.as_ref()),
+            ("PHOTO_SHA", sha.as_str().as_ref()),
+            ("PASSWORD", PASSWORD.as_ref()),
+            ("SCREENSHOTS", shots.as_os_str()),
+        ],
     );
 
     // The record and its photo, as the browser saw them.
@@ -330,27 +320,13 @@ fn checklists_script(
     vars: &[(&str, &Path)],
 ) -> serde_json::Value {
     let out = dir.join(format!("checklists-{phase}.json"));
-    let mut cmd = Command::new("node");
-    cmd.arg(e2e_dir().join("checklists.e2e.mjs"))
-        .env("CONSOLE_URL", server.url())
-        .env("PASSWORD", PASSWORD)
-        .env("PHASE", phase)
-        .env("E2E_OUT", &out);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let run = cmd.output().expect("node runs");
-    let result: serde_json::Value = std::fs::read_to_string(&out)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
-    assert!(
-        run.status.success(),
-        "browser script ({phase}) failed: {}\n{}\nresult so far: {result:#}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    result
+    let common = [
+        ("CONSOLE_URL", std::ffi::OsString::from(server.url())),
+        ("PASSWORD", PASSWORD.into()),
+        ("PHASE", phase.into()),
+    ];
+    let vars = vars.iter().map(|(k, v)| (*k, v.as_os_str().to_owned()));
+    run_script("checklists.e2e.mjs", &out, common.into_iter().chain(vars))
 }
 
 /// The rows as an XLSX file (what a spreadsheet program saves).
