@@ -5,7 +5,9 @@
 //! tablet pulls it. A supervisor of another unit sees neither the case nor its page (404),
 //! and may not act on it. The unit's penalty rules: the demo table reaches the county from
 //! the city, a proposal judged with it is accepted, a bad table or calendar is refused with
-//! its problems and stores nothing, and the settings saved are the unit's own.
+//! its problems and stores nothing, and the settings saved are the unit's own. A proposal
+//! made with a table the unit did not publish (a wider range on the tablet) is refused by the
+//! server's judge.
 
 mod common;
 
@@ -179,6 +181,35 @@ fn console_story(env: &[(String, String)]) {
         calendar: &calendar,
         ..cx(&wang.user, now())
     };
+    // A tablet holding a table of its own (row 97-1 up to 90,000 yuan, not the unit's
+    // 10,000–30,000) proposes 80,000: its own rules let it, the server's judge, replaying the
+    // change with the table the unit published, refuses it, and nothing is stored.
+    let mut loose = table.clone();
+    loose.rows[0].fine_max = 90_000;
+    let with_loose = CaseContext {
+        discretion: Some(&loose),
+        ..with_table
+    };
+    let mut forged = CaseDoc::load(&doc.save(), &wang_dev).unwrap();
+    let before = forged.heads();
+    let too_high = CaseCommand::ProposePenalty {
+        circumstance: "97-1".into(),
+        penalty: Penalty {
+            fine_yuan: 80_000,
+            other: [OtherPenalty::Warning].into(),
+        },
+        reasons: "按本机裁量表".into(),
+    };
+    forged.apply(&too_high, &with_loose, &wang_dev).unwrap();
+    let refused = wang.sync_cases(
+        &server,
+        back.cursor,
+        vec![push(&id, forged.save_after(&before))],
+    );
+    assert!(refused.accepted.is_empty(), "{refused:?}");
+    assert_eq!(refused.rejected[0].code, "rule", "{refused:?}");
+    assert_eq!(refused.cursor, back.cursor, "nothing stored");
+
     let before = doc.heads();
     let propose = CaseCommand::ProposePenalty {
         circumstance: "97-1".into(),
