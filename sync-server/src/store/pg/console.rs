@@ -1,7 +1,7 @@
 //! [`ConsoleIndex`] on PostgreSQL: the index rows written with every record version, and the
 //! console's lists and figures over them (the SQLite queries are `store::console_query`).
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
     Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RecordFilter, RecordRow,
@@ -17,7 +17,7 @@ use postgres::types::ToSql;
 
 /// Rewrites the index rows of `record` (in the transaction that stores it).
 pub(super) fn index_record(
-    c: &mut impl GenericClient,
+    c: &mut impl Query,
     record: &Inspection,
     existed: bool,
 ) -> StoreResult<()> {
@@ -107,7 +107,7 @@ pub(super) fn index_record(
 
 /// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally` and
 /// `console_tally_month`; rows that reach zero are removed.
-fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<()> {
+fn tally(c: &mut impl Query, key: &TallyKey, delta: i64) -> StoreResult<()> {
     let (month, day) = key.month_day();
     let rows = std::iter::once(("", "", false)).chain(
         key.hazards
@@ -164,7 +164,7 @@ fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<
 }
 
 /// The tally key of the record `id` as its index rows hold it, if it is counted.
-fn indexed_tally_key(c: &mut impl GenericClient, id: &str) -> StoreResult<Option<TallyKey>> {
+fn indexed_tally_key(c: &mut impl Query, id: &str) -> StoreResult<Option<TallyKey>> {
     let Some(row) = c.query_opt(
         "SELECT unit, kind, status, visit_at FROM console_records
          WHERE id = $1 AND violations = 0",

@@ -1,6 +1,6 @@
 //! [`RecordStore`] on PostgreSQL: documents, the global change log and the derived rows.
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::records::{
     AccessRows, ChangePage, DocWrite, PullFilter, RecordStore, parse_heads,
@@ -24,7 +24,7 @@ pub(super) const CHANGE_ROWS: i64 = 256;
 /// visible in seq order and without gaps: the number is taken under a lock held until the
 /// transaction ends (see `store::pg`).
 pub(super) fn append_change(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut impl Query,
     table_and_id: &str,
     id: &str,
     origin_device: &str,
