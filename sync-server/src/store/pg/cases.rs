@@ -94,12 +94,12 @@ impl<C: GenericClient> CaseStore for Pg<C> {
                  SELECT u, $1::text FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
                 &[&w.id, &users],
             )?;
-            super::records::append_change(
+            super::records::append_changes(
                 tx,
                 "case_changes (seq, case_id",
-                w.id,
-                w.origin_device,
-                w.change,
+                &[w.id],
+                &[w.origin_device],
+                &[w.change],
             )?;
             Ok(())
         })
