@@ -138,6 +138,9 @@ pub fn recipients(record: &Inspection) -> std::collections::BTreeSet<&str> {
 /// made in the console).
 pub use app_core::judge::SERVER_DEVICE;
 
+/// A stored record's document bytes and heads, as read without opening it.
+pub type Snapshot = (Vec<u8>, Vec<String>);
+
 /// A record as stored: the document and the heads the server holds.
 #[derive(Debug)]
 pub struct StoredDoc {
@@ -215,7 +218,7 @@ pub trait RecordStore {
     }
     /// The stored snapshots and heads of several records, in the order of `ids` (as
     /// [`RecordStore::snapshot`] reads each).
-    fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<(Vec<u8>, Vec<String>)>>> {
+    fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<Snapshot>>> {
         ids.iter().map(|id| self.snapshot(id)).collect()
     }
     /// The heads the server holds for several records, in the order of `ids`.

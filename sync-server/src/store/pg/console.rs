@@ -93,8 +93,7 @@ impl<'a> RecordColumns<'a> {
         let kind = serde_json::to_value(record.kind).expect("kinds serialise");
         self.id.push(record.id.as_str());
         self.unit.push(record.unit.as_str());
-        self.kind
-            .push(kind.as_str().unwrap_or_default().to_owned());
+        self.kind.push(kind.as_str().unwrap_or_default().to_owned());
         self.status.push(record.status.as_str());
         self.enterprise_id.push(record.enterprise.id.as_str());
         self.enterprise_name.push(&record.enterprise.name);
@@ -267,13 +266,11 @@ impl TallyDeltas {
                 .entry((unit, *month, kind, status, level, stage, *supervised))
                 .or_default() += n;
         }
-        let days = TallyColumns::of(self.0.iter().map(|(k, n)| {
-            (
-                (&k.0, k.1, &k.2, &k.3, &k.4, &k.5, k.6),
-                Some(k.7),
-                *n,
-            )
-        }));
+        let days = TallyColumns::of(
+            self.0
+                .iter()
+                .map(|(k, n)| ((&k.0, k.1, &k.2, &k.3, &k.4, &k.5, k.6), Some(k.7), *n)),
+        );
         let months = TallyColumns::of(months.into_iter().map(|(k, n)| (k, None, n)));
         months.write(c, "console_tally_month")?;
         days.write(c, "console_tally")

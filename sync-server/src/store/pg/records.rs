@@ -3,7 +3,7 @@
 use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::records::{
-    AccessRows, ChangePage, DocWrite, PullFilter, RecordStore, parse_heads,
+    AccessRows, ChangePage, DocWrite, PullFilter, RecordStore, Snapshot, parse_heads,
 };
 use app_core::ids::{PlanId, UnitId, UserId};
 use postgres::GenericClient;
@@ -272,7 +272,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
         Ok(())
     }
 
-    fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<(Vec<u8>, Vec<String>)>>> {
+    fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<Snapshot>>> {
         let mut c = self.c();
         let found: std::collections::HashMap<String, (Vec<u8>, String)> = c
             .query(
