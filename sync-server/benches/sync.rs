@@ -28,6 +28,8 @@
 //! - `SYNC_BENCH_PHOTOS=20`: after the sync phase, that many 4 MB photos uploaded as the
 //!   tablet uploads them (256 KiB chunks, resumable protocol) into the server's photo folder,
 //!   for the CPU and time a photo costs the server (and PostgreSQL);
+//! - `SYNC_BENCH_PULL_PROFILE=20`: only a tablet storing pulled pages of 200 records it did not
+//!   hold, that many times (to profile it);
 //! - `SYNC_BENCH_CHECK_ONLY=5`: only the in-process check of a new record beside a bare load,
 //!   that many rounds of 300 documents (to profile the check alone).
 //!
@@ -1974,6 +1976,41 @@ fn profile_tablet_work(docs: &[Doc]) {
     );
 }
 
+/// The tablet's side of a pulled page, in-process: 200 records it did not hold, stored as a
+/// pull stores them (`Store::apply_pull`: each loaded, indexed and kept, the cursor after
+/// them, one transaction), as the partner's tablet does with each record as deployed.
+/// `SYNC_BENCH_PULL_PROFILE=N` repeats it N times (for a profiler).
+fn profile_tablet_pull(docs: &[Doc]) {
+    let rounds = std::env::var("SYNC_BENCH_PULL_PROFILE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize);
+    let page: Vec<app_core::wire::DocChanges> = docs
+        .iter()
+        .take(200)
+        .map(|d| app_core::wire::DocChanges {
+            id: d.id.clone(),
+            bytes: d.bytes.clone(),
+            receipt: None,
+        })
+        .collect();
+    let user = UserId::new("u-bench");
+    let mut took = Duration::ZERO;
+    for _ in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tablet.db")).unwrap();
+        let t = Instant::now();
+        store.apply_pull(&page, &user, 1, Timestamp(T0)).unwrap();
+        took += t.elapsed();
+    }
+    println!(
+        "a tablet's work per pulled record it did not hold, in-process: {:.0} µs (apply_pull of \
+         a page of {}, one transaction)",
+        took.as_secs_f64() * 1e6 / (page.len() * rounds) as f64,
+        page.len()
+    );
+}
+
 fn describe(label: &str, r: &RunResult) {
     println!(
         "{label}: {:.0} docs/s ({} documents in {:.2} s); wire {:.0} B/doc ({:.1} MiB up, {:.1} MiB down, {} new connections{}); \
@@ -2058,6 +2095,11 @@ fn main() {
     // makes its own documents for its tablets' devices (`for_tablets`): the same content, but
     // written by the pushing devices at the current time, as the server requires.
     let (docs, _) = corpus(count, &cache);
+    if std::env::var_os("SYNC_BENCH_PULL_PROFILE").is_some() {
+        // Only the tablet's side of a pulled page, repeated (for a profiler).
+        profile_tablet_pull(&docs);
+        return;
+    }
     let sizes_of: Vec<usize> = docs.iter().map(|d| d.bytes.len()).collect();
     let mean_size = sizes_of.iter().sum::<usize>() as f64 / docs.len() as f64;
     let mut sorted = sizes_of.clone();
@@ -2096,6 +2138,7 @@ fn main() {
         check_cpu / load_cpu
     );
     profile_tablet_work(&docs);
+    profile_tablet_pull(&docs);
     drop(docs);
 
     let reference = if with_ref {

@@ -159,6 +159,34 @@ fn pull_scope_story(env: &[(String, String)]) {
     li.sync();
     assert_eq!(chen.sync().pulled, 0);
     assert_eq!(wang.sync().pulled, 1);
+
+    // Named on a record after his tablet's cursor passed its first changes: his tablet gets
+    // the record whole, not only the change that named him.
+    let later = rid("zhang-li-later");
+    zhang.new_record(&later, &li.user);
+    zhang.apply(
+        &later,
+        Command::SetPlaces {
+            text: "三号车间".into(),
+        },
+        6,
+    );
+    assert!(zhang.sync().rejected.is_empty());
+    assert_eq!(wang.sync().pulled, 0, "not his record yet");
+    zhang.apply(
+        &later,
+        Command::AddInspector(app_core::inspection::InspectorRef {
+            user: wang.user.id.clone(),
+            name: wang.user.name.clone(),
+            certificate: wang.user.certificate().unwrap().clone(),
+        }),
+        7,
+    );
+    assert!(zhang.sync().rejected.is_empty());
+    let report = wang.sync();
+    assert_eq!(report.pulled, 1, "{report:?}");
+    assert_eq!(wang.record(&later).places, "三号车间");
+    assert!(wang.record(&later).inspectors.contains_key(&wang.user.id));
 }
 
 #[test]

@@ -276,6 +276,7 @@ impl SyncClient {
     /// trip.
     pub fn sync(&self, store: &Mutex<Store>, now: Timestamp) -> Result<SyncReport, SyncError> {
         let (mut report, cases_wait) = self.sync_records(store, now)?;
+        report.round_trips += self.fetch_incomplete(store, now)?;
         if cases_wait != Some(false) || lock(store).pending_cases()? > 0 {
             let cases = self.sync_cases(store, now)?;
             report.round_trips += cases.round_trips;
@@ -437,6 +438,26 @@ impl Round {
 }
 
 impl SyncClient {
+    /// Fetches whole the records the server sent only in part (the user came to have a part
+    /// in them after this tablet's cursor passed their first changes; see
+    /// `Store::store_pulled`); a record the user may no longer read is given up. Answers the
+    /// round trips made. One left over (a cut connection) is fetched at the next sync.
+    fn fetch_incomplete(&self, store: &Mutex<Store>, now: Timestamp) -> Result<u32, SyncError> {
+        let ids = lock(store).incomplete_records()?;
+        for id in &ids {
+            match self.fetch(
+                store,
+                app_core::wire::FetchQuery::Record(id.to_string()),
+                now,
+            ) {
+                Ok(_) => {}
+                Err(SyncError::Server { status: 403, .. }) => lock(store).drop_incomplete(id)?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ids.len() as u32)
+    }
+
     /// Fetches on demand records the user may read but that are not pulled to this tablet by
     /// default (another inspector's record of the unit, or the records of an enterprise), and
     /// stores them as if pulled (with their receipts): from then on they sync like the

@@ -189,6 +189,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     UPDATE cases SET media_indexed = 0;
     ",
+    // 11: records the server sent only in part (the user came to have a part in them after
+    // this tablet's cursor passed their first changes: named on them later, or a plan
+    // assigned later), fetched whole by the sync (`SyncClient::sync`).
+    "
+    CREATE TABLE incomplete_records (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    ",
 ];
 
 pub(crate) fn current_version() -> i64 {

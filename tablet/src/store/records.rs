@@ -370,13 +370,52 @@ impl Store {
         let mut stored = Vec::with_capacity(docs.len());
         for d in docs {
             let id = InspectionId::new(d.id.clone());
-            self.apply_remote(&id, &d.bytes, now)?;
+            match self.apply_remote(&id, &d.bytes, now) {
+                // A record this tablet does not hold, sent from a later change on: the user
+                // came to have a part in it after this tablet's cursor passed its first
+                // changes. Kept aside, to be fetched whole (nothing of it is stored).
+                Err(StoreError::Doc(DocError::Automerge(
+                    automerge::AutomergeError::MissingDeps,
+                ))) => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO incomplete_records (id) VALUES (?1)",
+                        )?
+                        .execute([id.as_str()])?;
+                    continue;
+                }
+                outcome => outcome?,
+            }
             if let Some(receipt) = &d.receipt {
                 self.set_receipt(&id, receipt)?;
             }
+            self.conn
+                .prepare_cached("DELETE FROM incomplete_records WHERE id = ?1")?
+                .execute([id.as_str()])?;
             stored.push(id);
         }
         Ok(stored)
+    }
+
+    /// The records the server sent only in part, to be fetched whole (see
+    /// [`Store::store_pulled`]).
+    pub fn incomplete_records(&self) -> Result<Vec<InspectionId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM incomplete_records ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|id| id.map(InspectionId::new))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    /// Gives up a record kept aside as incomplete (the user may no longer read it).
+    pub fn drop_incomplete(&self, id: &InspectionId) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM incomplete_records WHERE id = ?1")?
+            .execute([id.as_str()])?;
+        Ok(())
     }
 
     /// A record first seen at sync (made on another tablet): stored as the server sent it,
