@@ -93,79 +93,86 @@ pub async fn sync(
     let user = session.user.clone();
     let reference = state.reference.clone();
     let pushed = request.push.len();
-    // 1. The server's copies of the pushed records and when the device was registered (on the
-    //    reading connection).
-    let ids: Vec<String> = request.push.iter().map(|p| p.id.clone()).collect();
-    let dev = device.clone();
-    let (stored, registered_at) = state
-        .db
-        .read(move |conn| -> ApiResult<_> { Ok(service::read_stored(conn, &ids, &dev)?) })
-        .await?;
-    let author = Author::new(user.clone(), device.clone(), registered_at, state.now());
-    // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
-    let (r, a, db) = (reference.clone(), author.clone(), state.db.clone());
-    let uploads = state.known_uploads.clone();
-    // As many checks at once as there are cores: more would only interleave them (each
-    // request's documents then compete for the caches) and hold more documents in memory.
-    let permit = check_slots()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(crate::internal!("check slots closed: {e}")))?;
-    // The write this check leads to, announced so that a group about to commit waits for it
-    // (see `Db::expect_write`); withdrawn if the check fails.
-    let announced = state.db.expect_write();
-    let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
-        // Plans are looked up as records name them (a brief lock each, remembered).
-        let mut known: std::collections::HashMap<String, Option<Plan>> = Default::default();
-        let mut lookup = |id: &str| -> StoreResult<Option<Plan>> {
-            if let Some(p) = known.get(id) {
-                return Ok(p.clone());
-            }
-            let p = db.with_reader(|conn| plans::find(conn, &r, id))?;
-            known.insert(id.to_owned(), p.clone());
-            Ok(p)
-        };
-        let mut photos = |digests: &[&Sha256Hex]| -> StoreResult<Option<Sha256Hex>> {
-            db.with_reader(|conn| {
-                blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
-            })
-        };
-        let mut keys = || db.with_reader(service::seal_keys_of);
-        let checked = request
-            .push
-            .iter()
-            .zip(stored)
-            .map(|(push, stored)| {
-                service::check_push(&r, &mut lookup, &mut photos, &mut keys, &a, push, stored)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((request, checked))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(crate::internal!("sync check task failed: {e}")))??;
-    drop(permit);
-    // 3. Write what was accepted, in a transaction shared with other requests' writes (group
-    //    commit); answered only once that is durable.
-    //    The write may run twice (see `db::commit_groups`), so it only borrows what it writes.
-    let request = std::sync::Arc::new(request);
-    let (r, a, req) = (reference.clone(), author.clone(), request.clone());
-    let uploads = state.known_uploads.clone();
-    let (accepted, rejected) = state
-        .db
-        .write_grouped_announced(announced, move |conn| -> ApiResult<_> {
-            let mut photos = |digests: &[&Sha256Hex]| {
-                blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
+    // Nothing pushed (most syncs: a tablet asking what is new): no check and no write
+    // transaction, only the pull.
+    let (request, accepted, rejected) = if request.push.is_empty() {
+        (std::sync::Arc::new(request), Vec::new(), Vec::new())
+    } else {
+        // 1. The server's copies of the pushed records and when the device was registered (on the
+        //    reading connection).
+        let ids: Vec<String> = request.push.iter().map(|p| p.id.clone()).collect();
+        let dev = device.clone();
+        let (stored, registered_at) = state
+            .db
+            .read(move |conn| -> ApiResult<_> { Ok(service::read_stored(conn, &ids, &dev)?) })
+            .await?;
+        let author = Author::new(user.clone(), device.clone(), registered_at, state.now());
+        // 2. The checks and the Automerge work, outside the lock (in parallel across requests).
+        let (r, a, db) = (reference.clone(), author.clone(), state.db.clone());
+        let uploads = state.known_uploads.clone();
+        // As many checks at once as there are cores: more would only interleave them (each
+        // request's documents then compete for the caches) and hold more documents in memory.
+        let permit = check_slots()
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(crate::internal!("check slots closed: {e}")))?;
+        // The write this check leads to, announced so that a group about to commit waits for it
+        // (see `Db::expect_write`); withdrawn if the check fails.
+        let announced = state.db.expect_write();
+        let (request, checked) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+            // Plans are looked up as records name them (a brief lock each, remembered).
+            let mut known: std::collections::HashMap<String, Option<Plan>> = Default::default();
+            let mut lookup = |id: &str| -> StoreResult<Option<Plan>> {
+                if let Some(p) = known.get(id) {
+                    return Ok(p.clone());
+                }
+                let p = db.with_reader(|conn| plans::find(conn, &r, id))?;
+                known.insert(id.to_owned(), p.clone());
+                Ok(p)
             };
-            Ok(service::write_pushes(
-                conn,
-                &mut photos,
-                &r,
-                &a,
-                &req,
-                &checked,
-            )?)
+            let mut photos = |digests: &[&Sha256Hex]| -> StoreResult<Option<Sha256Hex>> {
+                db.with_reader(|conn| {
+                    blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
+                })
+            };
+            let mut keys = || db.with_reader(service::seal_keys_of);
+            let checked = request
+                .push
+                .iter()
+                .zip(stored)
+                .map(|(push, stored)| {
+                    service::check_push(&r, &mut lookup, &mut photos, &mut keys, &a, push, stored)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((request, checked))
         })
-        .await?;
+        .await
+        .map_err(|e| ApiError::Internal(crate::internal!("sync check task failed: {e}")))??;
+        drop(permit);
+        // 3. Write what was accepted, in a transaction shared with other requests' writes (group
+        //    commit); answered only once that is durable.
+        //    The write may run twice (see `db::commit_groups`), so it only borrows what it writes.
+        let request = std::sync::Arc::new(request);
+        let (r, a, req) = (reference.clone(), author.clone(), request.clone());
+        let uploads = state.known_uploads.clone();
+        let (accepted, rejected) = state
+            .db
+            .write_grouped_announced(announced, move |conn| -> ApiResult<_> {
+                let mut photos = |digests: &[&Sha256Hex]| {
+                    blobs::first_unnamable(conn, &uploads, &r, &a.user, &a.device, digests)
+                };
+                Ok(service::write_pushes(
+                    conn,
+                    &mut photos,
+                    &r,
+                    &a,
+                    &req,
+                    &checked,
+                )?)
+            })
+            .await?;
+        (request, accepted, rejected)
+    };
     // 4. The pull: what other devices wrote since the tablet's cursor.
     //    A revoked device (a lost tablet) uploads what it holds and receives nothing (see
     //    `auth::upload_allowed_when_revoked`).

@@ -963,6 +963,24 @@ where
             .collect::<Vec<_>>()
     );
     assert_eq!(together.heads_many(&ids).unwrap()[N], None);
+    let sorted = |rows: Vec<Option<sync_server::store::records::AccessRows>>| {
+        rows.into_iter()
+            .map(|r| {
+                r.map(|mut r| {
+                    r.inspectors.sort();
+                    r
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        sorted(together.access_rows_many(&ids).unwrap()),
+        sorted(
+            ids.iter()
+                .map(|id| apart.access_rows(id).unwrap())
+                .collect()
+        )
+    );
     let filter = RecordFilter {
         units: units.clone(),
         ..Default::default()

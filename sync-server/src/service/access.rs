@@ -30,6 +30,44 @@ pub fn scope<S: RecordStore + PlanStore + ?Sized>(
     }))
 }
 
+/// [`scope`] of several records, in the order of `ids` (their rows read together; each plan
+/// looked up once).
+pub fn scopes<S: RecordStore + PlanStore + ?Sized>(
+    store: &S,
+    reference: &ReferenceData,
+    ids: &[&str],
+) -> StoreResult<Vec<Option<RecordScope>>> {
+    let mut plans_seen: std::collections::HashMap<String, Vec<app_core::ids::UserId>> =
+        Default::default();
+    store
+        .access_rows_many(ids)?
+        .into_iter()
+        .map(|rows| {
+            let Some(rows) = rows else {
+                return Ok(None);
+            };
+            let assigned = match &rows.plan {
+                Some(p) => match plans_seen.get(p.as_str()) {
+                    Some(assigned) => assigned.clone(),
+                    None => {
+                        let assigned = plans::find(store, reference, p.as_str())?
+                            .map(|p| p.assigned)
+                            .unwrap_or_default();
+                        plans_seen.insert(p.to_string(), assigned.clone());
+                        assigned
+                    }
+                },
+                None => Vec::new(),
+            };
+            Ok(Some(RecordScope {
+                unit: rows.unit,
+                inspectors: rows.inspectors,
+                assigned,
+            }))
+        })
+        .collect()
+}
+
 /// The units whose records, draws and figures `user` oversees in the console: a supervisor's
 /// subtree; nothing for anyone else.
 pub fn overseen_units(reference: &ReferenceData, user: &app_core::user::User) -> Vec<Unit> {

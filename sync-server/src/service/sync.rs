@@ -625,6 +625,9 @@ fn add_receipts<S: RecordStore + crate::store::casefiles::CaseFileStore + ?Sized
     conn: &S,
     pull: &mut [DocChanges],
 ) -> SyncResult<()> {
+    if pull.is_empty() {
+        return Ok(());
+    }
     let Some(secret) = conn.server_secret()? else {
         return Ok(());
     };
@@ -632,8 +635,11 @@ fn add_receipts<S: RecordStore + crate::store::casefiles::CaseFileStore + ?Sized
         return Err(StoreError::Corrupt("the server key".into()).into());
     };
     let key = ed25519_dalek::SigningKey::from_bytes(&secret);
-    for d in pull {
-        let Some(heads) = conn.heads(&d.id)? else {
+    let ids: Vec<String> = pull.iter().map(|d| d.id.clone()).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let held = conn.heads_many(&ids)?;
+    for (d, heads) in pull.iter_mut().zip(held) {
+        let Some(heads) = heads else {
             continue;
         };
         let heads = app_core::wire::Receipt::heads_bytes(&records::change_hashes(&d.id, &heads)?);
@@ -655,10 +661,11 @@ fn verify_readable<S: RecordStore + PlanStore + ?Sized>(
     user: &User,
     pull: Vec<DocChanges>,
 ) -> SyncResult<Vec<DocChanges>> {
+    let ids: Vec<&str> = pull.iter().map(|d| d.id.as_str()).collect();
+    let scopes = crate::service::access::scopes(conn, reference, &ids)?;
     let mut out = Vec::with_capacity(pull.len());
-    for d in pull {
-        let s = crate::service::access::scope(conn, reference, &d.id)?
-            .ok_or_else(|| SyncError::PulledMissing(d.id.clone()))?;
+    for (d, s) in pull.into_iter().zip(scopes) {
+        let s = s.ok_or_else(|| SyncError::PulledMissing(d.id.clone()))?;
         if can_read_record(user, &s, &reference.units) {
             out.push(d);
         } else {

@@ -201,6 +201,10 @@ pub struct AccessRows {
 pub trait RecordStore {
     /// The unit, plan and inspectors of a stored record (`None` if it is not stored).
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>>;
+    /// [`RecordStore::access_rows`] of several records, in the order of `ids`.
+    fn access_rows_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<AccessRows>>> {
+        ids.iter().map(|id| self.access_rows(id)).collect()
+    }
     /// The stored records that name photo `sha256`, by id.
     fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// The stored snapshot and heads of a record, without opening the document.

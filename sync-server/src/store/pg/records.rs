@@ -176,6 +176,37 @@ impl<C: GenericClient> RecordStore for Pg<C> {
         }))
     }
 
+    fn access_rows_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<AccessRows>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.c();
+        let mut found: std::collections::HashMap<String, AccessRows> = c
+            .query(
+                "SELECT id, unit, plan FROM docs WHERE id = ANY($1)",
+                &[&ids],
+            )?
+            .into_iter()
+            .map(|r| {
+                let rows = AccessRows {
+                    unit: UnitId::new(r.get::<_, String>(1)),
+                    plan: r.get::<_, Option<String>>(2).map(PlanId::new),
+                    inspectors: Vec::new(),
+                };
+                (r.get(0), rows)
+            })
+            .collect();
+        for r in c.query(
+            "SELECT doc_id, user_id FROM doc_inspectors WHERE doc_id = ANY($1)",
+            &[&ids],
+        )? {
+            if let Some(rows) = found.get_mut(r.get::<_, &str>(0)) {
+                rows.inspectors.push(UserId::new(r.get::<_, String>(1)));
+            }
+        }
+        Ok(ids.iter().map(|id| found.get(*id).cloned()).collect())
+    }
+
     fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> {
         Ok(self
             .c()
@@ -273,6 +304,9 @@ impl<C: GenericClient> RecordStore for Pg<C> {
     }
 
     fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<Snapshot>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut c = self.c();
         let found: std::collections::HashMap<String, (Vec<u8>, String)> = c
             .query(
@@ -316,6 +350,9 @@ impl<C: GenericClient> RecordStore for Pg<C> {
     }
 
     fn heads_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<Vec<String>>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let found: std::collections::HashMap<String, String> = self
             .c()
             .query("SELECT id, heads FROM docs WHERE id = ANY($1)", &[&ids])?
