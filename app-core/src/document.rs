@@ -462,10 +462,18 @@ impl InspectionDoc {
     }
 
     /// Where concurrent edits disagreed, and which rules the merged state breaks.
+    ///
+    /// Only keys where concurrent values stand side by side are looked at closely (one pass
+    /// over each map finds them, [`conflicted_keys`]): most records have none, and reading
+    /// every key's values was most of a tablet's work on a pulled record.
     pub fn conflicts(&self) -> Vec<Conflict> {
         let doc = &self.doc;
         let mut out = Vec::new();
-        let status: Vec<InspectionStatus> = distinct_strs(doc, &ROOT, "status")
+        let at_root = conflicted_keys(doc, &ROOT);
+        let status: Vec<InspectionStatus> = at_root
+            .contains("status")
+            .then(|| distinct_strs(doc, &ROOT, "status"))
+            .unwrap_or_default()
             .iter()
             .filter_map(|s| InspectionStatus::parse(s))
             .collect();
@@ -476,7 +484,7 @@ impl InspectionDoc {
             });
         }
         if let Ok(results) = map_at(doc, &ROOT, "results") {
-            for key in doc.keys(&results).collect::<Vec<_>>() {
+            for key in conflicted_keys(doc, &results) {
                 match ResultKey::parse(&key) {
                     Some(ResultKey::Answer(code)) => {
                         let values: Vec<Answer> = distinct_strs(doc, &results, &key)
@@ -511,11 +519,18 @@ impl InspectionDoc {
                 let Ok(h) = map_at(doc, &hazards, &id) else {
                     continue;
                 };
-                let values: Vec<HazardStage> = distinct_strs(doc, &h, "stage")
+                let in_hazard = conflicted_keys(doc, &h);
+                let values: Vec<HazardStage> = in_hazard
+                    .contains("stage")
+                    .then(|| distinct_strs(doc, &h, "stage"))
+                    .unwrap_or_default()
                     .iter()
                     .filter_map(|s| HazardStage::parse(s))
                     .collect();
                 for field in ["description", "place", "measures"] {
+                    if !in_hazard.contains(field) {
+                        continue;
+                    }
                     let values = distinct_strs(doc, &h, field);
                     if values.len() > 1 {
                         out.push(Conflict::Field {
@@ -542,6 +557,9 @@ impl InspectionDoc {
             "places",
             "summary",
         ] {
+            if !at_root.contains(key) {
+                continue;
+            }
             let values = distinct_strs(doc, &ROOT, key);
             if values.len() > 1 {
                 out.push(Conflict::Field {
@@ -551,7 +569,7 @@ impl InspectionDoc {
             }
         }
         if let Ok(signatures) = map_at(doc, &ROOT, "signatures") {
-            for key in doc.keys(&signatures).collect::<Vec<_>>() {
+            for key in conflicted_keys(doc, &signatures) {
                 let values = distinct_strs(doc, &signatures, &key);
                 if values.len() > 1 {
                     out.push(Conflict::Field {
@@ -576,6 +594,15 @@ impl ItemResult {
     pub fn is_empty(&self) -> bool {
         self.answer.is_none() && self.note.is_empty() && self.photos.is_empty()
     }
+}
+
+/// The keys of map `obj` that hold more than one value side by side (concurrent writes
+/// neither of which saw the other), in key order.
+pub(crate) fn conflicted_keys(doc: &AutoCommit, obj: &ObjId) -> std::collections::BTreeSet<String> {
+    doc.map_range(obj, ..)
+        .filter(|item| item.conflict)
+        .map(|item| item.key.into_owned())
+        .collect()
 }
 
 /// The distinct string values a key holds on all sides of a conflict, sorted.
