@@ -470,10 +470,7 @@ impl InspectionDoc {
         let doc = &self.doc;
         let mut out = Vec::new();
         let at_root = conflicted_keys(doc, &ROOT);
-        let status: Vec<InspectionStatus> = at_root
-            .contains("status")
-            .then(|| distinct_strs(doc, &ROOT, "status"))
-            .unwrap_or_default()
+        let status: Vec<InspectionStatus> = distinct_if(doc, &ROOT, "status", &at_root)
             .iter()
             .filter_map(|s| InspectionStatus::parse(s))
             .collect();
@@ -520,10 +517,7 @@ impl InspectionDoc {
                     continue;
                 };
                 let in_hazard = conflicted_keys(doc, &h);
-                let values: Vec<HazardStage> = in_hazard
-                    .contains("stage")
-                    .then(|| distinct_strs(doc, &h, "stage"))
-                    .unwrap_or_default()
+                let values: Vec<HazardStage> = distinct_if(doc, &h, "stage", &in_hazard)
                     .iter()
                     .filter_map(|s| HazardStage::parse(s))
                     .collect();
@@ -603,6 +597,20 @@ pub(crate) fn conflicted_keys(doc: &AutoCommit, obj: &ObjId) -> std::collections
         .filter(|item| item.conflict)
         .map(|item| item.key.into_owned())
         .collect()
+}
+
+/// [`distinct_strs`] of `key` if it is among `conflicted`, else nothing.
+fn distinct_if(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    conflicted: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    if conflicted.contains(key) {
+        distinct_strs(doc, obj, key)
+    } else {
+        Vec::new()
+    }
 }
 
 /// The distinct string values a key holds on all sides of a conflict, sorted.
