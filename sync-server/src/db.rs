@@ -492,9 +492,13 @@ fn commit_one_by_one(
 ) -> crate::error::InternalResult<()> {
     let pg = |e: postgres::Error| StoreError::from(e);
     let (mut sqlite_tx, mut pg_tx) = (None, None);
+    let mut statements = None;
     match conn {
         AnyConn::Sqlite(c) => sqlite_tx = Some(c.begin()?),
-        AnyConn::Pg(c) => pg_tx = Some(c.client().transaction().map_err(pg)?),
+        AnyConn::Pg(c) => {
+            statements = Some(c.statements());
+            pg_tx = Some(c.client().transaction().map_err(pg)?);
+        }
     }
     for (i, job) in jobs.iter_mut().enumerate() {
         if Some(i) == skip {
@@ -514,7 +518,8 @@ fn commit_one_by_one(
             }
             outcome
         } else if let Some(tx) = pg_tx.as_mut() {
-            let savepoint = Pg::new(tx.transaction().map_err(pg)?);
+            let statements = statements.clone().unwrap_or_default();
+            let savepoint = Pg::within(tx.transaction().map_err(pg)?, statements);
             let outcome = run(job, &AnyRef::Pg(&savepoint));
             if matches!(outcome, Ok(true)) {
                 savepoint.into_inner().commit().map_err(pg)?;

@@ -859,6 +859,134 @@ where
     tallied_figures_match(&conn, &units, from, month_end(to).plus_days(40), today);
 }
 
+/// Records written together (`RecordStore::write_many`, a sync's batch) leave what writing
+/// them one by one leaves: the same change log, snapshots, heads, index rows, ledger and
+/// figures, also when a batch rewrites records and moves them between tallies (two hazards
+/// of one level and stage in a record, several records on one tally row).
+fn records_written_together<B: Backend>(b: &B)
+where
+    for<'a> <B::Conn as Transactions>::Tx<'a>: Stores,
+{
+    const N: usize = 48;
+    let first: Vec<Inspection> = (0..N)
+        .map(|i| {
+            let mut r = record(i);
+            if let Some(h) = r.hazards.values().next().cloned() {
+                let twin = HazardId::new(format!("{}-twin", h.id.as_str()));
+                r.hazards.insert(twin.clone(), Hazard { id: twin, ..h });
+            }
+            r
+        })
+        .collect();
+    // The second versions: another status, hazards moved on or removed.
+    let second: Vec<Inspection> = first
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r.status = InspectionStatus::ALL[(i / 7 + 1) % 6];
+            if i % 2 == 0 {
+                r.hazards.clear();
+            }
+            for h in r.hazards.values_mut() {
+                h.stage = HazardStage::Closed;
+            }
+            r
+        })
+        .collect();
+    let heads = |v: usize, i: usize| vec![format!("{:064x}", v * 1000 + i)];
+    let change = |v: usize, i: usize| format!("change {v} of {i}").into_bytes();
+    let writes = |v: usize, records: &[Inspection]| -> Vec<(Vec<String>, Vec<u8>)> {
+        (0..records.len())
+            .map(|i| (heads(v, i), change(v, i)))
+            .collect()
+    };
+    let (w1, w2) = (writes(1, &first), writes(2, &second));
+    fn doc_writes<'a>(
+        records: &'a [Inspection],
+        w: &'a [(Vec<String>, Vec<u8>)],
+        existed: bool,
+    ) -> Vec<DocWrite<'a>> {
+        records
+            .iter()
+            .zip(w)
+            .map(|(r, (heads, change))| DocWrite {
+                id: r.id.as_str(),
+                record: r,
+                snapshot: existed.then_some(change.as_slice()),
+                change,
+                heads,
+                origin_device: "tab",
+                existed,
+            })
+            .collect()
+    }
+    let together = b.connect();
+    let apart_backend = B::fresh().unwrap();
+    let apart = apart_backend.connect();
+    for (records, w, existed) in [(&first, &w1, false), (&second, &w2, true)] {
+        together
+            .write_many(&doc_writes(records, w, existed))
+            .unwrap();
+        for dw in doc_writes(records, w, existed) {
+            apart.write(&dw).unwrap();
+        }
+    }
+    let units: Vec<String> = UNITS.iter().map(|u| u.to_string()).collect();
+    let log = |c: &B::Conn| {
+        c.changes_after(&PullFilter {
+            cursor: 0,
+            device: "other",
+            units: &units,
+            inspector: None,
+            max_bytes: 1 << 24,
+        })
+        .unwrap()
+        .changes
+    };
+    let log_together = log(&together);
+    assert_eq!(log_together.len(), 2 * N);
+    assert_eq!(log_together, log(&apart));
+    let ids: Vec<&str> = first
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(["absent"])
+        .collect();
+    assert_eq!(
+        together.snapshots(&ids).unwrap(),
+        apart.snapshots(&ids).unwrap()
+    );
+    assert_eq!(
+        together.heads_many(&ids).unwrap(),
+        ids.iter()
+            .map(|id| apart.heads(id).unwrap())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(together.heads_many(&ids).unwrap()[N], None);
+    let filter = RecordFilter {
+        units: units.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        together.list_records(&filter, None, 100).unwrap(),
+        apart.list_records(&filter, None, 100).unwrap()
+    );
+    let today = Timestamp(T0).shanghai_date();
+    let ledger = HazardFilter {
+        units: units.clone(),
+        ..Default::default()
+    };
+    let hazards = together.list_hazards(&ledger, today).unwrap();
+    assert_eq!(
+        hazards.len(),
+        second.iter().map(|r| r.hazards.len()).sum::<usize>()
+    );
+    assert_eq!(hazards, apart.list_hazards(&ledger, today).unwrap());
+    let (from, to) = (today.plus_days(-60), today);
+    tallied_figures_match(&together, &units, from, to, today);
+    tallied_figures_match(&apart, &units, from, to, today);
+}
+
 /// `figure_tallies` gives the figures (and visits per month) that `record_facts` gives, for
 /// every unit and the city.
 fn tallied_figures_match(
@@ -1986,6 +2114,7 @@ suite!(
     inspector_pull_scope,
     change_log_under_concurrent_writers,
     console_index_lists_and_figures,
+    records_written_together,
     accounts_and_tokens,
     devices_and_revocation,
     blobs,

@@ -238,13 +238,15 @@ fn export_failure(e: &ExportError) -> (String, String) {
             "该记录尚无签署版本，不能导出电子案卷。请先在平板上完成签名并生成签署版本。".to_owned()
         }
         ExportError::PhotoUnreadable { sha, .. } => format!(
-            "原始照片 {sha} 在服务器上缺失或无法读取（可能尚未从平板上传）。导出已中止，未生成电子案卷。"
+            "原件 {sha}（照片、录音录像或签名图像）在服务器上缺失或无法读取（可能尚未从平板上传）。导出已中止，未生成电子案卷。"
         ),
         ExportError::PhotoCorrupt { expected, found } => format!(
-            "原始照片 {expected} 已损坏：服务器上存储的内容的 SHA-256 为 {found}，与原件不符。导出已中止，未生成电子案卷。"
+            "原件 {expected}（照片、录音录像或签名图像）已损坏：服务器上存储的内容的 SHA-256 为 {found}，与原件不符。导出已中止，未生成电子案卷。"
         ),
         ExportError::PhotoSizeChanged { sha, .. } => {
-            format!("原始照片 {sha} 在导出过程中大小发生变化。导出已中止，未生成电子案卷。")
+            format!(
+                "原件 {sha}（照片、录音录像或签名图像）在导出过程中大小发生变化。导出已中止，未生成电子案卷。"
+            )
         }
         ExportError::Render(why) => {
             format!("执法文书（PDF）无法生成：{why}。导出已中止，未生成电子案卷。")

@@ -20,7 +20,7 @@ use app_core::judge::{self, JudgeError, LookupError, Pusher, Verdict, World};
 use app_core::plan::Plan;
 use app_core::user::{Role, User};
 use app_core::wire::{DocChanges, Rejection, SyncRequest, SyncResponse};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A pull answer stops growing past this many bytes of changes (the client asks again).
 pub const MAX_PULL_BYTES: usize = 8 * 1024 * 1024;
@@ -50,10 +50,8 @@ pub fn read_stored<S: RecordStore + DeviceStore + ?Sized>(
     ids: &[String],
     device: &DeviceId,
 ) -> StoreResult<(Vec<StoredCopy>, Option<i64>)> {
-    let stored = ids
-        .iter()
-        .map(|id| store.snapshot(id))
-        .collect::<StoreResult<Vec<_>>>()?;
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let stored = store.snapshots(&ids)?;
     let registered_at = store.registered_at(device.as_str())?;
     Ok((stored, registered_at))
 }
@@ -376,16 +374,59 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     lock_in_order(tx, &request.push)?;
-    for (index, (push, checked)) in request.push.iter().zip(checked).enumerate() {
+    // The heads held now, under the locks; kept up to date as records are written below (a
+    // request may push a record twice).
+    let ids: Vec<&str> = request.push.iter().map(|p| p.id.as_str()).collect();
+    let mut held: HashMap<&str, Option<Vec<String>>> =
+        ids.iter().copied().zip(tx.heads_many(&ids)?).collect();
+    // The writes are made together (`RecordStore::write_many`), each record at most once per
+    // batch: a record pushed again is written after the batch before it.
+    let mut rechecked: Vec<Checked> = Vec::new();
+    let mut batch: Vec<(usize, Option<usize>)> = Vec::new();
+    let flush = |batch: &mut Vec<(usize, Option<usize>)>, rechecked: &[Checked]| {
+        let writes: Vec<DocWrite<'_>> = batch
+            .drain(..)
+            .filter_map(|(index, again)| {
+                let checked = match again {
+                    Some(i) => &rechecked[i],
+                    None => &checked[index],
+                };
+                let Checked::Write {
+                    record,
+                    snapshot,
+                    change,
+                    heads,
+                    base,
+                } = checked
+                else {
+                    return None;
+                };
+                Some(DocWrite {
+                    id: &request.push[index].id,
+                    record,
+                    snapshot: snapshot.as_deref(),
+                    change,
+                    heads,
+                    origin_device: author.device.as_str(),
+                    existed: base.is_some(),
+                })
+            })
+            .collect();
+        tx.write_many(&writes)
+    };
+    for (index, (push, first_check)) in request.push.iter().zip(checked).enumerate() {
+        if batch.iter().any(|(i, _)| request.push[*i].id == push.id) {
+            flush(&mut batch, &rechecked)?;
+        }
         // The check ran against the copy read before the lock was taken; if another sync
         // changed the record since, check again against the current copy (now under the lock).
-        let rechecked;
-        let outcome = match checked {
-            Checked::Write { base, .. } if tx.heads(&push.id)?.as_ref() != base.as_ref() => {
+        let mut again = None;
+        let outcome = match first_check {
+            Checked::Write { base, .. } if held[push.id.as_str()].as_ref() != base.as_ref() => {
                 let stored = tx.snapshot(&push.id)?;
                 let mut lookup = |id: &str| plans::find(tx, reference, id);
                 let mut keys = || seal_keys_of(tx);
-                rechecked = check_push(
+                rechecked.push(check_push(
                     reference,
                     &mut lookup,
                     photos,
@@ -393,28 +434,16 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
                     author,
                     push,
                     stored,
-                )?;
-                &rechecked
+                )?);
+                again = Some(rechecked.len() - 1);
+                &rechecked[rechecked.len() - 1]
             }
             other => other,
         };
         match outcome {
-            Checked::Write {
-                record,
-                snapshot,
-                change,
-                heads,
-                base,
-            } => {
-                tx.write(&DocWrite {
-                    id: &push.id,
-                    record,
-                    snapshot: snapshot.as_deref(),
-                    change,
-                    heads,
-                    origin_device: author.device.as_str(),
-                    existed: base.is_some(),
-                })?;
+            Checked::Write { heads, .. } => {
+                held.insert(push.id.as_str(), Some(heads.clone()));
+                batch.push((index, again));
                 accepted.push(index as u32);
             }
             Checked::Replay => accepted.push(index as u32),
@@ -424,6 +453,7 @@ pub fn write_pushes<S: RecordStore + PlanStore + crate::store::KeyHistoryStore +
             }
         }
     }
+    flush(&mut batch, &rechecked)?;
     Ok((accepted, rejected))
 }
 
@@ -436,10 +466,7 @@ pub(crate) fn lock_in_order<S: RecordStore + ?Sized>(
     let mut ids: Vec<&str> = pushed.iter().map(|p| p.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    for id in ids {
-        tx.lock_record(id)?;
-    }
-    Ok(())
+    tx.lock_records(&ids)
 }
 
 /// Step 4: the answer to a sync: the pushes' outcome and the pull (changes of records the user

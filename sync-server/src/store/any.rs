@@ -14,7 +14,7 @@ use super::devices::{DeviceListing, DeviceRow};
 use super::penalty_rules::UnitPenaltyRules;
 use super::pg::{PgClient, PgTx};
 use super::plans::DrawRecord;
-use super::records::{AccessRows, ChangePage, DocWrite, PullFilter};
+use super::records::{AccessRows, ChangePage, DocWrite, PullFilter, Snapshot};
 use super::reference::{StoredReference, UnitTemplate};
 use super::{Commit, StoreResult, Transactions};
 use app_core::docnumber::{Block, Series};
@@ -174,6 +174,10 @@ macro_rules! every_store {
             fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> { on!(self, c => c.snapshot(id)) }
             fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> { on!(self, c => c.heads(id)) }
             fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> { on!(self, c => c.write(w)) }
+            fn write_many(&self, writes: &[DocWrite<'_>]) -> StoreResult<()> { on!(self, c => c.write_many(writes)) }
+            fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<Snapshot>>> { on!(self, c => c.snapshots(ids)) }
+            fn heads_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<Vec<String>>>> { on!(self, c => c.heads_many(ids)) }
+            fn lock_records(&self, ids: &[&str]) -> StoreResult<()> { on!(self, c => c.lock_records(ids)) }
             fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage> { on!(self, c => c.changes_after(filter)) }
             fn latest_seq(&self) -> StoreResult<i64> { on!(self, c => c.latest_seq()) }
             fn lock_record(&self, id: &str) -> StoreResult<()> { on!(self, c => c.lock_record(id)) }

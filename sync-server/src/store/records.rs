@@ -138,6 +138,9 @@ pub fn recipients(record: &Inspection) -> std::collections::BTreeSet<&str> {
 /// made in the console).
 pub use app_core::judge::SERVER_DEVICE;
 
+/// A stored record's document bytes and heads, as read without opening it.
+pub type Snapshot = (Vec<u8>, Vec<String>);
+
 /// A record as stored: the document and the heads the server holds.
 #[derive(Debug)]
 pub struct StoredDoc {
@@ -206,6 +209,22 @@ pub trait RecordStore {
     fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>>;
     /// Writes a record version and everything derived from it (inside a transaction).
     fn write(&self, w: &DocWrite<'_>) -> StoreResult<()>;
+    /// Writes versions of several records (distinct ids), as [`RecordStore::write`] writes
+    /// each, all or nothing; their changes take numbers in the order given. PostgreSQL writes
+    /// them in a few statements whatever their number (a sync pushes many records at once,
+    /// and each statement is a round trip); SQLite one by one.
+    fn write_many(&self, writes: &[DocWrite<'_>]) -> StoreResult<()> {
+        writes.iter().try_for_each(|w| self.write(w))
+    }
+    /// The stored snapshots and heads of several records, in the order of `ids` (as
+    /// [`RecordStore::snapshot`] reads each).
+    fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<Snapshot>>> {
+        ids.iter().map(|id| self.snapshot(id)).collect()
+    }
+    /// The heads the server holds for several records, in the order of `ids`.
+    fn heads_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<Vec<String>>>> {
+        ids.iter().map(|id| self.heads(id)).collect()
+    }
     /// The change log after `filter.cursor` that the filter lets through, paged by bytes.
     fn changes_after(&self, filter: &PullFilter<'_>) -> StoreResult<ChangePage>;
     /// The newest change number (0 when there is none).
@@ -216,6 +235,11 @@ pub trait RecordStore {
     /// record's id, which also covers a record not stored yet (two nodes storing the same new
     /// record). Take the locks of several records in id order.
     fn lock_record(&self, id: &str) -> StoreResult<()>;
+    /// [`RecordStore::lock_record`] for each of `ids`, in the order given (sorted and
+    /// without repeats: the caller's).
+    fn lock_records(&self, ids: &[&str]) -> StoreResult<()> {
+        ids.iter().try_for_each(|id| self.lock_record(id))
+    }
     /// Notes that `user` fetched record `id` on demand: its later changes are pulled to the
     /// user's tablets like those of the user's own records (idempotent).
     fn follow(&self, user: &str, id: &str, at: i64) -> StoreResult<()>;

@@ -1,6 +1,6 @@
 //! Accounts and tokens, devices, the sign-in throttle and blob rows on PostgreSQL.
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::accounts::{AccountStore, TokenOwner};
 use crate::store::blobs::{BlobStore, Upload};

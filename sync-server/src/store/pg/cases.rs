@@ -2,7 +2,7 @@
 //! numbers come from the one global sequence (the highest of `changes` and `case_changes`
 //! plus one, under the change-log lock, as a record change's).
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::cases::{
     CasePullFilter, CaseRow, CaseStore, CaseWrite, source_record, stage_name,
@@ -25,7 +25,7 @@ fn case_row_of(r: &postgres::Row) -> CaseRow {
     }
 }
 
-fn inspectors_of(c: &mut impl GenericClient, id: &str) -> StoreResult<Vec<UserId>> {
+fn inspectors_of(c: &mut impl Query, id: &str) -> StoreResult<Vec<UserId>> {
     Ok(c.query(
         "SELECT user_id FROM case_inspectors WHERE case_id = $1 ORDER BY user_id",
         &[&id],
@@ -60,7 +60,7 @@ impl<C: GenericClient> CaseStore for Pg<C> {
             return Ok(None);
         };
         let mut row = case_row_of(&row);
-        row.inspectors = inspectors_of(&mut *c, id)?;
+        row.inspectors = inspectors_of(&mut c, id)?;
         Ok(Some(row))
     }
 
@@ -94,12 +94,12 @@ impl<C: GenericClient> CaseStore for Pg<C> {
                  SELECT u, $1::text FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
                 &[&w.id, &users],
             )?;
-            super::records::append_change(
+            super::records::append_changes(
                 tx,
                 "case_changes (seq, case_id",
-                w.id,
-                w.origin_device,
-                w.change,
+                &[w.id],
+                &[w.origin_device],
+                &[w.change],
             )?;
             Ok(())
         })
@@ -157,7 +157,7 @@ impl<C: GenericClient> CaseStore for Pg<C> {
             .collect();
         rows.into_iter()
             .map(|mut row| {
-                row.inspectors = inspectors_of(&mut *c, &row.id)?;
+                row.inspectors = inspectors_of(&mut c, &row.id)?;
                 Ok(row)
             })
             .collect()

@@ -1,7 +1,7 @@
 //! [`ConsoleIndex`] on PostgreSQL: the index rows written with every record version, and the
 //! console's lists and figures over them (the SQLite queries are `store::console_query`).
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
     Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RECORD_COLUMNS,
@@ -15,180 +15,405 @@ use app_core::inspection::Inspection;
 use postgres::GenericClient;
 use postgres::types::ToSql;
 
-/// Rewrites the index rows of `record` (in the transaction that stores it).
-pub(super) fn index_record(
-    c: &mut impl GenericClient,
-    record: &Inspection,
-    existed: bool,
+/// Rewrites the index rows of `records` (`(record, existed)`, distinct ids), in the
+/// transaction that stores them: a handful of statements whatever their number.
+pub(super) fn index_records(
+    c: &mut impl Query,
+    records: &[(&Inspection, bool)],
 ) -> StoreResult<()> {
-    let id = record.id.as_str();
-    let inspectors: Vec<&str> = record
-        .inspectors
-        .values()
-        .map(|i| i.name.as_str())
+    if records.is_empty() {
+        return Ok(());
+    }
+    let existed: Vec<&str> = records
+        .iter()
+        .filter(|(_, existed)| *existed)
+        .map(|(r, _)| r.id.as_str())
         .collect();
-    let kind = serde_json::to_value(record.kind).expect("kinds serialise");
-    let review = record.review.as_ref();
-    // The tally: the record's old place out, its new one in (nothing when neither changed).
-    let old = if existed {
-        indexed_tally_key(c, id)?
-    } else {
-        None
-    };
-    let violations = record.violations().len() as i64;
-    let new = (violations == 0).then(|| TallyKey::of(record));
-    if old != new {
-        if let Some(old) = &old {
-            tally(c, old, -1)?;
-        }
-        if let Some(new) = &new {
-            tally(c, new, 1)?;
+    // The tallies: each record's old place out, its new one in (nothing when neither
+    // changed), summed over the records so that each tally row is written once.
+    let mut old = indexed_tally_keys(c, &existed)?;
+    let mut deltas = TallyDeltas::default();
+    for (record, _) in records {
+        let old = old.remove(record.id.as_str());
+        let new = (record.violations().is_empty()).then(|| TallyKey::of(record));
+        if old != new {
+            if let Some(old) = &old {
+                deltas.add(old, -1);
+            }
+            if let Some(new) = &new {
+                deltas.add(new, 1);
+            }
         }
     }
-    c.execute(
-        "INSERT INTO console_records (id, unit, kind, status, enterprise_id,
-            enterprise_name, plan, inspectors, created_at, started_at, completed_at, visit_at,
-            review_decision, review_by, review_at, review_comment, hazards, violations)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT (id) DO UPDATE SET unit = $2, kind = $3, status = $4, enterprise_id = $5,
-            enterprise_name = $6, plan = $7, inspectors = $8, created_at = $9,
-            started_at = $10, completed_at = $11, visit_at = $12, review_decision = $13,
-            review_by = $14, review_at = $15, review_comment = $16, hazards = $17,
-            violations = $18",
-        &[
-            &id,
-            &record.unit.as_str(),
-            &kind.as_str().unwrap_or_default(),
-            &record.status.as_str(),
-            &record.enterprise.id.as_str(),
-            &record.enterprise.name,
-            &record.plan.as_ref().map(|p| p.as_str()),
-            &inspectors.join("、"),
-            &record.created_at.0,
-            &record.started_at.map(|t| t.0),
-            &record.completed_at.map(|t| t.0),
-            &visit_at(record),
-            &review.map(|r| decision_str(r.decision)),
-            &review.map(|r| r.by.as_str()),
-            &review.map(|r| r.at.0),
-            &review.map(|r| r.comment.as_str()),
-            &(record.hazards.len() as i64),
-            &violations,
-        ],
-    )?;
-    if existed {
-        c.execute("DELETE FROM console_hazards WHERE record_id = $1", &[&id])?;
+    deltas.write(c)?;
+    let mut rows = RecordColumns::default();
+    let mut hazards = HazardColumns::default();
+    for (record, _) in records {
+        rows.push(record);
+        for h in record.hazards.values() {
+            hazards.push(record, h);
+        }
     }
-    for h in record.hazards.values() {
+    rows.write(c)?;
+    if !existed.is_empty() {
+        c.execute(
+            "DELETE FROM console_hazards WHERE record_id = ANY($1)",
+            &[&existed],
+        )?;
+    }
+    hazards.write(c)
+}
+
+/// The columns of `console_records` for several records, written in one statement.
+#[derive(Default)]
+struct RecordColumns<'a> {
+    id: Vec<&'a str>,
+    unit: Vec<&'a str>,
+    kind: Vec<String>,
+    status: Vec<&'a str>,
+    enterprise_id: Vec<&'a str>,
+    enterprise_name: Vec<&'a str>,
+    plan: Vec<Option<&'a str>>,
+    inspectors: Vec<String>,
+    created_at: Vec<i64>,
+    started_at: Vec<Option<i64>>,
+    completed_at: Vec<Option<i64>>,
+    visit_at: Vec<i64>,
+    review_decision: Vec<Option<&'static str>>,
+    review_by: Vec<Option<&'a str>>,
+    review_at: Vec<Option<i64>>,
+    review_comment: Vec<Option<&'a str>>,
+    hazards: Vec<i64>,
+    violations: Vec<i64>,
+}
+
+impl<'a> RecordColumns<'a> {
+    fn push(&mut self, record: &'a Inspection) {
+        let review = record.review.as_ref();
+        let kind = serde_json::to_value(record.kind).expect("kinds serialise");
+        self.id.push(record.id.as_str());
+        self.unit.push(record.unit.as_str());
+        self.kind.push(kind.as_str().unwrap_or_default().to_owned());
+        self.status.push(record.status.as_str());
+        self.enterprise_id.push(record.enterprise.id.as_str());
+        self.enterprise_name.push(&record.enterprise.name);
+        self.plan.push(record.plan.as_ref().map(|p| p.as_str()));
+        let names: Vec<&str> = record
+            .inspectors
+            .values()
+            .map(|i| i.name.as_str())
+            .collect();
+        self.inspectors.push(names.join("、"));
+        self.created_at.push(record.created_at.0);
+        self.started_at.push(record.started_at.map(|t| t.0));
+        self.completed_at.push(record.completed_at.map(|t| t.0));
+        self.visit_at.push(visit_at(record));
+        self.review_decision
+            .push(review.map(|r| decision_str(r.decision)));
+        self.review_by.push(review.map(|r| r.by.as_str()));
+        self.review_at.push(review.map(|r| r.at.0));
+        self.review_comment.push(review.map(|r| r.comment.as_str()));
+        self.hazards.push(record.hazards.len() as i64);
+        self.violations.push(record.violations().len() as i64);
+    }
+
+    fn write(&self, c: &mut impl Query) -> StoreResult<()> {
+        c.execute(
+            "INSERT INTO console_records (id, unit, kind, status, enterprise_id,
+                enterprise_name, plan, inspectors, created_at, started_at, completed_at,
+                visit_at, review_decision, review_by, review_at, review_comment, hazards,
+                violations)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+                $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::bigint[],
+                $16::text[], $17::bigint[], $18::bigint[])
+             ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, kind = excluded.kind,
+                status = excluded.status, enterprise_id = excluded.enterprise_id,
+                enterprise_name = excluded.enterprise_name, plan = excluded.plan,
+                inspectors = excluded.inspectors, created_at = excluded.created_at,
+                started_at = excluded.started_at, completed_at = excluded.completed_at,
+                visit_at = excluded.visit_at, review_decision = excluded.review_decision,
+                review_by = excluded.review_by, review_at = excluded.review_at,
+                review_comment = excluded.review_comment, hazards = excluded.hazards,
+                violations = excluded.violations",
+            &[
+                &self.id,
+                &self.unit,
+                &self.kind,
+                &self.status,
+                &self.enterprise_id,
+                &self.enterprise_name,
+                &self.plan,
+                &self.inspectors,
+                &self.created_at,
+                &self.started_at,
+                &self.completed_at,
+                &self.visit_at,
+                &self.review_decision,
+                &self.review_by,
+                &self.review_at,
+                &self.review_comment,
+                &self.hazards,
+                &self.violations,
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// The columns of `console_hazards` for the hazards of several records, in one statement.
+#[derive(Default)]
+struct HazardColumns<'a> {
+    record_id: Vec<&'a str>,
+    hazard_id: Vec<&'a str>,
+    unit: Vec<&'a str>,
+    enterprise_id: Vec<&'a str>,
+    enterprise_name: Vec<&'a str>,
+    level: Vec<String>,
+    stage: Vec<&'a str>,
+    registered_on: Vec<String>,
+    deadline: Vec<Option<String>>,
+    supervised: Vec<bool>,
+    closed_on: Vec<Option<String>>,
+    hazard: Vec<String>,
+}
+
+impl<'a> HazardColumns<'a> {
+    fn push(&mut self, record: &'a Inspection, h: &'a Hazard) {
         let level = serde_json::to_value(h.level).expect("levels serialise");
+        self.record_id.push(record.id.as_str());
+        self.hazard_id.push(h.id.as_str());
+        self.unit.push(record.unit.as_str());
+        self.enterprise_id.push(record.enterprise.id.as_str());
+        self.enterprise_name.push(&record.enterprise.name);
+        self.level
+            .push(level.as_str().unwrap_or_default().to_owned());
+        self.stage.push(h.stage.as_str());
+        self.registered_on.push(h.registered_on.to_string());
+        self.deadline.push(h.deadline.map(|d| d.to_string()));
+        self.supervised.push(h.supervision.is_some());
+        self.closed_on.push(h.closed_on.map(|d| d.to_string()));
+        self.hazard
+            .push(serde_json::to_string(h).expect("hazards serialise"));
+    }
+
+    fn write(&self, c: &mut impl Query) -> StoreResult<()> {
+        if self.record_id.is_empty() {
+            return Ok(());
+        }
         c.execute(
             "INSERT INTO console_hazards (record_id, hazard_id, unit, enterprise_id,
                 enterprise_name, level, stage, registered_on, deadline, supervised, closed_on,
                 hazard)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[],
+                $12::text[])",
             &[
-                &id,
-                &h.id.as_str(),
-                &record.unit.as_str(),
-                &record.enterprise.id.as_str(),
-                &record.enterprise.name,
-                &level.as_str().unwrap_or_default(),
-                &h.stage.as_str(),
-                &h.registered_on.to_string(),
-                &h.deadline.map(|d| d.to_string()),
-                &h.supervision.is_some(),
-                &h.closed_on.map(|d| d.to_string()),
-                &serde_json::to_string(h).expect("hazards serialise"),
+                &self.record_id,
+                &self.hazard_id,
+                &self.unit,
+                &self.enterprise_id,
+                &self.enterprise_name,
+                &self.level,
+                &self.stage,
+                &self.registered_on,
+                &self.deadline,
+                &self.supervised,
+                &self.closed_on,
+                &self.hazard,
             ],
         )?;
+        Ok(())
     }
-    Ok(())
 }
 
-/// Adds `delta` (1 or -1) records of `key`, and its hazards, to `console_tally` and
-/// `console_tally_month`; rows that reach zero are removed.
-fn tally(c: &mut impl GenericClient, key: &TallyKey, delta: i64) -> StoreResult<()> {
-    let (month, day) = key.month_day();
-    let rows = std::iter::once(("", "", false)).chain(
-        key.hazards
-            .iter()
-            .map(|(l, s, sup)| (l.as_str(), s.as_str(), *sup)),
-    );
-    for (level, stage, supervised) in rows {
-        let params: [&(dyn ToSql + Sync); 8] = [
-            &key.unit,
-            &month,
-            &key.kind,
-            &key.status,
-            &level,
-            &stage,
-            &supervised,
-            &day,
+/// A tally row's key in `console_tally`: unit, month, kind, status, level, stage,
+/// supervised, day (`console_tally_month`: the same without the day).
+type TallyRowKey = (String, i64, String, String, String, String, bool, i64);
+
+/// What several records add to and take from the tallies, summed per row.
+#[derive(Default)]
+struct TallyDeltas(std::collections::BTreeMap<TallyRowKey, i64>);
+
+impl TallyDeltas {
+    /// `delta` (1 or -1) records of `key`, and its hazards (one row for the record, one for
+    /// each of its hazards).
+    fn add(&mut self, key: &TallyKey, delta: i64) {
+        let (month, day) = key.month_day();
+        let rows = std::iter::once((String::new(), String::new(), false))
+            .chain(key.hazards.iter().cloned());
+        for (level, stage, supervised) in rows {
+            let row = (
+                key.unit.clone(),
+                month,
+                key.kind.clone(),
+                key.status.clone(),
+                level,
+                stage,
+                supervised,
+                day,
+            );
+            *self.0.entry(row).or_default() += delta;
+        }
+    }
+
+    /// Adds the sums to `console_tally` and `console_tally_month`; rows that reach zero are
+    /// removed.
+    fn write(&self, c: &mut impl Query) -> StoreResult<()> {
+        let mut months: std::collections::BTreeMap<_, i64> = Default::default();
+        for ((unit, month, kind, status, level, stage, supervised, _), n) in &self.0 {
+            *months
+                .entry((unit, *month, kind, status, level, stage, *supervised))
+                .or_default() += n;
+        }
+        let days = TallyColumns::of(
+            self.0
+                .iter()
+                .map(|(k, n)| ((&k.0, k.1, &k.2, &k.3, &k.4, &k.5, k.6), Some(k.7), *n)),
+        );
+        let months = TallyColumns::of(months.into_iter().map(|(k, n)| (k, None, n)));
+        months.write(c, "console_tally_month")?;
+        days.write(c, "console_tally")
+    }
+}
+
+/// Tally rows as columns (`day`: only for `console_tally`).
+#[derive(Default)]
+struct TallyColumns<'a> {
+    unit: Vec<&'a str>,
+    month: Vec<i64>,
+    kind: Vec<&'a str>,
+    status: Vec<&'a str>,
+    level: Vec<&'a str>,
+    stage: Vec<&'a str>,
+    supervised: Vec<bool>,
+    day: Vec<i64>,
+    n: Vec<i64>,
+    /// Some row went down (then rows at zero are removed).
+    fell: bool,
+}
+
+type TallyMonthKey<'a> = (
+    &'a String,
+    i64,
+    &'a String,
+    &'a String,
+    &'a String,
+    &'a String,
+    bool,
+);
+
+impl<'a> TallyColumns<'a> {
+    /// The rows whose sum is not zero.
+    fn of(rows: impl Iterator<Item = (TallyMonthKey<'a>, Option<i64>, i64)>) -> Self {
+        let mut c = Self::default();
+        for ((unit, month, kind, status, level, stage, supervised), day, n) in rows {
+            if n == 0 {
+                continue;
+            }
+            c.unit.push(unit);
+            c.month.push(month);
+            c.kind.push(kind);
+            c.status.push(status);
+            c.level.push(level);
+            c.stage.push(stage);
+            c.supervised.push(supervised);
+            c.day.extend(day);
+            c.n.push(n);
+            c.fell |= n < 0;
+        }
+        c
+    }
+
+    fn write(&self, c: &mut impl Query, table: &str) -> StoreResult<()> {
+        if self.n.is_empty() {
+            return Ok(());
+        }
+        let with_day = !self.day.is_empty();
+        let (day_column, day_type, day_match) = if with_day {
+            (", day", ", $9::bigint[]", " AND t.day = k.day")
+        } else {
+            ("", "", "")
+        };
+        let keys = format!(
+            "unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::boolean[], $8::bigint[]{day_type})
+                AS k(unit, month, kind, status, level, stage, supervised, n{day_column})"
+        );
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+            &self.unit,
+            &self.month,
+            &self.kind,
+            &self.status,
+            &self.level,
+            &self.stage,
+            &self.supervised,
+            &self.n,
         ];
-        let mut with_delta = params.to_vec();
-        with_delta.push(&delta);
-        let mut month_delta = params[..7].to_vec();
-        month_delta.push(&delta);
+        if with_day {
+            params.push(&self.day);
+        }
         c.execute(
-            "INSERT INTO console_tally_month (unit, month, kind, status, level, stage,
-                supervised, n)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (unit, month, kind, status, level, stage, supervised)
-             DO UPDATE SET n = console_tally_month.n + excluded.n",
-            &month_delta,
+            &format!(
+                "INSERT INTO {table} (unit, month, kind, status, level, stage, supervised,
+                    n{day_column})
+                 SELECT unit, month, kind, status, level, stage, supervised, n{day_column}
+                 FROM {keys}
+                 ON CONFLICT (unit, month, kind, status, level, stage, supervised{day_column})
+                 DO UPDATE SET n = {table}.n + excluded.n"
+            ),
+            &params,
         )?;
-        c.execute(
-            "INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised,
-                day, n)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (unit, month, kind, status, level, stage, supervised, day)
-             DO UPDATE SET n = console_tally.n + excluded.n",
-            &with_delta,
-        )?;
-        if delta < 0 {
+        if self.fell {
             c.execute(
-                "DELETE FROM console_tally_month WHERE unit = $1 AND month = $2 AND kind = $3
-                    AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
-                    AND n <= 0",
-                &params[..7],
-            )?;
-            c.execute(
-                "DELETE FROM console_tally WHERE unit = $1 AND month = $2 AND kind = $3
-                    AND status = $4 AND level = $5 AND stage = $6 AND supervised = $7
-                    AND day = $8 AND n <= 0",
+                &format!(
+                    "DELETE FROM {table} t USING {keys}
+                     WHERE t.unit = k.unit AND t.month = k.month AND t.kind = k.kind
+                        AND t.status = k.status AND t.level = k.level AND t.stage = k.stage
+                        AND t.supervised = k.supervised{day_match} AND k.n < 0 AND t.n <= 0"
+                ),
                 &params,
             )?;
         }
+        Ok(())
     }
-    Ok(())
 }
 
-/// The tally key of the record `id` as its index rows hold it, if it is counted.
-fn indexed_tally_key(c: &mut impl GenericClient, id: &str) -> StoreResult<Option<TallyKey>> {
-    let Some(row) = c.query_opt(
-        "SELECT unit, kind, status, visit_at FROM console_records
-         WHERE id = $1 AND violations = 0",
-        &[&id],
-    )?
-    else {
-        return Ok(None);
-    };
-    let hazards = c
-        .query(
-            "SELECT level, stage, supervised FROM console_hazards WHERE record_id = $1
-             ORDER BY hazard_id",
-            &[&id],
-        )?
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
-    Ok(Some(TallyKey {
-        unit: row.get(0),
-        kind: row.get(1),
-        status: row.get(2),
-        visit_at: row.get(3),
-        hazards,
-    }))
+/// The tally keys of the records `ids` as their index rows hold them, for those counted.
+fn indexed_tally_keys(
+    c: &mut impl Query,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, TallyKey>> {
+    let mut keys = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(keys);
+    }
+    for row in c.query(
+        "SELECT id, unit, kind, status, visit_at FROM console_records
+         WHERE id = ANY($1) AND violations = 0",
+        &[&ids],
+    )? {
+        keys.insert(
+            row.get::<_, String>(0),
+            TallyKey {
+                unit: row.get(1),
+                kind: row.get(2),
+                status: row.get(3),
+                visit_at: row.get(4),
+                hazards: Vec::new(),
+            },
+        );
+    }
+    for row in c.query(
+        "SELECT record_id, level, stage, supervised FROM console_hazards
+         WHERE record_id = ANY($1) ORDER BY record_id, hazard_id",
+        &[&ids],
+    )? {
+        if let Some(key) = keys.get_mut(row.get::<_, &str>(0)) {
+            key.hazards.push((row.get(1), row.get(2), row.get(3)));
+        }
+    }
+    Ok(keys)
 }
 
 /// A query's parameters, numbered as they are added.
@@ -247,7 +472,7 @@ fn hazard_from_json(json: &str) -> StoreResult<Hazard> {
 
 impl<C: GenericClient> ConsoleIndex for Pg<C> {
     fn index_record(&self, record: &Inspection, existed: bool) -> StoreResult<()> {
-        self.atomic(|tx| index_record(tx, record, existed))
+        self.atomic(|tx| index_records(tx, &[(record, existed)]))
     }
 
     fn list_records(

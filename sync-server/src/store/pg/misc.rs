@@ -1,6 +1,6 @@
 //! Reference data, the key history, the server's own facts and the audit log on PostgreSQL.
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::audit::{AuditStore, COLUMNS, Entry, GENESIS, NewEntry, entry_hash};
 use crate::store::reference::{

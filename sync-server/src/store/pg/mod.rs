@@ -34,8 +34,12 @@ mod records;
 mod schema;
 
 use super::{Commit, StoreError, StoreResult, Transactions};
-use postgres::GenericClient;
+use postgres::types::ToSql;
+use postgres::{GenericClient, Row, Statement};
 use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
+use std::ops::DerefMut;
+use std::sync::{Arc, Mutex};
 
 pub use schema::{MIGRATIONS, TALLY_FILL};
 
@@ -50,7 +54,132 @@ pub const RECORD_LOCKS: i32 = 0x1b5_0005;
 /// A PostgreSQL connection or transaction, as the storage traits use it.
 pub struct Pg<C> {
     conn: RefCell<C>,
+    statements: Statements,
 }
+
+/// The statements prepared on one connection, by their text, shared by the connection and
+/// its transactions and savepoints. A statement is parsed and planned by PostgreSQL once per
+/// connection instead of at every use, and each use is one round trip instead of two (the
+/// client's `query(&str)` prepares an unnamed statement first). A prepared statement belongs
+/// to the session, not to a transaction: one prepared inside a transaction that rolls back
+/// stays valid. The console's lists build their text from the filter, so the cache is
+/// bounded ([`Statements::MAX`]): past that it starts again.
+#[derive(Clone, Default)]
+pub struct Statements(Arc<Mutex<HashMap<String, Statement>>>);
+
+impl std::fmt::Debug for Statements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or_default();
+        f.debug_tuple("Statements").field(&n).finish()
+    }
+}
+
+impl<D> std::fmt::Debug for Cx<'_, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cx").finish_non_exhaustive()
+    }
+}
+
+impl Statements {
+    const MAX: usize = 512;
+
+    fn get(&self, sql: &str) -> Option<Statement> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sql)
+            .cloned()
+    }
+
+    fn put(&self, sql: &str, statement: &Statement) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(sql.to_owned(), statement.clone());
+    }
+}
+
+/// A connection or transaction with its connection's [`Statements`]: what every query of
+/// this module runs on ([`Query`]).
+pub struct Cx<'s, D> {
+    c: D,
+    statements: &'s Statements,
+}
+
+/// The four ways this module runs a statement, each through the connection's prepared
+/// statement for `sql` (prepared at its first use).
+pub trait Query {
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error>;
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error>;
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error>;
+    fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, postgres::Error>;
+}
+
+impl<D: DerefMut<Target = C>, C: GenericClient> Cx<'_, D> {
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement);
+        }
+        let statement = self.c.prepare(sql)?;
+        self.statements.put(sql, &statement);
+        Ok(statement)
+    }
+}
+
+impl<D: DerefMut<Target = C>, C: GenericClient> Query for Cx<'_, D> {
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.c.execute(&statement, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.c.query(&statement, params)
+    }
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.c.query_opt(&statement, params)
+    }
+    fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.c.query_one(&statement, params)
+    }
+}
+
+/// A transaction (or savepoint) inside [`Pg::atomic`].
+pub type AtomicTx<'s, 't, 'c> = Cx<'s, &'t mut postgres::Transaction<'c>>;
 
 /// A connection.
 pub type PgClient = Pg<postgres::Client>;
@@ -77,27 +206,45 @@ impl From<postgres::Error> for StoreError {
 }
 
 impl<C: GenericClient> Pg<C> {
+    /// A new connection's handle, with no statement prepared yet.
     pub fn new(conn: C) -> Self {
+        Self::within(conn, Statements::default())
+    }
+
+    /// A transaction's or savepoint's handle, sharing its connection's `statements`.
+    pub fn within(conn: C, statements: Statements) -> Self {
         Self {
             conn: RefCell::new(conn),
+            statements,
         }
+    }
+
+    /// The statements prepared on this handle's connection (for a transaction begun on it).
+    pub fn statements(&self) -> Statements {
+        self.statements.clone()
     }
 
     /// The connection, for one statement. A trait method never holds it across a call to
     /// another trait method.
-    fn c(&self) -> RefMut<'_, C> {
-        self.conn.borrow_mut()
+    fn c(&self) -> Cx<'_, RefMut<'_, C>> {
+        Cx {
+            c: self.conn.borrow_mut(),
+            statements: &self.statements,
+        }
     }
 
     /// Runs `f` all or nothing: in a transaction on a client, in a savepoint inside a
     /// transaction.
     fn atomic<T>(
         &self,
-        f: impl FnOnce(&mut postgres::Transaction<'_>) -> StoreResult<T>,
+        f: impl FnOnce(&mut AtomicTx<'_, '_, '_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let mut c = self.c();
+        let mut c = self.conn.borrow_mut();
         let mut tx = c.transaction()?;
-        let value = f(&mut tx)?;
+        let value = f(&mut Cx {
+            c: &mut tx,
+            statements: &self.statements,
+        })?;
         tx.commit()?;
         Ok(value)
     }
@@ -130,13 +277,15 @@ impl PgClient {
     /// A read-only transaction whose statements all see one snapshot (repeatable read), for
     /// a read that must not see a commit land between two of its statements.
     pub fn begin_snapshot(&mut self) -> StoreResult<PgTx<'_>> {
-        Ok(Pg::new(
+        let statements = self.statements();
+        Ok(Pg::within(
             self.conn
                 .get_mut()
                 .build_transaction()
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?,
+            statements,
         ))
     }
 
@@ -163,12 +312,15 @@ pub fn redact(url: &str) -> String {
 impl Transactions for PgClient {
     type Tx<'a> = PgTx<'a>;
     fn begin(&mut self) -> StoreResult<Self::Tx<'_>> {
-        Ok(Pg::new(self.conn.get_mut().transaction()?))
+        let statements = self.statements();
+        Ok(Pg::within(self.conn.get_mut().transaction()?, statements))
     }
     fn begin_immediate(&mut self) -> StoreResult<Self::Tx<'_>> {
-        let mut tx = self.conn.get_mut().transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMMEDIATE_LOCK])?;
-        Ok(Pg::new(tx))
+        let statements = self.statements();
+        let tx = Pg::within(self.conn.get_mut().transaction()?, statements);
+        tx.c()
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&IMMEDIATE_LOCK])?;
+        Ok(tx)
     }
 }
 

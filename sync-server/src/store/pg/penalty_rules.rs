@@ -1,7 +1,7 @@
 //! [`PenaltyRulesStore`] on PostgreSQL: one row per unit in `unit_penalty_rules`, as on
 //! SQLite (`crate::store::penalty_rules`).
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::penalty_rules::{PenaltyRulesStore, RawRules, UnitPenaltyRules};
 use postgres::GenericClient;

@@ -1,6 +1,6 @@
 //! Plans and draws, document-number blocks and case-file jobs on PostgreSQL.
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::casefiles::{
     CaseFileStore, DeviceKeyRow, JOB_COLUMNS, Job, JobOutcome, job_state,
 };

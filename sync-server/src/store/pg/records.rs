@@ -1,9 +1,9 @@
 //! [`RecordStore`] on PostgreSQL: documents, the global change log and the derived rows.
 
-use super::Pg;
+use super::{Pg, Query};
 use crate::store::StoreResult;
 use crate::store::records::{
-    AccessRows, ChangePage, DocWrite, PullFilter, RecordStore, parse_heads,
+    AccessRows, ChangePage, DocWrite, PullFilter, RecordStore, Snapshot, parse_heads,
 };
 use app_core::ids::{PlanId, UnitId, UserId};
 use postgres::GenericClient;
@@ -12,23 +12,21 @@ use postgres::GenericClient;
 /// (`store::cases`).
 pub(super) const LATEST_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes),
     (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint";
-/// The next number of the sequence (taken under the change-log lock, see `store::pg`).
-pub(super) const NEXT_SEQ: &str = "GREATEST((SELECT COALESCE(MAX(seq), 0) FROM changes),
-    (SELECT COALESCE(MAX(seq), 0) FROM case_changes))::bigint + 1";
-
 /// Rows fetched per round trip while paging the change log by bytes.
 pub(super) const CHANGE_ROWS: i64 = 256;
 
-/// Appends a change to a change log (`table_and_id`: `changes (seq, doc_id` or
-/// `case_changes (seq, case_id`) with the next number of the global sequence. Changes become
-/// visible in seq order and without gaps: the number is taken under a lock held until the
-/// transaction ends (see `store::pg`).
-pub(super) fn append_change(
-    tx: &mut postgres::Transaction<'_>,
+/// Appends changes to a change log (`table_and_id`: `changes (seq, doc_id` or
+/// `case_changes (seq, case_id`), in the order given, with the next numbers of the global
+/// sequence: `(id, origin device, bytes)` each. Changes become visible in seq order and
+/// without gaps: the numbers are taken under a lock held until the transaction ends (see
+/// `store::pg`), in a statement begun after it was taken (so its snapshot sees every change
+/// committed before).
+pub(super) fn append_changes(
+    tx: &mut impl Query,
     table_and_id: &str,
-    id: &str,
-    origin_device: &str,
-    bytes: &[u8],
+    ids: &[&str],
+    origin_devices: &[&str],
+    bytes: &[&[u8]],
 ) -> StoreResult<()> {
     tx.execute(
         "SELECT pg_advisory_xact_lock($1)",
@@ -37,11 +35,101 @@ pub(super) fn append_change(
     tx.execute(
         &format!(
             "INSERT INTO {table_and_id}, origin_device, bytes)
-             SELECT {NEXT_SEQ}, $1::text, $2::text, $3::bytea"
+             SELECT s.latest + t.n, t.id, t.origin, t.bytes
+             FROM unnest($1::text[], $2::text[], $3::bytea[])
+                 WITH ORDINALITY AS t(id, origin, bytes, n),
+                 (SELECT {LATEST_SEQ} AS latest) s
+             ORDER BY t.n"
         ),
-        &[&id, &origin_device, &bytes],
+        &[&ids, &origin_devices, &bytes],
     )?;
     Ok(())
+}
+
+/// Writes record versions of distinct ids and their derived rows: a handful of statements
+/// whatever their number (a sync brings many records at once, and each statement is a round
+/// trip). One record is written the same way.
+fn write_docs(tx: &mut impl Query, writes: &[DocWrite<'_>]) -> StoreResult<()> {
+    let mut ids = Vec::with_capacity(writes.len());
+    let (mut units, mut plans, mut statuses) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut snapshots, mut heads, mut existed) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut origins, mut changes) = (Vec::new(), Vec::new());
+    // (record, user) pairs of `doc_inspectors` and `doc_recipients`; (digest, record) of
+    // `photo_refs`.
+    let (mut inspectors, mut recipients, mut photos) = (
+        (Vec::new(), Vec::new()),
+        (Vec::new(), Vec::new()),
+        (Vec::new(), Vec::new()),
+    );
+    let digests: Vec<_> = writes.iter().map(|w| w.record.photo_digests()).collect();
+    for (w, digests) in writes.iter().zip(&digests) {
+        let r = w.record;
+        ids.push(w.id);
+        units.push(r.unit.as_str());
+        plans.push(r.plan.as_ref().map(|p| p.as_str()));
+        statuses.push(r.status.as_str());
+        snapshots.push(w.snapshot.unwrap_or_default());
+        heads.push(serde_json::to_string(w.heads).expect("strings serialise"));
+        if w.existed {
+            existed.push(w.id);
+        }
+        origins.push(w.origin_device);
+        changes.push(w.change);
+        for u in r.inspectors.keys() {
+            inspectors.0.push(w.id);
+            inspectors.1.push(u.as_str());
+        }
+        for u in crate::store::records::recipients(r) {
+            recipients.0.push(w.id);
+            recipients.1.push(u);
+        }
+        for d in digests {
+            photos.0.push(d.as_str());
+            photos.1.push(w.id);
+        }
+    }
+    tx.execute(
+        "INSERT INTO docs (id, unit, plan, status, snapshot, heads)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],
+             $6::text[])
+         ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, plan = excluded.plan,
+             status = excluded.status, snapshot = excluded.snapshot, heads = excluded.heads",
+        &[&ids, &units, &plans, &statuses, &snapshots, &heads],
+    )?;
+    if !existed.is_empty() {
+        tx.execute(
+            "DELETE FROM doc_inspectors WHERE doc_id = ANY($1)",
+            &[&existed],
+        )?;
+        tx.execute(
+            "DELETE FROM doc_recipients WHERE doc_id = ANY($1)",
+            &[&existed],
+        )?;
+    }
+    if !inspectors.0.is_empty() {
+        tx.execute(
+            "INSERT INTO doc_inspectors (doc_id, user_id)
+             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+            &[&inspectors.0, &inspectors.1],
+        )?;
+    }
+    if !recipients.0.is_empty() {
+        tx.execute(
+            "INSERT INTO doc_recipients (doc_id, user_id)
+             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+            &[&recipients.0, &recipients.1],
+        )?;
+    }
+    if !photos.0.is_empty() {
+        tx.execute(
+            "INSERT INTO photo_refs (sha256, doc_id)
+             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+            &[&photos.0, &photos.1],
+        )?;
+    }
+    append_changes(tx, "changes (seq, doc_id", &ids, &origins, &changes)?;
+    let records: Vec<_> = writes.iter().map(|w| (w.record, w.existed)).collect();
+    super::console::index_records(tx, &records)
 }
 
 /// A page of a change log read [`CHANGE_ROWS`] rows at a time: `rows(cursor)` gives the next
@@ -129,52 +217,14 @@ impl<C: GenericClient> RecordStore for Pg<C> {
     }
 
     fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
-        self.atomic(|tx| {
-            let r = w.record;
-            let heads = serde_json::to_string(w.heads).expect("strings serialise");
-            tx.execute(
-                "INSERT INTO docs (id, unit, plan, status, snapshot, heads)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (id) DO UPDATE SET unit = $2, plan = $3, status = $4,
-                     snapshot = $5, heads = $6",
-                &[
-                    &w.id,
-                    &r.unit.as_str(),
-                    &r.plan.as_ref().map(|p| p.as_str()),
-                    &r.status.as_str(),
-                    &w.snapshot.unwrap_or_default(),
-                    &heads,
-                ],
-            )?;
-            if w.existed {
-                tx.execute("DELETE FROM doc_inspectors WHERE doc_id = $1", &[&w.id])?;
-            }
-            let users: Vec<&str> = r.inspectors.keys().map(|u| u.as_str()).collect();
-            tx.execute(
-                "INSERT INTO doc_inspectors (doc_id, user_id)
-                 SELECT $1::text, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
-                &[&w.id, &users],
-            )?;
-            if w.existed {
-                tx.execute("DELETE FROM doc_recipients WHERE doc_id = $1", &[&w.id])?;
-            }
-            let recipients: Vec<&str> = crate::store::records::recipients(r).into_iter().collect();
-            tx.execute(
-                "INSERT INTO doc_recipients (user_id, doc_id)
-                 SELECT u, $1::text FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING",
-                &[&w.id, &recipients],
-            )?;
-            let digests = r.photo_digests();
-            let photos: Vec<&str> = digests.iter().map(|s| s.as_str()).collect();
-            tx.execute(
-                "INSERT INTO photo_refs (sha256, doc_id)
-                 SELECT s, $1::text FROM unnest($2::text[]) AS s ON CONFLICT DO NOTHING",
-                &[&w.id, &photos],
-            )?;
-            append_change(tx, "changes (seq, doc_id", w.id, w.origin_device, w.change)?;
-            super::console::index_record(tx, r, w.existed)?;
-            Ok(())
-        })
+        self.write_many(std::slice::from_ref(w))
+    }
+
+    fn write_many(&self, writes: &[DocWrite<'_>]) -> StoreResult<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.atomic(|tx| write_docs(tx, writes))
     }
 
     fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
@@ -206,11 +256,75 @@ impl<C: GenericClient> RecordStore for Pg<C> {
     }
 
     fn lock_record(&self, id: &str) -> StoreResult<()> {
-        self.c().execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&super::RECORD_LOCKS, &id],
+        self.lock_records(&[id])
+    }
+
+    fn lock_records(&self, ids: &[&str]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // One statement; the locks are taken row by row in the order of `ids`.
+        self.c().query(
+            "SELECT pg_advisory_xact_lock($1, hashtext(id))
+             FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
+            &[&super::RECORD_LOCKS, &ids],
         )?;
         Ok(())
+    }
+
+    fn snapshots(&self, ids: &[&str]) -> StoreResult<Vec<Option<Snapshot>>> {
+        let mut c = self.c();
+        let found: std::collections::HashMap<String, (Vec<u8>, String)> = c
+            .query(
+                "SELECT id, snapshot, heads FROM docs WHERE id = ANY($1)",
+                &[&ids],
+            )?
+            .into_iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        // Records never updated since they arrived are their change log (see
+        // `DocWrite::snapshot`).
+        let whole: Vec<&str> = found
+            .iter()
+            .filter(|(_, (snapshot, _))| snapshot.is_empty())
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let mut logs: std::collections::HashMap<String, Vec<u8>> = Default::default();
+        if !whole.is_empty() {
+            for r in c.query(
+                "SELECT doc_id, bytes FROM changes WHERE doc_id = ANY($1) ORDER BY doc_id, seq",
+                &[&whole],
+            )? {
+                logs.entry(r.get(0))
+                    .or_default()
+                    .extend_from_slice(r.get::<_, &[u8]>(1));
+            }
+        }
+        ids.iter()
+            .map(|id| {
+                // (`ids` may name a record twice: each gets its copy.)
+                let Some((snapshot, heads)) = found.get(*id) else {
+                    return Ok(None);
+                };
+                let snapshot = match snapshot.is_empty() {
+                    true => logs.get(*id).cloned().unwrap_or_default(),
+                    false => snapshot.clone(),
+                };
+                Ok(Some((snapshot, parse_heads(heads)?)))
+            })
+            .collect()
+    }
+
+    fn heads_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<Vec<String>>>> {
+        let found: std::collections::HashMap<String, String> = self
+            .c()
+            .query("SELECT id, heads FROM docs WHERE id = ANY($1)", &[&ids])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        ids.iter()
+            .map(|id| found.get(*id).map(|h| parse_heads(h)).transpose())
+            .collect()
     }
 
     fn follow(&self, user: &str, id: &str, at: i64) -> StoreResult<()> {
