@@ -126,8 +126,7 @@ pub fn page_parts(units: &[String]) -> Vec<Vec<String>> {
 }
 
 /// The record list's columns, as [`RecordRow`] holds them.
-pub const RECORD_COLUMNS: &str =
-    "r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
+const RECORD_COLUMNS: &str = "r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
     r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards, r.violations";
 
 /// One page of records, newest visit first, and the cursor of the next page if there is one.
@@ -156,32 +155,12 @@ pub fn list_records(
             params.push(Value::Text(c.id.clone()));
         }
         params.push(Value::Integer(limit as i64 + 1));
-        // A merged part reads keys only (from its index alone when the filter allows).
-        let columns = if merged {
-            "r.visit_at, r.id"
-        } else {
-            RECORD_COLUMNS
-        };
-        selects.push(format!(
-            "SELECT {columns} FROM console_records r WHERE {clause}
-             ORDER BY r.visit_at DESC, r.id DESC LIMIT ?"
-        ));
+        selects.push(page_part_sql(merged, &clause, "?"));
     }
     let sql = if merged {
         params.push(Value::Integer(limit as i64 + 1));
         // CROSS JOIN: SQLite keeps this join order (the page's keys, then their rows by id).
-        format!(
-            "WITH page AS (
-                SELECT visit_at, id FROM ({}) ORDER BY visit_at DESC, id DESC LIMIT ?)
-             SELECT {RECORD_COLUMNS} FROM page p CROSS JOIN console_records r ON r.id = p.id
-             ORDER BY p.visit_at DESC, p.id DESC",
-            selects
-                .iter()
-                .enumerate()
-                .map(|(i, p)| format!("SELECT * FROM ({p}) AS p{i}"))
-                .collect::<Vec<_>>()
-                .join(" UNION ALL ")
-        )
+        merged_page_sql(&selects, "?", "CROSS JOIN")
     } else {
         selects.remove(0)
     };
@@ -214,6 +193,38 @@ pub fn list_records(
         None
     };
     Ok((rows, next))
+}
+
+/// The query of one part of a page (`clause` selects its units' rows after the cursor; at
+/// most `limit` rows, a placeholder): the list's columns, or with several parts (`merged`)
+/// the keys only, read from the index alone when the filter allows.
+pub fn page_part_sql(merged: bool, clause: &str, limit: &str) -> String {
+    let columns = if merged {
+        "r.visit_at, r.id"
+    } else {
+        RECORD_COLUMNS
+    };
+    format!(
+        "SELECT {columns} FROM console_records r WHERE {clause}
+         ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit}"
+    )
+}
+
+/// The page made of several parts' keys ([`page_part_sql`]): the newest `limit` of them,
+/// then their rows by id (`join`: how the engine is told to read the keys first).
+pub fn merged_page_sql(parts: &[String], limit: &str, join: &str) -> String {
+    format!(
+        "WITH page AS (
+            SELECT visit_at, id FROM ({}) AS keys ORDER BY visit_at DESC, id DESC LIMIT {limit})
+         SELECT {RECORD_COLUMNS} FROM page p {join} console_records r ON r.id = p.id
+         ORDER BY p.visit_at DESC, p.id DESC",
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("SELECT * FROM ({p}) AS p{i}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    )
 }
 
 /// Whether the record list's count may be taken from the tally: it holds units, visit days,

@@ -4,8 +4,9 @@
 use super::{Pg, Query};
 use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
-    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RECORD_COLUMNS,
-    RecordFilter, RecordRow, TallyBuilder, TallyRow, counted_by_tally, day_start_ms, page_parts,
+    Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RecordFilter, RecordRow,
+    TallyBuilder, TallyRow, counted_by_tally, day_start_ms, merged_page_sql, page_part_sql,
+    page_parts,
 };
 use crate::store::{StoreError, StoreResult};
 use app_core::figures::{RecordFacts, TalliedFacts};
@@ -505,31 +506,11 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
                 ));
             }
             let limit_param = p.add(limit as i64 + 1);
-            let columns = if merged {
-                "r.visit_at, r.id"
-            } else {
-                RECORD_COLUMNS
-            };
-            selects.push(format!(
-                "SELECT {columns} FROM console_records r WHERE {clause}
-                 ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
-            ));
+            selects.push(page_part_sql(merged, &clause, &limit_param));
         }
         let sql = if merged {
             let limit_param = p.add(limit as i64 + 1);
-            format!(
-                "WITH page AS (
-                    SELECT visit_at, id FROM ({}) AS keys
-                    ORDER BY visit_at DESC, id DESC LIMIT {limit_param})
-                 SELECT {RECORD_COLUMNS} FROM page p JOIN console_records r ON r.id = p.id
-                 ORDER BY p.visit_at DESC, p.id DESC",
-                selects
-                    .iter()
-                    .enumerate()
-                    .map(|(i, q)| format!("SELECT * FROM ({q}) AS p{i}"))
-                    .collect::<Vec<_>>()
-                    .join(" UNION ALL ")
-            )
+            merged_page_sql(&selects, &limit_param, "JOIN")
         } else {
             selects.remove(0)
         };
