@@ -9,7 +9,15 @@
 //! (`tests/common/pg.rs`; skipped with a message when it is not installed). Knobs:
 //! - `CITY_BENCH_INSPECTIONS=1000000`, `CITY_BENCH_HAZARDS=300000`: the size of the city;
 //! - `CITY_BENCH_RUNS=20`: timed runs of each query (after one untimed run);
-//! - `CITY_BENCH_BACKENDS=sqlite,pg`: which engines.
+//! - `CITY_BENCH_BACKENDS=sqlite,pg`: which engines;
+//! - `CITY_BENCH_KEEP=<dir>`: keep the filled SQLite database in `<dir>` (made if missing) and
+//!   reuse it on the next run with the same size instead of generating it again (the
+//!   generation takes minutes); the server's migrations still run on it when it is opened, so
+//!   a new index is built on the kept rows;
+//! - `CITY_BENCH_PG_URL=postgres://…`: time PostgreSQL on this (empty or kept) database rather
+//!   than on a fresh one in a temporary cluster; it is filled only when its `console_records`
+//!   does not hold the city's records already (with `CITY_BENCH_KEEP`, a second run neither
+//!   generates nor copies anything), and analysed again after the server's migrations.
 //!
 //! How the index is filled: the records are made as `app_core::inspection::Inspection` values
 //! (two inspectors, their and the enterprise's signatures, a review when reviewed, hazards with
@@ -768,14 +776,41 @@ fn main() {
         "city benchmark: {n} inspections, {hazards} hazards, 12 counties (36 units), {runs} runs per query"
     );
 
-    // SQLite: the server's database, made by its migrations, filled through index_record.
-    let path = work.path().join("server.db");
-    drop(Db::open(&path).unwrap());
-    let (broken, filled) = fill_sqlite(&path, &reference, n, hazards);
+    // SQLite: the server's database, made by its migrations, filled through index_record
+    // (or kept from an earlier run of the same size, see CITY_BENCH_KEEP).
+    let keep = std::env::var_os("CITY_BENCH_KEEP").map(PathBuf::from);
+    let path = match &keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).unwrap();
+            dir.join(format!("city-{n}-{hazards}.db"))
+        }
+        None => work.path().join("server.db"),
+    };
+    // Written once the database is filled: a database without it is half made.
+    let filled_mark = path.with_extension("filled");
+    if filled_mark.exists() {
+        println!("reusing the SQLite database {}", path.display());
+        drop(Db::open(&path).unwrap());
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+            .unwrap();
+    } else {
+        for f in [path.clone(), path.with_extension("db-wal")] {
+            let _ = std::fs::remove_file(f);
+        }
+        drop(Db::open(&path).unwrap());
+        let (broken, filled) = fill_sqlite(&path, &reference, n, hazards);
+        println!(
+            "filled SQLite in {:.1} s ({broken} records breaking a rule)",
+            filled.as_secs_f64()
+        );
+        if keep.is_some() {
+            std::fs::write(&filled_mark, b"").unwrap();
+        }
+    }
     let sqlite_bytes = file_size(&path) + file_size(&path.with_extension("db-wal"));
     println!(
-        "filled SQLite in {:.1} s ({broken} records breaking a rule); file {:.1} MB = {:.0} KB per 1,000 inspections",
-        filled.as_secs_f64(),
+        "SQLite file {:.1} MB = {:.0} KB per 1,000 inspections",
         sqlite_bytes as f64 / 1e6,
         sqlite_bytes as f64 / 1e3 / (n as f64 / 1000.0)
     );
@@ -787,13 +822,27 @@ fn main() {
     }
     let mut pg_sizes = None;
     if backends.contains(&"pg") {
-        match pg::PgDb::new() {
+        let kept_url = std::env::var("CITY_BENCH_PG_URL").ok();
+        let temp = match &kept_url {
+            Some(_) => None,
+            None => pg::PgDb::new(),
+        };
+        match kept_url.or_else(|| temp.as_ref().map(|t| t.url())) {
             None => println!("PostgreSQL: skipped (not installed)"),
-            Some(pgdb) => {
-                let url = pgdb.url();
+            Some(url) => {
                 drop(Db::open_postgres(&url).unwrap());
-                let copied = copy_to_pg(&path, &url);
                 let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                let held: i64 = c
+                    .query_one("SELECT count(*) FROM console_records", &[])
+                    .unwrap()
+                    .get(0);
+                if held == n as i64 {
+                    println!("reusing the PostgreSQL database's {held} records");
+                    c.batch_execute("VACUUM ANALYZE").unwrap();
+                } else {
+                    let copied = copy_to_pg(&path, &url);
+                    println!("PostgreSQL: copied in {:.1} s", copied.as_secs_f64());
+                }
                 let tables: i64 = c
                     .query_one(
                         "SELECT sum(pg_total_relation_size(t))::bigint FROM unnest($1::text[]) t",
@@ -808,8 +857,7 @@ fn main() {
                 let version: String = c.query_one("SHOW server_version", &[]).unwrap().get(0);
                 drop(c);
                 println!(
-                    "PostgreSQL {version}: copied in {:.1} s; index tables {:.1} MB = {:.0} KB per 1,000 inspections; database {:.1} MB = {:.0} KB per 1,000",
-                    copied.as_secs_f64(),
+                    "PostgreSQL {version}: index tables {:.1} MB = {:.0} KB per 1,000 inspections; database {:.1} MB = {:.0} KB per 1,000",
                     tables as f64 / 1e6,
                     tables as f64 / 1e3 / (n as f64 / 1000.0),
                     database as f64 / 1e6,
@@ -819,7 +867,7 @@ fn main() {
                 let db = Db::open_postgres(&url).unwrap();
                 results.push(("PostgreSQL", run_queries(&db, &reference, runs)));
                 drop(db);
-                drop(pgdb);
+                drop(temp);
             }
         }
     }

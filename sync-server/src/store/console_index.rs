@@ -154,6 +154,16 @@ pub(crate) const MIGRATION_TALLY: &str = "
     ) WITHOUT ROWID;
 ";
 
+/// Migration (issue 18, the record list's count at city scale): the records whose merged
+/// state breaks a rule, by unit and visit. The list's count adds them to what the tally counts
+/// (the tally holds only the records without violations; see `console_query::count_records`),
+/// so that a city's year is counted from a few thousand tally rows rather than from every
+/// record of the year.
+pub(crate) const MIGRATION_VIOLATING: &str = "
+    CREATE INDEX console_records_violating ON console_records (unit, visit_at)
+        WHERE violations <> 0;
+";
+
 /// The tallies counted from the index rows (with [`MIGRATION_TALLY`]; into empty tables).
 pub const TALLY_FILL: &str = "
     INSERT INTO console_tally (unit, month, kind, status, level, stage, supervised, day, n)
@@ -263,6 +273,48 @@ impl TallyPeriod {
             partial,
             days: (day_from, day_to),
         }
+    }
+
+    /// How the tally covers the days from `from` to `to`, either of them open (no bound:
+    /// every month on that side, read whole), as the record list's count needs it.
+    pub fn between(from: Option<Day>, to: Option<Day>) -> Self {
+        if let (Some(from), Some(to)) = (from, to) {
+            return Self::new(from, to);
+        }
+        let mut period = Self {
+            whole: (i64::MIN, i64::MAX),
+            partial: Vec::new(),
+            days: (i64::MIN, i64::MAX),
+        };
+        if let Some(from) = from {
+            let (month, day) = day_month(from);
+            period.days.0 = day;
+            period.whole.0 = if from.0.day() == 1 {
+                month
+            } else {
+                period.partial.push(month);
+                if month % 100 == 12 {
+                    month + 89
+                } else {
+                    month + 1
+                }
+            };
+        }
+        if let Some(to) = to {
+            let (month, day) = day_month(to);
+            period.days.1 = day;
+            period.whole.1 = if to.plus_days(1).0.day() == 1 {
+                month
+            } else {
+                period.partial.push(month);
+                if month % 100 == 1 {
+                    month - 89
+                } else {
+                    month - 1
+                }
+            };
+        }
+        period
     }
 }
 
@@ -574,5 +626,44 @@ impl<C: Sqlite> ConsoleIndex for C {
     fn backfill_done(&self) -> StoreResult<()> {
         self.sqlite().execute("DELETE FROM console_backfill", [])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the tally read for `p` counts day `d`: in a month read whole, or a day of a
+    /// partial month within the period's days.
+    fn covers(p: &TallyPeriod, d: Day) -> bool {
+        let (month, day) = day_month(d);
+        (p.whole.0 <= month && month <= p.whole.1)
+            || (p.partial.contains(&month) && p.days.0 <= day && day <= p.days.1)
+    }
+
+    #[test]
+    fn a_period_open_or_not_covers_exactly_its_days() {
+        let start = Day::ymd(2025, 11, 20);
+        let days: Vec<Day> = (0..110).map(|i| start.plus_days(i)).collect();
+        let bounds: Vec<Option<Day>> = std::iter::once(None)
+            .chain(days.iter().step_by(3).copied().map(Some))
+            .chain(
+                [
+                    Day::ymd(2025, 12, 1),
+                    Day::ymd(2025, 12, 31),
+                    Day::ymd(2026, 2, 28),
+                ]
+                .map(Some),
+            )
+            .collect();
+        for &from in &bounds {
+            for &to in &bounds {
+                let p = TallyPeriod::between(from, to);
+                for &d in &days {
+                    let inside = from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t);
+                    assert_eq!(covers(&p, d), inside, "{d} in {from:?}..={to:?}: {p:?}");
+                }
+            }
+        }
     }
 }

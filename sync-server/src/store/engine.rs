@@ -69,6 +69,8 @@ const MIGRATIONS: &[&[&str]] = &[
     &[super::cases::MIGRATION_CASES],
     // issue 19: each unit's penalty settings, working-day calendar and discretion table.
     &[super::penalty_rules::MIGRATION_PENALTY_RULES],
+    // issue 18: the record list's count from the tally (the records breaking a rule beside).
+    &[super::console_index::MIGRATION_VIOLATING],
 ];
 
 /// A database engine's connections: opened for writing (and migrated), for reading, for

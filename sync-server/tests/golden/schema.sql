@@ -1,4 +1,4 @@
--- user_version 19
+-- user_version 20
 -- index audit_log_by_unit on audit_log
 CREATE INDEX audit_log_by_unit ON audit_log (unit, seq);
 -- index case_changes_by_case on case_changes
@@ -32,6 +32,9 @@ CREATE INDEX console_records_by_unit ON console_records (unit, visit_at, id);
 CREATE INDEX console_records_by_unit_status ON console_records (unit, status, visit_at, id);
 -- index console_records_by_visit on console_records
 CREATE INDEX console_records_by_visit ON console_records (visit_at, id);
+-- index console_records_violating on console_records
+CREATE INDEX console_records_violating ON console_records (unit, visit_at)
+        WHERE violations <> 0;
 -- index doc_inspectors_by_user on doc_inspectors
 CREATE INDEX doc_inspectors_by_user ON doc_inspectors (user_id);
 -- index doc_recipients_by_doc on doc_recipients

@@ -5,7 +5,8 @@ use super::{Pg, Query};
 use crate::store::console_index::{ConsoleIndex, TallyKey, TallyPeriod, decision_str, visit_at};
 use crate::store::console_query::{
     Cursor, FactsBuilder, FactsRow, HazardFilter, HazardRow, OverdueRow, RecordFilter, RecordRow,
-    TallyBuilder, TallyRow, day_start_ms, page_parts,
+    TallyBuilder, TallyRow, counted_by_tally, day_start_ms, merged_page_sql, page_part_sql,
+    page_parts,
 };
 use crate::store::{StoreError, StoreResult};
 use app_core::figures::{RecordFacts, TalliedFacts};
@@ -481,11 +482,13 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
         after: Option<&Cursor>,
         limit: usize,
     ) -> StoreResult<(Vec<RecordRow>, Option<Cursor>)> {
-        // As on SQLite (`console_query::list_records`): with a few units, each unit's rows
-        // are read in order from its index and merged.
+        // As on SQLite (`console_query::list_records`): with a few units, each unit's keys
+        // are read in order from its index and merged, then the page's rows are read.
         let mut p = Params::default();
-        let mut parts = Vec::new();
-        for units in page_parts(&filter.units) {
+        let parts = page_parts(&filter.units);
+        let merged = parts.len() > 1;
+        let mut selects = Vec::new();
+        for units in parts {
             let mut clause = record_where(
                 &RecordFilter {
                     units,
@@ -503,27 +506,13 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
                 ));
             }
             let limit_param = p.add(limit as i64 + 1);
-            parts.push(format!(
-                "SELECT r.id, r.unit, r.kind, r.status, r.enterprise_id, r.enterprise_name,
-                        r.inspectors, r.visit_at, r.review_decision, r.review_comment, r.hazards,
-                        r.violations
-                 FROM console_records r WHERE {clause}
-                 ORDER BY r.visit_at DESC, r.id DESC LIMIT {limit_param}"
-            ));
+            selects.push(page_part_sql(merged, &clause, &limit_param));
         }
-        let sql = if parts.len() == 1 {
-            parts.remove(0)
-        } else {
+        let sql = if merged {
             let limit_param = p.add(limit as i64 + 1);
-            format!(
-                "{} ORDER BY visit_at DESC, id DESC LIMIT {limit_param}",
-                parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, q)| format!("SELECT * FROM ({q}) AS p{i}"))
-                    .collect::<Vec<_>>()
-                    .join(" UNION ALL ")
-            )
+            merged_page_sql(&selects, &limit_param, "JOIN")
+        } else {
+            selects.remove(0)
         };
         let mut rows: Vec<RecordRow> = self
             .c()
@@ -557,12 +546,45 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
     }
 
     fn count_records(&self, filter: &RecordFilter) -> StoreResult<i64> {
+        // As on SQLite (`console_query::count_records`): from the tally when it holds what
+        // the filter asks, plus the records breaking a rule.
         let mut p = Params::default();
+        if !counted_by_tally(filter) {
+            let clause = record_where(filter, &mut p);
+            return Ok(self
+                .c()
+                .query_one(
+                    &format!("SELECT count(*) FROM console_records r WHERE {clause}"),
+                    &p.refs(),
+                )?
+                .get(0));
+        }
+        let period = TallyPeriod::between(filter.from, filter.to);
+        let units = p.add(filter.units.clone());
+        let mut also = String::new();
+        for (column, value) in [("kind", &filter.kind), ("status", &filter.status)] {
+            if let Some(v) = value {
+                also.push_str(&format!(" AND {column} = {}", p.add(v.clone())));
+            }
+        }
+        let (whole_from, whole_to) = (p.add(period.whole.0), p.add(period.whole.1));
+        let partial = p.add(period.partial.clone());
+        let (day_from, day_to) = (p.add(period.days.0), p.add(period.days.1));
         let clause = record_where(filter, &mut p);
         Ok(self
             .c()
             .query_one(
-                &format!("SELECT count(*) FROM console_records r WHERE {clause}"),
+                &format!(
+                    "SELECT
+                        (SELECT coalesce(sum(n), 0) FROM console_tally_month
+                         WHERE unit = ANY({units}) AND month BETWEEN {whole_from} AND {whole_to}
+                           AND level = ''{also})::bigint
+                      + (SELECT coalesce(sum(n), 0) FROM console_tally
+                         WHERE unit = ANY({units}) AND month = ANY({partial})
+                           AND day BETWEEN {day_from} AND {day_to} AND level = ''{also})::bigint
+                      + (SELECT count(*) FROM console_records r
+                         WHERE {clause} AND r.violations <> 0)"
+                ),
                 &p.refs(),
             )?
             .get(0))
@@ -687,14 +709,22 @@ impl<C: GenericClient> ConsoleIndex for Pg<C> {
                 n: r.get(8),
             });
         }
+        // The hazards that may be overdue (from the partial index of open hazards), each
+        // joined to its record by id: a LATERAL subquery with LIMIT (the id is the key, so at
+        // most one row anyway) keeps the planner to one key lookup per hazard, where a plain
+        // join let it hash a parallel scan of every record of the period (220 ms for a city's
+        // year).
         let (start, end) = (day_start_ms(from), day_start_ms(to.plus_days(1)));
         for r in self.c().query(
             "SELECT r.unit, r.kind, r.status, r.visit_at, h.level, h.stage, h.supervised,
                     h.deadline
-             FROM console_hazards h JOIN console_records r ON r.id = h.record_id
+             FROM console_hazards h CROSS JOIN LATERAL (
+                SELECT r.unit, r.kind, r.status, r.visit_at FROM console_records r
+                WHERE r.id = h.record_id AND r.visit_at >= $3 AND r.visit_at < $4
+                  AND r.violations = 0
+                LIMIT 1) r
              WHERE h.unit = ANY($2) AND h.stage IN ('registered', 'ordered', 'rectified')
-               AND h.deadline < $1 AND r.visit_at >= $3 AND r.visit_at < $4
-               AND r.violations = 0",
+               AND h.deadline < $1",
             &[&today.to_string(), &units, &start, &end],
         )? {
             builder.maybe_overdue(
