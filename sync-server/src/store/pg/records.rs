@@ -46,6 +46,26 @@ pub(super) fn append_changes(
     Ok(())
 }
 
+/// Inserts rows of two text columns (`table_and_columns`: `table (a, b)`) from two equally
+/// long lists, rows already there left as they are.
+fn insert_pairs(
+    tx: &mut impl Query,
+    table_and_columns: &str,
+    (a, b): &(Vec<&str>, Vec<&str>),
+) -> StoreResult<()> {
+    if a.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO {table_and_columns}
+             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"
+        ),
+        &[a, b],
+    )?;
+    Ok(())
+}
+
 /// Writes record versions of distinct ids and their derived rows: a handful of statements
 /// whatever their number (a sync brings many records at once, and each statement is a round
 /// trip). One record is written the same way.
@@ -106,27 +126,9 @@ fn write_docs(tx: &mut impl Query, writes: &[DocWrite<'_>]) -> StoreResult<()> {
             &[&existed],
         )?;
     }
-    if !inspectors.0.is_empty() {
-        tx.execute(
-            "INSERT INTO doc_inspectors (doc_id, user_id)
-             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-            &[&inspectors.0, &inspectors.1],
-        )?;
-    }
-    if !recipients.0.is_empty() {
-        tx.execute(
-            "INSERT INTO doc_recipients (doc_id, user_id)
-             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-            &[&recipients.0, &recipients.1],
-        )?;
-    }
-    if !photos.0.is_empty() {
-        tx.execute(
-            "INSERT INTO photo_refs (sha256, doc_id)
-             SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-            &[&photos.0, &photos.1],
-        )?;
-    }
+    insert_pairs(tx, "doc_inspectors (doc_id, user_id)", &inspectors)?;
+    insert_pairs(tx, "doc_recipients (doc_id, user_id)", &recipients)?;
+    insert_pairs(tx, "photo_refs (sha256, doc_id)", &photos)?;
     append_changes(tx, "changes (seq, doc_id", &ids, &origins, &changes)?;
     let records: Vec<_> = writes.iter().map(|w| (w.record, w.existed)).collect();
     super::console::index_records(tx, &records)
