@@ -520,6 +520,17 @@ struct Doc {
     heads: String,
 }
 
+impl Doc {
+    /// The document as a push or a pull carries it (the whole document, no receipt).
+    fn changes(&self) -> app_core::wire::DocChanges {
+        app_core::wire::DocChanges {
+            id: self.id.clone(),
+            bytes: self.bytes.clone(),
+            receipt: None,
+        }
+    }
+}
+
 /// The heads of every document, as the tablet store records them with each write.
 fn with_heads(docs: &mut [Doc]) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -1786,15 +1797,7 @@ fn profile_server_work(docs: &[Doc]) {
         cursor: 0,
         epoch: None,
         case_cursor: None,
-        push: sample
-            .iter()
-            .take(200)
-            .map(|d| app_core::wire::DocChanges {
-                id: d.id.clone(),
-                bytes: d.bytes.clone(),
-                receipt: None,
-            })
-            .collect(),
+        push: sample.iter().take(200).map(|d| d.changes()).collect(),
     };
     let mut body = Vec::new();
     ciborium::into_writer(&request, &mut body).unwrap();
@@ -1860,11 +1863,7 @@ fn profile_check(count: usize) -> (f64, f64) {
             registered_at: Timestamp(t0),
             now_ms: t0 + 5 * 60 * 1000,
         };
-        let push = app_core::wire::DocChanges {
-            id: d.id.clone(),
-            bytes: d.bytes.clone(),
-            receipt: None,
-        };
+        let push = d.changes();
         (author, push)
     };
     let mut no_keys = || Ok(Vec::new());
@@ -1985,15 +1984,7 @@ fn profile_tablet_pull(docs: &[Doc]) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1usize);
-    let page: Vec<app_core::wire::DocChanges> = docs
-        .iter()
-        .take(200)
-        .map(|d| app_core::wire::DocChanges {
-            id: d.id.clone(),
-            bytes: d.bytes.clone(),
-            receipt: None,
-        })
-        .collect();
+    let page: Vec<app_core::wire::DocChanges> = docs.iter().take(200).map(Doc::changes).collect();
     let user = UserId::new("u-bench");
     let mut took = Duration::ZERO;
     for _ in 0..rounds {

@@ -441,18 +441,19 @@ impl SyncClient {
     /// Fetches whole the records the server sent only in part (the user came to have a part
     /// in them after this tablet's cursor passed their first changes; see
     /// `Store::store_pulled`); a record the user may no longer read is given up. Answers the
-    /// round trips made. One left over (a cut connection) is fetched at the next sync.
+    /// round trips made. One left over (a cut connection, or not stored) is fetched at the
+    /// next sync.
     fn fetch_incomplete(&self, store: &Mutex<Store>, now: Timestamp) -> Result<u32, SyncError> {
         let ids = lock(store).incomplete_records()?;
         for id in &ids {
-            match self.fetch(
-                store,
-                app_core::wire::FetchQuery::Record(id.to_string()),
-                now,
-            ) {
-                Ok(_) => {}
-                Err(SyncError::Server { status: 403, .. }) => lock(store).drop_incomplete(id)?,
+            let query = app_core::wire::FetchQuery::Record(id.to_string());
+            let settled = match self.fetch(store, query, now) {
+                Ok(stored) => stored.contains(id),
+                Err(SyncError::Server { status: 403, .. }) => true,
                 Err(e) => return Err(e),
+            };
+            if settled {
+                lock(store).drop_incomplete(id)?;
             }
         }
         Ok(ids.len() as u32)

@@ -14,20 +14,7 @@ pub fn scope<S: RecordStore + PlanStore + ?Sized>(
     reference: &ReferenceData,
     id: &str,
 ) -> StoreResult<Option<RecordScope>> {
-    let Some(rows) = store.access_rows(id)? else {
-        return Ok(None);
-    };
-    let assigned = match rows.plan {
-        Some(p) => plans::find(store, reference, p.as_str())?
-            .map(|p| p.assigned)
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    Ok(Some(RecordScope {
-        unit: rows.unit,
-        inspectors: rows.inspectors,
-        assigned,
-    }))
+    Ok(scopes(store, reference, &[id])?.pop().flatten())
 }
 
 /// [`scope`] of several records, in the order of `ids` (their rows read together; each plan

@@ -41,7 +41,7 @@ pub enum SyncError {
 pub type SyncResult<T> = Result<T, SyncError>;
 
 /// A stored record's snapshot and heads, as the check reads it.
-pub type StoredCopy = Option<(Vec<u8>, Vec<String>)>;
+pub type StoredCopy = Option<records::Snapshot>;
 
 /// Step 1: the server's snapshot and heads of each pushed record, and when the device was
 /// registered (seconds).
@@ -240,7 +240,7 @@ pub fn check_push(
     seal_keys: &mut SealKeys<'_>,
     author: &Author,
     push: &DocChanges,
-    stored: Option<(Vec<u8>, Vec<String>)>,
+    stored: StoredCopy,
 ) -> SyncResult<Checked> {
     let id = push.id.as_str();
     let units = &reference.units;
@@ -635,9 +635,7 @@ fn add_receipts<S: RecordStore + crate::store::casefiles::CaseFileStore + ?Sized
         return Err(StoreError::Corrupt("the server key".into()).into());
     };
     let key = ed25519_dalek::SigningKey::from_bytes(&secret);
-    let ids: Vec<String> = pull.iter().map(|d| d.id.clone()).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let held = conn.heads_many(&ids)?;
+    let held = conn.heads_many(&pull.iter().map(|d| d.id.as_str()).collect::<Vec<_>>())?;
     for (d, heads) in pull.iter_mut().zip(held) {
         let Some(heads) = heads else {
             continue;

@@ -172,7 +172,7 @@ macro_rules! every_store {
             fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> { on!(self, c => c.access_rows(id)) }
             fn access_rows_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<AccessRows>>> { on!(self, c => c.access_rows_many(ids)) }
             fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>> { on!(self, c => c.records_naming_photo(sha256)) }
-            fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> { on!(self, c => c.snapshot(id)) }
+            fn snapshot(&self, id: &str) -> StoreResult<Option<Snapshot>> { on!(self, c => c.snapshot(id)) }
             fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> { on!(self, c => c.heads(id)) }
             fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> { on!(self, c => c.write(w)) }
             fn write_many(&self, writes: &[DocWrite<'_>]) -> StoreResult<()> { on!(self, c => c.write_many(writes)) }

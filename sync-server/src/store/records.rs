@@ -208,7 +208,7 @@ pub trait RecordStore {
     /// The stored records that name photo `sha256`, by id.
     fn records_naming_photo(&self, sha256: &str) -> StoreResult<Vec<String>>;
     /// The stored snapshot and heads of a record, without opening the document.
-    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>>;
+    fn snapshot(&self, id: &str) -> StoreResult<Option<Snapshot>>;
     /// The heads the server holds for a record, if it has it.
     fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>>;
     /// Writes a record version and everything derived from it (inside a transaction).
@@ -349,7 +349,7 @@ impl<S: super::Sqlite> RecordStore for S {
         .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
+    fn snapshot(&self, id: &str) -> StoreResult<Option<Snapshot>> {
         let c = self.sqlite();
         let row: Option<(Vec<u8>, String)> = c
             .prepare_cached("SELECT snapshot, heads FROM docs WHERE id = ?1")?

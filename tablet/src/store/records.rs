@@ -389,9 +389,6 @@ impl Store {
             if let Some(receipt) = &d.receipt {
                 self.set_receipt(&id, receipt)?;
             }
-            self.conn
-                .prepare_cached("DELETE FROM incomplete_records WHERE id = ?1")?
-                .execute([id.as_str()])?;
             stored.push(id);
         }
         Ok(stored)
@@ -410,7 +407,8 @@ impl Store {
         Ok(ids)
     }
 
-    /// Gives up a record kept aside as incomplete (the user may no longer read it).
+    /// Takes a record off the incomplete ones: fetched whole, or given up (the user may no
+    /// longer read it).
     pub fn drop_incomplete(&self, id: &InspectionId) -> Result<()> {
         self.conn
             .prepare_cached("DELETE FROM incomplete_records WHERE id = ?1")?

@@ -159,23 +159,7 @@ pub(super) fn paged(
 
 impl<C: GenericClient> RecordStore for Pg<C> {
     fn access_rows(&self, id: &str) -> StoreResult<Option<AccessRows>> {
-        let mut c = self.c();
-        let Some(row) = c.query_opt("SELECT unit, plan FROM docs WHERE id = $1", &[&id])? else {
-            return Ok(None);
-        };
-        let inspectors = c
-            .query(
-                "SELECT user_id FROM doc_inspectors WHERE doc_id = $1",
-                &[&id],
-            )?
-            .iter()
-            .map(|r| UserId::new(r.get::<_, String>(0)))
-            .collect();
-        Ok(Some(AccessRows {
-            unit: UnitId::new(row.get::<_, String>(0)),
-            plan: row.get::<_, Option<String>>(1).map(PlanId::new),
-            inspectors,
-        }))
+        Ok(self.access_rows_many(&[id])?.pop().flatten())
     }
 
     fn access_rows_many(&self, ids: &[&str]) -> StoreResult<Vec<Option<AccessRows>>> {
@@ -221,32 +205,12 @@ impl<C: GenericClient> RecordStore for Pg<C> {
             .collect())
     }
 
-    fn snapshot(&self, id: &str) -> StoreResult<Option<(Vec<u8>, Vec<String>)>> {
-        let mut c = self.c();
-        let Some(row) = c.query_opt("SELECT snapshot, heads FROM docs WHERE id = $1", &[&id])?
-        else {
-            return Ok(None);
-        };
-        let mut snapshot: Vec<u8> = row.get(0);
-        let heads: String = row.get(1);
-        if snapshot.is_empty() {
-            // Never updated since it arrived: the document is its change log (see
-            // `DocWrite::snapshot`).
-            for r in c.query(
-                "SELECT bytes FROM changes WHERE doc_id = $1 ORDER BY seq",
-                &[&id],
-            )? {
-                snapshot.extend_from_slice(r.get::<_, &[u8]>(0));
-            }
-        }
-        Ok(Some((snapshot, parse_heads(&heads)?)))
+    fn snapshot(&self, id: &str) -> StoreResult<Option<Snapshot>> {
+        Ok(self.snapshots(&[id])?.pop().flatten())
     }
 
     fn heads(&self, id: &str) -> StoreResult<Option<Vec<String>>> {
-        self.c()
-            .query_opt("SELECT heads FROM docs WHERE id = $1", &[&id])?
-            .map(|r| parse_heads(r.get(0)))
-            .transpose()
+        Ok(self.heads_many(&[id])?.pop().flatten())
     }
 
     fn write(&self, w: &DocWrite<'_>) -> StoreResult<()> {
@@ -310,7 +274,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
             return Ok(Vec::new());
         }
         let mut c = self.c();
-        let found: std::collections::HashMap<String, (Vec<u8>, String)> = c
+        let mut found: std::collections::HashMap<String, (Vec<u8>, String)> = c
             .query(
                 "SELECT id, snapshot, heads FROM docs WHERE id = ANY($1)",
                 &[&ids],
@@ -337,16 +301,21 @@ impl<C: GenericClient> RecordStore for Pg<C> {
             }
         }
         ids.iter()
-            .map(|id| {
-                // (`ids` may name a record twice: each gets its copy.)
+            .enumerate()
+            .map(|(i, id)| {
+                // `ids` may name a record twice: each gets its copy, the last one the bytes read.
+                let last = ids[i + 1..].iter().all(|later| later != id);
                 let Some((snapshot, heads)) = found.get(*id) else {
                     return Ok(None);
                 };
-                let snapshot = match snapshot.is_empty() {
-                    true => logs.get(*id).cloned().unwrap_or_default(),
-                    false => snapshot.clone(),
+                let heads = parse_heads(heads)?;
+                let bytes = match (snapshot.is_empty(), last) {
+                    (true, true) => logs.remove(*id).unwrap_or_default(),
+                    (true, false) => logs.get(*id).cloned().unwrap_or_default(),
+                    (false, true) => found.remove(*id).map(|(s, _)| s).unwrap_or_default(),
+                    (false, false) => snapshot.clone(),
                 };
-                Ok(Some((snapshot, parse_heads(heads)?)))
+                Ok(Some((bytes, heads)))
             })
             .collect()
     }
