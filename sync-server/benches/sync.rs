@@ -68,11 +68,11 @@
 //!
 //! The workload is upload-only on both sides: automerge-repo clients hold only their own
 //! documents and its server shares nothing unasked. Our tablets also pull other devices'
-//! changes to the records they are sent (a supervisor: the unit's; an inspector: those they
-//! have a part in, their plans' and what they fetched; see docs/ARCHITECTURE.md, "What a
-//! tablet pulls"), and the five demo inspectors' many tablets share records. To keep the
-//! workload equal, each tablet's pull cursor starts past the end of the change log (the pull
-//! query still runs on every round trip, and returns nothing).
+//! changes to the records they are sent (those the user has a part in, their plans' and what
+//! they fetched, supervisors included; see docs/ARCHITECTURE.md, "What a tablet pulls"), and
+//! the five demo inspectors' many tablets share records. To keep the workload equal, each
+//! tablet's pull cursor starts past the end of the change log (the pull query still runs on
+//! every round trip, and returns nothing).
 //!
 //! `SYNC_BENCH_PULL=1` adds, at every tablet count, a run **as deployed**: one inspector per
 //! tablet (`u-bench-NNN`, added to a copy of the fixtures), going out in pairs of one unit (each
@@ -82,7 +82,8 @@
 //! server database through the record store, as pushes store them (they skip the push, which
 //! the runs above measure, not the pull); then a new tablet signs in (Argon2, device, reference
 //! data) and syncs until the server has nothing more, once as an inspector of the unit and once
-//! as its supervisor (who is sent the whole unit).
+//! as its supervisor (sent, like an inspector, only what they have a part in; a supervisor's
+//! tablet was sent the whole unit before).
 
 // The throwaway PostgreSQL cluster of the tests (`SYNC_BENCH_BACKENDS`, see [`Nodes`]).
 #[allow(dead_code)]
@@ -2831,8 +2832,8 @@ struct SignIn {
 /// record writes it: the change log holds the document as pushed) — they were judged when
 /// pushed, so this skips the push, not the pull. Then the server starts, and a new tablet
 /// signs in for the first time: an inspector of the unit (sent the records he is on, about
-/// 2 in 30), and the unit's supervisor (sent every record of the unit, the scope kept for
-/// supervisors; what an inspector was sent before sync as deployed).
+/// 2 in 30), and the unit's supervisor (sent what they have a part in, as an inspector is; a
+/// supervisor's tablet was sent every record of the unit before).
 fn first_sign_in(records: usize, work: &Path) -> (usize, f64, Vec<SignIn>) {
     use sync_server::store::engine::Engine;
     use sync_server::store::records::DocWrite;

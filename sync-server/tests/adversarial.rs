@@ -29,7 +29,10 @@ use app_core::kind::InspectionKind;
 use app_core::legal::LegalBasis;
 use app_core::signing::{SignedVersion, content_hash};
 use app_core::user::User;
-use app_core::wire::{DocChanges, PROTOCOL_VERSION, Receipt, SyncRequest, SyncResponse};
+use app_core::wire::{
+    DocChanges, FETCH_PATH, FetchQuery, FetchRequest, PROTOCOL_VERSION, Receipt, SyncRequest,
+    SyncResponse,
+};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use common::console::ConsoleClient;
@@ -249,6 +252,27 @@ impl Client {
                 return n;
             }
         }
+    }
+
+    /// `POST /api/v1/fetch` of record `id` (`app_core::wire::FETCH_PATH`): the record is
+    /// followed, so its later changes are pulled to this device. The status: 200, or 403 for
+    /// a record the user may not read or that does not exist.
+    fn follow(&self, id: &str) -> u16 {
+        let request = FetchRequest {
+            version: PROTOCOL_VERSION,
+            query: FetchQuery::Record(id.to_owned()),
+        };
+        let mut body = Vec::new();
+        ciborium::into_writer(&request, &mut body).unwrap();
+        self.http
+            .post(format!("{}{FETCH_PATH}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/cbor")
+            .body(body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     /// `GET /api/v1/records/{id}`: status and body.
@@ -896,7 +920,10 @@ struct Row {
 }
 
 struct Judge {
-    /// The city supervisor's device: reads every record.
+    /// The city supervisor's device: may read every record. Its tablet is not sent every
+    /// record at sync (only those the user has a part in), so it follows each attacked record
+    /// (fetched on demand), and its sync cursor (the server's latest change) shows whether
+    /// anything at all was stored.
     observer: Client,
     console: ConsoleClient,
     /// An honest tablet (u-li) with a draft of its own.
@@ -926,8 +953,14 @@ impl Judge {
         bytes: Vec<u8>,
         expect: &[&str],
     ) {
-        self.observer.pull_all();
         let readable = id.len() < 100 && !id.chars().any(|c| c.is_control() || !c.is_ascii());
+        if readable {
+            // Followed from now on (refused if it does not exist: a new record's id).
+            let status = self.observer.follow(id);
+            assert!(matches!(status, 200 | 403), "fetch answered {status}");
+        }
+        self.observer.pull_all();
+        let stored_until = self.observer.cursor;
         let figures = self.figures();
         let before = readable.then(|| self.observer.get_record(id));
         let resp = pusher.push(id, bytes);
@@ -954,6 +987,12 @@ impl Judge {
         if pulled != 0 {
             problems.push(format!(
                 "stored: another device pulled {pulled} document(s)"
+            ));
+        }
+        if self.observer.cursor != stored_until {
+            problems.push(format!(
+                "stored: the server's change log moved from {stored_until} to {}",
+                self.observer.cursor
             ));
         }
         if readable && before != Some(self.observer.get_record(id)) {

@@ -69,9 +69,12 @@ fn malformed_forbidden_oversize_and_mistyped_requests_are_refused_and_store_noth
         token: wang.client.session().unwrap().token.clone(),
         http: reqwest::blocking::Client::new(),
     };
+    // The supervisor's tablet watches the record: fetched on demand (after its first sync, so
+    // that its cursor is past the record's changes), then followed, so every change the server
+    // stores would come with a sync.
     let observer = Tablet::new(&server, "u-zhao");
     observer.sync();
-    let baseline = observer.record(rec);
+    let baseline = observer.observe(rec);
     let nothing_new = |what: &str| {
         let report = observer.sync();
         assert_eq!(report.pulled, 0, "{what}: something was stored");

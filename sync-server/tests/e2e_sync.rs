@@ -36,7 +36,7 @@ fn answer(item: &str, a: Answer) -> Command {
 
 /// Two tablets edit one inspection offline — different items, the same item, photos, notes,
 /// a status change — then sync in the given order. Returns the three views (tablet A, tablet
-/// B, and a supervisor's fresh tablet showing what the server holds).
+/// B, and a supervisor's fresh tablet fetching the record: what the server holds).
 fn two_tablets_edit_offline(a_first: bool, env: &[(String, String)]) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
@@ -138,8 +138,7 @@ fn two_tablets_edit_offline(a_first: bool, env: &[(String, String)]) {
         assert!(report.rejected.is_empty(), "{}: {report:?}", t.user.id);
     }
     let supervisor = Tablet::new(&server, "u-zhao");
-    supervisor.sync();
-    let (ra, rb, rs) = (a.record(id), b.record(id), supervisor.record(id));
+    let (ra, rb, rs) = (a.record(id), b.record(id), supervisor.observe(id));
     assert_eq!(ra, rb, "both tablets converge");
     assert_eq!(ra, rs, "the server holds the same content");
     assert_eq!(ra.results[items[0].as_str()].answer, Some(Answer::Complies));
@@ -309,13 +308,13 @@ fn acknowledged_changes_survive_server_kill_9() {
     for w in workers {
         w.join().unwrap();
     }
-    // Final sync from every tablet, then a supervisor's fresh tablet reads what the server has.
+    // Final sync from every tablet, then a supervisor's fresh tablet fetches what the server
+    // has.
     for t in &tablets {
         t.sync();
     }
     let s = server.lock().unwrap();
     let supervisor = Tablet::new(&s, "u-zhao");
-    supervisor.sync();
     let acked = acked.lock().unwrap();
     assert!(
         acked.len() > 20,
@@ -324,7 +323,7 @@ fn acknowledged_changes_survive_server_kill_9() {
     );
     for (i, t) in tablets.iter().enumerate() {
         let id = rid(&format!("kill-{i}"));
-        let on_server = supervisor.record(&id);
+        let on_server = supervisor.observe(&id);
         let local = t.record(&id);
         assert_eq!(
             on_server.summary, local.summary,
@@ -446,8 +445,7 @@ fn background_sync_backs_off_while_offline_and_catches_up() {
     );
     drop(bg);
     let supervisor = Tablet::new(&server, "u-zhao");
-    supervisor.sync();
-    let on_server = supervisor.record(offline);
+    let on_server = supervisor.observe(offline);
     assert_eq!(on_server.summary, "离线记录");
     assert_eq!(on_server.places, "一号车间");
     // The supervisor's tablet can fetch the original, byte for byte.

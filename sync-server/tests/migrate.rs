@@ -128,9 +128,11 @@ fn a_county_moves_to_postgres_and_object_storage_and_carries_on() {
     // The same tokens work, nothing is pushed again (same epoch), and the record is there.
     let report = li.sync();
     assert!(report.rejected.is_empty(), "{report:?}");
+    // A fresh tablet of the city's supervisor fetches the record (a supervisor's tablet pulls
+    // only what the supervisor has a part in): the new node serves it.
     let fresh = Tablet::new(&city, "u-zhou");
     fresh.sync();
-    let theirs: Inspection = fresh.record(&id);
+    let theirs: Inspection = fresh.observe(&id);
     assert_eq!(theirs, wang.record(&id));
     assert_eq!(theirs.status, InspectionStatus::Approved);
     // The case too, with its change log (what a tablet pulls is the log, not the snapshot).

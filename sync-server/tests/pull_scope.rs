@@ -1,8 +1,10 @@
 //! Sync as deployed (issue 18): an inspector's tablet is sent the records the inspector has a
 //! part in (created, named on, re-inspected, returned to them) and those of plans assigned to
 //! them, not every record of the unit; anything else the inspector may read is fetched on
-//! demand (`POST /api/v1/fetch`) and from then on syncs like the tablet's own. Real server
-//! process (SQLite, then PostgreSQL), real tablets, loopback only.
+//! demand (`POST /api/v1/fetch`) and from then on syncs like the tablet's own. A supervisor's
+//! tablet follows the same rule: it is not sent every record of the subtree (supervisors
+//! review in the console, which reads the server), and fetches a record of the subtree on
+//! demand. Real server process (SQLite, then PostgreSQL), real tablets, loopback only.
 
 mod common;
 
@@ -66,8 +68,25 @@ fn pull_scope_story(env: &[(String, String)]) {
         !holds(&wang, &unrelated),
         "a colleague's unrelated record is not pushed"
     );
-    // The supervisor's tablet keeps the unit's every record.
-    assert_eq!(zhao.sync().pulled, 3);
+    // The supervisor's tablet is sent none of the unit's records at sync: he has no part in
+    // them (he reviews them in the console).
+    let report = zhao.sync();
+    assert_eq!(report.pulled, 0, "{report:?}");
+    for id in [&unrelated, &named, &planned] {
+        assert!(!holds(&zhao, id), "{id} is not pushed to the supervisor");
+    }
+    // He fetches a record of his subtree by id: stored, then followed.
+    let got = zhao
+        .client
+        .fetch(
+            &zhao.store,
+            FetchQuery::Record(unrelated.clone()),
+            zhao.at(0),
+        )
+        .unwrap();
+    assert_eq!(ids(&got), vec![unrelated.clone()]);
+    assert!(holds(&zhao, &unrelated));
+    assert_eq!(zhao.sync().pulled, 0, "nothing new since");
 
     // Fetched on demand: stored, then its later changes arrive with the syncs.
     let got = wang
@@ -92,6 +111,10 @@ fn pull_scope_story(env: &[(String, String)]) {
     let report = wang.sync();
     assert_eq!(report.pulled, 1, "{report:?}");
     assert_eq!(wang.record(&unrelated).places, "一号车间、危化品仓库");
+    // The supervisor's tablet receives it too, having fetched the record.
+    let report = zhao.sync();
+    assert_eq!(report.pulled, 1, "{report:?}");
+    assert_eq!(zhao.record(&unrelated).places, "一号车间、危化品仓库");
     // Wang may write it too (his unit's record): his edit reaches Li.
     wang.apply(
         &unrelated,
@@ -104,6 +127,8 @@ fn pull_scope_story(env: &[(String, String)]) {
     assert!(r.rejected.is_empty() && r.accepted == 1, "{r:?}");
     li.sync();
     assert_eq!(li.record(&unrelated).summary, "王：已查看。");
+    assert_eq!(zhao.sync().pulled, 1);
+    assert_eq!(zhao.record(&unrelated).summary, "王：已查看。");
 
     // An enterprise's records Wang may read (e-001: Li's two records).
     let got = wang
@@ -187,6 +212,14 @@ fn pull_scope_story(env: &[(String, String)]) {
     assert_eq!(report.pulled, 1, "{report:?}");
     assert_eq!(wang.record(&later).places, "三号车间");
     assert!(wang.record(&later).inspectors.contains_key(&wang.user.id));
+    // The supervisor's tablet has received only the later change of the record it fetched
+    // ("二号车间"), none of the records it did not fetch, the new one included.
+    let report = zhao.sync();
+    assert_eq!(report.pulled, 1, "{report:?}");
+    assert_eq!(zhao.record(&unrelated).places, "二号车间");
+    for id in [&named, &planned, &later] {
+        assert!(!holds(&zhao, id), "{id} is not pushed to the supervisor");
+    }
 }
 
 #[test]

@@ -273,16 +273,15 @@ fn twenty_tablets_lose_nothing_through_a_backup_and_a_restore() {
     }
     newcomer.top_up(9);
 
-    // Every change any tablet made is on the server: a supervisor's fresh tablet pulls every
+    // Every change any tablet made is on the server: a supervisor's fresh tablet fetches every
     // record of the unit, and each equals the tablet's own copy.
     let supervisor = Tablet::new(&server, "u-zhao");
-    supervisor.sync();
     let mut numbers: BTreeMap<(i32, u32), String> = BTreeMap::new();
     let mut record_ids = BTreeSet::new();
     for d in &devices {
         for id in &d.records {
             let mine: Inspection = d.t.record(id);
-            let theirs: Inspection = supervisor.record(id);
+            let theirs: Inspection = supervisor.observe(id);
             assert_eq!(mine, theirs, "record {id} differs on the server");
             assert!(record_ids.insert(id.clone()), "record {id} made twice");
             for doc in theirs.documents.values() {
@@ -446,9 +445,9 @@ fn decision_made_after_the_backup_comes_back(rotate_key: bool) {
     let report = wang.upload_then_sync(&blobs);
     assert!(report.rejected.is_empty(), "{report:?}");
     assert_eq!(wang.store.lock().unwrap().pending().unwrap().records, 0);
+    // What the server holds, as a fresh tablet of the supervisor fetches it.
     let fresh = Tablet::new(&server, "u-zhao");
-    fresh.sync();
-    let theirs: Inspection = fresh.record(&id);
+    let theirs: Inspection = fresh.observe(&id);
     assert_eq!(
         theirs,
         wang.record(&id),
@@ -499,12 +498,13 @@ fn a_lost_tablets_changes_come_back_from_a_colleagues_tablet() {
     assert!(ok, "{out}");
     server.start_again();
 
-    // Only li comes back: everything wang synced is accepted from li's tablet.
+    // Only li comes back: everything wang synced is accepted from li's tablet (which holds
+    // both records by sync, as their co-inspector). A supervisor's fresh tablet fetches what
+    // the server now holds.
     li.sync();
     let supervisor = Tablet::new(&server, "u-zhao");
-    supervisor.sync();
     for id in [&first, &second] {
-        let theirs: Inspection = supervisor.record(id);
+        let theirs: Inspection = supervisor.observe(id);
         assert_eq!(
             theirs,
             wang.t.record(id),

@@ -326,7 +326,7 @@ where
             cursor,
             device,
             units,
-            inspector: None,
+            person: None,
             max_bytes,
         })
         .unwrap()
@@ -371,7 +371,7 @@ where
             cursor: 0,
             device: "tab-c",
             units: &other,
-            inspector: Some((&plans, "nobody")),
+            person: Some((&plans, "nobody")),
             max_bytes: 1 << 20,
         })
         .unwrap();
@@ -387,7 +387,7 @@ where
             cursor: 0,
             device: "tab-c",
             units: &other,
-            inspector: Some((&[], &named)),
+            person: Some((&[], &named)),
             max_bytes: 1 << 20,
         })
         .unwrap();
@@ -400,7 +400,7 @@ where
             cursor: 0,
             device: "tab-c",
             units: &other,
-            inspector: Some((&[], "nobody")),
+            person: Some((&[], "nobody")),
             max_bytes: 1 << 20,
         })
         .unwrap();
@@ -477,7 +477,7 @@ where
             cursor,
             device: "tab-me",
             units: &[],
-            inspector: Some((&plans, me)),
+            person: Some((&plans, me)),
             max_bytes: 1 << 20,
         })
         .unwrap()
@@ -504,7 +504,7 @@ where
             cursor: 0,
             device: "tab-sup",
             units: &xw,
-            inspector: None,
+            person: None,
             max_bytes: 1 << 20,
         })
         .unwrap();
@@ -578,7 +578,7 @@ where
                         cursor,
                         device: "reader",
                         units: &all_units,
-                        inspector: None,
+                        person: None,
                         max_bytes: 1 << 20,
                     })
                     .unwrap();
@@ -938,7 +938,7 @@ where
             cursor: 0,
             device: "other",
             units: &units,
-            inspector: None,
+            person: None,
             max_bytes: 1 << 24,
         })
         .unwrap()
@@ -1741,7 +1741,7 @@ where
             cursor: 0,
             device: "tab-z",
             units: &every_unit,
-            inspector: None,
+            person: None,
             max_bytes: 1 << 20,
         })
         .unwrap();
@@ -2257,7 +2257,7 @@ fn a_locked_record_waits_for_the_other_writer() {
             cursor: 0,
             device: "reader",
             units: &["xw-xjk".to_owned()],
-            inspector: None,
+            person: None,
             max_bytes: 1 << 20,
         })
         .unwrap();

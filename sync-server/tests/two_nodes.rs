@@ -127,8 +127,9 @@ fn note(item: &str, text: &str) -> Command {
 
 /// Tablets sync half through node A, half through node B; two records are edited offline on
 /// tablets of both nodes (different items, the same item, notes, photos), then everyone
-/// syncs: every tablet and a supervisor's fresh tablet on each node hold the same content,
-/// and a photo uploaded through one node is downloaded through the other.
+/// syncs: every tablet and a supervisor's fresh tablet on each node (fetching the records)
+/// hold the same content, and a photo uploaded through one node is downloaded through the
+/// other.
 #[test]
 fn tablets_on_two_nodes_edit_the_same_records_offline_and_converge() {
     let Some(nodes) = Nodes::start() else { return };
@@ -160,8 +161,7 @@ fn tablets_on_two_nodes_edit_the_same_records_offline_and_converge() {
         t.sync();
         for id in &records {
             // A record the tablet's inspector is not on is fetched (sync as deployed).
-            t.fetch_unless_held(id);
-            t.record(id);
+            t.observe(id);
         }
     }
     let items = items(&tablets[0], 8);
@@ -200,15 +200,13 @@ fn tablets_on_two_nodes_edit_the_same_records_offline_and_converge() {
             assert!(report.rejected.is_empty(), "{}: {report:?}", t.user.id);
         }
     }
+    // What each node serves, as a supervisor's fresh tablet on it fetches it.
     let supervisors = [nodes.tablet(0, "u-zhao"), nodes.tablet(1, "u-zhao")];
-    for s in &supervisors {
-        s.sync();
-    }
     for id in &records {
-        let on_a = supervisors[0].record(id);
+        let on_a = supervisors[0].observe(id);
         assert_eq!(
             on_a,
-            supervisors[1].record(id),
+            supervisors[1].observe(id),
             "both nodes serve {id} alike"
         );
         for t in &tablets {
@@ -376,10 +374,13 @@ fn kill_9_either_node_during_concurrent_syncs_loses_nothing_acknowledged() {
         w.join().unwrap();
     }
     // What the server holds before any tablet syncs again (a tablet would send anything it
-    // still has): a supervisor's fresh tablet on each node pulls it.
+    // still has): a supervisor's fresh tablet on each node fetches it (and follows it from
+    // then on, so its syncs below bring the later changes).
     let supervisors = [nodes.tablet(0, "u-zhao"), nodes.tablet(1, "u-zhao")];
     for s in &supervisors {
-        s.sync();
+        for id in &records {
+            s.fetch_unless_held(id);
+        }
     }
     let acked = acked.lock().unwrap();
     let per_tablet: Vec<usize> = (0..tablets.len())

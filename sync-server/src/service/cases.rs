@@ -18,9 +18,7 @@
 //! `can_read_record`.
 
 use super::case_rules::{CaseRules, rules_for};
-use super::sync::{
-    Author, PhotoLookup, ServerWorld, SyncError, SyncResult, by_document, pulled_units, reject,
-};
+use super::sync::{Author, PhotoLookup, ServerWorld, SyncError, SyncResult, by_document, reject};
 use crate::reference::ReferenceData;
 use crate::store::PenaltyRulesStore;
 use crate::store::StoreResult;
@@ -38,7 +36,7 @@ use app_core::penalty::{
     WorkCalendar, judge_case,
 };
 use app_core::unit::UnitTree;
-use app_core::user::User;
+use app_core::user::{Role, User};
 use app_core::wire::{CaseSyncRequest, CaseSyncResponse, DocChanges, Rejection};
 
 /// A unit's case rules, read when a check needs them (from the store, see
@@ -314,6 +312,21 @@ pub fn write_case_pushes<
         }
     }
     Ok((accepted, rejected))
+}
+
+/// The units whose every penalty case is pulled to the user's tablets: a supervisor's subtree
+/// (they approve and decide cases of it). None for an inspector: an inspector's tablet pulls
+/// the cases they are on. Records are pulled by what the user has a part in, supervisors
+/// included (`service::sync::pull`; see docs/ARCHITECTURE.md, "What a tablet pulls").
+pub(crate) fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
+    match user.role {
+        Role::Supervisor => reference
+            .units
+            .subtree(&user.unit)
+            .map(|u| u.id.to_string())
+            .collect(),
+        Role::Inspector { .. } | Role::Admin => Vec::new(),
+    }
 }
 
 /// What of the case change log is pulled to `user`'s `device` after `cursor` (`units`: the

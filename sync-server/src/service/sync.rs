@@ -342,24 +342,6 @@ pub fn check_push(
     }
 }
 
-/// The units whose every record is pulled to the user's tablets: a supervisor's subtree (the
-/// console's scope, what they review). None for an inspector: an inspector's tablet pulls
-/// only the records the inspector has a part in (created, named on, re-inspected: see
-/// `records::recipients`), the records of plans assigned to them and the records they
-/// fetched ([`fetch_ids`]), though they may read every record of their unit (see
-/// docs/ARCHITECTURE.md, "What a tablet pulls").
-pub(crate) fn pulled_units(user: &User, reference: &ReferenceData) -> Vec<String> {
-    match user.role {
-        Role::Inspector { .. } => Vec::new(),
-        Role::Supervisor => reference
-            .units
-            .subtree(&user.unit)
-            .map(|u| u.id.to_string())
-            .collect(),
-        Role::Admin => Vec::new(),
-    }
-}
-
 /// Step 3: writes the accepted pushes (in the caller's transaction); returns the positions
 /// accepted and the refusals. `photos` answers photo rights on the same transaction (for a
 /// re-check).
@@ -480,18 +462,21 @@ pub fn pull<S: RecordStore + PlanStore + crate::store::casefiles::CaseFileStore 
     accepted: Vec<u32>,
     rejected: Vec<Rejection>,
 ) -> SyncResult<SyncResponse> {
-    // Pull: changes after the cursor, from other devices, of records pulled to the user.
-    let units = pulled_units(user, reference);
+    // Pull: changes after the cursor, from other devices, of the records the user has a part
+    // in (inspectors and supervisors alike; an administrator's tablet holds no records). A
+    // supervisor reviews, returns and follows hazards in the console, which reads the server;
+    // their tablet, like an inspector's, holds what they work on offline and fetches the rest
+    // of their subtree on demand (see docs/ARCHITECTURE.md, "What a tablet pulls").
     let assigned_plans: Vec<String> = plans::assigned_to(conn, reference, &user.id)?
         .into_iter()
         .map(|p| p.id.to_string())
         .collect();
-    let inspector = user.is_inspector();
+    let person = !matches!(user.role, Role::Admin);
     let page = conn.changes_after(&PullFilter {
         cursor: request.cursor as i64,
         device: device.as_str(),
-        units: &units,
-        inspector: inspector.then_some((&assigned_plans[..], user.id.as_str())),
+        units: &[],
+        person: person.then_some((&assigned_plans[..], user.id.as_str())),
         max_bytes: MAX_PULL_BYTES,
     })?;
     let more = page.more;

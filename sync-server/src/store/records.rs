@@ -181,9 +181,10 @@ pub struct PullFilter<'a> {
     pub device: &'a str,
     /// Records of these units.
     pub units: &'a [String],
-    /// For inspectors: also records of these plans, records this user has a part in
-    /// ([`recipients`]) and records this user fetched ([`RecordStore::follow`]).
-    pub inspector: Option<(&'a [String], &'a str)>,
+    /// For a person (an inspector or a supervisor): also records of these plans, records this
+    /// user has a part in ([`recipients`]) and records this user fetched
+    /// ([`RecordStore::follow`]).
+    pub person: Option<(&'a [String], &'a str)>,
     /// Stop adding changes past this many bytes (at least one is always returned).
     pub max_bytes: usize,
 }
@@ -442,7 +443,7 @@ impl<S: super::Sqlite> RecordStore for S {
     fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
         let c = self.sqlite();
         let units = serde_json::to_string(f.units).expect("strings serialise");
-        let (plans, user) = f.inspector.unwrap_or((&[], ""));
+        let (plans, user) = f.person.unwrap_or((&[], ""));
         let plans = serde_json::to_string(plans).expect("strings serialise");
         let mut stmt = c.prepare_cached(
             "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
@@ -459,7 +460,7 @@ impl<S: super::Sqlite> RecordStore for S {
             f.cursor,
             f.device,
             units,
-            f.inspector.is_some(),
+            f.person.is_some(),
             plans,
             user
         ])?;

@@ -414,8 +414,9 @@ impl Tablet {
     }
 
     /// Fetches record `id` on demand (`POST /api/v1/fetch`) unless the tablet holds it: an
-    /// inspector's tablet is sent only the records the inspector has a part in; a colleague's
-    /// record of the unit is fetched, and from then on syncs like the tablet's own.
+    /// inspector's or a supervisor's tablet is sent only the records the user has a part in
+    /// (and those of plans assigned to them); a colleague's record of the unit (of the
+    /// subtree, for a supervisor) is fetched, and from then on syncs like the tablet's own.
     pub fn fetch_unless_held(&self, id: &str) {
         let held = self
             .store
@@ -432,6 +433,16 @@ impl Tablet {
                 )
                 .unwrap_or_else(|e| panic!("{} fetching {id}: {e}", self.user.id));
         }
+    }
+
+    /// Record `id` as this tablet holds it, fetched on demand first if it does not hold it
+    /// ([`Tablet::fetch_unless_held`]): for a tablet that only observes a record it has no part
+    /// in (a supervisor's, or a colleague's). A supervisor's tablet does not pull every record
+    /// of the subtree at sync (supervisors review in the console, which reads the server);
+    /// once fetched, the record is followed, and later syncs bring its changes.
+    pub fn observe(&self, id: &str) -> Inspection {
+        self.fetch_unless_held(id);
+        self.record(id)
     }
 
     pub fn sync(&self) -> tablet::sync::SyncReport {

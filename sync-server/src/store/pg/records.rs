@@ -226,8 +226,8 @@ impl<C: GenericClient> RecordStore for Pg<C> {
 
     fn changes_after(&self, f: &PullFilter<'_>) -> StoreResult<ChangePage> {
         let mut c = self.c();
-        let (plans, user) = f.inspector.unwrap_or((&[], ""));
-        let inspector = f.inspector.is_some();
+        let (plans, user) = f.person.unwrap_or((&[], ""));
+        let person = f.person.is_some();
         paged(f.cursor, f.max_bytes, |cursor| {
             Ok(c.query(
                 "SELECT c.seq, c.doc_id, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
@@ -243,7 +243,7 @@ impl<C: GenericClient> RecordStore for Pg<C> {
                     &cursor,
                     &f.device,
                     &f.units,
-                    &inspector,
+                    &person,
                     &plans,
                     &user,
                     &CHANGE_ROWS,
