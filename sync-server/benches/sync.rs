@@ -2824,6 +2824,9 @@ struct SignIn {
     pulled: u64,
     bytes_received: u64,
     round_trips: u32,
+    /// The supervisor's first look at an enterprise's history, fetched on demand: records
+    /// fetched and seconds.
+    on_demand: Option<(usize, f64)>,
 }
 
 /// The first sign-in measurement: `records` records of unit xw, made by the generator
@@ -2833,13 +2836,22 @@ struct SignIn {
 /// pushed, so this skips the push, not the pull. Then the server starts, and a new tablet
 /// signs in for the first time: an inspector of the unit (sent the records he is on, about
 /// 2 in 30), and the unit's supervisor (sent what they have a part in, as an inspector is; a
-/// supervisor's tablet was sent every record of the unit before).
+/// supervisor's tablet was sent every record of the unit before), who then opens the history
+/// of one enterprise of the unit (fetched on demand, `FetchQuery::Enterprise`: its newest
+/// records, at most `FETCH_ENTERPRISE_LIMIT`).
 fn first_sign_in(records: usize, work: &Path) -> (usize, f64, Vec<SignIn>) {
     use sync_server::store::engine::Engine;
     use sync_server::store::records::DocWrite;
     use sync_server::store::{RecordStore, Transactions};
     println!("\n— a new tablet's first sign-in in a unit holding {records} records —");
     let roster = Roster::new(30, &["xw"], work);
+    // The enterprise whose history the supervisor opens: one the generator visits.
+    let visited = {
+        let c = Corpus::deployed(&roster);
+        let (_, bytes, _) = c.make(0, &DeviceId::new("bench-old-tablet-0"), T0);
+        let doc = InspectionDoc::load(&bytes, &DeviceId::new("server")).unwrap();
+        doc.record().enterprise.id.to_string()
+    };
     let data = work.join("first-sign-in");
     std::fs::create_dir_all(&data).unwrap();
     let made = Instant::now();
@@ -2915,6 +2927,23 @@ fn first_sign_in(records: usize, work: &Path) -> (usize, f64, Vec<SignIn>) {
             .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
             .unwrap();
         assert_eq!(held as u32, report.pulled, "every pulled record is stored");
+        let on_demand = (who == "u-zhao").then(|| {
+            let asked = Instant::now();
+            let fetched = client
+                .fetch(
+                    &store,
+                    app_core::wire::FetchQuery::Enterprise(visited.clone()),
+                    Timestamp(now_ms()),
+                )
+                .unwrap();
+            (fetched.len(), asked.elapsed().as_secs_f64())
+        });
+        if let Some((n, secs)) = on_demand {
+            println!(
+                "the supervisor opens the history of enterprise {visited}: {n} records fetched \
+                 on demand in {secs:.2} s"
+            );
+        }
         println!(
             "first sign-in of {label} ({who}): {seconds:.1} s in all ({sync_seconds:.1} s the \
              first sync): {} records pulled, {:.1} MiB received in {} round trips",
@@ -2929,6 +2958,7 @@ fn first_sign_in(records: usize, work: &Path) -> (usize, f64, Vec<SignIn>) {
             pulled: u64::from(report.pulled),
             bytes_received: report.bytes_received,
             round_trips: report.round_trips,
+            on_demand,
         });
     }
     drop(server);
@@ -2985,6 +3015,9 @@ fn report_as_deployed(
                 mib(s.bytes_received),
                 s.round_trips
             );
+            if let Some((n, secs)) = s.on_demand {
+                println!("  then one enterprise's history fetched on demand: {n} records in {secs:.2} s");
+            }
             goals.push(format!(
                 "first sign-in in a unit of {records} records, {}: ≤ 30 s {} ({:.1} s)",
                 s.who,
