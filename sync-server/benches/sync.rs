@@ -3016,7 +3016,9 @@ fn report_as_deployed(
                 s.round_trips
             );
             if let Some((n, secs)) = s.on_demand {
-                println!("  then one enterprise's history fetched on demand: {n} records in {secs:.2} s");
+                println!(
+                    "  then one enterprise's history fetched on demand: {n} records in {secs:.2} s"
+                );
             }
             goals.push(format!(
                 "first sign-in in a unit of {records} records, {}: ≤ 30 s {} ({:.1} s)",
