@@ -749,6 +749,19 @@ impl Desk {
             _dir: dir,
         }
     }
+
+    /// Fetches record `id` on demand and follows it from then on: a supervisor's tablet is
+    /// sent at sync only the records the supervisor has a part in (see docs/ARCHITECTURE.md,
+    /// "What a tablet pulls").
+    fn follow(&self, id: &app_core::ids::InspectionId) {
+        self.client
+            .fetch(
+                &self.store,
+                app_core::wire::FetchQuery::Record(id.to_string()),
+                Timestamp(0),
+            )
+            .expect("the supervisor may read the record");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1290,6 +1303,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let comment = "隐患部位照片不清晰，请补拍后重新提交";
     tokio::task::spawn_blocking(move || {
         let desk = Desk::new(url.clone(), "u-zhao");
+        desk.follow(&rid);
         let at_server = desk
             .store
             .lock()
@@ -1403,6 +1417,7 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     let (url, rid) = (server.address(), record_id.clone());
     tokio::task::spawn_blocking(move || {
         let desk = Desk::new(url.clone(), "u-zhao");
+        desk.follow(&rid);
         let deadline = Instant::now() + WAIT;
         loop {
             // The background sync sends the closure within a second or so.
