@@ -833,6 +833,11 @@ async fn a_whole_unannounced_inspection_offline_then_synced_returned_and_reinspe
     type_into(c, "#search", "没有这家企业").await;
     wait_text(c, "#no-match", "暂无匹配企业").await;
     screenshot(c, "search-no-match").await;
+    // The chosen enterprise's past inspections (以往检查): none on this tablet, and fetching
+    // the unit's from the server needs the network, which is away.
+    wait_text(c, "#history", "本机暂无该企业的检查记录").await;
+    click(c, "#fetch-history").await;
+    wait_text(c, "#history .error", "无法连接服务器").await;
 
     // 4. Start from the plan: kind, enterprise and co-inspector come from it.
     click(c, "#nav-home").await;

@@ -236,12 +236,14 @@ fn an_inspector_pulls_his_records_and_fetches_the_rest_on_postgres() {
 }
 
 /// The app service path the screens use: `FetchRecord` keeps the record and answers its view;
-/// another unit's inspector gets `refused` in Chinese (first) and English.
+/// `FetchEnterpriseRecords` then `GetEnterpriseRecords` (the start screen's 以往检查) list an
+/// enterprise's records; another unit's inspector gets `refused` in Chinese (first) and
+/// English.
 #[test]
 fn the_app_fetches_a_record_on_demand_and_refuses_another_units() {
     use std::time::Duration;
     use tablet::app::{App, AppConfig};
-    use tablet_api::{ErrorCode, FetchEnterpriseRecords, FetchRecord};
+    use tablet_api::{ErrorCode, FetchEnterpriseRecords, FetchRecord, GetEnterpriseRecords};
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path());
     let li = Tablet::new(&server, "u-li");
@@ -284,6 +286,31 @@ fn the_app_fetches_a_record_on_demand_and_refuses_another_units() {
         })
         .unwrap();
     assert_eq!(found, vec![InspectionId::from(id.as_str())]);
+    // The start screen's 以往检查 as the unit's supervisor sees it: nothing held at first (a
+    // supervisor's tablet is sent only what the supervisor has a part in), then the
+    // enterprise's records fetched on request, listed from the tablet.
+    let zhao = app("u-zhao", "app-zhao");
+    let past = |app: &App| {
+        app.call(GetEnterpriseRecords {
+            enterprise: "e-001".into(),
+        })
+        .unwrap()
+    };
+    assert!(past(&zhao).is_empty(), "{:?}", past(&zhao));
+    let fetched = zhao
+        .call(FetchEnterpriseRecords {
+            enterprise: "e-001".into(),
+        })
+        .unwrap();
+    assert_eq!(fetched, vec![InspectionId::from(id.as_str())]);
+    let rows = past(&zhao);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].id.as_str(), id);
+    assert_eq!(rows[0].enterprise_name, view.record.enterprise.name);
+    assert!(
+        past(&wang).iter().any(|r| r.id.as_str() == id),
+        "what Wang fetched is listed too"
+    );
     let chen = app("u-chen", "app-chen");
     let e = chen
         .call(FetchRecord {

@@ -11,7 +11,9 @@ use crate::change::RecordChange;
 use crate::error::{ApiError, ApiResult};
 use crate::photo::ExportStatus;
 use crate::sync::{SyncOutcome, SyncStatus};
-use crate::views::{AppStatus, DocumentPreview, EnterpriseCopy, Home, NumbersView, RecordView};
+use crate::views::{
+    AppStatus, DocumentPreview, EnterpriseCopy, Home, InspectionRow, NumbersView, RecordView,
+};
 use app_core::enterprise::Enterprise;
 use app_core::hazard::{NewHazard, NewReinspection};
 use app_core::ids::{EnterpriseId, HazardId, InspectionId, ItemCode, PlanId, UserId};
@@ -164,6 +166,11 @@ operations! {
     /// Fetches the enterprise's records the user may read (the newest 50) and keeps them like
     /// [`FetchRecord`]; answers their ids.
     fetch_enterprise_records: FetchEnterpriseRecords { enterprise: EnterpriseId } -> Vec<InspectionId>;
+    /// The records of an enterprise this tablet holds, last changed first (at most 50): its
+    /// past inspections as the start screen shows them, offline. A tablet holds only the
+    /// records its user has a part in and those fetched; [`FetchEnterpriseRecords`] brings
+    /// the rest the user may read.
+    enterprise_records: GetEnterpriseRecords { enterprise: EnterpriseId } -> Vec<InspectionRow>;
     /// The stock of document numbers (文号) and the last top-up.
     numbers: GetNumbers {} -> NumbersView;
     /// The documents the next signing signs, as they will read (before any signature).

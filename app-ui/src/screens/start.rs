@@ -22,6 +22,50 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
     let colleagues = use_state(Vec::<User>::new);
     let co = use_state(|| None::<String>);
     let error = use_state(|| None::<ApiError>);
+    // The chosen enterprise's past inspections: those this tablet holds at once (offline),
+    // the rest the user may read fetched from the server on request (以往检查).
+    let history = use_state(Vec::<InspectionRow>::new);
+    let history_note = use_state(|| None::<Result<usize, ApiError>>);
+    {
+        let (history, history_note) = (history.clone(), history_note.clone());
+        let enterprise = chosen.as_ref().map(|e| e.id.clone());
+        use_effect_with(enterprise, move |enterprise| {
+            history_note.set(None);
+            history.set(Vec::new());
+            if let Some(enterprise) = enterprise.clone() {
+                spawn_local(async move {
+                    if let Ok(rows) = call(api::GetEnterpriseRecords { enterprise }).await {
+                        history.set(rows);
+                    }
+                });
+            }
+        });
+    }
+    let fetch_history = {
+        let (chosen, history, history_note) =
+            (chosen.clone(), history.clone(), history_note.clone());
+        Callback::from(move |_| {
+            let Some(enterprise) = chosen.as_ref().map(|e| e.id.clone()) else {
+                return;
+            };
+            let (history, history_note) = (history.clone(), history_note.clone());
+            spawn_local(async move {
+                match call(api::FetchEnterpriseRecords {
+                    enterprise: enterprise.clone(),
+                })
+                .await
+                {
+                    Ok(ids) => {
+                        if let Ok(rows) = call(api::GetEnterpriseRecords { enterprise }).await {
+                            history.set(rows);
+                        }
+                        history_note.set(Some(Ok(ids.len())));
+                    }
+                    Err(e) => history_note.set(Some(Err(e))),
+                }
+            });
+        })
+    };
     {
         let (colleagues, chosen, kind, co) =
             (colleagues.clone(), chosen.clone(), kind.clone(), co.clone());
@@ -164,6 +208,31 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                     <label>{ l.t("企业", "Enterprise") }</label>
                     <div id="chosen" class="card">{ chosen.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| l.t("未选择", "none chosen").to_owned()) }</div>
                     { field_error(l, &error, "enterprise") }
+                    if chosen.is_some() {
+                        <section id="history">
+                            <h3>{ l.t("以往检查", "Past inspections") }</h3>
+                            if history.is_empty() { <p class="muted">{ l.t("本机暂无该企业的检查记录", "This tablet holds no record of this enterprise") }</p> }
+                            { for history.iter().map(|r| html! {
+                                <div class="card record" id={format!("hist-{}", r.id)}>
+                                    <div class="row">
+                                        <span style="flex: 1">{ r.created_at.shanghai_date().to_string() }</span>
+                                        <span class="badge">{ kind_label(l, r.kind) }</span>
+                                        <span class="badge">{ status_label(l, r.status) }</span>
+                                        if r.open_hazards > 0 {
+                                            <span class="badge warn">{ format!("{} {}", l.t("隐患", "hazards"), r.open_hazards) }</span>
+                                        }
+                                        <button class="open" onclick={{ let (g, id) = (ctx.go.clone(), r.id.to_string()); Callback::from(move |_| g.emit(Route::Record(id.clone()))) }}>{ l.t("打开", "Open") }</button>
+                                    </div>
+                                </div>
+                            }) }
+                            <button id="fetch-history" class="secondary" onclick={fetch_history}>{ l.t("从服务器获取以往检查（需联网）", "Fetch past inspections from the server (online)") }</button>
+                            { match &*history_note {
+                                Some(Ok(n)) => html! { <p id="history-fetched" class="muted">{ format!("{} {} {}", l.t("已获取", "Fetched"), n, l.t("条记录", "records")) }</p> },
+                                Some(Err(_)) => error_view(l, &history_note.as_ref().and_then(|r| r.as_ref().err().cloned())),
+                                None => html! {},
+                            } }
+                        </section>
+                    }
                     <label for="kind">{ l.t("检查类型", "Kind") }</label>
                     <select id="kind" onchange={set_kind}>
                         <option value="" disabled=true selected={kind.is_none()}>{ l.t("请选择检查类型", "Choose the kind") }</option>

@@ -5,8 +5,8 @@ use app_core::enterprise::Enterprise;
 use app_core::ids::InspectionId;
 use app_core::user::User;
 use tablet_api::{
-    Answer, ApiResult, AppStatus, Call, ExportStatus, Home, NumbersView, RecordChange, RecordView,
-    Request, Serve, SyncOutcome, SyncStatus,
+    Answer, ApiResult, AppStatus, Call, ExportStatus, Home, InspectionRow, NumbersView,
+    RecordChange, RecordView, Request, Serve, SyncOutcome, SyncStatus,
 };
 use tablet_api::{
     ApplyCase, CaseRow, CaseView, GetCase, ImportCaseMedia, ListCases, ListRecordings, OpenCase,
@@ -14,9 +14,9 @@ use tablet_api::{
 };
 use tablet_api::{
     ApplyCommand, CompleteRecord, DeleteDraft, ExportCaseFile, ExportEnterpriseCopy,
-    FetchEnterpriseRecords, FetchRecord, GetColleagues, GetDraft, GetExportStatus, GetHome,
-    GetNumbers, GetRecord, GetStatus, GetSyncStatus, PreviewDocuments, PutDraft, RegisterHazard,
-    ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
+    FetchEnterpriseRecords, FetchRecord, GetColleagues, GetDraft, GetEnterpriseRecords,
+    GetExportStatus, GetHome, GetNumbers, GetRecord, GetStatus, GetSyncStatus, PreviewDocuments,
+    PutDraft, RegisterHazard, ReinspectHazard, SearchEnterprises, SignIn, StartInspection, SyncNow,
 };
 
 impl App {
@@ -114,6 +114,10 @@ impl Serve for App {
 
     fn fetch_enterprise_records(&self, r: FetchEnterpriseRecords) -> ApiResult<Vec<InspectionId>> {
         App::fetch_enterprise_records(self, &r.enterprise)
+    }
+
+    fn enterprise_records(&self, r: GetEnterpriseRecords) -> ApiResult<Vec<InspectionRow>> {
+        App::enterprise_records(self, r.enterprise)
     }
 
     fn numbers(&self, _: GetNumbers) -> ApiResult<NumbersView> {

@@ -50,6 +50,18 @@ impl App {
         Ok(user)
     }
 
+    /// The records of `enterprise` this tablet holds, last changed first (at most 50).
+    pub fn enterprise_records(
+        &self,
+        enterprise: app_core::ids::EnterpriseId,
+    ) -> ApiResult<Vec<InspectionRow>> {
+        Ok(self.store().list(&ListFilter {
+            enterprise: Some(enterprise),
+            limit: 50,
+            ..ListFilter::default()
+        })?)
+    }
+
     pub fn home(&self) -> ApiResult<Home> {
         let user = self.user()?;
         let mut store = self.store();

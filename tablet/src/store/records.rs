@@ -27,11 +27,13 @@ pub(crate) fn heads_json(doc: &mut InspectionDoc) -> String {
 /// The index rows the lists read are the screens' types (in `tablet-api`).
 pub use tablet_api::{HazardRow, InspectionRow};
 
-/// What the list shows: newest first, optionally one status or kind, one page at a time.
+/// What the list shows: newest first, optionally one status, kind or enterprise, one page at
+/// a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListFilter {
     pub status: Option<InspectionStatus>,
     pub kind: Option<InspectionKind>,
+    pub enterprise: Option<app_core::ids::EnterpriseId>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -463,6 +465,7 @@ impl Store {
             "SELECT id, kind, status, enterprise_name, created_at, updated_at, open_hazards, conflicts
              FROM inspections
              WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2)
+               AND (?5 IS NULL OR enterprise_id = ?5)
              ORDER BY updated_at DESC, id
              LIMIT ?3 OFFSET ?4",
         )?;
@@ -472,7 +475,8 @@ impl Store {
                 filter.status.map(|s| s.as_str()),
                 filter.kind.map(|k| enum_str(&k)),
                 limit,
-                filter.offset
+                filter.offset,
+                filter.enterprise.as_ref().map(|e| e.as_str())
             ],
             |r| {
                 Ok(InspectionRow {
