@@ -75,31 +75,21 @@ fn pull_scope_story(env: &[(String, String)]) {
     for id in [&unrelated, &named, &planned] {
         assert!(!holds(&zhao, id), "{id} is not pushed to the supervisor");
     }
-    // He fetches a record of his subtree by id: stored, then followed.
-    let got = zhao
-        .client
-        .fetch(
-            &zhao.store,
-            FetchQuery::Record(unrelated.clone()),
-            zhao.at(0),
-        )
-        .unwrap();
-    assert_eq!(ids(&got), vec![unrelated.clone()]);
-    assert!(holds(&zhao, &unrelated));
-    assert_eq!(zhao.sync().pulled, 0, "nothing new since");
+    // Fetched by id: stored, then followed (nothing new to pull right after).
+    let fetch_unrelated = |t: &Tablet| {
+        let got = t
+            .client
+            .fetch(&t.store, FetchQuery::Record(unrelated.clone()), t.at(0))
+            .unwrap();
+        assert_eq!(ids(&got), vec![unrelated.clone()]);
+        assert!(holds(t, &unrelated));
+        assert_eq!(t.sync().pulled, 0, "nothing new since");
+    };
+    // He fetches a record of his subtree.
+    fetch_unrelated(&zhao);
 
     // Fetched on demand: stored, then its later changes arrive with the syncs.
-    let got = wang
-        .client
-        .fetch(
-            &wang.store,
-            FetchQuery::Record(unrelated.clone()),
-            wang.at(0),
-        )
-        .unwrap();
-    assert_eq!(ids(&got), vec![unrelated.clone()]);
-    assert!(holds(&wang, &unrelated));
-    assert_eq!(wang.sync().pulled, 0, "nothing new since");
+    fetch_unrelated(&wang);
     li.apply(
         &unrelated,
         Command::SetPlaces {
