@@ -497,7 +497,9 @@ where
         ],
         "not the colleague's unrelated record"
     );
-    // A supervisor's pull is unchanged: every record of the units.
+    // A pull by units: every record of them (what a supervisor's tablet was sent before it
+    // came to be sent what the supervisor has a part in; `service::sync::pull` no longer asks
+    // for units).
     let xw = vec!["xw".to_owned()];
     let all = conn
         .changes_after(&PullFilter {

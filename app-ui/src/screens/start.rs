@@ -7,6 +7,16 @@ pub(crate) struct StartProps {
     pub(crate) plan: Option<String>,
 }
 
+/// Shows the records of `enterprise` this tablet holds (以往检查).
+async fn show_history(
+    enterprise: app_core::ids::EnterpriseId,
+    history: UseStateHandle<Vec<InspectionRow>>,
+) {
+    if let Ok(rows) = call(api::GetEnterpriseRecords { enterprise }).await {
+        history.set(rows);
+    }
+}
+
 #[function_component]
 pub(crate) fn StartScreen(props: &StartProps) -> Html {
     let ctx = use_context::<Ctx>().expect("ctx");
@@ -33,11 +43,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
             history_note.set(None);
             history.set(Vec::new());
             if let Some(enterprise) = enterprise.clone() {
-                spawn_local(async move {
-                    if let Ok(rows) = call(api::GetEnterpriseRecords { enterprise }).await {
-                        history.set(rows);
-                    }
-                });
+                spawn_local(show_history(enterprise, history));
             }
         });
     }
@@ -56,9 +62,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                 .await
                 {
                     Ok(ids) => {
-                        if let Ok(rows) = call(api::GetEnterpriseRecords { enterprise }).await {
-                            history.set(rows);
-                        }
+                        show_history(enterprise, history).await;
                         history_note.set(Some(Ok(ids.len())));
                     }
                     Err(e) => history_note.set(Some(Err(e))),
@@ -228,7 +232,7 @@ pub(crate) fn StartScreen(props: &StartProps) -> Html {
                             <button id="fetch-history" class="secondary" onclick={fetch_history}>{ l.t("从服务器获取以往检查（需联网）", "Fetch past inspections from the server (online)") }</button>
                             { match &*history_note {
                                 Some(Ok(n)) => html! { <p id="history-fetched" class="muted">{ format!("{} {} {}", l.t("已获取", "Fetched"), n, l.t("条记录", "records")) }</p> },
-                                Some(Err(_)) => error_view(l, &history_note.as_ref().and_then(|r| r.as_ref().err().cloned())),
+                                Some(Err(e)) => error_view(l, &Some(e.clone())),
                                 None => html! {},
                             } }
                         </section>

@@ -117,7 +117,7 @@ impl Serve for App {
     }
 
     fn enterprise_records(&self, r: GetEnterpriseRecords) -> ApiResult<Vec<InspectionRow>> {
-        App::enterprise_records(self, r.enterprise)
+        App::enterprise_records(self, &r.enterprise)
     }
 
     fn numbers(&self, _: GetNumbers) -> ApiResult<NumbersView> {

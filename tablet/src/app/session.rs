@@ -53,10 +53,10 @@ impl App {
     /// The records of `enterprise` this tablet holds, last changed first (at most 50).
     pub fn enterprise_records(
         &self,
-        enterprise: app_core::ids::EnterpriseId,
+        enterprise: &app_core::ids::EnterpriseId,
     ) -> ApiResult<Vec<InspectionRow>> {
         Ok(self.store().list(&ListFilter {
-            enterprise: Some(enterprise),
+            enterprise: Some(enterprise.clone()),
             limit: 50,
             ..ListFilter::default()
         })?)
