@@ -16,6 +16,9 @@ use tablet_api::{Answer, ApiError, ErrorCode, PhotoAnswer, PhotoArgs};
 use tauri::Manager;
 use tauri::ipc::InvokeBody;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs library work off the async runtime: the sync client is blocking HTTP, which must not
 /// run (or be dropped) on a runtime thread, and SQLite fsyncs should not hold one either.
 async fn blocking<T: Send + 'static>(

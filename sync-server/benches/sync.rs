@@ -90,6 +90,11 @@
 #[path = "../tests/common/pg.rs"]
 mod pg;
 
+/// The simulated tablets allocate as the tablet app does (`src-tauri`'s `main.rs`): loading a
+/// pulled record is Automerge's column decoding, many short-lived buffers per document.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use app_core::checklist::ChecklistTemplate;
 use app_core::document::InspectionDoc;
 use app_core::enterprise::Enterprise;
@@ -889,9 +894,13 @@ fn clock_ticks() -> f64 {
 /// With `SYNC_BENCH_PERF=1`, `perf record` (DWARF call graphs) of the server over the sync
 /// phase, written to `out` (in `target/sync-bench/`; read with `perf report -i`).
 fn perf_record(pid: &str, out: &Path) -> Option<Child> {
-    if !std::env::var("SYNC_BENCH_PERF").is_ok_and(|v| v == "1") {
-        return None;
-    }
+    // `SYNC_BENCH_PERF=tablets`: the bench process instead (the simulated tablets and proxy).
+    let own = std::process::id().to_string();
+    let pid = match std::env::var("SYNC_BENCH_PERF").as_deref() {
+        Ok("1") => pid,
+        Ok("tablets") => own.as_str(),
+        _ => return None,
+    };
     let child = Process::new("perf")
         .args([
             "record",
@@ -2000,6 +2009,39 @@ fn profile_tablet_pull(docs: &[Doc]) {
          a page of {}, one transaction)",
         took.as_secs_f64() * 1e6 / (page.len() * rounds) as f64,
         page.len()
+    );
+    // Where it goes, as on-CPU time of this thread (steadier than wall time on a busy
+    // machine): the whole store, Automerge's bare load, the load with the record read from it
+    // (`InspectionDoc::load`), and the record's conflicts.
+    let device = DeviceId::new("bench-profile");
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("tablet.db")).unwrap();
+    let c0 = thread_cpu_ns();
+    store.apply_pull(&page, &user, 1, Timestamp(T0)).unwrap();
+    let c1 = thread_cpu_ns();
+    for d in &page {
+        drop(automerge::AutoCommit::load(&d.bytes).unwrap());
+    }
+    let c2 = thread_cpu_ns();
+    let loaded: Vec<InspectionDoc> = page
+        .iter()
+        .map(|d| InspectionDoc::load(&d.bytes, &device).unwrap())
+        .collect();
+    let c3 = thread_cpu_ns();
+    let conflicts: usize = loaded.iter().map(|d| d.conflicts().len()).sum();
+    let c4 = thread_cpu_ns();
+    drop(loaded);
+    let c5 = thread_cpu_ns();
+    let per = |ns: u64| ns as f64 / 1e3 / page.len() as f64;
+    println!(
+        "  on-CPU per record: apply_pull {:.0} µs; a bare AutoCommit::load {:.0}, \
+         InspectionDoc::load (the load and reading the record) {:.0}, its conflicts {:.0} \
+         ({conflicts} in the page), dropping the document {:.0}",
+        per(c1 - c0),
+        per(c2 - c1),
+        per(c3 - c2),
+        per(c4 - c3),
+        per(c5 - c4),
     );
 }
 

@@ -324,9 +324,8 @@ impl Store {
     pub fn apply_remote(&mut self, id: &InspectionId, bytes: &[u8], now: Timestamp) -> Result<()> {
         let exists: Option<i64> = self
             .conn
-            .query_row("SELECT 1 FROM docs WHERE id = ?1", [id.as_str()], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT 1 FROM docs WHERE id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))
             .optional()?;
         if exists.is_none() {
             return self.create_from_remote(id, bytes, now);
