@@ -125,12 +125,24 @@ impl Store {
         // by opening their document.
         let mut current = Vec::with_capacity(pushes.len());
         for push in pushes {
-            let known: Option<String> = self
+            // A pushed record is still pending unless the server's answer crossed another
+            // sync's: read from the pending index (migration 12), without the snapshot.
+            let pending: Option<Option<String>> = self
                 .conn
-                .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
+                .prepare_cached(
+                    "SELECT heads FROM docs INDEXED BY docs_pending WHERE id = ?1 AND dirty = 1",
+                )?
                 .query_row([push.id.as_str()], |r| r.get(0))
-                .optional()?
-                .flatten();
+                .optional()?;
+            let known: Option<String> = match pending {
+                Some(heads) => heads,
+                None => self
+                    .conn
+                    .prepare_cached("SELECT heads FROM docs WHERE id = ?1")?
+                    .query_row([push.id.as_str()], |r| r.get(0))
+                    .optional()?
+                    .flatten(),
+            };
             current.push(match known {
                 Some(h) => h,
                 None => heads_json(self.document(&push.id)?),
