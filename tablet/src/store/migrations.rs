@@ -300,6 +300,34 @@ mod tests {
     }
 
     #[test]
+    fn the_pending_records_are_read_from_their_index_without_the_snapshots() {
+        let store = Store::open_in_memory().unwrap();
+        let plan = |sql: &str| -> String {
+            let mut stmt = store
+                .connection()
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap();
+            rows.join("; ")
+        };
+        // The queries of `pending_pushes` and `mark_all_pushed`.
+        for sql in [
+            "SELECT id, synced_heads, heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT 200",
+            "SELECT heads FROM docs INDEXED BY docs_pending WHERE id = 'x' AND dirty = 1",
+        ] {
+            let plan = plan(sql);
+            assert!(
+                plan.contains("COVERING INDEX docs_pending"),
+                "{sql}: {plan}"
+            );
+        }
+    }
+
+    #[test]
     fn a_database_from_a_newer_app_is_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tablet.db");
