@@ -307,18 +307,17 @@ mod tests {
                 .connection()
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .unwrap();
+            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
             let rows = stmt
-                .query_map([], |r| r.get::<_, String>(3))
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
                 .unwrap()
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .unwrap();
             rows.join("; ")
         };
-        // The queries of `pending_pushes` and `mark_all_pushed`.
-        for sql in [
-            "SELECT id, synced_heads, heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT 200",
-            "SELECT heads FROM docs INDEXED BY docs_pending WHERE id = 'x' AND dirty = 1",
-        ] {
+        // The queries of `pending_pushes` and `mark_all_pushed` (their parameters NULL).
+        use crate::store::sync_state::{PENDING_HEADS_SQL, PENDING_SQL};
+        for sql in [PENDING_SQL, PENDING_HEADS_SQL] {
             let plan = plan(sql);
             assert!(
                 plan.contains("COVERING INDEX docs_pending"),

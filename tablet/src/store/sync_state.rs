@@ -6,6 +6,14 @@ use super::{Result, Store, StoreError};
 use app_core::ids::{InspectionId, UserId};
 use rusqlite::{OptionalExtension, params};
 
+/// The records waiting to be pushed, first `?1` by id, read from the pending index (tablet
+/// migration 12) without their snapshots.
+pub(crate) const PENDING_SQL: &str =
+    "SELECT id, synced_heads, heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT ?1";
+/// The heads of record `?1` while it waits to be pushed, from the same index.
+pub(crate) const PENDING_HEADS_SQL: &str =
+    "SELECT heads FROM docs INDEXED BY docs_pending WHERE id = ?1 AND dirty = 1";
+
 /// Local changes of one record that the server does not hold yet.
 #[derive(Debug, Clone)]
 pub struct PendingPush {
@@ -30,9 +38,7 @@ impl Store {
     /// of finished inspections syncs at the speed of reading them from SQLite.
     pub fn pending_pushes(&mut self, limit: u32) -> Result<Vec<PendingPush>> {
         let rows: Vec<(String, Option<String>, Option<String>)> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT id, synced_heads, heads FROM docs WHERE dirty = 1 ORDER BY id LIMIT ?1",
-            )?;
+            let mut stmt = self.conn.prepare_cached(PENDING_SQL)?;
             stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
@@ -126,12 +132,10 @@ impl Store {
         let mut current = Vec::with_capacity(pushes.len());
         for push in pushes {
             // A pushed record is still pending unless the server's answer crossed another
-            // sync's: read from the pending index (migration 12), without the snapshot.
+            // sync's: read from the pending index, without the snapshot.
             let pending: Option<Option<String>> = self
                 .conn
-                .prepare_cached(
-                    "SELECT heads FROM docs INDEXED BY docs_pending WHERE id = ?1 AND dirty = 1",
-                )?
+                .prepare_cached(PENDING_HEADS_SQL)?
                 .query_row([push.id.as_str()], |r| r.get(0))
                 .optional()?;
             let known: Option<String> = match pending {
